@@ -1,0 +1,118 @@
+"""Input and output through fsspec: path expansion, decompression by extension, atomic writes.
+
+Every byte the pipeline reads goes through ``open_input`` so local files, globs, http(s) and object stores
+behave the same. Every file it writes goes through ``atomic_write`` so a crash never leaves a half-written
+output under its final name.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import posixpath
+import uuid
+from pathlib import Path
+from typing import IO, Iterator
+
+import fsspec
+
+# fsspec infers gzip/bz2/zstd from the name; "zst" needs the zstandard package, which we depend on.
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+TMP_PREFIX = ".tmp-"
+
+
+class InputError(ValueError):
+    """An input path that cannot be used; the message names it and says what to do."""
+
+
+def compression_of(path: str) -> str | None:
+    return COMPRESSIONS.get(posixpath.splitext(path.split("?", 1)[0])[1].lower())
+
+
+def is_remote(path: str) -> bool:
+    return "://" in path and not path.startswith("file://")
+
+
+def expand_paths(patterns: list[str]) -> list[str]:
+    """Expand globs (local or object-store) into a sorted, de-duplicated list of existing files.
+
+    http(s) URLs cannot be listed, so they are taken as they are. A pattern that matches nothing is an
+    error before any work starts.
+    """
+    out: list[str] = []
+    for pattern in patterns:
+        if pattern.startswith(("http://", "https://")):
+            out.append(pattern)
+            continue
+        fs, _, _ = fsspec.get_fs_token_paths(pattern)
+        protocol = fs.protocol if isinstance(fs.protocol, str) else fs.protocol[0]
+        if any(ch in pattern for ch in "*?["):
+            matches = sorted(fs.glob(pattern))
+        else:
+            matches = [fs._strip_protocol(pattern)] if fs.exists(pattern) else []
+        matches = [m for m in matches if not fs.isdir(m)]
+        if not matches:
+            raise InputError(f"input path {pattern!r} matches no file; check the path in the manifest "
+                             "(relative paths resolve against the manifest's folder)")
+        prefix = "" if protocol in ("file", "local") else f"{protocol}://"
+        out.extend(prefix + m for m in matches)
+    return list(dict.fromkeys(out))
+
+
+def file_size(path: str) -> int | None:
+    fs, _, (p,) = fsspec.get_fs_token_paths(path)
+    try:
+        return fs.size(p)
+    except Exception:  # http servers without Content-Length
+        return None
+
+
+def open_raw(path: str) -> IO[bytes]:
+    """Open ``path`` for binary reading without decompression (for readers that cut byte ranges)."""
+    return fsspec.open(path, "rb").open()
+
+
+def open_input(path: str) -> IO[bytes]:
+    """Open ``path`` for binary reading, decompressing by extension (gz, bz2, zst)."""
+    return fsspec.open(path, "rb", compression=compression_of(path)).open()
+
+
+def safe_join(root: str | Path, *parts: str) -> Path:
+    """Join ``parts`` under ``root`` and refuse any result outside it (no ``..`` or absolute escapes)."""
+    root_path = Path(root).resolve()
+    target = root_path.joinpath(*parts).resolve()
+    if target != root_path and root_path not in target.parents:
+        raise ValueError(f"path {'/'.join(parts)!r} escapes the output folder {root_path}")
+    return target
+
+
+@contextlib.contextmanager
+def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
+    """Write to a temporary name beside ``final`` and rename it into place only when complete.
+
+    The rename is atomic on POSIX filesystems, so readers see either the old file or the whole new one;
+    on error the temporary file is removed.
+    """
+    final = Path(final)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    tmp = final.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{final.name}")
+    try:
+        with open(tmp, mode) as fh:
+            yield fh
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, final)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+        raise
+
+
+def remove_temporaries(root: str | Path) -> int:
+    """Delete temporary files a killed run left behind; returns how many were removed."""
+    removed = 0
+    for tmp in Path(root).rglob(f"{TMP_PREFIX}*"):
+        with contextlib.suppress(FileNotFoundError):
+            tmp.unlink()
+            removed += 1
+    return removed
