@@ -1,0 +1,46 @@
+"""Command line: ``python -m pipeline run MANIFEST`` and ``python -m pipeline check MANIFEST``."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from pipeline.fsio import InputError
+from pipeline.manifest import ManifestError, load_manifest
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m pipeline", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a manifest end to end (resumes: finished shards are skipped)")
+    run.add_argument("manifest")
+    run.add_argument("--ray-address", default=None,
+                     help="join an existing Ray cluster (overrides ray.address in the manifest)")
+    check = sub.add_parser("check", help="validate a manifest and list its inputs without running it")
+    check.add_argument("manifest")
+    args = parser.parse_args(argv)
+
+    try:
+        manifest = load_manifest(args.manifest)
+        if args.command == "check":
+            from pipeline.stages import crawl
+
+            tasks = crawl.plan(manifest)
+            print(f"manifest OK (hash {manifest.hash[:12]}): {len(manifest.sources)} sources, "
+                  f"{len(tasks)} crawl tasks; run folder {manifest.run_dir}")
+            return 0
+        from pipeline.run import RunMismatchError, run_manifest
+
+        try:
+            run_manifest(manifest, ray_address=args.ray_address)
+        except RunMismatchError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
+    except (ManifestError, InputError, FileNotFoundError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

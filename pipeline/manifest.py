@@ -1,0 +1,217 @@
+"""The YAML manifest that describes a whole run, validated before any work starts.
+
+Why pydantic: the manifest is the user's main interface, so every mistake must come back as the key path,
+the bad value and what is allowed, and unknown keys (typos) must be refused rather than ignored. Each
+source kind's options are validated by the reader module that owns them (``pipeline.readers``), so the
+rules for an option live beside the code that uses it.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from pipeline.readers import MODULES, reader_module
+
+NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
+
+
+class ManifestError(ValueError):
+    """A manifest that cannot be run; the message lists every problem with its key path."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+
+
+class RunSection(Strict):
+    name: str = Field(pattern=NAME_PATTERN, description="run folder name under output_dir")
+    output_dir: str = Field(description="folder that receives <name>/; relative to the manifest's folder")
+    seed: int = 0
+
+
+class RaySection(Strict):
+    address: str | None = Field(None, description="join this cluster (e.g. 127.0.0.1:6379 or auto); "
+                                 "none starts an embedded local Ray")
+    num_cpus: int | None = Field(None, ge=1, description="CPUs of the embedded local Ray (default: all)")
+    object_store_memory: int | None = Field(None, ge=78_643_200, description="bytes, embedded Ray only")
+    max_in_flight: int | None = Field(None, ge=1, description="tasks submitted at once (default 2x CPUs)")
+    max_retries: int = Field(3, ge=0, description="retries of a task whose worker process died")
+
+
+class CrawlSpec(Strict):
+    """Files resolved from a Common Crawl crawl's path listing instead of listed one by one."""
+
+    id: str = Field(pattern=r"^CC-MAIN-\d{4}-\d{2}$", description="crawl id, e.g. CC-MAIN-2024-22")
+    files: int = Field(1, ge=1, description="how many files to take from the start of the listing")
+    base_url: str = "https://data.commoncrawl.org"
+    format: Literal["warc", "wet"] = "warc"
+
+
+class SourceBase(Strict):
+    name: str = Field(pattern=NAME_PATTERN)
+    paths: list[str] = Field(default_factory=list, description="files, globs or URLs")
+    weight: float = Field(1.0, gt=0, description="mixture weight, used by the tokenize stage and sampler")
+    max_epochs: float = Field(1.0, gt=0, description="how often a small source may be repeated")
+
+    @field_validator("paths")
+    @classmethod
+    def _no_empty(cls, value: list[str]) -> list[str]:
+        if any(not p.strip() for p in value):
+            raise ValueError("paths must not contain empty strings")
+        return value
+
+
+class CrawlOptions(Strict):
+    shard_docs: int = Field(10_000, ge=1, description="most documents in one output shard")
+
+
+def _clean_options_model() -> type[BaseModel]:
+    from pipeline.clean import CleanOptions
+
+    return CleanOptions
+
+
+@functools.cache
+def source_models() -> dict[str, type[BaseModel]]:
+    """One source model per registered kind, each with that reader's own ``Options``."""
+    models = {}
+    for kind in MODULES:
+        options_cls = reader_module(kind).Options
+        fields: dict[str, Any] = {
+            "kind": (Literal[kind], ...),
+            "options": (options_cls, Field(default_factory=options_cls)),
+        }
+        if kind == "commoncrawl":
+            fields["crawl"] = (CrawlSpec | None, None)
+        models[kind] = create_model(f"{kind.title()}Source", __base__=SourceBase, **fields)
+    return models
+
+
+@functools.cache
+def manifest_model() -> type[BaseModel]:
+    """Build the manifest model from the registered source kinds."""
+    source_union = Annotated[Union[tuple(source_models().values())], Field(discriminator="kind")]  # type: ignore
+    clean_cls = _clean_options_model()
+    stages = create_model(
+        "Stages",
+        __base__=Strict,
+        crawl=(CrawlOptions, Field(default_factory=CrawlOptions)),
+        clean=(clean_cls, Field(default_factory=clean_cls)),
+    )
+    return create_model(
+        "Manifest",
+        __base__=Strict,
+        run=(RunSection, ...),
+        ray=(RaySection, Field(default_factory=RaySection)),
+        sources=(Annotated[list[source_union], Field(min_length=1)], ...),  # type: ignore[valid-type]
+        stages=(stages, Field(default_factory=stages)),
+    )
+
+
+def _model_in(annotation: Any) -> type[BaseModel] | None:
+    """The pydantic model inside an annotation such as ``X | None`` or ``list[X]``, if there is one."""
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()) or ():
+        found = _model_in(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def _allowed_here(loc: tuple[Any, ...]) -> list[str] | None:
+    """The keys allowed where an unknown key was found, by walking the model along its location."""
+    current: type[BaseModel] | None = manifest_model()
+    for part in loc[:-1]:
+        if isinstance(part, int) or current is None:
+            continue
+        if part in current.model_fields:
+            current = _model_in(current.model_fields[part].annotation)
+        else:  # the tag of a discriminated union, e.g. 'commoncrawl'
+            current = source_models().get(part)
+    return sorted(current.model_fields) if current is not None else None
+
+
+def format_errors(error: ValidationError, where: str) -> str:
+    lines = [f"invalid manifest {where}:"]
+    for item in error.errors():
+        loc = tuple(item["loc"])
+        path = ".".join(str(p) for p in loc) or "(top level)"
+        value = item.get("input")
+        shown = json.dumps(value, default=str)[:120] if value is not None else "missing"
+        if item["type"] == "extra_forbidden":
+            allowed = _allowed_here(loc)
+            hint = f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
+            lines.append(f"  - {path}: {hint}")
+        elif item["type"] == "missing":
+            lines.append(f"  - {path}: required key is missing")
+        else:
+            lines.append(f"  - {path}: {item['msg']} (got {shown})")
+    return "\n".join(lines)
+
+
+def _resolve(path: str, base: Path) -> str:
+    if "://" in path or Path(path).is_absolute():
+        return path
+    return str((base / path).resolve()) if not any(ch in path for ch in "*?[") else str(base / path)
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """Hash of what the manifest asks for: place-independent, blind to YAML formatting and to `ray`."""
+    relevant = {k: v for k, v in data.items() if k != "ray"}
+    return hashlib.sha256(json.dumps(relevant, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
+
+
+class LoadedManifest:
+    """A validated manifest with its paths resolved against the manifest's folder."""
+
+    def __init__(self, model: BaseModel, source_path: Path | None, raw_text: str):
+        self.model = model
+        self.source_path = source_path
+        self.raw_text = raw_text
+        self.hash = content_hash(model.model_dump(mode="json"))
+        base = source_path.parent if source_path else Path.cwd()
+        self.run_dir = Path(_resolve(model.run.output_dir, base)) / model.run.name
+        for source in model.sources:
+            source.paths = [_resolve(p, base) for p in source.paths]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.model, name)
+
+
+def parse_manifest(text: str, where: str = "<string>", source_path: Path | None = None) -> LoadedManifest:
+    try:
+        data = yaml.safe_load(text)  # safe_load: a manifest can never construct Python objects
+    except yaml.YAMLError as exc:
+        raise ManifestError(f"manifest {where} is not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ManifestError(f"manifest {where} must be a mapping with keys run, ray, sources, stages; "
+                            f"got {type(data).__name__}")
+    try:
+        model = manifest_model().model_validate(data)
+    except ValidationError as exc:
+        raise ManifestError(format_errors(exc, where)) from None
+    for i, source in enumerate(model.sources):
+        if not source.paths and getattr(source, "crawl", None) is None:
+            raise ManifestError(f"invalid manifest {where}:\n  - sources.{i}.paths: source {source.name!r} "
+                                "has no input; give paths (files, globs, URLs)"
+                                + (" or a crawl: {id, files}" if source.kind == "commoncrawl" else ""))
+    names = [s.name for s in model.sources]
+    dupes = sorted({n for n in names if names.count(n) > 1})
+    if dupes:
+        raise ManifestError(f"invalid manifest {where}:\n  - sources: duplicate source names {dupes}")
+    return LoadedManifest(model, source_path, text)
+
+
+def load_manifest(path: str | Path) -> LoadedManifest:
+    path = Path(path)
+    if not path.is_file():
+        raise ManifestError(f"manifest file {path} not found")
+    return parse_manifest(path.read_text(encoding="utf-8"), str(path), path.resolve())

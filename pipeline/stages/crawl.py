@@ -1,0 +1,112 @@
+"""The crawl stage: read every source, extract and clean its documents, write Parquet document shards.
+
+One task per input split (a byte range, a set of row groups, or a whole file). A task's output shards are
+named after the task, hold at most ``stages.crawl.shard_docs`` documents each, and are compressed with
+zstd; their schema is ``pipeline.documents.DOC_SCHEMA`` whatever the source.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from pipeline.clean import clean_text
+from pipeline.documents import DOC_SCHEMA
+from pipeline.fsio import atomic_write, expand_paths, file_size, safe_join
+from pipeline.readers import get_reader
+from pipeline.readers.base import Split, Tally
+from pipeline.runner import Task, TaskResult
+
+STAGE = "crawl"
+DOCS_DIR = "docs"
+
+
+@dataclass(frozen=True)
+class CrawlTask:
+    run_dir: str
+    source: str
+    kind: str
+    options: Any  # the reader's pydantic Options
+    clean: Any  # pipeline.clean.CleanOptions
+    split: Split
+    name: str  # output file stem, unique in the source
+    shard_docs: int
+
+
+def _safe_stem(path: str) -> str:
+    base = path.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:80] or "input"
+
+
+def source_paths(source: Any) -> list[str]:
+    """The input files of a source: its paths expanded, or its crawl listing resolved."""
+    paths = expand_paths(source.paths) if source.paths else []
+    crawl = getattr(source, "crawl", None)
+    if crawl is not None:
+        from pipeline.readers.commoncrawl import resolve_crawl
+
+        paths += resolve_crawl(crawl.id, crawl.files, crawl.base_url, crawl.format)
+    return paths
+
+
+def plan(manifest: Any) -> list[Task]:
+    """Expand every source into per-split tasks; a missing input fails here, before any work."""
+    tasks: list[Task] = []
+    for source in manifest.sources:
+        reader = get_reader(source.kind)
+        for file_index, path in enumerate(source_paths(source)):
+            size = file_size(path)
+            splits = reader.plan(path, size, source.options)
+            for split in splits:
+                name = f"{file_index:05d}-{_safe_stem(path)}-s{split.index:04d}"
+                span = (split.end if split.end is not None else (size or 0)) - split.start
+                payload = CrawlTask(str(manifest.run_dir), source.name, source.kind, source.options,
+                                    manifest.stages.clean, split, name, manifest.stages.crawl.shard_docs)
+                tasks.append(Task(id=f"{source.name}.{name}", payload=payload, size_bytes=max(span, 0)))
+    return tasks
+
+
+def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> None:
+    table = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", row_group_size=max(len(rows), 1))
+    with atomic_write(safe_join(run_dir, relative)) as fh:
+        fh.write(buffer.getvalue())
+
+
+def run_task(task: CrawlTask) -> TaskResult:
+    """Read one split, clean each document, write shards of at most ``shard_docs`` documents."""
+    run_dir = Path(task.run_dir)
+    reader = get_reader(task.kind)
+    tally = Tally()
+    outputs: list[str] = []
+    rows: list[dict[str, Any]] = []
+
+    def flush() -> None:
+        relative = f"{DOCS_DIR}/{task.source}/{task.name}-p{len(outputs):04d}.parquet"
+        _write_shard(run_dir, relative, rows)
+        outputs.append(relative)
+        rows.clear()
+
+    for doc in reader.read(task.split, task.options, tally):
+        tally.add("docs_in")
+        tally.add("chars_in", len(doc.text))
+        text = clean_text(doc.text, tally.counts, task.clean)
+        if not text.strip():
+            tally.skip("empty_after_clean", task.split.path, str(doc.meta.get("record") or doc.key))
+            continue
+        doc.text = text
+        rows.append(doc.to_row(task.source))
+        tally.add("docs_out")
+        tally.add("chars_out", len(text))
+        if len(rows) >= task.shard_docs:
+            flush()
+    if rows:
+        flush()
+    return TaskResult(outputs, tally)
