@@ -68,10 +68,6 @@ class SourceBase(Strict):
         return value
 
 
-class CrawlOptions(Strict):
-    shard_docs: int = Field(10_000, ge=1, description="most documents in one output shard")
-
-
 def _clean_options_model() -> type[BaseModel]:
     from pipeline.clean import CleanOptions
 
@@ -98,12 +94,20 @@ def source_models() -> dict[str, type[BaseModel]]:
 def manifest_model() -> type[BaseModel]:
     """Build the manifest model from the registered source kinds."""
     source_union = Annotated[Union[tuple(source_models().values())], Field(discriminator="kind")]  # type: ignore
+    from pipeline.stages import DEFAULT_ORDER, STAGE_MODULES, stage_module
+
     clean_cls = _clean_options_model()
+    stage_fields: dict[str, Any] = {
+        name: (stage_module(name).Options, Field(default_factory=stage_module(name).Options))
+        for name in STAGE_MODULES
+    }
     stages = create_model(
         "Stages",
         __base__=Strict,
-        crawl=(CrawlOptions, Field(default_factory=CrawlOptions)),
+        order=(list[Literal[tuple(STAGE_MODULES)]], Field(default_factory=lambda: list(DEFAULT_ORDER),  # type: ignore
+                                                           description="stages to run, in order")),
         clean=(clean_cls, Field(default_factory=clean_cls)),
+        **stage_fields,
     )
     return create_model(
         "Manifest",

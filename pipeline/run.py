@@ -10,11 +10,11 @@ from __future__ import annotations
 import json
 import sys
 import time
-from pathlib import Path
 
 from pipeline.fsio import atomic_write
 from pipeline.manifest import LoadedManifest
-from pipeline.runner import StageResult, connect_ray, run_stage
+from pipeline.runner import StageResult, connect_ray
+from pipeline.stages import stage_module
 
 RUN_RECORD = "run.json"
 
@@ -40,22 +40,27 @@ def record_run(manifest: LoadedManifest) -> None:
     with atomic_write(run_dir / "manifest.resolved.json", "w") as fh:
         json.dump(manifest.model.model_dump(mode="json"), fh, indent=1, sort_keys=True)
     with atomic_write(record_path, "w") as fh:
-        json.dump({"manifest_hash": manifest.hash, "name": manifest.run.name, "seed": manifest.run.seed,
-                   "source_manifest": str(manifest.source_path)}, fh, indent=1, sort_keys=True)
+        json.dump({"manifest_hash": manifest.hash, "name": manifest.run.name, "seed": manifest.run.seed},
+                  fh, indent=1, sort_keys=True)
 
 
 def run_manifest(manifest: LoadedManifest, ray_address: str | None = None) -> dict[str, StageResult]:
-    """Run every stage of ``manifest``; returns each stage's result."""
-    from pipeline.stages import crawl
-
+    """Run the manifest's stages in order; each takes the document shards the previous one recorded."""
+    order = list(manifest.stages.order)
+    if order[:1] != ["crawl"]:
+        raise ValueError("stages.order must start with crawl")
     record_run(manifest)
+    crawl = stage_module("crawl")
+    crawl.plan(manifest)  # resolves every input now: a missing file fails before Ray starts
     ray_cfg = manifest.ray
-    tasks = crawl.plan(manifest)  # resolves every input first: a missing file fails before any work
     connect_ray(ray_address or ray_cfg.address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
     results: dict[str, StageResult] = {}
+    inputs: list[str] = []
     started = time.monotonic()
-    results[crawl.STAGE] = run_stage(manifest.run_dir, crawl.STAGE, tasks, crawl.run_task,
-                                     max_in_flight=ray_cfg.max_in_flight, max_retries=ray_cfg.max_retries)
+    for name in order:
+        result = stage_module(name).run(manifest, inputs)
+        results[name] = result
+        inputs = result.outputs
     _print_summary(manifest, results, time.monotonic() - started)
     return results
 
@@ -66,6 +71,6 @@ def _print_summary(manifest: LoadedManifest, results: dict[str, StageResult], se
     for name, result in results.items():
         counts = result.tally.counts
         skipped = sum(v for k, v in counts.items() if k.startswith("skipped."))
-        print(f"  {name}: {counts.get('docs_out', 0):,} docs kept, {skipped:,} records skipped, "
-              f"{len(result.outputs)} shards -> {manifest.run_dir / 'docs'}; stats: "
-              f"{manifest.run_dir / 'stats' / (name + '.json')}", file=out)
+        print(f"  {name}: {counts.get('docs_out', 0):,} docs out, {skipped:,} records skipped or removed, "
+              f"{len(result.outputs)} output shards; stats in {manifest.run_dir / 'stats' / (name + '.json')}",
+              file=out)

@@ -15,16 +15,22 @@ from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.clean import clean_text
 from pipeline.documents import DOC_SCHEMA
 from pipeline.fsio import atomic_write, expand_paths, file_size, safe_join
 from pipeline.readers import get_reader
 from pipeline.readers.base import Split, Tally
-from pipeline.runner import Task, TaskResult
+from pipeline.runner import StageResult, Task, TaskResult, run_stage
 
 STAGE = "crawl"
 DOCS_DIR = "docs"
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    shard_docs: int = Field(10_000, ge=1, description="most documents in one output shard")
 
 
 @dataclass(frozen=True)
@@ -110,3 +116,10 @@ def run_task(task: CrawlTask) -> TaskResult:
     if rows:
         flush()
     return TaskResult(outputs, tally)
+
+
+def run(manifest: Any, inputs: list[str]) -> StageResult:
+    """Crawl every source of ``manifest`` (``inputs`` is empty: this stage starts the stream)."""
+    tasks = plan(manifest)
+    return run_stage(manifest.run_dir, STAGE, tasks, run_task, max_in_flight=manifest.ray.max_in_flight,
+                     max_retries=manifest.ray.max_retries)
