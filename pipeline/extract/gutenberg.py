@@ -1,0 +1,185 @@
+"""Plain-text books: Project Gutenberg boilerplate removal, header metadata, and paragraph unwrapping.
+
+Pure functions on ``str`` so the books reader stays a thin I/O shell and every rule here can be tested on
+strings. The marker grammar is the one seen across PG's eras:
+
+* ``*** START OF THIS PROJECT GUTENBERG EBOOK X ***`` (2000s), ``***START OF THE PROJECT GUTENBERG EBOOK
+  X***`` (no spaces), and the post-2020 ``*** START OF THE PROJECT GUTENBERG EBOOK X ***``; the END markers
+  mirror them;
+* the 1990s ``*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*...*END*`` line closing a licence that sits
+  *before* the book, with ``End of (the) Project Gutenberg Etext of X`` after it.
+
+Everything before the start marker (title page, licence summary) and from the first end line on (the
+"End of Project Gutenberg's X" line, the END marker, the full licence) is dropped.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+
+_EBOOK = r"(?:E-?BOOK|E-?TEXT)"
+START_RE = re.compile(
+    r"^[ \t]*(?:\*{3}[ \t]*START OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
+    r"|\*END\*THE SMALL PRINT!.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+END_RE = re.compile(
+    r"^[ \t]*(?:\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
+    r"|END OF (?:THE |THIS )?PROJECT GUTENBERG(?:'S)?\b.*)$",
+    re.IGNORECASE | re.MULTILINE,
+)
+# Transcriber credits right after the start marker: part of PG's packaging, not of the book.
+CREDIT_RE = re.compile(
+    r"(?:Produced by|Transcribed (?:from|by)|This (?:e-?text|e-?book) was (?:prepared|produced)|"
+    r"E-?text prepared by)\b",
+    re.IGNORECASE,
+)
+FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$", re.MULTILINE)
+BANNER_RE = re.compile(r"^\W*The Project Gutenberg E-?(?:book|text),? (?:of )?(.+?), by (.+?)\s*$",
+                       re.IGNORECASE | re.MULTILINE)
+HEADER_SCAN = 4000  # without a start marker, look for "Title:" etc. only this far
+DATE_FORMATS = (("%B %d, %Y", "%Y-%m-%d"), ("%b %d, %Y", "%Y-%m-%d"), ("%B, %Y", "%Y-%m"), ("%B %Y", "%Y-%m"))
+
+
+@dataclass
+class Book:
+    """A book split into its text and the metadata PG's header gave (``None`` where absent)."""
+
+    body: str
+    title: str | None = None
+    author: str | None = None
+    language: str | None = None
+    date: str | None = None  # ISO-8601 (day or month precision) from "Release Date"/"Posting Date"
+    has_markers: bool = False
+
+
+def normalize_newlines(text: str) -> str:
+    """CRLF and bare CR (old Mac files, Jack Sheppard) become ``\\n`` so the line rules below see lines."""
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return text
+
+
+def _header_fields(header: str) -> dict[str, str]:
+    """``Title:``-style fields; an indented line right after one continues it (PG wraps long titles)."""
+    fields: dict[str, str] = {}
+    lines = header.split("\n")
+    for i, line in enumerate(lines):
+        m = FIELD_RE.match(line)
+        if not m or m.group(1).lower() in fields:
+            continue
+        parts = [m.group(2).strip()]
+        for cont in lines[i + 1:]:
+            if not cont[:1].isspace() or not cont.strip():
+                break
+            parts.append(cont.strip())
+        value = " ".join(p for p in parts if p)
+        if value:
+            fields[m.group(1).lower()] = value
+    return fields
+
+
+def _iso_date(value: str) -> str | None:
+    value = re.sub(r"\s*\[.*$", "", value).strip()  # "July 6, 2005 [EBook #16215]"
+    for fmt, out in DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).strftime(out)
+        except ValueError:
+            continue
+    return None
+
+
+def _drop_credits(body: str) -> str:
+    """Remove up to two leading transcriber-credit paragraphs ("Produced by ...")."""
+    body = body.lstrip("\n")
+    for _ in range(2):
+        head, _, rest = body.partition("\n\n")
+        if not CREDIT_RE.match(head.lstrip()):
+            break
+        body = rest.lstrip("\n")
+    return body
+
+
+def split_gutenberg(text: str) -> Book:
+    """Cut a (newline-normalised) text into PG header, book and footer; a text without markers is all book.
+
+    The first start marker wins; the footer begins at the first end line after it, so the "START: FULL
+    LICENSE" line inside the footer never matters. A start marker without an end keeps the rest (a
+    truncated download); an end without a start keeps what precedes it.
+    """
+    start = START_RE.search(text)
+    end = END_RE.search(text)
+    if start and end and end.start() < start.start():
+        start = None  # the only "start" (an old small-print line) sits in the footer
+    if start is None and end is None:
+        return Book(body=text)
+    if start is not None:
+        end = END_RE.search(text, start.end())
+    header = text[: start.start()] if start else text[: min(end.start(), HEADER_SCAN)]
+    body_from = start.end() if start else 0
+    body = text[body_from: end.start() if end else len(text)]
+    fields = _header_fields(header)
+    title, author = fields.get("title"), fields.get("author")
+    banner = BANNER_RE.search(header)
+    if banner and not title:
+        title = banner.group(1).strip()
+    if banner and not author:
+        author = banner.group(2).strip()
+    date_field = fields.get("release date") or fields.get("posting date")
+    return Book(
+        body=_drop_credits(body).strip("\n"),
+        title=title,
+        author=author,
+        language=fields.get("language"),
+        date=_iso_date(date_field) if date_field else None,
+        has_markers=True,
+    )
+
+
+# --- unwrapping -------------------------------------------------------------------------------------------
+# Rule: a text counts as hard-wrapped when the 95th percentile of its line lengths (its wrap width W) lies
+# in [MIN_WRAP, MAX_WRAP] -- PG prose is wrapped at 60-80 columns, verse and plays (tinyshakespeare: W=50)
+# stay below, and texts with one paragraph per line (the-verdict: W=648) far above. In such a text a line
+# is joined to the next when it ended only because the next word would not fit: len(line) + 1 +
+# len(next word) > WRAP_FILL * W. Short lines (verse inside prose, headings, "THE END") and lines
+# followed by an indented line (quotations, poems, tables) keep their line break.
+MIN_WRAP, MAX_WRAP, WRAP_FILL = 60, 100, 0.92
+
+
+def wrap_width(lines: list[str]) -> int | None:
+    """The text's wrap width (95th percentile of non-blank line lengths), or None for an empty text."""
+    lengths = sorted(len(line) for line in lines if line.strip())
+    if not lengths:
+        return None
+    return lengths[int(0.95 * (len(lengths) - 1))]
+
+
+def unwrap_paragraphs(text: str) -> str:
+    """Join hard-wrapped lines into one line per paragraph; paragraphs stay ``\\n\\n``-separated.
+
+    Texts that do not look hard-wrapped (see the rule above) are returned unchanged apart from trailing
+    spaces, so plays and one-line-per-paragraph files keep their shape.
+    """
+    lines = [line.rstrip() for line in text.split("\n")]
+    width = wrap_width(lines)
+    if width is None or not MIN_WRAP <= width <= MAX_WRAP:
+        return "\n".join(lines)
+    limit = WRAP_FILL * width
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        joins = (
+            bool(line.strip()) and bool(nxt.strip()) and not nxt[0].isspace()
+            and len(line) + 1 + len(nxt.split(None, 1)[0]) > limit
+        )
+        if not joins:
+            out.append(line + "\n")
+        elif line.endswith("--") or (line.endswith("-") and line[-2:-1].isalpha()):
+            out.append(line)  # em-dash or a hyphenated compound: no space ("genius--though", "to-day")
+        else:
+            out.append(line + " ")
+    # Continuation lines lose their own indentation only when joined; the text keeps blank-line gaps.
+    joined = "".join(out)
+    return joined[:-1] if joined.endswith("\n") else joined
