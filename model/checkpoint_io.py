@@ -1,0 +1,51 @@
+"""Load a trainer checkpoint back into a `GPT`.
+
+The trainer saves `torch.save({"model": state_dict, "config": dataclasses.asdict(GPTConfig), "tokenizer":
+{...}, ...})`. Loading uses `weights_only=True`, so a checkpoint from elsewhere cannot run code on load;
+that is why the checkpoint holds plain dicts, not a pickled config object.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from model.gpt import GPT, GPTConfig
+
+COMPILE_PREFIX = "_orig_mod."  # torch.compile wraps the model; its state_dict keys gain this
+DDP_PREFIX = "module."  # DistributedDataParallel wraps the model; its state_dict keys start with this
+
+
+def clean_state_dict(state_dict: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+    """Keys as a bare `GPT` names them, whether the trainer saved a compiled and/or DDP-wrapped model."""
+    cleaned = {}
+    for key, tensor in state_dict.items():
+        key = key.replace(COMPILE_PREFIX, "")
+        if key.startswith(DDP_PREFIX):
+            key = key[len(DDP_PREFIX):]
+        cleaned[key] = tensor
+    return cleaned
+
+
+def load_checkpoint(path: str | Path) -> tuple[GPT, dict[str, Any]]:
+    """The model (on CPU, in eval mode) and the whole checkpoint dict (config, tokenizer, trainer state).
+
+    Move the model with `.to(device)` afterwards; loading on CPU first means a checkpoint written on a GPU
+    opens on any machine.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"checkpoint {path} does not exist")
+    checkpoint = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict):
+        raise ValueError(f"checkpoint {path} holds a {type(checkpoint).__name__}, expected a dict with "
+                         "'model' and 'config' keys")
+    missing = [key for key in ("model", "config") if key not in checkpoint]
+    if missing:
+        raise KeyError(f"checkpoint {path} lacks {missing}; it has keys {sorted(checkpoint)}")
+    model = GPT(GPTConfig.from_dict(checkpoint["config"]))
+    model.load_state_dict(clean_state_dict(checkpoint["model"]))
+    model.eval()
+    return model, checkpoint
