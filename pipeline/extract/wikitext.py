@@ -1,0 +1,408 @@
+"""MediaWiki wikitext -> plain prose, fast enough for whole dumps.
+
+A full ``mwparserfromhell.parse`` of every page runs at about 1.2 M chars/s on the shared enwiki slice
+(measured: 5.7 M chars in 4.6 s), which would make parsing the bottleneck of a dump run. Most of that
+time goes into building nodes for markup we throw away anyway: references, citation templates, infoboxes
+and tables. So the bulk removal is done with linear scans and regular expressions, and mwparserfromhell
+is used only where a real parser is worth its cost: splitting the arguments of the few templates whose
+visible text we keep (``{{convert|5|km}}``, ``{{lang|fr|texte}}``), where nested links and templates
+make a naive split on ``|`` wrong, and the strings are short.
+
+Choices a user should know about:
+
+* Templates vanish except a small allow-list that renders prose (``PROSE_TEMPLATES``).
+* Tables (``{| ... |}``) are dropped whole: cell text linearised out of context reads as noise.
+* Sections that are only lists of references or links (References, See also, External links, Further
+  reading, Notes, Bibliography, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
+* File/image captions, galleries, categories and interlanguage links are dropped; ``<math>`` is dropped.
+* Headings stay as lines of their own (optional); a heading whose section ends up empty is dropped.
+* List items become plain lines; bold/italic quotes and HTML tags go, their text stays.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from dataclasses import dataclass, field
+from typing import Callable
+
+import mwparserfromhell
+
+DROP_SECTIONS = frozenset(
+    {
+        "references", "notes", "footnotes", "citations", "sources", "notes and references",
+        "references and notes", "notes and sources", "see also", "external links", "further reading",
+        "bibliography", "works cited", "general references", "cited sources", "explanatory notes",
+        "external link", "reference", "note", "links",
+    }
+)
+
+FILE_NAMESPACES = frozenset({"file", "image", "media"})
+CATEGORY_NAMESPACES = frozenset({"category"})
+
+# Extension tags whose content is not running prose: removed with their content.
+_DROP_TAGS = (
+    "ref|references|math|chem|ce|score|gallery|timeline|imagemap|syntaxhighlight|source|templatedata|"
+    "graph|mapframe|maplink|hiero|inputbox|categorytree|includeonly|indicator|charinsert|section"
+)
+# Plain HTML / formatting tags: the tag goes, its content stays.
+_KEEP_TAGS = (
+    "span|div|sup|sub|small|big|center|font|u|s|del|ins|code|tt|abbr|blockquote|p|ol|ul|li|dl|dt|dd|"
+    "table|tr|td|th|caption|cite|q|var|kbd|samp|b|i|em|strong|bdi|bdo|ruby|rt|rp|mark|time|data|strike|"
+    "onlyinclude|noinclude|poem|pre|nowiki|translate|tvar|languages|hr|wbr"
+)
+
+_COMMENT = re.compile(r"<!--.*?(?:-->|\Z)", re.S)
+_NOWIKI = re.compile(r"<(nowiki|pre)\b[^>]*>(.*?)</\1\s*>", re.S | re.I)
+_NOWIKI_EMPTY = re.compile(r"<nowiki\s*/>", re.I)
+_DROP_TAG_RE = re.compile(
+    rf"<(?:{_DROP_TAGS})\b[^>]*/>|<({_DROP_TAGS})\b[^>]*>.*?(?:</\1\s*>|\Z)", re.S | re.I
+)
+_BR = re.compile(r"<br\s*/?>|</br>", re.I)
+_TAG = re.compile(rf"</?(?:{_KEEP_TAGS}|{_DROP_TAGS})\b[^>]*>", re.I)
+_HEADING = re.compile(r"^(={1,6})\s*(.+?)\s*\1[ \t]*$", re.M)
+_BRACE_TOKEN = re.compile(r"\{\{|\}\}|^[ \t]*\{\||^[ \t]*\|\}", re.M)
+_LINK = re.compile(r"\[\[((?:[^\[\]]|\[(?!\[)|\](?!\]))*)\]\]")
+_EXT_LINK = re.compile(r"\[(?:https?:|ftp:|//|mailto:|irc:|news:)[^\s\[\]]*(?:[ \t]+([^\]\n]*))?\]", re.I)
+_QUOTES = re.compile(r"'{2,}")
+_MAGIC = re.compile(r"__[A-Z]+__")
+_LIST = re.compile(r"^[*#:;]+\s*")
+_TABLE_LINE = re.compile(r"^\s*(?:\{\||\|[-}+]|\|\s|\|$|\|\s*\w+\s*=|!\s|!.*!!)")
+_INTERLANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$")
+_SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f\u3000]+")
+_SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]])(?=\s|$)")
+_EMPTY_PARENS = re.compile(r"\(\s*[,;:]*\s*\)|\[\s*\]")
+_PAREN_PUNCT = re.compile(r"\(\s*[,;]\s*")
+_NOWIKI_ESCAPE = str.maketrans({c: f"&#{ord(c)};" for c in "<>[]{}|'=*#:;_~-&"})
+
+
+@dataclass(frozen=True)
+class WikitextOptions:
+    """What to keep; the namespace names come from the dump's siteinfo so other languages work too."""
+
+    keep_headings: bool = True
+    drop_sections: frozenset[str] = DROP_SECTIONS
+    file_namespaces: frozenset[str] = FILE_NAMESPACES
+    category_namespaces: frozenset[str] = CATEGORY_NAMESPACES
+    extra: dict[str, object] = field(default_factory=dict)
+
+
+DEFAULT_OPTIONS = WikitextOptions()
+
+
+# ---------------------------------------------------------------- templates that carry visible text
+
+
+def _args(inner: str) -> tuple[list[str], dict[str, str]]:
+    """Positional and named arguments of one template, split by mwparserfromhell.
+
+    The parser knows that ``|`` inside ``[[a|b]]`` or a nested ``{{...}}`` does not separate arguments;
+    it runs only on the short allow-listed templates, so its cost does not matter.
+    """
+    code = mwparserfromhell.parse("{{" + inner + "}}", skip_style_tags=True)
+    templates = code.filter_templates(recursive=False)
+    if not templates:
+        return [], {}
+    positional: list[str] = []
+    named: dict[str, str] = {}
+    for param in templates[0].params:
+        value = str(param.value).strip()
+        if param.showkey:
+            named[str(param.name).strip().lower()] = value
+        else:
+            positional.append(value)
+    return positional, named
+
+
+def _first(pos: list[str], named: dict[str, str]) -> str:
+    return pos[0] if pos else named.get("1", named.get("text", ""))
+
+
+def _last(pos: list[str], named: dict[str, str]) -> str:
+    return pos[-1] if pos else ""
+
+
+_RANGE_WORDS = {"to", "-", "–", "and", "or", "x", "by", "+/-", "±", "&", "and(-)", "to(-)", "xx"}
+
+
+def _convert(pos: list[str], named: dict[str, str]) -> str:
+    """``{{convert|5|km|mi}}`` -> ``5 km``; ranges ``{{convert|5|to|10|km}}`` -> ``5 to 10 km``."""
+    if not pos:
+        return ""
+    out = [pos[0]]
+    i = 1
+    while i + 1 < len(pos) and pos[i].strip().lower() in _RANGE_WORDS:
+        out += [pos[i].strip(), pos[i + 1]]
+        i += 2
+    if i < len(pos):
+        out.append(pos[i])
+    return " ".join(p for p in out if p)
+
+
+def _frac(pos: list[str], named: dict[str, str]) -> str:
+    if len(pos) >= 3:
+        return f"{pos[0]} {pos[1]}/{pos[2]}"
+    if len(pos) == 2:
+        return f"{pos[0]}/{pos[1]}"
+    return f"1/{pos[0]}" if pos else ""
+
+
+def _val(pos: list[str], named: dict[str, str]) -> str:
+    unit = named.get("u") or named.get("ul") or ""
+    return " ".join(p for p in (_first(pos, named), unit) if p)
+
+
+_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+           "October", "November", "December")
+
+
+def _date(pos: list[str], named: dict[str, str]) -> str:
+    """``{{birth date|1809|2|12}}`` -> ``12 February 1809`` (fewer parts -> fewer words)."""
+    parts = [p for p in pos if p.strip().isdigit()][:3]
+    if len(parts) >= 2 and 1 <= int(parts[1]) <= 12:
+        month = _MONTHS[int(parts[1]) - 1]
+        return f"{int(parts[2])} {month} {parts[0]}" if len(parts) == 3 else f"{month} {parts[0]}"
+    return parts[0] if parts else ""
+
+
+def _join(sep: str) -> Callable[[list[str], dict[str, str]], str]:
+    return lambda pos, named: sep.join(p for p in pos if p)
+
+
+def _const(text: str) -> Callable[[list[str], dict[str, str]], str]:
+    return lambda pos, named: text
+
+
+def _prefixed(prefix: str) -> Callable[[list[str], dict[str, str]], str]:
+    return lambda pos, named: prefix + _first(pos, named)
+
+
+PROSE_TEMPLATES: dict[str, Callable[[list[str], dict[str, str]], str]] = {
+    "convert": _convert, "cvt": _convert,
+    "lang": lambda pos, named: pos[1] if len(pos) > 1 else _first(pos, named),
+    "transl": _last, "transliteration": _last, "script": _last,
+    "nowrap": _first, "nobr": _first, "small": _first, "smaller": _first, "big": _first, "larger": _first,
+    "em": _first, "strong": _first, "abbr": _first, "vanchor": _first, "visible anchor": _first,
+    "sc": _first, "smallcaps": _first, "serif": _first, "sans-serif": _first, "ill": _first,
+    "interlanguage link": _first, "keypress": _join(" "), "angbr": lambda p, n: f"⟨{_first(p, n)}⟩",
+    "formatnum": _first, "nts": _first, "ntsh": _first, "sort": _last, "dts": _date, "date": _first,
+    "quote": lambda pos, named: named.get("text") or _first(pos, named),
+    "blockquote": lambda pos, named: named.get("text") or _first(pos, named),
+    "cquote": _first, "quotation": _first, "poem quote": lambda pos, named: named.get("text") or _first(pos, named),
+    "frac": _frac, "sfrac": _frac, "val": _val,
+    "birth date": _date, "death date": _date, "start date": _date, "end date": _date,
+    "birth date and age": _date, "death date and age": _date, "birth year and age": _first,
+    "circa": _prefixed("c. "), "c.": _prefixed("c. "), "as of": _prefixed("As of "),
+    "sortname": _join(" "), "nihongo": _first, "linktext": _join(""), "lang-x": _last,
+    "'": _const("'"), "'s": _const("'s"), "''": _const('"'), "snd": _const(" – "), "spaced ndash": _const(" – "),
+    "ndash": _const("–"), "mdash": _const("—"), "mdashb": _const("—"), "ndashb": _const("–"), "spnd": _const(" – "), "nbsp": _const(" "), "·": _const(" · "), "dot": _const(" · "),
+    "=": _const("="), "!": _const("|"), "okina": _const("ʻ"), "sp": _const(" "), "spaces": _const(" "),
+    "en dash": _const("–"), "em dash": _const("—"), "pipe": _const("|"), "^": _first,
+    "us$": _prefixed("US$"), "usd": _prefixed("US$"), "£": _prefixed("£"), "€": _prefixed("€"),
+    "gbp": _prefixed("£"), "eur": _prefixed("€"), "inr": _prefixed("₹"), "jpy": _prefixed("¥"),
+    "respell": _join("-"), "chem": _join(""), "chem2": _first, "ipa": _first, "r": _const(""),
+    "hlist": _join(" · "), "flatlist": _first, "plainlist": _first, "unbulleted list": _join("\n"),
+    "bulleted list": _join("\n"), "ordered list": _join("\n"), "lit": lambda p, n: f"lit. '{_first(p, n)}'",
+    "literally": lambda p, n: f"lit. '{_first(p, n)}'", "gloss": lambda p, n: f"'{_first(p, n)}'",
+}
+
+
+def _template_name(inner: str) -> str:
+    name = inner.split("|", 1)[0]
+    name = name.replace("_", " ").strip().lower()
+    if name.startswith("template:"):
+        name = name[9:].strip()
+    return " ".join(name.split())
+
+
+def _render_template(inner: str) -> str:
+    """Visible text of one template (its inner wikitext, no braces); ``""`` for all but the allow-list."""
+    name = _template_name(inner)
+    render = PROSE_TEMPLATES.get(name)
+    if render is None and name.startswith("lang-"):
+        render = _last
+    if render is None:
+        return ""
+    positional, named = _args(inner)
+    try:
+        return _strip_braces(render(positional, named))
+    except (ValueError, IndexError):  # odd arguments: the template just vanishes
+        return ""
+
+
+# ---------------------------------------------------------------- templates and tables
+
+
+def _strip_braces(text: str) -> str:
+    """Replace every outermost ``{{...}}`` by its rendering and drop every ``{| ... |}`` table.
+
+    A stack over the brace tokens finds nesting in one pass. A ``}}`` or ``|}`` that closes nothing is
+    kept as text (and removed by the final cleanup); an unclosed table runs to the end of the text, as
+    MediaWiki renders it; an unclosed ``{{`` is dropped and the scan resumes right after it.
+    """
+    if "{" not in text:
+        return text
+    out: list[str] = []
+    stack: list[tuple[str, int, int]] = []  # kind, token start, content start
+    last = 0
+    for match in _BRACE_TOKEN.finditer(text):
+        token = match.group().strip()
+        if token == "{{" or token == "{|":
+            kind = "t" if token == "{{" else "table"
+            if not stack:
+                out.append(text[last:match.start()])
+            stack.append((kind, match.start(), match.end()))
+            continue
+        want = "t" if token == "}}" else "table"
+        if not stack or stack[-1][0] != want:
+            continue  # a stray closer; cleanup removes it
+        kind, start, content = stack.pop()
+        if not stack:
+            if kind == "t":
+                out.append(_render_template(text[content:match.start()]))
+            last = match.end()
+    if stack:
+        kind, start, content = stack[0]
+        if kind == "table":
+            return "".join(out)
+        out.append(_strip_braces(text[content:]))
+        return "".join(out)
+    out.append(text[last:])
+    return "".join(out)
+
+
+# ---------------------------------------------------------------- links
+
+
+def _link_replacer(options: WikitextOptions) -> Callable[[re.Match[str]], str]:
+    hidden = options.file_namespaces | options.category_namespaces
+
+    def replace(match: re.Match[str]) -> str:
+        target, bar, label = match.group(1).partition("|")
+        target = target.strip()
+        visible_prefix = target.startswith(":")
+        if visible_prefix:
+            target = target[1:].lstrip()
+        if ":" in target and not visible_prefix:
+            prefix = target.split(":", 1)[0].strip().lower()
+            if prefix in hidden:
+                return ""
+            if not bar and _INTERLANG.match(prefix):
+                return ""
+        if bar:
+            label = label.strip()
+            if label:
+                return label
+            # the pipe trick: [[Paris (France)|]] shows "Paris"
+            target = re.sub(r"\s*\([^)]*\)\s*$", "", target.split(":", 1)[-1])
+        return target.lstrip("#").replace("#", " ") if target.startswith("#") else target
+
+    return replace
+
+
+def _strip_links(text: str, options: WikitextOptions) -> str:
+    """Innermost links first, so a file caption's own links are resolved before the file link goes."""
+    replace = _link_replacer(options)
+    for _ in range(8):
+        text, n = _LINK.subn(replace, text)
+        if not n or "[[" not in text:
+            break
+    return text
+
+
+# ---------------------------------------------------------------- sections and lines
+
+
+def _drop_sections(text: str, options: WikitextOptions) -> str:
+    """Remove sections (heading to the next heading of the same or higher level) named in the options."""
+    if not options.drop_sections:
+        return text
+    out: list[str] = []
+    last = 0
+    dropping_level = 0
+    for match in _HEADING.finditer(text):
+        level = len(match.group(1))
+        if dropping_level and level > dropping_level:
+            continue
+        if not dropping_level:
+            out.append(text[last:match.start()])
+        dropping_level = 0
+        title = _SPACES.sub(" ", _QUOTES.sub("", match.group(2))).strip().lower().rstrip(":")
+        if title in options.drop_sections:
+            dropping_level = level
+        last = match.start()
+    if not dropping_level:
+        out.append(text[last:])
+    return "".join(out)
+
+
+def _lines(text: str, options: WikitextOptions) -> list[str]:
+    """Headings, list items and paragraphs as clean lines; table leftovers and rules dropped."""
+    lines: list[tuple[int, str]] = []  # (heading level or 0, text)
+    blank = True
+    for raw in text.split("\n"):
+        heading = _HEADING.match(raw)
+        if heading:
+            if options.keep_headings:
+                title = _SPACES.sub(" ", heading.group(2).strip(" =")).strip()
+                if title:
+                    lines.append((len(heading.group(1)), title))
+            blank = False
+            continue
+        if _TABLE_LINE.match(raw) or raw.startswith("----"):
+            continue
+        line = _SPACES.sub(" ", _LIST.sub("", raw)).strip()
+        if not line:
+            if not blank:
+                lines.append((0, ""))
+            blank = True
+            continue
+        lines.append((0, line))
+        blank = False
+    return _drop_empty_headings(lines)
+
+
+def _drop_empty_headings(lines: list[tuple[int, str]]) -> list[str]:
+    out: list[str] = []
+    for i, (level, line) in enumerate(lines):
+        if level:
+            for next_level, next_line in lines[i + 1:]:
+                if next_level and next_level <= level:
+                    break
+                if not next_level and next_line:
+                    if out and out[-1]:
+                        out.append("")
+                    out.append(line)
+                    break
+            continue
+        if line or (out and out[-1]):
+            out.append(line)
+    while out and not out[-1]:
+        out.pop()
+    return out
+
+
+# ---------------------------------------------------------------- the whole conversion
+
+
+def to_prose(wikitext: str, options: WikitextOptions = DEFAULT_OPTIONS) -> str:
+    """Plain text of one page's wikitext: paragraphs and list items as lines, headings as lines."""
+    text = _COMMENT.sub("", wikitext)
+    if "<" in text:
+        text = _NOWIKI.sub(lambda m: m.group(2).translate(_NOWIKI_ESCAPE), text)
+        text = _NOWIKI_EMPTY.sub("", text)
+        text = _DROP_TAG_RE.sub("", text)
+    text = _drop_sections(text, options)
+    text = _strip_braces(text)
+    text = _strip_links(text, options)
+    text = text.replace("[[", "").replace("]]", "")
+    text = _EXT_LINK.sub(lambda m: m.group(1) or "", text)
+    if "<" in text:
+        text = _BR.sub("\n", text)
+        text = _TAG.sub("", text)
+    text = _QUOTES.sub("", text)
+    text = _MAGIC.sub("", text)
+    text = text.replace("{{", "").replace("}}", "")
+    text = html.unescape(text)
+    text = _SPACE_BEFORE_PUNCT.sub(r"\1", _EMPTY_PARENS.sub("", _PAREN_PUNCT.sub("(", text)))
+    return "\n".join(_lines(text, options))
