@@ -168,7 +168,9 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
                     try:
                         data = ray.get(ref)
                     except Exception as exc:  # RayTaskError wraps the worker's exception
-                        raise StageError(f"stage {stage}, shard {task.id} failed: {exc}\n"
+                        cause = getattr(exc, "cause", None) or exc
+                        raise StageError(f"stage {stage}, shard {task.id} failed: "
+                                         f"{type(cause).__name__}: {cause}\n"
                                          "Fix the cause and rerun the same command: finished shards are "
                                          "kept and skipped.") from exc
                     result = TaskResult.from_dict(data)

@@ -22,3 +22,15 @@ def shared_data() -> Path:
         raise RuntimeError(f"real test corpora not found at {SHARED_DATA}: the tests expect the project's "
                            "shared/ folder beside the repository checkout")
     return SHARED_DATA
+
+
+@pytest.fixture(scope="session")
+def ray_local():
+    """A real embedded local Ray, started once for the whole test session."""
+    import ray
+
+    if not ray.is_initialized():
+        ray.init(num_cpus=2, include_dashboard=False, object_store_memory=200 * 1024 * 1024,
+                 log_to_driver=False, configure_logging=False)
+    yield ray
+    ray.shutdown()

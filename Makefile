@@ -1,0 +1,30 @@
+# The two commands a fresh machine needs: `make demo` (the demo manifest end to end) and `make test`.
+# Both create .venv and install everything on first use; later runs reuse it.
+
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed-stamp
+# torch first and pinned: 2.13.0 is the CPU build this machine serves from local disk; any other
+# version would download a multi-GB CUDA build.
+TORCH ?= torch==2.13.0
+
+.PHONY: demo test install clean-demo
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml Makefile
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q "$(TORCH)"
+	$(PY) -m pip install -q -e ".[test,bench]"
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(PY) -m pipeline run manifests/demo.yaml
+
+test: $(STAMP)
+	$(PY) -m pytest -q -p no:cacheprovider
+
+clean-demo:
+	rm -rf runs/demo

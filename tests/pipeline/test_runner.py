@@ -1,0 +1,95 @@
+"""The stage runner on a real local Ray: completion records, skip on rerun, retries of dead workers."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.fsio import atomic_write
+from pipeline.readers.base import Tally
+from pipeline.runner import StageError, Task, TaskResult, completed_outputs, run_stage
+
+
+def write_square(payload: dict) -> TaskResult:
+    """Writes n*n to a file; optionally kills its own worker process once (a crash, not an exception)."""
+    run_dir, n = Path(payload["run_dir"]), payload["n"]
+    marker = run_dir / f"crashed-{n}"
+    if payload.get("crash_once") and not marker.exists():
+        marker.write_text("x")
+        os._exit(1)  # the worker process dies: Ray must retry the task elsewhere
+    if payload.get("fail"):
+        raise ValueError(f"bad input in shard {n}")
+    relative = f"out/{n:03d}.txt"
+    with atomic_write(run_dir / relative, "w") as fh:
+        fh.write(str(n * n))
+    with open(run_dir / "calls.log", "a") as fh:
+        fh.write(f"{n}\n")
+    tally = Tally()
+    tally.add("docs_out", n)
+    if n % 2:
+        tally.skip("odd", f"in/{n}", record=str(n))
+    return TaskResult([relative], tally)
+
+
+def tasks_for(run_dir: Path, ns: range, **extra) -> list[Task]:
+    return [Task(f"t{n:03d}", {"run_dir": str(run_dir), "n": n, **extra}) for n in ns]
+
+
+def calls(run_dir: Path) -> list[int]:
+    log = run_dir / "calls.log"
+    return [int(x) for x in log.read_text().split()] if log.exists() else []
+
+
+def test_runs_all_tasks_and_merges_stats(ray_local, tmp_path: Path) -> None:
+    result = run_stage(tmp_path, "square", tasks_for(tmp_path, range(6)), write_square, max_in_flight=2)
+    assert result.outputs == [f"out/{n:03d}.txt" for n in range(6)]
+    assert [(tmp_path / o).read_text() for o in result.outputs] == [str(n * n) for n in range(6)]
+    assert result.tally.counts["docs_out"] == 15
+    assert result.tally.counts["skipped.odd"] == 3
+    assert result.tally.examples["odd"][0] == {"file": "in/1", "record": "1", "detail": ""}
+    stats = json.loads((tmp_path / "stats" / "square.json").read_text())
+    assert stats["counts"]["docs_out"] == 15 and stats["tasks"] == 6
+    assert completed_outputs(tmp_path, "square") == result.outputs
+    assert sorted(calls(tmp_path)) == list(range(6))
+
+
+def test_rerun_skips_finished_shards_and_redoes_the_rest(ray_local, tmp_path: Path) -> None:
+    tasks = tasks_for(tmp_path, range(5))
+    run_stage(tmp_path, "square", tasks, write_square)
+    (tmp_path / "_done" / "square" / "t003.json").unlink()  # as if killed before t003 finished
+    (tmp_path / "calls.log").unlink()
+    result = run_stage(tmp_path, "square", tasks, write_square)
+    assert calls(tmp_path) == [3]
+    assert result.tasks_run == 1 and result.tasks_skipped == 4
+    assert result.tally.counts["docs_out"] == 10
+
+
+def test_dead_worker_is_retried(ray_local, tmp_path: Path) -> None:
+    result = run_stage(tmp_path, "square", tasks_for(tmp_path, range(3), crash_once=True), write_square,
+                       max_retries=2)
+    assert all((tmp_path / f"crashed-{n}").exists() for n in range(3))
+    assert [(tmp_path / o).read_text() for o in result.outputs] == ["0", "1", "4"]
+
+
+def test_task_error_names_stage_and_shard_and_keeps_finished_work(ray_local, tmp_path: Path) -> None:
+    tasks = tasks_for(tmp_path, range(3)) + tasks_for(tmp_path, range(3, 4), fail=True)
+    with pytest.raises(StageError, match=r"stage square, shard t003 failed.*bad input in shard 3"):
+        run_stage(tmp_path, "square", tasks, write_square, max_in_flight=1)
+    assert sorted(p.name for p in (tmp_path / "_done" / "square").iterdir()) == [
+        "t000.json", "t001.json", "t002.json"]
+
+
+def test_leftover_temporary_files_are_removed(ray_local, tmp_path: Path) -> None:
+    (tmp_path / "out").mkdir()
+    stale = tmp_path / "out" / ".tmp-deadbeef-000.txt"
+    stale.write_text("half")
+    run_stage(tmp_path, "square", tasks_for(tmp_path, range(1)), write_square)
+    assert not stale.exists()
+
+
+def test_duplicate_task_ids_are_refused(ray_local, tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="not unique"):
+        run_stage(tmp_path, "square", tasks_for(tmp_path, range(2)) * 2, write_square)
