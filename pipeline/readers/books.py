@@ -17,6 +17,7 @@ from pipeline.documents import Document
 from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
 from pipeline.fsio import compression_of, open_input
 from pipeline.readers.base import Reader, Split, Tally, whole_file
+from pipeline.readers.jsonl import is_corrupt_archive
 
 FALLBACK_CHARSETS = ("cp1252", "latin-1")  # latin-1 never fails, so decoding always ends somewhere
 
@@ -59,8 +60,8 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
             data = fh.read()
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"book file {path!r} not found") from exc
-    except (OSError, EOFError) as exc:
-        if isinstance(exc, OSError) and not _is_corrupt_compression(exc):
+    except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed, the rest re-raised
+        if not is_corrupt_archive(exc):
             raise
         tally.skip("corrupt_file", path, detail=f"{type(exc).__name__}: {exc}")
         return
@@ -93,12 +94,6 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
             "charset": charset,
         },
     )
-
-
-def _is_corrupt_compression(exc: BaseException) -> bool:
-    """gzip/bz2/zstd errors on a damaged archive are bad data, not an I/O failure."""
-    text = f"{type(exc).__name__} {exc}".lower()
-    return any(word in text for word in ("gzip", "crc", "invalid data", "compressed", "magic", "zstd", "eof"))
 
 
 READER = Reader(kind="books", plan=whole_file, read=read)

@@ -1,0 +1,162 @@
+"""JSON Lines documents: one JSON object per line, with configurable field names.
+
+Uncompressed files are cut into byte ranges; a line belongs to the split in which it *starts*, so a split
+that begins mid-line skips to the next line start and one that ends mid-line reads that line to its end.
+Compressed files (.gz/.bz2/.zst) cannot be cut and are one split.
+
+Identity: the ``id_field`` value when the record has one (so the dataset's own ids survive re-sharding);
+otherwise ``<basename>:<byte offset of the line>``. A byte offset, not a line number, because a split that
+starts mid-file cannot know its line numbers without reading everything before it, and the id must not
+depend on the split layout. Line numbers are reported (``meta.record``, skip examples) where they are
+known: in the first split and in compressed files; elsewhere records are named by byte offset.
+"""
+
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import posixpath
+import zlib
+from typing import Any, Iterator
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.documents import Document
+from pipeline.fsio import compression_of, open_input, open_raw
+from pipeline.readers.base import Reader, Split, Tally, byte_ranges
+
+try:  # zstandard is a dependency, but keep this module importable without it
+    from zstandard import ZstdError
+except ImportError:  # pragma: no cover
+    ZstdError = ValueError  # type: ignore[misc,assignment]
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text_field: str = "text"
+    id_field: str | None = "id"
+    url_field: str | None = None
+    title_field: str | None = None
+    split_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
+
+
+def is_corrupt_archive(exc: BaseException) -> bool:
+    """Whether ``exc`` means a damaged compressed file (bad data to skip), not a failing disk or network."""
+    if isinstance(exc, (gzip.BadGzipFile, EOFError, zlib.error, ZstdError)):
+        return True
+    return isinstance(exc, OSError) and "invalid data stream" in str(exc).lower()  # bz2's message
+
+
+def basename(path: str) -> str:
+    return posixpath.basename(path.split("?", 1)[0].rstrip("/"))
+
+
+def plan(path: str, size: int | None, options: Options) -> list[Split]:
+    if compression_of(path):
+        return [Split(path=path)]
+    return byte_ranges(path, size, options.split_bytes)
+
+
+def scalar_str(value: Any) -> str | None:
+    """Optional string fields (url, title, id): scalars as text, anything else (null, lists) as missing."""
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    if isinstance(value, bool):
+        return str(value).lower()
+    return str(value)
+
+
+def _lines(split: Split) -> Iterator[tuple[int, bytes]]:
+    """(byte offset, line) for every line that starts inside the split."""
+    path = split.path
+    compressed = compression_of(path) is not None
+    try:
+        fh = open_input(path) if compressed else open_raw(path)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"JSONL file {path!r} not found") from exc
+    if compression_of(path) == "zstd":
+        fh = io.BufferedReader(fh)  # zstandard's stream reader has no readline/iteration
+    with fh:
+        offset = 0
+        if split.start > 0 and not compressed:
+            # Step back one byte: if it is a newline, a line starts exactly at ``start``; otherwise finish
+            # the line that straddles the boundary (it belongs to the previous split).
+            fh.seek(split.start - 1)
+            offset = split.start - 1 + len(fh.readline())
+        for line in fh:
+            if split.end is not None and not compressed and offset >= split.end:
+                return
+            yield offset, line
+            offset += len(line)
+
+
+def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
+    path = split.path
+    name = basename(path)
+    compressed = compression_of(path) is not None
+    numbered = compressed or split.start == 0  # line numbers are known only from the file's start
+    line_no, seen_any = 0, False
+    try:
+        for offset, raw in _lines(split):
+            line_no += 1
+            seen_any = True
+            where = f"line {line_no}" if numbered else f"byte {offset}"
+            doc = _parse(raw, offset, where, name, path, options, tally, first=offset == 0)
+            if doc is not None:
+                doc.meta["offset"] = None if compressed else offset
+                yield doc
+    except (OSError, EOFError, zlib.error, ZstdError) as exc:
+        if isinstance(exc, FileNotFoundError) or not is_corrupt_archive(exc):
+            raise
+        tally.skip("corrupt_file", path, record=f"after line {line_no}", detail=f"{type(exc).__name__}: {exc}")
+        return
+    if not seen_any and split.start == 0:
+        tally.skip("empty_file", path)
+
+
+def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: Options, tally: Tally,
+           first: bool) -> Document | None:
+    """One line to a Document, or None after recording why not (blank lines are counted, not skipped)."""
+    try:
+        line = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        tally.skip("invalid_utf8", path, record=where, detail=str(exc))
+        return None
+    if first:
+        line = line.removeprefix("\ufeff")
+    if not line.strip():
+        tally.add("jsonl.blank_lines")
+        return None
+    try:
+        record = json.loads(line)
+    except ValueError as exc:
+        tally.skip("invalid_json", path, record=where, detail=f"{exc}: {line[:80]!r}")
+        return None
+    if not isinstance(record, dict):
+        tally.skip("not_an_object", path, record=where, detail=f"got {type(record).__name__}")
+        return None
+    if options.text_field not in record or record[options.text_field] is None:
+        tally.skip("missing_text", path, record=where, detail=f"no field {options.text_field!r}")
+        return None
+    text = record[options.text_field]
+    if not isinstance(text, str):
+        tally.skip("text_not_string", path, record=where,
+                   detail=f"field {options.text_field!r} is {type(text).__name__}")
+        return None
+    if not text.strip():
+        tally.skip("empty_text", path, record=where)
+        return None
+    record_id = scalar_str(record.get(options.id_field)) if options.id_field else None
+    return Document(
+        key=record_id if record_id is not None else f"{name}:{offset}",
+        text=text,
+        url=scalar_str(record.get(options.url_field)) if options.url_field else None,
+        title=scalar_str(record.get(options.title_field)) if options.title_field else None,
+        meta={"origin": path, "record": where,
+              "content_type": "application/jsonl"},
+    )
+
+
+READER = Reader(kind="jsonl", plan=plan, read=read)
