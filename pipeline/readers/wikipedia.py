@@ -1,0 +1,497 @@
+"""MediaWiki XML dumps (pages-articles, any export schema version) -> one document per article.
+
+How a dump is read, and why:
+
+* The decompressed stream is cut into ``<page>...</page>`` pieces by plain string search, and each piece
+  is parsed on its own with ElementTree. In well-formed XML the text ``<page>`` can only be a tag (a
+  literal ``<`` in content is escaped), so the cut is exact; parsing pages one by one means a damaged
+  page costs only that page, the reader resynchronises at the next ``<page>``, and memory is bounded by
+  the largest page, never the dump. Page pieces carry no namespace declaration, so the element names
+  are the same for every export version; the root's ``xmlns`` (the schema version) is still read from
+  the header and kept in ``SiteInfo``.
+* The site's base URL and localised namespace names come from ``<siteinfo>``, so URLs and the
+  File/Category link removal are right for non-English dumps too.
+* bz2 dumps can be split by byte range: a split decompresses the bz2 streams that *start* in its range.
+  A multistream dump (``pages-articles-multistream.xml.bz2``, 100 pages per stream) then reads in
+  parallel without its index file; a single-stream file has one stream, so its first split reads it all
+  and the others find nothing - correct, just not parallel.
+
+Every page is counted (``pages``) and becomes a document or a ``tally.skip`` with one of these reasons:
+``namespace``, ``redirect``, ``disambiguation``, ``content_model``, ``empty_text``, ``too_short``,
+``invalid_utf8``, ``malformed_page``, ``truncated_xml``, ``page_too_large``, ``extract_error``.
+Damage that is not a page is counted under file-level reasons: ``empty_file``, ``not_mediawiki_xml``,
+``stray_data``, ``corrupt_compression``, ``truncated_dump``. Bad data never raises; a file that cannot
+be opened does, naming the file.
+"""
+
+from __future__ import annotations
+
+import bz2
+import codecs
+import re
+import xml.etree.ElementTree as ET
+import zlib
+from dataclasses import dataclass, field
+from typing import Iterator
+from urllib.parse import quote
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.documents import Document
+from pipeline.extract.wikitext import (
+    CATEGORY_NAMESPACES,
+    DROP_SECTIONS,
+    FILE_NAMESPACES,
+    WikitextOptions,
+    to_prose,
+)
+from pipeline.fsio import compression_of, open_input, open_raw
+from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
+
+try:  # fsspec's zstd codec raises this on corrupt input
+    from zstandard import ZstdError
+except ImportError:  # pragma: no cover - zstandard is a dependency
+    ZstdError = ValueError  # type: ignore[assignment,misc]
+
+CHUNK_BYTES = 1 << 20
+HEADER_MAX_CHARS = 4 << 20
+PAGE_OPEN, PAGE_CLOSE = "<page>", "</page>"
+# Invalid UTF-8 is decoded to this noncharacter (legal in XML, absent from real wikitext), so the page that
+# holds the bad bytes can be found and skipped while its neighbours are kept.
+BAD_BYTES_MARK = "\ufdd0"
+_ERRORS = "refinery-wikipedia-mark"
+codecs.register_error(_ERRORS, lambda exc: (BAD_BYTES_MARK, exc.end))  # type: ignore[arg-type,return-value]
+
+_BZ2_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
+_ROOT = re.compile(r"<mediawiki\b([^>]*)>")
+_ATTR = re.compile(r"([\w:.-]+)\s*=\s*\"([^\"]*)\"")
+_SITEINFO = re.compile(r"<siteinfo>.*?</siteinfo>", re.S)
+_REDIRECT = re.compile(r"\s*#redirect", re.I)
+_DISAMBIG = re.compile(
+    r"\{\{\s*(?:disambiguation|disambig|disamb|dab|dis|hndis|geodis|numberdis|schooldis|mathdab|"
+    r"shipindex|[^{}|\n]*\bdisambiguation)\s*(?:\|[^{}]*)?\}\}|__DISAMBIG__",
+    re.I,
+)
+_PAGE_ID = re.compile(r"<id>\s*(\d+)\s*</id>")
+_PAGE_TITLE = re.compile(r"<title>([^<]*)</title>")
+# MediaWiki's wfUrlencode leaves these readable in page URLs.
+_URL_SAFE = ";@$!*(),/~:"
+
+
+class Options(BaseModel):
+    """Per-source options of the ``wikipedia`` reader (validated with the manifest)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    namespaces: list[int] = Field(default_factory=lambda: [0], description="namespaces to keep; 0 = articles")
+    keep_headings: bool = True
+    drop_sections: list[str] = Field(
+        default_factory=lambda: sorted(DROP_SECTIONS),
+        description="section titles (case-insensitive) dropped with their sub-sections",
+    )
+    skip_disambiguation: bool = True
+    min_chars: int = Field(0, ge=0, description="skip documents whose extracted text is shorter")
+    base_url: str | None = Field(
+        None, description="page URL prefix; default: from the dump's <siteinfo><base>, else xml:lang"
+    )
+    split_bytes: int | None = Field(
+        256 << 20, ge=1 << 20, description="bz2 byte-range split size (multistream dumps); None: whole file"
+    )
+    max_page_bytes: int = Field(64 << 20, ge=1 << 16, description="larger pages are skipped, not buffered")
+
+
+@dataclass
+class SiteInfo:
+    """What the dump header says about its wiki."""
+
+    namespace_uri: str | None = None
+    lang: str = "en"
+    dbname: str | None = None
+    base_url: str | None = None
+    namespaces: dict[str, int] = field(default_factory=dict)  # lower-cased localised name -> key
+
+    def names_of(self, key: int) -> set[str]:
+        return {name for name, k in self.namespaces.items() if k == key}
+
+    def namespace_of(self, title: str) -> int:
+        """Namespace of a title by its prefix, for old dumps whose pages have no ``<ns>``."""
+        if ":" not in title:
+            return 0
+        return self.namespaces.get(title.split(":", 1)[0].strip().lower(), 0)
+
+
+def parse_header(header: str) -> SiteInfo | None:
+    """``SiteInfo`` from the text before the first page; ``None`` if this is not a MediaWiki export."""
+    root = _ROOT.search(header)
+    if root is None:
+        return None
+    attrs = dict(_ATTR.findall(root.group(1)))
+    site = SiteInfo(namespace_uri=attrs.get("xmlns"), lang=attrs.get("xml:lang") or "en")
+    match = _SITEINFO.search(header)
+    if match is None:
+        return site
+    try:
+        info = ET.fromstring(match.group())
+    except ET.ParseError:
+        return site
+    site.dbname = info.findtext("dbname")
+    base = info.findtext("base")
+    if base and "/" in base:
+        site.base_url = base.rsplit("/", 1)[0] + "/"
+    for ns in info.iter("namespace"):
+        try:
+            key = int(ns.get("key", ""))
+        except ValueError:
+            continue
+        if ns.text:
+            site.namespaces[ns.text.strip().lower()] = key
+    return site
+
+
+# ---------------------------------------------------------------- bytes in
+
+
+class _Damaged(Exception):
+    """The compressed stream or the bytes themselves are bad; what was read before is still good."""
+
+
+def _is_data_error(exc: BaseException) -> bool:
+    """Decompressor complaints are data damage; OS errors (with an errno) and network errors are I/O."""
+    if isinstance(exc, (EOFError, zlib.error, ZstdError)):
+        return True
+    return isinstance(exc, OSError) and exc.errno is None and not isinstance(exc, (ConnectionError, TimeoutError))
+
+
+def _open(path: str, raw: bool = False):  # noqa: ANN202 - a binary file object
+    try:
+        return open_raw(path) if raw else open_input(path)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"wikipedia dump {path!r} not found ({exc}); check the source paths") from exc
+    except OSError as exc:
+        raise OSError(f"cannot open wikipedia dump {path!r}: {exc}") from exc
+
+
+def _file_chunks(path: str) -> Iterator[bytes]:
+    """The whole decompressed file in chunks; decompression errors become ``_Damaged``."""
+    with _open(path) as stream:
+        while True:
+            try:
+                chunk = stream.read(CHUNK_BYTES)
+            except Exception as exc:
+                if _is_data_error(exc):
+                    raise _Damaged(f"{type(exc).__name__}: {exc}") from exc
+                raise
+            if not chunk:
+                return
+            yield chunk
+
+
+def _bz2_range_chunks(path: str, start: int, end: int | None, tally: Tally) -> Iterator[bytes]:
+    """Decompressed bytes of the bz2 streams that start in ``[start, end)``.
+
+    A stream's start is found by its magic (``BZh<level>1AY&SY``); a false match fails to decompress and
+    the search moves on, counted as ``corrupt_compression``.
+    """
+    with _open(path, raw=True) as raw:
+        raw.seek(start)
+        pending = b""
+        offset = start  # file offset of pending[0]
+        eof = False
+        while True:
+            match = _BZ2_MAGIC.search(pending)
+            while match is None and not eof:
+                data = raw.read(CHUNK_BYTES)
+                eof = not data
+                keep = pending[-9:] if len(pending) > 9 else pending
+                offset += len(pending) - len(keep)
+                pending = keep + data
+                match = _BZ2_MAGIC.search(pending)
+            if match is None:
+                return
+            stream_start = offset + match.start()
+            if end is not None and stream_start >= end:
+                return
+            pending = pending[match.start():]
+            offset = stream_start
+            decompressor = bz2.BZ2Decompressor()
+            consumed = 0
+            try:
+                while not decompressor.eof:
+                    if consumed >= len(pending):
+                        data = raw.read(CHUNK_BYTES)
+                        if not data:
+                            raise EOFError("compressed file ended inside a bz2 stream")
+                        pending += data
+                    piece = pending[consumed:]
+                    consumed = len(pending)
+                    out = decompressor.decompress(piece)
+                    if out:
+                        yield out
+            except (OSError, EOFError) as exc:
+                tally.skip("corrupt_compression", path, str(stream_start), f"{type(exc).__name__}: {exc}")
+                pending, offset = pending[1:], offset + 1  # look for the next stream after this magic
+                continue
+            tail = decompressor.unused_data
+            offset += len(pending) - len(tail)
+            pending = tail
+
+
+def _text_chunks(chunks: Iterator[bytes]) -> Iterator[str]:
+    decoder = codecs.getincrementaldecoder("utf-8")(errors=_ERRORS)
+    for chunk in chunks:
+        text = decoder.decode(chunk)
+        if text:
+            yield text
+    tail = decoder.decode(b"", final=True)
+    if tail:
+        yield tail
+
+
+# ---------------------------------------------------------------- pages out
+
+
+@dataclass
+class _Scan:
+    """What the page cutter saw besides pages."""
+
+    header: str | None = ""  # text before the first page, until it is parsed
+    site: SiteInfo | None = None
+    bytes_seen: bool = False
+    tail: str = ""  # the last characters outside any page: says whether </mediawiki> closed the dump
+    truncated_page: bool = False
+    damage: str | None = None
+
+    def outside(self, text: str, page_follows: bool, path: str, tally: Tally) -> None:
+        """Account for text between pages: the header first, later only whitespace is expected."""
+        if self.header is not None:
+            self.header += text
+            if page_follows or len(self.header) > HEADER_MAX_CHARS:
+                self.site, self.header = parse_header(self.header), None
+            return
+        self.tail = (self.tail + text)[-64:]
+        if page_follows:
+            junk = text.strip()
+            if junk and junk != "</mediawiki>":
+                tally.skip("stray_data", path, None, junk[:200])
+            self.tail = ""
+
+    @property
+    def closed(self) -> bool:
+        return self.tail.rstrip().endswith("</mediawiki>")
+
+
+def _record_of(piece: str) -> str | None:
+    match = _PAGE_ID.search(piece) or _PAGE_TITLE.search(piece)
+    return match.group(1) if match else None
+
+
+def _cut_pages(texts: Iterator[str], path: str, tally: Tally, scan: _Scan, max_chars: int) -> Iterator[str]:
+    """``<page>...</page>`` pieces of the text stream; broken and oversized pages are counted, not kept.
+
+    Every ``<page>`` seen adds one to ``pages``; each either comes out as a piece or is skipped here.
+    """
+    buf = ""
+    in_page = False
+    discarding = False  # inside an oversized page, dropping its text until </page>
+    search_from = 0  # where to resume looking for </page> in buf
+    try:
+        for text in texts:
+            scan.bytes_seen = True
+            buf += text
+            while True:
+                if not in_page:
+                    start = buf.find(PAGE_OPEN)
+                    cut = start if start >= 0 else max(0, len(buf) - len(PAGE_OPEN) + 1)
+                    scan.outside(buf[:cut], start >= 0, path, tally)
+                    buf = buf[cut:]
+                    if start < 0:
+                        break
+                    in_page, search_from = True, len(PAGE_OPEN)
+                    tally.add("pages")
+                end = buf.find(PAGE_CLOSE, search_from)
+                restart = buf.find(PAGE_OPEN, max(len(PAGE_OPEN), search_from - len(PAGE_OPEN)),
+                                   end if end >= 0 else len(buf))
+                if restart >= 0:  # a page cut short and followed by another page
+                    if not discarding:
+                        tally.skip("malformed_page", path, _record_of(buf[:restart]),
+                                   "page cut short: a new <page> starts before </page>")
+                    buf, search_from, discarding = buf[restart:], len(PAGE_OPEN), False
+                    tally.add("pages")
+                    continue
+                if end < 0:
+                    search_from = max(len(PAGE_OPEN), len(buf) - len(PAGE_CLOSE))
+                    if len(buf) > max_chars and not discarding:
+                        tally.skip("page_too_large", path, _record_of(buf[:4096]), f"over {max_chars} chars")
+                        discarding = True
+                    if discarding:  # keep just enough to find the next tag across the chunk boundary
+                        buf = PAGE_OPEN + buf[-len(PAGE_CLOSE):]
+                        search_from = len(PAGE_OPEN)
+                    break
+                piece, buf = buf[: end + len(PAGE_CLOSE)], buf[end + len(PAGE_CLOSE):]
+                in_page = False
+                if discarding:
+                    discarding = False
+                    continue
+                yield piece
+    except _Damaged as exc:
+        scan.damage = str(exc)
+    if scan.header is not None:
+        scan.site, scan.header = parse_header(scan.header), None
+    if in_page:
+        scan.truncated_page = True
+        if not discarding:
+            tally.skip("truncated_xml", path, _record_of(buf), scan.damage or "input ends inside this page")
+    else:
+        scan.tail = (scan.tail + buf)[-64:]
+
+
+# ---------------------------------------------------------------- page -> document
+
+
+@dataclass
+class _Context:
+    path: str
+    options: Options
+    site: SiteInfo
+    base_url: str
+    wikitext: WikitextOptions
+
+
+def _context(path: str, options: Options, site: SiteInfo) -> _Context:
+    base_url = options.base_url or site.base_url or f"https://{site.lang}.wikipedia.org/wiki/"
+    wikitext = WikitextOptions(
+        keep_headings=options.keep_headings,
+        drop_sections=frozenset(s.strip().lower() for s in options.drop_sections),
+        file_namespaces=FILE_NAMESPACES | site.names_of(6) | site.names_of(-2),
+        category_namespaces=CATEGORY_NAMESPACES | site.names_of(14),
+    )
+    return _Context(path, options, site, base_url, wikitext)
+
+
+def page_url(base_url: str, title: str) -> str:
+    return base_url + quote(title.replace(" ", "_"), safe=_URL_SAFE)
+
+
+def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
+    """The document of one ``<page>`` piece, or ``None`` after counting why it was skipped."""
+    path, options = ctx.path, ctx.options
+    if BAD_BYTES_MARK in piece:
+        tally.skip("invalid_utf8", path, _record_of(piece), "bytes that are not UTF-8 inside the page")
+        return None
+    try:
+        page = ET.fromstring(piece)
+    except ET.ParseError as exc:
+        tally.skip("malformed_page", path, _record_of(piece), f"XML error: {exc}")
+        return None
+    title = (page.findtext("title") or "").strip()
+    page_id = (page.findtext("id") or "").strip()
+    if not title or not page_id:
+        tally.skip("malformed_page", path, page_id or title or None, "page without title or id")
+        return None
+    ns_text = (page.findtext("ns") or "").strip()
+    try:
+        ns = int(ns_text) if ns_text else ctx.site.namespace_of(title)
+    except ValueError:
+        tally.skip("malformed_page", path, page_id, f"namespace {ns_text!r} is not a number")
+        return None
+    if ns not in options.namespaces:
+        tally.skip("namespace", path, page_id, f"namespace {ns}: {title}")
+        return None
+    revisions = page.findall("revision")
+    if not revisions:
+        tally.skip("malformed_page", path, page_id, "page without a revision")
+        return None
+    revision = revisions[-1]  # history dumps list oldest first
+    wikitext = revision.findtext("text") or ""
+    if page.find("redirect") is not None or _REDIRECT.match(wikitext):
+        tally.skip("redirect", path, page_id, title)
+        return None
+    model = revision.findtext("model")
+    if model and model != "wikitext":
+        tally.skip("content_model", path, page_id, f"{title}: {model}")
+        return None
+    if not wikitext.strip():
+        tally.skip("empty_text", path, page_id, f"{title}: no wikitext")
+        return None
+    if options.skip_disambiguation and _DISAMBIG.search(wikitext):
+        tally.skip("disambiguation", path, page_id, title)
+        return None
+    try:
+        text = to_prose(wikitext, ctx.wikitext)
+    except Exception as exc:  # an extractor bug on one odd page must not lose the dump
+        tally.skip("extract_error", path, page_id, f"{title}: {type(exc).__name__}: {exc}")
+        return None
+    if not text.strip():
+        tally.skip("empty_text", path, page_id, f"{title}: nothing left after markup removal")
+        return None
+    if len(text) < options.min_chars:
+        tally.skip("too_short", path, page_id, f"{title}: {len(text)} chars")
+        return None
+    tally.add("wikitext_chars", len(wikitext))
+    return Document(
+        key=page_id,
+        text=text,
+        url=page_url(ctx.base_url, title),
+        title=title,
+        meta={
+            "origin": path,
+            "record": page_id,
+            "date": revision.findtext("timestamp"),
+            "author": revision.findtext("contributor/username"),
+            "content_type": revision.findtext("format") or "text/x-wiki",
+            "charset": "utf-8",
+        },
+    )
+
+
+# ---------------------------------------------------------------- plan and read
+
+
+def _is_bz2(path: str) -> bool:
+    return compression_of(path) == "bz2"
+
+
+def plan(path: str, size: int | None, options: Options | None) -> list[Split]:
+    """bz2 dumps in byte ranges of ``split_bytes`` (see the module docstring); anything else whole."""
+    options = options or Options()
+    if options.split_bytes and _is_bz2(path) and size:
+        return byte_ranges(path, size, options.split_bytes)
+    return whole_file(path, size, options)
+
+
+def _read_site(path: str) -> SiteInfo:
+    """The header of a dump read from its start, for a split that begins later in the file."""
+    scan = _Scan()
+    pieces = _cut_pages(_text_chunks(_file_chunks(path)), path, Tally(), scan, HEADER_MAX_CHARS)
+    next(pieces, None)  # stops at the first page: the header is parsed by then
+    pieces.close()
+    return scan.site or SiteInfo()
+
+
+def read(split: Split, options: Options | None, tally: Tally) -> Iterator[Document]:
+    """Documents of one split of a dump; damage is counted in ``tally``, never raised."""
+    options = options or Options()
+    path = split.path
+    ranged = split.start > 0 or split.end is not None
+    chunks = _bz2_range_chunks(path, split.start, split.end, tally) if ranged else _file_chunks(path)
+    scan = _Scan()
+    site = _read_site(path) if split.start > 0 else None
+    ctx: _Context | None = None
+    for piece in _cut_pages(_text_chunks(chunks), path, tally, scan, options.max_page_bytes):
+        if ctx is None:
+            ctx = _context(path, options, site or scan.site or SiteInfo())
+        document = _document(piece, ctx, tally)
+        if document is not None:
+            yield document
+    if scan.damage:
+        tally.skip("corrupt_compression", path, None, scan.damage)
+    if split.start == 0:
+        if not scan.bytes_seen:
+            tally.skip("empty_file", path, None, "no bytes after decompression")
+        elif scan.site is None and not tally.counts.get("pages"):
+            tally.skip("not_mediawiki_xml", path, None, "no <mediawiki> root element and no <page>")
+        elif not ranged and not scan.closed and not scan.damage and not scan.truncated_page:
+            tally.skip("truncated_dump", path, None, "input ends without </mediawiki>")
+
+
+READER = Reader("wikipedia", plan, read)
