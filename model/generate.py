@@ -146,11 +146,14 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    model, checkpoint = load_checkpoint(args.checkpoint)
-    if "tokenizer" not in checkpoint:
-        raise SystemExit(f"checkpoint {args.checkpoint} has no 'tokenizer' entry, so its ids cannot be "
-                         "turned into text")
-    encoding = build_tokenizer(checkpoint["tokenizer"], args.ranks_path)
+    try:
+        model, checkpoint = load_checkpoint(args.checkpoint)
+        if "tokenizer" not in checkpoint:
+            raise KeyError(f"checkpoint {args.checkpoint} has no 'tokenizer' entry, so its ids cannot be "
+                           "turned into text")
+        encoding = build_tokenizer(checkpoint["tokenizer"], args.ranks_path)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
     end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
     prompt_ids = encoding.encode(args.prompt, allowed_special="all")
     if not prompt_ids:

@@ -103,7 +103,7 @@ class GPTConfig:
 PRESETS: dict[str, GPTConfig] = {
     # Unit tests: builds and runs a step in milliseconds.
     "tiny": GPTConfig(vocab_size=512, context_length=64, n_layer=2, n_head=4, n_embd=64),
-    # Learns visibly within minutes on a 2-core CPU with a small BPE vocabulary (~7.4M parameters).
+    # Learns visibly within minutes on a 2-core CPU with a small BPE vocabulary (~4.3M parameters).
     "cpu-small": GPTConfig(vocab_size=4096, context_length=256, n_layer=4, n_head=4, n_embd=256),
     # GPT-2 small. 50304 = 50257 padded to a multiple of 64, which GPU matmuls prefer.
     "gpt2-124m": GPTConfig(vocab_size=50304, context_length=1024, n_layer=12, n_head=12, n_embd=768,
