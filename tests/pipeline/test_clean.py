@@ -1,0 +1,128 @@
+"""clean_text: idempotent, never raises, leaves no control characters; concrete repairs on real cases."""
+
+from __future__ import annotations
+
+import time
+import unicodedata
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from pipeline.clean import CleanOptions, clean_text
+
+# Characters the cleaner treats specially, mixed into arbitrary text so hypothesis hits the interactions
+# (mojibake pairs split by controls, combining marks, exotic spaces, every line-end kind).
+TRICKY = list("Ã©Â€™â\u0303\u0301Aa \t\n\r\x0b\x0c\x85\x93\x94\x89\x00\x01\x1b\x7f\xa0\u2028\u2029\u200b"
+              "\u200d\ufeff\u00ad\u3000\u2002")
+texts = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=60)
+options = st.builds(CleanOptions, nfc=st.booleans(), fix_mojibake=st.booleans(),
+                    remove_control=st.booleans(), normalize_whitespace=st.booleans())
+
+
+def has_bad_control(text: str) -> bool:
+    return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
+
+
+@settings(max_examples=400, deadline=None)
+@given(texts)
+def test_idempotent_with_defaults(text: str) -> None:
+    once = clean_text(text)
+    assert clean_text(once) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts, options)
+def test_idempotent_for_any_options(text: str, opts: CleanOptions) -> None:
+    once = clean_text(text, options=opts)
+    assert clean_text(once, options=opts) == once
+
+
+@settings(max_examples=300, deadline=None)
+@given(texts)
+def test_output_has_no_control_characters_but_newline_and_tab(text: str) -> None:
+    assert not has_bad_control(clean_text(text))
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=200), options)
+def test_never_raises_and_output_is_nfc(text: str, opts: CleanOptions) -> None:
+    out = clean_text(text, Counter(), opts)
+    if opts.nfc:
+        assert unicodedata.is_normalized("NFC", out)
+
+
+@pytest.mark.parametrize("raw, expected", [
+    ("cafÃ©", "café"),  # UTF-8 read as Latin-1
+    ("Ã\x89cole normale", "École normale"),  # ... with a C1 control in the middle of it
+    ("\x93quoted\x94 text", "\u201cquoted\u201d text"),  # stray cp1252 quotes
+    ("The Ãœbermensch â€” said he", "The Übermensch — said he"),
+])
+def test_mojibake_repaired(raw: str, expected: str) -> None:
+    counts: Counter = Counter()
+    assert clean_text(raw, counts) == expected
+    assert counts["clean.mojibake_fixed"] == 1
+
+
+def test_correct_accents_left_alone() -> None:
+    text = "naïve façade, Ærøskøbing, Привет, 中文, emoji 👍🏽 and ZWJ 👨\u200d👩\u200d👧"
+    counts: Counter = Counter()
+    assert clean_text(text, counts) == text
+    assert not counts
+
+
+def test_line_ends_unified() -> None:
+    counts: Counter = Counter()
+    assert clean_text("one\r\ntwo\rthree\u2028four\u2029five", counts) == "one\ntwo\nthree\nfour\n\nfive"
+    assert counts["clean.line_ends_changed"] == 1
+
+
+def test_whitespace_rules() -> None:
+    raw = "  Title  \n\n\n\n  indented verse line\nword\t\tword  word \t\ncol1\tcol2\n\n"
+    assert clean_text(raw) == "Title\n\n  indented verse line\nword word word\ncol1\tcol2"
+
+
+def test_exotic_spaces_become_plain_spaces() -> None:
+    assert clean_text("10\u00a0km, 5\u202f%, a\u3000b, x\u2009y") == "10 km, 5 %, a b, x y"
+
+
+def test_controls_and_invisible_characters_removed() -> None:
+    counts: Counter = Counter()
+    assert clean_text("\ufeffa\x00b\x1bc\u200bd\u00ade\x7f", counts) == "abcde"
+    assert counts["clean.control_removed"] == 1
+
+
+def test_nfc() -> None:
+    counts: Counter = Counter()
+    assert clean_text("cafe\u0301", counts) == "caf\u00e9"
+    assert counts == Counter({"clean.nfc_changed": 1})
+
+
+def test_options_switch_steps_off() -> None:
+    off = CleanOptions(nfc=False, fix_mojibake=False, remove_control=False, normalize_whitespace=False)
+    raw = " cafÃ©\r\n\x01e\u0301  "
+    assert clean_text(raw, options=off) == raw
+    with pytest.raises(ValidationError):
+        CleanOptions(unknown=True)  # type: ignore[call-arg]
+
+
+def test_counts_are_per_document() -> None:
+    counts: Counter = Counter()
+    for _ in range(3):
+        clean_text("a  b\r\n", counts)
+    assert counts == Counter({"clean.whitespace_changed": 3, "clean.line_ends_changed": 3})
+
+
+def test_books_throughput(shared_data: Path) -> None:
+    """Clean the real books and report MB/s (printed with -s); a loose floor catches accidental ftfy runs."""
+    texts = [p.read_bytes().decode("utf-8") for p in sorted((shared_data / "books").glob("*.txt"))]
+    size_mb = sum(len(t.encode()) for t in texts) / 1e6
+    start = time.perf_counter()
+    for text in texts:
+        clean_text(text)
+    seconds = time.perf_counter() - start
+    print(f"clean_text: {size_mb:.1f} MB in {seconds:.3f} s = {size_mb / seconds:.0f} MB/s")
+    assert size_mb / seconds > 5
