@@ -238,37 +238,38 @@ def _strip_braces(text: str) -> str:
 
     A stack over the brace tokens finds nesting in one pass. A ``}}`` or ``|}`` that closes nothing is
     kept as text (and removed by the final cleanup); an unclosed table runs to the end of the text, as
-    MediaWiki renders it; an unclosed ``{{`` is dropped and the scan resumes right after it.
+    MediaWiki renders it; an unclosed ``{{`` is dropped and the scan resumes right after it (a loop, not
+    recursion, so a page full of unclosed braces cannot exhaust the stack).
     """
     if "{" not in text:
         return text
     out: list[str] = []
-    stack: list[tuple[str, int, int]] = []  # kind, token start, content start
-    last = 0
-    for match in _BRACE_TOKEN.finditer(text):
-        token = match.group().strip()
-        if token == "{{" or token == "{|":
-            kind = "t" if token == "{{" else "table"
+    pos = 0
+    while True:
+        stack: list[tuple[str, int]] = []  # kind, content start
+        last = pos
+        for match in _BRACE_TOKEN.finditer(text, pos):
+            token = match.group().strip()
+            if token == "{{" or token == "{|":
+                if not stack:
+                    out.append(text[last:match.start()])
+                stack.append(("t" if token == "{{" else "table", match.end()))
+                continue
+            want = "t" if token == "}}" else "table"
+            if not stack or stack[-1][0] != want:
+                continue  # a stray closer; cleanup removes it
+            kind, content = stack.pop()
             if not stack:
-                out.append(text[last:match.start()])
-            stack.append((kind, match.start(), match.end()))
-            continue
-        want = "t" if token == "}}" else "table"
-        if not stack or stack[-1][0] != want:
-            continue  # a stray closer; cleanup removes it
-        kind, start, content = stack.pop()
+                if kind == "t":
+                    out.append(_render_template(text[content:match.start()]))
+                last = match.end()
         if not stack:
-            if kind == "t":
-                out.append(_render_template(text[content:match.start()]))
-            last = match.end()
-    if stack:
-        kind, start, content = stack[0]
+            out.append(text[last:])
+            return "".join(out)
+        kind, content = stack[0]
         if kind == "table":
             return "".join(out)
-        out.append(_strip_braces(text[content:]))
-        return "".join(out)
-    out.append(text[last:])
-    return "".join(out)
+        pos = content
 
 
 # ---------------------------------------------------------------- links

@@ -1,0 +1,112 @@
+"""wikitext -> prose: each kind of markup on its own, then every page of the real enwiki slice."""
+
+from __future__ import annotations
+
+import bz2
+import html
+import re
+from pathlib import Path
+
+import pytest
+
+from pipeline.extract.wikitext import WikitextOptions, to_prose
+
+SLICE = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+LEFTOVER_MARKUP = ["{{", "}}", "[[", "]]", "<ref", "</ref", "{|", "|}", "|-", "||", "'''", "''", "<!--",
+                   "__TOC__", "style=", "thumb|"]
+
+
+def test_references_vanish_and_the_sentence_stays_joined() -> None:
+    text = ('These are often described as stateless societies,<ref>"ANARCHISM, a social philosophy"'
+            '</ref><ref name="iaf-ifa"/> although several authors disagree.<ref name=slevin />')
+    assert to_prose(text) == "These are often described as stateless societies, although several authors disagree."
+
+
+def test_links_show_their_text() -> None:
+    text = "The [[Greek language|Greek]] word [[anarchy]], see [[Paris (France)|]] and [[#History|below]]s."
+    assert to_prose(text) == "The Greek word anarchy, see Paris and belows."
+
+
+def test_files_categories_and_interlanguage_links_vanish() -> None:
+    text = ("[[File:Ecf.jpg|thumb|A [[flag]] with [a] caption]]Albedo is a ratio.\n"
+            "[[Category:Climate forcing]]\n[[fr:Albédo]]\n[[Image:X.png|left]]See [[:Category:Optics|optics]].")
+    assert to_prose(text) == "Albedo is a ratio.\n\nSee optics."
+
+
+def test_templates_vanish_but_prose_templates_keep_their_text() -> None:
+    text = ("{{Infobox country\n|name = Estonia\n|area = {{convert|45227|km2}}\n}}"
+            "It is {{convert|5|km|mi}} long{{citation needed|date=May 2016}}, called {{lang|fr|[[texte|le texte]]}} "
+            "and {{nowrap|{{convert|3|to|4|m}}}}{{snd}}roughly {{circa|1900}}.")
+    assert to_prose(text) == "It is 5 km long, called le texte and 3 to 4 m – roughly c. 1900."
+
+
+def test_tables_vanish_with_their_markup() -> None:
+    text = ('Before.\n{| class="wikitable" style="text-align:center"\n|+ Caption\n|-\n! Year !! Votes\n|-\n'
+            '| 1972 || {{n/a}}\n|-\n| style="color:red" | 1982 || 256\n{|\n|nested\n|}\n|}\nAfter.')
+    assert to_prose(text) == "Before.\n\nAfter."
+
+
+def test_headings_are_lines_and_reference_sections_go() -> None:
+    text = ("Intro.\n== History ==\nOld times.\n=== Origins ===\nEarly.\n== See also ==\n* [[Albedo]]\n"
+            "=== More ===\n* link\n== References ==\n{{reflist}}\n== Culture ==\nArt.\n== External links ==\n"
+            "* [http://example.org Site]")
+    assert to_prose(text) == "Intro.\n\nHistory\nOld times.\n\nOrigins\nEarly.\n\nCulture\nArt."
+    assert to_prose(text, WikitextOptions(keep_headings=False)) == "Intro.\nOld times.\nEarly.\nArt."
+
+
+def test_a_heading_whose_section_is_empty_goes() -> None:
+    assert to_prose("Text.\n== Gallery ==\n<gallery>\nA.jpg|x\n</gallery>\n== Life ==\nBorn.") == (
+        "Text.\n\nLife\nBorn."
+    )
+
+
+def test_lists_become_lines() -> None:
+    assert to_prose("Kinds:\n* [[Mutualism]]\n** sub\n# one\n; Term : def\n: indented") == (
+        "Kinds:\nMutualism\nsub\none\nTerm: def\nindented"
+    )
+
+
+def test_comments_tags_magic_words_quotes_and_external_links() -> None:
+    text = ("__NOTOC__'''Albedo''' (<!-- hidden -->''albedo'') is<br/>a <span style=\"x\">ratio</span> "
+            "of km<sup>2</sup>; see [http://nasa.gov NASA] and [http://example.org]&nbsp;here.<math>x^2</math>")
+    assert to_prose(text) == "Albedo (albedo) is\na ratio of km2; see NASA and here."
+
+
+def test_nowiki_text_is_kept_literally() -> None:
+    assert to_prose("Write <nowiki>[[link]] and {{tpl}}</nowiki> to link.") == "Write [[link]] and {{tpl}} to link."
+
+
+@pytest.mark.parametrize("broken", ["a {{b " * 400 + "end", "x }} y ]] z [[ w", "{| no end\n|cell", "<ref>never closed",
+                                    "[[File:x.jpg|thumb|[[a]]", "{{{1}}}", "'''''", "=", "== =="])
+def test_broken_markup_never_raises(broken: str) -> None:
+    text = to_prose(broken)
+    assert "{{" not in text and "[[" not in text
+
+
+@pytest.fixture(scope="module")
+def slice_pages(shared_data: Path) -> dict[str, str]:
+    """Title -> wikitext of every non-redirect page of the real enwiki slice."""
+    raw = bz2.decompress((shared_data / SLICE).read_bytes()).decode()
+    pages = re.findall(r"<title>(.*?)</title>.*?<text[^>]*>(.*?)</text>", raw, re.S)
+    return {title: html.unescape(text) for title, text in pages if not text.lower().startswith("#redirect")}
+
+
+def test_every_real_page_comes_out_without_markup(slice_pages: dict[str, str]) -> None:
+    assert len(slice_pages) == 106
+    for title, wikitext in slice_pages.items():
+        text = to_prose(wikitext)
+        left = [m for m in LEFTOVER_MARKUP if m in text]
+        assert not left, f"{title}: {left}"
+        assert "[[Category:" not in text and not re.search(r"^\s*[*#]", text, re.M), title
+
+
+def test_real_article_text_survives(slice_pages: dict[str, str]) -> None:
+    anarchism = to_prose(slice_pages["Anarchism"])
+    assert anarchism.startswith("Anarchism is a political philosophy that advocates self-governed societies based "
+                                "on voluntary institutions. These are often described as stateless societies, "
+                                "although several authors")
+    assert "\nHistory\n" in anarchism and "\nOrigins\n" in anarchism
+    assert "\nReferences\n" not in anarchism and "\nExternal links\n" not in anarchism
+    albedo = to_prose(slice_pages["Albedo"])
+    assert 'derived from Latin albedo "whiteness"' in albedo
+    assert "is the diffuse reflectivity or reflecting power of a surface." in albedo
