@@ -1,0 +1,162 @@
+"""The books reader on every real book in shared data, plus bad input."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+
+from pipeline.documents import Document
+from pipeline.readers import get_reader
+from pipeline.readers.base import Tally
+from pipeline.readers.books import READER, Options
+
+# file -> (first real line, last real line, title, author)
+BOOKS = {
+    "gutenberg-972-the-devils-dictionary.txt": (
+        "THE DEVIL'S DICTIONARY", "the domestic cow sheds its horn every two years.",
+        "The Devil's Dictionary", "Ambrose Bierce"),
+    "gutenberg-3261-news-from-nowhere.txt": (
+        "NEWS FROM NOWHERE", "{3}  Cirencester and Burford he must have meant.",
+        "News from Nowhere or An Epoch of Rest, being some chapters from A Utopian Romance", "William Morris"),
+    "gutenberg-9198-the-complete-angler-1653.txt": (
+        "THE COMPLETE ANGLER;", "FINIS.", "The Complete Angler, 1653", "Isaak Walton"),
+    "gutenberg-16215-jack-sheppard.txt": (
+        "Transcribers Note: Obvious typesetter errors", "THE END.", "Jack Sheppard A Romance",
+        "William Harrison Ainsworth"),
+    "gutenberg-14263-katrine.txt": (
+        '[Illustration: "I HAVE WAITED ALL THESE YEARS"]', "THE END", "Katrine", "Elinor Macartney Lane"),
+    "tinyshakespeare.txt": (
+        "First Citizen:", "Whiles thou art waking.", "tinyshakespeare", None),
+    "the-verdict.txt": (
+        "I HAD always thought Jack Gisburn rather a cheap genius--though a good fellow enough",
+        "there's no exterminating our kind of art.\"", "the verdict", None),
+}
+LICENCE_TRACES = ("Project Gutenberg", "PROJECT GUTENBERG", "START OF", "END OF THIS", "END OF THE PROJECT",
+                  "gutenberg.org", "gutenberg.net", "SMALL PRINT", "Produced by", "\r")
+
+
+def read_one(path: Path, options: Options | None = None) -> tuple[list[Document], Tally]:
+    opts = options or Options()
+    tally = Tally()
+    docs = [doc for split in READER.plan(str(path), None, opts) for doc in READER.read(split, opts, tally)]
+    return docs, tally
+
+
+@pytest.fixture(scope="module")
+def books(shared_data: Path) -> dict[str, Document]:
+    out = {}
+    for name in BOOKS:
+        docs, tally = read_one(shared_data / "books" / name)
+        assert len(docs) == 1 and not any(k.startswith("skipped.") for k in tally.counts)
+        out[name] = docs[0]
+    return out
+
+
+@pytest.mark.parametrize("name", sorted(BOOKS))
+def test_real_book(books: dict[str, Document], name: str) -> None:
+    first, last, title, author = BOOKS[name]
+    doc = books[name]
+    for trace in LICENCE_TRACES:
+        assert trace not in doc.text, f"{name}: {trace!r} left in the text"
+    assert doc.text.startswith(first)
+    assert doc.text.endswith(last)
+    assert doc.key == name  # basename: independent of where the corpus is mounted
+    assert doc.title == title
+    assert doc.meta["author"] == author
+    assert doc.meta["origin"].endswith(f"books/{name}")
+    assert doc.meta["charset"] == "utf-8"
+    doc.to_row("books")  # meta fields are all in the schema
+
+
+def test_gutenberg_metadata_dates(books: dict[str, Document]) -> None:
+    assert books["gutenberg-14263-katrine.txt"].meta["date"] == "2004-12-06"
+    assert books["gutenberg-9198-the-complete-angler-1653.txt"].meta["date"] == "2005-10"
+
+
+def test_prose_is_unwrapped_into_paragraphs(books: dict[str, Document]) -> None:
+    text = books["gutenberg-14263-katrine.txt"].text
+    assert ('"Ah," he cried, opening his arms to her, "come to me, come to me, you divine little soul! '
+            "I'm not worthy, but God knows how I will try to be!\"") in text
+
+@pytest.mark.parametrize("name", [n for n in BOOKS if n.startswith("gutenberg")])
+def test_only_verse_and_title_pages_keep_line_breaks(books: dict[str, Document], name: str) -> None:
+    """Unindented paragraphs with a line break inside are prose the unwrapping missed: (almost) none."""
+    paragraphs = [p.strip("\n") for p in books[name].text.split("\n\n") if p.strip()]
+    prose_left_wrapped = [p for p in paragraphs
+                          if "\n" in p and not any(line[:1].isspace() for line in p.split("\n"))]
+    assert len(prose_left_wrapped) <= 3  # title-page blocks such as "EPOCH THE FIRST, 1703.\nJONATHAN WILD."
+
+
+def test_bare_cr_book_has_lines(books: dict[str, Document]) -> None:
+    """Jack Sheppard mixes CRLF and bare CR: both must end lines, not vanish or glue them together."""
+    text = books["gutenberg-16215-jack-sheppard.txt"].text
+    assert "Thus died Jack Sheppard.\n\nThat night a grave was dug in Willesden churchyard" in text
+    assert "END OF THE FIRST EPOCH." in text  # a body line that looks like an end marker stays
+
+
+def test_plays_keep_their_speaker_blocks(books: dict[str, Document], shared_data: Path) -> None:
+    raw = (shared_data / "books" / "tinyshakespeare.txt").read_text(encoding="utf-8")
+    lines = [line.rstrip() for line in raw.split("\n")]  # only trailing spaces may go
+    assert books["tinyshakespeare.txt"].text == "\n".join(lines).strip("\n")
+
+
+def test_options_off_keep_the_raw_text(shared_data: Path) -> None:
+    path = shared_data / "books" / "gutenberg-972-the-devils-dictionary.txt"
+    (doc,), _ = read_one(path, Options(strip_gutenberg=False, unwrap=False))
+    assert "*** START OF THIS PROJECT GUTENBERG EBOOK" in doc.text
+    with pytest.raises(ValidationError):
+        Options(unwrap=True, strip=True)  # type: ignore[call-arg]
+
+
+def test_registered() -> None:
+    assert get_reader("books") is READER
+
+
+def test_empty_file_is_a_counted_skip(tmp_path: Path) -> None:
+    path = tmp_path / "empty.txt"
+    path.write_bytes(b"")
+    docs, tally = read_one(path)
+    assert docs == [] and tally.counts["skipped.empty_file"] == 1
+    assert tally.examples["empty_file"][0]["file"] == str(path)
+
+
+def test_licence_only_file_is_a_counted_skip(tmp_path: Path) -> None:
+    path = tmp_path / "licence.txt"
+    path.write_text("*** START OF THE PROJECT GUTENBERG EBOOK X ***\n\n*** END OF THE PROJECT GUTENBERG EBOOK X ***\n")
+    docs, tally = read_one(path)
+    assert docs == [] and tally.counts["skipped.empty_text"] == 1
+
+
+def test_cp1252_falls_back_and_is_counted(tmp_path: Path) -> None:
+    path = tmp_path / "old.txt"
+    path.write_bytes("Caf\u00e9 \u201cquoted\u201d".encode("cp1252"))
+    (doc,), tally = read_one(path)
+    assert doc.text == "Caf\u00e9 \u201cquoted\u201d" and doc.meta["charset"] == "cp1252"
+    assert tally.counts["decoded_fallback"] == 1
+
+
+def test_latin1_last_resort(tmp_path: Path) -> None:
+    path = tmp_path / "odd.txt"
+    path.write_bytes(b"abc \x81 def")  # 0x81 is undefined in cp1252
+    (doc,), tally = read_one(path)
+    assert doc.meta["charset"] == "latin-1" and tally.counts["decoded_fallback"] == 1
+
+
+def test_compressed_book(tmp_path: Path, shared_data: Path) -> None:
+    raw = (shared_data / "books" / "the-verdict.txt").read_bytes()
+    path = tmp_path / "the-verdict.txt.gz"
+    path.write_bytes(gzip.compress(raw))
+    (doc,), _ = read_one(path)
+    assert doc.title == "the verdict" and doc.text.startswith("I HAD always")
+    bad = tmp_path / "broken.txt.gz"
+    bad.write_bytes(gzip.compress(raw)[:200])
+    docs, tally = read_one(bad)
+    assert docs == [] and tally.counts["skipped.corrupt_file"] == 1
+
+
+def test_missing_file_raises_with_its_name(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="nope.txt"):
+        read_one(tmp_path / "nope.txt")
