@@ -1,0 +1,277 @@
+"""commoncrawl reader: real WARC/WET files, byte-range splits, damaged input, crawl listings."""
+
+from __future__ import annotations
+
+import gzip
+import http.server
+import shutil
+import threading
+import zlib
+from functools import partial
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from pipeline.readers.base import Split, Tally
+from pipeline.readers.commoncrawl import READER, Options, resolve_crawl
+
+IAH = "IAH-20080430204825-00000-blackbook.warc.gz"  # WARC 0.17, Heritrix 2008
+
+
+def read_all(path: Path | str, options: Options | None = None) -> tuple[list, Tally]:
+    options = options or Options()
+    tally = Tally()
+    size = Path(path).stat().st_size
+    docs = [d for split in READER.plan(str(path), size, options) for d in READER.read(split, options, tally)]
+    return docs, tally
+
+
+def assert_accounted(tally: Tally) -> None:
+    """Every record is a document, an ignored non-page record or a counted skip."""
+    c = tally.counts
+    parts = c["documents"] + sum(v for k, v in c.items() if k.startswith(("ignored.", "skipped.")))
+    assert c["records"] + c["skipped.empty_file"] == parts
+
+
+def members(data: bytes) -> list[bytes]:
+    """The raw gzip members of a .warc.gz, to build damaged copies of real files."""
+    out, pos = [], 0
+    while pos < len(data):
+        d = zlib.decompressobj(31)
+        d.decompress(data[pos:])
+        end = len(data) - len(d.unused_data)
+        out.append(data[pos:end])
+        pos = end
+    return out
+
+
+@pytest.fixture(scope="module")
+def web(shared_data: Path) -> Path:
+    return shared_data / "web"
+
+
+@pytest.mark.parametrize("name, records, docs", [
+    (IAH, 822, 93),
+    ("pywb-iana.warc.gz", 343, 16),
+    ("dolma-sample-0000.warc.gz", 48, 22),
+    ("resiliparse-CC-MAIN-2020-34-excerpt.warc.gz", 50, 16),
+    ("cc-whirlwind.warc.gz", 4, 1),
+    ("warcio-example.warc.gz", 6, 1),
+    ("warcio-example-iana.org-chunked.warc", 3, 1),
+    ("cc-whirlwind.warc.wet.gz", 2, 1),
+])
+def test_real_files_counts_and_accounting(web: Path, name: str, records: int, docs: int) -> None:
+    got, tally = read_all(web / name)
+    assert tally.counts["records"] == records
+    assert len(got) == docs == tally.counts["documents"]
+    assert_accounted(tally)
+    for doc in got:
+        assert doc.key.startswith("<urn:") and doc.meta["record"] == doc.key
+        assert doc.meta["origin"] == str(web / name) and isinstance(doc.meta["offset"], int)
+        assert doc.text.strip() and doc.url and not doc.url.startswith("<")
+        doc.to_row("commoncrawl")  # meta fields fit the schema
+
+
+def test_skip_reasons_on_real_archive(web: Path) -> None:
+    _, tally = read_all(web / "pywb-iana.warc.gz")
+    c = tally.counts
+    assert c["skipped.not_response"] == 123  # revisit records
+    assert c["skipped.not_html"] > 0 and c["skipped.http_status"] == 4  # CSS/JS/images; 302 redirects
+    assert c["ignored.request"] == 171
+    # archive.org kept "Transfer-Encoding: chunked" on de-chunked payloads: taken as stored, not lost
+    assert c["http_decode_fallback"] > 0
+    assert tally.examples["http_status"][0]["record"].startswith("<urn:")
+
+
+def test_main_text_without_navigation(web: Path) -> None:
+    (doc,), _ = read_all(web / "cc-whirlwind.warc.gz")
+    assert doc.url == "https://an.wikipedia.org/wiki/Escopete"
+    assert "Escopete ye un municipio" in doc.text
+    assert "Menú principal" not in doc.text and "Ir al contenido" not in doc.text  # wiki navigation
+    assert doc.title.startswith("Escopete")
+    assert doc.meta["date"] == "2024-05-18T01:58:10Z" and doc.meta["content_type"] == "text/html"
+    assert doc.meta["charset"] == "utf-8" and doc.meta["offset"] == 1023
+
+
+def test_wet_text_as_is(web: Path) -> None:
+    (doc,), tally = read_all(web / "cc-whirlwind.warc.wet.gz")
+    assert doc.url == "https://an.wikipedia.org/wiki/Escopete"
+    assert doc.text.startswith("Escopete - Biquipedia") and "Menú principal" in doc.text  # not re-extracted
+    assert doc.meta["content_type"] == "text/plain"
+    assert tally.counts["ignored.warcinfo"] == 1
+    none, tally = read_all(web / "cc-whirlwind.warc.wet.gz", Options(format="warc"))
+    assert none == [] and tally.counts["skipped.not_response"] == 1
+
+
+def test_uncompressed_chunked_warc(web: Path) -> None:
+    (doc,), _ = read_all(web / "warcio-example-iana.org-chunked.warc")
+    assert doc.url == "http://www.iana.org/" and doc.meta["offset"] == 405
+    assert "Management of the DNS Root Zone" in doc.text
+
+
+def test_warc_017_from_2008(web: Path) -> None:
+    docs, _ = read_all(web / IAH)
+    assert all(d.meta["date"].startswith("2008-04-30") for d in docs)
+    assert "www.archive.org" in {d.url.split("/")[2] for d in docs}
+
+
+def keyed(docs: list) -> list[tuple]:
+    return [(d.key, d.meta["offset"], d.text) for d in docs]
+
+
+@pytest.mark.parametrize("split_bytes", [50_000, 333_333])
+def test_splits_equal_whole_file_gzip(web: Path, split_bytes: int) -> None:
+    whole, whole_tally = read_all(web / IAH)
+    parts, tally = read_all(web / IAH, Options(split_bytes=split_bytes))
+    assert len(READER.plan(str(web / IAH), (web / IAH).stat().st_size, Options(split_bytes=split_bytes))) > 5
+    assert keyed(parts) == keyed(whole)
+    assert tally.counts == whole_tally.counts
+
+
+def test_splits_equal_whole_file_plain(web: Path, tmp_path: Path) -> None:
+    plain = tmp_path / "iah.warc"
+    plain.write_bytes(gzip.decompress((web / IAH).read_bytes()))
+    whole, whole_tally = read_all(plain)
+    assert len(whole) == 93
+    parts, tally = read_all(plain, Options(split_bytes=123_457))
+    assert keyed(parts) == keyed(whole) and tally.counts == whole_tally.counts
+    small = web / "warcio-example-iana.org-chunked.warc"
+    assert keyed(read_all(small, Options(split_bytes=1000))[0]) == keyed(read_all(small)[0])
+
+
+def test_zstd_is_one_split_and_same_documents(web: Path, tmp_path: Path) -> None:
+    src = web / "dolma-sample-0000.warc.gz"
+    zst = tmp_path / "sample.warc.zst"
+    zst.write_bytes(zstandard.ZstdCompressor().compress(gzip.decompress(src.read_bytes())))
+    assert len(READER.plan(str(zst), zst.stat().st_size, Options(split_bytes=1000))) == 1
+    docs, _ = read_all(zst, Options(split_bytes=1000))
+    assert [(d.key, d.text) for d in docs] == [(d.key, d.text) for d in read_all(src)[0]]
+    assert all(d.meta["offset"] is None for d in docs)
+
+
+# --- damaged input --------------------------------------------------------------------------------
+
+
+def test_truncated_gzip_keeps_records_before(web: Path, tmp_path: Path) -> None:
+    data = (web / IAH).read_bytes()
+    cut = tmp_path / "cut.warc.gz"
+    cut.write_bytes(data[: len(data) // 2])
+    docs, tally = read_all(cut)
+    whole, _ = read_all(web / IAH)
+    assert 30 < len(docs) < 93 and keyed(docs) == keyed(whole)[: len(docs)]
+    assert tally.counts["skipped.truncated_gzip"] == 1
+    assert_accounted(tally)
+
+
+def test_real_clipped_file_is_counted(web: Path) -> None:
+    docs, tally = read_all(web / "resiliparse-clipped.warc.gz")
+    assert docs == [] and tally.counts["skipped.truncated_gzip"] == 1
+
+
+def test_corrupt_content_length_skips_one_record(web: Path, tmp_path: Path) -> None:
+    src = web / "dolma-sample-0000.warc.gz"
+    parts = members(src.read_bytes())
+    bad_index = next(i for i, m in enumerate(parts) if b"WARC-Type: response" in gzip.decompress(m))
+    record = gzip.decompress(parts[bad_index])
+    header_end = record.index(b"\r\n\r\n")
+    length = int(record[:header_end].split(b"Content-Length: ")[1].split(b"\r\n")[0])
+    record = record.replace(f"Content-Length: {length}".encode(), f"Content-Length: {length - 500}".encode(), 1)
+    parts[bad_index] = gzip.compress(record)
+    path = tmp_path / "bad-length.warc.gz"
+    path.write_bytes(b"".join(parts))
+    docs, tally = read_all(path)
+    assert len(docs) == 21 and tally.counts["skipped.corrupt_record"] == 1
+    assert tally.examples["corrupt_record"][0]["record"].startswith("<urn:")
+    assert_accounted(tally)
+    # the same damage in an uncompressed file: the next records are found again
+    plain = tmp_path / "bad-length.warc"
+    plain.write_bytes(b"".join(gzip.decompress(m) for m in parts))
+    docs, tally = read_all(plain)
+    assert len(docs) == 21 and tally.counts["skipped.corrupt_record"] == 1
+
+
+def test_garbage_between_members_resyncs(web: Path, tmp_path: Path) -> None:
+    parts = members((web / "dolma-sample-0000.warc.gz").read_bytes())
+    damaged = parts[:10] + [parts[10][: len(parts[10]) // 2], b"\x00garbage" * 100] + parts[11:]
+    path = tmp_path / "holes.warc.gz"
+    path.write_bytes(b"".join(damaged))
+    docs, tally = read_all(path)
+    full, _ = read_all(web / "dolma-sample-0000.warc.gz")
+    lost = 1 if b"WARC-Type: response" in gzip.decompress(parts[10]) else 0
+    assert len(docs) == len(full) - lost
+    assert tally.counts["skipped.corrupt_gzip"] + tally.counts["skipped.truncated_gzip"] >= 1
+    assert_accounted(tally)
+    split_docs, _ = read_all(path, Options(split_bytes=7000))
+    assert keyed(split_docs) == keyed(docs)
+
+
+def test_binary_garbage_and_empty_file(web: Path, tmp_path: Path) -> None:
+    garbage = tmp_path / "garbage.warc.gz"
+    garbage.write_bytes(bytes(range(256)) * 400)
+    docs, tally = read_all(garbage, Options(split_bytes=20_000))
+    assert docs == [] and tally.counts["skipped.corrupt_record"] == 1
+    empty = tmp_path / "empty.warc.gz"
+    empty.write_bytes(b"")
+    docs, tally = read_all(empty)
+    assert docs == [] and tally.counts["skipped.empty_file"] == 1
+
+
+def test_lying_charset_and_invalid_utf8(web: Path, tmp_path: Path) -> None:
+    record = gzip.decompress(members((web / "cc-whirlwind.warc.gz").read_bytes())[2])
+    head, http = record.split(b"\r\n\r\n", 1)
+    http = http.rstrip(b"\r\n")
+    http_head, body = http.split(b"\r\n\r\n", 1)
+    body = body.replace(b"Escopete ye un", b"Escopete \xff\xfe ye un", 1)  # invalid UTF-8 inside
+    http_head = http_head.replace(b"charset=UTF-8", b"charset=utf-8").replace(b"charset=utf-8", b"charset=klingon")
+    http = http_head + b"\r\n\r\n" + body
+    head = head.replace(head.split(b"Content-Length: ")[1].split(b"\r\n")[0], str(len(http)).encode())
+    path = tmp_path / "charset.warc.gz"
+    path.write_bytes(gzip.compress(head + b"\r\n\r\n" + http + b"\r\n\r\n"))
+    (doc,), tally = read_all(path)
+    assert "Escopete" in doc.text and "municipio" in doc.text
+    assert doc.meta["charset"]
+
+
+def test_missing_file_raises_naming_it(tmp_path: Path) -> None:
+    missing = str(tmp_path / "nope.warc.gz")
+    with pytest.raises(FileNotFoundError, match="nope.warc.gz"):
+        list(READER.read(Split(missing), Options(), Tally()))
+
+
+def test_options_forbid_unknown_fields() -> None:
+    with pytest.raises(ValueError):
+        Options(splitbytes=1)
+
+
+# --- crawl listing --------------------------------------------------------------------------------
+
+
+def test_resolve_crawl_over_http(web: Path, tmp_path: Path) -> None:
+    crawl = tmp_path / "crawl-data" / "CC-MAIN-TEST"
+    crawl.mkdir(parents=True)
+    rel = "crawl-data/CC-MAIN-TEST/segments/1/warc/cc-whirlwind.warc.gz"
+    (tmp_path / rel).parent.mkdir(parents=True)
+    shutil.copy(web / "cc-whirlwind.warc.gz", tmp_path / rel)
+    lines = [rel] + [f"crawl-data/CC-MAIN-TEST/segments/{i}/warc/x.warc.gz" for i in range(2, 6)]
+    (crawl / "warc.paths.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
+    handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://127.0.0.1:{server.server_address[1]}"
+        urls = resolve_crawl("CC-MAIN-TEST", 3, base_url=base)
+        assert urls == [f"{base}/{line}" for line in lines[:3]]
+        (doc,), _ = read_all_url(urls[0])
+        assert "Escopete ye un municipio" in doc.text
+        with pytest.raises(FileNotFoundError, match="CC-MAIN-NOPE"):
+            resolve_crawl("CC-MAIN-NOPE", 1, base_url=base)
+    finally:
+        server.shutdown()
+
+
+def read_all_url(url: str) -> tuple[list, Tally]:
+    tally = Tally()
+    docs = [d for s in READER.plan(url, None, Options()) for d in READER.read(s, Options(), tally)]
+    return docs, tally
