@@ -259,6 +259,7 @@ class _Scan:
     bytes_seen: bool = False
     tail: str = ""  # the last characters outside any page: says whether </mediawiki> closed the dump
     truncated_page: bool = False
+    pages: int = 0
     damage: str | None = None
 
     def outside(self, text: str, page_follows: bool, path: str, tally: Tally) -> None:
@@ -308,6 +309,7 @@ def _cut_pages(texts: Iterator[str], path: str, tally: Tally, scan: _Scan, max_c
                         break
                     in_page, search_from = True, len(PAGE_OPEN)
                     tally.add("pages")
+                    scan.pages += 1
                 end = buf.find(PAGE_CLOSE, search_from)
                 restart = buf.find(PAGE_OPEN, max(len(PAGE_OPEN), search_from - len(PAGE_OPEN)),
                                    end if end >= 0 else len(buf))
@@ -317,6 +319,7 @@ def _cut_pages(texts: Iterator[str], path: str, tally: Tally, scan: _Scan, max_c
                                    "page cut short: a new <page> starts before </page>")
                     buf, search_from, discarding = buf[restart:], len(PAGE_OPEN), False
                     tally.add("pages")
+                    scan.pages += 1
                     continue
                 if end < 0:
                     search_from = max(len(PAGE_OPEN), len(buf) - len(PAGE_CLOSE))
@@ -483,12 +486,12 @@ def read(split: Split, options: Options | None, tally: Tally) -> Iterator[Docume
         document = _document(piece, ctx, tally)
         if document is not None:
             yield document
-    if scan.damage:
+    if split.start == 0 and not scan.bytes_seen and (scan.damage or "EOFError").startswith("EOFError"):
+        tally.skip("empty_file", path, None, "no bytes after decompression")  # a 0-byte .bz2 ends "early"
+    elif scan.damage:
         tally.skip("corrupt_compression", path, None, scan.damage)
-    if split.start == 0:
-        if not scan.bytes_seen:
-            tally.skip("empty_file", path, None, "no bytes after decompression")
-        elif scan.site is None and not tally.counts.get("pages"):
+    if split.start == 0 and scan.bytes_seen:
+        if scan.site is None and not scan.pages:
             tally.skip("not_mediawiki_xml", path, None, "no <mediawiki> root element and no <page>")
         elif not ranged and not scan.closed and not scan.damage and not scan.truncated_page:
             tally.skip("truncated_dump", path, None, "input ends without </mediawiki>")

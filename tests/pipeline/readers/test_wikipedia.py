@@ -1,0 +1,249 @@
+"""The wikipedia reader on the real enwiki dumps in shared/data/wiki, and on damaged copies of them."""
+
+from __future__ import annotations
+
+import bz2
+import gzip
+import re
+from pathlib import Path
+
+import pydantic
+import pytest
+import zstandard
+
+from pipeline.documents import Document
+from pipeline.readers import get_reader
+from pipeline.readers.base import Split, Tally
+from pipeline.readers.wikipedia import Options, page_url
+
+SLICE = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+TABLES = "wiki/enwiki-table-markup.xml.bz2"
+READER = get_reader("wikipedia")
+# Page-level reasons: with the documents, these add up to the pages seen.
+PAGE_REASONS = ("namespace", "redirect", "disambiguation", "content_model", "empty_text", "too_short",
+                "invalid_utf8", "malformed_page", "truncated_xml", "page_too_large", "extract_error")
+LEFTOVER_MARKUP = ["{{", "}}", "[[", "]]", "<ref", "{|", "|}", "|-", "||", "'''", "[[Category:", "style=",
+                   "class=", "colspan", "rowspan", "<!--"]
+ANARCHISM_START = ("Anarchism is a political philosophy that advocates self-governed societies based on "
+                   "voluntary institutions.")
+
+
+def read_all(path: Path | str, options: Options | None = None) -> tuple[list[Document], Tally]:
+    options = options or Options()
+    tally = Tally()
+    docs: list[Document] = []
+    for split in READER.plan(str(path), Path(path).stat().st_size, options):
+        docs.extend(READER.read(split, options, tally))
+    return docs, tally
+
+
+def assert_accounted(docs: list[Document], tally: Tally) -> None:
+    skipped = sum(tally.counts[f"skipped.{reason}"] for reason in PAGE_REASONS)
+    assert tally.counts["pages"] == len(docs) + skipped, tally.to_dict()["counts"]
+
+
+@pytest.fixture(scope="module")
+def slice_xml(shared_data: Path) -> bytes:
+    return bz2.decompress((shared_data / SLICE).read_bytes())
+
+
+@pytest.fixture(scope="module")
+def slice_read(shared_data: Path) -> tuple[list[Document], Tally]:
+    return read_all(shared_data / SLICE)
+
+
+# ---------------------------------------------------------------- the real dumps
+
+
+def test_every_page_of_the_slice_is_accounted_for(slice_read: tuple[list[Document], Tally]) -> None:
+    docs, tally = slice_read
+    counts = tally.counts
+    assert counts["pages"] == 206
+    assert counts["skipped.namespace"] == 1  # 205 pages in ns 0, one in ns 4
+    assert counts["skipped.redirect"] == 99  # the 100th redirect is the ns 4 page
+    assert counts["skipped.disambiguation"] == 8
+    assert len(docs) == 98
+    assert_accounted(docs, tally)
+
+
+def test_all_100_redirects_are_counted_when_ns4_is_read(shared_data: Path) -> None:
+    docs, tally = read_all(shared_data / SLICE, Options(namespaces=[0, 4], skip_disambiguation=False))
+    assert tally.counts["skipped.redirect"] == 100 and "skipped.namespace" not in tally.counts
+    assert len(docs) == 106
+
+
+def test_documents_carry_identity_url_and_provenance(shared_data: Path,
+                                                     slice_read: tuple[list[Document], Tally]) -> None:
+    docs, _ = slice_read
+    doc = next(d for d in docs if d.title == "Anarchism")
+    assert doc.key == "12" and doc.meta["record"] == "12"
+    assert doc.url == "https://en.wikipedia.org/wiki/Anarchism"
+    assert doc.meta["date"] == "2016-04-22T10:19:33Z"
+    assert doc.meta["origin"] == str(shared_data / SLICE)
+    assert doc.to_row("wikipedia")["meta"]["record"] == "12"
+    assert len({d.key for d in docs}) == len(docs)
+    assert page_url("https://en.wikipedia.org/wiki/", "AC/DC (band), Rock & roll?") == (
+        "https://en.wikipedia.org/wiki/AC/DC_(band),_Rock_%26_roll%3F"
+    )
+
+
+def test_known_article_text_and_headings(slice_read: tuple[list[Document], Tally]) -> None:
+    docs = {d.title: d.text for d in slice_read[0]}
+    assert docs["Anarchism"].startswith(ANARCHISM_START)
+    assert "These are often described as stateless societies, although several authors" in docs["Anarchism"]
+    assert 'derived from Latin albedo "whiteness"' in docs["Albedo"]
+    lines = docs["Anarchism"].split("\n")
+    assert "History" in lines and "Etymology and terminology" in lines
+    assert "References" not in lines and "External links" not in lines
+
+
+def test_no_markup_is_left_in_any_document(slice_read: tuple[list[Document], Tally]) -> None:
+    for doc in slice_read[0]:
+        left = [m for m in LEFTOVER_MARKUP if m in doc.text]
+        assert not left, f"{doc.title}: {left}"
+
+
+def test_the_table_heavy_dump_comes_out_without_table_markup(shared_data: Path) -> None:
+    docs, tally = read_all(shared_data / TABLES)
+    assert [d.title for d in docs] == ["Constructive vote of no confidence", "List of Prison Break characters",
+                                      "Academy Award for Best Production Design", "Economy of Estonia",
+                                      "Brahui language"]
+    for doc in docs:
+        left = [m for m in LEFTOVER_MARKUP + ["!!", "align=", "width="] if m in doc.text]
+        assert not left, f"{doc.title}: {left}"
+        assert not re.search(r"^\s*[|!]", doc.text, re.M), doc.title
+    estonia = next(d.text for d in docs if d.title == "Economy of Estonia")
+    assert "Estonian economy is an advanced economy and a member of the European Union" in estonia
+    # no <siteinfo> in this dump: the URL comes from xml:lang="en"
+    assert docs[0].url == "https://en.wikipedia.org/wiki/Constructive_vote_of_no_confidence"
+    assert_accounted(docs, tally)
+
+
+def test_options(shared_data: Path) -> None:
+    docs, tally = read_all(shared_data / TABLES, Options(keep_headings=False, min_chars=20000))
+    assert all("\nHistory\n" not in d.text for d in docs)
+    assert tally.counts["skipped.too_short"] == 5 - len(docs) > 0
+    with pytest.raises(pydantic.ValidationError):
+        Options(namespace=[0])  # a typo is an error, not a silent default
+
+
+# ---------------------------------------------------------------- other schema versions and codecs
+
+
+def test_other_export_versions_base_url_and_codecs(tmp_path: Path, slice_xml: bytes,
+                                                   slice_read: tuple[list[Document], Tally]) -> None:
+    old = (slice_xml.replace(b"export-0.10", b"export-0.8").replace(b'version="0.10"', b'version="0.8"')
+           .replace(b"https://en.wikipedia.org/wiki/Main_Page", b"https://simple.wikipedia.org/wiki/Main_Page"))
+    old = re.sub(rb"\n\s*<ns>\d+</ns>", b"", old)  # the oldest schemas have no <ns>: the title prefix says
+    (tmp_path / "old.xml.gz").write_bytes(gzip.compress(old, compresslevel=1))
+    docs, tally = read_all(tmp_path / "old.xml.gz")
+    assert [d.key for d in docs] == [d.key for d in slice_read[0]]
+    assert tally.counts["skipped.namespace"] == 1
+    assert docs[0].url == "https://simple.wikipedia.org/wiki/Anarchism"
+    (tmp_path / "dump.xml.zst").write_bytes(zstandard.ZstdCompressor(level=1).compress(slice_xml))
+    zst_docs, _ = read_all(tmp_path / "dump.xml.zst")
+    assert [d.text for d in zst_docs] == [d.text for d in slice_read[0]]
+
+
+def test_a_multistream_dump_splits_by_byte_range(tmp_path: Path, slice_xml: bytes,
+                                                 slice_read: tuple[list[Document], Tally]) -> None:
+    """Like Wikimedia's multistream dumps: header, then 20 pages per bz2 stream, then the footer."""
+    text = slice_xml.decode()
+    first = text.index("  <page>")
+    pages = re.findall(r"  <page>.*?</page>\n", text, re.S)
+    groups = [text[:first]] + ["".join(pages[i:i + 20]) for i in range(0, len(pages), 20)] + ["</mediawiki>\n"]
+    path = tmp_path / "multistream.xml.bz2"
+    path.write_bytes(b"".join(bz2.compress(g.encode(), 1) for g in groups))
+    options = Options(split_bytes=1 << 20)
+    splits = READER.plan(str(path), path.stat().st_size, options)
+    assert len(splits) == 2
+    docs, tally = read_all(path, options)
+    assert sorted(d.key for d in docs) == sorted(d.key for d in slice_read[0])
+    assert [d.url for d in docs][-1] == slice_read[0][-1].url  # the later split read the header too
+    assert_accounted(docs, tally)
+
+
+# ---------------------------------------------------------------- damaged input
+
+
+def test_xml_truncated_mid_page_keeps_the_pages_before(tmp_path: Path, slice_xml: bytes) -> None:
+    cut = slice_xml.index(b"<title>Albedo</title>") + 5000
+    path = tmp_path / "cut.xml.bz2"
+    path.write_bytes(bz2.compress(slice_xml[:cut], 1))
+    docs, tally = read_all(path)
+    assert [d.title for d in docs] == ["Anarchism", "Autism"]
+    assert docs[0].text.startswith(ANARCHISM_START)
+    assert tally.counts["skipped.truncated_xml"] == 1
+    assert tally.examples["truncated_xml"][0]["record"] == "39"  # Albedo's page id
+    assert_accounted(docs, tally)
+
+
+def test_compressed_stream_cut_short(tmp_path: Path, shared_data: Path) -> None:
+    data = (shared_data / SLICE).read_bytes()
+    path = tmp_path / "half.xml.bz2"
+    path.write_bytes(data[: len(data) // 2])
+    docs, tally = read_all(path)
+    assert docs and docs[0].title == "Anarchism"
+    assert tally.counts["skipped.corrupt_compression"] == 1 and tally.counts["skipped.truncated_xml"] == 1
+    assert_accounted(docs, tally)
+
+
+def test_invalid_utf8_costs_only_its_page(tmp_path: Path, slice_xml: bytes,
+                                           slice_read: tuple[list[Document], Tally]) -> None:
+    at = slice_xml.index(b"<title>Albedo</title>") + 500
+    path = tmp_path / "bad-utf8.xml"
+    path.write_bytes(slice_xml[:at] + b"\xff\xfe\xc3" + slice_xml[at:])
+    docs, tally = read_all(path)
+    assert tally.counts["skipped.invalid_utf8"] == 1 and tally.counts["pages"] == 206
+    assert [d.key for d in docs] == [d.key for d in slice_read[0] if d.title != "Albedo"]
+    assert_accounted(docs, tally)
+
+
+def test_malformed_and_cut_pages_are_skipped_and_reading_resumes(tmp_path: Path, slice_xml: bytes,
+                                                                 slice_read: tuple[list[Document], Tally]) -> None:
+    text = slice_xml.decode()
+    albedo = text.index("<title>Albedo</title>")
+    text = text[:albedo] + "<title>Albedo</title><broken attr=>" + text[albedo + len("<title>Albedo</title>"):]
+    autism_end = text.index("</page>", text.index("<title>Autism</title>"))
+    text = text[:autism_end - 2000] + "\n  " + text[autism_end + len("</page>"):]  # cut Autism, glue on
+    path = tmp_path / "damaged.xml.bz2"
+    path.write_bytes(bz2.compress(text.encode(), 1))
+    docs, tally = read_all(path)
+    assert tally.counts["skipped.malformed_page"] == 2
+    assert {e["record"] for e in tally.examples["malformed_page"]} == {"25", "39"}  # Autism, Albedo
+    assert [d.key for d in docs] == [d.key for d in slice_read[0] if d.title not in ("Autism", "Albedo")]
+    assert_accounted(docs, tally)
+
+
+@pytest.mark.parametrize("name,content,reason", [
+    ("empty.xml.bz2", b"", "empty_file"),
+    ("empty.xml", b"", "empty_file"),
+    ("empty-stream.xml.bz2", bz2.compress(b""), "empty_file"),
+    ("garbage.xml", bytes(range(256)) * 64, "not_mediawiki_xml"),
+    ("garbage.xml.bz2", bytes(range(256)) * 64, "corrupt_compression"),
+    ("garbage.xml.gz", b"\x1f\x8b" + bytes(range(256)) * 64, "corrupt_compression"),
+])
+def test_empty_and_garbage_files_are_counted_not_raised(tmp_path: Path, name: str, content: bytes,
+                                                        reason: str) -> None:
+    path = tmp_path / name
+    path.write_bytes(content)
+    docs, tally = read_all(path)
+    assert docs == []
+    assert tally.counts[f"skipped.{reason}"] == 1
+    assert sum(v for k, v in tally.counts.items() if k.startswith("skipped.")) == 1
+
+
+def test_header_only_dump_cut_between_pages(tmp_path: Path, slice_xml: bytes) -> None:
+    cut = slice_xml.index(b"  <page>", slice_xml.index(b"<title>Albedo</title>"))
+    path = tmp_path / "between.xml"
+    path.write_bytes(slice_xml[:cut])
+    docs, tally = read_all(path)
+    assert [d.title for d in docs] == ["Anarchism", "Autism", "Albedo"]
+    assert tally.counts["skipped.truncated_dump"] == 1
+    assert_accounted(docs, tally)
+
+
+def test_a_missing_file_raises_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "enwiki-missing.xml.bz2"
+    with pytest.raises(FileNotFoundError, match="enwiki-missing.xml.bz2"):
+        list(READER.read(Split(str(missing)), Options(), Tally()))
