@@ -53,9 +53,7 @@ def plan(path: str, size: int | None, options: Options) -> list[Split]:
         return [Split(path=path)]
     try:
         groups = _open(path).metadata.num_row_groups
-    except FileNotFoundError:
-        raise
-    except (pa.ArrowException, OSError, ValueError):
+    except pa.ArrowInvalid:
         return [Split(path=path)]
     step = options.row_groups_per_split
     if groups <= step:
@@ -69,20 +67,20 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     name = basename(path)
     try:
         pf = _open(path)
-    except FileNotFoundError:
-        raise
-    except (pa.ArrowException, OSError, ValueError) as exc:
-        reason = "empty_file" if "size is 0" in str(exc) or "empty" in str(exc).lower() else "invalid_parquet"
+    except pa.ArrowInvalid as exc:  # not Parquet (bad magic, short footer); I/O errors propagate
+        reason = "empty_file" if "size is 0 bytes" in str(exc) else "invalid_parquet"
         tally.skip(reason, path, detail=f"{type(exc).__name__}: {exc}")
         return
     schema = pf.schema_arrow
     text_field = options.text_field
+    problem = None
     if text_field not in schema.names:
-        tally.skip("wrong_schema", path, detail=f"no column {text_field!r} in {name}; columns: {schema.names}")
-        return
-    text_type = schema.field(text_field).type
-    if not _is_string(text_type):
-        tally.skip("wrong_schema", path, detail=f"column {text_field!r} in {name} is {text_type}, not a string")
+        problem = f"no column {text_field!r} in {name}; columns: {schema.names}"
+    elif not _is_string(schema.field(text_field).type):
+        problem = f"column {text_field!r} in {name} is {schema.field(text_field).type}, not a string"
+    if problem:
+        if split.index == 0:  # every split of the file sees the same schema: count the file once
+            tally.skip("wrong_schema", path, detail=problem)
         return
     if pf.metadata.num_rows == 0:
         tally.skip("empty_file", path, detail="no rows")
