@@ -236,40 +236,43 @@ def _render_template(inner: str) -> str:
 def _strip_braces(text: str) -> str:
     """Replace every outermost ``{{...}}`` by its rendering and drop every ``{| ... |}`` table.
 
-    A stack over the brace tokens finds nesting in one pass. A ``}}`` or ``|}`` that closes nothing is
-    kept as text (and removed by the final cleanup); an unclosed table runs to the end of the text, as
-    MediaWiki renders it; an unclosed ``{{`` is dropped and the scan resumes right after it (a loop, not
-    recursion, so a page full of unclosed braces cannot exhaust the stack).
+    Two linear passes, so vandalised pages full of unbalanced braces cost no more than clean ones:
+    first a stack pairs each closer with the nearest open token of its kind (openers left open inside
+    the pair are forgotten), then the outermost pairs are replaced in order. An opener that is never
+    closed stays as text (cleanup removes the braces), except a table, which MediaWiki closes at the
+    end of the page: it is dropped to the end. A closer that closes nothing is left to cleanup.
     """
     if "{" not in text:
         return text
+    pairs: list[tuple[int, int, str, int, int]] = []  # start, end, kind, content start, content end
+    stack: list[tuple[str, int, int]] = []  # kind, token start, content start
+    for match in _BRACE_TOKEN.finditer(text):
+        token = match.group().strip()
+        if token == "{{" or token == "{|":
+            stack.append(("t" if token == "{{" else "table", match.start(), match.end()))
+            continue
+        want = "t" if token == "}}" else "table"
+        for depth in range(len(stack) - 1, -1, -1):
+            if stack[depth][0] == want:
+                kind, start, content = stack[depth]
+                del stack[depth:]
+                pairs.append((start, match.end(), kind, content, match.start()))
+                break
+    open_table = min((start for kind, start, _ in stack if kind == "table"), default=len(text))
+    pairs.sort()
     out: list[str] = []
-    pos = 0
-    while True:
-        stack: list[tuple[str, int]] = []  # kind, content start
-        last = pos
-        for match in _BRACE_TOKEN.finditer(text, pos):
-            token = match.group().strip()
-            if token == "{{" or token == "{|":
-                if not stack:
-                    out.append(text[last:match.start()])
-                stack.append(("t" if token == "{{" else "table", match.end()))
-                continue
-            want = "t" if token == "}}" else "table"
-            if not stack or stack[-1][0] != want:
-                continue  # a stray closer; cleanup removes it
-            kind, content = stack.pop()
-            if not stack:
-                if kind == "t":
-                    out.append(_render_template(text[content:match.start()]))
-                last = match.end()
-        if not stack:
-            out.append(text[last:])
-            return "".join(out)
-        kind, content = stack[0]
-        if kind == "table":
-            return "".join(out)
-        pos = content
+    last = 0
+    for start, end, kind, content, content_end in pairs:
+        if start < last:
+            continue  # inside an outer pair already replaced
+        if start >= open_table:
+            break
+        out.append(text[last:start])
+        if kind == "t":
+            out.append(_render_template(text[content:content_end]))
+        last = end
+    out.append(text[last:open_table] if open_table >= last else "")
+    return "".join(out)
 
 
 # ---------------------------------------------------------------- links
