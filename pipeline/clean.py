@@ -13,7 +13,8 @@ One pass runs these steps in order, each skipped when a cheap check shows it has
    pure-ASCII text skips even the regex. It runs before step 4 because control removal would destroy the
    C1 characters that ftfy needs to repair "Ã\\x89cole" -> "École";
 4. ``remove_control``: C0/C1 controls except ``\\n`` and ``\\t``, plus invisible junk that only breaks
-   tokens: zero-width space, word joiner, soft hyphen, BOM/ZWNBSP. Zero-width (non-)joiners and bidi marks
+   tokens: zero-width space, word joiner, soft hyphen, BOM/ZWNBSP; and lone surrogates, which no UTF-8
+   writer accepts. Zero-width (non-)joiners and bidi marks
    are kept: Persian, Indic scripts and emoji sequences need them;
 5. ``nfc``: Unicode NFC;
 6. ``normalize_whitespace``: spaces and tabs at line ends go; inside a line a run of two or more
@@ -46,7 +47,7 @@ class CleanOptions(BaseModel):
 
 LINE_BREAKS_RE = re.compile("\r\n?|[\x0b\x0c\u2028]")
 # Cc except \t and \n, then the invisible format characters listed in the module docstring.
-CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff]+")
+CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\ud800-\udfff]+")
 # What UTF-8 bytes decoded as Latin-1 or cp1252 look like: a lead byte (U+00C2..U+00F4) followed by a
 # continuation byte (0x80..0xBF) as Latin-1 shows it, or as cp1252 maps 0x80..0x9F.
 MOJIBAKE_RE = re.compile(

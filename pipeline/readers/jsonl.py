@@ -60,12 +60,22 @@ def plan(path: str, size: int | None, options: Options) -> list[Split]:
 
 
 def scalar_str(value: Any) -> str | None:
-    """Optional string fields (url, title, id): scalars as text, anything else (null, lists) as missing."""
+    """Optional string fields (url, title, id): scalars as text; anything else (null, lists, strings with
+    lone surrogates) as missing."""
     if value is None or isinstance(value, (dict, list)):
         return None
     if isinstance(value, bool):
         return str(value).lower()
-    return str(value)
+    text = str(value)
+    return text if _encodable(text) else None
+
+
+def _encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _lines(split: Split) -> Iterator[tuple[int, bytes]]:
@@ -147,6 +157,10 @@ def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: O
         return None
     if not text.strip():
         tally.skip("empty_text", path, record=where)
+        return None
+    if "\\ud" in line.lower() and not _encodable(text):
+        # JSON can spell lone UTF-16 surrogates ("\\ud800"); no UTF-8 writer downstream would accept them.
+        tally.skip("invalid_utf8", path, record=where, detail="lone surrogate escape in the text")
         return None
     record_id = scalar_str(record.get(options.id_field)) if options.id_field else None
     return Document(

@@ -16,7 +16,7 @@ from pipeline.clean import CleanOptions, clean_text
 
 # Characters the cleaner treats specially, mixed into arbitrary text so hypothesis hits the interactions
 # (mojibake pairs split by controls, combining marks, exotic spaces, every line-end kind).
-TRICKY = list("Ã©Â€™â\u0303\u0301Aa \t\n\r\x0b\x0c\x85\x93\x94\x89\x00\x01\x1b\x7f\xa0\u2028\u2029\u200b"
+TRICKY = list("\ud800\udfffÃ©Â€™â\u0303\u0301Aa \t\n\r\x0b\x0c\x85\x93\x94\x89\x00\x01\x1b\x7f\xa0\u2028\u2029\u200b"
               "\u200d\ufeff\u00ad\u3000\u2002")
 texts = st.text(alphabet=st.one_of(st.sampled_from(TRICKY), st.characters()), max_size=60)
 options = st.builds(CleanOptions, nfc=st.booleans(), fix_mojibake=st.booleans(),
@@ -44,7 +44,9 @@ def test_idempotent_for_any_options(text: str, opts: CleanOptions) -> None:
 @settings(max_examples=300, deadline=None)
 @given(texts)
 def test_output_has_no_control_characters_but_newline_and_tab(text: str) -> None:
-    assert not has_bad_control(clean_text(text))
+    out = clean_text(text)
+    assert not has_bad_control(out)
+    out.encode("utf-8")  # no lone surrogates either
 
 
 @settings(max_examples=200, deadline=None)

@@ -92,11 +92,14 @@ def test_bad_lines_are_counted_skips_with_line_numbers(tmp_path: Path) -> None:
         b"",
         b'{"text": "   "}',
         b'{"text": null}',
-        b'{"text": "good two"}',
+        b'{"text": "lone \\ud800 surrogate"}',
+        b'{"text": "good two", "id": "\\udc00", "title": "pair \\ud83d\\ude00 ok"}',
     ]) + b"\n")
-    docs, tally = read_all(path, Options())
+    docs, tally = read_all(path, Options(title_field="title"))
     assert [d.text for d in docs] == ["good one", "good two"]
-    assert docs[1].meta["record"] == "line 10"
+    assert docs[1].meta["record"] == "line 11"
+    assert docs[1].title == "pair \U0001f600 ok" and docs[1].key.startswith("bad.jsonl:")  # bad id dropped
+    assert tally.counts["skipped.invalid_utf8"] == 2
     for reason, line in [("invalid_json", 2), ("missing_text", 3), ("text_not_string", 4), ("invalid_utf8", 5),
                          ("not_an_object", 6), ("empty_text", 8)]:
         assert tally.examples[reason][0]["record"] == f"line {line}", reason
