@@ -422,7 +422,11 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     page, charset = decode_html(body, declared)
     if declared and charset != declared.lower():
         tally.add("charset_mismatch")  # declared charset did not decode; counted, the page is kept
-    text = extract_text(page) if options.main_content else _full_text(page)
+    try:
+        text = extract_text(page) if options.main_content else _full_text(page)
+    except Exception as exc:  # resiliparse parser errors on pathological markup: one page, not the file
+        tally.skip("extract_error", path, record_id, f"{type(exc).__name__}: {exc}")
+        return None
     if len(text) < options.min_text_chars:
         tally.skip("empty_text", path, record_id, url)
         return None
