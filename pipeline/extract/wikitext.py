@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import html
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable
 
 import mwparserfromhell
@@ -84,7 +84,6 @@ class WikitextOptions:
     drop_sections: frozenset[str] = DROP_SECTIONS
     file_namespaces: frozenset[str] = FILE_NAMESPACES
     category_namespaces: frozenset[str] = CATEGORY_NAMESPACES
-    extra: dict[str, object] = field(default_factory=dict)
 
 
 DEFAULT_OPTIONS = WikitextOptions()
@@ -97,8 +96,18 @@ def _args(inner: str) -> tuple[list[str], dict[str, str]]:
     """Positional and named arguments of one template, split by mwparserfromhell.
 
     The parser knows that ``|`` inside ``[[a|b]]`` or a nested ``{{...}}`` does not separate arguments;
-    it runs only on the short allow-listed templates, so its cost does not matter.
+    it runs only on the short allow-listed templates that nest, so its cost does not matter. Flat ones
+    (most ``{{convert|5|km}}``) are split directly, which is exact when nothing nests.
     """
+    if "[[" not in inner and "{{" not in inner and "<" not in inner:
+        positional, named = [], {}
+        for part in inner.split("|")[1:]:
+            key, eq, value = part.partition("=")
+            if eq and key.strip() and "\n" not in key:
+                named[key.strip().lower()] = value.strip()
+            else:
+                positional.append(part.strip())
+        return positional, named
     code = mwparserfromhell.parse("{{" + inner + "}}", skip_style_tags=True)
     templates = code.filter_templates(recursive=False)
     if not templates:
@@ -195,7 +204,8 @@ PROSE_TEMPLATES: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "circa": _prefixed("c. "), "c.": _prefixed("c. "), "as of": _prefixed("As of "),
     "sortname": _join(" "), "nihongo": _first, "linktext": _join(""), "lang-x": _last,
     "'": _const("'"), "'s": _const("'s"), "''": _const('"'), "snd": _const(" – "), "spaced ndash": _const(" – "),
-    "ndash": _const("–"), "mdash": _const("—"), "mdashb": _const("—"), "ndashb": _const("–"), "spnd": _const(" – "), "nbsp": _const(" "), "·": _const(" · "), "dot": _const(" · "),
+    "ndash": _const("–"), "mdash": _const("—"), "mdashb": _const("—"), "ndashb": _const("–"),
+    "spnd": _const(" – "), "nbsp": _const(" "), "·": _const(" · "), "dot": _const(" · "),
     "=": _const("="), "!": _const("|"), "okina": _const("ʻ"), "sp": _const(" "), "spaces": _const(" "),
     "en dash": _const("–"), "em dash": _const("—"), "pipe": _const("|"), "^": _first,
     "us$": _prefixed("US$"), "usd": _prefixed("US$"), "£": _prefixed("£"), "€": _prefixed("€"),

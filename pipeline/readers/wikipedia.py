@@ -32,7 +32,7 @@ import re
 import xml.etree.ElementTree as ET
 import zlib
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import IO, Iterator
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -162,7 +162,7 @@ def _is_data_error(exc: BaseException) -> bool:
     return isinstance(exc, OSError) and exc.errno is None and not isinstance(exc, (ConnectionError, TimeoutError))
 
 
-def _open(path: str, raw: bool = False):  # noqa: ANN202 - a binary file object
+def _open(path: str, raw: bool = False) -> IO[bytes]:
     try:
         return open_raw(path) if raw else open_input(path)
     except FileNotFoundError as exc:
