@@ -52,7 +52,8 @@ CONTROL_RE = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u00ad\u200b\u2060\ufeff\ud
 # continuation byte (0x80..0xBF) as Latin-1 shows it, or as cp1252 maps 0x80..0x9F.
 MOJIBAKE_RE = re.compile(
     "[\u00c2-\u00f4][\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
-    "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122 ]"
+    "\u2013\u2014\u2018-\u201a\u201c-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122]"
+    "|[\u00c2\u00c3] "  # "à" / NBSP whose 0xA0 byte became a space (ftfy repairs these too)
     "|[\x80-\x9f]"  # a lone C1 control is almost always a cp1252 character decoded as Latin-1
 )
 ASCII_CONTROLS = bytes([*range(0x00, 0x09), *range(0x0b, 0x20), 0x7f])

@@ -27,21 +27,21 @@ def has_bad_control(text: str) -> bool:
     return any(unicodedata.category(ch) == "Cc" and ch not in "\n\t" for ch in text)
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=400, deadline=None, database=None)
 @given(texts)
 def test_idempotent_with_defaults(text: str) -> None:
     once = clean_text(text)
     assert clean_text(once) == once
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(texts, options)
 def test_idempotent_for_any_options(text: str, opts: CleanOptions) -> None:
     once = clean_text(text, options=opts)
     assert clean_text(once, options=opts) == once
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=300, deadline=None, database=None)
 @given(texts)
 def test_output_has_no_control_characters_but_newline_and_tab(text: str) -> None:
     out = clean_text(text)
@@ -49,7 +49,7 @@ def test_output_has_no_control_characters_but_newline_and_tab(text: str) -> None
     out.encode("utf-8")  # no lone surrogates either
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=200, deadline=None, database=None)
 @given(st.text(max_size=200), options)
 def test_never_raises_and_output_is_nfc(text: str, opts: CleanOptions) -> None:
     out = clean_text(text, Counter(), opts)
