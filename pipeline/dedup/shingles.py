@@ -1,0 +1,134 @@
+"""64-bit hashes of word n-grams ("shingles") of normalised text, vectorised over a batch of documents.
+
+The hash of a shingle is defined on its bytes, so it can be handed to datasketch as a ``hashfunc``:
+
+* word hash: ``fmix64(sum_k T[c_k] * Q**k + len)`` over the word's UTF-8 bytes ``c_k`` (mod 2**64), with
+  ``T`` a fixed table of 256 random 64-bit values and ``Q`` a fixed odd constant;
+* shingle hash: ``fmix64(sum_k word_hash[k] * M[k])`` over its ``n`` words, ``M`` fixed odd constants, so the
+  order of the words matters.
+
+Why this construction: both sums are prefix sums, so the hashes of every word and every n-gram of a whole
+batch come out of a handful of numpy passes (``Q`` is odd, hence invertible mod 2**64, which lets a word's sum
+be read off one running prefix sum). ``shingle_hash`` below is the same function one shingle at a time.
+
+A document with fewer than ``n`` words (but at least one) has one shingle: all its words.
+"""
+
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from pipeline.dedup.normalize import NormalizedBatch
+
+MASK64 = (1 << 64) - 1
+_RNG = np.random.Generator(np.random.PCG64(0x5EED_D0C5))
+BYTE_TABLE = _RNG.integers(0, 1 << 64, size=256, dtype=np.uint64, endpoint=False)
+POSITION_MULTIPLIERS = _RNG.integers(0, 1 << 63, size=64, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+Q = 0x9E3779B97F4A7C15  # odd: invertible modulo 2**64
+Q_INVERSE = pow(Q, -1, 1 << 64)
+MAX_NGRAM = len(POSITION_MULTIPLIERS)
+
+
+def fmix64(h: np.ndarray) -> np.ndarray:
+    """MurmurHash3's 64-bit finaliser (a bijection that spreads every input bit), in place on a copy."""
+    h = h ^ (h >> np.uint64(33))
+    h *= np.uint64(0xFF51AFD7ED558CCD)
+    h ^= h >> np.uint64(33)
+    h *= np.uint64(0xC4CEB9FE1A85EC53)
+    h ^= h >> np.uint64(33)
+    return h
+
+
+def _fmix64_int(h: int) -> int:
+    h ^= h >> 33
+    h = (h * 0xFF51AFD7ED558CCD) & MASK64
+    h ^= h >> 33
+    h = (h * 0xC4CEB9FE1A85EC53) & MASK64
+    return h ^ (h >> 33)
+
+
+def word_hash(word: bytes) -> int:
+    """Reference hash of one word (bytes)."""
+    total, power = 0, 1
+    for byte in word:
+        total = (total + int(BYTE_TABLE[byte]) * power) & MASK64
+        power = (power * Q) & MASK64
+    return _fmix64_int((total + len(word)) & MASK64)
+
+
+def shingle_hash(shingle: bytes) -> int:
+    """Reference hash of one shingle: its words separated by single spaces; usable as datasketch hashfunc."""
+    total = 0
+    for k, word in enumerate(shingle.split(b" ")):
+        total = (total + word_hash(word) * int(POSITION_MULTIPLIERS[k])) & MASK64
+    return _fmix64_int(total)
+
+
+def shingles_of(normalized: str, n: int) -> list[bytes]:
+    """Reference shingles of one normalised document, as bytes (what datasketch is fed in the tests)."""
+    words = normalized.split(" ") if normalized else []
+    if not words:
+        return []
+    return [" ".join(words[i:i + n]).encode() for i in range(max(len(words) - n + 1, 1))]
+
+
+class _Powers:
+    """Q**k and Q**-k for k < length, grown on demand and kept for the process (pure cache)."""
+
+    def __init__(self) -> None:
+        self.forward = np.ones(1, dtype=np.uint64)
+        self.inverse = np.ones(1, dtype=np.uint64)
+
+    def get(self, length: int) -> tuple[np.ndarray, np.ndarray]:
+        if len(self.forward) < length:
+            size = max(length, 2 * len(self.forward), 1 << 16)
+            self.forward = np.cumprod(np.full(size, Q, dtype=np.uint64)) * np.uint64(Q_INVERSE)
+            self.inverse = np.cumprod(np.full(size, Q_INVERSE, dtype=np.uint64)) * np.uint64(Q)
+        return self.forward[:length], self.inverse[:length]
+
+
+_POWERS = _Powers()
+
+
+def word_hashes(batch: NormalizedBatch) -> np.ndarray:
+    """The hash of every word of ``batch`` (uint64), equal to ``word_hash`` on its bytes."""
+    data = batch.data
+    forward, inverse = _POWERS.get(len(data) + 1)
+    prefix = np.zeros(len(data) + 1, dtype=np.uint64)
+    np.cumsum(BYTE_TABLE[data] * forward[:len(data)], out=prefix[1:])
+    starts, ends = batch.word_starts, batch.word_ends
+    # sum_{j in word} T[b_j] Q^(j - start) = Q^-start * (prefix[end] - prefix[start])
+    sums = (prefix[ends] - prefix[starts]) * inverse[starts]
+    return fmix64(sums + (ends - starts).astype(np.uint64))
+
+
+def shingle_hashes(batch: NormalizedBatch, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Hashes of every n-gram of every document, and per-document offsets into them (len = docs + 1)."""
+    if not 1 <= n <= MAX_NGRAM:
+        raise ValueError(f"n-gram size must be between 1 and {MAX_NGRAM}, got {n}")
+    words = word_hashes(batch)
+    num_words = len(words)
+    doc_words = batch.doc_words
+    counts = np.diff(doc_words)
+    doc_of_word = np.repeat(np.arange(len(counts)), counts)
+    end_of_word = doc_words[1:][doc_of_word]  # first word index after the word's document
+    index = np.arange(num_words)
+    padded = np.concatenate([words, np.zeros(n, dtype=np.uint64)])
+    total = np.zeros(num_words, dtype=np.uint64)
+    for k in range(n):
+        term = padded[k:k + num_words] * POSITION_MULTIPLIERS[k]
+        term[index + k >= end_of_word] = 0  # words past the document's end do not count
+        total += term
+    start_of_word = doc_words[:-1][doc_of_word]
+    valid = (index + n <= end_of_word) | ((index == start_of_word) & (end_of_word - start_of_word < n))
+    per_doc = np.where(counts >= n, counts - n + 1, np.minimum(counts, 1))
+    offsets = np.zeros(len(counts) + 1, dtype=np.int64)
+    np.cumsum(per_doc, out=offsets[1:])
+    return fmix64(total[valid]), offsets
+
+
+def iter_doc_shingles(hashes: np.ndarray, offsets: np.ndarray) -> Iterator[np.ndarray]:
+    for d in range(len(offsets) - 1):
+        yield hashes[offsets[d]:offsets[d + 1]]
