@@ -169,7 +169,7 @@ def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: O
         url=scalar_str(record.get(options.url_field)) if options.url_field else None,
         title=scalar_str(record.get(options.title_field)) if options.title_field else None,
         meta={"origin": path, "record": where,
-              "content_type": "application/jsonl"},
+              "content_type": "application/jsonl", "charset": "utf-8"},
     )
 
 

@@ -130,7 +130,8 @@ def _batch_docs(batch: pa.RecordBatch, first_row: int, present: dict[str, str], 
             text=text,
             url=scalar_str(extra["url"][i]) if "url" in extra else None,
             title=scalar_str(extra["title"][i]) if "title" in extra else None,
-            meta={"origin": path, "record": where, "content_type": "application/vnd.apache.parquet"},
+            meta={"origin": path, "record": where, "content_type": "application/vnd.apache.parquet",
+                  "charset": "utf-8"},
         )
 
 

@@ -38,7 +38,7 @@ def test_fields_mapped(tmp_path: Path) -> None:
     (first, second), tally = read_all(path, opts)
     assert (first.key, first.text, first.url, first.title) == ("7", "hello", "https://x.org/1", "One")
     assert first.meta == {"origin": str(path), "record": "line 1", "offset": 0,
-                          "content_type": "application/jsonl"}
+                          "content_type": "application/jsonl", "charset": "utf-8"}
     first_len = len(path.read_bytes().split(b"\n")[0]) + 1
     assert second.key == f"a.jsonl:{first_len}" and second.url is None  # no id: basename and byte offset
     assert second.meta["record"] == "line 2" and second.meta["offset"] == first_len
