@@ -189,51 +189,47 @@ def _file_chunks(path: str) -> Iterator[bytes]:
 def _bz2_range_chunks(path: str, start: int, end: int | None, tally: Tally) -> Iterator[bytes]:
     """Decompressed bytes of the bz2 streams that start in ``[start, end)``.
 
-    A stream's start is found by its magic (``BZh<level>1AY&SY``); a false match fails to decompress and
-    the search moves on, counted as ``corrupt_compression``.
+    A stream's start is found by its magic (``BZh<level>1AY&SY``); a false match or a corrupt stream fails
+    to decompress, is counted as ``corrupt_compression``, and the search moves on past it. Compressed
+    bytes are not kept once fed, so memory stays flat even when one stream is the whole file.
     """
     with _open(path, raw=True) as raw:
-        raw.seek(start)
+        pos = start  # file offset of pending[0]
         pending = b""
-        offset = start  # file offset of pending[0]
-        eof = False
+        raw.seek(pos)
         while True:
             match = _BZ2_MAGIC.search(pending)
-            while match is None and not eof:
+            while match is None:
                 data = raw.read(CHUNK_BYTES)
-                eof = not data
-                keep = pending[-9:] if len(pending) > 9 else pending
-                offset += len(pending) - len(keep)
+                if not data:
+                    return
+                keep = pending[-9:]
+                pos += len(pending) - len(keep)
                 pending = keep + data
                 match = _BZ2_MAGIC.search(pending)
-            if match is None:
-                return
-            stream_start = offset + match.start()
+            stream_start = pos + match.start()
             if end is not None and stream_start >= end:
                 return
-            pending = pending[match.start():]
-            offset = stream_start
+            piece, pos = pending[match.start():], stream_start
             decompressor = bz2.BZ2Decompressor()
-            consumed = 0
             try:
-                while not decompressor.eof:
-                    if consumed >= len(pending):
-                        data = raw.read(CHUNK_BYTES)
-                        if not data:
-                            raise EOFError("compressed file ended inside a bz2 stream")
-                        pending += data
-                    piece = pending[consumed:]
-                    consumed = len(pending)
+                while True:
                     out = decompressor.decompress(piece)
+                    pos += len(piece)
                     if out:
                         yield out
+                    if decompressor.eof:
+                        break
+                    piece = raw.read(CHUNK_BYTES)
+                    if not piece:
+                        raise EOFError("compressed file ended inside a bz2 stream")
             except (OSError, EOFError) as exc:
                 tally.skip("corrupt_compression", path, str(stream_start), f"{type(exc).__name__}: {exc}")
-                pending, offset = pending[1:], offset + 1  # look for the next stream after this magic
+                pos, pending = stream_start + 1, b""
+                raw.seek(pos)
                 continue
-            tail = decompressor.unused_data
-            offset += len(pending) - len(tail)
-            pending = tail
+            pending = decompressor.unused_data
+            pos -= len(pending)
 
 
 def _text_chunks(chunks: Iterator[bytes]) -> Iterator[str]:

@@ -145,21 +145,41 @@ def test_other_export_versions_base_url_and_codecs(tmp_path: Path, slice_xml: by
     assert [d.text for d in zst_docs] == [d.text for d in slice_read[0]]
 
 
-def test_a_multistream_dump_splits_by_byte_range(tmp_path: Path, slice_xml: bytes,
-                                                 slice_read: tuple[list[Document], Tally]) -> None:
-    """Like Wikimedia's multistream dumps: header, then 20 pages per bz2 stream, then the footer."""
-    text = slice_xml.decode()
+def multistream_bz2(xml: bytes, per_stream: int = 20) -> list[bytes]:
+    """Like Wikimedia's multistream dumps: a header stream, ``per_stream`` pages per stream, a footer."""
+    text = xml.decode()
     first = text.index("  <page>")
     pages = re.findall(r"  <page>.*?</page>\n", text, re.S)
-    groups = [text[:first]] + ["".join(pages[i:i + 20]) for i in range(0, len(pages), 20)] + ["</mediawiki>\n"]
+    groups = [text[:first]] + ["".join(pages[i:i + per_stream]) for i in range(0, len(pages), per_stream)]
+    return [bz2.compress(g.encode(), 1) for g in groups + ["</mediawiki>\n"]]
+
+
+def test_a_multistream_dump_splits_by_byte_range(tmp_path: Path, slice_xml: bytes,
+                                                 slice_read: tuple[list[Document], Tally]) -> None:
     path = tmp_path / "multistream.xml.bz2"
-    path.write_bytes(b"".join(bz2.compress(g.encode(), 1) for g in groups))
+    path.write_bytes(b"".join(multistream_bz2(slice_xml)))
     options = Options(split_bytes=1 << 20)
     splits = READER.plan(str(path), path.stat().st_size, options)
     assert len(splits) == 2
+    per_split = [list(READER.read(split, options, Tally())) for split in splits]
+    assert all(per_split)  # both splits did work
     docs, tally = read_all(path, options)
     assert sorted(d.key for d in docs) == sorted(d.key for d in slice_read[0])
-    assert [d.url for d in docs][-1] == slice_read[0][-1].url  # the later split read the header too
+    assert per_split[1][-1].url == slice_read[0][-1].url  # the later split read the header too
+    assert_accounted(docs, tally)
+
+
+def test_a_corrupt_bz2_stream_costs_only_its_pages(tmp_path: Path, slice_xml: bytes,
+                                                   slice_read: tuple[list[Document], Tally]) -> None:
+    streams = multistream_bz2(slice_xml)
+    broken = bytearray(streams[3])  # pages 41-60
+    broken[len(broken) // 2] ^= 0xFF
+    streams[3] = bytes(broken)
+    path = tmp_path / "broken-stream.xml.bz2"
+    path.write_bytes(b"".join(streams))
+    docs, tally = read_all(path, Options(split_bytes=1 << 20))
+    assert tally.counts["skipped.corrupt_compression"] == 1
+    assert 186 <= tally.counts["pages"] < 206 and docs[-1].key == slice_read[0][-1].key
     assert_accounted(docs, tally)
 
 
