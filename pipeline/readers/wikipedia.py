@@ -427,6 +427,7 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
         tally.skip("too_short", path, page_id, f"{title}: {len(text)} chars")
         return None
     tally.add("wikitext_chars", len(wikitext))
+    # key: the page id, stable across dump dates (see the report on ids colliding across wikis)
     return Document(
         key=page_id,
         text=text,
@@ -436,7 +437,6 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
             "origin": path,
             "record": page_id,
             "date": revision.findtext("timestamp"),
-            "author": revision.findtext("contributor/username"),
             "content_type": revision.findtext("format") or "text/x-wiki",
             "charset": "utf-8",
         },
