@@ -4,10 +4,9 @@ A full ``mwparserfromhell.parse`` of every page runs at about 1.2 M chars/s on t
 (measured: 5.7 M chars in 4.6 s), which would make parsing the bottleneck of a dump run. Most of that
 time goes into building nodes for markup we throw away anyway: references, citation templates, infoboxes
 and tables. So the bulk removal is done with linear scans and regular expressions (about 11 M chars/s on
-the same slice, one core), and mwparserfromhell
-is used only where a real parser is worth its cost: splitting the arguments of the few templates whose
-visible text we keep (``{{convert|5|km}}``, ``{{lang|fr|texte}}``), where nested links and templates
-make a naive split on ``|`` wrong, and the strings are short.
+the same slice, one core), and mwparserfromhell is used only where a real parser is worth its cost:
+splitting the arguments of the few templates whose visible text we keep (``{{lang|fr|[[texte|t]]}}``)
+when they nest links or templates, which makes a naive split on ``|`` wrong; those strings are short.
 
 Choices a user should know about:
 
