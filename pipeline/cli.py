@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline run MANIFEST`` and ``python -m pipeline check MANIFEST``."""
+"""Command line: ``python -m pipeline run|check MANIFEST`` and ``python -m pipeline validate DATASET``."""
 
 from __future__ import annotations
 
@@ -18,7 +18,13 @@ def main(argv: list[str] | None = None) -> int:
                      help="join an existing Ray cluster (overrides ray.address in the manifest)")
     check = sub.add_parser("check", help="validate a manifest and list its inputs without running it")
     check.add_argument("manifest")
+    validate = sub.add_parser("validate", help="check a token dataset's shards against its index")
+    validate.add_argument("dataset", help="the tokenize stage's output folder (<run_dir>/tokens)")
     args = parser.parse_args(argv)
+    if args.command == "validate":
+        from training.dataset import validate_command
+
+        return validate_command(args.dataset)
 
     try:
         manifest = load_manifest(args.manifest)

@@ -1,0 +1,316 @@
+"""The tokenize stage: document shards in, the token dataset (``training.dataset``) out. Always last.
+
+Steps, each resumable:
+
+1. Validation thresholds (driver): a document is in a source's validation split when a hash of its id
+   falls below the source's threshold, so the split is fixed by the ids alone, disjoint from training,
+   and independent of shard layout and seed. ``validation.fraction`` sets the threshold; ``max_docs``
+   lowers it to the ``max_docs``-th smallest hash of the source (this reads the id columns).
+2. Tokenizer: a published tiktoken encoding from a local ranks file, or a byte-level BPE trained once, in a
+   single task, on a deterministic slice of the training documents (``pipeline.bpe``); its ranks file is
+   kept in ``<run_dir>/tokenizer/``.
+3. One task per group of consecutive input shards of one source (grouped to about ``shard_tokens``
+   tokens): encode, append end-of-text, cut into shards of nearly equal size, shuffle documents inside each
+   shard with a permutation seeded by the run seed and the shard's name, write Arrow IPC shards.
+4. The index (driver): every task's shard entries in task order, the tokenizer's identity, the manifest
+   hash and checksums, written to ``<run_dir>/tokens/index.json`` with a copy of the ranks.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.bpe import train_bpe
+from pipeline.fsio import atomic_write, safe_join
+from pipeline.readers.base import Tally
+from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.token_shards import ShardEntry, build_index, shuffle_order, split_evenly, write_index, write_shard
+from pipeline.tokenizer import (BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec, find_ranks_file, load_bpe,
+                                load_tiktoken, ranks_bytes)
+from training.dataset import TOKENIZER_FILE
+
+STAGE = "tokenize"
+BPE_STAGE = "tokenize-bpe"
+DATASET_DIR = "tokens"
+TOKENIZER_DIR = "tokenizer"
+PARTS_DIR = "tokenize-parts"
+BYTES_PER_TOKEN_ESTIMATE = 4  # only used to group inputs into tasks of about shard_tokens tokens
+VAL_HASH_PERSON = b"refinery-val"
+
+
+class ValidationOptions(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    fraction: float = Field(0.005, ge=0, lt=1, description="share of each source's documents held out")
+    max_docs: int | None = Field(None, ge=0, description="at most this many held-out documents per source")
+
+
+class Options(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    tokenizer: TokenizerSpec = Field(default_factory=TiktokenSpec)
+    shard_tokens: int = Field(50_000_000, ge=1, le=2**31 - 1, description="target tokens per token shard")
+    validation: ValidationOptions = Field(default_factory=ValidationOptions)
+
+
+def val_hash(doc_id: str) -> int:
+    return int.from_bytes(hashlib.blake2b(doc_id.encode(), digest_size=8, person=VAL_HASH_PERSON).digest(), "big")
+
+
+@dataclass(frozen=True)
+class TokenizerRef:
+    """How a worker rebuilds the tokenizer: a ranks file on shared storage and the sha256 it must have."""
+
+    kind: str
+    name: str
+    path: str
+    sha256: str
+
+    def load(self) -> Tokenizer:
+        return _load_tokenizer(self)
+
+
+@functools.lru_cache(maxsize=4)
+def _load_tokenizer(ref: TokenizerRef) -> Tokenizer:
+    if ref.kind == "bpe":
+        tokenizer = load_bpe(ref.path, ref.name)
+    else:
+        tokenizer = load_tiktoken(TiktokenSpec(name=ref.name, ranks_path=ref.path))  # type: ignore[arg-type]
+    if tokenizer.info.ranks_sha256 != ref.sha256:
+        raise ValueError(f"tokenizer file {ref.path} changed during the run (sha256 {tokenizer.info.ranks_sha256}"
+                         f", expected {ref.sha256})")
+    return tokenizer
+
+
+@dataclass(frozen=True)
+class TokenizeTask:
+    run_dir: str
+    source: str
+    inputs: tuple[str, ...]  # document shards, relative to the run folder
+    name: str  # shard file stem, unique in the source
+    seed: int
+    tokenizer: TokenizerRef
+    val_threshold: int
+    shard_tokens: int
+
+
+@dataclass(frozen=True)
+class BpeTask:
+    run_dir: str
+    inputs: tuple[tuple[str, tuple[str, ...], int, int | None], ...]  # (source, shards, byte budget, doc cap)
+    val_thresholds: dict[str, int]
+    n_ranks: int
+    output: str  # relative to the run folder
+
+
+def _base_dir(manifest: Any) -> Path:
+    return manifest.source_path.parent if getattr(manifest, "source_path", None) else Path.cwd()
+
+
+def _source_of(run_dir: Path, relative: str, names: set[str]) -> str:
+    """Document shards live in ``<folder>/<source>/``; otherwise ask the shard itself."""
+    parent = Path(relative).parent.name
+    if parent in names:
+        return parent
+    column = pq.read_table(run_dir / relative, columns=["source"]).column("source")
+    return column[0].as_py() if len(column) else parent
+
+
+def _read_docs(run_dir: Path, inputs: tuple[str, ...], source: str) -> tuple[list[str], list[Any], list[str]]:
+    ids: list[str] = []
+    urls: list[Any] = []
+    texts: list[str] = []
+    for relative in inputs:
+        table = pq.read_table(safe_join(run_dir, relative), columns=["id", "source", "url", "text"])
+        sources = set(table.column("source").unique().to_pylist())
+        if sources - {source}:
+            raise ValueError(f"{relative}: holds documents of sources {sorted(sources)}, expected only {source!r}")
+        ids.extend(table.column("id").to_pylist())
+        urls.extend(table.column("url").to_pylist())
+        texts.extend(table.column("text").to_pylist())
+    return ids, urls, texts
+
+
+def validation_thresholds(manifest: Any, by_source: dict[str, list[str]]) -> dict[str, int]:
+    """Per source, the hash below which a document is held out for validation."""
+    options: ValidationOptions = manifest.stages.tokenize.validation
+    base = int(options.fraction * 2**64)
+    thresholds = {}
+    for source, inputs in by_source.items():
+        threshold = base
+        if options.max_docs is not None and threshold > 0:
+            hashes = [val_hash(i) for rel in inputs
+                      for i in pq.read_table(manifest.run_dir / rel, columns=["id"]).column("id").to_pylist()]
+            below = sorted(h for h in hashes if h < threshold)
+            if len(below) > options.max_docs:
+                threshold = below[options.max_docs]  # exactly max_docs hashes lie below it
+        thresholds[source] = threshold
+    return thresholds
+
+
+def train_bpe_task(task: BpeTask) -> TaskResult:
+    """Train the BPE on each source's first training documents, up to its share of the byte budget."""
+    run_dir = Path(task.run_dir)
+    texts: list[str] = []
+    tally = Tally()
+    for source, inputs, budget, doc_cap in task.inputs:
+        used = docs = 0
+        for relative in inputs:
+            if used >= budget or (doc_cap is not None and docs >= doc_cap):
+                break
+            ids, _, source_texts = _read_docs(run_dir, (relative,), source)
+            for doc_id, text in zip(ids, source_texts):
+                if val_hash(doc_id) < task.val_thresholds[source]:
+                    continue
+                if used >= budget or (doc_cap is not None and docs >= doc_cap):
+                    break
+                texts.append(text)
+                used += len(text.encode("utf-8"))
+                docs += 1
+        tally.add(f"bpe_bytes.{source}", used)
+        tally.add("docs_out", docs)
+    ranks = train_bpe(texts, task.n_ranks)
+    tally.add("bpe_ranks", len(ranks))
+    with atomic_write(safe_join(run_dir, task.output)) as fh:
+        fh.write(ranks_bytes(ranks))
+    return TaskResult([task.output], tally)
+
+
+def tokenize_task(task: TokenizeTask) -> TaskResult:
+    """Encode one group of document shards into train and validation token shards."""
+    run_dir = Path(task.run_dir)
+    dataset_dir = safe_join(run_dir, DATASET_DIR)
+    tokenizer = task.tokenizer.load()
+    ids, urls, texts = _read_docs(run_dir, task.inputs, task.source)
+    tally = Tally()
+    tally.add("docs_in", len(ids))
+    held_out = np.fromiter((val_hash(i) < task.val_threshold for i in ids), dtype=bool, count=len(ids))
+    entries: list[ShardEntry] = []
+    for split, mask in (("train", ~held_out), ("val", held_out)):
+        chosen = np.flatnonzero(mask)
+        if len(chosen) == 0:
+            continue
+        values, lengths = tokenizer.encode_documents([texts[i] for i in chosen])
+        starts = np.concatenate([[0], np.cumsum(lengths)])
+        tally.add(f"tokens_{split}", len(values))
+        tally.add(f"docs_{split}", len(chosen))
+        tally.add("bytes_in", sum(len(texts[i].encode("utf-8")) for i in chosen))
+        for part, (a, b) in enumerate(split_evenly(lengths, task.shard_tokens)):
+            relative = f"{split}/{task.source}/{task.name}-{part:04d}.arrow"
+            order = a + shuffle_order(b - a, task.seed, relative)
+            shard_values = np.concatenate([values[starts[d]:starts[d + 1]] for d in order])
+            entries.append(write_shard(dataset_dir, relative, split, task.source,
+                                       [ids[chosen[d]] for d in order], [urls[chosen[d]] for d in order],
+                                       shard_values, lengths[order], tokenizer.dtype))
+    tally.add("docs_out", len(ids))
+    part_file = f"{PARTS_DIR}/{task.source}/{task.name}.json"
+    with atomic_write(safe_join(run_dir, part_file), "w") as fh:
+        json.dump([e.__dict__ for e in entries], fh, sort_keys=True)
+    return TaskResult([f"{DATASET_DIR}/{e.path}" for e in entries], tally)
+
+
+def _estimated_tokens(path: Path) -> int:
+    meta = pq.ParquetFile(path).metadata
+    text = [meta.schema.column(i).name for i in range(meta.num_columns)].index("text")
+    size = sum(meta.row_group(g).column(text).total_uncompressed_size for g in range(meta.num_row_groups))
+    return size // BYTES_PER_TOKEN_ESTIMATE
+
+
+def plan(manifest: Any, by_source: dict[str, list[str]], tokenizer: TokenizerRef,
+         thresholds: dict[str, int]) -> list[Task]:
+    """Group each source's consecutive input shards into tasks of about ``shard_tokens`` tokens."""
+    options: Options = manifest.stages.tokenize
+    tasks: list[Task] = []
+    for source, inputs in by_source.items():
+        groups: list[list[str]] = []
+        estimate = 0
+        for relative in inputs:
+            tokens = _estimated_tokens(manifest.run_dir / relative)
+            if not groups or estimate + tokens > options.shard_tokens:
+                groups.append([])
+                estimate = 0
+            groups[-1].append(relative)
+            estimate += tokens
+        for number, group in enumerate(groups):
+            name = f"{number:05d}"
+            payload = TokenizeTask(str(manifest.run_dir), source, tuple(group), name, manifest.run.seed,
+                                   tokenizer, thresholds[source], options.shard_tokens)
+            size = sum((manifest.run_dir / r).stat().st_size for r in group)
+            tasks.append(Task(id=f"{source}.{name}", payload=payload, size_bytes=size))
+    return tasks
+
+
+def prepare_tokenizer(manifest: Any, by_source: dict[str, list[str]], thresholds: dict[str, int],
+                      execute: Callable[..., StageResult] = run_stage) -> TokenizerRef:
+    """Locate the published ranks, or train the BPE once (a single resumable task)."""
+    spec = manifest.stages.tokenize.tokenizer
+    if isinstance(spec, TiktokenSpec):
+        ranks_path = spec.ranks_path and str((_base_dir(manifest) / spec.ranks_path).resolve())
+        path = find_ranks_file(TiktokenSpec(name=spec.name, ranks_path=ranks_path))
+        tokenizer = load_tiktoken(TiktokenSpec(name=spec.name, ranks_path=str(path)))
+        return TokenizerRef("tiktoken", spec.name, str(path), tokenizer.info.ranks_sha256)
+    assert isinstance(spec, BpeSpec)
+    weights = {s.name: s.weight for s in manifest.sources if s.name in by_source}
+    total = sum(weights.values())
+    inputs = tuple((source, tuple(by_source[source]), max(1, int(spec.train_bytes * w / total)),
+                    None if spec.train_docs is None else max(1, -(-spec.train_docs * w // total)))
+                   for source, w in weights.items())
+    output = f"{TOKENIZER_DIR}/{spec.name}-{spec.vocab_size}.tiktoken"
+    payload = BpeTask(str(manifest.run_dir), inputs, thresholds, spec.vocab_size - 1, output)
+    execute(manifest.run_dir, BPE_STAGE, [Task(id="train", payload=payload)], train_bpe_task,
+            max_retries=manifest.ray.max_retries)
+    path = safe_join(manifest.run_dir, output)
+    return TokenizerRef("bpe", spec.name, str(path), load_bpe(path, spec.name).info.ranks_sha256)
+
+
+def run(manifest: Any, inputs: list[str], execute: Callable[..., StageResult] = run_stage) -> StageResult:
+    """Tokenize the previous stage's document shards into ``<run_dir>/tokens/``.
+
+    ``execute`` runs a list of tasks (``pipeline.runner.run_stage`` on Ray; tests pass a local loop).
+    """
+    order = list(manifest.stages.order)
+    if order and order[-1] != STAGE:
+        raise ValueError(f"stages.order: tokenize must be the last stage (its outputs are token shards, not "
+                         f"documents); got {order}")
+    if not inputs:
+        raise ValueError("tokenize: the previous stage recorded no document shards")
+    names = {s.name for s in manifest.sources}
+    by_source: dict[str, list[str]] = {s.name: [] for s in manifest.sources}
+    for relative in inputs:
+        by_source.setdefault(_source_of(manifest.run_dir, relative, names), []).append(relative)
+    by_source = {k: v for k, v in by_source.items() if v}
+    thresholds = validation_thresholds(manifest, by_source)
+    ref = prepare_tokenizer(manifest, by_source, thresholds, execute)
+    tokenizer = ref.load()
+    tasks = plan(manifest, by_source, ref, thresholds)
+    result = execute(manifest.run_dir, STAGE, tasks, tokenize_task, max_in_flight=manifest.ray.max_in_flight,
+                     max_retries=manifest.ray.max_retries)
+    write_dataset_index(manifest, tasks, tokenizer, thresholds)
+    return result
+
+
+def write_dataset_index(manifest: Any, tasks: list[Task], tokenizer: Tokenizer, thresholds: dict[str, int]) -> None:
+    """Merge the tasks' shard entries (in task order) into the index, with a copy of the ranks."""
+    entries: list[ShardEntry] = []
+    for task in tasks:
+        part = safe_join(manifest.run_dir, PARTS_DIR, task.payload.source, f"{task.payload.name}.json")
+        entries.extend(ShardEntry(**e) for e in json.loads(part.read_text()))
+    dataset_dir = safe_join(manifest.run_dir, DATASET_DIR)
+    with atomic_write(safe_join(dataset_dir, TOKENIZER_FILE)) as fh:
+        fh.write(ranks_bytes(tokenizer.ranks()))
+    options: Options = manifest.stages.tokenize
+    sources = {s.name: {"weight": s.weight, "max_epochs": s.max_epochs} for s in manifest.sources
+               if s.name in thresholds}
+    settings = {"shard_tokens": options.shard_tokens,
+                "validation": {**options.validation.model_dump(), "hash": "blake2b-64(id, person=refinery-val)",
+                               "thresholds": thresholds}}
+    index = build_index(entries, dtype=tokenizer.dtype, tokenizer=tokenizer.info.to_dict(),
+                        manifest_hash=manifest.hash, seed=manifest.run.seed, sources=sources, settings=settings)
+    write_index(dataset_dir, index)

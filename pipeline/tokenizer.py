@@ -1,0 +1,225 @@
+"""Tokenizers for the tokenize stage: tiktoken encodings from a local ranks file, offline.
+
+A tokenizer is a tiktoken ``Encoding`` built from three things: the mergeable ranks (bytes -> rank, a
+``.tiktoken`` file of ``base64(token) rank`` lines), the pre-tokenisation regex and the special tokens.
+Its identity (``TokenizerInfo``) hashes the ranks in canonical form, so a dataset records exactly which
+tokenizer made it, whether the ranks came from tiktoken's cache, a shared folder or our own BPE trainer
+(``pipeline.bpe``). Nothing here touches the network: clusters are often offline, and a tokenizer fetched
+at run time could differ from the one the dataset claims.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Annotated, Any, Literal, Union
+
+import numpy as np
+import tiktoken
+from pydantic import BaseModel, ConfigDict, Field
+
+ENDOFTEXT = "<|endoftext|>"
+
+# GPT-2's pre-tokenisation regex (possessive form, as tiktoken ships it) and cl100k_base's.
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+CL100K_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
+                  r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s""")
+
+_OPENAI = "https://openaipublic.blob.core.windows.net"
+
+
+@dataclass(frozen=True)
+class KnownEncoding:
+    """A published encoding we can load from a local copy of its ranks file."""
+
+    file_name: str  # the name under which we ship / expect the ranks file
+    urls: tuple[str, ...]  # where tiktoken downloads it from (its cache is keyed by sha1 of the URL)
+    pattern: str
+    special_tokens: dict[str, int]
+
+
+KNOWN_ENCODINGS: dict[str, KnownEncoding] = {
+    # gpt2 and r50k_base are the same ranks; tiktoken fetches gpt2 in the data-gym format instead.
+    "gpt2": KnownEncoding("gpt2.tiktoken", (f"{_OPENAI}/encodings/r50k_base.tiktoken",), GPT2_PATTERN,
+                          {ENDOFTEXT: 50256}),
+    "r50k_base": KnownEncoding("gpt2.tiktoken", (f"{_OPENAI}/encodings/r50k_base.tiktoken",), GPT2_PATTERN,
+                               {ENDOFTEXT: 50256}),
+    "cl100k_base": KnownEncoding("cl100k_base.tiktoken", (f"{_OPENAI}/encodings/cl100k_base.tiktoken",),
+                                 CL100K_PATTERN,
+                                 {ENDOFTEXT: 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
+                                  "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}),
+}
+
+
+class TokenizerUnavailable(FileNotFoundError):
+    """A tokenizer's ranks file is not on this machine; the message says where to put it."""
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class TiktokenSpec(Strict):
+    """A published tiktoken encoding, loaded from ``ranks_path`` or tiktoken's local cache."""
+
+    kind: Literal["tiktoken"] = "tiktoken"
+    name: Literal["gpt2", "r50k_base", "cl100k_base"] = "gpt2"
+    ranks_path: str | None = Field(None, description="local .tiktoken ranks file; relative to the manifest's "
+                                   "folder. Without it, tiktoken's cache (TIKTOKEN_CACHE_DIR) is searched")
+
+
+class BpeSpec(Strict):
+    """A byte-level BPE trained on this run's own training documents (``pipeline.bpe``)."""
+
+    kind: Literal["bpe"] = "bpe"
+    name: str = Field("refinery-bpe", pattern=r"^[A-Za-z0-9_.-]{1,64}$")
+    vocab_size: int = Field(4096, ge=257, le=2**31, description="tokens including <|endoftext|>")
+    train_bytes: int = Field(8_000_000, ge=1, description="UTF-8 bytes of training text to learn from")
+    train_docs: int | None = Field(None, ge=1, description="at most this many documents, if set")
+
+
+TokenizerSpec = Annotated[Union[TiktokenSpec, BpeSpec], Field(discriminator="kind")]
+
+
+@dataclass(frozen=True)
+class TokenizerInfo:
+    """What identifies a tokenizer; recorded in the dataset index and checked by consumers."""
+
+    name: str
+    kind: str
+    ranks_sha256: str  # of the canonical ranks file (``ranks_bytes``)
+    pattern: str
+    special_tokens: dict[str, int] = field(default_factory=dict)
+    eot_id: int = 0
+    n_vocab: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def ranks_bytes(ranks: dict[bytes, int]) -> bytes:
+    """tiktoken's file format, in rank order: the canonical form we hash and write."""
+    return b"".join(base64.b64encode(token) + b" " + str(rank).encode() + b"\n"
+                    for token, rank in sorted(ranks.items(), key=lambda item: item[1]))
+
+
+def parse_ranks(data: bytes, where: str) -> dict[bytes, int]:
+    ranks: dict[bytes, int] = {}
+    for number, line in enumerate(data.splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            token, rank = line.split()
+            ranks[base64.b64decode(token, validate=True)] = int(rank)
+        except Exception:
+            raise ValueError(f"{where}:{number}: not a tiktoken ranks line (base64 token, space, rank): "
+                             f"{line[:80]!r}") from None
+    if len(set(ranks.values())) != len(ranks):
+        raise ValueError(f"{where}: ranks are not unique")
+    return ranks
+
+
+def tiktoken_cache_dirs() -> list[Path]:
+    """The folders tiktoken reads its cache from, in its own order of preference."""
+    if "TIKTOKEN_CACHE_DIR" in os.environ:
+        return [Path(os.environ["TIKTOKEN_CACHE_DIR"])] if os.environ["TIKTOKEN_CACHE_DIR"] else []
+    if "DATA_GYM_CACHE_DIR" in os.environ:
+        return [Path(os.environ["DATA_GYM_CACHE_DIR"])] if os.environ["DATA_GYM_CACHE_DIR"] else []
+    return [Path(tempfile.gettempdir()) / "data-gym-cache"]
+
+
+def find_ranks_file(spec: TiktokenSpec) -> Path:
+    """The local ranks file for ``spec``: its ``ranks_path``, else tiktoken's cache entry for its URL."""
+    known = KNOWN_ENCODINGS[spec.name]
+    if spec.ranks_path:
+        path = Path(spec.ranks_path)
+        if path.is_file():
+            return path
+        raise TokenizerUnavailable(
+            f"tokenizer {spec.name!r}: ranks file {path} not found (stages.tokenize.tokenizer.ranks_path). "
+            f"Put a copy of {known.file_name} there (the project ships it in shared/data/tokenizers/), or "
+            "fix the path; relative paths resolve against the manifest's folder")
+    candidates = [d / hashlib.sha1(url.encode()).hexdigest() for d in tiktoken_cache_dirs() for url in known.urls]
+    for path in candidates:
+        if path.is_file():
+            return path
+    raise TokenizerUnavailable(
+        f"tokenizer {spec.name!r} is not available offline: no ranks_path is set and tiktoken's cache has no "
+        f"copy (looked for {', '.join(str(c) for c in candidates) or 'nothing: the cache is disabled'}). "
+        f"Set stages.tokenize.tokenizer.ranks_path to a local {known.file_name} (the project ships it in "
+        f"shared/data/tokenizers/{known.file_name}), or copy that file to {candidates[0] if candidates else '?'}")
+
+
+class Tokenizer:
+    """A tiktoken encoding plus its identity; encodes documents with end-of-text appended."""
+
+    def __init__(self, info: TokenizerInfo, ranks: dict[bytes, int]):
+        self.info = info
+        self.encoding = tiktoken.Encoding(info.name, pat_str=info.pattern, mergeable_ranks=ranks,
+                                          special_tokens=dict(info.special_tokens))
+        self.eot_id = info.eot_id
+
+    @classmethod
+    def from_ranks(cls, name: str, kind: str, ranks: dict[bytes, int], pattern: str,
+                   special_tokens: dict[str, int]) -> "Tokenizer":
+        if ENDOFTEXT not in special_tokens:
+            raise ValueError(f"tokenizer {name!r} has no {ENDOFTEXT} special token")
+        n_vocab = max([*ranks.values(), *special_tokens.values()]) + 1
+        info = TokenizerInfo(name=name, kind=kind, ranks_sha256=hashlib.sha256(ranks_bytes(ranks)).hexdigest(),
+                             pattern=pattern, special_tokens=dict(sorted(special_tokens.items())),
+                             eot_id=special_tokens[ENDOFTEXT], n_vocab=n_vocab)
+        return cls(info, ranks)
+
+    @classmethod
+    def from_file(cls, path: str | Path, name: str, kind: str, pattern: str,
+                  special_tokens: dict[str, int]) -> "Tokenizer":
+        path = Path(path)
+        return cls.from_ranks(name, kind, parse_ranks(path.read_bytes(), str(path)), pattern, special_tokens)
+
+    @property
+    def dtype(self) -> np.dtype:
+        """The narrowest unsigned type that holds every token id."""
+        return np.dtype(np.uint16) if self.info.n_vocab <= 2**16 else np.dtype(np.uint32)
+
+    def ranks(self) -> dict[bytes, int]:
+        return dict(self.encoding._mergeable_ranks)
+
+    def encode(self, text: str) -> np.ndarray:
+        """Token ids of ``text`` as uint32, special-token strings treated as plain text.
+
+        Uses tiktoken's buffer API, which hands back the Rust token buffer without building a Python list.
+        """
+        return np.frombuffer(self.encoding._core_bpe.encode_to_tiktoken_buffer(text, set()), dtype=np.uint32)
+
+    def encode_documents(self, texts: list[str]) -> tuple[np.ndarray, np.ndarray]:
+        """All documents' tokens, each followed by end-of-text, as one array plus per-document lengths."""
+        parts: list[np.ndarray] = []
+        eot = np.array([self.eot_id], dtype=np.uint32)
+        for text in texts:
+            parts.append(self.encode(text))
+            parts.append(eot)
+        lengths = np.fromiter((len(p) for p in parts[0::2]), dtype=np.int64, count=len(texts)) + 1
+        values = np.concatenate(parts) if parts else np.zeros(0, dtype=np.uint32)
+        return values.astype(self.dtype, copy=False), lengths
+
+    def decode(self, tokens: Any) -> str:
+        return self.encoding.decode(list(map(int, tokens)))
+
+
+def load_tiktoken(spec: TiktokenSpec) -> Tokenizer:
+    """A published encoding from its local ranks file; ``TokenizerUnavailable`` says where to put it."""
+    known = KNOWN_ENCODINGS[spec.name]
+    return Tokenizer.from_file(find_ranks_file(spec), spec.name, "tiktoken", known.pattern, known.special_tokens)
+
+
+def load_bpe(path: str | Path, name: str) -> Tokenizer:
+    """A tokenizer trained by ``pipeline.bpe``: GPT-2's regex, end-of-text right after the last rank."""
+    path = Path(path)
+    if not path.is_file():
+        raise TokenizerUnavailable(f"trained tokenizer {path} not found; rerun the tokenize stage to train it")
+    ranks = parse_ranks(path.read_bytes(), str(path))
+    return Tokenizer.from_ranks(name, "bpe", ranks, GPT2_PATTERN, {ENDOFTEXT: len(ranks)})
