@@ -1,0 +1,120 @@
+"""Test helpers shared by the pipeline's end-to-end tests: manifests over real data, shard comparison."""
+
+from __future__ import annotations
+
+import hashlib
+import http.server
+import json
+import os
+import re
+import threading
+from contextlib import contextmanager
+from functools import partial
+from pathlib import Path
+from typing import Iterator
+
+import pyarrow.parquet as pq
+import yaml
+
+
+def write_manifest(folder: Path, sources: list[dict], name: str = "t", **sections) -> Path:
+    """A manifest in ``folder`` writing to ``folder/out/<name>``; runs only the crawl stage by default."""
+    sections.setdefault("stages", {})
+    sections["stages"].setdefault("order", ["crawl"])
+    data = {"run": {"name": name, "output_dir": str(folder / "out"), "seed": 7}, "sources": sources,
+            **sections}
+    path = folder / f"{name}.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def book_paragraphs_jsonl(shared_data: Path, path: Path, limit: int = 3000) -> Path:
+    """A JSONL file of real paragraphs (one document each) from two Gutenberg books."""
+    lines = []
+    for book in ("gutenberg-14263-katrine.txt", "gutenberg-3261-news-from-nowhere.txt"):
+        text = (shared_data / "books" / book).read_text(encoding="utf-8", errors="replace")
+        for i, para in enumerate(re.split(r"(?:\r?\n){2,}", text)):
+            para = " ".join(para.split())
+            if len(para) > 200:
+                lines.append(json.dumps({"id": f"{book}:{i}", "text": para}))
+    path.write_text("\n".join(lines[:limit]) + "\n")
+    return path
+
+
+def tree_digest(root: Path, folders: tuple[str, ...] = ("docs",)) -> dict[str, str]:
+    """sha256 of every file under the given folders of a run, keyed by relative path."""
+    digests = {}
+    for folder in folders:
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file():
+                digests[str(path.relative_to(root))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return digests
+
+
+def read_docs(run_dir: Path, outputs: list[str]) -> list[dict]:
+    rows: list[dict] = []
+    for relative in outputs:
+        rows.extend(pq.read_table(run_dir / relative).to_pylist())
+    return rows
+
+
+class RangeRequestHandler(http.server.SimpleHTTPRequestHandler):
+    """A static file server that honours single byte-range requests, as Common Crawl's server does."""
+
+    def log_message(self, *args) -> None:  # keep test output quiet
+        pass
+
+    def send_head(self):  # type: ignore[override]
+        range_header = self.headers.get("Range")
+        path = self.translate_path(self.path)
+        if not range_header or not os.path.isfile(path):
+            return super().send_head()
+        match = re.fullmatch(r"bytes=(\d+)-(\d*)", range_header.strip())
+        size = os.path.getsize(path)
+        if not match:
+            self.send_error(416)
+            return None
+        start = int(match.group(1))
+        end = min(int(match.group(2)) if match.group(2) else size - 1, size - 1)
+        if start >= size:
+            self.send_error(416)
+            return None
+        fh = open(path, "rb")
+        fh.seek(start)
+        self.send_response(206)
+        self.send_header("Content-Type", "application/octet-stream")
+        self.send_header("Content-Range", f"bytes {start}-{end}/{size}")
+        self.send_header("Content-Length", str(end - start + 1))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        self._remaining = end - start + 1
+        return _Limited(fh, end - start + 1)
+
+
+class _Limited:
+    def __init__(self, fh, n: int):
+        self.fh, self.n = fh, n
+
+    def read(self, size: int = -1) -> bytes:
+        if self.n <= 0:
+            return b""
+        size = self.n if size < 0 else min(size, self.n)
+        data = self.fh.read(size)
+        self.n -= len(data)
+        return data
+
+    def close(self) -> None:
+        self.fh.close()
+
+
+@contextmanager
+def http_server(root: Path) -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 (a real HTTP server with range support); yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeRequestHandler, directory=str(root)))
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}"
+    finally:
+        server.shutdown()
+        server.server_close()

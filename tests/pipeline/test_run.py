@@ -1,0 +1,174 @@
+"""Whole manifests on a real local Ray: real web, wiki and book input; kill -9 and resume; remote input."""
+
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.documents import DOC_SCHEMA
+from pipeline.manifest import load_manifest
+from pipeline.run import RunMismatchError, run_manifest
+from tests.pipeline.helpers import (book_paragraphs_jsonl, http_server, read_docs, tree_digest,
+                                    write_manifest)
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def mixed_sources(shared: Path) -> list[dict]:
+    return [
+        {"name": "web", "kind": "commoncrawl", "paths": [str(shared / "web/dolma-sample-000*.warc.gz"),
+                                                        str(shared / "web/cc-whirlwind.warc.gz")]},
+        {"name": "wet", "kind": "commoncrawl", "paths": [str(shared / "web/cc-whirlwind.warc.wet.gz")],
+         "options": {"format": "wet"}},
+        {"name": "wiki", "kind": "wikipedia", "paths": [str(shared / "wiki/enwiki-table-markup.xml.bz2")]},
+        {"name": "books", "kind": "books", "paths": [str(shared / "books/the-verdict.txt"),
+                                                    str(shared / "books/gutenberg-972-the-devils-dictionary.txt")]},
+    ]
+
+
+def test_mixed_sources_end_to_end(ray_local, shared_data: Path, tmp_path: Path) -> None:
+    manifest = load_manifest(write_manifest(tmp_path, mixed_sources(shared_data),
+                                            stages={"crawl": {"shard_docs": 7}}))
+    result = run_manifest(manifest)["crawl"]
+    run_dir = manifest.run_dir
+    for relative in result.outputs:
+        assert pq.read_schema(run_dir / relative).equals(DOC_SCHEMA, check_metadata=False)
+        assert pq.read_metadata(run_dir / relative).num_rows <= 7
+    docs = read_docs(run_dir, result.outputs)
+    by_source: dict[str, list[dict]] = {}
+    for doc in docs:
+        by_source.setdefault(doc["source"], []).append(doc)
+    assert set(by_source) == {"web", "wet", "wiki", "books"}
+    assert len({d["id"] for d in docs}) == len(docs), "document ids must be unique"
+    assert len(by_source["wiki"]) == 5 and len(by_source["books"]) == 2 and len(by_source["wet"]) == 1
+    assert all(d["meta"]["origin"] and d["text"].strip() for d in docs)
+    assert any("Escopete" in (d["url"] or "") for d in by_source["web"])
+    # The statistics agree with the shards, and the run recorded its manifest.
+    stats = json.loads((run_dir / "stats" / "crawl.json").read_text())
+    assert stats["counts"]["docs_out"] == len(docs)
+    assert stats["counts"]["chars_out"] == sum(len(d["text"]) for d in docs)
+    run_record = json.loads((run_dir / "run.json").read_text())
+    assert run_record["manifest_hash"] == manifest.hash
+    assert (run_dir / "manifest.yaml").read_text() == manifest.raw_text
+    # A second run of the same manifest does nothing and changes nothing.
+    before = tree_digest(run_dir)
+    again = run_manifest(load_manifest(manifest.source_path))["crawl"]
+    assert again.tasks_run == 0 and tree_digest(run_dir) == before
+
+
+def test_other_manifest_cannot_resume_into_the_same_folder(ray_local, shared_data: Path,
+                                                           tmp_path: Path) -> None:
+    books = [{"name": "books", "kind": "books", "paths": [str(shared_data / "books/the-verdict.txt")]}]
+    run_manifest(load_manifest(write_manifest(tmp_path, books)))
+    changed = load_manifest(write_manifest(tmp_path, books, stages={"crawl": {"shard_docs": 3}}))
+    with pytest.raises(RunMismatchError, match="another manifest"):
+        run_manifest(changed)
+
+
+def test_missing_input_fails_before_any_work(tmp_path: Path) -> None:
+    path = write_manifest(tmp_path, [{"name": "b", "kind": "books", "paths": [str(tmp_path / "nope/*.txt")]}])
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "run", str(path)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2
+    assert "nope/*.txt" in proc.stderr and "matches no file" in proc.stderr
+    assert not (tmp_path / "out" / "t" / "docs").exists()
+
+
+def test_bad_manifest_exits_with_key_path(tmp_path: Path) -> None:
+    path = tmp_path / "bad.yaml"
+    path.write_text("run: {name: x, output_dir: o, colour: red}\nsources: []\n")
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "check", str(path)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2 and "run.colour: unknown key" in proc.stderr
+
+
+def _kill_manifest(tmp_path: Path, shared: Path, name: str) -> Path:
+    jsonl = book_paragraphs_jsonl(shared, tmp_path / "paras.jsonl")
+    sources = [
+        {"name": "paras", "kind": "jsonl", "paths": [str(jsonl)], "options": {"split_bytes": 8192}},
+        {"name": "web", "kind": "commoncrawl",
+         "paths": [str(shared / "web/IAH-20080430204825-00000-blackbook.warc.gz")],
+         "options": {"split_bytes": 65536}},
+    ]
+    return write_manifest(tmp_path, sources, name=name, ray={"num_cpus": 1, "max_in_flight": 1},
+                          stages={"crawl": {"shard_docs": 20}})
+
+
+def _run_cli(manifest: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+@pytest.mark.slow
+def test_kill_9_mid_stage_then_rerun_is_byte_identical(shared_data: Path, tmp_path: Path) -> None:
+    clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"
+    clean_dir.mkdir()
+    killed_dir.mkdir()
+    clean = _kill_manifest(clean_dir, shared_data, "k")
+    proc = _run_cli(clean)
+    assert proc.wait(timeout=600) == 0, proc.stdout.read().decode()
+    total = len(list((clean_dir / "out/k/_done/crawl").iterdir()))
+    assert total > 50
+
+    killed = _kill_manifest(killed_dir, shared_data, "k")
+    proc = _run_cli(killed)
+    done_dir = killed_dir / "out/k/_done/crawl"
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        done = len(list(done_dir.iterdir())) if done_dir.exists() else 0
+        if done >= 5:
+            break
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)  # the driver and its embedded Ray, mid-stage
+    proc.wait()
+    done_at_kill = len(list(done_dir.iterdir()))
+    assert 5 <= done_at_kill < total, "the kill must land mid-stage"
+
+    proc = _run_cli(killed)
+    output = proc.communicate(timeout=600)[0].decode()
+    assert proc.returncode == 0, output
+    assert "already done, skipping them" in output
+    assert tree_digest(killed_dir / "out/k") == tree_digest(clean_dir / "out/k")
+    assert not list((killed_dir / "out/k").rglob(".tmp-*"))
+    ids = [d["id"] for d in read_docs(killed_dir / "out/k", json.loads(
+        (killed_dir / "out/k/stats/crawl.json").read_text())["outputs"])]
+    assert len(ids) == len(set(ids)), "no document doubled"
+
+
+def test_remote_crawl_by_id_over_http(ray_local, shared_data: Path, tmp_path: Path) -> None:
+    """A Common Crawl-like tree on a real HTTP server; the manifest names only the crawl id and base URL."""
+    root = tmp_path / "www"
+    crawl = root / "crawl-data" / "CC-MAIN-2099-01"
+    files = ["dolma-sample-0000.warc.gz", "dolma-sample-0001.warc.gz", "cc-whirlwind.warc.gz"]
+    rel_paths = []
+    for i, name in enumerate(files):
+        rel = f"crawl-data/CC-MAIN-2099-01/segments/000{i}/warc/{name}"
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(shared_data / "web" / name, root / rel)
+        rel_paths.append(rel)
+    with gzip.open(crawl / "warc.paths.gz", "wt") as fh:
+        fh.write("\n".join(rel_paths) + "\n")
+
+    local = load_manifest(write_manifest(tmp_path, [{"name": "web", "kind": "commoncrawl", "paths": [
+        str(root / p) for p in rel_paths[:2]]}], name="local"))
+    local_docs = read_docs(local.run_dir, run_manifest(local)["crawl"].outputs)
+
+    with http_server(root) as base_url:
+        source = {"name": "web", "kind": "commoncrawl",
+                  "crawl": {"id": "CC-MAIN-2099-01", "files": 2, "base_url": base_url}}
+        remote = load_manifest(write_manifest(tmp_path, [source], name="remote"))
+        result = run_manifest(remote)["crawl"]
+    remote_docs = read_docs(remote.run_dir, result.outputs)
+    assert remote_docs and len(remote_docs) == len(local_docs)
+    assert [d["text"] for d in remote_docs] == [d["text"] for d in local_docs]
+    assert all(d["meta"]["origin"].startswith(base_url) for d in remote_docs)
