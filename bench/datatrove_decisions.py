@@ -1,0 +1,78 @@
+"""Datatrove's decisions on given texts; runs inside .bench-venv-datatrove (bench/make_datatrove_venv.sh).
+
+Input: a JSONL file of {"id", "text"}. Output: a JSON file with, per document, the reason each of
+datatrove's Gopher repetition, Gopher quality, C4 (FineWeb's setting: no terminal-punctuation line rule)
+and FineWeb quality filters gives (null = kept), each applied to the text it sees in FineWeb's chain
+(FineWeb's rules see the C4-cleaned text), the chain's first reason, the spaCy token count, and the
+seconds the chain took over all documents (median of --repeats runs).
+
+    .bench-venv-datatrove/bin/python bench/datatrove_decisions.py texts.jsonl out.json [--repeats 3]
+
+The language filter is not run: datatrove downloads its fastText model from the Hugging Face hub at run
+time, which this machine cannot reach.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from datatrove.data import Document
+from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,
+                                        GopherRepetitionFilter)
+from datatrove.utils.text import split_into_words
+
+
+def reason(result: bool | tuple[bool, str]) -> str | None:
+    if result is True or (isinstance(result, tuple) and result[0]):
+        return None
+    return result[1] if isinstance(result, tuple) else "dropped"
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("texts")
+    parser.add_argument("out")
+    parser.add_argument("--repeats", type=int, default=1)
+    args = parser.parse_args()
+    rows = [json.loads(line) for line in open(args.texts, encoding="utf-8")]
+    chain = [("gopher_repetition", GopherRepetitionFilter()), ("gopher_quality", GopherQualityFilter()),
+             ("c4", C4QualityFilter(filter_no_terminal_punct=False)), ("fineweb", FineWebQualityFilter())]
+
+    out: dict[str, dict] = {}
+    for row in rows:
+        doc = Document(text=row["text"], id=row["id"])
+        record: dict = {"n_tokens": len(split_into_words(row["text"])), "chain": None}
+        for name, flt in chain:
+            if name == "fineweb" and record["c4"] is not None:
+                record[name] = None  # C4 removed it, so FineWeb never saw a cleaned text
+                record["fineweb_na"] = True
+                continue
+            try:
+                record[name] = reason(flt.filter(doc))  # C4 rewrites doc.text when it keeps it
+            except ZeroDivisionError:
+                record[name] = "ZeroDivisionError"
+            if record[name] is not None and record["chain"] is None:
+                record["chain"] = f"{name}:{record[name]}"
+        out[row["id"]] = record
+
+    seconds = []
+    for _ in range(args.repeats):
+        docs = [Document(text=row["text"], id=row["id"]) for row in rows]
+        started = time.perf_counter()
+        for doc in docs:
+            for _, flt in chain:
+                try:
+                    if reason(flt.filter(doc)) is not None:
+                        break
+                except ZeroDivisionError:
+                    break
+        seconds.append(time.perf_counter() - started)
+    with open(args.out, "w", encoding="utf-8") as fh:
+        json.dump({"docs": out, "chain_seconds": statistics.median(seconds), "runs": seconds}, fh)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Create .bench-venv-datatrove/: datatrove and its word tokenizer (spaCy), isolated from .venv because
+# datatrove pins versions that clash with ours (trafilatura<1.12, xxhash<4). Only the bench scripts use it
+# (bench/filter_agreement.py, bench/filter_bench.py); the pipeline and its tests never import datatrove.
+# Usage: bash bench/make_datatrove_venv.sh   (idempotent; rerun to repair)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+VENV=.bench-venv-datatrove
+PY=${PYTHON:-python3.11}
+DATATROVE_VERSION=${DATATROVE_VERSION:-0.10.1}
+SPACY_VERSION=${SPACY_VERSION:-3.8.7}
+if [ ! -x "$VENV/bin/python" ]; then
+  "$PY" -m venv "$VENV"
+fi
+"$VENV/bin/pip" install --quiet --upgrade pip
+# processing: the filters' own dependencies; spaCy: the English word tokenizer of the Gopher filters
+# (a blank pipeline that ships inside the package, so nothing is downloaded at run time).
+# resiliparse + fastwarc: to extract the same texts from the WARCs as .venv does.
+"$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy==$SPACY_VERSION" \
+  resiliparse fastwarc pyarrow
+"$VENV/bin/python" - <<'PY'
+from datatrove.pipeline.filters import GopherQualityFilter
+from datatrove.utils.word_tokenizers import load_word_tokenizer
+print("datatrove OK; English tokenizer:", load_word_tokenizer("en").word_tokenize("Hello, world.")[:3])
+PY

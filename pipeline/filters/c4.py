@@ -1,0 +1,118 @@
+"""C4's line and document rules (Raffel et al. 2020, "Exploring the Limits of Transfer Learning with a
+Unified Text-to-Text Transformer", section 2.2, "Colossal Clean Crawled Corpus"), as in the C4 reference
+code (line cleaning: words over 1,000 characters, Wikipedia citation marks, cookie/terms-of-use lines).
+
+Line rules *rewrite* the document (the lines they remove are gone from the kept text, and later filters
+measure what remains); their settings therefore change signals. Document rules (fewer than 5 sentences,
+"lorem ipsum", a curly bracket) are thresholds over stored signals.
+
+Terminal punctuation: C4 keeps only lines ending in . ! ? or a quote; FineWeb (Penedo et al. 2024,
+section 3.4) turned this line rule off because its own line-punctuation ratio replaces it, and we default
+to FineWeb's setting (``terminal_punct: false``).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import Counter
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+from pydantic import Field
+
+from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
+from pipeline.filters.words import TERMINAL_PUNCTUATION, split_words
+
+CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
+LINE_END = (".", "?", "!", '"', "'")
+POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+_SENTENCE_END = frozenset(TERMINAL_PUNCTUATION)
+
+
+class C4Options(FilterOptions):
+    SIGNAL_FIELDS = ("max_word_length", "remove_citations", "terminal_punct", "min_words_per_line",
+                     "javascript_lines", "policy_lines")
+    max_word_length: int | None = Field(1000, description="drop lines with a longer word (C4 code)")
+    remove_citations: bool = Field(True, description="strip [1], [edit], [citation needed]")
+    terminal_punct: bool = Field(False, description="drop lines not ending in . ? ! \" ' (C4: true; "
+                                 "FineWeb: false)")
+    min_words_per_line: int | None = Field(3, description="drop lines with fewer words (C4: 3)")
+    javascript_lines: bool = Field(True, description="drop lines mentioning javascript (C4)")
+    policy_lines: bool = Field(True, description="drop cookie / terms-of-use lines (C4 code)")
+    min_sentences: int | None = Field(5, description="fewest sentences in kept lines (C4: 5)")
+    lorem_ipsum: bool = Field(True, description="drop documents containing 'lorem ipsum' (C4)")
+    curly_bracket: bool = Field(True, description="drop documents containing '{' (C4)")
+
+
+def count_sentences(line: str) -> int:
+    """Sentences as a rule-based sentencizer sees them: a terminal mark followed by a non-punctuation
+    token starts a new sentence (abbreviations such as "U.S." are one token and do not)."""
+    n, seen_end = 1, False
+    for token in split_words(line):
+        if token in _SENTENCE_END:
+            seen_end = True
+        elif seen_end and not all(unicodedata.category(ch)[0] == "P" for ch in token):
+            n, seen_end = n + 1, False
+    return n
+
+
+def scan(text: str, o: C4Options, counts: Counter, sentences: bool) -> tuple[list[str], int, bool, bool]:
+    """Apply the line rules; returns kept lines, their sentence count and the document-rule flags."""
+    kept, n_sentences, lorem, curly = [], 0, False, False
+    for line in text.splitlines():
+        line = line.strip()
+        words = line.split()
+        if o.max_word_length is not None and any(len(w) > o.max_word_length for w in words):
+            counts["lines_long_word"] += 1
+            continue
+        if o.remove_citations:
+            line = CITATION.sub("", line)
+        if o.terminal_punct and (not line.endswith(LINE_END) or line.endswith("...")):
+            counts["lines_no_terminal_punct"] += 1
+            continue
+        if o.min_words_per_line is not None and len(words) < o.min_words_per_line:
+            counts["lines_few_words"] += 1
+            continue
+        lower = line.lower()
+        lorem = lorem or "lorem ipsum" in lower
+        if o.javascript_lines and "javascript" in lower:
+            counts["lines_javascript"] += 1
+            continue
+        curly = curly or "{" in line
+        if o.policy_lines and any(p in lower for p in POLICY):
+            counts["lines_policy"] += 1
+            continue
+        if sentences:
+            n_sentences += count_sentences(line)
+        kept.append(line)
+    return kept, n_sentences, lorem, curly
+
+
+class C4Filter(Filter):
+    name = "c4"
+    Options = C4Options
+    uses_words = True
+    rewrites = True
+    SIGNALS = {"sentences": pa.int32(), "lorem_ipsum": pa.bool_(), "curly_bracket": pa.bool_(),
+               "lines_kept": pa.int32(), "lines_removed": pa.int32()}
+
+    def signal(self, doc: Doc) -> dict[str, Any]:
+        counts: Counter = Counter()
+        kept, n_sentences, lorem, curly = scan(doc.text, self.options, counts, sentences=True)
+        return {"sentences": n_sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
+                "lines_kept": len(kept), "lines_removed": sum(counts.values())}
+
+    def rewrite(self, text: str, counts: Counter) -> str:
+        return "\n".join(scan(text, self.options, counts, sentences=False)[0]).strip()
+
+    def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
+        o, out = self.options, []
+        if o.lorem_ipsum:
+            out.append(Rule("lorem_ipsum", s["lorem_ipsum"] == 1, s["lorem_ipsum"]))
+        if o.curly_bracket:
+            out.append(Rule("curly_bracket", s["curly_bracket"] == 1, s["curly_bracket"]))
+        if o.min_sentences is not None:
+            out.append(Rule("min_sentences", s["sentences"] < o.min_sentences, s["sentences"], o.min_sentences))
+        return out
