@@ -221,12 +221,16 @@ class MixtureSampler:
             with open(path.with_suffix(".lock"), "a") as lock:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # one rank builds; the others wait, then map its file
                 if not path.exists():
+                    plan = build()
                     tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:12]}-{path.name}")
-                    with open(tmp, "wb") as fh:
-                        np.save(fh, build())
-                        fh.flush()
-                        os.fsync(fh.fileno())
-                    os.replace(tmp, path)
+                    try:
+                        with open(tmp, "wb") as fh:
+                            np.save(fh, plan)
+                            fh.flush()
+                            os.fsync(fh.fileno())
+                        os.replace(tmp, path)
+                    finally:
+                        tmp.unlink(missing_ok=True)
         except PermissionError:
             warnings.warn(f"cannot write the sampler cache in {folder}; building the plan in memory "
                           "(pass cache_dir= a writable folder to share it between ranks)")

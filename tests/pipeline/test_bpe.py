@@ -1,0 +1,46 @@
+"""The BPE trainer: fast on megabytes of real text, deterministic, and loadable into tiktoken."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+from pipeline.bpe import train_bpe
+from pipeline.tokenizer import ENDOFTEXT, GPT2_PATTERN, Tokenizer, load_bpe, ranks_bytes
+
+
+def _books(shared_data: Path) -> list[str]:
+    return [p.read_text(encoding="utf-8", errors="replace") for p in sorted((shared_data / "books").glob("*.txt"))]
+
+
+def test_worked_example() -> None:
+    ranks = train_bpe(["aab aab ab ab ab"], 258)
+    # After pre-tokenisation: "aab" x1, " aab" x1, " ab" x3; (a, b) is the most frequent pair.
+    order = sorted(ranks, key=ranks.get)
+    assert order[:256] == [bytes([b]) for b in range(256)]
+    assert order[256] == b"ab" and order[257] == b" ab"
+
+
+def test_trains_4096_on_megabytes_quickly_and_round_trips(shared_data: Path) -> None:
+    texts = _books(shared_data)
+    assert sum(len(t.encode()) for t in texts) > 3_000_000
+    started = time.perf_counter()
+    ranks = train_bpe(texts, 4095)
+    assert time.perf_counter() - started < 30  # about 1 s on one core; generous for a loaded machine
+    assert len(ranks) == 4095 and sorted(ranks.values()) == list(range(4095))
+    tok = Tokenizer.from_ranks("t", "bpe", ranks, GPT2_PATTERN, {ENDOFTEXT: 4095})
+    for text in texts:
+        tokens = tok.encode(text)
+        assert tok.decode(tokens) == text
+        assert len(text.encode()) / len(tokens) > 2.8  # it learned real merges
+    assert tok.dtype.name == "uint16" and tok.info.n_vocab == 4096
+
+
+def test_deterministic_and_saved_in_tiktoken_format(shared_data: Path, tmp_path: Path) -> None:
+    text = _books(shared_data)[0][:300_000]
+    first, second = train_bpe([text], 1000), train_bpe([text], 1000)
+    assert ranks_bytes(first) == ranks_bytes(second)
+    path = tmp_path / "bpe.tiktoken"
+    path.write_bytes(ranks_bytes(first))
+    tok = load_bpe(path, "mine")
+    assert tok.info.eot_id == 1000 and tok.decode(tok.encode(text)) == text
