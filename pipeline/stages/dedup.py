@@ -1,0 +1,593 @@
+"""The dedup stage: exact and MinHash near-duplicate removal across all sources, as resumable Ray steps.
+
+Steps (each its own ``run_stage``, each persisting its artefacts under ``work/dedup/<fingerprint>/``):
+
+1. ``dedup.signatures`` (one task per input shard): normalised-text hash, MinHash signature, and one bucket
+   entry per band (plus the exact band) written to one file per bucket partition;
+2. ``dedup.buckets`` (one task per partition): candidate pairs from the partition's buckets;
+3. ``dedup.edges`` (one task per partition): optional exact-Jaccard verification, then the duplicate graph's
+   edges, partitioned by node;
+4. ``dedup.cc.rNN.large`` / ``dedup.cc.rNN.small``: connected components by alternating star steps until
+   every component is a star around its smallest node;
+5. ``dedup.clusters`` (one task per partition): the keep rule per cluster and the removal list per shard;
+6. ``dedup.removal`` (one task per input shard): kept documents to ``dedup/<source>/``, removed ones to the
+   ledger ``removed/dedup/<source>/`` with cluster id, kept representative and reason.
+
+Nodes of the graph are ``shard_rank << 32 | row``, shard ranks from the sorted input paths, so the result is
+the same for any number of workers and any order of the inputs. The fingerprint covers the resolved options
+and the inputs: a changed setting starts a fresh work folder instead of mixing artefacts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import math
+from collections import Counter
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from pipeline.dedup import buckets as bk
+from pipeline.dedup import components as cc
+from pipeline.dedup.artefacts import read_arrays, write_arrays
+from pipeline.dedup.clusters import Members, decide, size_bucket
+from pipeline.dedup.lsh_params import PRESETS, optimal_bands_rows
+from pipeline.dedup.minhash import MinHashParams, sketch_texts
+from pipeline.dedup.verify import shingle_sets, verified
+from pipeline.fsio import atomic_write, safe_join
+from pipeline.readers.base import Tally
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
+
+STAGE = "dedup"
+OUT_DIR = "dedup"
+LEDGER_DIR = "removed/dedup"
+WORK_DIR = "work/dedup"
+CLUSTER_STATS = "dedup_clusters.json"
+
+LEDGER_SCHEMA = pa.schema([
+    pa.field("id", pa.string(), nullable=False),
+    pa.field("source", pa.string(), nullable=False),
+    pa.field("cluster_id", pa.string(), nullable=False),
+    pa.field("kept_id", pa.string(), nullable=False),
+    pa.field("reason", pa.string(), nullable=False),  # exact | near
+    pa.field("text", pa.string(), nullable=False),
+])
+
+
+class Options(BaseModel):
+    """``stages.dedup``: a preset, optionally overridden field by field."""
+
+    model_config = ConfigDict(extra="forbid")
+    preset: Literal["fineweb", "redpajama-v2"] = Field("fineweb", description="published MinHash settings")
+    ngram: int | None = Field(None, ge=1, le=64, description="words per shingle (preset's if unset)")
+    num_perm: int | None = Field(None, ge=1, le=1024, description="MinHash permutations")
+    bands: int | None = Field(None, ge=1)
+    rows: int | None = Field(None, ge=1)
+    threshold: float | None = Field(None, gt=0, lt=1, description="target Jaccard: derives bands/rows when "
+                                    "they are unset, and is the default verification threshold")
+    seed: int = Field(1, ge=0, description="permutation seed (datasketch's default is 1)")
+    hash_bits: Literal[32, 64] = Field(64, description="64: FineWeb; 32: datasketch legacy-compatible values")
+    exact: bool = Field(True, description="remove exact duplicates of the normalised text")
+    near: bool = Field(True, description="remove MinHash near duplicates")
+    verify: bool = Field(False, description="check candidate pairs by exact Jaccard of their shingle sets")
+    verify_threshold: float | None = Field(None, gt=0, le=1, description="default: threshold, else 0.8")
+    verify_all_pairs_up_to: int = Field(16, ge=0, description="with verify, buckets up to this size give "
+                                        "all their pairs instead of a star")
+    partitions: int | None = Field(None, ge=1, le=4096, description="bucket/graph partitions "
+                                   "(default: one per 4 input shards)")
+    source_priority: list[str] | None = Field(None, description="sources in keep order, most preferred first "
+                                              "(default: the order of the manifest's sources)")
+    max_rounds: int = Field(64, ge=1, description="connected-components rounds before giving up")
+    examples: int = Field(10, ge=0, description="largest clusters listed in stats/dedup_clusters.json")
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Options":
+        if (self.bands is None) != (self.rows is None):
+            raise ValueError("give both bands and rows, or neither")
+        if not (self.exact or self.near):
+            raise ValueError("exact and near are both off: remove dedup from stages.order instead")
+        return self
+
+
+@dataclass(frozen=True)
+class Config:
+    """Options resolved to concrete values; travels to every task."""
+
+    ngram: int
+    num_perm: int
+    bands: int
+    rows: int
+    seed: int
+    hash_bits: int
+    exact: bool
+    near: bool
+    verify: bool
+    verify_threshold: float
+    all_pairs_up_to: int
+    partitions: int
+
+    @property
+    def minhash(self) -> MinHashParams:
+        return MinHashParams(self.num_perm, self.seed, self.hash_bits, self.ngram)
+
+
+def resolve(options: Options, num_inputs: int) -> Config:
+    preset = PRESETS[options.preset]
+    ngram = options.ngram or preset.ngram
+    num_perm = options.num_perm or preset.num_perm
+    threshold = options.threshold if options.threshold is not None else preset.threshold
+    if options.bands is not None:
+        bands, rows = options.bands, options.rows
+    elif options.threshold is not None or preset.bands is None or options.num_perm is not None:
+        bands, rows = optimal_bands_rows(threshold or 0.8, num_perm)
+    else:
+        bands, rows = preset.bands, preset.rows
+    if bands * rows > num_perm:
+        raise ValueError(f"stages.dedup: {bands} bands x {rows} rows need {bands * rows} permutations, "
+                         f"num_perm is {num_perm}")
+    partitions = options.partitions or max(1, math.ceil(num_inputs / 4))
+    verify_threshold = options.verify_threshold or threshold or 0.8
+    return Config(ngram, num_perm, bands, rows, options.seed, options.hash_bits, options.exact, options.near,
+                  options.verify, verify_threshold, options.verify_all_pairs_up_to if options.verify else 0,
+                  partitions)
+
+
+# ---------------------------------------------------------------------------------------------- layout
+
+@dataclass(frozen=True)
+class Layout:
+    """Where one dedup run keeps its artefacts (paths relative to the run folder)."""
+
+    run_dir: str
+    work: str  # work/dedup/<fingerprint>
+    inputs: tuple[str, ...]  # sorted: the index is the shard rank
+    partitions: int
+
+    def path(self, relative: str) -> Path:
+        return safe_join(self.run_dir, relative)
+
+    def meta(self, rank: int) -> str:
+        return f"{self.work}/signatures/s{rank:05d}.meta"
+
+    def signatures(self, rank: int) -> str:
+        return f"{self.work}/signatures/s{rank:05d}.sig"
+
+    def entries(self, rank: int, part: int) -> str:
+        return f"{self.work}/buckets/s{rank:05d}.p{part:04d}"
+
+    def pairs(self, producer: int, part: int) -> str:
+        return f"{self.work}/pairs/p{producer:04d}.q{part:04d}"
+
+    def edges(self, generation: int, producer: int, part: int) -> str:
+        return f"{self.work}/graph/g{generation:03d}/p{producer:04d}.q{part:04d}"
+
+    def removals(self, producer: int, rank: int) -> str:
+        return f"{self.work}/clusters/q{producer:04d}.s{rank:05d}"
+
+    def examples(self, producer: int) -> str:
+        return f"{self.work}/clusters/q{producer:04d}.examples.json"
+
+
+def output_names(inputs: list[str]) -> dict[str, tuple[str, str]]:
+    """Input shard -> (kept shard, ledger shard), named ``<source folder>/<file name>``."""
+    names: dict[str, tuple[str, str]] = {}
+    seen: dict[str, str] = {}
+    for rel in inputs:
+        p = Path(rel)
+        tail = f"{p.parent.name}/{p.name}"
+        if tail in seen:
+            raise ValueError(f"dedup inputs {seen[tail]!r} and {rel!r} would both write {OUT_DIR}/{tail}")
+        seen[tail] = rel
+        names[rel] = (f"{OUT_DIR}/{tail}", f"{LEDGER_DIR}/{tail}")
+    return names
+
+
+def _node(rank: int, rows: np.ndarray) -> np.ndarray:
+    return (np.uint64(rank) << np.uint64(32)) | rows.astype(np.uint64)
+
+
+def _rank_row(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    return (nodes >> np.uint64(32)).astype(np.int64), (nodes & np.uint64(0xFFFFFFFF)).astype(np.int64)
+
+
+def _write_partitioned(layout: Layout, names: list[str], key: np.ndarray, columns: dict[str, np.ndarray]) -> int:
+    """Write ``columns`` split by ``partition_of(key)`` to ``names[q]`` (every file, empty ones too)."""
+    part = bk.partition_of(key, layout.partitions)
+    order = np.argsort(part, kind="stable")
+    bounds = np.searchsorted(part[order], np.arange(layout.partitions + 1))
+    size = 0
+    for q, name in enumerate(names):
+        rows = order[bounds[q]:bounds[q + 1]]
+        size += write_arrays(layout.path(name), {k: v[rows] for k, v in columns.items()})
+    return size
+
+
+def _read_all(layout: Layout, names: list[str]) -> dict[str, np.ndarray]:
+    parts = [read_arrays(layout.path(n))[0] for n in names]
+    return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
+
+
+# ------------------------------------------------------------------------------------------ 1 signatures
+
+@dataclass(frozen=True)
+class SignatureTask:
+    layout: Layout
+    config: Config
+    rank: int
+    priorities: dict[str, int]
+
+
+def signatures_task(task: SignatureTask) -> TaskResult:
+    """Sketch one input shard and write its bucket entries, one file per partition."""
+    layout, cfg, rank = task.layout, task.config, task.rank
+    table = pq.read_table(layout.path(layout.inputs[rank]), columns=["id", "source", "text"])
+    texts = table.column("text").to_pylist()
+    sources = np.array(table.column("source").to_pylist(), dtype=str)
+    ids = np.array(table.column("id").to_pylist(), dtype=str)
+    default = len(task.priorities)
+    priority = np.array([task.priorities.get(s, default) for s in sources.tolist()], dtype=np.int64)
+    sketch = sketch_texts(texts, cfg.minhash)
+    write_arrays(layout.path(layout.meta(rank)), {
+        "id": ids, "source": sources, "priority": priority, "exact": sketch.exact, "num_words": sketch.num_words})
+    write_arrays(layout.path(layout.signatures(rank)), {"id": ids, "signatures": sketch.signatures},
+                 extra=asdict(cfg.minhash))
+
+    rows = np.flatnonzero(sketch.num_words > 0)
+    nodes = _node(rank, rows)
+    exact_high = sketch.exact[rows, 0]
+    bands, keys, exacts, entry_nodes = [], [], [], []
+    if cfg.near:
+        band_keys = bk.band_keys(sketch.signatures[rows], cfg.bands, cfg.rows)
+        bands.append(np.repeat(np.arange(cfg.bands, dtype=np.uint32)[None, :], len(rows), 0).ravel())
+        keys.append(band_keys.ravel())
+        exacts.append(np.repeat(exact_high, cfg.bands))
+        entry_nodes.append(np.repeat(nodes, cfg.bands))
+    if cfg.exact:
+        bands.append(np.full(len(rows), cfg.bands, dtype=np.uint32))
+        keys.append(bk.exact_key(exact_high, cfg.bands))
+        exacts.append(exact_high)
+        entry_nodes.append(nodes)
+    key = np.concatenate(keys)
+    _write_partitioned(layout, [layout.entries(rank, q) for q in range(layout.partitions)], key,
+                       {"band": np.concatenate(bands), "key": key, "exact": np.concatenate(exacts),
+                        "node": np.concatenate(entry_nodes)})
+    tally = Tally()
+    tally.add("signed_docs", len(texts))
+    tally.add("docs_without_words", len(texts) - len(rows))
+    tally.add("bucket_entries", len(key))
+    return TaskResult([], tally)
+
+
+# --------------------------------------------------------------------------------------------- 2 buckets
+
+@dataclass(frozen=True)
+class PartitionTask:
+    layout: Layout
+    config: Config
+    part: int
+    generation: int = 0  # graph steps: the generation read
+    kind: str = ""  # graph steps: large | small
+
+
+def buckets_task(task: PartitionTask) -> TaskResult:
+    """Candidate pairs of one bucket partition, split by the partition of their lower node."""
+    layout, q = task.layout, task.part
+    e = _read_all(layout, [layout.entries(r, q) for r in range(len(layout.inputs))])
+    u, v, kind = bk.candidate_pairs(e["band"], e["key"], e["exact"], e["node"], task.config.bands,
+                                    task.config.all_pairs_up_to)
+    _write_partitioned(layout, [layout.pairs(q, p) for p in range(layout.partitions)], u,
+                       {"u": u, "v": v, "kind": kind})
+    tally = Tally()
+    tally.add("candidate_pairs.exact", int(np.count_nonzero(kind == bk.EXACT)))
+    tally.add("candidate_pairs.near", int(np.count_nonzero(kind == bk.NEAR)))
+    return TaskResult([], tally)
+
+
+# ----------------------------------------------------------------------------------------------- 3 edges
+
+def _texts_of(layout: Layout, nodes: np.ndarray) -> dict[int, str]:
+    """Text of each node, reading one input shard at a time."""
+    ranks, rows = _rank_row(nodes)
+    texts: dict[int, str] = {}
+    for rank in np.unique(ranks):
+        pick = ranks == rank
+        column = pq.read_table(layout.path(layout.inputs[int(rank)]), columns=["text"]).column("text")
+        taken = column.take(pa.array(rows[pick])).to_pylist()
+        texts.update(zip(nodes[pick].tolist(), taken))
+    return texts
+
+
+def edges_task(task: PartitionTask) -> TaskResult:
+    """Merge the pairs of one partition, verify near pairs if asked, write both directions by node."""
+    layout, cfg, q = task.layout, task.config, task.part
+    p = _read_all(layout, [layout.pairs(producer, q) for producer in range(layout.partitions)])
+    u, v, kind = bk.unique_pairs(p["u"], p["v"], p["kind"])
+    tally = Tally()
+    if cfg.verify:
+        near = np.flatnonzero(kind == bk.NEAR)
+        nodes = np.unique(np.concatenate([u[near], v[near]]))
+        texts = _texts_of(layout, nodes)
+        sets = dict(zip(nodes.tolist(), shingle_sets([texts[n] for n in nodes.tolist()], cfg.ngram)))
+        ok = verified(u[near], v[near], sets, cfg.verify_threshold)
+        keep = np.ones(len(u), dtype=bool)
+        keep[near[~ok]] = False
+        tally.add("verify.pairs_checked", len(near))
+        tally.add("verify.pairs_rejected", int(np.count_nonzero(~ok)))
+        u, v, kind = u[keep], v[keep], kind[keep]
+    tally.add("edges.exact", int(np.count_nonzero(kind == bk.EXACT)))
+    tally.add("edges.near", int(np.count_nonzero(kind == bk.NEAR)))
+    src, dst = cc.both_directions(u, v)
+    _write_partitioned(layout, [layout.edges(0, q, t) for t in range(layout.partitions)], src,
+                       {"src": src, "dst": dst})
+    return TaskResult([], tally)
+
+
+# ------------------------------------------------------------------------------------------- 4 components
+
+def star_task(task: PartitionTask) -> TaskResult:
+    """One large-star or small-star step over the edges whose source node is in this partition."""
+    layout, q, g = task.layout, task.part, task.generation
+    e = _read_all(layout, [layout.edges(g, producer, q) for producer in range(layout.partitions)])
+    tally = Tally()
+    if task.kind == "large":
+        u, v, violations = cc.large_star(e["src"], e["dst"])
+        tally.add("star_violations", violations)
+    else:
+        u, v = cc.small_star(e["src"], e["dst"])
+    src, dst = cc.both_directions(u, v)
+    _write_partitioned(layout, [layout.edges(g + 1, q, t) for t in range(layout.partitions)], src,
+                       {"src": src, "dst": dst})
+    tally.add("edges_out", len(u))
+    return TaskResult([], tally)
+
+
+# --------------------------------------------------------------------------------------------- 5 clusters
+
+def _members(layout: Layout, roots: np.ndarray, members: np.ndarray) -> Members:
+    """Cluster members with what the keep rule needs, read from each shard's signature metadata."""
+    heads = np.unique(roots)
+    nodes = np.concatenate([heads, members]).astype(np.uint64)
+    cluster = np.concatenate([heads, roots]).astype(np.uint64)
+    ranks, rows = _rank_row(nodes)
+    n = len(nodes)
+    priority = np.zeros(n, dtype=np.int64)
+    doc_id = np.empty(n, dtype=object)
+    source = np.empty(n, dtype=object)
+    exact = np.zeros((n, 2), dtype=np.uint64)
+    for rank in np.unique(ranks):
+        pick = np.flatnonzero(ranks == rank)
+        meta, _ = read_arrays(layout.path(layout.meta(int(rank))))
+        r = rows[pick]
+        priority[pick], exact[pick] = meta["priority"][r], meta["exact"][r]
+        doc_id[pick], source[pick] = meta["id"][r], meta["source"][r]
+    return Members(cluster, nodes, priority, doc_id.astype(str), source.astype(str), exact)
+
+
+@dataclass(frozen=True)
+class ClusterTask:
+    layout: Layout
+    part: int
+    generation: int
+    examples: int
+
+
+def clusters_task(task: ClusterTask) -> TaskResult:
+    """Apply the keep rule to the clusters rooted in this partition; write removals per input shard."""
+    layout, q = task.layout, task.part
+    e = _read_all(layout, [layout.edges(task.generation, producer, q) for producer in range(layout.partitions)])
+    roots, members = cc.star_members(e["src"], e["dst"])
+    tally = Tally()
+    outputs: list[str] = []
+    examples: list[dict[str, Any]] = []
+    if len(roots):
+        d = decide(_members(layout, roots, members))
+        m = d.members
+        starts = np.flatnonzero(np.r_[True, m.cluster[1:] != m.cluster[:-1]])
+        tally.add("clusters", len(starts))
+        for size, count in Counter(d.size[starts].tolist()).items():
+            tally.add(f"cluster_size.{size_bucket(size)}", count)
+        removed = np.flatnonzero(~d.kept)
+        rep = d.representative
+        for i in removed.tolist():
+            src, kept_src = m.source[i], m.source[rep[i]]
+            tally.add(f"removed.{d.reason[i]}")
+            tally.add("removed.within_source" if src == kept_src else "removed.across_source")
+            tally.add(f"removed_by_source.{src}.kept_from.{kept_src}")
+        ranks, rows = _rank_row(m.node[removed])
+        for rank in np.unique(ranks).tolist():
+            pick = removed[ranks == rank]
+            name = layout.removals(q, rank)
+            write_arrays(layout.path(name), {
+                "row": rows[ranks == rank], "cluster_id": d.cluster_id[pick], "kept_id": m.doc_id[rep[pick]],
+                "reason": d.reason[pick]})
+            outputs.append(name)
+        by_size = sorted(starts.tolist(), key=lambda s: (-int(d.size[s]), str(d.cluster_id[s])))
+        for s in by_size[:task.examples]:
+            size = int(d.size[s])
+            examples.append({
+                "cluster_id": str(d.cluster_id[s]), "size": size, "kept_id": str(m.doc_id[s]),
+                "kept_source": str(m.source[s]),
+                "members": [{"id": str(m.doc_id[i]), "source": str(m.source[i]), "reason": str(d.reason[i]) or "kept"}
+                            for i in range(s, min(s + size, s + 20))]})
+    with atomic_write(layout.path(layout.examples(q)), "w") as fh:
+        json.dump(examples, fh, sort_keys=True)
+    return TaskResult(outputs, tally)
+
+
+# ---------------------------------------------------------------------------------------------- 6 removal
+
+@dataclass(frozen=True)
+class RemovalTask:
+    layout: Layout
+    rank: int
+    removal_files: tuple[str, ...]
+    kept_name: str
+    ledger_name: str
+
+
+def _write_parquet(path: Path, table: pa.Table) -> None:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", row_group_size=max(table.num_rows, 1))
+    with atomic_write(path) as fh:
+        fh.write(buffer.getvalue())
+
+
+def removal_task(task: RemovalTask) -> TaskResult:
+    """Split one input shard into kept documents and ledger rows."""
+    layout = task.layout
+    source_path = layout.inputs[task.rank]
+    table = pq.read_table(layout.path(source_path))
+    tally = Tally()
+    tally.add("docs_in", table.num_rows)
+    rows, cluster_id, kept_id, reason = [], [], [], []
+    for name in task.removal_files:
+        arrays, _ = read_arrays(layout.path(name))
+        rows.append(arrays["row"]); cluster_id.append(arrays["cluster_id"])
+        kept_id.append(arrays["kept_id"]); reason.append(arrays["reason"])
+    removed = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
+    order = np.argsort(removed, kind="stable")
+    removed = removed[order]
+    if len(np.unique(removed)) != len(removed):
+        raise RuntimeError(f"dedup: a document of {source_path} is listed in two clusters; the graph "
+                           f"artefacts in {layout.work} are inconsistent: delete that folder and rerun")
+    outputs: list[str] = []
+    keep = np.ones(table.num_rows, dtype=bool)
+    keep[removed] = False
+    kept = table.filter(pa.array(keep))
+    if kept.num_rows:
+        _write_parquet(layout.path(task.kept_name), kept)
+        outputs.append(task.kept_name)
+    if len(removed):
+        cluster_id = np.concatenate(cluster_id)[order]
+        kept_id = np.concatenate(kept_id)[order]
+        reason = np.concatenate(reason)[order]
+        gone = table.take(pa.array(removed))
+        ids = gone.column("id").to_pylist()
+        ledger = pa.table({
+            "id": ids, "source": gone.column("source"), "cluster_id": cluster_id.tolist(),
+            "kept_id": kept_id.tolist(), "reason": reason.tolist(), "text": gone.column("text")},
+            schema=LEDGER_SCHEMA)
+        _write_parquet(layout.path(task.ledger_name), ledger)
+        for doc, why, cid, rep in zip(ids, reason.tolist(), cluster_id.tolist(), kept_id.tolist()):
+            tally.skip(f"duplicate_{why}", source_path, doc, f"cluster {cid}, kept {rep}")
+    tally.add("docs_out", kept.num_rows)
+    return TaskResult(outputs, tally)
+
+
+# ------------------------------------------------------------------------------------------------- driver
+
+def fingerprint(config: Config, inputs: list[str]) -> str:
+    data = json.dumps({"config": asdict(config), "inputs": inputs}, sort_keys=True).encode()
+    return hashlib.blake2b(data, digest_size=6).hexdigest()
+
+
+def source_priorities(manifest: Any, options: Options) -> dict[str, int]:
+    names = [s.name for s in manifest.sources]
+    order = options.source_priority or names
+    unknown = sorted(set(order) - set(names))
+    if unknown:
+        raise ValueError(f"stages.dedup.source_priority names unknown sources {unknown}; sources: {names}")
+    order = list(dict.fromkeys(order)) + [n for n in names if n not in order]
+    return {name: i for i, name in enumerate(order)}
+
+
+def run(manifest: Any, inputs: list[str]) -> StageResult:
+    """Deduplicate the document shards ``inputs`` (relative to the run folder)."""
+    import time
+
+    started = time.monotonic()
+    options: Options = manifest.stages.dedup
+    run_dir = Path(manifest.run_dir)
+    ordered = sorted(dict.fromkeys(inputs))
+    names = output_names(ordered)
+    config = resolve(options, len(ordered))
+    fp = fingerprint(config, ordered)
+    layout = Layout(str(run_dir), f"{WORK_DIR}/{fp}", tuple(ordered), config.partitions)
+    stage_kw = dict(max_in_flight=manifest.ray.max_in_flight, max_retries=manifest.ray.max_retries)
+    shard_ids = [f"{fp}-s{r:05d}" for r in range(len(ordered))]
+    part_ids = [f"{fp}-p{q:04d}" for q in range(config.partitions)]
+    sizes = [layout.path(rel).stat().st_size for rel in ordered]
+    tally = Tally()
+    removal = None
+    if ordered:
+        priorities = source_priorities(manifest, options)
+        steps: list[StageResult] = [run_stage(run_dir, f"{STAGE}.signatures", [
+            Task(shard_ids[r], SignatureTask(layout, config, r, priorities), sizes[r]) for r in range(len(ordered))
+        ], signatures_task, docs_key="signed_docs", **stage_kw)]
+
+        def partition_step(name: str, fn: Any, **kw: Any) -> StageResult:
+            tasks = [Task(part_ids[q], PartitionTask(layout, config, q, **kw)) for q in range(config.partitions)]
+            return run_stage(run_dir, f"{STAGE}.{name}", tasks, fn, **stage_kw)
+
+        steps.append(partition_step("buckets", buckets_task))
+        steps.append(partition_step("edges", edges_task))
+        generation = 0
+        for round_ in range(options.max_rounds):
+            large = partition_step(f"cc.r{round_:02d}.large", star_task, generation=generation, kind="large")
+            generation += 1
+            if large.tally.counts.get("star_violations", 0) == 0:
+                break
+            partition_step(f"cc.r{round_:02d}.small", star_task, generation=generation, kind="small")
+            generation += 1
+        else:
+            raise RuntimeError(f"dedup: connected components did not converge in {options.max_rounds} rounds; "
+                               "raise stages.dedup.max_rounds")
+        tally.add("components_rounds", round_ + 1)
+        clusters = run_stage(run_dir, f"{STAGE}.clusters", [
+            Task(part_ids[q], ClusterTask(layout, q, generation, options.examples)) for q in range(config.partitions)
+        ], clusters_task, **stage_kw)
+        steps.append(clusters)
+        by_rank: dict[int, list[str]] = {}
+        for name in clusters.outputs:
+            by_rank.setdefault(int(name.rsplit(".s", 1)[1]), []).append(name)
+        removal = run_stage(run_dir, f"{STAGE}.removal", [
+            Task(shard_ids[r], RemovalTask(layout, r, tuple(sorted(by_rank.get(r, []))), *names[ordered[r]]),
+                 sizes[r]) for r in range(len(ordered))
+        ], removal_task, **stage_kw)
+        for step in steps + [removal]:
+            tally.merge(step.tally)
+        _write_cluster_stats(layout, config, options, clusters.tally, removal.tally)
+    outputs = removal.outputs if removal else []
+    result = StageResult(STAGE, outputs, tally, removal.tasks_run if removal else 0,
+                         removal.tasks_skipped if removal else 0, time.monotonic() - started)
+    with atomic_write(safe_join(run_dir, STATS_DIR, f"{STAGE}.json"), "w") as fh:
+        json.dump({**result.summary(), "config": asdict(config), "work": layout.work}, fh, indent=1,
+                  sort_keys=True)
+    return result
+
+
+def _write_cluster_stats(layout: Layout, config: Config, options: Options, clusters: Tally,
+                         removal: Tally) -> None:
+    """``stats/dedup_clusters.json``: size histogram, within/across-source counts, the largest clusters."""
+    examples: list[dict[str, Any]] = []
+    for q in range(layout.partitions):
+        examples.extend(json.loads(layout.path(layout.examples(q)).read_text()))
+    examples.sort(key=lambda c: (-c["size"], c["cluster_id"]))
+    counts = clusters.counts
+
+    def numeric(label: str) -> int:
+        return int(label.split("-")[0])
+
+    histogram = {k.split(".", 1)[1]: v for k, v in counts.items() if k.startswith("cluster_size.")}
+    stats = {
+        "config": asdict(config),
+        "clusters": counts.get("clusters", 0),
+        "docs_in": removal.counts.get("docs_in", 0),
+        "docs_out": removal.counts.get("docs_out", 0),
+        "removed": {"exact": counts.get("removed.exact", 0), "near": counts.get("removed.near", 0)},
+        "removed_within_source": counts.get("removed.within_source", 0),
+        "removed_across_source": counts.get("removed.across_source", 0),
+        "removed_by_source_and_kept_source": {
+            k.split(".", 1)[1]: v for k, v in sorted(counts.items()) if k.startswith("removed_by_source.")},
+        "cluster_size_histogram": dict(sorted(histogram.items(), key=lambda kv: numeric(kv[0]))),
+        "largest_clusters": examples[:options.examples],
+    }
+    with atomic_write(safe_join(layout.run_dir, STATS_DIR, CLUSTER_STATS), "w") as fh:
+        json.dump(stats, fh, indent=1, sort_keys=False)
