@@ -92,8 +92,7 @@ def test_bad_manifest_exits_with_key_path(tmp_path: Path) -> None:
     assert proc.returncode == 2 and "run.colour: unknown key" in proc.stderr
 
 
-def _kill_manifest(tmp_path: Path, shared: Path, name: str) -> Path:
-    jsonl = book_paragraphs_jsonl(shared, tmp_path / "paras.jsonl")
+def _kill_manifest(tmp_path: Path, shared: Path, name: str, jsonl: Path) -> Path:
     sources = [
         {"name": "paras", "kind": "jsonl", "paths": [str(jsonl)], "options": {"split_bytes": 8192}},
         {"name": "web", "kind": "commoncrawl",
@@ -114,13 +113,14 @@ def test_kill_9_mid_stage_then_rerun_is_byte_identical(shared_data: Path, tmp_pa
     clean_dir, killed_dir = tmp_path / "clean", tmp_path / "killed"
     clean_dir.mkdir()
     killed_dir.mkdir()
-    clean = _kill_manifest(clean_dir, shared_data, "k")
+    jsonl = book_paragraphs_jsonl(shared_data, tmp_path / "paras.jsonl")
+    clean = _kill_manifest(clean_dir, shared_data, "k", jsonl)
     proc = _run_cli(clean)
     assert proc.wait(timeout=600) == 0, proc.stdout.read().decode()
     total = len(list((clean_dir / "out/k/_done/crawl").iterdir()))
     assert total > 50
 
-    killed = _kill_manifest(killed_dir, shared_data, "k")
+    killed = _kill_manifest(killed_dir, shared_data, "k", jsonl)
     proc = _run_cli(killed)
     done_dir = killed_dir / "out/k/_done/crawl"
     deadline = time.monotonic() + 300
