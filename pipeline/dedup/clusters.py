@@ -65,8 +65,10 @@ def decide(m: Members) -> Decisions:
 
 
 def size_bucket(size: int) -> str:
-    """Histogram label of a cluster size: exact up to 10, then powers of two."""
+    """Histogram label of a cluster size: exact up to 10, then 11-15 and ranges between powers of two."""
     if size <= 10:
         return str(size)
+    if size < 16:
+        return "11-15"
     low = 1 << (size.bit_length() - 1)
     return f"{low}-{2 * low - 1}"

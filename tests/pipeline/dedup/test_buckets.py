@@ -1,0 +1,37 @@
+import numpy as np
+
+from pipeline.dedup.buckets import EXACT, NEAR, band_keys, candidate_pairs, unique_pairs
+
+
+def _u64(values):
+    return np.array(values, dtype=np.uint64)
+
+
+def test_band_keys_differ_per_band_and_match_equal_bands():
+    sig = _u64([[1, 2, 1, 2], [1, 2, 9, 9]])
+    keys = band_keys(sig, 2, 2)
+    assert keys[0, 0] == keys[1, 0] and keys[0, 0] != keys[0, 1] and keys[0, 1] != keys[1, 1]
+
+
+def test_candidate_pairs_collapse_identical_texts_and_mark_exact():
+    # band 0 bucket 7 holds nodes 5, 3, 9 (3 and 9 share a text); exact band (2) links 3 and 9
+    band = np.array([0, 0, 0, 2, 2], dtype=np.uint32)
+    key = _u64([7, 7, 7, 100, 100])
+    exact = _u64([11, 22, 22, 22, 22])
+    node = _u64([5, 3, 9, 3, 9])
+    u, v, kind = candidate_pairs(band, key, exact, node, exact_band=2)
+    assert list(zip(u.tolist(), v.tolist(), kind.tolist())) == [(3, 5, NEAR), (3, 9, EXACT)]
+
+
+def test_all_pairs_for_small_buckets():
+    band = np.zeros(3, dtype=np.uint32)
+    u, v, _ = candidate_pairs(band, _u64([1, 1, 1]), _u64([1, 2, 3]), _u64([10, 20, 30]), exact_band=5,
+                              all_pairs_up_to=3)
+    assert list(zip(u.tolist(), v.tolist())) == [(10, 20), (10, 30), (20, 30)]
+    u, v, _ = candidate_pairs(band, _u64([1, 1, 1]), _u64([1, 2, 3]), _u64([10, 20, 30]), exact_band=5)
+    assert list(zip(u.tolist(), v.tolist())) == [(10, 20), (10, 30)]
+
+
+def test_unique_pairs_prefers_exact():
+    u, v, kind = unique_pairs(_u64([2, 1, 1, 4]), _u64([1, 2, 2, 4]), np.array([NEAR, EXACT, NEAR, EXACT], np.uint8))
+    assert (u.tolist(), v.tolist(), kind.tolist()) == ([1], [2], [EXACT])

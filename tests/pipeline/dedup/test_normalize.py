@@ -1,0 +1,18 @@
+from pipeline.dedup.normalize import normalize_batch, normalize_text
+from tests.pipeline.dedup.corpus import book_paragraphs, wiki_paragraphs
+
+
+def test_reference_rules():
+    assert normalize_text("Page 12, Chapter IV.") == "page 00 chapter iv"
+    assert normalize_text("  Ça   va? «Très» bien—merci! ٣٤ x²") == "ça va très bien merci 00 x²"
+    assert normalize_text("snake_case\tand\u00a0nbsp") == "snake case and nbsp"
+    assert normalize_text("...") == ""
+
+
+def test_batch_equals_reference_on_real_text(shared_data):
+    texts = list(book_paragraphs(shared_data)[:200]) + list(wiki_paragraphs(shared_data)[:200])
+    texts += ["", "!!!", "İstanbul é\u0301 ١٢٣ 𝟘𝟙 😀 end", "word"]
+    batch = normalize_batch(texts)
+    assert batch.num_docs == len(texts)
+    for d, text in enumerate(texts):
+        assert batch.doc_bytes(d).decode() == normalize_text(text), d
