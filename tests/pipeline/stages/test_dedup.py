@@ -1,0 +1,193 @@
+"""The dedup stage end to end on real Ray: planted duplicates across shards and sources, determinism,
+verification, checksum failures and resumption."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+import yaml
+
+from pipeline.documents import DOC_SCHEMA, doc_id
+from pipeline.manifest import parse_manifest
+from pipeline.runner import StageError
+from pipeline.stages import dedup
+from tests.pipeline.dedup.corpus import book_paragraphs, edit_words, wiki_paragraphs
+
+
+@pytest.fixture(scope="module")
+def ray_two_cpus():
+    import ray
+
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
+    yield
+    ray.shutdown()
+
+
+def _manifest(root: Path, **dedup_options):
+    data = {
+        "run": {"name": "dd", "output_dir": str(root)},
+        "ray": {"max_in_flight": dedup_options.pop("max_in_flight", None), "max_retries": 0},
+        "sources": [{"name": "wiki", "kind": "wikipedia", "paths": ["unused.xml.bz2"]},
+                    {"name": "books", "kind": "books", "paths": ["unused.txt"]}],
+        "stages": {"order": ["crawl", "dedup"], "dedup": dedup_options},
+    }
+    return parse_manifest(yaml.safe_dump(data), source_path=root / "m.yaml")
+
+
+def _write(run_dir: Path, source: str, name: str, docs: list[tuple[str, str]]) -> str:
+    rows = [{"id": doc_id(source, key), "source": source, "url": None, "title": None, "text": text,
+             "meta": None} for key, text in docs]
+    path = run_dir / "docs" / source / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(pa.Table.from_pylist(rows, schema=DOC_SCHEMA), path)
+    return f"docs/{source}/{name}"
+
+
+def _long(paragraphs, words: int) -> list[str]:
+    return [p for p in paragraphs if len(p.split()) >= words]
+
+
+def build_corpus(run_dir: Path, shared_data: Path) -> tuple[list[str], dict[str, tuple[set[str], str, dict]]]:
+    """Four shards of real paragraphs with planted duplicates; returns inputs and the expected clusters
+    (member ids, kept id, reason per removed id)."""
+    books, wiki = book_paragraphs(shared_data), wiki_paragraphs(shared_data)
+    b, w = list(books[:240]), list(wiki[:240])
+    long_w, long_b = _long(wiki[240:], 250), _long(books[240:], 150)
+    near_wiki, near_book = long_w[0], long_b[0]
+    planted = {
+        # exact across sources: a book paragraph shouted, commas dropped, in a wiki shard
+        "exact-across": [("books", "b-3", b[3]), ("wiki", "copy-b3", b[3].upper().replace(",", " "))],
+        # exact within wiki, across shards
+        "exact-within": [("wiki", "w-10", w[10]), ("wiki", "copy-w10", w[10])],
+        # near across sources: 2 % of the words of a long wiki paragraph substituted, in a book shard
+        "near-across": [("wiki", "w-long", near_wiki), ("books", "edit-wlong", edit_words(near_wiki, 0.02, 1))],
+        # near within books: one word deleted, plus an exact copy of the edit in the other book shard
+        "near-within": [("books", "b-long", near_book),
+                        ("books", "edit-blong", " ".join(near_book.split()[:40] + near_book.split()[41:])),
+                        ("books", "copy-edit-blong", " ".join(near_book.split()[:40] + near_book.split()[41:]))],
+    }
+    copy_of_edit = planted["near-within"][2][2]
+    shards = {("books", "b0.parquet"): [(f"b-{i}", t) for i, t in enumerate(b[:120])]
+              + [("b-long", near_book), ("copy-edit-blong", copy_of_edit)],
+              ("books", "b1.parquet"): [(f"b-{i}", t) for i, t in enumerate(b[120:], 120)]
+              + [("edit-wlong", planted["near-across"][1][2]), ("edit-blong", planted["near-within"][1][2])],
+              ("wiki", "w0.parquet"): [(f"w-{i}", t) for i, t in enumerate(w[:120])] + [("w-long", near_wiki)],
+              ("wiki", "w1.parquet"): [(f"w-{i}", t) for i, t in enumerate(w[120:], 120)]
+              + [("copy-b3", planted["exact-across"][1][2]), ("copy-w10", w[10])]}
+    inputs = [_write(run_dir, src, name, docs) for (src, name), docs in shards.items()]
+    expected = {name: {doc_id(s, k) for s, k, _ in members} for name, members in planted.items()}
+    return inputs, expected
+
+
+def _ledger(run_dir: Path) -> list[dict]:
+    rows = []
+    for path in sorted((run_dir / "removed" / "dedup").rglob("*.parquet")):
+        rows += pq.read_table(path).drop(["text"]).to_pylist()
+    return rows
+
+
+def _digest(run_dir: Path) -> dict[str, str]:
+    out = {}
+    for folder in ("dedup", "removed"):
+        for path in sorted((run_dir / folder).rglob("*.parquet")):
+            out[str(path.relative_to(run_dir))] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return out
+
+
+def test_planted_duplicates_give_exactly_the_expected_clusters(tmp_path, shared_data, ray_two_cpus):
+    manifest = _manifest(tmp_path, partitions=3)
+    inputs, expected = build_corpus(manifest.run_dir, shared_data)
+    result = dedup.run(manifest, inputs)
+
+    ledger = _ledger(manifest.run_dir)
+    clusters: dict[str, set[str]] = {}
+    for row in ledger:
+        clusters.setdefault(row["cluster_id"], {row["kept_id"]}).add(row["id"])
+    assert sorted(map(sorted, clusters.values())) == sorted(map(sorted, expected.values()))
+    by_id = {row["id"]: row for row in ledger}
+    for ids in expected.values():
+        assert all(by_id[i]["cluster_id"] == min(ids) for i in ids if i in by_id)
+
+    wiki, books = (lambda k: doc_id("wiki", k)), (lambda k: doc_id("books", k))
+    # keep rule: wiki (first source) before books, then the lowest id
+    assert by_id[books("b-3")]["kept_id"] == wiki("copy-b3") and by_id[books("b-3")]["reason"] == "exact"
+    assert by_id[max(wiki("w-10"), wiki("copy-w10"))]["kept_id"] == min(wiki("w-10"), wiki("copy-w10"))
+    assert by_id[books("edit-wlong")] | {"kept_id": wiki("w-long"), "reason": "near"} == by_id[books("edit-wlong")]
+    near_within = sorted(expected["near-within"])
+    kept = near_within[0]
+    for i in near_within[1:]:
+        assert by_id[i]["kept_id"] == kept
+    reasons = {by_id[i]["reason"] for i in near_within[1:]}
+    assert reasons <= {"exact", "near"} and "near" in reasons
+
+    removed = len(ledger)
+    counts = result.tally.counts
+    assert counts["docs_in"] - counts["docs_out"] == removed == 5
+    assert counts["skipped.duplicate_exact"] + counts["skipped.duplicate_near"] == removed
+    kept_rows = sum(pq.read_metadata(manifest.run_dir / o).num_rows for o in result.outputs)
+    assert kept_rows == counts["docs_out"]
+    assert all(o.startswith("dedup/") for o in result.outputs)
+
+    stats = json.loads((manifest.run_dir / "stats" / "dedup_clusters.json").read_text())
+    assert stats["clusters"] == 4
+    assert stats["cluster_size_histogram"] == {"2": 3, "3": 1}
+    assert stats["removed_across_source"] == 2 and stats["removed_within_source"] == 3
+    assert stats["largest_clusters"][0]["size"] == 3
+    summary = json.loads((manifest.run_dir / "stats" / "dedup.json").read_text())
+    assert summary["outputs"] == result.outputs
+
+
+def test_same_output_for_one_or_two_workers_any_shard_order_and_partitions(tmp_path, shared_data, ray_two_cpus):
+    digests = []
+    for i, (workers, partitions, reverse) in enumerate([(1, 1, False), (2, 3, True), (2, 2, False)]):
+        manifest = _manifest(tmp_path / str(i), partitions=partitions, max_in_flight=workers)
+        inputs, _ = build_corpus(manifest.run_dir, shared_data)
+        result = dedup.run(manifest, inputs[::-1] if reverse else inputs)
+        digests.append((_digest(manifest.run_dir), result.outputs))
+    assert digests[0] == digests[1] == digests[2]
+
+
+def test_verification_drops_pairs_below_its_threshold(tmp_path, shared_data, ray_two_cpus):
+    manifest = _manifest(tmp_path, partitions=2, verify=True, verify_threshold=0.999)
+    inputs, _ = build_corpus(manifest.run_dir, shared_data)
+    result = dedup.run(manifest, inputs)
+    assert {row["reason"] for row in _ledger(manifest.run_dir)} == {"exact"}
+    assert result.tally.counts["verify.pairs_rejected"] >= 2
+
+
+def test_corrupted_intermediate_file_is_detected_and_named(tmp_path, shared_data, ray_two_cpus):
+    manifest = _manifest(tmp_path, partitions=2)
+    inputs, _ = build_corpus(manifest.run_dir, shared_data)
+    dedup.run(manifest, inputs)
+    victim = sorted((manifest.run_dir / "work" / "dedup").rglob("buckets/s00001.p0001"))[0]
+    data = bytearray(victim.read_bytes())
+    data[len(data) // 2] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    shutil.rmtree(manifest.run_dir / "_done" / "dedup.buckets")
+    with pytest.raises(StageError, match=r"s00001\.p0001.*checksum mismatch"):
+        dedup.run(manifest, inputs)
+
+
+def test_rerun_after_a_partial_run_gives_the_same_result(tmp_path, shared_data, ray_two_cpus):
+    manifest = _manifest(tmp_path, partitions=2)
+    inputs, _ = build_corpus(manifest.run_dir, shared_data)
+    first = dedup.run(manifest, inputs)
+    before = _digest(manifest.run_dir)
+    # as if killed during the components: later records and outputs are gone, one shard half written
+    done = manifest.run_dir / "_done"
+    for step in sorted(done.iterdir()):
+        if step.name.startswith(("dedup.clusters", "dedup.removal")) or step.name.endswith(".small"):
+            shutil.rmtree(step)
+    shutil.rmtree(manifest.run_dir / "dedup")
+    next(iter(sorted((done / "dedup.signatures").iterdir()))).unlink()
+    again = dedup.run(manifest, inputs)
+    assert _digest(manifest.run_dir) == before
+    assert again.outputs == first.outputs
