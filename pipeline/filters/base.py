@@ -9,6 +9,7 @@ so a filter module holds only its measurements and its thresholds.
 
 from __future__ import annotations
 
+import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
@@ -39,17 +40,28 @@ class FilterOptions(BaseModel):
 
 
 class Doc:
-    """One document as a filter sees it: text (after earlier rewrites), URL, and lazily shared words."""
+    """One document as a filter sees it: text (after earlier rewrites), URL, and lazily shared words.
 
-    __slots__ = ("text", "url", "_words")
+    Words are split line by line (no word spans a newline), so a line filter (C4) can reuse the words
+    of the lines it keeps instead of splitting the rewritten text again.
+    """
+
+    __slots__ = ("text", "url", "_words", "_line_words")
 
     def __init__(self, text: str, url: str | None = None):
-        self.text, self.url, self._words = text, url, None
+        self.text, self.url, self._words, self._line_words = text, url, None, None
+
+    @property
+    def line_words(self) -> list[list[str]]:
+        """Words of each line of ``text.splitlines()``."""
+        if self._line_words is None:
+            self._line_words = [split_words(line) for line in self.text.splitlines()]
+        return self._line_words
 
     @property
     def words(self) -> list[str]:
         if self._words is None:
-            self._words = split_words(self.text)
+            self._words = [w for line in self.line_words for w in line]
         return self._words
 
 
@@ -86,6 +98,14 @@ class Filter(ABC):
     def signal(self, doc: Doc) -> dict[str, Any]:
         raise NotImplementedError
 
+    def measure(self, docs: list[Doc]) -> tuple[dict[str, list[Any]], list[Doc]]:
+        """Signals and the documents later filters see (rewritten by a rewriting filter); one pass
+        where a filter can do both at once (C4)."""
+        signals = self.compute(docs)
+        if self.rewrites:
+            docs = [Doc(self.rewrite(doc.text, Counter()), doc.url) for doc in docs]
+        return signals, docs
+
     @abstractmethod
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         """The rules in the order they are tested; ``s`` maps signal names to per-document arrays."""
@@ -95,23 +115,29 @@ class Filter(ABC):
 
 
 def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | None],
-                    analysis_max_chars: int) -> dict[str, list[Any]]:
+                    analysis_max_chars: int, seconds: Counter | None = None) -> dict[str, list[Any]]:
     """All signals of ``filters`` for a shard, in chain order: a rewriting filter (C4 line removal)
     changes the text that later filters measure, as it does in the decision step."""
     docs = [Doc(text, url) for text, url in zip(texts, urls)]
     columns: dict[str, list[Any]] = {N_CHARS: [len(t) for t in texts]}
     analysable = [i for i, t in enumerate(texts) if len(t) <= analysis_max_chars]
     for position, flt in enumerate(filters):
+        started = time.perf_counter()
         index = analysable if flt.uses_words else range(len(docs))
-        values = flt.compute([docs[i] for i in index])
+        batch = [docs[i] for i in index]
+        if flt.rewrites and position < len(filters) - 1:
+            values, batch = flt.measure(batch)
+            for i, doc in zip(index, batch):
+                docs[i] = doc
+        else:
+            values = flt.compute(batch)
         for key, dtype in flt.SIGNALS.items():
             full: list[Any] = [None] * len(docs)
             for i, v in zip(index, values[key]):
                 full[i] = v
             columns[flt.column(key)] = full
-        if flt.rewrites and position < len(filters) - 1:
-            for i in index:
-                docs[i] = Doc(flt.rewrite(docs[i].text, Counter()), docs[i].url)
+        if seconds is not None:
+            seconds[flt.name] += time.perf_counter() - started
     return columns
 
 

@@ -46,11 +46,11 @@ class C4Options(FilterOptions):
     curly_bracket: bool = Field(True, description="drop documents containing '{' (C4)")
 
 
-def count_sentences(line: str) -> int:
+def count_sentences(tokens: list[str]) -> int:
     """Sentences as a rule-based sentencizer sees them: a terminal mark followed by a non-punctuation
     token starts a new sentence (abbreviations such as "U.S." are one token and do not)."""
     n, seen_end = 1, False
-    for token in split_words(line):
+    for token in tokens:
         if token in _SENTENCE_END:
             seen_end = True
         elif seen_end and not all(unicodedata.category(ch)[0] == "P" for ch in token):
@@ -58,17 +58,23 @@ def count_sentences(line: str) -> int:
     return n
 
 
-def scan(text: str, o: C4Options, counts: Counter, sentences: bool) -> tuple[list[str], int, bool, bool]:
-    """Apply the line rules; returns kept lines, their sentence count and the document-rule flags."""
+def scan(text: str, o: C4Options, counts: Counter, tokens: list[str] | None = None,
+         line_words: list[list[str]] | None = None) -> tuple[list[str], int, bool, bool]:
+    """Apply the line rules; returns kept lines, their sentence count and the document-rule flags.
+    With ``tokens``, sentences are counted and the kept lines' words are appended to it (they are the
+    words of the rewritten text: no token spans a newline); ``line_words`` are the words of each line
+    of the input, reused where a line is kept unchanged."""
     kept, n_sentences, lorem, curly = [], 0, False, False
-    for line in text.splitlines():
+    for number, line in enumerate(text.splitlines()):
         line = line.strip()
         words = line.split()
-        if o.max_word_length is not None and any(len(w) > o.max_word_length for w in words):
+        if (o.max_word_length is not None and len(line) > o.max_word_length
+                and any(len(w) > o.max_word_length for w in words)):
             counts["lines_long_word"] += 1
             continue
-        if o.remove_citations:
-            line = CITATION.sub("", line)
+        cited = False
+        if o.remove_citations and "[" in line:
+            line, cited = CITATION.subn("", line)
         if o.terminal_punct and (not line.endswith(LINE_END) or line.endswith("...")):
             counts["lines_no_terminal_punct"] += 1
             continue
@@ -84,8 +90,10 @@ def scan(text: str, o: C4Options, counts: Counter, sentences: bool) -> tuple[lis
         if o.policy_lines and any(p in lower for p in POLICY):
             counts["lines_policy"] += 1
             continue
-        if sentences:
-            n_sentences += count_sentences(line)
+        if tokens is not None:
+            line_tokens = line_words[number] if line_words is not None and not cited else split_words(line)
+            n_sentences += count_sentences(line_tokens)
+            tokens += line_tokens
         kept.append(line)
     return kept, n_sentences, lorem, curly
 
@@ -98,14 +106,24 @@ class C4Filter(Filter):
     SIGNALS = {"sentences": pa.int32(), "lorem_ipsum": pa.bool_(), "curly_bracket": pa.bool_(),
                "lines_kept": pa.int32(), "lines_removed": pa.int32()}
 
-    def signal(self, doc: Doc) -> dict[str, Any]:
+    def _measure_one(self, doc: Doc) -> tuple[dict[str, Any], Doc]:
         counts: Counter = Counter()
-        kept, n_sentences, lorem, curly = scan(doc.text, self.options, counts, sentences=True)
+        tokens: list[str] = []
+        kept, n_sentences, lorem, curly = scan(doc.text, self.options, counts, tokens, doc.line_words)
+        rewritten = Doc("\n".join(kept).strip(), doc.url)
+        rewritten._words = tokens
         return {"sentences": n_sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
-                "lines_kept": len(kept), "lines_removed": sum(counts.values())}
+                "lines_kept": len(kept), "lines_removed": sum(counts.values())}, rewritten
+
+    def signal(self, doc: Doc) -> dict[str, Any]:
+        return self._measure_one(doc)[0]
+
+    def measure(self, docs: list[Doc]) -> tuple[dict[str, list[Any]], list[Doc]]:
+        pairs = [self._measure_one(doc) for doc in docs]
+        return {k: [p[0][k] for p in pairs] for k in self.SIGNALS}, [p[1] for p in pairs]
 
     def rewrite(self, text: str, counts: Counter) -> str:
-        return "\n".join(scan(text, self.options, counts, sentences=False)[0]).strip()
+        return "\n".join(scan(text, self.options, counts)[0]).strip()
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o, out = self.options, []

@@ -122,34 +122,50 @@ def duplicates(items: list[str]) -> tuple[int, int]:
 
 
 def ngram_fractions(words: list[str], n_chars: int) -> dict[str, float]:
-    """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes."""
+    """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes.
+
+    Python's string hash identifies words (within one process; a collision of two n-grams has
+    probability ~1e-19 per pair), and n-gram hashes are built by one multiply-add per n over the array.
+    A repeated n-gram starts where a repeated (n-1)-gram starts, so from n = 5 on only those positions
+    are examined.
+    """
     out = {f"top_{n}_gram": 0.0 for n in TOP_NGRAMS} | {f"dup_{n}_gram": 0.0 for n in DUP_NGRAMS}
     if len(words) < 2 or not n_chars:
         return out
-    vocab: dict[str, int] = {}
-    ids = np.fromiter((vocab.setdefault(w, len(vocab)) for w in words), dtype=np.int64, count=len(words))
-    keys = np.random.default_rng(0).integers(1, 2**63, size=len(vocab), dtype=np.uint64)[ids]
-    cum = np.concatenate(([0], np.cumsum([len(w) for w in words])))
-    h = keys.copy()
+    keys = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+    cum = np.zeros(len(words) + 1, dtype=np.int64)
+    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=cum[1:])
+    h, candidates = keys, None
     for n in range(2, max(DUP_NGRAMS) + 1):
         if len(words) < n:
             break
         h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + keys[n - 1:]
-        uniq, first, counts = np.unique(h, return_index=True, return_counts=True)
         if n in TOP_NGRAMS:  # the most frequent n-gram (earliest on ties), joined with spaces
+            _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True,
+                                                  return_counts=True)
             best = first[counts == counts.max()].min()
-            top = (cum[best + n] - cum[best] + n - 1) * counts.max()
-            out[f"top_{n}_gram"] = float(top) / n_chars
-        if n in DUP_NGRAMS and len(uniq) < len(h):  # greedy scan: a repeat skips its n words
-            seen, i, repeated, hl = set(), 0, 0, h.tolist()
-            while i < len(hl):
-                if hl[i] in seen:
-                    repeated += int(cum[i + n] - cum[i])
-                    i += n
-                else:
-                    seen.add(hl[i])
-                    i += 1
-            out[f"dup_{n}_gram"] = repeated / n_chars
+            out[f"top_{n}_gram"] = float((cum[best + n] - cum[best] + n - 1) * counts.max()) / n_chars
+            candidates = np.flatnonzero(counts[inverse] > 1)
+            continue
+        candidates = candidates[candidates < len(h)]
+        _, inverse, counts = np.unique(h[candidates], return_inverse=True, return_counts=True)
+        candidates = candidates[counts[inverse] > 1]
+        if not len(candidates):
+            break
+        # Greedy scan as in Rae et al.'s definition: a repeat of an n-gram seen at an earlier visited
+        # position counts its characters and skips its n words; an n-gram that occurs once can never
+        # be a repeat, and adding it to ``seen`` cannot matter, so only repeated ones are visited.
+        seen, nxt, repeated = set(), 0, 0
+        for i, key in zip(candidates.tolist(), h[candidates].tolist()):
+            if i < nxt:
+                continue
+            if key in seen:
+                repeated += int(cum[i + n] - cum[i])
+                nxt = i + n
+            else:
+                seen.add(key)
+                nxt = i + 1
+        out[f"dup_{n}_gram"] = repeated / n_chars
     return out
 
 
