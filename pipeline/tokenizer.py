@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 import tiktoken
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -82,7 +82,13 @@ class BpeSpec(Strict):
     train_docs: int | None = Field(None, ge=1, description="at most this many documents, if set")
 
 
-TokenizerSpec = Annotated[Union[TiktokenSpec, BpeSpec], Field(discriminator="kind")]
+def _spec_kind(value: Any) -> str:
+    """``kind`` may be left out: a spec without one is a published tiktoken encoding."""
+    return value.get("kind", "tiktoken") if isinstance(value, dict) else getattr(value, "kind", "tiktoken")
+
+
+TokenizerSpec = Annotated[Union[Annotated[TiktokenSpec, Tag("tiktoken")], Annotated[BpeSpec, Tag("bpe")]],
+                          Discriminator(_spec_kind)]
 
 
 @dataclass(frozen=True)

@@ -50,3 +50,13 @@ def test_missing_offline_says_where_to_put_the_file(tmp_path: Path, monkeypatch:
     assert str(tmp_path / "empty-cache") in message
     with pytest.raises(TokenizerUnavailable, match=r"nope\.tiktoken not found.*shared/data/tokenizers"):
         load_tiktoken(TiktokenSpec(name="gpt2", ranks_path=str(tmp_path / "nope.tiktoken")))
+
+
+def test_manifest_spec_kind_defaults_to_tiktoken() -> None:
+    from pipeline.stages.tokenize import Options
+
+    assert isinstance(Options.model_validate({"tokenizer": {"name": "gpt2"}}).tokenizer, TiktokenSpec)
+    bpe = Options.model_validate({"tokenizer": {"kind": "bpe", "vocab_size": 512}}).tokenizer
+    assert bpe.kind == "bpe" and bpe.vocab_size == 512
+    with pytest.raises(Exception, match="vocab_size"):
+        Options.model_validate({"tokenizer": {"kind": "bpe", "vocab_size": 100}})

@@ -144,3 +144,13 @@ def test_validate_names_truncated_and_altered_shards(gpt2_run, tmp_path: Path, c
     assert cli_main(["validate", str(copy)]) == 1
     err = capsys.readouterr().err
     assert str(truncated) in err and "truncated" in err
+
+
+def test_ranks_path_is_relative_to_the_manifest(tmp_path: Path, shared_data: Path) -> None:
+    import shutil
+
+    (tmp_path / "tok").mkdir()
+    shutil.copy(shared_data / "tokenizers/gpt2.tiktoken", tmp_path / "tok/gpt2.tiktoken")
+    manifest = make_manifest(tmp_path, shared_data, {"tokenizer": {"name": "gpt2", "ranks_path": "tok/gpt2.tiktoken"}})
+    ref = stage.prepare_tokenizer(manifest, {}, {})
+    assert ref.path == str(tmp_path / "tok/gpt2.tiktoken") and ref.load().info.eot_id == 50256
