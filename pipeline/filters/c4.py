@@ -41,7 +41,7 @@ class C4Options(FilterOptions):
     min_words_per_line: int | None = Field(3, description="drop lines with fewer words (C4: 3)")
     javascript_lines: bool = Field(True, description="drop lines mentioning javascript (C4)")
     policy_lines: bool = Field(True, description="drop cookie / terms-of-use lines (C4 code)")
-    min_sentences: int | None = Field(5, description="fewest sentences in kept lines (C4: 5)")
+    min_sentences: int | None = Field(5, ge=0, description="fewest sentences in kept lines (C4: 5)")
     lorem_ipsum: bool = Field(True, description="drop documents containing 'lorem ipsum' (C4)")
     curly_bracket: bool = Field(True, description="drop documents containing '{' (C4)")
 

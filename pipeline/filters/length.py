@@ -7,7 +7,6 @@ reason). Set real bounds per source in the manifest, e.g. ``books: {length: {min
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 import numpy as np
@@ -16,7 +15,11 @@ from pydantic import Field
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 
-_WORD = re.compile(r"\S+")
+def count_words(text: str) -> int:
+    """Whitespace-separated words of a huge text without building a list of them (ASCII whitespace)."""
+    data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
+    space = np.isin(data, np.frombuffer(b" \t\n\r\f\v", dtype=np.uint8))
+    return int(np.count_nonzero(~space[1:] & space[:-1]) + (len(space) > 0 and not space[0]))
 
 
 class LengthOptions(FilterOptions):
@@ -33,8 +36,7 @@ class LengthFilter(Filter):
 
     def signal(self, doc: Doc) -> dict[str, Any]:
         text = doc.text
-        # str.split is fastest but builds a list; a huge document is counted without one
-        words = len(text.split()) if len(text) < 10_000_000 else sum(1 for _ in _WORD.finditer(text))
+        words = len(text.split()) if len(text) < 1_000_000 else count_words(text)
         return {"chars": len(text), "nonspace_chars": len(text) - sum(map(text.count, " \t\n\r\f\v")),
                 "words": words}
 

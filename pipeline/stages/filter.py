@@ -1,0 +1,211 @@
+"""The filter stage: quality, language and PII filtering of document shards, as signals then decisions.
+
+Two resumable steps, each one Ray task per input shard:
+
+1. ``filter-signals`` measures every enabled filter of the shard's source and writes
+   ``signals/<hash>/<source>/<shard>.parquet`` (document id, ``n_chars`` and one column per signal, e.g.
+   ``gopher_quality.words``, ``language``, ``language_score``). ``<hash>`` covers only what changes a
+   measurement (filters, their signal options, the signal version), so a run whose thresholds changed
+   finds the signals done and skips them.
+2. ``filter`` reads documents and signals, applies the thresholds, and writes the kept documents to
+   ``filtered/<hash>/<source>/<shard>.parquet`` (DOC_SCHEMA columns, unchanged, plus ``language`` and
+   ``language_score``) and every removed one to ``removed/<hash>/<source>/<shard>.parquet`` (the document
+   plus ``filter``, ``rule``, ``value``, ``threshold``, ``detail``). This ``<hash>`` covers the thresholds
+   too and is part of the task ids, so changed thresholds rerun this step into a new folder while an
+   unchanged rerun skips it. Kept texts are rewritten here (C4 line removal, PII redaction).
+
+Statistics (``stats/filter.json``): ``docs_in``, ``docs_out``, ``chars_in``, ``chars_out``,
+``removed.<source>.<filter>.<rule>`` (documents) and ``removed_chars.<source>.<filter>.<rule>``,
+``rewritten.<source>.<filter>.<what>`` (lines removed by C4, e-mails and IPs redacted).
+"""
+
+from __future__ import annotations
+
+import io
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+from pydantic import BaseModel, ConfigDict, Field
+
+from pipeline.documents import DOC_SCHEMA
+from pipeline.filters.base import (N_CHARS, compute_signals, count_removals, decide, rewrite_kept,
+                                   signal_schema)
+from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
+from pipeline.fsio import atomic_write, safe_join
+from pipeline.readers import MODULES
+from pipeline.readers.base import Tally
+from pipeline.runner import StageResult, Task, TaskResult, run_stage
+
+STAGE = "filter"
+SIGNALS_STAGE = "filter-signals"
+SIGNALS_DIR, KEPT_DIR, REMOVED_DIR = "signals", "filtered", "removed"
+LANGUAGE_FIELDS = [pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
+KEPT_SCHEMA = pa.schema(list(DOC_SCHEMA) + LANGUAGE_FIELDS)
+LEDGER_SCHEMA = pa.schema(list(DOC_SCHEMA) + [
+    pa.field("filter", pa.string()), pa.field("rule", pa.string()), pa.field("value", pa.float64()),
+    pa.field("threshold", pa.float64()), pa.field("detail", pa.string())] + LANGUAGE_FIELDS)
+
+
+class Options(BaseModel):
+    """``stages.filter``: the filters and thresholds of each source (see ``pipeline.filters.chain``)."""
+
+    model_config = ConfigDict(extra="forbid")
+    defaults_by_kind: dict[Literal[tuple(MODULES)], ChainSpec] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="per source kind: filters and the keys they change")
+    per_source: dict[str, ChainSpec] = Field(  # type: ignore[valid-type]
+        default_factory=dict, description="per source name, applied over its kind's defaults")
+    analysis_max_chars: int = Field(1_000_000, ge=1_000, description=(
+        "longer documents are not split into words (cost and memory of a 50 MB line) and are removed by "
+        "the first word-based filter as not_analysed; above Gopher's 100,000-word maximum anyway"))
+
+
+@dataclass(frozen=True)
+class ShardTask:
+    run_dir: str
+    source: str
+    shard: str  # the input document shard, relative to run_dir
+    spec: Any  # ChainSpec
+    analysis_max_chars: int
+    signals: str  # relative output path of the signals
+    kept: str = ""
+    removed: str = ""
+
+
+def _read(run_dir: Path, relative: str, columns: list[str] | None = None) -> pa.Table:
+    return pq.read_table(safe_join(run_dir, relative), columns=columns)
+
+
+def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", row_group_size=max(table.num_rows, 1))
+    with atomic_write(safe_join(run_dir, relative)) as fh:
+        fh.write(buffer.getvalue())
+
+
+def shard_source(run_dir: Path, shard: str) -> str:
+    """The one source a document shard holds (its folder name when it is empty)."""
+    sources = pc.unique(_read(run_dir, shard, ["source"])["source"]).to_pylist()
+    if len(sources) > 1:
+        raise ValueError(f"document shard {shard} mixes sources {sources}; the filter stage needs one "
+                         "source per shard (the crawl stage writes them so)")
+    return sources[0] if sources else Path(shard).parent.name
+
+
+def run_signals(task: ShardTask) -> TaskResult:
+    """Measure every enabled filter on one shard and store the signals beside the document ids."""
+    run_dir = Path(task.run_dir)
+    docs = _read(run_dir, task.shard, ["id", "text", "url"])
+    chain = build(task.spec)
+    seconds: Counter = Counter()
+    columns = compute_signals(chain, docs["text"].to_pylist(), docs["url"].to_pylist(),
+                              task.analysis_max_chars, seconds)
+    table = pa.table({"id": docs["id"], **columns}, schema=signal_schema(chain))
+    _write(run_dir, task.signals, table)
+    tally = Tally()
+    tally.add("docs_measured", docs.num_rows)
+    for name, s in seconds.items():
+        tally.add(f"signal_ms.{name}", int(s * 1000))
+    return TaskResult([task.signals], tally)
+
+
+def run_decisions(task: ShardTask) -> TaskResult:
+    """Apply thresholds to stored signals; write kept documents and the removal ledger of one shard."""
+    run_dir = Path(task.run_dir)
+    docs = _read(run_dir, task.shard).select(DOC_SCHEMA.names).cast(DOC_SCHEMA)
+    signals = _read(run_dir, task.signals)
+    if signals["id"].to_pylist() != docs["id"].to_pylist():
+        raise ValueError(f"signals {task.signals} do not match the documents of {task.shard}; delete "
+                         f"{SIGNALS_DIR}/ and _done/{SIGNALS_STAGE}/ of this run and rerun")
+    chain = build(task.spec)
+    decisions = decide(chain, signals, task.analysis_max_chars)
+    kept = decisions.kept
+    n_chars = signals[N_CHARS].to_numpy()
+    language = signals["language"] if "language" in signals.column_names else pa.nulls(docs.num_rows,
+                                                                                       pa.string())
+    score = signals["language_score"] if "language_score" in signals.column_names else pa.nulls(
+        docs.num_rows, pa.float64())
+
+    tally = Tally()
+    counts = tally.counts
+    counts["docs_in"] += docs.num_rows
+    counts["chars_in"] += int(n_chars.sum())
+    count_removals(counts, task.source, decisions, n_chars)
+    counts["docs_removed"] += int((~kept).sum())
+
+    keep_mask = pa.array(kept)
+    kept_docs = docs.filter(keep_mask)
+    texts = rewrite_kept(chain, kept_docs["text"].to_pylist(), counts, task.source)
+    kept_docs = kept_docs.set_column(DOC_SCHEMA.get_field_index("text"), DOC_SCHEMA.field("text"),
+                                     pa.array(texts, pa.string()))
+    kept_table = pa.Table.from_arrays(
+        kept_docs.columns + [pc.filter(language, keep_mask), pc.filter(score, keep_mask)],
+        schema=KEPT_SCHEMA)
+    counts["docs_out"] += kept_table.num_rows
+    counts["chars_out"] += sum(map(len, texts))
+
+    drop = ~kept
+    ledger = pa.Table.from_arrays(
+        docs.filter(pa.array(drop)).columns + [
+            pa.array(decisions.filter[drop].tolist(), pa.string()),
+            pa.array(decisions.rule[drop].tolist(), pa.string()),
+            pa.array(decisions.value[drop], pa.float64(), mask=np.isnan(decisions.value[drop])),
+            pa.array(decisions.threshold[drop], pa.float64(), mask=np.isnan(decisions.threshold[drop])),
+            pa.array([None if d is None else str(d) for d in decisions.detail[drop]], pa.string()),
+            pc.filter(language, pa.array(drop)), pc.filter(score, pa.array(drop))],
+        schema=LEDGER_SCHEMA)
+    _write(run_dir, task.kept, kept_table)
+    _write(run_dir, task.removed, ledger)
+    return TaskResult([task.kept], tally)
+
+
+def _stem(shard: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "_", shard.removesuffix(".parquet"))[-150:]
+
+
+def plan(manifest: Any, inputs: list[str]) -> tuple[list[Task], list[Task]]:
+    """Signal and decision tasks for every input shard, with each source's resolved filter chain."""
+    options: Options = manifest.stages.filter
+    kinds = {source.name: source.kind for source in manifest.sources}
+    unknown = sorted(set(options.per_source) - set(kinds))
+    if unknown:
+        raise ValueError(f"stages.filter.per_source: unknown sources {unknown}; sources are {sorted(kinds)}")
+    run_dir = Path(manifest.run_dir)
+    specs: dict[str, tuple[Any, str, str]] = {}
+    signal_tasks, decision_tasks = [], []
+    for shard in inputs:
+        source = shard_source(run_dir, shard)
+        if source not in specs:
+            if source not in kinds:
+                raise ValueError(f"document shard {shard} holds source {source!r}, not in the manifest")
+            spec = resolve(kinds[source], options.defaults_by_kind, options.per_source.get(source))
+            chain = build(spec)
+            s_hash = signal_hash(chain, options.analysis_max_chars)
+            specs[source] = (spec, s_hash, decision_hash(chain, s_hash))
+        spec, s_hash, d_hash = specs[source]
+        stem, name = _stem(shard), Path(shard).name
+        size = safe_join(run_dir, shard).stat().st_size
+        signals = f"{SIGNALS_DIR}/{s_hash}/{source}/{name}"
+        base = ShardTask(str(run_dir), source, shard, spec, options.analysis_max_chars, signals)
+        signal_tasks.append(Task(id=f"{stem}.{s_hash}", payload=base, size_bytes=size))
+        decided = ShardTask(str(run_dir), source, shard, spec, options.analysis_max_chars, signals,
+                            kept=f"{KEPT_DIR}/{d_hash}/{source}/{name}",
+                            removed=f"{REMOVED_DIR}/{d_hash}/{source}/{name}")
+        decision_tasks.append(Task(id=f"{stem}.{d_hash}", payload=decided, size_bytes=size))
+    return signal_tasks, decision_tasks
+
+
+def run(manifest: Any, inputs: list[str]) -> StageResult:
+    """Measure signals (skipping shards already measured with the same signal options), then decide."""
+    signal_tasks, decision_tasks = plan(manifest, inputs)
+    ray_cfg = manifest.ray
+    run_stage(manifest.run_dir, SIGNALS_STAGE, signal_tasks, run_signals, max_in_flight=ray_cfg.max_in_flight,
+              max_retries=ray_cfg.max_retries, docs_key="docs_measured")
+    return run_stage(manifest.run_dir, STAGE, decision_tasks, run_decisions,
+                     max_in_flight=ray_cfg.max_in_flight, max_retries=ray_cfg.max_retries)

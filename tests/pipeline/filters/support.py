@@ -1,0 +1,59 @@
+"""Helpers for the filter tests: one-filter verdicts on crafted text, and real documents from shared/data."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+
+from pipeline.documents import Document
+from pipeline.filters.base import compute_signals, decide, signal_schema
+from pipeline.filters.chain import ChainSpec, build
+
+SHARED_DATA = Path(__file__).resolve().parents[3].parent / "shared" / "data"
+
+
+def evaluate(chain_options: dict[str, dict[str, Any]], texts: list[str], urls: list[str | None] | None = None,
+             analysis_max_chars: int = 1_000_000) -> tuple[pa.Table, list[tuple[str, str] | None]]:
+    """Signals and (filter, rule) decisions (None = kept) of a chain given as {filter: options}."""
+    chain = build(ChainSpec.model_validate(chain_options))
+    columns = compute_signals(chain, texts, urls or [None] * len(texts), analysis_max_chars)
+    table = pa.table({"id": [str(i) for i in range(len(texts))], **columns}, schema=signal_schema(chain))
+    decisions = decide(chain, table, analysis_max_chars)
+    return table, [None if f is None else (f, r) for f, r in zip(decisions.filter, decisions.rule)]
+
+
+def verdict(name: str, text: str, url: str | None = None, **options: Any) -> tuple[str, str] | None:
+    """The (filter, rule) that removes ``text`` with filter ``name`` alone, or None when it is kept."""
+    return evaluate({name: options}, [text], [url])[1][0]
+
+
+def signal(name: str, key: str, text: str, **options: Any) -> Any:
+    table, _ = evaluate({name: options}, [text])
+    column = key if name == "language" else f"{name}.{key}"
+    return table[column][0].as_py()
+
+
+@functools.cache
+def real_documents(kind: str) -> tuple[Document, ...]:
+    """Every document the project's reader yields for the real corpus of ``kind`` in shared/data."""
+    from pipeline.readers import get_reader, reader_module
+    from pipeline.readers.base import Split, Tally
+
+    folder, pattern = {"commoncrawl": ("web", "*.warc.gz"), "wikipedia": ("wiki", "*.bz2"),
+                       "books": ("books", "*.txt")}[kind]
+    reader, options = get_reader(kind), reader_module(kind).Options()
+    return tuple(doc for path in sorted((SHARED_DATA / folder).glob(pattern))
+                 for doc in reader.read(Split(str(path)), options, Tally()))
+
+
+def word(i: int) -> str:
+    """A distinct four-letter word for every i < 17,576 (so crafted texts repeat nothing by accident)."""
+    return "w" + "".join(chr(97 + (i // 26 ** k) % 26) for k in range(3))
+
+
+def prose(n: int, start: int = 0) -> str:
+    """n distinct words, the first two of them stop words."""
+    return " ".join(["the", "and"] + [word(start + i) for i in range(n - 2)])

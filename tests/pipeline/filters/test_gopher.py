@@ -1,0 +1,150 @@
+"""Gopher quality and repetition rules (Rae et al. 2021, A.1.1 and table A1), each just inside and just
+outside its published threshold."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.filters.gopher import (DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityOptions,
+                                     GopherRepetitionOptions, ngram_fractions)
+from pipeline.filters.words import split_words
+from tests.pipeline.filters.support import prose, signal, verdict, word
+
+
+def test_quality_defaults_are_the_papers():
+    o = GopherQualityOptions()
+    assert (o.min_words, o.max_words, o.min_mean_word_length, o.max_mean_word_length) == (50, 100_000, 3, 10)
+    assert (o.max_hash_ratio, o.max_ellipsis_ratio, o.max_bullet_lines, o.max_ellipsis_lines) == (
+        0.1, 0.1, 0.9, 0.3)
+    assert (o.min_alpha_words, o.min_stop_words, o.stop_words) == (0.8, 2, STOP_WORDS)
+
+
+def test_repetition_defaults_are_table_a1():
+    o = GopherRepetitionOptions()
+    assert (o.max_dup_line_frac, o.max_dup_para_frac, o.max_dup_line_char_frac, o.max_dup_para_char_frac) == (
+        0.3, 0.3, 0.2, 0.2)
+    assert o.max_top_ngram_char_frac == {2: 0.2, 3: 0.18, 4: 0.16}
+    assert o.max_dup_ngram_char_frac == {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}
+
+
+def _lines(n: int, marked: int, mark_start: str = "", mark_end: str = "") -> str:
+    out = []
+    for i in range(n):
+        line = prose(10, start=10 * i)
+        out.append(f"{mark_start}{line}{mark_end}" if i < marked else line)
+    return "\n".join(out)
+
+
+def _with(tokens: str, count: int, words: int = 90) -> str:
+    """``words`` words with ``count`` copies of ``tokens`` in the middle of the line."""
+    ws = prose(words).split()
+    return " ".join(ws[:2] + [tokens] * count + ws[2:])
+
+
+QUALITY_CASES = [  # rule, text just inside (kept), text just outside (removed)
+    ("min_words", prose(50), prose(49)),
+    ("max_words", "the and " + "word " * 99_998, "the and " + "word " * 99_999),
+    ("min_mean_word_length", "the and " + "ab " * 49 + "abcd " * 49, "the and " + "ab " * 50 + "abcd " * 48),
+    ("max_mean_word_length", "the and " + "a" * 11 + " " + ("a" * 11 + " ") * 13 + ("b" * 10 + " ") * 84,
+     "the and " + ("a" * 11 + " ") * 15 + ("b" * 10 + " ") * 83),
+    ("max_hash_ratio", _with("#", 10), _with("#", 11)),
+    ("max_ellipsis_ratio", _with("...", 10), _with("…", 11)),
+    ("max_bullet_lines", _lines(10, 9, "- "), _lines(20, 19, "• ")),
+    ("max_ellipsis_lines", _lines(10, 3, mark_end=" …"), _lines(10, 4, mark_end="...")),
+    ("min_alpha_words", prose(80) + " 123" * 20, prose(80) + " 123" * 21),
+    ("min_stop_words", prose(60), "the " + " ".join(word(i) for i in range(60))),
+]
+
+
+@pytest.mark.parametrize("rule, inside, outside", QUALITY_CASES, ids=[c[0] for c in QUALITY_CASES])
+def test_quality_rule_at_its_threshold(rule, inside, outside):
+    assert verdict("gopher_quality", inside) is None
+    assert verdict("gopher_quality", outside) == ("gopher_quality", rule)
+
+
+def test_quality_signals_are_exact():
+    assert signal("gopher_quality", "words", prose(49)) == 49
+    assert signal("gopher_quality", "mean_word_length", "the and " + "ab " * 49 + "abcd " * 49) == 3.0
+    assert signal("gopher_quality", "alpha_words", prose(80) + " 123" * 20) == 0.8
+    assert signal("gopher_quality", "hash_ratio", _with("#", 10)) == 0.1  # '#' tokens count as words
+    assert signal("gopher_quality", "stop_words", "The the THE be") == 2  # case-sensitive, as in Gopher
+
+
+REP_OFF = dict(max_dup_para_frac=None, max_dup_para_char_frac=None, max_dup_line_frac=None,
+               max_dup_line_char_frac=None, max_top_ngram_char_frac={}, max_dup_ngram_char_frac={})
+DEFAULT = GopherRepetitionOptions()
+
+
+def _repeated(units: list[str], copies: int, total: int, sep: str) -> str:
+    return sep.join(units[:total - copies] + [units[0]] * copies)
+
+
+def _straddle(rule: str, make, ks: range, **options) -> None:
+    """Across ``ks`` the rule's value crosses its threshold once; the neighbours on each side are
+    kept and removed, and their values differ by under 0.01 (just inside, just outside)."""
+    opts = {**REP_OFF, **options}
+    key = rule.removeprefix("max_")
+    values = [signal("gopher_repetition", key, make(k), **opts) for k in ks]
+    fired = [verdict("gopher_repetition", make(k), **opts) is not None for k in ks]
+    flips = [i for i in range(len(ks) - 1) if fired[i] != fired[i + 1]]
+    assert len(flips) == 1, (values, fired)
+    i = flips[0]
+    assert abs(values[i + 1] - values[i]) < 0.01
+    removed = i if fired[i] else i + 1
+    assert verdict("gopher_repetition", make(ks[removed]), **opts) == ("gopher_repetition", rule)
+
+
+def test_duplicate_line_and_paragraph_fractions():
+    lines = [word(i) for i in range(100)]
+    opts_line = {**REP_OFF, "max_dup_line_frac": DEFAULT.max_dup_line_frac}
+    assert verdict("gopher_repetition", _repeated(lines, 30, 100, "\n"), **opts_line) is None
+    assert verdict("gopher_repetition", _repeated(lines, 31, 100, "\n"), **opts_line) == (
+        "gopher_repetition", "max_dup_line_frac")
+    opts_para = {**REP_OFF, "max_dup_para_frac": DEFAULT.max_dup_para_frac}
+    assert verdict("gopher_repetition", _repeated(lines, 30, 100, "\n\n"), **opts_para) is None
+    assert verdict("gopher_repetition", _repeated(lines, 31, 100, "\n\n"), **opts_para) == (
+        "gopher_repetition", "max_dup_para_frac")
+
+
+@pytest.mark.parametrize("sep, rule", [("\n", "max_dup_line_char_frac"), ("\n\n", "max_dup_para_char_frac")])
+def test_duplicate_character_fractions(sep, rule):
+    unit = prose(20, start=5000)
+
+    def make(k: int) -> str:
+        return sep.join([unit, " ".join(word(i) for i in range(k)), unit])
+
+    _straddle(rule, make, range(40, 80), **{rule: getattr(DEFAULT, rule)})
+
+
+@pytest.mark.parametrize("n", sorted(TOP_NGRAMS))
+def test_top_ngram_fraction(n):
+    phrase = " ".join(word(9000 + j) for j in range(n))
+
+    def make(k: int) -> str:
+        return " ".join([phrase] * 6 + [word(i) for i in range(k)])
+
+    _straddle(f"max_top_{n}_gram", make, range(20, 160), max_top_ngram_char_frac={n: TOP_NGRAMS[n]})
+
+
+@pytest.mark.parametrize("n", sorted(DUP_NGRAMS))
+def test_duplicate_ngram_fraction(n):
+    phrase = " ".join(word(9000 + j) for j in range(n))
+
+    def make(k: int) -> str:
+        return " ".join([phrase, " ".join(word(i) for i in range(k)), phrase])
+
+    _straddle(f"max_dup_{n}_gram", make, range(1, 120), max_dup_ngram_char_frac={n: DUP_NGRAMS[n]})
+
+
+def test_ngram_fractions_follow_the_definitions():
+    text = "a b a b a b c"
+    fr = ngram_fractions(split_words(text), len(text))
+    assert fr["top_2_gram"] == pytest.approx(len("a b") * 3 / len(text))  # "a b" occurs 3 times
+    text = " ".join(["x1 x2 x3 x4 x5"] * 3)  # second and third copies repeat the first 5-gram
+    fr = ngram_fractions(split_words(text), len(text))
+    assert fr["dup_5_gram"] == pytest.approx(2 * len("x1x2x3x4x5") / len(text))
+
+
+def test_unknown_ngram_size_is_rejected():
+    with pytest.raises(ValueError, match=r"n-gram sizes \[11\]"):
+        GopherRepetitionOptions(max_dup_ngram_char_frac={11: 0.1})

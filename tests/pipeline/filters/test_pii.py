@@ -1,0 +1,39 @@
+"""PII redaction: e-mails and public IPv4/IPv6 replaced and counted; private and look-alikes kept."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+from pipeline.filters.pii import PiiFilter, PiiOptions
+from tests.pipeline.filters.support import evaluate, verdict
+
+
+def redact(text: str, **options) -> tuple[str, Counter]:
+    counts: Counter = Counter()
+    return PiiFilter(PiiOptions(**options)).rewrite(text, counts), counts
+
+
+def test_emails_and_public_ips_are_redacted_and_counted():
+    text = ("Write to jane.doe+news@mail.example.co.uk or ops@example.org. Server 8.8.8.8 and "
+            "2001:4860:4860::8888 answered.")
+    out, counts = redact(text)
+    assert out == "Write to [EMAIL] or [EMAIL]. Server [IP] and [IP] answered."
+    assert counts == Counter(email=2, ipv4=1, ipv6=1)
+
+
+def test_private_addresses_and_lookalikes_stay():
+    text = ("Router 192.168.1.1, loopback 127.0.0.1 and ::1, link fe80::1, docs 192.0.2.1, "
+            "version 1.2.3.4.5, time 10:30:45, ratio 3:4, not an address 999.1.1.1, user @handle.")
+    assert redact(text) == (text, Counter())
+
+
+def test_redaction_never_removes_and_counts_are_signals():
+    text = "Mail me at a@b.io from 1.1.1.1."
+    assert verdict("pii", text) is None
+    table, _ = evaluate({"pii": {}}, [text])
+    assert (table["pii.emails"][0].as_py(), table["pii.ipv4"][0].as_py()) == (1, 1)
+
+
+def test_only_the_chosen_kinds():
+    out, counts = redact("a@b.io 1.1.1.1", redact=["ipv4"], ip_replacement="<ip>")
+    assert out == "a@b.io <ip>" and counts == Counter(ipv4=1)

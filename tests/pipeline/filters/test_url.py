@@ -1,0 +1,32 @@
+"""URL filter: domain and URL blocklists from files, banned words in the URL."""
+
+from __future__ import annotations
+
+from pipeline.filters.chain import build, signal_hash, ChainSpec
+from tests.pipeline.filters.support import verdict
+
+
+def test_blocklists_and_banned_words(tmp_path):
+    domains = tmp_path / "domains.txt"
+    domains.write_text("# blocked hosts\nexample.com\nbad.org\n")
+    urls = tmp_path / "urls.txt"
+    urls.write_text("https://good.net/one/bad/page\n")
+    opts = dict(domains_file=str(domains), urls_file=str(urls), banned_words=["casino"])
+    text = "any text"
+    assert verdict("url", text, "https://sub.example.com/a", **opts) == ("url", "blocked_domain")
+    assert verdict("url", text, "http://EXAMPLE.com", **opts) == ("url", "blocked_domain")
+    assert verdict("url", text, "https://notexample.com/", **opts) is None
+    assert verdict("url", text, "http://www.good.net/one/bad/page/", **opts) == ("url", "blocked_url")
+    assert verdict("url", text, "https://good.net/one/bad", **opts) is None
+    assert verdict("url", text, "https://good.net/free-casino-games", **opts) == ("url", "banned_word")
+    assert verdict("url", text, "https://good.net/casinoroyale", **opts) is None
+    assert verdict("url", text, None, **opts) is None  # no URL, nothing to test
+
+
+def test_editing_a_list_changes_the_signal_hash(tmp_path):
+    domains = tmp_path / "domains.txt"
+    domains.write_text("example.com\n")
+    spec = ChainSpec.model_validate({"url": {"domains_file": str(domains)}})
+    before = signal_hash(build(spec), 1000)
+    domains.write_text("example.com\nother.com\n")
+    assert signal_hash(build(spec), 1000) != before
