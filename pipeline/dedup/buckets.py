@@ -78,7 +78,16 @@ def candidate_pairs(band: np.ndarray, key: np.ndarray, exact: np.ndarray, node: 
     ``all_pairs_up_to`` > 1 pairs every two distinct-text members of buckets that small (for verification);
     larger buckets, and every bucket when it is 0, give a star around their first member.
     """
-    order = np.lexsort((node, exact, key, band))
+    # most buckets hold one entry: find the shared keys with a fast sort, then order only those entries
+    by_key = np.argsort(key)
+    sorted_keys = key[by_key]
+    shared = np.zeros(len(key), dtype=bool)
+    repeat = sorted_keys[1:] == sorted_keys[:-1]
+    shared[1:] |= repeat
+    shared[:-1] |= repeat
+    rows = by_key[shared]
+    band, key, exact, node = band[rows], key[rows], exact[rows], node[rows]
+    order = np.lexsort((node, exact, key))  # the band is salted into the key, so keys group bands too
     band, key, exact, node = band[order], key[order], exact[order], node[order]
     bucket_start = _group_starts(band, key)
     bucket_id = np.cumsum(bucket_start) - 1

@@ -6,11 +6,14 @@ Components in MapReduce and Beyond", SoCC 2014) turns it, in O(log^2 n) rounds, 
 every node is linked to the smallest node of its component. No step ever holds more than one partition's
 edges, so memory follows partition size, not corpus size.
 
-Worked example: edges 5-3, 3-9, 9-7. Large-star at 3 (neighbours 5, 9; minimum 3) links 5 and 9 to 3; at 7
-(neighbour 9) nothing is larger; at 9 (neighbours 3, 7; minimum 3) nothing is larger; at 5 likewise. Result
-3-5, 3-9: node 7 hangs on 9 still (edge 9-7 came from 9's view as 7's larger neighbour: at 7, m = 7, 9 > 7 is
-linked to 7). Small-star then links every node's smaller neighbours to their minimum... and after a few
-rounds only the star 3-{5, 7, 9} remains: ``star_violations`` is then 0 and the loop stops.
+Worked example, the path 5-3-9-7:
+
+* large-star: node 3 (neighbours 5, 9; minimum 3) links 5 and 9 to 3; node 7 (neighbour 9; minimum 7) links 9
+  to 7; nodes 5 and 9 have no larger neighbour. Edges now 3-5, 3-9, 7-9. Node 9 had a smaller neighbour and
+  degree 2: one star violation, so the loop goes on.
+* small-star: node 9's smaller neighbours {3, 7} and 9 itself are linked to their minimum 3; node 5's {3}
+  likewise. Edges now 3-5, 3-7, 3-9.
+* large-star again finds no violation: the star around 3, the component's smallest node, is final.
 """
 
 from __future__ import annotations
