@@ -1,0 +1,163 @@
+"""The filter stage through ``run_stage`` on a real local Ray, on document shards of real text.
+
+Shards: real Common Crawl pages (two shards), real Wikipedia articles and real books, read with the
+project's readers from shared/data, plus a shard of bad input (empty, whitespace, symbols, mixed scripts
+and a 50 MB single-line document).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.documents import DOC_SCHEMA, Document
+from pipeline.manifest import parse_manifest
+from pipeline.stages import filter as filter_stage
+from tests.pipeline.filters.support import SHARED_DATA, real_documents
+
+SENTENCE = "It is a truth universally acknowledged that a good fortune must be spent on books. "
+BAD = {"empty": "", "blank": "  \n\t\n ", "symbols": "!!! ### ??? *** ... ---",
+       "mixed": "English words, 中文字符, русский текст and العربية. " * 4,
+       "huge": (SENTENCE * (50_000_000 // len(SENTENCE) + 1))[:50_000_000]}
+
+
+def manifest_text(run_root: Path, per_source: str = "{}") -> str:
+    return f"""
+run: {{name: t, output_dir: {run_root}}}
+sources:
+  - {{name: web, kind: commoncrawl, paths: ["{SHARED_DATA}/web/dolma-sample-0000.warc.gz"]}}
+  - {{name: wiki, kind: wikipedia, paths: ["{SHARED_DATA}/wiki/enwiki-table-markup.xml.bz2"]}}
+  - {{name: books, kind: books, paths: ["{SHARED_DATA}/books/the-verdict.txt"]}}
+  - {{name: odd, kind: jsonl, paths: ["{SHARED_DATA}/finetune/instruction-data.json"]}}
+stages:
+  filter:
+    per_source: {per_source}
+"""
+
+
+def write_shard(run_dir: Path, relative: str, source: str, docs: list[Document]) -> str:
+    table = pa.Table.from_pylist([d.to_row(source) for d in docs], schema=DOC_SCHEMA)
+    path = run_dir / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pq.write_table(table, path)
+    return relative
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory, ray_local):
+    root = tmp_path_factory.mktemp("filter")
+    manifest = parse_manifest(manifest_text(root))
+    run_dir = manifest.run_dir
+    web = list(real_documents("commoncrawl"))
+    inputs = [write_shard(run_dir, "docs/web/p0.parquet", "web", web[:80]),
+              write_shard(run_dir, "docs/web/p1.parquet", "web", web[80:]),
+              write_shard(run_dir, "docs/wiki/p0.parquet", "wiki", list(real_documents("wikipedia"))),
+              write_shard(run_dir, "docs/books/p0.parquet", "books", list(real_documents("books"))),
+              write_shard(run_dir, "docs/odd/p0.parquet", "odd",
+                          [Document(key=k, text=t) for k, t in BAD.items()])]
+    result = filter_stage.run(manifest, inputs)
+    return {"root": root, "run_dir": run_dir, "inputs": inputs, "result": result}
+
+
+def _table(run_dir: Path, relative: str) -> pa.Table:
+    return pq.read_table(run_dir / relative)
+
+
+def _signal_stats(run_dir: Path) -> dict:
+    return json.loads((run_dir / "stats" / "filter-signals.json").read_text())
+
+
+def test_every_document_is_kept_or_in_the_ledger(run):
+    run_dir, result = run["run_dir"], run["result"]
+    assert len(result.outputs) == len(run["inputs"])
+    for shard, kept_path in zip(run["inputs"], result.outputs):
+        ids = _table(run_dir, shard)["id"].to_pylist()
+        kept = _table(run_dir, kept_path)
+        ledger = _table(run_dir, kept_path.replace("filtered/", "removed/", 1))
+        assert sorted(kept["id"].to_pylist() + ledger["id"].to_pylist()) == sorted(ids)
+        assert kept.schema.names[:len(DOC_SCHEMA)] == DOC_SCHEMA.names
+        assert kept.select(DOC_SCHEMA.names).schema.equals(DOC_SCHEMA)
+        assert set(kept.column_names) - set(DOC_SCHEMA.names) == {"language", "language_score"}
+        assert ledger["filter"].null_count == ledger["rule"].null_count == 0
+    counts = Counter(result.tally.counts)
+    total = sum(_table(run_dir, s).num_rows for s in run["inputs"])
+    assert counts["docs_in"] == total
+    assert counts["docs_out"] + counts["docs_removed"] == total
+    removed = {k: v for k, v in counts.items() if k.startswith("removed.")}
+    assert sum(removed.values()) == counts["docs_removed"]
+    assert all(f"removed_chars.{k[len('removed.'):]}" in counts for k in removed)
+    assert counts["removed.odd.length.min_chars"] == 2  # empty and blank
+
+
+def test_sources_get_their_kind_chains(run):
+    run_dir, outputs = run["run_dir"], run["result"].outputs
+    books = _table(run_dir, outputs[3])
+    assert books.num_rows == 7 and set(books["language"].to_pylist()) == {"en"}
+    wiki = _table(run_dir, outputs[2])
+    assert "Aldous Huxley" in wiki["title"].to_pylist()  # removed by the web chain, kept by wikipedia's
+    web_ledger = pa.concat_tables([_table(run_dir, p.replace("filtered/", "removed/", 1)) for p in outputs[:2]])
+    assert {"gopher_quality", "language"} <= set(web_ledger["filter"].to_pylist())
+    row = web_ledger.to_pylist()[0]
+    assert row["text"] and row["rule"] and (row["value"] is not None or row["detail"] is not None)
+
+
+def test_bad_input_is_decided_with_a_reason(run):
+    run_dir, outputs = run["run_dir"], run["result"].outputs
+    ledger = _table(run_dir, outputs[4].replace("filtered/", "removed/", 1)).to_pylist()
+    reasons = {row["id"]: (row["filter"], row["rule"]) for row in ledger}
+    ids = {k: Document(key=k, text="").to_row("odd")["id"] for k in BAD}
+    assert reasons[ids["empty"]] == reasons[ids["blank"]] == ("length", "min_chars")
+    assert reasons[ids["huge"]] == ("gopher_repetition", "not_analysed")
+    assert ids["symbols"] in reasons and ids["mixed"] in reasons
+    assert len(ledger) == len(BAD)
+
+
+def test_kept_text_has_no_emails_and_redactions_are_counted(run):
+    run_dir, result = run["run_dir"], run["result"]
+    texts = [t for p in result.outputs for t in _table(run_dir, p)["text"].to_pylist()]
+    assert not any(re.search(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}", t) for t in texts)
+    redacted = sum(t.count("[EMAIL]") for t in texts)
+    counted = sum(v for k, v in result.tally.counts.items() if k.startswith("rewritten.") and k.endswith(".email"))
+    assert redacted == counted
+
+
+def test_threshold_change_recomputes_no_signal(run):
+    run_dir = run["run_dir"]
+    signals = sorted((run_dir / "signals").rglob("*.parquet"))
+    before = {p: p.stat().st_mtime_ns for p in signals}
+    first_kept = sum(_table(run_dir, p).num_rows for p in run["result"].outputs[:2])
+    manifest = parse_manifest(manifest_text(run["root"], "{web: {gopher_quality: {min_words: 10, "
+                                                         "min_alpha_words: 0.5}}, books: {length: {min_chars: 30000}}}"))
+    result = filter_stage.run(manifest, run["inputs"])
+    assert _signal_stats(run_dir)["tasks_run"] == 0  # every signal shard was already measured
+    assert {p: p.stat().st_mtime_ns for p in sorted((run_dir / "signals").rglob("*.parquet"))} == before
+    assert result.tasks_run == 3  # the two web shards and the books shard; wiki and odd are unchanged
+    assert result.outputs[2] == run["result"].outputs[2]
+    assert sum(_table(run_dir, p).num_rows for p in result.outputs[:2]) > first_kept
+    books_ledger = _table(run_dir, result.outputs[3].replace("filtered/", "removed/", 1))
+    assert books_ledger.num_rows == 1 and books_ledger["rule"][0].as_py() == "min_chars"  # the-verdict
+
+
+def test_unchanged_rerun_skips_both_steps(run):
+    result = filter_stage.run(parse_manifest(manifest_text(run["root"])), run["inputs"])
+    assert result.tasks_run == 0 and _signal_stats(run["run_dir"])["tasks_run"] == 0
+    assert result.outputs == run["result"].outputs
+
+
+def test_signal_option_change_remeasures_only_that_source(run):
+    manifest = parse_manifest(manifest_text(run["root"], "{wiki: {gopher_quality: {stop_words: [the, of]}}}"))
+    result = filter_stage.run(manifest, run["inputs"])
+    assert _signal_stats(run["run_dir"])["tasks_run"] == 1
+    assert result.tasks_run == 1
+
+
+def test_unknown_source_in_per_source_is_an_error(run):
+    manifest = parse_manifest(manifest_text(run["root"], "{webb: {c4: {}}}"))
+    with pytest.raises(ValueError, match=r"stages.filter.per_source: unknown sources \['webb'\]"):
+        filter_stage.run(manifest, run["inputs"])
