@@ -168,8 +168,12 @@ def _resolve(path: str, base: Path) -> str:
 
 
 def content_hash(data: dict[str, Any]) -> str:
-    """Hash of what the manifest asks for: place-independent, blind to YAML formatting and to `ray`."""
+    """Hash of what the manifest asks for: blind to YAML formatting, to `ray` and to where outputs go.
+
+    Taken before paths are resolved, so the same manifest hashes the same in any checkout.
+    """
     relevant = {k: v for k, v in data.items() if k != "ray"}
+    relevant["run"] = {k: v for k, v in relevant.get("run", {}).items() if k != "output_dir"}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
 
