@@ -13,6 +13,7 @@ from types import ModuleType
 
 STAGE_MODULES: dict[str, str] = {
     "crawl": "pipeline.stages.crawl",
+    "filter": "pipeline.stages.filter",
     "dedup": "pipeline.stages.dedup",
     "tokenize": "pipeline.stages.tokenize",
 }
