@@ -23,7 +23,9 @@ import torch.nn.functional as F
 IGNORE_INDEX = -100
 """Targets equal to this add nothing to the loss, so fine-tuning can mask prompt tokens."""
 
-ACTIVATIONS = ("gelu", "relu")
+ACTIVATIONS = ("gelu", "gelu_tanh", "relu")
+"""gelu is the exact (erf) GELU; gelu_tanh is its tanh approximation, which GPT-2 was trained with
+(transformers calls it gelu_new), so imported GPT-2 weights reproduce GPT-2's logits exactly."""
 POSITIONS = ("learned", "sinusoidal", "rotary")
 ROPE_BASE = 10_000.0
 
@@ -43,7 +45,7 @@ class GPTConfig:
     n_embd: int = 768
     dropout: float = 0.0
     bias: bool = False  # biases in Linear and LayerNorm; GPT-2 had them, small models train as well without
-    activation: str = "gelu"  # "gelu" | "relu"
+    activation: str = "gelu"  # "gelu" (exact erf) | "gelu_tanh" (GPT-2's approximation) | "relu"
     positions: str = "learned"  # "learned" | "sinusoidal" | "rotary"
     tie_embeddings: bool = True  # the output projection reuses the token embedding matrix
 
@@ -223,7 +225,8 @@ class MLP(nn.Module):
     def __init__(self, config: GPTConfig) -> None:
         super().__init__()
         self.up = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
-        self.act = nn.GELU() if config.activation == "gelu" else nn.ReLU()
+        activations = {"gelu": nn.GELU(), "gelu_tanh": nn.GELU(approximate="tanh"), "relu": nn.ReLU()}
+        self.act = activations[config.activation]
         self.down = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
         self.dropout = nn.Dropout(config.dropout)
 
