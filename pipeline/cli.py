@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.fsio import InputError
+from pipeline.fsio import InputError, io_error_hint
 from pipeline.manifest import ManifestError, load_manifest
 
 
@@ -36,15 +36,19 @@ def main(argv: list[str] | None = None) -> int:
                   f"{len(tasks)} crawl tasks; run folder {manifest.run_dir}")
             return 0
         from pipeline.run import RunMismatchError, run_manifest
+        from pipeline.runner import StageError
 
         try:
             run_manifest(manifest, ray_address=args.ray_address)
-        except RunMismatchError as exc:
+        except (RunMismatchError, StageError) as exc:
             print(f"error: {exc}", file=sys.stderr)
-            return 2
+            return 1
     except (ManifestError, InputError, FileNotFoundError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+    except OSError as exc:  # the driver's own writes: run record, completion records, statistics
+        print(f"error: {exc}\n{io_error_hint(exc)}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -8,6 +8,7 @@ output under its final name.
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
 import posixpath
 import uuid
@@ -116,3 +117,17 @@ def remove_temporaries(root: str | Path) -> int:
             tmp.unlink()
             removed += 1
     return removed
+
+
+def io_error_hint(cause: BaseException) -> str:
+    """What to do next for the output errors a long run meets: full disk, no permission, vanished folder."""
+    errno_value = getattr(cause, "errno", None)
+    filename = getattr(cause, "filename", None) or "the output folder"
+    if errno_value == errno.ENOSPC:
+        return f"The disk holding {filename} is full: free space (or set run.output_dir elsewhere) and rerun."
+    if errno_value in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"Cannot write {filename}: check the folder's permissions and that its filesystem is "
+                "writable, then rerun.")
+    if errno_value == errno.ENOENT:
+        return f"{filename} does not exist (an input moved, or the output folder was deleted during the run)."
+    return ""

@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline.fsio import atomic_write, remove_temporaries, safe_join
+from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join
 from pipeline.readers.base import Tally
 
 DONE_DIR = "_done"
@@ -142,9 +142,10 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     pending: list[Task] = []
     for task in tasks:
         record = safe_join(done_dir, f"{task.id}.json")
-        if record.exists():
-            results[task.id] = TaskResult.from_dict(json.loads(record.read_text()))
-        else:
+        previous = _read_record(record)
+        if previous is not None and all(safe_join(run_dir, o).exists() for o in previous.outputs):
+            results[task.id] = previous
+        else:  # never run, killed before its record, or its outputs were deleted since: redo it
             pending.append(task)
     skipped = len(results)
     progress = Progress(stage, len(tasks), skipped)
@@ -170,7 +171,7 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
                     except Exception as exc:  # RayTaskError wraps the worker's exception
                         cause = getattr(exc, "cause", None) or exc
                         raise StageError(f"stage {stage}, shard {task.id} failed: "
-                                         f"{type(cause).__name__}: {cause}\n"
+                                         f"{type(cause).__name__}: {cause}\n{io_error_hint(cause)}"
                                          "Fix the cause and rerun the same command: finished shards are "
                                          "kept and skipped.") from exc
                     result = TaskResult.from_dict(data)
@@ -182,6 +183,11 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
             for ref in in_flight:
                 ray.cancel(ref, force=True)
 
+    missing = [o for t in tasks for o in results[t.id].outputs if not safe_join(run_dir, o).exists()]
+    if missing:
+        raise StageError(f"stage {stage}: {len(missing)} finished outputs disappeared during the run "
+                         f"(first: {run_dir / missing[0]}); was the output folder moved or deleted? Rerun "
+                         "the same command: shards whose outputs are missing are redone.")
     tally = Tally()
     outputs: list[str] = []
     for task in tasks:
@@ -191,6 +197,14 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     with atomic_write(safe_join(run_dir, STATS_DIR, f"{stage}.json"), "w") as fh:
         json.dump(result.summary(), fh, indent=1, sort_keys=True)
     return result
+
+
+def _read_record(path: Path) -> TaskResult | None:
+    """A completion record, or None when there is none (or it is unreadable: then the task is redone)."""
+    try:
+        return TaskResult.from_dict(json.loads(path.read_text()))
+    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
+        return None
 
 
 def completed_outputs(run_dir: Path, stage: str) -> list[str]:

@@ -23,6 +23,7 @@ def write_manifest(folder: Path, sources: list[dict], name: str = "t", **section
     sections["stages"].setdefault("order", ["crawl"])
     data = {"run": {"name": name, "output_dir": str(folder / "out"), "seed": 7}, "sources": sources,
             **sections}
+    folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{name}.yaml"
     path.write_text(yaml.safe_dump(data, sort_keys=False))
     return path
