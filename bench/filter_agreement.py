@@ -30,11 +30,12 @@ sys.path.insert(0, str(REPO))
 
 from pipeline.filters.base import compute_signals, decide, signal_schema  # noqa: E402
 from pipeline.filters.chain import ChainSpec, build  # noqa: E402
+from pipeline.filters.language import bundled_model_path  # noqa: E402
 from pipeline.filters.words import split_words  # noqa: E402
 
 WEB = REPO.parent / "shared" / "data" / "web"
 DT_PYTHON = REPO / ".bench-venv-datatrove" / "bin" / "python"
-FILTERS = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
+FILTERS = ("language", "gopher_repetition", "gopher_quality", "c4", "fineweb")
 # datatrove's reason -> our rule
 REASONS = {
     "gopher_short_doc": "min_words", "gopher_long_doc": "max_words",
@@ -49,6 +50,7 @@ REASONS = {
     "lorem_ipsum": "lorem_ipsum", "curly_bracket": "curly_bracket", "too_few_sentences": "min_sentences",
     "empty": "empty", "line_punct_ratio": "min_line_punct", "short_line_ratio": "max_short_lines",
     "char_dup_ratio": "max_dup_line_chars", "list_ratio": "max_newline_words",
+    "dropped": ("not_in_keep_list", "low_score"),  # datatrove's language filter gives no reason
 }
 
 
@@ -83,6 +85,27 @@ def web_texts() -> list[dict[str, str]]:
     return out
 
 
+def same_reason(ours: str | None, theirs: str | None) -> bool:
+    if ours is None or theirs is None:
+        return ours is None and theirs is None
+    (f1, r1), (f2, r2) = ours.split(":"), theirs.split(":")
+    expected = REASONS.get(r2)
+    return f1 == f2 and (r1 == expected or (isinstance(expected, tuple) and r1 in expected))
+
+
+def run_datatrove(rows: list[dict], repeats: int = 1) -> dict:
+    """Datatrove's decisions and chain seconds on ``rows``, from its own virtualenv."""
+    if not DT_PYTHON.exists():
+        sys.exit(f"{DT_PYTHON} not found: run `bash bench/make_datatrove_venv.sh` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        texts_path, dt_path = Path(tmp) / "texts.jsonl", Path(tmp) / "dt.json"
+        texts_path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
+        subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_decisions.py"), str(texts_path),
+                        str(dt_path), "--repeats", str(repeats), "--lid-model", bundled_model_path()],
+                       check=True)
+        return json.loads(dt_path.read_text())
+
+
 def our_decisions(texts: list[str]) -> dict[str, list]:
     chain = build(ChainSpec.model_validate({name: {} for name in FILTERS}))
     columns = compute_signals(chain, texts, [None] * len(texts), 1_000_000)
@@ -100,23 +123,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default=None, help="also write the per-document comparison as JSON")
     args = parser.parse_args()
-    if not DT_PYTHON.exists():
-        sys.exit(f"{DT_PYTHON} not found: run `bash bench/make_datatrove_venv.sh` first")
     rows = web_texts()
-    with tempfile.TemporaryDirectory() as tmp:
-        texts_path, dt_path = Path(tmp) / "texts.jsonl", Path(tmp) / "dt.json"
-        texts_path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
-        subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_decisions.py"), str(texts_path),
-                        str(dt_path)], check=True)
-        theirs = json.loads(dt_path.read_text())["docs"]
+    theirs = run_datatrove(rows)["docs"]
     ours = our_decisions([r["text"] for r in rows])
 
     n = len(rows)
     theirs_chain = [theirs[r["id"]]["chain"] for r in rows]
     keep_agree = sum((a is None) == (b is None) for a, b in zip(ours["chain"], theirs_chain))
-    reason_agree = sum((a is None and b is None) or (a is not None and b is not None and a.split(":")[0] ==
-                       b.split(":")[0] and a.split(":")[1] == REASONS.get(b.split(":")[1])) for a, b in
-                       zip(ours["chain"], theirs_chain))
+    reason_agree = sum(same_reason(a, b) for a, b in zip(ours["chain"], theirs_chain))
     print(f"documents: {n} ({sum(c is None for c in theirs_chain)} kept by datatrove)")
     print(f"chain keep/drop agreement: {keep_agree}/{n} = {keep_agree / n:.2%}")
     print(f"chain first-reason agreement: {reason_agree}/{n} = {reason_agree / n:.2%}")
