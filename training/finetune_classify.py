@@ -1,0 +1,459 @@
+"""Classification fine-tuning: a pretrained GPT plus a linear head over N classes, read from the final
+hidden state of each text's last real token.
+
+Why the last token: attention is causal, so only the last position has seen the whole text. Batches are
+right-padded, which leaves every real position's state untouched (padding comes after it), and the head
+reads position length-1 of each row.
+
+    python -m training.finetune_classify --checkpoint runs/demo/checkpoint.pt \
+        --data ../shared/data/finetune/SMSSpamCollection --out runs/spam
+
+Data: TSV, CSV or JSONL records of (text, label). TSV/CSV with a header name their `text` and `label`
+columns; without a header a row is `label<sep>text` (the SMS Spam Collection's layout). Malformed rows,
+empty texts and labels outside --labels are skipped and counted, never fatal. Writes
+`<out>/classifier.pt` (load with `load_classifier`) and `<out>/metrics.json`: held-out accuracy,
+per-class precision/recall/F1 and the confusion matrix (rows: true class, columns: predicted).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import tiktoken
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+from model.generate import build_tokenizer
+from model.gpt import GPT, GPTConfig
+from training.finetune_common import SkipLedger, open_pretrained, save_atomic, split_indices
+
+FORMATS = ("tsv", "csv", "jsonl")
+CHECKPOINT_KIND = "classifier"
+
+
+@dataclass(frozen=True)
+class Example:
+    text: str
+    label: str
+    where: str  # file:line, for error messages
+
+
+def sniff_format(path: Path) -> str:
+    """By suffix, else by the first non-empty line: a JSON object, a tab (TSV) or neither (CSV)."""
+    suffix = path.suffix.lower().lstrip(".")
+    if suffix in FORMATS:
+        return suffix
+    if suffix in ("json", "ndjson"):
+        return "jsonl"
+    with path.open(encoding="utf-8", errors="replace") as handle:
+        for line in handle:
+            if line.strip():
+                return "jsonl" if line.lstrip().startswith("{") else "tsv" if "\t" in line else "csv"
+    raise ValueError(f"{path} is empty: no records to fine-tune on")
+
+
+def read_examples(path: str | Path, fmt: str | None = None,
+                  ledger: SkipLedger | None = None) -> tuple[list[Example], SkipLedger]:
+    """Every well-formed (text, label) record of the file; the rest go to the ledger with their line."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"classification data {path} does not exist")
+    fmt = fmt or sniff_format(path)
+    if fmt not in FORMATS:
+        raise ValueError(f"unknown data format {fmt!r}; choose one of {FORMATS}")
+    ledger = ledger if ledger is not None else SkipLedger()
+    examples: list[Example] = []
+
+    def keep(text: Any, label: Any, where: str) -> None:
+        if not isinstance(text, str) or not text.strip():
+            ledger.skip("empty or non-text 'text'", where)
+        elif not isinstance(label, (str, int)) or isinstance(label, bool) or not str(label).strip():
+            ledger.skip("missing or non-scalar 'label'", where)
+        else:
+            examples.append(Example(text=text, label=str(label).strip(), where=where))
+
+    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
+        if fmt == "jsonl":
+            for number, line in enumerate(handle, start=1):
+                where = f"{path}:{number}"
+                if not line.strip():
+                    continue
+                try:
+                    record = json.loads(line)
+                except json.JSONDecodeError as error:
+                    ledger.skip(f"malformed JSON ({error.msg})", where)
+                    continue
+                if not isinstance(record, dict):
+                    ledger.skip("record is not a JSON object", where)
+                    continue
+                keep(record.get("text"), record.get("label"), where)
+        else:
+            # TSV exports put quotes inside texts verbatim, so quotes mean nothing there; CSV quotes fields.
+            reader = (csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if fmt == "tsv"
+                      else csv.reader(handle))
+            text_col, label_col, header_checked = 1, 0, False
+            for row in reader:
+                where = f"{path}:{reader.line_num}"
+                if not row or not any(cell.strip() for cell in row):
+                    continue
+                if not header_checked:
+                    header_checked = True
+                    lowered = [cell.strip().lower() for cell in row]
+                    if "text" in lowered and "label" in lowered:
+                        text_col, label_col = lowered.index("text"), lowered.index("label")
+                        continue
+                if len(row) <= max(text_col, label_col):
+                    ledger.skip(f"fewer than {max(text_col, label_col) + 1} fields", where)
+                    continue
+                keep(row[text_col], row[label_col], where)
+    return examples, ledger
+
+
+def classification_report(true: Sequence[int], predicted: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
+    """Accuracy, per-class precision/recall/F1/support and the confusion matrix (rows true, cols predicted).
+
+    A class never predicted has precision 0 by convention here (scikit-learn's zero_division=0), so the
+    report never divides by zero.
+    """
+    n = len(labels)
+    confusion = [[0] * n for _ in range(n)]
+    for t, p in zip(true, predicted, strict=True):
+        confusion[t][p] += 1
+    per_class = {}
+    for k, label in enumerate(labels):
+        tp = confusion[k][k]
+        predicted_k = sum(confusion[row][k] for row in range(n))
+        support = sum(confusion[k])
+        precision = tp / predicted_k if predicted_k else 0.0
+        recall = tp / support if support else 0.0
+        f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
+        per_class[label] = {"precision": precision, "recall": recall, "f1": f1, "support": support}
+    total = len(true)
+    return {"accuracy": sum(confusion[k][k] for k in range(n)) / total if total else float("nan"),
+            "n": total, "per_class": per_class, "labels": list(labels), "confusion_matrix": confusion}
+
+
+class SequenceClassifier(nn.Module):
+    """A GPT body whose language-model head is replaced by a linear map from the last real token's final
+    hidden state to class scores.
+
+    The body's lm_head becomes `nn.Identity`, so the body's own forward (with all_logits=True) returns the
+    final LayerNorm's output (B, T, C) and no change to `model.gpt` is needed. The token embedding stays,
+    tied or not: only the output side of the tie goes away.
+    """
+
+    def __init__(self, config: GPTConfig, n_classes: int) -> None:
+        super().__init__()
+        if n_classes < 2:
+            raise ValueError(f"a classifier needs at least 2 classes, got {n_classes}")
+        self.gpt = GPT(config)
+        self.gpt.lm_head = nn.Identity()
+        self.head = nn.Linear(config.n_embd, n_classes)
+        nn.init.normal_(self.head.weight, std=0.02)
+        nn.init.zeros_(self.head.bias)
+
+    @classmethod
+    def from_pretrained(cls, gpt: GPT, n_classes: int) -> SequenceClassifier:
+        classifier = cls(gpt.config, n_classes)
+        body = {k: v for k, v in gpt.state_dict().items() if not k.startswith("lm_head.")}
+        classifier.gpt.load_state_dict(body)
+        return classifier
+
+    def forward(self, idx: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        """Class logits (B, N) for right-padded ids (B, T) whose real lengths are `lengths` (B,)."""
+        hidden, _ = self.gpt(idx, all_logits=True)  # (B, T, C): lm_head is the identity
+        last = hidden[torch.arange(idx.size(0), device=idx.device), lengths - 1]
+        return self.head(last)
+
+    def set_trainable(self, trainable_blocks: int | None) -> None:
+        """None trains every weight; k >= 0 trains only the last k blocks, the final LayerNorm and the head
+        (k = 0: the head and final LayerNorm only). Freezing early blocks is cheaper and, with little
+        data, often generalises as well, since the lower layers hold general features."""
+        n_layer = len(self.gpt.blocks)
+        if trainable_blocks is not None and not 0 <= trainable_blocks <= n_layer:
+            raise ValueError(f"trainable_blocks must be between 0 and {n_layer} (the model's blocks), "
+                             f"got {trainable_blocks}")
+        for p in self.parameters():
+            p.requires_grad = trainable_blocks is None
+        if trainable_blocks is not None:
+            trainable = [self.head, self.gpt.ln_f, *list(self.gpt.blocks)[n_layer - trainable_blocks:]]
+            for module in trainable:
+                for p in module.parameters():
+                    p.requires_grad = True
+
+
+@dataclass(frozen=True)
+class ClassifyConfig:
+    """Everything one fine-tuning run depends on; `asdict` of it goes into the checkpoint and metrics."""
+
+    checkpoint: str
+    data: str
+    out: str
+    data_format: str | None = None
+    test_data: str | None = None  # a separate held-out file; otherwise test_fraction of --data
+    labels: tuple[str, ...] | None = None  # the class order; default: sorted labels seen in training data
+    val_fraction: float = 0.1
+    test_fraction: float = 0.2
+    trainable_blocks: int | None = None  # None: all layers
+    balanced: bool = False  # draw training examples with equal probability per class
+    epochs: int = 3
+    max_steps: int | None = None
+    batch_size: int = 16
+    lr: float = 5e-5
+    weight_decay: float = 0.1
+    max_length: int | None = None  # tokens per text; longer texts keep their first max_length tokens
+    limit: int | None = None  # use only the first `limit` records (quick runs)
+    seed: int = 1234
+    device: str = "cpu"
+    ranks_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError("epochs and batch_size must be positive")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        fractions = (self.val_fraction, 0.0 if self.test_data else self.test_fraction)
+        if any(f < 0 for f in fractions) or sum(fractions) >= 1:
+            raise ValueError(f"val_fraction + test_fraction must leave some training data, got {fractions}")
+
+
+@dataclass
+class Encoded:
+    ids: list[list[int]]
+    labels: list[int]
+
+    def __len__(self) -> int:
+        return len(self.labels)
+
+
+def encode_examples(examples: Sequence[Example], encoding: tiktoken.Encoding, label_index: dict[str, int],
+                    max_length: int, ledger: SkipLedger) -> tuple[Encoded, int]:
+    """Token ids and class indices; unknown labels and texts with no tokens are skipped into the ledger.
+    Returns also how many texts were cut to max_length."""
+    out, truncated = Encoded([], []), 0
+    for example in examples:
+        if example.label not in label_index:
+            ledger.skip(f"unknown label {example.label!r}", example.where)
+            continue
+        ids = encoding.encode_ordinary(example.text)  # "<|endoftext|>" typed in a text is just text
+        if not ids:
+            ledger.skip("text has no tokens", example.where)
+            continue
+        if len(ids) > max_length:
+            ids, truncated = ids[:max_length], truncated + 1
+        out.ids.append(ids)
+        out.labels.append(label_index[example.label])
+    return out, truncated
+
+
+def collate(rows: Sequence[list[int]], pad_id: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """Right-padded (B, T) ids and (B,) lengths."""
+    lengths = torch.tensor([len(r) for r in rows], dtype=torch.long)
+    idx = torch.full((len(rows), int(lengths.max())), pad_id, dtype=torch.long)
+    for i, row in enumerate(rows):
+        idx[i, :len(row)] = torch.tensor(row, dtype=torch.long)
+    return idx.to(device), lengths.to(device)
+
+
+def epoch_order(labels: Sequence[int], balanced: bool, generator: torch.Generator) -> list[int]:
+    """One epoch of training indices: a permutation, or (balanced) as many draws with replacement where
+    each class is equally likely, so a 13%-spam set trains the head on about half spam."""
+    n = len(labels)
+    if not balanced:
+        return torch.randperm(n, generator=generator).tolist()
+    counts = torch.bincount(torch.tensor(labels))
+    weights = 1.0 / counts[torch.tensor(labels)].double()
+    return torch.multinomial(weights, n, replacement=True, generator=generator).tolist()
+
+
+@torch.inference_mode()
+def predict(classifier: SequenceClassifier, data: Encoded, batch_size: int, pad_id: int,
+            device: str) -> tuple[list[int], float]:
+    """Predicted classes and mean cross-entropy; the classifier is in eval mode for the call."""
+    was_training = classifier.training
+    classifier.eval()
+    predictions, loss_sum = [], 0.0
+    try:
+        for start in range(0, len(data), batch_size):
+            idx, lengths = collate(data.ids[start:start + batch_size], pad_id, device)
+            targets = torch.tensor(data.labels[start:start + batch_size], device=device)
+            logits = classifier(idx, lengths)
+            loss_sum += float(F.cross_entropy(logits, targets, reduction="sum"))
+            predictions.extend(logits.argmax(dim=-1).tolist())
+    finally:
+        classifier.train(was_training)
+    return predictions, loss_sum / max(len(data), 1)
+
+
+def finetune_classifier(cfg: ClassifyConfig, log=print) -> dict[str, Any]:
+    """Run the whole fine-tuning and return the metrics written to <out>/metrics.json."""
+    torch.manual_seed(cfg.seed)
+    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path)
+    context = pretrained.model.config.context_length
+    max_length = min(cfg.max_length or context, context)
+
+    ledger = SkipLedger()
+    examples, _ = read_examples(cfg.data, cfg.data_format, ledger)
+    if cfg.limit is not None:
+        examples = examples[:cfg.limit]
+    if cfg.test_data:
+        test_examples, _ = read_examples(cfg.test_data, cfg.data_format, ledger)
+        train_part, val_part = split_indices(len(examples), (1 - cfg.val_fraction,), cfg.seed)
+        parts = {"train": [examples[i] for i in train_part], "val": [examples[i] for i in val_part],
+                 "test": test_examples}
+    else:
+        test_part, val_part, train_part = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction),
+                                                        cfg.seed)
+        parts = {name: [examples[i] for i in part]
+                 for name, part in (("train", train_part), ("val", val_part), ("test", test_part))}
+
+    labels = list(cfg.labels) if cfg.labels else sorted({e.label for e in parts["train"]})
+    if len(labels) < 2:
+        raise ValueError(f"{cfg.data}: the training split has {len(labels)} distinct label(s) {labels}; a "
+                         "classifier needs at least 2 (is the label column right? see --format)")
+    label_index = {label: k for k, label in enumerate(labels)}
+    encoded, truncated = {}, 0
+    for name, part in parts.items():
+        encoded[name], cut = encode_examples(part, pretrained.encoding, label_index, max_length, ledger)
+        truncated += cut
+    if not len(encoded["train"]):
+        raise ValueError(f"no usable training examples in {cfg.data}: {ledger.summary()}")
+    log(f"classes {labels}; train {len(encoded['train'])}, val {len(encoded['val'])}, "
+        f"test {len(encoded['test'])}; {truncated} texts cut to {max_length} tokens; {ledger.summary()}")
+
+    classifier = SequenceClassifier.from_pretrained(pretrained.model, len(labels)).to(cfg.device)
+    classifier.set_trainable(cfg.trainable_blocks)
+    trainable = [p for p in classifier.parameters() if p.requires_grad]
+    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    pad_id = pretrained.end_of_text
+
+    history, step, started = [], 0, time.perf_counter()
+    classifier.train()
+    for epoch in range(cfg.epochs):
+        order = epoch_order(encoded["train"].labels, cfg.balanced, generator)
+        for start in range(0, len(order), cfg.batch_size):
+            batch = order[start:start + cfg.batch_size]
+            idx, lengths = collate([encoded["train"].ids[i] for i in batch], pad_id, cfg.device)
+            targets = torch.tensor([encoded["train"].labels[i] for i in batch], device=cfg.device)
+            loss = F.cross_entropy(classifier(idx, lengths), targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
+            optimizer.step()
+            step += 1
+            if cfg.max_steps is not None and step >= cfg.max_steps:
+                break
+        record: dict[str, Any] = {"epoch": epoch + 1, "step": step, "train_loss": loss.item()}
+        if len(encoded["val"]):
+            val_pred, val_loss = predict(classifier, encoded["val"], cfg.batch_size, pad_id, cfg.device)
+            record.update(val_loss=val_loss, val_accuracy=classification_report(
+                encoded["val"].labels, val_pred, labels)["accuracy"])
+        history.append(record)
+        log(json.dumps(record))
+        if cfg.max_steps is not None and step >= cfg.max_steps:
+            break
+    train_seconds = time.perf_counter() - started
+
+    test_pred, test_loss = predict(classifier, encoded["test"], cfg.batch_size, pad_id, cfg.device)
+    report = classification_report(encoded["test"].labels, test_pred, labels)
+    metrics = {"test": {**report, "loss": test_loss}, "history": history, "steps": step,
+               "train_seconds": train_seconds, "skipped": ledger.as_dict(), "truncated": truncated,
+               "trainable_params": sum(p.numel() for p in trainable),
+               "config": asdict(cfg)}
+    out = Path(cfg.out)
+    save_atomic({"kind": CHECKPOINT_KIND, "model": classifier.state_dict(),
+                 "config": pretrained.checkpoint["config"], "tokenizer": pretrained.tokenizer_spec,
+                 "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id},
+                 "finetune": asdict(cfg)}, out / "classifier.pt")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
+    log(f"test accuracy {report['accuracy']:.4f} on {report['n']} held-out examples; wrote {out}")
+    return metrics
+
+
+@dataclass
+class LoadedClassifier:
+    """A fine-tuned classifier ready to label texts."""
+
+    model: SequenceClassifier
+    labels: list[str]
+    encoding: tiktoken.Encoding
+    max_length: int
+    pad_id: int
+
+    def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[str]:
+        rows = [(self.encoding.encode_ordinary(t) or [self.pad_id])[:self.max_length] for t in texts]
+        predictions, _ = predict(self.model, Encoded(rows, [0] * len(rows)), batch_size, self.pad_id,
+                                 str(self.model.head.weight.device))
+        return [self.labels[p] for p in predictions]
+
+
+def load_classifier(path: str | Path, ranks_path: str | Path | None = None) -> LoadedClassifier:
+    checkpoint = torch.load(Path(path), map_location="cpu", weights_only=True)
+    if not isinstance(checkpoint, dict) or checkpoint.get("kind") != CHECKPOINT_KIND:
+        raise ValueError(f"{path} is not a classifier checkpoint written by training.finetune_classify")
+    info = checkpoint["classifier"]
+    model = SequenceClassifier(GPTConfig.from_dict(checkpoint["config"]), len(info["labels"]))
+    model.load_state_dict(checkpoint["model"])
+    return LoadedClassifier(model=model.eval(), labels=list(info["labels"]),
+                            encoding=build_tokenizer(checkpoint["tokenizer"], ranks_path),
+                            max_length=int(info["max_length"]), pad_id=int(info["pad_id"]))
+
+
+def parse_trainable(value: str) -> int | None:
+    if value == "all":
+        return None
+    try:
+        return int(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected 'all' or a number of last blocks, got {value!r}") from None
+
+
+def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
+    parser = argparse.ArgumentParser(prog="python -m training.finetune_classify", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", required=True, help="pretrained language-model checkpoint")
+    parser.add_argument("--data", required=True, help="TSV, CSV or JSONL of (text, label)")
+    parser.add_argument("--out", required=True, help="folder for classifier.pt and metrics.json")
+    parser.add_argument("--format", dest="data_format", choices=FORMATS, default=None,
+                        help="default: by suffix, else sniffed from the first line")
+    parser.add_argument("--test-data", default=None, help="separate held-out file (else --test-fraction)")
+    parser.add_argument("--labels", default=None, help="comma-separated class order; other labels are skipped")
+    parser.add_argument("--val-fraction", type=float, default=0.1)
+    parser.add_argument("--test-fraction", type=float, default=0.2)
+    parser.add_argument("--trainable-blocks", type=parse_trainable, default=None, metavar="all|K",
+                        help="'all' (default) or train only the last K blocks + final LayerNorm + head")
+    parser.add_argument("--balanced", action="store_true", help="sample classes equally often in training")
+    parser.add_argument("--epochs", type=int, default=3)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=16)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--weight-decay", type=float, default=0.1)
+    parser.add_argument("--max-length", type=int, default=None, help="tokens per text (default: context)")
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N records")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
+    args = vars(parser.parse_args(argv))
+    if args["labels"] is not None:
+        args["labels"] = tuple(label.strip() for label in args["labels"].split(",") if label.strip())
+    return ClassifyConfig(**args)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        finetune_classifier(parse_args(argv))
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

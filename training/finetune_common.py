@@ -1,0 +1,110 @@
+"""What both fine-tuning commands share: opening a pretrained checkpoint with its tokenizer, a ledger of
+skipped records, seeded splitting and atomic checkpoint writes.
+
+Fine-tuning reads hand-made data (TSV exports, scraped JSON), where a few bad records are normal. Each
+reader therefore records *why* it skipped a record and where (file:line or file:record), and the run
+reports the counts at the end instead of dying on record 3,812 of 5,000.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tiktoken
+import torch
+
+from model.checkpoint_io import load_checkpoint
+from model.generate import END_OF_TEXT, build_tokenizer
+from model.gpt import GPT
+
+
+@dataclass
+class SkipLedger:
+    """Counts skipped records by reason and keeps the first few locations of each, for the report."""
+
+    examples_per_reason: int = 3
+    counts: Counter[str] = field(default_factory=Counter)
+    examples: dict[str, list[str]] = field(default_factory=dict)
+
+    def skip(self, reason: str, where: str) -> None:
+        self.counts[reason] += 1
+        seen = self.examples.setdefault(reason, [])
+        if len(seen) < self.examples_per_reason:
+            seen.append(where)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"total": self.total, "by_reason": dict(self.counts), "examples": self.examples}
+
+    def summary(self) -> str:
+        if not self.total:
+            return "skipped 0 records"
+        parts = [f"{count} {reason} (e.g. {', '.join(self.examples[reason])})"
+                 for reason, count in self.counts.most_common()]
+        return f"skipped {self.total} records: " + "; ".join(parts)
+
+
+@dataclass
+class Pretrained:
+    """A language-model checkpoint opened for fine-tuning."""
+
+    model: GPT
+    checkpoint: dict[str, Any]
+    encoding: tiktoken.Encoding
+    end_of_text: int  # also the padding id: padded positions are never read or scored
+
+    @property
+    def tokenizer_spec(self) -> dict[str, Any]:
+        return self.checkpoint["tokenizer"]
+
+
+def open_pretrained(path: str | Path, ranks_path: str | Path | None = None) -> Pretrained:
+    """The model (CPU, train mode), its checkpoint dict and its tokenizer; errors name what is missing."""
+    model, checkpoint = load_checkpoint(path)
+    if "tokenizer" not in checkpoint:
+        raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so text cannot be turned into its ids")
+    encoding = build_tokenizer(checkpoint["tokenizer"], ranks_path)
+    end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
+    if end_of_text is None:
+        raise KeyError(f"checkpoint {path}'s tokenizer has no {END_OF_TEXT} special token; fine-tuning uses it "
+                       "to end responses and to pad batches")
+    if end_of_text >= model.config.vocab_size:
+        raise ValueError(f"{END_OF_TEXT} id {end_of_text} is outside the model's vocabulary of "
+                         f"{model.config.vocab_size}: checkpoint and tokenizer do not match")
+    return Pretrained(model=model.train(), checkpoint=checkpoint, encoding=encoding, end_of_text=end_of_text)
+
+
+def split_indices(n: int, fractions: tuple[float, ...], seed: int) -> list[list[int]]:
+    """Shuffle range(n) with `seed` and cut it into consecutive parts of the given fractions; the last
+    part takes the remainder, so every index lands in exactly one part."""
+    if any(f < 0 for f in fractions) or sum(fractions) > 1.0 + 1e-9:
+        raise ValueError(f"split fractions must be >= 0 and sum to at most 1, got {fractions}")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    parts, start = [], 0
+    for fraction in fractions:
+        end = start + round(fraction * n)
+        parts.append(order[start:end])
+        start = end
+    parts.append(order[start:])
+    return parts
+
+
+def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
+    """torch.save to a temporary name beside `path`, then rename: a killed run never leaves a torn file."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        torch.save(obj, tmp)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    return path
