@@ -1,0 +1,327 @@
+"""Train a GPT on a token dataset: ``python -m training.train CONFIG [--resume]``, or under
+``torchrun --nproc_per_node=N -m training.train CONFIG`` for data parallelism (gloo on CPU, NCCL on CUDA).
+
+``train(config)`` is the whole trainer as a function, so tests drive it directly. One optimiser step:
+
+1. the learning rate for this step (``training.optim``);
+2. this rank's rows of global batch ``step`` (``MixtureSampler.batch``: a pure function of the step, so a
+   resume needs only the step count), split into micro-batches; forward/backward each with the loss
+   divided by their number, gradients synchronised across ranks on the last one only (DDP ``no_sync``);
+3. clip the global gradient norm, AdamW step;
+4. log, every ``eval.every`` steps evaluate, every ``checkpoint.every`` steps checkpoint.
+
+Exactness: the gradient of a step is the mean over the global batch however it is split between ranks
+and micro-steps, so N processes match one process up to float summation order; on CPU a killed run
+resumed from its checkpoint repeats the uninterrupted run's losses bit for bit.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import dataclasses
+import math
+import os
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Sequence
+
+import numpy as np
+import torch
+from torch.nn.parallel import DistributedDataParallel
+
+from model.gpt import GPT, GPTConfig
+from training import checkpoint as ckpt
+from training.config import ConfigError, TrainConfig, load_config, resume_differences
+from training.dataset import DatasetError, TokenDataset
+from training.distributed import Dist, all_gather_objects, all_reduce_sum, setup, teardown
+from training.evaluate import evaluate, sources_with_validation
+from training.metrics import METRICS_NAME, MetricsLog, measure_peak_flops
+from training.optim import lr_at, set_lr
+from training.sampler import DataExhausted, MixtureSampler, SamplerStateError
+
+USER_ERRORS = (ConfigError, DatasetError, ckpt.CheckpointError, DataExhausted, SamplerStateError)
+"""Mistakes in the config, the data or the checkpoint: reported as one message, without a traceback."""
+
+
+@dataclass
+class TrainResult:
+    out_dir: Path
+    checkpoint: Path
+    metrics: Path
+    step: int
+    last_loss: float | None
+    last_eval: dict[str, Any] | None
+
+
+@dataclass(frozen=True)
+class Precision:
+    """What the hardware decides: autocast dtype and whether to compile."""
+
+    dtype: str  # "float32" | "bfloat16"
+    compile: bool
+
+    def autocast(self, device: torch.device) -> contextlib.AbstractContextManager[Any]:
+        if self.dtype == "bfloat16":
+            return torch.autocast(device.type, dtype=torch.bfloat16)
+        return contextlib.nullcontext()
+
+
+def choose_precision(config: TrainConfig, device: torch.device) -> Precision:
+    """``auto`` follows the hardware: bf16 autocast and torch.compile on CUDA; fp32 eager on CPU, where
+    bf16 autocast ran ~50x slower than fp32 and compile gave no reliable gain for ~30 s of compiling."""
+    dtype = config.system.dtype
+    if dtype == "auto":
+        cuda_bf16 = device.type == "cuda" and torch.cuda.is_bf16_supported()
+        dtype = "bfloat16" if cuda_bf16 else "float32"
+    compile_ = config.system.compile
+    if compile_ == "auto":
+        compile_ = device.type == "cuda"
+    return Precision(dtype, bool(compile_))
+
+
+def model_config(config: TrainConfig, dataset: TokenDataset) -> GPTConfig:
+    """The preset with overrides; the vocabulary defaults to the tokenizer's, padded to a multiple of 64
+    (matmul-friendly; the padded ids never occur in the data, so their logits just learn to stay low)."""
+    n_vocab = int(dataset.tokenizer_info["n_vocab"])
+    overrides = dict(config.model.overrides)
+    overrides.setdefault("vocab_size", -(-n_vocab // 64) * 64)
+    gpt_config = GPTConfig.preset(config.model.preset, **overrides)
+    if gpt_config.vocab_size < n_vocab:
+        raise ConfigError(f"model.overrides.vocab_size={gpt_config.vocab_size} is smaller than the dataset's "
+                          f"tokenizer ({n_vocab} ids); leave it out to use the tokenizer's size")
+    return gpt_config
+
+
+def batch_layout(config: TrainConfig, context_length: int, world_size: int) -> tuple[int, int]:
+    """(global batch in sequences, micro-steps per optimiser step), refusing sizes that do not divide."""
+    tokens, micro = config.optim.batch_tokens, config.optim.micro_batch
+    if tokens % context_length:
+        raise ConfigError(f"optim.batch_tokens={tokens} is not a multiple of the context length "
+                          f"{context_length}; use e.g. {max(1, round(tokens / context_length)) * context_length}")
+    sequences = tokens // context_length
+    if sequences % (micro * world_size):
+        raise ConfigError(f"optim.batch_tokens={tokens} is {sequences} sequences of {context_length}, which "
+                          f"does not split into micro-batches of optim.micro_batch={micro} on {world_size} "
+                          f"process(es); make the sequence count a multiple of {micro * world_size}")
+    if config.eval.batch_size % world_size:
+        raise ConfigError(f"eval.batch_size={config.eval.batch_size} must be divisible by the {world_size} "
+                          "processes")
+    return sequences, sequences // (micro * world_size)
+
+
+def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None = None,
+          echo: Callable[[str], None] | None = print) -> TrainResult:
+    """Train (or, with ``resume``, continue) the run described by ``config``; returns where it wrote.
+
+    ``stop_after`` ends after that many steps without the final checkpoint, as a kill would (tests).
+    """
+    where = setup(config.system.device)
+    try:
+        return _train(config, where, resume, stop_after, echo if where.is_main else None)
+    finally:
+        teardown()
+
+
+def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | None,
+           echo: Callable[[str], None] | None) -> TrainResult:
+    say = echo or (lambda _: None)
+    if config.system.threads:
+        torch.set_num_threads(config.system.threads)
+    if where.device_type == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers outside autocast
+        torch.backends.cudnn.allow_tf32 = True
+    out_dir = Path(config.out_dir)
+    checkpoint_path = out_dir / ckpt.CHECKPOINT_NAME
+
+    dataset = TokenDataset.open(config.data.dataset)
+    gpt_config = model_config(config, dataset)
+    context = gpt_config.context_length
+    global_batch, accum = batch_layout(config, context, where.world_size)
+    precision = choose_precision(config, where.device)
+
+    saved = None
+    if checkpoint_path.exists() and not resume:
+        raise ckpt.CheckpointError(f"{out_dir} already holds a checkpoint; pass --resume to continue it, or "
+                                   "choose another out_dir")
+    if resume and checkpoint_path.exists():
+        saved = ckpt.load(checkpoint_path)
+        differs = resume_differences(saved["train_config"], config)
+        if differs:
+            raise ckpt.CheckpointError(f"cannot resume {checkpoint_path}: the config changed where it decides the "
+                                       "weights or the data order:\n  - " + "\n  - ".join(differs)
+                                       + "\nRestore those values, or start a new run (another out_dir)")
+        ckpt.check_dataset(saved["dataset"], dataset, checkpoint_path)
+
+    torch.manual_seed(config.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
+    raw_model = GPT(gpt_config).to(where.device)
+    optimizer = raw_model.configure_optimizer(config.optim.weight_decay, config.optim.lr,
+                                              (config.optim.beta1, config.optim.beta2), where.device_type)
+    sampler = MixtureSampler(dataset, context_length=context, global_batch=global_batch, seed=config.seed,
+                             weights=config.data.weights, max_epochs=config.data.max_epochs, rank=where.rank,
+                             world_size=where.world_size, num_samples=config.optim.max_steps * global_batch)
+    state = ckpt.TrainState()
+    torch.manual_seed(config.seed + 1 + where.rank)  # dropout differs between ranks, as it would in one batch
+
+    if saved is not None:
+        raw_model.load_state_dict(saved["model"])
+        optimizer.load_state_dict(saved["optimizer"])
+        sampler.load_state_dict(saved["sampler"])
+        state.load_state_dict(saved["trainer"])
+        if len(saved["rng"]) == where.world_size:
+            ckpt.set_rng_state(saved["rng"][where.rank])
+        else:
+            say(f"note: checkpoint has RNG states for {len(saved['rng'])} processes, this run has "
+                f"{where.world_size}: dropout masks will differ from an uninterrupted run")
+        say(f"resuming {checkpoint_path} at step {state.step}")
+    elif resume:
+        say(f"no checkpoint in {out_dir} yet: starting from step 0")
+    if sampler.samples_consumed != state.step * global_batch:
+        raise ckpt.CheckpointError(f"checkpoint {checkpoint_path}: sampler consumed {sampler.samples_consumed} "
+                                   f"samples but {state.step} steps of {global_batch} were taken")
+
+    model: torch.nn.Module = raw_model
+    if precision.compile:
+        model = torch.compile(model)
+    eval_model = model
+    if where.distributed:
+        model = DistributedDataParallel(model, device_ids=[where.local_rank] if where.device_type == "cuda" else None)
+
+    flops_per_token = raw_model.flops_per_token()
+    peak, peak_source = config.system.peak_flops, "config"
+    if peak is None:
+        peak_source = "measured"
+        peak = measure_peak_flops(where.device, torch.bfloat16 if precision.dtype == "bfloat16" else torch.float32)
+        peak = all_reduce_sum([peak], where)[0] / where.world_size  # the ranks' mean, the same number on all
+    val_sources = sources_with_validation(dataset, sampler.names, context)
+    metrics = MetricsLog(out_dir / METRICS_NAME, fresh=saved is None, keep_until_step=state.step) \
+        if where.is_main else None
+
+    def log(record: dict[str, Any]) -> None:
+        if metrics is not None:
+            metrics.write(record)
+
+    log({"kind": "start", "step": state.step, "resumed": saved is not None, "world_size": where.world_size,
+         "device": str(where.device), "dtype": precision.dtype, "compile": precision.compile,
+         "threads": torch.get_num_threads(), "model": dataclasses.asdict(gpt_config),
+         "params": raw_model.num_params(), "flops_per_token": flops_per_token, "peak_flops": peak,
+         "peak_flops_source": peak_source, "global_batch": global_batch, "micro_steps": accum,
+         "dataset": ckpt.dataset_identity(dataset), "config": config.model_dump(mode="json")})
+    say(f"training {raw_model.num_params() / 1e6:.2f}M parameters ({config.model.preset}, vocab "
+        f"{gpt_config.vocab_size}) on {where.world_size} x {where.device} {precision.dtype}"
+        f"{' compiled' if precision.compile else ''}; {global_batch} x {context} tokens per step in {accum} "
+        f"micro-step(s) per process; {config.optim.max_steps} steps; peak {peak / 1e9:.1f} GFLOP/s "
+        f"({peak_source}) per process")
+
+    counts = np.bincount(sampler.sample_sources(0, state.step * global_batch), minlength=len(sampler.names))
+    micro = config.optim.micro_batch
+    max_steps = config.optim.max_steps
+    last_loss: float | None = None
+    last_eval: dict[str, Any] | None = None
+
+    def run_eval() -> dict[str, Any]:
+        result = evaluate(eval_model, dataset, val_sources, context_length=context,
+                          batch_size=config.eval.batch_size, max_batches=config.eval.batches, where=where,
+                          autocast=precision.autocast(where.device))
+        log({"kind": "eval", "step": state.step, **result})
+        shown = ", ".join(f"{s} {v:.3f}" for s, v in result["val_loss"].items())
+        overall = result["val_loss_overall"]
+        say(f"step {state.step:5d} | val loss {overall:.4f} ({shown})" if overall is not None
+            else f"step {state.step:5d} | no validation data")
+        return result
+
+    def save() -> None:
+        rng = all_gather_objects(ckpt.rng_state(), where)  # every rank's: each has its own dropout stream
+        if where.is_main:
+            ckpt.save_atomic({
+                "format_version": ckpt.FORMAT_VERSION,
+                "model": raw_model.state_dict(), "config": dataclasses.asdict(gpt_config),
+                "tokenizer": ckpt.tokenizer_spec(dataset), "optimizer": optimizer.state_dict(),
+                "trainer": state.state_dict(), "sampler": sampler.state_dict(), "rng": rng,
+                "train_config": config.model_dump(mode="json"), "dataset": ckpt.dataset_identity(dataset),
+            }, checkpoint_path)
+
+    if config.eval.every and state.step == 0 and val_sources:
+        last_eval = run_eval()
+    print_every = max(1, config.system.log_every * 10)
+    model.train()
+    while state.step < max_steps:
+        started = time.perf_counter()
+        step = state.step
+        lr = lr_at(step, lr=config.optim.lr, min_lr=config.optim.min_lr,
+                   warmup_steps=config.optim.warmup_steps, max_steps=max_steps)
+        set_lr(optimizer, lr)
+        x, y = sampler.batch(step)
+        loss_sum = torch.zeros((), device=where.device)
+        for i in range(accum):
+            xb = x[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
+            yb = y[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
+            sync = i == accum - 1 or not where.distributed
+            with (contextlib.nullcontext() if sync else model.no_sync()), precision.autocast(where.device):
+                _, loss = model(xb, yb)
+            (loss / accum).backward()
+            loss_sum += loss.detach()
+        clip = config.optim.grad_clip if config.optim.grad_clip > 0 else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), clip)
+        optimizer.step()
+        optimizer.zero_grad(set_to_none=True)
+        sampler.samples_consumed = (step + 1) * global_batch
+        state.step += 1
+        state.tokens_seen += global_batch * context
+        counts += np.bincount(sampler.sample_sources(step * global_batch, global_batch),
+                              minlength=len(sampler.names))
+
+        if state.step % config.system.log_every == 0 or state.step == max_steps:
+            loss_value = all_reduce_sum([float(loss_sum) / accum], where)[0] / where.world_size
+            if where.device_type == "cuda":
+                torch.cuda.synchronize(where.device)
+            seconds = time.perf_counter() - started
+            tokens_per_s = global_batch * context / seconds
+            mfu = flops_per_token * tokens_per_s / (peak * where.world_size)
+            last_loss = loss_value
+            log({"kind": "train", "step": state.step, "loss": loss_value, "lr": lr,
+                 "grad_norm": float(grad_norm), "tokens_seen": state.tokens_seen,
+                 "tokens_per_s": tokens_per_s, "mfu": mfu, "step_ms": seconds * 1000,
+                 "mixture": {n: float(c) / counts.sum() for n, c in zip(sampler.names, counts)}})
+            if state.step % print_every == 0 or state.step == max_steps:
+                say(f"step {state.step:5d} | loss {loss_value:.4f} | lr {lr:.2e} | grad norm "
+                    f"{float(grad_norm):.3f} | {tokens_per_s:,.0f} tok/s | mfu {mfu:.1%}")
+        if stop_after is not None and state.step >= stop_after:
+            break
+        at_end = state.step == max_steps
+        if val_sources and config.eval.every and (state.step % config.eval.every == 0 or at_end):
+            last_eval = run_eval()
+        if at_end or (config.checkpoint.every and state.step % config.checkpoint.every == 0):
+            save()
+    if metrics is not None:
+        metrics.close()
+    return TrainResult(out_dir, checkpoint_path, out_dir / METRICS_NAME, state.step, last_loss, last_eval)
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m training.train",
+                                     description="Train a GPT on a token dataset (under torchrun for DDP).")
+    parser.add_argument("config", type=Path, help="training config YAML (see training/configs/demo.yaml)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from <out_dir>/checkpoint.pt if it exists (else start fresh)")
+    return parser.parse_args(argv)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
+    try:
+        config = load_config(args.config)
+        result = train(config, resume=args.resume)
+    except USER_ERRORS as error:
+        if os.environ.get("RANK", "0") == "0":
+            print(f"error: {error}", file=sys.stderr)
+        return 2
+    if result.checkpoint.exists() and os.environ.get("RANK", "0") == "0":
+        print(f"checkpoint: {result.checkpoint}\nmetrics:    {result.metrics}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
