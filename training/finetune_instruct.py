@@ -1,0 +1,306 @@
+"""Instruction fine-tuning on Alpaca-style records {"instruction", "input", "output"}.
+
+Each record becomes `alpaca_prompt(instruction, input) + output + <|endoftext|>`. The loss covers only the
+response and the closing end-of-text (so the model learns to stop): targets under the prompt are
+IGNORE_INDEX (-100), which `model.gpt`'s cross-entropy skips. Batches are right-padded with end-of-text
+ids whose targets are also -100, so padding adds nothing to the loss either.
+
+    python -m training.finetune_instruct --checkpoint runs/demo/checkpoint.pt \
+        --data ../shared/data/finetune/instruction-data.json --out runs/instruct
+
+Writes `<out>/checkpoint.pt` in the pretraining format plus "prompt_template" (so `python -m model.serve`
+and `python -m model.generate` open it), `<out>/metrics.json` (train/validation loss curve, skipped
+records) and `<out>/responses.jsonl` (generated answers for the first test records, same template).
+Records that are not objects, lack a string instruction/output, or do not fit the context are skipped
+and counted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import tiktoken
+import torch
+
+from model.generate import generate
+from model.gpt import GPT, IGNORE_INDEX
+from model.templates import alpaca_prompt
+from training.finetune_common import SkipLedger, open_pretrained, save_atomic, split_indices
+
+TEMPLATE = "alpaca"
+
+
+@dataclass(frozen=True)
+class Instruction:
+    instruction: str
+    input: str
+    output: str
+    where: str  # file:record, for error messages
+
+
+def read_instructions(path: str | Path, ledger: SkipLedger | None = None) -> tuple[list[Instruction], SkipLedger]:
+    """Records of a JSON array (Alpaca's layout) or of JSON lines. A JSON array that does not parse is an
+    error (nothing in it can be trusted); in JSON lines a bad line is skipped and counted."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"instruction data {path} does not exist")
+    ledger = ledger if ledger is not None else SkipLedger()
+    text = path.read_text(encoding="utf-8", errors="replace")
+    raw: list[tuple[str, Any]] = []
+    if text.lstrip().startswith("["):
+        try:
+            records = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise ValueError(f"{path} is not valid JSON: {error.msg} at line {error.lineno} column "
+                             f"{error.colno}; fix the file or convert it to JSON lines, where bad records "
+                             "are skipped") from error
+        raw = [(f"{path}:record {i}", record) for i, record in enumerate(records)]
+    else:
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            try:
+                raw.append((f"{path}:{number}", json.loads(line)))
+            except json.JSONDecodeError as error:
+                ledger.skip(f"malformed JSON ({error.msg})", f"{path}:{number}")
+
+    examples = []
+    for where, record in raw:
+        if not isinstance(record, dict):
+            ledger.skip("record is not a JSON object", where)
+            continue
+        instruction, input_text, output = record.get("instruction"), record.get("input", ""), record.get("output")
+        if not isinstance(instruction, str) or not instruction.strip():
+            ledger.skip("missing or non-string 'instruction'", where)
+        elif not isinstance(output, str):
+            ledger.skip("missing or non-string 'output'", where)
+        elif input_text is not None and not isinstance(input_text, str):
+            ledger.skip("non-string 'input'", where)
+        else:
+            examples.append(Instruction(instruction, input_text or "", output, where))
+    return examples, ledger
+
+
+@dataclass
+class Tokenized:
+    """One training sequence: model inputs and shifted targets, prompt positions already masked."""
+
+    inputs: list[int]
+    targets: list[int]
+
+
+def tokenize_example(example: Instruction, encoding: tiktoken.Encoding, end_of_text: int) -> Tokenized:
+    """inputs = (prompt + response + eot)[:-1]; targets = the same shifted by one, with -100 wherever the
+    token to predict still belongs to the prompt."""
+    prompt = encoding.encode_ordinary(alpaca_prompt(example.instruction, example.input))
+    response = encoding.encode_ordinary(example.output) + [end_of_text]
+    sequence = prompt + response
+    targets = [IGNORE_INDEX] * (len(prompt) - 1) + response
+    return Tokenized(inputs=sequence[:-1], targets=targets)
+
+
+def tokenize_all(examples: Sequence[Instruction], encoding: tiktoken.Encoding, end_of_text: int,
+                 context_length: int, ledger: SkipLedger) -> list[Tokenized]:
+    """Every example that fits the context; longer ones are skipped and counted (cutting the response would
+    teach the model to stop mid-answer, cutting the prompt would teach it to answer unseen questions)."""
+    kept = []
+    for example in examples:
+        item = tokenize_example(example, encoding, end_of_text)
+        if len(item.inputs) > context_length:
+            ledger.skip(f"longer than the context of {context_length} tokens", example.where)
+        else:
+            kept.append(item)
+    return kept
+
+
+def collate(batch: Sequence[Tokenized], pad_id: int, device: str) -> tuple[torch.Tensor, torch.Tensor]:
+    """(B, T) inputs right-padded with pad_id and (B, T) targets padded with IGNORE_INDEX."""
+    width = max(len(item.inputs) for item in batch)
+    inputs = torch.full((len(batch), width), pad_id, dtype=torch.long)
+    targets = torch.full((len(batch), width), IGNORE_INDEX, dtype=torch.long)
+    for i, item in enumerate(batch):
+        inputs[i, :len(item.inputs)] = torch.tensor(item.inputs)
+        targets[i, :len(item.targets)] = torch.tensor(item.targets)
+    return inputs.to(device), targets.to(device)
+
+
+@torch.inference_mode()
+def evaluate_loss(model: GPT, items: Sequence[Tokenized], batch_size: int, pad_id: int, device: str) -> float:
+    """Mean loss per response token over `items` (not a mean of batch means, which would over-weight
+    short batches)."""
+    if not items:
+        return float("nan")
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    try:
+        for start in range(0, len(items), batch_size):
+            inputs, targets = collate(items[start:start + batch_size], pad_id, device)
+            _, loss = model(inputs, targets)
+            n = int((targets != IGNORE_INDEX).sum())
+            total, count = total + float(loss) * n, count + n
+    finally:
+        model.train(was_training)
+    return total / max(count, 1)
+
+
+def respond(model: GPT, encoding: tiktoken.Encoding, end_of_text: int, instruction: str, input_text: str = "",
+            max_new_tokens: int = 64, temperature: float = 0.0, seed: int | None = None) -> str:
+    """The model's answer under the training template (greedy by default), without the prompt."""
+    prompt = encoding.encode_ordinary(alpaca_prompt(instruction, input_text))
+    room = model.config.context_length - len(prompt)
+    if room <= 0:
+        raise ValueError(f"the prompt is {len(prompt)} tokens; the context holds {model.config.context_length}")
+    device = model.tok_emb.weight.device
+    out = generate(model, torch.tensor([prompt], device=device), min(max_new_tokens, room),
+                   temperature=temperature, seed=seed if temperature > 0 else None, stop_token=end_of_text)
+    new = [t for t in out[0, len(prompt):].tolist() if t != end_of_text and t < encoding.n_vocab]
+    return encoding.decode(new).strip()
+
+
+@dataclass(frozen=True)
+class InstructConfig:
+    """Everything one instruction-tuning run depends on; stored in the checkpoint and metrics."""
+
+    checkpoint: str
+    data: str
+    out: str
+    val_fraction: float = 0.05
+    test_fraction: float = 0.1
+    epochs: int = 2
+    max_steps: int | None = None
+    batch_size: int = 8
+    lr: float = 5e-5
+    weight_decay: float = 0.1
+    eval_every: int = 50  # steps between validation losses (and at the end of every epoch)
+    generate_examples: int = 3  # test records to answer into responses.jsonl
+    max_new_tokens: int = 64
+    limit: int | None = None
+    seed: int = 1234
+    device: str = "cpu"
+    ranks_path: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1 or self.eval_every < 1:
+            raise ValueError("epochs, batch_size and eval_every must be positive")
+        if self.lr <= 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.val_fraction < 0 or self.test_fraction < 0 or self.val_fraction + self.test_fraction >= 1:
+            raise ValueError("val_fraction + test_fraction must be >= 0 and leave some training data")
+
+
+def finetune_instructions(cfg: InstructConfig, log=print) -> dict[str, Any]:
+    """Run the whole instruction tuning and return the metrics written to <out>/metrics.json."""
+    torch.manual_seed(cfg.seed)
+    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path)
+    model, encoding, eot = pretrained.model.to(cfg.device), pretrained.encoding, pretrained.end_of_text
+    context = model.config.context_length
+
+    ledger = SkipLedger()
+    examples, _ = read_instructions(cfg.data, ledger)
+    if cfg.limit is not None:
+        examples = examples[:cfg.limit]
+    test_idx, val_idx, train_idx = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction), cfg.seed)
+    test_examples = [examples[i] for i in test_idx]
+    splits = {name: tokenize_all([examples[i] for i in idx], encoding, eot, context, ledger)
+              for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx))}
+    if not splits["train"]:
+        raise ValueError(f"no usable training records in {cfg.data}: {ledger.summary()}")
+    log(f"train {len(splits['train'])}, val {len(splits['val'])}, test {len(splits['test'])} records; "
+        f"{ledger.summary()}")
+
+    optimizer = model.configure_optimizer(cfg.weight_decay, cfg.lr, (0.9, 0.95), device_type=cfg.device)
+    generator = torch.Generator().manual_seed(cfg.seed)
+    history: list[dict[str, Any]] = [{"step": 0, "val_loss": evaluate_loss(
+        model, splits["val"], cfg.batch_size, eot, cfg.device)}]
+    log(json.dumps(history[-1]))
+    step, started, done = 0, time.perf_counter(), False
+    model.train()
+    for epoch in range(cfg.epochs):
+        order = torch.randperm(len(splits["train"]), generator=generator).tolist()
+        for start in range(0, len(order), cfg.batch_size):
+            inputs, targets = collate([splits["train"][i] for i in order[start:start + cfg.batch_size]],
+                                      eot, cfg.device)
+            _, loss = model(inputs, targets)
+            optimizer.zero_grad(set_to_none=True)
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            step += 1
+            done = cfg.max_steps is not None and step >= cfg.max_steps
+            end_of_epoch = start + cfg.batch_size >= len(order)
+            if step % cfg.eval_every == 0 or end_of_epoch or done:
+                history.append({"step": step, "epoch": epoch + 1, "train_loss": loss.item(),
+                                "val_loss": evaluate_loss(model, splits["val"], cfg.batch_size, eot, cfg.device)})
+                log(json.dumps(history[-1]))
+            if done:
+                break
+        if done:
+            break
+    train_seconds = time.perf_counter() - started
+
+    out = Path(cfg.out)
+    out.mkdir(parents=True, exist_ok=True)
+    model.eval()
+    with (out / "responses.jsonl").open("w", encoding="utf-8") as handle:
+        for example in test_examples[:cfg.generate_examples]:
+            try:
+                answer = respond(model, encoding, eot, example.instruction, example.input, cfg.max_new_tokens)
+            except ValueError:  # a prompt that fills the context: note it, keep going
+                answer = None
+                ledger.skip("test prompt does not fit the context for generation", example.where)
+            handle.write(json.dumps({"instruction": example.instruction, "input": example.input,
+                                     "reference": example.output, "response": answer}) + "\n")
+    metrics = {"history": history, "steps": step, "train_seconds": train_seconds,
+               "final_val_loss": history[-1]["val_loss"],
+               "test_loss": evaluate_loss(model, splits["test"], cfg.batch_size, eot, cfg.device),
+               "records": {name: len(items) for name, items in splits.items()},
+               "skipped": ledger.as_dict(), "config": asdict(cfg)}
+    checkpoint = {key: value for key, value in pretrained.checkpoint.items()
+                  if key in ("config", "tokenizer", "dataset", "train_config")}
+    save_atomic({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
+                 "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt")
+    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
+    log(f"val loss {history[0]['val_loss']:.3f} -> {history[-1]['val_loss']:.3f} in {step} steps; wrote {out}")
+    return metrics
+
+
+def parse_args(argv: Sequence[str] | None) -> InstructConfig:
+    parser = argparse.ArgumentParser(prog="python -m training.finetune_instruct",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--checkpoint", required=True, help="pretrained language-model checkpoint")
+    parser.add_argument("--data", required=True, help="JSON array or JSON lines of instruction records")
+    parser.add_argument("--out", required=True, help="folder for checkpoint.pt, metrics.json, responses.jsonl")
+    parser.add_argument("--val-fraction", type=float, default=0.05)
+    parser.add_argument("--test-fraction", type=float, default=0.1)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--max-steps", type=int, default=None)
+    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--weight-decay", type=float, default=0.1)
+    parser.add_argument("--eval-every", type=int, default=50)
+    parser.add_argument("--generate-examples", type=int, default=3)
+    parser.add_argument("--max-new-tokens", type=int, default=64)
+    parser.add_argument("--limit", type=int, default=None, help="use only the first N records")
+    parser.add_argument("--seed", type=int, default=1234)
+    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
+    return InstructConfig(**vars(parser.parse_args(argv)))
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    try:
+        finetune_instructions(parse_args(argv))
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
