@@ -418,7 +418,8 @@ def parse_trainable(value: str) -> int | None:
 
 
 def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
-    parser = argparse.ArgumentParser(prog="python -m training.finetune_classify", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m training.finetune_classify",
+                                     description=__doc__.split("\n\n")[0])
     parser.add_argument("--checkpoint", required=True, help="pretrained language-model checkpoint")
     parser.add_argument("--data", required=True, help="TSV, CSV or JSONL of (text, label)")
     parser.add_argument("--out", required=True, help="folder for classifier.pt and metrics.json")
