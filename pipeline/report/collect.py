@@ -1,0 +1,283 @@
+"""Gather a run's statistics into one dict (the report's ``stats.json``), reading only small files.
+
+Sources of every number: ``stats/<stage>.json`` (the stages' merged per-shard counts, keys described in
+``pipeline.stats``), ``stats/dedup_clusters.json``, ``tokens/index.json``, the run record and resolved
+manifest, and the training metrics JSONL if any. Document texts are read only for a few examples per
+filter rule and per dedup cluster, from the removal ledgers, with a bound on the files opened, so the
+report of a large run takes seconds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from pipeline.report.training import collect_training
+from pipeline.stats import split_source
+
+FORMAT = "refinery-report"
+VERSION = 1
+STAGE_ORDER = ("crawl", "filter", "dedup", "tokenize")
+WEB_KINDS = ("commoncrawl", "jsonl", "parquet")
+EXAMPLES_PER_RULE = 3
+EXAMPLE_CLUSTERS = 5
+EXAMPLE_CHARS = 400
+MAX_LEDGER_FILES = 32  # per source: bounds the texts read for examples on a large run
+TOP_DOMAINS_SHOWN = 20
+PER_SOURCE_FIELDS = ("docs_in", "docs_out", "chars_in", "chars_out", "tokens_out", "tokens_train", "tokens_val")
+
+
+def _read_json(path: Path) -> Any:
+    return json.loads(path.read_text()) if path.exists() else None
+
+
+def truncate(text: str | None, limit: int = EXAMPLE_CHARS) -> str:
+    text = text or ""
+    return text if len(text) <= limit else text[:limit] + f" … [{len(text) - limit:,} more characters]"
+
+
+def stage_order(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
+    order = (manifest.get("stages") or {}).get("order") or list(STAGE_ORDER)
+    return [s for s in order if (run_dir / "stats" / f"{s}.json").exists()]
+
+
+def parse_stage_counts(counts: dict[str, int], sources: list[str]) -> dict[str, Any]:
+    """Structure one stage's flat counts: per-source totals, histograms, languages, domains, skips."""
+    per_source: dict[str, dict[str, int]] = defaultdict(dict)
+    histograms: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    languages: dict[str, dict[str, dict[str, int]]] = defaultdict(lambda: defaultdict(dict))
+    domains: dict[str, dict[str, int]] = defaultdict(dict)
+    domains_other: dict[str, int] = {}
+    for key, value in counts.items():
+        head, _, rest = key.partition(".")
+        if head == "source":
+            source, field = rest.rsplit(".", 1)
+            per_source[source][field] = value
+        elif head == "hist":
+            measure, _, tail = rest.partition(".")
+            source, edge = tail.rsplit(".", 1)
+            histograms[measure][source][edge] = value
+        elif head in ("language_in", "language_out"):
+            source, code = rest.rsplit(".", 1)
+            languages[head.removeprefix("language_")][source][code] = value
+        elif head == "domains":
+            parts = split_source(rest, sources)
+            if parts:
+                domains[parts[0]][parts[1]] = value
+        elif head == "domains_other":
+            domains_other[rest] = value
+    for hist in histograms.values():  # numeric order of bucket edges
+        for source in hist:
+            hist[source] = dict(sorted(hist[source].items(), key=lambda kv: int(kv[0])))
+    top = {source: {"top": sorted(hosts.items(), key=lambda kv: (-kv[1], kv[0]))[:TOP_DOMAINS_SHOWN],
+                    "counted": sum(hosts.values()), "other": domains_other.get(source, 0)}
+           for source, hosts in domains.items()}
+    return {"per_source": {s: dict(sorted(v.items())) for s, v in sorted(per_source.items())},
+            "histograms": {m: dict(sorted(h.items())) for m, h in histograms.items()},
+            "languages": {side: {s: dict(sorted(c.items(), key=lambda kv: -kv[1])) for s, c in sorted(v.items())}
+                          for side, v in languages.items()},
+            "domains": top}
+
+
+def stage_entry(run_dir: Path, stage: str, sources: list[str]) -> dict[str, Any]:
+    data = json.loads((run_dir / "stats" / f"{stage}.json").read_text())
+    counts: dict[str, int] = data.get("counts", {})
+    skipped = {key.removeprefix("skipped."): {"count": value, "examples": data.get("examples", {}).get(
+        key.removeprefix("skipped."), [])} for key, value in sorted(counts.items()) if key.startswith("skipped.")}
+    parsed = parse_stage_counts(counts, sources)
+    totals = {}
+    for field in ("docs_in", "docs_out", "chars_in", "chars_out", "tokens_out"):
+        # the stage's own total where it keeps one, else the sum of its per-source counts
+        per_source = [c[field] for c in parsed["per_source"].values() if field in c]
+        if field in counts or per_source:
+            totals[field] = counts[field] if field in counts else sum(per_source)
+    raw = {k: v for k, v in sorted(counts.items()) if not k.startswith("domains.")}
+    return {"stage": stage, "tasks": data.get("tasks", 0), "outputs": len(data.get("outputs", [])),
+            "totals": totals, **parsed, "skipped": skipped, "counts": raw}
+
+
+# ------------------------------------------------------------------------------------------------ filter
+
+def filter_order() -> list[str]:
+    from pipeline.filters import FILTERS
+
+    return list(FILTERS)
+
+
+def ledger_files(run_dir: Path) -> dict[str, list[str]]:
+    """The filter stage's removal ledgers of this run, by source (from the kept outputs it recorded)."""
+    from pipeline.stages.filter import KEPT_DIR, REMOVED_DIR
+
+    outputs = json.loads((run_dir / "stats" / "filter.json").read_text()).get("outputs", [])
+    by_source: dict[str, list[str]] = defaultdict(list)
+    for kept in outputs:
+        parts = Path(kept).parts
+        if parts[0] == KEPT_DIR and (run_dir / REMOVED_DIR / Path(*parts[1:])).exists():
+            by_source[parts[-2]].append(str(Path(REMOVED_DIR, *parts[1:])))
+    return by_source
+
+
+def removed_examples(run_dir: Path, files: list[str], wanted: set[tuple[str, str]],
+                     per_rule: int = EXAMPLES_PER_RULE) -> dict[tuple[str, str], list[dict[str, Any]]]:
+    """Up to ``per_rule`` ledger rows per (filter, rule), reading texts only from files that supply one."""
+    found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
+    for relative in files[:MAX_LEDGER_FILES]:
+        if all(len(found[w]) >= per_rule for w in wanted):
+            break
+        path = run_dir / relative
+        keys = pq.read_table(path, columns=["filter", "rule"]).to_pydict()
+        rows = []
+        for i, key in enumerate(zip(keys["filter"], keys["rule"])):
+            if key in wanted and len(found[key]) + sum(1 for r in rows if r[1] == key) < per_rule:
+                rows.append((i, key))
+        if not rows:
+            continue
+        table = pq.read_table(path, columns=["id", "url", "value", "threshold", "detail", "text"])
+        taken = table.take([i for i, _ in rows]).to_pylist()
+        for (_, key), row in zip(rows, taken):
+            found[key].append({"id": row["id"], "url": row["url"], "value": row["value"],
+                               "threshold": row["threshold"], "detail": row["detail"],
+                               "chars": len(row["text"] or ""), "text": truncate(row["text"])})
+    return found
+
+
+def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> dict[str, Any]:
+    """Per source: the funnel in chain order (removed per rule, what remains), with removed examples."""
+    counts = stage["counts"]
+    order = {name: i for i, name in enumerate(filter_order())}
+    rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    rewritten: dict[str, dict[str, int]] = defaultdict(dict)
+    for key, value in counts.items():
+        head, _, rest = key.partition(".")
+        if head not in ("removed", "rewritten"):
+            continue
+        parts = split_source(rest, sources)
+        if not parts or parts[1].count(".") != 1:
+            continue
+        source, tail = parts
+        if head == "rewritten":
+            rewritten[source][tail] = value
+            continue
+        name, rule = tail.split(".")
+        rules[source].append({"filter": name, "rule": rule, "docs": value,
+                              "chars": counts.get(f"removed_chars.{source}.{tail}", 0)})
+    ledgers = ledger_files(run_dir)
+    funnel = {}
+    for source in sorted(set(rules) | set(stage["per_source"])):
+        entries = sorted(rules.get(source, []), key=lambda r: (order.get(r["filter"], len(order)), r["filter"],
+                                                               r["rule"]))
+        examples = removed_examples(run_dir, ledgers.get(source, []), {(r["filter"], r["rule"]) for r in entries})
+        totals = stage["per_source"].get(source, {})
+        remaining = totals.get("docs_in")
+        for entry in entries:
+            entry["examples"] = examples.get((entry["filter"], entry["rule"]), [])
+            if remaining is not None:
+                remaining -= entry["docs"]
+                entry["remaining"] = remaining
+        funnel[source] = {"docs_in": totals.get("docs_in"), "docs_out": totals.get("docs_out"),
+                          "removed": sum(r["docs"] for r in entries), "rules": entries}
+    return {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())}}
+
+
+# ------------------------------------------------------------------------------------------------- dedup
+
+def dedup_section(run_dir: Path) -> dict[str, Any] | None:
+    clusters = _read_json(run_dir / "stats" / "dedup_clusters.json")
+    if clusters is None:
+        return None
+    examples = clusters.get("largest_clusters", [])[:EXAMPLE_CLUSTERS]
+    texts = _cluster_texts(run_dir, {c["cluster_id"] for c in examples})
+    for cluster in examples:
+        for member in cluster.get("members", []):
+            if member["id"] in texts:
+                member["text"] = texts[member["id"]]
+    return {"clusters": clusters.get("clusters", 0), "docs_in": clusters.get("docs_in", 0),
+            "docs_out": clusters.get("docs_out", 0), "removed": clusters.get("removed", {}),
+            "removed_within_source": clusters.get("removed_within_source", 0),
+            "removed_across_source": clusters.get("removed_across_source", 0),
+            "removed_by_source_and_kept_source": clusters.get("removed_by_source_and_kept_source", {}),
+            "cluster_size_histogram": clusters.get("cluster_size_histogram", {}),
+            "config": clusters.get("config", {}), "example_clusters": examples}
+
+
+def _cluster_texts(run_dir: Path, cluster_ids: set[str]) -> dict[str, str]:
+    """Texts of the removed members of the example clusters, from the dedup ledger (bounded)."""
+    from pipeline.stages.dedup import LEDGER_DIR
+
+    texts: dict[str, str] = {}
+    if not cluster_ids:
+        return texts
+    files = sorted((run_dir / LEDGER_DIR).glob("*/*.parquet"))[:MAX_LEDGER_FILES * 4]
+    for path in files:
+        table = pq.read_table(path, columns=["cluster_id", "id"])
+        mask = pc.is_in(table.column("cluster_id"), value_set=pa.array(sorted(cluster_ids)))
+        if not pc.any(mask).as_py():
+            continue
+        rows = pq.read_table(path, columns=["id", "text", "cluster_id"]).filter(mask).to_pylist()
+        for row in rows:
+            texts[row["id"]] = truncate(row["text"])
+    return texts
+
+
+# ------------------------------------------------------------------------------------------------ tokens
+
+def tokens_section(run_dir: Path) -> dict[str, Any] | None:
+    """Tokens per source and the requested mixture (manifest weights) beside the dataset's own shares."""
+    index = _read_json(run_dir / "tokens" / "index.json")
+    if index is None:
+        return None
+    sources = index.get("sources", {})
+    total_weight = sum(s.get("weight", 0) for s in sources.values()) or 1.0
+    total_train = sum(s["train"]["tokens"] for s in sources.values()) or 1
+    per_source = {}
+    for name, s in sorted(sources.items()):
+        share = s.get("weight", 0) / total_weight
+        train = s["train"]["tokens"]
+        per_source[name] = {
+            "train_tokens": train, "val_tokens": s["val"]["tokens"], "train_docs": s["train"]["docs"],
+            "val_docs": s["val"]["docs"], "weight": s.get("weight", 0), "max_epochs": s.get("max_epochs"),
+            "requested_share": share, "dataset_share": train / total_train,
+            # training tokens after which this source has given max_epochs passes at its requested share
+            "exhausted_after_tokens": (train * s["max_epochs"] / share) if share and s.get("max_epochs") else None}
+    return {"tokenizer": {k: v for k, v in index.get("tokenizer", {}).items() if k != "pattern"},
+            "train_tokens": sum(s["train"]["tokens"] for s in sources.values()),
+            "val_tokens": sum(s["val"]["tokens"] for s in sources.values()),
+            "shards": len(index.get("shards", [])), "per_source": per_source}
+
+
+# ------------------------------------------------------------------------------------------------- whole
+
+def collect(run_dir: str | Path, train_dir: str | Path | None = None) -> dict[str, Any]:
+    """Everything the report shows, as JSON-ready data."""
+    run_dir = Path(run_dir)
+    if not (run_dir / "stats").is_dir():
+        raise FileNotFoundError(f"{run_dir} has no stats/ folder: is it a run folder (runs/<name>)? Run "
+                                "`python -m pipeline run MANIFEST` first")
+    record = _read_json(run_dir / "run.json") or {}
+    manifest = _read_json(run_dir / "manifest.resolved.json") or {}
+    sources_cfg = [{"name": s["name"], "kind": s.get("kind"), "weight": s.get("weight"),
+                    "max_epochs": s.get("max_epochs")} for s in manifest.get("sources", [])]
+    sources = [s["name"] for s in sources_cfg]
+    stages = [stage_entry(run_dir, name, sources) for name in stage_order(run_dir, manifest)]
+    by_name = {s["stage"]: s for s in stages}
+    web = {s["name"] for s in sources_cfg if s["kind"] in WEB_KINDS}
+    for stage in stages:
+        stage["domains"] = {k: v for k, v in stage["domains"].items() if k in web}
+    return {
+        "format": FORMAT, "version": VERSION,
+        "run": {"dir": str(run_dir.resolve()), "name": record.get("name", run_dir.name),
+                "manifest_hash": record.get("manifest_hash"), "seed": record.get("seed")},
+        "sources": sources_cfg,
+        "stages": stages,
+        "filter": filter_section(run_dir, by_name["filter"], sources) if "filter" in by_name else None,
+        "dedup": dedup_section(run_dir) if "dedup" in by_name else None,
+        "tokens": tokens_section(run_dir) if "tokenize" in by_name else None,
+        "training": collect_training(run_dir, train_dir, sources),
+        "settings": manifest.get("stages", {}),
+    }

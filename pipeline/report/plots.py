@@ -1,0 +1,93 @@
+"""The report's figures: matplotlib on the Agg backend, returned as PNG data URIs to embed in the page.
+
+PNG rather than SVG keeps the page small for many-point curves and lets the page be checked simply
+(every ``<img>`` decoded). Each function takes plain data from stats.json, so the figures show exactly
+the numbers the tables show.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+from typing import Mapping, Sequence
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
+from matplotlib.figure import Figure  # noqa: E402
+
+plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                     "svg.fonttype": "none"})
+
+
+def to_data_uri(fig: Figure) -> str:
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    plt.close(fig)
+    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
+
+
+def _edge_label(edge: int) -> str:
+    for unit, size in (("M", 1 << 20), ("k", 1 << 10)):
+        if edge >= size:
+            return f"{edge // size}{unit}"
+    return str(edge)
+
+
+def length_histograms(histograms: Mapping[str, Mapping[str, int]], measure: str, title: str,
+                      sources: Sequence[str] = ()) -> str:
+    """Documents per power-of-two length bucket, one line per source (``{source: {edge: docs}}``); a
+    source keeps its colour (its place in ``sources``) in every plot."""
+    edges = sorted({int(e) for h in histograms.values() for e in h})
+    fig, ax = plt.subplots(figsize=(7, 3))
+    for source, hist in sorted(histograms.items()):
+        colour = f"C{list(sources).index(source) % 10}" if source in sources else None
+        ax.step(range(len(edges)), [hist.get(str(e), 0) for e in edges], where="mid", label=source, color=colour)
+    ax.set_xticks(range(len(edges)), [_edge_label(e) for e in edges], rotation=45)
+    ax.set_xlabel(f"{measure} per document (bucket lower edge, powers of two)")
+    ax.set_ylabel("documents")
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return to_data_uri(fig)
+
+
+def horizontal_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]], title: str, xlabel: str) -> str:
+    """Grouped horizontal bars: one group per label, one bar per series (e.g. run A and run B)."""
+    n = max(len(series), 1)
+    height = 0.8 / n
+    fig, ax = plt.subplots(figsize=(7, max(1.6, 0.32 * len(labels) * n + 0.8)))
+    for i, (name, values) in enumerate(series.items()):
+        ax.barh([y + i * height for y in range(len(labels))], values, height=height, label=name)
+    ax.set_yticks([y + (n - 1) * height / 2 for y in range(len(labels))], labels)
+    ax.invert_yaxis()
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    if len(series) > 1:
+        ax.legend(fontsize=8)
+    return to_data_uri(fig)
+
+
+def vertical_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, ylabel: str) -> str:
+    fig, ax = plt.subplots(figsize=(7, 2.8))
+    ax.bar(range(len(labels)), values)
+    ax.set_xticks(range(len(labels)), labels)
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    return to_data_uri(fig)
+
+
+def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str, xlabel: str,
+           ylabel: str, log_y: bool = False) -> str:
+    """Training curves: ``{name: (x, y)}``."""
+    fig, ax = plt.subplots(figsize=(7, 3))
+    for name, (x, y) in sorted(series.items()):
+        ax.plot(x, y, label=name, marker="o" if len(x) < 20 else None, markersize=3)
+    if log_y:
+        ax.set_yscale("log")
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel(ylabel)
+    ax.set_title(title)
+    ax.legend(fontsize=8)
+    return to_data_uri(fig)
