@@ -39,6 +39,7 @@ def main() -> None:
     parser.add_argument("texts")
     parser.add_argument("out")
     parser.add_argument("--repeats", type=int, default=1)
+    parser.add_argument("--timing-only", action="store_true", help="skip the per-filter decisions")
     parser.add_argument("--lid-model", default=None, help="fastText LID model file; adds the language filter")
     args = parser.parse_args()
     rows = [json.loads(line) for line in open(args.texts, encoding="utf-8")]
@@ -53,7 +54,7 @@ def main() -> None:
         chain.insert(0, ("language", language))
 
     out: dict[str, dict] = {}
-    for row in rows:
+    for row in [] if args.timing_only else rows:
         doc = Document(text=row["text"], id=row["id"])
         record: dict = {"n_tokens": len(split_into_words(row["text"])), "chain": None}
         for name, flt in chain:

@@ -93,7 +93,7 @@ def same_reason(ours: str | None, theirs: str | None) -> bool:
     return f1 == f2 and (r1 == expected or (isinstance(expected, tuple) and r1 in expected))
 
 
-def run_datatrove(rows: list[dict], repeats: int = 1) -> dict:
+def run_datatrove(rows: list[dict], repeats: int = 1, timing_only: bool = False) -> dict:
     """Datatrove's decisions and chain seconds on ``rows``, from its own virtualenv."""
     if not DT_PYTHON.exists():
         sys.exit(f"{DT_PYTHON} not found: run `bash bench/make_datatrove_venv.sh` first")
@@ -101,7 +101,8 @@ def run_datatrove(rows: list[dict], repeats: int = 1) -> dict:
         texts_path, dt_path = Path(tmp) / "texts.jsonl", Path(tmp) / "dt.json"
         texts_path.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
         subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_decisions.py"), str(texts_path),
-                        str(dt_path), "--repeats", str(repeats), "--lid-model", bundled_model_path()],
+                        str(dt_path), "--repeats", str(repeats), "--lid-model", bundled_model_path()]
+                       + (["--timing-only"] if timing_only else []),
                        check=True)
         return json.loads(dt_path.read_text())
 

@@ -28,6 +28,7 @@ from pipeline.filters.words import TERMINAL_PUNCTUATION, split_words
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
 POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
+_POLICY_RE = re.compile("|".join(map(re.escape, POLICY)))
 _SENTENCE_END = frozenset(TERMINAL_PUNCTUATION)
 
 
@@ -87,7 +88,7 @@ def scan(text: str, o: C4Options, counts: Counter, tokens: list[str] | None = No
             counts["lines_javascript"] += 1
             continue
         curly = curly or "{" in line
-        if o.policy_lines and any(p in lower for p in POLICY):
+        if o.policy_lines and _POLICY_RE.search(lower):
             counts["lines_policy"] += 1
             continue
         if tokens is not None:

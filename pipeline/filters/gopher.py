@@ -141,11 +141,15 @@ def ngram_fractions(words: list[str], n_chars: int) -> dict[str, float]:
             break
         h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + keys[n - 1:]
         if n in TOP_NGRAMS:  # the most frequent n-gram (earliest on ties), joined with spaces
-            _, first, inverse, counts = np.unique(h, return_index=True, return_inverse=True,
-                                                  return_counts=True)
-            best = first[counts == counts.max()].min()
-            out[f"top_{n}_gram"] = float((cum[best + n] - cum[best] + n - 1) * counts.max()) / n_chars
-            candidates = np.flatnonzero(counts[inverse] > 1)
+            order = np.argsort(h, kind="stable")  # equal n-grams adjacent, earliest first
+            ordered = h[order]
+            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
+            counts = np.diff(np.append(starts, len(h)))
+            top = counts.max()
+            best = order[starts[counts == top]].min()
+            out[f"top_{n}_gram"] = float((cum[best + n] - cum[best] + n - 1) * top) / n_chars
+            if n == max(TOP_NGRAMS):  # positions of repeated 4-grams: where repeated 5-grams can start
+                candidates = np.sort(order[np.repeat(counts > 1, counts)])
             continue
         candidates = candidates[candidates < len(h)]
         _, inverse, counts = np.unique(h[candidates], return_inverse=True, return_counts=True)
