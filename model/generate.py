@@ -11,6 +11,7 @@ without the cache is the same token for token, and only speed differs.
 from __future__ import annotations
 
 import argparse
+import base64
 import sys
 from pathlib import Path
 from typing import Any, Sequence
@@ -114,18 +115,32 @@ def generate(model: GPT, idx: torch.Tensor, max_new_tokens: int, temperature: fl
 
 def build_tokenizer(spec: dict[str, Any], ranks_path: str | Path | None = None) -> tiktoken.Encoding:
     """A tiktoken Encoding from a checkpoint's tokenizer description
-    {"name", "ranks_path", "pattern", "special_tokens"}; ranks_path overrides the recorded file, for
-    checkpoints copied from another machine."""
+    {"name", "ranks_path", "pattern", "special_tokens"}, optionally with "ranks": the .tiktoken file's text
+    embedded, so a checkpoint copied to another machine still decodes. ranks_path overrides both the
+    embedded ranks and the recorded file."""
     missing = [key for key in ("name", "ranks_path", "pattern") if key not in spec]
     if missing:
         raise KeyError(f"tokenizer description lacks {missing}; it has keys {sorted(spec)}")
-    path = Path(ranks_path if ranks_path is not None else spec["ranks_path"])
-    if not path.is_file():
-        raise FileNotFoundError(f"tokenizer ranks file {path} does not exist; pass --ranks-path to point at "
-                                "a copy of it")
-    return tiktoken.Encoding(name=spec["name"], pat_str=spec["pattern"],
-                             mergeable_ranks=tiktoken.load.load_tiktoken_bpe(str(path)),
+    if ranks_path is None and isinstance(spec.get("ranks"), str):
+        mergeable_ranks = parse_ranks(spec["ranks"])
+    else:
+        path = Path(ranks_path if ranks_path is not None else spec["ranks_path"])
+        if not path.is_file():
+            raise FileNotFoundError(f"tokenizer ranks file {path} does not exist; pass --ranks-path to point "
+                                    "at a copy of it")
+        mergeable_ranks = tiktoken.load.load_tiktoken_bpe(str(path))
+    return tiktoken.Encoding(name=spec["name"], pat_str=spec["pattern"], mergeable_ranks=mergeable_ranks,
                              special_tokens=dict(spec.get("special_tokens", {})))
+
+
+def parse_ranks(text: str) -> dict[bytes, int]:
+    """The .tiktoken format: one "base64(token) rank" pair per line."""
+    ranks = {}
+    for line in text.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

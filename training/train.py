@@ -119,9 +119,11 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
     ``stop_after`` ends after that many steps without the final checkpoint, as a kill would (tests).
     """
     where = setup(config.system.device)
+    threads = torch.get_num_threads()
     try:
         return _train(config, where, resume, stop_after, echo if where.is_main else None)
     finally:
+        torch.set_num_threads(threads)  # system.threads must not leak into the caller (e.g. pytest)
         teardown()
 
 

@@ -1,0 +1,65 @@
+"""DDP on CPU: `torchrun --nproc_per_node=2` (gloo) trains the same model as one process with the same
+global batch, up to float summation order; only rank 0 writes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.training.trainer_helpers import bpe_dataset, config_dict, train_losses, write_config
+from training.config import parse_config
+from training.distributed import Dist, pick_device, setup
+from training.metrics import read_metrics
+from training.train import train
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_two_processes_match_one_with_the_same_global_batch(tmp_path_factory: pytest.TempPathFactory,
+                                                            tmp_path: Path) -> None:
+    tokens = bpe_dataset(tmp_path_factory)
+    sections = dict(optim={"max_steps": 8}, eval={"every": 4}, checkpoint={"every": 4})
+    path = write_config(tmp_path / "ddp.yaml", config_dict(tokens, tmp_path / "ddp", **sections))
+    torchrun = Path(sys.executable).with_name("torchrun")
+    env = {k: v for k, v in os.environ.items() if k not in ("RANK", "WORLD_SIZE", "LOCAL_RANK")}
+    run = subprocess.run([str(torchrun), "--standalone", "--nproc_per_node=2", "-m", "training.train", str(path)],
+                         cwd=REPO, env=env, capture_output=True, text=True, timeout=180)
+    assert run.returncode == 0, run.stderr[-3000:]
+    assert run.stdout.count("checkpoint:") == 1  # rank 0 alone reports (and writes)
+
+    single = train(parse_config(config_dict(tokens, tmp_path / "one", **sections)), echo=None)
+    start = read_metrics(tmp_path / "ddp" / "metrics.jsonl", "start")[0]
+    assert (start["world_size"], start["device"], start["micro_steps"]) == (2, "cpu", 2)
+    assert read_metrics(single.metrics, "start")[0]["micro_steps"] == 4
+
+    ddp_losses = train_losses(tmp_path / "ddp" / "metrics.jsonl")
+    one_losses = train_losses(single.metrics)
+    assert [s for s, _ in ddp_losses] == [s for s, _ in one_losses] == list(range(1, 9))
+    assert [loss for _, loss in ddp_losses] == pytest.approx([loss for _, loss in one_losses], rel=1e-5)
+    ddp_evals = read_metrics(tmp_path / "ddp" / "metrics.jsonl", "eval")
+    one_evals = read_metrics(single.metrics, "eval")
+    assert [e["val_tokens"] for e in ddp_evals] == [e["val_tokens"] for e in one_evals]  # the same windows
+    assert [e["val_loss_overall"] for e in ddp_evals] == pytest.approx([e["val_loss_overall"] for e in one_evals],
+                                                                       rel=1e-5)
+    ddp_state = torch.load(tmp_path / "ddp" / "checkpoint.pt", weights_only=True)
+    one_state = torch.load(single.checkpoint, weights_only=True)
+    assert len(ddp_state["rng"]) == 2 and len(one_state["rng"]) == 1
+    assert ddp_state["model"].keys() == one_state["model"].keys()  # no "module." prefix from DDP
+    for key, value in one_state["model"].items():
+        torch.testing.assert_close(ddp_state["model"][key], value, rtol=1e-4, atol=1e-5)
+
+
+def test_single_process_needs_no_process_group(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("RANK", "WORLD_SIZE", "LOCAL_RANK"):
+        monkeypatch.delenv(name, raising=False)
+    where = setup("auto" if not torch.cuda.is_available() else "cpu")
+    assert where == Dist(rank=0, local_rank=0, world_size=1, device=torch.device("cpu"))
+    assert where.is_main and not where.distributed
+    if not torch.cuda.is_available():
+        with pytest.raises(RuntimeError, match="no CUDA device; use 'auto' or 'cpu'"):
+            pick_device("cuda", 0)
