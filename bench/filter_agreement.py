@@ -153,6 +153,14 @@ def main() -> None:
                        for k, v in ours["table"][i].items() if k.startswith(filt + ".")}
             print(f"- {r['id']}: ours {a or 'keep'}, datatrove {b or 'keep'}; our {filt} signals {signals}")
             report.append({"id": r["id"], "ours": a, "datatrove": b, "signals": signals})
+    print("\nsame decision, different first reason:")
+    for i, r in enumerate(rows):
+        a, b = ours["chain"][i], theirs_chain[i]
+        if a is not None and b is not None and not same_reason(a, b):
+            filt = a.split(":")[0]
+            signals = {k.split(".", 1)[1]: round(v, 4) if isinstance(v, float) else v
+                       for k, v in ours["table"][i].items() if k.startswith(filt + ".")}
+            print(f"- {r['id']}: ours {a}, datatrove {b}; our {filt} signals {signals}")
     if args.out:
         Path(args.out).parent.mkdir(parents=True, exist_ok=True)
         Path(args.out).write_text(json.dumps({"n": n, "keep_agreement": keep_agree / n,

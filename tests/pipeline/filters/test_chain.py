@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
 import pytest
 
 from pipeline.filters.base import compute_signals, decide, signal_schema
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.manifest import ManifestError, parse_manifest
 from tests.pipeline.filters.support import evaluate, real_documents
-
-import pyarrow as pa
 
 
 def _names(spec) -> list[str]:

@@ -3,12 +3,14 @@ outside its published threshold."""
 
 from __future__ import annotations
 
+from collections import Counter
+
 import pytest
 
 from pipeline.filters.gopher import (DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityOptions,
                                      GopherRepetitionOptions, ngram_fractions)
 from pipeline.filters.words import split_words
-from tests.pipeline.filters.support import prose, signal, verdict, word
+from tests.pipeline.filters.support import prose, real_documents, signal, verdict, word
 
 
 def test_quality_defaults_are_the_papers():
@@ -148,3 +150,30 @@ def test_ngram_fractions_follow_the_definitions():
 def test_unknown_ngram_size_is_rejected():
     with pytest.raises(ValueError, match=r"n-gram sizes \[11\]"):
         GopherRepetitionOptions(max_dup_ngram_char_frac={11: 0.1})
+
+
+def _reference_fractions(words: list[str], n_chars: int) -> dict[str, float]:
+    """Rae et al.'s definitions written directly with strings (slow, obviously right)."""
+    out = {}
+    for n in TOP_NGRAMS:
+        grams = [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
+        top = max(Counter(grams).items(), key=lambda kv: kv[1]) if grams else ("", 0)
+        out[f"top_{n}_gram"] = len(top[0]) * top[1] / n_chars
+    for n in DUP_NGRAMS:
+        seen, i, repeated = set(), 0, 0
+        while i < len(words) - n + 1:
+            gram = tuple(words[i:i + n])
+            if gram in seen:
+                repeated, i = repeated + sum(map(len, gram)), i + n
+            else:
+                seen.add(gram)
+                i += 1
+        out[f"dup_{n}_gram"] = repeated / n_chars
+    return out
+
+
+def test_hashed_ngram_fractions_equal_the_definition_on_real_pages():
+    for doc in real_documents("commoncrawl"):
+        tokens = split_words(doc.text)
+        assert ngram_fractions(tokens, len(doc.text)) == pytest.approx(
+            _reference_fractions(tokens, len(doc.text)), abs=1e-12), doc.key

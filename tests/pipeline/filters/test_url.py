@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pipeline.filters.chain import build, signal_hash, ChainSpec
+from pipeline.filters.chain import ChainSpec, build, signal_hash
 from tests.pipeline.filters.support import verdict
 
 
