@@ -279,5 +279,26 @@ def collect(run_dir: str | Path, train_dir: str | Path | None = None) -> dict[st
         "dedup": dedup_section(run_dir) if "dedup" in by_name else None,
         "tokens": tokens_section(run_dir) if "tokenize" in by_name else None,
         "training": collect_training(run_dir, train_dir, sources),
-        "settings": manifest.get("stages", {}),
+        "settings": effective_settings(manifest, run_dir),
     }
+
+
+def effective_settings(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
+    """The stage settings, with each source's filter chain resolved (kind defaults, then overrides), so
+    two runs' settings differ exactly where their behaviour does. The overrides come from the verbatim
+    manifest: the resolved one lists every key, which would read as "all set"."""
+    import yaml
+
+    stages = dict(manifest.get("stages", {}))
+    if "filter" not in stages or not (run_dir / "manifest.yaml").exists():
+        return stages
+    from pipeline.filters.chain import resolve
+    from pipeline.stages.filter import Options
+
+    stages.pop("filter")
+    verbatim = yaml.safe_load((run_dir / "manifest.yaml").read_text()) or {}
+    options = Options.model_validate((verbatim.get("stages") or {}).get("filter") or {})
+    stages["filter"] = {"analysis_max_chars": options.analysis_max_chars, "chains": {
+        s["name"]: resolve(s["kind"], options.defaults_by_kind, options.per_source.get(s["name"])).model_dump(
+            mode="json") for s in manifest.get("sources", [])}}
+    return stages

@@ -1,0 +1,50 @@
+"""The per-shard statistics helpers: fixed buckets, capped domains, keys that merge by summing."""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pyarrow as pa
+
+from pipeline.stats import (add_domains, bucket_edges, host_of, record_out, record_table, split_source)
+
+
+def test_buckets_are_powers_of_two_with_zero_apart():
+    assert bucket_edges([0, 1, 700, 1023, 1024, 2**40 + 5]).tolist() == [0, 1, 512, 512, 1024, 2**40]
+
+
+def test_histograms_of_two_shards_sum_to_the_histogram_of_both():
+    a, b, both = Counter(), Counter(), Counter()
+    record_out(a, "web", [3, 900, 5000])
+    record_out(b, "web", [1, 1000, 70000])
+    record_out(both, "web", [3, 900, 5000, 1, 1000, 70000])
+    assert a + b == both
+    assert both["hist.chars.web.512"] == 2 and both["source.web.chars_out"] == 76904
+
+
+def test_domains_are_capped_per_shard_and_the_rest_counted():
+    counts = Counter()
+    urls = [f"https://site{i}.example/x" for i in range(5)] * 2 + ["https://www.big.example/a"] * 7 + [None, "::"]
+    add_domains(counts, "web", urls, top=3)
+    assert counts["domains.web.big.example"] == 7
+    assert sum(v for k, v in counts.items() if k.startswith("domains.")) + counts["domains_other.web"] == 17
+
+
+def test_hosts():
+    assert host_of("HTTPS://WWW.Example.COM:8080/p?q") == "example.com"
+    assert host_of("not a url") is None and host_of(None) is None and host_of("http://[::1") is None
+
+
+def test_record_table_splits_by_source_and_counts_languages():
+    table = pa.table({"source": ["a", "b.c", "a"], "text": ["xy", "ü", ""], "url": [None, "http://h.org", None],
+                      "language": ["en", "de", None]})
+    counts = Counter()
+    record_table(counts, table, "out")
+    assert counts["source.a.docs_out"] == 2 and counts["source.a.chars_out"] == 2
+    assert counts["source.b.c.chars_out"] == 1 and counts["hist.chars.a.0"] == 1
+    assert counts["language_out.a.en"] == 1 and counts["domains.b.c.h.org"] == 1
+
+
+def test_split_source_prefers_the_longest_name():
+    assert split_source("b.c.h.org", ["b", "b.c"]) == ("b.c", "h.org")
+    assert split_source("zz.h", ["b"]) is None
