@@ -73,6 +73,11 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
         except (UnicodeDecodeError, LookupError):
             pass
     detected = detect_encoding(body, from_html_meta=True)
+    for charset in dict.fromkeys((detected, "cp1252")):  # a <meta charset> can lie as well: name what decoded
+        try:
+            return body.decode(charset), charset
+        except (UnicodeDecodeError, LookupError):
+            continue
     try:
         return bytes_to_str(body, detected, errors="replace"), detected
     except (LookupError, UnicodeError):

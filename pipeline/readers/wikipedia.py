@@ -45,7 +45,7 @@ from pipeline.extract.wikitext import (
     WikitextOptions,
     to_prose,
 )
-from pipeline.fsio import compression_of, open_input, open_raw
+from pipeline.fsio import compression_of, file_size, open_input, open_raw
 from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
 
 try:  # fsspec's zstd codec raises this on corrupt input
@@ -172,18 +172,33 @@ def _open(path: str, raw: bool = False) -> IO[bytes]:
 
 
 def _file_chunks(path: str) -> Iterator[bytes]:
-    """The whole decompressed file in chunks; decompression errors become ``_Damaged``."""
+    """The whole decompressed file in chunks; decompression errors become ``_Damaged``.
+
+    A chunk is gathered from ``read1`` calls (one decompressor step each), so a stream cut short still
+    yields what decompressed before the damage; a single ``read(CHUNK_BYTES)`` would drop it with the error.
+    """
     with _open(path) as stream:
+        read = getattr(stream, "read1", stream.read)
         while True:
+            parts: list[bytes] = []
+            size = 0
             try:
-                chunk = stream.read(CHUNK_BYTES)
+                while size < CHUNK_BYTES:
+                    part = read(CHUNK_BYTES - size)
+                    if not part:
+                        break
+                    parts.append(part)
+                    size += len(part)
             except Exception as exc:
+                if parts:
+                    yield b"".join(parts)
                 if _is_data_error(exc):
                     raise _Damaged(f"{type(exc).__name__}: {exc}") from exc
                 raise
-            if not chunk:
+            if parts:
+                yield b"".join(parts)
+            if size < CHUNK_BYTES:
                 return
-            yield chunk
 
 
 def _bz2_range_chunks(path: str, start: int, end: int | None, tally: Tally) -> Iterator[bytes]:
@@ -482,7 +497,7 @@ def read(split: Split, options: Options | None, tally: Tally) -> Iterator[Docume
         document = _document(piece, ctx, tally)
         if document is not None:
             yield document
-    if split.start == 0 and not scan.bytes_seen and (scan.damage or "EOFError").startswith("EOFError"):
+    if split.start == 0 and not scan.bytes_seen and (not scan.damage or file_size(path) == 0):
         tally.skip("empty_file", path, None, "no bytes after decompression")  # a 0-byte .bz2 ends "early"
     elif scan.damage:
         tally.skip("corrupt_compression", path, None, scan.damage)
