@@ -1,4 +1,4 @@
-"""Command line: ``python -m pipeline run|check MANIFEST`` and ``python -m pipeline validate DATASET``."""
+"""Command line: ``python -m pipeline run|check MANIFEST``, ``validate DATASET`` and ``report RUN_DIR [RUN_B]``."""
 
 from __future__ import annotations
 
@@ -20,7 +20,15 @@ def main(argv: list[str] | None = None) -> int:
     check.add_argument("manifest")
     validate = sub.add_parser("validate", help="check a token dataset's shards against its index")
     validate.add_argument("dataset", help="the tokenize stage's output folder (<run_dir>/tokens)")
+    report = sub.add_parser("report", help="corpus statistics report of a run, or two runs compared")
+    report.add_argument("runs", nargs="+", metavar="RUN_DIR", help="a run folder; a second one compares them")
+    report.add_argument("--train-dir", default=None, help="folder or file of the training metrics JSONL")
+    report.add_argument("--out", default=None, help="output folder (default: <RUN_DIR>/report[/compare-<B>])")
     args = parser.parse_args(argv)
+    if args.command == "report":
+        from pipeline.report import report_command
+
+        return report_command(args.runs, args.train_dir, args.out)
     if args.command == "validate":
         from training.dataset import validate_command
 

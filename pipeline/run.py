@@ -13,6 +13,7 @@ import time
 
 from pipeline.fsio import atomic_write
 from pipeline.manifest import LoadedManifest
+from pipeline.report import report_after_run
 from pipeline.runner import StageResult, connect_ray
 from pipeline.stages import stage_module
 
@@ -62,6 +63,7 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None) -> di
         results[name] = result
         inputs = result.outputs
     _print_summary(manifest, results, time.monotonic() - started)
+    report_after_run(manifest.run_dir)
     return results
 
 

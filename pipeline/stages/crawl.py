@@ -23,6 +23,7 @@ from pipeline.fsio import atomic_write, expand_paths, file_size, safe_join
 from pipeline.readers import get_reader
 from pipeline.readers.base import Split, Tally
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.stats import record_in, record_out
 
 STAGE = "crawl"
 DOCS_DIR = "docs"
@@ -97,6 +98,7 @@ def run_task(task: CrawlTask) -> TaskResult:
     def flush() -> None:
         relative = f"{DOCS_DIR}/{task.source}/{task.name}-p{len(outputs):04d}.parquet"
         _write_shard(run_dir, relative, rows)
+        record_out(tally.counts, task.source, [len(r["text"]) for r in rows], urls=[r["url"] for r in rows])
         outputs.append(relative)
         rows.clear()
 
@@ -115,6 +117,7 @@ def run_task(task: CrawlTask) -> TaskResult:
             flush()
     if rows:
         flush()
+    record_in(tally.counts, task.source, tally.counts["docs_in"], tally.counts["chars_in"])
     return TaskResult(outputs, tally)
 
 

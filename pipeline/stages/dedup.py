@@ -44,6 +44,7 @@ from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.fsio import atomic_write, safe_join
 from pipeline.readers.base import Tally
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
+from pipeline.stats import record_table
 
 STAGE = "dedup"
 OUT_DIR = "dedup"
@@ -446,6 +447,7 @@ def removal_task(task: RemovalTask) -> TaskResult:
     table = pq.read_table(layout.path(source_path))
     tally = Tally()
     tally.add("docs_in", table.num_rows)
+    record_table(tally.counts, table, "in")
     rows, cluster_id, kept_id, reason = [], [], [], []
     for name in task.removal_files:
         arrays, _ = read_arrays(layout.path(name))
@@ -461,6 +463,7 @@ def removal_task(task: RemovalTask) -> TaskResult:
     keep = np.ones(table.num_rows, dtype=bool)
     keep[removed] = False
     kept = table.filter(pa.array(keep))
+    record_table(tally.counts, kept, "out")
     if kept.num_rows:
         _write_parquet(layout.path(task.kept_name), kept)
         outputs.append(task.kept_name)

@@ -33,6 +33,7 @@ from pipeline.bpe import train_bpe
 from pipeline.fsio import atomic_write, safe_join
 from pipeline.readers.base import Tally
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.stats import record_in, record_tokens
 from pipeline.token_shards import ShardEntry, build_index, shuffle_order, split_evenly, write_index, write_shard
 from pipeline.tokenizer import (BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec, find_ranks_file, load_bpe,
                                 load_tiktoken, ranks_bytes)
@@ -191,6 +192,7 @@ def tokenize_task(task: TokenizeTask) -> TaskResult:
     ids, urls, texts = _read_docs(run_dir, task.inputs, task.source)
     tally = Tally()
     tally.add("docs_in", len(ids))
+    record_in(tally.counts, task.source, len(ids), sum(map(len, texts)))
     held_out = np.fromiter((val_hash(i) < task.val_threshold for i in ids), dtype=bool, count=len(ids))
     entries: list[ShardEntry] = []
     for split, mask in (("train", ~held_out), ("val", held_out)):
@@ -201,6 +203,7 @@ def tokenize_task(task: TokenizeTask) -> TaskResult:
         starts = np.concatenate([[0], np.cumsum(lengths)])
         tally.add(f"tokens_{split}", len(values))
         tally.add(f"docs_{split}", len(chosen))
+        record_tokens(tally.counts, task.source, split, lengths)
         tally.add("bytes_in", sum(len(texts[i].encode("utf-8")) for i in chosen))
         for part, (a, b) in enumerate(split_evenly(lengths, task.shard_tokens)):
             relative = f"{split}/{task.source}/{task.name}-{part:04d}.arrow"
