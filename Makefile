@@ -22,6 +22,12 @@ $(STAMP): pyproject.toml Makefile
 
 demo: $(STAMP)
 	$(PY) -m pipeline run manifests/demo.yaml
+	$(PY) -m training.train training/configs/demo.yaml --resume
+	@for prompt in "The history of the" "Once upon a time" "In the city"; do \
+		$(PY) -m model.generate --checkpoint runs/demo/train/checkpoint.pt --prompt "$$prompt" \
+			--max-tokens 40 --temperature 0.8 --top-k 50 --seed 1 || exit 1; echo "---"; \
+	done
+	@echo "trained model: runs/demo/train/checkpoint.pt   metrics: runs/demo/train/metrics.jsonl"
 
 test: $(STAMP)
 	$(PY) -m pytest -q -p no:cacheprovider
