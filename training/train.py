@@ -184,6 +184,10 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
         raise ckpt.CheckpointError(f"checkpoint {checkpoint_path}: sampler consumed {sampler.samples_consumed} "
                                    f"samples but {state.step} steps of {global_batch} were taken")
 
+    if state.step >= config.optim.max_steps:
+        say(f"{checkpoint_path} already finished its {config.optim.max_steps} steps; nothing to do")
+        return TrainResult(out_dir, checkpoint_path, out_dir / METRICS_NAME, state.step, None, None)
+
     model: torch.nn.Module = raw_model
     if precision.compile:
         model = torch.compile(model)
