@@ -7,7 +7,7 @@ measure what remains); their settings therefore change signals. Document rules (
 "lorem ipsum", a curly bracket) are thresholds over stored signals.
 
 Terminal punctuation: C4 keeps only lines ending in . ! ? or a quote; FineWeb (Penedo et al. 2024,
-section 3.4) turned this line rule off because its own line-punctuation ratio replaces it, and we default
+"Adding C4's filters") turned this line rule off because its own line-punctuation ratio replaces it, and we default
 to FineWeb's setting (``terminal_punct: false``).
 """
 

@@ -1,9 +1,9 @@
 """FineWeb's own quality rules (Penedo et al. 2024, "The FineWeb Datasets: Decanting the Web for the Finest
-Text Data at Scale", section 3.6 "Developing additional heuristic filters"), measured on the text that the
+Text Data at Scale", "Developing additional heuristic filters"), measured on the text that the
 C4 line rules left.
 
 The duplicated-line threshold is pinned at **0.01** (fraction of characters in lines that repeat an
-earlier line): the paper's section 3.6 prints 0.1, but FineWeb itself was produced with 0.01 (the
+earlier line): the paper's text gives 0.1, but FineWeb itself was produced with 0.01 (the
 default of the released FineWeb pipeline in datatrove, ``FineWebQualityFilter(char_duplicates_ratio=
 0.01)``); we reproduce the dataset, and a test pins the value so it cannot drift. The newline-per-word
 ratio (0.3) is not in the paper either; it comes from the same released pipeline.
@@ -24,9 +24,9 @@ from pipeline.filters.words import TERMINAL_PUNCTUATION
 
 class FineWebOptions(FilterOptions):
     SIGNAL_FIELDS = ("short_line_length",)
-    min_line_punct: float | None = Field(0.12, description="lines ending in terminal punctuation (3.6: 0.12)")
-    max_short_lines: float | None = Field(0.67, description="lines of <= short_line_length chars (3.6: 0.67)")
-    short_line_length: int = Field(30, ge=1, description="3.6: 30 characters")
+    min_line_punct: float | None = Field(0.12, description="lines ending in terminal punctuation (paper: 0.12)")
+    max_short_lines: float | None = Field(0.67, description="lines of <= short_line_length chars (paper: 0.67)")
+    short_line_length: int = Field(30, ge=1, description="paper: 30 characters")
     max_dup_line_chars: float | None = Field(0.01, description="characters in duplicated lines; pinned "
                                              "at the released pipeline's 0.01 (the paper text says 0.1)")
     max_newline_words: float | None = Field(0.3, description="newlines per word (released pipeline: 0.3)")

@@ -6,7 +6,7 @@ gives ``model_path`` (e.g. the full lid.176.bin that FineWeb used), that file is
 through ``fasttext-predict``'s C++ inference. As in FineWeb, newlines become spaces before prediction
 (fastText reads one line) and the top label's probability is the score.
 
-Defaults are FineWeb's (Penedo et al. 2024, section 3.3: English, score >= 0.65). The detected language
+Defaults are FineWeb's (Penedo et al. 2024, "Base filtering": English, score >= 0.65). The detected language
 and its score are stored as the ``language`` and ``language_score`` columns of the signals, and of the
 kept documents, so later stages and the report can use them.
 """

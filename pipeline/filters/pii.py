@@ -1,8 +1,7 @@
 """PII redaction: e-mail addresses and public IPv4/IPv6 addresses are replaced, never used to drop.
 
-As in Dolma (Soldaini et al. 2024, section 3.1.3 and appendix) and The Pile's successors, only strings a
-regular expression recognises with high precision are redacted; IP addresses are redacted only when they
-are globally routable (``ipaddress``'s ``is_global``), so version numbers, private ranges, loopback and
+As in Dolma's PII handling (Soldaini et al. 2024), only strings a regular expression recognises with
+high precision are redacted; IP addresses are redacted only when they are globally routable (``ipaddress``'s ``is_global``), so version numbers, private ranges, loopback and
 documentation examples stay. The counts are signals (``pii.emails`` ...); the rewrite runs on kept
 documents and counts each redaction in the stage statistics (``rewritten.<source>.pii.<kind>``).
 

@@ -1,7 +1,7 @@
 """URL filter: blocked domains and URLs from user-given lists, and banned words in the URL.
 
-Lists are plain text files, one entry a line, ``#`` starts a comment (the format of the UT1 and
-RefinedWeb blocklists that FineWeb used, Penedo et al. 2024 section 3.2). A domain entry blocks the host
+Lists are plain text files, one entry a line, ``#`` starts a comment (the format of the UT1
+blocklist that FineWeb used, Penedo et al. 2024, "Base filtering"). A domain entry blocks the host
 and all its subdomains, so no public-suffix table is needed. Banned words match whole alphanumeric
 tokens of the lower-cased URL (``example.com/free-casino`` contains "casino", ``casinoroyale`` does not).
 The lists' contents are part of the signal options: editing a list recomputes the URL signals.
