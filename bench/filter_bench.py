@@ -74,8 +74,10 @@ def main() -> None:
     agree = sum((a is None) == (b is None) for a, b in zip(ours_v, theirs_v))
     ratios = [t / o for o, t in zip(ours_s, theirs_s)]
 
-    print(f"{n} documents, {chars / 1e6:.2f} M characters, pinned to CPU {core}, {args.repeats} alternating runs")
-    print(f"ours:      {n / statistics.median(ours_s):8.1f} docs/s  (runs: {', '.join(f'{n / s:.0f}' for s in ours_s)})")
+    print(f"{n} documents, {chars / 1e6:.2f} M characters, pinned to CPU {core}, "
+          f"{args.repeats} alternating runs")
+    print(f"ours:      {n / statistics.median(ours_s):8.1f} docs/s  "
+          f"(runs: {', '.join(f'{n / s:.0f}' for s in ours_s)})")
     print(f"datatrove: {n / statistics.median(theirs_s):8.1f} docs/s  (runs: "
           f"{', '.join(f'{n / s:.1f}' for s in theirs_s)})")
     print(f"speed-up:  {statistics.median(ratios):8.1f}x median of the per-pair ratios "

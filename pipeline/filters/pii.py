@@ -1,8 +1,9 @@
 """PII redaction: e-mail addresses and public IPv4/IPv6 addresses are replaced, never used to drop.
 
 As in Dolma's PII handling (Soldaini et al. 2024), only strings a regular expression recognises with
-high precision are redacted; IP addresses are redacted only when they are globally routable (``ipaddress``'s ``is_global``), so version numbers, private ranges, loopback and
-documentation examples stay. The counts are signals (``pii.emails`` ...); the rewrite runs on kept
+high precision are redacted; IP addresses are redacted only when they are globally routable
+(``ipaddress``'s ``is_global``), so version numbers, private ranges, loopback and documentation
+examples stay. The counts are signals (``pii.emails`` ...); the rewrite runs on kept
 documents and counts each redaction in the stage statistics (``rewritten.<source>.pii.<kind>``).
 
 All patterns have bounded repetitions and run only when their anchor character (``@``, ``.``, ``:``)

@@ -34,6 +34,6 @@ def test_fifty_megabyte_single_line_is_decided_without_being_split_into_words():
 def test_analysis_cap_applies_only_to_word_filters():
     spec = resolve("books", {}, None)
     assert not any(f.uses_words for f in build(spec))
-    _, verdicts = evaluate(spec.model_dump(exclude_none=True), ["Call me Ishmael, said the sailor. " * 10_000],
-                           analysis_max_chars=1000)
+    text = "Call me Ishmael, said the sailor. " * 10_000
+    _, verdicts = evaluate(spec.model_dump(exclude_none=True), [text], analysis_max_chars=1000)
     assert verdicts == [None]

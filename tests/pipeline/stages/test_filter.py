@@ -123,7 +123,8 @@ def test_kept_text_has_no_emails_and_redactions_are_counted(run):
     texts = [t for p in result.outputs for t in _table(run_dir, p)["text"].to_pylist()]
     assert not any(re.search(r"[\w.+-]+@[\w-]+\.[A-Za-z]{2,}", t) for t in texts)
     redacted = sum(t.count("[EMAIL]") for t in texts)
-    counted = sum(v for k, v in result.tally.counts.items() if k.startswith("rewritten.") and k.endswith(".email"))
+    counted = sum(v for k, v in result.tally.counts.items()
+                  if k.startswith("rewritten.") and k.endswith(".email"))
     assert redacted == counted
 
 
