@@ -73,8 +73,9 @@ def measure_peak_flops(device: torch.device, dtype: torch.dtype, seconds: float 
     machines); GPU: 8192^2 in ``dtype``. The best of five timed batches after a warm-up.
     """
     n = 8192 if device.type == "cuda" else 1024
-    a = torch.randn(n, n, device=device, dtype=dtype)
-    b = torch.randn(n, n, device=device, dtype=dtype)
+    generator = torch.Generator(device=device).manual_seed(0)  # leave the training RNG streams untouched
+    a = torch.randn(n, n, device=device, dtype=dtype, generator=generator)
+    b = torch.randn(n, n, device=device, dtype=dtype, generator=generator)
 
     def sync() -> None:
         if device.type == "cuda":
