@@ -340,6 +340,7 @@ class Handler(BaseHTTPRequestHandler):
         route = {"/v1/completions": self.completions, "/v1/chat/completions": self.chat}.get(self.path.rstrip("/"))
         try:
             if route is None:
+                self.close_connection = True  # its body is never read, so the connection cannot be reused
                 raise APIError(404, f"no route POST {self.path}; use /v1/completions or /v1/chat/completions",
                                code="not_found")
             body = self.read_body()
