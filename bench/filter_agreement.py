@@ -47,7 +47,8 @@ REASONS = {
     "dup_line_frac": "max_dup_line_frac", "dup_line_char_frac": "max_dup_line_char_frac",
     **{f"top_{n}_gram": f"max_top_{n}_gram" for n in (2, 3, 4)},
     **{f"duplicated_{n}_n_grams": f"max_dup_{n}_gram" for n in range(5, 11)},
-    "lorem_ipsum": "lorem_ipsum", "curly_bracket": "curly_bracket", "too_few_sentences": "min_sentences",
+    "lorem_ipsum": "lorem_ipsum", "curly_bracket": "curly_bracket",
+    "too_few_sentences": ("min_sentences", "no_lines_left"),
     "empty": "empty", "line_punct_ratio": "min_line_punct", "short_line_ratio": "max_short_lines",
     "char_dup_ratio": "max_dup_line_chars", "list_ratio": "max_newline_words",
     "dropped": ("not_in_keep_list", "low_score"),  # datatrove's language filter gives no reason

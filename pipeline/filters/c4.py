@@ -127,7 +127,9 @@ class C4Filter(Filter):
         return "\n".join(scan(text, self.options, counts)[0]).strip()
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
-        o, out = self.options, []
+        o = self.options
+        # always on: a document whose every line the line rules removed would be kept as empty text
+        out = [Rule("no_lines_left", s["lines_kept"] == 0, s["lines_kept"], 0)]
         if o.lorem_ipsum:
             out.append(Rule("lorem_ipsum", s["lorem_ipsum"] == 1, s["lorem_ipsum"]))
         if o.curly_bracket:

@@ -65,3 +65,8 @@ def test_later_filters_measure_the_rewritten_text():
 def test_sentence_count():
     assert count_sentences(split_words("U.S. troops arrived at 3.5 km. Mr. Smith left! Why?")) == 3
     assert count_sentences(split_words("No terminal mark")) == 1
+
+
+def test_a_document_left_without_lines_is_removed_even_without_the_sentence_rule():
+    assert verdict("c4", "two words\nthree words here.", min_sentences=None) is None
+    assert verdict("c4", "two words\njust two", min_sentences=None) == ("c4", "no_lines_left")
