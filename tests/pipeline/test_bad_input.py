@@ -32,6 +32,7 @@ EXPECTED_SKIPS: dict[str, dict[str, int]] = {
     "web-truncated.warc.gz": {"truncated_gzip": 1},
     "web-wrong-length.warc.gz": {"corrupt_record": 1, "truncated_record": 1},
     "web-wrong-length.warc": {"corrupt_record": 1},
+    "web-length-too-large.warc": {"truncated_record": 1},
     "web-charsets.warc.gz": {},
     "web-garbage.warc.gz": {"corrupt_record": 1},
     "empty.warc.gz": {"empty_file": 1},
@@ -82,7 +83,7 @@ def bad_run(ray_local, shared_data: Path, tmp_path_factory: pytest.TempPathFacto
     sources = [
         {"name": "web", "kind": "commoncrawl", "paths": [
             *(str(BAD / n) for n in ("web-truncated.warc.gz", "web-wrong-length.warc.gz", "web-wrong-length.warc",
-                                     "web-charsets.warc.gz", "web-garbage.warc.gz", "empty.warc.gz")),
+                                     "web-length-too-large.warc", "web-charsets.warc.gz", "web-garbage.warc.gz", "empty.warc.gz")),
             str(web / "cc-whirlwind.warc.gz")]},
         # The cut copies hold the same pages as the good dump: another source, so their ids differ.
         {"name": "wiki-bad", "kind": "wikipedia", "paths": [

@@ -79,6 +79,15 @@ def wrong_length_plain(web: Path) -> bytes:
     return raw[:start] + set_warc_length(raw[start:end], -300) + raw[end:]
 
 
+def length_too_large_plain(web: Path) -> bytes:
+    """The same plain WARC whose response claims 100,000 bytes more than the file holds: a truncated
+    record, and the request record inside its claimed length must still be found."""
+    raw = (web / "warcio-example-iana.org-chunked.warc").read_bytes()
+    start = raw.index(b"WARC/1.0\r\nWARC-Type: response")
+    end = raw.index(b"WARC/1.0\r\nWARC-Type: request", start)
+    return raw[:start] + set_warc_length(raw[start:end], +100_000) + raw[end:]
+
+
 def _response_parts(web: Path) -> tuple[bytes, bytes, bytes]:
     """(WARC header, HTTP header, HTML body) of the Escopete response in cc-whirlwind (UTF-8, Aragonese)."""
     raw = gzip.decompress((web / "cc-whirlwind.warc.gz").read_bytes())
@@ -181,6 +190,7 @@ def build(shared: Path, out: Path = HERE) -> dict[str, int]:
         "web-truncated.warc.gz": truncated_warc(web),
         "web-wrong-length.warc.gz": wrong_length_gz(web),
         "web-wrong-length.warc": wrong_length_plain(web),
+        "web-length-too-large.warc": length_too_large_plain(web),
         "web-charsets.warc.gz": charsets_warc(web),
         "web-garbage.warc.gz": garbage(wiki),
         "wiki-cut-mid-page.xml.bz2": wiki_cut_mid_page(wiki),
