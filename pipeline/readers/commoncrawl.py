@@ -35,6 +35,7 @@ from pipeline.documents import Document
 from pipeline.extract.html import decode_html, extract_text
 from pipeline.fsio import compression_of, open_input, open_raw
 from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
+from pipeline.readers.jsonl import is_corrupt_archive
 
 _CHUNK = 1 << 18
 _MAX_HEADER = 1 << 16
@@ -146,8 +147,8 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
         drop(skip)
         if not buf:
             return
-        if limit is not None and base >= limit:
-            return
+        if limit is not None and base >= limit and _header(buf) is not None:
+            return  # the next split starts here; a damaged header it cannot find is counted below, by us
         parsed = _header(buf)
         if parsed is None:
             reason = "truncated_record" if eof and buf.startswith(b"WARC/") else "corrupt_record"
@@ -166,7 +167,9 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
         if len(buf) < total:
             yield _Damage("truncated_record", base, _record_id(buf),
                           f"stream ends {total - len(buf)} bytes before the record's Content-Length {length}")
-            return
+            if not resync(head_len - 4):  # a length too large hides the records after it: look for them
+                return
+            continue
         after = total
         while after < len(buf) and after < total + 4 and buf[after] in b"\r\n":
             after += 1
@@ -329,23 +332,46 @@ def _plain_units(raw: IO[bytes], split: Split, max_record: int) -> Iterator[tupl
             yield start + item[0], item[1]
 
 
+def _compressed_units(path: str, max_record: int) -> Iterator[tuple[int | None, bytes] | _Damage]:
+    """Records of a .bz2/.zst WARC; a damaged or cut stream ends it as one ``corrupt_compression``."""
+    damage: list[str] = []
+
+    with open_input(path) as stream:
+        def read(size: int) -> bytes:
+            if damage:
+                return b""
+            try:
+                return stream.read(size)
+            except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed
+                if not is_corrupt_archive(exc):
+                    raise
+                damage.append(f"{type(exc).__name__}: {exc}")
+                return b""
+
+        reported = False
+        for item in _frame(read, None, max_record):
+            if isinstance(item, _Damage):
+                item.offset = None  # an offset in the decompressed stream is no file offset
+                if damage and item.reason == "truncated_record":  # cut by the damage, not by its length
+                    item.reason, item.detail, reported = "corrupt_compression", damage[0], True
+                yield item
+            else:
+                yield None, item[1]
+    if damage and not reported:
+        yield _Damage("corrupt_compression", None, None, damage[0])
+
+
 def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int | None, bytes] | _Damage]:
     compression = compression_of(split.path)
-    if compression not in (None, "gzip"):
-        with open_input(split.path) as stream:
-            for item in _frame(stream.read, None, options.max_record_bytes):
-                if isinstance(item, _Damage):
-                    item.offset = None  # an offset in the decompressed stream is no file offset
-                    yield item
-                else:
-                    yield None, item[1]
-        return
     with open_raw(split.path) as raw:
         if split.start == 0 and not raw.read(1):
             tally.skip("empty_file", split.path, None, "the file is empty")
             return
-        units = _gzip_units if compression == "gzip" else _plain_units
-        yield from units(raw, split, options.max_record_bytes)
+        if compression in (None, "gzip"):
+            units = _gzip_units if compression == "gzip" else _plain_units
+            yield from units(raw, split, options.max_record_bytes)
+            return
+    yield from _compressed_units(split.path, options.max_record_bytes)
 
 
 # ---------------------------------------------------------------------------------------------------
