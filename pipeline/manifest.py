@@ -194,14 +194,35 @@ class LoadedManifest:
         return getattr(self.model, name)
 
 
+def _nul_key(data: Any) -> str | None:
+    """The key path of the first key or string value holding a NUL character, or None (iterative: any depth)."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str) and "\x00" in value:
+            return path or "(top level)"
+        items = value.items() if isinstance(value, dict) else enumerate(value) if isinstance(value, list) else ()
+        for key, item in items:
+            child = f"{path}.{key}" if path else str(key)
+            if isinstance(key, str) and "\x00" in key:
+                return child
+            stack.append((child, item))
+    return None
+
+
 def parse_manifest(text: str, where: str = "<string>", source_path: Path | None = None) -> LoadedManifest:
     try:
         data = yaml.safe_load(text)  # safe_load: a manifest can never construct Python objects
     except yaml.YAMLError as exc:
         raise ManifestError(f"manifest {where} is not valid YAML: {exc}") from None
+    except RecursionError:
+        raise ManifestError(f"manifest {where} is nested too deeply to be a manifest") from None
     if not isinstance(data, dict):
         raise ManifestError(f"manifest {where} must be a mapping with keys run, ray, sources, stages; "
                             f"got {type(data).__name__}")
+    nul = _nul_key(data)
+    if nul is not None:  # no path or name can hold one; os calls would raise ValueError much later
+        raise ManifestError(f"invalid manifest {where}:\n  - {nul}: contains a NUL character (\\0)")
     try:
         model = manifest_model().model_validate(data)
     except ValidationError as exc:
