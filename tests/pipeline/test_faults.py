@@ -1,0 +1,163 @@
+"""Fault injection on whole runs of the pipeline CLI over real data: a Ray worker killed mid-task, the
+driver killed during a later stage and the run restarted.
+
+Each run must end with outputs byte-identical to a clean run of the same manifest (docs, filtered,
+removed, dedup, tokens) and with documents in = kept + removed at every stage. The manifest uses small
+splits and shards and one task in flight, so every stage has many short tasks to land a kill in.
+
+Kills only reach processes of the run the test started: its CLI runs in a new session, and Ray's
+processes are found by that session id, never by name alone.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Callable
+
+import pytest
+
+from tests.pipeline.helpers import book_paragraphs_jsonl, tree_digest, write_manifest
+from tests.pipeline.invariants import assert_in_equals_kept_plus_removed
+
+REPO = Path(__file__).resolve().parents[2]
+COMPARED = ("docs", "filtered", "removed", "dedup", "tokens")
+STAGES = ["crawl", "filter", "dedup", "tokenize"]
+
+pytestmark = pytest.mark.slow
+
+
+def fault_manifest(folder: Path, shared: Path, jsonl: Path) -> Path:
+    sources = [
+        {"name": "paras", "kind": "jsonl", "paths": [str(jsonl)], "options": {"split_bytes": 32768}},
+        {"name": "web", "kind": "commoncrawl", "paths": [str(shared / "web/dolma-sample-0000.warc.gz")],
+         "options": {"split_bytes": 65536}},
+        {"name": "wiki", "kind": "wikipedia", "paths": [str(shared / "wiki/enwiki-table-markup.xml.bz2")]},
+    ]
+    stages = {"order": STAGES, "crawl": {"shard_docs": 25},
+              "tokenize": {"shard_tokens": 20_000, "validation": {"fraction": 0.05},
+                           "tokenizer": {"kind": "tiktoken", "name": "gpt2",
+                                         "ranks_path": str(shared / "tokenizers/gpt2.tiktoken")}}}
+    return write_manifest(folder, sources, name="f", ray={"num_cpus": 1, "max_in_flight": 1}, stages=stages)
+
+
+def start(manifest: Path) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+
+
+def finish(proc: subprocess.Popen, timeout: float = 120) -> str:
+    output = proc.communicate(timeout=timeout)[0].decode(errors="replace")
+    assert proc.returncode == 0, output[-4000:]
+    return output
+
+
+def records(run_dir: Path, step: str) -> int:
+    folder = run_dir / "_done" / step
+    return len(list(folder.glob("*.json"))) if folder.is_dir() else 0
+
+
+def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, timeout: float = 120) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if proc.poll() is not None:
+            raise AssertionError("the run ended before the fault could be injected: "
+                                 + proc.stdout.read().decode(errors="replace")[-3000:])
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the moment to inject the fault")
+        time.sleep(0.01)
+
+
+def executing_workers(session: int) -> list[int]:
+    """Ray worker processes of this session that are running a task (title ``ray::_execute``)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+            if title.startswith("ray::_execute") and os.getsid(int(entry.name)) == session:
+                found.append(int(entry.name))
+        except (OSError, ProcessLookupError):
+            continue  # exited while we looked
+    return found
+
+
+def kill_executing_worker(proc: subprocess.Popen, timeout: float = 60) -> int:
+    """SIGKILL one worker while it executes a task; returns its pid."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        for pid in executing_workers(proc.pid):
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                continue
+            return pid
+        if proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    raise AssertionError("found no Ray worker executing a task to kill")
+
+
+@pytest.fixture(scope="module")
+def jsonl(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return book_paragraphs_jsonl(shared_data, tmp_path_factory.mktemp("faults-input") / "paras.jsonl", limit=1200)
+
+
+@pytest.fixture(scope="module")
+def clean_run(shared_data: Path, jsonl: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference: the same manifest run once without faults."""
+    folder = tmp_path_factory.mktemp("faults-clean")
+    finish(start(fault_manifest(folder, shared_data, jsonl)))
+    run_dir = folder / "out" / "f"
+    assert records(run_dir, "crawl") >= 10 and records(run_dir, "filter") >= 10
+    return run_dir
+
+
+def assert_same_as_clean(run_dir: Path, clean: Path) -> None:
+    assert tree_digest(run_dir, COMPARED) == tree_digest(clean, COMPARED)
+    assert not list(run_dir.rglob(".tmp-*"))
+    assert_in_equals_kept_plus_removed(run_dir)
+
+
+def test_worker_killed_mid_task_is_retried(shared_data: Path, jsonl: Path, clean_run: Path,
+                                           tmp_path: Path) -> None:
+    run_dir = tmp_path / "out" / "f"
+    proc = start(fault_manifest(tmp_path, shared_data, jsonl))
+    try:
+        killed = []
+        for step in ("crawl", "filter", "dedup.signatures"):  # one worker in each of three stages
+            wait_for(lambda: records(run_dir, step) >= 2, proc)
+            killed.append(kill_executing_worker(proc))
+        output = finish(proc)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+    assert len(set(killed)) == 3
+    assert "already done" not in output  # one run: the retries happened inside it
+    assert "will be retried" in output  # Ray's own report of a task whose worker died (log lines may lag)
+    assert_same_as_clean(run_dir, clean_run)
+
+
+@pytest.mark.parametrize("stage_step", ["dedup.signatures", "tokenize"])
+def test_driver_killed_in_a_later_stage_then_rerun(shared_data: Path, jsonl: Path, clean_run: Path,
+                                                   tmp_path: Path, stage_step: str) -> None:
+    run_dir = tmp_path / "out" / "f"
+    manifest = fault_manifest(tmp_path, shared_data, jsonl)
+    proc = start(manifest)
+    try:
+        wait_for(lambda: records(run_dir, stage_step) >= 1, proc)
+        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its embedded Ray, mid-stage
+    finally:
+        proc.wait()
+    total = records(clean_run, stage_step)
+    assert 1 <= records(run_dir, stage_step) < total, "the kill must land mid-stage"
+    assert not (run_dir / "stats" / "tokenize.json").exists()
+
+    output = finish(start(manifest))
+    assert "already done, skipping them" in output
+    assert_same_as_clean(run_dir, clean_run)
