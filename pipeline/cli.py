@@ -43,12 +43,12 @@ def main(argv: list[str] | None = None) -> int:
             print(f"manifest OK (hash {manifest.hash[:12]}): {len(manifest.sources)} sources, "
                   f"{len(tasks)} crawl tasks; run folder {manifest.run_dir}")
             return 0
-        from pipeline.run import RunMismatchError, run_manifest
+        from pipeline.run import run_manifest
         from pipeline.runner import StageError
 
         try:
             run_manifest(manifest, ray_address=args.ray_address)
-        except (RunMismatchError, StageError) as exc:
+        except StageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     except (ManifestError, InputError, FileNotFoundError) as exc:

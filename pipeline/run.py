@@ -20,29 +20,35 @@ from pipeline.stages import stage_module
 RUN_RECORD = "run.json"
 
 
-class RunMismatchError(RuntimeError):
-    """The run folder holds a run of a different manifest; resuming into it would mix two runs."""
-
-
 def record_run(manifest: LoadedManifest) -> None:
-    """Store the manifest (verbatim and resolved) and its hash; refuse to resume a different manifest."""
+    """Store the manifest (verbatim and resolved) and its hash in the run folder.
+
+    Resuming with a changed manifest (a new threshold, say) is allowed: every completion record carries a
+    digest of its task's inputs and options, so the runner redoes exactly the tasks the change affects.
+    The previous manifests are kept as ``manifest.<hash>.yaml`` and listed in ``run.json``.
+    """
     run_dir = manifest.run_dir
     run_dir.mkdir(parents=True, exist_ok=True)
     record_path = run_dir / RUN_RECORD
+    history: list[str] = []
     if record_path.exists():
         previous = json.loads(record_path.read_text())
-        if previous.get("manifest_hash") != manifest.hash:
-            raise RunMismatchError(
-                f"{run_dir} holds a run of another manifest (hash {previous.get('manifest_hash', '?')[:12]}, "
-                f"now {manifest.hash[:12]}); choose another run.name or output_dir, or delete that folder")
-        return
+        old = previous.get("manifest_hash", "")
+        history = list(previous.get("previous_hashes", []))
+        if old == manifest.hash:
+            return
+        print(f"note: {run_dir} was made by another manifest (hash {old[:12]}, now {manifest.hash[:12]}); "
+              "tasks whose inputs or options changed will be redone", file=sys.stderr)
+        if (run_dir / "manifest.yaml").exists():
+            (run_dir / "manifest.yaml").replace(run_dir / f"manifest.{old[:12]}.yaml")
+        history.append(old)
     with atomic_write(run_dir / "manifest.yaml", "w") as fh:
         fh.write(manifest.raw_text)
     with atomic_write(run_dir / "manifest.resolved.json", "w") as fh:
         json.dump(manifest.model.model_dump(mode="json"), fh, indent=1, sort_keys=True)
     with atomic_write(record_path, "w") as fh:
-        json.dump({"manifest_hash": manifest.hash, "name": manifest.run.name, "seed": manifest.run.seed},
-                  fh, indent=1, sort_keys=True)
+        json.dump({"manifest_hash": manifest.hash, "name": manifest.run.name, "seed": manifest.run.seed,
+                   "previous_hashes": history}, fh, indent=1, sort_keys=True)
 
 
 def run_manifest(manifest: LoadedManifest, ray_address: str | None = None) -> dict[str, StageResult]:
@@ -72,7 +78,11 @@ def _print_summary(manifest: LoadedManifest, results: dict[str, StageResult], se
     print(f"\nrun {manifest.run.name!r} finished in {seconds:,.1f} s; outputs in {manifest.run_dir}", file=out)
     for name, result in results.items():
         counts = result.tally.counts
-        skipped = sum(v for k, v in counts.items() if k.startswith("skipped."))
-        print(f"  {name}: {counts.get('docs_out', 0):,} docs out, {skipped:,} records skipped or removed, "
+        if name == "crawl":
+            skipped = sum(v for k, v in counts.items() if k.startswith("skipped."))
+            what = f"{skipped:,} input records skipped with a reason"
+        else:
+            what = f"{counts.get('docs_in', 0) - counts.get('docs_out', 0):,} removed"
+        print(f"  {name}: {counts.get('docs_in', 0):,} docs in, {counts.get('docs_out', 0):,} out ({what}), "
               f"{len(result.outputs)} output shards; stats in {manifest.run_dir / 'stats' / (name + '.json')}",
               file=out)

@@ -13,6 +13,7 @@ tests.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import sys
@@ -30,11 +31,18 @@ STATS_DIR = "stats"
 
 @dataclass(frozen=True)
 class Task:
-    """One unit of work: ``id`` is unique in its stage and filesystem-safe (it names the record)."""
+    """One unit of work: ``id`` is unique in its stage and filesystem-safe (it names the record).
+
+    ``inputs`` are the files the task reads (relative to the run folder, or absolute); ``key``, when set,
+    stands for the payload in the task's identity (for tasks whose payload carries options that do not
+    change their outputs, e.g. thresholds carried by a signal-only task). See ``task_digest``.
+    """
 
     id: str
     payload: Any
     size_bytes: int = 0
+    inputs: tuple[str, ...] = ()
+    key: Any = None
 
 
 @dataclass
@@ -140,12 +148,14 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
 
     results: dict[str, TaskResult] = {}
     pending: list[Task] = []
+    digests = {task.id: task_digest(run_dir, task) for task in tasks}
     for task in tasks:
         record = safe_join(done_dir, f"{task.id}.json")
-        previous = _read_record(record)
-        if previous is not None and all(safe_join(run_dir, o).exists() for o in previous.outputs):
+        previous, digest = _read_record(record)
+        if (previous is not None and digest == digests[task.id]
+                and all(safe_join(run_dir, o).exists() for o in previous.outputs)):
             results[task.id] = previous
-        else:  # never run, killed before its record, or its outputs were deleted since: redo it
+        else:  # never run, killed before its record, its inputs or options changed, or outputs deleted
             pending.append(task)
     skipped = len(results)
     progress = Progress(stage, len(tasks), skipped)
@@ -176,7 +186,7 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
                                          "kept and skipped.") from exc
                     result = TaskResult.from_dict(data)
                     with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
-                        json.dump(data, fh, sort_keys=True)
+                        json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
                     results[task.id] = result
                     progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
         finally:
@@ -199,12 +209,42 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     return result
 
 
-def _read_record(path: Path) -> TaskResult | None:
-    """A completion record, or None when there is none (or it is unreadable: then the task is redone)."""
+def task_digest(run_dir: Path, task: Task) -> str:
+    """A digest of everything a task depends on, so a completion record only counts for the same work.
+
+    Payloads are dataclasses and pydantic models of plain values (paths, options, shard names), whose
+    ``repr`` is a stable, complete description. Input files enter by size and modification time: a file
+    rewritten upstream (an earlier stage redone with other options) changes the digest. So a resumed run
+    redoes exactly the tasks whose options or inputs changed, and skips the rest.
+    """
+    text = repr(task.payload if task.key is None else task.key)
+    if " object at 0x" in text:
+        raise TypeError(f"task payload {type(task.payload).__name__} has no stable repr (it shows a memory "
+                        "address); use dataclasses or pydantic models of plain values")
+    return hashlib.sha256(f"{text}\n{files_stamp(run_dir, task.inputs)}".encode()).hexdigest()
+
+
+def files_stamp(run_dir: Path, names: tuple[str, ...] | list[str]) -> str:
+    """Size and modification time of each file: changes when an upstream task rewrites it."""
+    parts = []
+    for name in names:
+        path = Path(name) if Path(name).is_absolute() else safe_join(run_dir, name)
+        try:
+            stat = path.stat()
+            parts.append(f"{name}:{stat.st_size}:{stat.st_mtime_ns}")
+        except FileNotFoundError:
+            parts.append(f"{name}:missing")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def _read_record(path: Path) -> tuple[TaskResult | None, str | None]:
+    """A completion record and the payload digest it was made for; (None, None) when there is none or it
+    is unreadable (the task is then redone)."""
     try:
-        return TaskResult.from_dict(json.loads(path.read_text()))
+        data = json.loads(path.read_text())
+        return TaskResult.from_dict(data), data.get("task_digest")
     except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None
+        return None, None
 
 
 def completed_outputs(run_dir: Path, stage: str) -> list[str]:

@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.clean import clean_text
 from pipeline.documents import DOC_SCHEMA
-from pipeline.fsio import atomic_write, expand_paths, file_size, safe_join
+from pipeline.fsio import atomic_write, expand_paths, file_size, is_remote, safe_join
 from pipeline.readers import get_reader
 from pipeline.readers.base import Split, Tally
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
@@ -75,7 +75,9 @@ def plan(manifest: Any) -> list[Task]:
                 span = (split.end if split.end is not None else (size or 0)) - split.start
                 payload = CrawlTask(str(manifest.run_dir), source.name, source.kind, source.options,
                                     manifest.stages.clean, split, name, manifest.stages.crawl.shard_docs)
-                tasks.append(Task(id=f"{source.name}.{name}", payload=payload, size_bytes=max(span, 0)))
+                local = () if is_remote(path) else (path,)  # a changed input file redoes its tasks
+                tasks.append(Task(id=f"{source.name}.{name}", payload=payload, size_bytes=max(span, 0),
+                                  inputs=local))
     return tasks
 
 

@@ -43,7 +43,7 @@ from pipeline.dedup.minhash import MinHashParams, sketch_texts
 from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.fsio import atomic_write, safe_join
 from pipeline.readers.base import Tally
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp, run_stage
 from pipeline.stats import record_table
 
 STAGE = "dedup"
@@ -519,14 +519,21 @@ def run(manifest: Any, inputs: list[str]) -> StageResult:
     sizes = [layout.path(rel).stat().st_size for rel in ordered]
     tally = Tally()
     removal = None
+    # Dedup is global: a rewritten input shard can change any cluster, so every task's identity includes
+    # the stamp of all inputs (see pipeline.runner.task_digest).
+    stamp = files_stamp(run_dir, ordered)
+
+    def _task(task_id: str, payload: Any, size: int = 0) -> Task:
+        return Task(task_id, payload, size, key=(payload, stamp))
+
     if ordered:
         priorities = source_priorities(manifest, options)
         steps: list[StageResult] = [run_stage(run_dir, f"{STAGE}.signatures", [
-            Task(shard_ids[r], SignatureTask(layout, config, r, priorities), sizes[r]) for r in range(len(ordered))
+            _task(shard_ids[r], SignatureTask(layout, config, r, priorities), sizes[r]) for r in range(len(ordered))
         ], signatures_task, docs_key="signed_docs", **stage_kw)]
 
         def partition_step(name: str, fn: Any, **kw: Any) -> StageResult:
-            tasks = [Task(part_ids[q], PartitionTask(layout, config, q, **kw)) for q in range(config.partitions)]
+            tasks = [_task(part_ids[q], PartitionTask(layout, config, q, **kw)) for q in range(config.partitions)]
             return run_stage(run_dir, f"{STAGE}.{name}", tasks, fn, **stage_kw)
 
         steps.append(partition_step("buckets", buckets_task))
@@ -544,14 +551,14 @@ def run(manifest: Any, inputs: list[str]) -> StageResult:
                                "raise stages.dedup.max_rounds")
         tally.add("components_rounds", round_ + 1)
         clusters = run_stage(run_dir, f"{STAGE}.clusters", [
-            Task(part_ids[q], ClusterTask(layout, q, generation, options.examples)) for q in range(config.partitions)
+            _task(part_ids[q], ClusterTask(layout, q, generation, options.examples)) for q in range(config.partitions)
         ], clusters_task, **stage_kw)
         steps.append(clusters)
         by_rank: dict[int, list[str]] = {}
         for name in clusters.outputs:
             by_rank.setdefault(int(name.rsplit(".s", 1)[1]), []).append(name)
         removal = run_stage(run_dir, f"{STAGE}.removal", [
-            Task(shard_ids[r], RemovalTask(layout, r, tuple(sorted(by_rank.get(r, []))), *names[ordered[r]]),
+            _task(shard_ids[r], RemovalTask(layout, r, tuple(sorted(by_rank.get(r, []))), *names[ordered[r]]),
                  sizes[r]) for r in range(len(ordered))
         ], removal_task, **stage_kw)
         for step in steps + [removal]:

@@ -42,6 +42,7 @@ from pipeline.fsio import atomic_write, safe_join
 from pipeline.readers import MODULES
 from pipeline.readers.base import Tally
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.stats import record_in, record_table
 
 STAGE = "filter"
 SIGNALS_STAGE = "filter-signals"
@@ -136,6 +137,7 @@ def run_decisions(task: ShardTask) -> TaskResult:
     counts = tally.counts
     counts["docs_in"] += docs.num_rows
     counts["chars_in"] += int(n_chars.sum())
+    record_in(counts, task.source, docs.num_rows, int(n_chars.sum()), language.to_pylist())
     count_removals(counts, task.source, decisions, n_chars)
     counts["docs_removed"] += int((~kept).sum())
 
@@ -149,6 +151,7 @@ def run_decisions(task: ShardTask) -> TaskResult:
         schema=KEPT_SCHEMA)
     counts["docs_out"] += kept_table.num_rows
     counts["chars_out"] += sum(map(len, texts))
+    record_table(counts, kept_table, "out")
 
     drop = ~kept
     ledger = pa.Table.from_arrays(
@@ -193,11 +196,14 @@ def plan(manifest: Any, inputs: list[str]) -> tuple[list[Task], list[Task]]:
         size = safe_join(run_dir, shard).stat().st_size
         signals = f"{SIGNALS_DIR}/{s_hash}/{source}/{name}"
         base = ShardTask(str(run_dir), source, shard, spec, options.analysis_max_chars, signals)
-        signal_tasks.append(Task(id=f"{stem}.{s_hash}", payload=base, size_bytes=size))
+        # Identity of a signal task: the shard and what changes a measurement, never the thresholds.
+        signal_tasks.append(Task(id=f"{stem}.{s_hash}", payload=base, size_bytes=size, inputs=(shard,),
+                                 key=(shard, s_hash, options.analysis_max_chars, signals)))
         decided = ShardTask(str(run_dir), source, shard, spec, options.analysis_max_chars, signals,
                             kept=f"{KEPT_DIR}/{d_hash}/{source}/{name}",
                             removed=f"{REMOVED_DIR}/{d_hash}/{source}/{name}")
-        decision_tasks.append(Task(id=f"{stem}.{d_hash}", payload=decided, size_bytes=size))
+        decision_tasks.append(Task(id=f"{stem}.{d_hash}", payload=decided, size_bytes=size,
+                                   inputs=(shard, signals)))
     return signal_tasks, decision_tasks
 
 

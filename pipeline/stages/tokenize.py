@@ -246,7 +246,7 @@ def plan(manifest: Any, by_source: dict[str, list[str]], tokenizer: TokenizerRef
             payload = TokenizeTask(str(manifest.run_dir), source, tuple(group), name, manifest.run.seed,
                                    tokenizer, thresholds[source], options.shard_tokens)
             size = sum((manifest.run_dir / r).stat().st_size for r in group)
-            tasks.append(Task(id=f"{source}.{name}", payload=payload, size_bytes=size))
+            tasks.append(Task(id=f"{source}.{name}", payload=payload, size_bytes=size, inputs=tuple(group)))
     return tasks
 
 
@@ -267,7 +267,8 @@ def prepare_tokenizer(manifest: Any, by_source: dict[str, list[str]], thresholds
                    for source, w in weights.items())
     output = f"{TOKENIZER_DIR}/{spec.name}-{spec.vocab_size}.tiktoken"
     payload = BpeTask(str(manifest.run_dir), inputs, thresholds, spec.vocab_size - 1, output)
-    execute(manifest.run_dir, BPE_STAGE, [Task(id="train", payload=payload)], train_bpe_task,
+    every_shard = tuple(r for shards in by_source.values() for r in shards)
+    execute(manifest.run_dir, BPE_STAGE, [Task(id="train", payload=payload, inputs=every_shard)], train_bpe_task,
             max_retries=manifest.ray.max_retries)
     path = safe_join(manifest.run_dir, output)
     return TokenizerRef("bpe", spec.name, str(path), load_bpe(path, spec.name).info.ranks_sha256)

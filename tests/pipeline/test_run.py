@@ -17,7 +17,7 @@ import pytest
 
 from pipeline.documents import DOC_SCHEMA
 from pipeline.manifest import load_manifest
-from pipeline.run import RunMismatchError, run_manifest
+from pipeline.run import run_manifest
 from tests.pipeline.helpers import (book_paragraphs_jsonl, http_server, read_docs, tree_digest,
                                     write_manifest)
 
@@ -66,13 +66,25 @@ def test_mixed_sources_end_to_end(ray_local, shared_data: Path, tmp_path: Path) 
     assert again.tasks_run == 0 and tree_digest(run_dir) == before
 
 
-def test_other_manifest_cannot_resume_into_the_same_folder(ray_local, shared_data: Path,
+def test_changed_manifest_resumes_redoing_only_what_changed(ray_local, shared_data: Path,
                                                            tmp_path: Path) -> None:
-    books = [{"name": "books", "kind": "books", "paths": [str(shared_data / "books/the-verdict.txt")]}]
-    run_manifest(load_manifest(write_manifest(tmp_path, books)))
-    changed = load_manifest(write_manifest(tmp_path, books, stages={"crawl": {"shard_docs": 3}}))
-    with pytest.raises(RunMismatchError, match="another manifest"):
-        run_manifest(changed)
+    """Each completion record holds a digest of its task's inputs and options: a change redoes exactly
+    the affected tasks, and the result equals a fresh run of the changed manifest."""
+    books = [{"name": "books", "kind": "books", "paths": [str(shared_data / "books/the-verdict.txt")]},
+             {"name": "more", "kind": "books", "paths": [str(shared_data / "books/gutenberg-972-the-devils-dictionary.txt")]}]
+    first = load_manifest(write_manifest(tmp_path, books))
+    run_manifest(first)
+    changed_books = [books[0], {**books[1], "options": {"unwrap": False}}]
+    changed = load_manifest(write_manifest(tmp_path, changed_books))
+    assert changed.hash != first.hash
+    result = run_manifest(changed)["crawl"]
+    assert result.tasks_run == 1 and result.tasks_skipped == 1
+    record = json.loads((changed.run_dir / "run.json").read_text())
+    assert record["manifest_hash"] == changed.hash and record["previous_hashes"] == [first.hash]
+    assert (changed.run_dir / f"manifest.{first.hash[:12]}.yaml").exists()
+    fresh = load_manifest(write_manifest(tmp_path / "fresh", changed_books))
+    run_manifest(fresh)
+    assert tree_digest(fresh.run_dir) == tree_digest(changed.run_dir)
 
 
 def test_missing_input_fails_before_any_work(tmp_path: Path) -> None:
@@ -172,3 +184,18 @@ def test_remote_crawl_by_id_over_http(ray_local, shared_data: Path, tmp_path: Pa
     assert remote_docs and len(remote_docs) == len(local_docs)
     assert [d["text"] for d in remote_docs] == [d["text"] for d in local_docs]
     assert all(d["meta"]["origin"].startswith(base_url) for d in remote_docs)
+
+
+def test_threshold_change_reruns_only_the_decision(ray_local, shared_data: Path, tmp_path: Path) -> None:
+    """The user story of the filter stage, through run_manifest: a new threshold re-decides from the
+    stored signals; crawl and signal tasks are skipped."""
+    sources = mixed_sources(shared_data)[:1]
+    stages = {"order": ["crawl", "filter"]}
+    first = run_manifest(load_manifest(write_manifest(tmp_path, sources, stages=stages)))
+    strict = {**stages, "filter": {"per_source": {"web": {"gopher_quality": {"min_words": 400}}}}}
+    manifest = load_manifest(write_manifest(tmp_path, sources, stages=strict))
+    second = run_manifest(manifest)
+    assert second["crawl"].tasks_run == 0
+    signals = json.loads((manifest.run_dir / "stats" / "filter-signals.json").read_text())
+    assert signals["tasks_run"] == 0 and signals["tasks_skipped_as_done"] > 0
+    assert second["filter"].tally.counts["docs_out"] < first["filter"].tally.counts["docs_out"]

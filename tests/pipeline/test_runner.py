@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -93,3 +94,27 @@ def test_leftover_temporary_files_are_removed(ray_local, tmp_path: Path) -> None
 def test_duplicate_task_ids_are_refused(ray_local, tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not unique"):
         run_stage(tmp_path, "square", tasks_for(tmp_path, range(2)) * 2, write_square)
+
+
+def test_changed_payload_or_rewritten_input_redoes_only_that_task(ray_local, tmp_path: Path) -> None:
+    (tmp_path / "in").mkdir()
+    for n in range(3):
+        (tmp_path / "in" / f"{n}.txt").write_text(str(n))
+
+    def tasks(extra_for_1: dict) -> list[Task]:
+        return [Task(f"t{n:03d}", {"run_dir": str(tmp_path), "n": n, **(extra_for_1 if n == 1 else {})},
+                     inputs=(f"in/{n}.txt",)) for n in range(3)]
+
+    run_stage(tmp_path, "square", tasks({}), write_square)
+    assert run_stage(tmp_path, "square", tasks({}), write_square).tasks_run == 0
+    assert run_stage(tmp_path, "square", tasks({"option": 2}), write_square).tasks_run == 1
+    time.sleep(0.01)
+    (tmp_path / "in" / "2.txt").write_text("rewritten upstream")
+    (tmp_path / "calls.log").unlink()
+    assert run_stage(tmp_path, "square", tasks({"option": 2}), write_square).tasks_run == 1
+    assert calls(tmp_path) == [2]
+
+
+def test_payload_without_stable_repr_is_refused(ray_local, tmp_path: Path) -> None:
+    with pytest.raises(TypeError, match="no stable repr"):
+        run_stage(tmp_path, "square", [Task("t", object())], write_square)
