@@ -133,11 +133,17 @@ def _model_in(annotation: Any) -> type[BaseModel] | None:
 def _allowed_here(loc: tuple[Any, ...]) -> list[str] | None:
     """The keys allowed where an unknown key was found, by walking the model along its location."""
     current: type[BaseModel] | None = manifest_model()
+    skip_key = False  # the previous field was a mapping: this part is one of its keys (a source name)
     for part in loc[:-1]:
         if isinstance(part, int) or current is None:
             continue
+        if skip_key:
+            skip_key = False
+            continue
         if part in current.model_fields:
-            current = _model_in(current.model_fields[part].annotation)
+            annotation = current.model_fields[part].annotation
+            skip_key = getattr(annotation, "__origin__", None) is dict or "dict[" in str(annotation)
+            current = _model_in(annotation)
         else:  # the tag of a discriminated union, e.g. 'commoncrawl'
             current = source_models().get(part)
     return sorted(current.model_fields) if current is not None else None
