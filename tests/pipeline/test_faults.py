@@ -72,19 +72,34 @@ def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, timeout: flo
         time.sleep(0.01)
 
 
-def executing_workers(session: int) -> list[int]:
-    """Ray worker processes of this session that are running a task (title ``ray::_execute``)."""
+def session_processes(session: int) -> list[tuple[int, str]]:
+    """(pid, command line) of every process in ``session`` (the CLI's own session: ours alone)."""
     found = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
         try:
-            title = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
-            if title.startswith("ray::_execute") and os.getsid(int(entry.name)) == session:
-                found.append(int(entry.name))
+            if os.getsid(int(entry.name)) == session:
+                found.append((int(entry.name), (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(
+                    errors="replace")))
         except (OSError, ProcessLookupError):
             continue  # exited while we looked
     return found
+
+
+def kill_session(proc: subprocess.Popen) -> None:
+    """SIGKILL the CLI's process group and any process of its session outside that group (Ray's)."""
+    for pid, _ in [(proc.pid, "")] + session_processes(proc.pid):
+        try:
+            os.killpg(pid, signal.SIGKILL) if pid == proc.pid else os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+    proc.wait()
+
+
+def executing_workers(session: int) -> list[int]:
+    """Ray worker processes of this session that are running a task (title ``ray::_execute``)."""
+    return [pid for pid, title in session_processes(session) if title.startswith("ray::_execute")]
 
 
 def kill_executing_worker(proc: subprocess.Popen, timeout: float = 60) -> int:
@@ -136,7 +151,7 @@ def test_worker_killed_mid_task_is_retried(shared_data: Path, jsonl: Path, clean
         output = finish(proc)
     finally:
         if proc.poll() is None:
-            os.killpg(proc.pid, signal.SIGKILL)
+            kill_session(proc)
     assert len(set(killed)) == 3
     assert "already done" not in output  # one run: the retries happened inside it
     assert "will be retried" in output  # Ray's own report of a task whose worker died (log lines may lag)
@@ -151,9 +166,8 @@ def test_driver_killed_in_a_later_stage_then_rerun(shared_data: Path, jsonl: Pat
     proc = start(manifest)
     try:
         wait_for(lambda: records(run_dir, stage_step) >= 1, proc)
-        os.killpg(proc.pid, signal.SIGKILL)  # the driver and its embedded Ray, mid-stage
     finally:
-        proc.wait()
+        kill_session(proc)  # the driver and its embedded Ray, mid-stage
     total = records(clean_run, stage_step)
     assert 1 <= records(run_dir, stage_step) < total, "the kill must land mid-stage"
     assert not (run_dir / "stats" / "tokenize.json").exists()
