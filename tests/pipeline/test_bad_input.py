@@ -83,14 +83,16 @@ def bad_run(ray_local, shared_data: Path, tmp_path_factory: pytest.TempPathFacto
     sources = [
         {"name": "web", "kind": "commoncrawl", "paths": [
             *(str(BAD / n) for n in ("web-truncated.warc.gz", "web-wrong-length.warc.gz", "web-wrong-length.warc",
-                                     "web-length-too-large.warc", "web-charsets.warc.gz", "web-garbage.warc.gz", "empty.warc.gz")),
+                                     "web-length-too-large.warc", "web-charsets.warc.gz", "web-garbage.warc.gz",
+                                     "empty.warc.gz")),
             str(web / "cc-whirlwind.warc.gz")]},
         # The cut copies hold the same pages as the good dump: another source, so their ids differ.
         {"name": "wiki-bad", "kind": "wikipedia", "paths": [
             str(BAD / n) for n in ("wiki-cut-mid-page.xml.bz2", "wiki-truncated-stream.xml.bz2", "empty.xml.bz2")]},
         {"name": "wiki", "kind": "wikipedia", "paths": [str(wiki / "enwiki-table-markup.xml.bz2")]},
         {"name": "lines", "kind": "jsonl", "paths": [str(BAD / "docs-invalid-lines.jsonl"), str(BAD / "empty.jsonl")]},
-        {"name": "books", "kind": "books", "paths": [str(BAD / "empty.txt"), str(shared_data / "books/the-verdict.txt")]},
+        {"name": "books", "kind": "books", "paths": [str(BAD / "empty.txt"),
+                                                      str(shared_data / "books/the-verdict.txt")]},
         {"name": "tables", "kind": "parquet", "paths": [str(BAD / "empty.parquet"), str(BAD / "wrong-schema.parquet")]},
     ]
     return run_all(tmp_path_factory.mktemp("bad-input"), sources, "bad")

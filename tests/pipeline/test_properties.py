@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import bz2
 import functools
-import gzip
 import json
 import tempfile
 import zlib
@@ -320,7 +319,8 @@ def apply_edit(data: Any, path: tuple, value: Any) -> None:
     for key in path[:-1]:
         if isinstance(node, dict) and isinstance(node.get(key), (dict, list)):
             node = node[key]
-        elif isinstance(node, list) and isinstance(key, int) and key < len(node) and isinstance(node[key], (dict, list)):
+        elif (isinstance(node, list) and isinstance(key, int) and key < len(node)
+              and isinstance(node[key], (dict, list))):
             node = node[key]
         else:
             return
