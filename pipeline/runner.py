@@ -142,6 +142,9 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     ids = [t.id for t in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"stage {stage}: task ids are not unique")
+    bad = [i for i in ids + [stage] if "/" in i or "\\" in i or i in ("", ".", "..")]
+    if bad:
+        raise ValueError(f"stage {stage}: task ids and stage names name files, so they cannot be {bad[0]!r}")
     started = time.monotonic()
     done_dir = safe_join(run_dir, DONE_DIR, stage)
     remove_temporaries(run_dir)

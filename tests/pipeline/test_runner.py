@@ -118,3 +118,9 @@ def test_changed_payload_or_rewritten_input_redoes_only_that_task(ray_local, tmp
 def test_payload_without_stable_repr_is_refused(ray_local, tmp_path: Path) -> None:
     with pytest.raises(TypeError, match="no stable repr"):
         run_stage(tmp_path, "square", [Task("t", object())], write_square)
+
+
+@pytest.mark.parametrize("bad", ["a/b", "..", ""])
+def test_task_ids_cannot_name_other_files(ray_local, tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ValueError, match="cannot be"):
+        run_stage(tmp_path, "square", [Task(bad, {"run_dir": str(tmp_path), "n": 1})], write_square)
