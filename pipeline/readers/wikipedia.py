@@ -442,9 +442,10 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
         tally.skip("too_short", path, page_id, f"{title}: {len(text)} chars")
         return None
     tally.add("wikitext_chars", len(wikitext))
-    # key: the page id, stable across dump dates (see the report on ids colliding across wikis)
+    # key: the wiki's dbname and the page id: stable across dump dates, distinct across wikis
+    # (page ids of enwiki and dewiki overlap); every split reads the dump's header, so all agree.
     return Document(
-        key=page_id,
+        key=f"{ctx.site.dbname}:{page_id}" if ctx.site.dbname else page_id,
         text=text,
         url=page_url(ctx.base_url, title),
         title=title,

@@ -76,7 +76,7 @@ def test_documents_carry_identity_url_and_provenance(shared_data: Path,
                                                      slice_read: tuple[list[Document], Tally]) -> None:
     docs, _ = slice_read
     doc = next(d for d in docs if d.title == "Anarchism")
-    assert doc.key == "12" and doc.meta["record"] == "12"
+    assert doc.key == "enwiki:12" and doc.meta["record"] == "12"
     assert doc.url == "https://en.wikipedia.org/wiki/Anarchism"
     assert doc.meta["date"] == "2016-04-22T10:19:33Z"
     assert doc.meta["origin"] == str(shared_data / SLICE)
