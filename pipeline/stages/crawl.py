@@ -19,7 +19,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.clean import clean_text
 from pipeline.documents import DOC_SCHEMA
-from pipeline.fsio import atomic_write, expand_paths, file_size, is_remote, safe_join
+from pipeline.fsio import InputError, atomic_write, expand_paths, file_size, is_remote, safe_join
 from pipeline.readers import get_reader
 from pipeline.readers.base import Split, Tally
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
@@ -62,12 +62,30 @@ def source_paths(source: Any) -> list[str]:
     return paths
 
 
+# Readers whose document keys start from the file's base name (so ids do not depend on where a corpus
+# sits); two inputs of one source with the same base name would give documents the same ids.
+BASENAME_KEYED = {"books", "jsonl", "parquet"}
+
+
+def _refuse_shared_basenames(source: str, paths: list[str]) -> None:
+    seen: dict[str, str] = {}
+    for path in paths:
+        base = path.rstrip("/").rsplit("/", 1)[-1]
+        if base in seen:
+            raise InputError(f"source {source!r}: {seen[base]} and {path} have the same file name, so their "
+                             "documents would get the same ids; rename one or put them in two sources")
+        seen[base] = path
+
+
 def plan(manifest: Any) -> list[Task]:
     """Expand every source into per-split tasks; a missing input fails here, before any work."""
     tasks: list[Task] = []
     for source in manifest.sources:
         reader = get_reader(source.kind)
-        for file_index, path in enumerate(source_paths(source)):
+        paths = source_paths(source)
+        if source.kind in BASENAME_KEYED:
+            _refuse_shared_basenames(source.name, paths)
+        for file_index, path in enumerate(paths):
             size = file_size(path)
             splits = reader.plan(path, size, source.options)
             for split in splits:

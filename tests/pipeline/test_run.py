@@ -199,3 +199,13 @@ def test_threshold_change_reruns_only_the_decision(ray_local, shared_data: Path,
     signals = json.loads((manifest.run_dir / "stats" / "filter-signals.json").read_text())
     assert signals["tasks_run"] == 0 and signals["tasks_skipped_as_done"] > 0
     assert second["filter"].tally.counts["docs_out"] < first["filter"].tally.counts["docs_out"]
+
+
+def test_two_inputs_with_one_file_name_are_refused(shared_data: Path, tmp_path: Path) -> None:
+    for folder in ("a", "b"):
+        (tmp_path / folder).mkdir()
+        shutil.copy(shared_data / "books/the-verdict.txt", tmp_path / folder / "book.txt")
+    path = write_manifest(tmp_path, [{"name": "b", "kind": "books", "paths": [str(tmp_path / "*/book.txt")]}])
+    proc = subprocess.run([sys.executable, "-m", "pipeline", "check", str(path)], capture_output=True,
+                          text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2 and "same file name" in proc.stderr
