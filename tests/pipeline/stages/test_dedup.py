@@ -21,14 +21,9 @@ from tests.pipeline.dedup.corpus import book_paragraphs, edit_words, wiki_paragr
 
 
 @pytest.fixture(scope="module")
-def ray_two_cpus():
-    import ray
-
-    if ray.is_initialized():
-        ray.shutdown()
-    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False)
-    yield
-    ray.shutdown()
+def ray_two_cpus(ray_local):
+    """The session's local Ray (2 CPUs), so 'two workers' can really run side by side."""
+    yield ray_local
 
 
 def _manifest(root: Path, **dedup_options):
