@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.filters.words import split_words
+from pipeline.filters.words import Tokens, split_words, tokenize
 
 # Bump when the definition of any signal changes: stored signals of older versions are then recomputed.
 SIGNAL_VERSION = 1
@@ -42,27 +42,31 @@ class FilterOptions(BaseModel):
 class Doc:
     """One document as a filter sees it: text (after earlier rewrites), URL, and lazily shared words.
 
-    Words are split line by line (no word spans a newline), so a line filter (C4) can reuse the words
-    of the lines it keeps instead of splitting the rewritten text again.
+    The word filters read ``tokens`` (numpy arrays of token hashes, lengths, classes and line numbers,
+    ``pipeline.filters.words.Tokens``), made once per text and shared by every filter; a line filter (C4)
+    hands the tokens of the lines it keeps to the rewritten document instead of splitting it again.
+    ``words`` and ``line_words`` are the same tokens as strings.
     """
 
-    __slots__ = ("text", "url", "_words", "_line_words")
+    __slots__ = ("text", "url", "_tokens")
 
-    def __init__(self, text: str, url: str | None = None):
-        self.text, self.url, self._words, self._line_words = text, url, None, None
+    def __init__(self, text: str, url: str | None = None, tokens: Tokens | None = None):
+        self.text, self.url, self._tokens = text, url, tokens
+
+    @property
+    def tokens(self) -> Tokens:
+        if self._tokens is None:
+            self._tokens = tokenize(self.text)
+        return self._tokens
 
     @property
     def line_words(self) -> list[list[str]]:
         """Words of each line of ``text.splitlines()``."""
-        if self._line_words is None:
-            self._line_words = [split_words(line) for line in self.text.splitlines()]
-        return self._line_words
+        return [split_words(line) for line in self.text.splitlines()]
 
     @property
     def words(self) -> list[str]:
-        if self._words is None:
-            self._words = [w for line in self.line_words for w in line]
-        return self._words
+        return split_words(self.text)
 
 
 @dataclass(frozen=True)

@@ -23,7 +23,7 @@ import pyarrow as pa
 from pydantic import Field
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
-from pipeline.filters.words import TERMINAL_PUNCTUATION, split_words
+from pipeline.filters.words import TERMINAL_PUNCTUATION, sentences_per_line, split_words
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
@@ -59,13 +59,10 @@ def count_sentences(tokens: list[str]) -> int:
     return n
 
 
-def scan(text: str, o: C4Options, counts: Counter, tokens: list[str] | None = None,
-         line_words: list[list[str]] | None = None) -> tuple[list[str], int, bool, bool]:
-    """Apply the line rules; returns kept lines, their sentence count and the document-rule flags.
-    With ``tokens``, sentences are counted and the kept lines' words are appended to it (they are the
-    words of the rewritten text: no token spans a newline); ``line_words`` are the words of each line
-    of the input, reused where a line is kept unchanged."""
-    kept, n_sentences, lorem, curly = [], 0, False, False
+def scan(text: str, o: C4Options, counts: Counter) -> tuple[list[str], list[int], bool, bool, bool]:
+    """Apply the line rules; returns the kept lines, their numbers in ``text.splitlines()``, whether a
+    citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket)."""
+    kept, numbers, any_cited, lorem, curly = [], [], False, False, False
     for number, line in enumerate(text.splitlines()):
         line = line.strip()
         words = line.split()
@@ -73,7 +70,7 @@ def scan(text: str, o: C4Options, counts: Counter, tokens: list[str] | None = No
                 and any(len(w) > o.max_word_length for w in words)):
             counts["lines_long_word"] += 1
             continue
-        cited = False
+        cited = 0
         if o.remove_citations and "[" in line:
             line, cited = CITATION.subn("", line)
         if o.terminal_punct and (not line.endswith(LINE_END) or line.endswith("...")):
@@ -91,12 +88,10 @@ def scan(text: str, o: C4Options, counts: Counter, tokens: list[str] | None = No
         if o.policy_lines and _POLICY_RE.search(lower):
             counts["lines_policy"] += 1
             continue
-        if tokens is not None:
-            line_tokens = line_words[number] if line_words is not None and not cited else split_words(line)
-            n_sentences += count_sentences(line_tokens)
-            tokens += line_tokens
+        any_cited = any_cited or cited > 0
         kept.append(line)
-    return kept, n_sentences, lorem, curly
+        numbers.append(number)
+    return kept, numbers, any_cited, lorem, curly
 
 
 class C4Filter(Filter):
@@ -109,10 +104,21 @@ class C4Filter(Filter):
 
     def _measure_one(self, doc: Doc) -> tuple[dict[str, Any], Doc]:
         counts: Counter = Counter()
-        tokens: list[str] = []
-        kept, n_sentences, lorem, curly = scan(doc.text, self.options, counts, tokens, doc.line_words)
+        kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts)
         rewritten = Doc("\n".join(kept).strip(), doc.url)
-        rewritten._words = tokens
+        if any_cited:  # a cut citation changes a line's words: split the kept lines again
+            n_sentences = sum(count_sentences(split_words(line)) for line in kept)
+        else:
+            # kept lines are unchanged, so their words are the input's; hand them on, renumbered, unless
+            # the final strip() drops an empty first or last kept line (only with min_words_per_line off)
+            tokens = doc.tokens
+            n_sentences = int(sentences_per_line(tokens)[numbers].sum())
+            if kept and kept[0] and kept[-1]:
+                new_number = np.full(tokens.n_lines, -1, dtype=np.int64)
+                new_number[numbers] = np.arange(len(numbers))
+                line = new_number[tokens.line]
+                keep = line >= 0
+                rewritten._tokens = tokens.select(keep, line[keep], len(numbers))
         return {"sentences": n_sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
                 "lines_kept": len(kept), "lines_removed": sum(counts.values())}, rewritten
 

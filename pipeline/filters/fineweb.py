@@ -11,6 +11,7 @@ ratio (0.3) is not in the paper either; it comes from the same released pipeline
 
 from __future__ import annotations
 
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -44,12 +45,13 @@ class FineWebFilter(Filter):
         lines = [line for line in text.split("\n") if line.strip()]
         n = len(lines) or 1
         newlines = text.count("\n")
+        short = self.options.short_line_length
         return {
             "lines": len(lines),
-            "line_punct": sum(line.endswith(TERMINAL_PUNCTUATION) for line in lines) / n,
-            "short_lines": sum(len(line) <= self.options.short_line_length for line in lines) / n,
+            "line_punct": sum(map(str.endswith, lines, repeat(TERMINAL_PUNCTUATION))) / n,
+            "short_lines": sum(1 for line in lines if len(line) <= short) / n,
             "dup_line_chars": duplicates(lines)[1] / ((len(text) - newlines) or 1),
-            "newline_words": newlines / (len(doc.words) or 1),
+            "newline_words": newlines / (len(doc.tokens) or 1),
         }
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:

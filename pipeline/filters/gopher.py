@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -17,7 +18,7 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
-from pipeline.filters.words import has_alpha, is_symbol
+from pipeline.filters.words import ALPHA, SYMBOL, split_words
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Rae et al. A.1.1
 
@@ -48,20 +49,26 @@ class GopherQualityFilter(Filter):
     SIGNALS.update(words=pa.int32(), stop_words=pa.int16())
 
     def signal(self, doc: Doc) -> dict[str, Any]:
-        text, tokens = doc.text, Counter(doc.words)
-        n_tokens = sum(tokens.values()) or 1
-        words = {w: c for w, c in tokens.items() if not is_symbol(w)}
-        n_words = sum(words.values())
+        text, tokens = doc.text, doc.tokens
+        n_tokens = len(tokens) or 1
+        flags = tokens.flags
+        is_word = (flags & SYMBOL) == 0
+        n_words = int(np.count_nonzero(is_word))
         lines = text.splitlines() or [""]
+        stop_words = tokens.count_present(self.options.stop_words)
+        if stop_words is None:  # the shared vocabulary was renewed since the split: compare strings
+            present = set(split_words(text))
+            stop_words = sum(1 for w in set(self.options.stop_words) if w in present)
+        stripped = list(map(str.strip, lines))  # strip = lstrip for the start, rstrip for the end
         return {
             "words": n_words,
-            "mean_word_length": sum(len(w) * c for w, c in words.items()) / n_words if n_words else 0.0,
+            "mean_word_length": int(tokens.length[is_word].sum()) / n_words if n_words else 0.0,
             "hash_ratio": text.count("#") / n_tokens,
             "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
-            "bullet_lines": sum(ln.lstrip().startswith(("•", "-")) for ln in lines) / len(lines),
-            "ellipsis_lines": sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / len(lines),
-            "alpha_words": sum(c for w, c in tokens.items() if has_alpha(w)) / n_tokens,
-            "stop_words": sum(1 for w in set(self.options.stop_words) if w in tokens),
+            "bullet_lines": sum(map(str.startswith, stripped, repeat(("•", "-")))) / len(lines),
+            "ellipsis_lines": sum(map(str.endswith, stripped, repeat(("...", "…")))) / len(lines),
+            "alpha_words": int(np.count_nonzero(flags & ALPHA)) / n_tokens,
+            "stop_words": stop_words,
         }
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
@@ -110,18 +117,21 @@ class GopherRepetitionOptions(FilterOptions):
 
 
 def duplicates(items: list[str]) -> tuple[int, int]:
-    """(count, characters) of items equal to an earlier item."""
-    seen: set[str] = set()
-    count = chars = 0
-    for item in items:
-        if item in seen:
-            count, chars = count + 1, chars + len(item)
-        else:
-            seen.add(item)
-    return count, chars
+    """(count, characters) of items equal to an earlier item: every occurrence after the first."""
+    counts = Counter(items)
+    if len(counts) == len(items):
+        return 0, 0
+    return len(items) - len(counts), sum((c - 1) * len(item) for item, c in counts.items() if c > 1)
 
 
 def ngram_fractions(words: list[str], n_chars: int) -> dict[str, float]:
+    """``hashed_ngram_fractions`` of a list of words."""
+    keys = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
+    return hashed_ngram_fractions(keys, np.fromiter(map(len, words), dtype=np.int64, count=len(words)),
+                                  n_chars)
+
+
+def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) -> dict[str, float]:
     """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes.
 
     Python's string hash identifies words (within one process; a collision of two n-grams has
@@ -130,47 +140,68 @@ def ngram_fractions(words: list[str], n_chars: int) -> dict[str, float]:
     are examined.
     """
     out = {f"top_{n}_gram": 0.0 for n in TOP_NGRAMS} | {f"dup_{n}_gram": 0.0 for n in DUP_NGRAMS}
-    if len(words) < 2 or not n_chars:
+    if len(keys) < 2 or not n_chars:
         return out
-    keys = np.fromiter(map(hash, words), dtype=np.int64, count=len(words)).view(np.uint64)
-    cum = np.zeros(len(words) + 1, dtype=np.int64)
-    np.cumsum(np.fromiter(map(len, words), dtype=np.int64, count=len(words)), out=cum[1:])
+    cum = np.zeros(len(keys) + 1, dtype=np.int64)
+    np.cumsum(lengths, out=cum[1:])
     h, candidates = keys, None
     for n in range(2, max(DUP_NGRAMS) + 1):
-        if len(words) < n:
+        if len(keys) < n:
             break
-        h = h[:-1] * np.uint64(0x9E3779B97F4A7C15) + keys[n - 1:]
+        h = h[:-1] * _MULTIPLIER + keys[n - 1:]
         if n in TOP_NGRAMS:  # the most frequent n-gram (earliest on ties), joined with spaces
-            order = np.argsort(h, kind="stable")  # equal n-grams adjacent, earliest first
+            order = h.argsort()  # equal n-grams adjacent (in any order: the earliest is taken below)
             ordered = h[order]
-            starts = np.flatnonzero(np.concatenate(([True], ordered[1:] != ordered[:-1])))
-            counts = np.diff(np.append(starts, len(h)))
-            top = counts.max()
-            best = order[starts[counts == top]].min()
+            first = np.empty(len(h), dtype=bool)
+            first[0] = True
+            np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+            starts = np.flatnonzero(first)
+            counts = np.diff(starts, append=len(h))
+            top = int(counts.max())
+            best = 0 if top == 1 else int(np.minimum.reduceat(order, starts)[counts == top].min())
             out[f"top_{n}_gram"] = float((cum[best + n] - cum[best] + n - 1) * top) / n_chars
             if n == max(TOP_NGRAMS):  # positions of repeated 4-grams: where repeated 5-grams can start
+                if top == 1:
+                    break  # no 4-gram repeats, so no longer n-gram does
                 candidates = np.sort(order[np.repeat(counts > 1, counts)])
             continue
         candidates = candidates[candidates < len(h)]
-        _, inverse, counts = np.unique(h[candidates], return_inverse=True, return_counts=True)
-        candidates = candidates[counts[inverse] > 1]
+        candidates = candidates[_repeated(h[candidates])]
         if not len(candidates):
             break
         # Greedy scan as in Rae et al.'s definition: a repeat of an n-gram seen at an earlier visited
         # position counts its characters and skips its n words; an n-gram that occurs once can never
         # be a repeat, and adding it to ``seen`` cannot matter, so only repeated ones are visited.
-        seen, nxt, repeated = set(), 0, 0
-        for i, key in zip(candidates.tolist(), h[candidates].tolist()):
+        seen: set[int] = set()
+        add, nxt, repeated = seen.add, 0, 0
+        for i, key, chars in zip(candidates.tolist(), h[candidates].tolist(),
+                                 (cum[candidates + n] - cum[candidates]).tolist()):
             if i < nxt:
                 continue
             if key in seen:
-                repeated += int(cum[i + n] - cum[i])
+                repeated += chars
                 nxt = i + n
             else:
-                seen.add(key)
+                add(key)
                 nxt = i + 1
         out[f"dup_{n}_gram"] = repeated / n_chars
     return out
+
+
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _repeated(values: np.ndarray) -> np.ndarray:
+    """Mask of the values that occur more than once (one sort, no counting of each value)."""
+    order = values.argsort()
+    ordered = values[order]
+    equal_next = ordered[1:] == ordered[:-1]
+    in_sorted = np.zeros(len(values), dtype=bool)
+    in_sorted[1:] = equal_next
+    in_sorted[:-1] |= equal_next
+    mask = np.empty(len(values), dtype=bool)
+    mask[order] = in_sorted
+    return mask
 
 
 class GopherRepetitionFilter(Filter):
@@ -191,7 +222,7 @@ class GopherRepetitionFilter(Filter):
         line_dups, line_chars = duplicates(lines)
         return {"dup_para_frac": para_dups / len(paragraphs), "dup_para_char_frac": para_chars / size,
                 "dup_line_frac": line_dups / len(lines), "dup_line_char_frac": line_chars / size,
-                **ngram_fractions(doc.words, len(text))}
+                **hashed_ngram_fractions(doc.tokens.key, doc.tokens.length, len(text))}
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o = self.options
