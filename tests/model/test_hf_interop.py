@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import torch
 
-transformers = pytest.importorskip("transformers")  # test-only dependency (the `test` extra)
+import transformers  # test-only dependency (the `test` extra); `make test` installs it
 
 from model.checkpoint_io import load_checkpoint  # noqa: E402
 from model.generate import build_tokenizer  # noqa: E402

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-openai = pytest.importorskip("openai")  # test-only dependency (the `test` extra)
+import openai  # test-only dependency (the `test` extra); `make test` installs it
 
 from model.serve import Engine, Sampling, ServerLimits, make_server  # noqa: E402
 from tests.tiny_checkpoint import save_tiny_checkpoint  # noqa: E402
