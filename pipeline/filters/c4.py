@@ -59,39 +59,95 @@ def count_sentences(tokens: list[str]) -> int:
     return n
 
 
-def scan(text: str, o: C4Options, counts: Counter) -> tuple[list[str], list[int], bool, bool, bool]:
+def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | None = None
+         ) -> tuple[list[str], list[int], bool, bool, bool]:
     """Apply the line rules; returns the kept lines, their numbers in ``text.splitlines()``, whether a
-    citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket)."""
-    kept, numbers, any_cited, lorem, curly = [], [], False, False, False
-    for number, line in enumerate(text.splitlines()):
-        line = line.strip()
-        words = line.split()
-        if (o.max_word_length is not None and len(line) > o.max_word_length
-                and any(len(w) > o.max_word_length for w in words)):
-            counts["lines_long_word"] += 1
-            continue
-        cited = 0
-        if o.remove_citations and "[" in line:
-            line, cited = CITATION.subn("", line)
-        if o.terminal_punct and (not line.endswith(LINE_END) or line.endswith("...")):
-            counts["lines_no_terminal_punct"] += 1
-            continue
-        if o.min_words_per_line is not None and len(words) < o.min_words_per_line:
-            counts["lines_few_words"] += 1
-            continue
-        lower = line.lower()
-        lorem = lorem or "lorem ipsum" in lower
-        if o.javascript_lines and "javascript" in lower:
-            counts["lines_javascript"] += 1
-            continue
-        curly = curly or "{" in line
-        if o.policy_lines and _POLICY_RE.search(lower):
-            counts["lines_policy"] += 1
-            continue
-        any_cited = any_cited or cited > 0
-        kept.append(line)
-        numbers.append(number)
-    return kept, numbers, any_cited, lorem, curly
+    citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket).
+    ``chunks_per_line`` receives the number of whitespace-separated chunks of every line.
+
+    Most lines can only be removed by the word-count rule; ``_special_lines`` finds the others from
+    the whole text at C speed, and only those go through every rule in ``_line_rules``."""
+    lines = list(map(str.strip, text.splitlines()))
+    words = list(map(str.split, lines))
+    n_words = list(map(len, words))
+    if chunks_per_line is not None:
+        chunks_per_line += n_words
+    if o.min_words_per_line is None:
+        keep = np.ones(len(lines), dtype=bool)
+    else:
+        keep = np.array(n_words, dtype=np.int64) >= o.min_words_per_line
+    special = _special_lines(text, lines, o)
+    few = len(lines) - int(keep.sum()) - sum(1 for i in special if not keep[i])  # plain lines removed
+    if few:
+        counts["lines_few_words"] += few
+    any_cited = lorem = curly = False
+    for i in special:
+        line, cited, lorem_i, curly_i = _line_rules(lines[i], words[i], o, counts)
+        keep[i] = line is not None
+        lines[i] = line
+        any_cited, lorem, curly = any_cited or cited, lorem or lorem_i, curly or curly_i
+    numbers = np.flatnonzero(keep).tolist()
+    return list(map(lines.__getitem__, numbers)), numbers, any_cited, lorem, curly
+
+
+_PHRASES = ("lorem ipsum", "javascript") + POLICY
+
+
+def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
+    """Numbers of the lines that a rule other than the word count may remove or change, or that hold
+    "lorem ipsum" or "{" (document flags): over-long lines, and lines with "[", "{" or a phrase."""
+    if o.terminal_punct:
+        return list(range(len(lines)))
+    found: list[int] = []
+    if o.max_word_length is not None:
+        found += np.flatnonzero(np.fromiter(map(len, lines), np.int64, len(lines)) > o.max_word_length).tolist()
+    marks = ("{", "[") if o.remove_citations else ("{",)
+    lower = text.lower()
+    if any(m in text for m in marks) or any(p in lower for p in _PHRASES):
+        if len(lower) != len(text):  # a character lowercased to two: positions no longer match lines
+            return list(range(len(lines)))
+        positions = [i for m in marks for i in _find_all(text, m)]
+        positions += [i for p in _PHRASES for i in _find_all(lower, p)]
+        ends = np.cumsum(np.fromiter(map(len, text.splitlines(keepends=True)), np.int64, len(lines)))
+        found += np.searchsorted(ends, positions, side="right").tolist()
+    return sorted(set(found))
+
+
+def _find_all(text: str, part: str) -> list[int]:
+    out, i = [], text.find(part)
+    while i >= 0:
+        out.append(i)
+        i = text.find(part, i + 1)
+    return out
+
+
+def _line_rules(line: str, words: list[str], o: C4Options, counts: Counter
+                ) -> tuple[str | None, bool, bool, bool]:
+    """Every line rule on one stripped line: (the line after citation removal, or None when removed;
+    whether a citation was cut; lorem ipsum seen; curly bracket seen)."""
+    if (o.max_word_length is not None and len(line) > o.max_word_length
+            and any(len(w) > o.max_word_length for w in words)):
+        counts["lines_long_word"] += 1
+        return None, False, False, False
+    cited = 0
+    if o.remove_citations and "[" in line:
+        line, cited = CITATION.subn("", line)
+    if o.terminal_punct and (not line.endswith(LINE_END) or line.endswith("...")):
+        counts["lines_no_terminal_punct"] += 1
+        return None, False, False, False
+    if o.min_words_per_line is not None and len(words) < o.min_words_per_line:
+        counts["lines_few_words"] += 1
+        return None, False, False, False
+    lower = line.lower()
+    lorem = "lorem ipsum" in lower
+    if o.javascript_lines and "javascript" in lower:
+        counts["lines_javascript"] += 1
+        return None, False, lorem, False
+    curly = "{" in line
+    if o.policy_lines and _POLICY_RE.search(lower):
+        counts["lines_policy"] += 1
+        return None, False, lorem, curly
+    return line, cited > 0, lorem, curly
 
 
 class C4Filter(Filter):
@@ -104,7 +160,8 @@ class C4Filter(Filter):
 
     def _measure_one(self, doc: Doc) -> tuple[dict[str, Any], Doc]:
         counts: Counter = Counter()
-        kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts)
+        chunks_per_line: list[int] = []
+        kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line)
         rewritten = Doc("\n".join(kept).strip(), doc.url)
         if any_cited:  # a cut citation changes a line's words: split the kept lines again
             n_sentences = sum(count_sentences(split_words(line)) for line in kept)
@@ -112,13 +169,14 @@ class C4Filter(Filter):
             # kept lines are unchanged, so their words are the input's; hand them on, renumbered, unless
             # the final strip() drops an empty first or last kept line (only with min_words_per_line off)
             tokens = doc.tokens
-            n_sentences = int(sentences_per_line(tokens)[numbers].sum())
+            line = tokens.lines(chunks_per_line)
+            n_sentences = int(sentences_per_line(tokens, line, len(chunks_per_line))[numbers].sum())
             if kept and kept[0] and kept[-1]:
-                new_number = np.full(tokens.n_lines, -1, dtype=np.int64)
+                new_number = np.full(len(chunks_per_line), -1, dtype=np.int64)
                 new_number[numbers] = np.arange(len(numbers))
-                line = new_number[tokens.line]
-                keep = line >= 0
-                rewritten._tokens = tokens.select(keep, line[keep], len(numbers))
+                new_line = new_number[line]
+                keep = new_line >= 0
+                rewritten._tokens = tokens.select(keep, new_line[keep])
         return {"sentences": n_sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
                 "lines_kept": len(kept), "lines_removed": sum(counts.values())}, rewritten
 
