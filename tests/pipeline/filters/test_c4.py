@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from collections import Counter
 
-from pipeline.filters.c4 import C4Filter, C4Options, count_sentences
+import pytest
+
+from pipeline.filters.c4 import CITATION, LINE_END, POLICY, C4Filter, C4Options, count_sentences, scan
 from pipeline.filters.words import split_words
-from tests.pipeline.filters.support import evaluate, verdict
+from tests.pipeline.filters.support import evaluate, real_documents, verdict
 
 SENTENCE = "This is a complete sentence."
 
@@ -70,3 +72,57 @@ def test_sentence_count():
 def test_a_document_left_without_lines_is_removed_even_without_the_sentence_rule():
     assert verdict("c4", "two words\nthree words here.", min_sentences=None) is None
     assert verdict("c4", "two words\njust two", min_sentences=None) == ("c4", "no_lines_left")
+
+
+def _reference_scan(text: str, o: C4Options, counts: Counter) -> tuple[list[str], bool, bool]:
+    """The line rules as one plain loop over every line (kept lines, lorem ipsum, curly bracket)."""
+    kept, lorem, curly = [], False, False
+    for line in text.splitlines():
+        line = line.strip()
+        words = line.split()
+        if (o.max_word_length is not None and len(line) > o.max_word_length
+                and any(len(w) > o.max_word_length for w in words)):
+            counts["lines_long_word"] += 1
+            continue
+        if o.remove_citations and "[" in line:
+            line = CITATION.sub("", line)
+        if o.terminal_punct and (not line.endswith(LINE_END) or line.endswith("...")):
+            counts["lines_no_terminal_punct"] += 1
+            continue
+        if o.min_words_per_line is not None and len(words) < o.min_words_per_line:
+            counts["lines_few_words"] += 1
+            continue
+        lower = line.lower()
+        lorem = lorem or "lorem ipsum" in lower
+        if o.javascript_lines and "javascript" in lower:
+            counts["lines_javascript"] += 1
+            continue
+        curly = curly or "{" in line
+        if o.policy_lines and any(p in lower for p in POLICY):
+            counts["lines_policy"] += 1
+            continue
+        kept.append(line)
+    return kept, lorem, curly
+
+
+CRAFTED = "\n".join([
+    "Short line", "  A normal line of words here.  ", "See the note [1] and [edit] here ok", "[citation needed] a b c",
+    "Enable JavaScript to view this page now", "We use cookies on this site, see more", "Read our Terms of Use here",
+    "Lorem ipsum dolor sit amet", "f(x) = { a + b } is a set", "İstanbul Privacy Policy applies here", "x " * 3,
+    "a " + "y" * 1200 + " z", "w " * 700, "caf\u00e9 line one\r\nline two with words\x0bthird line of text",
+    "\u2028para sep line words\u2029 next one here", "[1] [2] [3]", "", "last line with words."])
+
+
+@pytest.mark.parametrize("options", [{}, {"min_words_per_line": None}, {"terminal_punct": True},
+                                     {"remove_citations": False}, {"max_word_length": 5},
+                                     {"javascript_lines": False, "policy_lines": False}])
+def test_scan_equals_the_plain_loop(options):
+    o = C4Options(**options)
+    texts = [CRAFTED, CRAFTED.upper(), ""] + [doc.text for doc in real_documents("commoncrawl")]
+    for text in texts:
+        counts, expected_counts = Counter(), Counter()
+        kept, numbers, _, lorem, curly = scan(text, o, counts)
+        assert (kept, lorem, curly) == _reference_scan(text, o, expected_counts)
+        assert counts == expected_counts
+        lines = [line.strip() for line in text.splitlines()]  # numbers point at the kept input lines
+        assert [CITATION.sub("", lines[i]) if o.remove_citations else lines[i] for i in numbers] == kept

@@ -3,13 +3,16 @@ outside its published threshold."""
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 
 import pytest
 
-from pipeline.filters.gopher import (DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityOptions,
-                                     GopherRepetitionOptions, ngram_fractions)
-from pipeline.filters.words import split_words
+from pipeline.filters.base import Doc
+from pipeline.filters.gopher import (DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter,
+                                     GopherQualityOptions, GopherRepetitionOptions, duplicates,
+                                     ngram_fractions, split_lines, split_paragraphs)
+from pipeline.filters.words import has_alpha, is_symbol, split_words
 from tests.pipeline.filters.support import prose, real_documents, signal, verdict, word
 
 
@@ -177,3 +180,46 @@ def test_hashed_ngram_fractions_equal_the_definition_on_real_pages():
         tokens = split_words(doc.text)
         assert ngram_fractions(tokens, len(doc.text)) == pytest.approx(
             _reference_fractions(tokens, len(doc.text)), abs=1e-12), doc.key
+
+
+def _reference_duplicates(items: list[str]) -> tuple[int, int]:
+    seen: set[str] = set()
+    count = chars = 0
+    for item in items:
+        if item in seen:
+            count, chars = count + 1, chars + len(item)
+        seen.add(item)
+    return count, chars
+
+
+def test_line_and_paragraph_splits_equal_the_regex_splits():
+    texts = ["", "\n", "a", "a\n\nb", "\n\na\n\n\nb\n\n\n\n\nc\n", "x\r\n\r\ny\n\n \n\nz"]
+    texts += [doc.text for doc in real_documents("commoncrawl")]
+    for text in texts:
+        assert split_lines(text) == re.split(r"\n+", text)
+        assert split_paragraphs(text.strip()) == re.split(r"\n{2,}", text.strip())
+        lines = text.split("\n")
+        assert duplicates(lines) == _reference_duplicates(lines)
+
+
+def test_quality_signals_equal_a_counter_of_the_words_on_real_pages():
+    """The array version of the quality signals against the definitions over the word strings."""
+    flt = GopherQualityFilter(GopherQualityOptions())
+    for doc in real_documents("commoncrawl"):
+        text = doc.text
+        tokens = Counter(split_words(text))
+        n_tokens = sum(tokens.values()) or 1
+        words = {w: c for w, c in tokens.items() if not is_symbol(w)}
+        n_words = sum(words.values())
+        lines = text.splitlines() or [""]
+        expected = {
+            "words": n_words,
+            "mean_word_length": sum(len(w) * c for w, c in words.items()) / n_words if n_words else 0.0,
+            "hash_ratio": text.count("#") / n_tokens,
+            "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
+            "bullet_lines": sum(ln.lstrip().startswith(("•", "-")) for ln in lines) / len(lines),
+            "ellipsis_lines": sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / len(lines),
+            "alpha_words": sum(c for w, c in tokens.items() if has_alpha(w)) / n_tokens,
+            "stop_words": sum(1 for w in set(STOP_WORDS) if w in tokens),
+        }
+        assert flt.signal(Doc(text)) == expected, doc.key

@@ -7,9 +7,16 @@ agreement on whole real pages (bench/README.md, Filters).
 
 from __future__ import annotations
 
+import unicodedata
+
+import numpy as np
 import pytest
 
-from pipeline.filters.words import TERMINAL_PUNCTUATION, has_alpha, is_symbol, split_words
+from pipeline.filters import words
+from pipeline.filters.c4 import count_sentences
+from pipeline.filters.words import (TERMINAL_PUNCTUATION, has_alpha, is_symbol, sentences_per_line,
+                                    split_words, tokenize)
+from tests.pipeline.filters.support import real_documents
 
 CASES = [
     ("Hello, world. I don't know John's plans... It's 3.5% of $1,000 -- well-known e.g. 3rd",
@@ -39,3 +46,47 @@ def test_token_classes():
     assert is_symbol("...") and is_symbol("#") and is_symbol("—") and not is_symbol("a1")
     assert has_alpha("x1") and not has_alpha("123")
     assert {".", "!", "?", "。", "؟"} <= set(TERMINAL_PUNCTUATION)
+
+
+def _reference_flags(token: str) -> int:
+    """The class bits of one token, spelled out with the string predicates."""
+    return (words.SYMBOL * is_symbol(token) | words.ALPHA * has_alpha(token)
+            | words.TERMINAL * (token in TERMINAL_PUNCTUATION)
+            | words.PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
+
+
+def _reference_tokens(text: str) -> list[str]:
+    """Each whitespace chunk through the regex rules, no vocabulary, no caching."""
+    return [token for chunk in text.split() for token in words._split_chunk(chunk)]
+
+
+def test_token_arrays_equal_the_string_tokens_on_real_pages():
+    words.clear_cache()
+    for doc in real_documents("commoncrawl"):
+        expected = _reference_tokens(doc.text)
+        assert split_words(doc.text) == expected, doc.key
+        tokens = tokenize(doc.text)
+        assert tokens.key.view(np.int64).tolist() == [hash(t) for t in expected], doc.key
+        assert tokens.length.tolist() == [len(t) for t in expected], doc.key
+        assert tokens.flags.tolist() == [_reference_flags(t) for t in expected], doc.key
+
+
+def test_sentences_per_line_equal_count_sentences_on_real_pages():
+    for doc in real_documents("commoncrawl"):
+        lines = doc.text.splitlines()
+        tokens = tokenize(doc.text)
+        line = tokens.lines([len(ln.split()) for ln in lines])
+        assert sentences_per_line(tokens, line, len(lines)).tolist() == [
+            count_sentences(split_words(ln)) for ln in lines], doc.key
+
+
+def test_a_renewed_vocabulary_gives_the_same_tokens(monkeypatch):
+    text = "Hello, world. I don't know John's plans... 3.5% of $1,000 cannot e.g. foo@bar.com the end"
+    words.clear_cache()
+    before = tokenize(text)
+    monkeypatch.setattr(words, "MAX_CHUNKS", 2)  # the next call starts a fresh vocabulary
+    after = tokenize(text + " more")
+    assert after.generation != before.generation
+    assert after.key[:len(before)].tolist() == before.key.tolist()
+    assert before.count_present(["the", "of"]) is None  # ids of an older vocabulary are not compared
+    assert after.count_present(["the", "of", "absent"]) == 2
