@@ -266,7 +266,7 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
             yb = y[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
             sync = i == accum - 1 or not where.distributed
             with (contextlib.nullcontext() if sync else model.no_sync()), precision.autocast(where.device):
-                _, loss = model(xb, yb)
+                loss = model(xb, yb)[1]  # drop the (B, T, V) logits now, not after backward
             (loss / accum).backward()
             loss_sum += loss.detach()
         clip = config.optim.grad_clip if config.optim.grad_clip > 0 else math.inf
