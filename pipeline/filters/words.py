@@ -114,66 +114,66 @@ class _Column:
 
 
 def _flags(token: str) -> int:
+    """Class bits of one token (``_reference_flags`` in tests/pipeline/filters/test_words.py)."""
     if token.isalpha():  # most tokens: a word of letters only
         return ALPHA
+    if token.isdigit():  # digits (categories Nd, No): no letter, not a symbol, not punctuation
+        return 0
     return (SYMBOL * is_symbol(token) | ALPHA * has_alpha(token) | TERMINAL * (token in _SENTENCE_END)
             | PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
 
 
-class _Vocabulary(dict):
+class _Ids(dict):
+    """A string -> consecutive id map whose misses queue the new string in ``new``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.new: list[str] = []
+
+    def __missing__(self, item: str) -> int:
+        item_id = self[item] = len(self)
+        self.new.append(item)
+        return item_id
+
+
+class _Vocabulary:
     """Whitespace chunk -> chunk id, with each distinct chunk split once and its tokens interned.
 
     Why: web text repeats its words and punctuated chunks, so splitting, hashing and classifying every
     *occurrence* in Python is most of the cost of the word filters. Here a document's chunks are mapped
-    to ids by C-level dict lookups (``map(vocabulary.__getitem__, chunks)``); only a chunk never seen
-    before reaches ``__missing__``, which queues it in plain lists; ``flush`` then moves the queue into
-    numpy tables (token hash, length, class bits), from which per-token arrays come by fancy indexing.
+    to ids by C-level dict lookups (``map(chunk_ids.__getitem__, chunks)``); a chunk never seen before is
+    only queued, and ``flush`` splits the queued chunks and moves them into numpy tables (token hash,
+    length, class bits), from which per-token arrays come by fancy indexing.
     """
 
     def __init__(self, generation: int) -> None:
-        super().__init__()
         self.generation = generation
+        self.chunk_ids, self.token_ids = _Ids(), _Ids()
         self.chunk_tokens: list[tuple[str, ...]] = []  # chunk id -> its tokens
-        self.token_ids: dict[str, int] = {}
         self.chunk_first, self.chunk_count = _Column(np.int64), _Column(np.int64)  # into ``flat``
         self.flat = _Column(np.int64)  # token ids of every chunk, concatenated
         self.key = _Column(np.int64)  # Python's string hash: identifies a token within this process
         self.length, self.flags = _Column(np.int64), _Column(np.uint8)
-        self.n_flat = 0
-        self.new_first: list[int] = []
-        self.new_count: list[int] = []
-        self.new_flat: list[int] = []
-        self.new_tokens: list[str] = []
-
-    def __missing__(self, chunk: str) -> int:
-        chunk_id = self[chunk] = len(self.chunk_tokens)
-        tokens = (chunk,) if chunk.isalpha() and chunk not in _SPLIT_WORDS else _split_chunk(chunk)
-        self.chunk_tokens.append(tokens)
-        self.new_first.append(self.n_flat)
-        self.new_count.append(len(tokens))
-        self.n_flat += len(tokens)
-        token_ids = self.token_ids
-        for token in tokens:
-            token_id = token_ids.get(token)
-            if token_id is None:
-                token_id = token_ids[token] = len(token_ids)
-                self.new_tokens.append(token)
-            self.new_flat.append(token_id)
-        return chunk_id
 
     def flush(self) -> None:
-        """Move the chunks and tokens queued by ``__missing__`` into the numpy tables."""
-        if self.new_first:
-            self.chunk_first.extend(np.array(self.new_first, dtype=np.int64))
-            self.chunk_count.extend(np.array(self.new_count, dtype=np.int64))
-            self.flat.extend(np.array(self.new_flat, dtype=np.int64))
-            self.new_first, self.new_count, self.new_flat = [], [], []
-        if self.new_tokens:
-            new, n = self.new_tokens, len(self.new_tokens)
+        """Split the chunks queued since the last flush and add them and their new tokens to the tables."""
+        chunks = self.chunk_ids.new
+        if not chunks:
+            return
+        self.chunk_ids.new = []
+        split = list(map(_split_chunk, chunks))
+        self.chunk_tokens += split
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        self.chunk_first.extend(self.flat.size + np.cumsum(counts) - counts)
+        self.chunk_count.extend(counts)
+        self.flat.extend(np.fromiter(map(self.token_ids.__getitem__, chain.from_iterable(split)),
+                                     dtype=np.int64, count=int(counts.sum())))
+        new, n = self.token_ids.new, len(self.token_ids.new)
+        if new:
+            self.token_ids.new = []
             self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
             self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
             self.flags.extend(np.fromiter(map(_flags, new), dtype=np.uint8, count=n))
-            self.new_tokens = []
 
 
 MAX_CHUNKS = 500_000  # the vocabulary starts afresh beyond this many distinct chunks (bounded memory)
@@ -183,7 +183,7 @@ _vocabulary = _Vocabulary(0)
 def _current() -> _Vocabulary:
     """The vocabulary, started afresh when full; only called between documents, never during one."""
     global _vocabulary
-    if len(_vocabulary) > MAX_CHUNKS:
+    if len(_vocabulary.chunk_ids) > MAX_CHUNKS:
         _vocabulary = _Vocabulary(_vocabulary.generation + 1)
     return _vocabulary
 
@@ -197,33 +197,42 @@ def clear_cache() -> None:
 def split_words(text: str) -> list[str]:
     """Words and punctuation tokens of ``text``, in order (whitespace dropped)."""
     vocabulary = _current()
+    chunk_ids = list(map(vocabulary.chunk_ids.__getitem__, text.split()))
+    vocabulary.flush()
     # no token spans whitespace, so a text's tokens are its chunks' tokens, concatenated
-    return list(chain.from_iterable(map(vocabulary.chunk_tokens.__getitem__,
-                                        map(vocabulary.__getitem__, text.split()))))
+    return list(chain.from_iterable(map(vocabulary.chunk_tokens.__getitem__, chunk_ids)))
 
 
 class Tokens:
     """The tokens of one text as parallel numpy arrays: what the word filters count, without strings.
 
     ``key`` is the token's string hash (equal tokens, equal keys; n-grams hash these), ``length`` its
-    characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT), ``line`` the index of its line
-    in ``text.splitlines()``; ``ids`` index the vocabulary of ``generation``.
+    characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT); ``ids`` index the vocabulary of
+    ``generation``. Line numbers are made only for the filter that needs them (C4), from the tokens per
+    whitespace chunk (``chunk_count``) and the chunks per line, unless ``line`` is already known.
     """
 
-    __slots__ = ("key", "length", "flags", "line", "ids", "n_lines", "generation")
+    __slots__ = ("key", "length", "flags", "ids", "generation", "chunk_count", "line")
 
-    def __init__(self, key: np.ndarray, length: np.ndarray, flags: np.ndarray, line: np.ndarray,
-                 ids: np.ndarray, n_lines: int, generation: int) -> None:
-        self.key, self.length, self.flags, self.line = key, length, flags, line
-        self.ids, self.n_lines, self.generation = ids, n_lines, generation
+    def __init__(self, key: np.ndarray, length: np.ndarray, flags: np.ndarray, ids: np.ndarray,
+                 generation: int, chunk_count: np.ndarray | None, line: np.ndarray | None = None) -> None:
+        self.key, self.length, self.flags, self.ids, self.generation = key, length, flags, ids, generation
+        self.chunk_count, self.line = chunk_count, line
 
     def __len__(self) -> int:
         return len(self.key)
 
-    def select(self, mask: np.ndarray, line: np.ndarray, n_lines: int) -> Tokens:
-        """The tokens where ``mask`` holds, renumbered onto ``n_lines`` lines by ``line``."""
-        return Tokens(self.key[mask], self.length[mask], self.flags[mask], line, self.ids[mask], n_lines,
-                      self.generation)
+    def lines(self, chunks_per_line: list[int]) -> np.ndarray:
+        """Line number of each token, given how many whitespace chunks each line of the text holds."""
+        if self.line is None:
+            chunk_line = np.repeat(np.arange(len(chunks_per_line)), chunks_per_line)
+            self.line = chunk_line if self.chunk_count is None else np.repeat(chunk_line, self.chunk_count)
+        return self.line
+
+    def select(self, mask: np.ndarray, line: np.ndarray) -> Tokens:
+        """The tokens where ``mask`` holds, with their (new) line numbers."""
+        return Tokens(self.key[mask], self.length[mask], self.flags[mask], self.ids[mask], self.generation,
+                      None, line)
 
     def count_present(self, words: Iterable[str]) -> int | None:
         """How many of the distinct ``words`` occur as tokens (exact: compares vocabulary ids); None when
@@ -231,35 +240,30 @@ class Tokens:
         vocabulary = _vocabulary
         if vocabulary.generation != self.generation:
             return None
-        wanted = [vocabulary.token_ids.get(w, -1) for w in set(words)]
+        wanted = [dict.get(vocabulary.token_ids, w, -1) for w in set(words)]
         return int(np.isin(np.array(wanted, dtype=np.int64), self.ids).sum())
 
 
 def tokenize(text: str) -> Tokens:
-    """``split_words`` of every line of ``text``, as arrays (same tokens, same order)."""
+    """``split_words(text)`` as arrays (same tokens, same order)."""
     vocabulary = _current()
-    lines = text.splitlines()
-    per_line = [line.split() for line in lines]
-    chunks_per_line = np.fromiter(map(len, per_line), np.int64, len(lines))
-    n_chunks = int(chunks_per_line.sum())
-    chunk_ids = np.fromiter(map(vocabulary.__getitem__, chain.from_iterable(per_line)), np.int64, n_chunks)
+    chunks = text.split()
+    chunk_ids = np.fromiter(map(vocabulary.chunk_ids.__getitem__, chunks), np.int64, len(chunks))
     vocabulary.flush()
     counts = vocabulary.chunk_count.data[chunk_ids]
     first = vocabulary.chunk_first.data[chunk_ids]
-    chunk_line = np.repeat(np.arange(len(lines)), chunks_per_line)
-    if n_chunks and counts.min() == counts.max() == 1:
-        ids, line = vocabulary.flat.data[first], chunk_line
+    if len(chunks) and counts.min() == counts.max() == 1:
+        ids, chunk_count = vocabulary.flat.data[first], None  # None: one token per chunk
     else:  # expand each chunk to its tokens: positions first[c], first[c] + 1, ...
         ends = np.cumsum(counts)
-        ids = vocabulary.flat.data[np.repeat(first - ends + counts, counts) + np.arange(int(ends[-1]) if
-                                                                                          n_chunks else 0)]
-        line = np.repeat(chunk_line, counts)
+        total = int(ends[-1]) if len(chunks) else 0
+        ids, chunk_count = vocabulary.flat.data[np.repeat(first - ends + counts, counts) + np.arange(total)], counts
     return Tokens(vocabulary.key.data[ids].view(np.uint64), vocabulary.length.data[ids],
-                  vocabulary.flags.data[ids], line, ids, len(lines), vocabulary.generation)
+                  vocabulary.flags.data[ids], ids, vocabulary.generation, chunk_count)
 
 
-def sentences_per_line(tokens: Tokens) -> np.ndarray:
-    """``c4.count_sentences`` of each line's tokens, for all lines at once.
+def sentences_per_line(tokens: Tokens, line: np.ndarray, n_lines: int) -> np.ndarray:
+    """``c4.count_sentences`` of each line's tokens (``line``: each token's line number), all at once.
 
     A line has one sentence plus one per non-punctuation token that follows a terminal mark seen since
     the line's previous non-punctuation token (or its start).
@@ -269,10 +273,9 @@ def sentences_per_line(tokens: Tokens) -> np.ndarray:
     starts = np.flatnonzero(~terminal & ((flags & PUNCT) == 0))  # tokens that can start a sentence
     before = np.zeros(len(flags) + 1, dtype=np.int64)
     np.cumsum(terminal, out=before[1:])  # before[i]: terminal marks among tokens[:i]
-    line = tokens.line[starts]
-    line_first = np.searchsorted(tokens.line, np.arange(tokens.n_lines))  # first token of each line
-    since = line_first[line]  # where to look back to: the line's start ...
-    follows = np.flatnonzero(line[1:] == line[:-1]) + 1  # not the first such token of its line
+    start_line = line[starts]
+    since = np.searchsorted(line, start_line)  # where to look back to: the line's first token ...
+    follows = np.flatnonzero(start_line[1:] == start_line[:-1]) + 1  # not the line's first such token
     since[follows] = starts[follows - 1] + 1  # ... or just after the previous such token
     new = before[starts] > before[since]
-    return 1 + np.bincount(line[new], minlength=tokens.n_lines)
+    return 1 + np.bincount(start_line[new], minlength=n_lines)
