@@ -166,17 +166,10 @@ def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) 
             break
         h = h[:-1] * _MULTIPLIER + keys[n - 1:]
         if n in TOP_NGRAMS:  # the most frequent n-gram (earliest on ties), joined with spaces
-            order = h.argsort()  # equal n-grams adjacent (in any order: the earliest is taken below)
-            ordered = h[order]
-            first = np.empty(len(h), dtype=bool)
-            first[0] = True
-            np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
-            starts = np.flatnonzero(first)
-            counts = np.diff(starts, append=len(h))
-            top = int(counts.max())
-            best = 0 if top == 1 else int(np.minimum.reduceat(order, starts)[counts == top].min())
+            last = n == max(TOP_NGRAMS)  # also needs the positions of every repeated 4-gram
+            top, best, order, counts = _top_count(h, positions=last)
             out[f"top_{n}_gram"] = float((cum[best + n] - cum[best] + n - 1) * top) / n_chars
-            if n == max(TOP_NGRAMS):  # positions of repeated 4-grams: where repeated 5-grams can start
+            if last:  # positions of repeated 4-grams: where repeated 5-grams can start
                 if top == 1:
                     break  # no 4-gram repeats, so no longer n-gram does
                 candidates = np.sort(order[np.repeat(counts > 1, counts)])
@@ -205,6 +198,28 @@ def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) 
 
 
 _MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+
+
+def _top_count(h: np.ndarray, positions: bool) -> tuple[int, int, np.ndarray | None, np.ndarray]:
+    """(count of the most frequent value, its earliest position, the sort order, the run lengths of
+    the sorted values). Sorting values is ~4x faster than sorting positions (``argsort``), so without
+    ``positions`` the earliest position of the few most frequent values is found by comparison."""
+    order = h.argsort() if positions else None  # equal values adjacent, in any order
+    ordered = h[order] if positions else np.sort(h)
+    first = np.empty(len(h), dtype=bool)
+    first[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=first[1:])
+    starts = np.flatnonzero(first)
+    counts = np.diff(starts, append=len(h))
+    top = int(counts.max())
+    if top == 1:
+        return top, 0, order, counts
+    if order is None:
+        tops = ordered[starts[counts == top]]
+        if len(tops) <= 8:
+            return top, min(int(np.argmax(h == value)) for value in tops), order, counts
+        order = h.argsort()
+    return top, int(np.minimum.reduceat(order, starts)[counts == top].min()), order, counts
 
 
 def _repeated(values: np.ndarray) -> np.ndarray:
