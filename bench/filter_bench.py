@@ -1,7 +1,7 @@
 """Speed of the FineWeb filter chain (language, Gopher repetition, Gopher quality, C4, FineWeb) per core:
 ours against datatrove's filters, on the same documents in the same run, with the agreement rate.
 
-    .venv/bin/python bench/filter_bench.py [--repeats 5] [--ours-per-pair 3] [--core N]
+    .venv/bin/python bench/filter_bench.py [--repeats 5] [--ours-per-pair 3] [--warm-vocabulary] [--core N]
 
 Documents: the real pages of shared/data/web (bench/filter_agreement.py). Both sides run pinned to the
 same single core, alternating, ``--repeats`` pairs; figures are medians. Ours takes about a tenth of
@@ -41,12 +41,13 @@ DECIDE_SECONDS: list[float] = []  # the decision step alone: what a threshold-on
 FILTER_SECONDS: Counter = Counter()  # signals step per filter, over all runs of ours
 
 
-def run_ours(texts: list[str], repeats: int) -> tuple[list[float], list[str | None]]:
+def run_ours(texts: list[str], repeats: int, warm: bool = False) -> tuple[list[float], list[str | None]]:
     chain = build(ChainSpec.model_validate({name: {} for name in FILTERS}))
     compute_signals(chain, texts[:2], [None, None], 1_000_000)  # load the language model
     seconds, verdicts = [], []
     for _ in range(repeats):
-        words.clear_cache()
+        if not warm:
+            words.clear_cache()
         started = time.perf_counter()
         columns = compute_signals(chain, texts, [None] * len(texts), 1_000_000, FILTER_SECONDS)
         table = pa.table({"id": [str(i) for i in range(len(texts))], **columns}, schema=signal_schema(chain))
@@ -62,6 +63,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--ours-per-pair", type=int, default=3, help="runs of ours per pair (median)")
+    parser.add_argument("--warm-vocabulary", action="store_true", help="keep the word vocabulary between "
+                        "runs, as a long-lived worker does after its first shard (default: every run cold)")
     parser.add_argument("--core", type=int, default=None, help="CPU to pin to (default: the last allowed)")
     args = parser.parse_args()
     core = args.core if args.core is not None else max(os.sched_getaffinity(0))
@@ -74,14 +77,15 @@ def main() -> None:
     theirs_v = [theirs["docs"][r["id"]]["chain"] for r in rows]
     ours_s, theirs_s, ours_v = [], [], []
     for _ in range(args.repeats):
-        seconds, ours_v = run_ours(texts, args.ours_per_pair)
+        seconds, ours_v = run_ours(texts, args.ours_per_pair, args.warm_vocabulary)
         ours_s.append(statistics.median(seconds))
         theirs_s.append(run_datatrove(rows, timing_only=True)["chain_seconds"])
     agree = sum((a is None) == (b is None) for a, b in zip(ours_v, theirs_v))
     ratios = [t / o for o, t in zip(ours_s, theirs_s)]
 
     print(f"{n} documents, {chars / 1e6:.2f} M characters, pinned to CPU {core}, "
-          f"{args.repeats} alternating pairs, ours the median of {args.ours_per_pair} runs per pair")
+          f"{args.repeats} alternating pairs, ours the median of {args.ours_per_pair} runs per pair, "
+          f"{'warm' if args.warm_vocabulary else 'cold'} word vocabulary")
     print(f"ours:      {n / statistics.median(ours_s):8.1f} docs/s  "
           f"(runs: {', '.join(f'{n / s:.0f}' for s in ours_s)})")
     print(f"datatrove: {n / statistics.median(theirs_s):8.1f} docs/s  (runs: "
