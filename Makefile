@@ -30,6 +30,7 @@ demo: $(STAMP)
 	@echo "trained model: runs/demo/train/checkpoint.pt   metrics: runs/demo/train/metrics.jsonl"
 
 test: $(STAMP)
+	sh scripts/ensure-chromium.sh
 	$(PY) -m pytest -q -p no:cacheprovider
 
 clean-demo:
