@@ -8,7 +8,6 @@ hashed to 64-bit integers in numpy, so counting them costs a few array passes in
 
 from __future__ import annotations
 
-import re
 from collections import Counter
 from itertools import repeat
 from typing import Any
@@ -92,11 +91,10 @@ class GopherQualityFilter(Filter):
 
 TOP_NGRAMS = {2: 0.20, 3: 0.18, 4: 0.16}  # table A1: top n-gram character fraction
 DUP_NGRAMS = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}  # table A1: duplicate n-gram chars
-_PARAGRAPH = re.compile(r"\n{2,}")
 
 
 def split_paragraphs(text: str) -> list[str]:
-    """``re.split(r"\n{2,}", text)`` for a stripped ``text``, with str methods (4x faster): splitting at
+    r"""``re.split(r"\n{2,}", text)`` for a stripped ``text``, with str methods (4x faster): splitting at
     every "\n\n" leaves an empty piece per extra pair and a leading "\n" after an odd run."""
     pieces = text.split("\n\n")
     if len(pieces) == 1:
@@ -105,7 +103,7 @@ def split_paragraphs(text: str) -> list[str]:
 
 
 def split_lines(text: str) -> list[str]:
-    """``re.split(r"\n+", text)`` with str methods: empty pieces dropped except the first and last."""
+    r"""``re.split(r"\n+", text)`` with str methods: empty pieces dropped except the first and last."""
     parts = text.split("\n")
     if len(parts) < 3:
         return parts
