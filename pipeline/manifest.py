@@ -17,6 +17,7 @@ from typing import Annotated, Any, Literal, Union
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from pipeline import config_errors
 from pipeline.readers import MODULES, reader_module
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
@@ -119,52 +120,8 @@ def manifest_model() -> type[BaseModel]:
     )
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    """The pydantic model inside an annotation such as ``X | None`` or ``list[X]``, if there is one."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _allowed_here(loc: tuple[Any, ...]) -> list[str] | None:
-    """The keys allowed where an unknown key was found, by walking the model along its location."""
-    current: type[BaseModel] | None = manifest_model()
-    skip_key = False  # the previous field was a mapping: this part is one of its keys (a source name)
-    for part in loc[:-1]:
-        if isinstance(part, int) or current is None:
-            continue
-        if skip_key:
-            skip_key = False
-            continue
-        if part in current.model_fields:
-            annotation = current.model_fields[part].annotation
-            skip_key = getattr(annotation, "__origin__", None) is dict or "dict[" in str(annotation)
-            current = _model_in(annotation)
-        else:  # the tag of a discriminated union, e.g. 'commoncrawl'
-            current = source_models().get(part)
-    return sorted(current.model_fields) if current is not None else None
-
-
 def format_errors(error: ValidationError, where: str) -> str:
-    lines = [f"invalid manifest {where}:"]
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        path = ".".join(str(p) for p in loc) or "(top level)"
-        value = item.get("input")
-        shown = json.dumps(value, default=str)[:120] if value is not None else "missing"
-        if item["type"] == "extra_forbidden":
-            allowed = _allowed_here(loc)
-            hint = f"unknown key; allowed here: {', '.join(allowed)}" if allowed else "unknown key"
-            lines.append(f"  - {path}: {hint}")
-        elif item["type"] == "missing":
-            lines.append(f"  - {path}: required key is missing")
-        else:
-            lines.append(f"  - {path}: {item['msg']} (got {shown})")
-    return "\n".join(lines)
+    return config_errors.format_errors(error, f"invalid manifest {where}", manifest_model(), source_models())
 
 
 def _resolve(path: str, base: Path) -> str:

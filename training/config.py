@@ -26,6 +26,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from model.gpt import PRESETS, GPTConfig
+from pipeline import config_errors  # one layout for every YAML error the user sees
 
 
 class ConfigError(ValueError):
@@ -113,43 +114,9 @@ RESUME_MAY_DIFFER = ("data.dataset",)
 """The dataset may move: its identity (index hash, tokenizer) is checked instead of its path."""
 
 
-def _model_in(annotation: Any) -> type[BaseModel] | None:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()) or ():
-        found = _model_in(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def _allowed_here(loc: tuple[Any, ...]) -> list[str] | None:
-    current: type[BaseModel] | None = TrainConfig
-    for part in loc[:-1]:
-        if current is None or isinstance(part, int):
-            continue
-        current = _model_in(current.model_fields[part].annotation) if part in current.model_fields else None
-    return sorted(current.model_fields) if current is not None else None
-
-
 def format_errors(error: ValidationError, where: str) -> str:
-    """One line per problem: key path, then the unknown key's allowed siblings or the bad value and rule
-    (the same layout as ``pipeline.manifest.format_errors``, so both files read alike)."""
-    lines = [f"invalid training config {where}:"]
-    for item in error.errors():
-        loc = tuple(item["loc"])
-        path = ".".join(str(p) for p in loc) or "(top level)"
-        value = item.get("input")
-        shown = json.dumps(value, default=str)[:120] if value is not None else "missing"
-        if item["type"] == "extra_forbidden":
-            allowed = _allowed_here(loc)
-            lines.append(f"  - {path}: unknown key; allowed here: {', '.join(allowed)}" if allowed
-                         else f"  - {path}: unknown key")
-        elif item["type"] == "missing":
-            lines.append(f"  - {path}: required key is missing")
-        else:
-            lines.append(f"  - {path}: {item['msg'].removeprefix('Value error, ')} (got {shown})")
-    return "\n".join(lines)
+    """One line per problem, in the same layout as the manifests' errors."""
+    return config_errors.format_errors(error, f"invalid training config {where}", TrainConfig)
 
 
 def _resolve(path: str, base: Path) -> str:
