@@ -18,7 +18,6 @@ with ``micro_batch: 8`` and 2 processes each process runs one micro-step of 8; a
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 

@@ -16,6 +16,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterator, Protocol
 
+from pydantic import BaseModel, ConfigDict
+
 from pipeline.documents import Document
 
 MAX_EXAMPLES_PER_REASON = 5
@@ -103,3 +105,14 @@ def byte_ranges(path: str, size: int | None, split_bytes: int) -> list[Split]:
 
 
 ReaderFactory = Callable[[], Reader]
+
+
+class RecordFields(BaseModel):
+    """Which fields of a generic record (JSONL object, Parquet row) hold the document's parts."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text_field: str = "text"
+    id_field: str | None = "id"
+    url_field: str | None = None
+    title_field: str | None = None

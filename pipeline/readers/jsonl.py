@@ -20,11 +20,11 @@ import posixpath
 import zlib
 from typing import Any, Iterator
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pipeline.documents import Document
 from pipeline.fsio import compression_of, open_input, open_raw
-from pipeline.readers.base import Reader, Split, Tally, byte_ranges
+from pipeline.readers.base import Reader, RecordFields, Split, Tally, byte_ranges
 
 try:  # zstandard is a dependency, but keep this module importable without it
     from zstandard import ZstdError
@@ -32,13 +32,7 @@ except ImportError:  # pragma: no cover
     ZstdError = ValueError  # type: ignore[misc,assignment]
 
 
-class Options(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text_field: str = "text"
-    id_field: str | None = "id"
-    url_field: str | None = None
-    title_field: str | None = None
+class Options(RecordFields):
     split_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
 
 

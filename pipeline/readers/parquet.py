@@ -15,21 +15,15 @@ from typing import Iterator
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from pipeline.documents import Document
 from pipeline.fsio import open_raw
-from pipeline.readers.base import Reader, Split, Tally
+from pipeline.readers.base import Reader, RecordFields, Split, Tally
 from pipeline.readers.jsonl import basename, scalar_str
 
 
-class Options(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    text_field: str = "text"
-    id_field: str | None = "id"
-    url_field: str | None = None
-    title_field: str | None = None
+class Options(RecordFields):
     row_groups_per_split: int = Field(default=4, gt=0)
     batch_rows: int = Field(default=4096, gt=0)  # rows decoded at a time, to bound memory on big groups
 
