@@ -132,7 +132,7 @@ def bench_lsh(count: int, reps: int, words: int, step: int) -> None:
     t_ds = median_time(datasketch_run, max(1, reps // 2))
     roots, members = ours()
     print(f"\nbucketing + components over {len(sigs):,} signatures of {words}-word windows every {step} words "
-          f"(14x8), medians: ours {t_ours:.2f} s "
+          f"(14x8), medians: ours {t_ours:.3f} s "
           f"(to clusters: {len(np.unique(roots)):,} clusters, {len(members):,} duplicates); datasketch MinHashLSH "
           f"insert+query {t_ds:.2f} s (candidates only, {sum(len(r) - 1 for r in datasketch_run()):,} "
           f"candidate hits) -> ours is {t_ds / t_ours:.1f}x")

@@ -21,6 +21,7 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.dedup.buckets import _group_starts
+from pipeline.dedup.packed import unique_sorted_pairs
 
 
 def both_directions(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -28,12 +29,19 @@ def both_directions(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarra
 
 
 def _sorted_unique(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Distinct edges without self-loops, sorted by source then destination (one packed sort, see packed.py)."""
     keep = src != dst
-    src, dst = src[keep], dst[keep]
-    order = np.lexsort((dst, src))
-    src, dst = src[order], dst[order]
-    first = _group_starts(src, dst)
-    return src[first], dst[first]
+    src, dst, _ = unique_sorted_pairs(src[keep], dst[keep])
+    return src, dst
+
+
+def _neighbourhoods(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start index and size of each node's run in a source-sorted edge list.
+
+    Destinations are sorted within a run, so a node's smallest neighbour is simply ``dst[first]``.
+    """
+    first = np.flatnonzero(_group_starts(src))
+    return first, np.diff(first, append=len(src))
 
 
 def star_violations(src: np.ndarray, dst: np.ndarray) -> int:
@@ -41,11 +49,8 @@ def star_violations(src: np.ndarray, dst: np.ndarray) -> int:
     src, dst = _sorted_unique(src, dst)
     if len(src) == 0:
         return 0
-    start = _group_starts(src)
-    group = np.cumsum(start) - 1
-    degree = np.bincount(group)
-    smallest = np.minimum.reduceat(dst, np.flatnonzero(start))
-    return int(np.count_nonzero((smallest < src[start]) & (degree > 1)))
+    first, degree = _neighbourhoods(src)
+    return int(np.count_nonzero((dst[first] < src[first]) & (degree > 1)))
 
 
 def large_star(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray, int]:
@@ -56,13 +61,12 @@ def large_star(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray
     src, dst = _sorted_unique(src, dst)
     if len(src) == 0:
         return src, dst, 0
-    start = _group_starts(src)
-    group = np.cumsum(start) - 1
-    smallest = np.minimum(np.minimum.reduceat(dst, np.flatnonzero(start)), src[start])
-    degree = np.bincount(group)
-    violations = int(np.count_nonzero((smallest < src[start]) & (degree > 1)))
+    first, degree = _neighbourhoods(src)
+    node = src[first]
+    smallest = np.minimum(dst[first], node)
+    violations = int(np.count_nonzero((smallest < node) & (degree > 1)))
     larger = dst > src
-    return dst[larger], smallest[group][larger], violations
+    return dst[larger], np.repeat(smallest, degree)[larger], violations
 
 
 def small_star(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -72,11 +76,10 @@ def small_star(src: np.ndarray, dst: np.ndarray) -> tuple[np.ndarray, np.ndarray
     src, dst = src[smaller], dst[smaller]
     if len(src) == 0:
         return src, dst
-    start = _group_starts(src)
-    group = np.cumsum(start) - 1
-    smallest = np.minimum.reduceat(dst, np.flatnonzero(start))[group]
-    u = np.concatenate([dst, src[start]])
-    v = np.concatenate([smallest, smallest[start]])
+    first, degree = _neighbourhoods(src)
+    smallest = dst[first]
+    u = np.concatenate([dst, src[first]])
+    v = np.concatenate([np.repeat(smallest, degree), smallest])
     return u, v
 
 

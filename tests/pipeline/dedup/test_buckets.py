@@ -35,3 +35,37 @@ def test_all_pairs_for_small_buckets():
 def test_unique_pairs_prefers_exact():
     u, v, kind = unique_pairs(_u64([2, 1, 1, 4]), _u64([1, 2, 2, 4]), np.array([NEAR, EXACT, NEAR, EXACT], np.uint8))
     assert (u.tolist(), v.tolist(), kind.tolist()) == ([1], [2], [EXACT])
+
+
+def test_keys_that_agree_in_their_high_bits_stay_apart():
+    # 4 entries: the row number takes the 2 low bits of each key in the fast sort, so 5, 6 and 7 tie there
+    band = np.zeros(4, dtype=np.uint32)
+    u, v, _ = candidate_pairs(band, _u64([5, 6, 5, 7]), _u64([1, 2, 3, 4]), _u64([10, 20, 30, 40]), exact_band=1)
+    assert list(zip(u.tolist(), v.tolist())) == [(10, 30)]
+
+
+def test_texts_that_agree_in_their_high_bits_stay_apart():
+    # 64-bit text hashes lose their low bit in the packed sort: 2**63 + 2 and 2**63 + 3 tie there
+    band = np.zeros(3, dtype=np.uint32)
+    exact = _u64([2**63 + 3, 2**63 + 2, 2**63 + 3])
+    u, v, _ = candidate_pairs(band, _u64([9, 9, 9]), exact, _u64([10, 20, 30]), exact_band=1)
+    assert list(zip(u.tolist(), v.tolist())) == [(10, 20)]  # centre: lowest node of the lowest text (20)
+
+
+def test_one_key_in_two_bands_makes_two_buckets():
+    band = np.array([0, 1, 0, 1], dtype=np.uint32)
+    u, v, _ = candidate_pairs(band, _u64([9, 9, 9, 9]), _u64([1, 2, 3, 4]), _u64([10, 20, 30, 40]), exact_band=2)
+    assert list(zip(u.tolist(), v.tolist())) == [(10, 30), (20, 40)]
+
+
+def test_band_keys_match_one_band_at_a_time_across_blocks():
+    from pipeline.dedup.buckets import _GOLDEN, _salt
+    from pipeline.dedup.shingles import fmix64
+
+    sig = np.random.default_rng(3).integers(0, 1 << 63, size=(5000, 12), dtype=np.int64).astype(np.uint64)
+    keys = band_keys(sig, 3, 4)
+    for band in range(3):
+        expected = np.full(len(sig), _salt(band), dtype=np.uint64)
+        for col in range(band * 4, band * 4 + 4):
+            expected = fmix64(expected ^ sig[:, col]) + _GOLDEN
+        assert np.array_equal(keys[:, band], expected)
