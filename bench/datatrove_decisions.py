@@ -20,7 +20,6 @@ import json
 import statistics
 import time
 
-import os
 
 from datatrove.data import Document
 from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,

@@ -18,13 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
 
+from pipeline.fsio import atomic_write  # the one temporary-name-then-rename writer
 from training.dataset import TOKENIZER_FILE, TokenDataset
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -112,16 +112,8 @@ def set_rng_state(state: dict[str, Any]) -> None:
 
 def save_atomic(payload: dict[str, Any], path: Path) -> None:
     """torch.save to a temporary file beside ``path``, fsync, rename over ``path``, fsync the folder."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:12]}-{path.name}")
-    try:
-        with open(tmp, "wb") as fh:
-            torch.save(payload, fh)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as fh:
+        torch.save(payload, fh)
     folder = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(folder)  # make the rename itself durable

@@ -36,8 +36,6 @@ import fcntl
 import hashlib
 import json
 import math
-import os
-import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -46,6 +44,7 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
+from pipeline.fsio import atomic_write  # the one temporary-name-then-rename writer
 from training.dataset import Shard, TokenDataset
 from training.mixture import blend, normalise, samples_within
 
@@ -228,15 +227,8 @@ class MixtureSampler:
                 fcntl.flock(lock, fcntl.LOCK_EX)  # one rank builds; the others wait, then map its file
                 if not path.exists():
                     plan = build()
-                    tmp = path.with_name(f".tmp-{uuid.uuid4().hex[:12]}-{path.name}")
-                    try:
-                        with open(tmp, "wb") as fh:
-                            np.save(fh, plan)
-                            fh.flush()
-                            os.fsync(fh.fileno())
-                        os.replace(tmp, path)
-                    finally:
-                        tmp.unlink(missing_ok=True)
+                    with atomic_write(path) as fh:
+                        np.save(fh, plan)
         except PermissionError:
             warnings.warn(f"cannot write the sampler cache in {folder}; building the plan in memory "
                           "(pass cache_dir= a writable folder to share it between ranks)")

@@ -4,7 +4,6 @@ for bit (CPU), and a resume that would not continue the same run is refused with
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -89,7 +88,9 @@ def test_sigkilled_process_resumes_to_the_same_losses(tokens: Path, tmp_path: Pa
     process.wait()
     saved_step = torch.load(checkpoint, weights_only=True)["trainer"]["step"]
     logged_step = train_losses(metrics)[-1][0]
-    assert 5 <= saved_step < logged_step < 60  # killed mid-run, with steps after the checkpoint to redo
+    # Killed mid-run; almost always with logged steps after the checkpoint to redo (the kill can race a
+    # checkpoint write on a loaded machine, which leaves nothing to redo but must resume all the same).
+    assert 5 <= saved_step <= logged_step <= 60
 
     resumed = subprocess.run([sys.executable, "-m", "training.train", str(path), "--resume"], cwd=REPO,
                              capture_output=True, text=True, timeout=120)
