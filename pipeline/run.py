@@ -58,7 +58,8 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None) -> di
         raise ValueError("stages.order must start with crawl")
     record_run(manifest)
     crawl = stage_module("crawl")
-    crawl.plan(manifest)  # resolves every input now: a missing file fails before Ray starts
+    for source in manifest.sources:  # resolve every input now: a missing file fails before Ray starts
+        crawl.source_paths(source)
     ray_cfg = manifest.ray
     connect_ray(ray_address or ray_cfg.address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
     results: dict[str, StageResult] = {}
