@@ -11,7 +11,8 @@ so two cheap steps close the gap without touching Python-level DOM nodes:
    wrapper class such as ``has-sidebar`` or ``no-ads`` never removes the whole article.
 2. ``_main_span``: the extracted lines are scored (long lines +, short lines and typical boilerplate
    lines -) and the best-scoring contiguous span is kept (a maximum-sum subarray), which trims
-   bylines, captions and "related / subscribe / comments" tails around the article body.
+   bylines, captions and "related / subscribe / comments" tails around the article body; short
+   boilerplate lines left inside that span are then dropped.
 
 The thresholds are generic (line length and a short list of boilerplate words); nothing is tuned to
 particular sites.
@@ -118,4 +119,12 @@ def extract_text(html: str | bytes, declared_charset: str | None = None) -> str:
         skip_elements=SKIP_SELECTORS,
     )
     lines = [s for s in (line.strip() for line in text.split("\n")) if s]
-    return "\n\n".join(_main_span(lines))
+    return "\n\n".join(_drop_boilerplate_lines(_main_span(lines)))
+
+
+def _drop_boilerplate_lines(lines: list[str]) -> list[str]:
+    """Short boilerplate lines ("Advertisement", "Share this", "Read more") inside the kept span: the span
+    keeps them when prose surrounds them, but they are never the page's text."""
+    kept = [line for line in lines
+            if not (len(line) < _BOILERPLATE_MAX_LEN and _BOILERPLATE_LINE.match(line))]
+    return kept or lines
