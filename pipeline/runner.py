@@ -132,7 +132,8 @@ def _execute(fn: Callable[[Any], TaskResult], payload: Any) -> dict[str, Any]:
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
               max_in_flight: int | None = None, max_retries: int = 3, docs_key: str = "docs_out",
               num_cpus_per_task: float = 1) -> StageResult:
-    """Run ``fn`` over ``tasks`` on Ray, skipping tasks whose completion record exists.
+    """Run ``fn`` over ``tasks`` on Ray, skipping tasks whose completion record matches (same options and
+    inputs, outputs still present).
 
     ``fn`` must be importable by workers (a module-level function) and deterministic: its outputs depend
     only on its payload, so a retried or rerun task rewrites identical files.
@@ -183,8 +184,9 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
                         data = ray.get(ref)
                     except Exception as exc:  # RayTaskError wraps the worker's exception
                         cause = getattr(exc, "cause", None) or exc
+                        hint = io_error_hint(cause)
                         raise StageError(f"stage {stage}, shard {task.id} failed: "
-                                         f"{type(cause).__name__}: {cause}\n{io_error_hint(cause)}"
+                                         f"{type(cause).__name__}: {cause}\n{hint + chr(10) if hint else ''}"
                                          "Fix the cause and rerun the same command: finished shards are "
                                          "kept and skipped.") from exc
                     result = TaskResult.from_dict(data)
