@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from functools import lru_cache
-from itertools import chain
+from itertools import chain, compress
 from typing import Iterable
 
 import numpy as np
@@ -50,6 +50,7 @@ _TOKEN_RARE = regex.compile(r"[\w.+-]{1,64}@[\w-]+(?:\.[\w-]+)+|"
                             + _ALTERNATIVES.replace("WORD", r"[\w\p{M}\p{Cc}]"), regex.VERBOSE | regex.VERSION0)
 # spaCy does not split inside a chunk that holds CJK or full-width punctuation ("送】，中文：测试")
 _CJK_PUNCT = regex.compile(r"[\u3000-\u303f\uff00-\uffef]")
+_SPECIAL = re.compile(_RARE.pattern[:-1] + "\u3000-\u303f\uff00-\uffef]")  # either of the two
 
 
 _SPLIT_WORDS = frozenset({"cannot", "Cannot"})  # all-letter chunks that are still two tokens
@@ -65,6 +66,8 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
             last in _TRAILING or (last == "." and head not in ABBREVIATIONS
                                   and not (len(head) == 1 and head.isupper() and head != "I"))):
         return (head, last)  # "world,"  "end."  the regex would give the same two tokens
+    if not _SPECIAL.search(chunk):  # most chunks: neither CJK punctuation nor a rare character
+        return tuple(_TOKEN.findall(chunk))
     if _CJK_PUNCT.search(chunk):
         return (chunk,)
     return tuple((_TOKEN_RARE if _RARE.search(chunk) else _TOKEN).findall(chunk))
@@ -173,7 +176,14 @@ class _Vocabulary:
             self.token_ids.new = []
             self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
             self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
-            self.flags.extend(np.fromiter(map(_flags, new), dtype=np.uint8, count=n))
+            # most new tokens are letters only (``_flags``' first case): classify the others one by one
+            alpha = np.fromiter(map(str.isalpha, new), dtype=bool, count=n)
+            flags = np.where(alpha, np.uint8(ALPHA), np.uint8(0))
+            others = np.flatnonzero(~alpha)
+            if len(others):
+                flags[others] = np.fromiter(map(_flags, compress(new, (~alpha).tolist())), dtype=np.uint8,
+                                            count=len(others))
+            self.flags.extend(flags)
 
 
 MAX_CHUNKS = 500_000  # the vocabulary starts afresh beyond this many distinct chunks (bounded memory)
