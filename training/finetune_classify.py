@@ -33,7 +33,7 @@ import torch.nn.functional as F
 
 from model.generate import build_tokenizer
 from model.gpt import GPT, GPTConfig
-from training.finetune_common import SkipLedger, open_pretrained, save_atomic, split_indices
+from training.finetune_common import SkipLedger, open_pretrained, run_cli, save_atomic, split_indices
 
 FORMATS = ("tsv", "csv", "jsonl")
 CHECKPOINT_KIND = "classifier"
@@ -449,11 +449,7 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        finetune_classifier(parse_args(argv))
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
-    return 0
+    return run_cli(finetune_classifier, parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -8,17 +8,16 @@ reports the counts at the end instead of dying on record 3,812 of 5,000.
 
 from __future__ import annotations
 
-import os
-import uuid
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import tiktoken
 import torch
 
 from model.checkpoint_io import load_checkpoint
+from pipeline.fsio import atomic_write
 from model.generate import END_OF_TEXT, build_tokenizer
 from model.gpt import GPT
 
@@ -98,13 +97,17 @@ def split_indices(n: int, fractions: tuple[float, ...], seed: int) -> list[list[
 
 
 def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
-    """torch.save to a temporary name beside `path`, then rename: a killed run never leaves a torn file."""
+    """torch.save through the project's one atomic writer: a killed run never leaves a torn file."""
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        torch.save(obj, tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
+    with atomic_write(path) as fh:
+        torch.save(obj, fh)
     return path
+
+
+def run_cli(work: Callable[[Any], object], config: Any) -> int:
+    """Run a fine-tuning entry point; bad data or paths end in one ``error: ...`` line, not a traceback."""
+    try:
+        work(config)
+    except (FileNotFoundError, KeyError, ValueError) as error:
+        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+    return 0

@@ -31,7 +31,7 @@ import torch
 from model.generate import generate
 from model.gpt import GPT, IGNORE_INDEX
 from model.templates import alpaca_prompt
-from training.finetune_common import SkipLedger, open_pretrained, save_atomic, split_indices
+from training.finetune_common import SkipLedger, open_pretrained, run_cli, save_atomic, split_indices
 
 TEMPLATE = "alpaca"
 
@@ -295,11 +295,7 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    try:
-        finetune_instructions(parse_args(argv))
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
-    return 0
+    return run_cli(finetune_instructions, parse_args(argv))
 
 
 if __name__ == "__main__":
