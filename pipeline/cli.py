@@ -52,7 +52,10 @@ def main(argv: list[str] | None = None) -> int:
             print(f"error: {exc}", file=sys.stderr)
             return 1
     except (ManifestError, InputError, FileNotFoundError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+        # A FileNotFoundError with an errno comes from the OS (e.g. the output folder vanished mid-run):
+        # it gets the same what-to-do line as the other output errors.
+        hint = io_error_hint(exc) if getattr(exc, "errno", None) else ""
+        print(f"error: {exc}" + (f"\n{hint}" if hint else ""), file=sys.stderr)
         return 2
     except OSError as exc:  # the driver's own writes: run record, completion records, statistics
         print(f"error: {exc}\n{io_error_hint(exc)}", file=sys.stderr)

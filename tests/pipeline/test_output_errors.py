@@ -118,3 +118,25 @@ def test_output_folder_deleted_mid_run(shared_data: Path, tmp_path: Path) -> Non
     again = run_cli(manifest)
     assert again.returncode == 0, again.stderr
     assert tree_digest(run_dir) == tree_digest(tmp_path / "c" / "out" / "v")
+
+
+def test_vanished_folder_during_driver_write_gets_the_hint(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    """The race CI once hit: the folder goes between a completion record's temp write and its rename, so the
+    driver itself meets the OS's ENOENT; the message must still say what happened and what to do."""
+    import errno
+
+    import pipeline.run
+    from pipeline.cli import main
+
+    record = tmp_path / "out" / "_done" / "crawl" / "x.json"
+
+    def vanish(*_args, **_kwargs):
+        raise FileNotFoundError(errno.ENOENT, "No such file or directory", str(record))
+
+    monkeypatch.setattr(pipeline.run, "run_manifest", vanish)
+    monkeypatch.setattr("pipeline.cli.load_manifest", lambda path: object())
+    assert main(["run", "any.yaml"]) != 0
+    err = capsys.readouterr().err
+    assert "No such file or directory" in err
+    assert "does not exist" in err and "deleted during the run" in err
