@@ -146,6 +146,16 @@ def ngram_fractions(words: list[str], n_chars: int) -> dict[str, float]:
 
 
 def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) -> dict[str, float]:
+    """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes: the
+    compiled ``_ngrams`` extension where it was built (about 4x faster, equal bit for bit), else numpy."""
+    if _compiled is None:
+        return numpy_ngram_fractions(keys, lengths, n_chars)
+    values = _compiled.ngram_fractions(np.ascontiguousarray(keys, dtype=np.uint64),
+                                       np.ascontiguousarray(lengths, dtype=np.int64), n_chars)
+    return dict(zip(_NGRAM_SIGNALS, values))
+
+
+def numpy_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) -> dict[str, float]:
     """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes.
 
     Python's string hash identifies words (within one process; a collision of two n-grams has
@@ -195,7 +205,12 @@ def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) 
     return out
 
 
-_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
+_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)  # the same constant as in _ngrams.c
+_NGRAM_SIGNALS = [f"top_{n}_gram" for n in TOP_NGRAMS] + [f"dup_{n}_gram" for n in DUP_NGRAMS]
+try:
+    from pipeline.filters import _ngrams as _compiled
+except ImportError:  # not built (no C compiler at install time): the numpy path gives the same values
+    _compiled = None
 
 
 def _top_count(h: np.ndarray, positions: bool) -> tuple[int, int, np.ndarray | None, np.ndarray]:

@@ -3,16 +3,19 @@ outside its published threshold."""
 
 from __future__ import annotations
 
+import os
 import re
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from pipeline.filters.base import Doc
+from pipeline.filters import gopher
 from pipeline.filters.gopher import (DUP_NGRAMS, STOP_WORDS, TOP_NGRAMS, GopherQualityFilter,
                                      GopherQualityOptions, GopherRepetitionOptions, duplicates,
-                                     ngram_fractions, split_lines, split_paragraphs)
-from pipeline.filters.words import has_alpha, is_symbol, split_words
+                                     ngram_fractions, numpy_ngram_fractions, split_lines, split_paragraphs)
+from pipeline.filters.words import has_alpha, is_symbol, split_words, tokenize
 from tests.pipeline.filters.support import prose, real_documents, signal, verdict, word
 
 
@@ -180,6 +183,31 @@ def test_hashed_ngram_fractions_equal_the_definition_on_real_pages():
         tokens = split_words(doc.text)
         assert ngram_fractions(tokens, len(doc.text)) == pytest.approx(
             _reference_fractions(tokens, len(doc.text)), abs=1e-12), doc.key
+
+
+def test_the_compiled_extension_is_built_under_ci():
+    """`make test` installs the project with its C extensions; CI must not silently test the fallback."""
+    if gopher._compiled is None:
+        assert not os.environ.get("CI"), "pipeline.filters._ngrams was not built: is a C compiler installed?"
+        pytest.skip("pipeline.filters._ngrams not built (no C compiler): the numpy path is in use")
+
+
+@pytest.mark.skipif(gopher._compiled is None, reason="pipeline.filters._ngrams not built")
+def test_compiled_ngram_fractions_equal_numpy_bit_for_bit():
+    docs = real_documents("commoncrawl")
+    assert docs
+    for doc in docs:
+        t = tokenize(doc.text)
+        assert gopher.hashed_ngram_fractions(t.key, t.length, len(doc.text)) == numpy_ngram_fractions(
+            t.key, t.length, len(doc.text)), doc.key
+    rng = np.random.default_rng(7)  # small vocabularies: many repeats, ties and overlapping n-grams
+    for _ in range(2000):
+        size, vocab = int(rng.integers(0, 60)), int(rng.integers(1, 6))
+        keys = rng.integers(0, vocab, size).astype(np.uint64) * np.uint64(0x9E3779B1)
+        lengths = rng.integers(1, 6, size).astype(np.int64)
+        n_chars = int(lengths.sum()) + size
+        assert gopher.hashed_ngram_fractions(keys, lengths, n_chars) == numpy_ngram_fractions(
+            keys, lengths, n_chars), (keys, lengths)
 
 
 def _reference_duplicates(items: list[str]) -> tuple[int, int]:
