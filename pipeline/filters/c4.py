@@ -59,17 +59,23 @@ def count_sentences(tokens: list[str]) -> int:
     return n
 
 
-def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | None = None
-         ) -> tuple[list[str], list[int], bool, bool, bool]:
+def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | None = None,
+         known_chunks_per_line: np.ndarray | None = None) -> tuple[list[str], list[int], bool, bool, bool]:
     """Apply the line rules; returns the kept lines, their numbers in ``text.splitlines()``, whether a
     citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket).
-    ``chunks_per_line`` receives the number of whitespace-separated chunks of every line.
+    ``chunks_per_line`` receives the number of whitespace-separated chunks of every line;
+    ``known_chunks_per_line`` gives them when the word splitter already counted them (the compiled
+    chunk scan does), which spares splitting every line again.
 
     Most lines can only be removed by the word-count rule; ``_special_lines`` finds the others from
     the whole text at C speed, and only those go through every rule in ``_line_rules``."""
     lines = list(map(str.strip, text.splitlines()))
-    words = list(map(str.split, lines))
-    n_words = list(map(len, words))
+    if known_chunks_per_line is not None and len(known_chunks_per_line) == len(lines):
+        n_words = known_chunks_per_line.tolist()
+        words = None
+    else:
+        words = list(map(str.split, lines))
+        n_words = list(map(len, words))
     if chunks_per_line is not None:
         chunks_per_line += n_words
     if o.min_words_per_line is None:
@@ -82,7 +88,8 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         counts["lines_few_words"] += few
     any_cited = lorem = curly = False
     for i in special:
-        line, cited, lorem_i, curly_i = _line_rules(lines[i], words[i], o, counts)
+        line_words = words[i] if words is not None else lines[i].split()
+        line, cited, lorem_i, curly_i = _line_rules(lines[i], line_words, o, counts)
         keep[i] = line is not None
         lines[i] = line
         any_cited, lorem, curly = any_cited or cited, lorem or lorem_i, curly or curly_i
@@ -161,7 +168,8 @@ class C4Filter(Filter):
     def _measure_one(self, doc: Doc) -> tuple[dict[str, Any], Doc]:
         counts: Counter = Counter()
         chunks_per_line: list[int] = []
-        kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line)
+        kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line,
+                                                      doc.tokens.chunks_per_line)
         rewritten = Doc("\n".join(kept).strip(), doc.url)
         if any_cited:  # a cut citation changes a line's words: split the kept lines again
             n_sentences = sum(count_sentences(split_words(line)) for line in kept)

@@ -126,3 +126,19 @@ def test_scan_equals_the_plain_loop(options):
         assert counts == expected_counts
         lines = [line.strip() for line in text.splitlines()]  # numbers point at the kept input lines
         assert [CITATION.sub("", lines[i]) if o.remove_citations else lines[i] for i in numbers] == kept
+
+
+def test_signals_equal_with_and_without_the_compiled_line_counts(monkeypatch):
+    """C4 takes each line's chunk count from the compiled chunk scan when there is one; the values must
+    equal what it counts itself (real pages plus the crafted lines, rewritten texts compared too)."""
+    from pipeline.filters import words
+
+    texts = [CRAFTED, CRAFTED.upper(), ""] + [doc.text for doc in real_documents("commoncrawl")]
+    chain = {"c4": {}, "fineweb": {}}
+    words.clear_cache()
+    with_scan = evaluate(chain, texts)
+    monkeypatch.setattr(words, "_chunks", None)
+    words.clear_cache()
+    without = evaluate(chain, texts)
+    words.clear_cache()
+    assert with_scan[0].equals(without[0]) and with_scan[1] == without[1]

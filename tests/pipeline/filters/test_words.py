@@ -7,6 +7,7 @@ agreement on whole real pages (bench/README.md, Filters).
 
 from __future__ import annotations
 
+import os
 import unicodedata
 
 import numpy as np
@@ -90,3 +91,43 @@ def test_a_renewed_vocabulary_gives_the_same_tokens(monkeypatch):
     assert after.key[:len(before)].tolist() == before.key.tolist()
     assert before.count_present(["the", "of"]) is None  # ids of an older vocabulary are not compared
     assert after.count_present(["the", "of", "absent"]) == 2
+
+
+EDGE_TEXTS = ["", " ", "a", "a\r\nb\rc\n\nd\x1c e\x85f\u2028g\u2029 h\x0bi\x0cj", "x\n", "\n\n", "  a  b \n c",
+              "é ü 中文 \U0001F600x\xa0y\u3000z\u200az", "\r", "\r\n", "a\r", "\x00 b\x00c", "\ud800 lone"]
+
+
+def test_the_compiled_chunk_table_is_built_under_ci():
+    if words._chunks is None:
+        assert not os.environ.get("CI"), "pipeline.filters._chunks was not built: is a C compiler installed?"
+        pytest.skip("pipeline.filters._chunks not built (no C compiler): str.split() and a dict are used")
+
+
+@pytest.mark.skipif(words._chunks is None, reason="pipeline.filters._chunks not built")
+def test_compiled_chunk_ids_and_line_counts_equal_str_split():
+    """Chunks as str.split(), ids in order of first appearance across texts, and chunks per line of
+    str.splitlines() (every line-break character, "\\r\\n" one break) - on edge cases and real pages."""
+    table, reference = words._chunks.ChunkTable(), {}
+    for text in EDGE_TEXTS + [doc.text for doc in real_documents("commoncrawl")]:
+        ids, new, per_line = table.lookup(text, True)
+        chunks = text.split()
+        expected_new = [c for c in dict.fromkeys(chunks) if c not in reference]
+        reference.update(zip(expected_new, range(len(reference), len(reference) + len(expected_new))))
+        assert new == expected_new
+        assert np.frombuffer(ids, np.int64).tolist() == [reference[c] for c in chunks]
+        assert np.frombuffer(per_line, np.int64).tolist() == [len(line.split()) for line in text.splitlines()]
+        assert table.lookup(text)[2] is None
+    assert len(table) == len(reference)
+
+
+def test_tokens_equal_with_and_without_the_chunk_table(monkeypatch):
+    texts = EDGE_TEXTS + [doc.text for doc in real_documents("commoncrawl")]
+    words.clear_cache()
+    first = [tokenize(t) for t in texts]
+    monkeypatch.setattr(words, "_chunks", None)
+    words.clear_cache()
+    second = [tokenize(t) for t in texts]
+    words.clear_cache()
+    for a, b in zip(first, second):
+        for name in ("key", "length", "flags", "ids"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name

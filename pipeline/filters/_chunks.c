@@ -1,0 +1,267 @@
+/* Whitespace chunk ids of a text in one compiled pass: the front half of pipeline.filters.words.
+ *
+ * Why C: the word filters map every whitespace-separated chunk of a document to an id of a process-wide
+ * vocabulary. In Python that is ``text.split()`` (one new str object per chunk) followed by one dict
+ * lookup per chunk, and a Python ``__missing__`` call per chunk never seen; together about half of the
+ * word splitting's time. Here one scan over the str's code points finds the chunks exactly as
+ * ``str.split()`` does (``Py_UNICODE_ISSPACE``), hashes each one in place and looks it up in an
+ * open-addressing table; only chunks never seen before become str objects (handed back to Python, which
+ * splits them into tokens once). The same scan counts the chunks of every line of ``str.splitlines()``
+ * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need.
+ *
+ *   table = ChunkTable()
+ *   ids, new, per_line = table.lookup(text, lines)   # ids: bytes of int64, one per chunk;
+ *                                                     # new: the chunks seen for the first time, in id order;
+ *                                                     # per_line: bytes of int64 per splitlines() line,
+ *                                                     # or None unless ``lines``
+ *   len(table)                                        # distinct chunks so far
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    PyObject_HEAD
+    int64_t *slot_id; /* -1: empty */
+    uint64_t *slot_hash;
+    size_t mask;
+    Py_ssize_t count;    /* distinct chunks */
+    Py_ssize_t *offset;  /* chunk id -> start in the arena */
+    Py_ssize_t *length;  /* chunk id -> code points */
+    Py_ssize_t id_cap;
+    Py_UCS4 *arena;      /* every distinct chunk's code points, concatenated */
+    Py_ssize_t arena_len, arena_cap;
+} ChunkTable;
+
+/* A growable int64 buffer for the per-call outputs. */
+typedef struct {
+    int64_t *data;
+    Py_ssize_t len, cap;
+} Buf;
+
+static int buf_push(Buf *b, int64_t v) {
+    if (b->len == b->cap) {
+        Py_ssize_t cap = b->cap ? 2 * b->cap : 256;
+        int64_t *grown = realloc(b->data, cap * sizeof(int64_t));
+        if (!grown) return -1;
+        b->data = grown;
+        b->cap = cap;
+    }
+    b->data[b->len++] = v;
+    return 0;
+}
+
+static int table_alloc_slots(ChunkTable *t, size_t cap) {
+    t->slot_id = malloc(cap * sizeof(int64_t));
+    t->slot_hash = malloc(cap * sizeof(uint64_t));
+    if (!t->slot_id || !t->slot_hash) return -1;
+    memset(t->slot_id, 0xff, cap * sizeof(int64_t));
+    t->mask = cap - 1;
+    return 0;
+}
+
+static int table_grow(ChunkTable *t) {
+    int64_t *old_id = t->slot_id;
+    uint64_t *old_hash = t->slot_hash;
+    size_t old_cap = t->mask + 1;
+    if (table_alloc_slots(t, 2 * old_cap) < 0) {
+        free(t->slot_id);
+        free(t->slot_hash);
+        t->slot_id = old_id;
+        t->slot_hash = old_hash;
+        t->mask = old_cap - 1;
+        return -1;
+    }
+    for (size_t s = 0; s < old_cap; s++) {
+        if (old_id[s] < 0) continue;
+        size_t d = (size_t)old_hash[s] & t->mask;
+        while (t->slot_id[d] >= 0) d = (d + 1) & t->mask;
+        t->slot_id[d] = old_id[s];
+        t->slot_hash[d] = old_hash[s];
+    }
+    free(old_id);
+    free(old_hash);
+    return 0;
+}
+
+static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    if (t->count == t->id_cap) {
+        Py_ssize_t cap = t->id_cap ? 2 * t->id_cap : 4096;
+        Py_ssize_t *off = realloc(t->offset, cap * sizeof(Py_ssize_t));
+        if (!off) return -1;
+        t->offset = off;
+        Py_ssize_t *ln = realloc(t->length, cap * sizeof(Py_ssize_t));
+        if (!ln) return -1;
+        t->length = ln;
+        t->id_cap = cap;
+    }
+    if (t->arena_len + len > t->arena_cap) {
+        Py_ssize_t cap = t->arena_cap ? t->arena_cap : 65536;
+        while (cap < t->arena_len + len) cap *= 2;
+        Py_UCS4 *grown = realloc(t->arena, cap * sizeof(Py_UCS4));
+        if (!grown) return -1;
+        t->arena = grown;
+        t->arena_cap = cap;
+    }
+    for (Py_ssize_t i = 0; i < len; i++) t->arena[t->arena_len + i] = PyUnicode_READ(kind, data, start + i);
+    t->offset[t->count] = t->arena_len;
+    t->length[t->count] = len;
+    t->arena_len += len;
+    return 0;
+}
+
+static inline int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
+                             Py_ssize_t len) {
+    if (t->length[id] != len) return 0;
+    const Py_UCS4 *stored = t->arena + t->offset[id];
+    for (Py_ssize_t i = 0; i < len; i++)
+        if (stored[i] != PyUnicode_READ(kind, data, start + i)) return 0;
+    return 1;
+}
+
+/* The id of text[start:end], adding it (and a new str to ``fresh``) when never seen; -1 on error. */
+static int64_t chunk_id(ChunkTable *t, PyObject *text, int kind, const void *data, Py_ssize_t start,
+                        Py_ssize_t end, uint64_t h, PyObject *fresh) {
+    h ^= h >> 29;
+    h *= 0xbf58476d1ce4e5b9ULL;
+    h ^= h >> 32;
+    size_t s = (size_t)h & t->mask;
+    while (t->slot_id[s] >= 0) {
+        if (t->slot_hash[s] == h && same_chunk(t, t->slot_id[s], kind, data, start, end - start))
+            return t->slot_id[s];
+        s = (s + 1) & t->mask;
+    }
+    if (table_add_chunk(t, kind, data, start, end - start) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    PyObject *chunk = PyUnicode_Substring(text, start, end);
+    if (!chunk || PyList_Append(fresh, chunk) < 0) {
+        Py_XDECREF(chunk);
+        return -1;
+    }
+    Py_DECREF(chunk);
+    int64_t id = t->count++;
+    t->slot_id[s] = id;
+    t->slot_hash[s] = h;
+    if ((size_t)t->count * 2 > t->mask + 1 && table_grow(t) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return id;
+}
+
+static PyObject *as_bytes(Buf *b) {
+    return PyBytes_FromStringAndSize((const char *)b->data, b->len * (Py_ssize_t)sizeof(int64_t));
+}
+
+static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
+    PyObject *text;
+    int want_lines = 0;
+    if (!PyArg_ParseTuple(args, "U|p", &text, &want_lines)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    PyObject *fresh = PyList_New(0);
+    Buf ids = {0}, lines = {0};
+    PyObject *result = NULL;
+    if (!fresh) return NULL;
+    Py_ssize_t start = -1, line_chunks = 0, line_len = 0;
+    uint64_t h = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        Py_UCS4 ch = i < n ? PyUnicode_READ(kind, data, i) : ' ';
+        if (i < n && !Py_UNICODE_ISSPACE(ch)) {
+            if (start < 0) {
+                start = i;
+                h = 0xcbf29ce484222325ULL;
+            }
+            h = (h ^ ch) * 0x100000001b3ULL;
+            line_len++;
+            continue;
+        }
+        if (start >= 0) { /* a chunk ends at i */
+            int64_t id = chunk_id(t, text, kind, data, start, i, h, fresh);
+            if (id < 0 || buf_push(&ids, id) < 0) goto fail;
+            line_chunks++;
+            start = -1;
+        }
+        if (!want_lines || i == n) continue;
+        line_len++;
+        if (Py_UNICODE_ISLINEBREAK(ch)) { /* str.splitlines(): one line per break, "\r\n" is one */
+            if (ch == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+            if (buf_push(&lines, line_chunks) < 0) goto fail;
+            line_chunks = line_len = 0;
+        }
+    }
+    if (want_lines && line_len > 0 && buf_push(&lines, line_chunks) < 0) goto fail; /* unterminated last line */
+    PyObject *ids_bytes = as_bytes(&ids);
+    PyObject *lines_obj = want_lines ? as_bytes(&lines) : (Py_INCREF(Py_None), Py_None);
+    if (ids_bytes && lines_obj) result = PyTuple_Pack(3, ids_bytes, fresh, lines_obj);
+    Py_XDECREF(ids_bytes);
+    Py_XDECREF(lines_obj);
+fail:
+    if (!result && !PyErr_Occurred()) PyErr_NoMemory();
+    free(ids.data);
+    free(lines.data);
+    Py_DECREF(fresh);
+    return result;
+}
+
+static Py_ssize_t ChunkTable_len(ChunkTable *t) { return t->count; }
+
+static int ChunkTable_init(ChunkTable *t, PyObject *args, PyObject *kwds) {
+    static char *kwlist[] = {NULL};
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "", kwlist)) return -1;
+    if (!t->slot_id && table_alloc_slots(t, 1 << 16) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static void ChunkTable_dealloc(ChunkTable *t) {
+    free(t->slot_id);
+    free(t->slot_hash);
+    free(t->offset);
+    free(t->length);
+    free(t->arena);
+    Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+static PyMethodDef ChunkTable_methods[] = {
+    {"lookup", (PyCFunction)ChunkTable_lookup, METH_VARARGS,
+     "lookup(text, lines=False) -> (ids: bytes of int64, new chunks: list[str], chunks per line: bytes | None)"},
+    {NULL, NULL, 0, NULL},
+};
+
+static PySequenceMethods ChunkTable_as_sequence = {.sq_length = (lenfunc)ChunkTable_len};
+
+static PyTypeObject ChunkTableType = {
+    PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pipeline.filters._chunks.ChunkTable",
+    .tp_doc = "Whitespace chunk -> consecutive id, for str.split() chunks of many texts.",
+    .tp_basicsize = sizeof(ChunkTable),
+    .tp_flags = Py_TPFLAGS_DEFAULT,
+    .tp_new = PyType_GenericNew,
+    .tp_init = (initproc)ChunkTable_init,
+    .tp_dealloc = (destructor)ChunkTable_dealloc,
+    .tp_methods = ChunkTable_methods,
+    .tp_as_sequence = &ChunkTable_as_sequence,
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_chunks",
+                                    .m_doc = "Whitespace chunk ids of texts, compiled.", .m_size = -1};
+
+PyMODINIT_FUNC PyInit__chunks(void) {
+    if (PyType_Ready(&ChunkTableType) < 0) return NULL;
+    PyObject *m = PyModule_Create(&module);
+    if (!m) return NULL;
+    Py_INCREF(&ChunkTableType);
+    if (PyModule_AddObject(m, "ChunkTable", (PyObject *)&ChunkTableType) < 0) {
+        Py_DECREF(&ChunkTableType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
