@@ -1,4 +1,5 @@
-"""Dedup speed, one core: signatures/s against datasketch and rensa; bucketing + components against
+"""Dedup speed, one core: signatures/s against datasketch, rensa and datatrove (its own virtualenv,
+bench/make_datatrove_venv.sh); bucketing + components against
 datasketch MinHashLSH; end-to-end docs/s for 1 and 2 Ray workers; peak memory per task against corpus size.
 
     taskset -c 0 .venv/bin/python bench/dedup_speed.py --reps 5            # signatures, LSH, memory
@@ -9,8 +10,10 @@ from __future__ import annotations
 
 import argparse
 import gc
+import json
 import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -89,11 +92,29 @@ def bench_signatures(docs: list[str], reps: int, num_perm: int = 128, ngram: int
     results = {}
     for name, fn in rows:
         results[name] = median_time(fn, reps if name.startswith("ours") else max(1, reps // 2 + 1))
+    results.update(datatrove_signatures(docs, max(1, reps // 2 + 1), num_perm, ngram))
     ours_t = results[rows[0][0]]
     for name, t in results.items():
         print(f"| {name} | {len(docs) / t:,.0f} | {mb / t:.2f} | {t / ours_t:.1f}x |")
-    print("orientation (issue text, not run here): datatrove signature stage ~0.3 MB/s -> ours is "
-          f"{mb / ours_t / 0.3:.0f}x")
+
+
+def datatrove_signatures(docs: list[str], reps: int, num_perm: int, ngram: int) -> dict[str, float]:
+    """Datatrove 0.10.1's MinHash stage 1 on the same texts, from its own virtualenv (a subprocess, so it
+    inherits this process's CPU pinning); empty when that virtualenv was not made."""
+    dt_python = Path(__file__).resolve().parents[1] / ".bench-venv-datatrove" / "bin" / "python"
+    if not dt_python.exists():
+        print("(datatrove rows skipped: run `bash bench/make_datatrove_venv.sh` to include them)")
+        return {}
+    with tempfile.TemporaryDirectory() as tmp:
+        texts, out = Path(tmp) / "texts.jsonl", Path(tmp) / "out.json"
+        texts.write_text("".join(json.dumps({"text": d}) + "\n" for d in docs))
+        subprocess.run([str(dt_python), str(Path(__file__).parent / "datatrove_minhash.py"), str(texts),
+                        str(out), "--repeats", str(reps), "--bands", str(num_perm // 8), "--rows", "8",
+                        "--ngram", str(ngram)], check=True)
+        result = json.loads(out.read_text())
+    return {"datatrove MinhashDedupSignature.run (whole stage 1: spaCy words, sign, write, sort)":
+            result["stage_seconds"],
+            "datatrove get_shingles + get_signature alone": result["signature_seconds"]}
 
 
 def bench_lsh(count: int, reps: int, words: int, step: int) -> None:

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Create .bench-venv-datatrove/: datatrove and its word tokenizer (spaCy), isolated from .venv because
 # datatrove pins versions that clash with ours (trafilatura<1.12, xxhash<4). Only the bench scripts use it
-# (bench/filter_agreement.py, bench/filter_bench.py); the pipeline and its tests never import datatrove.
+# (bench/filter_agreement.py, bench/filter_bench.py, bench/dedup_speed.py); the pipeline and its tests never import datatrove.
 # Usage: bash bench/make_datatrove_venv.sh   (idempotent; rerun to repair)
 set -euo pipefail
 cd "$(dirname "$0")/.."
