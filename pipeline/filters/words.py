@@ -163,6 +163,7 @@ class _Vocabulary:
         self.chunk_tokens: list[tuple[str, ...]] = []  # chunk id -> its tokens
         self.chunk_first, self.chunk_count = _Column(np.int64), _Column(np.int64)  # into ``flat``
         self.flat = _Column(np.int64)  # token ids of every chunk, concatenated
+        self.chars = 0  # characters of the distinct chunks held (the chunk table keeps 4 bytes each)
         self.key = _Column(np.int64)  # Python's string hash: identifies a token within this process
         self.length, self.flags = _Column(np.int64), _Column(np.uint8)
 
@@ -191,6 +192,7 @@ class _Vocabulary:
         if not chunks:
             return
         self.chunk_ids.new = []
+        self.chars += sum(map(len, chunks))
         split = list(map(_split_chunk, chunks))
         self.chunk_tokens += split
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
@@ -213,14 +215,17 @@ class _Vocabulary:
             self.flags.extend(flags)
 
 
-MAX_CHUNKS = 500_000  # the vocabulary starts afresh beyond this many distinct chunks (bounded memory)
+# The vocabulary starts afresh beyond this many distinct chunks, or characters in them (bounded memory:
+# documents full of long unique chunks, such as base64 or minified code, would otherwise grow it fast).
+MAX_CHUNKS = 500_000
+MAX_CHUNK_CHARS = 32_000_000
 _vocabulary = _Vocabulary(0)
 
 
 def _current() -> _Vocabulary:
     """The vocabulary, started afresh when full; only called between documents, never during one."""
     global _vocabulary
-    if len(_vocabulary) > MAX_CHUNKS:
+    if len(_vocabulary) > MAX_CHUNKS or _vocabulary.chars > MAX_CHUNK_CHARS:
         _vocabulary = _Vocabulary(_vocabulary.generation + 1)
     return _vocabulary
 

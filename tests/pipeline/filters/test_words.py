@@ -131,3 +131,15 @@ def test_tokens_equal_with_and_without_the_chunk_table(monkeypatch):
     for a, b in zip(first, second):
         for name in ("key", "length", "flags", "ids"):
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_long_unique_chunks_renew_the_vocabulary(monkeypatch):
+    """Memory stays bounded by characters too, not only by the number of distinct chunks."""
+    words.clear_cache()
+    monkeypatch.setattr(words, "MAX_CHUNK_CHARS", 1_000)
+    first = tokenize("x" * 600 + " short words")
+    second = tokenize("y" * 600 + " short words")  # 1,212 characters held: still this vocabulary
+    third = tokenize("z" * 10 + " short words")  # over the budget: a fresh vocabulary
+    assert first.generation == second.generation != third.generation
+    assert words._vocabulary.chars == 10 + len("short") + len("words")
+    assert third.length.tolist() == [10, 5, 5]
