@@ -395,9 +395,13 @@ class Handler(BaseHTTPRequestHandler):
             return {"id": request_id, "object": "text_completion", "created": created, "model": engine.model_name,
                     "choices": [{"text": text, "index": index, "logprobs": None, "finish_reason": finish}]}
 
+        # The slot is given back as soon as generation ends, before the client can see the end of the answer
+        # (a stream's closing events, a JSON reply): a client's next request never finds its own finished
+        # one still holding a slot.
         slot = self.generation_slot()
+        usage = {"prompt_tokens": 0, "completion_tokens": 0}
+        choices = []
         try:
-            usage = {"prompt_tokens": 0, "completion_tokens": 0}
             if body.get("stream"):
                 self.start_stream()
                 for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
@@ -409,18 +413,19 @@ class Handler(BaseHTTPRequestHandler):
                             self.send_event(chunk(index, delta, finish))
                         if finish:
                             usage["completion_tokens"] += n
-                self.finish_stream(body, {"id": request_id, "object": "text_completion", "created": created,
-                                          "model": engine.model_name, "choices": []}, usage)
-                return
-            choices = []
-            for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
-                parts, finish, n = collect(engine.stream_text(ids, sampling))
-                usage["prompt_tokens"] += len(ids)
-                usage["completion_tokens"] += n
-                choices.append({"text": (text if echo else "") + parts, "index": index, "logprobs": None,
-                                "finish_reason": finish})
+            else:
+                for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
+                    parts, finish, n = collect(engine.stream_text(ids, sampling))
+                    usage["prompt_tokens"] += len(ids)
+                    usage["completion_tokens"] += n
+                    choices.append({"text": (text if echo else "") + parts, "index": index, "logprobs": None,
+                                    "finish_reason": finish})
         finally:
             slot.release()
+        if body.get("stream"):
+            self.finish_stream(body, {"id": request_id, "object": "text_completion", "created": created,
+                                      "model": engine.model_name, "choices": []}, usage)
+            return
         self.send_json(200, {"id": request_id, "object": "text_completion", "created": created,
                              "model": engine.model_name, "choices": choices, "usage": with_total(usage)})
 
@@ -443,7 +448,7 @@ class Handler(BaseHTTPRequestHandler):
         base = {"id": request_id, "object": "chat.completion.chunk", "created": created,
                 "model": engine.model_name}
 
-        slot = self.generation_slot()
+        slot = self.generation_slot()  # given back when generation ends, before the answer's end (as above)
         try:
             if body.get("stream"):
                 self.start_stream()
@@ -457,12 +462,13 @@ class Handler(BaseHTTPRequestHandler):
                     if finish:
                         self.send_event({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None,
                                                               "finish_reason": finish}]})
-                self.finish_stream(body, {**base, "choices": []},
-                                   {"prompt_tokens": len(ids), "completion_tokens": n})
-                return
-            content, finish, n = collect(engine.stream_text(ids, sampling))
+            else:
+                content, finish, n = collect(engine.stream_text(ids, sampling))
         finally:
             slot.release()
+        if body.get("stream"):
+            self.finish_stream(body, {**base, "choices": []}, {"prompt_tokens": len(ids), "completion_tokens": n})
+            return
         self.send_json(200, {"id": request_id, "object": "chat.completion", "created": created,
                              "model": engine.model_name,
                              "choices": [{"index": 0, "message": {"role": "assistant", "content": content},

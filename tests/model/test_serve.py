@@ -16,7 +16,7 @@ import pytest
 
 import openai  # test-only dependency (the `test` extra); `make test` installs it
 
-from model.serve import Engine, Sampling, ServerLimits, make_server  # noqa: E402
+from model.serve import Engine, Handler, Sampling, ServerLimits, make_server  # noqa: E402
 from tests.tiny_checkpoint import save_tiny_checkpoint  # noqa: E402
 
 MODEL = "tiny-test"
@@ -176,6 +176,27 @@ def test_full_server_answers_429(server, client):
     finally:
         server.slots.release()
     assert client.completions.create(model=MODEL, prompt="x", max_tokens=2).choices  # free again
+
+
+def test_stream_gives_its_slot_back_before_it_ends(server, client, monkeypatch):
+    """A client's next request, sent as soon as its stream ends, must not find that stream still holding
+    the slot (a 429 whenever the server thread was slow after the last event, as on a loaded machine)."""
+    free_at_end = []
+    send_event = Handler.send_event
+
+    def checking_send_event(self, payload):
+        if payload == "[DONE]":
+            free = self.server.slots.acquire(blocking=False)
+            if free:
+                self.server.slots.release()
+            free_at_end.append(free)
+        send_event(self, payload)
+
+    monkeypatch.setattr(Handler, "send_event", checking_send_event)
+    list(client.completions.create(model=MODEL, prompt="x", max_tokens=2, stream=True))
+    list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=2,
+                                        stream=True))
+    assert free_at_end == [True, True]
 
 
 def test_models_route(client):
