@@ -95,7 +95,13 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
     on error the temporary file is removed.
     """
     final = Path(final)
-    final.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        final.parent.mkdir(parents=True, exist_ok=True)
+    except FileExistsError:
+        # mkdir found the folder, then no folder there when it checked: it was moved or deleted in between
+        # (a file in its place raises again). Make it again, as mkdir does when it is gone before it looks,
+        # so the outcome does not depend on the microsecond the folder went.
+        final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{final.name}")
     try:
         with open(tmp, mode) as fh:

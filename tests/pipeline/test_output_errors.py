@@ -140,3 +140,32 @@ def test_vanished_folder_during_driver_write_gets_the_hint(tmp_path: Path, monke
     err = capsys.readouterr().err
     assert "No such file or directory" in err
     assert "does not exist" in err and "deleted during the run" in err
+
+
+def test_folder_vanishing_inside_mkdir_is_made_again(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The other moment a write can meet the folder going: inside Path.mkdir, after os.mkdir found it (EEXIST)
+    and before mkdir checks that it is a folder. That raised "File exists" (no hint, neither message the
+    deleted-mid-run test accepts); now the folder is made again, as when it goes a moment earlier."""
+    import errno
+
+    from pipeline.fsio import atomic_write
+
+    folder = tmp_path / "out" / "_done"
+    folder.mkdir(parents=True)
+    real_mkdir = os.mkdir
+
+    def mkdir_then_vanish(path, *args, **kwargs):
+        if Path(path) == folder and folder.is_dir():
+            folder.rename(tmp_path / "moved-away")  # right after os.mkdir saw it
+            raise FileExistsError(errno.EEXIST, "File exists", str(path))
+        return real_mkdir(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "mkdir", mkdir_then_vanish)
+    with atomic_write(folder / "x.json", "w") as fh:
+        fh.write("{}")
+    assert (folder / "x.json").read_text() == "{}"
+    monkeypatch.undo()
+    (tmp_path / "a-file").write_text("")
+    with pytest.raises(FileExistsError):  # a file where the folder should be is still an error
+        with atomic_write(tmp_path / "a-file" / "x.json", "w"):
+            pass
