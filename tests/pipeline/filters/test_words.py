@@ -7,7 +7,6 @@ agreement on whole real pages (bench/README.md, Filters).
 
 from __future__ import annotations
 
-import os
 import unicodedata
 
 import numpy as np
@@ -17,7 +16,7 @@ from pipeline.filters import words
 from pipeline.filters.c4 import count_sentences
 from pipeline.filters.words import (TERMINAL_PUNCTUATION, has_alpha, is_symbol, sentences_per_line,
                                     split_words, tokenize)
-from tests.pipeline.filters.support import real_documents
+from tests.pipeline.filters.support import real_documents, require_compiled
 
 CASES = [
     ("Hello, world. I don't know John's plans... It's 3.5% of $1,000 -- well-known e.g. 3rd",
@@ -98,9 +97,7 @@ EDGE_TEXTS = ["", " ", "a", "a\r\nb\rc\n\nd\x1c e\x85f\u2028g\u2029 h\x0bi\x0cj"
 
 
 def test_the_compiled_chunk_table_is_built_under_ci():
-    if words._chunks is None:
-        assert not os.environ.get("CI"), "pipeline.filters._chunks was not built: is a C compiler installed?"
-        pytest.skip("pipeline.filters._chunks not built (no C compiler): str.split() and a dict are used")
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
 
 
 @pytest.mark.skipif(words._chunks is None, reason="pipeline.filters._chunks not built")
