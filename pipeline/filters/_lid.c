@@ -796,6 +796,7 @@ static PyObject *Model_predict(Model *m, PyObject *args, PyObject *kw) {
     PyObject **owners = PyMem_Calloc(CHUNK_TEXTS, sizeof(PyObject *));
     int32_t *ids = PyMem_Malloc(sizeof(int32_t) * CHUNK_TEXTS);
     float *ps = PyMem_Malloc(sizeof(float) * CHUNK_TEXTS);
+    PyObject *res = NULL;
     int locked = 0;
     if (!labels || !probs || !bufs || !lens || !owners || !ids || !ps) {
         if (!PyErr_Occurred()) PyErr_NoMemory();
@@ -846,19 +847,8 @@ static PyObject *Model_predict(Model *m, PyObject *args, PyObject *kw) {
         for (Py_ssize_t i = 0; i < c; i++) Py_CLEAR(owners[i]);
         goto fail;
     }
-    shrink_scratch(m);
-    PyThread_release_lock(m->lock);
-    PyMem_Free(bufs);
-    PyMem_Free(lens);
-    PyMem_Free(owners);
-    PyMem_Free(ids);
-    PyMem_Free(ps);
-    Py_DECREF(seq);
-    PyObject *res = PyTuple_Pack(2, labels, probs);
-    Py_DECREF(labels);
-    Py_DECREF(probs);
-    return res;
-fail:
+    res = PyTuple_Pack(2, labels, probs); /* NULL on failure, with the error set */
+fail: /* success and failure alike: release what was taken */
     if (locked) {
         shrink_scratch(m);
         PyThread_release_lock(m->lock);
@@ -871,7 +861,7 @@ fail:
     Py_XDECREF(labels);
     Py_XDECREF(probs);
     Py_DECREF(seq);
-    return NULL;
+    return res;
 }
 
 static PyObject *Model_cache_info(Model *m, PyObject *Py_UNUSED(ignored)) {
