@@ -188,7 +188,8 @@ def test_the_compiled_extension_is_built_under_ci():
     require_compiled(gopher._compiled, "_ngrams", "the numpy path")
 
 
-@pytest.mark.skipif(gopher._compiled is None, reason="pipeline.filters._ngrams not built")
+@pytest.mark.skipif(gopher._compiled is None,
+                    reason="pipeline.filters._ngrams not built (no C compiler): only the numpy path can be tested")
 def test_compiled_ngram_fractions_equal_numpy_bit_for_bit():
     docs = real_documents("commoncrawl")
     assert docs

@@ -27,7 +27,8 @@ try:
 except ImportError:  # not built (no C compiler at install time): language.py uses fasttext-predict
     _lid = None
 
-needs_lid = pytest.mark.skipif(_lid is None, reason="pipeline.filters._lid not built (no C compiler)")
+needs_lid = pytest.mark.skipif(
+    _lid is None, reason="pipeline.filters._lid not built (no C compiler): only fasttext-predict can be tested")
 CAP = 100_000  # LanguageOptions.max_chars
 
 EDGE_CASES = [

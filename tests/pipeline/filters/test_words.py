@@ -100,7 +100,8 @@ def test_the_compiled_chunk_table_is_built_under_ci():
     require_compiled(words._chunks, "_chunks", "str.split() with a dict")
 
 
-@pytest.mark.skipif(words._chunks is None, reason="pipeline.filters._chunks not built")
+@pytest.mark.skipif(words._chunks is None,
+                    reason="pipeline.filters._chunks not built (no C compiler): only str.split() can be tested")
 def test_compiled_chunk_ids_and_line_counts_equal_str_split():
     """Chunks as str.split(), ids in order of first appearance across texts, and chunks per line of
     str.splitlines() (every line-break character, "\\r\\n" one break) - on edge cases and real pages."""
