@@ -36,7 +36,7 @@ from model.gpt import GPT, GPTConfig
 from training import checkpoint as ckpt
 from training.config import ConfigError, TrainConfig, load_config, resume_differences
 from training.dataset import DatasetError, TokenDataset
-from training.distributed import Dist, all_gather_objects, all_reduce_sum, setup, teardown
+from training.distributed import Dist, all_gather_objects, all_reduce_sum, barrier, setup, teardown
 from training.evaluate import evaluate, sources_with_validation
 from training.metrics import METRICS_NAME, MetricsLog, measure_peak_flops
 from training.optim import lr_at, set_lr
@@ -121,7 +121,12 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
     where = setup(config.system.device)
     threads = torch.get_num_threads()
     try:
-        return _train(config, where, resume, stop_after, echo if where.is_main else None)
+        result = _train(config, where, resume, stop_after, echo if where.is_main else None)
+        # Every rank leaves together: a rank that tore down its process group while rank 0 was still writing
+        # the final checkpoint died at exit now and then in gloo ("terminate called without an active
+        # exception", SIGABRT). Only on success: after an error the other ranks may be gone for good.
+        barrier(where)
+        return result
     finally:
         torch.set_num_threads(threads)  # system.threads must not leak into the caller (e.g. pytest)
         teardown()

@@ -3,18 +3,23 @@ global batch, up to float summation order; only rank 0 writes."""
 
 from __future__ import annotations
 
+import json
 import os
+import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
 import torch
+import torch.multiprocessing as mp
 
 from tests.training.trainer_helpers import bpe_dataset, config_dict, train_losses, write_config
 from training.config import parse_config
 from training.distributed import Dist, pick_device, setup
 from training.metrics import read_metrics
+from training import checkpoint as ckpt
 from training.train import train
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,3 +68,37 @@ def test_single_process_needs_no_process_group(monkeypatch: pytest.MonkeyPatch) 
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="no CUDA device; use 'auto' or 'cpu'"):
             pick_device("cuda", 0)
+
+
+def _rank_with_slow_save(rank: int, port: int, config: dict, out: str) -> None:
+    """One rank of a 2-process gloo run whose rank 0 takes a second to write each checkpoint."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
+                      LOCAL_RANK=str(rank))
+    saves: list[float] = []
+    save_atomic = ckpt.save_atomic
+
+    def slow_save(*args, **kwargs):  # noqa: ANN002, ANN003, ANN202 - a pass-through wrapper
+        time.sleep(1.0)
+        save_atomic(*args, **kwargs)
+        saves.append(time.time())
+
+    ckpt.save_atomic = slow_save
+    train(parse_config(config), echo=None)
+    Path(out, f"rank{rank}.json").write_text(json.dumps({"returned": time.time(), "saves": saves}))
+
+
+def test_no_rank_leaves_before_rank_0_has_written_the_final_checkpoint(tmp_path_factory: pytest.TempPathFactory,
+                                                                       tmp_path: Path) -> None:
+    """A rank that tore down gloo while rank 0 still wrote the last checkpoint aborted at exit now and then
+    (SIGABRT, "terminate called without an active exception"); the ranks must leave together."""
+    tokens = bpe_dataset(tmp_path_factory)
+    config = config_dict(tokens, tmp_path / "run", optim={"max_steps": 2}, eval={"every": 0},
+                         checkpoint={"every": 0})
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    mp.spawn(_rank_with_slow_save, args=(port, config, str(tmp_path)), nprocs=2, join=True)
+    rank0 = json.loads((tmp_path / "rank0.json").read_text())
+    rank1 = json.loads((tmp_path / "rank1.json").read_text())
+    assert len(rank0["saves"]) == 1 and rank1["saves"] == []  # only rank 0 writes, once, at the end
+    assert rank1["returned"] >= rank0["saves"][0]
