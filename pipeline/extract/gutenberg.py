@@ -10,7 +10,9 @@ strings. The marker grammar is the one seen across PG's eras:
   *before* the book, with ``End of (the) Project Gutenberg Etext of X`` after it.
 
 Everything before the start marker (title page, licence summary) and from the first end line on (the
-"End of Project Gutenberg's X" line, the END marker, the full licence) is dropped.
+"End of Project Gutenberg's X" line, the END marker, the full licence) is dropped, and so are the
+transcriber credits and "also available as HTML" notes that open the book. Those notes are cut line by
+line, never by paragraph: a book without blank lines would otherwise be all "credits" and vanish.
 """
 
 from __future__ import annotations
@@ -21,21 +23,43 @@ from datetime import datetime
 
 _EBOOK = r"(?:E-?BOOK|E-?TEXT)"
 START_RE = re.compile(
-    r"^[ \t]*(?:\*{3}[ \t]*START OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
+    r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
     r"|\*END\*THE SMALL PRINT!.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 END_RE = re.compile(
-    r"^[ \t]*(?:\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
+    r"^[ \t\ufeff]*(?:\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
     r"|END OF (?:THE |THIS )?PROJECT GUTENBERG(?:'S)?\b.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
-# Transcriber credits right after the start marker: part of PG's packaging, not of the book.
+# A marker whose title wraps ("***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE" /
+# "COLUMBIA***") ends on the first of the next lines that closes with "***", if one comes before a blank line.
+MARKER_TAIL_LINES = 3
+MARKER_TAIL_CHARS = 100
+# Packaging notes right after the start marker: transcriber credits and pointers to other editions. Each
+# is a block that starts with one of these phrases and runs on only while its lines read as its
+# continuation (see ``_note_end``), so a book with no blank line after "Produced by A" keeps its text.
 CREDIT_RE = re.compile(
-    r"(?:Produced by|Transcribed (?:from|by)|This (?:e-?text|e-?book) was (?:prepared|produced)|"
-    r"E-?text prepared by)\b",
+    r"\W{0,3}(?:Produced by|Transcribed (?:from|by)|This (?:e-?text|e-?book|file) was (?:prepared|produced)|"
+    r"E-?(?:text|book) prepared by|Prepared by|Images of the original pages are available|Credits?:)",
     re.IGNORECASE,
 )
+HTML_NOTE_RE = re.compile(
+    r"[^\n]{0,80}?\bHTML\b[^\n]{0,12}?\b(?:version|format|file|edition|copy)\b|[^\n]{0,80}?\bavailable "
+    r"(?:as|in) HTML\b",
+    re.IGNORECASE,
+)
+# A line carrying one of these continues the note it follows (URLs, file names, proofreading teams).
+NOTE_VOCABULARY_RE = re.compile(
+    r"https?://|www\.|\S@\w|\be-?mail\b|\.html?\b|\.zip\b|\bpgdp\b|proofread|\bdistributed\b|\barchive\.org\b|"
+    r"\bInternet Archive\b|\bimages?\b|\bscans?\b|\bLibrary\b|\bTeam\b|\bgenerously\b|\bmade available\b",
+    re.IGNORECASE,
+)
+# A line that ends mid-phrase ("... Ronald Holder and the") is continued by the next one.
+CONNECTIVE_END_RE = re.compile(r"(?:\b(?:and|the|of|by|from|at|with|for|in|on|to)|[,&(:/-])\s*$", re.IGNORECASE)
+CONTINUATION_START_RE = re.compile(r"\s*(?:[a-z(&]|and\b|or\b)")
+MAX_NOTE_LINES = 8  # a credit or note never takes more lines than this
+MAX_LEADING_NOTES = 4
 FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$", re.MULTILINE)
 BANNER_RE = re.compile(r"^\W*The Project Gutenberg E-?(?:book|text),? (?:of )?(.+?), by (.+?)[\s*]*$",
                        re.IGNORECASE | re.MULTILINE)
@@ -91,35 +115,75 @@ def _iso_date(value: str) -> str | None:
     return None
 
 
-def _drop_credits(body: str) -> str:
-    """Remove up to two leading transcriber-credit paragraphs ("Produced by ...")."""
-    body = body.lstrip("\n")
-    for _ in range(2):
-        head, _, rest = body.partition("\n\n")
-        if not CREDIT_RE.match(head.lstrip()):
+def _marker_end(text: str, marker: re.Match[str]) -> int:
+    """Where a start marker ends: past the lines its title wrapped onto, if it wrapped."""
+    line = marker.group().strip(" \t\ufeff")
+    if not line.startswith("***") or line.endswith("*"):
+        return marker.end()
+    pos = marker.end()  # the "\n" that ends the marker line
+    for _ in range(MARKER_TAIL_LINES):
+        if pos >= len(text):
             break
-        body = rest.lstrip("\n")
-    return body
+        nl = text.find("\n", pos + 1)
+        nl = len(text) if nl < 0 else nl
+        following = text[pos + 1: nl]
+        if not following.strip() or len(following) > MARKER_TAIL_CHARS:
+            break
+        pos = nl
+        if following.rstrip().endswith("***"):
+            return pos
+    return marker.end()
 
 
-def split_gutenberg(text: str) -> Book:
-    """Cut a (newline-normalised) text into PG header, book and footer; a text without markers is all book.
+def _bracket_depth(line: str) -> int:
+    return line.count("(") + line.count("[") - line.count(")") - line.count("]")
 
-    The first start marker wins; the footer begins at the first end line after it, so the "START: FULL
-    LICENSE" line inside the footer never matters. A start marker without an end keeps the rest (a
-    truncated download); an end without a start keeps what precedes it.
+
+def _note_end(lines: list[str], first: int, indented_continues: bool) -> int:
+    """Index just past the credit or note that starts at ``lines[first]``.
+
+    A following line belongs to it while a bracket it opened is still open, the line before ended
+    mid-phrase, the line starts in lower case or with "and"/"or", or it carries packaging words (URL,
+    "Proofreading Team"); for edition notes also while lines are indented. A blank line always ends it,
+    and so does ``MAX_NOTE_LINES``: a body line that follows the note directly stays in the book.
     """
-    start = START_RE.search(text)
-    end = END_RE.search(text)
-    if start and end and end.start() < start.start():
-        start = None  # the only "start" (an old small-print line) sits in the footer
-    if start is None and end is None:
-        return Book(body=text)
-    if start is not None:
-        end = END_RE.search(text, start.end())
-    header = text[: start.start()] if start else text[: min(end.start(), HEADER_SCAN)]
-    body_from = start.end() if start else 0
-    body = text[body_from: end.start() if end else len(text)]
+    depth = _bracket_depth(lines[first])
+    i = first + 1
+    while i < len(lines) and i - first < MAX_NOTE_LINES:
+        line = lines[i]
+        if not line.strip():
+            break
+        continues = (
+            depth > 0
+            or bool(CONNECTIVE_END_RE.search(lines[i - 1]))
+            or bool(CONTINUATION_START_RE.match(line))
+            or bool(NOTE_VOCABULARY_RE.search(line))
+            or (indented_continues and line[:1].isspace())
+        )
+        if not continues:
+            break
+        depth += _bracket_depth(line)
+        i += 1
+    return i
+
+
+def _drop_leading_notes(body: str) -> str:
+    """Remove the credits and "also available as HTML" notes that open the book, nothing after them."""
+    lines = body.split("\n")
+    i = 0
+    for _ in range(MAX_LEADING_NOTES):
+        while i < len(lines) and not lines[i].strip():
+            i += 1
+        if i >= len(lines):
+            break
+        is_html_note = bool(HTML_NOTE_RE.match(lines[i]))
+        if not is_html_note and not CREDIT_RE.match(lines[i]):
+            break
+        i = _note_end(lines, i, indented_continues=is_html_note)
+    return "\n".join(lines[i:])
+
+
+def _metadata(header: str) -> dict[str, str | None]:
     fields = _header_fields(header)
     title, author = fields.get("title"), fields.get("author")
     banner = BANNER_RE.search(header)
@@ -128,14 +192,33 @@ def split_gutenberg(text: str) -> Book:
     if banner and not author:
         author = banner.group(2).strip()
     date_field = fields.get("release date") or fields.get("posting date")
-    return Book(
-        body=_drop_credits(body).strip("\n"),
-        title=title,
-        author=author,
-        language=fields.get("language"),
-        date=_iso_date(date_field) if date_field else None,
-        has_markers=True,
-    )
+    return {"title": title, "author": author, "language": fields.get("language"),
+            "date": _iso_date(date_field) if date_field else None}
+
+
+def split_gutenberg(text: str) -> Book:
+    """Cut a text into PG header, book and footer; a text without markers is all book.
+
+    CRLF, bare CR and a leading BOM are normalised first. The first start marker wins (a title that
+    wraps onto the next line is part of it); the footer begins at the first end line after it, so the
+    "START: FULL LICENSE" line inside the footer never matters. A start marker without an end keeps the
+    rest (a truncated download); an end without a start keeps what precedes it. A text without any
+    marker keeps all of its text, and its ``Title:``/``Author:`` lines, if it opens with such a header,
+    still give the metadata.
+    """
+    text = normalize_newlines(text).lstrip("\ufeff")
+    start = START_RE.search(text)
+    end = END_RE.search(text)
+    if start and end and end.start() < start.start():
+        start = None  # the only "start" (an old small-print line) sits in the footer
+    if start is None and end is None:
+        return Book(body=text, **_metadata(text[:HEADER_SCAN]))
+    if start is not None:
+        end = END_RE.search(text, start.end())
+    header = text[: start.start()] if start else text[: min(end.start(), HEADER_SCAN)]
+    body_from = _marker_end(text, start) if start else 0
+    body = text[body_from: end.start() if end else len(text)]
+    return Book(body=_drop_leading_notes(body).strip("\n"), has_markers=True, **_metadata(header))
 
 
 # --- unwrapping -------------------------------------------------------------------------------------------

@@ -35,6 +35,7 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
+    data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM on a file that is not UTF-8 after all
     for charset in FALLBACK_CHARSETS:
         try:
             return data.decode(charset), charset

@@ -106,3 +106,72 @@ def test_dash_and_hyphen_ends_join_without_space() -> None:
     lines = ("a" * 60 + " genius--\nthough a good fellow enough, he said, and a great painter to-\nday and always\n\n") * 6
     out = unwrap_paragraphs(lines)
     assert "genius--though" in out and "to-day" in out
+
+
+# --- no body is ever lost -----------------------------------------------------------------------------------
+
+def test_a_book_without_blank_lines_keeps_its_text() -> None:
+    """The credit is one line; the chapter right below it is the book, not more credit."""
+    book = split_gutenberg("*** START OF THIS PROJECT GUTENBERG EBOOK X ***\nProduced by A\nCHAPTER I\n"
+                           "It was night.\n*** END OF THIS PROJECT GUTENBERG EBOOK X ***\n")
+    assert book.body == "CHAPTER I\nIt was night."
+
+
+LOG_SCHOOL_HOUSE = (
+    "Title: The Log School-House on the Columbia\n\nAuthor: Hezekiah Butterworth\n\n"
+    "***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE\nCOLUMBIA***\n\n\n"
+    "E-text prepared by Roger Frank\nand the Project Gutenberg Online Distributed Proofreading Team\n"
+    "(http://www.pgdp.net)\n\n\n\n"
+    "Note: Project Gutenberg also has an HTML version of this\n"
+    "      file which includes the original illustrations.\n      See 19583-h.htm or 19583-h.zip:\n"
+    "      (http://www.gutenberg.org/dirs/1/9/5/8/19583/19583-h/19583-h.htm)\n      or\n"
+    "      (http://www.gutenberg.org/dirs/1/9/5/8/19583/19583-h.zip)\n\n\n"
+    "THE LOG SCHOOL-HOUSE ON THE COLUMBIA\n\nCHAPTER I\n\nThe river was wide.\n\n"
+    "***END OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE\nCOLUMBIA***\n\nlicence text\n"
+)
+LOG_BODY = "THE LOG SCHOOL-HOUSE ON THE COLUMBIA\n\nCHAPTER I\n\nThe river was wide."
+
+
+@pytest.mark.parametrize("layout", ["lf", "crlf", "bom-crlf", "bare-cr", "no-blank-lines"])
+def test_wrapped_marker_credits_and_html_note_go_the_book_stays(layout: str) -> None:
+    text, body = LOG_SCHOOL_HOUSE, LOG_BODY
+    if layout == "no-blank-lines":
+        text = "\n".join(line for line in text.split("\n") if line.strip())
+        body = "\n".join(line for line in body.split("\n") if line.strip())
+    text = {"crlf": text.replace("\n", "\r\n"), "bom-crlf": "\ufeff" + text.replace("\n", "\r\n"),
+            "bare-cr": text.replace("\n", "\r")}.get(layout, text)
+    book = split_gutenberg(text)
+    assert book.body == body
+    assert (book.title, book.author) == ("The Log School-House on the Columbia", "Hezekiah Butterworth")
+
+
+@pytest.mark.parametrize("credit", [
+    "Produced by Rick Niles, Melissa Er-Raqabi, Ronald Holder and the\nOnline Distributed Proofreading Team.",
+    "Transcribed from the 1908 Longmans, Green, and Co. edition by David\nPrice, email ccx074@pglaf.org",
+    "Produced by Jason Isbell, Ben Beasley and the Online\nDistributed Proofreading Team at http://www.pgdp.net",
+    "(This file was produced from images generously made\navailable by The Internet Archive)",
+    "Produced by: Wei-yi Kao",
+    "This eBook is also available in HTML format,\n    with the original illustrations.",
+])
+def test_a_credit_ends_where_the_book_begins_even_without_a_blank_line(credit: str) -> None:
+    body = "[Illustration: THE MILL]\nKATRINE\nIt was a dark night, and the miller slept."
+    for gap in ("\n", "\n\n\n"):
+        book = split_gutenberg(f"*** START OF THE PROJECT GUTENBERG EBOOK K ***\n{credit}{gap}{body}\n")
+        assert book.body == body, (credit, gap)
+
+
+def test_a_body_that_opens_like_a_note_is_cut_at_most_a_few_lines() -> None:
+    """A credit never swallows more than MAX_NOTE_LINES lines, whatever follows it."""
+    lines = [f"and the line {i} of a long run-on credit" for i in range(30)]
+    book = split_gutenberg("*** START OF THE PROJECT GUTENBERG EBOOK K ***\nProduced by A and\n" + "\n".join(lines))
+    assert book.body.split("\n")[-22:] == lines[-22:]
+
+
+def test_a_header_that_is_not_gutenbergs_keeps_all_text_and_gives_title_and_author() -> None:
+    text = ("Title: A Modest Proposal\nAuthor: Jonathan Swift\nSource: Wikisource\n\n"
+            "It is a melancholy object to those who walk through this great town.\n")
+    book = split_gutenberg(text)
+    assert book.body == text and not book.has_markers
+    assert (book.title, book.author) == ("A Modest Proposal", "Jonathan Swift")
+    plain = "First Citizen:\nBefore we proceed any further, hear me speak.\n"
+    assert split_gutenberg("\ufeff" + plain).body == plain and split_gutenberg(plain).title is None

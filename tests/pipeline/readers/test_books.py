@@ -33,6 +33,30 @@ BOOKS = {
     "the-verdict.txt": (
         "I HAD always thought Jack Gisburn rather a cheap genius--though a good fellow enough",
         "there's no exterminating our kind of art.\"", "the verdict", None),
+    "de-goethe-faust1-pg2229.txt": (
+        "Faust:\nDer Tragödie erster Teil", "Heinrich! Heinrich!", "Faust: Der Tragödie erster Teil",
+        "Johann Wolfgang von Goethe"),
+    "zh-hongloumeng-pg24264.txt": (
+        "第一回\u3000甄士隱夢幻識通靈", "由來同一夢，休笑世人痴!", "A Dream Of Red Mansions", "Xueqin Cao"),
+}
+# file -> (a line from the middle of the book, a line from its last page): the body between them survived.
+MIDDLE_AND_END = {
+    "de-goethe-faust1-pg2229.txt": ("Faust. Margarete vorübergehend.", "Heinrich! Heinrich!"),
+    "gutenberg-14263-katrine.txt": ("ridiculously long and spare, with an unbroken record",
+                                    'And a little later: "It is cold for you here," he said.'),
+    "gutenberg-16215-jack-sheppard.txt": ('"My dear," observed Wood, "you should be more charitable--"',
+                                          "some pitying hand supplied the inscription"),
+    "gutenberg-3261-news-from-nowhere.txt": ("if the end of the world were come when such laws were enacted.",
+                                             "Cirencester and Burford he must have meant."),
+    "gutenberg-9198-the-complete-angler-1653.txt": (
+        "possibly, whether you fish with a flie or worm, and fish down the",
+        "and love _quietnesse_, and _vertue_, and _Angling_."),
+    "gutenberg-972-the-devils-dictionary.txt": ("LOCK-AND-KEY, n.  The distinguishing device of civilization",
+                                                "the domestic cow sheds its horn every two years."),
+    "the-verdict.txt": ("my eye fell on a small picture above the mantel-piece",
+                        "there's no exterminating our kind of art."),
+    "tinyshakespeare.txt": ("Death, lie thou there, by a dead man interr'd.", "Whiles thou art waking."),
+    "zh-hongloumeng-pg24264.txt": ("薛姨媽道：“我這几天連日忙", "由來同一夢，休笑世人痴!"),
 }
 LICENCE_TRACES = ("Project Gutenberg", "PROJECT GUTENBERG", "START OF", "END OF THIS", "END OF THE PROJECT",
                   "gutenberg.org", "gutenberg.net", "SMALL PRINT", "Produced by", "\r")
@@ -69,6 +93,42 @@ def test_real_book(books: dict[str, Document], name: str) -> None:
     assert doc.meta["origin"].endswith(f"books/{name}")
     assert doc.meta["charset"] == "utf-8"
     doc.to_row("books")  # meta fields are all in the schema
+
+
+def test_every_shared_book_is_covered(shared_data: Path) -> None:
+    assert sorted(p.name for p in (shared_data / "books").iterdir()) == sorted(BOOKS) == sorted(MIDDLE_AND_END)
+
+
+def _without_blank_lines(raw: bytes) -> bytes:
+    lines = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    return "\n".join(line for line in lines if line.strip()).encode()
+
+
+def _bom_and_crlf(raw: bytes) -> bytes:
+    text = raw.decode("utf-8-sig").replace("\r\n", "\n").replace("\r", "\n")
+    return "\ufeff".encode() + text.replace("\n", "\r\n").encode()
+
+
+@pytest.mark.parametrize("variant", ["as-is", "no-blank-lines", "bom-crlf"])
+@pytest.mark.parametrize("name", sorted(MIDDLE_AND_END))
+def test_every_book_keeps_its_body_whatever_its_layout(shared_data: Path, tmp_path: Path, name: str,
+                                                       variant: str) -> None:
+    """The middle and the last page of each book survive, and the licence and credits go, also when the
+    file has no blank line at all (nothing then separates credits from the book) or a BOM and CRLF."""
+    raw = (shared_data / "books" / name).read_bytes()
+    make = {"as-is": lambda b: b, "no-blank-lines": _without_blank_lines, "bom-crlf": _bom_and_crlf}[variant]
+    path = tmp_path / name
+    path.write_bytes(make(raw))
+    (doc,), tally = read_one(path)
+    middle, end = MIDDLE_AND_END[name]
+    flat = " ".join(doc.text.split())  # unwrapping may join the phrase's line with its neighbours
+    assert " ".join(middle.split()) in flat and " ".join(end.split()) in flat, name
+    assert len(flat) - flat.rfind(" ".join(end.split())) < 400, f"{name}: the book's last page is not last"
+    for trace in LICENCE_TRACES:
+        assert trace not in doc.text, f"{name} ({variant}): {trace!r} left in the text"
+    assert "\ufeff" not in doc.text
+    assert doc.title == BOOKS[name][2] and doc.meta["author"] == BOOKS[name][3]
+    assert not any(k.startswith("skipped.") for k in tally.counts)
 
 
 def test_gutenberg_metadata_dates(books: dict[str, Document]) -> None:
@@ -160,3 +220,10 @@ def test_compressed_book(tmp_path: Path, shared_data: Path) -> None:
 def test_missing_file_raises_with_its_name(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         read_one(tmp_path / "nope.txt")
+
+
+def test_a_bom_on_a_cp1252_file_is_not_read_as_text(tmp_path: Path) -> None:
+    path = tmp_path / "bom.txt"
+    path.write_bytes(b"\xef\xbb\xbf" + "Caf\u00e9 \u201cquoted\u201d".encode("cp1252"))
+    (doc,), _ = read_one(path)
+    assert doc.text == "Caf\u00e9 \u201cquoted\u201d" and doc.meta["charset"] == "cp1252"
