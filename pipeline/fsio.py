@@ -17,8 +17,9 @@ from typing import IO, Iterator
 
 import fsspec
 
-# fsspec infers gzip/bz2/zstd from the name; "zst" needs the zstandard package, which we depend on.
-COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd"}
+# fsspec infers gzip/bz2/zstd/xz from the name; "zst" needs the zstandard package, which we depend on;
+# "xz" is the standard library's lzma (some published wiki dump excerpts are .xz).
+COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
 TMP_PREFIX = ".tmp-"
 
 

@@ -37,14 +37,45 @@ DROP_SECTIONS = frozenset(
     }
 )
 
-FILE_NAMESPACES = frozenset({"file", "image", "media"})
-CATEGORY_NAMESPACES = frozenset({"category"})
+# File and Category namespaces: MediaWiki's canonical English names ("Image" is the old name of "File"),
+# plus the localised names and aliases of large Wikipedias (from MediaWiki's languages/messages files).
+# A dump's siteinfo adds its own local names, but not the aliases its editors also type ("画像:" on jawiki,
+# "分類:" on zhwiki, "Kategorija:" next to "Категорија:" on srwiki), hence this table.
+FILE_NAMESPACES = frozenset({
+    "file", "image", "media", "datei", "bild", "fichier", "archivo", "imagen", "immagine", "ficheiro",
+    "arquivo", "imagem", "bestand", "afbeelding", "plik", "grafika", "файл", "изображение", "картинка",
+    "ファイル", "画像", "文件", "档案", "檔案", "图像", "圖像", "파일", "그림", "fil", "bilde", "billede",
+    "tiedosto", "kuva", "soubor", "obrázek", "súbor", "obrázok", "fájl", "kép", "dosya", "resim", "ملف",
+    "صورة", "پرونده", "تصویر", "קובץ", "תמונה", "datoteka", "slika", "датотека", "слика", "tập tin", "hình",
+    "berkas", "gambar", "fișier", "imagine", "fitxer", "imatge", "αρχείο", "εικόνα", "pilt", "vaizdas",
+    "attēls", "dosiero", "bildo", "चित्र", "ไฟล์", "ภาพ",
+})
+CATEGORY_NAMESPACES = frozenset({
+    "category", "kategorie", "kategorija", "kategoria", "kategori", "kategória", "kategorio", "kategooria",
+    "catégorie", "categoría", "categoria", "categorie", "категория", "категорія", "категорија", "カテゴリ",
+    "分类", "分類", "분류", "luokka", "تصنيف", "رده", "קטגוריה", "thể loại", "κατηγορία", "श्रेणी", "หมวดหมู่",
+})
+# Image options (MediaWiki's canonical ones and common localised ones): a namespaced link that carries one
+# is an image whatever its namespace is called, so an alias missing above still does not leak its caption.
+_IMAGE_OPTION = re.compile(
+    r"^(?:thumb|thumbnail|frame|framed|frameless|border|upright(?:\s*=?\s*[\d.]*)?|left|right|center|centre|"
+    r"none|baseline|middle|top|bottom|text-top|text-bottom|sub|super|\d*(?:x\d+)?\s*px|"
+    r"(?:alt|link|page|class|lang)\s*=.*|mini|miniatur|hochkant(?:=[\d.]+)?|rechts|links|zentriert|vignette|"
+    r"droite|gauche|miniatura|derecha|izquierda|destra|sinistra|miniaturadaimagem|direita|esquerda|мини|"
+    r"миниатюра|справа|слева|サムネイル|右|左|中央|缩略图|縮圖|居中)$",
+    re.I,
+)
 
 # Extension tags whose content is not running prose: removed with their content.
 _DROP_TAGS = (
     "ref|references|math|chem|ce|score|gallery|timeline|imagemap|syntaxhighlight|source|templatedata|"
-    "graph|mapframe|maplink|hiero|inputbox|categorytree|includeonly|indicator|charinsert|section"
+    "graph|mapframe|maplink|hiero|inputbox|categorytree|includeonly|indicator|charinsert|section|templatestyles"
 )
+# Formulas leave this mark where they stood, so a line that only made sense around one can go whole
+# ("where:" / ":<math>n</math> = number of cases" must not become "= number of cases").
+MATH_MARK = "\x1a"
+_MATH = re.compile(r"<(math|chem|ce)\b[^>]*?(?:/>|>.*?(?:</\1\s*>|\Z))", re.S | re.I)
+_MATH_FRAGMENT = re.compile(r"^\W*$|^[=≠<>≤≥≈≡∈∉∋⊂⊆⊃⊇∝→⇒⇔↔~∼≅≃≪≫]")
 # Plain HTML / formatting tags: the tag goes, its content stays.
 _KEEP_TAGS = (
     "span|div|sup|sub|small|big|center|font|u|s|del|ins|code|tt|abbr|blockquote|p|ol|ul|li|dl|dt|dd|"
@@ -58,17 +89,21 @@ _NOWIKI_EMPTY = re.compile(r"<nowiki\s*/>", re.I)
 _DROP_TAG_RE = re.compile(
     rf"<(?:{_DROP_TAGS})\b[^>]*/>|<({_DROP_TAGS})\b[^>]*>.*?(?:</\1\s*>|\Z)", re.S | re.I
 )
-_BR = re.compile(r"<br\s*/?>|</br>", re.I)
+_BR = re.compile(r"<br\b[^>]*>|</br\s*>", re.I)
 _TAG = re.compile(rf"</?(?:{_KEEP_TAGS}|{_DROP_TAGS})\b[^>]*>", re.I)
 _HEADING = re.compile(r"^(={1,6})\s*(.+?)\s*\1[ \t]*$", re.M)
-_BRACE_TOKEN = re.compile(r"\{\{|\}\}|^[ \t]*\{\||^[ \t]*\|\}", re.M)
+# A table opens at a line start, also after ":" indentation (":{|"), as MediaWiki's doTableStuff reads it.
+_BRACE_TOKEN = re.compile(r"\{\{|\}\}|^[ \t]*:*[ \t]*\{\||^[ \t]*\|\}", re.M)
 _LINK = re.compile(r"\[\[((?:[^\[\]]|\[(?!\[)|\](?!\]))*)\]\]")
 _EXT_LINK = re.compile(r"\[(?:https?:|ftp:|//|mailto:|irc:|news:)[^\s\[\]]*(?:[ \t]+([^\]\n]*))?\]", re.I)
 _QUOTES = re.compile(r"'{2,}")
 _MAGIC = re.compile(r"__[A-Z]+__")
 _LIST = re.compile(r"^[*#:;]+\s*")
-_TABLE_LINE = re.compile(r"^\s*(?:\{\||\|[-}+]|\|\s|\|$|\|\s*\w+\s*=|!\s|!.*!!)")
+_TABLE_LINE = re.compile(r"^\s*(?::*\s*\{\||\|[-}+]|\|\s|\|$|\|\s*\w+\s*=|!\s|!.*!!)")
 _INTERLANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$")
+_LANG_CONVERTER = re.compile(r"-\{(.*?)\}-", re.S)
+_CONVERTER_FLAGS = re.compile(r"^\s*([A-Za-z;+\-]+)\s*\|")
+_CONVERTER_VARIANT = re.compile(r"^\s*[a-z]{2,3}(?:-[a-z]+)*\s*:")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f\u3000]+")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]])(?=\s|$)")
 _EMPTY_PARENS = re.compile(r"\(\s*[,;:]*\s*\)|\[\s*\]")
@@ -131,21 +166,59 @@ def _last(pos: list[str], named: dict[str, str]) -> str:
     return pos[-1] if pos else ""
 
 
-_RANGE_WORDS = {"to", "-", "–", "and", "or", "x", "by", "+/-", "±", "&", "and(-)", "to(-)", "xx"}
+# {{convert}} range separators and how they read ("-" is an en dash without spaces: "1–2 km").
+_RANGE_WORDS = {"to": " to ", "-": "–", "–": "–", "and": " and ", "or": " or ", "x": " × ", "by": " by ",
+                "+/-": " ± ", "±": " ± ", "&": " & ", "and(-)": " and ", "to(-)": " to ", "xx": " × ",
+                "to about": " to about ", "+": " + ", ",": ", ", "then": " then "}
+# Unit codes whose printed symbol differs from the code; every other code prints as it is ("km", "kg").
+_UNIT_SYMBOLS = {
+    "c": "°C", "f": "°F", "k": "K", "°c": "°C", "°f": "°F", "degc": "°C", "degf": "°F",
+    "km2": "km²", "m2": "m²", "cm2": "cm²", "mm2": "mm²", "ha": "ha", "sqmi": "sq mi", "mi2": "sq mi",
+    "sqft": "sq ft", "ft2": "sq ft", "sqin": "sq in", "in2": "sq in", "sqyd": "sq yd", "yd2": "sq yd",
+    "km3": "km³", "m3": "m³", "cm3": "cm³", "cuft": "cu ft", "ft3": "cu ft", "cuyd": "cu yd", "cuin": "cu in",
+    "kph": "km/h", "kmh": "km/h", "km/h": "km/h", "mph": "mph", "kn": "kn", "kt": "kn", "m/s": "m/s",
+    "ft/s": "ft/s", "acre": "acres", "acres": "acres", "usgal": "US gal", "impgal": "imp gal", "l": "L",
+    "lb": "lb", "st": "st", "shortton": "short tons", "longton": "long tons", "lt": "long tons",
+    "tonne": "t", "t": "t", "nmi": "nmi", "ly": "ly", "au": "AU", "pc": "pc", "e6km": "million km",
+    "e6mi": "million mi", "e3km": "thousand km", "e6acre": "million acres", "kw": "kW", "hp": "hp",
+    "mw": "MW", "psi": "psi", "kpa": "kPa", "mbar": "mbar", "inhg": "inHg", "mmhg": "mmHg",
+}
+_NUMBER = re.compile(r"^[-+−±]?[\d.,]*\d(?:[\d.,]*)(?:e-?\d+)?(?:\+?\d+/\d+)?$|^\d+/\d+$", re.I)
+
+
+def _unit(code: str) -> str:
+    return _UNIT_SYMBOLS.get(code.strip().lower(), code.strip())
 
 
 def _convert(pos: list[str], named: dict[str, str]) -> str:
-    """``{{convert|5|km|mi}}`` -> ``5 km``; ranges ``{{convert|5|to|10|km}}`` -> ``5 to 10 km``."""
-    if not pos:
-        return ""
-    out = [pos[0]]
+    """The value and unit as written, without the conversion: ``{{convert|-25|C|F}}`` -> ``-25 °C``.
+
+    Ranges keep their separator (``{{convert|5|to|10|km}}`` -> ``5 to 10 km``, ``|1|-|2|km2`` ->
+    ``1–2 km²``), and mixed units keep every pair (``{{convert|3|ft|6|in|m}}`` -> ``3 ft 6 in``).
+    """
+    if not pos or not _NUMBER.match(pos[0].strip()):
+        return pos[0] if pos else ""
+    out = [pos[0].strip()]
     i = 1
-    while i + 1 < len(pos) and pos[i].strip().lower() in _RANGE_WORDS:
-        out += [pos[i].strip(), pos[i + 1]]
+    while i + 1 < len(pos) and pos[i].strip().lower() in _RANGE_WORDS and _NUMBER.match(pos[i + 1].strip()):
+        out += [_RANGE_WORDS[pos[i].strip().lower()], pos[i + 1].strip()]
         i += 2
-    if i < len(pos):
-        out.append(pos[i])
-    return " ".join(p for p in out if p)
+    text = "".join(out)
+    while i < len(pos) and pos[i].strip() and not _NUMBER.match(pos[i].strip()):
+        text += " " + _unit(pos[i])
+        # a second value and unit of the same quantity: 3 ft 6 in, 10 st 4 lb
+        if i + 2 < len(pos) and _NUMBER.match(pos[i + 1].strip()) and pos[i + 2].strip() and \
+                not _NUMBER.match(pos[i + 2].strip()) and pos[i + 2].strip().lower() in {"in", "lb", "oz", "ft", "yd"}:
+            text += " " + pos[i + 1].strip()
+            i += 2
+            continue
+        break
+    return text
+
+
+def _height(pos: list[str], named: dict[str, str]) -> str:
+    """``{{height|m=1.8}}`` -> ``1.8 m``; ``{{height|ft=6|in=2}}`` -> ``6 ft 2 in``."""
+    return " ".join(f"{named[unit]} {unit}" for unit in ("m", "cm", "ft", "in") if named.get(unit))
 
 
 def _frac(pos: list[str], named: dict[str, str]) -> str:
@@ -187,7 +260,8 @@ def _prefixed(prefix: str) -> Callable[[list[str], dict[str, str]], str]:
 
 
 PROSE_TEMPLATES: dict[str, Callable[[list[str], dict[str, str]], str]] = {
-    "convert": _convert, "cvt": _convert,
+    "convert": _convert, "cvt": _convert, "convert/flip": _convert, "height": _height,
+    "math": _first, "mvar": _first,
     "lang": lambda pos, named: pos[1] if len(pos) > 1 else _first(pos, named),
     "transl": _last, "transliteration": _last, "script": _last,
     "nowrap": _first, "nobr": _first, "small": _first, "smaller": _first, "big": _first, "larger": _first,
@@ -229,6 +303,8 @@ def _render_template(inner: str) -> str:
     """Visible text of one template (its inner wikitext, no braces); ``""`` for all but the allow-list."""
     name = _template_name(inner)
     render = PROSE_TEMPLATES.get(name)
+    if render is None and (name.startswith("convert/") or name.startswith("cvt/")):
+        render = _convert
     if render is None and name.startswith("lang-"):
         render = _last
     if render is None:
@@ -288,6 +364,11 @@ def _strip_braces(text: str) -> str:
 # ---------------------------------------------------------------- links
 
 
+def _namespace(prefix: str) -> str:
+    """``Thể_loại `` -> ``thể loại``: how MediaWiki compares a namespace prefix."""
+    return " ".join(prefix.replace("_", " ").split()).lower()
+
+
 def _link_replacer(options: WikitextOptions) -> Callable[[re.Match[str]], str]:
     hidden = options.file_namespaces | options.category_namespaces
 
@@ -297,10 +378,12 @@ def _link_replacer(options: WikitextOptions) -> Callable[[re.Match[str]], str]:
         visible_prefix = target.startswith(":")
         if visible_prefix:
             target = target[1:].lstrip()
-        if ":" in target and not visible_prefix:
-            prefix = target.split(":", 1)[0].strip().lower()
+        prefix = _namespace(target.split(":", 1)[0]) if ":" in target else ""
+        if prefix and not visible_prefix:
             if prefix in hidden:
                 return ""
+            if bar and any(_IMAGE_OPTION.match(part.strip()) for part in label.split("|")[:-1]):
+                return ""  # an image under a namespace alias we do not know: its options give it away
             if not bar and _INTERLANG.match(prefix):
                 return ""
         if bar:
@@ -309,6 +392,8 @@ def _link_replacer(options: WikitextOptions) -> Callable[[re.Match[str]], str]:
                 return label
             # the pipe trick: [[Paris (France)|]] shows "Paris"
             target = re.sub(r"\s*\([^)]*\)\s*$", "", target.split(":", 1)[-1])
+        if visible_prefix and prefix in hidden:
+            return target.split(":", 1)[1].strip()  # [[:Category:Philosophers]] reads as "Philosophers"
         return target.lstrip("#").replace("#", " ") if target.startswith("#") else target
 
     return replace
@@ -366,6 +451,12 @@ def _lines(text: str, options: WikitextOptions) -> list[str]:
         if _TABLE_LINE.match(raw) or raw.startswith("----"):
             continue
         line = _SPACES.sub(" ", _LIST.sub("", raw)).strip()
+        if MATH_MARK in line:
+            line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line.replace(MATH_MARK, " "))).strip()
+            if _MATH_FRAGMENT.match(line):
+                continue  # what is left of a formula line: "= index of ...", ",", "."
+        if line.startswith("="):
+            continue  # never prose: a formula or template that stood before it was removed
         if not line:
             if not blank:
                 lines.append((0, ""))
@@ -396,6 +487,27 @@ def _drop_empty_headings(lines: list[tuple[int, str]]) -> list[str]:
     return out
 
 
+# ---------------------------------------------------------------- language variants (zh, sr, ...)
+
+
+def _converted(match: re.Match[str]) -> str:
+    """``-{zh-hans:分形;zh-hant:碎形}-`` -> ``分形`` (the first variant); ``-{T|...}-``, ``-{H|...}-`` -> ``""``.
+
+    MediaWiki's language converter shows one variant per reader; a corpus needs one, and the first is as
+    good as any. Flags ``H`` (rule only), ``T`` (page title) and ``-`` (remove rule) show nothing.
+    """
+    body = match.group(1)
+    flags = _CONVERTER_FLAGS.match(body)
+    if flags:
+        if set(flags.group(1).upper()) & {"H", "T", "-"}:
+            return ""
+        body = body[flags.end():]
+    if _CONVERTER_VARIANT.match(body):
+        first = body.split(";", 1)[0]
+        return first.split(":", 1)[1].strip() if ":" in first else first
+    return body
+
+
 # ---------------------------------------------------------------- the whole conversion
 
 
@@ -405,7 +517,10 @@ def to_prose(wikitext: str, options: WikitextOptions = DEFAULT_OPTIONS) -> str:
     if "<" in text:
         text = _NOWIKI.sub(lambda m: m.group(2).translate(_NOWIKI_ESCAPE), text)
         text = _NOWIKI_EMPTY.sub("", text)
+        text = _MATH.sub(MATH_MARK, text)
         text = _DROP_TAG_RE.sub("", text)
+    if "-{" in text:
+        text = _LANG_CONVERTER.sub(_converted, text)
     text = _drop_sections(text, options)
     text = _strip_braces(text)
     text = _strip_links(text, options)

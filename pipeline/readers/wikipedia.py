@@ -17,7 +17,8 @@ How a dump is read, and why:
   and the others find nothing - correct, just not parallel.
 
 Every page is counted (``pages``) and becomes a document or a ``tally.skip`` with one of these reasons:
-``namespace``, ``redirect``, ``disambiguation``, ``content_model``, ``empty_text``, ``too_short``,
+``namespace``, ``redirect``, ``disambiguation``, ``content_model``, ``empty_text`` (no wikitext),
+``markup_only`` (wikitext, but no word left once the markup is gone), ``too_short``,
 ``invalid_utf8``, ``malformed_page``, ``truncated_xml``, ``page_too_large``, ``extract_error``.
 Damage that is not a page is counted under file-level reasons: ``empty_file``, ``not_mediawiki_xml``,
 ``stray_data``, ``corrupt_compression``, ``truncated_dump``. Bad data never raises; a file that cannot
@@ -72,6 +73,7 @@ _DISAMBIG = re.compile(
     r"shipindex|[^{}|\n]*\bdisambiguation)\s*(?:\|[^{}]*)?\}\}|__DISAMBIG__",
     re.I,
 )
+_WORD = re.compile(r"\w")
 _PAGE_ID = re.compile(r"<id>\s*(\d+)\s*</id>")
 _PAGE_TITLE = re.compile(r"<title>([^<]*)</title>")
 # MediaWiki's wfUrlencode leaves these readable in page URLs.
@@ -435,8 +437,9 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
     except Exception as exc:  # an extractor bug on one odd page must not lose the dump
         tally.skip("extract_error", path, page_id, f"{title}: {type(exc).__name__}: {exc}")
         return None
-    if not text.strip():
-        tally.skip("empty_text", path, page_id, f"{title}: nothing left after markup removal")
+    if not _WORD.search(text):
+        # the page was only markup (<templatestyles/>, <br clear=all>, a table, templates): not an article
+        tally.skip("markup_only", path, page_id, f"{title}: no words left after markup removal: {wikitext[:120]!r}")
         return None
     if len(text) < options.min_chars:
         tally.skip("too_short", path, page_id, f"{title}: {len(text)} chars")

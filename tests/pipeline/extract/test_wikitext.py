@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.wikitext import WikitextOptions, to_prose
+from pipeline.extract.wikitext import CATEGORY_NAMESPACES, FILE_NAMESPACES, WikitextOptions, to_prose
 
 SLICE = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 LEFTOVER_MARKUP = ["{{", "}}", "[[", "]]", "<ref", "</ref", "{|", "|}", "|-", "||", "'''", "''", "<!--",
@@ -110,3 +110,71 @@ def test_real_article_text_survives(slice_pages: dict[str, str]) -> None:
     albedo = to_prose(slice_pages["Albedo"])
     assert 'derived from Latin albedo "whiteness"' in albedo
     assert "is the diffuse reflectivity or reflecting power of a surface." in albedo
+
+
+# ---------------------------------------------------------------- pages nobody tuned on (issue 12)
+
+
+def test_an_indented_table_goes_with_its_markup() -> None:
+    assert to_prose("Intro.\n:{| class=wikitable\n|-\n| m || n\n|}\nAfter.") == "Intro.\nAfter."
+    assert to_prose("Intro.\n::  {| style=\"margin:auto\"\n| [[a]] || b\n|}\nAfter.") == "Intro.\nAfter."
+
+
+@pytest.mark.parametrize("markup", ['<templatestyles src="Reflist/styles.css" />', '<br clear="all">',
+                                    '<br style="clear:both;" />', "{{clear}}\n<br clear=all>\n{{-}}",
+                                    '<templatestyles src="x.css"/>{{Infobox|a=1}}\n[[Category:X]]'])
+def test_markup_only_pages_come_out_empty(markup: str) -> None:
+    assert to_prose(markup) == ""
+
+
+def test_templatestyles_and_br_clear_inside_prose() -> None:
+    text = 'First.<templatestyles src="Quote/styles.css" /> Second.<br clear="all">Third.'
+    assert to_prose(text) == "First. Second.\nThird."
+
+
+@pytest.mark.parametrize("link", ["[[Kategorija:Glazbenici]]", "[[Kategorie:Mathematiker]]", "[[分类:数学]]",
+                                  "[[分類:數學]]", "[[Datei:Faust.jpg|mini|Goethe]]", "[[画像:A.jpg|thumb|200px|説明]]",
+                                  "[[Категория:Литва]]", "[[Thể_loại:Toán học]]", "[[Catégorie:Ville]]",
+                                  "[[Unknownns:Pic.png|thumb|left|A caption]]"])
+def test_localised_file_and_category_links_vanish(link: str) -> None:
+    assert to_prose(f"Text.\n{link}\n[[Category:English]]") == "Text."
+
+
+def test_namespaces_from_the_dump_are_removed_like_english_ones() -> None:
+    """``Flokkur``/``Mynd`` are Icelandic Wikipedia's names: unknown to the defaults, given by siteinfo."""
+    text = "Texti.\n[[Mynd:Reykjavik.jpg|Höfnin]]\n[[Flokkur:Borgir]]"
+    assert to_prose(text) == "Texti.\nHöfnin\nFlokkur:Borgir"
+    options = WikitextOptions(file_namespaces=FILE_NAMESPACES | {"mynd"},
+                              category_namespaces=CATEGORY_NAMESPACES | {"flokkur"})
+    assert to_prose(text, options) == "Texti."
+
+
+def test_visible_namespace_links_keep_their_title() -> None:
+    assert to_prose("See [[:Category:Philosophers]] and [[:Kategorie:Stadt|cities]].") == "See Philosophers and cities."
+
+
+@pytest.mark.parametrize("template, prose", [
+    ("{{convert|-25|C|F}}", "-25 °C"), ("{{cvt|100|C}}", "100 °C"), ("{{convert|5|km|mi}}", "5 km"),
+    ("{{Convert|45227|km2|sqmi|abbr=on}}", "45227 km²"), ("{{convert|1|-|2|km2|sqmi}}", "1–2 km²"),
+    ("{{convert|10|to|20|mi|km}}", "10 to 20 mi"), ("{{convert|3|ft|6|in|m}}", "3 ft 6 in"),
+    ("{{convert|5|mph|km/h}}", "5 mph"), ("{{convert|2.5|acre|ha}}", "2.5 acres"),
+    ("{{convert/flip|30|m|ft}}", "30 m"), ("{{height|m=1.8}}", "1.8 m"), ("{{height|ft=6|in=2}}", "6 ft 2 in"),
+    ("{{val|1.5|u=m}}", "1.5 m"),
+])
+def test_unit_templates_keep_their_unit(template: str, prose: str) -> None:
+    assert to_prose(f"It was {template} away.") == f"It was {prose} away."
+
+
+def test_removed_math_leaves_no_dangling_equals() -> None:
+    text = ("The mean is computed as\n:<math>\\bar x = \\frac{1}{n}\\sum x_i</math>\nwhere:\n"
+            ":<math>i</math> = index of the observation\n:<math>n</math> = total number of cases\n"
+            "* <math>\\sigma</math> ≤ 1\nThe value <math>x</math>, as shown, is small.")
+    out = to_prose(text)
+    assert not any(line.lstrip().startswith(("=", "≤")) for line in out.split("\n")), out
+    assert out == "The mean is computed as\nwhere:\nThe value, as shown, is small."
+    assert to_prose("Here {{math|''x'' {{=}} 5}} and {{mvar|n}} hold.") == "Here x = 5 and n hold."
+
+
+def test_language_converter_shows_one_variant() -> None:
+    text = "[[分形|-{zh-cn:分形;zh-tw:碎形}-]]是-{H|zh-cn:软件;zh-tw:軟體}-一种-{几何}-形状。"
+    assert to_prose(text) == "分形是一种几何形状。"
