@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import bz2
 import gzip
+import html
 import re
 from pathlib import Path
 
@@ -20,8 +21,8 @@ SLICE = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.b
 TABLES = "wiki/enwiki-table-markup.xml.bz2"
 READER = get_reader("wikipedia")
 # Page-level reasons: with the documents, these add up to the pages seen.
-PAGE_REASONS = ("namespace", "redirect", "disambiguation", "content_model", "empty_text", "too_short",
-                "invalid_utf8", "malformed_page", "truncated_xml", "page_too_large", "extract_error")
+PAGE_REASONS = ("namespace", "redirect", "disambiguation", "content_model", "empty_text", "markup_only",
+                "too_short", "invalid_utf8", "malformed_page", "truncated_xml", "page_too_large", "extract_error")
 LEFTOVER_MARKUP = ["{{", "}}", "[[", "]]", "<ref", "{|", "|}", "|-", "||", "'''", "[[Category:", "style=",
                    "class=", "colspan", "rowspan", "<!--"]
 ANARCHISM_START = ("Anarchism is a political philosophy that advocates self-governed societies based on "
@@ -125,6 +126,93 @@ def test_options(shared_data: Path) -> None:
     assert tally.counts["skipped.too_short"] == 5 - len(docs) > 0
     with pytest.raises(pydantic.ValidationError):
         Options(namespace=[0])  # a typo is an error, not a silent default
+
+
+# ---------------------------------------------------------------- every shared dump, each language
+
+SHARED_DUMPS = ("enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2", "enwiki-table-markup.xml.bz2",
+                "zhwiki-test-pages.xml", "dewiki-20170701-sample.xml", "jawiki-2023-truncated-100k-lines.xml.xz",
+                "ruwiki-sample-pages-articles.xml.bz2")
+# Aliases editors type that siteinfo does not list; the check below adds each dump's own siteinfo names.
+CHECK_ALIASES = {"category", "file", "image", "分類", "分类", "画像", "カテゴリ", "bild", "kategorija"}
+_NS_NAME = re.compile(r'<namespace key="(6|14)"[^>]*>([^<]+)</namespace>')
+_RAW_PAGE = re.compile(r"<page>.*?<id>(\d+)</id>.*?<text[^>]*>(.*?)</text>", re.S)
+
+
+def _raw(path: Path) -> str:
+    from pipeline.fsio import open_input
+    with open_input(str(path)) as fh:
+        return fh.read().decode("utf-8")
+
+
+@pytest.fixture(scope="module")
+def shared_dumps(shared_data: Path) -> dict[str, tuple[list[Document], Tally, str]]:
+    out = {}
+    for name in SHARED_DUMPS:
+        docs, tally = read_all(shared_data / "wiki" / name)
+        out[name] = (docs, tally, _raw(shared_data / "wiki" / name))
+    return out
+
+
+def test_the_shared_dumps_are_all_here(shared_data: Path) -> None:
+    assert sorted(p.name for p in (shared_data / "wiki").iterdir()) == sorted(SHARED_DUMPS)
+
+
+@pytest.mark.parametrize("name", SHARED_DUMPS)
+def test_every_shared_dump_gives_its_articles_without_markup(
+        name: str, shared_dumps: dict[str, tuple[list[Document], Tally, str]]) -> None:
+    docs, tally, raw = shared_dumps[name]
+    assert_accounted(docs, tally)  # pages in = documents out + counted skips
+    counts = tally.counts
+    articles = counts["pages"] - sum(counts[f"skipped.{r}"] for r in ("namespace", "redirect", "disambiguation",
+                                                                       "truncated_xml"))
+    assert docs and len(docs) >= 0.95 * articles, tally.to_dict()["counts"]
+    names = CHECK_ALIASES | {n.strip().lower() for _, n in _NS_NAME.findall(raw)}
+    hidden = re.compile(r"\[\[\s*(" + "|".join(map(re.escape, names)) + r")\s*:\s*([^\]|\n]+)", re.I)
+    pages = {page_id: html.unescape(text) for page_id, text in _RAW_PAGE.findall(raw)}
+    for doc in docs:
+        for mark in ("{|", "templatestyles", "<br", "-{", "thumb|", "|thumb"):
+            assert mark not in doc.text, f"{name} {doc.title}: {mark!r}"
+        assert not re.search(r"^\s*=", doc.text, re.M), f"{name} {doc.title}: a line starts with '='"
+        for ns, title in hidden.findall(pages[doc.meta["record"]]):
+            leaked = re.search(re.escape(f"{ns}:{title.strip()}") + r"(?!\w)", doc.text)
+            assert not leaked, f"{name} {doc.title}: [[{ns}:{title}]] became text"
+
+
+@pytest.mark.parametrize("name, language_sample", [
+    ("zhwiki-test-pages.xml", "数学"), ("dewiki-20170701-sample.xml", "Umschreibung"),
+    ("jawiki-2023-truncated-100k-lines.xml.xz", "アンパサンド"), ("ruwiki-sample-pages-articles.xml.bz2", "Литва"),
+])
+def test_non_english_dumps_keep_their_language(name: str, language_sample: str,
+                                               shared_dumps: dict[str, tuple[list[Document], Tally, str]]) -> None:
+    docs = {d.title: d for d in shared_dumps[name][0]}
+    assert language_sample in docs and len(docs[language_sample].text) > 100
+
+
+SITEINFO_DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" xml:lang="is">
+<siteinfo><dbname>iswiki</dbname><base>https://is.wikipedia.org/wiki/Forsíða</base><namespaces>
+<namespace key="6" case="first-letter">Mynd</namespace><namespace key="14" case="first-letter">Flokkur</namespace>
+</namespaces></siteinfo>
+<page><title>Reykjavík</title><ns>0</ns><id>1</id><revision><id>1</id><text>Reykjavík er höfuðborg.
+[[Mynd:Reykjavik.jpg|Höfnin]]
+[[Flokkur:Borgir á Íslandi]]</text></revision></page>
+<page><title>Stíll</title><ns>0</ns><id>2</id><revision><id>2</id><text>&lt;templatestyles src="Stíll/styles.css" /&gt;</text></revision></page>
+<page><title>Brot</title><ns>0</ns><id>3</id><revision><id>3</id><text>&lt;br clear="all"&gt;</text></revision></page>
+<page><title>Tafla</title><ns>0</ns><id>4</id><revision><id>4</id><text>:{| class=wikitable
+| m || n
+|}</text></revision></page>
+</mediawiki>
+"""
+
+
+def test_siteinfo_namespaces_and_markup_only_pages(tmp_path: Path) -> None:
+    path = tmp_path / "iswiki.xml"
+    path.write_text(SITEINFO_DUMP, encoding="utf-8")
+    docs, tally = read_all(path)
+    assert [(d.title, d.text) for d in docs] == [("Reykjavík", "Reykjavík er höfuðborg.")]
+    assert tally.counts["skipped.markup_only"] == 3  # not emitted as articles, counted with the reason
+    assert [e["record"] for e in tally.examples["markup_only"]] == ["2", "3", "4"]
+    assert_accounted(docs, tally)
 
 
 # ---------------------------------------------------------------- other schema versions and codecs
