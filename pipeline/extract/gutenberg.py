@@ -32,6 +32,13 @@ END_RE = re.compile(
     r"|END OF (?:THE |THIS )?PROJECT GUTENBERG(?:'S)?\b.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
+# The "***"-marker alone: when a book has one, only an end line right before it ends the book, so an
+# "End of the Project Gutenberg EBook of ..., Volume I" between two volumes of one file cuts nothing.
+MARKER_END_RE = re.compile(
+    r"^[ \t\ufeff]*\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*$",
+    re.IGNORECASE | re.MULTILINE,
+)
+END_LINE_REACH = 1000  # chars between an "End of Project Gutenberg's X" line and the marker it goes with
 # A marker whose title wraps ("***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE" /
 # "COLUMBIA***") ends on the first of the next lines that closes with "***", if one comes before a blank line.
 MARKER_TAIL_LINES = 3
@@ -196,6 +203,19 @@ def _metadata(header: str) -> dict[str, str | None]:
             "date": _iso_date(date_field) if date_field else None}
 
 
+def _book_end(text: str, body_from: int) -> re.Match[str] | None:
+    """The end line that closes the book begun at ``body_from``.
+
+    With a ``*** END OF ...`` marker, that marker, or the "End of ..." line just before it (within
+    ``END_LINE_REACH``); without one, the first "End of Project Gutenberg's ..." line.
+    """
+    marker = MARKER_END_RE.search(text, body_from)
+    if marker is None:
+        return END_RE.search(text, body_from)
+    near = END_RE.search(text, max(body_from, marker.start() - END_LINE_REACH), marker.start())
+    return near or marker
+
+
 def split_gutenberg(text: str) -> Book:
     """Cut a text into PG header, book and footer; a text without markers is all book.
 
@@ -214,7 +234,7 @@ def split_gutenberg(text: str) -> Book:
     if start is None and end is None:
         return Book(body=text, **_metadata(text[:HEADER_SCAN]))
     if start is not None:
-        end = END_RE.search(text, start.end())
+        end = _book_end(text, start.end())
     header = text[: start.start()] if start else text[: min(end.start(), HEADER_SCAN)]
     body_from = _marker_end(text, start) if start else 0
     body = text[body_from: end.start() if end else len(text)]

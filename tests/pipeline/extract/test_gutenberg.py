@@ -175,3 +175,14 @@ def test_a_header_that_is_not_gutenbergs_keeps_all_text_and_gives_title_and_auth
     assert (book.title, book.author) == ("A Modest Proposal", "Jonathan Swift")
     plain = "First Citizen:\nBefore we proceed any further, hear me speak.\n"
     assert split_gutenberg("\ufeff" + plain).body == plain and split_gutenberg(plain).title is None
+
+
+def test_an_end_line_between_volumes_does_not_end_the_book() -> None:
+    volume_two = "VOLUME II\n\nThe second volume begins here.\n" * 60  # far more than END_LINE_REACH
+    text = ("*** START OF THIS PROJECT GUTENBERG EBOOK WORKS ***\n\nVOLUME I\n\nThe first volume.\n\n"
+            "End of the Project Gutenberg EBook of Works, Volume I\n\n" + volume_two +
+            "\nEnd of the Project Gutenberg EBook of Works, by A\n\n*** END OF THIS PROJECT GUTENBERG EBOOK WORKS ***\n"
+            "licence")
+    body = split_gutenberg(text).body
+    assert body.startswith("VOLUME I\n") and body.endswith("The second volume begins here.")
+    assert "Works, by A" not in body and "licence" not in body
