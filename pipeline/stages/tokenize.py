@@ -73,6 +73,7 @@ class TokenizerRef:
     name: str
     path: str
     sha256: str
+    spec_json: str = ""  # a tiktoken encoding's spec (pattern, special tokens), with ``path`` as ranks_path
 
     def load(self) -> Tokenizer:
         return _load_tokenizer(self)
@@ -83,7 +84,8 @@ def _load_tokenizer(ref: TokenizerRef) -> Tokenizer:
     if ref.kind == "bpe":
         tokenizer = load_bpe(ref.path, ref.name)
     else:
-        tokenizer = load_tiktoken(TiktokenSpec(name=ref.name, ranks_path=ref.path))  # type: ignore[arg-type]
+        spec = TiktokenSpec.model_validate_json(ref.spec_json) if ref.spec_json else TiktokenSpec(name=ref.name)
+        tokenizer = load_tiktoken(spec.model_copy(update={"ranks_path": ref.path}))
     if tokenizer.info.ranks_sha256 != ref.sha256:
         raise ValueError(f"tokenizer file {ref.path} changed during the run (sha256 {tokenizer.info.ranks_sha256}"
                          f", expected {ref.sha256})")
@@ -250,15 +252,27 @@ def plan(manifest: Any, by_source: dict[str, list[str]], tokenizer: TokenizerRef
     return tasks
 
 
+def load_manifest_tiktoken(manifest: Any) -> tuple[Tokenizer, TiktokenSpec]:
+    """The manifest's tiktoken encoding, loaded, and its spec with the ranks file found and made absolute.
+
+    Called by ``pipeline check`` and at the start of a run, so an encoding that cannot load offline fails
+    before any stage works, and again here by the tokenize stage.
+    """
+    spec = manifest.stages.tokenize.tokenizer
+    ranks_path = spec.ranks_path and str((_base_dir(manifest) / spec.ranks_path).resolve())
+    path = find_ranks_file(spec.model_copy(update={"ranks_path": ranks_path}))
+    resolved = spec.model_copy(update={"ranks_path": str(path)})
+    return load_tiktoken(resolved), resolved
+
+
 def prepare_tokenizer(manifest: Any, by_source: dict[str, list[str]], thresholds: dict[str, int],
                       execute: Callable[..., StageResult] = run_stage) -> TokenizerRef:
     """Locate the published ranks, or train the BPE once (a single resumable task)."""
     spec = manifest.stages.tokenize.tokenizer
     if isinstance(spec, TiktokenSpec):
-        ranks_path = spec.ranks_path and str((_base_dir(manifest) / spec.ranks_path).resolve())
-        path = find_ranks_file(TiktokenSpec(name=spec.name, ranks_path=ranks_path))
-        tokenizer = load_tiktoken(TiktokenSpec(name=spec.name, ranks_path=str(path)))
-        return TokenizerRef("tiktoken", spec.name, str(path), tokenizer.info.ranks_sha256)
+        tokenizer, resolved = load_manifest_tiktoken(manifest)
+        return TokenizerRef("tiktoken", spec.name, str(resolved.ranks_path), tokenizer.info.ranks_sha256,
+                            resolved.model_dump_json())
     assert isinstance(spec, BpeSpec)
     weights = {s.name: s.weight for s in manifest.sources if s.name in by_source}
     total = sum(weights.values())

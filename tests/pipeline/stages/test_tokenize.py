@@ -154,3 +154,18 @@ def test_ranks_path_is_relative_to_the_manifest(tmp_path: Path, shared_data: Pat
     manifest = make_manifest(tmp_path, shared_data, {"tokenizer": {"name": "gpt2", "ranks_path": "tok/gpt2.tiktoken"}})
     ref = stage.prepare_tokenizer(manifest, {}, {})
     assert ref.path == str(tmp_path / "tok/gpt2.tiktoken") and ref.load().info.eot_id == 50256
+
+
+def test_own_encoding_special_tokens_reach_the_index(tmp_path: Path, shared_data: Path) -> None:
+    """A user's own encoding (GPT-2's ranks under another name) with its own end-of-text: every document
+    ends with that id, and the index records the declared special tokens."""
+    specials = {"<|endoftext|>": 50256, "<|end|>": 50300}
+    tokenize = {"tokenizer": {"name": "mine", "ranks_path": str(shared_data / "tokenizers/gpt2.tiktoken"),
+                              "special_tokens": specials, "eot_token": "<|end|>"}}
+    manifest, _, _ = build_token_dataset(tmp_path, shared_data, tokenize)
+    dataset = TokenDataset.open(manifest.run_dir / "tokens")
+    info = dataset.tokenizer_info
+    assert (info["name"], info["special_tokens"], info["eot_id"], info["n_vocab"]) == ("mine", specials, 50300, 50301)
+    documents = _documents(dataset, "train")
+    assert documents and all(int(tokens[-1]) == 50300 for tokens in documents.values())
+    assert dataset.decode(next(iter(documents.values()))).endswith("<|end|>")
