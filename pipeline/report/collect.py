@@ -280,7 +280,14 @@ def collect(run_dir: str | Path, train_dir: str | Path | None = None) -> dict[st
         "tokens": tokens_section(run_dir) if "tokenize" in by_name else None,
         "training": collect_training(run_dir, train_dir, sources),
         "settings": effective_settings(manifest, run_dir),
+        "files_flagged": flagged_files(run_dir),
     }
+
+
+def flagged_files(run_dir: Path) -> dict[str, Any] | None:
+    """The crawl stage's files that yielded nothing or little (``pipeline.file_accounting``), if any."""
+    crawl = _read_json(run_dir / "stats" / "crawl.json") or {}
+    return crawl.get("files_flagged")
 
 
 def effective_settings(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:
