@@ -248,7 +248,8 @@ def tokens_section(run_dir: Path) -> dict[str, Any] | None:
     return {"tokenizer": {k: v for k, v in index.get("tokenizer", {}).items() if k != "pattern"},
             "train_tokens": sum(s["train"]["tokens"] for s in sources.values()),
             "val_tokens": sum(s["val"]["tokens"] for s in sources.values()),
-            "shards": len(index.get("shards", [])), "per_source": per_source}
+            "shards": len(index.get("shards", [])), "per_source": per_source,
+            "warnings": list(((index.get("settings") or {}).get("validation") or {}).get("warnings", []))}
 
 
 # ------------------------------------------------------------------------------------------------- whole

@@ -266,7 +266,8 @@ def _tokens(stats: dict[str, Any]) -> str:
     rows.append("<th>all</th>" + num(t["train_tokens"], "tokens", "train_tokens")
                 + num(t["val_tokens"], "tokens", "val_tokens") + "<td></td>" * 7)
     tok = t["tokenizer"]
-    parts = [f"<p class=muted>Tokenizer {esc(tok.get('name'))} ({esc(tok.get('kind'))}, {esc(fmt(tok.get('n_vocab')))} "
+    parts = [f"<p><strong>Warning:</strong> {esc(w)}</p>" for w in t.get("warnings", [])]
+    parts += [f"<p class=muted>Tokenizer {esc(tok.get('name'))} ({esc(tok.get('kind'))}, {esc(fmt(tok.get('n_vocab')))} "
              f"tokens). Requested share: the manifest's weights, normalised; dataset share: each source's part "
              f"of the training tokens as written; realised: the trainer's last reported mixture; exhausted "
              f"after: training tokens at which a source has given max_epochs passes at its requested share."
