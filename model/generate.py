@@ -11,13 +11,11 @@ without the cache is the same token for token, and only speed differs.
 from __future__ import annotations
 
 import argparse
-import base64
 import sys
 from pathlib import Path
 from typing import Any, Sequence
 
 import tiktoken
-import tiktoken.load
 import torch
 
 from model.checkpoint_io import load_checkpoint
@@ -122,25 +120,22 @@ def build_tokenizer(spec: dict[str, Any], ranks_path: str | Path | None = None) 
     if missing:
         raise KeyError(f"tokenizer description lacks {missing}; it has keys {sorted(spec)}")
     if ranks_path is None and isinstance(spec.get("ranks"), str):
-        mergeable_ranks = parse_ranks(spec["ranks"])
+        mergeable_ranks = parse_ranks(spec["ranks"], "the checkpoint's embedded tokenizer ranks")
     else:
         path = Path(ranks_path if ranks_path is not None else spec["ranks_path"])
         if not path.is_file():
             raise FileNotFoundError(f"tokenizer ranks file {path} does not exist; pass --ranks-path to point "
                                     "at a copy of it")
-        mergeable_ranks = tiktoken.load.load_tiktoken_bpe(str(path))
+        mergeable_ranks = parse_ranks(path.read_bytes(), str(path))
     return tiktoken.Encoding(name=spec["name"], pat_str=spec["pattern"], mergeable_ranks=mergeable_ranks,
                              special_tokens=dict(spec.get("special_tokens", {})))
 
 
-def parse_ranks(text: str) -> dict[bytes, int]:
-    """The .tiktoken format: one "base64(token) rank" pair per line."""
-    ranks = {}
-    for line in text.splitlines():
-        if line:
-            token, rank = line.split()
-            ranks[base64.b64decode(token)] = int(rank)
-    return ranks
+def parse_ranks(data: str | bytes, where: str) -> dict[bytes, int]:
+    """The .tiktoken format, read by the project's one ranks parser (``pipeline.tokenizer.parse_ranks``)."""
+    from pipeline.tokenizer import parse_ranks as parse  # imported here: the model package needs no pipeline
+
+    return parse(data, where)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

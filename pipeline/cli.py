@@ -39,9 +39,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "check":
             from pipeline.stages import crawl
 
+            from pipeline.preflight import load_resources
+
             tasks = crawl.plan(manifest)
+            loaded = load_resources(manifest)  # tokenizer, language-ID models, block lists: fail here, not later
             print(f"manifest OK (hash {manifest.hash[:12]}): {len(manifest.sources)} sources, "
                   f"{len(tasks)} crawl tasks; run folder {manifest.run_dir}")
+            for line in loaded:
+                print(f"  loaded: {line}")
             return 0
         from pipeline.run import run_manifest
         from pipeline.runner import StageError

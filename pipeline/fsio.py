@@ -17,8 +17,8 @@ from typing import IO, Iterator
 
 import fsspec
 
-# fsspec infers gzip/bz2/zstd/xz from the name; "zst" needs the zstandard package, which we depend on;
-# "xz" is the standard library's lzma (some published wiki dump excerpts are .xz).
+# fsspec decompresses these by name; "zst" needs the zstandard package, which we depend on; "xz" is the
+# standard library's lzma (Wikipedia samples and some dumps are xz: read raw, they yielded nothing).
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
 TMP_PREFIX = ".tmp-"
 
@@ -75,7 +75,7 @@ def open_raw(path: str) -> IO[bytes]:
 
 
 def open_input(path: str) -> IO[bytes]:
-    """Open ``path`` for binary reading, decompressing by extension (gz, bz2, zst)."""
+    """Open ``path`` for binary reading, decompressing by extension (gz, bz2, zst, xz)."""
     return fsspec.open(path, "rb", compression=compression_of(path)).open()
 
 

@@ -13,6 +13,7 @@ import time
 
 from pipeline.fsio import atomic_write
 from pipeline.manifest import LoadedManifest
+from pipeline.preflight import load_resources
 from pipeline.report import report_after_run
 from pipeline.runner import StageResult, connect_ray
 from pipeline.stages import stage_module
@@ -56,6 +57,7 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None) -> di
     order = list(manifest.stages.order)
     if order[:1] != ["crawl"]:
         raise ValueError("stages.order must start with crawl")
+    load_resources(manifest)  # a tokenizer or model that cannot load fails now, not after the other stages
     record_run(manifest)
     crawl = stage_module("crawl")
     for source in manifest.sources:  # resolve every input now: a missing file fails before Ray starts

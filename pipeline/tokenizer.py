@@ -20,7 +20,7 @@ from typing import Annotated, Any, Literal, Union
 
 import numpy as np
 import tiktoken
-from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag
+from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -64,12 +64,52 @@ class Strict(BaseModel):
 
 
 class TiktokenSpec(Strict):
-    """A published tiktoken encoding, loaded from ``ranks_path`` or tiktoken's local cache."""
+    """A tiktoken encoding: a published one (gpt2, r50k_base, cl100k_base), loaded from ``ranks_path`` or
+    tiktoken's local cache, or the user's own from ``ranks_path`` with its special tokens declared here.
+
+    Example of an own encoding::
+
+        tokenizer: {name: my-bpe, ranks_path: my.tiktoken, special_tokens: {"<|end|>": 32000},
+                    eot_token: "<|end|>"}
+    """
 
     kind: Literal["tiktoken"] = "tiktoken"
-    name: Literal["gpt2", "r50k_base", "cl100k_base"] = "gpt2"
+    name: str = Field("gpt2", pattern=r"^[A-Za-z0-9_.-]{1,64}$",
+                      description=f"a published encoding ({', '.join(KNOWN_ENCODINGS)}) or your own's name")
     ranks_path: str | None = Field(None, description="local .tiktoken ranks file; relative to the manifest's "
                                    "folder. Without it, tiktoken's cache (TIKTOKEN_CACHE_DIR) is searched")
+    pattern: str | None = Field(None, description="pre-tokenisation regex; default: the published encoding's, "
+                                "or GPT-2's for an own encoding")
+    special_tokens: dict[str, int] | None = Field(None, description="special token name -> id; required for "
+                                                  "an own encoding; default: the published encoding's")
+    eot_token: str = Field(ENDOFTEXT, min_length=1, description="the special token appended to every document")
+
+    @model_validator(mode="after")
+    def _own_encoding_is_complete(self) -> "TiktokenSpec":
+        own = self.name not in KNOWN_ENCODINGS
+        if own and not self.ranks_path:
+            raise ValueError(f"encoding {self.name!r} is not a published one ({', '.join(KNOWN_ENCODINGS)}): "
+                             "give its ranks_path")
+        if own and self.special_tokens is None:
+            raise ValueError(f"own encoding {self.name!r}: declare its special_tokens (name: id), including "
+                             f"the end-of-text token (eot_token, default {ENDOFTEXT!r})")
+        specials = self.special_tokens if self.special_tokens is not None else KNOWN_ENCODINGS[self.name].special_tokens
+        if self.eot_token not in specials:
+            raise ValueError(f"eot_token {self.eot_token!r} is not among the special_tokens {sorted(specials)}")
+        bad = sorted(name for name, token_id in specials.items() if token_id < 0 or not name)
+        if bad:
+            raise ValueError(f"special_tokens: {bad} need a non-empty name and an id >= 0")
+        ids = list(specials.values())
+        if len(set(ids)) != len(ids):
+            raise ValueError(f"special_tokens: two tokens share an id: {specials}")
+        return self
+
+    def resolved(self) -> tuple[str, dict[str, int]]:
+        """The pattern and special tokens in force: the declared ones, else the published encoding's."""
+        known = KNOWN_ENCODINGS.get(self.name)
+        pattern = self.pattern or (known.pattern if known else GPT2_PATTERN)
+        specials = self.special_tokens if self.special_tokens is not None else known.special_tokens  # type: ignore[union-attr]
+        return pattern, dict(specials)
 
 
 class BpeSpec(Strict):
@@ -108,24 +148,43 @@ class TokenizerInfo:
 
 
 def ranks_bytes(ranks: dict[bytes, int]) -> bytes:
-    """tiktoken's file format, in rank order: the canonical form we hash and write."""
-    return b"".join(base64.b64encode(token) + b" " + str(rank).encode() + b"\n"
+    """tiktoken's file format, in rank order: the canonical form we hash and write.
+
+    An empty token (some published encodings hold one) is written ``=``, which decodes to ``b""`` as
+    tiktoken reads it; its plain base64, the empty string, would leave a line tiktoken cannot split.
+    """
+    return b"".join((base64.b64encode(token) or b"=") + b" " + str(rank).encode() + b"\n"
                     for token, rank in sorted(ranks.items(), key=lambda item: item[1]))
 
 
-def parse_ranks(data: bytes, where: str) -> dict[bytes, int]:
+def parse_ranks(data: bytes | str, where: str) -> dict[bytes, int]:
+    """A ``.tiktoken`` ranks file read exactly as ``tiktoken.load.load_tiktoken_bpe`` reads it.
+
+    The project's one ranks parser (the tokenize stage, the token dataset and model generation all call
+    it). Same rules as tiktoken's loader: lines split on whitespace into token and rank, blank lines
+    skipped, base64 decoded leniently (``=`` is the empty token). tiktoken's loader raises a bare
+    ValueError for anything else; we name the file and line. Ranks must be unique, as tiktoken's
+    ``Encoding`` refuses duplicates later with a message that names neither.
+    """
+    if isinstance(data, str):
+        data = data.encode("utf-8")
     ranks: dict[bytes, int] = {}
+    seen: dict[int, int] = {}
     for number, line in enumerate(data.splitlines(), 1):
-        if not line.strip():
+        if not line:
             continue
         try:
-            token, rank = line.split()
-            ranks[base64.b64decode(token, validate=True)] = int(rank)
+            token, rank_text = line.split()
+            token_bytes, rank = base64.b64decode(token), int(rank_text)
         except Exception:
-            raise ValueError(f"{where}:{number}: not a tiktoken ranks line (base64 token, space, rank): "
-                             f"{line[:80]!r}") from None
-    if len(set(ranks.values())) != len(ranks):
-        raise ValueError(f"{where}: ranks are not unique")
+            raise ValueError(f"{where}, line {number}: not a tiktoken ranks line (base64 token, space, rank): "
+                             f"{line[:80]!r}; fix or remove the line, or point ranks_path at the encoding's "
+                             "original .tiktoken file") from None
+        if rank in seen:
+            raise ValueError(f"{where}, line {number}: rank {rank} was already given on line {seen[rank]}; "
+                             "each rank must name one token")
+        seen[rank] = number
+        ranks[token_bytes] = rank
     return ranks
 
 
@@ -140,15 +199,18 @@ def tiktoken_cache_dirs() -> list[Path]:
 
 def find_ranks_file(spec: TiktokenSpec) -> Path:
     """The local ranks file for ``spec``: its ``ranks_path``, else tiktoken's cache entry for its URL."""
-    known = KNOWN_ENCODINGS[spec.name]
+    known = KNOWN_ENCODINGS.get(spec.name)
     if spec.ranks_path:
         path = Path(spec.ranks_path)
         if path.is_file():
             return path
+        what = (f"Put a copy of {known.file_name} there (the project ships it in shared/data/tokenizers/), or "
+                "fix the path" if known else "Fix the path")
         raise TokenizerUnavailable(
             f"tokenizer {spec.name!r}: ranks file {path} not found (stages.tokenize.tokenizer.ranks_path). "
-            f"Put a copy of {known.file_name} there (the project ships it in shared/data/tokenizers/), or "
-            "fix the path; relative paths resolve against the manifest's folder")
+            f"{what}; relative paths resolve against the manifest's folder")
+    if known is None:
+        raise TokenizerUnavailable(f"own encoding {spec.name!r} needs stages.tokenize.tokenizer.ranks_path")
     candidates = [d / hashlib.sha1(url.encode()).hexdigest() for d in tiktoken_cache_dirs() for url in known.urls]
     for path in candidates:
         if path.is_file():
@@ -171,20 +233,27 @@ class Tokenizer:
 
     @classmethod
     def from_ranks(cls, name: str, kind: str, ranks: dict[bytes, int], pattern: str,
-                   special_tokens: dict[str, int]) -> "Tokenizer":
-        if ENDOFTEXT not in special_tokens:
-            raise ValueError(f"tokenizer {name!r} has no {ENDOFTEXT} special token")
+                   special_tokens: dict[str, int], eot_token: str = ENDOFTEXT, where: str = "") -> "Tokenizer":
+        if eot_token not in special_tokens:
+            raise ValueError(f"tokenizer {name!r} has no {eot_token} special token")
+        rank_ids = set(ranks.values())
+        clash = sorted((token_id, token) for token, token_id in special_tokens.items() if token_id in rank_ids)
+        if clash:
+            raise ValueError(f"tokenizer {name!r}: special token {clash[0][1]!r} has id {clash[0][0]}, which is "
+                             f"already a rank in {where or 'the ranks'}; give special tokens ids above the "
+                             f"largest rank ({max(rank_ids)})")
         n_vocab = max([*ranks.values(), *special_tokens.values()]) + 1
         info = TokenizerInfo(name=name, kind=kind, ranks_sha256=hashlib.sha256(ranks_bytes(ranks)).hexdigest(),
                              pattern=pattern, special_tokens=dict(sorted(special_tokens.items())),
-                             eot_id=special_tokens[ENDOFTEXT], n_vocab=n_vocab)
+                             eot_id=special_tokens[eot_token], n_vocab=n_vocab)
         return cls(info, ranks)
 
     @classmethod
     def from_file(cls, path: str | Path, name: str, kind: str, pattern: str,
-                  special_tokens: dict[str, int]) -> "Tokenizer":
+                  special_tokens: dict[str, int], eot_token: str = ENDOFTEXT) -> "Tokenizer":
         path = Path(path)
-        return cls.from_ranks(name, kind, parse_ranks(path.read_bytes(), str(path)), pattern, special_tokens)
+        return cls.from_ranks(name, kind, parse_ranks(path.read_bytes(), str(path)), pattern, special_tokens,
+                              eot_token, str(path))
 
     @property
     def dtype(self) -> np.dtype:
@@ -217,9 +286,9 @@ class Tokenizer:
 
 
 def load_tiktoken(spec: TiktokenSpec) -> Tokenizer:
-    """A published encoding from its local ranks file; ``TokenizerUnavailable`` says where to put it."""
-    known = KNOWN_ENCODINGS[spec.name]
-    return Tokenizer.from_file(find_ranks_file(spec), spec.name, "tiktoken", known.pattern, known.special_tokens)
+    """An encoding from its local ranks file; ``TokenizerUnavailable`` says where to put a missing file."""
+    pattern, specials = spec.resolved()
+    return Tokenizer.from_file(find_ranks_file(spec), spec.name, "tiktoken", pattern, specials, spec.eot_token)
 
 
 def load_bpe(path: str | Path, name: str) -> Tokenizer:

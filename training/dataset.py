@@ -200,15 +200,12 @@ class TokenDataset:
     @cached_property
     def encoding(self) -> Any:
         """The tiktoken encoding the dataset was made with, from the dataset's own tokenizer file."""
-        import base64
-
         import tiktoken
 
-        ranks = {}
-        for line in (self.root / TOKENIZER_FILE).read_bytes().splitlines():
-            if line:
-                token, rank = line.split()
-                ranks[base64.b64decode(token)] = int(rank)
+        from pipeline.tokenizer import parse_ranks  # the one ranks parser, as tiktoken reads the file
+
+        path = self.root / TOKENIZER_FILE
+        ranks = parse_ranks(path.read_bytes(), str(path))
         info = self.tokenizer_info
         return tiktoken.Encoding(info["name"], pat_str=info["pattern"], mergeable_ranks=ranks,
                                  special_tokens=dict(info["special_tokens"]))

@@ -48,6 +48,8 @@ class Tally:
 
     counts: Counter = field(default_factory=Counter)
     examples: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    # per input file (crawl stage only): see ``pipeline.file_accounting``
+    files: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     def add(self, name: str, n: int = 1) -> None:
         self.counts[name] += n
@@ -59,17 +61,33 @@ class Tally:
             bucket.append({"file": path, "record": record, "detail": (detail or "")[:300]})
 
     def merge(self, other: "Tally") -> None:
+        """Add ``other``'s counts and per-file entries; keep up to ``MAX_EXAMPLES_PER_REASON`` examples per
+        reason *and source* (examples carry their ``source`` once the crawl stage tags them), so a large
+        source merged first cannot crowd the examples of the others out of the statistics."""
+        from pipeline.file_accounting import merge_entry
+
         self.counts.update(other.counts)
         for reason, items in other.examples.items():
             bucket = self.examples.setdefault(reason, [])
-            bucket.extend(items[: MAX_EXAMPLES_PER_REASON - len(bucket)])
+            for item in items:
+                if sum(1 for e in bucket if e.get("source") == item.get("source")) < MAX_EXAMPLES_PER_REASON:
+                    bucket.append(item)
+        for path, entry in other.files.items():
+            if path in self.files:
+                merge_entry(self.files[path], entry)
+            else:
+                self.files[path] = {k: dict(v) if isinstance(v, dict) else v for k, v in entry.items()}
 
     def to_dict(self) -> dict[str, Any]:
-        return {"counts": dict(sorted(self.counts.items())), "examples": self.examples}
+        data = {"counts": dict(sorted(self.counts.items())), "examples": self.examples}
+        if self.files:
+            data["files"] = dict(sorted(self.files.items()))
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "Tally":
-        return cls(Counter(data.get("counts", {})), {k: list(v) for k, v in data.get("examples", {}).items()})
+        return cls(Counter(data.get("counts", {})), {k: list(v) for k, v in data.get("examples", {}).items()},
+                   {k: dict(v) for k, v in data.get("files", {}).items()})
 
 
 class PlanFn(Protocol):

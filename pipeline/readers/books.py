@@ -73,6 +73,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     if charset != "utf-8":
         tally.add("decoded_fallback")
     text = normalize_newlines(text)
+    tally.add("chars_held", len(text))  # the whole book, boilerplate included (pipeline.file_accounting)
     book = split_gutenberg(text) if options.strip_gutenberg else None
     body = book.body if book else text
     if book and book.has_markers:

@@ -414,6 +414,7 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     if rtype == WarcRecordType.conversion and options.format != "warc":
         text, charset = decode_html(record.reader.read())
         text = text.strip()
+        tally.add("chars_held", len(text))
         if len(text) < options.min_text_chars:
             tally.skip("empty_text", path, record_id, url)
             return None
@@ -446,6 +447,7 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         tally.skip("too_large", path, record_id, f"{len(body)} bytes")
         return None
     page, charset = decode_html(body, declared)
+    tally.add("chars_held", len(page))  # what extraction had to work with (pipeline.file_accounting)
     if declared and charset != declared.lower():
         tally.add("charset_mismatch")  # declared charset did not decode; counted, the page is kept
     try:

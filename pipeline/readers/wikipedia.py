@@ -432,6 +432,7 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
     if options.skip_disambiguation and _DISAMBIG.search(wikitext):
         tally.skip("disambiguation", path, page_id, title)
         return None
+    tally.add("chars_held", len(wikitext))  # what extraction had to work with (pipeline.file_accounting)
     try:
         text = to_prose(wikitext, ctx.wikitext)
     except Exception as exc:  # an extractor bug on one odd page must not lose the dump

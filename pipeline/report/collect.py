@@ -248,7 +248,8 @@ def tokens_section(run_dir: Path) -> dict[str, Any] | None:
     return {"tokenizer": {k: v for k, v in index.get("tokenizer", {}).items() if k != "pattern"},
             "train_tokens": sum(s["train"]["tokens"] for s in sources.values()),
             "val_tokens": sum(s["val"]["tokens"] for s in sources.values()),
-            "shards": len(index.get("shards", [])), "per_source": per_source}
+            "shards": len(index.get("shards", [])), "per_source": per_source,
+            "warnings": list(((index.get("settings") or {}).get("validation") or {}).get("warnings", []))}
 
 
 # ------------------------------------------------------------------------------------------------- whole
@@ -280,7 +281,14 @@ def collect(run_dir: str | Path, train_dir: str | Path | None = None) -> dict[st
         "tokens": tokens_section(run_dir) if "tokenize" in by_name else None,
         "training": collect_training(run_dir, train_dir, sources),
         "settings": effective_settings(manifest, run_dir),
+        "files_flagged": flagged_files(run_dir),
     }
+
+
+def flagged_files(run_dir: Path) -> dict[str, Any] | None:
+    """The crawl stage's files that yielded nothing or little (``pipeline.file_accounting``), if any."""
+    crawl = _read_json(run_dir / "stats" / "crawl.json") or {}
+    return crawl.get("files_flagged")
 
 
 def effective_settings(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any]:

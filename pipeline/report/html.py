@@ -115,7 +115,8 @@ def _skipped(stats: dict[str, Any]) -> str:
         rows = []
         for reason, entry in stage["skipped"].items():
             examples = "".join(
-                f"<li>{esc(e.get('file'))} · record {esc(e.get('record'))}"
+                f"<li>{(esc(e['source']) + ' · ') if e.get('source') else ''}{esc(e.get('file'))} · record "
+                f"{esc(e.get('record'))}"
                 f"{(' · ' + esc(e['detail'])) if e.get('detail') else ''}</li>" for e in entry["examples"])
             rows.append(text_cell(reason) + num(entry["count"], "stages", i, "skipped", reason, "count")
                         + f"<td><details><summary>{len(entry['examples'])} examples</summary><ul>{examples}"
@@ -265,7 +266,8 @@ def _tokens(stats: dict[str, Any]) -> str:
     rows.append("<th>all</th>" + num(t["train_tokens"], "tokens", "train_tokens")
                 + num(t["val_tokens"], "tokens", "val_tokens") + "<td></td>" * 7)
     tok = t["tokenizer"]
-    parts = [f"<p class=muted>Tokenizer {esc(tok.get('name'))} ({esc(tok.get('kind'))}, {esc(fmt(tok.get('n_vocab')))} "
+    parts = [f"<p><strong>Warning:</strong> {esc(w)}</p>" for w in t.get("warnings", [])]
+    parts += [f"<p class=muted>Tokenizer {esc(tok.get('name'))} ({esc(tok.get('kind'))}, {esc(fmt(tok.get('n_vocab')))} "
              f"tokens). Requested share: the manifest's weights, normalised; dataset share: each source's part "
              f"of the training tokens as written; realised: the trainer's last reported mixture; exhausted "
              f"after: training tokens at which a source has given max_epochs passes at its requested share."
@@ -299,13 +301,44 @@ def _training(stats: dict[str, Any]) -> str:
     return "".join(parts)
 
 
+def _flagged(stats: dict[str, Any]) -> str:
+    """Input files that yielded no document, or far fewer characters than they held: shown first, since
+    text that vanished is the worst defect a corpus can have."""
+    found = stats.get("files_flagged") or {}
+    parts = []
+    for which, title in (("nothing", "yielded no document"), ("little", "yielded little")):
+        files = found.get(which) or []
+        if not files:
+            continue
+        rows = []
+        for j, f in enumerate(files):
+            base = ("files_flagged", which, j)
+            reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(f["skipped"].items(), key=lambda kv: -kv[1]))
+            rows.append(text_cell(f["file"]) + text_cell(f["source"]) + num(f["records"], *base, "records")
+                        + num(f["docs_out"], *base, "docs_out") + num(f["chars_held"], *base, "chars_held")
+                        + num(f["chars_out"], *base, "chars_out") + text_cell(reasons or "—"))
+        count = found.get(f"{which}_count", len(files))
+        more = f" (the first {len(files):,} of {count:,})" if count > len(files) else ""
+        parts.append(f"<h3>{count:,} files {title}{more}</h3>"
+                     + table(["file", "source", "records", "docs out", "chars held", "chars out",
+                              "skipped records by reason"], rows))
+    if not parts:
+        return "<p>Every input file yielded documents in proportion to the text it held.</p>"
+    ratios = ", ".join(f"{kind} {ratio:g}" for kind, ratio in sorted((found.get("little_ratio") or {}).items()))
+    note = (f'<p class="muted">"Little": characters out below this share of the characters the file held '
+            f"({esc(ratios)}). Held: the text the reader gave its extractor (decoded HTML, wikitext, the whole "
+            "book).</p>")
+    return "".join(parts) + note
+
+
 def render(stats: dict[str, Any]) -> str:
     run = stats["run"]
     intro = (f"<p class=muted>Run folder {esc(run['dir'])} · manifest {esc((run.get('manifest_hash') or '')[:12])} "
              f"· seed {esc(run.get('seed'))} · sources: "
              + ", ".join(f"{esc(s['name'])} ({esc(s['kind'])}, weight {esc(fmt(s['weight']))})" for s in stats["sources"])
              + "</p>")
-    sections = [("overview", "Documents, characters and tokens", _overview(stats)),
+    sections = [("loss", "Files that yielded nothing or little", _flagged(stats)),
+                ("overview", "Documents, characters and tokens", _overview(stats)),
                 ("skipped", "Skipped records", _skipped(stats))]
     if stats.get("filter"):
         sections.append(("filter", "Filter funnel", _filter(stats)))

@@ -8,7 +8,9 @@ zstd; their schema is ``pipeline.documents.DOC_SCHEMA`` whatever the source.
 from __future__ import annotations
 
 import io
+import json
 import re
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -18,11 +20,12 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.clean import clean_text
+from pipeline.file_accounting import file_entry, flagged
 from pipeline.documents import DOC_SCHEMA
 from pipeline.fsio import InputError, atomic_write, expand_paths, file_size, is_remote, safe_join
 from pipeline.readers import get_reader
 from pipeline.readers.base import Split, Tally
-from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
 from pipeline.stats import record_in, record_out
 
 STAGE = "crawl"
@@ -44,6 +47,7 @@ class CrawlTask:
     split: Split
     name: str  # output file stem, unique in the source
     shard_docs: int
+    size: int | None = None  # the input file's size in bytes, for the per-file statistics
 
 
 def _safe_stem(path: str) -> str:
@@ -92,7 +96,7 @@ def plan(manifest: Any) -> list[Task]:
                 name = f"{file_index:05d}-{_safe_stem(path)}-s{split.index:04d}"
                 span = (split.end if split.end is not None else (size or 0)) - split.start
                 payload = CrawlTask(str(manifest.run_dir), source.name, source.kind, source.options,
-                                    manifest.stages.clean, split, name, manifest.stages.crawl.shard_docs)
+                                    manifest.stages.clean, split, name, manifest.stages.crawl.shard_docs, size)
                 local = () if is_remote(path) else (path,)  # a changed input file redoes its tasks
                 tasks.append(Task(id=f"{source.name}.{name}", payload=payload, size_bytes=max(span, 0),
                                   inputs=local))
@@ -138,11 +142,32 @@ def run_task(task: CrawlTask) -> TaskResult:
     if rows:
         flush()
     record_in(tally.counts, task.source, tally.counts["docs_in"], tally.counts["chars_in"])
+    for items in tally.examples.values():  # examples are kept per source when the stage merges its tasks
+        for item in items:
+            item["source"] = task.source
+    tally.files[task.split.path] = file_entry(tally.counts, task.source, task.kind, task.size)
     return TaskResult(outputs, tally)
 
 
 def run(manifest: Any, inputs: list[str]) -> StageResult:
     """Crawl every source of ``manifest`` (``inputs`` is empty: this stage starts the stream)."""
     tasks = plan(manifest)
-    return run_stage(manifest.run_dir, STAGE, tasks, run_task, max_in_flight=manifest.ray.max_in_flight,
-                     max_retries=manifest.ray.max_retries)
+    result = run_stage(manifest.run_dir, STAGE, tasks, run_task, max_in_flight=manifest.ray.max_in_flight,
+                       max_retries=manifest.ray.max_retries)
+    write_flagged_files(manifest.run_dir, result)
+    return result
+
+
+def write_flagged_files(run_dir: Path, result: StageResult) -> None:
+    """Add the files that yielded nothing or little to ``stats/crawl.json`` and say so on stderr."""
+    found = flagged(result.tally.files)
+    stats = safe_join(run_dir, STATS_DIR, f"{STAGE}.json")
+    data = json.loads(stats.read_text())
+    data["files_flagged"] = found
+    with atomic_write(stats, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
+    for which in ("nothing", "little"):
+        if found[f"{which}_count"]:
+            names = ", ".join(f["file"] for f in found[which][:3])
+            print(f"[{STAGE}] warning: {found[f'{which}_count']} input files yielded {which} "
+                  f"(e.g. {names}); see files_flagged in {stats}", file=sys.stderr)

@@ -21,6 +21,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
@@ -32,7 +33,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from pipeline.bpe import train_bpe
 from pipeline.fsio import atomic_write, safe_join
 from pipeline.readers.base import Tally
-from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
 from pipeline.stats import record_in, record_tokens
 from pipeline.token_shards import ShardEntry, build_index, shuffle_order, split_evenly, write_index, write_shard
 from pipeline.tokenizer import (BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec, find_ranks_file, load_bpe,
@@ -46,6 +47,7 @@ TOKENIZER_DIR = "tokenizer"
 PARTS_DIR = "tokenize-parts"
 BYTES_PER_TOKEN_ESTIMATE = 4  # only used to group inputs into tasks of about shard_tokens tokens
 VAL_HASH_PERSON = b"refinery-val"
+MIN_EXPECTED_VAL_DOCS = 20  # fewer expected held-out documents than this: check that at least one is
 
 
 class ValidationOptions(BaseModel):
@@ -73,6 +75,7 @@ class TokenizerRef:
     name: str
     path: str
     sha256: str
+    spec_json: str = ""  # a tiktoken encoding's spec (pattern, special tokens), with ``path`` as ranks_path
 
     def load(self) -> Tokenizer:
         return _load_tokenizer(self)
@@ -83,7 +86,8 @@ def _load_tokenizer(ref: TokenizerRef) -> Tokenizer:
     if ref.kind == "bpe":
         tokenizer = load_bpe(ref.path, ref.name)
     else:
-        tokenizer = load_tiktoken(TiktokenSpec(name=ref.name, ranks_path=ref.path))  # type: ignore[arg-type]
+        spec = TiktokenSpec.model_validate_json(ref.spec_json) if ref.spec_json else TiktokenSpec(name=ref.name)
+        tokenizer = load_tiktoken(spec.model_copy(update={"ranks_path": ref.path}))
     if tokenizer.info.ranks_sha256 != ref.sha256:
         raise ValueError(f"tokenizer file {ref.path} changed during the run (sha256 {tokenizer.info.ranks_sha256}"
                          f", expected {ref.sha256})")
@@ -139,19 +143,37 @@ def _read_docs(run_dir: Path, inputs: tuple[str, ...], source: str) -> tuple[lis
     return ids, urls, texts
 
 
-def validation_thresholds(manifest: Any, by_source: dict[str, list[str]]) -> dict[str, int]:
-    """Per source, the hash below which a document is held out for validation."""
+def validation_thresholds(manifest: Any, by_source: dict[str, list[str]],
+                          warnings: list[str] | None = None) -> dict[str, int]:
+    """Per source, the hash below which a document is held out for validation.
+
+    A source too small for ``fraction`` (no hash falls below it) still holds out its one document with the
+    smallest hash when it has two or more; with a single document it has no validation split, and a
+    warning goes to ``warnings`` (the statistics, the dataset index and the report show it). Ids are read
+    only where that can happen (fewer than ``MIN_EXPECTED_VAL_DOCS`` expected) or for ``max_docs``.
+    """
     options: ValidationOptions = manifest.stages.tokenize.validation
     base = int(options.fraction * 2**64)
     thresholds = {}
     for source, inputs in by_source.items():
         threshold = base
+        n_docs = sum(pq.ParquetFile(manifest.run_dir / rel).metadata.num_rows for rel in inputs)
+        small = options.fraction > 0 and options.max_docs != 0 and n_docs * options.fraction < MIN_EXPECTED_VAL_DOCS
+        hashes: list[int] = []
+        if small or (options.max_docs is not None and threshold > 0):
+            hashes = sorted(val_hash(i) for rel in inputs
+                            for i in pq.read_table(manifest.run_dir / rel, columns=["id"]).column("id").to_pylist())
         if options.max_docs is not None and threshold > 0:
-            hashes = [val_hash(i) for rel in inputs
-                      for i in pq.read_table(manifest.run_dir / rel, columns=["id"]).column("id").to_pylist()]
-            below = sorted(h for h in hashes if h < threshold)
+            below = [h for h in hashes if h < threshold]
             if len(below) > options.max_docs:
                 threshold = below[options.max_docs]  # exactly max_docs hashes lie below it
+        if small and not any(h < threshold for h in hashes):
+            if len(hashes) >= 2:
+                threshold = hashes[0] + 1  # the one document with the smallest hash
+            elif warnings is not None:
+                warnings.append(f"source {source!r} has {len(hashes)} document(s), too few for "
+                                f"validation.fraction {options.fraction}: it has no validation documents, so "
+                                "its validation loss cannot be measured")
         thresholds[source] = threshold
     return thresholds
 
@@ -250,15 +272,27 @@ def plan(manifest: Any, by_source: dict[str, list[str]], tokenizer: TokenizerRef
     return tasks
 
 
+def load_manifest_tiktoken(manifest: Any) -> tuple[Tokenizer, TiktokenSpec]:
+    """The manifest's tiktoken encoding, loaded, and its spec with the ranks file found and made absolute.
+
+    Called by ``pipeline check`` and at the start of a run, so an encoding that cannot load offline fails
+    before any stage works, and again here by the tokenize stage.
+    """
+    spec = manifest.stages.tokenize.tokenizer
+    ranks_path = spec.ranks_path and str((_base_dir(manifest) / spec.ranks_path).resolve())
+    path = find_ranks_file(spec.model_copy(update={"ranks_path": ranks_path}))
+    resolved = spec.model_copy(update={"ranks_path": str(path)})
+    return load_tiktoken(resolved), resolved
+
+
 def prepare_tokenizer(manifest: Any, by_source: dict[str, list[str]], thresholds: dict[str, int],
                       execute: Callable[..., StageResult] = run_stage) -> TokenizerRef:
     """Locate the published ranks, or train the BPE once (a single resumable task)."""
     spec = manifest.stages.tokenize.tokenizer
     if isinstance(spec, TiktokenSpec):
-        ranks_path = spec.ranks_path and str((_base_dir(manifest) / spec.ranks_path).resolve())
-        path = find_ranks_file(TiktokenSpec(name=spec.name, ranks_path=ranks_path))
-        tokenizer = load_tiktoken(TiktokenSpec(name=spec.name, ranks_path=str(path)))
-        return TokenizerRef("tiktoken", spec.name, str(path), tokenizer.info.ranks_sha256)
+        tokenizer, resolved = load_manifest_tiktoken(manifest)
+        return TokenizerRef("tiktoken", spec.name, str(resolved.ranks_path), tokenizer.info.ranks_sha256,
+                            resolved.model_dump_json())
     assert isinstance(spec, BpeSpec)
     weights = {s.name: s.weight for s in manifest.sources if s.name in by_source}
     total = sum(weights.values())
@@ -290,17 +324,27 @@ def run(manifest: Any, inputs: list[str], execute: Callable[..., StageResult] = 
     for relative in inputs:
         by_source.setdefault(_source_of(manifest.run_dir, relative, names), []).append(relative)
     by_source = {k: v for k, v in by_source.items() if v}
-    thresholds = validation_thresholds(manifest, by_source)
+    warnings: list[str] = []
+    thresholds = validation_thresholds(manifest, by_source, warnings)
+    for warning in warnings:
+        print(f"[{STAGE}] warning: {warning}", file=sys.stderr)
     ref = prepare_tokenizer(manifest, by_source, thresholds, execute)
     tokenizer = ref.load()
     tasks = plan(manifest, by_source, ref, thresholds)
     result = execute(manifest.run_dir, STAGE, tasks, tokenize_task, max_in_flight=manifest.ray.max_in_flight,
                      max_retries=manifest.ray.max_retries)
-    write_dataset_index(manifest, tasks, tokenizer, thresholds)
+    write_dataset_index(manifest, tasks, tokenizer, thresholds, warnings)
+    stats = safe_join(manifest.run_dir, STATS_DIR, f"{STAGE}.json")
+    if stats.exists():  # run_stage wrote it; a test's local executor may not
+        data = json.loads(stats.read_text())
+        data["warnings"] = warnings
+        with atomic_write(stats, "w") as fh:
+            json.dump(data, fh, indent=1, sort_keys=True)
     return result
 
 
-def write_dataset_index(manifest: Any, tasks: list[Task], tokenizer: Tokenizer, thresholds: dict[str, int]) -> None:
+def write_dataset_index(manifest: Any, tasks: list[Task], tokenizer: Tokenizer, thresholds: dict[str, int],
+                        warnings: list[str] | None = None) -> None:
     """Merge the tasks' shard entries (in task order) into the index, with a copy of the ranks."""
     entries: list[ShardEntry] = []
     for task in tasks:
@@ -314,7 +358,7 @@ def write_dataset_index(manifest: Any, tasks: list[Task], tokenizer: Tokenizer, 
                if s.name in thresholds}
     settings = {"shard_tokens": options.shard_tokens,
                 "validation": {**options.validation.model_dump(), "hash": "blake2b-64(id, person=refinery-val)",
-                               "thresholds": thresholds}}
+                               "thresholds": thresholds, "warnings": list(warnings or [])}}
     index = build_index(entries, dtype=tokenizer.dtype, tokenizer=tokenizer.info.to_dict(),
                         manifest_hash=manifest.hash, seed=manifest.run.seed, sources=sources, settings=settings)
     write_index(dataset_dir, index)

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import shutil
 from pathlib import Path
 
 import pytest
 
-from pipeline.tokenizer import (TiktokenSpec, TokenizerUnavailable, load_tiktoken, ranks_bytes,
-                                tiktoken_cache_dirs)
+from pipeline.tokenizer import (ENDOFTEXT, GPT2_PATTERN, TiktokenSpec, TokenizerUnavailable, load_tiktoken,
+                                parse_ranks, ranks_bytes, tiktoken_cache_dirs)
 
 
 def test_gpt2_from_ranks_file_round_trips_real_text(shared_data: Path) -> None:
@@ -60,3 +61,81 @@ def test_manifest_spec_kind_defaults_to_tiktoken() -> None:
     assert bpe.kind == "bpe" and bpe.vocab_size == 512
     with pytest.raises(Exception, match="vocab_size"):
         Options.model_validate({"tokenizer": {"kind": "bpe", "vocab_size": 100}})
+
+
+def _small_ranks_file(path: Path, extra: list[bytes]) -> Path:
+    """256 single bytes, then ``extra`` lines as written (e.g. ``b"= 256"``: an empty token)."""
+    lines = [base64.b64encode(bytes([b])) + b" " + str(b).encode() for b in range(256)]
+    path.write_bytes(b"\n".join(lines + extra) + b"\n")
+    return path
+
+
+def test_ranks_file_with_an_empty_token_reads_as_tiktoken_reads_it(tmp_path: Path) -> None:
+    """Some published encodings hold one rank whose token is empty (``=``); tiktoken's loader accepts it."""
+    import tiktoken.load
+
+    path = _small_ranks_file(tmp_path / "own.tiktoken", [b"= 256", base64.b64encode(b"ab") + b" 257"])
+    ours = parse_ranks(path.read_bytes(), str(path))
+    assert ours == tiktoken.load.load_tiktoken_bpe(str(path)) and ours[b""] == 256
+    # our canonical form of it reads back identically with tiktoken's own loader
+    canonical = tmp_path / "canonical.tiktoken"
+    canonical.write_bytes(ranks_bytes(ours))
+    assert tiktoken.load.load_tiktoken_bpe(str(canonical)) == ours
+    tok = load_tiktoken(TiktokenSpec(name="own", ranks_path=str(path), special_tokens={ENDOFTEXT: 258}))
+    assert tok.decode(tok.encode("abab cab")) == "abab cab" and tok.info.n_vocab == 259
+
+
+def test_bad_ranks_line_names_file_and_line(tmp_path: Path) -> None:
+    path = _small_ranks_file(tmp_path / "bad.tiktoken", [b"YWI= 256", b"not-a-rank-line"])
+    with pytest.raises(ValueError, match=rf"{path}, line 258: not a tiktoken ranks line"):
+        load_tiktoken(TiktokenSpec(name="own", ranks_path=str(path), special_tokens={ENDOFTEXT: 300}))
+    path = _small_ranks_file(tmp_path / "dup.tiktoken", [b"YWI= 12"])
+    with pytest.raises(ValueError, match=rf"{path}, line 257: rank 12 was already given on line 13"):
+        parse_ranks(path.read_bytes(), str(path))
+
+
+def test_every_ranks_reader_uses_the_one_parser(tmp_path: Path) -> None:
+    """Model generation and the token dataset read ranks files through ``parse_ranks``: same acceptance,
+    same error naming file and line."""
+    from model.generate import build_tokenizer
+
+    path = _small_ranks_file(tmp_path / "own.tiktoken", [b"= 256"])
+    spec = {"name": "own", "ranks_path": str(path), "pattern": GPT2_PATTERN, "special_tokens": {ENDOFTEXT: 257}}
+    assert build_tokenizer(spec).encode("hi") == [104, 105]
+    assert build_tokenizer({**spec, "ranks": path.read_text()}).n_vocab == 258
+    bad = _small_ranks_file(tmp_path / "bad.tiktoken", [b"@@@"])
+    with pytest.raises(ValueError, match=rf"{bad}, line 257"):
+        build_tokenizer({**spec, "ranks_path": str(bad)})
+
+
+def test_own_encoding_declares_its_special_tokens(tmp_path: Path) -> None:
+    path = _small_ranks_file(tmp_path / "own.tiktoken", [base64.b64encode(b"ab") + b" 256"])
+    spec = TiktokenSpec(name="own", ranks_path=str(path), special_tokens={"<|end|>": 300, "<|pad|>": 301},
+                        eot_token="<|end|>")
+    tok = load_tiktoken(spec)
+    assert (tok.info.eot_id, tok.info.special_tokens, tok.info.n_vocab) == (300, {"<|end|>": 300, "<|pad|>": 301}, 302)
+    values, lengths = tok.encode_documents(["ab", "b"])
+    assert values.tolist() == [256, 300, 98, 300] and lengths.tolist() == [2, 2]
+    # a published encoding keeps its own special tokens unless the manifest declares others
+    assert TiktokenSpec(name="gpt2").resolved()[1] == {ENDOFTEXT: 50256}
+
+
+@pytest.mark.parametrize("tokenizer, message", [
+    ({"name": "own", "ranks_path": "x.tiktoken"}, "declare its special_tokens"),
+    ({"name": "own"}, "give its ranks_path"),
+    ({"name": "own", "ranks_path": "x", "special_tokens": {"<|end|>": 9}}, "eot_token '<|endoftext|>' is not among"),
+    ({"name": "own", "ranks_path": "x", "special_tokens": {"<|endoftext|>": 9, "<|b|>": 9}}, "share an id"),
+])
+def test_own_encoding_spec_errors_name_what_is_missing(tokenizer: dict, message: str) -> None:
+    from pydantic import ValidationError
+
+    from pipeline.stages.tokenize import Options
+
+    with pytest.raises(ValidationError, match=message):
+        Options.model_validate({"tokenizer": tokenizer})
+
+
+def test_special_token_id_that_is_a_rank_is_refused(tmp_path: Path) -> None:
+    path = _small_ranks_file(tmp_path / "own.tiktoken", [])
+    with pytest.raises(ValueError, match=rf"'<\|endoftext\|>' has id 255, which is already a rank in {path}"):
+        load_tiktoken(TiktokenSpec(name="own", ranks_path=str(path), special_tokens={ENDOFTEXT: 255}))

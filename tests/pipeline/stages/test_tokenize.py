@@ -154,3 +154,45 @@ def test_ranks_path_is_relative_to_the_manifest(tmp_path: Path, shared_data: Pat
     manifest = make_manifest(tmp_path, shared_data, {"tokenizer": {"name": "gpt2", "ranks_path": "tok/gpt2.tiktoken"}})
     ref = stage.prepare_tokenizer(manifest, {}, {})
     assert ref.path == str(tmp_path / "tok/gpt2.tiktoken") and ref.load().info.eot_id == 50256
+
+
+def test_own_encoding_special_tokens_reach_the_index(tmp_path: Path, shared_data: Path) -> None:
+    """A user's own encoding (GPT-2's ranks under another name) with its own end-of-text: every document
+    ends with that id, and the index records the declared special tokens."""
+    specials = {"<|endoftext|>": 50256, "<|end|>": 50300}
+    tokenize = {"tokenizer": {"name": "mine", "ranks_path": str(shared_data / "tokenizers/gpt2.tiktoken"),
+                              "special_tokens": specials, "eot_token": "<|end|>"}}
+    manifest, _, _ = build_token_dataset(tmp_path, shared_data, tokenize)
+    dataset = TokenDataset.open(manifest.run_dir / "tokens")
+    info = dataset.tokenizer_info
+    assert (info["name"], info["special_tokens"], info["eot_id"], info["n_vocab"]) == ("mine", specials, 50300, 50301)
+    documents = _documents(dataset, "train")
+    assert documents and all(int(tokens[-1]) == 50300 for tokens in documents.values())
+    assert dataset.decode(next(iter(documents.values()))).endswith("<|end|>")
+
+
+def test_small_source_gets_one_validation_document_or_a_warning(ray_local, tmp_path: Path,
+                                                                   shared_data: Path) -> None:
+    """fraction 0.01 of 3 documents would hold out none: the one with the smallest hash is held out. A
+    source of one document cannot give one up: a warning in stats/tokenize.json, the index and the report."""
+    from pipeline.report import write_report
+    from tests.token_helpers import BOOKS, book_documents, write_doc_shards
+
+    manifest = make_manifest(tmp_path, shared_data, gpt2_tokenizer(shared_data, validation={"fraction": 0.01}))
+    every = {name: book_documents(shared_data, files) for name, files in BOOKS.items()}
+    chosen = {"books": every["books"][:3], "plays": every["plays"][:1], "dictionary": every["dictionary"]}
+    inputs = [r for name, docs in chosen.items() for r in write_doc_shards(manifest.run_dir, name, docs, 40)]
+    smallest = min((d.to_row("books")["id"] for d in chosen["books"]), key=stage.val_hash)
+    assert all(stage.val_hash(d.to_row("books")["id"]) >= int(0.01 * 2**64) for d in chosen["books"])
+
+    stage.run(manifest, inputs, execute=run_stage)
+    dataset = TokenDataset.open(manifest.run_dir / "tokens")
+    assert set(_documents(dataset, "val")) & {d.to_row("books")["id"] for d in chosen["books"]} == {smallest}
+    assert len(_documents(dataset, "train")) == len(chosen["dictionary"]) + 3 - dataset.index["sources"][
+        "dictionary"]["val"]["docs"]
+    assert dataset.index["sources"]["plays"]["val"]["docs"] == 0
+    stats = json.loads((manifest.run_dir / "stats/tokenize.json").read_text())
+    assert len(stats["warnings"]) == 1 and "'plays' has 1 document(s)" in stats["warnings"][0]
+    assert dataset.index["settings"]["validation"]["warnings"] == stats["warnings"]
+    _, page, _ = write_report(manifest.run_dir)
+    assert "&#x27;plays&#x27; has 1 document(s), too few for validation.fraction 0.01" in page.read_text()
