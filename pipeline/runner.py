@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
-from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join
+from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join, use_temp_journal
 from pipeline.readers.base import Tally
 
 DONE_DIR = "_done"
@@ -85,18 +85,22 @@ class StageError(RuntimeError):
 
 
 def connect_ray(address: str | None = None, num_cpus: int | None = None,
-                object_store_memory: int | None = None) -> None:
-    """Join the cluster at ``address``, or start an embedded local Ray when there is none."""
+                object_store_memory: int | None = None) -> bool:
+    """Join the cluster at ``address``, or start an embedded local Ray when there is none.
+
+    Returns whether this call started or joined Ray (False: it was already initialised by the caller).
+    """
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     common = dict(log_to_driver=True, configure_logging=False)
     if address:
         ray.init(address=address, **common)
     else:
         ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
                  **common)
+    return True
 
 
 class Progress:
@@ -125,8 +129,12 @@ class Progress:
               f"{self.bytes / elapsed / 1e6:,.2f} MB/s | {elapsed:,.1f} s", file=sys.stderr, flush=True)
 
 
-def _execute(fn: Callable[[Any], TaskResult], payload: Any) -> dict[str, Any]:
-    return fn(payload).to_dict()
+def _execute(fn: Callable[[Any], TaskResult], payload: Any, run_dir: str | None = None) -> dict[str, Any]:
+    use_temp_journal(run_dir)  # the worker's temporaries are listed, so a rerun removes exactly those
+    try:
+        return fn(payload).to_dict()
+    finally:
+        use_temp_journal(None)
 
 
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
@@ -149,6 +157,7 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     started = time.monotonic()
     done_dir = safe_join(run_dir, DONE_DIR, stage)
     remove_temporaries(run_dir)
+    use_temp_journal(run_dir)
 
     results: dict[str, TaskResult] = {}
     pending: list[Task] = []
@@ -176,7 +185,7 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
             while queue or in_flight:
                 while queue and len(in_flight) < limit:
                     task = queue.pop()
-                    in_flight[remote.remote(fn, task.payload)] = task
+                    in_flight[remote.remote(fn, task.payload, str(run_dir))] = task
                 ready, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in ready:
                     task = in_flight.pop(ref)
