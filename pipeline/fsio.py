@@ -115,9 +115,12 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno is not None and not exc.filename:
+            # A failed write or fsync (a full disk) names no file; the error must say which one.
+            raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
         raise
 
 
@@ -138,9 +141,14 @@ def _journal_temporary(tmp: Path) -> None:
     """Append ``tmp`` to this process's journal before the file exists, so a kill cannot hide it."""
     if _temp_journal is None:
         return
-    _temp_journal.parent.mkdir(parents=True, exist_ok=True)
-    with open(_temp_journal, "a", encoding="utf-8") as fh:
-        fh.write(f"{tmp.parent.resolve() / tmp.name}\n")
+    try:
+        _temp_journal.parent.mkdir(parents=True, exist_ok=True)
+        with open(_temp_journal, "a", encoding="utf-8") as fh:
+            fh.write(f"{tmp.parent.resolve() / tmp.name}\n")
+    except OSError as exc:
+        if exc.filename or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(_temp_journal)) from exc
 
 
 def remove_temporaries(run_dir: str | Path) -> int:

@@ -17,7 +17,7 @@ from pipeline.path_policy import enforce as enforce_path_policy
 from pipeline.report import report_after_run
 from pipeline.run_folder import check_run_folder
 from pipeline.run_lock import RunLock
-from pipeline.runner import StageResult, connect_ray
+from pipeline.runner import StageError, StageResult, connect_ray, os_error_message
 from pipeline.stages import stage_module
 
 RUN_RECORD = "run.json"
@@ -89,7 +89,10 @@ def _run_stages(manifest: LoadedManifest, order: list[str], ray_address: str | N
         inputs: list[str] = []
         began = time.monotonic()
         for name in order:
-            result = stage_module(name).run(manifest, inputs)
+            try:
+                result = stage_module(name).run(manifest, inputs)
+            except OSError as exc:  # the stage's own driver-side steps (its tasks' errors are StageErrors)
+                raise StageError(os_error_message(name, "(driver step)", exc)) from exc
             results[name] = result
             inputs = result.outputs
         _print_summary(manifest, results, time.monotonic() - began)

@@ -58,11 +58,15 @@ class RunLock:
         if previous:
             print(f"note: taking over the stale lock of {self.path.parent} ({_describe(previous)}, no longer "
                   "running)", file=sys.stderr)
-        fh.seek(0)
-        fh.truncate()
-        fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}))
-        fh.flush()
         self._fh = fh
+        try:
+            fh.seek(0)
+            fh.truncate()
+            fh.write(json.dumps({"pid": os.getpid(), "host": socket.gethostname(), "started": time.time()}))
+            fh.flush()
+        except OSError as exc:  # a full disk: say which file
+            self.release()
+            raise OSError(exc.errno, exc.strerror or str(exc), str(self.path)) from exc
         return self
 
     def release(self) -> None:

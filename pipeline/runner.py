@@ -13,6 +13,7 @@ tests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,7 +21,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join, use_temp_journal
 from pipeline.readers.base import Tally
@@ -193,14 +194,17 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
                         data = ray.get(ref)
                     except Exception as exc:  # RayTaskError wraps the worker's exception
                         cause = getattr(exc, "cause", None) or exc
+                        if isinstance(cause, OSError):
+                            raise StageError(os_error_message(stage, task.id, cause)) from exc
                         hint = io_error_hint(cause)
                         raise StageError(f"stage {stage}, shard {task.id} failed: "
                                          f"{type(cause).__name__}: {cause}\n{hint + chr(10) if hint else ''}"
                                          "Fix the cause and rerun the same command: finished shards are "
                                          "kept and skipped.") from exc
                     result = TaskResult.from_dict(data)
-                    with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
-                        json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
+                    with _naming(stage, task.id, "writing its completion record"):
+                        with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
+                            json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
                     results[task.id] = result
                     progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
         finally:
@@ -218,9 +222,28 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
         tally.merge(results[task.id].tally)
         outputs.extend(results[task.id].outputs)
     result = StageResult(stage, outputs, tally, len(pending), skipped, time.monotonic() - started)
-    with atomic_write(safe_join(run_dir, STATS_DIR, f"{stage}.json"), "w") as fh:
-        json.dump(result.summary(), fh, indent=1, sort_keys=True)
+    with _naming(stage, "(all shards)", "writing the stage statistics"):
+        with atomic_write(safe_join(run_dir, STATS_DIR, f"{stage}.json"), "w") as fh:
+            json.dump(result.summary(), fh, indent=1, sort_keys=True)
     return result
+
+
+@contextlib.contextmanager
+def _naming(stage: str, shard: str, doing: str) -> Iterator[None]:
+    """Turn an OS error of the driver's own bookkeeping into a StageError naming stage, shard and file."""
+    try:
+        yield
+    except OSError as exc:
+        raise StageError(os_error_message(stage, shard, exc, doing)) from exc
+
+
+def os_error_message(stage: str, shard: str, exc: OSError, doing: str = "") -> str:
+    """``stage S, shard T failed [while ...]: <error naming the file>`` and what to do next."""
+    hint = io_error_hint(exc)
+    file_part = "" if exc.filename else " (no file named by the OS)"
+    return (f"stage {stage}, shard {shard} failed{' ' + doing if doing else ''}: {type(exc).__name__}: "
+            f"{exc}{file_part}\n{hint + chr(10) if hint else ''}"
+            "Fix the cause and rerun the same command: finished shards are kept and skipped.")
 
 
 def task_digest(run_dir: Path, task: Task) -> str:
