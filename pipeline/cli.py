@@ -16,6 +16,8 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("manifest")
     run.add_argument("--ray-address", default=None,
                      help="join an existing Ray cluster (overrides ray.address in the manifest)")
+    run.add_argument("--force", action="store_true",
+                     help="write into an existing non-empty folder that is not a refinery run")
     check = sub.add_parser("check", help="validate a manifest and list its inputs without running it")
     check.add_argument("manifest")
     validate = sub.add_parser("validate", help="check a token dataset's shards against its index")
@@ -48,11 +50,17 @@ def main(argv: list[str] | None = None) -> int:
             for line in loaded:
                 print(f"  loaded: {line}")
             return 0
+        from pipeline.path_policy import PathPolicyError
         from pipeline.run import run_manifest
+        from pipeline.run_folder import RunFolderError
+        from pipeline.run_lock import FolderLockedError
         from pipeline.runner import StageError
 
         try:
-            run_manifest(manifest, ray_address=args.ray_address)
+            run_manifest(manifest, ray_address=args.ray_address, force=args.force)
+        except (RunFolderError, PathPolicyError, FolderLockedError) as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 2
         except StageError as exc:
             print(f"error: {exc}", file=sys.stderr)
             return 1

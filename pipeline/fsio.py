@@ -11,6 +11,7 @@ import contextlib
 import errno
 import os
 import posixpath
+import socket
 import uuid
 from pathlib import Path
 from typing import IO, Iterator
@@ -21,6 +22,10 @@ import fsspec
 # standard library's lzma (Wikipedia samples and some dumps are xz: read raw, they yielded nothing).
 COMPRESSIONS = {".gz": "gzip", ".bz2": "bz2", ".zst": "zstd", ".zstd": "zstd", ".xz": "xz"}
 TMP_PREFIX = ".tmp-"
+TEMP_JOURNAL_DIR = "_tmp"
+"""Folder of a run holding, per writing process, the exact names of the temporaries it created."""
+
+_temp_journal: Path | None = None
 
 
 class InputError(ValueError):
@@ -104,25 +109,69 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
         # so the outcome does not depend on the microsecond the folder went.
         final.parent.mkdir(parents=True, exist_ok=True)
     tmp = final.with_name(f"{TMP_PREFIX}{uuid.uuid4().hex[:12]}-{final.name}")
+    _journal_temporary(tmp)
     try:
         with open(tmp, mode) as fh:
             yield fh
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
+        if isinstance(exc, OSError) and exc.errno is not None and not exc.filename:
+            # A failed write or fsync (a full disk) names no file; the error must say which one.
+            raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
         raise
 
 
-def remove_temporaries(root: str | Path) -> int:
-    """Delete temporary files a killed run left behind; returns how many were removed."""
+def use_temp_journal(run_dir: str | Path | None) -> None:
+    """Record every temporary this process creates in ``<run_dir>/_tmp/<host>-<pid>.txt`` (None stops).
+
+    Why a journal: a later run must remove what a killed run left behind, and only that. A name pattern
+    (``.tmp-*``) would also match a user's own files in the folder; the journal lists exact paths.
+    """
+    global _temp_journal
+    if run_dir is None:
+        _temp_journal = None
+        return
+    _temp_journal = Path(run_dir) / TEMP_JOURNAL_DIR / f"{socket.gethostname()}-{os.getpid()}.txt"
+
+
+def _journal_temporary(tmp: Path) -> None:
+    """Append ``tmp`` to this process's journal before the file exists, so a kill cannot hide it."""
+    if _temp_journal is None:
+        return
+    try:
+        _temp_journal.parent.mkdir(parents=True, exist_ok=True)
+        with open(_temp_journal, "a", encoding="utf-8") as fh:
+            fh.write(f"{tmp.parent.resolve() / tmp.name}\n")
+    except OSError as exc:
+        if exc.filename or exc.errno is None:
+            raise
+        raise OSError(exc.errno, exc.strerror or str(exc), str(_temp_journal)) from exc
+
+
+def remove_temporaries(run_dir: str | Path) -> int:
+    """Delete the temporaries listed in the run's journals (left by killed writers); returns how many.
+
+    Only exact paths a journal names are touched, and only inside ``run_dir``: a user's own ``.tmp-x``
+    file in the folder is never a candidate. Call it while no writer of this run is active.
+    """
+    root = Path(run_dir).resolve()
+    journals = root / TEMP_JOURNAL_DIR
     removed = 0
-    for tmp in Path(root).rglob(f"{TMP_PREFIX}*"):
-        with contextlib.suppress(FileNotFoundError):
-            tmp.unlink()
-            removed += 1
+    if not journals.is_dir():
+        return 0
+    for journal in sorted(journals.glob("*.txt")):
+        for line in journal.read_text(encoding="utf-8", errors="replace").splitlines():
+            tmp = Path(line)
+            inside = tmp.is_absolute() and root in tmp.parents and tmp.name.startswith(TMP_PREFIX)
+            if inside and not tmp.is_symlink() and tmp.is_file():
+                with contextlib.suppress(FileNotFoundError):
+                    tmp.unlink()
+                    removed += 1
+        journal.unlink(missing_ok=True)
     return removed
 
 

@@ -46,6 +46,12 @@ class RaySection(Strict):
     max_retries: int = Field(3, ge=0, description="retries of a task whose worker process died")
 
 
+class IOSection(Strict):
+    allowed_roots: list[str] | None = Field(
+        None, description="folders (relative to the manifest's folder) and URL prefixes that sources and the "
+        "run folder must lie under; none allows every path (see pipeline/path_policy.py)")
+
+
 class CrawlSpec(Strict):
     """Files resolved from a Common Crawl crawl's path listing instead of listed one by one."""
 
@@ -115,6 +121,7 @@ def manifest_model() -> type[BaseModel]:
         __base__=Strict,
         run=(RunSection, ...),
         ray=(RaySection, Field(default_factory=RaySection)),
+        io=(IOSection, Field(default_factory=IOSection)),
         sources=(Annotated[list[source_union], Field(min_length=1)], ...),  # type: ignore[valid-type]
         stages=(stages, Field(default_factory=stages)),
     )
@@ -131,11 +138,11 @@ def _resolve(path: str, base: Path) -> str:
 
 
 def content_hash(data: dict[str, Any]) -> str:
-    """Hash of what the manifest asks for: blind to YAML formatting, to `ray` and to where outputs go.
+    """Hash of what the manifest asks for: blind to YAML formatting, to `ray`, `io` and where outputs go.
 
     Taken before paths are resolved, so the same manifest hashes the same in any checkout.
     """
-    relevant = {k: v for k, v in data.items() if k != "ray"}
+    relevant = {k: v for k, v in data.items() if k not in ("ray", "io")}
     relevant["run"] = {k: v for k, v in relevant.get("run", {}).items() if k != "output_dir"}
     return hashlib.sha256(json.dumps(relevant, sort_keys=True, separators=(",", ":")).encode()).hexdigest()
 
@@ -152,6 +159,8 @@ class LoadedManifest:
         self.run_dir = Path(_resolve(model.run.output_dir, base)) / model.run.name
         for source in model.sources:
             source.paths = [_resolve(p, base) for p in source.paths]
+        if model.io.allowed_roots:
+            model.io.allowed_roots = [_resolve(p, base) for p in model.io.allowed_roots]
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.model, name)

@@ -13,9 +13,12 @@ import time
 
 from pipeline.fsio import atomic_write
 from pipeline.manifest import LoadedManifest
+from pipeline.path_policy import enforce as enforce_path_policy
 from pipeline.preflight import load_resources
 from pipeline.report import report_after_run
-from pipeline.runner import StageResult, connect_ray
+from pipeline.run_folder import check_run_folder
+from pipeline.run_lock import RunLock
+from pipeline.runner import StageError, StageResult, connect_ray, os_error_message
 from pipeline.stages import stage_module
 
 RUN_RECORD = "run.json"
@@ -52,28 +55,58 @@ def record_run(manifest: LoadedManifest) -> None:
                    "previous_hashes": history}, fh, indent=1, sort_keys=True)
 
 
-def run_manifest(manifest: LoadedManifest, ray_address: str | None = None) -> dict[str, StageResult]:
-    """Run the manifest's stages in order; each takes the document shards the previous one recorded."""
+def run_manifest(manifest: LoadedManifest, ray_address: str | None = None,
+                 force: bool = False) -> dict[str, StageResult]:
+    """Run the manifest's stages in order; each takes the document shards the previous one recorded.
+
+    Before any work: the path policy (``io.allowed_roots``), the run folder (a non-empty folder that is
+    not a run needs ``force``) and every input. While it runs, the run folder is locked (one run at a
+    time), and an embedded Ray it started is stopped with it, agents included.
+    """
     order = list(manifest.stages.order)
     if order[:1] != ["crawl"]:
         raise ValueError("stages.order must start with crawl")
+    enforce_path_policy(manifest)
+    check_run_folder(manifest.run_dir, force)
     load_resources(manifest)  # a tokenizer or model that cannot load fails now, not after the other stages
-    record_run(manifest)
     crawl = stage_module("crawl")
     for source in manifest.sources:  # resolve every input now: a missing file fails before Ray starts
         crawl.source_paths(source)
+    with RunLock(manifest.run_dir, "pipeline run"):
+        record_run(manifest)
+        return _run_stages(manifest, order, ray_address)
+
+
+def _run_stages(manifest: LoadedManifest, order: list[str], ray_address: str | None) -> dict[str, StageResult]:
     ray_cfg = manifest.ray
-    connect_ray(ray_address or ray_cfg.address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
-    results: dict[str, StageResult] = {}
-    inputs: list[str] = []
-    started = time.monotonic()
-    for name in order:
-        result = stage_module(name).run(manifest, inputs)
-        results[name] = result
-        inputs = result.outputs
-    _print_summary(manifest, results, time.monotonic() - started)
-    report_after_run(manifest.run_dir)
-    return results
+    address = ray_address or ray_cfg.address
+    started = connect_ray(address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
+    watchdog = None
+    if started and not address and sys.platform.startswith("linux"):
+        from pipeline.ray_watchdog import Watchdog, node_process_ids
+
+        watchdog = Watchdog(node_process_ids())
+    try:
+        results: dict[str, StageResult] = {}
+        inputs: list[str] = []
+        began = time.monotonic()
+        for name in order:
+            try:
+                result = stage_module(name).run(manifest, inputs)
+            except OSError as exc:  # the stage's own driver-side steps (its tasks' errors are StageErrors)
+                raise StageError(os_error_message(name, "(driver step)", exc)) from exc
+            results[name] = result
+            inputs = result.outputs
+        _print_summary(manifest, results, time.monotonic() - began)
+        report_after_run(manifest.run_dir)
+        return results
+    finally:
+        if started:  # Ray this run started ends with it; one it joined (a cluster, a test's) stays
+            import ray
+
+            ray.shutdown()
+            if watchdog is not None:
+                watchdog.reap()
 
 
 def _print_summary(manifest: LoadedManifest, results: dict[str, StageResult], seconds: float) -> None:

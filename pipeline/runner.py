@@ -13,6 +13,7 @@ tests.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -20,9 +21,9 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
-from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join
+from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join, use_temp_journal
 from pipeline.readers.base import Tally
 
 DONE_DIR = "_done"
@@ -85,18 +86,22 @@ class StageError(RuntimeError):
 
 
 def connect_ray(address: str | None = None, num_cpus: int | None = None,
-                object_store_memory: int | None = None) -> None:
-    """Join the cluster at ``address``, or start an embedded local Ray when there is none."""
+                object_store_memory: int | None = None) -> bool:
+    """Join the cluster at ``address``, or start an embedded local Ray when there is none.
+
+    Returns whether this call started or joined Ray (False: it was already initialised by the caller).
+    """
     import ray
 
     if ray.is_initialized():
-        return
+        return False
     common = dict(log_to_driver=True, configure_logging=False)
     if address:
         ray.init(address=address, **common)
     else:
         ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
                  **common)
+    return True
 
 
 class Progress:
@@ -125,8 +130,12 @@ class Progress:
               f"{self.bytes / elapsed / 1e6:,.2f} MB/s | {elapsed:,.1f} s", file=sys.stderr, flush=True)
 
 
-def _execute(fn: Callable[[Any], TaskResult], payload: Any) -> dict[str, Any]:
-    return fn(payload).to_dict()
+def _execute(fn: Callable[[Any], TaskResult], payload: Any, run_dir: str | None = None) -> dict[str, Any]:
+    use_temp_journal(run_dir)  # the worker's temporaries are listed, so a rerun removes exactly those
+    try:
+        return fn(payload).to_dict()
+    finally:
+        use_temp_journal(None)
 
 
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
@@ -149,6 +158,7 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     started = time.monotonic()
     done_dir = safe_join(run_dir, DONE_DIR, stage)
     remove_temporaries(run_dir)
+    use_temp_journal(run_dir)
 
     results: dict[str, TaskResult] = {}
     pending: list[Task] = []
@@ -176,7 +186,7 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
             while queue or in_flight:
                 while queue and len(in_flight) < limit:
                     task = queue.pop()
-                    in_flight[remote.remote(fn, task.payload)] = task
+                    in_flight[remote.remote(fn, task.payload, str(run_dir))] = task
                 ready, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in ready:
                     task = in_flight.pop(ref)
@@ -184,14 +194,17 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
                         data = ray.get(ref)
                     except Exception as exc:  # RayTaskError wraps the worker's exception
                         cause = getattr(exc, "cause", None) or exc
+                        if isinstance(cause, OSError):
+                            raise StageError(os_error_message(stage, task.id, cause)) from exc
                         hint = io_error_hint(cause)
                         raise StageError(f"stage {stage}, shard {task.id} failed: "
                                          f"{type(cause).__name__}: {cause}\n{hint + chr(10) if hint else ''}"
                                          "Fix the cause and rerun the same command: finished shards are "
                                          "kept and skipped.") from exc
                     result = TaskResult.from_dict(data)
-                    with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
-                        json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
+                    with _naming(stage, task.id, "writing its completion record"):
+                        with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
+                            json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
                     results[task.id] = result
                     progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
         finally:
@@ -209,9 +222,28 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
         tally.merge(results[task.id].tally)
         outputs.extend(results[task.id].outputs)
     result = StageResult(stage, outputs, tally, len(pending), skipped, time.monotonic() - started)
-    with atomic_write(safe_join(run_dir, STATS_DIR, f"{stage}.json"), "w") as fh:
-        json.dump(result.summary(), fh, indent=1, sort_keys=True)
+    with _naming(stage, "(all shards)", "writing the stage statistics"):
+        with atomic_write(safe_join(run_dir, STATS_DIR, f"{stage}.json"), "w") as fh:
+            json.dump(result.summary(), fh, indent=1, sort_keys=True)
     return result
+
+
+@contextlib.contextmanager
+def _naming(stage: str, shard: str, doing: str) -> Iterator[None]:
+    """Turn an OS error of the driver's own bookkeeping into a StageError naming stage, shard and file."""
+    try:
+        yield
+    except OSError as exc:
+        raise StageError(os_error_message(stage, shard, exc, doing)) from exc
+
+
+def os_error_message(stage: str, shard: str, exc: OSError, doing: str = "") -> str:
+    """``stage S, shard T failed [while ...]: <error naming the file>`` and what to do next."""
+    hint = io_error_hint(exc)
+    file_part = "" if exc.filename else " (no file named by the OS)"
+    return (f"stage {stage}, shard {shard} failed{' ' + doing if doing else ''}: {type(exc).__name__}: "
+            f"{exc}{file_part}\n{hint + chr(10) if hint else ''}"
+            "Fix the cause and rerun the same command: finished shards are kept and skipped.")
 
 
 def task_digest(run_dir: Path, task: Task) -> str:

@@ -83,12 +83,28 @@ def test_task_error_names_stage_and_shard_and_keeps_finished_work(ray_local, tmp
         "t000.json", "t001.json", "t002.json"]
 
 
-def test_leftover_temporary_files_are_removed(ray_local, tmp_path: Path) -> None:
-    (tmp_path / "out").mkdir()
-    stale = tmp_path / "out" / ".tmp-deadbeef-000.txt"
-    stale.write_text("half")
+def test_leftover_temporaries_are_removed_by_exact_name_only(ray_local, tmp_path: Path) -> None:
+    """A killed writer's temporary (listed in its journal) goes; a user's own ``.tmp-*`` file stays."""
+    from pipeline.fsio import use_temp_journal
+
+    use_temp_journal(tmp_path)  # as a killed worker of this run would have journalled it
+    try:
+        with pytest.raises(RuntimeError):
+            with atomic_write(tmp_path / "out" / "000.txt", "w") as fh:
+                fh.write("half")
+                stale = Path(fh.name)
+                os.link(stale, tmp_path / "out" / "keep-the-bytes")
+                raise RuntimeError("killed")
+    finally:
+        use_temp_journal(None)
+    os.link(tmp_path / "out" / "keep-the-bytes", stale)  # the writer died before it could clean up
+    precious = tmp_path / ".tmp-precious"
+    precious.write_text("the user's")
+    (tmp_path / "out" / ".tmp-deadbeef-000.txt").write_text("looks like ours, is not")
     run_stage(tmp_path, "square", tasks_for(tmp_path, range(1)), write_square)
     assert not stale.exists()
+    assert precious.read_text() == "the user's"
+    assert (tmp_path / "out" / ".tmp-deadbeef-000.txt").exists()
 
 
 def test_duplicate_task_ids_are_refused(ray_local, tmp_path: Path) -> None:

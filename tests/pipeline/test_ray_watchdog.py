@@ -1,0 +1,108 @@
+"""Ray started by the pipeline ends with it, agents included, also when the driver is killed with -9."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.ray_watchdog import _children, _start_time
+from tests.pipeline.helpers import book_paragraphs_jsonl, write_manifest
+
+REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watchdog reads /proc")
+
+
+def descendants(pid: int) -> dict[int, str]:
+    tree, found, stack = _children(), {}, [pid]
+    while stack:
+        for child in tree.get(stack.pop(), []):
+            started = _start_time(child)
+            if started is not None:
+                found[child] = started
+                stack.append(child)
+    return found
+
+
+def alive(processes: dict[int, str]) -> dict[int, str]:
+    return {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80].decode(errors="replace")
+            for pid, started in processes.items() if _start_time(pid) == started}
+
+
+def wait_until(condition, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return True
+        time.sleep(0.2)
+    return condition()
+
+
+def manifest(tmp_path: Path, shared_data: Path) -> Path:
+    jsonl = book_paragraphs_jsonl(shared_data, tmp_path / "paras.jsonl")
+    return write_manifest(tmp_path, [{"name": "paras", "kind": "jsonl", "paths": [str(jsonl)],
+                                      "options": {"split_bytes": 2048}}],
+                          ray={"num_cpus": 1, "max_in_flight": 1})
+
+
+def test_killing_the_driver_stops_every_process_of_its_ray(shared_data: Path, tmp_path: Path) -> None:
+    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest(tmp_path, shared_data))],
+                            cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    seen: dict[int, str] = {}
+    try:
+        done = tmp_path / "out" / "t" / "_done" / "crawl"
+
+        def running() -> bool:  # tasks finishing, so Ray's agents and workers are all up
+            seen.update(descendants(proc.pid))
+            return done.is_dir() and len(list(done.iterdir())) >= 3
+
+        assert wait_until(running, 240), "the run never got going"
+        assert proc.poll() is None, "the run must still be going when its driver is killed"
+        names = " ".join(alive(seen).values())
+        assert "DashboardAgent" in names and "RuntimeEnvAgent" in names and "raylet" in names
+        os.kill(proc.pid, signal.SIGKILL)  # the driver alone, as the OOM killer or a user would
+        proc.wait()
+        # Without the watchdog the agents outlived the driver by 20 s to minutes on this machine.
+        assert wait_until(lambda: not alive(seen), 15), f"still running: {alive(seen)}"
+    finally:
+        for pid in alive(seen):
+            os.kill(pid, signal.SIGKILL)
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+
+
+def test_a_finished_run_leaves_no_ray_process(shared_data: Path, tmp_path: Path) -> None:
+    path = write_manifest(tmp_path, [{"name": "books", "kind": "books",
+                                      "paths": [str(shared_data / "books/the-verdict.txt")]}],
+                          ray={"num_cpus": 1})
+    proc = subprocess.Popen([sys.executable, "-c", "import sys, time; from pipeline.cli import main; "
+                             "code = main(['run', sys.argv[1]]); print('ran', code, flush=True); time.sleep(60)",
+                             str(path)], cwd=REPO, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            text=True, start_new_session=True)
+    seen: dict[int, str] = {}
+    stop = threading.Event()
+
+    def watch() -> None:  # every process the run starts, also those re-parented to init later
+        while not stop.is_set():
+            seen.update(descendants(proc.pid))
+            time.sleep(0.2)
+
+    watcher = threading.Thread(target=watch, daemon=True)
+    watcher.start()
+    try:
+        assert proc.stdout.readline().strip() == "ran 0"
+        stop.set()
+        watcher.join()
+        assert len(seen) >= 4, "the watcher saw the run start Ray (GCS, raylet, agents, workers)"
+        # The driver lives on (as a notebook or a service would) and its Ray is gone.
+        assert not alive(seen), f"still running after the run returned: {alive(seen)}"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
