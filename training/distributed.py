@@ -42,13 +42,29 @@ def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
-def pick_device(requested: str, local_rank: int) -> torch.device:
-    """``auto`` means CUDA when present; asking for CUDA on a machine without it is an error, not a fallback."""
+def pick_device(requested: str, local_rank: int, device_count: int | None = None,
+                visible: str | None = None) -> torch.device:
+    """``auto`` means CUDA when present; asking for CUDA on a machine without it is an error, not a fallback.
+
+    GPU ``local_rank`` of the node, or GPU 0 when ``CUDA_VISIBLE_DEVICES`` (``visible``, default the
+    environment's) gives this process a single GPU of its own. A rank without a GPU of its own is refused:
+    a modulo would put two ranks on one GPU. ``device_count`` defaults to torch's; tests pass it.
+    """
     if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     if not torch.cuda.is_available():
         raise RuntimeError("system.device is 'cuda' but torch sees no CUDA device; use 'auto' or 'cpu'")
-    return torch.device("cuda", local_rank % torch.cuda.device_count())
+    count = torch.cuda.device_count() if device_count is None else device_count
+    visible = os.environ.get("CUDA_VISIBLE_DEVICES") if visible is None else visible
+    if count == 1 and visible is not None and len([d for d in visible.split(",") if d.strip()]) == 1:
+        return torch.device("cuda", 0)  # one GPU per process, chosen by the launcher
+    if local_rank >= count:
+        raise RuntimeError(
+            f"local rank {local_rank} has no GPU of its own: this process sees {count} GPU(s)"
+            f"{f' (CUDA_VISIBLE_DEVICES={visible})' if visible is not None else ''}. Start at most {count} "
+            "processes per node (torchrun --nproc_per_node), or give each process one GPU with "
+            "CUDA_VISIBLE_DEVICES")
+    return torch.device("cuda", local_rank)
 
 
 def setup(requested_device: str = "auto") -> Dist:
@@ -86,6 +102,20 @@ def all_gather_objects(value: Any, where: Dist) -> list[Any]:
     gathered: list[Any] = [None] * where.world_size
     dist.all_gather_object(gathered, value)
     return gathered
+
+
+def broadcast_object(value: Any, where: Dist) -> Any:
+    """Rank 0's ``value`` (picklable) on every rank; ``value`` itself when alone."""
+    if not where.distributed:
+        return value
+    box = [value if where.is_main else None]
+    dist.broadcast_object_list(box, src=0)
+    return box[0]
+
+
+def any_rank(flag: bool, where: Dist) -> bool:
+    """True on every rank when ``flag`` is true on at least one."""
+    return bool(all_reduce_sum([float(flag)], where)[0]) if where.distributed else flag
 
 
 def barrier(where: Dist) -> None:

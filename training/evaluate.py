@@ -30,7 +30,9 @@ def evaluate(model: torch.nn.Module, dataset: TokenDataset, sources: list[str], 
              batch_size: int, max_batches: int, where: Dist, autocast: Any = None) -> dict[str, Any]:
     """{"val_loss": {source: mean loss}, "val_loss_overall": mean over all tokens, "val_tokens": count}.
 
-    ``batch_size`` is global (all ranks; divisible by the world size). ``model`` is the bare (or compiled) GPT, not the DDP wrapper: evaluation needs no gradient sync.
+    ``batch_size`` is global (all ranks; divisible by the world size). ``model`` is the bare GPT: not the
+    DDP wrapper (evaluation needs no gradient sync), nor the compiled training module (its batch shape
+    differs, and dynamo would make the training graph's batch dimension symbolic).
     The model is in eval mode for the call and restored afterwards.
     """
     was_training = model.training

@@ -96,11 +96,12 @@ class _Streams:
         j = int(np.searchsorted(self.starts, offset, side="right")) - 1
         return j, int(offset - self.starts[j])
 
-    def gather(self, offsets: np.ndarray, context_length: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def gather(self, offsets: np.ndarray, context_length: int, pin: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """Windows of ``context_length + 1`` tokens at global ``offsets``, as contiguous int64 (x, y).
 
         Rows are copied in the stored dtype (a plain memcpy each), then widened in two vectorised casts:
-        measured faster than casting row by row.
+        measured faster than casting row by row. With ``pin`` the casts write straight into page-locked
+        memory (from torch's caching host allocator), which the GPU copies from asynchronously.
         """
         length = context_length + 1
         count = len(offsets)
@@ -113,11 +114,11 @@ class _Streams:
                 window[row] = values[j][lo:lo + length]
             else:  # the window runs into the next shard(s) of the same source
                 window[row] = self._spanning(j, lo, length)
-        x = np.empty((count, context_length), dtype=np.int64)
-        y = np.empty((count, context_length), dtype=np.int64)
-        np.copyto(x, window[:, :-1])
-        np.copyto(y, window[:, 1:])
-        return torch.from_numpy(x), torch.from_numpy(y)
+        x = torch.empty((count, context_length), dtype=torch.int64, pin_memory=pin)
+        y = torch.empty((count, context_length), dtype=torch.int64, pin_memory=pin)
+        np.copyto(x.numpy(), window[:, :-1])
+        np.copyto(y.numpy(), window[:, 1:])
+        return x, y
 
     def _spanning(self, j: int, lo: int, length: int) -> np.ndarray:
         pieces, need = [], length
@@ -262,16 +263,17 @@ class MixtureSampler:
         base = np.asarray(self.streams.source_base, dtype=np.int64)
         return (self.plan[first:first + count] - base[self.sample_sources(first, count)]) // self.context_length
 
-    def rows(self, first: int, count: int) -> tuple[torch.Tensor, torch.Tensor]:
-        """Global samples ``[first, first + count)`` as (x, y); the primitive the batch methods share."""
-        return self.streams.gather(self._offsets(first, count), self.context_length)
+    def rows(self, first: int, count: int, pin: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
+        """Global samples ``[first, first + count)`` as (x, y); the primitive the batch methods share.
+        ``pin``: in page-locked memory, for asynchronous copies to a GPU."""
+        return self.streams.gather(self._offsets(first, count), self.context_length, pin)
 
     def first_sample(self, step: int) -> int:
         return step * self.global_batch + self.rank * self.local_batch
 
-    def batch(self, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def batch(self, step: int, pin: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
         """This rank's rows of global batch ``step`` (pure: depends on nothing but the step)."""
-        return self.rows(self.first_sample(step), self.local_batch)
+        return self.rows(self.first_sample(step), self.local_batch, pin)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         return self

@@ -5,10 +5,14 @@
 
 1. the learning rate for this step (``training.optim``);
 2. this rank's rows of global batch ``step`` (``MixtureSampler.batch``: a pure function of the step, so a
-   resume needs only the step count), split into micro-batches; forward/backward each with the loss
-   divided by their number, gradients synchronised across ranks on the last one only (DDP ``no_sync``);
+   resume needs only the step count; assembled on a background thread during the previous step,
+   ``training.prefetch``), split into micro-batches; forward/backward each with the loss divided by their
+   number, gradients synchronised across ranks on the last one only (DDP ``no_sync``);
 3. clip the global gradient norm, AdamW step;
-4. log, every ``eval.every`` steps evaluate, every ``checkpoint.every`` steps checkpoint.
+4. log (tokens/s and MFU over every step since the last log, between synchronised points), every
+   ``eval.every`` steps evaluate (through the uncompiled model: a second batch shape must not turn the
+   compiled training graph's batch dimension symbolic), every ``checkpoint.every`` steps checkpoint (copied
+   to CPU memory and written on a background thread, ``training.checkpoint.CheckpointWriter``).
 
 Exactness: the gradient of a step is the mean over the global batch however it is split between ranks
 and micro-steps, so N processes match one process up to float summation order; on CPU a killed run
@@ -38,8 +42,9 @@ from training.config import ConfigError, TrainConfig, load_config, resume_differ
 from training.dataset import DatasetError, TokenDataset
 from training.distributed import Dist, all_gather_objects, all_reduce_sum, barrier, setup, teardown
 from training.evaluate import evaluate, sources_with_validation
-from training.metrics import METRICS_NAME, MetricsLog, measure_peak_flops
+from training.metrics import METRICS_NAME, MetricsLog, Throughput, measure_peak_flops, stated_peak_flops
 from training.optim import lr_at, set_lr
+from training.prefetch import Prefetcher
 from training.sampler import DataExhausted, MixtureSampler, SamplerStateError
 
 USER_ERRORS = (ConfigError, DatasetError, ckpt.CheckpointError, DataExhausted, SamplerStateError)
@@ -58,10 +63,11 @@ class TrainResult:
 
 @dataclass(frozen=True)
 class Precision:
-    """What the hardware decides: autocast dtype and whether to compile."""
+    """What the hardware decides: autocast dtype and whether to compile (with which backend)."""
 
     dtype: str  # "float32" | "bfloat16"
     compile: bool
+    backend: str = "inductor"
 
     def autocast(self, device: torch.device) -> contextlib.AbstractContextManager[Any]:
         if self.dtype == "bfloat16":
@@ -79,7 +85,45 @@ def choose_precision(config: TrainConfig, device: torch.device) -> Precision:
     compile_ = config.system.compile
     if compile_ == "auto":
         compile_ = device.type == "cuda"
-    return Precision(dtype, bool(compile_))
+    backend = config.system.compile_backend
+    if compile_ and backend not in torch._dynamo.list_backends(exclude_tags=()):
+        raise ConfigError(f"system.compile_backend={backend!r} is not a torch.compile backend; the backends "
+                          f"are: {', '.join(torch._dynamo.list_backends(exclude_tags=()))}")
+    return Precision(dtype, bool(compile_), backend)
+
+
+def compile_for_training(model: torch.nn.Module, backend: str) -> torch.nn.Module:
+    """``torch.compile`` with static shapes: every training micro-batch has one shape, and a graph that
+    dynamo made symbolic after seeing a second shape (an evaluation batch, say) is slower for all of them."""
+    return torch.compile(model, dynamic=False, backend=backend)
+
+
+def wrap_ddp(model: torch.nn.Module, where: Dist) -> torch.nn.Module:
+    """DDP on this rank's device; gradients live in the all-reduce buckets (no second copy of them), and
+    no buffer broadcast before every forward (the GPT's buffers are constants, equal on every rank)."""
+    return DistributedDataParallel(model, device_ids=[where.device.index] if where.device_type == "cuda" else None,
+                                   gradient_as_bucket_view=True, broadcast_buffers=False)
+
+
+def peak_flops(config: TrainConfig, where: Dist, dtype: str) -> tuple[float, str, float | None]:
+    """(peak FLOP/s MFU divides by, where it came from, the measured matmul peak or None).
+
+    As nanoGPT, llm.c and torchtitan: a GPU's datasheet dense peak, so MFU reads like theirs; the measured
+    peak (below the datasheet's, 1.2-1.5x on H100) is logged beside it. CPUs have no datasheet entry: MFU
+    uses the measured peak there. ``system.peak_flops`` overrides both (and skips the measurement on CPU).
+    """
+    cuda = where.device_type == "cuda"
+    measured = None
+    if cuda or config.system.peak_flops is None:
+        measured = measure_peak_flops(where.device, torch.bfloat16 if dtype == "bfloat16" else torch.float32)
+        measured = all_reduce_sum([measured], where)[0] / where.world_size  # the same number on all ranks
+    if config.system.peak_flops is not None:
+        return config.system.peak_flops, "config", measured
+    stated = stated_peak_flops(torch.cuda.get_device_name(where.device), dtype) if cuda else None
+    if stated is not None:
+        return stated, "datasheet", measured
+    assert measured is not None
+    return measured, "measured", measured
 
 
 def model_config(config: TrainConfig, dataset: TokenDataset) -> GPTConfig:
@@ -138,8 +182,8 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     if config.system.threads:
         torch.set_num_threads(config.system.threads)
     if where.device_type == "cuda":
-        torch.backends.cuda.matmul.allow_tf32 = True  # fp32 leftovers outside autocast
-        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = config.system.tf32  # fp32 leftovers outside autocast
+        torch.backends.cudnn.allow_tf32 = config.system.tf32
     out_dir = Path(config.out_dir)
     checkpoint_path = out_dir / ckpt.CHECKPOINT_NAME
 
@@ -149,18 +193,15 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     global_batch, accum = batch_layout(config, context, where.world_size)
     precision = choose_precision(config, where.device)
 
-    saved = None
-    if checkpoint_path.exists() and not resume:
-        raise ckpt.CheckpointError(f"{out_dir} already holds a checkpoint; pass --resume to continue it, or "
-                                   "choose another out_dir")
-    if resume and checkpoint_path.exists():
-        saved = ckpt.load(checkpoint_path)
+    def check(saved: dict[str, Any]) -> None:
         differs = resume_differences(saved["train_config"], config)
         if differs:
             raise ckpt.CheckpointError(f"cannot resume {checkpoint_path}: the config changed where it decides the "
                                        "weights or the data order:\n  - " + "\n  - ".join(differs)
                                        + "\nRestore those values, or start a new run (another out_dir)")
         ckpt.check_dataset(saved["dataset"], dataset, checkpoint_path)
+
+    saved = ckpt.load_for_resume(checkpoint_path, resume, where, check)  # rank 0 decides for all
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
     raw_model = GPT(gpt_config).to(where.device)
@@ -178,7 +219,9 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
         sampler.load_state_dict(saved["sampler"])
         state.load_state_dict(saved["trainer"])
         if len(saved["rng"]) == where.world_size:
-            ckpt.set_rng_state(saved["rng"][where.rank])
+            note = ckpt.set_rng_state(saved["rng"][where.rank], where.device)
+            if note:
+                say(note)
         else:
             say(f"note: checkpoint has RNG states for {len(saved['rng'])} processes, this run has "
                 f"{where.world_size}: dropout masks will differ from an uninterrupted run")
@@ -195,17 +238,12 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
 
     model: torch.nn.Module = raw_model
     if precision.compile:
-        model = torch.compile(model)
-    eval_model = model
+        model = compile_for_training(model, precision.backend)
     if where.distributed:
-        model = DistributedDataParallel(model, device_ids=[where.local_rank] if where.device_type == "cuda" else None)
+        model = wrap_ddp(model, where)
 
     flops_per_token = raw_model.flops_per_token()
-    peak, peak_source = config.system.peak_flops, "config"
-    if peak is None:
-        peak_source = "measured"
-        peak = measure_peak_flops(where.device, torch.bfloat16 if precision.dtype == "bfloat16" else torch.float32)
-        peak = all_reduce_sum([peak], where)[0] / where.world_size  # the ranks' mean, the same number on all
+    peak, peak_source, measured_peak = peak_flops(config, where, precision.dtype)
     val_sources = sources_with_validation(dataset, sampler.names, context)
     metrics = MetricsLog(out_dir / METRICS_NAME, fresh=saved is None, keep_until_step=state.step) \
         if where.is_main else None
@@ -217,14 +255,17 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     log({"kind": "start", "step": state.step, "resumed": saved is not None, "world_size": where.world_size,
          "device": str(where.device), "dtype": precision.dtype, "compile": precision.compile,
          "threads": torch.get_num_threads(), "model": dataclasses.asdict(gpt_config),
+         "device_name": torch.cuda.get_device_name(where.device) if where.device_type == "cuda" else "cpu",
          "params": raw_model.num_params(), "flops_per_token": flops_per_token, "peak_flops": peak,
-         "peak_flops_source": peak_source, "global_batch": global_batch, "micro_steps": accum,
+         "peak_flops_source": peak_source, "measured_peak_flops": measured_peak,
+         "global_batch": global_batch, "micro_steps": accum, "prefetch": config.system.prefetch,
          "dataset": ckpt.dataset_identity(dataset), "config": config.model_dump(mode="json")})
     say(f"training {raw_model.num_params() / 1e6:.2f}M parameters ({config.model.preset}, vocab "
         f"{gpt_config.vocab_size}) on {where.world_size} x {where.device} {precision.dtype}"
         f"{' compiled' if precision.compile else ''}; {global_batch} x {context} tokens per step in {accum} "
         f"micro-step(s) per process; {config.optim.max_steps} steps; peak {peak / 1e9:.1f} GFLOP/s "
-        f"({peak_source}) per process")
+        f"({peak_source}) per process" + (f", measured {measured_peak / 1e9:.1f}" if measured_peak and
+                                           peak_source != "measured" else ""))
 
     counts = np.bincount(sampler.sample_sources(0, state.step * global_batch), minlength=len(sampler.names))
     micro = config.optim.micro_batch
@@ -232,8 +273,13 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     last_loss: float | None = None
     last_eval: dict[str, Any] | None = None
 
+    def sync() -> None:
+        if where.device_type == "cuda":
+            torch.cuda.synchronize(where.device)
+
     def run_eval() -> dict[str, Any]:
-        result = evaluate(eval_model, dataset, val_sources, context_length=context,
+        # The bare module, not the compiled one: see compile_for_training.
+        result = evaluate(raw_model, dataset, val_sources, context_length=context,
                           batch_size=config.eval.batch_size, max_batches=config.eval.batches, where=where,
                           autocast=precision.autocast(where.device))
         log({"kind": "eval", "step": state.step, **result})
@@ -244,9 +290,9 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
         return result
 
     def save() -> None:
-        rng = all_gather_objects(ckpt.rng_state(), where)  # every rank's: each has its own dropout stream
+        rng = all_gather_objects(ckpt.rng_state(where.device), where)  # every rank's: each has its own dropout stream
         if where.is_main:
-            ckpt.save_atomic({
+            writer.submit({
                 "format_version": ckpt.FORMAT_VERSION,
                 "model": raw_model.state_dict(), "config": dataclasses.asdict(gpt_config),
                 "tokenizer": ckpt.tokenizer_spec(dataset), "optimizer": optimizer.state_dict(),
@@ -254,58 +300,76 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
                 "train_config": config.model_dump(mode="json"), "dataset": ckpt.dataset_identity(dataset),
             }, checkpoint_path)
 
-    if config.eval.every and state.step == 0 and val_sources:
-        last_eval = run_eval()
-    print_every = max(1, config.system.log_every * 10)
-    model.train()
-    while state.step < max_steps:
-        started = time.perf_counter()
-        step = state.step
-        lr = lr_at(step, lr=config.optim.lr, min_lr=config.optim.min_lr,
-                   warmup_steps=config.optim.warmup_steps, max_steps=max_steps)
-        set_lr(optimizer, lr)
-        x, y = sampler.batch(step)
-        loss_sum = torch.zeros((), device=where.device)
-        for i in range(accum):
-            xb = x[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
-            yb = y[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
-            sync = i == accum - 1 or not where.distributed
-            with (contextlib.nullcontext() if sync else model.no_sync()), precision.autocast(where.device):
-                loss = model(xb, yb)[1]  # drop the (B, T, V) logits now, not after backward
-            (loss / accum).backward()
-            loss_sum += loss.detach()
-        clip = config.optim.grad_clip if config.optim.grad_clip > 0 else math.inf
-        grad_norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), clip)
-        optimizer.step()
-        optimizer.zero_grad(set_to_none=True)
-        sampler.samples_consumed = (step + 1) * global_batch
-        state.step += 1
-        state.tokens_seen += global_batch * context
-        counts += np.bincount(sampler.sample_sources(step * global_batch, global_batch),
-                              minlength=len(sampler.names))
-
-        if state.step % config.system.log_every == 0 or state.step == max_steps:
-            loss_value = all_reduce_sum([float(loss_sum) / accum], where)[0] / where.world_size
-            if where.device_type == "cuda":
-                torch.cuda.synchronize(where.device)
-            seconds = time.perf_counter() - started
-            tokens_per_s = global_batch * context / seconds
-            mfu = flops_per_token * tokens_per_s / (peak * where.world_size)
-            last_loss = loss_value
-            log({"kind": "train", "step": state.step, "loss": loss_value, "lr": lr,
-                 "grad_norm": float(grad_norm), "tokens_seen": state.tokens_seen,
-                 "tokens_per_s": tokens_per_s, "mfu": mfu, "step_ms": seconds * 1000,
-                 "mixture": {n: float(c) / counts.sum() for n, c in zip(sampler.names, counts)}})
-            if state.step % print_every == 0 or state.step == max_steps:
-                say(f"step {state.step:5d} | loss {loss_value:.4f} | lr {lr:.2e} | grad norm "
-                    f"{float(grad_norm):.3f} | {tokens_per_s:,.0f} tok/s | mfu {mfu:.1%}")
-        if stop_after is not None and state.step >= stop_after:
-            break
-        at_end = state.step == max_steps
-        if val_sources and config.eval.every and (state.step % config.eval.every == 0 or at_end):
+    writer = ckpt.CheckpointWriter(background=config.checkpoint.background)
+    pin = config.system.prefetch and where.device_type == "cuda"
+    prefetcher = Prefetcher(lambda s: sampler.batch(s, pin=pin), end=max_steps, enabled=config.system.prefetch)
+    try:
+        if config.eval.every and state.step == 0 and val_sources:
             last_eval = run_eval()
-        if at_end or (config.checkpoint.every and state.step % config.checkpoint.every == 0):
-            save()
+        print_every = max(1, config.system.log_every * 10)
+        model.train()
+        sync()
+        timer = Throughput()
+        while state.step < max_steps:
+            step = state.step
+            lr = lr_at(step, lr=config.optim.lr, min_lr=config.optim.min_lr,
+                       warmup_steps=config.optim.warmup_steps, max_steps=max_steps)
+            set_lr(optimizer, lr)
+            x, y = prefetcher.get(step)
+            loss_sum = torch.zeros((), device=where.device)
+            for i in range(accum):
+                xb = x[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
+                yb = y[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
+                sync_grads = i == accum - 1 or not where.distributed
+                with (contextlib.nullcontext() if sync_grads else model.no_sync()), precision.autocast(where.device):
+                    loss = model(xb, yb)[1]  # drop the (B, T, V) logits now, not after backward
+                (loss / accum).backward()
+                loss_sum += loss.detach()
+            clip = config.optim.grad_clip if config.optim.grad_clip > 0 else math.inf
+            grad_norm = torch.nn.utils.clip_grad_norm_(raw_model.parameters(), clip)
+            optimizer.step()
+            optimizer.zero_grad(set_to_none=True)
+            sampler.samples_consumed = (step + 1) * global_batch
+            state.step += 1
+            state.tokens_seen += global_batch * context
+            timer.add(global_batch * context)
+            counts += np.bincount(sampler.sample_sources(step * global_batch, global_batch),
+                                  minlength=len(sampler.names))
+
+            if state.step % config.system.log_every == 0 or state.step == max_steps:
+                loss_value = all_reduce_sum([float(loss_sum) / accum], where)[0] / where.world_size
+                sync()
+                tokens_per_s, seconds, timed_steps = timer.read()
+                mfu = flops_per_token * tokens_per_s / (peak * where.world_size)
+                last_loss = loss_value
+                log({"kind": "train", "step": state.step, "loss": loss_value, "lr": lr,
+                     "grad_norm": float(grad_norm), "tokens_seen": state.tokens_seen,
+                     "tokens_per_s": tokens_per_s, "mfu": mfu, "step_ms": seconds * 1000 / timed_steps,
+                     "timed_steps": timed_steps,
+                     **({"mfu_measured": flops_per_token * tokens_per_s / (measured_peak * where.world_size)}
+                        if measured_peak else {}),
+                     "mixture": {n: float(c) / counts.sum() for n, c in zip(sampler.names, counts)}})
+                if state.step % print_every == 0 or state.step == max_steps:
+                    say(f"step {state.step:5d} | loss {loss_value:.4f} | lr {lr:.2e} | grad norm "
+                        f"{float(grad_norm):.3f} | {tokens_per_s:,.0f} tok/s | mfu {mfu:.1%}")
+            if stop_after is not None and state.step >= stop_after:
+                break
+            at_end = state.step == max_steps
+            evaluating = bool(val_sources and config.eval.every and (state.step % config.eval.every == 0 or at_end))
+            saving = at_end or bool(config.checkpoint.every and state.step % config.checkpoint.every == 0)
+            if evaluating or saving:
+                sync()  # the steps' queued work stays inside the timed window, evaluation and the copy outside
+                timer.pause()
+                if evaluating:
+                    last_eval = run_eval()
+                if saving:
+                    save()
+                sync()
+                timer.resume()
+        writer.wait()  # on disk before the ranks leave (and before a caller reads it)
+    finally:
+        prefetcher.close()
+        writer.wait(raise_error=False)
     if metrics is not None:
         metrics.close()
     return TrainResult(out_dir, checkpoint_path, out_dir / METRICS_NAME, state.step, last_loss, last_eval)
