@@ -221,3 +221,106 @@ def test_kv_cache_refuses_overflow():
     k = torch.zeros(1, config.n_head, config.context_length + 1, config.head_dim)
     with pytest.raises(ValueError, match="KV cache holds"):
         cache.append(0, k, k)
+
+
+# --- positions against their references -------------------------------------------------------------
+
+def _llama_rotary(head_dim: int, n_positions: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """cos and sin from transformers' LLaMA rotary module, base 10000 given explicitly (RoFormer's value)."""
+    from transformers import LlamaConfig
+    from transformers.models.llama.modeling_llama import LlamaRotaryEmbedding
+
+    config = LlamaConfig(hidden_size=head_dim * 4, num_attention_heads=4, max_position_embeddings=n_positions,
+                         rope_parameters={"rope_type": "default", "rope_theta": 10_000.0})
+    positions = torch.arange(n_positions)[None]
+    cos, sin = LlamaRotaryEmbedding(config)(torch.zeros(1, dtype=torch.float32), positions)
+    return cos[0], sin[0]
+
+
+def test_rotary_tables_and_rotation_equal_transformers_llama():
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+
+    from model.gpt import apply_rotary, rotary_tables
+
+    cos, sin = rotary_tables(64, 16)
+    ref_cos, ref_sin = _llama_rotary(16, 64)
+    torch.testing.assert_close(cos, ref_cos)
+    torch.testing.assert_close(sin, ref_sin)
+    q, k = torch.randn(2, 1, 4, 64, 16, generator=torch.Generator().manual_seed(1)).unbind(0)  # (B, H, T, D)
+    ref_q, ref_k = apply_rotary_pos_emb(q, k, ref_cos[None], ref_sin[None])
+    torch.testing.assert_close(apply_rotary(q, cos, sin), ref_q)
+    torch.testing.assert_close(apply_rotary(k, cos, sin), ref_k)
+
+
+def test_rotary_attention_equals_a_reference_built_on_transformers():
+    """One attention layer of a rotary GPT against softmax(R q . R k / sqrt(D)) v written out, with the
+    rotation R from transformers' LLaMA: both queries and keys rotated, with the model's own tables."""
+    from transformers.models.llama.modeling_llama import apply_rotary_pos_emb
+
+    model = tiny(positions="rotary").eval()
+    T, H, D = 20, model.config.n_head, model.config.head_dim
+    cos, sin = _llama_rotary(D, model.config.context_length)
+    torch.testing.assert_close(model.rope_cos, cos)
+    torch.testing.assert_close(model.rope_sin, sin)
+    attn = model.blocks[0].attn
+    x = torch.randn(2, T, model.config.n_embd, generator=torch.Generator().manual_seed(2))
+    q, k, v = (t.view(2, T, H, D).transpose(1, 2) for t in attn.qkv(x).split(model.config.n_embd, dim=2))
+    q, k = apply_rotary_pos_emb(q, k, cos[None, :T], sin[None, :T])
+    scores = (q @ k.transpose(-1, -2)) / math.sqrt(D)
+    scores = scores.masked_fill(~torch.ones(T, T, dtype=torch.bool).tril(), float("-inf"))
+    expected = attn.proj((scores.softmax(-1) @ v).transpose(1, 2).reshape(2, T, -1))
+    with torch.no_grad():
+        got = attn(x, (model.rope_cos[:T], model.rope_sin[:T]), None, 0)
+    torch.testing.assert_close(got, expected.detach(), rtol=1e-5, atol=1e-6)
+
+
+def test_rotary_scores_depend_only_on_relative_position():
+    """q at m and k at n score the same as q at m + s and k at n + s; an attention layer fed the same
+    tokens at positions shifted by s gives the same output (the causal mask is relative too)."""
+    from model.gpt import apply_rotary, rotary_tables
+
+    cos, sin = rotary_tables(64, 16)
+    generator = torch.Generator().manual_seed(3)
+    q, k = torch.randn(16, generator=generator), torch.randn(16, generator=generator)
+
+    def score(m: int, n: int) -> torch.Tensor:
+        return apply_rotary(q, cos[m], sin[m]) @ apply_rotary(k, cos[n], sin[n])
+
+    for m, n, shift in ((5, 2, 17), (9, 9, 40), (30, 0, 33), (3, 12, 7)):
+        torch.testing.assert_close(score(m, n), score(m + shift, n + shift), rtol=1e-5, atol=1e-5)
+    assert not torch.allclose(score(5, 2), score(5, 3), atol=1e-3)  # the distance itself does matter
+
+    model = tiny(positions="rotary").eval()
+    attn, T = model.blocks[0].attn, 16
+    x = torch.randn(1, T, model.config.n_embd, generator=generator)
+    with torch.no_grad():
+        at_zero = attn(x, (model.rope_cos[:T], model.rope_sin[:T]), None, 0)
+        for start in (1, 13, 48):
+            shifted = attn(x, (model.rope_cos[start:start + T], model.rope_sin[start:start + T]), None, 0)
+            torch.testing.assert_close(shifted, at_zero, rtol=1e-4, atol=1e-5)
+
+
+def test_sinusoidal_table_is_the_transformer_papers_formula():
+    """Vaswani et al. 2017, 3.5: PE(pos, 2i) = sin(pos / 10000^(2i/d)), PE(pos, 2i+1) = cos(same),
+    evaluated in float64 with math; the model adds row start + t of it to the token embeddings."""
+    from model.gpt import sinusoidal_table
+
+    d, n = 64, 64
+    expected = torch.tensor([[math.sin(pos / 10_000 ** (2 * (c // 2) / d)) if c % 2 == 0
+                              else math.cos(pos / 10_000 ** (2 * (c // 2) / d)) for c in range(d)]
+                             for pos in range(n)], dtype=torch.float64)
+    torch.testing.assert_close(sinusoidal_table(n, d).double(), expected, rtol=0, atol=2e-5)
+
+    model = tiny(positions="sinusoidal").eval()
+    torch.testing.assert_close(model.pos_table.double(), expected, rtol=0, atol=2e-5)
+    learned = tiny(positions="learned").eval()  # the same network with the formula as a learned table
+    learned.load_state_dict(model.state_dict(), strict=False)
+    with torch.no_grad():
+        learned.pos_emb.weight.copy_(expected.float())
+    idx, _ = random_batch(model.config, batch=2, length=24)
+    torch.testing.assert_close(model(idx, all_logits=True)[0], learned(idx, all_logits=True)[0],
+                               rtol=1e-4, atol=2e-4)
+    cache = model.new_kv_cache(batch_size=2)  # a later start reads later rows
+    model(idx[:, :10], kv_cache=cache)
+    torch.testing.assert_close(model(idx[:, 10:], kv_cache=cache, all_logits=True)[0],
+                               learned(idx, all_logits=True)[0][:, 10:], rtol=1e-4, atol=2e-4)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pipeline.filters.fineweb import FineWebOptions
-from tests.pipeline.filters.support import prose, signal, verdict
+from tests.pipeline.filters.support import prose, signal, verdict, word
 
 OFF = dict(min_line_punct=None, max_short_lines=None, max_dup_line_chars=None, max_newline_words=None)
 LONG = "this line is comfortably longer than thirty characters"
@@ -31,11 +31,27 @@ def test_duplicated_line_threshold_is_pinned_at_one_percent():
     assert verdict("fineweb", "\n".join(body + [dup, dup + "y"]), **opts) is None  # not duplicates
 
 
+def test_duplicated_line_characters_at_exactly_one_percent():
+    """datatrove divides by the characters other than newlines and removes above the threshold: 20
+    duplicated characters in 2,000 are exactly 0.01 and kept; in 1,999 they are removed."""
+    opts = {**OFF, "max_dup_line_chars": 0.01}
+
+    def text(last: int) -> str:  # 489 four-letter lines + one of ``last`` letters + the line and its copy
+        return "\n".join([word(i) for i in range(489)] + ["z" * last, "x" * 20, "x" * 20])
+
+    assert len(text(4)) - text(4).count("\n") == 2000
+    assert signal("fineweb", "dup_line_chars", text(4), **opts) == 0.01
+    assert 0.01 < signal("fineweb", "dup_line_chars", text(3), **opts) < 0.0101
+    assert verdict("fineweb", text(4), **opts) is None
+    assert verdict("fineweb", text(3), **opts) == ("fineweb", "max_dup_line_chars")
+
+
 def test_line_punctuation_ratio_at_threshold():
     opts = {**OFF, "min_line_punct": 0.12}
     lines = [f"{LONG} {i}" for i in range(100)]
     inside = "\n".join(line + "." if i < 12 else line for i, line in enumerate(lines))
     outside = "\n".join(line + "!" if i < 11 else line for i, line in enumerate(lines))
+    assert signal("fineweb", "line_punct", inside, **opts) == 0.12  # datatrove: removed when below
     assert verdict("fineweb", inside, **opts) is None
     assert verdict("fineweb", outside, **opts) == ("fineweb", "min_line_punct")
 
@@ -45,6 +61,7 @@ def test_short_line_ratio_at_threshold():
     short = "x" * 30  # 30 characters is short, 31 is not
     inside = "\n".join([short] * 67 + ["y" * 31] * 33)
     outside = "\n".join([short] * 68 + ["y" * 31] * 32)
+    assert signal("fineweb", "short_lines", inside, **opts) == 0.67  # datatrove: removed when above
     assert verdict("fineweb", inside, **opts) is None
     assert verdict("fineweb", outside, **opts) == ("fineweb", "max_short_lines")
 

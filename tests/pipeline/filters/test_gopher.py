@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from fractions import Fraction
 
 import numpy as np
 import pytest
@@ -51,20 +52,36 @@ def _with(tokens: str, count: int, words: int = 90) -> str:
 QUALITY_CASES = [  # rule, text just inside (kept), text just outside (removed)
     ("min_words", prose(50), prose(49)),
     ("max_words", "the and " + "word " * 99_998, "the and " + "word " * 99_999),
-    ("min_mean_word_length", "the and " + "ab " * 49 + "abcd " * 49, "the and " + "ab " * 50 + "abcd " * 48),
+    ("min_mean_word_length", "the and " + "ab " * 99 + "abcd " * 99, "the and " + "ab " * 100 + "abcd " * 98),
     ("max_mean_word_length", "the and " + "a" * 11 + " " + ("a" * 11 + " ") * 13 + ("b" * 10 + " ") * 84,
      "the and " + ("a" * 11 + " ") * 15 + ("b" * 10 + " ") * 83),
     ("max_hash_ratio", _with("#", 10), _with("#", 11)),
     ("max_ellipsis_ratio", _with("...", 10), _with("…", 11)),
-    ("max_bullet_lines", _lines(10, 9, "- "), _lines(20, 19, "• ")),
-    ("max_ellipsis_lines", _lines(10, 3, mark_end=" …"), _lines(10, 4, mark_end="...")),
+    ("max_bullet_lines", _lines(100, 90, "- "), _lines(100, 91, "• ")),
+    ("max_ellipsis_lines", _lines(100, 30, mark_end=" …"), _lines(100, 31, mark_end="...")),
     ("min_alpha_words", prose(80) + " 123" * 20, prose(80) + " 123" * 21),
     ("min_stop_words", prose(60), "the " + " ".join(word(i) for i in range(60))),
 ]
 
 
+QUALITY_SIGNAL = {"min_words": "words", "max_words": "words", "min_mean_word_length": "mean_word_length",
+                  "max_mean_word_length": "mean_word_length", "max_hash_ratio": "hash_ratio",
+                  "max_ellipsis_ratio": "ellipsis_ratio", "max_bullet_lines": "bullet_lines",
+                  "max_ellipsis_lines": "ellipsis_lines", "min_alpha_words": "alpha_words",
+                  "min_stop_words": "stop_words"}
+
+
 @pytest.mark.parametrize("rule, inside, outside", QUALITY_CASES, ids=[c[0] for c in QUALITY_CASES])
 def test_quality_rule_at_its_threshold(rule, inside, outside):
+    """Rae et al. (and datatrove) remove below a minimum and above a maximum: a document measuring
+    exactly the paper's value is kept; one a word, a line or about 0.01 beyond it is removed."""
+    limit = getattr(GopherQualityOptions(), rule)
+    value_in = signal("gopher_quality", QUALITY_SIGNAL[rule], inside)
+    value_out = signal("gopher_quality", QUALITY_SIGNAL[rule], outside)
+    assert value_in == limit, (value_in, limit)
+    step = 1 if rule in ("min_words", "max_words", "min_stop_words") else 0.0101
+    beyond = limit - value_out if rule.startswith("min_") else value_out - limit
+    assert 0 < beyond <= step, (value_out, limit)
     assert verdict("gopher_quality", inside) is None
     assert verdict("gopher_quality", outside) == ("gopher_quality", rule)
 
@@ -86,61 +103,101 @@ def _repeated(units: list[str], copies: int, total: int, sep: str) -> str:
     return sep.join(units[:total - copies] + [units[0]] * copies)
 
 
-def _straddle(rule: str, make, ks: range, **options) -> None:
-    """Across ``ks`` the rule's value crosses its threshold once; the neighbours on each side are
-    kept and removed, and their values differ by under 0.01 (just inside, just outside)."""
+def filler(size: int, sep: str = " ", start: int = 0, last: str = "z") -> str:
+    """Exactly ``size`` characters of distinct words joined by ``sep``: four-letter words, then one word
+    of ``last`` letters whose length absorbs the remainder (so a text's length is set to the character)."""
+    parts, used, i = [], 0, start
+    while size - used > 10:
+        parts.append(word(i))
+        used, i = used + 4 + len(sep), i + 1
+    assert size - used >= 1, size
+    parts.append(last * (size - used))
+    return sep.join(parts)
+
+
+def smallest_exact(chars_per_copy: int, limit: float, first: int = 1) -> tuple[int, int]:
+    """(copies, text length) with copies * chars_per_copy / length == limit exactly: the repeated
+    characters are a multiple of the threshold's numerator. Correctly rounded division then gives the
+    same double as the literal threshold, so the test compares with ``==``."""
+    fraction = Fraction(str(limit))
+    copies = first
+    while (Fraction(copies * chars_per_copy) / fraction).denominator != 1:
+        copies += 1
+    return copies, int(Fraction(copies * chars_per_copy) / fraction)
+
+
+def at_threshold(rule: str, inside: str, outside: str, limit: float, **options) -> None:
+    """Rae et al. remove a document whose fraction *exceeds* the maximum (datatrove: ``value > limit``):
+    ``inside`` measures exactly the threshold and is kept, ``outside`` lies above it by under 0.005 and
+    is removed by this rule. A rule that decided at limit + 0.003 or at ``>=`` fails one of the two."""
     opts = {**REP_OFF, **options}
     key = rule.removeprefix("max_")
-    values = [signal("gopher_repetition", key, make(k), **opts) for k in ks]
-    fired = [verdict("gopher_repetition", make(k), **opts) is not None for k in ks]
-    flips = [i for i in range(len(ks) - 1) if fired[i] != fired[i + 1]]
-    assert len(flips) == 1, (values, fired)
-    i = flips[0]
-    assert abs(values[i + 1] - values[i]) < 0.01
-    removed = i if fired[i] else i + 1
-    assert verdict("gopher_repetition", make(ks[removed]), **opts) == ("gopher_repetition", rule)
+    value_in = signal("gopher_repetition", key, inside, **opts)
+    value_out = signal("gopher_repetition", key, outside, **opts)
+    assert value_in == limit, (value_in, limit)
+    assert limit < value_out < limit + 0.005, (value_out, limit)
+    assert verdict("gopher_repetition", inside, **opts) is None
+    assert verdict("gopher_repetition", outside, **opts) == ("gopher_repetition", rule)
 
 
-def test_duplicate_line_and_paragraph_fractions():
-    lines = [word(i) for i in range(100)]
-    opts_line = {**REP_OFF, "max_dup_line_frac": DEFAULT.max_dup_line_frac}
-    assert verdict("gopher_repetition", _repeated(lines, 30, 100, "\n"), **opts_line) is None
-    assert verdict("gopher_repetition", _repeated(lines, 31, 100, "\n"), **opts_line) == (
-        "gopher_repetition", "max_dup_line_frac")
-    opts_para = {**REP_OFF, "max_dup_para_frac": DEFAULT.max_dup_para_frac}
-    assert verdict("gopher_repetition", _repeated(lines, 30, 100, "\n\n"), **opts_para) is None
-    assert verdict("gopher_repetition", _repeated(lines, 31, 100, "\n\n"), **opts_para) == (
-        "gopher_repetition", "max_dup_para_frac")
+@pytest.mark.parametrize("sep, rule", [("\n", "max_dup_line_frac"), ("\n\n", "max_dup_para_frac")])
+def test_duplicate_line_and_paragraph_fractions(sep, rule):
+    """300 of 1,000 lines (paragraphs) repeat the first: exactly 0.3, kept; 301 are removed."""
+    units = [word(i) for i in range(1000)]
+    limit = getattr(DEFAULT, rule)
+    at_threshold(rule, _repeated(units, 300, 1000, sep), _repeated(units, 301, 1000, sep), limit,
+                 **{rule: limit})
 
 
 @pytest.mark.parametrize("sep, rule", [("\n", "max_dup_line_char_frac"), ("\n\n", "max_dup_para_char_frac")])
 def test_duplicate_character_fractions(sep, rule):
+    """A line (paragraph) and its later copy; every character of the copy counts as duplicated."""
     unit = prose(20, start=5000)
+    limit = getattr(DEFAULT, rule)
+    copies, length = smallest_exact(len(unit), limit)
 
-    def make(k: int) -> str:
-        return sep.join([unit, " ".join(word(i) for i in range(k)), unit])
+    def make(size: int) -> str:
+        body = [unit] * (copies + 1)
+        room = size - len(unit) * (copies + 1) - len(sep) * (copies + 1)
+        return sep.join(body[:1] + [filler(room, sep)] + body[1:])
 
-    _straddle(rule, make, range(40, 80), **{rule: getattr(DEFAULT, rule)})
+    assert len(make(length)) == length
+    at_threshold(rule, make(length), make(length - 1), limit, **{rule: limit})
 
 
 @pytest.mark.parametrize("n", sorted(TOP_NGRAMS))
 def test_top_ngram_fraction(n):
+    """``copies`` adjacent copies of an n-word phrase (4-letter words: 5n - 1 characters with its inner
+    spaces, as Rae et al. count the top n-gram) and distinct filler words."""
     phrase = " ".join(word(9000 + j) for j in range(n))
+    limit = TOP_NGRAMS[n]
+    copies, length = smallest_exact(len(phrase), limit, first=2)
 
-    def make(k: int) -> str:
-        return " ".join([phrase] * 6 + [word(i) for i in range(k)])
+    def make(size: int) -> str:
+        repeated = " ".join([phrase] * copies)
+        return repeated + " " + filler(size - len(repeated) - 1)
 
-    _straddle(f"max_top_{n}_gram", make, range(20, 160), max_top_ngram_char_frac={n: TOP_NGRAMS[n]})
+    at_threshold(f"max_top_{n}_gram", make(length), make(length - 1), limit,
+                 max_top_ngram_char_frac={n: limit})
 
 
 @pytest.mark.parametrize("n", sorted(DUP_NGRAMS))
 def test_duplicate_ngram_fraction(n):
+    """An n-word phrase and ``copies`` later copies, each after a distinct word; every later copy counts
+    its word characters (4n, spaces excluded, as in Rae et al.)."""
     phrase = " ".join(word(9000 + j) for j in range(n))
+    limit = DUP_NGRAMS[n]
+    copies, length = smallest_exact(4 * n, limit)
 
-    def make(k: int) -> str:
-        return " ".join([phrase, " ".join(word(i) for i in range(k)), phrase])
+    def make(size: int) -> str:
+        parts = [phrase]
+        for j in range(copies):
+            parts += [word(8000 + j), phrase]
+        head = " ".join(parts)
+        return head + " " + filler(size - len(head) - 1)
 
-    _straddle(f"max_dup_{n}_gram", make, range(1, 120), max_dup_ngram_char_frac={n: DUP_NGRAMS[n]})
+    at_threshold(f"max_dup_{n}_gram", make(length), make(length - 1), limit,
+                 max_dup_ngram_char_frac={n: limit})
 
 
 def test_ngram_fractions_follow_the_definitions():
