@@ -1,21 +1,32 @@
-"""Crawl + extract benchmark: our commoncrawl reader vs warcio + trafilatura (the datatrove path).
+"""Crawl + extract benchmark: our commoncrawl reader and extractor vs warcio + trafilatura (the datatrove path).
 
-Two measurements, both pinned to one CPU core and repeated (medians reported, because the machine is
+Two measurements, both pinned to one CPU core (medians of several runs for speed, because the machine is
 shared and single runs are noisy; compare the ratios):
 
 1. the real WARCs in ../shared/data/web: pages/s and MB/s (compressed input) of reading + extracting
    every HTTP 200 HTML response, ours vs warcio.ArchiveIterator + trafilatura.extract(favor_precision)
    on the same records in the same run;
-2. the article-extraction benchmark (181 pages with ground truth): precision / recall / F1 over 4-token
-   shingles of ``\\w+`` tokens, averaged per page as the benchmark's evaluate.py does, and pages/s.
+2. every shared extraction set with human ground truth, each in its own table: the article-extraction
+   benchmark (181 pages), CleanEval dev and final and CleanPortalEval (web/html-cleaning-sets.tar.zst,
+   read in memory, nothing unpacked). Precision / recall over 4-token shingles of ``\\w+`` tokens,
+   averaged per page, F1 of the averages (the article benchmark's evaluate.py), wipe-outs and pages/s for
+   ours, trafilatura (favor_precision and default) and resiliparse alone.
 
-Usage: .venv/bin/python bench/extract_bench.py [--reps 5]
+A wipe-out is a page where one extractor keeps < 20 % of the gold text (shingle recall) while the
+reference, trafilatura(favor_precision), keeps >= 50 %; the "reverse" column counts the pages the
+reference wipes out where the row's extractor keeps >= 50 %. The goal for ours is lost <= reverse.
+
+Usage: .venv/bin/python bench/extract_bench.py [--reps 3] [--limit N] [--sets articles,cleaneval-dev,...]
+       [--no-crawl] [--worst N] [--cache DIR]
+(--limit and --cache are for iteration; the figures in bench/README.md come from full runs without them.)
 """
 
 from __future__ import annotations
 
 import argparse
 import gzip
+import html as htmllib
+import io
 import json
 import os
 import re
@@ -38,6 +49,12 @@ WEB = REPO.parent / "shared" / "data" / "web"
 WARCS = sorted(p for p in WEB.iterdir() if p.name.endswith((".warc.gz", ".warc")) and "wet" not in p.name
                and "wat" not in p.name)
 TAR = WEB / "article-extraction-benchmark-html.tar"
+CLEANING = WEB / "html-cleaning-sets.tar.zst"
+CLEANING_SETS = {"cleaneval-dev": "cleaneval-dev", "cleaneval-final": "cleaneval-final",
+                 "cleanportaleval": "CleanPortalEval-master"}
+SETS = ["articles", *CLEANING_SETS]
+REFERENCE = "trafilatura (favor_precision)"
+WIPE_LOW, WIPE_HIGH = 0.2, 0.5
 
 
 def ours_crawl() -> int:
@@ -79,23 +96,37 @@ def _shingles(text: str) -> Counter:
     return Counter(tuple(tokens[i:i + 4]) for i in range(max(1, len(tokens) - 3)) if tokens[i:i + 4])
 
 
+def page_scores(want_text: str, got_text: str) -> tuple[float | None, float | None]:
+    """(precision, recall) of one page over 4-token shingles; None where evaluate.py skips the term."""
+    want, got = _shingles(want_text), _shingles(got_text)
+    tp = sum((want & got).values())
+    fp = sum((got - want).values())
+    fn = sum((want - got).values())
+    if fp == fn == 0:
+        return 1.0, 1.0
+    return (tp / (tp + fp) if tp + fp else None), (tp / (tp + fn) if tp + fn else None)
+
+
 def score(truth: dict[str, str], pred: dict[str, str]) -> tuple[float, float, float]:
     """Mean per-page shingle precision and recall, and the F1 of those means (evaluate.py's definition)."""
     precisions, recalls = [], []
     for key, want_text in truth.items():
-        want, got = _shingles(want_text), _shingles(pred[key])
-        tp = sum((want & got).values())
-        fp = sum((got - want).values())
-        fn = sum((want - got).values())
-        if fp == fn == 0:
-            precisions.append(1.0), recalls.append(1.0)
-            continue
-        if tp + fp > 0:
-            precisions.append(tp / (tp + fp))
-        if tp + fn > 0:
-            recalls.append(tp / (tp + fn))
+        p, r = page_scores(want_text, pred[key])
+        if p is not None:
+            precisions.append(p)
+        if r is not None:
+            recalls.append(r)
     p, r = statistics.mean(precisions), statistics.mean(recalls)
     return p, r, 2 * p * r / (p + r)
+
+
+def recalls(truth: dict[str, str], pred: dict[str, str]) -> dict[str, float]:
+    """Per page: the share of the gold text's shingles kept (1.0 where the gold text is empty)."""
+    out = {}
+    for key, want_text in truth.items():
+        _, r = page_scores(want_text, pred[key])
+        out[key] = 1.0 if r is None else r
+    return out
 
 
 def load_articles() -> tuple[dict[str, str], dict[str, str]]:
@@ -107,6 +138,46 @@ def load_articles() -> tuple[dict[str, str], dict[str, str]]:
     return pages, {k: gt[k]["articleBody"] for k in pages}
 
 
+_GOLD_TAG = re.compile(r"<(p|h|l)>", re.IGNORECASE)
+
+
+def gold_text(raw: bytes) -> str:
+    """A CleanEval-format gold file as plain text: the ``URL:`` line and the ``<p>``/``<h>``/``<l>`` block
+    marks removed, entities decoded (CleanPortalEval's gold keeps ``&#039;``)."""
+    text = raw.decode("utf-8", errors="replace").lstrip("\ufeff")
+    lines = text.split("\n")
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    if lines and lines[0].startswith("URL:"):
+        lines.pop(0)
+    return htmllib.unescape(_GOLD_TAG.sub("\n", "\n".join(lines)))
+
+
+def load_cleaning_sets() -> tuple[dict[str, tuple[dict[str, str], dict[str, str]]], dict[str, int]]:
+    """{set: (pages, gold)} from the zstd tar, read in memory; pages are decoded with our decode_html so
+    every extractor sees the same text. Returns also, per set, how many inputs have no gold file."""
+    import zstandard
+
+    raw: dict[str, dict[str, dict[str, bytes]]] = {name: {"input": {}, "GoldStandard": {}} for name in CLEANING_SETS}
+    folders = {v: k for k, v in CLEANING_SETS.items()}
+    with open(CLEANING, "rb") as fh, zstandard.ZstdDecompressor().stream_reader(fh) as stream, \
+            tarfile.open(fileobj=stream, mode="r|") as tar:
+        for member in tar:
+            parts = member.name.split("/")
+            if not member.isfile() or len(parts) < 4 or parts[1] not in folders:
+                continue
+            kind, stem = parts[2], parts[3].rsplit(".", 1)[0]
+            if kind in ("input", "GoldStandard"):
+                raw[folders[parts[1]]][kind][stem] = tar.extractfile(member).read()
+    out, missing = {}, {}
+    for name, kinds in raw.items():
+        keys = sorted(k for k in kinds["input"] if k in kinds["GoldStandard"])
+        missing[name] = len(kinds["input"]) - len(keys)
+        out[name] = ({k: decode_html(kinds["input"][k])[0] for k in keys},
+                     {k: gold_text(kinds["GoldStandard"][k]) for k in keys})
+    return out, missing
+
+
 def timed(fn: Callable[[], object], reps: int) -> tuple[float, object]:
     times, result = [], None
     for _ in range(reps):
@@ -116,38 +187,99 @@ def timed(fn: Callable[[], object], reps: int) -> tuple[float, object]:
     return statistics.median(times), result
 
 
+def extractors() -> dict[str, Callable[[str], str]]:
+    import trafilatura
+    from resiliparse.extract.html2text import extract_plain_text
+
+    return {
+        "ours (pipeline.extract.html)": extract_text,
+        REFERENCE: lambda h: trafilatura.extract(h, favor_precision=True) or "",
+        "trafilatura (default)": lambda h: trafilatura.extract(h) or "",
+        "resiliparse (main_content=True)": lambda h: extract_plain_text(h, main_content=True),
+    }
+
+
+def bench_set(name: str, pages: dict[str, str], truth: dict[str, str], reps: int, worst: int,
+              note: str = "", cache: Path | None = None) -> None:
+    print(f"\n## {name} ({len(pages)} pages{note}), pages/s median of {reps} runs, one core")
+    print("| extractor | precision | recall | F1 | wipe-outs (lost / reverse) | pages/s |\n|---|---|---|---|---|---|")
+    results, rates = {}, {}
+    for ext_name, fn in extractors().items():
+        slug = re.sub(r"\W+", "-", ext_name).strip("-")
+        cached = cache / f"{name.split()[0]}-{len(pages)}-{slug}.json" if cache and not ext_name.startswith("ours") else None
+        if cached and cached.exists():  # iteration only: peers' texts from an earlier run, no speed figure
+            results[ext_name], rates[ext_name] = json.loads(cached.read_text()), float("nan")
+            continue
+        t, pred = timed(lambda: {k: fn(h) for k, h in pages.items()}, reps)
+        results[ext_name], rates[ext_name] = pred, len(pages) / t
+        if cached:
+            cached.parent.mkdir(parents=True, exist_ok=True)
+            cached.write_text(json.dumps(pred))
+    ref = recalls(truth, results[REFERENCE])
+    for ext_name, pred in results.items():
+        p, r, f1 = score(truth, pred)
+        mine = recalls(truth, pred)
+        lost = sorted(k for k in truth if mine[k] < WIPE_LOW and ref[k] >= WIPE_HIGH)
+        reverse = sorted(k for k in truth if ref[k] < WIPE_LOW and mine[k] >= WIPE_HIGH)
+        wipe = "-" if ext_name == REFERENCE else f"{len(lost)} / {len(reverse)}"
+        print(f"| {ext_name} | {p:.3f} | {r:.3f} | {f1:.3f} | {wipe} | {rates[ext_name]:.0f} |")
+        if worst and ext_name.startswith("ours"):
+            ours_lost = lost
+    ours_name = next(iter(results))
+    print(f"speed ratio (pages/s ours / {REFERENCE}): {rates[ours_name] / rates[REFERENCE]:.1f}x")
+    if worst:
+        mine = recalls(truth, results[ours_name])
+        f1s = {}
+        for k in truth:
+            p, r = page_scores(truth[k], results[ours_name][k])
+            p, r = p or 0.0, r or 0.0
+            f1s[k] = 2 * p * r / (p + r) if p + r else 0.0
+        print(f"ours wiped out: {', '.join(ours_lost) or 'none'}")
+        print(f"ours worst {worst} by page F1: " + ", ".join(
+            f"{k} (F1 {f1s[k]:.2f}, R {mine[k]:.2f}, ref R {ref[k]:.2f})"
+            for k in sorted(f1s, key=f1s.get)[:worst]))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--reps", type=int, default=5)
+    parser.add_argument("--reps", type=int, default=3, help="timed runs per extractor and set (median)")
+    parser.add_argument("--limit", type=int, default=0, help="first N pages per set (iteration only)")
+    parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {SETS}")
+    parser.add_argument("--no-crawl", action="store_true", help="skip the WARC crawl comparison")
+    parser.add_argument("--worst", type=int, default=0, help="list ours' N worst pages per set")
+    parser.add_argument("--cache", type=Path, default=None,
+                        help="iteration only: keep the peers' texts here and reuse them (their speed is not measured)")
     args = parser.parse_args()
+    chosen = [s.strip() for s in args.sets.split(",") if s.strip()]
+    unknown = sorted(set(chosen) - set(SETS))
+    if unknown:
+        parser.error(f"unknown set(s) {unknown}; choose from {SETS}")
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
-    import trafilatura
 
-    mb = sum(p.stat().st_size for p in WARCS) / 1e6
-    print(f"## shared WARCs ({len(WARCS)} files, {mb:.1f} MB), median of {args.reps} runs, one core")
-    t_ours, n_ours = timed(ours_crawl, args.reps)
-    t_base, n_base = timed(warcio_trafilatura_crawl, args.reps)
-    print("| pipeline | pages | pages/s | MB/s |\n|---|---|---|---|")
-    print(f"| ours: commoncrawl reader (own framing + FastWARC + resiliparse) | {n_ours} | {n_ours / t_ours:.0f} | {mb / t_ours:.2f} |")
-    print(f"| warcio + trafilatura (favor_precision) | {n_base} | {n_base / t_base:.0f} | {mb / t_base:.2f} |")
-    print(f"speed ratio (MB/s ours / baseline): {t_base / t_ours:.1f}x")
+    if not args.no_crawl:
+        mb = sum(p.stat().st_size for p in WARCS) / 1e6
+        print(f"## shared WARCs ({len(WARCS)} files, {mb:.1f} MB), median of {args.reps} runs, one core")
+        t_ours, n_ours = timed(ours_crawl, args.reps)
+        t_base, n_base = timed(warcio_trafilatura_crawl, args.reps)
+        print("| pipeline | pages | pages/s | MB/s |\n|---|---|---|---|")
+        print(f"| ours: commoncrawl reader (own framing + FastWARC + resiliparse) | {n_ours} | {n_ours / t_ours:.0f} | {mb / t_ours:.2f} |")
+        print(f"| warcio + trafilatura (favor_precision) | {n_base} | {n_base / t_base:.0f} | {mb / t_base:.2f} |")
+        print(f"speed ratio (MB/s ours / baseline): {t_base / t_ours:.1f}x")
 
-    pages, truth = load_articles()
-    print(f"\n## article-extraction benchmark ({len(pages)} pages), median of {args.reps} runs, one core")
-    print("| extractor | precision | recall | F1 | pages/s |\n|---|---|---|---|---|")
-    extractors = {
-        "ours (pipeline.extract.html)": extract_text,
-        "trafilatura (favor_precision)": lambda h: trafilatura.extract(h, favor_precision=True) or "",
-    }
-    rates = {}
-    for name, fn in extractors.items():
-        t, pred = timed(lambda: {k: fn(h) for k, h in pages.items()}, args.reps)
-        p, r, f1 = score(truth, pred)
-        rates[name] = len(pages) / t
-        print(f"| {name} | {p:.3f} | {r:.3f} | {f1:.3f} | {rates[name]:.0f} |")
-    ours, base = rates.values()
-    print(f"speed ratio (pages/s ours / trafilatura): {ours / base:.1f}x")
+    def cut(d: dict[str, str]) -> dict[str, str]:
+        return dict(list(d.items())[:args.limit]) if args.limit else d
+
+    if "articles" in chosen:
+        pages, truth = load_articles()
+        bench_set("article-extraction benchmark", cut(pages), cut(truth), args.reps, args.worst, cache=args.cache)
+    wanted = [s for s in chosen if s in CLEANING_SETS]
+    if wanted:
+        sets, missing = load_cleaning_sets()
+        for name in wanted:
+            pages, truth = sets[name]
+            note = f"; {missing[name]} inputs without a gold file left out" if missing[name] else ""
+            bench_set(name, cut(pages), cut(truth), args.reps, args.worst, note, args.cache)
 
 
 if __name__ == "__main__":

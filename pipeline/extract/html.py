@@ -21,26 +21,37 @@ particular sites.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
+from functools import lru_cache
 
 from resiliparse.extract.html2text import extract_plain_text
+from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
 _SKIP_TAGS = ["h1", "header", "figcaption", "figure", "aside", "nav", "footer"]
-_SKIP_PREFIXES = [
-    "related", "share", "social", "newsletter", "caption", "byline", "promo", "subscribe",
-    "comment", "cookie", "advert", "sponsor", "breadcrumb", "read-more", "recommend",
+# MediaWiki's own markup (core and the Cite extension), the same on every wiki and every rendered page:
+# section "[edit]" links, the "[1]" markers, the reference list, the table of contents, navigation boxes
+# and the category bar. Kept, they pushed a long article under Gopher's alphabetic-words threshold.
+_MEDIAWIKI = [
+    "sup.reference", "ol.references", ".mw-references-wrap", ".reflist", ".mw-editsection",
+    ".mw-cite-backlink", "#toc", ".navbox", ".catlinks", ".printfooter", "#siteSub", "#jump-to-nav",
 ]
-
-
-def _prefix_selectors(prefixes: list[str]) -> list[str]:
-    """CSS selectors matching a class token or id that *starts* with one of ``prefixes``."""
-    out: list[str] = []
-    for p in prefixes:
-        out += [f'[class^="{p}"]', f'[class*=" {p}"]', f'[id^="{p}"]']
-    return out
-
-
-SKIP_SELECTORS: list[str] = _SKIP_TAGS + _prefix_selectors(_SKIP_PREFIXES)
+# Class tokens / ids whose *first word* (split at "-", "_" and camelCase) is one of these, alone or plural,
+# are page furniture: "comments", "comment-list", "relatedPosts", "share_buttons", "read-more". Whole words,
+# not prefixes or substrings: "commented" (a state class on an <article>), "commentary", "shared-content"
+# and "cookies-policy" are not furniture.
+FURNITURE_WORDS: tuple[tuple[str, ...], ...] = (
+    ("related",), ("share",), ("sharing",), ("social",), ("newsletter",), ("caption",), ("byline",),
+    ("promo",), ("subscribe",), ("comment",), ("cookie",), ("advert",), ("sponsor",), ("breadcrumb",),
+    ("read", "more"), ("recommend",), ("recommended",),
+)
+# ...unless a later word says the element holds the page's text ("comment-content" nests inside a comment
+# list that is skipped anyway; "cookie-policy" is the text of a cookie-policy page).
+_CONTENT_WORDS = frozenset({"content", "body", "text", "main", "policy", "page"})
+# The static part of the skip list; ``furniture_selectors`` adds the page's own furniture classes and ids.
+SKIP_SELECTORS: list[str] = _SKIP_TAGS + _MEDIAWIKI
+_FALLBACK_SKIP: list[str] = ["nav", "aside", "footer", *_MEDIAWIKI]
+POST_META = True  # keep resiliparse's post-meta elements; bylines are trimmed as short lines instead
 
 # A line this long scores positive; shorter lines (menus, bylines, captions, buttons) score negative.
 LINE_THRESHOLD = 30
@@ -105,21 +116,91 @@ def _main_span(lines: list[str]) -> list[str]:
     return lines[best_start:best_end]
 
 
-def extract_text(html: str | bytes, declared_charset: str | None = None) -> str:
-    """Main text of an HTML page, paragraphs separated by blank lines; '' when nothing is left."""
+# Attribute values, found with two literal-prefixed patterns (a C-speed scan of the raw HTML; walking
+# resiliparse's DOM from Python costs far more). "data-class=" or "data-id=" values can match too: they only
+# add selectors that match an element when a real class or id has the same furniture name.
+_CLASS_ATTR = re.compile(r"""class\s*=\s*["']([^"'<>]*)""")
+_ID_ATTR = re.compile(r"""id\s*=\s*["']([^"'<>\s]*)""")
+_WORD = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+
+
+@lru_cache(maxsize=65536)
+def is_furniture(name: str) -> bool:
+    """Whether one class token or id names page furniture (see ``FURNITURE_WORDS``)."""
+    words = [w.lower() for w in _WORD.findall(name)]
+    for entry in FURNITURE_WORDS:
+        n = len(entry)
+        head = words[:n]
+        if len(head) == n and head[:-1] == list(entry[:-1]) and head[-1] in (entry[-1], entry[-1] + "s"):
+            return not _CONTENT_WORDS.intersection(words[n:])
+    return False
+
+
+def furniture_selectors(html: str) -> list[str]:
+    """Whole-token CSS selectors (``[class~="x"]``, ``[id="x"]``) for the page's furniture classes and ids."""
+    tokens = {t for value in _CLASS_ATTR.findall(html) for t in value.split()}
+    ids = set(_ID_ATTR.findall(html))
+    out = [f'[class~="{t}"]' for t in sorted(tokens) if is_furniture(t) and "\\" not in t]
+    out += [f'[id="{i}"]' for i in sorted(ids) if is_furniture(i) and "\\" not in i]
+    return out
+
+
+@dataclass(frozen=True)
+class Extraction:
+    """The page's main text, and whether it came from the full-page fallback (counted by the readers)."""
+
+    text: str
+    fallback: bool = False
+
+
+# The full-page fallback: main-content extraction sometimes removes a wrapper that holds the whole page (a
+# ``div#header`` around everything, a table layout, a furniture-named article wrapper). When what it kept is
+# short, the page is extracted again without main-content detection or class rules (same boilerplate-line
+# trimming), and that text wins when it is substantial and the main-content text is a small part of it.
+FALLBACK_CHECK_CHARS = 1000  # main text shorter than this pays for the second pass
+FALLBACK_MIN_CHARS = 500  # the full-page text must hold at least this much prose...
+FALLBACK_RATIO = 0.25  # ...and the main text be under this share of it
+
+
+def _lines(text: str) -> list[str]:
+    return [s for s in (line.strip() for line in text.split("\n")) if s]
+
+
+def extract(html: str | bytes, declared_charset: str | None = None) -> Extraction:
+    """Main text of an HTML page (paragraphs separated by blank lines; '' when nothing is left) and whether
+    the full-page fallback produced it."""
     if isinstance(html, bytes):
         html, _ = decode_html(html, declared_charset)
-    text = extract_plain_text(
-        html,
+    tree = HTMLTree.parse(html)
+    main = _trim(_lines(extract_plain_text(
+        tree,
         main_content=True,
         comments=False,  # reader comments are not the page's text
-        post_meta=False,  # bylines, dates, share counts
+        post_meta=POST_META,
         alt_texts=False,  # image alt texts repeat captions and are mostly noise
         list_bullets=False,
-        skip_elements=SKIP_SELECTORS,
-    )
-    lines = [s for s in (line.strip() for line in text.split("\n")) if s]
-    return "\n\n".join(_drop_boilerplate_lines(_main_span(lines)))
+        skip_elements=SKIP_SELECTORS + furniture_selectors(html),
+    )))
+    main_chars = sum(map(len, main))
+    if main_chars < FALLBACK_CHECK_CHARS:
+        full = _trim(_lines(extract_plain_text(
+            tree, main_content=False, comments=False, alt_texts=False, list_bullets=False,
+            skip_elements=_FALLBACK_SKIP,
+        )))
+        full_chars = sum(map(len, full))
+        if full_chars >= FALLBACK_MIN_CHARS and main_chars < FALLBACK_RATIO * full_chars:
+            return Extraction("\n\n".join(full), fallback=True)
+    return Extraction("\n\n".join(main))
+
+
+def extract_text(html: str | bytes, declared_charset: str | None = None) -> str:
+    """Main text of an HTML page, paragraphs separated by blank lines; '' when nothing is left."""
+    return extract(html, declared_charset).text
+
+
+def _trim(lines: list[str]) -> list[str]:
+    """The best-scoring span of lines without the short boilerplate lines left inside it."""
+    return _drop_boilerplate_lines(_main_span(lines))
 
 
 def _drop_boilerplate_lines(lines: list[str]) -> list[str]:

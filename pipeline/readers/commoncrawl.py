@@ -32,7 +32,7 @@ from fastwarc.warc import WarcRecord, WarcRecordType
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.documents import Document
-from pipeline.extract.html import decode_html, extract_text
+from pipeline.extract.html import decode_html, extract
 from pipeline.fsio import compression_of, open_input, open_raw
 from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
 from pipeline.readers.jsonl import is_corrupt_archive
@@ -451,7 +451,13 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     if declared and charset != declared.lower():
         tally.add("charset_mismatch")  # declared charset did not decode; counted, the page is kept
     try:
-        text = extract_text(page) if options.main_content else _full_text(page)
+        if options.main_content:
+            extraction = extract(page)
+            text = extraction.text
+            if extraction.fallback:  # main-content detection kept too little: the full-page text was used
+                tally.add("extract_fallback")
+        else:
+            text = _full_text(page)
     except Exception as exc:  # resiliparse parser errors on pathological markup: one page, not the file
         tally.skip("extract_error", path, record_id, f"{type(exc).__name__}: {exc}")
         return None

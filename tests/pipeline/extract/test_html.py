@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.html import decode_html, extract_text
+from pipeline.extract.html import decode_html, extract, extract_text, is_furniture
 
 PREFIX = "article-extraction-benchmark/"
 
@@ -70,3 +70,87 @@ def test_decode_declared_and_meta_and_broken() -> None:
     assert "Привет" in text and charset == "cp1251"
     text, _ = decode_html(b"ok \xff\xfe\x80 still ok", "no-such-charset")  # never raises
     assert text.startswith("ok") and text.endswith("still ok")
+
+
+# --- mechanisms that lost whole pages on sets the extractor was not tuned on (issue 12) -------------------
+
+PROSE = ("This paragraph is the page's own text, and it is long enough to count as prose for any "
+         "extractor that looks at line length. ") * 3
+
+
+def page(body: str, head: str = "<head><title>t</title></head>") -> str:
+    return f"<html>{head}<body>{body}</body></html>"
+
+
+def test_blog_post_wrapper_with_post_meta_classes_is_kept() -> None:
+    html = page('<nav><a href="/">Home</a></nav>'
+                f'<div class="entry-category-x entry-author-y entry-type-post entry"><p>{PROSE}</p><p>{PROSE}</p></div>')
+    got = extract(html)
+    assert got.text.count("page's own text") == 6 and not got.fallback
+
+
+def test_wrapper_holding_the_whole_page_falls_back_to_full_page_text() -> None:
+    # resiliparse's main-content step removes div#header, and with it everything
+    html = page(f'<div id="header"><div class="logo">Site</div><p>{PROSE}</p><p>{PROSE}</p></div>')
+    got = extract(html)
+    assert got.fallback and got.text.count("page's own text") == 6
+
+
+def test_table_layout_without_body_falls_back() -> None:
+    html = f'<html><head><title>t</title></head><table class="menu"><tr><td>{PROSE}<p>{PROSE}</td></tr></table></html>'
+    got = extract(html)
+    assert got.fallback and got.text.count("page's own text") == 6
+
+
+def test_fallback_is_not_taken_on_a_normal_page() -> None:
+    menu = "".join(f'<li><a href="/{i}">Section {i}</a></li>' for i in range(40))
+    html = page(f'<nav><ul>{menu}</ul></nav><article><p>{PROSE}</p></article><div class="sidebar"><p>{PROSE}</p></div>')
+    got = extract(html)
+    assert not got.fallback and "Section 3" not in got.text and "page's own text" in got.text
+
+
+def test_short_page_without_substantial_text_does_not_fall_back() -> None:
+    got = extract(page('<div id="header"><p>Welcome to my home page.</p></div>'))
+    assert not got.fallback
+
+
+@pytest.mark.parametrize("attrs", [
+    'class="post hentry commented"',  # matched [class*=" comment"]
+    'id="cookies-policy"',  # matched [id^="cookie"]
+    'id="commentary"',
+    'class="shared-content"',
+])
+def test_furniture_rules_match_whole_words_not_prefixes(attrs: str) -> None:
+    html = page(f'<div class="main"><p>{PROSE}</p><div {attrs}><p>Kept: {PROSE}</p></div></div>')
+    text = extract_text(html)
+    assert "Kept: This paragraph" in text
+
+
+@pytest.mark.parametrize("attrs", [
+    'class="comments"', 'id="comment-list"', 'class="relatedPosts"', 'class="share_buttons x"',
+    'class="post read-more"', 'id="cookie-banner"',
+])
+def test_furniture_named_elements_are_dropped(attrs: str) -> None:
+    html = page(f'<article><p>{PROSE}</p><p>{PROSE}</p><div {attrs}><p>Dropped: {PROSE}</p></div></article>')
+    text = extract_text(html)
+    assert "page's own text" in text and "Dropped:" not in text
+
+
+def test_is_furniture_word_rules() -> None:
+    assert is_furniture("comments") and is_furniture("commentList") and is_furniture("related-articles")
+    assert not is_furniture("commented") and not is_furniture("cookies-policy")
+    assert not is_furniture("comment-content") and not is_furniture("sharedaddy-wrapper")
+
+
+def test_mediawiki_references_and_markers_dropped() -> None:
+    cite = '<sup id="cite_ref-1" class="reference"><a href="#cite_note-1">[1]</a></sup>'
+    html = page(
+        f'<div id="content"><div class="mw-parser-output"><p>{PROSE}{cite}</p>'
+        '<h2><span class="mw-headline">History</span><span class="mw-editsection">[edit]</span></h2>'
+        f'<p>{PROSE}</p><h2>References</h2><div class="reflist"><ol class="references"><li id="cite_note-1">'
+        '<span class="mw-cite-backlink"><a href="#cite_ref-1">^</a></span> <span class="reference-text">Smith, '
+        'John (2001). A Book About Things That Is Cited Here. Publisher. p. 12. ISBN 978-0-00-000000-0.</span>'
+        '</li></ol></div></div></div>')
+    text = extract_text(html)
+    assert "page's own text" in text
+    assert "[1]" not in text and "[edit]" not in text and "ISBN" not in text

@@ -275,3 +275,24 @@ def read_all_url(url: str) -> tuple[list, Tally]:
     tally = Tally()
     docs = [d for s in READER.plan(url, None, Options()) for d in READER.read(s, Options(), tally)]
     return docs, tally
+
+
+def test_full_page_fallback_is_counted(web: Path, tmp_path: Path) -> None:
+    """A page whose main-content step drops everything (a div#header around the whole page) keeps its text
+    through the full-page fallback, and the stage statistics say so."""
+    record = gzip.decompress(members((web / "cc-whirlwind.warc.gz").read_bytes())[2])
+    head, http = record.split(b"\r\n\r\n", 1)
+    http_head = http.rstrip(b"\r\n").split(b"\r\n\r\n", 1)[0]
+    prose = b"This paragraph is the page's own text and long enough to count as prose for any extractor. " * 4
+    body = b'<html><body><div id="header"><p>' + prose + b"</p><p>" + prose + b"</p></div></body></html>"
+    http_head = b"\r\n".join(line for line in http_head.split(b"\r\n")
+                             if not line.lower().startswith((b"content-length:", b"transfer-encoding:",
+                                                             b"content-encoding:")))
+    http = http_head + b"\r\nContent-Length: " + str(len(body)).encode() + b"\r\n\r\n" + body
+    head = head.replace(head.split(b"Content-Length: ")[1].split(b"\r\n")[0], str(len(http)).encode())
+    path = tmp_path / "fallback.warc.gz"
+    path.write_bytes(gzip.compress(head + b"\r\n\r\n" + http + b"\r\n\r\n"))
+    (doc,), tally = read_all(path)
+    assert doc.text.count("page's own text") == 8
+    assert tally.counts["extract_fallback"] == 1
+    assert_accounted(tally)
