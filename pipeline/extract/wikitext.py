@@ -13,7 +13,8 @@ Choices a user should know about:
 * Templates vanish except a small allow-list that renders prose (``PROSE_TEMPLATES``).
 * Tables (``{| ... |}``) are dropped whole: cell text linearised out of context reads as noise.
 * Sections that are only lists of references or links (References, See also, External links, Further
-  reading, Notes, Bibliography, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
+  reading, Notes, Bibliography, ..., and their names on large non-English Wikipedias: Einzelnachweise,
+  脚注, 参考文献, Примечания, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
 * File/image captions, galleries, categories and interlanguage links are dropped; ``<math>`` is dropped.
 * Headings stay as lines of their own (optional); a heading whose section ends up empty is dropped.
 * List items become plain lines; bold/italic quotes and HTML tags go, their text stays.
@@ -34,6 +35,20 @@ DROP_SECTIONS = frozenset(
         "references and notes", "notes and sources", "see also", "external links", "further reading",
         "bibliography", "works cited", "general references", "cited sources", "explanatory notes",
         "external link", "reference", "note", "links",
+        # the same sections under the names large Wikipedias give them
+        "einzelnachweise", "weblinks", "literatur", "siehe auch", "anmerkungen", "quellen", "belege",  # de
+        "fußnoten", "weiterführende literatur",
+        "références", "notes et références", "liens externes", "voir aussi", "bibliographie",  # fr
+        "articles connexes", "lien externe",
+        "referencias", "enlaces externos", "véase también", "bibliografía", "notas", "notas y referencias",  # es
+        "bibliografia", "voci correlate", "collegamenti esterni", "altri progetti", "fonti",  # it
+        "referências", "ligações externas", "ver também", "notas e referências", "leitura adicional",  # pt
+        "bronnen", "externe links", "zie ook", "referenties", "noten", "literatuur",  # nl
+        "przypisy", "linki zewnętrzne", "zobacz też",  # pl
+        "примечания", "литература", "ссылки", "см. также", "источники", "сноски",  # ru
+        "脚注", "出典", "注釈", "参考文献", "外部リンク", "関連項目", "関連文献", "参考資料",  # ja
+        "参见", "參見", "参看", "參看", "外部链接", "外部連結", "外部連接", "參考文獻", "参考资料",  # zh
+        "延伸阅读", "延伸閱讀", "注释", "註釋", "注釋", "腳註", "来源", "來源", "参考书目", "參考書目",
     }
 )
 

@@ -178,3 +178,10 @@ def test_removed_math_leaves_no_dangling_equals() -> None:
 def test_language_converter_shows_one_variant() -> None:
     text = "[[分形|-{zh-cn:分形;zh-tw:碎形}-]]是-{H|zh-cn:软件;zh-tw:軟體}-一种-{几何}-形状。"
     assert to_prose(text) == "分形是一种几何形状。"
+
+
+@pytest.mark.parametrize("heading", ["Einzelnachweise", "Weblinks", "脚注", "外部リンク", "参考文献", "參見",
+                                     "Примечания", "Liens externes", "Véase también"])
+def test_reference_sections_go_under_their_localised_names(heading: str) -> None:
+    text = f"Intro.\n== Geschichte ==\nAlt.\n== {heading} ==\n* [http://example.org Link]\n<references />\n"
+    assert to_prose(text) == "Intro.\n\nGeschichte\nAlt."
