@@ -348,7 +348,7 @@ def _strip_braces(text: str) -> str:
     pairs: list[tuple[int, int, str, int, int]] = []  # start, end, kind, content start, content end
     stack: list[tuple[str, int, int]] = []  # kind, token start, content start
     for match in _BRACE_TOKEN.finditer(text):
-        token = match.group().strip()
+        token = match.group().strip(" \t:")  # ":{|" is an indented table opener
         if token == "{{" or token == "{|":
             stack.append(("t" if token == "{{" else "table", match.start(), match.end()))
             continue

@@ -116,8 +116,8 @@ def test_real_article_text_survives(slice_pages: dict[str, str]) -> None:
 
 
 def test_an_indented_table_goes_with_its_markup() -> None:
-    assert to_prose("Intro.\n:{| class=wikitable\n|-\n| m || n\n|}\nAfter.") == "Intro.\nAfter."
-    assert to_prose("Intro.\n::  {| style=\"margin:auto\"\n| [[a]] || b\n|}\nAfter.") == "Intro.\nAfter."
+    assert to_prose("Intro.\n:{| class=wikitable\n|-\n| m || n\n|}\nAfter.") == "Intro.\n\nAfter."
+    assert to_prose("Intro.\n::  {| style=\"margin:auto\"\n| [[a]] || b\n|}\nAfter.") == "Intro.\n\nAfter."
 
 
 @pytest.mark.parametrize("markup", ['<templatestyles src="Reflist/styles.css" />', '<br clear="all">',
@@ -185,3 +185,9 @@ def test_language_converter_shows_one_variant() -> None:
 def test_reference_sections_go_under_their_localised_names(heading: str) -> None:
     text = f"Intro.\n== Geschichte ==\nAlt.\n== {heading} ==\n* [http://example.org Link]\n<references />\n"
     assert to_prose(text) == "Intro.\n\nGeschichte\nAlt."
+
+
+def test_an_indented_table_goes_whole_even_rows_that_do_not_look_like_table_lines() -> None:
+    """Rows such as "|[[a|b]] || c" (no space after the bar) are only removed as part of their table."""
+    text = ":{| style=\"margin:auto\"\n| [[File:A.svg|96px]] || x\n|-\n|[[几何学|幾何]] || [[測度論]]\n|}\nAfter."
+    assert to_prose("Before.\n" + text) == "Before.\n\nAfter."
