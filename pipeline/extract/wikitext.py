@@ -119,6 +119,7 @@ _INTERLANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$")
 _LANG_CONVERTER = re.compile(r"-\{(.*?)\}-", re.S)
 _CONVERTER_FLAGS = re.compile(r"^\s*([A-Za-z;+\-]+)\s*\|")
 _CONVERTER_VARIANT = re.compile(r"^\s*[a-z]{2,3}(?:-[a-z]+)*\s*:")
+_PUNCT_ONLY = re.compile(r"^[\s。．.,，、;；:：·・]+$")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f\u3000]+")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]])(?=\s|$)")
 _EMPTY_PARENS = re.compile(r"\(\s*[,;:]*\s*\)|\[\s*\]")
@@ -303,6 +304,12 @@ PROSE_TEMPLATES: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "hlist": _join(" · "), "flatlist": _first, "plainlist": _first, "unbulleted list": _join("\n"),
     "bulleted list": _join("\n"), "ordered list": _join("\n"), "lit": lambda p, n: f"lit. '{_first(p, n)}'",
     "literally": lambda p, n: f"lit. '{_first(p, n)}'", "gloss": lambda p, n: f"'{_first(p, n)}'",
+    # links to an article that exists only in another language, and script helpers, on large Wikipedias:
+    # they show words of the sentence, so removing them would cut it
+    "仮リンク": lambda p, n: n.get("label") or _first(p, n), "ruby": _first, "語中改行": _join(""),
+    "le": lambda p, n: p[2] if len(p) > 2 else _first(p, n),
+    "tsl": lambda p, n: p[3] if len(p) > 3 else (p[2] if len(p) > 2 else _last(p, n)),
+    "langi": lambda p, n: p[1] if len(p) > 1 else _first(p, n), "число": _join(" "),
 }
 
 
@@ -322,6 +329,8 @@ def _render_template(inner: str) -> str:
         render = _convert
     if render is None and name.startswith("lang-"):
         render = _last
+    if render is None and re.match(r"link-[a-z]{2,3}$", name):  # zh: {{link-en|中文名|English|shown}}
+        render = PROSE_TEMPLATES["le"]
     if render is None:
         return ""
     positional, named = _args(inner)
@@ -470,8 +479,8 @@ def _lines(text: str, options: WikitextOptions) -> list[str]:
             line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line.replace(MATH_MARK, " "))).strip()
             if _MATH_FRAGMENT.match(line):
                 continue  # what is left of a formula line: "= index of ...", ",", "."
-        if line.startswith("="):
-            continue  # never prose: a formula or template that stood before it was removed
+        if line.startswith("=") or _PUNCT_ONLY.match(line):
+            continue  # never prose: what is left where a formula, template or reference was removed
         if not line:
             if not blank:
                 lines.append((0, ""))
