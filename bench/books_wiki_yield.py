@@ -4,7 +4,7 @@ One row per input file: records in (pages of a dump, 1 for a book), documents ou
 skips by reason, and markup or boilerplate that leaked into the text. The leak checks are written here,
 independently of the extractors they check:
 
-* wiki: table markup (``{|``, ``|}``), ``templatestyles``, ``<br``, lines that are a File/Category link
+* wiki: table markup (``{|``, a line starting with ``|`` or ``!``, ``||``), ``templatestyles``, ``<br``, lines that are a File/Category link
   in some language (``Kategorie:...``, ``分類:...``), lines that start with ``=`` (what a removed
   formula leaves), ``-{`` language-converter markup;
 * books (each also with every blank line removed, where nothing separates the credits from the book):
@@ -41,7 +41,7 @@ NS_WORDS = ("Category|Kategorie|Kategorija|Kategoria|Kategori|Catégorie|Categor
             "Категорија|カテゴリ|分类|分類|File|Image|Datei|Bild|Fichier|Archivo|Imagen|Plik|Файл|ファイル|"
             "画像|文件|檔案|图像|圖像")
 WIKI_LEAKS = {
-    "table": re.compile(r"\{\||^\s*\|\}", re.M),
+    "table": re.compile(r"\{\||^[ \t]*[|!]|\|\|", re.M),
     "templatestyles": re.compile(r"templatestyles", re.I),
     "br": re.compile(r"<br\b", re.I),
     "namespace_line": re.compile(rf"^[ \t]*(?:{NS_WORDS})[ \t]*:", re.M | re.I),

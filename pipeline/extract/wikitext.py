@@ -13,7 +13,8 @@ Choices a user should know about:
 * Templates vanish except a small allow-list that renders prose (``PROSE_TEMPLATES``).
 * Tables (``{| ... |}``) are dropped whole: cell text linearised out of context reads as noise.
 * Sections that are only lists of references or links (References, See also, External links, Further
-  reading, Notes, Bibliography, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
+  reading, Notes, Bibliography, ..., and their names on large non-English Wikipedias: Einzelnachweise,
+  脚注, 参考文献, Примечания, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
 * File/image captions, galleries, categories and interlanguage links are dropped; ``<math>`` is dropped.
 * Headings stay as lines of their own (optional); a heading whose section ends up empty is dropped.
 * List items become plain lines; bold/italic quotes and HTML tags go, their text stays.
@@ -34,6 +35,20 @@ DROP_SECTIONS = frozenset(
         "references and notes", "notes and sources", "see also", "external links", "further reading",
         "bibliography", "works cited", "general references", "cited sources", "explanatory notes",
         "external link", "reference", "note", "links",
+        # the same sections under the names large Wikipedias give them
+        "einzelnachweise", "weblinks", "literatur", "siehe auch", "anmerkungen", "quellen", "belege",  # de
+        "fußnoten", "weiterführende literatur",
+        "références", "notes et références", "liens externes", "voir aussi", "bibliographie",  # fr
+        "articles connexes", "lien externe",
+        "referencias", "enlaces externos", "véase también", "bibliografía", "notas", "notas y referencias",  # es
+        "bibliografia", "voci correlate", "collegamenti esterni", "altri progetti", "fonti",  # it
+        "referências", "ligações externas", "ver também", "notas e referências", "leitura adicional",  # pt
+        "bronnen", "externe links", "zie ook", "referenties", "noten", "literatuur",  # nl
+        "przypisy", "linki zewnętrzne", "zobacz też",  # pl
+        "примечания", "литература", "ссылки", "см. также", "источники", "сноски",  # ru
+        "脚注", "出典", "注釈", "参考文献", "外部リンク", "関連項目", "関連文献", "参考資料",  # ja
+        "参见", "參見", "参看", "參看", "外部链接", "外部連結", "外部連接", "參考文獻", "参考资料",  # zh
+        "延伸阅读", "延伸閱讀", "注释", "註釋", "注釋", "腳註", "来源", "來源", "参考书目", "參考書目",
     }
 )
 
@@ -104,6 +119,7 @@ _INTERLANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$")
 _LANG_CONVERTER = re.compile(r"-\{(.*?)\}-", re.S)
 _CONVERTER_FLAGS = re.compile(r"^\s*([A-Za-z;+\-]+)\s*\|")
 _CONVERTER_VARIANT = re.compile(r"^\s*[a-z]{2,3}(?:-[a-z]+)*\s*:")
+_PUNCT_ONLY = re.compile(r"^[\s。．.,，、;；:：·・]+$")
 _SPACES = re.compile(r"[ \t\u00a0\u2009\u200a\u202f\u3000]+")
 _SPACE_BEFORE_PUNCT = re.compile(r" +([,.;:!?)\]])(?=\s|$)")
 _EMPTY_PARENS = re.compile(r"\(\s*[,;:]*\s*\)|\[\s*\]")
@@ -288,6 +304,12 @@ PROSE_TEMPLATES: dict[str, Callable[[list[str], dict[str, str]], str]] = {
     "hlist": _join(" · "), "flatlist": _first, "plainlist": _first, "unbulleted list": _join("\n"),
     "bulleted list": _join("\n"), "ordered list": _join("\n"), "lit": lambda p, n: f"lit. '{_first(p, n)}'",
     "literally": lambda p, n: f"lit. '{_first(p, n)}'", "gloss": lambda p, n: f"'{_first(p, n)}'",
+    # links to an article that exists only in another language, and script helpers, on large Wikipedias:
+    # they show words of the sentence, so removing them would cut it
+    "仮リンク": lambda p, n: n.get("label") or _first(p, n), "ruby": _first, "語中改行": _join(""),
+    "le": lambda p, n: p[2] if len(p) > 2 else _first(p, n),
+    "tsl": lambda p, n: p[3] if len(p) > 3 else (p[2] if len(p) > 2 else _last(p, n)),
+    "langi": lambda p, n: p[1] if len(p) > 1 else _first(p, n), "число": _join(" "),
 }
 
 
@@ -307,6 +329,8 @@ def _render_template(inner: str) -> str:
         render = _convert
     if render is None and name.startswith("lang-"):
         render = _last
+    if render is None and re.match(r"link-[a-z]{2,3}$", name):  # zh: {{link-en|中文名|English|shown}}
+        render = PROSE_TEMPLATES["le"]
     if render is None:
         return ""
     positional, named = _args(inner)
@@ -333,7 +357,7 @@ def _strip_braces(text: str) -> str:
     pairs: list[tuple[int, int, str, int, int]] = []  # start, end, kind, content start, content end
     stack: list[tuple[str, int, int]] = []  # kind, token start, content start
     for match in _BRACE_TOKEN.finditer(text):
-        token = match.group().strip()
+        token = match.group().strip(" \t:")  # ":{|" is an indented table opener
         if token == "{{" or token == "{|":
             stack.append(("t" if token == "{{" else "table", match.start(), match.end()))
             continue
@@ -455,8 +479,8 @@ def _lines(text: str, options: WikitextOptions) -> list[str]:
             line = _SPACE_BEFORE_PUNCT.sub(r"\1", _SPACES.sub(" ", line.replace(MATH_MARK, " "))).strip()
             if _MATH_FRAGMENT.match(line):
                 continue  # what is left of a formula line: "= index of ...", ",", "."
-        if line.startswith("="):
-            continue  # never prose: a formula or template that stood before it was removed
+        if line.startswith("=") or _PUNCT_ONLY.match(line):
+            continue  # never prose: what is left where a formula, template or reference was removed
         if not line:
             if not blank:
                 lines.append((0, ""))

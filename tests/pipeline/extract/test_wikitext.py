@@ -116,8 +116,8 @@ def test_real_article_text_survives(slice_pages: dict[str, str]) -> None:
 
 
 def test_an_indented_table_goes_with_its_markup() -> None:
-    assert to_prose("Intro.\n:{| class=wikitable\n|-\n| m || n\n|}\nAfter.") == "Intro.\nAfter."
-    assert to_prose("Intro.\n::  {| style=\"margin:auto\"\n| [[a]] || b\n|}\nAfter.") == "Intro.\nAfter."
+    assert to_prose("Intro.\n:{| class=wikitable\n|-\n| m || n\n|}\nAfter.") == "Intro.\n\nAfter."
+    assert to_prose("Intro.\n::  {| style=\"margin:auto\"\n| [[a]] || b\n|}\nAfter.") == "Intro.\n\nAfter."
 
 
 @pytest.mark.parametrize("markup", ['<templatestyles src="Reflist/styles.css" />', '<br clear="all">',
@@ -178,3 +178,33 @@ def test_removed_math_leaves_no_dangling_equals() -> None:
 def test_language_converter_shows_one_variant() -> None:
     text = "[[分形|-{zh-cn:分形;zh-tw:碎形}-]]是-{H|zh-cn:软件;zh-tw:軟體}-一种-{几何}-形状。"
     assert to_prose(text) == "分形是一种几何形状。"
+
+
+@pytest.mark.parametrize("heading", ["Einzelnachweise", "Weblinks", "脚注", "外部リンク", "参考文献", "參見",
+                                     "Примечания", "Liens externes", "Véase también"])
+def test_reference_sections_go_under_their_localised_names(heading: str) -> None:
+    text = f"Intro.\n== Geschichte ==\nAlt.\n== {heading} ==\n* [http://example.org Link]\n<references />\n"
+    assert to_prose(text) == "Intro.\n\nGeschichte\nAlt."
+
+
+def test_an_indented_table_goes_whole_even_rows_that_do_not_look_like_table_lines() -> None:
+    """Rows such as "|[[a|b]] || c" (no space after the bar) are only removed as part of their table."""
+    text = ":{| style=\"margin:auto\"\n| [[File:A.svg|96px]] || x\n|-\n|[[几何学|幾何]] || [[測度論]]\n|}\nAfter."
+    assert to_prose("Before.\n" + text) == "Before.\n\nAfter."
+
+
+@pytest.mark.parametrize("wikitext, prose", [
+    ("{{仮リンク|ハンス・ミュラー|de|Hans Müller}}は画家。", "ハンス・ミュラーは画家。"),
+    ("{{仮リンク|ミュラー|de|Hans Müller|label=H・ミュラー}}は画家。", "H・ミュラーは画家。"),
+    ("{{Ruby|漢字|かんじ}}と{{語中改行|東京|大学}}", "漢字と東京大学"),
+    ("{{le|約翰·史密斯|John Smith}}是作家。", "約翰·史密斯是作家。"),
+    ("{{link-en|約翰|John|約翰·史密斯}}是作家。", "約翰·史密斯是作家。"),
+    ("{{tsl|en|John Smith|約翰·史密斯}}是作家。", "約翰·史密斯是作家。"),
+    ("Столица — {{langi|lt|Vilnius}}, {{число|2811000|человек}}.", "Столица — Vilnius, 2811000 человек."),
+])
+def test_templates_that_show_words_on_other_wikipedias(wikitext: str, prose: str) -> None:
+    assert to_prose(wikitext) == prose
+
+
+def test_a_line_left_with_only_punctuation_goes() -> None:
+    assert to_prose("本文。\n<ref>出典</ref>。\n{{要出典}}.\n続き。") == "本文。\n続き。"

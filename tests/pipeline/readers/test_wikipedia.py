@@ -174,6 +174,7 @@ def test_every_shared_dump_gives_its_articles_without_markup(
         for mark in ("{|", "templatestyles", "<br", "-{", "thumb|", "|thumb"):
             assert mark not in doc.text, f"{name} {doc.title}: {mark!r}"
         assert not re.search(r"^\s*=", doc.text, re.M), f"{name} {doc.title}: a line starts with '='"
+        assert not re.search(r"\|\||^\s*[|!]", doc.text, re.M), f"{name} {doc.title}: a table row is left"
         for ns, title in hidden.findall(pages[doc.meta["record"]]):
             leaked = re.search(re.escape(f"{ns}:{title.strip()}") + r"(?!\w)", doc.text)
             assert not leaked, f"{name} {doc.title}: [[{ns}:{title}]] became text"
