@@ -155,6 +155,7 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
                                    "choose another out_dir")
     if resume and checkpoint_path.exists():
         saved = ckpt.load(checkpoint_path)
+        ckpt.check_resume_entries(saved, checkpoint_path)
         differs = resume_differences(saved["train_config"], config)
         if differs:
             raise ckpt.CheckpointError(f"cannot resume {checkpoint_path}: the config changed where it decides the "
