@@ -40,6 +40,7 @@ from training.distributed import Dist, all_gather_objects, all_reduce_sum, barri
 from training.evaluate import evaluate, sources_with_validation
 from training.metrics import METRICS_NAME, MetricsLog, measure_peak_flops
 from training.optim import lr_at, set_lr
+from training.run_lock import die_with_launcher, lock_out_dir, release_out_dir
 from training.sampler import DataExhausted, MixtureSampler, SamplerStateError
 
 USER_ERRORS = (ConfigError, DatasetError, ckpt.CheckpointError, DataExhausted, SamplerStateError)
@@ -121,6 +122,7 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
     where = setup(config.system.device)
     threads = torch.get_num_threads()
     try:
+        lock_out_dir(config.out_dir, where)  # one run per out_dir: a second one is refused, not interleaved
         result = _train(config, where, resume, stop_after, echo if where.is_main else None)
         # Every rank leaves together: a rank that tore down its process group while rank 0 was still writing
         # the final checkpoint died at exit now and then in gloo ("terminate called without an active
@@ -129,6 +131,7 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
         return result
     finally:
         torch.set_num_threads(threads)  # system.threads must not leak into the caller (e.g. pytest)
+        release_out_dir(config.out_dir)
         teardown()
 
 
@@ -322,6 +325,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    die_with_launcher()  # under torchrun: this rank ends when its launcher does, never orphaned
     args = parse_args(argv)
     try:
         config = load_config(args.config)
