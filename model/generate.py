@@ -18,7 +18,7 @@ from typing import Any, Sequence
 import tiktoken
 import torch
 
-from model.checkpoint_io import load_checkpoint
+from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from model.gpt import GPT
 
 END_OF_TEXT = "<|endoftext|>"
@@ -162,8 +162,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise KeyError(f"checkpoint {args.checkpoint} has no 'tokenizer' entry, so its ids cannot be "
                            "turned into text")
         encoding = build_tokenizer(checkpoint["tokenizer"], args.ranks_path)
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+    except BAD_CHECKPOINT_ERRORS as error:
+        exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
     prompt_ids = encoding.encode(args.prompt, allowed_special="all")
     if not prompt_ids:

@@ -37,7 +37,7 @@ from typing import Any, Sequence
 
 import torch
 
-from model.checkpoint_io import load_checkpoint
+from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from model.generate import END_OF_TEXT
 from model.gpt import GPT, GPTConfig
 
@@ -276,8 +276,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             print(export_checkpoint(args.checkpoint, args.out))
         else:
             print(import_hf(args.hf_dir, args.out, args.ranks_path))
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+    except BAD_CHECKPOINT_ERRORS as error:
+        exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     return 0
 
 

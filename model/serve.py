@@ -36,7 +36,7 @@ from typing import Any, Iterator, Sequence
 import tiktoken
 import torch
 
-from model.checkpoint_io import load_checkpoint
+from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from model.generate import END_OF_TEXT, build_tokenizer, sample_next
 from model.gpt import GPT
 from model.templates import TEMPLATES, chat_prompt, validate_messages
@@ -525,8 +525,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         engine = Engine.from_checkpoint(args.checkpoint, args.model_name, args.template, args.ranks_path,
                                         args.device)
-    except (FileNotFoundError, KeyError, ValueError) as error:
-        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+    except BAD_CHECKPOINT_ERRORS as error:
+        exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     server = make_server(engine, args.host, args.port,
                          ServerLimits(max_body_bytes=args.max_body_bytes, max_concurrency=args.max_concurrency,
                                       queue_timeout_s=args.queue_timeout))

@@ -279,3 +279,15 @@ def load(path: Path) -> dict[str, Any]:
         raise CheckpointError(f"checkpoint {path} has format version {found!r}; this trainer reads version "
                               f"{FORMAT_VERSION}")
     return checkpoint
+
+
+def check_resume_entries(checkpoint: dict[str, Any], path: Path) -> None:
+    """Refuse a crafted or hand-edited checkpoint here, not with a KeyError deep inside ``--resume``."""
+    wrong = [key for key in RESUME_KEYS if not isinstance(checkpoint.get(key), (dict, list))]
+    if wrong:
+        raise CheckpointError(f"checkpoint {path} lacks or has malformed entries {wrong}; it is damaged or not "
+                              "a refinery training checkpoint")
+
+
+RESUME_KEYS = ("model", "optimizer", "trainer", "sampler", "rng", "train_config", "dataset")
+"""Entries ``--resume`` reads, each a dict (``rng``: a list, one state per process)."""

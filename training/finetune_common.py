@@ -16,7 +16,7 @@ from typing import Any, Callable
 import tiktoken
 import torch
 
-from model.checkpoint_io import load_checkpoint
+from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from pipeline.fsio import atomic_write
 from model.generate import END_OF_TEXT, build_tokenizer
 from model.gpt import GPT
@@ -70,8 +70,12 @@ def open_pretrained(path: str | Path, ranks_path: str | Path | None = None) -> P
     model, checkpoint = load_checkpoint(path)
     if "tokenizer" not in checkpoint:
         raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so text cannot be turned into its ids")
-    encoding = build_tokenizer(checkpoint["tokenizer"], ranks_path)
-    end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
+    try:
+        encoding = build_tokenizer(checkpoint["tokenizer"], ranks_path)
+        end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
+    except BAD_CHECKPOINT_ERRORS as exc:  # a malformed spec is the checkpoint's fault, not a bug here
+        raise ValueError(f"checkpoint {path}: its tokenizer entry cannot be used ({type(exc).__name__}: {exc})"
+                         ) from None
     if end_of_text is None:
         raise KeyError(f"checkpoint {path}'s tokenizer has no {END_OF_TEXT} special token; fine-tuning uses it "
                        "to end responses and to pad batches")
@@ -109,5 +113,5 @@ def run_cli(work: Callable[[Any], object], config: Any) -> int:
     try:
         work(config)
     except (FileNotFoundError, KeyError, ValueError) as error:
-        raise SystemExit(f"error: {error.args[0] if error.args else error}") from error
+        exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     return 0

@@ -45,6 +45,7 @@ from training.evaluate import evaluate, sources_with_validation
 from training.metrics import METRICS_NAME, MetricsLog, Throughput, measure_peak_flops, stated_peak_flops
 from training.optim import lr_at, set_lr
 from training.prefetch import Prefetcher
+from training.run_lock import die_with_launcher, lock_out_dir, release_out_dir
 from training.sampler import DataExhausted, MixtureSampler, SamplerStateError
 
 USER_ERRORS = (ConfigError, DatasetError, ckpt.CheckpointError, DataExhausted, SamplerStateError)
@@ -165,6 +166,7 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
     where = setup(config.system.device)
     threads = torch.get_num_threads()
     try:
+        lock_out_dir(config.out_dir, where)  # one run per out_dir: a second one is refused, not interleaved
         result = _train(config, where, resume, stop_after, echo if where.is_main else None)
         # Every rank leaves together: a rank that tore down its process group while rank 0 was still writing
         # the final checkpoint died at exit now and then in gloo ("terminate called without an active
@@ -173,6 +175,7 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
         return result
     finally:
         torch.set_num_threads(threads)  # system.threads must not leak into the caller (e.g. pytest)
+        release_out_dir(config.out_dir)
         teardown()
 
 
@@ -194,6 +197,7 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     precision = choose_precision(config, where.device)
 
     def check(saved: dict[str, Any]) -> None:
+        ckpt.check_resume_entries(saved, checkpoint_path)
         differs = resume_differences(saved["train_config"], config)
         if differs:
             raise ckpt.CheckpointError(f"cannot resume {checkpoint_path}: the config changed where it decides the "
@@ -385,6 +389,7 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    die_with_launcher()  # under torchrun: this rank ends when its launcher does, never orphaned
     args = parse_args(argv)
     try:
         config = load_config(args.config)
