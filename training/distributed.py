@@ -42,29 +42,32 @@ def launched_by_torchrun() -> bool:
     return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
-def pick_device(requested: str, local_rank: int, device_count: int | None = None,
-                visible: str | None = None) -> torch.device:
-    """``auto`` means CUDA when present; asking for CUDA on a machine without it is an error, not a fallback.
-
-    GPU ``local_rank`` of the node, or GPU 0 when ``CUDA_VISIBLE_DEVICES`` (``visible``, default the
-    environment's) gives this process a single GPU of its own. A rank without a GPU of its own is refused:
-    a modulo would put two ranks on one GPU. ``device_count`` defaults to torch's; tests pass it.
-    """
+def pick_device(requested: str, local_rank: int) -> torch.device:
+    """``auto`` means CUDA when present; asking for CUDA on a machine without it is an error, not a fallback."""
     if requested == "cpu" or (requested == "auto" and not torch.cuda.is_available()):
         return torch.device("cpu")
     if not torch.cuda.is_available():
         raise RuntimeError("system.device is 'cuda' but torch sees no CUDA device; use 'auto' or 'cpu'")
-    count = torch.cuda.device_count() if device_count is None else device_count
-    visible = os.environ.get("CUDA_VISIBLE_DEVICES") if visible is None else visible
-    if count == 1 and visible is not None and len([d for d in visible.split(",") if d.strip()]) == 1:
-        return torch.device("cuda", 0)  # one GPU per process, chosen by the launcher
-    if local_rank >= count:
+    return torch.device("cuda", cuda_index(local_rank, torch.cuda.device_count(),
+                                           os.environ.get("CUDA_VISIBLE_DEVICES")))
+
+
+def cuda_index(local_rank: int, device_count: int, visible: str | None) -> int:
+    """The GPU of node-local rank ``local_rank`` among the ``device_count`` this process sees.
+
+    GPU ``local_rank``; or GPU 0 when ``CUDA_VISIBLE_DEVICES`` (``visible``) gives the process a single
+    GPU of its own, as some launchers do. A rank without a GPU of its own is refused: the modulo used
+    before put two ranks on one GPU, and handed DDP an ordinal the process could not see.
+    """
+    if device_count == 1 and visible is not None and len([d for d in visible.split(",") if d.strip()]) == 1:
+        return 0
+    if local_rank >= device_count:
         raise RuntimeError(
-            f"local rank {local_rank} has no GPU of its own: this process sees {count} GPU(s)"
-            f"{f' (CUDA_VISIBLE_DEVICES={visible})' if visible is not None else ''}. Start at most {count} "
-            "processes per node (torchrun --nproc_per_node), or give each process one GPU with "
-            "CUDA_VISIBLE_DEVICES")
-    return torch.device("cuda", local_rank)
+            f"local rank {local_rank} has no GPU of its own: this process sees {device_count} GPU(s)"
+            f"{f' (CUDA_VISIBLE_DEVICES={visible})' if visible is not None else ''}. Start at most "
+            f"{device_count} processes per node (torchrun --nproc_per_node={device_count}), or give each "
+            "process one GPU of its own with CUDA_VISIBLE_DEVICES")
+    return local_rank
 
 
 def setup(requested_device: str = "auto") -> Dist:

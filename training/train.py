@@ -103,7 +103,7 @@ def wrap_ddp(model: torch.nn.Module, where: Dist) -> torch.nn.Module:
     """DDP on this rank's device; gradients live in the all-reduce buckets (no second copy of them), and
     no buffer broadcast before every forward (the GPT's buffers are constants, equal on every rank)."""
     return DistributedDataParallel(model, device_ids=[where.device.index] if where.device_type == "cuda" else None,
-                                   gradient_as_bucket_view=True, broadcast_buffers=False)
+                                   gradient_as_bucket_view=True, forward_sync_buffers=False)
 
 
 def peak_flops(config: TrainConfig, where: Dist, dtype: str) -> tuple[float, str, float | None]:

@@ -7,6 +7,7 @@ import json
 import signal
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -37,7 +38,7 @@ def uninterrupted(tokens: Path, tmp_path_factory: pytest.TempPathFactory) -> Pat
 
 def records_without_timing(metrics: Path) -> list[dict]:
     """Train and eval records minus the wall-clock fields, which legitimately differ between runs."""
-    timing = {"tokens_per_s", "mfu", "step_ms"}
+    timing = {"tokens_per_s", "mfu", "step_ms", "mfu_measured"}
     return [{k: v for k, v in r.items() if k not in timing} for r in read_metrics(metrics) if r["kind"] != "start"]
 
 
@@ -156,3 +157,110 @@ def test_atomic_save_leaves_no_temporary_file(tmp_path: Path) -> None:
     ckpt.save_atomic({"format_version": ckpt.FORMAT_VERSION, "x": torch.arange(3)}, tmp_path / "c.pt")
     assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
     assert torch.equal(ckpt.load(tmp_path / "c.pt")["x"], torch.arange(3))
+
+
+class NodeGenerators:
+    """A CPU stand-in for one node's GPUs as ``torch.cuda``'s per-device RNG calls see them: one real
+    generator per device index, and the error torch raises for an index the process cannot see."""
+
+    def __init__(self, count: int, seed: int):
+        self.generators = [torch.Generator().manual_seed(seed + i) for i in range(count)]
+
+    def _of(self, device: torch.device) -> torch.Generator:
+        if device.index is None or device.index >= len(self.generators):
+            raise IndexError(f"invalid device {device}: this node has {len(self.generators)} GPUs")
+        return self.generators[device.index]
+
+    def get_rng_state(self, device: torch.device) -> torch.Tensor:
+        return self._of(device).get_state()
+
+    def set_rng_state(self, new_state: torch.Tensor, device: torch.device) -> None:
+        self._of(device).set_state(new_state)
+
+
+def test_each_rank_saves_and_restores_only_its_own_gpus_rng_state_on_any_layout() -> None:
+    """Saved on 1 node x 8 GPUs, resumed on 2 x 4: global rank 5 ran on cuda:5 and now runs on cuda:1. With
+    every visible GPU's state saved and restored, the 4-GPU node raised IndexError."""
+    old_node = NodeGenerators(8, seed=100)
+    for generator in old_node.generators:
+        torch.rand(3, generator=generator)  # some dropout happened before the checkpoint
+    saved = [ckpt.rng_state(torch.device("cuda", rank), old_node) for rank in range(8)]
+    assert all(set(state) == {"cpu", "device"} for state in saved)
+    continued = [torch.rand(4, generator=g) for g in old_node.generators]  # what each rank drew next
+
+    new_nodes = [NodeGenerators(4, seed=0), NodeGenerators(4, seed=50)]
+    for rank in range(8):
+        node, local = new_nodes[rank // 4], rank % 4
+        assert ckpt.set_rng_state(saved[rank], torch.device("cuda", local), node) is None
+        assert torch.equal(torch.rand(4, generator=node.generators[local]), continued[rank])
+
+    legacy = {"cpu": torch.get_rng_state(), "cuda": [g.get_state() for g in NodeGenerators(2, seed=7).generators]}
+    node = NodeGenerators(4, seed=0)  # a checkpoint from before: every visible GPU's state, in a list
+    assert ckpt.set_rng_state(legacy, torch.device("cuda", 1), node) is None
+    assert torch.equal(node.generators[1].get_state(), legacy["cuda"][1])
+    note = ckpt.set_rng_state(legacy, torch.device("cuda", 3), node)
+    assert note is not None and "no GPU RNG state for cuda:3" in note
+    assert set(ckpt.rng_state(torch.device("cpu"))) == {"cpu"}  # CPU training has no device generator
+
+
+def test_background_writes_run_one_at_a_time_and_wait_raises_their_error(tmp_path: Path,
+                                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    events: list[str] = []
+    release = threading.Event()
+    real_save = ckpt.save_atomic
+
+    def save(payload: dict, path: Path) -> None:
+        events.append(f"start {payload['n']}")
+        release.wait(timeout=60)  # the first write holds on until the trainer has gone on and submitted again
+        real_save(payload, path)
+        events.append(f"end {payload['n']}")
+
+    monkeypatch.setattr(ckpt, "save_atomic", save)
+    writer = ckpt.CheckpointWriter()
+    live = torch.zeros(3)
+    writer.submit({"format_version": ckpt.FORMAT_VERSION, "n": 1, "w": live}, tmp_path / "c.pt")
+    live += 1  # training goes on: the write must hold the values at submit time
+    assert writer.busy and events == ["start 1"]
+    threading.Timer(0.2, release.set).start()
+    writer.submit({"format_version": ckpt.FORMAT_VERSION, "n": 2, "w": live}, tmp_path / "d.pt")
+    writer.wait()
+    assert events == ["start 1", "end 1", "start 2", "end 2"]
+    assert torch.equal(ckpt.load(tmp_path / "c.pt")["w"], torch.zeros(3))
+    assert torch.equal(ckpt.load(tmp_path / "d.pt")["w"], torch.ones(3))
+
+    writer.submit({"format_version": ckpt.FORMAT_VERSION, "n": 3}, tmp_path / "absent-folder" / "x" / "e.pt")
+    monkeypatch.setattr(ckpt, "save_atomic", lambda *_: (_ for _ in ()).throw(OSError("No space left on device")))
+    writer.submit({"format_version": ckpt.FORMAT_VERSION, "n": 4}, tmp_path / "f.pt")
+    with pytest.raises(OSError, match="No space left"):
+        writer.wait()
+    writer.wait()  # raised once
+
+
+def test_a_background_write_finishes_before_the_process_exits(tmp_path: Path) -> None:
+    """The script submits a slow write and returns at once; the interpreter still finishes the file."""
+    script = (
+        "import sys, time; from pathlib import Path; import torch; from training import checkpoint as ckpt\n"
+        "save = ckpt.save_atomic\n"
+        "def slow(payload, path):\n    time.sleep(1.0); save(payload, path)\n"
+        "ckpt.save_atomic = slow\n"
+        "ckpt.CheckpointWriter().submit({'format_version': ckpt.FORMAT_VERSION, 'w': torch.arange(5)}, "
+        "Path(sys.argv[1]))\n"
+        "print('returned', flush=True)\n")
+    run = subprocess.run([sys.executable, "-c", script, str(tmp_path / "c.pt")], cwd=REPO, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0 and run.stdout == "returned\n", run.stderr
+    assert torch.equal(ckpt.load(tmp_path / "c.pt")["w"], torch.arange(5))
+    assert [p.name for p in tmp_path.iterdir()] == ["c.pt"]
+
+
+def test_writing_in_the_foreground_gives_the_same_checkpoint(tokens: Path, uninterrupted: Path,
+                                                             tmp_path: Path) -> None:
+    config = parse_config(config_dict(tokens, tmp_path, optim={"max_steps": 24},
+                                      checkpoint={"every": 5, "background": False}))
+    train(config, echo=None)
+    assert records_without_timing(tmp_path / "metrics.jsonl") == records_without_timing(uninterrupted / "metrics.jsonl")
+    ours = torch.load(tmp_path / "checkpoint.pt", weights_only=True)
+    reference = torch.load(uninterrupted / "checkpoint.pt", weights_only=True)
+    assert all(torch.equal(ours["model"][k], v) for k, v in reference["model"].items())
+    assert (ours["trainer"], ours["sampler"]) == (reference["trainer"], reference["sampler"])
+    assert torch.equal(ours["rng"][0]["cpu"], reference["rng"][0]["cpu"])

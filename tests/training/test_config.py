@@ -10,7 +10,8 @@ import pytest
 from tests.training.trainer_helpers import config_dict, write_config
 from training.config import ConfigError, load_config, parse_config
 from training.optim import lr_at
-from training.train import main
+from pipeline.manifest import load_manifest
+from training.train import batch_layout, main
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -95,3 +96,19 @@ def test_lr_schedule_worked_example() -> None:
     assert lr_at(110, **schedule) == lr_at(500, **schedule) == 1e-4
     values = [lr_at(s, **schedule) for s in range(10, 111)]
     assert all(a >= b for a, b in zip(values, values[1:]))
+
+
+def test_shipped_gpt2_124m_config_is_the_documented_recipe() -> None:
+    """GPT-2 small, 0.5 M tokens per step by accumulation, 6e-4 peak with warm-up and cosine, bf16, compiled;
+    19,073 steps = the 10 B-token budget its comments state, split 4 micro-steps x 16 sequences on 8 GPUs."""
+    config = load_config(REPO / "training" / "configs" / "gpt2-124m.yaml")
+    assert config.model.preset == "gpt2-124m" and not config.model.overrides
+    assert config.data.dataset == str(REPO / "runs" / "demo-gpt2" / "tokens")
+    optim = config.optim
+    assert (optim.batch_tokens, optim.lr, optim.min_lr, optim.warmup_steps) == (2**19, 6e-4, 6e-5, 700)
+    assert optim.max_steps * optim.batch_tokens == 9_999_745_024  # "about 10 B"
+    assert batch_layout(config, 1024, 8) == (512, 4) and batch_layout(config, 1024, 1) == (512, 32)
+    assert (config.system.device, config.system.dtype, config.system.compile) == ("cuda", "bfloat16", True)
+    assert config.eval.batch_size % 8 == 0
+    assert lr_at(0, lr=6e-4, min_lr=6e-5, warmup_steps=700, max_steps=optim.max_steps) < 1e-6
+    assert load_manifest(REPO / "manifests" / "demo-gpt2.yaml").run_dir == REPO / "runs" / "demo-gpt2"

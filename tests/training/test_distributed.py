@@ -17,7 +17,7 @@ import torch.multiprocessing as mp
 
 from tests.training.trainer_helpers import bpe_dataset, config_dict, train_losses, write_config
 from training.config import parse_config
-from training.distributed import Dist, pick_device, setup
+from training.distributed import Dist, cuda_index, pick_device, setup
 from training.metrics import read_metrics
 from training import checkpoint as ckpt
 from training.train import train
@@ -102,3 +102,69 @@ def test_no_rank_leaves_before_rank_0_has_written_the_final_checkpoint(tmp_path_
     rank1 = json.loads((tmp_path / "rank1.json").read_text())
     assert len(rank0["saves"]) == 1 and rank1["saves"] == []  # only rank 0 writes, once, at the end
     assert rank1["returned"] >= rank0["saves"][0]
+
+
+def test_each_rank_gets_its_own_gpu_or_a_clear_refusal() -> None:
+    """GPU ``local_rank`` of those the process sees; GPU 0 when CUDA_VISIBLE_DEVICES gives it one of its own;
+    never the modulo that put ranks 0 and 4 of an 8-process node with 4 GPUs on one GPU."""
+    assert [cuda_index(r, 8, None) for r in range(8)] == list(range(8))
+    assert [cuda_index(r, 8, "0,1,2,3,4,5,6,7") for r in range(8)] == list(range(8))
+    assert [cuda_index(r, 1, str(r)) for r in range(4)] == [0, 0, 0, 0]  # one GPU per process
+    with pytest.raises(RuntimeError, match=r"local rank 4 has no GPU of its own: this process sees 4 GPU\(s\)\. "
+                       r"Start at most 4 processes per node \(torchrun --nproc_per_node=4\)"):
+        cuda_index(4, 4, None)
+    with pytest.raises(RuntimeError, match=r"local rank 1 has no GPU of its own: this process sees 1 GPU\(s\) "
+                       r"\(CUDA_VISIBLE_DEVICES=0,1\)"):
+        cuda_index(1, 1, "0,1")  # two GPUs named but one visible: not a per-process mask
+    with pytest.raises(RuntimeError, match="local rank 1 has no GPU of its own"):
+        cuda_index(1, 1, None)  # one GPU, two processes: they would share it
+
+
+def free_ports(count: int) -> list[int]:
+    sockets = [socket.socket() for _ in range(count)]
+    for probe in sockets:
+        probe.bind(("127.0.0.1", 0))
+    ports = [probe.getsockname()[1] for probe in sockets]
+    for probe in sockets:
+        probe.close()
+    return ports
+
+
+def _rank_resuming(rank: int, ports: list[int], configs: list[dict], out: str) -> None:
+    """One rank of three 2-process gloo runs (a process group each, on its own port); ``configs[rank]``
+    points this rank at its own out_dir, as ranks on nodes without a shared filesystem see only their disk."""
+    os.environ.update(MASTER_ADDR="127.0.0.1", RANK=str(rank), WORLD_SIZE="2", LOCAL_RANK=str(rank))
+    whole, cut = (parse_config(c) for c in configs[rank])
+    lines: list[str] = []
+    for port, config, kwargs in zip(ports, (whole, cut, cut), ({}, {"stop_after": 7}, {"resume": True})):
+        os.environ["MASTER_PORT"] = str(port)
+        train(config, echo=lines.append, **kwargs)  # the cut run checkpoints at step 5, on rank 0's disk only
+    Path(out, f"rank{rank}.txt").write_text("\n".join(lines))
+
+
+def test_rank_0_decides_the_resume_for_ranks_that_cannot_see_the_checkpoint(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """Rank 1's out_dir never holds a checkpoint (only rank 0 writes); deciding for itself it started at
+    step 0 while rank 0 resumed at step 5, and the two hung in the next collective. Now rank 0 decides,
+    rank 1 receives the checkpoint over the process group, and the resumed run repeats the uninterrupted
+    2-process run's records exactly."""
+    tokens = bpe_dataset(tmp_path_factory)
+    sections = dict(optim={"max_steps": 10}, eval={"every": 5}, checkpoint={"every": 5},
+                    model={"preset": "tiny", "overrides": {"dropout": 0.1}})  # losses depend on the RNG too
+    configs = [[config_dict(tokens, tmp_path / f"rank{r}-{name}", **sections) for name in ("whole", "cut")]
+               for r in range(2)]
+    context = mp.spawn(_rank_resuming, args=(free_ports(3), configs, str(tmp_path)), nprocs=2, join=False)
+    deadline = time.monotonic() + 240
+    while not context.join(timeout=5):  # a hang (the old behaviour) fails here instead of waiting for gloo
+        if time.monotonic() > deadline:
+            for process in context.processes:
+                process.kill()
+            pytest.fail("the two ranks did not finish: they disagree about resuming")
+    assert not (tmp_path / "rank1-cut").exists()  # rank 1 never saw a checkpoint of its own
+    assert "resuming" in (tmp_path / "rank0.txt").read_text()
+    cut, whole = tmp_path / "rank0-cut" / "metrics.jsonl", tmp_path / "rank0-whole" / "metrics.jsonl"
+    timing = {"tokens_per_s", "mfu", "step_ms", "mfu_measured"}
+    records = [[{k: v for k, v in r.items() if k not in timing} for r in read_metrics(m) if r["kind"] != "start"]
+               for m in (cut, whole)]
+    assert records[0] == records[1] and len(records[0]) == 10 + 3
+    assert [s["resumed"] for s in read_metrics(cut, "start")] == [False, True]

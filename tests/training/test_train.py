@@ -4,6 +4,7 @@ complete, its checkpoints load with weights_only and generate text, and its erro
 from __future__ import annotations
 
 import math
+from typing import Any
 from pathlib import Path
 
 import pytest
@@ -144,4 +145,69 @@ def test_vocab_smaller_than_tokenizer_is_refused(tokens: Path, tmp_path: Path) -
     config = parse_config(config_dict(tokens, tmp_path / "out", model={"preset": "tiny",
                                                                        "overrides": {"vocab_size": 256}}))
     with pytest.raises(ValueError, match="vocab_size=256 is smaller than the dataset's tokenizer \\(512 ids\\)"):
+        train(config, echo=None)
+
+
+def test_every_step_is_timed_once_and_prefetching_changes_no_number(tokens: Path, tmp_path: Path) -> None:
+    """With log_every 3 each train record times the 3 steps since the previous one (the last record the 1
+    left), so tokens/s counts every token; the batches prefetched on a thread give bit-identical records."""
+    def run(name: str, prefetch: bool) -> Path:
+        data = config_dict(tokens, tmp_path / name, optim={"max_steps": 10}, eval={"every": 4},
+                           system={"device": "cpu", "threads": 1, "log_every": 3, "prefetch": prefetch})
+        del data["system"]["peak_flops"]  # CPU: MFU against the matmul measured at start-up
+        return train(parse_config(data), echo=None).metrics
+
+    on, off = run("on", True), run("off", False)
+    records = read_metrics(on, "train")
+    assert [(r["step"], r["timed_steps"]) for r in records] == [(3, 3), (6, 3), (9, 3), (10, 1)]
+    for record in records:  # tokens/s x seconds = the window's tokens
+        seconds = record["step_ms"] * record["timed_steps"] / 1000
+        assert record["tokens_per_s"] * seconds == pytest.approx(record["timed_steps"] * 1024)
+    start = read_metrics(on, "start")[0]
+    assert start["peak_flops_source"] == "measured" and start["peak_flops"] == start["measured_peak_flops"] > 0
+    assert (start["prefetch"], read_metrics(off, "start")[0]["prefetch"]) == (True, False)
+    timing = {"tokens_per_s", "mfu", "mfu_measured", "step_ms"}
+
+    def untimed(path: Path) -> list[dict]:
+        return [{k: v for k, v in r.items() if k not in timing} for r in read_metrics(path) if r["kind"] != "start"]
+
+    assert untimed(on) == untimed(off)
+
+
+COMPILED: list[list[tuple]] = []
+"""Per graph dynamo compiled with the recording backend: each placeholder's shape, SymInts where dynamic."""
+
+
+def recording_backend(graph: torch.fx.GraphModule, example_inputs: list) -> Any:
+    """A real torch.compile backend that records what dynamo hands it and runs the graph as it is."""
+    values = [n.meta.get("example_value") for n in graph.graph.nodes if n.op == "placeholder"]
+    COMPILED.append([tuple(v.shape) if isinstance(v, torch.Tensor) else v for v in values])
+    return graph.forward
+
+
+def test_evaluation_leaves_the_compiled_training_graph_static(tokens: Path, tmp_path: Path) -> None:
+    """Evaluating through the compiled module with another batch size made dynamo recompile the training
+    graph with a symbolic batch dimension. Now: static graphs of the training micro-batch only."""
+    if "refinery_recording" not in torch._dynamo.list_backends(exclude_tags=()):
+        torch._dynamo.register_backend(recording_backend, name="refinery_recording")
+    COMPILED.clear()
+    torch._dynamo.reset()
+    config = parse_config(config_dict(tokens, tmp_path, optim={"max_steps": 4}, eval={"every": 2, "batch_size": 8},
+                                      system={"device": "cpu", "threads": 1, "peak_flops": 1e10, "compile": True,
+                                              "compile_backend": "refinery_recording"}))
+    result = train(config, echo=None)
+    assert [e["step"] for e in read_metrics(result.metrics, "eval")] == [0, 2, 4]
+    assert COMPILED, "nothing was compiled"
+    shapes = [s for graph in COMPILED for s in graph]
+    assert not [s for s in shapes if isinstance(s, torch.SymInt) or
+                (isinstance(s, tuple) and any(isinstance(d, torch.SymInt) for d in s))], COMPILED
+    assert (4, 64) in shapes and (8, 64) not in shapes  # micro-batches of 4; evaluation's 8 not compiled
+    torch._dynamo.reset()
+
+
+def test_an_unknown_compile_backend_is_a_clear_error(tokens: Path, tmp_path: Path) -> None:
+    config = parse_config(config_dict(tokens, tmp_path, system={"device": "cpu", "compile": True,
+                                                                "compile_backend": "inductr"}))
+    with pytest.raises(ValueError, match="system.compile_backend='inductr' is not a torch.compile backend; the "
+                       "backends are: .*inductor"):
         train(config, echo=None)
