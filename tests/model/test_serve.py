@@ -4,6 +4,7 @@ requests, oversized bodies and a full server."""
 
 from __future__ import annotations
 
+import dataclasses
 import http.client
 import json
 import subprocess
@@ -36,8 +37,10 @@ def engine(checkpoint: Path) -> Engine:
 
 @pytest.fixture(scope="module")
 def server(engine: Engine):
+    # One slot, and a queue wait far longer than any request here takes even on a loaded machine: a
+    # request never gets a spurious 429 because the previous one's thread had not yet given its slot back.
     server = make_server(engine, port=0, limits=ServerLimits(max_body_bytes=4096, max_concurrency=1,
-                                                             queue_timeout_s=0.2))
+                                                             queue_timeout_s=30.0))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
@@ -165,15 +168,18 @@ def test_malformed_and_oversized_bodies(server):
     assert status == 404
 
 
-def test_full_server_answers_429(server, client):
-    """With every generation slot taken, a request waits queue_timeout and then gets a 429."""
-    assert server.slots.acquire(timeout=5)
+def test_full_server_answers_429(server, client, monkeypatch):
+    """With every generation slot taken (held by the test itself, so nothing races), a request waits
+    queue_timeout and then gets a 429."""
+    assert server.slots.acquire(timeout=30)
     try:
+        monkeypatch.setattr(server, "limits", dataclasses.replace(server.limits, queue_timeout_s=1.0))
         started = time.perf_counter()
         with pytest.raises(openai.RateLimitError):
             client.completions.create(model=MODEL, prompt="x", max_tokens=2)
-        assert time.perf_counter() - started >= 0.2
+        assert time.perf_counter() - started >= 1.0  # it waited: a lower bound, which load cannot break
     finally:
+        monkeypatch.undo()
         server.slots.release()
     assert client.completions.create(model=MODEL, prompt="x", max_tokens=2).choices  # free again
 
