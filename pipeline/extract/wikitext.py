@@ -472,7 +472,7 @@ def _lines(text: str, options: WikitextOptions) -> list[str]:
         heading = _HEADING.match(raw)
         if heading:
             if options.keep_headings:
-                title = _SPACES.sub(" ", heading.group(2).strip(" =")).strip()
+                title = _SPACES.sub(" ", heading.group(2).replace(MATH_MARK, " ").strip(" =")).strip()
                 if title:
                     lines.append((len(heading.group(1)), title))
             blank = False
