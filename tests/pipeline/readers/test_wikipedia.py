@@ -171,7 +171,7 @@ def test_every_shared_dump_gives_its_articles_without_markup(
     hidden = re.compile(r"\[\[\s*(" + "|".join(map(re.escape, names)) + r")\s*:\s*([^\]|\n]+)", re.I)
     pages = {page_id: html.unescape(text) for page_id, text in _RAW_PAGE.findall(raw)}
     for doc in docs:
-        for mark in ("{|", "templatestyles", "<br", "-{", "thumb|", "|thumb"):
+        for mark in ("{|", "templatestyles", "<br", "-{", "thumb|", "|thumb", "\x1a"):
             assert mark not in doc.text, f"{name} {doc.title}: {mark!r}"
         assert not re.search(r"^\s*=", doc.text, re.M), f"{name} {doc.title}: a line starts with '='"
         assert not re.search(r"\|\||^\s*[|!]", doc.text, re.M), f"{name} {doc.title}: a table row is left"
