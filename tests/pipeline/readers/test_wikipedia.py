@@ -216,6 +216,22 @@ def test_siteinfo_namespaces_and_markup_only_pages(tmp_path: Path) -> None:
     assert_accounted(docs, tally)
 
 
+@pytest.mark.parametrize("template, is_disambiguation", [
+    ("{{Begriffsklärung}}", True), ("{{aimai}}", True), ("{{消歧义}}", True), ("{{Неоднозначность}}", True),
+    ("{{Homonymie}}", True), ("{{Begriffsklärungshinweis|Zum Heer siehe [[Arrière-ban]].}}", False),
+    ("{{要曖昧さ回避|date=2020年5月}}", False),
+])
+def test_localised_disambiguation_pages_are_skipped(tmp_path: Path, template: str, is_disambiguation: bool) -> None:
+    page = f"Wort steht für:\n* [[Paraphrase]], eine Umschreibung\n* [[Periphrase]], ein Stilmittel\n{template}"
+    dump = SITEINFO_DUMP.split("<page>")[0] + (
+        f"<page><title>Wort</title><ns>0</ns><id>9</id><revision><id>9</id><text>{html.escape(page)}</text>"
+        "</revision></page>\n</mediawiki>\n")
+    path = tmp_path / "dump.xml"
+    path.write_text(dump, encoding="utf-8")
+    docs, tally = read_all(path)
+    assert (tally.counts["skipped.disambiguation"], len(docs)) == ((1, 0) if is_disambiguation else (0, 1))
+
+
 # ---------------------------------------------------------------- other schema versions and codecs
 
 
