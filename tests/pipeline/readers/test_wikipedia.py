@@ -197,7 +197,8 @@ SITEINFO_DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" 
 <page><title>Reykjavík</title><ns>0</ns><id>1</id><revision><id>1</id><text>Reykjavík er höfuðborg.
 [[Mynd:Reykjavik.jpg|Höfnin]]
 [[Flokkur:Borgir á Íslandi]]</text></revision></page>
-<page><title>Stíll</title><ns>0</ns><id>2</id><revision><id>2</id><text>&lt;templatestyles src="Stíll/styles.css" /&gt;</text></revision></page>
+<page><title>Stíll</title><ns>0</ns><id>2</id><revision><id>2</id>
+<text>&lt;templatestyles src="Stíll/styles.css" /&gt;</text></revision></page>
 <page><title>Brot</title><ns>0</ns><id>3</id><revision><id>3</id><text>&lt;br clear="all"&gt;</text></revision></page>
 <page><title>Tafla</title><ns>0</ns><id>4</id><revision><id>4</id><text>:{| class=wikitable
 | m || n
