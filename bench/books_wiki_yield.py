@@ -4,9 +4,9 @@ One row per input file: records in (pages of a dump, 1 for a book), documents ou
 skips by reason, and markup or boilerplate that leaked into the text. The leak checks are written here,
 independently of the extractors they check:
 
-* wiki: table markup (``{|``, a line starting with ``|`` or ``!``, ``||``), ``templatestyles``, ``<br``, lines that are a File/Category link
-  in some language (``Kategorie:...``, ``分類:...``), lines that start with ``=`` (what a removed
-  formula leaves), ``-{`` language-converter markup;
+* wiki: table markup (``{|``, a line starting with ``|`` or ``!``, ``||``), ``templatestyles``, ``<br``,
+  lines that are a File/Category link in some language (``Kategorie:...``, ``分類:...``), lines that
+  start with ``=`` (what a removed formula leaves), ``-{`` language-converter markup;
 * books (each also with every blank line removed, where nothing separates the credits from the book):
   Project Gutenberg licence traces, credits ("Produced by"), "HTML version" notes and stray
   ``***`` marker tails.
@@ -33,6 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.fsio import open_input  # noqa: E402
 from pipeline.readers import get_reader  # noqa: E402
 from pipeline.readers.base import Tally  # noqa: E402
+from pipeline.readers.books import Options as BookOptions  # noqa: E402
+from pipeline.readers.wikipedia import Options as WikiOptions  # noqa: E402
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 # File and Category namespace names and aliases of a few large wikis (MediaWiki's Messages*.php), kept
@@ -56,15 +58,14 @@ BOOK_LEAKS = {
 }
 
 
+def _line_at(text: str, pos: int) -> str:
+    end = text.find("\n", pos)
+    return text[pos: end if end >= 0 else len(text)].strip()
+
+
 def read_file(kind: str, path: Path) -> dict[str, Any]:
     reader = get_reader(kind)
-    options = None
-    if kind == "books":
-        from pipeline.readers.books import Options
-        options = Options()
-    else:
-        from pipeline.readers.wikipedia import Options as WikiOptions
-        options = WikiOptions()
+    options = BookOptions() if kind == "books" else WikiOptions()
     tally = Tally()
     docs = [doc for split in reader.plan(str(path), path.stat().st_size, options)
             for doc in reader.read(split, options, tally)]
@@ -76,9 +77,9 @@ def read_file(kind: str, path: Path) -> dict[str, Any]:
             raw = fh.read().decode("utf-8", errors="replace")
     for doc in docs:
         for name, pattern in checks.items():
-            found = [m.group().strip() for m in pattern.finditer(doc.text)]
+            found = [_line_at(doc.text, m.start()) for m in pattern.finditer(doc.text)]
             if name == "namespace_line":  # a link whose label is "Category:X" shows that text: not a leak
-                found = [f for f in found if "|" + doc.text[doc.text.find(f):].split("\n", 1)[0][:20] not in raw]
+                found = [line for line in found if "|" + line[:20] not in raw]
             leaks[name] += len(found)
     skips = {k.split(".", 1)[1]: v for k, v in sorted(tally.counts.items()) if k.startswith("skipped.")}
     return {

@@ -9,10 +9,11 @@ strings. The marker grammar is the one seen across PG's eras:
 * the 1990s ``*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*...*END*`` line closing a licence that sits
   *before* the book, with ``End of (the) Project Gutenberg Etext of X`` after it.
 
-Everything before the start marker (title page, licence summary) and from the first end line on (the
-"End of Project Gutenberg's X" line, the END marker, the full licence) is dropped, and so are the
-transcriber credits and "also available as HTML" notes that open the book. Those notes are cut line by
-line, never by paragraph: a book without blank lines would otherwise be all "credits" and vanish.
+Everything before the start marker (title page, licence summary) and from the end of the book on (the
+"End of Project Gutenberg's X" line right before the END marker, the marker, the full licence) is
+dropped, and so are the transcriber credits and "also available as HTML" notes that open the book. Those
+notes are cut line by line, never by paragraph: a book without blank lines would otherwise be all
+"credits" and vanish.
 """
 
 from __future__ import annotations

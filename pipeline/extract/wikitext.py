@@ -11,11 +11,16 @@ when they nest links or templates, which makes a naive split on ``|`` wrong; tho
 Choices a user should know about:
 
 * Templates vanish except a small allow-list that renders prose (``PROSE_TEMPLATES``).
-* Tables (``{| ... |}``) are dropped whole: cell text linearised out of context reads as noise.
+* Tables (``{| ... |}``, also indented ``:{|``) are dropped whole: cell text linearised out of context
+  reads as noise.
 * Sections that are only lists of references or links (References, See also, External links, Further
   reading, Notes, Bibliography, ..., and their names on large non-English Wikipedias: Einzelnachweise,
   脚注, 参考文献, Примечания, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
-* File/image captions, galleries, categories and interlanguage links are dropped; ``<math>`` is dropped.
+* File/image captions, galleries, categories and interlanguage links are dropped, under the dump's own
+  namespace names and the common localised ones (``FILE_NAMESPACES``, ``CATEGORY_NAMESPACES``).
+* ``<math>`` is dropped, and so is a line that only made sense around a formula ("= number of cases").
+* Unit templates keep value and unit (``{{convert|-25|C|F}}`` -> ``-25 °C``), without the conversion.
+* Language-converter markup (``-{zh-hans:A;zh-hant:B}-``) shows its first variant.
 * Headings stay as lines of their own (optional); a heading whose section ends up empty is dropped.
 * List items become plain lines; bold/italic quotes and HTML tags go, their text stays.
 """
@@ -467,7 +472,7 @@ def _lines(text: str, options: WikitextOptions) -> list[str]:
         heading = _HEADING.match(raw)
         if heading:
             if options.keep_headings:
-                title = _SPACES.sub(" ", heading.group(2).strip(" =")).strip()
+                title = _SPACES.sub(" ", heading.group(2).replace(MATH_MARK, " ").strip(" =")).strip()
                 if title:
                     lines.append((len(heading.group(1)), title))
             blank = False

@@ -68,9 +68,13 @@ _ROOT = re.compile(r"<mediawiki\b([^>]*)>")
 _ATTR = re.compile(r"([\w:.-]+)\s*=\s*\"([^\"]*)\"")
 _SITEINFO = re.compile(r"<siteinfo>.*?</siteinfo>", re.S)
 _REDIRECT = re.compile(r"\s*#redirect", re.I)
+# Disambiguation templates: English ones, then the names large Wikipedias use (de, fr, es, it, pt, zh, ja,
+# ru, pl). Only whole names match: de's hatnote {{Begriffsklärungshinweis}} sits on real articles.
 _DISAMBIG = re.compile(
     r"\{\{\s*(?:disambiguation|disambig|disamb|dab|dis|hndis|geodis|numberdis|schooldis|mathdab|"
-    r"shipindex|[^{}|\n]*\bdisambiguation)\s*(?:\|[^{}]*)?\}\}|__DISAMBIG__",
+    r"shipindex|[^{}|\n]*\bdisambiguation|begriffsklärung|homonymie|desambiguación|desambiguacion|disambigua|"
+    r"desambiguação|消歧义|消歧義|aimai|曖昧さ回避|неоднозначность|многозначность|ujednoznacznienie)"
+    r"\s*(?:\|[^{}]*)?\}\}|__DISAMBIG__",
     re.I,
 )
 _WORD = re.compile(r"\w")

@@ -173,6 +173,7 @@ def test_removed_math_leaves_no_dangling_equals() -> None:
     assert not any(line.lstrip().startswith(("=", "≤")) for line in out.split("\n")), out
     assert out == "The mean is computed as\nwhere:\nThe value, as shown, is small."
     assert to_prose("Here {{math|''x'' {{=}} 5}} and {{mvar|n}} hold.") == "Here x = 5 and n hold."
+    assert to_prose("Intro.\n== The <math>x</math> case ==\nText.") == "Intro.\n\nThe case\nText."
 
 
 def test_language_converter_shows_one_variant() -> None:

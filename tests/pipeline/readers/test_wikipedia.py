@@ -171,7 +171,7 @@ def test_every_shared_dump_gives_its_articles_without_markup(
     hidden = re.compile(r"\[\[\s*(" + "|".join(map(re.escape, names)) + r")\s*:\s*([^\]|\n]+)", re.I)
     pages = {page_id: html.unescape(text) for page_id, text in _RAW_PAGE.findall(raw)}
     for doc in docs:
-        for mark in ("{|", "templatestyles", "<br", "-{", "thumb|", "|thumb"):
+        for mark in ("{|", "templatestyles", "<br", "-{", "thumb|", "|thumb", "\x1a"):
             assert mark not in doc.text, f"{name} {doc.title}: {mark!r}"
         assert not re.search(r"^\s*=", doc.text, re.M), f"{name} {doc.title}: a line starts with '='"
         assert not re.search(r"\|\||^\s*[|!]", doc.text, re.M), f"{name} {doc.title}: a table row is left"
@@ -181,7 +181,7 @@ def test_every_shared_dump_gives_its_articles_without_markup(
 
 
 @pytest.mark.parametrize("name, language_sample", [
-    ("zhwiki-test-pages.xml", "数学"), ("dewiki-20170701-sample.xml", "Umschreibung"),
+    ("zhwiki-test-pages.xml", "数学"), ("dewiki-20170701-sample.xml", "Jutta Hoffmann"),
     ("jawiki-2023-truncated-100k-lines.xml.xz", "アンパサンド"), ("ruwiki-sample-pages-articles.xml.bz2", "Литва"),
 ])
 def test_non_english_dumps_keep_their_language(name: str, language_sample: str,
@@ -197,7 +197,8 @@ SITEINFO_DUMP = """<mediawiki xmlns="http://www.mediawiki.org/xml/export-0.10/" 
 <page><title>Reykjavík</title><ns>0</ns><id>1</id><revision><id>1</id><text>Reykjavík er höfuðborg.
 [[Mynd:Reykjavik.jpg|Höfnin]]
 [[Flokkur:Borgir á Íslandi]]</text></revision></page>
-<page><title>Stíll</title><ns>0</ns><id>2</id><revision><id>2</id><text>&lt;templatestyles src="Stíll/styles.css" /&gt;</text></revision></page>
+<page><title>Stíll</title><ns>0</ns><id>2</id><revision><id>2</id>
+<text>&lt;templatestyles src="Stíll/styles.css" /&gt;</text></revision></page>
 <page><title>Brot</title><ns>0</ns><id>3</id><revision><id>3</id><text>&lt;br clear="all"&gt;</text></revision></page>
 <page><title>Tafla</title><ns>0</ns><id>4</id><revision><id>4</id><text>:{| class=wikitable
 | m || n
@@ -214,6 +215,22 @@ def test_siteinfo_namespaces_and_markup_only_pages(tmp_path: Path) -> None:
     assert tally.counts["skipped.markup_only"] == 3  # not emitted as articles, counted with the reason
     assert [e["record"] for e in tally.examples["markup_only"]] == ["2", "3", "4"]
     assert_accounted(docs, tally)
+
+
+@pytest.mark.parametrize("template, is_disambiguation", [
+    ("{{Begriffsklärung}}", True), ("{{aimai}}", True), ("{{消歧义}}", True), ("{{Неоднозначность}}", True),
+    ("{{Homonymie}}", True), ("{{Begriffsklärungshinweis|Zum Heer siehe [[Arrière-ban]].}}", False),
+    ("{{要曖昧さ回避|date=2020年5月}}", False),
+])
+def test_localised_disambiguation_pages_are_skipped(tmp_path: Path, template: str, is_disambiguation: bool) -> None:
+    page = f"Wort steht für:\n* [[Paraphrase]], eine Umschreibung\n* [[Periphrase]], ein Stilmittel\n{template}"
+    dump = SITEINFO_DUMP.split("<page>")[0] + (
+        f"<page><title>Wort</title><ns>0</ns><id>9</id><revision><id>9</id><text>{html.escape(page)}</text>"
+        "</revision></page>\n</mediawiki>\n")
+    path = tmp_path / "dump.xml"
+    path.write_text(dump, encoding="utf-8")
+    docs, tally = read_all(path)
+    assert (tally.counts["skipped.disambiguation"], len(docs)) == ((1, 0) if is_disambiguation else (0, 1))
 
 
 # ---------------------------------------------------------------- other schema versions and codecs
