@@ -11,7 +11,7 @@ import posixpath
 import re
 from typing import Iterator
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.documents import Document
 from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
@@ -27,6 +27,7 @@ class Options(BaseModel):
 
     strip_gutenberg: bool = True  # drop PG header/footer/licence and read Title/Author from the header
     unwrap: bool = True  # join hard-wrapped lines into paragraphs (see gutenberg.unwrap_paragraphs)
+    max_document_bytes: int = Field(64 << 20, ge=1024)  # a larger (decompressed) file is skipped as too_large
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -58,13 +59,16 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     name = posixpath.basename(path.split("?", 1)[0].rstrip("/"))
     try:
         with open_input(path) as fh:
-            data = fh.read()
+            data = fh.read(options.max_document_bytes + 1)  # never more: a .gz bomb costs this much at most
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"book file {path!r} not found") from exc
     except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed, the rest re-raised
         if not is_corrupt_archive(exc):
             raise
         tally.skip("corrupt_file", path, detail=f"{type(exc).__name__}: {exc}")
+        return
+    if len(data) > options.max_document_bytes:
+        tally.skip("too_large", path, detail=f"over max_document_bytes={options.max_document_bytes:,} bytes")
         return
     if not data.strip():
         tally.skip("empty_file", path, detail=f"{len(data)} bytes")

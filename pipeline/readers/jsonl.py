@@ -18,7 +18,7 @@ import io
 import json
 import posixpath
 import zlib
-from typing import Any, Iterator
+from typing import IO, Any, Iterator
 
 from pydantic import Field
 
@@ -34,6 +34,8 @@ except ImportError:  # pragma: no cover
 
 class Options(RecordFields):
     split_bytes: int = Field(default=128 * 1024 * 1024, gt=0)
+    max_line_bytes: int = Field(default=64 << 20, ge=1024, description="longer lines (e.g. a decompression "
+                                "bomb without a newline) are skipped as line_too_long; memory stays bounded by it")
 
 
 def is_corrupt_archive(exc: BaseException) -> bool:
@@ -72,8 +74,9 @@ def _encodable(text: str) -> bool:
     return True
 
 
-def _lines(split: Split) -> Iterator[tuple[int, bytes]]:
-    """(byte offset, line) for every line that starts inside the split."""
+def _lines(split: Split, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
+    """(byte offset, line, length) for every line that starts inside the split; the line is None when it
+    is longer than ``max_line_bytes`` (it is read past in bounded pieces, never held whole)."""
     path = split.path
     compressed = compression_of(path) is not None
     try:
@@ -88,12 +91,33 @@ def _lines(split: Split) -> Iterator[tuple[int, bytes]]:
             # Step back one byte: if it is a newline, a line starts exactly at ``start``; otherwise finish
             # the line that straddles the boundary (it belongs to the previous split).
             fh.seek(split.start - 1)
-            offset = split.start - 1 + len(fh.readline())
-        for line in fh:
+            offset = split.start - 1 + _bounded_line(fh, max_line_bytes)[1]
+        while True:
             if split.end is not None and not compressed and offset >= split.end:
                 return
-            yield offset, line
-            offset += len(line)
+            line, length = _bounded_line(fh, max_line_bytes)
+            if not length:
+                return
+            yield offset, line, length
+            offset += length
+
+
+def _bounded_line(fh: IO[bytes], max_bytes: int) -> tuple[bytes | None, int]:
+    """The next line (newline included) and its length; (None, length) when longer than ``max_bytes``.
+
+    ``readline(limit)`` never holds more than ``limit`` bytes, so an endless line costs ``max_bytes`` of
+    memory, however large it is.
+    """
+    piece = fh.readline(max_bytes + 1)
+    if len(piece) <= max_bytes or piece.endswith(b"\n"):
+        return (piece, len(piece)) if len(piece) <= max_bytes else (None, len(piece))
+    length = len(piece)
+    del piece
+    while True:
+        rest = fh.readline(min(max_bytes, 1 << 20))
+        length += len(rest)
+        if not rest or rest.endswith(b"\n"):
+            return None, length
 
 
 def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
@@ -103,10 +127,14 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     numbered = compressed or split.start == 0  # line numbers are known only from the file's start
     line_no, seen_any = 0, False
     try:
-        for offset, raw in _lines(split):
+        for offset, raw, length in _lines(split, options.max_line_bytes):
             line_no += 1
             seen_any = True
             where = f"line {line_no}" if numbered else f"byte {offset}"
+            if raw is None:
+                tally.skip("line_too_long", path, record=where,
+                           detail=f"{length:,} bytes, over max_line_bytes={options.max_line_bytes:,}")
+                continue
             doc = _parse(raw, offset, where, name, path, options, tally, first=offset == 0)
             if doc is not None:
                 doc.meta["offset"] = None if compressed else offset

@@ -26,6 +26,8 @@ from pipeline.readers.jsonl import basename, scalar_str
 class Options(RecordFields):
     row_groups_per_split: int = Field(default=4, gt=0)
     batch_rows: int = Field(default=4096, gt=0)  # rows decoded at a time, to bound memory on big groups
+    max_row_group_bytes: int = Field(default=1 << 30, ge=1 << 16)  # uncompressed size of the columns read;
+    # a larger row group is skipped as row_group_too_large (a batch of huge cells could not be bounded)
 
 
 def _is_string(kind: pa.DataType) -> bool:
@@ -92,11 +94,26 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     row = sum(pf.metadata.row_group(g).num_rows for g in range(first))
     try:
         for group in range(first, last):
+            size = _read_bytes(pf, group, columns)
+            if size > options.max_row_group_bytes:
+                tally.skip("row_group_too_large", path, record=f"row group {group}",
+                           detail=f"{size:,} bytes uncompressed, over max_row_group_bytes="
+                                  f"{options.max_row_group_bytes:,}")
+                row += pf.metadata.row_group(group).num_rows
+                continue
             for batch in pf.iter_batches(batch_size=options.batch_rows, row_groups=[group], columns=columns):
                 yield from _batch_docs(batch, row, present, path, name, text_field, tally)
                 row += batch.num_rows
     except pa.ArrowInvalid as exc:  # damaged pages: bad data, not an I/O failure
         tally.skip("corrupt_file", path, record=f"row {row}", detail=f"{type(exc).__name__}: {exc}")
+
+
+def _read_bytes(pf: pq.ParquetFile, group: int, columns: list[str]) -> int:
+    """Uncompressed bytes of ``columns`` in row group ``group``, from the footer (nothing is decoded)."""
+    meta = pf.metadata.row_group(group)
+    wanted = set(columns)
+    return sum(meta.column(i).total_uncompressed_size for i in range(meta.num_columns)
+               if meta.column(i).path_in_schema.split(".", 1)[0] in wanted)
 
 
 def _batch_docs(batch: pa.RecordBatch, first_row: int, present: dict[str, str], path: str, name: str,
