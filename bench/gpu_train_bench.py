@@ -1,6 +1,7 @@
 """GPU training throughput of the GPT as the trainer runs it: bf16 autocast, torch.compile, fused AdamW,
 gradient clipping. Prints tokens/s and MFU against the GPU's stated dense bf16 peak and against a matmul
-peak measured in the same run.
+peak measured in the same run. The datasheet table is the trainer's (``training.metrics.STATED_PEAK``:
+dense bf16, or TF32 for ``--dtype float32``).
 
 Self-contained (random tokens, no dataset), one GPU, about a minute with compilation:
 
@@ -28,19 +29,7 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from model.gpt import GPT, GPTConfig  # noqa: E402
-from training.metrics import measure_peak_flops  # noqa: E402
-
-STATED_BF16_PEAK = {  # dense (no sparsity) bf16 tensor-core FLOP/s from the vendors' datasheets
-    "H200": 989e12, "H100 SXM": 989e12, "H100 80GB HBM3": 989e12, "H100 NVL": 835e12, "H100 PCIe": 756e12,
-    "H100": 756e12, "A100": 312e12, "L40S": 362e12, "L4": 121e12,
-}
-
-
-def stated_peak(name: str) -> float | None:
-    for key, value in STATED_BF16_PEAK.items():  # most specific first
-        if key in name:
-            return value
-    return None
+from training.metrics import measure_peak_flops, stated_peak_flops  # noqa: E402 - one datasheet table, the trainer's
 
 
 def main() -> int:
@@ -65,7 +54,7 @@ def main() -> int:
     torch.manual_seed(0)
     model = GPT(config).to(device)
     optimizer = model.configure_optimizer(0.1, 6e-4, (0.9, 0.95), device.type)
-    step_model = torch.compile(model) if args.compile == "on" else model
+    step_model = torch.compile(model, dynamic=False) if args.compile == "on" else model
     autocast = (torch.autocast(device.type, dtype=torch.bfloat16) if args.dtype == "bfloat16"
                 else contextlib.nullcontext())
     tokens_per_step = args.batch * config.context_length
@@ -99,7 +88,7 @@ def main() -> int:
     tokens_per_s = tokens_per_step / seconds
     flops = model.flops_per_token()
     measured = measure_peak_flops(device, torch.bfloat16 if args.dtype == "bfloat16" else torch.float32)
-    stated = args.peak or (stated_peak(name) if cuda else None)
+    stated = args.peak or (stated_peak_flops(name, args.dtype) if cuda else None)
     result = {
         "device": name, "torch": torch.__version__, "preset": args.preset, "params": model.num_params(),
         "dtype": args.dtype, "compile": args.compile == "on", "batch": args.batch, "context": config.context_length,
