@@ -115,8 +115,11 @@ def _kill_manifest(tmp_path: Path, shared: Path, name: str, jsonl: Path) -> Path
                           stages={"crawl": {"shard_docs": 20}})
 
 
-def _run_cli(manifest: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+def _run_cli(manifest: Path, *gate: str) -> subprocess.Popen:
+    """The CLI in its own process group; ``gate`` (stage, records, flag file) halts its driver there for
+    good (``tests.pipeline.gated_cli``), so a kill cannot race the run's end."""
+    module = ["-m", "tests.pipeline.gated_cli", *gate] if gate else ["-m", "pipeline"]
+    return subprocess.Popen([sys.executable, *module, "run", str(manifest)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -133,18 +136,16 @@ def test_kill_9_mid_stage_then_rerun_is_byte_identical(shared_data: Path, tmp_pa
     assert total > 50
 
     killed = _kill_manifest(killed_dir, shared_data, "k", jsonl)
-    proc = _run_cli(killed)
+    flag = tmp_path / "halted"
+    proc = _run_cli(killed, "crawl", "5", str(flag))  # the driver halts after its fifth crawl record
     done_dir = killed_dir / "out/k/_done/crawl"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        done = len(list(done_dir.iterdir())) if done_dir.exists() else 0
-        if done >= 5:
-            break
+    deadline = time.monotonic() + 600
+    while not flag.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert flag.exists(), proc.stdout.read().decode() if proc.poll() is not None else "timed out"
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its embedded Ray, mid-stage
     proc.wait()
-    done_at_kill = len(list(done_dir.iterdir()))
-    assert 5 <= done_at_kill < total, "the kill must land mid-stage"
+    assert len(list(done_dir.iterdir())) == 5 < total  # exactly where the driver halted
 
     proc = _run_cli(killed)
     output = proc.communicate(timeout=600)[0].decode()
