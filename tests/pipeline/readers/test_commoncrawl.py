@@ -275,28 +275,81 @@ def test_options_forbid_unknown_fields() -> None:
 # --- crawl listing --------------------------------------------------------------------------------
 
 
-def test_resolve_crawl_over_http(web: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize("fmt, name, first_words", [("warc", "cc-whirlwind.warc.gz", "Escopete ye un municipio"),
+                                                      ("wet", "cc-whirlwind.warc.wet.gz", "Escopete - Biquipedia")])
+def test_resolve_crawl_over_http(web: Path, tmp_path: Path, fmt: str, name: str, first_words: str) -> None:
+    """Both listings of one crawl served by a real HTTP server on 127.0.0.1; ``format`` picks the listing,
+    and the first URL it gives reads as that format."""
     crawl = tmp_path / "crawl-data" / "CC-MAIN-TEST"
     crawl.mkdir(parents=True)
-    rel = "crawl-data/CC-MAIN-TEST/segments/1/warc/cc-whirlwind.warc.gz"
-    (tmp_path / rel).parent.mkdir(parents=True)
-    shutil.copy(web / "cc-whirlwind.warc.gz", tmp_path / rel)
-    lines = [rel] + [f"crawl-data/CC-MAIN-TEST/segments/{i}/warc/x.warc.gz" for i in range(2, 6)]
-    (crawl / "warc.paths.gz").write_bytes(gzip.compress(("\n".join(lines) + "\n").encode()))
+    listed = {}
+    for kind, file in (("warc", "cc-whirlwind.warc.gz"), ("wet", "cc-whirlwind.warc.wet.gz")):
+        rel = f"crawl-data/CC-MAIN-TEST/segments/1/{kind}/{file}"
+        (tmp_path / rel).parent.mkdir(parents=True)
+        shutil.copy(web / file, tmp_path / rel)
+        listed[kind] = [rel] + [f"crawl-data/CC-MAIN-TEST/segments/{i}/{kind}/x.{kind}.gz" for i in range(2, 6)]
+        (crawl / f"{kind}.paths.gz").write_bytes(gzip.compress(("\n".join(listed[kind]) + "\n").encode()))
     handler = partial(http.server.SimpleHTTPRequestHandler, directory=str(tmp_path))
     handler.log_message = lambda *a, **k: None  # type: ignore[method-assign]
     server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     try:
         base = f"http://127.0.0.1:{server.server_address[1]}"
-        urls = resolve_crawl("CC-MAIN-TEST", 3, base_url=base)
-        assert urls == [f"{base}/{line}" for line in lines[:3]]
+        urls = resolve_crawl("CC-MAIN-TEST", 3, base_url=base, format=fmt)
+        assert urls == [f"{base}/{line}" for line in listed[fmt][:3]]
         (doc,), _ = read_all_url(urls[0])
-        assert "Escopete ye un municipio" in doc.text
+        assert doc.text.startswith(first_words) if fmt == "wet" else first_words in doc.text
+        assert doc.meta["content_type"] == ("text/plain" if fmt == "wet" else "text/html")
         with pytest.raises(FileNotFoundError, match="CC-MAIN-NOPE"):
-            resolve_crawl("CC-MAIN-NOPE", 1, base_url=base)
+            resolve_crawl("CC-MAIN-NOPE", 1, base_url=base, format=fmt)
     finally:
         server.shutdown()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch):
+    """A real S3-compatible server (moto's server mode) on 127.0.0.1 with one bucket; fsspec's s3 (s3fs)
+    reaches it through the standard endpoint settings, as it would reach MinIO or AWS."""
+    s3fs = pytest.importorskip("s3fs")
+    from moto.server import ThreadedMotoServer  # test extra: moto[server]
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    endpoint = "http://{}:{}".format(*server.get_host_and_port())
+    for key, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
+                       "AWS_DEFAULT_REGION": "us-east-1", "AWS_ENDPOINT_URL": endpoint,
+                       "FSSPEC_S3_ENDPOINT_URL": endpoint}.items():
+        monkeypatch.setenv(key, value)
+    s3fs.S3FileSystem.clear_instance_cache()
+    fs = s3fs.S3FileSystem(endpoint_url=endpoint)
+    fs.mkdir("crawl")
+    try:
+        yield fs
+    finally:
+        s3fs.S3FileSystem.clear_instance_cache()
+        server.stop()
+
+
+def test_s3_input_globbed_and_read_in_byte_ranges(web: Path, s3) -> None:
+    """s3:// inputs: a glob lists the bucket, sizes come from the server, and byte-range splits of a
+    WARC read there give exactly the documents of the local file."""
+    from pipeline.fsio import expand_paths, file_size
+
+    s3.put(str(web / IAH), f"crawl/web/{IAH}")
+    s3.put(str(web / "pywb-iana.warc.gz"), "crawl/web/pywb-iana.warc.gz")
+    s3.pipe("crawl/web/notes.txt", b"not a warc")
+    paths = expand_paths(["s3://crawl/web/*.warc.gz"])
+    assert paths == [f"s3://crawl/web/{IAH}", "s3://crawl/web/pywb-iana.warc.gz"]
+    assert file_size(paths[0]) == (web / IAH).stat().st_size
+    options = Options(split_bytes=333_333)
+    splits = READER.plan(paths[0], file_size(paths[0]), options)
+    assert len(splits) > 1
+    tally = Tally()
+    remote = [d for split in splits for d in READER.read(split, options, tally)]
+    local, local_tally = read_all(web / IAH)
+    assert keyed(remote) == keyed(local) and tally.counts == local_tally.counts
+    with pytest.raises(Exception, match="matches no file"):
+        expand_paths(["s3://crawl/nothing/*.warc.gz"])
 
 
 def read_all_url(url: str) -> tuple[list, Tally]:
