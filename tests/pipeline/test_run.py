@@ -210,3 +210,31 @@ def test_two_inputs_with_one_file_name_are_refused(shared_data: Path, tmp_path: 
     proc = subprocess.run([sys.executable, "-m", "pipeline", "check", str(path)], capture_output=True,
                           text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 2 and "same file name" in proc.stderr
+
+
+def test_resolved_manifest_records_absolute_paths_and_defaults(tmp_path: Path) -> None:
+    """manifest.resolved.json holds what ran: relative paths resolved against the manifest's folder and
+    every default filled in (so a report or a rerun never depends on the code's defaults of the day)."""
+    from pipeline.manifest import parse_manifest
+    from pipeline.run import record_run
+
+    (tmp_path / "m").mkdir()
+    text = ("run: {name: r, output_dir: out}\n"
+            "sources: [{name: books, kind: books, paths: [../books/*.txt]}]\n"
+            "stages: {dedup: {preset: redpajama-v2}}\n")
+    manifest = parse_manifest(text, source_path=tmp_path / "m" / "manifest.yaml")
+    record_run(manifest)
+    resolved = json.loads((manifest.run_dir / "manifest.resolved.json").read_text())
+    assert manifest.run_dir == tmp_path / "m" / "out" / "r"
+    (path,) = resolved["sources"][0]["paths"]  # absolute (kept unnormalised: "m/../books")
+    assert Path(path).is_absolute() and os.path.normpath(path) == str(tmp_path / "books" / "*.txt")
+    assert resolved["stages"]["dedup"]["preset"] == "redpajama-v2"
+    assert resolved["stages"]["crawl"]["shard_docs"] == manifest.stages.crawl.shard_docs  # a default
+    assert resolved == json.loads(json.dumps(manifest.model.model_dump(mode="json")))
+    assert (manifest.run_dir / "manifest.yaml").read_text() == text
+
+    changed = parse_manifest(text.replace("redpajama-v2", "fineweb"), source_path=tmp_path / "m" / "manifest.yaml")
+    record_run(changed)
+    resolved = json.loads((manifest.run_dir / "manifest.resolved.json").read_text())
+    assert resolved["stages"]["dedup"]["preset"] == "fineweb"
+    assert (manifest.run_dir / f"manifest.{manifest.hash[:12]}.yaml").read_text() == text
