@@ -45,8 +45,13 @@ def fault_manifest(folder: Path, shared: Path, jsonl: Path) -> Path:
     return write_manifest(folder, sources, name="f", ray={"num_cpus": 1, "max_in_flight": 1}, stages=stages)
 
 
-def start(manifest: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+def start(manifest: Path, halt_at: tuple[str, int, Path] | None = None) -> subprocess.Popen:
+    """The CLI in a new session; with ``halt_at`` = (stage, records, flag file) the driver stops for good
+    after writing that many completion records of that stage (``tests.pipeline.gated_cli``)."""
+    command = ["-m", "pipeline"]
+    if halt_at is not None:
+        command = ["-m", "tests.pipeline.gated_cli", halt_at[0], str(halt_at[1]), str(halt_at[2])]
+    return subprocess.Popen([sys.executable, *command, "run", str(manifest)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -163,13 +168,15 @@ def test_driver_killed_in_a_later_stage_then_rerun(shared_data: Path, jsonl: Pat
                                                    tmp_path: Path, stage_step: str) -> None:
     run_dir = tmp_path / "out" / "f"
     manifest = fault_manifest(tmp_path, shared_data, jsonl)
-    proc = start(manifest)
+    flag = tmp_path / "halted"
+    proc = start(manifest, halt_at=(stage_step, 1, flag))  # the driver halts after the stage's first record
     try:
-        wait_for(lambda: records(run_dir, stage_step) >= 1, proc)
+        wait_for(flag.exists, proc, timeout=600)
     finally:
         kill_session(proc)  # the driver and its embedded Ray, mid-stage
     total = records(clean_run, stage_step)
-    assert 1 <= records(run_dir, stage_step) < total, "the kill must land mid-stage"
+    assert total > 1
+    assert records(run_dir, stage_step) == 1  # exactly where the driver halted
     assert not (run_dir / "stats" / "tokenize.json").exists()
 
     output = finish(start(manifest))

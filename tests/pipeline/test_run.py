@@ -115,8 +115,11 @@ def _kill_manifest(tmp_path: Path, shared: Path, name: str, jsonl: Path) -> Path
                           stages={"crawl": {"shard_docs": 20}})
 
 
-def _run_cli(manifest: Path) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+def _run_cli(manifest: Path, *gate: str) -> subprocess.Popen:
+    """The CLI in its own process group; ``gate`` (stage, records, flag file) halts its driver there for
+    good (``tests.pipeline.gated_cli``), so a kill cannot race the run's end."""
+    module = ["-m", "tests.pipeline.gated_cli", *gate] if gate else ["-m", "pipeline"]
+    return subprocess.Popen([sys.executable, *module, "run", str(manifest)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 
 
@@ -133,18 +136,16 @@ def test_kill_9_mid_stage_then_rerun_is_byte_identical(shared_data: Path, tmp_pa
     assert total > 50
 
     killed = _kill_manifest(killed_dir, shared_data, "k", jsonl)
-    proc = _run_cli(killed)
+    flag = tmp_path / "halted"
+    proc = _run_cli(killed, "crawl", "5", str(flag))  # the driver halts after its fifth crawl record
     done_dir = killed_dir / "out/k/_done/crawl"
-    deadline = time.monotonic() + 300
-    while time.monotonic() < deadline:
-        done = len(list(done_dir.iterdir())) if done_dir.exists() else 0
-        if done >= 5:
-            break
+    deadline = time.monotonic() + 600
+    while not flag.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
+    assert flag.exists(), proc.stdout.read().decode() if proc.poll() is not None else "timed out"
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its embedded Ray, mid-stage
     proc.wait()
-    done_at_kill = len(list(done_dir.iterdir()))
-    assert 5 <= done_at_kill < total, "the kill must land mid-stage"
+    assert len(list(done_dir.iterdir())) == 5 < total  # exactly where the driver halted
 
     proc = _run_cli(killed)
     output = proc.communicate(timeout=600)[0].decode()
@@ -209,3 +210,31 @@ def test_two_inputs_with_one_file_name_are_refused(shared_data: Path, tmp_path: 
     proc = subprocess.run([sys.executable, "-m", "pipeline", "check", str(path)], capture_output=True,
                           text=True, cwd=REPO, timeout=120)
     assert proc.returncode == 2 and "same file name" in proc.stderr
+
+
+def test_resolved_manifest_records_absolute_paths_and_defaults(tmp_path: Path) -> None:
+    """manifest.resolved.json holds what ran: relative paths resolved against the manifest's folder and
+    every default filled in (so a report or a rerun never depends on the code's defaults of the day)."""
+    from pipeline.manifest import parse_manifest
+    from pipeline.run import record_run
+
+    (tmp_path / "m").mkdir()
+    text = ("run: {name: r, output_dir: out}\n"
+            "sources: [{name: books, kind: books, paths: [../books/*.txt]}]\n"
+            "stages: {dedup: {preset: redpajama-v2}}\n")
+    manifest = parse_manifest(text, source_path=tmp_path / "m" / "manifest.yaml")
+    record_run(manifest)
+    resolved = json.loads((manifest.run_dir / "manifest.resolved.json").read_text())
+    assert manifest.run_dir == tmp_path / "m" / "out" / "r"
+    (path,) = resolved["sources"][0]["paths"]  # absolute (kept unnormalised: "m/../books")
+    assert Path(path).is_absolute() and os.path.normpath(path) == str(tmp_path / "books" / "*.txt")
+    assert resolved["stages"]["dedup"]["preset"] == "redpajama-v2"
+    assert resolved["stages"]["crawl"]["shard_docs"] == manifest.stages.crawl.shard_docs  # a default
+    assert resolved == json.loads(json.dumps(manifest.model.model_dump(mode="json")))
+    assert (manifest.run_dir / "manifest.yaml").read_text() == text
+
+    changed = parse_manifest(text.replace("redpajama-v2", "fineweb"), source_path=tmp_path / "m" / "manifest.yaml")
+    record_run(changed)
+    resolved = json.loads((manifest.run_dir / "manifest.resolved.json").read_text())
+    assert resolved["stages"]["dedup"]["preset"] == "fineweb"
+    assert (manifest.run_dir / f"manifest.{manifest.hash[:12]}.yaml").read_text() == text

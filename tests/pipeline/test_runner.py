@@ -140,3 +140,37 @@ def test_payload_without_stable_repr_is_refused(ray_local, tmp_path: Path) -> No
 def test_task_ids_cannot_name_other_files(ray_local, tmp_path: Path, bad: str) -> None:
     with pytest.raises(ValueError, match="cannot be"):
         run_stage(tmp_path, "square", [Task(bad, {"run_dir": str(tmp_path), "n": 1})], write_square)
+
+
+def test_tasks_in_flight_are_bounded_and_progress_is_printed(ray_local, tmp_path: Path, monkeypatch,
+                                                             capsys) -> None:
+    """The driver never has more than max_in_flight tasks submitted (seen at every ray.wait, the only
+    place it blocks), and prints one progress line per update: shards done/total, docs/s, MB/s."""
+    import ray
+
+    from pipeline import runner
+
+    waits: list[int] = []
+    wait = ray.wait
+
+    def counting_wait(refs, *args, **kwargs):
+        waits.append(len(refs))
+        return wait(refs, *args, **kwargs)
+
+    monkeypatch.setattr(ray, "wait", counting_wait)
+    monkeypatch.setattr(runner.Progress, "__init__", _progress_every_update(runner.Progress.__init__))
+    tasks = [Task(t.id, t.payload, size_bytes=1_000_000) for t in tasks_for(tmp_path, range(7))]
+    run_stage(tmp_path, "square", tasks, write_square, max_in_flight=3)
+    assert max(waits) == 3 and len(waits) == 7  # filled to the bound, one wait per finished task
+    assert waits == [3, 3, 3, 3, 3, 2, 1]
+    lines = [line for line in capsys.readouterr().err.splitlines() if line.startswith("[square]")]
+    assert [line.split(" | ")[0] for line in lines] == [f"[square] {n}/7 shards" for n in range(1, 8)]
+    last = lines[-1].split(" | ")
+    assert last[1].endswith(" docs/s") and last[2].endswith(" MB/s") and last[3].endswith(" s")
+    assert all(float(part.split()[0].replace(",", "")) >= 0 for part in last[1:])
+
+
+def _progress_every_update(init):
+    def every_update(self, stage, total, already_done, every_s=2.0):
+        init(self, stage, total, already_done, every_s=0.0)
+    return every_update

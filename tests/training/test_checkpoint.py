@@ -76,22 +76,18 @@ def test_sigkilled_process_resumes_to_the_same_losses(tokens: Path, tmp_path: Pa
     data = config_dict(tokens, tmp_path / "killed", optim={"max_steps": 60}, checkpoint={"every": 5})
     path = write_config(tmp_path / "killed.yaml", data)
     metrics, checkpoint = tmp_path / "killed" / "metrics.jsonl", tmp_path / "killed" / "checkpoint.pt"
-    process = subprocess.Popen([sys.executable, "-m", "training.train", str(path)], cwd=REPO,
-                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and process.poll() is None:
-        steps = [s for s, _ in train_losses(metrics)] if metrics.exists() else []
-        if checkpoint.exists() and steps and steps[-1] % 5 and steps[-1] > 5:
-            break
-        time.sleep(0.005)
-    assert process.poll() is None, f"the run ended before it could be killed: {process.stderr.read().decode()}"
+    flag = tmp_path / "halted"
+    process = subprocess.Popen([sys.executable, "-m", "tests.training.gated_train", "7", str(flag), str(path)],
+                               cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 300  # the run halts for good after logging step 7: the kill cannot miss
+    while not flag.exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert flag.exists(), process.stderr.read().decode() if process.poll() is not None else "timed out"
     process.send_signal(signal.SIGKILL)
     process.wait()
     saved_step = torch.load(checkpoint, weights_only=True)["trainer"]["step"]
     logged_step = train_losses(metrics)[-1][0]
-    # Killed mid-run; almost always with logged steps after the checkpoint to redo (the kill can race a
-    # checkpoint write on a loaded machine, which leaves nothing to redo but must resume all the same).
-    assert 5 <= saved_step <= logged_step <= 60
+    assert (saved_step, logged_step) == (5, 7)  # steps 6 and 7 were logged and must be redone identically
 
     resumed = subprocess.run([sys.executable, "-m", "training.train", str(path), "--resume"], cwd=REPO,
                              capture_output=True, text=True, timeout=120)

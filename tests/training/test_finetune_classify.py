@@ -103,16 +103,21 @@ def test_balanced_sampling_draws_classes_equally():
     assert sorted(plain) == list(range(1000))
 
 
+@pytest.mark.slow  # ~40 s quiet, minutes on a loaded machine: a random 50k-vocabulary body has to learn
 def test_finetune_end_to_end(tmp_path, tiny_checkpoint, sms):
-    """A short real run on 300 SMS messages: frozen lower block, balanced batches; reports and reloads."""
-    cfg = ClassifyConfig(checkpoint=str(tiny_checkpoint), data=str(sms), out=str(tmp_path / "run"), limit=300,
-                         epochs=2, lr=2e-3, balanced=True, trainable_blocks=1, max_length=48)
+    """A short real run on 600 SMS messages with balanced batches beats always answering the majority
+    class (ham, 84 % of the held-out 120) by a margin; reports and reloads. The body is random, so every
+    layer is trained: with frozen lower layers the run did no better than the majority answer."""
+    cfg = ClassifyConfig(checkpoint=str(tiny_checkpoint), data=str(sms), out=str(tmp_path / "run"), limit=600,
+                         epochs=3, lr=3e-3, balanced=True, trainable_blocks=None, max_length=48)
     metrics = finetune_classifier(cfg, log=lambda _: None)
     test = metrics["test"]
-    assert test["n"] == 60 and sum(map(sum, test["confusion_matrix"])) == 60
+    assert test["n"] == 120 and sum(map(sum, test["confusion_matrix"])) == 120
     assert set(test["per_class"]) == {"ham", "spam"}
-    assert test["accuracy"] > 0.75  # a random tiny body still separates spam's vocabulary
-    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["n"] == 60
+    majority = max(map(sum, test["confusion_matrix"])) / test["n"]  # always answering the larger class
+    assert test["accuracy"] >= majority + 0.08, (test["accuracy"], majority, test["confusion_matrix"])
+    assert min(c["recall"] for c in test["per_class"].values()) > 0.3  # both classes are predicted
+    assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["n"] == 120
 
     loaded = load_classifier(tmp_path / "run" / "classifier.pt")
     assert loaded.labels == ["ham", "spam"]
