@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
@@ -36,22 +35,30 @@ _MEDIAWIKI = [
     "sup.reference", "ol.references", ".mw-references-wrap", ".reflist", ".mw-editsection",
     ".mw-cite-backlink", "#toc", ".navbox", ".catlinks", ".printfooter", "#siteSub", "#jump-to-nav",
 ]
-# Class tokens / ids whose *first word* (split at "-", "_" and camelCase) is one of these, alone or plural,
-# are page furniture: "comments", "comment-list", "relatedPosts", "share_buttons", "read-more". Whole words,
-# not prefixes or substrings: "commented" (a state class on an <article>), "commentary", "shared-content"
-# and "cookies-policy" are not furniture.
+# Class tokens / ids whose *first word* (split at "-", "_", digits and camelCase) is one of these, alone or
+# plural, are page furniture: "comments", "comment-list", "relatedPosts", "share_buttons", "read-more". A
+# first word may also be a compound with a generic part ("commentlist", "captionlink", "sharebar").
+# Whole words, not prefixes or substrings: "commented" (a state class on an <article>), "commentary",
+# "shared-content" and "cookies-policy" are not furniture.
 FURNITURE_WORDS: tuple[tuple[str, ...], ...] = (
     ("related",), ("share",), ("sharing",), ("social",), ("newsletter",), ("caption",), ("byline",),
-    ("promo",), ("subscribe",), ("comment",), ("cookie",), ("advert",), ("sponsor",), ("breadcrumb",),
-    ("read", "more"), ("recommend",), ("recommended",),
+    ("promo",), ("promotional",), ("subscribe",), ("comment",), ("cookie",), ("advert",), ("sponsor",),
+    ("breadcrumb",), ("read", "more"), ("recommend",), ("recommended",),
 )
-# ...unless a later word says the element holds the page's text ("comment-content" nests inside a comment
-# list that is skipped anyway; "cookie-policy" is the text of a cookie-policy page).
-_CONTENT_WORDS = frozenset({"content", "body", "text", "main", "policy", "page"})
-# The static part of the skip list; ``furniture_selectors`` adds the page's own furniture classes and ids.
-SKIP_SELECTORS: list[str] = _SKIP_TAGS + _MEDIAWIKI
-_FALLBACK_SKIP: list[str] = ["nav", "aside", "footer", *_MEDIAWIKI]
-POST_META = True  # keep resiliparse's post-meta elements; bylines are trimmed as short lines instead
+_COMPOUND_PARTS = (
+    "link", "box", "bar", "list", "wrap", "wrapper", "area", "container", "block", "module", "section",
+    "widget", "title", "btn", "button", "icon", "count", "form", "tool", "holder", "panel", "post", "article",
+    "story", "item",
+)
+# ...unless a later word says the element is the page's text or describes a state of it: "cookie-policy" is
+# the text of a cookie-policy page; "comments-open" / "comments-closed" are states of an article wrapper.
+_CONTENT_WORDS = frozenset({"policy", "policies", "main", "open", "closed", "enabled", "disabled", "allowed"})
+# The static part of the skip list (each selector costs lexbor time on every element, so the MediaWiki ones
+# are added only to pages that carry MediaWiki's "mw-" classes); ``furniture_selectors`` adds the page's own
+# furniture classes and ids.
+SKIP_SELECTORS: list[str] = _SKIP_TAGS
+_FALLBACK_SKIP: list[str] = ["nav", "aside", "footer"]
+POST_META = False  # resiliparse drops bylines and post dates; the full-page fallback catches a wrapper it drops
 
 # A line this long scores positive; shorter lines (menus, bylines, captions, buttons) score negative.
 LINE_THRESHOLD = 30
@@ -116,33 +123,57 @@ def _main_span(lines: list[str]) -> list[str]:
     return lines[best_start:best_end]
 
 
-# Attribute values, found with two literal-prefixed patterns (a C-speed scan of the raw HTML; walking
+# Attribute values, found with literal-prefixed patterns (a C-speed scan of the raw HTML; walking
 # resiliparse's DOM from Python costs far more). "data-class=" or "data-id=" values can match too: they only
 # add selectors that match an element when a real class or id has the same furniture name.
 _CLASS_ATTR = re.compile(r"""class\s*=\s*["']([^"'<>]*)""")
 _ID_ATTR = re.compile(r"""id\s*=\s*["']([^"'<>\s]*)""")
-_WORD = re.compile(r"[A-Z]{2,}(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 
 
-@lru_cache(maxsize=65536)
+def _head(words: tuple[str, ...]) -> str:
+    return "[-_]?".join(words) + "s?"  # "read-more", "read_more", "readMore"; "comment" or "comments"
+
+
+# A furniture token (matched whole): a furniture word (any case) at the start, an optional generic compound
+# part, then the end of the token or a word boundary ("-", "_", a digit, or an upper-case letter as in
+# "relatedPosts").
+_FURNITURE_TOKEN = re.compile(
+    r"(?i:" + "|".join(_head(w) for w in FURNITURE_WORDS) + r")"
+    r"(?:(?i:" + "|".join(_COMPOUND_PARTS) + r")s?)?(?:[-_0-9A-Z]\S*)?")
+_CONTENT_WORD = re.compile(
+    r"(?:[-_0-9]|(?<=[a-z])(?=[A-Z]))(?i:" + "|".join(sorted(_CONTENT_WORDS)) + r")(?![a-z])")
+
+
 def is_furniture(name: str) -> bool:
     """Whether one class token or id names page furniture (see ``FURNITURE_WORDS``)."""
-    words = [w.lower() for w in _WORD.findall(name)]
-    for entry in FURNITURE_WORDS:
-        n = len(entry)
-        head = words[:n]
-        if len(head) == n and head[:-1] == list(entry[:-1]) and head[-1] in (entry[-1], entry[-1] + "s"):
-            return not _CONTENT_WORDS.intersection(words[n:])
-    return False
+    return bool(_FURNITURE_TOKEN.fullmatch(name)) and not _CONTENT_WORD.search(name)
+
+
+_FIRST_WORDS = sorted({w[0] for w in FURNITURE_WORDS})
+
+
+def _furniture(values: list[str]) -> list[str]:
+    """The furniture tokens among attribute values. ``str.find`` on the lower-cased, de-duplicated values
+    finds the few candidates; the regex checks only those (running it over every token cost a third of the
+    extraction time on long pages)."""
+    joined = " " + " ".join(" ".join(set(values)).split()) + " "
+    low = joined.lower()
+    found: set[str] = set()
+    for word in _FIRST_WORDS:
+        at = low.find(word)
+        while at >= 0:
+            if low[at - 1] == " ":
+                token = joined[at:joined.index(" ", at)]
+                if is_furniture(token) and '"' not in token and "\\" not in token:
+                    found.add(token)
+            at = low.find(word, at + 1)
+    return sorted(found)
 
 
 def furniture_selectors(html: str) -> list[str]:
     """Whole-token CSS selectors (``[class~="x"]``, ``[id="x"]``) for the page's furniture classes and ids."""
-    tokens = {t for value in _CLASS_ATTR.findall(html) for t in value.split()}
-    ids = set(_ID_ATTR.findall(html))
-    out = [f'[class~="{t}"]' for t in sorted(tokens) if is_furniture(t) and "\\" not in t]
-    out += [f'[id="{i}"]' for i in sorted(ids) if is_furniture(i) and "\\" not in i]
-    return out
+    return ([f'[class~="{t}"]' for t in _furniture(_CLASS_ATTR.findall(html))]
+            + [f'[id="{t}"]' for t in _furniture(_ID_ATTR.findall(html))])
 
 
 @dataclass(frozen=True)
@@ -155,11 +186,13 @@ class Extraction:
 
 # The full-page fallback: main-content extraction sometimes removes a wrapper that holds the whole page (a
 # ``div#header`` around everything, a table layout, a furniture-named article wrapper). When what it kept is
-# short, the page is extracted again without main-content detection or class rules (same boilerplate-line
-# trimming), and that text wins when it is substantial and the main-content text is a small part of it.
+# short, the page is extracted again without main-content detection (same furniture rules, same
+# boilerplate-line trimming), and that text wins when it is substantial and the main-content text is a small
+# part of it. The full pass keeps the furniture rules: without them a short article followed by a long comment
+# thread switched to the thread. Thresholds in bench/README.md ("Crawl + extract").
 FALLBACK_CHECK_CHARS = 1000  # main text shorter than this pays for the second pass
 FALLBACK_MIN_CHARS = 500  # the full-page text must hold at least this much prose...
-FALLBACK_RATIO = 0.25  # ...and the main text be under this share of it
+FALLBACK_RATIO = 0.2  # ...and the main text be under this share of it
 
 
 def _lines(text: str) -> list[str]:
@@ -171,7 +204,8 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
     the full-page fallback produced it."""
     if isinstance(html, bytes):
         html, _ = decode_html(html, declared_charset)
-    tree = HTMLTree.parse(html)
+    tree = HTMLTree.parse(html)  # parsed once, extracted once or twice
+    furniture = furniture_selectors(html) + (_MEDIAWIKI if "mw-" in html else [])
     main = _trim(_lines(extract_plain_text(
         tree,
         main_content=True,
@@ -179,13 +213,13 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
         post_meta=POST_META,
         alt_texts=False,  # image alt texts repeat captions and are mostly noise
         list_bullets=False,
-        skip_elements=SKIP_SELECTORS + furniture_selectors(html),
+        skip_elements=SKIP_SELECTORS + furniture,
     )))
     main_chars = sum(map(len, main))
     if main_chars < FALLBACK_CHECK_CHARS:
         full = _trim(_lines(extract_plain_text(
             tree, main_content=False, comments=False, alt_texts=False, list_bullets=False,
-            skip_elements=_FALLBACK_SKIP,
+            skip_elements=_FALLBACK_SKIP + furniture,
         )))
         full_chars = sum(map(len, full))
         if full_chars >= FALLBACK_MIN_CHARS and main_chars < FALLBACK_RATIO * full_chars:
