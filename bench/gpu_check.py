@@ -8,9 +8,10 @@ demo's shards tokenized with GPT-2, in five launches (about 4 minutes on one H10
    against fp32 eager with TF32 off: the first 10 losses within ``--loss-tolerance``; their final validation
    loss (the trainer's evaluation of the final checkpoint) side by side;
 3. **resume** - the bf16 run again, SIGKILLed after a checkpoint, then ``--resume``d: the first redone step
-   must repeat the killed run's loss bit for bit, and every later loss must match the uninterrupted bf16
-   run within ``--resume-tolerance`` (0 on CPU, where the trainer is bit-exact; on a GPU atomics in some
-   backward kernels may make two runs differ in the last bits).
+   must repeat the killed run's loss, and every later loss the uninterrupted bf16 run's, within
+   ``--resume-tolerance``: 0 on CPU, where the trainer is bit-exact; 0.01 on a GPU, where atomics in some
+   backward kernels and per-process kernel autotuning may change the last bits (whether they were
+   bit-identical is reported either way).
 
 ``--cpu`` runs the same sequence with the tiny model, few steps and no compilation (the speed and resume
 runs in fp32, CPU's training dtype, plus an uninterrupted fp32 reference), so CI runs the script on any
@@ -242,18 +243,22 @@ def main(argv: list[str] | None = None) -> int:
         reference_losses = losses(train(out, "reference", reference))
     before, after, saved_step = killed_and_resumed(out, reference, every)
     redone = [k for k in sorted(before) if k > saved_step]
-    first_exact = bool(redone) and after.get(redone[0]) == before[redone[0]]
+    if not redone:
+        raise SystemExit("the killed run logged no step after its checkpoint; see the logs")
+    first_diff = abs(after[redone[0]] - before[redone[0]])
+    first_exact = after[redone[0]] == before[redone[0]]
     later = [k for k in sorted(after) if k > saved_step]
     drift = max(abs(after[k] - reference_losses[k]) for k in later)
     bitwise = all(after[k] == reference_losses[k] for k in later)
     result["resume"] = {"checkpoint_step": saved_step, "killed_at_step": max(before), "redone_steps": redone,
-                        "first_redone_step_bitwise": first_exact, "max_abs_diff_vs_uninterrupted": drift,
+                        "first_redone_step_bitwise": first_exact, "first_redone_step_abs_diff": first_diff,
+                        "max_abs_diff_vs_uninterrupted": drift,
                         "bitwise_vs_uninterrupted": bitwise, "tolerance": resume_tolerance,
                         "steps_after_resume": len(later)}
-    result["checks"]["resume_first_step_bitwise"] = first_exact
+    result["checks"]["resume_repeats_the_killed_step"] = first_diff <= resume_tolerance  # CPU: bit for bit
     result["checks"]["resume_matches_uninterrupted"] = drift <= resume_tolerance and len(later) == steps - saved_step
     log(f"resume: killed at step {max(before)}, checkpoint at {saved_step}; first redone step "
-        f"{'bit-identical' if first_exact else 'DIFFERENT'}; steps {later[0]}-{later[-1]} vs the uninterrupted "
+        f"{'bit-identical' if first_exact else f'differs by {first_diff:.2e}'} from the killed run's; steps {later[0]}-{later[-1]} vs the uninterrupted "
         f"run: max |diff| {drift:.2e} ({'bitwise equal' if bitwise else f'tolerance {resume_tolerance}'})", out)
 
     result["seconds"] = time.perf_counter() - started
