@@ -193,6 +193,11 @@ class Extraction:
 FALLBACK_CHECK_CHARS = 1000  # main text shorter than this pays for the second pass
 FALLBACK_MIN_CHARS = 500  # the full-page text must hold at least this much prose...
 FALLBACK_RATIO = 0.2  # ...and the main text be under this share of it
+# The span trimming can keep one long line of a page made of short ones (a link directory, a list, a poem);
+# when it keeps under TRIM_KEEP_RATIO of a main text of at least TRIM_MIN_RAW characters, the whole main
+# text is kept instead (short boilerplate lines still dropped).
+TRIM_MIN_RAW = 2000
+TRIM_KEEP_RATIO = 0.3
 
 
 def _lines(text: str) -> list[str]:
@@ -206,7 +211,7 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
         html, _ = decode_html(html, declared_charset)
     tree = HTMLTree.parse(html)  # parsed once, extracted once or twice
     furniture = furniture_selectors(html) + (_MEDIAWIKI if "mw-" in html else [])
-    main = _trim(_lines(extract_plain_text(
+    main_raw = _lines(extract_plain_text(
         tree,
         main_content=True,
         comments=False,  # reader comments are not the page's text
@@ -214,7 +219,11 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
         alt_texts=False,  # image alt texts repeat captions and are mostly noise
         list_bullets=False,
         skip_elements=SKIP_SELECTORS + furniture,
-    )))
+    ))
+    main = _trim(main_raw)
+    raw_chars = sum(map(len, main_raw))
+    if raw_chars >= TRIM_MIN_RAW and sum(map(len, main)) < TRIM_KEEP_RATIO * raw_chars:
+        main = _drop_boilerplate_lines(main_raw)
     main_chars = sum(map(len, main))
     if main_chars < FALLBACK_CHECK_CHARS:
         full = _trim(_lines(extract_plain_text(
