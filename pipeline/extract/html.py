@@ -3,24 +3,30 @@
 Why resiliparse and not trafilatura (measured in bench/README.md, "Crawl + extract"): resiliparse's
 ``extract_plain_text`` walks the DOM in C and is about ten times faster than trafilatura's lxml/XPath
 pipeline. Out of the box it keeps more boilerplate (F1 0.90 vs 0.96 on the article-extraction benchmark),
-so two cheap steps close the gap without touching Python-level DOM nodes:
+so cheap steps close the gap without touching Python-level DOM nodes:
 
-1. ``SKIP_SELECTORS``: elements that are page furniture by their tag (headline ``h1``, ``header``,
-   ``figure`` captions, ``nav``, ``aside``, ``footer``) or by a class/id *prefix* (``related…``,
-   ``share…``, ``newsletter…``). Prefix matching on each class token, not substring matching, so a
-   wrapper class such as ``has-sidebar`` or ``no-ads`` never removes the whole article.
+1. Skip selectors: page furniture by tag (headline ``h1``, ``header``, ``figure`` captions, ``nav``,
+   ``aside``, ``footer``), MediaWiki's reference markup on MediaWiki pages, and the page's own furniture
+   class tokens and ids (``comments``, ``relatedPosts``, ``share_buttons``), found by a whole-word rule
+   on the raw HTML and passed as exact ``[class~=...]`` / ``[id=...]`` selectors. Whole words, never
+   prefixes or substrings: ``commented``, ``commentary``, ``shared-content`` or ``cookies-policy`` on an
+   article wrapper removed whole pages.
 2. ``_main_span``: the extracted lines are scored (long lines +, short lines and typical boilerplate
    lines -) and the best-scoring contiguous span is kept (a maximum-sum subarray), which trims
    bylines, captions and "related / subscribe / comments" tails around the article body; short
-   boilerplate lines left inside that span are then dropped.
+   boilerplate lines left inside that span are then dropped. A span that keeps under 30 % of a long
+   main text (a list or directory page) gives way to the whole main text.
+3. A counted full-page fallback (``Extraction.fallback``) when main-content detection kept implausibly
+   little of a page with substantial text (it removed a wrapper holding the whole page).
 
-The thresholds are generic (line length and a short list of boilerplate words); nothing is tuned to
-particular sites.
+The thresholds are generic (line length, a short list of boilerplate and furniture words) and were chosen
+on all four shared extraction sets at once; nothing is tuned to particular sites.
 """
 
 from __future__ import annotations
 
 import re
+import string
 from dataclasses import dataclass
 
 from resiliparse.extract.html2text import extract_plain_text
@@ -150,6 +156,9 @@ def is_furniture(name: str) -> bool:
 
 
 _FIRST_WORDS = sorted({w[0] for w in FURNITURE_WORDS})
+# ASCII-only lower-casing keeps every index of the lowered string valid in the original ("İ".lower() is two
+# characters); the furniture words are ASCII.
+_ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
 def _furniture(values: list[str]) -> list[str]:
@@ -157,7 +166,7 @@ def _furniture(values: list[str]) -> list[str]:
     finds the few candidates; the regex checks only those (running it over every token cost a third of the
     extraction time on long pages)."""
     joined = " " + " ".join(" ".join(set(values)).split()) + " "
-    low = joined.lower()
+    low = joined.translate(_ASCII_LOWER)
     found: set[str] = set()
     for word in _FIRST_WORDS:
         at = low.find(word)
@@ -185,14 +194,19 @@ class Extraction:
 
 
 # The full-page fallback: main-content extraction sometimes removes a wrapper that holds the whole page (a
-# ``div#header`` around everything, a table layout, a furniture-named article wrapper). When what it kept is
-# short, the page is extracted again without main-content detection (same furniture rules, same
+# ``div#header`` around everything, a table layout whose table resiliparse takes for a menu). When what it
+# kept is short, the page is extracted again without main-content detection (same furniture rules, same
 # boilerplate-line trimming), and that text wins when it is substantial and the main-content text is a small
-# part of it. The full pass keeps the furniture rules: without them a short article followed by a long comment
-# thread switched to the thread. Thresholds in bench/README.md ("Crawl + extract").
+# part of it. The full pass keeps the furniture rules: without them a short article followed by a long
+# comment thread switched to the thread. Thresholds in bench/README.md ("Crawl + extract").
 FALLBACK_CHECK_CHARS = 1000  # main text shorter than this pays for the second pass
 FALLBACK_MIN_CHARS = 500  # the full-page text must hold at least this much prose...
 FALLBACK_RATIO = 0.2  # ...and the main text be under this share of it
+# The span trimming can keep one long line of a page made of short ones (a link directory, a list, a poem);
+# when it keeps under TRIM_KEEP_RATIO of a main text of at least TRIM_MIN_RAW characters, the whole main
+# text is kept instead (short boilerplate lines still dropped).
+TRIM_MIN_RAW = 2000
+TRIM_KEEP_RATIO = 0.3
 
 
 def _lines(text: str) -> list[str]:
@@ -206,7 +220,7 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
         html, _ = decode_html(html, declared_charset)
     tree = HTMLTree.parse(html)  # parsed once, extracted once or twice
     furniture = furniture_selectors(html) + (_MEDIAWIKI if "mw-" in html else [])
-    main = _trim(_lines(extract_plain_text(
+    main_raw = _lines(extract_plain_text(
         tree,
         main_content=True,
         comments=False,  # reader comments are not the page's text
@@ -214,7 +228,11 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
         alt_texts=False,  # image alt texts repeat captions and are mostly noise
         list_bullets=False,
         skip_elements=SKIP_SELECTORS + furniture,
-    )))
+    ))
+    main = _trim(main_raw)
+    raw_chars = sum(map(len, main_raw))
+    if raw_chars >= TRIM_MIN_RAW and sum(map(len, main)) < TRIM_KEEP_RATIO * raw_chars:
+        main = _drop_boilerplate_lines(main_raw)
     main_chars = sum(map(len, main))
     if main_chars < FALLBACK_CHECK_CHARS:
         full = _trim(_lines(extract_plain_text(

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.extract.html import decode_html, extract, extract_text, is_furniture
+from pipeline.extract.html import decode_html, extract, extract_text, furniture_selectors, is_furniture
 
 PREFIX = "article-extraction-benchmark/"
 
@@ -155,3 +155,17 @@ def test_mediawiki_references_and_markers_dropped() -> None:
     text = extract_text(html)
     assert "page's own text" in text
     assert "[1]" not in text and "[edit]" not in text and "ISBN" not in text
+
+
+def test_list_page_of_short_lines_is_not_trimmed_to_one_long_line() -> None:
+    # a directory or list page, one long line at the top: the best-scoring span alone would be that line
+    items = "".join(f"<div>Entry number {i} of the list</div>" for i in range(100))
+    html = page(f"<div><p>{PROSE[:150]}</p>{items}</div>")
+    text = extract_text(html)
+    assert "Entry number 0 of the list" in text and "Entry number 99 of the list" in text
+
+
+def test_furniture_scan_survives_non_ascii_class_names() -> None:
+    # "İ".lower() is two characters: a lowered copy must not shift the indices of the original
+    classes = " ".join(["İİİİ"] * 50 + ["comments"])
+    assert furniture_selectors(f'<div class="{classes}"><div class="relatedİ x">') == ['[class~="comments"]']
