@@ -141,6 +141,17 @@ def _execute(fn: Callable[[Any], TaskResult], payload: Any, run_dir: str | None 
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
               max_in_flight: int | None = None, max_retries: int = 3, docs_key: str = "docs_out",
               num_cpus_per_task: float = 1) -> StageResult:
+    """See ``_run_stage``; the driver's own temporaries are journalled in ``run_dir`` while it runs."""
+    try:
+        return _run_stage(run_dir, stage, tasks, fn, max_in_flight=max_in_flight, max_retries=max_retries,
+                          docs_key=docs_key, num_cpus_per_task=num_cpus_per_task)
+    finally:
+        use_temp_journal(None)
+
+
+def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
+               max_in_flight: int | None = None, max_retries: int = 3, docs_key: str = "docs_out",
+               num_cpus_per_task: float = 1) -> StageResult:
     """Run ``fn`` over ``tasks`` on Ray, skipping tasks whose completion record matches (same options and
     inputs, outputs still present).
 
