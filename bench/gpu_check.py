@@ -39,6 +39,11 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 
+def flops(rate: float | None) -> str:
+    rate = rate or 0.0
+    return f"{rate / 1e12:.1f} TFLOP/s" if rate >= 1e12 else f"{rate / 1e9:.1f} GFLOP/s"
+
+
 def log(message: str, out: Path) -> None:
     print(message, flush=True)
     with open(out / "summary.txt", "a", encoding="utf-8") as fh:
@@ -135,7 +140,8 @@ def killed_and_resumed(out: Path, config: dict[str, Any], every: int) -> tuple[d
                 break
             time.sleep(0.005)
         if process.poll() is not None:
-            raise SystemExit(f"the run to kill ended first (exit {process.returncode}); see {out / 'logs' / 'resume.log'}")
+            raise SystemExit(f"the run to kill ended first (exit {process.returncode}); see "
+                             f"{out / 'logs' / 'resume.log'}")
         process.send_signal(signal.SIGKILL)
         process.wait()
     before = losses(metrics)  # the resume truncates the file to the checkpoint's step: read it now
@@ -202,10 +208,10 @@ def main(argv: list[str] | None = None) -> int:
         "measured_peak_flops": start["measured_peak_flops"], "flops_per_token": start["flops_per_token"],
         "step_ms": statistics.median(r["step_ms"] for r in windows), "windows": len(windows)}
     s = result["speed"]
-    log(f"speed: {s['device']} {s['dtype']}{' compiled' if s['compile'] else ''}, {s['tokens_per_step']:,} tokens/step: "
-        f"{s['tokens_per_s']:,.0f} tokens/s, {s['step_ms']:.0f} ms/step, MFU {s['mfu']:.1%} of the "
-        f"{s['peak_flops_source']} peak {s['peak_flops'] / 1e12:.1f} TFLOP/s ({s['mfu_measured']:.1%} of the measured "
-        f"{(s['measured_peak_flops'] or 0) / 1e12:.1f})", out)
+    log(f"speed: {s['device']} {s['dtype']}{' compiled' if s['compile'] else ''}, "
+        f"{s['tokens_per_step']:,} tokens/step: {s['tokens_per_s']:,.0f} tokens/s, {s['step_ms']:.0f} ms/step, MFU "
+        f"{s['mfu']:.1%} of the {s['peak_flops_source']} peak {flops(s['peak_flops'])} ({s['mfu_measured']:.1%} of "
+        f"the measured {flops(s['measured_peak_flops'])})", out)
 
     # 2. bf16 against fp32 on the same first steps, smaller batch.
     small = json.loads(json.dumps(base))
@@ -258,8 +264,9 @@ def main(argv: list[str] | None = None) -> int:
     result["checks"]["resume_repeats_the_killed_step"] = first_diff <= resume_tolerance  # CPU: bit for bit
     result["checks"]["resume_matches_uninterrupted"] = drift <= resume_tolerance and len(later) == steps - saved_step
     log(f"resume: killed at step {max(before)}, checkpoint at {saved_step}; first redone step "
-        f"{'bit-identical' if first_exact else f'differs by {first_diff:.2e}'} from the killed run's; steps {later[0]}-{later[-1]} vs the uninterrupted "
-        f"run: max |diff| {drift:.2e} ({'bitwise equal' if bitwise else f'tolerance {resume_tolerance}'})", out)
+        f"{'bit-identical' if first_exact else f'differs by {first_diff:.2e}'} from the killed run's; "
+        f"steps {later[0]}-{later[-1]} vs the uninterrupted run: max |diff| {drift:.2e} "
+        f"({'bitwise equal' if bitwise else f'tolerance {resume_tolerance}'})", out)
 
     result["seconds"] = time.perf_counter() - started
     result["passed"] = all(result["checks"].values())

@@ -142,6 +142,7 @@ def _rank_resuming(rank: int, ports: list[int], configs: list[dict], out: str) -
     Path(out, f"rank{rank}.txt").write_text("\n".join(lines))
 
 
+@pytest.mark.slow  # three 2-process trainings in spawned processes: ~55 s on the loaded 2-core machine
 def test_rank_0_decides_the_resume_for_ranks_that_cannot_see_the_checkpoint(
         tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
     """Rank 1's out_dir never holds a checkpoint (only rank 0 writes); deciding for itself it started at
