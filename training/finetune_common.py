@@ -18,7 +18,7 @@ import torch
 
 from model.checkpoint_io import load_checkpoint
 from pipeline.fsio import atomic_write
-from model.generate import END_OF_TEXT, build_tokenizer
+from model.generate import END_OF_TEXT, build_tokenizer, end_of_text_id
 from model.gpt import GPT
 
 
@@ -71,7 +71,7 @@ def open_pretrained(path: str | Path, ranks_path: str | Path | None = None) -> P
     if "tokenizer" not in checkpoint:
         raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so text cannot be turned into its ids")
     encoding = build_tokenizer(checkpoint["tokenizer"], ranks_path)
-    end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
+    end_of_text = end_of_text_id(checkpoint["tokenizer"])
     if end_of_text is None:
         raise KeyError(f"checkpoint {path}'s tokenizer has no {END_OF_TEXT} special token; fine-tuning uses it "
                        "to end responses and to pad batches")
