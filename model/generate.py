@@ -131,6 +131,14 @@ def build_tokenizer(spec: dict[str, Any], ranks_path: str | Path | None = None) 
                              special_tokens=dict(spec.get("special_tokens", {})))
 
 
+def end_of_text_id(spec: dict[str, Any]) -> int | None:
+    """The end-of-text id of a checkpoint's tokenizer: its recorded ``eot_id`` (an own encoding may name
+    its end-of-text token differently), else the id of ``<|endoftext|>``; None when it has neither."""
+    if spec.get("eot_id") is not None:
+        return int(spec["eot_id"])
+    return spec.get("special_tokens", {}).get(END_OF_TEXT)
+
+
 def parse_ranks(data: str | bytes, where: str) -> dict[bytes, int]:
     """The .tiktoken format, read by the project's one ranks parser (``pipeline.tokenizer.parse_ranks``)."""
     from pipeline.tokenizer import parse_ranks as parse  # imported here: the model package needs no pipeline
@@ -164,7 +172,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         encoding = build_tokenizer(checkpoint["tokenizer"], args.ranks_path)
     except BAD_CHECKPOINT_ERRORS as error:
         exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
-    end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
+    end_of_text = end_of_text_id(checkpoint["tokenizer"])
     prompt_ids = encoding.encode(args.prompt, allowed_special="all")
     if not prompt_ids:
         if end_of_text is None:

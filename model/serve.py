@@ -37,7 +37,7 @@ import tiktoken
 import torch
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from model.generate import END_OF_TEXT, build_tokenizer, sample_next
+from model.generate import build_tokenizer, end_of_text_id, sample_next
 from model.gpt import GPT
 from model.templates import TEMPLATES, chat_prompt, validate_messages
 
@@ -100,7 +100,7 @@ class Engine:
         if template not in TEMPLATES:
             raise ValueError(f"unknown prompt template {template!r}; choose one of {TEMPLATES}")
         return cls(model=model.to(device).eval(), encoding=build_tokenizer(checkpoint["tokenizer"], ranks_path),
-                   end_of_text=checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT),
+                   end_of_text=end_of_text_id(checkpoint["tokenizer"]),
                    template=template, model_name=model_name or Path(path).parent.name or Path(path).stem)
 
     @property

@@ -18,7 +18,7 @@ import torch
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from pipeline.fsio import atomic_write
-from model.generate import END_OF_TEXT, build_tokenizer
+from model.generate import END_OF_TEXT, build_tokenizer, end_of_text_id
 from model.gpt import GPT
 
 
@@ -72,7 +72,7 @@ def open_pretrained(path: str | Path, ranks_path: str | Path | None = None) -> P
         raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so text cannot be turned into its ids")
     try:
         encoding = build_tokenizer(checkpoint["tokenizer"], ranks_path)
-        end_of_text = checkpoint["tokenizer"].get("special_tokens", {}).get(END_OF_TEXT)
+        end_of_text = end_of_text_id(checkpoint["tokenizer"])
     except BAD_CHECKPOINT_ERRORS as exc:  # a malformed spec is the checkpoint's fault, not a bug here
         raise ValueError(f"checkpoint {path}: its tokenizer entry cannot be used ({type(exc).__name__}: {exc})"
                          ) from None

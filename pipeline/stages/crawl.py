@@ -2,7 +2,9 @@
 
 One task per input split (a byte range, a set of row groups, or a whole file). A task's output shards are
 named after the task, hold at most ``stages.crawl.shard_docs`` documents each, and are compressed with
-zstd; their schema is ``pipeline.documents.DOC_SCHEMA`` whatever the source.
+zstd; their schema is ``pipeline.documents.DOC_SCHEMA`` whatever the source. Every input file gets an
+entry in ``stats/crawl.json`` (documents out, skips by reason, characters held and yielded), and files that
+yielded nothing or little are listed there under ``files_flagged`` (``pipeline.file_accounting``).
 """
 
 from __future__ import annotations
@@ -20,8 +22,8 @@ import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.clean import clean_text
-from pipeline.file_accounting import file_entry, flagged
 from pipeline.documents import DOC_SCHEMA
+from pipeline.file_accounting import file_entry, flagged
 from pipeline.fsio import InputError, atomic_write, expand_paths, file_size, is_remote, safe_join
 from pipeline.readers import get_reader
 from pipeline.readers.base import Split, Tally

@@ -139,3 +139,12 @@ def test_special_token_id_that_is_a_rank_is_refused(tmp_path: Path) -> None:
     path = _small_ranks_file(tmp_path / "own.tiktoken", [])
     with pytest.raises(ValueError, match=rf"'<\|endoftext\|>' has id 255, which is already a rank in {path}"):
         load_tiktoken(TiktokenSpec(name="own", ranks_path=str(path), special_tokens={ENDOFTEXT: 255}))
+
+
+def test_generation_stops_at_an_own_encoding_s_end_of_text() -> None:
+    """A checkpoint records the dataset's eot_id; an own encoding's end-of-text need not be <|endoftext|>."""
+    from model.generate import end_of_text_id
+
+    assert end_of_text_id({"special_tokens": {"<|end|>": 300}, "eot_id": 300}) == 300
+    assert end_of_text_id({"special_tokens": {ENDOFTEXT: 50256}}) == 50256  # checkpoints without eot_id
+    assert end_of_text_id({"special_tokens": {}}) is None
