@@ -47,16 +47,21 @@ def signal(name: str, key: str, text: str, **options: Any) -> Any:
     return table[column][0].as_py()
 
 
+NON_ENGLISH = ("servo-ru-", "servo-zh-", "ruwiki-", "dewiki-", "jawiki-", "zhwiki-", "de-", "zh-")
+"""File-name prefixes of shared/data's Chinese, Russian, German and Japanese files. The English-default
+chains are pinned on the English files; the other languages need per-source language settings."""
+
+
 @functools.cache
 def real_documents(kind: str) -> tuple[Document, ...]:
-    """Every document the project's reader yields for the real corpus of ``kind`` in shared/data."""
+    """Every document the project's reader yields for the real English corpus of ``kind`` in shared/data."""
     from pipeline.readers import get_reader, reader_module
     from pipeline.readers.base import Split, Tally
 
     folder, pattern = {"commoncrawl": ("web", "*.warc.gz"), "wikipedia": ("wiki", "*.bz2"),
                        "books": ("books", "*.txt")}[kind]
     reader, options = get_reader(kind), reader_module(kind).Options()
-    return tuple(doc for path in sorted((SHARED_DATA / folder).glob(pattern))
+    return tuple(doc for path in sorted((SHARED_DATA / folder).glob(pattern)) if not path.name.startswith(NON_ENGLISH)
                  for doc in reader.read(Split(str(path)), options, Tally()))
 
 
