@@ -218,8 +218,14 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     torch.manual_seed(config.seed + 1 + where.rank)  # dropout differs between ranks, as it would in one batch
 
     if saved is not None:
-        raw_model.load_state_dict(saved["model"])
-        optimizer.load_state_dict(saved["optimizer"])
+        try:  # a crafted or foreign checkpoint whose config matches but whose tensors do not
+            raw_model.load_state_dict(saved["model"])
+            optimizer.load_state_dict(saved["optimizer"])
+        except (RuntimeError, KeyError, ValueError, TypeError) as error:
+            first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+            raise ckpt.CheckpointError(f"checkpoint {checkpoint_path}: its weights or optimiser state do not fit "
+                                       f"this model ({first}); it is damaged or from another model: start a new "
+                                       "run (another out_dir)") from None
         sampler.load_state_dict(saved["sampler"])
         state.load_state_dict(saved["trainer"])
         if len(saved["rng"]) == where.world_size:

@@ -98,3 +98,26 @@ def test_damaged_checkpoints_end_in_one_line_and_exit_2(shared_data: Path, tmp_p
     assert caught.value.code == 2
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and err.startswith(f"error: checkpoint {path}"), err
+
+
+def test_resume_from_weights_of_the_wrong_shape_ends_in_one_line(tmp_path: Path,
+                                                                 tmp_path_factory: pytest.TempPathFactory,
+                                                                 capsys: pytest.CaptureFixture) -> None:
+    """The config matches (so resume gets past its checks) but a tensor does not fit the model."""
+    from training.config import load_config
+    from training.train import main as train_main
+    from training.train import train
+
+    out = tmp_path / "run"
+    config = write_config(tmp_path / "train.yaml", config_dict(bpe_dataset(tmp_path_factory), out))
+    train(load_config(config), stop_after=7, echo=None)  # as if killed after the step-5 checkpoint
+    path = out / "checkpoint.pt"
+    checkpoint = torch.load(path, weights_only=True)
+    name = next(iter(checkpoint["model"]))
+    checkpoint["model"][name] = torch.zeros(3)
+    torch.save(checkpoint, path)
+    capsys.readouterr()
+    assert train_main([str(config), "--resume"]) == 2
+    err = capsys.readouterr().err
+    lines = [line for line in err.splitlines() if line.startswith("error: ")]
+    assert len(lines) == 1 and str(path) in lines[0] and "do not fit this model" in lines[0], err
