@@ -12,36 +12,17 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ray_watchdog import _children, _start_time
+from pipeline.ray_watchdog import _start_time
+from tests.process_helpers import descendants, wait_until
 from tests.pipeline.helpers import book_paragraphs_jsonl, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the watchdog reads /proc")
 
 
-def descendants(pid: int) -> dict[int, str]:
-    tree, found, stack = _children(), {}, [pid]
-    while stack:
-        for child in tree.get(stack.pop(), []):
-            started = _start_time(child)
-            if started is not None:
-                found[child] = started
-                stack.append(child)
-    return found
-
-
 def alive(processes: dict[int, str]) -> dict[int, str]:
     return {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80].decode(errors="replace")
             for pid, started in processes.items() if _start_time(pid) == started}
-
-
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 def manifest(tmp_path: Path, shared_data: Path) -> Path:

@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.ray_watchdog import _children, _start_time
+from pipeline.ray_watchdog import _start_time
 from pipeline.run_lock import LOCK_NAME, RunLock
+from tests.process_helpers import descendants, wait_until
 from tests.training.trainer_helpers import bpe_dataset, config_dict, write_config
 from training.config import parse_config
 from training.run_lock import OutDirLockedError
@@ -23,28 +24,8 @@ from training.train import train
 REPO = Path(__file__).resolve().parents[2]
 
 
-def descendants(pid: int) -> dict[int, str]:
-    tree, found, stack = _children(), {}, [pid]
-    while stack:
-        for child in tree.get(stack.pop(), []):
-            started = _start_time(child)
-            if started is not None:
-                found[child] = started
-                stack.append(child)
-    return found
-
-
 def alive(processes: dict[int, str]) -> list[int]:
     return [pid for pid, started in processes.items() if _start_time(pid) == started]
-
-
-def wait_until(condition, seconds: float) -> bool:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return condition()
 
 
 @pytest.mark.slow
