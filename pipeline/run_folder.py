@@ -11,10 +11,18 @@ from pathlib import Path
 
 from pipeline.fsio import TEMP_JOURNAL_DIR
 from pipeline.run_lock import LOCK_NAME
+from pipeline.runner import DONE_DIR
 
 RUN_RECORD = "run.json"
 OWN_BOOKKEEPING = {LOCK_NAME, TEMP_JOURNAL_DIR}
 """Entries a run creates before ``run.json``: a folder holding only these was started by a killed run."""
+
+
+def _has_completion_records(run_dir: Path) -> bool:
+    """A run's own ``_done/<stage>/*.json`` records without ``run.json``: the folder vanished mid-run (moved or
+    deleted by an operator) and the run's still-running tasks wrote into it again. That is a run's folder."""
+    done = run_dir / DONE_DIR
+    return done.is_dir() and any(stage.is_dir() and any(stage.glob("*.json")) for stage in done.iterdir())
 
 
 class RunFolderError(ValueError):
@@ -26,7 +34,7 @@ def check_run_folder(run_dir: Path, force: bool = False) -> None:
     if run_dir.exists() and not run_dir.is_dir():
         raise RunFolderError(f"run folder {run_dir} exists and is not a folder; choose another run.name or "
                              "run.output_dir")
-    if not run_dir.is_dir() or (run_dir / RUN_RECORD).is_file() or force:
+    if not run_dir.is_dir() or (run_dir / RUN_RECORD).is_file() or force or _has_completion_records(run_dir):
         return
     foreign = sorted(p.name for p in run_dir.iterdir() if p.name not in OWN_BOOKKEEPING)
     if foreign:

@@ -204,8 +204,8 @@ def find_ranks_file(spec: TiktokenSpec) -> Path:
         path = Path(spec.ranks_path)
         if path.is_file():
             return path
-        what = (f"Put a copy of {known.file_name} there (the project ships it in shared/data/tokenizers/), or "
-                "fix the path" if known else "Fix the path")
+        what = (f"Put a copy of {known.file_name} there (samples/tokenizers/ ships gpt2's), or fix the path"
+                if known else "Fix the path")
         raise TokenizerUnavailable(
             f"tokenizer {spec.name!r}: ranks file {path} not found (stages.tokenize.tokenizer.ranks_path). "
             f"{what}; relative paths resolve against the manifest's folder")
@@ -218,8 +218,8 @@ def find_ranks_file(spec: TiktokenSpec) -> Path:
     raise TokenizerUnavailable(
         f"tokenizer {spec.name!r} is not available offline: no ranks_path is set and tiktoken's cache has no "
         f"copy (looked for {', '.join(str(c) for c in candidates) or 'nothing: the cache is disabled'}). "
-        f"Set stages.tokenize.tokenizer.ranks_path to a local {known.file_name} (the project ships it in "
-        f"shared/data/tokenizers/{known.file_name}), or copy that file to {candidates[0] if candidates else '?'}")
+        f"Set stages.tokenize.tokenizer.ranks_path to a local {known.file_name} (samples/tokenizers/ ships "
+        f"gpt2's), or copy that file to {candidates[0] if candidates else '?'}")
 
 
 class Tokenizer:

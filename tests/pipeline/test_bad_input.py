@@ -192,7 +192,7 @@ def test_50mb_single_line_documents(ray_local, shared_data: Path, tmp_path: Path
     text = big_line(shared_data)
     (tmp_path / "big-line.txt").write_text(text, encoding="utf-8")
     with open(tmp_path / "big-line.jsonl", "w", encoding="utf-8") as fh:
-        fh.write(json.dumps({"id": "big", "text": text}) + "\n")
+        fh.write(json.dumps({"id": "big", "text": text}, ensure_ascii=False) + "\n")  # 50 MB, under max_line_bytes
         fh.write(json.dumps({"id": "small", "text": (shared_data / "books/the-verdict.txt").read_text()}) + "\n")
     del text
     sources = [{"name": "lines", "kind": "jsonl", "paths": [str(tmp_path / "big-line.jsonl")]},

@@ -55,6 +55,18 @@ def test_empty_missing_or_killed_before_its_record_folders_need_no_force(tmp_pat
         check_run_folder(tmp_path / "file", force=True)
 
 
+def test_a_run_folder_rewritten_after_it_vanished_mid_run_needs_no_force(tmp_path: Path) -> None:
+    """Moved away mid-run, the folder is made again by tasks still running: completion records, shards, no
+    run.json. It is the run's own; an empty ``_done`` (or one without records) is not enough."""
+    folder = tmp_path / "v"
+    (folder / "docs" / "paras").mkdir(parents=True)
+    (folder / "_done" / "crawl").mkdir(parents=True)
+    with pytest.raises(RunFolderError, match="not a refinery"):
+        check_run_folder(folder)
+    (folder / "_done" / "crawl" / "0123abcd.json").write_text("{}")
+    check_run_folder(folder)
+
+
 def test_a_held_folder_is_refused_naming_the_holder(ray_local, shared_data: Path, tmp_path: Path) -> None:
     manifest = verdict_manifest(tmp_path, shared_data)
     with RunLock(manifest.run_dir, "pipeline run"):

@@ -49,7 +49,7 @@ def test_missing_offline_says_where_to_put_the_file(tmp_path: Path, monkeypatch:
     message = str(err.value)
     assert "not available offline" in message and "ranks_path" in message and "gpt2.tiktoken" in message
     assert str(tmp_path / "empty-cache") in message
-    with pytest.raises(TokenizerUnavailable, match=r"nope\.tiktoken not found.*shared/data/tokenizers"):
+    with pytest.raises(TokenizerUnavailable, match=r"nope\.tiktoken not found.*samples/tokenizers"):
         load_tiktoken(TiktokenSpec(name="gpt2", ranks_path=str(tmp_path / "nope.tiktoken")))
 
 
