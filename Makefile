@@ -31,7 +31,7 @@ demo: $(STAMP)
 
 test: $(STAMP)
 	sh scripts/ensure-chromium.sh
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 clean-demo:
 	rm -rf runs/demo
