@@ -30,9 +30,9 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from pipeline.fsio import open_input  # noqa: E402
+from contracts.accounting import Tally  # noqa: E402
+from contracts.fsio import open_input  # noqa: E402
 from pipeline.readers import get_reader  # noqa: E402
-from pipeline.readers.base import Tally  # noqa: E402
 from pipeline.readers.books import Options as BookOptions  # noqa: E402
 from pipeline.readers.wikipedia import Options as WikiOptions  # noqa: E402
 

@@ -161,7 +161,7 @@ def bench_lsh(count: int, reps: int, words: int, step: int) -> None:
 
 def _local_run_stage(peaks: dict):
     """A stand-in for runner.run_stage that runs tasks in this process and records each task's peak heap."""
-    from pipeline.readers.base import Tally
+    from contracts.accounting import Tally
     from pipeline.runner import StageResult
 
     def run_stage(run_dir, stage, tasks, fn, **_):

@@ -41,8 +41,9 @@ from typing import Callable
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from contracts.accounting import Tally  # noqa: E402
 from pipeline.extract.html import decode_html, extract_text  # noqa: E402
-from pipeline.readers.base import Split, Tally  # noqa: E402
+from pipeline.readers.base import Split  # noqa: E402
 from pipeline.readers.commoncrawl import READER, Options  # noqa: E402
 
 WEB = REPO.parent / "shared" / "data" / "web"

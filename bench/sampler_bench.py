@@ -36,8 +36,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from contracts.token_dataset import TokenDataset  # noqa: E402
 from tests.token_helpers import build_token_dataset, gpt2_tokenizer  # noqa: E402
-from training.dataset import TokenDataset  # noqa: E402
 from training.export_bin import export_bin  # noqa: E402
 from training.sampler import MixtureSampler  # noqa: E402
 

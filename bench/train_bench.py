@@ -37,9 +37,9 @@ import torch.nn.functional as F
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from contracts.token_dataset import TokenDataset  # noqa: E402
 from model.gpt import GPT, GPTConfig  # noqa: E402
 from training.config import parse_config  # noqa: E402
-from training.dataset import TokenDataset  # noqa: E402
 from training.metrics import measure_peak_flops, read_metrics  # noqa: E402
 from training.train import train  # noqa: E402
 

@@ -18,6 +18,7 @@ from typing import Any, Sequence
 import tiktoken
 import torch
 
+from contracts.tiktoken_ranks import parse_ranks
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from model.gpt import GPT
 
@@ -137,13 +138,6 @@ def end_of_text_id(spec: dict[str, Any]) -> int | None:
     if spec.get("eot_id") is not None:
         return int(spec["eot_id"])
     return spec.get("special_tokens", {}).get(END_OF_TEXT)
-
-
-def parse_ranks(data: str | bytes, where: str) -> dict[bytes, int]:
-    """The .tiktoken format, read by the project's one ranks parser (``pipeline.tokenizer.parse_ranks``)."""
-    from pipeline.tokenizer import parse_ranks as parse  # imported here: the model package needs no pipeline
-
-    return parse(data, where)
 
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:

@@ -28,7 +28,6 @@ Only safetensors is needed at run time; transformers itself is used by the tests
 from __future__ import annotations
 
 import argparse
-import base64
 import dataclasses
 import json
 import sys
@@ -37,6 +36,8 @@ from typing import Any, Sequence
 
 import torch
 
+from contracts.fsio import atomic_write
+from contracts.tiktoken_ranks import ranks_bytes
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from model.generate import END_OF_TEXT
 from model.gpt import GPT, GPTConfig
@@ -227,9 +228,8 @@ def tokenizer_spec(hf_dir: Path, out_path: Path, hf: dict[str, Any],
         special_ids = set(special.values())
         ranks = {token: rank for token, rank in ranks.items() if rank not in special_ids}
         ranks_file = out_path.with_suffix(".tiktoken")
-        ranks_file.write_text("".join(f"{base64.b64encode(token).decode()} {rank}\n"
-                                      for token, rank in sorted(ranks.items(), key=lambda item: item[1])),
-                              encoding="ascii")
+        with atomic_write(ranks_file) as fh:
+            fh.write(ranks_bytes(ranks))
         return {"name": hf_dir.name, "ranks_path": str(ranks_file.resolve()), "pattern": GPT2_PATTERN,
                 "special_tokens": special}
     raise FileNotFoundError(f"{hf_dir} has no tokenizer we can read (vocab.json + merges.txt, or "

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pipeline.fsio import InputError, io_error_hint
+from contracts.fsio import InputError, io_error_hint
 from pipeline.manifest import ManifestError, load_manifest
 
 
@@ -32,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
 
         return report_command(args.runs, args.train_dir, args.out)
     if args.command == "validate":
-        from training.dataset import validate_command
+        from contracts.token_dataset import validate_command
 
         return validate_command(args.dataset)
 
@@ -53,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         from pipeline.path_policy import PathPolicyError
         from pipeline.run import run_manifest
         from pipeline.run_folder import RunFolderError
-        from pipeline.run_lock import FolderLockedError
+        from contracts.run_lock import FolderLockedError
         from pipeline.runner import StageError
 
         try:

@@ -1,16 +1,23 @@
-"""The document record every reader produces and every later stage consumes.
+"""The document record every reader produces and every later stage consumes, and its shard files.
 
 One Arrow schema for all sources, so that filter, dedup and tokenize never care where a document came
 from. Source-specific facts live in the typed ``meta`` struct, not in free-form maps, so a column means the
-same thing in every shard.
+same thing in every shard. Every Parquet file a stage writes (document shards, filter signals, dedup
+ledgers) goes through ``write_parquet``, so all of them are written alike.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from contracts.fsio import atomic_write, safe_join
 
 META_TYPE = pa.struct(
     [
@@ -68,3 +75,27 @@ class Document:
             "text": self.text,
             "meta": {name: self.meta.get(name) for name in META_FIELDS},
         }
+
+
+def write_parquet(path: Path, table: pa.Table) -> None:
+    """Write ``table`` atomically as one zstd-compressed row group (a shard is read whole; one group keeps
+    its metadata small and its bytes the same however the table was built)."""
+    buffer = io.BytesIO()
+    pq.write_table(table, buffer, compression="zstd", row_group_size=max(table.num_rows, 1))
+    with atomic_write(path) as fh:
+        fh.write(buffer.getvalue())
+
+
+def shard_source(run_dir: Path, shard: str) -> str:
+    """The one source a document shard (relative to ``run_dir``) holds.
+
+    Its ``source`` column decides; the folder name (stages write ``<folder>/<source>/<name>.parquet``)
+    only names the source of an empty shard. A shard that mixes sources is refused: every stage after
+    crawl works per source.
+    """
+    column = pq.read_table(safe_join(run_dir, shard), columns=["source"]).column("source")
+    sources = pc.unique(column).to_pylist()
+    if len(sources) > 1:
+        raise ValueError(f"document shard {shard} mixes sources {sources}; a shard must hold one source "
+                         "(the crawl stage writes them so): rerun the stage that wrote it")
+    return sources[0] if sources else Path(shard).parent.name

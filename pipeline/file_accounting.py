@@ -2,7 +2,7 @@
 
 The worst defect a corpus can have is good text that vanished without a trace: a whole book counted as one
 ``empty_text`` skip among fifteen, a page whose article the extractor dropped. So the crawl stage keeps one
-entry per input file (merged over the file's splits) and names, in the stage statistics and at the top of
+entry per input file (merged over the file's splits by ``contracts.accounting.merge_file_entry``) and names, in the stage statistics and at the top of
 the report, every file that yielded no document, or far fewer characters than it held.
 
 An entry (``stats/crawl.json`` -> ``files.<path>``)::
@@ -65,17 +65,6 @@ def record_count(entry: dict[str, Any]) -> int:
     """Records accounted for: documents out, record skips and ignored records."""
     skips = sum(v for reason, v in entry["skipped"].items() if reason not in FILE_NOTES)
     return entry["docs_out"] + skips + sum(entry["ignored"].values())
-
-
-def merge_entry(into: dict[str, Any], other: dict[str, Any]) -> None:
-    """Add another split's entry of the same file (``bytes`` is the file's size, not summed)."""
-    for key in ("docs_out", "chars_held", "chars_out", "records"):
-        into[key] = into.get(key, 0) + other.get(key, 0)
-    for key in ("skipped", "ignored"):
-        merged = Counter(into.get(key, {}))
-        merged.update(other.get(key, {}))
-        into[key] = dict(sorted(merged.items()))
-    into["bytes"] = max(into.get("bytes", 0), other.get("bytes", 0))
 
 
 def verdict(entry: dict[str, Any]) -> str | None:

@@ -11,13 +11,13 @@ import json
 import sys
 import time
 
-from pipeline.fsio import atomic_write
+from contracts.fsio import atomic_write
+from contracts.run_lock import RunLock
 from pipeline.manifest import LoadedManifest
 from pipeline.path_policy import enforce as enforce_path_policy
 from pipeline.preflight import load_resources
 from pipeline.report import report_after_run
 from pipeline.run_folder import check_run_folder
-from pipeline.run_lock import RunLock
 from pipeline.runner import StageError, StageResult, connect_ray, os_error_message
 from pipeline.stages import stage_module
 

@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline.fsio import TEMP_JOURNAL_DIR
-from pipeline.run_lock import LOCK_NAME
+from contracts.fsio import TEMP_JOURNAL_DIR
+from contracts.run_lock import LOCK_NAME
 from pipeline.runner import DONE_DIR
 
 RUN_RECORD = "run.json"

@@ -4,7 +4,7 @@ A stage is a list of ``Task``s (one input shard -> its output shards) and a func
 The runner keeps a bounded number of tasks in flight, lets Ray retry a task whose worker process died,
 and writes a completion record per (stage, task) once the task's outputs are in place. A rerun reads
 those records and only runs what is missing, so a job can be killed at any moment: outputs are written
-under temporary names and renamed when complete (``pipeline.fsio.atomic_write``), and a task redone after
+under temporary names and renamed when complete (``contracts.fsio.atomic_write``), and a task redone after
 a crash writes the same bytes under the same names.
 
 The executor is separate from the work: a task function never touches Ray, and can be called directly in
@@ -23,8 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from pipeline.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join, use_temp_journal
-from pipeline.readers.base import Tally
+from contracts.accounting import Tally
+from contracts.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join, use_temp_journal
 
 DONE_DIR = "_done"
 STATS_DIR = "stats"

@@ -10,7 +10,6 @@ at run time could differ from the one the dataset claims.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import os
 import tempfile
@@ -21,6 +20,8 @@ from typing import Annotated, Any, Literal, Union
 import numpy as np
 import tiktoken
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
+
+from contracts.tiktoken_ranks import parse_ranks, ranks_bytes
 
 ENDOFTEXT = "<|endoftext|>"
 
@@ -147,47 +148,6 @@ class TokenizerInfo:
         return asdict(self)
 
 
-def ranks_bytes(ranks: dict[bytes, int]) -> bytes:
-    """tiktoken's file format, in rank order: the canonical form we hash and write.
-
-    An empty token (some published encodings hold one) is written ``=``, which decodes to ``b""`` as
-    tiktoken reads it; its plain base64, the empty string, would leave a line tiktoken cannot split.
-    """
-    return b"".join((base64.b64encode(token) or b"=") + b" " + str(rank).encode() + b"\n"
-                    for token, rank in sorted(ranks.items(), key=lambda item: item[1]))
-
-
-def parse_ranks(data: bytes | str, where: str) -> dict[bytes, int]:
-    """A ``.tiktoken`` ranks file read exactly as ``tiktoken.load.load_tiktoken_bpe`` reads it.
-
-    The project's one ranks parser (the tokenize stage, the token dataset and model generation all call
-    it). Same rules as tiktoken's loader: lines split on whitespace into token and rank, blank lines
-    skipped, base64 decoded leniently (``=`` is the empty token). tiktoken's loader raises a bare
-    ValueError for anything else; we name the file and line. Ranks must be unique, as tiktoken's
-    ``Encoding`` refuses duplicates later with a message that names neither.
-    """
-    if isinstance(data, str):
-        data = data.encode("utf-8")
-    ranks: dict[bytes, int] = {}
-    seen: dict[int, int] = {}
-    for number, line in enumerate(data.splitlines(), 1):
-        if not line:
-            continue
-        try:
-            token, rank_text = line.split()
-            token_bytes, rank = base64.b64decode(token), int(rank_text)
-        except Exception:
-            raise ValueError(f"{where}, line {number}: not a tiktoken ranks line (base64 token, space, rank): "
-                             f"{line[:80]!r}; fix or remove the line, or point ranks_path at the encoding's "
-                             "original .tiktoken file") from None
-        if rank in seen:
-            raise ValueError(f"{where}, line {number}: rank {rank} was already given on line {seen[rank]}; "
-                             "each rank must name one token")
-        seen[rank] = number
-        ranks[token_bytes] = rank
-    return ranks
-
-
 def tiktoken_cache_dirs() -> list[Path]:
     """The folders tiktoken reads its cache from, in its own order of preference."""
     if "TIKTOKEN_CACHE_DIR" in os.environ:
@@ -233,14 +193,14 @@ class Tokenizer:
 
     @classmethod
     def from_ranks(cls, name: str, kind: str, ranks: dict[bytes, int], pattern: str,
-                   special_tokens: dict[str, int], eot_token: str = ENDOFTEXT, where: str = "") -> "Tokenizer":
+                   special_tokens: dict[str, int], eot_token: str = ENDOFTEXT, origin: str = "") -> "Tokenizer":
         if eot_token not in special_tokens:
             raise ValueError(f"tokenizer {name!r} has no {eot_token} special token")
         rank_ids = set(ranks.values())
         clash = sorted((token_id, token) for token, token_id in special_tokens.items() if token_id in rank_ids)
         if clash:
             raise ValueError(f"tokenizer {name!r}: special token {clash[0][1]!r} has id {clash[0][0]}, which is "
-                             f"already a rank in {where or 'the ranks'}; give special tokens ids above the "
+                             f"already a rank in {origin or 'the ranks'}; give special tokens ids above the "
                              f"largest rank ({max(rank_ids)})")
         n_vocab = max([*ranks.values(), *special_tokens.values()]) + 1
         info = TokenizerInfo(name=name, kind=kind, ranks_sha256=hashlib.sha256(ranks_bytes(ranks)).hexdigest(),

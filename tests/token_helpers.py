@@ -15,9 +15,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
+from contracts.accounting import Tally
 from pipeline.documents import DOC_SCHEMA, Document
 from pipeline.manifest import LoadedManifest, load_manifest
-from pipeline.readers.base import Tally
 from pipeline.runner import StageResult, Task
 
 BOOKS = {

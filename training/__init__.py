@@ -1,5 +1,5 @@
-"""Training-side data: the token dataset, the mixture and the sampler, and export to flat .bin files.
+"""Training: the mixture and the sampler over a token dataset, the trainer, evaluation, fine-tuning, export.
 
-Everything here reads only the tokenize stage's dataset folder (``training.dataset``), never pipeline
-internals, so a trainer can run where the pipeline's dependencies (Ray) are not installed.
+Everything here reads only the tokenize stage's dataset folder, through ``contracts.token_dataset``, never
+pipeline internals, so a trainer can run where the pipeline's dependencies (Ray) are not installed.
 """

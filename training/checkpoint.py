@@ -11,10 +11,10 @@ One file, ``<out_dir>/checkpoint.pt``, a dict of plain containers and tensors:
   rank's own GPU, never the other GPUs it can see), ``train_config`` (the validated config),
   ``dataset`` (index hash, manifest hash, tokenizer identity) - for ``--resume``.
 
-Written to a temporary name in the same folder, fsynced, then renamed over the old file: a process killed
-at any moment leaves either the previous checkpoint or the new one, never a torn file. ``CheckpointWriter``
-copies the state to CPU memory and writes it on a background thread, so the ranks train on while rank 0
-writes (~1.5 GB with fsync for gpt2-124m: seconds the whole job would otherwise wait).
+Written to a temporary name in the same folder, fsynced, then renamed over the old file (``save_atomic``):
+a process killed at any moment leaves either the previous checkpoint or the new one, never a torn file.
+``CheckpointWriter`` copies the state to CPU memory and writes it on a background thread, so the ranks
+train on while rank 0 writes (~1.5 GB with fsync for gpt2-124m: seconds the whole job would otherwise wait).
 
 Resuming is decided once, on rank 0 (``load_for_resume``): on several nodes without a shared filesystem
 the other ranks may see no checkpoint, or an old one, and ranks that decided for themselves would train
@@ -26,7 +26,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -34,8 +33,8 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from pipeline.fsio import atomic_write  # the one temporary-name-then-rename writer
-from training.dataset import TOKENIZER_FILE, TokenDataset
+from contracts.fsio import atomic_write  # the one temporary-name-then-rename writer
+from contracts.token_dataset import TOKENIZER_FILE, TokenDataset
 from training.distributed import Dist, any_rank, broadcast_object
 
 CHECKPOINT_NAME = "checkpoint.pt"
@@ -155,15 +154,14 @@ def to_cpu(value: Any) -> Any:
     return value
 
 
-def save_atomic(payload: dict[str, Any], path: Path) -> None:
-    """torch.save to a temporary file beside ``path``, fsync, rename over ``path``, fsync the folder."""
+def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
+    """``torch.save`` through the project's one atomic writer (``contracts.fsio.atomic_write``: temporary
+    file beside ``path``, fsync, rename over ``path``, fsync the folder): a killed run never leaves a torn
+    checkpoint, and a finished save survives a power cut."""
+    path = Path(path)
     with atomic_write(path) as fh:
         torch.save(payload, fh)
-    folder = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(folder)  # make the rename itself durable
-    finally:
-        os.close(folder)
+    return path
 
 
 class CheckpointWriter:

@@ -24,8 +24,8 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from contracts import config_errors  # one layout for every YAML error the user sees
 from model.gpt import PRESETS, GPTConfig
-from pipeline import config_errors  # one layout for every YAML error the user sees
 
 
 class ConfigError(ValueError):

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from training.dataset import TokenDataset
+from contracts.token_dataset import TokenDataset
 from training.distributed import Dist, all_reduce_sum
 from training.sampler import validation_batches
 

@@ -11,15 +11,14 @@ A ``meta.pkl`` with ``vocab_size`` is written too, as nanoGPT's train.py looks f
 from __future__ import annotations
 
 import argparse
-import os
 import pickle
 import sys
-import uuid
 from pathlib import Path
 
 import numpy as np
 
-from training.dataset import SPLITS, DatasetError, TokenDataset
+from contracts.fsio import atomic_write
+from contracts.token_dataset import SPLITS, DatasetError, TokenDataset
 
 
 def export_bin(dataset: TokenDataset, out_dir: str | Path, sources: list[str] | None = None) -> dict[str, int]:
@@ -32,19 +31,14 @@ def export_bin(dataset: TokenDataset, out_dir: str | Path, sources: list[str] | 
     names = sources or dataset.sources
     written = {}
     for split in SPLITS:
-        final = out / f"{split}.bin"
-        tmp = out / f".tmp-{uuid.uuid4().hex[:12]}-{split}.bin"
         total = 0
-        with open(tmp, "wb") as fh:
+        with atomic_write(out / f"{split}.bin") as fh:
             for name in names:
                 for shard in dataset.shards(split, name):
                     fh.write(memoryview(np.ascontiguousarray(shard.values.astype("<u2", copy=False))))
                     total += shard.tokens
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, final)
         written[split] = total
-    with open(out / "meta.pkl", "wb") as fh:
+    with atomic_write(out / "meta.pkl") as fh:
         pickle.dump({"vocab_size": int(dataset.tokenizer_info["n_vocab"])}, fh)
     return written
 

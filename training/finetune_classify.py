@@ -33,7 +33,8 @@ import torch.nn.functional as F
 
 from model.generate import build_tokenizer
 from model.gpt import GPT, GPTConfig
-from training.finetune_common import SkipLedger, open_pretrained, run_cli, save_atomic, split_indices
+from training.checkpoint import save_atomic
+from training.finetune_common import SkipLedger, open_pretrained, run_cli, split_indices
 
 FORMATS = ("tsv", "csv", "jsonl")
 CHECKPOINT_KIND = "classifier"

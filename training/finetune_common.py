@@ -17,7 +17,6 @@ import tiktoken
 import torch
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from pipeline.fsio import atomic_write
 from model.generate import END_OF_TEXT, build_tokenizer, end_of_text_id
 from model.gpt import GPT
 
@@ -98,14 +97,6 @@ def split_indices(n: int, fractions: tuple[float, ...], seed: int) -> list[list[
         start = end
     parts.append(order[start:])
     return parts
-
-
-def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
-    """torch.save through the project's one atomic writer: a killed run never leaves a torn file."""
-    path = Path(path)
-    with atomic_write(path) as fh:
-        torch.save(obj, fh)
-    return path
 
 
 def run_cli(work: Callable[[Any], object], config: Any) -> int:

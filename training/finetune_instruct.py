@@ -31,7 +31,8 @@ import torch
 from model.generate import generate
 from model.gpt import GPT, IGNORE_INDEX
 from model.templates import alpaca_prompt
-from training.finetune_common import SkipLedger, open_pretrained, run_cli, save_atomic, split_indices
+from training.checkpoint import save_atomic
+from training.finetune_common import SkipLedger, open_pretrained, run_cli, split_indices
 
 TEMPLATE = "alpaca"
 

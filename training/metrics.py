@@ -19,13 +19,14 @@ On resume the lines after the checkpoint's step are dropped, so the file always 
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from pathlib import Path
 from typing import Any, Callable
 
 import torch
+
+from contracts.fsio import atomic_write
 
 METRICS_NAME = "metrics.jsonl"
 
@@ -52,9 +53,8 @@ class MetricsLog:
                 continue  # a line torn by the kill
             if record.get("step", 0) <= step:
                 kept.append(line + "\n")
-        tmp = self.path.with_name(f".tmp-{self.path.name}")
-        tmp.write_text("".join(kept), encoding="utf-8")
-        os.replace(tmp, self.path)
+        with atomic_write(self.path, "w") as fh:
+            fh.write("".join(kept))
 
     def write(self, record: dict[str, Any]) -> None:
         self._fh.write(json.dumps(record) + "\n")

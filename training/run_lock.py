@@ -5,7 +5,7 @@ Two hazards this closes: ``torchrun`` starts each rank in a session of its own (
 training as orphans of PID 1, still writing ``checkpoint.pt`` and ``metrics.jsonl``; and a second run (a
 ``--resume`` started meanwhile) wrote the same files. Each rank therefore asks the kernel for SIGKILL when
 its parent dies (``PR_SET_PDEATHSIG``; checkpoints are atomic, so a kill at any moment is safe), and rank 0
-holds ``<out_dir>/run.lock`` (``pipeline.run_lock``: flock, with PID and host) for the whole run.
+holds ``<out_dir>/run.lock`` (``contracts.run_lock``: flock, with PID and host) for the whole run.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ import signal
 import sys
 from pathlib import Path
 
-from pipeline.fsio import remove_temporaries, use_temp_journal
-from pipeline.run_lock import FolderLockedError, RunLock
+from contracts.fsio import remove_temporaries, use_temp_journal
+from contracts.run_lock import FolderLockedError, RunLock
 from training.checkpoint import CheckpointError
 from training.distributed import Dist, all_gather_objects
 

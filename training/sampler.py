@@ -44,8 +44,8 @@ from typing import Any, Iterator
 import numpy as np
 import torch
 
-from pipeline.fsio import atomic_write  # the one temporary-name-then-rename writer
-from training.dataset import Shard, TokenDataset
+from contracts.fsio import atomic_write  # the one temporary-name-then-rename writer
+from contracts.token_dataset import Shard, TokenDataset
 from training.mixture import blend, normalise, samples_within
 
 CACHE_DIR = "cache"

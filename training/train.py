@@ -36,10 +36,10 @@ import numpy as np
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
+from contracts.token_dataset import DatasetError, TokenDataset
 from model.gpt import GPT, GPTConfig
 from training import checkpoint as ckpt
 from training.config import ConfigError, TrainConfig, load_config, resume_differences
-from training.dataset import DatasetError, TokenDataset
 from training.distributed import Dist, all_gather_objects, all_reduce_sum, barrier, setup, teardown
 from training.evaluate import evaluate, sources_with_validation
 from training.metrics import METRICS_NAME, MetricsLog, Throughput, measure_peak_flops, stated_peak_flops

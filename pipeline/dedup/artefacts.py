@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from pipeline.fsio import atomic_write
+from contracts.fsio import atomic_write
 
 MAGIC = b"RFDEDUP1"
 DIGEST_BYTES = 32

@@ -13,11 +13,11 @@ from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.accounting import Tally
+from contracts.fsio import basename, compression_of, is_damaged_archive, open_input
 from pipeline.documents import Document
 from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
-from pipeline.fsio import compression_of, open_input
-from pipeline.readers.base import Reader, Split, Tally, whole_file
-from pipeline.readers.jsonl import is_corrupt_archive
+from pipeline.readers.base import Reader, Split, whole_file
 
 FALLBACK_CHARSETS = ("cp1252", "latin-1")  # latin-1 never fails, so decoding always ends somewhere
 
@@ -56,14 +56,14 @@ def title_from_name(name: str) -> str:
 
 def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     path = split.path
-    name = posixpath.basename(path.split("?", 1)[0].rstrip("/"))
+    name = basename(path)
     try:
         with open_input(path) as fh:
             data = fh.read(options.max_document_bytes + 1)  # never more: a .gz bomb costs this much at most
     except FileNotFoundError as exc:
         raise FileNotFoundError(f"book file {path!r} not found") from exc
     except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed, the rest re-raised
-        if not is_corrupt_archive(exc):
+        if not is_damaged_archive(exc):
             raise
         tally.skip("corrupt_file", path, detail=f"{type(exc).__name__}: {exc}")
         return

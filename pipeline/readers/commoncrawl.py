@@ -31,11 +31,11 @@ import fsspec
 from fastwarc.warc import WarcRecord, WarcRecordType
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.accounting import Tally
+from contracts.fsio import compression_of, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
 from pipeline.extract.html import decode_html, extract
-from pipeline.fsio import compression_of, open_input, open_raw
-from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
-from pipeline.readers.jsonl import is_corrupt_archive
+from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 
 _CHUNK = 1 << 18
 _MAX_HEADER = 1 << 16
@@ -343,7 +343,7 @@ def _compressed_units(path: str, max_record: int) -> Iterator[tuple[int | None, 
             try:
                 return stream.read(size)
             except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed
-                if not is_corrupt_archive(exc):
+                if not is_damaged_archive(exc):
                     raise
                 damage.append(f"{type(exc).__name__}: {exc}")
                 return b""

@@ -13,23 +13,16 @@ known: in the first split and in compressed files; elsewhere records are named b
 
 from __future__ import annotations
 
-import gzip
 import io
 import json
-import posixpath
-import zlib
-from typing import IO, Any, Iterator
+from typing import IO, Iterator
 
 from pydantic import Field
 
+from contracts.accounting import Tally
+from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
-from pipeline.fsio import compression_of, open_input, open_raw
-from pipeline.readers.base import Reader, RecordFields, Split, Tally, byte_ranges
-
-try:  # zstandard is a dependency, but keep this module importable without it
-    from zstandard import ZstdError
-except ImportError:  # pragma: no cover
-    ZstdError = ValueError  # type: ignore[misc,assignment]
+from pipeline.readers.base import Reader, RecordFields, Split, byte_ranges, is_encodable, scalar_str
 
 
 class Options(RecordFields):
@@ -38,40 +31,10 @@ class Options(RecordFields):
                                 "bomb without a newline) are skipped as line_too_long; memory stays bounded by it")
 
 
-def is_corrupt_archive(exc: BaseException) -> bool:
-    """Whether ``exc`` means a damaged compressed file (bad data to skip), not a failing disk or network."""
-    if isinstance(exc, (gzip.BadGzipFile, EOFError, zlib.error, ZstdError)):
-        return True
-    return isinstance(exc, OSError) and "invalid data stream" in str(exc).lower()  # bz2's message
-
-
-def basename(path: str) -> str:
-    return posixpath.basename(path.split("?", 1)[0].rstrip("/"))
-
-
 def plan(path: str, size: int | None, options: Options) -> list[Split]:
     if compression_of(path):
         return [Split(path=path)]
     return byte_ranges(path, size, options.split_bytes)
-
-
-def scalar_str(value: Any) -> str | None:
-    """Optional string fields (url, title, id): scalars as text; anything else (null, lists, strings with
-    lone surrogates) as missing."""
-    if value is None or isinstance(value, (dict, list)):
-        return None
-    if isinstance(value, bool):
-        return str(value).lower()
-    text = str(value)
-    return text if _encodable(text) else None
-
-
-def _encodable(text: str) -> bool:
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return True
 
 
 def _lines(split: Split, max_line_bytes: int) -> Iterator[tuple[int, bytes | None, int]]:
@@ -130,17 +93,17 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
         for offset, raw, length in _lines(split, options.max_line_bytes):
             line_no += 1
             seen_any = True
-            where = f"line {line_no}" if numbered else f"byte {offset}"
+            position = f"line {line_no}" if numbered else f"byte {offset}"
             if raw is None:
-                tally.skip("line_too_long", path, record=where,
+                tally.skip("line_too_long", path, record=position,
                            detail=f"{length:,} bytes, over max_line_bytes={options.max_line_bytes:,}")
                 continue
-            doc = _parse(raw, offset, where, name, path, options, tally, first=offset == 0)
+            doc = _parse(raw, offset, position, name, path, options, tally, first=offset == 0)
             if doc is not None:
                 doc.meta["offset"] = None if compressed else offset
                 yield doc
-    except (OSError, EOFError, zlib.error, ZstdError) as exc:
-        if isinstance(exc, FileNotFoundError) or not is_corrupt_archive(exc):
+    except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed, the rest re-raised
+        if not is_damaged_archive(exc):
             raise
         tally.skip("corrupt_file", path, record=f"after line {line_no}", detail=f"{type(exc).__name__}: {exc}")
         return
@@ -148,13 +111,13 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
         tally.skip("empty_file", path)
 
 
-def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: Options, tally: Tally,
+def _parse(raw: bytes, offset: int, position: str, name: str, path: str, options: Options, tally: Tally,
            first: bool) -> Document | None:
     """One line to a Document, or None after recording why not (blank lines are counted, not skipped)."""
     try:
         line = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        tally.skip("invalid_utf8", path, record=where, detail=str(exc))
+        tally.skip("invalid_utf8", path, record=position, detail=str(exc))
         return None
     if first:
         line = line.removeprefix("\ufeff")
@@ -164,25 +127,25 @@ def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: O
     try:
         record = json.loads(line)
     except ValueError as exc:
-        tally.skip("invalid_json", path, record=where, detail=f"{exc}: {line[:80]!r}")
+        tally.skip("invalid_json", path, record=position, detail=f"{exc}: {line[:80]!r}")
         return None
     if not isinstance(record, dict):
-        tally.skip("not_an_object", path, record=where, detail=f"got {type(record).__name__}")
+        tally.skip("not_an_object", path, record=position, detail=f"got {type(record).__name__}")
         return None
     if options.text_field not in record or record[options.text_field] is None:
-        tally.skip("missing_text", path, record=where, detail=f"no field {options.text_field!r}")
+        tally.skip("missing_text", path, record=position, detail=f"no field {options.text_field!r}")
         return None
     text = record[options.text_field]
     if not isinstance(text, str):
-        tally.skip("text_not_string", path, record=where,
+        tally.skip("text_not_string", path, record=position,
                    detail=f"field {options.text_field!r} is {type(text).__name__}")
         return None
     if not text.strip():
-        tally.skip("empty_text", path, record=where)
+        tally.skip("empty_text", path, record=position)
         return None
-    if "\\ud" in line.lower() and not _encodable(text):
+    if "\\ud" in line.lower() and not is_encodable(text):
         # JSON can spell lone UTF-16 surrogates ("\\ud800"); no UTF-8 writer downstream would accept them.
-        tally.skip("invalid_utf8", path, record=where, detail="lone surrogate escape in the text")
+        tally.skip("invalid_utf8", path, record=position, detail="lone surrogate escape in the text")
         return None
     record_id = scalar_str(record.get(options.id_field)) if options.id_field else None
     return Document(
@@ -190,7 +153,7 @@ def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: O
         text=text,
         url=scalar_str(record.get(options.url_field)) if options.url_field else None,
         title=scalar_str(record.get(options.title_field)) if options.title_field else None,
-        meta={"origin": path, "record": where,
+        meta={"origin": path, "record": position,
               "content_type": "application/jsonl", "charset": "utf-8"},
     )
 

@@ -17,10 +17,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import Field
 
+from contracts.accounting import Tally
+from contracts.fsio import basename, open_raw
 from pipeline.documents import Document
-from pipeline.fsio import open_raw
-from pipeline.readers.base import Reader, RecordFields, Split, Tally
-from pipeline.readers.jsonl import basename, scalar_str
+from pipeline.readers.base import Reader, RecordFields, Split, scalar_str
 
 
 class Options(RecordFields):
@@ -123,17 +123,17 @@ def _batch_docs(batch: pa.RecordBatch, first_row: int, present: dict[str, str], 
     texts = batch.column(text_field).cast(pa.large_binary()).to_pylist()
     extra = {role: _optional_values(batch, col, tally) for role, col in present.items()}
     for i, raw in enumerate(texts):
-        where = f"row {first_row + i}"
+        position = f"row {first_row + i}"
         if raw is None:
-            tally.skip("missing_text", path, record=where, detail=f"{text_field!r} is null")
+            tally.skip("missing_text", path, record=position, detail=f"{text_field!r} is null")
             continue
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as exc:
-            tally.skip("invalid_utf8", path, record=where, detail=str(exc))
+            tally.skip("invalid_utf8", path, record=position, detail=str(exc))
             continue
         if not text.strip():
-            tally.skip("empty_text", path, record=where)
+            tally.skip("empty_text", path, record=position)
             continue
         record_id = scalar_str(extra["id"][i]) if "id" in extra else None
         yield Document(
@@ -141,7 +141,7 @@ def _batch_docs(batch: pa.RecordBatch, first_row: int, present: dict[str, str], 
             text=text,
             url=scalar_str(extra["url"][i]) if "url" in extra else None,
             title=scalar_str(extra["title"][i]) if "title" in extra else None,
-            meta={"origin": path, "record": where, "content_type": "application/vnd.apache.parquet",
+            meta={"origin": path, "record": position, "content_type": "application/vnd.apache.parquet",
                   "charset": "utf-8"},
         )
 

@@ -31,13 +31,14 @@ import bz2
 import codecs
 import re
 import xml.etree.ElementTree as ET
-import zlib
 from dataclasses import dataclass, field
 from typing import IO, Iterator
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.accounting import Tally
+from contracts.fsio import compression_of, file_size, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
 from pipeline.extract.wikitext import (
     CATEGORY_NAMESPACES,
@@ -46,13 +47,7 @@ from pipeline.extract.wikitext import (
     WikitextOptions,
     to_prose,
 )
-from pipeline.fsio import compression_of, file_size, open_input, open_raw
-from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
-
-try:  # fsspec's zstd codec raises this on corrupt input
-    from zstandard import ZstdError
-except ImportError:  # pragma: no cover - zstandard is a dependency
-    ZstdError = ValueError  # type: ignore[assignment,misc]
+from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 
 CHUNK_BYTES = 1 << 20
 HEADER_MAX_CHARS = 4 << 20
@@ -161,13 +156,6 @@ class _Damaged(Exception):
     """The compressed stream or the bytes themselves are bad; what was read before is still good."""
 
 
-def _is_data_error(exc: BaseException) -> bool:
-    """Decompressor complaints are data damage; OS errors (with an errno) and network errors are I/O."""
-    if isinstance(exc, (EOFError, zlib.error, ZstdError)):
-        return True
-    return isinstance(exc, OSError) and exc.errno is None and not isinstance(exc, (ConnectionError, TimeoutError))
-
-
 def _open(path: str, raw: bool = False) -> IO[bytes]:
     try:
         return open_raw(path) if raw else open_input(path)
@@ -198,7 +186,7 @@ def _file_chunks(path: str) -> Iterator[bytes]:
             except Exception as exc:
                 if parts:
                     yield b"".join(parts)
-                if _is_data_error(exc):
+                if is_damaged_archive(exc):
                     raise _Damaged(f"{type(exc).__name__}: {exc}") from exc
                 raise
             if parts:
@@ -244,7 +232,9 @@ def _bz2_range_chunks(path: str, start: int, end: int | None, tally: Tally) -> I
                     piece = raw.read(CHUNK_BYTES)
                     if not piece:
                         raise EOFError("compressed file ended inside a bz2 stream")
-            except (OSError, EOFError) as exc:
+            except Exception as exc:  # noqa: BLE001 - only damaged streams are skipped, I/O errors raised
+                if not is_damaged_archive(exc):
+                    raise
                 tally.skip("corrupt_compression", path, str(stream_start), f"{type(exc).__name__}: {exc}")
                 pos, pending = stream_start + 1, b""
                 raw.seek(pos)

@@ -13,7 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from pipeline.fsio import atomic_write
+from contracts.fsio import atomic_write
 
 REPORT_DIR = "report"
 STATS_NAME = "stats.json"

@@ -1,7 +1,7 @@
 """Gather a run's statistics into one dict (the report's ``stats.json``), reading only small files.
 
 Sources of every number: ``stats/<stage>.json`` (the stages' merged per-shard counts, keys described in
-``pipeline.stats``), ``stats/dedup_clusters.json``, ``tokens/index.json``, the run record and resolved
+``contracts.corpus_stats``), ``stats/dedup_clusters.json``, ``tokens/index.json``, the run record and resolved
 manifest, and the training metrics JSONL if any. Document texts are read only for a few examples per
 filter rule and per dedup cluster, from the removal ledgers, with a bound on the files opened, so the
 report of a large run takes seconds.
@@ -18,8 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from contracts.corpus_stats import split_source
 from pipeline.report.training import collect_training
-from pipeline.stats import split_source
 
 FORMAT = "refinery-report"
 VERSION = 1

@@ -15,7 +15,7 @@ from typing import Any
 
 import pyarrow.parquet as pq
 
-from pipeline.fsio import atomic_write
+from contracts.fsio import atomic_write
 from pipeline.report import html as page
 from pipeline.report import plots
 from pipeline.report.collect import collect, truncate

@@ -9,7 +9,6 @@ yielded nothing or little are listed there under ``files_flagged`` (``pipeline.f
 
 from __future__ import annotations
 
-import io
 import json
 import re
 import sys
@@ -18,17 +17,17 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.accounting import Tally
+from contracts.corpus_stats import record_in, record_out
+from contracts.fsio import InputError, atomic_write, basename, expand_paths, file_size, is_remote, safe_join
 from pipeline.clean import clean_text
-from pipeline.documents import DOC_SCHEMA
+from pipeline.documents import DOC_SCHEMA, write_parquet
 from pipeline.file_accounting import file_entry, flagged
-from pipeline.fsio import InputError, atomic_write, expand_paths, file_size, is_remote, safe_join
 from pipeline.readers import get_reader
-from pipeline.readers.base import Split, Tally
+from pipeline.readers.base import Split
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
-from pipeline.stats import record_in, record_out
 
 STAGE = "crawl"
 DOCS_DIR = "docs"
@@ -76,7 +75,7 @@ BASENAME_KEYED = {"books", "jsonl", "parquet"}
 def _refuse_shared_basenames(source: str, paths: list[str]) -> None:
     seen: dict[str, str] = {}
     for path in paths:
-        base = path.rstrip("/").rsplit("/", 1)[-1]
+        base = basename(path)  # as the readers' document keys name the file
         if base in seen:
             raise InputError(f"source {source!r}: {seen[base]} and {path} have the same file name, so their "
                              "documents would get the same ids; rename one or put them in two sources")
@@ -106,11 +105,7 @@ def plan(manifest: Any) -> list[Task]:
 
 
 def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> None:
-    table = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", row_group_size=max(len(rows), 1))
-    with atomic_write(safe_join(run_dir, relative)) as fh:
-        fh.write(buffer.getvalue())
+    write_parquet(safe_join(run_dir, relative), pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
 
 
 def run_task(task: CrawlTask) -> TaskResult:

@@ -21,7 +21,6 @@ and the inputs: a changed setting starts a fresh work folder instead of mixing a
 from __future__ import annotations
 
 import hashlib
-import io
 import json
 import math
 from collections import Counter
@@ -34,6 +33,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from contracts.accounting import Tally
+from contracts.corpus_stats import record_table
+from contracts.fsio import atomic_write, safe_join
 from pipeline.dedup import buckets as bk
 from pipeline.dedup import components as cc
 from pipeline.dedup.artefacts import read_arrays, write_arrays
@@ -41,10 +43,8 @@ from pipeline.dedup.clusters import Members, decide, size_bucket
 from pipeline.dedup.lsh_params import PRESETS, optimal_bands_rows
 from pipeline.dedup.minhash import MinHashParams, sketch_texts
 from pipeline.dedup.verify import shingle_sets, verified
-from pipeline.fsio import atomic_write, safe_join
-from pipeline.readers.base import Tally
+from pipeline.documents import write_parquet
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp, run_stage
-from pipeline.stats import record_table
 
 STAGE = "dedup"
 OUT_DIR = "dedup"
@@ -433,13 +433,6 @@ class RemovalTask:
     ledger_name: str
 
 
-def _write_parquet(path: Path, table: pa.Table) -> None:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", row_group_size=max(table.num_rows, 1))
-    with atomic_write(path) as fh:
-        fh.write(buffer.getvalue())
-
-
 def removal_task(task: RemovalTask) -> TaskResult:
     """Split one input shard into kept documents and ledger rows."""
     layout = task.layout
@@ -465,7 +458,7 @@ def removal_task(task: RemovalTask) -> TaskResult:
     kept = table.filter(pa.array(keep))
     record_table(tally.counts, kept, "out")
     if kept.num_rows:
-        _write_parquet(layout.path(task.kept_name), kept)
+        write_parquet(layout.path(task.kept_name), kept)
         outputs.append(task.kept_name)
     if len(removed):
         cluster_id = np.concatenate(cluster_id)[order]
@@ -477,7 +470,7 @@ def removal_task(task: RemovalTask) -> TaskResult:
             "id": ids, "source": gone.column("source"), "cluster_id": cluster_id.tolist(),
             "kept_id": kept_id.tolist(), "reason": reason.tolist(), "text": gone.column("text")},
             schema=LEDGER_SCHEMA)
-        _write_parquet(layout.path(task.ledger_name), ledger)
+        write_parquet(layout.path(task.ledger_name), ledger)
         for doc, why, cid, rep in zip(ids, reason.tolist(), cluster_id.tolist(), kept_id.tolist()):
             tally.skip(f"duplicate_{why}", source_path, doc, f"cluster {cid}, kept {rep}")
     tally.add("docs_out", kept.num_rows)

@@ -21,7 +21,6 @@ Statistics (``stats/filter.json``): ``docs_in``, ``docs_out``, ``chars_in``, ``c
 
 from __future__ import annotations
 
-import io
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -34,15 +33,15 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from pipeline.documents import DOC_SCHEMA
+from contracts.accounting import Tally
+from contracts.corpus_stats import record_in, record_table
+from contracts.fsio import safe_join
+from pipeline.documents import DOC_SCHEMA, shard_source, write_parquet
 from pipeline.filters.base import (N_CHARS, compute_signals, count_removals, decide, rewrite_kept,
                                    signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
-from pipeline.fsio import atomic_write, safe_join
 from pipeline.readers import MODULES
-from pipeline.readers.base import Tally
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
-from pipeline.stats import record_in, record_table
 
 STAGE = "filter"
 SIGNALS_STAGE = "filter-signals"
@@ -84,19 +83,7 @@ def _read(run_dir: Path, relative: str, columns: list[str] | None = None) -> pa.
 
 
 def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
-    buffer = io.BytesIO()
-    pq.write_table(table, buffer, compression="zstd", row_group_size=max(table.num_rows, 1))
-    with atomic_write(safe_join(run_dir, relative)) as fh:
-        fh.write(buffer.getvalue())
-
-
-def shard_source(run_dir: Path, shard: str) -> str:
-    """The one source a document shard holds (its folder name when it is empty)."""
-    sources = pc.unique(_read(run_dir, shard, ["source"])["source"]).to_pylist()
-    if len(sources) > 1:
-        raise ValueError(f"document shard {shard} mixes sources {sources}; the filter stage needs one "
-                         "source per shard (the crawl stage writes them so)")
-    return sources[0] if sources else Path(shard).parent.name
+    write_parquet(safe_join(run_dir, relative), table)
 
 
 def run_signals(task: ShardTask) -> TaskResult:

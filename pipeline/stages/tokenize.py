@@ -1,4 +1,4 @@
-"""The tokenize stage: document shards in, the token dataset (``training.dataset``) out. Always last.
+"""The tokenize stage: document shards in, the token dataset (``contracts.token_dataset``) out. Always last.
 
 Steps, each resumable:
 
@@ -30,15 +30,17 @@ import numpy as np
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
+from contracts.accounting import Tally
+from contracts.corpus_stats import record_in, record_tokens
+from contracts.fsio import atomic_write, safe_join
+from contracts.tiktoken_ranks import ranks_bytes
+from contracts.token_dataset import TOKENIZER_FILE, ShardEntry, build_index, write_index, write_shard
 from pipeline.bpe import train_bpe
-from pipeline.fsio import atomic_write, safe_join
-from pipeline.readers.base import Tally
+from pipeline.documents import shard_source
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
-from pipeline.stats import record_in, record_tokens
-from pipeline.token_shards import ShardEntry, build_index, shuffle_order, split_evenly, write_index, write_shard
+from pipeline.token_layout import shuffle_order, split_evenly
 from pipeline.tokenizer import (BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec, find_ranks_file, load_bpe,
-                                load_tiktoken, ranks_bytes)
-from training.dataset import TOKENIZER_FILE
+                                load_tiktoken)
 
 STAGE = "tokenize"
 BPE_STAGE = "tokenize-bpe"
@@ -117,15 +119,6 @@ class BpeTask:
 
 def _base_dir(manifest: Any) -> Path:
     return manifest.source_path.parent if getattr(manifest, "source_path", None) else Path.cwd()
-
-
-def _source_of(run_dir: Path, relative: str, names: set[str]) -> str:
-    """Document shards live in ``<folder>/<source>/``; otherwise ask the shard itself."""
-    parent = Path(relative).parent.name
-    if parent in names:
-        return parent
-    column = pq.read_table(run_dir / relative, columns=["source"]).column("source")
-    return column[0].as_py() if len(column) else parent
 
 
 def _read_docs(run_dir: Path, inputs: tuple[str, ...], source: str) -> tuple[list[str], list[Any], list[str]]:
@@ -319,10 +312,9 @@ def run(manifest: Any, inputs: list[str], execute: Callable[..., StageResult] = 
                          f"documents); got {order}")
     if not inputs:
         raise ValueError("tokenize: the previous stage recorded no document shards")
-    names = {s.name for s in manifest.sources}
     by_source: dict[str, list[str]] = {s.name: [] for s in manifest.sources}
     for relative in inputs:
-        by_source.setdefault(_source_of(manifest.run_dir, relative, names), []).append(relative)
+        by_source.setdefault(shard_source(manifest.run_dir, relative), []).append(relative)
     by_source = {k: v for k, v in by_source.items() if v}
     warnings: list[str] = []
     thresholds = validation_thresholds(manifest, by_source, warnings)

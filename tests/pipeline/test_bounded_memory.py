@@ -97,7 +97,7 @@ def test_bombs_are_skipped_with_their_reason_in_bounded_memory(tmp_path: Path) -
 
 def test_long_lines_are_skipped_in_every_split_layout_and_the_rest_read(tmp_path: Path) -> None:
     from pipeline.readers import jsonl
-    from pipeline.readers.base import Tally
+    from contracts.accounting import Tally
 
     lines = [json.dumps({"id": f"d{i}", "text": ("x" * 5000 if i % 3 == 1 else f"doc {i}")}) for i in range(9)]
     path = tmp_path / "mixed.jsonl"

@@ -17,9 +17,9 @@ from pathlib import Path
 
 import pytest
 
+from contracts.accounting import MAX_EXAMPLES_PER_REASON, Tally
 from pipeline.file_accounting import LITTLE_RATIO, file_entry, flagged, verdict
 from pipeline.manifest import load_manifest
-from pipeline.readers.base import MAX_EXAMPLES_PER_REASON, Tally
 from pipeline.report import write_report
 from pipeline.stages import crawl
 from tests.pipeline.helpers import write_manifest

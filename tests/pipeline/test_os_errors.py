@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fsio import atomic_write
+from contracts.accounting import Tally
+from contracts.fsio import atomic_write
 from pipeline.manifest import load_manifest
-from pipeline.readers.base import Tally
 from pipeline.run import run_manifest
 from pipeline.runner import StageError, Task, TaskResult, run_stage
 from tests.pipeline.helpers import write_manifest

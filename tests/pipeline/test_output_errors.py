@@ -148,7 +148,7 @@ def test_folder_vanishing_inside_mkdir_is_made_again(tmp_path: Path, monkeypatch
     deleted-mid-run test accepts); now the folder is made again, as when it goes a moment earlier."""
     import errno
 
-    from pipeline.fsio import atomic_write
+    from contracts.fsio import atomic_write
 
     folder = tmp_path / "out" / "_done"
     folder.mkdir(parents=True)

@@ -26,10 +26,10 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
+from contracts.accounting import Tally
 from pipeline.clean import CleanOptions, clean_text
 from pipeline.manifest import LoadedManifest, ManifestError, parse_manifest
 from pipeline.readers import reader_module
-from pipeline.readers.base import Tally
 from tests.conftest import SHARED_DATA as SHARED
 
 FAST = settings(max_examples=60, deadline=None, database=None,

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from contracts.run_lock import LOCK_NAME, FolderLockedError, RunLock
 from pipeline.manifest import load_manifest
 from pipeline.run import run_manifest
 from pipeline.run_folder import RunFolderError, check_run_folder
-from pipeline.run_lock import LOCK_NAME, FolderLockedError, RunLock
 from tests.pipeline.helpers import write_manifest
 
 

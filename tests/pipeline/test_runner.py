@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.fsio import atomic_write
-from pipeline.readers.base import Tally
+from contracts.accounting import Tally
+from contracts.fsio import atomic_write
 from pipeline.runner import StageError, Task, TaskResult, completed_outputs, run_stage
 
 
@@ -85,7 +85,7 @@ def test_task_error_names_stage_and_shard_and_keeps_finished_work(ray_local, tmp
 
 def test_leftover_temporaries_are_removed_by_exact_name_only(ray_local, tmp_path: Path) -> None:
     """A killed writer's temporary (listed in its journal) goes; a user's own ``.tmp-*`` file stays."""
-    from pipeline.fsio import use_temp_journal
+    from contracts.fsio import use_temp_journal
 
     use_temp_journal(tmp_path)  # as a killed worker of this run would have journalled it
     try:

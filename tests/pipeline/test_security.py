@@ -1,7 +1,7 @@
 """A manifest cannot run code, and a run cannot write outside its run folder.
 
 * YAML tags that construct Python objects are refused before anything is built (safe_load);
-* every output path is joined with ``pipeline.fsio.safe_join``, which refuses ``..``, absolute parts and
+* every output path is joined with ``contracts.fsio.safe_join``, which refuses ``..``, absolute parts and
   symlinks out of the run folder; names that become path parts (run.name, source names) are validated;
 * a whole run (crawl to tokenize, with hostile-looking but valid names) leaves every file outside its run
   folder untouched, including its inputs and its working directory.
@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from pipeline.fsio import safe_join
+from contracts.fsio import safe_join
 from pipeline.manifest import ManifestError, parse_manifest
 from pipeline.runner import Task, TaskResult, run_stage
 from tests.pipeline.helpers import write_manifest

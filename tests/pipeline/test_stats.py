@@ -6,7 +6,7 @@ from collections import Counter
 
 import pyarrow as pa
 
-from pipeline.stats import (add_domains, bucket_edges, host_of, record_out, record_table, split_source)
+from contracts.corpus_stats import (add_domains, bucket_edges, host_of, record_out, record_table, split_source)
 
 
 def test_buckets_are_powers_of_two_with_zero_apart():

@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.token_dataset import TokenDataset
 from tests.token_helpers import build_token_dataset, gpt2_tokenizer
-from training.dataset import TokenDataset
 
 
 @pytest.fixture(scope="session")

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from training.dataset import DatasetError, TokenDataset
+from contracts.token_dataset import DatasetError, TokenDataset
 
 
 def test_shards_are_zero_copy_views_of_the_mapped_files(dataset: TokenDataset) -> None:

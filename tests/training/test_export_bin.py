@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 
-from training.dataset import TokenDataset
+from contracts.token_dataset import TokenDataset
 from training.export_bin import main
 
 

@@ -8,7 +8,7 @@ import threading
 import pytest
 import torch
 
-from training.dataset import TokenDataset
+from contracts.token_dataset import TokenDataset
 from training.prefetch import Prefetcher
 from training.sampler import DataExhausted, MixtureSampler
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from contracts.run_lock import LOCK_NAME, RunLock
 from pipeline.ray_watchdog import _start_time
-from pipeline.run_lock import LOCK_NAME, RunLock
 from tests.process_helpers import descendants, wait_until
 from tests.training.trainer_helpers import bpe_dataset, config_dict, write_config
 from training.config import parse_config

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import torch
 
-from training.dataset import TokenDataset
+from contracts.token_dataset import TokenDataset
 from training.sampler import DataExhausted, MixtureSampler, SamplerStateError, validation_batches
 
 WEIGHTS = {"books": 0.5, "plays": 0.3, "dictionary": 0.2}

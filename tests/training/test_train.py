@@ -10,12 +10,12 @@ from pathlib import Path
 import pytest
 import torch
 
+from contracts.token_dataset import DatasetError, TokenDataset
 from model.checkpoint_io import load_checkpoint
 from model.generate import main as generate_main
 from model.gpt import GPT
 from tests.training.trainer_helpers import bpe_dataset, config_dict, train_losses
 from training.config import parse_config
-from training.dataset import DatasetError, TokenDataset
 from training.metrics import read_metrics
 from training.optim import lr_at
 from training.sampler import MixtureSampler

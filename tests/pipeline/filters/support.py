@@ -56,7 +56,8 @@ chains are pinned on the English files; the other languages need per-source lang
 def real_documents(kind: str) -> tuple[Document, ...]:
     """Every document the project's reader yields for the real English corpus of ``kind`` in shared/data."""
     from pipeline.readers import get_reader, reader_module
-    from pipeline.readers.base import Split, Tally
+    from contracts.accounting import Tally
+    from pipeline.readers.base import Split
 
     folder, pattern = {"commoncrawl": ("web", "*.warc.gz"), "wikipedia": ("wiki", "*.bz2"),
                        "books": ("books", "*.txt")}[kind]

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from pydantic import ValidationError
 
+from contracts.accounting import Tally
 from pipeline.documents import Document
 from pipeline.readers import get_reader
-from pipeline.readers.base import Tally
 from pipeline.readers.books import READER, Options
 
 # file -> (first real line, last real line, title, author)

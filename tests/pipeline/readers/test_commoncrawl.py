@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from pipeline.readers.base import Split, Tally
+from contracts.accounting import Tally
+from pipeline.readers.base import Split
 from pipeline.readers.commoncrawl import READER, Options, resolve_crawl
 
 IAH = "IAH-20080430204825-00000-blackbook.warc.gz"  # WARC 0.17, Heritrix 2008
@@ -333,7 +334,7 @@ def s3(monkeypatch: pytest.MonkeyPatch):
 def test_s3_input_globbed_and_read_in_byte_ranges(web: Path, s3) -> None:
     """s3:// inputs: a glob lists the bucket, sizes come from the server, and byte-range splits of a
     WARC read there give exactly the documents of the local file."""
-    from pipeline.fsio import expand_paths, file_size
+    from contracts.fsio import expand_paths, file_size
 
     s3.put(str(web / IAH), f"crawl/web/{IAH}")
     s3.put(str(web / "pywb-iana.warc.gz"), "crawl/web/pywb-iana.warc.gz")

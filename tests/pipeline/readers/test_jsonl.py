@@ -11,9 +11,9 @@ import pytest
 import zstandard
 from pydantic import ValidationError
 
+from contracts.accounting import Tally
 from pipeline.documents import Document
 from pipeline.readers import get_reader
-from pipeline.readers.base import Tally
 from pipeline.readers.jsonl import READER, Options
 
 

@@ -9,9 +9,9 @@ import pyarrow.parquet as pq
 import pytest
 from pydantic import ValidationError
 
+from contracts.accounting import Tally
 from pipeline.documents import Document
 from pipeline.readers import get_reader
-from pipeline.readers.base import Tally
 from pipeline.readers.parquet import READER, Options
 
 

@@ -14,9 +14,10 @@ import pydantic
 import pytest
 import zstandard
 
+from contracts.accounting import Tally
 from pipeline.documents import Document
 from pipeline.readers import get_reader
-from pipeline.readers.base import Split, Tally
+from pipeline.readers.base import Split
 from pipeline.readers.wikipedia import Options, page_url
 
 SLICE = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -158,7 +159,7 @@ _RAW_PAGE = re.compile(r"<page>.*?<id>(\d+)</id>.*?<text[^>]*>(.*?)</text>", re.
 
 
 def _raw(path: Path) -> str:
-    from pipeline.fsio import open_input
+    from contracts.fsio import open_input
     with open_input(str(path)) as fh:
         return fh.read().decode("utf-8")
 

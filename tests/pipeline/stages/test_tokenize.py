@@ -8,12 +8,12 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from contracts.token_dataset import TokenDataset
 from pipeline.cli import main as cli_main
 from pipeline.runner import run_stage
 from pipeline.stages import DEFAULT_ORDER
 from pipeline.stages import tokenize as stage
 from tests.token_helpers import build_token_dataset, gpt2_tokenizer, make_manifest
-from training.dataset import TokenDataset
 
 
 def _files(root: Path) -> dict[str, bytes]:

@@ -1,26 +1,37 @@
-"""The token dataset: the one contract between the pipeline and training.
+"""The token dataset: the one contract between the pipeline (which writes it) and training (which reads it).
 
 A dataset folder (``<run_dir>/tokens/`` by default) holds:
 
 * ``index.json`` - format and version, token dtype, the tokenizer's identity, the manifest hash and seed,
   per-source weights and totals, and one entry per shard: path, split, source, documents, tokens, bytes
   and sha256;
-* ``tokenizer.tiktoken`` - the ranks, so tokens can be decoded without the pipeline;
+* ``tokenizer.tiktoken`` - the ranks (``contracts.tiktoken_ranks``), so tokens decode without the pipeline;
 * ``train/<source>/*.arrow`` and ``val/<source>/*.arrow`` - Arrow IPC files with one record batch of rows
   ``(id, url, tokens: list<uint16|uint32>)``, one row per document, end-of-text last in every document.
 
 Because a shard is one record batch, its ``tokens`` values buffer is one contiguous array: memory-mapping
 the file gives a zero-copy numpy (and torch) view of all its tokens, and the list offsets are the document
 boundaries, so the ``id``/``url`` columns plus the offsets are the per-shard document table used for
-provenance. Training reads only this folder; the pipeline writes it (``pipeline.token_shards``).
+provenance.
+
+Worked example: a shard of two documents, ``a`` with tokens ``[5, 9, 0]`` and ``b`` with ``[7, 0]`` (0 is
+end-of-text), holds ``values = [5, 9, 0, 7, 0]`` and ``offsets = [0, 3, 5]``; its index entry says
+``docs: 2, tokens: 5``, and token 3 is position 0 of document ``b``.
+
+The writer (``write_shard``, ``build_index``, ``write_index``) and the reader (``TokenDataset``) live here
+together, under one ``FORMAT_VERSION``. Writing is deterministic: the same documents, seed and shard name
+give byte-identical files, so a task retried after a crash rewrites the same bytes and the index's
+checksums stay valid.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import sys
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import Any, Literal
@@ -28,15 +39,93 @@ from typing import Any, Literal
 import numpy as np
 import pyarrow as pa
 
+from contracts.fsio import atomic_write, safe_join
+from contracts.tiktoken_ranks import parse_ranks
+
 FORMAT = "refinery-tokens"
 FORMAT_VERSION = 1
 INDEX_NAME = "index.json"
 TOKENIZER_FILE = "tokenizer.tiktoken"
 SPLITS = ("train", "val")
+COLUMNS = ("id", "url", "tokens")
 
 
 class DatasetError(ValueError):
     """A dataset that does not match its index; the message names each file and what is wrong."""
+
+
+# ---------------------------------------------------------------------------------------------- writing
+
+@dataclass(frozen=True)
+class ShardEntry:
+    """One shard's line in the index; ``path`` is relative to the dataset folder."""
+
+    path: str
+    split: str
+    source: str
+    docs: int
+    tokens: int
+    bytes: int
+    sha256: str
+
+
+def shard_schema(dtype: np.dtype) -> pa.Schema:
+    return pa.schema([pa.field("id", pa.string(), nullable=False), pa.field("url", pa.string()),
+                      pa.field("tokens", pa.list_(pa.from_numpy_dtype(dtype)), nullable=False)])
+
+
+def encode_shard(ids: list[str], urls: list[str | None], values: np.ndarray, lengths: np.ndarray,
+                 dtype: np.dtype) -> bytes:
+    """The Arrow IPC file bytes of one shard: a single record batch, uncompressed so it can be mapped."""
+    offsets = np.zeros(len(lengths) + 1, dtype=np.int32)
+    if len(values) >= 2**31:
+        raise ValueError(f"a shard holds at most 2**31-1 tokens, got {len(values)}; lower shard_tokens")
+    np.cumsum(lengths, out=offsets[1:])
+    tokens = pa.ListArray.from_arrays(pa.array(offsets), pa.array(values.astype(dtype, copy=False)))
+    batch = pa.record_batch([pa.array(ids, pa.string()), pa.array(urls, pa.string()), tokens],
+                            schema=shard_schema(dtype))
+    sink = io.BytesIO()
+    with pa.ipc.new_file(sink, batch.schema) as writer:
+        writer.write_batch(batch)
+    return sink.getvalue()
+
+
+def write_shard(dataset_dir: Path, relative: str, split: str, source: str, ids: list[str],
+                urls: list[str | None], values: np.ndarray, lengths: np.ndarray, dtype: np.dtype) -> ShardEntry:
+    """Write one shard atomically under ``dataset_dir`` and return its index entry."""
+    data = encode_shard(ids, urls, values, lengths, dtype)
+    with atomic_write(safe_join(dataset_dir, relative)) as fh:
+        fh.write(data)
+    return ShardEntry(relative, split, source, len(ids), int(len(values)), len(data),
+                      hashlib.sha256(data).hexdigest())
+
+
+def build_index(entries: list[ShardEntry], *, dtype: np.dtype, tokenizer: dict[str, Any],
+                manifest_hash: str, seed: int, sources: dict[str, dict[str, Any]],
+                settings: dict[str, Any]) -> dict[str, Any]:
+    """The dataset index: deterministic content (no timestamps, no absolute paths)."""
+    totals = {name: {"weight": info["weight"], "max_epochs": info["max_epochs"],
+                     "train": {"docs": 0, "tokens": 0, "shards": 0},
+                     "val": {"docs": 0, "tokens": 0, "shards": 0}} for name, info in sources.items()}
+    for entry in entries:
+        part = totals[entry.source][entry.split]
+        part["docs"] += entry.docs
+        part["tokens"] += entry.tokens
+        part["shards"] += 1
+    return {"format": FORMAT, "version": FORMAT_VERSION, "dtype": np.dtype(dtype).name, "tokenizer": tokenizer,
+            "manifest_hash": manifest_hash, "seed": seed, "settings": settings, "sources": totals,
+            "shards": [asdict(e) for e in entries]}
+
+
+def write_index(dataset_dir: Path, index: dict[str, Any]) -> Path:
+    path = safe_join(dataset_dir, INDEX_NAME)
+    with atomic_write(path, "w") as fh:
+        json.dump(index, fh, indent=1, sort_keys=True)
+        fh.write("\n")
+    return path
+
+
+# ---------------------------------------------------------------------------------------------- reading
 
 
 @dataclass
@@ -54,27 +143,27 @@ class Shard:
 
     def open(self, dtype: np.dtype) -> "Shard":
         """Map the file and check its structure against the index entry (cheap: no hashing)."""
-        where = str(self.path)
+        file_name = str(self.path)
         if not self.path.is_file():
-            raise DatasetError(f"{where}: shard listed in the index is missing")
+            raise DatasetError(f"{file_name}: shard listed in the index is missing")
         size = self.path.stat().st_size
         if size != self.nbytes:
-            raise DatasetError(f"{where}: {size} bytes on disk, the index says {self.nbytes} (truncated or "
+            raise DatasetError(f"{file_name}: {size} bytes on disk, the index says {self.nbytes} (truncated or "
                                "rewritten); re-run the tokenize stage or restore the file")
         try:
-            reader = pa.ipc.open_file(pa.memory_map(where, "r"))
+            reader = pa.ipc.open_file(pa.memory_map(file_name, "r"))
             if reader.num_record_batches != 1:
-                raise DatasetError(f"{where}: {reader.num_record_batches} record batches, expected 1")
+                raise DatasetError(f"{file_name}: {reader.num_record_batches} record batches, expected 1")
             batch = reader.get_batch(0)
         except (pa.ArrowInvalid, OSError) as exc:
-            raise DatasetError(f"{where}: not a readable Arrow IPC file ({exc}); re-run the tokenize stage"
+            raise DatasetError(f"{file_name}: not a readable Arrow IPC file ({exc}); re-run the tokenize stage"
                                ) from None
         expected = pa.list_(pa.from_numpy_dtype(dtype))
-        if batch.schema.names != ["id", "url", "tokens"] or batch.schema.field("tokens").type != expected:
-            raise DatasetError(f"{where}: schema {batch.schema} is not (id, url, tokens: {expected})")
+        if batch.schema.names != list(COLUMNS) or batch.schema.field("tokens").type != expected:
+            raise DatasetError(f"{file_name}: schema {batch.schema} is not (id, url, tokens: {expected})")
         column = batch.column("tokens")
         if batch.num_rows != self.docs or len(column.values) != self.tokens or column.offsets[0].as_py() != 0:
-            raise DatasetError(f"{where}: {batch.num_rows} documents / {len(column.values)} tokens, the index "
+            raise DatasetError(f"{file_name}: {batch.num_rows} documents / {len(column.values)} tokens, the index "
                                f"says {self.docs} / {self.tokens}")
         self._batch = batch
         return self
@@ -202,8 +291,6 @@ class TokenDataset:
         """The tiktoken encoding the dataset was made with, from the dataset's own tokenizer file."""
         import tiktoken
 
-        from pipeline.tokenizer import parse_ranks  # the one ranks parser, as tiktoken reads the file
-
         path = self.root / TOKENIZER_FILE
         ranks = parse_ranks(path.read_bytes(), str(path))
         info = self.tokenizer_info
@@ -216,8 +303,6 @@ class TokenDataset:
 
 def validate_command(path: str | Path) -> int:
     """``python -m pipeline validate DIR``: structure and checksums of every shard; 1 on any mismatch."""
-    import sys
-
     try:
         dataset = TokenDataset.open(path, verify="checksums")
     except DatasetError as exc:

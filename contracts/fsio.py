@@ -1,22 +1,32 @@
-"""Input and output through fsspec: path expansion, decompression by extension, atomic writes.
+"""File input and output: path expansion and decompression through fsspec, damaged archives, atomic writes.
 
 Every byte the pipeline reads goes through ``open_input`` so local files, globs, http(s) and object stores
-behave the same. Every file it writes goes through ``atomic_write`` so a crash never leaves a half-written
-output under its final name.
+behave the same, and ``is_damaged_archive`` is the one rule for telling a damaged compressed file (bad data,
+skipped with a reason) from a failing disk or network (raised, so the task is retried). Every file the
+project writes (pipeline outputs, token shards, training checkpoints, metrics) goes through
+``atomic_write``, so a crash never leaves a half-written file under its final name.
 """
 
 from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
+import lzma
 import os
 import posixpath
 import socket
 import uuid
+import zlib
 from pathlib import Path
 from typing import IO, Iterator
 
 import fsspec
+
+try:  # zstandard is a dependency (fsspec's zstd codec); keep this module importable without it
+    from zstandard import ZstdError
+except ImportError:  # pragma: no cover
+    ZstdError = ValueError  # type: ignore[misc,assignment]
 
 # fsspec decompresses these by name; "zst" needs the zstandard package, which we depend on; "xz" is the
 # standard library's lzma (Wikipedia samples and some dumps are xz: read raw, they yielded nothing).
@@ -34,6 +44,11 @@ class InputError(ValueError):
 
 def compression_of(path: str) -> str | None:
     return COMPRESSIONS.get(posixpath.splitext(path.split("?", 1)[0])[1].lower())
+
+
+def basename(path: str) -> str:
+    """The file name of a local path or URL, without query string or trailing slash."""
+    return posixpath.basename(path.split("?", 1)[0].rstrip("/"))
 
 
 def is_remote(path: str) -> bool:
@@ -84,6 +99,20 @@ def open_input(path: str) -> IO[bytes]:
     return fsspec.open(path, "rb", compression=compression_of(path)).open()
 
 
+def is_damaged_archive(exc: BaseException) -> bool:
+    """Whether ``exc``, raised while reading through ``open_input``, means a damaged compressed file.
+
+    Only what the decompressors raise on bad data counts: a cut stream (``EOFError``), gzip's, zlib's,
+    xz's and zstd's data errors, and bz2's ``OSError("Invalid data stream")`` (which carries no errno).
+    Everything else (a missing file, a failing disk, a dropped connection) is an I/O error that must not
+    be mistaken for bad data: it is raised, so the task fails or is retried instead of losing the file.
+    """
+    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError, ZstdError, gzip.BadGzipFile)):
+        return True
+    return (isinstance(exc, OSError) and exc.errno is None
+            and "invalid data stream" in str(exc).lower())  # bz2's message
+
+
 def safe_join(root: str | Path, *parts: str) -> Path:
     """Join ``parts`` under ``root`` and refuse any result outside it (no ``..`` or absolute escapes)."""
     root_path = Path(root).resolve()
@@ -98,7 +127,9 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
     """Write to a temporary name beside ``final`` and rename it into place only when complete.
 
     The rename is atomic on POSIX filesystems, so readers see either the old file or the whole new one;
-    on error the temporary file is removed.
+    on error the temporary file is removed. The file is fsynced before the rename and its folder after it,
+    so once this returns the new file survives a power cut too (a checkpoint a resume relies on, a
+    completion record a rerun trusts).
     """
     final = Path(final)
     try:
@@ -116,6 +147,7 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
+        _fsync_folder(final.parent)
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -123,6 +155,18 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
             # A failed write or fsync (a full disk) names no file; the error must say which one.
             raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
         raise
+
+
+def _fsync_folder(folder: Path) -> None:
+    """Make a rename in ``folder`` durable; a filesystem that cannot fsync a folder (EINVAL) is left be."""
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    except OSError as exc:
+        if exc.errno != errno.EINVAL:
+            raise
+    finally:
+        os.close(fd)
 
 
 def use_temp_journal(run_dir: str | Path | None) -> None:
