@@ -295,14 +295,6 @@ def _read_record(path: Path) -> tuple[TaskResult | None, str | None]:
         return None, None
 
 
-def completed_outputs(run_dir: Path, stage: str) -> list[str]:
-    """The outputs a finished stage recorded, in task order; the contract later stages read from."""
-    stats = safe_join(run_dir, STATS_DIR, f"{stage}.json")
-    if not stats.exists():
-        raise FileNotFoundError(f"stage {stage!r} has not finished in {run_dir}; run it first")
-    return list(json.loads(stats.read_text())["outputs"])
-
-
 def cpu_count() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 

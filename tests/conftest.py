@@ -1,4 +1,4 @@
-"""Shared fixtures: where the real corpora live, and the repository root."""
+"""Shared fixtures: where the real corpora live, the repository root, a real local Ray, a small token dataset."""
 
 from __future__ import annotations
 
@@ -34,3 +34,24 @@ def ray_local():
                  log_to_driver=False, configure_logging=False)
     yield ray
     ray.shutdown()
+
+
+@pytest.fixture(scope="session")
+def token_dir(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    """One small real token dataset (three book sources, GPT-2 tokens), made by the tokenize stage and
+    shared by the token-format and training tests."""
+    from tests.token_helpers import build_token_dataset, gpt2_tokenizer
+
+    folder = tmp_path_factory.mktemp("tokens")
+    manifest, _, _ = build_token_dataset(
+        folder, shared_data, gpt2_tokenizer(shared_data, shard_tokens=50_000, validation={"fraction": 0.05}),
+        weights={"books": 0.5, "plays": 0.3, "dictionary": 0.2}, max_epochs=200.0)
+    return manifest.run_dir / "tokens"
+
+
+@pytest.fixture()
+def dataset(token_dir: Path):
+    """``token_dir`` opened as a ``contracts.token_dataset.TokenDataset``."""
+    from contracts.token_dataset import TokenDataset
+
+    return TokenDataset.open(token_dir)

@@ -124,24 +124,24 @@ RESUME_MAY_DIFFER = ("data.dataset",)
 """The dataset may move: its identity (index hash, tokenizer) is checked instead of its path."""
 
 
-def format_errors(error: ValidationError, where: str) -> str:
+def format_errors(error: ValidationError, origin: str) -> str:
     """One line per problem, in the same layout as the manifests' errors."""
-    return config_errors.format_errors(error, f"invalid training config {where}", TrainConfig)
+    return config_errors.format_errors(error, f"invalid training config {origin}", TrainConfig)
 
 
 def _resolve(path: str, base: Path) -> str:
     return path if Path(path).is_absolute() else str((base / path).resolve())
 
 
-def parse_config(data: Any, where: str = "<dict>", base: Path | None = None) -> TrainConfig:
+def parse_config(data: Any, origin: str = "<dict>", base: Path | None = None) -> TrainConfig:
     """Validate a config mapping; relative paths resolve against ``base`` (default: the working directory)."""
     if not isinstance(data, dict):
-        raise ConfigError(f"training config {where} must be a mapping with keys out_dir, seed, data, model, "
+        raise ConfigError(f"training config {origin} must be a mapping with keys out_dir, seed, data, model, "
                           f"optim, eval, checkpoint, system; got {type(data).__name__}")
     try:
         config = TrainConfig.model_validate(data)
     except ValidationError as exc:
-        raise ConfigError(format_errors(exc, where)) from None
+        raise ConfigError(format_errors(exc, origin)) from None
     base = base or Path.cwd()
     config.out_dir = _resolve(config.out_dir, base)
     config.data.dataset = _resolve(config.data.dataset, base)

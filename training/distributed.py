@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-import torch.distributed as dist
+import torch.distributed as torch_dist
 
 
 @dataclass(frozen=True)
@@ -36,10 +36,6 @@ class Dist:
     @property
     def device_type(self) -> str:
         return self.device.type
-
-
-def launched_by_torchrun() -> bool:
-    return "RANK" in os.environ and "WORLD_SIZE" in os.environ
 
 
 def pick_device(requested: str, local_rank: int) -> torch.device:
@@ -78,49 +74,49 @@ def setup(requested_device: str = "auto") -> Dist:
     device = pick_device(requested_device, local_rank)
     if device.type == "cuda":
         torch.cuda.set_device(device)
-    if world_size > 1 and not dist.is_initialized():
-        dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
-                                **({"device_id": device} if device.type == "cuda" else {}))
+    if world_size > 1 and not torch_dist.is_initialized():
+        torch_dist.init_process_group(backend="nccl" if device.type == "cuda" else "gloo",
+                                      **({"device_id": device} if device.type == "cuda" else {}))
     return Dist(rank, local_rank, world_size, device)
 
 
 def teardown() -> None:
-    if dist.is_initialized():
-        dist.destroy_process_group()
+    if torch_dist.is_initialized():
+        torch_dist.destroy_process_group()
 
 
-def all_reduce_sum(values: list[float], where: Dist) -> list[float]:
+def all_reduce_sum(values: list[float], dist: Dist) -> list[float]:
     """Element-wise sum over ranks of a few float64 numbers (losses, counts); identity when alone."""
-    if not where.distributed:
+    if not dist.distributed:
         return list(values)
-    tensor = torch.tensor(values, dtype=torch.float64, device=where.device)
-    dist.all_reduce(tensor, op=dist.ReduceOp.SUM)
+    tensor = torch.tensor(values, dtype=torch.float64, device=dist.device)
+    torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.SUM)
     return tensor.tolist()
 
 
-def all_gather_objects(value: Any, where: Dist) -> list[Any]:
+def all_gather_objects(value: Any, dist: Dist) -> list[Any]:
     """Every rank's ``value`` (picklable), in rank order; ``[value]`` when alone."""
-    if not where.distributed:
+    if not dist.distributed:
         return [value]
-    gathered: list[Any] = [None] * where.world_size
-    dist.all_gather_object(gathered, value)
+    gathered: list[Any] = [None] * dist.world_size
+    torch_dist.all_gather_object(gathered, value)
     return gathered
 
 
-def broadcast_object(value: Any, where: Dist) -> Any:
+def broadcast_object(value: Any, dist: Dist) -> Any:
     """Rank 0's ``value`` (picklable) on every rank; ``value`` itself when alone."""
-    if not where.distributed:
+    if not dist.distributed:
         return value
-    box = [value if where.is_main else None]
-    dist.broadcast_object_list(box, src=0)
+    box = [value if dist.is_main else None]
+    torch_dist.broadcast_object_list(box, src=0)
     return box[0]
 
 
-def any_rank(flag: bool, where: Dist) -> bool:
+def any_rank(flag: bool, dist: Dist) -> bool:
     """True on every rank when ``flag`` is true on at least one."""
-    return bool(all_reduce_sum([float(flag)], where)[0]) if where.distributed else flag
+    return bool(all_reduce_sum([float(flag)], dist)[0]) if dist.distributed else flag
 
 
-def barrier(where: Dist) -> None:
-    if where.distributed:
-        dist.barrier()
+def barrier(dist: Dist) -> None:
+    if dist.distributed:
+        torch_dist.barrier()

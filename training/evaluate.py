@@ -27,7 +27,7 @@ def sources_with_validation(dataset: TokenDataset, sources: list[str], context_l
 
 @torch.no_grad()
 def evaluate(model: torch.nn.Module, dataset: TokenDataset, sources: list[str], *, context_length: int,
-             batch_size: int, max_batches: int, where: Dist, autocast: Any = None) -> dict[str, Any]:
+             batch_size: int, max_batches: int, dist: Dist, autocast: Any = None) -> dict[str, Any]:
     """{"val_loss": {source: mean loss}, "val_loss_overall": mean over all tokens, "val_tokens": count}.
 
     ``batch_size`` is global (all ranks; divisible by the world size). ``model`` is the bare GPT: not the
@@ -44,10 +44,10 @@ def evaluate(model: torch.nn.Module, dataset: TokenDataset, sources: list[str], 
             # Window k goes to rank k % W in batches of batch_size / W: the ranks together score the first
             # batch_size x max_batches windows, the same ones as a single process.
             batches = validation_batches(dataset, source, context_length=context_length,
-                                         batch_size=batch_size // where.world_size, rank=where.rank, world_size=where.world_size,
+                                         batch_size=batch_size // dist.world_size, rank=dist.rank, world_size=dist.world_size,
                                          max_batches=max_batches)
             for x, y in batches:
-                x, y = x.to(where.device), y.to(where.device)
+                x, y = x.to(dist.device), y.to(dist.device)
                 with autocast or contextlib.nullcontext():
                     logits, _ = model(x, all_logits=True)
                 loss_sum += float(F.cross_entropy(logits.float().view(-1, logits.size(-1)), y.view(-1),
@@ -56,7 +56,7 @@ def evaluate(model: torch.nn.Module, dataset: TokenDataset, sources: list[str], 
             sums += [loss_sum, float(tokens)]
     finally:
         model.train(was_training)
-    totals = all_reduce_sum(sums, where)
+    totals = all_reduce_sum(sums, dist)
     per_source = {s: totals[2 * i] / totals[2 * i + 1] for i, s in enumerate(sources) if totals[2 * i + 1]}
     scored = sum(totals[1::2])
     return {"val_loss": per_source, "val_loss_overall": sum(totals[0::2]) / scored if scored else None,

@@ -68,8 +68,3 @@ def samples_within(sources: np.ndarray, capacity: list[int]) -> int:
         if len(positions) > cap:
             limit = min(limit, int(positions[cap]))
     return limit
-
-
-def realised_shares(sources: np.ndarray, k: int) -> np.ndarray:
-    """Fraction of samples drawn from each source (equal to the token share: samples are equal length)."""
-    return np.bincount(sources, minlength=k) / max(len(sources), 1)

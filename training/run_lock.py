@@ -46,7 +46,7 @@ def die_with_launcher() -> bool:
     return True
 
 
-def lock_out_dir(out_dir: str | Path, where: Dist) -> None:
+def lock_out_dir(out_dir: str | Path, dist: Dist) -> None:
     """Rank 0 takes ``<out_dir>/run.lock``; every rank raises ``OutDirLockedError`` if it could not.
 
     Also removes temporaries a killed run of this folder left (by exact name, from its journal) and
@@ -54,14 +54,14 @@ def lock_out_dir(out_dir: str | Path, where: Dist) -> None:
     """
     folder = Path(out_dir).resolve()
     refusal = None
-    if where.is_main:
+    if dist.is_main:
         try:
             _held[folder] = RunLock(folder, "training run").acquire()
             remove_temporaries(folder)
             use_temp_journal(folder)
         except FolderLockedError as exc:
             refusal = str(exc)
-    refusals = [r for r in all_gather_objects(refusal, where) if r]
+    refusals = [r for r in all_gather_objects(refusal, dist) if r]
     if refusals:
         raise OutDirLockedError(refusals[0])
 

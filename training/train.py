@@ -99,28 +99,28 @@ def compile_for_training(model: torch.nn.Module, backend: str) -> torch.nn.Modul
     return torch.compile(model, dynamic=False, backend=backend)
 
 
-def wrap_ddp(model: torch.nn.Module, where: Dist) -> torch.nn.Module:
+def wrap_ddp(model: torch.nn.Module, dist: Dist) -> torch.nn.Module:
     """DDP on this rank's device; gradients live in the all-reduce buckets (no second copy of them), and
     no buffer broadcast before every forward (the GPT's buffers are constants, equal on every rank)."""
-    return DistributedDataParallel(model, device_ids=[where.device.index] if where.device_type == "cuda" else None,
+    return DistributedDataParallel(model, device_ids=[dist.device.index] if dist.device_type == "cuda" else None,
                                    gradient_as_bucket_view=True, forward_sync_buffers=False)
 
 
-def peak_flops(config: TrainConfig, where: Dist, dtype: str) -> tuple[float, str, float | None]:
+def peak_flops(config: TrainConfig, dist: Dist, dtype: str) -> tuple[float, str, float | None]:
     """(peak FLOP/s MFU divides by, where it came from, the measured matmul peak or None).
 
     As nanoGPT, llm.c and torchtitan: a GPU's datasheet dense peak, so MFU reads like theirs; the measured
     peak (below the datasheet's, 1.2-1.5x on H100) is logged beside it. CPUs have no datasheet entry: MFU
     uses the measured peak there. ``system.peak_flops`` overrides both (and skips the measurement on CPU).
     """
-    cuda = where.device_type == "cuda"
+    cuda = dist.device_type == "cuda"
     measured = None
     if cuda or config.system.peak_flops is None:
-        measured = measure_peak_flops(where.device, torch.bfloat16 if dtype == "bfloat16" else torch.float32)
-        measured = all_reduce_sum([measured], where)[0] / where.world_size  # the same number on all ranks
+        measured = measure_peak_flops(dist.device, torch.bfloat16 if dtype == "bfloat16" else torch.float32)
+        measured = all_reduce_sum([measured], dist)[0] / dist.world_size  # the same number on all ranks
     if config.system.peak_flops is not None:
         return config.system.peak_flops, "config", measured
-    stated = stated_peak_flops(torch.cuda.get_device_name(where.device), dtype) if cuda else None
+    stated = stated_peak_flops(torch.cuda.get_device_name(dist.device), dtype) if cuda else None
     if stated is not None:
         return stated, "datasheet", measured
     assert measured is not None
@@ -163,15 +163,15 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
 
     ``stop_after`` ends after that many steps without the final checkpoint, as a kill would (tests).
     """
-    where = setup(config.system.device)
+    dist = setup(config.system.device)
     threads = torch.get_num_threads()
     try:
-        lock_out_dir(config.out_dir, where)  # one run per out_dir: a second one is refused, not interleaved
-        result = _train(config, where, resume, stop_after, echo if where.is_main else None)
+        lock_out_dir(config.out_dir, dist)  # one run per out_dir: a second one is refused, not interleaved
+        result = _train(config, dist, resume, stop_after, echo if dist.is_main else None)
         # Every rank leaves together: a rank that tore down its process group while rank 0 was still writing
         # the final checkpoint died at exit now and then in gloo ("terminate called without an active
         # exception", SIGABRT). Only on success: after an error the other ranks may be gone for good.
-        barrier(where)
+        barrier(dist)
         return result
     finally:
         torch.set_num_threads(threads)  # system.threads must not leak into the caller (e.g. pytest)
@@ -179,12 +179,12 @@ def train(config: TrainConfig, *, resume: bool = False, stop_after: int | None =
         teardown()
 
 
-def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | None,
+def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None,
            echo: Callable[[str], None] | None) -> TrainResult:
     say = echo or (lambda _: None)
     if config.system.threads:
         torch.set_num_threads(config.system.threads)
-    if where.device_type == "cuda":
+    if dist.device_type == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = config.system.tf32  # fp32 leftovers outside autocast
         torch.backends.cudnn.allow_tf32 = config.system.tf32
     out_dir = Path(config.out_dir)
@@ -193,8 +193,8 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     dataset = TokenDataset.open(config.data.dataset)
     gpt_config = model_config(config, dataset)
     context = gpt_config.context_length
-    global_batch, accum = batch_layout(config, context, where.world_size)
-    precision = choose_precision(config, where.device)
+    global_batch, accum = batch_layout(config, context, dist.world_size)
+    precision = choose_precision(config, dist.device)
 
     def check(saved: dict[str, Any]) -> None:
         ckpt.check_resume_entries(saved, checkpoint_path)
@@ -205,17 +205,17 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
                                        + "\nRestore those values, or start a new run (another out_dir)")
         ckpt.check_dataset(saved["dataset"], dataset, checkpoint_path)
 
-    saved = ckpt.load_for_resume(checkpoint_path, resume, where, check)  # rank 0 decides for all
+    saved = ckpt.load_for_resume(checkpoint_path, resume, dist, check)  # rank 0 decides for all
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
-    raw_model = GPT(gpt_config).to(where.device)
+    raw_model = GPT(gpt_config).to(dist.device)
     optimizer = raw_model.configure_optimizer(config.optim.weight_decay, config.optim.lr,
-                                              (config.optim.beta1, config.optim.beta2), where.device_type)
+                                              (config.optim.beta1, config.optim.beta2), dist.device_type)
     sampler = MixtureSampler(dataset, context_length=context, global_batch=global_batch, seed=config.seed,
-                             weights=config.data.weights, max_epochs=config.data.max_epochs, rank=where.rank,
-                             world_size=where.world_size, num_samples=config.optim.max_steps * global_batch)
+                             weights=config.data.weights, max_epochs=config.data.max_epochs, rank=dist.rank,
+                             world_size=dist.world_size, num_samples=config.optim.max_steps * global_batch)
     state = ckpt.TrainState()
-    torch.manual_seed(config.seed + 1 + where.rank)  # dropout differs between ranks, as it would in one batch
+    torch.manual_seed(config.seed + 1 + dist.rank)  # dropout differs between ranks, as it would in one batch
 
     if saved is not None:
         try:  # a crafted or foreign checkpoint whose config matches but whose tensors do not
@@ -228,13 +228,13 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
                                        "run (another out_dir)") from None
         sampler.load_state_dict(saved["sampler"])
         state.load_state_dict(saved["trainer"])
-        if len(saved["rng"]) == where.world_size:
-            note = ckpt.set_rng_state(saved["rng"][where.rank], where.device)
+        if len(saved["rng"]) == dist.world_size:
+            note = ckpt.set_rng_state(saved["rng"][dist.rank], dist.device)
             if note:
                 say(note)
         else:
             say(f"note: checkpoint has RNG states for {len(saved['rng'])} processes, this run has "
-                f"{where.world_size}: dropout masks will differ from an uninterrupted run")
+                f"{dist.world_size}: dropout masks will differ from an uninterrupted run")
         say(f"resuming {checkpoint_path} at step {state.step}")
     elif resume:
         say(f"no checkpoint in {out_dir} yet: starting from step 0")
@@ -249,29 +249,29 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     model: torch.nn.Module = raw_model
     if precision.compile:
         model = compile_for_training(model, precision.backend)
-    if where.distributed:
-        model = wrap_ddp(model, where)
+    if dist.distributed:
+        model = wrap_ddp(model, dist)
 
     flops_per_token = raw_model.flops_per_token()
-    peak, peak_source, measured_peak = peak_flops(config, where, precision.dtype)
+    peak, peak_source, measured_peak = peak_flops(config, dist, precision.dtype)
     val_sources = sources_with_validation(dataset, sampler.names, context)
     metrics = MetricsLog(out_dir / METRICS_NAME, fresh=saved is None, keep_until_step=state.step) \
-        if where.is_main else None
+        if dist.is_main else None
 
     def log(record: dict[str, Any]) -> None:
         if metrics is not None:
             metrics.write(record)
 
-    log({"kind": "start", "step": state.step, "resumed": saved is not None, "world_size": where.world_size,
-         "device": str(where.device), "dtype": precision.dtype, "compile": precision.compile,
+    log({"kind": "start", "step": state.step, "resumed": saved is not None, "world_size": dist.world_size,
+         "device": str(dist.device), "dtype": precision.dtype, "compile": precision.compile,
          "threads": torch.get_num_threads(), "model": dataclasses.asdict(gpt_config),
-         "device_name": torch.cuda.get_device_name(where.device) if where.device_type == "cuda" else "cpu",
+         "device_name": torch.cuda.get_device_name(dist.device) if dist.device_type == "cuda" else "cpu",
          "params": raw_model.num_params(), "flops_per_token": flops_per_token, "peak_flops": peak,
          "peak_flops_source": peak_source, "measured_peak_flops": measured_peak,
          "global_batch": global_batch, "micro_steps": accum, "prefetch": config.system.prefetch,
          "dataset": ckpt.dataset_identity(dataset), "config": config.model_dump(mode="json")})
     say(f"training {raw_model.num_params() / 1e6:.2f}M parameters ({config.model.preset}, vocab "
-        f"{gpt_config.vocab_size}) on {where.world_size} x {where.device} {precision.dtype}"
+        f"{gpt_config.vocab_size}) on {dist.world_size} x {dist.device} {precision.dtype}"
         f"{' compiled' if precision.compile else ''}; {global_batch} x {context} tokens per step in {accum} "
         f"micro-step(s) per process; {config.optim.max_steps} steps; peak {peak / 1e9:.1f} GFLOP/s "
         f"({peak_source}) per process" + (f", measured {measured_peak / 1e9:.1f}" if measured_peak and
@@ -284,14 +284,14 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     last_eval: dict[str, Any] | None = None
 
     def sync() -> None:
-        if where.device_type == "cuda":
-            torch.cuda.synchronize(where.device)
+        if dist.device_type == "cuda":
+            torch.cuda.synchronize(dist.device)
 
     def run_eval() -> dict[str, Any]:
         # The bare module, not the compiled one: see compile_for_training.
         result = evaluate(raw_model, dataset, val_sources, context_length=context,
-                          batch_size=config.eval.batch_size, max_batches=config.eval.batches, where=where,
-                          autocast=precision.autocast(where.device))
+                          batch_size=config.eval.batch_size, max_batches=config.eval.batches, dist=dist,
+                          autocast=precision.autocast(dist.device))
         log({"kind": "eval", "step": state.step, **result})
         shown = ", ".join(f"{s} {v:.3f}" for s, v in result["val_loss"].items())
         overall = result["val_loss_overall"]
@@ -300,8 +300,8 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
         return result
 
     def save() -> None:
-        rng = all_gather_objects(ckpt.rng_state(where.device), where)  # every rank's: each has its own dropout stream
-        if where.is_main:
+        rng = all_gather_objects(ckpt.rng_state(dist.device), dist)  # every rank's: each has its own dropout stream
+        if dist.is_main:
             writer.submit({
                 "format_version": ckpt.FORMAT_VERSION,
                 "model": raw_model.state_dict(), "config": dataclasses.asdict(gpt_config),
@@ -311,7 +311,7 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
             }, checkpoint_path)
 
     writer = ckpt.CheckpointWriter(background=config.checkpoint.background)
-    pin = config.system.prefetch and where.device_type == "cuda"
+    pin = config.system.prefetch and dist.device_type == "cuda"
     prefetcher = Prefetcher(lambda s: sampler.batch(s, pin=pin), end=max_steps, enabled=config.system.prefetch)
     try:
         if config.eval.every and state.step == 0 and val_sources:
@@ -326,12 +326,12 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
                        warmup_steps=config.optim.warmup_steps, max_steps=max_steps)
             set_lr(optimizer, lr)
             x, y = prefetcher.get(step)
-            loss_sum = torch.zeros((), device=where.device)
+            loss_sum = torch.zeros((), device=dist.device)
             for i in range(accum):
-                xb = x[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
-                yb = y[i * micro:(i + 1) * micro].to(where.device, non_blocking=True)
-                sync_grads = i == accum - 1 or not where.distributed
-                with (contextlib.nullcontext() if sync_grads else model.no_sync()), precision.autocast(where.device):
+                xb = x[i * micro:(i + 1) * micro].to(dist.device, non_blocking=True)
+                yb = y[i * micro:(i + 1) * micro].to(dist.device, non_blocking=True)
+                sync_grads = i == accum - 1 or not dist.distributed
+                with (contextlib.nullcontext() if sync_grads else model.no_sync()), precision.autocast(dist.device):
                     loss = model(xb, yb)[1]  # drop the (B, T, V) logits now, not after backward
                 (loss / accum).backward()
                 loss_sum += loss.detach()
@@ -347,16 +347,16 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
                                   minlength=len(sampler.names))
 
             if state.step % config.system.log_every == 0 or state.step == max_steps:
-                loss_value = all_reduce_sum([float(loss_sum) / accum], where)[0] / where.world_size
+                loss_value = all_reduce_sum([float(loss_sum) / accum], dist)[0] / dist.world_size
                 sync()
                 tokens_per_s, seconds, timed_steps = timer.read()
-                mfu = flops_per_token * tokens_per_s / (peak * where.world_size)
+                mfu = flops_per_token * tokens_per_s / (peak * dist.world_size)
                 last_loss = loss_value
                 log({"kind": "train", "step": state.step, "loss": loss_value, "lr": lr,
                      "grad_norm": float(grad_norm), "tokens_seen": state.tokens_seen,
                      "tokens_per_s": tokens_per_s, "mfu": mfu, "step_ms": seconds * 1000 / timed_steps,
                      "timed_steps": timed_steps,
-                     **({"mfu_measured": flops_per_token * tokens_per_s / (measured_peak * where.world_size)}
+                     **({"mfu_measured": flops_per_token * tokens_per_s / (measured_peak * dist.world_size)}
                         if measured_peak else {}),
                      "mixture": {n: float(c) / counts.sum() for n, c in zip(sampler.names, counts)}})
                 if state.step % print_every == 0 or state.step == max_steps:

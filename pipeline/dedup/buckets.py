@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.dedup.packed import unique_sorted_pairs
+from pipeline.dedup.packed import group_starts, unique_sorted_pairs
 from pipeline.dedup.shingles import fmix64
 
 EXACT, NEAR = 1, 2
@@ -68,17 +68,6 @@ def exact_key(exact_high: np.ndarray, band: int) -> np.ndarray:
 def partition_of(keys: np.ndarray, partitions: int) -> np.ndarray:
     """Partition of a key (or node): a fixed mix of it modulo ``partitions``."""
     return (fmix64(keys.astype(np.uint64) ^ np.uint64(0xA5A5A5A5A5A5A5A5)) % np.uint64(partitions)).astype(np.int64)
-
-
-def _group_starts(*columns: np.ndarray) -> np.ndarray:
-    """Boolean mask of rows where any of the (sorted) ``columns`` changes value."""
-    n = len(columns[0])
-    new = np.zeros(n, dtype=bool)
-    if n:
-        new[0] = True
-        for col in columns:
-            new[1:] |= col[1:] != col[:-1]
-    return new
 
 
 def unique_pairs(u: np.ndarray, v: np.ndarray, kind: np.ndarray | None = None
@@ -148,7 +137,7 @@ def _shared_entries(key: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     shared = _repeated(cut)
     rows = (packed[shared] & row_mask).astype(np.intp)
     shared_keys = key[rows]
-    if np.array_equal(_group_starts(cut[shared]), _group_starts(shared_keys)):
+    if np.array_equal(group_starts(cut[shared]), group_starts(shared_keys)):
         return rows, shared_keys
     by_key = np.argsort(key)
     sorted_keys = key[by_key]
@@ -171,7 +160,7 @@ def candidate_pairs(band: np.ndarray, key: np.ndarray, exact: np.ndarray, node: 
         # the band is salted into the key; only a 64-bit collision puts two bands in one key
         again = np.lexsort((shared_band, shared_keys))
         rows, shared_keys, shared_band = rows[again], shared_keys[again], shared_band[again]
-    bucket_start = _group_starts(shared_band, shared_keys)
+    bucket_start = group_starts(shared_band, shared_keys)
     bucket_first, bucket = np.flatnonzero(bucket_start), np.cumsum(bucket_start) - 1
     exact = exact[rows]
     order = _order_by_text(bucket, bucket_first, exact)
@@ -179,11 +168,11 @@ def candidate_pairs(band: np.ndarray, key: np.ndarray, exact: np.ndarray, node: 
     is_exact_bucket = shared_band[bucket_first] == exact_band
 
     # one representative per distinct text of a bucket: its lowest node; the bucket's first is its centre
-    text_start = _group_starts(bucket, exact)
+    text_start = group_starts(bucket, exact)
     text_first = np.flatnonzero(text_start)
     r_node = np.minimum.reduceat(node, text_first) if len(text_first) else node[:0]
     r_bucket = bucket[text_first]
-    r_start = _group_starts(r_bucket)
+    r_start = group_starts(r_bucket)
     centre = r_node[r_start]
 
     us, vs, kinds = [], [], []

@@ -20,8 +20,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from pipeline.dedup.buckets import _group_starts
-from pipeline.dedup.packed import unique_sorted_pairs
+from pipeline.dedup.packed import group_starts, unique_sorted_pairs
 
 
 def both_directions(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -40,7 +39,7 @@ def _neighbourhoods(src: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
     Destinations are sorted within a run, so a node's smallest neighbour is simply ``dst[first]``.
     """
-    first = np.flatnonzero(_group_starts(src))
+    first = np.flatnonzero(group_starts(src))
     return first, np.diff(first, append=len(src))
 
 

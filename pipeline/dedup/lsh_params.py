@@ -54,8 +54,3 @@ def optimal_bands_rows(threshold: float, num_perm: int, false_positive_weight: f
     error = false_positive_weight * fp + false_negative_weight * fn
     best = int(np.argmin(error))  # first minimum: same tie-break as scanning b, then r, upwards
     return int(pairs[best, 0]), int(pairs[best, 1])
-
-
-def s_curve_threshold(bands: int, rows: int) -> float:
-    """The similarity where the S-curve is steepest, about ``(1/b)**(1/r)``: a one-number summary."""
-    return (1.0 / bands) ** (1.0 / rows)

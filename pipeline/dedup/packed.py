@@ -86,3 +86,15 @@ def _unique_sorted_pairs_lexsort(a: np.ndarray, b: np.ndarray, tag: np.ndarray |
     first = np.ones(len(a), dtype=bool)
     first[1:] = (a[1:] != a[:-1]) | (b[1:] != b[:-1])
     return a[first], b[first], None if tag is None else tag[order][first]
+
+
+def group_starts(*columns: np.ndarray) -> np.ndarray:
+    """Boolean mask of rows where any of the (sorted) ``columns`` changes value: the first row of each
+    run of equal keys, as bucketing and connected components both need after sorting."""
+    n = len(columns[0])
+    new = np.zeros(n, dtype=bool)
+    if n:
+        new[0] = True
+        for col in columns:
+            new[1:] |= col[1:] != col[:-1]
+    return new

@@ -16,8 +16,6 @@ A document with fewer than ``n`` words (but at least one) has one shingle: all i
 
 from __future__ import annotations
 
-from typing import Iterator
-
 import numpy as np
 
 from pipeline.dedup.normalize import NormalizedBatch
@@ -127,8 +125,3 @@ def shingle_hashes(batch: NormalizedBatch, n: int) -> tuple[np.ndarray, np.ndarr
     offsets = np.zeros(len(counts) + 1, dtype=np.int64)
     np.cumsum(per_doc, out=offsets[1:])
     return fmix64(total[valid]), offsets
-
-
-def iter_doc_shingles(hashes: np.ndarray, offsets: np.ndarray) -> Iterator[np.ndarray]:
-    for d in range(len(offsets) - 1):
-        yield hashes[offsets[d]:offsets[d + 1]]

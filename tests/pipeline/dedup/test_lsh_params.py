@@ -1,7 +1,7 @@
 import pytest
 from datasketch.lsh import _optimal_param
 
-from pipeline.dedup.lsh_params import PRESETS, collision_probability, optimal_bands_rows, s_curve_threshold
+from pipeline.dedup.lsh_params import PRESETS, collision_probability, optimal_bands_rows
 
 
 @pytest.mark.parametrize("threshold", [0.5, 0.7, 0.8, 0.85, 0.9, 0.95])
@@ -33,11 +33,3 @@ def test_weights_must_sum_to_one():
     assert optimal_bands_rows(0.8, 128, 0.2, 0.8) == tuple(_optimal_param(0.8, 128, 0.2, 0.8))
     with pytest.raises(ValueError, match="must be 1"):
         optimal_bands_rows(0.8, 128, 0.3, 0.3)
-
-
-@pytest.mark.parametrize("bands, rows", [(14, 8), (9, 13), (20, 5)])
-def test_s_curve_threshold_is_where_the_curve_rises(bands, rows):
-    """(1/b)^(1/r): there s^r = 1/b, so the collision probability is exactly 1 - (1 - 1/b)^b."""
-    s = s_curve_threshold(bands, rows)
-    assert s == pytest.approx((1 / bands) ** (1 / rows))
-    assert collision_probability(s, bands, rows) == pytest.approx(1 - (1 - 1 / bands) ** bands)
