@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from contracts.accounting import MAX_EXAMPLES_PER_REASON, Tally
+from contracts.accounting import Tally
 from pipeline.file_accounting import LITTLE_RATIO, file_entry, flagged, verdict
 from pipeline.manifest import load_manifest
 from pipeline.report import write_report
@@ -138,20 +138,6 @@ def test_skip_examples_cover_every_source(crawled) -> None:
             skipped_by_source.setdefault(reason, set()).add(entry["source"])
     for reason, sources in skipped_by_source.items():
         assert {e["source"] for e in examples[reason]} == sources, reason
-
-
-def test_a_large_source_cannot_crowd_out_another_source_s_examples() -> None:
-    """Merged in task order, the first source used to take all five examples of a shared reason."""
-    merged = Tally()
-    for source, n in (("big", 40), ("small", 1)):
-        task = Tally()
-        for i in range(n):
-            task.skip("empty_text", f"{source}.warc.gz", f"record {i}")
-        for item in task.examples["empty_text"]:
-            item["source"] = source
-        merged.merge(task)
-    by_source = [e["source"] for e in merged.examples["empty_text"]]
-    assert by_source.count("big") == MAX_EXAMPLES_PER_REASON and by_source.count("small") == 1
 
 
 def test_entries_of_one_file_merge_across_splits() -> None:

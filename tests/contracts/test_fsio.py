@@ -1,0 +1,113 @@
+"""File I/O: the one damaged-archive rule, durable atomic writes, file names of paths and URLs."""
+
+from __future__ import annotations
+
+import bz2
+import errno
+import gzip
+import lzma
+import os
+import stat
+from pathlib import Path
+
+import pytest
+import zstandard
+
+from contracts.fsio import atomic_write, basename, is_damaged_archive, open_input
+
+TEXT = ("A line of a corpus that compresses well enough to be cut in the middle of its stream.\n" * 400).encode()
+COMPRESSORS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
+               ".zst": lambda data: zstandard.ZstdCompressor().compress(data)}
+
+
+def _read_error(path: Path) -> BaseException | None:
+    try:
+        with open_input(str(path)) as fh:
+            while fh.read(1 << 16):
+                pass
+    except Exception as exc:  # noqa: BLE001 - the test classifies whatever the decompressor raised
+        return exc
+    return None
+
+
+@pytest.mark.parametrize("suffix", sorted(COMPRESSORS))
+@pytest.mark.parametrize("damage", ["cut", "flipped", "garbage"])
+def test_every_decompressor_s_data_error_is_a_damaged_archive(tmp_path: Path, suffix: str, damage: str) -> None:
+    data = COMPRESSORS[suffix](TEXT)
+    if damage == "cut":
+        data = data[: len(data) // 2]
+    elif damage == "flipped":
+        middle = len(data) // 2
+        data = data[:middle] + bytes(b ^ 0x5A for b in data[middle:middle + 16]) + data[middle + 16:]
+    else:
+        data = data[:6] + bytes(range(256)) * 8
+    path = tmp_path / f"damaged.txt{suffix}"
+    path.write_bytes(data)
+    error = _read_error(path)
+    if error is None and (suffix, damage) == (".zst", "cut"):
+        pytest.xfail("known gap: fsspec's zstd reader ends a stream cut between blocks without an error")
+    assert error is not None and is_damaged_archive(error), f"{type(error).__name__}: {error}"
+
+
+@pytest.mark.parametrize("error", [
+    FileNotFoundError(errno.ENOENT, "No such file or directory", "x.gz"),
+    FileNotFoundError("x.gz"),  # fsspec raises some without an errno
+    PermissionError(errno.EACCES, "Permission denied", "x.gz"),
+    OSError(errno.EIO, "Input/output error"),
+    ConnectionResetError(errno.ECONNRESET, "Connection reset by peer"),
+    TimeoutError("read timed out"),
+    OSError("server closed the connection"),
+    ValueError("not a decompressor's error"),
+])
+def test_input_output_errors_are_not_damage(error: BaseException) -> None:
+    """Mistaking these for damage would skip a whole good file; raised, the task is retried instead."""
+    assert not is_damaged_archive(error)
+
+
+def test_an_unreadable_file_is_an_io_error_not_damage(tmp_path: Path) -> None:
+    path = tmp_path / "locked.txt.gz"
+    path.write_bytes(gzip.compress(TEXT))
+    path.chmod(0)
+    try:
+        if os.access(path, os.R_OK):
+            pytest.skip("running as a user who reads every file (root)")
+        error = _read_error(path)
+        assert isinstance(error, PermissionError) and not is_damaged_archive(error)
+    finally:
+        path.chmod(stat.S_IRUSR | stat.S_IWUSR)
+
+
+def test_atomic_write_fsyncs_the_file_then_its_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def record(fd: int) -> None:
+        synced.append("folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", record)
+    with atomic_write(tmp_path / "sub" / "out.json", "w") as fh:
+        fh.write("{}")
+    assert synced == ["file", "folder"]
+    assert (tmp_path / "sub" / "out.json").read_text() == "{}"
+    assert [p.name for p in (tmp_path / "sub").iterdir()] == ["out.json"]  # no temporary left
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> None:
+    final = tmp_path / "out.txt"
+    final.write_text("old")
+    with pytest.raises(RuntimeError):
+        with atomic_write(final, "w") as fh:
+            fh.write("half")
+            raise RuntimeError("killed mid-write")
+    assert final.read_text() == "old" and [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+@pytest.mark.parametrize("path, name", [
+    ("/data/books/alice.txt.gz", "alice.txt.gz"),
+    ("https://host/dump/a.jsonl?version=2", "a.jsonl"),
+    ("s3://bucket/folder/", "folder"),
+    ("relative.parquet", "relative.parquet"),
+])
+def test_basename_of_paths_and_urls(path: str, name: str) -> None:
+    assert basename(path) == name

@@ -1,0 +1,51 @@
+"""Document shards: one writer for every Parquet file a stage writes, one rule for which source a shard holds."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from pipeline.documents import DOC_SCHEMA, Document, shard_source, write_parquet
+
+
+def _shard(run_dir: Path, relative: str, sources: list[str]) -> str:
+    rows = [Document(key=str(i), text=f"text {i}").to_row(source) for i, source in enumerate(sources)]
+    write_parquet(run_dir / relative, pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
+    return relative
+
+
+def test_the_source_column_decides_not_the_folder(tmp_path: Path) -> None:
+    """A shard in another source's folder (a renamed folder, a hand-made input) holds what its rows say."""
+    assert shard_source(tmp_path, _shard(tmp_path, "docs/web/0.parquet", ["web", "web"])) == "web"
+    assert shard_source(tmp_path, _shard(tmp_path, "docs/web/1.parquet", ["books"])) == "books"
+
+
+def test_an_empty_shard_is_named_by_its_folder(tmp_path: Path) -> None:
+    assert shard_source(tmp_path, _shard(tmp_path, "kept/wiki/0.parquet", [])) == "wiki"
+
+
+def test_a_shard_of_two_sources_is_refused_naming_it(tmp_path: Path) -> None:
+    relative = _shard(tmp_path, "docs/web/mixed.parquet", ["web", "books"])
+    with pytest.raises(ValueError, match=r"docs/web/mixed.parquet mixes sources \['web', 'books'\]"):
+        shard_source(tmp_path, relative)
+
+
+def test_a_shard_outside_the_run_folder_is_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="escapes the output folder"):
+        shard_source(tmp_path / "run", "../elsewhere.parquet")
+
+
+def test_write_parquet_writes_one_zstd_row_group_and_the_same_bytes_each_time(tmp_path: Path) -> None:
+    table = pa.Table.from_pylist([Document(key=str(i), text="x" * i).to_row("web") for i in range(50)],
+                                 schema=DOC_SCHEMA)
+    write_parquet(tmp_path / "a.parquet", table)
+    write_parquet(tmp_path / "b.parquet", table)
+    meta = pq.ParquetFile(tmp_path / "a.parquet").metadata
+    assert meta.num_row_groups == 1 and meta.row_group(0).column(0).compression == "ZSTD"
+    assert (tmp_path / "a.parquet").read_bytes() == (tmp_path / "b.parquet").read_bytes()
+    assert pq.read_table(tmp_path / "a.parquet").equals(table)
+    write_parquet(tmp_path / "empty.parquet", table.slice(0, 0))
+    assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
