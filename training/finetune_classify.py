@@ -31,12 +31,12 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from model.generate import build_tokenizer
+from model.tokenizer import build_tokenizer
 from model.gpt import GPT, GPTConfig
-from training.finetune_common import SkipLedger, open_pretrained, run_cli, save_atomic, split_indices
+from model.checkpoint_io import CLASSIFIER, read_checkpoint, save_checkpoint
+from training.finetune_common import SkipLedger, open_pretrained, run_cli, split_indices
 
 FORMATS = ("tsv", "csv", "jsonl")
-CHECKPOINT_KIND = "classifier"
 
 
 @dataclass(frozen=True)
@@ -296,7 +296,7 @@ def predict(classifier: SequenceClassifier, data: Encoded, batch_size: int, pad_
 def finetune_classifier(cfg: ClassifyConfig, log=print) -> dict[str, Any]:
     """Run the whole fine-tuning and return the metrics written to <out>/metrics.json."""
     torch.manual_seed(cfg.seed)
-    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path)
+    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path, "python -m training.finetune_classify")
     context = pretrained.model.config.context_length
     max_length = min(cfg.max_length or context, context)
 
@@ -370,10 +370,10 @@ def finetune_classifier(cfg: ClassifyConfig, log=print) -> dict[str, Any]:
                "trainable_params": sum(p.numel() for p in trainable),
                "config": asdict(cfg)}
     out = Path(cfg.out)
-    save_atomic({"kind": CHECKPOINT_KIND, "model": classifier.state_dict(),
+    save_checkpoint({"model": classifier.state_dict(),
                  "config": pretrained.checkpoint["config"], "tokenizer": pretrained.tokenizer_spec,
                  "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id},
-                 "finetune": asdict(cfg)}, out / "classifier.pt")
+                 "finetune": asdict(cfg)}, out / "classifier.pt", CLASSIFIER)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
     log(f"test accuracy {report['accuracy']:.4f} on {report['n']} held-out examples; wrote {out}")
     return metrics
@@ -397,9 +397,8 @@ class LoadedClassifier:
 
 
 def load_classifier(path: str | Path, ranks_path: str | Path | None = None) -> LoadedClassifier:
-    checkpoint = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if not isinstance(checkpoint, dict) or checkpoint.get("kind") != CHECKPOINT_KIND:
-        raise ValueError(f"{path} is not a classifier checkpoint written by training.finetune_classify")
+    """A classifier checkpoint ready to label texts; any other kind is refused with what to pass instead."""
+    checkpoint = read_checkpoint(path, (CLASSIFIER,), "load_classifier")
     info = checkpoint["classifier"]
     model = SequenceClassifier(GPTConfig.from_dict(checkpoint["config"]), len(info["labels"]))
     model.load_state_dict(checkpoint["model"])

@@ -1,5 +1,5 @@
 """What both fine-tuning commands share: opening a pretrained checkpoint with its tokenizer, a ledger of
-skipped records, seeded splitting and atomic checkpoint writes.
+skipped records and seeded splitting.
 
 Fine-tuning reads hand-made data (TSV exports, scraped JSON), where a few bad records are normal. Each
 reader therefore records *why* it skipped a record and where (file:line or file:record), and the run
@@ -17,8 +17,7 @@ import tiktoken
 import torch
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from pipeline.fsio import atomic_write
-from model.generate import END_OF_TEXT, build_tokenizer, end_of_text_id
+from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
 from model.gpt import GPT
 
 
@@ -65,9 +64,11 @@ class Pretrained:
         return self.checkpoint["tokenizer"]
 
 
-def open_pretrained(path: str | Path, ranks_path: str | Path | None = None) -> Pretrained:
-    """The model (CPU, train mode), its checkpoint dict and its tokenizer; errors name what is missing."""
-    model, checkpoint = load_checkpoint(path)
+def open_pretrained(path: str | Path, ranks_path: str | Path | None = None, purpose: str = "fine-tuning"
+                    ) -> Pretrained:
+    """The model (CPU, train mode), its checkpoint dict and its tokenizer; errors name what is missing.
+    A classifier checkpoint is refused by ``load_checkpoint``: fine-tuning starts from a language model."""
+    model, checkpoint = load_checkpoint(path, purpose)
     if "tokenizer" not in checkpoint:
         raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so text cannot be turned into its ids")
     try:
@@ -98,14 +99,6 @@ def split_indices(n: int, fractions: tuple[float, ...], seed: int) -> list[list[
         start = end
     parts.append(order[start:])
     return parts
-
-
-def save_atomic(obj: dict[str, Any], path: str | Path) -> Path:
-    """torch.save through the project's one atomic writer: a killed run never leaves a torn file."""
-    path = Path(path)
-    with atomic_write(path) as fh:
-        torch.save(obj, fh)
-    return path
 
 
 def run_cli(work: Callable[[Any], object], config: Any) -> int:

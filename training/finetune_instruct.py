@@ -28,10 +28,11 @@ from typing import Any, Sequence
 import tiktoken
 import torch
 
-from model.generate import generate
+from model.engine import generate
 from model.gpt import GPT, IGNORE_INDEX
 from model.templates import alpaca_prompt
-from training.finetune_common import SkipLedger, open_pretrained, run_cli, save_atomic, split_indices
+from model.checkpoint_io import INSTRUCT, save_checkpoint
+from training.finetune_common import SkipLedger, open_pretrained, run_cli, split_indices
 
 TEMPLATE = "alpaca"
 
@@ -198,7 +199,7 @@ class InstructConfig:
 def finetune_instructions(cfg: InstructConfig, log=print) -> dict[str, Any]:
     """Run the whole instruction tuning and return the metrics written to <out>/metrics.json."""
     torch.manual_seed(cfg.seed)
-    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path)
+    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path, "python -m training.finetune_instruct")
     model, encoding, eot = pretrained.model.to(cfg.device), pretrained.encoding, pretrained.end_of_text
     context = model.config.context_length
 
@@ -264,8 +265,8 @@ def finetune_instructions(cfg: InstructConfig, log=print) -> dict[str, Any]:
                "skipped": ledger.as_dict(), "config": asdict(cfg)}
     checkpoint = {key: value for key, value in pretrained.checkpoint.items()
                   if key in ("config", "tokenizer", "dataset", "train_config")}
-    save_atomic({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
-                 "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt")
+    save_checkpoint({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
+                     "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt", INSTRUCT)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
     log(f"val loss {history[0]['val_loss']:.3f} -> {history[-1]['val_loss']:.3f} in {step} steps; wrote {out}")
     return metrics

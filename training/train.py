@@ -302,13 +302,12 @@ def _train(config: TrainConfig, where: Dist, resume: bool, stop_after: int | Non
     def save() -> None:
         rng = all_gather_objects(ckpt.rng_state(where.device), where)  # every rank's: each has its own dropout stream
         if where.is_main:
-            writer.submit({
-                "format_version": ckpt.FORMAT_VERSION,
+            writer.submit(ckpt.stamp({
                 "model": raw_model.state_dict(), "config": dataclasses.asdict(gpt_config),
                 "tokenizer": ckpt.tokenizer_spec(dataset), "optimizer": optimizer.state_dict(),
                 "trainer": state.state_dict(), "sampler": sampler.state_dict(), "rng": rng,
                 "train_config": config.model_dump(mode="json"), "dataset": ckpt.dataset_identity(dataset),
-            }, checkpoint_path)
+            }, ckpt.PRETRAIN), checkpoint_path)
 
     writer = ckpt.CheckpointWriter(background=config.checkpoint.background)
     pin = config.system.prefetch and where.device_type == "cuda"

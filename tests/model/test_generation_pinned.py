@@ -12,7 +12,7 @@ import hashlib
 import pytest
 import torch
 
-from model.generate import generate
+from model.engine import generate
 from model.gpt import GPT, GPTConfig
 
 PROMPT_TOKENS = 5
@@ -56,7 +56,7 @@ def test_generate_reproduces_the_pinned_tokens(positions, setting):
 
 def test_the_server_path_reproduces_the_pinned_tokens():
     """One sequence with a KV cache, as the server streams it: seeded nucleus sampling, then greedy."""
-    from model.serve import Engine, Sampling
+    from model.engine import Engine, Sampling
 
     engine = Engine(model=tiny(), encoding=None, end_of_text=None, template="plain", model_name="x")
     seeded = Sampling(max_tokens=40, temperature=0.8, top_p=0.9, stop=(), seed=5)
