@@ -373,9 +373,16 @@ class GPT(nn.Module):
 
         The fused kernel is used on CUDA only, where it saves a launch per parameter.
         """
-        params = [p for p in self.parameters() if p.requires_grad]
-        groups = [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ]
-        return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True if device_type == "cuda" else None)
+        return adamw(self, weight_decay, lr, betas, device_type)
+
+
+def adamw(module: nn.Module, weight_decay: float, lr: float, betas: tuple[float, float],
+          device_type: str) -> torch.optim.AdamW:
+    """``GPT.configure_optimizer`` for any module holding GPT parts (a classifier around a GPT body, say):
+    AdamW over the trainable parameters, decaying only those with >= 2 dims, fused on CUDA."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True if device_type == "cuda" else None)
