@@ -3,7 +3,7 @@ and the FLOPs/MFU estimate.
 
 Everything the trainer and the sampler need to know about the network lives here, with nothing hidden
 behind registries, so the file can be read top to bottom. Generation (sampling loop, top-k/top-p) lives in
-`model.generate`; checkpoint loading in `model.checkpoint_io`.
+`model.engine`; the checkpoint format in `model.checkpoint_io`.
 
 Shapes in comments: B batch, T time (tokens in this call), C width (n_embd), H heads, D head width (C/H),
 V vocabulary, P positions already in the KV cache.

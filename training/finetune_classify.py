@@ -11,7 +11,8 @@ reads position length-1 of each row.
 Data: TSV, CSV or JSONL records of (text, label). TSV/CSV with a header name their `text` and `label`
 columns; without a header a row is `label<sep>text` (the SMS Spam Collection's layout). Malformed rows,
 empty texts and labels outside --labels are skipped and counted, never fatal. Writes
-`<out>/classifier.pt` (load with `load_classifier`) and `<out>/metrics.json`: held-out accuracy,
+`<out>/classifier.pt` (load with `load_classifier`), `<out>/metrics.jsonl` (the trainer's start / train / eval
+records, step by step) and `<out>/metrics.json`: held-out accuracy,
 per-class precision/recall/F1 and the confusion matrix (rows: true class, columns: predicted).
 """
 

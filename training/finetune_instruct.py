@@ -8,8 +8,9 @@ ids whose targets are also -100, so padding adds nothing to the loss either.
     python -m training.finetune_instruct --checkpoint runs/demo/checkpoint.pt \
         --data ../shared/data/finetune/instruction-data.json --out runs/instruct
 
-Writes `<out>/checkpoint.pt` in the pretraining format plus "prompt_template" (so `python -m model.serve`
-and `python -m model.generate` open it), `<out>/metrics.json` (train/validation loss curve, skipped
+Writes `<out>/checkpoint.pt`, a language model of kind `instruct` with its "prompt_template" (so `python -m model.serve`
+and `python -m model.generate` open it), `<out>/metrics.jsonl` (the trainer's start / train / eval records,
+step by step), `<out>/metrics.json` (train/validation loss curve, skipped
 records) and `<out>/responses.jsonl` (generated answers for the first test records, same template).
 Records that are not objects, lack a string instruction/output, or do not fit the context are skipped
 and counted.
