@@ -265,7 +265,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("error: --max-concurrency and --max-body-bytes must be positive")
     try:
         engine = Engine.from_checkpoint(args.checkpoint, args.model_name, args.template, args.ranks_path,
-                                        args.device)
+                                        args.device, purpose="python -m model.serve")
     except BAD_CHECKPOINT_ERRORS as error:
         exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     server = make_server(engine, args.host, args.port,
