@@ -39,9 +39,11 @@ from model.openai_api import (CHAT_PARAMS, COMPLETION_PARAMS, DEFAULT_COMPLETION
                               model_card, sampling_from, with_total)
 from model.templates import TEMPLATES
 
+# Engine and Sampling live in model.engine; still importable from here, as before the split.
 __all__ = ["Engine", "Sampling", "Server", "ServerLimits", "Handler", "make_server", "main"]
 
 log = logging.getLogger("model.serve")
+
 
 @dataclass(frozen=True)
 class ServerLimits:
