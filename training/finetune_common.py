@@ -140,7 +140,10 @@ class FinetuneLoop:
     """One fine-tuning run's optimiser step, metrics and processes, on the trainer's parts (module docstring).
 
     ``module`` is the bare model (evaluate and save it); ``train_module`` the one to run forward for a
-    training loss (DDP-wrapped under torchrun). Only rank 0 writes (``is_main``).
+    training loss (DDP-wrapped under torchrun). Only rank 0 writes (``is_main``). Under DDP a step's
+    gradient is the mean of the ranks' mean losses: the whole batch's mean when the shares weigh the same
+    (rows of a classification batch); for instruction tuning, whose rows hold different numbers of
+    response tokens, close to it but not equal.
     """
 
     def __init__(self, module: torch.nn.Module, settings: OptimSettings, out: Path, dist: Dist,
