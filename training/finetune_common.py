@@ -29,8 +29,8 @@ import torch
 from torch.nn.parallel import DistributedDataParallel
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
 from model.gpt import GPT, adamw
+from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
 from training.distributed import Dist, all_reduce_sum
 from training.metrics import MetricsLog
 from training.optim import lr_at, set_lr
