@@ -22,7 +22,7 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from model.generate import build_tokenizer  # noqa: E402
+from model.tokenizer import build_tokenizer  # noqa: E402
 from model.gpt import GPT, GPTConfig  # noqa: E402
 from training.finetune_classify import ClassifyConfig, finetune_classifier  # noqa: E402
 

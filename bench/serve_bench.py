@@ -28,7 +28,8 @@ sys.path.insert(0, str(REPO))
 import openai  # noqa: E402
 
 from model.gpt import GPT, GPTConfig  # noqa: E402
-from model.serve import Engine, ServerLimits, make_server  # noqa: E402
+from model.engine import Engine  # noqa: E402
+from model.serve import ServerLimits, make_server  # noqa: E402
 
 SHARED = REPO.parent / "shared" / "data"
 GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""

@@ -3,7 +3,7 @@ and the FLOPs/MFU estimate.
 
 Everything the trainer and the sampler need to know about the network lives here, with nothing hidden
 behind registries, so the file can be read top to bottom. Generation (sampling loop, top-k/top-p) lives in
-`model.generate`; checkpoint loading in `model.checkpoint_io`.
+`model.engine`; the checkpoint format in `model.checkpoint_io`.
 
 Shapes in comments: B batch, T time (tokens in this call), C width (n_embd), H heads, D head width (C/H),
 V vocabulary, P positions already in the KV cache.
@@ -373,9 +373,16 @@ class GPT(nn.Module):
 
         The fused kernel is used on CUDA only, where it saves a launch per parameter.
         """
-        params = [p for p in self.parameters() if p.requires_grad]
-        groups = [
-            {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
-            {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
-        ]
-        return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True if device_type == "cuda" else None)
+        return adamw(self, weight_decay, lr, betas, device_type)
+
+
+def adamw(module: nn.Module, weight_decay: float, lr: float, betas: tuple[float, float],
+          device_type: str) -> torch.optim.AdamW:
+    """``GPT.configure_optimizer`` for any module holding GPT parts (a classifier around a GPT body, say):
+    AdamW over the trainable parameters, decaying only those with >= 2 dims, fused on CUDA."""
+    params = [p for p in module.parameters() if p.requires_grad]
+    groups = [
+        {"params": [p for p in params if p.dim() >= 2], "weight_decay": weight_decay},
+        {"params": [p for p in params if p.dim() < 2], "weight_decay": 0.0},
+    ]
+    return torch.optim.AdamW(groups, lr=lr, betas=betas, fused=True if device_type == "cuda" else None)

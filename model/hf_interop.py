@@ -38,8 +38,9 @@ import torch
 
 from contracts.fsio import atomic_write
 from contracts.tiktoken_ranks import ranks_bytes
-from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from model.generate import END_OF_TEXT
+from model.checkpoint_io import (BAD_CHECKPOINT_ERRORS, HF_IMPORT, exit_with_error, load_checkpoint,
+                                 save_checkpoint)
+from model.tokenizer import END_OF_TEXT
 from model.gpt import GPT, GPTConfig
 
 LAYER_NORM_EPS = 1e-5  # nn.LayerNorm's default, which model.gpt uses; GPT-2's too
@@ -119,7 +120,7 @@ def export_checkpoint(checkpoint_path: str | Path, out_dir: str | Path) -> Path:
     """Write config.json, model.safetensors and our tokenizer description into out_dir."""
     from safetensors.torch import save_file
 
-    model, checkpoint = load_checkpoint(checkpoint_path)
+    model, checkpoint = load_checkpoint(checkpoint_path, "python -m model.hf_interop export")
     tokenizer = checkpoint.get("tokenizer")
     end_of_text = tokenizer.get("special_tokens", {}).get(END_OF_TEXT) if tokenizer else None
     config = hf_config(model.config, end_of_text)
@@ -253,8 +254,8 @@ def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path |
                           f"unexpected {unexpected[:8]}")
     out_path.parent.mkdir(parents=True, exist_ok=True)
     spec = tokenizer_spec(hf_dir, out_path, hf, ranks_path)
-    torch.save({"model": model.state_dict(), "config": dataclasses.asdict(config), "tokenizer": spec,
-                "source": {"kind": "transformers-gpt2", "path": str(hf_dir.resolve())}}, out_path)
+    save_checkpoint({"model": model.state_dict(), "config": dataclasses.asdict(config), "tokenizer": spec,
+                     "source": {"kind": "transformers-gpt2", "path": str(hf_dir.resolve())}}, out_path, HF_IMPORT)
     return out_path
 
 

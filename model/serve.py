@@ -14,8 +14,8 @@ dependency (and its upgrades) would cost something. Its weak points are handled 
 are capped (413), at most --max-concurrency requests generate at once and others wait --queue-timeout
 seconds before a 429, and a socket timeout drops clients that stall mid-request.
 
-Errors follow OpenAI's shape, {"error": {"message", "type", "param", "code"}}, with 4xx statuses the
-official client maps to its exception classes (400 -> BadRequestError, 404 -> NotFoundError, ...).
+This module is the HTTP layer only: routes, bodies, streaming, limits. Which parameters a request may
+carry and how answers are shaped is ``model.openai_api``; generating the text is ``model.engine``.
 """
 
 from __future__ import annotations
@@ -23,7 +23,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import math
 import sys
 import threading
 import time
@@ -31,220 +30,20 @@ import uuid
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from typing import Any, Iterator, Sequence
+from typing import Any, Sequence
 
-import tiktoken
-import torch
+from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error
+from model.engine import Engine, Sampling
+from model.openai_api import (CHAT_PARAMS, COMPLETION_PARAMS, DEFAULT_COMPLETION_TOKENS, APIError, chat_answer,
+                              chat_chunk, chat_request, check_request, completion_chunk, completion_prompts,
+                              model_card, sampling_from, with_total)
+from model.templates import TEMPLATES
 
-from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from model.generate import build_tokenizer, end_of_text_id, sample_next
-from model.gpt import GPT
-from model.templates import TEMPLATES, chat_prompt, validate_messages
+# Engine and Sampling live in model.engine; still importable from here, as before the split.
+__all__ = ["Engine", "Sampling", "Server", "ServerLimits", "Handler", "make_server", "main"]
 
 log = logging.getLogger("model.serve")
 
-MAX_STOP_SEQUENCES = 4  # as OpenAI
-DEFAULT_COMPLETION_TOKENS = 16  # OpenAI's default for /v1/completions
-# Accepted for compatibility when they ask for nothing we would do differently; other values are a 400.
-NEUTRAL_PARAMS = {"n": (None, 1), "best_of": (None, 1), "logprobs": (None, False), "presence_penalty": (None, 0),
-                  "frequency_penalty": (None, 0), "logit_bias": (None, {}), "suffix": (None, ""),
-                  "top_logprobs": (None, 0), "parallel_tool_calls": (None,), "tools": (None, []),
-                  "tool_choice": (None, "none"), "response_format": (None, {"type": "text"})}
-COMMON_PARAMS = {"model", "max_tokens", "temperature", "top_p", "stop", "stream", "stream_options", "seed",
-                 "user", "metadata", "store", *NEUTRAL_PARAMS}
-COMPLETION_PARAMS = COMMON_PARAMS | {"prompt", "echo"}
-CHAT_PARAMS = COMMON_PARAMS | {"messages", "max_completion_tokens"}
-
-
-class APIError(Exception):
-    """A request we refuse: HTTP status plus OpenAI's error fields."""
-
-    def __init__(self, status: int, message: str, param: str | None = None, code: str | None = None,
-                 kind: str = "invalid_request_error") -> None:
-        super().__init__(message)
-        self.status, self.message, self.param, self.code, self.kind = status, message, param, code, kind
-
-    def body(self) -> dict[str, Any]:
-        return {"error": {"message": self.message, "type": self.kind, "param": self.param, "code": self.code}}
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """One validated request's generation settings."""
-
-    max_tokens: int
-    temperature: float
-    top_p: float
-    stop: tuple[str, ...]
-    seed: int | None
-
-
-@dataclass
-class Engine:
-    """The model, its tokenizer and template; every request gets its own KV cache, so requests share nothing
-    mutable and may run in parallel threads."""
-
-    model: GPT
-    encoding: tiktoken.Encoding
-    end_of_text: int | None
-    template: str
-    model_name: str
-
-    @classmethod
-    def from_checkpoint(cls, path: str | Path, model_name: str | None = None, template: str | None = None,
-                        ranks_path: str | Path | None = None, device: str = "cpu") -> Engine:
-        model, checkpoint = load_checkpoint(path)
-        if "tokenizer" not in checkpoint:
-            raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so requests cannot be tokenized")
-        template = template or checkpoint.get("prompt_template") or "plain"
-        if template not in TEMPLATES:
-            raise ValueError(f"unknown prompt template {template!r}; choose one of {TEMPLATES}")
-        return cls(model=model.to(device).eval(), encoding=build_tokenizer(checkpoint["tokenizer"], ranks_path),
-                   end_of_text=end_of_text_id(checkpoint["tokenizer"]),
-                   template=template, model_name=model_name or Path(path).parent.name or Path(path).stem)
-
-    @property
-    def context_length(self) -> int:
-        return self.model.config.context_length
-
-    @torch.inference_mode()
-    def tokens(self, prompt_ids: list[int], sampling: Sampling) -> Iterator[int]:
-        """Sampled token ids, one at a time, using a KV cache. Callers make sure prompt + max_tokens fit the
-        context, so the cache never overflows."""
-        device = self.model.tok_emb.weight.device
-        generator = torch.Generator(device=device)
-        if sampling.seed is not None:
-            generator.manual_seed(sampling.seed)
-        else:
-            generator.seed()
-        cache = self.model.new_kv_cache(1)
-        pending = torch.tensor([prompt_ids], dtype=torch.long, device=device)
-        for _ in range(sampling.max_tokens):
-            logits, _ = self.model(pending, kv_cache=cache)
-            pending = sample_next(logits[:, -1, :], sampling.temperature, None,
-                                  sampling.top_p if sampling.top_p < 1.0 else None, generator)
-            yield int(pending[0, 0])
-
-    def stream_text(self, prompt_ids: list[int], sampling: Sampling) -> Iterator[tuple[str, str | None, int]]:
-        """(text delta, finish reason or None, tokens generated so far) as generation goes.
-
-        Text is held back while it ends in an incomplete UTF-8 character or in what may be the start of a
-        stop sequence, so no stop sequence is ever sent, even split across tokens. The finish reason comes
-        with the last delta: "stop" (end-of-text or a stop sequence) or "length" (max_tokens reached).
-        """
-        generated: list[int] = []
-        sent = 0  # characters of the decoded text already yielded
-        text = ""
-        for token in self.tokens(prompt_ids, sampling):
-            if token == self.end_of_text:
-                yield text[sent:], "stop", len(generated) + 1
-                return
-            generated.append(token)
-            if token >= self.encoding.n_vocab:
-                continue  # a padded vocabulary slot: no text
-            text = self.encoding.decode([t for t in generated if t < self.encoding.n_vocab])
-            if text.endswith("\ufffd"):
-                continue  # a character split across tokens: wait for the rest
-            hits = [i for i in (text.find(s, max(0, sent - len(s))) for s in sampling.stop) if i >= 0]
-            if hits:
-                yield text[sent:max(sent, min(hits))], "stop", len(generated)
-                return
-            held = max((k for s in sampling.stop for k in range(1, len(s)) if text.endswith(s[:k])), default=0)
-            if len(text) - held > sent:
-                yield text[sent:len(text) - held], None, len(generated)
-                sent = len(text) - held
-        yield text[sent:], "length", len(generated)
-
-
-# ---- request validation -------------------------------------------------------------------------------
-
-def check_params(body: dict[str, Any], known: set[str]) -> None:
-    unknown = sorted(set(body) - known)
-    if unknown:
-        raise APIError(400, f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0])
-    for name, neutral in NEUTRAL_PARAMS.items():
-        if name in body and body[name] not in neutral:
-            raise APIError(400, f"{name}={body[name]!r} is not supported by this server", param=name,
-                           code="unsupported_parameter")
-
-
-def number(body: dict[str, Any], name: str, default: float, low: float, high: float,
-           low_open: bool = False) -> float:
-    value = body.get(name)
-    if value is None:
-        return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise APIError(400, f"{name} must be a number, got {value!r}", param=name)
-    if value < low or value > high or (low_open and value == low):
-        interval = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
-        raise APIError(400, f"{name} must be in {interval}, got {value}", param=name)
-    return float(value)
-
-
-def sampling_from(body: dict[str, Any], prompt_tokens: int, context_length: int, default_max: int | None,
-                  max_name: str = "max_tokens") -> Sampling:
-    """Validated sampling settings; max_tokens defaults to default_max, or all the room the context has."""
-    room = context_length - prompt_tokens
-    if room <= 0:
-        raise APIError(400, f"This model's maximum context length is {context_length} tokens, but the prompt "
-                       f"is {prompt_tokens} tokens. Shorten the prompt.", param="prompt",
-                       code="context_length_exceeded")
-    max_tokens = body.get(max_name, body.get("max_tokens"))
-    if max_tokens is None:
-        max_tokens = min(default_max, room) if default_max is not None else room
-    if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise APIError(400, f"{max_name} must be a positive integer, got {max_tokens!r}", param=max_name)
-    if prompt_tokens + max_tokens > context_length:
-        raise APIError(400, f"This model's maximum context length is {context_length} tokens. However, you "
-                       f"requested {prompt_tokens + max_tokens} tokens ({prompt_tokens} in the prompt, "
-                       f"{max_tokens} for the completion). Reduce the prompt or {max_name}.",
-                       param=max_name, code="context_length_exceeded")
-    stop = body.get("stop")
-    stop = [] if stop is None else [stop] if isinstance(stop, str) else stop
-    if (not isinstance(stop, list) or len(stop) > MAX_STOP_SEQUENCES
-            or not all(isinstance(s, str) and s for s in stop)):
-        raise APIError(400, f"stop must be a non-empty string or a list of at most {MAX_STOP_SEQUENCES} "
-                       "non-empty strings", param="stop")
-    seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise APIError(400, f"seed must be an integer, got {seed!r}", param="seed")
-    return Sampling(max_tokens=max_tokens, temperature=number(body, "temperature", 1.0, 0.0, 2.0),
-                    top_p=number(body, "top_p", 1.0, 0.0, 1.0, low_open=True), stop=tuple(stop), seed=seed)
-
-
-def completion_prompts(engine: Engine, prompt: Any) -> list[tuple[str, list[int]]]:
-    """(text, ids) for each prompt of a /v1/completions request."""
-    def ids_of(text: str) -> list[int]:
-        ids = engine.encoding.encode(text, allowed_special="all")
-        if not ids:  # an empty prompt starts a new document, as in model.generate
-            if engine.end_of_text is None:
-                raise APIError(400, "empty prompt, and the tokenizer has no end-of-text token to start from",
-                               param="prompt")
-            ids = [engine.end_of_text]
-        return ids
-
-    def check_ids(ids: list[Any]) -> list[int]:
-        vocab = engine.model.config.vocab_size
-        if not ids or not all(isinstance(t, int) and not isinstance(t, bool) and 0 <= t < vocab for t in ids):
-            raise APIError(400, f"token-id prompts must be non-empty lists of ids in "
-                           f"[0, {engine.model.config.vocab_size})", param="prompt")
-        return ids
-
-    if isinstance(prompt, str):
-        return [(prompt, ids_of(prompt))]
-    if isinstance(prompt, list) and prompt and all(isinstance(p, str) for p in prompt):
-        return [(p, ids_of(p)) for p in prompt]
-    if isinstance(prompt, list) and prompt and all(isinstance(t, int) for t in prompt):
-        ids = check_ids(prompt)
-        return [(engine.encoding.decode([t for t in ids if t < engine.encoding.n_vocab]), ids)]
-    if isinstance(prompt, list) and prompt and all(isinstance(p, list) for p in prompt):
-        return [(engine.encoding.decode([t for t in check_ids(p) if t < engine.encoding.n_vocab]), p)
-                for p in prompt]
-    raise APIError(400, "prompt must be a string, a list of strings, a list of token ids or a list of such "
-                   "lists", param="prompt")
-
-
-# ---- HTTP ----------------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class ServerLimits:
@@ -357,21 +156,6 @@ class Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
 
-    def admit(self, body: dict[str, Any], known: set[str]) -> None:
-        check_params(body, known)
-        model = body.get("model")
-        if not isinstance(model, str) or not model:
-            raise APIError(400, "you must provide a model parameter", param="model")
-        if model != self.server.engine.model_name:
-            raise APIError(404, f"The model {model!r} does not exist; this server serves "
-                           f"{self.server.engine.model_name!r}", param="model", code="model_not_found")
-        if not isinstance(body.get("stream", False), bool):
-            raise APIError(400, "stream must be a boolean", param="stream")
-        options = body.get("stream_options")
-        if options is not None and (not body.get("stream") or not isinstance(options, dict)):
-            raise APIError(400, "stream_options is only allowed with stream=true and must be an object",
-                           param="stream_options")
-
     def generation_slot(self) -> threading.BoundedSemaphore:
         if not self.server.slots.acquire(timeout=self.server.limits.queue_timeout_s):
             raise APIError(429, f"the server is busy ({self.server.limits.max_concurrency} requests generating); "
@@ -380,7 +164,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def completions(self, body: dict[str, Any]) -> None:
         engine = self.server.engine
-        self.admit(body, COMPLETION_PARAMS)
+        check_request(body, COMPLETION_PARAMS, engine.model_name)
         if "prompt" not in body:
             raise APIError(400, "you must provide a prompt parameter", param="prompt")
         prompts = completion_prompts(engine, body["prompt"])
@@ -389,11 +173,8 @@ class Handler(BaseHTTPRequestHandler):
             raise APIError(400, "echo must be a boolean", param="echo")
         settings = [sampling_from(body, len(ids), engine.context_length, DEFAULT_COMPLETION_TOKENS)
                     for _, ids in prompts]
-        request_id, created = f"cmpl-{uuid.uuid4().hex}", int(time.time())
-
-        def chunk(index: int, text: str, finish: str | None) -> dict[str, Any]:
-            return {"id": request_id, "object": "text_completion", "created": created, "model": engine.model_name,
-                    "choices": [{"text": text, "index": index, "logprobs": None, "finish_reason": finish}]}
+        base = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
+                "model": engine.model_name}
 
         # The slot is given back as soon as generation ends, before the client can see the end of the answer
         # (a stream's closing events, a JSON reply): a client's next request never finds its own finished
@@ -407,15 +188,15 @@ class Handler(BaseHTTPRequestHandler):
                 for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
                     usage["prompt_tokens"] += len(ids)
                     if echo:
-                        self.send_event(chunk(index, text, None))
+                        self.send_event(completion_chunk(base, index, text, None))
                     for delta, finish, n in engine.stream_text(ids, sampling):
                         if delta or finish:
-                            self.send_event(chunk(index, delta, finish))
+                            self.send_event(completion_chunk(base, index, delta, finish))
                         if finish:
                             usage["completion_tokens"] += n
             else:
                 for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
-                    parts, finish, n = collect(engine.stream_text(ids, sampling))
+                    parts, finish, n = engine.complete(ids, sampling)
                     usage["prompt_tokens"] += len(ids)
                     usage["completion_tokens"] += n
                     choices.append({"text": (text if echo else "") + parts, "index": index, "logprobs": None,
@@ -423,79 +204,41 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             slot.release()
         if body.get("stream"):
-            self.finish_stream(body, {"id": request_id, "object": "text_completion", "created": created,
-                                      "model": engine.model_name, "choices": []}, usage)
+            self.finish_stream(body, {**base, "choices": []}, usage)
             return
-        self.send_json(200, {"id": request_id, "object": "text_completion", "created": created,
-                             "model": engine.model_name, "choices": choices, "usage": with_total(usage)})
+        self.send_json(200, {**base, "choices": choices, "usage": with_total(usage)})
 
     def chat(self, body: dict[str, Any]) -> None:
         engine = self.server.engine
-        self.admit(body, CHAT_PARAMS)
-        try:
-            messages = validate_messages(body.get("messages"))
-        except ValueError as error:
-            raise APIError(400, str(error), param="messages") from None
-        ids = engine.encoding.encode_ordinary(chat_prompt(messages, engine.template))
-        max_name = "max_completion_tokens" if "max_completion_tokens" in body else "max_tokens"
-        try:
-            sampling = sampling_from(body, len(ids), engine.context_length, None, max_name)
-        except APIError as error:
-            if error.param == "prompt":
-                error.param = "messages"
-            raise
-        request_id, created = f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
-        base = {"id": request_id, "object": "chat.completion.chunk", "created": created,
+        check_request(body, CHAT_PARAMS, engine.model_name)
+        ids, sampling = chat_request(engine, body)
+        base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
                 "model": engine.model_name}
 
         slot = self.generation_slot()  # given back when generation ends, before the answer's end (as above)
         try:
             if body.get("stream"):
                 self.start_stream()
-                self.send_event({**base, "choices": [{"index": 0, "delta": {"role": "assistant", "content": ""},
-                                                      "logprobs": None, "finish_reason": None}]})
+                self.send_event(chat_chunk(base, {"role": "assistant", "content": ""}, None))
                 n = 0
                 for delta, finish, n in engine.stream_text(ids, sampling):
                     if delta:
-                        self.send_event({**base, "choices": [{"index": 0, "delta": {"content": delta},
-                                                              "logprobs": None, "finish_reason": None}]})
+                        self.send_event(chat_chunk(base, {"content": delta}, None))
                     if finish:
-                        self.send_event({**base, "choices": [{"index": 0, "delta": {}, "logprobs": None,
-                                                              "finish_reason": finish}]})
+                        self.send_event(chat_chunk(base, {}, finish))
             else:
-                content, finish, n = collect(engine.stream_text(ids, sampling))
+                content, finish, n = engine.complete(ids, sampling)
         finally:
             slot.release()
         if body.get("stream"):
             self.finish_stream(body, {**base, "choices": []}, {"prompt_tokens": len(ids), "completion_tokens": n})
             return
-        self.send_json(200, {"id": request_id, "object": "chat.completion", "created": created,
-                             "model": engine.model_name,
-                             "choices": [{"index": 0, "message": {"role": "assistant", "content": content},
-                                          "logprobs": None, "finish_reason": finish}],
-                             "usage": with_total({"prompt_tokens": len(ids), "completion_tokens": n})})
+        self.send_json(200, chat_answer(base, content, finish, {"prompt_tokens": len(ids), "completion_tokens": n}))
 
     def finish_stream(self, body: dict[str, Any], usage_chunk: dict[str, Any], usage: dict[str, int]) -> None:
         if (body.get("stream_options") or {}).get("include_usage"):
             self.send_event({**usage_chunk, "usage": with_total(usage)})
         self.send_event("[DONE]")
-
-
-def collect(stream: Iterator[tuple[str, str | None, int]]) -> tuple[str, str, int]:
-    """A whole completion from `Engine.stream_text`: text, finish reason, tokens generated."""
-    parts, finish, n = [], "length", 0
-    for delta, reason, n in stream:
-        parts.append(delta)
-        finish = reason or finish
-    return "".join(parts), finish, n
-
-
-def with_total(usage: dict[str, int]) -> dict[str, int]:
-    return {**usage, "total_tokens": usage["prompt_tokens"] + usage["completion_tokens"]}
-
-
-def model_card(engine: Engine) -> dict[str, Any]:
-    return {"id": engine.model_name, "object": "model", "created": 0, "owned_by": "refinery"}
 
 
 def make_server(engine: Engine, host: str = "127.0.0.1", port: int = 8000,
@@ -524,7 +267,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         raise SystemExit("error: --max-concurrency and --max-body-bytes must be positive")
     try:
         engine = Engine.from_checkpoint(args.checkpoint, args.model_name, args.template, args.ranks_path,
-                                        args.device)
+                                        args.device, purpose="python -m model.serve")
     except BAD_CHECKPOINT_ERRORS as error:
         exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     server = make_server(engine, args.host, args.port,

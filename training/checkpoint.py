@@ -1,4 +1,5 @@
-"""Checkpoints: everything a resume needs, written atomically, readable with ``weights_only=True``.
+"""Pretraining checkpoints: everything a resume needs, on top of the file format of ``model.checkpoint_io``
+(format version, kind ``pretrain``, atomic save, weights-only load).
 
 One file, ``<out_dir>/checkpoint.pt``, a dict of plain containers and tensors:
 
@@ -33,12 +34,14 @@ from typing import Any, Callable, Protocol
 
 import torch
 
-from contracts.fsio import atomic_write  # the one temporary-name-then-rename writer
+# The file format (version, kind, atomic save, weights-only load) is model.checkpoint_io's; FORMAT_VERSION,
+# PRETRAIN and stamp are re-exported for the trainer, save_atomic is looked up here so tests can wrap it.
+from model.checkpoint_io import (FORMAT_VERSION, PRETRAIN, CheckpointLoadError, read_checkpoint,  # noqa: F401
+                                 save_atomic, stamp)
 from contracts.token_dataset import TOKENIZER_FILE, TokenDataset
 from training.distributed import Dist, any_rank, broadcast_object
 
 CHECKPOINT_NAME = "checkpoint.pt"
-FORMAT_VERSION = 1
 
 
 class CheckpointError(ValueError):
@@ -264,19 +267,12 @@ def load_for_resume(path: Path, resume: bool, where: Dist,
 
 
 def load(path: Path) -> dict[str, Any]:
-    """A checkpoint dict, loaded on CPU with ``weights_only=True`` (a checkpoint can never run code)."""
-    if not path.is_file():
-        raise CheckpointError(f"checkpoint {path} does not exist")
+    """A pretraining checkpoint's dict, read by the one checkpoint module (``model.checkpoint_io``: weights
+    only, format version and kind checked); its refusals become ``CheckpointError``."""
     try:
-        checkpoint = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:  # torch raises several types for a damaged file
-        raise CheckpointError(f"checkpoint {path} cannot be read ({type(exc).__name__}: {exc}); it is "
-                              "damaged or not a refinery checkpoint") from None
-    if not isinstance(checkpoint, dict) or checkpoint.get("format_version") != FORMAT_VERSION:
-        found = checkpoint.get("format_version") if isinstance(checkpoint, dict) else type(checkpoint).__name__
-        raise CheckpointError(f"checkpoint {path} has format version {found!r}; this trainer reads version "
-                              f"{FORMAT_VERSION}")
-    return checkpoint
+        return read_checkpoint(path, (PRETRAIN,), "resuming training")
+    except CheckpointLoadError as error:
+        raise CheckpointError(str(error)) from None
 
 
 def check_resume_entries(checkpoint: dict[str, Any], path: Path) -> None:

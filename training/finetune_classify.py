@@ -11,7 +11,8 @@ reads position length-1 of each row.
 Data: TSV, CSV or JSONL records of (text, label). TSV/CSV with a header name their `text` and `label`
 columns; without a header a row is `label<sep>text` (the SMS Spam Collection's layout). Malformed rows,
 empty texts and labels outside --labels are skipped and counted, never fatal. Writes
-`<out>/classifier.pt` (load with `load_classifier`) and `<out>/metrics.json`: held-out accuracy,
+`<out>/classifier.pt` (load with `load_classifier`), `<out>/metrics.jsonl` (the trainer's start / train / eval
+records, step by step) and `<out>/metrics.json`: held-out accuracy,
 per-class precision/recall/F1 and the confusion matrix (rows: true class, columns: predicted).
 """
 
@@ -24,20 +25,21 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import tiktoken
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
-from model.generate import build_tokenizer
+from model.tokenizer import build_tokenizer
 from model.gpt import GPT, GPTConfig
-from training.checkpoint import save_atomic
-from training.finetune_common import SkipLedger, open_pretrained, run_cli, split_indices
+from model.checkpoint_io import CLASSIFIER, read_checkpoint, save_checkpoint
+from training.distributed import Dist, setup, teardown
+from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, open_pretrained,
+                                      run_cli, split_indices, steps_planned)
 
 FORMATS = ("tsv", "csv", "jsonl")
-CHECKPOINT_KIND = "classifier"
 
 
 @dataclass(frozen=True)
@@ -209,6 +211,8 @@ class ClassifyConfig:
     max_steps: int | None = None
     batch_size: int = 16
     lr: float = 5e-5
+    min_lr: float | None = None  # the cosine schedule's floor; None keeps lr constant after warm-up
+    warmup_steps: int = 0
     weight_decay: float = 0.1
     max_length: int | None = None  # tokens per text; longer texts keep their first max_length tokens
     limit: int | None = None  # use only the first `limit` records (quick runs)
@@ -221,6 +225,7 @@ class ClassifyConfig:
             raise ValueError("epochs and batch_size must be positive")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        check_schedule(self.lr, self.min_lr, self.warmup_steps)
         fractions = (self.val_fraction, 0.0 if self.test_data else self.test_fraction)
         if any(f < 0 for f in fractions) or sum(fractions) >= 1:
             raise ValueError(f"val_fraction + test_fraction must leave some training data, got {fractions}")
@@ -294,10 +299,20 @@ def predict(classifier: SequenceClassifier, data: Encoded, batch_size: int, pad_
     return predictions, loss_sum / max(len(data), 1)
 
 
-def finetune_classifier(cfg: ClassifyConfig, log=print) -> dict[str, Any]:
-    """Run the whole fine-tuning and return the metrics written to <out>/metrics.json."""
+def finetune_classifier(cfg: ClassifyConfig, log: Callable[[str], object] = print) -> dict[str, Any]:
+    """Run the whole fine-tuning and return the metrics written to <out>/metrics.json (by rank 0 alone
+    under torchrun)."""
+    dist = setup(cfg.device)
+    try:
+        return classifier_tuning(cfg, dist, log if dist.is_main else (lambda _: None))
+    finally:
+        teardown()
+
+
+def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], object]) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
-    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path)
+    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path, "python -m training.finetune_classify")
+    device = str(dist.device)
     context = pretrained.model.config.context_length
     max_length = min(cfg.max_length or context, context)
 
@@ -330,51 +345,56 @@ def finetune_classifier(cfg: ClassifyConfig, log=print) -> dict[str, Any]:
     log(f"classes {labels}; train {len(encoded['train'])}, val {len(encoded['val'])}, "
         f"test {len(encoded['test'])}; {truncated} texts cut to {max_length} tokens; {ledger.summary()}")
 
-    classifier = SequenceClassifier.from_pretrained(pretrained.model, len(labels)).to(cfg.device)
+    out = Path(cfg.out)
+    classifier = SequenceClassifier.from_pretrained(pretrained.model, len(labels)).to(device)
     classifier.set_trainable(cfg.trainable_blocks)
-    trainable = [p for p in classifier.parameters() if p.requires_grad]
-    optimizer = torch.optim.AdamW(trainable, lr=cfg.lr, weight_decay=cfg.weight_decay)
+    total = steps_planned(len(encoded["train"]), cfg.batch_size, cfg.epochs, cfg.max_steps)
+    loop = FinetuneLoop(classifier, OptimSettings(lr=cfg.lr, weight_decay=cfg.weight_decay, total_steps=total,
+                                                  min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps), out, dist,
+                        asdict(cfg))
     generator = torch.Generator().manual_seed(cfg.seed)
     pad_id = pretrained.end_of_text
 
-    history, step, started = [], 0, time.perf_counter()
+    history, started, train_loss = [], time.perf_counter(), float("nan")
     classifier.train()
     for epoch in range(cfg.epochs):
         order = epoch_order(encoded["train"].labels, cfg.balanced, generator)
         for start in range(0, len(order), cfg.batch_size):
             batch = order[start:start + cfg.batch_size]
-            idx, lengths = collate([encoded["train"].ids[i] for i in batch], pad_id, cfg.device)
-            targets = torch.tensor([encoded["train"].labels[i] for i in batch], device=cfg.device)
-            loss = F.cross_entropy(classifier(idx, lengths), targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(trainable, 1.0)
-            optimizer.step()
-            step += 1
-            if cfg.max_steps is not None and step >= cfg.max_steps:
+            if not loop.usable(batch):
+                continue  # a last batch with fewer rows than processes (only under torchrun)
+            batch = loop.share(batch)
+            idx, lengths = collate([encoded["train"].ids[i] for i in batch], pad_id, device)
+            targets = torch.tensor([encoded["train"].labels[i] for i in batch], device=device)
+            train_loss = loop.update(F.cross_entropy(loop.train_module(idx, lengths), targets), epoch=epoch + 1)
+            if cfg.max_steps is not None and loop.step >= cfg.max_steps:
                 break
-        record: dict[str, Any] = {"epoch": epoch + 1, "step": step, "train_loss": loss.item()}
+        record: dict[str, Any] = {"epoch": epoch + 1, "step": loop.step, "train_loss": train_loss}
         if len(encoded["val"]):
-            val_pred, val_loss = predict(classifier, encoded["val"], cfg.batch_size, pad_id, cfg.device)
+            val_pred, val_loss = predict(classifier, encoded["val"], cfg.batch_size, pad_id, device)
             record.update(val_loss=val_loss, val_accuracy=classification_report(
                 encoded["val"].labels, val_pred, labels)["accuracy"])
         history.append(record)
+        loop.log({"kind": "eval", **record})
         log(json.dumps(record))
-        if cfg.max_steps is not None and step >= cfg.max_steps:
+        if cfg.max_steps is not None and loop.step >= cfg.max_steps:
             break
+    step = loop.step
     train_seconds = time.perf_counter() - started
 
-    test_pred, test_loss = predict(classifier, encoded["test"], cfg.batch_size, pad_id, cfg.device)
+    test_pred, test_loss = predict(classifier, encoded["test"], cfg.batch_size, pad_id, device)
     report = classification_report(encoded["test"].labels, test_pred, labels)
     metrics = {"test": {**report, "loss": test_loss}, "history": history, "steps": step,
                "train_seconds": train_seconds, "skipped": ledger.as_dict(), "truncated": truncated,
-               "trainable_params": sum(p.numel() for p in trainable),
+               "trainable_params": sum(p.numel() for p in classifier.parameters() if p.requires_grad),
                "config": asdict(cfg)}
-    out = Path(cfg.out)
-    save_atomic({"kind": CHECKPOINT_KIND, "model": classifier.state_dict(),
-                 "config": pretrained.checkpoint["config"], "tokenizer": pretrained.tokenizer_spec,
-                 "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id},
-                 "finetune": asdict(cfg)}, out / "classifier.pt")
+    loop.close()
+    if not dist.is_main:
+        return metrics
+    save_checkpoint({"model": classifier.state_dict(), "config": pretrained.checkpoint["config"],
+                     "tokenizer": pretrained.tokenizer_spec,
+                     "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id},
+                     "finetune": asdict(cfg)}, out / "classifier.pt", CLASSIFIER)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
     log(f"test accuracy {report['accuracy']:.4f} on {report['n']} held-out examples; wrote {out}")
     return metrics
@@ -398,9 +418,8 @@ class LoadedClassifier:
 
 
 def load_classifier(path: str | Path, ranks_path: str | Path | None = None) -> LoadedClassifier:
-    checkpoint = torch.load(Path(path), map_location="cpu", weights_only=True)
-    if not isinstance(checkpoint, dict) or checkpoint.get("kind") != CHECKPOINT_KIND:
-        raise ValueError(f"{path} is not a classifier checkpoint written by training.finetune_classify")
+    """A classifier checkpoint ready to label texts; any other kind is refused with what to pass instead."""
+    checkpoint = read_checkpoint(path, (CLASSIFIER,), "load_classifier")
     info = checkpoint["classifier"]
     model = SequenceClassifier(GPTConfig.from_dict(checkpoint["config"]), len(info["labels"]))
     model.load_state_dict(checkpoint["model"])
@@ -437,6 +456,9 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=16)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--min-lr", type=float, default=None,
+                        help="decay the rate to this by a cosine over the run (default: constant --lr)")
+    parser.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps")
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--max-length", type=int, default=None, help="tokens per text (default: context)")
     parser.add_argument("--limit", type=int, default=None, help="use only the first N records")

@@ -1,5 +1,14 @@
 """What both fine-tuning commands share: opening a pretrained checkpoint with its tokenizer, a ledger of
-skipped records, seeded splitting and atomic checkpoint writes.
+skipped records, seeded splitting, and ``FinetuneLoop``: the optimiser step on the trainer's parts.
+
+``FinetuneLoop`` is built from the pretraining trainer's own pieces, so a fine-tuning run trains, logs and
+runs distributed as ``python -m training.train`` does: the process group and device of
+``training.distributed`` (``torchrun --nproc_per_node=N -m training.finetune_...`` gives data parallelism:
+each rank takes every N-th row of each batch, DDP averages the gradients), AdamW with the trainer's parameter
+groups (``model.gpt.adamw``), the trainer's learning-rate schedule (``training.optim.lr_at``: warm-up, cosine
+to ``min_lr``; constant by default), gradient clipping, and ``metrics.jsonl`` in the trainer's record format
+(``training.metrics.MetricsLog``: start / train / eval records). Checkpoints go through
+``model.checkpoint_io`` with their own kind.
 
 Fine-tuning reads hand-made data (TSV exports, scraped JSON), where a few bad records are normal. Each
 reader therefore records *why* it skipped a record and where (file:line or file:record), and the run
@@ -8,17 +17,26 @@ reports the counts at the end instead of dying on record 3,812 of 5,000.
 
 from __future__ import annotations
 
+import dataclasses
+import math
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Sequence, TypeVar
 
 import tiktoken
 import torch
+from torch.nn.parallel import DistributedDataParallel
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
-from model.generate import END_OF_TEXT, build_tokenizer, end_of_text_id
-from model.gpt import GPT
+from model.gpt import GPT, adamw
+from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
+from training.distributed import Dist, all_reduce_sum
+from training.metrics import MetricsLog
+from training.optim import lr_at, set_lr
+
+T = TypeVar("T")
+METRICS_LOG = "metrics.jsonl"
 
 
 @dataclass
@@ -64,9 +82,11 @@ class Pretrained:
         return self.checkpoint["tokenizer"]
 
 
-def open_pretrained(path: str | Path, ranks_path: str | Path | None = None) -> Pretrained:
-    """The model (CPU, train mode), its checkpoint dict and its tokenizer; errors name what is missing."""
-    model, checkpoint = load_checkpoint(path)
+def open_pretrained(path: str | Path, ranks_path: str | Path | None = None, purpose: str = "fine-tuning"
+                    ) -> Pretrained:
+    """The model (CPU, train mode), its checkpoint dict and its tokenizer; errors name what is missing.
+    A classifier checkpoint is refused by ``load_checkpoint``: fine-tuning starts from a language model."""
+    model, checkpoint = load_checkpoint(path, purpose)
     if "tokenizer" not in checkpoint:
         raise KeyError(f"checkpoint {path} has no 'tokenizer' entry, so text cannot be turned into its ids")
     try:
@@ -97,6 +117,99 @@ def split_indices(n: int, fractions: tuple[float, ...], seed: int) -> list[list[
         start = end
     parts.append(order[start:])
     return parts
+
+
+@dataclass(frozen=True)
+class OptimSettings:
+    """The trainer's optimiser settings (``training.config``'s ``optim`` section) that fine-tuning uses."""
+
+    lr: float
+    weight_decay: float
+    total_steps: int  # the schedule's length: the steps this run will take
+    min_lr: float | None = None  # None: the schedule ends at lr (a constant rate, after any warm-up)
+    warmup_steps: int = 0
+    grad_clip: float = 1.0
+    betas: tuple[float, float] = (0.9, 0.95)
+
+    def lr_at(self, step: int) -> float:
+        return lr_at(step, lr=self.lr, min_lr=self.lr if self.min_lr is None else self.min_lr,
+                     warmup_steps=self.warmup_steps, max_steps=self.total_steps)
+
+
+class FinetuneLoop:
+    """One fine-tuning run's optimiser step, metrics and processes, on the trainer's parts (module docstring).
+
+    ``module`` is the bare model (evaluate and save it); ``train_module`` the one to run forward for a
+    training loss (DDP-wrapped under torchrun). Only rank 0 writes (``is_main``). Under DDP a step's
+    gradient is the mean of the ranks' mean losses: the whole batch's mean when the shares weigh the same
+    (rows of a classification batch); for instruction tuning, whose rows hold different numbers of
+    response tokens, close to it but not equal.
+    """
+
+    def __init__(self, module: torch.nn.Module, settings: OptimSettings, out: Path, dist: Dist,
+                 config: dict[str, Any]) -> None:
+        self.module, self.settings, self.dist = module.to(dist.device), settings, dist
+        self.optimizer = adamw(self.module, settings.weight_decay, settings.lr, settings.betas, dist.device_type)
+        self.train_module: torch.nn.Module = self.module
+        if dist.distributed:
+            self.train_module = DistributedDataParallel(
+                self.module, device_ids=[dist.device.index] if dist.device_type == "cuda" else None)
+        self.step = 0
+        self.metrics = MetricsLog(out / METRICS_LOG, fresh=True) if dist.is_main else None
+        trainable = sum(p.numel() for p in self.module.parameters() if p.requires_grad)
+        self.log({"kind": "start", "step": 0, "world_size": dist.world_size, "device": str(dist.device),
+                  "trainable_params": trainable, "optim": dataclasses.asdict(settings), "config": config})
+
+    @property
+    def is_main(self) -> bool:
+        return self.dist.is_main
+
+    def share(self, rows: Sequence[T]) -> list[T]:
+        """This rank's rows of a batch: every world_size-th, starting at its rank (all of them when alone)."""
+        return list(rows[self.dist.rank::self.dist.world_size])
+
+    def log(self, record: dict[str, Any]) -> None:
+        if self.metrics is not None:
+            self.metrics.write(record)
+
+    def update(self, loss: torch.Tensor, **extra: Any) -> float:
+        """One optimiser step on ``loss`` (this rank's; DDP averages the gradients): the schedule's rate,
+        backward, clipping, AdamW; logs a ``train`` record and returns the loss averaged over ranks."""
+        lr = self.settings.lr_at(self.step)
+        set_lr(self.optimizer, lr)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        clip = self.settings.grad_clip if self.settings.grad_clip > 0 else math.inf
+        grad_norm = torch.nn.utils.clip_grad_norm_(
+            [p for p in self.module.parameters() if p.requires_grad], clip)
+        self.optimizer.step()
+        self.step += 1
+        value = all_reduce_sum([loss.item()], self.dist)[0] / self.dist.world_size
+        self.log({"kind": "train", "step": self.step, "loss": value, "lr": lr, "grad_norm": float(grad_norm),
+                  **extra})
+        return value
+
+    def usable(self, batch: Sequence[T]) -> bool:
+        """Whether every rank gets a row of ``batch`` (a short last batch may not have one for each)."""
+        return len(batch) >= self.dist.world_size
+
+    def close(self) -> None:
+        if self.metrics is not None:
+            self.metrics.close()
+
+
+def check_schedule(lr: float, min_lr: float | None, warmup_steps: int) -> None:
+    """Refuse a schedule the trainer's ``lr_at`` cannot follow, naming the setting."""
+    if min_lr is not None and not 0 <= min_lr <= lr:
+        raise ValueError(f"min_lr must be between 0 and lr ({lr}), got {min_lr}")
+    if warmup_steps < 0:
+        raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
+
+
+def steps_planned(examples: int, batch_size: int, epochs: int, max_steps: int | None) -> int:
+    """Optimiser steps a run of ``epochs`` over ``examples`` takes (at most ``max_steps``): the schedule's length."""
+    steps = epochs * -(-examples // batch_size)
+    return min(steps, max_steps) if max_steps is not None else steps
 
 
 def run_cli(work: Callable[[Any], object], config: Any) -> int:

@@ -8,8 +8,9 @@ ids whose targets are also -100, so padding adds nothing to the loss either.
     python -m training.finetune_instruct --checkpoint runs/demo/checkpoint.pt \
         --data ../shared/data/finetune/instruction-data.json --out runs/instruct
 
-Writes `<out>/checkpoint.pt` in the pretraining format plus "prompt_template" (so `python -m model.serve`
-and `python -m model.generate` open it), `<out>/metrics.json` (train/validation loss curve, skipped
+Writes `<out>/checkpoint.pt`, a language model of kind `instruct` with its "prompt_template" (so `python -m model.serve`
+and `python -m model.generate` open it), `<out>/metrics.jsonl` (the trainer's start / train / eval records,
+step by step), `<out>/metrics.json` (train/validation loss curve, skipped
 records) and `<out>/responses.jsonl` (generated answers for the first test records, same template).
 Records that are not objects, lack a string instruction/output, or do not fit the context are skipped
 and counted.
@@ -23,16 +24,18 @@ import sys
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 import tiktoken
 import torch
 
-from model.generate import generate
+from model.engine import generate
 from model.gpt import GPT, IGNORE_INDEX
 from model.templates import alpaca_prompt
-from training.checkpoint import save_atomic
-from training.finetune_common import SkipLedger, open_pretrained, run_cli, split_indices
+from model.checkpoint_io import INSTRUCT, save_checkpoint
+from training.distributed import Dist, setup, teardown
+from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, open_pretrained,
+                                      run_cli, split_indices, steps_planned)
 
 TEMPLATE = "alpaca"
 
@@ -178,6 +181,8 @@ class InstructConfig:
     max_steps: int | None = None
     batch_size: int = 8
     lr: float = 5e-5
+    min_lr: float | None = None  # the cosine schedule's floor; None keeps lr constant after warm-up
+    warmup_steps: int = 0
     weight_decay: float = 0.1
     eval_every: int = 50  # steps between validation losses (and at the end of every epoch)
     generate_examples: int = 3  # test records to answer into responses.jsonl
@@ -192,15 +197,26 @@ class InstructConfig:
             raise ValueError("epochs, batch_size and eval_every must be positive")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
+        check_schedule(self.lr, self.min_lr, self.warmup_steps)
         if self.val_fraction < 0 or self.test_fraction < 0 or self.val_fraction + self.test_fraction >= 1:
             raise ValueError("val_fraction + test_fraction must be >= 0 and leave some training data")
 
 
-def finetune_instructions(cfg: InstructConfig, log=print) -> dict[str, Any]:
-    """Run the whole instruction tuning and return the metrics written to <out>/metrics.json."""
+def finetune_instructions(cfg: InstructConfig, log: Callable[[str], object] = print) -> dict[str, Any]:
+    """Run the whole instruction tuning and return the metrics written to <out>/metrics.json (rank 0; the
+    other ranks of a torchrun launch return a summary and write nothing)."""
+    dist = setup(cfg.device)
+    try:
+        return instruction_tuning(cfg, dist, log if dist.is_main else (lambda _: None))
+    finally:
+        teardown()
+
+
+def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], object]) -> dict[str, Any]:
     torch.manual_seed(cfg.seed)
-    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path)
-    model, encoding, eot = pretrained.model.to(cfg.device), pretrained.encoding, pretrained.end_of_text
+    pretrained = open_pretrained(cfg.checkpoint, cfg.ranks_path, "python -m training.finetune_instruct")
+    device = str(dist.device)
+    model, encoding, eot = pretrained.model.to(device), pretrained.encoding, pretrained.end_of_text
     context = model.config.context_length
 
     ledger = SkipLedger()
@@ -216,39 +232,47 @@ def finetune_instructions(cfg: InstructConfig, log=print) -> dict[str, Any]:
     log(f"train {len(splits['train'])}, val {len(splits['val'])}, test {len(splits['test'])} records; "
         f"{ledger.summary()}")
 
-    optimizer = model.configure_optimizer(cfg.weight_decay, cfg.lr, (0.9, 0.95), device_type=cfg.device)
+    out = Path(cfg.out)
+    total = steps_planned(len(splits["train"]), cfg.batch_size, cfg.epochs, cfg.max_steps)
+    loop = FinetuneLoop(model, OptimSettings(lr=cfg.lr, weight_decay=cfg.weight_decay, total_steps=total,
+                                             min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps), out, dist,
+                        asdict(cfg))
     generator = torch.Generator().manual_seed(cfg.seed)
     history: list[dict[str, Any]] = [{"step": 0, "val_loss": evaluate_loss(
-        model, splits["val"], cfg.batch_size, eot, cfg.device)}]
+        model, splits["val"], cfg.batch_size, eot, device)}]
+    loop.log({"kind": "eval", **history[-1]})
     log(json.dumps(history[-1]))
-    step, started, done = 0, time.perf_counter(), False
+    started, done = time.perf_counter(), False
     model.train()
     for epoch in range(cfg.epochs):
         order = torch.randperm(len(splits["train"]), generator=generator).tolist()
         for start in range(0, len(order), cfg.batch_size):
-            inputs, targets = collate([splits["train"][i] for i in order[start:start + cfg.batch_size]],
-                                      eot, cfg.device)
-            _, loss = model(inputs, targets)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            step += 1
+            batch = [splits["train"][i] for i in order[start:start + cfg.batch_size]]
+            if not loop.usable(batch):
+                continue  # a last batch with fewer rows than processes (only under torchrun)
+            inputs, targets = collate(loop.share(batch), eot, device)
+            _, loss = loop.train_module(inputs, targets)
+            train_loss = loop.update(loss, epoch=epoch + 1)
+            step = loop.step
             done = cfg.max_steps is not None and step >= cfg.max_steps
             end_of_epoch = start + cfg.batch_size >= len(order)
             if step % cfg.eval_every == 0 or end_of_epoch or done:
-                history.append({"step": step, "epoch": epoch + 1, "train_loss": loss.item(),
-                                "val_loss": evaluate_loss(model, splits["val"], cfg.batch_size, eot, cfg.device)})
+                history.append({"step": step, "epoch": epoch + 1, "train_loss": train_loss,
+                                "val_loss": evaluate_loss(model, splits["val"], cfg.batch_size, eot, device)})
+                loop.log({"kind": "eval", **history[-1]})
                 log(json.dumps(history[-1]))
             if done:
                 break
         if done:
             break
+    step = loop.step
     train_seconds = time.perf_counter() - started
 
-    out = Path(cfg.out)
-    out.mkdir(parents=True, exist_ok=True)
     model.eval()
+    test_loss = evaluate_loss(model, splits["test"], cfg.batch_size, eot, device)
+    loop.close()
+    if not dist.is_main:
+        return {"steps": step, "final_val_loss": history[-1]["val_loss"], "test_loss": test_loss}
     with (out / "responses.jsonl").open("w", encoding="utf-8") as handle:
         for example in test_examples[:cfg.generate_examples]:
             try:
@@ -260,13 +284,13 @@ def finetune_instructions(cfg: InstructConfig, log=print) -> dict[str, Any]:
                                      "reference": example.output, "response": answer}) + "\n")
     metrics = {"history": history, "steps": step, "train_seconds": train_seconds,
                "final_val_loss": history[-1]["val_loss"],
-               "test_loss": evaluate_loss(model, splits["test"], cfg.batch_size, eot, cfg.device),
+               "test_loss": test_loss,
                "records": {name: len(items) for name, items in splits.items()},
                "skipped": ledger.as_dict(), "config": asdict(cfg)}
     checkpoint = {key: value for key, value in pretrained.checkpoint.items()
                   if key in ("config", "tokenizer", "dataset", "train_config")}
-    save_atomic({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
-                 "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt")
+    save_checkpoint({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
+                     "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt", INSTRUCT)
     (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
     log(f"val loss {history[0]['val_loss']:.3f} -> {history[-1]['val_loss']:.3f} in {step} steps; wrote {out}")
     return metrics
@@ -284,6 +308,9 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
     parser.add_argument("--max-steps", type=int, default=None)
     parser.add_argument("--batch-size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=5e-5)
+    parser.add_argument("--min-lr", type=float, default=None,
+                        help="decay the rate to this by a cosine over the run (default: constant --lr)")
+    parser.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps")
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--generate-examples", type=int, default=3)

@@ -302,13 +302,12 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
     def save() -> None:
         rng = all_gather_objects(ckpt.rng_state(dist.device), dist)  # every rank's: each has its own dropout stream
         if dist.is_main:
-            writer.submit({
-                "format_version": ckpt.FORMAT_VERSION,
+            writer.submit(ckpt.stamp({
                 "model": raw_model.state_dict(), "config": dataclasses.asdict(gpt_config),
                 "tokenizer": ckpt.tokenizer_spec(dataset), "optimizer": optimizer.state_dict(),
                 "trainer": state.state_dict(), "sampler": sampler.state_dict(), "rng": rng,
                 "train_config": config.model_dump(mode="json"), "dataset": ckpt.dataset_identity(dataset),
-            }, checkpoint_path)
+            }, ckpt.PRETRAIN), checkpoint_path)
 
     writer = ckpt.CheckpointWriter(background=config.checkpoint.background)
     pin = config.system.prefetch and dist.device_type == "cuda"

@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from model.checkpoint_io import load_checkpoint
-from model.generate import build_tokenizer, generate, main, sample_next, top_k_filter, top_p_filter
+from model.engine import generate, sample_next, top_k_filter, top_p_filter
+from model.generate import main
+from model.tokenizer import build_tokenizer
 from model.gpt import GPT, GPTConfig
 
 POSITIONS = ("learned", "sinusoidal", "rotary")

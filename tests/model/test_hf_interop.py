@@ -13,7 +13,7 @@ import torch
 import transformers  # test-only dependency (the `test` extra); `make test` installs it
 
 from model.checkpoint_io import load_checkpoint  # noqa: E402
-from model.generate import build_tokenizer  # noqa: E402
+from model.tokenizer import build_tokenizer  # noqa: E402
 from model.hf_interop import LayoutError, export_checkpoint, import_hf, main  # noqa: E402
 from tests.tiny_checkpoint import save_tiny_checkpoint  # noqa: E402
 

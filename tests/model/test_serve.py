@@ -17,7 +17,8 @@ import pytest
 
 import openai  # test-only dependency (the `test` extra); `make test` installs it
 
-from model.serve import Engine, Handler, Sampling, ServerLimits, make_server  # noqa: E402
+from model.engine import Engine, Sampling  # noqa: E402
+from model.serve import Handler, ServerLimits, make_server  # noqa: E402
 from tests.tiny_checkpoint import save_tiny_checkpoint  # noqa: E402
 
 MODEL = "tiny-test"

@@ -87,7 +87,7 @@ def test_bad_ranks_line_is_named_when_the_tokenizer_loads(tmp_path: Path) -> Non
 def test_every_ranks_reader_uses_the_one_parser(tmp_path: Path) -> None:
     """Model generation and the token dataset read ranks files through ``parse_ranks``: same acceptance,
     same error naming file and line."""
-    from model.generate import build_tokenizer
+    from model.tokenizer import build_tokenizer
 
     path = _small_ranks_file(tmp_path / "own.tiktoken", [b"= 256"])
     spec = {"name": "own", "ranks_path": str(path), "pattern": GPT2_PATTERN, "special_tokens": {ENDOFTEXT: 257}}
@@ -133,7 +133,7 @@ def test_special_token_id_that_is_a_rank_is_refused(tmp_path: Path) -> None:
 
 def test_generation_stops_at_an_own_encoding_s_end_of_text() -> None:
     """A checkpoint records the dataset's eot_id; an own encoding's end-of-text need not be <|endoftext|>."""
-    from model.generate import end_of_text_id
+    from model.tokenizer import end_of_text_id
 
     assert end_of_text_id({"special_tokens": {"<|end|>": 300}, "eot_id": 300}) == 300
     assert end_of_text_id({"special_tokens": {ENDOFTEXT: 50256}}) == 50256  # checkpoints without eot_id

@@ -12,7 +12,8 @@ import torch
 import torch.nn.functional as F
 
 from model.checkpoint_io import load_checkpoint
-from model.generate import build_tokenizer, generate
+from model.engine import generate
+from model.tokenizer import build_tokenizer
 from model.gpt import IGNORE_INDEX
 from model.templates import alpaca_prompt, chat_prompt
 from tests.tiny_checkpoint import GPT2_END_OF_TEXT, gpt2_tokenizer_spec, save_tiny_checkpoint
