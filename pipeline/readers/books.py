@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from pipeline.documents import Document
 from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
+from pipeline.filters.lang_params import book_language
 from pipeline.fsio import compression_of, open_input
 from pipeline.readers.base import Reader, Split, Tally, whole_file
 from pipeline.readers.jsonl import is_corrupt_archive
@@ -28,6 +29,8 @@ class Options(BaseModel):
     strip_gutenberg: bool = True  # drop PG header/footer/licence and read Title/Author from the header
     unwrap: bool = True  # join hard-wrapped lines into paragraphs (see gutenberg.unwrap_paragraphs)
     max_document_bytes: int = Field(64 << 20, ge=1024)  # a larger (decompressed) file is skipped as too_large
+    language: str | None = Field(None, description=(
+        "language of books whose header names none (lid.176 code, e.g. zh); a Gutenberg 'Language:' line wins"))
 
 
 def decode(data: bytes) -> tuple[str, str]:
@@ -98,6 +101,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
             "date": book.date if book else None,
             "content_type": "text/plain",
             "charset": charset,
+            "language": (book_language(book.language) if book else None) or options.language,
         },
     )
 

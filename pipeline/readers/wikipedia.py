@@ -47,6 +47,7 @@ from pipeline.extract.wikitext import (
     to_prose,
 )
 from pipeline.fsio import compression_of, file_size, open_input, open_raw
+from pipeline.filters.lang_params import wiki_language
 from pipeline.readers.base import Reader, Split, Tally, byte_ranges, whole_file
 
 try:  # fsspec's zstd codec raises this on corrupt input
@@ -463,6 +464,7 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
             "date": revision.findtext("timestamp"),
             "content_type": revision.findtext("format") or "text/x-wiki",
             "charset": "utf-8",
+            "language": wiki_language(ctx.site.lang),  # the dump's own language (siteinfo xml:lang)
         },
     )
 
