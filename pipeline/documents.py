@@ -28,6 +28,9 @@ META_TYPE = pa.struct(
         pa.field("author", pa.string()),
         pa.field("content_type", pa.string()),
         pa.field("charset", pa.string()),  # detected or declared charset of the raw bytes
+        # the language the source declares (lid.176 code: a wiki dump's xml:lang, a book's "Language:"
+        # header, a source's ``language`` option); the filter stage detects its own and keeps both
+        pa.field("language", pa.string()),
     ]
 )
 

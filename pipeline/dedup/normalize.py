@@ -6,6 +6,15 @@ category Nd, any script) replaced by ``0``, and runs of spaces collapsed to one,
 space. Its words are what exact and near dedup compare: "Page 12, Chapter IV." and "page 97 chapter iv" are
 the same normalised text, ``page 00 chapter iv``.
 
+Scripts written without spaces: every Han, hiragana and katakana character is a word of its own
+(``split_cjk``), so "数学是研究数量的学科" has ten words and a shingle of n words is a character n-gram,
+the usual unit of near-duplicate detection for Chinese and Japanese. Without this a whole clause between two
+punctuation marks is one word and a paragraph has a handful of shingles. Why characters and not segmented
+words: the rule depends only on the characters, never on a detected language or a segmenter's dictionary,
+so a mixed Chinese-English document, or the same paragraph in two sources whose language ID disagrees,
+gives the same shingles everywhere (deterministic and comparable across sources); Latin, Cyrillic and
+other spaced scripts keep their words, so mixed text is shingled over both kinds of word at once.
+
 Why a vectorised version: calling Python per word or per character is the slow part of MinHash dedup.
 ``normalize_batch`` works on the UTF-8 bytes of a whole batch of documents with numpy and classifies
 non-ASCII characters through a table over all code points, so the only Python calls are per document.
@@ -14,12 +23,23 @@ non-ASCII characters through a table over all code points, so the only Python ca
 from __future__ import annotations
 
 import functools
+import re
 import unicodedata
 from dataclasses import dataclass
 
 import numpy as np
 
 SEP, WORD, DIGIT = 0, 1, 2
+# Han (unified, extension A, compatibility, extensions B+, iteration marks), hiragana, katakana
+_CJK = re.compile("([\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
+                  "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f])")
+
+
+def split_cjk(text: str) -> str:
+    """``text`` with a space on both sides of every CJK character: each becomes a word of its own."""
+    return _CJK.sub(r" \1 ", text)
+
+
 _DELETE = 3  # continuation byte of a non-ASCII digit, which becomes the single byte "0"
 SPACE, ZERO = 0x20, 0x30
 
@@ -50,7 +70,7 @@ def codepoint_classes() -> np.ndarray:
 def normalize_text(text: str) -> str:
     """Reference normalisation of one document (readable; ``normalize_batch`` must agree with it)."""
     mapped = []
-    for ch in text.lower():
+    for ch in split_cjk(text).lower():
         cls = char_class(ch)
         mapped.append(ch if cls == WORD else "0" if cls == DIGIT else " ")
     return " ".join(w for w in "".join(mapped).split(" ") if w)
@@ -118,7 +138,7 @@ def _byte_classes(raw: np.ndarray) -> np.ndarray:
 
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
     """Normalise ``texts`` together; equals ``normalize_text`` document by document."""
-    parts = [t.lower().encode("utf-8", "surrogatepass") for t in texts]
+    parts = [split_cjk(t).lower().encode("utf-8", "surrogatepass") for t in texts]
     lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     raw = np.frombuffer(b" ".join(parts), dtype=np.uint8)  # a space between documents keeps words apart
     doc_starts = np.concatenate([[0], np.cumsum(lengths[:-1] + 1)]) if len(parts) else np.zeros(0, np.int64)

@@ -12,6 +12,9 @@ batch come out of a handful of numpy passes (``Q`` is odd, hence invertible mod 
 be read off one running prefix sum). ``shingle_hash`` below is the same function one shingle at a time.
 
 A document with fewer than ``n`` words (but at least one) has one shingle: all its words.
+
+Chinese and Japanese: normalisation makes every Han and kana character a word (``normalize.split_cjk``),
+so their shingles are character n-grams, with the same hashes, MinHash, LSH and ledger as every language.
 """
 
 from __future__ import annotations

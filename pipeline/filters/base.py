@@ -9,6 +9,7 @@ so a filter module holds only its measurements and its thresholds.
 
 from __future__ import annotations
 
+import copy
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
@@ -20,11 +21,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
+from pipeline.filters.lang_params import localize, segmenter_of
 from pipeline.filters.words import Tokens, split_words, tokenize
 
 # Bump when the definition of any signal changes: stored signals of older versions are then recomputed.
-SIGNAL_VERSION = 1
+SIGNAL_VERSION = 2  # 2: words segmented by the document's language (pipeline.filters.lang_params)
 N_CHARS = "n_chars"  # base column of every signals table: characters of the original text
+DECLARED = "@declared"  # key of the sources' declared languages in the signals handed to ``rules``
 
 
 class FilterOptions(BaseModel):
@@ -40,7 +43,8 @@ class FilterOptions(BaseModel):
 
 
 class Doc:
-    """One document as a filter sees it: text (after earlier rewrites), URL, and lazily shared words.
+    """One document as a filter sees it: text (after earlier rewrites), URL, language, and lazily shared
+    words, segmented as the language is (``pipeline.filters.lang_params.segmenter_of``).
 
     The word filters read ``tokens`` (numpy arrays of token hashes, lengths, classes and line numbers,
     ``pipeline.filters.words.Tokens``), made once per text and shared by every filter; a line filter (C4)
@@ -48,25 +52,30 @@ class Doc:
     ``words`` and ``line_words`` are the same tokens as strings.
     """
 
-    __slots__ = ("text", "url", "_tokens")
+    __slots__ = ("text", "url", "_tokens", "language")
 
-    def __init__(self, text: str, url: str | None = None, tokens: Tokens | None = None):
-        self.text, self.url, self._tokens = text, url, tokens
+    def __init__(self, text: str, url: str | None = None, tokens: Tokens | None = None,
+                 language: str | None = None):
+        self.text, self.url, self._tokens, self.language = text, url, tokens, language
+
+    @property
+    def segmenter(self) -> str:
+        return segmenter_of(self.language)
 
     @property
     def tokens(self) -> Tokens:
         if self._tokens is None:
-            self._tokens = tokenize(self.text)
+            self._tokens = tokenize(self.text, self.segmenter)
         return self._tokens
 
     @property
     def line_words(self) -> list[list[str]]:
         """Words of each line of ``text.splitlines()``."""
-        return [split_words(line) for line in self.text.splitlines()]
+        return [split_words(line, self.segmenter) for line in self.text.splitlines()]
 
     @property
     def words(self) -> list[str]:
-        return split_words(self.text)
+        return split_words(self.text, self.segmenter)
 
 
 @dataclass(frozen=True)
@@ -88,8 +97,20 @@ class Filter(ABC):
     uses_words: ClassVar[bool] = False  # skipped (and removed as not_analysed) above the analysis cap
     rewrites: ClassVar[bool] = False  # changes the text of kept documents (and of what later filters see)
 
-    def __init__(self, options: FilterOptions):
-        self.options = options
+    def __init__(self, options: FilterOptions, language: str | None = None):
+        self.options, self.language = options, language  # the language the options were localised to
+
+    def for_language(self, language: str | None) -> Filter:
+        """This filter with the options of ``language`` (``pipeline.filters.lang_params.localize``)."""
+        if language == self.language:
+            return self
+        cache = self.__dict__.setdefault("_localized", {})
+        if language not in cache:
+            clone = copy.copy(self)  # shares what __init__ loaded (URL lists, models)
+            clone.__dict__.pop("_localized", None)
+            clone.options, clone.language = localize(self.options, self.name, language), language
+            cache[language] = clone
+        return cache[language]
 
     def column(self, signal: str) -> str:
         return f"{self.name}.{signal}" if self.PREFIX else signal
@@ -107,7 +128,7 @@ class Filter(ABC):
         where a filter can do both at once (C4)."""
         signals = self.compute(docs)
         if self.rewrites:
-            docs = [Doc(self.rewrite(doc.text, Counter()), doc.url) for doc in docs]
+            docs = [Doc(self.rewrite(doc.text, Counter()), doc.url, language=doc.language) for doc in docs]
         return signals, docs
 
     @abstractmethod
@@ -118,28 +139,60 @@ class Filter(ABC):
         return text
 
 
+def analysis_languages(detected: Sequence[str | None] | None, declared: Sequence[str | None] | None,
+                       n: int) -> list[str | None]:
+    """The language each document's words are counted in: the detected one (language filter), else the
+    one its source declares (a Wikipedia dump's xml:lang, a book's header), else unknown (English rules).
+    The signal and the decision step both call this, so they always agree."""
+    out: list[str | None] = list(declared) if declared is not None else [None] * n
+    if detected is not None:
+        out = [d if d and d != "und" else o for d, o in zip(detected, out)]
+    return out
+
+
+def _groups(languages: Sequence[str | None]) -> dict[str | None, np.ndarray]:
+    """Row numbers per language, languages in first-seen order (deterministic)."""
+    rows: dict[str | None, list[int]] = {}
+    for i, lang in enumerate(languages):
+        rows.setdefault(lang, []).append(i)
+    return {lang: np.array(r, dtype=np.int64) for lang, r in rows.items()}
+
+
 def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | None],
-                    analysis_max_chars: int, seconds: Counter | None = None) -> dict[str, list[Any]]:
+                    analysis_max_chars: int, seconds: Counter | None = None,
+                    declared: Sequence[str | None] | None = None) -> dict[str, list[Any]]:
     """All signals of ``filters`` for a shard, in chain order: a rewriting filter (C4 line removal)
-    changes the text that later filters measure, as it does in the decision step."""
-    docs = [Doc(text, url) for text, url in zip(texts, urls)]
+    changes the text that later filters measure, as it does in the decision step. Filters after the
+    language filter measure each document with the options and segmenter of its language
+    (``analysis_languages``); ``declared`` gives the sources' own languages."""
+    languages = analysis_languages(None, declared, len(texts))
+    docs = [Doc(text, url, language=lang) for text, url, lang in zip(texts, urls, languages)]
     columns: dict[str, list[Any]] = {N_CHARS: [len(t) for t in texts]}
     analysable = [i for i, t in enumerate(texts) if len(t) <= analysis_max_chars]
     for position, flt in enumerate(filters):
         started = time.perf_counter()
         index = analysable if flt.uses_words else range(len(docs))
-        batch = [docs[i] for i in index]
-        if flt.rewrites and position < len(filters) - 1:
-            values, batch = flt.measure(batch)
-            for i, doc in zip(index, batch):
-                docs[i] = doc
-        else:
-            values = flt.compute(batch)
-        for key, dtype in flt.SIGNALS.items():
-            full: list[Any] = [None] * len(docs)
-            for i, v in zip(index, values[key]):
-                full[i] = v
-            columns[flt.column(key)] = full
+        full: dict[str, list[Any]] = {key: [None] * len(docs) for key in flt.SIGNALS}
+        by_language = _groups([docs[i].language for i in index])
+        for lang, rows in by_language.items():
+            local = flt.for_language(lang)
+            part = [index[r] for r in rows.tolist()]
+            batch = [docs[i] for i in part]
+            if flt.rewrites and position < len(filters) - 1:
+                values, batch = local.measure(batch)
+                for i, doc in zip(part, batch):
+                    docs[i] = doc
+            else:
+                values = local.compute(batch)
+            for key in flt.SIGNALS:
+                for i, v in zip(part, values[key]):
+                    full[key][i] = v
+        for key in flt.SIGNALS:
+            columns[flt.column(key)] = full[key]
+        if "language" in full:  # the language filter: later filters count words in the detected language
+            for doc, lang in zip(docs, analysis_languages(full["language"], [d.language for d in docs],
+                                                          len(docs))):
+                doc.language = lang
         if seconds is not None:
             seconds[flt.name] += time.perf_counter() - started
     return columns
@@ -172,29 +225,42 @@ class Decisions:
         return np.array([f is None for f in self.filter], dtype=bool)
 
 
-def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int) -> Decisions:
-    """Apply every enabled filter's rules to stored signals; the first rule that fires removes."""
+def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
+           declared: Sequence[str | None] | None = None) -> Decisions:
+    """Apply every enabled filter's rules to stored signals; the first rule that fires removes. Each
+    document is judged with the thresholds of its language (``analysis_languages``, ``Filter.for_language``)."""
     n = signals.num_rows
     out = Decisions(*(np.full(n, None, dtype=object) for _ in range(2)), np.full(n, np.nan),
                     np.full(n, np.nan), np.full(n, None, dtype=object))
     removed = np.zeros(n, dtype=bool)
     n_chars = _as_array(signals[N_CHARS])
+    detected = signals["language"].to_pylist() if "language" in signals.column_names else None
+    groups = _groups(analysis_languages(detected, declared, n))
     for flt in filters:
         s = {key: _as_array(signals[flt.column(key)]) for key in flt.SIGNALS}
-        rules = []
-        if flt.uses_words:
-            rules.append(Rule("not_analysed", n_chars > analysis_max_chars, n_chars, analysis_max_chars))
-        rules += flt.rules(s)
-        for rule in rules:
-            new = np.asarray(rule.fired, dtype=bool) & ~removed
-            if not new.any():
-                continue
-            out.filter[new], out.rule[new] = flt.name, rule.name
-            out.value[new] = np.asarray(rule.value, dtype=float)[new]
-            out.threshold[new] = np.nan if rule.threshold is None else float(rule.threshold)
-            if rule.detail is not None:
-                out.detail[new] = np.asarray(rule.detail, dtype=object)[new]
-            removed |= new
+        for lang, rows in groups.items():
+            local = flt.for_language(lang)
+            part = {key: v[rows] for key, v in s.items()}
+            if declared is not None:
+                part[DECLARED] = np.asarray(declared, dtype=object)[rows]
+            rules = []
+            if flt.uses_words:
+                rules.append(Rule("not_analysed", n_chars[rows] > analysis_max_chars, n_chars[rows],
+                                  analysis_max_chars))
+            rules += local.rules(part)
+            for rule in rules:
+                new = np.zeros(n, dtype=bool)
+                new[rows] = np.asarray(rule.fired, dtype=bool)
+                new &= ~removed
+                if not new.any():
+                    continue
+                at = new[rows]
+                out.filter[new], out.rule[new] = flt.name, rule.name
+                out.value[new] = np.asarray(rule.value, dtype=float)[at]
+                out.threshold[new] = np.nan if rule.threshold is None else float(rule.threshold)
+                if rule.detail is not None:
+                    out.detail[new] = np.asarray(rule.detail, dtype=object)[at]
+                removed |= new
     return out
 
 
@@ -206,15 +272,18 @@ def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: 
         counts[f"removed_chars.{key}"] += int(n_chars[i])
 
 
-def rewrite_kept(filters: list[Filter], texts: list[str], counts: Counter, source: str) -> list[str]:
-    """Apply the rewriting filters (C4 line removal, PII redaction) to kept texts, counting each edit
-    as ``rewritten.<source>.<filter>.<what>``."""
+def rewrite_kept(filters: list[Filter], texts: list[str], counts: Counter, source: str,
+                 languages: Sequence[str | None] | None = None) -> list[str]:
+    """Apply the rewriting filters (C4 line removal, PII redaction) to kept texts, each with the options
+    of the text's language (``languages``, from ``analysis_languages``), counting each edit as
+    ``rewritten.<source>.<filter>.<what>``."""
     rewriting = [f for f in filters if f.rewrites]
     if not rewriting:
         return texts
     out = []
-    for text in texts:
+    for text, lang in zip(texts, languages if languages is not None else [None] * len(texts)):
         for flt in rewriting:
+            flt = flt.for_language(lang)
             local: Counter = Counter()
             text = flt.rewrite(text, local)
             for what, k in local.items():

@@ -23,7 +23,9 @@ import pyarrow as pa
 from pydantic import Field
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
-from pipeline.filters.words import TERMINAL_PUNCTUATION, sentences_per_line, split_words
+from pipeline.filters.lang_params import segmenter_of
+from pipeline.filters.segment import WHITESPACE
+from pipeline.filters.words import TERMINAL_PUNCTUATION, is_symbol, sentences_per_line, split_words
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
@@ -60,24 +62,32 @@ def count_sentences(tokens: list[str]) -> int:
 
 
 def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | None = None,
-         known_chunks_per_line: np.ndarray | None = None) -> tuple[list[str], list[int], bool, bool, bool]:
+         known_chunks_per_line: np.ndarray | None = None, segmenter: str = WHITESPACE
+         ) -> tuple[list[str], list[int], bool, bool, bool]:
     """Apply the line rules; returns the kept lines, their numbers in ``text.splitlines()``, whether a
     citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket).
     ``chunks_per_line`` receives the number of whitespace-separated chunks of every line;
     ``known_chunks_per_line`` gives them when the word splitter already counted them (the compiled
-    chunk scan does), which spares splitting every line again.
+    chunk scan does), which spares splitting every line again. With a ``segmenter`` other than
+    whitespace (Chinese, Japanese) a line's words are its segmented non-symbol tokens, so the
+    words-per-line and word-length rules count words, not whole unspaced clauses.
 
     Most lines can only be removed by the word-count rule; ``_special_lines`` finds the others from
     the whole text at C speed, and only those go through every rule in ``_line_rules``."""
     lines = list(map(str.strip, text.splitlines()))
-    if known_chunks_per_line is not None and len(known_chunks_per_line) == len(lines):
-        n_words = known_chunks_per_line.tolist()
+    known = known_chunks_per_line is not None and len(known_chunks_per_line) == len(lines)
+    if segmenter != WHITESPACE:
+        words = [[w for w in split_words(line, segmenter) if not is_symbol(w)] for line in lines]
+        n_words = list(map(len, words))
+        n_chunks = known_chunks_per_line.tolist() if known else [len(line.split()) for line in lines]
+    elif known:
+        n_words = n_chunks = known_chunks_per_line.tolist()
         words = None
     else:
         words = list(map(str.split, lines))
-        n_words = list(map(len, words))
+        n_words = n_chunks = list(map(len, words))
     if chunks_per_line is not None:
-        chunks_per_line += n_words
+        chunks_per_line += n_chunks
     if o.min_words_per_line is None:
         keep = np.ones(len(lines), dtype=bool)
     else:
@@ -169,10 +179,10 @@ class C4Filter(Filter):
         counts: Counter = Counter()
         chunks_per_line: list[int] = []
         kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line,
-                                                      doc.tokens.chunks_per_line)
-        rewritten = Doc("\n".join(kept).strip(), doc.url)
+                                                      doc.tokens.chunks_per_line, doc.segmenter)
+        rewritten = Doc("\n".join(kept).strip(), doc.url, language=doc.language)
         if any_cited:  # a cut citation changes a line's words: split the kept lines again
-            n_sentences = sum(count_sentences(split_words(line)) for line in kept)
+            n_sentences = sum(count_sentences(split_words(line, doc.segmenter)) for line in kept)
         else:
             # kept lines are unchanged, so their words are the input's; hand them on, renumbered, unless
             # the final strip() drops an empty first or last kept line (only with min_words_per_line off)
@@ -196,7 +206,7 @@ class C4Filter(Filter):
         return {k: [p[0][k] for p in pairs] for k in self.SIGNALS}, [p[1] for p in pairs]
 
     def rewrite(self, text: str, counts: Counter) -> str:
-        return "\n".join(scan(text, self.options, counts)[0]).strip()
+        return "\n".join(scan(text, self.options, counts, segmenter=segmenter_of(self.language))[0]).strip()
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o = self.options

@@ -19,6 +19,9 @@ shows each misfire): web-like kinds (commoncrawl, jsonl, parquet) get the full F
   are words without letters. C4's curly-bracket rule (formulas) and FineWeb's line-punctuation ratio
   (lists, table rows) also misfire; Gopher repetition removed none and is left out as it guards
   against generated spam, which an edited encyclopedia does not have.
+* Languages (issue 13): a Wikipedia dump keeps its own language (``language.source_language``: the
+  dump's xml:lang), books keep whatever language they are written in (``language.languages: null``; the
+  score minimum stays), web kinds keep the manifest's keep-list, English by default.
 * books: length, language and PII only. The web chain removes 4 of 7 real books: a novel passes
   Gopher's 100,000-word maximum (Jack Sheppard), C4's curly-bracket rule fires on editorial notes,
   and a collected works (tinyshakespeare, 1.1 M characters) is beyond the analysis cap; verse and plays
@@ -33,7 +36,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, create_model
 
-from pipeline.filters import FILTERS
+from pipeline.filters import FILTERS, lang_params
 from pipeline.filters.base import SIGNAL_VERSION, Filter
 
 ChainSpec: type[BaseModel] = create_model(
@@ -48,8 +51,9 @@ KIND_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
     "commoncrawl": _WEB,
     "jsonl": _WEB,
     "parquet": _WEB,
-    "wikipedia": {"length": {}, "language": {}, "gopher_quality": {"min_alpha_words": None}, "pii": {}},
-    "books": {"length": {}, "language": {}, "pii": {}},
+    "wikipedia": {"length": {}, "language": {"source_language": True},
+                  "gopher_quality": {"min_alpha_words": None}, "pii": {}},
+    "books": {"length": {}, "language": {"languages": None}, "pii": {}},
 }
 
 
@@ -91,6 +95,7 @@ def _digest(data: Any) -> str:
 def signal_hash(chain: list[Filter], analysis_max_chars: int) -> str:
     """Hash of what the signals depend on: filters and their signal options, never thresholds."""
     return _digest({"version": SIGNAL_VERSION, "analysis_max_chars": analysis_max_chars,
+                    "languages": lang_params.signature(),
                     "filters": [[f.name, f.options.signal_options()] for f in chain]})
 
 

@@ -17,7 +17,7 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
-from pipeline.filters.words import ALPHA, SYMBOL, split_words
+from pipeline.filters.words import ALPHA, SYMBOL
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Rae et al. A.1.1
 
@@ -56,7 +56,7 @@ class GopherQualityFilter(Filter):
         lines = text.splitlines() or [""]
         stop_words = tokens.count_present(self.options.stop_words)
         if stop_words is None:  # the shared vocabulary was renewed since the split: compare strings
-            present = set(split_words(text))
+            present = set(doc.words)
             stop_words = sum(1 for w in set(self.options.stop_words) if w in present)
         stripped = list(map(str.strip, lines))  # strip = lstrip for the start, rstrip for the end
         return {

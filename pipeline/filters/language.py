@@ -12,7 +12,10 @@ bit-identical to fastText's, several times faster. Where the extension was not b
 it does not support (see ``fasttext_lid.check_supported``), ``fasttext-predict``'s C++ inference runs
 instead, one call per document: the reference that the tests compare with.
 
-Defaults are FineWeb's (Penedo et al. 2024, "Base filtering": English, score >= 0.65). The detected language
+Defaults are FineWeb's (Penedo et al. 2024, "Base filtering": English, score >= 0.65). With
+``source_language`` (the wikipedia kind's default) a document keeps the language its source declares, so a
+Chinese dump keeps Chinese articles. The dominant script (``pipeline.filters.segment.script_of``) is
+stored beside the language as ``script``. The detected language
 and its score are stored as the ``language`` and ``language_score`` columns of the signals, and of the
 kept documents, so later stages and the report can use them.
 """
@@ -29,7 +32,8 @@ import numpy as np
 import pyarrow as pa
 from pydantic import Field
 
-from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
+from pipeline.filters.base import DECLARED, Doc, Filter, FilterOptions, Rule
+from pipeline.filters.segment import script_of
 
 _MODELS: dict[str, Any] = {}  # one loaded fasttext-predict model per worker process and path
 Predictor = Callable[[Sequence[str], int], tuple[list[str | None], list[float]]]
@@ -99,13 +103,16 @@ class LanguageOptions(FilterOptions):
     max_chars: int = Field(100_000, ge=100, description="characters read for prediction; bounds the cost "
                            "of huge documents (the language of the first 100k characters decides)")
     languages: list[str] | None = Field(["en"], description="keep-list of ISO codes; null keeps any")
+    source_language: bool = Field(False, description=(
+        "a document whose source declares its language (a Wikipedia dump's xml:lang, a book's Language "
+        "header) keeps that language instead of the keep-list; the wikipedia kind's default"))
     min_score: float | None = Field(0.65, ge=0, le=1, description="FineWeb: 0.65")
 
 
 class LanguageFilter(Filter):
     name = "language"
     Options = LanguageOptions
-    SIGNALS = {"language": pa.string(), "language_score": pa.float64()}
+    SIGNALS = {"language": pa.string(), "language_score": pa.float64(), "script": pa.string()}
     PREFIX = False
 
     def compute(self, docs: list[Doc]) -> dict[str, list[Any]]:
@@ -119,13 +126,20 @@ class LanguageFilter(Filter):
             else:  # no features at all (fastText returns no prediction)
                 languages.append("und")
                 scores.append(0.0)
-        return {"language": languages, "language_score": scores}
+        return {"language": languages, "language_score": scores,
+                "script": [script_of(doc.text) for doc in docs]}
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o = self.options
         score = s["language_score"]
         out = []
-        if o.languages is not None:
+        declared = s.get(DECLARED)
+        if o.source_language and declared is not None:
+            keep = set(o.languages) if o.languages is not None else None
+            fired = [lang != own if own else keep is not None and lang not in keep
+                     for lang, own in zip(s["language"], declared)]
+            out.append(Rule("not_in_keep_list", np.array(fired, dtype=bool), score, None, s["language"]))
+        elif o.languages is not None:
             keep = set(o.languages)
             out.append(Rule("not_in_keep_list", np.array([lang not in keep for lang in s["language"]]),
                             score, None, s["language"]))

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
-from itertools import chain, compress
+from functools import lru_cache, partial
+from itertools import chain, compress, count
 from typing import Iterable
 
 import numpy as np
 import regex
+
+from pipeline.filters.segment import JAPANESE, JIEBA, WHITESPACE, japanese_split, jieba_split
 
 try:
     from pipeline.filters import _chunks
@@ -155,8 +157,9 @@ class _Vocabulary:
     bits), from which per-token arrays come by fancy indexing.
     """
 
-    def __init__(self, generation: int) -> None:
-        self.generation = generation
+    def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
+        self.generation, self.segmenter = generation, segmenter
+        self.split = _SPLITTERS[segmenter]
         self.chunk_ids, self.token_ids = _Ids(), _Ids()
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
@@ -193,7 +196,7 @@ class _Vocabulary:
             return
         self.chunk_ids.new = []
         self.chars += sum(map(len, chunks))
-        split = list(map(_split_chunk, chunks))
+        split = list(map(self.split, chunks))
         self.chunk_tokens += split
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         self.chunk_first.extend(self.flat.size + np.cumsum(counts) - counts)
@@ -219,26 +222,33 @@ class _Vocabulary:
 # documents full of long unique chunks, such as base64 or minified code, would otherwise grow it fast).
 MAX_CHUNKS = 500_000
 MAX_CHUNK_CHARS = 32_000_000
-_vocabulary = _Vocabulary(0)
+# How each segmenter splits one whitespace-free chunk (``pipeline.filters.segment``): one vocabulary per
+# segmenter, because the same chunk has different tokens in a whitespace language and in Chinese.
+_SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
+              JAPANESE: partial(japanese_split, fallback=_split_chunk)}
+_generations = count(1)  # unique over all vocabularies, so tokens name the one they index
+_vocabularies: dict[str, _Vocabulary] = {}
 
 
-def _current() -> _Vocabulary:
-    """The vocabulary, started afresh when full; only called between documents, never during one."""
-    global _vocabulary
-    if len(_vocabulary) > MAX_CHUNKS or _vocabulary.chars > MAX_CHUNK_CHARS:
-        _vocabulary = _Vocabulary(_vocabulary.generation + 1)
-    return _vocabulary
+def _current(segmenter: str = WHITESPACE) -> _Vocabulary:
+    """The segmenter's vocabulary, started afresh when full; only called between documents."""
+    vocabulary = _vocabularies.get(segmenter)
+    if vocabulary is None or len(vocabulary) > MAX_CHUNKS or vocabulary.chars > MAX_CHUNK_CHARS:
+        if segmenter not in _SPLITTERS:
+            raise ValueError(f"unknown segmenter {segmenter!r}; known: {sorted(_SPLITTERS)}")
+        vocabulary = _vocabularies[segmenter] = _Vocabulary(next(_generations), segmenter)
+    return vocabulary
 
 
 def clear_cache() -> None:
     """Forget every chunk seen (benchmarks measure a cold start with it)."""
-    global _vocabulary
-    _vocabulary = _Vocabulary(_vocabulary.generation + 1)
+    _vocabularies.clear()
 
 
-def split_words(text: str) -> list[str]:
-    """Words and punctuation tokens of ``text``, in order (whitespace dropped)."""
-    vocabulary = _current()
+def split_words(text: str, segmenter: str = WHITESPACE) -> list[str]:
+    """Words and punctuation tokens of ``text``, in order (whitespace dropped), as ``segmenter`` splits
+    them (``pipeline.filters.segment``)."""
+    vocabulary = _current(segmenter)
     chunk_ids = vocabulary.chunk_ids_of(text)[0].tolist()
     # no token spans whitespace, so a text's tokens are its chunks' tokens, concatenated
     return list(chain.from_iterable(map(vocabulary.chunk_tokens.__getitem__, chunk_ids)))
@@ -280,16 +290,16 @@ class Tokens:
     def count_present(self, words: Iterable[str]) -> int | None:
         """How many of the distinct ``words`` occur as tokens (exact: compares vocabulary ids); None when
         the vocabulary was renewed since these tokens were made (the caller then compares strings)."""
-        vocabulary = _vocabulary
-        if vocabulary.generation != self.generation:
+        vocabulary = next((v for v in _vocabularies.values() if v.generation == self.generation), None)
+        if vocabulary is None:
             return None
         wanted = [dict.get(vocabulary.token_ids, w, -1) for w in set(words)]
         return int(np.isin(np.array(wanted, dtype=np.int64), self.ids).sum())
 
 
-def tokenize(text: str) -> Tokens:
-    """``split_words(text)`` as arrays (same tokens, same order)."""
-    vocabulary = _current()
+def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
+    """``split_words(text, segmenter)`` as arrays (same tokens, same order)."""
+    vocabulary = _current(segmenter)
     chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
     counts = vocabulary.chunk_count.data[chunk_ids]
     first = vocabulary.chunk_first.data[chunk_ids]

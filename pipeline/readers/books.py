@@ -2,7 +2,10 @@
 
 The document key is the file's base name, so a book keeps its id wherever the corpus is mounted (two books
 with the same base name in one source would collide: give them distinct names). The full path goes to
-``meta.origin``. Boilerplate removal and unwrapping live in ``pipeline.extract.gutenberg``.
+``meta.origin``. Boilerplate removal and unwrapping live in ``pipeline.extract.gutenberg``; Aozora Bunko's
+Japanese texts (ruby, editorial notes, colophon) in ``pipeline.extract.aozora``. ``meta.language`` is the
+book's declared language: Gutenberg's ``Language:`` header, Japanese for Aozora, else the ``language``
+option.
 """
 
 from __future__ import annotations
@@ -16,7 +19,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.accounting import Tally
 from contracts.fsio import basename, compression_of, is_damaged_archive, open_input
 from pipeline.documents import Document
+from pipeline.extract.aozora import is_aozora, split_aozora
 from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
+from pipeline.filters.lang_params import book_language
 from pipeline.readers.base import Reader, Split, whole_file
 
 FALLBACK_CHARSETS = ("cp1252", "latin-1")  # latin-1 never fails, so decoding always ends somewhere
@@ -26,17 +31,27 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     strip_gutenberg: bool = True  # drop PG header/footer/licence and read Title/Author from the header
+    aozora: bool = True  # Aozora Bunko texts: ruby, notes and colophon out, title/author from the head
     unwrap: bool = True  # join hard-wrapped lines into paragraphs (see gutenberg.unwrap_paragraphs)
     max_document_bytes: int = Field(64 << 20, ge=1024)  # a larger (decompressed) file is skipped as too_large
+    language: str | None = Field(None, description=(
+        "language of books whose header names none (lid.176 code, e.g. zh); a Gutenberg 'Language:' line wins"))
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 (BOM tolerated) first, then cp1252, then latin-1; returns the text and the charset used."""
+    """UTF-8 (BOM tolerated) first, then Shift_JIS (cp932) for an Aozora Bunko file, then cp1252, then
+    latin-1; returns the text and the charset used."""
     try:
         return data.decode("utf-8-sig"), "utf-8"
     except UnicodeDecodeError:
         pass
     data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM on a file that is not UTF-8 after all
+    try:  # only where the result is Aozora's format: cp932 also "decodes" much cp1252 text, wrongly
+        text = data.decode("cp932")
+        if is_aozora(text):
+            return text, "shift_jis"
+    except UnicodeDecodeError:
+        pass
     for charset in FALLBACK_CHARSETS:
         try:
             return data.decode(charset), charset
@@ -78,10 +93,14 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
         tally.add("decoded_fallback")
     text = normalize_newlines(text)
     tally.add("chars_held", len(text))  # the whole book, boilerplate included (pipeline.file_accounting)
-    book = split_gutenberg(text) if options.strip_gutenberg else None
+    if options.aozora and is_aozora(text):
+        book = split_aozora(text)
+        tally.add("books.aozora_stripped")
+    else:
+        book = split_gutenberg(text) if options.strip_gutenberg else None
+        if book and book.has_markers:
+            tally.add("books.gutenberg_stripped")
     body = book.body if book else text
-    if book and book.has_markers:
-        tally.add("books.gutenberg_stripped")
     if options.unwrap:
         body = unwrap_paragraphs(body)
     body = body.strip("\n")
@@ -98,6 +117,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
             "date": book.date if book else None,
             "content_type": "text/plain",
             "charset": charset,
+            "language": (book_language(book.language) if book else None) or options.language,
         },
     )
 

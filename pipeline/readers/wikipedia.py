@@ -47,6 +47,7 @@ from pipeline.extract.wikitext import (
     WikitextOptions,
     to_prose,
 )
+from pipeline.filters.lang_params import wiki_language
 from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 
 CHUNK_BYTES = 1 << 20
@@ -453,6 +454,7 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
             "date": revision.findtext("timestamp"),
             "content_type": revision.findtext("format") or "text/x-wiki",
             "charset": "utf-8",
+            "language": wiki_language(ctx.site.lang),  # the dump's own language (siteinfo xml:lang)
         },
     )
 

@@ -8,8 +8,8 @@ Two resumable steps, each one Ray task per input shard:
    measurement (filters, their signal options, the signal version), so a run whose thresholds changed
    finds the signals done and skips them.
 2. ``filter`` reads documents and signals, applies the thresholds, and writes the kept documents to
-   ``filtered/<hash>/<source>/<shard>.parquet`` (DOC_SCHEMA columns, unchanged, plus ``language`` and
-   ``language_score``) and every removed one to ``removed/<hash>/<source>/<shard>.parquet`` (the document
+   ``filtered/<hash>/<source>/<shard>.parquet`` (DOC_SCHEMA columns, unchanged, plus ``language``,
+   ``language_score`` and ``script``) and every removed one to ``removed/<hash>/<source>/<shard>.parquet`` (the document
    plus ``filter``, ``rule``, ``value``, ``threshold``, ``detail``). This ``<hash>`` covers the thresholds
    too and is part of the task ids, so changed thresholds rerun this step into a new folder while an
    unchanged rerun skips it. Kept texts are rewritten here (C4 line removal, PII redaction).
@@ -37,8 +37,8 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_table
 from contracts.fsio import safe_join
 from pipeline.documents import DOC_SCHEMA, shard_source, write_parquet
-from pipeline.filters.base import (N_CHARS, compute_signals, count_removals, decide, rewrite_kept,
-                                   signal_schema)
+from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
+                                   rewrite_kept, signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.readers import MODULES
 from pipeline.runner import StageResult, Task, TaskResult, run_stage
@@ -46,7 +46,8 @@ from pipeline.runner import StageResult, Task, TaskResult, run_stage
 STAGE = "filter"
 SIGNALS_STAGE = "filter-signals"
 SIGNALS_DIR, KEPT_DIR, REMOVED_DIR = "signals", "filtered", "removed"
-LANGUAGE_FIELDS = [pa.field("language", pa.string()), pa.field("language_score", pa.float64())]
+LANGUAGE_FIELDS = [pa.field("language", pa.string()), pa.field("language_score", pa.float64()),
+                   pa.field("script", pa.string())]
 KEPT_SCHEMA = pa.schema(list(DOC_SCHEMA) + LANGUAGE_FIELDS)
 LEDGER_SCHEMA = pa.schema(list(DOC_SCHEMA) + [
     pa.field("filter", pa.string()), pa.field("rule", pa.string()), pa.field("value", pa.float64()),
@@ -89,11 +90,11 @@ def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
 def run_signals(task: ShardTask) -> TaskResult:
     """Measure every enabled filter on one shard and store the signals beside the document ids."""
     run_dir = Path(task.run_dir)
-    docs = _read(run_dir, task.shard, ["id", "text", "url"])
+    docs = _read(run_dir, task.shard, ["id", "text", "url", "meta"])
     chain = build(task.spec)
     seconds: Counter = Counter()
     columns = compute_signals(chain, docs["text"].to_pylist(), docs["url"].to_pylist(),
-                              task.analysis_max_chars, seconds)
+                              task.analysis_max_chars, seconds, declared_languages(docs))
     table = pa.table({"id": docs["id"], **columns}, schema=signal_schema(chain))
     _write(run_dir, task.signals, table)
     tally = Tally()
@@ -101,6 +102,14 @@ def run_signals(task: ShardTask) -> TaskResult:
     for name, s in seconds.items():
         tally.add(f"signal_ms.{name}", int(s * 1000))
     return TaskResult([task.signals], tally)
+
+
+def declared_languages(docs: pa.Table) -> list[str | None]:
+    """``meta.language`` of each document (None where the source declares none or the shard predates it)."""
+    meta = docs["meta"].combine_chunks()
+    if meta.type.get_field_index("language") < 0:
+        return [None] * docs.num_rows
+    return pc.struct_field(meta, "language").to_pylist()
 
 
 def run_decisions(task: ShardTask) -> TaskResult:
@@ -112,13 +121,17 @@ def run_decisions(task: ShardTask) -> TaskResult:
         raise ValueError(f"signals {task.signals} do not match the documents of {task.shard}; delete "
                          f"{SIGNALS_DIR}/ and _done/{SIGNALS_STAGE}/ of this run and rerun")
     chain = build(task.spec)
-    decisions = decide(chain, signals, task.analysis_max_chars)
+    declared = declared_languages(docs)
+    decisions = decide(chain, signals, task.analysis_max_chars, declared)
     kept = decisions.kept
+    detected = signals["language"].to_pylist() if "language" in signals.column_names else None
+    analysed = analysis_languages(detected, declared, docs.num_rows)
     n_chars = signals[N_CHARS].to_numpy()
     language = signals["language"] if "language" in signals.column_names else pa.nulls(docs.num_rows,
                                                                                        pa.string())
     score = signals["language_score"] if "language_score" in signals.column_names else pa.nulls(
         docs.num_rows, pa.float64())
+    script = signals["script"] if "script" in signals.column_names else pa.nulls(docs.num_rows, pa.string())
 
     tally = Tally()
     counts = tally.counts
@@ -130,11 +143,13 @@ def run_decisions(task: ShardTask) -> TaskResult:
 
     keep_mask = pa.array(kept)
     kept_docs = docs.filter(keep_mask)
-    texts = rewrite_kept(chain, kept_docs["text"].to_pylist(), counts, task.source)
+    texts = rewrite_kept(chain, kept_docs["text"].to_pylist(), counts, task.source,
+                         [lang for lang, k in zip(analysed, kept) if k])
     kept_docs = kept_docs.set_column(DOC_SCHEMA.get_field_index("text"), DOC_SCHEMA.field("text"),
                                      pa.array(texts, pa.string()))
     kept_table = pa.Table.from_arrays(
-        kept_docs.columns + [pc.filter(language, keep_mask), pc.filter(score, keep_mask)],
+        kept_docs.columns + [pc.filter(language, keep_mask), pc.filter(score, keep_mask),
+                             pc.filter(script, keep_mask)],
         schema=KEPT_SCHEMA)
     counts["docs_out"] += kept_table.num_rows
     counts["chars_out"] += sum(map(len, texts))
@@ -148,7 +163,8 @@ def run_decisions(task: ShardTask) -> TaskResult:
             pa.array(decisions.value[drop], pa.float64(), mask=np.isnan(decisions.value[drop])),
             pa.array(decisions.threshold[drop], pa.float64(), mask=np.isnan(decisions.threshold[drop])),
             pa.array([None if d is None else str(d) for d in decisions.detail[drop]], pa.string()),
-            pc.filter(language, pa.array(drop)), pc.filter(score, pa.array(drop))],
+            pc.filter(language, pa.array(drop)), pc.filter(score, pa.array(drop)),
+            pc.filter(script, pa.array(drop))],
         schema=LEDGER_SCHEMA)
     _write(run_dir, task.kept, kept_table)
     _write(run_dir, task.removed, ledger)

@@ -139,5 +139,5 @@ def test_long_unique_chunks_renew_the_vocabulary(monkeypatch):
     second = tokenize("y" * 600 + " short words")  # 1,212 characters held: still this vocabulary
     third = tokenize("z" * 10 + " short words")  # over the budget: a fresh vocabulary
     assert first.generation == second.generation != third.generation
-    assert words._vocabulary.chars == 10 + len("short") + len("words")
+    assert words._vocabularies["whitespace"].chars == 10 + len("short") + len("words")
     assert third.length.tolist() == [10, 5, 5]

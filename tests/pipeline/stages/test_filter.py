@@ -83,7 +83,7 @@ def test_every_document_is_kept_or_in_the_ledger(run):
         assert sorted(kept["id"].to_pylist() + ledger["id"].to_pylist()) == sorted(ids)
         assert kept.schema.names[:len(DOC_SCHEMA)] == DOC_SCHEMA.names
         assert kept.select(DOC_SCHEMA.names).schema.equals(DOC_SCHEMA)
-        assert set(kept.column_names) - set(DOC_SCHEMA.names) == {"language", "language_score"}
+        assert set(kept.column_names) - set(DOC_SCHEMA.names) == {"language", "language_score", "script"}
         assert ledger["filter"].null_count == ledger["rule"].null_count == 0
     counts = Counter(result.tally.counts)
     total = sum(_table(run_dir, s).num_rows for s in run["inputs"])

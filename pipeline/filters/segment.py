@@ -1,0 +1,113 @@
+"""Word segmentation by language for the filters that count words, and the script of a text.
+
+Whitespace languages keep the shared regex splitter (``pipeline.filters.words``). Languages written
+without spaces need a segmenter, else a Chinese paragraph is one "word" and Gopher's word minimum, C4's
+words-per-line rule and every n-gram ratio lose their meaning:
+
+* Chinese (``zh`` and the Chinese varieties lid.176 labels ``yue``, ``wuu``): jieba's default mode
+  (dictionary DAG + HMM for unknown words). Why jieba: it is the segmenter datatrove's multilingual word
+  tokenizers use for Chinese (spaCy's Chinese tokenizer with ``segmenter: jieba``, which FineWeb-2 ran),
+  so our word counts are the ones FineWeb-2's thresholds were set on; it is pure Python, installs from
+  PyPI without a model download, and is deterministic.
+* Japanese (``ja``): a character-class segmenter, our choice. A new word starts where the character class
+  changes (kanji, hiragana, katakana with the prolonged-sound mark, Latin letters and digits), and each
+  punctuation mark is a word. Why not a dictionary segmenter (MeCab, Sudachi, as datatrove uses): they
+  need a 50-500 MB dictionary package; character classes need nothing, are fast and deterministic, and
+  give word counts close enough for thresholds (a hiragana run such as "である" counts as one word, where
+  a morphological analyser finds two or three).
+* Languages written without spaces that neither covers (Thai, Lao, Khmer, Burmese, Tibetan): no
+  segmenter; ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting
+  them remove every document.
+
+A segmenter splits one whitespace-free chunk; the shared vocabulary of ``pipeline.filters.words`` caches
+each distinct chunk's split, so a chunk is segmented once per process however often the filters ask.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from functools import lru_cache
+from typing import Callable
+
+import numpy as np
+
+WHITESPACE, JIEBA, JAPANESE = "whitespace", "jieba", "japanese"
+SEGMENTERS = (WHITESPACE, JIEBA, JAPANESE)
+
+# Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
+HAN = "\u3005\u3006\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
+HIRAGANA, KATAKANA = "\u3041-\u309f", "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
+_HAN_RE = re.compile(f"[{HAN}]")
+# Japanese character classes: one alternative per class, the first that matches at a position wins.
+_JAPANESE_WORD = re.compile(
+    f"[{HAN}]+|[{HIRAGANA}]+|[{KATAKANA}]+|[^\\W\\d_{HAN}{HIRAGANA}{KATAKANA}]+(?:['’][^\\W\\d_]+)*|\\d+(?:[.,]\\d+)*|\\S")
+
+
+@lru_cache(maxsize=1)
+def _jieba() -> object:
+    """jieba's default tokenizer, loaded once per process (its dictionary load takes ~1 s from cache)."""
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)  # it logs its dictionary load at INFO on every process start
+    jieba.initialize()
+    return jieba
+
+
+def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
+    """Words of a whitespace-free chunk: jieba where it holds Han characters, ``fallback`` elsewhere."""
+    if not _HAN_RE.search(chunk):
+        return fallback(chunk)
+    return tuple(w for w in _jieba().cut(chunk) if not w.isspace())
+
+
+def japanese_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
+    """Words of a whitespace-free chunk by character class (see the module docstring)."""
+    if chunk.isascii():
+        return fallback(chunk)
+    return tuple(_JAPANESE_WORD.findall(chunk))
+
+
+# Dominant script: the Unicode script of most letters, by code point ranges (letters only; digits,
+# punctuation and symbols do not vote). Names are ISO 15924 codes; Japanese kana vote for "Jpan" and pull
+# their kanji with them, Hangul votes for "Kore", as FineWeb-2 names its language-script pairs.
+_SCRIPT_RANGES: tuple[tuple[str, str], ...] = (
+    ("Latn", "A-Za-z\u00c0-\u024f\u1e00-\u1eff"),
+    ("Cyrl", "\u0400-\u052f"),
+    ("Grek", "\u0370-\u03ff\u1f00-\u1fff"),
+    ("Arab", "\u0600-\u06ff\u0750-\u077f"),
+    ("Hebr", "\u0590-\u05ff"),
+    ("Deva", "\u0900-\u097f"),
+    ("Thai", "\u0e00-\u0e7f"),
+    ("Hang", "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"),
+    ("Kana", HIRAGANA + KATAKANA),
+    ("Hani", HAN),
+)
+_SCRIPT_RES = tuple((name, re.compile(f"[{chars}]")) for name, chars in _SCRIPT_RANGES)
+SCRIPT_SAMPLE = 20_000  # characters looked at: the script of a document's start decides, as its language
+
+
+def script_of(text: str) -> str:
+    """ISO 15924 code of the text's dominant script ("Zyyy" when it has no letters of a known script).
+
+    Han with kana is Japanese ("Jpan": any text whose kana are at least a tenth of its Han and kana), Han
+    alone is "Hani", Hangul is "Kore".
+    """
+    sample = text[:SCRIPT_SAMPLE]
+    counts = Counter({name: len(pattern.findall(sample)) for name, pattern in _SCRIPT_RES})
+    kana, han = counts.pop("Kana"), counts["Hani"]
+    if kana and kana * 10 >= han + kana:
+        counts["Jpan"] = han + kana
+        del counts["Hani"]
+    else:
+        counts["Hani"] += kana
+    if "Hang" in counts:
+        counts["Kore"] = counts.pop("Hang")
+    name, n = max(sorted(counts.items()), key=lambda kv: kv[1])
+    return name if n else "Zyyy"
+
+
+def scripts_of(texts: list[str]) -> np.ndarray:
+    return np.array([script_of(t) for t in texts], dtype=object)

@@ -1,0 +1,46 @@
+"""Word segmentation by language: Chinese with jieba, Japanese by character class, scripts of texts."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.filters.segment import JAPANESE, JIEBA, WHITESPACE, script_of
+from pipeline.filters.words import split_words, tokenize
+
+
+def test_chinese_is_split_into_words_not_one_chunk():
+    text = "数学是利用符号语言研究数量、结构、变化以及空间等概念的一门学科。"
+    assert split_words(text, WHITESPACE) == [text]  # the whole sentence is one "word" without segmentation
+    words = split_words(text, JIEBA)
+    assert "".join(words) == text  # nothing lost, nothing added
+    assert words == ["数学", "是", "利用", "符号语言", "研究", "数量", "、", "结构", "、", "变化", "以及", "空间",
+                     "等", "概念", "的", "一门", "学科", "。"]  # jieba 0.42.1, default mode
+
+
+def test_chinese_chunks_without_han_keep_the_regex_splitter():
+    assert split_words("Python 3.8 is fine, isn't it?", JIEBA) == split_words("Python 3.8 is fine, isn't it?")
+
+
+def test_japanese_character_classes():
+    words = split_words("日本の首都は東京である。カタカナ語とABCも。", JAPANESE)
+    assert words == ["日本", "の", "首都", "は", "東京", "である", "。", "カタカナ", "語", "と", "ABC", "も", "。"]
+
+
+def test_tokens_of_a_segmented_text_match_its_words():
+    text = "我们在北京大学学习数学。\n第二行也有几个词。"
+    tokens = tokenize(text, JIEBA)
+    assert len(tokens) == len(split_words(text, JIEBA))
+    assert tokens.chunks_per_line is None or list(tokens.chunks_per_line) == [1, 1]
+
+
+@pytest.mark.parametrize("text, script", [
+    ("数学是研究数量的学科", "Hani"),
+    ("紅樓夢是中國古典小說", "Hani"),
+    ("日本の首都は東京である", "Jpan"),
+    ("Die Tragödie erster Teil", "Latn"),
+    ("Литва — государство", "Cyrl"),
+    ("한국어 문장입니다", "Kore"),
+    ("12345 !!!", "Zyyy"),
+])
+def test_script_of(text, script):
+    assert script_of(text) == script
