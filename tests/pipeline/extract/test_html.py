@@ -157,6 +157,17 @@ def test_mediawiki_references_and_markers_dropped() -> None:
     assert "[1]" not in text and "[edit]" not in text and "ISBN" not in text
 
 
+def test_mediawiki_rules_need_mediawiki_classes_not_the_letters_mw_anywhere() -> None:
+    # "mw-" in a link or the text (a BMW model) is not MediaWiki: the page's own #toc and .references stay
+    body = (f'<div><p>{PROSE} See <a href="/cars/bmw-x5">the bmw-x5 page</a>.</p>'
+            f'<div id="toc"><p>{PROSE.replace("This paragraph", "The toc paragraph")}</p></div>'
+            f'<ol class="references"><li>{PROSE.replace("This paragraph", "The reference paragraph")}</li></ol></div>')
+    text = extract_text(page(body))
+    assert "The toc paragraph" in text and "The reference paragraph" in text
+    mediawiki = extract_text(page(body.replace("<div>", '<div class="mw-parser-output">', 1)))
+    assert "The toc paragraph" not in mediawiki and "The reference paragraph" not in mediawiki
+
+
 def test_list_page_of_short_lines_is_not_trimmed_to_one_long_line() -> None:
     # a directory or list page, one long line at the top: the best-scoring span alone would be that line
     items = "".join(f"<div>Entry number {i} of the list</div>" for i in range(100))
