@@ -157,16 +157,6 @@ def to_cpu(value: Any) -> Any:
     return value
 
 
-def save_atomic(payload: dict[str, Any], path: str | Path) -> Path:
-    """``torch.save`` through the project's one atomic writer (``contracts.fsio.atomic_write``: temporary
-    file beside ``path``, fsync, rename over ``path``, fsync the folder): a killed run never leaves a torn
-    checkpoint, and a finished save survives a power cut."""
-    path = Path(path)
-    with atomic_write(path) as fh:
-        torch.save(payload, fh)
-    return path
-
-
 class CheckpointWriter:
     """Writes checkpoints one at a time, in the background unless ``background`` is off.
 
