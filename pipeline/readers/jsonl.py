@@ -25,6 +25,7 @@ from pydantic import Field
 from pipeline.documents import Document
 from pipeline.fsio import compression_of, open_input, open_raw
 from pipeline.readers.base import Reader, RecordFields, Split, Tally, byte_ranges
+from pipeline.readers.source_kind import ALL_FILTERS, SourceKind
 
 try:  # zstandard is a dependency, but keep this module importable without it
     from zstandard import ZstdError
@@ -196,3 +197,5 @@ def _parse(raw: bytes, offset: int, where: str, name: str, path: str, options: O
 
 
 READER = Reader(kind="jsonl", plan=plan, read=read)
+# Generic records are treated as web text (the full chain); ids without an id field are "<file>:<offset>".
+KIND = SourceKind("jsonl", Options, READER, identity="file_name", default_filters=ALL_FILTERS, web=True)
