@@ -129,7 +129,8 @@ class Progress:
 
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
               executor: Executor | None = None, max_in_flight: int | None = None, max_retries: int = 3,
-              docs_key: str = "docs_out", num_cpus_per_task: float = 1) -> StageResult:
+              docs_key: str = "docs_out", num_cpus_per_task: float = 1,
+              progress_every_s: float = 2.0) -> StageResult:
     """See ``_run_stage``; the driver's own temporaries are journalled in ``run_dir`` while it runs.
 
     ``executor`` runs the pending tasks (``pipeline.executors``); without one, a ``RayExecutor`` with
@@ -138,13 +139,13 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
     if executor is None:
         executor = RayExecutor(max_in_flight, max_retries, num_cpus_per_task)
     try:
-        return _run_stage(run_dir, stage, tasks, fn, executor, docs_key)
+        return _run_stage(run_dir, stage, tasks, fn, executor, docs_key, progress_every_s)
     finally:
         use_temp_journal(None)
 
 
 def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult],
-               executor: Executor, docs_key: str) -> StageResult:
+               executor: Executor, docs_key: str, progress_every_s: float) -> StageResult:
     """Run ``fn`` over ``tasks`` with ``executor``, skipping tasks whose completion record matches (same
     options and inputs, outputs still present).
 
@@ -174,7 +175,7 @@ def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any],
         else:  # never run, killed before its record, its inputs or options changed, or outputs deleted
             pending.append(task)
     skipped = len(results)
-    progress = Progress(stage, len(tasks), skipped)
+    progress = Progress(stage, len(tasks), skipped, progress_every_s)
     if skipped:
         print(f"[{stage}] {skipped}/{len(tasks)} shards already done, skipping them", file=sys.stderr)
 

@@ -35,6 +35,7 @@ class RunContext:
 
     manifest: "LoadedManifest"
     executor: Executor = field(default_factory=InProcessExecutor)
+    progress_every_s: float = 2.0  # seconds between progress lines on stderr (the last one always prints)
 
     @classmethod
     def on_ray(cls, manifest: "LoadedManifest") -> "RunContext":
@@ -61,7 +62,8 @@ class RunContext:
     def run_tasks(self, step: str, tasks: list[Task], fn: Callable[[Any], TaskResult],
                   docs_key: str = "docs_out") -> StageResult:
         """Run one step's tasks resumably (``pipeline.runner.run_stage``) with this run's executor."""
-        return run_stage(self.run_dir, step, tasks, fn, executor=self.executor, docs_key=docs_key)
+        return run_stage(self.run_dir, step, tasks, fn, executor=self.executor, docs_key=docs_key,
+                         progress_every_s=self.progress_every_s)
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,6 @@ class Stage:
     consumes: str | None
     produces: str
     outputs: Mapping[str, str]
-    doc: str = ""
 
     def output(self, name: str, **parts: str) -> str:
         """A declared output's location relative to the run folder, with the placeholders given in ``parts``

@@ -303,11 +303,10 @@ def effective_settings(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any
     if "filter" not in stages or not (run_dir / "manifest.yaml").exists():
         return stages
     from pipeline.filters.chain import resolve
-    from pipeline.stages.filter import Options
 
     stages.pop("filter")
     verbatim = yaml.safe_load((run_dir / "manifest.yaml").read_text()) or {}
-    options = Options.model_validate((verbatim.get("stages") or {}).get("filter") or {})
+    options = get_stage("filter").options.model_validate((verbatim.get("stages") or {}).get("filter") or {})
     stages["filter"] = {"analysis_max_chars": options.analysis_max_chars, "chains": {
         s["name"]: resolve(s["kind"], options.defaults_by_kind, options.per_source.get(s["name"])).model_dump(
             mode="json") for s in manifest.get("sources", [])}}

@@ -167,5 +167,4 @@ def write_flagged_files(run_dir: Path, result: StageResult) -> None:
 
 DEFINITION = Stage(
     name=STAGE, options=Options, run=run, consumes=None, produces=DOCUMENTS,
-    outputs={"documents": f"{DOCS_DIR}/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"},
-    doc="sources -> cleaned Parquet document shards, one task per input split")
+    outputs={"documents": f"{DOCS_DIR}/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"})

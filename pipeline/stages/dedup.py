@@ -583,5 +583,4 @@ DEFINITION = Stage(
     name=STAGE, options=Options, run=run, consumes=DOCUMENTS, produces=DOCUMENTS,
     outputs={"documents": f"{OUT_DIR}/<source>/", "ledger": f"{LEDGER_DIR}/<source>/",
              "clusters": f"{STATS_DIR}/{CLUSTER_STATS}", "work": f"{WORK_DIR}/<fingerprint>/",
-             "stats": f"{STATS_DIR}/{STAGE}.json"},
-    doc="exact and MinHash near-duplicate removal across all sources, as resumable steps (STEPS)")
+             "stats": f"{STATS_DIR}/{STAGE}.json"})

@@ -218,5 +218,4 @@ def run(context: RunContext, inputs: list[str]) -> StageResult:
 DEFINITION = Stage(
     name=STAGE, options=Options, run=run, consumes=DOCUMENTS, produces=DOCUMENTS,
     outputs={"signals": f"{SIGNALS_DIR}/<hash>/<source>/", "documents": f"{KEPT_DIR}/<hash>/<source>/",
-             "ledger": f"{REMOVED_DIR}/<hash>/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"},
-    doc="quality, language and PII filters: signals measured once, then thresholds decide")
+             "ledger": f"{REMOVED_DIR}/<hash>/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"})

@@ -367,5 +367,4 @@ def write_dataset_index(context: RunContext, tasks: list[Task], tokenizer: Token
 DEFINITION = Stage(
     name=STAGE, options=Options, run=run, consumes=DOCUMENTS, produces=TOKENS,
     outputs={"tokens": f"{DATASET_DIR}/", "index": f"{DATASET_DIR}/{INDEX_NAME}", "tokenizer": f"{TOKENIZER_DIR}/",
-             "parts": f"{PARTS_DIR}/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"},
-    doc="document shards -> the token dataset (Arrow IPC shards and their index); always last")
+             "parts": f"{PARTS_DIR}/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"})
