@@ -1,4 +1,4 @@
-"""The dedup stage: exact and MinHash near-duplicate removal across all sources, as resumable Ray steps.
+"""The dedup stage: exact and MinHash near-duplicate removal across all sources, as resumable steps.
 
 Steps (``STEPS``: each resumable, each persisting its artefacts under ``work/dedup/<fingerprint>/``):
 

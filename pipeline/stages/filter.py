@@ -1,6 +1,6 @@
 """The filter stage: quality, language and PII filtering of document shards, as signals then decisions.
 
-Two resumable steps, each one Ray task per input shard:
+Two resumable steps, each one task per input shard (on the run's executor):
 
 1. ``filter-signals`` measures every enabled filter of the shard's source and writes
    ``signals/<hash>/<source>/<shard>.parquet`` (document id, ``n_chars`` and one column per signal, e.g.
