@@ -20,12 +20,11 @@ import pyarrow.parquet as pq
 
 from pipeline.readers import KINDS, source_kind
 from pipeline.report.training import collect_training
-from pipeline.stages import get_stage
+from pipeline.stages import DEFAULT_ORDER, get_stage
 from pipeline.stats import split_source
 
 FORMAT = "refinery-report"
 VERSION = 1
-STAGE_ORDER = ("crawl", "filter", "dedup", "tokenize")
 EXAMPLES_PER_RULE = 3
 EXAMPLE_CLUSTERS = 5
 EXAMPLE_CHARS = 400
@@ -44,7 +43,7 @@ def truncate(text: str | None, limit: int = EXAMPLE_CHARS) -> str:
 
 
 def stage_order(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
-    order = (manifest.get("stages") or {}).get("order") or list(STAGE_ORDER)
+    order = (manifest.get("stages") or {}).get("order") or list(DEFAULT_ORDER)
     return [s for s in order if (run_dir / "stats" / f"{s}.json").exists()]
 
 
