@@ -90,6 +90,8 @@ def run_ours(texts: list[str], verify: bool) -> dict[int, int]:
     import pyarrow.parquet as pq
 
     from pipeline.documents import DOC_SCHEMA, doc_id
+    from pipeline.executors import RayExecutor
+    from pipeline.stage import RunContext
     from pipeline.stages.dedup import Options, run
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -105,8 +107,8 @@ def run_ours(texts: list[str], verify: bool) -> dict[int, int]:
             inputs.append(rel)
         manifest = SimpleNamespace(run_dir=root, sources=[SimpleNamespace(name="web")],
                                    stages=SimpleNamespace(dedup=Options(verify=verify, verify_threshold=CUT)),
-                                   ray=SimpleNamespace(max_in_flight=None, max_retries=0))
-        run(manifest, inputs)
+                                   run=SimpleNamespace(seed=0))
+        run(RunContext(manifest, RayExecutor(max_retries=0)), inputs)
         index = {d: i for i, d in enumerate(ids)}
         cluster: dict[int, int] = {}
         for path in (root / "removed").rglob("*.parquet"):

@@ -159,25 +159,21 @@ def bench_lsh(count: int, reps: int, words: int, step: int) -> None:
           f"candidate hits) -> ours is {t_ds / t_ours:.1f}x")
 
 
-def _local_run_stage(peaks: dict):
-    """A stand-in for runner.run_stage that runs tasks in this process and records each task's peak heap."""
-    from contracts.accounting import Tally
-    from pipeline.runner import StageResult
+class _PeakHeapExecutor:
+    """The in-process executor, recording each step's largest per-task peak heap (tracemalloc)."""
 
-    def run_stage(run_dir, stage, tasks, fn, **_):
-        tally, outputs = Tally(), []
+    def __init__(self, peaks: dict):
+        self.peaks = peaks
+
+    def map(self, stage, run_dir, tasks, fn):  # noqa: ANN001 - pipeline.executors.Executor
         for task in tasks:
             tracemalloc.start()
             result = fn(task.payload)
             peak = tracemalloc.get_traced_memory()[1]
             tracemalloc.stop()
             name = stage.split(".")[1] if stage.count(".") == 1 else "cc"
-            peaks[name] = max(peaks.get(name, 0), peak)
-            tally.merge(result.tally)
-            outputs += result.outputs
-        return StageResult(stage, outputs, tally, len(tasks), 0, 0.0)
-
-    return run_stage
+            self.peaks[name] = max(self.peaks.get(name, 0), peak)
+            yield task, result.to_dict()
 
 
 def _corpus(root: Path, docs: list[str], shard_docs: int) -> list[str]:
@@ -197,14 +193,15 @@ def _corpus(root: Path, docs: list[str], shard_docs: int) -> list[str]:
     return inputs
 
 
-def _manifest(root: Path, max_in_flight: int | None = None):
+def _context(root: Path, executor):  # noqa: ANN001 - a pipeline.executors executor
     from types import SimpleNamespace
 
+    from pipeline.stage import RunContext
     from pipeline.stages.dedup import Options
 
-    return SimpleNamespace(run_dir=root, sources=[SimpleNamespace(name="web")],
-                           stages=SimpleNamespace(dedup=Options()),
-                           ray=SimpleNamespace(max_in_flight=max_in_flight, max_retries=0))
+    manifest = SimpleNamespace(run_dir=root, sources=[SimpleNamespace(name="web")],
+                               stages=SimpleNamespace(dedup=Options()), run=SimpleNamespace(seed=0))
+    return RunContext(manifest, executor)
 
 
 def bench_memory(shard_docs: int, multiples: list[int]) -> None:
@@ -215,26 +212,22 @@ def bench_memory(shard_docs: int, multiples: list[int]) -> None:
           "per partition:")
     print("| corpus docs | shards | signatures | buckets | edges | components | clusters | removal |")
     print("|---|---|---|---|---|---|---|---|")
-    original = stage.run_stage
-    try:
-        for k in multiples:
-            peaks: dict[str, int] = {}
-            stage.run_stage = _local_run_stage(peaks)
-            with tempfile.TemporaryDirectory() as tmp:
-                root = Path(tmp)
-                inputs = _corpus(root, base[:shard_docs * k], shard_docs)
-                stage.run(_manifest(root), inputs)
-            cols = [f"{peaks.get(n, 0) / 1e6:.1f} MB" for n in
-                    ("signatures", "buckets", "edges", "cc", "clusters", "removal")]
-            print(f"| {shard_docs * k:,} | {len(inputs)} | " + " | ".join(cols) + " |")
-    finally:
-        stage.run_stage = original
+    for k in multiples:
+        peaks: dict[str, int] = {}
+        with tempfile.TemporaryDirectory() as tmp:
+            root = Path(tmp)
+            inputs = _corpus(root, base[:shard_docs * k], shard_docs)
+            stage.run(_context(root, _PeakHeapExecutor(peaks)), inputs)
+        cols = [f"{peaks.get(n, 0) / 1e6:.1f} MB" for n in
+                ("signatures", "buckets", "edges", "cc", "clusters", "removal")]
+        print(f"| {shard_docs * k:,} | {len(inputs)} | " + " | ".join(cols) + " |")
 
 
 def bench_e2e(docs_count: int, shard_docs: int, reps: int) -> None:
     import ray
 
     import pipeline.stages.dedup as stage
+    from pipeline.executors import RayExecutor
 
     docs = windows(docs_count, words=200, step=40)
     mb = sum(len(d.encode()) for d in docs) / 1e6
@@ -249,7 +242,7 @@ def bench_e2e(docs_count: int, shard_docs: int, reps: int) -> None:
                 root = Path(tmp)
                 inputs = _corpus(root, docs, shard_docs)
                 t = time.perf_counter()
-                stage.run(_manifest(root, workers), inputs)
+                stage.run(_context(root, RayExecutor(max_in_flight=workers, max_retries=0)), inputs)
                 times.append(time.perf_counter() - t)
         t = statistics.median(times)
         print(f"| {workers} | {t:.1f} | {docs_count / t:,.0f} | {mb / t:.2f} |")

@@ -26,7 +26,8 @@ from pipeline.manifest import load_manifest  # noqa: E402
 from pipeline.ray_watchdog import _children  # noqa: E402
 from pipeline.run import record_run  # noqa: E402
 from pipeline.runner import connect_ray  # noqa: E402
-from pipeline.stages import stage_module  # noqa: E402
+from pipeline.stage import RunContext  # noqa: E402
+from pipeline.stages import get_stage  # noqa: E402
 from pipeline.stages.crawl import source_paths  # noqa: E402
 
 
@@ -103,10 +104,11 @@ def main() -> None:
         time.sleep(5)
     rows = []
     outputs: list[str] = []
+    context = RunContext.on_ray(manifest)
     for name in manifest.stages.order:
         started = time.monotonic()
         with Sampler(args.every) as sample:
-            result = stage_module(name).run(manifest, outputs)
+            result = get_stage(name).run(context, outputs)
         outputs = result.outputs
         rows.append((name, sample.peak, sample.largest, time.monotonic() - started,
                      result.tally.counts.get("docs_in", 0)))

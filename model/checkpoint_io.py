@@ -24,7 +24,6 @@ kind from what they hold (``kind_of``).
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Any, NoReturn

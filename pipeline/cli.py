@@ -39,11 +39,11 @@ def main(argv: list[str] | None = None) -> int:
     try:
         manifest = load_manifest(args.manifest)
         if args.command == "check":
+            from pipeline.preflight import load_resources
+            from pipeline.stage import RunContext
             from pipeline.stages import crawl
 
-            from pipeline.preflight import load_resources
-
-            tasks = crawl.plan(manifest)
+            tasks = crawl.plan(RunContext(manifest))
             loaded = load_resources(manifest)  # tokenizer, language-ID models, block lists: fail here, not later
             print(f"manifest OK (hash {manifest.hash[:12]}): {len(manifest.sources)} sources, "
                   f"{len(tasks)} crawl tasks; run folder {manifest.run_dir}")

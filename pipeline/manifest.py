@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
 from contracts import config_errors
-from pipeline.readers import MODULES, reader_module
+from pipeline.readers import KINDS, source_kind
 
 NAME_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$"
 
@@ -52,15 +52,6 @@ class IOSection(Strict):
         "run folder must lie under; none allows every path (see pipeline/path_policy.py)")
 
 
-class CrawlSpec(Strict):
-    """Files resolved from a Common Crawl crawl's path listing instead of listed one by one."""
-
-    id: str = Field(pattern=r"^CC-MAIN-\d{4}-\d{2}$", description="crawl id, e.g. CC-MAIN-2024-22")
-    files: int = Field(1, ge=1, description="how many files to take from the start of the listing")
-    base_url: str = "https://data.commoncrawl.org"
-    format: Literal["warc", "wet"] = "warc"
-
-
 class SourceBase(Strict):
     name: str = Field(pattern=NAME_PATTERN)
     paths: list[str] = Field(default_factory=list, description="files, globs or URLs")
@@ -83,16 +74,15 @@ def _clean_options_model() -> type[BaseModel]:
 
 @functools.cache
 def source_models() -> dict[str, type[BaseModel]]:
-    """One source model per registered kind, each with that reader's own ``Options``."""
+    """One source model per registered kind, each with that kind's own ``Options`` and extra keys."""
     models = {}
-    for kind in MODULES:
-        options_cls = reader_module(kind).Options
+    for kind in KINDS:
+        declared = source_kind(kind)
         fields: dict[str, Any] = {
             "kind": (Literal[kind], ...),
-            "options": (options_cls, Field(default_factory=options_cls)),
+            "options": (declared.options, Field(default_factory=declared.options)),
+            **declared.source_fields,
         }
-        if kind == "commoncrawl":
-            fields["crawl"] = (CrawlSpec | None, None)
         models[kind] = create_model(f"{kind.title()}Source", __base__=SourceBase, **fields)
     return models
 
@@ -101,11 +91,11 @@ def source_models() -> dict[str, type[BaseModel]]:
 def manifest_model() -> type[BaseModel]:
     """Build the manifest model from the registered source kinds."""
     source_union = Annotated[Union[tuple(source_models().values())], Field(discriminator="kind")]  # type: ignore
-    from pipeline.stages import DEFAULT_ORDER, STAGE_MODULES, stage_module
+    from pipeline.stages import DEFAULT_ORDER, STAGE_MODULES, get_stage
 
     clean_cls = _clean_options_model()
     stage_fields: dict[str, Any] = {
-        name: (stage_module(name).Options, Field(default_factory=stage_module(name).Options))
+        name: (get_stage(name).options, Field(default_factory=get_stage(name).options))
         for name in STAGE_MODULES
     }
     stages = create_model(
@@ -200,10 +190,10 @@ def parse_manifest(text: str, where: str = "<string>", source_path: Path | None 
     except ValidationError as exc:
         raise ManifestError(format_errors(exc, where)) from None
     for i, source in enumerate(model.sources):
-        if not source.paths and getattr(source, "crawl", None) is None:
+        declared = source_kind(source.kind)
+        if not declared.names_inputs(source):
             raise ManifestError(f"invalid manifest {where}:\n  - sources.{i}.paths: source {source.name!r} "
-                                "has no input; give paths (files, globs, URLs)"
-                                + (" or a crawl: {id, files}" if source.kind == "commoncrawl" else ""))
+                                f"has no input; give paths (files, globs, URLs){declared.input_hint}")
     names = [s.name for s in model.sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:

@@ -92,7 +92,7 @@ def enforce(manifest: object) -> None:
     policy = PathPolicy.for_manifest(getattr(getattr(manifest, "io", None), "allowed_roots", None))
     if not policy.active:
         return
-    from pipeline.stages.crawl import source_paths
+    from pipeline.readers import source_kind
 
     policy.check(str(manifest.run_dir), "run folder (run.output_dir/run.name)")  # type: ignore[attr-defined]
     for source in manifest.sources:  # type: ignore[attr-defined]
@@ -102,5 +102,5 @@ def enforce(manifest: object) -> None:
         crawl = getattr(source, "crawl", None)
         if crawl is not None:
             policy.check(crawl.base_url.rstrip("/") + "/", f"source {source.name!r} crawl.base_url")
-        for path in source_paths(source):
+        for path in source_kind(source.kind).resolve_inputs(source):
             policy.check(path, what)

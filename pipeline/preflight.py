@@ -15,16 +15,14 @@ What is loaded, for the stages in ``stages.order``:
 
 from __future__ import annotations
 
-from typing import Any
-
-from pipeline.manifest import ManifestError
+from pipeline.manifest import LoadedManifest, ManifestError
 
 
 class ResourceError(ManifestError):
     """A resource the manifest names cannot be loaded; the message names the key and the file."""
 
 
-def load_resources(manifest: Any) -> list[str]:
+def load_resources(manifest: LoadedManifest) -> list[str]:
     """Load what the manifest's stages will need; one line per resource loaded, for ``check`` to print."""
     order = list(manifest.stages.order)
     loaded: list[str] = []
@@ -35,7 +33,7 @@ def load_resources(manifest: Any) -> list[str]:
     return loaded
 
 
-def _filter_resources(manifest: Any) -> list[str]:
+def _filter_resources(manifest: LoadedManifest) -> list[str]:
     from pipeline.filters.chain import build, resolve
     from pipeline.filters.language import predictor
 
@@ -66,7 +64,7 @@ def _filter_resources(manifest: Any) -> list[str]:
     return loaded
 
 
-def _tokenizer(manifest: Any) -> list[str]:
+def _tokenizer(manifest: LoadedManifest) -> list[str]:
     from pipeline.stages.tokenize import load_manifest_tiktoken
     from pipeline.tokenizer import TiktokenSpec
 

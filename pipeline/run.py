@@ -16,10 +16,12 @@ from contracts.run_lock import RunLock
 from pipeline.manifest import LoadedManifest
 from pipeline.path_policy import enforce as enforce_path_policy
 from pipeline.preflight import load_resources
+from pipeline.readers import source_kind
 from pipeline.report import report_after_run
 from pipeline.run_folder import check_run_folder
 from pipeline.runner import StageError, StageResult, connect_ray, os_error_message
-from pipeline.stages import stage_module
+from pipeline.stage import RunContext, check_order
+from pipeline.stages import get_stage
 
 RUN_RECORD = "run.json"
 
@@ -64,14 +66,12 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None,
     time), and an embedded Ray it started is stopped with it, agents included.
     """
     order = list(manifest.stages.order)
-    if order[:1] != ["crawl"]:
-        raise ValueError("stages.order must start with crawl")
+    check_order([get_stage(name) for name in order])
     enforce_path_policy(manifest)
     check_run_folder(manifest.run_dir, force)
     load_resources(manifest)  # a tokenizer or model that cannot load fails now, not after the other stages
-    crawl = stage_module("crawl")
     for source in manifest.sources:  # resolve every input now: a missing file fails before Ray starts
-        crawl.source_paths(source)
+        source_kind(source.kind).resolve_inputs(source)
     with RunLock(manifest.run_dir, "pipeline run"):
         record_run(manifest)
         return _run_stages(manifest, order, ray_address)
@@ -79,6 +79,7 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None,
 
 def _run_stages(manifest: LoadedManifest, order: list[str], ray_address: str | None) -> dict[str, StageResult]:
     ray_cfg = manifest.ray
+    context = RunContext.on_ray(manifest)
     address = ray_address or ray_cfg.address
     started = connect_ray(address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
     watchdog = None
@@ -92,7 +93,7 @@ def _run_stages(manifest: LoadedManifest, order: list[str], ray_address: str | N
         began = time.monotonic()
         for name in order:
             try:
-                result = stage_module(name).run(manifest, inputs)
+                result = get_stage(name).run(context, inputs)
             except OSError as exc:  # the stage's own driver-side steps (its tasks' errors are StageErrors)
                 raise StageError(os_error_message(name, "(driver step)", exc)) from exc
             results[name] = result

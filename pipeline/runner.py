@@ -1,14 +1,14 @@
-"""Runs a stage as per-shard Ray tasks, resumably.
+"""Runs a stage's tasks resumably, on Ray or in this process (``pipeline.executors``).
 
 A stage is a list of ``Task``s (one input shard -> its output shards) and a function that does one task.
-The runner keeps a bounded number of tasks in flight, lets Ray retry a task whose worker process died,
-and writes a completion record per (stage, task) once the task's outputs are in place. A rerun reads
-those records and only runs what is missing, so a job can be killed at any moment: outputs are written
+The executor keeps a bounded number of tasks in flight and lets Ray retry a task whose worker process
+died; the runner writes a completion record per (stage, task) once the task's outputs are in place. A
+rerun reads those records and only runs what is missing, so a job can be killed at any moment: outputs are written
 under temporary names and renamed when complete (``contracts.fsio.atomic_write``), and a task redone after
 a crash writes the same bytes under the same names.
 
-The executor is separate from the work: a task function never touches Ray, and can be called directly in
-tests.
+The executor is separate from the work: a task function never touches Ray; ``RayExecutor`` runs tasks on
+Ray, ``InProcessExecutor`` runs them here (tests, debugging), with the same records and the same outputs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from contracts.accounting import Tally
-from contracts.fsio import atomic_write, io_error_hint, remove_temporaries, safe_join, use_temp_journal
+from contracts.fsio import atomic_write, remove_temporaries, safe_join, use_temp_journal
+from pipeline.executors import Executor, RayExecutor, StageError, os_error_message
 
 DONE_DIR = "_done"
 STATS_DIR = "stats"
@@ -81,10 +82,6 @@ class StageResult:
         }
 
 
-class StageError(RuntimeError):
-    """A task failed for a reason retries cannot fix; names the stage and task."""
-
-
 def connect_ray(address: str | None = None, num_cpus: int | None = None,
                 object_store_memory: int | None = None) -> bool:
     """Join the cluster at ``address``, or start an embedded local Ray when there is none.
@@ -130,36 +127,31 @@ class Progress:
               f"{self.bytes / elapsed / 1e6:,.2f} MB/s | {elapsed:,.1f} s", file=sys.stderr, flush=True)
 
 
-def _execute(fn: Callable[[Any], TaskResult], payload: Any, run_dir: str | None = None) -> dict[str, Any]:
-    use_temp_journal(run_dir)  # the worker's temporaries are listed, so a rerun removes exactly those
-    try:
-        return fn(payload).to_dict()
-    finally:
-        use_temp_journal(None)
-
-
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
-              max_in_flight: int | None = None, max_retries: int = 3, docs_key: str = "docs_out",
-              num_cpus_per_task: float = 1) -> StageResult:
-    """See ``_run_stage``; the driver's own temporaries are journalled in ``run_dir`` while it runs."""
+              executor: Executor | None = None, max_in_flight: int | None = None, max_retries: int = 3,
+              docs_key: str = "docs_out", num_cpus_per_task: float = 1,
+              progress_every_s: float = 2.0) -> StageResult:
+    """See ``_run_stage``; the driver's own temporaries are journalled in ``run_dir`` while it runs.
+
+    ``executor`` runs the pending tasks (``pipeline.executors``); without one, a ``RayExecutor`` with
+    ``max_in_flight``, ``max_retries`` and ``num_cpus_per_task``.
+    """
+    if executor is None:
+        executor = RayExecutor(max_in_flight, max_retries, num_cpus_per_task)
     try:
-        return _run_stage(run_dir, stage, tasks, fn, max_in_flight=max_in_flight, max_retries=max_retries,
-                          docs_key=docs_key, num_cpus_per_task=num_cpus_per_task)
+        return _run_stage(run_dir, stage, tasks, fn, executor, docs_key, progress_every_s)
     finally:
         use_temp_journal(None)
 
 
-def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
-               max_in_flight: int | None = None, max_retries: int = 3, docs_key: str = "docs_out",
-               num_cpus_per_task: float = 1) -> StageResult:
-    """Run ``fn`` over ``tasks`` on Ray, skipping tasks whose completion record matches (same options and
-    inputs, outputs still present).
+def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult],
+               executor: Executor, docs_key: str, progress_every_s: float) -> StageResult:
+    """Run ``fn`` over ``tasks`` with ``executor``, skipping tasks whose completion record matches (same
+    options and inputs, outputs still present).
 
     ``fn`` must be importable by workers (a module-level function) and deterministic: its outputs depend
     only on its payload, so a retried or rerun task rewrites identical files.
     """
-    import ray
-
     ids = [t.id for t in tasks]
     if len(set(ids)) != len(ids):
         raise ValueError(f"stage {stage}: task ids are not unique")
@@ -183,44 +175,19 @@ def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any],
         else:  # never run, killed before its record, its inputs or options changed, or outputs deleted
             pending.append(task)
     skipped = len(results)
-    progress = Progress(stage, len(tasks), skipped)
+    progress = Progress(stage, len(tasks), skipped, progress_every_s)
     if skipped:
         print(f"[{stage}] {skipped}/{len(tasks)} shards already done, skipping them", file=sys.stderr)
 
     if pending:
-        limit = max_in_flight or max(2, 2 * int(ray.available_resources().get("CPU", 1)))
-        remote = ray.remote(num_cpus=num_cpus_per_task, max_retries=max_retries,
-                            retry_exceptions=False)(_execute)
-        queue = list(reversed(pending))
-        in_flight: dict[Any, Task] = {}
-        try:
-            while queue or in_flight:
-                while queue and len(in_flight) < limit:
-                    task = queue.pop()
-                    in_flight[remote.remote(fn, task.payload, str(run_dir))] = task
-                ready, _ = ray.wait(list(in_flight), num_returns=1)
-                for ref in ready:
-                    task = in_flight.pop(ref)
-                    try:
-                        data = ray.get(ref)
-                    except Exception as exc:  # RayTaskError wraps the worker's exception
-                        cause = getattr(exc, "cause", None) or exc
-                        if isinstance(cause, OSError):
-                            raise StageError(os_error_message(stage, task.id, cause)) from exc
-                        hint = io_error_hint(cause)
-                        raise StageError(f"stage {stage}, shard {task.id} failed: "
-                                         f"{type(cause).__name__}: {cause}\n{hint + chr(10) if hint else ''}"
-                                         "Fix the cause and rerun the same command: finished shards are "
-                                         "kept and skipped.") from exc
-                    result = TaskResult.from_dict(data)
-                    with _naming(stage, task.id, "writing its completion record"):
-                        with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
-                            json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
-                    results[task.id] = result
-                    progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
-        finally:
-            for ref in in_flight:
-                ray.cancel(ref, force=True)
+        with contextlib.closing(executor.map(stage, run_dir, pending, fn)) as finished:
+            for task, data in finished:
+                result = TaskResult.from_dict(data)
+                with _naming(stage, task.id, "writing its completion record"):
+                    with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
+                        json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
+                results[task.id] = result
+                progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
 
     missing = [o for t in tasks for o in results[t.id].outputs if not safe_join(run_dir, o).exists()]
     if missing:
@@ -246,15 +213,6 @@ def _naming(stage: str, shard: str, doing: str) -> Iterator[None]:
         yield
     except OSError as exc:
         raise StageError(os_error_message(stage, shard, exc, doing)) from exc
-
-
-def os_error_message(stage: str, shard: str, exc: OSError, doing: str = "") -> str:
-    """``stage S, shard T failed [while ...]: <error naming the file>`` and what to do next."""
-    hint = io_error_hint(exc)
-    file_part = "" if exc.filename else " (no file named by the OS)"
-    return (f"stage {stage}, shard {shard} failed{' ' + doing if doing else ''}: {type(exc).__name__}: "
-            f"{exc}{file_part}\n{hint + chr(10) if hint else ''}"
-            "Fix the cause and rerun the same command: finished shards are kept and skipped.")
 
 
 def task_digest(run_dir: Path, task: Task) -> str:

@@ -1,24 +1,26 @@
 """Build small token datasets from real books: document shards in DOC_SCHEMA, then the tokenize stage.
 
-Shared by the tokenize-stage tests and the training tests. ``run_local`` runs a stage's tasks in this
-process, so most tests need no Ray; one test runs the same stage on a real local Ray.
+Shared by the tokenize-stage tests and the training tests. The stage runs with the in-process executor
+(``pipeline.executors.InProcessExecutor``), so most tests need no Ray; one test runs the same stage on a
+real local Ray and compares the bytes.
 """
 
 from __future__ import annotations
 
 import re
-import time
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 import yaml
 
-from contracts.accounting import Tally
+
 from pipeline.documents import DOC_SCHEMA, Document
+from pipeline.executors import Executor
 from pipeline.manifest import LoadedManifest, load_manifest
-from pipeline.runner import StageResult, Task
+from pipeline.runner import StageResult
+from pipeline.stage import RunContext
 
 BOOKS = {
     "books": ["gutenberg-14263-katrine.txt", "gutenberg-3261-news-from-nowhere.txt"],
@@ -71,19 +73,8 @@ def make_manifest(folder: Path, shared_data: Path, tokenize: dict[str, Any],
     return load_manifest(path)
 
 
-def run_local(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], Any], **_: Any) -> StageResult:
-    """``run_stage`` without Ray: every task in this process, in order."""
-    started = time.monotonic()
-    tally, outputs = Tally(), []
-    for task in tasks:
-        result = fn(task.payload)
-        tally.merge(result.tally)
-        outputs.extend(result.outputs)
-    return StageResult(stage, outputs, tally, len(tasks), 0, time.monotonic() - started)
-
-
 def build_token_dataset(folder: Path, shared_data: Path, tokenize: dict[str, Any], per_shard: int = 40,
-                        execute: Callable[..., StageResult] = run_local, **manifest_args: Any
+                        executor: Executor | None = None, **manifest_args: Any
                         ) -> tuple[LoadedManifest, dict[str, list[Document]], StageResult]:
     """Write document shards for every source and run the tokenize stage over them."""
     from pipeline.stages import tokenize as stage
@@ -93,7 +84,8 @@ def build_token_dataset(folder: Path, shared_data: Path, tokenize: dict[str, Any
     inputs = []
     for name, source_docs in docs.items():
         inputs += write_doc_shards(manifest.run_dir, name, source_docs, per_shard)
-    result = stage.run(manifest, inputs, execute=execute)
+    context = RunContext(manifest, executor) if executor is not None else RunContext(manifest)
+    result = stage.run(context, inputs)
     return manifest, docs, result
 
 

@@ -10,22 +10,13 @@ turns a filter off. Example::
           web: {gopher_quality: {min_words: 40}, url: {domains_file: lists/domains.txt}}
           books: {length: {min_chars: 2000}}
 
-Built-in defaults, decided on the real corpora in shared/data (tests/pipeline/filters/test_chain.py
-shows each misfire): web-like kinds (commoncrawl, jsonl, parquet) get the full FineWeb chain.
-
-* wikipedia: length, language, Gopher quality without its alphabetic-words rule, PII. With the web chain
-  12 of 103 real articles are removed (Aldous Huxley, Alain Connes, Ampere ...), all by Gopher's "80 % of
-  words contain a letter": dates, years in filmographies, table cells and the punctuation of citations
-  are words without letters. C4's curly-bracket rule (formulas) and FineWeb's line-punctuation ratio
-  (lists, table rows) also misfire; Gopher repetition removed none and is left out as it guards
-  against generated spam, which an edited encyclopedia does not have.
-* Languages (issue 13): a Wikipedia dump keeps its own language (``language.source_language``: the
-  dump's xml:lang), books keep whatever language they are written in (``language.languages: null``; the
-  score minimum stays), web kinds keep the manifest's keep-list, English by default.
-* books: length, language and PII only. The web chain removes 4 of 7 real books: a novel passes
-  Gopher's 100,000-word maximum (Jack Sheppard), C4's curly-bracket rule fires on editorial notes,
-  and a collected works (tinyshakespeare, 1.1 M characters) is beyond the analysis cap; verse and plays
-  are short lines without terminal punctuation that FineWeb's rules are built to remove.
+Built-in defaults come from each source kind's reader module (``SourceKind.default_filters``, where the
+evidence for each choice is written down; tests/pipeline/filters/test_chain.py shows each misfire on the
+real corpora in shared/data): web-like kinds (commoncrawl, jsonl, parquet) get the full FineWeb chain,
+wikipedia and books shorter ones. An unknown kind is an error, never the web chain by default.
+Languages (issue 13): a Wikipedia dump keeps its own language (``language.source_language``: the dump's
+xml:lang), books keep whatever language they are written in (``language.languages: null``; the score
+minimum stays), web kinds keep the manifest's keep-list, English by default.
 """
 
 from __future__ import annotations
@@ -38,6 +29,8 @@ from pydantic import BaseModel, ConfigDict, create_model
 
 from pipeline.filters import FILTERS, lang_params
 from pipeline.filters.base import SIGNAL_VERSION, Filter
+from pipeline.readers import source_kind  # the registry: an unknown kind raises, naming the known ones
+from pipeline.readers.source_kind import ALL_FILTERS
 
 ChainSpec: type[BaseModel] = create_model(
     "ChainSpec",
@@ -46,15 +39,17 @@ ChainSpec: type[BaseModel] = create_model(
 )
 ChainSpec.__doc__ = "Filters of one source (or kind) by name, each with the option keys it sets."
 
-_WEB = {name: {} for name in FILTERS}
-KIND_DEFAULTS: dict[str, dict[str, dict[str, Any]]] = {
-    "commoncrawl": _WEB,
-    "jsonl": _WEB,
-    "parquet": _WEB,
-    "wikipedia": {"length": {}, "language": {"source_language": True},
-                  "gopher_quality": {"min_alpha_words": None}, "pii": {}},
-    "books": {"length": {}, "language": {"languages": None}, "pii": {}},
-}
+def kind_defaults(kind: str) -> dict[str, dict[str, Any]]:
+    """The built-in filters of a source kind, as declared by its reader module."""
+    declared = source_kind(kind).default_filters
+    if declared == ALL_FILTERS:
+        return {name: {} for name in FILTERS}
+    assert not isinstance(declared, str), f"source kind {kind!r}: default_filters {declared!r} is not a chain"
+    unknown = sorted(set(declared) - set(FILTERS))
+    if unknown:
+        raise ValueError(f"source kind {kind!r} declares unknown default filters {unknown}; filters are "
+                         f"{list(FILTERS)}")
+    return {name: dict(options) for name, options in declared.items()}
 
 
 def merge(base: BaseModel, over: BaseModel) -> BaseModel:
@@ -70,7 +65,7 @@ def merge(base: BaseModel, over: BaseModel) -> BaseModel:
 
 
 def resolve(kind: str, defaults_by_kind: dict[str, BaseModel], per_source: BaseModel | None) -> BaseModel:
-    spec = ChainSpec.model_validate(KIND_DEFAULTS.get(kind, _WEB))
+    spec = ChainSpec.model_validate(kind_defaults(kind))
     if kind in defaults_by_kind:
         spec = merge(spec, defaults_by_kind[kind])
     if per_source is not None:

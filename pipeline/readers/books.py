@@ -23,6 +23,7 @@ from pipeline.extract.aozora import is_aozora, split_aozora
 from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
 from pipeline.filters.lang_params import book_language
 from pipeline.readers.base import Reader, Split, whole_file
+from pipeline.readers.source_kind import SourceKind
 
 FALLBACK_CHARSETS = ("cp1252", "latin-1")  # latin-1 never fails, so decoding always ends somewhere
 
@@ -123,3 +124,12 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
 
 
 READER = Reader(kind="books", plan=whole_file, read=read)
+
+# Default filters: length, language and PII only. The web chain removes 4 of 7 real books: a novel passes
+# Gopher's 100,000-word maximum (Jack Sheppard), C4's curly-bracket rule fires on editorial notes, and a
+# collected works (tinyshakespeare, 1.1 M characters) is beyond the analysis cap; verse and plays are
+# short lines without terminal punctuation that FineWeb's rules are built to remove
+# (tests/pipeline/filters/test_chain.py). A book keeps whatever language it is written in
+# (``languages: null``, issue 13); the language score minimum still applies.
+KIND = SourceKind("books", Options, READER, identity="file_name",
+                  default_filters={"length": {}, "language": {"languages": None}, "pii": {}})

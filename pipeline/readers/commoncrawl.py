@@ -25,7 +25,7 @@ import html as html_lib
 import re
 import zlib
 from dataclasses import dataclass
-from typing import IO, Callable, Iterator, Literal
+from typing import IO, Any, Callable, Iterator, Literal
 
 import fsspec
 from fastwarc.warc import WarcRecord, WarcRecordType
@@ -36,6 +36,7 @@ from contracts.fsio import compression_of, is_damaged_archive, open_input, open_
 from pipeline.documents import Document
 from pipeline.extract.html import decode_html, extract
 from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
+from pipeline.readers.source_kind import ALL_FILTERS, SourceKind, listed_paths
 
 _CHUNK = 1 << 18
 _MAX_HEADER = 1 << 16
@@ -530,3 +531,28 @@ def resolve_crawl(crawl_id: str, files: int, base_url: str = "https://data.commo
 
 
 READER = Reader("commoncrawl", plan, read)
+
+
+class CrawlSpec(BaseModel):
+    """Files resolved from a Common Crawl crawl's path listing instead of listed one by one."""
+
+    model_config = ConfigDict(extra="forbid", validate_default=True)
+    id: str = Field(pattern=r"^CC-MAIN-\d{4}-\d{2}$", description="crawl id, e.g. CC-MAIN-2024-22")
+    files: int = Field(1, ge=1, description="how many files to take from the start of the listing")
+    base_url: str = "https://data.commoncrawl.org"
+    format: Literal["warc", "wet"] = "warc"
+
+
+def resolve_inputs(source: Any) -> list[str]:
+    """The source's listed paths, then the files of its crawl listing (``crawl: {id, files}``) if any."""
+    paths = listed_paths(source)
+    if source.crawl is not None:
+        crawl = source.crawl
+        paths += resolve_crawl(crawl.id, crawl.files, crawl.base_url, crawl.format)
+    return paths
+
+
+# Web pages get the full FineWeb chain (pipeline.filters.chain). Ids are WARC-Record-IDs.
+KIND = SourceKind("commoncrawl", Options, READER, identity="record", default_filters=ALL_FILTERS, web=True,
+                  resolve_inputs=resolve_inputs, source_fields={"crawl": (CrawlSpec | None, None)},
+                  input_hint=" or a crawl: {id, files}")

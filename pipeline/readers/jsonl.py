@@ -23,6 +23,12 @@ from contracts.accounting import Tally
 from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
 from pipeline.readers.base import Reader, RecordFields, Split, byte_ranges, is_encodable, scalar_str
+from pipeline.readers.source_kind import ALL_FILTERS, SourceKind
+
+try:  # zstandard is a dependency, but keep this module importable without it
+    from zstandard import ZstdError
+except ImportError:  # pragma: no cover
+    ZstdError = ValueError  # type: ignore[misc,assignment]
 
 
 class Options(RecordFields):
@@ -159,3 +165,5 @@ def _parse(raw: bytes, offset: int, position: str, name: str, path: str, options
 
 
 READER = Reader(kind="jsonl", plan=plan, read=read)
+# Generic records are treated as web text (the full chain); ids without an id field are "<file>:<offset>".
+KIND = SourceKind("jsonl", Options, READER, identity="file_name", default_filters=ALL_FILTERS, web=True)

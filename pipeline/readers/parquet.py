@@ -21,6 +21,7 @@ from contracts.accounting import Tally
 from contracts.fsio import basename, open_raw
 from pipeline.documents import Document
 from pipeline.readers.base import Reader, RecordFields, Split, scalar_str
+from pipeline.readers.source_kind import ALL_FILTERS, SourceKind
 
 
 class Options(RecordFields):
@@ -159,3 +160,5 @@ def _optional_values(batch: pa.RecordBatch, column: str, tally: Tally) -> list[o
 
 
 READER = Reader(kind="parquet", plan=plan, read=read)
+# Generic records are treated as web text (the full chain); ids without an id field are "<file>:<row>".
+KIND = SourceKind("parquet", Options, READER, identity="file_name", default_filters=ALL_FILTERS, web=True)

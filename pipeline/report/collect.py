@@ -19,12 +19,12 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from contracts.corpus_stats import split_source
+from pipeline.readers import KINDS, source_kind
 from pipeline.report.training import collect_training
+from pipeline.stages import DEFAULT_ORDER, get_stage
 
 FORMAT = "refinery-report"
 VERSION = 1
-STAGE_ORDER = ("crawl", "filter", "dedup", "tokenize")
-WEB_KINDS = ("commoncrawl", "jsonl", "parquet")
 EXAMPLES_PER_RULE = 3
 EXAMPLE_CLUSTERS = 5
 EXAMPLE_CHARS = 400
@@ -43,7 +43,7 @@ def truncate(text: str | None, limit: int = EXAMPLE_CHARS) -> str:
 
 
 def stage_order(run_dir: Path, manifest: dict[str, Any]) -> list[str]:
-    order = (manifest.get("stages") or {}).get("order") or list(STAGE_ORDER)
+    order = (manifest.get("stages") or {}).get("order") or list(DEFAULT_ORDER)
     return [s for s in order if (run_dir / "stats" / f"{s}.json").exists()]
 
 
@@ -111,15 +111,18 @@ def filter_order() -> list[str]:
 
 
 def ledger_files(run_dir: Path) -> dict[str, list[str]]:
-    """The filter stage's removal ledgers of this run, by source (from the kept outputs it recorded)."""
-    from pipeline.stages.filter import KEPT_DIR, REMOVED_DIR
-
-    outputs = json.loads((run_dir / "stats" / "filter.json").read_text()).get("outputs", [])
+    """The filter stage's removal ledgers of this run, by source (from the kept outputs it recorded, each
+    mapped to its ledger by the stage's declared outputs)."""
+    stage = get_stage("filter")
+    outputs = json.loads((run_dir / stage.output("stats")).read_text()).get("outputs", [])
     by_source: dict[str, list[str]] = defaultdict(list)
     for kept in outputs:
-        parts = Path(kept).parts
-        if parts[0] == KEPT_DIR and (run_dir / REMOVED_DIR / Path(*parts[1:])).exists():
-            by_source[parts[-2]].append(str(Path(REMOVED_DIR, *parts[1:])))
+        parts = stage.match("documents", kept)
+        if parts is None:
+            continue
+        ledger = stage.output("ledger", hash=parts["hash"], source=parts["source"]) + parts["file"]
+        if (run_dir / ledger).exists():
+            by_source[parts["source"]].append(ledger)
     return by_source
 
 
@@ -188,7 +191,7 @@ def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> 
 # ------------------------------------------------------------------------------------------------- dedup
 
 def dedup_section(run_dir: Path) -> dict[str, Any] | None:
-    clusters = _read_json(run_dir / "stats" / "dedup_clusters.json")
+    clusters = _read_json(run_dir / get_stage("dedup").output("clusters"))
     if clusters is None:
         return None
     examples = clusters.get("largest_clusters", [])[:EXAMPLE_CLUSTERS]
@@ -208,12 +211,10 @@ def dedup_section(run_dir: Path) -> dict[str, Any] | None:
 
 def _cluster_texts(run_dir: Path, cluster_ids: set[str]) -> dict[str, str]:
     """Texts of the removed members of the example clusters, from the dedup ledger (bounded)."""
-    from pipeline.stages.dedup import LEDGER_DIR
-
     texts: dict[str, str] = {}
     if not cluster_ids:
         return texts
-    files = sorted((run_dir / LEDGER_DIR).glob("*/*.parquet"))[:MAX_LEDGER_FILES * 4]
+    files = sorted(run_dir.glob(get_stage("dedup").output("ledger", source="*") + "*.parquet"))[:MAX_LEDGER_FILES * 4]
     for path in files:
         table = pq.read_table(path, columns=["cluster_id", "id"])
         mask = pc.is_in(table.column("cluster_id"), value_set=pa.array(sorted(cluster_ids)))
@@ -229,7 +230,7 @@ def _cluster_texts(run_dir: Path, cluster_ids: set[str]) -> dict[str, str]:
 
 def tokens_section(run_dir: Path) -> dict[str, Any] | None:
     """Tokens per source and the requested mixture (manifest weights) beside the dataset's own shares."""
-    index = _read_json(run_dir / "tokens" / "index.json")
+    index = _read_json(run_dir / get_stage("tokenize").output("index"))
     if index is None:
         return None
     sources = index.get("sources", {})
@@ -267,7 +268,7 @@ def collect(run_dir: str | Path, train_dir: str | Path | None = None) -> dict[st
     sources = [s["name"] for s in sources_cfg]
     stages = [stage_entry(run_dir, name, sources) for name in stage_order(run_dir, manifest)]
     by_name = {s["stage"]: s for s in stages}
-    web = {s["name"] for s in sources_cfg if s["kind"] in WEB_KINDS}
+    web = {s["name"] for s in sources_cfg if s["kind"] in KINDS and source_kind(s["kind"]).web}
     for stage in stages:
         stage["domains"] = {k: v for k, v in stage["domains"].items() if k in web}
     return {
@@ -301,11 +302,10 @@ def effective_settings(manifest: dict[str, Any], run_dir: Path) -> dict[str, Any
     if "filter" not in stages or not (run_dir / "manifest.yaml").exists():
         return stages
     from pipeline.filters.chain import resolve
-    from pipeline.stages.filter import Options
 
     stages.pop("filter")
     verbatim = yaml.safe_load((run_dir / "manifest.yaml").read_text()) or {}
-    options = Options.model_validate((verbatim.get("stages") or {}).get("filter") or {})
+    options = get_stage("filter").options.model_validate((verbatim.get("stages") or {}).get("filter") or {})
     stages["filter"] = {"analysis_max_chars": options.analysis_max_chars, "chains": {
         s["name"]: resolve(s["kind"], options.defaults_by_kind, options.per_source.get(s["name"])).model_dump(
             mode="json") for s in manifest.get("sources", [])}}

@@ -88,7 +88,7 @@ def _final_outputs(run_dir: Path, stats: dict[str, Any]) -> dict[str, str]:
 def _ledgers(run_dir: Path, stats: dict[str, Any]) -> dict[str, list[tuple[str, str]]]:
     """Removal ledgers by shard key: ``[(stage, relative path)]`` from the filter and dedup stages."""
     from pipeline.report.collect import ledger_files
-    from pipeline.stages.dedup import LEDGER_DIR
+    from pipeline.stages import get_stage
 
     out: dict[str, list[tuple[str, str]]] = {}
     names = {s["stage"] for s in stats["stages"]}
@@ -97,7 +97,7 @@ def _ledgers(run_dir: Path, stats: dict[str, Any]) -> dict[str, list[tuple[str, 
             for rel in files:
                 out.setdefault(_shard_key(rel), []).append(("filter", rel))
     if "dedup" in names:
-        for path in sorted((run_dir / LEDGER_DIR).glob("*/*.parquet")):
+        for path in sorted(run_dir.glob(get_stage("dedup").output("ledger", source="*") + "*.parquet")):
             rel = str(path.relative_to(run_dir))
             out.setdefault(_shard_key(rel), []).append(("dedup", rel))
     return out

@@ -21,13 +21,14 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_out
-from contracts.fsio import InputError, atomic_write, basename, expand_paths, file_size, is_remote, safe_join
+from contracts.fsio import InputError, atomic_write, basename, file_size, is_remote, safe_join
 from pipeline.clean import clean_text
 from pipeline.documents import DOC_SCHEMA, write_parquet
 from pipeline.file_accounting import file_entry, flagged
-from pipeline.readers import get_reader
+from pipeline.readers import get_reader, source_kind
 from pipeline.readers.base import Split
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
+from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "crawl"
 DOCS_DIR = "docs"
@@ -57,19 +58,8 @@ def _safe_stem(path: str) -> str:
 
 
 def source_paths(source: Any) -> list[str]:
-    """The input files of a source: its paths expanded, or its crawl listing resolved."""
-    paths = expand_paths(source.paths) if source.paths else []
-    crawl = getattr(source, "crawl", None)
-    if crawl is not None:
-        from pipeline.readers.commoncrawl import resolve_crawl
-
-        paths += resolve_crawl(crawl.id, crawl.files, crawl.base_url, crawl.format)
-    return paths
-
-
-# Readers whose document keys start from the file's base name (so ids do not depend on where a corpus
-# sits); two inputs of one source with the same base name would give documents the same ids.
-BASENAME_KEYED = {"books", "jsonl", "parquet"}
+    """The input files of a source, as its kind resolves them (paths expanded, a crawl listing, ...)."""
+    return source_kind(source.kind).resolve_inputs(source)
 
 
 def _refuse_shared_basenames(source: str, paths: list[str]) -> None:
@@ -82,13 +72,15 @@ def _refuse_shared_basenames(source: str, paths: list[str]) -> None:
         seen[base] = path
 
 
-def plan(manifest: Any) -> list[Task]:
+def plan(context: RunContext) -> list[Task]:
     """Expand every source into per-split tasks; a missing input fails here, before any work."""
     tasks: list[Task] = []
-    for source in manifest.sources:
-        reader = get_reader(source.kind)
-        paths = source_paths(source)
-        if source.kind in BASENAME_KEYED:
+    options: Options = context.options(STAGE)
+    for source in context.sources:
+        kind = source_kind(source.kind)
+        reader = kind.reader
+        paths = kind.resolve_inputs(source)
+        if kind.identity == "file_name":  # ids start from the base name: two equal names would collide
             _refuse_shared_basenames(source.name, paths)
         for file_index, path in enumerate(paths):
             size = file_size(path)
@@ -96,8 +88,8 @@ def plan(manifest: Any) -> list[Task]:
             for split in splits:
                 name = f"{file_index:05d}-{_safe_stem(path)}-s{split.index:04d}"
                 span = (split.end if split.end is not None else (size or 0)) - split.start
-                payload = CrawlTask(str(manifest.run_dir), source.name, source.kind, source.options,
-                                    manifest.stages.clean, split, name, manifest.stages.crawl.shard_docs, size)
+                payload = CrawlTask(str(context.run_dir), source.name, source.kind, source.options,
+                                    context.options("clean"), split, name, options.shard_docs, size)
                 local = () if is_remote(path) else (path,)  # a changed input file redoes its tasks
                 tasks.append(Task(id=f"{source.name}.{name}", payload=payload, size_bytes=max(span, 0),
                                   inputs=local))
@@ -146,12 +138,10 @@ def run_task(task: CrawlTask) -> TaskResult:
     return TaskResult(outputs, tally)
 
 
-def run(manifest: Any, inputs: list[str]) -> StageResult:
-    """Crawl every source of ``manifest`` (``inputs`` is empty: this stage starts the stream)."""
-    tasks = plan(manifest)
-    result = run_stage(manifest.run_dir, STAGE, tasks, run_task, max_in_flight=manifest.ray.max_in_flight,
-                       max_retries=manifest.ray.max_retries)
-    write_flagged_files(manifest.run_dir, result)
+def run(context: RunContext, inputs: list[str]) -> StageResult:
+    """Crawl every source of the run (``inputs`` is empty: this stage starts the stream)."""
+    result = context.run_tasks(STAGE, plan(context), run_task)
+    write_flagged_files(context.run_dir, result)
     return result
 
 
@@ -168,3 +158,8 @@ def write_flagged_files(run_dir: Path, result: StageResult) -> None:
             names = ", ".join(f["file"] for f in found[which][:3])
             print(f"[{STAGE}] warning: {found[f'{which}_count']} input files yielded {which} "
                   f"(e.g. {names}); see files_flagged in {stats}", file=sys.stderr)
+
+
+DEFINITION = Stage(
+    name=STAGE, options=Options, run=run, consumes=None, produces=DOCUMENTS,
+    outputs={"documents": f"{DOCS_DIR}/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"})

@@ -1,6 +1,6 @@
-"""The dedup stage: exact and MinHash near-duplicate removal across all sources, as resumable Ray steps.
+"""The dedup stage: exact and MinHash near-duplicate removal across all sources, as resumable steps.
 
-Steps (each its own ``run_stage``, each persisting its artefacts under ``work/dedup/<fingerprint>/``):
+Steps (``STEPS``: each resumable, each persisting its artefacts under ``work/dedup/<fingerprint>/``):
 
 1. ``dedup.signatures`` (one task per input shard): normalised-text hash, MinHash signature, and one bucket
    entry per band (plus the exact band) written to one file per bucket partition;
@@ -20,31 +20,29 @@ and the inputs: a changed setting starts a fresh work folder instead of mixing a
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
+import time
 from collections import Counter
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from contracts.accounting import Tally
 from contracts.corpus_stats import record_table
 from contracts.fsio import atomic_write, safe_join
-from pipeline.dedup import buckets as bk
-from pipeline.dedup import components as cc
+from pipeline.dedup import buckets as bk, components as cc
 from pipeline.dedup.artefacts import read_arrays, write_arrays
 from pipeline.dedup.clusters import Members, decide, size_bucket
-from pipeline.dedup.lsh_params import PRESETS, optimal_bands_rows
-from pipeline.dedup.minhash import MinHashParams, sketch_texts
+from pipeline.dedup.minhash import sketch_texts
+from pipeline.dedup.options import Config, Options, fingerprint, resolve, source_priorities
 from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.documents import write_parquet
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp, run_stage
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp
+from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "dedup"
 OUT_DIR = "dedup"
@@ -60,84 +58,6 @@ LEDGER_SCHEMA = pa.schema([
     pa.field("reason", pa.string(), nullable=False),  # exact | near
     pa.field("text", pa.string(), nullable=False),
 ])
-
-
-class Options(BaseModel):
-    """``stages.dedup``: a preset, optionally overridden field by field."""
-
-    model_config = ConfigDict(extra="forbid")
-    preset: Literal["fineweb", "redpajama-v2"] = Field("fineweb", description="published MinHash settings")
-    ngram: int | None = Field(None, ge=1, le=64, description="words per shingle (preset's if unset)")
-    num_perm: int | None = Field(None, ge=1, le=1024, description="MinHash permutations")
-    bands: int | None = Field(None, ge=1)
-    rows: int | None = Field(None, ge=1)
-    threshold: float | None = Field(None, gt=0, lt=1, description="target Jaccard: derives bands/rows when "
-                                    "they are unset, and is the default verification threshold")
-    seed: int = Field(1, ge=0, description="permutation seed (datasketch's default is 1)")
-    hash_bits: Literal[32, 64] = Field(64, description="64: FineWeb; 32: datasketch legacy-compatible values")
-    exact: bool = Field(True, description="remove exact duplicates of the normalised text")
-    near: bool = Field(True, description="remove MinHash near duplicates")
-    verify: bool = Field(False, description="check candidate pairs by exact Jaccard of their shingle sets")
-    verify_threshold: float | None = Field(None, gt=0, le=1, description="default: threshold, else 0.8")
-    verify_all_pairs_up_to: int = Field(16, ge=0, description="with verify, buckets up to this size give "
-                                        "all their pairs instead of a star")
-    partitions: int | None = Field(None, ge=1, le=4096, description="bucket/graph partitions "
-                                   "(default: one per 4 input shards)")
-    source_priority: list[str] | None = Field(None, description="sources in keep order, most preferred first "
-                                              "(default: the order of the manifest's sources)")
-    max_rounds: int = Field(64, ge=1, description="connected-components rounds before giving up")
-    examples: int = Field(10, ge=0, description="largest clusters listed in stats/dedup_clusters.json")
-
-    @model_validator(mode="after")
-    def _consistent(self) -> "Options":
-        if (self.bands is None) != (self.rows is None):
-            raise ValueError("give both bands and rows, or neither")
-        if not (self.exact or self.near):
-            raise ValueError("exact and near are both off: remove dedup from stages.order instead")
-        return self
-
-
-@dataclass(frozen=True)
-class Config:
-    """Options resolved to concrete values; travels to every task."""
-
-    ngram: int
-    num_perm: int
-    bands: int
-    rows: int
-    seed: int
-    hash_bits: int
-    exact: bool
-    near: bool
-    verify: bool
-    verify_threshold: float
-    all_pairs_up_to: int
-    partitions: int
-
-    @property
-    def minhash(self) -> MinHashParams:
-        return MinHashParams(self.num_perm, self.seed, self.hash_bits, self.ngram)
-
-
-def resolve(options: Options, num_inputs: int) -> Config:
-    preset = PRESETS[options.preset]
-    ngram = options.ngram or preset.ngram
-    num_perm = options.num_perm or preset.num_perm
-    threshold = options.threshold if options.threshold is not None else preset.threshold
-    if options.bands is not None:
-        bands, rows = options.bands, options.rows
-    elif options.threshold is not None or preset.bands is None or options.num_perm is not None:
-        bands, rows = optimal_bands_rows(threshold or 0.8, num_perm)
-    else:
-        bands, rows = preset.bands, preset.rows
-    if bands * rows > num_perm:
-        raise ValueError(f"stages.dedup: {bands} bands x {rows} rows need {bands * rows} permutations, "
-                         f"num_perm is {num_perm}")
-    partitions = options.partitions or max(1, math.ceil(num_inputs / 4))
-    verify_threshold = options.verify_threshold or threshold or 0.8
-    return Config(ngram, num_perm, bands, rows, options.seed, options.hash_bits, options.exact, options.near,
-                  options.verify, verify_threshold, options.verify_all_pairs_up_to if options.verify else 0,
-                  partitions)
 
 
 # ---------------------------------------------------------------------------------------------- layout
@@ -479,89 +399,144 @@ def removal_task(task: RemovalTask) -> TaskResult:
 
 # ------------------------------------------------------------------------------------------------- driver
 
-def fingerprint(config: Config, inputs: list[str]) -> str:
-    data = json.dumps({"config": asdict(config), "inputs": inputs}, sort_keys=True).encode()
-    return hashlib.blake2b(data, digest_size=6).hexdigest()
+@dataclass(frozen=True)
+class Plan:
+    """What every step of one dedup run shares: the artefact layout, the resolved options, task names."""
+
+    layout: Layout
+    config: Config
+    options: Options
+    priorities: dict[str, int]
+    output_names: dict[str, tuple[str, str]]  # input shard -> (kept shard, ledger shard)
+    shard_ids: tuple[str, ...]  # one per input shard, in rank order
+    part_ids: tuple[str, ...]  # one per partition
+    sizes: tuple[int, ...]  # input shard sizes, for progress
+    stamp: str  # files_stamp of all inputs
+
+    def task(self, task_id: str, payload: Any, size: int = 0) -> Task:
+        # Dedup is global: a rewritten input shard can change any cluster, so every task's identity
+        # includes the stamp of all inputs (see pipeline.runner.task_digest).
+        return Task(task_id, payload, size, key=(payload, self.stamp))
+
+    def per_shard(self, make: Callable[[int], Any]) -> list[Task]:
+        return [self.task(self.shard_ids[r], make(r), self.sizes[r]) for r in range(len(self.layout.inputs))]
+
+    def per_partition(self, make: Callable[[int], Any]) -> list[Task]:
+        return [self.task(self.part_ids[q], make(q)) for q in range(self.config.partitions)]
 
 
-def source_priorities(manifest: Any, options: Options) -> dict[str, int]:
-    names = [s.name for s in manifest.sources]
-    order = options.source_priority or names
-    unknown = sorted(set(order) - set(names))
-    if unknown:
-        raise ValueError(f"stages.dedup.source_priority names unknown sources {unknown}; sources: {names}")
-    order = list(dict.fromkeys(order)) + [n for n in names if n not in order]
-    return {name: i for i, name in enumerate(order)}
+@dataclass
+class StepResults:
+    """What the steps have produced so far: each step's result by name, and the graph generation the
+    connected-components rounds ended at (the one the clusters step reads)."""
+
+    results: dict[str, StageResult] = field(default_factory=dict)
+    generation: int = 0
+    rounds: int = 0
 
 
-def run(manifest: Any, inputs: list[str]) -> StageResult:
-    """Deduplicate the document shards ``inputs`` (relative to the run folder)."""
-    import time
+@dataclass(frozen=True)
+class Step:
+    """One resumable step: a task function and how to make its tasks from the plan and earlier steps.
 
-    started = time.monotonic()
-    options: Options = manifest.stages.dedup
-    run_dir = Path(manifest.run_dir)
+    ``counted``: its counts go into ``stats/dedup.json`` (the star rounds' bookkeeping does not).
+    """
+
+    name: str
+    fn: Callable[[Any], TaskResult]
+    tasks: Callable[[Plan, StepResults], list[Task]]
+    docs_key: str = "docs_out"
+    counted: bool = True
+
+    def run(self, context: RunContext, plan: Plan, done: StepResults) -> None:
+        done.results[self.name] = context.run_tasks(f"{STAGE}.{self.name}", self.tasks(plan, done), self.fn,
+                                                    docs_key=self.docs_key)
+
+
+@dataclass(frozen=True)
+class ComponentsStep:
+    """Connected components: rounds of a large-star then a small-star step (``dedup.cc.rNN.large`` /
+    ``.small``) until a large-star step changes nothing; each step reads the previous generation."""
+
+    name: str = "cc"
+    counted: bool = False
+
+    def run(self, context: RunContext, plan: Plan, done: StepResults) -> None:
+        max_rounds = plan.options.max_rounds
+        for round_ in range(max_rounds):
+            large = self._star(context, plan, f"r{round_:02d}.large", done.generation, "large")
+            done.generation += 1
+            if large.tally.counts.get("star_violations", 0) == 0:
+                done.rounds = round_ + 1
+                return
+            self._star(context, plan, f"r{round_:02d}.small", done.generation, "small")
+            done.generation += 1
+        raise RuntimeError(f"dedup: connected components did not converge in {max_rounds} rounds; "
+                           "raise stages.dedup.max_rounds")
+
+    @staticmethod
+    def _star(context: RunContext, plan: Plan, name: str, generation: int, kind: str) -> StageResult:
+        tasks = plan.per_partition(lambda q: PartitionTask(plan.layout, plan.config, q, generation, kind))
+        return context.run_tasks(f"{STAGE}.cc.{name}", tasks, star_task)
+
+
+def _removal_tasks(plan: Plan, done: StepResults) -> list[Task]:
+    """One task per input shard with the removal lists the clusters step wrote for it."""
+    by_rank: dict[int, list[str]] = {}
+    for name in done.results["clusters"].outputs:
+        by_rank.setdefault(int(name.rsplit(".s", 1)[1]), []).append(name)
+    inputs = plan.layout.inputs
+    return plan.per_shard(lambda r: RemovalTask(plan.layout, r, tuple(sorted(by_rank.get(r, []))),
+                                                *plan.output_names[inputs[r]]))
+
+
+STEPS: tuple[Step | ComponentsStep, ...] = (
+    Step("signatures", signatures_task, docs_key="signed_docs", tasks=lambda plan, done: plan.per_shard(
+        lambda r: SignatureTask(plan.layout, plan.config, r, plan.priorities))),
+    Step("buckets", buckets_task, tasks=lambda plan, done: plan.per_partition(
+        lambda q: PartitionTask(plan.layout, plan.config, q))),
+    Step("edges", edges_task, tasks=lambda plan, done: plan.per_partition(
+        lambda q: PartitionTask(plan.layout, plan.config, q))),
+    ComponentsStep(),
+    Step("clusters", clusters_task, tasks=lambda plan, done: plan.per_partition(
+        lambda q: ClusterTask(plan.layout, q, done.generation, plan.options.examples))),
+    Step("removal", removal_task, tasks=_removal_tasks),
+)
+
+
+def make_plan(context: RunContext, inputs: list[str]) -> Plan:
+    """Resolve the options for these inputs and name the work folder after them."""
+    options: Options = context.options(STAGE)
     ordered = sorted(dict.fromkeys(inputs))
-    names = output_names(ordered)
     config = resolve(options, len(ordered))
     fp = fingerprint(config, ordered)
-    layout = Layout(str(run_dir), f"{WORK_DIR}/{fp}", tuple(ordered), config.partitions)
-    stage_kw = dict(max_in_flight=manifest.ray.max_in_flight, max_retries=manifest.ray.max_retries)
-    shard_ids = [f"{fp}-s{r:05d}" for r in range(len(ordered))]
-    part_ids = [f"{fp}-p{q:04d}" for q in range(config.partitions)]
-    sizes = [layout.path(rel).stat().st_size for rel in ordered]
+    layout = Layout(str(context.run_dir), f"{WORK_DIR}/{fp}", tuple(ordered), config.partitions)
+    return Plan(layout, config, options, source_priorities(context.sources, options) if ordered else {},
+                output_names(ordered), tuple(f"{fp}-s{r:05d}" for r in range(len(ordered))),
+                tuple(f"{fp}-p{q:04d}" for q in range(config.partitions)),
+                tuple(layout.path(rel).stat().st_size for rel in ordered), files_stamp(context.run_dir, ordered))
+
+
+def run(context: RunContext, inputs: list[str]) -> StageResult:
+    """Deduplicate the document shards ``inputs`` (relative to the run folder) by running ``STEPS``."""
+    started = time.monotonic()
+    plan = make_plan(context, inputs)
     tally = Tally()
-    removal = None
-    # Dedup is global: a rewritten input shard can change any cluster, so every task's identity includes
-    # the stamp of all inputs (see pipeline.runner.task_digest).
-    stamp = files_stamp(run_dir, ordered)
-
-    def _task(task_id: str, payload: Any, size: int = 0) -> Task:
-        return Task(task_id, payload, size, key=(payload, stamp))
-
-    if ordered:
-        priorities = source_priorities(manifest, options)
-        steps: list[StageResult] = [run_stage(run_dir, f"{STAGE}.signatures", [
-            _task(shard_ids[r], SignatureTask(layout, config, r, priorities), sizes[r]) for r in range(len(ordered))
-        ], signatures_task, docs_key="signed_docs", **stage_kw)]
-
-        def partition_step(name: str, fn: Any, **kw: Any) -> StageResult:
-            tasks = [_task(part_ids[q], PartitionTask(layout, config, q, **kw)) for q in range(config.partitions)]
-            return run_stage(run_dir, f"{STAGE}.{name}", tasks, fn, **stage_kw)
-
-        steps.append(partition_step("buckets", buckets_task))
-        steps.append(partition_step("edges", edges_task))
-        generation = 0
-        for round_ in range(options.max_rounds):
-            large = partition_step(f"cc.r{round_:02d}.large", star_task, generation=generation, kind="large")
-            generation += 1
-            if large.tally.counts.get("star_violations", 0) == 0:
-                break
-            partition_step(f"cc.r{round_:02d}.small", star_task, generation=generation, kind="small")
-            generation += 1
-        else:
-            raise RuntimeError(f"dedup: connected components did not converge in {options.max_rounds} rounds; "
-                               "raise stages.dedup.max_rounds")
-        tally.add("components_rounds", round_ + 1)
-        clusters = run_stage(run_dir, f"{STAGE}.clusters", [
-            _task(part_ids[q], ClusterTask(layout, q, generation, options.examples)) for q in range(config.partitions)
-        ], clusters_task, **stage_kw)
-        steps.append(clusters)
-        by_rank: dict[int, list[str]] = {}
-        for name in clusters.outputs:
-            by_rank.setdefault(int(name.rsplit(".s", 1)[1]), []).append(name)
-        removal = run_stage(run_dir, f"{STAGE}.removal", [
-            _task(shard_ids[r], RemovalTask(layout, r, tuple(sorted(by_rank.get(r, []))), *names[ordered[r]]),
-                 sizes[r]) for r in range(len(ordered))
-        ], removal_task, **stage_kw)
-        for step in steps + [removal]:
-            tally.merge(step.tally)
-        _write_cluster_stats(layout, config, options, clusters.tally, removal.tally)
-    outputs = removal.outputs if removal else []
-    result = StageResult(STAGE, outputs, tally, removal.tasks_run if removal else 0,
+    done = StepResults()
+    if plan.layout.inputs:
+        for step in STEPS:
+            step.run(context, plan, done)
+        for step in STEPS:
+            if step.counted:
+                tally.merge(done.results[step.name].tally)
+        tally.add("components_rounds", done.rounds)
+        _write_cluster_stats(plan.layout, plan.config, plan.options, done.results["clusters"].tally,
+                             done.results["removal"].tally)
+    removal = done.results.get("removal")
+    result = StageResult(STAGE, removal.outputs if removal else [], tally, removal.tasks_run if removal else 0,
                          removal.tasks_skipped if removal else 0, time.monotonic() - started)
-    with atomic_write(safe_join(run_dir, STATS_DIR, f"{STAGE}.json"), "w") as fh:
-        json.dump({**result.summary(), "config": asdict(config), "work": layout.work}, fh, indent=1,
+    with atomic_write(safe_join(context.run_dir, STATS_DIR, f"{STAGE}.json"), "w") as fh:
+        json.dump({**result.summary(), "config": asdict(plan.config), "work": plan.layout.work}, fh, indent=1,
                   sort_keys=True)
     return result
 
@@ -594,3 +569,10 @@ def _write_cluster_stats(layout: Layout, config: Config, options: Options, clust
     }
     with atomic_write(safe_join(layout.run_dir, STATS_DIR, CLUSTER_STATS), "w") as fh:
         json.dump(stats, fh, indent=1, sort_keys=False)
+
+
+DEFINITION = Stage(
+    name=STAGE, options=Options, run=run, consumes=DOCUMENTS, produces=DOCUMENTS,
+    outputs={"documents": f"{OUT_DIR}/<source>/", "ledger": f"{LEDGER_DIR}/<source>/",
+             "clusters": f"{STATS_DIR}/{CLUSTER_STATS}", "work": f"{WORK_DIR}/<fingerprint>/",
+             "stats": f"{STATS_DIR}/{STAGE}.json"})

@@ -1,6 +1,6 @@
 """The filter stage: quality, language and PII filtering of document shards, as signals then decisions.
 
-Two resumable steps, each one Ray task per input shard:
+Two resumable steps, each one task per input shard (on the run's executor):
 
 1. ``filter-signals`` measures every enabled filter of the shard's source and writes
    ``signals/<hash>/<source>/<shard>.parquet`` (document id, ``n_chars`` and one column per signal, e.g.
@@ -40,8 +40,9 @@ from pipeline.documents import DOC_SCHEMA, shard_source, write_parquet
 from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
                                    rewrite_kept, signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
-from pipeline.readers import MODULES
-from pipeline.runner import StageResult, Task, TaskResult, run_stage
+from pipeline.readers import KINDS
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
+from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "filter"
 SIGNALS_STAGE = "filter-signals"
@@ -58,7 +59,7 @@ class Options(BaseModel):
     """``stages.filter``: the filters and thresholds of each source (see ``pipeline.filters.chain``)."""
 
     model_config = ConfigDict(extra="forbid")
-    defaults_by_kind: dict[Literal[tuple(MODULES)], ChainSpec] = Field(  # type: ignore[valid-type]
+    defaults_by_kind: dict[Literal[tuple(KINDS)], ChainSpec] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="per source kind: filters and the keys they change")
     per_source: dict[str, ChainSpec] = Field(  # type: ignore[valid-type]
         default_factory=dict, description="per source name, applied over its kind's defaults")
@@ -175,14 +176,14 @@ def _stem(shard: str) -> str:
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", shard.removesuffix(".parquet"))[-150:]
 
 
-def plan(manifest: Any, inputs: list[str]) -> tuple[list[Task], list[Task]]:
+def plan(context: RunContext, inputs: list[str]) -> tuple[list[Task], list[Task]]:
     """Signal and decision tasks for every input shard, with each source's resolved filter chain."""
-    options: Options = manifest.stages.filter
-    kinds = {source.name: source.kind for source in manifest.sources}
+    options: Options = context.options(STAGE)
+    kinds = {source.name: source.kind for source in context.sources}
     unknown = sorted(set(options.per_source) - set(kinds))
     if unknown:
         raise ValueError(f"stages.filter.per_source: unknown sources {unknown}; sources are {sorted(kinds)}")
-    run_dir = Path(manifest.run_dir)
+    run_dir = Path(context.run_dir)
     specs: dict[str, tuple[Any, str, str]] = {}
     signal_tasks, decision_tasks = [], []
     for shard in inputs:
@@ -210,11 +211,14 @@ def plan(manifest: Any, inputs: list[str]) -> tuple[list[Task], list[Task]]:
     return signal_tasks, decision_tasks
 
 
-def run(manifest: Any, inputs: list[str]) -> StageResult:
+def run(context: RunContext, inputs: list[str]) -> StageResult:
     """Measure signals (skipping shards already measured with the same signal options), then decide."""
-    signal_tasks, decision_tasks = plan(manifest, inputs)
-    ray_cfg = manifest.ray
-    run_stage(manifest.run_dir, SIGNALS_STAGE, signal_tasks, run_signals, max_in_flight=ray_cfg.max_in_flight,
-              max_retries=ray_cfg.max_retries, docs_key="docs_measured")
-    return run_stage(manifest.run_dir, STAGE, decision_tasks, run_decisions,
-                     max_in_flight=ray_cfg.max_in_flight, max_retries=ray_cfg.max_retries)
+    signal_tasks, decision_tasks = plan(context, inputs)
+    context.run_tasks(SIGNALS_STAGE, signal_tasks, run_signals, docs_key="docs_measured")
+    return context.run_tasks(STAGE, decision_tasks, run_decisions)
+
+
+DEFINITION = Stage(
+    name=STAGE, options=Options, run=run, consumes=DOCUMENTS, produces=DOCUMENTS,
+    outputs={"signals": f"{SIGNALS_DIR}/<hash>/<source>/", "documents": f"{KEPT_DIR}/<hash>/<source>/",
+             "ledger": f"{REMOVED_DIR}/<hash>/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"})

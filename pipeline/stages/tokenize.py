@@ -24,7 +24,7 @@ import json
 import sys
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pyarrow.parquet as pq
@@ -34,13 +34,17 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_tokens
 from contracts.fsio import atomic_write, safe_join
 from contracts.tiktoken_ranks import ranks_bytes
-from contracts.token_dataset import TOKENIZER_FILE, ShardEntry, build_index, write_index, write_shard
+from contracts.token_dataset import INDEX_NAME, ShardEntry, TOKENIZER_FILE, build_index, write_index, write_shard
 from pipeline.bpe import train_bpe
 from pipeline.documents import shard_source
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, run_stage
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
+from pipeline.stage import DOCUMENTS, RunContext, Stage, TOKENS
 from pipeline.token_layout import shuffle_order, split_evenly
 from pipeline.tokenizer import (BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec, find_ranks_file, load_bpe,
                                 load_tiktoken)
+
+if TYPE_CHECKING:
+    from pipeline.manifest import LoadedManifest
 
 STAGE = "tokenize"
 BPE_STAGE = "tokenize-bpe"
@@ -117,7 +121,7 @@ class BpeTask:
     output: str  # relative to the run folder
 
 
-def _base_dir(manifest: Any) -> Path:
+def _base_dir(manifest: "LoadedManifest") -> Path:
     return manifest.source_path.parent if getattr(manifest, "source_path", None) else Path.cwd()
 
 
@@ -136,7 +140,7 @@ def _read_docs(run_dir: Path, inputs: tuple[str, ...], source: str) -> tuple[lis
     return ids, urls, texts
 
 
-def validation_thresholds(manifest: Any, by_source: dict[str, list[str]],
+def validation_thresholds(context: RunContext, by_source: dict[str, list[str]],
                           warnings: list[str] | None = None) -> dict[str, int]:
     """Per source, the hash below which a document is held out for validation.
 
@@ -145,17 +149,17 @@ def validation_thresholds(manifest: Any, by_source: dict[str, list[str]],
     warning goes to ``warnings`` (the statistics, the dataset index and the report show it). Ids are read
     only where that can happen (fewer than ``MIN_EXPECTED_VAL_DOCS`` expected) or for ``max_docs``.
     """
-    options: ValidationOptions = manifest.stages.tokenize.validation
+    options: ValidationOptions = context.options(STAGE).validation
     base = int(options.fraction * 2**64)
     thresholds = {}
     for source, inputs in by_source.items():
         threshold = base
-        n_docs = sum(pq.ParquetFile(manifest.run_dir / rel).metadata.num_rows for rel in inputs)
+        n_docs = sum(pq.ParquetFile(context.run_dir / rel).metadata.num_rows for rel in inputs)
         small = options.fraction > 0 and options.max_docs != 0 and n_docs * options.fraction < MIN_EXPECTED_VAL_DOCS
         hashes: list[int] = []
         if small or (options.max_docs is not None and threshold > 0):
             hashes = sorted(val_hash(i) for rel in inputs
-                            for i in pq.read_table(manifest.run_dir / rel, columns=["id"]).column("id").to_pylist())
+                            for i in pq.read_table(context.run_dir / rel, columns=["id"]).column("id").to_pylist())
         if options.max_docs is not None and threshold > 0:
             below = [h for h in hashes if h < threshold]
             if len(below) > options.max_docs:
@@ -241,16 +245,17 @@ def _estimated_tokens(path: Path) -> int:
     return size // BYTES_PER_TOKEN_ESTIMATE
 
 
-def plan(manifest: Any, by_source: dict[str, list[str]], tokenizer: TokenizerRef,
+def plan(context: RunContext, by_source: dict[str, list[str]], tokenizer: TokenizerRef,
          thresholds: dict[str, int]) -> list[Task]:
     """Group each source's consecutive input shards into tasks of about ``shard_tokens`` tokens."""
-    options: Options = manifest.stages.tokenize
+    options: Options = context.options(STAGE)
+    run_dir = context.run_dir
     tasks: list[Task] = []
     for source, inputs in by_source.items():
         groups: list[list[str]] = []
         estimate = 0
         for relative in inputs:
-            tokens = _estimated_tokens(manifest.run_dir / relative)
+            tokens = _estimated_tokens(run_dir / relative)
             if not groups or estimate + tokens > options.shard_tokens:
                 groups.append([])
                 estimate = 0
@@ -258,14 +263,14 @@ def plan(manifest: Any, by_source: dict[str, list[str]], tokenizer: TokenizerRef
             estimate += tokens
         for number, group in enumerate(groups):
             name = f"{number:05d}"
-            payload = TokenizeTask(str(manifest.run_dir), source, tuple(group), name, manifest.run.seed,
+            payload = TokenizeTask(str(run_dir), source, tuple(group), name, context.seed,
                                    tokenizer, thresholds[source], options.shard_tokens)
-            size = sum((manifest.run_dir / r).stat().st_size for r in group)
+            size = sum((run_dir / r).stat().st_size for r in group)
             tasks.append(Task(id=f"{source}.{name}", payload=payload, size_bytes=size, inputs=tuple(group)))
     return tasks
 
 
-def load_manifest_tiktoken(manifest: Any) -> tuple[Tokenizer, TiktokenSpec]:
+def load_manifest_tiktoken(manifest: "LoadedManifest") -> tuple[Tokenizer, TiktokenSpec]:
     """The manifest's tiktoken encoding, loaded, and its spec with the ranks file found and made absolute.
 
     Called by ``pipeline check`` and at the start of a run, so an encoding that cannot load offline fails
@@ -278,79 +283,80 @@ def load_manifest_tiktoken(manifest: Any) -> tuple[Tokenizer, TiktokenSpec]:
     return load_tiktoken(resolved), resolved
 
 
-def prepare_tokenizer(manifest: Any, by_source: dict[str, list[str]], thresholds: dict[str, int],
-                      execute: Callable[..., StageResult] = run_stage) -> TokenizerRef:
+def prepare_tokenizer(context: RunContext, by_source: dict[str, list[str]],
+                      thresholds: dict[str, int]) -> TokenizerRef:
     """Locate the published ranks, or train the BPE once (a single resumable task)."""
-    spec = manifest.stages.tokenize.tokenizer
+    spec = context.options(STAGE).tokenizer
     if isinstance(spec, TiktokenSpec):
-        tokenizer, resolved = load_manifest_tiktoken(manifest)
+        tokenizer, resolved = load_manifest_tiktoken(context.manifest)
         return TokenizerRef("tiktoken", spec.name, str(resolved.ranks_path), tokenizer.info.ranks_sha256,
                             resolved.model_dump_json())
     assert isinstance(spec, BpeSpec)
-    weights = {s.name: s.weight for s in manifest.sources if s.name in by_source}
+    weights = {s.name: s.weight for s in context.sources if s.name in by_source}
     total = sum(weights.values())
     inputs = tuple((source, tuple(by_source[source]), max(1, int(spec.train_bytes * w / total)),
                     None if spec.train_docs is None else max(1, -(-spec.train_docs * w // total)))
                    for source, w in weights.items())
     output = f"{TOKENIZER_DIR}/{spec.name}-{spec.vocab_size}.tiktoken"
-    payload = BpeTask(str(manifest.run_dir), inputs, thresholds, spec.vocab_size - 1, output)
+    payload = BpeTask(str(context.run_dir), inputs, thresholds, spec.vocab_size - 1, output)
     every_shard = tuple(r for shards in by_source.values() for r in shards)
-    execute(manifest.run_dir, BPE_STAGE, [Task(id="train", payload=payload, inputs=every_shard)], train_bpe_task,
-            max_retries=manifest.ray.max_retries)
-    path = safe_join(manifest.run_dir, output)
+    context.run_tasks(BPE_STAGE, [Task(id="train", payload=payload, inputs=every_shard)], train_bpe_task)
+    path = safe_join(context.run_dir, output)
     return TokenizerRef("bpe", spec.name, str(path), load_bpe(path, spec.name).info.ranks_sha256)
 
 
-def run(manifest: Any, inputs: list[str], execute: Callable[..., StageResult] = run_stage) -> StageResult:
-    """Tokenize the previous stage's document shards into ``<run_dir>/tokens/``.
-
-    ``execute`` runs a list of tasks (``pipeline.runner.run_stage`` on Ray; tests pass a local loop).
-    """
-    order = list(manifest.stages.order)
+def run(context: RunContext, inputs: list[str]) -> StageResult:
+    """Tokenize the previous stage's document shards into ``<run_dir>/tokens/``."""
+    order = list(context.options("order"))
     if order and order[-1] != STAGE:
         raise ValueError(f"stages.order: tokenize must be the last stage (its outputs are token shards, not "
                          f"documents); got {order}")
     if not inputs:
         raise ValueError("tokenize: the previous stage recorded no document shards")
-    by_source: dict[str, list[str]] = {s.name: [] for s in manifest.sources}
+    by_source: dict[str, list[str]] = {s.name: [] for s in context.sources}
     for relative in inputs:
-        by_source.setdefault(shard_source(manifest.run_dir, relative), []).append(relative)
+        by_source.setdefault(shard_source(context.run_dir, relative), []).append(relative)
     by_source = {k: v for k, v in by_source.items() if v}
     warnings: list[str] = []
-    thresholds = validation_thresholds(manifest, by_source, warnings)
+    thresholds = validation_thresholds(context, by_source, warnings)
     for warning in warnings:
         print(f"[{STAGE}] warning: {warning}", file=sys.stderr)
-    ref = prepare_tokenizer(manifest, by_source, thresholds, execute)
+    ref = prepare_tokenizer(context, by_source, thresholds)
     tokenizer = ref.load()
-    tasks = plan(manifest, by_source, ref, thresholds)
-    result = execute(manifest.run_dir, STAGE, tasks, tokenize_task, max_in_flight=manifest.ray.max_in_flight,
-                     max_retries=manifest.ray.max_retries)
-    write_dataset_index(manifest, tasks, tokenizer, thresholds, warnings)
-    stats = safe_join(manifest.run_dir, STATS_DIR, f"{STAGE}.json")
-    if stats.exists():  # run_stage wrote it; a test's local executor may not
-        data = json.loads(stats.read_text())
-        data["warnings"] = warnings
-        with atomic_write(stats, "w") as fh:
-            json.dump(data, fh, indent=1, sort_keys=True)
+    tasks = plan(context, by_source, ref, thresholds)
+    result = context.run_tasks(STAGE, tasks, tokenize_task)
+    write_dataset_index(context, tasks, tokenizer, thresholds, warnings)
+    stats = safe_join(context.run_dir, STATS_DIR, f"{STAGE}.json")
+    data = json.loads(stats.read_text())
+    data["warnings"] = warnings
+    with atomic_write(stats, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
     return result
 
 
-def write_dataset_index(manifest: Any, tasks: list[Task], tokenizer: Tokenizer, thresholds: dict[str, int],
-                        warnings: list[str] | None = None) -> None:
+def write_dataset_index(context: RunContext, tasks: list[Task], tokenizer: Tokenizer,
+                        thresholds: dict[str, int], warnings: list[str] | None = None) -> None:
     """Merge the tasks' shard entries (in task order) into the index, with a copy of the ranks."""
     entries: list[ShardEntry] = []
     for task in tasks:
-        part = safe_join(manifest.run_dir, PARTS_DIR, task.payload.source, f"{task.payload.name}.json")
+        part = safe_join(context.run_dir, PARTS_DIR, task.payload.source, f"{task.payload.name}.json")
         entries.extend(ShardEntry(**e) for e in json.loads(part.read_text()))
-    dataset_dir = safe_join(manifest.run_dir, DATASET_DIR)
+    dataset_dir = safe_join(context.run_dir, DATASET_DIR)
     with atomic_write(safe_join(dataset_dir, TOKENIZER_FILE)) as fh:
         fh.write(ranks_bytes(tokenizer.ranks()))
-    options: Options = manifest.stages.tokenize
-    sources = {s.name: {"weight": s.weight, "max_epochs": s.max_epochs} for s in manifest.sources
+    options: Options = context.options(STAGE)
+    sources = {s.name: {"weight": s.weight, "max_epochs": s.max_epochs} for s in context.sources
                if s.name in thresholds}
     settings = {"shard_tokens": options.shard_tokens,
                 "validation": {**options.validation.model_dump(), "hash": "blake2b-64(id, person=refinery-val)",
                                "thresholds": thresholds, "warnings": list(warnings or [])}}
     index = build_index(entries, dtype=tokenizer.dtype, tokenizer=tokenizer.info.to_dict(),
-                        manifest_hash=manifest.hash, seed=manifest.run.seed, sources=sources, settings=settings)
+                        manifest_hash=context.manifest.hash, seed=context.seed, sources=sources,
+                        settings=settings)
     write_index(dataset_dir, index)
+
+
+DEFINITION = Stage(
+    name=STAGE, options=Options, run=run, consumes=DOCUMENTS, produces=TOKENS,
+    outputs={"tokens": f"{DATASET_DIR}/", "index": f"{DATASET_DIR}/{INDEX_NAME}", "tokenizer": f"{TOKENIZER_DIR}/",
+             "parts": f"{PARTS_DIR}/<source>/", "stats": f"{STATS_DIR}/{STAGE}.json"})

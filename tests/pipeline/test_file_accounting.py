@@ -21,6 +21,7 @@ from contracts.accounting import Tally
 from pipeline.file_accounting import LITTLE_RATIO, file_entry, flagged, verdict
 from pipeline.manifest import load_manifest
 from pipeline.report import write_report
+from pipeline.stage import RunContext
 from pipeline.stages import crawl
 from tests.pipeline.helpers import write_manifest
 
@@ -63,11 +64,11 @@ def _shared_sources(shared_data: Path, synthetic: dict[str, Path]) -> list[dict]
 
 
 @pytest.fixture(scope="module")
-def crawled(ray_local, shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
+def crawled(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("accounting")
     synthetic = _synthetic(folder / "synthetic")
     manifest = load_manifest(write_manifest(folder, _shared_sources(shared_data, synthetic)))
-    crawl.run(manifest, [])
+    crawl.run(RunContext(manifest), [])
     stats = json.loads((manifest.run_dir / "stats" / "crawl.json").read_text())
     _, page, report_stats = write_report(manifest.run_dir)
     return manifest, stats, synthetic, (page, report_stats)

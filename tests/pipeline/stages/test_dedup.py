@@ -1,5 +1,5 @@
-"""The dedup stage end to end on real Ray: planted duplicates across shards and sources, determinism,
-verification, checksum failures and resumption."""
+"""The dedup stage end to end, in process (``RunContext``'s default executor) and on real Ray: planted
+duplicates across shards and sources, determinism, verification, checksum failures and resumption."""
 
 from __future__ import annotations
 
@@ -13,9 +13,12 @@ import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from pipeline.dedup.options import resolve
 from pipeline.documents import DOC_SCHEMA, doc_id
+from pipeline.executors import RayExecutor
 from pipeline.manifest import parse_manifest
 from pipeline.runner import StageError
+from pipeline.stage import RunContext
 from pipeline.stages import dedup
 from tests.pipeline.dedup.corpus import book_paragraphs, edit_words, wiki_paragraphs
 
@@ -100,7 +103,7 @@ def _digest(run_dir: Path) -> dict[str, str]:
 def test_planted_duplicates_give_exactly_the_expected_clusters(tmp_path, shared_data, ray_two_cpus):
     manifest = _manifest(tmp_path, partitions=3)
     inputs, expected = build_corpus(manifest.run_dir, shared_data)
-    result = dedup.run(manifest, inputs)
+    result = dedup.run(RunContext(manifest), inputs)
 
     ledger = _ledger(manifest.run_dir)
     clusters: dict[str, set[str]] = {}
@@ -141,19 +144,22 @@ def test_planted_duplicates_give_exactly_the_expected_clusters(tmp_path, shared_
 
 
 def test_same_output_for_one_or_two_workers_any_shard_order_and_partitions(tmp_path, shared_data, ray_two_cpus):
+    """On Ray with one or two workers, and in this process: the same bytes whatever runs the tasks."""
     digests = []
-    for i, (workers, partitions, reverse) in enumerate([(1, 1, False), (2, 3, True), (2, 2, False)]):
-        manifest = _manifest(tmp_path / str(i), partitions=partitions, max_in_flight=workers)
+    for i, (workers, partitions, reverse) in enumerate([(1, 1, False), (2, 3, True), (2, 2, False), (0, 3, False)]):
+        manifest = _manifest(tmp_path / str(i), partitions=partitions, max_in_flight=workers or None)
+        executor = RayExecutor.from_settings(manifest.ray) if workers else None  # 0: in-process
         inputs, _ = build_corpus(manifest.run_dir, shared_data)
-        result = dedup.run(manifest, inputs[::-1] if reverse else inputs)
+        context = RunContext(manifest, executor) if executor else RunContext(manifest)
+        result = dedup.run(context, inputs[::-1] if reverse else inputs)
         digests.append((_digest(manifest.run_dir), result.outputs))
-    assert digests[0] == digests[1] == digests[2]
+    assert digests[0] == digests[1] == digests[2] == digests[3]
 
 
 def test_verification_drops_pairs_below_its_threshold(tmp_path, shared_data, ray_two_cpus):
     manifest = _manifest(tmp_path, partitions=2, verify=True, verify_threshold=0.999)
     inputs, _ = build_corpus(manifest.run_dir, shared_data)
-    result = dedup.run(manifest, inputs)
+    result = dedup.run(RunContext(manifest), inputs)
     assert {row["reason"] for row in _ledger(manifest.run_dir)} == {"exact"}
     assert result.tally.counts["verify.pairs_rejected"] >= 2
 
@@ -161,20 +167,20 @@ def test_verification_drops_pairs_below_its_threshold(tmp_path, shared_data, ray
 def test_corrupted_intermediate_file_is_detected_and_named(tmp_path, shared_data, ray_two_cpus):
     manifest = _manifest(tmp_path, partitions=2)
     inputs, _ = build_corpus(manifest.run_dir, shared_data)
-    dedup.run(manifest, inputs)
+    dedup.run(RunContext(manifest), inputs)
     victim = sorted((manifest.run_dir / "work" / "dedup").rglob("buckets/s00001.p0001"))[0]
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
     shutil.rmtree(manifest.run_dir / "_done" / "dedup.buckets")
     with pytest.raises(StageError, match=r"s00001\.p0001.*checksum mismatch"):
-        dedup.run(manifest, inputs)
+        dedup.run(RunContext(manifest), inputs)
 
 
 def test_rerun_after_a_partial_run_gives_the_same_result(tmp_path, shared_data, ray_two_cpus):
     manifest = _manifest(tmp_path, partitions=2)
     inputs, _ = build_corpus(manifest.run_dir, shared_data)
-    first = dedup.run(manifest, inputs)
+    first = dedup.run(RunContext(manifest), inputs)
     before = _digest(manifest.run_dir)
     # as if killed during the components: later records and outputs are gone, one shard half written
     done = manifest.run_dir / "_done"
@@ -183,7 +189,7 @@ def test_rerun_after_a_partial_run_gives_the_same_result(tmp_path, shared_data, 
             shutil.rmtree(step)
     shutil.rmtree(manifest.run_dir / "dedup")
     next(iter(sorted((done / "dedup.signatures").iterdir()))).unlink()
-    again = dedup.run(manifest, inputs)
+    again = dedup.run(RunContext(manifest), inputs)
     assert _digest(manifest.run_dir) == before
     assert again.outputs == first.outputs
 
@@ -204,7 +210,7 @@ def test_redpajama_v2_preset(tmp_path, shared_data, ray_two_cpus):
     from datasketch.lsh import _optimal_param
 
     manifest = _manifest(tmp_path, preset="redpajama-v2")
-    config = dedup.resolve(manifest.stages.dedup, 4)
+    config = resolve(manifest.stages.dedup, 4)
     assert (config.ngram, config.num_perm) == (13, 128)
     assert (config.bands, config.rows) == tuple(_optimal_param(0.8, 128, 0.5, 0.5))
     inputs, expected = build_corpus(manifest.run_dir, shared_data)
@@ -214,7 +220,7 @@ def test_redpajama_v2_preset(tmp_path, shared_data, ray_two_cpus):
     assert _jaccard(texts[near_across[0]], texts[near_across[1]], 13) < 0.7
     assert min(_jaccard(texts[near_within[0]], texts[i], 13) for i in near_within[1:]) > 0.85
 
-    dedup.run(manifest, inputs)
+    dedup.run(RunContext(manifest), inputs)
     clusters: dict[str, set[str]] = {}
     for row in _ledger(manifest.run_dir):
         clusters.setdefault(row["cluster_id"], {row["kept_id"]}).add(row["id"])

@@ -1,4 +1,4 @@
-"""The filter stage through ``run_stage`` on a real local Ray, on document shards of real text.
+"""The filter stage through ``run_stage`` with the in-process executor, on document shards of real text.
 
 Shards: real Common Crawl pages (two shards), real Wikipedia articles and real books, read with the
 project's readers from shared/data, plus a shard of bad input (empty, whitespace, symbols, mixed scripts
@@ -18,6 +18,7 @@ import pytest
 
 from pipeline.documents import DOC_SCHEMA, Document
 from pipeline.manifest import parse_manifest
+from pipeline.stage import RunContext
 from pipeline.stages import filter as filter_stage
 from tests.pipeline.filters.support import SHARED_DATA, real_documents
 
@@ -50,7 +51,7 @@ def write_shard(run_dir: Path, relative: str, source: str, docs: list[Document])
 
 
 @pytest.fixture(scope="module")
-def run(tmp_path_factory, ray_local):
+def run(tmp_path_factory):
     root = tmp_path_factory.mktemp("filter")
     manifest = parse_manifest(manifest_text(root))
     run_dir = manifest.run_dir
@@ -61,7 +62,7 @@ def run(tmp_path_factory, ray_local):
               write_shard(run_dir, "docs/books/p0.parquet", "books", list(real_documents("books"))),
               write_shard(run_dir, "docs/odd/p0.parquet", "odd",
                           [Document(key=k, text=t) for k, t in BAD.items()])]
-    result = filter_stage.run(manifest, inputs)
+    result = filter_stage.run(RunContext(manifest), inputs)
     return {"root": root, "run_dir": run_dir, "inputs": inputs, "result": result}
 
 
@@ -135,7 +136,7 @@ def test_threshold_change_recomputes_no_signal(run):
     first_kept = sum(_table(run_dir, p).num_rows for p in run["result"].outputs[:2])
     manifest = parse_manifest(manifest_text(run["root"], "{web: {gopher_quality: {min_words: 10, "
                                                          "min_alpha_words: 0.5}}, books: {length: {min_chars: 30000}}}"))
-    result = filter_stage.run(manifest, run["inputs"])
+    result = filter_stage.run(RunContext(manifest), run["inputs"])
     assert _signal_stats(run_dir)["tasks_run"] == 0  # every signal shard was already measured
     assert {p: p.stat().st_mtime_ns for p in sorted((run_dir / "signals").rglob("*.parquet"))} == before
     assert result.tasks_run == 3  # the two web shards and the books shard; wiki and odd are unchanged
@@ -146,14 +147,14 @@ def test_threshold_change_recomputes_no_signal(run):
 
 
 def test_unchanged_rerun_skips_both_steps(run):
-    result = filter_stage.run(parse_manifest(manifest_text(run["root"])), run["inputs"])
+    result = filter_stage.run(RunContext(parse_manifest(manifest_text(run["root"]))), run["inputs"])
     assert result.tasks_run == 0 and _signal_stats(run["run_dir"])["tasks_run"] == 0
     assert result.outputs == run["result"].outputs
 
 
 def test_signal_option_change_remeasures_only_that_source(run):
     manifest = parse_manifest(manifest_text(run["root"], "{wiki: {gopher_quality: {stop_words: [the, of]}}}"))
-    result = filter_stage.run(manifest, run["inputs"])
+    result = filter_stage.run(RunContext(manifest), run["inputs"])
     assert _signal_stats(run["run_dir"])["tasks_run"] == 1
     assert result.tasks_run == 1
 
@@ -161,4 +162,4 @@ def test_signal_option_change_remeasures_only_that_source(run):
 def test_unknown_source_in_per_source_is_an_error(run):
     manifest = parse_manifest(manifest_text(run["root"], "{webb: {c4: {}}}"))
     with pytest.raises(ValueError, match=r"stages.filter.per_source: unknown sources \['webb'\]"):
-        filter_stage.run(manifest, run["inputs"])
+        filter_stage.run(RunContext(manifest), run["inputs"])

@@ -10,7 +10,8 @@ import pytest
 
 from contracts.token_dataset import TokenDataset
 from pipeline.cli import main as cli_main
-from pipeline.runner import run_stage
+from pipeline.executors import RayExecutor
+from pipeline.stage import RunContext
 from pipeline.stages import DEFAULT_ORDER
 from pipeline.stages import tokenize as stage
 from tests.token_helpers import build_token_dataset, gpt2_tokenizer, make_manifest
@@ -99,7 +100,7 @@ def test_byte_identical_on_rerun_elsewhere_and_on_ray(gpt2_run, tmp_path: Path, 
         shared_data, shard_tokens=60_000, validation={"fraction": 0.05}))
     assert _files(again.run_dir / "tokens") == expected
     on_ray, _, result = build_token_dataset(tmp_path / "ray", shared_data, gpt2_tokenizer(
-        shared_data, shard_tokens=60_000, validation={"fraction": 0.05}), execute=run_stage)
+        shared_data, shard_tokens=60_000, validation={"fraction": 0.05}), executor=RayExecutor())
     assert result.tasks_run > 1
     assert _files(on_ray.run_dir / "tokens") == expected
 
@@ -123,7 +124,7 @@ def test_tokenize_must_be_last(tmp_path: Path, shared_data: Path) -> None:
     manifest = make_manifest(tmp_path, shared_data, gpt2_tokenizer(shared_data))
     manifest.model.stages.order = ["tokenize", "crawl"]
     with pytest.raises(ValueError, match="tokenize must be the last stage"):
-        stage.run(manifest, ["docs/books/00000.parquet"])
+        stage.run(RunContext(manifest), ["docs/books/00000.parquet"])
 
 
 def test_validate_names_truncated_and_altered_shards(gpt2_run, tmp_path: Path, capsys) -> None:
@@ -152,7 +153,7 @@ def test_ranks_path_is_relative_to_the_manifest(tmp_path: Path, shared_data: Pat
     (tmp_path / "tok").mkdir()
     shutil.copy(shared_data / "tokenizers/gpt2.tiktoken", tmp_path / "tok/gpt2.tiktoken")
     manifest = make_manifest(tmp_path, shared_data, {"tokenizer": {"name": "gpt2", "ranks_path": "tok/gpt2.tiktoken"}})
-    ref = stage.prepare_tokenizer(manifest, {}, {})
+    ref = stage.prepare_tokenizer(RunContext(manifest), {}, {})
     assert ref.path == str(tmp_path / "tok/gpt2.tiktoken") and ref.load().info.eot_id == 50256
 
 
@@ -171,7 +172,7 @@ def test_own_encoding_special_tokens_reach_the_index(tmp_path: Path, shared_data
     assert dataset.decode(next(iter(documents.values()))).endswith("<|end|>")
 
 
-def test_small_source_gets_one_validation_document_or_a_warning(ray_local, tmp_path: Path,
+def test_small_source_gets_one_validation_document_or_a_warning(tmp_path: Path,
                                                                    shared_data: Path) -> None:
     """fraction 0.01 of 3 documents would hold out none: the one with the smallest hash is held out. A
     source of one document cannot give one up: a warning in stats/tokenize.json, the index and the report."""
@@ -185,7 +186,7 @@ def test_small_source_gets_one_validation_document_or_a_warning(ray_local, tmp_p
     smallest = min((d.to_row("books")["id"] for d in chosen["books"]), key=stage.val_hash)
     assert all(stage.val_hash(d.to_row("books")["id"]) >= int(0.01 * 2**64) for d in chosen["books"])
 
-    stage.run(manifest, inputs, execute=run_stage)
+    stage.run(RunContext(manifest), inputs)
     dataset = TokenDataset.open(manifest.run_dir / "tokens")
     assert set(_documents(dataset, "val")) & {d.to_row("books")["id"] for d in chosen["books"]} == {smallest}
     assert len(_documents(dataset, "train")) == len(chosen["dictionary"]) + 3 - dataset.index["sources"][
