@@ -127,13 +127,13 @@ def test_checker_finds_relative_lazy_and_importlib_imports(tmp_path: Path) -> No
     (tmp_path / "pipeline" / "__init__.py").write_text("")
     (tmp_path / "pipeline" / "stages" / "__init__.py").write_text("from .. import fsio\n")
     (tmp_path / "pipeline" / "stages" / "tok.py").write_text(
-        "import os\n\ndef f():\n    from contracts.token_dataset import X\n")
+        "import os\n\ndef f():\n    from training.dataset import X\n")
     (tmp_path / "training" / "__init__.py").write_text("")
     (tmp_path / "training" / "load.py").write_text(
-        "import importlib\nm = importlib.import_module('contracts.fsio')\n")
+        "import importlib\nm = importlib.import_module('pipeline.fsio')\n")
     edges = package_imports(tmp_path, ("pipeline", "training"))
-    assert edges == {("pipeline", "training"): ["pipeline/stages/tok.py:4 imports contracts.token_dataset"],
-                     ("training", "pipeline"): ["training/load.py:2 imports contracts.fsio"]}
+    assert edges == {("pipeline", "training"): ["pipeline/stages/tok.py:4 imports training.dataset"],
+                     ("training", "pipeline"): ["training/load.py:2 imports pipeline.fsio"]}
     assert imported_modules("from .. import fsio\n", "pipeline.stages", True) == [(1, "pipeline")]
     assert imported_modules("from .base import X\n", "pipeline.readers.jsonl", False) == [
         (1, "pipeline.readers.base")]
