@@ -14,9 +14,10 @@ import pyarrow.parquet as pq
 import pytest
 
 from pipeline.manifest import parse_manifest
-from pipeline.readers import get_reader, reader_module
 from contracts.accounting import Tally
+from pipeline.readers import get_reader, reader_module
 from pipeline.readers.base import Split
+from pipeline.stage import RunContext
 from pipeline.stages import filter as filter_stage
 from tests.pipeline.filters.support import SHARED_DATA
 from tests.pipeline.stages.test_filter import write_shard
@@ -48,7 +49,7 @@ stages:
         docs = list(get_reader(kind).read(Split(str(SHARED_DATA / path)), reader_module(kind).Options(), Tally()))
         read[name] = len(docs)
         inputs.append(write_shard(manifest.run_dir, f"docs/{name}/p0.parquet", name, docs))
-    result = filter_stage.run(manifest, inputs)
+    result = filter_stage.run(RunContext.on_ray(manifest), inputs)  # the stage as a run drives it, on Ray
     return {"run_dir": manifest.run_dir, "result": result, "read": read}
 
 
