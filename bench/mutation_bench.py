@@ -10,6 +10,9 @@ operator replaced by every alternative) and a test run costs seconds, so a seede
     .venv/bin/python bench/mutation_bench.py --module pipeline/filters/gopher.py \
         --tests tests/pipeline/filters/test_gopher.py --sample 40 --seed 1
 
+``--budget SECONDS`` stops executing when the time is spent and scores the mutants executed so far; the
+score line says how many of the sample were executed.
+
 Prints the score and every surviving mutant's diff, to be triaged: a missing test added, or the mutant
 shown equivalent (bench/README.md, "Mutation testing").
 """
@@ -21,6 +24,7 @@ import math
 import os
 import random
 import shutil
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sample", type=int, default=40, help="mutants executed (seeded random sample)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--timeout", type=float, default=300.0, help="seconds per test run before 'killed'")
+    parser.add_argument("--budget", type=float, default=None,
+                        help="stop executing after this many seconds and score the mutants executed so far")
     parser.add_argument("--python", default=sys.executable, help="the project's interpreter for the tests")
     args = parser.parse_args(argv)
     if not COSMIC_RAY.exists():
@@ -88,7 +94,15 @@ def main(argv: list[str] | None = None) -> int:
         db.executemany("delete from work_items where job_id = ?", dropped)
         db.commit()
         started = time.monotonic()
-        subprocess.run([str(COSMIC_RAY), "exec", str(config), str(session)], cwd=copy, check=True)
+        executor = subprocess.Popen([str(COSMIC_RAY), "exec", str(config), str(session)], cwd=copy,
+                                    start_new_session=True)  # its test runs too, so a budget stop ends them all
+        try:
+            if executor.wait(timeout=args.budget) != 0:
+                sys.exit(f"cosmic-ray exec failed with exit code {executor.returncode}")
+        except subprocess.TimeoutExpired:
+            os.killpg(executor.pid, signal.SIGKILL)
+            executor.wait()
+            print(f"budget of {args.budget:.0f} s spent: scoring the mutants executed so far", file=sys.stderr)
         elapsed = time.monotonic() - started
         rows = db.execute("select r.test_outcome, r.diff, s.operator_name, s.start_pos_row from work_results r "
                           "join mutation_specs s using (job_id) order by s.start_pos_row").fetchall()
@@ -97,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     other = len(rows) - killed - len(survived)  # incompetent: the mutant does not even import
     low, high = wilson(killed, killed + len(survived))
     print(f"{args.module}: {killed}/{killed + len(survived)} killed ({100 * killed / max(1, killed + len(survived)):.0f} %, "
-          f"95 % interval {100 * low:.0f}-{100 * high:.0f} %) of {len(rows)} sampled mutants "
+          f"95 % interval {100 * low:.0f}-{100 * high:.0f} %) of {len(rows)} executed of {len(chosen)} sampled mutants "
           f"({len(jobs)} in the module, seed {args.seed}); {other} incompetent; {elapsed:.0f} s")
     for op, line, diff in survived:
         print(f"\n--- survived: {op} at line {line}\n{diff}")

@@ -1,12 +1,14 @@
-"""A real two-node Ray cluster on 127.0.0.1 (`ray start --head`, then `ray start --address`).
+"""Real Ray clusters on 127.0.0.1 (`ray start --head`, then `ray start --address`).
 
-The demo manifest runs with ``--ray-address`` against it and must give the same shards as the embedded
-local run. The cluster's processes are started in their own process groups and killed afterwards even
-when the test fails, without `ray stop` (which would also stop other Ray instances on the machine).
+The demo manifest runs with ``--ray-address`` against a two-node cluster and must give the same shards as
+the embedded local run; a manifest's own ``ray.address`` key (no flag) must join a one-node cluster. The
+cluster's processes are started in their own process groups and killed afterwards even when the test
+fails, without `ray stop` (which would also stop other Ray instances on the machine).
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -15,12 +17,14 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import pytest
 import yaml
 
-from tests.pipeline.helpers import tree_digest
+from tests.pipeline.helpers import tree_digest, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 RAY = str(Path(sys.executable).with_name("ray"))
@@ -70,22 +74,87 @@ def _alive_nodes(address: str) -> int:
     return int(out.stdout.strip().splitlines()[-1]) if out.returncode == 0 and out.stdout.strip() else 0
 
 
-@pytest.mark.cluster
-@pytest.mark.slow
-def test_demo_on_a_two_node_cluster(tmp_path: Path) -> None:
+COMMON = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
+
+
+@contextmanager
+def head_node(tmp_path: Path, wait: bool = True) -> Iterator[tuple[str, list[subprocess.Popen]]]:
+    """A head node on a free port (alive before the body runs unless ``wait`` is off); yields its address
+    and the node list (append worker nodes to it: they are stopped with the head, even when the body fails)."""
     port = free_port()
     address = f"127.0.0.1:{port}"
     temp_dir = Path("/tmp") / f"ray-refinery-{os.getpid()}"  # short: Ray's socket paths have a length cap
-    common = ["--num-cpus=1", "--object-store-memory=100000000", "--disable-usage-stats"]
     nodes: list[subprocess.Popen] = []
     try:
         nodes.append(_start(["--head", f"--port={port}", "--include-dashboard=false",
-                             f"--temp-dir={temp_dir}", *common], tmp_path / "head.log"))
+                             f"--temp-dir={temp_dir}", *COMMON], tmp_path / "head.log"))
         deadline = time.monotonic() + 120
-        while _alive_nodes(address) < 1:
+        while wait and _alive_nodes(address) < 1:
             assert time.monotonic() < deadline, (tmp_path / "head.log").read_text()
             time.sleep(1)
-        nodes.append(_start([f"--address={address}", *common], tmp_path / "worker.log"))
+        yield address, nodes
+    finally:
+        for node in reversed(nodes):
+            _stop(node)
+        shutil.rmtree(temp_dir, ignore_errors=True)
+
+
+# Joins the cluster once (connecting costs 10-30 s on the loaded machine), says when its node is alive, and
+# on a line from the test prints the PID of every driver that has joined since: the GCS job table (the
+# dashboard's job API is off).
+OBSERVER = """
+import sys, time, ray
+from ray._private.state import state
+deadline = time.monotonic() + 120
+while True:
+    try:
+        ray.init(address=sys.argv[1], log_to_driver=False)
+        break
+    except ConnectionError:
+        if time.monotonic() > deadline:
+            raise
+        time.sleep(1)
+while not any(n["Alive"] for n in ray.nodes()):
+    time.sleep(0.5)
+print("alive", flush=True)
+sys.stdin.readline()
+print(*[job["DriverPid"] for job in state.job_table()], flush=True)
+"""
+
+
+@pytest.mark.cluster
+def test_the_manifests_ray_address_key_joins_that_cluster(shared_data: Path, tmp_path: Path) -> None:
+    """``ray: {address: ...}`` in the manifest, no ``--ray-address``: the run's driver must be in the
+    cluster's job table (an embedded Ray would have its own GCS, and this cluster would never see it)."""
+    with head_node(tmp_path, wait=False) as (address, _):
+        observer = subprocess.Popen([sys.executable, "-c", OBSERVER, address], stdin=subprocess.PIPE,
+                                    stdout=subprocess.PIPE, stderr=open(tmp_path / "observer.log", "w"),
+                                    text=True, env=ENV)
+        try:
+            assert observer.stdout.readline().strip() == "alive", (tmp_path / "observer.log").read_text()
+            manifest = write_manifest(tmp_path, [{"name": "books", "kind": "books",
+                                                  "paths": [str(shared_data / "books/the-verdict.txt")]}],
+                                      ray={"address": address})
+            run = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+            output = run.communicate(timeout=300)[0]
+            assert run.returncode == 0, output[-3000:]
+            drivers = observer.communicate("jobs\n", timeout=60)[0].split()
+        finally:
+            if observer.poll() is None:
+                observer.kill()
+                observer.wait()
+    assert str(run.pid) in drivers, (drivers, output[-2000:])
+    stats = json.loads((tmp_path / "out" / "t" / "stats" / "crawl.json").read_text())
+    assert stats["outputs"] and (tmp_path / "out" / "t" / stats["outputs"][0]).is_file()
+
+
+@pytest.mark.cluster
+@pytest.mark.slow
+def test_demo_on_a_two_node_cluster(tmp_path: Path) -> None:
+    with head_node(tmp_path) as (address, nodes):
+        nodes.append(_start([f"--address={address}", *COMMON], tmp_path / "worker.log"))
+        deadline = time.monotonic() + 120
         while _alive_nodes(address) < 2:
             assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
             time.sleep(1)
@@ -94,10 +163,6 @@ def test_demo_on_a_two_node_cluster(tmp_path: Path) -> None:
                                      "--ray-address", address], cwd=REPO, capture_output=True, text=True,
                                     timeout=900, env=ENV)
         assert on_cluster.returncode == 0, on_cluster.stderr[-3000:]
-    finally:
-        for node in reversed(nodes):
-            _stop(node)
-        shutil.rmtree(temp_dir, ignore_errors=True)
 
     local = subprocess.run([sys.executable, "-m", "pipeline", "run", str(demo_copy(tmp_path, "l"))],
                            cwd=REPO, capture_output=True, text=True, timeout=900)

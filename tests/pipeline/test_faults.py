@@ -3,7 +3,9 @@ driver killed during a later stage and the run restarted.
 
 Each run must end with outputs byte-identical to a clean run of the same manifest (docs, filtered,
 removed, dedup, tokens) and with documents in = kept + removed at every stage. The manifest uses small
-splits and shards and one task in flight, so every stage has many short tasks to land a kill in.
+splits and shards and one task in flight, so every stage has many tasks. No kill races the run: a killed
+worker is held inside its task until the kill (``tests.pipeline.held_worker_cli``), a killed driver waits at
+a gate (``tests.pipeline.gated_cli``).
 
 Kills only reach processes of the run the test started: its CLI runs in a new session, and Ray's
 processes are found by that session id, never by name alone.
@@ -45,12 +47,17 @@ def fault_manifest(folder: Path, shared: Path, jsonl: Path) -> Path:
     return write_manifest(folder, sources, name="f", ray={"num_cpus": 1, "max_in_flight": 1}, stages=stages)
 
 
-def start(manifest: Path, halt_at: tuple[str, int, Path] | None = None) -> subprocess.Popen:
+def start(manifest: Path, halt_at: tuple[str, int, Path] | None = None,
+          hold: tuple[Path, tuple[str, ...]] | None = None) -> subprocess.Popen:
     """The CLI in a new session; with ``halt_at`` = (stage, records, flag file) the driver stops for good
-    after writing that many completion records of that stage (``tests.pipeline.gated_cli``)."""
+    after writing that many completion records of that stage (``tests.pipeline.gated_cli``); with ``hold``
+    = (marker folder, stages) one task of each stage waits in its worker to be killed
+    (``tests.pipeline.held_worker_cli``)."""
     command = ["-m", "pipeline"]
     if halt_at is not None:
         command = ["-m", "tests.pipeline.gated_cli", halt_at[0], str(halt_at[1]), str(halt_at[2])]
+    elif hold is not None:
+        command = ["-m", "tests.pipeline.held_worker_cli", str(hold[0]), ",".join(hold[1])]
     return subprocess.Popen([sys.executable, *command, "run", str(manifest)], cwd=REPO,
                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -107,22 +114,6 @@ def executing_workers(session: int) -> list[int]:
     return [pid for pid, title in session_processes(session) if title.startswith("ray::_execute")]
 
 
-def kill_executing_worker(proc: subprocess.Popen, timeout: float = 60) -> int:
-    """SIGKILL one worker while it executes a task; returns its pid."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        for pid in executing_workers(proc.pid):
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                continue
-            return pid
-        if proc.poll() is not None:
-            break
-        time.sleep(0.005)
-    raise AssertionError("found no Ray worker executing a task to kill")
-
-
 @pytest.fixture(scope="module")
 def jsonl(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     return book_paragraphs_jsonl(shared_data, tmp_path_factory.mktemp("faults-input") / "paras.jsonl", limit=1200)
@@ -146,14 +137,20 @@ def assert_same_as_clean(run_dir: Path, clean: Path) -> None:
 
 def test_worker_killed_mid_task_is_retried(shared_data: Path, jsonl: Path, clean_run: Path,
                                            tmp_path: Path) -> None:
-    run_dir = tmp_path / "out" / "f"
-    proc = start(fault_manifest(tmp_path, shared_data, jsonl))
+    run_dir, markers = tmp_path / "out" / "f", tmp_path / "held"
+    markers.mkdir()
+    steps = ("crawl", "filter", "dedup.signatures")  # one worker in each of three stages
+    proc = start(fault_manifest(tmp_path, shared_data, jsonl), hold=(markers, steps))
     try:
         killed = []
-        for step in ("crawl", "filter", "dedup.signatures"):  # one worker in each of three stages
-            wait_for(lambda: records(run_dir, step) >= 2, proc)
-            killed.append(kill_executing_worker(proc))
-        output = finish(proc)
+        for step in steps:
+            marker = markers / f"{step}.pid"
+            wait_for(marker.exists, proc, timeout=600)  # its worker is inside the task and stays there
+            pid = int(marker.read_text())
+            assert pid in executing_workers(proc.pid)
+            os.kill(pid, signal.SIGKILL)
+            killed.append(pid)
+        output = finish(proc, timeout=600)
     finally:
         if proc.poll() is None:
             kill_session(proc)

@@ -33,19 +33,20 @@ def manifest(tmp_path: Path, shared_data: Path) -> Path:
 
 
 def test_killing_the_driver_stops_every_process_of_its_ray(shared_data: Path, tmp_path: Path) -> None:
-    proc = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest(tmp_path, shared_data))],
+    flag = tmp_path / "halted"  # the driver halts for good after its third crawl record: it cannot finish first
+    proc = subprocess.Popen([sys.executable, "-m", "tests.pipeline.gated_cli", "crawl", "3", str(flag), "run",
+                             str(manifest(tmp_path, shared_data))],
                             cwd=REPO, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             start_new_session=True)
     seen: dict[int, str] = {}
     try:
-        done = tmp_path / "out" / "t" / "_done" / "crawl"
-
-        def running() -> bool:  # tasks finishing, so Ray's agents and workers are all up
+        def running() -> bool:  # tasks finished, so Ray's agents and workers are all up
             seen.update(descendants(proc.pid))
-            return done.is_dir() and len(list(done.iterdir())) >= 3
+            return flag.exists()
 
         assert wait_until(running, 240), "the run never got going"
-        assert proc.poll() is None, "the run must still be going when its driver is killed"
+        seen.update(descendants(proc.pid))
+        assert proc.poll() is None, "the driver waits at its gate until it is killed"
         names = " ".join(alive(seen).values())
         assert "DashboardAgent" in names and "RuntimeEnvAgent" in names and "raylet" in names
         os.kill(proc.pid, signal.SIGKILL)  # the driver alone, as the OOM killer or a user would

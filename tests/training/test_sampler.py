@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from contracts.token_dataset import TokenDataset
-from training.sampler import DataExhausted, MixtureSampler, SamplerStateError, validation_batches
+from training.sampler import DataExhausted, MixtureSampler, SamplerStateError, build_plan, validation_batches
 
 WEIGHTS = {"books": 0.5, "plays": 0.3, "dictionary": 0.2}
 
@@ -171,3 +171,18 @@ def test_validation_iteration_is_fixed_and_split_by_rank(dataset: TokenDataset) 
     rows = sum(len(b[0]) for h in halves for b in h)
     assert rows == sum(len(b[0]) for b in whole)
     assert torch.equal(halves[1][0][0][0], whole[0][0][1])
+
+
+def test_a_source_with_a_single_window_is_usable_and_one_with_none_is_refused() -> None:
+    plan = build_plan(["one"], [1.0], [1], [1.0], seed=0, num_samples=1, source_base=[40], context_length=4)
+    assert plan.tolist() == [40]  # capacity floor(1.0 x 1) = 1 window: enough for one sample
+    with pytest.raises(DataExhausted, match="'one' has 1 training windows"):  # floor(0.5 x 1) = 0
+        build_plan(["one"], [1.0], [1], [0.5], seed=0, num_samples=1, source_base=[0], context_length=4)
+
+
+def test_provenance_refuses_rows_and_positions_outside_the_batch(dataset: TokenDataset) -> None:
+    s = sampler(dataset, rank=1, world_size=2)
+    s.provenance(0, s.local_batch - 1, 32)  # last row, the last y position (context_length): inside
+    for row, position in [(s.local_batch, 0), (s.local_batch + 3, 0), (-1, 0), (0, 33), (0, -1)]:
+        with pytest.raises(IndexError, match="outside a"):
+            s.provenance(0, row, position)

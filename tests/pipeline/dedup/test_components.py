@@ -3,7 +3,7 @@ import pytest
 
 from pipeline.dedup.buckets import partition_of
 from pipeline.dedup.components import (both_directions, components_reference, large_star, small_star,
-                                       star_members)
+                                       star_members, star_violations)
 
 
 def _partitioned_components(u, v, partitions):
@@ -45,3 +45,12 @@ def test_star_steps_match_union_find(seed):
     labels, rounds = _partitioned_components(u, v, partitions=int(rng.integers(1, 5)))
     assert labels == components_reference(u, v)
     assert rounds < 40
+
+
+def test_star_violations_counts_only_nodes_with_a_smaller_neighbour_and_more_than_one():
+    star = both_directions(np.array([1, 1, 1], dtype=np.uint64), np.array([5, 7, 9], dtype=np.uint64))
+    assert star_violations(*star) == 0  # a min-centred star: the centre's neighbours are all larger
+    path = both_directions(np.array([1, 2], dtype=np.uint64), np.array([2, 3], dtype=np.uint64))
+    assert star_violations(*path) == 1  # node 2: neighbour 1 is smaller and it has two
+    assert star_violations(np.array([], dtype=np.uint64), np.array([], dtype=np.uint64)) == 0
+    assert large_star(*path)[2] == star_violations(*path)

@@ -1,7 +1,8 @@
 import numpy as np
 
 from pipeline.dedup.normalize import normalize_batch, normalize_text
-from pipeline.dedup.shingles import shingle_hash, shingle_hashes, shingles_of, word_hash, word_hashes
+from pipeline.dedup.shingles import (MAX_NGRAM, POSITION_MULTIPLIERS, shingle_hash, shingle_hashes, shingles_of,
+                                      word_hash, word_hashes)
 from tests.pipeline.dedup.corpus import wiki_paragraphs
 
 
@@ -27,3 +28,19 @@ def test_word_order_matters():
     hashes, _ = shingle_hashes(batch, 5)
     assert hashes[0] != hashes[1]
     assert len(np.unique(hashes)) == 2
+
+
+def test_offsets_delimit_each_document_for_any_number_of_documents():
+    for texts in (["one two three"], ["one two three", "four", "five six seven eight"]):  # odd counts too
+        batch = normalize_batch(texts)
+        hashes, offsets = shingle_hashes(batch, 2)
+        assert offsets.tolist() == [0, *np.cumsum([len(shingles_of(normalize_text(t), 2)) for t in texts])]
+        assert len(hashes) == offsets[-1]
+
+
+def test_position_multipliers_are_odd_distinct_and_full_width():
+    """Odd: invertible modulo 2**64, so no position loses a word's bits; drawn over the whole 64-bit range
+    (a handful of small multipliers would leave the weighted sum nearly linear in the word hashes)."""
+    m = [int(x) for x in POSITION_MULTIPLIERS]
+    assert len(m) == MAX_NGRAM == len(set(m)) and all(x % 2 == 1 for x in m)
+    assert sum(x >= 1 << 63 for x in m) >= MAX_NGRAM // 4 and min(m).bit_length() > 40

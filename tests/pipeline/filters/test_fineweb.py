@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import pyarrow as pa
+
+from pipeline.filters.base import compute_signals, decide, signal_schema
+from pipeline.filters.chain import ChainSpec, build
 from pipeline.filters.fineweb import FineWebOptions
-from tests.pipeline.filters.support import prose, signal, verdict, word
+from tests.pipeline.filters.support import evaluate, prose, signal, verdict, word
 
 OFF = dict(min_line_punct=None, max_short_lines=None, max_dup_line_chars=None, max_newline_words=None)
 LONG = "this line is comfortably longer than thirty characters"
@@ -81,3 +85,23 @@ def test_newline_per_word_ratio_at_threshold():
 def test_empty_text_is_removed_as_empty():
     assert verdict("fineweb", "") == ("fineweb", "empty")
     assert verdict("fineweb", " \n\t\n ") == ("fineweb", "empty")
+
+
+def test_empty_rule_reports_its_threshold_and_value():
+    """The removal ledger says why: ``empty`` compared a line count of 0 with the threshold 0."""
+    chain = build(ChainSpec.model_validate({"fineweb": {}}))
+    columns = compute_signals(chain, ["", LONG + "."], [None, None], 1_000_000)
+    decisions = decide(chain, pa.table({"id": ["0", "1"], **columns}, schema=signal_schema(chain)), 1_000_000)
+    assert (decisions.filter[0], decisions.rule[0]) == ("fineweb", "empty")
+    assert decisions.value[0] == 0 and decisions.threshold[0] == 0
+    assert decisions.filter[1] is None
+
+
+def test_documents_over_the_analysis_cap_are_removed_unmeasured():
+    """FineWeb splits into words, so a text over ``analysis_max_chars`` is not measured (no signals) and is
+    removed as ``not_analysed``; one under the cap is judged by the rules."""
+    long_text = "\n".join(f"{LONG} number {i}." for i in range(40))
+    table, verdicts = evaluate({"fineweb": OFF}, [long_text, LONG + "."], analysis_max_chars=1000)
+    assert len(long_text) > 1000
+    assert verdicts == [("fineweb", "not_analysed"), None]
+    assert table["fineweb.lines"][0].as_py() is None and table["fineweb.lines"][1].as_py() == 1

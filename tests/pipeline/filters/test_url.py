@@ -30,3 +30,13 @@ def test_editing_a_list_changes_the_signal_hash(tmp_path):
     before = signal_hash(build(spec), 1000)
     domains.write_text("example.com\nother.com\n")
     assert signal_hash(build(spec), 1000) != before
+
+
+def test_banned_words_from_the_file_and_the_manifest_add_up(tmp_path):
+    """A word in both lists stays banned (a union, whatever the overlap); each list also bans alone."""
+    words = tmp_path / "words.txt"
+    words.write_text("# banned\ncasino\nPoker\n")
+    opts = dict(banned_words_file=str(words), banned_words=["CASINO", "lottery"])
+    for url in ("https://good.net/casino", "https://good.net/poker-night", "https://good.net/lottery"):
+        assert verdict("url", "any text", url, **opts) == ("url", "banned_word"), url
+    assert verdict("url", "any text", "https://good.net/bingo", **opts) is None

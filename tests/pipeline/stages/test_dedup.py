@@ -6,13 +6,17 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import tracemalloc
 from pathlib import Path
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 import yaml
 
+from pipeline.dedup import buckets as bk
+from pipeline.dedup.artefacts import read_arrays
 from pipeline.dedup.options import resolve
 from pipeline.documents import DOC_SCHEMA, doc_id
 from pipeline.executors import RayExecutor
@@ -226,3 +230,47 @@ def test_redpajama_v2_preset(tmp_path, shared_data, ray_two_cpus):
         clusters.setdefault(row["cluster_id"], {row["kept_id"]}).add(row["id"])
     found = sorted(map(sorted, clusters.values()))
     assert found == sorted(sorted(expected[name]) for name in ("exact-across", "exact-within", "near-within"))
+
+
+def _entries_by_partition(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
+    """The bucket entries each ``dedup.buckets`` task loads: every shard's file for its partition
+    (``work/dedup/<fingerprint>/buckets/s<rank>.p<partition>``), concatenated as the task does."""
+    files: dict[str, list[Path]] = {}
+    for path in sorted((run_dir / "work" / "dedup").glob("*/buckets/s*.p*")):
+        files.setdefault(path.suffix, []).append(path)
+    loaded = {}
+    for part, paths in files.items():
+        arrays = [read_arrays(p)[0] for p in paths]
+        loaded[part] = {k: np.concatenate([a[k] for a in arrays]) for k in arrays[0]}
+    return loaded
+
+
+def _peak_bytes(entries: dict[str, np.ndarray], exact_band: int) -> int:
+    """Peak traced allocation (numpy reports its buffers to tracemalloc) of one partition's pairing."""
+    tracemalloc.start()
+    try:
+        bk.candidate_pairs(entries["band"], entries["key"], entries["exact"], entries["node"], exact_band)
+        return tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+
+
+def test_per_partition_memory_falls_as_partitions_grow(tmp_path, shared_data, ray_two_cpus):
+    """The bucket step holds one partition's entries at a time: with 4 partitions each task loads about a
+    quarter of what the single partition holds, and its pairing peaks at well under half the memory."""
+    held, peaks, removed = {}, {}, {}
+    for partitions in (1, 4):
+        manifest = _manifest(tmp_path / str(partitions), partitions=partitions)
+        inputs, _ = build_corpus(manifest.run_dir, shared_data)
+        dedup.run(RunContext.on_ray(manifest), inputs)  # real Ray tasks, one per partition
+        by_part = _entries_by_partition(manifest.run_dir)
+        assert len(by_part) == partitions
+        exact_band = int(max(e["band"].max() for e in by_part.values()))  # the exact band comes after the others
+        held[partitions] = {p: len(e["key"]) for p, e in by_part.items()}
+        peaks[partitions] = max(_peak_bytes(e, exact_band) for e in by_part.values())
+        removed[partitions] = sorted(row["id"] for row in _ledger(manifest.run_dir))
+    total = sum(held[1].values())
+    assert total > 5000 and sum(held[4].values()) == total  # every entry lands in exactly one partition
+    assert max(held[4].values()) < 0.4 * total, held[4]  # ~1/4 each (keys are hashed), never all in one
+    assert peaks[4] < 0.5 * peaks[1], peaks
+    assert removed[1] == removed[4] and removed[1]  # same decisions, whatever the partitioning
