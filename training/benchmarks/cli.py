@@ -101,7 +101,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in specs:
             try:
                 results.append(evaluate_task(loaded, spec, limit=args.limit, seed=args.seed, device=where.device,
-                                             batch_tokens=args.batch_tokens, where=where))
+                                             batch_tokens=args.batch_tokens, where=where,
+                                             progress=sys.stderr))
             except (TaskDataError, ValueError) as exc:
                 return fail(f"task {spec.name}: {exc}")
         bpb = []

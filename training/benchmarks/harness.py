@@ -7,7 +7,6 @@ draw depends only on the item's index and the seed).
 
 from __future__ import annotations
 
-import sys
 import time
 from dataclasses import dataclass, field
 from typing import Any, TextIO
@@ -46,8 +45,9 @@ class TaskResult:
 
 def evaluate_task(loaded: LoadedModel, spec: TaskSpec, *, limit: int | None = None, seed: int = DEFAULT_SEED,
                   device: torch.device | str = "cpu", batch_tokens: int = 4096, where: Dist | None = None,
-                  progress: TextIO | None = sys.stderr) -> TaskResult:
-    """Score the first ``limit`` items (all by default) of one task; shots come from the whole file."""
+                  progress: TextIO | None = None) -> TaskResult:
+    """Score the first ``limit`` items (all by default) of one task; shots come from the whole file.
+    Progress (items/s) goes to ``progress`` on rank 0 when given."""
     started = time.perf_counter()
     items = spec.load_items()
     count = len(items) if limit is None else min(limit, len(items))
