@@ -43,6 +43,15 @@ class LoadedModel:
         return lm_head(caught[-1][rows, cols])
 
 
+def from_trained(model: torch.nn.Module, tokenizer_spec: dict) -> LoadedModel:
+    """A model in training with the tokenizer description its checkpoint records (in-training evaluation)."""
+    from model.generate import build_tokenizer, end_of_text_id
+
+    encoding = build_tokenizer(tokenizer_spec)
+    return LoadedModel(model=model, encode=encoding.encode_ordinary, end_of_text=end_of_text_id(tokenizer_spec),
+                       context_length=model.config.context_length, source="training")
+
+
 def load_model(path: str | Path, ranks_path: str | Path | None = None) -> LoadedModel:
     """A trainer checkpoint (``checkpoint.pt``) or a transformers GPT-2 folder (imported through
     ``model.hf_interop``, which converts its vocab.json + merges.txt unless ``ranks_path`` is given)."""
