@@ -27,7 +27,8 @@ def checkpoint(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> P
 
 def test_writes_results_beside_the_checkpoint(checkpoint: Path, shared_data: Path, tmp_path: Path, capsys) -> None:
     text_file = tmp_path / "verdict-start.txt"
-    text_file.write_text((shared_data / "books" / "the-verdict.txt").read_text(encoding="utf-8")[:3000], encoding="utf-8")
+    verdict = (shared_data / "books" / "the-verdict.txt").read_text(encoding="utf-8")
+    text_file.write_text(verdict[:3000], encoding="utf-8")
     assert main([str(checkpoint), "--tasks", "core.copa,lambada_openai", "--limit", "5", "--device", "cpu",
                  "--data-dir", str(shared_data / "eval"), "--bpb", str(text_file)]) == 0
     out = checkpoint.with_name("checkpoint.eval.json")

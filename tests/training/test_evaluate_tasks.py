@@ -121,8 +121,10 @@ def test_golden_zero_shot_prompts_of_each_type() -> None:
 
 
 def test_golden_few_shot_schema_and_language_modelling_prompts() -> None:
-    schema = [Item(choices=("Anna beat Bo because Anna", "Anna beat Bo because Bo"), continuation="was faster.", gold=0),
-              Item(choices=("Cy lent Di a pen because Cy", "Cy lent Di a pen because Di"), continuation="had none.", gold=1)]
+    schema = [Item(choices=("Anna beat Bo because Anna", "Anna beat Bo because Bo"), continuation="was faster.",
+                   gold=0),
+              Item(choices=("Cy lent Di a pen because Cy", "Cy lent Di a pen because Di"), continuation="had none.",
+                   gold=1)]
     assert [(r.context, r.continuation) for r in item_requests("schema", schema, 0, 1, 1234)] == [
         ("Cy lent Di a pen because Di had none.\n\nAnna beat Bo because Anna", " was faster."),
         ("Cy lent Di a pen because Di had none.\n\nAnna beat Bo because Bo", " was faster.")]

@@ -141,6 +141,8 @@ def print_table(report: dict[str, Any]) -> None:
         print(f"{name:40s} {task['metric']:14s} {task['value']:.4f}  (baseline {task['random_baseline']:.3f}, "
               f"{task['items']} items, {task['seconds']:.1f}s)")
     if "core" in report:
-        print(f"{'CORE':40s} {'centred mean':14s} {report['core']['value']:.4f}  ({len(report['core']['tasks'])} tasks)")
+        core = report["core"]
+        print(f"{'CORE':40s} {'centred mean':14s} {core['value']:.4f}  ({len(core['tasks'])} tasks)")
     for entry in report.get("bits_per_byte", []):
-        print(f"{entry['file']}: {entry['bits_per_byte']:.4f} bits/byte ({entry['tokens']} tokens, {entry['bytes']} bytes)")
+        print(f"{entry['file']}: {entry['bits_per_byte']:.4f} bits/byte ({entry['tokens']} tokens, "
+              f"{entry['bytes']} bytes)")

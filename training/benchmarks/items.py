@@ -73,7 +73,7 @@ def lookup(record: Any, path: str) -> Any:
     return lookup(value, rest) if rest else value
 
 
-def resolve_gold(value: Any, labels: list[str] | None, n_choices: int) -> int:
+def resolve_gold(value: Any, labels: list[str] | None) -> int:
     """An index from an integer gold, or from a label looked up among ``labels``."""
     if labels is not None:
         if str(value) not in labels:
@@ -106,7 +106,7 @@ def make_item(task_type: str, fields: dict[str, Any], values: dict[str, Any], li
         if not isinstance(choices, list) or len(choices) < 2:
             raise ValueError(f"choices must be a list of at least 2 strings, got {choices!r}")
         item = Item(query=str(values["query"]), choices=tuple(map(str, choices)), line=line)
-    gold = resolve_gold(values["gold"], values.get("labels"), len(item.choices))
+    gold = resolve_gold(values["gold"], values.get("labels"))
     if not 0 <= gold < len(item.choices):
         raise ValueError(f"gold index {gold} is outside the {len(item.choices)} choices")
     return Item(query=item.query, choices=item.choices, continuation=item.continuation, gold=gold, line=line)
