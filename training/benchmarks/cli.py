@@ -34,7 +34,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate",
                                      description="Evaluate a checkpoint on benchmarks (CORE, LAMBADA, ARC, PIQA, "
                                                  "HellaSwag, ...) and bits per byte of text files.")
-    parser.add_argument("checkpoint", type=Path, help="trainer checkpoint (.pt) or a transformers GPT-2 folder")
+    parser.add_argument("checkpoint", type=Path, nargs="?",
+                        help="trainer checkpoint (.pt) or a transformers GPT-2 folder")
     parser.add_argument("--tasks", default=None,
                         help="comma-separated task and group names from the registry (groups: core, standard)")
     parser.add_argument("--bpb", type=Path, action="append", default=[], metavar="TEXT_FILE",
@@ -57,6 +58,8 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--limit must be a positive number of items")
     if args.batch_tokens <= 0:
         parser.error("--batch-tokens must be positive")
+    if not args.list and args.checkpoint is None:
+        parser.error("name a CHECKPOINT (or --list the tasks)")
     if not args.list and not args.tasks and not args.bpb:
         parser.error("name --tasks (e.g. core) and/or --bpb TEXT_FILE")
     return args

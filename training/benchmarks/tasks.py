@@ -153,7 +153,7 @@ def load_registry(path: str | Path = DEFAULT_REGISTRY, data_dir: str | Path | No
         raise TaskRegistryError(f"{path}: unknown top-level keys {unknown}; allowed: data_dir, groups, tasks")
     if data_dir is None:
         data_dir = os.environ.get(DATA_DIR_ENV) or (path.parent / str(raw.get("data_dir", ".")))
-    data_dir = Path(data_dir)
+    data_dir = Path(data_dir).resolve()
     tasks = {str(name): parse_entry(str(name), entry, path, lines.get(str(name), 0), data_dir)
              for name, entry in raw["tasks"].items()}
     groups_raw = raw.get("groups") or {}
