@@ -44,6 +44,9 @@ HOW: dict[str, tuple[str, str]] = {
         RUN, "python -m training.train training/configs/demo.yaml --resume"),
     "python -m model.generate --checkpoint runs/demo/train/checkpoint.pt --prompt \"The\" --seed 1": (
         RUN, "python -m model.generate --checkpoint runs/demo/train/checkpoint.pt --prompt \"The\" --seed 1"),
+    "python -m training.evaluate CHECKPOINT --tasks core [--limit N] [--bpb TEXT]": (
+        RUN, "python -m training.evaluate runs/demo/train/checkpoint.pt --tasks core.copa,lambada_openai "
+             "--limit 3 --bpb samples/books/the-verdict.txt"),
 }
 ORDER = [  # what a later command needs (the run folder, a checkpoint) an earlier one makes
     "python -m pipeline check MANIFEST",
@@ -53,6 +56,7 @@ ORDER = [  # what a later command needs (the run folder, a checkpoint) an earlie
     "torchrun --nproc_per_node=2 -m training.train training/configs/demo.yaml",
     "python -m training.train training/configs/demo.yaml [--resume]",
     "python -m model.generate --checkpoint runs/demo/train/checkpoint.pt --prompt \"The\" --seed 1",
+    "python -m training.evaluate CHECKPOINT --tasks core [--limit N] [--bpb TEXT]",
 ]
 
 

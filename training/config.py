@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from contracts import config_errors  # one layout for every YAML error the user sees
 from model.gpt import PRESETS, GPTConfig
@@ -76,6 +76,19 @@ class EvalSection(Strict):
     every: int = Field(100, ge=0, description="steps between validation passes (and one at the end); 0 = never")
     batches: int = Field(8, ge=1, description="validation batches per source at most (the same ones every time)")
     batch_size: int = Field(8, ge=1, description="sequences per validation batch per process")
+    tasks: list[str] = Field(default_factory=list, description="benchmark tasks or groups "
+                             "(training/benchmarks/tasks.yaml) scored at every validation pass, e.g. "
+                             "[core.copa, core.winogrande]; logged as 'benchmark' records")
+    task_limit: int = Field(100, ge=1, description="items per benchmark task at each pass (the first ones)")
+
+    @field_validator("tasks")
+    @classmethod
+    def _known_tasks(cls, tasks: list[str]) -> list[str]:
+        if tasks:
+            from training.benchmarks.tasks import load_registry  # only configs that name tasks read the registry
+
+            load_registry().select(",".join(tasks))  # ValueError naming the unknown task and the known ones
+        return tasks
 
 
 class CheckpointSection(Strict):

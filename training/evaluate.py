@@ -61,3 +61,11 @@ def evaluate(model: torch.nn.Module, dataset: TokenDataset, sources: list[str], 
     scored = sum(totals[1::2])
     return {"val_loss": per_source, "val_loss_overall": sum(totals[0::2]) / scored if scored else None,
             "val_tokens": int(scored)}
+
+
+if __name__ == "__main__":  # python -m training.evaluate CHECKPOINT --tasks ...: the benchmark command line
+    import sys
+
+    from training.benchmarks.cli import main
+
+    sys.exit(main())

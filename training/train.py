@@ -39,6 +39,7 @@ from torch.nn.parallel import DistributedDataParallel
 from contracts.token_dataset import DatasetError, TokenDataset
 from model.gpt import GPT, GPTConfig
 from training import checkpoint as ckpt
+from training.benchmarks.in_training import TrainingBenchmarks
 from training.config import ConfigError, TrainConfig, load_config, resume_differences
 from training.distributed import Dist, all_gather_objects, all_reduce_sum, barrier, setup, teardown
 from training.evaluate import evaluate, sources_with_validation
@@ -255,6 +256,8 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
     flops_per_token = raw_model.flops_per_token()
     peak, peak_source, measured_peak = peak_flops(config, dist, precision.dtype)
     val_sources = sources_with_validation(dataset, sampler.names, context)
+    benchmarks = (TrainingBenchmarks(config.eval.tasks, config.eval.task_limit, ckpt.tokenizer_spec(dataset))
+                  if config.eval.tasks else None)
     metrics = MetricsLog(out_dir / METRICS_NAME, fresh=saved is None, keep_until_step=state.step) \
         if dist.is_main else None
 
@@ -297,6 +300,11 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
         overall = result["val_loss_overall"]
         say(f"step {state.step:5d} | val loss {overall:.4f} ({shown})" if overall is not None
             else f"step {state.step:5d} | no validation data")
+        if benchmarks is not None:
+            scores = benchmarks.run(raw_model, dist, precision.autocast(dist.device))
+            log({"kind": "benchmark", "step": state.step, **scores})
+            say(f"step {state.step:5d} | " + ", ".join(f"{n} {t['value']:.3f}" for n, t in scores["tasks"].items())
+                + (f" | CORE {scores['core']:.3f}" if scores["core"] is not None else ""))
         return result
 
     def save() -> None:

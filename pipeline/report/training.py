@@ -83,9 +83,11 @@ def _thin(xs: list[float], ys: list[float]) -> dict[str, list[float]]:
 
 
 def classify(name: str, sources: list[str]) -> tuple[str, str | None]:
-    """Which plot a series belongs to: ``loss``, ``source_loss``, ``throughput``, ``lr``, ``mixture`` or
-    ``other``; and its source, when one of the name's dotted parts is a source name."""
+    """Which plot a series belongs to: ``loss``, ``source_loss``, ``throughput``, ``lr``, ``mixture``,
+    ``benchmark`` or ``other``; and its source, when one of the name's dotted parts is a source name."""
     field = name.split("/", 1)[-1]
+    if name.startswith("benchmark/") and (field == "core" or field.endswith(".value")):
+        return "benchmark", None  # in-training benchmark scores (training.benchmarks.in_training)
     source = next((s for s in sorted(sources, key=len, reverse=True)
                    if field.endswith("." + s) or f".{s}." in field), None)
     last = field.rsplit(".", 1)[-1] if source is None else field[: -len(source) - 1]

@@ -348,3 +348,19 @@ def test_compare_two_threshold_settings(runs, tmp_path):
     if chromium_path():
         check = check_page(out / "compare.html", ARTIFACTS / "compare.png")
         assert check.console_errors == [] and check.images and all(i["ok"] for i in check.images)
+
+
+def test_in_training_benchmark_scores_get_their_own_plot(tmp_path):
+    """The trainer's "benchmark" records (training.benchmarks.in_training): each task's value and CORE
+    are plotted together; item counts and baselines stay out of the plots."""
+    from pipeline.report.training import classify, read_series
+
+    path = tmp_path / "metrics.jsonl"
+    path.write_text("\n".join(json.dumps({"kind": "benchmark", "step": step, "core": 0.01 * step, "tasks": {
+        "core.copa": {"metric": "acc_per_token", "value": 0.5, "items": 100, "random_baseline": 0.5}}})
+        for step in (0, 10)) + "\n")
+    _, series = read_series(path)
+    assert series["benchmark/core"] == ([0.0, 10.0], [0.0, 0.1])
+    groups = {name: classify(name, ["books"])[0] for name in series}
+    assert groups == {"benchmark/core": "benchmark", "benchmark/tasks.core.copa.value": "benchmark",
+                      "benchmark/tasks.core.copa.items": "other", "benchmark/tasks.core.copa.random_baseline": "other"}

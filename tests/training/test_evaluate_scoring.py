@@ -1,0 +1,138 @@
+"""Batched benchmark scoring equals a direct, unbatched forward pass per request, for every task type, on a
+tiny random GPT with the real GPT-2 tokenizer and real benchmark items."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import pytest
+import torch
+
+from tests.tiny_checkpoint import save_tiny_checkpoint
+from training.benchmarks.bits_per_byte import bits_per_byte
+from training.benchmarks.harness import evaluate_task
+from training.benchmarks.items import Item
+from training.benchmarks.metrics import argmax, item_outcome
+from training.benchmarks.model_source import LoadedModel, load_model
+from training.benchmarks.prompts import item_requests
+from training.benchmarks.scoring import encode_pair, score_requests
+from training.benchmarks.tasks import load_registry
+
+
+@pytest.fixture(scope="module")
+def loaded(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> LoadedModel:
+    path = tmp_path_factory.mktemp("eval") / "tiny.pt"
+    save_tiny_checkpoint(path, shared_data, seed=3, context_length=128)
+    return load_model(path)
+
+
+@pytest.fixture(scope="module")
+def registry(shared_data: Path):
+    return load_registry(data_dir=shared_data / "eval")
+
+
+def direct_logprob(loaded: LoadedModel, context: list[int], continuation: list[int]) -> tuple[float, bool]:
+    """Log-likelihood of continuation after context from one unbatched full forward, in float64."""
+    ids = (context + continuation)[-(loaded.context_length + 1):]
+    with torch.no_grad():
+        logits, _ = loaded.model(torch.tensor([ids[:-1]]), all_logits=True)
+    logprobs = torch.log_softmax(logits[0].double(), dim=-1)
+    n = len(continuation)
+    total, greedy = 0.0, True
+    for k in range(n):
+        position = len(ids) - 1 - n + k  # the input position whose output predicts continuation token k
+        total += float(logprobs[position, ids[position + 1]])
+        greedy &= int(logits[0, position].argmax()) == ids[position + 1]
+    return total, greedy
+
+
+@pytest.mark.parametrize("task, index", [("core.copa", 3), ("core.arc_easy", 5), ("core.winograd", 7),
+                                         ("core.lambada_openai", 11), ("core.jeopardy", 2), ("hellaswag", 4)])
+def test_batched_scores_equal_direct_forward(loaded, registry, task: str, index: int) -> None:
+    spec = registry.tasks[task]
+    items = spec.load_items()
+    requests = item_requests(spec.type, items, index, spec.shots, 1234, spec.continuation_delimiter,
+                             spec.example_delimiter)
+    pairs = [encode_pair(loaded.encode, r.context, r.continuation, loaded.end_of_text) for r in requests]
+    # other items in the same batch: padding and batch composition must not change a request's score
+    others = [encode_pair(loaded.encode, r.context, r.continuation, loaded.end_of_text)
+              for r in item_requests(spec.type, items, index + 1, spec.shots, 1234, spec.continuation_delimiter,
+                                     spec.example_delimiter)]
+    scores = score_requests(loaded, others + pairs, device="cpu", batch_tokens=512)[len(others):]
+    for (context, continuation), score in zip(pairs, scores):
+        expected, greedy = direct_logprob(loaded, context, continuation)
+        assert score.tokens == len(continuation)
+        assert score.logprob == pytest.approx(expected, abs=1e-5)
+        assert score.greedy == greedy
+    assert len(scores) == (1 if spec.type == "language_modeling" else len(items[index].choices))
+
+
+def test_minimal_pair_is_scored_from_end_of_text(loaded) -> None:
+    item = Item(choices=("The cats sleep on the mat.", "The cats sleeps on the mat."))
+    requests = item_requests("minimal_pair", [item], 0, 0, 1234)
+    pairs = [encode_pair(loaded.encode, r.context, r.continuation, loaded.end_of_text) for r in requests]
+    assert [p[0] for p in pairs] == [[50256], [50256]]
+    scores = score_requests(loaded, pairs, device="cpu")
+    expected = [direct_logprob(loaded, *pair)[0] for pair in pairs]
+    assert [s.logprob for s in scores] == pytest.approx(expected, abs=1e-5)
+    assert item_outcome("minimal_pair", item, scores)["acc"] == float(expected[0] > expected[1])
+
+
+def test_trailing_space_of_the_context_is_scored_with_the_continuation(loaded) -> None:
+    """'Answer: ' + 'Paris' is scored as 'Answer:' | ' Paris', the tokens GPT-2 makes of the joined text."""
+    context, continuation = encode_pair(loaded.encode, "Question: capital of France?\nAnswer:", " Paris", 50256)
+    assert loaded.encode("Question: capital of France?\nAnswer: Paris") == context + continuation
+    assert continuation == loaded.encode(" Paris")
+
+
+def test_metrics_rank_choices_by_sum_per_character_and_per_token() -> None:
+    from training.benchmarks.scoring import Score
+
+    item = Item(query="q", choices=("a", "bbbbbbbbbb"), gold=1)
+    # choice 0: -2.0 over 1 char / 1 token; choice 1: -5.0 over 10 chars / 5 tokens
+    outcome = item_outcome("multiple_choice", item, [Score(-2.0, 1, False), Score(-5.0, 5, False)])
+    assert outcome == {"acc": 0.0, "acc_norm": 1.0, "acc_per_token": 1.0}
+    assert argmax([1.0, 1.0, 0.5]) == 0  # ties go to the first choice, as numpy's argmax
+
+
+def test_lambada_accuracy_and_perplexity_follow_their_definitions(loaded, registry) -> None:
+    spec = registry.tasks["lambada_openai"]
+    result = evaluate_task(loaded, spec, limit=6, progress=None)
+    items = spec.load_items()[:6]
+    lls, hits = [], []
+    for item in items:
+        context, continuation = encode_pair(loaded.encode, item.query, " " + item.continuation, loaded.end_of_text)
+        ll, greedy = direct_logprob(loaded, context, continuation)
+        lls.append(ll)
+        hits.append(greedy)
+    assert result.metrics["acc"] == pytest.approx(sum(hits) / 6)
+    assert result.metrics["perplexity"] == pytest.approx(math.exp(-sum(lls) / 6), rel=1e-5)
+    assert result.items == 6 and result.random_baseline == 0.0
+
+
+def test_bits_per_byte_is_total_nats_over_bytes(loaded, shared_data: Path) -> None:
+    text = (shared_data / "books" / "the-verdict.txt").read_text(encoding="utf-8")[:2500]  # > 4 windows of 128
+    result = bits_per_byte(loaded, text, batch_tokens=300)
+    ids = [50256] + loaded.encode(text)
+    nats = 0.0
+    for start in range(0, len(ids) - 1, 128):  # independent: one window at a time
+        window = ids[start:start + 129]
+        with torch.no_grad():
+            logits, _ = loaded.model(torch.tensor([window[:-1]]), all_logits=True)
+        logprobs = torch.log_softmax(logits[0].double(), dim=-1)
+        nats -= float(logprobs[torch.arange(len(window) - 1), torch.tensor(window[1:])].sum())
+    assert result["tokens"] == len(ids) - 1 and len(ids) - 1 > 4 * 128
+    assert result["bytes"] == len(text.encode("utf-8"))
+    assert result["nats"] == pytest.approx(nats, rel=1e-6)
+    assert result["bits_per_byte"] == pytest.approx(nats / math.log(2) / result["bytes"], rel=1e-6)
+
+
+def test_random_weights_score_near_the_random_baselines(loaded, registry) -> None:
+    """A model that knows nothing picks choices at chance: accuracy within 4 binomial standard errors of
+    the random baseline on multiple-choice and schema tasks (the full CORE of a random model is a measured
+    figure in bench/README.md)."""
+    for name, limit in (("core.copa", 100), ("core.winogrande", 150), ("core.openbook_qa", 120)):
+        result = evaluate_task(loaded, registry.tasks[name], limit=limit, progress=None)
+        b = result.random_baseline
+        assert abs(result.value - b) < 4 * math.sqrt(b * (1 - b) / result.items), (name, result.value, b)
