@@ -59,7 +59,7 @@ def test_bad_input_is_one_error_line(tmp_path: Path, checkpoint: Path, capsys) -
     garbage = tmp_path / "garbage.pt"
     garbage.write_bytes(b"not a checkpoint")
     assert main([str(garbage), "--tasks", "core.copa"]) == 2
-    assert capsys.readouterr().err.startswith(f"error: checkpoint {garbage} cannot be loaded")
+    assert capsys.readouterr().err.startswith(f"error: checkpoint {garbage} cannot be read")
     assert main([str(checkpoint), "--tasks", "core.copa,nonesuch"]) == 2
     assert "unknown task or group 'nonesuch'" in capsys.readouterr().err
 
