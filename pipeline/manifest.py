@@ -117,8 +117,8 @@ def manifest_model() -> type[BaseModel]:
     )
 
 
-def format_errors(error: ValidationError, where: str) -> str:
-    return config_errors.format_errors(error, f"invalid manifest {where}", manifest_model(), source_models())
+def format_errors(error: ValidationError, origin: str) -> str:
+    return config_errors.format_errors(error, f"invalid manifest {origin}", manifest_model(), source_models())
 
 
 def _resolve(path: str, base: Path) -> str:
@@ -128,7 +128,7 @@ def _resolve(path: str, base: Path) -> str:
 
 
 def content_hash(data: dict[str, Any]) -> str:
-    """Hash of what the manifest asks for: blind to YAML formatting, to `ray`, `io` and where outputs go.
+    """Hash of what the manifest asks for: blind to YAML formatting, to `ray`, `io` and origin outputs go.
 
     Taken before paths are resolved, so the same manifest hashes the same in any checkout.
     """
@@ -172,32 +172,32 @@ def _nul_key(data: Any) -> str | None:
     return None
 
 
-def parse_manifest(text: str, where: str = "<string>", source_path: Path | None = None) -> LoadedManifest:
+def parse_manifest(text: str, origin: str = "<string>", source_path: Path | None = None) -> LoadedManifest:
     try:
         data = yaml.safe_load(text)  # safe_load: a manifest can never construct Python objects
     except yaml.YAMLError as exc:
-        raise ManifestError(f"manifest {where} is not valid YAML: {exc}") from None
+        raise ManifestError(f"manifest {origin} is not valid YAML: {exc}") from None
     except RecursionError:
-        raise ManifestError(f"manifest {where} is nested too deeply to be a manifest") from None
+        raise ManifestError(f"manifest {origin} is nested too deeply to be a manifest") from None
     if not isinstance(data, dict):
-        raise ManifestError(f"manifest {where} must be a mapping with keys run, ray, sources, stages; "
+        raise ManifestError(f"manifest {origin} must be a mapping with keys run, ray, sources, stages; "
                             f"got {type(data).__name__}")
     nul = _nul_key(data)
     if nul is not None:  # no path or name can hold one; os calls would raise ValueError much later
-        raise ManifestError(f"invalid manifest {where}:\n  - {nul}: contains a NUL character (\\0)")
+        raise ManifestError(f"invalid manifest {origin}:\n  - {nul}: contains a NUL character (\\0)")
     try:
         model = manifest_model().model_validate(data)
     except ValidationError as exc:
-        raise ManifestError(format_errors(exc, where)) from None
+        raise ManifestError(format_errors(exc, origin)) from None
     for i, source in enumerate(model.sources):
         declared = source_kind(source.kind)
         if not declared.names_inputs(source):
-            raise ManifestError(f"invalid manifest {where}:\n  - sources.{i}.paths: source {source.name!r} "
+            raise ManifestError(f"invalid manifest {origin}:\n  - sources.{i}.paths: source {source.name!r} "
                                 f"has no input; give paths (files, globs, URLs){declared.input_hint}")
     names = [s.name for s in model.sources]
     dupes = sorted({n for n in names if names.count(n) > 1})
     if dupes:
-        raise ManifestError(f"invalid manifest {where}:\n  - sources: duplicate source names {dupes}")
+        raise ManifestError(f"invalid manifest {origin}:\n  - sources: duplicate source names {dupes}")
     return LoadedManifest(model, source_path, text)
 
 

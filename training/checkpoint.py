@@ -76,19 +76,19 @@ def dataset_identity(dataset: TokenDataset) -> dict[str, Any]:
             "tokenizer_ranks_sha256": info.get("ranks_sha256"), "n_vocab": info.get("n_vocab")}
 
 
-def check_dataset(saved: dict[str, Any], dataset: TokenDataset, where: Path) -> None:
+def check_dataset(saved: dict[str, Any], dataset: TokenDataset, origin: Path) -> None:
     """Refuse to resume on a different dataset: a different tokenizer makes the weights meaningless, and
     a different index changes the data order."""
     now = dataset_identity(dataset)
     if saved.get("tokenizer_ranks_sha256") != now["tokenizer_ranks_sha256"]:
         raise CheckpointError(
-            f"checkpoint {where} was trained with tokenizer {saved.get('tokenizer_name')!r} (ranks sha256 "
+            f"checkpoint {origin} was trained with tokenizer {saved.get('tokenizer_name')!r} (ranks sha256 "
             f"{str(saved.get('tokenizer_ranks_sha256'))[:16]}...), but dataset {dataset.root} uses "
             f"{now['tokenizer_name']!r} ({str(now['tokenizer_ranks_sha256'])[:16]}...): the token ids mean "
             "different things. Point data.dataset at the original dataset, or start a new run (another out_dir)")
     if saved.get("index_sha256") != now["index_sha256"]:
         raise CheckpointError(
-            f"checkpoint {where} was trained on dataset {saved.get('root')} (index sha256 "
+            f"checkpoint {origin} was trained on dataset {saved.get('root')} (index sha256 "
             f"{str(saved.get('index_sha256'))[:16]}..., manifest {str(saved.get('manifest_hash'))[:16]}...), "
             f"but {dataset.root} has index {now['index_sha256'][:16]}... (manifest "
             f"{str(now['manifest_hash'])[:16]}...): resuming would change the data order. Point data.dataset "
@@ -213,7 +213,7 @@ def fingerprint(checkpoint: dict[str, Any]) -> str:
     return digest.hexdigest()
 
 
-def load_for_resume(path: Path, resume: bool, where: Dist,
+def load_for_resume(path: Path, resume: bool, dist: Dist,
                     check: Callable[[dict[str, Any]], None] = lambda _: None) -> dict[str, Any] | None:
     """The checkpoint this launch continues, or None for a fresh start; rank 0 decides for every rank.
 
@@ -223,7 +223,7 @@ def load_for_resume(path: Path, resume: bool, where: Dist,
     """
     decision: dict[str, Any] | None = None
     saved: dict[str, Any] | None = None
-    if where.is_main:
+    if dist.is_main:
         decision = {"resume": False, "error": None, "fingerprint": None}
         try:
             if path.exists() and not resume:
@@ -236,22 +236,22 @@ def load_for_resume(path: Path, resume: bool, where: Dist,
         except CheckpointError as error:
             decision["error"] = str(error)
         except Exception as error:  # tell the other ranks before failing here, or they wait forever
-            broadcast_object({**decision, "error": f"rank 0 failed: {type(error).__name__}: {error}"}, where)
+            broadcast_object({**decision, "error": f"rank 0 failed: {type(error).__name__}: {error}"}, dist)
             raise
-    decision = broadcast_object(decision, where)
+    decision = broadcast_object(decision, dist)
     if decision["error"] is not None:
         raise CheckpointError(decision["error"])
     if not decision["resume"]:
         return None
-    if not where.is_main and path.is_file():
+    if not dist.is_main and path.is_file():
         try:
             saved = load(path)
         except CheckpointError:
             saved = None
         if saved is not None and fingerprint(saved) != decision["fingerprint"]:
             saved = None  # a stale checkpoint on this node's own disk
-    if any_rank(saved is None, where):
-        received = broadcast_object(saved if where.is_main else None, where)
+    if any_rank(saved is None, dist):
+        received = broadcast_object(saved if dist.is_main else None, dist)
         saved = saved if saved is not None else received
     return saved
 

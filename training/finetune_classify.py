@@ -46,7 +46,7 @@ FORMATS = ("tsv", "csv", "jsonl")
 class Example:
     text: str
     label: str
-    where: str  # file:line, for error messages
+    position: str  # file:line, for error messages
 
 
 def sniff_format(path: Path) -> str:
@@ -75,36 +75,36 @@ def read_examples(path: str | Path, fmt: str | None = None,
     ledger = ledger if ledger is not None else SkipLedger()
     examples: list[Example] = []
 
-    def keep(text: Any, label: Any, where: str) -> None:
+    def keep(text: Any, label: Any, position: str) -> None:
         if not isinstance(text, str) or not text.strip():
-            ledger.skip("empty or non-text 'text'", where)
+            ledger.skip("empty or non-text 'text'", position)
         elif not isinstance(label, (str, int)) or isinstance(label, bool) or not str(label).strip():
-            ledger.skip("missing or non-scalar 'label'", where)
+            ledger.skip("missing or non-scalar 'label'", position)
         else:
-            examples.append(Example(text=text, label=str(label).strip(), where=where))
+            examples.append(Example(text=text, label=str(label).strip(), position=position))
 
     with path.open(encoding="utf-8", errors="replace", newline="") as handle:
         if fmt == "jsonl":
             for number, line in enumerate(handle, start=1):
-                where = f"{path}:{number}"
+                position = f"{path}:{number}"
                 if not line.strip():
                     continue
                 try:
                     record = json.loads(line)
                 except json.JSONDecodeError as error:
-                    ledger.skip(f"malformed JSON ({error.msg})", where)
+                    ledger.skip(f"malformed JSON ({error.msg})", position)
                     continue
                 if not isinstance(record, dict):
-                    ledger.skip("record is not a JSON object", where)
+                    ledger.skip("record is not a JSON object", position)
                     continue
-                keep(record.get("text"), record.get("label"), where)
+                keep(record.get("text"), record.get("label"), position)
         else:
             # TSV exports put quotes inside texts verbatim, so quotes mean nothing there; CSV quotes fields.
             reader = (csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if fmt == "tsv"
                       else csv.reader(handle))
             text_col, label_col, header_checked = 1, 0, False
             for row in reader:
-                where = f"{path}:{reader.line_num}"
+                position = f"{path}:{reader.line_num}"
                 if not row or not any(cell.strip() for cell in row):
                     continue
                 if not header_checked:
@@ -114,9 +114,9 @@ def read_examples(path: str | Path, fmt: str | None = None,
                         text_col, label_col = lowered.index("text"), lowered.index("label")
                         continue
                 if len(row) <= max(text_col, label_col):
-                    ledger.skip(f"fewer than {max(text_col, label_col) + 1} fields", where)
+                    ledger.skip(f"fewer than {max(text_col, label_col) + 1} fields", position)
                     continue
-                keep(row[text_col], row[label_col], where)
+                keep(row[text_col], row[label_col], position)
     return examples, ledger
 
 
@@ -247,11 +247,11 @@ def encode_examples(examples: Sequence[Example], encoding: tiktoken.Encoding, la
     out, truncated = Encoded([], []), 0
     for example in examples:
         if example.label not in label_index:
-            ledger.skip(f"unknown label {example.label!r}", example.where)
+            ledger.skip(f"unknown label {example.label!r}", example.position)
             continue
         ids = encoding.encode_ordinary(example.text)  # "<|endoftext|>" typed in a text is just text
         if not ids:
-            ledger.skip("text has no tokens", example.where)
+            ledger.skip("text has no tokens", example.position)
             continue
         if len(ids) > max_length:
             ids, truncated = ids[:max_length], truncated + 1
@@ -270,7 +270,7 @@ def collate(rows: Sequence[list[int]], pad_id: int, device: str) -> tuple[torch.
 
 
 def epoch_order(labels: Sequence[int], balanced: bool, generator: torch.Generator) -> list[int]:
-    """One epoch of training indices: a permutation, or (balanced) as many draws with replacement where
+    """One epoch of training indices: a permutation, or (balanced) as many draws with replacement position
     each class is equally likely, so a 13%-spam set trains the head on about half spam."""
     n = len(labels)
     if not balanced:

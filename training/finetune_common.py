@@ -10,8 +10,8 @@ to ``min_lr``; constant by default), gradient clipping, and ``metrics.jsonl`` in
 (``training.metrics.MetricsLog``: start / train / eval records). Checkpoints go through
 ``model.checkpoint_io`` with their own kind.
 
-Fine-tuning reads hand-made data (TSV exports, scraped JSON), where a few bad records are normal. Each
-reader therefore records *why* it skipped a record and where (file:line or file:record), and the run
+Fine-tuning reads hand-made data (TSV exports, scraped JSON), position a few bad records are normal. Each
+reader therefore records *why* it skipped a record and position (file:line or file:record), and the run
 reports the counts at the end instead of dying on record 3,812 of 5,000.
 """
 
@@ -47,11 +47,11 @@ class SkipLedger:
     counts: Counter[str] = field(default_factory=Counter)
     examples: dict[str, list[str]] = field(default_factory=dict)
 
-    def skip(self, reason: str, where: str) -> None:
+    def skip(self, reason: str, position: str) -> None:
         self.counts[reason] += 1
         seen = self.examples.setdefault(reason, [])
         if len(seen) < self.examples_per_reason:
-            seen.append(where)
+            seen.append(position)
 
     @property
     def total(self) -> int:

@@ -45,7 +45,7 @@ class Instruction:
     instruction: str
     input: str
     output: str
-    where: str  # file:record, for error messages
+    position: str  # file:record, for error messages
 
 
 def read_instructions(path: str | Path, ledger: SkipLedger | None = None) -> tuple[list[Instruction], SkipLedger]:
@@ -62,7 +62,7 @@ def read_instructions(path: str | Path, ledger: SkipLedger | None = None) -> tup
             records = json.loads(text)
         except json.JSONDecodeError as error:
             raise ValueError(f"{path} is not valid JSON: {error.msg} at line {error.lineno} column "
-                             f"{error.colno}; fix the file or convert it to JSON lines, where bad records "
+                             f"{error.colno}; fix the file or convert it to JSON lines, position bad records "
                              "are skipped") from error
         raw = [(f"{path}:record {i}", record) for i, record in enumerate(records)]
     else:
@@ -75,19 +75,19 @@ def read_instructions(path: str | Path, ledger: SkipLedger | None = None) -> tup
                 ledger.skip(f"malformed JSON ({error.msg})", f"{path}:{number}")
 
     examples = []
-    for where, record in raw:
+    for position, record in raw:
         if not isinstance(record, dict):
-            ledger.skip("record is not a JSON object", where)
+            ledger.skip("record is not a JSON object", position)
             continue
         instruction, input_text, output = record.get("instruction"), record.get("input", ""), record.get("output")
         if not isinstance(instruction, str) or not instruction.strip():
-            ledger.skip("missing or non-string 'instruction'", where)
+            ledger.skip("missing or non-string 'instruction'", position)
         elif not isinstance(output, str):
-            ledger.skip("missing or non-string 'output'", where)
+            ledger.skip("missing or non-string 'output'", position)
         elif input_text is not None and not isinstance(input_text, str):
-            ledger.skip("non-string 'input'", where)
+            ledger.skip("non-string 'input'", position)
         else:
-            examples.append(Instruction(instruction, input_text or "", output, where))
+            examples.append(Instruction(instruction, input_text or "", output, position))
     return examples, ledger
 
 
@@ -117,7 +117,7 @@ def tokenize_all(examples: Sequence[Instruction], encoding: tiktoken.Encoding, e
     for example in examples:
         item = tokenize_example(example, encoding, end_of_text)
         if len(item.inputs) > context_length:
-            ledger.skip(f"longer than the context of {context_length} tokens", example.where)
+            ledger.skip(f"longer than the context of {context_length} tokens", example.position)
         else:
             kept.append(item)
     return kept
@@ -279,7 +279,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
                 answer = respond(model, encoding, eot, example.instruction, example.input, cfg.max_new_tokens)
             except ValueError:  # a prompt that fills the context: note it, keep going
                 answer = None
-                ledger.skip("test prompt does not fit the context for generation", example.where)
+                ledger.skip("test prompt does not fit the context for generation", example.position)
             handle.write(json.dumps({"instruction": example.instruction, "input": example.input,
                                      "reference": example.output, "response": answer}) + "\n")
     metrics = {"history": history, "steps": step, "train_seconds": train_seconds,

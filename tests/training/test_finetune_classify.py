@@ -33,7 +33,7 @@ def test_reads_the_real_sms_collection(sms):
     assert len(examples) == 5574 and ledger.total == 0
     assert {e.label for e in examples} == {"ham", "spam"}
     assert sum(e.label == "spam" for e in examples) == 747
-    assert examples[0].text.startswith("Go until jurong point") and examples[0].where.endswith(":1")
+    assert examples[0].text.startswith("Go until jurong point") and examples[0].position.endswith(":1")
 
 
 def test_bad_records_are_counted_not_fatal(tmp_path):

@@ -144,8 +144,8 @@ def load_registry(path: str | Path = DEFAULT_REGISTRY, data_dir: str | Path | No
         raise TaskRegistryError(f"{path}: cannot read the task registry ({exc.strerror})") from None
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
-        where = f"{path}:{mark.line + 1}" if mark is not None else str(path)
-        raise TaskRegistryError(f"{where}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
+        position = f"{path}:{mark.line + 1}" if mark is not None else str(path)
+        raise TaskRegistryError(f"{position}: not valid YAML ({getattr(exc, 'problem', exc)})") from None
     if not isinstance(raw, dict) or not isinstance(raw.get("tasks"), dict):
         raise TaskRegistryError(f"{path}: expected a mapping with a 'tasks' mapping (name -> entry)")
     unknown = sorted(set(raw) - {"tasks", "groups", "data_dir"})
@@ -171,10 +171,10 @@ def load_registry(path: str | Path = DEFAULT_REGISTRY, data_dir: str | Path | No
 
 
 def parse_entry(name: str, entry: Any, registry: Path, line: int, data_dir: Path) -> TaskSpec:
-    where = f"{registry}:{line}: task {name!r}"
+    position = f"{registry}:{line}: task {name!r}"
 
     def fail(message: str) -> TaskRegistryError:
-        return TaskRegistryError(f"{where}: {message}")
+        return TaskRegistryError(f"{position}: {message}")
 
     if not isinstance(entry, dict):
         raise fail(f"entry must be a mapping, got {type(entry).__name__}")
