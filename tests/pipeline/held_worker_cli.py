@@ -37,10 +37,10 @@ def held_once(fn: Callable[[Any], Any], marker: str, payload: Any) -> Any:
 def hold(marker_dir: Path, stages: set[str]) -> None:
     run_stage = runner._run_stage  # every stage's run_stage goes through it, whatever name it was imported as
 
-    def holding(run_dir: Path, stage: str, tasks: list, fn: Callable[[Any], Any], **kwargs: Any) -> Any:
-        if stage in stages:
+    def holding(run_dir: Path, stage: str, tasks: list, fn: Callable[[Any], Any], *args: Any, **kwargs: Any) -> Any:
+        if stage in stages:  # the rest (executor, progress settings ...) passes through untouched
             fn = partial(held_once, fn, str(marker_dir / f"{stage}.pid"))
-        return run_stage(run_dir, stage, tasks, fn, **kwargs)
+        return run_stage(run_dir, stage, tasks, fn, *args, **kwargs)
 
     runner._run_stage = holding  # type: ignore[assignment]
 
