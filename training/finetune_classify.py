@@ -35,9 +35,9 @@ import torch.nn.functional as F
 from model.tokenizer import build_tokenizer
 from model.gpt import GPT, GPTConfig
 from model.checkpoint_io import CLASSIFIER, read_checkpoint, save_checkpoint
-from training.distributed import Dist, setup, teardown
-from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, open_pretrained,
-                                      run_cli, split_indices, steps_planned)
+from training.distributed import Dist
+from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, on_ranks,
+                                      open_pretrained, run_cli, split_indices, steps_planned)
 
 FORMATS = ("tsv", "csv", "jsonl")
 
@@ -302,11 +302,7 @@ def predict(classifier: SequenceClassifier, data: Encoded, batch_size: int, pad_
 def finetune_classifier(cfg: ClassifyConfig, log: Callable[[str], object] = print) -> dict[str, Any]:
     """Run the whole fine-tuning and return the metrics written to <out>/metrics.json (by rank 0 alone
     under torchrun)."""
-    dist = setup(cfg.device)
-    try:
-        return classifier_tuning(cfg, dist, log if dist.is_main else (lambda _: None))
-    finally:
-        teardown()
+    return on_ranks(cfg.device, lambda dist, say: classifier_tuning(cfg, dist, say), log)
 
 
 def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], object]) -> dict[str, Any]:

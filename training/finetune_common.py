@@ -31,7 +31,7 @@ from torch.nn.parallel import DistributedDataParallel
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
 from model.gpt import GPT, adamw
 from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
-from training.distributed import Dist, all_reduce_sum
+from training.distributed import Dist, all_reduce_sum, setup, teardown
 from training.metrics import MetricsLog
 from training.optim import lr_at, set_lr
 
@@ -219,3 +219,14 @@ def run_cli(work: Callable[[Any], object], config: Any) -> int:
     except (FileNotFoundError, KeyError, ValueError) as error:
         exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     return 0
+
+
+def on_ranks(device: str, body: Callable[[Dist, Callable[[str], object]], T],
+             log: Callable[[str], object]) -> T:
+    """``body(dist, log)`` in this process's rank (alone, or one of a torchrun launch): only rank 0 logs,
+    and the process group is torn down however ``body`` ends."""
+    dist = setup(device)
+    try:
+        return body(dist, log if dist.is_main else (lambda _: None))
+    finally:
+        teardown()

@@ -33,9 +33,9 @@ from model.engine import generate
 from model.gpt import GPT, IGNORE_INDEX
 from model.templates import alpaca_prompt
 from model.checkpoint_io import INSTRUCT, save_checkpoint
-from training.distributed import Dist, setup, teardown
-from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, open_pretrained,
-                                      run_cli, split_indices, steps_planned)
+from training.distributed import Dist
+from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, on_ranks,
+                                      open_pretrained, run_cli, split_indices, steps_planned)
 
 TEMPLATE = "alpaca"
 
@@ -205,11 +205,7 @@ class InstructConfig:
 def finetune_instructions(cfg: InstructConfig, log: Callable[[str], object] = print) -> dict[str, Any]:
     """Run the whole instruction tuning and return the metrics written to <out>/metrics.json (rank 0; the
     other ranks of a torchrun launch return a summary and write nothing)."""
-    dist = setup(cfg.device)
-    try:
-        return instruction_tuning(cfg, dist, log if dist.is_main else (lambda _: None))
-    finally:
-        teardown()
+    return on_ranks(cfg.device, lambda dist, say: instruction_tuning(cfg, dist, say), log)
 
 
 def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], object]) -> dict[str, Any]:
