@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import errno
 import gzip
+import io
 import lzma
 import os
 import posixpath
@@ -96,7 +97,53 @@ def open_raw(path: str) -> IO[bytes]:
 
 def open_input(path: str) -> IO[bytes]:
     """Open ``path`` for binary reading, decompressing by extension (gz, bz2, zst, xz)."""
-    return fsspec.open(path, "rb", compression=compression_of(path)).open()
+    compression = compression_of(path)
+    if compression == "zstd":
+        return io.BufferedReader(_ZstdFrames(open_raw(path)), buffer_size=1 << 16)
+    return fsspec.open(path, "rb", compression=compression).open()
+
+
+class _ZstdFrames(io.RawIOBase):
+    """zstd decompression, frame after frame, that raises ``ZstdError`` on a stream cut inside a frame.
+
+    fsspec's zstd codec (python-zstandard's stream reader) ends a stream cut between blocks without an
+    error, so a truncated ``.zst`` input read as a shorter, valid-looking file: its missing records were
+    lost without a count. Here each frame is one ``decompressobj``; input that ends before the frame's
+    end is damage (``is_damaged_archive``), skipped and counted by the reader like any other."""
+
+    def __init__(self, raw: IO[bytes], chunk: int = 1 << 16) -> None:
+        import zstandard  # a dependency; imported here so this module imports without it
+
+        self._raw, self._chunk, self._new = raw, chunk, zstandard.ZstdDecompressor().decompressobj
+        self._frame = self._new()
+        self._fed = False  # the current frame has been given input
+        self._pending = b""
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]
+        while not self._pending:
+            data = self._raw.read(self._chunk)
+            if not data:
+                if self._fed and not self._frame.eof:
+                    raise ZstdError("zstd input ends inside a frame (the file is cut)")
+                return 0
+            while data:
+                self._fed = True
+                self._pending += self._frame.decompress(data)
+                data = b""
+                if self._frame.eof:  # a frame ended: what follows it starts the next one
+                    data, self._frame, self._fed = self._frame.unused_data, self._new(), False
+        size = min(len(buffer), len(self._pending))
+        buffer[:size] = self._pending[:size]
+        self._pending = self._pending[size:]
+        return size
+
+    def close(self) -> None:
+        if not self.closed:
+            self._raw.close()
+        super().close()
 
 
 def is_damaged_archive(exc: BaseException) -> bool:
