@@ -32,7 +32,9 @@ def paragraphs() -> list[str]:
 
     path = SHARED_DATA / "wiki" / "zhwiki-test-pages.xml"
     if not path.exists():
-        pytest.skip("shared zhwiki sample is missing")
+        pytest.fail(f"real test corpus {path} not found: "
+                    "the tests expect the project's shared/ folder beside the "
+                    "repository checkout (see shared/data/PROVENANCE.md)")
     docs = get_reader("wikipedia").read(Split(str(path)), reader_module("wikipedia").Options(), Tally())
     out = []
     for doc in docs:

@@ -35,7 +35,9 @@ def documents(name: str) -> tuple:
 
     kind, path = FILES[name]
     if not (SHARED_DATA / path).exists():
-        pytest.skip(f"shared data file {path} is missing")
+        pytest.fail(f"real test corpus {SHARED_DATA / path} not found: "
+                    "the tests expect the project's shared/ folder beside the "
+                    "repository checkout (see shared/data/PROVENANCE.md)")
     reader, options = get_reader(kind), reader_module(kind).Options()
     return tuple(reader.read(Split(str(SHARED_DATA / path)), options, Tally()))
 

@@ -31,8 +31,11 @@ SOURCES = {"zhwiki": ("wikipedia", "wiki/zhwiki-test-pages.xml"),
 
 @pytest.fixture(scope="module")
 def run(tmp_path_factory, ray_local):
-    if not all((SHARED_DATA / path).exists() for _, path in SOURCES.values()):
-        pytest.skip("shared multilingual files are missing")
+    missing = [str(SHARED_DATA / path) for _, path in SOURCES.values() if not (SHARED_DATA / path).exists()]
+    if missing:
+        pytest.fail(f"real test corpora {missing} not found: "
+                    "the tests expect the project's shared/ folder beside the "
+                    "repository checkout (see shared/data/PROVENANCE.md)")
     root = tmp_path_factory.mktemp("filter-ml")
     lines = "\n".join(f'  - {{name: {name}, kind: {kind}, paths: ["{SHARED_DATA / path}"]}}'
                       for name, (kind, path) in SOURCES.items())
