@@ -111,33 +111,42 @@ class _ZstdFrames(io.RawIOBase):
     lost without a count. Here each frame is one ``decompressobj``; input that ends before the frame's
     end is damage (``is_damaged_archive``), skipped and counted by the reader like any other."""
 
+    # zstd's densest block (RLE) turns 4 input bytes into 128 KiB, so a bomb can expand 32,768-fold: input
+    # is fed in slices sized from the last slice's ratio, so one call yields about TARGET bytes, never GiBs.
+    TARGET, MIN_FEED, MAX_FEED = 1 << 20, 32, 1 << 16
+
     def __init__(self, raw: IO[bytes], chunk: int = 1 << 16) -> None:
         import zstandard  # a dependency; imported here so this module imports without it
 
         self._raw, self._chunk, self._new = raw, chunk, zstandard.ZstdDecompressor().decompressobj
         self._frame = self._new()
         self._fed = False  # the current frame has been given input
-        self._pending = b""
+        self._input = b""  # compressed bytes read but not yet fed
+        self._feed = 1024  # the next slice's size; grows while the data expands little
+        self._pending, self._offset = b"", 0  # decompressed bytes not yet returned
 
     def readable(self) -> bool:
         return True
 
     def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]
-        while not self._pending:
-            data = self._raw.read(self._chunk)
-            if not data:
-                if self._fed and not self._frame.eof:
-                    raise ZstdError("zstd input ends inside a frame (the file is cut)")
-                return 0
-            while data:
-                self._fed = True
-                self._pending += self._frame.decompress(data)
-                data = b""
-                if self._frame.eof:  # a frame ended: what follows it starts the next one
-                    data, self._frame, self._fed = self._frame.unused_data, self._new(), False
-        size = min(len(buffer), len(self._pending))
-        buffer[:size] = self._pending[:size]
-        self._pending = self._pending[size:]
+        while self._offset >= len(self._pending):
+            if not self._input:
+                self._input = self._raw.read(self._chunk)
+                if not self._input:
+                    if self._fed and not self._frame.eof:
+                        raise ZstdError("zstd input ends inside a frame (the file is cut)")
+                    return 0
+            piece, self._input = self._input[:self._feed], self._input[self._feed:]
+            self._fed = True
+            self._pending, self._offset = self._frame.decompress(piece), 0
+            ratio = len(self._pending) / len(piece)
+            self._feed = max(self.MIN_FEED, min(self.MAX_FEED, int(self.TARGET / max(ratio, 1.0))))
+            if self._frame.eof:  # a frame ended: what follows it starts the next one
+                self._input = self._frame.unused_data + self._input
+                self._frame, self._fed = self._new(), False
+        size = min(len(buffer), len(self._pending) - self._offset)
+        buffer[:size] = memoryview(self._pending)[self._offset:self._offset + size]
+        self._offset += size
         return size
 
     def close(self) -> None:
