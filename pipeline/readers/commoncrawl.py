@@ -396,6 +396,22 @@ def _http(record: WarcRecord, decode: str = "all") -> tuple[int | None, str | No
     return status, content_type, record.http_charset, record.reader.read()
 
 
+def _content_decoded(body: bytes, encoding: str | None, limit: int) -> bytes:
+    """``body`` without its gzip/deflate Content-Encoding, if it still has it; at most ``limit`` + 1 bytes.
+
+    Bounded so that a compressed bomb costs ``limit`` bytes, not its expanded size: a longer result is
+    cut at ``limit`` + 1 and then skipped as ``too_large`` like any other oversized page."""
+    encoding = (encoding or "").strip().lower()
+    if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(body, limit + 1)
+    if encoding == "deflate" and body[:1] not in (b"<", b" ", b"\n", b"\r", b"\t", b""):
+        try:  # RFC 9110's deflate is zlib-wrapped; some servers send raw deflate
+            return zlib.decompressobj(zlib.MAX_WBITS).decompress(body, limit + 1)
+        except zlib.error:
+            return zlib.decompressobj(-zlib.MAX_WBITS).decompress(body, limit + 1)
+    return body
+
+
 def _document(raw: bytes, offset: int | None, path: str, options: Options, tally: Tally) -> Document | None:
     try:
         record = WarcRecord.from_bytes(raw)
@@ -427,12 +443,15 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     try:
         status, content_type, declared, body = _http(record)
     except (OSError, ValueError):
-        # Archives often store an already de-chunked / decompressed payload but keep the original
-        # Transfer-/Content-Encoding header; take the payload as stored.
+        # Archives often store an already de-chunked payload but keep the original Transfer-Encoding
+        # header (then FastWARC's decoding fails); the payload as stored may still be gzip or deflate
+        # compressed, or already decompressed despite its Content-Encoding header.
         try:
-            status, content_type, declared, body = _http(WarcRecord.from_bytes(raw), decode="none")
+            fallback = WarcRecord.from_bytes(raw)
+            status, content_type, declared, body = _http(fallback, decode="none")
+            body = _content_decoded(body, fallback.http_headers.get("Content-Encoding"), options.max_html_bytes)
             tally.add("http_decode_fallback")
-        except (OSError, ValueError) as exc:
+        except (OSError, ValueError, zlib.error) as exc:
             tally.skip("corrupt_record", path, record_id, f"HTTP part: {exc}")
             return None
     if status != 200:

@@ -378,3 +378,56 @@ def test_full_page_fallback_is_counted(web: Path, tmp_path: Path) -> None:
     assert doc.text.count("page's own text") == 8
     assert tally.counts["extract_fallback"] == 1
     assert_accounted(tally)
+
+
+def _response_warc(path: Path, http_head: bytes, body: bytes) -> Path:
+    """One WARC/1.0 response record holding ``http_head`` and ``body`` as stored (no re-encoding)."""
+    payload = http_head + b"\r\n\r\n" + body
+    head = (b"WARC/1.0\r\nWARC-Type: response\r\nWARC-Record-ID: <urn:uuid:0c1ebc3f-1b61-4b1a-9a3c-1f2d3e4f5a6b>\r\n"
+            b"WARC-Date: 2018-08-08T14:36:50Z\r\nWARC-Target-URI: http://example.org/zh\r\n"
+            b"Content-Type: application/http; msgtype=response\r\n"
+            b"Content-Length: " + str(len(payload)).encode() + b"\r\n\r\n")
+    path.write_bytes(gzip.compress(head + payload + b"\r\n\r\n"))
+    return path
+
+
+PAGE = ("<html><head><meta charset='gbk'><title>新闻</title></head><body><article><p>"
+        + "高贵妃的下线，让网友们少了每日的乐趣来源，但是纵观高贵妃的一生，她的嚣张跋扈也有原因。" * 6
+        + "</p></article></body></html>")
+
+
+@pytest.mark.parametrize("encoding, pack", [
+    ("gzip", gzip.compress),
+    ("deflate", zlib.compress),
+    ("deflate", lambda data: zlib.compress(data)[2:-4]),  # raw deflate, as some servers send it
+])
+def test_dechunked_but_still_compressed_body_is_decoded(tmp_path: Path, encoding: str, pack) -> None:
+    # Archived as the servo WARCs store it: Transfer-Encoding chunked in the header, the payload already
+    # de-chunked but still Content-Encoded. Taking that payload as stored made binary garbage documents.
+    head = (b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n"
+            b"Content-Encoding: " + encoding.encode())
+    docs, tally = read_all(_response_warc(tmp_path / "page.warc.gz", head, pack(PAGE.encode("gbk"))))
+    assert tally.counts["http_decode_fallback"] == 1 and len(docs) == 1
+    assert "高贵妃的下线" in docs[0].text and docs[0].meta["charset"] == "gbk"
+
+
+def test_compressed_bomb_body_costs_at_most_the_size_limit(tmp_path: Path) -> None:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\nContent-Encoding: gzip"
+    bomb = gzip.compress(b"<p>" + b"a" * (64 << 20), compresslevel=9)
+    docs, tally = read_all(_response_warc(tmp_path / "bomb.warc.gz", head, bomb), Options(max_html_bytes=1 << 20))
+    assert docs == [] and tally.counts["skipped.too_large"] == 1
+    assert tally.examples["too_large"][0]["detail"] == f"{(1 << 20) + 1} bytes"
+
+
+def test_real_chinese_and_russian_homepages_decode_to_text(web: Path) -> None:
+    # The sohu page's body is gzip under a chunked header: it read as binary garbage before.
+    for name, url, words in [("servo-zh-sohu-homepage-2018.warc.gz", "http://www.sohu.com/", "高贵妃"),
+                             ("servo-zh-sina-homepage-2018.warc.gz", "https://www.sina.com.cn/", "新闻"),
+                             ("servo-ru-vk-homepage-cp1251-2018.warc.gz", "https://vk.com/", "VK")]:
+        docs, tally = read_all(web / name)
+        assert_accounted(tally)
+        page = next(d for d in docs if d.url == url)
+        assert words in page.text, name
+        for doc in docs:  # no document is decompression garbage
+            bad = sum(ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\t") for ch in doc.text)
+            assert bad <= len(doc.text) // 100, (name, doc.url, doc.text[:80])
