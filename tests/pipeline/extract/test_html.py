@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import gzip
 import json
 import re
@@ -180,3 +181,25 @@ def test_furniture_scan_survives_non_ascii_class_names() -> None:
     # "İ".lower() is two characters: a lowered copy must not shift the indices of the original
     classes = " ".join(["İİİİ"] * 50 + ["comments"])
     assert furniture_selectors(f'<div class="{classes}"><div class="relatedİ x">') == ['[class~="comments"]']
+
+
+CHARSET_PAGES = {
+    "gb18030": "中华人民共和国成立于一九四九年，首都是北京。这是一个测试段落，用来检查字符集的识别是否正确。",
+    "gbk": "中华人民共和国成立于一九四九年，首都是北京。这是一个测试段落，用来检查字符集的识别是否正确。",
+    "big5": "中華民國的首都是臺北市，這是一個測試段落，用來檢查字元集的識別是否正確無誤。",
+    "shift_jis": "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所で泣いていた。",
+    "euc_jp": "吾輩は猫である。名前はまだ無い。どこで生れたかとんと見当がつかぬ。何でも薄暗いじめじめした所で泣いていた。",
+    "koi8_r": "Москва - столица России, крупнейший по численности населения город страны и её политический центр.",
+    "cp1251": "Москва - столица России, крупнейший по численности населения город страны и её политический центр.",
+}
+
+
+@pytest.mark.parametrize("charset", sorted(CHARSET_PAGES))
+@pytest.mark.parametrize("named_by", ["header", "meta", "neither"])
+def test_cjk_and_cyrillic_charsets_decode_however_they_are_named(charset: str, named_by: str) -> None:
+    text = CHARSET_PAGES[charset]
+    meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if named_by == "meta" else ""
+    body = f"<html><head>{meta}<title>t</title></head><body><p>{text}</p></body></html>".encode(charset)
+    page, used = decode_html(body, charset if named_by == "header" else None)
+    assert text in page, (charset, named_by, used)
+    assert codecs.lookup(used).name == codecs.lookup(charset).name or named_by == "neither"
