@@ -107,6 +107,30 @@ def record_tokens(counts: Counter, source: str, split: str, lengths: Sequence[in
     add_histogram(counts, "tokens", source, lengths)
 
 
+def record_language_tokens(counts: Counter, source: str, languages: Sequence[Any],
+                           utf8_bytes: Sequence[int], tokens: Sequence[int]) -> None:
+    """UTF-8 bytes and tokens per language of one source (``lang_bytes.<source>.<code>``,
+    ``lang_tokens.<source>.<code>``): the tokenizer's bytes per token for each language, which a single
+    corpus-wide figure hides (a BPE trained mostly on English can spend 3x the tokens on Chinese)."""
+    for language, n_bytes, n_tokens in zip(languages, utf8_bytes, tokens):
+        code = language or "und"
+        counts[f"lang_bytes.{source}.{code}"] += int(n_bytes)
+        counts[f"lang_tokens.{source}.{code}"] += int(n_tokens)
+
+
+def language_tokens(counts: dict[str, int], source: str) -> dict[str, dict[str, float]]:
+    """``{code: {bytes, tokens, bytes_per_token}}`` of one source from the counts above."""
+    out: dict[str, dict[str, float]] = {}
+    prefix = f"lang_tokens.{source}."
+    for key, n_tokens in counts.items():
+        if key.startswith(prefix):
+            code = key[len(prefix):]
+            n_bytes = counts.get(f"lang_bytes.{source}.{code}", 0)
+            out[code] = {"bytes": n_bytes, "tokens": n_tokens,
+                         "bytes_per_token": round(n_bytes / n_tokens, 4) if n_tokens else None}
+    return dict(sorted(out.items()))
+
+
 def _by_source(table: pa.Table) -> Iterable[tuple[str, pa.Table | None, np.ndarray | None]]:
     sources = table.column("source")
     unique = pc.unique(sources).to_pylist()

@@ -245,7 +245,8 @@ def tokens_section(run_dir: Path) -> dict[str, Any] | None:
             "val_docs": s["val"]["docs"], "weight": s.get("weight", 0), "max_epochs": s.get("max_epochs"),
             "requested_share": share, "dataset_share": train / total_train,
             # training tokens after which this source has given max_epochs passes at its requested share
-            "exhausted_after_tokens": (train * s["max_epochs"] / share) if share and s.get("max_epochs") else None}
+            "exhausted_after_tokens": (train * s["max_epochs"] / share) if share and s.get("max_epochs") else None,
+            "languages": s.get("languages", {})}  # UTF-8 bytes, tokens and bytes per token of each language
     return {"tokenizer": {k: v for k, v in index.get("tokenizer", {}).items() if k != "pattern"},
             "train_tokens": sum(s["train"]["tokens"] for s in sources.values()),
             "val_tokens": sum(s["val"]["tokens"] for s in sources.values()),

@@ -274,6 +274,15 @@ def _tokens(stats: dict[str, Any]) -> str:
              f"</p>",
              table(["source", "train tokens", "val tokens", "train docs", "weight", "requested share",
                     "dataset share", "realised (training)", "max epochs", "exhausted after (tokens)"], rows)]
+    language_rows = [text_cell(source) + text_cell(code)
+                     + num(v["bytes"], "tokens", "per_source", source, "languages", code, "bytes")
+                     + num(v["tokens"], "tokens", "per_source", source, "languages", code, "tokens")
+                     + num(v["bytes_per_token"], "tokens", "per_source", source, "languages", code, "bytes_per_token")
+                     for source, s in t["per_source"].items() for code, v in s.get("languages", {}).items()]
+    if language_rows:
+        parts += ["<p class=muted>Bytes per token by language (the language the filter detected, else the one "
+                  "the source declares): how well the tokenizer compresses each language.</p>",
+                  table(["source", "language", "UTF-8 bytes", "tokens", "bytes per token"], language_rows)]
     names = list(t["per_source"])
     series = {"requested": [t["per_source"][s]["requested_share"] for s in names],
               "dataset": [t["per_source"][s]["dataset_share"] for s in names]}

@@ -27,11 +27,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.accounting import Tally
-from contracts.corpus_stats import record_in, record_tokens
+from contracts.corpus_stats import language_tokens, record_in, record_language_tokens, record_tokens
 from contracts.fsio import atomic_write, safe_join
 from contracts.tiktoken_ranks import ranks_bytes
 from contracts.token_dataset import INDEX_NAME, ShardEntry, TOKENIZER_FILE, build_index, write_index, write_shard
@@ -125,19 +126,29 @@ def _base_dir(manifest: "LoadedManifest") -> Path:
     return manifest.source_path.parent if getattr(manifest, "source_path", None) else Path.cwd()
 
 
-def _read_docs(run_dir: Path, inputs: tuple[str, ...], source: str) -> tuple[list[str], list[Any], list[str]]:
+def _read_docs(run_dir: Path, inputs: tuple[str, ...],
+               source: str) -> tuple[list[str], list[Any], list[str], list[str | None]]:
+    """Ids, URLs, texts and languages (the filter's detected one, else the source's declared one)."""
     ids: list[str] = []
     urls: list[Any] = []
     texts: list[str] = []
+    languages: list[str | None] = []
     for relative in inputs:
-        table = pq.read_table(safe_join(run_dir, relative), columns=["id", "source", "url", "text"])
+        path = safe_join(run_dir, relative)
+        names = pq.ParquetFile(path).schema_arrow.names
+        table = pq.read_table(path, columns=["id", "source", "url", "text", "meta"]
+                              + (["language"] if "language" in names else []))
         sources = set(table.column("source").unique().to_pylist())
         if sources - {source}:
             raise ValueError(f"{relative}: holds documents of sources {sorted(sources)}, expected only {source!r}")
         ids.extend(table.column("id").to_pylist())
         urls.extend(table.column("url").to_pylist())
         texts.extend(table.column("text").to_pylist())
-    return ids, urls, texts
+        declared = (pc.struct_field(table.column("meta"), "language").to_pylist()
+                    if table.schema.field("meta").type.get_field_index("language") >= 0 else [None] * table.num_rows)
+        detected = table.column("language").to_pylist() if "language" in names else [None] * table.num_rows
+        languages.extend(d or m for d, m in zip(detected, declared))
+    return ids, urls, texts, languages
 
 
 def validation_thresholds(context: RunContext, by_source: dict[str, list[str]],
@@ -185,7 +196,7 @@ def train_bpe_task(task: BpeTask) -> TaskResult:
         for relative in inputs:
             if used >= budget or (doc_cap is not None and docs >= doc_cap):
                 break
-            ids, _, source_texts = _read_docs(run_dir, (relative,), source)
+            ids, _, source_texts, _ = _read_docs(run_dir, (relative,), source)
             for doc_id, text in zip(ids, source_texts):
                 if val_hash(doc_id) < task.val_thresholds[source]:
                     continue
@@ -208,7 +219,7 @@ def tokenize_task(task: TokenizeTask) -> TaskResult:
     run_dir = Path(task.run_dir)
     dataset_dir = safe_join(run_dir, DATASET_DIR)
     tokenizer = task.tokenizer.load()
-    ids, urls, texts = _read_docs(run_dir, task.inputs, task.source)
+    ids, urls, texts, languages = _read_docs(run_dir, task.inputs, task.source)
     tally = Tally()
     tally.add("docs_in", len(ids))
     record_in(tally.counts, task.source, len(ids), sum(map(len, texts)))
@@ -223,7 +234,9 @@ def tokenize_task(task: TokenizeTask) -> TaskResult:
         tally.add(f"tokens_{split}", len(values))
         tally.add(f"docs_{split}", len(chosen))
         record_tokens(tally.counts, task.source, split, lengths)
-        tally.add("bytes_in", sum(len(texts[i].encode("utf-8")) for i in chosen))
+        utf8 = [len(texts[i].encode("utf-8")) for i in chosen]
+        tally.add("bytes_in", sum(utf8))
+        record_language_tokens(tally.counts, task.source, [languages[i] for i in chosen], utf8, lengths)
         for part, (a, b) in enumerate(split_evenly(lengths, task.shard_tokens)):
             relative = f"{split}/{task.source}/{task.name}-{part:04d}.arrow"
             order = a + shuffle_order(b - a, task.seed, relative)
@@ -345,14 +358,18 @@ def write_dataset_index(context: RunContext, tasks: list[Task], tokenizer: Token
     with atomic_write(safe_join(dataset_dir, TOKENIZER_FILE)) as fh:
         fh.write(ranks_bytes(tokenizer.ranks()))
     options: Options = context.options(STAGE)
+    counts = json.loads(safe_join(context.run_dir, STATS_DIR, f"{STAGE}.json").read_text())["counts"]
     sources = {s.name: {"weight": s.weight, "max_epochs": s.max_epochs} for s in context.sources
                if s.name in thresholds}
+    languages = {name: language_tokens(counts, name) for name in sources}
     settings = {"shard_tokens": options.shard_tokens,
                 "validation": {**options.validation.model_dump(), "hash": "blake2b-64(id, person=refinery-val)",
                                "thresholds": thresholds, "warnings": list(warnings or [])}}
     index = build_index(entries, dtype=tokenizer.dtype, tokenizer=tokenizer.info.to_dict(),
                         manifest_hash=context.manifest.hash, seed=context.seed, sources=sources,
                         settings=settings)
+    for name, per_language in languages.items():  # bytes per token of each language, per source
+        index["sources"][name]["languages"] = per_language
     write_index(dataset_dir, index)
 
 

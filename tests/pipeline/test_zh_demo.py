@@ -39,5 +39,8 @@ def test_zh_demo_keeps_every_article_the_novel_and_a_homepage(tmp_path: Path, sh
     tokens = TokenDataset.open(run / "tokens", verify="checksums")
     assert set(tokens.sources) == {"web-zh", "wiki-zh", "books-zh"}
     assert all(tokens.num_tokens("train", s) > 0 for s in tokens.sources)
+    # Han characters are 3 UTF-8 bytes: a BPE of 600 ranks trained on this text merges few of them
+    wiki = tokens.source_info("wiki-zh")["languages"]
+    assert set(wiki) == {"zh"} and 1.5 < wiki["zh"]["bytes_per_token"] < 4.5, wiki
     page = (run / "report" / "report.html").read_text()
-    assert "wiki-zh" in page and "books-zh" in page
+    assert "wiki-zh" in page and "books-zh" in page and "Bytes per token by language" in page

@@ -62,6 +62,20 @@ def test_gpt2_round_trip_and_index(gpt2_run) -> None:
     assert set(result.outputs) == {f"tokens/{s['path']}" for s in index["shards"]}
 
 
+def test_bytes_per_token_by_language_in_the_index(gpt2_run) -> None:
+    manifest, docs, _ = gpt2_run
+    dataset = TokenDataset.open(manifest.run_dir / "tokens")
+    for source, source_docs in docs.items():
+        info = dataset.index["sources"][source]
+        languages = info["languages"]
+        assert languages, source
+        assert sum(v["tokens"] for v in languages.values()) == info["train"]["tokens"] + info["val"]["tokens"]
+        assert sum(v["bytes"] for v in languages.values()) == sum(len(d.text.encode()) for d in source_docs)
+        for code, v in languages.items():
+            assert v["bytes_per_token"] == round(v["bytes"] / v["tokens"], 4)
+            assert 2.5 < v["bytes_per_token"] < 6, (source, code, v)  # GPT-2 on English prose: about 4
+
+
 def test_validation_split_is_by_document_and_disjoint(gpt2_run) -> None:
     manifest, docs, _ = gpt2_run
     dataset = TokenDataset.open(manifest.run_dir / "tokens")
