@@ -41,8 +41,8 @@ from pipeline.documents import shard_source
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
 from pipeline.stage import DOCUMENTS, RunContext, Stage, TOKENS
 from pipeline.token_layout import shuffle_order, split_evenly
-from pipeline.tokenizer import (BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec, find_ranks_file, load_bpe,
-                                load_tiktoken)
+from pipeline.tokenizer import (GPT2_PATTERN, PRETOKENIZERS, BpeSpec, TiktokenSpec, Tokenizer, TokenizerSpec,
+                                find_ranks_file, load_bpe, load_tiktoken)
 
 if TYPE_CHECKING:
     from pipeline.manifest import LoadedManifest
@@ -83,6 +83,7 @@ class TokenizerRef:
     path: str
     sha256: str
     spec_json: str = ""  # a tiktoken encoding's spec (pattern, special tokens), with ``path`` as ranks_path
+    pattern: str = GPT2_PATTERN  # a trained BPE's pre-tokenisation regex
 
     def load(self) -> Tokenizer:
         return _load_tokenizer(self)
@@ -91,7 +92,7 @@ class TokenizerRef:
 @functools.lru_cache(maxsize=4)
 def _load_tokenizer(ref: TokenizerRef) -> Tokenizer:
     if ref.kind == "bpe":
-        tokenizer = load_bpe(ref.path, ref.name)
+        tokenizer = load_bpe(ref.path, ref.name, ref.pattern)
     else:
         spec = TiktokenSpec.model_validate_json(ref.spec_json) if ref.spec_json else TiktokenSpec(name=ref.name)
         tokenizer = load_tiktoken(spec.model_copy(update={"ranks_path": ref.path}))
@@ -120,6 +121,7 @@ class BpeTask:
     val_thresholds: dict[str, int]
     n_ranks: int
     output: str  # relative to the run folder
+    pattern: str = GPT2_PATTERN
 
 
 def _base_dir(manifest: "LoadedManifest") -> Path:
@@ -207,7 +209,7 @@ def train_bpe_task(task: BpeTask) -> TaskResult:
                 docs += 1
         tally.add(f"bpe_bytes.{source}", used)
         tally.add("docs_out", docs)
-    ranks = train_bpe(texts, task.n_ranks)
+    ranks = train_bpe(texts, task.n_ranks, task.pattern)
     tally.add("bpe_ranks", len(ranks))
     with atomic_write(safe_join(run_dir, task.output)) as fh:
         fh.write(ranks_bytes(ranks))
@@ -311,11 +313,13 @@ def prepare_tokenizer(context: RunContext, by_source: dict[str, list[str]],
                     None if spec.train_docs is None else max(1, -(-spec.train_docs * w // total)))
                    for source, w in weights.items())
     output = f"{TOKENIZER_DIR}/{spec.name}-{spec.vocab_size}.tiktoken"
-    payload = BpeTask(str(context.run_dir), inputs, thresholds, spec.vocab_size - 1, output)
+    pattern = PRETOKENIZERS[spec.pretokenize]
+    payload = BpeTask(str(context.run_dir), inputs, thresholds, spec.vocab_size - 1, output, pattern)
     every_shard = tuple(r for shards in by_source.values() for r in shards)
     context.run_tasks(BPE_STAGE, [Task(id="train", payload=payload, inputs=every_shard)], train_bpe_task)
     path = safe_join(context.run_dir, output)
-    return TokenizerRef("bpe", spec.name, str(path), load_bpe(path, spec.name).info.ranks_sha256)
+    return TokenizerRef("bpe", spec.name, str(path), load_bpe(path, spec.name, pattern).info.ranks_sha256,
+                        pattern=pattern)
 
 
 def run(context: RunContext, inputs: list[str]) -> StageResult:

@@ -10,6 +10,7 @@ from pathlib import Path
 import yaml
 
 from contracts.token_dataset import TokenDataset
+from pipeline.tokenizer import CJK_CHARS_PATTERN
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,7 +41,11 @@ def test_zh_demo_keeps_every_article_the_novel_and_a_homepage(tmp_path: Path, sh
     assert set(tokens.sources) == {"web-zh", "wiki-zh", "books-zh"}
     assert all(tokens.num_tokens("train", s) > 0 for s in tokens.sources)
     # Han characters are 3 UTF-8 bytes: a BPE of 600 ranks trained on this text merges few of them
+    assert tokens.index["tokenizer"]["pattern"] == CJK_CHARS_PATTERN
+    shard = tokens.shards("train", "wiki-zh")[0]
+    text = tokens.decode(shard.values[shard.offsets[0]:shard.offsets[1] - 1])
+    assert sum("\u4e00" <= ch <= "\u9fff" for ch in text) > 100
     wiki = tokens.source_info("wiki-zh")["languages"]
-    assert set(wiki) == {"zh"} and 1.5 < wiki["zh"]["bytes_per_token"] < 4.5, wiki
+    assert set(wiki) == {"zh"} and 1.5 < wiki["zh"]["bytes_per_token"] <= 3.2, wiki
     page = (run / "report" / "report.html").read_text()
     assert "wiki-zh" in page and "books-zh" in page and "Bytes per token by language" in page
