@@ -5,10 +5,13 @@ without spaces need a segmenter, else a Chinese paragraph is one "word" and Goph
 words-per-line rule and every n-gram ratio lose their meaning:
 
 * Chinese (``zh`` and the Chinese varieties lid.176 labels ``yue``, ``wuu``): jieba's default mode
-  (dictionary DAG + HMM for unknown words). Why jieba: it is the segmenter datatrove's multilingual word
-  tokenizers use for Chinese (spaCy's Chinese tokenizer with ``segmenter: jieba``, which FineWeb-2 ran),
-  so our word counts are the ones FineWeb-2's thresholds were set on; it is pure Python, installs from
-  PyPI without a model download, and is deterministic.
+  (dictionary DAG + HMM for unknown words), run through rjieba, the Python binding of jieba-rs (jieba's
+  algorithm and dictionary in Rust). Why jieba: it is the segmenter datatrove's multilingual word
+  tokenizers use for Chinese (spaCy's Chinese tokenizer with ``segmenter: jieba``, which FineWeb-2 ran);
+  it needs no model download and is deterministic. Why rjieba: on every run of Han characters of the
+  shared Chinese texts (Hongloumeng, zhwiki, BELLE: 105,482 runs) it gives jieba's words exactly, 20x
+  faster; pure-Python jieba was 95 % of the Chinese filter time. Between Han runs, a chunk splits as
+  jieba does: ASCII letter-digit runs are one word, every other character is one.
 * Japanese (``ja``): a character-class segmenter, our choice. A new word starts where the character class
   changes (kanji, hiragana, katakana with the prolonged-sound mark, Latin letters and digits), and each
   punctuation mark is a word. Why not a dictionary segmenter (MeCab, Sudachi, as datatrove uses): they
@@ -45,22 +48,31 @@ _JAPANESE_WORD = re.compile(
 
 
 @lru_cache(maxsize=1)
-def _jieba() -> object:
-    """jieba's default tokenizer, loaded once per process (its dictionary load takes ~1 s from cache)."""
-    import logging
+def _rjieba_cut() -> Callable[[str, bool], list[str]]:
+    """rjieba's ``cut`` (its dictionary loads once per process, on first use)."""
+    import rjieba
 
-    import jieba
+    return rjieba.cut
 
-    jieba.setLogLevel(logging.WARNING)  # it logs its dictionary load at INFO on every process start
-    jieba.initialize()
-    return jieba
+
+# What jieba does around Han runs (its ``re_han_default`` blocks, then ``finalseg``'s ``re_skip``): an ASCII
+# letter-digit run (with a decimal part and a percent sign) is one word, so is a run of the symbols its
+# blocks hold (``+#&._%-``), and any other non-space character is one.
+_CHINESE_PIECE = re.compile(f"([{HAN}]+)|[A-Za-z0-9]+(?:\\.\\d+)?%?|[+#&._%\\-]+|\\S")
 
 
 def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
-    """Words of a whitespace-free chunk: jieba where it holds Han characters, ``fallback`` elsewhere."""
+    """Words of a whitespace-free chunk: jieba's where it holds Han characters, ``fallback`` elsewhere."""
     if not _HAN_RE.search(chunk):
         return fallback(chunk)
-    return tuple(w for w in _jieba().cut(chunk) if not w.isspace())
+    cut = _rjieba_cut()
+    words: list[str] = []
+    for match in _CHINESE_PIECE.finditer(chunk):
+        if match.group(1):
+            words.extend(cut(match.group(1), True))  # hmm=True: jieba's default mode
+        else:
+            words.append(match.group(0))
+    return tuple(words)
 
 
 def japanese_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:

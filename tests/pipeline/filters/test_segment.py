@@ -44,3 +44,23 @@ def test_tokens_of_a_segmented_text_match_its_words():
 ])
 def test_script_of(text, script):
     assert script_of(text) == script
+
+
+def test_chinese_words_are_jiebas_on_real_text(shared_data):
+    # rjieba (jieba-rs) stands in for pure-Python jieba: on Han runs the words must be jieba's own, and on
+    # whole chunks (Han mixed with digits, Latin and symbols) nearly always (bench/README.md, Languages).
+    import logging
+    import re
+
+    import jieba  # test extra: the reference segmenter
+
+    from pipeline.filters.segment import HAN, jieba_split
+
+    jieba.setLogLevel(logging.WARNING)
+    book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:130_000]
+    runs = re.findall(f"[{HAN}]+", book)
+    assert len(runs) > 5_000
+    assert [jieba_split(r, tuple) for r in runs] == [tuple(jieba.cut(r)) for r in runs]
+    chunks = [c for c in book.split() if re.search(f"[{HAN}]", c)]
+    same = sum(jieba_split(c, tuple) == tuple(w for w in jieba.cut(c) if not w.isspace()) for c in chunks)
+    assert same >= 0.99 * len(chunks)
