@@ -40,6 +40,13 @@ def alpaca_prompt(instruction: str, input_text: str = "", preamble: str | None =
     return text + "### Response:\n"
 
 
+def prompt_for(text: str, template: str) -> str:
+    """A bare prompt as a model tuned with ``template`` expects it (``none``: the text unchanged)."""
+    if template == "none":
+        return text
+    return chat_prompt([{"role": "user", "content": text}], template)
+
+
 def validate_messages(messages: Any) -> list[dict[str, str]]:
     """Chat messages as [{"role", "content"}], ending with a user turn; ValueError says which is wrong."""
     if not isinstance(messages, list) or not messages:
@@ -67,9 +74,11 @@ def validate_messages(messages: Any) -> list[dict[str, str]]:
 def chat_prompt(messages: Sequence[dict[str, str]], template: str) -> str:
     """A chat rendered in `template`, ending where the assistant's reply starts.
 
-    alpaca: system messages replace the preamble; each user turn is an instruction and each assistant
-    turn the response to the one before it, so earlier turns read as solved examples. plain (for models
-    never instruction-tuned): a "Role: text" transcript ending in "Assistant:".
+    alpaca: the preamble the model was tuned with stays; system messages open the first instruction (a
+    replaced preamble is a layout the model never saw: a small tuned model then emitted newlines until its
+    context was full). Each user turn is an instruction and each assistant turn the response to the one
+    before it, so earlier turns read as solved examples. plain (for models never instruction-tuned): a
+    "Role: text" transcript ending in "Assistant:".
     """
     if template not in TEMPLATES:
         raise ValueError(f"unknown prompt template {template!r}; choose one of {TEMPLATES}")
@@ -80,11 +89,11 @@ def chat_prompt(messages: Sequence[dict[str, str]], template: str) -> str:
         lines = [f"System: {system}"] if system else []
         lines += [f"{m['role'].capitalize()}: {m['content']}" for m in turns]
         return "\n".join(lines) + "\nAssistant:"
-    preamble = system or ALPACA_PREAMBLE
-    text = f"{preamble}\n\n"
-    for m in turns:
+    text = f"{ALPACA_PREAMBLE}\n\n"
+    for i, m in enumerate(turns):
         if m["role"] == "user":
-            text += f"### Instruction:\n{m['content']}\n\n"
+            content = f"{system}\n\n{m['content']}" if system and i == 0 else m["content"]
+            text += f"### Instruction:\n{content}\n\n"
         else:
             text += f"### Response:\n{m['content']}\n\n"
     return text + "### Response:\n"

@@ -182,3 +182,46 @@ def test_cli_runs_as_module(gpt2_checkpoint, repo_root):
         cwd=repo_root, capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("Once upon a time")
+
+
+def _greedy_completion(path, ranks, text: str, max_tokens: int = 6) -> str:
+    model, checkpoint = load_checkpoint(path)
+    encoding = build_tokenizer(checkpoint["tokenizer"], ranks)
+    ids = encoding.encode(text, allowed_special="all")
+    out = generate(model, torch.tensor([ids]), max_tokens, temperature=0.0, stop_token=GPT2_END_OF_TEXT)
+    return encoding.decode([t for t in out[0, len(ids):].tolist() if t < encoding.n_vocab and t != GPT2_END_OF_TEXT])
+
+
+def test_cli_wraps_prompts_in_the_checkpoints_template(gpt2_checkpoint, capsys):
+    from model.templates import alpaca_prompt
+
+    path, ranks = gpt2_checkpoint
+    checkpoint = torch.load(path, weights_only=True)
+    torch.save({**checkpoint, "prompt_template": "alpaca"}, path)  # as instruction tuning records it
+    argv = ["--checkpoint", str(path), "--ranks-path", str(ranks), "--prompt", "Name a river.",
+            "--max-tokens", "6", "--temperature", "0"]
+    assert main(argv) == 0  # --template auto: the checkpoint's alpaca
+    assert capsys.readouterr().out == _greedy_completion(path, ranks, alpaca_prompt("Name a river.")) + "\n"
+    assert main(argv + ["--template", "none"]) == 0  # a raw continuation of the prompt
+    assert capsys.readouterr().out == "Name a river." + _greedy_completion(path, ranks, "Name a river.") + "\n"
+
+
+def test_cli_prompt_file_and_samples_write_one_json_line_each(gpt2_checkpoint, tmp_path, capsys):
+    import json
+
+    path, ranks = gpt2_checkpoint
+    prompts = tmp_path / "prompts.txt"
+    prompts.write_text("The river\n\nOnce upon a time\n")
+    argv = ["--checkpoint", str(path), "--ranks-path", str(ranks), "--prompt-file", str(prompts),
+            "--num-samples", "3", "--max-tokens", "5", "--temperature", "1.0", "--seed", "11"]
+    assert main(argv) == 0
+    rows = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [(r["prompt"], r["sample"], r["seed"]) for r in rows] == [
+        (p, s, 11 + s) for p in ("The river", "Once upon a time") for s in range(3)]
+    assert len({r["completion"] for r in rows[:3]}) > 1  # different seeds, different samples
+    single = ["--checkpoint", str(path), "--ranks-path", str(ranks), "--prompt", "Once upon a time",
+              "--max-tokens", "5", "--temperature", "1.0", "--seed", "12"]
+    assert main(single) == 0  # sample 1 of a prompt is what that prompt gives alone with seed + 1
+    assert capsys.readouterr().out == "Once upon a time" + rows[4]["completion"] + "\n"
+    with pytest.raises(SystemExit):
+        main(["--checkpoint", str(path), "--num-samples", "0"])
