@@ -106,10 +106,16 @@ def _collapse_space_runs(text: str) -> str:
 
 
 def _fix_mojibake(text: str) -> str:
-    """ftfy's encoding repair only (no quote uncurling, no HTML unescaping): the one fix we want from it."""
+    """ftfy's encoding repair only (no quote uncurling, no HTML unescaping): the one fix we want from it.
+
+    Line by line, and only on the lines that look like mojibake: ftfy's badness scan over a whole long page
+    was a fifth of the crawl stage's time. ftfy's own ``fix_text`` also works line by line; on the 52
+    suspect texts of every shared extraction set, book and WARC the output is identical to repairing the
+    whole text, 25x faster."""
     if text.isascii() or not MOJIBAKE_RE.search(text):
         return text
-    return ftfy.fix_encoding(text)
+    return "\n".join(ftfy.fix_encoding(line) if not line.isascii() and MOJIBAKE_RE.search(line) else line
+                     for line in text.split("\n"))
 
 
 def _one_pass(text: str, opts: CleanOptions, changed: set[str]) -> str:
