@@ -31,6 +31,7 @@ import torch
 
 from model.engine import generate
 from model.gpt import GPT, IGNORE_INDEX
+from model.lora import LoraSettings, add_lora, merge_lora, trainable_parameters
 from model.templates import alpaca_prompt
 from model.checkpoint_io import INSTRUCT, save_checkpoint
 from training.distributed import Dist
@@ -99,27 +100,42 @@ class Tokenized:
     targets: list[int]
 
 
-def tokenize_example(example: Instruction, encoding: tiktoken.Encoding, end_of_text: int) -> Tokenized:
+def tokenize_example(example: Instruction, encoding: tiktoken.Encoding, end_of_text: int,
+                     train_on_prompt: bool = False) -> Tokenized:
     """inputs = (prompt + response + eot)[:-1]; targets = the same shifted by one, with -100 wherever the
-    token to predict still belongs to the prompt."""
+    token to predict still belongs to the prompt (unless ``train_on_prompt``: then every token is scored)."""
     prompt = encoding.encode_ordinary(alpaca_prompt(example.instruction, example.input))
     response = encoding.encode_ordinary(example.output) + [end_of_text]
     sequence = prompt + response
-    targets = [IGNORE_INDEX] * (len(prompt) - 1) + response
+    targets = sequence[1:] if train_on_prompt else [IGNORE_INDEX] * (len(prompt) - 1) + response
     return Tokenized(inputs=sequence[:-1], targets=targets)
 
 
+OVERLONG = ("skip", "truncate")
+
+
 def tokenize_all(examples: Sequence[Instruction], encoding: tiktoken.Encoding, end_of_text: int,
-                 context_length: int, ledger: SkipLedger) -> list[Tokenized]:
-    """Every example that fits the context; longer ones are skipped and counted (cutting the response would
-    teach the model to stop mid-answer, cutting the prompt would teach it to answer unseen questions)."""
+                 context_length: int, ledger: SkipLedger, overlong: str = "skip",
+                 train_on_prompt: bool = False, truncated: list[str] | None = None) -> list[Tokenized]:
+    """Every example that fits the context. Longer ones are skipped and counted (``skip``), or with
+    ``truncate`` their response is cut at the context and loses its end-of-text (so the model is never
+    taught to stop mid-answer); a prompt that alone fills the context is skipped either way (cutting it
+    would teach the model to answer questions it cannot see). ``truncated`` collects the positions of the
+    examples that were cut."""
     kept = []
     for example in examples:
-        item = tokenize_example(example, encoding, end_of_text)
-        if len(item.inputs) > context_length:
-            ledger.skip(f"longer than the context of {context_length} tokens", example.position)
-        else:
+        item = tokenize_example(example, encoding, end_of_text, train_on_prompt)
+        if len(item.inputs) <= context_length:
             kept.append(item)
+            continue
+        answered = sum(t != IGNORE_INDEX for t in item.targets[:context_length])
+        prompt_len = len(encoding.encode_ordinary(alpaca_prompt(example.instruction, example.input)))
+        if overlong == "truncate" and prompt_len < context_length and (train_on_prompt or answered):
+            kept.append(Tokenized(inputs=item.inputs[:context_length], targets=item.targets[:context_length]))
+            if truncated is not None:
+                truncated.append(example.position)
+        else:
+            ledger.skip(f"longer than the context of {context_length} tokens", example.position)
     return kept
 
 
@@ -191,8 +207,16 @@ class InstructConfig:
     seed: int = 1234
     device: str = "cpu"
     ranks_path: str | None = None
+    overlong: str = "skip"  # an example longer than the context: skip it, or truncate its response
+    train_on_prompt: bool = False  # score the prompt's tokens too (default: only the response's)
+    lora_rank: int = 0  # > 0: train low-rank adapters on the blocks' linear layers only, merged on save
+    lora_alpha: float = 16.0
 
     def __post_init__(self) -> None:
+        if self.overlong not in OVERLONG:
+            raise ValueError(f"overlong must be one of {OVERLONG}, got {self.overlong!r}")
+        if self.lora_rank < 0:
+            raise ValueError(f"lora_rank must be >= 0 (0 = full fine-tuning), got {self.lora_rank}")
         if self.epochs < 1 or self.batch_size < 1 or self.eval_every < 1:
             raise ValueError("epochs, batch_size and eval_every must be positive")
         if self.lr <= 0:
@@ -221,12 +245,18 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
         examples = examples[:cfg.limit]
     test_idx, val_idx, train_idx = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction), cfg.seed)
     test_examples = [examples[i] for i in test_idx]
-    splits = {name: tokenize_all([examples[i] for i in idx], encoding, eot, context, ledger)
+    truncated: list[str] = []
+    splits = {name: tokenize_all([examples[i] for i in idx], encoding, eot, context, ledger, cfg.overlong,
+                                 cfg.train_on_prompt, truncated)
               for name, idx in (("train", train_idx), ("val", val_idx), ("test", test_idx))}
+    if cfg.lora_rank:
+        adapted = add_lora(model, LoraSettings(rank=cfg.lora_rank, alpha=cfg.lora_alpha))
+        log(f"LoRA rank {cfg.lora_rank} on {len(adapted)} layers: {trainable_parameters(model):,} trainable "
+            "parameters, the rest frozen")
     if not splits["train"]:
         raise ValueError(f"no usable training records in {cfg.data}: {ledger.summary()}")
-    log(f"train {len(splits['train'])}, val {len(splits['val'])}, test {len(splits['test'])} records; "
-        f"{ledger.summary()}")
+    log(f"train {len(splits['train'])}, val {len(splits['val'])}, test {len(splits['test'])} records"
+        + (f" ({len(truncated)} truncated to the context)" if truncated else "") + f"; {ledger.summary()}")
 
     out = Path(cfg.out)
     total = steps_planned(len(splits["train"]), cfg.batch_size, cfg.epochs, cfg.max_steps)
@@ -282,7 +312,10 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
                "final_val_loss": history[-1]["val_loss"],
                "test_loss": test_loss,
                "records": {name: len(items) for name, items in splits.items()},
+               "truncated": {"total": len(truncated), "first": truncated[:5]},
                "skipped": ledger.as_dict(), "config": asdict(cfg)}
+    if cfg.lora_rank:
+        merge_lora(model)  # the checkpoint is an ordinary GPT: every tool opens it
     checkpoint = {key: value for key, value in pretrained.checkpoint.items()
                   if key in ("config", "tokenizer", "dataset", "train_config")}
     save_checkpoint({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
@@ -315,6 +348,14 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
+    parser.add_argument("--overlong", choices=OVERLONG, default="skip",
+                        help="an example longer than the context: skip it (counted) or cut its response")
+    parser.add_argument("--train-on-prompt", action="store_true",
+                        help="score the prompt's tokens too (default: only the response's)")
+    parser.add_argument("--lora-rank", type=int, default=0,
+                        help="train rank-r adapters on the blocks' linear layers only (0: full fine-tuning); "
+                             "they are merged into the saved checkpoint")
+    parser.add_argument("--lora-alpha", type=float, default=16.0)
     return InstructConfig(**vars(parser.parse_args(argv)))
 
 

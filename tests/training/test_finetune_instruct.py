@@ -140,3 +140,43 @@ def test_skip_ledger_keeps_first_locations():
     for i in range(5):
         ledger.skip("r", f"f:{i}")
     assert ledger.as_dict() == {"total": 5, "by_reason": {"r": 5}, "examples": {"r": ["f:0", "f:1"]}}
+
+
+def test_overlong_examples_can_be_truncated_instead_of_skipped(encoding):
+    long_answer = Instruction("Tell a story.", "", "Once upon a time there was a river. " * 30, "x:7")
+    short = Instruction("Say hi.", "", "Hi!", "x:8")
+    huge_prompt = Instruction("word " * 200, "", "ok", "x:9")
+    ledger, truncated = SkipLedger(), []
+    kept = tokenize_all([long_answer, short, huge_prompt], encoding, EOT, 64, ledger, "truncate", False, truncated)
+    assert len(kept) == 2 and truncated == ["x:7"]
+    assert ledger.total == 1 and ledger.counts["longer than the context of 64 tokens"] == 1  # the prompt alone
+    cut = kept[0]
+    assert len(cut.inputs) == len(cut.targets) == 64
+    assert EOT not in cut.targets  # never taught to stop where the context ends
+    full = tokenize_example(long_answer, encoding, EOT)
+    assert cut.inputs == full.inputs[:64] and cut.targets == full.targets[:64]
+    skipped = SkipLedger()
+    assert len(tokenize_all([long_answer, short], encoding, EOT, 64, skipped)) == 1 and skipped.total == 1
+
+
+def test_train_on_prompt_scores_every_token(encoding):
+    example = Instruction("Convert 45 kilometers to meters.", "", "45000 meters.", "x:0")
+    item = tokenize_example(example, encoding, EOT, train_on_prompt=True)
+    assert IGNORE_INDEX not in item.targets and item.targets == item.inputs[1:] + [EOT]
+
+
+def test_lora_tuning_changes_only_block_linears_and_saves_a_plain_checkpoint(tmp_path, tiny_checkpoint, data):
+    out = tmp_path / "lora"
+    cfg = InstructConfig(checkpoint=str(tiny_checkpoint), data=str(data), out=str(out), limit=40, epochs=1,
+                         max_steps=3, batch_size=8, lr=1e-2, eval_every=3, generate_examples=0, lora_rank=4)
+    finetune_instructions(cfg, log=lambda _: None)
+    before, _ = load_checkpoint(tiny_checkpoint)
+    after, checkpoint = load_checkpoint(out / "checkpoint.pt")  # merged: the plain GPT's keys
+    assert checkpoint["finetune"]["lora_rank"] == 4
+    old, new = before.state_dict(), after.state_dict()
+    assert set(old) == set(new)
+    changed = {k for k in old if not torch.equal(old[k], new[k])}
+    assert changed and all(k.endswith(("qkv.weight", "proj.weight", "up.weight", "down.weight")) for k in changed)
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    start = next(r for r in records if r["kind"] == "start")
+    assert start["trainable_params"] < sum(v.numel() for v in old.values()) // 10
