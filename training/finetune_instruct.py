@@ -299,13 +299,14 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
     loop.close()
     if not dist.is_main:
         return {"steps": step, "final_val_loss": history[-1]["val_loss"], "test_loss": test_loss}
+    unanswered: list[str] = []  # test prompts too long to leave room for an answer
     with (out / "responses.jsonl").open("w", encoding="utf-8") as handle:
         for example in test_examples[:cfg.generate_examples]:
             try:
                 answer = respond(model, encoding, eot, example.instruction, example.input, cfg.max_new_tokens)
-            except ValueError:  # a prompt that fills the context: note it, keep going
-                answer = None
-                ledger.skip("test prompt does not fit the context for generation", example.position)
+            except ValueError:  # a prompt that fills the context: note it, keep going (the record itself
+                answer = None  # was scored in the test loss, so it is not a skipped record)
+                unanswered.append(example.position)
             handle.write(json.dumps({"instruction": example.instruction, "input": example.input,
                                      "reference": example.output, "response": answer}) + "\n")
     metrics = {"history": history, "steps": step, "train_seconds": train_seconds,
@@ -313,6 +314,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
                "test_loss": test_loss,
                "records": {name: len(items) for name, items in splits.items()},
                "truncated": {"total": len(truncated), "first": truncated[:5]},
+               "not_answered": {"total": len(unanswered), "first": unanswered[:5]},
                "skipped": ledger.as_dict(), "config": asdict(cfg)}
     if cfg.lora_rank:
         merge_lora(model)  # the checkpoint is an ordinary GPT: every tool opens it

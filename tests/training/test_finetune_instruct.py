@@ -180,3 +180,20 @@ def test_lora_tuning_changes_only_block_linears_and_saves_a_plain_checkpoint(tmp
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     start = next(r for r in records if r["kind"] == "start")
     assert start["trainable_params"] < sum(v.numel() for v in old.values()) // 10
+
+
+def test_chinese_instruction_data_tunes(tmp_path, tiny_checkpoint, shared_data):
+    # BELLE's Chinese Alpaca records (shared/data/finetune, see PROVENANCE.md) read and tune like English ones
+    belle = shared_data / "finetune" / "zh-belle-dev1K-alpaca.jsonl"
+    examples, ledger = read_instructions(belle)
+    assert len(examples) == 1000 and ledger.total == 0
+    out = tmp_path / "zh"
+    cfg = InstructConfig(checkpoint=str(tiny_checkpoint), data=str(belle), out=str(out), limit=60, epochs=1,
+                         max_steps=4, batch_size=8, lr=3e-3, eval_every=4, generate_examples=1, max_new_tokens=8,
+                         overlong="truncate")
+    metrics = finetune_instructions(cfg, log=lambda _: None)
+    losses = [h["val_loss"] for h in metrics["history"]]
+    assert losses[-1] < losses[0]
+    assert sum(metrics["records"].values()) + metrics["skipped"]["total"] == 60
+    response = json.loads((out / "responses.jsonl").read_text().splitlines()[0])
+    assert any("\u4e00" <= ch <= "\u9fff" for ch in response["instruction"])
