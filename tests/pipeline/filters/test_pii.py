@@ -37,3 +37,15 @@ def test_redaction_never_removes_and_counts_are_signals():
 def test_only_the_chosen_kinds():
     out, counts = redact("a@b.io 1.1.1.1", redact=["ipv4"], ip_replacement="<ip>")
     assert out == "a@b.io <ip>" and counts == Counter(ipv4=1)
+
+
+def test_ips_are_redacted_in_a_text_without_emails():
+    # a kind with no match must not end the redaction of the kinds after it
+    assert redact("Resolver 8.8.8.8 and 2001:4860:4860::8888 only.") == (
+        "Resolver [IP] and [IP] only.", Counter(ipv4=1, ipv6=1))
+
+
+def test_full_form_ipv6_without_a_double_colon():
+    # eight groups, no "::": the cheap gate must still let the scan run (seven colons)
+    out, counts = redact("Host 2607:f8b0:4005:0805:0000:0000:0000:200e answered.")
+    assert out == "Host [IP] answered." and counts == Counter(ipv6=1)
