@@ -17,7 +17,7 @@ fi
 # (a blank pipeline that ships inside the package, so nothing is downloaded at run time).
 # resiliparse + fastwarc: to extract the same texts from the WARCs as .venv does.
 "$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy==$SPACY_VERSION" \
-  resiliparse fastwarc pyarrow
+  resiliparse fastwarc pyarrow faust-cchardet python-magic warcio orjson  # the last four: WarcReader and JsonlWriter (bench/datatrove_e2e.py)
 "$VENV/bin/python" - <<'PY'
 from datatrove.pipeline.filters import GopherQualityFilter
 from datatrove.utils.word_tokenizers import load_word_tokenizer
