@@ -80,6 +80,9 @@ class EvalSection(Strict):
                              "(training/benchmarks/tasks.yaml) scored at every validation pass, e.g. "
                              "[core.copa, core.winogrande]; logged as 'benchmark' records")
     task_limit: int = Field(100, ge=1, description="items per benchmark task at each pass (the first ones)")
+    bpb_text: str | None = Field(None, description="a UTF-8 text file whose bits per byte are measured at every "
+                                 "validation pass (logged as 'bpb' records): a yardstick comparable across "
+                                 "datasets and tokenizers; relative to the config")
 
     @field_validator("tasks")
     @classmethod
@@ -158,6 +161,8 @@ def parse_config(data: Any, origin: str = "<dict>", base: Path | None = None) ->
     base = base or Path.cwd()
     config.out_dir = _resolve(config.out_dir, base)
     config.data.dataset = _resolve(config.data.dataset, base)
+    if config.eval.bpb_text is not None:
+        config.eval.bpb_text = _resolve(config.eval.bpb_text, base)
     return config
 
 

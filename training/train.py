@@ -141,6 +141,31 @@ def model_config(config: TrainConfig, dataset: TokenDataset) -> GPTConfig:
     return gpt_config
 
 
+def read_bpb_text(path: str) -> str:
+    """The text of ``eval.bpb_text``, read before the first step so a missing file stops the run at once."""
+    try:
+        return Path(path).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ConfigError(f"eval.bpb_text: {path} not found") from None
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"eval.bpb_text: {path} is not UTF-8 text (byte {exc.start})") from None
+
+
+def held_out_bpb(model: GPT, tokenizer_spec: dict[str, Any], text: str, device: torch.device,
+                 autocast: Any) -> dict[str, float]:
+    """Bits per byte of ``text`` under the model as it is now (evaluation mode, restored after)."""
+    from training.benchmarks.bits_per_byte import bits_per_byte
+    from training.benchmarks.model_source import from_trained
+
+    was_training = model.training
+    model.eval()
+    try:
+        with autocast:
+            return bits_per_byte(from_trained(model, tokenizer_spec), text, device=device)
+    finally:
+        model.train(was_training)
+
+
 def batch_layout(config: TrainConfig, context_length: int, world_size: int) -> tuple[int, int]:
     """(global batch in sequences, micro-steps per optimiser step), refusing sizes that do not divide."""
     tokens, micro = config.optim.batch_tokens, config.optim.micro_batch
@@ -258,6 +283,7 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
     val_sources = sources_with_validation(dataset, sampler.names, context)
     benchmarks = (TrainingBenchmarks(config.eval.tasks, config.eval.task_limit, ckpt.tokenizer_spec(dataset))
                   if config.eval.tasks else None)
+    bpb_text = read_bpb_text(config.eval.bpb_text) if config.eval.bpb_text and dist.is_main else None
     metrics = MetricsLog(out_dir / METRICS_NAME, fresh=saved is None, keep_until_step=state.step) \
         if dist.is_main else None
 
@@ -300,6 +326,11 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
         overall = result["val_loss_overall"]
         say(f"step {state.step:5d} | val loss {overall:.4f} ({shown})" if overall is not None
             else f"step {state.step:5d} | no validation data")
+        if bpb_text is not None:
+            bpb = held_out_bpb(raw_model, ckpt.tokenizer_spec(dataset), bpb_text, dist.device,
+                               precision.autocast(dist.device))
+            log({"kind": "bpb", "step": state.step, "file": config.eval.bpb_text, **bpb})
+            say(f"step {state.step:5d} | bits per byte {bpb['bits_per_byte']:.4f} ({config.eval.bpb_text})")
         if benchmarks is not None:
             scores = benchmarks.run(raw_model, dist, precision.autocast(dist.device))
             log({"kind": "benchmark", "step": state.step, **scores})
