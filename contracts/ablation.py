@@ -206,8 +206,10 @@ class Layout:
     def runs(self) -> Path:
         return self.root / "runs"
 
-    def run_dir(self, variant: str, seed: int) -> Path:
-        return self.runs / variant / f"seed-{seed}"
+    def run_dir(self, variant: str, seed: int, config_tag: str) -> Path:
+        """A run's folder, named by its training config's digest too: a changed recipe trains new runs
+        beside the old ones instead of being refused by (or resuming) their checkpoints."""
+        return self.runs / variant / f"seed-{seed}-{config_tag}"
 
     @property
     def report(self) -> Path:

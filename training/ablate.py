@@ -77,7 +77,6 @@ def run_specs(ablation: Ablation, data: dict[str, Any]) -> list[RunSpec]:
         v = ablation.model.variants[variant]
         for seed in t.seeds:
             config = {
-                "out_dir": str(ablation.layout.run_dir(variant, seed)),
                 "seed": seed,
                 "data": {"dataset": data["variants"][variant]["dataset"], "weights": v.weights or t.weights,
                          "max_epochs": v.max_epochs or t.max_epochs},
@@ -88,6 +87,7 @@ def run_specs(ablation: Ablation, data: dict[str, Any]) -> list[RunSpec]:
                 "checkpoint": {"every": t.checkpoint_every or t.eval_every},
                 "system": {"log_every": 1, **t.system},
             }
+            config["out_dir"] = str(ablation.layout.run_dir(variant, seed, config_digest(config)[:10]))
             parse_config(config, f"{ablation.path} (variant {variant}, seed {seed})")  # refuse now, not mid-way
             specs.append(RunSpec(variant, seed, config))
     return specs

@@ -87,7 +87,7 @@ def build_report(ablation: Ablation, data: dict[str, Any], results: list[dict[st
         pairs.append({"a": a, "b": b, **{n: compare(scores[a][n], scores[b][n]) for n in names}})
     t = ablation.model.training
     return {
-        "name": ablation.model.name, "ablation_file": str(ablation.path),
+        "name": ablation.model.name, "ablation_file": str(ablation.path), "variants": variants,
         "model": t.model.model_dump(mode="json"), "params": results[0].get("params"),
         "token_budget": t.max_steps * t.optim.batch_tokens, "steps": t.max_steps, "seeds": t.seeds,
         "held_out": {k: data["held_out"][k] for k in ("documents", "by_source", "text_bytes", "sha256")},
@@ -114,7 +114,7 @@ def _fmt(value: Any, digits: int = 4) -> str:
 
 
 def markdown(report: dict[str, Any]) -> str:
-    names = list(next(iter(report["scores"].values())))
+    names = list(report["scores"][report["variants"][0]])
     lines = [f"# Ablation `{report['name']}`", "",
              f"Model {report['model']['preset']} ({_fmt(report['params'])} parameters), {report['token_budget']:,} "
              f"training tokens per run ({report['steps']} steps), seeds {report['seeds']}. Held-out text: "
@@ -122,7 +122,8 @@ def markdown(report: dict[str, Any]) -> str:
              f"{report['held_out']['text_bytes']:,} bytes, removed from every variant before tokenizing.", "",
              "## Scores (mean ± sample std over seeds; [min, max])", "",
              "| variant | " + " | ".join(names) + " |", "|---" * (len(names) + 1) + "|"]
-    for variant, s in report["scores"].items():
+    for variant in report["variants"]:
+        s = report["scores"][variant]
         lines.append(f"| {variant} | " + " | ".join(
             f"{s[n]['mean']:.4f} ± {s[n]['std']:.4f} [{s[n]['min']:.4f}, {s[n]['max']:.4f}]" for n in names) + " |")
     lines += ["", f"Lower is better for {', '.join(report['lower_is_better'])}; higher for the benchmarks.", "",
@@ -134,22 +135,24 @@ def markdown(report: dict[str, Any]) -> str:
         lines.append(f"| {pair['a']} | {pair['b']} | " + " | ".join(cells) + " |")
     lines += ["", "## Data funnel", "", "| variant | stage | docs in | docs out | chars out | train tokens |",
               "|---|---|---|---|---|---|"]
-    for variant, rows in report["funnel"].items():
-        for row in rows:
+    for variant in report["variants"]:
+        for row in report["funnel"][variant]:
             lines.append(f"| {variant} | {row['stage']} | {_fmt(row['docs_in'])} | {_fmt(row['docs_out'])} | "
                          f"{_fmt(row['chars_out'])} | {_fmt(row.get('tokens_train'))} |")
     lines += ["", "## Epochs of each source's training tokens at the token budget", "",
               "| variant | " + " | ".join(sorted({s for e in report['epochs_at_budget'].values() for s in e})) + " |"]
     sources = sorted({s for e in report["epochs_at_budget"].values() for s in e})
     lines.append("|---" * (len(sources) + 1) + "|")
-    for variant, e in report["epochs_at_budget"].items():
+    for variant in report["variants"]:
+        e = report["epochs_at_budget"][variant]
         lines.append(f"| {variant} | " + " | ".join(_fmt(e.get(s), 2) for s in sources) + " |")
     lines += ["", "## Held-out bits per byte during training (mean over seeds)", "",
               "| variant | " + " | ".join(f"step {int(s)}" for s, _ in next(iter(report["curves"].values()))[BPB])
               + " |"]
     steps = len(next(iter(report["curves"].values()))[BPB])
     lines.append("|---" * (steps + 1) + "|")
-    for variant, c in report["curves"].items():
+    for variant in report["variants"]:
+        c = report["curves"][variant]
         lines.append(f"| {variant} | " + " | ".join(f"{v:.4f}" for _, v in c[BPB]) + " |")
     return "\n".join(lines) + "\n"
 
@@ -162,7 +165,8 @@ def curve_png(report: dict[str, Any]) -> str:
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 4), dpi=100)
-    for variant, c in report["curves"].items():
+    for variant in report["variants"]:
+        c = report["curves"][variant]
         ax.plot([s for s, _ in c[BPB]], [v for _, v in c[BPB]], marker="o", label=variant)
     ax.set_xlabel("step")
     ax.set_ylabel("held-out bits per byte")
