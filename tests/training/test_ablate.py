@@ -4,6 +4,7 @@ uninterrupted one, and the held-out text against every variant's training tokens
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import os
@@ -19,7 +20,7 @@ import pytest
 
 from contracts.ablation import load_ablation
 from contracts.token_dataset import TokenDataset
-from training.ablate import RunSpec, run_one, run_specs
+from training.ablate import RunSpec, run_one, run_specs, train_all
 from tests.ablation_helpers import write_ablation
 
 REPO = Path(__file__).resolve().parents[2]
@@ -128,3 +129,18 @@ def test_the_held_out_text_is_in_no_variant_s_training_tokens(ablated: dict[str,
         assert found == [], f"{variant}: held-out text in its training tokens: {found[:2]}"
         assert sum(w in train_text for w in control) > len(control) // 2, variant
         assert data["held_out_scrub"][info["nodes"][-2]] == {"removed.id": 3}
+
+
+def test_runs_as_ray_tasks_train_the_same_models(ablated: dict[str, Any], ray_local, tmp_path: Path) -> None:
+    """``runner.kind: ray``: each run a Ray task on a real local Ray; the same config gives the same model."""
+    base = ablated["ablation"]
+    runner = base.model.runner.model_copy(update={"kind": "ray"})
+    ablation = dataclasses.replace(base, model=base.model.model_copy(update={"runner": runner}))
+    specs = [s for s in run_specs(ablation, ablated["data"]) if s.seed == 1]
+    moved = [RunSpec(s.variant, s.seed, {**s.config, "out_dir": str(tmp_path / s.variant)}) for s in specs]
+    results = train_all(ablation, moved)
+    for spec, result in zip(specs, results):
+        local = json.loads((Path(spec.config["out_dir"]) / "result.json").read_text())
+        assert (result["variant"], result["final"], result["curves"]) == (spec.variant, local["final"],
+                                                                           local["curves"])
+        assert (tmp_path / spec.variant / "result.json").exists()
