@@ -11,8 +11,9 @@ REPO = Path(__file__).resolve().parents[1]
 SAMPLES = REPO / "samples"
 
 
-def write_manifest(folder: Path, **stages: Any) -> Path:
-    """A manifest over a few real sample files (about 100 documents), tokenized with the demo's BPE."""
+def write_manifest(folder: Path, sources: tuple[str, ...] = ("web", "wiki", "books"), **stages: Any) -> Path:
+    """A manifest over a few real sample files (about 120 documents; ``sources`` picks among web, wiki and
+    books), tokenized with the demo's BPE."""
     manifest = {
         "run": {"name": "base", "output_dir": str(folder / "unused"), "seed": 7},
         "sources": [
@@ -32,16 +33,18 @@ def write_manifest(folder: Path, **stages: Any) -> Path:
                                 "shard_tokens": 100000, "validation": {"fraction": 0.05}},
                    **stages},
     }
+    manifest["sources"] = [s for s in manifest["sources"] if s["name"] in sources]
     path = folder / "manifest.yaml"
     path.write_text(yaml.safe_dump(manifest, sort_keys=False))
     return path
 
 
-def ablation_data(folder: Path, variants: dict[str, Any] | None = None, **over: Any) -> dict[str, Any]:
+def ablation_data(folder: Path, variants: dict[str, Any] | None = None,
+                  sources: tuple[str, ...] = ("web", "wiki", "books"), **over: Any) -> dict[str, Any]:
     """An ablation mapping over ``write_manifest``: 2 variants, 2 seeds, the tiny model, a few steps."""
     data = {
         "name": "t",
-        "manifest": str(write_manifest(folder)),
+        "manifest": str(write_manifest(folder, sources)),
         "output_dir": str(folder / "out"),
         "variants": variants or {"raw": {"stages": {"order": ["crawl", "tokenize"]}}, "filtered+dedup": {}},
         "held_out": {"docs": {"wiki": 3}, "max_bytes": 20000},
@@ -55,7 +58,8 @@ def ablation_data(folder: Path, variants: dict[str, Any] | None = None, **over: 
     return data
 
 
-def write_ablation(folder: Path, variants: dict[str, Any] | None = None, **over: Any) -> Path:
+def write_ablation(folder: Path, variants: dict[str, Any] | None = None,
+                   sources: tuple[str, ...] = ("web", "wiki", "books"), **over: Any) -> Path:
     path = folder / "ablation.yaml"
-    path.write_text(yaml.safe_dump(ablation_data(folder, variants, **over), sort_keys=False))
+    path.write_text(yaml.safe_dump(ablation_data(folder, variants, sources, **over), sort_keys=False))
     return path
