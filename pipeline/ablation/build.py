@@ -100,10 +100,7 @@ def _funnel(records: list[dict[str, Any]], dataset: Path) -> list[dict[str, Any]
     rows = []
     for record in records:
         counts = record["counts"]
-        row = {"stage": record["stage"], "node": record["key"], **{k: counts.get(k) for k in FUNNEL_KEYS}}
-        if record["stage"] == "crawl":
-            row["docs_in"] = row["chars_in"] = None  # records read, not documents: see the crawl's stats
-        rows.append(row)
+        rows.append({"stage": record["stage"], "node": record["key"], **{k: counts.get(k) for k in FUNNEL_KEYS}})
     index = json.loads((dataset / "index.json").read_text())
     rows[-1]["tokens_train"] = sum(s["train"]["tokens"] for s in index["sources"].values())
     rows[-1]["tokens_val"] = sum(s["val"]["tokens"] for s in index["sources"].values())
