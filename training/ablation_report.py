@@ -41,7 +41,7 @@ def scores_of(result: dict[str, Any]) -> dict[str, float]:
     for name, task in (final.get("benchmarks") or {}).items():
         scores[name] = task["value"]
     if final.get("core") is not None:
-        scores["core"] = final["core"]
+        scores["core_of_subset"] = final["core"]  # CORE over the subset's CORE tasks only, not DCLM's CORE
     return scores
 
 
