@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from pipeline.dedup.buckets import EXACT, NEAR, band_keys, candidate_pairs, unique_pairs
 
@@ -11,6 +12,14 @@ def test_band_keys_differ_per_band_and_match_equal_bands():
     sig = _u64([[1, 2, 1, 2], [1, 2, 9, 9]])
     keys = band_keys(sig, 2, 2)
     assert keys[0, 0] == keys[1, 0] and keys[0, 0] != keys[0, 1] and keys[0, 1] != keys[1, 1]
+
+
+@pytest.mark.parametrize("bands, rows", [(5, 4), (3, 6), (17, 1)])
+def test_band_keys_refuse_more_values_than_the_signatures_hold(bands, rows):
+    sig = _u64(np.arange(32).reshape(2, 16))
+    with pytest.raises(ValueError, match=f"need {bands * rows} signature values"):
+        band_keys(sig, bands, rows)
+    assert band_keys(sig, 16 // rows, rows).shape == (2, 16 // rows)
 
 
 def test_candidate_pairs_collapse_identical_texts_and_mark_exact():
