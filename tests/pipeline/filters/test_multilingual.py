@@ -89,3 +89,10 @@ def test_the_web_word_rules_in_the_documents_language(name, least_kept):
     assert (n - sum(removed.values())) / n >= least_kept, removed
     # what still goes: repetition of list pages, formulas in braces (C4), very short stubs
     assert {f for f, _ in removed} <= {"gopher_repetition", "gopher_quality", "c4", "fineweb"}
+
+
+def test_the_detected_language_chooses_the_word_rules_when_the_source_declares_none():
+    # web pages declare nothing: the language filter's detection alone must switch zhwiki to Chinese rules
+    spec = ChainSpec.model_validate({**WORD_RULES, "language": {"languages": None}})
+    n, removed = removals("zhwiki", spec, declared=False)
+    assert n == 23 and sum(removed.values()) <= 1, removed
