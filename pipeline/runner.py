@@ -95,10 +95,24 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
     common = dict(log_to_driver=True, configure_logging=False)
     if address:
         ray.init(address=address, **common)
-    else:
-        ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
-                 **common)
+        return True
+    for attempt in range(1, LOCAL_RAY_START_ATTEMPTS + 1):
+        try:
+            ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
+                     **common)
+            return True
+        except Exception as exc:  # Ray raises a bare Exception when its raylet misses its 30 s start window
+            if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_START_ATTEMPTS:
+                raise
+            ray.shutdown()
+            print(f"local Ray did not start within Ray's 30 s (machine overloaded?); attempt {attempt + 1} of "
+                  f"{LOCAL_RAY_START_ATTEMPTS}", file=sys.stderr, flush=True)
     return True
+
+
+# The embedded Ray's raylet must register within a fixed 30 s; on a saturated machine (a load of 10x the
+# cores) it sometimes does not, and a retry after shutdown succeeds. A cluster address is never retried.
+LOCAL_RAY_START_ATTEMPTS = 3
 
 
 class Progress:
