@@ -183,6 +183,7 @@ def run(scale: float, work: Path, num_cpus: int, every_s: float) -> dict[str, An
             "files_written": files1 - files0, "mb_written": round((bytes1 - bytes0) / 1e6, 2),
             "tasks": tasks, "steps": sum(1 for step in tasks1 if tasks1[step] != tasks0.get(step, 0)),
             "driver_cpu_s": round(cpu, 2), "driver_ms_per_task": round(cpu * 1e3 / max(1, tasks), 2),
+            "driver_share_of_wall": round(cpu / wall, 4), "load_avg_1m": round(os.getloadavg()[0], 1),
         })
         print(json.dumps(rows[-1]), file=sys.stderr, flush=True)
         inputs = result.outputs
