@@ -1,7 +1,9 @@
 """A scale run: the full default manifest (``manifests/demo.yaml``'s stages and options) on a local Ray over
 the scale corpus of ``bench/scale_corpus.py`` at a given size, measured stage by stage.
 
-Per stage: wall seconds, documents and input MB per second per core (``--num-cpus`` cores), peak RSS of
+Per stage: wall seconds, documents and input MB per second per core (``--num-cpus`` cores), the CPU
+seconds of the whole process tree and documents and MB per CPU second (robust to a shared machine's load,
+unlike wall time), peak RSS of
 the whole process tree (this driver, Ray's GCS/raylet/agents and every worker; summed, sampled every
 ``--every`` seconds), the largest worker's and the driver's own peak RSS, files and bytes the stage added
 to the run folder, its tasks (all its steps: dedup's are many) and the driver's CPU seconds per task.
@@ -63,37 +65,70 @@ def _is_worker(pid: int) -> bool:
         return False
 
 
+def _cpu_ticks(pid: int) -> int:
+    """utime + stime of ``pid`` in clock ticks (0 once it is gone)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return 0
+
+
+def _tree(root: int) -> list[int]:
+    children, stack, found = _children(), [root], []
+    while stack:
+        pid = stack.pop()
+        found.append(pid)
+        stack.extend(children.get(pid, []))
+    return found
+
+
 class TreeSampler:
-    """Peak RSS (KiB) of the process tree under this process, of the largest Ray worker and of the driver."""
+    """Peak RSS (KiB) of the process tree under this process, of the largest Ray worker and of the driver,
+    and the CPU seconds the tree used meanwhile (user + system of every process, sampled: a process that
+    ends between two samples loses at most its last ``every_s``). CPU seconds, unlike wall time x cores,
+    hardly move with the load other work puts on a shared machine."""
 
     def __init__(self, every_s: float):
         self.every_s = every_s
         self.tree = self.worker = self.driver = 0
+        self._start: dict[int, int] = {}
+        self._last: dict[int, int] = {}
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
 
+    def _sample(self) -> None:
+        me, total, worker = os.getpid(), 0, 0
+        for pid in _tree(me):
+            rss = _rss_kib(pid)
+            total += rss
+            if pid != me and _is_worker(pid):
+                worker = max(worker, rss)
+            ticks = _cpu_ticks(pid)
+            if ticks:
+                self._last[pid] = ticks
+        self.tree, self.worker = max(self.tree, total), max(self.worker, worker)
+        self.driver = max(self.driver, _rss_kib(me))
+
     def _run(self) -> None:
-        me = os.getpid()
         while not self._stop.is_set():
-            children, stack, total, worker = _children(), [me], 0, 0
-            while stack:
-                pid = stack.pop()
-                stack.extend(children.get(pid, []))
-                rss = _rss_kib(pid)
-                total += rss
-                if pid != me and _is_worker(pid):
-                    worker = max(worker, rss)
-            self.tree, self.worker = max(self.tree, total), max(self.worker, worker)
-            self.driver = max(self.driver, _rss_kib(me))
+            self._sample()
             self._stop.wait(self.every_s)
 
+    @property
+    def cpu_s(self) -> float:
+        ticks = sum(last - self._start.get(pid, 0) for pid, last in self._last.items())
+        return ticks / os.sysconf("SC_CLK_TCK")
+
     def __enter__(self) -> "TreeSampler":
+        self._start = {pid: _cpu_ticks(pid) for pid in _tree(os.getpid())}
         self._thread.start()
         return self
 
     def __exit__(self, *exc: object) -> None:
         self._stop.set()
         self._thread.join()
+        self._sample()
 
 
 def folder_usage(root: Path) -> tuple[int, int]:
@@ -178,6 +213,9 @@ def run(scale: float, work: Path, num_cpus: int, every_s: float) -> dict[str, An
             "docs_per_s_per_core": round(docs_in / wall / num_cpus, 1),
             "mb_per_s_per_core": round(in_bytes / 1e6 / wall / num_cpus, 3),
             "ms_per_doc": round(wall * 1e3 / max(1, docs_in), 2),
+            "tree_cpu_s": round(sample.cpu_s, 2), "cpu_ms_per_doc": round(sample.cpu_s * 1e3 / max(1, docs_in), 2),
+            "docs_per_cpu_s": round(docs_in / max(sample.cpu_s, 1e-9), 1),
+            "mb_per_cpu_s": round(in_bytes / 1e6 / max(sample.cpu_s, 1e-9), 3),
             "peak_tree_rss_mib": round(sample.tree / 1024), "peak_worker_rss_mib": round(sample.worker / 1024),
             "peak_driver_rss_mib": round(sample.driver / 1024),
             "files_written": files1 - files0, "mb_written": round((bytes1 - bytes0) / 1e6, 2),
