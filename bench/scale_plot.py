@@ -3,8 +3,8 @@ stage against corpus size.
 
     .venv/bin/python bench/scale_plot.py bench/scale_results/scale-*.json --png docs/scaling.png
 
-Prints the Markdown table of bench/README.md's scale section; writes a two-panel PNG: milliseconds per
-document (wall time x cores / documents in) and peak RSS of the process tree and of the largest Ray
+Prints the Markdown table of bench/README.md's scale section; writes a two-panel PNG: CPU milliseconds per
+document (the whole process tree's CPU seconds / documents in) and peak RSS of the process tree and of the largest Ray
 worker, one line per stage, against the scale (log axis).
 """
 
@@ -23,25 +23,25 @@ def load(paths: list[Path]) -> list[dict[str, Any]]:
 
 
 def table(runs: list[dict[str, Any]]) -> str:
-    lines = ["| scale | stage | docs in | wall s | ms/doc x core | docs/s/core | MB/s/core | peak tree RSS MiB "
-             "| peak worker RSS MiB | files written | MB written | tasks | driver ms/task |",
-             "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+    lines = ["| scale | stage | docs in | wall s | tree CPU s | CPU ms/doc | docs/CPU s | MB/CPU s | docs/s/core (wall) "
+             "| peak tree RSS MiB | peak worker RSS MiB | files written | MB written | tasks | driver ms/task "
+             "| driver % of wall |",
+             "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
     for run in runs:
-        cores = run["num_cpus"]
         for row in run["stages"]:
             if row["stage"] not in STAGES:
                 continue
             docs = row["docs_in"] or row["docs_out"]
             lines.append(
-                f"| {run['scale']:g}x | {row['stage']} | {docs:,} | {row['wall_s']:,.1f} | "
-                f"{row['wall_s'] * cores * 1e3 / max(1, docs):,.1f} | {row['docs_per_s_per_core']:,.1f} | "
-                f"{row['mb_per_s_per_core']:.3f} | {row['peak_tree_rss_mib']:,} | {row['peak_worker_rss_mib']:,} | "
+                f"| {run['scale']:g}x | {row['stage']} | {docs:,} | {row['wall_s']:,.1f} | {row['tree_cpu_s']:,.1f} | "
+                f"{row['cpu_ms_per_doc']:,.1f} | {row['docs_per_cpu_s']:,.1f} | {row['mb_per_cpu_s']:.2f} | "
+                f"{row['docs_per_s_per_core']:,.1f} | {row['peak_tree_rss_mib']:,} | {row['peak_worker_rss_mib']:,} | "
                 f"{row['files_written']:,} | {row['mb_written']:,.1f} | {row['tasks']:,} | "
-                f"{row['driver_ms_per_task']:.2f} |")
+                f"{row['driver_ms_per_task']:.2f} | {100 * row['driver_share_of_wall']:.1f} |")
         extra = {r["stage"]: r["wall_s"] for r in run["stages"] if r["stage"] not in STAGES}
-        lines.append(f"| {run['scale']:g}x | whole run | | {run['total_wall_s']:,.1f} | | | | | | {run['run_files']:,} "
-                     f"| {run['run_mb']:,.1f} | | Ray start {extra.get('ray start', 0):.1f} s, report "
-                     f"{extra.get('report', 0):.1f} s |")
+        lines.append(f"| {run['scale']:g}x | whole run | | {run['total_wall_s']:,.1f} | | | | | | | | "
+                     f"{run['run_files']:,} | {run['run_mb']:,.1f} | | Ray start {extra.get('ray start', 0):.1f} s, "
+                     f"report {extra.get('report', 0):.1f} s | |")
     return "\n".join(lines)
 
 
@@ -55,9 +55,7 @@ def plot(runs: list[dict[str, Any]], png: Path) -> None:
     scales = [r["scale"] for r in runs]
     for stage in STAGES:
         rows = [next(s for s in r["stages"] if s["stage"] == stage) for r in runs]
-        per_doc = [s["wall_s"] * r["num_cpus"] * 1e3 / max(1, s["docs_in"] or s["docs_out"])
-                   for s, r in zip(rows, runs)]
-        left.plot(scales, per_doc, marker="o", label=stage)
+        left.plot(scales, [s["cpu_ms_per_doc"] for s in rows], marker="o", label=stage)
         right.plot(scales, [s["peak_tree_rss_mib"] for s in rows], marker="o", label=f"{stage}: process tree")
         right.plot(scales, [s["peak_worker_rss_mib"] for s in rows], marker="x", linestyle="--",
                    label=f"{stage}: largest worker")
@@ -66,8 +64,8 @@ def plot(runs: list[dict[str, Any]], png: Path) -> None:
         axis.set_xticks(scales, [f"{s:g}x" for s in scales])
         axis.set_xlabel("corpus size (x the demo)")
         axis.grid(alpha=0.3)
-    left.set_ylabel("ms per document x core (wall)")
-    left.set_title("time per document")
+    left.set_ylabel("CPU ms per document (whole process tree)")
+    left.set_title("CPU time per document")
     right.set_ylabel("peak RSS, MiB")
     right.set_title("memory")
     left.legend(fontsize=8)
