@@ -12,6 +12,7 @@ import pytest
 from contracts.accounting import Tally
 from contracts.fsio import atomic_write
 from pipeline.runner import StageError, Task, TaskResult, run_stage
+from tests.pipeline.helpers import done_records, forget_record
 
 
 def write_square(payload: dict) -> TaskResult:
@@ -60,7 +61,7 @@ def test_runs_all_tasks_and_merges_stats(ray_local, tmp_path: Path) -> None:
 def test_rerun_skips_finished_shards_and_redoes_the_rest(ray_local, tmp_path: Path) -> None:
     tasks = tasks_for(tmp_path, range(5))
     run_stage(tmp_path, "square", tasks, write_square)
-    (tmp_path / "_done" / "square" / "t003.json").unlink()  # as if killed before t003 finished
+    forget_record(tmp_path, "square", "t003")  # as if killed before t003 finished
     (tmp_path / "calls.log").unlink()
     result = run_stage(tmp_path, "square", tasks, write_square)
     assert calls(tmp_path) == [3]
@@ -79,8 +80,8 @@ def test_task_error_names_stage_and_shard_and_keeps_finished_work(ray_local, tmp
     tasks = tasks_for(tmp_path, range(3)) + tasks_for(tmp_path, range(3, 4), fail=True)
     with pytest.raises(StageError, match=r"stage square, shard t003 failed.*bad input in shard 3"):
         run_stage(tmp_path, "square", tasks, write_square, max_in_flight=1)
-    assert sorted(p.name for p in (tmp_path / "_done" / "square").iterdir()) == [
-        "t000.json", "t001.json", "t002.json"]
+    assert sorted(done_records(tmp_path, "square")) == ["t000", "t001", "t002"]
+    assert [p.name for p in (tmp_path / "_done" / "square").iterdir()] == ["ledger.jsonl"]
 
 
 def test_leftover_temporaries_are_removed_by_exact_name_only(ray_local, tmp_path: Path) -> None:
