@@ -80,7 +80,7 @@ class Server:
             time.sleep(0.5)
 
     def stop(self) -> None:
-        self.process.send_signal(signal.SIGINT)
+        self.process.send_signal(signal.SIGTERM)  # model.serve shuts down gracefully on it; legacy just ends
         try:
             self.process.wait(timeout=120)
         except subprocess.TimeoutExpired:
