@@ -1,0 +1,76 @@
+"""``python -m model.serve --replicas 2`` on the test session's real local Ray: two Ray Serve replicas
+behind Ray Serve's proxy, used through the official openai client (plain, streamed, errors), both replicas
+answering, and the deployment taken down on SIGTERM. Placement (one GPU per replica where the cluster has
+GPUs) is checked on the function that decides it."""
+
+from __future__ import annotations
+
+import json
+import socket
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+import openai
+
+from tests.model.serve_helpers import ServerProcess, raw_request
+from tests.tiny_checkpoint import save_tiny_checkpoint
+
+MODEL = "tiny-test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def test_placement_one_gpu_per_replica_where_there_are_gpus() -> None:
+    from model.serve_ray import placement
+
+    assert placement({"CPU": 16.0, "GPU": 2.0}, 2, 1.0) == ({"num_gpus": 1, "num_cpus": 1}, "cuda")
+    assert placement({"CPU": 2.0}, 2, 1.0) == ({"num_cpus": 1.0}, "cpu")
+    assert placement({"CPU": 8.0, "GPU": 0.0}, 3, 2.0) == ({"num_cpus": 2.0}, "cpu")
+
+
+@pytest.mark.slow
+def test_two_replicas_on_ray_serve(ray_local, tmp_path: Path, shared_data: Path, repo_root: Path) -> None:
+    checkpoint = tmp_path / "tiny.pt"
+    save_tiny_checkpoint(checkpoint, shared_data)
+    address = ray_local.get_runtime_context().gcs_address
+    server = ServerProcess([str(checkpoint), "--replicas", "2", "--ray-address", address, "--port",
+                            str(free_port()), "--model-name", MODEL], repo_root, timeout=180)
+    try:
+        base = f"http://127.0.0.1:{server.port}"
+        client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0, timeout=60)
+        plain = client.completions.create(model=MODEL, prompt="The river", max_tokens=6, temperature=0)
+        assert plain.usage.completion_tokens == 6 and plain.choices[0].finish_reason == "length"
+        streamed = client.completions.create(model=MODEL, prompt="The river", max_tokens=6, temperature=0,
+                                             stream=True)
+        assert "".join(c.choices[0].text for c in streamed) == plain.choices[0].text
+        messages = [{"role": "user", "content": "Name a colour."}]
+        chat = client.chat.completions.create(model=MODEL, messages=messages, max_tokens=4, temperature=0)
+        chunks = list(client.chat.completions.create(model=MODEL, messages=messages, max_tokens=4, temperature=0,
+                                                     stream=True))
+        assert "".join(c.choices[0].delta.content or "" for c in chunks) == chat.choices[0].message.content
+        with pytest.raises(openai.BadRequestError) as raised:
+            client.completions.create(model=MODEL, prompt="x", max_tokens=2, seed=2 ** 70)
+        assert raised.value.body["param"] == "seed"
+        status, _, payload = raw_request(server.port, "DELETE /v1/completions HTTP/1.1\nHost: 127.0.0.1\n"
+                                         "Content-Length: 0\nConnection: close")
+        assert status == 405 and json.loads(payload)["error"]["code"] == "method_not_allowed"
+        assert [m.id for m in client.models.list()] == [MODEL]
+
+        replicas = set()
+        for _ in range(40):
+            with urllib.request.urlopen(f"{base}/health", timeout=60) as response:
+                replicas.add(json.loads(response.read())["replica"])
+            if len(replicas) == 2:
+                break
+        assert len(replicas) == 2, "one replica answered every request"
+    finally:
+        code = server.stop()
+    assert code == 0, "".join(server.lines[-40:])
+    with pytest.raises(OSError):  # the proxy went with the deployment
+        socket.create_connection(("127.0.0.1", server.port), timeout=10).close()
