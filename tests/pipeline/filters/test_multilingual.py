@@ -96,3 +96,14 @@ def test_the_detected_language_chooses_the_word_rules_when_the_source_declares_n
     spec = ChainSpec.model_validate({**WORD_RULES, "language": {"languages": None}})
     n, removed = removals("zhwiki", spec, declared=False)
     assert n == 23 and sum(removed.values()) <= 1, removed
+
+
+def test_german_compounds_and_ordinals_are_words_with_letters_for_gophers_rule():
+    # dewiki "Kremer-Test": split the English way, each hyphen of its compounds was a word without a letter
+    # and the article fell under Gopher's 80 % (datatrove's spaCy German, FineWeb-2's tokenizer, kept it)
+    docs = [d for d in documents("dewiki") if d.title == "Kremer-Test"]
+    assert len(docs) == 1
+    chain = build(ChainSpec.model_validate({"gopher_quality": {}}))
+    german = compute_signals(chain, [docs[0].text], [None], 1_000_000, declared=["de"])
+    english = compute_signals(chain, [docs[0].text], [None], 1_000_000, declared=["en"])
+    assert english["gopher_quality.alpha_words"][0] < 0.8 <= german["gopher_quality.alpha_words"][0]
