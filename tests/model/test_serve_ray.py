@@ -46,8 +46,9 @@ def test_two_replicas_on_ray_serve(ray_local, tmp_path: Path, shared_data: Path,
     checkpoint = tmp_path / "tiny.pt"
     save_tiny_checkpoint(checkpoint, shared_data, context_length=4096)  # room for a long generation to cancel
     address = ray_local.get_runtime_context().gcs_address
-    server = ServerProcess([str(checkpoint), "--replicas", "2", "--ray-address", address, "--port",
-                            str(free_port()), "--model-name", MODEL], repo_root, timeout=180)
+    # Half a CPU each: the two replicas fit on the session's 2-CPU Ray even beside another test's leftovers.
+    server = ServerProcess([str(checkpoint), "--replicas", "2", "--ray-address", address, "--cpus-per-replica",
+                            "0.5", "--port", str(free_port()), "--model-name", MODEL], repo_root, timeout=180)
     try:
         base = f"http://127.0.0.1:{server.port}"
         client = openai.OpenAI(base_url=f"{base}/v1", api_key="unused", max_retries=0, timeout=60)
