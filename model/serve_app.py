@@ -65,7 +65,7 @@ class Run:
     """One request's generation, in a worker thread: its events reach the event loop through a queue.
     ``cancel`` (set when the consumer stops early) ends the work before the next forward pass."""
 
-    def __init__(self, engine: Engine, jobs: list[tuple[list[int], Sampling]], release: Callable[[], None],
+    def __init__(self, engine: Engine, jobs: list[tuple[list[int], Sampling]], release: Callable[[bool], None],
                  executor: ThreadPoolExecutor) -> None:
         self.cancel = threading.Event()
         self.queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -81,11 +81,15 @@ class Run:
 
     def work(self) -> None:
         outcome: tuple[str, Any] = ("done", None)
+        stopped_early = False
         try:
             for index, (ids, sampling) in enumerate(self.jobs):
+                finish, n = None, 0
                 for delta, finish, n in self.engine.stream_text(ids, sampling, self.cancel):
                     self.put("event", (index, delta, finish, n))
-                if self.cancel.is_set():
+                # Only a cancel ends a generation short of max_tokens without a stop; then skip the rest.
+                stopped_early = finish == "length" and n < sampling.max_tokens
+                if stopped_early or self.cancel.is_set():
                     break
         except BaseException as error:  # noqa: BLE001 - handed to the request, which answers 500
             outcome = ("error", error)
@@ -93,7 +97,7 @@ class Run:
             # The slot is given back before the last message is queued (callbacks run in order), so a
             # client that sends its next request as soon as this one ends never finds it still held.
             try:
-                self.loop.call_soon_threadsafe(self.release)
+                self.loop.call_soon_threadsafe(self.release, stopped_early)
             except RuntimeError:
                 pass
             self.put(*outcome)
@@ -120,7 +124,8 @@ class Generations:
         self.engine, self.limits = engine, limits
         self.slots = asyncio.Semaphore(limits.max_concurrency)
         self.executor = ThreadPoolExecutor(limits.max_concurrency, thread_name_prefix="generate")
-        self.busy = self.waiting = 0  # slots held and requests waiting for one, for /health
+        # For /health: slots held, requests waiting for one, generations stopped because the client left.
+        self.busy = self.waiting = self.cancelled = 0
 
     async def start(self, jobs: list[tuple[list[int], Sampling]]) -> Run:
         self.waiting += 1
@@ -138,8 +143,9 @@ class Generations:
             self.release()
             raise
 
-    def release(self) -> None:
+    def release(self, stopped_early: bool = False) -> None:
         self.busy -= 1
+        self.cancelled += stopped_early
         self.slots.release()
 
 
@@ -268,7 +274,8 @@ def build_app(engine: Engine, limits: ServerLimits | None = None, api_key: str |
 
     @app.get("/health")
     async def health() -> dict[str, Any]:
-        return {"status": "ok", "replica": replica, "generating": generations.busy, "waiting": generations.waiting}
+        return {"status": "ok", "replica": replica, "generating": generations.busy, "waiting": generations.waiting,
+                "cancelled": generations.cancelled}
 
     @app.get("/v1/models")
     async def models() -> dict[str, Any]:

@@ -15,18 +15,21 @@ import logging
 import math
 import signal
 import threading
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 
 import ray
 from ray import serve
 
 from model.serve_app import ServerLimits, build_app
 
+if TYPE_CHECKING:
+    from model.serve import EngineSpec
+
 log = logging.getLogger("model.serve")
 APP_NAME = "refinery"
 
 
-def replica_app(spec: Any, limits: ServerLimits, api_key: str | None, threads: int | None) -> Callable[[], Any]:
+def replica_app(spec: EngineSpec, limits: ServerLimits, api_key: str | None, threads: int | None) -> Callable[[], Any]:
     """The builder Ray Serve calls in each replica as it starts: it loads that replica's engine and wraps it
     in the app (so the model is never pickled, only the path and settings)."""
     def build() -> Any:
@@ -50,7 +53,7 @@ def placement(cluster: dict[str, float], replicas: int, cpus_per_replica: float)
     return {"num_cpus": cpus_per_replica}, "cpu"
 
 
-def serve_replicas(spec: Any, limits: ServerLimits, api_key: str | None, host: str, port: int, replicas: int,
+def serve_replicas(spec: EngineSpec, limits: ServerLimits, api_key: str | None, host: str, port: int, replicas: int,
                    ray_address: str | None, cpus_per_replica: float, threads: int | None,
                    explicit_device: bool = False) -> int:
     """Deploy, report the address, block until SIGINT/SIGTERM, then take the deployment down."""

@@ -246,6 +246,7 @@ def test_generation_stops_when_the_client_leaves(slow_server, stream):
         send_then_leave(server.port, body, lambda sock: wait_until(lambda: engine.produced >= 1))
     wait_until(lambda: health(server)["generating"] == 0)
     assert engine.produced < 60 // 2  # 60 tokens take 6 s; the disconnect is seen within a token or two
+    assert health(server)["cancelled"] == 1
     client = openai.OpenAI(base_url=f"{server.base}/v1", api_key="unused", max_retries=0, timeout=30)
     assert client.completions.create(model=MODEL, prompt="x", max_tokens=1).choices  # the slot is free
 
@@ -260,7 +261,7 @@ def test_a_client_that_leaves_while_queued_never_generates(slow_server):
     finally:
         server.loop.call_soon_threadsafe(server.generations.slots.release)
     wait_until(lambda: health(server)["generating"] == 0)
-    assert engine.produced == 0
+    assert engine.produced == 0 and health(server)["cancelled"] == 0  # nothing started, nothing to stop
 
 
 def test_a_request_carries_a_bounded_number_of_prompts(server):
