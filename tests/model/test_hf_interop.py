@@ -135,5 +135,5 @@ def test_cli_round_trip_and_errors(tmp_path, shared_data, capsys):
     (tmp_path / "bare").mkdir()
     shutil.copy(tmp_path / "hf" / "config.json", tmp_path / "bare")
     shutil.copy(tmp_path / "hf" / "model.safetensors", tmp_path / "bare")
-    with pytest.raises(SystemExit, match="--ranks-path"):
+    with pytest.raises(SystemExit, match="pass --ranks"):
         main(["import", "--hf-dir", str(tmp_path / "bare"), "--out", str(tmp_path / "y.pt")])
