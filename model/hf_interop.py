@@ -242,17 +242,17 @@ def spec_for_ranks(ranks_path: str | Path, special: dict[str, int], pattern: str
             "special_tokens": {**specials, **special}}
 
 
-def tokenizer_spec(hf_dir: Path, out_path: Path, hf: dict[str, Any], ranks_path: str | Path | None,
+def tokenizer_spec(hf_dir: Path, ranks_file: Path | None, hf: dict[str, Any], ranks_path: str | Path | None,
                    pattern: str | None = None) -> dict[str, Any]:
     """A tokenizer description for the checkpoint (module docstring: which source wins). Ranks read from
-    the folder's vocabulary are written as a .tiktoken file beside out_path."""
+    the folder's vocabulary are written to ranks_file (.tiktoken), or embedded in the description when
+    ranks_file is None."""
     eos = hf.get("eos_token_id")
     special = {END_OF_TEXT: int(eos)} if isinstance(eos, int) else {}
     if ranks_path is not None:
         return spec_for_ranks(ranks_path, special, pattern)
     if (hf_dir / TOKENIZER_FILE).is_file():
         return json.loads((hf_dir / TOKENIZER_FILE).read_text(encoding="utf-8"))
-    ranks_file = out_path.with_suffix(".tiktoken")
     if (hf_dir / "vocab.json").is_file() and (hf_dir / "merges.txt").is_file():
         import tiktoken.load
 
@@ -267,17 +267,20 @@ def tokenizer_spec(hf_dir: Path, out_path: Path, hf: dict[str, Any], ranks_path:
         raise FileNotFoundError(f"{hf_dir} has no tokenizer we can read ({TOKENIZER_FILE}, vocab.json + "
                                 "merges.txt, or tokenizer.json); pass --ranks with the .tiktoken file of its "
                                 "vocabulary")
+    spec = {"name": hf_dir.name, "pattern": PATTERNS.get(pattern, pattern) if pattern else regex,
+            "special_tokens": special}
+    if ranks_file is None:
+        return {**spec, "ranks_path": str(hf_dir.resolve()), "ranks": ranks_bytes(ranks).decode("ascii")}
     with atomic_write(ranks_file) as fh:
         fh.write(ranks_bytes(ranks))
-    return {"name": hf_dir.name, "ranks_path": str(ranks_file.resolve()), "pattern": PATTERNS.get(pattern, pattern)
-            if pattern else regex, "special_tokens": special}
+    return {**spec, "ranks_path": str(ranks_file.resolve())}
 
 
-def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path | None = None,
-              pattern: str | None = None) -> Path:
-    """Write our checkpoint format ({"model", "config", "tokenizer", "source"}) for a transformers GPT-2
-    folder; `python -m model.generate` and `model.serve` open the result."""
-    hf_dir, out_path = Path(hf_dir), Path(out_path)
+def read_hf(hf_dir: str | Path, ranks_path: str | Path | None = None, pattern: str | None = None,
+            ranks_file: Path | None = None) -> tuple[GPT, dict[str, Any]]:
+    """A transformers GPT-2 folder as our model (CPU, eval mode) and tokenizer description, nothing written
+    except ranks_file when given (see ``tokenizer_spec``); what does not fit is a ``LayoutError``."""
+    hf_dir = Path(hf_dir)
     config_file = hf_dir / "config.json"
     if not config_file.is_file():
         raise FileNotFoundError(f"{hf_dir} has no config.json: is it a transformers model folder?")
@@ -289,10 +292,22 @@ def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path |
     if missing or unexpected:
         raise LayoutError(f"{hf_dir}: weights do not match config.json: missing {missing[:8]}, "
                           f"unexpected {unexpected[:8]}")
-    out_path.parent.mkdir(parents=True, exist_ok=True)
-    spec = tokenizer_spec(hf_dir, out_path, hf, ranks_path, pattern)
+    if ranks_file is not None:
+        ranks_file.parent.mkdir(parents=True, exist_ok=True)
+    spec = tokenizer_spec(hf_dir, ranks_file, hf, ranks_path, pattern)
     build_tokenizer(spec)  # a spec that does not make a tokenizer fails here, not in generate
-    save_checkpoint({"model": model.state_dict(), "config": dataclasses.asdict(config), "tokenizer": spec,
+    return model.eval(), spec
+
+
+def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path | None = None,
+              pattern: str | None = None) -> Path:
+    """Write our checkpoint format ({"model", "config", "tokenizer", "source"}) for a transformers GPT-2
+    folder; `python -m model.generate` and `model.serve` open the result. Ranks converted from the folder's
+    vocabulary go beside it (out_path with the suffix .tiktoken)."""
+    hf_dir, out_path = Path(hf_dir), Path(out_path)
+    model, spec = read_hf(hf_dir, ranks_path, pattern, out_path.with_suffix(".tiktoken"))
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    save_checkpoint({"model": model.state_dict(), "config": dataclasses.asdict(model.config), "tokenizer": spec,
                      "source": {"kind": "transformers-gpt2", "path": str(hf_dir.resolve())}}, out_path, HF_IMPORT)
     return out_path
 
