@@ -15,7 +15,8 @@ import pytest
 from model.checkpoint_io import CLASSIFIER, read_checkpoint, save_checkpoint
 from model.hf_interop import export_checkpoint
 from tests.tiny_checkpoint import save_tiny_checkpoint
-from tests.training.trainer_helpers import bpe_dataset, config_dict, write_config
+from model.tokenizer import build_tokenizer
+from tests.training.trainer_helpers import SHARED_DATA, bpe_dataset, config_dict, write_config
 from training.config import ConfigError, parse_config
 from training.init_from import InitFromError
 from training.metrics import read_metrics
@@ -67,8 +68,14 @@ def test_continues_from_a_refinery_checkpoint(tokens, source_run, tmp_path):
 
 
 def test_continues_from_an_exported_hugging_face_folder(tokens, source_run, tmp_path):
-    """Exported with its tokenizer files, read back by the importer: the same function, so the same loss."""
+    """Exported with its tokenizer files, read back by the importer: the same function, so the same loss.
+    The export's tokenizer.json (the dataset's own 512-rank BPE) gives transformers our ids."""
+    import transformers  # test-only dependency
+
     folder = export_checkpoint(source_run.checkpoint, tmp_path / "hf")
+    ours = build_tokenizer(read_checkpoint(source_run.checkpoint, ("pretrain",), "test")["tokenizer"])
+    text = (SHARED_DATA / "books" / "the-verdict.txt").read_text(encoding="utf-8")
+    assert transformers.AutoTokenizer.from_pretrained(folder)(text)["input_ids"] == ours.encode_ordinary(text)
     last_eval = records(source_run.metrics, "eval")[-1]
     config = continued(tokens, tmp_path / "run", folder, model={"overrides": {"dropout": 0.0}},
                        optim={"max_steps": 6}, checkpoint={"every": 2})
