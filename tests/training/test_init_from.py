@@ -14,8 +14,8 @@ import pytest
 
 from model.checkpoint_io import CLASSIFIER, read_checkpoint, save_checkpoint
 from model.hf_interop import export_checkpoint
-from tests.tiny_checkpoint import save_tiny_checkpoint
 from model.tokenizer import build_tokenizer
+from tests.tiny_checkpoint import save_tiny_checkpoint
 from tests.training.trainer_helpers import SHARED_DATA, bpe_dataset, config_dict, write_config
 from training.config import ConfigError, parse_config
 from training.init_from import InitFromError
