@@ -21,6 +21,10 @@ Why the translation is exact:
 * Special tokens are also entries of the BPE vocabulary with their ids: ``tokenizers`` numbers an added
   token that the model's vocabulary lacks from the vocabulary's size, which renumbers cl100k's
   ``<|endoftext|>`` (100257) into the gap at 100256.
+
+A special token's text inside a document (``<|endoftext|>`` typed in a page) becomes that special token in
+transformers, as in tiktoken's ``encode(text, allowed_special="all")``; the tokenize stage and the
+fine-tuners read it as plain text (``encode_ordinary``). Ordinary text gets the same ids either way.
 """
 
 from __future__ import annotations
