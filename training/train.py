@@ -14,6 +14,9 @@
    compiled training graph's batch dimension symbolic), every ``checkpoint.every`` steps checkpoint (copied
    to CPU memory and written on a background thread, ``training.checkpoint.CheckpointWriter``).
 
+A run starts from random weights (``model.preset``), or from another model's with ``init_from``
+(``training.init_from``: a refinery checkpoint or a Hugging Face GPT-2 folder, recorded in the run).
+
 Exactness: the gradient of a step is the mean over the global batch however it is split between ranks
 and micro-steps, so N processes match one process up to float summation order; on CPU a killed run
 resumed from its checkpoint repeats the uninterrupted run's losses bit for bit.
