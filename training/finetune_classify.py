@@ -423,7 +423,7 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--test-data", default=None, help="separate held-out file (else --test-fraction)")
     parser.add_argument("--labels", default=None, help="comma-separated classes, in order; records with other "
                         "labels are skipped and counted (default: every label of --data, sorted)")
-    parser.add_argument("--columns", choices=LAYOUTS, default=None,
+    parser.add_argument("--columns", choices=LAYOUTS, default=None, metavar="label,text|text,label",
                         help="a headerless file's column order (default: the column with few distinct values "
                         "is the label)")
     parser.add_argument("--min-class-examples", type=int, default=5,
