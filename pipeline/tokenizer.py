@@ -21,7 +21,8 @@ import numpy as np
 import tiktoken
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from contracts.tiktoken_ranks import (CL100K_PATTERN, CL100K_SPECIAL_TOKENS, GPT2_PATTERN,  # noqa: F401 (re-exported)
+# GPT2_PATTERN and CL100K_PATTERN live in contracts (the HF interop needs them too); re-exported here.
+from contracts.tiktoken_ranks import (CL100K_PATTERN, CL100K_SPECIAL_TOKENS, GPT2_PATTERN,  # noqa: F401
                                       parse_ranks, ranks_bytes)
 
 ENDOFTEXT = "<|endoftext|>"
