@@ -37,7 +37,8 @@ from model.checkpoint_io import INSTRUCT, save_checkpoint
 from training.distributed import Dist
 from contracts.fsio import atomic_write
 from training.finetune_common import (FinetuneLoop, OptimSettings, Progress, SkipLedger, check_schedule,
-                                      num_threads, on_ranks, open_pretrained, run_cli, split_indices, steps_planned)
+                                      limited, num_threads, on_ranks, open_pretrained, run_cli, split_indices,
+                                      steps_planned)
 
 TEMPLATE = "alpaca"
 
@@ -204,7 +205,7 @@ class InstructConfig:
     eval_every: int = 50  # steps between validation losses (and at the end of every epoch)
     generate_examples: int = 3  # test records to answer into responses.jsonl
     max_new_tokens: int = 64
-    limit: int | None = None
+    limit: int | None = None  # use `limit` records drawn at random (seeded) from the file (quick runs)
     seed: int = 1234
     device: str = "cpu"
     ranks_path: str | None = None
@@ -247,8 +248,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
 
     ledger = SkipLedger()
     examples, _ = read_instructions(cfg.data, ledger)
-    if cfg.limit is not None:
-        examples = examples[:cfg.limit]
+    examples = limited(examples, cfg.limit, cfg.seed)  # drawn from the whole file, not its first records
     test_idx, val_idx, train_idx = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction), cfg.seed)
     test_examples = [examples[i] for i in test_idx]
     truncated: list[str] = []
@@ -357,7 +357,8 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--generate-examples", type=int, default=3)
     parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N records")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use N records drawn at random (seeded) from --data, not its first N")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")

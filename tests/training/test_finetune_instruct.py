@@ -228,3 +228,17 @@ def test_progress_within_an_epoch_threads_and_metrics_files(tmp_path, tiny_check
     batches = -(-metrics["records"]["train"] // 8)
     assert [line.split(" (")[0] for line in progress] == [f"epoch 1/1 batch {k}/{batches}" for k in (1, 2, 3)]
     assert metrics["config"]["threads"] == 1 and "examples/s" in progress[0]
+
+
+def test_limit_draws_from_the_whole_file(tmp_path, tiny_checkpoint):
+    """--limit took the first N records; now N drawn at random (seeded) from all of them."""
+    data = tmp_path / "numbered.jsonl"
+    data.write_text("".join(json.dumps({"instruction": f"Say {i}.", "output": str(i)}) + "\n" for i in range(200)))
+    out = tmp_path / "run"
+    cfg = InstructConfig(checkpoint=str(tiny_checkpoint), data=str(data), out=str(out), limit=20, epochs=1,
+                         max_steps=1, batch_size=8, eval_every=10, generate_examples=5, max_new_tokens=2,
+                         test_fraction=0.25)
+    metrics = finetune_instructions(cfg, log=lambda _: None)
+    assert sum(metrics["records"].values()) == 20
+    asked = [int(json.loads(line)["instruction"][4:-1]) for line in (out / "responses.jsonl").read_text().splitlines()]
+    assert len(asked) == 5 and max(asked) >= 20
