@@ -16,10 +16,15 @@ fi
 # processing: the filters' own dependencies; spaCy: the English word tokenizer of the Gopher filters
 # (a blank pipeline that ships inside the package, so nothing is downloaded at run time).
 # resiliparse + fastwarc: to extract the same texts from the WARCs as .venv does.
-"$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy==$SPACY_VERSION" \
+# jieba and spacy[ja] (SudachiPy + its core dictionary, about 200 MB installed): the word tokenizers datatrove
+# assigns to Chinese (cmn_Hani: spaCy + jieba) and Japanese (jpn_Jpan: spaCy + Sudachi), for
+# bench/multilingual_agreement.py; German (deu_Latn) is spaCy's own rules, in the spacy package.
+"$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy[ja]==$SPACY_VERSION" jieba \
   resiliparse fastwarc pyarrow faust-cchardet python-magic warcio orjson  # the last four: WarcReader and JsonlWriter (bench/datatrove_e2e.py)
 "$VENV/bin/python" - <<'PY'
 from datatrove.pipeline.filters import GopherQualityFilter
 from datatrove.utils.word_tokenizers import load_word_tokenizer
 print("datatrove OK; English tokenizer:", load_word_tokenizer("en").word_tokenize("Hello, world.")[:3])
+print("Chinese (jieba):", load_word_tokenizer("cmn_Hani").word_tokenize("我们去北京大学。"))
+print("Japanese (Sudachi):", load_word_tokenizer("jpn_Jpan").word_tokenize("吾輩は猫である。"))
 PY

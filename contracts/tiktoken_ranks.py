@@ -9,6 +9,14 @@ from __future__ import annotations
 
 import base64
 
+# GPT-2's pre-tokenisation regex (possessive form, as tiktoken ships it) and cl100k_base's: the tokenize
+# stage builds encodings with them, the Hugging Face interop recognises a published ranks file by them.
+GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
+CL100K_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
+                  r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s""")
+CL100K_SPECIAL_TOKENS = {"<|endoftext|>": 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
+                         "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}
+
 
 def ranks_bytes(ranks: dict[bytes, int]) -> bytes:
     """tiktoken's file format, in rank order: the canonical form we hash and write.

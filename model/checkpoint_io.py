@@ -108,7 +108,7 @@ def kind_of(checkpoint: dict[str, Any]) -> str:
 
 ADVICE = {  # (kind found, kinds expected) -> what to do instead
     CLASSIFIER: "pass the language-model checkpoint it was fine-tuned from (its metrics.json names it under "
-                "config.checkpoint); to label texts with it use training.finetune_classify.load_classifier",
+                "config.checkpoint); to label texts with it run python -m training.classify CHECKPOINT --text ...",
     "to-classifier": "pass the classifier.pt that python -m training.finetune_classify wrote",
     "to-pretrain": "--resume continues only a pretraining run's own checkpoint: start a new run (another "
                    "out_dir), or fine-tune this model with python -m training.finetune_instruct",

@@ -19,6 +19,7 @@ reproduces a sample whatever else ran in the process.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
@@ -182,8 +183,10 @@ class Engine:
     def context_length(self) -> int:
         return self.model.config.context_length
 
-    def tokens(self, prompt_ids: list[int], sampling: Sampling) -> Iterator[int]:
-        """Sampled token ids of one sequence, one at a time (``next_tokens`` on a batch of one)."""
+    def tokens(self, prompt_ids: list[int], sampling: Sampling,
+               cancel: threading.Event | None = None) -> Iterator[int]:
+        """Sampled token ids of one sequence, one at a time (``next_tokens`` on a batch of one). Setting
+        ``cancel`` (from any thread) ends it before the next forward pass: a server whose client left."""
         device = self.model.tok_emb.weight.device
         generator = seeded_generator(device, sampling.seed)
         prompt = torch.tensor([prompt_ids], dtype=torch.long, device=device)
@@ -191,18 +194,22 @@ class Engine:
                                  top_k=sampling.top_k, top_p=sampling.top_p if sampling.top_p < 1.0 else None,
                                  generator=generator):
             yield int(token[0, 0])
+            if cancel is not None and cancel.is_set():
+                return
 
-    def stream_text(self, prompt_ids: list[int], sampling: Sampling) -> Iterator[tuple[str, str | None, int]]:
+    def stream_text(self, prompt_ids: list[int], sampling: Sampling,
+                    cancel: threading.Event | None = None) -> Iterator[tuple[str, str | None, int]]:
         """(text delta, finish reason or None, tokens generated so far) as generation goes.
 
         Text is held back while it ends in an incomplete UTF-8 character or in what may be the start of a
         stop sequence, so no stop sequence is ever sent, even split across tokens. The finish reason comes
-        with the last delta: "stop" (end-of-text or a stop sequence) or "length" (max_tokens reached).
+        with the last delta: "stop" (end-of-text or a stop sequence) or "length" (max_tokens reached, or
+        ``cancel`` set: see ``tokens``).
         """
         generated: list[int] = []
         sent = 0  # characters of the decoded text already yielded
         text = ""
-        for token in self.tokens(prompt_ids, sampling):
+        for token in self.tokens(prompt_ids, sampling, cancel):
             if token == self.end_of_text:
                 yield text[sent:], "stop", len(generated) + 1
                 return

@@ -2,7 +2,13 @@
 model.safetensors), so a model trained here loads in `GPT2LMHeadModel` and a downloaded GPT-2 runs here.
 
     python -m model.hf_interop export --checkpoint runs/demo/checkpoint.pt --out hf/demo
-    python -m model.hf_interop import --hf-dir path/to/gpt2 --out gpt2.pt [--ranks-path gpt2.tiktoken]
+    python -m model.hf_interop import --hf-dir path/to/gpt2 --out gpt2.pt [--ranks gpt2.tiktoken]
+
+An export also writes the tokenizer as transformers reads it (tokenizer.json and its config, see
+``model.hf_tokenizer``), so ``AutoTokenizer.from_pretrained(folder)`` gives our ids, and our own description
+(refinery_tokenizer.json) so the folder re-imports whole. An import takes the tokenizer from, in order: the
+ranks file named with --ranks (a folder of weights alone needs one), refinery_tokenizer.json, GPT-2's
+vocab.json + merges.txt, or a byte-level BPE tokenizer.json.
 
 How the layouts differ (worked for layer 0, width C):
 
@@ -37,16 +43,16 @@ from typing import Any, Sequence
 import torch
 
 from contracts.fsio import atomic_write
-from contracts.tiktoken_ranks import ranks_bytes
+from contracts.tiktoken_ranks import GPT2_PATTERN, parse_ranks, ranks_bytes
 from model.checkpoint_io import (BAD_CHECKPOINT_ERRORS, HF_IMPORT, exit_with_error, load_checkpoint,
                                  save_checkpoint)
-from model.tokenizer import END_OF_TEXT
+from model.hf_tokenizer import (PATTERNS, published_encoding, ranks_from_tokenizer_json, write_hf_tokenizer)
+from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
 from model.gpt import GPT, GPTConfig
 
 LAYER_NORM_EPS = 1e-5  # nn.LayerNorm's default, which model.gpt uses; GPT-2's too
 TO_HF_ACTIVATION = {"gelu": "gelu", "gelu_tanh": "gelu_new", "relu": "relu"}
 FROM_HF_ACTIVATION = {"gelu": "gelu", "gelu_new": "gelu_tanh", "gelu_pytorch_tanh": "gelu_tanh", "relu": "relu"}
-GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"""
 TOKENIZER_FILE = "refinery_tokenizer.json"  # our tokenizer description, so an export re-imports whole
 TRANSPOSED = ("attn.c_attn.weight", "attn.c_proj.weight", "mlp.c_fc.weight", "mlp.c_proj.weight")
 BLOCK_NAMES = {  # transformers' name within a block -> ours
@@ -116,12 +122,14 @@ def hf_config(config: GPTConfig, end_of_text: int | None) -> dict[str, Any]:
     }
 
 
-def export_checkpoint(checkpoint_path: str | Path, out_dir: str | Path) -> Path:
-    """Write config.json, model.safetensors and our tokenizer description into out_dir."""
+def export_checkpoint(checkpoint_path: str | Path, out_dir: str | Path, ranks_path: str | Path | None = None) -> Path:
+    """Write config.json, model.safetensors, the tokenizer for transformers and our tokenizer description
+    into out_dir. A checkpoint without a tokenizer entry gets weights alone (``main`` says so)."""
     from safetensors.torch import save_file
 
     model, checkpoint = load_checkpoint(checkpoint_path, "python -m model.hf_interop export")
     tokenizer = checkpoint.get("tokenizer")
+    encoding = build_tokenizer(tokenizer, ranks_path) if tokenizer else None  # fails before anything is written
     end_of_text = tokenizer.get("special_tokens", {}).get(END_OF_TEXT) if tokenizer else None
     config = hf_config(model.config, end_of_text)
     tensors = {name: t.float() for name, t in to_hf_state_dict(model).items()}
@@ -129,8 +137,13 @@ def export_checkpoint(checkpoint_path: str | Path, out_dir: str | Path) -> Path:
     out_dir.mkdir(parents=True, exist_ok=True)
     save_file(tensors, str(out_dir / "model.safetensors"), metadata={"format": "pt"})
     (out_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
-    if tokenizer:
-        (out_dir / TOKENIZER_FILE).write_text(json.dumps(tokenizer, indent=1) + "\n", encoding="utf-8")
+    if tokenizer and encoding is not None:
+        spec = {**tokenizer, "ranks": ranks_bytes(encoding._mergeable_ranks).decode("ascii")}  # travels whole
+        with atomic_write(out_dir / TOKENIZER_FILE) as fh:
+            fh.write((json.dumps(spec, indent=1) + "\n").encode("utf-8"))
+        eot_name = next((name for name, token_id in encoding._special_tokens.items()
+                         if token_id == end_of_text_id(tokenizer)), None)
+        write_hf_tokenizer(encoding, out_dir, model.config.context_length, eot_name)
     return out_dir
 
 
@@ -209,17 +222,35 @@ def from_hf_state_dict(tensors: dict[str, torch.Tensor], config: GPTConfig, wher
     return {name: tensor.float().contiguous() for name, tensor in ours.items()}
 
 
-def tokenizer_spec(hf_dir: Path, out_path: Path, hf: dict[str, Any],
-                   ranks_path: str | Path | None) -> dict[str, Any]:
-    """A tokenizer description for the checkpoint: --ranks-path if given, else the one an export left
-    behind, else the folder's GPT-2 vocab.json + merges.txt converted to a .tiktoken file beside out_path."""
+def spec_for_ranks(ranks_path: str | Path, special: dict[str, int], pattern: str | None) -> dict[str, Any]:
+    """The description of a named ranks file: a published encoding's (recognised by its ranks) brings its
+    own regex and special tokens; another takes ``pattern`` (a name in ``PATTERNS`` or a regex), else GPT-2's."""
+    path = Path(ranks_path)
+    if not path.is_file():
+        raise FileNotFoundError(f"tokenizer ranks file {path} does not exist")
+    ranks = parse_ranks(path.read_bytes(), str(path))
+    ordinary = set(ranks.values())
+    clash = {name: token_id for name, token_id in special.items() if token_id in ordinary}
+    if clash:
+        raise LayoutError(f"config.json's special token ids {clash} are ordinary tokens of {path}: that ranks "
+                          "file is not the vocabulary these weights were trained with")
+    published = published_encoding(ranks)
+    name, regex, specials = published if published else (path.stem, GPT2_PATTERN, {})
+    if pattern is not None:
+        regex = PATTERNS.get(pattern, pattern)
+    return {"name": name, "ranks_path": str(path.resolve()), "pattern": regex,
+            "special_tokens": {**specials, **special}}
+
+
+def tokenizer_spec(hf_dir: Path, ranks_file: Path | None, hf: dict[str, Any], ranks_path: str | Path | None,
+                   pattern: str | None = None) -> dict[str, Any]:
+    """A tokenizer description for the checkpoint (module docstring: which source wins). Ranks read from
+    the folder's vocabulary are written to ranks_file (.tiktoken), or embedded in the description when
+    ranks_file is None."""
     eos = hf.get("eos_token_id")
     special = {END_OF_TEXT: int(eos)} if isinstance(eos, int) else {}
     if ranks_path is not None:
-        if not Path(ranks_path).is_file():
-            raise FileNotFoundError(f"tokenizer ranks file {ranks_path} does not exist")
-        return {"name": Path(ranks_path).stem, "ranks_path": str(Path(ranks_path).resolve()),
-                "pattern": GPT2_PATTERN, "special_tokens": special}
+        return spec_for_ranks(ranks_path, special, pattern)
     if (hf_dir / TOKENIZER_FILE).is_file():
         return json.loads((hf_dir / TOKENIZER_FILE).read_text(encoding="utf-8"))
     if (hf_dir / "vocab.json").is_file() and (hf_dir / "merges.txt").is_file():
@@ -228,19 +259,28 @@ def tokenizer_spec(hf_dir: Path, out_path: Path, hf: dict[str, Any],
         ranks = tiktoken.load.data_gym_to_mergeable_bpe_ranks(str(hf_dir / "merges.txt"), str(hf_dir / "vocab.json"))
         special_ids = set(special.values())
         ranks = {token: rank for token, rank in ranks.items() if rank not in special_ids}
-        ranks_file = out_path.with_suffix(".tiktoken")
-        with atomic_write(ranks_file) as fh:
-            fh.write(ranks_bytes(ranks))
-        return {"name": hf_dir.name, "ranks_path": str(ranks_file.resolve()), "pattern": GPT2_PATTERN,
-                "special_tokens": special}
-    raise FileNotFoundError(f"{hf_dir} has no tokenizer we can read (vocab.json + merges.txt, or "
-                            f"{TOKENIZER_FILE}); pass --ranks-path with a .tiktoken file for its vocabulary")
+        regex = GPT2_PATTERN
+    elif (hf_dir / "tokenizer.json").is_file():
+        ranks, regex, found = ranks_from_tokenizer_json(hf_dir / "tokenizer.json")
+        special = {**found, **special}
+    else:
+        raise FileNotFoundError(f"{hf_dir} has no tokenizer we can read ({TOKENIZER_FILE}, vocab.json + "
+                                "merges.txt, or tokenizer.json); pass --ranks with the .tiktoken file of its "
+                                "vocabulary")
+    spec = {"name": hf_dir.name, "pattern": PATTERNS.get(pattern, pattern) if pattern else regex,
+            "special_tokens": special}
+    if ranks_file is None:
+        return {**spec, "ranks_path": str(hf_dir.resolve()), "ranks": ranks_bytes(ranks).decode("ascii")}
+    with atomic_write(ranks_file) as fh:
+        fh.write(ranks_bytes(ranks))
+    return {**spec, "ranks_path": str(ranks_file.resolve())}
 
 
-def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path | None = None) -> Path:
-    """Write our checkpoint format ({"model", "config", "tokenizer", "source"}) for a transformers GPT-2
-    folder; `python -m model.generate` and `model.serve` open the result."""
-    hf_dir, out_path = Path(hf_dir), Path(out_path)
+def read_hf(hf_dir: str | Path, ranks_path: str | Path | None = None, pattern: str | None = None,
+            ranks_file: Path | None = None) -> tuple[GPT, dict[str, Any]]:
+    """A transformers GPT-2 folder as our model (CPU, eval mode) and tokenizer description, nothing written
+    except ranks_file when given (see ``tokenizer_spec``); what does not fit is a ``LayoutError``."""
+    hf_dir = Path(hf_dir)
     config_file = hf_dir / "config.json"
     if not config_file.is_file():
         raise FileNotFoundError(f"{hf_dir} has no config.json: is it a transformers model folder?")
@@ -252,9 +292,22 @@ def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path |
     if missing or unexpected:
         raise LayoutError(f"{hf_dir}: weights do not match config.json: missing {missing[:8]}, "
                           f"unexpected {unexpected[:8]}")
+    if ranks_file is not None:
+        ranks_file.parent.mkdir(parents=True, exist_ok=True)
+    spec = tokenizer_spec(hf_dir, ranks_file, hf, ranks_path, pattern)
+    build_tokenizer(spec)  # a spec that does not make a tokenizer fails here, not in generate
+    return model.eval(), spec
+
+
+def import_hf(hf_dir: str | Path, out_path: str | Path, ranks_path: str | Path | None = None,
+              pattern: str | None = None) -> Path:
+    """Write our checkpoint format ({"model", "config", "tokenizer", "source"}) for a transformers GPT-2
+    folder; `python -m model.generate` and `model.serve` open the result. Ranks converted from the folder's
+    vocabulary go beside it (out_path with the suffix .tiktoken)."""
+    hf_dir, out_path = Path(hf_dir), Path(out_path)
+    model, spec = read_hf(hf_dir, ranks_path, pattern, out_path.with_suffix(".tiktoken"))
     out_path.parent.mkdir(parents=True, exist_ok=True)
-    spec = tokenizer_spec(hf_dir, out_path, hf, ranks_path)
-    save_checkpoint({"model": model.state_dict(), "config": dataclasses.asdict(config), "tokenizer": spec,
+    save_checkpoint({"model": model.state_dict(), "config": dataclasses.asdict(model.config), "tokenizer": spec,
                      "source": {"kind": "transformers-gpt2", "path": str(hf_dir.resolve())}}, out_path, HF_IMPORT)
     return out_path
 
@@ -266,17 +319,26 @@ def main(argv: Sequence[str] | None = None) -> int:
     export = commands.add_parser("export", help="our checkpoint -> config.json + model.safetensors")
     export.add_argument("--checkpoint", required=True)
     export.add_argument("--out", required=True, help="folder to write")
+    export.add_argument("--ranks-path", "--ranks", dest="ranks_path", default=None,
+                        help="the tokenizer's .tiktoken file, if the checkpoint's recorded one has moved")
     imp = commands.add_parser("import", help="transformers GPT-2 folder -> our checkpoint")
     imp.add_argument("--hf-dir", required=True, help="folder with config.json and model.safetensors")
     imp.add_argument("--out", required=True, help="checkpoint file to write")
-    imp.add_argument("--ranks-path", default=None, help=".tiktoken ranks for the vocabulary (else vocab.json + "
-                     "merges.txt from the folder)")
+    imp.add_argument("--ranks", "--ranks-path", dest="ranks_path", default=None,
+                     help=".tiktoken ranks for the vocabulary: needed for a folder of weights alone (else the "
+                     "folder's refinery_tokenizer.json, vocab.json + merges.txt or tokenizer.json)")
+    imp.add_argument("--pattern", default=None, help="pre-tokenisation regex, or one of "
+                     f"{sorted(PATTERNS)} (default: the published encoding's for its ranks, else GPT-2's)")
     args = parser.parse_args(argv)
     try:
         if args.command == "export":
-            print(export_checkpoint(args.checkpoint, args.out))
+            out = export_checkpoint(args.checkpoint, args.out, args.ranks_path)
+            if not (out / "tokenizer.json").is_file():
+                print(f"note: {args.checkpoint} has no tokenizer entry: {out} holds the weights alone",
+                      file=sys.stderr)
+            print(out)
         else:
-            print(import_hf(args.hf_dir, args.out, args.ranks_path))
+            print(import_hf(args.hf_dir, args.out, args.ranks_path, args.pattern))
     except BAD_CHECKPOINT_ERRORS as error:
         exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
     return 0

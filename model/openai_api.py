@@ -8,7 +8,9 @@ official client maps to its exception classes (400 -> BadRequestError, 404 -> No
 
 from __future__ import annotations
 
+import json
 import math
+import reprlib
 from typing import Any
 
 from model.engine import Engine, Sampling
@@ -16,6 +18,10 @@ from model.templates import chat_prompt, validate_messages
 
 MAX_STOP_SEQUENCES = 4  # as OpenAI
 DEFAULT_COMPLETION_TOKENS = 16  # OpenAI's default for /v1/completions
+MAX_JSON_DEPTH = 32  # far deeper than any OpenAI request (chat content parts are 4 levels down)
+SEED_RANGE = (-(1 << 63), (1 << 64) - 1)  # what torch.Generator.manual_seed accepts
+_short = reprlib.Repr()
+_short.maxlevel, _short.maxstring, _short.maxother, _short.maxlong = 3, 60, 60, 40
 # Accepted for compatibility when they ask for nothing we would do differently; other values are a 400.
 NEUTRAL_PARAMS = {"n": (None, 1), "best_of": (None, 1), "logprobs": (None, False), "presence_penalty": (None, 0),
                   "frequency_penalty": (None, 0), "logit_bias": (None, {}), "suffix": (None, ""),
@@ -41,13 +47,41 @@ class APIError(Exception):
 
 # ---- request validation -------------------------------------------------------------------------------
 
+def short(value: Any) -> str:
+    """A value for an error message: cut to a few dozen characters however long or deep it is."""
+    return _short.repr(value)
+
+
+def parse_body(raw: bytes) -> dict[str, Any]:
+    """A request body as a JSON object, or a 400 naming what is wrong: not JSON, not UTF-8, integers past
+    Python's 4,300-digit conversion limit, nesting deeper than MAX_JSON_DEPTH, or not an object."""
+    try:
+        body = json.loads(raw)
+    except RecursionError:
+        raise APIError(400, "request body is nested too deeply") from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise APIError(400, f"request body is not valid JSON: {error}") from None
+    except ValueError:  # Python's integer-digits limit (CVE-2020-10735), the only other ValueError
+        raise APIError(400, "request body holds an integer with more than 4300 digits") from None
+    if not isinstance(body, dict):
+        raise APIError(400, "request body must be a JSON object")
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:  # iterative: a deep body must not cost the server its own recursion limit
+        value, depth = stack.pop()
+        if depth > MAX_JSON_DEPTH:
+            raise APIError(400, f"request body is nested more than {MAX_JSON_DEPTH} levels deep")
+        children = value.values() if isinstance(value, dict) else value if isinstance(value, list) else ()
+        stack.extend((child, depth + 1) for child in children if isinstance(child, (dict, list)))
+    return body
+
+
 def check_params(body: dict[str, Any], known: set[str]) -> None:
     unknown = sorted(set(body) - known)
     if unknown:
         raise APIError(400, f"Unrecognized request argument supplied: {', '.join(unknown)}", param=unknown[0])
     for name, neutral in NEUTRAL_PARAMS.items():
         if name in body and body[name] not in neutral:
-            raise APIError(400, f"{name}={body[name]!r} is not supported by this server", param=name,
+            raise APIError(400, f"{name}={short(body[name])} is not supported by this server", param=name,
                            code="unsupported_parameter")
 
 
@@ -58,7 +92,7 @@ def check_request(body: dict[str, Any], known: set[str], model_name: str) -> Non
     if not isinstance(model, str) or not model:
         raise APIError(400, "you must provide a model parameter", param="model")
     if model != model_name:
-        raise APIError(404, f"The model {model!r} does not exist; this server serves {model_name!r}",
+        raise APIError(404, f"The model {short(model)} does not exist; this server serves {model_name!r}",
                        param="model", code="model_not_found")
     if not isinstance(body.get("stream", False), bool):
         raise APIError(400, "stream must be a boolean", param="stream")
@@ -90,11 +124,12 @@ def number(body: dict[str, Any], name: str, default: float, low: float, high: fl
     value = body.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value):
-        raise APIError(400, f"{name} must be a number, got {value!r}", param=name)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or (
+            isinstance(value, float) and not math.isfinite(value)):  # isfinite(10**400) would overflow
+        raise APIError(400, f"{name} must be a number, got {short(value)}", param=name)
     if value < low or value > high or (low_open and value == low):
         interval = f"({low}, {high}]" if low_open else f"[{low}, {high}]"
-        raise APIError(400, f"{name} must be in {interval}, got {value}", param=name)
+        raise APIError(400, f"{name} must be in {interval}, got {short(value)}", param=name)
     return float(value)
 
 
@@ -110,11 +145,11 @@ def sampling_from(body: dict[str, Any], prompt_tokens: int, context_length: int,
     if max_tokens is None:
         max_tokens = min(default_max, room) if default_max is not None else room
     if isinstance(max_tokens, bool) or not isinstance(max_tokens, int) or max_tokens < 1:
-        raise APIError(400, f"{max_name} must be a positive integer, got {max_tokens!r}", param=max_name)
+        raise APIError(400, f"{max_name} must be a positive integer, got {short(max_tokens)}", param=max_name)
     if prompt_tokens + max_tokens > context_length:
         raise APIError(400, f"This model's maximum context length is {context_length} tokens. However, you "
-                       f"requested {prompt_tokens + max_tokens} tokens ({prompt_tokens} in the prompt, "
-                       f"{max_tokens} for the completion). Reduce the prompt or {max_name}.",
+                       f"requested {short(prompt_tokens + max_tokens)} tokens ({prompt_tokens} in the prompt, "
+                       f"{short(max_tokens)} for the completion). Reduce the prompt or {max_name}.",
                        param=max_name, code="context_length_exceeded")
     stop = body.get("stop")
     stop = [] if stop is None else [stop] if isinstance(stop, str) else stop
@@ -123,14 +158,21 @@ def sampling_from(body: dict[str, Any], prompt_tokens: int, context_length: int,
         raise APIError(400, f"stop must be a non-empty string or a list of at most {MAX_STOP_SEQUENCES} "
                        "non-empty strings", param="stop")
     seed = body.get("seed")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)):
-        raise APIError(400, f"seed must be an integer, got {seed!r}", param="seed")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int)
+                             or not SEED_RANGE[0] <= seed <= SEED_RANGE[1]):
+        raise APIError(400, f"seed must be an integer in [{SEED_RANGE[0]}, {SEED_RANGE[1]}], got {short(seed)}",
+                       param="seed")
     return Sampling(max_tokens=max_tokens, temperature=number(body, "temperature", 1.0, 0.0, 2.0),
                     top_p=number(body, "top_p", 1.0, 0.0, 1.0, low_open=True), stop=tuple(stop), seed=seed)
 
 
-def completion_prompts(engine: Engine, prompt: Any) -> list[tuple[str, list[int]]]:
-    """(text, ids) for each prompt of a /v1/completions request."""
+def completion_prompts(engine: Engine, prompt: Any, max_prompts: int) -> list[tuple[str, list[int]]]:
+    """(text, ids) for each prompt of a /v1/completions request: at most ``max_prompts`` of them, as one
+    request holds one generation slot for all its prompts in turn."""
+    if isinstance(prompt, list) and prompt and all(isinstance(p, (str, list)) for p in prompt) \
+            and len(prompt) > max_prompts:
+        raise APIError(400, f"a request may carry at most {max_prompts} prompts, this one has {len(prompt)}",
+                       param="prompt", code="too_many_prompts")
     def ids_of(text: str) -> list[int]:
         ids = engine.encoding.encode(text, allowed_special="all")
         if not ids:  # an empty prompt starts a new document, as in model.generate
@@ -159,7 +201,6 @@ def completion_prompts(engine: Engine, prompt: Any) -> list[tuple[str, list[int]
                 for p in prompt]
     raise APIError(400, "prompt must be a string, a list of strings, a list of token ids or a list of such "
                    "lists", param="prompt")
-
 
 
 # ---- response shaping ----------------------------------------------------------------------------------

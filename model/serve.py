@@ -1,286 +1,153 @@
-"""An HTTP server with OpenAI-compatible /v1/completions and /v1/chat/completions for one checkpoint.
+"""An OpenAI-compatible server for one checkpoint: /v1/completions and /v1/chat/completions (streaming
+too), /v1/models and /health.
 
-    python -m model.serve --checkpoint runs/instruct/checkpoint.pt --port 8000
+    python -m model.serve runs/instruct/checkpoint.pt --port 8000 [--api-key KEY]
+    python -m model.serve runs/instruct/checkpoint.pt --replicas 2 [--ray-address auto]
 
-then any OpenAI client works against it: `OpenAI(base_url="http://127.0.0.1:8000/v1", api_key="unused")`.
+then any OpenAI client works against it: `OpenAI(base_url="http://127.0.0.1:8000/v1", api_key=KEY)`.
 Supported: max_tokens (max_completion_tokens for chat), temperature, top_p, stop (up to 4 strings), seed,
 echo, stream (server-sent events in OpenAI's chunk format, with stream_options.include_usage), prompt as a
 string, a list of strings or a list of token ids. Chat prompts use the checkpoint's "prompt_template"
 (see `model.templates`; "plain" for a model never instruction-tuned).
 
-Why the standard library's ThreadingHTTPServer and not FastAPI/uvicorn: the server is a thin shell around
-one model whose forward passes bound throughput, so an async framework buys nothing here, and a runtime
-dependency (and its upgrades) would cost something. Its weak points are handled explicitly: request bodies
-are capped (413), at most --max-concurrency requests generate at once and others wait --queue-timeout
-seconds before a 429, and a socket timeout drops clients that stall mid-request.
+Without --replicas, one process serves with uvicorn. With --replicas N, Ray Serve runs N replicas on a
+local Ray (or the cluster at --ray-address), one GPU each where the cluster has GPUs, else CPU, behind Ray
+Serve's HTTP proxy; every replica must be able to read the checkpoint path.
 
-This module is the HTTP layer only: routes, bodies, streaming, limits. Which parameters a request may
-carry and how answers are shaped is ``model.openai_api``; generating the text is ``model.engine``.
+This module is the command line only: the routes and limits are ``model.serve_app`` (the same app in both
+modes), Ray Serve's deployment is ``model.serve_ray``, request validation is ``model.openai_api`` and the
+text comes from ``model.engine``.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import logging
+import os
+import socket
 import sys
-import threading
-import time
-import uuid
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Sequence
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error
-from model.engine import Engine, Sampling
-from model.openai_api import (CHAT_PARAMS, COMPLETION_PARAMS, DEFAULT_COMPLETION_TOKENS, APIError, chat_answer,
-                              chat_chunk, chat_request, check_request, completion_chunk, completion_prompts,
-                              model_card, sampling_from, with_total)
+from model.engine import Engine
+from model.serve_app import ServerLimits, build_app
 from model.templates import TEMPLATES
 
-# Engine and Sampling live in model.engine; still importable from here, as before the split.
-__all__ = ["Engine", "Sampling", "Server", "ServerLimits", "Handler", "make_server", "main"]
+__all__ = ["EngineSpec", "ServerLimits", "build_app", "listening_socket", "main"]
 
 log = logging.getLogger("model.serve")
+API_KEY_ENV = "REFINERY_API_KEY"
+DEFAULT_BACKLOG = 2048  # the kernel caps it at net.core.somaxconn (4096 on current Linux)
 
 
 @dataclass(frozen=True)
-class ServerLimits:
-    max_body_bytes: int = 1 << 20
-    max_concurrency: int = 2
-    queue_timeout_s: float = 5.0
-    socket_timeout_s: float = 30.0
+class EngineSpec:
+    """What a process (this one, or a Ray Serve replica) needs to open the engine itself."""
+
+    checkpoint: str
+    model_name: str | None = None
+    template: str | None = None
+    ranks_path: str | None = None
+    device: str = "cpu"
+
+    def open(self) -> Engine:
+        return Engine.from_checkpoint(self.checkpoint, self.model_name, self.template, self.ranks_path,
+                                      self.device, purpose="python -m model.serve")
 
 
-class Server(ThreadingHTTPServer):
-    daemon_threads = True  # a stuck client thread never keeps the process alive at shutdown
-
-    def __init__(self, address: tuple[str, int], engine: Engine, limits: ServerLimits) -> None:
-        super().__init__(address, Handler)
-        self.engine, self.limits = engine, limits
-        self.slots = threading.BoundedSemaphore(limits.max_concurrency)
-
-
-class Handler(BaseHTTPRequestHandler):
-    server: Server
-    protocol_version = "HTTP/1.1"  # keep-alive for JSON replies; streams close the connection at the end
-
-    def setup(self) -> None:
-        self.timeout = self.server.limits.socket_timeout_s
-        super().setup()
-
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - the base class's name
-        log.info("%s %s", self.address_string(), format % args)
-
-    # -- plumbing
-
-    def send_json(self, status: int, payload: dict[str, Any]) -> None:
-        data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        self.end_headers()
-        self.wfile.write(data)
-
-    def send_error_json(self, error: APIError) -> None:
-        self.send_json(error.status, error.body())
-
-    def read_body(self) -> dict[str, Any]:
-        length = self.headers.get("Content-Length")
-        if self.headers.get("Transfer-Encoding", "").lower() == "chunked" or length is None:
-            self.close_connection = True
-            raise APIError(411, "send the request body with a Content-Length header", code="length_required")
-        try:
-            size = int(length)
-        except ValueError:
-            self.close_connection = True
-            raise APIError(400, f"bad Content-Length {length!r}") from None
-        if size > self.server.limits.max_body_bytes:
-            self.close_connection = True  # the unread body would otherwise be parsed as the next request
-            raise APIError(413, f"request body is {size} bytes; this server accepts at most "
-                           f"{self.server.limits.max_body_bytes}", code="request_too_large")
-        raw = self.rfile.read(size)
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError) as error:
-            raise APIError(400, f"request body is not valid JSON: {error}") from None
-        if not isinstance(body, dict):
-            raise APIError(400, "request body must be a JSON object")
-        return body
-
-    def start_stream(self) -> None:
-        self.send_response(200)
-        self.send_header("Content-Type", "text/event-stream")
-        self.send_header("Cache-Control", "no-cache")
-        self.send_header("Connection", "close")
-        self.end_headers()
-        self.close_connection = True
-
-    def send_event(self, payload: dict[str, Any] | str) -> None:
-        data = payload if isinstance(payload, str) else json.dumps(payload)
-        self.wfile.write(f"data: {data}\n\n".encode())
-        self.wfile.flush()
-
-    # -- routes
-
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
-        engine = self.server.engine
-        if self.path.rstrip("/") == "/v1/models":
-            self.send_json(200, {"object": "list", "data": [model_card(engine)]})
-        elif self.path.rstrip("/") == f"/v1/models/{engine.model_name}":
-            self.send_json(200, model_card(engine))
-        elif self.path == "/health":
-            self.send_json(200, {"status": "ok"})
-        else:
-            self.send_error_json(APIError(404, f"no route GET {self.path}", code="not_found"))
-
-    def do_POST(self) -> None:  # noqa: N802
-        route = {"/v1/completions": self.completions, "/v1/chat/completions": self.chat}.get(self.path.rstrip("/"))
-        try:
-            if route is None:
-                self.close_connection = True  # its body is never read, so the connection cannot be reused
-                raise APIError(404, f"no route POST {self.path}; use /v1/completions or /v1/chat/completions",
-                               code="not_found")
-            body = self.read_body()
-            route(body)
-        except APIError as error:
-            self.send_error_json(error)
-        except (BrokenPipeError, ConnectionResetError):
-            log.info("client went away")
-        except Exception as error:  # a bug must cost one request, not the server
-            log.exception("request failed")
-            try:
-                self.send_error_json(APIError(500, f"internal error: {type(error).__name__}: {error}",
-                                              kind="server_error"))
-            except OSError:
-                pass
-
-    def generation_slot(self) -> threading.BoundedSemaphore:
-        if not self.server.slots.acquire(timeout=self.server.limits.queue_timeout_s):
-            raise APIError(429, f"the server is busy ({self.server.limits.max_concurrency} requests generating); "
-                           "retry shortly", code="server_busy", kind="rate_limit_error")
-        return self.server.slots
-
-    def completions(self, body: dict[str, Any]) -> None:
-        engine = self.server.engine
-        check_request(body, COMPLETION_PARAMS, engine.model_name)
-        if "prompt" not in body:
-            raise APIError(400, "you must provide a prompt parameter", param="prompt")
-        prompts = completion_prompts(engine, body["prompt"])
-        echo = body.get("echo", False)
-        if not isinstance(echo, bool):
-            raise APIError(400, "echo must be a boolean", param="echo")
-        settings = [sampling_from(body, len(ids), engine.context_length, DEFAULT_COMPLETION_TOKENS)
-                    for _, ids in prompts]
-        base = {"id": f"cmpl-{uuid.uuid4().hex}", "object": "text_completion", "created": int(time.time()),
-                "model": engine.model_name}
-
-        # The slot is given back as soon as generation ends, before the client can see the end of the answer
-        # (a stream's closing events, a JSON reply): a client's next request never finds its own finished
-        # one still holding a slot.
-        slot = self.generation_slot()
-        usage = {"prompt_tokens": 0, "completion_tokens": 0}
-        choices = []
-        try:
-            if body.get("stream"):
-                self.start_stream()
-                for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
-                    usage["prompt_tokens"] += len(ids)
-                    if echo:
-                        self.send_event(completion_chunk(base, index, text, None))
-                    for delta, finish, n in engine.stream_text(ids, sampling):
-                        if delta or finish:
-                            self.send_event(completion_chunk(base, index, delta, finish))
-                        if finish:
-                            usage["completion_tokens"] += n
-            else:
-                for index, ((text, ids), sampling) in enumerate(zip(prompts, settings)):
-                    parts, finish, n = engine.complete(ids, sampling)
-                    usage["prompt_tokens"] += len(ids)
-                    usage["completion_tokens"] += n
-                    choices.append({"text": (text if echo else "") + parts, "index": index, "logprobs": None,
-                                    "finish_reason": finish})
-        finally:
-            slot.release()
-        if body.get("stream"):
-            self.finish_stream(body, {**base, "choices": []}, usage)
-            return
-        self.send_json(200, {**base, "choices": choices, "usage": with_total(usage)})
-
-    def chat(self, body: dict[str, Any]) -> None:
-        engine = self.server.engine
-        check_request(body, CHAT_PARAMS, engine.model_name)
-        ids, sampling = chat_request(engine, body)
-        base = {"id": f"chatcmpl-{uuid.uuid4().hex}", "object": "chat.completion.chunk", "created": int(time.time()),
-                "model": engine.model_name}
-
-        slot = self.generation_slot()  # given back when generation ends, before the answer's end (as above)
-        try:
-            if body.get("stream"):
-                self.start_stream()
-                self.send_event(chat_chunk(base, {"role": "assistant", "content": ""}, None))
-                n = 0
-                for delta, finish, n in engine.stream_text(ids, sampling):
-                    if delta:
-                        self.send_event(chat_chunk(base, {"content": delta}, None))
-                    if finish:
-                        self.send_event(chat_chunk(base, {}, finish))
-            else:
-                content, finish, n = engine.complete(ids, sampling)
-        finally:
-            slot.release()
-        if body.get("stream"):
-            self.finish_stream(body, {**base, "choices": []}, {"prompt_tokens": len(ids), "completion_tokens": n})
-            return
-        self.send_json(200, chat_answer(base, content, finish, {"prompt_tokens": len(ids), "completion_tokens": n}))
-
-    def finish_stream(self, body: dict[str, Any], usage_chunk: dict[str, Any], usage: dict[str, int]) -> None:
-        if (body.get("stream_options") or {}).get("include_usage"):
-            self.send_event({**usage_chunk, "usage": with_total(usage)})
-        self.send_event("[DONE]")
+def listening_socket(host: str, port: int, backlog: int = DEFAULT_BACKLOG) -> socket.socket:
+    """A bound, listening TCP socket (port 0 picks a free one), IPv6 hosts included."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    sock.listen(backlog)
+    return sock
 
 
-def make_server(engine: Engine, host: str = "127.0.0.1", port: int = 8000,
-                limits: ServerLimits | None = None) -> Server:
-    """A bound, not yet serving, server (port 0 picks a free port: see `server.server_address`)."""
-    return Server((host, port), engine, limits or ServerLimits())
-
-
-def main(argv: Sequence[str] | None = None) -> int:
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m model.serve", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--checkpoint", required=True, type=Path)
+    parser.add_argument("checkpoint_arg", nargs="?", metavar="CHECKPOINT", help="the checkpoint to serve")
+    parser.add_argument("--checkpoint", default=None, help="the same, as an option")
     parser.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to listen on every interface")
-    parser.add_argument("--port", type=int, default=8000)
+    parser.add_argument("--port", type=int, default=8000, help="0 picks a free port (one process only)")
     parser.add_argument("--model-name", default=None, help="the 'model' clients must send (default: the "
                         "checkpoint's folder name)")
     parser.add_argument("--template", choices=TEMPLATES, default=None,
                         help="chat template (default: the checkpoint's prompt_template, else plain)")
-    parser.add_argument("--max-concurrency", type=int, default=2, help="requests generating at once")
-    parser.add_argument("--queue-timeout", type=float, default=5.0, help="seconds a request waits for a slot")
+    parser.add_argument("--api-key", default=os.environ.get(API_KEY_ENV) or None,
+                        help=f"require 'Authorization: Bearer KEY' on /v1 routes (default: ${API_KEY_ENV})")
+    parser.add_argument("--max-concurrency", type=int, default=2, help="requests generating at once, per "
+                        "replica")
+    parser.add_argument("--queue-timeout", type=float, default=30.0, help="seconds a request waits for a "
+                        "generation slot before a 429")
+    parser.add_argument("--max-prompts", type=int, default=16, help="prompts one completion request may carry")
     parser.add_argument("--max-body-bytes", type=int, default=1 << 20)
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--body-timeout", type=float, default=30.0, help="seconds for a request body to arrive")
+    parser.add_argument("--backlog", type=int, default=DEFAULT_BACKLOG, help="listen backlog (one process)")
+    parser.add_argument("--device", default=None, help="torch device (default: cpu; cuda per replica on GPUs)")
+    parser.add_argument("--threads", type=int, default=None, help="torch threads per process or replica")
     parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
+    parser.add_argument("--replicas", type=int, default=None, help="serve N replicas with Ray Serve")
+    parser.add_argument("--ray-address", default=None, help="an existing Ray cluster (default: start a local one)")
+    parser.add_argument("--cpus-per-replica", type=float, default=1.0, help="Ray CPUs per replica without GPUs")
     args = parser.parse_args(argv)
+    if args.checkpoint and args.checkpoint_arg and args.checkpoint != args.checkpoint_arg:
+        parser.error("give the checkpoint once, as CHECKPOINT or --checkpoint")
+    args.checkpoint = args.checkpoint or args.checkpoint_arg
+    if not args.checkpoint:
+        parser.error("the checkpoint to serve is required")
+    if args.replicas is not None and args.replicas < 1:
+        parser.error("--replicas must be at least 1")
+    if args.ray_address and args.replicas is None:
+        parser.error("--ray-address needs --replicas")
+    if args.threads is not None and args.threads < 1:
+        parser.error("--threads must be positive")
+    return args
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if args.max_concurrency < 1 or args.max_body_bytes < 1:
-        raise SystemExit("error: --max-concurrency and --max-body-bytes must be positive")
     try:
-        engine = Engine.from_checkpoint(args.checkpoint, args.model_name, args.template, args.ranks_path,
-                                        args.device, purpose="python -m model.serve")
+        limits = ServerLimits(max_body_bytes=args.max_body_bytes, max_concurrency=args.max_concurrency,
+                              queue_timeout_s=args.queue_timeout, max_prompts=args.max_prompts,
+                              body_timeout_s=args.body_timeout)
+    except ValueError as error:
+        raise SystemExit(f"error: {error}") from None
+    spec = EngineSpec(str(args.checkpoint), args.model_name, args.template, args.ranks_path, args.device or "cpu")
+    if not Path(spec.checkpoint).is_file():  # before any Ray starts: one line, as for a bad checkpoint
+        exit_with_error(FileNotFoundError(f"checkpoint {spec.checkpoint} does not exist"))
+    if args.replicas is not None:
+        from model.serve_ray import serve_replicas  # Ray Serve is imported only when asked for
+
+        return serve_replicas(spec, limits, args.api_key, args.host, args.port, args.replicas, args.ray_address,
+                              args.cpus_per_replica, args.threads, explicit_device=args.device is not None)
+    return serve_one(spec, limits, args)
+
+
+def serve_one(spec: EngineSpec, limits: ServerLimits, args: Any) -> int:
+    """One process: uvicorn on a socket bound here, so port 0 works and the backlog is ours."""
+    import torch
+    import uvicorn
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    try:
+        engine = spec.open()
     except BAD_CHECKPOINT_ERRORS as error:
         exit_with_error(error)  # one line, exit 2: a bad checkpoint or input is the user's to fix
-    server = make_server(engine, args.host, args.port,
-                         ServerLimits(max_body_bytes=args.max_body_bytes, max_concurrency=args.max_concurrency,
-                                      queue_timeout_s=args.queue_timeout))
-    host, port = server.server_address[:2]
-    log.info("serving %r (%s template) on http://%s:%d/v1", engine.model_name, engine.template, host, port)
-    try:
-        server.serve_forever()
-    except KeyboardInterrupt:
-        pass
-    finally:
-        server.server_close()
+    sock = listening_socket(args.host, args.port, args.backlog)
+    host, port = sock.getsockname()[:2]
+    app = build_app(engine, limits, api_key=args.api_key)
+    server = uvicorn.Server(uvicorn.Config(app, backlog=args.backlog, lifespan="off", log_level="warning",
+                                           timeout_keep_alive=5))
+    shown = f"[{host}]" if ":" in host else host
+    log.info("serving %r (%s template) on http://%s:%d/v1%s", engine.model_name, engine.template, shown, port,
+             " (API key required)" if args.api_key else "")
+    server.run(sockets=[sock])
     return 0
 
 

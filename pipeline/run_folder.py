@@ -11,6 +11,7 @@ from pathlib import Path
 
 from contracts.fsio import TEMP_JOURNAL_DIR
 from contracts.run_lock import LOCK_NAME
+from pipeline.completion_ledger import has_records
 from pipeline.runner import DONE_DIR
 
 RUN_RECORD = "run.json"
@@ -19,10 +20,11 @@ OWN_BOOKKEEPING = {LOCK_NAME, TEMP_JOURNAL_DIR}
 
 
 def _has_completion_records(run_dir: Path) -> bool:
-    """A run's own ``_done/<stage>/*.json`` records without ``run.json``: the folder vanished mid-run (moved or
-    deleted by an operator) and the run's still-running tasks wrote into it again. That is a run's folder."""
+    """A run's own ``_done/<stage>/`` completion records without ``run.json``: the folder vanished mid-run
+    (moved or deleted by an operator) and the run's still-running tasks wrote into it again. That is a run's
+    folder."""
     done = run_dir / DONE_DIR
-    return done.is_dir() and any(stage.is_dir() and any(stage.glob("*.json")) for stage in done.iterdir())
+    return done.is_dir() and any(stage.is_dir() and has_records(stage) for stage in done.iterdir())
 
 
 class RunFolderError(ValueError):

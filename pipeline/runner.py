@@ -2,7 +2,8 @@
 
 A stage is a list of ``Task``s (one input shard -> its output shards) and a function that does one task.
 The executor keeps a bounded number of tasks in flight and lets Ray retry a task whose worker process
-died; the runner writes a completion record per (stage, task) once the task's outputs are in place. A
+died; the runner writes a completion record per (stage, task) once the task's outputs are in place, as one
+line of the stage's ledger (``pipeline.completion_ledger``: one file per stage, not one per task). A
 rerun reads those records and only runs what is missing, so a job can be killed at any moment: outputs are written
 under temporary names and renamed when complete (``contracts.fsio.atomic_write``), and a task redone after
 a crash writes the same bytes under the same names.
@@ -25,6 +26,7 @@ from typing import Any, Callable, Iterator
 
 from contracts.accounting import Tally
 from contracts.fsio import atomic_write, remove_temporaries, safe_join, use_temp_journal
+from pipeline.completion_ledger import CompletionLedger
 from pipeline.executors import Executor, RayExecutor, StageError, os_error_message
 
 DONE_DIR = "_done"
@@ -95,10 +97,24 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
     common = dict(log_to_driver=True, configure_logging=False)
     if address:
         ray.init(address=address, **common)
-    else:
-        ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
-                 **common)
+        return True
+    for attempt in range(1, LOCAL_RAY_START_ATTEMPTS + 1):
+        try:
+            ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
+                     **common)
+            return True
+        except Exception as exc:  # Ray raises a bare Exception when its raylet misses its 30 s start window
+            if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_START_ATTEMPTS:
+                raise
+            ray.shutdown()
+            print(f"local Ray did not start within Ray's 30 s (machine overloaded?); attempt {attempt + 1} of "
+                  f"{LOCAL_RAY_START_ATTEMPTS}", file=sys.stderr, flush=True)
     return True
+
+
+# The embedded Ray's raylet must register within a fixed 30 s; on a saturated machine (a load of 10x the
+# cores) it sometimes does not, and a retry after shutdown succeeds. A cluster address is never retried.
+LOCAL_RAY_START_ATTEMPTS = 3
 
 
 class Progress:
@@ -166,10 +182,15 @@ def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any],
     results: dict[str, TaskResult] = {}
     pending: list[Task] = []
     digests = {task.id: task_digest(run_dir, task) for task in tasks}
+    ledger = CompletionLedger(done_dir)
+    with _naming(stage, "(all shards)", "reading its completion records"):
+        records = ledger.load()
+    if ledger.unreadable or ledger.torn:
+        print(f"[{stage}] {ledger.path}: {ledger.unreadable} unreadable line(s){' and a torn last line' if ledger.torn else ''}"
+              " ignored; those shards are redone", file=sys.stderr)
     for task in tasks:
-        record = safe_join(done_dir, f"{task.id}.json")
-        previous, digest = _read_record(record)
-        if (previous is not None and digest == digests[task.id]
+        previous = _record_result(records.get(task.id))
+        if (previous is not None and records[task.id].get("task_digest") == digests[task.id]
                 and all(safe_join(run_dir, o).exists() for o in previous.outputs)):
             results[task.id] = previous
         else:  # never run, killed before its record, its inputs or options changed, or outputs deleted
@@ -179,15 +200,19 @@ def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any],
     if skipped:
         print(f"[{stage}] {skipped}/{len(tasks)} shards already done, skipping them", file=sys.stderr)
 
-    if pending:
-        with contextlib.closing(executor.map(stage, run_dir, pending, fn)) as finished:
-            for task, data in finished:
-                result = TaskResult.from_dict(data)
-                with _naming(stage, task.id, "writing its completion record"):
-                    with atomic_write(safe_join(done_dir, f"{task.id}.json"), "w") as fh:
-                        json.dump({**data, "task_digest": digests[task.id]}, fh, sort_keys=True)
-                results[task.id] = result
-                progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
+    try:
+        if pending:
+            with contextlib.closing(executor.map(stage, run_dir, pending, fn)) as finished:
+                for task, data in finished:
+                    result = TaskResult.from_dict(data)
+                    with _naming(stage, task.id, "writing its completion record"):
+                        ledger.append(task.id, {**data, "task_digest": digests[task.id]})
+                    results[task.id] = result
+                    progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
+        with _naming(stage, "(all shards)", "compacting its completion records"):
+            ledger.settle(ids)
+    finally:
+        ledger.close()
 
     missing = [o for t in tasks for o in results[t.id].outputs if not safe_join(run_dir, o).exists()]
     if missing:
@@ -243,14 +268,14 @@ def files_stamp(run_dir: Path, names: tuple[str, ...] | list[str]) -> str:
     return hashlib.sha256("\n".join(parts).encode()).hexdigest()
 
 
-def _read_record(path: Path) -> tuple[TaskResult | None, str | None]:
-    """A completion record and the payload digest it was made for; (None, None) when there is none or it
-    is unreadable (the task is then redone)."""
+def _record_result(record: dict[str, Any] | None) -> TaskResult | None:
+    """A completion record's result; None when there is none or it is malformed (the task is then redone)."""
+    if record is None:
+        return None
     try:
-        data = json.loads(path.read_text())
-        return TaskResult.from_dict(data), data.get("task_digest")
-    except (FileNotFoundError, json.JSONDecodeError, UnicodeDecodeError):
-        return None, None
+        return TaskResult.from_dict(record)
+    except (AttributeError, TypeError, ValueError):
+        return None
 
 
 def cpu_count() -> int:

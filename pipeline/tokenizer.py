@@ -21,14 +21,11 @@ import numpy as np
 import tiktoken
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
-from contracts.tiktoken_ranks import parse_ranks, ranks_bytes
+# GPT2_PATTERN and CL100K_PATTERN live in contracts (the HF interop needs them too); re-exported here.
+from contracts.tiktoken_ranks import (CL100K_PATTERN, CL100K_SPECIAL_TOKENS, GPT2_PATTERN,  # noqa: F401
+                                      parse_ranks, ranks_bytes)
 
 ENDOFTEXT = "<|endoftext|>"
-
-# GPT-2's pre-tokenisation regex (possessive form, as tiktoken ships it) and cl100k_base's.
-GPT2_PATTERN = r"""'(?:[sdmt]|ll|ve|re)| ?\p{L}++| ?\p{N}++| ?[^\s\p{L}\p{N}]++|\s++$|\s+(?!\S)|\s"""
-CL100K_PATTERN = (r"""'(?i:[sdmt]|ll|ve|re)|[^\r\n\p{L}\p{N}]?+\p{L}++|\p{N}{1,3}+| ?[^\s\p{L}\p{N}]++[\r\n]*+|"""
-                  r"""\s++$|\s*[\r\n]|\s+(?!\S)|\s""")
 
 # GPT-2's regex with each Han, kana and Hangul character a pre-token of its own. GPT-2's `` ?\p{L}++`` takes
 # a whole Chinese clause (no spaces between words) as one piece, so a trained BPE spends ranks on long
@@ -59,9 +56,7 @@ KNOWN_ENCODINGS: dict[str, KnownEncoding] = {
     "r50k_base": KnownEncoding("gpt2.tiktoken", (f"{_OPENAI}/encodings/r50k_base.tiktoken",), GPT2_PATTERN,
                                {ENDOFTEXT: 50256}),
     "cl100k_base": KnownEncoding("cl100k_base.tiktoken", (f"{_OPENAI}/encodings/cl100k_base.tiktoken",),
-                                 CL100K_PATTERN,
-                                 {ENDOFTEXT: 100257, "<|fim_prefix|>": 100258, "<|fim_middle|>": 100259,
-                                  "<|fim_suffix|>": 100260, "<|endofprompt|>": 100276}),
+                                 CL100K_PATTERN, dict(CL100K_SPECIAL_TOKENS)),
 }
 
 

@@ -10,7 +10,9 @@ One file, ``<out_dir>/checkpoint.pt``, a dict of plain containers and tensors:
 * ``optimizer``, ``trainer`` (``TrainState``: step, tokens seen), ``sampler`` (samples consumed and what the
   order depends on), ``rng`` (every rank's torch RNG states: the CPU generator and the generator of the
   rank's own GPU, never the other GPUs it can see), ``train_config`` (the validated config),
-  ``dataset`` (index hash, manifest hash, tokenizer identity) - for ``--resume``.
+  ``dataset`` (index hash, manifest hash, tokenizer identity) - for ``--resume``;
+* ``init_from`` (only a run started from another model's weights): where it started, see
+  ``training.init_from``.
 
 Written to a temporary name in the same folder, fsynced, then renamed over the old file (``save_atomic``):
 a process killed at any moment leaves either the previous checkpoint or the new one, never a torn file.

@@ -126,6 +126,10 @@ class SystemSection(Strict):
 class TrainConfig(Strict):
     out_dir: str = Field(description="folder for checkpoint.pt and metrics.jsonl; relative to the config")
     seed: int = 0
+    init_from: str | None = Field(None, description="start from these weights (continued pretraining): a "
+                                  "refinery language-model checkpoint or a Hugging Face GPT-2 folder; relative "
+                                  "to the config. The architecture is the source's: leave model.preset out "
+                                  "(model.overrides may set dropout only). See training/init_from.py")
     data: DataSection
     model: ModelSection = Field(default_factory=ModelSection)
     optim: OptimSection
@@ -133,8 +137,22 @@ class TrainConfig(Strict):
     checkpoint: CheckpointSection = Field(default_factory=CheckpointSection)
     system: SystemSection = Field(default_factory=SystemSection)
 
+    @model_validator(mode="after")
+    def _init_from_sets_the_architecture(self) -> TrainConfig:
+        if self.init_from is None:
+            return self
+        if "preset" in self.model.model_fields_set:
+            raise ValueError("init_from takes the architecture from its source: leave model.preset out")
+        other = sorted(set(self.model.overrides) - INIT_FROM_OVERRIDES)
+        if other:
+            raise ValueError(f"init_from takes the architecture from its source: model.overrides may set only "
+                             f"{sorted(INIT_FROM_OVERRIDES)}, not {other}")
+        return self
 
-RESUME_MUST_MATCH = ("seed", "data", "model", "optim")
+
+INIT_FROM_OVERRIDES = {"dropout"}
+"""What a run started from another model's weights may change of its architecture (as nanoGPT allows)."""
+RESUME_MUST_MATCH = ("seed", "init_from", "data", "model", "optim")
 """Sections that decide the weights and the data order: a resume with any of them changed is refused."""
 RESUME_MAY_DIFFER = ("data.dataset",)
 """The dataset may move: its identity (index hash, tokenizer) is checked instead of its path."""
@@ -163,6 +181,8 @@ def parse_config(data: Any, origin: str = "<dict>", base: Path | None = None) ->
     config.data.dataset = _resolve(config.data.dataset, base)
     if config.eval.bpb_text is not None:
         config.eval.bpb_text = _resolve(config.eval.bpb_text, base)
+    if config.init_from is not None:
+        config.init_from = _resolve(config.init_from, base)
     return config
 
 

@@ -8,18 +8,19 @@ reads position length-1 of each row.
     python -m training.finetune_classify --checkpoint runs/demo/checkpoint.pt \
         --data ../shared/data/finetune/SMSSpamCollection --out runs/spam
 
-Data: TSV, CSV or JSONL records of (text, label). TSV/CSV with a header name their `text` and `label`
-columns; without a header a row is `label<sep>text` (the SMS Spam Collection's layout). Malformed rows,
-empty texts and labels outside --labels are skipped and counted, never fatal. Writes
-`<out>/classifier.pt` (load with `load_classifier`), `<out>/metrics.jsonl` (the trainer's start / train / eval
-records, step by step) and `<out>/metrics.json`: held-out accuracy,
-per-class precision/recall/F1 and the confusion matrix (rows: true class, columns: predicted).
+Data: TSV, CSV or JSONL records of (text, label), read strictly (``training.classify_data``): a malformed
+line (an extra tab, a stray quote, not UTF-8) is skipped and counted with its file and line, never cut or
+merged; the classes are --labels or the training file's labels, and a record with another label is a
+counted skip. Writes `<out>/classifier.pt` (a checkpoint of kind `classifier`: label texts with
+`python -m training.classify`, or `load_classifier`), `<out>/metrics.jsonl` (the trainer's start / train /
+eval records, step by step, appended line by line) and `<out>/metrics.json` (atomically): held-out accuracy
+beside the majority-class baseline, per-class precision/recall/F1 and the confusion matrix (rows: true
+class, columns: predicted). ``--lora-rank`` trains adapters and the head only (``model.lora``), merged on save.
 """
 
 from __future__ import annotations
 
 import argparse
-import csv
 import json
 import sys
 import time
@@ -32,93 +33,17 @@ import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
+from contracts.fsio import atomic_write
 from model.tokenizer import build_tokenizer
 from model.gpt import GPT, GPTConfig
-from model.checkpoint_io import CLASSIFIER, read_checkpoint, save_checkpoint
+from model.checkpoint_io import CLASSIFIER, CheckpointLoadError, read_checkpoint, save_checkpoint
+from model.lora import LoraSettings, add_lora, merge_lora, trainable_parameters
+from training.classify_data import (FORMATS, LAYOUTS, Example, fix_labels, keep_known, read_examples,  # noqa: F401
+                                    sniff_format)
 from training.distributed import Dist
-from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, on_ranks,
-                                      open_pretrained, run_cli, split_indices, steps_planned)
-
-FORMATS = ("tsv", "csv", "jsonl")
-
-
-@dataclass(frozen=True)
-class Example:
-    text: str
-    label: str
-    position: str  # file:line, for error messages
-
-
-def sniff_format(path: Path) -> str:
-    """By suffix, else by the first non-empty line: a JSON object, a tab (TSV) or neither (CSV)."""
-    suffix = path.suffix.lower().lstrip(".")
-    if suffix in FORMATS:
-        return suffix
-    if suffix in ("json", "ndjson"):
-        return "jsonl"
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            if line.strip():
-                return "jsonl" if line.lstrip().startswith("{") else "tsv" if "\t" in line else "csv"
-    raise ValueError(f"{path} is empty: no records to fine-tune on")
-
-
-def read_examples(path: str | Path, fmt: str | None = None,
-                  ledger: SkipLedger | None = None) -> tuple[list[Example], SkipLedger]:
-    """Every well-formed (text, label) record of the file; the rest go to the ledger with their line."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"classification data {path} does not exist")
-    fmt = fmt or sniff_format(path)
-    if fmt not in FORMATS:
-        raise ValueError(f"unknown data format {fmt!r}; choose one of {FORMATS}")
-    ledger = ledger if ledger is not None else SkipLedger()
-    examples: list[Example] = []
-
-    def keep(text: Any, label: Any, position: str) -> None:
-        if not isinstance(text, str) or not text.strip():
-            ledger.skip("empty or non-text 'text'", position)
-        elif not isinstance(label, (str, int)) or isinstance(label, bool) or not str(label).strip():
-            ledger.skip("missing or non-scalar 'label'", position)
-        else:
-            examples.append(Example(text=text, label=str(label).strip(), position=position))
-
-    with path.open(encoding="utf-8", errors="replace", newline="") as handle:
-        if fmt == "jsonl":
-            for number, line in enumerate(handle, start=1):
-                position = f"{path}:{number}"
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as error:
-                    ledger.skip(f"malformed JSON ({error.msg})", position)
-                    continue
-                if not isinstance(record, dict):
-                    ledger.skip("record is not a JSON object", position)
-                    continue
-                keep(record.get("text"), record.get("label"), position)
-        else:
-            # TSV exports put quotes inside texts verbatim, so quotes mean nothing there; CSV quotes fields.
-            reader = (csv.reader(handle, delimiter="\t", quoting=csv.QUOTE_NONE) if fmt == "tsv"
-                      else csv.reader(handle))
-            text_col, label_col, header_checked = 1, 0, False
-            for row in reader:
-                position = f"{path}:{reader.line_num}"
-                if not row or not any(cell.strip() for cell in row):
-                    continue
-                if not header_checked:
-                    header_checked = True
-                    lowered = [cell.strip().lower() for cell in row]
-                    if "text" in lowered and "label" in lowered:
-                        text_col, label_col = lowered.index("text"), lowered.index("label")
-                        continue
-                if len(row) <= max(text_col, label_col):
-                    ledger.skip(f"fewer than {max(text_col, label_col) + 1} fields", position)
-                    continue
-                keep(row[text_col], row[label_col], position)
-    return examples, ledger
-
+from training.finetune_common import (FinetuneLoop, OptimSettings, Progress, SkipLedger, check_schedule,
+                                      limited, num_threads, on_ranks, open_pretrained, run_cli, split_indices,
+                                      steps_planned)
 
 def classification_report(true: Sequence[int], predicted: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
     """Accuracy, per-class precision/recall/F1/support and the confusion matrix (rows true, cols predicted).
@@ -202,7 +127,9 @@ class ClassifyConfig:
     out: str
     data_format: str | None = None
     test_data: str | None = None  # a separate held-out file; otherwise test_fraction of --data
-    labels: tuple[str, ...] | None = None  # the class order; default: sorted labels seen in training data
+    labels: tuple[str, ...] | None = None  # the classes, in order; default: the training file's, sorted
+    columns: str | None = None  # a headerless file's layout, "label,text" or "text,label"; default: by values
+    min_class_examples: int = 5  # without --labels, a label with fewer records stops the run (a typo?)
     val_fraction: float = 0.1
     test_fraction: float = 0.2
     trainable_blocks: int | None = None  # None: all layers
@@ -215,14 +142,29 @@ class ClassifyConfig:
     warmup_steps: int = 0
     weight_decay: float = 0.1
     max_length: int | None = None  # tokens per text; longer texts keep their first max_length tokens
-    limit: int | None = None  # use only the first `limit` records (quick runs)
+    limit: int | None = None  # use `limit` records drawn at random (seeded) from the file (quick runs)
     seed: int = 1234
     device: str = "cpu"
     ranks_path: str | None = None
+    threads: int | None = None  # torch intra-op threads; default torch's own choice
+    progress_seconds: float = 10.0  # a progress line at most this often within an epoch
+    lora_rank: int = 0  # > 0: train low-rank adapters on the blocks' linear layers and the head, merged on save
+    lora_alpha: float = 16.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
+        if self.lora_rank < 0:
+            raise ValueError(f"lora_rank must be >= 0 (0 = no adapters), got {self.lora_rank}")
+        if self.lora_rank and self.trainable_blocks is not None:
+            raise ValueError("choose LoRA (--lora-rank) or freezing (--trainable-blocks), not both: with LoRA "
+                             "the whole body is frozen and only the adapters and the head train")
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
+        if self.limit is not None and self.limit < 1:
+            raise ValueError(f"limit must be at least 1, got {self.limit}")
+        if self.min_class_examples < 1:
+            raise ValueError(f"min_class_examples must be at least 1, got {self.min_class_examples}")
         if self.lr <= 0:
             raise ValueError(f"lr must be positive, got {self.lr}")
         check_schedule(self.lr, self.min_lr, self.warmup_steps)
@@ -302,7 +244,28 @@ def predict(classifier: SequenceClassifier, data: Encoded, batch_size: int, pad_
 def finetune_classifier(cfg: ClassifyConfig, log: Callable[[str], object] = print) -> dict[str, Any]:
     """Run the whole fine-tuning and return the metrics written to <out>/metrics.json (by rank 0 alone
     under torchrun)."""
-    return on_ranks(cfg.device, lambda dist, say: classifier_tuning(cfg, dist, say), log)
+    with num_threads(cfg.threads):
+        return on_ranks(cfg.device, lambda dist, say: classifier_tuning(cfg, dist, say), log)
+
+
+def read_splits(cfg: ClassifyConfig, ledger: SkipLedger, log: Callable[[str], object]
+                ) -> tuple[list[str], dict[str, list[Example]]]:
+    """The classes and the train / val / test examples: labels fixed by --labels or the training file, the
+    limit drawn after shuffling, the test split from --test-data or held out of --data."""
+    examples, _ = read_examples(cfg.data, cfg.data_format, ledger, cfg.columns, log)
+    labels = fix_labels(cfg.labels, examples, cfg.min_class_examples, cfg.data)
+    examples = limited(keep_known(examples, labels, ledger), cfg.limit, cfg.seed)
+    if cfg.test_data:
+        test_examples, _ = read_examples(cfg.test_data, cfg.data_format, ledger, cfg.columns, log)
+        train_part, val_part = split_indices(len(examples), (1 - cfg.val_fraction,), cfg.seed)
+        parts = {"train": [examples[i] for i in train_part], "val": [examples[i] for i in val_part],
+                 "test": keep_known(test_examples, labels, ledger)}
+    else:
+        test_part, val_part, train_part = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction),
+                                                        cfg.seed)
+        parts = {name: [examples[i] for i in part]
+                 for name, part in (("train", train_part), ("val", val_part), ("test", test_part))}
+    return labels, parts
 
 
 def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], object]) -> dict[str, Any]:
@@ -313,24 +276,7 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
     max_length = min(cfg.max_length or context, context)
 
     ledger = SkipLedger()
-    examples, _ = read_examples(cfg.data, cfg.data_format, ledger)
-    if cfg.limit is not None:
-        examples = examples[:cfg.limit]
-    if cfg.test_data:
-        test_examples, _ = read_examples(cfg.test_data, cfg.data_format, ledger)
-        train_part, val_part = split_indices(len(examples), (1 - cfg.val_fraction,), cfg.seed)
-        parts = {"train": [examples[i] for i in train_part], "val": [examples[i] for i in val_part],
-                 "test": test_examples}
-    else:
-        test_part, val_part, train_part = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction),
-                                                        cfg.seed)
-        parts = {name: [examples[i] for i in part]
-                 for name, part in (("train", train_part), ("val", val_part), ("test", test_part))}
-
-    labels = list(cfg.labels) if cfg.labels else sorted({e.label for e in parts["train"]})
-    if len(labels) < 2:
-        raise ValueError(f"{cfg.data}: the training split has {len(labels)} distinct label(s) {labels}; a "
-                         "classifier needs at least 2 (is the label column right? see --format)")
+    labels, parts = read_splits(cfg, ledger, log)
     label_index = {label: k for k, label in enumerate(labels)}
     encoded, truncated = {}, 0
     for name, part in parts.items():
@@ -338,24 +284,35 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
         truncated += cut
     if not len(encoded["train"]):
         raise ValueError(f"no usable training examples in {cfg.data}: {ledger.summary()}")
+    if not len(encoded["test"]):
+        raise ValueError(f"no test examples ({cfg.test_data or f'test_fraction {cfg.test_fraction} of {cfg.data}'}"
+                         f"): the accuracy would be undefined; {ledger.summary()}")
     log(f"classes {labels}; train {len(encoded['train'])}, val {len(encoded['val'])}, "
         f"test {len(encoded['test'])}; {truncated} texts cut to {max_length} tokens; {ledger.summary()}")
 
     out = Path(cfg.out)
     classifier = SequenceClassifier.from_pretrained(pretrained.model, len(labels)).to(device)
-    classifier.set_trainable(cfg.trainable_blocks)
+    if cfg.lora_rank:
+        adapted = add_lora(classifier, LoraSettings(rank=cfg.lora_rank, alpha=cfg.lora_alpha), trainable=("head.",))
+        log(f"LoRA rank {cfg.lora_rank} on {len(adapted)} layers: {trainable_parameters(classifier):,} trainable "
+            "parameters (adapters and head), the rest frozen")
+    else:
+        classifier.set_trainable(cfg.trainable_blocks)
     total = steps_planned(len(encoded["train"]), cfg.batch_size, cfg.epochs, cfg.max_steps)
     loop = FinetuneLoop(classifier, OptimSettings(lr=cfg.lr, weight_decay=cfg.weight_decay, total_steps=total,
                                                   min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps), out, dist,
                         asdict(cfg))
     generator = torch.Generator().manual_seed(cfg.seed)
     pad_id = pretrained.end_of_text
+    progress = Progress(log, cfg.progress_seconds, time.perf_counter)
 
     history, started, train_loss = [], time.perf_counter(), float("nan")
     classifier.train()
     for epoch in range(cfg.epochs):
         order = epoch_order(encoded["train"].labels, cfg.balanced, generator)
-        for start in range(0, len(order), cfg.batch_size):
+        batches = -(-len(order) // cfg.batch_size)
+        progress.start_epoch()
+        for number, start in enumerate(range(0, len(order), cfg.batch_size), start=1):
             batch = order[start:start + cfg.batch_size]
             if not loop.usable(batch):
                 continue  # a last batch with fewer rows than processes (only under torchrun)
@@ -363,6 +320,8 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
             idx, lengths = collate([encoded["train"].ids[i] for i in batch], pad_id, device)
             targets = torch.tensor([encoded["train"].labels[i] for i in batch], device=device)
             train_loss = loop.update(F.cross_entropy(loop.train_module(idx, lengths), targets), epoch=epoch + 1)
+            progress.step(epoch + 1, cfg.epochs, number, batches, loop.step, train_loss,
+                          len(batch) * dist.world_size)
             if cfg.max_steps is not None and loop.step >= cfg.max_steps:
                 break
         record: dict[str, Any] = {"epoch": epoch + 1, "step": loop.step, "train_loss": train_loss}
@@ -378,12 +337,15 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
     step = loop.step
     train_seconds = time.perf_counter() - started
 
+    trainable = trainable_parameters(classifier)
+    if cfg.lora_rank:
+        merge_lora(classifier)  # a plain classifier again: load_classifier and training.classify open it
     test_pred, test_loss = predict(classifier, encoded["test"], cfg.batch_size, pad_id, device)
     report = classification_report(encoded["test"].labels, test_pred, labels)
-    metrics = {"test": {**report, "loss": test_loss}, "history": history, "steps": step,
-               "train_seconds": train_seconds, "skipped": ledger.as_dict(), "truncated": truncated,
-               "trainable_params": sum(p.numel() for p in classifier.parameters() if p.requires_grad),
-               "config": asdict(cfg)}
+    majority = max(map(sum, report["confusion_matrix"])) / report["n"]
+    metrics = {"test": {**report, "loss": test_loss, "majority_baseline": majority}, "history": history,
+               "steps": step, "train_seconds": train_seconds, "skipped": ledger.as_dict(), "truncated": truncated,
+               "trainable_params": trainable, "config": asdict(cfg)}
     loop.close()
     if not dist.is_main:
         return metrics
@@ -391,8 +353,10 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
                      "tokenizer": pretrained.tokenizer_spec,
                      "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id},
                      "finetune": asdict(cfg)}, out / "classifier.pt", CLASSIFIER)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
-    log(f"test accuracy {report['accuracy']:.4f} on {report['n']} held-out examples; wrote {out}")
+    with atomic_write(out / "metrics.json") as fh:
+        fh.write((json.dumps(metrics, indent=1, default=str) + "\n").encode("utf-8"))
+    log(f"test accuracy {report['accuracy']:.4f} on {report['n']} held-out examples (always answering the "
+        f"largest class: {majority:.4f}); wrote {out}")
     return metrics
 
 
@@ -406,19 +370,34 @@ class LoadedClassifier:
     max_length: int
     pad_id: int
 
-    def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[str]:
+    def probabilities(self, texts: Sequence[str], batch_size: int = 32) -> list[list[float]]:
+        """Each text's class probabilities, in the order of ``labels``; a text keeps its first max_length
+        tokens, as in training (an empty text is read as the padding token alone)."""
         rows = [(self.encoding.encode_ordinary(t) or [self.pad_id])[:self.max_length] for t in texts]
-        predictions, _ = predict(self.model, Encoded(rows, [0] * len(rows)), batch_size, self.pad_id,
-                                 str(self.model.head.weight.device))
-        return [self.labels[p] for p in predictions]
+        device = str(self.model.head.weight.device)
+        out: list[list[float]] = []
+        with torch.inference_mode():
+            for start in range(0, len(rows), batch_size):
+                idx, lengths = collate(rows[start:start + batch_size], self.pad_id, device)
+                out.extend(F.softmax(self.model(idx, lengths).float(), dim=-1).tolist())
+        return out
+
+    def classify(self, texts: Sequence[str], batch_size: int = 32) -> list[str]:
+        return [self.labels[max(range(len(p)), key=p.__getitem__)] for p in self.probabilities(texts, batch_size)]
 
 
-def load_classifier(path: str | Path, ranks_path: str | Path | None = None) -> LoadedClassifier:
+def load_classifier(path: str | Path, ranks_path: str | Path | None = None,
+                    purpose: str = "load_classifier") -> LoadedClassifier:
     """A classifier checkpoint ready to label texts; any other kind is refused with what to pass instead."""
-    checkpoint = read_checkpoint(path, (CLASSIFIER,), "load_classifier")
-    info = checkpoint["classifier"]
-    model = SequenceClassifier(GPTConfig.from_dict(checkpoint["config"]), len(info["labels"]))
-    model.load_state_dict(checkpoint["model"])
+    checkpoint = read_checkpoint(path, (CLASSIFIER,), purpose)
+    try:
+        info = checkpoint["classifier"]
+        model = SequenceClassifier(GPTConfig.from_dict(checkpoint["config"]), len(info["labels"]))
+        model.load_state_dict(checkpoint["model"])
+    except Exception as error:  # a damaged or hand-edited file whose parts do not make a classifier
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointLoadError(f"checkpoint {path}: its entries do not make a classifier "
+                                  f"({type(error).__name__}: {first[:200]})") from None
     return LoadedClassifier(model=model.eval(), labels=list(info["labels"]),
                             encoding=build_tokenizer(checkpoint["tokenizer"], ranks_path),
                             max_length=int(info["max_length"]), pad_id=int(info["pad_id"]))
@@ -442,11 +421,22 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--format", dest="data_format", choices=FORMATS, default=None,
                         help="default: by suffix, else sniffed from the first line")
     parser.add_argument("--test-data", default=None, help="separate held-out file (else --test-fraction)")
-    parser.add_argument("--labels", default=None, help="comma-separated class order; other labels are skipped")
+    parser.add_argument("--labels", default=None, help="comma-separated classes, in order; records with other "
+                        "labels are skipped and counted (default: every label of --data, sorted)")
+    parser.add_argument("--columns", choices=LAYOUTS, default=None, metavar="label,text|text,label",
+                        help="a headerless file's column order (default: the column with few distinct values "
+                        "is the label)")
+    parser.add_argument("--min-class-examples", type=int, default=5,
+                        help="without --labels, a label with fewer records in --data stops the run (a typo or "
+                        "a shifted column?)")
     parser.add_argument("--val-fraction", type=float, default=0.1)
     parser.add_argument("--test-fraction", type=float, default=0.2)
     parser.add_argument("--trainable-blocks", type=parse_trainable, default=None, metavar="all|K",
                         help="'all' (default) or train only the last K blocks + final LayerNorm + head")
+    parser.add_argument("--lora-rank", type=int, default=0,
+                        help="train low-rank adapters of this rank on every block's linear layers, and the head; "
+                        "the body stays frozen; adapters merged into classifier.pt (default 0: no LoRA)")
+    parser.add_argument("--lora-alpha", type=float, default=16.0, help="LoRA scale numerator (scale alpha/rank)")
     parser.add_argument("--balanced", action="store_true", help="sample classes equally often in training")
     parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--max-steps", type=int, default=None)
@@ -457,9 +447,14 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps")
     parser.add_argument("--weight-decay", type=float, default=0.1)
     parser.add_argument("--max-length", type=int, default=None, help="tokens per text (default: context)")
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N records")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use N records drawn at random (seeded) from --data, not its first N")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--device", default="cpu")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default torch's choice; on a busy machine fewer can be faster)")
+    parser.add_argument("--progress-seconds", type=float, default=10.0,
+                        help="a progress line at most this often within an epoch")
     parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
     args = vars(parser.parse_args(argv))
     if args["labels"] is not None:

@@ -35,8 +35,10 @@ from model.lora import LoraSettings, add_lora, merge_lora, trainable_parameters
 from model.templates import alpaca_prompt
 from model.checkpoint_io import INSTRUCT, save_checkpoint
 from training.distributed import Dist
-from training.finetune_common import (FinetuneLoop, OptimSettings, SkipLedger, check_schedule, on_ranks,
-                                      open_pretrained, run_cli, split_indices, steps_planned)
+from contracts.fsio import atomic_write
+from training.finetune_common import (FinetuneLoop, OptimSettings, Progress, SkipLedger, check_schedule,
+                                      limited, num_threads, on_ranks, open_pretrained, run_cli, split_indices,
+                                      steps_planned)
 
 TEMPLATE = "alpaca"
 
@@ -203,7 +205,7 @@ class InstructConfig:
     eval_every: int = 50  # steps between validation losses (and at the end of every epoch)
     generate_examples: int = 3  # test records to answer into responses.jsonl
     max_new_tokens: int = 64
-    limit: int | None = None
+    limit: int | None = None  # use `limit` records drawn at random (seeded) from the file (quick runs)
     seed: int = 1234
     device: str = "cpu"
     ranks_path: str | None = None
@@ -211,8 +213,12 @@ class InstructConfig:
     train_on_prompt: bool = False  # score the prompt's tokens too (default: only the response's)
     lora_rank: int = 0  # > 0: train low-rank adapters on the blocks' linear layers only, merged on save
     lora_alpha: float = 16.0
+    threads: int | None = None  # torch intra-op threads; default torch's own choice
+    progress_seconds: float = 10.0  # a progress line at most this often within an epoch
 
     def __post_init__(self) -> None:
+        if self.threads is not None and self.threads < 1:
+            raise ValueError(f"threads must be at least 1, got {self.threads}")
         if self.overlong not in OVERLONG:
             raise ValueError(f"overlong must be one of {OVERLONG}, got {self.overlong!r}")
         if self.lora_rank < 0:
@@ -229,7 +235,8 @@ class InstructConfig:
 def finetune_instructions(cfg: InstructConfig, log: Callable[[str], object] = print) -> dict[str, Any]:
     """Run the whole instruction tuning and return the metrics written to <out>/metrics.json (rank 0; the
     other ranks of a torchrun launch return a summary and write nothing)."""
-    return on_ranks(cfg.device, lambda dist, say: instruction_tuning(cfg, dist, say), log)
+    with num_threads(cfg.threads):
+        return on_ranks(cfg.device, lambda dist, say: instruction_tuning(cfg, dist, say), log)
 
 
 def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], object]) -> dict[str, Any]:
@@ -241,8 +248,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
 
     ledger = SkipLedger()
     examples, _ = read_instructions(cfg.data, ledger)
-    if cfg.limit is not None:
-        examples = examples[:cfg.limit]
+    examples = limited(examples, cfg.limit, cfg.seed)  # drawn from the whole file, not its first records
     test_idx, val_idx, train_idx = split_indices(len(examples), (cfg.test_fraction, cfg.val_fraction), cfg.seed)
     test_examples = [examples[i] for i in test_idx]
     truncated: list[str] = []
@@ -269,10 +275,13 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
     loop.log({"kind": "eval", **history[-1]})
     log(json.dumps(history[-1]))
     started, done = time.perf_counter(), False
+    progress = Progress(log, cfg.progress_seconds, time.perf_counter)
     model.train()
     for epoch in range(cfg.epochs):
         order = torch.randperm(len(splits["train"]), generator=generator).tolist()
-        for start in range(0, len(order), cfg.batch_size):
+        batches = -(-len(order) // cfg.batch_size)
+        progress.start_epoch()
+        for number, start in enumerate(range(0, len(order), cfg.batch_size), start=1):
             batch = [splits["train"][i] for i in order[start:start + cfg.batch_size]]
             if not loop.usable(batch):
                 continue  # a last batch with fewer rows than processes (only under torchrun)
@@ -280,6 +289,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
             _, loss = loop.train_module(inputs, targets)
             train_loss = loop.update(loss, epoch=epoch + 1)
             step = loop.step
+            progress.step(epoch + 1, cfg.epochs, number, batches, step, train_loss, len(batch))
             done = cfg.max_steps is not None and step >= cfg.max_steps
             end_of_epoch = start + cfg.batch_size >= len(order)
             if step % cfg.eval_every == 0 or end_of_epoch or done:
@@ -300,7 +310,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
     if not dist.is_main:
         return {"steps": step, "final_val_loss": history[-1]["val_loss"], "test_loss": test_loss}
     unanswered: list[str] = []  # test prompts too long to leave room for an answer
-    with (out / "responses.jsonl").open("w", encoding="utf-8") as handle:
+    with atomic_write(out / "responses.jsonl", "w") as handle:
         for example in test_examples[:cfg.generate_examples]:
             try:
                 answer = respond(model, encoding, eot, example.instruction, example.input, cfg.max_new_tokens)
@@ -322,7 +332,8 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
                   if key in ("config", "tokenizer", "dataset", "train_config")}
     save_checkpoint({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
                      "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt", INSTRUCT)
-    (out / "metrics.json").write_text(json.dumps(metrics, indent=1, default=str) + "\n", encoding="utf-8")
+    with atomic_write(out / "metrics.json") as fh:
+        fh.write((json.dumps(metrics, indent=1, default=str) + "\n").encode("utf-8"))
     log(f"val loss {history[0]['val_loss']:.3f} -> {history[-1]['val_loss']:.3f} in {step} steps; wrote {out}")
     return metrics
 
@@ -346,7 +357,8 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
     parser.add_argument("--eval-every", type=int, default=50)
     parser.add_argument("--generate-examples", type=int, default=3)
     parser.add_argument("--max-new-tokens", type=int, default=64)
-    parser.add_argument("--limit", type=int, default=None, help="use only the first N records")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="use N records drawn at random (seeded) from --data, not its first N")
     parser.add_argument("--seed", type=int, default=1234)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
@@ -358,6 +370,10 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
                         help="train rank-r adapters on the blocks' linear layers only (0: full fine-tuning); "
                              "they are merged into the saved checkpoint")
     parser.add_argument("--lora-alpha", type=float, default=16.0)
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch threads (default torch's choice; on a busy machine fewer can be faster)")
+    parser.add_argument("--progress-seconds", type=float, default=10.0,
+                        help="a progress line at most this often within an epoch")
     return InstructConfig(**vars(parser.parse_args(argv)))
 
 

@@ -14,6 +14,9 @@
    compiled training graph's batch dimension symbolic), every ``checkpoint.every`` steps checkpoint (copied
    to CPU memory and written on a background thread, ``training.checkpoint.CheckpointWriter``).
 
+A run starts from random weights (``model.preset``), or from another model's with ``init_from``
+(``training.init_from``: a refinery checkpoint or a Hugging Face GPT-2 folder, recorded in the run).
+
 Exactness: the gradient of a step is the mean over the global batch however it is split between ranks
 and micro-steps, so N processes match one process up to float summation order; on CPU a killed run
 resumed from its checkpoint repeats the uninterrupted run's losses bit for bit.
@@ -43,13 +46,14 @@ from training.benchmarks.in_training import TrainingBenchmarks
 from training.config import ConfigError, TrainConfig, load_config, resume_differences
 from training.distributed import Dist, all_gather_objects, all_reduce_sum, barrier, setup, teardown
 from training.evaluate import evaluate, sources_with_validation
+from training.init_from import InitFromError, InitSource, check_tokenizer, load_init_source
 from training.metrics import METRICS_NAME, MetricsLog, Throughput, measure_peak_flops, stated_peak_flops
 from training.optim import lr_at, set_lr
 from training.prefetch import Prefetcher
 from training.run_lock import die_with_launcher, lock_out_dir, release_out_dir
 from training.sampler import DataExhausted, MixtureSampler, SamplerStateError
 
-USER_ERRORS = (ConfigError, DatasetError, ckpt.CheckpointError, DataExhausted, SamplerStateError)
+USER_ERRORS = (ConfigError, DatasetError, ckpt.CheckpointError, DataExhausted, SamplerStateError, InitFromError)
 """Mistakes in the config, the data or the checkpoint: reported as one message, without a traceback."""
 
 
@@ -217,10 +221,6 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
     checkpoint_path = out_dir / ckpt.CHECKPOINT_NAME
 
     dataset = TokenDataset.open(config.data.dataset)
-    gpt_config = model_config(config, dataset)
-    context = gpt_config.context_length
-    global_batch, accum = batch_layout(config, context, dist.world_size)
-    precision = choose_precision(config, dist.device)
 
     def check(saved: dict[str, Any]) -> None:
         ckpt.check_resume_entries(saved, checkpoint_path)
@@ -232,9 +232,26 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
         ckpt.check_dataset(saved["dataset"], dataset, checkpoint_path)
 
     saved = ckpt.load_for_resume(checkpoint_path, resume, dist, check)  # rank 0 decides for all
+    source: InitSource | None = None
+    if config.init_from is not None and saved is None:
+        source = load_init_source(config.init_from)
+        check_tokenizer(source, dataset.tokenizer_info, dataset.root)
+        gpt_config = source.config.replace(**config.model.overrides)
+    elif config.init_from is not None:  # resuming: the architecture the run started with (init_from unchanged)
+        gpt_config = GPTConfig.from_dict(saved["config"])  # type: ignore[index]
+    else:
+        gpt_config = model_config(config, dataset)
+    started_from = source.record if source is not None else saved.get("init_from") if saved is not None else None
+    context = gpt_config.context_length
+    global_batch, accum = batch_layout(config, context, dist.world_size)
+    precision = choose_precision(config, dist.device)
 
     torch.manual_seed(config.seed)  # the same initial weights on every rank (DDP also broadcasts rank 0's)
     raw_model = GPT(gpt_config).to(dist.device)
+    if source is not None:
+        raw_model.load_state_dict(source.state_dict)
+        say(f"starting from {source.record['path']} ({source.record.get('checkpoint_kind') or source.record['kind']}"
+            + (f", step {source.record['step']}" if source.record.get("step") is not None else "") + ")")
     optimizer = raw_model.configure_optimizer(config.optim.weight_decay, config.optim.lr,
                                               (config.optim.beta1, config.optim.beta2), dist.device_type)
     sampler = MixtureSampler(dataset, context_length=context, global_batch=global_batch, seed=config.seed,
@@ -298,8 +315,10 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
          "params": raw_model.num_params(), "flops_per_token": flops_per_token, "peak_flops": peak,
          "peak_flops_source": peak_source, "measured_peak_flops": measured_peak,
          "global_batch": global_batch, "micro_steps": accum, "prefetch": config.system.prefetch,
-         "dataset": ckpt.dataset_identity(dataset), "config": config.model_dump(mode="json")})
-    say(f"training {raw_model.num_params() / 1e6:.2f}M parameters ({config.model.preset}, vocab "
+         "dataset": ckpt.dataset_identity(dataset), "config": config.model_dump(mode="json"),
+         "init_from": started_from})
+    say(f"training {raw_model.num_params() / 1e6:.2f}M parameters "
+        f"({'init_from' if config.init_from else config.model.preset}, vocab "
         f"{gpt_config.vocab_size}) on {dist.world_size} x {dist.device} {precision.dtype}"
         f"{' compiled' if precision.compile else ''}; {global_batch} x {context} tokens per step in {accum} "
         f"micro-step(s) per process; {config.optim.max_steps} steps; peak {peak / 1e9:.1f} GFLOP/s "
@@ -346,6 +365,7 @@ def _train(config: TrainConfig, dist: Dist, resume: bool, stop_after: int | None
                 "tokenizer": ckpt.tokenizer_spec(dataset), "optimizer": optimizer.state_dict(),
                 "trainer": state.state_dict(), "sampler": sampler.state_dict(), "rng": rng,
                 "train_config": config.model_dump(mode="json"), "dataset": ckpt.dataset_identity(dataset),
+                **({"init_from": started_from} if started_from is not None else {}),
             }, ckpt.PRETRAIN), checkpoint_path)
 
     writer = ckpt.CheckpointWriter(background=config.checkpoint.background)

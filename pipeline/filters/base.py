@@ -49,7 +49,7 @@ class Doc:
     The word filters read ``tokens`` (numpy arrays of token hashes, lengths, classes and line numbers,
     ``pipeline.filters.words.Tokens``), made once per text and shared by every filter; a line filter (C4)
     hands the tokens of the lines it keeps to the rewritten document instead of splitting it again.
-    ``words`` and ``line_words`` are the same tokens as strings.
+    ``words`` are the same tokens as strings (for a vocabulary renewed since ``tokens`` were made).
     """
 
     __slots__ = ("text", "url", "_tokens", "language")
@@ -67,11 +67,6 @@ class Doc:
         if self._tokens is None:
             self._tokens = tokenize(self.text, self.segmenter)
         return self._tokens
-
-    @property
-    def line_words(self) -> list[list[str]]:
-        """Words of each line of ``text.splitlines()``."""
-        return [split_words(line, self.segmenter) for line in self.text.splitlines()]
 
     @property
     def words(self) -> list[str]:

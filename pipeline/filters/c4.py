@@ -24,7 +24,7 @@ from pydantic import Field
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
-from pipeline.filters.segment import WHITESPACE
+from pipeline.filters.segment import UNSPACED, WHITESPACE
 from pipeline.filters.words import TERMINAL_PUNCTUATION, is_symbol, sentences_per_line, split_words
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
@@ -68,15 +68,15 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket).
     ``chunks_per_line`` receives the number of whitespace-separated chunks of every line;
     ``known_chunks_per_line`` gives them when the word splitter already counted them (the compiled
-    chunk scan does), which spares splitting every line again. With a ``segmenter`` other than
-    whitespace (Chinese, Japanese) a line's words are its segmented non-symbol tokens, so the
+    chunk scan does), which spares splitting every line again. With the ``segmenter`` of a script
+    written without spaces (Chinese, Japanese) a line's words are its segmented non-symbol tokens, so the
     words-per-line and word-length rules count words, not whole unspaced clauses.
 
     Most lines can only be removed by the word-count rule; ``_special_lines`` finds the others from
     the whole text at C speed, and only those go through every rule in ``_line_rules``."""
     lines = list(map(str.strip, text.splitlines()))
     known = known_chunks_per_line is not None and len(known_chunks_per_line) == len(lines)
-    if segmenter != WHITESPACE:
+    if segmenter in UNSPACED:
         words = [[w for w in split_words(line, segmenter) if not is_symbol(w)] for line in lines]
         n_words = list(map(len, words))
         n_chunks = known_chunks_per_line.tolist() if known else [len(line.split()) for line in lines]

@@ -11,7 +11,8 @@ share it removes in English.
 What this table holds, and where each value comes from:
 
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese, as datatrove's multilingual tokenizers use;
-  character classes for Japanese).
+  character classes for Japanese; German keeps hyphenated compounds and ordinals whole, as spaCy's German
+  tokenizer does).
 * stop words: Gopher's rule asks for 2 distinct words of a short list of the language's most frequent
   function words (Rae et al. 2021 list 8 for English). The lists below are the most frequent function
   words of each language (our lists, in the spirit of FineWeb-2's per-language stop words, which are the
@@ -36,7 +37,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import JAPANESE, JIEBA, WHITESPACE
+from pipeline.filters.segment import GERMAN, JAPANESE, JIEBA, WHITESPACE
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -79,7 +80,7 @@ _ZH_STOP = ("的", "了", "是", "在", "和", "有", "也", "不", "这", "這"
             "之", "他", "我", "就", "都", "而", "中", "人")
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
-    "de": LanguageParams(stop_words=("der", "die", "und", "in", "den", "von", "zu", "das", "mit", "ist")),
+    "de": LanguageParams(GERMAN, stop_words=("der", "die", "und", "in", "den", "von", "zu", "das", "mit", "ist")),
     "fr": LanguageParams(stop_words=("de", "la", "le", "et", "les", "des", "en", "un", "du", "une")),
     "es": LanguageParams(stop_words=("de", "la", "que", "el", "en", "y", "a", "los", "se", "del")),
     "it": LanguageParams(stop_words=("di", "e", "il", "la", "che", "in", "a", "per", "un", "è")),

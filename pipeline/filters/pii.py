@@ -25,8 +25,10 @@ from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 
 EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])")
 IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
-IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{1,4}|(?:\d{1,3}\.){3}\d{1,3})?"
-                  r"(?![\w:])")
+# The dotted IPv4 tail is tried before a last hex group, and no match may stop before ".<digit>", so
+# 64:ff9b::1.1.1.1 is one address, not "64:ff9b::1" followed by ".1.1.1".
+IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"
+                  r"(?![\w:]|\.\d)")
 Kind = Literal["email", "ipv4", "ipv6"]
 
 
@@ -42,8 +44,14 @@ def find(text: str, kind: str) -> list[re.Match]:
         return list(EMAIL.finditer(text)) if "@" in text else []
     if kind == "ipv4":
         return [m for m in IPV4.finditer(text) if _public_ip(m.group())] if "." in text else []
-    return [m for m in IPV6.finditer(text) if _public_ip(m.group())] if "::" in text or text.count(":") > 6 \
+    # a full form has seven colons, or six before an IPv4 tail (2a00:1450:0:0:0:0:8.8.8.8)
+    return [m for m in IPV6.finditer(text) if _public_ip(m.group())] if "::" in text or text.count(":") >= 6 \
         else []
+
+
+# IPv6 before IPv4: an IPv4 tail inside an IPv6 address would otherwise be redacted alone, leaving the
+# address's first groups in the text.
+REDACTION_ORDER: tuple[Kind, ...] = ("email", "ipv6", "ipv4")
 
 
 class PiiOptions(FilterOptions):
@@ -63,7 +71,7 @@ class PiiFilter(Filter):
                 "ipv6": len(find(doc.text, "ipv6"))}
 
     def rewrite(self, text: str, counts: Counter) -> str:
-        for kind in self.options.redact:
+        for kind in sorted(self.options.redact, key=REDACTION_ORDER.index):
             matches = find(text, kind)
             if not matches:
                 continue

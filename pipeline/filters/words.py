@@ -18,7 +18,8 @@ from typing import Iterable
 import numpy as np
 import regex
 
-from pipeline.filters.segment import JAPANESE, JIEBA, WHITESPACE, japanese_split, jieba_split
+from pipeline.filters.segment import (GERMAN, JAPANESE, JIEBA, WHITESPACE, german_split, japanese_split,
+                                      jieba_split)
 
 try:
     from pipeline.filters import _chunks
@@ -225,7 +226,8 @@ MAX_CHUNK_CHARS = 32_000_000
 # How each segmenter splits one whitespace-free chunk (``pipeline.filters.segment``): one vocabulary per
 # segmenter, because the same chunk has different tokens in a whitespace language and in Chinese.
 _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
-              JAPANESE: partial(japanese_split, fallback=_split_chunk)}
+              JAPANESE: partial(japanese_split, fallback=_split_chunk),
+              GERMAN: partial(german_split, fallback=_split_chunk)}
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
 

@@ -3,7 +3,9 @@
 Steps (``STEPS``: each resumable, each persisting its artefacts under ``work/dedup/<fingerprint>/``):
 
 1. ``dedup.signatures`` (one task per input shard): normalised-text hash, MinHash signature, and one bucket
-   entry per band (plus the exact band) written to one file per bucket partition;
+   entry per band (plus the exact band), written to one file per shard with a slice per bucket partition
+   (``pipeline.dedup.artefacts.write_parts``: every step that sends data to partitions writes one file per
+   producing task, so the work folder holds O(shards) files, not O(shards x partitions));
 2. ``dedup.buckets`` (one task per partition): candidate pairs from the partition's buckets;
 3. ``dedup.edges`` (one task per partition): optional exact-Jaccard verification, then the duplicate graph's
    edges, partitioned by node;
@@ -35,7 +37,7 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.dedup import buckets as bk, components as cc
-from pipeline.dedup.artefacts import read_arrays, write_arrays
+from pipeline.dedup.artefacts import read_arrays, read_part, write_arrays, write_parts
 from pipeline.dedup.clusters import Members, decide, size_bucket
 from pipeline.dedup.minhash import sketch_texts
 from pipeline.dedup.options import Config, Options, fingerprint, resolve, source_priorities
@@ -80,17 +82,18 @@ class Layout:
     def signatures(self, rank: int) -> str:
         return f"{self.work}/signatures/s{rank:05d}.sig"
 
-    def entries(self, rank: int, part: int) -> str:
-        return f"{self.work}/buckets/s{rank:05d}.p{part:04d}"
+    # Partitioned files (one slice per partition, or per input shard for removals), one per producing task.
+    def entries(self, rank: int) -> str:
+        return f"{self.work}/buckets/s{rank:05d}"
 
-    def pairs(self, producer: int, part: int) -> str:
-        return f"{self.work}/pairs/p{producer:04d}.q{part:04d}"
+    def pairs(self, producer: int) -> str:
+        return f"{self.work}/pairs/p{producer:04d}"
 
-    def edges(self, generation: int, producer: int, part: int) -> str:
-        return f"{self.work}/graph/g{generation:03d}/p{producer:04d}.q{part:04d}"
+    def edges(self, generation: int, producer: int) -> str:
+        return f"{self.work}/graph/g{generation:03d}/p{producer:04d}"
 
-    def removals(self, producer: int, rank: int) -> str:
-        return f"{self.work}/clusters/q{producer:04d}.s{rank:05d}"
+    def removals(self, producer: int) -> str:
+        return f"{self.work}/clusters/q{producer:04d}.removals"
 
     def examples(self, producer: int) -> str:
         return f"{self.work}/clusters/q{producer:04d}.examples.json"
@@ -118,20 +121,19 @@ def _rank_row(nodes: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     return (nodes >> np.uint64(32)).astype(np.int64), (nodes & np.uint64(0xFFFFFFFF)).astype(np.int64)
 
 
-def _write_partitioned(layout: Layout, names: list[str], key: np.ndarray, columns: dict[str, np.ndarray]) -> int:
-    """Write ``columns`` split by ``partition_of(key)`` to ``names[q]`` (every file, empty ones too)."""
+def _write_partitioned(layout: Layout, name: str, key: np.ndarray, columns: dict[str, np.ndarray]) -> int:
+    """Write ``columns`` split by ``partition_of(key)`` to one file ``name``, a slice per partition (every
+    slice, empty ones too)."""
     part = bk.partition_of(key, layout.partitions)
     order = np.argsort(part, kind="stable")
     bounds = np.searchsorted(part[order], np.arange(layout.partitions + 1))
-    size = 0
-    for q, name in enumerate(names):
-        rows = order[bounds[q]:bounds[q + 1]]
-        size += write_arrays(layout.path(name), {k: v[rows] for k, v in columns.items()})
-    return size
+    return write_parts(layout.path(name), [{k: v[order[bounds[q]:bounds[q + 1]]] for k, v in columns.items()}
+                                           for q in range(layout.partitions)])
 
 
-def _read_all(layout: Layout, names: list[str]) -> dict[str, np.ndarray]:
-    parts = [read_arrays(layout.path(n))[0] for n in names]
+def _read_all(layout: Layout, names: list[str], part: int) -> dict[str, np.ndarray]:
+    """Slice ``part`` of each of the files ``names``, concatenated."""
+    parts = [read_part(layout.path(n), part) for n in names]
     return {k: np.concatenate([p[k] for p in parts]) for k in parts[0]}
 
 
@@ -176,7 +178,7 @@ def signatures_task(task: SignatureTask) -> TaskResult:
         exacts.append(exact_high)
         entry_nodes.append(nodes)
     key = np.concatenate(keys)
-    _write_partitioned(layout, [layout.entries(rank, q) for q in range(layout.partitions)], key,
+    _write_partitioned(layout, layout.entries(rank), key,
                        {"band": np.concatenate(bands), "key": key, "exact": np.concatenate(exacts),
                         "node": np.concatenate(entry_nodes)})
     tally = Tally()
@@ -200,10 +202,10 @@ class PartitionTask:
 def buckets_task(task: PartitionTask) -> TaskResult:
     """Candidate pairs of one bucket partition, split by the partition of their lower node."""
     layout, q = task.layout, task.part
-    e = _read_all(layout, [layout.entries(r, q) for r in range(len(layout.inputs))])
+    e = _read_all(layout, [layout.entries(r) for r in range(len(layout.inputs))], q)
     u, v, kind = bk.candidate_pairs(e["band"], e["key"], e["exact"], e["node"], task.config.bands,
                                     task.config.all_pairs_up_to)
-    _write_partitioned(layout, [layout.pairs(q, p) for p in range(layout.partitions)], u,
+    _write_partitioned(layout, layout.pairs(q), u,
                        {"u": u, "v": v, "kind": kind})
     tally = Tally()
     tally.add("candidate_pairs.exact", int(np.count_nonzero(kind == bk.EXACT)))
@@ -228,7 +230,7 @@ def _texts_of(layout: Layout, nodes: np.ndarray) -> dict[int, str]:
 def edges_task(task: PartitionTask) -> TaskResult:
     """Merge the pairs of one partition, verify near pairs if asked, write both directions by node."""
     layout, cfg, q = task.layout, task.config, task.part
-    p = _read_all(layout, [layout.pairs(producer, q) for producer in range(layout.partitions)])
+    p = _read_all(layout, [layout.pairs(producer) for producer in range(layout.partitions)], q)
     u, v, kind = bk.unique_pairs(p["u"], p["v"], p["kind"])
     tally = Tally()
     if cfg.verify:
@@ -245,7 +247,7 @@ def edges_task(task: PartitionTask) -> TaskResult:
     tally.add("edges.exact", int(np.count_nonzero(kind == bk.EXACT)))
     tally.add("edges.near", int(np.count_nonzero(kind == bk.NEAR)))
     src, dst = cc.both_directions(u, v)
-    _write_partitioned(layout, [layout.edges(0, q, t) for t in range(layout.partitions)], src,
+    _write_partitioned(layout, layout.edges(0, q), src,
                        {"src": src, "dst": dst})
     return TaskResult([], tally)
 
@@ -255,7 +257,7 @@ def edges_task(task: PartitionTask) -> TaskResult:
 def star_task(task: PartitionTask) -> TaskResult:
     """One large-star or small-star step over the edges whose source node is in this partition."""
     layout, q, g = task.layout, task.part, task.generation
-    e = _read_all(layout, [layout.edges(g, producer, q) for producer in range(layout.partitions)])
+    e = _read_all(layout, [layout.edges(g, producer) for producer in range(layout.partitions)], q)
     tally = Tally()
     if task.kind == "large":
         u, v, violations = cc.large_star(e["src"], e["dst"])
@@ -263,7 +265,7 @@ def star_task(task: PartitionTask) -> TaskResult:
     else:
         u, v = cc.small_star(e["src"], e["dst"])
     src, dst = cc.both_directions(u, v)
-    _write_partitioned(layout, [layout.edges(g + 1, q, t) for t in range(layout.partitions)], src,
+    _write_partitioned(layout, layout.edges(g + 1, q), src,
                        {"src": src, "dst": dst})
     tally.add("edges_out", len(u))
     return TaskResult([], tally)
@@ -302,10 +304,10 @@ class ClusterTask:
 def clusters_task(task: ClusterTask) -> TaskResult:
     """Apply the keep rule to the clusters rooted in this partition; write removals per input shard."""
     layout, q = task.layout, task.part
-    e = _read_all(layout, [layout.edges(task.generation, producer, q) for producer in range(layout.partitions)])
+    e = _read_all(layout, [layout.edges(task.generation, producer) for producer in range(layout.partitions)], q)
     roots, members = cc.star_members(e["src"], e["dst"])
     tally = Tally()
-    outputs: list[str] = []
+    by_rank: dict[int, dict[str, np.ndarray]] = {}
     examples: list[dict[str, Any]] = []
     if len(roots):
         d = decide(_members(layout, roots, members))
@@ -324,11 +326,8 @@ def clusters_task(task: ClusterTask) -> TaskResult:
         ranks, rows = _rank_row(m.node[removed])
         for rank in np.unique(ranks).tolist():
             pick = removed[ranks == rank]
-            name = layout.removals(q, rank)
-            write_arrays(layout.path(name), {
-                "row": rows[ranks == rank], "cluster_id": d.cluster_id[pick], "kept_id": m.doc_id[rep[pick]],
-                "reason": d.reason[pick]})
-            outputs.append(name)
+            by_rank[rank] = {"row": rows[ranks == rank], "cluster_id": d.cluster_id[pick].astype(str),
+                             "kept_id": m.doc_id[rep[pick]].astype(str), "reason": d.reason[pick].astype(str)}
         by_size = sorted(starts.tolist(), key=lambda s: (-int(d.size[s]), str(d.cluster_id[s])))
         for s in by_size[:task.examples]:
             size = int(d.size[s])
@@ -337,9 +336,12 @@ def clusters_task(task: ClusterTask) -> TaskResult:
                 "kept_source": str(m.source[s]),
                 "members": [{"id": str(m.doc_id[i]), "source": str(m.source[i]), "reason": str(d.reason[i]) or "kept"}
                             for i in range(s, min(s + size, s + 20))]})
+    none = {"row": np.zeros(0, dtype=np.int64), "cluster_id": np.zeros(0, dtype=str),
+            "kept_id": np.zeros(0, dtype=str), "reason": np.zeros(0, dtype=str)}
+    write_parts(layout.path(layout.removals(q)), [by_rank.get(r, none) for r in range(len(layout.inputs))])
     with atomic_write(layout.path(layout.examples(q)), "w") as fh:
         json.dump(examples, fh, sort_keys=True)
-    return TaskResult(outputs, tally)
+    return TaskResult([layout.removals(q)], tally)
 
 
 # ---------------------------------------------------------------------------------------------- 6 removal
@@ -363,7 +365,9 @@ def removal_task(task: RemovalTask) -> TaskResult:
     record_table(tally.counts, table, "in")
     rows, cluster_id, kept_id, reason = [], [], [], []
     for name in task.removal_files:
-        arrays, _ = read_arrays(layout.path(name))
+        arrays = read_part(layout.path(name), task.rank)
+        if not len(arrays["row"]):
+            continue
         rows.append(arrays["row"]); cluster_id.append(arrays["cluster_id"])
         kept_id.append(arrays["kept_id"]); reason.append(arrays["reason"])
     removed = np.concatenate(rows) if rows else np.zeros(0, dtype=np.int64)
@@ -481,13 +485,10 @@ class ComponentsStep:
 
 
 def _removal_tasks(plan: Plan, done: StepResults) -> list[Task]:
-    """One task per input shard with the removal lists the clusters step wrote for it."""
-    by_rank: dict[int, list[str]] = {}
-    for name in done.results["clusters"].outputs:
-        by_rank.setdefault(int(name.rsplit(".s", 1)[1]), []).append(name)
+    """One task per input shard, reading its slice of every removal file the clusters step wrote."""
+    files = tuple(sorted(done.results["clusters"].outputs))
     inputs = plan.layout.inputs
-    return plan.per_shard(lambda r: RemovalTask(plan.layout, r, tuple(sorted(by_rank.get(r, []))),
-                                                *plan.output_names[inputs[r]]))
+    return plan.per_shard(lambda r: RemovalTask(plan.layout, r, files, *plan.output_names[inputs[r]]))
 
 
 STEPS: tuple[Step | ComponentsStep, ...] = (

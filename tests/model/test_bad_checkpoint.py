@@ -64,12 +64,18 @@ def test_every_tool_refuses_a_malicious_checkpoint_in_one_line(malicious: Path, 
                               str(classify), "--out", str(tmp_path / "cls")],
         "finetune_instruct": ["training.finetune_instruct", "--checkpoint", str(malicious), "--data",
                               str(instruct), "--out", str(tmp_path / "ins")],
+        "classify": ["training.classify", str(malicious), "--text", "hello"],
     }
     for name, args in commands.items():
         assert_one_line_exit_2(run_tool(args), malicious)
     # train --resume finds the malicious file as the run's own checkpoint.
     config = write_config(tmp_path / "train.yaml", config_dict(bpe_dataset(tmp_path_factory), malicious.parent))
     assert_one_line_exit_2(run_tool(["training.train", str(config), "--resume"]), malicious)
+    # ... and a new run names it as the weights to start from.
+    data = config_dict(bpe_dataset(tmp_path_factory), tmp_path / "continued")
+    del data["model"]
+    config = write_config(tmp_path / "continue.yaml", {**data, "init_from": str(malicious)})
+    assert_one_line_exit_2(run_tool(["training.train", str(config)]), malicious)
     assert not (tmp_path / "pwned").exists(), "the payload never ran"
 
 

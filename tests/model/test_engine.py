@@ -4,6 +4,8 @@ context length, where both drop the KV cache and recompute."""
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 import torch
 
@@ -37,3 +39,16 @@ def test_generate_leaves_train_mode_as_it_found_it() -> None:
     model = tiny().train()
     generate(model, torch.tensor([[1, 2, 3]]), 4, temperature=0.0)
     assert model.training
+
+
+def test_cancel_stops_generation_before_the_next_forward_pass() -> None:
+    """What the server sets when a client leaves: no token is sampled after ``cancel`` is set."""
+    engine = Engine(model=tiny(), encoding=None, end_of_text=None, template="plain", model_name="t")
+    cancel = threading.Event()
+    tokens = []
+    for token in engine.tokens([1, 2], Sampling(max_tokens=50, temperature=0.0), cancel):
+        tokens.append(token)
+        if len(tokens) == 3:
+            cancel.set()
+    assert len(tokens) == 3
+    assert tokens == list(engine.tokens([1, 2], Sampling(max_tokens=3, temperature=0.0)))

@@ -135,5 +135,21 @@ def test_cli_round_trip_and_errors(tmp_path, shared_data, capsys):
     (tmp_path / "bare").mkdir()
     shutil.copy(tmp_path / "hf" / "config.json", tmp_path / "bare")
     shutil.copy(tmp_path / "hf" / "model.safetensors", tmp_path / "bare")
-    with pytest.raises(SystemExit, match="--ranks-path"):
+    with pytest.raises(SystemExit, match="pass --ranks"):
         main(["import", "--hf-dir", str(tmp_path / "bare"), "--out", str(tmp_path / "y.pt")])
+
+
+def test_read_hf_converts_in_memory_and_writes_nothing(tmp_path, shared_data):
+    """What init_from uses: a downloaded-style folder read without writing a ranks file beside anything."""
+    from model.hf_interop import read_hf
+
+    reference = random_gpt2()
+    reference.save_pretrained(tmp_path / "hf")
+    shutil.copy(shared_data / "tokenizers" / "gpt2-encoder.json", tmp_path / "hf" / "vocab.json")
+    shutil.copy(shared_data / "tokenizers" / "gpt2-vocab.bpe", tmp_path / "hf" / "merges.txt")
+    before = sorted(p.name for p in tmp_path.rglob("*"))
+    model, spec = read_hf(tmp_path / "hf")
+    assert sorted(p.name for p in tmp_path.rglob("*")) == before
+    assert "ranks" in spec and build_tokenizer(spec).encode("Hello world") == [15496, 995]
+    idx = tokens()
+    assert (our_logits(model, idx) - hf_logits(reference, idx)).abs().max() < TOLERANCE

@@ -3,11 +3,13 @@ error naming the parameter; response shaping builds the bodies the server sends.
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from model.engine import Sampling
 from model.openai_api import (APIError, COMPLETION_PARAMS, chat_answer, check_request, completion_chunk,
-                              sampling_from, with_total)
+                              parse_body, sampling_from, with_total)
 
 
 def test_sampling_from_a_valid_body() -> None:
@@ -48,3 +50,47 @@ def test_response_shapes() -> None:
     assert answer["object"] == "chat.completion" and answer["usage"]["total_tokens"] == 5
     assert answer["choices"][0]["message"] == {"role": "assistant", "content": "hello"}
     assert with_total({"prompt_tokens": 1, "completion_tokens": 1})["total_tokens"] == 2
+
+
+@pytest.mark.parametrize("raw, fragment", [
+    (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),  # past the decoder's own recursion limit
+    (b'{"a": ' + b"[" * 40 + b"]" * 40 + b"}", "more than 32 levels"),
+    (b'{"a": ' + b"1" * 5000 + b"}", "4300 digits"),
+    (b'{"a": 1', "not valid JSON"),
+    (b"\xff\xfe\xfd", "not valid JSON"),
+    (b'"text"', "JSON object")])
+def test_parse_body_refuses_with_a_400(raw, fragment) -> None:
+    with pytest.raises(APIError, match=fragment) as caught:
+        parse_body(raw)
+    assert caught.value.status == 400
+
+
+def test_parse_body_accepts_ordinary_nesting() -> None:
+    body = {"messages": [{"role": "user", "content": [{"type": "text", "text": "hi"}]}]}
+    assert parse_body(json.dumps(body).encode()) == body
+
+
+@pytest.mark.parametrize("seed, ok", [(0, True), (-(2 ** 63), True), (2 ** 64 - 1, True), (2 ** 64, False),
+                                      (-(2 ** 63) - 1, False), (2 ** 70, False)])
+def test_seeds_are_bounded_to_what_torch_accepts(seed, ok) -> None:
+    import torch
+
+    if ok:
+        sampling = sampling_from({"seed": seed}, 1, 64, 4)
+        torch.Generator().manual_seed(sampling.seed)  # the engine's use of it
+    else:
+        with pytest.raises(APIError) as caught:
+            sampling_from({"seed": seed}, 1, 64, 4)
+        assert caught.value.param == "seed" and len(caught.value.message) < 200
+
+
+def test_error_messages_cut_huge_values() -> None:
+    with pytest.raises(APIError) as caught:
+        sampling_from({"max_tokens": 10 ** 4000}, 1, 64, 4)
+    assert caught.value.param == "max_tokens" and len(caught.value.message) < 400
+    with pytest.raises(APIError) as caught:
+        sampling_from({"temperature": 10 ** 4000}, 1, 64, 4)  # float(10**4000) would overflow
+    assert caught.value.param == "temperature"
+    with pytest.raises(APIError) as caught:
+        check_request({"model": "m" * 100_000}, COMPLETION_PARAMS, "m")
+    assert caught.value.status == 404 and len(caught.value.message) < 400

@@ -1,15 +1,17 @@
-"""model.serve through the official `openai` client on 127.0.0.1: completions, chat, streaming that
-reassembles to the non-streamed answer, stop sequences, usage, and OpenAI-style 4xx errors for bad
-requests, oversized bodies and a full server."""
+"""model.serve (FastAPI on uvicorn) through the official `openai` client on 127.0.0.1: completions, chat,
+streaming that reassembles to the non-streamed answer, stop sequences, usage, and OpenAI-style 4xx errors
+for bad requests, oversized bodies and a full server. The hardening tests (malformed bodies, lying
+lengths, methods, API key, client disconnects, 100 clients) are in test_serve_limits.py."""
 
 from __future__ import annotations
 
 import dataclasses
-import http.client
 import json
+import os
+import shutil
+import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 
@@ -17,9 +19,10 @@ import pytest
 
 import openai  # test-only dependency (the `test` extra); `make test` installs it
 
-from model.engine import Engine, Sampling  # noqa: E402
-from model.serve import Handler, ServerLimits, make_server  # noqa: E402
-from tests.tiny_checkpoint import save_tiny_checkpoint  # noqa: E402
+from model.engine import Engine, Sampling
+from model.serve_app import ServerLimits
+from tests.model.serve_helpers import ServerProcess, post_json, running_server
+from tests.tiny_checkpoint import save_tiny_checkpoint
 
 MODEL = "tiny-test"
 
@@ -39,20 +42,14 @@ def engine(checkpoint: Path) -> Engine:
 @pytest.fixture(scope="module")
 def server(engine: Engine):
     # One slot, and a queue wait far longer than any request here takes even on a loaded machine: a
-    # request never gets a spurious 429 because the previous one's thread had not yet given its slot back.
-    server = make_server(engine, port=0, limits=ServerLimits(max_body_bytes=4096, max_concurrency=1,
-                                                             queue_timeout_s=30.0))
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+    # request never gets a spurious 429 because the previous one had not yet given its slot back.
+    with running_server(engine, ServerLimits(max_body_bytes=4096, max_concurrency=1, queue_timeout_s=30.0)) as s:
+        yield s
 
 
 @pytest.fixture(scope="module")
 def client(server) -> "openai.OpenAI":
-    host, port = server.server_address[:2]
-    return openai.OpenAI(base_url=f"http://{host}:{port}/v1", api_key="unused", max_retries=0, timeout=30)
+    return openai.OpenAI(base_url=f"{server.base}/v1", api_key="unused", max_retries=0, timeout=30)
 
 
 def test_completion(client):
@@ -66,6 +63,9 @@ def test_completion(client):
     assert echoed.choices[0].text == "The river" + choice.text
     several = client.completions.create(model=MODEL, prompt=["The river", "A"], max_tokens=3, temperature=0)
     assert [c.index for c in several.choices] == [0, 1]
+    assert several.usage.completion_tokens == 6 and several.usage.prompt_tokens == 3
+    alone = client.completions.create(model=MODEL, prompt="A", max_tokens=3, temperature=0)
+    assert several.choices[1].text == alone.choices[0].text
 
 
 def test_seeded_sampling_repeats(client):
@@ -101,6 +101,17 @@ def test_streams_reassemble_to_the_plain_answers(client):
     assert stream[-1].usage.completion_tokens == 10 and not stream[-1].choices
 
 
+def test_streamed_several_prompts_with_echo_and_usage(client):
+    stream = list(client.completions.create(model=MODEL, prompt=["The river", "A"], max_tokens=3, temperature=0,
+                                            echo=True, stream=True, stream_options={"include_usage": True}))
+    texts = {0: "", 1: ""}
+    for chunk in stream[:-1]:
+        texts[chunk.choices[0].index] += chunk.choices[0].text
+    plain = client.completions.create(model=MODEL, prompt=["The river", "A"], max_tokens=3, temperature=0, echo=True)
+    assert [texts[0], texts[1]] == [c.text for c in plain.choices]
+    assert stream[-1].usage.completion_tokens == 6 and stream[-1].usage.prompt_tokens == 3
+
+
 def test_stop_sequences_cut_the_text_even_across_tokens(client, engine):
     full = client.completions.create(model=MODEL, prompt="The river", max_tokens=12, temperature=0).choices[0].text
     stop = full[3:7]  # four characters that may straddle a token boundary
@@ -128,12 +139,17 @@ def test_stop_sequences_cut_the_text_even_across_tokens(client, engine):
     (dict(prompt="x", max_tokens=2, n=2), "n"),
     (dict(prompt=[1, 2, 10 ** 9], max_tokens=2), "prompt"),
     (dict(prompt="x", max_tokens=2, extra_body={"bogus": 1}), "bogus"),
+    (dict(prompt="x", max_tokens=2, seed=2 ** 70), "seed"),  # was a 500: torch refuses seeds past 64 bits
+    (dict(prompt="x", max_tokens=10 ** 400), "max_tokens"),
+    (dict(prompt="x", max_tokens=2, temperature=10 ** 400), "temperature"),  # was an OverflowError
+    (dict(prompt=["x"] * 17, max_tokens=1), "prompt"),  # more prompts than --max-prompts (16)
 ])
 def test_bad_completion_requests_are_400(client, kwargs, param):
     with pytest.raises(openai.BadRequestError) as raised:
         client.completions.create(model=MODEL, **kwargs)
     assert raised.value.status_code == 400
     assert raised.value.body["param"] == param and raised.value.body["type"] == "invalid_request_error"
+    assert len(raised.value.body["message"]) < 400  # huge values are cut short in the message
 
 
 def test_bad_chat_requests(client):
@@ -148,83 +164,76 @@ def test_bad_chat_requests(client):
         client.chat.completions.create(model="gpt-4o", messages=[{"role": "user", "content": "hi"}])
 
 
-def raw_post(server, path: str, body: bytes, headers: dict[str, str] | None = None) -> tuple[int, dict]:
-    host, port = server.server_address[:2]
-    connection = http.client.HTTPConnection(host, port, timeout=10)
-    connection.request("POST", path, body=body, headers={"Content-Type": "application/json", **(headers or {})})
-    response = connection.getresponse()
-    payload = json.loads(response.read())
-    connection.close()
-    return response.status, payload
-
-
 def test_malformed_and_oversized_bodies(server):
-    status, payload = raw_post(server, "/v1/completions", b'{"model": "tiny-test", "prompt": ')
+    status, payload = post_json(server.port, "/v1/completions", b'{"model": "tiny-test", "prompt": ')
     assert status == 400 and "not valid JSON" in payload["error"]["message"]
-    status, payload = raw_post(server, "/v1/completions", b"[1, 2]")
+    status, payload = post_json(server.port, "/v1/completions", b"[1, 2]")
     assert status == 400 and "JSON object" in payload["error"]["message"]
-    status, payload = raw_post(server, "/v1/completions", json.dumps({"model": MODEL, "prompt": "x" * 5000}).encode())
+    status, payload = post_json(server.port, "/v1/completions", json.dumps({"model": MODEL, "prompt": "x" * 5000}).encode())
     assert status == 413 and payload["error"]["code"] == "request_too_large"
-    status, payload = raw_post(server, "/v1/embeddings", b"{}")
-    assert status == 404
+    status, payload = post_json(server.port, "/v1/embeddings", b"{}")
+    assert status == 404 and payload["error"]["code"] == "not_found"
 
 
-def test_full_server_answers_429(server, client, monkeypatch):
+def test_full_server_answers_429(server, client):
     """With every generation slot taken (held by the test itself, so nothing races), a request waits
-    queue_timeout and then gets a 429."""
-    assert server.slots.acquire(timeout=30)
+    queue_timeout and then gets a 429; the slot back, requests are served again."""
+    generations = server.generations
+    server.on_loop(generations.slots.acquire())
+    limits = generations.limits
     try:
-        monkeypatch.setattr(server, "limits", dataclasses.replace(server.limits, queue_timeout_s=1.0))
+        generations.limits = dataclasses.replace(limits, queue_timeout_s=1.0)
         started = time.perf_counter()
-        with pytest.raises(openai.RateLimitError):
+        with pytest.raises(openai.RateLimitError) as raised:
             client.completions.create(model=MODEL, prompt="x", max_tokens=2)
         assert time.perf_counter() - started >= 1.0  # it waited: a lower bound, which load cannot break
+        assert raised.value.body["code"] == "server_busy"
     finally:
-        monkeypatch.undo()
-        server.slots.release()
+        generations.limits = limits
+        server.loop.call_soon_threadsafe(generations.slots.release)
     assert client.completions.create(model=MODEL, prompt="x", max_tokens=2).choices  # free again
 
 
-def test_stream_gives_its_slot_back_before_it_ends(server, client, monkeypatch):
+def test_stream_gives_its_slot_back_before_it_ends(server, client):
     """A client's next request, sent as soon as its stream ends, must not find that stream still holding
-    the slot (a 429 whenever the server thread was slow after the last event, as on a loaded machine)."""
-    free_at_end = []
-    send_event = Handler.send_event
+    the slot (a 429 whenever the worker was slow after the last event, as on a loaded machine): the slot is
+    released before the last event is queued, so /health sees none held."""
+    import urllib.request
 
-    def checking_send_event(self, payload):
-        if payload == "[DONE]":
-            free = self.server.slots.acquire(blocking=False)
-            if free:
-                self.server.slots.release()
-            free_at_end.append(free)
-        send_event(self, payload)
-
-    monkeypatch.setattr(Handler, "send_event", checking_send_event)
-    list(client.completions.create(model=MODEL, prompt="x", max_tokens=2, stream=True))
-    list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}], max_tokens=2,
-                                        stream=True))
-    assert free_at_end == [True, True]
+    for _ in range(3):
+        list(client.completions.create(model=MODEL, prompt="x", max_tokens=2, stream=True))
+        with urllib.request.urlopen(f"{server.base}/health", timeout=30) as response:
+            assert json.loads(response.read())["generating"] == 0
+        list(client.chat.completions.create(model=MODEL, messages=[{"role": "user", "content": "hi"}],
+                                            max_tokens=2, stream=True))
+        assert server.generations.busy == 0
 
 
 def test_models_route(client):
     assert [m.id for m in client.models.list()] == [MODEL]
+    assert client.models.retrieve(MODEL).id == MODEL
+    with pytest.raises(openai.NotFoundError):
+        client.models.retrieve("gpt-4o")
 
 
 def test_runs_as_module(checkpoint, repo_root):
-    """`python -m model.serve` starts, answers, and reports a bad checkpoint clearly."""
-    process = subprocess.Popen([sys.executable, "-m", "model.serve", "--checkpoint", str(checkpoint), "--port", "0",
-                                "--model-name", MODEL], cwd=repo_root, stderr=subprocess.PIPE, text=True)
+    """`python -m model.serve CHECKPOINT` starts, takes its API key from REFINERY_API_KEY, listens with a
+    backlog for 100 waiting clients, answers, and reports a bad checkpoint in one line."""
+    env = {**os.environ, "REFINERY_API_KEY": "sekret"}
+    server = ServerProcess([str(checkpoint), "--port", "0", "--model-name", MODEL], repo_root, env)
     try:
-        line = ""
-        deadline = time.time() + 60
-        while "serving" not in line and time.time() < deadline:
-            line = process.stderr.readline()
-        port = int(line.rsplit(":", 1)[1].split("/")[0])
-        client = openai.OpenAI(base_url=f"http://127.0.0.1:{port}/v1", api_key="unused", max_retries=0)
+        client = openai.OpenAI(base_url=f"http://127.0.0.1:{server.port}/v1", api_key="sekret", max_retries=0,
+                               timeout=30)
         assert client.completions.create(model=MODEL, prompt="Hi", max_tokens=2).usage.completion_tokens == 2
+        with pytest.raises(openai.AuthenticationError):
+            client.with_options(api_key="wrong").models.list()
+        if shutil.which("ss"):  # iproute2; without it test_serve_limits' 100 concurrent clients still bite
+            listen = subprocess.run(["ss", "-Hltn", f"sport = :{server.port}"], capture_output=True, text=True,
+                                    check=True)
+            assert int(listen.stdout.split()[2]) >= 100  # Send-Q of a listening socket: its backlog (was 5)
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        # uvicorn shuts down gracefully on SIGTERM, then re-raises it so a supervisor sees why it stopped.
+        assert server.stop() in (0, -signal.SIGTERM), "".join(server.lines[-20:])
     bad = subprocess.run([sys.executable, "-m", "model.serve", "--checkpoint", str(checkpoint) + ".missing"],
                          cwd=repo_root, capture_output=True, text=True, timeout=60)
-    assert bad.returncode != 0 and "does not exist" in bad.stderr
+    assert bad.returncode == 2 and "does not exist" in bad.stderr and "Traceback" not in bad.stderr

@@ -29,6 +29,24 @@ def write_manifest(folder: Path, sources: list[dict], name: str = "t", **section
     return path
 
 
+def done_records(run_dir: Path, stage: str) -> dict[str, dict]:
+    """The completion records of one stage of a run, by task id (``pipeline.completion_ledger``)."""
+    from pipeline.completion_ledger import read_records
+
+    return read_records(run_dir / "_done" / stage)
+
+
+def forget_record(run_dir: Path, stage: str, task_id: str) -> None:
+    """Drop one task's completion record, as if the run was killed before that task finished."""
+    from pipeline.completion_ledger import LEDGER_NAME
+
+    ledger = run_dir / "_done" / stage / LEDGER_NAME
+    lines = ledger.read_bytes().splitlines(keepends=True)
+    kept = [line for line in lines if json.loads(line)["id"] != task_id]
+    assert len(kept) == len(lines) - 1, f"{task_id} has no record in {ledger}"
+    ledger.write_bytes(b"".join(kept))
+
+
 def book_paragraphs_jsonl(shared_data: Path, path: Path, limit: int = 3000) -> Path:
     """A JSONL file of real paragraphs (one document each) from two Gutenberg books."""
     lines = []

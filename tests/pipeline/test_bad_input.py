@@ -21,7 +21,7 @@ import pytest
 
 from pipeline.manifest import load_manifest
 from pipeline.run import run_manifest
-from tests.pipeline.helpers import read_docs, write_manifest
+from tests.pipeline.helpers import done_records, read_docs, write_manifest
 from tests.pipeline.invariants import assert_in_equals_kept_plus_removed
 
 BAD = Path(__file__).resolve().parents[1] / "data" / "bad"
@@ -102,9 +102,8 @@ def bad_run(ray_local, shared_data: Path, tmp_path_factory: pytest.TempPathFacto
 def crawl_records(run_dir: Path) -> dict[str, Counter]:
     """Each input file's counts, summed over its crawl tasks' completion records."""
     by_file: dict[str, Counter] = {}
-    for record in (run_dir / "_done" / "crawl").glob("*.json"):
-        data = json.loads(record.read_text())
-        name = re.sub(r"^[^.]+\.\d{5}-(.*)-s\d{4}\.json$", r"\1", record.name)
+    for task_id, data in done_records(run_dir, "crawl").items():
+        name = re.sub(r"^[^.]+\.\d{5}-(.*)-s\d{4}$", r"\1", task_id)
         by_file.setdefault(name, Counter()).update(data["counts"])
     return by_file
 

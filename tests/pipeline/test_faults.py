@@ -23,7 +23,7 @@ from typing import Callable
 
 import pytest
 
-from tests.pipeline.helpers import book_paragraphs_jsonl, tree_digest, write_manifest
+from tests.pipeline.helpers import book_paragraphs_jsonl, done_records, tree_digest, write_manifest
 from tests.pipeline.invariants import assert_in_equals_kept_plus_removed
 
 REPO = Path(__file__).resolve().parents[2]
@@ -69,8 +69,7 @@ def finish(proc: subprocess.Popen, timeout: float = 120) -> str:
 
 
 def records(run_dir: Path, step: str) -> int:
-    folder = run_dir / "_done" / step
-    return len(list(folder.glob("*.json"))) if folder.is_dir() else 0
+    return len(done_records(run_dir, step))
 
 
 def wait_for(condition: Callable[[], bool], proc: subprocess.Popen, timeout: float = 120) -> None:

@@ -56,7 +56,7 @@ def test_the_drivers_completion_record_on_a_full_disk_names_stage_shard_and_file
     fill(tmpfs)
     with pytest.raises(StageError, match=r"stage fill, shard t000 failed writing its completion record: "
                                          r"OSError: \[Errno 28\] No space left on device: "
-                                         rf"'{tmpfs}/_tmp/.*\.txt'"):
+                                         rf"'{tmpfs}/_done/fill/ledger\.jsonl'"):
         run_stage(tmpfs, "fill", [Task("t000", {})], write_nothing)
 
 

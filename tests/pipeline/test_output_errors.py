@@ -17,7 +17,7 @@ from typing import Iterator
 import pyarrow.parquet as pq
 import pytest
 
-from tests.pipeline.helpers import book_paragraphs_jsonl, tree_digest, write_manifest
+from tests.pipeline.helpers import book_paragraphs_jsonl, done_records, tree_digest, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -106,8 +106,7 @@ def test_output_folder_deleted_mid_run(shared_data: Path, tmp_path: Path) -> Non
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 300
     while time.monotonic() < deadline:
-        done = run_dir / "_done" / "crawl"
-        if done.exists() and len(list(done.iterdir())) >= 5:
+        if len(done_records(run_dir, "crawl")) >= 5:
             break
         time.sleep(0.05)
     run_dir.rename(tmp_path / "moved-away")  # vanishes at once, as an operator's `mv` or `rm -rf` would

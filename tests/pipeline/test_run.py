@@ -18,7 +18,7 @@ import pytest
 from pipeline.documents import DOC_SCHEMA
 from pipeline.manifest import load_manifest
 from pipeline.run import run_manifest
-from tests.pipeline.helpers import (book_paragraphs_jsonl, http_server, read_docs, tree_digest,
+from tests.pipeline.helpers import (book_paragraphs_jsonl, done_records, http_server, read_docs, tree_digest,
                                     write_manifest)
 
 REPO = Path(__file__).resolve().parents[2]
@@ -132,20 +132,19 @@ def test_kill_9_mid_stage_then_rerun_is_byte_identical(shared_data: Path, tmp_pa
     clean = _kill_manifest(clean_dir, shared_data, "k", jsonl)
     proc = _run_cli(clean)
     assert proc.wait(timeout=600) == 0, proc.stdout.read().decode()
-    total = len(list((clean_dir / "out/k/_done/crawl").iterdir()))
+    total = len(done_records(clean_dir / "out/k", "crawl"))
     assert total > 50
 
     killed = _kill_manifest(killed_dir, shared_data, "k", jsonl)
     flag = tmp_path / "halted"
     proc = _run_cli(killed, "crawl", "5", str(flag))  # the driver halts after its fifth crawl record
-    done_dir = killed_dir / "out/k/_done/crawl"
     deadline = time.monotonic() + 600
     while not flag.exists() and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.05)
     assert flag.exists(), proc.stdout.read().decode() if proc.poll() is not None else "timed out"
     os.killpg(proc.pid, signal.SIGKILL)  # the driver and its embedded Ray, mid-stage
     proc.wait()
-    assert len(list(done_dir.iterdir())) == 5 < total  # exactly where the driver halted
+    assert len(done_records(killed_dir / "out/k", "crawl")) == 5 < total  # exactly where the driver halted
 
     proc = _run_cli(killed)
     output = proc.communicate(timeout=600)[0].decode()

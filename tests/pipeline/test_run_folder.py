@@ -63,7 +63,10 @@ def test_a_run_folder_rewritten_after_it_vanished_mid_run_needs_no_force(tmp_pat
     (folder / "_done" / "crawl").mkdir(parents=True)
     with pytest.raises(RunFolderError, match="not a refinery"):
         check_run_folder(folder)
-    (folder / "_done" / "crawl" / "0123abcd.json").write_text("{}")
+    (folder / "_done" / "crawl" / "ledger.jsonl").write_text("")
+    with pytest.raises(RunFolderError, match="not a refinery"):
+        check_run_folder(folder)
+    (folder / "_done" / "crawl" / "ledger.jsonl").write_text('{"id": "0123abcd", "outputs": []}\n')
     check_run_folder(folder)
 
 

@@ -30,8 +30,8 @@ def test_unknown_keys_are_refused_with_what_is_allowed() -> None:
     assert message.startswith("invalid training config test.yaml:")
     assert ("  - optim.learning_rate: unknown key; allowed here: batch_tokens, beta1, beta2, grad_clip, lr, "
             "max_steps, micro_batch, min_lr, warmup_steps, weight_decay") in message
-    assert "  - colour: unknown key; allowed here: checkpoint, data, eval, model, optim, out_dir, seed, system" \
-        in message
+    assert ("  - colour: unknown key; allowed here: checkpoint, data, eval, init_from, model, optim, out_dir, seed, "
+            "system") in message
 
 
 def test_bad_values_name_the_key_the_value_and_the_rule() -> None:

@@ -47,9 +47,11 @@ def test_bad_records_are_counted_not_fatal(tmp_path):
 
     tsv = tmp_path / "data.tsv"
     tsv.write_text('ham\tsays "hi" and\tkeeps tabs\nno-tab-here\nspam\tWIN\n')
-    examples, ledger = read_examples(tsv)
-    assert [e.label for e in examples] == ["ham", "spam"] and examples[0].text == 'says "hi" and'
-    assert ledger.counts == {"fewer than 2 fields": 1}
+    examples, ledger = read_examples(tsv)  # the extra tab: skipped whole, not cut at the tab
+    assert [(e.label, e.text) for e in examples] == [("spam", "WIN")]
+    assert ledger.counts == {"3 tab-separated fields where 2 are expected (a tab inside the text?)": 1,
+                             "1 tab-separated fields where 2 are expected": 1}
+    assert ledger.examples["1 tab-separated fields where 2 are expected"] == [f"{tsv}:2"]
 
     csv_file = tmp_path / "data.csv"
     csv_file.write_text('id,text,label\n1,"a, quoted text",pos\n2,short\n3,plain,neg\n')
@@ -105,17 +107,19 @@ def test_balanced_sampling_draws_classes_equally():
 
 @pytest.mark.slow  # ~40 s quiet, minutes on a loaded machine: a random 50k-vocabulary body has to learn
 def test_finetune_end_to_end(tmp_path, tiny_checkpoint, sms):
-    """A short real run on 600 SMS messages with balanced batches beats always answering the majority
-    class (ham, 84 % of the held-out 120) by a margin; reports and reloads. The body is random, so every
-    layer is trained: with frozen lower layers the run did no better than the majority answer."""
+    """A short real run on 600 SMS messages (drawn at random from the file) with balanced batches beats
+    always answering the majority class (ham, 90 % of the held-out 120) by a margin: at most half its
+    errors. Reports and reloads. The body is random, so every layer is trained: with frozen lower layers
+    the run did no better than the majority answer."""
     cfg = ClassifyConfig(checkpoint=str(tiny_checkpoint), data=str(sms), out=str(tmp_path / "run"), limit=600,
-                         epochs=3, lr=3e-3, balanced=True, trainable_blocks=None, max_length=48)
+                         epochs=3, lr=3e-3, balanced=True, trainable_blocks=None, max_length=48, threads=1)
     metrics = finetune_classifier(cfg, log=lambda _: None)
     test = metrics["test"]
     assert test["n"] == 120 and sum(map(sum, test["confusion_matrix"])) == 120
     assert set(test["per_class"]) == {"ham", "spam"}
     majority = max(map(sum, test["confusion_matrix"])) / test["n"]  # always answering the larger class
-    assert test["accuracy"] >= majority + 0.08, (test["accuracy"], majority, test["confusion_matrix"])
+    assert test["majority_baseline"] == majority
+    assert 1 - test["accuracy"] <= (1 - majority) / 2, (test["accuracy"], majority, test["confusion_matrix"])
     assert min(c["recall"] for c in test["per_class"].values()) > 0.3  # both classes are predicted
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["test"]["n"] == 120
 
@@ -147,3 +151,137 @@ def test_skip_ledger_summary():
     ledger.skip("bad", "f:1")
     ledger.skip("bad", "f:2")
     assert ledger.summary() == "skipped 2 records: 2 bad (e.g. f:1)"
+
+
+def quick(tiny_checkpoint: Path, data: Path, out: Path, **overrides) -> ClassifyConfig:
+    """A run of a few steps: what these tests check is the data handling, not what the model learns."""
+    settings = {"epochs": 1, "max_steps": 3, "batch_size": 8, "max_length": 24, "lr": 1e-3, "threads": 1,
+                **overrides}
+    return ClassifyConfig(checkpoint=str(tiny_checkpoint), data=str(data), out=str(out), **settings)
+
+
+def sorted_sms(sms: Path, tmp_path: Path) -> Path:
+    """The SMS collection with every ham line before every spam line."""
+    lines = [line for line in sms.read_text(encoding="utf-8").split("\n") if line]
+    path = tmp_path / "sorted.tsv"
+    path.write_text("\n".join(sorted(lines, key=lambda line: line.split("\t")[0])) + "\n", encoding="utf-8")
+    return path
+
+
+def test_limit_draws_from_the_whole_file_after_shuffling(tmp_path, tiny_checkpoint, sms):
+    """The finding: --limit took the first N lines, so a file sorted by label gave one class."""
+    data = sorted_sms(sms, tmp_path)
+    first = finetune_classifier(quick(tiny_checkpoint, data, tmp_path / "a", limit=300), log=lambda _: None)
+    counts = [sum(row) for row in first["test"]["confusion_matrix"]]
+    assert first["test"]["n"] == 60 and min(counts) > 0  # both classes reach the 20 % held out of 300
+    again = finetune_classifier(quick(tiny_checkpoint, data, tmp_path / "b", limit=300), log=lambda _: None)
+    assert again["test"]["confusion_matrix"] == first["test"]["confusion_matrix"]  # seeded: the same draw
+
+
+def test_a_typo_label_stops_the_run_and_labels_make_it_a_counted_skip(tmp_path, tiny_checkpoint, sms):
+    lines = sms.read_text(encoding="utf-8").split("\n")[:400]
+    lines[7] = "spma\t" + lines[7].split("\t", 1)[1]
+    data = tmp_path / "typo.tsv"
+    data.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(SystemExit, match=rf"'spma' x1 \({data}:8\).*--labels"):
+        main(["--checkpoint", str(tiny_checkpoint), "--data", str(data), "--out", str(tmp_path / "x")])
+    assert not (tmp_path / "x" / "classifier.pt").exists()
+    metrics = finetune_classifier(quick(tiny_checkpoint, data, tmp_path / "run", labels=("ham", "spam")),
+                                  log=lambda _: None)
+    assert metrics["skipped"]["by_reason"] == {"unknown label 'spma'": 1}
+    assert metrics["skipped"]["examples"]["unknown label 'spma'"] == [f"{data}:8"]
+    assert metrics["test"]["labels"] == ["ham", "spam"]
+
+
+def test_a_headerless_text_label_csv_trains_two_classes(tmp_path, tiny_checkpoint, sms):
+    """The finding: 420 classes, an empty test set, `test accuracy nan` and exit 0."""
+    rows = [line.split("\t", 1) for line in sms.read_text(encoding="utf-8").split("\n")[:500] if line]
+    data = tmp_path / "text_label.csv"
+    data.write_text("".join(f'"{text.replace(chr(34), chr(34) * 2)}",{label}\n' for label, text in rows),
+                    encoding="utf-8")
+    said: list[str] = []
+    metrics = finetune_classifier(quick(tiny_checkpoint, data, tmp_path / "run"), log=said.append)
+    assert metrics["test"]["labels"] == ["ham", "spam"] and metrics["test"]["n"] == 100
+    assert 0.0 <= metrics["test"]["accuracy"] <= 1.0 and metrics["skipped"]["total"] == 0
+    assert any("column 2 read as the label" in line for line in said)
+
+
+def test_an_empty_test_set_is_an_error_not_nan(tmp_path, tiny_checkpoint, sms):
+    with pytest.raises(ValueError, match="no test examples .*accuracy would be undefined"):
+        finetune_classifier(quick(tiny_checkpoint, sms, tmp_path / "run", limit=100, test_fraction=0.0),
+                            log=lambda _: None)
+    held_out = tmp_path / "held_out.tsv"
+    held_out.write_text("maybe\tnot a class\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="no test examples .*unknown label 'maybe'"):
+        finetune_classifier(quick(tiny_checkpoint, sms, tmp_path / "run2", limit=100, test_data=str(held_out)),
+                            log=lambda _: None)
+
+
+def test_progress_within_an_epoch_threads_and_metrics_files(tmp_path, tiny_checkpoint, sms, monkeypatch):
+    """The findings: minutes of silence inside an epoch, no thread option, a non-atomic metrics.json."""
+    threads_seen: list[int] = []
+    said: list[str] = []
+
+    def log(line: str) -> None:
+        said.append(line)
+        threads_seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        cfg = quick(tiny_checkpoint, sms, tmp_path / "run", limit=100, max_steps=None, threads=1,
+                    progress_seconds=0.0)
+        finetune_classifier(cfg, log=log)
+        assert torch.get_num_threads() == 2  # restored for the caller
+    finally:
+        torch.set_num_threads(before)
+    progress = [line for line in said if line.startswith("epoch 1/1 batch ")]
+    assert len(progress) == 9 and progress[-1].startswith("epoch 1/1 batch 9/9 (step 9)")  # 70 train / 8
+    assert "examples/s" in progress[0] and "epoch ends in" in progress[0]
+    assert set(threads_seen) == {1}
+    out = tmp_path / "run"
+    assert sorted(p.name for p in out.iterdir()) == ["classifier.pt", "metrics.json", "metrics.jsonl"]
+    records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
+    assert [r["kind"] for r in records] == ["start"] + ["train"] * 9 + ["eval"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    assert metrics["test"]["majority_baseline"] >= 0.5 and metrics["config"]["threads"] == 1
+
+
+def test_lora_trains_adapters_and_head_and_saves_a_plain_classifier(tmp_path, tiny_checkpoint, sms):
+    metrics = finetune_classifier(quick(tiny_checkpoint, sms, tmp_path / "run", limit=100, lora_rank=2,
+                                        lr=1e-2), log=lambda _: None)
+    pretrained = torch.load(tiny_checkpoint, weights_only=True)["model"]
+    saved = torch.load(tmp_path / "run" / "classifier.pt", weights_only=True)
+    assert saved["kind"] == "classifier" and not any("lora" in key for key in saved["model"])
+    body = {key.removeprefix("gpt."): value for key, value in saved["model"].items() if key.startswith("gpt.")}
+    adapted = [k for k in body if k.endswith((".qkv.weight", ".proj.weight", ".up.weight", ".down.weight"))]
+    assert len(adapted) == 8  # 2 blocks x 4 linear layers, each changed by its merged adapter
+    for key, value in body.items():
+        assert torch.equal(value, pretrained[key]) != (key in adapted), key
+    n_embd, n_layer = 64, 2
+    adapter_params = n_layer * 2 * (n_embd + 3 * n_embd + n_embd + n_embd + n_embd + 4 * n_embd + 4 * n_embd
+                                    + n_embd)
+    assert metrics["trainable_params"] == adapter_params + n_embd * 2 + 2  # adapters (rank 2) and the head
+    assert load_classifier(tmp_path / "run" / "classifier.pt").labels == ["ham", "spam"]
+
+
+def test_lora_merged_classifier_gives_the_adapted_logits():
+    from model.gpt import GPTConfig
+    from model.lora import LoraSettings, add_lora, merge_lora
+
+    torch.manual_seed(0)
+    classifier = SequenceClassifier(GPTConfig.preset("tiny"), 3).eval()
+    add_lora(classifier, LoraSettings(rank=4), trainable=("head.",))
+    with torch.no_grad():
+        for name, p in classifier.named_parameters():
+            if "lora_b" in name:
+                p.normal_(std=0.05)
+    idx, lengths = collate([[5, 6, 7, 8], [1, 2]], pad_id=0, device="cpu")
+    adapted = classifier(idx, lengths)
+    merge_lora(classifier)
+    torch.testing.assert_close(classifier(idx, lengths), adapted, rtol=1e-5, atol=1e-5)
+
+
+def test_lora_and_freezing_together_are_refused(tiny_checkpoint, tmp_path, sms):
+    with pytest.raises(ValueError, match="LoRA .* or freezing"):
+        quick(tiny_checkpoint, sms, tmp_path, lora_rank=2, trainable_blocks=1)

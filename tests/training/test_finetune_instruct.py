@@ -197,3 +197,48 @@ def test_chinese_instruction_data_tunes(tmp_path, tiny_checkpoint, shared_data):
     assert sum(metrics["records"].values()) + metrics["skipped"]["total"] == 60
     response = json.loads((out / "responses.jsonl").read_text().splitlines()[0])
     assert any("\u4e00" <= ch <= "\u9fff" for ch in response["instruction"])
+
+
+def test_progress_within_an_epoch_threads_and_metrics_files(tmp_path, tiny_checkpoint, data):
+    """As for classification: progress lines inside an epoch, --threads for the run only, metrics.json and
+    responses.jsonl written whole (atomically), metrics.jsonl line by line."""
+    said: list[str] = []
+    threads_seen: list[int] = []
+
+    def log(line: str) -> None:
+        said.append(line)
+        threads_seen.append(torch.get_num_threads())
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        out = tmp_path / "run"
+        cfg = InstructConfig(checkpoint=str(tiny_checkpoint), data=str(data), out=str(out), limit=40, epochs=1,
+                             max_steps=3, batch_size=8, eval_every=10, generate_examples=1, threads=1,
+                             progress_seconds=0.0)
+        finetune_instructions(cfg, log=log)
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)
+    assert set(threads_seen) == {1}
+    progress = [line for line in said if line.startswith("epoch 1/1 batch ")]
+    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "metrics.json", "metrics.jsonl",
+                                                     "responses.jsonl"]
+    metrics = json.loads((out / "metrics.json").read_text())
+    batches = -(-metrics["records"]["train"] // 8)
+    assert [line.split(" (")[0] for line in progress] == [f"epoch 1/1 batch {k}/{batches}" for k in (1, 2, 3)]
+    assert metrics["config"]["threads"] == 1 and "examples/s" in progress[0]
+
+
+def test_limit_draws_from_the_whole_file(tmp_path, tiny_checkpoint):
+    """--limit took the first N records; now N drawn at random (seeded) from all of them."""
+    data = tmp_path / "numbered.jsonl"
+    data.write_text("".join(json.dumps({"instruction": f"Say {i}.", "output": str(i)}) + "\n" for i in range(200)))
+    out = tmp_path / "run"
+    cfg = InstructConfig(checkpoint=str(tiny_checkpoint), data=str(data), out=str(out), limit=20, epochs=1,
+                         max_steps=1, batch_size=8, eval_every=10, generate_examples=5, max_new_tokens=2,
+                         test_fraction=0.25)
+    metrics = finetune_instructions(cfg, log=lambda _: None)
+    assert sum(metrics["records"].values()) == 20
+    asked = [int(json.loads(line)["instruction"][4:-1]) for line in (out / "responses.jsonl").read_text().splitlines()]
+    assert len(asked) == 5 and max(asked) >= 20

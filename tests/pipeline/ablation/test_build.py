@@ -9,6 +9,7 @@ from pathlib import Path
 from contracts.ablation import load_ablation
 from contracts.token_dataset import TokenDataset
 from pipeline.ablation.build import build
+from pipeline.completion_ledger import read_records
 from tests.ablation_helpers import write_ablation
 
 VARIANTS = {"filtered": {"stages": {"order": ["crawl", "filter", "tokenize"]}},
@@ -21,8 +22,8 @@ def test_a_threshold_change_reuses_the_stored_signals(tmp_path: Path) -> None:
                                                                                             "max_bytes": 5000}))
     data = build(ablation)
     filter_dir = next(ablation.layout.stages.glob("filter-*"))
-    signal_records = sorted((filter_dir / "_done" / "filter-signals").glob("*.json"))
-    decision_records = sorted((filter_dir / "_done" / "filter").glob("*.json"))
+    signal_records = read_records(filter_dir / "_done" / "filter-signals")
+    decision_records = read_records(filter_dir / "_done" / "filter")
     assert len(decision_records) == 2 * len(signal_records) > 0  # each shard measured once, decided twice
     funnel = {v: {row["stage"]: row for row in data["variants"][v]["funnel"]} for v in VARIANTS}
     assert funnel["strict"]["filter"]["docs_out"] < funnel["filtered"]["filter"]["docs_out"]

@@ -1,4 +1,5 @@
 import numpy as np
+import pytest
 
 from pipeline.dedup.buckets import EXACT, NEAR, band_keys, candidate_pairs, unique_pairs
 
@@ -11,6 +12,14 @@ def test_band_keys_differ_per_band_and_match_equal_bands():
     sig = _u64([[1, 2, 1, 2], [1, 2, 9, 9]])
     keys = band_keys(sig, 2, 2)
     assert keys[0, 0] == keys[1, 0] and keys[0, 0] != keys[0, 1] and keys[0, 1] != keys[1, 1]
+
+
+@pytest.mark.parametrize("bands, rows", [(5, 4), (3, 6), (17, 1)])
+def test_band_keys_refuse_more_values_than_the_signatures_hold(bands, rows):
+    sig = _u64(np.arange(32).reshape(2, 16))
+    with pytest.raises(ValueError, match=f"need {bands * rows} signature values"):
+        band_keys(sig, bands, rows)
+    assert band_keys(sig, 16 // rows, rows).shape == (2, 16 // rows)
 
 
 def test_candidate_pairs_collapse_identical_texts_and_mark_exact():
@@ -69,3 +78,35 @@ def test_band_keys_match_one_band_at_a_time_across_blocks():
         for col in range(band * 4, band * 4 + 4):
             expected = fmix64(expected ^ sig[:, col]) + _GOLDEN
         assert np.array_equal(keys[:, band], expected)
+
+
+def _reference_pairs(band, key, exact, node, exact_band):
+    """Candidate pairs by definition, one bucket at a time: exact band -> every node to the centre; LSH band ->
+    each distinct text's lowest node to the centre; the centre is the lowest node of the lowest text."""
+    found = {}
+    for bucket in sorted({(int(b), int(k)) for b, k in zip(band, key)}):
+        rows = [i for i in range(len(key)) if (int(band[i]), int(key[i])) == bucket]
+        reps = {}
+        for i in rows:
+            reps[int(exact[i])] = min(reps.get(int(exact[i]), int(node[i])), int(node[i]))
+        centre = reps[min(reps)]
+        members = [int(node[i]) for i in rows] if bucket[0] == exact_band else list(reps.values())
+        for n in members:
+            if n != centre:
+                pair, kind = (min(centre, n), max(centre, n)), EXACT if bucket[0] == exact_band else NEAR
+                found[pair] = min(found.get(pair, kind), kind)
+    return sorted((u, v, k) for (u, v), k in found.items())
+
+
+@pytest.mark.parametrize("seed", range(12))
+@pytest.mark.parametrize("signed", [False, True])
+def test_candidate_pairs_match_the_definition_on_random_buckets(seed, signed):
+    # few keys and texts, so buckets of 1-5 entries in 1-4 bands; signed text ids take the remapping path
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(2, 40))
+    band = rng.integers(0, 4, n).astype(np.uint32)
+    key = _u64(rng.integers(0, max(2, n // 3), n))
+    exact = rng.integers(-3 if signed else 0, 5, n).astype(np.int64 if signed else np.uint64)
+    node = _u64(rng.permutation(1000)[:n])
+    u, v, kind = candidate_pairs(band, key, exact, node, exact_band=3)
+    assert list(zip(u.tolist(), v.tolist(), kind.tolist())) == _reference_pairs(band, key, exact, node, 3)

@@ -23,6 +23,13 @@ def test_kind_defaults():
     assert _names(resolve("books", {}, None)) == ["length", "language", "pii"]
 
 
+def test_a_resolved_chain_is_immutable():
+    # runs hash and share resolved chains: an in-place edit would change a chain behind its hash
+    spec = resolve("commoncrawl", {}, None)
+    with pytest.raises(ValueError, match="frozen"):
+        spec.c4 = None
+
+
 def test_overrides_change_only_the_keys_they_name():
     by_kind = {"commoncrawl": ChainSpec.model_validate({"gopher_quality": {"max_words": 200_000}})}
     spec = resolve("commoncrawl", by_kind, ChainSpec.model_validate(

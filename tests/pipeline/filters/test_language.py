@@ -37,6 +37,13 @@ def test_min_score_boundary_and_keep_any_language():
     assert verdict("language", FRENCH, languages=["en", "fr"]) is None
 
 
+@pytest.mark.parametrize("score", [-0.01, 1.01])
+def test_min_score_is_a_probability(score):
+    with pytest.raises(ValueError, match="min_score"):
+        LanguageOptions(min_score=score)
+    assert LanguageOptions(min_score=0).min_score == 0 and LanguageOptions(min_score=1).min_score == 1
+
+
 def test_model_path(tmp_path):
     assert signal("language", "language", FRENCH, model_path=bundled_model_path()) == "fr"
     missing = tmp_path / "lid.176.bin"

@@ -89,3 +89,21 @@ def test_the_web_word_rules_in_the_documents_language(name, least_kept):
     assert (n - sum(removed.values())) / n >= least_kept, removed
     # what still goes: repetition of list pages, formulas in braces (C4), very short stubs
     assert {f for f, _ in removed} <= {"gopher_repetition", "gopher_quality", "c4", "fineweb"}
+
+
+def test_the_detected_language_chooses_the_word_rules_when_the_source_declares_none():
+    # web pages declare nothing: the language filter's detection alone must switch zhwiki to Chinese rules
+    spec = ChainSpec.model_validate({**WORD_RULES, "language": {"languages": None}})
+    n, removed = removals("zhwiki", spec, declared=False)
+    assert n == 23 and sum(removed.values()) <= 1, removed
+
+
+def test_german_compounds_and_ordinals_are_words_with_letters_for_gophers_rule():
+    # dewiki "Kremer-Test": split the English way, each hyphen of its compounds was a word without a letter
+    # and the article fell under Gopher's 80 % (datatrove's spaCy German, FineWeb-2's tokenizer, kept it)
+    docs = [d for d in documents("dewiki") if d.title == "Kremer-Test"]
+    assert len(docs) == 1
+    chain = build(ChainSpec.model_validate({"gopher_quality": {}}))
+    german = compute_signals(chain, [docs[0].text], [None], 1_000_000, declared=["de"])
+    english = compute_signals(chain, [docs[0].text], [None], 1_000_000, declared=["en"])
+    assert english["gopher_quality.alpha_words"][0] < 0.8 <= german["gopher_quality.alpha_words"][0]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+from pipeline.filters.base import rewrite_kept
 from pipeline.filters.pii import PiiFilter, PiiOptions
 from tests.pipeline.filters.support import evaluate, verdict
 
@@ -49,3 +50,17 @@ def test_full_form_ipv6_without_a_double_colon():
     # eight groups, no "::": the cheap gate must still let the scan run (seven colons)
     out, counts = redact("Host 2607:f8b0:4005:0805:0000:0000:0000:200e answered.")
     assert out == "Host [IP] answered." and counts == Counter(ipv6=1)
+
+
+def test_ipv6_with_an_ipv4_tail_is_redacted_whole():
+    # six colons before the dotted tail (no "::"), and a "::" form: neither leaves its first groups behind
+    assert redact("Host 2a00:1450:0:0:0:0:8.8.8.8 answered.") == ("Host [IP] answered.", Counter(ipv6=1))
+    out, counts = redact("Host 64:ff9b::1.1.1.1 answered; IP:9.9.9.9 too.")
+    assert out == "Host [IP] answered; IP:[IP] too." and counts == Counter(ipv6=1, ipv4=1)
+
+
+def test_the_chain_redacts_kept_documents_and_counts_per_source():
+    counts: Counter = Counter()
+    texts = rewrite_kept([PiiFilter(PiiOptions())], ["Mail a@b.io now.", "Nothing here."], counts, "web")
+    assert texts == ["Mail [EMAIL] now.", "Nothing here."]
+    assert counts == Counter({"rewritten.web.pii.email": 1})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.filters.segment import JAPANESE, JIEBA, WHITESPACE, script_of
+from pipeline.filters.segment import GERMAN, JAPANESE, JIEBA, WHITESPACE, script_of
 from pipeline.filters.words import split_words, tokenize
 
 
@@ -24,6 +24,23 @@ def test_chinese_chunks_without_han_keep_the_regex_splitter():
 def test_japanese_character_classes():
     words = split_words("日本の首都は東京である。カタカナ語とABCも。", JAPANESE)
     assert words == ["日本", "の", "首都", "は", "東京", "である", "。", "カタカナ", "語", "と", "ABC", "も", "。"]
+
+
+def test_german_compounds_and_ordinals_are_one_token():
+    # as spaCy's German tokenizer (datatrove's for deu_Latn) counts them; English splits every hyphen
+    text = "Am 13. Mai 1900 kam die Alt-Starkenberg-Linie mit 25-jährigen E-Mail-Nutzern aus Nord- und Südamerika."
+    assert split_words(text, GERMAN) == ["Am", "13.", "Mai", "1900", "kam", "die", "Alt-Starkenberg-Linie", "mit",
+                                         "25-jährigen", "E-Mail-Nutzern", "aus", "Nord-", "und", "Südamerika", "."]
+    assert split_words(text, WHITESPACE)[:9] == ["Am", "13", ".", "Mai", "1900", "kam", "die", "Alt", "-"]
+
+
+@pytest.mark.parametrize("text", [
+    "ISBN 978-3-540-00674-9",  # digits on both sides of a hyphen split, as in spaCy's German rules
+    "3.5-4 Prozent", "siehe Kremer-Test.de oder https://www.alt-starkenberg.de/x-y", "a--b", "(Neu-)Bau",
+    "Version 1.2.", "Seite 12345.",
+])
+def test_german_keeps_the_shared_splitting_elsewhere(text):
+    assert split_words(text, GERMAN) == split_words(text, WHITESPACE)
 
 
 def test_tokens_of_a_segmented_text_match_its_words():

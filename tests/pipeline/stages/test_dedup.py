@@ -16,7 +16,7 @@ import pytest
 import yaml
 
 from pipeline.dedup import buckets as bk
-from pipeline.dedup.artefacts import read_arrays
+from pipeline.dedup.artefacts import read_part
 from pipeline.dedup.options import resolve
 from pipeline.documents import DOC_SCHEMA, doc_id
 from pipeline.executors import RayExecutor
@@ -25,6 +25,7 @@ from pipeline.runner import StageError
 from pipeline.stage import RunContext
 from pipeline.stages import dedup
 from tests.pipeline.dedup.corpus import book_paragraphs, edit_words, wiki_paragraphs
+from tests.pipeline.helpers import done_records, forget_record
 
 
 @pytest.fixture(scope="module")
@@ -172,12 +173,12 @@ def test_corrupted_intermediate_file_is_detected_and_named(tmp_path, shared_data
     manifest = _manifest(tmp_path, partitions=2)
     inputs, _ = build_corpus(manifest.run_dir, shared_data)
     dedup.run(RunContext(manifest), inputs)
-    victim = sorted((manifest.run_dir / "work" / "dedup").rglob("buckets/s00001.p0001"))[0]
+    victim = sorted((manifest.run_dir / "work" / "dedup").rglob("buckets/s00001"))[0]
     data = bytearray(victim.read_bytes())
     data[len(data) // 2] ^= 0xFF
     victim.write_bytes(bytes(data))
     shutil.rmtree(manifest.run_dir / "_done" / "dedup.buckets")
-    with pytest.raises(StageError, match=r"s00001\.p0001.*checksum mismatch"):
+    with pytest.raises(StageError, match=r"buckets/s00001 \(part \d\) is corrupt \(checksum mismatch\)"):
         dedup.run(RunContext(manifest), inputs)
 
 
@@ -192,7 +193,7 @@ def test_rerun_after_a_partial_run_gives_the_same_result(tmp_path, shared_data, 
         if step.name.startswith(("dedup.clusters", "dedup.removal")) or step.name.endswith(".small"):
             shutil.rmtree(step)
     shutil.rmtree(manifest.run_dir / "dedup")
-    next(iter(sorted((done / "dedup.signatures").iterdir()))).unlink()
+    forget_record(manifest.run_dir, "dedup.signatures", sorted(done_records(manifest.run_dir, "dedup.signatures"))[0])
     again = dedup.run(RunContext(manifest), inputs)
     assert _digest(manifest.run_dir) == before
     assert again.outputs == first.outputs
@@ -232,17 +233,22 @@ def test_redpajama_v2_preset(tmp_path, shared_data, ray_two_cpus):
     assert found == sorted(sorted(expected[name]) for name in ("exact-across", "exact-within", "near-within"))
 
 
-def _entries_by_partition(run_dir: Path) -> dict[str, dict[str, np.ndarray]]:
-    """The bucket entries each ``dedup.buckets`` task loads: every shard's file for its partition
-    (``work/dedup/<fingerprint>/buckets/s<rank>.p<partition>``), concatenated as the task does."""
-    files: dict[str, list[Path]] = {}
-    for path in sorted((run_dir / "work" / "dedup").glob("*/buckets/s*.p*")):
-        files.setdefault(path.suffix, []).append(path)
+def _entries_by_partition(run_dir: Path) -> dict[int, dict[str, np.ndarray]]:
+    """The bucket entries each ``dedup.buckets`` task loads: its partition's slice of every shard's file
+    (``work/dedup/<fingerprint>/buckets/s<rank>``), concatenated as the task does."""
+    paths = sorted((run_dir / "work" / "dedup").glob("*/buckets/s*"))
     loaded = {}
-    for part, paths in files.items():
-        arrays = [read_arrays(p)[0] for p in paths]
+    for part in range(_parts(paths[0])):
+        arrays = [read_part(p, part) for p in paths]
         loaded[part] = {k: np.concatenate([a[k] for a in arrays]) for k in arrays[0]}
     return loaded
+
+
+def _parts(path: Path) -> int:
+    """How many partitions a partitioned artefact holds (its header's count)."""
+    import struct
+
+    return struct.unpack_from("<Q", path.read_bytes(), 8)[0]
 
 
 def _peak_bytes(entries: dict[str, np.ndarray], exact_band: int) -> int:
@@ -265,6 +271,11 @@ def test_per_partition_memory_falls_as_partitions_grow(tmp_path, shared_data, ra
         dedup.run(RunContext.on_ray(manifest), inputs)  # real Ray tasks, one per partition
         by_part = _entries_by_partition(manifest.run_dir)
         assert len(by_part) == partitions
+        work = next((manifest.run_dir / "work" / "dedup").iterdir())  # one file per producing task, not per pair
+        assert len(list((work / "buckets").iterdir())) == len(inputs)
+        assert len(list((work / "pairs").iterdir())) == partitions
+        assert all(len(list(g.iterdir())) == partitions for g in (work / "graph").iterdir())
+        assert len(list((work / "clusters").glob("*.removals"))) == partitions
         exact_band = int(max(e["band"].max() for e in by_part.values()))  # the exact band comes after the others
         held[partitions] = {p: len(e["key"]) for p, e in by_part.items()}
         peaks[partitions] = max(_peak_bytes(e, exact_band) for e in by_part.values())

@@ -1,0 +1,365 @@
+"""Agreement of our word filters with datatrove's multilingual ones (FineWeb-2's setting) on Chinese,
+Japanese and German, and the filters' cost per character in each language (issue 13).
+
+    .venv/bin/python bench/multilingual_agreement.py [--language zh ja de] [--runs 3] [--out FILE.json]
+
+Documents, as the pipeline sees them: the shared zhwiki, jawiki and dewiki samples (the wikipedia reader's
+extracted prose), the Chinese pages of the shared WARCs (the commoncrawl reader's extraction; every page
+whose dominant script is Han), and the chapters of the shared Chinese and German books (the books
+reader's text, cut at the chapter headings: Hongloumeng's 120 回, Faust's scenes). Datatrove (0.10.1) runs
+in its own virtualenv (``bash bench/make_datatrove_venv.sh``) through bench/datatrove_decisions.py, with
+``language=`` FineWeb-2's code (cmn_Hani, jpn_Jpan, deu_Latn): its word tokenizer is then spaCy with jieba
+for Chinese, spaCy with SudachiPy for Japanese, spaCy's German rules for German.
+
+Two settings, each compared per language: keep/drop of the chain and of each filter on its own input,
+first reasons, our words against datatrove's tokens, and every disagreement with our signal values.
+
+* ``ours``: our word chain (Gopher repetition, Gopher quality, C4, FineWeb, in that order) with OUR
+  per-language thresholds and stop words (pipeline/filters/lang_params.py), and datatrove's same four
+  filters given exactly those thresholds and stop words. Only segmentation and the rules' code differ.
+* ``fineweb2``: FineWeb-2's filtering step as its published pipeline runs it (huggingface/fineweb-2,
+  fineweb-2-pipeline.py: Gopher repetition without the paragraph rules, FineWeb quality without the
+  short-line rule and with 0.1 duplicated-line characters, Gopher quality; no C4) with FineWeb-2's
+  published thresholds and stop words for the language (configs/{cmn_Hani,jpn_Jpan,deu_Latn}.yml,
+  values below), on both sides: ours through manifest options that set the same values.
+  Also reported: our default chain (``ours``) against datatrove's FineWeb-2 setting, which measures how
+  far our thresholds are from FineWeb-2's.
+
+Cost: the ``ours`` chain per character, ours (signals of every filter for every document, cold word
+vocabulary, then the decisions) against datatrove's (each document stops at its first removal), medians
+of ``--runs`` runs, one process each, on the same documents.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyarrow as pa
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+from contracts.accounting import Tally  # noqa: E402
+from pipeline.filters import words  # noqa: E402
+from pipeline.filters.base import Filter, compute_signals, decide, signal_schema  # noqa: E402
+from pipeline.filters.chain import ChainSpec, build  # noqa: E402
+from pipeline.filters.lang_params import segmenter_of  # noqa: E402
+from pipeline.filters.segment import script_of  # noqa: E402
+from pipeline.readers import get_reader, reader_module  # noqa: E402
+from pipeline.readers.base import Split  # noqa: E402
+
+sys.path.insert(0, str(REPO / "bench"))
+from filter_agreement import DT_PYTHON, same_reason  # noqa: E402
+
+DATA = REPO.parent / "shared" / "data"
+WORD_FILTERS = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
+MAX_CHARS = 100_000_000  # analyse every document (no not_analysed removals)
+DT_LANGUAGE = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn"}  # FineWeb-2's codes (see README)
+WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
+        "de": "wiki/dewiki-20170701-sample.xml"}
+BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1-pg2229.txt"}
+
+# FineWeb-2's published per-language values (huggingface/fineweb-2, configs/<lang>.yml, read at commits
+# 05e6729567a5 (cmn_Hani, deu_Latn) and baedee44633 (jpn_Jpan)); language_score is the LID threshold.
+FINEWEB2: dict[str, dict[str, Any]] = {
+    "zh": {"dup_line_frac": 0.287, "top_n_grams": [[2, 0.256], [3, 0.201], [4, 0.171]],
+           "dup_n_grams": [[5, 0.198], [6, 0.182], [7, 0.167], [8, 0.154], [9, 0.14], [10, 0.127]],
+           "line_punct_thr": 0.106, "new_line_ratio": 0.178, "min_avg_word_length": 1,
+           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.735,
+           "stopwords": ["的", "年", "在", "月", "是", "和", "日", "了", "於", "·", "為", "有", "被", "人",
+                         "中", "为", "他", "與", "後", "也", "而", "由"]},
+    "ja": {"dup_line_frac": 0.375, "top_n_grams": [[2, 0.121], [3, 0.129], [4, 0.145]],
+           "dup_n_grams": [[5, 0.307], [6, 0.283], [7, 0.264], [8, 0.248], [9, 0.234], [10, 0.223]],
+           "line_punct_thr": 0.167, "new_line_ratio": 0.162, "min_avg_word_length": 1,
+           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.759,
+           "stopwords": ["の", "に", "を", "は", "た", "て", "が", "と", "で", "年", "し", "・", "月", "れ", "さ"]},
+    "de": {"dup_line_frac": 0.263, "top_n_grams": [[2, 0.169], [3, 0.153], [4, 0.137]],
+           "dup_n_grams": [[5, 0.141], [6, 0.134], [7, 0.126], [8, 0.117], [9, 0.108], [10, 0.098]],
+           "line_punct_thr": 0.0, "new_line_ratio": 0.152, "min_avg_word_length": 0,
+           "max_avg_word_length": 15, "max_non_alpha_words_ratio": 0.774,
+           "stopwords": ["der", "und", "die", "in", "von", "im", "den", "des", "mit", "das", "er", "dem",
+                         "als", "wurde", "für"]},
+}
+FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")
+
+
+# --------------------------------------------------------------------------------------------------
+# Documents
+# --------------------------------------------------------------------------------------------------
+
+
+def _read(kind: str, path: str) -> list:
+    return list(get_reader(kind).read(Split(str(DATA / path)), reader_module(kind).Options(), Tally()))
+
+
+def chapters(lang: str, text: str) -> list[str]:
+    """A book's chapters: Hongloumeng at each "第…回" heading line, Faust at each scene its contents
+    list names (found in order after the list; "Abend" has no heading line and stays in the scene before)."""
+    if lang == "zh":
+        parts = re.split(r"(?m)^(?=第[一二三四五六七八九十百零〇]+回(?:[\u3000 ]|$))", text)
+        out: list[str] = []
+        for part in filter(None, map(str.strip, parts)):  # a repeated heading line joins its chapter
+            if out and len(out[-1]) < 200:
+                part = out.pop() + "\n" + part
+            out.append(part)
+        return out
+    lines = text.split("\n")
+    i = lines.index("Contents") + 2
+    headings = []
+    while lines[i].strip() or lines[i + 1].strip():  # the list ends at two blank lines
+        if lines[i].strip():
+            headings.append(lines[i].strip())
+        i += 1
+    end = i
+    cuts, at = [], end
+    for heading in headings:  # a heading not found as a line of its own stays in the scene before
+        found = next((i for i in range(at, len(lines)) if lines[i].strip() == heading), None)
+        if found is not None:
+            cuts.append(found)
+            at = found + 1
+    return ["\n".join(lines[a:b]).strip() for a, b in zip(cuts, cuts[1:] + [len(lines)])]
+
+
+def chinese_web_pages() -> list:
+    docs = []
+    for path in sorted((DATA / "web").glob("*.warc*")):
+        if ".wet" in path.name or ".wat" in path.name:
+            continue
+        docs += [d for d in _read("commoncrawl", f"web/{path.name}") if script_of(d.text) == "Hani"]
+    return docs
+
+
+def documents(lang: str) -> list[dict[str, str]]:
+    """{"id", "source", "text"} of every document of ``lang``."""
+    out = [{"id": f"{lang}wiki#{i + 1}:{d.title or d.key}", "source": f"{lang}wiki", "text": d.text}
+           for i, d in enumerate(_read("wikipedia", WIKI[lang]))]
+    if lang == "zh":
+        out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in chinese_web_pages()]
+    if lang in BOOKS:
+        book = _read("books", BOOKS[lang])[0].text
+        out += [{"id": f"book#{i + 1}", "source": "book", "text": t} for i, t in enumerate(chapters(lang, book))]
+    return out
+
+
+# --------------------------------------------------------------------------------------------------
+# Settings: our chain spec and datatrove's chain of one language
+# --------------------------------------------------------------------------------------------------
+
+
+def datatrove_kwargs(flt: Filter) -> dict[str, Any]:
+    """Datatrove's constructor arguments for the thresholds of one of our (localised) filters."""
+    o = flt.options
+    if flt.name == "gopher_quality":
+        assert o.max_hash_ratio == o.max_ellipsis_ratio, "datatrove has one threshold for both"
+        return {"min_doc_words": o.min_words, "max_doc_words": o.max_words,
+                "min_avg_word_length": o.min_mean_word_length, "max_avg_word_length": o.max_mean_word_length,
+                "max_symbol_word_ratio": o.max_hash_ratio, "max_bullet_lines_ratio": o.max_bullet_lines,
+                "max_ellipsis_lines_ratio": o.max_ellipsis_lines,
+                "max_non_alpha_words_ratio": o.min_alpha_words, "min_stop_words": o.min_stop_words,
+                "stop_words": list(o.stop_words)}
+    if flt.name == "gopher_repetition":
+        return {"dup_line_frac": o.max_dup_line_frac, "dup_para_frac": o.max_dup_para_frac,
+                "dup_line_char_frac": o.max_dup_line_char_frac, "dup_para_char_frac": o.max_dup_para_char_frac,
+                "top_n_grams": sorted(o.max_top_ngram_char_frac.items()),
+                "dup_n_grams": sorted(o.max_dup_ngram_char_frac.items())}
+    if flt.name == "c4":
+        off = -1  # datatrove's "disabled"
+        return {"split_paragraph": True, "remove_citations": o.remove_citations,
+                "filter_no_terminal_punct": o.terminal_punct,
+                "min_num_sentences": off if o.min_sentences is None else o.min_sentences,
+                "min_words_per_line": off if o.min_words_per_line is None else o.min_words_per_line,
+                "max_word_length": off if o.max_word_length is None else o.max_word_length,
+                "filter_lorem_ipsum": o.lorem_ipsum, "filter_javascript": o.javascript_lines,
+                "filter_curly_bracket": o.curly_bracket, "filter_policy": o.policy_lines}
+    assert flt.name == "fineweb"
+    never = 1e9
+    return {"line_punct_thr": o.min_line_punct or 0.0,
+            "short_line_thr": never if o.max_short_lines is None else o.max_short_lines,
+            "short_line_length": o.short_line_length,
+            "char_duplicates_ratio": never if o.max_dup_line_chars is None else o.max_dup_line_chars,
+            "new_line_ratio": never if o.max_newline_words is None else o.max_newline_words}
+
+
+def setting(name: str, lang: str) -> tuple[list[Filter], list[str], dict]:
+    """(our chain, the order reasons are read in, datatrove's setting) of ``name`` for ``lang``."""
+    if name == "ours":
+        chain = build(ChainSpec.model_validate({f: {} for f in WORD_FILTERS}))
+        dt = [[f.name, datatrove_kwargs(f.for_language(lang))] for f in chain]
+        return chain, list(WORD_FILTERS), {"language": DT_LANGUAGE[lang], "chain": dt}
+    c = FINEWEB2[lang]
+    spec = ChainSpec.model_validate({
+        "gopher_repetition": {"max_dup_para_frac": None, "max_dup_para_char_frac": None,
+                              "max_dup_line_char_frac": None, "max_dup_line_frac": c["dup_line_frac"],
+                              "max_top_ngram_char_frac": dict(c["top_n_grams"]),
+                              "max_dup_ngram_char_frac": dict(c["dup_n_grams"])},
+        "gopher_quality": {"min_mean_word_length": c["min_avg_word_length"],
+                           "max_mean_word_length": c["max_avg_word_length"],
+                           "min_alpha_words": c["max_non_alpha_words_ratio"], "stop_words": c["stopwords"],
+                           "min_stop_words": 2},
+        "fineweb": {"max_short_lines": None, "max_dup_line_chars": 0.1, "min_line_punct": c["line_punct_thr"],
+                    "max_newline_words": c["new_line_ratio"]}})
+    dt = [["gopher_repetition", {"dup_para_frac": 0, "dup_line_char_frac": 0, "dup_para_char_frac": 0,
+                                 "dup_line_frac": c["dup_line_frac"], "top_n_grams": c["top_n_grams"],
+                                 "dup_n_grams": c["dup_n_grams"]}],
+          ["fineweb", {"short_line_thr": 999, "char_duplicates_ratio": 0.1,
+                       "line_punct_thr": c["line_punct_thr"], "new_line_ratio": c["new_line_ratio"]}],
+          ["gopher_quality", {"max_avg_word_length": c["max_avg_word_length"],
+                              "min_avg_word_length": c["min_avg_word_length"], "stop_words": c["stopwords"],
+                              "max_non_alpha_words_ratio": c["max_non_alpha_words_ratio"], "min_stop_words": 2}]]
+    return build(spec), list(FINEWEB2_ORDER), {"language": DT_LANGUAGE[lang], "chain": dt}
+
+
+# --------------------------------------------------------------------------------------------------
+# Running both sides
+# --------------------------------------------------------------------------------------------------
+
+
+def run_datatrove(rows: list[dict], dt_setting: dict, repeats: int, timing_only: bool = False) -> dict:
+    if not DT_PYTHON.exists():
+        sys.exit(f"{DT_PYTHON} not found: run `bash bench/make_datatrove_venv.sh` first")
+    with tempfile.TemporaryDirectory() as tmp:
+        texts, out, spec = Path(tmp) / "texts.jsonl", Path(tmp) / "dt.json", Path(tmp) / "setting.json"
+        texts.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
+        spec.write_text(json.dumps(dt_setting))
+        subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_decisions.py"), str(texts), str(out),
+                        "--repeats", str(repeats), "--setting", str(spec)]
+                       + (["--timing-only"] if timing_only else []), check=True)
+        return json.loads(out.read_text())
+
+
+def our_decisions(chain: list[Filter], order: list[str], texts: list[str], lang: str) -> dict[str, Any]:
+    """Signals, the first reason in ``order`` (each filter on the text it sees in our chain) and each
+    filter's own reason (None = kept), per document."""
+    declared = [lang] * len(texts)
+    columns = compute_signals(chain, texts, [None] * len(texts), MAX_CHARS, declared=declared)
+    table = pa.table({"id": [str(i) for i in range(len(texts))], **columns}, schema=signal_schema(chain))
+    out: dict[str, Any] = {"table": table.to_pylist()}
+    for flt in chain:
+        alone = decide([flt], table, MAX_CHARS, declared)
+        out[flt.name] = [None if r is None else f"{flt.name}:{r}" for r in alone.rule]
+    out["chain"] = [next((out[name][i] for name in order if out[name][i]), None) for i in range(len(texts))]
+    return out
+
+
+def our_seconds(chain: list[Filter], texts: list[str], lang: str, runs: int) -> float:
+    """Median seconds of our chain's signals and decisions on ``texts``, cold word vocabulary."""
+    declared = [lang] * len(texts)
+    times = []
+    for _ in range(runs):
+        words.clear_cache()
+        started = time.perf_counter()
+        columns = compute_signals(chain, texts, [None] * len(texts), MAX_CHARS, declared=declared)
+        table = pa.table({"id": [str(i) for i in range(len(texts))], **columns}, schema=signal_schema(chain))
+        decide(chain, table, MAX_CHARS, declared)
+        times.append(time.perf_counter() - started)
+    return statistics.median(times)
+
+
+# --------------------------------------------------------------------------------------------------
+# Comparison
+# --------------------------------------------------------------------------------------------------
+
+
+def signals_of(row: dict, flt: str) -> dict[str, Any]:
+    return {k.split(".", 1)[1]: round(v, 4) if isinstance(v, float) else v
+            for k, v in row.items() if k.startswith(flt + ".")}
+
+
+def compare(lang: str, name: str, rows: list[dict], ours: dict, theirs: dict, order: list[str]) -> dict:
+    """Print and return the agreement of one setting on one language."""
+    n = len(rows)
+    dt = [theirs[r["id"]] for r in rows]
+    dt_chain = [d["chain"] for d in dt]
+    keep = sum((a is None) == (b is None) for a, b in zip(ours["chain"], dt_chain))
+    reason = sum(same_reason(a, b) for a, b in zip(ours["chain"], dt_chain))
+    result: dict[str, Any] = {"documents": n, "kept_ours": sum(a is None for a in ours["chain"]),
+                              "kept_datatrove": sum(b is None for b in dt_chain), "chain_agree": keep,
+                              "reason_agree": reason, "filters": {}, "disagreements": []}
+    print(f"\n[{lang} / {name}] documents {n}: kept by ours {result['kept_ours']}, by datatrove "
+          f"{result['kept_datatrove']}; chain keep/drop agreement {keep}/{n} = {keep / n:.2%}; "
+          f"first reason {reason}/{n}")
+    for flt in order:
+        pairs = [(ours[flt][i], d[flt]) for i, d in enumerate(dt) if not d.get(f"{flt}_na")]
+        agree = sum((a is None) == (b is None) for a, b in pairs)
+        result["filters"][flt] = [agree, len(pairs)]
+        print(f"  {flt}: {agree}/{len(pairs)} = {agree / max(len(pairs), 1):.2%} (removed: ours "
+              f"{sum(a is not None for a, _ in pairs)}, datatrove {sum(b is not None for _, b in pairs)})")
+    for i, r in enumerate(rows):
+        a, b = ours["chain"][i], dt_chain[i]
+        if (a is None) != (b is None) or not same_reason(a, b):
+            flt = (a or b).split(":")[0]
+            sig = signals_of(ours["table"][i], flt)
+            kind = "keep/drop" if (a is None) != (b is None) else "reason"
+            dt_sig = dt[i]["signals"] if flt == "gopher_quality" else {"tokens": dt[i]["n_tokens"]}
+            result["disagreements"].append({"id": r["id"], "kind": kind, "ours": a, "datatrove": b,
+                                            "signals": sig, "datatrove_signals": dt_sig})
+            print(f"  - {kind} {r['id']} ({len(r['text'])} chars): ours {a or 'keep'}, datatrove "
+                  f"{b or 'keep'}; our {flt} signals {sig}; datatrove's {dt_sig}")
+    return result
+
+
+def word_counts(lang: str, rows: list[dict], theirs: dict) -> dict[str, float]:
+    ours = np.array([len(words.split_words(r["text"], segmenter_of(lang))) for r in rows], dtype=float)
+    dt = np.array([theirs[r["id"]]["n_tokens"] for r in rows], dtype=float)
+    ratio = ours / np.maximum(dt, 1)
+    out = {"total_ratio": float(ours.sum() / dt.sum()), "median": float(np.median(ratio)),
+           "p5": float(np.percentile(ratio, 5)), "p95": float(np.percentile(ratio, 95))}
+    print(f"  words, ours / datatrove's tokenizer: all documents {out['total_ratio']:.4f}, per document "
+          f"median {out['median']:.4f} (5th-95th percentile {out['p5']:.4f}-{out['p95']:.4f})")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--language", nargs="+", choices=sorted(DT_LANGUAGE), default=["zh", "ja", "de"])
+    parser.add_argument("--runs", type=int, default=3, help="timing runs per side (medians); 0: no timing")
+    parser.add_argument("--out", default=None, help="also write the results as JSON")
+    args = parser.parse_args()
+    report: dict[str, Any] = {}
+    for lang in args.language:
+        rows = documents(lang)
+        texts = [r["text"] for r in rows]
+        n_chars = sum(map(len, texts))
+        sources = {s: sum(r["source"] == s for r in rows) for s in dict.fromkeys(r["source"] for r in rows)}
+        print(f"\n=== {lang}: {len(rows)} documents {sources}, {n_chars:,} characters; datatrove language "
+              f"{DT_LANGUAGE[lang]}")
+        report[lang] = {"documents": sources, "chars": n_chars}
+        decisions = {}
+        for name in ("ours", "fineweb2"):
+            chain, order, dt_setting = setting(name, lang)
+            theirs = run_datatrove(rows, dt_setting, repeats=1)
+            ours = our_decisions(chain, order, texts, lang)
+            decisions[name] = (ours, theirs["docs"])
+            report[lang][name] = compare(lang, name, rows, ours, theirs["docs"], order)
+            if name == "ours":
+                report[lang]["words"] = word_counts(lang, rows, theirs["docs"])
+        ours_default, dt_fw2 = decisions["ours"][0]["chain"], decisions["fineweb2"][1]
+        agree = sum((a is None) == (dt_fw2[r["id"]]["chain"] is None) for a, r in zip(ours_default, rows))
+        report[lang]["default_vs_fineweb2"] = agree
+        print(f"\n[{lang}] our default chain (our thresholds, with C4) against datatrove's FineWeb-2 setting: "
+              f"{agree}/{len(rows)} = {agree / len(rows):.2%} keep/drop agreement")
+        if args.runs:
+            chain, _, dt_setting = setting("ours", lang)
+            ours_s = our_seconds(chain, texts, lang, args.runs)
+            dt_s = run_datatrove(rows, dt_setting, repeats=args.runs, timing_only=True)["chain_seconds"]
+            report[lang]["us_per_char"] = {"ours": ours_s / n_chars * 1e6, "datatrove": dt_s / n_chars * 1e6}
+            print(f"\n[{lang}] word filters per character (median of {args.runs}): ours "
+                  f"{ours_s / n_chars * 1e6:.3f} us, datatrove {dt_s / n_chars * 1e6:.3f} us "
+                  f"({dt_s / ours_s:.1f}x ours)")
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(report, indent=1, ensure_ascii=False))
+
+
+if __name__ == "__main__":
+    main()
