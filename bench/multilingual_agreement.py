@@ -14,16 +14,18 @@ for Chinese, spaCy with SudachiPy for Japanese, spaCy's German rules for German.
 Two settings, each compared per language: keep/drop of the chain and of each filter on its own input,
 first reasons, our words against datatrove's tokens, and every disagreement with our signal values.
 
-* ``ours``: our word chain (Gopher repetition, Gopher quality, C4, FineWeb, in that order) with OUR
-  per-language thresholds and stop words (pipeline/filters/lang_params.py), and datatrove's same four
-  filters given exactly those thresholds and stop words. Only segmentation and the rules' code differ.
+* ``ours``: our word chain (Gopher repetition, Gopher quality, C4, FineWeb, in that order) with our
+  default per-language thresholds and stop words (pipeline/filters/lang_params.py: FineWeb-2's published
+  values for Chinese and German, ours for Japanese), and datatrove's same four filters given exactly those
+  thresholds and stop words. Only segmentation and the rules' code differ.
 * ``fineweb2``: FineWeb-2's filtering step as its published pipeline runs it (huggingface/fineweb-2,
   fineweb-2-pipeline.py: Gopher repetition without the paragraph rules, FineWeb quality without the
   short-line rule and with 0.1 duplicated-line characters, Gopher quality; no C4) with FineWeb-2's
-  published thresholds and stop words for the language (configs/{cmn_Hani,jpn_Jpan,deu_Latn}.yml,
-  values below), on both sides: ours through manifest options that set the same values.
+  published thresholds and stop words for the language (configs/{cmn_Hani,jpn_Jpan,deu_Latn}.yml, table
+  ``FINEWEB2`` in pipeline/filters/lang_params.py), on both sides: ours through manifest options that set
+  the same values.
   Also reported: our default chain (``ours``) against datatrove's FineWeb-2 setting, which measures how
-  far our thresholds are from FineWeb-2's.
+  far our default chain (C4, FineWeb's short-line rule, Gopher's paragraph rules) is from FineWeb-2's.
 
 Cost: the ``ours`` chain per character, ours (signals of every filter for every document, cold word
 vocabulary, then the decisions) against datatrove's (each document stops at its first removal), medians
@@ -53,7 +55,7 @@ from contracts.accounting import Tally  # noqa: E402
 from pipeline.filters import words  # noqa: E402
 from pipeline.filters.base import Filter, compute_signals, decide, signal_schema  # noqa: E402
 from pipeline.filters.chain import ChainSpec, build  # noqa: E402
-from pipeline.filters.lang_params import segmenter_of  # noqa: E402
+from pipeline.filters.lang_params import FINEWEB2, FINEWEB2_CONFIG, fineweb2_options, segmenter_of  # noqa: E402
 from pipeline.filters.segment import script_of  # noqa: E402
 from pipeline.readers import get_reader, reader_module  # noqa: E402
 from pipeline.readers.base import Split  # noqa: E402
@@ -64,32 +66,12 @@ from filter_agreement import DT_PYTHON, same_reason  # noqa: E402
 DATA = REPO.parent / "shared" / "data"
 WORD_FILTERS = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 MAX_CHARS = 100_000_000  # analyse every document (no not_analysed removals)
-DT_LANGUAGE = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn"}  # FineWeb-2's codes (see README)
+DT_LANGUAGE = FINEWEB2_CONFIG  # FineWeb-2's codes (see README)
 WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
         "de": "wiki/dewiki-20170701-sample.xml"}
 BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1-pg2229.txt"}
 
-# FineWeb-2's published per-language values (huggingface/fineweb-2, configs/<lang>.yml, read at commits
-# 05e6729567a5 (cmn_Hani, deu_Latn) and baedee44633 (jpn_Jpan)); language_score is the LID threshold.
-FINEWEB2: dict[str, dict[str, Any]] = {
-    "zh": {"dup_line_frac": 0.287, "top_n_grams": [[2, 0.256], [3, 0.201], [4, 0.171]],
-           "dup_n_grams": [[5, 0.198], [6, 0.182], [7, 0.167], [8, 0.154], [9, 0.14], [10, 0.127]],
-           "line_punct_thr": 0.106, "new_line_ratio": 0.178, "min_avg_word_length": 1,
-           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.735,
-           "stopwords": ["的", "年", "在", "月", "是", "和", "日", "了", "於", "·", "為", "有", "被", "人",
-                         "中", "为", "他", "與", "後", "也", "而", "由"]},
-    "ja": {"dup_line_frac": 0.375, "top_n_grams": [[2, 0.121], [3, 0.129], [4, 0.145]],
-           "dup_n_grams": [[5, 0.307], [6, 0.283], [7, 0.264], [8, 0.248], [9, 0.234], [10, 0.223]],
-           "line_punct_thr": 0.167, "new_line_ratio": 0.162, "min_avg_word_length": 1,
-           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.759,
-           "stopwords": ["の", "に", "を", "は", "た", "て", "が", "と", "で", "年", "し", "・", "月", "れ", "さ"]},
-    "de": {"dup_line_frac": 0.263, "top_n_grams": [[2, 0.169], [3, 0.153], [4, 0.137]],
-           "dup_n_grams": [[5, 0.141], [6, 0.134], [7, 0.126], [8, 0.117], [9, 0.108], [10, 0.098]],
-           "line_punct_thr": 0.0, "new_line_ratio": 0.152, "min_avg_word_length": 0,
-           "max_avg_word_length": 15, "max_non_alpha_words_ratio": 0.774,
-           "stopwords": ["der", "und", "die", "in", "von", "im", "den", "des", "mit", "das", "er", "dem",
-                         "als", "wurde", "für"]},
-}
+# FineWeb-2's published values (FINEWEB2) and their mapping to our options: pipeline/filters/lang_params.py
 FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")
 
 
@@ -196,18 +178,14 @@ def setting(name: str, lang: str) -> tuple[list[Filter], list[str], dict]:
         chain = build(ChainSpec.model_validate({f: {} for f in WORD_FILTERS}))
         dt = [[f.name, datatrove_kwargs(f.for_language(lang))] for f in chain]
         return chain, list(WORD_FILTERS), {"language": DT_LANGUAGE[lang], "chain": dt}
-    c = FINEWEB2[lang]
+    c, o = FINEWEB2[lang], fineweb2_options(lang)
+    # FineWeb-2's pipeline around its per-language values: no paragraph rules nor duplicated-line characters
+    # in Gopher repetition, no short-line rule and 0.1 duplicated-line characters in FineWeb quality
     spec = ChainSpec.model_validate({
-        "gopher_repetition": {"max_dup_para_frac": None, "max_dup_para_char_frac": None,
-                              "max_dup_line_char_frac": None, "max_dup_line_frac": c["dup_line_frac"],
-                              "max_top_ngram_char_frac": dict(c["top_n_grams"]),
-                              "max_dup_ngram_char_frac": dict(c["dup_n_grams"])},
-        "gopher_quality": {"min_mean_word_length": c["min_avg_word_length"],
-                           "max_mean_word_length": c["max_avg_word_length"],
-                           "min_alpha_words": c["max_non_alpha_words_ratio"], "stop_words": c["stopwords"],
-                           "min_stop_words": 2},
-        "fineweb": {"max_short_lines": None, "max_dup_line_chars": 0.1, "min_line_punct": c["line_punct_thr"],
-                    "max_newline_words": c["new_line_ratio"]}})
+        "gopher_repetition": {**o["gopher_repetition"], "max_dup_para_frac": None,
+                              "max_dup_para_char_frac": None, "max_dup_line_char_frac": None},
+        "gopher_quality": {**o["gopher_quality"], "stop_words": c["stopwords"], "min_stop_words": 2},
+        "fineweb": {**o["fineweb"], "max_short_lines": None, "max_dup_line_chars": 0.1}})
     dt = [["gopher_repetition", {"dup_para_frac": 0, "dup_line_char_frac": 0, "dup_para_char_frac": 0,
                                  "dup_line_frac": c["dup_line_frac"], "top_n_grams": c["top_n_grams"],
                                  "dup_n_grams": c["dup_n_grams"]}],
@@ -288,6 +266,12 @@ def compare(lang: str, name: str, rows: list[dict], ours: dict, theirs: dict, or
     print(f"\n[{lang} / {name}] documents {n}: kept by ours {result['kept_ours']}, by datatrove "
           f"{result['kept_datatrove']}; chain keep/drop agreement {keep}/{n} = {keep / n:.2%}; "
           f"first reason {reason}/{n}")
+    result["kept_by_source"] = {}
+    for source in dict.fromkeys(r["source"] for r in rows):
+        at = [i for i, r in enumerate(rows) if r["source"] == source]
+        kept = [sum(ours["chain"][i] is None for i in at), sum(dt_chain[i] is None for i in at)]
+        result["kept_by_source"][source] = kept + [len(at)]
+        print(f"  {source}: kept by ours {kept[0]}/{len(at)}, by datatrove {kept[1]}/{len(at)}")
     for flt in order:
         pairs = [(ours[flt][i], d[flt]) for i, d in enumerate(dt) if not d.get(f"{flt}_na")]
         agree = sum((a is None) == (b is None) for a, b in pairs)

@@ -13,16 +13,34 @@ What this table holds, and where each value comes from:
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese, as datatrove's multilingual tokenizers use;
   character classes for Japanese; German keeps hyphenated compounds and ordinals whole, as spaCy's German
   tokenizer does).
-* stop words: Gopher's rule asks for 2 distinct words of a short list of the language's most frequent
-  function words (Rae et al. 2021 list 8 for English). The lists below are the most frequent function
-  words of each language (our lists, in the spirit of FineWeb-2's per-language stop words, which are the
-  language's most frequent words in its reference text); Chinese lists both simplified and traditional
-  forms because both occur (the shared Hongloumeng is traditional, zhwiki mixes).
-* thresholds: the Gopher/C4/FineWeb defaults stay (they are what FineWeb-2 starts from and keeps for most
-  Latin-script languages) except where the signal has another scale in the language. Those values were
-  set here the FineWeb-2 way, from the signal's distribution on the shared zhwiki, jawiki and dewiki
-  samples (tests/pipeline/filters/test_multilingual.py shows the result); they are not copied from
-  FineWeb-2's published tables, which this project could not consult.
+* Chinese (zh, and yue/wuu, which share its thresholds) and German: FineWeb-2's published values (its
+  per-language configs, table ``FINEWEB2`` below, read from huggingface/fineweb-2 at the commits named there):
+  stop words and the thresholds our filters have an option for (Gopher quality's mean word length bounds
+  and share of words with a letter, Gopher repetition's duplicated-line fraction and top/duplicated n-gram
+  character fractions, FineWeb's line-punctuation and newline-per-word thresholds; ``fineweb2_options``
+  maps FineWeb-2's keys to our option names). FineWeb-2 derived them from the signal's distribution on
+  large reference corpora of the language; ours had been fitted on the 23-article zhwiki sample and were
+  replaced ("generalise, don't fit"): our ``min_alpha_words`` 0.79 removed 96 of Hongloumeng's 120
+  chapters (share 0.77, classical prose dense in punctuation) that FineWeb-2's 0.735 keeps. With these
+  values on both sides our filters agree with datatrove's on 155/155 Chinese and 45/45 German documents
+  (bench/multilingual_agreement.py). The chain's composition stays ours (C4 runs, FineWeb's short-line
+  rule and 0.01 duplicated-line characters stay, Gopher's paragraph rules stay): only the per-language
+  values FineWeb-2 publishes are taken. FineWeb-2 runs no short-line rule, so Chinese keeps our short line
+  of 10 characters (FineWeb's 30 characters are about 5 English words; zhwiki's median word lengths give
+  10 Chinese characters). FineWeb-2 publishes yue_Hani and wuu_Hani tables too, not taken: the stored
+  copy holds yue_Hani only in two versions that differ from each other and none at the commit read for
+  cmn_Hani, and wuu_Hani's top n-gram limits exceed 1 (the rule is off); Cantonese and Wu keep Mandarin's
+  thresholds and, as before, no stop-word list (the rule is skipped: Mandarin's function words are not
+  theirs).
+* Japanese keeps our values, calibrated on the shared jawiki sample for our character-class segmenter:
+  FineWeb-2's were derived on SudachiPy's tokens, and ours are 0.756x as many (a hiragana run such as
+  ``している`` is one word, where Sudachi gives three), so the share of tokens with a letter is lower
+  (median 0.730 against 0.795 on the jawiki articles where the two disagree) and FineWeb-2's 0.759 would remove articles datatrove keeps
+  (agreement 77 % with FineWeb-2's values on both sides, bench/README.md).
+* stop words of the other languages: Gopher's rule asks for 2 distinct words of a short list of the
+  language's most frequent function words (Rae et al. 2021 list 8 for English); the lists below are the
+  most frequent function words of each language (our lists, in the spirit of FineWeb-2's).
+* thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 
@@ -60,34 +78,80 @@ _NO_WORDS: dict[str, dict[str, Any]] = {
     "fineweb": {"max_newline_words": SKIP},
 }
 
-# CJK thresholds, scaled from the English default by the ratio of the signal's medians on the language's
-# Wikipedia sample and enwiki (shared/data; value = English threshold x median(lang) / median(en)):
-# mean word length (medians en 5.05, zh 1.86 under jieba, ja 2.53 by character class) gives 1.1..3.7
-# for Chinese and 1.5..5 for Japanese instead of 3..10; the share of tokens with a letter (medians en
-# 0.844, zh 0.832, ja 0.775: CJK punctuation marks are separate tokens and words are short) gives 0.79
-# and 0.73 instead of 0.8; FineWeb's short line of 30 characters (about 5 English words) is 10 Chinese
-# and 13 Japanese characters.
-_ZH: dict[str, dict[str, Any]] = {
-    "gopher_quality": {"min_mean_word_length": 1.1, "max_mean_word_length": 3.7, "min_alpha_words": 0.79},
-    "fineweb": {"short_line_length": 10},
+# FineWeb-2's published per-language values, keyed by our language codes: huggingface/fineweb-2,
+# configs/<FINEWEB2_CONFIG[code]>.yml, read at commit 05e6729567a5 (cmn_Hani, deu_Latn) and baedee44633
+# (jpn_Jpan) from the stored copy of that repository (the hub copy
+# cannot be fetched here). That copy also holds cmn_Hani at commits c7004ff99c42 and baedee44633 with other
+# values (dup_line_frac 0.314, line_punct_thr 0.19, new_line_ratio 0.233, top n-grams 0.111/0.122/0.132,
+# dup n-grams 0.221..0.139; the same stop words, word lengths and alpha share); the ones below are what
+# bench/multilingual_agreement.py measured. FineWeb-2's key names: ``fineweb2_options`` maps them to ours.
+# ``language_score`` (the LID threshold) is not copied: the language filter has its own minimum.
+FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn"}
+FINEWEB2: dict[str, dict[str, Any]] = {
+    "zh": {"dup_line_frac": 0.287, "top_n_grams": [[2, 0.256], [3, 0.201], [4, 0.171]],
+           "dup_n_grams": [[5, 0.198], [6, 0.182], [7, 0.167], [8, 0.154], [9, 0.14], [10, 0.127]],
+           "line_punct_thr": 0.106, "new_line_ratio": 0.178, "min_avg_word_length": 1,
+           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.735,
+           "stopwords": ["的", "年", "在", "月", "是", "和", "日", "了", "於", "·", "為", "有", "被", "人",
+                         "中", "为", "他", "與", "後", "也", "而", "由"]},
+    "ja": {"dup_line_frac": 0.375, "top_n_grams": [[2, 0.121], [3, 0.129], [4, 0.145]],
+           "dup_n_grams": [[5, 0.307], [6, 0.283], [7, 0.264], [8, 0.248], [9, 0.234], [10, 0.223]],
+           "line_punct_thr": 0.167, "new_line_ratio": 0.162, "min_avg_word_length": 1,
+           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.759,
+           "stopwords": ["の", "に", "を", "は", "た", "て", "が", "と", "で", "年", "し", "・", "月", "れ", "さ"]},
+    "de": {"dup_line_frac": 0.263, "top_n_grams": [[2, 0.169], [3, 0.153], [4, 0.137]],
+           "dup_n_grams": [[5, 0.141], [6, 0.134], [7, 0.126], [8, 0.117], [9, 0.108], [10, 0.098]],
+           "line_punct_thr": 0.0, "new_line_ratio": 0.152, "min_avg_word_length": 0,
+           "max_avg_word_length": 15, "max_non_alpha_words_ratio": 0.774,
+           "stopwords": ["der", "und", "die", "in", "von", "im", "den", "des", "mit", "das", "er", "dem",
+                         "als", "wurde", "für"]},
 }
+
+
+def fineweb2_options(language: str) -> dict[str, dict[str, Any]]:
+    """FineWeb-2's thresholds for ``language`` as our filters' options. Each pair has the same rule in
+    datatrove and here: ``max_non_alpha_words_ratio`` is, despite its name, the least share of words with
+    a letter (datatrove removes below it), our ``min_alpha_words``; ``line_punct_thr`` the least share of
+    lines ending in terminal punctuation (0 never removes); ``new_line_ratio`` the most newlines per word;
+    ``top_n_grams``/``dup_n_grams`` the most characters in the top 2..4-gram and in duplicated 5..10-grams
+    per n; ``dup_line_frac`` the most duplicated lines. Stop words: ``FINEWEB2[language]["stopwords"]``."""
+    c = FINEWEB2[language]
+    return {
+        "gopher_repetition": {"max_dup_line_frac": float(c["dup_line_frac"]),
+                              "max_top_ngram_char_frac": {int(n): float(v) for n, v in c["top_n_grams"]},
+                              "max_dup_ngram_char_frac": {int(n): float(v) for n, v in c["dup_n_grams"]}},
+        "gopher_quality": {"min_mean_word_length": float(c["min_avg_word_length"]),
+                           "max_mean_word_length": float(c["max_avg_word_length"]),
+                           "min_alpha_words": float(c["max_non_alpha_words_ratio"])},
+        "fineweb": {"min_line_punct": float(c["line_punct_thr"]), "max_newline_words": float(c["new_line_ratio"])},
+    }
+
+
+# Chinese: FineWeb-2's cmn_Hani values, and our short line (FineWeb-2 runs no short-line rule): FineWeb's
+# 30 characters are about 5 English words; 5 jieba words of the zhwiki sample's median length (1.86) and
+# their punctuation are about 10 characters.
+_FW2_ZH = fineweb2_options("zh")
+_ZH: dict[str, dict[str, Any]] = {**_FW2_ZH, "fineweb": {**_FW2_ZH["fineweb"], "short_line_length": 10}}
+# Japanese: ours, scaled from the English default by the ratio of the signal's medians on the shared jawiki
+# sample (our character-class words) and enwiki (value = English threshold x median(ja) / median(en)): mean
+# word length (medians en 5.05, ja 2.53) gives 1.5..5 instead of 3..10; the share of tokens with a letter
+# (en 0.844, ja 0.775: CJK punctuation marks are separate tokens and words are short) 0.73 instead of 0.8;
+# the short line 13 characters. FineWeb-2's jpn_Jpan values assume Sudachi's finer tokens (module docstring).
 _JA: dict[str, dict[str, Any]] = {
     "gopher_quality": {"min_mean_word_length": 1.5, "max_mean_word_length": 5, "min_alpha_words": 0.73},
     "fineweb": {"short_line_length": 13},
 }
 
-_ZH_STOP = ("的", "了", "是", "在", "和", "有", "也", "不", "这", "這", "个", "個", "为", "為", "与", "與",
-            "之", "他", "我", "就", "都", "而", "中", "人")
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
-    "de": LanguageParams(GERMAN, stop_words=("der", "die", "und", "in", "den", "von", "zu", "das", "mit", "ist")),
+    "de": LanguageParams(GERMAN, tuple(FINEWEB2["de"]["stopwords"]), fineweb2_options("de")),
     "fr": LanguageParams(stop_words=("de", "la", "le", "et", "les", "des", "en", "un", "du", "une")),
     "es": LanguageParams(stop_words=("de", "la", "que", "el", "en", "y", "a", "los", "se", "del")),
     "it": LanguageParams(stop_words=("di", "e", "il", "la", "che", "in", "a", "per", "un", "è")),
     "pt": LanguageParams(stop_words=("de", "a", "o", "que", "e", "do", "da", "em", "um", "para")),
     "nl": LanguageParams(stop_words=("de", "van", "het", "een", "en", "in", "is", "dat", "op", "te")),
     "ru": LanguageParams(stop_words=("и", "в", "не", "на", "что", "с", "он", "как", "по", "к")),
-    "zh": LanguageParams(JIEBA, _ZH_STOP, _ZH),
+    "zh": LanguageParams(JIEBA, tuple(FINEWEB2["zh"]["stopwords"]), _ZH),
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),
     "ja": LanguageParams(JAPANESE, ("の", "に", "は", "を", "た", "が", "で", "て", "と", "し", "も", "な",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import pyarrow as pa
+import pytest
 
 from pipeline.filters.base import compute_signals, decide, signal_schema
 from pipeline.filters.chain import ChainSpec, build
-from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions
-from pipeline.filters.lang_params import LANGUAGES, book_language, localize, wiki_language
+from pipeline.filters.fineweb import FineWebOptions
+from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
+from pipeline.filters.lang_params import FINEWEB2, LANGUAGES, book_language, localize, wiki_language
 
 
 def verdicts(chain_options: dict, texts: list[str], declared: list[str | None]) -> list[tuple[str, str] | None]:
@@ -20,18 +22,47 @@ def verdicts(chain_options: dict, texts: list[str], declared: list[str | None]) 
 
 def test_the_table_replaces_defaults_for_the_language():
     zh = localize(GopherQualityOptions(), "gopher_quality", "zh")
-    assert zh.stop_words == LANGUAGES["zh"].stop_words
-    assert (zh.min_mean_word_length, zh.max_mean_word_length) == (1.1, 3.7)
+    assert zh.stop_words == LANGUAGES["zh"].stop_words == tuple(FINEWEB2["zh"]["stopwords"])
+    assert (zh.min_mean_word_length, zh.max_mean_word_length, zh.min_alpha_words) == (1, 5, 0.735)
     assert zh.min_words == 50  # counted in jieba words: the English value keeps its meaning
     assert localize(GopherQualityOptions(), "gopher_quality", "en").stop_words == STOP_WORDS
     assert localize(GopherQualityOptions(), "gopher_quality", None) == GopherQualityOptions()
+
+
+@pytest.mark.parametrize("language", ["zh", "de"])
+def test_chinese_and_german_take_fineweb2s_published_values_under_our_option_names(language):
+    fw2 = FINEWEB2[language]
+    quality = localize(GopherQualityOptions(), "gopher_quality", language)
+    assert quality.stop_words == tuple(fw2["stopwords"]) and quality.min_stop_words == 2
+    assert (quality.min_mean_word_length, quality.max_mean_word_length) == (fw2["min_avg_word_length"],
+                                                                            fw2["max_avg_word_length"])
+    assert quality.min_alpha_words == fw2["max_non_alpha_words_ratio"]  # datatrove removes below it
+    repetition = localize(GopherRepetitionOptions(), "gopher_repetition", language)
+    assert repetition.max_dup_line_frac == fw2["dup_line_frac"]
+    assert repetition.max_top_ngram_char_frac == {n: v for n, v in fw2["top_n_grams"]}
+    assert repetition.max_dup_ngram_char_frac == {n: v for n, v in fw2["dup_n_grams"]}
+    assert repetition.max_dup_para_frac == GopherRepetitionOptions().max_dup_para_frac  # not in FineWeb-2's table
+    fineweb = localize(FineWebOptions(), "fineweb", language)
+    assert (fineweb.min_line_punct, fineweb.max_newline_words) == (fw2["line_punct_thr"], fw2["new_line_ratio"])
+    assert fineweb.max_dup_line_chars == FineWebOptions().max_dup_line_chars
+
+
+def test_japanese_keeps_its_own_values_and_cantonese_shares_mandarins_thresholds():
+    ja = localize(GopherQualityOptions(), "gopher_quality", "ja")
+    # calibrated on our character-class words, not FineWeb-2's (Sudachi's tokens are 1/0.756 as many)
+    assert ja.min_alpha_words == 0.73 != FINEWEB2["ja"]["max_non_alpha_words_ratio"]
+    assert localize(GopherRepetitionOptions(), "gopher_repetition", "ja") == GopherRepetitionOptions()
+    yue = localize(GopherQualityOptions(), "gopher_quality", "yue")
+    zh = localize(GopherQualityOptions(), "gopher_quality", "zh")
+    assert yue.min_stop_words is None and yue.min_alpha_words == zh.min_alpha_words
+    assert localize(FineWebOptions(), "fineweb", "yue") == localize(FineWebOptions(), "fineweb", "zh")
 
 
 def test_keys_the_manifest_sets_win_over_the_table():
     options = GopherQualityOptions(min_mean_word_length=2, stop_words=("的", "了"))
     zh = localize(options, "gopher_quality", "zh")
     assert zh.min_mean_word_length == 2 and zh.stop_words == ("的", "了")
-    assert zh.max_mean_word_length == 3.7  # not set: the language's value
+    assert zh.max_mean_word_length == 5  # not set: the language's value (FineWeb-2's cmn_Hani)
 
 
 def test_a_language_without_stop_words_skips_that_rule_only():
