@@ -9,8 +9,9 @@ written beside the corpus):
 
 * web: each record is a real HTML page of the shared WARCs (``../shared/data/web``, cycled) whose markup
   is kept as it is, every visible text node's text replaced by as many characters of real prose (book and
-  Wikipedia paragraphs drawn at random for that record: Chinese paragraphs for a Chinese page). Pages
-  keep their real size, structure and boilerplate; their text is distinct from every other record's.
+  Wikipedia paragraphs drawn at random for that record: Chinese paragraphs for a Chinese page), ending
+  at a sentence end where the replaced text ended one. Pages keep their real size, structure,
+  boilerplate and share of punctuated lines; their text is distinct from every other record's.
   Written as gzip WARC members (one per record: warcinfo, then one response per page), URL
   ``<scheme>://r<N>.<host><path>``: distinct, same registered domain;
 * wiki: each page is a real article of the demo's dump with every prose line replaced the same way
@@ -55,6 +56,8 @@ SAMPLES = REPO / "samples"
 DEMO_WIKI = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
 SKIP_TAGS = {"script", "style", "noscript", "template"}
 HAN = re.compile(r"[\u3400-\u9fff]")
+SENTENCE_END = re.compile(r"[.!?](?=\s)|[。！？]")
+TERMINAL = tuple('.!?。！？"\'”)')
 MARKUP_LEFT = re.compile(r"[\[\]{}|<>=]|&\w+;|https?://")  # what the rough wikitext cleanup may leave
 
 
@@ -129,20 +132,25 @@ class Pools:
 
 
 class Prose:
-    """An endless run of random real paragraphs, handed out by length (cut at a word boundary)."""
+    """An endless run of random real paragraphs, handed out by length: cut at the sentence end nearest the
+    length asked when the text it replaces ended a sentence (so the share of lines with terminal
+    punctuation, which filters count, stays the real page's), else at a word boundary."""
 
     def __init__(self, pool: list[str], rng: random.Random):
         self.pool, self.rng, self.buffer = pool, rng, ""
         self.spaced = " " in pool[0]
 
-    def take(self, n: int) -> str:
-        while len(self.buffer) < n + 40:
+    def take(self, n: int, sentence: bool = False) -> str:
+        while len(self.buffer) < 2 * n + 200:
             self.buffer += self.rng.choice(self.pool) + (" " if self.spaced else "")
-        cut = n
-        if self.spaced:
+        cut = 0
+        if sentence:
+            ends = [m.end() for m in SENTENCE_END.finditer(self.buffer, 0, 2 * n + 100)]
+            cut = min(ends, key=lambda e: abs(e - n), default=0)
+        if not cut and self.spaced:
             space = self.buffer.rfind(" ", max(1, n - 20), n + 20)
             cut = space if space > 0 else n
-        text, self.buffer = self.buffer[:cut].strip(), self.buffer[cut:].lstrip()
+        text, self.buffer = self.buffer[:cut or n].strip(), self.buffer[cut or n:].lstrip()
         return text or self.buffer[:1]
 
 
@@ -223,7 +231,7 @@ def web_record(page: Page, pools: Pools, seed: int, edit_rate: float = 0.0, edit
         if not text or not text.strip():
             return text
         core = text.strip()
-        new = prose.take(len(core))
+        new = prose.take(len(core), core.endswith(TERMINAL))
         if edit_rate:
             new = edit(new, edit_rate, editor)
         start = text.find(core[0])
@@ -255,7 +263,7 @@ def wiki_record(wikitext: str, pools: Pools, seed: int, edit_rate: float = 0.0, 
             out.append(line)
             continue
         prefix = re.match(r"^[*#:;]*\s*", line).group(0)
-        new = prose.take(len(line) - len(prefix))
+        new = prose.take(len(line) - len(prefix), stripped.endswith(TERMINAL))
         out.append(prefix + (edit(new, edit_rate, editor) if edit_rate else new))
     return "\n".join(out)
 
@@ -267,7 +275,7 @@ def book_record(text: str, pools: Pools, seed: int, edit_rate: float = 0.0, edit
     editor = random.Random(edit_seed)
     paras, size = [], 0
     while size < len(body.strip()):
-        para = prose.take(600)
+        para = prose.take(600, True)
         paras.append(edit(para, edit_rate, editor) if edit_rate else para)
         size += len(para) + 2
     return f"{header}\n\n" + "\n\n".join(paras) + f"\n\n{footer}"

@@ -150,12 +150,15 @@ def ledger_tasks(run_dir: Path) -> dict[str, int]:
     return {p.name: len(read_records(p)) for p in sorted(done.iterdir())} if done.is_dir() else {}
 
 
-def write_manifest(corpus: Path, runs: Path, name: str, num_cpus: int) -> Path:
-    """The demo manifest with the corpus as its sources and ``runs/<name>`` as its run folder."""
+def write_manifest(corpus: Path, runs: Path, name: str, num_cpus: int, only: tuple[str, ...] = tuple(SOURCES)) -> Path:
+    """The demo manifest with the corpus as its sources (those in ``only``) and ``runs/<name>`` as its run
+    folder."""
     demo = yaml.safe_load((REPO / "manifests" / "demo.yaml").read_text())
     by_name = {s["name"]: s for s in demo["sources"]}
     sources = []
     for source, (kind, pattern) in SOURCES.items():
+        if source not in only:
+            continue
         entry = {**by_name[source], "kind": kind, "paths": [str(corpus / pattern)]}
         sources.append(entry)
     demo["sources"] = sources
@@ -167,15 +170,16 @@ def write_manifest(corpus: Path, runs: Path, name: str, num_cpus: int) -> Path:
     return path
 
 
-def stage_input_bytes(run_dir: Path, inputs: list[str], corpus: Path, first: bool) -> int:
+def stage_input_bytes(run_dir: Path, inputs: list[str], corpus: Path, first: bool, only: tuple[str, ...]) -> int:
     if first:
-        return sum(p.stat().st_size for pattern in (v[1] for v in SOURCES.values()) for p in corpus.glob(pattern))
+        return sum(p.stat().st_size for name in only for p in corpus.glob(SOURCES[name][1]))
     return sum((run_dir / rel).stat().st_size for rel in inputs)
 
 
-def run(scale: float, work: Path, num_cpus: int, every_s: float) -> dict[str, Any]:
-    label = f"{scale:g}x"
-    corpus = work / f"corpus-{label}"
+def run(scale: float, work: Path, num_cpus: int, every_s: float,
+        only: tuple[str, ...] = tuple(SOURCES)) -> dict[str, Any]:
+    corpus = work / f"corpus-{scale:g}x"
+    label = f"{scale:g}x" + ("" if set(only) == set(SOURCES) else "-" + "-".join(only))
     if not (corpus / "corpus.json").is_file():
         started = time.monotonic()
         build(corpus, CorpusOptions(scale))
@@ -183,7 +187,7 @@ def run(scale: float, work: Path, num_cpus: int, every_s: float) -> dict[str, An
     summary = json.loads((corpus / "corpus.json").read_text())
     runs = work / "runs"
     shutil.rmtree(runs / f"scale-{label}", ignore_errors=True)
-    manifest = load_manifest(write_manifest(corpus, runs, f"scale-{label}", num_cpus))
+    manifest = load_manifest(write_manifest(corpus, runs, f"scale-{label}", num_cpus, only))
     run_dir = manifest.run_dir
     record_run(manifest)
     rows: list[dict[str, Any]] = []
@@ -197,7 +201,7 @@ def run(scale: float, work: Path, num_cpus: int, every_s: float) -> dict[str, An
     for i, name in enumerate(manifest.stages.order):
         files0, bytes0 = folder_usage(run_dir)
         tasks0 = ledger_tasks(run_dir)
-        in_bytes = stage_input_bytes(run_dir, inputs, corpus, i == 0)
+        in_bytes = stage_input_bytes(run_dir, inputs, corpus, i == 0, only)
         cpu0, started = time.process_time(), time.monotonic()
         with TreeSampler(every_s) as sample:
             result = get_stage(name).run(context, inputs)
@@ -234,7 +238,7 @@ def run(scale: float, work: Path, num_cpus: int, every_s: float) -> dict[str, An
 
     ray.shutdown()
     files, size = folder_usage(run_dir)
-    return {"scale": scale, "num_cpus": num_cpus, "corpus": summary, "run_dir": str(run_dir),
+    return {"scale": scale, "sources": list(only), "num_cpus": num_cpus, "corpus": summary, "run_dir": str(run_dir),
             "total_wall_s": round(time.monotonic() - began, 1), "run_files": files, "run_mb": round(size / 1e6, 1),
             "load_avg_1m_at_end": os.getloadavg()[0], "stages": rows}
 
@@ -245,9 +249,12 @@ def main() -> None:
     parser.add_argument("--work", type=Path, required=True, help="corpus and run folders go here")
     parser.add_argument("--num-cpus", type=int, default=2)
     parser.add_argument("--every", type=float, default=0.25, help="RSS sampling period, seconds")
+    parser.add_argument("--sources", default=",".join(SOURCES), help="a subset of web,wiki,books (e.g. web: the "
+                        "per-page cost of a crawl)")
     parser.add_argument("--json", type=Path, help="write the measurements here")
     args = parser.parse_args()
-    result = run(args.scale, args.work, args.num_cpus, args.every)
+    only = tuple(s for s in SOURCES if s in args.sources.split(","))
+    result = run(args.scale, args.work, args.num_cpus, args.every, only)
     text = json.dumps(result, indent=1)
     if args.json:
         args.json.parent.mkdir(parents=True, exist_ok=True)
