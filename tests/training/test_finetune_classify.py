@@ -285,3 +285,22 @@ def test_lora_merged_classifier_gives_the_adapted_logits():
 def test_lora_and_freezing_together_are_refused(tiny_checkpoint, tmp_path, sms):
     with pytest.raises(ValueError, match="LoRA .* or freezing"):
         quick(tiny_checkpoint, sms, tmp_path, lora_rank=2, trainable_blocks=1)
+
+
+def test_the_chinese_hotel_reviews_read_whole_and_fine_tune(tmp_path, tiny_checkpoint, shared_data):
+    """Issue 13: the shared ChnSentiCorp hotel reviews (CSV, header ``label,review``, quoted fields with
+    doubled quotes): every row read as one record with its text whole, two classes, a short run that
+    reports and a classifier that answers for Chinese text."""
+    data = shared_data / "finetune" / "zh-chnsenticorp-htl-all.csv"
+    if not data.exists():
+        pytest.skip("shared Chinese hotel reviews absent")
+    examples, ledger = read_examples(data)
+    rows = sum(1 for line in data.read_text(encoding="utf-8").splitlines()[1:] if line.strip())
+    assert len(examples) + ledger.total == rows and len(examples) >= 0.99 * rows, ledger.summary()
+    first = examples[0]
+    assert "蔡陆线" in first.text and '"蔡陆线"' in first.text and first.label == "1"  # "" unescaped, not cut
+    assert {e.label for e in examples} == {"0", "1"}
+    metrics = finetune_classifier(quick(tiny_checkpoint, data, tmp_path / "run", limit=200), log=lambda _: None)
+    assert metrics["test"]["n"] > 0 and set(metrics["test"]["per_class"]) <= {"0", "1"}
+    loaded = load_classifier(tmp_path / "run" / "classifier.pt")
+    assert set(loaded.classify(["房间很干净，服务很好。", "太差了，再也不来了。"])) <= {"0", "1"}
