@@ -16,7 +16,7 @@ import torch
 from training.benchmarks.metrics import aggregate, core_score, item_outcome, random_baseline
 from training.benchmarks.model_source import LoadedModel
 from training.benchmarks.prompts import DEFAULT_SEED, item_requests
-from training.benchmarks.scoring import encode_pair, score_requests
+from training.benchmarks.scoring import MIN_SHARED_PREFIX, encode_pair, score_groups
 from training.benchmarks.tasks import TaskSpec
 from training.distributed import Dist, all_gather_objects
 
@@ -45,9 +45,11 @@ class TaskResult:
 
 def evaluate_task(loaded: LoadedModel, spec: TaskSpec, *, limit: int | None = None, seed: int = DEFAULT_SEED,
                   device: torch.device | str = "cpu", batch_tokens: int = 4096, dist: Dist | None = None,
-                  progress: TextIO | None = None) -> TaskResult:
+                  progress: TextIO | None = None,
+                  min_shared_prefix: int | None = MIN_SHARED_PREFIX) -> TaskResult:
     """Score the first ``limit`` items (all by default) of one task; shots come from the whole file.
-    Progress (items/s) goes to ``progress`` on rank 0 when given."""
+    Progress (items/s) goes to ``progress`` on rank 0 when given. An item's choices that share at least
+    ``min_shared_prefix`` context tokens read them once (None: one full forward per choice)."""
     started = time.perf_counter()
     items = spec.load_items()
     count = len(items) if limit is None else min(limit, len(items))
@@ -58,14 +60,12 @@ def evaluate_task(loaded: LoadedModel, spec: TaskSpec, *, limit: int | None = No
         chunk = mine[chunk_start:chunk_start + ITEMS_PER_CHUNK]
         requests = [item_requests(spec.type, items, i, spec.shots, seed, spec.continuation_delimiter,
                                   spec.example_delimiter) for i in chunk]
-        pairs = [encode_pair(loaded.encode, r.context, r.continuation, loaded.end_of_text)
-                 for item_reqs in requests for r in item_reqs]
-        scores = score_requests(loaded, pairs, device=device,
-                                batch_tokens=batch_tokens)
-        offset = 0
-        for i, item_reqs in zip(chunk, requests):
-            outcomes[i] = item_outcome(spec.type, items[i], scores[offset:offset + len(item_reqs)])
-            offset += len(item_reqs)
+        groups = [[encode_pair(loaded.encode, r.context, r.continuation, loaded.end_of_text) for r in item_reqs]
+                  for item_reqs in requests]
+        scores = score_groups(loaded, groups, device=device, batch_tokens=batch_tokens,
+                              min_shared_prefix=min_shared_prefix)
+        for i, item_scores in zip(chunk, scores):
+            outcomes[i] = item_outcome(spec.type, items[i], item_scores)
         if progress is not None and rank == 0:
             done = chunk_start + len(chunk)
             rate = done / max(time.perf_counter() - started, 1e-9)

@@ -8,9 +8,12 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
+
+if TYPE_CHECKING:
+    from model.gpt import KVCache
 
 
 @dataclass
@@ -23,8 +26,10 @@ class LoadedModel:
     context_length: int
     source: str
 
-    def logits_at(self, idx: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        """Logits (N, V) at positions (rows[i], cols[i]) of the batch ``idx`` (B, T).
+    def logits_at(self, idx: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+                  kv_cache: "KVCache | None" = None) -> torch.Tensor:
+        """Logits (N, V) at positions (rows[i], cols[i]) of the batch ``idx`` (B, T), which continues
+        ``kv_cache``'s positions when one is given.
 
         The vocabulary projection dominates a small model's forward pass and the benchmarks read only the
         continuation's few positions, so the final hidden states are caught at ``ln_f`` and only the
@@ -32,15 +37,34 @@ class LoadedModel:
         """
         ln_f, lm_head = getattr(self.model, "ln_f", None), getattr(self.model, "lm_head", None)
         if ln_f is None or lm_head is None:
-            logits, _ = self.model(idx, all_logits=True)
+            logits, _ = self.model(idx, kv_cache=kv_cache, all_logits=True)
             return logits[rows, cols]
         caught: list[torch.Tensor] = []
         handle = ln_f.register_forward_hook(lambda module, args, output: caught.append(output))
         try:
-            self.model(idx)  # computes the output projection for the last position only
+            self.model(idx, kv_cache=kv_cache)  # computes the output projection for the last position only
         finally:
             handle.remove()
         return lm_head(caught[-1][rows, cols])
+
+    def logits_after_prefix(self, prefix: torch.Tensor, suffixes: torch.Tensor, rows: torch.Tensor,
+                            cols: torch.Tensor) -> torch.Tensor:
+        """Logits (N, V) at (rows[i], cols[i]) of ``suffixes`` (B, S), every row continuing the same
+        ``prefix`` (P,): the prefix is read once and its keys and values serve all B rows (a multiple-choice
+        item's few-shot context, read once instead of once per choice). Positions are those of the whole
+        sequence, so the logits equal ``logits_at`` of prefix + suffix, to float rounding."""
+        from model.gpt import KVCache
+
+        config = self.model.config
+        weight = self.model.tok_emb.weight
+        P, (B, S) = prefix.numel(), suffixes.shape
+        once = KVCache(config.replace(context_length=P), 1, device=weight.device, dtype=weight.dtype)
+        self.model(prefix[None], kv_cache=once)
+        shared = KVCache(config.replace(context_length=P + S), B, device=weight.device, dtype=weight.dtype)
+        shared.k[:, :, :, :P] = once.k  # (layers, 1, H, P, D) broadcast over the B rows
+        shared.v[:, :, :, :P] = once.v
+        shared.pos = P
+        return self.logits_at(suffixes, rows, cols, kv_cache=shared)
 
 
 def from_trained(model: torch.nn.Module, tokenizer_spec: dict) -> LoadedModel:
