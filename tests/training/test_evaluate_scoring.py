@@ -164,18 +164,18 @@ def test_shared_prefix_scores_equal_direct_forward_and_repeat(loaded_long, regis
                for r in item_requests(spec.type, items, i, spec.shots, 1234, spec.continuation_delimiter,
                                       spec.example_delimiter)] for i in (index, index + 1)]
     calls = {"shared": 0}
-    original = loaded.logits_after_prefix
+    original = loaded.hidden_after_prefix
 
     def counting(*args, **kwargs):
         calls["shared"] += 1
         return original(*args, **kwargs)
 
-    loaded.logits_after_prefix = counting
+    loaded.hidden_after_prefix = counting
     try:
         first = score_groups(loaded, groups, device="cpu", batch_tokens=512)
         again = score_groups(loaded, groups, device="cpu", batch_tokens=512)
     finally:
-        del loaded.logits_after_prefix
+        del loaded.hidden_after_prefix
     eligible = 0
     for pairs, scores in zip(groups, first):
         inputs = [model_input(pair, loaded.context_length) for pair in pairs]

@@ -1,6 +1,6 @@
 """The one place the benchmarks touch ``model/``: a model and its tokenizer from a checkpoint file or a
 Hugging Face GPT-2 folder. Everything else sees only ``LoadedModel``, so a change in how checkpoints load
-is a change here alone (``logits_at`` reaches two submodules by name to skip the output projection at
+is a change here alone (``hidden_at`` reaches two submodules by name to skip the output projection at
 positions nobody reads)."""
 
 from __future__ import annotations
@@ -26,14 +26,15 @@ class LoadedModel:
     context_length: int
     source: str
 
-    def logits_at(self, idx: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+    def hidden_at(self, idx: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
                   kv_cache: "KVCache | None" = None) -> torch.Tensor:
-        """Logits (N, V) at positions (rows[i], cols[i]) of the batch ``idx`` (B, T), which continues
-        ``kv_cache``'s positions when one is given.
+        """States (N, C) at positions (rows[i], cols[i]) of the batch ``idx`` (B, T), which continues
+        ``kv_cache``'s positions when one is given; ``project`` turns them into logits (N, V).
 
         The vocabulary projection dominates a small model's forward pass and the benchmarks read only the
         continuation's few positions, so the final hidden states are caught at ``ln_f`` and only the
-        wanted rows go through ``lm_head``; a model without those two modules gets a full forward.
+        wanted rows go through ``lm_head``, in chunks, by the caller. A model without those two modules
+        gets a full forward and its logits are the "states" (``project`` is then the identity).
         """
         ln_f, lm_head = getattr(self.model, "ln_f", None), getattr(self.model, "lm_head", None)
         if ln_f is None or lm_head is None:
@@ -45,14 +46,19 @@ class LoadedModel:
             self.model(idx, kv_cache=kv_cache)  # computes the output projection for the last position only
         finally:
             handle.remove()
-        return lm_head(caught[-1][rows, cols])
+        return caught[-1][rows, cols]
 
-    def logits_after_prefix(self, prefix: torch.Tensor, suffixes: torch.Tensor, rows: torch.Tensor,
+    def project(self, states: torch.Tensor) -> torch.Tensor:
+        """Logits of states from ``hidden_at``."""
+        ln_f, lm_head = getattr(self.model, "ln_f", None), getattr(self.model, "lm_head", None)
+        return states if ln_f is None or lm_head is None else lm_head(states)
+
+    def hidden_after_prefix(self, prefix: torch.Tensor, suffixes: torch.Tensor, rows: torch.Tensor,
                             cols: torch.Tensor) -> torch.Tensor:
-        """Logits (N, V) at (rows[i], cols[i]) of ``suffixes`` (B, S), every row continuing the same
-        ``prefix`` (P,): the prefix is read once and its keys and values serve all B rows (a multiple-choice
-        item's few-shot context, read once instead of once per choice). Positions are those of the whole
-        sequence, so the logits equal ``logits_at`` of prefix + suffix, to float rounding."""
+        """``hidden_at`` (rows[i], cols[i]) of ``suffixes`` (B, S), every row continuing the same ``prefix``
+        (P,): the prefix is read once and its keys and values serve all B rows (a multiple-choice item's
+        few-shot context, read once instead of once per choice). Positions are those of the whole
+        sequence, so the states equal ``hidden_at`` of prefix + suffix, to float rounding."""
         from model.gpt import KVCache
 
         config = self.model.config
@@ -64,7 +70,7 @@ class LoadedModel:
         shared.k[:, :, :, :P] = once.k  # (layers, 1, H, P, D) broadcast over the B rows
         shared.v[:, :, :, :P] = once.v
         shared.pos = P
-        return self.logits_at(suffixes, rows, cols, kv_cache=shared)
+        return self.hidden_at(suffixes, rows, cols, kv_cache=shared)
 
 
 def from_trained(model: torch.nn.Module, tokenizer_spec: dict) -> LoadedModel:

@@ -61,13 +61,26 @@ def model_input(pair: tuple[list[int], list[int]], context_length: int) -> list[
     return (context_ids + continuation_ids)[-(context_length + 1):]
 
 
-def read_scores(logits: torch.Tensor, targets: list[int], counts: list[int]) -> list[Score]:
-    """Scores from the logits (N, V) at the continuations' positions, ``counts`` rows per request."""
-    target = torch.tensor(targets, device=logits.device)
-    logits = logits.float()
-    # log-softmax at the target only: the (N, V) log-probability matrix is never materialised
-    picked = (logits.gather(1, target[:, None])[:, 0] - torch.logsumexp(logits, dim=-1)).double().cpu()
-    hits = (logits.argmax(dim=-1) == target).cpu()
+PROJECT_ROWS = 64
+"""Positions projected onto the vocabulary at a time: a (64, 50k) float32 block (13 MB) is read by the
+logsumexp, max and gather while it is still in cache, and no (N, V) matrix of a whole batch is made."""
+
+
+def read_scores(loaded: LoadedModel, states: torch.Tensor, targets: list[int], counts: list[int]) -> list[Score]:
+    """Scores from the states (N, C) at the continuations' positions, ``counts`` rows per request.
+
+    Per row: log-softmax at the target only (target logit - logsumexp, the (N, V) log-probabilities never
+    made) and greedy = the first maximal logit is the target's (argmax, as lm-eval reads it; ``max``'s
+    index, which is the first maximal one and cheaper than ``argmax`` here)."""
+    target = torch.tensor(targets, device=states.device)
+    picked_parts, hit_parts = [], []
+    for start in range(0, len(targets), PROJECT_ROWS):
+        logits = loaded.project(states[start:start + PROJECT_ROWS]).float()
+        wanted = target[start:start + PROJECT_ROWS]
+        picked_parts.append(logits.gather(1, wanted[:, None])[:, 0] - torch.logsumexp(logits, dim=-1))
+        hit_parts.append(logits.max(dim=-1).indices == wanted)
+    picked = torch.cat(picked_parts).double().cpu() if picked_parts else torch.zeros(0, dtype=torch.float64)
+    hits = torch.cat(hit_parts).cpu() if hit_parts else torch.zeros(0, dtype=torch.bool)
     scores, offset = [], 0
     for n in counts:
         scores.append(Score(float(picked[offset:offset + n].sum()), n, bool(hits[offset:offset + n].all())))
@@ -97,9 +110,9 @@ def score_requests(loaded: LoadedModel, pairs: Sequence[tuple[list[int], list[in
             cols += range(len(tokens) - 1 - n, len(tokens) - 1)
             targets += tokens[-n:]
             counts.append(n)
-        logits = loaded.logits_at(x.to(device), torch.tensor(rows, device=device),
+        states = loaded.hidden_at(x.to(device), torch.tensor(rows, device=device),
                                   torch.tensor(cols, device=device))
-        for i, score in zip(batch, read_scores(logits, targets, counts)):
+        for i, score in zip(batch, read_scores(loaded, states, targets, counts)):
             results[i] = score
     return [r for r in results if r is not None]
 
@@ -138,9 +151,9 @@ def score_shared(loaded: LoadedModel, inputs: Sequence[list[int]], counts: Seque
         cols += range(len(suffix) - n, len(suffix))
         targets += tokens[-n:]
     prefix = torch.tensor(inputs[0][:prefix_length], device=device)
-    logits = loaded.logits_after_prefix(prefix, x.to(device), torch.tensor(rows, device=device),
+    states = loaded.hidden_after_prefix(prefix, x.to(device), torch.tensor(rows, device=device),
                                         torch.tensor(cols, device=device))
-    return read_scores(logits, targets, list(counts))
+    return read_scores(loaded, states, targets, list(counts))
 
 
 def score_groups(loaded: LoadedModel, groups: Sequence[Sequence[tuple[list[int], list[int]]]], *,
