@@ -4,7 +4,8 @@ One file per evaluated checkpoint, beside it (``runs/x/train/checkpoint.pt`` ->
 ``checkpoint.eval.json``; a Hugging Face folder gets ``eval.json`` inside). It holds::
 
     {"checkpoint": str, "seed": int, "limit": int | null, "world_size": int,
-     "tasks": {name: {"type", "metric", "value", "items", "random_baseline", "seconds", <other metrics>}},
+     "tasks": {name: {"type", "metric", "value", "items", "random_baseline", "seconds", <other metrics>,
+                      "skipped_too_long" (items not scored: a continuation longer than the context)}},
      "core": {"value", "tasks", "not_scored", "note"}          (when CORE tasks ran)
      "bits_per_byte": [{"file" | "dataset" + "split", "bits_per_byte", "nats", "tokens", "bytes", ...}]}
 

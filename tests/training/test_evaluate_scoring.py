@@ -205,3 +205,28 @@ def test_task_scores_do_not_depend_on_prefix_sharing(loaded_long, registry) -> N
     assert shared.metrics == direct.metrics
     for a, b in zip(shared.per_item, direct.per_item):
         assert a.keys() == b.keys()
+
+
+def test_items_with_a_continuation_longer_than_the_context_are_counted_not_scored(tmp_path: Path, shared_data: Path,
+                                                                                  registry) -> None:
+    """A PIQA solution longer than a 16-token context cannot be scored: its item is left out of the metrics
+    and counted, and the accuracy is that of the items that fit."""
+    path = tmp_path / "short.pt"
+    save_tiny_checkpoint(path, shared_data, seed=1, context_length=16)
+    short = load_model(path)
+    spec = registry.tasks["piqa"]
+    items = spec.load_items()
+    result = evaluate_task(short, spec, limit=30, progress=None)
+    kept, skipped = [], 0
+    for i in range(30):
+        pairs = [encode_pair(short.encode, r.context, r.continuation, short.end_of_text)
+                 for r in item_requests(spec.type, items, i, spec.shots, 1234, spec.continuation_delimiter,
+                                        spec.example_delimiter)]
+        if any(len(continuation) > 16 for _, continuation in pairs):
+            skipped += 1
+        else:
+            kept.append(item_outcome(spec.type, items[i], score_requests(short, pairs, device="cpu"))["acc"])
+    assert 0 < skipped < 30
+    assert (result.skipped_too_long, result.items) == (skipped, 30 - skipped)
+    assert result.to_json()["skipped_too_long"] == skipped
+    assert result.metrics["acc"] == pytest.approx(sum(kept) / len(kept))

@@ -150,8 +150,9 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_table(report: dict[str, Any]) -> None:
     for name, task in report["tasks"].items():
+        skipped = f", {task['skipped_too_long']} too long for the context" if task.get("skipped_too_long") else ""
         print(f"{name:40s} {task['metric']:14s} {task['value']:.4f}  (baseline {task['random_baseline']:.3f}, "
-              f"{task['items']} items, {task['seconds']:.1f}s)")
+              f"{task['items']} items{skipped}, {task['seconds']:.1f}s)")
     if "core" in report:
         core = report["core"]
         print(f"{'CORE':40s} {'centred mean':14s} {core['value']:.4f}  ({len(core['tasks'])} tasks)")
