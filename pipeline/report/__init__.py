@@ -2,7 +2,7 @@
 
 ``collect`` gathers the stages' merged counts into ``<run>/report/stats.json``; ``html`` renders
 ``<run>/report/report.html``, one page that opens offline. With two run folders, ``compare`` writes a side by
-side page of every count and of documents one run kept and the other removed.
+side page of every count, of documents one run kept and the other removed, and of benchmark scores.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from contracts.eval_results import ResultsError
 from contracts.fsio import atomic_write
 
 REPORT_DIR = "report"
@@ -64,7 +65,7 @@ def report_command(runs: list[str], train_dir: str | None = None, out_dir: str |
         else:
             print("error: report takes one run folder, or two to compare", file=sys.stderr)
             return 2
-    except FileNotFoundError as exc:
+    except (FileNotFoundError, ResultsError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     return 0

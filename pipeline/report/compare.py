@@ -1,7 +1,8 @@
 """Two runs side by side (``python -m pipeline report RUN_A RUN_B``), e.g. two threshold settings.
 
 Shows the settings that differ, every count that differs (stage by stage), the filter funnels next to each
-other, and documents that one run kept and the other removed. Documents are matched by id, which depends
+other, documents that one run kept and the other removed, and the benchmark scores of the models trained
+on each (``pipeline.report.evaluation``). Documents are matched by id, which depends
 only on the source and the record (``pipeline.documents.doc_id``), and shards by name, which depends only
 on the input file and split: runs over the same inputs line up shard by shard, so the examples come from
 reading the id columns of a bounded number of shards instead of both corpora.
@@ -19,6 +20,7 @@ from contracts.fsio import atomic_write
 from pipeline.report import html as page
 from pipeline.report import plots
 from pipeline.report.collect import collect, truncate
+from pipeline.report.evaluation import evaluation_diffs, render_evaluation
 
 EXAMPLES = 5
 MAX_SHARDS = 64  # shards scanned for kept-by-one, removed-by-the-other examples
@@ -175,7 +177,7 @@ def compare(run_a: str | Path, run_b: str | Path) -> dict[str, Any]:
     return {"a": a["run"], "b": b["run"],
             "settings_diff": settings_diff(a.get("settings", {}), b.get("settings", {})),
             "docs_out": per_source, "funnel": funnel_diffs(a, b), "counts": count_diffs(a, b),
-            "documents": differing_documents(dir_a, a, dir_b, b)}
+            "documents": differing_documents(dir_a, a, dir_b, b), "evaluation": evaluation_diffs(dir_a, dir_b)}
 
 
 def _diff_cell(value: int, *path: Any) -> str:
@@ -224,6 +226,7 @@ def render(data: dict[str, Any]) -> str:
         count_parts.append(f"<h3>{page.esc(stage)}: {len(c['differ'])} counts differ, {c['equal']} equal</h3>"
                            + (page.table(["count", "A", "B", "B − A"], rows) if rows else ""))
     sections.append(("counts", "Every count that differs", "".join(count_parts)))
+    sections.append(("evaluation", "Benchmark scores", render_evaluation(data["evaluation"])))
     return page.document(f"Corpus report: {a} vs {b}", sections, intro)
 
 

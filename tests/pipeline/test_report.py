@@ -22,6 +22,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
 
+from contracts.eval_results import write_results
 from pipeline.cli import main as cli_main
 from pipeline.manifest import load_manifest
 from pipeline.report import write_report
@@ -322,6 +323,11 @@ def test_report_takes_seconds(report):
 def test_compare_two_threshold_settings(runs, tmp_path):
     run_a, run_b = runs
     out = tmp_path / "compare"
+    scores = {"seed": 1234, "limit": 10, "tasks": {"core.copa": {"metric": "acc_per_token", "value": 0.5, "items": 10,
+                                                                 "random_baseline": 0.5}}}
+    write_results(run_a / "train" / "checkpoint.eval.json", {**scores, "core": {"value": 0.0}})
+    write_results(run_b / "train" / "checkpoint.eval.json", {
+        **scores, "tasks": {"core.copa": {**scores["tasks"]["core.copa"], "value": 0.7}}, "core": {"value": 0.4}})
     assert cli_main(["report", str(run_a), str(run_b), "--out", str(out)]) == 0
     data = json.loads((out / "compare.json").read_text())
     assert {d["key"]: (d["a"], d["b"]) for d in data["settings_diff"]} == {
@@ -342,6 +348,8 @@ def test_compare_two_threshold_settings(runs, tmp_path):
     assert docs["kept_by_b_removed_by_a"] == len(removed_a & kept_b) > 0
     assert docs["b_not_a"] and all("gopher_quality.min_words" in d["removed_by"] or "dedup" in d["removed_by"]
                                    for d in docs["b_not_a"])
+    (pair,) = data["evaluation"]["pairs"]
+    assert pair["tasks"][0]["diff"] == pytest.approx(0.2) and pair["core"]["diff"] == pytest.approx(0.4)
     html_text = (out / "compare.html").read_text()
     _assert_page_matches(html_text, data)
     assert "<script" not in html_text.lower()

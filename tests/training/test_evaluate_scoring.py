@@ -16,7 +16,8 @@ from training.benchmarks.items import Item
 from training.benchmarks.metrics import argmax, item_outcome
 from training.benchmarks.model_source import LoadedModel, load_model
 from training.benchmarks.prompts import item_requests
-from training.benchmarks.scoring import encode_pair, score_requests
+from training.benchmarks.scoring import (MIN_SHARED_PREFIX, encode_pair, model_input, score_groups, score_requests,
+                                         shared_prefix_length)
 from training.benchmarks.tasks import load_registry
 
 
@@ -136,3 +137,96 @@ def test_random_weights_score_near_the_random_baselines(loaded, registry) -> Non
         result = evaluate_task(loaded, registry.tasks[name], limit=limit, progress=None)
         b = result.random_baseline
         assert abs(result.value - b) < 4 * math.sqrt(b * (1 - b) / result.items), (name, result.value, b)
+
+
+@pytest.fixture(scope="module")
+def loaded_long(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> LoadedModel:
+    """A context of 1024, so ten-shot prompts fit uncropped and their choices share the shots."""
+    path = tmp_path_factory.mktemp("eval") / "tiny1024.pt"
+    save_tiny_checkpoint(path, shared_data, seed=5, context_length=1024)
+    return load_model(path)
+
+
+SHARED = {"core.arc_easy": True, "hellaswag": True,
+          "core.winograd": False, "core.jeopardy": False}
+"""Task -> whether its items' choices share at least MIN_SHARED_PREFIX tokens at a 1024-token context
+(winograd: zero shots, the options differ early; jeopardy: one request per item)."""
+
+
+@pytest.mark.parametrize("task", sorted(SHARED))
+def test_shared_prefix_scores_equal_direct_forward_and_repeat(loaded_long, registry, task: str) -> None:
+    """Choices sharing their few-shot context read it once (KV cache), yet score as a full forward per
+    choice does, within 1e-5, and the same twice; a group below the threshold takes the direct path."""
+    loaded, index = loaded_long, 5
+    spec = registry.tasks[task]
+    items = spec.load_items()
+    groups = [[encode_pair(loaded.encode, r.context, r.continuation, loaded.end_of_text)
+               for r in item_requests(spec.type, items, i, spec.shots, 1234, spec.continuation_delimiter,
+                                      spec.example_delimiter)] for i in (index, index + 1)]
+    calls = {"shared": 0}
+    original = loaded.hidden_after_prefix
+
+    def counting(*args, **kwargs):
+        calls["shared"] += 1
+        return original(*args, **kwargs)
+
+    loaded.hidden_after_prefix = counting
+    try:
+        first = score_groups(loaded, groups, device="cpu", batch_tokens=512)
+        again = score_groups(loaded, groups, device="cpu", batch_tokens=512)
+    finally:
+        del loaded.hidden_after_prefix
+    eligible = 0
+    for pairs, scores in zip(groups, first):
+        inputs = [model_input(pair, loaded.context_length) for pair in pairs]
+        prefix = shared_prefix_length(inputs, [len(c) for _, c in pairs])
+        eligible += len(pairs) > 1 and prefix >= MIN_SHARED_PREFIX
+        assert len(scores) == len(pairs)
+        for (context, continuation), score in zip(pairs, scores):
+            expected, greedy = direct_logprob(loaded, context, continuation)
+            assert score.tokens == len(continuation)
+            assert score.logprob == pytest.approx(expected, abs=1e-5)
+            assert score.greedy == greedy
+    assert first == again
+    assert calls["shared"] == 2 * eligible
+    assert eligible == (2 if SHARED[task] else 0)
+
+
+def test_shared_prefix_stops_before_the_first_scored_position() -> None:
+    # the two inputs agree on 5 tokens, but request 0 is scored from position 7 - 1 - 3 = 3 on
+    assert shared_prefix_length([[1, 2, 3, 4, 5, 6, 7], [1, 2, 3, 4, 5, 9, 9, 9]], [3, 2]) == 3
+    assert shared_prefix_length([[1, 2, 3, 4], [8, 2, 3, 4]], [1, 1]) == 0
+
+
+def test_task_scores_do_not_depend_on_prefix_sharing(loaded_long, registry) -> None:
+    spec = registry.tasks["core.arc_easy"]
+    shared = evaluate_task(loaded_long, spec, limit=12, progress=None)
+    direct = evaluate_task(loaded_long, spec, limit=12, progress=None, min_shared_prefix=None)
+    assert shared.metrics == direct.metrics
+    for a, b in zip(shared.per_item, direct.per_item):
+        assert a.keys() == b.keys()
+
+
+def test_items_with_a_continuation_longer_than_the_context_are_counted_not_scored(tmp_path: Path, shared_data: Path,
+                                                                                  registry) -> None:
+    """A PIQA solution longer than a 16-token context cannot be scored: its item is left out of the metrics
+    and counted, and the accuracy is that of the items that fit."""
+    path = tmp_path / "short.pt"
+    save_tiny_checkpoint(path, shared_data, seed=1, context_length=16)
+    short = load_model(path)
+    spec = registry.tasks["piqa"]
+    items = spec.load_items()
+    result = evaluate_task(short, spec, limit=30, progress=None)
+    kept, skipped = [], 0
+    for i in range(30):
+        pairs = [encode_pair(short.encode, r.context, r.continuation, short.end_of_text)
+                 for r in item_requests(spec.type, items, i, spec.shots, 1234, spec.continuation_delimiter,
+                                        spec.example_delimiter)]
+        if any(len(continuation) > 16 for _, continuation in pairs):
+            skipped += 1
+        else:
+            kept.append(item_outcome(spec.type, items[i], score_requests(short, pairs, device="cpu"))["acc"])
+    assert 0 < skipped < 30
+    assert (result.skipped_too_long, result.items) == (skipped, 30 - skipped)
+    assert result.to_json()["skipped_too_long"] == skipped
+    assert result.metrics["acc"] == pytest.approx(sum(kept) / len(kept))

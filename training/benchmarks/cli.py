@@ -1,34 +1,24 @@
 """``python -m training.evaluate CHECKPOINT --tasks core|NAME,... [--limit N] [--seed S] [--out FILE]``.
 
 Scores a trainer checkpoint or a Hugging Face GPT-2 folder on registry tasks and/or bits per byte of text
-files, prints progress (items/s) on stderr and a table on stdout, and writes the results JSON (per task:
-metric, value, items, random baseline, seconds, and every other metric of its type; CORE when core tasks
-ran; bits per byte per file) next to the checkpoint unless --out says where. Under ``torchrun`` the items
-are shared across ranks and rank 0 writes. Bad input ends in one ``error:`` line and exit status 2.
+files and token splits, prints progress (items/s) on stderr and a table on stdout, and writes the results
+JSON (per task: metric, value, items, random baseline, seconds, and every other metric of its type; CORE
+when core tasks ran; bits per byte per text file or token split) next to the checkpoint unless --out says
+where. Under ``torchrun`` the items are shared across ranks and rank 0 writes. Bad input ends in one
+``error:`` line and exit status 2.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import sys
 import time
 from pathlib import Path
 from typing import Any, Sequence
 
+from contracts.eval_results import RESULTS_SUFFIX, bpb_name, default_results_path, write_results
 from training.benchmarks.prompts import DEFAULT_SEED
 from training.benchmarks.tasks import DATA_DIR_ENV, DEFAULT_REGISTRY
-
-RESULTS_SUFFIX = ".eval.json"
-
-
-def default_out(checkpoint: Path) -> Path:
-    """``runs/x/checkpoint.pt`` -> ``runs/x/checkpoint.eval.json``; a model folder gets ``eval.json`` inside."""
-    if checkpoint.is_dir():
-        return checkpoint / "eval.json"
-    return checkpoint.with_name(checkpoint.stem + RESULTS_SUFFIX)
-
 
 def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate",
@@ -40,6 +30,13 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
                         help="comma-separated task and group names from the registry (groups: core, standard)")
     parser.add_argument("--bpb", type=Path, action="append", default=[], metavar="TEXT_FILE",
                         help="also report bits per byte of this UTF-8 text file (repeatable)")
+    parser.add_argument("--bpb-tokens", type=Path, action="append", default=[], metavar="TOKEN_DIR",
+                        help="also report bits per byte of a token dataset's split (the pipeline's <run>/tokens; "
+                             "decoded with its own tokenizer, so any model compares; repeatable)")
+    parser.add_argument("--bpb-split", default="val", choices=("val", "train"),
+                        help="split of --bpb-tokens (default %(default)s)")
+    parser.add_argument("--bpb-max-docs", type=int, default=None, metavar="N",
+                        help="only the first N documents of each source of --bpb-tokens")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N items of each task")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED, help="few-shot draw seed (default %(default)s)")
     parser.add_argument("--out", type=Path, default=None, help="results JSON (default: beside the checkpoint, "
@@ -51,6 +48,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     parser.add_argument("--device", default="auto", help="auto | cpu | cuda")
     parser.add_argument("--batch-tokens", type=int, default=4096,
                         help="padded tokens per forward pass (memory vs speed)")
+    parser.add_argument("--no-shared-prefix", action="store_true",
+                        help="one full forward pass per choice, even where an item's choices share their context "
+                             "(the same scores, slower; for comparison)")
     parser.add_argument("--ranks-path", default=None, help="tokenizer ranks file overriding the checkpoint's")
     parser.add_argument("--list", action="store_true", help="list the registry's tasks and groups and exit")
     args = parser.parse_args(argv)
@@ -60,8 +60,10 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         parser.error("--batch-tokens must be positive")
     if not args.list and args.checkpoint is None:
         parser.error("name a CHECKPOINT (or --list the tasks)")
-    if not args.list and not args.tasks and not args.bpb:
-        parser.error("name --tasks (e.g. core) and/or --bpb TEXT_FILE")
+    if not args.list and not args.tasks and not args.bpb and not args.bpb_tokens:
+        parser.error("name --tasks (e.g. core) and/or --bpb TEXT_FILE and/or --bpb-tokens TOKEN_DIR")
+    if args.bpb_max_docs is not None and args.bpb_max_docs <= 0:
+        parser.error("--bpb-max-docs must be a positive number of documents")
     return args
 
 
@@ -74,10 +76,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     import torch
 
-    from training.benchmarks.bits_per_byte import file_bits_per_byte
+    from contracts.token_dataset import DatasetError
+    from training.benchmarks.bits_per_byte import file_bits_per_byte, split_bits_per_byte
     from training.benchmarks.harness import core_summary, evaluate_task
     from training.benchmarks.items import TaskDataError
     from training.benchmarks.model_source import load_model
+    from training.benchmarks.scoring import MIN_SHARED_PREFIX
     from training.benchmarks.tasks import TaskRegistryError, load_registry
     from training.distributed import setup, teardown
 
@@ -104,8 +108,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         for spec in specs:
             try:
                 results.append(evaluate_task(loaded, spec, limit=args.limit, seed=args.seed, device=dist.device,
-                                             batch_tokens=args.batch_tokens, dist=dist,
-                                             progress=sys.stderr))
+                                             batch_tokens=args.batch_tokens, dist=dist, progress=sys.stderr,
+                                             min_shared_prefix=None if args.no_shared_prefix
+                                             else MIN_SHARED_PREFIX))
             except (TaskDataError, ValueError) as exc:
                 return fail(f"task {spec.name}: {exc}")
         bpb = []
@@ -115,6 +120,14 @@ def main(argv: Sequence[str] | None = None) -> int:
                 bpb.append({**file_bits_per_byte(loaded, path, device=dist.device, batch_tokens=args.batch_tokens),
                             "seconds": round(time.perf_counter() - started, 3)})
             except (OSError, ValueError) as exc:
+                return fail(str(exc))
+        for path in args.bpb_tokens:
+            try:
+                started = time.perf_counter()
+                bpb.append({**split_bits_per_byte(loaded, path, args.bpb_split, max_docs=args.bpb_max_docs,
+                                                  device=dist.device, batch_tokens=args.batch_tokens),
+                            "seconds": round(time.perf_counter() - started, 3)})
+            except (OSError, ValueError, DatasetError) as exc:
                 return fail(str(exc))
         if not dist.is_main:
             return 0
@@ -127,11 +140,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             report["core"] = core
         if bpb:
             report["bits_per_byte"] = bpb
-        out = args.out or default_out(args.checkpoint)
-        out.parent.mkdir(parents=True, exist_ok=True)
-        tmp = out.with_name(out.name + f".tmp-{os.getpid()}")
-        tmp.write_text(json.dumps(report, indent=1) + "\n", encoding="utf-8")
-        tmp.replace(out)
+        out = write_results(args.out or default_results_path(args.checkpoint), report)
         print_table(report)
         print(f"results: {out}")
         return 0
@@ -141,11 +150,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 def print_table(report: dict[str, Any]) -> None:
     for name, task in report["tasks"].items():
+        skipped = f", {task['skipped_too_long']} too long for the context" if task.get("skipped_too_long") else ""
         print(f"{name:40s} {task['metric']:14s} {task['value']:.4f}  (baseline {task['random_baseline']:.3f}, "
-              f"{task['items']} items, {task['seconds']:.1f}s)")
+              f"{task['items']} items{skipped}, {task['seconds']:.1f}s)")
     if "core" in report:
         core = report["core"]
         print(f"{'CORE':40s} {'centred mean':14s} {core['value']:.4f}  ({len(core['tasks'])} tasks)")
     for entry in report.get("bits_per_byte", []):
-        print(f"{entry['file']}: {entry['bits_per_byte']:.4f} bits/byte ({entry['tokens']} tokens, "
+        print(f"{bpb_name(entry)}: {entry['bits_per_byte']:.4f} bits/byte ({entry['tokens']} tokens, "
               f"{entry['bytes']} bytes)")

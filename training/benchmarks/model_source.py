@@ -1,6 +1,6 @@
 """The one place the benchmarks touch ``model/``: a model and its tokenizer from a checkpoint file or a
 Hugging Face GPT-2 folder. Everything else sees only ``LoadedModel``, so a change in how checkpoints load
-is a change here alone (``logits_at`` reaches two submodules by name to skip the output projection at
+is a change here alone (``hidden_at`` reaches two submodules by name to skip the output projection at
 positions nobody reads)."""
 
 from __future__ import annotations
@@ -8,9 +8,12 @@ from __future__ import annotations
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 import torch
+
+if TYPE_CHECKING:
+    from model.gpt import KVCache
 
 
 @dataclass
@@ -23,24 +26,51 @@ class LoadedModel:
     context_length: int
     source: str
 
-    def logits_at(self, idx: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor) -> torch.Tensor:
-        """Logits (N, V) at positions (rows[i], cols[i]) of the batch ``idx`` (B, T).
+    def hidden_at(self, idx: torch.Tensor, rows: torch.Tensor, cols: torch.Tensor,
+                  kv_cache: "KVCache | None" = None) -> torch.Tensor:
+        """States (N, C) at positions (rows[i], cols[i]) of the batch ``idx`` (B, T), which continues
+        ``kv_cache``'s positions when one is given; ``project`` turns them into logits (N, V).
 
         The vocabulary projection dominates a small model's forward pass and the benchmarks read only the
         continuation's few positions, so the final hidden states are caught at ``ln_f`` and only the
-        wanted rows go through ``lm_head``; a model without those two modules gets a full forward.
+        wanted rows go through ``lm_head``, in chunks, by the caller. A model without those two modules
+        gets a full forward and its logits are the "states" (``project`` is then the identity).
         """
         ln_f, lm_head = getattr(self.model, "ln_f", None), getattr(self.model, "lm_head", None)
         if ln_f is None or lm_head is None:
-            logits, _ = self.model(idx, all_logits=True)
+            logits, _ = self.model(idx, kv_cache=kv_cache, all_logits=True)
             return logits[rows, cols]
         caught: list[torch.Tensor] = []
         handle = ln_f.register_forward_hook(lambda module, args, output: caught.append(output))
         try:
-            self.model(idx)  # computes the output projection for the last position only
+            self.model(idx, kv_cache=kv_cache)  # computes the output projection for the last position only
         finally:
             handle.remove()
-        return lm_head(caught[-1][rows, cols])
+        return caught[-1][rows, cols]
+
+    def project(self, states: torch.Tensor) -> torch.Tensor:
+        """Logits of states from ``hidden_at``."""
+        ln_f, lm_head = getattr(self.model, "ln_f", None), getattr(self.model, "lm_head", None)
+        return states if ln_f is None or lm_head is None else lm_head(states)
+
+    def hidden_after_prefix(self, prefix: torch.Tensor, suffixes: torch.Tensor, rows: torch.Tensor,
+                            cols: torch.Tensor) -> torch.Tensor:
+        """``hidden_at`` (rows[i], cols[i]) of ``suffixes`` (B, S), every row continuing the same ``prefix``
+        (P,): the prefix is read once and its keys and values serve all B rows (a multiple-choice item's
+        few-shot context, read once instead of once per choice). Positions are those of the whole
+        sequence, so the states equal ``hidden_at`` of prefix + suffix, to float rounding."""
+        from model.gpt import KVCache
+
+        config = self.model.config
+        weight = self.model.tok_emb.weight
+        P, (B, S) = prefix.numel(), suffixes.shape
+        once = KVCache(config.replace(context_length=P), 1, device=weight.device, dtype=weight.dtype)
+        self.model(prefix[None], kv_cache=once)
+        shared = KVCache(config.replace(context_length=P + S), B, device=weight.device, dtype=weight.dtype)
+        shared.k[:, :, :, :P] = once.k  # (layers, 1, H, P, D) broadcast over the B rows
+        shared.v[:, :, :, :P] = once.v
+        shared.pos = P
+        return self.hidden_at(suffixes, rows, cols, kv_cache=shared)
 
 
 def from_trained(model: torch.nn.Module, tokenizer_spec: dict) -> LoadedModel:
