@@ -1,0 +1,150 @@
+"""Periodic evaluation, best / last checkpoints and --resume for both fine-tuning commands: a run stopped
+after k steps and resumed ends with the uninterrupted run's weights, losses and history; a resume with
+other settings or data is refused, naming what changed. The model has dropout, so the random state has
+to be carried too."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+
+from model.checkpoint_io import load_checkpoint, read_checkpoint
+from tests.tiny_checkpoint import save_tiny_checkpoint
+from training.finetune_classify import ClassifyConfig, finetune_classifier, load_classifier
+from training.finetune_instruct import InstructConfig, finetune_instructions
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def tiny_checkpoint(tmp_path_factory: pytest.TempPathFactory, shared_data: Path) -> Path:
+    path = tmp_path_factory.mktemp("resume") / "tiny.pt"
+    save_tiny_checkpoint(path, shared_data, context_length=128, dropout=0.1)
+    return path
+
+
+@pytest.fixture(scope="module")
+def sms(shared_data: Path) -> Path:
+    return shared_data / "finetune" / "SMSSpamCollection"
+
+
+@pytest.fixture(scope="module")
+def instructions(shared_data: Path) -> Path:
+    return shared_data / "finetune" / "instruction-data.json"
+
+
+def classify(checkpoint: Path, data: Path, out: Path, **overrides) -> ClassifyConfig:
+    """70 training texts in batches of 8: 9 steps an epoch, 18 in two; a cosine schedule and balanced
+    sampling, so the step count and the sampling generator both matter on resume."""
+    settings = {"limit": 100, "epochs": 2, "batch_size": 8, "max_length": 24, "lr": 1e-3, "min_lr": 1e-4,
+                "balanced": True, "eval_every": 4, "threads": 1, **overrides}
+    return ClassifyConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), **settings)
+
+
+def records(out: Path, kind: str) -> list[dict]:
+    return [r for r in map(json.loads, (out / "metrics.jsonl").read_text().splitlines()) if r["kind"] == kind]
+
+
+def same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool:
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_classifier_evaluates_every_n_steps_and_keeps_best_and_last(tmp_path, tiny_checkpoint, sms):
+    out = tmp_path / "run"
+    metrics = finetune_classifier(classify(tiny_checkpoint, sms, out), log=lambda _: None)
+    evals = records(out, "eval")
+    assert [r["step"] for r in evals] == [4, 8, 9, 12, 16, 18]  # every 4 steps and at each epoch's end
+    assert all({"val_loss", "val_accuracy"} <= set(r) for r in evals)
+    assert [r["step"] for r in metrics["history"]] == [r["step"] for r in evals]
+    best = max(evals, key=lambda r: (r["val_accuracy"], -r["val_loss"]))
+    saved_best = read_checkpoint(out / "best.pt", ("classifier",), "test")
+    assert saved_best["best"]["step"] == best["step"] and saved_best["kind"] == "classifier"
+    last = read_checkpoint(out / "last.pt", ("classifier",), "test")
+    assert last["resume"]["step"] == 18
+    assert same_weights(last["model"], torch.load(out / "classifier.pt", weights_only=True)["model"])
+    assert load_classifier(out / "best.pt").labels == ["ham", "spam"]  # the tools open both
+
+
+@pytest.mark.parametrize("stop_after", [7, 11])  # last.pt from step 4 (mid-epoch) / step 9 (epoch's end)
+def test_a_stopped_classifier_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, sms,
+                                                                        stop_after):
+    whole = finetune_classifier(classify(tiny_checkpoint, sms, tmp_path / "whole"), log=lambda _: None)
+    out = tmp_path / "stopped"
+    assert finetune_classifier(classify(tiny_checkpoint, sms, out, stop_after=stop_after),
+                               log=lambda _: None) == {"stopped_after": stop_after}
+    assert not (out / "classifier.pt").exists()
+    said: list[str] = []
+    resumed = finetune_classifier(classify(tiny_checkpoint, sms, out, resume=True), log=said.append)
+    assert any(line.startswith("resuming from") for line in said)
+    assert same_weights(torch.load(tmp_path / "whole" / "classifier.pt", weights_only=True)["model"],
+                        torch.load(out / "classifier.pt", weights_only=True)["model"])
+    assert resumed["history"] == whole["history"] and resumed["test"] == whole["test"]
+    # metrics.jsonl reads as one run: the stopped launch's records past its checkpoint were dropped
+    assert records(out, "train") == records(tmp_path / "whole", "train")
+    assert records(out, "eval") == records(tmp_path / "whole", "eval")
+    assert len(records(out, "start")) == 2
+
+
+def test_a_resume_with_other_settings_or_data_is_refused(tmp_path, tiny_checkpoint, sms):
+    data = tmp_path / "sms.tsv"
+    data.write_bytes(sms.read_bytes())
+    out = tmp_path / "run"
+    finetune_classifier(classify(tiny_checkpoint, data, out, stop_after=5), log=lambda _: None)
+    with pytest.raises(ValueError, match=r"settings or data changed.*lr: 0\.001 then, 0\.002 now"):
+        finetune_classifier(classify(tiny_checkpoint, data, out, resume=True, lr=2e-3), log=lambda _: None)
+    data.write_bytes(sms.read_bytes() + b"ham\tone more line\n")
+    with pytest.raises(ValueError, match=f"data file {data}: sha256"):
+        finetune_classifier(classify(tiny_checkpoint, data, out, resume=True), log=lambda _: None)
+
+
+def instruct(checkpoint: Path, data: Path, out: Path, **overrides) -> InstructConfig:
+    settings = {"limit": 60, "epochs": 2, "batch_size": 8, "eval_every": 3, "lr": 1e-3, "min_lr": 1e-4,
+                "generate_examples": 1, "max_new_tokens": 4, "threads": 1, **overrides}
+    return InstructConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), **settings)
+
+
+def test_a_stopped_instruction_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, instructions):
+    whole = finetune_instructions(instruct(tiny_checkpoint, instructions, tmp_path / "whole"), log=lambda _: None)
+    out = tmp_path / "stopped"
+    finetune_instructions(instruct(tiny_checkpoint, instructions, out, stop_after=8), log=lambda _: None)
+    assert read_checkpoint(out / "last.pt", ("instruct",), "test")["resume"]["step"] == 7  # end of epoch 1
+    resumed = finetune_instructions(instruct(tiny_checkpoint, instructions, out, resume=True), log=lambda _: None)
+    assert same_weights(load_checkpoint(tmp_path / "whole" / "checkpoint.pt")[0].state_dict(),
+                        load_checkpoint(out / "checkpoint.pt")[0].state_dict())
+    assert resumed["history"] == whole["history"] and resumed["test_loss"] == whole["test_loss"]
+    assert records(out, "train") == records(tmp_path / "whole", "train")
+    best = min(whole["history"], key=lambda r: r["val_loss"])
+    assert read_checkpoint(out / "best.pt", ("instruct",), "test")["best"]["step"] == best["step"]
+    model, saved = load_checkpoint(out / "best.pt")  # generation and serving open it
+    assert saved["prompt_template"] and model.config.dropout == 0.1
+
+
+def test_a_killed_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, instructions):
+    """A real kill -9 once the first last.pt exists (the run is far from done then), then --resume."""
+    args = ["--checkpoint", str(tiny_checkpoint), "--data", str(instructions), "--limit", "200", "--epochs", "1",
+            "--batch-size", "8", "--eval-every", "2", "--lr", "1e-3", "--generate-examples", "0", "--threads", "1"]
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-m", "training.finetune_instruct"]
+    killed = tmp_path / "killed"
+    process = subprocess.Popen([*command, *args, "--out", str(killed)], cwd=ROOT, env=env,
+                               stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 120
+    while not (killed / "last.pt").exists() and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    assert process.returncode == -signal.SIGKILL and not (killed / "checkpoint.pt").exists()
+    subprocess.run([*command, *args, "--out", str(killed), "--resume"], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    subprocess.run([*command, *args, "--out", str(tmp_path / "whole")], cwd=ROOT, env=env, check=True,
+                   stdout=subprocess.DEVNULL)
+    assert same_weights(load_checkpoint(tmp_path / "whole" / "checkpoint.pt")[0].state_dict(),
+                        load_checkpoint(killed / "checkpoint.pt")[0].state_dict())
