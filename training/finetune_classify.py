@@ -16,6 +16,11 @@ counted skip. Writes `<out>/classifier.pt` (a checkpoint of kind `classifier`: l
 eval records, step by step, appended line by line) and `<out>/metrics.json` (atomically): held-out accuracy
 beside the majority-class baseline, per-class precision/recall/F1 and the confusion matrix (rows: true
 class, columns: predicted). ``--lora-rank`` trains adapters and the head only (``model.lora``), merged on save.
+
+Validation runs at every epoch's end and every ``--eval-every`` steps; each writes `<out>/last.pt` (the
+weights plus optimiser, step, random state and data position: what ``--resume`` continues from, refused if
+the settings or data changed) and, when validation accuracy (then loss) improves, `<out>/best.pt`; both are
+classifier checkpoints the tools open (``training.finetune_common.Checkpoints``).
 """
 
 from __future__ import annotations

@@ -8,7 +8,9 @@ each rank takes every N-th row of each batch, DDP averages the gradients), AdamW
 groups (``model.gpt.adamw``), the trainer's learning-rate schedule (``training.optim.lr_at``: warm-up, cosine
 to ``min_lr``; constant by default), gradient clipping, and ``metrics.jsonl`` in the trainer's record format
 (``training.metrics.MetricsLog``: start / train / eval records). Checkpoints go through
-``model.checkpoint_io`` with their own kind.
+``model.checkpoint_io`` with their own kind: at every evaluation ``Checkpoints`` writes ``last.pt`` and, on
+a better validation score, ``best.pt``; ``--resume`` continues from ``last.pt`` (``open_resume``) with the
+optimiser, step, random state and data position, so the run ends with an uninterrupted run's weights.
 
 Fine-tuning reads hand-made data (TSV exports, scraped JSON), position a few bad records are normal. Each
 reader therefore records *why* it skipped a record and position (file:line or file:record), and the run

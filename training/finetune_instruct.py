@@ -13,7 +13,9 @@ and `python -m model.generate` open it), `<out>/metrics.jsonl` (the trainer's st
 step by step), `<out>/metrics.json` (train/validation loss curve, skipped
 records) and `<out>/responses.jsonl` (generated answers for the first test records, same template).
 Records that are not objects, lack a string instruction/output, or do not fit the context are skipped
-and counted.
+and counted. Every validation (each ``--eval-every`` steps and at each epoch's end) writes `<out>/last.pt`
+(what ``--resume`` continues from, to the weights an uninterrupted run ends with) and, when the validation
+loss improves, `<out>/best.pt`; both are instruct checkpoints generation and serving open.
 """
 
 from __future__ import annotations

@@ -17,6 +17,8 @@ import pytest
 import torch
 
 from model.checkpoint_io import load_checkpoint, read_checkpoint
+from pipeline.report.html import _training
+from pipeline.report.training import collect_training
 from tests.tiny_checkpoint import save_tiny_checkpoint
 from training.finetune_classify import ClassifyConfig, finetune_classifier, load_classifier
 from training.finetune_instruct import InstructConfig, finetune_instructions
@@ -71,6 +73,16 @@ def test_classifier_evaluates_every_n_steps_and_keeps_best_and_last(tmp_path, ti
     assert last["resume"]["step"] == 18
     assert same_weights(last["model"], torch.load(out / "classifier.pt", weights_only=True)["model"])
     assert load_classifier(out / "best.pt").labels == ["ham", "spam"]  # the tools open both
+
+    # python -m pipeline report --train-dir <out> draws the fine-tuning curves from the same file
+    training = collect_training(tmp_path, out, [])
+    assert training["files"] == ["run/metrics.jsonl"]
+    groups = {name: series["group"] for name, series in training["series"].items()}
+    assert groups["train/loss"] == groups["eval/val_loss"] == "loss" and groups["train/lr"] == "lr"
+    assert groups["eval/val_accuracy"] == "accuracy"
+    assert training["series"]["eval/val_accuracy"]["x"] == [4, 8, 9, 12, 16, 18]
+    page = _training({"training": training})
+    assert page.count("<img") == 3 and "validation accuracy" in page  # loss, accuracy, learning rate
 
 
 @pytest.mark.parametrize("stop_after", [7, 11])  # last.pt from step 4 (mid-epoch) / step 9 (epoch's end)
