@@ -45,8 +45,10 @@ from training.optim import lr_at, set_lr
 T = TypeVar("T")
 METRICS_LOG = "metrics.jsonl"
 LAST, BEST = "last.pt", "best.pt"  # the latest state (what --resume reads) and the best by validation
-UNDIGESTED = ("out", "resume", "device", "threads", "progress_seconds", "stop_after")
-"""Settings that may change between a run and its resume: where it writes and how fast, not what it learns."""
+UNDIGESTED = ("out", "resume", "device", "threads", "progress_seconds", "stop_after", "eval_every",
+              "generate_examples", "max_new_tokens")
+"""Settings that may change between a run and its resume: where it writes, how fast and how often it reports,
+not what it learns or in what order (a changed --threads or --device can still change the last bits)."""
 
 
 @dataclass
@@ -326,10 +328,14 @@ def open_resume(out: Path, kind: str, purpose: str, now: dict[str, Any],
 
 def served_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
     """The weights as the tools open them: LoRA adapters merged into a copy (the training module keeps
-    its adapters), otherwise the module's own state_dict."""
-    if any(isinstance(m, LoraLinear) for m in module.modules()):
+    its adapters), otherwise the module's own state_dict. Merging builds new layers, whose initialisation
+    draws random numbers: the random state is restored after, or dropout masks would depend on how often
+    a run checkpointed."""
+    if not any(isinstance(m, LoraLinear) for m in module.modules()):
+        return module.state_dict()
+    cuda = sorted({p.device.index or 0 for p in module.parameters() if p.is_cuda})
+    with torch.random.fork_rng(devices=cuda):
         return merge_lora(copy.deepcopy(module)).state_dict()
-    return module.state_dict()
 
 
 class Checkpoints:

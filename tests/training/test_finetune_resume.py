@@ -105,6 +105,23 @@ def test_a_stopped_classifier_run_resumes_to_the_uninterrupted_weights(tmp_path,
     assert len(records(out, "start")) == 2
 
 
+def test_a_lora_run_resumes_with_its_adapters_and_a_finished_run_resumes_to_the_same_file(tmp_path,
+                                                                                          tiny_checkpoint, sms):
+    settings = {"epochs": 1, "lora_rank": 2}
+    finetune_classifier(classify(tiny_checkpoint, sms, tmp_path / "whole", **settings), log=lambda _: None)
+    out = tmp_path / "stopped"
+    finetune_classifier(classify(tiny_checkpoint, sms, out, stop_after=6, **settings), log=lambda _: None)
+    last = read_checkpoint(out / "last.pt", ("classifier",), "test")
+    assert any(k.endswith(".lora_a") for k in last["resume"]["module"])  # the adapters, to train on
+    assert not any("lora" in k for k in last["model"])  # merged: a plain classifier the tools open
+    finetune_classifier(classify(tiny_checkpoint, sms, out, resume=True, eval_every=2, **settings),
+                        log=lambda _: None)  # how often it evaluates may change
+    final = torch.load(tmp_path / "whole" / "classifier.pt", weights_only=True)["model"]
+    assert same_weights(final, torch.load(out / "classifier.pt", weights_only=True)["model"])
+    finetune_classifier(classify(tiny_checkpoint, sms, out, resume=True, **settings), log=lambda _: None)
+    assert same_weights(final, torch.load(out / "classifier.pt", weights_only=True)["model"])  # nothing redone
+
+
 def test_a_resume_with_other_settings_or_data_is_refused(tmp_path, tiny_checkpoint, sms):
     data = tmp_path / "sms.tsv"
     data.write_bytes(sms.read_bytes())
@@ -141,7 +158,7 @@ def test_a_stopped_instruction_run_resumes_to_the_uninterrupted_weights(tmp_path
 
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, instructions):
     """A real kill -9 once the first last.pt exists (the run is far from done then), then --resume."""
-    args = ["--checkpoint", str(tiny_checkpoint), "--data", str(instructions), "--limit", "200", "--epochs", "1",
+    args = ["--checkpoint", str(tiny_checkpoint), "--data", str(instructions), "--limit", "160", "--epochs", "1",
             "--batch-size", "8", "--eval-every", "2", "--lr", "1e-3", "--generate-examples", "0", "--threads", "1"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "training.finetune_instruct"]
@@ -156,7 +173,7 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkp
     assert process.returncode == -signal.SIGKILL and not (killed / "checkpoint.pt").exists()
     subprocess.run([*command, *args, "--out", str(killed), "--resume"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    subprocess.run([*command, *args, "--out", str(tmp_path / "whole")], cwd=ROOT, env=env, check=True,
-                   stdout=subprocess.DEVNULL)
+    finetune_instructions(instruct(tiny_checkpoint, instructions, tmp_path / "whole", limit=160, epochs=1,
+                                   eval_every=2, min_lr=None, generate_examples=0), log=lambda _: None)
     assert same_weights(load_checkpoint(tmp_path / "whole" / "checkpoint.pt")[0].state_dict(),
                         load_checkpoint(killed / "checkpoint.pt")[0].state_dict())
