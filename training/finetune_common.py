@@ -229,9 +229,13 @@ class FinetuneLoop:
         if resume is not None:
             self.optimizer.load_state_dict(resume["optimizer"])
             self.step = int(resume["step"])
-            torch.set_rng_state(resume["torch_rng"])
-            if dist.device_type == "cuda" and resume.get("cuda_rng") is not None:
-                torch.cuda.set_rng_state(resume["cuda_rng"], dist.device)
+            # each rank's own dropout stream (its rows differ in length, so the ranks' streams differ);
+            # a launch with more ranks than the saved one gives the extra ranks rank 0's
+            ranks = resume["rng"]
+            torch.set_rng_state(ranks[dist.rank if dist.rank < len(ranks) else 0]["torch"])
+            cuda_rng = ranks[dist.rank if dist.rank < len(ranks) else 0].get("cuda")
+            if dist.device_type == "cuda" and cuda_rng is not None:
+                torch.cuda.set_rng_state(cuda_rng, dist.device)
         self.metrics = (MetricsLog(out / METRICS_LOG, fresh=resume is None, keep_until_step=self.step)
                         if dist.is_main else None)
         trainable = sum(p.numel() for p in self.module.parameters() if p.requires_grad)
@@ -353,6 +357,12 @@ class Checkpoints:
              position: dict[str, Any], history: list[dict[str, Any]]) -> None:
         """Write ``best.pt`` if ``record`` beats the best so far, then ``last.pt``. ``position`` is where the
         data order continues (the caller's epoch, next batch start and sampling generator state)."""
+        cuda = loop.dist.device_type == "cuda"
+        rng = {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(loop.dist.device) if cuda else None}
+        ranks = [rng]
+        if loop.dist.distributed:  # every rank calls save; rank 0 keeps all ranks' random states
+            ranks = [None] * loop.dist.world_size
+            torch.distributed.all_gather_object(ranks, rng)
         if not loop.is_main:
             return
         score = self.score(record)
@@ -361,9 +371,7 @@ class Checkpoints:
         if improved:
             self.best = {"step": loop.step, "score": list(score), "record": record}
             save_checkpoint({**payload, "model": weights, "best": self.best}, self.out / BEST, self.kind)
-        cuda = loop.dist.device_type == "cuda"
-        resume = {"step": loop.step, "optimizer": loop.optimizer.state_dict(), "torch_rng": torch.get_rng_state(),
-                  "cuda_rng": torch.cuda.get_rng_state(loop.dist.device) if cuda else None,
+        resume = {"step": loop.step, "optimizer": loop.optimizer.state_dict(), "rng": ranks,
                   "position": position, "history": history, "best": self.best, "fingerprint": self.fingerprint,
                   "module": loop.module.state_dict()}
         save_checkpoint({**payload, "model": weights, "resume": resume}, self.out / LAST, self.kind)

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import torch
+import torch.multiprocessing as mp
 
 from model.checkpoint_io import load_checkpoint, read_checkpoint
 from pipeline.report.html import _training
@@ -177,3 +179,29 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkp
                                    eval_every=2, min_lr=None, generate_examples=0), log=lambda _: None)
     assert same_weights(load_checkpoint(tmp_path / "whole" / "checkpoint.pt")[0].state_dict(),
                         load_checkpoint(killed / "checkpoint.pt")[0].state_dict())
+
+
+def ddp_phases(rank: int, ports: list[int], checkpoint: str, data: str, base: str) -> None:
+    """One rank of a two-process launch, three times over: whole, stopped after 7 steps, resumed."""
+    torch.set_num_threads(1)
+    os.environ.update(RANK=str(rank), LOCAL_RANK=str(rank), WORLD_SIZE="2", MASTER_ADDR="127.0.0.1")
+    for port, (out, extra) in zip(ports, [("whole", {}), ("stopped", {"stop_after": 7}),
+                                          ("stopped", {"resume": True})]):
+        os.environ["MASTER_PORT"] = str(port)
+        finetune_classifier(classify(Path(checkpoint), Path(data), Path(base) / out, max_length=128, **extra),
+                            log=lambda _: None)  # whole texts: the ranks' rows differ in length
+
+
+def test_a_two_process_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, sms):
+    """Under DDP each rank's dropout stream is its own (its rows differ in length): last.pt keeps every
+    rank's random state, so the resumed two-process run ends where the uninterrupted one does."""
+    ports = []
+    for _ in range(3):
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            ports.append(s.getsockname()[1])
+    mp.spawn(ddp_phases, args=(ports, str(tiny_checkpoint), str(sms), str(tmp_path)), nprocs=2, join=True)
+    assert len(read_checkpoint(tmp_path / "stopped" / "last.pt", ("classifier",), "test")["resume"]["rng"]) == 2
+    assert same_weights(torch.load(tmp_path / "whole" / "classifier.pt", weights_only=True)["model"],
+                        torch.load(tmp_path / "stopped" / "classifier.pt", weights_only=True)["model"])
+    assert records(tmp_path / "stopped", "train") == records(tmp_path / "whole", "train")
