@@ -34,7 +34,8 @@ import tiktoken
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint, read_checkpoint, save_checkpoint
+from model.checkpoint_io import (BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint, read_checkpoint,
+                                 save_checkpoint)
 from model.lora import LoraLinear, merge_lora
 from model.gpt import GPT, adamw
 from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id

@@ -86,7 +86,8 @@ def _thin(xs: list[float], ys: list[float]) -> dict[str, list[float]]:
 
 def classify(name: str, sources: list[str]) -> tuple[str, str | None]:
     """Which plot a series belongs to: ``loss``, ``source_loss``, ``accuracy`` (a fine-tuned classifier's
-    validation accuracy), ``throughput``, ``lr``, ``mixture``, ``benchmark`` or ``other``; and its source, when one of the name's dotted parts is a source name."""
+    validation accuracy), ``throughput``, ``lr``, ``mixture``, ``benchmark`` or ``other``; and its source,
+    when one of the name's dotted parts is a source name."""
     field = name.split("/", 1)[-1]
     if name.startswith("benchmark/") and (field == "core" or field.endswith(".value")):
         return "benchmark", None  # in-training benchmark scores (training.benchmarks.in_training)

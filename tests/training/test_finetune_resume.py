@@ -23,6 +23,7 @@ from pipeline.report.html import _training
 from pipeline.report.training import collect_training
 from tests.tiny_checkpoint import save_tiny_checkpoint
 from training.finetune_classify import ClassifyConfig, finetune_classifier, load_classifier
+from training.finetune_classify import main as classify_main
 from training.finetune_instruct import InstructConfig, finetune_instructions
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -134,6 +135,9 @@ def test_a_resume_with_other_settings_or_data_is_refused(tmp_path, tiny_checkpoi
     data.write_bytes(sms.read_bytes() + b"ham\tone more line\n")
     with pytest.raises(ValueError, match=f"data file {data}: sha256"):
         finetune_classifier(classify(tiny_checkpoint, data, out, resume=True), log=lambda _: None)
+    with pytest.raises(SystemExit, match="error: cannot resume from .*last.pt: the settings or data changed") as exit_:
+        classify_main(["--checkpoint", str(tiny_checkpoint), "--data", str(data), "--out", str(out), "--resume"])
+    assert exit_.value.code == 2  # one line, no traceback
 
 
 def instruct(checkpoint: Path, data: Path, out: Path, **overrides) -> InstructConfig:
