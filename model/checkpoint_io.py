@@ -10,7 +10,8 @@ A checkpoint is ``torch.save`` of a dict of plain containers and tensors:
 * per kind: ``optimizer``, ``trainer``, ``sampler``, ``rng``, ``train_config``, ``dataset`` (pretrain: what
   ``--resume`` reads, see ``training.checkpoint``); ``prompt_template`` and ``finetune`` (instruct);
   ``classifier`` and ``finetune`` (classifier: a GPT body plus a class head, not a language model);
-  ``source`` (hf-import).
+  ``source`` (hf-import); a fine-tuning run's ``last.pt`` adds ``resume`` (what its ``--resume`` reads, see
+  ``training.finetune_common.Checkpoints``) and its ``best.pt`` adds ``best``.
 
 Loading uses ``weights_only=True``, so a checkpoint from elsewhere cannot run code on load; that is why it
 holds plain dicts, not a pickled config object. Saving goes through ``contracts.fsio.atomic_write`` (a

@@ -16,6 +16,11 @@ counted skip. Writes `<out>/classifier.pt` (a checkpoint of kind `classifier`: l
 eval records, step by step, appended line by line) and `<out>/metrics.json` (atomically): held-out accuracy
 beside the majority-class baseline, per-class precision/recall/F1 and the confusion matrix (rows: true
 class, columns: predicted). ``--lora-rank`` trains adapters and the head only (``model.lora``), merged on save.
+
+Validation runs at every epoch's end and every ``--eval-every`` steps; each writes `<out>/last.pt` (the
+weights plus optimiser, step, random state and data position: what ``--resume`` continues from, refused if
+the settings or data changed) and, when validation accuracy (then loss) improves, `<out>/best.pt`; both are
+classifier checkpoints the tools open (``training.finetune_common.Checkpoints``).
 """
 
 from __future__ import annotations
@@ -41,9 +46,9 @@ from model.lora import LoraSettings, add_lora, merge_lora, trainable_parameters
 from training.classify_data import (FORMATS, LAYOUTS, Example, fix_labels, keep_known, read_examples,  # noqa: F401
                                     sniff_format)
 from training.distributed import Dist
-from training.finetune_common import (FinetuneLoop, OptimSettings, Progress, SkipLedger, check_schedule,
-                                      limited, num_threads, on_ranks, open_pretrained, run_cli, split_indices,
-                                      steps_planned)
+from training.finetune_common import (Checkpoints, FinetuneLoop, OptimSettings, Progress, SkipLedger,
+                                      check_schedule, fingerprint, limited, num_threads, on_ranks, open_pretrained,
+                                      open_resume, run_cli, split_indices, steps_planned)
 
 def classification_report(true: Sequence[int], predicted: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
     """Accuracy, per-class precision/recall/F1/support and the confusion matrix (rows true, cols predicted).
@@ -150,10 +155,17 @@ class ClassifyConfig:
     progress_seconds: float = 10.0  # a progress line at most this often within an epoch
     lora_rank: int = 0  # > 0: train low-rank adapters on the blocks' linear layers and the head, merged on save
     lora_alpha: float = 16.0
+    eval_every: int | None = None  # steps between validations and checkpoints (and at every epoch's end)
+    resume: bool = False  # continue from <out>/last.pt
+    stop_after: int | None = None  # end this launch after that many steps, as a kill would (tests)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
             raise ValueError("epochs and batch_size must be positive")
+        if self.eval_every is not None and self.eval_every < 1:
+            raise ValueError(f"eval_every must be at least 1, got {self.eval_every}")
+        if self.stop_after is not None and self.stop_after < 1:
+            raise ValueError(f"stop_after must be at least 1, got {self.stop_after}")
         if self.lora_rank < 0:
             raise ValueError(f"lora_rank must be >= 0 (0 = no adapters), got {self.lora_rank}")
         if self.lora_rank and self.trainable_blocks is not None:
@@ -299,39 +311,66 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
     else:
         classifier.set_trainable(cfg.trainable_blocks)
     total = steps_planned(len(encoded["train"]), cfg.batch_size, cfg.epochs, cfg.max_steps)
+    now = fingerprint(asdict(cfg), [cfg.data, cfg.test_data])
+    saved = open_resume(out, CLASSIFIER, "resuming python -m training.finetune_classify", now, log) \
+        if cfg.resume else None
+    resume = saved["resume"] if saved else None
+    if resume is not None:
+        classifier.load_state_dict(resume["module"])
     loop = FinetuneLoop(classifier, OptimSettings(lr=cfg.lr, weight_decay=cfg.weight_decay, total_steps=total,
                                                   min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps), out, dist,
-                        asdict(cfg))
+                        asdict(cfg), resume)
     generator = torch.Generator().manual_seed(cfg.seed)
     pad_id = pretrained.end_of_text
     progress = Progress(log, cfg.progress_seconds, time.perf_counter)
+    payload = {"config": pretrained.checkpoint["config"], "tokenizer": pretrained.tokenizer_spec,
+               "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id}, "finetune": asdict(cfg)}
+    checkpoints = Checkpoints(out, CLASSIFIER, lambda r: (r["val_accuracy"], -r["val_loss"])
+                              if "val_accuracy" in r else None, now, resume["best"] if resume else None)
 
-    history, started, train_loss = [], time.perf_counter(), float("nan")
+    history: list[dict[str, Any]] = list(resume["history"]) if resume else []
+    started, train_loss = time.perf_counter(), float("nan")
+    first_epoch, first_start = (resume["position"]["epoch"], resume["position"]["next"]) if resume else (0, 0)
+    if resume is not None:
+        generator.set_state(resume["position"]["generator"])
     classifier.train()
-    for epoch in range(cfg.epochs):
+    for epoch in range(first_epoch, cfg.epochs):
+        if cfg.max_steps is not None and loop.step >= cfg.max_steps:
+            break  # a resume of a run that had finished its steps
+        epoch_generator = generator.get_state()  # the order is redrawn from it on resume
         order = epoch_order(encoded["train"].labels, cfg.balanced, generator)
-        batches = -(-len(order) // cfg.batch_size)
+        # a last batch with fewer rows than processes is left out (only under torchrun)
+        starts = [s for s in range(0, len(order), cfg.batch_size) if loop.usable(order[s:s + cfg.batch_size])]
+        batches = len(starts)
         progress.start_epoch()
-        for number, start in enumerate(range(0, len(order), cfg.batch_size), start=1):
-            batch = order[start:start + cfg.batch_size]
-            if not loop.usable(batch):
-                continue  # a last batch with fewer rows than processes (only under torchrun)
-            batch = loop.share(batch)
+        for number, start in enumerate(starts, start=1):
+            if epoch == first_epoch and start < first_start:
+                continue  # done before the checkpoint this launch resumed from
+            batch = loop.share(order[start:start + cfg.batch_size])
             idx, lengths = collate([encoded["train"].ids[i] for i in batch], pad_id, device)
             targets = torch.tensor([encoded["train"].labels[i] for i in batch], device=device)
             train_loss = loop.update(F.cross_entropy(loop.train_module(idx, lengths), targets), epoch=epoch + 1)
             progress.step(epoch + 1, cfg.epochs, number, batches, loop.step, train_loss,
                           len(batch) * dist.world_size)
-            if cfg.max_steps is not None and loop.step >= cfg.max_steps:
+            done = cfg.max_steps is not None and loop.step >= cfg.max_steps
+            end_of_epoch = start == starts[-1]
+            if done or end_of_epoch or (cfg.eval_every is not None and loop.step % cfg.eval_every == 0):
+                record: dict[str, Any] = {"epoch": epoch + 1, "step": loop.step, "train_loss": train_loss}
+                if len(encoded["val"]):
+                    val_pred, val_loss = predict(classifier, encoded["val"], cfg.batch_size, pad_id, device)
+                    record.update(val_loss=val_loss, val_accuracy=classification_report(
+                        encoded["val"].labels, val_pred, labels)["accuracy"])
+                history.append(record)
+                loop.log({"kind": "eval", **record})
+                log(json.dumps(record))
+                position = ({"epoch": epoch + 1, "next": 0, "generator": generator.get_state()} if end_of_epoch
+                            else {"epoch": epoch, "next": start + cfg.batch_size, "generator": epoch_generator})
+                checkpoints.save(loop, payload, record, position, history)
+            if cfg.stop_after is not None and loop.step >= cfg.stop_after:
+                loop.close()  # ended as a kill would: --resume continues from the last evaluation's last.pt
+                return {"stopped_after": loop.step}
+            if done:
                 break
-        record: dict[str, Any] = {"epoch": epoch + 1, "step": loop.step, "train_loss": train_loss}
-        if len(encoded["val"]):
-            val_pred, val_loss = predict(classifier, encoded["val"], cfg.batch_size, pad_id, device)
-            record.update(val_loss=val_loss, val_accuracy=classification_report(
-                encoded["val"].labels, val_pred, labels)["accuracy"])
-        history.append(record)
-        loop.log({"kind": "eval", **record})
-        log(json.dumps(record))
         if cfg.max_steps is not None and loop.step >= cfg.max_steps:
             break
     step = loop.step
@@ -349,10 +388,7 @@ def classifier_tuning(cfg: ClassifyConfig, dist: Dist, log: Callable[[str], obje
     loop.close()
     if not dist.is_main:
         return metrics
-    save_checkpoint({"model": classifier.state_dict(), "config": pretrained.checkpoint["config"],
-                     "tokenizer": pretrained.tokenizer_spec,
-                     "classifier": {"labels": labels, "max_length": max_length, "pad_id": pad_id},
-                     "finetune": asdict(cfg)}, out / "classifier.pt", CLASSIFIER)
+    save_checkpoint({**payload, "model": classifier.state_dict()}, out / "classifier.pt", CLASSIFIER)
     with atomic_write(out / "metrics.json") as fh:
         fh.write((json.dumps(metrics, indent=1, default=str) + "\n").encode("utf-8"))
     log(f"test accuracy {report['accuracy']:.4f} on {report['n']} held-out examples (always answering the "
@@ -456,6 +492,10 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--progress-seconds", type=float, default=10.0,
                         help="a progress line at most this often within an epoch")
     parser.add_argument("--ranks-path", default=None, help="override the checkpoint's tokenizer ranks file")
+    parser.add_argument("--eval-every", type=int, default=None,
+                        help="validate and write last.pt / best.pt every N steps (always at each epoch's end)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from <out>/last.pt (refused if the settings or data changed)")
     args = vars(parser.parse_args(argv))
     if args["labels"] is not None:
         args["labels"] = tuple(label.strip() for label in args["labels"].split(",") if label.strip())

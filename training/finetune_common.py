@@ -8,7 +8,9 @@ each rank takes every N-th row of each batch, DDP averages the gradients), AdamW
 groups (``model.gpt.adamw``), the trainer's learning-rate schedule (``training.optim.lr_at``: warm-up, cosine
 to ``min_lr``; constant by default), gradient clipping, and ``metrics.jsonl`` in the trainer's record format
 (``training.metrics.MetricsLog``: start / train / eval records). Checkpoints go through
-``model.checkpoint_io`` with their own kind.
+``model.checkpoint_io`` with their own kind: at every evaluation ``Checkpoints`` writes ``last.pt`` and, on
+a better validation score, ``best.pt``; ``--resume`` continues from ``last.pt`` (``open_resume``) with the
+optimiser, step, random state and data position, so the run ends with an uninterrupted run's weights.
 
 Fine-tuning reads hand-made data (TSV exports, scraped JSON), position a few bad records are normal. Each
 reader therefore records *why* it skipped a record and position (file:line or file:record), and the run
@@ -18,7 +20,10 @@ reports the counts at the end instead of dying on record 3,812 of 5,000.
 from __future__ import annotations
 
 import contextlib
+import copy
 import dataclasses
+import hashlib
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
@@ -29,7 +34,9 @@ import tiktoken
 import torch
 from torch.nn.parallel import DistributedDataParallel
 
-from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint
+from model.checkpoint_io import (BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint, read_checkpoint,
+                                 save_checkpoint)
+from model.lora import LoraLinear, merge_lora
 from model.gpt import GPT, adamw
 from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
 from training.distributed import Dist, all_reduce_sum, setup, teardown
@@ -38,6 +45,11 @@ from training.optim import lr_at, set_lr
 
 T = TypeVar("T")
 METRICS_LOG = "metrics.jsonl"
+LAST, BEST = "last.pt", "best.pt"  # the latest state (what --resume reads) and the best by validation
+UNDIGESTED = ("out", "resume", "device", "threads", "progress_seconds", "stop_after", "eval_every",
+              "generate_examples", "max_new_tokens")
+"""Settings that may change between a run and its resume: where it writes, how fast and how often it reports,
+not what it learns or in what order (a changed --threads or --device can still change the last bits)."""
 
 
 @dataclass
@@ -204,7 +216,10 @@ class FinetuneLoop:
     """
 
     def __init__(self, module: torch.nn.Module, settings: OptimSettings, out: Path, dist: Dist,
-                 config: dict[str, Any]) -> None:
+                 config: dict[str, Any], resume: dict[str, Any] | None = None) -> None:
+        """``resume``: the ``resume`` entry of a ``last.pt`` (``open_resume``), whose module weights the
+        caller has loaded; the optimiser, step and random state continue from it, and metrics.jsonl loses
+        the records written after it (the steps this launch redoes)."""
         self.module, self.settings, self.dist = module.to(dist.device), settings, dist
         self.optimizer = adamw(self.module, settings.weight_decay, settings.lr, settings.betas, dist.device_type)
         self.train_module: torch.nn.Module = self.module
@@ -212,7 +227,18 @@ class FinetuneLoop:
             self.train_module = DistributedDataParallel(
                 self.module, device_ids=[dist.device.index] if dist.device_type == "cuda" else None)
         self.step = 0
-        self.metrics = MetricsLog(out / METRICS_LOG, fresh=True) if dist.is_main else None
+        if resume is not None:
+            self.optimizer.load_state_dict(resume["optimizer"])
+            self.step = int(resume["step"])
+            # each rank's own dropout stream (its rows differ in length, so the ranks' streams differ);
+            # a launch with more ranks than the saved one gives the extra ranks rank 0's
+            ranks = resume["rng"]
+            torch.set_rng_state(ranks[dist.rank if dist.rank < len(ranks) else 0]["torch"])
+            cuda_rng = ranks[dist.rank if dist.rank < len(ranks) else 0].get("cuda")
+            if dist.device_type == "cuda" and cuda_rng is not None:
+                torch.cuda.set_rng_state(cuda_rng, dist.device)
+        self.metrics = (MetricsLog(out / METRICS_LOG, fresh=resume is None, keep_until_step=self.step)
+                        if dist.is_main else None)
         trainable = sum(p.numel() for p in self.module.parameters() if p.requires_grad)
         self.log({"kind": "start", "step": 0, "world_size": dist.world_size, "device": str(dist.device),
                   "trainable_params": trainable, "optim": dataclasses.asdict(settings), "config": config})
@@ -253,6 +279,103 @@ class FinetuneLoop:
     def close(self) -> None:
         if self.metrics is not None:
             self.metrics.close()
+
+
+def file_sha256(path: str | Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def fingerprint(config: dict[str, Any], data_files: Sequence[str | None]) -> dict[str, Any]:
+    """What a resumed run must share with the run it continues: every setting that decides the weights or
+    the data order (all but ``UNDIGESTED``) and a SHA-256 of each data file."""
+    settings = {key: value for key, value in config.items() if key not in UNDIGESTED}
+    return {"settings": json.loads(json.dumps(settings, default=str)),
+            "data": {str(path): file_sha256(path) for path in data_files if path}}
+
+
+def fingerprint_differences(saved: dict[str, Any], now: dict[str, Any]) -> list[str]:
+    """Each setting or data file that differs between two fingerprints, as a readable line."""
+    lines = [f"{key}: {saved['settings'].get(key)!r} then, {now['settings'].get(key)!r} now"
+             for key in sorted(set(saved["settings"]) | set(now["settings"]))
+             if saved["settings"].get(key) != now["settings"].get(key)]
+    for path in sorted(set(saved["data"]) | set(now["data"])):
+        then, current = saved["data"].get(path), now["data"].get(path)
+        if then != current:
+            lines.append(f"data file {path}: sha256 {str(then)[:12]}... then, {str(current)[:12]}... now")
+    return lines
+
+
+def open_resume(out: Path, kind: str, purpose: str, now: dict[str, Any],
+                log: Callable[[str], object]) -> dict[str, Any] | None:
+    """The ``last.pt`` checkpoint in ``out`` to continue from (None, with a line saying so, when there is
+    none yet: a run killed before its first evaluation starts over). Refused, naming each difference, when
+    its settings or data are not those of this launch."""
+    path = out / LAST
+    if not path.is_file():
+        log(f"--resume: no {path} yet, starting from the beginning")
+        return None
+    checkpoint = read_checkpoint(path, (kind,), purpose)
+    state = checkpoint.get("resume")
+    if not isinstance(state, dict) or not {"fingerprint", "optimizer", "step", "position"} <= set(state):
+        raise ValueError(f"cannot resume from {path}: it holds no resume state (not written by a fine-tuning "
+                         "run of this version)")
+    differs = fingerprint_differences(state["fingerprint"], now)
+    if differs:
+        raise ValueError(f"cannot resume from {path}: the settings or data changed since it was written: "
+                         + "; ".join(differs) + ". Restore them, or start a new run in another --out")
+    log(f"resuming from {path} at step {state['step']}")
+    return checkpoint
+
+
+def served_state(module: torch.nn.Module) -> dict[str, torch.Tensor]:
+    """The weights as the tools open them: LoRA adapters merged into a copy (the training module keeps
+    its adapters), otherwise the module's own state_dict. Merging builds new layers, whose initialisation
+    draws random numbers: the random state is restored after, or dropout masks would depend on how often
+    a run checkpointed."""
+    if not any(isinstance(m, LoraLinear) for m in module.modules()):
+        return module.state_dict()
+    cuda = sorted({p.device.index or 0 for p in module.parameters() if p.is_cuda})
+    with torch.random.fork_rng(devices=cuda):
+        return merge_lora(copy.deepcopy(module)).state_dict()
+
+
+class Checkpoints:
+    """``last.pt`` (the weights plus all --resume needs) and ``best.pt`` (the weights with the best
+    validation score so far), written atomically by rank 0 at every evaluation, both of the run's kind.
+
+    ``score`` maps an eval record to a value to maximise (None: not scored, e.g. no validation split).
+    """
+
+    def __init__(self, out: Path, kind: str, score: Callable[[dict[str, Any]], Any], now: dict[str, Any],
+                 best: dict[str, Any] | None = None) -> None:
+        self.out, self.kind, self.score, self.fingerprint, self.best = out, kind, score, now, best
+
+    def save(self, loop: FinetuneLoop, payload: dict[str, Any], record: dict[str, Any],
+             position: dict[str, Any], history: list[dict[str, Any]]) -> None:
+        """Write ``best.pt`` if ``record`` beats the best so far, then ``last.pt``. ``position`` is where the
+        data order continues (the caller's epoch, next batch start and sampling generator state)."""
+        cuda = loop.dist.device_type == "cuda"
+        rng = {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(loop.dist.device) if cuda else None}
+        ranks = [rng]
+        if loop.dist.distributed:  # every rank calls save; rank 0 keeps all ranks' random states
+            ranks = [None] * loop.dist.world_size
+            torch.distributed.all_gather_object(ranks, rng)
+        if not loop.is_main:
+            return
+        score = self.score(record)
+        improved = score is not None and (self.best is None or score > tuple(self.best["score"]))
+        weights = served_state(loop.module)
+        if improved:
+            self.best = {"step": loop.step, "score": list(score), "record": record}
+            save_checkpoint({**payload, "model": weights, "best": self.best}, self.out / BEST, self.kind)
+        resume = {"step": loop.step, "optimizer": loop.optimizer.state_dict(), "rng": ranks,
+                  "position": position, "history": history, "best": self.best, "fingerprint": self.fingerprint,
+                  "module": loop.module.state_dict()}
+        save_checkpoint({**payload, "model": weights, "resume": resume}, self.out / LAST, self.kind)
 
 
 def check_schedule(lr: float, min_lr: float | None, warmup_steps: int) -> None:

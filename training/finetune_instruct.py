@@ -13,13 +13,16 @@ and `python -m model.generate` open it), `<out>/metrics.jsonl` (the trainer's st
 step by step), `<out>/metrics.json` (train/validation loss curve, skipped
 records) and `<out>/responses.jsonl` (generated answers for the first test records, same template).
 Records that are not objects, lack a string instruction/output, or do not fit the context are skipped
-and counted.
+and counted. Every validation (each ``--eval-every`` steps and at each epoch's end) writes `<out>/last.pt`
+(what ``--resume`` continues from, to the weights an uninterrupted run ends with) and, when the validation
+loss improves, `<out>/best.pt`; both are instruct checkpoints generation and serving open.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 import time
 from dataclasses import asdict, dataclass
@@ -36,8 +39,9 @@ from model.templates import alpaca_prompt
 from model.checkpoint_io import INSTRUCT, save_checkpoint
 from training.distributed import Dist
 from contracts.fsio import atomic_write
-from training.finetune_common import (FinetuneLoop, OptimSettings, Progress, SkipLedger, check_schedule,
-                                      limited, num_threads, on_ranks, open_pretrained, run_cli, split_indices,
+from training.finetune_common import (Checkpoints, FinetuneLoop, OptimSettings, Progress, SkipLedger,
+                                      check_schedule, fingerprint, limited, num_threads, on_ranks, open_pretrained,
+                                      open_resume, run_cli, split_indices,
                                       steps_planned)
 
 TEMPLATE = "alpaca"
@@ -215,8 +219,12 @@ class InstructConfig:
     lora_alpha: float = 16.0
     threads: int | None = None  # torch intra-op threads; default torch's own choice
     progress_seconds: float = 10.0  # a progress line at most this often within an epoch
+    resume: bool = False  # continue from <out>/last.pt
+    stop_after: int | None = None  # end this launch after that many steps, as a kill would (tests)
 
     def __post_init__(self) -> None:
+        if self.stop_after is not None and self.stop_after < 1:
+            raise ValueError(f"stop_after must be at least 1, got {self.stop_after}")
         if self.threads is not None and self.threads < 1:
             raise ValueError(f"threads must be at least 1, got {self.threads}")
         if self.overlong not in OVERLONG:
@@ -266,37 +274,65 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
 
     out = Path(cfg.out)
     total = steps_planned(len(splits["train"]), cfg.batch_size, cfg.epochs, cfg.max_steps)
+    now = fingerprint(asdict(cfg), [cfg.data])
+    saved = open_resume(out, INSTRUCT, "resuming python -m training.finetune_instruct", now, log) \
+        if cfg.resume else None
+    resume = saved["resume"] if saved else None
+    if resume is not None:
+        model.load_state_dict(resume["module"])
     loop = FinetuneLoop(model, OptimSettings(lr=cfg.lr, weight_decay=cfg.weight_decay, total_steps=total,
                                              min_lr=cfg.min_lr, warmup_steps=cfg.warmup_steps), out, dist,
-                        asdict(cfg))
+                        asdict(cfg), resume)
     generator = torch.Generator().manual_seed(cfg.seed)
-    history: list[dict[str, Any]] = [{"step": 0, "val_loss": evaluate_loss(
-        model, splits["val"], cfg.batch_size, eot, device)}]
-    loop.log({"kind": "eval", **history[-1]})
-    log(json.dumps(history[-1]))
-    started, done = time.perf_counter(), False
+    payload = {**{key: value for key, value in pretrained.checkpoint.items()
+                  if key in ("config", "tokenizer", "dataset", "train_config")},
+               "prompt_template": TEMPLATE, "finetune": {"kind": "instruct", **asdict(cfg)}}
+    checkpoints = Checkpoints(out, INSTRUCT, lambda r: None if math.isnan(r["val_loss"]) else (-r["val_loss"],),
+                              now, resume["best"] if resume else None)
+    if resume is not None:
+        history: list[dict[str, Any]] = list(resume["history"])
+        generator.set_state(resume["position"]["generator"])
+        first_epoch, first_start = resume["position"]["epoch"], resume["position"]["next"]
+    else:
+        history = [{"step": 0, "val_loss": evaluate_loss(model, splits["val"], cfg.batch_size, eot, device)}]
+        loop.log({"kind": "eval", **history[-1]})
+        log(json.dumps(history[-1]))
+        first_epoch, first_start = 0, 0
+    started = time.perf_counter()
+    done = cfg.max_steps is not None and loop.step >= cfg.max_steps  # a resume of a run that had finished
     progress = Progress(log, cfg.progress_seconds, time.perf_counter)
     model.train()
-    for epoch in range(cfg.epochs):
+    for epoch in range(first_epoch, cfg.epochs):
+        if done:
+            break
+        epoch_generator = generator.get_state()  # the order is redrawn from it on resume
         order = torch.randperm(len(splits["train"]), generator=generator).tolist()
-        batches = -(-len(order) // cfg.batch_size)
+        # a last batch with fewer rows than processes is left out (only under torchrun)
+        starts = [s for s in range(0, len(order), cfg.batch_size) if loop.usable(order[s:s + cfg.batch_size])]
+        batches = len(starts)
         progress.start_epoch()
-        for number, start in enumerate(range(0, len(order), cfg.batch_size), start=1):
+        for number, start in enumerate(starts, start=1):
+            if epoch == first_epoch and start < first_start:
+                continue  # done before the checkpoint this launch resumed from
             batch = [splits["train"][i] for i in order[start:start + cfg.batch_size]]
-            if not loop.usable(batch):
-                continue  # a last batch with fewer rows than processes (only under torchrun)
             inputs, targets = collate(loop.share(batch), eot, device)
             _, loss = loop.train_module(inputs, targets)
             train_loss = loop.update(loss, epoch=epoch + 1)
             step = loop.step
             progress.step(epoch + 1, cfg.epochs, number, batches, step, train_loss, len(batch))
             done = cfg.max_steps is not None and step >= cfg.max_steps
-            end_of_epoch = start + cfg.batch_size >= len(order)
+            end_of_epoch = start == starts[-1]
             if step % cfg.eval_every == 0 or end_of_epoch or done:
                 history.append({"step": step, "epoch": epoch + 1, "train_loss": train_loss,
                                 "val_loss": evaluate_loss(model, splits["val"], cfg.batch_size, eot, device)})
                 loop.log({"kind": "eval", **history[-1]})
                 log(json.dumps(history[-1]))
+                position = ({"epoch": epoch + 1, "next": 0, "generator": generator.get_state()} if end_of_epoch
+                            else {"epoch": epoch, "next": start + cfg.batch_size, "generator": epoch_generator})
+                checkpoints.save(loop, payload, history[-1], position, history)
+            if cfg.stop_after is not None and step >= cfg.stop_after:
+                loop.close()  # ended as a kill would: --resume continues from the last evaluation's last.pt
+                return {"stopped_after": step}
             if done:
                 break
         if done:
@@ -328,10 +364,7 @@ def instruction_tuning(cfg: InstructConfig, dist: Dist, log: Callable[[str], obj
                "skipped": ledger.as_dict(), "config": asdict(cfg)}
     if cfg.lora_rank:
         merge_lora(model)  # the checkpoint is an ordinary GPT: every tool opens it
-    checkpoint = {key: value for key, value in pretrained.checkpoint.items()
-                  if key in ("config", "tokenizer", "dataset", "train_config")}
-    save_checkpoint({**checkpoint, "model": model.state_dict(), "prompt_template": TEMPLATE,
-                     "finetune": {"kind": "instruct", **asdict(cfg)}}, out / "checkpoint.pt", INSTRUCT)
+    save_checkpoint({**payload, "model": model.state_dict()}, out / "checkpoint.pt", INSTRUCT)
     with atomic_write(out / "metrics.json") as fh:
         fh.write((json.dumps(metrics, indent=1, default=str) + "\n").encode("utf-8"))
     log(f"val loss {history[0]['val_loss']:.3f} -> {history[-1]['val_loss']:.3f} in {step} steps; wrote {out}")
@@ -354,7 +387,10 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
                         help="decay the rate to this by a cosine over the run (default: constant --lr)")
     parser.add_argument("--warmup-steps", type=int, default=0, help="linear warm-up steps")
     parser.add_argument("--weight-decay", type=float, default=0.1)
-    parser.add_argument("--eval-every", type=int, default=50)
+    parser.add_argument("--eval-every", type=int, default=50,
+                        help="steps between validations, each writing last.pt and (if better) best.pt")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue from <out>/last.pt (refused if the settings or data changed)")
     parser.add_argument("--generate-examples", type=int, default=3)
     parser.add_argument("--max-new-tokens", type=int, default=64)
     parser.add_argument("--limit", type=int, default=None,

@@ -300,6 +300,7 @@ def _training(stats: dict[str, Any]) -> str:
         groups.setdefault(s["group"], {})[name] = (s["x"], s["y"])
     parts = [f"<p class=muted>From {', '.join(esc(f) for f in tr['files'])}.</p>"]
     titles = {"loss": ("loss", True), "source_loss": ("validation loss per source", True),
+              "accuracy": ("validation accuracy", False),
               "throughput": ("tokens per second", False), "lr": ("learning rate", False),
               "benchmark": ("benchmark scores (and CORE)", False)}
     for group, (title, log_y) in titles.items():

@@ -5,7 +5,9 @@ Reads the trainer's ``metrics.jsonl`` (``training.metrics``: one object per line
 records hold ``val_loss.{source}`` and ``val_loss_overall``). The reader is deliberately tolerant, since
 the trainer's format may grow: nested objects are flattened with dots, any numeric field becomes a series
 named ``<kind>/<field>``, and series are sorted into plots by their names (``loss``, a source name,
-``tok…/s``, ``lr``), so a new field shows up instead of breaking the report.
+``tok…/s``, ``lr``, ``accuracy``), so a new field shows up instead of breaking the report. Fine-tuning runs
+write the same format (``training.finetune_common.FinetuneLoop``), so ``--train-dir`` pointed at one draws
+its train and validation loss, learning rate and (classification) validation accuracy.
 """
 
 from __future__ import annotations
@@ -83,8 +85,9 @@ def _thin(xs: list[float], ys: list[float]) -> dict[str, list[float]]:
 
 
 def classify(name: str, sources: list[str]) -> tuple[str, str | None]:
-    """Which plot a series belongs to: ``loss``, ``source_loss``, ``throughput``, ``lr``, ``mixture``,
-    ``benchmark`` or ``other``; and its source, when one of the name's dotted parts is a source name."""
+    """Which plot a series belongs to: ``loss``, ``source_loss``, ``accuracy`` (a fine-tuned classifier's
+    validation accuracy), ``throughput``, ``lr``, ``mixture``, ``benchmark`` or ``other``; and its source,
+    when one of the name's dotted parts is a source name."""
     field = name.split("/", 1)[-1]
     if name.startswith("benchmark/") and (field == "core" or field.endswith(".value")):
         return "benchmark", None  # in-training benchmark scores (training.benchmarks.in_training)
@@ -95,6 +98,8 @@ def classify(name: str, sources: list[str]) -> tuple[str, str | None]:
         return "mixture", source
     if "loss" in field:
         return ("source_loss", source) if source else ("loss", None)
+    if name.startswith("eval/") and "accuracy" in last.lower():
+        return "accuracy", None
     if THROUGHPUT.search(last.lower()):
         return "throughput", None
     if last.lower() in ("lr", "learning_rate"):

@@ -240,7 +240,8 @@ def test_progress_within_an_epoch_threads_and_metrics_files(tmp_path, tiny_check
     assert "examples/s" in progress[0] and "epoch ends in" in progress[0]
     assert set(threads_seen) == {1}
     out = tmp_path / "run"
-    assert sorted(p.name for p in out.iterdir()) == ["classifier.pt", "metrics.json", "metrics.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["best.pt", "classifier.pt", "last.pt", "metrics.json",
+                                                     "metrics.jsonl"]
     records = [json.loads(line) for line in (out / "metrics.jsonl").read_text().splitlines()]
     assert [r["kind"] for r in records] == ["start"] + ["train"] * 9 + ["eval"]
     metrics = json.loads((out / "metrics.json").read_text())

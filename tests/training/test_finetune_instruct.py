@@ -222,8 +222,8 @@ def test_progress_within_an_epoch_threads_and_metrics_files(tmp_path, tiny_check
         torch.set_num_threads(before)
     assert set(threads_seen) == {1}
     progress = [line for line in said if line.startswith("epoch 1/1 batch ")]
-    assert sorted(p.name for p in out.iterdir()) == ["checkpoint.pt", "metrics.json", "metrics.jsonl",
-                                                     "responses.jsonl"]
+    assert sorted(p.name for p in out.iterdir()) == ["best.pt", "checkpoint.pt", "last.pt", "metrics.json",
+                                                     "metrics.jsonl", "responses.jsonl"]
     metrics = json.loads((out / "metrics.json").read_text())
     batches = -(-metrics["records"]["train"] // 8)
     assert [line.split(" (")[0] for line in progress] == [f"epoch 1/1 batch {k}/{batches}" for k in (1, 2, 3)]
