@@ -110,9 +110,10 @@ def test_finetune_end_to_end(tmp_path, tiny_checkpoint, sms):
     """A short real run on 600 SMS messages (drawn at random from the file) with balanced batches beats
     always answering the majority class (ham, 90 % of the held-out 120) by a margin: at most half its
     errors. Reports and reloads. The body is random, so every layer is trained: with frozen lower layers
-    the run did no better than the majority answer."""
+    the run did no better than the majority answer. lr 1e-3: with the trainer's optimiser (betas 0.9/0.95)
+    3e-3 overshoots (0.925 against the 0.95 needed, seed 1234); 1e-3 gave 0.983 and 0.975 on seeds 1234, 1."""
     cfg = ClassifyConfig(checkpoint=str(tiny_checkpoint), data=str(sms), out=str(tmp_path / "run"), limit=600,
-                         epochs=3, lr=3e-3, balanced=True, trainable_blocks=None, max_length=48, threads=1)
+                         epochs=3, lr=1e-3, balanced=True, trainable_blocks=None, max_length=48, threads=1)
     metrics = finetune_classifier(cfg, log=lambda _: None)
     test = metrics["test"]
     assert test["n"] == 120 and sum(map(sum, test["confusion_matrix"])) == 120
