@@ -200,12 +200,16 @@ def interleaved(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, tu
     return {name: (statistics.median(times[name]), results[name]) for name in fns}
 
 
+OLD: dict[str, Callable[[str], str]] = {}  # --old REV: our extractor at that revision, as one more row
+
+
 def extractors() -> dict[str, Callable[[str], str]]:
     import trafilatura
     from resiliparse.extract.html2text import extract_plain_text
 
     return {
         "ours (pipeline.extract.html)": extract_text,
+        **OLD,
         REFERENCE: lambda h: trafilatura.extract(h, favor_precision=True) or "",
         "trafilatura (default)": lambda h: trafilatura.extract(h) or "",
         "resiliparse (main_content=True)": lambda h: extract_plain_text(h, main_content=True),
@@ -244,6 +248,8 @@ def bench_set(name: str, pages: dict[str, str], truth: dict[str, str], reps: int
             ours_lost = lost
     ours_name = next(iter(results))
     print(f"speed ratio (pages/s ours / {REFERENCE}): {rates[ours_name] / rates[REFERENCE]:.1f}x")
+    for old_name in OLD:
+        print(f"speed ratio ({old_name} / {REFERENCE}): {rates[old_name] / rates[REFERENCE]:.1f}x")
     if worst:
         mine = recalls(truth, results[ours_name])
         f1s = {}
@@ -263,6 +269,7 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N pages per set (iteration only)")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {SETS}")
     parser.add_argument("--no-crawl", action="store_true", help="skip the WARC crawl comparison")
+    parser.add_argument("--old", default=None, help="add our extractor at this git revision as a row (same run)")
     parser.add_argument("--cpu", action="store_true",
                         help="time with this process's CPU seconds instead of the wall clock (a loaded machine)")
     parser.add_argument("--worst", type=int, default=0, help="list ours' N worst pages per set")
@@ -276,6 +283,14 @@ def main() -> None:
     global CLOCK
     if args.cpu:
         CLOCK = time.process_time
+    if args.old:
+        import tempfile
+
+        sys.path.insert(0, str(REPO / "bench"))
+        from extract_ab import module_at
+
+        module = module_at(args.old, Path(tempfile.mkdtemp(prefix="extract-old-")))
+        OLD[f"ours at {args.old}"] = module.extract_text
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
