@@ -135,9 +135,9 @@ def _main_span(lines: list[str]) -> list[str]:
 
 
 # Attribute values, found with literal-prefixed patterns where the compiled scan (_attrs.c, the same matches)
-# is not built (a C-speed scan of the raw HTML; walking
-# resiliparse's DOM from Python costs far more). "data-class=" or "data-id=" values can match too: they only
-# add selectors that match an element when a real class or id has the same furniture name.
+# is not built (a C-speed scan of the raw HTML; walking resiliparse's DOM from Python costs far more).
+# "data-class=" or "data-id=" values can match too: they only add selectors that match an element when a real
+# class or id has the same furniture name.
 _CLASS_ATTR = re.compile(r"""class=["']([^"'<>]*)""")  # no spaces around "=": rare, and \s* cost a third
 _ID_ATTR = re.compile(r"""id=["']([^"'<>\s]*)""")
 
