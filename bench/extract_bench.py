@@ -1,7 +1,8 @@
 """Crawl + extract benchmark: our commoncrawl reader and extractor vs warcio + trafilatura (the datatrove path).
 
-Two measurements, both pinned to one CPU core (medians of several runs for speed, because the machine is
-shared and single runs are noisy; compare the ratios):
+Two measurements, both pinned to one CPU core (medians of several runs for speed, the extractors taking
+turns in every run, because the machine is shared and single runs are noisy; compare the ratios; ``--cpu``
+times with the process's CPU seconds, which a loaded machine moves less than the wall clock):
 
 1. the real WARCs in ../shared/data/web: pages/s and MB/s (compressed input) of reading + extracting
    every HTTP 200 HTML response, ours vs warcio.ArchiveIterator + trafilatura.extract(favor_precision)
@@ -17,7 +18,7 @@ reference, trafilatura(favor_precision), keeps >= 50 %; the "reverse" column cou
 reference wipes out where the row's extractor keeps >= 50 %. The goal for ours is lost <= reverse.
 
 Usage: .venv/bin/python bench/extract_bench.py [--reps 3] [--limit N] [--sets articles,cleaneval-dev,...]
-       [--no-crawl] [--worst N] [--cache DIR]
+       [--no-crawl] [--cpu] [--worst N] [--cache DIR]
 (--limit and --cache are for iteration; the figures in bench/README.md come from full runs without them.)
 """
 
@@ -179,13 +180,27 @@ def load_cleaning_sets() -> tuple[dict[str, tuple[dict[str, str], dict[str, str]
     return out, missing
 
 
-def timed(fn: Callable[[], object], reps: int) -> tuple[float, object]:
-    times, result = [], None
-    for _ in range(reps):
-        start = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), result
+CLOCK: Callable[[], float] = time.perf_counter  # --cpu: time.process_time (this process's CPU seconds)
+
+
+def _clock_name() -> str:
+    return "CPU time" if CLOCK is time.process_time else "wall time"
+
+
+def interleaved(fns: dict[str, Callable[[], object]], reps: int) -> dict[str, tuple[float, object]]:
+    """Median time and last result of each function, the functions taking turns in every repetition (in
+    alternating order), so that a change of load from other work falls on all of them alike."""
+    times: dict[str, list[float]] = {name: [] for name in fns}
+    results: dict[str, object] = {}
+    for rep in range(reps):
+        for name in (list(fns) if rep % 2 == 0 else list(fns)[::-1]):
+            start = CLOCK()
+            results[name] = fns[name]()
+            times[name].append(CLOCK() - start)
+    return {name: (statistics.median(times[name]), results[name]) for name in fns}
+
+
+OLD: dict[str, Callable[[str], str]] = {}  # --old REV: our extractor at that revision, as one more row
 
 
 def extractors() -> dict[str, Callable[[str], str]]:
@@ -194,6 +209,7 @@ def extractors() -> dict[str, Callable[[str], str]]:
 
     return {
         "ours (pipeline.extract.html)": extract_text,
+        **OLD,
         REFERENCE: lambda h: trafilatura.extract(h, favor_precision=True) or "",
         "trafilatura (default)": lambda h: trafilatura.extract(h) or "",
         "resiliparse (main_content=True)": lambda h: extract_plain_text(h, main_content=True),
@@ -202,20 +218,24 @@ def extractors() -> dict[str, Callable[[str], str]]:
 
 def bench_set(name: str, pages: dict[str, str], truth: dict[str, str], reps: int, worst: int,
               note: str = "", cache: Path | None = None) -> None:
-    print(f"\n## {name} ({len(pages)} pages{note}), pages/s median of {reps} runs, one core")
+    print(f"\n## {name} ({len(pages)} pages{note}), pages/s median of {reps} interleaved runs ({_clock_name()}), one core")
     print("| extractor | precision | recall | F1 | wipe-outs (lost / reverse) | pages/s |\n|---|---|---|---|---|---|")
     results, rates = {}, {}
+    to_time: dict[str, Callable[[], object]] = {}
     for ext_name, fn in extractors().items():
         slug = re.sub(r"\W+", "-", ext_name).strip("-")
         cached = cache / f"{name.split()[0]}-{len(pages)}-{slug}.json" if cache and not ext_name.startswith("ours") else None
         if cached and cached.exists():  # iteration only: peers' texts from an earlier run, no speed figure
             results[ext_name], rates[ext_name] = json.loads(cached.read_text()), float("nan")
             continue
-        t, pred = timed(lambda: {k: fn(h) for k, h in pages.items()}, reps)
+        to_time[ext_name] = lambda fn=fn: {k: fn(h) for k, h in pages.items()}
+    for ext_name, (t, pred) in interleaved(to_time, reps).items():
         results[ext_name], rates[ext_name] = pred, len(pages) / t
-        if cached:
-            cached.parent.mkdir(parents=True, exist_ok=True)
-            cached.write_text(json.dumps(pred))
+        slug = re.sub(r"\W+", "-", ext_name).strip("-")
+        if cache and not ext_name.startswith("ours"):
+            cache.mkdir(parents=True, exist_ok=True)
+            (cache / f"{name.split()[0]}-{len(pages)}-{slug}.json").write_text(json.dumps(pred))
+    results = {ext_name: results[ext_name] for ext_name in extractors()}  # the table's row order
     ref = recalls(truth, results[REFERENCE])
     for ext_name, pred in results.items():
         p, r, f1 = score(truth, pred)
@@ -228,6 +248,8 @@ def bench_set(name: str, pages: dict[str, str], truth: dict[str, str], reps: int
             ours_lost = lost
     ours_name = next(iter(results))
     print(f"speed ratio (pages/s ours / {REFERENCE}): {rates[ours_name] / rates[REFERENCE]:.1f}x")
+    for old_name in OLD:
+        print(f"speed ratio ({old_name} / {REFERENCE}): {rates[old_name] / rates[REFERENCE]:.1f}x")
     if worst:
         mine = recalls(truth, results[ours_name])
         f1s = {}
@@ -247,6 +269,9 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=0, help="first N pages per set (iteration only)")
     parser.add_argument("--sets", default=",".join(SETS), help=f"comma-separated subset of {SETS}")
     parser.add_argument("--no-crawl", action="store_true", help="skip the WARC crawl comparison")
+    parser.add_argument("--old", default=None, help="add our extractor at this git revision as a row (same run)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="time with this process's CPU seconds instead of the wall clock (a loaded machine)")
     parser.add_argument("--worst", type=int, default=0, help="list ours' N worst pages per set")
     parser.add_argument("--cache", type=Path, default=None,
                         help="iteration only: keep the peers' texts here and reuse them (their speed is not measured)")
@@ -255,14 +280,25 @@ def main() -> None:
     unknown = sorted(set(chosen) - set(SETS))
     if unknown:
         parser.error(f"unknown set(s) {unknown}; choose from {SETS}")
+    global CLOCK
+    if args.cpu:
+        CLOCK = time.process_time
+    if args.old:
+        import tempfile
+
+        sys.path.insert(0, str(REPO / "bench"))
+        from extract_ab import module_at
+
+        module = module_at(args.old, Path(tempfile.mkdtemp(prefix="extract-old-")))
+        OLD[f"ours at {args.old}"] = module.extract_text
     if hasattr(os, "sched_setaffinity"):
         os.sched_setaffinity(0, {sorted(os.sched_getaffinity(0))[0]})  # one core
 
     if not args.no_crawl:
         mb = sum(p.stat().st_size for p in WARCS) / 1e6
-        print(f"## shared WARCs ({len(WARCS)} files, {mb:.1f} MB), median of {args.reps} runs, one core")
-        t_ours, n_ours = timed(ours_crawl, args.reps)
-        t_base, n_base = timed(warcio_trafilatura_crawl, args.reps)
+        print(f"## shared WARCs ({len(WARCS)} files, {mb:.1f} MB), median of {args.reps} interleaved runs ({_clock_name()}), one core")
+        both = interleaved({"ours": ours_crawl, "base": warcio_trafilatura_crawl}, args.reps)
+        (t_ours, n_ours), (t_base, n_base) = both["ours"], both["base"]
         print("| pipeline | pages | pages/s | MB/s |\n|---|---|---|---|")
         print(f"| ours: commoncrawl reader (own framing + FastWARC + resiliparse) | {n_ours} | {n_ours / t_ours:.0f} | {mb / t_ours:.2f} |")
         print(f"| warcio + trafilatura (favor_precision) | {n_base} | {n_base / t_base:.0f} | {mb / t_base:.2f} |")

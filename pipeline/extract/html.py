@@ -33,6 +33,11 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
+try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
+    from pipeline.extract import _attrs
+except ImportError:
+    _attrs = None
+
 _SKIP_TAGS = ["h1", "header", "figcaption", "figure", "aside", "nav", "footer"]
 # MediaWiki's own markup (core and the Cite extension), the same on every wiki and every rendered page:
 # section "[edit]" links, the "[1]" markers, the reference list, the table of contents, navigation boxes
@@ -129,9 +134,10 @@ def _main_span(lines: list[str]) -> list[str]:
     return lines[best_start:best_end]
 
 
-# Attribute values, found with literal-prefixed patterns (a C-speed scan of the raw HTML; walking
-# resiliparse's DOM from Python costs far more). "data-class=" or "data-id=" values can match too: they only
-# add selectors that match an element when a real class or id has the same furniture name.
+# Attribute values, found with literal-prefixed patterns where the compiled scan (_attrs.c, the same matches)
+# is not built (a C-speed scan of the raw HTML; walking resiliparse's DOM from Python costs far more).
+# "data-class=" or "data-id=" values can match too: they only add selectors that match an element when a real
+# class or id has the same furniture name.
 _CLASS_ATTR = re.compile(r"""class=["']([^"'<>]*)""")  # no spaces around "=": rare, and \s* cost a third
 _ID_ATTR = re.compile(r"""id=["']([^"'<>\s]*)""")
 
@@ -156,6 +162,7 @@ def is_furniture(name: str) -> bool:
 
 
 _FIRST_WORDS = sorted({w[0] for w in FURNITURE_WORDS})
+_FIRST_WORDS_T = tuple(_FIRST_WORDS)
 # ASCII-only lower-casing keeps every index of the lowered string valid in the original ("İ".lower() is two
 # characters); the furniture words are ASCII.
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
@@ -193,9 +200,27 @@ def _selectors(classes: str, ids: str) -> list[str]:
     return [f'[class~="{t}"]' for t in _furniture(classes)] + [f'[id="{t}"]' for t in _furniture(ids)]
 
 
+def _is_candidate(token: str) -> bool:
+    return is_furniture(token) and '"' not in token and "\\" not in token
+
+
+def _page_furniture(html: str) -> tuple[list[str], bool]:
+    """The page's furniture selectors, and whether its classes or ids carry MediaWiki's "mw-" prefix.
+
+    The compiled scan takes the same attribute values as the two regexes and hands back only the tokens
+    that start with a furniture word; the same whole-word rule then decides (tests compare both paths).
+    """
+    if _attrs is None:
+        classes, ids = _attribute_values(html)
+        return _selectors(classes, ids), "mw-" in classes or "mw-" in ids
+    class_tokens, id_tokens, mediawiki = _attrs.scan(html, _FIRST_WORDS_T)
+    return ([f'[class~="{t}"]' for t in sorted(filter(_is_candidate, class_tokens))]
+            + [f'[id="{t}"]' for t in sorted(filter(_is_candidate, id_tokens))]), mediawiki
+
+
 def furniture_selectors(html: str) -> list[str]:
     """Whole-token CSS selectors (``[class~="x"]``, ``[id="x"]``) for the page's furniture classes and ids."""
-    return _selectors(*_attribute_values(html))
+    return _page_furniture(html)[0]
 
 
 @dataclass(frozen=True)
@@ -232,10 +257,11 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
     if isinstance(html, bytes):
         html, _ = decode_html(html, declared_charset)
     tree = HTMLTree.parse(html)  # parsed once, extracted once or twice
-    classes, ids = _attribute_values(html)
+    furniture, mediawiki = _page_furniture(html)
     # MediaWiki's markup on pages whose classes or ids carry its "mw-" prefix (looked up in the scanned values:
     # a search of the whole page cost 3 % of the extraction time on 150 kB pages)
-    furniture = _selectors(classes, ids) + (_MEDIAWIKI if "mw-" in classes or "mw-" in ids else [])
+    if mediawiki:
+        furniture += _MEDIAWIKI
     main_raw = _lines(extract_plain_text(
         tree,
         main_content=True,

@@ -158,3 +158,27 @@ def test_mojibake_repaired_line_by_line_as_ftfy_repairs_the_whole_text(shared_da
     text = "\n".join(lines)
     assert _fix_mojibake(text) == ftfy.fix_encoding(text)
     assert "Caf\u00e9 \u2018quoted\u2019 \u2014 na\u00efve" in _fix_mojibake(text)
+
+
+# The fast paths of the cleaning steps against the plain regexes they stand in for (the crawl stage's speed
+# work must not change a byte of any document).
+@settings(max_examples=500, deadline=None, database=None)
+@given(texts)
+def test_fast_paths_equal_the_plain_regexes(text: str) -> None:
+    from pipeline import clean
+
+    assert clean._remove_control(text) == clean.CONTROL_RE.sub("", text)
+    if clean.MOJIBAKE_RE.search(text):
+        assert clean.MOJIBAKE_LEAD_RE.search(text)
+    for runs in (clean.TAB_SPACE_RUN_RE, clean.SPACE_RUN_RE):
+        if runs is clean.TAB_SPACE_RUN_RE or "\t" not in text:
+            assert clean._collapse_runs(runs, text) == clean.INNER_RUN_RE.sub(" ", text)
+
+
+def test_fast_paths_on_tables_and_invisible_characters() -> None:
+    from pipeline import clean
+
+    for text in ["a\t\tb", "\t\tindent\n  kept\nx  \t y", "中文\t\t表格\u200d", "é\u00ad", "x\x85y", "\ud800", "a\tb"]:
+        assert clean._remove_control(text) == clean.CONTROL_RE.sub("", text)
+        assert clean._collapse_runs(clean.TAB_SPACE_RUN_RE, text) == clean.INNER_RUN_RE.sub(" ", text)
+    assert clean_text("中文\t\t表格\n\t\t缩进") == "中文 表格\n\t\t缩进"

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.extract import html as html_module
 from pipeline.extract.html import decode_html, extract, extract_text, furniture_selectors, is_furniture
 
 PREFIX = "article-extraction-benchmark/"
@@ -181,6 +182,51 @@ def test_furniture_scan_survives_non_ascii_class_names() -> None:
     # "İ".lower() is two characters: a lowered copy must not shift the indices of the original
     classes = " ".join(["İİİİ"] * 50 + ["comments"])
     assert furniture_selectors(f'<div class="{classes}"><div class="relatedİ x">') == ['[class~="comments"]']
+
+
+# Attribute markup the two scans must read alike: findall's non-overlapping matches (a "class=" + quote inside
+# a value that the quote ends), data-/sub- prefixes, single quotes, unquoted and spaced values (not taken),
+# Unicode whitespace (str.split() splits there, and \s ends an id), a value cut by "<", upper case, 1-, 2-
+# and 4-byte strings, "mw-" in a class or an id, quotes and backslashes inside tokens, an empty page.
+SCAN_EDGES = [
+    "", "class=", 'class="', "id='", '<div class="comments">', "<div class='Related-Posts x'>",
+    '<p class="a class="share-bar">', '<p data-class="comment-list" subclass="promo_box">',
+    '<div id="comments" id="comment-form">', '<div id=comments class = "share">', '<div id="x\u2003share">',
+    '<div class="ad\u2003sharebar\xa0cookie-banner\x85readMore">', '<div class="comment<b>x">',
+    '<div class="commentİ comments-open cookie-policy">', '<div class="\U0001F600 related">',
+    '<div class="mw-parser-output">', "<span id='mw-x'>", '<div class="comment\\s x">',
+    '<div id="share"><div class="related" id="share-this">' * 3, 'grid="share" valid="related"',
+    '<div class="COMMENTS Sponsor-Box ReadMore read_more recommendedPosts">',
+]
+
+
+def test_the_compiled_class_id_scan_is_built_under_ci() -> None:
+    if html_module._attrs is None:
+        import os
+        assert not os.environ.get("CI"), "pipeline.extract._attrs was not built: is a C compiler installed?"
+        pytest.skip("pipeline.extract._attrs not built (no C compiler): the regex scan is in use")
+
+
+@pytest.mark.skipif(html_module._attrs is None, reason="pipeline.extract._attrs not built: only the regex scan")
+def test_compiled_class_id_scan_equals_the_regex_scan(articles: list[tuple[str, str]],
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Same furniture selectors and MediaWiki flag from the compiled scan and the two regexes, on edge cases
+    and on real pages."""
+    pages = SCAN_EDGES + [page for page, _ in articles]
+    compiled = [html_module._page_furniture(page) for page in pages]
+    monkeypatch.setattr(html_module, "_attrs", None)
+    assert [html_module._page_furniture(page) for page in pages] == compiled
+    assert any(mw for _, mw in compiled) and any(selectors for selectors, _ in compiled)
+    # the first case a non-overlapping scan must get right: the inner class="share-bar" is not a match
+    assert compiled[SCAN_EDGES.index('<p class="a class="share-bar">')] == ([], False)
+
+
+def test_compiled_class_id_scan_refuses_bad_words() -> None:
+    if html_module._attrs is None:
+        pytest.skip("pipeline.extract._attrs not built")
+    for words in [("Comment",), ("",), ("é",), tuple(f"w{i}" for i in range(65))]:
+        with pytest.raises(ValueError):
+            html_module._attrs.scan("<p class='x'>", words)
 
 
 CHARSET_PAGES = {
