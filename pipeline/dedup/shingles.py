@@ -76,33 +76,59 @@ def shingles_of(normalized: str, n: int) -> list[bytes]:
 
 
 class _Powers:
-    """Q**k and Q**-k for k < length, grown on demand and kept for the process (pure cache)."""
+    """Q**k and Q**-k for k < length, grown on demand up to ``CACHE_LIMIT`` and kept for the process (pure
+    cache); longer requests (a single word longer than a chunk) are computed for that call only."""
+
+    CACHE_LIMIT = 1 << 20
 
     def __init__(self) -> None:
         self.forward = np.ones(1, dtype=np.uint64)
         self.inverse = np.ones(1, dtype=np.uint64)
 
+    @staticmethod
+    def _make(size: int) -> tuple[np.ndarray, np.ndarray]:
+        return (np.cumprod(np.full(size, Q, dtype=np.uint64)) * np.uint64(Q_INVERSE),
+                np.cumprod(np.full(size, Q_INVERSE, dtype=np.uint64)) * np.uint64(Q))
+
     def get(self, length: int) -> tuple[np.ndarray, np.ndarray]:
         if len(self.forward) < length:
-            size = max(length, 2 * len(self.forward), 1 << 16)
-            self.forward = np.cumprod(np.full(size, Q, dtype=np.uint64)) * np.uint64(Q_INVERSE)
-            self.inverse = np.cumprod(np.full(size, Q_INVERSE, dtype=np.uint64)) * np.uint64(Q)
+            if length > self.CACHE_LIMIT:
+                return self._make(length)
+            self.forward, self.inverse = self._make(min(max(length, 2 * len(self.forward), 1 << 16),
+                                                        self.CACHE_LIMIT))
         return self.forward[:length], self.inverse[:length]
 
 
 _POWERS = _Powers()
+# Normalised bytes hashed at once. Why chunks: the prefix sums and powers are 8 bytes per byte of text, so
+# hashing a whole batch at once held ~3 x 8 bytes per text byte, and the powers cache grew to twice the
+# largest batch a worker ever saw and stayed (72 MB after one 4.5 MB wiki shard). A word's hash depends only
+# on positions relative to its start, so chunks cut at word boundaries give the same hashes.
+WORD_HASH_CHUNK = 1 << 18
 
 
-def word_hashes(batch: NormalizedBatch) -> np.ndarray:
-    """The hash of every word of ``batch`` (uint64), equal to ``word_hash`` on its bytes."""
-    data = batch.data
+def _hash_words(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """Hashes of the words ``data[starts[k]:ends[k]]`` (positions relative to ``data``)."""
     forward, inverse = _POWERS.get(len(data) + 1)
     prefix = np.zeros(len(data) + 1, dtype=np.uint64)
     np.cumsum(BYTE_TABLE[data] * forward[:len(data)], out=prefix[1:])
-    starts, ends = batch.word_starts, batch.word_ends
-    # sum_{j in word} T[b_j] Q^(j - start) = Q^-start * (prefix[end] - prefix[start])
     sums = (prefix[ends] - prefix[starts]) * inverse[starts]
     return fmix64(sums + (ends - starts).astype(np.uint64))
+
+
+def word_hashes(batch: NormalizedBatch) -> np.ndarray:
+    """The hash of every word of ``batch`` (uint64), equal to ``word_hash`` on its bytes; hashed in chunks
+    of about ``WORD_HASH_CHUNK`` bytes, so memory does not grow with the batch."""
+    data, starts, ends = batch.data, batch.word_starts, batch.word_ends
+    out = np.empty(len(starts), dtype=np.uint64)
+    w = 0
+    while w < len(starts):
+        lo = int(starts[w])
+        w_end = max(w + 1, int(np.searchsorted(starts, lo + WORD_HASH_CHUNK, side="left")))
+        hi = int(ends[w_end - 1])
+        out[w:w_end] = _hash_words(data[lo:hi], starts[w:w_end] - lo, ends[w:w_end] - lo)
+        w = w_end
+    return out
 
 
 def shingle_hashes(batch: NormalizedBatch, n: int) -> tuple[np.ndarray, np.ndarray]:

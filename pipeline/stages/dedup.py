@@ -22,6 +22,7 @@ and the inputs: a changed setting starts a fresh work folder instead of mixing a
 
 from __future__ import annotations
 
+import functools
 import json
 import time
 from collections import Counter
@@ -37,12 +38,13 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.dedup import buckets as bk, components as cc
-from pipeline.dedup.artefacts import read_arrays, read_part, write_arrays, write_parts
+from pipeline.dedup.artefacts import CorruptArtefactError, read_arrays, read_part, write_arrays, write_parts
 from pipeline.dedup.clusters import Members, decide, size_bucket
 from pipeline.dedup.minhash import sketch_texts
 from pipeline.dedup.options import Config, Options, fingerprint, resolve, source_priorities
 from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.documents import write_parquet
+from pipeline.memory import releases_memory
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
@@ -66,15 +68,34 @@ LEDGER_SCHEMA = pa.schema([
 
 @dataclass(frozen=True)
 class Layout:
-    """Where one dedup run keeps its artefacts (paths relative to the run folder)."""
+    """Where one dedup run keeps its artefacts (paths relative to the run folder).
+
+    Every task carries a copy, so it holds no per-shard data: the input list (sorted, the index is the shard
+    rank) is written once to ``inputs_index`` by the driver and read by a task only for the shards it
+    opens. Why: with the list in the payload each of the O(shards) tasks carried O(shards) paths (pickled,
+    sent and hashed into its completion record: O(shards^2) per run, 638 paths per task at 100x the demo).
+    """
 
     run_dir: str
     work: str  # work/dedup/<fingerprint>
-    inputs: tuple[str, ...]  # sorted: the index is the shard rank
+    num_inputs: int
     partitions: int
 
     def path(self, relative: str) -> Path:
         return safe_join(self.run_dir, relative)
+
+    @property
+    def inputs_index(self) -> str:
+        return f"{self.work}/inputs.json"
+
+    def input(self, rank: int) -> str:
+        """The input shard of ``rank`` (relative to the run folder), from the index the driver wrote."""
+        inputs = _read_inputs_index(str(self.path(self.inputs_index)))
+        if len(inputs) != self.num_inputs:
+            raise CorruptArtefactError(f"dedup input index {self.path(self.inputs_index)} lists {len(inputs)} "
+                                       f"shards, the run has {self.num_inputs}; delete {self.path(self.work)} "
+                                       "and rerun")
+        return inputs[rank]
 
     def meta(self, rank: int) -> str:
         return f"{self.work}/signatures/s{rank:05d}.meta"
@@ -97,6 +118,31 @@ class Layout:
 
     def examples(self, producer: int) -> str:
         return f"{self.work}/clusters/q{producer:04d}.examples.json"
+
+
+@functools.lru_cache(maxsize=4)
+def _read_inputs_index(path: str) -> tuple[str, ...]:
+    """The sorted input list of one dedup work folder. Cached per process: the folder is named after a
+    fingerprint of this list (``options.fingerprint``), so its index never changes under the same path."""
+    try:
+        inputs = json.loads(Path(path).read_text())
+    except FileNotFoundError:
+        raise CorruptArtefactError(f"dedup input index {path} is missing; rerun the dedup stage (its driver "
+                                   "writes the index before any task)") from None
+    except ValueError as exc:
+        raise CorruptArtefactError(f"dedup input index {path} is not JSON ({exc}); delete it and rerun") from None
+    if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
+        raise CorruptArtefactError(f"dedup input index {path} is not a list of shard paths; delete it and rerun")
+    return tuple(inputs)
+
+
+def write_inputs_index(layout: Layout, inputs: tuple[str, ...]) -> None:
+    """Write the sorted input list once per run, before any task reads it (same bytes on a rerun)."""
+    data = json.dumps(list(inputs), indent=0).encode()
+    path = layout.path(layout.inputs_index)
+    if not path.is_file() or path.read_bytes() != data:
+        with atomic_write(path) as fh:
+            fh.write(data)
 
 
 def output_names(inputs: list[str]) -> dict[str, tuple[str, str]]:
@@ -147,10 +193,11 @@ class SignatureTask:
     priorities: dict[str, int]
 
 
+@releases_memory
 def signatures_task(task: SignatureTask) -> TaskResult:
     """Sketch one input shard and write its bucket entries, one file per partition."""
     layout, cfg, rank = task.layout, task.config, task.rank
-    table = pq.read_table(layout.path(layout.inputs[rank]), columns=["id", "source", "text"])
+    table = pq.read_table(layout.path(layout.input(rank)), columns=["id", "source", "text"])
     texts = table.column("text").to_pylist()
     sources = np.array(table.column("source").to_pylist(), dtype=str)
     ids = np.array(table.column("id").to_pylist(), dtype=str)
@@ -199,10 +246,11 @@ class PartitionTask:
     kind: str = ""  # graph steps: large | small
 
 
+@releases_memory
 def buckets_task(task: PartitionTask) -> TaskResult:
     """Candidate pairs of one bucket partition, split by the partition of their lower node."""
     layout, q = task.layout, task.part
-    e = _read_all(layout, [layout.entries(r) for r in range(len(layout.inputs))], q)
+    e = _read_all(layout, [layout.entries(r) for r in range(layout.num_inputs)], q)
     u, v, kind = bk.candidate_pairs(e["band"], e["key"], e["exact"], e["node"], task.config.bands,
                                     task.config.all_pairs_up_to)
     _write_partitioned(layout, layout.pairs(q), u,
@@ -221,12 +269,13 @@ def _texts_of(layout: Layout, nodes: np.ndarray) -> dict[int, str]:
     texts: dict[int, str] = {}
     for rank in np.unique(ranks):
         pick = ranks == rank
-        column = pq.read_table(layout.path(layout.inputs[int(rank)]), columns=["text"]).column("text")
+        column = pq.read_table(layout.path(layout.input(int(rank))), columns=["text"]).column("text")
         taken = column.take(pa.array(rows[pick])).to_pylist()
         texts.update(zip(nodes[pick].tolist(), taken))
     return texts
 
 
+@releases_memory
 def edges_task(task: PartitionTask) -> TaskResult:
     """Merge the pairs of one partition, verify near pairs if asked, write both directions by node."""
     layout, cfg, q = task.layout, task.config, task.part
@@ -254,6 +303,7 @@ def edges_task(task: PartitionTask) -> TaskResult:
 
 # ------------------------------------------------------------------------------------------- 4 components
 
+@releases_memory
 def star_task(task: PartitionTask) -> TaskResult:
     """One large-star or small-star step over the edges whose source node is in this partition."""
     layout, q, g = task.layout, task.part, task.generation
@@ -301,6 +351,7 @@ class ClusterTask:
     examples: int
 
 
+@releases_memory
 def clusters_task(task: ClusterTask) -> TaskResult:
     """Apply the keep rule to the clusters rooted in this partition; write removals per input shard."""
     layout, q = task.layout, task.part
@@ -338,7 +389,7 @@ def clusters_task(task: ClusterTask) -> TaskResult:
                             for i in range(s, min(s + size, s + 20))]})
     none = {"row": np.zeros(0, dtype=np.int64), "cluster_id": np.zeros(0, dtype=str),
             "kept_id": np.zeros(0, dtype=str), "reason": np.zeros(0, dtype=str)}
-    write_parts(layout.path(layout.removals(q)), [by_rank.get(r, none) for r in range(len(layout.inputs))])
+    write_parts(layout.path(layout.removals(q)), [by_rank.get(r, none) for r in range(layout.num_inputs)])
     with atomic_write(layout.path(layout.examples(q)), "w") as fh:
         json.dump(examples, fh, sort_keys=True)
     return TaskResult([layout.removals(q)], tally)
@@ -350,21 +401,21 @@ def clusters_task(task: ClusterTask) -> TaskResult:
 class RemovalTask:
     layout: Layout
     rank: int
-    removal_files: tuple[str, ...]
     kept_name: str
     ledger_name: str
 
 
+@releases_memory
 def removal_task(task: RemovalTask) -> TaskResult:
     """Split one input shard into kept documents and ledger rows."""
     layout = task.layout
-    source_path = layout.inputs[task.rank]
+    source_path = layout.input(task.rank)
     table = pq.read_table(layout.path(source_path))
     tally = Tally()
     tally.add("docs_in", table.num_rows)
     record_table(tally.counts, table, "in")
     rows, cluster_id, kept_id, reason = [], [], [], []
-    for name in task.removal_files:
+    for name in (layout.removals(q) for q in range(layout.partitions)):  # what the clusters step wrote
         arrays = read_part(layout.path(name), task.rank)
         if not len(arrays["row"]):
             continue
@@ -408,6 +459,7 @@ class Plan:
     """What every step of one dedup run shares: the artefact layout, the resolved options, task names."""
 
     layout: Layout
+    inputs: tuple[str, ...]  # sorted input shards (the driver's copy of the layout's index)
     config: Config
     options: Options
     priorities: dict[str, int]
@@ -423,7 +475,7 @@ class Plan:
         return Task(task_id, payload, size, key=(payload, self.stamp))
 
     def per_shard(self, make: Callable[[int], Any]) -> list[Task]:
-        return [self.task(self.shard_ids[r], make(r), self.sizes[r]) for r in range(len(self.layout.inputs))]
+        return [self.task(self.shard_ids[r], make(r), self.sizes[r]) for r in range(self.layout.num_inputs)]
 
     def per_partition(self, make: Callable[[int], Any]) -> list[Task]:
         return [self.task(self.part_ids[q], make(q)) for q in range(self.config.partitions)]
@@ -485,10 +537,14 @@ class ComponentsStep:
 
 
 def _removal_tasks(plan: Plan, done: StepResults) -> list[Task]:
-    """One task per input shard, reading its slice of every removal file the clusters step wrote."""
-    files = tuple(sorted(done.results["clusters"].outputs))
-    inputs = plan.layout.inputs
-    return plan.per_shard(lambda r: RemovalTask(plan.layout, r, files, *plan.output_names[inputs[r]]))
+    """One task per input shard, reading its slice of every removal file the clusters step wrote (one per
+    partition, named by the layout, so the payload does not list them)."""
+    expected = sorted(plan.layout.removals(q) for q in range(plan.layout.partitions))
+    if sorted(done.results["clusters"].outputs) != expected:
+        raise RuntimeError(f"dedup: the clusters step recorded {len(done.results['clusters'].outputs)} removal "
+                           f"files, expected one per partition ({len(expected)}); delete {plan.layout.work} "
+                           "and the run folder's _done/dedup.* records, then rerun")
+    return plan.per_shard(lambda r: RemovalTask(plan.layout, r, *plan.output_names[plan.inputs[r]]))
 
 
 STEPS: tuple[Step | ComponentsStep, ...] = (
@@ -511,8 +567,8 @@ def make_plan(context: RunContext, inputs: list[str]) -> Plan:
     ordered = sorted(dict.fromkeys(inputs))
     config = resolve(options, len(ordered))
     fp = fingerprint(config, ordered)
-    layout = Layout(str(context.run_dir), f"{WORK_DIR}/{fp}", tuple(ordered), config.partitions)
-    return Plan(layout, config, options, source_priorities(context.sources, options) if ordered else {},
+    layout = Layout(str(context.run_dir), f"{WORK_DIR}/{fp}", len(ordered), config.partitions)
+    return Plan(layout, tuple(ordered), config, options, source_priorities(context.sources, options) if ordered else {},
                 output_names(ordered), tuple(f"{fp}-s{r:05d}" for r in range(len(ordered))),
                 tuple(f"{fp}-p{q:04d}" for q in range(config.partitions)),
                 tuple(layout.path(rel).stat().st_size for rel in ordered), files_stamp(context.run_dir, ordered))
@@ -524,7 +580,8 @@ def run(context: RunContext, inputs: list[str]) -> StageResult:
     plan = make_plan(context, inputs)
     tally = Tally()
     done = StepResults()
-    if plan.layout.inputs:
+    if plan.inputs:
+        write_inputs_index(plan.layout, plan.inputs)
         for step in STEPS:
             step.run(context, plan, done)
         for step in STEPS:

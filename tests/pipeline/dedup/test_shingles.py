@@ -13,6 +13,23 @@ def test_word_hashes_equal_reference(shared_data):
         assert int(hashes[k]) == word_hash(batch.data[batch.word_starts[k]:batch.word_ends[k]].tobytes())
 
 
+def test_word_hashes_in_chunks_equal_reference_and_keep_the_powers_cache_bounded(shared_data, monkeypatch):
+    """Hashing cut into chunks at word boundaries (tiny chunks here, and a word longer than a chunk) gives
+    the reference hashes; the process-wide powers cache never grows past its limit."""
+    from pipeline.dedup import shingles
+
+    long_word = "x" * 300
+    batch = normalize_batch(list(wiki_paragraphs(shared_data)[:20]) + [f"short {long_word} words", "tail"])
+    monkeypatch.setattr(shingles, "WORD_HASH_CHUNK", 64)
+    monkeypatch.setattr(shingles._Powers, "CACHE_LIMIT", 128)
+    monkeypatch.setattr(shingles, "_POWERS", shingles._Powers())
+    hashes = word_hashes(batch)
+    assert len(hashes) == len(batch.word_starts)
+    for k in range(len(hashes)):
+        assert int(hashes[k]) == word_hash(batch.data[batch.word_starts[k]:batch.word_ends[k]].tobytes())
+    assert len(shingles._POWERS.forward) <= 128  # the 300-byte word was hashed with powers made for it alone
+
+
 def test_shingle_hashes_equal_reference_for_short_and_long_documents(shared_data):
     texts = list(wiki_paragraphs(shared_data)[:30]) + ["", "one", "two words", "one two three four five"]
     batch = normalize_batch(texts)

@@ -285,3 +285,44 @@ def test_per_partition_memory_falls_as_partitions_grow(tmp_path, shared_data, ra
     assert max(held[4].values()) < 0.4 * total, held[4]  # ~1/4 each (keys are hashed), never all in one
     assert peaks[4] < 0.5 * peaks[1], peaks
     assert removed[1] == removed[4] and removed[1]  # same decisions, whatever the partitioning
+
+
+SIZES: dict[str, tuple[int, int]] = {}  # step -> largest pickled payload (bytes), largest key repr (chars)
+
+
+class _PayloadSizes(RunContext):
+    """An in-process context that records, per step, the largest pickled payload and task key it is given
+    (what Ray sends to a worker, and what the completion record's digest hashes)."""
+
+    def run_tasks(self, step, tasks, fn, docs_key="docs_out"):
+        import pickle
+
+        step_name = step.split(".")[1] if step.count(".") == 1 else "cc"
+        payload = max(len(pickle.dumps(t.payload)) for t in tasks)
+        key = max(len(repr(t.key)) for t in tasks)
+        old = SIZES.get(step_name, (0, 0))
+        SIZES[step_name] = (max(old[0], payload), max(old[1], key))
+        return super().run_tasks(step, tasks, fn, docs_key)
+
+
+def _payload_sizes(root: Path, shards: int, shared_data: Path) -> dict[str, tuple[int, int]]:
+    manifest = _manifest(root)
+    paragraphs = book_paragraphs(shared_data)[:shards * 3]
+    inputs = [_write(manifest.run_dir, "books", f"b{s:03d}.parquet",
+                     [(f"b{s}-{i}", paragraphs[(s * 3 + i) % len(paragraphs)]) for i in range(3)])
+              for s in range(shards)]
+    SIZES.clear()
+    result = dedup.run(_PayloadSizes(manifest), inputs)
+    assert result.tally.counts["docs_in"] == 3 * shards
+    return dict(SIZES)
+
+
+def test_task_payloads_do_not_grow_with_the_number_of_input_shards(tmp_path, shared_data):
+    """Every dedup task carries O(1) data: its own shard rank or partition, not the input list or the list of
+    removal files (which made the payloads O(shards) and a run's payload bytes O(shards^2)). 4 -> 48 shards
+    (1 -> 12 partitions) may only add digits."""
+    few, many = _payload_sizes(tmp_path / "few", 4, shared_data), _payload_sizes(tmp_path / "many", 48, shared_data)
+    assert set(few) == set(many) == {"signatures", "buckets", "edges", "cc", "clusters", "removal"}
+    for step in few:
+        assert many[step][0] - few[step][0] < 32, (step, few[step], many[step])  # pickled payload, bytes
+        assert many[step][1] - few[step][1] < 32, (step, few[step], many[step])  # key repr, characters

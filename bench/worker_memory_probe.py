@@ -1,0 +1,120 @@
+"""What a Ray worker's memory does task by task, over a whole scale run (issue 19: "peak RSS per worker flat").
+
+``bench/scale_run.py`` samples the process tree from outside, so it shows that the largest worker grows
+with the corpus but not why. This probe runs the same scale run with every task function wrapped: inside
+the worker, before and after each task, it records the resident set, the task's own peak (the kernel's
+high-water mark ``VmHWM``, reset before the task through ``/proc/self/clear_refs``), the bytes Arrow's
+memory pool holds, and the number of live Python objects, one JSON line per task in ``<out>/<pid>.jsonl``.
+A climb of ``rss_after`` over a worker's tasks is memory kept between tasks (caches, pools, fragments); a
+high ``task_peak`` on a few tasks is the work of those tasks.
+
+    nice .venv/bin/python bench/worker_memory_probe.py --scale 10 --work /tmp/scale --out /tmp/probe-10x
+
+Then ``--summary /tmp/probe-10x`` prints, per step, the largest task peak, the largest RSS kept after a
+task, and the first and last RSS after a task of the busiest worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import os
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+
+def _status_kib(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+class Probed:
+    """A task function wrapped to log its worker's memory around each call (pickled by value: defined in
+    ``__main__``)."""
+
+    def __init__(self, fn: Callable[[Any], Any], step: str, out: str):
+        self.fn, self.step, self.out = fn, step, out
+
+    def __call__(self, payload: Any) -> Any:
+        import pyarrow as pa
+
+        try:
+            Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
+        except OSError:
+            pass
+        before = _status_kib("VmRSS")
+        started = time.process_time()
+        result = self.fn(payload)
+        record = {"step": self.step, "pid": os.getpid(), "rss_before": before, "rss_after": _status_kib("VmRSS"),
+                  "task_peak": _status_kib("VmHWM"), "cpu_s": round(time.process_time() - started, 3),
+                  "arrow_bytes": pa.total_allocated_bytes(), "arrow_pool": pa.default_memory_pool().backend_name,
+                  "py_objects": len(gc.get_objects())}
+        with open(Path(self.out) / f"{os.getpid()}.jsonl", "a") as fh:
+            fh.write(json.dumps(record) + "\n")
+        return result
+
+
+def summary(out: Path) -> list[dict[str, Any]]:
+    """Per step: largest task peak and kept RSS (MiB), and the busiest worker's first and last kept RSS."""
+    rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for path in sorted(out.glob("*.jsonl")):
+        for line in path.read_text().splitlines():
+            record = json.loads(line)
+            rows[record["step"]].append(record)
+    table = []
+    for step, records in rows.items():
+        by_pid: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for r in records:
+            by_pid[r["pid"]].append(r)
+        busiest = max(by_pid.values(), key=len)
+        table.append({
+            "step": step, "tasks": len(records), "workers": len(by_pid),
+            "max_task_peak_mib": round(max(r["task_peak"] for r in records) / 1024),
+            "max_rss_after_mib": round(max(r["rss_after"] for r in records) / 1024),
+            "busiest_first_last_rss_after_mib": [round(busiest[0]["rss_after"] / 1024),
+                                                 round(busiest[-1]["rss_after"] / 1024)],
+            "max_arrow_mib": round(max(r["arrow_bytes"] for r in records) / 2**20, 1),
+            "py_objects_first_last": [busiest[0]["py_objects"], busiest[-1]["py_objects"]]})
+    return table
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--scale", type=float)
+    parser.add_argument("--work", type=Path)
+    parser.add_argument("--out", type=Path, help="per-worker logs go here (emptied first)")
+    parser.add_argument("--summary", type=Path, help="only summarise the logs in this folder")
+    args = parser.parse_args()
+    if args.summary:
+        for row in summary(args.summary):
+            print(json.dumps(row))
+        return
+    from bench import scale_run
+    from pipeline.stage import RunContext
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob("*.jsonl"):
+        old.unlink()
+    original = RunContext.run_tasks
+
+    def run_tasks(self: RunContext, step: str, tasks: list, fn: Callable, docs_key: str = "docs_out") -> Any:
+        return original(self, step, tasks, Probed(fn, step, str(args.out.resolve())), docs_key=docs_key)
+
+    RunContext.run_tasks = run_tasks  # type: ignore[method-assign]
+    result = scale_run.run(args.scale, args.work, 2, 0.25)
+    for row in result["stages"]:
+        print(json.dumps({k: row.get(k) for k in ("stage", "wall_s", "peak_worker_rss_mib", "peak_tree_rss_mib")}))
+    for row in summary(args.out):
+        print(json.dumps(row))
+
+
+if __name__ == "__main__":
+    main()
