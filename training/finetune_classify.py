@@ -463,8 +463,8 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--format", dest="data_format", choices=FORMATS, default=None,
                         help="default: by suffix, else sniffed from the first line")
     parser.add_argument("--test-data", default=None, help="separate held-out file (else --test-fraction)")
-    parser.add_argument("--labels", type=parse_labels, default=None, help="comma-separated classes, in order; records with other "
-                        "labels are skipped and counted (default: every label of --data, sorted)")
+    parser.add_argument("--labels", type=parse_labels, default=None, help="comma-separated classes, in order; "
+                        "records with other labels are skipped and counted (default: every label of --data, sorted)")
     parser.add_argument("--columns", choices=LAYOUTS, default=None, metavar="label,text|text,label",
                         help="a headerless file's column order (default: the column with few distinct values "
                         "is the label)")
