@@ -85,6 +85,13 @@ def test_malformed_framing_gets_an_openai_error(engine, protocol):
                 continue
             assert json.loads(payload)["error"]["code"] == "invalid_http_request"
             assert b"connection: close" in headers.lower()
+        # after an answered request on a kept-alive connection, the next one's framing error is JSON too
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert read_response(sock)[0] == 200
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n")
+            status, _, payload = read_response(sock)
+            assert_openai_error(status, json.loads(payload), 400)
         assert health(server)["status"] == "ok"
 
 
