@@ -11,6 +11,8 @@ The hotel set has 7,766 reviews of ~130 characters, which a byte-level BPE train
 rows) and ``--max-length`` keep one run affordable on a CPU; ``--max-steps`` caps every run's steps.
 
     .venv/bin/python bench/finetune_bench.py --out /tmp/finetune-bench --sets sms,zh-hotel --compare-random
+
+Figures and the commands that produced them: bench/README.md, "Fine-tuning and serving".
 """
 
 from __future__ import annotations
