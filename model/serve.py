@@ -32,7 +32,7 @@ from typing import Any, Sequence
 
 from model.checkpoint_io import BAD_CHECKPOINT_ERRORS, exit_with_error
 from model.engine import Engine
-from model.serve_app import ServerLimits, build_app
+from model.serve_app import ServerLimits, build_app, uvicorn_config
 from model.templates import TEMPLATES
 
 __all__ = ["EngineSpec", "ServerLimits", "build_app", "listening_socket", "main"]
@@ -142,7 +142,7 @@ def serve_one(spec: EngineSpec, limits: ServerLimits, args: Any) -> int:
     sock = listening_socket(args.host, args.port, args.backlog)
     host, port = sock.getsockname()[:2]
     app = build_app(engine, limits, api_key=args.api_key)
-    server = uvicorn.Server(uvicorn.Config(app, backlog=args.backlog, lifespan="off", log_level="warning",
+    server = uvicorn.Server(uvicorn_config(app, backlog=args.backlog, lifespan="off", log_level="warning",
                                            timeout_keep_alive=5))
     shown = f"[{host}]" if ":" in host else host
     log.info("serving %r (%s template) on http://%s:%d/v1%s", engine.model_name, engine.template, shown, port,

@@ -7,6 +7,9 @@ OpenAI server must bound on top of it is:
 
 * bodies: at most ``max_body_bytes`` counted as they arrive, whatever Content-Length says (a declared
   length over the cap is refused before reading; a body that stalls gets a 408 after ``body_timeout_s``);
+* framing: a request uvicorn's HTTP parser refuses (``Content-Length: -1``, two Content-Lengths, one beside
+  ``Transfer-Encoding``, an unknown transfer coding, a bad chunk size, a broken request line) never reaches
+  the app; ``uvicorn_config`` runs uvicorn with ``OpenAIErrors`` protocols, whose 400 is OpenAI's JSON;
 * JSON: invalid text, integers beyond Python's digit limit, deep nesting and wrong types are 400s
   (``model.openai_api.parse_body``), and every error, for every method and route, is OpenAI's JSON shape;
 * work: at most ``max_concurrency`` requests generate at once; others wait ``queue_timeout_s`` for a slot,
@@ -23,6 +26,7 @@ import asyncio
 import hmac
 import json
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -30,11 +34,14 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
+import h11
+import uvicorn
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.exceptions import HTTPException
 from starlette.requests import ClientDisconnect
 from starlette.types import ASGIApp, Receive, Scope, Send
+from uvicorn.protocols.http.h11_impl import H11Protocol
 
 from model.engine import Engine, Sampling
 from model.openai_api import (CHAT_PARAMS, COMPLETION_PARAMS, DEFAULT_COMPLETION_TOKENS, APIError, chat_answer,
@@ -390,3 +397,84 @@ def usage_chunk(body: dict[str, Any], base: dict[str, Any], prompt_tokens: int, 
         return ""
     usage = with_total({"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens})
     return sse({**base, "choices": [], "usage": usage})
+
+
+# ---- HTTP framing errors -------------------------------------------------------------------------------
+#
+# Why at the protocol level: uvicorn feeds the bytes to its parser (httptools' llhttp, or h11) and answers a
+# request the parser refuses with its own text/plain 400 from the protocol's ``send_400_response``; no
+# ASGI scope exists yet (the headers never parsed), or, for a bad chunk, the app is still waiting for the
+# body, so no middleware or exception handler can see it. The parser's refusal itself is right (RFC 9112
+# 6.3: a request whose length cannot be determined is a 400 and the connection must close, which also
+# means the rest of a ``Content-Length: -1`` body is never read), so only the answer's shape changes: the
+# subclasses below override that one method, keep uvicorn's parsing and closing, and say what the parser
+# found. They are passed as ``uvicorn.Config(http=...)``, the protocol-class option uvicorn documents.
+
+FRAMING_ERROR_CODE = "invalid_http_request"
+
+
+def framing_error_body(reason: str) -> bytes:
+    """The OpenAI-shaped 400 for a request whose HTTP framing the parser refused."""
+    message = (f"malformed HTTP request ({reason[:200]}): check the request line, Content-Length (one "
+               "non-negative integer) and Transfer-Encoding (chunked, without Content-Length)")
+    return json.dumps(APIError(400, message, code=FRAMING_ERROR_CODE).body()).encode()
+
+
+def parser_reason(fallback: str) -> str:
+    """The parser's own words for the refusal: ``send_400_response`` is called inside uvicorn's ``except``
+    block for the parser error, so it is the exception being handled."""
+    error = sys.exc_info()[1]
+    return str(error) if error is not None and str(error) else fallback
+
+
+def _responding(cycle: Any) -> bool:
+    """Whether the app has started but not finished an answer on this connection: a second response
+    cannot follow it, so only closing is left."""
+    return cycle is not None and cycle.response_started and not cycle.response_complete
+
+
+class OpenAIErrorsH11(H11Protocol):
+    """uvicorn's h11 protocol whose parser-level 400 is OpenAI's JSON error."""
+
+    def send_400_response(self, msg: str) -> None:
+        if _responding(getattr(self, "cycle", None)):
+            self.transport.close()
+            return
+        body = framing_error_body(parser_reason(msg))
+        headers = [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                   (b"connection", b"close")]
+        for event in (h11.Response(status_code=400, headers=headers, reason=b"Bad Request"), h11.Data(data=body),
+                      h11.EndOfMessage()):
+            self.transport.write(self.conn.send(event))
+        self.transport.close()
+
+
+try:  # the protocol uvicorn's "auto" picks: httptools where it is installed (the faster parser), else h11
+    from uvicorn.protocols.http.httptools_impl import STATUS_LINE, HttpToolsProtocol
+except ImportError:  # pragma: no cover - httptools is optional for uvicorn
+    OpenAIErrors: type = OpenAIErrorsH11
+else:
+    class OpenAIErrorsHttpTools(HttpToolsProtocol):
+        """uvicorn's httptools protocol whose parser-level 400 is OpenAI's JSON error."""
+
+        def send_400_response(self, msg: str) -> None:
+            if _responding(self.cycle):
+                self.transport.close()
+                return
+            body = framing_error_body(parser_reason(msg))
+            content = [STATUS_LINE[400]]
+            for name, value in self.server_state.default_headers:  # server and date, as uvicorn sends
+                content.extend([name, b": ", value, b"\r\n"])
+            content.extend([b"content-type: application/json\r\n",
+                            b"content-length: " + str(len(body)).encode() + b"\r\n",
+                            b"connection: close\r\n\r\n", body])
+            self.transport.write(b"".join(content))
+            self.transport.close()
+
+    OpenAIErrors = OpenAIErrorsHttpTools
+
+
+def uvicorn_config(app: ASGIApp, protocol: type | None = None, **options: Any) -> uvicorn.Config:
+    """uvicorn's config for serving ``app`` with every error, framing errors included, in OpenAI's shape;
+    ``protocol`` picks one of the two parsers (default: httptools where installed, as uvicorn's own)."""
+    return uvicorn.Config(app, http=protocol or OpenAIErrors, **options)

@@ -7,6 +7,11 @@ with torch limited to that many threads so replicas on one machine don't oversub
 replica loads the checkpoint itself (the path must be readable on every node) and keeps its own generation
 slots; the proxy routes each request to the less busy of two replicas, and cancels it on the replica when
 the client disconnects.
+
+HTTP parsing is the proxy's (Ray starts its own uvicorn with default settings and offers no option for
+the protocol class), so a request whose framing its parser refuses (``Content-Length: -1``) gets uvicorn's
+plain-text 400 there, where one process (``model.serve_app.uvicorn_config``) answers OpenAI's JSON.
+Such a request never reaches a replica either way.
 """
 
 from __future__ import annotations

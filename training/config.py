@@ -186,15 +186,42 @@ def parse_config(data: Any, origin: str = "<dict>", base: Path | None = None) ->
     return config
 
 
-def load_config(path: str | Path) -> TrainConfig:
+def read_yaml(path: str | Path, what: str) -> Any:
+    """A YAML file's data for ``what`` ("training config", "fine-tuning config"); errors name the file."""
     path = Path(path)
     if not path.is_file():
-        raise ConfigError(f"training config {path} not found")
+        raise ConfigError(f"{what} {path} not found")
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))  # safe_load: no Python objects from YAML
+        return yaml.safe_load(path.read_text(encoding="utf-8"))  # safe_load: no Python objects from YAML
     except yaml.YAMLError as exc:
-        raise ConfigError(f"training config {path} is not valid YAML: {exc}") from None
-    return parse_config(data, str(path), path.resolve().parent)
+        raise ConfigError(f"{what} {path} is not valid YAML: {exc}") from None
+
+
+def load_config(path: str | Path) -> TrainConfig:
+    path = Path(path)
+    return parse_config(read_yaml(path, "training config"), str(path), path.resolve().parent)
+
+
+def load_options(path: str | Path, schema: type[BaseModel], what: str,
+                 path_keys: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A flat YAML file of a command's options (the fine-tuning commands' ``--config``), validated against
+    ``schema`` as the training config is: an unknown key or a wrong type is a ConfigError naming the file
+    and the key, in the same layout. Returns only the keys the file sets, ``path_keys`` resolved against
+    the file's folder (as the training config's paths are), so the caller can lay them under its flags."""
+    path = Path(path)
+    data = read_yaml(path, what)
+    if data is None:  # an empty file (or only comments) sets nothing
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(f"{what} {path} must be a mapping of option names to values; got {type(data).__name__}")
+    try:
+        options = schema.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(config_errors.format_errors(exc, f"invalid {what} {path}", schema)) from None
+    values = {key: getattr(options, key) for key in options.model_fields_set}
+    base = path.resolve().parent
+    return {key: _resolve(value, base) if key in path_keys and isinstance(value, str) else value
+            for key, value in values.items()}
 
 
 def resume_differences(saved: dict[str, Any], current: TrainConfig) -> list[str]:

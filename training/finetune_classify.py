@@ -47,8 +47,9 @@ from training.classify_data import (FORMATS, LAYOUTS, Example, fix_labels, keep_
                                     sniff_format)
 from training.distributed import Dist
 from training.finetune_common import (Checkpoints, FinetuneLoop, OptimSettings, Progress, SkipLedger,
-                                      check_schedule, fingerprint, limited, num_threads, on_ranks, open_pretrained,
-                                      open_resume, run_cli, split_indices, steps_planned)
+                                      build_config, check_schedule, fingerprint, limited, num_threads, on_ranks,
+                                      open_pretrained, open_resume, parse_options, run_cli, split_indices,
+                                      steps_planned)
 
 def classification_report(true: Sequence[int], predicted: Sequence[int], labels: Sequence[str]) -> dict[str, Any]:
     """Accuracy, per-class precision/recall/F1/support and the confusion matrix (rows true, cols predicted).
@@ -158,6 +159,7 @@ class ClassifyConfig:
     eval_every: int | None = None  # steps between validations and checkpoints (and at every epoch's end)
     resume: bool = False  # continue from <out>/last.pt
     stop_after: int | None = None  # end this launch after that many steps, as a kill would (tests)
+    config: str | None = None  # the --config file the settings were read from (flags override it)
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -448,6 +450,10 @@ def parse_trainable(value: str) -> int | None:
         raise argparse.ArgumentTypeError(f"expected 'all' or a number of last blocks, got {value!r}") from None
 
 
+def parse_labels(value: str) -> tuple[str, ...]:
+    return tuple(label.strip() for label in value.split(",") if label.strip())
+
+
 def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser = argparse.ArgumentParser(prog="python -m training.finetune_classify",
                                      description=__doc__.split("\n\n")[0])
@@ -457,8 +463,8 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
     parser.add_argument("--format", dest="data_format", choices=FORMATS, default=None,
                         help="default: by suffix, else sniffed from the first line")
     parser.add_argument("--test-data", default=None, help="separate held-out file (else --test-fraction)")
-    parser.add_argument("--labels", default=None, help="comma-separated classes, in order; records with other "
-                        "labels are skipped and counted (default: every label of --data, sorted)")
+    parser.add_argument("--labels", type=parse_labels, default=None, help="comma-separated classes, in order; "
+                        "records with other labels are skipped and counted (default: every label of --data, sorted)")
     parser.add_argument("--columns", choices=LAYOUTS, default=None, metavar="label,text|text,label",
                         help="a headerless file's column order (default: the column with few distinct values "
                         "is the label)")
@@ -496,10 +502,7 @@ def parse_args(argv: Sequence[str] | None) -> ClassifyConfig:
                         help="validate and write last.pt / best.pt every N steps (always at each epoch's end)")
     parser.add_argument("--resume", action="store_true",
                         help="continue from <out>/last.pt (refused if the settings or data changed)")
-    args = vars(parser.parse_args(argv))
-    if args["labels"] is not None:
-        args["labels"] = tuple(label.strip() for label in args["labels"].split(",") if label.strip())
-    return ClassifyConfig(**args)
+    return build_config(parser, ClassifyConfig, parse_options(parser, argv, ClassifyConfig))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -12,6 +12,12 @@ to ``min_lr``; constant by default), gradient clipping, and ``metrics.jsonl`` in
 a better validation score, ``best.pt``; ``--resume`` continues from ``last.pt`` (``open_resume``) with the
 optimiser, step, random state and data position, so the run ends with an uninterrupted run's weights.
 
+Both commands take ``--config FILE.yaml`` (``parse_options``): a flat YAML file whose keys are the command's
+long options with ``_`` for ``-`` (``batch_size: 16``, ``format: tsv``), validated as the training config is
+(``training.config.load_options``: unknown keys and wrong types name the file and key), with flags on the
+command line overriding the file. The run records the merged settings (and the file) wherever it records
+its config.
+
 Fine-tuning reads hand-made data (TSV exports, scraped JSON), position a few bad records are normal. Each
 reader therefore records *why* it skipped a record and position (file:line or file:record), and the run
 reports the counts at the end instead of dying on record 3,812 of 5,000.
@@ -19,19 +25,22 @@ reports the counts at the end instead of dying on record 3,812 of 5,000.
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import copy
 import dataclasses
 import hashlib
 import json
 import math
+import typing
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Sequence, TypeVar
+from typing import Annotated, Any, Callable, Iterator, Literal, Sequence, TypeVar
 
 import tiktoken
 import torch
+from pydantic import BeforeValidator, ConfigDict, create_model
 from torch.nn.parallel import DistributedDataParallel
 
 from model.checkpoint_io import (BAD_CHECKPOINT_ERRORS, exit_with_error, load_checkpoint, read_checkpoint,
@@ -39,6 +48,7 @@ from model.checkpoint_io import (BAD_CHECKPOINT_ERRORS, exit_with_error, load_ch
 from model.lora import LoraLinear, merge_lora
 from model.gpt import GPT, adamw
 from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
+from training.config import ConfigError, load_options
 from training.distributed import Dist, all_reduce_sum, setup, teardown
 from training.metrics import MetricsLog
 from training.optim import lr_at, set_lr
@@ -47,7 +57,7 @@ T = TypeVar("T")
 METRICS_LOG = "metrics.jsonl"
 LAST, BEST = "last.pt", "best.pt"  # the latest state (what --resume reads) and the best by validation
 UNDIGESTED = ("out", "resume", "device", "threads", "progress_seconds", "stop_after", "eval_every",
-              "generate_examples", "max_new_tokens")
+              "generate_examples", "max_new_tokens", "config")
 """Settings that may change between a run and its resume: where it writes, how fast and how often it reports,
 not what it learns or in what order (a changed --threads or --device can still change the last bits)."""
 
@@ -390,6 +400,79 @@ def steps_planned(examples: int, batch_size: int, epochs: int, max_steps: int | 
     """Optimiser steps a run of ``epochs`` over ``examples`` takes (at most ``max_steps``): the schedule's length."""
     steps = epochs * -(-examples // batch_size)
     return min(steps, max_steps) if max_steps is not None else steps
+
+
+PATH_OPTIONS = ("checkpoint", "data", "out", "test_data", "ranks_path")
+"""Options naming files or folders: in a --config file they are relative to the file's folder."""
+PLAIN_TYPES = (None, int, float, str)
+
+
+def option_key(action: argparse.Action) -> str:
+    """The config-file key of a command-line option: its long name with ``_`` for ``-`` (--test-data: test_data)."""
+    long = next((o for o in action.option_strings if o.startswith("--")), action.option_strings[0])
+    return long.lstrip("-").replace("-", "_")
+
+
+def _from_text(parse: Callable[[str], Any]) -> BeforeValidator:
+    """A YAML string read as the command line reads it (``trainable_blocks: all``, ``labels: ham,spam``)."""
+    def convert(value: Any) -> Any:
+        if not isinstance(value, str):
+            return value
+        try:
+            return parse(value)
+        except argparse.ArgumentTypeError as error:
+            raise ValueError(str(error)) from None
+    return BeforeValidator(convert)
+
+
+def options_schema(parser: argparse.ArgumentParser, config_type: type) -> type:
+    """A pydantic model of ``parser``'s options as config-file keys, each typed as ``config_type``'s field
+    (a frozen dataclass) it fills, its choices as a Literal; every key optional, unknown keys refused."""
+    hints = typing.get_type_hints(config_type)
+    fields: dict[str, Any] = {}
+    for action in parser._actions:  # argparse's one documented-in-practice way to list its options
+        if not action.option_strings or action.dest in ("help", "config") or action.dest not in hints:
+            continue
+        annotation = hints[action.dest]
+        if action.choices:
+            annotation = Literal[tuple(action.choices)] | None  # type: ignore[valid-type]
+        if action.type not in PLAIN_TYPES:
+            annotation = Annotated[annotation, _from_text(action.type)]
+        fields[option_key(action)] = (annotation, None)
+    return create_model(f"{config_type.__name__}File", __config__=ConfigDict(extra="forbid"), **fields)
+
+
+def parse_options(parser: argparse.ArgumentParser, argv: Sequence[str] | None, config_type: type
+                  ) -> dict[str, Any]:
+    """The command line merged over ``--config FILE.yaml``, as ``config_type``'s keyword arguments (plus
+    ``config``: the file's path, or None). A bad file ends in ``error: invalid fine-tuning config FILE:``
+    with a line per bad key and exit 2; options a file sets are no longer required on the command line."""
+    parser.add_argument("--config", default=None, metavar="FILE.yaml",
+                        help="options from a YAML file (keys: the long options with _ for -); flags override it")
+    early = argparse.ArgumentParser(add_help=False)
+    early.add_argument("--config", default=None)
+    path = early.parse_known_args(argv)[0].config
+    if path is not None:
+        try:
+            values = load_options(path, options_schema(parser, config_type), "fine-tuning config", PATH_OPTIONS)
+        except ConfigError as error:
+            exit_with_error(error)
+        by_key = {option_key(a): a for a in parser._actions if a.option_strings}
+        for key, value in values.items():
+            by_key[key].required = False
+            parser.set_defaults(**{by_key[key].dest: value})
+    args = vars(parser.parse_args(argv))
+    args["config"] = str(Path(path).resolve()) if path is not None else None
+    return args
+
+
+def build_config(parser: argparse.ArgumentParser, config_type: type[T], args: dict[str, Any]) -> T:
+    """``config_type(**args)``; a value its checks refuse is a usage error (exit 2), not a traceback."""
+    try:
+        return config_type(**args)
+    except ValueError as error:
+        where = f" (settings from {args['config']} and the command line)" if args.get("config") else ""
+        parser.error(f"{error}{where}")
 
 
 def run_cli(work: Callable[[Any], object], config: Any) -> int:

@@ -40,8 +40,8 @@ from model.checkpoint_io import INSTRUCT, save_checkpoint
 from training.distributed import Dist
 from contracts.fsio import atomic_write
 from training.finetune_common import (Checkpoints, FinetuneLoop, OptimSettings, Progress, SkipLedger,
-                                      check_schedule, fingerprint, limited, num_threads, on_ranks, open_pretrained,
-                                      open_resume, run_cli, split_indices,
+                                      build_config, check_schedule, fingerprint, limited, num_threads, on_ranks,
+                                      open_pretrained, open_resume, parse_options, run_cli, split_indices,
                                       steps_planned)
 
 TEMPLATE = "alpaca"
@@ -221,6 +221,7 @@ class InstructConfig:
     progress_seconds: float = 10.0  # a progress line at most this often within an epoch
     resume: bool = False  # continue from <out>/last.pt
     stop_after: int | None = None  # end this launch after that many steps, as a kill would (tests)
+    config: str | None = None  # the --config file the settings were read from (flags override it)
 
     def __post_init__(self) -> None:
         if self.stop_after is not None and self.stop_after < 1:
@@ -410,7 +411,7 @@ def parse_args(argv: Sequence[str] | None) -> InstructConfig:
                         help="torch threads (default torch's choice; on a busy machine fewer can be faster)")
     parser.add_argument("--progress-seconds", type=float, default=10.0,
                         help="a progress line at most this often within an epoch")
-    return InstructConfig(**vars(parser.parse_args(argv)))
+    return build_config(parser, InstructConfig, parse_options(parser, argv, InstructConfig))
 
 
 def main(argv: Sequence[str] | None = None) -> int:

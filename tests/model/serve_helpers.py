@@ -19,16 +19,18 @@ import uvicorn
 
 from model.engine import Engine
 from model.serve import listening_socket
-from model.serve_app import ServerLimits, build_app
+from model.serve_app import ServerLimits, build_app, uvicorn_config
 
 
 class RunningServer:
-    def __init__(self, engine: Engine, limits: ServerLimits, api_key: str | None = None) -> None:
+    def __init__(self, engine: Engine, limits: ServerLimits, api_key: str | None = None,
+                 protocol: type | None = None) -> None:
         self.app = build_app(engine, limits, api_key=api_key)
         self.sock = listening_socket("127.0.0.1", 0)
         self.port = self.sock.getsockname()[1]
         self.base = f"http://127.0.0.1:{self.port}"
-        self.server = uvicorn.Server(uvicorn.Config(self.app, lifespan="off", log_level="warning"))
+        self.server = uvicorn.Server(uvicorn_config(self.app, protocol, lifespan="off",
+                                                    log_level="warning"))
         self.loop = asyncio.new_event_loop()
         self.thread = threading.Thread(target=self.loop.run_until_complete,
                                        args=(self.server.serve(sockets=[self.sock]),), daemon=True)
@@ -43,8 +45,10 @@ class RunningServer:
 
 
 @contextmanager
-def running_server(engine: Engine, limits: ServerLimits, api_key: str | None = None) -> Iterator[RunningServer]:
-    running = RunningServer(engine, limits, api_key)
+def running_server(engine: Engine, limits: ServerLimits, api_key: str | None = None,
+                   protocol: type | None = None) -> Iterator[RunningServer]:
+    """A server for the test's block; ``protocol``: one of ``model.serve_app``'s uvicorn protocol classes."""
+    running = RunningServer(engine, limits, api_key, protocol)
     running.thread.start()
     deadline = time.monotonic() + 30
     while not running.server.started:

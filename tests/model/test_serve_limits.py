@@ -20,8 +20,8 @@ import openai
 
 from model.engine import Engine
 from model.openai_api import CHAT_PARAMS, COMPLETION_PARAMS
-from model.serve_app import ServerLimits
-from tests.model.serve_helpers import post_json, raw_request, read_response, running_server
+from model.serve_app import OpenAIErrors, OpenAIErrorsH11, ServerLimits
+from tests.model.serve_helpers import ServerProcess, post_json, raw_request, read_response, running_server
 from tests.tiny_checkpoint import save_tiny_checkpoint
 
 MODEL = "tiny-test"
@@ -53,12 +53,85 @@ def assert_openai_error(status: int, payload: dict, expected: int) -> None:
 
 # ---- bodies --------------------------------------------------------------------------------------------
 
-def test_negative_content_length_is_refused_without_reading(server):
-    """Content-Length: -1 once made the old server read the whole stream (memory grew by 670 MB)."""
-    head = "POST /v1/completions HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nContent-Length: -1"
-    status, _, _ = raw_request(server.port, head, b"x" * 200_000)
-    assert status == 400
-    assert health(server)["status"] == "ok"
+PROTOCOLS = [pytest.param(cls, id=cls.__name__) for cls in (OpenAIErrors, OpenAIErrorsH11)]
+FRAMING = [  # (request head, body): requests uvicorn's HTTP parser refuses before the app sees them
+    ("POST /v1/completions HTTP/1.1\nHost: 127.0.0.1\nContent-Type: application/json\nContent-Length: -1",
+     b"x" * 200_000),
+    ("GET /health HTTP/1.1\nHost: 127.0.0.1\nContent-Length: -1", b""),
+    ("PUT /nowhere HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 12abc", b""),
+    ("POST /v1/chat/completions HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 5\nContent-Length: 6", b"{}{}{}"),
+    ("POST /v1/completions HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: gzip", b""),
+    ("POST /v1/completions HTTP/1.1\nHost: 127.0.0.1\nTransfer-Encoding: chunked", b"zz\r\n{}\r\n0\r\n\r\n"),
+    ("POST /v1/completions HTTP/1.1\nHost: 127.0.0.1\nContent-Length: 2\nTransfer-Encoding: chunked",
+     b"0\r\n\r\n"),
+    ("NOT AN HTTP REQUEST", b""),
+]
+
+
+@pytest.mark.parametrize("protocol", PROTOCOLS)
+def test_malformed_framing_gets_an_openai_error(engine, protocol):
+    """Content-Length: -1 once made the old server read the whole stream (memory grew by 670 MB); uvicorn's
+    parser refuses it, and every other framing it cannot trust, before the app runs, and used to answer in
+    plain text. Both parsers uvicorn can run now answer OpenAI's JSON and close the connection."""
+    with running_server(engine, LIMITS, protocol=protocol) as server:
+        for head, body in FRAMING:
+            status, headers, payload = raw_request(server.port, head, body)
+            assert b"content-type: application/json" in headers.lower(), (head, headers, payload)
+            assert_openai_error(status, json.loads(payload), 400)
+            if protocol is OpenAIErrorsH11 and "Content-Length: 2" in head:
+                # h11 reads a chunked body beside a Content-Length (RFC 9112 6.3 allows it): the request
+                # reaches the app, whose own 400 says the (empty) body is not JSON
+                assert "JSON" in json.loads(payload)["error"]["message"]
+                continue
+            assert json.loads(payload)["error"]["code"] == "invalid_http_request"
+            assert b"connection: close" in headers.lower()
+        # after an answered request on a kept-alive connection, the next one's framing error is JSON too
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n")
+            assert read_response(sock)[0] == 200
+            sock.sendall(b"GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n")
+            status, _, payload = read_response(sock)
+            assert_openai_error(status, json.loads(payload), 400)
+        assert health(server)["status"] == "ok"
+
+
+def test_negative_content_length_reads_no_body(repo_root, shared_data, tmp_path):
+    """The body cap holds for Content-Length: -1: the server closes after the headers, so a client pushing
+    256 MB behind them gets a reset after at most the sockets' buffers, and the server's memory stays put."""
+    checkpoint = tmp_path / "tiny.pt"
+    save_tiny_checkpoint(checkpoint, shared_data)
+    server = ServerProcess([str(checkpoint), "--port", "0", "--max-body-bytes", "4096", "--model-name", MODEL],
+                           repo_root)
+    try:
+        before = resident_bytes(server.process.pid)
+        sent = 0
+        head = b"POST /v1/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Length: -1\r\n\r\n"
+        with socket.create_connection(("127.0.0.1", server.port), timeout=30) as sock:
+            sock.sendall(head)
+            block = b"x" * (1 << 20)
+            try:
+                for _ in range(256):
+                    sock.sendall(block)
+                    sent += len(block)
+            except (BrokenPipeError, ConnectionResetError):
+                pass
+        time.sleep(0.5)
+        grown = resident_bytes(server.process.pid) - before
+        assert sent < 64 << 20, f"the server kept reading: {sent} bytes went through"
+        assert grown < 32 << 20, f"the server's memory grew by {grown} bytes"
+        status, payload = post_json(server.port, "/v1/completions",
+                                    b'{"model": "tiny-test", "prompt": "x", "max_tokens": 1}')
+        assert status == 200, payload  # and it still serves
+    finally:
+        server.stop()
+
+
+def resident_bytes(pid: int) -> int:
+    """A process's resident memory, from /proc (Linux)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError(f"no VmRSS for process {pid}")
 
 
 def test_chunked_body_over_the_cap_is_413(server):
