@@ -55,7 +55,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import GERMAN, JAPANESE, JIEBA, WHITESPACE
+from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -154,7 +154,7 @@ LANGUAGES: dict[str, LanguageParams] = {
     "zh": LanguageParams(JIEBA, tuple(FINEWEB2["zh"]["stopwords"]), _ZH),
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),
-    "ja": LanguageParams(JAPANESE, ("の", "に", "は", "を", "た", "が", "で", "て", "と", "し", "も", "な",
+    "ja": LanguageParams(SUDACHI, ("の", "に", "は", "を", "た", "が", "で", "て", "と", "し", "も", "な",
                                     "から", "ある", "する", "いる", "こと"), _JA),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("th", "lo", "km", "my", "bo", "dz")},
 }

@@ -18,8 +18,8 @@ from typing import Iterable
 import numpy as np
 import regex
 
-from pipeline.filters.segment import (GERMAN, JAPANESE, JIEBA, WHITESPACE, german_split, japanese_split,
-                                      jieba_split)
+from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
+                                      jieba_split_many, sudachi_split)
 
 try:
     from pipeline.filters import _chunks
@@ -161,6 +161,7 @@ class _Vocabulary:
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
         self.generation, self.segmenter = generation, segmenter
         self.split = _SPLITTERS[segmenter]
+        self.split_many = _MANY_SPLITTERS.get(segmenter) or (lambda chunks: list(map(self.split, chunks)))
         self.chunk_ids, self.token_ids = _Ids(), _Ids()
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
@@ -197,7 +198,7 @@ class _Vocabulary:
             return
         self.chunk_ids.new = []
         self.chars += sum(map(len, chunks))
-        split = list(map(self.split, chunks))
+        split = self.split_many(chunks)
         self.chunk_tokens += split
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         self.chunk_first.extend(self.flat.size + np.cumsum(counts) - counts)
@@ -226,8 +227,10 @@ MAX_CHUNK_CHARS = 32_000_000
 # How each segmenter splits one whitespace-free chunk (``pipeline.filters.segment``): one vocabulary per
 # segmenter, because the same chunk has different tokens in a whitespace language and in Chinese.
 _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
-              JAPANESE: partial(japanese_split, fallback=_split_chunk),
+              SUDACHI: sudachi_split,
               GERMAN: partial(german_split, fallback=_split_chunk)}
+# Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
+_MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
 
