@@ -76,31 +76,38 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
     """Words of each whitespace-free chunk: jieba's for its Han runs, the pieces above between them, and
     ``fallback``'s for a chunk without Han characters.
 
-    The Han runs of all the chunks go to rjieba in one call, joined by a newline: jieba cuts each block of
-    Han characters on its own (the newline is outside every block and comes back as a word of its own),
-    so the words are those of one call per run, without the cost of a call per run (about half of the
-    Chinese segmentation time was these calls and building each chunk's word list in Python;
-    ``test_segment.py`` compares the two on the shared Chinese texts).
+    Why in one batch: a call into rjieba and a regex split per chunk cost more than jieba's own work on
+    zhwiki. The chunks are joined by newlines and split into Han runs by one regex call, and all the runs go
+    to rjieba in one call, joined by ``_RUN_SEPARATOR``: jieba cuts each block of Han characters on its own
+    and returns the separator as a word of its own, so the words are those of one call per run
+    (``test_segment.py`` checks it on the shared Chinese texts).
     """
-    parts_of = [_HAN_RUNS.split(chunk) for chunk in chunks]  # [other, run, other, run, ..., other]
-    runs = [run for parts in parts_of for run in parts[1::2]]
+    parts = _HAN_RUNS.split("\n".join(chunks))  # [other, run, other, run, ..., other]; no run holds "\n"
+    runs = parts[1::2]
     if not runs:
         return list(map(fallback, chunks))
-    # hmm=True: jieba's default mode; the words of each run, joined by NUL (no Han run holds one)
+    # hmm=True: jieba's default mode; each run's words joined by NUL (no Han run holds one)
     words_of_runs = _rjieba_cut()(_RUN_SEPARATOR.join(runs), True)
     per_run = iter("\0".join(words_of_runs).split(f"\0{_RUN_SEPARATOR}\0"))
     out: list[tuple[str, ...]] = []
-    for chunk, parts in zip(chunks, parts_of):
-        if len(parts) == 1:
-            out.append(fallback(chunk))
-            continue
-        words: list[str] = []
-        for i, part in enumerate(parts):
-            if i % 2:
-                words += next(per_run).split("\0")
-            elif part:
-                words += _NON_HAN_PIECE.findall(part)
-        out.append(tuple(words))
+    words: list[str] = []  # of the chunk being read
+    has_han = False
+    for i, part in enumerate(parts):
+        if i % 2:
+            words += next(per_run).split("\0")
+            has_han = True
+        elif "\n" not in part:  # between two runs of one chunk
+            if part:
+                words += (part,) if len(part) == 1 else _NON_HAN_PIECE.findall(part)
+        else:  # the end of a chunk, chunks without Han, the start of the next chunk
+            head, *whole, tail = part.split("\n")
+            if head:
+                words += _NON_HAN_PIECE.findall(head)
+            out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
+            out += map(fallback, whole)
+            words = _NON_HAN_PIECE.findall(tail) if tail else []
+            has_han = False
+    out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
     return out
 
 

@@ -162,7 +162,8 @@ class _Vocabulary:
         self.generation, self.segmenter = generation, segmenter
         self.split = _SPLITTERS[segmenter]
         self.split_many = _MANY_SPLITTERS.get(segmenter) or (lambda chunks: list(map(self.split, chunks)))
-        self.chunk_ids, self.token_ids = _Ids(), _Ids()
+        self.chunk_ids = _Ids()
+        self.token_ids: dict[str, int] = {}  # token -> id, ids in first-seen order
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
         self.chunk_tokens: list[tuple[str, ...]] = []  # chunk id -> its tokens
@@ -203,11 +204,15 @@ class _Vocabulary:
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         self.chunk_first.extend(self.flat.size + np.cumsum(counts) - counts)
         self.chunk_count.extend(counts)
-        self.flat.extend(np.fromiter(map(self.token_ids.__getitem__, chain.from_iterable(split)),
-                                     dtype=np.int64, count=int(counts.sum())))
-        new, n = self.token_ids.new, len(self.token_ids.new)
+        flat = list(chain.from_iterable(split))
+        token_ids = self.token_ids
+        # the tokens not seen before, in first-seen order, get the next ids in one C-level update (a
+        # dict's ``__missing__`` per new token cost a Python call each)
+        new = [t for t in dict.fromkeys(flat) if t not in token_ids]
+        n = len(new)
+        token_ids.update(zip(new, range(len(token_ids), len(token_ids) + n)))
+        self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
         if new:
-            self.token_ids.new = []
             self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
             self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
             # most new tokens are letters only (``_flags``' first case): classify the others one by one
