@@ -42,6 +42,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
+from itertools import chain
 from typing import Any, Callable
 
 import numpy as np
@@ -72,16 +73,8 @@ _NON_HAN_PIECE = re.compile(r"[A-Za-z0-9]+(?:\.\d+)?%?|[+#&._%\-]+|\S")
 _RUN_SEPARATOR = "\n"  # between Han runs handed to rjieba at once: never inside a run, a word of its own
 
 
-def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """Words of each whitespace-free chunk: jieba's for its Han runs, the pieces above between them, and
-    ``fallback``'s for a chunk without Han characters.
-
-    Why in one batch: a call into rjieba and a regex split per chunk cost more than jieba's own work on
-    zhwiki. The chunks are joined by newlines and split into Han runs by one regex call, and all the runs go
-    to rjieba in one call, joined by ``_RUN_SEPARATOR``: jieba cuts each block of Han characters on its own
-    and returns the separator as a word of its own, so the words are those of one call per run
-    (``test_segment.py`` checks it on the shared Chinese texts).
-    """
+def _jieba_split_loop(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """``jieba_split_many`` read part by part in Python: for a batch whose text holds one of its markers."""
     parts = _HAN_RUNS.split("\n".join(chunks))  # [other, run, other, run, ..., other]; no run holds "\n"
     runs = parts[1::2]
     if not runs:
@@ -109,6 +102,40 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
             has_han = False
     out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
     return out
+
+
+# Markers of the batched split: Unicode noncharacters, which text does not hold (a batch that does is read
+# by ``_jieba_split_loop``, the same words).
+_CHUNK_END, _RUN, _WORD = "\ufdd0", "\ufdd1", "\ufdd2"
+
+
+def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Words of each whitespace-free chunk: jieba's for its Han runs, the pieces above between them, and
+    ``fallback``'s for a chunk without Han characters.
+
+    Why in one batch: a call into rjieba and a regex split per chunk, and a Python step per piece, cost
+    more than jieba's own work on zhwiki. Here the chunks are joined, each Han run is replaced by a marker
+    (one regex call) and the pieces between runs are found by one more; all the runs go to rjieba in one
+    call, joined by ``_RUN_SEPARATOR`` (jieba cuts each block of Han characters on its own and returns the
+    separator as a word of its own, so the words are those of one call per run); the runs' words are put
+    in place of their markers by string joins and splits, without a Python step per word or piece
+    (``test_segment.py`` compares it with one rjieba call per run on the shared Chinese texts).
+    """
+    joined = _CHUNK_END.join(chunks)
+    if _RUN in joined or _WORD in joined or joined.count(_CHUNK_END) != len(chunks) - 1:
+        return _jieba_split_loop(chunks, fallback)
+    runs = _HAN_RUNS.findall(joined)
+    if not runs:
+        return list(map(fallback, chunks))
+    template = _HAN_RUNS.sub(_RUN, joined)  # no piece pattern matches a marker but ``\S``, alone
+    # hmm=True: jieba's default mode; then each run's words joined by _WORD, one string per run
+    words_of_runs = _rjieba_cut()(_RUN_SEPARATOR.join(runs), True)
+    run_words = _WORD.join(words_of_runs).split(f"{_WORD}{_RUN_SEPARATOR}{_WORD}")
+    around = _WORD.join(_NON_HAN_PIECE.findall(template)).split(_RUN)  # the pieces between run markers
+    words = "".join(chain.from_iterable(zip(around, run_words))) + around[-1]
+    per_chunk = words.split(f"{_WORD}{_CHUNK_END}{_WORD}")
+    with_han = [_RUN in t for t in template.split(_CHUNK_END)]
+    return [tuple(w.split(_WORD)) if han else fallback(chunk) for w, han, chunk in zip(per_chunk, with_han, chunks)]
 
 
 def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
@@ -150,11 +177,22 @@ def _sudachi_pieces(chunk: str) -> list[str]:
     return pieces + [chunk] if chunk else pieces
 
 
+_SURROGATE = re.compile("([\ud800-\udfff])")
+
+
 def sudachi_split(chunk: str) -> tuple[str, ...]:
-    """Words of a whitespace-free chunk: SudachiPy's morphemes (mode A, core dictionary), their surfaces."""
+    """Words of a whitespace-free chunk: SudachiPy's morphemes (mode A, core dictionary), their surfaces.
+    A lone surrogate (undecodable bytes kept by a reader) is a word of its own: SudachiPy takes only text
+    that encodes as UTF-8 and would fail the whole shard."""
     tokenize = _sudachi_tokenize()
-    return tuple(surface for piece in _sudachi_pieces(chunk) for m in tokenize(piece)
-                 if (surface := m.surface()))
+    parts = _SURROGATE.split(chunk) if not chunk.isascii() and _SURROGATE.search(chunk) else (chunk,)
+    words: list[str] = []
+    for i, part in enumerate(parts):
+        if i % 2:
+            words.append(part)
+        elif part:
+            words += [surface for piece in _sudachi_pieces(part) for m in tokenize(piece) if (surface := m.surface())]
+    return tuple(words)
 
 
 # A compound starts where no word character or number separator precedes (so "3.5-4" stays a number) and

@@ -201,17 +201,21 @@ class _Vocabulary:
         self.chars += sum(map(len, chunks))
         split = self.split_many(chunks)
         self.chunk_tokens += split
-        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        self.chunk_first.extend(self.flat.size + np.cumsum(counts) - counts)
-        self.chunk_count.extend(counts)
-        flat = list(chain.from_iterable(split))
         token_ids = self.token_ids
-        # the tokens not seen before, in first-seen order, get the next ids in one C-level update (a
-        # dict's ``__missing__`` per new token cost a Python call each)
-        new = [t for t in dict.fromkeys(flat) if t not in token_ids]
+        if _chunks is not None:  # one dict lookup per token, in C (``_chunks.intern_tokens``)
+            flat_ids, per_chunk, new = _chunks.intern_tokens(split, token_ids)
+            counts = np.frombuffer(per_chunk, dtype=np.int64)
+            self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
+        else:
+            counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+            flat = list(chain.from_iterable(split))
+            # the tokens not seen before, in first-seen order, get the next ids in one update
+            new = [t for t in dict.fromkeys(flat) if t not in token_ids]
+            token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
+            self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
+        self.chunk_first.extend(self.flat.size - counts.sum() + np.cumsum(counts) - counts)
+        self.chunk_count.extend(counts)
         n = len(new)
-        token_ids.update(zip(new, range(len(token_ids), len(token_ids) + n)))
-        self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
         if new:
             self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
             self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))

@@ -30,6 +30,11 @@ def test_japanese_words_are_sudachis_shortest_units():
                      "使っ", "て", "いる", "。"]
 
 
+def test_a_lone_surrogate_in_japanese_is_a_word_of_its_own():
+    # SudachiPy takes only text that encodes as UTF-8; a reader may keep undecodable bytes as surrogates
+    assert split_words("東京\ud800である \udcff", SUDACHI) == ["東京", "\ud800", "で", "ある", "\udcff"]
+
+
 def test_japanese_chunks_over_sudachis_input_limit_are_cut_at_sentence_ends():
     from pipeline.filters.segment import SUDACHI_MAX_BYTES, _sudachi_pieces, sudachi_split
 
@@ -113,6 +118,9 @@ def test_chinese_chunks_in_one_batch_split_as_one_by_one():
     assert batch[3] == ("分", "到", "8", "个")  # the run "分到" alone: jieba (in the README, jieba-rs glues "分到8个")
     assert [jieba_split_many(chunks[i:i + 1], _split_chunk)[0] for i in range(len(chunks))] == batch
     assert jieba_split_many([], _split_chunk) == [] and jieba_split_many(["abc"], tuple) == [("a", "b", "c")]
+    # a text holding one of the batch's markers (Unicode noncharacters) is read part by part, same words
+    odd = chunks + ["中\ufdd0文", "\ufdd1", "a\ufdd2中"]
+    assert jieba_split_many(odd, _split_chunk) == [_one_call_per_run(c) for c in odd]
 
 
 def test_chinese_batches_equal_one_chunk_at_a_time_on_real_text(shared_data):
