@@ -115,7 +115,7 @@ def test_chinese_chunks_in_one_batch_split_as_one_by_one():
     batch = jieba_split_many(chunks, _split_chunk)
     assert batch == [_one_call_per_run(c) for c in chunks]
     assert batch[1] == _split_chunk("Python3.8") and batch[9] == _split_chunk("don't")
-    assert batch[3] == ("分", "到", "8", "个")  # the run "分到" alone: jieba (in the README, jieba-rs glues "分到8个")
+    assert batch[3] == ("分", "到", "8", "个")  # "分到" is a Han run of its own, "8" an ASCII piece
     assert [jieba_split_many(chunks[i:i + 1], _split_chunk)[0] for i in range(len(chunks))] == batch
     assert jieba_split_many([], _split_chunk) == [] and jieba_split_many(["abc"], tuple) == [("a", "b", "c")]
     # a text holding one of the batch's markers (Unicode noncharacters) is read part by part, same words
