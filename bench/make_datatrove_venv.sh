@@ -18,8 +18,9 @@ fi
 # resiliparse + fastwarc: to extract the same texts from the WARCs as .venv does.
 # jieba and spacy[ja] (SudachiPy + its core dictionary, about 200 MB installed): the word tokenizers datatrove
 # assigns to Chinese (cmn_Hani: spaCy + jieba) and Japanese (jpn_Jpan: spaCy + Sudachi), for
-# bench/multilingual_agreement.py; German (deu_Latn) is spaCy's own rules, in the spacy package.
+# bench/multilingual_agreement.py (Sudachi pinned as in pyproject.toml, so both sides split alike); German (deu_Latn) is spaCy's own rules, in the spacy package.
 "$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy[ja]==$SPACY_VERSION" jieba \
+  "sudachipy>=0.7,<0.8" "sudachidict_core==20261015" \
   resiliparse fastwarc pyarrow faust-cchardet python-magic warcio orjson  # the last four: WarcReader and JsonlWriter (bench/datatrove_e2e.py)
 "$VENV/bin/python" - <<'PY'
 from datatrove.pipeline.filters import GopherQualityFilter

@@ -5,9 +5,13 @@ Usage: ``python bench/multilingual_bench.py [--runs 3]`` from the repository roo
 1. Keep rates: every shared wiki dump and the Chinese and German books through their kind's default
    chain, with per-language rules (this project now) and with the English rules and the English keep-list
    (what the pipeline did before issue 13: language unknown, ``languages: [en]``).
-2. Speed, medians of ``--runs`` runs in this process: our segmenter (jieba via rjieba, through the shared vocabulary: what the
-   filters call) against plain pure-Python ``jieba.lcut`` on the same zhwiki text, and the word
-   filters' signal time per character on zhwiki (Chinese rules) against enwiki (English rules).
+2. Speed, CPU time (``time.process_time``: the machine is shared, so wall time would carry other work),
+   medians of ``--runs`` runs in this process, the languages alternated within each run: our segmenters
+   through the shared vocabulary (what the filters call), cold, against the plain ones on the same text:
+   jieba via rjieba against pure-Python ``jieba.lcut`` on zhwiki, SudachiPy through the vocabulary
+   (each distinct whitespace chunk once) against plain SudachiPy on jawiki (the whole text in pieces of at
+   most 40,000 bytes, as datatrove hands it over, surfaces of its morphemes); and the word filters' signal
+   time per character on zhwiki (Chinese rules) and jawiki (Japanese rules) against enwiki (English rules).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from pipeline.filters import words  # noqa: E402
 from pipeline.filters.base import compute_signals, decide, signal_schema  # noqa: E402
 from pipeline.filters.chain import ChainSpec, build, resolve  # noqa: E402
-from pipeline.filters.segment import JIEBA  # noqa: E402
+from pipeline.filters.segment import JIEBA, SUDACHI  # noqa: E402
 from pipeline.readers import get_reader, reader_module  # noqa: E402
 from contracts.accounting import Tally  # noqa: E402
 from pipeline.readers.base import Split
@@ -71,37 +75,53 @@ def main() -> None:
         print(f"| {name} | {len(docs)} | {before} | {now} | {dict(why) or '-'} |")
 
     zh = "\n\n".join(d.text for d in corpus["zhwiki"])
+    ja = "\n\n".join(d.text for d in corpus["jawiki"])
     en = "\n\n".join(d.text for d in corpus["enwiki"])
     import logging
 
     import jieba  # the bench extra: plain jieba, the segmenter ours reproduces (through rjieba)
 
+    from pipeline.filters.segment import _sudachi_pieces, _sudachi_tokenize
+
     jieba.setLogLevel(logging.WARNING)
     jieba.initialize()
-    plain, ours = [], []
-    for _ in range(args.runs):
-        started = time.perf_counter()
-        jieba.lcut(zh)
-        plain.append(time.perf_counter() - started)
+    sudachi = _sudachi_tokenize()  # plain SudachiPy: mode A, core dictionary (loaded here, not timed)
+
+    def plain_sudachi(text: str) -> list[str]:
+        return [m.surface() for piece in _sudachi_pieces(text) for m in sudachi(piece)]
+
+    def cpu(fn, *args, **kwargs) -> float:
+        started = time.process_time()
+        fn(*args, **kwargs)
+        return time.process_time() - started
+
+    def cold(fn, *args, **kwargs) -> float:
         words.clear_cache()
-        started = time.perf_counter()
-        words.tokenize(zh, JIEBA)
-        ours.append(time.perf_counter() - started)
-    print(f"\nsegmentation of zhwiki ({len(zh):,} chars), median of {args.runs}: plain jieba.lcut "
-          f"{statistics.median(plain):.2f} s, ours (cold vocabulary) {statistics.median(ours):.2f} s, "
-          f"ratio {statistics.median(plain) / statistics.median(ours):.2f}x")
+        return cpu(fn, *args, **kwargs)
+
     chain = build(ChainSpec.model_validate(WORD_RULES))
-    per_char = {}
-    for label, text, lang in (("zh", zh, "zh"), ("en", en, "en")):
-        times = []
-        for _ in range(args.runs):
-            words.clear_cache()
-            started = time.perf_counter()
-            compute_signals(chain, [text], [None], 100_000_000, declared=[lang])
-            times.append(time.perf_counter() - started)
-        per_char[label] = statistics.median(times) / len(text) * 1e6
-        print(f"word filters on {label}wiki as one text ({len(text):,} chars): {per_char[label]:.2f} us/char")
-    print(f"Chinese / English cost per character: {per_char['zh'] / per_char['en']:.2f}x")
+    texts = {"zh": zh, "ja": ja, "en": en}
+    seg: dict[str, list[float]] = {k: [] for k in ("jieba.lcut", "ours zh", "sudachi", "ours ja")}
+    filters: dict[str, list[float]] = {k: [] for k in texts}
+    for _ in range(args.runs):
+        seg["jieba.lcut"].append(cpu(jieba.lcut, zh))
+        seg["ours zh"].append(cold(words.tokenize, zh, JIEBA))
+        seg["sudachi"].append(cpu(plain_sudachi, ja))
+        seg["ours ja"].append(cold(words.tokenize, ja, SUDACHI))
+        for lang, text in texts.items():
+            filters[lang].append(cold(compute_signals, chain, [text], [None], 100_000_000, declared=[lang]) / len(text) * 1e6)
+    med = {k: statistics.median(v) for k, v in seg.items()}
+    print(f"\nsegmentation, CPU seconds, median of {args.runs}: zhwiki ({len(zh):,} chars) plain jieba.lcut "
+          f"{med['jieba.lcut']:.3f}, ours (cold vocabulary) {med['ours zh']:.3f}, ratio "
+          f"{med['jieba.lcut'] / med['ours zh']:.2f}x; jawiki ({len(ja):,} chars) plain SudachiPy "
+          f"{med['sudachi']:.3f}, ours (cold vocabulary) {med['ours ja']:.3f}, ratio "
+          f"{med['sudachi'] / med['ours ja']:.2f}x")
+    per_char = {lang: statistics.median(v) for lang, v in filters.items()}
+    for lang, text in texts.items():
+        print(f"word filters on {lang}wiki as one text ({len(text):,} chars): {per_char[lang]:.3f} us/char "
+              f"(runs: {', '.join(f'{v:.3f}' for v in filters[lang])})")
+    print(f"Chinese / English cost per character: {per_char['zh'] / per_char['en']:.2f}x; "
+          f"Japanese / English: {per_char['ja'] / per_char['en']:.2f}x")
 
 
 if __name__ == "__main__":

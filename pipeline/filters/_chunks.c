@@ -250,8 +250,76 @@ static PyTypeObject ChunkTableType = {
     .tp_as_sequence = &ChunkTable_as_sequence,
 };
 
+/* intern_tokens(split, ids): the token ids of a batch of newly split chunks, in one pass.
+ * split: list of tuples of str (each chunk's tokens); ids: dict str -> int, the vocabulary's token ids,
+ * to which each token not in it yet is added with the next id (len(ids) at that moment).
+ * Returns (token ids of every chunk concatenated, as int64 bytes; tokens per chunk, int64 bytes; the new
+ * tokens in first-seen order). Why: the Python version (flatten, dict.fromkeys, a membership test per
+ * distinct token, update, a lookup per token) made four hash-table passes per token, most of the cost of
+ * adding the unique chunks of Chinese text to the vocabulary; here each token costs one lookup. */
+static PyObject *intern_tokens(PyObject *self, PyObject *args) {
+    PyObject *split, *ids;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &split, &PyDict_Type, &ids)) return NULL;
+    Py_ssize_t n_chunks = PyList_GET_SIZE(split), total = 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *t = PyList_GET_ITEM(split, i);
+        if (!PyTuple_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "intern_tokens: chunk %zd: tokens must be a tuple of str, not %.100s",
+                         i, Py_TYPE(t)->tp_name);
+            return NULL;
+        }
+        total += PyTuple_GET_SIZE(t);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
+    PyObject *fresh = PyList_New(0);
+    if (!out || !counts || !fresh) goto fail;
+    int64_t *o = (int64_t *)PyBytes_AS_STRING(out), *c = (int64_t *)PyBytes_AS_STRING(counts);
+    Py_ssize_t next = PyDict_GET_SIZE(ids), k = 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *t = PyList_GET_ITEM(split, i);
+        Py_ssize_t n = PyTuple_GET_SIZE(t);
+        c[i] = n;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            PyObject *w = PyTuple_GET_ITEM(t, j);
+            if (!PyUnicode_CheckExact(w)) {
+                PyErr_Format(PyExc_TypeError, "intern_tokens: chunk %zd, token %zd is a %.100s, not a str", i, j,
+                             Py_TYPE(w)->tp_name);
+                goto fail;
+            }
+            PyObject *v = PyDict_GetItemWithError(ids, w); /* borrowed */
+            if (v) {
+                long long id = PyLong_AsLongLong(v);
+                if (id == -1 && PyErr_Occurred()) goto fail;
+                o[k++] = id;
+                continue;
+            }
+            if (PyErr_Occurred()) goto fail;
+            PyObject *id = PyLong_FromSsize_t(next);
+            if (!id) goto fail;
+            int bad = PyDict_SetItem(ids, w, id) < 0;
+            Py_DECREF(id);
+            if (bad || PyList_Append(fresh, w) < 0) goto fail;
+            o[k++] = next++;
+        }
+    }
+    return Py_BuildValue("NNN", out, counts, fresh);
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(counts);
+    Py_XDECREF(fresh);
+    return NULL;
+}
+
+static PyMethodDef module_methods[] = {
+    {"intern_tokens", intern_tokens, METH_VARARGS,
+     "intern_tokens(split, ids) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
+     "newly split chunks, new tokens added to the dict ids with the next ids."},
+    {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_chunks",
-                                    .m_doc = "Whitespace chunk ids of texts, compiled.", .m_size = -1};
+                                    .m_doc = "Whitespace chunk ids of texts, compiled.", .m_size = -1,
+                                    .m_methods = module_methods};
 
 PyMODINIT_FUNC PyInit__chunks(void) {
     if (PyType_Ready(&ChunkTableType) < 0) return NULL;

@@ -25,7 +25,8 @@ from pydantic import Field
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.segment import UNSPACED, WHITESPACE
-from pipeline.filters.words import TERMINAL_PUNCTUATION, is_symbol, sentences_per_line, split_words
+from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, Tokens, is_symbol, sentences_per_line,
+                                    split_words, tokenize)
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
@@ -62,27 +63,33 @@ def count_sentences(tokens: list[str]) -> int:
 
 
 def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | None = None,
-         known_chunks_per_line: np.ndarray | None = None, segmenter: str = WHITESPACE
-         ) -> tuple[list[str], list[int], bool, bool, bool]:
-    """Apply the line rules; returns the kept lines, their numbers in ``text.splitlines()``, whether a
-    citation was cut from any of them, and the document-rule flags (lorem ipsum, curly bracket).
+         known_chunks_per_line: np.ndarray | None = None, segmenter: str = WHITESPACE,
+         tokens: Tokens | None = None) -> tuple[list[str], list[int], list[int], bool, bool]:
+    """Apply the line rules; returns the kept lines, their numbers in ``text.splitlines()``, the numbers
+    of the kept lines a citation was cut from, and the document-rule flags (lorem ipsum, curly bracket).
     ``chunks_per_line`` receives the number of whitespace-separated chunks of every line;
     ``known_chunks_per_line`` gives them when the word splitter already counted them (the compiled
     chunk scan does), which spares splitting every line again. With the ``segmenter`` of a script
     written without spaces (Chinese, Japanese) a line's words are its segmented non-symbol tokens, so the
-    words-per-line and word-length rules count words, not whole unspaced clauses.
+    words-per-line and word-length rules count words, not whole unspaced clauses; with the text's
+    ``tokens`` (``words.tokenize``) and its chunks per line they are counted per line from the tokens'
+    line numbers and classes instead of segmenting every line again.
 
     Most lines can only be removed by the word-count rule; ``_special_lines`` finds the others from
     the whole text at C speed, and only those go through every rule in ``_line_rules``."""
     lines = list(map(str.strip, text.splitlines()))
     known = known_chunks_per_line is not None and len(known_chunks_per_line) == len(lines)
+    words: list[list[str]] | None = None
     if segmenter in UNSPACED:
-        words = [[w for w in split_words(line, segmenter) if not is_symbol(w)] for line in lines]
-        n_words = list(map(len, words))
         n_chunks = known_chunks_per_line.tolist() if known else [len(line.split()) for line in lines]
+        if known and tokens is not None:  # one bincount over the tokens' line numbers (same words)
+            is_word = (tokens.flags & SYMBOL) == 0
+            n_words = np.bincount(tokens.lines(n_chunks)[is_word], minlength=len(lines)).tolist()
+        else:
+            words = [_unspaced_words(line, segmenter) for line in lines]
+            n_words = list(map(len, words))
     elif known:
         n_words = n_chunks = known_chunks_per_line.tolist()
-        words = None
     else:
         words = list(map(str.split, lines))
         n_words = n_chunks = list(map(len, words))
@@ -96,15 +103,26 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     few = len(lines) - int(keep.sum()) - sum(1 for i in special if not keep[i])  # plain lines removed
     if few:
         counts["lines_few_words"] += few
-    any_cited = lorem = curly = False
+    cited: list[int] = []
+    lorem = curly = False
     for i in special:
-        line_words = words[i] if words is not None else lines[i].split()
-        line, cited, lorem_i, curly_i = _line_rules(lines[i], line_words, o, counts)
+        if words is not None:
+            line_words = words[i]
+        else:
+            line_words = _unspaced_words(lines[i], segmenter) if segmenter in UNSPACED else lines[i].split()
+        line, cited_i, lorem_i, curly_i = _line_rules(lines[i], line_words, o, counts)
         keep[i] = line is not None
         lines[i] = line
-        any_cited, lorem, curly = any_cited or cited, lorem or lorem_i, curly or curly_i
+        if cited_i:
+            cited.append(i)
+        lorem, curly = lorem or lorem_i, curly or curly_i
     numbers = np.flatnonzero(keep).tolist()
-    return list(map(lines.__getitem__, numbers)), numbers, any_cited, lorem, curly
+    return list(map(lines.__getitem__, numbers)), numbers, cited, lorem, curly
+
+
+def _unspaced_words(line: str, segmenter: str) -> list[str]:
+    """The words of one line of an unspaced script: its segmented tokens that are not symbols."""
+    return [w for w in split_words(line, segmenter) if not is_symbol(w)]
 
 
 _PHRASES = ("lorem ipsum", "javascript") + POLICY
@@ -178,17 +196,23 @@ class C4Filter(Filter):
     def _measure_one(self, doc: Doc) -> tuple[dict[str, Any], Doc]:
         counts: Counter = Counter()
         chunks_per_line: list[int] = []
-        kept, numbers, any_cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line,
-                                                      doc.tokens.chunks_per_line, doc.segmenter)
+        tokens = doc.tokens
+        kept, numbers, cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line,
+                                                  tokens.chunks_per_line, doc.segmenter, tokens)
         rewritten = Doc("\n".join(kept).strip(), doc.url, language=doc.language)
-        if any_cited:  # a cut citation changes a line's words: split the kept lines again
-            n_sentences = sum(count_sentences(split_words(line, doc.segmenter)) for line in kept)
+        # the kept lines no citation was cut from have the input's words: count their sentences from the
+        # tokens' line numbers; a line a citation was cut from is split again
+        line = tokens.lines(chunks_per_line)
+        per_line = sentences_per_line(tokens, line, len(chunks_per_line))
+        if cited:
+            cut = set(cited)
+            n_sentences = int(per_line[[n for n in numbers if n not in cut]].sum()) + sum(
+                count_sentences(split_words(text, doc.segmenter))
+                for n, text in zip(numbers, kept) if n in cut)
         else:
+            n_sentences = int(per_line[numbers].sum())
             # kept lines are unchanged, so their words are the input's; hand them on, renumbered, unless
             # the final strip() drops an empty first or last kept line (only with min_words_per_line off)
-            tokens = doc.tokens
-            line = tokens.lines(chunks_per_line)
-            n_sentences = int(sentences_per_line(tokens, line, len(chunks_per_line))[numbers].sum())
             if kept and kept[0] and kept[-1]:
                 new_number = np.full(len(chunks_per_line), -1, dtype=np.int64)
                 new_number[numbers] = np.arange(len(numbers))
@@ -206,7 +230,13 @@ class C4Filter(Filter):
         return {k: [p[0][k] for p in pairs] for k in self.SIGNALS}, [p[1] for p in pairs]
 
     def rewrite(self, text: str, counts: Counter) -> str:
-        return "\n".join(scan(text, self.options, counts, segmenter=segmenter_of(self.language))[0]).strip()
+        segmenter = segmenter_of(self.language)
+        if segmenter in UNSPACED:  # count words per line from the text's tokens (see ``scan``)
+            tokens = tokenize(text, segmenter)
+            kept = scan(text, self.options, counts, None, tokens.chunks_per_line, segmenter, tokens)[0]
+        else:
+            kept = scan(text, self.options, counts, segmenter=segmenter)[0]
+        return "\n".join(kept).strip()
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o = self.options

@@ -10,10 +10,10 @@ share it removes in English.
 
 What this table holds, and where each value comes from:
 
-* segmenter: ``pipeline.filters.segment`` (jieba for Chinese, as datatrove's multilingual tokenizers use;
-  character classes for Japanese; German keeps hyphenated compounds and ordinals whole, as spaCy's German
+* segmenter: ``pipeline.filters.segment`` (jieba for Chinese and SudachiPy for Japanese, as datatrove's
+  multilingual tokenizers use; German keeps hyphenated compounds and ordinals whole, as spaCy's German
   tokenizer does).
-* Chinese (zh, and yue/wuu, which share its thresholds) and German: FineWeb-2's published values (its
+* Chinese (zh, and yue/wuu, which share its thresholds), Japanese and German: FineWeb-2's published values (its
   per-language configs, table ``FINEWEB2`` below, read from huggingface/fineweb-2 at the commits named there):
   stop words and the thresholds our filters have an option for (Gopher quality's mean word length bounds
   and share of words with a letter, Gopher repetition's duplicated-line fraction and top/duplicated n-gram
@@ -22,8 +22,8 @@ What this table holds, and where each value comes from:
   large reference corpora of the language; ours had been fitted on the 23-article zhwiki sample and were
   replaced ("generalise, don't fit"): our ``min_alpha_words`` 0.79 removed 96 of Hongloumeng's 120
   chapters (share 0.77, classical prose dense in punctuation) that FineWeb-2's 0.735 keeps. With these
-  values on both sides our filters agree with datatrove's on 155/155 Chinese and 45/45 German documents
-  (bench/multilingual_agreement.py). The chain's composition stays ours (C4 runs, FineWeb's short-line
+  values on both sides our filters agree with datatrove's on 155/155 Chinese, 183/183 Japanese and 45/45
+  German documents (bench/multilingual_agreement.py). The chain's composition stays ours (C4 runs, FineWeb's short-line
   rule and 0.01 duplicated-line characters stay, Gopher's paragraph rules stay): only the per-language
   values FineWeb-2 publishes are taken. FineWeb-2 runs no short-line rule, so Chinese keeps our short line
   of 10 characters (FineWeb's 30 characters are about 5 English words; zhwiki's median word lengths give
@@ -32,11 +32,12 @@ What this table holds, and where each value comes from:
   cmn_Hani, and wuu_Hani's top n-gram limits exceed 1 (the rule is off); Cantonese and Wu keep Mandarin's
   thresholds and, as before, no stop-word list (the rule is skipped: Mandarin's function words are not
   theirs).
-* Japanese keeps our values, calibrated on the shared jawiki sample for our character-class segmenter:
-  FineWeb-2's were derived on SudachiPy's tokens, and ours are 0.756x as many (a hiragana run such as
-  ``している`` is one word, where Sudachi gives three), so the share of tokens with a letter is lower
-  (median 0.730 against 0.795 on the jawiki articles where the two disagree) and FineWeb-2's 0.759 would remove articles datatrove keeps
-  (agreement 77 % with FineWeb-2's values on both sides, bench/README.md).
+* Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
+  (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
+  agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
+  default chain keeps 182 of the 183 jawiki articles with them (181 before, with our values and
+  segmenter); the full web word chain 137 (our former values on Sudachi's words: 144), where FineWeb-2's
+  setting in datatrove keeps 134 (bench/README.md, Languages).
 * stop words of the other languages: Gopher's rule asks for 2 distinct words of a short list of the
   language's most frequent function words (Rae et al. 2021 list 8 for English); the lists below are the
   most frequent function words of each language (our lists, in the spirit of FineWeb-2's).
@@ -55,7 +56,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import GERMAN, JAPANESE, JIEBA, WHITESPACE
+from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -132,15 +133,11 @@ def fineweb2_options(language: str) -> dict[str, dict[str, Any]]:
 # their punctuation are about 10 characters.
 _FW2_ZH = fineweb2_options("zh")
 _ZH: dict[str, dict[str, Any]] = {**_FW2_ZH, "fineweb": {**_FW2_ZH["fineweb"], "short_line_length": 10}}
-# Japanese: ours, scaled from the English default by the ratio of the signal's medians on the shared jawiki
-# sample (our character-class words) and enwiki (value = English threshold x median(ja) / median(en)): mean
-# word length (medians en 5.05, ja 2.53) gives 1.5..5 instead of 3..10; the share of tokens with a letter
-# (en 0.844, ja 0.775: CJK punctuation marks are separate tokens and words are short) 0.73 instead of 0.8;
-# the short line 13 characters. FineWeb-2's jpn_Jpan values assume Sudachi's finer tokens (module docstring).
-_JA: dict[str, dict[str, Any]] = {
-    "gopher_quality": {"min_mean_word_length": 1.5, "max_mean_word_length": 5, "min_alpha_words": 0.73},
-    "fineweb": {"short_line_length": 13},
-}
+# Japanese: FineWeb-2's jpn_Jpan values, and our short line (FineWeb-2 runs no short-line rule), derived as for
+# Chinese: 5 Sudachi words of the jawiki sample's median mean length (1.82) and their punctuation are about
+# 10 characters.
+_FW2_JA = fineweb2_options("ja")
+_JA: dict[str, dict[str, Any]] = {**_FW2_JA, "fineweb": {**_FW2_JA["fineweb"], "short_line_length": 10}}
 
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
@@ -154,8 +151,7 @@ LANGUAGES: dict[str, LanguageParams] = {
     "zh": LanguageParams(JIEBA, tuple(FINEWEB2["zh"]["stopwords"]), _ZH),
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),
-    "ja": LanguageParams(JAPANESE, ("の", "に", "は", "を", "た", "が", "で", "て", "と", "し", "も", "な",
-                                    "から", "ある", "する", "いる", "こと"), _JA),
+    "ja": LanguageParams(SUDACHI, tuple(FINEWEB2["ja"]["stopwords"]), _JA),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("th", "lo", "km", "my", "bo", "dz")},
 }
 

@@ -12,12 +12,16 @@ words-per-line rule and every n-gram ratio lose their meaning:
   shared Chinese texts (Hongloumeng, zhwiki, BELLE: 105,482 runs) it gives jieba's words exactly, 20x
   faster; pure-Python jieba was 95 % of the Chinese filter time. Between Han runs, a chunk splits as
   jieba does: ASCII letter-digit runs are one word, every other character is one.
-* Japanese (``ja``): a character-class segmenter, our choice. A new word starts where the character class
-  changes (kanji, hiragana, katakana with the prolonged-sound mark, Latin letters and digits), and each
-  punctuation mark is a word. Why not a dictionary segmenter (MeCab, Sudachi, as datatrove uses): they
-  need a 50-500 MB dictionary package; character classes need nothing, are fast and deterministic, and
-  give word counts close enough for thresholds (a hiragana run such as "である" counts as one word, where
-  a morphological analyser finds two or three).
+* Japanese (``ja``): SudachiPy, the morphological analyser datatrove's multilingual word tokenizers use
+  for Japanese (spaCy's Japanese tokenizer, which FineWeb-2 ran for jpn_Jpan), with the same dictionary
+  (SudachiDict core) and split mode (A, the shortest units: spaCy's default). Why a dictionary analyser and
+  not character classes: FineWeb-2's Japanese thresholds were derived on Sudachi's words, and a
+  character-class split (a new word where kanji, hiragana or katakana begin) counted a hiragana run such as
+  "している" or "である" as one word where Sudachi finds "し て いる" and "で ある" (0.76x its words), so the
+  share of words with a letter and the mean word length were off and keep/drop agreed with datatrove on
+  77 % of the jawiki sample (bench/README.md, Languages); a segmenter of our own would have to reproduce a
+  dictionary. Cost: about 200 MB of dictionary (memory-mapped, so shared by the workers of a machine) and
+  about 2 us per new character. Every chunk, also an ASCII one, goes through Sudachi, as in datatrove.
 * German (``de``): the whitespace splitter, except that a hyphenated compound ("Alt-Starkenberg",
   "25-jährigen", "E-Mail-Adresse"), a word with a suspended hyphen ("Nord-" in "Nord- und Südamerika") and
   a number with its ordinal period ("am 13. Mai") are one token each. German writes compounds with hyphens
@@ -38,21 +42,18 @@ from __future__ import annotations
 import re
 from collections import Counter
 from functools import lru_cache
-from typing import Callable
+from itertools import chain
+from typing import Any, Callable
 
 import numpy as np
 
-WHITESPACE, JIEBA, JAPANESE, GERMAN = "whitespace", "jieba", "japanese", "german"
-SEGMENTERS = (WHITESPACE, JIEBA, JAPANESE, GERMAN)
-UNSPACED = (JIEBA, JAPANESE)  # segmenters of scripts written without spaces (C4 counts their words per line)
+WHITESPACE, JIEBA, SUDACHI, GERMAN = "whitespace", "jieba", "sudachi", "german"
+SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN)
+UNSPACED = (JIEBA, SUDACHI)  # segmenters of scripts written without spaces (C4 counts their words per line)
 
 # Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
 HAN = "\u3005\u3006\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
 HIRAGANA, KATAKANA = "\u3041-\u309f", "\u30a0-\u30ff\u31f0-\u31ff\uff66-\uff9f"
-_HAN_RE = re.compile(f"[{HAN}]")
-# Japanese character classes: one alternative per class, the first that matches at a position wins.
-_JAPANESE_WORD = re.compile(
-    f"[{HAN}]+|[{HIRAGANA}]+|[{KATAKANA}]+|[^\\W\\d_{HAN}{HIRAGANA}{KATAKANA}]+(?:['’][^\\W\\d_]+)*|\\d+(?:[.,]\\d+)*|\\S")
 
 
 @lru_cache(maxsize=1)
@@ -65,29 +66,133 @@ def _rjieba_cut() -> Callable[[str, bool], list[str]]:
 
 # What jieba does around Han runs (its ``re_han_default`` blocks, then ``finalseg``'s ``re_skip``): an ASCII
 # letter-digit run (with a decimal part and a percent sign) is one word, so is a run of the symbols its
-# blocks hold (``+#&._%-``), and any other non-space character is one.
-_CHINESE_PIECE = re.compile(f"([{HAN}]+)|[A-Za-z0-9]+(?:\\.\\d+)?%?|[+#&._%\\-]+|\\S")
+# blocks hold (``+#&._%-``), and any other non-space character is one. No alternative matches a Han
+# character, so a chunk is its maximal Han runs (``_HAN_RUNS``) with these pieces between them.
+_HAN_RUNS = re.compile(f"([{HAN}]+)")
+_NON_HAN_PIECE = re.compile(r"[A-Za-z0-9]+(?:\.\d+)?%?|[+#&._%\-]+|\S")
+_RUN_SEPARATOR = "\n"  # between Han runs handed to rjieba at once: never inside a run, a word of its own
+
+
+def _jieba_split_loop(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """``jieba_split_many`` read part by part in Python: for a batch whose text holds one of its markers."""
+    parts = _HAN_RUNS.split("\n".join(chunks))  # [other, run, other, run, ..., other]; no run holds "\n"
+    runs = parts[1::2]
+    if not runs:
+        return list(map(fallback, chunks))
+    # hmm=True: jieba's default mode; each run's words joined by NUL (no Han run holds one)
+    words_of_runs = _rjieba_cut()(_RUN_SEPARATOR.join(runs), True)
+    per_run = iter("\0".join(words_of_runs).split(f"\0{_RUN_SEPARATOR}\0"))
+    out: list[tuple[str, ...]] = []
+    words: list[str] = []  # of the chunk being read
+    has_han = False
+    for i, part in enumerate(parts):
+        if i % 2:
+            words += next(per_run).split("\0")
+            has_han = True
+        elif "\n" not in part:  # between two runs of one chunk
+            if part:
+                words += (part,) if len(part) == 1 else _NON_HAN_PIECE.findall(part)
+        else:  # the end of a chunk, chunks without Han, the start of the next chunk
+            head, *whole, tail = part.split("\n")
+            if head:
+                words += _NON_HAN_PIECE.findall(head)
+            out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
+            out += map(fallback, whole)
+            words = _NON_HAN_PIECE.findall(tail) if tail else []
+            has_han = False
+    out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
+    return out
+
+
+# Markers of the batched split: Unicode noncharacters, which text does not hold (a batch that does is read
+# by ``_jieba_split_loop``, the same words).
+_CHUNK_END, _RUN, _WORD = "\ufdd0", "\ufdd1", "\ufdd2"
+
+
+def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
+    """Words of each whitespace-free chunk: jieba's for its Han runs, the pieces above between them, and
+    ``fallback``'s for a chunk without Han characters.
+
+    Why in one batch: a call into rjieba and a regex split per chunk, and a Python step per piece, cost
+    more than jieba's own work on zhwiki. Here the chunks are joined, each Han run is replaced by a marker
+    (one regex call) and the pieces between runs are found by one more; all the runs go to rjieba in one
+    call, joined by ``_RUN_SEPARATOR`` (jieba cuts each block of Han characters on its own and returns the
+    separator as a word of its own, so the words are those of one call per run); the runs' words are put
+    in place of their markers by string joins and splits, without a Python step per word or piece
+    (``test_segment.py`` compares it with one rjieba call per run on the shared Chinese texts).
+    """
+    joined = _CHUNK_END.join(chunks)
+    if _RUN in joined or _WORD in joined or joined.count(_CHUNK_END) != len(chunks) - 1:
+        return _jieba_split_loop(chunks, fallback)
+    runs = _HAN_RUNS.findall(joined)
+    if not runs:
+        return list(map(fallback, chunks))
+    template = _HAN_RUNS.sub(_RUN, joined)  # no piece pattern matches a marker but ``\S``, alone
+    # hmm=True: jieba's default mode; then each run's words joined by _WORD, one string per run
+    words_of_runs = _rjieba_cut()(_RUN_SEPARATOR.join(runs), True)
+    run_words = _WORD.join(words_of_runs).split(f"{_WORD}{_RUN_SEPARATOR}{_WORD}")
+    around = _WORD.join(_NON_HAN_PIECE.findall(template)).split(_RUN)  # the pieces between run markers
+    words = "".join(chain.from_iterable(zip(around, run_words))) + around[-1]
+    per_chunk = words.split(f"{_WORD}{_CHUNK_END}{_WORD}")
+    with_han = [_RUN in t for t in template.split(_CHUNK_END)]
+    return [tuple(w.split(_WORD)) if han else fallback(chunk) for w, han, chunk in zip(per_chunk, with_han, chunks)]
 
 
 def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
-    """Words of a whitespace-free chunk: jieba's where it holds Han characters, ``fallback`` elsewhere."""
-    if not _HAN_RE.search(chunk):
-        return fallback(chunk)
-    cut = _rjieba_cut()
+    """``jieba_split_many`` of one chunk."""
+    return jieba_split_many([chunk], fallback)[0]
+
+
+@lru_cache(maxsize=1)
+def _sudachi_tokenize() -> Callable[[str], Any]:
+    """SudachiPy's ``tokenize`` in split mode A with the core dictionary, as datatrove's Japanese tokenizer
+    (spaCy's ``try_sudachi_import(None)``: ``Dictionary().create(mode=SplitMode.A)``, ``create`` being the
+    deprecated name of ``tokenizer``) sets it up."""
+    try:
+        from sudachipy import Dictionary, SplitMode
+    except ImportError:
+        raise ImportError("Japanese word segmentation needs SudachiPy and its core dictionary, dependencies of "
+                          "this project (pyproject.toml): pip install sudachipy sudachidict_core") from None
+    return Dictionary(dict="core").tokenizer(mode=SplitMode.A).tokenize
+
+
+# SudachiPy refuses inputs over 49,149 bytes; datatrove hands spaCy's Japanese tokenizer pieces of at most
+# 40,000 bytes, and so do we, cutting a longer chunk after its last sentence end within the limit (else at
+# the limit).
+SUDACHI_MAX_BYTES = 40_000
+_JAPANESE_SENTENCE_END = re.compile("[。！？!?]")
+
+
+def _sudachi_pieces(chunk: str) -> list[str]:
+    """``chunk`` cut into pieces of at most ``SUDACHI_MAX_BYTES`` UTF-8 bytes (most chunks: itself)."""
+    if len(chunk) * 4 <= SUDACHI_MAX_BYTES or len(chunk.encode()) <= SUDACHI_MAX_BYTES:
+        return [chunk]
+    pieces = []
+    while len(chunk.encode()) > SUDACHI_MAX_BYTES:
+        head = chunk.encode()[:SUDACHI_MAX_BYTES].decode(errors="ignore")  # whole characters only
+        ends = [m.end() for m in _JAPANESE_SENTENCE_END.finditer(head)]
+        cut = ends[-1] if ends else len(head)
+        pieces.append(chunk[:cut])
+        chunk = chunk[cut:]
+    return pieces + [chunk] if chunk else pieces
+
+
+_SURROGATE = re.compile("([\ud800-\udfff])")
+
+
+def sudachi_split(chunk: str) -> tuple[str, ...]:
+    """Words of a whitespace-free chunk: SudachiPy's morphemes (mode A, core dictionary), their surfaces.
+    A lone surrogate (undecodable bytes kept by a reader) is a word of its own: SudachiPy takes only text
+    that encodes as UTF-8 and would fail the whole shard."""
+    tokenize = _sudachi_tokenize()
+    parts = _SURROGATE.split(chunk) if not chunk.isascii() and _SURROGATE.search(chunk) else (chunk,)
     words: list[str] = []
-    for match in _CHINESE_PIECE.finditer(chunk):
-        if match.group(1):
-            words.extend(cut(match.group(1), True))  # hmm=True: jieba's default mode
-        else:
-            words.append(match.group(0))
+    for i, part in enumerate(parts):
+        if i % 2:
+            words.append(part)
+        elif part:
+            words += [surface for piece in _sudachi_pieces(part) for m in tokenize(piece) if (surface := m.surface())]
     return tuple(words)
-
-
-def japanese_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
-    """Words of a whitespace-free chunk by character class (see the module docstring)."""
-    if chunk.isascii():
-        return fallback(chunk)
-    return tuple(_JAPANESE_WORD.findall(chunk))
 
 
 # A compound starts where no word character or number separator precedes (so "3.5-4" stays a number) and

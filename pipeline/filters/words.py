@@ -18,8 +18,8 @@ from typing import Iterable
 import numpy as np
 import regex
 
-from pipeline.filters.segment import (GERMAN, JAPANESE, JIEBA, WHITESPACE, german_split, japanese_split,
-                                      jieba_split)
+from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
+                                      jieba_split_many, sudachi_split)
 
 try:
     from pipeline.filters import _chunks
@@ -161,7 +161,9 @@ class _Vocabulary:
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
         self.generation, self.segmenter = generation, segmenter
         self.split = _SPLITTERS[segmenter]
-        self.chunk_ids, self.token_ids = _Ids(), _Ids()
+        self.split_many = _MANY_SPLITTERS.get(segmenter) or (lambda chunks: list(map(self.split, chunks)))
+        self.chunk_ids = _Ids()
+        self.token_ids: dict[str, int] = {}  # token -> id, ids in first-seen order
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
         self.chunk_tokens: list[tuple[str, ...]] = []  # chunk id -> its tokens
@@ -197,16 +199,24 @@ class _Vocabulary:
             return
         self.chunk_ids.new = []
         self.chars += sum(map(len, chunks))
-        split = list(map(self.split, chunks))
+        split = self.split_many(chunks)
         self.chunk_tokens += split
-        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-        self.chunk_first.extend(self.flat.size + np.cumsum(counts) - counts)
+        token_ids = self.token_ids
+        if _chunks is not None:  # one dict lookup per token, in C (``_chunks.intern_tokens``)
+            flat_ids, per_chunk, new = _chunks.intern_tokens(split, token_ids)
+            counts = np.frombuffer(per_chunk, dtype=np.int64)
+            self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
+        else:
+            counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+            flat = list(chain.from_iterable(split))
+            # the tokens not seen before, in first-seen order, get the next ids in one update
+            new = [t for t in dict.fromkeys(flat) if t not in token_ids]
+            token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
+            self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
+        self.chunk_first.extend(self.flat.size - counts.sum() + np.cumsum(counts) - counts)
         self.chunk_count.extend(counts)
-        self.flat.extend(np.fromiter(map(self.token_ids.__getitem__, chain.from_iterable(split)),
-                                     dtype=np.int64, count=int(counts.sum())))
-        new, n = self.token_ids.new, len(self.token_ids.new)
+        n = len(new)
         if new:
-            self.token_ids.new = []
             self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
             self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
             # most new tokens are letters only (``_flags``' first case): classify the others one by one
@@ -226,8 +236,10 @@ MAX_CHUNK_CHARS = 32_000_000
 # How each segmenter splits one whitespace-free chunk (``pipeline.filters.segment``): one vocabulary per
 # segmenter, because the same chunk has different tokens in a whitespace language and in Chinese.
 _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
-              JAPANESE: partial(japanese_split, fallback=_split_chunk),
+              SUDACHI: sudachi_split,
               GERMAN: partial(german_split, fallback=_split_chunk)}
+# Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
+_MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
 

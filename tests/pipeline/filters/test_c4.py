@@ -142,3 +142,54 @@ def test_signals_equal_with_and_without_the_compiled_line_counts(monkeypatch):
     without = evaluate(chain, texts)
     words.clear_cache()
     assert with_scan[0].equals(without[0]) and with_scan[1] == without[1]
+
+
+UNSPACED_CRAFTED = "\n".join([
+    "数学是研究数量、结构、变化以及空间等概念的一门学科[1]。它很重要。", "短行", "  第二行没有引用。但是有两句。  ",
+    "参见[编辑]注释 and English words [citation needed] 这里", "请启用JavaScript查看本页的内容。", "{ 花括号 } 在这里。",
+    "吾輩は猫である[2]。名前はまだ無い。", "カタカナ語とABCも使っている。", "", "[3]", "最后一行。"])
+
+
+def _unspaced_texts(lang: str) -> list[str]:
+    from tests.pipeline.filters.test_multilingual import documents
+
+    return [UNSPACED_CRAFTED, UNSPACED_CRAFTED.replace("[", "")] + [d.text for d in documents(f"{lang}wiki")[:15]]
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+@pytest.mark.parametrize("options", [{}, {"min_words_per_line": 5}, {"max_word_length": 3},
+                                     {"remove_citations": False}, {"min_words_per_line": None}])
+def test_unspaced_words_per_line_from_the_tokens_equal_segmenting_each_line(lang, options):
+    # Chinese and Japanese lines' words are counted from the document's tokens (their line numbers and
+    # classes) instead of segmenting every line again: the same lines, counts and flags on real articles
+    from pipeline.filters.lang_params import segmenter_of
+    from pipeline.filters.words import tokenize
+
+    segmenter, o = segmenter_of(lang), C4Options(**options)
+    for text in _unspaced_texts(lang):
+        tokens = tokenize(text, segmenter)
+        fast_counts, slow_counts = Counter(), Counter()
+        fast = scan(text, o, fast_counts, [], tokens.chunks_per_line, segmenter, tokens)
+        slow = scan(text, o, slow_counts, [], None, segmenter)  # every line segmented on its own
+        assert fast == slow and fast_counts == slow_counts
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "en"])
+def test_sentences_equal_splitting_every_kept_line_also_after_a_citation_was_cut(lang):
+    # only the lines a citation was cut from are split again; the others' sentences come from the tokens
+    from pipeline.filters.base import Doc
+    from pipeline.filters.lang_params import segmenter_of
+
+    segmenter = segmenter_of(lang)
+    texts = _unspaced_texts("zh" if lang == "en" else lang)
+    if lang == "en":
+        texts = [CRAFTED, CRAFTED.upper()] + [doc.text for doc in real_documents("commoncrawl")[:30]]
+    cited = 0
+    for text in texts:
+        flt = C4Filter(C4Options()).for_language(lang)
+        signals, rewritten = flt._measure_one(Doc(text, language=lang))
+        kept, _, cut, _, _ = scan(text, flt.options, Counter(), segmenter=segmenter)
+        assert signals["sentences"] == sum(count_sentences(split_words(line, segmenter)) for line in kept)
+        assert rewritten.text == "\n".join(kept).strip()
+        cited += bool(cut)
+    assert cited >= 1  # a citation was cut (from the crafted text; zhwiki and the English pages have more)

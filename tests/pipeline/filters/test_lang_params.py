@@ -29,8 +29,8 @@ def test_the_table_replaces_defaults_for_the_language():
     assert localize(GopherQualityOptions(), "gopher_quality", None) == GopherQualityOptions()
 
 
-@pytest.mark.parametrize("language", ["zh", "de"])
-def test_chinese_and_german_take_fineweb2s_published_values_under_our_option_names(language):
+@pytest.mark.parametrize("language", ["zh", "ja", "de"])
+def test_chinese_japanese_and_german_take_fineweb2s_published_values_under_our_option_names(language):
     fw2 = FINEWEB2[language]
     quality = localize(GopherQualityOptions(), "gopher_quality", language)
     assert quality.stop_words == tuple(fw2["stopwords"]) and quality.min_stop_words == 2
@@ -47,11 +47,10 @@ def test_chinese_and_german_take_fineweb2s_published_values_under_our_option_nam
     assert fineweb.max_dup_line_chars == FineWebOptions().max_dup_line_chars
 
 
-def test_japanese_keeps_its_own_values_and_cantonese_shares_mandarins_thresholds():
-    ja = localize(GopherQualityOptions(), "gopher_quality", "ja")
-    # calibrated on our character-class words, not FineWeb-2's (Sudachi's tokens are 1/0.756 as many)
-    assert ja.min_alpha_words == 0.73 != FINEWEB2["ja"]["max_non_alpha_words_ratio"]
-    assert localize(GopherRepetitionOptions(), "gopher_repetition", "ja") == GopherRepetitionOptions()
+def test_japanese_short_line_is_ours_and_cantonese_shares_mandarins_thresholds():
+    # FineWeb-2 runs no short-line rule: Japanese and Chinese keep our 10 characters (about 5 words)
+    assert localize(FineWebOptions(), "fineweb", "ja").short_line_length == 10
+    assert localize(FineWebOptions(), "fineweb", "zh").short_line_length == 10
     yue = localize(GopherQualityOptions(), "gopher_quality", "yue")
     zh = localize(GopherQualityOptions(), "gopher_quality", "zh")
     assert yue.min_stop_words is None and yue.min_alpha_words == zh.min_alpha_words

@@ -61,15 +61,16 @@ def test_sources_declare_their_language():
     assert [d.meta["language"] for d in documents("debook")] == ["de"]
 
 
-@pytest.mark.parametrize("name, most_removed", [("zhwiki", 0), ("jawiki", 2), ("dewiki", 1), ("zhbook", 0),
+@pytest.mark.parametrize("name, most_removed", [("zhwiki", 0), ("jawiki", 1), ("dewiki", 1), ("zhbook", 0),
                                                 ("debook", 0)])
 def test_the_default_chain_keeps_the_wiki_in_its_own_language_and_the_books(name, most_removed):
     kind = FILES[name][0]
     n, removed = removals(name, resolve(kind, {}, None))
     assert not any(f == "language" for f, _ in removed), removed  # nothing removed for its language
     assert sum(removed.values()) <= most_removed, removed
-    if name == "jawiki":  # a list page of katakana genre names, and a stub of 30 words
-        assert set(removed) <= {("gopher_quality", "max_mean_word_length"), ("gopher_quality", "min_words")}
+    if name == "jawiki":  # a stub of 30 words (a list page of katakana genre names went for its mean word
+        # length while a character-class segmenter counted each katakana run as one word; Sudachi splits them)
+        assert set(removed) <= {("gopher_quality", "min_words")}
 
 
 def test_english_word_rules_remove_the_chinese_wikipedia_and_chinese_rules_keep_it():

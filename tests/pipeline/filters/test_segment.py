@@ -1,10 +1,10 @@
-"""Word segmentation by language: Chinese with jieba, Japanese by character class, scripts of texts."""
+"""Word segmentation by language: Chinese with jieba, Japanese with SudachiPy, scripts of texts."""
 
 from __future__ import annotations
 
 import pytest
 
-from pipeline.filters.segment import GERMAN, JAPANESE, JIEBA, WHITESPACE, script_of
+from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE, script_of
 from pipeline.filters.words import split_words, tokenize
 
 
@@ -21,9 +21,53 @@ def test_chinese_chunks_without_han_keep_the_regex_splitter():
     assert split_words("Python 3.8 is fine, isn't it?", JIEBA) == split_words("Python 3.8 is fine, isn't it?")
 
 
-def test_japanese_character_classes():
-    words = split_words("日本の首都は東京である。カタカナ語とABCも。", JAPANESE)
-    assert words == ["日本", "の", "首都", "は", "東京", "である", "。", "カタカナ", "語", "と", "ABC", "も", "。"]
+def test_japanese_words_are_sudachis_shortest_units():
+    # split mode A with the core dictionary, as datatrove's jpn_Jpan tokenizer (spaCy's Japanese): a hiragana
+    # run is split into its particles and auxiliaries ("で ある", "し て いる"), which a character-class
+    # segmenter counted as one word
+    words = split_words("日本の首都は東京である。カタカナ語とABCも使っている。", SUDACHI)
+    assert words == ["日本", "の", "首都", "は", "東京", "で", "ある", "。", "カタカナ", "語", "と", "ABC", "も",
+                     "使っ", "て", "いる", "。"]
+
+
+def test_a_lone_surrogate_in_japanese_is_a_word_of_its_own():
+    # SudachiPy takes only text that encodes as UTF-8; a reader may keep undecodable bytes as surrogates
+    assert split_words("東京\ud800である \udcff", SUDACHI) == ["東京", "\ud800", "で", "ある", "\udcff"]
+
+
+def test_japanese_chunks_over_sudachis_input_limit_are_cut_at_sentence_ends():
+    from pipeline.filters.segment import SUDACHI_MAX_BYTES, _sudachi_pieces, sudachi_split
+
+    sentence = "吾輩は猫である。名前はまだ無い。"
+    chunk = sentence * (SUDACHI_MAX_BYTES // len(sentence.encode()) * 3 + 1)  # ~3x the limit, no whitespace
+    pieces = _sudachi_pieces(chunk)
+    assert len(pieces) >= 3 and "".join(pieces) == chunk
+    assert all(len(p.encode()) <= SUDACHI_MAX_BYTES and p.endswith("。") for p in pieces)
+    words = sudachi_split(chunk)  # SudachiPy itself refuses more than 49,149 bytes at once
+    assert "".join(words) == chunk and words[:6] == ("吾輩", "は", "猫", "で", "ある", "。")
+    unbroken = "あ" * (SUDACHI_MAX_BYTES // 3 + 10)  # no sentence end: cut at the limit, whole characters
+    assert "".join(_sudachi_pieces(unbroken)) == unbroken
+
+
+def test_japanese_words_on_the_shared_jawiki_are_sudachis_on_each_chunk(shared_data):
+    # ours segments each whitespace chunk once (the shared vocabulary caches it): the words must be
+    # SudachiPy's on that chunk, and close to SudachiPy's on the whole text, which datatrove segments
+    from sudachipy import Dictionary, SplitMode
+
+    from tests.pipeline.filters.test_multilingual import documents
+
+    tokenizer = Dictionary(dict="core").tokenizer(mode=SplitMode.A)
+    docs = documents("jawiki")[:40]
+    ours = whole = 0
+    for doc in docs:
+        words = split_words(doc.text, SUDACHI)
+        assert words == [m.surface() for chunk in doc.text.split() for m in tokenizer.tokenize(chunk)
+                         if m.surface()], doc.title
+        ours += len(words)
+        whole += sum(1 for line in doc.text.splitlines() for m in tokenizer.tokenize(line) if m.surface().strip())
+    # across whitespace Sudachi sometimes keeps "computer science" as one token, or splits a compound
+    # differently with the neighbouring context: word counts within 0.1 %
+    assert abs(ours / whole - 1) < 0.001, (ours, whole)
 
 
 def test_german_compounds_and_ordinals_are_one_token():
@@ -41,6 +85,56 @@ def test_german_compounds_and_ordinals_are_one_token():
 ])
 def test_german_keeps_the_shared_splitting_elsewhere(text):
     assert split_words(text, GERMAN) == split_words(text, WHITESPACE)
+
+
+def _one_call_per_run(chunk: str) -> tuple[str, ...]:
+    """The reference: each Han run of the chunk cut by its own rjieba call, the pieces between by regex."""
+    import re
+
+    import rjieba
+
+    from pipeline.filters.segment import HAN
+    from pipeline.filters.words import _split_chunk
+
+    if not re.search(f"[{HAN}]", chunk):
+        return _split_chunk(chunk)
+    words: list[str] = []
+    for match in re.finditer(f"([{HAN}]+)|[A-Za-z0-9]+(?:\\.\\d+)?%?|[+#&._%\\-]+|\\S", chunk):
+        words += rjieba.cut(match.group(1), True) if match.group(1) else [match.group(0)]
+    return tuple(words)
+
+
+def test_chinese_chunks_in_one_batch_split_as_one_by_one():
+    # the batch joins chunks by newlines and runs by the separator: chunks without Han (the fallback),
+    # Han at either end, symbols and digits between runs, a chunk of one character
+    from pipeline.filters.segment import jieba_split, jieba_split_many
+    from pipeline.filters.words import _split_chunk
+
+    chunks = ["数学是研究数量的学科。", "Python3.8", "(中文)", "分到8个", "1.5%的人", "，", "中", "a-b.c#中文&x",
+              "《红楼梦》第一回", "don't", "100%", "中文・英文"]
+    batch = jieba_split_many(chunks, _split_chunk)
+    assert batch == [_one_call_per_run(c) for c in chunks]
+    assert batch[1] == _split_chunk("Python3.8") and batch[9] == _split_chunk("don't")
+    assert batch[3] == ("分", "到", "8", "个")  # "分到" is a Han run of its own, "8" an ASCII piece
+    assert [jieba_split_many(chunks[i:i + 1], _split_chunk)[0] for i in range(len(chunks))] == batch
+    assert jieba_split_many([], _split_chunk) == [] and jieba_split_many(["abc"], tuple) == [("a", "b", "c")]
+    # a text holding one of the batch's markers (Unicode noncharacters) is read part by part, same words
+    odd = chunks + ["中\ufdd0文", "\ufdd1", "a\ufdd2中"]
+    assert jieba_split_many(odd, _split_chunk) == [_one_call_per_run(c) for c in odd]
+
+
+def test_chinese_batches_equal_one_chunk_at_a_time_on_real_text(shared_data):
+    import random
+
+    from pipeline.filters.segment import jieba_split_many
+    from pipeline.filters.words import _split_chunk
+
+    book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:90_000]
+    wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")[:60_000]
+    chunks = list(dict.fromkeys((book + wiki).split()))
+    random.Random(13).shuffle(chunks)
+    assert len(chunks) > 2_000
+    assert jieba_split_many(chunks, _split_chunk) == [_one_call_per_run(c) for c in chunks]
 
 
 def test_tokens_of_a_segmented_text_match_its_words():

@@ -131,6 +131,44 @@ def test_tokens_equal_with_and_without_the_chunk_table(monkeypatch):
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
+@pytest.mark.parametrize("lang", ["zh", "ja"])
+def test_segmented_tokens_equal_with_and_without_the_compiled_interning(monkeypatch, lang):
+    # unspaced text: nearly every chunk is new, so the compiled ``intern_tokens`` assigns most token ids;
+    # the Python path must give the same ids, classes and per-chunk counts
+    from pipeline.filters.lang_params import segmenter_of
+    from tests.pipeline.filters.test_multilingual import documents
+
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
+    segmenter = segmenter_of(lang)
+    texts = EDGE_TEXTS + [d.text for d in documents(f"{lang}wiki")[:12]]
+    words.clear_cache()
+    first = [tokenize(t, segmenter) for t in texts]
+    vocabulary = words._current(segmenter)
+    compiled = (dict(vocabulary.token_ids), vocabulary.chunk_count.data[:vocabulary.chunk_count.size].copy())
+    monkeypatch.setattr(words, "_chunks", None)
+    words.clear_cache()
+    second = [tokenize(t, segmenter) for t in texts]
+    vocabulary = words._current(segmenter)
+    assert compiled[0] == vocabulary.token_ids  # the same ids, in first-seen order
+    assert np.array_equal(compiled[1], vocabulary.chunk_count.data[:vocabulary.chunk_count.size])
+    words.clear_cache()
+    for a, b in zip(first, second):
+        for name in ("key", "length", "flags", "ids"):
+            assert np.array_equal(getattr(a, name), getattr(b, name)), name
+
+
+def test_intern_tokens_names_a_bad_input():
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
+    with pytest.raises(TypeError, match="chunk 1: tokens must be a tuple"):
+        words._chunks.intern_tokens([("a",), ["b"]], {})
+    with pytest.raises(TypeError, match="chunk 0, token 1 is a int"):
+        words._chunks.intern_tokens([("a", 1)], {})
+    ids: dict[str, int] = {"x": 0}
+    flat, counts, new = words._chunks.intern_tokens([("a", "x"), (), ("a", "b")], ids)
+    assert np.frombuffer(flat, np.int64).tolist() == [1, 0, 1, 2] and new == ["a", "b"]
+    assert np.frombuffer(counts, np.int64).tolist() == [2, 0, 2] and ids == {"x": 0, "a": 1, "b": 2}
+
+
 def test_long_unique_chunks_renew_the_vocabulary(monkeypatch):
     """Memory stays bounded by characters too, not only by the number of distinct chunks."""
     words.clear_cache()
