@@ -152,6 +152,8 @@ def filter_agreement(run_dir: Path, kept: set[tuple[str, str]], lid_model: str, 
     for path in sorted((run_dir / "docs").rglob("*.parquet")):
         table = pq.read_table(path, columns=["id", "text", "meta"])
         for doc_id, text, meta in zip(*(table.column(c).to_pylist() for c in ("id", "text", "meta"))):
+            if doc_id in keys:  # a copy of a page already listed (--copies: same records, same id)
+                continue
             rows.append({"id": doc_id, "text": text})
             keys[doc_id] = (Path(meta["origin"]).name, meta["record"])
     work.mkdir(parents=True, exist_ok=True)
