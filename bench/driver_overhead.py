@@ -11,10 +11,12 @@ measured and subtracted. Three runs:
   per task written with ``contracts.fsio.atomic_write``: a temporary, fsync, rename, fsync of the folder),
   substituted for the ledger's append. ``--peer-tasks`` of them (fewer: it is ~30x slower).
 
-``--ray N`` adds a run of N tasks on a local Ray (2 CPUs): the driver's CPU seconds per task there,
-scheduling included.
+``--ray N`` adds runs of N tasks on a local Ray (2 CPUs): the driver's CPU seconds per task there,
+scheduling included, with small tasks sharing Ray calls as the runner does (``RayExecutor``'s batches) and,
+as the peer in the same Ray session, one call per task (``max_batch=1``, the runner before batching).
 
     .venv/bin/python bench/driver_overhead.py --tasks 100000 --peer-tasks 20000 --json /tmp/driver.json
+    .venv/bin/python bench/driver_overhead.py --tasks 1000 --peer-tasks 0 --ray 20000
 """
 
 from __future__ import annotations
@@ -87,21 +89,26 @@ class PerFileRecords(completion_ledger.CompletionLedger):
         pass
 
 
-def measure_ray(run_dir: Path, n: int) -> dict[str, Any]:
+def measure_ray(run_dir: Path, n: int) -> list[dict[str, Any]]:
     import ray
 
+    from pipeline.executors import RayExecutor
     from pipeline.runner import connect_ray
 
     connect_ray(num_cpus=2)
-    tasks = [Task(f"t{i:07d}", {"shard": i}) for i in range(n)]
-    wall, cpu = time.perf_counter(), time.process_time()
-    run_stage(run_dir, "tiny-ray", tasks, ray_tiny, progress_every_s=3600)
-    wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+    rows = []
+    for label, executor in (("ray", RayExecutor()), ("ray, one call per task", RayExecutor(max_batch=1))):
+        tasks = [Task(f"t{i:07d}", {"shard": i}) for i in range(n)]
+        folder = run_dir / label.replace(" ", "_").replace(",", "")
+        wall, cpu = time.perf_counter(), time.process_time()
+        run_stage(folder, "tiny-ray", tasks, ray_tiny, executor=executor, progress_every_s=3600)
+        wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
+        row = {"run": label, "tasks": n, "wall_s": round(wall, 3), "wall_ms_per_task": round(wall / n * 1e3, 4),
+               "driver_cpu_ms_per_task": round(cpu / n * 1e3, 4), "done_files": count_files(folder / "_done")}
+        print(json.dumps(row), flush=True)
+        rows.append(row)
     ray.shutdown()
-    row = {"run": "ray", "tasks": n, "wall_s": round(wall, 3), "wall_ms_per_task": round(wall / n * 1e3, 4),
-           "driver_cpu_ms_per_task": round(cpu / n * 1e3, 4), "done_files": count_files(run_dir / "_done")}
-    print(json.dumps(row), flush=True)
-    return row
+    return rows
 
 
 def main() -> None:
@@ -128,7 +135,7 @@ def main() -> None:
                 runner.CompletionLedger = real  # type: ignore[misc]
             shutil.rmtree(root / "per-file")
         if args.ray:
-            rows.append(measure_ray(root / "ray", args.ray))
+            rows.extend(measure_ray(root / "ray", args.ray))
     by = {r["run"]: r for r in rows}
     if "per-file" in by:
         print(f"per task: ledger {by['ledger']['driver_ms_per_task']:.4f} ms, per-file "

@@ -4,25 +4,39 @@ repetition -> Gopher quality -> C4 -> FineWeb, no dedup, on the same WARC pages.
 The input is ``--copies`` copies (symlinks with distinct names) of the shared HTML WARCs in
 ../shared/data/web. datatrove (its own virtualenv, bench/make_datatrove_venv.sh) runs FineWeb's chain with
 LocalPipelineExecutor(tasks=1, workers=1) through bench/datatrove_e2e.py; refinery runs
-``python -m pipeline run`` on a manifest with the stages crawl and filter and only those five filters, on an
-embedded Ray with one CPU. Both processes are pinned to one core with ``taskset`` and given the same lid.176
+``python -m pipeline run`` on a manifest with the stages crawl and filter and only those five filters, twice:
+on an embedded Ray with one CPU, and with ``ray.in_process`` (every task in the driver, no Ray: the one-core
+configuration); with ``--peer`` also another checkout (the main branch: before/after in the same
+conditions). All processes are pinned to one core with ``taskset`` and given the same lid.176
 model file. Printed: wall seconds and pages/s end to end (refinery's includes starting Ray and writing the
-report), per-stage seconds of each, and the agreement on which pages survive (over the pages refinery
-extracted; a page datatrove did not read counts as not kept by it). Medians of ``--runs`` runs.
+report), the CPU seconds of each tool's whole process tree (sampled from /proc: Ray's GCS, raylet, agents
+and workers included; on a shared machine these move less than wall seconds), per-stage seconds of each,
+the load average during each run, and two agreements on which pages survive:
 
-    .venv/bin/python bench/e2e_bench.py [--copies 15] [--runs 3] [--core 0]
+* ``agreement_end_to_end``: each tool's own extraction and filters (over the pages refinery extracted; a
+  page datatrove did not read counts as not kept by it). The extractors differ (resiliparse and our rules
+  against trafilatura), so this mixes extraction and filtering.
+* ``agreement_filters``: the filter decisions on the same text: refinery's extracted text of every page
+  (its crawl output) through datatrove's filter chain (bench/datatrove_decisions.py: language, Gopher
+  repetition, Gopher quality, C4, FineWeb, as in bench/datatrove_e2e.py), against refinery's own decisions.
+
+Medians of ``--runs`` runs.
+
+    .venv/bin/python bench/e2e_bench.py [--copies 15] [--runs 3] [--core 0] [--peer ../main] [--json out.json]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import re
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -37,6 +51,44 @@ SKIP = re.compile(r"\.(wet|wat)\.gz$|clipped")
 PROGRESS = re.compile(r"^\[([\w.-]+)\] (\d+)/(\d+) shards .*\| ([\d.]+) s$")
 
 
+class TreeCPU:
+    """CPU seconds (user + system) of a child process and all its descendants, sampled every ``every_s``
+    from /proc while it runs (a process that ends between two samples loses at most its last interval)."""
+
+    def __init__(self, every_s: float = 0.2):
+        self.every_s, self.last = every_s, {}
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self.root = 0
+
+    def _run(self) -> None:
+        from scale_run import _cpu_ticks, _tree  # bench/scale_run.py's /proc readers
+
+        while not self._stop.is_set():
+            if self.root:
+                for pid in _tree(self.root):
+                    ticks = _cpu_ticks(pid)
+                    if ticks:
+                        self.last[pid] = ticks
+            self._stop.wait(self.every_s)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.last.values()) / os.sysconf("SC_CLK_TCK")
+
+    def run(self, command: list[str], **kwargs) -> tuple[subprocess.CompletedProcess, float]:
+        """``subprocess.run(command)`` with its tree sampled; returns the result and the wall seconds."""
+        self._thread.start()
+        started = time.perf_counter()
+        with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs) as proc:
+            self.root = proc.pid
+            out, err = proc.communicate()
+        wall = time.perf_counter() - started
+        self._stop.set()
+        self._thread.join()
+        return subprocess.CompletedProcess(command, proc.returncode, out, err), wall
+
+
 def build_input(folder: Path, copies: int) -> list[Path]:
     folder.mkdir(parents=True, exist_ok=True)
     warcs = sorted(p for p in SHARED.glob("*.warc.gz") if not SKIP.search(p.name))
@@ -46,11 +98,14 @@ def build_input(folder: Path, copies: int) -> list[Path]:
     return warcs
 
 
-def run_refinery(folder: Path, work: Path, core: int, lid_model: str) -> dict:
+def run_refinery(folder: Path, work: Path, core: int, lid_model: str, repo: Path = REPO,
+                 in_process: bool = False) -> dict:
+    """``python -m pipeline run`` of the checkout at ``repo`` (another one: a before/after peer in the same
+    run), on an embedded Ray with one CPU or, with ``in_process``, with every task in the driver process."""
     no = None
     manifest = {
         "run": {"name": "e2e", "output_dir": str(work), "seed": 1},
-        "ray": {"num_cpus": 1},
+        "ray": {"num_cpus": 1, **({"in_process": True} if in_process else {})},
         "sources": [{"name": "web", "kind": "commoncrawl", "paths": [str(folder / "*.warc.gz")]}],
         "stages": {"order": ["crawl", "filter"],
                    "filter": {"per_source": {"web": {"url": no, "length": no, "pii": no,
@@ -59,10 +114,8 @@ def run_refinery(folder: Path, work: Path, core: int, lid_model: str) -> dict:
     work.mkdir(parents=True, exist_ok=True)
     path = work / "e2e.yaml"
     path.write_text(yaml.safe_dump(manifest))
-    started = time.perf_counter()
-    done = subprocess.run(["taskset", "-c", str(core), sys.executable, "-m", "pipeline", "run", str(path)],
-                          cwd=REPO, capture_output=True, text=True)
-    wall = time.perf_counter() - started
+    cpu = TreeCPU()
+    done, wall = cpu.run(["taskset", "-c", str(core), sys.executable, "-m", "pipeline", "run", str(path)], cwd=repo)
     if done.returncode:
         raise SystemExit(f"refinery failed:\n{done.stderr[-3000:]}")
     stages: dict[str, float] = {}
@@ -75,20 +128,62 @@ def run_refinery(folder: Path, work: Path, core: int, lid_model: str) -> dict:
              for r in ((Path(m["origin"]).name, m["record"]) for m in t.column("meta").to_pylist())]
     kept = [(Path(m["origin"]).name, m["record"]) for p in sorted((run / "filtered").rglob("*.parquet"))
             for m in pq.read_table(p, columns=["meta"]).column("meta").to_pylist()]
-    return {"wall_seconds": wall, "stages": stages, "pages": pages, "kept": kept}
+    return {"wall_seconds": wall, "cpu_seconds": cpu.seconds, "load": os.getloadavg()[0], "stages": stages,
+            "pages": pages, "kept": kept, "run_dir": run}
 
 
 def run_datatrove(folder: Path, work: Path, core: int, lid_model: str) -> dict:
-    started = time.perf_counter()
-    done = subprocess.run(["taskset", "-c", str(core), str(DT_PYTHON), str(REPO / "bench" / "datatrove_e2e.py"),
-                           str(folder), str(work), "--lid-model", lid_model], capture_output=True, text=True)
-    wall = time.perf_counter() - started
+    cpu = TreeCPU()
+    done, wall = cpu.run(["taskset", "-c", str(core), str(DT_PYTHON), str(REPO / "bench" / "datatrove_e2e.py"),
+                          str(folder), str(work), "--lid-model", lid_model])
     if done.returncode:
         raise SystemExit(f"datatrove failed:\n{done.stderr[-3000:]}")
     result = json.loads((work / "result.json").read_text())
     read = next((s["stats"].get("documents", {}).get("total") for n, s in result["steps"].items() if "READER" in n), None)
-    return {"wall_seconds": wall, "stages": {n: s["seconds"] for n, s in result["steps"].items()},
+    return {"wall_seconds": wall, "cpu_seconds": cpu.seconds, "load": os.getloadavg()[0],
+            "stages": {n: s["seconds"] for n, s in result["steps"].items()},
             "pages_read": read, "kept": [tuple(k) for k in result["kept"]]}
+
+
+def filter_agreement(run_dir: Path, kept: set[tuple[str, str]], lid_model: str, work: Path) -> dict:
+    """Datatrove's filter chain on refinery's extracted texts (its crawl output), against refinery's own
+    keep/drop decisions on the same texts: the filters compared without the extractors."""
+    rows, keys = [], {}
+    for path in sorted((run_dir / "docs").rglob("*.parquet")):
+        table = pq.read_table(path, columns=["id", "text", "meta"])
+        for doc_id, text, meta in zip(*(table.column(c).to_pylist() for c in ("id", "text", "meta"))):
+            if doc_id in keys:  # a copy of a page already listed (--copies: same records, same id)
+                continue
+            rows.append({"id": doc_id, "text": text})
+            keys[doc_id] = (Path(meta["origin"]).name, meta["record"])
+    work.mkdir(parents=True, exist_ok=True)
+    texts, out = work / "texts.jsonl", work / "decisions.json"
+    texts.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows), encoding="utf-8")
+    subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_decisions.py"), str(texts), str(out),
+                    "--lid-model", lid_model], check=True, capture_output=True)
+    decisions = json.loads(out.read_text())["docs"]
+    theirs = {keys[i] for i, d in decisions.items() if d["chain"] is None}
+    both = sum((k in kept) == (k in theirs) for k in keys.values())
+    first_reasons: dict[str, int] = {}
+    for i, d in decisions.items():
+        if (keys[i] in kept) != (d["chain"] is None):
+            label = f"refinery {'keeps' if keys[i] in kept else 'drops'}, datatrove {d['chain'] or 'keeps'}"
+            first_reasons[label] = first_reasons.get(label, 0) + 1
+    return {"pages": len(keys), "agreement_filters": both / max(1, len(keys)),
+            "kept_refinery": len(kept & set(keys.values())), "kept_datatrove": len(theirs),
+            "disagreements": dict(sorted(first_reasons.items(), key=lambda kv: -kv[1]))}
+
+
+def summarise(runs: list[dict], pages: int, datatrove_wall: float, datatrove_cpu: float) -> dict:
+    """Medians over the runs of one refinery variant, and its ratios to datatrove's medians."""
+    wall = statistics.median(r["wall_seconds"] for r in runs)
+    cpu = statistics.median(r["cpu_seconds"] for r in runs)
+    stage = statistics.median(sum(r["stages"].values()) for r in runs)
+    return {"wall_seconds": wall, "cpu_seconds": cpu, "stage_seconds": stage, "pages_per_s_wall": pages / wall,
+            "pages_per_cpu_s": pages / cpu, "pages_per_s_stages": pages / stage,
+            "stages": {k: statistics.median(r["stages"].get(k, 0) for r in runs) for k in runs[0]["stages"]},
+            "kept": len(runs[0]["kept"]), "ratio_wall": datatrove_wall / wall, "ratio_cpu": datatrove_cpu / cpu,
+            "per_run": [{k: r[k] for k in ("wall_seconds", "cpu_seconds", "load", "stages")} for r in runs]}
 
 
 def main() -> None:
@@ -96,46 +191,64 @@ def main() -> None:
     parser.add_argument("--copies", type=int, default=15)
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--core", type=int, default=0)
+    parser.add_argument("--peer", type=Path, help="another refinery checkout (e.g. the main branch) run the same "
+                        "way in each run: a before/after in the same conditions")
+    parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     if not DT_PYTHON.exists():
         raise SystemExit("datatrove's virtualenv is missing: run bash bench/make_datatrove_venv.sh first")
     sys.path.insert(0, str(REPO))
+    sys.path.insert(0, str(REPO / "bench"))
     from pipeline.filters.language import bundled_model_path
 
     lid_model = bundled_model_path()
+    variants = {"refinery (Ray, 1 CPU)": dict(repo=REPO), "refinery (in process)": dict(repo=REPO, in_process=True)}
+    if args.peer:
+        variants[f"peer {args.peer} (Ray, 1 CPU)"] = dict(repo=args.peer.resolve())
     root = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
     try:
         warcs = build_input(root / "input", args.copies)
-        ours, theirs = [], []
+        ours: dict[str, list[dict]] = {name: [] for name in variants}
+        theirs = []
         for i in range(args.runs):
-            ours.append(run_refinery(root / "input", root / f"ours-{i}", args.core, lid_model))
+            line = []
+            for j, (name, how) in enumerate(variants.items()):
+                ours[name].append(run_refinery(root / "input", root / f"ours-{j}-{i}", args.core, lid_model, **how))
+                line.append(f"{name} {ours[name][-1]['wall_seconds']:.1f} s ({ours[name][-1]['cpu_seconds']:.1f} CPU s, "
+                            f"load {ours[name][-1]['load']:.1f})")
             theirs.append(run_datatrove(root / "input", root / f"datatrove-{i}", args.core, lid_model))
-            print(f"run {i + 1}: refinery {ours[-1]['wall_seconds']:.1f} s, datatrove {theirs[-1]['wall_seconds']:.1f} s",
-                  file=sys.stderr)
-        pages = len(ours[0]["pages"])
-        o_wall = statistics.median(r["wall_seconds"] for r in ours)
+            line.append(f"datatrove {theirs[-1]['wall_seconds']:.1f} s ({theirs[-1]['cpu_seconds']:.1f} CPU s, "
+                        f"load {theirs[-1]['load']:.1f})")
+            print(f"run {i + 1}: " + "; ".join(line), file=sys.stderr)
+        first = ours[next(iter(variants))][0]
+        pages = len(first["pages"])
+        for name, runs in ours.items():  # every variant decides the same (same outputs, whatever runs them)
+            if set(runs[0]["kept"]) != set(first["kept"]):
+                raise SystemExit(f"{name} kept other pages than {next(iter(variants))}: outputs differ")
         t_wall = statistics.median(r["wall_seconds"] for r in theirs)
-        o_stage = statistics.median(sum(r["stages"].values()) for r in ours)
-        ours_kept, their_kept, seen = set(ours[0]["kept"]), set(theirs[0]["kept"]), set(ours[0]["pages"])
+        t_cpu = statistics.median(r["cpu_seconds"] for r in theirs)
+        ours_kept, their_kept, seen = set(first["kept"]), set(theirs[0]["kept"]), set(first["pages"])
         agree = sum((p in ours_kept) == (p in their_kept) for p in seen) / max(1, len(seen))
+        filters = filter_agreement(first["run_dir"], ours_kept, lid_model, root / "filter-agreement")
         report = {
             "input": {"warcs": [w.name for w in warcs], "copies": args.copies, "pages_refinery": pages,
                       "pages_datatrove": theirs[0]["pages_read"]},
-            "refinery": {"wall_seconds": o_wall, "stage_seconds": o_stage, "pages_per_s_wall": pages / o_wall,
-                         "pages_per_s_stages": pages / o_stage,
-                         "stages": {k: statistics.median(r["stages"].get(k, 0) for r in ours) for k in ours[0]["stages"]},
-                         "kept": len(ours_kept)},
-            "datatrove": {"wall_seconds": t_wall, "pages_per_s_wall": (theirs[0]["pages_read"] or 0) / t_wall,
+            "refinery": {name: summarise(runs, pages, t_wall, t_cpu) for name, runs in ours.items()},
+            "datatrove": {"wall_seconds": t_wall, "cpu_seconds": t_cpu,
+                          "pages_per_s_wall": (theirs[0]["pages_read"] or 0) / t_wall,
+                          "pages_per_cpu_s": (theirs[0]["pages_read"] or 0) / t_cpu,
                           "stages": {k: statistics.median(r["stages"].get(k, 0) for r in theirs)
                                      for k in theirs[0]["stages"]},
-                          "kept": len(their_kept)},
-            "ratio_wall": t_wall / o_wall, "ratio_pages_per_s_wall":
-                (pages / o_wall) / max(1e-9, (theirs[0]["pages_read"] or 0) / t_wall),
-            "agreement": agree, "kept_by_both": len(ours_kept & their_kept),
+                          "kept": len(their_kept),
+                          "per_run": [{k: r[k] for k in ("wall_seconds", "cpu_seconds", "load")} for r in theirs]},
+            "agreement_end_to_end": agree, "kept_by_both": len(ours_kept & their_kept),
             "only_refinery": len(ours_kept - their_kept), "only_datatrove": len(their_kept - ours_kept),
+            "filters_on_the_same_text": filters,
             "runs": args.runs,
         }
         print(json.dumps(report, indent=1, ensure_ascii=False))
+        if args.json:
+            args.json.write_text(json.dumps(report, indent=1, ensure_ascii=False))
     finally:
         shutil.rmtree(root, ignore_errors=True)
 

@@ -42,8 +42,13 @@ class RaySection(Strict):
                                  "none starts an embedded local Ray")
     num_cpus: int | None = Field(None, ge=1, description="CPUs of the embedded local Ray (default: all)")
     object_store_memory: int | None = Field(None, ge=78_643_200, description="bytes, embedded Ray only")
-    max_in_flight: int | None = Field(None, ge=1, description="tasks submitted at once (default 2x CPUs)")
+    max_in_flight: int | None = Field(None, ge=1, description="Ray calls submitted at once (default 2x CPUs; "
+                                      "small tasks share a call)")
     max_retries: int = Field(3, ge=0, description="retries of a task whose worker process died")
+    in_process: bool = Field(False, description=(
+        "run every task in the driver process, one after another, without starting Ray: for a one-core "
+        "run, where Ray's start (~6-15 s) and round trips buy no parallelism; same outputs, a crashed task "
+        "ends the run (rerun to resume). Not with address"))
 
 
 class IOSection(Strict):

@@ -13,7 +13,8 @@ import time
 
 from contracts.fsio import atomic_write
 from contracts.run_lock import RunLock
-from pipeline.manifest import LoadedManifest
+from pipeline.executors import InProcessExecutor
+from pipeline.manifest import LoadedManifest, ManifestError
 from pipeline.path_policy import enforce as enforce_path_policy
 from pipeline.preflight import load_resources
 from pipeline.readers import source_kind
@@ -65,6 +66,10 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None,
     not a run needs ``force``) and every input. While it runs, the run folder is locked (one run at a
     time), and an embedded Ray it started is stopped with it, agents included.
     """
+    address = ray_address or manifest.ray.address
+    if manifest.ray.in_process and address:
+        raise ManifestError(f"manifest {manifest.source_path}: ray.in_process runs every task in this process, "
+                            f"so it cannot join the cluster at {address}; drop one of the two")
     order = list(manifest.stages.order)
     check_order([get_stage(name) for name in order])
     enforce_path_policy(manifest)
@@ -79,9 +84,12 @@ def run_manifest(manifest: LoadedManifest, ray_address: str | None = None,
 
 def _run_stages(manifest: LoadedManifest, order: list[str], ray_address: str | None) -> dict[str, StageResult]:
     ray_cfg = manifest.ray
-    context = RunContext.on_ray(manifest)
     address = ray_address or ray_cfg.address
-    started = connect_ray(address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
+    if ray_cfg.in_process:
+        context, started = RunContext(manifest, InProcessExecutor()), False
+    else:
+        context = RunContext.on_ray(manifest)
+        started = connect_ray(address, ray_cfg.num_cpus, ray_cfg.object_store_memory)
     watchdog = None
     if started and not address and sys.platform.startswith("linux"):
         from pipeline.ray_watchdog import Watchdog, node_process_ids

@@ -237,3 +237,35 @@ def test_resolved_manifest_records_absolute_paths_and_defaults(tmp_path: Path) -
     resolved = json.loads((manifest.run_dir / "manifest.resolved.json").read_text())
     assert resolved["stages"]["dedup"]["preset"] == "fineweb"
     assert (manifest.run_dir / f"manifest.{manifest.hash[:12]}.yaml").read_text() == text
+
+
+def test_in_process_run_writes_what_the_ray_run_writes(ray_local, shared_data: Path, tmp_path: Path,
+                                                        monkeypatch: pytest.MonkeyPatch) -> None:
+    """``ray.in_process``: no Ray is started or joined, and documents, signals, kept and removed shards and
+    statistics are the bytes a Ray run writes (the same run folder path, so the same payloads)."""
+    import pipeline.run as run_module
+    from pipeline.manifest import ManifestError
+
+    sources = mixed_sources(shared_data)[:2]
+    stages = {"order": ["crawl", "filter"]}
+    folders = ("docs", "signals", "filtered", "removed")
+    on_ray = load_manifest(write_manifest(tmp_path, sources, stages=stages))
+    run_manifest(on_ray)
+    expected = tree_digest(on_ray.run_dir, folders)
+    stats = {p.name: json.loads(p.read_text()) for p in (on_ray.run_dir / "stats").glob("*.json")}
+    shutil.rmtree(on_ray.run_dir)
+
+    def no_ray(*args, **kwargs):
+        raise AssertionError("an in-process run must not start or join Ray")
+
+    monkeypatch.setattr(run_module, "connect_ray", no_ray)
+    in_process = load_manifest(write_manifest(tmp_path, sources, stages=stages, ray={"in_process": True}))
+    results = run_manifest(in_process)
+    assert in_process.run_dir == on_ray.run_dir and results["filter"].tasks_run > 0
+    assert tree_digest(in_process.run_dir, folders) == expected and len(expected) > 4
+    again = {p.name: json.loads(p.read_text()) for p in (in_process.run_dir / "stats").glob("*.json")}
+    for name in stats:  # the same counts; signal_ms.* are timings
+        assert {k: v for k, v in again[name].get("counts", {}).items() if not k.startswith("signal_ms")} == \
+            {k: v for k, v in stats[name].get("counts", {}).items() if not k.startswith("signal_ms")}
+    with pytest.raises(ManifestError, match="in_process .*cannot join the cluster at 127.0.0.1:6379"):
+        run_manifest(in_process, ray_address="127.0.0.1:6379")

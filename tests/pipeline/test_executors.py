@@ -1,0 +1,86 @@
+"""Executors: small tasks share a Ray call, yet results, records and errors stay per task."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from pipeline.executors import InProcessExecutor, RayExecutor, plan_batches
+from pipeline.runner import StageError, Task, run_stage
+from tests.pipeline.helpers import done_records
+from tests.pipeline.test_runner import calls, tasks_for, write_square
+
+
+def sized(sizes: list[int]) -> list[Task]:
+    return [Task(f"t{i:03d}", i, size_bytes=size) for i, size in enumerate(sizes)]
+
+
+def ids(batches: list[list[Task]]) -> list[list[int]]:
+    return [[task.payload for task in batch] for batch in batches]
+
+
+def test_batches_keep_task_order_and_respect_count_bytes_and_spread() -> None:
+    # 40 small tasks, 2 slots, 4 calls per slot: at most 40 // 8 = 5 tasks per call
+    assert ids(plan_batches(sized([1] * 40), 2, 100, 32)) == [list(range(i, i + 5)) for i in range(0, 40, 5)]
+    # the cap on tasks per call
+    assert [len(b) for b in plan_batches(sized([1] * 40), 1, 100, 3)] == [3] * 13 + [1]
+    # the byte cap: a call is closed before it would pass 10 bytes; a task of 10 bytes or more runs alone
+    assert ids(plan_batches(sized([4, 4, 4, 12, 1, 1, 9, 1]), 1, 10, 8, batches_per_slot=1)) == [
+        [0, 1], [2], [3], [4, 5], [6, 7]]
+    # few tasks: one per call, so every slot gets work
+    assert ids(plan_batches(sized([1] * 7), 2, 100, 32)) == [[i] for i in range(7)]
+    assert plan_batches([], 2, 100, 32) == []
+
+
+def test_batched_ray_run_matches_in_process_run(ray_local, tmp_path: Path) -> None:
+    """Same outputs, records and statistics whether tasks share calls or not; fewer calls than tasks."""
+    import ray
+
+    waits: list[int] = []
+    real_wait = ray.wait
+
+    def counting_wait(refs, *args, **kwargs):
+        waits.append(len(refs))
+        return real_wait(refs, *args, **kwargs)
+
+    ray.wait = counting_wait
+    try:
+        batched = run_stage(tmp_path / "a", "square", tasks_for(tmp_path / "a", range(24)), write_square,
+                            executor=RayExecutor(max_batch=8, batches_per_slot=1))
+    finally:
+        ray.wait = real_wait
+    alone = run_stage(tmp_path / "b", "square", tasks_for(tmp_path / "b", range(24)), write_square,
+                      executor=InProcessExecutor())
+    assert len(waits) <= 12 < 24  # 24 tasks in at most 12 calls (8 a call on 2 CPUs: 3 calls)
+    assert batched.outputs == alone.outputs and batched.tally.to_dict() == alone.tally.to_dict()
+    assert sorted(calls(tmp_path / "a")) == list(range(24))
+    a, b = done_records(tmp_path / "a", "square"), done_records(tmp_path / "b", "square")
+    assert sorted(a) == sorted(b) == [f"t{n:03d}" for n in range(24)]
+    assert [{k: v for k, v in a[t].items() if k != "task_digest"} for t in sorted(a)] == \
+        [{k: v for k, v in b[t].items() if k != "task_digest"} for t in sorted(b)]
+    ledger = (tmp_path / "a" / "_done" / "square" / "ledger.jsonl").read_text().splitlines()
+    assert [json.loads(line)["id"] for line in ledger] == [f"t{n:03d}" for n in range(24)]  # settled in task order
+
+
+def test_failure_inside_a_call_names_its_task_and_keeps_the_tasks_before_it(ray_local, tmp_path: Path) -> None:
+    tasks = tasks_for(tmp_path, range(3)) + tasks_for(tmp_path, range(3, 4), fail=True) \
+        + tasks_for(tmp_path, range(4, 6))
+    with pytest.raises(StageError, match=r"stage square, shard t003 failed.*bad input in shard 3"):
+        run_stage(tmp_path, "square", tasks, write_square,
+                  executor=RayExecutor(max_in_flight=1, max_batch=6, batches_per_slot=1))
+    assert sorted(done_records(tmp_path, "square")) == ["t000", "t001", "t002"]  # all in the failed call
+    assert sorted(calls(tmp_path)) == [0, 1, 2]  # the call stopped at the failure
+
+
+def test_a_call_whose_worker_died_is_retried_whole(ray_local, tmp_path: Path) -> None:
+    tasks = tasks_for(tmp_path, range(4)) + tasks_for(tmp_path, range(4, 5), crash_once=True) \
+        + tasks_for(tmp_path, range(5, 10))
+    result = run_stage(tmp_path, "square", tasks, write_square,  # 2 CPUs: calls of 0-4 and 5-9
+                       executor=RayExecutor(max_retries=1, max_batch=5, batches_per_slot=1))
+    assert (tmp_path / "crashed-4").exists()
+    assert [(tmp_path / o).read_text() for o in result.outputs] == [str(n * n) for n in range(10)]
+    assert sorted(calls(tmp_path)) == sorted([*range(10), 0, 1, 2, 3])  # 0-3 ran again in the retried call
+    assert os.path.exists(tmp_path / "stats" / "square.json")
