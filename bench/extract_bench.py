@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import html as htmllib
-import io
 import json
 import os
 import re

@@ -43,8 +43,8 @@ from model.tokenizer import build_tokenizer
 from model.gpt import GPT, GPTConfig
 from model.checkpoint_io import CLASSIFIER, CheckpointLoadError, read_checkpoint, save_checkpoint
 from model.lora import LoraSettings, add_lora, merge_lora, trainable_parameters
-from training.classify_data import (FORMATS, LAYOUTS, Example, fix_labels, keep_known, read_examples,  # noqa: F401
-                                    sniff_format)
+from training.classify_data import (FORMATS, LAYOUTS, Example, fix_labels, keep_known,  # noqa: F401
+                                    read_examples)
 from training.distributed import Dist
 from training.finetune_common import (Checkpoints, FinetuneLoop, OptimSettings, Progress, SkipLedger,
                                       build_config, check_schedule, fingerprint, limited, num_threads, on_ranks,

@@ -107,7 +107,7 @@ def _one_call_per_run(chunk: str) -> tuple[str, ...]:
 def test_chinese_chunks_in_one_batch_split_as_one_by_one():
     # the batch joins chunks by newlines and runs by the separator: chunks without Han (the fallback),
     # Han at either end, symbols and digits between runs, a chunk of one character
-    from pipeline.filters.segment import jieba_split, jieba_split_many
+    from pipeline.filters.segment import jieba_split_many
     from pipeline.filters.words import _split_chunk
 
     chunks = ["数学是研究数量的学科。", "Python3.8", "(中文)", "分到8个", "1.5%的人", "，", "中", "a-b.c#中文&x",
