@@ -311,10 +311,286 @@ fail:
     return NULL;
 }
 
+/* ---- Chinese: jieba's words of new chunks without a Python step per word (pipeline.filters.segment) ----
+ *
+ * Why: a Chinese chunk is a clause that rarely repeats, so nearly every chunk of a document is new and
+ * goes through the segmenter. rjieba cuts all Han runs of a batch in one call (``han_runs`` joins them);
+ * putting its words back into their chunks with regexes and string joins, building a tuple of str per
+ * chunk and interning every token cost more than jieba's own cut. ``jieba_tokens`` walks the chunks once:
+ * the pieces between Han runs are found as ``segment._NON_HAN_PIECE`` finds them, each run's words are
+ * the next words of rjieba's list, and every token is interned as it is found. */
+
+/* The ``segment.HAN`` class: ideographs (unified, extension A, compatibility, B+) and 々 〆 〇. */
+static inline int is_han(Py_UCS4 c) {
+    return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3005 && c <= 0x3007) ||
+           (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
+}
+
+static int check_str_list(PyObject *list, const char *fn, const char *what) {
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
+        PyObject *s = PyList_GET_ITEM(list, i);
+        if (!PyUnicode_CheckExact(s)) {
+            PyErr_Format(PyExc_TypeError, "%s: %s %zd is a %.100s, not a str", fn, what, i, Py_TYPE(s)->tp_name);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* han_runs(chunks) -> str: every maximal Han run of every chunk, in order, joined by "\n" ("" when none). */
+static PyObject *han_runs(PyObject *self, PyObject *args) {
+    PyObject *chunks;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &chunks)) return NULL;
+    if (check_str_list(chunks, "han_runs", "chunk") < 0) return NULL;
+    Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), total = 0, n_runs = 0;
+    Py_UCS4 top = '\n';
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *chunk = PyList_GET_ITEM(chunks, i);
+        int kind = PyUnicode_KIND(chunk);
+        const void *data = PyUnicode_DATA(chunk);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+        if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han character below U+0100 */
+        int in_run = 0;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, j);
+            if (is_han(c)) {
+                n_runs += !in_run;
+                in_run = 1;
+                total++;
+                if (c > top) top = c;
+            } else {
+                in_run = 0;
+            }
+        }
+    }
+    if (!n_runs) return PyUnicode_New(0, 0);
+    PyObject *out = PyUnicode_New(total + n_runs - 1, top); /* top: the largest character written */
+    if (!out) return NULL;
+    int okind = PyUnicode_KIND(out);
+    void *odata = PyUnicode_DATA(out);
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *chunk = PyList_GET_ITEM(chunks, i);
+        int kind = PyUnicode_KIND(chunk);
+        const void *data = PyUnicode_DATA(chunk);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+        if (kind == PyUnicode_1BYTE_KIND) continue;
+        int in_run = 0;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, j);
+            if (is_han(c)) {
+                if (!in_run && k) PyUnicode_WRITE(okind, odata, k++, '\n');
+                in_run = 1;
+                PyUnicode_WRITE(okind, odata, k++, c);
+            } else {
+                in_run = 0;
+            }
+        }
+    }
+    return out;
+}
+
+/* The id of token ``w`` in the dict ``ids``, adding it with the next id (and to ``fresh``) when new. */
+static int intern_one(PyObject *ids, PyObject *w, Py_ssize_t *next, PyObject *fresh, Buf *out) {
+    PyObject *v = PyDict_GetItemWithError(ids, w); /* borrowed */
+    if (v) {
+        long long id = PyLong_AsLongLong(v);
+        if (id == -1 && PyErr_Occurred()) return -1;
+        return buf_push(out, id) < 0 ? (PyErr_NoMemory(), -1) : 0;
+    }
+    if (PyErr_Occurred()) return -1;
+    PyObject *id = PyLong_FromSsize_t(*next);
+    if (!id) return -1;
+    int bad = PyDict_SetItem(ids, w, id) < 0;
+    Py_DECREF(id);
+    if (bad || PyList_Append(fresh, w) < 0) return -1;
+    if (buf_push(out, (*next)++) < 0) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+static inline int ascii_alnum(Py_UCS4 c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+static inline int jieba_symbol(Py_UCS4 c) {
+    return c == '+' || c == '#' || c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
+}
+
+/* End of the piece of ``segment._NON_HAN_PIECE`` that starts at ``i`` (r"[A-Za-z0-9]+(?:\.\d+)?%?|
+ * [+#&._%\-]+|\S", with re's \d: Py_UNICODE_ISDECIMAL; a chunk holds no whitespace). */
+static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
+    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    Py_ssize_t e = i + 1;
+    if (ascii_alnum(c)) {
+        while (e < n && ascii_alnum(PyUnicode_READ(kind, data, e))) e++;
+        if (e + 1 < n && PyUnicode_READ(kind, data, e) == '.' && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, e + 1))) {
+            e += 2;
+            while (e < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, e))) e++;
+        }
+        if (e < n && PyUnicode_READ(kind, data, e) == '%') e++;
+    } else if (jieba_symbol(c)) {
+        while (e < n && jieba_symbol(PyUnicode_READ(kind, data, e))) e++;
+    }
+    return e;
+}
+
+/* jieba_tokens(chunks, words, ids, fallback) -> (token ids int64 bytes, tokens per chunk int64 bytes, new
+ * tokens): as intern_tokens over ``segment.jieba_split_many(chunks, fallback)``. ``words``: rjieba's cut
+ * of ``han_runs(chunks)``, whose runs it must give back in order, "\n" between two. A chunk without a Han
+ * character is ``fallback(chunk)`` (a tuple of str). */
+static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
+    PyObject *chunks, *words, *ids, *fallback;
+    if (!PyArg_ParseTuple(args, "O!O!O!O", &PyList_Type, &chunks, &PyList_Type, &words, &PyDict_Type, &ids,
+                          &fallback))
+        return NULL;
+    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0 || check_str_list(words, "jieba_tokens", "word") < 0)
+        return NULL;
+    Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), n_words = PyList_GET_SIZE(words), w = 0, runs = 0;
+    Py_ssize_t next = PyDict_GET_SIZE(ids);
+    Buf flat = {0};
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
+    PyObject *fresh = PyList_New(0);
+    PyObject *result = NULL;
+    if (!counts || !fresh) goto done;
+    int64_t *per_chunk = (int64_t *)PyBytes_AS_STRING(counts);
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *chunk = PyList_GET_ITEM(chunks, i);
+        int kind = PyUnicode_KIND(chunk);
+        const void *data = PyUnicode_DATA(chunk);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk), before = flat.len, j = 0;
+        if (kind != PyUnicode_1BYTE_KIND)
+            while (j < n && !is_han(PyUnicode_READ(kind, data, j))) j++;
+        if (kind == PyUnicode_1BYTE_KIND || j == n) { /* no Han: the whitespace splitter's tokens */
+            PyObject *t = PyObject_CallOneArg(fallback, chunk);
+            if (!t) goto done;
+            if (!PyTuple_Check(t)) {
+                PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd gave a %.100s, not a tuple", i,
+                             Py_TYPE(t)->tp_name);
+                Py_DECREF(t);
+                goto done;
+            }
+            for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(t); m++) {
+                PyObject *tok = PyTuple_GET_ITEM(t, m);
+                if (!PyUnicode_CheckExact(tok)) {
+                    PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd: token %zd is not a str", i, m);
+                    Py_DECREF(t);
+                    goto done;
+                }
+                if (intern_one(ids, tok, &next, fresh, &flat) < 0) {
+                    Py_DECREF(t);
+                    goto done;
+                }
+            }
+            Py_DECREF(t);
+            per_chunk[i] = flat.len - before;
+            continue;
+        }
+        j = 0;
+        while (j < n) {
+            Py_UCS4 c = PyUnicode_READ(kind, data, j);
+            if (!is_han(c)) {
+                Py_ssize_t e = piece_end(kind, data, j, n);
+                PyObject *piece = PyUnicode_Substring(chunk, j, e);
+                if (!piece) goto done;
+                int bad = intern_one(ids, piece, &next, fresh, &flat) < 0;
+                Py_DECREF(piece);
+                if (bad) goto done;
+                j = e;
+                continue;
+            }
+            Py_ssize_t e = j + 1;
+            while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
+            if (runs++) { /* the separator rjieba returns between two runs */
+                PyObject *sep = w < n_words ? PyList_GET_ITEM(words, w) : NULL;
+                if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
+                    PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd should be the run separator \"\\n\" "
+                                 "(are the words rjieba's cut of han_runs(chunks)?)", w);
+                    goto done;
+                }
+                w++;
+            }
+            Py_ssize_t got = 0;
+            while (got < e - j) {
+                if (w >= n_words) {
+                    PyErr_Format(PyExc_ValueError, "jieba_tokens: the words end inside Han run %zd (chunk %zd)",
+                                 runs - 1, i);
+                    goto done;
+                }
+                PyObject *word = PyList_GET_ITEM(words, w++);
+                Py_ssize_t len = PyUnicode_GET_LENGTH(word);
+                if (!len || PyUnicode_Tailmatch(chunk, word, j + got, j + got + len, -1) != 1) {
+                    if (!PyErr_Occurred())
+                        PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
+                                     "(are the words rjieba's cut of han_runs(chunks)?)", w - 1, i, j + got);
+                    goto done;
+                }
+                got += len;
+                if (intern_one(ids, word, &next, fresh, &flat) < 0) goto done;
+            }
+            j = e;
+        }
+        per_chunk[i] = flat.len - before;
+    }
+    if (w != n_words) {
+        PyErr_Format(PyExc_ValueError, "jieba_tokens: %zd words left over after the last Han run", n_words - w);
+        goto done;
+    }
+    PyObject *flat_bytes = as_bytes(&flat);
+    if (flat_bytes) result = Py_BuildValue("NOO", flat_bytes, counts, fresh);
+done:
+    free(flat.data);
+    Py_XDECREF(counts);
+    Py_XDECREF(fresh);
+    return result;
+}
+
+/* token_columns(tokens) -> (hash int64 bytes, length int64 bytes, isalpha uint8 bytes) of a list of str:
+ * the vocabulary's per-token tables for its new tokens, without three Python calls per token. */
+static PyObject *token_columns(PyObject *self, PyObject *args) {
+    PyObject *tokens;
+    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &tokens)) return NULL;
+    if (check_str_list(tokens, "token_columns", "token") < 0) return NULL;
+    Py_ssize_t n = PyList_GET_SIZE(tokens);
+    PyObject *keys = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *alpha = PyBytes_FromStringAndSize(NULL, n);
+    if (!keys || !lengths || !alpha) goto fail;
+    int64_t *k = (int64_t *)PyBytes_AS_STRING(keys), *l = (int64_t *)PyBytes_AS_STRING(lengths);
+    unsigned char *a = (unsigned char *)PyBytes_AS_STRING(alpha);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        PyObject *t = PyList_GET_ITEM(tokens, i);
+        Py_hash_t h = PyObject_Hash(t);
+        if (h == -1 && PyErr_Occurred()) goto fail;
+        Py_ssize_t len = PyUnicode_GET_LENGTH(t);
+        int kind = PyUnicode_KIND(t);
+        const void *data = PyUnicode_DATA(t);
+        int is_alpha = len > 0; /* str.isalpha() */
+        for (Py_ssize_t j = 0; j < len && is_alpha; j++) is_alpha = Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, j));
+        k[i] = (int64_t)h;
+        l[i] = len;
+        a[i] = (unsigned char)is_alpha;
+    }
+    return Py_BuildValue("NNN", keys, lengths, alpha);
+fail:
+    Py_XDECREF(keys);
+    Py_XDECREF(lengths);
+    Py_XDECREF(alpha);
+    return NULL;
+}
+
 static PyMethodDef module_methods[] = {
     {"intern_tokens", intern_tokens, METH_VARARGS,
      "intern_tokens(split, ids) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
      "newly split chunks, new tokens added to the dict ids with the next ids."},
+    {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
+    {"jieba_tokens", jieba_tokens, METH_VARARGS,
+     "jieba_tokens(chunks, words, ids, fallback) -> as intern_tokens over jieba's words of the chunks, "
+     "``words`` being rjieba's cut of han_runs(chunks)"},
+    {"token_columns", token_columns, METH_VARARGS,
+     "token_columns(tokens) -> (hash int64 bytes, length int64 bytes, isalpha uint8 bytes)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_chunks",

@@ -109,7 +109,7 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 for (Py_ssize_t i = 0; i < m; i++) h[i] = h[i] * MULTIPLIER + keys[i + n - 1];
                 if (n <= TOP_MAX) {
                     /* the most frequent n-gram, earliest first occurrence on ties */
-                    table_clear(&t);
+                    if (n > TOP_MIN) table_clear(&t); /* calloc cleared it for the first */
                     int64_t top = 0, best = 0;
                     for (Py_ssize_t i = 0; i < m; i++) {
                         size_t s = table_add(&t, h[i], i);
@@ -130,8 +130,13 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                     }
                     continue;
                 }
-                /* keep the candidates whose n-gram repeats; a repeat's every occurrence is a candidate */
+                /* keep the candidates whose n-gram repeats; a repeat's every occurrence is a candidate. The
+                 * table holds at most n_cand n-grams from here on: only that much of it is used and cleared
+                 * (clearing the whole table, sized for every token, cost more than the scans themselves) */
                 Py_ssize_t k = 0;
+                size_t cap = 16;
+                while (cap < 2 * (size_t)n_cand) cap <<= 1;
+                if (cap - 1 < t.mask) t.mask = cap - 1;
                 table_clear(&t);
                 for (Py_ssize_t j = 0; j < n_cand; j++)
                     if (cand[j] < m) table_add(&t, h[cand[j]], cand[j]);

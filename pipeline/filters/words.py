@@ -19,7 +19,7 @@ import numpy as np
 import regex
 
 from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
-                                      jieba_split_many, sudachi_split)
+                                      jieba_split_many, jieba_token_ids, sudachi_split)
 
 try:
     from pipeline.filters import _chunks
@@ -166,7 +166,7 @@ class _Vocabulary:
         self.token_ids: dict[str, int] = {}  # token -> id, ids in first-seen order
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
-        self.chunk_tokens: list[tuple[str, ...]] = []  # chunk id -> its tokens
+        self.tokens: list[str] = []  # token id -> token (the keys of ``token_ids``, in id order)
         self.chunk_first, self.chunk_count = _Column(np.int64), _Column(np.int64)  # into ``flat``
         self.flat = _Column(np.int64)  # token ids of every chunk, concatenated
         self.chars = 0  # characters of the distinct chunks held (the chunk table keeps 4 bytes each)
@@ -199,14 +199,17 @@ class _Vocabulary:
             return
         self.chunk_ids.new = []
         self.chars += sum(map(len, chunks))
-        split = self.split_many(chunks)
-        self.chunk_tokens += split
         token_ids = self.token_ids
-        if _chunks is not None:  # one dict lookup per token, in C (``_chunks.intern_tokens``)
-            flat_ids, per_chunk, new = _chunks.intern_tokens(split, token_ids)
+        if _chunks is not None:  # one dict lookup per token, in C
+            intern = _COMPILED_INTERNING.get(self.segmenter)
+            if intern is not None:  # segmented and interned without a tuple per chunk (Chinese)
+                flat_ids, per_chunk, new = intern(chunks, token_ids)
+            else:  # ``_chunks.intern_tokens``
+                flat_ids, per_chunk, new = _chunks.intern_tokens(self.split_many(chunks), token_ids)
             counts = np.frombuffer(per_chunk, dtype=np.int64)
             self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
         else:
+            split = self.split_many(chunks)
             counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
             flat = list(chain.from_iterable(split))
             # the tokens not seen before, in first-seen order, get the next ids in one update
@@ -217,10 +220,17 @@ class _Vocabulary:
         self.chunk_count.extend(counts)
         n = len(new)
         if new:
-            self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
-            self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
+            self.tokens += new
+            if _chunks is not None:  # hash, length and str.isalpha of each new token in one compiled pass
+                keys, lengths, is_alpha = _chunks.token_columns(new)
+                self.key.extend(np.frombuffer(keys, dtype=np.int64))
+                self.length.extend(np.frombuffer(lengths, dtype=np.int64))
+                alpha = np.frombuffer(is_alpha, dtype=bool)
+            else:
+                self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
+                self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
+                alpha = np.fromiter(map(str.isalpha, new), dtype=bool, count=n)
             # most new tokens are letters only (``_flags``' first case): classify the others one by one
-            alpha = np.fromiter(map(str.isalpha, new), dtype=bool, count=n)
             flags = np.where(alpha, np.uint8(ALPHA), np.uint8(0))
             others = np.flatnonzero(~alpha)
             if len(others):
@@ -240,6 +250,9 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
               GERMAN: partial(german_split, fallback=_split_chunk)}
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
+# Segmenters that split and intern a batch of chunks in compiled code (where ``_chunks`` is built): the
+# token ids, tokens per chunk and new tokens that ``_chunks.intern_tokens`` of their split would give.
+_COMPILED_INTERNING = {JIEBA: partial(jieba_token_ids, fallback=_split_chunk)}
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
 
@@ -262,10 +275,8 @@ def clear_cache() -> None:
 def split_words(text: str, segmenter: str = WHITESPACE) -> list[str]:
     """Words and punctuation tokens of ``text``, in order (whitespace dropped), as ``segmenter`` splits
     them (``pipeline.filters.segment``)."""
-    vocabulary = _current(segmenter)
-    chunk_ids = vocabulary.chunk_ids_of(text)[0].tolist()
-    # no token spans whitespace, so a text's tokens are its chunks' tokens, concatenated
-    return list(chain.from_iterable(map(vocabulary.chunk_tokens.__getitem__, chunk_ids)))
+    ids = tokenize(text, segmenter).ids.tolist()  # the vocabulary's token ids of the text, in order
+    return list(map(_current(segmenter).tokens.__getitem__, ids))
 
 
 class Tokens:

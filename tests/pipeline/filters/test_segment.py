@@ -137,6 +137,60 @@ def test_chinese_batches_equal_one_chunk_at_a_time_on_real_text(shared_data):
     assert jieba_split_many(chunks, _split_chunk) == [_one_call_per_run(c) for c in chunks]
 
 
+def _compiled_against_batch(chunks: list[str]) -> None:
+    """``jieba_token_ids`` (compiled) gives the ids, counts and new tokens of ``intern_tokens`` over
+    ``jieba_split_many``, starting from a vocabulary that already holds a few tokens."""
+    from pipeline.filters import _chunks
+    from pipeline.filters.segment import jieba_split_many, jieba_token_ids
+    from pipeline.filters.words import _split_chunk
+
+    seen = {"的": 0, "，": 1, "the": 2}
+    ids_c, ids_py = dict(seen), dict(seen)
+    compiled = jieba_token_ids(chunks, ids_c, _split_chunk)
+    reference = _chunks.intern_tokens(jieba_split_many(chunks, _split_chunk), ids_py)
+    assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
+    assert list(ids_c.items()) == list(ids_py.items())
+
+
+def test_compiled_chinese_interning_equals_the_batched_split(shared_data):
+    from tests.pipeline.filters.support import require_compiled
+    from pipeline.filters import words
+
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with intern_tokens")
+    # pieces between runs: ASCII runs with a decimal part and a percent sign (also non-ASCII digits after
+    # the point, as re's \d), symbol runs, single characters, astral Han, a chunk of one run, no Han
+    _compiled_against_batch(["数学是研究数量的学科。", "Python3.8", "(中文)", "分到8个", "1.5%的人", "，", "中",
+                             "a-b.c#中文&x", "《红楼梦》第一回", "don't", "100%", "中文・英文", "3.٣中", "x.中",
+                             "ab..%%中", "𠀀𠀁中文", "中\ufdd0文", "々〆〇", "é中é"])
+    _compiled_against_batch([])
+    book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:90_000]
+    wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")
+    _compiled_against_batch(list(dict.fromkeys((book + wiki).split())))
+
+
+def test_compiled_chinese_interning_refuses_words_that_are_not_the_cut():
+    from tests.pipeline.filters.support import require_compiled
+    from pipeline.filters import words
+    from pipeline.filters.words import _split_chunk
+
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with intern_tokens")
+    jieba_tokens = words._chunks.jieba_tokens
+    chunks = ["中文，数学", "学科"]
+    assert words._chunks.han_runs(chunks) == "中文\n数学\n学科" and words._chunks.han_runs(["abc"]) == ""
+    flat, counts, new = jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], {}, _split_chunk)
+    assert new == ["中文", "，", "数学", "学科"] and list(memoryview(counts).cast("q")) == [3, 1]
+    with pytest.raises(ValueError, match="run separator"):
+        jieba_tokens(chunks, ["中文", "数学", "\n", "学科"], {}, _split_chunk)
+    with pytest.raises(ValueError, match="not the text of chunk 0"):
+        jieba_tokens(chunks, ["中", "X", "\n", "数学", "\n", "学科"], {}, _split_chunk)
+    with pytest.raises(ValueError, match="words end inside"):
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学"], {}, _split_chunk)
+    with pytest.raises(ValueError, match="1 words left over"):
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科", "!"], {}, _split_chunk)
+    with pytest.raises(TypeError, match="fallback of chunk 0 gave a list"):
+        jieba_tokens(["abc"], [], {}, list)
+
+
 def test_tokens_of_a_segmented_text_match_its_words():
     text = "我们在北京大学学习数学。\n第二行也有几个词。"
     tokens = tokenize(text, JIEBA)
