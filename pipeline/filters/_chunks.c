@@ -390,21 +390,27 @@ static PyObject *han_runs(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* The id of token ``w`` in the dict ``ids``, adding it with the next id (and to ``fresh``) when new. */
-static int intern_one(PyObject *ids, PyObject *w, Py_ssize_t *next, PyObject *fresh, Buf *out) {
-    PyObject *v = PyDict_GetItemWithError(ids, w); /* borrowed */
-    if (v) {
-        long long id = PyLong_AsLongLong(v);
-        if (id == -1 && PyErr_Occurred()) return -1;
-        return buf_push(out, id) < 0 ? (PyErr_NoMemory(), -1) : 0;
+/* The id of the token text[start:end] in the token table ``t`` (a ChunkTable: consecutive ids in
+ * first-seen order), pushed to ``out``. A token never seen becomes a str, appended to ``fresh`` and added
+ * to the dict ``ids`` (str -> id, the vocabulary's view from Python) with its id. Why a table over code
+ * points and not the dict alone: a token from rjieba or a piece of a chunk is a new str object, so a dict
+ * lookup hashes it with SipHash first; most tokens were seen before, and here they cost an FNV pass over
+ * a few code points and no str at all. */
+static int intern_range(ChunkTable *t, PyObject *ids, PyObject *text, int kind, const void *data,
+                        Py_ssize_t start, Py_ssize_t end, PyObject *fresh, Buf *out) {
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, as ChunkTable_lookup */
+    for (Py_ssize_t i = start; i < end; i++) h = (h ^ PyUnicode_READ(kind, data, i)) * 0x100000001b3ULL;
+    Py_ssize_t before = t->count;
+    int64_t id = chunk_id(t, text, kind, data, start, end, h, fresh);
+    if (id < 0) return -1;
+    if (t->count > before) { /* new: mirror it in the dict */
+        PyObject *py_id = PyLong_FromLongLong(id);
+        if (!py_id) return -1;
+        int bad = PyDict_SetItem(ids, PyList_GET_ITEM(fresh, PyList_GET_SIZE(fresh) - 1), py_id) < 0;
+        Py_DECREF(py_id);
+        if (bad) return -1;
     }
-    if (PyErr_Occurred()) return -1;
-    PyObject *id = PyLong_FromSsize_t(*next);
-    if (!id) return -1;
-    int bad = PyDict_SetItem(ids, w, id) < 0;
-    Py_DECREF(id);
-    if (bad || PyList_Append(fresh, w) < 0) return -1;
-    if (buf_push(out, (*next)++) < 0) {
+    if (buf_push(out, id) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -437,19 +443,26 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
     return e;
 }
 
-/* jieba_tokens(chunks, words, ids, fallback) -> (token ids int64 bytes, tokens per chunk int64 bytes, new
- * tokens): as intern_tokens over ``segment.jieba_split_many(chunks, fallback)``. ``words``: rjieba's cut
- * of ``han_runs(chunks)``, whose runs it must give back in order, "\n" between two. A chunk without a Han
- * character is ``fallback(chunk)`` (a tuple of str). */
+/* jieba_tokens(chunks, words, table, ids, fallback) -> (token ids int64 bytes, tokens per chunk int64
+ * bytes, new tokens): as intern_tokens over ``segment.jieba_split_many(chunks, fallback)``, with ``table``
+ * (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
+ * tokens. ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
+ * between two; only their lengths are read (a word is the run's next characters), after a check of its
+ * first character. A chunk without a Han character is ``fallback(chunk)`` (a tuple of str). */
 static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
-    PyObject *chunks, *words, *ids, *fallback;
-    if (!PyArg_ParseTuple(args, "O!O!O!O", &PyList_Type, &chunks, &PyList_Type, &words, &PyDict_Type, &ids,
-                          &fallback))
+    PyObject *chunks, *words, *table, *ids, *fallback;
+    if (!PyArg_ParseTuple(args, "O!O!O!O!O", &PyList_Type, &chunks, &PyList_Type, &words, &ChunkTableType, &table,
+                          &PyDict_Type, &ids, &fallback))
         return NULL;
+    ChunkTable *tt = (ChunkTable *)table;
+    if (tt->count != PyDict_GET_SIZE(ids)) {
+        PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
+                     "they must be filled together", tt->count, PyDict_GET_SIZE(ids));
+        return NULL;
+    }
     if (check_str_list(chunks, "jieba_tokens", "chunk") < 0 || check_str_list(words, "jieba_tokens", "word") < 0)
         return NULL;
     Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), n_words = PyList_GET_SIZE(words), w = 0, runs = 0;
-    Py_ssize_t next = PyDict_GET_SIZE(ids);
     Buf flat = {0};
     PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
     PyObject *fresh = PyList_New(0);
@@ -479,7 +492,8 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
                     Py_DECREF(t);
                     goto done;
                 }
-                if (intern_one(ids, tok, &next, fresh, &flat) < 0) {
+                if (intern_range(tt, ids, tok, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
+                                 fresh, &flat) < 0) {
                     Py_DECREF(t);
                     goto done;
                 }
@@ -493,11 +507,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
             Py_UCS4 c = PyUnicode_READ(kind, data, j);
             if (!is_han(c)) {
                 Py_ssize_t e = piece_end(kind, data, j, n);
-                PyObject *piece = PyUnicode_Substring(chunk, j, e);
-                if (!piece) goto done;
-                int bad = intern_one(ids, piece, &next, fresh, &flat) < 0;
-                Py_DECREF(piece);
-                if (bad) goto done;
+                if (intern_range(tt, ids, chunk, kind, data, j, e, fresh, &flat) < 0) goto done;
                 j = e;
                 continue;
             }
@@ -521,14 +531,13 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
                 }
                 PyObject *word = PyList_GET_ITEM(words, w++);
                 Py_ssize_t len = PyUnicode_GET_LENGTH(word);
-                if (!len || PyUnicode_Tailmatch(chunk, word, j + got, j + got + len, -1) != 1) {
-                    if (!PyErr_Occurred())
-                        PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
-                                     "(are the words rjieba's cut of han_runs(chunks)?)", w - 1, i, j + got);
+                if (!len || got + len > e - j || PyUnicode_READ_CHAR(word, 0) != PyUnicode_READ(kind, data, j + got)) {
+                    PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
+                                 "(are the words rjieba's cut of han_runs(chunks)?)", w - 1, i, j + got);
                     goto done;
                 }
+                if (intern_range(tt, ids, chunk, kind, data, j + got, j + got + len, fresh, &flat) < 0) goto done;
                 got += len;
-                if (intern_one(ids, word, &next, fresh, &flat) < 0) goto done;
             }
             j = e;
         }
@@ -587,8 +596,8 @@ static PyMethodDef module_methods[] = {
      "newly split chunks, new tokens added to the dict ids with the next ids."},
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
-     "jieba_tokens(chunks, words, ids, fallback) -> as intern_tokens over jieba's words of the chunks, "
-     "``words`` being rjieba's cut of han_runs(chunks)"},
+     "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_tokens over jieba's words of the chunks, "
+     "``words`` being rjieba's cut of han_runs(chunks), ids from the ChunkTable ``table``"},
     {"token_columns", token_columns, METH_VARARGS,
      "token_columns(tokens) -> (hash int64 bytes, length int64 bytes, isalpha uint8 bytes)"},
     {NULL, NULL, 0, NULL}};

@@ -138,19 +138,20 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
     return [tuple(w.split(_WORD)) if han else fallback(chunk) for w, han, chunk in zip(per_chunk, with_han, chunks)]
 
 
-def jieba_token_ids(chunks: list[str], ids: dict[str, int], fallback: Callable[[str], tuple[str, ...]]
+def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int], fallback: Callable[[str], tuple[str, ...]]
                     ) -> tuple[bytes, bytes, list[str]]:
     """``_chunks.intern_tokens(jieba_split_many(chunks, fallback), ids)`` in two compiled passes around one
     rjieba call: ``_chunks.han_runs`` joins the chunks' Han runs, rjieba cuts them, and
     ``_chunks.jieba_tokens`` interns each chunk's tokens in place (rjieba's words for its runs, the
-    pieces between them) with no tuple or string built per chunk. Needs the ``_chunks`` extension;
+    pieces between them) with no tuple or string built per chunk, ids from the compiled token ``table``
+    (a ``_chunks.ChunkTable`` kept in step with ``ids``). Needs the ``_chunks`` extension;
     ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese texts."""
     from pipeline.filters import _chunks
 
     runs = _chunks.han_runs(chunks)
     # hmm=True: jieba's default mode; rjieba returns the "\n" between two runs as a word of its own
     words = _rjieba_cut()(runs, True) if runs else []
-    return _chunks.jieba_tokens(chunks, words, ids, fallback)
+    return _chunks.jieba_tokens(chunks, words, table, ids, fallback)
 
 
 def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:

@@ -166,6 +166,9 @@ class _Vocabulary:
         self.token_ids: dict[str, int] = {}  # token -> id, ids in first-seen order
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
+        # tokens -> ids in compiled code, in step with ``token_ids``, for the segmenters interned there
+        self.token_table = (_chunks.ChunkTable() if _chunks is not None and segmenter in _COMPILED_INTERNING
+                            else None)
         self.tokens: list[str] = []  # token id -> token (the keys of ``token_ids``, in id order)
         self.chunk_first, self.chunk_count = _Column(np.int64), _Column(np.int64)  # into ``flat``
         self.flat = _Column(np.int64)  # token ids of every chunk, concatenated
@@ -201,9 +204,8 @@ class _Vocabulary:
         self.chars += sum(map(len, chunks))
         token_ids = self.token_ids
         if _chunks is not None:  # one dict lookup per token, in C
-            intern = _COMPILED_INTERNING.get(self.segmenter)
-            if intern is not None:  # segmented and interned without a tuple per chunk (Chinese)
-                flat_ids, per_chunk, new = intern(chunks, token_ids)
+            if self.token_table is not None:  # segmented and interned without a tuple per chunk (Chinese)
+                flat_ids, per_chunk, new = _COMPILED_INTERNING[self.segmenter](chunks, self.token_table, token_ids)
             else:  # ``_chunks.intern_tokens``
                 flat_ids, per_chunk, new = _chunks.intern_tokens(self.split_many(chunks), token_ids)
             counts = np.frombuffer(per_chunk, dtype=np.int64)
@@ -250,8 +252,9 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
               GERMAN: partial(german_split, fallback=_split_chunk)}
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
-# Segmenters that split and intern a batch of chunks in compiled code (where ``_chunks`` is built): the
-# token ids, tokens per chunk and new tokens that ``_chunks.intern_tokens`` of their split would give.
+# Segmenters that split and intern a batch of chunks in compiled code (where ``_chunks`` is built), ids from
+# a compiled token table: the token ids, tokens per chunk and new tokens that ``_chunks.intern_tokens`` of
+# their split would give.
 _COMPILED_INTERNING = {JIEBA: partial(jieba_token_ids, fallback=_split_chunk)}
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
@@ -351,7 +354,11 @@ def sentences_per_line(tokens: Tokens, line: np.ndarray, n_lines: int) -> np.nda
     before = np.zeros(len(flags) + 1, dtype=np.int64)
     np.cumsum(terminal, out=before[1:])  # before[i]: terminal marks among tokens[:i]
     start_line = line[starts]
-    since = np.searchsorted(line, start_line)  # where to look back to: the line's first token ...
+    # where to look back to: the line's first token (``line`` is sorted: the tokens of earlier lines come
+    # first; counting them is one pass, where ``np.searchsorted`` was a binary search per token) ...
+    line_first = np.zeros(n_lines + 1, dtype=np.int64)
+    np.cumsum(np.bincount(line, minlength=n_lines), out=line_first[1:])
+    since = line_first[start_line]
     follows = np.flatnonzero(start_line[1:] == start_line[:-1]) + 1  # not the line's first such token
     since[follows] = starts[follows - 1] + 1  # ... or just after the previous such token
     new = before[starts] > before[since]

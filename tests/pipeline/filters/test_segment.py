@@ -146,10 +146,12 @@ def _compiled_against_batch(chunks: list[str]) -> None:
 
     seen = {"的": 0, "，": 1, "the": 2}
     ids_c, ids_py = dict(seen), dict(seen)
-    compiled = jieba_token_ids(chunks, ids_c, _split_chunk)
+    table = _chunks.ChunkTable()
+    table.lookup(" ".join(seen))  # the compiled token table holds what the dict holds, same ids
+    compiled = jieba_token_ids(chunks, table, ids_c, _split_chunk)
     reference = _chunks.intern_tokens(jieba_split_many(chunks, _split_chunk), ids_py)
     assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
-    assert list(ids_c.items()) == list(ids_py.items())
+    assert list(ids_c.items()) == list(ids_py.items()) and len(table) == len(ids_c)
 
 
 def test_compiled_chinese_interning_equals_the_batched_split(shared_data):
@@ -174,21 +176,28 @@ def test_compiled_chinese_interning_refuses_words_that_are_not_the_cut():
     from pipeline.filters.words import _split_chunk
 
     require_compiled(words._chunks, "_chunks", "jieba_split_many with intern_tokens")
-    jieba_tokens = words._chunks.jieba_tokens
+    table = words._chunks.ChunkTable
+
+    def jieba_tokens(chunks, words_, fallback, ids=None):
+        return words._chunks.jieba_tokens(chunks, words_, table(), {} if ids is None else ids, fallback)
+
     chunks = ["中文，数学", "学科"]
     assert words._chunks.han_runs(chunks) == "中文\n数学\n学科" and words._chunks.han_runs(["abc"]) == ""
-    flat, counts, new = jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], {}, _split_chunk)
+    flat, counts, new = jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], _split_chunk)
     assert new == ["中文", "，", "数学", "学科"] and list(memoryview(counts).cast("q")) == [3, 1]
+    assert list(memoryview(flat).cast("q")) == [0, 1, 2, 3]
+    with pytest.raises(ValueError, match="the token table holds 0 tokens and the dict 1"):
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], _split_chunk, {"x": 0})
     with pytest.raises(ValueError, match="run separator"):
-        jieba_tokens(chunks, ["中文", "数学", "\n", "学科"], {}, _split_chunk)
+        jieba_tokens(chunks, ["中文", "数学", "\n", "学科"], _split_chunk)
     with pytest.raises(ValueError, match="not the text of chunk 0"):
-        jieba_tokens(chunks, ["中", "X", "\n", "数学", "\n", "学科"], {}, _split_chunk)
+        jieba_tokens(chunks, ["中", "X", "\n", "数学", "\n", "学科"], _split_chunk)
     with pytest.raises(ValueError, match="words end inside"):
-        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学"], {}, _split_chunk)
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学"], _split_chunk)
     with pytest.raises(ValueError, match="1 words left over"):
-        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科", "!"], {}, _split_chunk)
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科", "!"], _split_chunk)
     with pytest.raises(TypeError, match="fallback of chunk 0 gave a list"):
-        jieba_tokens(["abc"], [], {}, list)
+        jieba_tokens(["abc"], [], list)
 
 
 def test_tokens_of_a_segmented_text_match_its_words():
