@@ -204,21 +204,26 @@ class C4Filter(Filter):
         # tokens' line numbers; a line a citation was cut from is split again
         line = tokens.lines(chunks_per_line)
         per_line = sentences_per_line(tokens, line, len(chunks_per_line))
-        if cited:
-            cut = set(cited)
-            n_sentences = int(per_line[[n for n in numbers if n not in cut]].sum()) + sum(
-                count_sentences(split_words(text, doc.segmenter))
-                for n, text in zip(numbers, kept) if n in cut)
-        else:
-            n_sentences = int(per_line[numbers].sum())
-            # kept lines are unchanged, so their words are the input's; hand them on, renumbered, unless
-            # the final strip() drops an empty first or last kept line (only with min_words_per_line off)
-            if kept and kept[0] and kept[-1]:
-                new_number = np.full(len(chunks_per_line), -1, dtype=np.int64)
-                new_number[numbers] = np.arange(len(numbers))
-                new_line = new_number[line]
-                keep = new_line >= 0
-                rewritten._tokens = tokens.select(keep, new_line[keep])
+        cut = set(cited)
+        n_sentences = int(per_line[[n for n in numbers if n not in cut]].sum()) + sum(
+            count_sentences(split_words(text, doc.segmenter)) for n, text in zip(numbers, kept) if n in cut)
+        # the kept lines are the input's lines, but for the cut citations: hand their words on, renumbered,
+        # with the words of each cut line split again (its chunks changed), so that the next filters do not
+        # split the whole text again; unless the final strip() drops an empty first or last kept line (only
+        # with min_words_per_line off), which would shift the line numbers
+        if kept and kept[0].strip() and kept[-1].strip():
+            new_number = np.full(len(chunks_per_line), -1, dtype=np.int64)
+            new_number[numbers] = np.arange(len(numbers))
+            if cut:
+                new_number[cited] = -1  # their tokens come from the new split below
+            new_line = new_number[line]
+            keep = new_line >= 0
+            handed = tokens.select(keep, new_line[keep])
+            if cut:
+                renumber = dict(zip(numbers, range(len(numbers))))
+                handed = handed.with_lines([(renumber[n], tokenize(text, doc.segmenter))
+                                            for n, text in zip(numbers, kept) if n in cut])
+            rewritten._tokens = handed
         return {"sentences": n_sentences, "lorem_ipsum": lorem, "curly_bracket": curly,
                 "lines_kept": len(kept), "lines_removed": sum(counts.values())}, rewritten
 

@@ -315,6 +315,21 @@ class Tokens:
         return Tokens(self.key[mask], self.length[mask], self.flags[mask], self.ids[mask], self.generation,
                       None, line)
 
+    def with_lines(self, lines: list[tuple[int, Tokens]]) -> Tokens | None:
+        """These tokens (with line numbers) and the tokens of more lines, each given with its line number,
+        in line order: the tokens of a text some of whose lines were rewritten. None when a line's tokens
+        index another vocabulary (renewed in between): the caller then splits the whole text again."""
+        if not lines:
+            return self
+        if any(t.generation != self.generation for _, t in lines):
+            return None
+        parts = [self] + [t for _, t in lines]
+        line = np.concatenate([self.line] + [np.full(len(t), n, dtype=np.int64) for n, t in lines])
+        order = np.argsort(line, kind="stable")  # a line's tokens keep their order
+        key, length, flags, ids = (np.concatenate([getattr(p, name) for p in parts])[order]
+                                   for name in ("key", "length", "flags", "ids"))
+        return Tokens(key, length, flags, ids, self.generation, None, line[order])
+
     def count_present(self, words: Iterable[str]) -> int | None:
         """How many of the distinct ``words`` occur as tokens (exact: compares vocabulary ids); None when
         the vocabulary was renewed since these tokens were made (the caller then compares strings)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pytest
 
 from pipeline.filters.c4 import CITATION, LINE_END, POLICY, C4Filter, C4Options, count_sentences, scan
@@ -193,3 +194,35 @@ def test_sentences_equal_splitting_every_kept_line_also_after_a_citation_was_cut
         assert rewritten.text == "\n".join(kept).strip()
         cited += bool(cut)
     assert cited >= 1  # a citation was cut (from the crafted text; zhwiki and the English pages have more)
+
+
+@pytest.mark.parametrize("lang", ["zh", "ja", "en"])
+@pytest.mark.parametrize("options", [{}, {"min_words_per_line": None}])
+def test_tokens_handed_on_equal_splitting_the_rewritten_text(lang, options):
+    # C4 hands the kept lines' tokens to the next filter, with the lines a citation was cut from split
+    # again: the same tokens, classes and line numbers as splitting the whole rewritten text
+    from pipeline.filters.base import Doc
+    from pipeline.filters.lang_params import segmenter_of
+    from pipeline.filters.words import tokenize
+
+    segmenter = segmenter_of(lang)
+    texts = _unspaced_texts("zh" if lang == "en" else lang)
+    if lang == "en":
+        texts = [CRAFTED, CRAFTED.upper()] + [doc.text for doc in real_documents("commoncrawl")[:30]]
+    handed = with_cut = 0
+    for text in texts:
+        flt = C4Filter(C4Options(**options)).for_language(lang)
+        doc = Doc(text, language=lang)
+        _, rewritten = flt._measure_one(doc)
+        cut = scan(text, flt.options, Counter(), segmenter=segmenter)[2]
+        if rewritten._tokens is None:
+            continue
+        handed += 1
+        with_cut += bool(cut)
+        fresh = tokenize(rewritten.text, segmenter)
+        for name in ("key", "length", "flags", "ids"):
+            assert np.array_equal(getattr(rewritten._tokens, name), getattr(fresh, name)), name
+        lines = rewritten.text.splitlines()
+        per_line = [len(line.split()) for line in lines]
+        assert np.array_equal(rewritten._tokens.line, fresh.lines(per_line))
+    assert handed >= len(texts) - 2 and with_cut >= 1
