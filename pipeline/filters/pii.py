@@ -24,7 +24,10 @@ from pydantic import Field
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 
 EMAIL = re.compile(r"(?<![\w.%+-])[\w.%+-]{1,64}@(?:[A-Za-z0-9-]{1,63}\.){1,8}[A-Za-z]{2,24}(?![\w-])")
-IPV4 = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+# ``(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)`` written to start with its first digit, so that the regex
+# engine skips to the next digit instead of testing the look-behind at every character (on Chinese text
+# that test, a Unicode \w lookup per character, cost more than the rest of the chain): the same matches.
+IPV4 = re.compile(r"\d(?<![\w.]\d)\d{0,2}\.(?:\d{1,3}\.){2}\d{1,3}(?!\w|\.\d)")
 # The dotted IPv4 tail is tried before a last hex group, and no match may stop before ".<digit>", so
 # 64:ff9b::1.1.1.1 is one address, not "64:ff9b::1" followed by ".1.1.1".
 IPV6 = re.compile(r"(?<![\w:.])(?:[0-9A-Fa-f]{0,4}:){2,7}(?:(?:\d{1,3}\.){3}\d{1,3}|[0-9A-Fa-f]{1,4})?"

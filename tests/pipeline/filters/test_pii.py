@@ -64,3 +64,22 @@ def test_the_chain_redacts_kept_documents_and_counts_per_source():
     texts = rewrite_kept([PiiFilter(PiiOptions())], ["Mail a@b.io now.", "Nothing here."], counts, "web")
     assert texts == ["Mail [EMAIL] now.", "Nothing here."]
     assert counts == Counter({"rewritten.web.pii.email": 1})
+
+
+def test_ipv4_pattern_starting_at_its_digit_finds_what_the_look_behind_form_finds():
+    # IPV4 starts with a digit so the regex engine skips to digits; the reference starts with the
+    # look-behind: the same matches on random strings of digits, dots, word characters and separators
+    import random
+    import re
+
+    from pipeline.filters.pii import IPV4
+
+    reference = re.compile(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?!\w|\.\d)")
+    rng = random.Random(4)
+    matched = 0
+    for _ in range(50_000):
+        text = "".join(rng.choice("0123456789....a_ 中:١") for _ in range(rng.randrange(1, 30)))
+        expected = [(m.span(), m.group()) for m in reference.finditer(text)]
+        assert [(m.span(), m.group()) for m in IPV4.finditer(text)] == expected, text
+        matched += bool(expected)
+    assert matched > 100

@@ -238,3 +238,28 @@ def test_chinese_words_are_jiebas_on_real_text(shared_data):
     chunks = [c for c in book.split() if re.search(f"[{HAN}]", c)]
     same = sum(jieba_split(c, tuple) == tuple(w for w in jieba.cut(c) if not w.isspace()) for c in chunks)
     assert same >= 0.99 * len(chunks)
+
+
+def test_script_counts_equal_one_regex_per_script(shared_data):
+    # script_of counts letters per script with a code point table; the reference is one regex per script
+    import random
+    import re
+    from collections import Counter
+    from unittest import mock
+
+    from pipeline.filters import segment
+
+    patterns = [(name, re.compile(f"[{chars}]")) for name, chars in segment._SCRIPT_RANGES]
+    seen: list[Counter] = []
+    real_counter = segment.Counter
+    with mock.patch.object(segment, "Counter", side_effect=lambda c: seen.append(real_counter(c)) or real_counter(c)):
+        rng = random.Random(13)
+        texts = ["".join(chr(rng.choice([rng.randrange(0x3000), rng.randrange(0x3000, 0x10000),
+                                         rng.randrange(0x10000, 0x40000)])) for _ in range(rng.randrange(300)))
+                 for _ in range(500)]
+        wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")
+        texts += [wiki[i:i + 30_000] for i in range(0, len(wiki), 50_000)] + ["", "abc 123"]
+        for text in texts:
+            segment.script_of(text)
+            sample = text[:segment.SCRIPT_SAMPLE]
+            assert seen[-1] == real_counter({name: len(p.findall(sample)) for name, p in patterns}), text[:50]
