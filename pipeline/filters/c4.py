@@ -24,7 +24,7 @@ from pydantic import Field
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
-from pipeline.filters.segment import UNSPACED, WHITESPACE
+from pipeline.filters.segment import HAN, JIEBA, SUDACHI, UNSPACED, WHITESPACE
 from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, Tokens, is_symbol, sentences_per_line,
                                     split_words, tokenize)
 
@@ -85,6 +85,13 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         if known and tokens is not None:  # one bincount over the tokens' line numbers (same words)
             is_word = (tokens.flags & SYMBOL) == 0
             n_words = np.bincount(tokens.lines(n_chunks)[is_word], minlength=len(lines)).tolist()
+        elif segmenter == JIEBA and o.min_words_per_line is not None:
+            # jieba cuts each Han run on its own into words of letters, so a line has at least as many
+            # words as Han runs: only a line with fewer runs than the minimum is segmented to decide
+            # (the line counts below are then lower bounds, which decide the same)
+            least = o.min_words_per_line
+            n_words = [runs if runs >= least else len(_unspaced_words(line, segmenter))
+                       for line, runs in zip(lines, map(_letter_runs, lines))]
         else:
             words = [_unspaced_words(line, segmenter) for line in lines]
             n_words = list(map(len, words))
@@ -118,6 +125,18 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         lorem, curly = lorem or lorem_i, curly or curly_i
     numbers = np.flatnonzero(keep).tolist()
     return list(map(lines.__getitem__, numbers)), numbers, cited, lorem, curly
+
+
+_HAN_RUN = re.compile(f"[{HAN}]+")
+# Ideographs assigned since Unicode 3.0 (letters, category Lo): a word that holds one is not a symbol. The
+# HAN class also spans unassigned code points (category Cn, "symbols" to ``is_symbol``).
+_ASSIGNED_HAN = re.compile("[\u3400-\u4db5\u4e00-\u9fa5]")
+
+
+def _letter_runs(line: str) -> int:
+    """Han runs of ``line`` with an assigned ideograph: a lower bound of its jieba words that are not
+    symbols (jieba cuts each run on its own, and the word holding that ideograph is a word)."""
+    return sum(1 for run in _HAN_RUN.findall(line) if _ASSIGNED_HAN.search(run))
 
 
 def _unspaced_words(line: str, segmenter: str) -> list[str]:
@@ -236,7 +255,8 @@ class C4Filter(Filter):
 
     def rewrite(self, text: str, counts: Counter) -> str:
         segmenter = segmenter_of(self.language)
-        if segmenter in UNSPACED:  # count words per line from the text's tokens (see ``scan``)
+        if segmenter == SUDACHI:  # count words per line from the text's tokens (see ``scan``); Chinese
+            # lines are counted from their Han runs, with only the short ones segmented
             tokens = tokenize(text, segmenter)
             kept = scan(text, self.options, counts, None, tokens.chunks_per_line, segmenter, tokens)[0]
         else:

@@ -226,3 +226,21 @@ def test_tokens_handed_on_equal_splitting_the_rewritten_text(lang, options):
         per_line = [len(line.split()) for line in lines]
         assert np.array_equal(rewritten._tokens.line, fresh.lines(per_line))
     assert handed >= len(texts) - 2 and with_cut >= 1
+
+
+@pytest.mark.parametrize("options", [{}, {"min_words_per_line": 5}, {"min_words_per_line": 1}])
+def test_chinese_rewrite_counting_han_runs_keeps_the_lines_segmenting_keeps(options):
+    # the decision step's rewrite counts a Chinese line's Han runs (each at least one word) and segments
+    # only lines with fewer runs than the minimum: the same lines as counting every line's words, also
+    # for runs of unassigned Han code points (symbols to is_symbol) and very short lines
+    from pipeline.filters.words import tokenize
+
+    odd = "\n".join(["\U0002a6e0\U0002a6e1，\U0002a6e2。\U0002a6e3", "\ufad9\ufada，中、文", "中，文，字",
+                     "\U0002a6e0中\U0002a6e1", "a，b，c", "中 文 字", "一。二", "〇、々、〆"])
+    flt = C4Filter(C4Options(**options)).for_language("zh")
+    for text in _unspaced_texts("zh") + [odd, odd.replace("，", " ")]:
+        fast_counts, slow_counts = Counter(), Counter()
+        fast = flt.rewrite(text, fast_counts)
+        tokens = tokenize(text, "jieba")
+        slow = scan(text, flt.options, slow_counts, None, tokens.chunks_per_line, "jieba", tokens)[0]
+        assert fast == "\n".join(slow).strip() and fast_counts == slow_counts
