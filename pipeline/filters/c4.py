@@ -28,6 +28,11 @@ from pipeline.filters.segment import HAN, JIEBA, SUDACHI, UNSPACED, WHITESPACE
 from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, Tokens, is_symbol, sentences_per_line,
                                     split_words, tokenize)
 
+try:
+    from pipeline.filters import _chunks
+except ImportError:  # not built: the Han runs are counted with a regex per line (the same counts)
+    _chunks = None
+
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
 POLICY = ("terms of use", "privacy policy", "cookie policy", "uses cookies", "use of cookies", "use cookies")
@@ -90,8 +95,10 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
             # words as Han runs: only a line with fewer runs than the minimum is segmented to decide
             # (the line counts below are then lower bounds, which decide the same)
             least = o.min_words_per_line
-            n_words = [runs if runs >= least else len(_unspaced_words(line, segmenter))
-                       for line, runs in zip(lines, map(_letter_runs, lines))]
+            n_words = _letter_runs_per_line(lines)
+            short = [i for i, runs in enumerate(n_words) if runs < least]
+            for i, n in zip(short, _words_per_line([lines[i] for i in short], segmenter)):
+                n_words[i] = n
         else:
             words = [_unspaced_words(line, segmenter) for line in lines]
             n_words = list(map(len, words))
@@ -137,6 +144,25 @@ def _letter_runs(line: str) -> int:
     """Han runs of ``line`` with an assigned ideograph: a lower bound of its jieba words that are not
     symbols (jieba cuts each run on its own, and the word holding that ideograph is a word)."""
     return sum(1 for run in _HAN_RUN.findall(line) if _ASSIGNED_HAN.search(run))
+
+
+def _letter_runs_per_line(lines: list[str]) -> list[int]:
+    """``_letter_runs`` of every line: in one compiled pass where ``_chunks`` is built."""
+    if _chunks is None:
+        return list(map(_letter_runs, lines))
+    return np.frombuffer(_chunks.letter_runs(lines), dtype=np.int64).tolist()
+
+
+def _words_per_line(lines: list[str], segmenter: str) -> list[int]:
+    """Non-symbol words of each of ``lines`` (no line breaks inside), segmented in one call."""
+    if not lines:
+        return []
+    text = "\n".join(lines) + "\n"  # each line ends with its break, also an empty last one
+    tokens = tokenize(text, segmenter)
+    if tokens.chunks_per_line is None or len(tokens.chunks_per_line) != len(lines):
+        return [len(_unspaced_words(line, segmenter)) for line in lines]  # without the compiled scan
+    is_word = (tokens.flags & SYMBOL) == 0
+    return np.bincount(tokens.lines(tokens.chunks_per_line.tolist())[is_word], minlength=len(lines)).tolist()
 
 
 def _unspaced_words(line: str, segmenter: str) -> list[str]:

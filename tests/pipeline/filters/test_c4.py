@@ -233,6 +233,7 @@ def test_chinese_rewrite_counting_han_runs_keeps_the_lines_segmenting_keeps(opti
     # the decision step's rewrite counts a Chinese line's Han runs (each at least one word) and segments
     # only lines with fewer runs than the minimum: the same lines as counting every line's words, also
     # for runs of unassigned Han code points (symbols to is_symbol) and very short lines
+    from pipeline.filters import c4
     from pipeline.filters.words import tokenize
 
     odd = "\n".join(["\U0002a6e0\U0002a6e1，\U0002a6e2。\U0002a6e3", "\ufad9\ufada，中、文", "中，文，字",
@@ -244,3 +245,5 @@ def test_chinese_rewrite_counting_han_runs_keeps_the_lines_segmenting_keeps(opti
         tokens = tokenize(text, "jieba")
         slow = scan(text, flt.options, slow_counts, None, tokens.chunks_per_line, "jieba", tokens)[0]
         assert fast == "\n".join(slow).strip() and fast_counts == slow_counts
+        lines = text.splitlines()
+        assert c4._letter_runs_per_line(lines) == list(map(c4._letter_runs, lines))  # compiled = regex
