@@ -51,7 +51,7 @@ from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, sig
 from pipeline.executors import Executor
 from pipeline.memory import releases_memory
 from pipeline.readers import KINDS
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "filter"
@@ -102,6 +102,7 @@ def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
 
 
 @releases_memory
+@defers_folder_syncs
 def run_signals(task: ShardTask) -> TaskResult:
     """Measure every enabled filter on one shard and store the signals beside the document ids."""
     run_dir = Path(task.run_dir)
@@ -134,6 +135,7 @@ def declared_languages(docs: pa.Table) -> list[str | None]:
 
 
 @releases_memory
+@defers_folder_syncs
 def run_decisions(task: ShardTask) -> TaskResult:
     """Apply thresholds to stored signals; write kept documents and the removal ledger of one shard."""
     run_dir = Path(task.run_dir)
@@ -154,13 +156,14 @@ DECISION_KEY = "decision_result"  # not a TaskResult key: popped by the driver b
 
 
 @releases_memory
+@defers_folder_syncs
 def run_fused(task: ShardTask) -> FusedResult:
     """Both steps of one shard in one task: read it once, measure, then decide on the signals in memory."""
     run_dir = Path(task.run_dir)
     docs = _read(run_dir, task.shard)
     measured, signals = _measure(run_dir, task, docs)
     decided = _decide_shard(run_dir, task, docs, signals)
-    return FusedResult(measured.outputs, measured.tally, decided)
+    return FusedResult(measured.outputs, measured.tally, decision=decided)
 
 
 def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.Table) -> TaskResult:
