@@ -131,6 +131,7 @@ def outputs_digest(run_dir: Path) -> dict[str, str]:
 # given) matches names the sample. Order matters: a Parquet write inside a task is "Parquet encode", not "task".
 KINDS = [
     ("report", [("write_report", "")]),
+    ("kernels: dominant script (script_of)", [("script_of", "")]),
     ("kernels: signals (compute_signals)", [("compute_signals", "")]),
     ("kernels: decisions (decide)", [("decide", "filters/base.py")]),
     ("kernels: kept-text rewrites (rewrite_kept)", [("rewrite_kept", "")]),
@@ -149,7 +150,7 @@ KINDS = [
 ]
 
 
-def breakdown(stacks: Path) -> None:
+def breakdown(stacks: Path, wall: float, cpu: float) -> None:
     """Samples per kind of work (py-spy raw format: ``frame;frame;... count``, frames ``name (file:line)``)."""
     counts: dict[str, int] = {}
     total = 0
@@ -165,9 +166,13 @@ def breakdown(stacks: Path) -> None:
                      if any((not fn or name == fn) and wherein in where for fn, wherein in rules
                             for name, where in frames)), "other (runner, executor, progress)")
         counts[kind] = counts.get(kind, 0) + int(n)
-    print(f"{total} samples (250/s; py-spy counts samples on CPU only)")
+    # py-spy's samples are of the process on CPU or blocked in a system call (an fsync counts), not idle
+    report = counts.pop("report", 0)
+    stage = total - report
+    print(f"filter stage: {wall:.2f} s wall, {cpu:.2f} CPU s (under py-spy); {stage} samples, each kind's share "
+          f"and its share of the wall seconds (report: {report} samples more)")
     for label, n in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"  {label:62s} {n / 250:6.2f} s  {100 * n / total:5.1f} %")
+        print(f"  {label:62s} {100 * n / stage:5.1f} %  {wall * n / stage:6.2f} s")
 
 
 def main() -> None:
@@ -189,8 +194,8 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="filter-profile-"))
     try:
         if args.profile:
-            measure_once(base, repos[0], work / "p", profile=True)
-            breakdown(work / "p" / "stacks.txt")
+            result = measure_once(base, repos[0], work / "p", profile=True)
+            breakdown(work / "p" / "stacks.txt", result["filter_wall"], result["filter_cpu"])
             shutil.copy(work / "p" / "stacks.txt", base / f"stacks-{repos[0].name}.txt")
             return
         runs: dict[str, list[dict]] = {str(r): [] for r in repos}
