@@ -108,7 +108,8 @@ def measure_once(base: Path, repo: Path, work: Path, profile: bool) -> dict:
     command = [sys.executable, "-c", CHILD, str(repo), str(manifest), "0"]
     if profile:  # a sampling profiler: cProfile's per-call cost inflates small Python calls ~10x
         spy = Path(sys.executable).with_name("py-spy")
-        command = [str(spy), "record", "--nonblocking", "-r", "250", "-f", "raw", "-o", str(work / "stacks.txt"), "--"] + command
+        command = [str(spy), "record", "--nonblocking", "-r", "250", "-f", "raw", "-o", str(work / "stacks.txt"),
+                   "--"] + command
     done = subprocess.run(command, cwd=repo, capture_output=True, text=True)
     if done.returncode:
         raise SystemExit(f"filter run with {repo} failed:\n{done.stderr[-3000:]}")

@@ -175,7 +175,8 @@ def _filter_files(run_dir: Path) -> dict[str, Any]:
         return {**{k: v for k, v in record.items() if k not in ("task_digest", "tasks_run", "tasks_skipped_as_done")},
                 "counts": counts}
 
-    files: dict[str, Any] = {str(p.relative_to(run_dir)): p.read_bytes() for folder in ("signals", "filtered", "removed")
+    files: dict[str, Any] = {str(p.relative_to(run_dir)): p.read_bytes()
+                             for folder in ("signals", "filtered", "removed")
                              for p in sorted((run_dir / folder).rglob("*")) if p.is_file()}
     for step in (filter_stage.SIGNALS_STAGE, filter_stage.STAGE):
         lines = (run_dir / "_done" / step / "ledger.jsonl").read_text().splitlines()
