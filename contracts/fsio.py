@@ -10,6 +10,7 @@ project writes (pipeline outputs, token shards, training checkpoints, metrics) g
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import errno
 import gzip
 import io
@@ -20,7 +21,7 @@ import socket
 import uuid
 import zlib
 from pathlib import Path
-from typing import IO, Iterator
+from typing import IO, Iterable, Iterator
 
 import fsspec
 
@@ -185,7 +186,8 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
     The rename is atomic on POSIX filesystems, so readers see either the old file or the whole new one;
     on error the temporary file is removed. The file is fsynced before the rename and its folder after it,
     so once this returns the new file survives a power cut too (a checkpoint a resume relies on, a
-    completion record a rerun trusts).
+    completion record a rerun trusts). Inside ``deferred_folder_syncs`` the folder's fsync is left to
+    whoever opened that scope (the file's own fsync is not).
     """
     final = Path(final)
     try:
@@ -203,7 +205,11 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, final)
-        _fsync_folder(final.parent)
+        deferred = _deferred_folders.get()
+        if deferred is None:
+            _fsync_folder(final.parent)
+        else:
+            deferred.add(str(final.parent))
     except BaseException as exc:
         with contextlib.suppress(FileNotFoundError):
             tmp.unlink()
@@ -211,6 +217,47 @@ def atomic_write(final: str | Path, mode: str = "wb") -> Iterator[IO]:
             # A failed write or fsync (a full disk) names no file; the error must say which one.
             raise OSError(exc.errno, exc.strerror or str(exc), str(final)) from exc
         raise
+
+
+_deferred_folders: contextvars.ContextVar[set[str] | None] = contextvars.ContextVar("deferred_folders", default=None)
+
+
+@contextlib.contextmanager
+def deferred_folder_syncs() -> Iterator[set[str]]:
+    """Within this scope ``atomic_write`` fsyncs each file and renames it into place, but leaves its
+    folder's fsync (which makes the rename itself durable) to the caller: the folders are collected in the
+    set this yields, for ``sync_folders`` to fsync each once, however many files were written there.
+
+    Why: a folder's fsync per file is a second journal commit per file (two fsyncs of ~1.5 ms each on a
+    quiet disk, ~13 ms at a load of 12); a task stage writes a few files per shard into the same few
+    folders, so one fsync per folder per batch of tasks does the same job.
+
+    Crash safety, which the caller must keep: until its folder is fsynced, a file that was renamed into
+    place can, after a power cut (not a killed process: the rename is in the kernel already), be missing
+    or still under its temporary name; its contents are on disk either way. So nothing that vouches for
+    the file (a completion record) may be written before ``sync_folders`` returned for its folder. Then
+    a power cut before that point leaves no record, the task is redone and rewrites the same bytes (the
+    temporary is removed through the journal), and a record that exists always names files whose
+    rename is durable, as with a folder fsync per file. ``pipeline.runner`` keeps that order.
+    """
+    outer = _deferred_folders.get()
+    folders: set[str] = set() if outer is None else outer  # nested: the outermost scope syncs them all
+    token = _deferred_folders.set(folders)
+    try:
+        yield folders
+    finally:
+        _deferred_folders.reset(token)
+
+
+def sync_folders(folders: Iterable[str | Path]) -> None:
+    """fsync each folder once (what ``deferred_folder_syncs`` left to do); an error names the folder."""
+    for folder in sorted(set(map(str, folders))):
+        try:
+            _fsync_folder(Path(folder))
+        except OSError as exc:
+            if exc.filename:
+                raise
+            raise OSError(exc.errno, exc.strerror or str(exc), folder) from exc
 
 
 def _fsync_folder(folder: Path) -> None:

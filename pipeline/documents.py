@@ -96,7 +96,8 @@ def shard_source(run_dir: Path, shard: str) -> str:
     only names the source of an empty shard. A shard that mixes sources is refused: every stage after
     crawl works per source.
     """
-    column = pq.read_table(safe_join(run_dir, shard), columns=["source"]).column("source")
+    with pq.ParquetFile(safe_join(run_dir, shard)) as parquet:  # not read_table: no dataset discovery
+        column = parquet.read(columns=["source"]).column("source")
     sources = pc.unique(column).to_pylist()
     if len(sources) > 1:
         raise ValueError(f"document shard {shard} mixes sources {sources}; a shard must hold one source "

@@ -15,6 +15,7 @@ Ray, ``InProcessExecutor`` runs them here (tests, debugging), with the same reco
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -25,7 +26,8 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from contracts.accounting import Tally
-from contracts.fsio import atomic_write, remove_temporaries, safe_join, use_temp_journal
+from contracts.fsio import (atomic_write, deferred_folder_syncs, remove_temporaries, safe_join, sync_folders,
+                           use_temp_journal)
 from pipeline.completion_ledger import CompletionLedger
 from pipeline.executors import Executor, RayExecutor, StageError, os_error_message
 
@@ -51,17 +53,44 @@ class Task:
 
 @dataclass
 class TaskResult:
-    """What a task reports: the files it wrote (relative to the run folder) and its counts."""
+    """What a task reports: the files it wrote (relative to the run folder) and its counts; and the folders
+    whose fsync it left to the driver (``defers_folder_syncs``), which never enter its record."""
 
     outputs: list[str] = field(default_factory=list)
     tally: Tally = field(default_factory=Tally)
+    unsynced_folders: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"outputs": self.outputs, **self.tally.to_dict()}
+        data = {"outputs": self.outputs, **self.tally.to_dict()}
+        if self.unsynced_folders:
+            data[UNSYNCED_KEY] = self.unsynced_folders
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> "TaskResult":
         return cls(list(data.get("outputs", [])), Tally.from_dict(data))
+
+
+UNSYNCED_KEY = "unsynced_folders"
+# A batch of finished tasks whose folders one fsync each covers: records wait at most this many tasks or
+# seconds (a kill loses at most these records; their tasks are redone, writing the same bytes).
+RECORD_BATCH_TASKS, RECORD_BATCH_S = 32, 2.0
+
+
+def defers_folder_syncs(fn: Callable[[Any], TaskResult]) -> Callable[[Any], TaskResult]:
+    """Decorate a task function so its ``atomic_write``s leave the folder fsyncs to the driver, which does
+    them once per folder for a batch of finished tasks, before it writes their completion records
+    (``contracts.fsio.deferred_folder_syncs`` states why that is as safe as a folder fsync per file). For
+    tasks that write a few small files each: the saving is one journal commit per file."""
+
+    @functools.wraps(fn)
+    def wrapper(payload: Any) -> TaskResult:
+        with deferred_folder_syncs() as folders:
+            result = fn(payload)
+        result.unsynced_folders = sorted(folders)
+        return result
+
+    return wrapper
 
 
 @dataclass
@@ -200,15 +229,41 @@ def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any],
     if skipped:
         print(f"[{stage}] {skipped}/{len(tasks)} shards already done, skipping them", file=sys.stderr)
 
+    # Finished tasks wait here until the folders they left unsynced are fsynced; then they are recorded.
+    waiting: list[tuple[Task, dict[str, Any]]] = []
+    unsynced: set[str] = set()
+    first_waiting = 0.0
+
+    def record_waiting() -> None:
+        batch, folders = list(waiting), set(unsynced)
+        waiting.clear()  # taken once: if syncing fails, these tasks stay unrecorded and are redone
+        unsynced.clear()
+        if folders:
+            with _naming(stage, batch[0][0].id if len(batch) == 1 else f"(one of {len(batch)} shards)",
+                         "syncing its output folders"):
+                sync_folders(folders)  # before any record that vouches for files in them
+        for task, data in batch:
+            result = TaskResult.from_dict(data)
+            with _naming(stage, task.id, "writing its completion record"):
+                ledger.append(task.id, {**data, "task_digest": digests[task.id]})
+            results[task.id] = result
+            progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
+
     try:
         if pending:
-            with contextlib.closing(executor.map(stage, run_dir, pending, fn)) as finished:
-                for task, data in finished:
-                    result = TaskResult.from_dict(data)
-                    with _naming(stage, task.id, "writing its completion record"):
-                        ledger.append(task.id, {**data, "task_digest": digests[task.id]})
-                    results[task.id] = result
-                    progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
+            try:
+                with contextlib.closing(executor.map(stage, run_dir, pending, fn)) as finished:
+                    for task, data in finished:
+                        folders = data.pop(UNSYNCED_KEY, None)
+                        if folders:
+                            unsynced.update(folders)
+                            first_waiting = first_waiting if waiting else time.monotonic()
+                        waiting.append((task, data))
+                        if (not unsynced or len(waiting) >= RECORD_BATCH_TASKS
+                                or time.monotonic() - first_waiting >= RECORD_BATCH_S):
+                            record_waiting()
+            finally:  # also when a later task failed: the finished ones keep their records
+                record_waiting()
         with _naming(stage, "(all shards)", "compacting its completion records"):
             ledger.settle(ids)
     finally:

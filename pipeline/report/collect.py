@@ -33,6 +33,13 @@ TOP_DOMAINS_SHOWN = 20
 PER_SOURCE_FIELDS = ("docs_in", "docs_out", "chars_in", "chars_out", "tokens_out", "tokens_train", "tokens_val")
 
 
+def read_columns(path: Path, columns: list[str]) -> pa.Table:
+    """Some columns of one Parquet file. ``ParquetFile`` rather than ``pq.read_table``: the same table
+    without the dataset layer (its import alone costs ~0.05 CPU s, and ~3 ms more per small file)."""
+    with pq.ParquetFile(path) as parquet:
+        return parquet.read(columns=columns)
+
+
 def _read_json(path: Path) -> Any:
     return json.loads(path.read_text()) if path.exists() else None
 
@@ -134,14 +141,14 @@ def removed_examples(run_dir: Path, files: list[str], wanted: set[tuple[str, str
         if all(len(found[w]) >= per_rule for w in wanted):
             break
         path = run_dir / relative
-        keys = pq.read_table(path, columns=["filter", "rule"]).to_pydict()
+        keys = read_columns(path, ["filter", "rule"]).to_pydict()
         rows = []
         for i, key in enumerate(zip(keys["filter"], keys["rule"])):
             if key in wanted and len(found[key]) + sum(1 for r in rows if r[1] == key) < per_rule:
                 rows.append((i, key))
         if not rows:
             continue
-        table = pq.read_table(path, columns=["id", "url", "value", "threshold", "detail", "text"])
+        table = read_columns(path, ["id", "url", "value", "threshold", "detail", "text"])
         taken = table.take([i for i, _ in rows]).to_pylist()
         for (_, key), row in zip(rows, taken):
             found[key].append({"id": row["id"], "url": row["url"], "value": row["value"],
@@ -216,11 +223,11 @@ def _cluster_texts(run_dir: Path, cluster_ids: set[str]) -> dict[str, str]:
         return texts
     files = sorted(run_dir.glob(get_stage("dedup").output("ledger", source="*") + "*.parquet"))[:MAX_LEDGER_FILES * 4]
     for path in files:
-        table = pq.read_table(path, columns=["cluster_id", "id"])
+        table = read_columns(path, ["cluster_id", "id"])
         mask = pc.is_in(table.column("cluster_id"), value_set=pa.array(sorted(cluster_ids)))
         if not pc.any(mask).as_py():
             continue
-        rows = pq.read_table(path, columns=["id", "text", "cluster_id"]).filter(mask).to_pylist()
+        rows = read_columns(path, ["id", "text", "cluster_id"]).filter(mask).to_pylist()
         for row in rows:
             texts[row["id"]] = truncate(row["text"])
     return texts

@@ -14,12 +14,10 @@ import json
 from pathlib import Path
 from typing import Any
 
-import pyarrow.parquet as pq
-
 from contracts.fsio import atomic_write
 from pipeline.report import html as page
 from pipeline.report import plots
-from pipeline.report.collect import collect, truncate
+from pipeline.report.collect import collect, read_columns, truncate
 from pipeline.report.evaluation import evaluation_diffs, render_evaluation
 
 EXAMPLES = 5
@@ -111,12 +109,12 @@ def _removed(run_dir: Path, ledgers: list[tuple[str, str]]) -> dict[str, tuple[s
     for stage, rel in ledgers:
         path = run_dir / rel
         if stage == "filter":
-            t = pq.read_table(path, columns=["id", "filter", "rule", "value", "threshold"]).to_pydict()
+            t = read_columns(path, ["id", "filter", "rule", "value", "threshold"]).to_pydict()
             for i, doc in enumerate(t["id"]):
                 out[doc] = (rel, f"{t['filter'][i]}.{t['rule'][i]} (value {page.fmt(t['value'][i])}, threshold "
                                  f"{page.fmt(t['threshold'][i])})", i)
         else:
-            t = pq.read_table(path, columns=["id", "reason", "kept_id"]).to_pydict()
+            t = read_columns(path, ["id", "reason", "kept_id"]).to_pydict()
             for i, doc in enumerate(t["id"]):
                 out[doc] = (rel, f"dedup: {t['reason'][i]} duplicate of {t['kept_id'][i]}", i)
     return out
@@ -128,7 +126,7 @@ def _texts(run_dir: Path, wanted: list[tuple[str, int]]) -> list[str]:
         by_file.setdefault(rel, []).append(row)
     texts: dict[tuple[str, int], str] = {}
     for rel, rows in by_file.items():
-        column = pq.read_table(run_dir / rel, columns=["text"]).column("text").take(rows).to_pylist()
+        column = read_columns(run_dir / rel, ["text"]).column("text").take(rows).to_pylist()
         texts.update({(rel, r): truncate(t) for r, t in zip(rows, column)})
     return [texts[w] for w in wanted]
 
@@ -143,8 +141,8 @@ def differing_documents(dir_a: Path, a: dict[str, Any], dir_b: Path, b: dict[str
     picks: dict[str, list[dict[str, Any]]] = {"a_not_b": [], "b_not_a": []}
     for key in keys[:MAX_SHARDS]:
         result["shards_scanned"] += 1
-        ids_a = set(pq.read_table(dir_a / kept_a[key], columns=["id"]).column("id").to_pylist()) if key in kept_a else set()
-        ids_b = set(pq.read_table(dir_b / kept_b[key], columns=["id"]).column("id").to_pylist()) if key in kept_b else set()
+        ids_a = set(read_columns(dir_a / kept_a[key], ["id"]).column("id").to_pylist()) if key in kept_a else set()
+        ids_b = set(read_columns(dir_b / kept_b[key], ["id"]).column("id").to_pylist()) if key in kept_b else set()
         rem_a, rem_b = _removed(dir_a, led_a.get(key, [])), _removed(dir_b, led_b.get(key, []))
         for kept, removed, side, run_dir, counter in ((ids_a, rem_b, "a_not_b", dir_b, "kept_by_a_removed_by_b"),
                                                       (ids_b, rem_a, "b_not_a", dir_a, "kept_by_b_removed_by_a")):

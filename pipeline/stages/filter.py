@@ -14,6 +14,14 @@ Two resumable steps, each one task per input shard (on the run's executor):
    too and is part of the task ids, so changed thresholds rerun this step into a new folder while an
    unchanged rerun skips it. Kept texts are rewritten here (C4 line removal, PII redaction).
 
+When a shard's signals are pending, its two tasks run as one (``run_fused``): the shard is read once and
+the decisions use the signals still in memory instead of reading them back, one task instead of two. Each
+step keeps its own outputs, completion records and statistics, byte for byte as when they run apart: the
+fused task runs as the signal step's task (its record and statistics are the signal task's), and hands the
+decision step's result to the driver, which records it when the decision step runs (``_Stash``). Killed
+between the two, a rerun finds the signals recorded and runs the decision task alone, from the files: the
+same bytes, since deciding from the signals read back gives what deciding from the ones in memory gave.
+
 Statistics (``stats/filter.json``): ``docs_in``, ``docs_out``, ``chars_in``, ``chars_out``,
 ``removed.<source>.<filter>.<rule>`` (documents) and ``removed_chars.<source>.<filter>.<rule>``,
 ``rewritten.<source>.<filter>.<what>`` (lines removed by C4, e-mails and IPs redacted).
@@ -23,9 +31,9 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Callable, Iterator, Literal
 
 import numpy as np
 import pyarrow as pa
@@ -40,9 +48,10 @@ from pipeline.documents import DOC_SCHEMA, shard_source, write_parquet
 from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
                                    rewrite_kept, signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
+from pipeline.executors import Executor
 from pipeline.memory import releases_memory
 from pipeline.readers import KINDS
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "filter"
@@ -93,10 +102,17 @@ def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
 
 
 @releases_memory
+@defers_folder_syncs
 def run_signals(task: ShardTask) -> TaskResult:
     """Measure every enabled filter on one shard and store the signals beside the document ids."""
     run_dir = Path(task.run_dir)
     docs = _read(run_dir, task.shard, ["id", "text", "url", "meta"])
+    return _measure(run_dir, task, docs)[0]
+
+
+def _measure(run_dir: Path, task: ShardTask, docs: pa.Table) -> tuple[TaskResult, pa.Table]:
+    """Compute and write the signals of ``docs`` (a shard's ``id``, ``text``, ``url``, ``meta`` at least);
+    returns the signal step's result and the signals table as written."""
     chain = build(task.spec)
     seconds: Counter = Counter()
     columns = compute_signals(chain, docs["text"].to_pylist(), docs["url"].to_pylist(),
@@ -107,7 +123,7 @@ def run_signals(task: ShardTask) -> TaskResult:
     tally.add("docs_measured", docs.num_rows)
     for name, s in seconds.items():
         tally.add(f"signal_ms.{name}", int(s * 1000))
-    return TaskResult([task.signals], tally)
+    return TaskResult([task.signals], tally), table
 
 
 def declared_languages(docs: pa.Table) -> list[str | None]:
@@ -119,11 +135,40 @@ def declared_languages(docs: pa.Table) -> list[str | None]:
 
 
 @releases_memory
+@defers_folder_syncs
 def run_decisions(task: ShardTask) -> TaskResult:
     """Apply thresholds to stored signals; write kept documents and the removal ledger of one shard."""
     run_dir = Path(task.run_dir)
-    docs = _read(run_dir, task.shard).select(DOC_SCHEMA.names).cast(DOC_SCHEMA)
-    signals = _read(run_dir, task.signals)
+    return _decide_shard(run_dir, task, _read(run_dir, task.shard), _read(run_dir, task.signals))
+
+
+@dataclass
+class FusedResult(TaskResult):
+    """The signal step's result of a shard, carrying its decision step's result to the driver (``_Stash``)."""
+
+    decision: TaskResult = field(default_factory=TaskResult)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {**super().to_dict(), DECISION_KEY: self.decision.to_dict()}
+
+
+DECISION_KEY = "decision_result"  # not a TaskResult key: popped by the driver before the signal record
+
+
+@releases_memory
+@defers_folder_syncs
+def run_fused(task: ShardTask) -> FusedResult:
+    """Both steps of one shard in one task: read it once, measure, then decide on the signals in memory."""
+    run_dir = Path(task.run_dir)
+    docs = _read(run_dir, task.shard)
+    measured, signals = _measure(run_dir, task, docs)
+    decided = _decide_shard(run_dir, task, docs, signals)
+    return FusedResult(measured.outputs, measured.tally, decision=decided)
+
+
+def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.Table) -> TaskResult:
+    """Decide one shard (``shard``: its table as read, ``signals``: its signals) and write kept and removed."""
+    docs = shard.select(DOC_SCHEMA.names).cast(DOC_SCHEMA)
     if signals["id"].to_pylist() != docs["id"].to_pylist():
         raise ValueError(f"signals {task.signals} do not match the documents of {task.shard}; delete "
                          f"{SIGNALS_DIR}/ and _done/{SIGNALS_STAGE}/ of this run and rerun")
@@ -218,10 +263,60 @@ def plan(context: RunContext, inputs: list[str]) -> tuple[list[Task], list[Task]
 
 
 def run(context: RunContext, inputs: list[str]) -> StageResult:
-    """Measure signals (skipping shards already measured with the same signal options), then decide."""
+    """Measure signals (skipping shards already measured with the same signal options), then decide.
+
+    A shard whose signals are pending is measured and decided by one task (``run_fused``); the decision
+    step then records the results those tasks handed back instead of running them again."""
     signal_tasks, decision_tasks = plan(context, inputs)
-    context.run_tasks(SIGNALS_STAGE, signal_tasks, run_signals, docs_key="docs_measured")
-    return context.run_tasks(STAGE, decision_tasks, run_decisions)
+    # The fused tasks keep the signal tasks' ids, inputs and keys (a key stands for the payload in the task
+    # digest), so the signal step's records are the same bytes as when it ran run_signals.
+    fused = [replace(s, payload=d.payload) for s, d in zip(signal_tasks, decision_tasks)]
+    stash = _Stash(context.executor, {s.id: d.id for s, d in zip(signal_tasks, decision_tasks)})
+    replace(context, executor=stash.collecting()).run_tasks(SIGNALS_STAGE, fused, run_fused,
+                                                            docs_key="docs_measured")
+    return replace(context, executor=stash).run_tasks(STAGE, decision_tasks, run_decisions)
+
+
+class _Stash:
+    """The decision results that fused tasks handed back, held by the driver until the decision step.
+
+    As the signal step's executor (``collecting``) it runs the fused tasks on the run's executor and takes
+    each result's decision part out before the runner records the signal task; as the decision step's
+    executor it hands back the held result of a pending task and runs the other pending tasks (their
+    signals were already recorded: a rerun, or changed thresholds) on the run's executor. A held result
+    is what ``run_decisions`` gives for that task: the fused task ran its payload on the same shard, and
+    deciding from signals in memory or read back from their file is the same."""
+
+    def __init__(self, executor: Executor, decision_ids: dict[str, str]):
+        self.executor = executor
+        self.decision_ids = decision_ids  # signal task id -> the id of the same shard's decision task
+        self.held: dict[str, dict[str, Any]] = {}  # decision task id -> its result
+
+    def collecting(self) -> "_Collect":
+        return _Collect(self)
+
+    def map(self, stage: str, run_dir: Path, tasks: list[Any],
+            fn: Callable[[Any], TaskResult]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        rest = []
+        for task in tasks:
+            data = self.held.pop(task.id, None)
+            if data is None:
+                rest.append(task)
+            else:
+                yield task, data
+        if rest:
+            yield from self.executor.map(stage, run_dir, rest, fn)
+
+
+@dataclass(frozen=True)
+class _Collect:
+    stash: _Stash
+
+    def map(self, stage: str, run_dir: Path, tasks: list[Any],
+            fn: Callable[[Any], TaskResult]) -> Iterator[tuple[Any, dict[str, Any]]]:
+        for task, data in self.stash.executor.map(stage, run_dir, tasks, fn):
+            self.stash.held[self.stash.decision_ids[task.id]] = data.pop(DECISION_KEY)
+            yield task, data
 
 
 DEFINITION = Stage(

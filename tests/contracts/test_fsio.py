@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import zstandard
 
-from contracts.fsio import atomic_write, basename, is_damaged_archive, open_input
+from contracts.fsio import (atomic_write, basename, deferred_folder_syncs, is_damaged_archive, open_input,
+                           sync_folders)
 
 TEXT = ("A line of a corpus that compresses well enough to be cut in the middle of its stream.\n" * 400).encode()
 COMPRESSORS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
@@ -127,3 +128,31 @@ def test_zstd_input_reads_every_frame_and_refuses_one_cut_inside_a_frame(tmp_pat
     cut.write_bytes(b"".join(frames)[:-7])
     error = _read_error(cut)
     assert error is not None and is_damaged_archive(error)
+
+
+def test_deferred_folder_syncs_leave_the_folders_to_the_caller(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    synced: list[str] = []
+    real_fsync = os.fsync
+
+    def record(fd: int) -> None:
+        synced.append(os.readlink(f"/proc/self/fd/{fd}") if stat.S_ISDIR(os.fstat(fd).st_mode) else "file")
+        real_fsync(fd)
+
+    monkeypatch.setattr(os, "fsync", record)
+    with deferred_folder_syncs() as folders:
+        for name in ("a/1.txt", "a/2.txt", "b/3.txt"):
+            with atomic_write(tmp_path / name, "w") as fh:
+                fh.write(name)
+        assert (tmp_path / "a" / "2.txt").read_text() == "a/2.txt"  # renamed into place already
+    assert synced == ["file"] * 3  # each file's own fsync, no folder's yet
+    assert folders == {str(tmp_path / "a"), str(tmp_path / "b")}
+    sync_folders(folders)
+    assert synced[3:] == [str(tmp_path / "a"), str(tmp_path / "b")]  # each folder once
+    with atomic_write(tmp_path / "a" / "4.txt", "w") as fh:  # outside the scope: as before
+        fh.write("4")
+    assert synced[5:] == ["file", str(tmp_path / "a")]
+
+
+def test_sync_folders_names_a_missing_folder(tmp_path: Path) -> None:
+    with pytest.raises(FileNotFoundError, match="gone"):
+        sync_folders([tmp_path / "gone"])

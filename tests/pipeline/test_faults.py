@@ -138,7 +138,9 @@ def test_worker_killed_mid_task_is_retried(shared_data: Path, jsonl: Path, clean
                                            tmp_path: Path) -> None:
     run_dir, markers = tmp_path / "out" / "f", tmp_path / "held"
     markers.mkdir()
-    steps = ("crawl", "filter", "dedup.signatures")  # one worker in each of three stages
+    # One worker in each of three stages; the filter stage's tasks run in its signal step (a shard's signals
+    # and decisions in one task when both are pending), so that is where its worker is held.
+    steps = ("crawl", "filter-signals", "dedup.signatures")
     proc = start(fault_manifest(tmp_path, shared_data, jsonl), hold=(markers, steps))
     try:
         killed = []

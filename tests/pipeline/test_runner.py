@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import time
 from pathlib import Path
 
@@ -11,7 +12,9 @@ import pytest
 
 from contracts.accounting import Tally
 from contracts.fsio import atomic_write
-from pipeline.runner import StageError, Task, TaskResult, run_stage
+from pipeline.completion_ledger import CompletionLedger
+from pipeline.executors import InProcessExecutor
+from pipeline.runner import RECORD_BATCH_TASKS, StageError, Task, TaskResult, defers_folder_syncs, run_stage
 from tests.pipeline.helpers import done_records, forget_record
 
 
@@ -209,3 +212,64 @@ except ValueError:
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip().endswith("OK"), done.stderr[-2000:]
     assert "attempt 2 of 3" in done.stderr
+
+
+@defers_folder_syncs
+def write_two(payload: dict) -> TaskResult:
+    """Two files into the same two folders for every task; their folders' fsyncs are left to the driver."""
+    run_dir, n = Path(payload["run_dir"]), payload["n"]
+    if payload.get("fail_at") == n and (run_dir / "poison").exists():
+        raise ValueError(f"bad input in shard {n}")
+    for folder in ("kept", "removed"):
+        with atomic_write(run_dir / folder / f"{n:03d}.txt", "w") as fh:
+            fh.write(str(n))
+    return TaskResult([f"kept/{n:03d}.txt"])
+
+
+def _journal(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
+    """Records every folder fsync and completion record, in order."""
+    events: list[tuple[str, str]] = []
+    real_fsync, real_append = os.fsync, CompletionLedger.append
+
+    def fsync(fd: int) -> None:
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            events.append(("folder", Path(os.readlink(f"/proc/self/fd/{fd}")).name))
+        real_fsync(fd)
+
+    def append(self: CompletionLedger, task_id: str, record: dict) -> None:
+        events.append(("record", task_id))
+        real_append(self, task_id, record)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(CompletionLedger, "append", append)
+    return events
+
+
+def test_deferred_folder_syncs_come_once_per_batch_before_the_records(tmp_path: Path,
+                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _journal(monkeypatch)
+    n = RECORD_BATCH_TASKS + 3
+    run_stage(tmp_path, "two", tasks_for(tmp_path, range(n)), write_two, executor=InProcessExecutor())
+    records = [i for i, (kind, _) in enumerate(events) if kind == "record"]
+    assert len(records) == n
+    for i in records:  # every record comes after a sync of both folders its task wrote into
+        before = {name for kind, name in events[:i] if kind == "folder"}
+        assert {"kept", "removed"} <= before
+    folder_syncs = [name for kind, name in events[:records[-1]] if kind == "folder"]
+    assert len(folder_syncs) == 4  # two batches (32 tasks, then 3) x two folders, not 2 x 35
+    ledger = (tmp_path / "_done" / "two" / "ledger.jsonl").read_text()
+    assert "unsynced" not in ledger and (tmp_path / "stats" / "two.json").is_file()
+
+
+def test_a_failed_task_keeps_the_records_of_those_before_it_and_their_folders_synced(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    events = _journal(monkeypatch)
+    tasks = tasks_for(tmp_path, range(8), fail_at=4)
+    (tmp_path / "poison").write_text("")
+    with pytest.raises(StageError, match="t004"):
+        run_stage(tmp_path, "two", tasks, write_two, executor=InProcessExecutor())
+    assert [name for kind, name in events if kind == "record"] == [f"t{n:03d}" for n in range(4)]
+    assert [kind for kind, _ in events][:3] == ["folder", "folder", "record"]
+    (tmp_path / "poison").unlink()
+    result = run_stage(tmp_path, "two", tasks, write_two, executor=InProcessExecutor())
+    assert result.tasks_skipped == 4 and result.tasks_run == 4

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import random
+import re
+
 import pytest
 
+from pipeline.filters import segment
 from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE, script_of
 from pipeline.filters.words import split_words, tokenize
 
@@ -218,6 +222,27 @@ def test_tokens_of_a_segmented_text_match_its_words():
 ])
 def test_script_of(text, script):
     assert script_of(text) == script
+
+
+def _regex_counts(text: str) -> dict[str, int]:
+    """The reference: one regex character class per script, as the ranges are written."""
+    sample = text[:segment.SCRIPT_SAMPLE]
+    return {name: len(re.findall(f"[{chars}]", sample)) for name, chars in segment._SCRIPT_RANGES}
+
+
+def test_script_counts_are_the_regex_classes_counts(shared_data):
+    from tests.pipeline.filters.support import real_documents
+
+    texts = [doc.text for kind in ("commoncrawl", "wikipedia") for doc in real_documents(kind)][:400]
+    edges = [chr(point) for _, chars in segment._SCRIPT_RANGES for low, high in segment._class_ranges(chars)
+             for point in (low - 1, low, high, high + 1)]
+    rng = random.Random(7)
+    odd = ["", "\ud800 lone surrogate \udfff", "\U0002a6d6\U00031350\U0010ffff", "".join(edges),
+           "".join(rng.choice(edges + ["a", " ", "\u0300"]) for _ in range(30_000))]  # longer than the sample
+    odd += ["".join(chr(rng.randrange(0x110000)) for _ in range(500)) for _ in range(20)]
+    assert any(_regex_counts(t)["Hani"] for t in odd) and any(_regex_counts(t)["Latn"] for t in texts)
+    for text in texts + odd:
+        assert segment.script_counts(text) == _regex_counts(text)
 
 
 def test_chinese_words_are_jiebas_on_real_text(shared_data):

@@ -11,6 +11,7 @@ import json
 import re
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -163,3 +164,60 @@ def test_unknown_source_in_per_source_is_an_error(run):
     manifest = parse_manifest(manifest_text(run["root"], "{webb: {c4: {}}}"))
     with pytest.raises(ValueError, match=r"stages.filter.per_source: unknown sources \['webb'\]"):
         filter_stage.run(RunContext(manifest), run["inputs"])
+
+
+def _filter_files(run_dir: Path) -> dict[str, Any]:
+    """Every file the two steps wrote: shards byte for byte; records and statistics without what differs
+    from run to run anyway: a record's digest (it covers the run folder's path and the inputs' mtimes) and
+    the ``signal_ms.*`` timings; and how many tasks each step ran or skipped (a rerun skips)."""
+    def steady(record: dict) -> dict:
+        counts = {k: v for k, v in record.get("counts", {}).items() if not k.startswith("signal_ms.")}
+        return {**{k: v for k, v in record.items() if k not in ("task_digest", "tasks_run", "tasks_skipped_as_done")},
+                "counts": counts}
+
+    files: dict[str, Any] = {str(p.relative_to(run_dir)): p.read_bytes()
+                             for folder in ("signals", "filtered", "removed")
+                             for p in sorted((run_dir / folder).rglob("*")) if p.is_file()}
+    for step in (filter_stage.SIGNALS_STAGE, filter_stage.STAGE):
+        lines = (run_dir / "_done" / step / "ledger.jsonl").read_text().splitlines()
+        files[f"_done/{step}"] = [steady(json.loads(line)) for line in lines]
+        files[f"stats/{step}.json"] = steady(json.loads((run_dir / "stats" / f"{step}.json").read_text()))
+    return files
+
+
+class _Killed(BaseException):
+    """Stands for a kill: not an Exception, so nothing on the way catches it."""
+
+
+def test_fused_steps_write_what_separate_steps_write_also_when_killed_between(tmp_path, monkeypatch):
+    web = list(real_documents("commoncrawl"))
+    runs = {}
+    for how in ("separate", "fused", "killed"):
+        manifest = parse_manifest(manifest_text(tmp_path / how))
+        inputs = [write_shard(manifest.run_dir, "docs/web/p0.parquet", "web", web[:40]),
+                  write_shard(manifest.run_dir, "docs/web/p1.parquet", "web", web[40:90])]
+        context = RunContext(manifest)
+        if how == "separate":  # each step's own task function, as before the fusion
+            signal_tasks, decision_tasks = filter_stage.plan(context, inputs)
+            context.run_tasks(filter_stage.SIGNALS_STAGE, signal_tasks, filter_stage.run_signals,
+                              docs_key="docs_measured")
+            context.run_tasks(filter_stage.STAGE, decision_tasks, filter_stage.run_decisions)
+        elif how == "fused":
+            filter_stage.run(context, inputs)
+        else:  # the signal step's fused tasks finish and are recorded, then the run dies before the decisions
+            def killed(self, stage, *args):
+                raise _Killed(stage)
+                yield  # a generator, as map is
+
+            with monkeypatch.context() as patch:
+                patch.setattr(filter_stage._Stash, "map", killed)
+                with pytest.raises(_Killed):
+                    filter_stage.run(context, inputs)
+            assert len((manifest.run_dir / "_done" / "filter-signals" / "ledger.jsonl").read_text().splitlines()) == 2
+            assert not (manifest.run_dir / "_done" / "filter" / "ledger.jsonl").exists()
+            result = filter_stage.run(context, inputs)  # the rerun: signals skipped, decisions from the files
+            assert _signal_stats(manifest.run_dir)["tasks_run"] == 0 and result.tasks_run == 2
+        runs[how] = _filter_files(manifest.run_dir)
+    assert len(runs["separate"]) == 10  # two shards x (signals, kept, removed), two ledgers, two statistics
+    assert runs["fused"] == runs["separate"]
+    assert runs["killed"] == runs["separate"]
