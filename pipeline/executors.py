@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from contracts.fsio import io_error_hint, use_temp_journal
+from pipeline.memory import release_freed_memory
 
 RETRY_ADVICE = "Fix the cause and rerun the same command: finished shards are kept and skipped."
 
@@ -53,12 +54,14 @@ class Executor(Protocol):
         ...
 
 
-def _execute(fn: TaskFn, payload: Any, run_dir: str | None = None) -> dict[str, Any]:
-    use_temp_journal(run_dir)  # the worker's temporaries are listed, so a rerun removes exactly those
+def run_task(fn: TaskFn, payload: Any) -> dict[str, Any]:
+    """One task, as every executor runs it: ``fn(payload)`` as a record, then the memory the task freed
+    goes back to the OS, also when it fails (``pipeline.memory``: without that a long-lived worker keeps
+    the high-water mark of every task it ran, of every stage, and grows with the number of tasks)."""
     try:
         return fn(payload).to_dict()
     finally:
-        use_temp_journal(None)
+        release_freed_memory()
 
 
 class BatchTaskFailed(Exception):
@@ -80,7 +83,7 @@ def _execute_batch(fn: TaskFn, payloads: list[Any], run_dir: str | None = None) 
     try:
         for index, payload in enumerate(payloads):
             try:
-                done.append(fn(payload).to_dict())
+                done.append(run_task(fn, payload))
             except Exception as exc:
                 raise BatchTaskFailed(index, done, _picklable(exc)) from exc
     finally:
@@ -195,7 +198,7 @@ class InProcessExecutor:
             try:
                 # The driver's temporaries journal is already this run's (run_stage sets it), so the
                 # task's temporaries are listed there, as a Ray worker's are in its own.
-                data = fn(task.payload).to_dict()
+                data = run_task(fn, task.payload)
             except Exception as exc:
                 raise task_failed(stage, task.id, exc) from exc
             yield task, data

@@ -8,6 +8,10 @@ larger corpus) it climbs higher (issue 19: the largest worker grew from 416 to 6
 the demo while no task needed more). ``malloc_trim(0)`` releases the free pages of every arena (not only
 the heap's top) and ``release_unused`` asks Arrow's pool to do the same; after that a worker's resident set
 is what is live, plus the next task's own peak.
+
+Every executor calls ``release_freed_memory`` after every task (``pipeline.executors.run_task``), so each
+stage's tasks are covered without doing anything; ``releases_memory`` is for a task function called
+directly, outside an executor (a benchmark's loop).
 """
 
 from __future__ import annotations
@@ -43,9 +47,8 @@ def release_freed_memory() -> None:
 
 
 def releases_memory(fn: F) -> F:
-    """Decorate a task function so that its worker gives back what the task freed, also when it fails.
-
-    The wrapper keeps the function's module and name, so Ray and pickle still find it by reference.
+    """Decorate a function so that its process gives back what each call freed, also when it fails (task
+    functions run by an executor need not: the executor does it). The wrapper keeps the function's module and name, so Ray and pickle still find it by reference.
     """
 
     @functools.wraps(fn)

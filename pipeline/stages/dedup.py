@@ -44,7 +44,6 @@ from pipeline.dedup.minhash import sketch_texts
 from pipeline.dedup.options import Config, Options, fingerprint, resolve, source_priorities
 from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.documents import write_parquet
-from pipeline.memory import releases_memory
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
@@ -193,7 +192,6 @@ class SignatureTask:
     priorities: dict[str, int]
 
 
-@releases_memory
 def signatures_task(task: SignatureTask) -> TaskResult:
     """Sketch one input shard and write its bucket entries, one file per partition."""
     layout, cfg, rank = task.layout, task.config, task.rank
@@ -246,7 +244,6 @@ class PartitionTask:
     kind: str = ""  # graph steps: large | small
 
 
-@releases_memory
 def buckets_task(task: PartitionTask) -> TaskResult:
     """Candidate pairs of one bucket partition, split by the partition of their lower node."""
     layout, q = task.layout, task.part
@@ -275,7 +272,6 @@ def _texts_of(layout: Layout, nodes: np.ndarray) -> dict[int, str]:
     return texts
 
 
-@releases_memory
 def edges_task(task: PartitionTask) -> TaskResult:
     """Merge the pairs of one partition, verify near pairs if asked, write both directions by node."""
     layout, cfg, q = task.layout, task.config, task.part
@@ -303,7 +299,6 @@ def edges_task(task: PartitionTask) -> TaskResult:
 
 # ------------------------------------------------------------------------------------------- 4 components
 
-@releases_memory
 def star_task(task: PartitionTask) -> TaskResult:
     """One large-star or small-star step over the edges whose source node is in this partition."""
     layout, q, g = task.layout, task.part, task.generation
@@ -351,7 +346,6 @@ class ClusterTask:
     examples: int
 
 
-@releases_memory
 def clusters_task(task: ClusterTask) -> TaskResult:
     """Apply the keep rule to the clusters rooted in this partition; write removals per input shard."""
     layout, q = task.layout, task.part
@@ -405,7 +399,6 @@ class RemovalTask:
     ledger_name: str
 
 
-@releases_memory
 def removal_task(task: RemovalTask) -> TaskResult:
     """Split one input shard into kept documents and ledger rows."""
     layout = task.layout
