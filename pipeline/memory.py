@@ -48,7 +48,8 @@ def release_freed_memory() -> None:
 
 def releases_memory(fn: F) -> F:
     """Decorate a function so that its process gives back what each call freed, also when it fails (task
-    functions run by an executor need not: the executor does it). The wrapper keeps the function's module and name, so Ray and pickle still find it by reference.
+    functions run by an executor need not: the executor does it). The wrapper keeps the function's module
+    and name, so Ray and pickle still find it by reference.
     """
 
     @functools.wraps(fn)
