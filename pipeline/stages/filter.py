@@ -40,7 +40,6 @@ from pipeline.documents import DOC_SCHEMA, shard_source, write_parquet
 from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
                                    rewrite_kept, signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
-from pipeline.memory import releases_memory
 from pipeline.readers import KINDS
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
 from pipeline.stage import DOCUMENTS, RunContext, Stage
@@ -92,7 +91,6 @@ def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
     write_parquet(safe_join(run_dir, relative), table)
 
 
-@releases_memory
 def run_signals(task: ShardTask) -> TaskResult:
     """Measure every enabled filter on one shard and store the signals beside the document ids."""
     run_dir = Path(task.run_dir)
@@ -118,7 +116,6 @@ def declared_languages(docs: pa.Table) -> list[str | None]:
     return pc.struct_field(meta, "language").to_pylist()
 
 
-@releases_memory
 def run_decisions(task: ShardTask) -> TaskResult:
     """Apply thresholds to stored signals; write kept documents and the removal ledger of one shard."""
     run_dir = Path(task.run_dir)
