@@ -150,3 +150,15 @@ def test_a_ray_worker_gives_back_what_a_task_freed_before_its_next_task(ray_loca
     for first, second in (("t0", "t1"), ("t2", "t3")):
         at_end, next_start = results[first]["counts"]["rss_kib"], results[second]["counts"]["rss_kib"]
         assert at_end - next_start > 50 * 1024, (at_end, next_start)
+
+
+def test_executors_tell_the_process_which_step_each_task_belongs_to(monkeypatch, tmp_path: Path) -> None:
+    """So caches registered with ``pipeline.memory.clear_between_steps`` are dropped between steps only."""
+    from pipeline import executors
+
+    steps: list[str] = []
+    monkeypatch.setattr(executors, "starting_step", steps.append)
+    run_stage(tmp_path, "square", tasks_for(tmp_path, range(2)), write_square, executor=InProcessExecutor())
+    executors._execute_batch(write_square, [t.payload for t in tasks_for(tmp_path, range(2, 4))], str(tmp_path),
+                             "cube")
+    assert steps == ["square", "square", "cube", "cube"]

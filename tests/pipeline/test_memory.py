@@ -53,3 +53,41 @@ def test_decorator_keeps_the_function_picklable_and_releases_on_failure(monkeypa
 @memory.releases_memory
 def _decorated(task: int) -> int:
     return task
+
+
+def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
+    cleared: list[str] = []
+    monkeypatch.setattr(memory, "_step_caches", [lambda: cleared.append("a"), lambda: cleared.append("b")])
+    monkeypatch.setattr(memory, "_current_step", [])
+    for step in ("filter-signals", "filter-signals", "filter-signals"):
+        memory.starting_step(step)
+    assert cleared == []  # the first step, and its later tasks, keep them warm
+    memory.starting_step("filter")
+    assert cleared == ["a", "b"]
+    memory.starting_step("filter")
+    memory.starting_step("dedup.signatures")
+    assert cleared == ["a", "b"] * 2
+
+
+@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
+                    reason="needs glibc and /proc")
+def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter(monkeypatch):
+    """~100,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
+    caches with ~50 MiB; the next step's first task finds them gone and the memory returned."""
+    from pipeline.filters import words
+
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.starting_step("filter-signals")
+    memory.release_freed_memory()
+    before = _rss_mib()
+    text = " ".join(f"item{i}, and{i % 997}." for i in range(50_000))
+    assert len(words.tokenize(text)) > 100_000
+    del text
+    memory.release_freed_memory()
+    filled = _rss_mib() - before
+    memory.starting_step("filter-signals")
+    assert words._vocabularies and words.is_symbol.cache_info().currsize > 0  # same step: kept warm
+    memory.starting_step("dedup.signatures")
+    kept = _rss_mib() - before
+    assert not words._vocabularies and words.is_symbol.cache_info().currsize == 0
+    assert filled > 15 and kept < filled / 4, (filled, kept)  # less than 50 where freed pages are reused
