@@ -50,6 +50,14 @@ def _caches() -> dict[str, int]:
             found[f"vocab_tokens.{name}"] = len(vocabulary.token_ids)
         found["lru.is_symbol"] = words.is_symbol.cache_info().currsize
         found["lru.has_alpha"] = words.has_alpha.cache_info().currsize
+    language = sys.modules.get("pipeline.filters.language")
+    if language is not None:
+        for path, predict in language._PREDICTORS.items():
+            owner = getattr(predict, "__self__", None)  # ours (FastTextLID) keeps a token cache
+            if owner is not None and hasattr(owner, "cache_info"):
+                info = owner.cache_info()
+                found["lid_cache_entries"] = found.get("lid_cache_entries", 0) + info["entries"]
+                found["lid_cache_bytes"] = found.get("lid_cache_bytes", 0) + info["allocated_bytes"]
     return found
 
 

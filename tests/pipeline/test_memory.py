@@ -91,3 +91,18 @@ def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter
     kept = _rss_mib() - before
     assert not words._vocabularies and words.is_symbol.cache_info().currsize == 0
     assert filled > 15 and kept < filled / 4, (filled, kept)  # less than 50 where freed pages are reused
+
+
+def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkeypatch):
+    from pipeline.filters import language
+
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.starting_step("filter-signals")
+    predict = language.predictor(None)
+    labels, _ = predict(["The cat sat on the mat and looked at the garden."], 1000)
+    assert labels == ["__label__en"]
+    memory.starting_step("filter-signals")
+    assert language._PREDICTORS  # same step: kept
+    memory.starting_step("dedup.signatures")
+    assert not language._PREDICTORS and not language._MODELS
+    assert language.predictor(None)(["Der Hund schläft im Garten und die Katze auch."], 1000)[0] == ["__label__de"]
