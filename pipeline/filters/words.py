@@ -260,7 +260,7 @@ def clear_cache() -> None:
     _vocabularies.clear()
 
 
-# A worker that moves on from the filter's steps to another stage's drops the vocabulary (~390 bytes per
+# A worker that moves on from the filter's steps to another stage's drops the vocabulary (~400 bytes per
 # distinct chunk: up to ~190 MiB at MAX_CHUNKS) and the token caches (up to ~20 MiB), which would
 # otherwise sit under every later task's peak (``pipeline.memory.clear_between_steps``).
 for _clear in (clear_cache, is_symbol.cache_clear, has_alpha.cache_clear):
