@@ -44,6 +44,7 @@ from pipeline.dedup.minhash import sketch_texts
 from pipeline.dedup.options import Config, Options, fingerprint, resolve, source_priorities
 from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.documents import write_parquet
+from pipeline.memory import clear_between_steps
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
@@ -133,6 +134,11 @@ def _read_inputs_index(path: str) -> tuple[str, ...]:
     if not isinstance(inputs, list) or not all(isinstance(i, str) for i in inputs):
         raise CorruptArtefactError(f"dedup input index {path} is not a list of shard paths; delete it and rerun")
     return tuple(inputs)
+
+
+# The list is the run's (one path per input shard: ~10 MB at 100,000 shards), so a worker moving on to
+# another step drops it rather than carry it into the rest of the run; a step re-reads it once.
+clear_between_steps(_read_inputs_index.cache_clear)
 
 
 def write_inputs_index(layout: Layout, inputs: tuple[str, ...]) -> None:
