@@ -10,8 +10,9 @@ high ``task_peak`` on a few tasks is the work of those tasks.
 
     nice .venv/bin/python bench/worker_memory_probe.py --scale 10 --work /tmp/scale --out /tmp/probe-10x
 
-Then ``--summary /tmp/probe-10x`` prints, per step, the largest task peak, the largest RSS kept after a
-task, and the first and last RSS after a task of the busiest worker.
+Then ``--summary /tmp/probe-10x`` prints, per step, the largest task peak split into what its worker kept
+before the task and the task's own rise (with that task's id and input size), the largest RSS kept after
+a task, the busiest worker's first and last kept RSS, and the per-process word caches' largest sizes.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import os
 import sys
 import time
 from collections import defaultdict
+from dataclasses import replace
 from pathlib import Path
 from typing import Any, Callable
 
@@ -36,16 +38,42 @@ def _status_kib(field: str) -> int:
     return 0
 
 
+def _caches() -> dict[str, int]:
+    """Sizes of the per-process caches that fill with the text a worker has seen (only those already
+    imported: the probe must not load anything itself)."""
+    found: dict[str, int] = {}
+    words = sys.modules.get("pipeline.filters.words")
+    if words is not None:
+        for name, vocabulary in words._vocabularies.items():
+            found[f"vocab_chunks.{name}"] = len(vocabulary)
+            found[f"vocab_chars.{name}"] = vocabulary.chars
+            found[f"vocab_tokens.{name}"] = len(vocabulary.token_ids)
+        found["lru.is_symbol"] = words.is_symbol.cache_info().currsize
+        found["lru.has_alpha"] = words.has_alpha.cache_info().currsize
+    language = sys.modules.get("pipeline.filters.language")
+    if language is not None:
+        for path, predict in language._PREDICTORS.items():
+            owner = getattr(predict, "__self__", None)  # ours (FastTextLID) keeps a token cache
+            if owner is not None and hasattr(owner, "cache_info"):
+                info = owner.cache_info()
+                found["lid_cache_entries"] = found.get("lid_cache_entries", 0) + info["entries"]
+                found["lid_cache_bytes"] = found.get("lid_cache_bytes", 0) + info["allocated_bytes"]
+    return found
+
+
 class Probed:
     """A task function wrapped to log its worker's memory around each call (pickled by value: defined in
-    ``__main__``)."""
+    ``__main__``). Its payload is ``(task id, task size in bytes, the task's own payload)``."""
 
     def __init__(self, fn: Callable[[Any], Any], step: str, out: str):
         self.fn, self.step, self.out = fn, step, out
 
-    def __call__(self, payload: Any) -> Any:
+    def __call__(self, wrapped: tuple[str, int, Any]) -> Any:
         import pyarrow as pa
 
+        from pipeline.memory import release_freed_memory
+
+        task_id, size_bytes, payload = wrapped
         try:
             Path("/proc/self/clear_refs").write_text("5")  # resets VmHWM to the current RSS
         except OSError:
@@ -53,36 +81,59 @@ class Probed:
         before = _status_kib("VmRSS")
         started = time.process_time()
         result = self.fn(payload)
-        record = {"step": self.step, "pid": os.getpid(), "rss_before": before, "rss_after": _status_kib("VmRSS"),
-                  "task_peak": _status_kib("VmHWM"), "cpu_s": round(time.process_time() - started, 3),
+        cpu_s = time.process_time() - started
+        at_end = _status_kib("VmRSS")
+        peak = _status_kib("VmHWM")
+        release_freed_memory()  # as the executor does next (a second call there finds little to give back)
+        record = {"step": self.step, "task": task_id, "size_bytes": size_bytes, "pid": os.getpid(),
+                  "rss_before": before, "rss_end": at_end, "rss_after": _status_kib("VmRSS"),
+                  "task_peak": peak, "cpu_s": round(cpu_s, 3),
                   "arrow_bytes": pa.total_allocated_bytes(), "arrow_pool": pa.default_memory_pool().backend_name,
-                  "py_objects": len(gc.get_objects())}
+                  "py_objects": len(gc.get_objects()), "caches": _caches()}
         with open(Path(self.out) / f"{os.getpid()}.jsonl", "a") as fh:
             fh.write(json.dumps(record) + "\n")
         return result
 
 
+def read_logs(out: Path) -> list[dict[str, Any]]:
+    """Every task record of the per-worker logs in ``out``, each worker's in the order it ran them."""
+    return [json.loads(line) for path in sorted(out.glob("*.jsonl")) for line in path.read_text().splitlines()]
+
+
 def summary(out: Path) -> list[dict[str, Any]]:
-    """Per step: largest task peak and kept RSS (MiB), and the busiest worker's first and last kept RSS."""
+    """Per step (MiB): the largest task peak, split into the RSS its worker kept before it (what earlier
+    tasks left: modules, models, caches) and the task's own rise above that, with that task's id and input
+    size; the largest rise of any task; the largest RSS kept after a task; the busiest worker's first and
+    last kept RSS; and the largest cache sizes seen."""
     rows: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for path in sorted(out.glob("*.jsonl")):
-        for line in path.read_text().splitlines():
-            record = json.loads(line)
-            rows[record["step"]].append(record)
+    for record in read_logs(out):
+        rows[record["step"]].append(record)
     table = []
     for step, records in rows.items():
         by_pid: dict[int, list[dict[str, Any]]] = defaultdict(list)
         for r in records:
             by_pid[r["pid"]].append(r)
         busiest = max(by_pid.values(), key=len)
+        top = max(records, key=lambda r: r["task_peak"])
+        rise = max(records, key=lambda r: r["task_peak"] - r["rss_before"])
+        caches: dict[str, int] = {}
+        for r in records:
+            for name, value in r.get("caches", {}).items():
+                caches[name] = max(caches.get(name, 0), value)
         table.append({
             "step": step, "tasks": len(records), "workers": len(by_pid),
-            "max_task_peak_mib": round(max(r["task_peak"] for r in records) / 1024),
+            "max_task_peak_mib": round(top["task_peak"] / 1024),
+            "its_kept_before_mib": round(top["rss_before"] / 1024),
+            "its_rise_mib": round((top["task_peak"] - top["rss_before"]) / 1024),
+            "its_task": top.get("task"), "its_size_mb": round(top.get("size_bytes", 0) / 1e6, 2),
+            "max_rise_mib": round((rise["task_peak"] - rise["rss_before"]) / 1024),
+            "max_rise_task": rise.get("task"), "max_rise_size_mb": round(rise.get("size_bytes", 0) / 1e6, 2),
             "max_rss_after_mib": round(max(r["rss_after"] for r in records) / 1024),
             "busiest_first_last_rss_after_mib": [round(busiest[0]["rss_after"] / 1024),
                                                  round(busiest[-1]["rss_after"] / 1024)],
             "max_arrow_mib": round(max(r["arrow_bytes"] for r in records) / 2**20, 1),
-            "py_objects_first_last": [busiest[0]["py_objects"], busiest[-1]["py_objects"]]})
+            "py_objects_first_last": [busiest[0]["py_objects"], busiest[-1]["py_objects"]],
+            "caches_max": caches})
     return table
 
 
@@ -106,10 +157,14 @@ def main() -> None:
     original = RunContext.run_tasks
 
     def run_tasks(self: RunContext, step: str, tasks: list, fn: Callable, docs_key: str = "docs_out") -> Any:
-        return original(self, step, tasks, Probed(fn, step, str(args.out.resolve())), docs_key=docs_key)
+        # the same tasks and identities (``key``), with the id and size passed along for the log
+        probed = [replace(t, payload=(t.id, t.size_bytes, t.payload), key=t.payload if t.key is None else t.key)
+                  for t in tasks]
+        return original(self, step, probed, Probed(fn, step, str(args.out.resolve())), docs_key=docs_key)
 
     RunContext.run_tasks = run_tasks  # type: ignore[method-assign]
     result = scale_run.run(args.scale, args.work, 2, 0.25)
+    (args.out / "scale_run.json").write_text(json.dumps(result, indent=1) + "\n")
     for row in result["stages"]:
         print(json.dumps({k: row.get(k) for k in ("stage", "wall_s", "peak_worker_rss_mib", "peak_tree_rss_mib")}))
     for row in summary(args.out):

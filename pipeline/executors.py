@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from contracts.fsio import io_error_hint, use_temp_journal
+from pipeline.memory import release_freed_memory, starting_step
 
 RETRY_ADVICE = "Fix the cause and rerun the same command: finished shards are kept and skipped."
 
@@ -53,12 +54,16 @@ class Executor(Protocol):
         ...
 
 
-def _execute(fn: TaskFn, payload: Any, run_dir: str | None = None) -> dict[str, Any]:
-    use_temp_journal(run_dir)  # the worker's temporaries are listed, so a rerun removes exactly those
+def run_task(fn: TaskFn, payload: Any, step: str) -> dict[str, Any]:
+    """One task of ``step``, as every executor runs it: ``fn(payload)`` as a record, then the memory the task
+    freed goes back to the OS, also when it fails (``pipeline.memory``: without that a long-lived worker
+    keeps the high-water mark of every task it ran, of every stage, and grows with the number of tasks).
+    The first task of another step drops the per-process caches the earlier steps filled."""
+    starting_step(step)
     try:
         return fn(payload).to_dict()
     finally:
-        use_temp_journal(None)
+        release_freed_memory()
 
 
 class BatchTaskFailed(Exception):
@@ -73,14 +78,15 @@ class BatchTaskFailed(Exception):
         return (BatchTaskFailed, (self.index, self.done, self.cause))
 
 
-def _execute_batch(fn: TaskFn, payloads: list[Any], run_dir: str | None = None) -> list[dict[str, Any]]:
+def _execute_batch(fn: TaskFn, payloads: list[Any], run_dir: str | None = None,
+                   step: str = "") -> list[dict[str, Any]]:
     """Several tasks in one Ray call, one after another, as consecutive calls in one worker would run them."""
     use_temp_journal(run_dir)
     done: list[dict[str, Any]] = []
     try:
         for index, payload in enumerate(payloads):
             try:
-                done.append(fn(payload).to_dict())
+                done.append(run_task(fn, payload, step))
             except Exception as exc:
                 raise BatchTaskFailed(index, done, _picklable(exc)) from exc
     finally:
@@ -160,7 +166,7 @@ class RayExecutor:
             while queue or in_flight:
                 while queue and len(in_flight) < limit:
                     batch = queue.pop()
-                    in_flight[remote.remote(fn, [task.payload for task in batch], run_dir_text)] = batch
+                    in_flight[remote.remote(fn, [task.payload for task in batch], run_dir_text, stage)] = batch
                 ready, _ = ray.wait(list(in_flight), num_returns=1)
                 for ref in ready:
                     batch = in_flight.pop(ref)
@@ -195,7 +201,7 @@ class InProcessExecutor:
             try:
                 # The driver's temporaries journal is already this run's (run_stage sets it), so the
                 # task's temporaries are listed there, as a Ray worker's are in its own.
-                data = fn(task.payload).to_dict()
+                data = run_task(fn, task.payload, stage)
             except Exception as exc:
                 raise task_failed(stage, task.id, exc) from exc
             yield task, data

@@ -8,6 +8,14 @@ larger corpus) it climbs higher (issue 19: the largest worker grew from 416 to 6
 the demo while no task needed more). ``malloc_trim(0)`` releases the free pages of every arena (not only
 the heap's top) and ``release_unused`` asks Arrow's pool to do the same; after that a worker's resident set
 is what is live, plus the next task's own peak.
+
+Every executor calls ``release_freed_memory`` after every task (``pipeline.executors.run_task``), so each
+stage's tasks are covered without doing anything; ``releases_memory`` is for a task function called
+directly, outside an executor (a benchmark's loop).
+
+A per-process cache that keeps one step's tasks warm (the word filters' vocabulary: up to ~190 MiB at its
+cap) is dead weight once the worker runs another stage's tasks, and the more text a run has, the fuller it
+is: registered with ``clear_between_steps``, it is dropped when the worker starts a task of another step.
 """
 
 from __future__ import annotations
@@ -15,9 +23,14 @@ from __future__ import annotations
 import ctypes
 import ctypes.util
 import functools
+import gc
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
+C = TypeVar("C", bound=Callable[[], Any])
+
+_step_caches: list[Callable[[], Any]] = []  # what ``clear_between_steps`` registered in this process
+_current_step: list[str] = []  # the step of this process's last task (a list: no global statement)
 
 
 @functools.cache
@@ -43,9 +56,9 @@ def release_freed_memory() -> None:
 
 
 def releases_memory(fn: F) -> F:
-    """Decorate a task function so that its worker gives back what the task freed, also when it fails.
-
-    The wrapper keeps the function's module and name, so Ray and pickle still find it by reference.
+    """Decorate a function so that its process gives back what each call freed, also when it fails (task
+    functions run by an executor need not: the executor does it). The wrapper keeps the function's module
+    and name, so Ray and pickle still find it by reference.
     """
 
     @functools.wraps(fn)
@@ -56,3 +69,21 @@ def releases_memory(fn: F) -> F:
             release_freed_memory()
 
     return wrapper  # type: ignore[return-value]
+
+
+def clear_between_steps(clear: C) -> C:
+    """Register ``clear`` (a cache's clear function) to run when this process starts a task of another step
+    than its last one. Returns ``clear``, so a module can register and keep its function in one line."""
+    _step_caches.append(clear)
+    return clear
+
+
+def starting_step(step: str) -> None:
+    """Called by the executors before each task: a worker moving on to another step drops the caches its
+    earlier steps filled (``clear_between_steps``); the same step's tasks keep them warm."""
+    if _current_step and _current_step[0] != step and _step_caches:
+        for clear in _step_caches:
+            clear()
+        gc.collect()  # a cache's objects may hold cycles (bound methods in closures): freed only by the collector
+        release_freed_memory()
+    _current_step[:] = [step]

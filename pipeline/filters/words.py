@@ -20,6 +20,7 @@ import regex
 
 from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
                                       jieba_split_many, jieba_token_ids, sudachi_split)
+from pipeline.memory import clear_between_steps
 
 try:
     from pipeline.filters import _chunks
@@ -273,6 +274,13 @@ def _current(segmenter: str = WHITESPACE) -> _Vocabulary:
 def clear_cache() -> None:
     """Forget every chunk seen (benchmarks measure a cold start with it)."""
     _vocabularies.clear()
+
+
+# A worker that moves on from the filter's steps to another stage's drops the vocabulary (~400 bytes per
+# distinct chunk: up to ~190 MiB at MAX_CHUNKS) and the token caches (up to ~20 MiB), which would
+# otherwise sit under every later task's peak (``pipeline.memory.clear_between_steps``).
+for _clear in (clear_cache, is_symbol.cache_clear, has_alpha.cache_clear):
+    clear_between_steps(_clear)
 
 
 def split_words(text: str, segmenter: str = WHITESPACE) -> list[str]:

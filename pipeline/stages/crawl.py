@@ -25,7 +25,6 @@ from contracts.fsio import InputError, atomic_write, basename, file_size, is_rem
 from pipeline.clean import clean_text
 from pipeline.documents import DOC_SCHEMA, write_parquet
 from pipeline.file_accounting import file_entry, flagged
-from pipeline.memory import releases_memory
 from pipeline.readers import get_reader, source_kind
 from pipeline.readers.base import Split
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
@@ -101,7 +100,6 @@ def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> No
     write_parquet(safe_join(run_dir, relative), pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
 
 
-@releases_memory
 def run_task(task: CrawlTask) -> TaskResult:
     """Read one split, clean each document, write shards of at most ``shard_docs`` documents."""
     run_dir = Path(task.run_dir)

@@ -44,7 +44,7 @@ from pipeline.dedup.minhash import sketch_texts
 from pipeline.dedup.options import Config, Options, fingerprint, resolve, source_priorities
 from pipeline.dedup.verify import shingle_sets, verified
 from pipeline.documents import write_parquet
-from pipeline.memory import releases_memory
+from pipeline.memory import clear_between_steps
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, files_stamp
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
@@ -136,6 +136,11 @@ def _read_inputs_index(path: str) -> tuple[str, ...]:
     return tuple(inputs)
 
 
+# The list is the run's (one path per input shard: ~10 MB at 100,000 shards), so a worker moving on to
+# another step drops it rather than carry it into the rest of the run; a step re-reads it once.
+clear_between_steps(_read_inputs_index.cache_clear)
+
+
 def write_inputs_index(layout: Layout, inputs: tuple[str, ...]) -> None:
     """Write the sorted input list once per run, before any task reads it (same bytes on a rerun)."""
     data = json.dumps(list(inputs), indent=0).encode()
@@ -193,7 +198,6 @@ class SignatureTask:
     priorities: dict[str, int]
 
 
-@releases_memory
 def signatures_task(task: SignatureTask) -> TaskResult:
     """Sketch one input shard and write its bucket entries, one file per partition."""
     layout, cfg, rank = task.layout, task.config, task.rank
@@ -246,7 +250,6 @@ class PartitionTask:
     kind: str = ""  # graph steps: large | small
 
 
-@releases_memory
 def buckets_task(task: PartitionTask) -> TaskResult:
     """Candidate pairs of one bucket partition, split by the partition of their lower node."""
     layout, q = task.layout, task.part
@@ -275,7 +278,6 @@ def _texts_of(layout: Layout, nodes: np.ndarray) -> dict[int, str]:
     return texts
 
 
-@releases_memory
 def edges_task(task: PartitionTask) -> TaskResult:
     """Merge the pairs of one partition, verify near pairs if asked, write both directions by node."""
     layout, cfg, q = task.layout, task.config, task.part
@@ -303,7 +305,6 @@ def edges_task(task: PartitionTask) -> TaskResult:
 
 # ------------------------------------------------------------------------------------------- 4 components
 
-@releases_memory
 def star_task(task: PartitionTask) -> TaskResult:
     """One large-star or small-star step over the edges whose source node is in this partition."""
     layout, q, g = task.layout, task.part, task.generation
@@ -351,7 +352,6 @@ class ClusterTask:
     examples: int
 
 
-@releases_memory
 def clusters_task(task: ClusterTask) -> TaskResult:
     """Apply the keep rule to the clusters rooted in this partition; write removals per input shard."""
     layout, q = task.layout, task.part
@@ -405,7 +405,6 @@ class RemovalTask:
     ledger_name: str
 
 
-@releases_memory
 def removal_task(task: RemovalTask) -> TaskResult:
     """Split one input shard into kept documents and ledger rows."""
     layout = task.layout

@@ -49,7 +49,6 @@ from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals,
                                    rewrite_kept, signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
-from pipeline.memory import releases_memory
 from pipeline.readers import KINDS
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
 from pipeline.stage import DOCUMENTS, RunContext, Stage
@@ -101,7 +100,6 @@ def _write(run_dir: Path, relative: str, table: pa.Table) -> None:
     write_parquet(safe_join(run_dir, relative), table)
 
 
-@releases_memory
 @defers_folder_syncs
 def run_signals(task: ShardTask) -> TaskResult:
     """Measure every enabled filter on one shard and store the signals beside the document ids."""
@@ -134,7 +132,6 @@ def declared_languages(docs: pa.Table) -> list[str | None]:
     return pc.struct_field(meta, "language").to_pylist()
 
 
-@releases_memory
 @defers_folder_syncs
 def run_decisions(task: ShardTask) -> TaskResult:
     """Apply thresholds to stored signals; write kept documents and the removal ledger of one shard."""
@@ -155,7 +152,6 @@ class FusedResult(TaskResult):
 DECISION_KEY = "decision_result"  # not a TaskResult key: popped by the driver before the signal record
 
 
-@releases_memory
 @defers_folder_syncs
 def run_fused(task: ShardTask) -> FusedResult:
     """Both steps of one shard in one task: read it once, measure, then decide on the signals in memory."""

@@ -38,7 +38,6 @@ from contracts.tiktoken_ranks import ranks_bytes
 from contracts.token_dataset import INDEX_NAME, ShardEntry, TOKENIZER_FILE, build_index, write_index, write_shard
 from pipeline.bpe import train_bpe
 from pipeline.documents import shard_source
-from pipeline.memory import releases_memory
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
 from pipeline.stage import DOCUMENTS, RunContext, Stage, TOKENS
 from pipeline.token_layout import shuffle_order, split_evenly
@@ -189,7 +188,6 @@ def validation_thresholds(context: RunContext, by_source: dict[str, list[str]],
     return thresholds
 
 
-@releases_memory
 def train_bpe_task(task: BpeTask) -> TaskResult:
     """Train the BPE on each source's first training documents, up to its share of the byte budget."""
     run_dir = Path(task.run_dir)
@@ -218,7 +216,6 @@ def train_bpe_task(task: BpeTask) -> TaskResult:
     return TaskResult([task.output], tally)
 
 
-@releases_memory
 def tokenize_task(task: TokenizeTask) -> TaskResult:
     """Encode one group of document shards into train and validation token shards."""
     run_dir = Path(task.run_dir)

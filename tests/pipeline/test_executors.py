@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from pipeline.executors import InProcessExecutor, RayExecutor, plan_batches
-from pipeline.runner import StageError, Task, run_stage
+from contracts.accounting import Tally
+from pipeline.runner import StageError, Task, TaskResult, run_stage
 from tests.pipeline.helpers import done_records
 from tests.pipeline.test_runner import calls, tasks_for, write_square
 
@@ -84,3 +85,80 @@ def test_a_call_whose_worker_died_is_retried_whole(ray_local, tmp_path: Path) ->
     assert [(tmp_path / o).read_text() for o in result.outputs] == [str(n * n) for n in range(10)]
     assert sorted(calls(tmp_path)) == sorted([*range(10), 0, 1, 2, 3])  # 0-3 ran again in the retried call
     assert os.path.exists(tmp_path / "stats" / "square.json")
+
+
+def test_every_executor_releases_freed_memory_after_each_task_also_on_failure(monkeypatch, tmp_path: Path) -> None:
+    """``run_task`` is the one wrapper both executors (and a shared Ray call, task by task) go through."""
+    from pipeline import executors
+
+    released: list[int] = []
+    monkeypatch.setattr(executors, "release_freed_memory", lambda: released.append(len(calls(tmp_path))))
+    run_stage(tmp_path, "square", tasks_for(tmp_path, range(3)), write_square, executor=InProcessExecutor())
+    assert released == [1, 2, 3]  # after each task, not once at the end
+    released.clear()
+    payloads = [task.payload for task in tasks_for(tmp_path, range(3, 5)) + tasks_for(tmp_path, range(5, 6), fail=True)]
+    with pytest.raises(executors.BatchTaskFailed):
+        executors._execute_batch(write_square, payloads, str(tmp_path))
+    assert released == [4, 5, 5]  # the failed task's memory too
+
+
+_pinned: list = []
+
+
+def fragment_heap(payload: dict) -> TaskResult:
+    """Leaves ~100 MiB of freed heap behind (100 KiB blocks, every 50th kept alive in this worker) and
+    reports the worker's RSS at its end, before the executor's release."""
+    import numpy as np
+
+    _pinned.clear()
+    blocks = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(1000)]
+    _pinned.extend(blocks[::50])
+    del blocks
+    tally = Tally()
+    tally.add("rss_kib", _rss_kib())
+    return TaskResult([], tally)
+
+
+def report_rss(payload: dict) -> TaskResult:
+    tally = Tally()
+    tally.add("rss_kib", _rss_kib())
+    return TaskResult([], tally)
+
+
+def _rss_kib() -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS in /proc/self/status")
+
+
+def either(payload: dict) -> TaskResult:
+    return fragment_heap(payload) if payload["fragment"] else report_rss(payload)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads VmRSS from /proc")
+def test_a_ray_worker_gives_back_what_a_task_freed_before_its_next_task(ray_local, tmp_path: Path) -> None:
+    """The worker's resident set when the next task starts is what is live, not the last task's peak."""
+    from pipeline import memory
+
+    if memory._malloc_trim() is None:
+        pytest.skip("needs glibc's malloc_trim")
+    # 2 CPUs, one call per CPU: each call runs fragment then report in one worker
+    tasks = [Task(f"t{i}", {"fragment": i % 2 == 0}) for i in range(4)]
+    results = {task.id: data for task, data in
+               RayExecutor(max_batch=2, batches_per_slot=1).map("rss", tmp_path, tasks, either)}
+    for first, second in (("t0", "t1"), ("t2", "t3")):
+        at_end, next_start = results[first]["counts"]["rss_kib"], results[second]["counts"]["rss_kib"]
+        assert at_end - next_start > 50 * 1024, (at_end, next_start)
+
+
+def test_executors_tell_the_process_which_step_each_task_belongs_to(monkeypatch, tmp_path: Path) -> None:
+    """So caches registered with ``pipeline.memory.clear_between_steps`` are dropped between steps only."""
+    from pipeline import executors
+
+    steps: list[str] = []
+    monkeypatch.setattr(executors, "starting_step", steps.append)
+    run_stage(tmp_path, "square", tasks_for(tmp_path, range(2)), write_square, executor=InProcessExecutor())
+    executors._execute_batch(write_square, [t.payload for t in tasks_for(tmp_path, range(2, 4))], str(tmp_path),
+                             "cube")
+    assert steps == ["square", "square", "cube", "cube"]

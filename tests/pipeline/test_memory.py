@@ -1,5 +1,5 @@
-"""A task's freed memory goes back to the OS (``pipeline.memory``), and decorated task functions still pickle
-by reference (Ray sends them to workers that way)."""
+"""A task's freed memory goes back to the OS (``pipeline.memory``); that every executor does it after every
+task is tested in ``tests/pipeline/test_executors.py``."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ import numpy as np
 import pytest
 
 from pipeline import memory
-from pipeline.stages import dedup, filter as filter_stage, tokenize
 
 
 def _rss_mib() -> float:
@@ -35,10 +34,8 @@ def test_freed_heap_pages_are_returned():
     assert len(pinned) == 20 and all(a.sum() == 100 * 1024 for a in pinned)  # what is live stays
 
 
-def test_decorated_task_functions_pickle_by_reference_and_release_on_failure(monkeypatch):
-    for fn in (dedup.signatures_task, dedup.removal_task, filter_stage.run_signals, tokenize.tokenize_task):
-        assert pickle.loads(pickle.dumps(fn)) is fn
-        assert fn.__wrapped__.__name__ == fn.__name__
+def test_decorator_keeps_the_function_picklable_and_releases_on_failure(monkeypatch):
+    """For a task function called outside an executor (the executors release after every task)."""
     calls = []
     monkeypatch.setattr(memory, "release_freed_memory", lambda: calls.append(1))
 
@@ -49,3 +46,63 @@ def test_decorated_task_functions_pickle_by_reference_and_release_on_failure(mon
     with pytest.raises(ValueError, match="shard"):
         failing("shard")
     assert calls == [1]
+    assert pickle.loads(pickle.dumps(_decorated)) is _decorated  # by reference, as Ray sends functions
+    assert _decorated.__wrapped__.__name__ == "_decorated" and _decorated(3) == 3
+
+
+@memory.releases_memory
+def _decorated(task: int) -> int:
+    return task
+
+
+def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
+    cleared: list[str] = []
+    monkeypatch.setattr(memory, "_step_caches", [lambda: cleared.append("a"), lambda: cleared.append("b")])
+    monkeypatch.setattr(memory, "_current_step", [])
+    for step in ("filter-signals", "filter-signals", "filter-signals"):
+        memory.starting_step(step)
+    assert cleared == []  # the first step, and its later tasks, keep them warm
+    memory.starting_step("filter")
+    assert cleared == ["a", "b"]
+    memory.starting_step("filter")
+    memory.starting_step("dedup.signatures")
+    assert cleared == ["a", "b"] * 2
+
+
+@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
+                    reason="needs glibc and /proc")
+def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter(monkeypatch):
+    """~100,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
+    caches with ~50 MiB; the next step's first task finds them gone and the memory returned."""
+    from pipeline.filters import words
+
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.starting_step("filter-signals")
+    memory.release_freed_memory()
+    before = _rss_mib()
+    text = " ".join(f"item{i}, and{i % 997}." for i in range(50_000))
+    assert len(words.tokenize(text)) > 100_000
+    del text
+    memory.release_freed_memory()
+    filled = _rss_mib() - before
+    memory.starting_step("filter-signals")
+    assert words._vocabularies and words.is_symbol.cache_info().currsize > 0  # same step: kept warm
+    memory.starting_step("dedup.signatures")
+    kept = _rss_mib() - before
+    assert not words._vocabularies and words.is_symbol.cache_info().currsize == 0
+    assert filled > 15 and kept < filled / 4, (filled, kept)  # less than 50 where freed pages are reused
+
+
+def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkeypatch):
+    from pipeline.filters import language
+
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.starting_step("filter-signals")
+    predict = language.predictor(None)
+    labels, _ = predict(["The cat sat on the mat and looked at the garden."], 1000)
+    assert labels == ["__label__en"]
+    memory.starting_step("filter-signals")
+    assert language._PREDICTORS  # same step: kept
+    memory.starting_step("dedup.signatures")
+    assert not language._PREDICTORS and not language._MODELS
+    assert language.predictor(None)(["Der Hund schläft im Garten und die Katze auch."], 1000)[0] == ["__label__de"]

@@ -326,3 +326,19 @@ def test_task_payloads_do_not_grow_with_the_number_of_input_shards(tmp_path, sha
     for step in few:
         assert many[step][0] - few[step][0] < 32, (step, few[step], many[step])  # pickled payload, bytes
         assert many[step][1] - few[step][1] < 32, (step, few[step], many[step])  # key repr, characters
+
+
+def test_the_input_index_a_worker_read_is_dropped_when_it_moves_on_to_another_step(tmp_path, monkeypatch):
+    """The index lists every input shard of the run: a worker holds it only while it runs dedup's steps."""
+    from pipeline import memory
+
+    index = tmp_path / "inputs.json"
+    index.write_text(json.dumps([f"filtered/s{i:05d}.parquet" for i in range(1000)]))
+    monkeypatch.setattr(memory, "_current_step", [])
+    dedup._read_inputs_index.cache_clear()  # what earlier tests in this process read
+    memory.starting_step("dedup.signatures")
+    assert len(dedup._read_inputs_index(str(index))) == 1000
+    memory.starting_step("dedup.signatures")
+    assert dedup._read_inputs_index.cache_info().currsize == 1  # same step: kept
+    memory.starting_step("tokenize")
+    assert dedup._read_inputs_index.cache_info().currsize == 0
