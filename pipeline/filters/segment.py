@@ -64,6 +64,43 @@ def _rjieba_cut() -> Callable[[str, bool], list[str]]:
     return rjieba.cut
 
 
+_JIEBA_STATES = "BEMS"  # the state order of the compiled segmenter's tables
+
+
+@lru_cache(maxsize=1)
+def compiled_jieba() -> Any | None:
+    """The compiled segmenter (``pipeline.filters._jieba``: jieba's default cut as word lengths, rjieba's
+    words exactly) with jieba's dictionary and HMM tables loaded, or None when the extension was not built
+    (rjieba then cuts). The data come from the ``jieba`` package (dict.txt and ``finalseg/prob_*.py``, the
+    files jieba-rs embeds), read once per process on first use; the HMM modules are executed from their
+    files so that jieba's own package (and its logging set-up) is not imported."""
+    try:
+        from pipeline.filters import _jieba
+    except ImportError:
+        return None
+    if not _jieba.loaded():
+        import importlib.util
+        from pathlib import Path
+
+        spec = importlib.util.find_spec("jieba")
+        if spec is None or spec.origin is None:
+            raise ImportError("Chinese word segmentation reads jieba's dictionary from the jieba package, a "
+                              "dependency of this project (pyproject.toml): pip install jieba")
+        root = Path(spec.origin).parent
+
+        def table(name: str) -> Any:
+            module_spec = importlib.util.spec_from_file_location(f"_jieba_{name}", root / "finalseg" / f"{name}.py")
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)
+            return module.P
+
+        start, trans, emit = table("prob_start"), table("prob_trans"), table("prob_emit")
+        _jieba.load((root / "dict.txt").read_bytes(), [start[y] for y in _JIEBA_STATES],
+                    [trans[y0].get(y, -3.14e100) for y0 in _JIEBA_STATES for y in _JIEBA_STATES],
+                    [emit[y] for y in _JIEBA_STATES])
+    return _jieba
+
+
 # What jieba does around Han runs (its ``re_han_default`` blocks, then ``finalseg``'s ``re_skip``): an ASCII
 # letter-digit run (with a decimal part and a percent sign) is one word, so is a run of the symbols its
 # blocks hold (``+#&._%-``), and any other non-space character is one. No alternative matches a Han

@@ -1,0 +1,632 @@
+/* jieba's default cut (dictionary DAG, max-probability route, HMM for unknown runs) of Han text, returning
+ * word lengths: the Chinese segmenter of pipeline.filters.segment.
+ *
+ * Why C: rjieba (jieba-rs through PyO3) builds one Python str per word, half of its cost per character,
+ * and the filters then only need where each word ends (``_chunks.jieba_tokens`` interns a word by its
+ * code points, so a word seen before costs no str at all). This is the same algorithm, with the same
+ * dictionary and HMM tables (jieba 0.42.1's dict.txt and finalseg/prob_*.py, which jieba-rs embeds), and
+ * the same rules where jieba-rs and pure-Python jieba differ (tests/pipeline/filters/test_jieba.py
+ * compares it with rjieba on every Han run of the shared Chinese texts and on generated strings):
+ *
+ * * Blocks: jieba cuts each maximal run of CJK ideographs on its own. jieba-rs's ideographs (``is_cjk``
+ *   below: unified, extensions A-F, compatibility and its supplement) are wider than Python jieba's
+ *   U+4E00-U+9FD5; any other character is a word of its own.
+ * * Route: for each position from the end, the word starting there (a dictionary word, or the single
+ *   character when no word starts there) that maximises log(freq) - log(total) + route[end], the sums
+ *   done in that order in doubles; ties go to the longer word. total is the sum of the frequencies of
+ *   the distinct words (a word listed twice counts once, with its last frequency: jieba-rs's rule;
+ *   Python jieba counts it twice).
+ * * Single characters of the route are gathered; a gathered run of two or more that is not itself a
+ *   dictionary word goes to the HMM, one that is becomes single characters.
+ * * HMM: the run is split into runs of U+4E00-U+9FD5 (two or more: Viterbi over B/E/M/S with jieba's
+ *   start, transition and emission log probabilities, -3.14e100 for an unseen character; one: a word)
+ *   and the characters between them (each such stretch one word). Viterbi's ties go to the later
+ *   predecessor of (B: E, S), (E: B, M), (M: B, M), (S: E, S), and the last state is E only when it
+ *   beats S strictly (jieba-rs's rule; Python jieba compares the paths on a tie).
+ *
+ *   _jieba.load(dict_bytes, start, trans, emit)  # once per process: dict.txt's bytes, the HMM tables
+ *   _jieba.cut(text) -> list of words             # rjieba.cut(text, True), for text without ASCII letters,
+ *                                                 # digits or +#&._%- (jieba joins those to Han blocks)
+ *   _jieba.cut_runs(chunks) -> int32 bytes        # the word lengths of every Han run (segment.HAN) of
+ *                                                 # every chunk, in order
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define ROOT_SPAN 0x30000 /* first characters below this are found by a direct table */
+#define HMM_LO 0x4E00
+#define HMM_HI 0x9FD5
+#define MIN_FLOAT (-3.14e100)
+enum { B = 0, E = 1, M = 2, S = 3 };
+
+/* The dictionary as a trie in breadth-first order: the children of a node are consecutive ids, sorted by
+ * character (``label``), so a lookup is a scan (or a binary search) of a short array. */
+static int loaded;
+static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
+static int32_t *first_child; /* node -> its first child */
+static int32_t *n_child;     /* node -> how many children */
+static Py_UCS4 *label;       /* node -> the character leading to it */
+static uint8_t *is_word;     /* node -> a dictionary word ends here */
+static double *logp;         /* node -> log(freq) - log(total), for words */
+static double log1p_;        /* log(1) - log(total): a single character that is no word */
+static double start_p[4], trans_p[4][4];
+static double (*emit_p)[4];  /* character - HMM_LO -> per state */
+
+static const int8_t PREV[4][2] = {{E, S}, {B, M}, {B, M}, {E, S}};
+
+static inline int is_cjk(Py_UCS4 c) {
+    return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
+           (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2EBEF) || (c >= 0x2F800 && c <= 0x2FA1F);
+}
+
+/* The ``segment.HAN`` class (as _chunks.c's is_han): ideographs (unified, A, compatibility, B+), 々 〆 〇. */
+static inline int is_han(Py_UCS4 c) {
+    return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3005 && c <= 0x3007) ||
+           (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
+}
+
+static inline int32_t child(int32_t node, Py_UCS4 c) {
+    if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
+    int32_t lo = first_child[node], hi = lo + n_child[node];
+    while (hi - lo > 8) {
+        int32_t mid = (lo + hi) >> 1;
+        if (label[mid] <= c) lo = mid; else hi = mid;
+    }
+    for (; lo < hi; lo++)
+        if (label[lo] == c) return lo;
+    return 0;
+}
+
+/* ---- loading ---- */
+
+typedef struct {
+    uint32_t off, len, line;
+    uint64_t freq;
+} Entry;
+
+static Py_UCS4 *cps; /* code points of every dictionary word, during the build */
+
+static int entry_cmp(const void *a, const void *b) {
+    const Entry *x = a, *y = b;
+    uint32_t n = x->len < y->len ? x->len : y->len;
+    for (uint32_t i = 0; i < n; i++) {
+        Py_UCS4 p = cps[x->off + i], q = cps[y->off + i];
+        if (p != q) return p < q ? -1 : 1;
+    }
+    if (x->len != y->len) return x->len < y->len ? -1 : 1;
+    return x->line < y->line ? -1 : x->line > y->line;
+}
+
+/* Decodes one UTF-8 character at p (< end); 0 on a malformed sequence. */
+static int utf8_next(const unsigned char **p, const unsigned char *end, Py_UCS4 *out) {
+    const unsigned char *s = *p;
+    unsigned c = s[0];
+    int n = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
+    if (!n || s + n > end) return 0;
+    Py_UCS4 v = n == 1 ? c : n == 2 ? c & 0x1f : n == 3 ? c & 0x0f : c & 0x07;
+    for (int i = 1; i < n; i++) {
+        if ((s[i] & 0xc0) != 0x80) return 0;
+        v = (v << 6) | (s[i] & 0x3f);
+    }
+    *out = v;
+    *p = s + n;
+    return 1;
+}
+
+static inline int ascii_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+
+/* Parses dict.txt ("word freq [tag]" per line) and builds the trie. */
+static int build_dict(const unsigned char *text, Py_ssize_t size) {
+    Py_ssize_t cap = 1 << 19, n = 0, cps_len = 0, cps_cap = 1 << 21;
+    Entry *entries = malloc(cap * sizeof(Entry));
+    cps = malloc(cps_cap * sizeof(Py_UCS4));
+    int32_t *cur = NULL;
+    int rc = -1;
+    if (!entries || !cps) goto fail;
+    const unsigned char *p = text, *end = text + size;
+    uint32_t line = 0;
+    while (p < end) {
+        const unsigned char *eol = memchr(p, '\n', end - p);
+        if (!eol) eol = end;
+        line++;
+        while (p < eol && ascii_space(*p)) p++;
+        if (p < eol) {
+            if (n == cap) {
+                cap *= 2;
+                Entry *grown = realloc(entries, cap * sizeof(Entry));
+                if (!grown) goto fail;
+                entries = grown;
+            }
+            Entry *e = &entries[n];
+            e->off = (uint32_t)cps_len;
+            e->line = line;
+            while (p < eol && !ascii_space(*p)) {
+                if (cps_len == cps_cap) {
+                    cps_cap *= 2;
+                    Py_UCS4 *grown = realloc(cps, cps_cap * sizeof(Py_UCS4));
+                    if (!grown) goto fail;
+                    cps = grown;
+                }
+                if (!utf8_next(&p, eol, &cps[cps_len])) {
+                    PyErr_Format(PyExc_ValueError, "jieba dictionary: malformed UTF-8 on line %u", line);
+                    goto fail;
+                }
+                cps_len++;
+            }
+            e->len = (uint32_t)(cps_len - e->off);
+            while (p < eol && ascii_space(*p)) p++;
+            e->freq = 0; /* a word without a frequency counts 0 (jieba-rs) */
+            if (p < eol) {
+                if (*p < '0' || *p > '9') {
+                    PyErr_Format(PyExc_ValueError, "jieba dictionary: line %u: the frequency is not a number", line);
+                    goto fail;
+                }
+                while (p < eol && *p >= '0' && *p <= '9') e->freq = e->freq * 10 + (*p++ - '0');
+            }
+            n++;
+        }
+        p = eol + 1;
+    }
+    qsort(entries, n, sizeof(Entry), entry_cmp);
+    /* total: each distinct word once, with its last frequency */
+    uint64_t total = 0;
+    uint32_t max_len = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (i + 1 < n && entries[i + 1].len == entries[i].len &&
+            !memcmp(cps + entries[i].off, cps + entries[i + 1].off, entries[i].len * sizeof(Py_UCS4)))
+            continue;
+        total += entries[i].freq;
+        if (entries[i].len > max_len) max_len = entries[i].len;
+    }
+    double logtotal = log((double)total);
+    log1p_ = 0.0 - logtotal;
+    Py_ssize_t node_cap = cps_len + 1; /* at most one node per character, plus the root */
+    first_child = calloc(node_cap, sizeof(int32_t));
+    n_child = calloc(node_cap, sizeof(int32_t));
+    label = calloc(node_cap, sizeof(Py_UCS4));
+    is_word = calloc(node_cap, 1);
+    logp = calloc(node_cap, sizeof(double));
+    root_child = calloc(ROOT_SPAN, sizeof(int32_t));
+    cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
+    if (!first_child || !n_child || !label || !is_word || !logp || !root_child || !cur) goto fail;
+    int32_t next = 1;
+    for (uint32_t d = 1; d <= max_len; d++) {
+        int32_t prev_parent = -1, prev_node = 0;
+        Py_UCS4 prev_c = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            Entry *e = &entries[i];
+            if (e->len < d) continue;
+            int32_t parent = cur[i];
+            Py_UCS4 c = cps[e->off + d - 1];
+            int32_t node;
+            if (parent == prev_parent && c == prev_c) {
+                node = prev_node;
+            } else {
+                node = next++;
+                label[node] = c;
+                if (!n_child[parent]) first_child[parent] = node;
+                n_child[parent]++;
+                if (parent == 0 && c < ROOT_SPAN) root_child[c] = node;
+            }
+            prev_parent = parent;
+            prev_c = c;
+            prev_node = node;
+            cur[i] = node;
+            if (e->len == d) { /* sorted by line within a word: the last line wins */
+                is_word[node] = 1;
+                logp[node] = log((double)e->freq) - logtotal;
+            }
+        }
+    }
+    rc = 0;
+fail:
+    if (rc < 0 && !PyErr_Occurred()) PyErr_NoMemory();
+    free(entries);
+    free(cps);
+    free(cur);
+    cps = NULL;
+    return rc;
+}
+
+static int read_probs(PyObject *seq, double *out, Py_ssize_t n, const char *what) {
+    PyObject *fast = PySequence_Fast(seq, what);
+    if (!fast) return -1;
+    if (PySequence_Fast_GET_SIZE(fast) != n) {
+        PyErr_Format(PyExc_ValueError, "%s: expected %zd values", what, n);
+        Py_DECREF(fast);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        out[i] = PyFloat_AsDouble(PySequence_Fast_GET_ITEM(fast, i));
+        if (out[i] == -1.0 && PyErr_Occurred()) {
+            Py_DECREF(fast);
+            return -1;
+        }
+    }
+    Py_DECREF(fast);
+    return 0;
+}
+
+/* load(dict_bytes, start, trans, emit): ``start`` 4 log probabilities in the order B, E, M, S; ``trans``
+ * 16 (from-state major); ``emit`` 4 dicts character -> log probability. */
+static PyObject *load(PyObject *self, PyObject *args) {
+    Py_buffer dict;
+    PyObject *start, *trans, *emit;
+    if (!PyArg_ParseTuple(args, "y*OOO", &dict, &start, &trans, &emit)) return NULL;
+    if (loaded) {
+        PyBuffer_Release(&dict);
+        PyErr_SetString(PyExc_RuntimeError, "_jieba.load: already loaded");
+        return NULL;
+    }
+    double st[4], tr[16];
+    if (read_probs(start, st, 4, "start") < 0 || read_probs(trans, tr, 16, "trans") < 0) goto fail;
+    PyObject *emits = PySequence_Fast(emit, "emit");
+    if (!emits) goto fail;
+    if (PySequence_Fast_GET_SIZE(emits) != 4) {
+        PyErr_SetString(PyExc_ValueError, "emit: expected 4 dicts");
+        Py_DECREF(emits);
+        goto fail;
+    }
+    emit_p = malloc((HMM_HI - HMM_LO + 1) * sizeof(*emit_p));
+    if (!emit_p) {
+        Py_DECREF(emits);
+        PyErr_NoMemory();
+        goto fail;
+    }
+    for (int i = 0; i <= HMM_HI - HMM_LO; i++)
+        for (int y = 0; y < 4; y++) emit_p[i][y] = MIN_FLOAT;
+    for (int y = 0; y < 4; y++) {
+        PyObject *d = PySequence_Fast_GET_ITEM(emits, y), *key, *value;
+        Py_ssize_t pos = 0;
+        if (!PyDict_Check(d)) {
+            PyErr_SetString(PyExc_TypeError, "emit: expected dicts");
+            Py_DECREF(emits);
+            goto fail;
+        }
+        while (PyDict_Next(d, &pos, &key, &value)) {
+            if (!PyUnicode_Check(key) || PyUnicode_GET_LENGTH(key) != 1) continue;
+            Py_UCS4 c = PyUnicode_READ_CHAR(key, 0);
+            if (c < HMM_LO || c > HMM_HI) continue; /* the HMM only ever sees U+4E00-U+9FD5 */
+            double v = PyFloat_AsDouble(value);
+            if (v == -1.0 && PyErr_Occurred()) {
+                Py_DECREF(emits);
+                goto fail;
+            }
+            emit_p[c - HMM_LO][y] = v;
+        }
+    }
+    Py_DECREF(emits);
+    memcpy(start_p, st, sizeof st);
+    memcpy(trans_p, tr, sizeof tr);
+    if (build_dict(dict.buf, dict.len) < 0) goto fail;
+    PyBuffer_Release(&dict);
+    loaded = 1;
+    Py_RETURN_NONE;
+fail:
+    PyBuffer_Release(&dict);
+    return NULL;
+}
+
+/* ---- cutting ---- */
+
+typedef struct {
+    int32_t *data;
+    Py_ssize_t len, cap;
+} Lens;
+
+static int push(Lens *b, Py_ssize_t v) {
+    if (b->len == b->cap) {
+        Py_ssize_t cap = b->cap ? 2 * b->cap : 1024;
+        int32_t *grown = realloc(b->data, cap * sizeof(int32_t));
+        if (!grown) return -1;
+        b->data = grown;
+        b->cap = cap;
+    }
+    b->data[b->len++] = (int32_t)v;
+    return 0;
+}
+
+/* Scratch space, grown as needed and kept (the GIL serialises calls). */
+static double *route_p, *vit;
+static int32_t *route_end;
+static int8_t *vprev, *vpath;
+static Py_ssize_t route_cap, vit_cap;
+
+static int grow(Py_ssize_t n) {
+    if (n + 1 > route_cap) {
+        Py_ssize_t cap = route_cap ? route_cap : 256;
+        while (cap < n + 1) cap *= 2;
+        double *rp = realloc(route_p, cap * sizeof(double));
+        if (rp) route_p = rp;
+        int32_t *re = realloc(route_end, cap * sizeof(int32_t));
+        if (re) route_end = re;
+        if (!rp || !re) return -1;
+        route_cap = cap;
+    }
+    return 0;
+}
+
+static int grow_vit(Py_ssize_t n) {
+    if (n > vit_cap) {
+        Py_ssize_t cap = vit_cap ? vit_cap : 64;
+        while (cap < n) cap *= 2;
+        double *v = realloc(vit, 4 * cap * sizeof(double));
+        if (v) vit = v;
+        int8_t *pr = realloc(vprev, 4 * cap);
+        if (pr) vprev = pr;
+        int8_t *pa = realloc(vpath, cap);
+        if (pa) vpath = pa;
+        if (!v || !pr || !pa) return -1;
+        vit_cap = cap;
+    }
+    return 0;
+}
+
+/* Viterbi over s[0..n) (n >= 2, all in U+4E00-U+9FD5); pushes the words' lengths. */
+static int viterbi(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    if (grow_vit(n) < 0) return -1;
+    const double *em = emit_p[s[0] - HMM_LO];
+    for (int y = 0; y < 4; y++) vit[y] = start_p[y] + em[y];
+    for (Py_ssize_t t = 1; t < n; t++) {
+        em = emit_p[s[t] - HMM_LO];
+        const double *pv = vit + 4 * (t - 1);
+        double *cv = vit + 4 * t;
+        for (int y = 0; y < 4; y++) {
+            int y0 = PREV[y][0], y1 = PREV[y][1];
+            double p0 = pv[y0] + trans_p[y0][y] + em[y];
+            double p1 = pv[y1] + trans_p[y1][y] + em[y];
+            if (p0 > p1) {
+                cv[y] = p0;
+                vprev[4 * t + y] = (int8_t)y0;
+            } else {
+                cv[y] = p1;
+                vprev[4 * t + y] = (int8_t)y1;
+            }
+        }
+    }
+    const double *last = vit + 4 * (n - 1);
+    int state = last[E] > last[S] ? E : S;
+    for (Py_ssize_t t = n - 1;; t--) {
+        vpath[t] = (int8_t)state;
+        if (!t) break;
+        state = vprev[4 * t + state];
+    }
+    Py_ssize_t begin = 0, next = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        switch (vpath[i]) {
+        case B: begin = i; break;
+        case E:
+            if (push(out, i + 1 - begin) < 0) return -1;
+            next = i + 1;
+            break;
+        case S:
+            if (push(out, 1) < 0) return -1;
+            next = i + 1;
+            break;
+        default: break;
+        }
+    }
+    if (next < n && push(out, n - next) < 0) return -1;
+    return 0;
+}
+
+/* The HMM's cut of a gathered run s[0..n) of single characters that is not a dictionary word. */
+static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        int han = s[i] >= HMM_LO && s[i] <= HMM_HI;
+        Py_ssize_t e = i + 1;
+        while (e < n && (s[e] >= HMM_LO && s[e] <= HMM_HI) == han) e++;
+        if (han && e - i > 1) {
+            if (viterbi(s + i, e - i, out) < 0) return -1;
+        } else if (push(out, e - i) < 0) { /* one character, or a stretch of others (no ASCII here) */
+            return -1;
+        }
+        i = e;
+    }
+    return 0;
+}
+
+static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
+    int32_t node = 0;
+    for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
+        ;
+    return node && is_word[node];
+}
+
+static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    if (n == 1) return push(out, 1);
+    if (!is_dict_word(s, n)) return hmm_cut(s, n, out);
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (push(out, 1) < 0) return -1;
+    return 0;
+}
+
+/* jieba's cut of a block s[0..n) of is_cjk characters. */
+static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    if (grow(n) < 0) return -1;
+    double *rp = route_p;
+    int32_t *re = route_end;
+    rp[n] = 0.0;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) {
+        int32_t node = child(0, s[i]);
+        double best = 0.0;
+        Py_ssize_t best_end = -1;
+        for (Py_ssize_t k = i; node;) { /* node: s[i..k] */
+            if (is_word[node]) {
+                double v = logp[node] + rp[k + 1];
+                if (best_end < 0 || v >= best) { /* ties: the longer word */
+                    best = v;
+                    best_end = k + 1;
+                }
+            }
+            if (++k >= n) break;
+            node = child(node, s[k]);
+        }
+        if (best_end < 0) {
+            best = log1p_ + rp[i + 1];
+            best_end = i + 1;
+        }
+        rp[i] = best;
+        re[i] = (int32_t)best_end;
+    }
+    Py_ssize_t x = 0, left = -1;
+    while (x < n) {
+        Py_ssize_t y = re[x];
+        if (y - x == 1) {
+            if (left < 0) left = x;
+        } else {
+            if (left >= 0) {
+                if (flush(s + left, x - left, out) < 0) return -1;
+                left = -1;
+            }
+            if (push(out, y - x) < 0) return -1;
+        }
+        x = y;
+    }
+    if (left >= 0 && flush(s + left, n - left, out) < 0) return -1;
+    return 0;
+}
+
+static Py_UCS4 *text_buf;
+static Py_ssize_t text_cap;
+
+/* The words of s[0..n) (Han characters and others): blocks of is_cjk cut, any other character a word
+ * ("\r\n" one). */
+static int cut_text(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        if (!is_cjk(s[i])) {
+            Py_ssize_t len = s[i] == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
+            if (push(out, len) < 0) return -1;
+            i += len;
+            continue;
+        }
+        Py_ssize_t e = i + 1;
+        while (e < n && is_cjk(s[e])) e++;
+        if (cut_block(s + i, e - i, out) < 0) return -1;
+        i = e;
+    }
+    return 0;
+}
+
+static int ensure_text(Py_ssize_t n) {
+    if (n > text_cap) {
+        Py_ssize_t cap = text_cap ? text_cap : 1024;
+        while (cap < n) cap *= 2;
+        Py_UCS4 *grown = realloc(text_buf, cap * sizeof(Py_UCS4));
+        if (!grown) return -1;
+        text_buf = grown;
+        text_cap = cap;
+    }
+    return 0;
+}
+
+static int check_loaded(const char *fn) {
+    if (!loaded) PyErr_Format(PyExc_RuntimeError, "_jieba.%s: call _jieba.load first", fn);
+    return loaded;
+}
+
+static inline int joins_blocks(Py_UCS4 c) { /* characters jieba puts in a block with Han */
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '#' ||
+           c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
+}
+
+/* cut(text) -> list of str: rjieba.cut(text, True) for a text without ASCII letters, digits or +#&._%-. */
+static PyObject *cut(PyObject *self, PyObject *arg) {
+    if (!check_loaded("cut")) return NULL;
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "cut: expected a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    if (ensure_text(n) < 0) return PyErr_NoMemory();
+    for (Py_ssize_t i = 0; i < n; i++) {
+        text_buf[i] = PyUnicode_READ(kind, data, i);
+        if (joins_blocks(text_buf[i])) {
+            PyErr_Format(PyExc_ValueError, "cut: character %zd (U+%04X) would join a Han block: not supported", i,
+                         (unsigned)text_buf[i]);
+            return NULL;
+        }
+    }
+    Lens lens = {0};
+    if (cut_text(text_buf, n, &lens) < 0) {
+        free(lens.data);
+        return PyErr_NoMemory();
+    }
+    PyObject *words = PyList_New(lens.len);
+    Py_ssize_t at = 0;
+    for (Py_ssize_t w = 0; words && w < lens.len; w++) {
+        PyObject *word = PyUnicode_Substring(arg, at, at + lens.data[w]);
+        if (!word) {
+            Py_CLEAR(words);
+            break;
+        }
+        PyList_SET_ITEM(words, w, word);
+        at += lens.data[w];
+    }
+    free(lens.data);
+    return words;
+}
+
+/* cut_runs(chunks) -> bytes of int32: the lengths of jieba's words of every maximal Han run (segment.HAN)
+ * of every chunk, in order; each run cut on its own (as rjieba cuts runs joined by newlines). */
+static PyObject *cut_runs(PyObject *self, PyObject *arg) {
+    if (!check_loaded("cut_runs")) return NULL;
+    if (!PyList_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "cut_runs: expected a list of str");
+        return NULL;
+    }
+    Lens lens = {0};
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(arg); i++) {
+        PyObject *chunk = PyList_GET_ITEM(arg, i);
+        if (!PyUnicode_Check(chunk)) {
+            free(lens.data);
+            PyErr_Format(PyExc_TypeError, "cut_runs: chunk %zd is not a str", i);
+            return NULL;
+        }
+        int kind = PyUnicode_KIND(chunk);
+        if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han below U+0100 */
+        const void *data = PyUnicode_DATA(chunk);
+        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk), j = 0;
+        while (j < n) {
+            if (!is_han(PyUnicode_READ(kind, data, j))) {
+                j++;
+                continue;
+            }
+            Py_ssize_t e = j + 1;
+            while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
+            if (ensure_text(e - j) < 0) goto nomem;
+            for (Py_ssize_t k = j; k < e; k++) text_buf[k - j] = PyUnicode_READ(kind, data, k);
+            if (cut_text(text_buf, e - j, &lens) < 0) goto nomem;
+            j = e;
+        }
+    }
+    PyObject *out = PyBytes_FromStringAndSize((const char *)lens.data, lens.len * (Py_ssize_t)sizeof(int32_t));
+    free(lens.data);
+    return out;
+nomem:
+    free(lens.data);
+    return PyErr_NoMemory();
+}
+
+static PyObject *is_loaded(PyObject *self, PyObject *unused) { return PyBool_FromLong(loaded); }
+
+static PyMethodDef methods[] = {
+    {"load", load, METH_VARARGS, "load(dict_bytes, start, trans, emit): jieba's dictionary and HMM, once"},
+    {"loaded", is_loaded, METH_NOARGS, "loaded() -> whether load has run"},
+    {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
+    {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_jieba", "jieba's default cut as word lengths", -1,
+                                    methods};
+
+PyMODINIT_FUNC PyInit__jieba(void) { return PyModule_Create(&module); }
