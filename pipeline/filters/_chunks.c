@@ -448,21 +448,37 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
  * (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
  * tokens. ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
  * between two; only their lengths are read (a word is the run's next characters), after a check of its
- * first character. A chunk without a Han character is ``fallback(chunk)`` (a tuple of str). */
+ * first character. Or ``words`` is bytes of int32, the word lengths of every run in order, no separator
+ * (``_jieba.cut_runs(chunks)``: no str per word at all). A chunk without a Han character is
+ * ``fallback(chunk)`` (a tuple of str). */
 static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     PyObject *chunks, *words, *table, *ids, *fallback;
-    if (!PyArg_ParseTuple(args, "O!O!O!O!O", &PyList_Type, &chunks, &PyList_Type, &words, &ChunkTableType, &table,
+    if (!PyArg_ParseTuple(args, "O!OO!O!O", &PyList_Type, &chunks, &words, &ChunkTableType, &table,
                           &PyDict_Type, &ids, &fallback))
         return NULL;
+    const int32_t *lengths = NULL; /* words given as lengths */
+    if (PyBytes_Check(words)) {
+        if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
+            PyErr_SetString(PyExc_ValueError, "jieba_tokens: word lengths must be int32 bytes");
+            return NULL;
+        }
+        lengths = (const int32_t *)PyBytes_AS_STRING(words);
+    } else if (!PyList_Check(words)) {
+        PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
+                     Py_TYPE(words)->tp_name);
+        return NULL;
+    }
     ChunkTable *tt = (ChunkTable *)table;
     if (tt->count != PyDict_GET_SIZE(ids)) {
         PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
                      "they must be filled together", tt->count, PyDict_GET_SIZE(ids));
         return NULL;
     }
-    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0 || check_str_list(words, "jieba_tokens", "word") < 0)
+    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0 ||
+        (!lengths && check_str_list(words, "jieba_tokens", "word") < 0))
         return NULL;
-    Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), n_words = PyList_GET_SIZE(words), w = 0, runs = 0;
+    Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), w = 0, runs = 0;
+    Py_ssize_t n_words = lengths ? PyBytes_GET_SIZE(words) / (Py_ssize_t)sizeof(int32_t) : PyList_GET_SIZE(words);
     Buf flat = {0};
     PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
     PyObject *fresh = PyList_New(0);
@@ -513,7 +529,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
             }
             Py_ssize_t e = j + 1;
             while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
-            if (runs++) { /* the separator rjieba returns between two runs */
+            if (runs++ && !lengths) { /* the separator rjieba returns between two runs */
                 PyObject *sep = w < n_words ? PyList_GET_ITEM(words, w) : NULL;
                 if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
                     PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd should be the run separator \"\\n\" "
@@ -529,9 +545,11 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
                                  runs - 1, i);
                     goto done;
                 }
-                PyObject *word = PyList_GET_ITEM(words, w++);
-                Py_ssize_t len = PyUnicode_GET_LENGTH(word);
-                if (!len || got + len > e - j || PyUnicode_READ_CHAR(word, 0) != PyUnicode_READ(kind, data, j + got)) {
+                PyObject *word = lengths ? NULL : PyList_GET_ITEM(words, w);
+                Py_ssize_t len = lengths ? lengths[w] : PyUnicode_GET_LENGTH(word);
+                w++;
+                if (len <= 0 || got + len > e - j ||
+                    (word && PyUnicode_READ_CHAR(word, 0) != PyUnicode_READ(kind, data, j + got))) {
                     PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
                                  "(are the words rjieba's cut of han_runs(chunks)?)", w - 1, i, j + got);
                     goto done;
@@ -632,7 +650,7 @@ static PyMethodDef module_methods[] = {
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
      "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_tokens over jieba's words of the chunks, "
-     "``words`` being rjieba's cut of han_runs(chunks), ids from the ChunkTable ``table``"},
+     "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},
     {"letter_runs", letter_runs, METH_VARARGS,
      "letter_runs(lines) -> int64 bytes: Han runs with an assigned ideograph, per line"},
     {"token_columns", token_columns, METH_VARARGS,

@@ -177,14 +177,19 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
 
 def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int], fallback: Callable[[str], tuple[str, ...]]
                     ) -> tuple[bytes, bytes, list[str]]:
-    """``_chunks.intern_tokens(jieba_split_many(chunks, fallback), ids)`` in two compiled passes around one
-    rjieba call: ``_chunks.han_runs`` joins the chunks' Han runs, rjieba cuts them, and
-    ``_chunks.jieba_tokens`` interns each chunk's tokens in place (rjieba's words for its runs, the
-    pieces between them) with no tuple or string built per chunk, ids from the compiled token ``table``
-    (a ``_chunks.ChunkTable`` kept in step with ``ids``). Needs the ``_chunks`` extension;
-    ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese texts."""
+    """``_chunks.intern_tokens(jieba_split_many(chunks, fallback), ids)`` in two compiled passes:
+    ``_jieba.cut_runs`` gives the lengths of jieba's words of every Han run of the chunks, and
+    ``_chunks.jieba_tokens`` interns each chunk's tokens in place (the runs' words, the pieces between
+    them) with no tuple or string built per chunk and none per word seen before, ids from the compiled
+    token ``table`` (a ``_chunks.ChunkTable`` kept in step with ``ids``). Without the ``_jieba`` extension
+    ``_chunks.han_runs`` joins the runs for one rjieba call instead (the same words, a str each). Needs the
+    ``_chunks`` extension; ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese
+    texts."""
     from pipeline.filters import _chunks
 
+    compiled = compiled_jieba()
+    if compiled is not None:
+        return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids, fallback)
     runs = _chunks.han_runs(chunks)
     # hmm=True: jieba's default mode; rjieba returns the "\n" between two runs as a word of its own
     words = _rjieba_cut()(runs, True) if runs else []

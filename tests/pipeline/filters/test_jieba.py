@@ -1,0 +1,170 @@
+"""The compiled jieba cut (pipeline.filters._jieba) gives rjieba's words exactly: rjieba (jieba-rs) is the
+reference the Chinese filters were measured with, and the fallback where the extension is not built."""
+
+from __future__ import annotations
+
+import math
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from pipeline.filters.segment import HAN, compiled_jieba
+from tests.pipeline.filters.support import require_compiled
+
+
+@cache
+def _cut():
+    """The compiled cut, loaded; skips (fails under CI) when the extension was not built."""
+    segmenter = compiled_jieba()
+    require_compiled(segmenter, "_jieba", "rjieba")
+    return segmenter.cut
+
+
+def _rjieba(text: str) -> list[str]:
+    import rjieba
+
+    return rjieba.cut(text, True)  # jieba's default mode: HMM on
+
+
+def _same_on_runs(runs: list[str]) -> None:
+    """Both cut the runs joined by newlines alike (each run is cut on its own); a difference names its run."""
+    cut = _cut()
+    joined = "\n".join(runs)
+    if cut(joined) != _rjieba(joined):
+        bad = next(r for r in runs if cut(r) != _rjieba(r))
+        assert cut(bad) == _rjieba(bad), bad
+
+
+def _shared_texts(shared_data: Path) -> dict[str, str]:
+    from pipeline.readers import get_reader, reader_module
+    from contracts.accounting import Tally
+    from pipeline.readers.base import Split
+
+    texts = {"hongloumeng": (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig"),
+             "zhwiki": (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8"),
+             "belle": (shared_data / "finetune" / "zh-belle-dev1K-alpaca.jsonl").read_text(encoding="utf-8"),
+             "chnsenticorp": (shared_data / "finetune" / "zh-chnsenticorp-htl-all.csv").read_text(encoding="utf-8")}
+    reader, options = get_reader("commoncrawl"), reader_module("commoncrawl").Options()
+    warcs = [p for p in sorted((shared_data / "web").glob("*.warc*")) if ".wet" not in p.name and ".wat" not in p.name]
+    texts["warc pages"] = "\n".join(doc.text for path in warcs for doc in reader.read(Split(str(path)), options, Tally()))
+    return texts
+
+
+def test_every_han_run_of_the_shared_chinese_texts_is_cut_as_rjieba_cuts_it(shared_data):
+    # 1.7 M characters in 220 k distinct runs: the dictionary, its frequencies and the HMM tables
+    # must be jieba-rs's for every route and every Viterbi path to agree
+    han = re.compile(f"[{HAN}]+")
+    for name, text in _shared_texts(shared_data).items():
+        runs = list(dict.fromkeys(han.findall(text)))
+        assert len(runs) > (1_000 if name == "warc pages" else 10_000), name
+        _same_on_runs(runs)
+
+
+def test_every_dictionary_word_is_cut_as_rjieba_cuts_it():
+    # a word whose frequency differed between the two dictionaries would be cut differently on its own or
+    # next to its neighbours: every Han word of dict.txt alone, and the words run together in file order
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    words = [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    han_words = [w for w in words if re.fullmatch(f"[{HAN}]+", w)]
+    assert len(han_words) > 340_000
+    _same_on_runs(han_words)
+    _same_on_runs(["".join(han_words[i:i + 7]) for i in range(0, len(han_words), 7)])
+
+
+def test_route_ties_go_to_the_longer_word():
+    # "ABA" with two dictionary words "AB" and "BA" of one frequency: [AB][A] and [A][BA] score exactly
+    # alike (the same two log probabilities added), and jieba takes the longer first word
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    freq: dict[str, int] = {}
+    for line in path.read_text(encoding="utf-8").splitlines():
+        word, count = line.split()[:2]
+        freq[word] = int(count)
+    pairs = [w for w, f in freq.items() if len(w) == 2 and re.fullmatch(f"[{HAN}]+", w) and freq.get(w[::-1]) == f
+             and w[0] != w[1]]
+    assert len(pairs) > 100
+    total = math.log(sum(freq.values()) - 3)  # jieba-rs counts the one word listed twice (B超, 3) once
+    texts = []
+    for w in pairs:
+        a, b = w
+        one = math.log(freq[a]) - total if a in freq else -total
+        if (math.log(freq[w]) - total) + one == one + (math.log(freq[w[::-1]]) - total):
+            texts.append(a + b + a)
+    assert len(texts) > 100
+    _same_on_runs(texts)
+    assert _cut()("".join(texts[:1])) == _rjieba(texts[0])
+
+
+# Characters for generated runs: common ones, ones jieba's HMM has never seen (no emission probability),
+# rare ideographs (extension A, B and later, compatibility), the edges of jieba-rs's ideograph ranges and
+# of segment.HAN (a character in one and not the other is a word of its own), 々〆〇.
+_EDGES = [0x3005, 0x3006, 0x3007, 0x33FF, 0x3400, 0x4DBF, 0x4E00, 0x9FD5, 0x9FD6, 0x9FFF, 0xF900, 0xFAFF, 0x20000,
+          0x2A6DF, 0x2A6E0, 0x2A700, 0x2B73F, 0x2B740, 0x2B81F, 0x2B820, 0x2CEAF, 0x2CEB0, 0x2EBEF, 0x2EBF0,
+          0x2F800, 0x2FA1F, 0x2FA20, 0x30000, 0x3134F]
+@cache
+def _common() -> list[str]:
+    """The 1,500 most frequent single-character words of jieba's dictionary."""
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    ones = [line.split()[:2] for line in path.read_text(encoding="utf-8").splitlines() if len(line.split()[0]) == 1]
+    return [w for w, _ in sorted(ones, key=lambda wf: -int(wf[1]))[:1_500]]
+
+
+_COMMON = st.deferred(lambda: st.sampled_from(_common()))
+_RARE = "㐀㐁㑊䶵䶿鿖鿗鿿豈更﨩𠀀𠀁𠂇𪜀𫝀𫠠𬺰𮯠" + "".join(chr(c) for c in _EDGES)
+_ALPHABET = _COMMON | _COMMON | st.sampled_from(list(_RARE)) \
+    | st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.characters(min_codepoint=0x3400, max_codepoint=0x4DBF) \
+    | st.characters(min_codepoint=0x20000, max_codepoint=0x3134F)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.text(_ALPHABET, min_size=1, max_size=40), min_size=1, max_size=20))
+def test_generated_han_runs_are_cut_as_rjieba_cuts_them(runs):
+    _same_on_runs(runs)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(0, 2**32), st.integers(2_000, 20_000), st.floats(0.0, 0.3))
+def test_long_generated_runs_are_cut_as_rjieba_cuts_them(seed, length, rare_share):
+    # one run of thousands of characters, drawn from common words' characters with a share of rare ones
+    import random
+
+    rng, common, rare = random.Random(seed), _common(), list(_RARE)
+    _same_on_runs(["".join(rng.choice(rare) if rng.random() < rare_share else rng.choice(common)
+                           for _ in range(length))])
+
+
+def test_unseen_characters_tie_in_the_hmm_as_in_rjieba():
+    # characters without an emission probability score -3.14e100 in every state, which swallows every
+    # other term: Viterbi compares equal sums, and the tie rule decides the words
+    from jieba.finalseg.prob_emit import P as emit  # test extra: pure-Python jieba's tables
+
+    seen = set().union(*emit.values())
+    unseen = "".join(c for c in map(chr, range(0x4E00, 0x9FD6)) if c not in seen)[::40]
+    assert len(unseen) > 100
+    runs = [unseen[i:i + n] for n in (2, 3, 5, 8) for i in range(0, len(unseen) - n, n)]
+    runs += [a + "的" + b + "是" + a for a, b in zip(unseen, unseen[1:])]
+    _same_on_runs(runs)
+
+
+def test_cut_runs_gives_the_word_lengths_of_every_han_run():
+    segmenter = compiled_jieba()
+    require_compiled(segmenter, "_jieba", "rjieba")
+    chunks = ["《红楼梦》第一回，甄士隐梦幻识通灵", "abc", "", "中々国𰀀文", "ÿé", "小明硕士毕业于中国科学院计算所"]
+    words = [w for c in chunks for run in re.findall(f"[{HAN}]+", c) for w in _rjieba(run)]
+    assert list(memoryview(segmenter.cut_runs(chunks)).cast("i")) == [len(w) for w in words]
+    assert segmenter.cut_runs([]) == b"" and segmenter.cut_runs(["abc", "！"]) == b""
+    with pytest.raises(ValueError, match="would join a Han block"):
+        segmenter.cut("中文abc")  # jieba cuts ASCII with the Han around it: not what this cut is for
+    with pytest.raises(TypeError):
+        segmenter.cut_runs(["中", 1])
+    with pytest.raises(RuntimeError, match="already loaded"):
+        segmenter.load(b"", [0.0] * 4, [0.0] * 16, [{}] * 4)
