@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import random
 import re
 
@@ -148,14 +149,22 @@ def _compiled_against_batch(chunks: list[str]) -> None:
     from pipeline.filters.segment import jieba_split_many, jieba_token_ids
     from pipeline.filters.words import _split_chunk
 
+    from unittest import mock
+
+    from pipeline.filters import segment
+
     seen = {"的": 0, "，": 1, "the": 2}
-    ids_c, ids_py = dict(seen), dict(seen)
-    table = _chunks.ChunkTable()
-    table.lookup(" ".join(seen))  # the compiled token table holds what the dict holds, same ids
-    compiled = jieba_token_ids(chunks, table, ids_c, _split_chunk)
+    ids_py = dict(seen)
     reference = _chunks.intern_tokens(jieba_split_many(chunks, _split_chunk), ids_py)
-    assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
-    assert list(ids_c.items()) == list(ids_py.items()) and len(table) == len(ids_c)
+    # with the compiled cut's word lengths (when built) and with rjieba's words (its fallback)
+    for cut in ([segment.compiled_jieba()] if segment.compiled_jieba() else []) + [None]:
+        ids_c = dict(seen)
+        table = _chunks.ChunkTable()
+        table.lookup(" ".join(seen))  # the compiled token table holds what the dict holds, same ids
+        with mock.patch.object(segment, "compiled_jieba", lambda: cut):
+            compiled = jieba_token_ids(chunks, table, ids_c, _split_chunk)
+        assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
+        assert list(ids_c.items()) == list(ids_py.items()) and len(table) == len(ids_c)
 
 
 def test_compiled_chinese_interning_equals_the_batched_split(shared_data):
@@ -202,6 +211,22 @@ def test_compiled_chinese_interning_refuses_words_that_are_not_the_cut():
         jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科", "!"], _split_chunk)
     with pytest.raises(TypeError, match="fallback of chunk 0 gave a list"):
         jieba_tokens(["abc"], [], list)
+    # the words as int32 lengths (``_jieba.cut_runs``): no separator between runs, none may cross a run's end
+    lengths = lambda *n: bytes(memoryview(array.array("i", n)).cast("B"))
+    flat, counts, new = jieba_tokens(chunks, lengths(2, 2, 2), _split_chunk)
+    assert new == ["中文", "，", "数学", "学科"] and list(memoryview(counts).cast("q")) == [3, 1]
+    with pytest.raises(ValueError, match="word 2 is not the text of chunk 0 at 3"):
+        jieba_tokens(chunks, lengths(1, 1, 0, 2, 2), _split_chunk)
+    with pytest.raises(ValueError, match="not the text of chunk 0 at 0"):
+        jieba_tokens(chunks, lengths(3, 1, 2, 2), _split_chunk)
+    with pytest.raises(ValueError, match="words end inside"):
+        jieba_tokens(chunks, lengths(2, 2), _split_chunk)
+    with pytest.raises(ValueError, match="1 words left over"):
+        jieba_tokens(chunks, lengths(2, 2, 2, 1), _split_chunk)
+    with pytest.raises(ValueError, match="int32 bytes"):
+        jieba_tokens(chunks, b"\x02\x00\x00", _split_chunk)
+    with pytest.raises(TypeError, match="a list or int32 bytes"):
+        jieba_tokens(chunks, (2, 2, 2), _split_chunk)
 
 
 def test_tokens_of_a_segmented_text_match_its_words():
