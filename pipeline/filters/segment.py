@@ -5,12 +5,15 @@ without spaces need a segmenter, else a Chinese paragraph is one "word" and Goph
 words-per-line rule and every n-gram ratio lose their meaning:
 
 * Chinese (``zh`` and the Chinese varieties lid.176 labels ``yue``, ``wuu``): jieba's default mode
-  (dictionary DAG + HMM for unknown words), run through rjieba, the Python binding of jieba-rs (jieba's
-  algorithm and dictionary in Rust). Why jieba: it is the segmenter datatrove's multilingual word
+  (dictionary DAG + HMM for unknown words). Why jieba: it is the segmenter datatrove's multilingual word
   tokenizers use for Chinese (spaCy's Chinese tokenizer with ``segmenter: jieba``, which FineWeb-2 ran);
-  it needs no model download and is deterministic. Why rjieba: on every run of Han characters of the
-  shared Chinese texts (Hongloumeng, zhwiki, BELLE: 105,482 runs) it gives jieba's words exactly, 20x
-  faster; pure-Python jieba was 95 % of the Chinese filter time. Between Han runs, a chunk splits as
+  it needs no model download and is deterministic. Run through ``pipeline.filters._jieba``, our compiled
+  cut with jieba's dictionary and HMM tables (from the ``jieba`` package), which hands back word lengths:
+  rjieba (the Python binding of jieba-rs, jieba's algorithm in Rust) spent half its time building a
+  Python str per word, and rjieba's words are what it reproduces exactly (tests/pipeline/filters/
+  test_jieba.py). rjieba cuts where the extension is not built. On every run of Han characters of the
+  shared Chinese texts (Hongloumeng, zhwiki, BELLE: 105,482 runs) rjieba gives pure-Python jieba's words,
+  20x faster; pure-Python jieba was 95 % of the Chinese filter time. Between Han runs, a chunk splits as
   jieba does: ASCII letter-digit runs are one word, every other character is one.
 * Japanese (``ja``): SudachiPy, the morphological analyser datatrove's multilingual word tokenizers use
   for Japanese (spaCy's Japanese tokenizer, which FineWeb-2 ran for jpn_Jpan), with the same dictionary
@@ -101,6 +104,13 @@ def compiled_jieba() -> Any | None:
     return _jieba
 
 
+def _cut_joined_runs(text: str) -> list[str]:
+    """jieba's words (HMM on: its default mode) of Han runs joined by newlines, each newline a word of its
+    own: the compiled cut's, else rjieba's (the same words)."""
+    compiled = compiled_jieba()
+    return compiled.cut(text) if compiled is not None else _rjieba_cut()(text, True)
+
+
 # What jieba does around Han runs (its ``re_han_default`` blocks, then ``finalseg``'s ``re_skip``): an ASCII
 # letter-digit run (with a decimal part and a percent sign) is one word, so is a run of the symbols its
 # blocks hold (``+#&._%-``), and any other non-space character is one. No alternative matches a Han
@@ -116,8 +126,8 @@ def _jieba_split_loop(chunks: list[str], fallback: Callable[[str], tuple[str, ..
     runs = parts[1::2]
     if not runs:
         return list(map(fallback, chunks))
-    # hmm=True: jieba's default mode; each run's words joined by NUL (no Han run holds one)
-    words_of_runs = _rjieba_cut()(_RUN_SEPARATOR.join(runs), True)
+    # each run's words joined by NUL (no Han run holds one)
+    words_of_runs = _cut_joined_runs(_RUN_SEPARATOR.join(runs))
     per_run = iter("\0".join(words_of_runs).split(f"\0{_RUN_SEPARATOR}\0"))
     out: list[tuple[str, ...]] = []
     words: list[str] = []  # of the chunk being read
@@ -150,11 +160,12 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
     """Words of each whitespace-free chunk: jieba's for its Han runs, the pieces above between them, and
     ``fallback``'s for a chunk without Han characters.
 
-    Why in one batch: a call into rjieba and a regex split per chunk, and a Python step per piece, cost
-    more than jieba's own work on zhwiki. Here the chunks are joined, each Han run is replaced by a marker
-    (one regex call) and the pieces between runs are found by one more; all the runs go to rjieba in one
-    call, joined by ``_RUN_SEPARATOR`` (jieba cuts each block of Han characters on its own and returns the
-    separator as a word of its own, so the words are those of one call per run); the runs' words are put
+    Why in one batch: a call into the segmenter and a regex split per chunk, and a Python step per piece,
+    cost more than jieba's own work on zhwiki. Here the chunks are joined, each Han run is replaced by a
+    marker (one regex call) and the pieces between runs are found by one more; all the runs are cut in one
+    call (``_cut_joined_runs``), joined by ``_RUN_SEPARATOR`` (jieba cuts each block of Han characters on
+    its own and returns the separator as a word of its own, so the words are those of one call per run);
+    the runs' words are put
     in place of their markers by string joins and splits, without a Python step per word or piece
     (``test_segment.py`` compares it with one rjieba call per run on the shared Chinese texts).
     """
@@ -165,8 +176,8 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
     if not runs:
         return list(map(fallback, chunks))
     template = _HAN_RUNS.sub(_RUN, joined)  # no piece pattern matches a marker but ``\S``, alone
-    # hmm=True: jieba's default mode; then each run's words joined by _WORD, one string per run
-    words_of_runs = _rjieba_cut()(_RUN_SEPARATOR.join(runs), True)
+    # then each run's words joined by _WORD, one string per run
+    words_of_runs = _cut_joined_runs(_RUN_SEPARATOR.join(runs))
     run_words = _WORD.join(words_of_runs).split(f"{_WORD}{_RUN_SEPARATOR}{_WORD}")
     around = _WORD.join(_NON_HAN_PIECE.findall(template)).split(_RUN)  # the pieces between run markers
     words = "".join(chain.from_iterable(zip(around, run_words))) + around[-1]
