@@ -86,7 +86,8 @@ def main() -> None:
     print(f"\nfirst use in a fresh process, median of {args.runs}:\n| segmenter | seconds | MiB added |\n|---|---|---|")
     for which in ("compiled", "rjieba"):
         runs = [load(which) for _ in range(args.runs)]
-        print(f"| {which} | {statistics.median(r[0] for r in runs):.3f} | {statistics.median(r[1] for r in runs):.1f} |")
+        seconds, mib = statistics.median(r[0] for r in runs), statistics.median(r[1] for r in runs)
+        print(f"| {which} | {seconds:.3f} | {mib:.1f} |")
 
 
 if __name__ == "__main__":

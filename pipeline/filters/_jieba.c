@@ -47,11 +47,15 @@ enum { B = 0, E = 1, M = 2, S = 3 };
  * character (``label``), so a lookup is a scan (or a binary search) of a short array. */
 static int loaded;
 static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
-static int32_t *first_child; /* node -> its first child */
-static int32_t *n_child;     /* node -> how many children */
+/* What a walk reads of a node, together (one cache line for a few nodes): the log probability of the
+ * word ending there (+inf: no word ends there; a word of frequency 0 has -inf) and its children. */
+typedef struct {
+    double logp;   /* log(freq) - log(total) */
+    int32_t first; /* its first child */
+    int32_t count; /* how many children */
+} Node;
+static Node *nodes;
 static Py_UCS4 *label;       /* node -> the character leading to it */
-static uint8_t *is_word;     /* node -> a dictionary word ends here */
-static double *logp;         /* node -> log(freq) - log(total), for words */
 static double log1p_;        /* log(1) - log(total): a single character that is no word */
 static double start_p[4], trans_p[4][4];
 static double (*emit_p)[4];  /* character - HMM_LO -> per state */
@@ -71,7 +75,7 @@ static inline int is_han(Py_UCS4 c) {
 
 static inline int32_t child(int32_t node, Py_UCS4 c) {
     if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
-    int32_t lo = first_child[node], hi = lo + n_child[node];
+    int32_t lo = nodes[node].first, hi = lo + nodes[node].count;
     while (hi - lo > 8) {
         int32_t mid = (lo + hi) >> 1;
         if (label[mid] <= c) lo = mid; else hi = mid;
@@ -117,7 +121,9 @@ static int utf8_next(const unsigned char **p, const unsigned char *end, Py_UCS4 
     return 1;
 }
 
-static inline int ascii_space(unsigned char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v'; }
+static inline int ascii_space(unsigned char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n' || c == '\f' || c == '\v';
+}
 
 /* Parses dict.txt ("word freq [tag]" per line) and builds the trie. */
 static int build_dict(const unsigned char *text, Py_ssize_t size) {
@@ -185,14 +191,12 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     double logtotal = log((double)total);
     log1p_ = 0.0 - logtotal;
     Py_ssize_t node_cap = cps_len + 1; /* at most one node per character, plus the root */
-    first_child = calloc(node_cap, sizeof(int32_t));
-    n_child = calloc(node_cap, sizeof(int32_t));
+    nodes = calloc(node_cap, sizeof(Node));
     label = calloc(node_cap, sizeof(Py_UCS4));
-    is_word = calloc(node_cap, 1);
-    logp = calloc(node_cap, sizeof(double));
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
-    if (!first_child || !n_child || !label || !is_word || !logp || !root_child || !cur) goto fail;
+    if (!nodes || !label || !root_child || !cur) goto fail;
+    nodes[0].logp = INFINITY;
     int32_t next = 1;
     for (uint32_t d = 1; d <= max_len; d++) {
         int32_t prev_parent = -1, prev_node = 0;
@@ -208,8 +212,9 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             } else {
                 node = next++;
                 label[node] = c;
-                if (!n_child[parent]) first_child[parent] = node;
-                n_child[parent]++;
+                nodes[node].logp = INFINITY;
+                if (!nodes[parent].count) nodes[parent].first = node;
+                nodes[parent].count++;
                 if (parent == 0 && c < ROOT_SPAN) root_child[c] = node;
             }
             prev_parent = parent;
@@ -217,11 +222,14 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             prev_node = node;
             cur[i] = node;
             if (e->len == d) { /* sorted by line within a word: the last line wins */
-                is_word[node] = 1;
-                logp[node] = log((double)e->freq) - logtotal;
+                nodes[node].logp = log((double)e->freq) - logtotal;
             }
         }
     }
+    Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
+    if (fit) nodes = fit;
+    Py_UCS4 *fit_label = realloc(label, next * sizeof(Py_UCS4));
+    if (fit_label) label = fit_label;
     rc = 0;
 fail:
     if (rc < 0 && !PyErr_Occurred()) PyErr_NoMemory();
@@ -435,7 +443,7 @@ static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
     int32_t node = 0;
     for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
         ;
-    return node && is_word[node];
+    return node && nodes[node].logp != INFINITY;
 }
 
 static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
@@ -457,8 +465,8 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
         double best = 0.0;
         Py_ssize_t best_end = -1;
         for (Py_ssize_t k = i; node;) { /* node: s[i..k] */
-            if (is_word[node]) {
-                double v = logp[node] + rp[k + 1];
+            if (nodes[node].logp != INFINITY) {
+                double v = nodes[node].logp + rp[k + 1];
                 if (best_end < 0 || v >= best) { /* ties: the longer word */
                     best = v;
                     best_end = k + 1;

@@ -50,7 +50,8 @@ def _shared_texts(shared_data: Path) -> dict[str, str]:
              "chnsenticorp": (shared_data / "finetune" / "zh-chnsenticorp-htl-all.csv").read_text(encoding="utf-8")}
     reader, options = get_reader("commoncrawl"), reader_module("commoncrawl").Options()
     warcs = [p for p in sorted((shared_data / "web").glob("*.warc*")) if ".wet" not in p.name and ".wat" not in p.name]
-    texts["warc pages"] = "\n".join(doc.text for path in warcs for doc in reader.read(Split(str(path)), options, Tally()))
+    pages = [doc.text for path in warcs for doc in reader.read(Split(str(path)), options, Tally())]
+    texts["warc pages"] = "\n".join(pages)
     return texts
 
 
@@ -121,7 +122,8 @@ def _common() -> list[str]:
 _COMMON = st.deferred(lambda: st.sampled_from(_common()))
 _RARE = "㐀㐁㑊䶵䶿鿖鿗鿿豈更﨩𠀀𠀁𠂇𪜀𫝀𫠠𬺰𮯠" + "".join(chr(c) for c in _EDGES)
 _ALPHABET = _COMMON | _COMMON | st.sampled_from(list(_RARE)) \
-    | st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) | st.characters(min_codepoint=0x3400, max_codepoint=0x4DBF) \
+    | st.characters(min_codepoint=0x4E00, max_codepoint=0x9FFF) \
+    | st.characters(min_codepoint=0x3400, max_codepoint=0x4DBF) \
     | st.characters(min_codepoint=0x20000, max_codepoint=0x3134F)
 
 
