@@ -7,7 +7,10 @@ Usage: ``python bench/multilingual_jieba.py [--runs 7]`` from the repository roo
    what the filters use), ``_jieba.cut`` (a list of str, as rjieba returns), ``rjieba.cut(text, True)`` and
    pure-Python ``jieba.lcut(text)`` (HMM on). CPU time (``time.process_time``: the machine is shared),
    medians of ``--runs`` runs, the four alternated within each run.
-2. Loading: wall time and resident memory added by the first use in a fresh process (``compiled_jieba()``
+2. Instructions (``--only none|lengths|list|rjieba`` under ``valgrind --tool=callgrind``): the same setup
+   (both segmenters loaded, zhwiki's Han runs joined) and then nothing or one cut of them; the
+   difference of two runs is the cut's instructions, which the load of the machine does not change.
+3. Loading: wall time and resident memory added by the first use in a fresh process (``compiled_jieba()``
    reading jieba's dict.txt and HMM tables and building the trie; ``import rjieba`` plus a first cut,
    which builds jieba-rs's embedded dictionary), medians of ``--runs`` fresh processes each.
 """
@@ -49,10 +52,32 @@ def load(which: str) -> tuple[float, float]:
     return float(seconds), int(added) / 2**20
 
 
+def only(which: str) -> None:
+    """The setup of the speed comparison and one cut of zhwiki's Han runs (``which``), nothing else."""
+    import rjieba
+
+    from pipeline.filters.segment import HAN, compiled_jieba
+
+    ours = compiled_jieba()
+    ours.cut("中文"), rjieba.cut("中文", True)  # both dictionaries loaded
+    text = "\n".join(re.findall(f"[{HAN}]+", (DATA / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")))
+    if which == "lengths":
+        ours.cut_runs([text])
+    elif which == "list":
+        ours.cut(text)
+    elif which == "rjieba":
+        rjieba.cut(text, True)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=7)
+    parser.add_argument("--only", choices=("none", "lengths", "list", "rjieba"),
+                        help="set up, make one cut of zhwiki's Han runs (or none) and exit: for callgrind")
     args = parser.parse_args()
+    if args.only:
+        only(args.only)
+        return
     import logging
 
     import jieba
