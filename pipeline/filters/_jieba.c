@@ -73,8 +73,24 @@ static inline int is_han(Py_UCS4 c) {
            (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
 }
 
+/* The children of nodes with many (a first character starts hundreds of words) are also in an
+ * open-addressing table keyed by (parent, character): one probe instead of a binary search. */
+#define MANY 16
+static uint64_t *edge_key; /* parent << 21 | character, 0: empty (the root's children are not here) */
+static int32_t *edge_child;
+static uint64_t edge_mask;
+
+static inline uint64_t edge_slot(uint64_t key) { return (key * 0x9E3779B97F4A7C15ULL) >> 20; }
+
 static inline int32_t child(int32_t node, Py_UCS4 c) {
     if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
+    if (nodes[node].count > MANY) {
+        uint64_t key = ((uint64_t)node << 21) | c;
+        for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
+            if (edge_key[i] == key) return edge_child[i];
+            if (!edge_key[i]) return 0;
+        }
+    }
     int32_t lo = nodes[node].first, hi = lo + nodes[node].count;
     while (hi - lo > 8) {
         int32_t mid = (lo + hi) >> 1;
@@ -224,6 +240,24 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             if (e->len == d) { /* sorted by line within a word: the last line wins */
                 nodes[node].logp = log((double)e->freq) - logtotal;
             }
+        }
+    }
+    Py_ssize_t n_edges = 0;
+    for (int32_t v = 1; v < next; v++)
+        if (nodes[v].count > MANY) n_edges += nodes[v].count;
+    uint64_t ecap = 64;
+    while (ecap < 2 * (uint64_t)n_edges) ecap *= 2;
+    edge_key = calloc(ecap, sizeof(uint64_t));
+    edge_child = malloc(ecap * sizeof(int32_t));
+    if (!edge_key || !edge_child) goto fail;
+    edge_mask = ecap - 1;
+    for (int32_t v = 1; v < next; v++) {
+        if (nodes[v].count <= MANY) continue;
+        for (int32_t k = nodes[v].first; k < nodes[v].first + nodes[v].count; k++) {
+            uint64_t key = ((uint64_t)v << 21) | label[k], i = edge_slot(key) & edge_mask;
+            while (edge_key[i]) i = (i + 1) & edge_mask;
+            edge_key[i] = key;
+            edge_child[i] = k;
         }
     }
     Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
