@@ -47,7 +47,8 @@ def _caches() -> dict[str, int]:
         for name, vocabulary in words._vocabularies.items():
             found[f"vocab_chunks.{name}"] = len(vocabulary)
             found[f"vocab_chars.{name}"] = vocabulary.chars
-            found[f"vocab_tokens.{name}"] = len(vocabulary.token_ids)
+            found[f"vocab_tokens.{name}"] = vocabulary.n_tokens
+            found[f"vocab_bytes.{name}"] = vocabulary.nbytes()
         found["lru.is_symbol"] = words.is_symbol.cache_info().currsize
         found["lru.has_alpha"] = words.has_alpha.cache_info().currsize
     language = sys.modules.get("pipeline.filters.language")

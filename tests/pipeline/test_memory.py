@@ -72,16 +72,16 @@ def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
 @pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
                     reason="needs glibc and /proc")
 def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter(monkeypatch):
-    """~200,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
-    caches with ~45 MiB; the next step's first task finds them gone and the memory returned."""
+    """~300,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
+    caches with ~40 MiB; the next step's first task finds them gone and the memory returned."""
     from pipeline.filters import words
 
     monkeypatch.setattr(memory, "_current_step", [])
     memory.starting_step("filter-signals")
     memory.release_freed_memory()
     before = _rss_mib()
-    text = " ".join(f"item{i}, and{i % 997}." for i in range(100_000))
-    assert len(words.tokenize(text)) > 200_000
+    text = " ".join(f"item{i}, and{i % 997}." for i in range(300_000))
+    assert len(words.tokenize(text)) > 600_000
     del text
     memory.release_freed_memory()
     filled = _rss_mib() - before
