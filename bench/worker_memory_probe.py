@@ -72,7 +72,7 @@ class Probed:
     def __call__(self, wrapped: tuple[str, int, Any]) -> Any:
         import pyarrow as pa
 
-        from pipeline.memory import release_freed_memory
+        from pipeline import memory
 
         task_id, size_bytes, payload = wrapped
         try:
@@ -85,10 +85,15 @@ class Probed:
         cpu_s = time.process_time() - started
         at_end = _status_kib("VmRSS")
         peak = _status_kib("VmHWM")
-        release_freed_memory()  # as the executor does next (a second call there finds little to give back)
+        # as the executor does next (whose own call then finds nothing new); gated where the code has the gate
+        release = getattr(memory, "release_after_task", None)
+        release_started = time.thread_time()
+        released = release() if release is not None else (memory.release_freed_memory() or True)
+        release_ms = (time.thread_time() - release_started) * 1000
         record = {"step": self.step, "task": task_id, "size_bytes": size_bytes, "pid": os.getpid(),
                   "rss_before": before, "rss_end": at_end, "rss_after": _status_kib("VmRSS"),
-                  "task_peak": peak, "cpu_s": round(cpu_s, 3),
+                  "task_peak": peak, "cpu_s": round(cpu_s, 3), "released": released,
+                  "release_ms": round(release_ms, 3),
                   "arrow_bytes": pa.total_allocated_bytes(), "arrow_pool": pa.default_memory_pool().backend_name,
                   "py_objects": len(gc.get_objects()), "caches": _caches()}
         with open(Path(self.out) / f"{os.getpid()}.jsonl", "a") as fh:
@@ -134,6 +139,9 @@ def summary(out: Path) -> list[dict[str, Any]]:
                                                  round(busiest[-1]["rss_after"] / 1024)],
             "max_arrow_mib": round(max(r["arrow_bytes"] for r in records) / 2**20, 1),
             "py_objects_first_last": [busiest[0]["py_objects"], busiest[-1]["py_objects"]],
+            "task_cpu_s": round(sum(r["cpu_s"] for r in records), 3),
+            "releases": sum(bool(r.get("released", True)) for r in records),
+            "release_cpu_ms": round(sum(r.get("release_ms", 0) for r in records), 1),
             "caches_max": caches})
     return table
 
