@@ -12,7 +12,7 @@ is what is live, plus the next task's own peak.
 Every executor calls ``release_after_task`` after every task (``pipeline.executors.run_task``), so each
 stage's tasks are covered without doing anything; ``releases_memory`` is for a task function called
 directly, outside an executor (a benchmark's loop). ``release_after_task`` releases only when the
-resident set is ``RELEASE_ABOVE_BYTES`` (32 MiB) above where the last release left it: a trim walks every
+resident set is ``RELEASE_ABOVE_BYTES`` (16 MiB) above where the last release left it: a trim walks every
 arena and returns pages one by one, 6-10 % of a small crawl task's CPU, while most tasks leave little to
 give back; what a worker keeps of freed memory between tasks is still bounded, by the threshold.
 
@@ -51,7 +51,7 @@ def _malloc_trim() -> Callable[[int], int] | None:
 
 # ``release_after_task`` gives memory back only once the worker's resident set is this much above where the
 # last release left it: what a worker keeps of earlier tasks' freed memory is bounded by it.
-RELEASE_ABOVE_BYTES = 32 << 20
+RELEASE_ABOVE_BYTES = 16 << 20
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 _released_at: list[int] = [0]  # resident bytes after the last release (a list: no global statement)
 
@@ -72,8 +72,8 @@ def release_after_task(threshold: int = RELEASE_ABOVE_BYTES) -> bool:
     tasks free little or free it by ``munmap`` already (blocks above glibc's mmap threshold). True when it
     released."""
     rss = resident_bytes()
-    if rss is not None:
-        _released_at[0] = min(_released_at[0], rss) if _released_at[0] else rss
+    if rss is not None and _released_at[0]:  # the process's first task always releases: no mark yet
+        _released_at[0] = min(_released_at[0], rss)
         if rss - _released_at[0] < threshold:
             return False
     release_freed_memory()

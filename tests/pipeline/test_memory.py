@@ -117,7 +117,9 @@ def test_the_release_after_a_task_runs_only_when_the_worker_grew_by_the_threshol
     releases: list[int] = []
     real = memory.release_freed_memory
     monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1) or real())
-    real()
+    monkeypatch.setattr(memory, "_released_at", [0])
+    assert memory.release_after_task() is True and releases == [1]  # a process's first task: no mark yet
+    releases.clear()
     small = [np.ones(10 * 1024, dtype=np.uint8) for _ in range(100)]  # ~1 MiB
     del small
     assert memory.release_after_task() is False and releases == []
