@@ -80,6 +80,8 @@ class Probed:
         except OSError:
             pass
         before = _status_kib("VmRSS")
+        # what the kept RSS is: anonymous memory (heaps, pools) or mapped files (modules, models)
+        anon_before, file_before = _status_kib("RssAnon"), _status_kib("RssFile")
         started = time.process_time()
         result = self.fn(payload)
         cpu_s = time.process_time() - started
@@ -91,7 +93,7 @@ class Probed:
         released = release() if release is not None else (memory.release_freed_memory() or True)
         release_ms = (time.thread_time() - release_started) * 1000
         record = {"step": self.step, "task": task_id, "size_bytes": size_bytes, "pid": os.getpid(),
-                  "rss_before": before, "rss_end": at_end, "rss_after": _status_kib("VmRSS"),
+                  "rss_before": before, "anon_before": anon_before, "file_before": file_before, "rss_end": at_end, "rss_after": _status_kib("VmRSS"),
                   "task_peak": peak, "cpu_s": round(cpu_s, 3), "released": released,
                   "release_ms": round(release_ms, 3),
                   "arrow_bytes": pa.total_allocated_bytes(), "arrow_pool": pa.default_memory_pool().backend_name,
@@ -132,6 +134,7 @@ def summary(out: Path) -> list[dict[str, Any]]:
             "its_kept_before_mib": round(top["rss_before"] / 1024),
             "its_rise_mib": round((top["task_peak"] - top["rss_before"]) / 1024),
             "its_task": top.get("task"), "its_size_mb": round(top.get("size_bytes", 0) / 1e6, 2),
+            "its_kept_anon_file_mib": [round(top.get("anon_before", 0) / 1024), round(top.get("file_before", 0) / 1024)],
             "max_rise_mib": round((rise["task_peak"] - rise["rss_before"]) / 1024),
             "max_rise_task": rise.get("task"), "max_rise_size_mb": round(rise.get("size_bytes", 0) / 1e6, 2),
             "max_rss_after_mib": round(max(r["rss_after"] for r in records) / 1024),
