@@ -47,7 +47,8 @@ def _caches() -> dict[str, int]:
         for name, vocabulary in words._vocabularies.items():
             found[f"vocab_chunks.{name}"] = len(vocabulary)
             found[f"vocab_chars.{name}"] = vocabulary.chars
-            found[f"vocab_tokens.{name}"] = len(vocabulary.token_ids)
+            found[f"vocab_tokens.{name}"] = vocabulary.n_tokens
+            found[f"vocab_bytes.{name}"] = vocabulary.nbytes()
         found["lru.is_symbol"] = words.is_symbol.cache_info().currsize
         found["lru.has_alpha"] = words.has_alpha.cache_info().currsize
     language = sys.modules.get("pipeline.filters.language")
@@ -71,7 +72,7 @@ class Probed:
     def __call__(self, wrapped: tuple[str, int, Any]) -> Any:
         import pyarrow as pa
 
-        from pipeline.memory import release_freed_memory
+        from pipeline import memory
 
         task_id, size_bytes, payload = wrapped
         try:
@@ -79,15 +80,22 @@ class Probed:
         except OSError:
             pass
         before = _status_kib("VmRSS")
+        # what the kept RSS is: anonymous memory (heaps, pools) or mapped files (modules, models)
+        anon_before, file_before = _status_kib("RssAnon"), _status_kib("RssFile")
         started = time.process_time()
         result = self.fn(payload)
         cpu_s = time.process_time() - started
         at_end = _status_kib("VmRSS")
         peak = _status_kib("VmHWM")
-        release_freed_memory()  # as the executor does next (a second call there finds little to give back)
+        # as the executor does next (whose own call then finds nothing new); gated where the code has the gate
+        release = getattr(memory, "release_after_task", None)
+        release_started = time.thread_time()
+        released = release() if release is not None else (memory.release_freed_memory() or True)
+        release_ms = (time.thread_time() - release_started) * 1000
         record = {"step": self.step, "task": task_id, "size_bytes": size_bytes, "pid": os.getpid(),
-                  "rss_before": before, "rss_end": at_end, "rss_after": _status_kib("VmRSS"),
-                  "task_peak": peak, "cpu_s": round(cpu_s, 3),
+                  "rss_before": before, "anon_before": anon_before, "file_before": file_before, "rss_end": at_end, "rss_after": _status_kib("VmRSS"),
+                  "task_peak": peak, "cpu_s": round(cpu_s, 3), "released": released,
+                  "release_ms": round(release_ms, 3),
                   "arrow_bytes": pa.total_allocated_bytes(), "arrow_pool": pa.default_memory_pool().backend_name,
                   "py_objects": len(gc.get_objects()), "caches": _caches()}
         with open(Path(self.out) / f"{os.getpid()}.jsonl", "a") as fh:
@@ -126,6 +134,7 @@ def summary(out: Path) -> list[dict[str, Any]]:
             "its_kept_before_mib": round(top["rss_before"] / 1024),
             "its_rise_mib": round((top["task_peak"] - top["rss_before"]) / 1024),
             "its_task": top.get("task"), "its_size_mb": round(top.get("size_bytes", 0) / 1e6, 2),
+            "its_kept_anon_file_mib": [round(top.get("anon_before", 0) / 1024), round(top.get("file_before", 0) / 1024)],
             "max_rise_mib": round((rise["task_peak"] - rise["rss_before"]) / 1024),
             "max_rise_task": rise.get("task"), "max_rise_size_mb": round(rise.get("size_bytes", 0) / 1e6, 2),
             "max_rss_after_mib": round(max(r["rss_after"] for r in records) / 1024),
@@ -133,6 +142,9 @@ def summary(out: Path) -> list[dict[str, Any]]:
                                                  round(busiest[-1]["rss_after"] / 1024)],
             "max_arrow_mib": round(max(r["arrow_bytes"] for r in records) / 2**20, 1),
             "py_objects_first_last": [busiest[0]["py_objects"], busiest[-1]["py_objects"]],
+            "task_cpu_s": round(sum(r["cpu_s"] for r in records), 3),
+            "releases": sum(bool(r.get("released", True)) for r in records),
+            "release_cpu_ms": round(sum(r.get("release_ms", 0) for r in records), 1),
             "caches_max": caches})
     return table
 

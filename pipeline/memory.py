@@ -9,9 +9,12 @@ the demo while no task needed more). ``malloc_trim(0)`` releases the free pages 
 the heap's top) and ``release_unused`` asks Arrow's pool to do the same; after that a worker's resident set
 is what is live, plus the next task's own peak.
 
-Every executor calls ``release_freed_memory`` after every task (``pipeline.executors.run_task``), so each
+Every executor calls ``release_after_task`` after every task (``pipeline.executors.run_task``), so each
 stage's tasks are covered without doing anything; ``releases_memory`` is for a task function called
-directly, outside an executor (a benchmark's loop).
+directly, outside an executor (a benchmark's loop). ``release_after_task`` releases only when the
+resident set is ``RELEASE_ABOVE_BYTES`` (16 MiB) above where the last release left it: a trim walks every
+arena and returns pages one by one, 6-10 % of a small crawl task's CPU, while most tasks leave little to
+give back; what a worker keeps of freed memory between tasks is still bounded, by the threshold.
 
 A per-process cache that keeps one step's tasks warm (the word filters' vocabulary: up to ~190 MiB at its
 cap) is dead weight once the worker runs another stage's tasks, and the more text a run has, the fuller it
@@ -24,6 +27,7 @@ import ctypes
 import ctypes.util
 import functools
 import gc
+import os
 from typing import Any, Callable, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -45,6 +49,37 @@ def _malloc_trim() -> Callable[[int], int] | None:
     return trim
 
 
+# ``release_after_task`` gives memory back only once the worker's resident set is this much above where the
+# last release left it: what a worker keeps of earlier tasks' freed memory is bounded by it.
+RELEASE_ABOVE_BYTES = 16 << 20
+_PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
+_released_at: list[int] = [0]  # resident bytes after the last release (a list: no global statement)
+
+
+def resident_bytes() -> int | None:
+    """This process's resident set (``/proc/self/statm``, ~10 us), or None where there is no /proc."""
+    try:
+        with open("/proc/self/statm", "rb") as fh:
+            return int(fh.read().split()[1]) * _PAGE
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def release_after_task(threshold: int = RELEASE_ABOVE_BYTES) -> bool:
+    """What the executors call after each task: ``release_freed_memory`` when the resident set is at least
+    ``threshold`` bytes above where the last release left it (always where /proc is missing). Why gated: a
+    trim walks every arena and hands pages back one by one, 6-10 % of a small crawl task's CPU, while most
+    tasks free little or free it by ``munmap`` already (blocks above glibc's mmap threshold). True when it
+    released."""
+    rss = resident_bytes()
+    if rss is not None and _released_at[0]:  # the process's first task always releases: no mark yet
+        _released_at[0] = min(_released_at[0], rss)
+        if rss - _released_at[0] < threshold:
+            return False
+    release_freed_memory()
+    return True
+
+
 def release_freed_memory() -> None:
     """Return the free pages of the C heap and of Arrow's memory pool to the OS (about a millisecond)."""
     trim = _malloc_trim()
@@ -53,6 +88,7 @@ def release_freed_memory() -> None:
     import pyarrow as pa
 
     pa.default_memory_pool().release_unused()
+    _released_at[0] = resident_bytes() or 0
 
 
 def releases_memory(fn: F) -> F:

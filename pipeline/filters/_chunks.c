@@ -22,17 +22,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Why so compact: a vocabulary holds up to MAX_CHUNKS (500,000) distinct chunks per process, and its
+ * tokens in a second table, and every byte per entry is a byte of every filter worker's resident set
+ * (issue 19: "peak RSS per worker flat"). A slot is 8 bytes: the top 32 bits of the entry's hash (which
+ * also pick its home slot, so the table grows without rehashing any text) beside its id + 1 (0: empty).
+ * Each entry's code points are stored at the narrowest width that holds them (1, 2 or 4 bytes, as CPython's
+ * str does), so an ASCII word costs its length in bytes, not four times it. */
 typedef struct {
     PyObject_HEAD
-    int64_t *slot_id; /* -1: empty */
-    uint64_t *slot_hash;
+    uint64_t *slots;      /* tag << 32 | (id + 1), tag = hash >> 32; 0: empty */
     size_t mask;
-    Py_ssize_t count;    /* distinct chunks */
-    Py_ssize_t *offset;  /* chunk id -> start in the arena */
-    Py_ssize_t *length;  /* chunk id -> code points */
-    Py_ssize_t id_cap;
-    Py_UCS4 *arena;      /* every distinct chunk's code points, concatenated */
-    Py_ssize_t arena_len, arena_cap;
+    Py_ssize_t count;     /* distinct chunks */
+    int64_t *offset;      /* chunk id -> byte offset in the arena; offset[count] is the arena's length */
+    uint8_t *shift;       /* chunk id -> log2 of its bytes per code point (0, 1 or 2) */
+    Py_ssize_t id_cap;    /* capacity of ``shift``; ``offset`` holds one more */
+    unsigned char *arena; /* every distinct chunk's code points, concatenated */
+    Py_ssize_t arena_cap;
 } ChunkTable;
 
 /* A growable int64 buffer for the per-call outputs. */
@@ -54,89 +59,114 @@ static int buf_push(Buf *b, int64_t v) {
 }
 
 static int table_alloc_slots(ChunkTable *t, size_t cap) {
-    t->slot_id = malloc(cap * sizeof(int64_t));
-    t->slot_hash = malloc(cap * sizeof(uint64_t));
-    if (!t->slot_id || !t->slot_hash) return -1;
-    memset(t->slot_id, 0xff, cap * sizeof(int64_t));
+    t->slots = calloc(cap, sizeof(uint64_t));
+    if (!t->slots) return -1;
     t->mask = cap - 1;
     return 0;
 }
 
 static int table_grow(ChunkTable *t) {
-    int64_t *old_id = t->slot_id;
-    uint64_t *old_hash = t->slot_hash;
+    uint64_t *old = t->slots;
     size_t old_cap = t->mask + 1;
     if (table_alloc_slots(t, 2 * old_cap) < 0) {
-        free(t->slot_id);
-        free(t->slot_hash);
-        t->slot_id = old_id;
-        t->slot_hash = old_hash;
+        t->slots = old;
         t->mask = old_cap - 1;
         return -1;
     }
     for (size_t s = 0; s < old_cap; s++) {
-        if (old_id[s] < 0) continue;
-        size_t d = (size_t)old_hash[s] & t->mask;
-        while (t->slot_id[d] >= 0) d = (d + 1) & t->mask;
-        t->slot_id[d] = old_id[s];
-        t->slot_hash[d] = old_hash[s];
+        if (!old[s]) continue;
+        size_t d = (size_t)(old[s] >> 32) & t->mask;
+        while (t->slots[d]) d = (d + 1) & t->mask;
+        t->slots[d] = old[s];
     }
-    free(old_id);
-    free(old_hash);
+    free(old);
     return 0;
 }
 
+static inline Py_ssize_t entry_length(const ChunkTable *t, int64_t id) {
+    return (Py_ssize_t)((t->offset[id + 1] - t->offset[id]) >> t->shift[id]);
+}
+
 static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    if (t->count >= 0xfffffffeLL) { /* ids must fit the slot's 32 bits */
+        PyErr_SetString(PyExc_OverflowError, "ChunkTable: more than 2**32 - 2 entries");
+        return -1;
+    }
     if (t->count == t->id_cap) {
         Py_ssize_t cap = t->id_cap ? 2 * t->id_cap : 4096;
-        Py_ssize_t *off = realloc(t->offset, cap * sizeof(Py_ssize_t));
-        if (!off) return -1;
+        int64_t *off = realloc(t->offset, (cap + 1) * sizeof(int64_t));
+        if (!off) return PyErr_NoMemory(), -1;
         t->offset = off;
-        Py_ssize_t *ln = realloc(t->length, cap * sizeof(Py_ssize_t));
-        if (!ln) return -1;
-        t->length = ln;
+        uint8_t *sh = realloc(t->shift, cap);
+        if (!sh) return PyErr_NoMemory(), -1;
+        t->shift = sh;
         t->id_cap = cap;
     }
-    if (t->arena_len + len > t->arena_cap) {
+    Py_UCS4 top = 0;
+    for (Py_ssize_t i = 0; i < len; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, start + i);
+        if (c > top) top = c;
+    }
+    int shift = top < 0x100 ? 0 : top < 0x10000 ? 1 : 2;
+    Py_ssize_t used = t->count ? t->offset[t->count] : 0, need = len << shift;
+    if (used + need > t->arena_cap) {
         Py_ssize_t cap = t->arena_cap ? t->arena_cap : 65536;
-        while (cap < t->arena_len + len) cap *= 2;
-        Py_UCS4 *grown = realloc(t->arena, cap * sizeof(Py_UCS4));
-        if (!grown) return -1;
+        while (cap < used + need) cap *= 2;
+        unsigned char *grown = realloc(t->arena, cap);
+        if (!grown) return PyErr_NoMemory(), -1;
         t->arena = grown;
         t->arena_cap = cap;
     }
-    for (Py_ssize_t i = 0; i < len; i++) t->arena[t->arena_len + i] = PyUnicode_READ(kind, data, start + i);
-    t->offset[t->count] = t->arena_len;
-    t->length[t->count] = len;
-    t->arena_len += len;
+    unsigned char *dst = t->arena + used;
+    if (shift == 0)
+        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)PyUnicode_READ(kind, data, start + i);
+    else if (shift == 1)
+        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS2 *)dst)[i] = (Py_UCS2)PyUnicode_READ(kind, data, start + i);
+    else
+        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS4 *)dst)[i] = PyUnicode_READ(kind, data, start + i);
+    t->offset[t->count] = used;
+    t->offset[t->count + 1] = used + need;
+    t->shift[t->count] = (uint8_t)shift;
     return 0;
 }
 
 static inline int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
                              Py_ssize_t len) {
-    if (t->length[id] != len) return 0;
-    const Py_UCS4 *stored = t->arena + t->offset[id];
+    if (entry_length(t, id) != len) return 0;
+    const unsigned char *stored = t->arena + t->offset[id];
+    int skind = 1 << t->shift[id]; /* PyUnicode_1BYTE_KIND is 1, 2BYTE 2, 4BYTE 4 */
+    if (skind == kind) return memcmp(stored, (const unsigned char *)data + start * kind, (size_t)(len * kind)) == 0;
     for (Py_ssize_t i = 0; i < len; i++)
-        if (stored[i] != PyUnicode_READ(kind, data, start + i)) return 0;
+        if (PyUnicode_READ(skind, stored, i) != PyUnicode_READ(kind, data, start + i)) return 0;
     return 1;
+}
+
+/* The slot where ``h`` (FNV-1a over the code points) is or would be, its id in *id (-1: not there). */
+static inline size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
+                               Py_ssize_t end, uint64_t *h, int64_t *id) {
+    uint64_t x = *h;
+    x ^= x >> 29;
+    x *= 0xbf58476d1ce4e5b9ULL;
+    x ^= x >> 32;
+    *h = x >> 32; /* the tag */
+    size_t s = (size_t)*h & t->mask;
+    for (uint64_t e; (e = t->slots[s]); s = (s + 1) & t->mask) {
+        if ((e >> 32) == *h && same_chunk(t, (int64_t)(e & 0xffffffffULL) - 1, kind, data, start, end - start)) {
+            *id = (int64_t)(e & 0xffffffffULL) - 1;
+            return s;
+        }
+    }
+    *id = -1;
+    return s;
 }
 
 /* The id of text[start:end], adding it (and a new str to ``fresh``) when never seen; -1 on error. */
 static int64_t chunk_id(ChunkTable *t, PyObject *text, int kind, const void *data, Py_ssize_t start,
                         Py_ssize_t end, uint64_t h, PyObject *fresh) {
-    h ^= h >> 29;
-    h *= 0xbf58476d1ce4e5b9ULL;
-    h ^= h >> 32;
-    size_t s = (size_t)h & t->mask;
-    while (t->slot_id[s] >= 0) {
-        if (t->slot_hash[s] == h && same_chunk(t, t->slot_id[s], kind, data, start, end - start))
-            return t->slot_id[s];
-        s = (s + 1) & t->mask;
-    }
-    if (table_add_chunk(t, kind, data, start, end - start) < 0) {
-        PyErr_NoMemory();
-        return -1;
-    }
+    int64_t found;
+    size_t s = find_slot(t, kind, data, start, end, &h, &found);
+    if (found >= 0) return found;
+    if (table_add_chunk(t, kind, data, start, end - start) < 0) return -1;
     PyObject *chunk = PyUnicode_Substring(text, start, end);
     if (!chunk || PyList_Append(fresh, chunk) < 0) {
         Py_XDECREF(chunk);
@@ -144,13 +174,18 @@ static int64_t chunk_id(ChunkTable *t, PyObject *text, int kind, const void *dat
     }
     Py_DECREF(chunk);
     int64_t id = t->count++;
-    t->slot_id[s] = id;
-    t->slot_hash[s] = h;
+    t->slots[s] = h << 32 | (uint64_t)(id + 1);
     if ((size_t)t->count * 2 > t->mask + 1 && table_grow(t) < 0) {
         PyErr_NoMemory();
         return -1;
     }
     return id;
+}
+
+static inline uint64_t fnv_range(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
+    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, as ChunkTable_lookup */
+    for (Py_ssize_t i = start; i < end; i++) h = (h ^ PyUnicode_READ(kind, data, i)) * 0x100000001b3ULL;
+    return h;
 }
 
 static PyObject *as_bytes(Buf *b) {
@@ -214,7 +249,7 @@ static Py_ssize_t ChunkTable_len(ChunkTable *t) { return t->count; }
 static int ChunkTable_init(ChunkTable *t, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {NULL};
     if (!PyArg_ParseTupleAndKeywords(args, kwds, "", kwlist)) return -1;
-    if (!t->slot_id && table_alloc_slots(t, 1 << 16) < 0) {
+    if (!t->slots && table_alloc_slots(t, 1 << 12) < 0) {
         PyErr_NoMemory();
         return -1;
     }
@@ -222,21 +257,90 @@ static int ChunkTable_init(ChunkTable *t, PyObject *args, PyObject *kwds) {
 }
 
 static void ChunkTable_dealloc(ChunkTable *t) {
-    free(t->slot_id);
-    free(t->slot_hash);
+    free(t->slots);
     free(t->offset);
-    free(t->length);
+    free(t->shift);
     free(t->arena);
     Py_TYPE(t)->tp_free((PyObject *)t);
+}
+
+/* table[id] -> the entry's str (as it was added). */
+static PyObject *entry_str(const ChunkTable *t, int64_t id) {
+    int kind = 1 << t->shift[id];
+    return PyUnicode_FromKindAndData(kind, t->arena + t->offset[id], entry_length(t, id));
+}
+
+static PyObject *ChunkTable_item(ChunkTable *t, Py_ssize_t id) {
+    if (id < 0 || id >= t->count) {
+        PyErr_SetString(PyExc_IndexError, "ChunkTable index out of range");
+        return NULL;
+    }
+    return entry_str(t, id);
+}
+
+/* find(s) -> the id of ``s``, or -1 when the table does not hold it (nothing is added). */
+static PyObject *ChunkTable_find(ChunkTable *t, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "find: a str is needed, not %.100s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    uint64_t h = fnv_range(kind, data, 0, n);
+    int64_t id;
+    find_slot(t, kind, data, 0, n, &h, &id);
+    return PyLong_FromLongLong(id);
+}
+
+/* strings(ids) -> list of the entries' str, for a buffer of int64 ids (a numpy array, bytes). */
+static PyObject *ChunkTable_strings(ChunkTable *t, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_SIMPLE) < 0) return NULL;
+    if (view.len % (Py_ssize_t)sizeof(int64_t)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "strings: ids must be int64");
+        return NULL;
+    }
+    Py_ssize_t n = view.len / (Py_ssize_t)sizeof(int64_t);
+    PyObject *out = PyList_New(n);
+    for (Py_ssize_t i = 0; out && i < n; i++) {
+        int64_t id;
+        memcpy(&id, (const char *)view.buf + i * (Py_ssize_t)sizeof(int64_t), sizeof id);
+        PyObject *item = id >= 0 && id < t->count ? entry_str(t, id) : NULL;
+        if (!item) {
+            if (!PyErr_Occurred()) PyErr_Format(PyExc_IndexError, "strings: id %lld out of range", (long long)id);
+            Py_CLEAR(out);
+            break;
+        }
+        PyList_SET_ITEM(out, i, item);
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
+/* nbytes -> the bytes the table has allocated (slots, per-entry offsets and widths, text arena). */
+static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
+    size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
+               (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap;
+    return PyLong_FromSize_t(t->slots ? n : 0);
 }
 
 static PyMethodDef ChunkTable_methods[] = {
     {"lookup", (PyCFunction)ChunkTable_lookup, METH_VARARGS,
      "lookup(text, lines=False) -> (ids: bytes of int64, new chunks: list[str], chunks per line: bytes | None)"},
+    {"find", (PyCFunction)ChunkTable_find, METH_O, "find(s) -> id of s, or -1 when not held (adds nothing)"},
+    {"strings", (PyCFunction)ChunkTable_strings, METH_O, "strings(int64 ids) -> list of the entries' str"},
     {NULL, NULL, 0, NULL},
 };
 
-static PySequenceMethods ChunkTable_as_sequence = {.sq_length = (lenfunc)ChunkTable_len};
+static PyGetSetDef ChunkTable_getset[] = {
+    {"nbytes", (getter)ChunkTable_nbytes, NULL, "bytes allocated by the table", NULL},
+    {NULL, NULL, NULL, NULL, NULL},
+};
+
+static PySequenceMethods ChunkTable_as_sequence = {.sq_length = (lenfunc)ChunkTable_len,
+                                                   .sq_item = (ssizeargfunc)ChunkTable_item};
 
 static PyTypeObject ChunkTableType = {
     PyVarObject_HEAD_INIT(NULL, 0).tp_name = "pipeline.filters._chunks.ChunkTable",
@@ -247,8 +351,62 @@ static PyTypeObject ChunkTableType = {
     .tp_init = (initproc)ChunkTable_init,
     .tp_dealloc = (destructor)ChunkTable_dealloc,
     .tp_methods = ChunkTable_methods,
+    .tp_getset = ChunkTable_getset,
     .tp_as_sequence = &ChunkTable_as_sequence,
 };
+
+/* intern_split(split, table) -> as intern_tokens(split, ids), with the token ids from the ChunkTable
+ * ``table`` instead of a dict: (token ids of every chunk concatenated, int64 bytes; tokens per chunk, int64
+ * bytes; the new tokens in first-seen order). Why: a dict holds each distinct token as a str object, an int
+ * object and its entry (~130 bytes for a short word, beside the list of tokens by id); the table holds its
+ * code points and 8-24 bytes (the vocabulary's memory, issue 19). Each token costs one FNV pass and one
+ * probe, about what the dict's string hash and lookup cost. */
+static PyObject *intern_split(PyObject *self, PyObject *args) {
+    PyObject *split, *table;
+    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &split, &ChunkTableType, &table)) return NULL;
+    ChunkTable *tt = (ChunkTable *)table;
+    Py_ssize_t n_chunks = PyList_GET_SIZE(split), total = 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *t = PyList_GET_ITEM(split, i);
+        if (!PyTuple_Check(t)) {
+            PyErr_Format(PyExc_TypeError, "intern_split: chunk %zd: tokens must be a tuple of str, not %.100s",
+                         i, Py_TYPE(t)->tp_name);
+            return NULL;
+        }
+        total += PyTuple_GET_SIZE(t);
+    }
+    PyObject *out = PyBytes_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
+    PyObject *fresh = PyList_New(0);
+    if (!out || !counts || !fresh) goto fail;
+    int64_t *o = (int64_t *)PyBytes_AS_STRING(out), *c = (int64_t *)PyBytes_AS_STRING(counts);
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        PyObject *t = PyList_GET_ITEM(split, i);
+        Py_ssize_t n = PyTuple_GET_SIZE(t);
+        c[i] = n;
+        for (Py_ssize_t j = 0; j < n; j++) {
+            PyObject *w = PyTuple_GET_ITEM(t, j);
+            if (!PyUnicode_CheckExact(w)) {
+                PyErr_Format(PyExc_TypeError, "intern_split: chunk %zd, token %zd is a %.100s, not a str", i, j,
+                             Py_TYPE(w)->tp_name);
+                goto fail;
+            }
+            int kind = PyUnicode_KIND(w);
+            const void *data = PyUnicode_DATA(w);
+            Py_ssize_t len = PyUnicode_GET_LENGTH(w);
+            int64_t id = chunk_id(tt, w, kind, data, 0, len, fnv_range(kind, data, 0, len), fresh);
+            if (id < 0) goto fail;
+            o[k++] = id;
+        }
+    }
+    return Py_BuildValue("NNN", out, counts, fresh);
+fail:
+    Py_XDECREF(out);
+    Py_XDECREF(counts);
+    Py_XDECREF(fresh);
+    return NULL;
+}
 
 /* intern_tokens(split, ids): the token ids of a batch of newly split chunks, in one pass.
  * split: list of tuples of str (each chunk's tokens); ids: dict str -> int, the vocabulary's token ids,
@@ -647,6 +805,9 @@ static PyMethodDef module_methods[] = {
     {"intern_tokens", intern_tokens, METH_VARARGS,
      "intern_tokens(split, ids) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
      "newly split chunks, new tokens added to the dict ids with the next ids."},
+    {"intern_split", intern_split, METH_VARARGS,
+     "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): as intern_tokens, "
+     "the ids from the ChunkTable table (new tokens added to it)"},
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
      "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_tokens over jieba's words of the chunks, "

@@ -532,7 +532,7 @@ static int Model_init(Model *m, PyObject *args, PyObject *kw) {
                              "word_types", "prune_keys", "prune_values", "input", "output", "loss", "tree_left",
                              "tree_right", "labels", "exact", "cache_entries", "cache_bytes", NULL};
     int dim, nwords, minn, maxn, loss, exact = 1;
-    long long bucket, prune_size, cache_entries = 1 << 20, cache_bytes = 64LL << 20;
+    long long bucket, prune_size, cache_entries = 1 << 18, cache_bytes = 16LL << 20;
     PyObject *words, *offs, *types, *pk, *pv, *input, *output, *tl, *tr, *labels;
     if (!PyArg_ParseTupleAndKeywords(args, kw, "iiiiLLOOOOOOOiOOO|pLL", kwlist, &dim, &nwords, &minn, &maxn,
                                      &bucket, &prune_size, &words, &offs, &types, &pk, &pv, &input, &output,

@@ -9,7 +9,12 @@ caches per distinct token the input rows it contributes: a token seen before cos
 its row adds. The cache lives in the model object, so it persists across calls (a Ray worker filters many
 shards with one model), and it is bounded: emptied when it holds ``cache_entries`` tokens or
 ``cache_bytes`` bytes of records (tokens longer than 256 bytes are never cached), so with the defaults it
-stays under about 100 MB.
+stays under about 24 MB: 16 MB of records and 8 MB of slots at 262,144 tokens. It was 64 MB and 1,048,576
+tokens (up to ~96 MB with the slots), all of it in every filter worker's resident set once the text is
+varied enough (issue 19: "peak RSS per worker flat"); emptying the cache only costs recomputing the
+tokens met again, and frequent tokens come back at once: on the 10x scale corpus's 1,604 documents (86,000
+distinct tokens, ~6 MB of records) caps of 64, 16 and 8 MB take the same CPU time, 4 MB +13 %, 2 MB +26 %
+(bench/README.md, worker memory).
 
 Two cache modes:
 
@@ -266,8 +271,8 @@ class FastTextLID:
     One model may be shared by threads: calls on it run one at a time, without the GIL.
     """
 
-    def __init__(self, path: str | Path, exact: bool = True, cache_entries: int = 1 << 20,
-                 cache_bytes: int = 64 << 20):
+    def __init__(self, path: str | Path, exact: bool = True, cache_entries: int = 1 << 18,
+                 cache_bytes: int = 16 << 20):
         from pipeline.filters import _lid  # ImportError when the extension was not built
 
         mf = read_model(path)

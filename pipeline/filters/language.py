@@ -39,8 +39,8 @@ from pipeline.memory import clear_between_steps
 _MODELS: dict[str, Any] = {}  # one loaded fasttext-predict model per worker process and path
 Predictor = Callable[[Sequence[str], int], tuple[list[str | None], list[float]]]
 _PREDICTORS: dict[str, Predictor] = {}  # one per worker process and path (ours keeps its token cache)
-# A worker that moves on to another step drops the models and the token cache (up to its 64 MB of records:
-# ~100 MiB, fuller the more distinct text the worker saw); reloading lid.176.ftz takes ~0.04 s.
+# A worker that moves on to another step drops the models and the token cache (up to its 16 MB of records:
+# ~24 MiB, fuller the more distinct text the worker saw); reloading lid.176.ftz takes ~0.04 s.
 clear_between_steps(_PREDICTORS.clear)
 clear_between_steps(_MODELS.clear)
 

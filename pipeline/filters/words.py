@@ -82,13 +82,16 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
     return tuple((_TOKEN_RARE if _RARE.search(chunk) else _TOKEN).findall(chunk))
 
 
-@lru_cache(maxsize=65536)
+# Small caches: the vocabulary classifies each distinct token once, so these only save work for tokens met
+# again after it was renewed (and for the punctuation every text has); at 65,536 entries each they held ~20
+# MiB of tokens that were never asked for again.
+@lru_cache(maxsize=4096)
 def is_symbol(token: str) -> bool:
     """True when every character is punctuation, a symbol or a control character (not a "word")."""
     return all(unicodedata.category(ch)[0] in "PSC" for ch in token)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=4096)
 def has_alpha(token: str) -> bool:
     return any(ch.isalpha() for ch in token)
 
@@ -157,6 +160,11 @@ class _Vocabulary:
     lookup per chunk, which remain as the fallback); a chunk never seen before is only queued, and
     ``flush`` splits the queued chunks and moves them into numpy tables (token hash, length, class
     bits), from which per-token arrays come by fancy indexing.
+
+    Where ``_chunks`` is built, the tokens are held in a second compiled table, not as str keys of a dict
+    and a list by id: ~400 bytes per distinct chunk before, ~130 now (``nbytes``), which is what a filter
+    worker keeps between tasks at up to ``MAX_CHUNKS`` chunks (issue 19). Jieba's compiled interning fills
+    a dict beside its table, so that segmenter keeps one.
     """
 
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
@@ -164,15 +172,18 @@ class _Vocabulary:
         self.split = _SPLITTERS[segmenter]
         self.split_many = _MANY_SPLITTERS.get(segmenter) or (lambda chunks: list(map(self.split, chunks)))
         self.chunk_ids = _Ids()
-        self.token_ids: dict[str, int] = {}  # token -> id, ids in first-seen order
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
-        # tokens -> ids in compiled code, in step with ``token_ids``, for the segmenters interned there
-        self.token_table = (_chunks.ChunkTable() if _chunks is not None and segmenter in _COMPILED_INTERNING
-                            else None)
-        self.tokens: list[str] = []  # token id -> token (the keys of ``token_ids``, in id order)
-        self.chunk_first, self.chunk_count = _Column(np.int64), _Column(np.int64)  # into ``flat``
-        self.flat = _Column(np.int64)  # token ids of every chunk, concatenated
+        # token -> id (ids in first-seen order) and id -> token: the compiled token table where it was built,
+        # else a dict and a list; jieba's compiled interning fills a dict in step with its table
+        self.token_table = _chunks.ChunkTable() if _chunks is not None else None
+        self.token_ids: dict[str, int] | None = ({} if self.token_table is None or segmenter in _COMPILED_INTERNING
+                                                 else None)
+        self.tokens: list[str] | None = [] if self.token_table is None else None
+        # int32: positions in ``flat``, token counts and ids are all below the characters held, which
+        # ``MAX_CHUNK_CHARS`` bounds (``flush`` checks); half the bytes of int64 per chunk and per token
+        self.chunk_first, self.chunk_count = _Column(np.int32), _Column(np.int32)  # into ``flat``
+        self.flat = _Column(np.int32)  # token ids of every chunk, concatenated
         self.chars = 0  # characters of the distinct chunks held (the chunk table keeps 4 bytes each)
         self.key = _Column(np.int64)  # Python's string hash: identifies a token within this process
         self.length, self.flags = _Column(np.int64), _Column(np.uint8)
@@ -180,6 +191,30 @@ class _Vocabulary:
     def __len__(self) -> int:
         """Distinct chunks seen."""
         return len(self.table) if self.table is not None else len(self.chunk_ids)
+
+    @property
+    def n_tokens(self) -> int:
+        """Distinct tokens seen."""
+        return len(self.token_table) if self.token_table is not None else len(self.tokens or ())
+
+    def token_id(self, token: str) -> int:
+        """The id of ``token``, or -1 when no chunk seen so far had it."""
+        if self.token_table is not None:
+            return self.token_table.find(token)
+        return self.token_ids.get(token, -1) if self.token_ids is not None else -1
+
+    def token_strings(self, ids: np.ndarray) -> list[str]:
+        """The tokens of these ids, in order."""
+        if self.token_table is not None:
+            return self.token_table.strings(np.ascontiguousarray(ids, dtype=np.int64))
+        return list(map((self.tokens or []).__getitem__, ids.tolist()))
+
+    def nbytes(self) -> int:
+        """Bytes held by the compiled tables and numpy columns (not the dict and list of the fallback or of
+        jieba's token dict): what the probe and the memory test watch."""
+        tables = sum(t.nbytes for t in (self.table, self.token_table) if t is not None)
+        return tables + sum(c.data.nbytes for c in (self.chunk_first, self.chunk_count, self.flat, self.key,
+                                                    self.length, self.flags))
 
     def chunk_ids_of(self, text: str, lines: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
         """Ids of ``text``'s whitespace chunks (``str.split()``), with the tables updated for new ones,
@@ -196,6 +231,10 @@ class _Vocabulary:
         self.flush()
         return ids, None  # line counts only where they come for free (C4 counts them itself)
 
+    def _check_int32(self, more_tokens: int) -> None:
+        if self.flat.size + more_tokens >= 2**31:  # a single text of over 2**31 tokens: not met in practice
+            raise OverflowError(f"the word vocabulary would hold {self.flat.size + more_tokens:,} token ids")
+
     def flush(self) -> None:
         """Split the chunks queued since the last flush and add them and their new tokens to the tables."""
         chunks = self.chunk_ids.new
@@ -204,17 +243,19 @@ class _Vocabulary:
         self.chunk_ids.new = []
         self.chars += sum(map(len, chunks))
         token_ids = self.token_ids
-        if _chunks is not None:  # one dict lookup per token, in C
-            if self.token_table is not None:  # segmented and interned without a tuple per chunk (Chinese)
+        if self.token_table is not None:  # one table probe per token, in C
+            if self.segmenter in _COMPILED_INTERNING:  # segmented and interned without a tuple per chunk (Chinese)
                 flat_ids, per_chunk, new = _COMPILED_INTERNING[self.segmenter](chunks, self.token_table, token_ids)
-            else:  # ``_chunks.intern_tokens``
-                flat_ids, per_chunk, new = _chunks.intern_tokens(self.split_many(chunks), token_ids)
+            else:
+                flat_ids, per_chunk, new = _chunks.intern_split(self.split_many(chunks), self.token_table)
             counts = np.frombuffer(per_chunk, dtype=np.int64)
+            self._check_int32(len(flat_ids) // 8)
             self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
         else:
             split = self.split_many(chunks)
             counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
             flat = list(chain.from_iterable(split))
+            self._check_int32(len(flat))
             # the tokens not seen before, in first-seen order, get the next ids in one update
             new = [t for t in dict.fromkeys(flat) if t not in token_ids]
             token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
@@ -223,7 +264,8 @@ class _Vocabulary:
         self.chunk_count.extend(counts)
         n = len(new)
         if new:
-            self.tokens += new
+            if self.tokens is not None:
+                self.tokens += new
             if _chunks is not None:  # hash, length and str.isalpha of each new token in one compiled pass
                 keys, lengths, is_alpha = _chunks.token_columns(new)
                 self.key.extend(np.frombuffer(keys, dtype=np.int64))
@@ -286,8 +328,8 @@ for _clear in (clear_cache, is_symbol.cache_clear, has_alpha.cache_clear):
 def split_words(text: str, segmenter: str = WHITESPACE) -> list[str]:
     """Words and punctuation tokens of ``text``, in order (whitespace dropped), as ``segmenter`` splits
     them (``pipeline.filters.segment``)."""
-    ids = tokenize(text, segmenter).ids.tolist()  # the vocabulary's token ids of the text, in order
-    return list(map(_current(segmenter).tokens.__getitem__, ids))
+    vocabulary = _current(segmenter)  # the one these ids index, even if this text fills it
+    return vocabulary.token_strings(_tokenize(vocabulary, text).ids)
 
 
 class Tokens:
@@ -344,7 +386,7 @@ class Tokens:
         vocabulary = next((v for v in _vocabularies.values() if v.generation == self.generation), None)
         if vocabulary is None:
             return None
-        wanted = np.array([dict.get(vocabulary.token_ids, w, -1) for w in set(words)], dtype=np.int64)
+        wanted = np.array([vocabulary.token_id(w) for w in set(words)], dtype=np.int64)
         wanted = wanted[wanted >= 0]  # words never seen occur nowhere
         if not len(wanted) or not len(self.ids):
             return 0
@@ -355,16 +397,21 @@ class Tokens:
 
 def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
     """``split_words(text, segmenter)`` as arrays (same tokens, same order)."""
-    vocabulary = _current(segmenter)
+    return _tokenize(_current(segmenter), text)
+
+
+def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
     chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
-    counts = vocabulary.chunk_count.data[chunk_ids]
-    first = vocabulary.chunk_first.data[chunk_ids]
+    # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
+    counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
+    first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)
     if len(chunk_ids) and counts.min() == counts.max() == 1:
-        ids, chunk_count = vocabulary.flat.data[first], None  # None: one token per chunk
+        ids, chunk_count = vocabulary.flat.data[first].astype(np.int64), None  # None: one token per chunk
     else:  # expand each chunk to its tokens: positions first[c], first[c] + 1, ...
         ends = np.cumsum(counts)
         total = int(ends[-1]) if len(chunk_ids) else 0
-        ids, chunk_count = vocabulary.flat.data[np.repeat(first - ends + counts, counts) + np.arange(total)], counts
+        ids = vocabulary.flat.data[np.repeat(first - ends + counts, counts) + np.arange(total)].astype(np.int64)
+        chunk_count = counts
     return Tokens(vocabulary.key.data[ids].view(np.uint64), vocabulary.length.data[ids],
                   vocabulary.flags.data[ids], ids, vocabulary.generation, chunk_count,
                   chunks_per_line=chunks_per_line)

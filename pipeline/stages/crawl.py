@@ -1,8 +1,9 @@
 """The crawl stage: read every source, extract and clean its documents, write Parquet document shards.
 
 One task per input split (a byte range, a set of row groups, or a whole file). A task's output shards are
-named after the task, hold at most ``stages.crawl.shard_docs`` documents each, and are compressed with
-zstd; their schema is ``pipeline.documents.DOC_SCHEMA`` whatever the source. Every input file gets an
+named after the task, hold at most ``stages.crawl.shard_docs`` documents each, and close once their text
+reaches ``stages.crawl.shard_chars`` characters (so a shard holds at most that plus one document), and are
+compressed with zstd; their schema is ``pipeline.documents.DOC_SCHEMA`` whatever the source. Every input file gets an
 entry in ``stats/crawl.json`` (documents out, skips by reason, characters held and yielded), and files that
 yielded nothing or little are listed there under ``files_flagged`` (``pipeline.file_accounting``).
 """
@@ -37,6 +38,13 @@ DOCS_DIR = "docs"
 class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
     shard_docs: int = Field(10_000, ge=1, description="most documents in one output shard")
+    # Why a bound on text too: every later stage reads a shard in one task, and its memory follows the
+    # shard's text, not its document count (dedup's signatures ~20 MiB per million characters); a shard of
+    # long documents (books, long articles) reached 4.8 M characters at 10x the demo corpus and more at
+    # 100x, so the largest task grew with the run (issue 19: "peak RSS per worker flat").
+    shard_chars: int | None = Field(4_000_000, ge=1, description=(
+        "a shard closes once its documents' text reaches this many characters (it holds at most this plus "
+        "one document); null: documents only"))
 
 
 @dataclass(frozen=True)
@@ -50,6 +58,7 @@ class CrawlTask:
     name: str  # output file stem, unique in the source
     shard_docs: int
     size: int | None = None  # the input file's size in bytes, for the per-file statistics
+    shard_chars: int | None = None
 
 
 def _safe_stem(path: str) -> str:
@@ -89,7 +98,8 @@ def plan(context: RunContext) -> list[Task]:
                 name = f"{file_index:05d}-{_safe_stem(path)}-s{split.index:04d}"
                 span = (split.end if split.end is not None else (size or 0)) - split.start
                 payload = CrawlTask(str(context.run_dir), source.name, source.kind, source.options,
-                                    context.options("clean"), split, name, options.shard_docs, size)
+                                    context.options("clean"), split, name, options.shard_docs, size,
+                                    options.shard_chars)
                 local = () if is_remote(path) else (path,)  # a changed input file redoes its tasks
                 tasks.append(Task(id=f"{source.name}.{name}", payload=payload, size_bytes=max(span, 0),
                                   inputs=local))
@@ -101,12 +111,14 @@ def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> No
 
 
 def run_task(task: CrawlTask) -> TaskResult:
-    """Read one split, clean each document, write shards of at most ``shard_docs`` documents."""
+    """Read one split, clean each document, write shards of at most ``shard_docs`` documents, each closed
+    once its text reaches ``shard_chars`` characters."""
     run_dir = Path(task.run_dir)
     reader = get_reader(task.kind)
     tally = Tally()
     outputs: list[str] = []
     rows: list[dict[str, Any]] = []
+    chars = [0]  # characters of text in ``rows``
 
     def flush() -> None:
         relative = f"{DOCS_DIR}/{task.source}/{task.name}-p{len(outputs):04d}.parquet"
@@ -114,6 +126,7 @@ def run_task(task: CrawlTask) -> TaskResult:
         record_out(tally.counts, task.source, [len(r["text"]) for r in rows], urls=[r["url"] for r in rows])
         outputs.append(relative)
         rows.clear()
+        chars[0] = 0
 
     for doc in reader.read(task.split, task.options, tally):
         tally.add("docs_in")
@@ -126,7 +139,8 @@ def run_task(task: CrawlTask) -> TaskResult:
         rows.append(doc.to_row(task.source))
         tally.add("docs_out")
         tally.add("chars_out", len(text))
-        if len(rows) >= task.shard_docs:
+        chars[0] += len(text)
+        if len(rows) >= task.shard_docs or (task.shard_chars is not None and chars[0] >= task.shard_chars):
             flush()
     if rows:
         flush()

@@ -92,7 +92,7 @@ def test_every_executor_releases_freed_memory_after_each_task_also_on_failure(mo
     from pipeline import executors
 
     released: list[int] = []
-    monkeypatch.setattr(executors, "release_freed_memory", lambda: released.append(len(calls(tmp_path))))
+    monkeypatch.setattr(executors, "release_after_task", lambda: released.append(len(calls(tmp_path))))
     run_stage(tmp_path, "square", tasks_for(tmp_path, range(3)), write_square, executor=InProcessExecutor())
     assert released == [1, 2, 3]  # after each task, not once at the end
     released.clear()

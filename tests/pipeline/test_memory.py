@@ -72,16 +72,16 @@ def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
 @pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
                     reason="needs glibc and /proc")
 def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter(monkeypatch):
-    """~200,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
-    caches with ~45 MiB; the next step's first task finds them gone and the memory returned."""
+    """~300,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
+    caches with ~40 MiB; the next step's first task finds them gone and the memory returned."""
     from pipeline.filters import words
 
     monkeypatch.setattr(memory, "_current_step", [])
     memory.starting_step("filter-signals")
     memory.release_freed_memory()
     before = _rss_mib()
-    text = " ".join(f"item{i}, and{i % 997}." for i in range(100_000))
-    assert len(words.tokenize(text)) > 200_000
+    text = " ".join(f"item{i}, and{i % 997}." for i in range(300_000))
+    assert len(words.tokenize(text)) > 600_000
     del text
     memory.release_freed_memory()
     filled = _rss_mib() - before
@@ -106,3 +106,35 @@ def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkey
     memory.starting_step("dedup.signatures")
     assert not language._PREDICTORS and not language._MODELS
     assert language.predictor(None)(["Der Hund schläft im Garten und die Katze auch."], 1000)[0] == ["__label__de"]
+
+
+@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
+                    reason="needs glibc and /proc")
+def test_the_release_after_a_task_runs_only_when_the_worker_grew_by_the_threshold(monkeypatch):
+    """A release walks every arena (6-10 % of a small crawl task's CPU); after a task that left little
+    behind it is skipped, so a worker keeps at most ``RELEASE_ABOVE_BYTES`` more than its last release left;
+    after one that left ~100 MiB of freed heap it runs and the pages go back."""
+    releases: list[int] = []
+    real = memory.release_freed_memory
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1) or real())
+    monkeypatch.setattr(memory, "_released_at", [0])
+    assert memory.release_after_task() is True and releases == [1]  # a process's first task: no mark yet
+    releases.clear()
+    small = [np.ones(10 * 1024, dtype=np.uint8) for _ in range(100)]  # ~1 MiB
+    del small
+    assert memory.release_after_task() is False and releases == []
+    arrays = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(1000)]
+    pinned = arrays[::50]
+    del arrays  # ~100 MiB of free heap pages, pinned by every 50th block
+    before = _rss_mib()
+    assert memory.release_after_task() is True and releases == [1]
+    assert before - _rss_mib() > 50
+    assert memory.release_after_task() is False and releases == [1]  # nothing new since
+    assert len(pinned) == 20
+
+
+def test_without_proc_every_task_releases(monkeypatch):
+    monkeypatch.setattr(memory, "resident_bytes", lambda: None)
+    releases: list[int] = []
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1))
+    assert memory.release_after_task() and memory.release_after_task() and releases == [1, 1]

@@ -336,3 +336,16 @@ def test_huffman_tree_is_fasttexts():
     assert left.tolist() == [-1, -1, -1, -1, 3, 4, 0]
     assert right.tolist() == [-1, -1, -1, -1, 2, 1, 5]
     assert fasttext_lid.huffman_tree([7])[0].tolist() == [-1]
+
+
+@needs_lid
+def test_the_default_token_cache_stays_under_24_megabytes():
+    """A filter worker keeps the model's token cache between tasks (issue 19: peak RSS per worker flat):
+    with the defaults, 400,000 distinct tokens leave at most 16 MB of records and 262,144 entries, ~24 MB
+    with the slots (the defaults were 64 MB and 1,048,576: up to ~96 MB)."""
+    model = FastTextLID(bundled_model_path())
+    texts = [" ".join(f"tok{i}x{j}" for j in range(1000)) for i in range(400)]
+    model.predict_batch(texts, 100_000)
+    info = model.cache_info()
+    assert info["clears"] >= 1 and info["entries"] <= 1 << 18 and info["record_bytes"] <= 16 << 20
+    assert info["allocated_bytes"] <= 24 << 20, info

@@ -144,12 +144,13 @@ def test_segmented_tokens_equal_with_and_without_the_compiled_interning(monkeypa
     words.clear_cache()
     first = [tokenize(t, segmenter) for t in texts]
     vocabulary = words._current(segmenter)
-    compiled = (dict(vocabulary.token_ids), vocabulary.chunk_count.data[:vocabulary.chunk_count.size].copy())
+    compiled = (vocabulary.token_strings(np.arange(vocabulary.n_tokens)),
+                vocabulary.chunk_count.data[:vocabulary.chunk_count.size].copy())
     monkeypatch.setattr(words, "_chunks", None)
     words.clear_cache()
     second = [tokenize(t, segmenter) for t in texts]
     vocabulary = words._current(segmenter)
-    assert compiled[0] == vocabulary.token_ids  # the same ids, in first-seen order
+    assert compiled[0] == vocabulary.token_strings(np.arange(vocabulary.n_tokens))  # same ids, first-seen order
     assert np.array_equal(compiled[1], vocabulary.chunk_count.data[:vocabulary.chunk_count.size])
     words.clear_cache()
     for a, b in zip(first, second):
@@ -169,6 +170,40 @@ def test_intern_tokens_names_a_bad_input():
     assert np.frombuffer(counts, np.int64).tolist() == [2, 0, 2] and ids == {"x": 0, "a": 1, "b": 2}
 
 
+def test_intern_split_gives_intern_tokens_ids_from_a_compiled_table():
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
+    table = words._chunks.ChunkTable()
+    with pytest.raises(TypeError, match="chunk 1: tokens must be a tuple"):
+        words._chunks.intern_split([("a",), ["b"]], table)
+    with pytest.raises(TypeError, match="chunk 0, token 1 is a int"):
+        words._chunks.intern_split([("q", 1)], table)
+    table = words._chunks.ChunkTable()
+    # one-, two- and four-byte code points, and a token that is a prefix of another
+    split = [("x",), ("a", "x"), (), ("a", "b", "ab"), ("é", "’", "😀", "x’")]
+    ids: dict[str, int] = {}
+    expected = words._chunks.intern_tokens(split, ids)
+    got = words._chunks.intern_split(split, table)
+    assert got == expected
+    assert len(table) == len(ids) == 8
+    assert [table[i] for i in range(len(table))] == list(ids) == table.strings(np.arange(8, dtype=np.int64))
+    assert [table.find(t) for t in ids] == list(range(8)) and table.find("nope") == -1 and table.find("") == -1
+    with pytest.raises(IndexError):
+        table[8]
+    with pytest.raises(IndexError):
+        table.strings(np.array([8], dtype=np.int64))
+
+
+def test_chunk_table_grows_and_finds_every_entry():
+    """Past many doublings of its slots (a slot's tag picks its home), every entry keeps its id."""
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
+    table = words._chunks.ChunkTable()
+    tokens = [f"w{i}" + "é" * (i % 3) for i in range(50_000)]
+    flat, _, new = words._chunks.intern_split([(t,) for t in tokens], table)
+    assert np.frombuffer(flat, np.int64).tolist() == list(range(50_000)) and new == tokens
+    assert all(table.find(t) == i for i, t in enumerate(tokens))
+    assert table.strings(np.arange(50_000, dtype=np.int64)) == tokens
+
+
 def test_long_unique_chunks_renew_the_vocabulary(monkeypatch):
     """Memory stays bounded by characters too, not only by the number of distinct chunks."""
     words.clear_cache()
@@ -179,3 +214,42 @@ def test_long_unique_chunks_renew_the_vocabulary(monkeypatch):
     assert first.generation == second.generation != third.generation
     assert words._vocabularies["whitespace"].chars == 10 + len("short") + len("words")
     assert third.length.tolist() == [10, 5, 5]
+
+
+def _rss_kib() -> int:
+    from pathlib import Path
+
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise AssertionError("no VmRSS")
+
+
+def test_distinct_chunks_cost_a_bounded_number_of_bytes_each():
+    """A filter worker keeps the vocabulary between tasks, up to MAX_CHUNKS distinct chunks (issue 19: peak
+    RSS per worker flat). 200,000 distinct chunks (words with trailing marks, mixed with digits as ids and
+    versions are, some quoted: distinct chunks sharing tokens as web text's do) must add under 180 bytes of
+    resident memory each; held as str keys of a dict, a list of tokens and int64 columns (and two
+    65,536-entry token caches) they took ~290."""
+    from pipeline.memory import _malloc_trim, release_freed_memory
+
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
+    if _malloc_trim() is None:
+        pytest.skip("needs glibc's malloc_trim to see what is held")
+    marks = ("", ",", ".", "’s", ";")
+    chunks = [f"{'“' if i % 11 == 0 else ''}{'stem' if i % 2 else 'Word'}{i // 3}{marks[i % 5]}"
+              for i in range(200_000)]
+    docs = [" ".join(chunks[i:i + 1000]) for i in range(0, len(chunks), 1000)]
+    words.clear_cache()
+    is_symbol.cache_clear()
+    has_alpha.cache_clear()
+    tokenize("warm up.")
+    release_freed_memory()
+    before = _rss_kib()
+    for doc in docs:
+        tokenize(doc)
+    release_freed_memory()
+    held = (_rss_kib() - before) * 1024
+    assert len(words._vocabularies["whitespace"]) > 199_000
+    words.clear_cache()
+    assert held / 200_000 < 180, f"{held / 200_000:.0f} bytes per distinct chunk"
