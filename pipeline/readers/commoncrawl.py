@@ -45,6 +45,7 @@ except ImportError:
 _FAST_ERRORS: tuple[type[Exception], ...] = (_fast_zlib.error,) if _fast_zlib is not None else ()
 
 _CHUNK = 1 << 18
+_FEED = 1 << 15  # compressed bytes handed to one inflate call (~160 kB out on these files, under a read's size)
 _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _PLAIN_BOUNDARY = b"\r\n\r\nWARC/"  # end of one record's block, start of the next record's header
@@ -204,15 +205,15 @@ class _GzipMember:
     cut and described exactly as zlib alone would.
     """
 
-    def __init__(self, raw: IO[bytes], rest: bytes) -> None:
-        self.raw, self.pending = raw, rest
+    def __init__(self, raw: IO[bytes], rest: bytes | memoryview) -> None:
+        self.raw = raw
+        self.pending, self.at, self.fed = rest, 0, len(rest)  # raw bytes read, and how far they were fed
         self.origin = (raw.tell(), rest) if _fast_zlib is not None else None  # where a zlib retry starts
         self.inflate = (_fast_zlib or zlib).decompressobj(31)
-        self.fed = 0
         self.handed = 0  # decompressed bytes returned so far (skipped by a zlib retry)
         self.done = False
         self.length: int | None = None
-        self.rest = b""
+        self.rest: bytes | memoryview = b""
         self.error: tuple[str, str] | None = None
 
     def _retry_with_zlib(self) -> None:
@@ -221,7 +222,7 @@ class _GzipMember:
         position, rest = self.origin
         self.origin = None
         self.raw.seek(position)
-        self.pending, self.fed, self.inflate = rest, 0, zlib.decompressobj(31)
+        self.pending, self.at, self.fed, self.inflate = rest, 0, len(rest), zlib.decompressobj(31)
         skip, self.handed = self.handed, 0
         while skip and not self.done:
             skip -= len(self.read(min(skip, _CHUNK)))
@@ -230,11 +231,16 @@ class _GzipMember:
         while not self.done:
             data = self.inflate.unconsumed_tail
             if not data:
-                data, self.pending = (self.pending or self.raw.read(_CHUNK)), b""
-                if not data:
-                    self.done, self.error = True, ("truncated_gzip", f"file ends inside a gzip member after {self.fed} bytes")
-                    return b""
-                self.fed += len(data)
+                if self.at >= len(self.pending):
+                    self.pending, self.at = self.raw.read(_CHUNK), 0
+                    if not self.pending:
+                        self.done, self.error = True, ("truncated_gzip", f"file ends inside a gzip member after {self.fed} bytes")
+                        return b""
+                    self.fed += len(self.pending)
+                # A slice, not the whole chunk: what one call cannot inflate within ``size`` is copied out as
+                # ``unconsumed_tail``, and a whole 256 kB chunk (5x that inflated) was copied ~5 times over.
+                data = memoryview(self.pending)[self.at:self.at + _FEED]
+                self.at += len(data)
             try:
                 out = self.inflate.decompress(data, size)
             except zlib.error as exc:
@@ -245,7 +251,9 @@ class _GzipMember:
                 continue
             if self.inflate.eof:
                 self.done = True
-                self.rest = self.inflate.unused_data
+                # unused_data is the end of what was fed, so pending[at - len(unused_data):]: a view, not a
+                # copy of the rest of the chunk at every member's end
+                self.rest = memoryview(self.pending)[self.at - len(self.inflate.unused_data):]
                 self.length = self.fed - len(self.rest)
             if out:
                 self.handed += len(out)
@@ -310,7 +318,7 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int) -> Iterator[tuple
             pos = _find_member(raw, 1)
     else:
         pos = _find_member(raw, split.start)
-    rest = b""
+    rest: bytes | memoryview = b""
     if pos is not None:
         raw.seek(pos)
     while pos is not None and (split.end is None or pos < split.end):
@@ -338,10 +346,10 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int) -> Iterator[tuple
         pos += member.length
         rest = member.rest
         if len(rest) < len(_GZIP_MAGIC):
-            rest += raw.read(_CHUNK)
+            rest = bytes(rest) + raw.read(_CHUNK)
             if not rest:
                 return
-        if not rest.startswith(_GZIP_MAGIC):  # trailing garbage or a damaged member header
+        if bytes(rest[: len(_GZIP_MAGIC)]) != _GZIP_MAGIC:  # trailing garbage or a damaged member header
             yield _Damage("corrupt_record", pos, None, "bytes after a gzip member are not another gzip member")
             pos = _find_member(raw, pos + 1)
             rest = b""
