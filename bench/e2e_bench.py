@@ -7,7 +7,7 @@ LocalPipelineExecutor(tasks=1, workers=1) through bench/datatrove_e2e.py; refine
 ``python -m pipeline run`` on a manifest with the stages crawl and filter and only those five filters, twice:
 on an embedded Ray with one CPU, and with ``ray.in_process`` (every task in the driver, no Ray: the one-core
 configuration); with ``--peer`` also another checkout (the main branch: before/after in the same
-conditions). All processes are pinned to one core with ``taskset`` and given the same lid.176
+conditions), on Ray, in process or both (``--peer-modes``). All processes are pinned to one core with ``taskset`` and given the same lid.176
 model file. Printed: wall seconds and pages/s end to end (refinery's includes starting Ray and writing the
 report), the CPU seconds of each tool's whole process tree (sampled from /proc: Ray's GCS, raylet, agents
 and workers included; on a shared machine these move less than wall seconds), per-stage seconds of each,
@@ -22,7 +22,8 @@ the load average during each run, and two agreements on which pages survive:
 
 Medians of ``--runs`` runs.
 
-    .venv/bin/python bench/e2e_bench.py [--copies 15] [--runs 3] [--core 0] [--peer ../main] [--json out.json]
+    .venv/bin/python bench/e2e_bench.py [--copies 15] [--runs 3] [--core 0] [--peer ../main]
+        [--peer-modes ray,in-process] [--json out.json]
 """
 
 from __future__ import annotations
@@ -193,6 +194,8 @@ def main() -> None:
     parser.add_argument("--core", type=int, default=0)
     parser.add_argument("--peer", type=Path, help="another refinery checkout (e.g. the main branch) run the same "
                         "way in each run: a before/after in the same conditions")
+    parser.add_argument("--peer-modes", default="ray", help="how the peer runs: 'ray', 'in-process' or both "
+                        "('ray,in-process'); in process is the before/after of the one-core configuration")
     parser.add_argument("--json", type=Path, help="also write the report here")
     args = parser.parse_args()
     if not DT_PYTHON.exists():
@@ -203,8 +206,13 @@ def main() -> None:
 
     lid_model = bundled_model_path()
     variants = {"refinery (Ray, 1 CPU)": dict(repo=REPO), "refinery (in process)": dict(repo=REPO, in_process=True)}
-    if args.peer:
+    modes = {m.strip() for m in args.peer_modes.split(",") if m.strip()}
+    if modes - {"ray", "in-process"}:
+        raise SystemExit(f"--peer-modes: unknown {sorted(modes - {'ray', 'in-process'})}")
+    if args.peer and "ray" in modes:
         variants[f"peer {args.peer} (Ray, 1 CPU)"] = dict(repo=args.peer.resolve())
+    if args.peer and "in-process" in modes:
+        variants[f"peer {args.peer} (in process)"] = dict(repo=args.peer.resolve(), in_process=True)
     root = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
     try:
         warcs = build_input(root / "input", args.copies)

@@ -21,6 +21,10 @@ One pass runs these steps in order, each skipped when a cheap check shows it has
    spaces/tabs becomes one space (a single tab is kept, and so is a line's leading indentation, so verse
    and code keep their shape); at most one blank line between paragraphs; the text's ends are stripped.
 
+The scans behind steps 2, 3 and 6 run compiled (``pipeline/_clean.c``: one pass over the string where the
+regexes dispatched per character or called back into Python per match); without the build the regexes
+below do the same (tests compare both).
+
 ``counts`` gets ``clean.<step>_...`` keys incremented once per document a step changed, so a stage can
 report how many documents each step touched. ``clean_text`` is idempotent and never raises on any ``str``
 (both tested with hypothesis).
@@ -34,6 +38,11 @@ from collections import Counter
 
 import ftfy
 from pydantic import BaseModel, ConfigDict
+
+try:  # the scans below compiled (_clean.c: same results, one pass over the string); the regexes without it
+    from pipeline import _clean
+except ImportError:
+    _clean = None
 
 
 class CleanOptions(BaseModel):
@@ -92,13 +101,18 @@ def _remove_control(text: str) -> str:
 
 def _whitespace(text: str) -> str:
     # Patterns that begin with a literal ("\n\n\n", "  ") let the regex engine scan at memory speed;
-    # character-class patterns run ~5x slower, so they only run on the texts that need them.
-    if " \n" in text or "\t\n" in text:
-        text = TRAILING_RE.sub("\n", text)
-    if "\t" in text:
-        text = _collapse_runs(TAB_SPACE_RUN_RE, text)
-    elif "  " in text:
-        text = _collapse_runs(SPACE_RUN_RE, text)
+    # character-class patterns run ~5x slower, so they only run on the texts that need them. The compiled
+    # scan does the trailing spaces and the inner runs in one pass (tables extracted with tab-separated cells
+    # gave the regex path tens of thousands of Python callbacks on one page).
+    if _clean is not None:
+        text = _clean.collapse_spaces(text)
+    else:
+        if " \n" in text or "\t\n" in text:
+            text = TRAILING_RE.sub("\n", text)
+        if "\t" in text:
+            text = _collapse_runs(TAB_SPACE_RUN_RE, text)
+        elif "  " in text:
+            text = _collapse_runs(SPACE_RUN_RE, text)
     if "\n\n\n" in text:
         text = BLANK_LINES_RE.sub("\n\n", text)
     return text.strip(" \t\n")
@@ -124,10 +138,22 @@ def _fix_mojibake(text: str) -> str:
     was a fifth of the crawl stage's time. ftfy's own ``fix_text`` also works line by line; on the 52
     suspect texts of every shared extraction set, book and WARC the output is identical to repairing the
     whole text, 25x faster."""
-    if text.isascii() or not MOJIBAKE_LEAD_RE.search(text) or not MOJIBAKE_RE.search(text):
+    if text.isascii() or not _mojibake_suspect(text):
         return text
-    return "\n".join(ftfy.fix_encoding(line) if not line.isascii() and MOJIBAKE_RE.search(line) else line
+    return "\n".join(ftfy.fix_encoding(line) if not line.isascii() and _mojibake_suspect(line) else line
                      for line in text.split("\n"))
+
+
+def _mojibake_suspect(text: str) -> bool:
+    """Whether MOJIBAKE_RE finds anything in ``text`` (the compiled scan: a tenth of the regexes' time on the
+    crawl stage's non-ASCII pages, where it ran over every page without finding anything)."""
+    if _clean is not None:
+        return _clean.mojibake_suspect(text)
+    return bool(MOJIBAKE_LEAD_RE.search(text)) and bool(MOJIBAKE_RE.search(text))
+
+
+def _space_separators(text: str) -> str:
+    return _clean.space_separators(text) if _clean is not None else SPACES_RE.sub(" ", text)
 
 
 def _one_pass(text: str, opts: CleanOptions, changed: set[str]) -> str:
@@ -141,7 +167,7 @@ def _one_pass(text: str, opts: CleanOptions, changed: set[str]) -> str:
     if opts.remove_control or opts.normalize_whitespace:
         text = step("clean.line_ends_changed", _line_ends(text))
     if opts.normalize_whitespace and not text.isascii():
-        text = step("clean.whitespace_changed", SPACES_RE.sub(" ", text))
+        text = step("clean.whitespace_changed", _space_separators(text))
     if opts.fix_mojibake:
         text = step("clean.mojibake_fixed", _fix_mojibake(text))
     if opts.remove_control:
