@@ -156,15 +156,22 @@ class _ZstdFrames(io.RawIOBase):
         super().close()
 
 
+try:  # fsspec reads .gz through python-isal's igzip when it is installed (it is a dependency): its data error
+    from isal.isal_zlib import error as _isal_error
+    _ISAL_ERRORS: tuple[type[BaseException], ...] = (_isal_error,)
+except ImportError:  # pragma: no cover - isal missing: fsspec falls back to gzip, whose errors are listed
+    _ISAL_ERRORS = ()
+
+
 def is_damaged_archive(exc: BaseException) -> bool:
     """Whether ``exc``, raised while reading through ``open_input``, means a damaged compressed file.
 
-    Only what the decompressors raise on bad data counts: a cut stream (``EOFError``), gzip's, zlib's,
+    Only what the decompressors raise on bad data counts: a cut stream (``EOFError``), gzip's, zlib's, ISA-L's,
     xz's and zstd's data errors, and bz2's ``OSError("Invalid data stream")`` (which carries no errno).
     Everything else (a missing file, a failing disk, a dropped connection) is an I/O error that must not
     be mistaken for bad data: it is raised, so the task fails or is retried instead of losing the file.
     """
-    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError, ZstdError, gzip.BadGzipFile)):
+    if isinstance(exc, (EOFError, zlib.error, lzma.LZMAError, ZstdError, gzip.BadGzipFile, *_ISAL_ERRORS)):
         return True
     return (isinstance(exc, OSError) and exc.errno is None
             and "invalid data stream" in str(exc).lower())  # bz2's message
