@@ -167,8 +167,8 @@ class _Vocabulary:
 
     Where ``_chunks`` is built, the tokens are held in a second compiled table, not as str keys of a dict
     and a list by id: ~400 bytes per distinct chunk before, ~130 now (``nbytes``), which is what a filter
-    worker keeps between tasks at up to ``MAX_CHUNKS`` chunks (issue 19). Jieba's compiled interning fills
-    a dict beside its table, so that segmenter keeps one.
+    worker keeps between tasks at up to ``MAX_CHUNKS`` chunks (issue 19). Jieba's compiled interning also
+    uses the table alone (it filled a dict beside it until issue 13's fifth pass; nothing read it).
     """
 
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
@@ -179,10 +179,9 @@ class _Vocabulary:
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
         # token -> id (ids in first-seen order) and id -> token: the compiled token table where it was built,
-        # else a dict and a list; jieba's compiled interning fills a dict in step with its table
+        # else a dict and a list
         self.token_table = _chunks.ChunkTable() if _chunks is not None else None
-        self.token_ids: dict[str, int] | None = ({} if self.token_table is None or segmenter in _COMPILED_INTERNING
-                                                 else None)
+        self.token_ids: dict[str, int] | None = {} if self.token_table is None else None
         self.tokens: list[str] | None = [] if self.token_table is None else None
         # int32: positions in ``flat``, token counts and ids are all below the characters held, which
         # ``MAX_CHUNK_CHARS`` bounds (``flush`` checks); half the bytes of int64 per chunk and per token
