@@ -561,7 +561,7 @@ static int intern_range(ChunkTable *t, PyObject *ids, PyObject *text, int kind, 
     Py_ssize_t before = t->count;
     int64_t id = chunk_id(t, text, kind, data, start, end, h, fresh);
     if (id < 0) return -1;
-    if (t->count > before) { /* new: mirror it in the dict */
+    if (ids && t->count > before) { /* new: mirror it in the dict (when one is kept) */
         PyObject *py_id = PyLong_FromLongLong(id);
         if (!py_id) return -1;
         int bad = PyDict_SetItem(ids, PyList_GET_ITEM(fresh, PyList_GET_SIZE(fresh) - 1), py_id) < 0;
@@ -604,16 +604,22 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
 /* jieba_tokens(chunks, words, table, ids, fallback) -> (token ids int64 bytes, tokens per chunk int64
  * bytes, new tokens): as intern_tokens over ``segment.jieba_split_many(chunks, fallback)``, with ``table``
  * (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
- * tokens. ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
+ * tokens, or None (no dict: the vocabulary finds its tokens in the table; a dict entry per new token was
+ * about 3 % of the Chinese word chain). ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
  * between two; only their lengths are read (a word is the run's next characters), after a check of its
  * first character. Or ``words`` is bytes of int32, the word lengths of every run in order, no separator
  * (``_jieba.cut_runs(chunks)``: no str per word at all). A chunk without a Han character is
  * ``fallback(chunk)`` (a tuple of str). */
 static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     PyObject *chunks, *words, *table, *ids, *fallback;
-    if (!PyArg_ParseTuple(args, "O!OO!O!O", &PyList_Type, &chunks, &words, &ChunkTableType, &table,
-                          &PyDict_Type, &ids, &fallback))
+    if (!PyArg_ParseTuple(args, "O!OO!OO", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids, &fallback))
         return NULL;
+    if (ids == Py_None) {
+        ids = NULL; /* no dict: the table alone holds the tokens */
+    } else if (!PyDict_Check(ids)) {
+        PyErr_Format(PyExc_TypeError, "jieba_tokens: ids must be a dict or None, not %.100s", Py_TYPE(ids)->tp_name);
+        return NULL;
+    }
     const int32_t *lengths = NULL; /* words given as lengths */
     if (PyBytes_Check(words)) {
         if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
@@ -627,7 +633,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
         return NULL;
     }
     ChunkTable *tt = (ChunkTable *)table;
-    if (tt->count != PyDict_GET_SIZE(ids)) {
+    if (ids && tt->count != PyDict_GET_SIZE(ids)) {
         PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
                      "they must be filled together", tt->count, PyDict_GET_SIZE(ids));
         return NULL;

@@ -23,30 +23,43 @@
 #define DUP_MIN 5
 #define DUP_MAX 10
 
-/* An open-addressing table of (hash value -> count, first position); sized to a power of two. */
+/* An open-addressing table of (hash value -> count, first position); sized to a power of two. A slot is
+ * in use when its stamp is the table's epoch: clearing the table is a new epoch, not a pass over it (the
+ * table is sized for every token, and clearing it for each n was 2-4 bytes written per token each time). */
 typedef struct {
     uint64_t *key;
-    int64_t *count; /* 0 marks an empty slot */
+    int64_t *count;
     int64_t *first;
-    size_t mask;
+    uint32_t *stamp; /* != epoch marks an empty slot */
+    uint32_t epoch;
+    size_t mask, cap;
 } Table;
 
 static int table_init(Table *t, size_t items) {
     size_t cap = 16;
     while (cap < 2 * items) cap <<= 1;
     t->mask = cap - 1;
+    t->cap = cap;
+    t->epoch = 1;
     t->key = malloc(cap * sizeof(uint64_t));
-    t->count = calloc(cap, sizeof(int64_t));
+    t->count = malloc(cap * sizeof(int64_t));
     t->first = malloc(cap * sizeof(int64_t));
-    return t->key && t->count && t->first;
+    t->stamp = calloc(cap, sizeof(uint32_t));
+    return t->key && t->count && t->first && t->stamp;
 }
 
-static void table_clear(Table *t) { memset(t->count, 0, (t->mask + 1) * sizeof(int64_t)); }
+static void table_clear(Table *t) {
+    if (++t->epoch == 0) { /* wrapped (never within one call: at most ten clears) */
+        memset(t->stamp, 0, t->cap * sizeof(uint32_t));
+        t->epoch = 1;
+    }
+}
 
 static void table_free(Table *t) {
     free(t->key);
     free(t->count);
     free(t->first);
+    free(t->stamp);
 }
 
 static inline size_t slot_of(uint64_t v, size_t mask) {
@@ -60,10 +73,12 @@ static inline size_t slot_of(uint64_t v, size_t mask) {
 /* Count one occurrence of v at position pos; returns its slot. */
 static inline size_t table_add(Table *t, uint64_t v, int64_t pos) {
     size_t s = slot_of(v, t->mask);
-    while (t->count[s] && t->key[s] != v) s = (s + 1) & t->mask;
-    if (!t->count[s]) {
+    while (t->stamp[s] == t->epoch && t->key[s] != v) s = (s + 1) & t->mask;
+    if (t->stamp[s] != t->epoch) {
+        t->stamp[s] = t->epoch;
         t->key[s] = v;
         t->first[s] = pos;
+        t->count[s] = 0;
     }
     t->count[s]++;
     return s;
@@ -71,8 +86,8 @@ static inline size_t table_add(Table *t, uint64_t v, int64_t pos) {
 
 static inline int64_t table_count(const Table *t, uint64_t v) {
     size_t s = slot_of(v, t->mask);
-    while (t->count[s] && t->key[s] != v) s = (s + 1) & t->mask;
-    return t->count[s];
+    while (t->stamp[s] == t->epoch && t->key[s] != v) s = (s + 1) & t->mask;
+    return t->stamp[s] == t->epoch ? t->count[s] : 0;
 }
 
 static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
@@ -109,7 +124,7 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 for (Py_ssize_t i = 0; i < m; i++) h[i] = h[i] * MULTIPLIER + keys[i + n - 1];
                 if (n <= TOP_MAX) {
                     /* the most frequent n-gram, earliest first occurrence on ties */
-                    if (n > TOP_MIN) table_clear(&t); /* calloc cleared it for the first */
+                    if (n > TOP_MIN) table_clear(&t); /* the first n finds it empty (calloc) */
                     int64_t top = 0, best = 0;
                     for (Py_ssize_t i = 0; i < m; i++) {
                         size_t s = table_add(&t, h[i], i);
@@ -131,8 +146,8 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                     continue;
                 }
                 /* keep the candidates whose n-gram repeats; a repeat's every occurrence is a candidate. The
-                 * table holds at most n_cand n-grams from here on: only that much of it is used and cleared
-                 * (clearing the whole table, sized for every token, cost more than the scans themselves) */
+                 * table holds at most n_cand n-grams from here on: only that much of it is used (a table
+                 * sized for every token spreads the few candidates over more cache lines) */
                 Py_ssize_t k = 0;
                 size_t cap = 16;
                 while (cap < 2 * (size_t)n_cand) cap <<= 1;

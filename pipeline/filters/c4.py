@@ -87,7 +87,11 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     words: list[list[str]] | None = None
     if segmenter in UNSPACED:
         n_chunks = known_chunks_per_line.tolist() if known else [len(line.split()) for line in lines]
-        if known and tokens is not None:  # one bincount over the tokens' line numbers (same words)
+        stats = tokens.line_stats() if known and tokens is not None and (
+            known_chunks_per_line is tokens.chunks_per_line) else None
+        if stats is not None:  # counted per line in one compiled pass (the same words)
+            n_words = stats[0].tolist()
+        elif known and tokens is not None:  # one bincount over the tokens' line numbers (same words)
             is_word = (tokens.flags & SYMBOL) == 0
             n_words = np.bincount(tokens.lines(n_chunks)[is_word], minlength=len(lines)).tolist()
         elif segmenter == JIEBA and o.min_words_per_line is not None:
@@ -182,18 +186,36 @@ def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
     if o.max_word_length is not None:
         found += np.flatnonzero(np.fromiter(map(len, lines), np.int64, len(lines)) > o.max_word_length).tolist()
     marks = ("{", "[") if o.remove_citations else ("{",)
-    lower = text.lower()
-    if any(m in text for m in marks) or any(p in lower for p in _PHRASES):
+    lower = _ascii_lower(text)
+    phrases = _PHRASES if isinstance(lower, str) else _PHRASE_BYTES
+    if any(m in text for m in marks) or any(p in lower for p in phrases):
         if len(lower) != len(text):  # a character lowercased to two: positions no longer match lines
             return list(range(len(lines)))
         positions = [i for m in marks for i in _find_all(text, m)]
-        positions += [i for p in _PHRASES for i in _find_all(lower, p)]
+        positions += [i for p in phrases for i in _find_all(lower, p)]
         ends = np.cumsum(np.fromiter(map(len, text.splitlines(keepends=True)), np.int64, len(lines)))
         found += np.searchsorted(ends, positions, side="right").tolist()
     return sorted(set(found))
 
 
-def _find_all(text: str, part: str) -> list[int]:
+_PHRASE_BYTES = tuple(p.encode("ascii") for p in _PHRASES)
+# The only characters beyond ASCII whose lower() holds an ASCII character or is longer than one character
+# (checked over every code point in tests/pipeline/filters/test_c4.py): the Kelvin sign ("k") and "İ" ("i̇").
+_LOWER_TO_ASCII = ("\u212a", "\u0130")
+
+
+def _ascii_lower(text: str) -> str | bytes:
+    """Where the phrases (ASCII letters and spaces) occur in ``text.lower()``, at the same positions: the
+    text's ASCII characters lowered and every other one a "?" (bytes), unless the text holds a character
+    whose lower case is ASCII or two characters (then ``text.lower()`` itself). Why: ``str.lower()`` looks
+    up every character of a Chinese text in the Unicode tables (~50 instructions each), about as much as
+    the rest of C4 costs per character; no character beyond ASCII lowers to a phrase's letters otherwise."""
+    if text.isascii() or any(c in text for c in _LOWER_TO_ASCII):
+        return text.lower()
+    return text.encode("ascii", "replace").lower()  # one "?" per code point beyond ASCII: same positions
+
+
+def _find_all(text: str | bytes, part: str | bytes) -> list[int]:
     out, i = [], text.find(part)
     while i >= 0:
         out.append(i)
@@ -247,8 +269,12 @@ class C4Filter(Filter):
         rewritten = Doc("\n".join(kept).strip(), doc.url, language=doc.language)
         # the kept lines no citation was cut from have the input's words: count their sentences from the
         # tokens' line numbers; a line a citation was cut from is split again
-        line = tokens.lines(chunks_per_line)
-        per_line = sentences_per_line(tokens, line, len(chunks_per_line))
+        stats = tokens.line_stats()  # (words, tokens, sentences) per line, when counted in one compiled pass
+        if stats is not None and len(stats[2]) == len(chunks_per_line):  # the lines scan counted
+            line, per_line = None, stats[2]
+        else:
+            stats, line = None, tokens.lines(chunks_per_line)
+            per_line = sentences_per_line(tokens, line, len(chunks_per_line))
         cut = set(cited)
         n_sentences = int(per_line[[n for n in numbers if n not in cut]].sum()) + sum(
             count_sentences(split_words(text, doc.segmenter)) for n, text in zip(numbers, kept) if n in cut)
@@ -261,9 +287,12 @@ class C4Filter(Filter):
             new_number[numbers] = np.arange(len(numbers))
             if cut:
                 new_number[cited] = -1  # their tokens come from the new split below
-            new_line = new_number[line]
-            keep = new_line >= 0
-            handed = tokens.select(keep, new_line[keep])
+            if stats is not None:  # the kept tokens' arrays are made only if a later filter reads them
+                handed = tokens.select_lines(new_number, chunks_per_line, int(stats[1][new_number >= 0].sum()))
+            else:
+                new_line = new_number[line]
+                keep = new_line >= 0
+                handed = tokens.select(keep, new_line[keep])
             if cut:
                 renumber = dict(zip(numbers, range(len(numbers))))
                 handed = handed.with_lines([(renumber[n], tokenize(text, doc.segmenter))

@@ -11,7 +11,6 @@ ratio (0.3) is not in the paper either; it comes from the same released pipeline
 
 from __future__ import annotations
 
-from itertools import repeat
 from typing import Any
 
 import numpy as np
@@ -21,6 +20,10 @@ from pydantic import Field
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.gopher import duplicates
 from pipeline.filters.words import TERMINAL_PUNCTUATION
+
+
+_TERMINAL = frozenset(TERMINAL_PUNCTUATION)
+assert all(len(mark) == 1 for mark in _TERMINAL)
 
 
 class FineWebOptions(FilterOptions):
@@ -48,7 +51,9 @@ class FineWebFilter(Filter):
         short = self.options.short_line_length
         return {
             "lines": len(lines),
-            "line_punct": sum(map(str.endswith, lines, repeat(TERMINAL_PUNCTUATION))) / n,
+            # every terminal mark is one character: the last one's membership is str.endswith of the tuple
+            # (which tried all 172 suffixes on every line that ends otherwise)
+            "line_punct": sum(map(_TERMINAL.__contains__, [line[-1] for line in lines])) / n,
             "short_lines": sum(1 for line in lines if len(line) <= short) / n,
             "dup_line_chars": duplicates(lines)[1] / ((len(text) - newlines) or 1),
             "newline_words": newlines / (len(doc.tokens) or 1),

@@ -17,7 +17,6 @@ import pyarrow as pa
 from pydantic import Field, field_validator
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
-from pipeline.filters.words import ALPHA, SYMBOL
 
 STOP_WORDS = ("the", "be", "to", "of", "and", "that", "have", "with")  # Rae et al. A.1.1
 
@@ -50,9 +49,7 @@ class GopherQualityFilter(Filter):
     def signal(self, doc: Doc) -> dict[str, Any]:
         text, tokens = doc.text, doc.tokens
         n_tokens = len(tokens) or 1
-        flags = tokens.flags
-        is_word = (flags & SYMBOL) == 0
-        n_words = int(np.count_nonzero(is_word))
+        n_words, word_chars, with_letter = tokens.word_stats()
         lines = text.splitlines() or [""]
         stop_words = tokens.count_present(self.options.stop_words)
         if stop_words is None:  # the shared vocabulary was renewed since the split: compare strings
@@ -61,12 +58,12 @@ class GopherQualityFilter(Filter):
         stripped = list(map(str.strip, lines))  # strip = lstrip for the start, rstrip for the end
         return {
             "words": n_words,
-            "mean_word_length": int(tokens.length[is_word].sum()) / n_words if n_words else 0.0,
+            "mean_word_length": word_chars / n_words if n_words else 0.0,
             "hash_ratio": text.count("#") / n_tokens,
             "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
             "bullet_lines": sum(map(str.startswith, stripped, repeat(("•", "-")))) / len(lines),
             "ellipsis_lines": sum(map(str.endswith, stripped, repeat(("...", "…")))) / len(lines),
-            "alpha_words": int(np.count_nonzero(flags & ALPHA)) / n_tokens,
+            "alpha_words": with_letter / n_tokens,
             "stop_words": stop_words,
         }
 

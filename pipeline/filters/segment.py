@@ -186,13 +186,14 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
     return [tuple(w.split(_WORD)) if han else fallback(chunk) for w, han, chunk in zip(per_chunk, with_han, chunks)]
 
 
-def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int], fallback: Callable[[str], tuple[str, ...]]
-                    ) -> tuple[bytes, bytes, list[str]]:
+def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
+                    fallback: Callable[[str], tuple[str, ...]]) -> tuple[bytes, bytes, list[str]]:
     """``_chunks.intern_tokens(jieba_split_many(chunks, fallback), ids)`` in two compiled passes:
     ``_jieba.cut_runs`` gives the lengths of jieba's words of every Han run of the chunks, and
     ``_chunks.jieba_tokens`` interns each chunk's tokens in place (the runs' words, the pieces between
     them) with no tuple or string built per chunk and none per word seen before, ids from the compiled
-    token ``table`` (a ``_chunks.ChunkTable`` kept in step with ``ids``). Without the ``_jieba`` extension
+    token ``table`` (a ``_chunks.ChunkTable``; ``ids``, a dict kept in step with it, or None: the
+    vocabulary keeps none). Without the ``_jieba`` extension
     ``_chunks.han_runs`` joins the runs for one rjieba call instead (the same words, a str each). Needs the
     ``_chunks`` extension; ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese
     texts."""

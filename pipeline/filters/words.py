@@ -13,7 +13,7 @@ import re
 import unicodedata
 from functools import lru_cache, partial
 from itertools import chain, compress, count
-from typing import Iterable
+from typing import Any, Callable, Iterable
 
 import numpy as np
 import regex
@@ -26,6 +26,10 @@ try:
     from pipeline.filters import _chunks
 except ImportError:  # not built (no C compiler at install time): str.split() and a dict do the same job
     _chunks = None
+try:
+    from pipeline.filters import _tokens
+except ImportError:  # not built: numpy fancy indexing and masks give the same arrays and counts
+    _tokens = None
 
 # Order matters: the first alternative that matches at a position wins. Each one mirrors a spaCy English
 # tokenizer behaviour that changes counts on real pages (measured with bench/filter_agreement.py).
@@ -163,8 +167,8 @@ class _Vocabulary:
 
     Where ``_chunks`` is built, the tokens are held in a second compiled table, not as str keys of a dict
     and a list by id: ~400 bytes per distinct chunk before, ~130 now (``nbytes``), which is what a filter
-    worker keeps between tasks at up to ``MAX_CHUNKS`` chunks (issue 19). Jieba's compiled interning fills
-    a dict beside its table, so that segmenter keeps one.
+    worker keeps between tasks at up to ``MAX_CHUNKS`` chunks (issue 19). Jieba's compiled interning also
+    uses the table alone (it filled a dict beside it until issue 13's fifth pass; nothing read it).
     """
 
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
@@ -175,10 +179,9 @@ class _Vocabulary:
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
         # token -> id (ids in first-seen order) and id -> token: the compiled token table where it was built,
-        # else a dict and a list; jieba's compiled interning fills a dict in step with its table
+        # else a dict and a list
         self.token_table = _chunks.ChunkTable() if _chunks is not None else None
-        self.token_ids: dict[str, int] | None = ({} if self.token_table is None or segmenter in _COMPILED_INTERNING
-                                                 else None)
+        self.token_ids: dict[str, int] | None = {} if self.token_table is None else None
         self.tokens: list[str] | None = [] if self.token_table is None else None
         # int32: positions in ``flat``, token counts and ids are all below the characters held, which
         # ``MAX_CHUNK_CHARS`` bounds (``flush`` checks); half the bytes of int64 per chunk and per token
@@ -299,6 +302,7 @@ _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
 # a compiled token table: the token ids, tokens per chunk and new tokens that ``_chunks.intern_tokens`` of
 # their split would give.
 _COMPILED_INTERNING = {JIEBA: partial(jieba_token_ids, fallback=_split_chunk)}
+_ARRAYS = ("key", "length", "flags", "ids", "line")  # what a deferred Tokens makes on first use
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
 
@@ -339,9 +343,15 @@ class Tokens:
     characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT); ``ids`` index the vocabulary of
     ``generation``. Line numbers are made only for the filter that needs them (C4), from the tokens per
     whitespace chunk (``chunk_count``) and the chunks per line, unless ``line`` is already known.
+
+    Tokens that C4 hands on (``select``, ``with_lines``) are *deferred*: their length is known, their arrays
+    are made on first use. In the default chains the filter after C4 (FineWeb) only asks how many there are,
+    and making the arrays was four masked copies per token (issue 13: Chinese has 2.7x English's tokens per
+    character, so such per-token copies cost it most).
     """
 
-    __slots__ = ("key", "length", "flags", "ids", "generation", "chunk_count", "line", "chunks_per_line")
+    __slots__ = ("key", "length", "flags", "ids", "generation", "chunk_count", "line", "chunks_per_line",
+                 "_size", "_make", "_word_stats", "_line_stats")
 
     def __init__(self, key: np.ndarray, length: np.ndarray, flags: np.ndarray, ids: np.ndarray,
                  generation: int, chunk_count: np.ndarray | None, line: np.ndarray | None = None,
@@ -349,9 +359,31 @@ class Tokens:
         self.key, self.length, self.flags, self.ids, self.generation = key, length, flags, ids, generation
         self.chunk_count, self.line = chunk_count, line
         self.chunks_per_line = chunks_per_line  # per line of the text's splitlines(), when known
+        self._size, self._make, self._word_stats, self._line_stats = len(key), None, None, None
+
+    @classmethod
+    def deferred(cls, size: int, generation: int, make: Callable[[], Tokens]) -> Tokens:
+        """``size`` tokens of vocabulary ``generation`` whose arrays ``make()`` returns when first used."""
+        tokens = cls.__new__(cls)
+        tokens.generation, tokens.chunk_count, tokens.chunks_per_line = generation, None, None
+        tokens._size, tokens._make, tokens._word_stats, tokens._line_stats = size, make, None, None
+        return tokens
+
+    def __getattr__(self, name: str) -> Any:
+        """Only called for an unset slot: the arrays of deferred tokens, made now."""
+        make = self._make if name in _ARRAYS else None
+        if make is None:
+            raise AttributeError(name)
+        made = make()
+        if len(made) != self._size:
+            raise AssertionError(f"deferred tokens: {len(made)} made, {self._size} announced")
+        for attribute in _ARRAYS:
+            setattr(self, attribute, getattr(made, attribute))
+        self._make = None
+        return getattr(self, name)
 
     def __len__(self) -> int:
-        return len(self.key)
+        return self._size
 
     def lines(self, chunks_per_line: list[int]) -> np.ndarray:
         """Line number of each token, given how many whitespace chunks each line of the text holds."""
@@ -360,25 +392,66 @@ class Tokens:
             self.line = chunk_line if self.chunk_count is None else np.repeat(chunk_line, self.chunk_count)
         return self.line
 
+    def word_stats(self) -> tuple[int, int, int]:
+        """(tokens that are words (not SYMBOL), their characters, tokens with a letter (ALPHA)): Gopher
+        quality's counts, in one compiled pass where ``_tokens`` is built."""
+        if self._word_stats is None:
+            flags = self.flags
+            if _tokens is not None:
+                self._word_stats = _tokens.word_stats(flags, np.ascontiguousarray(self.length, dtype=np.int64),
+                                                      SYMBOL, ALPHA)
+            else:
+                is_word = (flags & SYMBOL) == 0
+                self._word_stats = (int(np.count_nonzero(is_word)), int(self.length[is_word].sum()),
+                                    int(np.count_nonzero(flags & ALPHA)))
+        return self._word_stats
+
+    def line_stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+        """(words, tokens, sentences) of each line of the text's splitlines(), counted from the tokens in
+        one compiled pass (``sentences_per_line`` and a ``bincount`` of words, without each token's line
+        number); None where that cannot be done (no ``_tokens``, chunks per line unknown, or line numbers
+        already given, as for tokens C4 handed on): the caller then counts with numpy."""
+        if self._line_stats is None:
+            if _tokens is None or self.chunks_per_line is None or self.line is not None:
+                return None
+            chunk_count = None if self.chunk_count is None else np.ascontiguousarray(self.chunk_count, np.int64)
+            raw = _tokens.line_stats(np.ascontiguousarray(self.flags, np.uint8), chunk_count,
+                                     np.ascontiguousarray(self.chunks_per_line, np.int64), SYMBOL, TERMINAL, PUNCT)
+            self._line_stats = tuple(np.frombuffer(r, dtype=np.int64) for r in raw)
+        return self._line_stats
+
     def select(self, mask: np.ndarray, line: np.ndarray) -> Tokens:
         """The tokens where ``mask`` holds, with their (new) line numbers."""
         return Tokens(self.key[mask], self.length[mask], self.flags[mask], self.ids[mask], self.generation,
                       None, line)
 
+    def select_lines(self, new_number: np.ndarray, chunks_per_line: list[int], size: int) -> Tokens:
+        """The tokens of the lines whose ``new_number`` is not -1, renumbered so, deferred: ``size`` is how
+        many they are (the caller counted them per line)."""
+        def make() -> Tokens:
+            new_line = new_number[self.lines(chunks_per_line)]
+            keep = new_line >= 0
+            return self.select(keep, new_line[keep])
+        return Tokens.deferred(size, self.generation, make)
+
     def with_lines(self, lines: list[tuple[int, Tokens]]) -> Tokens | None:
         """These tokens (with line numbers) and the tokens of more lines, each given with its line number,
         in line order: the tokens of a text some of whose lines were rewritten. None when a line's tokens
-        index another vocabulary (renewed in between): the caller then splits the whole text again."""
+        index another vocabulary (renewed in between): the caller then splits the whole text again. The
+        result is deferred (its arrays made on first use)."""
         if not lines:
             return self
         if any(t.generation != self.generation for _, t in lines):
             return None
-        parts = [self] + [t for _, t in lines]
-        line = np.concatenate([self.line] + [np.full(len(t), n, dtype=np.int64) for n, t in lines])
-        order = np.argsort(line, kind="stable")  # a line's tokens keep their order
-        key, length, flags, ids = (np.concatenate([getattr(p, name) for p in parts])[order]
-                                   for name in ("key", "length", "flags", "ids"))
-        return Tokens(key, length, flags, ids, self.generation, None, line[order])
+
+        def make() -> Tokens:
+            parts = [self] + [t for _, t in lines]
+            line = np.concatenate([self.line] + [np.full(len(t), n, dtype=np.int64) for n, t in lines])
+            order = np.argsort(line, kind="stable")  # a line's tokens keep their order
+            key, length, flags, ids = (np.concatenate([getattr(p, name) for p in parts])[order]
+                                       for name in ("key", "length", "flags", "ids"))
+            return Tokens(key, length, flags, ids, self.generation, None, line[order])
+        return Tokens.deferred(len(self) + sum(len(t) for _, t in lines), self.generation, make)
 
     def count_present(self, words: Iterable[str]) -> int | None:
         """How many of the distinct ``words`` occur as tokens (exact: compares vocabulary ids); None when
@@ -402,6 +475,16 @@ def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
 
 def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
     chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
+    if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
+        v = vocabulary
+        ids, key, length, flags, chunk_count = _tokens.expand(
+            chunk_ids, v.chunk_first.data[:v.chunk_first.size], v.chunk_count.data[:v.chunk_count.size],
+            v.flat.data[:v.flat.size], v.key.data[:v.key.size], v.length.data[:v.length.size],
+            v.flags.data[:v.flags.size])
+        return Tokens(np.frombuffer(key, dtype=np.uint64), np.frombuffer(length, dtype=np.int64),
+                      np.frombuffer(flags, dtype=np.uint8), np.frombuffer(ids, dtype=np.int64), v.generation,
+                      None if chunk_count is None else np.frombuffer(chunk_count, dtype=np.int64),
+                      chunks_per_line=chunks_per_line)
     # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
     counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
     first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)

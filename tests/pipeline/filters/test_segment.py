@@ -165,6 +165,11 @@ def _compiled_against_batch(chunks: list[str]) -> None:
             compiled = jieba_token_ids(chunks, table, ids_c, _split_chunk)
         assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
         assert list(ids_c.items()) == list(ids_py.items()) and len(table) == len(ids_c)
+        table = _chunks.ChunkTable()  # and without a dict (what the vocabulary passes): the same output
+        table.lookup(" ".join(seen))
+        with mock.patch.object(segment, "compiled_jieba", lambda: cut):
+            assert jieba_token_ids(chunks, table, None, _split_chunk) == compiled
+        assert len(table) == len(ids_c) and [table[i] for i in range(len(table))] == list(ids_c)
 
 
 def test_compiled_chinese_interning_equals_the_batched_split(shared_data):

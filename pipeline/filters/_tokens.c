@@ -1,0 +1,226 @@
+/* Per-token work of the word filters in single compiled passes (pipeline.filters.words.Tokens).
+ *
+ * Why C: after jieba's cut was compiled, most of what Chinese costs more per character than English is work
+ * per *token* (a Chinese text has about 2.7x English's tokens per character): numpy fancy indexing to turn
+ * chunk ids into token arrays, boolean masks and temporary arrays for Gopher quality's counts, and some
+ * fifteen array passes for C4's words and sentences per line. Each function below does one of those in one
+ * pass over the arrays, with no temporary token-sized buffer. The numpy code each replaces stays in
+ * words.py as the path where this extension is not built, and the tests compare the two.
+ *
+ *   expand(chunk_ids, first, count, flat, key, length, flags)
+ *       -> (ids, key, length, flags, chunk_count or None)          bytearrays: int64, int64, int64, uint8,
+ *                                                                    int64 (None: one token per chunk)
+ *   word_stats(flags, length, symbol_bit, alpha_bit) -> (words, word characters, tokens with a letter)
+ *   line_stats(flags, chunk_count or None, chunks_per_line, symbol_bit, terminal_bit, punct_bit)
+ *       -> (words, tokens, sentences) per line, each int64 bytes
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <string.h>
+
+/* A buffer argument of ``itemsize``-byte items; returns its item count, or -1 (exception set). */
+static Py_ssize_t items(Py_buffer *b, Py_ssize_t itemsize, const char *fn, const char *what) {
+    if (b->len % itemsize) {
+        PyErr_Format(PyExc_ValueError, "%s: %s must hold %zd-byte items", fn, what, itemsize);
+        return -1;
+    }
+    return b->len / itemsize;
+}
+
+static PyObject *new_bytearray(Py_ssize_t bytes) { return PyByteArray_FromStringAndSize(NULL, bytes); }
+
+/* expand: the tokens of a text from its chunk ids and the vocabulary's columns (each given up to its
+ * filled size): chunk c's tokens are flat[first[c] .. first[c] + count[c]); each token's key, length and
+ * flags are its id's entries. As words._tokenize's numpy path: chunk_count is None when every chunk has
+ * exactly one token (and there is at least one chunk). */
+static PyObject *expand(PyObject *self, PyObject *args) {
+    Py_buffer bc, bf, bn, bl, bk, blen, bfl;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*y*y*y*", &bc, &bf, &bn, &bl, &bk, &blen, &bfl)) return NULL;
+    PyObject *ids = NULL, *key = NULL, *length = NULL, *flags = NULL, *counts = NULL, *result = NULL;
+    Py_ssize_t n_chunks = items(&bc, 8, "expand", "chunk_ids"), n_held = items(&bf, 4, "expand", "first");
+    Py_ssize_t n_count = items(&bn, 4, "expand", "count"), n_flat = items(&bl, 4, "expand", "flat");
+    Py_ssize_t n_tok = items(&bk, 8, "expand", "key"), n_len = items(&blen, 8, "expand", "length");
+    if (n_chunks < 0 || n_held < 0 || n_count < 0 || n_flat < 0 || n_tok < 0 || n_len < 0) goto done;
+    if (n_count != n_held || n_len != n_tok || bfl.len != n_tok) {
+        PyErr_SetString(PyExc_ValueError, "expand: first/count and key/length/flags must have equal lengths");
+        goto done;
+    }
+    const int64_t *chunk_ids = bc.buf;
+    const int32_t *first = bf.buf, *count = bn.buf, *flat = bl.buf;
+    const int64_t *key_col = bk.buf, *len_col = blen.buf;
+    const uint8_t *flag_col = bfl.buf;
+    Py_ssize_t total = 0;
+    int all_one = n_chunks > 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        int64_t c = chunk_ids[i];
+        if (c < 0 || c >= n_held || count[c] < 0 || first[c] < 0 || (int64_t)first[c] + count[c] > n_flat) {
+            PyErr_Format(PyExc_IndexError, "expand: chunk id %lld (position %zd) is not a chunk of the columns",
+                         (long long)c, i);
+            goto done;
+        }
+        total += count[c];
+        all_one &= count[c] == 1;
+    }
+    ids = new_bytearray(total * 8);
+    key = new_bytearray(total * 8);
+    length = new_bytearray(total * 8);
+    flags = new_bytearray(total);
+    if (!all_one) counts = new_bytearray(n_chunks * 8);
+    if (!ids || !key || !length || !flags || (!all_one && !counts)) goto done;
+    int64_t *o_ids = (int64_t *)PyByteArray_AS_STRING(ids), *o_key = (int64_t *)PyByteArray_AS_STRING(key);
+    int64_t *o_len = (int64_t *)PyByteArray_AS_STRING(length);
+    uint8_t *o_flags = (uint8_t *)PyByteArray_AS_STRING(flags);
+    int64_t *o_counts = all_one ? NULL : (int64_t *)PyByteArray_AS_STRING(counts);
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n_chunks; i++) {
+        int64_t c = chunk_ids[i];
+        int32_t n = count[c];
+        const int32_t *tok = flat + first[c];
+        if (o_counts) o_counts[i] = n;
+        for (int32_t j = 0; j < n; j++, k++) {
+            int64_t t = tok[j];
+            if (t < 0 || t >= n_tok) {
+                PyErr_Format(PyExc_IndexError, "expand: token id %lld is not a token of the columns", (long long)t);
+                goto done;
+            }
+            o_ids[k] = t;
+            o_key[k] = key_col[t];
+            o_len[k] = len_col[t];
+            o_flags[k] = flag_col[t];
+        }
+    }
+    if (all_one) {
+        counts = Py_None;
+        Py_INCREF(counts);
+    }
+    result = PyTuple_Pack(5, ids, key, length, flags, counts);
+done:
+    Py_XDECREF(ids);
+    Py_XDECREF(key);
+    Py_XDECREF(length);
+    Py_XDECREF(flags);
+    Py_XDECREF(counts);
+    PyBuffer_Release(&bc);
+    PyBuffer_Release(&bf);
+    PyBuffer_Release(&bn);
+    PyBuffer_Release(&bl);
+    PyBuffer_Release(&bk);
+    PyBuffer_Release(&blen);
+    PyBuffer_Release(&bfl);
+    return result;
+}
+
+/* word_stats: Gopher quality's counts (words.Tokens.word_stats): tokens without the symbol bit, the sum
+ * of their lengths, and tokens with the letter bit. */
+static PyObject *word_stats(PyObject *self, PyObject *args) {
+    Py_buffer bf, bl;
+    unsigned int symbol, alpha;
+    if (!PyArg_ParseTuple(args, "y*y*II", &bf, &bl, &symbol, &alpha)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n = bf.len;
+    if (items(&bl, 8, "word_stats", "length") != n) {
+        if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "word_stats: flags and length differ in length");
+    } else {
+        const uint8_t *f = bf.buf;
+        const int64_t *len = bl.buf;
+        int64_t words = 0, chars = 0, with_letter = 0;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            int word = !(f[i] & symbol);
+            words += word;
+            chars += word ? len[i] : 0;
+            with_letter += (f[i] & alpha) != 0;
+        }
+        result = Py_BuildValue("LLL", (long long)words, (long long)chars, (long long)with_letter);
+    }
+    PyBuffer_Release(&bf);
+    PyBuffer_Release(&bl);
+    return result;
+}
+
+/* line_stats: per line of the text, its words (tokens without the symbol bit), its tokens and its sentences
+ * as c4.count_sentences counts them (one, plus one per token that is neither terminal nor punctuation and
+ * follows a terminal mark seen since the line's previous such token) - words.sentences_per_line, without
+ * making each token's line number. A line's tokens are those of its chunks (chunks_per_line), a chunk's
+ * are chunk_count of it (None: one each). */
+static PyObject *line_stats(PyObject *self, PyObject *args) {
+    Py_buffer bf, bp, bc = {0};
+    PyObject *chunk_count;
+    unsigned int symbol, terminal, punct;
+    if (!PyArg_ParseTuple(args, "y*Oy*III", &bf, &chunk_count, &bp, &symbol, &terminal, &punct)) return NULL;
+    PyObject *words = NULL, *tokens = NULL, *sentences = NULL, *result = NULL;
+    int have_counts = chunk_count != Py_None;
+    if (have_counts && PyObject_GetBuffer(chunk_count, &bc, PyBUF_SIMPLE) < 0) goto done;
+    Py_ssize_t n_lines = items(&bp, 8, "line_stats", "chunks_per_line");
+    Py_ssize_t n_chunks = have_counts ? items(&bc, 8, "line_stats", "chunk_count") : bf.len;
+    if (n_lines < 0 || n_chunks < 0) goto done;
+    const uint8_t *f = bf.buf;
+    const int64_t *per_line = bp.buf, *counts = have_counts ? bc.buf : NULL;
+    Py_ssize_t chunks = 0, toks = 0;
+    int negative = 0;
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        negative |= per_line[i] < 0;
+        chunks += per_line[i];
+    }
+    for (Py_ssize_t c = 0; counts && c < n_chunks; c++) {
+        negative |= counts[c] < 0;
+        toks += counts[c];
+    }
+    if (!counts) toks = n_chunks;
+    if (negative || chunks != n_chunks || toks != bf.len) {
+        PyErr_Format(PyExc_ValueError, "line_stats: %zd lines of %zd chunks and %zd tokens, given %zd chunks and "
+                     "%zd tokens", n_lines, chunks, toks, n_chunks, bf.len);
+        goto done;
+    }
+    words = PyBytes_FromStringAndSize(NULL, n_lines * 8);
+    tokens = PyBytes_FromStringAndSize(NULL, n_lines * 8);
+    sentences = PyBytes_FromStringAndSize(NULL, n_lines * 8);
+    if (!words || !tokens || !sentences) goto done;
+    int64_t *o_words = (int64_t *)PyBytes_AS_STRING(words), *o_tokens = (int64_t *)PyBytes_AS_STRING(tokens);
+    int64_t *o_sent = (int64_t *)PyBytes_AS_STRING(sentences);
+    Py_ssize_t c = 0, t = 0;
+    for (Py_ssize_t i = 0; i < n_lines; i++) {
+        Py_ssize_t end = t;
+        for (int64_t j = 0; j < per_line[i]; j++, c++) end += counts ? counts[c] : 1;
+        int64_t n_words = 0, n = 1;
+        int seen_end = 0;
+        o_tokens[i] = end - t;
+        for (; t < end; t++) {
+            uint8_t fl = f[t];
+            n_words += !(fl & symbol);
+            if (fl & terminal) {
+                seen_end = 1;
+            } else if (!(fl & punct)) {
+                n += seen_end;
+                seen_end = 0;
+            }
+        }
+        o_words[i] = n_words;
+        o_sent[i] = n;
+    }
+    result = PyTuple_Pack(3, words, tokens, sentences);
+done:
+    Py_XDECREF(words);
+    Py_XDECREF(tokens);
+    Py_XDECREF(sentences);
+    PyBuffer_Release(&bf);
+    PyBuffer_Release(&bp);
+    if (have_counts && bc.obj) PyBuffer_Release(&bc);
+    return result;
+}
+
+static PyMethodDef methods[] = {
+    {"expand", expand, METH_VARARGS,
+     "expand(chunk_ids, first, count, flat, key, length, flags) -> (ids, key, length, flags, chunk_count|None)"},
+    {"word_stats", word_stats, METH_VARARGS,
+     "word_stats(flags, length, symbol_bit, alpha_bit) -> (words, word characters, tokens with a letter)"},
+    {"line_stats", line_stats, METH_VARARGS,
+     "line_stats(flags, chunk_count|None, chunks_per_line, symbol_bit, terminal_bit, punct_bit) -> "
+     "(words, tokens, sentences) per line as int64 bytes"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_tokens",
+                                    "Per-token work of the word filters, compiled.", -1, methods};
+
+PyMODINIT_FUNC PyInit__tokens(void) { return PyModule_Create(&module); }
