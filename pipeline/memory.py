@@ -16,14 +16,14 @@ resident set is ``RELEASE_ABOVE_BYTES`` (16 MiB) above where the last release le
 arena and returns pages one by one, 6-10 % of a small crawl task's CPU, while most tasks leave little to
 give back; what a worker keeps of freed memory between tasks is still bounded, by the threshold.
 
-Arrow's memory: a Ray worker allocates it from jemalloc with freed pages purged at once
-(``worker_env``, set by ``pipeline.runner.connect_ray`` before the workers start), not from Arrow's default
-mimalloc. Why: Arrow's reader and writer threads allocate from mimalloc's 1 GiB arena, whose pages the
-task thread's ``release_unused`` does not purge, so its resident part crept up with every task a worker
-ran (the 1x scale run: 3 -> 34 MiB over one worker's 40 tasks); ``pa.set_memory_pool`` inside a worker is
-not enough, since Arrow's C++ code (Parquet decoding and encoding) keeps its own default, chosen once per
-process from ``ARROW_DEFAULT_MEMORY_POOL``. jemalloc needs its decay at 0 for this (its default decay
-kept 370-590 MiB of a 4-thread allocation loop that 0 ms returns to within 2 MiB).
+Arrow's memory: a Ray worker allocates it from jemalloc with freed pages purged at once (``worker_env``,
+set by ``pipeline.runner.connect_ray`` before the workers start), not from Arrow's default mimalloc. Why:
+the resident part of mimalloc's 1 GiB arena, which Arrow's Parquet threads allocate from, crept up with
+every task a worker ran although ``release_unused`` ran after the tasks (1x scale run: 3 -> 34 MiB over
+one worker's 25 tasks; 100x: 66 MiB by the end of dedup's signatures). ``pa.set_memory_pool`` inside a
+worker is not enough: Arrow's C++ code (Parquet decoding and encoding) keeps its own default, chosen once
+per process from ``ARROW_DEFAULT_MEMORY_POOL``. And jemalloc needs its decay at 0: with its default, a
+loop of 4 threads allocating 128 MiB of Arrow buffers kept 113-121 MiB after freeing them; at 0 ms, 1 MiB.
 
 A per-process cache that keeps one step's tasks warm (the word filters' vocabulary: up to ~190 MiB at its
 cap) is dead weight once the worker runs another stage's tasks, and the more text a run has, the fuller it
