@@ -5,6 +5,9 @@ with the corpus but not why. This probe runs the same scale run with every task 
 the worker, before and after each task, it records the resident set, the task's own peak (the kernel's
 high-water mark ``VmHWM``, reset before the task through ``/proc/self/clear_refs``), the bytes Arrow's
 memory pool holds, and the number of live Python objects, one JSON line per task in ``<out>/<pid>.jsonl``.
+After the task it also logs glibc's ``mallinfo2`` totals and the thread count, and after a worker's first
+task of each step and every tenth after it, its anonymous resident memory by kind of mapping (``smaps``):
+which allocator keeps what a worker holds between tasks (this found Arrow's mimalloc arena, issue 19).
 A climb of ``rss_after`` over a worker's tasks is memory kept between tasks (caches, pools, fragments); a
 high ``task_peak`` on a few tasks is the work of those tasks.
 
