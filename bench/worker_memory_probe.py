@@ -5,6 +5,9 @@ with the corpus but not why. This probe runs the same scale run with every task 
 the worker, before and after each task, it records the resident set, the task's own peak (the kernel's
 high-water mark ``VmHWM``, reset before the task through ``/proc/self/clear_refs``), the bytes Arrow's
 memory pool holds, and the number of live Python objects, one JSON line per task in ``<out>/<pid>.jsonl``.
+After the task it also logs glibc's ``mallinfo2`` totals and the thread count, and after a worker's first
+task of each step and every tenth after it, its anonymous resident memory by kind of mapping (``smaps``):
+which allocator keeps what a worker holds between tasks (this found Arrow's mimalloc arena, issue 19).
 A climb of ``rss_after`` over a worker's tasks is memory kept between tasks (caches, pools, fragments); a
 high ``task_peak`` on a few tasks is the work of those tasks.
 
@@ -18,6 +21,7 @@ a task, the busiest worker's first and last kept RSS, and the per-process word c
 from __future__ import annotations
 
 import argparse
+import ctypes
 import gc
 import json
 import os
@@ -62,6 +66,73 @@ def _caches() -> dict[str, int]:
     return found
 
 
+def _mallinfo() -> dict[str, int]:
+    """glibc's totals over every arena (KiB): ``arena`` bytes from sbrk/arena heaps, ``hblkhd`` in mmapped
+    blocks, ``uordblks`` in use, ``fordblks`` free (pages of trimmed free chunks included). (The structure is
+    made here, in the worker: this module's classes are pickled by value and ctypes' are not picklable.)"""
+
+    class _MallInfo2(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    ("arena", "ordblks", "smblks", "hblks", "hblkhd", "usmblks", "fsmblks", "uordblks",
+                     "fordblks", "keepcost")]
+
+    try:
+        fn = ctypes.CDLL("libc.so.6").mallinfo2
+    except (OSError, AttributeError):
+        return {}
+    fn.restype = _MallInfo2
+    info = fn()
+    return {name: getattr(info, name) // 1024 for name in ("arena", "hblkhd", "uordblks", "fordblks")}
+
+
+def _smaps() -> dict[str, Any]:
+    """Resident KiB of this process's anonymous memory by kind of mapping (``/proc/self/smaps``, a few ms):
+    the brk heap, mappings of exactly 1 MiB (CPython's object arenas), 64 MiB-reserved glibc arena heaps
+    and other large reservations (>= 32 MiB of address space: mimalloc's arenas, Ray's), the rest; and the
+    eight largest anonymous mappings (MiB of address space, resident MiB)."""
+    kinds: dict[str, int] = defaultdict(int)
+    largest: list[tuple[int, int, str]] = []
+    name, size_kib, anon = "", 0, False
+    try:
+        lines = Path("/proc/self/smaps").read_text().splitlines()
+    except OSError:
+        return {}
+
+    def close() -> None:
+        if not anon:
+            return
+        if name == "[heap]":
+            kind = "heap"
+        elif name == "[stack]":
+            kind = "stack"
+        elif size_kib == 1024:
+            kind = "py_arenas"
+        elif size_kib >= 32 * 1024:
+            kind = "large"
+        else:
+            kind = "other"
+        kinds[kind] += rss
+        largest.append((rss, size_kib, name or "anon"))
+
+    rss = 0
+    for line in lines:
+        head = line.split(None, 1)[0]
+        if "-" in head and not head.endswith(":"):
+            close()
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            size_kib, name, rss = (hi - lo) // 1024, parts[5] if len(parts) > 5 else "", 0
+            anon = not name or name in ("[heap]", "[stack]")
+        elif head == "Rss:":
+            rss = int(line.split()[1])
+    close()
+    largest.sort(reverse=True)
+    return {"kinds_kib": dict(kinds), "largest": [[s // 1024, r // 1024, n] for r, s, n in largest[:8]]}
+
+
+_seen: dict[str, int] = defaultdict(int)  # tasks of each step this worker has run
+
+
 class Probed:
     """A task function wrapped to log its worker's memory around each call (pickled by value: defined in
     ``__main__``). Its payload is ``(task id, task size in bytes, the task's own payload)``."""
@@ -97,7 +168,11 @@ class Probed:
                   "task_peak": peak, "cpu_s": round(cpu_s, 3), "released": released,
                   "release_ms": round(release_ms, 3),
                   "arrow_bytes": pa.total_allocated_bytes(), "arrow_pool": pa.default_memory_pool().backend_name,
-                  "py_objects": len(gc.get_objects()), "caches": _caches()}
+                  "py_objects": len(gc.get_objects()), "caches": _caches(), "threads": _status_kib("Threads"),
+                  "anon_after": _status_kib("RssAnon"), "mallinfo_after": _mallinfo()}
+        _seen[self.step] += 1
+        if _seen[self.step] % 10 == 1:  # the first task of a step in this worker, then every tenth
+            record["smaps_after"] = {**_smaps(), "pipeline": sys.modules["pipeline"].__file__}
         with open(Path(self.out) / f"{os.getpid()}.jsonl", "a") as fh:
             fh.write(json.dumps(record) + "\n")
         return result
@@ -145,7 +220,11 @@ def summary(out: Path) -> list[dict[str, Any]]:
             "task_cpu_s": round(sum(r["cpu_s"] for r in records), 3),
             "releases": sum(bool(r.get("released", True)) for r in records),
             "release_cpu_ms": round(sum(r.get("release_ms", 0) for r in records), 1),
-            "caches_max": caches})
+            "caches_max": caches,
+            "busiest_last_anon_mib": round(busiest[-1].get("anon_after", 0) / 1024),
+            "busiest_last_mallinfo_kib": busiest[-1].get("mallinfo_after"),
+            "busiest_last_threads": busiest[-1].get("threads"),
+            "busiest_last_smaps": next((r["smaps_after"] for r in reversed(busiest) if "smaps_after" in r), None)})
     return table
 
 

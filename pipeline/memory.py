@@ -16,6 +16,15 @@ resident set is ``RELEASE_ABOVE_BYTES`` (16 MiB) above where the last release le
 arena and returns pages one by one, 6-10 % of a small crawl task's CPU, while most tasks leave little to
 give back; what a worker keeps of freed memory between tasks is still bounded, by the threshold.
 
+Arrow's memory: a Ray worker allocates it from jemalloc with freed pages purged at once (``worker_env``,
+set by ``pipeline.runner.connect_ray`` before the workers start), not from Arrow's default mimalloc. Why:
+the resident part of mimalloc's 1 GiB arena, which Arrow's Parquet threads allocate from, crept up with
+every task a worker ran although ``release_unused`` ran after the tasks (1x scale run: 3 -> 34 MiB over
+one worker's 25 tasks; 100x: 66 MiB by the end of dedup's signatures). ``pa.set_memory_pool`` inside a
+worker is not enough: Arrow's C++ code (Parquet decoding and encoding) keeps its own default, chosen once
+per process from ``ARROW_DEFAULT_MEMORY_POOL``. And jemalloc needs its decay at 0: with its default, a
+loop of 4 threads allocating 128 MiB of Arrow buffers kept 113-121 MiB after freeing them; at 0 ms, 1 MiB.
+
 A per-process cache that keeps one step's tasks warm (the word filters' vocabulary: up to ~190 MiB at its
 cap) is dead weight once the worker runs another stage's tasks, and the more text a run has, the fuller it
 is: registered with ``clear_between_steps``, it is dropped when the worker starts a task of another step.
@@ -28,7 +37,7 @@ import ctypes.util
 import functools
 import gc
 import os
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Mapping, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=Callable[[], Any])
@@ -105,6 +114,25 @@ def releases_memory(fn: F) -> F:
             release_freed_memory()
 
     return wrapper  # type: ignore[return-value]
+
+
+# What a worker process's environment gets for Arrow (``worker_env``): its default pool jemalloc, dirty and
+# muzzy pages purged as soon as they are freed (the options of Arrow's bundled jemalloc, prefixed ``je_arrow_``).
+ARROW_POOL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc",
+                  "JE_ARROW_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
+
+
+def worker_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Environment variables for the processes that run tasks (Ray's ``runtime_env``): ``ARROW_POOL_ENV``
+    when this pyarrow build has jemalloc and the user has not chosen a pool (``ARROW_DEFAULT_MEMORY_POOL``
+    in ``environ``, default ``os.environ``: kept as it is), else nothing. Read once, when Arrow first
+    allocates, so it must be there when the process starts; what Arrow computes does not depend on it."""
+    environ = os.environ if environ is None else environ
+    if environ.get("ARROW_DEFAULT_MEMORY_POOL"):
+        return {}
+    import pyarrow as pa
+
+    return dict(ARROW_POOL_ENV) if "jemalloc" in pa.supported_memory_backends() else {}
 
 
 def clear_between_steps(clear: C) -> C:

@@ -118,12 +118,16 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
     """Join the cluster at ``address``, or start an embedded local Ray when there is none.
 
     Returns whether this call started or joined Ray (False: it was already initialised by the caller).
+    The workers get ``pipeline.memory.worker_env`` (Arrow's pool: one that gives freed memory back).
     """
     import ray
 
+    from pipeline.memory import worker_env
+
     if ray.is_initialized():
         return False
-    common = dict(log_to_driver=True, configure_logging=False)
+    env = worker_env()
+    common = dict(log_to_driver=True, configure_logging=False, **({"runtime_env": {"env_vars": env}} if env else {}))
     if address:
         ray.init(address=address, **common)
         return True

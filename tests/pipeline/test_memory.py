@@ -3,6 +3,7 @@ task is tested in ``tests/pipeline/test_executors.py``."""
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
 
@@ -138,3 +139,67 @@ def test_without_proc_every_task_releases(monkeypatch):
     releases: list[int] = []
     monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1))
     assert memory.release_after_task() and memory.release_after_task() and releases == [1, 1]
+
+
+def test_worker_env_chooses_jemalloc_purging_at_once_unless_the_user_chose_a_pool():
+    import pyarrow as pa
+
+    if "jemalloc" not in pa.supported_memory_backends():
+        assert memory.worker_env({}) == {}
+        return
+    env = memory.worker_env({})
+    assert env == {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "JE_ARROW_MALLOC_CONF": "dirty_decay_ms:0,muzzy_decay_ms:0"}
+    assert memory.worker_env({"ARROW_DEFAULT_MEMORY_POOL": "system"}) == {}  # the user's choice stays
+    env["ARROW_DEFAULT_MEMORY_POOL"] = "changed"
+    assert memory.worker_env({})["ARROW_DEFAULT_MEMORY_POOL"] == "jemalloc"  # a copy each time
+
+
+_THREADED_ARROW_ALLOCATIONS = '''
+import json, sys, threading
+import pyarrow as pa
+
+def rss_mib():
+    return int(open("/proc/self/statm").read().split()[1]) * 4096 / 2**20
+
+def allocate(out):
+    for _ in range(64):  # 32 MiB per thread, every page written
+        buf = pa.allocate_buffer(512 * 1024, resizable=True)
+        view = memoryview(buf).cast("B")
+        view[::4096] = b"\\x01" * len(range(0, len(view), 4096))
+        out.append(buf)
+
+base, kept = rss_mib(), []
+for _ in range(3):  # Arrow's threads allocate, the task thread frees: as a Parquet read and a task's end
+    buffers = []
+    threads = [threading.Thread(target=allocate, args=(buffers,)) for _ in range(4)]
+    [t.start() for t in threads]
+    [t.join() for t in threads]
+    peak = rss_mib()
+    del buffers
+    kept.append(rss_mib() - base)
+print(json.dumps({"pool": pa.default_memory_pool().backend_name, "peak": peak - base, "kept": kept}))
+'''
+
+
+@pytest.mark.skipif(not Path("/proc/self/statm").exists(), reason="needs /proc")
+def test_a_worker_env_process_gives_arrow_memory_back_as_it_is_freed():
+    """The environment ``worker_env`` gives a worker makes Arrow's pool jemalloc at 0 ms decay: 128 MiB
+    allocated from four threads and freed in another are handed back at once, without a release call
+    (measured with this script: ~1 MiB kept; jemalloc at its default decay kept 113-121 MiB, Arrow's
+    mimalloc 164-192)."""
+    import json
+    import subprocess
+    import sys
+
+    import pyarrow as pa
+
+    if "jemalloc" not in pa.supported_memory_backends():
+        pytest.skip("this pyarrow has no jemalloc")
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    env.update(memory.worker_env({}))
+    done = subprocess.run([sys.executable, "-c", _THREADED_ARROW_ALLOCATIONS], env=env, capture_output=True,
+                          text=True, timeout=120, check=True)
+    result = json.loads(done.stdout)
+    assert result["pool"] == "jemalloc"
+    assert result["peak"] > 100, result  # the buffers were resident
+    assert max(result["kept"]) < 24, result  # and went back when freed, every round

@@ -273,3 +273,33 @@ def test_a_failed_task_keeps_the_records_of_those_before_it_and_their_folders_sy
     (tmp_path / "poison").unlink()
     result = run_stage(tmp_path, "two", tasks, write_two, executor=InProcessExecutor())
     assert result.tasks_skipped == 4 and result.tasks_run == 4
+
+
+def test_ray_workers_get_the_arrow_pool_that_gives_memory_back() -> None:
+    """``connect_ray`` starts the workers with ``pipeline.memory.worker_env``: their Arrow allocates from
+    jemalloc at 0 ms decay (set in a worker's own code it would come too late for Arrow's C++ default pool,
+    chosen once per process)."""
+    import subprocess
+    import sys
+
+    from pipeline.memory import worker_env
+
+    if not worker_env({}):
+        pytest.skip("this pyarrow has no jemalloc")
+    script = '''
+import os, ray
+from pipeline import runner
+assert runner.connect_ray(None, 1, 100 * 1024 * 1024) is True
+
+@ray.remote
+def pool():
+    import pyarrow as pa
+    return pa.default_memory_pool().backend_name, os.environ.get("JE_ARROW_MALLOC_CONF")
+
+print(ray.get(pool.remote()))
+ray.shutdown()
+'''
+    env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240, env=env,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert done.stdout.strip().endswith("('jemalloc', 'dirty_decay_ms:0,muzzy_decay_ms:0')"), done.stderr[-2000:]
