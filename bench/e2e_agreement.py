@@ -72,6 +72,21 @@ def words(text: str) -> int:
     return len(text.split())
 
 
+def kept(decision: str) -> bool:
+    return decision == "kept"
+
+
+def cause(row: dict) -> str | None:
+    """Why refinery (A) and datatrove (D) decide a page differently end to end; None when they agree."""
+    if kept(row["A"]) == kept(row["D"]):
+        return None
+    if not row["datatrove_reads"]:
+        return "reader"  # datatrove's WarcReader skips the record: no text reaches its filters
+    if kept(row["A"]) == kept(row["B"]) and kept(row["C"]) == kept(row["D"]):
+        return "extraction"  # each tool's filters decide alike on the same text
+    return "filters"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--json", type=Path, help="also write the per-page table here")
@@ -124,7 +139,6 @@ def main() -> None:
                "extract_seconds": (dt or {}).get("seconds")}
         table.append(row)
     ours_pages = [r for r in table if r["refinery_reads"]]
-    kept = lambda v: v == "kept"  # noqa: E731
     agree = lambda rows, x, y: sum(kept(r[x]) == kept(r[y]) for r in rows)  # noqa: E731
     both = [r for r in table if r["refinery_reads"] and r["datatrove_reads"]]
     n = len(ours_pages)
@@ -142,16 +156,10 @@ def main() -> None:
     print(json.dumps(summary, indent=1))
     print("\npages where refinery and datatrove disagree end to end (A vs D):")
     for r in ours_pages:
-        if kept(r["A"]) != kept(r["D"]):
-            if not r["datatrove_reads"]:
-                cause = "reader"  # datatrove's WarcReader skips the record: no text reaches its filters
-            elif kept(r["A"]) == kept(r["B"]) and kept(r["C"]) == kept(r["D"]):
-                cause = "extraction"
-            else:
-                cause = "filters"
-            causes[cause] += 1
-            r["cause"] = cause
-            print(f"- [{cause}] {r['file']} {r['url']}: A {r['A']}, D {r['D']} (simulated {r['D_simulated']}), "
+        r["cause"] = cause(r)
+        if r["cause"] is not None:
+            causes[r["cause"]] += 1
+            print(f"- [{r['cause']}] {r['file']} {r['url']}: A {r['A']}, D {r['D']} (simulated {r['D_simulated']}), "
                   f"B {r['B']}, C {r['C']}; words ours {r['our_words']}, trafilatura {r['their_words']}; "
                   f"extract {r['extract_seconds']} s")
     summary["disagreement_causes"] = causes
