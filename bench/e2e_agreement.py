@@ -11,7 +11,10 @@ One copy of the shared HTML WARCs (the 15-copy run repeats the same pages). Four
 A vs D is e2e_bench's end-to-end agreement. A page where A != D is put down to datatrove's reader when
 its WarcReader skips the record (no payload type and libmagic does not call it HTML, or neither UTF-8 nor
 cchardet's guess decodes it), to extraction when the filters agree on both texts (A = B and C = D: each
-tool's filters decide the same on the same text), and to the filters otherwise. C vs D is what the end-to-end agreement would be if refinery extracted with
+tool's filters decide the same on the same text), and to the filters otherwise; and to datatrove's timeout
+when its chain keeps the page without the sandbox but the real run dropped it: datatrove's extractor runs in
+a sandbox that gives each page 1 s of wall time, so on a loaded machine the real run loses pages whose
+extraction takes milliseconds of CPU (the run's count of them is printed). C vs D is what the end-to-end agreement would be if refinery extracted with
 trafilatura(favour_precision) as datatrove does. Also printed: the pages datatrove reads that refinery does
 not (its reader keeps non-200 responses and decodes differently), and each disagreement with both texts'
 word counts and every decision's reason.
@@ -82,6 +85,8 @@ def cause(row: dict) -> str | None:
         return None
     if not row["datatrove_reads"]:
         return "reader"  # datatrove's WarcReader skips the record: no text reaches its filters
+    if kept(row["D_simulated"]) and not kept(row["D"]):
+        return "timeout"  # its own chain keeps the page; the real run's extractor sandbox (1 s, wall) gave up
     if kept(row["A"]) == kept(row["B"]) and kept(row["C"]) == kept(row["D"]):
         return "extraction"  # each tool's filters decide alike on the same text
     return "filters"
@@ -109,6 +114,7 @@ def main() -> None:
                 pages[(Path(row["meta"]["origin"]).name, row["meta"]["record"])]["A"] = f"{row['filter']}:{row['rule']}"
         real = e2e_bench.run_datatrove(root / "input", root / "datatrove", 0, lid_model)
         dt_kept = set(real["kept"])
+        timeouts = real["timeouts"]
         dt_out = root / "dt_texts.jsonl"
         subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_extract.py"), str(root / "input"),
                         str(dt_out)], check=True, capture_output=True)
@@ -146,13 +152,14 @@ def main() -> None:
         "pages_refinery": n, "records_datatrove": len(theirs), "read_by_both": len(both),
         "datatrove_only_records": sum(not r["refinery_reads"] for r in table),
         "datatrove_only_kept": sum(not r["refinery_reads"] and kept(r["D"]) for r in table),
+        "datatrove_extraction_timeouts": timeouts,
         "D_simulated_equals_D": sum(kept(r["D_simulated"]) == kept(r["D"]) for r in table if r["datatrove_reads"]),
         "A_vs_D_end_to_end": agree(ours_pages, "A", "D") / n,
         "A_vs_B_filters_on_our_text": agree(ours_pages, "A", "B") / n,
         "C_vs_D_filters_on_trafilatura_text": agree(both, "C", "D") / max(1, len(both)),
         "A_vs_C_our_filters_extractor_swapped": agree(both, "A", "C") / max(1, len(both)),
     }
-    causes = {"reader": 0, "extraction": 0, "filters": 0}
+    causes = {"reader": 0, "timeout": 0, "extraction": 0, "filters": 0}
     print(json.dumps(summary, indent=1))
     print("\npages where refinery and datatrove disagree end to end (A vs D):")
     for r in ours_pages:

@@ -7,8 +7,8 @@ from bench.e2e_agreement import cause, refinery_filters
 from pipeline.filters.language import bundled_model_path
 
 
-def _row(a: str, d: str, b: str = "kept", c: str = "kept", reads: bool = True) -> dict:
-    return {"A": a, "D": d, "B": b, "C": c, "datatrove_reads": reads}
+def _row(a: str, d: str, b: str = "kept", c: str = "kept", reads: bool = True, simulated: str | None = None) -> dict:
+    return {"A": a, "D": d, "B": b, "C": c, "datatrove_reads": reads, "D_simulated": simulated or d}
 
 
 def test_agreeing_pages_have_no_cause() -> None:
@@ -18,6 +18,10 @@ def test_agreeing_pages_have_no_cause() -> None:
 
 def test_a_record_datatrove_never_read_is_its_reader() -> None:
     assert cause(_row("kept", "dropped", reads=False)) == "reader"
+
+
+def test_a_page_datatrove_keeps_without_its_sandbox_but_dropped_is_a_timeout() -> None:
+    assert cause(_row("kept", "dropped", simulated="kept")) == "timeout"
 
 
 def test_extraction_when_each_side_filters_the_same_text_alike() -> None:
