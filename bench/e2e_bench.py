@@ -15,7 +15,9 @@ the load average during each run, and two agreements on which pages survive:
 
 * ``agreement_end_to_end``: each tool's own extraction and filters (over the pages refinery extracted; a
   page datatrove did not read counts as not kept by it). The extractors differ (resiliparse and our rules
-  against trafilatura), so this mixes extraction and filtering.
+  against trafilatura), so this mixes extraction and filtering (bench/e2e_agreement.py separates them).
+  Datatrove's first run decides; its extractor gives each page 1 s of wall time, so on a loaded machine it
+  drops pages as timeouts (``agreement_run_timeouts``; the agreement moves with them).
 * ``agreement_filters``: the filter decisions on the same text: refinery's extracted text of every page
   (its crawl output) through datatrove's filter chain (bench/datatrove_decisions.py: language, Gopher
   repetition, Gopher quality, C4, FineWeb, as in bench/datatrove_e2e.py), against refinery's own decisions.
@@ -141,9 +143,12 @@ def run_datatrove(folder: Path, work: Path, core: int, lid_model: str) -> dict:
         raise SystemExit(f"datatrove failed:\n{done.stderr[-3000:]}")
     result = json.loads((work / "result.json").read_text())
     read = next((s["stats"].get("documents", {}).get("total") for n, s in result["steps"].items() if "READER" in n), None)
+    # pages its extractor's sandbox gave up on (1 s of wall time each): on a loaded machine these change
+    # which pages datatrove keeps, so the agreement is only comparable between runs without them
+    timeouts = sum(s["stats"].get("timeout", 0) for s in result["steps"].values())
     return {"wall_seconds": wall, "cpu_seconds": cpu.seconds, "load": os.getloadavg()[0],
             "stages": {n: s["seconds"] for n, s in result["steps"].items()},
-            "pages_read": read, "kept": [tuple(k) for k in result["kept"]]}
+            "pages_read": read, "kept": [tuple(k) for k in result["kept"]], "timeouts": timeouts}
 
 
 def filter_agreement(run_dir: Path, kept: set[tuple[str, str]], lid_model: str, work: Path) -> dict:
@@ -248,8 +253,10 @@ def main() -> None:
                           "stages": {k: statistics.median(r["stages"].get(k, 0) for r in theirs)
                                      for k in theirs[0]["stages"]},
                           "kept": len(their_kept),
-                          "per_run": [{k: r[k] for k in ("wall_seconds", "cpu_seconds", "load")} for r in theirs]},
-            "agreement_end_to_end": agree, "kept_by_both": len(ours_kept & their_kept),
+                          "per_run": [{k: r[k] for k in ("wall_seconds", "cpu_seconds", "load", "timeouts")}
+                                      for r in theirs]},
+            "agreement_end_to_end": agree, "agreement_run_timeouts": theirs[0]["timeouts"],
+            "kept_by_both": len(ours_kept & their_kept),
             "only_refinery": len(ours_kept - their_kept), "only_datatrove": len(their_kept - ours_kept),
             "filters_on_the_same_text": filters,
             "runs": args.runs,

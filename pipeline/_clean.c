@@ -7,6 +7,7 @@
  *   space_separators(text) -> str       SPACES_RE.sub(" ", text)   (the same object when nothing changes)
  *   collapse_spaces(text)  -> str       TRAILING_RE.sub("\n", ...) then the inner-run collapse of
  *                                        _collapse_runs (the same object when nothing changes)
+ *   remove_control(text)   -> str       CONTROL_RE.sub("", text)   (the same object when nothing changes)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -124,11 +125,66 @@ static PyObject *collapse_spaces(PyObject *self, PyObject *arg) {
     return out;
 }
 
+/* CONTROL_RE's class: C0 controls but \t and \n, DEL and the C1 controls, SOFT HYPHEN, ZERO WIDTH SPACE,
+ * WORD JOINER, ZWNBSP/BOM and the surrogates (lone ones: a str holds no pairs). */
+static inline int is_removed_control(Py_UCS4 c) {
+    if (c < 0x20) return c != '\t' && c != '\n';
+    if (c < 0x7F) return 0;
+    return c <= 0x9F || c == 0xAD || c == 0x200B || c == 0x2060 || c == 0xFEFF || (c >= 0xD800 && c <= 0xDFFF);
+}
+
+#define FIND_LOOP(TYPE)                                                                         \
+    {                                                                                           \
+        const TYPE *s = (const TYPE *)data;                                                     \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                    \
+            if (is_removed_control(s[i])) { first = i; break; }                                 \
+        }                                                                                       \
+    }
+
+#define REMOVE_LOOP(TYPE)                                                                       \
+    {                                                                                           \
+        const TYPE *s = (const TYPE *)data;                                                     \
+        TYPE *o = (TYPE *)buf;                                                                  \
+        for (Py_ssize_t i = first; i < n; i++) {                                                \
+            if (!is_removed_control(s[i])) o[w++] = s[i];                                       \
+        }                                                                                       \
+    }
+
+static PyObject *remove_control(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_SetString(PyExc_TypeError, "remove_control() takes a str");
+        return NULL;
+    }
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), first = -1;
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: FIND_LOOP(Py_UCS1) break;
+    case PyUnicode_2BYTE_KIND: FIND_LOOP(Py_UCS2) break;
+    default: FIND_LOOP(Py_UCS4) break;
+    }
+    if (first < 0) return Py_NewRef(arg);
+    void *buf = PyMem_Malloc((size_t)n * kind);
+    if (buf == NULL) return PyErr_NoMemory();
+    memcpy(buf, data, (size_t)first * kind);
+    Py_ssize_t w = first;
+    switch (kind) {
+    case PyUnicode_1BYTE_KIND: REMOVE_LOOP(Py_UCS1) break;
+    case PyUnicode_2BYTE_KIND: REMOVE_LOOP(Py_UCS2) break;
+    default: REMOVE_LOOP(Py_UCS4) break;
+    }
+    /* FromKindAndData stores the result in its narrowest kind (removing the only wide character narrows it). */
+    PyObject *out = PyUnicode_FromKindAndData(kind, buf, w);
+    PyMem_Free(buf);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"mojibake_suspect", mojibake_suspect, METH_O, "bool(pipeline.clean.MOJIBAKE_RE.search(text))"},
     {"space_separators", space_separators, METH_O, "pipeline.clean.SPACES_RE.sub(' ', text)"},
     {"collapse_spaces", collapse_spaces, METH_O,
      "trailing spaces/tabs of every line removed, inner runs of two or more one space (pipeline.clean)"},
+    {"remove_control", remove_control, METH_O, "pipeline.clean.CONTROL_RE.sub('', text)"},
     {NULL, NULL, 0, NULL},
 };
 

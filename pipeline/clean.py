@@ -21,7 +21,7 @@ One pass runs these steps in order, each skipped when a cheap check shows it has
    spaces/tabs becomes one space (a single tab is kept, and so is a line's leading indentation, so verse
    and code keep their shape); at most one blank line between paragraphs; the text's ends are stripped.
 
-The scans behind steps 2, 3 and 6 run compiled (``pipeline/_clean.c``: one pass over the string where the
+The scans behind steps 2, 3, 4 and 6 run compiled (``pipeline/_clean.c``: one pass over the string where the
 regexes dispatched per character or called back into Python per match); without the build the regexes
 below do the same (tests compare both).
 
@@ -88,6 +88,8 @@ def _line_ends(text: str) -> str:
 
 
 def _remove_control(text: str) -> str:
+    if _clean is not None:  # one pass over the string; the checks below still ran the regex on ~1 in 4 pages
+        return _clean.remove_control(text)
     if text.isascii():  # bytes.translate finds ASCII controls ~10x faster than the regex
         raw = text.encode("ascii")
         if len(raw.translate(None, ASCII_CONTROLS)) == len(raw):

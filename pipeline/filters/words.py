@@ -101,9 +101,12 @@ def has_alpha(token: str) -> bool:
 
 
 def _sentence_terminals() -> str:
-    """Characters with the Unicode Sentence_Terminal property (plus the fullwidth and CJK forms)."""
-    pattern = regex.compile(r"\p{Sentence_Terminal}")
-    return "".join(ch for ch in map(chr, range(0x110000)) if pattern.match(ch))
+    """Characters with the Unicode Sentence_Terminal property (plus the fullwidth and CJK forms), in code point
+    order. Why one ``findall`` over a string of every code point (built from a numpy range in one decode):
+    matching each of the 1,114,112 one-character strings from Python took ~0.3 CPU s of every run's imports,
+    this ~6 ms, with the same characters (tested against the per-character scan)."""
+    every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
+    return "".join(regex.findall(r"\p{Sentence_Terminal}", every))
 
 
 TERMINAL_PUNCTUATION: tuple[str, ...] = tuple(_sentence_terminals())

@@ -25,7 +25,8 @@ def _require_compiled() -> None:
 # Every character class the scans decide on, at its edges, in all three string widths.
 ALPHABET = (" \t\n\r\x0b\x0c\xa0\x7f\x80\x9f\xa0\xbf\xc0\xc1\xc2\xc3\xe9\xf4\xf5\xff\u0152\u0178\u0192\u02c6\u02dc"
             "\u1680\u1fff\u2000\u200a\u200b\u2013\u2019\u201a\u201b\u2022\u2026\u2028\u202f\u205f\u20ac\u2122\u3000"
-            "\u4e2d\U0001f600abcÃ©")
+            "\u4e2d\U0001f600abcÃ©"
+            "\x00\x08\x1f\x1f\xac\xad\xae\u200c\u2060\u2061\ufeff\ud7ff\ud800\udfff\ue000")  # remove_control's edges
 texts = st.text(alphabet=ALPHABET, max_size=60)
 
 
@@ -49,6 +50,9 @@ def test_scans_equal_the_regexes(text: str) -> None:
     collapsed = clean._clean.collapse_spaces(text)
     assert collapsed == _regex_whitespace(text)
     assert hash(collapsed) == hash(_regex_whitespace(text))  # stored in the narrowest width, like any str
+    removed = clean._clean.remove_control(text)
+    assert removed == clean.CONTROL_RE.sub("", text)
+    assert hash(removed) == hash(clean.CONTROL_RE.sub("", text))
 
 
 @settings(max_examples=1000, deadline=None)
@@ -70,6 +74,9 @@ def test_unchanged_text_is_the_same_object() -> None:
     _require_compiled()
     text = "a line\n\tindented\nCafé \u4e2d"
     assert clean._clean.collapse_spaces(text) is text and clean._clean.space_separators(text) is text
+    assert clean._clean.remove_control(text) is text
+    assert clean._clean.remove_control("a\u200bb\x00\n\tc\ud800") == "ab\n\tc"
+    assert clean._clean.remove_control("\ufeffabc").isascii()  # narrowed once its only wide character is gone
     assert clean._clean.collapse_spaces("a  b\t\tc \n  d") == "a b c\n  d"
     assert clean._clean.space_separators("a\u3000b") == "a b" and clean._clean.space_separators("a\u3000b").isascii()
     with pytest.raises(TypeError):

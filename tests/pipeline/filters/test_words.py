@@ -11,6 +11,7 @@ import unicodedata
 
 import numpy as np
 import pytest
+import regex
 
 from pipeline.filters import words
 from pipeline.filters.c4 import count_sentences
@@ -46,6 +47,16 @@ def test_token_classes():
     assert is_symbol("...") and is_symbol("#") and is_symbol("—") and not is_symbol("a1")
     assert has_alpha("x1") and not has_alpha("123")
     assert {".", "!", "?", "。", "؟"} <= set(TERMINAL_PUNCTUATION)
+
+
+def test_sentence_terminals_match_a_per_character_scan():
+    """The one-findall table is exactly the characters the property matches one by one, in code point order
+    (surrogates and astral planes included in the scan)."""
+    pattern = regex.compile(r"\p{Sentence_Terminal}")
+    expected = "".join(ch for ch in map(chr, range(0x110000)) if pattern.match(ch))
+    assert words._sentence_terminals() == expected
+    assert "".join(TERMINAL_PUNCTUATION) == expected
+    assert any(ord(ch) > 0xFFFF for ch in expected)  # the astral planes were scanned too
 
 
 def _reference_flags(token: str) -> int:
