@@ -121,7 +121,6 @@ def main() -> None:
         theirs = {(r["file"], r["id"]): r for r in map(json.loads, dt_out.read_text(encoding="utf-8").splitlines())}
         work = root / "decisions"
         work.mkdir()
-        keyed = {f"{f}#{i}": (f, i) for f, i in set(pages) | set(theirs)}
         b = datatrove_filters([{"id": f"{k[0]}#{k[1]}", "text": p["our_text"]} for k, p in pages.items()], lid_model, work)
         d = datatrove_filters([{"id": f"{k[0]}#{k[1]}", "text": r["text"]} for k, r in theirs.items() if r["text"]],
                               lid_model, work)
