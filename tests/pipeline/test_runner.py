@@ -285,7 +285,10 @@ def test_ray_workers_get_the_arrow_pool_that_gives_memory_back() -> None:
     from pipeline.memory import worker_env
 
     if not worker_env({}):
-        pytest.skip("this pyarrow has no jemalloc")
+        # pyarrow's Linux wheels carry jemalloc: under CI its absence is a packaging change to look at
+        assert not os.environ.get("CI"), "this pyarrow build has no jemalloc pool: workers keep Arrow's default pool"
+        pytest.skip("this pyarrow build has no jemalloc pool (e.g. a conda or Windows build): workers keep "
+                    "Arrow's default pool and there is no worker setting to test")
     script = '''
 import os, ray
 from pipeline import runner
