@@ -355,9 +355,10 @@ static PyTypeObject ChunkTableType = {
     .tp_as_sequence = &ChunkTable_as_sequence,
 };
 
-/* intern_split(split, table) -> as intern_tokens(split, ids), with the token ids from the ChunkTable
- * ``table`` instead of a dict: (token ids of every chunk concatenated, int64 bytes; tokens per chunk, int64
- * bytes; the new tokens in first-seen order). Why: a dict holds each distinct token as a str object, an int
+/* intern_split(split, table): the token ids of a batch of newly split chunks (split: a list of tuples of
+ * str), in one pass, from the ChunkTable ``table`` (each token not in it yet added with the next id):
+ * (token ids of every chunk concatenated, int64 bytes; tokens per chunk, int64 bytes; the new tokens in
+ * first-seen order). Why: a dict holds each distinct token as a str object, an int
  * object and its entry (~130 bytes for a short word, beside the list of tokens by id); the table holds its
  * code points and 8-24 bytes (the vocabulary's memory, issue 19). Each token costs one FNV pass and one
  * probe, about what the dict's string hash and lookup cost. */
@@ -398,67 +399,6 @@ static PyObject *intern_split(PyObject *self, PyObject *args) {
             int64_t id = chunk_id(tt, w, kind, data, 0, len, fnv_range(kind, data, 0, len), fresh);
             if (id < 0) goto fail;
             o[k++] = id;
-        }
-    }
-    return Py_BuildValue("NNN", out, counts, fresh);
-fail:
-    Py_XDECREF(out);
-    Py_XDECREF(counts);
-    Py_XDECREF(fresh);
-    return NULL;
-}
-
-/* intern_tokens(split, ids): the token ids of a batch of newly split chunks, in one pass.
- * split: list of tuples of str (each chunk's tokens); ids: dict str -> int, the vocabulary's token ids,
- * to which each token not in it yet is added with the next id (len(ids) at that moment).
- * Returns (token ids of every chunk concatenated, as int64 bytes; tokens per chunk, int64 bytes; the new
- * tokens in first-seen order). Why: the Python version (flatten, dict.fromkeys, a membership test per
- * distinct token, update, a lookup per token) made four hash-table passes per token, most of the cost of
- * adding the unique chunks of Chinese text to the vocabulary; here each token costs one lookup. */
-static PyObject *intern_tokens(PyObject *self, PyObject *args) {
-    PyObject *split, *ids;
-    if (!PyArg_ParseTuple(args, "O!O!", &PyList_Type, &split, &PyDict_Type, &ids)) return NULL;
-    Py_ssize_t n_chunks = PyList_GET_SIZE(split), total = 0;
-    for (Py_ssize_t i = 0; i < n_chunks; i++) {
-        PyObject *t = PyList_GET_ITEM(split, i);
-        if (!PyTuple_Check(t)) {
-            PyErr_Format(PyExc_TypeError, "intern_tokens: chunk %zd: tokens must be a tuple of str, not %.100s",
-                         i, Py_TYPE(t)->tp_name);
-            return NULL;
-        }
-        total += PyTuple_GET_SIZE(t);
-    }
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total * (Py_ssize_t)sizeof(int64_t));
-    PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
-    PyObject *fresh = PyList_New(0);
-    if (!out || !counts || !fresh) goto fail;
-    int64_t *o = (int64_t *)PyBytes_AS_STRING(out), *c = (int64_t *)PyBytes_AS_STRING(counts);
-    Py_ssize_t next = PyDict_GET_SIZE(ids), k = 0;
-    for (Py_ssize_t i = 0; i < n_chunks; i++) {
-        PyObject *t = PyList_GET_ITEM(split, i);
-        Py_ssize_t n = PyTuple_GET_SIZE(t);
-        c[i] = n;
-        for (Py_ssize_t j = 0; j < n; j++) {
-            PyObject *w = PyTuple_GET_ITEM(t, j);
-            if (!PyUnicode_CheckExact(w)) {
-                PyErr_Format(PyExc_TypeError, "intern_tokens: chunk %zd, token %zd is a %.100s, not a str", i, j,
-                             Py_TYPE(w)->tp_name);
-                goto fail;
-            }
-            PyObject *v = PyDict_GetItemWithError(ids, w); /* borrowed */
-            if (v) {
-                long long id = PyLong_AsLongLong(v);
-                if (id == -1 && PyErr_Occurred()) goto fail;
-                o[k++] = id;
-                continue;
-            }
-            if (PyErr_Occurred()) goto fail;
-            PyObject *id = PyLong_FromSsize_t(next);
-            if (!id) goto fail;
-            int bad = PyDict_SetItem(ids, w, id) < 0;
-            Py_DECREF(id);
-            if (bad || PyList_Append(fresh, w) < 0) goto fail;
-            o[k++] = next++;
         }
     }
     return Py_BuildValue("NNN", out, counts, fresh);
@@ -602,7 +542,7 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
 }
 
 /* jieba_tokens(chunks, words, table, ids, fallback) -> (token ids int64 bytes, tokens per chunk int64
- * bytes, new tokens): as intern_tokens over ``segment.jieba_split_many(chunks, fallback)``, with ``table``
+ * bytes, new tokens): as intern_split over ``segment.jieba_split_many(chunks, fallback)``, with ``table``
  * (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
  * tokens, or None (no dict: the vocabulary finds its tokens in the table; a dict entry per new token was
  * about 3 % of the Chinese word chain). ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
@@ -808,15 +748,12 @@ fail:
 }
 
 static PyMethodDef module_methods[] = {
-    {"intern_tokens", intern_tokens, METH_VARARGS,
-     "intern_tokens(split, ids) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
-     "newly split chunks, new tokens added to the dict ids with the next ids."},
     {"intern_split", intern_split, METH_VARARGS,
-     "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): as intern_tokens, "
-     "the ids from the ChunkTable table (new tokens added to it)"},
+     "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
+     "newly split chunks from the ChunkTable table (new tokens added to it with the next ids)"},
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
-     "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_tokens over jieba's words of the chunks, "
+     "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_split over jieba's words of the chunks, "
      "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},
     {"letter_runs", letter_runs, METH_VARARGS,
      "letter_runs(lines) -> int64 bytes: Han runs with an assigned ideograph, per line"},

@@ -188,7 +188,7 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
 
 def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
                     fallback: Callable[[str], tuple[str, ...]]) -> tuple[bytes, bytes, list[str]]:
-    """``_chunks.intern_tokens(jieba_split_many(chunks, fallback), ids)`` in two compiled passes:
+    """``_chunks.intern_split(jieba_split_many(chunks, fallback), table)`` in two compiled passes:
     ``_jieba.cut_runs`` gives the lengths of jieba's words of every Han run of the chunks, and
     ``_chunks.jieba_tokens`` interns each chunk's tokens in place (the runs' words, the pieces between
     them) with no tuple or string built per chunk and none per word seen before, ids from the compiled

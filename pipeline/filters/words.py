@@ -302,7 +302,7 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
 # Segmenters that split and intern a batch of chunks in compiled code (where ``_chunks`` is built), ids from
-# a compiled token table: the token ids, tokens per chunk and new tokens that ``_chunks.intern_tokens`` of
+# a compiled token table: the token ids, tokens per chunk and new tokens that ``_chunks.intern_split`` of
 # their split would give.
 _COMPILED_INTERNING = {JIEBA: partial(jieba_token_ids, fallback=_split_chunk)}
 _ARRAYS = ("key", "length", "flags", "ids", "line")  # what a deferred Tokens makes on first use

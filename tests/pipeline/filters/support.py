@@ -1,4 +1,5 @@
-"""Helpers for the filter tests: one-filter verdicts on crafted text, and real documents from shared/data."""
+"""Helpers for the filter tests: one-filter verdicts on crafted text, real documents from shared/data, and
+plain-Python interning as the reference of the compiled one."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
@@ -74,3 +76,16 @@ def word(i: int) -> str:
 def prose(n: int, start: int = 0) -> str:
     """n distinct words, the first two of them stop words."""
     return " ".join(["the", "and"] + [word(start + i) for i in range(n - 2)])
+
+
+def intern_reference(split: list[tuple[str, ...]], ids: dict[str, int]) -> tuple[bytes, bytes, list[str]]:
+    """Interning in plain Python, the reference: each token's id, new ones numbered in first-seen order."""
+    flat, counts, fresh = [], [], []
+    for tokens in split:
+        counts.append(len(tokens))
+        for token in tokens:
+            if token not in ids:
+                ids[token] = len(ids)
+                fresh.append(token)
+            flat.append(ids[token])
+    return np.array(flat, np.int64).tobytes(), np.array(counts, np.int64).tobytes(), fresh

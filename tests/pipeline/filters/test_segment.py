@@ -143,10 +143,11 @@ def test_chinese_batches_equal_one_chunk_at_a_time_on_real_text(shared_data):
 
 
 def _compiled_against_batch(chunks: list[str]) -> None:
-    """``jieba_token_ids`` (compiled) gives the ids, counts and new tokens of ``intern_tokens`` over
+    """``jieba_token_ids`` (compiled) gives the ids, counts and new tokens of plain interning over
     ``jieba_split_many``, starting from a vocabulary that already holds a few tokens."""
     from pipeline.filters import _chunks
     from pipeline.filters.segment import jieba_split_many, jieba_token_ids
+    from tests.pipeline.filters.support import intern_reference
     from pipeline.filters.words import _split_chunk
 
     from unittest import mock
@@ -155,7 +156,7 @@ def _compiled_against_batch(chunks: list[str]) -> None:
 
     seen = {"的": 0, "，": 1, "the": 2}
     ids_py = dict(seen)
-    reference = _chunks.intern_tokens(jieba_split_many(chunks, _split_chunk), ids_py)
+    reference = intern_reference(jieba_split_many(chunks, _split_chunk), ids_py)
     # with the compiled cut's word lengths (when built) and with rjieba's words (its fallback)
     for cut in ([segment.compiled_jieba()] if segment.compiled_jieba() else []) + [None]:
         ids_c = dict(seen)
@@ -176,7 +177,7 @@ def test_compiled_chinese_interning_equals_the_batched_split(shared_data):
     from tests.pipeline.filters.support import require_compiled
     from pipeline.filters import words
 
-    require_compiled(words._chunks, "_chunks", "jieba_split_many with intern_tokens")
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
     # pieces between runs: ASCII runs with a decimal part and a percent sign (also non-ASCII digits after
     # the point, as re's \d), symbol runs, single characters, astral Han, a chunk of one run, no Han
     _compiled_against_batch(["数学是研究数量的学科。", "Python3.8", "(中文)", "分到8个", "1.5%的人", "，", "中",
@@ -193,7 +194,7 @@ def test_compiled_chinese_interning_refuses_words_that_are_not_the_cut():
     from pipeline.filters import words
     from pipeline.filters.words import _split_chunk
 
-    require_compiled(words._chunks, "_chunks", "jieba_split_many with intern_tokens")
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
     table = words._chunks.ChunkTable
 
     def jieba_tokens(chunks, words_, fallback, ids=None):

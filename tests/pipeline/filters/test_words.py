@@ -17,7 +17,7 @@ from pipeline.filters import words
 from pipeline.filters.c4 import count_sentences
 from pipeline.filters.words import (TERMINAL_PUNCTUATION, has_alpha, is_symbol, sentences_per_line,
                                     split_words, tokenize)
-from tests.pipeline.filters.support import real_documents, require_compiled
+from tests.pipeline.filters.support import intern_reference, real_documents, require_compiled
 
 CASES = [
     ("Hello, world. I don't know John's plans... It's 3.5% of $1,000 -- well-known e.g. 3rd",
@@ -144,7 +144,7 @@ def test_tokens_equal_with_and_without_the_chunk_table(monkeypatch):
 
 @pytest.mark.parametrize("lang", ["zh", "ja"])
 def test_segmented_tokens_equal_with_and_without_the_compiled_interning(monkeypatch, lang):
-    # unspaced text: nearly every chunk is new, so the compiled ``intern_tokens`` assigns most token ids;
+    # unspaced text: nearly every chunk is new, so the compiled ``intern_split`` assigns most token ids;
     # the Python path must give the same ids, classes and per-chunk counts
     from pipeline.filters.lang_params import segmenter_of
     from tests.pipeline.filters.test_multilingual import documents
@@ -169,19 +169,7 @@ def test_segmented_tokens_equal_with_and_without_the_compiled_interning(monkeypa
             assert np.array_equal(getattr(a, name), getattr(b, name)), name
 
 
-def test_intern_tokens_names_a_bad_input():
-    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
-    with pytest.raises(TypeError, match="chunk 1: tokens must be a tuple"):
-        words._chunks.intern_tokens([("a",), ["b"]], {})
-    with pytest.raises(TypeError, match="chunk 0, token 1 is a int"):
-        words._chunks.intern_tokens([("a", 1)], {})
-    ids: dict[str, int] = {"x": 0}
-    flat, counts, new = words._chunks.intern_tokens([("a", "x"), (), ("a", "b")], ids)
-    assert np.frombuffer(flat, np.int64).tolist() == [1, 0, 1, 2] and new == ["a", "b"]
-    assert np.frombuffer(counts, np.int64).tolist() == [2, 0, 2] and ids == {"x": 0, "a": 1, "b": 2}
-
-
-def test_intern_split_gives_intern_tokens_ids_from_a_compiled_table():
+def test_intern_split_gives_plain_interning_s_ids_from_a_compiled_table():
     require_compiled(words._chunks, "_chunks", "str.split() with a dict")
     table = words._chunks.ChunkTable()
     with pytest.raises(TypeError, match="chunk 1: tokens must be a tuple"):
@@ -192,7 +180,7 @@ def test_intern_split_gives_intern_tokens_ids_from_a_compiled_table():
     # one-, two- and four-byte code points, and a token that is a prefix of another
     split = [("x",), ("a", "x"), (), ("a", "b", "ab"), ("é", "’", "😀", "x’")]
     ids: dict[str, int] = {}
-    expected = words._chunks.intern_tokens(split, ids)
+    expected = intern_reference(split, ids)
     got = words._chunks.intern_split(split, table)
     assert got == expected
     assert len(table) == len(ids) == 8
