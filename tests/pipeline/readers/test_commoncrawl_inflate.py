@@ -8,26 +8,16 @@ import zlib
 from pathlib import Path
 
 import pytest
+from isal import isal_zlib  # a dependency (pyproject): the reader's inflate, tested here against zlib
 
 from contracts.accounting import Tally
 from pipeline.readers import commoncrawl
 from pipeline.readers.commoncrawl import READER, Options
+from tests.pipeline.readers.test_commoncrawl import members
 
-isal_zlib = pytest.importorskip("isal.isal_zlib", reason="python-isal not installed: the reader uses zlib")
 
 DOLMA = "dolma-sample-0000.warc.gz"
 BIG = "IAH-20080430204825-00000-blackbook.warc.gz"  # its largest member inflates to 1.2 MB: several reads
-
-
-def _members(data: bytes) -> list[bytes]:
-    out, pos = [], 0
-    while pos < len(data):
-        d = zlib.decompressobj(31)
-        d.decompress(data[pos:])
-        end = len(data) - len(d.unused_data)
-        out.append(data[pos:end])
-        pos = end
-    return out
 
 
 def _read(path: Path, options: Options) -> tuple[list[tuple], dict, dict]:
@@ -60,7 +50,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch, options: Options | None =
 
 
 def _damaged(web: Path, tmp_path: Path, how: str) -> Path:
-    parts = _members((web / BIG).read_bytes())
+    parts = members((web / BIG).read_bytes())
     i = max(range(len(parts)), key=lambda k: len(gzip.decompress(parts[k])))
     member = bytearray(parts[i])
     if how == "crc":  # the trailer's CRC-32: only the checks at the member's end can find it
