@@ -254,3 +254,71 @@ def test_cjk_and_cyrillic_charsets_decode_however_they_are_named(charset: str, n
     page, used = decode_html(body, charset if named_by == "header" else None)
     assert text in page, (charset, named_by, used)
     assert codecs.lookup(used).name == codecs.lookup(charset).name or named_by == "neither"
+
+
+def _every_code_point() -> str:
+    """Every code point but the surrogates, in one string."""
+    return "".join(map(chr, range(0xD800))) + "".join(map(chr, range(0xE000, 0x110000)))
+
+
+def test_boilerplate_table_keys_are_every_first_character_the_regex_can_match() -> None:
+    """The table by first letter must hold every character a line can start with and still match, or a
+    boilerplate line would go unflagged: under IGNORECASE that is each letter, its other case and what re
+    folds onto it; each alternative's first character is a plain letter."""
+    letters = {alternative[0] for alternative in html_module._BOILERPLATE_ALTERNATIVES}
+    assert all("a" <= letter <= "z" for letter in letters)
+    can_start = set(re.findall("(?i)[" + "".join(sorted(letters)) + "]", _every_code_point()))
+    assert can_start == set(html_module._BOILERPLATE_BY_FIRST)
+    # ...and the whole regex agrees for those characters and a few that look alike but do not fold
+    for first in sorted(can_start) + ["\u212a", "\u00e0", "\u0441", "\uff41", "1", " "]:
+        for alternative in ("advertising", "share this", "log in", "read more", "more from", "follow us",
+                            "cookies", "we use cookies", "comments", "photo:", "image 3 of", "email", "tweet",
+                            "skip to", "recommended", "subscribe", "print", "caption", "leave a reply"):
+            line = first + alternative[1:]
+            whole = html_module._BOILERPLATE_LINE.match(line) is not None
+            assert html_module._boilerplate_flags([line]) == [whole], line
+            assert not whole or first in can_start
+
+
+@pytest.mark.parametrize("lines", [
+    ["Advertisement", "ADVERTISEMENT here", "Share this article", "shared content", "\u0130mage 2 of 5",
+     "\u017fkip to content", "Login", "Log in now", "Logging", "Read more", "Readmore", "closed", "Close",
+     "Photo: AP", "photos", "Comments (3)", "x" * 99 + " advertisement", "Advertisement" + " x" * 50, "\u00c0 la"],
+])
+def test_boilerplate_flags_equal_the_whole_regex(lines: list[str]) -> None:
+    expected = [len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line) is not None
+                for line in lines]
+    assert html_module._boilerplate_flags(lines) == expected
+    assert any(expected) and not all(expected)
+
+
+def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: list[tuple[str, str]]) -> None:
+    """The span and the dropped lines, computed from flags once, are those of the plain per-line regex."""
+    def plain_span(lines: list[str]) -> list[str]:
+        best = current = best_start = best_end = current_start = 0
+        for i, line in enumerate(lines):
+            score = min(len(line), html_module.LINE_CAP) - html_module.LINE_THRESHOLD
+            if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line):
+                score -= html_module.BOILERPLATE_PENALTY
+            current, current_start = (score, i) if current <= 0 else (current + score, current_start)
+            if current > best:
+                best, best_start, best_end = current, current_start, i + 1
+        return lines if best <= 0 else lines[best_start:best_end]
+
+    def plain_drop(lines: list[str]) -> list[str]:
+        kept = [line for line in lines if not (len(line) < html_module._BOILERPLATE_MAX_LEN
+                                               and html_module._BOILERPLATE_LINE.match(line))]
+        return kept or lines
+
+    from resiliparse.extract.html2text import extract_plain_text
+
+    checked = 0
+    for page, _ in articles:
+        for main_content in (True, False):
+            text = extract_plain_text(page, main_content=main_content, alt_texts=False, list_bullets=False)
+            lines = [s for s in (line.strip() for line in text.split("\n")) if s]
+            assert html_module._lines(text) == lines
+            assert html_module._trim(lines) == plain_drop(plain_span(lines))
+            assert html_module._drop_boilerplate_lines(lines) == plain_drop(lines)
+            checked += len(lines)
+    assert checked > 1000
