@@ -28,7 +28,7 @@ from pipeline.documents import DOC_SCHEMA, write_parquet
 from pipeline.file_accounting import file_entry, flagged
 from pipeline.readers import get_reader, source_kind
 from pipeline.readers.base import Split
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult
+from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "crawl"
@@ -110,9 +110,12 @@ def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> No
     write_parquet(safe_join(run_dir, relative), pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
 
 
+@defers_folder_syncs
 def run_task(task: CrawlTask) -> TaskResult:
     """Read one split, clean each document, write shards of at most ``shard_docs`` documents, each closed
-    once its text reaches ``shard_chars`` characters."""
+    once its text reaches ``shard_chars`` characters. Each shard is fsynced before its rename; the fsync of
+    the folder is the driver's, once per folder for a batch of tasks (``defers_folder_syncs``: every task of
+    a source writes into the same folder, so one fsync covers up to 32 tasks' renames)."""
     run_dir = Path(task.run_dir)
     reader = get_reader(task.kind)
     tally = Tally()

@@ -43,3 +43,42 @@ def test_the_default_cap_leaves_shards_of_short_documents_to_shard_docs() -> Non
     assert Options().shard_chars == 4_000_000 and Options().shard_docs == 10_000
     with pytest.raises(ValueError):
         Options(shard_chars=0)
+
+
+def test_the_tasks_leave_their_folder_fsync_to_the_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every crawl task of a source renames its shards into the same folder: each shard is fsynced before its
+    rename, the folder once per batch of tasks (before their completion records), not once per shard."""
+    import os
+    import stat
+
+    from pipeline.completion_ledger import CompletionLedger
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_append = os.fsync, CompletionLedger.append
+
+    def fsync(fd: int) -> None:
+        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
+        events.append((kind, os.readlink(f"/proc/self/fd/{fd}")))
+        real_fsync(fd)
+
+    def append(self: CompletionLedger, task_id: str, record: dict) -> None:
+        events.append(("record", task_id))
+        real_append(self, task_id, record)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(CompletionLedger, "append", append)
+    sources = []
+    for i in range(4):  # four files: four tasks writing into docs/j/
+        path = tmp_path / f"part{i}.jsonl"
+        path.write_text(json.dumps({"id": f"d{i}", "text": f"document number {i}."}) + "\n")
+        sources.append(str(path))
+    manifest = load_manifest(write_manifest(tmp_path, [{"name": "j", "kind": "jsonl", "paths": sources}],
+                                            name="syncs"))
+    result = get_stage("crawl").run(RunContext(manifest, InProcessExecutor()), [])
+    docs_folder = str((manifest.run_dir / "docs" / "j").resolve())
+    shard_syncs = [p for kind, p in events if kind == "file" and p.startswith(docs_folder + "/")]
+    folder_syncs = [i for i, (kind, p) in enumerate(events) if kind == "folder" and p == docs_folder]
+    records = [i for i, (kind, _) in enumerate(events) if kind == "record"]
+    assert len(result.outputs) == len(shard_syncs) == len(records) == 4
+    assert len(folder_syncs) == 1 and folder_syncs[0] < records[0]
+    assert "unsynced" not in (manifest.run_dir / "_done" / "crawl" / "ledger.jsonl").read_text()
