@@ -187,19 +187,41 @@ def clean_text(text: str, counts: Counter | None = None, options: CleanOptions |
     For ASCII text one pass is final. Non-ASCII text that changed gets further passes until nothing
     changes (in practice one more): a step can expose work for an earlier one -- removing a control
     character or collapsing spaces can leave "Ã" next to "©", NFC can compose "A" + combining tilde into
-    "Ã" -- and a cleaner that a second run would change again is not idempotent.
+    "Ã" -- and a cleaner that a second run would change again is not idempotent. A further pass is skipped
+    when ``_settled`` shows it would change nothing.
     """
     opts = options or DEFAULT_OPTIONS
     changed: set[str] = set()
     for _ in range(MAX_PASSES):
-        new = _one_pass(text, opts, changed)
-        if new == text or new.isascii():
+        steps: set[str] = set()
+        new = _one_pass(text, opts, steps)
+        changed |= steps
+        if new == text or new.isascii() or _settled(new, steps, opts):
             text = new
             break
         text = new
     if counts is not None:
         counts.update(changed)
     return text
+
+
+def _settled(text: str, steps: set[str], opts: CleanOptions) -> bool:
+    """Whether another pass over ``text`` (a pass's output; ``steps``: what that pass changed) would change
+    nothing, known without running it: the second pass cost a third of the crawl stage's cleaning, and on web
+    pages it is mostly a table's tab runs, collapsed by the last step, that made the first pass change a text.
+
+    Each step leaves text it would not change again, and only these later steps of a pass can undo that:
+    the mojibake repair (ftfy's output can hold any character: an NBSP, a control, a line separator) and, for
+    the mojibake check alone, removing controls, NFC and collapsing spaces ("Ã\t\t©" becomes "Ã ©"). Line
+    ends, space separators, controls and NFC hold through the steps after them (they remove or join spaces,
+    tabs and newlines, and NFC composes no such character nor anything those steps remove; NFC holds when
+    spaces go because they are starters that compose with nothing), and the whitespace step is idempotent.
+    So with no repair in this pass and nothing left that looks like mojibake, the next pass is a no-op
+    (tests/pipeline/test_clean.py compares with always running it).
+    """
+    if "clean.mojibake_fixed" in steps:
+        return False
+    return not opts.fix_mojibake or not _mojibake_suspect(text)
 
 
 MAX_PASSES = 4

@@ -182,3 +182,33 @@ def test_fast_paths_on_tables_and_invisible_characters() -> None:
         assert clean._remove_control(text) == clean.CONTROL_RE.sub("", text)
         assert clean._collapse_runs(clean.TAB_SPACE_RUN_RE, text) == clean.INNER_RUN_RE.sub(" ", text)
     assert clean_text("中文\t\t表格\n\t\t缩进") == "中文 表格\n\t\t缩进"
+
+
+def _clean_every_pass(text: str, options: CleanOptions) -> tuple[str, Counter]:
+    """clean_text as it was before ``_settled``: a further pass whenever a non-ASCII text changed."""
+    from pipeline import clean
+
+    changed: set[str] = set()
+    for _ in range(clean.MAX_PASSES):
+        new = clean._one_pass(text, options, changed)
+        if new == text or new.isascii():
+            return new, Counter(changed)
+        text = new
+    return text, Counter(changed)
+
+
+@settings(max_examples=1500, deadline=None, database=None)
+@given(texts, options)
+def test_a_skipped_pass_is_one_that_would_change_nothing(text: str, opts: CleanOptions) -> None:
+    counts: Counter = Counter()
+    assert (clean_text(text, counts, opts), counts) == _clean_every_pass(text, opts)
+
+
+@pytest.mark.parametrize("text", [
+    "Ã\t\t©", "a\t\tb Ã", "x\u00a0\u00a0y\t\tz", "Ã\x00©", "A\u0303\t\t©", "e\t\t\u0301", "\t\t\u0301x",
+    "Â\xa0\t\tx", "â€\x9d\t\ty", "line \t\n\n\n\nnext\t\tÃ", "\u3000\u3000\t\t漢字",
+])
+def test_a_skipped_pass_on_the_interactions_named_in_settled(text: str) -> None:
+    for opts in (CleanOptions(), CleanOptions(nfc=False), CleanOptions(remove_control=False)):
+        counts: Counter = Counter()
+        assert (clean_text(text, counts, opts), counts) == _clean_every_pass(text, opts)
