@@ -187,7 +187,7 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
             if not resync(head_len - 4):
                 return
             continue
-        yield base, bytes(buf[:total])
+        yield base, bytes(memoryview(buf)[:total])  # one copy (a bytearray slice, then bytes(), made two)
         drop(total)
 
 
