@@ -14,7 +14,14 @@ the tasks alone, and each kernel alone on the same records: WARC framing, record
 and HTTP parsing of every framed record), charset decoding, HTML extraction, cleaning, the documents' rows
 and Parquet writes, and the per-shard statistics (length histogram, hosts, per-file entries).
 
+``--compare REPO ...`` (with ``--copies N``) runs that whole stage in a fresh process of each checkout (its own
+``.venv/bin/python``, its own code), the checkouts taking turns ``--reps`` times on one input folder, and prints
+each run's CPU seconds (the stage alone, imports excluded; user and system), the medians and their ratio to the
+first checkout; then it checks that every output file (documents, statistics) has the same sha256 in every run
+and that the completion records are equal once ``task_digest`` (it names the run folder) is set aside.
+
 Usage: .venv/bin/python bench/crawl_stage_profile.py [--reps 5] [--profile N] [--out DIR] [--copies N]
+       [--compare REPO ...]
 """
 
 from __future__ import annotations
@@ -22,12 +29,15 @@ from __future__ import annotations
 import argparse
 import contextlib
 import cProfile
+import hashlib
 import io
 import json
 import os
 import pstats
 import re
+import shutil
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -238,13 +248,73 @@ def e2e_parts(copies: int, reps: int, profile: int) -> None:
         print(f"| {name} | {t:.3f} | {t / whole:.0%} | {1000 * t / max(1, len(docs)):.2f} |")
 
 
+# One stage run in a checkout's own process: its code, the same input folder; prints CPU seconds as JSON.
+_RUN_STAGE = """
+import contextlib, io, json, resource, sys, time
+from pathlib import Path
+sys.path.insert(0, "bench")
+import crawl_stage_profile as profile
+from pipeline.stages import crawl
+before, start = resource.getrusage(resource.RUSAGE_SELF), time.process_time()
+with contextlib.redirect_stderr(io.StringIO()):
+    crawl.run(profile.stage_context(Path(sys.argv[2]), Path(sys.argv[1])), [])
+after = resource.getrusage(resource.RUSAGE_SELF)
+print(json.dumps({"cpu": time.process_time() - start, "user": after.ru_utime - before.ru_utime,
+                  "system": after.ru_stime - before.ru_stime}))
+"""
+
+
+def _output_digests(run_dir: Path) -> tuple[dict[str, str], list[dict[str, Any]]]:
+    """sha256 of every document shard and statistics file, and the completion records without task_digest."""
+    digests = {str(p.relative_to(run_dir)): hashlib.sha256(p.read_bytes()).hexdigest()
+               for folder in ("docs", "stats") for p in sorted((run_dir / folder).rglob("*")) if p.is_file()}
+    records = [json.loads(line) for line in (run_dir / "_done" / "crawl" / "ledger.jsonl").read_text().splitlines()]
+    for record in records:
+        record.pop("task_digest", None)
+    return digests, records
+
+
+def compare(repos: list[Path], copies: int, reps: int) -> None:
+    """The whole crawl stage in each checkout's own process, taking turns (module docstring)."""
+    with tempfile.TemporaryDirectory() as scratch:
+        root = Path(scratch)
+        inputs = root / "input"
+        e2e_input(inputs, copies)
+        cpu: dict[Path, list[dict[str, float]]] = {repo: [] for repo in repos}
+        outputs: list[tuple[Path, Any]] = []
+        for rep in range(reps):
+            for repo in (repos if rep % 2 == 0 else repos[::-1]):
+                run_dir = root / f"run-{rep}-{repos.index(repo)}"
+                done = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-c", _RUN_STAGE, str(inputs),
+                                       str(run_dir)], cwd=repo, check=True, capture_output=True, text=True)
+                cpu[repo].append(json.loads(done.stdout.strip().splitlines()[-1]))
+                print(f"run {rep + 1} {repo}: {cpu[repo][-1]['cpu']:.3f} CPU s", flush=True)
+                outputs.append((repo, _output_digests(run_dir / "crawl")))
+                shutil.rmtree(run_dir)
+        first = statistics.median(r["cpu"] for r in cpu[repos[0]])
+        print(f"{copies} copies, CPU seconds of the stage, medians of {reps} runs taking turns")
+        print("| checkout | CPU s (user, system) | ratio to the first |\n|---|---|---|")
+        for repo, runs in cpu.items():
+            med = {k: statistics.median(r[k] for r in runs) for k in ("cpu", "user", "system")}
+            print(f"| {repo} | {med['cpu']:.3f} ({med['user']:.3f}, {med['system']:.3f}) | {med['cpu'] / first:.3f} |")
+        reference = outputs[0][1]
+        differing = [str(repo) for repo, digests in outputs if digests != reference]
+        print(f"outputs: {len(reference[0])} files and {len(reference[1])} completion records per run; runs whose "
+              f"outputs differ from the first: {differing or 'none'}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--reps", type=int, default=5)
     parser.add_argument("--copies", type=int, default=0, help="measure on e2e_bench's corpus of this many copies")
     parser.add_argument("--profile", type=int, default=0, help="print the N costliest functions (cProfile) instead")
     parser.add_argument("--out", type=Path, default=None, help="write the task outputs and counts here and stop")
+    parser.add_argument("--compare", type=Path, nargs="+", default=None,
+                        help="with --copies: the whole stage in each of these checkouts' own processes, taking turns")
     args = parser.parse_args()
+    if args.compare:
+        compare([repo.resolve() for repo in args.compare], args.copies or 15, args.reps)
+        return
     if args.copies:
         e2e_parts(args.copies, args.reps, args.profile)
         return
