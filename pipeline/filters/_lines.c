@@ -17,6 +17,8 @@
  *   fineweb(text, terminal, short) -> (lines, ending in a terminal mark, of <= short characters, characters
  *       of repeated lines, "\n"): over the lines of text.split("\n") that are not blank; ``terminal`` is a
  *       str of marks in code point order
+ *   line_ends(text) -> int64 bytes: the end of each line of text.splitlines(keepends=True) (C4 finds the
+ *       line of a position with them)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -91,8 +93,15 @@ static Py_ssize_t next_newline(int kind, const void *data, Py_ssize_t i, Py_ssiz
         const char *p = memchr((const char *)data + i, '\n', (size_t)(n - i));
         return p ? p - (const char *)data : n;
     }
-    if (kind == PyUnicode_2BYTE_KIND) {
+    if (kind == PyUnicode_2BYTE_KIND) { /* four code units per 64-bit word: a lane equal to "\n" is a zero lane
+                                         * of word ^ NL, found with the borrow of (x - 1) per lane */
         const Py_UCS2 *d = data;
+        for (; i + 4 <= n; i += 4) {
+            uint64_t w;
+            memcpy(&w, d + i, 8);
+            w ^= 0x000A000A000A000AULL;
+            if ((w - 0x0001000100010001ULL) & ~w & 0x8000800080008000ULL) break;
+        }
         while (i < n && d[i] != '\n') i++;
         return i;
     }
@@ -181,6 +190,10 @@ static PyObject *quality(PyObject *self, PyObject *arg) {
     Py_ssize_t start = 0, run = 0; /* run: consecutive "." not yet counted as "..." */
     for (Py_ssize_t i = 0; i <= n; i++) {
         Py_UCS4 c = i < n ? PyUnicode_READ(kind, data, i) : 0;
+        if (c > 0x2029) { /* most characters of Chinese text: no mark counted here, no line break */
+            run = 0;
+            continue;
+        }
         if (c == '.') {
             if (++run == 3) {
                 dots++;
@@ -264,6 +277,33 @@ static PyObject *fineweb(PyObject *self, PyObject *args) {
     return Py_BuildValue("LLLLn", lines, punct, short_lines, dup_chars, breaks);
 }
 
+static PyObject *line_ends(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "line_ends: a str is needed");
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), count = 0, start = 0;
+    for (Py_ssize_t i = 0; i < n; i++) { /* first the number of lines, for the size of the result */
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c > 0x2029 || !is_linebreak(c)) continue;
+        if (c == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+        count++;
+        start = i + 1;
+    }
+    count += start < n;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
+    if (!out) return NULL;
+    int64_t *o = (int64_t *)PyBytes_AS_STRING(out);
+    Py_ssize_t k = 0;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if (c > 0x2029 || !is_linebreak(c)) continue;
+        if (c == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+        o[k++] = i + 1;
+    }
+    if (k < count) o[k] = n; /* an unterminated last line */
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"repetition", repetition, METH_O,
      "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
@@ -271,6 +311,8 @@ static PyMethodDef methods[] = {
      "quality(text) -> (lines, bullet lines, ellipsis lines, '#', '...', '…') of Gopher quality"},
     {"fineweb", fineweb, METH_VARARGS,
      "fineweb(text, terminal, short) -> (lines, ending in a mark, short, repeated line chars, newlines)"},
+    {"line_ends", line_ends, METH_O,
+     "line_ends(text) -> int64 bytes: where each line of text.splitlines(keepends=True) ends"},
     {NULL, NULL, 0, NULL},
 };
 

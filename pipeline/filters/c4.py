@@ -32,6 +32,10 @@ try:
     from pipeline.filters import _chunks
 except ImportError:  # not built: the Han runs are counted with a regex per line (the same counts)
     _chunks = None
+try:
+    from pipeline.filters import _lines
+except ImportError:  # not built: the line ends come from str.splitlines(keepends=True)
+    _lines = None
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
@@ -193,9 +197,17 @@ def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
             return list(range(len(lines)))
         positions = [i for m in marks for i in _find_all(text, m)]
         positions += [i for p in phrases for i in _find_all(lower, p)]
-        ends = np.cumsum(np.fromiter(map(len, text.splitlines(keepends=True)), np.int64, len(lines)))
+        ends = line_ends(text, len(lines))
         found += np.searchsorted(ends, positions, side="right").tolist()
     return sorted(set(found))
+
+
+def line_ends(text: str, n_lines: int) -> np.ndarray:
+    """Where each of the ``n_lines`` lines of ``text.splitlines(keepends=True)`` ends: in one compiled scan
+    where ``_lines`` is built (no str per line; issue 13)."""
+    if _lines is not None:
+        return np.frombuffer(_lines.line_ends(text), dtype=np.int64)
+    return np.cumsum(np.fromiter(map(len, text.splitlines(keepends=True)), np.int64, n_lines))
 
 
 _PHRASE_BYTES = tuple(p.encode("ascii") for p in _PHRASES)

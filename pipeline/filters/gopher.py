@@ -187,8 +187,8 @@ def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) 
 def numpy_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) -> dict[str, float]:
     """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes.
 
-    Python's string hash identifies words (within one process; a collision of two n-grams has
-    probability ~1e-19 per pair), and n-gram hashes are built by one multiply-add per n over the array.
+    A 64-bit key identifies each word (the vocabulary's ``words.token_keys``, or Python's string hash in
+    ``ngram_fractions``; a collision of two n-grams has probability ~1e-19 per pair), and n-gram hashes are built by one multiply-add per n over the array.
     A repeated n-gram starts where a repeated (n-1)-gram starts, so from n = 5 on only those positions
     are examined.
     """

@@ -1,5 +1,5 @@
 """The compiled line counts (pipeline.filters._lines) equal the str methods and Counters they replace in
-Gopher repetition, Gopher quality and FineWeb: on crafted texts with every kind of line break and space,
+Gopher repetition, Gopher quality and FineWeb (and C4's line ends): on crafted texts with every kind of line break and space,
 on Hypothesis texts, on the shared real documents, and for every code point that could be a break or a
 space."""
 
@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -35,6 +36,8 @@ def _compiled() -> None:
 
 
 def _same(text: str) -> None:
+    ends = np.cumsum([len(line) for line in text.splitlines(keepends=True)], dtype=np.int64)
+    assert np.frombuffer(_lines.line_ends(text), np.int64).tolist() == ends.tolist(), repr(text)
     assert _lines.repetition(text) == python_repetition_counts(text), repr(text)
     assert _lines.quality(text) == python_quality_counts(text), repr(text)
     for short in (1, 3, 30):
@@ -101,3 +104,16 @@ def test_the_filters_use_the_compiled_counts(monkeypatch):
     monkeypatch.setattr(gopher, "_lines", None)
     monkeypatch.setattr(fineweb, "_lines", None)
     assert evaluate(chain, texts)[0].to_pylist() == with_compiled
+
+
+def test_c4_finds_the_same_special_lines_without_line_ends(monkeypatch):
+    """C4's lines with a mark or phrase, found through the compiled line ends and through splitlines()."""
+    _compiled()
+    from pipeline.filters import c4
+    from tests.pipeline.filters.support import evaluate
+
+    texts = [t + "\n[1] {x}\r\nJavaScript\u2028lorem ipsum\n" + t for t in _CRAFTED]
+    texts += [d.text for d in real_documents("commoncrawl")[:20]]
+    with_compiled = evaluate({"c4": {}}, texts)
+    monkeypatch.setattr(c4, "_lines", None)
+    assert evaluate({"c4": {}}, texts) == with_compiled
