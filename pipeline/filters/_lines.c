@@ -110,10 +110,24 @@ static Py_ssize_t next_newline(int kind, const void *data, Py_ssize_t i, Py_ssiz
     return i;
 }
 
-static Py_ssize_t count_newlines(int kind, const void *data, Py_ssize_t n) {
-    Py_ssize_t count = 0;
-    for (Py_ssize_t i = next_newline(kind, data, 0, n); i < n; i = next_newline(kind, data, i + 1, n)) count++;
-    return count;
+/* The positions of every "\n" of text[0:n], then n (a sentinel); their number in *count. NULL: no memory. */
+static Py_ssize_t *newline_positions(int kind, const void *data, Py_ssize_t n, Py_ssize_t *count) {
+    Py_ssize_t len = 0, cap = 64;
+    Py_ssize_t *nl = malloc((size_t)cap * sizeof(Py_ssize_t));
+    for (Py_ssize_t i = next_newline(kind, data, 0, n); nl; i = next_newline(kind, data, i + 1, n)) {
+        if (len == cap) {
+            cap *= 2;
+            Py_ssize_t *grown = realloc(nl, (size_t)cap * sizeof(Py_ssize_t));
+            if (!grown) free(nl);
+            nl = grown;
+            if (!nl) break;
+        }
+        nl[len] = i;
+        if (i == n) break;
+        len++;
+    }
+    *count = len;
+    return nl;
 }
 
 static PyObject *repetition(PyObject *self, PyObject *arg) {
@@ -121,10 +135,12 @@ static PyObject *repetition(PyObject *self, PyObject *arg) {
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
     const unsigned char *base = data;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), breaks = count_newlines(kind, data, n);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), breaks;
     long long paras = 0, para_dups = 0, para_chars = 0, lines = 0, line_dups = 0, line_chars = 0;
-    Seen seen;
-    if (seen_init(&seen, breaks + 1) < 0) {
+    Py_ssize_t *nl = newline_positions(kind, data, n, &breaks);
+    Seen seen = {0};
+    if (!nl || seen_init(&seen, breaks + 1) < 0) {
+        free(nl);
         seen_free(&seen);
         return PyErr_NoMemory();
     }
@@ -133,18 +149,16 @@ static PyObject *repetition(PyObject *self, PyObject *arg) {
     Py_ssize_t a = 0, b = n;
     while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
     while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
-    Py_ssize_t pos = a;
+    Py_ssize_t pos = a, k = 0;
     int several = 0;
     for (;;) {
-        Py_ssize_t sep = pos;
-        for (;;) { /* the next "\n\n" in [pos, b) */
-            sep = next_newline(kind, data, sep, b);
-            if (sep + 1 >= b) {
-                sep = b;
+        Py_ssize_t sep = b; /* the next "\n\n" in [pos, b): a newline whose next position is one too */
+        while (k < breaks && nl[k] < pos) k++;
+        for (; k < breaks && nl[k] + 1 < b; k++) {
+            if (nl[k + 1] == nl[k] + 1) {
+                sep = nl[k];
                 break;
             }
-            if (PyUnicode_READ(kind, data, sep + 1) == '\n') break;
-            sep++;
         }
         if (sep == b && !several) { /* one piece: the stripped text itself */
             paras = 1;
@@ -167,7 +181,7 @@ static PyObject *repetition(PyObject *self, PyObject *arg) {
     memset(seen.used, 0, seen.mask + 1);
     Py_ssize_t start = 0;
     for (Py_ssize_t piece = 0; piece <= breaks; piece++) {
-        Py_ssize_t end = next_newline(kind, data, start, n);
+        Py_ssize_t end = nl[piece];
         if (end > start || breaks < 2 || piece == 0 || piece == breaks) {
             lines++;
             if (seen_repeat(&seen, base, kind, start, end - start)) {
@@ -178,51 +192,69 @@ static PyObject *repetition(PyObject *self, PyObject *arg) {
         start = end + 1;
     }
     seen_free(&seen);
+    free(nl);
     return Py_BuildValue("LLLLLL", paras, para_dups, para_chars, lines, line_dups, line_chars);
 }
+
+typedef struct {
+    long long lines, bullets, ellipsis_lines, hashes, dots, ellipses;
+} Quality;
+
+/* One line text[start:end] of splitlines(), stripped: a bullet first or an ellipsis last. */
+static void quality_line(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Quality *q) {
+    Py_ssize_t a = start, b = end;
+    while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+    while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
+    q->lines++;
+    if (b > a) {
+        Py_UCS4 first = PyUnicode_READ(kind, data, a), last = PyUnicode_READ(kind, data, b - 1);
+        q->bullets += first == 0x2022 || first == '-';
+        q->ellipsis_lines += last == 0x2026 || (b - a >= 3 && last == '.' && PyUnicode_READ(kind, data, b - 2) == '.' &&
+                                                PyUnicode_READ(kind, data, b - 3) == '.');
+    }
+}
+
+/* The marks and lines of text[0:n], code units of type T (one loop per storage width). "..." is counted as
+ * str.count counts it: non-overlapping, from the left (run: consecutive "." not yet counted). */
+#define QUALITY_SCAN(T)                                                                               \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        Py_ssize_t run = 0;                                                                           \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            Py_UCS4 c = d[i];                                                                         \
+            if (c > 0x2029) { /* most characters of Chinese text: no mark counted here, no break */   \
+                run = 0;                                                                              \
+                continue;                                                                             \
+            }                                                                                         \
+            if (c == '.') {                                                                           \
+                if (++run == 3) {                                                                     \
+                    q.dots++;                                                                         \
+                    run = 0;                                                                          \
+                }                                                                                     \
+                continue;                                                                             \
+            }                                                                                         \
+            run = 0;                                                                                  \
+            if (c == '#') q.hashes++;                                                                 \
+            else if (c == 0x2026) q.ellipses++;                                                       \
+            if (!is_linebreak(c)) continue;                                                           \
+            quality_line(kind, data, start, i, &q);                                                   \
+            if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++; /* "\r\n": one break */              \
+            start = i + 1;                                                                            \
+        }                                                                                             \
+    } while (0)
 
 static PyObject *quality(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "quality: a str is needed");
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    long long lines = 0, bullets = 0, ellipsis_lines = 0, hashes = 0, dots = 0, ellipses = 0;
-    Py_ssize_t start = 0, run = 0; /* run: consecutive "." not yet counted as "..." */
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        Py_UCS4 c = i < n ? PyUnicode_READ(kind, data, i) : 0;
-        if (c > 0x2029) { /* most characters of Chinese text: no mark counted here, no line break */
-            run = 0;
-            continue;
-        }
-        if (c == '.') {
-            if (++run == 3) {
-                dots++;
-                run = 0;
-            }
-            continue;
-        }
-        run = 0;
-        if (c == '#') hashes++;
-        else if (c == 0x2026) ellipses++;
-        int brk = i < n && is_linebreak(c);
-        if (!brk && (i < n || start == n)) continue; /* inside a line, or no unterminated last line */
-        /* the line text[start:i], stripped */
-        Py_ssize_t a = start, b = i;
-        while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
-        while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
-        lines++;
-        if (b > a) {
-            Py_UCS4 first = PyUnicode_READ(kind, data, a), last = PyUnicode_READ(kind, data, b - 1);
-            bullets += first == 0x2022 || first == '-';
-            ellipsis_lines += last == 0x2026 || (b - a >= 3 && last == '.' &&
-                                                 PyUnicode_READ(kind, data, b - 2) == '.' &&
-                                                 PyUnicode_READ(kind, data, b - 3) == '.');
-        }
-        if (c == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++; /* "\r\n": one break */
-        start = i + 1;
-    }
-    if (!lines) lines = 1; /* text.splitlines() or [""]: one empty line */
-    return Py_BuildValue("LLLLLL", lines, bullets, ellipsis_lines, hashes, dots, ellipses);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), start = 0;
+    Quality q = {0};
+    if (kind == PyUnicode_1BYTE_KIND) QUALITY_SCAN(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND) QUALITY_SCAN(Py_UCS2);
+    else QUALITY_SCAN(Py_UCS4);
+    if (start < n) quality_line(kind, data, start, n, &q); /* an unterminated last line */
+    if (!q.lines) q.lines = 1; /* text.splitlines() or [""]: one empty line */
+    return Py_BuildValue("LLLLLL", q.lines, q.bullets, q.ellipsis_lines, q.hashes, q.dots, q.ellipses);
 }
 
 static int in_sorted(const Py_UCS4 *marks, Py_ssize_t n, Py_UCS4 c) {
@@ -252,17 +284,19 @@ static PyObject *fineweb(PyObject *self, PyObject *args) {
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     const unsigned char *base = data;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), breaks = count_newlines(kind, data, n);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), breaks;
     long long lines = 0, punct = 0, short_lines = 0, dup_chars = 0;
-    Seen seen;
-    if (seen_init(&seen, breaks + 1) < 0) {
+    Py_ssize_t *nl = newline_positions(kind, data, n, &breaks);
+    Seen seen = {0};
+    if (!nl || seen_init(&seen, breaks + 1) < 0) {
+        free(nl);
         seen_free(&seen);
         PyMem_Free(marks);
         return PyErr_NoMemory();
     }
     Py_ssize_t start = 0;
     for (Py_ssize_t piece = 0; piece <= breaks; piece++) {
-        Py_ssize_t end = next_newline(kind, data, start, n), a = start;
+        Py_ssize_t end = nl[piece], a = start;
         while (a < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
         if (a < end) { /* not blank */
             lines++;
@@ -273,35 +307,50 @@ static PyObject *fineweb(PyObject *self, PyObject *args) {
         start = end + 1;
     }
     seen_free(&seen);
+    free(nl);
     PyMem_Free(marks);
     return Py_BuildValue("LLLLn", lines, punct, short_lines, dup_chars, breaks);
 }
+
+/* The positions just after each line break in text[0:n] (str.splitlines(): "\r\n" one break), code units of
+ * type T: one loop per storage width, so the common character costs a load and a compare. */
+#define BREAK_ENDS(T)                                                                                  \
+    do {                                                                                               \
+        const T *d = data;                                                                             \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                           \
+            Py_UCS4 c = d[i];                                                                          \
+            if (c > 0x2029 || !is_linebreak(c)) continue;                                              \
+            if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++;                                       \
+            if (len == cap) {                                                                          \
+                cap = cap ? 2 * cap : 1024;                                                            \
+                int64_t *grown = realloc(ends, (size_t)cap * sizeof(int64_t));                         \
+                if (!grown) goto nomem;                                                                \
+                ends = grown;                                                                          \
+            }                                                                                          \
+            ends[len++] = i + 1;                                                                       \
+        }                                                                                              \
+    } while (0)
 
 static PyObject *line_ends(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "line_ends: a str is needed");
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), count = 0, start = 0;
-    for (Py_ssize_t i = 0; i < n; i++) { /* first the number of lines, for the size of the result */
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c > 0x2029 || !is_linebreak(c)) continue;
-        if (c == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
-        count++;
-        start = i + 1;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), len = 0, cap = 0;
+    int64_t *ends = NULL;
+    if (kind == PyUnicode_1BYTE_KIND) BREAK_ENDS(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND) BREAK_ENDS(Py_UCS2);
+    else BREAK_ENDS(Py_UCS4);
+    Py_ssize_t last = len ? ends[len - 1] : 0;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (len + (last < n)) * (Py_ssize_t)sizeof(int64_t));
+    if (out) {
+        if (len) memcpy(PyBytes_AS_STRING(out), ends, (size_t)len * sizeof(int64_t));
+        if (last < n) ((int64_t *)PyBytes_AS_STRING(out))[len] = n; /* an unterminated last line */
     }
-    count += start < n;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, count * (Py_ssize_t)sizeof(int64_t));
-    if (!out) return NULL;
-    int64_t *o = (int64_t *)PyBytes_AS_STRING(out);
-    Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, i);
-        if (c > 0x2029 || !is_linebreak(c)) continue;
-        if (c == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
-        o[k++] = i + 1;
-    }
-    if (k < count) o[k] = n; /* an unterminated last line */
+    free(ends);
     return out;
+nomem:
+    free(ends);
+    return PyErr_NoMemory();
 }
 
 static PyMethodDef methods[] = {
