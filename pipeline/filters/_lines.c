@@ -17,6 +17,7 @@
  *   fineweb(text, terminal, short) -> (lines, ending in a terminal mark, of <= short characters, characters
  *       of repeated lines, "\n"): over the lines of text.split("\n") that are not blank; ``terminal`` is a
  *       str of marks in code point order
+ *   ascii_lower(text) -> bytes or None: C4's ASCII-lowered view of a text beyond ASCII (see c4._ascii_lower)
  *   line_ends(text) -> int64 bytes: the end of each line of text.splitlines(keepends=True) (C4 finds the
  *       line of a position with them)
  */
@@ -353,6 +354,38 @@ nomem:
     return PyErr_NoMemory();
 }
 
+/* The text's ASCII characters lowered and every other one a "?", as bytes (text.encode("ascii", "replace")
+ * .lower() in one pass), or None when the text holds the Kelvin sign or "İ" (whose lower() is ASCII or two
+ * characters: the caller lowers the str itself). */
+#define ASCII_LOWER(T)                                                                                \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            Py_UCS4 c = d[i];                                                                         \
+            if (c < 0x80) o[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);                           \
+            else if (c == 0x212a || c == 0x130) special = 1;                                          \
+            else o[i] = '?';                                                                          \
+        }                                                                                             \
+    } while (0)
+
+static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "ascii_lower: a str is needed");
+    int kind = PyUnicode_KIND(arg), special = 0;
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (!out) return NULL;
+    char *o = PyBytes_AS_STRING(out);
+    if (kind == PyUnicode_1BYTE_KIND) ASCII_LOWER(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND) ASCII_LOWER(Py_UCS2);
+    else ASCII_LOWER(Py_UCS4);
+    if (special) {
+        Py_DECREF(out);
+        Py_RETURN_NONE;
+    }
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"repetition", repetition, METH_O,
      "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
@@ -360,6 +393,8 @@ static PyMethodDef methods[] = {
      "quality(text) -> (lines, bullet lines, ellipsis lines, '#', '...', '…') of Gopher quality"},
     {"fineweb", fineweb, METH_VARARGS,
      "fineweb(text, terminal, short) -> (lines, ending in a mark, short, repeated line chars, newlines)"},
+    {"ascii_lower", ascii_lower, METH_O,
+     "ascii_lower(text) -> text.encode('ascii', 'replace').lower(), or None if it holds U+212A or U+0130"},
     {"line_ends", line_ends, METH_O,
      "line_ends(text) -> int64 bytes: where each line of text.splitlines(keepends=True) ends"},
     {NULL, NULL, 0, NULL},

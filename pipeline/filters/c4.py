@@ -222,7 +222,12 @@ def _ascii_lower(text: str) -> str | bytes:
     whose lower case is ASCII or two characters (then ``text.lower()`` itself). Why: ``str.lower()`` looks
     up every character of a Chinese text in the Unicode tables (~50 instructions each), about as much as
     the rest of C4 costs per character; no character beyond ASCII lowers to a phrase's letters otherwise."""
-    if text.isascii() or any(c in text for c in _LOWER_TO_ASCII):
+    if text.isascii():
+        return text.lower()
+    if _lines is not None:  # the same bytes in one compiled pass (None: a character of _LOWER_TO_ASCII)
+        lowered = _lines.ascii_lower(text)
+        return text.lower() if lowered is None else lowered
+    if any(c in text for c in _LOWER_TO_ASCII):
         return text.lower()
     return text.encode("ascii", "replace").lower()  # one "?" per code point beyond ASCII: same positions
 

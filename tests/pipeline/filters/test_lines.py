@@ -87,6 +87,21 @@ def test_every_break_and_space():
     _same(rest)
 
 
+@settings(max_examples=300, deadline=None)
+@given(_TEXTS, st.sampled_from(["", "\u212a", "\u0130", "ABC Lorem", "Ä", "\u0130\u212a"]))
+def test_c4_ascii_lower_equals_the_str_methods(text, extra):
+    """C4's view of a text beyond ASCII for its ASCII phrases: compiled, and with str.encode and lower()."""
+    _compiled()
+    from pipeline.filters import c4
+
+    for t in (text + extra, extra + text, text):
+        if t.isascii():
+            continue
+        expected = t.lower() if any(c in t for c in c4._LOWER_TO_ASCII) else t.encode("ascii", "replace").lower()
+        lowered = _lines.ascii_lower(t)
+        assert (t.lower() if lowered is None else lowered) == expected, repr(t)
+
+
 def test_terminal_marks_must_be_sorted():
     _compiled()
     with pytest.raises(ValueError):
