@@ -33,6 +33,15 @@ static inline int is_linebreak(Py_UCS4 c) {
     return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
+/* Whether any of the four 16-bit lanes of w is below c (c <= 0x8000): a lane below c borrows into its top
+ * bit, which its complement has set; a borrow only spreads upwards from such a lane, so "any" is exact. Used
+ * to pass over four UCS-2 units at once where none can be a line break or a counted mark (most of a Chinese
+ * text: ideographs and full-width punctuation are all above U+3000). */
+#define LANES 0x0001000100010001ULL
+static inline int any_below16(uint64_t w, uint64_t c) {
+    return ((w - LANES * c) & ~w & (LANES << 15)) != 0;
+}
+
 /* A set of text ranges (one text, one kind), for counting the ranges equal to an earlier one. */
 typedef struct {
     uint64_t *hash;
@@ -217,11 +226,20 @@ static void quality_line(int kind, const void *data, Py_ssize_t start, Py_ssize_
 
 /* The marks and lines of text[0:n], code units of type T (one loop per storage width). "..." is counted as
  * str.count counts it: non-overlapping, from the left (run: consecutive "." not yet counted). */
-#define QUALITY_SCAN(T)                                                                               \
+#define QUALITY_SCAN(T, WIDE)                                                                         \
     do {                                                                                              \
         const T *d = data;                                                                            \
         Py_ssize_t run = 0;                                                                           \
         for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            if (WIDE && i + 4 <= n) { /* four units above U+2029: nothing to count, no break */      \
+                uint64_t w;                                                                           \
+                memcpy(&w, d + i, 8);                                                                 \
+                if (!any_below16(w, 0x202A)) {                                                        \
+                    run = 0;                                                                          \
+                    i += 3;                                                                           \
+                    continue;                                                                         \
+                }                                                                                     \
+            }                                                                                         \
             Py_UCS4 c = d[i];                                                                         \
             if (c > 0x2029) { /* most characters of Chinese text: no mark counted here, no break */   \
                 run = 0;                                                                              \
@@ -250,9 +268,9 @@ static PyObject *quality(PyObject *self, PyObject *arg) {
     const void *data = PyUnicode_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg), start = 0;
     Quality q = {0};
-    if (kind == PyUnicode_1BYTE_KIND) QUALITY_SCAN(Py_UCS1);
-    else if (kind == PyUnicode_2BYTE_KIND) QUALITY_SCAN(Py_UCS2);
-    else QUALITY_SCAN(Py_UCS4);
+    if (kind == PyUnicode_1BYTE_KIND) QUALITY_SCAN(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) QUALITY_SCAN(Py_UCS2, 1);
+    else QUALITY_SCAN(Py_UCS4, 0);
     if (start < n) quality_line(kind, data, start, n, &q); /* an unterminated last line */
     if (!q.lines) q.lines = 1; /* text.splitlines() or [""]: one empty line */
     return Py_BuildValue("LLLLLL", q.lines, q.bullets, q.ellipsis_lines, q.hashes, q.dots, q.ellipses);
@@ -315,10 +333,18 @@ static PyObject *fineweb(PyObject *self, PyObject *args) {
 
 /* The positions just after each line break in text[0:n] (str.splitlines(): "\r\n" one break), code units of
  * type T: one loop per storage width, so the common character costs a load and a compare. */
-#define BREAK_ENDS(T)                                                                                  \
+#define BREAK_ENDS(T, WIDE)                                                                            \
     do {                                                                                               \
         const T *d = data;                                                                             \
         for (Py_ssize_t i = 0; i < n; i++) {                                                           \
+            if (WIDE && i + 4 <= n) { /* four units above U+2029: no break among them */             \
+                uint64_t w;                                                                            \
+                memcpy(&w, d + i, 8);                                                                  \
+                if (!any_below16(w, 0x202A)) {                                                         \
+                    i += 3;                                                                            \
+                    continue;                                                                          \
+                }                                                                                      \
+            }                                                                                          \
             Py_UCS4 c = d[i];                                                                          \
             if (c > 0x2029 || !is_linebreak(c)) continue;                                              \
             if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++;                                       \
@@ -338,9 +364,9 @@ static PyObject *line_ends(PyObject *self, PyObject *arg) {
     const void *data = PyUnicode_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg), len = 0, cap = 0;
     int64_t *ends = NULL;
-    if (kind == PyUnicode_1BYTE_KIND) BREAK_ENDS(Py_UCS1);
-    else if (kind == PyUnicode_2BYTE_KIND) BREAK_ENDS(Py_UCS2);
-    else BREAK_ENDS(Py_UCS4);
+    if (kind == PyUnicode_1BYTE_KIND) BREAK_ENDS(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) BREAK_ENDS(Py_UCS2, 1);
+    else BREAK_ENDS(Py_UCS4, 0);
     Py_ssize_t last = len ? ends[len - 1] : 0;
     PyObject *out = PyBytes_FromStringAndSize(NULL, (len + (last < n)) * (Py_ssize_t)sizeof(int64_t));
     if (out) {
@@ -357,10 +383,19 @@ nomem:
 /* The text's ASCII characters lowered and every other one a "?", as bytes (text.encode("ascii", "replace")
  * .lower() in one pass), or None when the text holds the Kelvin sign or "İ" (whose lower() is ASCII or two
  * characters: the caller lowers the str itself). */
-#define ASCII_LOWER(T)                                                                                \
+#define ASCII_LOWER(T, WIDE)                                                                          \
     do {                                                                                              \
         const T *d = data;                                                                            \
         for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            if (WIDE && i + 4 <= n) { /* four units above U+212A: four "?" */                        \
+                uint64_t w;                                                                           \
+                memcpy(&w, d + i, 8);                                                                 \
+                if (!any_below16(w, 0x212B)) {                                                        \
+                    memcpy(o + i, "????", 4);                                                         \
+                    i += 3;                                                                           \
+                    continue;                                                                         \
+                }                                                                                     \
+            }                                                                                         \
             Py_UCS4 c = d[i];                                                                         \
             if (c < 0x80) o[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);                           \
             else if (c == 0x212a || c == 0x130) special = 1;                                          \
@@ -376,9 +411,9 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
     PyObject *out = PyBytes_FromStringAndSize(NULL, n);
     if (!out) return NULL;
     char *o = PyBytes_AS_STRING(out);
-    if (kind == PyUnicode_1BYTE_KIND) ASCII_LOWER(Py_UCS1);
-    else if (kind == PyUnicode_2BYTE_KIND) ASCII_LOWER(Py_UCS2);
-    else ASCII_LOWER(Py_UCS4);
+    if (kind == PyUnicode_1BYTE_KIND) ASCII_LOWER(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) ASCII_LOWER(Py_UCS2, 1);
+    else ASCII_LOWER(Py_UCS4, 0);
     if (special) {
         Py_DECREF(out);
         Py_RETURN_NONE;

@@ -1,7 +1,7 @@
 """The compiled line counts (pipeline.filters._lines) equal the str methods and Counters they replace in
-Gopher repetition, Gopher quality and FineWeb (and C4's line ends): on crafted texts with every kind of line break and space,
-on Hypothesis texts, on the shared real documents, and for every code point that could be a break or a
-space."""
+Gopher repetition, Gopher quality and FineWeb (and C4's line ends and ASCII view): on crafted texts with
+every kind of line break and space, on Hypothesis texts, on the shared real documents, and for every code
+point that could be a break or a space."""
 
 from __future__ import annotations
 
@@ -85,6 +85,14 @@ def test_every_break_and_space():
     # the rest: one text holding each as a line of its own, beside a bullet and an ellipsis
     rest = "\n".join(f"-{chr(cp)}...{chr(cp)}" for cp in range(0x100, 0x110000, 7) if not 0xD800 <= cp <= 0xDFFF)
     _same(rest)
+    # two-byte storage, where the scans pass over four units at once when none can matter: every code point
+    # of the plane in runs beside ideographs, at each of the four alignments
+    for shift in range(4):
+        bmp = "中" * shift + "".join(f"{chr(cp) * 3}中中中{chr(cp)}文" for cp in range(0x100, 0x10000)
+                                    if not 0xD800 <= cp <= 0xDFFF)
+        _same(bmp)
+        lowered = _lines.ascii_lower(bmp)
+        assert lowered is None or lowered == bmp.encode("ascii", "replace").lower()
 
 
 @settings(max_examples=300, deadline=None)
