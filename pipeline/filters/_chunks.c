@@ -192,6 +192,21 @@ static PyObject *as_bytes(Buf *b) {
     return PyBytes_FromStringAndSize((const char *)b->data, b->len * (Py_ssize_t)sizeof(int64_t));
 }
 
+/* Py_UNICODE_ISSPACE (str.split()'s whitespace) and Py_UNICODE_ISLINEBREAK (str.splitlines()'s breaks) as
+ * inline tests: the CPython functions behind them are a call and a table lookup per character beyond ASCII,
+ * about a tenth of this scan's cost on Chinese text. The code points are CPython's (its unicodetype_db);
+ * tests/pipeline/filters/test_words.py checks both over every code point. */
+static inline int is_space(Py_UCS4 c) {
+    if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
+    if (c < 0x85 || c > 0x3000) return 0;
+    return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
+           c == 0x202f || c == 0x205f || c == 0x3000;
+}
+
+static inline int is_linebreak(Py_UCS4 c) {
+    return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
 static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     PyObject *text;
     int want_lines = 0;
@@ -207,7 +222,7 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     uint64_t h = 0;
     for (Py_ssize_t i = 0; i <= n; i++) {
         Py_UCS4 ch = i < n ? PyUnicode_READ(kind, data, i) : ' ';
-        if (i < n && !Py_UNICODE_ISSPACE(ch)) {
+        if (i < n && !is_space(ch)) {
             if (start < 0) {
                 start = i;
                 h = 0xcbf29ce484222325ULL;
@@ -224,7 +239,7 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
         }
         if (!want_lines || i == n) continue;
         line_len++;
-        if (Py_UNICODE_ISLINEBREAK(ch)) { /* str.splitlines(): one line per break, "\r\n" is one */
+        if (is_linebreak(ch)) { /* str.splitlines(): one line per break, "\r\n" is one */
             if (ch == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
             if (buf_push(&lines, line_chunks) < 0) goto fail;
             line_chunks = line_len = 0;
@@ -713,38 +728,34 @@ static PyObject *letter_runs(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* token_columns(tokens) -> (hash int64 bytes, length int64 bytes, isalpha uint8 bytes) of a list of str:
- * the vocabulary's per-token tables for its new tokens, without three Python calls per token. */
+/* token_columns(tokens) -> (length int64 bytes, isalpha uint8 bytes) of a list of str: the vocabulary's
+ * per-token tables for its new tokens, without two Python calls per token. (Their keys come from their ids,
+ * words.token_keys: no string hash either.) */
 static PyObject *token_columns(PyObject *self, PyObject *args) {
     PyObject *tokens;
     if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &tokens)) return NULL;
     if (check_str_list(tokens, "token_columns", "token") < 0) return NULL;
     Py_ssize_t n = PyList_GET_SIZE(tokens);
-    PyObject *keys = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
     PyObject *lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
     PyObject *alpha = PyBytes_FromStringAndSize(NULL, n);
-    if (!keys || !lengths || !alpha) goto fail;
-    int64_t *k = (int64_t *)PyBytes_AS_STRING(keys), *l = (int64_t *)PyBytes_AS_STRING(lengths);
+    if (!lengths || !alpha) {
+        Py_XDECREF(lengths);
+        Py_XDECREF(alpha);
+        return NULL;
+    }
+    int64_t *l = (int64_t *)PyBytes_AS_STRING(lengths);
     unsigned char *a = (unsigned char *)PyBytes_AS_STRING(alpha);
     for (Py_ssize_t i = 0; i < n; i++) {
         PyObject *t = PyList_GET_ITEM(tokens, i);
-        Py_hash_t h = PyObject_Hash(t);
-        if (h == -1 && PyErr_Occurred()) goto fail;
         Py_ssize_t len = PyUnicode_GET_LENGTH(t);
         int kind = PyUnicode_KIND(t);
         const void *data = PyUnicode_DATA(t);
         int is_alpha = len > 0; /* str.isalpha() */
         for (Py_ssize_t j = 0; j < len && is_alpha; j++) is_alpha = Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, j));
-        k[i] = (int64_t)h;
         l[i] = len;
         a[i] = (unsigned char)is_alpha;
     }
-    return Py_BuildValue("NNN", keys, lengths, alpha);
-fail:
-    Py_XDECREF(keys);
-    Py_XDECREF(lengths);
-    Py_XDECREF(alpha);
-    return NULL;
+    return Py_BuildValue("NN", lengths, alpha);
 }
 
 static PyMethodDef module_methods[] = {
@@ -758,7 +769,7 @@ static PyMethodDef module_methods[] = {
     {"letter_runs", letter_runs, METH_VARARGS,
      "letter_runs(lines) -> int64 bytes: Han runs with an assigned ideograph, per line"},
     {"token_columns", token_columns, METH_VARARGS,
-     "token_columns(tokens) -> (hash int64 bytes, length int64 bytes, isalpha uint8 bytes)"},
+     "token_columns(tokens) -> (length int64 bytes, isalpha uint8 bytes)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_chunks",

@@ -32,6 +32,10 @@ try:
     from pipeline.filters import _chunks
 except ImportError:  # not built: the Han runs are counted with a regex per line (the same counts)
     _chunks = None
+try:
+    from pipeline.filters import _lines
+except ImportError:  # not built: the line ends come from str.splitlines(keepends=True)
+    _lines = None
 
 CITATION = re.compile(r"\[\d*]|\[edit]|\[citation needed]")
 LINE_END = (".", "?", "!", '"', "'")
@@ -193,9 +197,17 @@ def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
             return list(range(len(lines)))
         positions = [i for m in marks for i in _find_all(text, m)]
         positions += [i for p in phrases for i in _find_all(lower, p)]
-        ends = np.cumsum(np.fromiter(map(len, text.splitlines(keepends=True)), np.int64, len(lines)))
+        ends = line_ends(text, len(lines))
         found += np.searchsorted(ends, positions, side="right").tolist()
     return sorted(set(found))
+
+
+def line_ends(text: str, n_lines: int) -> np.ndarray:
+    """Where each of the ``n_lines`` lines of ``text.splitlines(keepends=True)`` ends: in one compiled scan
+    where ``_lines`` is built (no str per line; issue 13)."""
+    if _lines is not None:
+        return np.frombuffer(_lines.line_ends(text), dtype=np.int64)
+    return np.cumsum(np.fromiter(map(len, text.splitlines(keepends=True)), np.int64, n_lines))
 
 
 _PHRASE_BYTES = tuple(p.encode("ascii") for p in _PHRASES)
@@ -210,7 +222,12 @@ def _ascii_lower(text: str) -> str | bytes:
     whose lower case is ASCII or two characters (then ``text.lower()`` itself). Why: ``str.lower()`` looks
     up every character of a Chinese text in the Unicode tables (~50 instructions each), about as much as
     the rest of C4 costs per character; no character beyond ASCII lowers to a phrase's letters otherwise."""
-    if text.isascii() or any(c in text for c in _LOWER_TO_ASCII):
+    if text.isascii():
+        return text.lower()
+    if _lines is not None:  # the same bytes in one compiled pass (None: a character of _LOWER_TO_ASCII)
+        lowered = _lines.ascii_lower(text)
+        return text.lower() if lowered is None else lowered
+    if any(c in text for c in _LOWER_TO_ASCII):
         return text.lower()
     return text.encode("ascii", "replace").lower()  # one "?" per code point beyond ASCII: same positions
 

@@ -24,6 +24,29 @@ from pipeline.filters.words import TERMINAL_PUNCTUATION
 
 _TERMINAL = frozenset(TERMINAL_PUNCTUATION)
 assert all(len(mark) == 1 for mark in _TERMINAL)
+_TERMINAL_SORTED = "".join(sorted(_TERMINAL))  # as ``_lines.fineweb`` takes them
+try:
+    from pipeline.filters import _lines
+except ImportError:  # not built: str methods and a Counter give the same counts
+    _lines = None
+
+
+def line_counts(text: str, short: int) -> tuple[int, int, int, int, int]:
+    """(lines of ``text.split("\n")`` that are not blank, those ending in a terminal mark, those of at most
+    ``short`` characters, characters of the lines repeating an earlier one, "\n" in the text): in one
+    compiled pass where ``_lines`` is built (no str per line, no SipHash of every line; issue 13)."""
+    if _lines is not None:
+        return _lines.fineweb(text, _TERMINAL_SORTED, short)
+    return python_line_counts(text, short)
+
+
+def python_line_counts(text: str, short: int) -> tuple[int, int, int, int, int]:
+    """``line_counts`` with str methods and a Counter (the path without ``_lines``, the tests' reference)."""
+    lines = [line for line in text.split("\n") if line.strip()]
+    # every terminal mark is one character: the last one's membership is str.endswith of the tuple (which
+    # tried all 172 suffixes on every line that ends otherwise)
+    return (len(lines), sum(map(_TERMINAL.__contains__, [line[-1] for line in lines])),
+            sum(1 for line in lines if len(line) <= short), duplicates(lines)[1], text.count("\n"))
 
 
 class FineWebOptions(FilterOptions):
@@ -45,17 +68,13 @@ class FineWebFilter(Filter):
 
     def signal(self, doc: Doc) -> dict[str, Any]:
         text = doc.text
-        lines = [line for line in text.split("\n") if line.strip()]
-        n = len(lines) or 1
-        newlines = text.count("\n")
-        short = self.options.short_line_length
+        n_lines, punct, short, dup_chars, newlines = line_counts(text, self.options.short_line_length)
+        n = n_lines or 1
         return {
-            "lines": len(lines),
-            # every terminal mark is one character: the last one's membership is str.endswith of the tuple
-            # (which tried all 172 suffixes on every line that ends otherwise)
-            "line_punct": sum(map(_TERMINAL.__contains__, [line[-1] for line in lines])) / n,
-            "short_lines": sum(1 for line in lines if len(line) <= short) / n,
-            "dup_line_chars": duplicates(lines)[1] / ((len(text) - newlines) or 1),
+            "lines": n_lines,
+            "line_punct": punct / n,
+            "short_lines": short / n,
+            "dup_line_chars": dup_chars / ((len(text) - newlines) or 1),
             "newline_words": newlines / (len(doc.tokens) or 1),
         }
 

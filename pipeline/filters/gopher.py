@@ -50,19 +50,18 @@ class GopherQualityFilter(Filter):
         text, tokens = doc.text, doc.tokens
         n_tokens = len(tokens) or 1
         n_words, word_chars, with_letter = tokens.word_stats()
-        lines = text.splitlines() or [""]
         stop_words = tokens.count_present(self.options.stop_words)
         if stop_words is None:  # the shared vocabulary was renewed since the split: compare strings
             present = set(doc.words)
             stop_words = sum(1 for w in set(self.options.stop_words) if w in present)
-        stripped = list(map(str.strip, lines))  # strip = lstrip for the start, rstrip for the end
+        n_lines, bullets, ellipsis_lines, hashes, dots, ellipses = quality_counts(text)
         return {
             "words": n_words,
             "mean_word_length": word_chars / n_words if n_words else 0.0,
-            "hash_ratio": text.count("#") / n_tokens,
-            "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
-            "bullet_lines": sum(map(str.startswith, stripped, repeat(("•", "-")))) / len(lines),
-            "ellipsis_lines": sum(map(str.endswith, stripped, repeat(("...", "…")))) / len(lines),
+            "hash_ratio": hashes / n_tokens,
+            "ellipsis_ratio": (dots + ellipses) / n_tokens,
+            "bullet_lines": bullets / n_lines,
+            "ellipsis_lines": ellipsis_lines / n_lines,
             "alpha_words": with_letter / n_tokens,
             "stop_words": stop_words,
         }
@@ -88,6 +87,39 @@ class GopherQualityFilter(Filter):
 
 TOP_NGRAMS = {2: 0.20, 3: 0.18, 4: 0.16}  # table A1: top n-gram character fraction
 DUP_NGRAMS = {5: 0.15, 6: 0.14, 7: 0.13, 8: 0.12, 9: 0.11, 10: 0.10}  # table A1: duplicate n-gram chars
+
+
+def quality_counts(text: str) -> tuple[int, int, int, int, int, int]:
+    """(lines of ``text.splitlines() or [""]``, those that start with a bullet and those that end with an
+    ellipsis once stripped, "#", "..." and "…" in the text): in one compiled pass where ``_lines`` is built
+    (no str per line; issue 13: these str passes cost Chinese, two bytes per character, the most)."""
+    if _lines is not None:
+        return _lines.quality(text)
+    return python_quality_counts(text)
+
+
+def python_quality_counts(text: str) -> tuple[int, int, int, int, int, int]:
+    """``quality_counts`` with str methods (the path without ``_lines``, and the tests' reference)."""
+    lines = text.splitlines() or [""]
+    stripped = list(map(str.strip, lines))  # strip = lstrip for the start, rstrip for the end
+    return (len(lines), sum(map(str.startswith, stripped, repeat(("•", "-")))),
+            sum(map(str.endswith, stripped, repeat(("...", "…")))), text.count("#"), text.count("..."),
+            text.count("…"))
+
+
+def repetition_counts(text: str) -> tuple[int, int, int, int, int, int]:
+    """(paragraphs, repeated paragraphs, their characters, lines, repeated lines, their characters) of
+    ``split_paragraphs(text.strip())`` and ``split_lines(text)`` through ``duplicates``: in one compiled pass
+    where ``_lines`` is built (no str per line and no SipHash of every line in a Counter)."""
+    if _lines is not None:
+        return _lines.repetition(text)
+    return python_repetition_counts(text)
+
+
+def python_repetition_counts(text: str) -> tuple[int, int, int, int, int, int]:
+    """``repetition_counts`` with str methods and a Counter (the path without ``_lines``, the reference)."""
+    paragraphs, lines = split_paragraphs(text.strip()), split_lines(text)
+    return (len(paragraphs), *duplicates(paragraphs), len(lines), *duplicates(lines))
 
 
 def split_paragraphs(text: str) -> list[str]:
@@ -155,8 +187,8 @@ def hashed_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) 
 def numpy_ngram_fractions(keys: np.ndarray, lengths: np.ndarray, n_chars: int) -> dict[str, float]:
     """Top 2..4-gram and duplicate 5..10-gram character fractions, with n-grams as 64-bit hashes.
 
-    Python's string hash identifies words (within one process; a collision of two n-grams has
-    probability ~1e-19 per pair), and n-gram hashes are built by one multiply-add per n over the array.
+    A 64-bit key identifies each word (the vocabulary's ``words.token_keys``, or Python's string hash in
+    ``ngram_fractions``; a collision of two n-grams has probability ~1e-19 per pair), and n-gram hashes are built by one multiply-add per n over the array.
     A repeated n-gram starts where a repeated (n-1)-gram starts, so from n = 5 on only those positions
     are examined.
     """
@@ -208,6 +240,10 @@ try:
     from pipeline.filters import _ngrams as _compiled
 except ImportError:  # not built (no C compiler at install time): the numpy path gives the same values
     _compiled = None
+try:
+    from pipeline.filters import _lines
+except ImportError:  # not built: str methods and a Counter give the same counts
+    _lines = None
 
 
 def _top_count(h: np.ndarray, positions: bool) -> tuple[int, int, np.ndarray | None, np.ndarray]:
@@ -257,12 +293,9 @@ class GopherRepetitionFilter(Filter):
     def signal(self, doc: Doc) -> dict[str, Any]:
         text = doc.text
         size = len(text) or 1
-        paragraphs = split_paragraphs(text.strip())
-        lines = split_lines(text)
-        para_dups, para_chars = duplicates(paragraphs)
-        line_dups, line_chars = duplicates(lines)
-        return {"dup_para_frac": para_dups / len(paragraphs), "dup_para_char_frac": para_chars / size,
-                "dup_line_frac": line_dups / len(lines), "dup_line_char_frac": line_chars / size,
+        n_paragraphs, para_dups, para_chars, n_lines, line_dups, line_chars = repetition_counts(text)
+        return {"dup_para_frac": para_dups / n_paragraphs, "dup_para_char_frac": para_chars / size,
+                "dup_line_frac": line_dups / n_lines, "dup_line_char_frac": line_chars / size,
                 **hashed_ngram_fractions(doc.tokens.key, doc.tokens.length, len(text))}
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:

@@ -119,6 +119,17 @@ TERMINAL = 4  # a sentence-terminal mark on its own ("." "!" "?" "。")
 PUNCT = 8  # every character is punctuation (does not start a sentence)
 
 
+def token_keys(ids: np.ndarray) -> np.ndarray:
+    """The n-gram key of each token id (int64): a bijective mix of the id (splitmix64's finalizer), so equal
+    keys are equal tokens of one vocabulary, spread over 64 bits for the n-gram hashes. Why not the token's
+    string hash (as until issue 13's sixth pass): SipHash of every new token was about 2 % of the Chinese
+    word chain, and every Tokens indexes one vocabulary (``generation``), whose ids identify its tokens."""
+    z = (ids.astype(np.uint64) + np.uint64(1)) * np.uint64(0x9E3779B97F4A7C15)
+    z = (z ^ (z >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+    z = (z ^ (z >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+    return (z ^ (z >> np.uint64(31))).view(np.int64)
+
+
 class _Column:
     """A numpy array that grows by doubling its capacity, appended to in batches."""
 
@@ -191,7 +202,7 @@ class _Vocabulary:
         self.chunk_first, self.chunk_count = _Column(np.int32), _Column(np.int32)  # into ``flat``
         self.flat = _Column(np.int32)  # token ids of every chunk, concatenated
         self.chars = 0  # characters of the distinct chunks held (the chunk table keeps 4 bytes each)
-        self.key = _Column(np.int64)  # Python's string hash: identifies a token within this process
+        self.key = _Column(np.int64)  # token_keys of the ids: identifies a token of this vocabulary
         self.length, self.flags = _Column(np.int64), _Column(np.uint8)
 
     def __len__(self) -> int:
@@ -272,13 +283,12 @@ class _Vocabulary:
         if new:
             if self.tokens is not None:
                 self.tokens += new
-            if _chunks is not None:  # hash, length and str.isalpha of each new token in one compiled pass
-                keys, lengths, is_alpha = _chunks.token_columns(new)
-                self.key.extend(np.frombuffer(keys, dtype=np.int64))
+            self.key.extend(token_keys(np.arange(self.key.size, self.key.size + n, dtype=np.int64)))
+            if _chunks is not None:  # length and str.isalpha of each new token in one compiled pass
+                lengths, is_alpha = _chunks.token_columns(new)
                 self.length.extend(np.frombuffer(lengths, dtype=np.int64))
                 alpha = np.frombuffer(is_alpha, dtype=bool)
             else:
-                self.key.extend(np.fromiter(map(hash, new), dtype=np.int64, count=n))
                 self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
                 alpha = np.fromiter(map(str.isalpha, new), dtype=bool, count=n)
             # most new tokens are letters only (``_flags``' first case): classify the others one by one
@@ -342,8 +352,8 @@ def split_words(text: str, segmenter: str = WHITESPACE) -> list[str]:
 class Tokens:
     """The tokens of one text as parallel numpy arrays: what the word filters count, without strings.
 
-    ``key`` is the token's string hash (equal tokens, equal keys; n-grams hash these), ``length`` its
-    characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT); ``ids`` index the vocabulary of
+    ``key`` identifies the token in its vocabulary (``token_keys`` of its id: equal tokens, equal keys;
+    n-grams hash these), ``length`` its characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT); ``ids`` index the vocabulary of
     ``generation``. Line numbers are made only for the filter that needs them (C4), from the tokens per
     whitespace chunk (``chunk_count``) and the chunks per line, unless ``line`` is already known.
 

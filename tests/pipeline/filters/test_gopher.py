@@ -263,6 +263,35 @@ def test_compiled_ngram_fractions_equal_numpy_bit_for_bit():
         assert gopher.hashed_ngram_fractions(keys, lengths, n_chars) == numpy_ngram_fractions(
             keys, lengths, n_chars), (keys, lengths)
 
+    # wider vocabularies: texts whose 2- or 3-grams never repeat, where the compiled 3- and 4-gram passes
+    # visit no position (their top fractions are then the first n-gram's, once)
+    for _ in range(2000):
+        size, vocab = int(rng.integers(0, 40)), int(rng.integers(6, 60))
+        keys = rng.integers(0, vocab, size).astype(np.uint64) * np.uint64(0x9E3779B1)
+        lengths = rng.integers(1, 6, size).astype(np.int64)
+        n_chars = int(lengths.sum()) + size
+        assert gopher.hashed_ngram_fractions(keys, lengths, n_chars) == numpy_ngram_fractions(
+            keys, lengths, n_chars), (keys, lengths)
+
+
+@pytest.mark.skipif(gopher._compiled is None,
+                    reason="pipeline.filters._ngrams not built (no C compiler): only the numpy path can be tested")
+def test_compiled_ngram_fractions_equal_numpy_on_chinese():
+    """Chinese has about 2.7x English's tokens per character and other repeat patterns (the 3- and 4-gram
+    passes visit only the positions whose shorter n-gram repeats): every zhwiki article, and its first
+    paragraphs alone."""
+    from tests.pipeline.filters.support import SHARED_DATA
+    from pipeline.filters.segment import JIEBA
+
+    text = (SHARED_DATA / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")
+    pages = re.findall(r"<text[^>]*>(.*?)</text>", text, re.S)
+    assert len(pages) > 10
+    for page in pages:
+        for part in (page, page[:300], page[:60]):
+            t = tokenize(part, JIEBA)
+            assert gopher.hashed_ngram_fractions(t.key, t.length, len(part)) == numpy_ngram_fractions(
+                t.key, t.length, len(part))
+
 
 def _reference_duplicates(items: list[str]) -> tuple[int, int]:
     seen: set[str] = set()

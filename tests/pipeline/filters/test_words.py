@@ -77,7 +77,9 @@ def test_token_arrays_equal_the_string_tokens_on_real_pages():
         expected = _reference_tokens(doc.text)
         assert split_words(doc.text) == expected, doc.key
         tokens = tokenize(doc.text)
-        assert tokens.key.view(np.int64).tolist() == [hash(t) for t in expected], doc.key
+        keys = tokens.key.view(np.int64).tolist()  # one key per distinct token, and the key of its id
+        assert len(set(keys)) == len(set(expected)) == len(set(zip(keys, expected))), doc.key
+        assert keys == words.token_keys(tokens.ids).tolist(), doc.key
         assert tokens.length.tolist() == [len(t) for t in expected], doc.key
         assert tokens.flags.tolist() == [_reference_flags(t) for t in expected], doc.key
 
@@ -127,6 +129,21 @@ def test_compiled_chunk_ids_and_line_counts_equal_str_split():
         assert np.frombuffer(per_line, np.int64).tolist() == [len(line.split()) for line in text.splitlines()]
         assert table.lookup(text)[2] is None
     assert len(table) == len(reference)
+
+
+@pytest.mark.skipif(words._chunks is None,
+                    reason="pipeline.filters._chunks not built (no C compiler): only str.split() can be tested")
+def test_chunk_table_spaces_and_line_breaks_are_python_s_for_every_code_point():
+    """The compiled scan tests spaces and line breaks inline (not through CPython's tables): every code point
+    between two letters, and beside a line break, splits and breaks where str.split() and splitlines() do."""
+    table = words._chunks.ChunkTable()
+    every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
+    for text in ("a" + "a".join(every) + "a", "\n".join(f"x{c}y{c}" for c in every)):
+        ids, _, per_line = table.lookup(text, True)
+        chunks = text.split()
+        assert len(ids) // 8 == len(chunks)
+        assert [table[i] for i in np.frombuffer(ids, np.int64).tolist()] == chunks
+        assert np.frombuffer(per_line, np.int64).tolist() == [len(line.split()) for line in text.splitlines()]
 
 
 def test_tokens_equal_with_and_without_the_chunk_table(monkeypatch):

@@ -1,0 +1,441 @@
+/* The line and paragraph counts of the word filters in one compiled pass each, without a str per line.
+ *
+ * Why C: Gopher repetition, Gopher quality and FineWeb each split the whole text into lines (and Gopher
+ * repetition into paragraphs), strip them and count repeats with a Counter, which hashes every line with
+ * SipHash. On Chinese text (two bytes per character, and about four times fewer characters per document than
+ * English in the shared dumps) those per-character str passes were about a tenth of the word chain's
+ * instructions (issue 13, sixth pass). Here a scan over the str's code points finds the same lines, and a
+ * table of (hash, start, length) ranges of the text finds the repeats, comparing the code points of equal
+ * hashes. The Python code each function replaces stays in gopher.py and fineweb.py as the path where this
+ * extension is not built, and the tests compare the two.
+ *
+ *   repetition(text) -> (paragraphs, repeated paragraphs, their characters, lines, repeated lines, their
+ *       characters): gopher.split_paragraphs(text.strip()) and gopher.split_lines(text), through
+ *       gopher.duplicates
+ *   quality(text) -> (lines, bullet lines, ellipsis lines, "#", "...", "…"): over text.splitlines() or
+ *       [""] stripped, the lines starting with "•" or "-" and ending with "..." or "…"; str.count of the rest
+ *   fineweb(text, terminal, short) -> (lines, ending in a terminal mark, of <= short characters, characters
+ *       of repeated lines, "\n"): over the lines of text.split("\n") that are not blank; ``terminal`` is a
+ *       str of marks in code point order
+ *   ascii_lower(text) -> bytes or None: C4's ASCII-lowered view of a text beyond ASCII (see c4._ascii_lower)
+ *   line_ends(text) -> int64 bytes: the end of each line of text.splitlines(keepends=True) (C4 finds the
+ *       line of a position with them)
+ */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* str.splitlines()'s breaks (CPython's _PyUnicode_IsLinebreak: the only code points it accepts), tested
+ * against Py_UNICODE_ISLINEBREAK over every code point. */
+static inline int is_linebreak(Py_UCS4 c) {
+    return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
+}
+
+/* Whether any of the four 16-bit lanes of w is below c (c <= 0x8000): a lane below c borrows into its top
+ * bit, which its complement has set; a borrow only spreads upwards from such a lane, so "any" is exact. Used
+ * to pass over four UCS-2 units at once where none can be a line break or a counted mark (most of a Chinese
+ * text: ideographs and full-width punctuation are all above U+3000). */
+#define LANES 0x0001000100010001ULL
+static inline int any_below16(uint64_t w, uint64_t c) {
+    return ((w - LANES * c) & ~w & (LANES << 15)) != 0;
+}
+
+/* A set of text ranges (one text, one kind), for counting the ranges equal to an earlier one. */
+typedef struct {
+    uint64_t *hash;
+    Py_ssize_t *start, *len;
+    uint8_t *used;
+    size_t mask;
+} Seen;
+
+static int seen_init(Seen *s, Py_ssize_t items) {
+    size_t cap = 16;
+    while (cap < 2 * (size_t)items) cap <<= 1;
+    s->mask = cap - 1;
+    s->hash = malloc(cap * sizeof(uint64_t));
+    s->start = malloc(cap * sizeof(Py_ssize_t));
+    s->len = malloc(cap * sizeof(Py_ssize_t));
+    s->used = calloc(cap, 1);
+    return s->hash && s->start && s->len && s->used ? 0 : -1;
+}
+
+static void seen_free(Seen *s) {
+    free(s->hash);
+    free(s->start);
+    free(s->len);
+    free(s->used);
+}
+
+/* A hash of ``n`` bytes, eight at a time (equal ranges of one text have equal bytes). */
+static uint64_t hash_bytes(const unsigned char *p, size_t n) {
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    for (; n >= 8; p += 8, n -= 8) {
+        memcpy(&w, p, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, p, n);
+    h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+    return h ^ (h >> 29);
+}
+
+/* 1 when text[start:start+len] equals a range added before; else adds it and returns 0. */
+static int seen_repeat(Seen *s, const unsigned char *base, int kind, Py_ssize_t start, Py_ssize_t len) {
+    uint64_t h = hash_bytes(base + start * kind, (size_t)(len * kind));
+    size_t i = (size_t)h & s->mask;
+    for (; s->used[i]; i = (i + 1) & s->mask)
+        if (s->hash[i] == h && s->len[i] == len &&
+            memcmp(base + s->start[i] * kind, base + start * kind, (size_t)(len * kind)) == 0)
+            return 1;
+    s->used[i] = 1;
+    s->hash[i] = h;
+    s->start[i] = start;
+    s->len[i] = len;
+    return 0;
+}
+
+/* Index of the next "\n" at or after i, or n. */
+static Py_ssize_t next_newline(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const char *p = memchr((const char *)data + i, '\n', (size_t)(n - i));
+        return p ? p - (const char *)data : n;
+    }
+    if (kind == PyUnicode_2BYTE_KIND) { /* four code units per 64-bit word: a lane equal to "\n" is a zero lane
+                                         * of word ^ NL, found with the borrow of (x - 1) per lane */
+        const Py_UCS2 *d = data;
+        for (; i + 4 <= n; i += 4) {
+            uint64_t w;
+            memcpy(&w, d + i, 8);
+            w ^= 0x000A000A000A000AULL;
+            if ((w - 0x0001000100010001ULL) & ~w & 0x8000800080008000ULL) break;
+        }
+        while (i < n && d[i] != '\n') i++;
+        return i;
+    }
+    const Py_UCS4 *d = data;
+    while (i < n && d[i] != '\n') i++;
+    return i;
+}
+
+/* The positions of every "\n" of text[0:n], then n (a sentinel); their number in *count. NULL: no memory. */
+static Py_ssize_t *newline_positions(int kind, const void *data, Py_ssize_t n, Py_ssize_t *count) {
+    Py_ssize_t len = 0, cap = 64;
+    Py_ssize_t *nl = malloc((size_t)cap * sizeof(Py_ssize_t));
+    for (Py_ssize_t i = next_newline(kind, data, 0, n); nl; i = next_newline(kind, data, i + 1, n)) {
+        if (len == cap) {
+            cap *= 2;
+            Py_ssize_t *grown = realloc(nl, (size_t)cap * sizeof(Py_ssize_t));
+            if (!grown) free(nl);
+            nl = grown;
+            if (!nl) break;
+        }
+        nl[len] = i;
+        if (i == n) break;
+        len++;
+    }
+    *count = len;
+    return nl;
+}
+
+static PyObject *repetition(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "repetition: a str is needed");
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    const unsigned char *base = data;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), breaks;
+    long long paras = 0, para_dups = 0, para_chars = 0, lines = 0, line_dups = 0, line_chars = 0;
+    Py_ssize_t *nl = newline_positions(kind, data, n, &breaks);
+    Seen seen = {0};
+    if (!nl || seen_init(&seen, breaks + 1) < 0) {
+        free(nl);
+        seen_free(&seen);
+        return PyErr_NoMemory();
+    }
+    /* paragraphs: text.strip().split("\n\n"), empty pieces dropped and a leading "\n" cut when there are two
+     * or more pieces */
+    Py_ssize_t a = 0, b = n;
+    while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+    while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
+    Py_ssize_t pos = a, k = 0;
+    int several = 0;
+    for (;;) {
+        Py_ssize_t sep = b; /* the next "\n\n" in [pos, b): a newline whose next position is one too */
+        while (k < breaks && nl[k] < pos) k++;
+        for (; k < breaks && nl[k] + 1 < b; k++) {
+            if (nl[k + 1] == nl[k] + 1) {
+                sep = nl[k];
+                break;
+            }
+        }
+        if (sep == b && !several) { /* one piece: the stripped text itself */
+            paras = 1;
+            break;
+        }
+        several = 1;
+        Py_ssize_t ps = pos, pe = sep;
+        if (pe > ps) {
+            if (PyUnicode_READ(kind, data, ps) == '\n') ps++;
+            paras++;
+            if (seen_repeat(&seen, base, kind, ps, pe - ps)) {
+                para_dups++;
+                para_chars += pe - ps;
+            }
+        }
+        if (sep == b) break;
+        pos = sep + 2;
+    }
+    /* lines: text.split("\n"), empty pieces dropped but the first and the last (when three or more) */
+    memset(seen.used, 0, seen.mask + 1);
+    Py_ssize_t start = 0;
+    for (Py_ssize_t piece = 0; piece <= breaks; piece++) {
+        Py_ssize_t end = nl[piece];
+        if (end > start || breaks < 2 || piece == 0 || piece == breaks) {
+            lines++;
+            if (seen_repeat(&seen, base, kind, start, end - start)) {
+                line_dups++;
+                line_chars += end - start;
+            }
+        }
+        start = end + 1;
+    }
+    seen_free(&seen);
+    free(nl);
+    return Py_BuildValue("LLLLLL", paras, para_dups, para_chars, lines, line_dups, line_chars);
+}
+
+typedef struct {
+    long long lines, bullets, ellipsis_lines, hashes, dots, ellipses;
+} Quality;
+
+/* One line text[start:end] of splitlines(), stripped: a bullet first or an ellipsis last. */
+static void quality_line(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Quality *q) {
+    Py_ssize_t a = start, b = end;
+    while (a < b && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+    while (b > a && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, b - 1))) b--;
+    q->lines++;
+    if (b > a) {
+        Py_UCS4 first = PyUnicode_READ(kind, data, a), last = PyUnicode_READ(kind, data, b - 1);
+        q->bullets += first == 0x2022 || first == '-';
+        q->ellipsis_lines += last == 0x2026 || (b - a >= 3 && last == '.' && PyUnicode_READ(kind, data, b - 2) == '.' &&
+                                                PyUnicode_READ(kind, data, b - 3) == '.');
+    }
+}
+
+/* The marks and lines of text[0:n], code units of type T (one loop per storage width). "..." is counted as
+ * str.count counts it: non-overlapping, from the left (run: consecutive "." not yet counted). */
+#define QUALITY_SCAN(T, WIDE)                                                                         \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        Py_ssize_t run = 0;                                                                           \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            if (WIDE && i + 4 <= n) { /* four units above U+2029: nothing to count, no break */      \
+                uint64_t w;                                                                           \
+                memcpy(&w, d + i, 8);                                                                 \
+                if (!any_below16(w, 0x202A)) {                                                        \
+                    run = 0;                                                                          \
+                    i += 3;                                                                           \
+                    continue;                                                                         \
+                }                                                                                     \
+            }                                                                                         \
+            Py_UCS4 c = d[i];                                                                         \
+            if (c > 0x2029) { /* most characters of Chinese text: no mark counted here, no break */   \
+                run = 0;                                                                              \
+                continue;                                                                             \
+            }                                                                                         \
+            if (c == '.') {                                                                           \
+                if (++run == 3) {                                                                     \
+                    q.dots++;                                                                         \
+                    run = 0;                                                                          \
+                }                                                                                     \
+                continue;                                                                             \
+            }                                                                                         \
+            run = 0;                                                                                  \
+            if (c == '#') q.hashes++;                                                                 \
+            else if (c == 0x2026) q.ellipses++;                                                       \
+            if (!is_linebreak(c)) continue;                                                           \
+            quality_line(kind, data, start, i, &q);                                                   \
+            if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++; /* "\r\n": one break */              \
+            start = i + 1;                                                                            \
+        }                                                                                             \
+    } while (0)
+
+static PyObject *quality(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "quality: a str is needed");
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), start = 0;
+    Quality q = {0};
+    if (kind == PyUnicode_1BYTE_KIND) QUALITY_SCAN(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) QUALITY_SCAN(Py_UCS2, 1);
+    else QUALITY_SCAN(Py_UCS4, 0);
+    if (start < n) quality_line(kind, data, start, n, &q); /* an unterminated last line */
+    if (!q.lines) q.lines = 1; /* text.splitlines() or [""]: one empty line */
+    return Py_BuildValue("LLLLLL", q.lines, q.bullets, q.ellipsis_lines, q.hashes, q.dots, q.ellipses);
+}
+
+static int in_sorted(const Py_UCS4 *marks, Py_ssize_t n, Py_UCS4 c) {
+    Py_ssize_t lo = 0, hi = n;
+    while (lo < hi) {
+        Py_ssize_t mid = (lo + hi) / 2;
+        if (marks[mid] < c) lo = mid + 1;
+        else hi = mid;
+    }
+    return lo < n && marks[lo] == c;
+}
+
+static PyObject *fineweb(PyObject *self, PyObject *args) {
+    PyObject *text, *terminal;
+    Py_ssize_t short_len;
+    if (!PyArg_ParseTuple(args, "UUn", &text, &terminal, &short_len)) return NULL;
+    Py_UCS4 *marks = PyUnicode_AsUCS4Copy(terminal);
+    if (!marks) return NULL;
+    Py_ssize_t n_marks = PyUnicode_GET_LENGTH(terminal);
+    for (Py_ssize_t i = 1; i < n_marks; i++) {
+        if (marks[i - 1] >= marks[i]) {
+            PyMem_Free(marks);
+            PyErr_SetString(PyExc_ValueError, "fineweb: the terminal marks must be in code point order, each once");
+            return NULL;
+        }
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    const unsigned char *base = data;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), breaks;
+    long long lines = 0, punct = 0, short_lines = 0, dup_chars = 0;
+    Py_ssize_t *nl = newline_positions(kind, data, n, &breaks);
+    Seen seen = {0};
+    if (!nl || seen_init(&seen, breaks + 1) < 0) {
+        free(nl);
+        seen_free(&seen);
+        PyMem_Free(marks);
+        return PyErr_NoMemory();
+    }
+    Py_ssize_t start = 0;
+    for (Py_ssize_t piece = 0; piece <= breaks; piece++) {
+        Py_ssize_t end = nl[piece], a = start;
+        while (a < end && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, a))) a++;
+        if (a < end) { /* not blank */
+            lines++;
+            punct += in_sorted(marks, n_marks, PyUnicode_READ(kind, data, end - 1));
+            short_lines += end - start <= short_len;
+            if (seen_repeat(&seen, base, kind, start, end - start)) dup_chars += end - start;
+        }
+        start = end + 1;
+    }
+    seen_free(&seen);
+    free(nl);
+    PyMem_Free(marks);
+    return Py_BuildValue("LLLLn", lines, punct, short_lines, dup_chars, breaks);
+}
+
+/* The positions just after each line break in text[0:n] (str.splitlines(): "\r\n" one break), code units of
+ * type T: one loop per storage width, so the common character costs a load and a compare. */
+#define BREAK_ENDS(T, WIDE)                                                                            \
+    do {                                                                                               \
+        const T *d = data;                                                                             \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                           \
+            if (WIDE && i + 4 <= n) { /* four units above U+2029: no break among them */             \
+                uint64_t w;                                                                            \
+                memcpy(&w, d + i, 8);                                                                  \
+                if (!any_below16(w, 0x202A)) {                                                         \
+                    i += 3;                                                                            \
+                    continue;                                                                          \
+                }                                                                                      \
+            }                                                                                          \
+            Py_UCS4 c = d[i];                                                                          \
+            if (c > 0x2029 || !is_linebreak(c)) continue;                                              \
+            if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++;                                       \
+            if (len == cap) {                                                                          \
+                cap = cap ? 2 * cap : 1024;                                                            \
+                int64_t *grown = realloc(ends, (size_t)cap * sizeof(int64_t));                         \
+                if (!grown) goto nomem;                                                                \
+                ends = grown;                                                                          \
+            }                                                                                          \
+            ends[len++] = i + 1;                                                                       \
+        }                                                                                              \
+    } while (0)
+
+static PyObject *line_ends(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "line_ends: a str is needed");
+    int kind = PyUnicode_KIND(arg);
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg), len = 0, cap = 0;
+    int64_t *ends = NULL;
+    if (kind == PyUnicode_1BYTE_KIND) BREAK_ENDS(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) BREAK_ENDS(Py_UCS2, 1);
+    else BREAK_ENDS(Py_UCS4, 0);
+    Py_ssize_t last = len ? ends[len - 1] : 0;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, (len + (last < n)) * (Py_ssize_t)sizeof(int64_t));
+    if (out) {
+        if (len) memcpy(PyBytes_AS_STRING(out), ends, (size_t)len * sizeof(int64_t));
+        if (last < n) ((int64_t *)PyBytes_AS_STRING(out))[len] = n; /* an unterminated last line */
+    }
+    free(ends);
+    return out;
+nomem:
+    free(ends);
+    return PyErr_NoMemory();
+}
+
+/* The text's ASCII characters lowered and every other one a "?", as bytes (text.encode("ascii", "replace")
+ * .lower() in one pass), or None when the text holds the Kelvin sign or "İ" (whose lower() is ASCII or two
+ * characters: the caller lowers the str itself). */
+#define ASCII_LOWER(T, WIDE)                                                                          \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            if (WIDE && i + 4 <= n) { /* four units above U+212A: four "?" */                        \
+                uint64_t w;                                                                           \
+                memcpy(&w, d + i, 8);                                                                 \
+                if (!any_below16(w, 0x212B)) {                                                        \
+                    memcpy(o + i, "????", 4);                                                         \
+                    i += 3;                                                                           \
+                    continue;                                                                         \
+                }                                                                                     \
+            }                                                                                         \
+            Py_UCS4 c = d[i];                                                                         \
+            if (c < 0x80) o[i] = (char)(c >= 'A' && c <= 'Z' ? c + 32 : c);                           \
+            else if (c == 0x212a || c == 0x130) special = 1;                                          \
+            else o[i] = '?';                                                                          \
+        }                                                                                             \
+    } while (0)
+
+static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) return PyErr_Format(PyExc_TypeError, "ascii_lower: a str is needed");
+    int kind = PyUnicode_KIND(arg), special = 0;
+    const void *data = PyUnicode_DATA(arg);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
+    PyObject *out = PyBytes_FromStringAndSize(NULL, n);
+    if (!out) return NULL;
+    char *o = PyBytes_AS_STRING(out);
+    if (kind == PyUnicode_1BYTE_KIND) ASCII_LOWER(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) ASCII_LOWER(Py_UCS2, 1);
+    else ASCII_LOWER(Py_UCS4, 0);
+    if (special) {
+        Py_DECREF(out);
+        Py_RETURN_NONE;
+    }
+    return out;
+}
+
+static PyMethodDef methods[] = {
+    {"repetition", repetition, METH_O,
+     "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
+    {"quality", quality, METH_O,
+     "quality(text) -> (lines, bullet lines, ellipsis lines, '#', '...', '…') of Gopher quality"},
+    {"fineweb", fineweb, METH_VARARGS,
+     "fineweb(text, terminal, short) -> (lines, ending in a mark, short, repeated line chars, newlines)"},
+    {"ascii_lower", ascii_lower, METH_O,
+     "ascii_lower(text) -> text.encode('ascii', 'replace').lower(), or None if it holds U+212A or U+0130"},
+    {"line_ends", line_ends, METH_O,
+     "line_ends(text) -> int64 bytes: where each line of text.splitlines(keepends=True) ends"},
+    {NULL, NULL, 0, NULL},
+};
+
+static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, "_lines",
+                                    "Line and paragraph counts of the word filters, compiled.", -1, methods};
+
+PyMODINIT_FUNC PyInit__lines(void) { return PyModule_Create(&module); }
