@@ -43,6 +43,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=Callable[[], Any])
 
 _step_caches: list[Callable[[], Any]] = []  # what ``clear_between_steps`` registered in this process
+_task_caches: list[Callable[[], Any]] = []  # what ``clear_after_each_task`` registered in this process
 _current_step: list[str] = []  # the step of this process's last task (a list: no global statement)
 
 
@@ -140,6 +141,24 @@ def clear_between_steps(clear: C) -> C:
     than its last one. Returns ``clear``, so a module can register and keep its function in one line."""
     _step_caches.append(clear)
     return clear
+
+
+def clear_after_each_task(clear: C) -> C:
+    """Register ``clear`` (a cache's clear function) to run when each task of this process ends
+    (``finished_task``). For caches of what a task's input holds (distinct words, tokens): kept across
+    tasks they fill with every shard a worker has seen, so the worker's memory grows with the number of
+    tasks it ran (a larger corpus) until the cache's cap, where cleared per task it is bounded by the task's
+    input. Returns ``clear``, so it also works as a decorator."""
+    _task_caches.append(clear)
+    return clear
+
+
+def finished_task() -> None:
+    """Called by the executors when a task ends, before the release: runs what ``clear_after_each_task``
+    registered. Their objects must not hold reference cycles (no collector runs here: it would cost a pass
+    over every live object per task)."""
+    for clear in _task_caches:
+        clear()
 
 
 def starting_step(step: str) -> None:

@@ -20,7 +20,7 @@ import regex
 
 from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
                                       jieba_split_many, jieba_token_ids, sudachi_split)
-from pipeline.memory import clear_between_steps
+from pipeline.memory import clear_after_each_task
 
 try:
     from pipeline.filters import _chunks
@@ -158,6 +158,11 @@ class _Ids(dict):
         return item_id
 
 
+def _split_each(split: Callable[[str], tuple[str, ...]], chunks: list[str]) -> list[tuple[str, ...]]:
+    """``split`` of each chunk: the batch splitter of segmenters that have no faster one."""
+    return list(map(split, chunks))
+
+
 class _Vocabulary:
     """Whitespace chunk -> chunk id, with each distinct chunk split once and its tokens interned.
 
@@ -177,7 +182,9 @@ class _Vocabulary:
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
         self.generation, self.segmenter = generation, segmenter
         self.split = _SPLITTERS[segmenter]
-        self.split_many = _MANY_SPLITTERS.get(segmenter) or (lambda chunks: list(map(self.split, chunks)))
+        # no closure over self: a vocabulary must be freed by reference counting alone when a task ends
+        # (``pipeline.memory.clear_after_each_task``), without waiting for the cycle collector
+        self.split_many = _MANY_SPLITTERS.get(segmenter) or partial(_split_each, self.split)
         self.chunk_ids = _Ids()
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
@@ -325,11 +332,14 @@ def clear_cache() -> None:
     _vocabularies.clear()
 
 
-# A worker that moves on from the filter's steps to another stage's drops the vocabulary (~400 bytes per
-# distinct chunk: up to ~190 MiB at MAX_CHUNKS) and the token caches (up to ~20 MiB), which would
-# otherwise sit under every later task's peak (``pipeline.memory.clear_between_steps``).
+# A worker drops the vocabulary (~130 bytes per distinct chunk: up to ~60 MiB at MAX_CHUNKS) and the token
+# caches when each task ends (``pipeline.memory.clear_after_each_task``). Why per task and not only when the
+# worker moves on to another step: kept across tasks, they filled with every distinct chunk of every shard
+# the worker had filtered, so a worker's memory grew with the number of tasks it ran (issue 19: 1x -> 100x
+# the demo, the heap under filter-signals' largest task 40 -> 72-86 MiB); dropped, they hold one shard's
+# chunks at most. The cost is splitting again the chunks an earlier task had met (measured in bench/README.md).
 for _clear in (clear_cache, is_symbol.cache_clear, has_alpha.cache_clear):
-    clear_between_steps(_clear)
+    clear_after_each_task(_clear)
 
 
 def split_words(text: str, segmenter: str = WHITESPACE) -> list[str]:

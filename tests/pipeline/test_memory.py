@@ -3,6 +3,9 @@ task is tested in ``tests/pipeline/test_executors.py``."""
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import os
 import pickle
 from pathlib import Path
@@ -11,6 +14,8 @@ import numpy as np
 import pytest
 
 from pipeline import memory
+from pipeline.executors import InProcessExecutor
+from pipeline.stage import Task, TaskResult
 
 
 def _rss_mib() -> float:
@@ -72,26 +77,64 @@ def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
 
 @pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
                     reason="needs glibc and /proc")
-def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter(monkeypatch):
+def test_the_word_vocabulary_goes_back_to_the_os_when_a_task_ends():
     """~300,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
-    caches with ~40 MiB; the next step's first task finds them gone and the memory returned."""
+    caches with ~40 MiB; when the task ends they are dropped and the memory returned, by reference counting
+    alone (the collector is off: ``finished_task`` does not run it, so a vocabulary that held a reference
+    cycle, as it did through a lambda over itself, would stay)."""
     from pipeline.filters import words
 
-    monkeypatch.setattr(memory, "_current_step", [])
-    memory.starting_step("filter-signals")
+    memory.finished_task()
     memory.release_freed_memory()
     before = _rss_mib()
-    text = " ".join(f"item{i}, and{i % 997}." for i in range(300_000))
-    assert len(words.tokenize(text)) > 600_000
-    del text
-    memory.release_freed_memory()
-    filled = _rss_mib() - before
-    memory.starting_step("filter-signals")
-    assert words._vocabularies and words.is_symbol.cache_info().currsize > 0  # same step: kept warm
-    memory.starting_step("dedup.signatures")
-    kept = _rss_mib() - before
+    gc.disable()
+    try:
+        text = " ".join(f"item{i}, and{i % 997}." for i in range(300_000))
+        assert len(words.tokenize(text)) > 600_000
+        del text
+        memory.release_freed_memory()
+        filled = _rss_mib() - before
+        assert words._vocabularies and words.is_symbol.cache_info().currsize > 0
+        memory.finished_task()
+        memory.release_freed_memory()
+        kept = _rss_mib() - before
+    finally:
+        gc.enable()
     assert not words._vocabularies and words.is_symbol.cache_info().currsize == 0
     assert filled > 15 and kept < filled / 4, (filled, kept)  # less than 50 where freed pages are reused
+
+
+_AT_TASK_END: list[tuple[int, int]] = []  # (vocabulary chunks, fastText cache entries) at each task's end
+
+
+def _tokenize_distinct_words(task: int) -> TaskResult:
+    """A filter-like task: tokenizes and identifies the language of 20,000 chunks no earlier task had, and
+    notes the vocabulary's size and the language model's token cache at its end (in process: a list)."""
+    from pipeline.filters import language, words
+
+    text = " ".join(f"w{task}x{i}" for i in range(20_000))
+    assert len(words.tokenize(text)) == 20_000
+    predict = language.predictor(None)
+    predict([text], 100_000)
+    _AT_TASK_END.append((sum(map(len, words._vocabularies.values())), predict.__self__.cache_info()["entries"]))
+    return TaskResult()
+
+
+def test_the_filters_caches_hold_one_tasks_text_however_many_tasks_a_worker_ran(tmp_path):
+    """Issue 19, "peak RSS per worker flat": a worker's caches of distinct text must be bounded by one task's
+    input, not fill with every shard it has filtered (before, 25 such tasks left 500,000 chunks in the
+    vocabulary and the fastText cache full: a 100x run's worker kept 30-45 MiB more than a 1x run's)."""
+    from pipeline.filters import language, words
+
+    _AT_TASK_END.clear()
+    tasks = [Task(id=f"t{i}", payload=i) for i in range(25)]
+    assert len(list(InProcessExecutor().map("filter-signals", tmp_path, tasks, _tokenize_distinct_words))) == 25
+    chunks, entries = zip(*_AT_TASK_END)
+    assert max(chunks) <= 20_000 + 100, chunks  # one task's chunks (and a few from the model's own calls)
+    assert max(entries) <= 20_001, entries  # at most one task's distinct tokens, not a running total
+    assert not words._vocabularies  # and nothing is left after the last task
+    owner = language.predictor(None).__self__
+    assert owner.cache_info()["entries"] == 0  # the model stays loaded, its cache empty
 
 
 def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkeypatch):
@@ -107,6 +150,50 @@ def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkey
     memory.starting_step("dedup.signatures")
     assert not language._PREDICTORS and not language._MODELS
     assert language.predictor(None)(["Der Hund schläft im Garten und die Katze auch."], 1000)[0] == ["__label__de"]
+
+
+def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeypatch):
+    """The compiled jieba's dictionary and HMM tables (~17 MiB of C heap) are loaded by the first Chinese
+    text a filter worker meets; a worker that moves on to dedup must not carry them (issue 19), and a later
+    filter task loads them again with the same words."""
+    from pipeline.filters import segment
+
+    if segment.compiled_jieba() is None:
+        pytest.skip("the compiled jieba extension is not built")
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.starting_step("filter-signals")
+    words = segment.jieba_split("我们是中国人民", lambda chunk: (chunk,))
+    assert words == ("我们", "是", "中国", "人民") and segment.compiled_jieba().loaded()
+    freed = _malloc_used() if _mallinfo2() else None
+    memory.starting_step("dedup.signatures")
+    from pipeline.filters import _jieba
+
+    assert not _jieba.loaded()
+    if freed is not None:
+        assert freed - _malloc_used() > 10 << 20, (freed, _malloc_used())
+    assert segment.jieba_split("我们是中国人民", lambda chunk: (chunk,)) == words  # loaded again on use
+
+
+def _mallinfo2():
+    """glibc's ``mallinfo2`` (None elsewhere)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        function = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+
+    class Info(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+    function.restype = Info
+    return function
+
+
+def _malloc_used() -> int:
+    """Bytes in use in glibc's heap, its arenas and its mmapped blocks."""
+    info = _mallinfo2()()
+    return info.uordblks + info.hblkhd
 
 
 @pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
