@@ -25,9 +25,14 @@ worker is not enough: Arrow's C++ code (Parquet decoding and encoding) keeps its
 per process from ``ARROW_DEFAULT_MEMORY_POOL``. And jemalloc needs its decay at 0: with its default, a
 loop of 4 threads allocating 128 MiB of Arrow buffers kept 113-121 MiB after freeing them; at 0 ms, 1 MiB.
 
-A per-process cache that keeps one step's tasks warm (the word filters' vocabulary: up to ~190 MiB at its
-cap) is dead weight once the worker runs another stage's tasks, and the more text a run has, the fuller it
-is: registered with ``clear_between_steps``, it is dropped when the worker starts a task of another step.
+Per-process state comes in two kinds. A cache of what a task's input held (the word filters' vocabulary of
+distinct chunks, the fastText token cache) fills with every shard a worker has seen, so kept across tasks it
+makes the worker's memory grow with the number of tasks it ran (a larger corpus) until the cache's cap:
+registered with ``clear_after_each_task``, it is dropped when each task ends, and a worker's memory is
+bounded by its task's input (issue 19, "peak RSS per worker flat"). A model that a step loads once (the
+language model, jieba's dictionary) does not grow with the tasks but is dead weight once the worker runs
+another stage's tasks: registered with ``clear_between_steps``, it is dropped when the worker starts a task
+of another step.
 """
 
 from __future__ import annotations
