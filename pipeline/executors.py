@@ -59,7 +59,7 @@ def run_task(fn: TaskFn, payload: Any, step: str) -> dict[str, Any]:
     freed goes back to the OS, also when it fails (``pipeline.memory``: without that a long-lived worker
     keeps the high-water mark of every task it ran, of every stage, and grows with the number of tasks),
     once the resident set is ``RELEASE_ABOVE_BYTES`` above where the last release left it. The caches of
-    what a task's input held are dropped when it ends (``clear_after_each_task``), and the first task of
+    what a task's input held are trimmed to a fixed cap when it ends (``clear_after_each_task``), and the first task of
     another step drops the per-process caches the earlier steps filled (``clear_between_steps``)."""
     starting_step(step)
     try:
