@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
 from contracts.fsio import io_error_hint, use_temp_journal
-from pipeline.memory import release_after_task, starting_step
+from pipeline.memory import finished_task, release_after_task, starting_step
 
 RETRY_ADVICE = "Fix the cause and rerun the same command: finished shards are kept and skipped."
 
@@ -58,12 +58,14 @@ def run_task(fn: TaskFn, payload: Any, step: str) -> dict[str, Any]:
     """One task of ``step``, as every executor runs it: ``fn(payload)`` as a record, then the memory the task
     freed goes back to the OS, also when it fails (``pipeline.memory``: without that a long-lived worker
     keeps the high-water mark of every task it ran, of every stage, and grows with the number of tasks),
-    once the heap holds at least ``RELEASE_FREE_BYTES`` free.
-    The first task of another step drops the per-process caches the earlier steps filled."""
+    once the resident set is ``RELEASE_ABOVE_BYTES`` above where the last release left it. The caches of
+    what a task's input held are trimmed to a fixed cap when it ends (``clear_after_each_task``), and the first task of
+    another step drops the per-process caches the earlier steps filled (``clear_between_steps``)."""
     starting_step(step)
     try:
         return fn(payload).to_dict()
     finally:
+        finished_task()
         release_after_task()
 
 

@@ -25,9 +25,17 @@ worker is not enough: Arrow's C++ code (Parquet decoding and encoding) keeps its
 per process from ``ARROW_DEFAULT_MEMORY_POOL``. And jemalloc needs its decay at 0: with its default, a
 loop of 4 threads allocating 128 MiB of Arrow buffers kept 113-121 MiB after freeing them; at 0 ms, 1 MiB.
 
-A per-process cache that keeps one step's tasks warm (the word filters' vocabulary: up to ~190 MiB at its
-cap) is dead weight once the worker runs another stage's tasks, and the more text a run has, the fuller it
-is: registered with ``clear_between_steps``, it is dropped when the worker starts a task of another step.
+Per-process state comes in two kinds. A cache of what a task's input held (the word filters' vocabulary of
+distinct chunks, the fastText token cache) fills with every shard a worker has seen, so kept across tasks it
+makes the worker's memory grow with the number of tasks it ran (a larger corpus) until the cache's own cap
+(~60 MB for the vocabulary). A function registered with ``clear_after_each_task`` trims it when each task
+ends, to a fixed cap of a few MB (``words.KEEP_BYTES``, ``language.KEEP_TOKEN_CACHE_BYTES``): a worker keeps
+at most that between tasks, the same however many tasks it ran (issue 19, "peak RSS per worker flat"),
+and the next task still finds the frequent words (emptied after every task, the filter took ~12 % more
+CPU). A model that a step loads once (the
+language model, jieba's dictionary) does not grow with the tasks but is dead weight once the worker runs
+another stage's tasks: registered with ``clear_between_steps``, it is dropped when the worker starts a task
+of another step.
 """
 
 from __future__ import annotations
@@ -43,6 +51,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=Callable[[], Any])
 
 _step_caches: list[Callable[[], Any]] = []  # what ``clear_between_steps`` registered in this process
+_task_caches: list[Callable[[], Any]] = []  # what ``clear_after_each_task`` registered in this process
 _current_step: list[str] = []  # the step of this process's last task (a list: no global statement)
 
 
@@ -140,6 +149,25 @@ def clear_between_steps(clear: C) -> C:
     than its last one. Returns ``clear``, so a module can register and keep its function in one line."""
     _step_caches.append(clear)
     return clear
+
+
+def clear_after_each_task(clear: C) -> C:
+    """Register ``clear`` (a function that empties or trims a cache) to run when each task of this process
+    ends (``finished_task``). For caches of what a task's input holds (distinct words, tokens): kept across
+    tasks without a bound they fill with every shard a worker has seen, so the worker's memory grows with the
+    number of tasks it ran (a larger corpus); trimmed to a fixed cap when each task ends, what a worker
+    keeps is that cap at most, whatever the number of tasks. Returns ``clear``, so it also works as a
+    decorator."""
+    _task_caches.append(clear)
+    return clear
+
+
+def finished_task() -> None:
+    """Called by the executors when a task ends, before the release: runs what ``clear_after_each_task``
+    registered. Their objects must not hold reference cycles (no collector runs here: it would cost a pass
+    over every live object per task)."""
+    for clear in _task_caches:
+        clear()
 
 
 def starting_step(step: str) -> None:

@@ -25,6 +25,7 @@
  *   beats S strictly (jieba-rs's rule; Python jieba compares the paths on a tie).
  *
  *   _jieba.load(dict_bytes, start, trans, emit)  # once per process: dict.txt's bytes, the HMM tables
+ *   _jieba.unload()                               # free them (a worker leaving the filter); load may follow
  *   _jieba.cut(text) -> list of words             # rjieba.cut(text, True), for text without ASCII letters,
  *                                                 # digits or +#&._%- (jieba joins those to Han blocks)
  *   _jieba.cut_runs(chunks) -> int32 bytes        # the word lengths of every Han run (segment.HAN) of
@@ -660,9 +661,42 @@ nomem:
 
 static PyObject *is_loaded(PyObject *self, PyObject *unused) { return PyBool_FromLong(loaded); }
 
+/* unload(): free the dictionary, the HMM's emission table and the scratch buffers (~17 MiB), so that a
+ * process that has finished segmenting (a worker moving on from the filter to dedup) does not carry them
+ * into every later task; ``load`` may be called again. */
+static PyObject *unload(PyObject *self, PyObject *unused) {
+    free(root_child);
+    free(nodes);
+    free(label);
+    free(emit_p);
+    free(edge_key);
+    free(edge_child);
+    free(route_p);
+    free(route_end);
+    free(vit);
+    free(vprev);
+    free(vpath);
+    free(text_buf);
+    root_child = NULL;
+    nodes = NULL;
+    label = NULL;
+    emit_p = NULL;
+    edge_key = NULL;
+    edge_child = NULL;
+    route_p = vit = NULL;
+    route_end = NULL;
+    vprev = vpath = NULL;
+    text_buf = NULL;
+    route_cap = vit_cap = text_cap = 0;
+    edge_mask = 0;
+    loaded = 0;
+    Py_RETURN_NONE;
+}
+
 static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS, "load(dict_bytes, start, trans, emit): jieba's dictionary and HMM, once"},
     {"loaded", is_loaded, METH_NOARGS, "loaded() -> whether load has run"},
+    {"unload", unload, METH_NOARGS, "unload(): free the dictionary and buffers (load may run again)"},
     {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
     {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
     {NULL, NULL, 0, NULL},

@@ -34,15 +34,32 @@ from pydantic import Field
 
 from pipeline.filters.base import DECLARED, Doc, Filter, FilterOptions, Rule
 from pipeline.filters.segment import script_of
-from pipeline.memory import clear_between_steps
+from pipeline.memory import clear_after_each_task, clear_between_steps
 
 _MODELS: dict[str, Any] = {}  # one loaded fasttext-predict model per worker process and path
 Predictor = Callable[[Sequence[str], int], tuple[list[str | None], list[float]]]
 _PREDICTORS: dict[str, Predictor] = {}  # one per worker process and path (ours keeps its token cache)
-# A worker that moves on to another step drops the models and the token cache (up to its 16 MB of records:
-# ~24 MiB, fuller the more distinct text the worker saw); reloading lid.176.ftz takes ~0.04 s.
+# A worker that moves on to another step drops the models (reloading lid.176.ftz takes ~0.04 s).
 clear_between_steps(_PREDICTORS.clear)
 clear_between_steps(_MODELS.clear)
+# What a worker keeps of our predictor's token cache between tasks: at most this many bytes (records and
+# slots, ``cache_info()["allocated_bytes"]``). Its own cap (16 MB of records, ~24 MiB with the slots) bounds
+# it too, but a worker reaches that only after many shards, so kept to it a worker's memory grew with the
+# number of tasks it ran (issue 19); emptied after every task, each task recomputed the frequent tokens.
+# Why 8 MiB: the 10x corpus's 74 shards in one process fill 6 MiB (so the frequent tokens stay), and it is
+# the vocabulary's cap (``words.KEEP_BYTES``), measured together in bench/README.md, worker memory.
+KEEP_TOKEN_CACHE_BYTES = 8 << 20
+
+
+@clear_after_each_task
+def trim_token_caches() -> None:
+    """Empty (and free) the token cache of every loaded predictor of ours that holds more than
+    ``KEEP_TOKEN_CACHE_BYTES`` (called when a task ends); the models stay loaded."""
+    for predict in _PREDICTORS.values():
+        owner = getattr(predict, "__self__", None)  # FastTextLID keeps a token cache, fasttext-predict none
+        if owner is not None and hasattr(owner, "cache_clear") and \
+                owner.cache_info()["allocated_bytes"] > KEEP_TOKEN_CACHE_BYTES:
+            owner.cache_clear()
 
 
 def bundled_model_path() -> str:

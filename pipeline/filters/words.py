@@ -20,7 +20,7 @@ import regex
 
 from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
                                       jieba_split_many, jieba_token_ids, sudachi_split)
-from pipeline.memory import clear_between_steps
+from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
     from pipeline.filters import _chunks
@@ -169,6 +169,11 @@ class _Ids(dict):
         return item_id
 
 
+def _split_each(split: Callable[[str], tuple[str, ...]], chunks: list[str]) -> list[tuple[str, ...]]:
+    """``split`` of each chunk: the batch splitter of segmenters that have no faster one."""
+    return list(map(split, chunks))
+
+
 class _Vocabulary:
     """Whitespace chunk -> chunk id, with each distinct chunk split once and its tokens interned.
 
@@ -188,7 +193,9 @@ class _Vocabulary:
     def __init__(self, generation: int, segmenter: str = WHITESPACE) -> None:
         self.generation, self.segmenter = generation, segmenter
         self.split = _SPLITTERS[segmenter]
-        self.split_many = _MANY_SPLITTERS.get(segmenter) or (lambda chunks: list(map(self.split, chunks)))
+        # no closure over self: a vocabulary must be freed by reference counting alone when a task ends
+        # (``pipeline.memory.clear_after_each_task``), without waiting for the cycle collector
+        self.split_many = _MANY_SPLITTERS.get(segmenter) or partial(_split_each, self.split)
         self.chunk_ids = _Ids()
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
         self.table = _chunks.ChunkTable() if _chunks is not None else None
@@ -330,14 +337,40 @@ def _current(segmenter: str = WHITESPACE) -> _Vocabulary:
     return vocabulary
 
 
+# What a worker keeps of the vocabularies between tasks: at most this many bytes together
+# (``_Vocabulary.nbytes``), so that what it keeps does not grow with the number of tasks it ran (issue 19: kept
+# up to ``MAX_CHUNKS``, ~60 MB, a filter worker's heap under its largest task at 100x the demo was 72-86 MiB
+# against ~40 at 1x). Why not empty them after every task: each task then splits again the frequent chunks
+# every shard has, and the filter stage took 1.08x main's CPU; with 8 MiB kept 1.045x, 16 MiB 1.00x, 4 MiB
+# 1.08x (10x corpus, medians of 6 alternating runs, bench/README.md, worker memory). Why 8 MiB and not 16:
+# it is about what a worker of the 1x run holds anyway (57,650 chunks, ~7 MB, ~120 bytes each), so a 1x
+# and a 100x worker keep the same; 16 MiB would hold a 100x worker's whole vocabulary, as before.
+KEEP_BYTES = 8 << 20
+
+
+@clear_after_each_task
+def trim_cache() -> None:
+    """Drop vocabularies, the largest first, until they hold at most ``KEEP_BYTES`` together (called when a
+    task ends, by ``pipeline.memory.finished_task``): a worker keeps at most that much of them between tasks,
+    and one task's new chunks on top of it while a task runs."""
+    held = sorted(((vocabulary.nbytes(), segmenter) for segmenter, vocabulary in _vocabularies.items()),
+                  reverse=True)
+    total = sum(size for size, _ in held)
+    for size, segmenter in held:
+        if total <= KEEP_BYTES:
+            break
+        del _vocabularies[segmenter]
+        total -= size
+
+
 def clear_cache() -> None:
     """Forget every chunk seen (benchmarks measure a cold start with it)."""
     _vocabularies.clear()
 
 
-# A worker that moves on from the filter's steps to another stage's drops the vocabulary (~400 bytes per
-# distinct chunk: up to ~190 MiB at MAX_CHUNKS) and the token caches (up to ~20 MiB), which would
-# otherwise sit under every later task's peak (``pipeline.memory.clear_between_steps``).
+# The token lru_caches are bounded by their size whatever the number of tasks: kept for the step's tasks,
+# dropped when the worker moves on to another step (``pipeline.memory.clear_between_steps``), as is the
+# vocabulary.
 for _clear in (clear_cache, is_symbol.cache_clear, has_alpha.cache_clear):
     clear_between_steps(_clear)
 

@@ -3,6 +3,7 @@ task is tested in ``tests/pipeline/test_executors.py``."""
 
 from __future__ import annotations
 
+import gc
 import os
 import pickle
 from pathlib import Path
@@ -11,6 +12,8 @@ import numpy as np
 import pytest
 
 from pipeline import memory
+from pipeline.executors import InProcessExecutor
+from pipeline.stage import Task, TaskResult
 
 
 def _rss_mib() -> float:
@@ -72,26 +75,70 @@ def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
 
 @pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
                     reason="needs glibc and /proc")
-def test_the_word_vocabulary_goes_back_to_the_os_when_a_worker_leaves_the_filter(monkeypatch):
-    """~300,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary and token
-    caches with ~40 MiB; the next step's first task finds them gone and the memory returned."""
+def test_a_word_vocabulary_over_its_cap_goes_back_to_the_os_when_the_task_ends():
+    """~300,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary with ~40 MiB,
+    over ``KEEP_BYTES``; when the task ends it is dropped and the memory returned, by reference counting
+    alone (the collector is off: ``finished_task`` does not run it, so a vocabulary that held a reference
+    cycle, as it did through a lambda over itself, would stay)."""
     from pipeline.filters import words
 
-    monkeypatch.setattr(memory, "_current_step", [])
-    memory.starting_step("filter-signals")
+    words.clear_cache()
     memory.release_freed_memory()
     before = _rss_mib()
-    text = " ".join(f"item{i}, and{i % 997}." for i in range(300_000))
-    assert len(words.tokenize(text)) > 600_000
-    del text
-    memory.release_freed_memory()
-    filled = _rss_mib() - before
-    memory.starting_step("filter-signals")
-    assert words._vocabularies and words.is_symbol.cache_info().currsize > 0  # same step: kept warm
-    memory.starting_step("dedup.signatures")
-    kept = _rss_mib() - before
-    assert not words._vocabularies and words.is_symbol.cache_info().currsize == 0
+    gc.disable()
+    try:
+        text = " ".join(f"item{i}, and{i % 997}." for i in range(300_000))
+        assert len(words.tokenize(text)) > 600_000
+        del text
+        memory.release_freed_memory()
+        filled = _rss_mib() - before
+        assert words._vocabularies[words.WHITESPACE].nbytes() > words.KEEP_BYTES
+        memory.finished_task()
+        memory.release_freed_memory()
+        kept = _rss_mib() - before
+    finally:
+        gc.enable()
+    assert not words._vocabularies
     assert filled > 15 and kept < filled / 4, (filled, kept)  # less than 50 where freed pages are reused
+
+
+_KEPT: list[tuple[int, int, int]] = []  # at each task's start: vocabulary chunks, its bytes, fastText cache bytes
+
+
+def _tokenize_distinct_words(task: int) -> TaskResult:
+    """A filter-like task: tokenizes and identifies the language of 20,000 chunks no earlier task had, after
+    noting what the worker kept from its earlier tasks (in process: a list)."""
+    from pipeline.filters import language, words
+
+    predict = language.predictor(None)
+    vocabulary = words._vocabularies.get(words.WHITESPACE)
+    _KEPT.append((len(vocabulary or ()), vocabulary.nbytes() if vocabulary else 0,
+                  predict.__self__.cache_info()["allocated_bytes"]))
+    text = " ".join(f"w{task}x{i}" for i in range(20_000))
+    assert len(words.tokenize(text)) == 20_000
+    predict([text], 100_000)
+    return TaskResult()
+
+
+def test_what_the_filters_caches_keep_between_tasks_is_capped_however_many_tasks_a_worker_ran(tmp_path):
+    """Issue 19, "peak RSS per worker flat": what a worker keeps of its caches of distinct text between tasks
+    must be bounded by a fixed cap, not fill with every shard it has filtered (before, 30 such tasks left
+    500,000 chunks in the vocabulary, ~60 MB, and the fastText cache at its own 24 MB cap: a 100x run's
+    worker kept 30-45 MiB more than a 1x run's). Under the cap they are kept for the next task (emptied
+    after every task, the filter stage took ~12 % more CPU)."""
+    from pipeline.filters import language, words
+
+    words.clear_cache()
+    language.predictor(None).__self__.cache_clear()
+    _KEPT.clear()
+    tasks = [Task(id=f"t{i}", payload=i) for i in range(30)]
+    assert len(list(InProcessExecutor().map("filter-signals", tmp_path, tasks, _tokenize_distinct_words))) == 30
+    chunks, vocabulary_bytes, token_cache_bytes = zip(*_KEPT)
+    assert max(vocabulary_bytes) <= words.KEEP_BYTES, vocabulary_bytes
+    assert max(token_cache_bytes) <= language.KEEP_TOKEN_CACHE_BYTES, token_cache_bytes
+    assert max(chunks) >= 40_000, chunks  # kept across tasks while under the cap (not emptied per task)
+    assert any(later < earlier for earlier, later in zip(chunks, chunks[1:])), chunks  # and trimmed over it
+    assert max(token_cache_bytes) > 0, token_cache_bytes
 
 
 def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkeypatch):

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import array
+import ctypes
+import ctypes.util
 import random
 import re
 
@@ -319,3 +321,47 @@ def test_script_counts_equal_one_regex_per_script(shared_data):
             segment.script_of(text)
             sample = text[:segment.SCRIPT_SAMPLE]
             assert seen[-1] == real_counter({name: len(p.findall(sample)) for name, p in patterns}), text[:50]
+
+
+def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeypatch):
+    """The compiled jieba's dictionary and HMM tables (~17 MiB of C heap) are loaded by the first Chinese
+    text a filter worker meets; a worker that moves on to dedup must not carry them (issue 19), and a later
+    filter task loads them again with the same words."""
+    if segment.compiled_jieba() is None:
+        pytest.skip("the compiled jieba extension is not built")
+    from pipeline import memory
+
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.starting_step("filter-signals")
+    words = segment.jieba_split("我们是中国人民", lambda chunk: (chunk,))
+    assert words == ("我们", "是", "中国", "人民") and segment.compiled_jieba().loaded()
+    freed = _malloc_used() if _mallinfo2() else None
+    memory.starting_step("dedup.signatures")
+    from pipeline.filters import _jieba
+
+    assert not _jieba.loaded()
+    if freed is not None:
+        assert freed - _malloc_used() > 10 << 20, (freed, _malloc_used())
+    assert segment.jieba_split("我们是中国人民", lambda chunk: (chunk,)) == words  # loaded again on use
+
+
+def _mallinfo2():
+    """glibc's ``mallinfo2`` (None elsewhere)."""
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        function = libc.mallinfo2
+    except (OSError, AttributeError):
+        return None
+
+    class Info(ctypes.Structure):
+        _fields_ = [(name, ctypes.c_size_t) for name in
+                    "arena ordblks smblks hblks hblkhd usmblks fsmblks uordblks fordblks keepcost".split()]
+
+    function.restype = Info
+    return function
+
+
+def _malloc_used() -> int:
+    """Bytes in use in glibc's heap, its arenas and its mmapped blocks."""
+    info = _mallinfo2()()
+    return info.uordblks + info.hblkhd
