@@ -274,12 +274,11 @@ def test_compiled_ngram_fractions_equal_numpy_bit_for_bit():
             keys, lengths, n_chars), (keys, lengths)
 
 
-@pytest.mark.skipif(gopher._compiled is None,
-                    reason="pipeline.filters._ngrams not built (no C compiler): only the numpy path can be tested")
 def test_compiled_ngram_fractions_equal_numpy_on_chinese():
     """Chinese has about 2.7x English's tokens per character and other repeat patterns (the 3- and 4-gram
     passes visit only the positions whose shorter n-gram repeats): every zhwiki article, and its first
     paragraphs alone."""
+    require_compiled(gopher._compiled, "_ngrams", "the numpy n-gram path")
     from tests.pipeline.filters.support import SHARED_DATA
     from pipeline.filters.segment import JIEBA
 

@@ -327,8 +327,9 @@ def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeyp
     """The compiled jieba's dictionary and HMM tables (~17 MiB of C heap) are loaded by the first Chinese
     text a filter worker meets; a worker that moves on to dedup must not carry them (issue 19), and a later
     filter task loads them again with the same words."""
-    if segment.compiled_jieba() is None:
-        pytest.skip("the compiled jieba extension is not built")
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(segment.compiled_jieba(), "_jieba", "rjieba's cut")
     from pipeline import memory
 
     monkeypatch.setattr(memory, "_current_step", [])

@@ -131,11 +131,10 @@ def test_compiled_chunk_ids_and_line_counts_equal_str_split():
     assert len(table) == len(reference)
 
 
-@pytest.mark.skipif(words._chunks is None,
-                    reason="pipeline.filters._chunks not built (no C compiler): only str.split() can be tested")
 def test_chunk_table_spaces_and_line_breaks_are_python_s_for_every_code_point():
     """The compiled scan tests spaces and line breaks inline (not through CPython's tables): every code point
     between two letters, and beside a line break, splits and breaks where str.split() and splitlines() do."""
+    require_compiled(words._chunks, "_chunks", "str.split()")
     table = words._chunks.ChunkTable()
     every = [chr(c) for c in range(0x110000) if not 0xD800 <= c <= 0xDFFF]
     for text in ("a" + "a".join(every) + "a", "\n".join(f"x{c}y{c}" for c in every)):
