@@ -137,3 +137,30 @@ def http_server(root: Path) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+def journal_syncs(monkeypatch, files: bool = False, names: bool = False) -> list[tuple[str, str]]:
+    """Records, in order, every folder fsync (and every file fsync when `files`) as (kind, path) and every
+    completion record as ("record", task_id): the tests of when outputs are made durable read this order.
+    `names` keeps only a synced path's last component."""
+    import stat
+
+    from pipeline.completion_ledger import CompletionLedger
+
+    events: list[tuple[str, str]] = []
+    real_fsync, real_append = os.fsync, CompletionLedger.append
+
+    def fsync(fd: int) -> None:
+        is_folder = stat.S_ISDIR(os.fstat(fd).st_mode)
+        if is_folder or files:
+            path = os.readlink(f"/proc/self/fd/{fd}")
+            events.append(("folder" if is_folder else "file", Path(path).name if names else path))
+        real_fsync(fd)
+
+    def append(self: CompletionLedger, task_id: str, record: dict) -> None:
+        events.append(("record", task_id))
+        real_append(self, task_id, record)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    monkeypatch.setattr(CompletionLedger, "append", append)
+    return events

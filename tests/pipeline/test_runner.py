@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import stat
 import time
 from pathlib import Path
 
@@ -12,10 +11,9 @@ import pytest
 
 from contracts.accounting import Tally
 from contracts.fsio import atomic_write
-from pipeline.completion_ledger import CompletionLedger
 from pipeline.executors import InProcessExecutor
 from pipeline.runner import RECORD_BATCH_TASKS, StageError, Task, TaskResult, defers_folder_syncs, run_stage
-from tests.pipeline.helpers import done_records, forget_record
+from tests.pipeline.helpers import done_records, forget_record, journal_syncs
 
 
 def write_square(payload: dict) -> TaskResult:
@@ -227,22 +225,8 @@ def write_two(payload: dict) -> TaskResult:
 
 
 def _journal(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, str]]:
-    """Records every folder fsync and completion record, in order."""
-    events: list[tuple[str, str]] = []
-    real_fsync, real_append = os.fsync, CompletionLedger.append
-
-    def fsync(fd: int) -> None:
-        if stat.S_ISDIR(os.fstat(fd).st_mode):
-            events.append(("folder", Path(os.readlink(f"/proc/self/fd/{fd}")).name))
-        real_fsync(fd)
-
-    def append(self: CompletionLedger, task_id: str, record: dict) -> None:
-        events.append(("record", task_id))
-        real_append(self, task_id, record)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(CompletionLedger, "append", append)
-    return events
+    """Every folder fsync (by folder name) and completion record, in order."""
+    return journal_syncs(monkeypatch, names=True)
 
 
 def test_deferred_folder_syncs_come_once_per_batch_before_the_records(tmp_path: Path,

@@ -13,7 +13,7 @@ from pipeline.manifest import load_manifest
 from pipeline.stage import RunContext
 from pipeline.stages import get_stage
 from pipeline.stages.crawl import Options
-from tests.pipeline.helpers import read_docs, write_manifest
+from tests.pipeline.helpers import journal_syncs, read_docs, write_manifest
 
 
 def _run(tmp_path: Path, lengths: list[int], name: str, **crawl: object) -> tuple[list[str], list[dict], Path]:
@@ -48,25 +48,7 @@ def test_the_default_cap_leaves_shards_of_short_documents_to_shard_docs() -> Non
 def test_the_tasks_leave_their_folder_fsync_to_the_driver(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Every crawl task of a source renames its shards into the same folder: each shard is fsynced before its
     rename, the folder once per batch of tasks (before their completion records), not once per shard."""
-    import os
-    import stat
-
-    from pipeline.completion_ledger import CompletionLedger
-
-    events: list[tuple[str, str]] = []
-    real_fsync, real_append = os.fsync, CompletionLedger.append
-
-    def fsync(fd: int) -> None:
-        kind = "folder" if stat.S_ISDIR(os.fstat(fd).st_mode) else "file"
-        events.append((kind, os.readlink(f"/proc/self/fd/{fd}")))
-        real_fsync(fd)
-
-    def append(self: CompletionLedger, task_id: str, record: dict) -> None:
-        events.append(("record", task_id))
-        real_append(self, task_id, record)
-
-    monkeypatch.setattr(os, "fsync", fsync)
-    monkeypatch.setattr(CompletionLedger, "append", append)
+    events = journal_syncs(monkeypatch, files=True)
     sources = []
     for i in range(4):  # four files: four tasks writing into docs/j/
         path = tmp_path / f"part{i}.jsonl"
