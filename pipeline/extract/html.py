@@ -18,6 +18,10 @@ so cheap steps close the gap without touching Python-level DOM nodes:
    main text (a list or directory page) gives way to the whole main text.
 3. A counted full-page fallback (``Extraction.fallback``) when main-content detection kept implausibly
    little of a page with substantial text (it removed a wrapper holding the whole page).
+4. Pages of ``MAIN_CONTENT_MAX_CHARS`` characters or more (huge listing pages: forum threads, registries,
+   directory tables) skip main-content detection: it costs resiliparse a fixed few thousand instructions per
+   element (attribute lookups and class/id regexes), 60 % of the page's extraction, while on such pages the
+   span trimming of step 2 already removes what it would (bench/README.md, issue 19, "Huge pages").
 
 The thresholds are generic (line length, a short list of boilerplate and furniture words) and were chosen
 on all four shared extraction sets at once; nothing is tuned to particular sites.
@@ -282,6 +286,10 @@ FALLBACK_RATIO = 0.2  # ...and the main text be under this share of it
 # text is kept instead (short boilerplate lines still dropped).
 TRIM_MIN_RAW = 2000
 TRIM_KEEP_RATIO = 0.3
+# Pages this long (decoded characters) are extracted without main-content detection (the same skip selectors,
+# the same trimming), and no fallback pass follows. All five pages of issue 19's corpus this long (420 kB to
+# 1.2 MB of table-layout listings) come out identical either way; no page of the four gold sets is this long.
+MAIN_CONTENT_MAX_CHARS = 400_000
 
 
 def _lines(text: str) -> list[str]:
@@ -301,9 +309,10 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
     # a search of the whole page cost 3 % of the extraction time on 150 kB pages)
     if mediawiki:
         furniture += _MEDIAWIKI
+    main_content = len(html) < MAIN_CONTENT_MAX_CHARS
     main_raw = _lines(extract_plain_text(
         tree,
-        main_content=True,
+        main_content=main_content,
         comments=False,  # reader comments are not the page's text
         post_meta=POST_META,
         alt_texts=False,  # image alt texts repeat captions and are mostly noise
@@ -316,7 +325,7 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
     if raw_chars >= TRIM_MIN_RAW and sum(map(len, main)) < TRIM_KEEP_RATIO * raw_chars:
         main = _drop_boilerplate_lines(main_raw, flags)
     main_chars = sum(map(len, main))
-    if main_chars < FALLBACK_CHECK_CHARS:
+    if main_content and main_chars < FALLBACK_CHECK_CHARS:
         full = _trim(_lines(extract_plain_text(
             tree, main_content=False, comments=False, alt_texts=False, list_bullets=False,
             skip_elements=_FALLBACK_SKIP + furniture,
