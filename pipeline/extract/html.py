@@ -18,7 +18,7 @@ so cheap steps close the gap without touching Python-level DOM nodes:
    main text (a list or directory page) gives way to the whole main text.
 3. A counted full-page fallback (``Extraction.fallback``) when main-content detection kept implausibly
    little of a page with substantial text (it removed a wrapper holding the whole page).
-4. Pages of ``MAIN_CONTENT_MAX_TAGS`` start tags or more (huge listings: forum threads, registries,
+4. Pages with ``MAIN_CONTENT_MAX_TAGS`` tags or more (huge listings: forum threads, registries,
    directory tables, never articles) skip main-content detection: it costs resiliparse a few thousand
    instructions per element (attribute lookups, class/id regexes), two thirds of such a page's extraction,
    while the span trimming of step 2 removes the same navigation (bench/README.md, issue 19, "Huge pages").
@@ -286,24 +286,19 @@ FALLBACK_RATIO = 0.2  # ...and the main text be under this share of it
 # text is kept instead (short boilerplate lines still dropped).
 TRIM_MIN_RAW = 2000
 TRIM_KEEP_RATIO = 0.3
-# Pages with this many start tags ("<" not followed by "/", counted at C speed: comments, doctypes and "<" in
-# scripts count too) are extracted without main-content detection (same skip selectors, same trimming, no
-# fallback pass). The four gold sets' largest page has 2,960; issue 19's corpus has four pages over 10,000
-# (13,000-35,000: archive.org forum listings, IANA's protocol registry), half its main-content pass, and
-# they come out identical either way. Counted on character length instead, 13 article pages changed (inline
-# scripts make articles long, not element-rich).
-MAIN_CONTENT_MAX_TAGS = 10_000
+# Pages with this many tags (every "<", start and end tags, comments, "<" in scripts: one C-speed count) are
+# extracted without main-content detection (same skip selectors, same trimming, no fallback pass). The four
+# gold sets' largest page has 5,680; issue 19's corpus has four pages over 20,000 (25,000-70,000: archive.org
+# forum listings, IANA's protocol registry), half of its main-content pass, and they come out identical either
+# way. A rule on character length instead changed 13 article pages over 400 kB (inline scripts make article
+# pages long, not element-rich).
+MAIN_CONTENT_MAX_TAGS = 20_000
 
 
 def _lines(text: str) -> list[str]:
     """The text's stripped, non-empty lines (``filter``/``map`` keep the loop in C: a portal page extracts to
     thousands of lines)."""
     return list(filter(None, map(str.strip, text.split("\n"))))
-
-
-def _start_tags(html: str) -> int:
-    """About how many elements the page has: its "<" less its "</" (two C-speed scans, ~0.1 ms a megabyte)."""
-    return html.count("<") - html.count("</")
 
 
 def extract(html: str | bytes, declared_charset: str | None = None) -> Extraction:
@@ -317,7 +312,7 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
     # a search of the whole page cost 3 % of the extraction time on 150 kB pages)
     if mediawiki:
         furniture += _MEDIAWIKI
-    main_content = _start_tags(html) < MAIN_CONTENT_MAX_TAGS
+    main_content = html.count("<") < MAIN_CONTENT_MAX_TAGS
     main_raw = _lines(extract_plain_text(
         tree,
         main_content=main_content,

@@ -322,3 +322,43 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
             assert html_module._drop_boilerplate_lines(lines) == plain_drop(lines)
             checked += len(lines)
     assert checked > 1000
+
+
+def _listing(rows: int) -> str:
+    """A table listing of ``rows`` rows (four "<" each) split by a modal dialog's long line, which resiliparse's
+    main-content detection drops and the full-page pass keeps."""
+    body = [f"<tr><td>Listing entry number {i} with a description long enough to be prose</td></tr>"
+            for i in range(rows)]
+    dialog = '<div class="modal">This dialog text is long enough to count as a prose line of the page.</div>'
+    half = rows // 2
+    return (f"<html><body><table>{''.join(body[:half])}</table>{dialog}"
+            f"<table>{''.join(body[half:])}</table></body></html>")
+
+
+def test_huge_listing_pages_skip_main_content_detection() -> None:
+    small, huge = _listing(100), _listing(html_module.MAIN_CONTENT_MAX_TAGS // 4)
+    assert small.count("<") < html_module.MAIN_CONTENT_MAX_TAGS <= huge.count("<")
+    assert "dialog text" not in extract(small).text  # main-content detection dropped the modal
+    text = extract(huge).text
+    assert "dialog text" in text  # no main-content detection: the full-page pass kept it
+    assert "Listing entry number 0 " in text and "Listing entry number 4999 " in text
+
+
+def test_huge_pages_take_one_resiliparse_pass(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A page over the tag limit is extracted once, without main-content detection and without the fallback
+    pass (which would repeat the same full-page extraction), even when its text is short."""
+    calls: list[bool] = []
+    real = html_module.extract_plain_text
+
+    def recording(tree: object, **options: object) -> str:
+        calls.append(bool(options["main_content"]))
+        return real(tree, **options)
+
+    monkeypatch.setattr(html_module, "extract_plain_text", recording)
+    spans = "<span></span>" * (html_module.MAIN_CONTENT_MAX_TAGS // 2)
+    short_huge = f"<html><body>{spans}<p>hi</p></body></html>"
+    assert extract(short_huge).text == "hi"
+    assert calls == [False]
+    calls.clear()
+    extract("<html><body><p>hi</p></body></html>")
+    assert calls == [True, False]  # normal page: main-content pass, then the fallback check's full pass
