@@ -338,6 +338,7 @@ def _listing(rows: int) -> str:
 def test_huge_listing_pages_skip_main_content_detection() -> None:
     small, huge = _listing(100), _listing(html_module.MAIN_CONTENT_MAX_TAGS // 4)
     assert small.count("<") < html_module.MAIN_CONTENT_MAX_TAGS <= huge.count("<")
+    assert len(huge) >= html_module.MAIN_CONTENT_COUNT_CHARS
     assert "dialog text" not in extract(small).text  # main-content detection dropped the modal
     text = extract(huge).text
     assert "dialog text" in text  # no main-content detection: the full-page pass kept it
@@ -356,9 +357,13 @@ def test_huge_pages_take_one_resiliparse_pass(monkeypatch: pytest.MonkeyPatch) -
 
     monkeypatch.setattr(html_module, "extract_plain_text", recording)
     spans = "<span></span>" * (html_module.MAIN_CONTENT_MAX_TAGS // 2)
-    short_huge = f"<html><body>{spans}<p>hi</p></body></html>"
+    padding = " " * html_module.MAIN_CONTENT_COUNT_CHARS
+    short_huge = f"<html><body>{spans}{padding}<p>hi</p></body></html>"
     assert extract(short_huge).text == "hi"
     assert calls == [False]
     calls.clear()
     extract("<html><body><p>hi</p></body></html>")
     assert calls == [True, False]  # normal page: main-content pass, then the fallback check's full pass
+    calls.clear()
+    extract(f"<html><body>{spans}<p>hi</p></body></html>")  # as many tags, but too short to be counted
+    assert calls == [True, False]
