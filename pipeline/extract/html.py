@@ -18,8 +18,9 @@ so cheap steps close the gap without touching Python-level DOM nodes:
    main text (a list or directory page) gives way to the whole main text.
 3. A counted full-page fallback (``Extraction.fallback``) when main-content detection kept implausibly
    little of a page with substantial text (it removed a wrapper holding the whole page).
-4. Pages with ``MAIN_CONTENT_MAX_TAGS`` tags or more (huge listings: forum threads, registries,
-   directory tables, never articles) skip main-content detection: it costs resiliparse a few thousand
+4. Pages with ``MAIN_CONTENT_MAX_TAGS`` tags or more (counted on pages of ``MAIN_CONTENT_COUNT_CHARS``
+   characters or more: huge listings such as forum threads, registries, directory tables, never articles)
+   skip main-content detection: it costs resiliparse a few thousand
    instructions per element (attribute lookups, class/id regexes), two thirds of such a page's extraction,
    while the span trimming of step 2 removes the same navigation (bench/README.md, issue 19, "Huge pages").
 
