@@ -20,9 +20,9 @@ so cheap steps close the gap without touching Python-level DOM nodes:
    little of a page with substantial text (it removed a wrapper holding the whole page).
 4. Pages with ``MAIN_CONTENT_MAX_TAGS`` tags or more (counted on pages of ``MAIN_CONTENT_COUNT_CHARS``
    characters or more: huge listings such as forum threads, registries, directory tables, never articles)
-   skip main-content detection: it costs resiliparse a few thousand
-   instructions per element (attribute lookups, class/id regexes), two thirds of such a page's extraction,
-   while the span trimming of step 2 removes the same navigation (bench/README.md, issue 19, "Huge pages").
+   skip main-content detection: it costs resiliparse a few thousand instructions per element (attribute
+   lookups, class/id regexes), two thirds of such a page's extraction, while the span trimming of step 2
+   removes the same navigation (bench/README.md, issue 19, "Huge pages").
 
 The thresholds are generic (line length, a short list of boilerplate and furniture words) and were chosen
 on all four shared extraction sets at once; nothing is tuned to particular sites.
