@@ -267,10 +267,12 @@ def furniture_selectors(html: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Extraction:
-    """The page's main text, and whether it came from the full-page fallback (counted by the readers)."""
+    """The page's main text, whether it came from the full-page fallback, and whether main-content detection
+    ran (False on a huge listing, ``MAIN_CONTENT_MAX_TAGS``); the readers count both."""
 
     text: str
     fallback: bool = False
+    main_content: bool = True
 
 
 # The full-page fallback: main-content extraction sometimes removes a wrapper that holds the whole page (a
@@ -306,9 +308,11 @@ def _lines(text: str) -> list[str]:
     return list(filter(None, map(str.strip, text.split("\n"))))
 
 
-def extract(html: str | bytes, declared_charset: str | None = None) -> Extraction:
+def extract(html: str | bytes, declared_charset: str | None = None,
+            max_tags: int | None = MAIN_CONTENT_MAX_TAGS) -> Extraction:
     """Main text of an HTML page (paragraphs separated by blank lines; '' when nothing is left) and whether
-    the full-page fallback produced it."""
+    the full-page fallback produced it. ``max_tags``: pages of ``MAIN_CONTENT_COUNT_CHARS`` characters or
+    more with this many "<" skip main-content detection (None: it always runs)."""
     if isinstance(html, bytes):
         html, _ = decode_html(html, declared_charset)
     tree = HTMLTree.parse(html)  # parsed once, extracted once or twice
@@ -317,7 +321,7 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
     # a search of the whole page cost 3 % of the extraction time on 150 kB pages)
     if mediawiki:
         furniture += _MEDIAWIKI
-    main_content = len(html) < MAIN_CONTENT_COUNT_CHARS or html.count("<") < MAIN_CONTENT_MAX_TAGS
+    main_content = max_tags is None or len(html) < MAIN_CONTENT_COUNT_CHARS or html.count("<") < max_tags
     main_raw = _lines(extract_plain_text(
         tree,
         main_content=main_content,
@@ -341,7 +345,7 @@ def extract(html: str | bytes, declared_charset: str | None = None) -> Extractio
         full_chars = sum(map(len, full))
         if full_chars >= FALLBACK_MIN_CHARS and main_chars < FALLBACK_RATIO * full_chars:
             return Extraction("\n\n".join(full), fallback=True)
-    return Extraction("\n\n".join(main))
+    return Extraction("\n\n".join(main), main_content=main_content)
 
 
 def extract_text(html: str | bytes, declared_charset: str | None = None) -> str:

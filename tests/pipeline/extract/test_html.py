@@ -340,9 +340,14 @@ def test_huge_listing_pages_skip_main_content_detection() -> None:
     assert small.count("<") < html_module.MAIN_CONTENT_MAX_TAGS <= huge.count("<")
     assert len(huge) >= html_module.MAIN_CONTENT_COUNT_CHARS
     assert "dialog text" not in extract(small).text  # main-content detection dropped the modal
-    text = extract(huge).text
-    assert "dialog text" in text  # no main-content detection: the full-page pass kept it
-    assert "Listing entry number 0 " in text and "Listing entry number 4999 " in text
+    extraction = extract(huge)
+    assert "dialog text" in extraction.text  # no main-content detection: the full-page pass kept it
+    assert "Listing entry number 0 " in extraction.text and "Listing entry number 4999 " in extraction.text
+    assert not extraction.main_content and extract(small).main_content
+    kept = extract(huge, max_tags=None)  # the source option main_content_max_tags: null
+    assert kept.main_content and "dialog text" not in kept.text
+    assert not extract(huge, max_tags=huge.count("<")).main_content
+    assert extract(huge, max_tags=huge.count("<") + 1).main_content
 
 
 def test_huge_pages_take_one_resiliparse_pass(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -380,6 +380,21 @@ def test_full_page_fallback_is_counted(web: Path, tmp_path: Path) -> None:
     assert_accounted(tally)
 
 
+def test_huge_listing_pages_are_counted_and_the_option_turns_the_rule_off(tmp_path: Path) -> None:
+    """A page over ``main_content_max_tags`` is extracted without main-content detection and counted as
+    extract_huge_page; with the option null the same page goes through main-content detection, uncounted."""
+    rows = "".join(f"<tr><td>Listing entry number {i} with a description long enough to be prose</td></tr>"
+                   for i in range(6000))
+    body = f"<html><head><title>Listing</title></head><body><table>{rows}</table></body></html>".encode()
+    path = _response_warc(tmp_path / "listing.warc.gz", b"HTTP/1.1 200 OK\r\nContent-Type: text/html; "
+                          b"charset=utf-8\r\nContent-Length: " + str(len(body)).encode(), body)
+    (doc,), tally = read_all(path)
+    assert tally.counts["extract_huge_page"] == 1 and "Listing entry number 5999 " in doc.text
+    assert_accounted(tally)
+    (doc,), tally = read_all(path, Options(main_content_max_tags=None))
+    assert "extract_huge_page" not in tally.counts and "Listing entry number 0 " in doc.text
+
+
 def _response_warc(path: Path, http_head: bytes, body: bytes) -> Path:
     """One WARC/1.0 response record holding ``http_head`` and ``body`` as stored (no re-encoding)."""
     payload = http_head + b"\r\n\r\n" + body
