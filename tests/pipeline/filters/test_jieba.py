@@ -1,5 +1,6 @@
-"""The compiled jieba cut (pipeline.filters._jieba) gives rjieba's words exactly: rjieba (jieba-rs) is the
-reference the Chinese filters were measured with, and the fallback where the extension is not built."""
+"""The compiled jieba cut (pipeline.filters._jieba) gives rjieba's words: rjieba (jieba-rs) is the reference
+the Chinese filters were measured with, and the fallback where the extension is not built. The one allowed
+difference is a rounding near-tie, decided as pure-Python jieba decides it (``_same_on_runs``)."""
 
 from __future__ import annotations
 
