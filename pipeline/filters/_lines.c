@@ -20,6 +20,9 @@
  *   ascii_lower(text) -> bytes or None: C4's ASCII-lowered view of a text beyond ASCII (see c4._ascii_lower)
  *   line_ends(text) -> int64 bytes: the end of each line of text.splitlines(keepends=True) (C4 finds the
  *       line of a position with them)
+ *   special_lines(text, marks, phrases, longest) -> list of int or None: C4's lines that a rule other than
+ *       the word count may remove (see c4._special_lines), in one pass without the lowered copy, the phrase
+ *       searches, the line ends and their binary searches; None when the text holds the Kelvin sign or "İ"
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -421,6 +424,131 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
     return out;
 }
 
+/* C4's special lines (c4._special_lines): the numbers of the lines of text.splitlines() that hold a character
+ * of ``marks`` (ASCII), that hold a phrase of ``phrases`` (ASCII lower case) in the text's ASCII-lowered
+ * view (every other character a "?", so only ASCII characters match), or whose stripped length is above
+ * ``longest`` (-1: none is). Why: per document these were a lowered copy, two str and eight bytes searches,
+ * the line ends and a binary search per hit, each with its own Python call (issue 13: a fixed cost per
+ * document that weighs most on short documents). A phrase holds letters and spaces, never a line break. */
+#define MAX_PHRASES 16
+#define SPECIAL_LINES(T, WIDE)                                                                        \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            if (WIDE && i + 4 <= n) { /* four units above U+212A: no ASCII, break, Kelvin or "İ" */  \
+                uint64_t w;                                                                           \
+                memcpy(&w, d + i, 8);                                                                 \
+                if (!any_below16(w, 0x212B)) {                                                        \
+                    i += 3;                                                                           \
+                    continue;                                                                         \
+                }                                                                                     \
+            }                                                                                         \
+            Py_UCS4 c = d[i];                                                                         \
+            if (c >= 0x80) {                                                                          \
+                if (c == 0x212a || c == 0x130) goto special;                                          \
+                if (c <= 0x2029 && is_linebreak(c)) {                                                 \
+                    if (end_line(data, kind, line_start, i, longest) && add_line(&found, line) < 0)   \
+                        goto error;                                                                   \
+                    line++;                                                                           \
+                    line_start = i + 1;                                                               \
+                    marked = 0;                                                                       \
+                }                                                                                     \
+                continue;                                                                             \
+            }                                                                                         \
+            if (c < 0x20 && is_linebreak(c)) {                                                        \
+                if (end_line(data, kind, line_start, i, longest) && add_line(&found, line) < 0)       \
+                    goto error;                                                                       \
+                if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++;                                  \
+                line++;                                                                               \
+                line_start = i + 1;                                                                   \
+                marked = 0;                                                                           \
+                continue;                                                                             \
+            }                                                                                         \
+            if (marked) continue;                                                                     \
+            if (mark[c]) {                                                                            \
+                marked = 1;                                                                           \
+            } else if (first[lower_ascii(c)]) {                                                       \
+                for (int p = 0; p < n_phrases && !marked; p++) {                                      \
+                    Py_ssize_t m = plen[p];                                                           \
+                    if (i + m > n) continue;                                                          \
+                    Py_ssize_t j = 0;                                                                 \
+                    while (j < m && d[i + j] < 0x80 && lower_ascii(d[i + j]) == (Py_UCS4)ptext[p][j]) \
+                        j++;                                                                          \
+                    marked = j == m;                                                                  \
+                }                                                                                     \
+            }                                                                                         \
+            if (marked && add_line(&found, line) < 0) goto error;                                     \
+        }                                                                                             \
+    } while (0)
+
+static inline Py_UCS4 lower_ascii(Py_UCS4 c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Whether text[start:stop] (one line, without its break) is longer than ``longest`` once stripped. */
+static int end_line(const void *data, int kind, Py_ssize_t start, Py_ssize_t stop, long long longest) {
+    if (longest < 0 || stop - start <= longest) return 0;
+    while (start < stop && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) start++;
+    while (stop > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, stop - 1))) stop--;
+    return stop - start > longest;
+}
+
+/* Append ``line`` to the list unless it is already its last item (lines are found in order). */
+static int add_line(PyObject **found, Py_ssize_t line) {
+    if (!*found && !(*found = PyList_New(0))) return -1;
+    Py_ssize_t k = PyList_GET_SIZE(*found);
+    if (k && PyLong_AsSsize_t(PyList_GET_ITEM(*found, k - 1)) == line) return 0;
+    PyObject *v = PyLong_FromSsize_t(line);
+    if (!v) return -1;
+    int r = PyList_Append(*found, v);
+    Py_DECREF(v);
+    return r;
+}
+
+static PyObject *special_lines(PyObject *self, PyObject *args) {
+    PyObject *text, *marks_obj, *phrases;
+    long long longest;
+    if (!PyArg_ParseTuple(args, "UUO!L", &text, &marks_obj, &PyTuple_Type, &phrases, &longest)) return NULL;
+    Py_ssize_t n_phrases = PyTuple_GET_SIZE(phrases);
+    if (n_phrases > MAX_PHRASES) return PyErr_Format(PyExc_ValueError, "special_lines: at most %d phrases", MAX_PHRASES);
+    const char *ptext[MAX_PHRASES];
+    Py_ssize_t plen[MAX_PHRASES];
+    unsigned char first[128] = {0}, mark[128] = {0};
+    for (Py_ssize_t p = 0; p < n_phrases; p++) {
+        PyObject *phrase = PyTuple_GET_ITEM(phrases, p);
+        if (!PyUnicode_Check(phrase) || !PyUnicode_IS_ASCII(phrase) || PyUnicode_GET_LENGTH(phrase) == 0)
+            return PyErr_Format(PyExc_ValueError, "special_lines: phrases are non-empty ASCII str");
+        ptext[p] = (const char *)PyUnicode_1BYTE_DATA(phrase);
+        plen[p] = PyUnicode_GET_LENGTH(phrase);
+        for (Py_ssize_t j = 0; j < plen[p]; j++) {
+            char c = ptext[p][j];
+            if ((c >= 'A' && c <= 'Z') || c == '\n' || c == '\r')
+                return PyErr_Format(PyExc_ValueError, "special_lines: phrases are lower case, one line");
+        }
+        first[(unsigned char)ptext[p][0]] = 1;
+    }
+    if (!PyUnicode_IS_ASCII(marks_obj)) return PyErr_Format(PyExc_ValueError, "special_lines: ASCII marks");
+    for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(marks_obj); j++) {
+        unsigned char c = PyUnicode_1BYTE_DATA(marks_obj)[j];
+        if (c < 0x20) return PyErr_Format(PyExc_ValueError, "special_lines: marks are printable");
+        mark[c] = 1;
+    }
+    int kind = PyUnicode_KIND(text), marked = 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), line = 0, line_start = 0;
+    PyObject *found = NULL;
+    if (kind == PyUnicode_1BYTE_KIND) SPECIAL_LINES(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) SPECIAL_LINES(Py_UCS2, 1);
+    else SPECIAL_LINES(Py_UCS4, 0);
+    if (line_start < n && end_line(data, kind, line_start, n, longest) && add_line(&found, line) < 0)
+        goto error;
+    return found ? found : PyList_New(0);
+special:
+    Py_XDECREF(found);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(found);
+    return NULL;
+}
+
 static PyMethodDef methods[] = {
     {"repetition", repetition, METH_O,
      "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
@@ -432,6 +560,9 @@ static PyMethodDef methods[] = {
      "ascii_lower(text) -> text.encode('ascii', 'replace').lower(), or None if it holds U+212A or U+0130"},
     {"line_ends", line_ends, METH_O,
      "line_ends(text) -> int64 bytes: where each line of text.splitlines(keepends=True) ends"},
+    {"special_lines", special_lines, METH_VARARGS,
+     "special_lines(text, marks, phrases, longest) -> C4's lines with a mark, a phrase or a longer stripped "
+     "line (numbers, in order), or None if the text holds U+212A or U+0130"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -183,9 +183,22 @@ _PHRASES = ("lorem ipsum", "javascript") + POLICY
 
 def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
     """Numbers of the lines that a rule other than the word count may remove or change, or that hold
-    "lorem ipsum" or "{" (document flags): over-long lines, and lines with "[", "{" or a phrase."""
+    "lorem ipsum" or "{" (document flags): over-long lines, and lines with "[", "{" or a phrase. In one
+    compiled pass where ``_lines`` is built (``python_special_lines`` otherwise, and for a text with a
+    character whose lower case is ASCII or two characters)."""
     if o.terminal_punct:
         return list(range(len(lines)))
+    if _lines is not None:
+        found = _lines.special_lines(text, "{[" if o.remove_citations else "{", _PHRASES,
+                                     -1 if o.max_word_length is None else o.max_word_length)
+        if found is not None:
+            return found
+    return python_special_lines(text, lines, o)
+
+
+def python_special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
+    """``_special_lines`` (without the terminal punctuation rule) from the stripped ``lines`` of
+    ``text.splitlines()``, with str and bytes searches (the path without ``_lines``, the reference)."""
     found: list[int] = []
     if o.max_word_length is not None:
         found += np.flatnonzero(np.fromiter(map(len, lines), np.int64, len(lines)) > o.max_word_length).tolist()
