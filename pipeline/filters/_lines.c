@@ -433,50 +433,65 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
  * the line ends and a binary search per hit, each with its own Python call (issue 13: a fixed cost per
  * document that weighs most on short documents). A phrase holds letters and spaces, never a line break. */
 #define MAX_PHRASES 16
+#define C_BREAK 1
+#define C_MARK 2
+#define C_FIRST 4 /* may start a phrase (either case) */
+/* One line ends at ``stop`` (its break, or the text's end); the next starts after ``i``. */
+#define END_OF_LINE(stop)                                                                             \
+    do {                                                                                              \
+        if (end_line(data, kind, line_start, (stop), longest) && add_line(&found, line) < 0)          \
+            goto error;                                                                               \
+        line++;                                                                                       \
+        line_start = i + 1;                                                                           \
+        marked = 0;                                                                                   \
+    } while (0)
+/* Code units below 256 are classified by ``cls`` (one load for the common character); a phrase is
+ * compared only where its first two characters match (``pair``: a bit per lowered second character). Past
+ * a unit above U+212A, four units at a time are passed over while none is ASCII, Latin-1, a break, the
+ * Kelvin sign or "İ" (most of a Chinese text). */
 #define SPECIAL_LINES(T, WIDE)                                                                        \
     do {                                                                                              \
         const T *d = data;                                                                            \
         for (Py_ssize_t i = 0; i < n; i++) {                                                          \
-            if (WIDE && i + 4 <= n) { /* four units above U+212A: no ASCII, break, Kelvin or "İ" */  \
-                uint64_t w;                                                                           \
-                memcpy(&w, d + i, 8);                                                                 \
-                if (!any_below16(w, 0x212B)) {                                                        \
-                    i += 3;                                                                           \
-                    continue;                                                                         \
-                }                                                                                     \
-            }                                                                                         \
             Py_UCS4 c = d[i];                                                                         \
-            if (c >= 0x80) {                                                                          \
+            if (c >= 256) {                                                                           \
                 if (c == 0x212a || c == 0x130) goto special;                                          \
                 if (c <= 0x2029 && is_linebreak(c)) {                                                 \
-                    if (end_line(data, kind, line_start, i, longest) && add_line(&found, line) < 0)   \
-                        goto error;                                                                   \
-                    line++;                                                                           \
-                    line_start = i + 1;                                                               \
-                    marked = 0;                                                                       \
+                    END_OF_LINE(i);                                                                   \
+                    continue;                                                                         \
+                }                                                                                     \
+                if (WIDE && c > 0x212a) {                                                             \
+                    while (i + 5 <= n) {                                                              \
+                        uint64_t w;                                                                   \
+                        memcpy(&w, d + i + 1, 8);                                                     \
+                        if (any_below16(w, 0x212B)) break;                                            \
+                        i += 4;                                                                       \
+                    }                                                                                 \
                 }                                                                                     \
                 continue;                                                                             \
             }                                                                                         \
-            if (c < 0x20 && is_linebreak(c)) {                                                        \
-                if (end_line(data, kind, line_start, i, longest) && add_line(&found, line) < 0)       \
-                    goto error;                                                                       \
+            unsigned char k = cls[c];                                                                 \
+            if (!k) continue;                                                                         \
+            if (k & C_BREAK) {                                                                        \
+                Py_ssize_t stop = i;                                                                  \
                 if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++;                                  \
-                line++;                                                                               \
-                line_start = i + 1;                                                                   \
-                marked = 0;                                                                           \
+                END_OF_LINE(stop);                                                                    \
                 continue;                                                                             \
             }                                                                                         \
             if (marked) continue;                                                                     \
-            if (mark[c]) {                                                                            \
+            if (k & C_MARK) {                                                                         \
                 marked = 1;                                                                           \
-            } else if (first[lower_ascii(c)]) {                                                       \
-                for (int p = 0; p < n_phrases && !marked; p++) {                                      \
-                    Py_ssize_t m = plen[p];                                                           \
-                    if (i + m > n) continue;                                                          \
-                    Py_ssize_t j = 0;                                                                 \
-                    while (j < m && d[i + j] < 0x80 && lower_ascii(d[i + j]) == (Py_UCS4)ptext[p][j]) \
-                        j++;                                                                          \
-                    marked = j == m;                                                                  \
+            } else if (i + 1 < n && d[i + 1] < 128) {                                                 \
+                Py_UCS4 l = lower_ascii(c), l2 = lower_ascii(d[i + 1]);                               \
+                if ((pair[l][l2 >> 6] >> (l2 & 63)) & 1) {                                            \
+                    for (int p = 0; p < n_phrases && !marked; p++) {                                  \
+                        Py_ssize_t m = plen[p];                                                       \
+                        if ((Py_UCS4)(unsigned char)ptext[p][0] != l || i + m > n) continue;          \
+                        Py_ssize_t j = 1;                                                             \
+                        while (j < m && d[i + j] < 0x80 && lower_ascii(d[i + j]) == (Py_UCS4)ptext[p][j]) \
+                            j++;                                                                      \
+                        marked = j == m;                                                              \
+                    }                                                                                 \
                 }                                                                                     \
             }                                                                                         \
             if (marked && add_line(&found, line) < 0) goto error;                                     \
@@ -513,7 +528,10 @@ static PyObject *special_lines(PyObject *self, PyObject *args) {
     if (n_phrases > MAX_PHRASES) return PyErr_Format(PyExc_ValueError, "special_lines: at most %d phrases", MAX_PHRASES);
     const char *ptext[MAX_PHRASES];
     Py_ssize_t plen[MAX_PHRASES];
-    unsigned char first[128] = {0}, mark[128] = {0};
+    unsigned char cls[256] = {0};
+    uint64_t pair[128][2] = {{0}};
+    for (Py_UCS4 c = 0; c < 256; c++)
+        if (is_linebreak(c)) cls[c] = C_BREAK;
     for (Py_ssize_t p = 0; p < n_phrases; p++) {
         PyObject *phrase = PyTuple_GET_ITEM(phrases, p);
         if (!PyUnicode_Check(phrase) || !PyUnicode_IS_ASCII(phrase) || PyUnicode_GET_LENGTH(phrase) == 0)
@@ -525,13 +543,22 @@ static PyObject *special_lines(PyObject *self, PyObject *args) {
             if ((c >= 'A' && c <= 'Z') || c == '\n' || c == '\r')
                 return PyErr_Format(PyExc_ValueError, "special_lines: phrases are lower case, one line");
         }
-        first[(unsigned char)ptext[p][0]] = 1;
+        unsigned char c0 = (unsigned char)ptext[p][0], upper = c0 >= 'a' && c0 <= 'z' ? c0 - 32 : c0;
+        if (plen[p] == 1) { /* a one-character phrase marks its line like a mark */
+            cls[c0] |= C_MARK;
+            cls[upper] |= C_MARK;
+        } else {
+            unsigned char c1 = (unsigned char)ptext[p][1];
+            cls[c0] |= C_FIRST;
+            cls[upper] |= C_FIRST;
+            pair[c0][c1 >> 6] |= 1ULL << (c1 & 63);
+        }
     }
     if (!PyUnicode_IS_ASCII(marks_obj)) return PyErr_Format(PyExc_ValueError, "special_lines: ASCII marks");
     for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(marks_obj); j++) {
         unsigned char c = PyUnicode_1BYTE_DATA(marks_obj)[j];
         if (c < 0x20) return PyErr_Format(PyExc_ValueError, "special_lines: marks are printable");
-        mark[c] = 1;
+        cls[c] |= C_MARK;
     }
     int kind = PyUnicode_KIND(text), marked = 0;
     const void *data = PyUnicode_DATA(text);
