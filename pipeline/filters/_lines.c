@@ -20,6 +20,11 @@
  *   ascii_lower(text) -> bytes or None: C4's ASCII-lowered view of a text beyond ASCII (see c4._ascii_lower)
  *   line_ends(text) -> int64 bytes: the end of each line of text.splitlines(keepends=True) (C4 finds the
  *       line of a position with them)
+ *   length_counts(text, unicode_words) -> (characters not in " \t\n\r\f\v", words): the length filter's
+ *       counts; words are len(text.split()) (unicode_words) or runs of characters outside " \t\n\r\f\v"
+ *   special_lines(text, marks, phrases, longest) -> list of int or None: C4's lines that a rule other than
+ *       the word count may remove (see c4._special_lines), in one pass without the lowered copy, the phrase
+ *       searches, the line ends and their binary searches; None when the text holds the Kelvin sign or "İ"
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -421,6 +426,203 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
     return out;
 }
 
+/* C4's special lines (c4._special_lines): the numbers of the lines of text.splitlines() that hold a character
+ * of ``marks`` (ASCII), that hold a phrase of ``phrases`` (ASCII lower case) in the text's ASCII-lowered
+ * view (every other character a "?", so only ASCII characters match), or whose stripped length is above
+ * ``longest`` (-1: none is). Why: per document these were a lowered copy, two str and eight bytes searches,
+ * the line ends and a binary search per hit, each with its own Python call (issue 13: a fixed cost per
+ * document that weighs most on short documents). A phrase holds letters and spaces, never a line break. */
+#define MAX_PHRASES 16
+#define C_BREAK 1
+#define C_MARK 2
+#define C_FIRST 4 /* may start a phrase (either case) */
+/* One line ends at ``stop`` (its break, or the text's end); the next starts after ``i``. */
+#define END_OF_LINE(stop)                                                                             \
+    do {                                                                                              \
+        if (end_line(data, kind, line_start, (stop), longest) && add_line(&found, line) < 0)          \
+            goto error;                                                                               \
+        line++;                                                                                       \
+        line_start = i + 1;                                                                           \
+        marked = 0;                                                                                   \
+    } while (0)
+/* Code units below 256 are classified by ``cls`` (one load for the common character); a phrase is
+ * compared only where its first two characters match (``pair``: a bit per lowered second character). Past
+ * a unit above U+212A, four units at a time are passed over while none is ASCII, Latin-1, a break, the
+ * Kelvin sign or "İ" (most of a Chinese text). */
+#define SPECIAL_LINES(T, WIDE)                                                                        \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            Py_UCS4 c = d[i];                                                                         \
+            if (c >= 256) {                                                                           \
+                if (c == 0x212a || c == 0x130) goto special;                                          \
+                if (c <= 0x2029 && is_linebreak(c)) {                                                 \
+                    END_OF_LINE(i);                                                                   \
+                    continue;                                                                         \
+                }                                                                                     \
+                if (WIDE && c > 0x212a) {                                                             \
+                    while (i + 5 <= n) {                                                              \
+                        uint64_t w;                                                                   \
+                        memcpy(&w, d + i + 1, 8);                                                     \
+                        if (any_below16(w, 0x212B)) break;                                            \
+                        i += 4;                                                                       \
+                    }                                                                                 \
+                }                                                                                     \
+                continue;                                                                             \
+            }                                                                                         \
+            unsigned char k = cls[c];                                                                 \
+            if (!k) continue;                                                                         \
+            if (k & C_BREAK) {                                                                        \
+                Py_ssize_t stop = i;                                                                  \
+                if (c == '\r' && i + 1 < n && d[i + 1] == '\n') i++;                                  \
+                END_OF_LINE(stop);                                                                    \
+                continue;                                                                             \
+            }                                                                                         \
+            if (marked) continue;                                                                     \
+            if (k & C_MARK) {                                                                         \
+                marked = 1;                                                                           \
+            } else if (i + 1 < n && d[i + 1] < 128) {                                                 \
+                Py_UCS4 l = lower_ascii(c), l2 = lower_ascii(d[i + 1]);                               \
+                if ((pair[l][l2 >> 6] >> (l2 & 63)) & 1) {                                            \
+                    for (int p = 0; p < n_phrases && !marked; p++) {                                  \
+                        Py_ssize_t m = plen[p];                                                       \
+                        if ((Py_UCS4)(unsigned char)ptext[p][0] != l || i + m > n) continue;          \
+                        Py_ssize_t j = 1;                                                             \
+                        while (j < m && d[i + j] < 0x80 && lower_ascii(d[i + j]) == (Py_UCS4)ptext[p][j]) \
+                            j++;                                                                      \
+                        marked = j == m;                                                              \
+                    }                                                                                 \
+                }                                                                                     \
+            }                                                                                         \
+            if (marked && add_line(&found, line) < 0) goto error;                                     \
+        }                                                                                             \
+    } while (0)
+
+static inline Py_UCS4 lower_ascii(Py_UCS4 c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* Whether text[start:stop] (one line, without its break) is longer than ``longest`` once stripped. */
+static int end_line(const void *data, int kind, Py_ssize_t start, Py_ssize_t stop, long long longest) {
+    if (longest < 0 || stop - start <= longest) return 0;
+    while (start < stop && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, start))) start++;
+    while (stop > start && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, stop - 1))) stop--;
+    return stop - start > longest;
+}
+
+/* Append ``line`` to the list unless it is already its last item (lines are found in order). */
+static int add_line(PyObject **found, Py_ssize_t line) {
+    if (!*found && !(*found = PyList_New(0))) return -1;
+    Py_ssize_t k = PyList_GET_SIZE(*found);
+    if (k && PyLong_AsSsize_t(PyList_GET_ITEM(*found, k - 1)) == line) return 0;
+    PyObject *v = PyLong_FromSsize_t(line);
+    if (!v) return -1;
+    int r = PyList_Append(*found, v);
+    Py_DECREF(v);
+    return r;
+}
+
+static PyObject *special_lines(PyObject *self, PyObject *args) {
+    PyObject *text, *marks_obj, *phrases;
+    long long longest;
+    if (!PyArg_ParseTuple(args, "UUO!L", &text, &marks_obj, &PyTuple_Type, &phrases, &longest)) return NULL;
+    Py_ssize_t n_phrases = PyTuple_GET_SIZE(phrases);
+    if (n_phrases > MAX_PHRASES) return PyErr_Format(PyExc_ValueError, "special_lines: at most %d phrases", MAX_PHRASES);
+    const char *ptext[MAX_PHRASES];
+    Py_ssize_t plen[MAX_PHRASES];
+    unsigned char cls[256] = {0};
+    uint64_t pair[128][2] = {{0}};
+    for (Py_UCS4 c = 0; c < 256; c++)
+        if (is_linebreak(c)) cls[c] = C_BREAK;
+    for (Py_ssize_t p = 0; p < n_phrases; p++) {
+        PyObject *phrase = PyTuple_GET_ITEM(phrases, p);
+        if (!PyUnicode_Check(phrase) || !PyUnicode_IS_ASCII(phrase) || PyUnicode_GET_LENGTH(phrase) == 0)
+            return PyErr_Format(PyExc_ValueError, "special_lines: phrases are non-empty ASCII str");
+        ptext[p] = (const char *)PyUnicode_1BYTE_DATA(phrase);
+        plen[p] = PyUnicode_GET_LENGTH(phrase);
+        for (Py_ssize_t j = 0; j < plen[p]; j++) {
+            char c = ptext[p][j];
+            if ((c >= 'A' && c <= 'Z') || c == '\n' || c == '\r')
+                return PyErr_Format(PyExc_ValueError, "special_lines: phrases are lower case, one line");
+        }
+        unsigned char c0 = (unsigned char)ptext[p][0], upper = c0 >= 'a' && c0 <= 'z' ? c0 - 32 : c0;
+        if (plen[p] == 1) { /* a one-character phrase marks its line like a mark */
+            cls[c0] |= C_MARK;
+            cls[upper] |= C_MARK;
+        } else {
+            unsigned char c1 = (unsigned char)ptext[p][1];
+            cls[c0] |= C_FIRST;
+            cls[upper] |= C_FIRST;
+            pair[c0][c1 >> 6] |= 1ULL << (c1 & 63);
+        }
+    }
+    if (!PyUnicode_IS_ASCII(marks_obj)) return PyErr_Format(PyExc_ValueError, "special_lines: ASCII marks");
+    for (Py_ssize_t j = 0; j < PyUnicode_GET_LENGTH(marks_obj); j++) {
+        unsigned char c = PyUnicode_1BYTE_DATA(marks_obj)[j];
+        if (c < 0x20) return PyErr_Format(PyExc_ValueError, "special_lines: marks are printable");
+        cls[c] |= C_MARK;
+    }
+    int kind = PyUnicode_KIND(text), marked = 0;
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), line = 0, line_start = 0;
+    PyObject *found = NULL;
+    if (kind == PyUnicode_1BYTE_KIND) SPECIAL_LINES(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) SPECIAL_LINES(Py_UCS2, 1);
+    else SPECIAL_LINES(Py_UCS4, 0);
+    if (line_start < n && end_line(data, kind, line_start, n, longest) && add_line(&found, line) < 0)
+        goto error;
+    return found ? found : PyList_New(0);
+special:
+    Py_XDECREF(found);
+    Py_RETURN_NONE;
+error:
+    Py_XDECREF(found);
+    return NULL;
+}
+
+/* The length filter's counts (length.LengthFilter.signal) in one pass: characters outside the six ASCII
+ * spaces " \t\n\r\f\v" (len(text) - sum(map(text.count, " \t\n\r\f\v"))), and words: with ``unicode_words``
+ * len(text.split()) (runs outside Py_UNICODE_ISSPACE), else runs outside the six ASCII spaces (length.
+ * count_words, for a text too long to split). Why: str.split() made a str per word of every document, and the
+ * six counts were six more passes (issue 19: about a tenth of the filter stage over the 10x run). Every
+ * Unicode space is at most U+3000, so four UCS-2 units above it are four non-spaces at once. */
+static inline int ascii6(Py_UCS4 c) { return c == ' ' || (c >= '\t' && c <= '\r'); }
+
+#define LENGTH_COUNTS(T, WIDE)                                                                        \
+    do {                                                                                              \
+        const T *d = data;                                                                            \
+        for (Py_ssize_t i = 0; i < n; i++) {                                                          \
+            if (WIDE && i + 4 <= n) {                                                                 \
+                uint64_t w;                                                                           \
+                memcpy(&w, d + i, 8);                                                                 \
+                if (!any_below16(w, 0x3001)) {                                                        \
+                    words += in_space;                                                                \
+                    in_space = 0;                                                                     \
+                    i += 3;                                                                           \
+                    continue;                                                                         \
+                }                                                                                     \
+            }                                                                                         \
+            Py_UCS4 c = d[i];                                                                         \
+            int six = c <= ' ' && ascii6(c);                                                          \
+            spaces += six;                                                                            \
+            int space = unicode_words ? c <= 0x3000 && Py_UNICODE_ISSPACE(c) : six;                  \
+            words += in_space & !space;                                                               \
+            in_space = space;                                                                         \
+        }                                                                                             \
+    } while (0)
+
+static PyObject *length_counts(PyObject *self, PyObject *args) {
+    PyObject *text;
+    int unicode_words;
+    if (!PyArg_ParseTuple(args, "Up", &text, &unicode_words)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), spaces = 0, words = 0;
+    int in_space = 1; /* a word starts where a non-space follows a space or the text's start */
+    if (kind == PyUnicode_1BYTE_KIND) LENGTH_COUNTS(Py_UCS1, 0);
+    else if (kind == PyUnicode_2BYTE_KIND) LENGTH_COUNTS(Py_UCS2, 1);
+    else LENGTH_COUNTS(Py_UCS4, 0);
+    return Py_BuildValue("nn", n - spaces, words);
+}
+
 static PyMethodDef methods[] = {
     {"repetition", repetition, METH_O,
      "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
@@ -432,6 +634,11 @@ static PyMethodDef methods[] = {
      "ascii_lower(text) -> text.encode('ascii', 'replace').lower(), or None if it holds U+212A or U+0130"},
     {"line_ends", line_ends, METH_O,
      "line_ends(text) -> int64 bytes: where each line of text.splitlines(keepends=True) ends"},
+    {"length_counts", length_counts, METH_VARARGS,
+     "length_counts(text, unicode_words) -> (characters outside the six ASCII spaces, words)"},
+    {"special_lines", special_lines, METH_VARARGS,
+     "special_lines(text, marks, phrases, longest) -> C4's lines with a mark, a phrase or a longer stripped "
+     "line (numbers, in order), or None if the text holds U+212A or U+0130"},
     {NULL, NULL, 0, NULL},
 };
 

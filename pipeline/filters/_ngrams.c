@@ -35,31 +35,79 @@ typedef struct {
     size_t mask, cap;
 } Table;
 
-static int table_init(Table *t, size_t items) {
-    size_t cap = 16;
-    while (cap < 2 * items) cap <<= 1;
-    t->mask = cap - 1;
-    t->cap = cap;
-    t->epoch = 1;
-    t->key = malloc(cap * sizeof(uint64_t));
-    t->count = malloc(cap * sizeof(int64_t));
-    t->first = malloc(cap * sizeof(int64_t));
-    t->stamp = calloc(cap, sizeof(uint32_t));
-    return t->key && t->count && t->first && t->stamp;
-}
-
 static void table_clear(Table *t) {
-    if (++t->epoch == 0) { /* wrapped (never within one call: at most ten clears) */
+    if (++t->epoch == 0) { /* wrapped: after 2^32 clears, over many calls (the stamps outlive a call) */
         memset(t->stamp, 0, t->cap * sizeof(uint32_t));
         t->epoch = 1;
     }
 }
 
-static void table_free(Table *t) {
-    free(t->key);
-    free(t->count);
-    free(t->first);
-    free(t->stamp);
+/* Scratch memory kept from one call to the next (issue 13: allocating and zeroing the table for every
+ * document was a fixed cost per document, ``memset`` of the stamps among the largest): the table's stamps
+ * stay valid across calls, since a new call is a new epoch. Kept only up to KEEP_SLOTS slots (1.4 MiB with
+ * the per-token arrays); a longer document's memory is allocated for its call and freed after it. ``busy``
+ * (set and cleared while holding the GIL) gives a second thread in the computation its own memory. */
+#define KEEP_SLOTS ((size_t)1 << 15)
+typedef struct {
+    Table t;
+    uint64_t *h;
+    int64_t *cum, *cand;
+    size_t *slot;
+    size_t tokens; /* what h, cum, cand and slot hold */
+} Scratch;
+
+static Scratch kept_scratch;
+static int kept_busy;
+
+static void scratch_free(Scratch *s) {
+    free(s->t.key);
+    free(s->t.count);
+    free(s->t.first);
+    free(s->t.stamp);
+    free(s->h);
+    free(s->cum);
+    free(s->cand);
+    free(s->slot);
+    memset(s, 0, sizeof(*s));
+}
+
+/* Make ``s`` hold a table for ``items`` n-grams and arrays for ``items`` tokens; the table starts a new
+ * epoch (empty). Returns 0 when out of memory (``s`` is then freed). */
+static int scratch_reserve(Scratch *s, size_t items) {
+    size_t cap = 16;
+    while (cap < 2 * items) cap <<= 1;
+    Table *t = &s->t;
+    if (t->cap < cap) {
+        free(t->key);
+        free(t->count);
+        free(t->first);
+        free(t->stamp);
+        t->key = malloc(cap * sizeof(uint64_t));
+        t->count = malloc(cap * sizeof(int64_t));
+        t->first = malloc(cap * sizeof(int64_t));
+        t->stamp = calloc(cap, sizeof(uint32_t));
+        t->cap = cap;
+        t->epoch = 0;
+        if (!t->key || !t->count || !t->first || !t->stamp) goto nomem;
+    }
+    if (s->tokens < items) {
+        free(s->h);
+        free(s->cum);
+        free(s->cand);
+        free(s->slot);
+        s->h = malloc(items * sizeof(uint64_t));
+        s->cum = malloc((items + 1) * sizeof(int64_t));
+        s->cand = malloc(items * sizeof(int64_t));
+        s->slot = malloc(items * sizeof(size_t));
+        s->tokens = items;
+        if (!s->h || !s->cum || !s->cand || !s->slot) goto nomem;
+    }
+    t->mask = cap - 1;
+    table_clear(t);
+    return 1;
+nomem:
+    scratch_free(s);
+    return 0;
 }
 
 static inline size_t slot_of(uint64_t v, size_t mask) {
@@ -100,14 +148,15 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
     const int64_t *lengths = lb.buf;
     int failed = 0;
     if (len >= 2 && n_chars) {
-        uint64_t *h = malloc(len * sizeof(uint64_t));
-        int64_t *cum = malloc((len + 1) * sizeof(int64_t));
-        int64_t *cand = malloc(len * sizeof(int64_t));
-        size_t *slot = malloc(len * sizeof(size_t));
-        Table t = {0};
-        if (!h || !cum || !cand || !slot || !table_init(&t, (size_t)len)) {
+        Scratch own = {0}, *sc = kept_busy ? &own : &kept_scratch;
+        if (sc == &kept_scratch) kept_busy = 1;
+        if (!scratch_reserve(sc, (size_t)len)) {
             failed = 1;
         } else {
+            uint64_t *h = sc->h;
+            int64_t *cum = sc->cum, *cand = sc->cand;
+            size_t *slot = sc->slot;
+            Table t = sc->t; /* a copy: the passes below narrow its mask; the epoch is written back */
             Py_BEGIN_ALLOW_THREADS
             cum[0] = 0;
             for (Py_ssize_t i = 0; i < len; i++) cum[i + 1] = cum[i] + lengths[i];
@@ -122,7 +171,7 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 Py_ssize_t m = len - n + 1; /* n-grams starting at 0 .. m-1 */
                 int64_t top = 0, best = 0;
                 Py_ssize_t visited;
-                if (n == TOP_MIN) { /* every position; the table is empty (calloc) */
+                if (n == TOP_MIN) { /* every position; the table is empty (a new epoch) */
                     for (Py_ssize_t i = 0; i < m; i++) {
                         h[i] = keys[i] * MULTIPLIER + keys[i + 1];
                         size_t s = table_add(&t, h[i], i);
@@ -210,12 +259,14 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 out[(TOP_MAX - TOP_MIN + 1) + n - DUP_MIN] = (double)repeated / (double)n_chars;
             }
             Py_END_ALLOW_THREADS
+            sc->t.epoch = t.epoch;
         }
-        free(h);
-        free(cum);
-        free(cand);
-        free(slot);
-        table_free(&t);
+        if (sc == &kept_scratch) {
+            kept_busy = 0;
+            if (sc->t.cap > KEEP_SLOTS) scratch_free(sc);
+        } else {
+            scratch_free(sc);
+        }
     }
     PyBuffer_Release(&kb);
     PyBuffer_Release(&lb);

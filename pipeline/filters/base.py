@@ -14,6 +14,7 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
+from operator import itemgetter
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -113,7 +114,7 @@ class Filter(ABC):
     def compute(self, docs: list[Doc]) -> dict[str, list[Any]]:
         """Signals of a batch; override where batching pays (language ID)."""
         rows = [self.signal(doc) for doc in docs]
-        return {key: [row[key] for row in rows] for key in self.SIGNALS}
+        return {key: list(map(itemgetter(key), rows)) for key in self.SIGNALS}
 
     def signal(self, doc: Doc) -> dict[str, Any]:
         raise NotImplementedError
@@ -179,6 +180,9 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
                     docs[i] = doc
             else:
                 values = local.compute(batch)
+            if len(part) == len(docs):  # every document, in order (one language): the columns as they are
+                full = {key: list(values[key]) for key in flt.SIGNALS}
+                continue
             for key in flt.SIGNALS:
                 for i, v in zip(part, values[key]):
                     full[key][i] = v

@@ -89,15 +89,16 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     lines = list(map(str.strip, text.splitlines()))
     known = known_chunks_per_line is not None and len(known_chunks_per_line) == len(lines)
     words: list[list[str]] | None = None
+    n_words: list[int] | np.ndarray  # an int64 array where counted in numpy (no list made per document)
     if segmenter in UNSPACED:
         n_chunks = known_chunks_per_line.tolist() if known else [len(line.split()) for line in lines]
         stats = tokens.line_stats() if known and tokens is not None and (
             known_chunks_per_line is tokens.chunks_per_line) else None
         if stats is not None:  # counted per line in one compiled pass (the same words)
-            n_words = stats[0].tolist()
+            n_words = stats[0]
         elif known and tokens is not None:  # one bincount over the tokens' line numbers (same words)
             is_word = (tokens.flags & SYMBOL) == 0
-            n_words = np.bincount(tokens.lines(n_chunks)[is_word], minlength=len(lines)).tolist()
+            n_words = np.bincount(tokens.lines(n_chunks)[is_word], minlength=len(lines))
         elif segmenter == JIEBA and o.min_words_per_line is not None:
             # jieba cuts each Han run on its own into words of letters, so a line has at least as many
             # words as Han runs: only a line with fewer runs than the minimum is segmented to decide
@@ -111,7 +112,7 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
             words = [_unspaced_words(line, segmenter) for line in lines]
             n_words = list(map(len, words))
     elif known:
-        n_words = n_chunks = known_chunks_per_line.tolist()
+        n_chunks, n_words = known_chunks_per_line.tolist(), known_chunks_per_line
     else:
         words = list(map(str.split, lines))
         n_words = n_chunks = list(map(len, words))
@@ -120,7 +121,7 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     if o.min_words_per_line is None:
         keep = np.ones(len(lines), dtype=bool)
     else:
-        keep = np.array(n_words, dtype=np.int64) >= o.min_words_per_line
+        keep = np.asarray(n_words, dtype=np.int64) >= o.min_words_per_line
     special = _special_lines(text, lines, o)
     few = len(lines) - int(keep.sum()) - sum(1 for i in special if not keep[i])  # plain lines removed
     if few:
@@ -183,9 +184,22 @@ _PHRASES = ("lorem ipsum", "javascript") + POLICY
 
 def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
     """Numbers of the lines that a rule other than the word count may remove or change, or that hold
-    "lorem ipsum" or "{" (document flags): over-long lines, and lines with "[", "{" or a phrase."""
+    "lorem ipsum" or "{" (document flags): over-long lines, and lines with "[", "{" or a phrase. In one
+    compiled pass where ``_lines`` is built (``python_special_lines`` otherwise, and for a text with a
+    character whose lower case is ASCII or two characters)."""
     if o.terminal_punct:
         return list(range(len(lines)))
+    if _lines is not None:
+        found = _lines.special_lines(text, "{[" if o.remove_citations else "{", _PHRASES,
+                                     -1 if o.max_word_length is None else o.max_word_length)
+        if found is not None:
+            return found
+    return python_special_lines(text, lines, o)
+
+
+def python_special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
+    """``_special_lines`` (without the terminal punctuation rule) from the stripped ``lines`` of
+    ``text.splitlines()``, with str and bytes searches (the path without ``_lines``, the reference)."""
     found: list[int] = []
     if o.max_word_length is not None:
         found += np.flatnonzero(np.fromiter(map(len, lines), np.int64, len(lines)) > o.max_word_length).tolist()

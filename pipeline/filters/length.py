@@ -15,11 +15,32 @@ from pydantic import Field
 
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 
+try:
+    from pipeline.filters import _lines
+except ImportError:  # not built: str.split() and str.count give the same counts
+    _lines = None
+
+
 def count_words(text: str) -> int:
     """Whitespace-separated words of a huge text without building a list of them (ASCII whitespace)."""
     data = np.frombuffer(text.encode("utf-8", "surrogatepass"), dtype=np.uint8)
     space = np.isin(data, np.frombuffer(b" \t\n\r\f\v", dtype=np.uint8))
     return int(np.count_nonzero(~space[1:] & space[:-1]) + (len(space) > 0 and not space[0]))
+
+
+def length_counts(text: str) -> tuple[int, int]:
+    """(characters outside the six ASCII spaces, words): ``python_length_counts`` in one compiled pass where
+    ``_lines`` is built (no str per word; issue 19)."""
+    if _lines is not None:
+        return _lines.length_counts(text, len(text) < 1_000_000)
+    return python_length_counts(text)
+
+
+def python_length_counts(text: str) -> tuple[int, int]:
+    """``length_counts`` with str methods (the path without ``_lines``, the tests' reference): words are
+    ``str.split()``'s, or ``count_words``'s above a million characters."""
+    words = len(text.split()) if len(text) < 1_000_000 else count_words(text)
+    return len(text) - sum(map(text.count, " \t\n\r\f\v")), words
 
 
 class LengthOptions(FilterOptions):
@@ -35,10 +56,8 @@ class LengthFilter(Filter):
     SIGNALS = {"chars": pa.int64(), "nonspace_chars": pa.int64(), "words": pa.int64()}
 
     def signal(self, doc: Doc) -> dict[str, Any]:
-        text = doc.text
-        words = len(text.split()) if len(text) < 1_000_000 else count_words(text)
-        return {"chars": len(text), "nonspace_chars": len(text) - sum(map(text.count, " \t\n\r\f\v")),
-                "words": words}
+        nonspace, words = length_counts(doc.text)
+        return {"chars": len(doc.text), "nonspace_chars": nonspace, "words": words}
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o = self.options

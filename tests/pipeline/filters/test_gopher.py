@@ -274,6 +274,24 @@ def test_compiled_ngram_fractions_equal_numpy_bit_for_bit():
             keys, lengths, n_chars), (keys, lengths)
 
 
+def test_compiled_ngram_fractions_do_not_depend_on_the_calls_before():
+    """The compiled table is kept from one call to the next (a new epoch per call, not zeroed) up to 2^15
+    slots and freed above: the same results, equal to numpy, whatever size the previous call had."""
+    require_compiled(gopher._compiled, "_ngrams", "the numpy n-gram path")
+    rng = np.random.default_rng(13)
+    inputs = []
+    for size in (40_000, 7, 3_000, 20_000, 0, 2, 60_000, 500, 16_383, 16_384, 5):  # around the kept limit
+        keys = rng.integers(0, 50, size).astype(np.uint64) * np.uint64(0x9E3779B1)
+        lengths = rng.integers(1, 6, size).astype(np.int64)
+        inputs.append((keys, lengths, int(lengths.sum()) + size))
+    expected = [numpy_ngram_fractions(*args) for args in inputs]
+    for _ in range(2):
+        for args, values in zip(inputs, expected):
+            assert gopher.hashed_ngram_fractions(*args) == values
+    for args, values in zip(inputs[::-1], expected[::-1]):
+        assert gopher.hashed_ngram_fractions(*args) == values
+
+
 def test_compiled_ngram_fractions_equal_numpy_on_chinese():
     """Chinese has about 2.7x English's tokens per character and other repeat patterns (the 3- and 4-gram
     passes visit only the positions whose shorter n-gram repeats): every zhwiki article, and its first

@@ -140,3 +140,54 @@ def test_c4_finds_the_same_special_lines_without_line_ends(monkeypatch):
     with_compiled = evaluate({"c4": {}}, texts)
     monkeypatch.setattr(c4, "_lines", None)
     assert evaluate({"c4": {}}, texts) == with_compiled
+
+
+# phrases in any case and cut by breaks, marks, long lines padded with every kind of space, and the two
+# characters whose lower case is ASCII or two characters (the compiled scan then hands back None)
+_C4_PIECES = st.sampled_from(["Lorem Ipsum", "lorem ipsum", "lorem", " ipsum", "JavaScript", "javascript",
+                              "Terms of Use", "uses cookies", "use of cookies", "use cookie", "privacy policy",
+                              "cookie policy", "{", "[", "]", "}", "x" * 7, "a", " ", "\t", "\u3000", "\xa0", "\n",
+                              "\r\n", "\r", "\x0b", "\x1c", "\x85", "\u2028", "中文中文", "é", "𝐀", "\u212a",
+                              "\u0130", "\ud800"])
+_C4_TEXTS = st.lists(_C4_PIECES, max_size=40).map("".join)
+
+
+def _same_special_lines(text: str) -> None:
+    from pipeline.filters import c4
+
+    lines = list(map(str.strip, text.splitlines()))
+    for longest in (None, 3, 8, 1000):
+        for citations in (True, False):
+            o = c4.C4Options(max_word_length=longest, remove_citations=citations)
+            expected = c4.python_special_lines(text, lines, o)
+            found = _lines.special_lines(text, "{[" if citations else "{", c4._PHRASES, -1 if longest is None
+                                         else longest)
+            if any(ch in text for ch in c4._LOWER_TO_ASCII):
+                assert found is None, repr(text)
+            else:
+                assert found == expected, (repr(text), longest, citations)
+            assert c4._special_lines(text, lines, o) == expected
+
+
+def test_c4_special_lines_equal_the_str_searches_on_crafted_texts():
+    _compiled()
+    for text in _CRAFTED + ["Lorem\nIpsum lorem ipsum", "x\r\n{", "a" * 12 + "\r\n" + " " * 9 + "b" + "\u3000" * 9,
+                            "use cookies\x85[1]\u2028javascript", "\u212a {", "\u0130\n{"]:
+        _same_special_lines(text)
+
+
+@settings(max_examples=600, deadline=None)
+@given(_C4_TEXTS)
+def test_c4_special_lines_equal_the_str_searches_on_random_texts(text):
+    _compiled()
+    _same_special_lines(text)
+
+
+def test_c4_special_lines_check_their_arguments():
+    _compiled()
+    with pytest.raises(ValueError):
+        _lines.special_lines("a", "{", ("Upper",), -1)
+    with pytest.raises(ValueError):
+        _lines.special_lines("a", "{", ("",), -1)
+    with pytest.raises(TypeError):
+        _lines.special_lines("a", "{", ["list"], -1)
