@@ -105,6 +105,26 @@ def test_a_renewed_vocabulary_gives_the_same_tokens(monkeypatch):
     assert after.count_present(["the", "of", "absent"]) == 2
 
 
+def test_stop_words_first_seen_later_are_counted_from_then_on():
+    """The per-list id table is extended when a word of the list first appears in a later document, and a
+    document counts only the listed words among its own tokens (distinct ones, in any order of the list)."""
+    words.clear_cache()
+    stop = ("the", "of", "zebra", "quagga")
+    first = tokenize("the cat of the hat, the end")
+    assert first.count_present(stop) == 2 and first.count_present(list(stop)) == 2
+    assert tokenize("nothing listed here").count_present(stop) == 0
+    later = tokenize("a zebra and a quagga and a zebra")
+    assert later.count_present(stop) == 2 and later.count_present(stop[::-1]) == 2
+    assert first.count_present(stop) == 2  # its own ids never held the new words
+    assert tokenize("of zebra quagga the").count_present(stop) == 4
+    texts = ["the quagga", "zebra of a", "none", "the the the"]
+    for text in texts:  # against string comparison, in a fresh vocabulary each time and in a shared one
+        expected = len(set(stop) & set(split_words(text)))
+        assert tokenize(text).count_present(stop) == expected, text
+        words.clear_cache()
+        assert tokenize(text).count_present(stop) == expected, text
+
+
 EDGE_TEXTS = ["", " ", "a", "a\r\nb\rc\n\nd\x1c e\x85f\u2028g\u2029 h\x0bi\x0cj", "x\n", "\n\n", "  a  b \n c",
               "é ü 中文 \U0001F600x\xa0y\u3000z\u200az", "\r", "\r\n", "a\r", "\x00 b\x00c", "\ud800 lone"]
 
