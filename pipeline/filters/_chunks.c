@@ -87,7 +87,45 @@ static inline Py_ssize_t entry_length(const ChunkTable *t, int64_t id) {
     return (Py_ssize_t)((t->offset[id + 1] - t->offset[id]) >> t->shift[id]);
 }
 
-static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+/* The largest code point of data[start:start + len], one loop per kind (PyUnicode_READ's switch on the kind
+ * inside the loop was most of the cost of adding a chunk: nearly every Chinese chunk is new). */
+static Py_UCS4 range_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    Py_UCS4 top = 0;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = (const Py_UCS1 *)data + start;
+        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *p = (const Py_UCS2 *)data + start;
+        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
+    } else {
+        const Py_UCS4 *p = (const Py_UCS4 *)data + start;
+        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
+    }
+    return top;
+}
+
+/* Copies data[start:start + len] (of ``kind``) to ``dst`` at 1 << ``shift`` bytes per code point, which holds
+ * every one of them (the range's top decides the shift): a memcpy where the widths agree. */
+static void copy_range(unsigned char *dst, int shift, int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
+    if ((1 << shift) == kind) {
+        memcpy(dst, (const unsigned char *)data + start * kind, (size_t)(len * kind));
+    } else if (shift == 0 && kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *p = (const Py_UCS2 *)data + start;
+        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)p[i];
+    } else if (shift == 0) {
+        const Py_UCS4 *p = (const Py_UCS4 *)data + start;
+        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)p[i];
+    } else if (shift == 1) {
+        const Py_UCS4 *p = (const Py_UCS4 *)data + start;
+        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS2 *)dst)[i] = (Py_UCS2)p[i];
+    } else { /* a narrower text never needs 4 bytes */
+        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS4 *)dst)[i] = PyUnicode_READ(kind, data, start + i);
+    }
+}
+
+/* Adds text[start:start + len] as entry ``count`` (the caller then counts it); its largest code point in *top. */
+static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t len,
+                           Py_UCS4 *top) {
     if (t->count >= 0xfffffffeLL) { /* ids must fit the slot's 32 bits */
         PyErr_SetString(PyExc_OverflowError, "ChunkTable: more than 2**32 - 2 entries");
         return -1;
@@ -102,12 +140,8 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
         t->shift = sh;
         t->id_cap = cap;
     }
-    Py_UCS4 top = 0;
-    for (Py_ssize_t i = 0; i < len; i++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, start + i);
-        if (c > top) top = c;
-    }
-    int shift = top < 0x100 ? 0 : top < 0x10000 ? 1 : 2;
+    *top = range_top(kind, data, start, len);
+    int shift = *top < 0x100 ? 0 : *top < 0x10000 ? 1 : 2;
     Py_ssize_t used = t->count ? t->offset[t->count] : 0, need = len << shift;
     if (used + need > t->arena_cap) {
         Py_ssize_t cap = t->arena_cap ? t->arena_cap : 65536;
@@ -117,13 +151,7 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
         t->arena = grown;
         t->arena_cap = cap;
     }
-    unsigned char *dst = t->arena + used;
-    if (shift == 0)
-        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)PyUnicode_READ(kind, data, start + i);
-    else if (shift == 1)
-        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS2 *)dst)[i] = (Py_UCS2)PyUnicode_READ(kind, data, start + i);
-    else
-        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS4 *)dst)[i] = PyUnicode_READ(kind, data, start + i);
+    copy_range(t->arena + used, shift, kind, data, start, len);
     t->offset[t->count] = used;
     t->offset[t->count + 1] = used + need;
     t->shift[t->count] = (uint8_t)shift;
@@ -160,19 +188,26 @@ static inline size_t find_slot(const ChunkTable *t, int kind, const void *data, 
     return s;
 }
 
-/* The id of text[start:end], adding it (and a new str to ``fresh``) when never seen; -1 on error. */
-static int64_t chunk_id(ChunkTable *t, PyObject *text, int kind, const void *data, Py_ssize_t start,
-                        Py_ssize_t end, uint64_t h, PyObject *fresh) {
+/* The id of text[start:end], adding it (and a new str to ``fresh``, unless ``fresh`` is NULL) when never seen;
+ * -1 on error. The str is made from the entry's stored copy at the width its largest code point needs (what
+ * PyUnicode_Substring gives, without its second scan for that code point). */
+static int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h,
+                        PyObject *fresh) {
     int64_t found;
     size_t s = find_slot(t, kind, data, start, end, &h, &found);
     if (found >= 0) return found;
-    if (table_add_chunk(t, kind, data, start, end - start) < 0) return -1;
-    PyObject *chunk = PyUnicode_Substring(text, start, end);
-    if (!chunk || PyList_Append(fresh, chunk) < 0) {
-        Py_XDECREF(chunk);
-        return -1;
+    Py_UCS4 top;
+    if (table_add_chunk(t, kind, data, start, end - start, &top) < 0) return -1;
+    if (fresh) {
+        PyObject *chunk = PyUnicode_New(end - start, top);
+        if (!chunk) return -1;
+        memcpy(PyUnicode_DATA(chunk), t->arena + t->offset[t->count], (size_t)(t->offset[t->count + 1] - t->offset[t->count]));
+        if (PyList_Append(fresh, chunk) < 0) {
+            Py_DECREF(chunk);
+            return -1;
+        }
+        Py_DECREF(chunk);
     }
-    Py_DECREF(chunk);
     int64_t id = t->count++;
     t->slots[s] = h << 32 | (uint64_t)(id + 1);
     if ((size_t)t->count * 2 > t->mask + 1 && table_grow(t) < 0) {
@@ -232,7 +267,7 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
             continue;
         }
         if (start >= 0) { /* a chunk ends at i */
-            int64_t id = chunk_id(t, text, kind, data, start, i, h, fresh);
+            int64_t id = chunk_id(t, kind, data, start, i, h, fresh);
             if (id < 0 || buf_push(&ids, id) < 0) goto fail;
             line_chunks++;
             start = -1;
@@ -334,6 +369,39 @@ static PyObject *ChunkTable_strings(ChunkTable *t, PyObject *arg) {
     return out;
 }
 
+/* columns(first) -> (length int64 bytes, isalpha uint8 bytes) of the entries first, first + 1, ...: the
+ * vocabulary's per-token tables for its new tokens, read from the stored code points (``token_columns`` of
+ * their str, for tokens that never became one: ``jieba_tokens`` without a dict). */
+static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
+    Py_ssize_t first = PyLong_AsSsize_t(arg);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    if (first < 0 || first > t->count) {
+        PyErr_Format(PyExc_IndexError, "columns: first id %zd out of range (0..%zd)", first, t->count);
+        return NULL;
+    }
+    Py_ssize_t n = t->count - first;
+    PyObject *lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
+    PyObject *alpha = PyBytes_FromStringAndSize(NULL, n);
+    if (!lengths || !alpha) {
+        Py_XDECREF(lengths);
+        Py_XDECREF(alpha);
+        return NULL;
+    }
+    int64_t *l = (int64_t *)PyBytes_AS_STRING(lengths);
+    unsigned char *a = (unsigned char *)PyBytes_AS_STRING(alpha);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        int64_t id = first + i;
+        Py_ssize_t len = entry_length(t, id);
+        int kind = 1 << t->shift[id];
+        const unsigned char *data = t->arena + t->offset[id];
+        int is_alpha = len > 0; /* str.isalpha() */
+        for (Py_ssize_t j = 0; j < len && is_alpha; j++) is_alpha = Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, j));
+        l[i] = len;
+        a[i] = (unsigned char)is_alpha;
+    }
+    return Py_BuildValue("NN", lengths, alpha);
+}
+
 /* nbytes -> the bytes the table has allocated (slots, per-entry offsets and widths, text arena). */
 static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
     size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
@@ -346,6 +414,8 @@ static PyMethodDef ChunkTable_methods[] = {
      "lookup(text, lines=False) -> (ids: bytes of int64, new chunks: list[str], chunks per line: bytes | None)"},
     {"find", (PyCFunction)ChunkTable_find, METH_O, "find(s) -> id of s, or -1 when not held (adds nothing)"},
     {"strings", (PyCFunction)ChunkTable_strings, METH_O, "strings(int64 ids) -> list of the entries' str"},
+    {"columns", (PyCFunction)ChunkTable_columns, METH_O,
+     "columns(first) -> (length int64 bytes, isalpha uint8 bytes) of the entries from id first on"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -411,7 +481,7 @@ static PyObject *intern_split(PyObject *self, PyObject *args) {
             int kind = PyUnicode_KIND(w);
             const void *data = PyUnicode_DATA(w);
             Py_ssize_t len = PyUnicode_GET_LENGTH(w);
-            int64_t id = chunk_id(tt, w, kind, data, 0, len, fnv_range(kind, data, 0, len), fresh);
+            int64_t id = chunk_id(tt, kind, data, 0, len, fnv_range(kind, data, 0, len), fresh);
             if (id < 0) goto fail;
             o[k++] = id;
         }
@@ -504,17 +574,18 @@ static PyObject *han_runs(PyObject *self, PyObject *args) {
 }
 
 /* The id of the token text[start:end] in the token table ``t`` (a ChunkTable: consecutive ids in
- * first-seen order), pushed to ``out``. A token never seen becomes a str, appended to ``fresh`` and added
- * to the dict ``ids`` (str -> id, the vocabulary's view from Python) with its id. Why a table over code
- * points and not the dict alone: a token from rjieba or a piece of a chunk is a new str object, so a dict
- * lookup hashes it with SipHash first; most tokens were seen before, and here they cost an FNV pass over
- * a few code points and no str at all. */
-static int intern_range(ChunkTable *t, PyObject *ids, PyObject *text, int kind, const void *data,
-                        Py_ssize_t start, Py_ssize_t end, PyObject *fresh, Buf *out) {
+ * first-seen order), pushed to ``out``. Where a dict ``ids`` (str -> id, a view from Python) is kept, a token
+ * never seen becomes a str, appended to ``fresh`` and added to the dict with its id; without one (``ids``
+ * and ``fresh`` NULL, what the vocabulary passes) no str is made: the table holds its code points. Why a
+ * table over code points and not the dict alone: a token from rjieba or a piece of a chunk is a new str
+ * object, so a dict lookup hashes it with SipHash first; most tokens were seen before, and here they cost
+ * an FNV pass over a few code points and no str at all. */
+static int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
+                        Py_ssize_t end, PyObject *fresh, Buf *out) {
     uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, as ChunkTable_lookup */
     for (Py_ssize_t i = start; i < end; i++) h = (h ^ PyUnicode_READ(kind, data, i)) * 0x100000001b3ULL;
     Py_ssize_t before = t->count;
-    int64_t id = chunk_id(t, text, kind, data, start, end, h, fresh);
+    int64_t id = chunk_id(t, kind, data, start, end, h, fresh);
     if (id < 0) return -1;
     if (ids && t->count > before) { /* new: mirror it in the dict (when one is kept) */
         PyObject *py_id = PyLong_FromLongLong(id);
@@ -560,7 +631,9 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
  * bytes, new tokens): as intern_split over ``segment.jieba_split_many(chunks, fallback)``, with ``table``
  * (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
  * tokens, or None (no dict: the vocabulary finds its tokens in the table; a dict entry per new token was
- * about 3 % of the Chinese word chain). ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
+ * about 3 % of the Chinese word chain). With None, "new tokens" is their number (they hold the table's last
+ * ids; ``ChunkTable.columns`` and ``strings`` read them): no str per new token (issue 13, ~30 instructions
+ * per Chinese character). ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
  * between two; only their lengths are read (a word is the run's next characters), after a check of its
  * first character. Or ``words`` is bytes of int32, the word lengths of every run in order, no separator
  * (``_jieba.cut_runs(chunks)``: no str per word at all). A chunk without a Han character is
@@ -600,9 +673,10 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     Py_ssize_t n_words = lengths ? PyBytes_GET_SIZE(words) / (Py_ssize_t)sizeof(int32_t) : PyList_GET_SIZE(words);
     Buf flat = {0};
     PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
-    PyObject *fresh = PyList_New(0);
+    PyObject *fresh = ids ? PyList_New(0) : NULL; /* without a dict: no str per new token */
+    Py_ssize_t held = tt->count;
     PyObject *result = NULL;
-    if (!counts || !fresh) goto done;
+    if (!counts || (ids && !fresh)) goto done;
     int64_t *per_chunk = (int64_t *)PyBytes_AS_STRING(counts);
     for (Py_ssize_t i = 0; i < n_chunks; i++) {
         PyObject *chunk = PyList_GET_ITEM(chunks, i);
@@ -627,7 +701,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
                     Py_DECREF(t);
                     goto done;
                 }
-                if (intern_range(tt, ids, tok, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
+                if (intern_range(tt, ids, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
                                  fresh, &flat) < 0) {
                     Py_DECREF(t);
                     goto done;
@@ -642,7 +716,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
             Py_UCS4 c = PyUnicode_READ(kind, data, j);
             if (!is_han(c)) {
                 Py_ssize_t e = piece_end(kind, data, j, n);
-                if (intern_range(tt, ids, chunk, kind, data, j, e, fresh, &flat) < 0) goto done;
+                if (intern_range(tt, ids, kind, data, j, e, fresh, &flat) < 0) goto done;
                 j = e;
                 continue;
             }
@@ -673,7 +747,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
                                  "(are the words rjieba's cut of han_runs(chunks)?)", w - 1, i, j + got);
                     goto done;
                 }
-                if (intern_range(tt, ids, chunk, kind, data, j + got, j + got + len, fresh, &flat) < 0) goto done;
+                if (intern_range(tt, ids, kind, data, j + got, j + got + len, fresh, &flat) < 0) goto done;
                 got += len;
             }
             j = e;
@@ -685,7 +759,8 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
         goto done;
     }
     PyObject *flat_bytes = as_bytes(&flat);
-    if (flat_bytes) result = Py_BuildValue("NOO", flat_bytes, counts, fresh);
+    if (flat_bytes && fresh) result = Py_BuildValue("NOO", flat_bytes, counts, fresh);
+    else if (flat_bytes) result = Py_BuildValue("NOn", flat_bytes, counts, tt->count - held);
 done:
     free(flat.data);
     Py_XDECREF(counts);

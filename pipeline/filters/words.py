@@ -295,11 +295,14 @@ class _Vocabulary:
         self.chunk_ids.new = []
         self.chars += sum(map(len, chunks))
         token_ids = self.token_ids
+        first_new = self.key.size  # tokens held before this flush: the new ones get the next ids
+        new: list[str] = []  # the new tokens as str: only where no compiled token table holds them
         if self.token_table is not None:  # one table probe per token, in C
-            if self.segmenter in _COMPILED_INTERNING:  # segmented and interned without a tuple per chunk (Chinese)
-                flat_ids, per_chunk, new = _COMPILED_INTERNING[self.segmenter](chunks, self.token_table, token_ids)
+            if self.segmenter in _COMPILED_INTERNING:  # segmented and interned without a tuple per chunk (Chinese),
+                # and without a str per new token: the table holds their code points (``columns`` below)
+                flat_ids, per_chunk, _ = _COMPILED_INTERNING[self.segmenter](chunks, self.token_table, token_ids)
             else:
-                flat_ids, per_chunk, new = _chunks.intern_split(self.split_many(chunks), self.token_table)
+                flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
             counts = np.frombuffer(per_chunk, dtype=np.int64)
             self._check_int32(len(flat_ids) // 8)
             self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
@@ -314,24 +317,25 @@ class _Vocabulary:
             self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
         self.chunk_first.extend(self.flat.size - counts.sum() + np.cumsum(counts) - counts)
         self.chunk_count.extend(counts)
-        n = len(new)
-        if new:
+        n = len(self.token_table) - first_new if self.token_table is not None else len(new)
+        if n:
             if self.tokens is not None:
                 self.tokens += new
-            self.key.extend(token_keys(np.arange(self.key.size, self.key.size + n, dtype=np.int64)))
-            if _chunks is not None:  # length and str.isalpha of each new token in one compiled pass
-                lengths, is_alpha = _chunks.token_columns(new)
+            self.key.extend(token_keys(np.arange(first_new, first_new + n, dtype=np.int64)))
+            if self.token_table is not None:  # length and str.isalpha of each new token from the table's copy
+                lengths, is_alpha = self.token_table.columns(first_new)
                 self.length.extend(np.frombuffer(lengths, dtype=np.int64))
                 alpha = np.frombuffer(is_alpha, dtype=bool)
             else:
                 self.length.extend(np.fromiter(map(len, new), dtype=np.int64, count=n))
                 alpha = np.fromiter(map(str.isalpha, new), dtype=bool, count=n)
-            # most new tokens are letters only (``_flags``' first case): classify the others one by one
+            # most new tokens are letters only (``_flags``' first case): classify the others one by one, as str
             flags = np.where(alpha, np.uint8(ALPHA), np.uint8(0))
             others = np.flatnonzero(~alpha)
             if len(others):
-                flags[others] = np.fromiter(map(_flags, compress(new, (~alpha).tolist())), dtype=np.uint8,
-                                            count=len(others))
+                odd = (self.token_table.strings(others + first_new) if self.token_table is not None
+                       else compress(new, (~alpha).tolist()))
+                flags[others] = np.fromiter(map(_flags, odd), dtype=np.uint8, count=len(others))
             self.flags.extend(flags)
 
 

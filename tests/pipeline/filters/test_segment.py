@@ -168,11 +168,14 @@ def _compiled_against_batch(chunks: list[str]) -> None:
             compiled = jieba_token_ids(chunks, table, ids_c, _split_chunk)
         assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
         assert list(ids_c.items()) == list(ids_py.items()) and len(table) == len(ids_c)
-        table = _chunks.ChunkTable()  # and without a dict (what the vocabulary passes): the same output
-        table.lookup(" ".join(seen))
+        table = _chunks.ChunkTable()  # and without a dict (what the vocabulary passes): the same ids and
+        table.lookup(" ".join(seen))  # counts, the number of new tokens, which the table holds in order
         with mock.patch.object(segment, "compiled_jieba", lambda: cut):
-            assert jieba_token_ids(chunks, table, None, _split_chunk) == compiled
+            flat, counts, n_new = jieba_token_ids(chunks, table, None, _split_chunk)
+        assert (flat, counts, n_new) == (compiled[0], compiled[1], len(compiled[2]))
         assert len(table) == len(ids_c) and [table[i] for i in range(len(table))] == list(ids_c)
+        # the new tokens' columns, read from the table's code points, are those of their str
+        assert table.columns(len(seen)) == _chunks.token_columns(compiled[2])
 
 
 def test_compiled_chinese_interning_equals_the_batched_split(shared_data):

@@ -228,6 +228,34 @@ def test_intern_split_gives_plain_interning_s_ids_from_a_compiled_table():
         table.strings(np.array([8], dtype=np.int64))
 
 
+def test_chunk_table_new_chunks_and_columns_are_those_of_python_s_str():
+    """New chunks are made from the table's stored copy at the width of their largest code point: the same
+    str objects as ``str.split()``'s (ASCII flagged as such, same size); ``columns`` gives from the stored code
+    points what ``token_columns`` gives from the str, for texts of every width narrowed to every width."""
+    import sys
+
+    require_compiled(words._chunks, "_chunks", "str.split() with a dict")
+    table = words._chunks.ChunkTable()
+    texts = ["ab cd.", "é ab 中文 x1", "😀 a é 中 ab😀 ÿ ǅ 3", "Ⅻ ² ſ 中文ab ab"]
+    made = []
+    for text in texts:
+        _, new, _ = table.lookup(text)
+        expected = [c for c in dict.fromkeys(text.split()) if c not in made]
+        assert new == expected
+        # bytes per character of each str (t * 2 and t * 3 keep t's width; getsizeof of t itself would count a UTF-8
+        # copy CPython may have cached on a shared one-character str)
+        width = [(t.isascii(), (sys.getsizeof(t * 3) - sys.getsizeof(t * 2)) // len(t)) for t in new]
+        assert width == [(t.isascii(), (sys.getsizeof(t * 3) - sys.getsizeof(t * 2)) // len(t)) for t in expected]
+        assert {w for _, w in width} <= {1, 2, 4}
+        made += new
+    assert table.columns(0) == words._chunks.token_columns(made)
+    assert table.columns(3) == words._chunks.token_columns(made[3:])
+    assert table.columns(len(made)) == (b"", b"")
+    for bad in (-1, len(made) + 1):
+        with pytest.raises(IndexError):
+            table.columns(bad)
+
+
 def test_chunk_table_grows_and_finds_every_entry():
     """Past many doublings of its slots (a slot's tag picks its home), every entry keeps its id."""
     require_compiled(words._chunks, "_chunks", "str.split() with a dict")
