@@ -370,8 +370,8 @@ static PyObject *ChunkTable_strings(ChunkTable *t, PyObject *arg) {
 }
 
 /* columns(first) -> (length int64 bytes, isalpha uint8 bytes) of the entries first, first + 1, ...: the
- * vocabulary's per-token tables for its new tokens, read from the stored code points (``token_columns`` of
- * their str, for tokens that never became one: ``jieba_tokens`` without a dict). */
+ * vocabulary's per-token tables for its new tokens, read from the stored code points (``len`` and
+ * ``str.isalpha`` of tokens that never became a str: ``jieba_tokens`` without a dict). */
 static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
     Py_ssize_t first = PyLong_AsSsize_t(arg);
     if (first == -1 && PyErr_Occurred()) return NULL;
@@ -803,36 +803,6 @@ static PyObject *letter_runs(PyObject *self, PyObject *args) {
     return out;
 }
 
-/* token_columns(tokens) -> (length int64 bytes, isalpha uint8 bytes) of a list of str: the vocabulary's
- * per-token tables for its new tokens, without two Python calls per token. (Their keys come from their ids,
- * words.token_keys: no string hash either.) */
-static PyObject *token_columns(PyObject *self, PyObject *args) {
-    PyObject *tokens;
-    if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &tokens)) return NULL;
-    if (check_str_list(tokens, "token_columns", "token") < 0) return NULL;
-    Py_ssize_t n = PyList_GET_SIZE(tokens);
-    PyObject *lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
-    PyObject *alpha = PyBytes_FromStringAndSize(NULL, n);
-    if (!lengths || !alpha) {
-        Py_XDECREF(lengths);
-        Py_XDECREF(alpha);
-        return NULL;
-    }
-    int64_t *l = (int64_t *)PyBytes_AS_STRING(lengths);
-    unsigned char *a = (unsigned char *)PyBytes_AS_STRING(alpha);
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *t = PyList_GET_ITEM(tokens, i);
-        Py_ssize_t len = PyUnicode_GET_LENGTH(t);
-        int kind = PyUnicode_KIND(t);
-        const void *data = PyUnicode_DATA(t);
-        int is_alpha = len > 0; /* str.isalpha() */
-        for (Py_ssize_t j = 0; j < len && is_alpha; j++) is_alpha = Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, j));
-        l[i] = len;
-        a[i] = (unsigned char)is_alpha;
-    }
-    return Py_BuildValue("NN", lengths, alpha);
-}
-
 static PyMethodDef module_methods[] = {
     {"intern_split", intern_split, METH_VARARGS,
      "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
@@ -843,8 +813,6 @@ static PyMethodDef module_methods[] = {
      "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},
     {"letter_runs", letter_runs, METH_VARARGS,
      "letter_runs(lines) -> int64 bytes: Han runs with an assigned ideograph, per line"},
-    {"token_columns", token_columns, METH_VARARGS,
-     "token_columns(tokens) -> (length int64 bytes, isalpha uint8 bytes)"},
     {NULL, NULL, 0, NULL}};
 
 static struct PyModuleDef module = {PyModuleDef_HEAD_INIT, .m_name = "_chunks",

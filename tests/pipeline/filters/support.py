@@ -89,3 +89,11 @@ def intern_reference(split: list[tuple[str, ...]], ids: dict[str, int]) -> tuple
                 fresh.append(token)
             flat.append(ids[token])
     return np.array(flat, np.int64).tobytes(), np.array(counts, np.int64).tobytes(), fresh
+
+
+def str_columns(tokens: list[str]) -> tuple[bytes, bytes]:
+    """``ChunkTable.columns``'s reference: each token's length (int64 bytes) and ``str.isalpha`` (uint8 bytes)."""
+    import numpy as np
+
+    return (np.array([len(t) for t in tokens], dtype=np.int64).tobytes(),
+            bytes(t.isalpha() for t in tokens))

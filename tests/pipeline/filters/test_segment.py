@@ -13,6 +13,7 @@ import pytest
 from pipeline.filters import segment
 from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE, script_of
 from pipeline.filters.words import split_words, tokenize
+from tests.pipeline.filters.support import str_columns
 
 
 def test_chinese_is_split_into_words_not_one_chunk():
@@ -175,7 +176,7 @@ def _compiled_against_batch(chunks: list[str]) -> None:
         assert (flat, counts, n_new) == (compiled[0], compiled[1], len(compiled[2]))
         assert len(table) == len(ids_c) and [table[i] for i in range(len(table))] == list(ids_c)
         # the new tokens' columns, read from the table's code points, are those of their str
-        assert table.columns(len(seen)) == _chunks.token_columns(compiled[2])
+        assert table.columns(len(seen)) == str_columns(compiled[2])
 
 
 def test_compiled_chinese_interning_equals_the_batched_split(shared_data):

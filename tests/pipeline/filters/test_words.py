@@ -17,7 +17,7 @@ from pipeline.filters import words
 from pipeline.filters.c4 import count_sentences
 from pipeline.filters.words import (TERMINAL_PUNCTUATION, has_alpha, is_symbol, sentences_per_line,
                                     split_words, tokenize)
-from tests.pipeline.filters.support import intern_reference, real_documents, require_compiled
+from tests.pipeline.filters.support import intern_reference, real_documents, require_compiled, str_columns
 
 CASES = [
     ("Hello, world. I don't know John's plans... It's 3.5% of $1,000 -- well-known e.g. 3rd",
@@ -231,7 +231,7 @@ def test_intern_split_gives_plain_interning_s_ids_from_a_compiled_table():
 def test_chunk_table_new_chunks_and_columns_are_those_of_python_s_str():
     """New chunks are made from the table's stored copy at the width of their largest code point: the same
     str objects as ``str.split()``'s (ASCII flagged as such, same size); ``columns`` gives from the stored code
-    points what ``token_columns`` gives from the str, for texts of every width narrowed to every width."""
+    points ``len`` and ``str.isalpha`` of the str, for texts of every width narrowed to every width."""
     import sys
 
     require_compiled(words._chunks, "_chunks", "str.split() with a dict")
@@ -248,8 +248,8 @@ def test_chunk_table_new_chunks_and_columns_are_those_of_python_s_str():
         assert width == [(t.isascii(), (sys.getsizeof(t * 3) - sys.getsizeof(t * 2)) // len(t)) for t in expected]
         assert {w for _, w in width} <= {1, 2, 4}
         made += new
-    assert table.columns(0) == words._chunks.token_columns(made)
-    assert table.columns(3) == words._chunks.token_columns(made[3:])
+    assert table.columns(0) == str_columns(made)
+    assert table.columns(3) == str_columns(made[3:])
     assert table.columns(len(made)) == (b"", b"")
     for bad in (-1, len(made) + 1):
         with pytest.raises(IndexError):
