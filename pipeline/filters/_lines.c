@@ -22,9 +22,9 @@
  *       line of a position with them)
  *   length_counts(text, unicode_words) -> (characters not in " \t\n\r\f\v", words): the length filter's
  *       counts; words are len(text.split()) (unicode_words) or runs of characters outside " \t\n\r\f\v"
- *   special_lines(text, marks, phrases, longest) -> list of int or None: C4's lines that a rule other than
- *       the word count may remove (see c4._special_lines), in one pass without the lowered copy, the phrase
- *       searches, the line ends and their binary searches; None when the text holds the Kelvin sign or "İ"
+ *   special_lines(text, marks, phrases, longest) -> list of int: C4's lines that a rule other than the word
+ *       count may remove (see c4._special_lines), in one pass without the lowered copy, the phrase searches,
+ *       the line ends and their binary searches (the Kelvin sign and "İ" included)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -427,15 +427,28 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
 }
 
 /* C4's special lines (c4._special_lines): the numbers of the lines of text.splitlines() that hold a character
- * of ``marks`` (ASCII), that hold a phrase of ``phrases`` (ASCII lower case) in the text's ASCII-lowered
- * view (every other character a "?", so only ASCII characters match), or whose stripped length is above
- * ``longest`` (-1: none is). Why: per document these were a lowered copy, two str and eight bytes searches,
- * the line ends and a binary search per hit, each with its own Python call (issue 13: a fixed cost per
- * document that weighs most on short documents). A phrase holds letters and spaces, never a line break. */
+ * of ``marks`` (ASCII), that hold a phrase of ``phrases`` (ASCII lower case) in text.lower(), or whose
+ * stripped length is above ``longest`` (-1: none is). Why: per document these were a lowered copy, two str
+ * and eight bytes searches, the line ends and a binary search per hit, each with its own Python call (issue
+ * 13: a fixed cost per document that weighs most on short documents). A phrase holds no line break.
+ *
+ * text.lower() is read without being made: an ASCII character lowers to ASCII, the Kelvin sign (U+212A) to
+ * "k", "İ" (U+0130) to "i" and a combining dot (two characters), every other character to characters
+ * beyond ASCII, which no phrase holds. So the Kelvin sign is compared as "k"; "İ" as an "i" that can only
+ * end a phrase (the dot after it matches nothing). A text with "İ" has more lowered characters than
+ * characters, so C4 (as c4.python_special_lines, the reference) then names every line when a mark or a
+ * phrase is found anywhere, and only the over-long lines otherwise. */
 #define MAX_PHRASES 16
 #define C_BREAK 1
-#define C_MARK 2
-#define C_FIRST 4 /* may start a phrase (either case) */
+#define C_MARK 2   /* a mark, or a one-character phrase (either case) */
+#define C_FIRST 4  /* may start a phrase (either case) */
+#define C_SINGLE 8 /* a one-character phrase (lower case) */
+#define DOTTED_I 0x169 /* what lowered() gives for "İ": "i" (0x69) flagged, since only a phrase's end may match it */
+/* The lowered ASCII character a code unit stands for in a phrase: DOTTED_I for "İ", -1 beyond ASCII. */
+static inline int lowered(Py_UCS4 c) {
+    if (c < 0x80) return c >= 'A' && c <= 'Z' ? (int)c + 32 : (int)c;
+    return c == 0x212a ? 'k' : c == 0x130 ? DOTTED_I : -1;
+}
 /* One line ends at ``stop`` (its break, or the text's end); the next starts after ``i``. */
 #define END_OF_LINE(stop)                                                                             \
     do {                                                                                              \
@@ -444,6 +457,20 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
         line++;                                                                                       \
         line_start = i + 1;                                                                           \
         marked = 0;                                                                                   \
+    } while (0)
+/* Whether a phrase of two or more characters whose first lowered character is l0 starts at i (sets marked). */
+#define PHRASE_AT(l0)                                                                                 \
+    do {                                                                                              \
+        for (int p = 0; p < n_phrases && !marked; p++) {                                              \
+            Py_ssize_t m = plen[p];                                                                   \
+            if (m < 2 || (int)(unsigned char)ptext[p][0] != (l0) || i + m > n) continue;             \
+            Py_ssize_t j = 1;                                                                         \
+            for (; j < m; j++) {                                                                      \
+                int x = lowered(d[i + j]), want = (unsigned char)ptext[p][j];                         \
+                if (x != want && !(x == DOTTED_I && want == 'i' && j == m - 1)) break;                \
+            }                                                                                         \
+            marked = j == m;                                                                          \
+        }                                                                                             \
     } while (0)
 /* Code units below 256 are classified by ``cls`` (one load for the common character); a phrase is
  * compared only where its first two characters match (``pair``: a bit per lowered second character). Past
@@ -455,7 +482,15 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
         for (Py_ssize_t i = 0; i < n; i++) {                                                          \
             Py_UCS4 c = d[i];                                                                         \
             if (c >= 256) {                                                                           \
-                if (c == 0x212a || c == 0x130) goto special;                                          \
+                if (c == 0x212a || c == 0x130) { /* lowered: "k", or "i" and a dot */                 \
+                    dotted |= c == 0x130;                                                             \
+                    if (marked) continue;                                                             \
+                    unsigned char l = c == 0x130 ? 'i' : 'k';                                         \
+                    if (cls[l] & C_SINGLE) marked = 1;                                                \
+                    else if (c == 0x212a && (cls[l] & C_FIRST)) PHRASE_AT(l);                         \
+                    if (marked && add_hit(&found, line, &hit) < 0) goto error;                \
+                    continue;                                                                         \
+                }                                                                                     \
                 if (c <= 0x2029 && is_linebreak(c)) {                                                 \
                     END_OF_LINE(i);                                                                   \
                     continue;                                                                         \
@@ -481,20 +516,13 @@ static PyObject *ascii_lower(PyObject *self, PyObject *arg) {
             if (marked) continue;                                                                     \
             if (k & C_MARK) {                                                                         \
                 marked = 1;                                                                           \
-            } else if (i + 1 < n && d[i + 1] < 128) {                                                 \
-                Py_UCS4 l = lower_ascii(c), l2 = lower_ascii(d[i + 1]);                               \
-                if ((pair[l][l2 >> 6] >> (l2 & 63)) & 1) {                                            \
-                    for (int p = 0; p < n_phrases && !marked; p++) {                                  \
-                        Py_ssize_t m = plen[p];                                                       \
-                        if ((Py_UCS4)(unsigned char)ptext[p][0] != l || i + m > n) continue;          \
-                        Py_ssize_t j = 1;                                                             \
-                        while (j < m && d[i + j] < 0x80 && lower_ascii(d[i + j]) == (Py_UCS4)ptext[p][j]) \
-                            j++;                                                                      \
-                        marked = j == m;                                                              \
-                    }                                                                                 \
-                }                                                                                     \
+            } else if (i + 1 < n) {                                                                   \
+                int l2 = lowered(d[i + 1]);                                                           \
+                if (l2 == DOTTED_I) l2 = 'i';                                                         \
+                if (l2 >= 0 && ((pair[lower_ascii(c)][l2 >> 6] >> (l2 & 63)) & 1))                    \
+                    PHRASE_AT((int)lower_ascii(c));                                                   \
             }                                                                                         \
-            if (marked && add_line(&found, line) < 0) goto error;                                     \
+            if (marked && add_hit(&found, line, &hit) < 0) goto error;                        \
         }                                                                                             \
     } while (0)
 
@@ -518,6 +546,12 @@ static int add_line(PyObject **found, Py_ssize_t line) {
     int r = PyList_Append(*found, v);
     Py_DECREF(v);
     return r;
+}
+
+/* add_line for a line marked by a mark or a phrase (*hit: one was found). */
+static int add_hit(PyObject **found, Py_ssize_t line, int *hit) {
+    *hit = 1;
+    return add_line(found, line);
 }
 
 static PyObject *special_lines(PyObject *self, PyObject *args) {
@@ -545,7 +579,7 @@ static PyObject *special_lines(PyObject *self, PyObject *args) {
         }
         unsigned char c0 = (unsigned char)ptext[p][0], upper = c0 >= 'a' && c0 <= 'z' ? c0 - 32 : c0;
         if (plen[p] == 1) { /* a one-character phrase marks its line like a mark */
-            cls[c0] |= C_MARK;
+            cls[c0] |= C_MARK | C_SINGLE;
             cls[upper] |= C_MARK;
         } else {
             unsigned char c1 = (unsigned char)ptext[p][1];
@@ -560,7 +594,7 @@ static PyObject *special_lines(PyObject *self, PyObject *args) {
         if (c < 0x20) return PyErr_Format(PyExc_ValueError, "special_lines: marks are printable");
         cls[c] |= C_MARK;
     }
-    int kind = PyUnicode_KIND(text), marked = 0;
+    int kind = PyUnicode_KIND(text), marked = 0, hit = 0, dotted = 0;
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), line = 0, line_start = 0;
     PyObject *found = NULL;
@@ -569,10 +603,17 @@ static PyObject *special_lines(PyObject *self, PyObject *args) {
     else SPECIAL_LINES(Py_UCS4, 0);
     if (line_start < n && end_line(data, kind, line_start, n, longest) && add_line(&found, line) < 0)
         goto error;
+    if (dotted && hit) { /* lowered positions no longer match the lines: every line */
+        Py_XDECREF(found);
+        Py_ssize_t lines = line + (line_start < n);
+        if (!(found = PyList_New(lines))) return NULL;
+        for (Py_ssize_t j = 0; j < lines; j++) {
+            PyObject *v = PyLong_FromSsize_t(j);
+            if (!v) goto error;
+            PyList_SET_ITEM(found, j, v);
+        }
+    }
     return found ? found : PyList_New(0);
-special:
-    Py_XDECREF(found);
-    Py_RETURN_NONE;
 error:
     Py_XDECREF(found);
     return NULL;
@@ -637,8 +678,8 @@ static PyMethodDef methods[] = {
     {"length_counts", length_counts, METH_VARARGS,
      "length_counts(text, unicode_words) -> (characters outside the six ASCII spaces, words)"},
     {"special_lines", special_lines, METH_VARARGS,
-     "special_lines(text, marks, phrases, longest) -> C4's lines with a mark, a phrase or a longer stripped "
-     "line (numbers, in order), or None if the text holds U+212A or U+0130"},
+     "special_lines(text, marks, phrases, longest) -> C4's lines with a mark, a phrase of text.lower() or a "
+     "longer stripped line (numbers, in order)"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -185,15 +185,14 @@ _PHRASES = ("lorem ipsum", "javascript") + POLICY
 def _special_lines(text: str, lines: list[str], o: C4Options) -> list[int]:
     """Numbers of the lines that a rule other than the word count may remove or change, or that hold
     "lorem ipsum" or "{" (document flags): over-long lines, and lines with "[", "{" or a phrase. In one
-    compiled pass where ``_lines`` is built (``python_special_lines`` otherwise, and for a text with a
-    character whose lower case is ASCII or two characters)."""
+    compiled pass where ``_lines`` is built, the Kelvin sign and "İ" included (whose lower case is ASCII or
+    two characters: before, such a text fell back to the str searches over the whole text);
+    ``python_special_lines`` otherwise."""
     if o.terminal_punct:
         return list(range(len(lines)))
     if _lines is not None:
-        found = _lines.special_lines(text, "{[" if o.remove_citations else "{", _PHRASES,
-                                     -1 if o.max_word_length is None else o.max_word_length)
-        if found is not None:
-            return found
+        return _lines.special_lines(text, "{[" if o.remove_citations else "{", _PHRASES,
+                                    -1 if o.max_word_length is None else o.max_word_length)
     return python_special_lines(text, lines, o)
 
 

@@ -143,7 +143,7 @@ def test_c4_finds_the_same_special_lines_without_line_ends(monkeypatch):
 
 
 # phrases in any case and cut by breaks, marks, long lines padded with every kind of space, and the two
-# characters whose lower case is ASCII or two characters (the compiled scan then hands back None)
+# characters whose lower case is ASCII or two characters
 _C4_PIECES = st.sampled_from(["Lorem Ipsum", "lorem ipsum", "lorem", " ipsum", "JavaScript", "javascript",
                               "Terms of Use", "uses cookies", "use of cookies", "use cookie", "privacy policy",
                               "cookie policy", "{", "[", "]", "}", "x" * 7, "a", " ", "\t", "\u3000", "\xa0", "\n",
@@ -162,18 +162,67 @@ def _same_special_lines(text: str) -> None:
             expected = c4.python_special_lines(text, lines, o)
             found = _lines.special_lines(text, "{[" if citations else "{", c4._PHRASES, -1 if longest is None
                                          else longest)
-            if any(ch in text for ch in c4._LOWER_TO_ASCII):
-                assert found is None, repr(text)
-            else:
-                assert found == expected, (repr(text), longest, citations)
+            assert found == expected, (repr(text), longest, citations)
             assert c4._special_lines(text, lines, o) == expected
+
+
+# The Kelvin sign lowers to "k" and "İ" to "i" and a combining dot: the compiled scan reads them so, without a
+# fallback to the str searches (a text with "İ" has every line special once a mark or phrase is found)
+_LOWERED_BEYOND_ASCII = ["\u212a {", "\u0130\n{", "uses coo\u212aies\nplain line\n", "plain\nuses COO\u212aIES",
+                         "cookie polic\u0130\nx", "\u0130 one\ntwo\nthree", "\u0130\nlorem ipsum\n\n",
+                         "a\nJava\u0130cript\nb", "\u212a\u0130\u212a\nterms of use\r\nz", "x" * 9 + "\u0130\nshort\n",
+                         "uses cookie\u212a\nuse cookies\u0130", "\u212a" * 3 + "\n" + "中文\u212a{" + "\n\u0130"]
 
 
 def test_c4_special_lines_equal_the_str_searches_on_crafted_texts():
     _compiled()
     for text in _CRAFTED + ["Lorem\nIpsum lorem ipsum", "x\r\n{", "a" * 12 + "\r\n" + " " * 9 + "b" + "\u3000" * 9,
-                            "use cookies\x85[1]\u2028javascript", "\u212a {", "\u0130\n{"]:
+                            "use cookies\x85[1]\u2028javascript"] + _LOWERED_BEYOND_ASCII:
         _same_special_lines(text)
+
+
+def _str_search_lines(text: str, marks: str, phrases: tuple[str, ...], longest: int) -> list[int]:
+    """The special lines for any marks and phrases, by str searches over text and text.lower()
+    (c4.python_special_lines with other phrases)."""
+    lines = [line.strip() for line in text.splitlines()]
+    found = [i for i, line in enumerate(lines) if 0 <= longest < len(line)]
+    lower = text.lower()
+    if not any(m in text for m in marks) and not any(p in lower for p in phrases):
+        return found
+    if len(lower) != len(text):
+        return list(range(len(lines)))
+    positions = [i for m in marks for i in range(len(text)) if text.startswith(m, i)]
+    positions += [i for p in phrases for i in range(len(lower)) if lower.startswith(p, i)]
+    ends = np.cumsum([len(line) for line in text.splitlines(keepends=True)])
+    return sorted(set(found) | set(np.searchsorted(ends, positions, side="right").tolist()))
+
+
+# phrases that end in "i" (which "İ" can end), start with "k" or "i", or are those letters alone
+_OTHER_PHRASES = ("taxi", "kiwi", "k", "ski", "i", "ok")
+
+
+def test_special_lines_match_dotted_i_only_at_a_phrases_end():
+    """"İ" lowers to "i" and a dot: it ends "taxi" but cannot stand inside "kiwi" or start "ok"; the Kelvin
+    sign is a "k" anywhere (expected values written out, then checked against the str searches)."""
+    _compiled()
+    cases = [("k\u0130wi\nb", ("kiwi",), []), ("tax\u0130\nb", ("taxi",), [0, 1]), ("\u212aiwi\nb", ("kiwi",), [0]),
+             ("\u0130\nb", ("i",), [0, 1]), ("\u212a\nb\nk", ("k",), [0, 2]), ("\u0130k\nb", ("ik",), []),
+             ("a\nO\u212a", ("ok",), [1]), ("a\n\u0130\n[", ("kiwi",), [0, 1, 2])]
+    for text, phrases, expected in cases:
+        assert _lines.special_lines(text, "[", phrases, -1) == expected, (repr(text), phrases)
+        assert _str_search_lines(text, "[", phrases, -1) == expected, (repr(text), phrases)
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.lists(st.sampled_from(["taxi", "TAX", "\u0130", "\u212a", "\u212aiwi", "kiw", "s\u212a\u0130", "sk",
+                                 "wi", "o", "x", " ", "\n", "\r\n", "\u2028", "é", "中", "{", "[", "a" * 6]),
+                max_size=30).map("".join))
+def test_special_lines_read_the_kelvin_sign_and_dotted_i_as_lower_does(text):
+    _compiled()
+    for phrases in (_OTHER_PHRASES, _OTHER_PHRASES[:2], ("taxi", "ski")):
+        for longest in (-1, 4):
+            assert _lines.special_lines(text, "[", phrases, longest) == _str_search_lines(text, "[", phrases, longest), \
+                (repr(text), phrases, longest)
 
 
 @settings(max_examples=600, deadline=None)
