@@ -6,8 +6,8 @@ import sys
 # when it first allocates, so it is set before anything allocates and removed again right after, so that the
 # processes this one starts (Ray's workers) still get ``pipeline.memory.worker_env``'s choice. Why: the default,
 # mimalloc, hands freed pages back to the system (madvise) and faults them in again on the next shard: on
-# e2e_bench's 15 copies in process 462,000-466,000 page faults and 1.6-2.0 s of system time, against
-# 235,000-251,000 and 0.9-1.0 s with the system pool (peak RSS 280 against 300 MB; issue 19). What Arrow
+# e2e_bench's 15 copies in process 426,000-466,000 page faults and 1.6-2.0 s of system time, against
+# 206,000-251,000 and 0.9-1.0 s with the system pool (peak RSS 273 against 295 MiB; issue 19). What Arrow
 # computes and writes does not depend on the pool.
 _choose_pool = not os.environ.get("ARROW_DEFAULT_MEMORY_POOL")
 if _choose_pool:
