@@ -98,6 +98,18 @@ def release_after_task(threshold: int = RELEASE_ABOVE_BYTES) -> bool:
     return True
 
 
+def release_within_task(threshold: int = RELEASE_ABOVE_BYTES) -> bool:
+    """``release_after_task``'s test and release in the middle of a task, between a phase that freed much of
+    the C heap and one that allocates elsewhere; the mark stays where the last release between tasks left it.
+    Why: ``release_after_task`` would move the mark up to this point, where the task's live data are still
+    resident, and then skip the release when the task ends. True when it released."""
+    mark = _released_at[0]
+    released = release_after_task(threshold)
+    if released and mark:
+        _released_at[0] = mark
+    return released
+
+
 def release_freed_memory() -> None:
     """Return the free pages of the C heap and of Arrow's memory pool to the OS (about a millisecond)."""
     trim = _malloc_trim()

@@ -25,11 +25,15 @@
 
 /* An open-addressing table of (hash value -> count, first position); sized to a power of two. A slot is
  * in use when its stamp is the table's epoch: clearing the table is a new epoch, not a pass over it (the
- * table is sized for every token, and clearing it for each n was 2-4 bytes written per token each time). */
+ * table is sized for every token, and clearing it for each n was 2-4 bytes written per token each time).
+ * Counts, positions and slot numbers are 32-bit (a call takes fewer than MAX_TOKENS tokens): 20 bytes a slot
+ * and 24 a token instead of 28 and 32, since a long document's table is the largest thing alive while the
+ * filters measure it (issue 19: +17 MiB for a 685,000-character web page of 135,000 words, now ~12). */
+#define MAX_TOKENS ((Py_ssize_t)1 << 30)
 typedef struct {
     uint64_t *key;
-    int64_t *count;
-    int64_t *first;
+    int32_t *count;
+    int32_t *first;
     uint32_t *stamp; /* != epoch marks an empty slot */
     uint32_t epoch;
     size_t mask, cap;
@@ -44,15 +48,16 @@ static void table_clear(Table *t) {
 
 /* Scratch memory kept from one call to the next (issue 13: allocating and zeroing the table for every
  * document was a fixed cost per document, ``memset`` of the stamps among the largest): the table's stamps
- * stay valid across calls, since a new call is a new epoch. Kept only up to KEEP_SLOTS slots (1.4 MiB with
+ * stay valid across calls, since a new call is a new epoch. Kept only up to KEEP_SLOTS slots (~1 MiB with
  * the per-token arrays); a longer document's memory is allocated for its call and freed after it. ``busy``
  * (set and cleared while holding the GIL) gives a second thread in the computation its own memory. */
 #define KEEP_SLOTS ((size_t)1 << 15)
 typedef struct {
     Table t;
     uint64_t *h;
-    int64_t *cum, *cand;
-    size_t *slot;
+    int64_t *cum;
+    int32_t *cand;
+    uint32_t *slot;
     size_t tokens; /* what h, cum, cand and slot hold */
 } Scratch;
 
@@ -83,8 +88,8 @@ static int scratch_reserve(Scratch *s, size_t items) {
         free(t->first);
         free(t->stamp);
         t->key = malloc(cap * sizeof(uint64_t));
-        t->count = malloc(cap * sizeof(int64_t));
-        t->first = malloc(cap * sizeof(int64_t));
+        t->count = malloc(cap * sizeof(int32_t));
+        t->first = malloc(cap * sizeof(int32_t));
         t->stamp = calloc(cap, sizeof(uint32_t));
         t->cap = cap;
         t->epoch = 0;
@@ -97,8 +102,8 @@ static int scratch_reserve(Scratch *s, size_t items) {
         free(s->slot);
         s->h = malloc(items * sizeof(uint64_t));
         s->cum = malloc((items + 1) * sizeof(int64_t));
-        s->cand = malloc(items * sizeof(int64_t));
-        s->slot = malloc(items * sizeof(size_t));
+        s->cand = malloc(items * sizeof(int32_t));
+        s->slot = malloc(items * sizeof(uint32_t));
         s->tokens = items;
         if (!s->h || !s->cum || !s->cand || !s->slot) goto nomem;
     }
@@ -119,7 +124,7 @@ static inline size_t slot_of(uint64_t v, size_t mask) {
 }
 
 /* Count one occurrence of v at position pos; returns its slot. */
-static inline size_t table_add(Table *t, uint64_t v, int64_t pos) {
+static inline size_t table_add(Table *t, uint64_t v, int32_t pos) {
     size_t s = slot_of(v, t->mask);
     while (t->stamp[s] == t->epoch && t->key[s] != v) s = (s + 1) & t->mask;
     if (t->stamp[s] != t->epoch) {
@@ -144,6 +149,12 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "keys (uint64) and lengths (int64) must have the same length");
         return NULL;
     }
+    if (len >= MAX_TOKENS) {
+        PyBuffer_Release(&kb);
+        PyBuffer_Release(&lb);
+        PyErr_SetString(PyExc_ValueError, "ngram_fractions: too many tokens (2^30 at most)");
+        return NULL;
+    }
     const uint64_t *keys = kb.buf;
     const int64_t *lengths = lb.buf;
     int failed = 0;
@@ -154,8 +165,9 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
             failed = 1;
         } else {
             uint64_t *h = sc->h;
-            int64_t *cum = sc->cum, *cand = sc->cand;
-            size_t *slot = sc->slot;
+            int64_t *cum = sc->cum;
+            int32_t *cand = sc->cand;
+            uint32_t *slot = sc->slot;
             Table t = sc->t; /* a copy: the passes below narrow its mask; the epoch is written back */
             Py_BEGIN_ALLOW_THREADS
             cum[0] = 0;
@@ -174,15 +186,15 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 if (n == TOP_MIN) { /* every position; the table is empty (a new epoch) */
                     for (Py_ssize_t i = 0; i < m; i++) {
                         h[i] = keys[i] * MULTIPLIER + keys[i + 1];
-                        size_t s = table_add(&t, h[i], i);
-                        slot[i] = s;
+                        size_t s = table_add(&t, h[i], (int32_t)i);
+                        slot[i] = (uint32_t)s;
                         int64_t c = t.count[s];
                         if (c > top || (c == top && t.first[s] < best)) {
                             top = c;
                             best = t.first[s];
                         }
                     }
-                    for (Py_ssize_t i = 0; i < m; i++) cand[i] = i;
+                    for (Py_ssize_t i = 0; i < m; i++) cand[i] = (int32_t)i;
                     visited = m;
                 } else { /* the previous n's repeated positions that still start an n-gram */
                     Py_ssize_t k = 0;
@@ -195,8 +207,8 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                     for (Py_ssize_t j = 0; j < k; j++) {
                         Py_ssize_t i = cand[j];
                         h[i] = h[i] * MULTIPLIER + keys[i + n - 1];
-                        size_t s = table_add(&t, h[i], i);
-                        slot[j] = s;
+                        size_t s = table_add(&t, h[i], (int32_t)i);
+                        slot[j] = (uint32_t)s;
                         int64_t c = t.count[s];
                         if (c > top || (c == top && t.first[s] < best)) {
                             top = c;
@@ -233,7 +245,7 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 for (Py_ssize_t j = 0; j < n_cand; j++) {
                     Py_ssize_t i = cand[j];
                     h[i] = h[i] * MULTIPLIER + keys[i + n - 1]; /* the n-gram's hash, at candidates only */
-                    slot[j] = table_add(&t, h[i], i);
+                    slot[j] = (uint32_t)table_add(&t, h[i], (int32_t)i);
                 }
                 k = 0;
                 for (Py_ssize_t j = 0; j < n_cand; j++)
@@ -248,7 +260,7 @@ static PyObject *ngram_fractions(PyObject *self, PyObject *args) {
                 for (Py_ssize_t j = 0; j < n_cand; j++) {
                     int64_t i = cand[j];
                     if (i < next) continue;
-                    size_t s = table_add(&t, h[i], i);
+                    size_t s = table_add(&t, h[i], (int32_t)i);
                     if (t.count[s] > 1) {
                         repeated += cum[i + n] - cum[i];
                         next = i + n;

@@ -50,7 +50,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from pipeline.memory import clear_between_steps
+from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
 
 WHITESPACE, JIEBA, SUDACHI, GERMAN = "whitespace", "jieba", "sudachi", "german"
 SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN)
@@ -121,10 +121,35 @@ def unload_jieba() -> None:
 
 clear_between_steps(unload_jieba)
 
+# A worker frees the dictionary once this many of its tasks in a row ended without cutting Chinese text
+# (``unload_idle_jieba``). Why: the shards that need it (web pages, some of them Chinese) and those that do not
+# (an English Wikipedia, books) reach a worker in runs, and at 100x the demo a filter worker carried the
+# dictionary (~12 MiB resident) through its ~300 Wikipedia and book tasks after the web ones, memory a 1x
+# worker never holds. Why two and not one: a worker that alternates web pages and other shards keeps it
+# (reloading costs ~66 ms, a sixth of a web shard's task); two idle tasks in a row cost at most one reload
+# per three tasks.
+JIEBA_IDLE_TASKS = 2
+_jieba_use = {"cut": False, "idle": 0}  # this task cut Chinese text; tasks in a row that did not
+
+
+@clear_after_each_task
+def unload_idle_jieba() -> bool:
+    """Called when each task ends (``pipeline.memory.finished_task``): count the task as idle unless it cut
+    Chinese text, and free the dictionary (``unload_jieba``, then the freed heap goes back to the OS) once
+    ``JIEBA_IDLE_TASKS`` tasks in a row were idle. True when it freed it."""
+    cut, _jieba_use["cut"] = _jieba_use["cut"], False
+    _jieba_use["idle"] = 0 if cut else _jieba_use["idle"] + 1
+    if _jieba_use["idle"] < JIEBA_IDLE_TASKS or not compiled_jieba.cache_info().currsize:
+        return False
+    unload_jieba()
+    release_freed_memory()
+    return True
+
 
 def _cut_joined_runs(text: str) -> list[str]:
     """jieba's words (HMM on: its default mode) of Han runs joined by newlines, each newline a word of its
     own: the compiled cut's, else rjieba's (the same words)."""
+    _jieba_use["cut"] = True
     compiled = compiled_jieba()
     return compiled.cut(text) if compiled is not None else _rjieba_cut()(text, True)
 
@@ -217,6 +242,7 @@ def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
     texts."""
     from pipeline.filters import _chunks
 
+    _jieba_use["cut"] = True
     compiled = compiled_jieba()
     if compiled is not None:
         return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids, fallback)

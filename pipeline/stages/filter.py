@@ -49,6 +49,7 @@ from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals,
                                    rewrite_kept, signal_schema)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
+from pipeline.memory import release_within_task
 from pipeline.readers import KINDS
 from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
 from pipeline.stage import DOCUMENTS, RunContext, Stage
@@ -182,6 +183,7 @@ def run_fused(task: ShardTask) -> FusedResult:
     run_dir = Path(task.run_dir)
     docs = _read(run_dir, task.shard)
     measured, signals = _measure(run_dir, task, docs)
+    release_within_task()  # the signals' freed heap, before deciding allocates elsewhere (Arrow's pool)
     decided = _decide_shard(run_dir, task, docs, signals)
     return FusedResult(measured.outputs, measured.tally, decision=decided)
 

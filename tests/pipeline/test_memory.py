@@ -181,6 +181,34 @@ def test_the_release_after_a_task_runs_only_when_the_worker_grew_by_the_threshol
     assert len(pinned) == 20
 
 
+@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
+                    reason="needs glibc and /proc")
+def test_a_release_within_a_task_leaves_the_mark_for_the_release_after_it(monkeypatch):
+    """The filter's fused task releases between measuring and deciding (``release_within_task``). It gives
+    back the freed heap when the worker grew by the threshold, and keeps the mark where the last release
+    between tasks left it: had it moved the mark up to the middle of the task, where the task's live data
+    are resident, the release when the task ends would be skipped and the worker would keep the rest."""
+    releases: list[int] = []
+    real = memory.release_freed_memory
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1) or real())
+    monkeypatch.setattr(memory, "_released_at", [0])
+    assert memory.release_after_task() is True  # the first task of the process sets the mark
+    mark = memory._released_at[0]
+    releases.clear()
+    assert memory.release_within_task() is False and releases == []  # nothing grew
+    live = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(400)]  # ~40 MiB the task still holds
+    freed = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(1000)]
+    pinned = freed[::50]
+    del freed  # ~100 MiB of free heap pages, pinned by every 50th block
+    before = _rss_mib()
+    assert memory.release_within_task() is True and releases == [1]
+    assert before - _rss_mib() > 50
+    assert memory._released_at[0] == mark  # not the resident set with ``live`` in it
+    del live  # the task ends: its data freed, the release after it still runs
+    assert memory.release_after_task() is True and releases == [1, 1]
+    assert len(pinned) == 20
+
+
 def test_without_proc_every_task_releases(monkeypatch):
     monkeypatch.setattr(memory, "resident_bytes", lambda: None)
     releases: list[int] = []

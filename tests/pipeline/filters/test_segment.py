@@ -350,6 +350,44 @@ def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeyp
     assert segment.jieba_split("我们是中国人民", lambda chunk: (chunk,)) == words  # loaded again on use
 
 
+def test_the_chinese_dictionary_is_freed_after_tasks_in_a_row_that_cut_no_chinese(monkeypatch):
+    """A filter worker frees jieba's dictionary when ``JIEBA_IDLE_TASKS`` (2) of its tasks in a row ended
+    without cutting Chinese (issue 19: at 100x a worker carried it through ~300 English tasks after the web
+    shards); a worker alternating Chinese and other shards keeps it (a reload costs ~66 ms); the words after
+    a reload are the same."""
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(segment.compiled_jieba(), "_jieba", "rjieba's cut")
+    from pipeline import memory
+    from pipeline.filters import _jieba
+
+    monkeypatch.setattr(segment, "_jieba_use", {"cut": False, "idle": 0})
+    assert segment.JIEBA_IDLE_TASKS == 2
+
+    def task(text: str) -> tuple[tuple[str, ...], bool]:
+        """One task's words of ``text`` (jieba's segmenter for Chinese, whitespace for English, as the filters
+        choose by language), then its end; whether the dictionary is loaded after it."""
+        words = tuple(split_words(text, JIEBA if script_of(text) == "Hani" else WHITESPACE))
+        memory.finished_task()
+        return words, _jieba.loaded()
+
+    # Distinct texts: a chunk the word vocabulary has already seen is not cut again (such a task is idle).
+    chinese = [f"我们是中国人民{n}号" for n in range(6)]
+    english = [f"Nothing here needs a dictionary, case {n}." for n in range(8)]
+    first = task(chinese[0])
+    assert first == (("我们", "是", "中国", "人民", "0", "号"), True)
+    for n in range(1, 4):  # alternating: never two idle tasks in a row
+        assert task(english[n])[1] is True
+        assert task(chinese[n]) == ((*first[0][:4], str(n), "号"), True)
+    assert task(english[4])[1] is True  # one idle task: kept
+    used = _malloc_used() if _mallinfo2() else None
+    assert task(english[5])[1] is False  # the second in a row: freed
+    if used is not None:
+        assert used - _malloc_used() > 10 << 20, (used, _malloc_used())
+    assert task(english[6])[1] is False and segment.compiled_jieba.cache_info().currsize == 0
+    assert task(chinese[5]) == ((*first[0][:4], "5", "号"), True)  # loaded again, the same words
+
+
 def _mallinfo2():
     """glibc's ``mallinfo2`` (None elsewhere)."""
     try:
