@@ -154,10 +154,15 @@ static uint64_t *filter;
 
 static inline uint64_t filter_bit(uint64_t key) { return (key * 0xC2B2AE3D27D4EB4FULL) >> (64 - FILTER_LOG2); }
 
-/* The child of a node below the root for character c, 0 when there is none. */
-static inline int32_t step(int32_t node, Py_UCS4 c) {
-    uint64_t key = ((uint64_t)node << 21) | c, bit = filter_bit(key);
-    if (!(filter[bit >> 6] >> (bit & 63) & 1)) return 0;
+/* Whether the edge (node below the root, c) may exist: the filter's answer (no false negatives). */
+static inline int may_have_child(int32_t node, Py_UCS4 c) {
+    uint64_t bit = filter_bit(((uint64_t)node << 21) | c);
+    return filter[bit >> 6] >> (bit & 63) & 1;
+}
+
+/* The child of a node below the root for character c, 0 when there is none, without the filter. */
+static inline int32_t find_child(int32_t node, Py_UCS4 c) {
+    uint64_t key = ((uint64_t)node << 21) | c;
     uint32_t count = COUNT(node);
     if (count > MANY) {
         for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
@@ -170,6 +175,9 @@ static inline int32_t step(int32_t node, Py_UCS4 c) {
         if (LABEL(k) == c) return k;
     return 0;
 }
+
+/* The child of a node below the root for character c, 0 when there is none. */
+static inline int32_t step(int32_t node, Py_UCS4 c) { return may_have_child(node, c) ? find_child(node, c) : 0; }
 
 static inline int32_t child(int32_t node, Py_UCS4 c) {
     if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
@@ -495,61 +503,67 @@ static int grow_vit(Py_ssize_t n) {
     return 0;
 }
 
-/* Viterbi over s[0..n) (n >= 2, all in U+4E00-U+9FD5); appends the words' lengths to out, which has room
- * for n more. A state takes its first predecessor only when that one's sum is strictly greater (ties: the
- * later), as the scalar rule above. */
-static int viterbi(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+static inline int in_hmm(Py_UCS4 c) { return c - HMM_LO <= (Py_UCS4)(HMM_HI - HMM_LO); }
+
+/* Viterbi over the run of U+4E00-U+9FD5 characters that starts s[0..n) (s[0] is one); appends the words'
+ * lengths to out, which has room for n more, and returns the run's length (one character: a word). A state
+ * takes its first predecessor only when that one's sum is strictly greater (ties: the later), as jieba-rs. */
+static Py_ssize_t viterbi(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow_vit(n) < 0) return -1;
     const double *em = emit_p[s[0] - HMM_LO];
     pair be = (pair){start_p[B], start_p[E]} + load_pair(em);
     pair ms = (pair){start_p[M], start_p[S]} + load_pair(em + 2);
-    for (Py_ssize_t t = 1; t < n; t++) {
-        em = emit_p[s[t] - HMM_LO];
+    Py_ssize_t m = 1;
+    for (; m < n && in_hmm(s[m]); m++) {
+        em = emit_p[s[m] - HMM_LO];
         pair em_be = load_pair(em), em_ms = load_pair(em + 2);
         pair be_swapped = SWAP(be), ms_swapped = SWAP(ms);
         pair a0 = be_swapped + tr0_be + em_be, a1 = ms_swapped + tr1_be + em_be; /* into B: from E, S; E: B, M */
         pair b0 = be + tr0_ms + em_ms, b1 = ms + tr1_ms + em_ms;                 /* into M: from B, M; S: E, S */
-        vmask[t] = (uint8_t)(PAIR_GT_BITS(a0, a1) | PAIR_GT_BITS(b0, b1) << 2);
+        vmask[m] = (uint8_t)(PAIR_GT_BITS(a0, a1) | PAIR_GT_BITS(b0, b1) << 2);
         be = PAIR_MAX(a0, a1);
         ms = PAIR_MAX(b0, b1);
     }
-    int state = be[1] > ms[1] ? E : S; /* E only when it beats S strictly */
-    int32_t *w = out->data + out->len;
-    /* backwards: a word ends after every E or S (B follows only E or S, so a word starts after one) */
-    for (Py_ssize_t t = n - 1;; t--) {
-        int ends = state & 1; /* E = 1, S = 3 */
-        if (!t) {
-            vmask[0] = (uint8_t)ends;
-            break;
-        }
-        uint8_t m = vmask[t];
-        vmask[t] = (uint8_t)ends;
-        state = BACK[m][state];
+    if (m == 1) {
+        put(out, 1);
+        return 1;
     }
-    Py_ssize_t begin = 0, k = 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (vmask[i]) {
-            w[k++] = (int32_t)(i + 1 - begin);
-            begin = i + 1;
-        }
+    /* Backwards from the last state (E only when it beats S strictly): a word starts after every E or S
+     * (B follows only E or S), so each state whose predecessor is E or S closes the word [t, end). The
+     * lengths are written last first, down from the top of out's room, then moved to its start; each store
+     * is made whether or not a word closes, and only kept (top moves) when one does. */
+    int state = be[1] > ms[1] ? E : S;
+    int32_t *base = out->data + out->len, *top = base + m;
+    Py_ssize_t end = m;
+    for (Py_ssize_t t = m - 1; t > 0; t--) {
+        int prev = BACK[vmask[t]][state], closes = prev & 1; /* E = 1, S = 3 */
+        top[-1] = (int32_t)(end - t);
+        top -= closes;
+        end = closes ? t : end;
+        state = prev;
+    }
+    *--top = (int32_t)end;
+    Py_ssize_t k = base + m - top;
+    for (Py_ssize_t i = 0; i < k; i++) base[i] = top[i];
     out->len += k;
-    return 0;
+    return m;
 }
 
 /* The HMM's cut of a gathered run s[0..n) of single characters that is not a dictionary word (out has
- * room for n more). */
+ * room for n more): Viterbi over each run of U+4E00-U+9FD5, every stretch of other characters one word. */
 static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     Py_ssize_t i = 0;
     while (i < n) {
-        int han = s[i] >= HMM_LO && s[i] <= HMM_HI;
-        Py_ssize_t e = i + 1;
-        while (e < n && (s[e] >= HMM_LO && s[e] <= HMM_HI) == han) e++;
-        if (han && e - i > 1) {
-            if (viterbi(s + i, e - i, out) < 0) return -1;
+        if (in_hmm(s[i])) {
+            Py_ssize_t m = viterbi(s + i, n - i, out);
+            if (m < 0) return -1;
+            i += m;
         } else {
-            put(out, e - i); /* one character, or a stretch of others (no ASCII here) */
+            Py_ssize_t e = i + 1;
+            while (e < n && !in_hmm(s[e])) e++;
+            put(out, e - i); /* no ASCII here */
+            i = e;
         }
-        i = e;
     }
     return 0;
 }
@@ -567,6 +581,31 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     return 0;
 }
 
+/* The route's choice at a position i where s[i..k) is a prefix of a dictionary word and its child for s[k]
+ * passed the filter (node: s[i..k)'s): walks on over the longer words, each scored log(freq) - log(total) +
+ * route[end], keeping the first found (best_end 0: none yet) or a later one scoring at least as much (ties:
+ * the longer word). Returns the best word's end. Out of cut_block's loop, which ~60 % of positions never
+ * leave (their second step fails the filter), so that its values stay in registers. */
+static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node,
+                                                         const double *rp, double *best, Py_ssize_t best_end) {
+    double b = *best;
+    node = find_child(node, s[k]);
+    while (node) { /* node: s[i..k] */
+        double logp = nodes[node].logp;
+        if (logp != INFINITY) {
+            double v = logp + rp[k + 1];
+            if (!best_end || v >= b) {
+                b = v;
+                best_end = k + 1;
+            }
+        }
+        if (++k >= n) break;
+        node = step(node, s[k]);
+    }
+    *best = b;
+    return best_end;
+}
+
 /* jieba's cut of a block s[0..n) of is_cjk characters (out has room for n more). */
 static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow(n) < 0) return -1;
@@ -577,21 +616,20 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     for (Py_ssize_t i = n - 1; i >= 0; i--) {
         Py_UCS4 c = s[i];
         int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
-        double next = rp[i + 1], best = single + next; /* no word starts here: the character alone */
+        double next = rp[i + 1], best;
         Py_ssize_t best_end = i + 1;
         if (node) {
-            int found = nodes[node].logp != INFINITY;
-            if (found) best = nodes[node].logp + next; /* the first word found is taken, whatever its score */
-            for (Py_ssize_t k = i + 1; k < n && (node = step(node, s[k])); k++) { /* node: s[i..k] */
-                double logp = nodes[node].logp;
-                if (logp == INFINITY) continue;
-                double v = logp + rp[k + 1];
-                if (!found || v >= best) { /* ties: the longer word */
-                    best = v;
-                    best_end = k + 1;
-                    found = 1;
-                }
+            double logp = nodes[node].logp;
+            best = logp + next; /* the first word found is taken, whatever its score */
+            if (logp == INFINITY) best_end = 0; /* s[i] is only a prefix (rare) */
+            if (i + 1 < n && may_have_child(node, s[i + 1]))
+                best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+            if (!best_end) { /* no word starts here: the character alone */
+                best = single + next;
+                best_end = i + 1;
             }
+        } else {
+            best = single + next;
         }
         rp[i] = best;
         re[i] = (int32_t)best_end;
@@ -702,9 +740,28 @@ static PyObject *cut(PyObject *self, PyObject *arg) {
     return words;
 }
 
+/* Widens the 8 UCS-2 code units at d to out[0..8) and returns how many of them, from the first, are in
+ * U+4E00-U+9FFF (8 when all are). SSE2: the offsets from U+4E00 compared unsigned, via the sign bit. */
+static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)d), zero = _mm_setzero_si128();
+    __m128i offset = _mm_xor_si128(_mm_sub_epi16(v, _mm_set1_epi16(0x4E00)), _mm_set1_epi16((short)0x8000));
+    unsigned in = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi16(offset, _mm_set1_epi16((short)(0x5200 ^ 0x8000))));
+    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(v, zero));
+    _mm_storeu_si128((__m128i *)(out + 4), _mm_unpackhi_epi16(v, zero));
+    return in == 0xFFFF ? 8 : __builtin_ctz(~in) / 2;
+#else
+    int k = 0;
+    for (int i = 0; i < 8; i++) out[i] = d[i];
+    while (k < 8 && d[k] - 0x4E00u < 0x5200u) k++;
+    return k;
+#endif
+}
+
 /* Cuts every maximal Han run of d[0..n) (a chunk's code units, Py_UCS2 or Py_UCS4), reading each character
- * once: a run is copied to text_buf as it is found, and when all its characters are jieba-rs ideographs (the
- * common case: U+4E00-U+9FFF, both classes, is tested first) it is one block, cut without cut_text's scan. */
+ * once: a run is copied to text_buf as it is found (UCS-2 eight units at a time while they are U+4E00-U+9FFF),
+ * and when all its characters are jieba-rs ideographs (the common case: U+4E00-U+9FFF, both classes, is
+ * tested first) it is one block, cut without cut_text's scan. */
 #define CUT_HAN_RUNS(NAME, UNIT)                                                                              \
     static int NAME(const UNIT *d, Py_ssize_t n, Lens *out) {                                                 \
         Py_ssize_t j = 0;                                                                                     \
@@ -718,6 +775,15 @@ static PyObject *cut(PyObject *self, PyObject *arg) {
             Py_ssize_t m = 0;                                                                                 \
             int others = 0; /* a Han character that is no jieba-rs ideograph: 々〆〇, extension G */          \
             for (; j < n; j++) {                                                                              \
+                if (sizeof(UNIT) == 2) { /* buf has room for n - (the run's start) >= m + 8 */                 \
+                    int k;                                                                                    \
+                    while (j + 8 <= n && (k = ideographs_of_8((const Py_UCS2 *)d + j, buf + m)) > 0) {        \
+                        j += k;                                                                               \
+                        m += k;                                                                               \
+                        if (k < 8) break;                                                                     \
+                    }                                                                                         \
+                    if (j >= n) break;                                                                        \
+                }                                                                                             \
                 Py_UCS4 c = d[j];                                                                             \
                 if (c - 0x4E00u >= 0x5200u) {                                                                 \
                     if (!is_han(c)) break;                                                                    \
