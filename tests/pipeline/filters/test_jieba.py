@@ -190,3 +190,30 @@ def test_a_near_tie_is_decided_as_pure_python_jieba_decides_it():
     # hypothesis's find: rjieba's route differs by a rounding, jieba's own code on the same tables agrees with us
     assert _cut()("个归隔若命") == _jieba("个归隔若命") == ["个", "归", "隔", "若命"]
     _same_on_runs(["个归隔若命", "小明硕士毕业于中国科学院计算所"])
+
+
+def test_cut_runs_reads_chunks_at_every_offset_and_width():
+    # cut_runs copies UCS-2 text eight code units at a time while they are U+4E00-U+9FFF and one at a time
+    # otherwise: runs starting at every offset, broken by a non-Han character or holding a Han character outside
+    # that block (々, extension A, compatibility, astral: a 4-byte chunk) at every position, give rjieba's words
+    segmenter = compiled_jieba()
+    require_compiled(segmenter, "_jieba", "rjieba")
+    base = "小明硕士毕业于中国科学院计算所后在日本京都大学深造"
+    chunks = [lead * "，" + base[:at] + odd + base[at:] for lead in range(9) for at in range(len(base) + 1)
+              for odd in ("々", "㐀", "豈", "𠀀", "，", "é", "")]
+    words = [len(w) for c in chunks for run in re.findall(f"[{HAN}]+", c) for w in _rjieba(run)]
+    assert list(memoryview(segmenter.cut_runs(chunks)).cast("i")) == words
+    one = "".join(chunks)  # one long chunk: text_buf grown within it
+    assert list(memoryview(segmenter.cut_runs([one])).cast("i")) == [
+        len(w) for run in re.findall(f"[{HAN}]+", one) for w in _rjieba(run)]
+
+
+def test_hmm_runs_end_at_every_character_outside_its_range():
+    # Viterbi runs over U+4E00-U+9FD5 only and stops at the first other character of a gathered run (U+9FD6-U+9FFF,
+    # extension A, compatibility: each stretch of them one word); runs of 1-12 unseen-as-words characters
+    # (transliterations the HMM cuts) broken at every position by such a character
+    seen = "".join(ch for ch in "犸犴犷犹狁狃狄狈狍狎狒狨狯狩狲狴" if _cut()(ch) == [ch])
+    others = ["鿖", "鿿", "㐀䶵", "豈"]
+    runs = [seen[:i] + o + seen[i:j] for j in range(1, 13) for i in range(j + 1) for o in others]
+    _same_on_runs(runs)
+    _same_on_runs([seen * 40, ("鿖" + seen) * 20])
