@@ -194,13 +194,15 @@ def test_a_near_tie_is_decided_as_pure_python_jieba_decides_it():
 
 def test_cut_runs_reads_chunks_at_every_offset_and_width():
     # cut_runs copies UCS-2 text eight code units at a time while they are U+4E00-U+9FFF and one at a time
-    # otherwise: runs starting at every offset, broken by a non-Han character or holding a Han character outside
-    # that block (々, extension A, compatibility, astral: a 4-byte chunk) at every position, give rjieba's words
+    # otherwise, and cuts a run without cut_text's scan when it holds only jieba-rs ideographs: runs starting at
+    # every offset, broken by a non-Han character (also just outside that block: U+4DFF, U+A000) or holding a
+    # Han character outside it (々〆〇, extension A, compatibility, astral: a 4-byte chunk; 〆 and 〇 beside
+    # extension A, where a block boundary splits words) at every position, give rjieba's words
     segmenter = compiled_jieba()
     require_compiled(segmenter, "_jieba", "rjieba")
     base = "小明硕士毕业于中国科学院计算所后在日本京都大学深造"
     chunks = [lead * "，" + base[:at] + odd + base[at:] for lead in range(9) for at in range(len(base) + 1)
-              for odd in ("々", "㐀", "豈", "𠀀", "，", "é", "")]
+              for odd in ("々", "〆", "〇〇", "㐀〆", "〇㐀", "㐀", "豈", "𠀀", "𰀀㐀", "，", "é", "䷿", "ꀀ", "")]
     words = [len(w) for c in chunks for run in re.findall(f"[{HAN}]+", c) for w in _rjieba(run)]
     assert list(memoryview(segmenter.cut_runs(chunks)).cast("i")) == words
     one = "".join(chunks)  # one long chunk: text_buf grown within it
