@@ -606,34 +606,41 @@ static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t
     return best_end;
 }
 
-/* jieba's cut of a block s[0..n) of is_cjk characters (out has room for n more). */
+/* The route at position i: the best word starting there (the first word found, then any longer one
+ * scoring at least as much; the character alone when no word starts there), its score and end into rp, re.
+ * has_next: i + 1 < n, a constant where this is inlined (the last position is done apart, so the loop over
+ * the others does not test it). */
+static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_ssize_t i, Py_ssize_t n, double *rp,
+                                                           int32_t *re, double single, int has_next) {
+    Py_UCS4 c = s[i];
+    int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
+    double next = rp[i + 1], best;
+    Py_ssize_t best_end = i + 1;
+    if (node) {
+        double logp = nodes[node].logp;
+        best = logp + next; /* the first word found is taken, whatever its score */
+        if (logp == INFINITY) best_end = 0; /* s[i] is only a prefix (rare) */
+        if (has_next && may_have_child(node, s[i + 1])) best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+        if (!best_end) { /* no word starts here: the character alone */
+            best = single + next;
+            best_end = i + 1;
+        }
+    } else {
+        best = single + next;
+    }
+    rp[i] = best;
+    re[i] = (int32_t)best_end;
+}
+
+/* jieba's cut of a block s[0..n) (n >= 1) of is_cjk characters (out has room for n more). */
 static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow(n) < 0) return -1;
     double *rp = route_p;
     int32_t *re = route_end;
     const double single = log1p_;
     rp[n] = 0.0;
-    for (Py_ssize_t i = n - 1; i >= 0; i--) {
-        Py_UCS4 c = s[i];
-        int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
-        double next = rp[i + 1], best;
-        Py_ssize_t best_end = i + 1;
-        if (node) {
-            double logp = nodes[node].logp;
-            best = logp + next; /* the first word found is taken, whatever its score */
-            if (logp == INFINITY) best_end = 0; /* s[i] is only a prefix (rare) */
-            if (i + 1 < n && may_have_child(node, s[i + 1]))
-                best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
-            if (!best_end) { /* no word starts here: the character alone */
-                best = single + next;
-                best_end = i + 1;
-            }
-        } else {
-            best = single + next;
-        }
-        rp[i] = best;
-        re[i] = (int32_t)best_end;
-    }
+    route_at(s, n - 1, n, rp, re, single, 0);
+    for (Py_ssize_t i = n - 2; i >= 0; i--) route_at(s, i, n, rp, re, single, 1);
     Py_ssize_t x = 0, left = -1;
     while (x < n) {
         Py_ssize_t y = re[x];
