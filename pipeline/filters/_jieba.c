@@ -51,7 +51,7 @@ enum { B = 0, E = 1, M = 2, S = 3 };
 static int loaded;
 static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
 /* What a walk reads of a node, together (four nodes a cache line): the character leading to it, the log
- * probability of the word ending there (+inf: no word ends there; a word of frequency 0 has -inf) and
+ * probability of the word ending there (NaN: no word ends there; a word of frequency 0 has -inf) and
  * its children. */
 typedef struct {
     double logp;   /* log(freq) - log(total) */
@@ -296,7 +296,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
     if (!nodes || !counts || !root_child || !cur) goto fail;
-    nodes[0].logp = INFINITY;
+    nodes[0].logp = NAN;
     int32_t next = 1;
     for (uint32_t d = 1; d <= max_len; d++) {
         int32_t prev_parent = -1, prev_node = 0;
@@ -316,7 +316,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
                 }
                 node = next++;
                 nodes[node].lc = c;
-                nodes[node].logp = INFINITY;
+                nodes[node].logp = NAN;
                 if (!counts[parent]) nodes[parent].first = node;
                 counts[parent]++;
                 if (parent == 0 && c < ROOT_SPAN) root_child[c] = node;
@@ -572,7 +572,7 @@ static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
     int32_t node = 0;
     for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
         ;
-    return node && nodes[node].logp != INFINITY;
+    return node && !isnan(nodes[node].logp);
 }
 
 static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
@@ -583,18 +583,18 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
 
 /* The route's choice at a position i where s[i..k) is a prefix of a dictionary word and its child for s[k]
  * passed the filter (node: s[i..k)'s): walks on over the longer words, each scored log(freq) - log(total) +
- * route[end], keeping the first found (best_end 0: none yet) or a later one scoring at least as much (ties:
- * the longer word). Returns the best word's end. About 40 % of zhwiki's positions come here; the others'
- * second step fails the filter. */
+ * route[end], keeping the first found (*best NaN: none yet; a score is never NaN, so !(v < b) is v >= b
+ * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
+ * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
 static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
                                       double *best, Py_ssize_t best_end) {
     double b = *best;
     node = find_child(node, s[k]);
     while (node) { /* node: s[i..k] */
         double logp = nodes[node].logp;
-        if (logp != INFINITY) {
+        if (!isnan(logp)) {
             double v = logp + rp[k + 1];
-            if (!best_end || v >= b) {
+            if (!(v < b)) {
                 b = v;
                 best_end = k + 1;
             }
@@ -617,12 +617,10 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     double next = rp[i + 1], best;
     Py_ssize_t best_end = i + 1;
     if (node) {
-        double logp = nodes[node].logp;
-        best = logp + next; /* the first word found is taken, whatever its score */
-        if (logp == INFINITY) best_end = 0; /* s[i] is only a prefix (rare) */
+        best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
         if (has_next && may_have_child(node, s[i + 1]))
             best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
-        if (!best_end) { /* no word starts here: the character alone */
+        if (isnan(best)) { /* no word starts here: the character alone */
             best = single + next;
             best_end = i + 1;
         }

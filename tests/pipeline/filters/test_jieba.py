@@ -219,3 +219,24 @@ def test_hmm_runs_end_at_every_character_outside_its_range():
     runs = [seen[:i] + o + seen[i:j] for j in range(1, 13) for i in range(j + 1) for o in others]
     _same_on_runs(runs)
     _same_on_runs([seen * 40, ("鿖" + seen) * 20])
+
+
+def test_characters_that_only_begin_words_are_cut_as_rjieba_cuts_them():
+    # a first character that is no word on its own (its trie node has no probability: NaN) takes the first
+    # longer word found, else stands alone, scored as a character outside the dictionary: each such character
+    # alone, before a word it begins, before a character that continues none of its words, the three run
+    # together, and after seven dictionary words (whose route depends on that score)
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    words = [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    han = [w for w in words if re.fullmatch(f"[{HAN}]+", w)]
+    singles = {w for w in han if len(w) == 1}
+    begun: dict[str, str] = {}
+    for w in han:
+        if len(w) > 1 and w[0] not in singles:
+            begun.setdefault(w[0], w)
+    assert len(begun) > 100
+    runs = [r for c, w in begun.items() for r in (c, w, c + "的", w + c + "的" + c, "的" + c)]
+    runs += ["".join(han[7 * j:7 * j + 7]) + c + "的" for j, c in enumerate(begun)]
+    _same_on_runs(runs)
