@@ -51,7 +51,7 @@ enum { B = 0, E = 1, M = 2, S = 3 };
 static int loaded;
 static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
 /* What a walk reads of a node, together (four nodes a cache line): the character leading to it, the log
- * probability of the word ending there (+inf: no word ends there; a word of frequency 0 has -inf) and
+ * probability of the word ending there (NaN: no word ends there; a word of frequency 0 has -inf) and
  * its children. */
 typedef struct {
     double logp;   /* log(freq) - log(total) */
@@ -68,6 +68,53 @@ static double start_p[4], trans_p[4][4];
 static double (*emit_p)[4];  /* character - HMM_LO -> per state */
 
 static const int8_t PREV[4][2] = {{E, S}, {B, M}, {B, M}, {E, S}};
+
+/* Viterbi's scores of one character as two pairs of doubles, (B, E) and (M, S): the four states' two
+ * candidate sums are computed two states at a time (GCC/Clang vector extensions: SSE2 on x86-64), each sum
+ * in scalar Viterbi's order, (previous + transition) + emission, so every score is the same double. */
+typedef double pair __attribute__((vector_size(16)));
+typedef int64_t pair_mask __attribute__((vector_size(16)));
+#if defined(__clang__) || __GNUC__ >= 12
+#define SWAP(v) __builtin_shufflevector(v, v, 1, 0)
+#else
+#define SWAP(v) __builtin_shuffle(v, (pair_mask){1, 0})
+#endif
+/* Per lane, a > b ? a : b (a tie or NaN gives b, the later predecessor), and the lanes where a > b as bits
+ * 0 and 1: SSE2's maxpd and movmskpd are exactly that; elsewhere the same with the vector extensions. */
+#ifdef __SSE2__
+#include <emmintrin.h>
+#define PAIR_MAX(a, b) ((pair)_mm_max_pd((__m128d)(a), (__m128d)(b)))
+#define PAIR_GT_BITS(a, b) _mm_movemask_pd(_mm_cmpgt_pd((__m128d)(a), (__m128d)(b)))
+#else
+static inline pair pair_max(pair a, pair b) {
+    pair_mask k = a > b;
+    return (pair)(((pair_mask)a & k) | ((pair_mask)b & ~k));
+}
+static inline int pair_gt_bits(pair a, pair b) {
+    pair_mask k = a > b;
+    return (int)((k[0] & 1) | (k[1] & 2));
+}
+#define PAIR_MAX(a, b) pair_max(a, b)
+#define PAIR_GT_BITS(a, b) pair_gt_bits(a, b)
+#endif
+static pair tr0_be, tr1_be, tr0_ms, tr1_ms; /* transition into (B, E) from PREV[.][0], [.][1]; into (M, S) */
+/* the state at t - 1, from the state at t and its 4-bit choice mask at t (bit y: state y took PREV[y][0]) */
+static int8_t BACK[16][4];
+
+static void set_hmm_pairs(void) {
+    tr0_be = (pair){trans_p[E][B], trans_p[B][E]};
+    tr1_be = (pair){trans_p[S][B], trans_p[M][E]};
+    tr0_ms = (pair){trans_p[B][M], trans_p[E][S]};
+    tr1_ms = (pair){trans_p[M][M], trans_p[S][S]};
+    for (int m = 0; m < 16; m++)
+        for (int y = 0; y < 4; y++) BACK[m][y] = PREV[y][(m >> y & 1) ? 0 : 1];
+}
+
+static inline pair load_pair(const double *p) {
+    pair v;
+    memcpy(&v, p, sizeof v);
+    return v;
+}
 
 static inline int is_cjk(Py_UCS4 c) {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
@@ -107,11 +154,16 @@ static uint64_t *filter;
 
 static inline uint64_t filter_bit(uint64_t key) { return (key * 0xC2B2AE3D27D4EB4FULL) >> (64 - FILTER_LOG2); }
 
-static inline int32_t child(int32_t node, Py_UCS4 c) {
-    if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
+/* Whether the edge (node below the root, c) may exist: the filter's answer (no false negatives). */
+static inline int may_have_child(int32_t node, Py_UCS4 c) {
+    uint64_t bit = filter_bit(((uint64_t)node << 21) | c);
+    return filter[bit >> 6] >> (bit & 63) & 1;
+}
+
+/* The child of a node below the root for character c, 0 when there is none, without the filter. */
+static inline int32_t find_child(int32_t node, Py_UCS4 c) {
+    uint64_t key = ((uint64_t)node << 21) | c;
     uint32_t count = COUNT(node);
-    uint64_t key = ((uint64_t)node << 21) | c, bit = filter_bit(key);
-    if (!(filter[bit >> 6] >> (bit & 63) & 1)) return 0;
     if (count > MANY) {
         for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
             uint64_t e = edges[i];
@@ -122,6 +174,14 @@ static inline int32_t child(int32_t node, Py_UCS4 c) {
     for (int32_t k = nodes[node].first, end = k + (int32_t)count; k < end; k++)
         if (LABEL(k) == c) return k;
     return 0;
+}
+
+/* The child of a node below the root for character c, 0 when there is none. */
+static inline int32_t step(int32_t node, Py_UCS4 c) { return may_have_child(node, c) ? find_child(node, c) : 0; }
+
+static inline int32_t child(int32_t node, Py_UCS4 c) {
+    if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
+    return step(node, c);
 }
 
 /* ---- loading ---- */
@@ -236,7 +296,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
     if (!nodes || !counts || !root_child || !cur) goto fail;
-    nodes[0].logp = INFINITY;
+    nodes[0].logp = NAN;
     int32_t next = 1;
     for (uint32_t d = 1; d <= max_len; d++) {
         int32_t prev_parent = -1, prev_node = 0;
@@ -256,7 +316,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
                 }
                 node = next++;
                 nodes[node].lc = c;
-                nodes[node].logp = INFINITY;
+                nodes[node].logp = NAN;
                 if (!counts[parent]) nodes[parent].first = node;
                 counts[parent]++;
                 if (parent == 0 && c < ROOT_SPAN) root_child[c] = node;
@@ -378,6 +438,7 @@ static PyObject *load(PyObject *self, PyObject *args) {
     Py_DECREF(emits);
     memcpy(start_p, st, sizeof st);
     memcpy(trans_p, tr, sizeof tr);
+    set_hmm_pairs();
     if (build_dict(dict.buf, dict.len) < 0) goto fail;
     PyBuffer_Release(&dict);
     loaded = 1;
@@ -394,22 +455,26 @@ typedef struct {
     Py_ssize_t len, cap;
 } Lens;
 
-static int push(Lens *b, Py_ssize_t v) {
-    if (b->len == b->cap) {
+/* Room for n more lengths: a text of n characters has at most n words, so a cut reserves once and then
+ * stores its words without a check each. */
+static int reserve(Lens *b, Py_ssize_t n) {
+    if (b->len + n > b->cap) {
         Py_ssize_t cap = b->cap ? 2 * b->cap : 1024;
+        while (cap < b->len + n) cap *= 2;
         int32_t *grown = realloc(b->data, cap * sizeof(int32_t));
         if (!grown) return -1;
         b->data = grown;
         b->cap = cap;
     }
-    b->data[b->len++] = (int32_t)v;
     return 0;
 }
 
+static inline void put(Lens *b, Py_ssize_t v) { b->data[b->len++] = (int32_t)v; }
+
 /* Scratch space, grown as needed and kept (the GIL serialises calls). */
-static double *route_p, *vit;
+static double *route_p;
 static int32_t *route_end;
-static int8_t *vprev, *vpath;
+static uint8_t *vmask; /* Viterbi: per character, which predecessor each state took (4 bits) */
 static Py_ssize_t route_cap, vit_cap;
 
 static int grow(Py_ssize_t n) {
@@ -430,79 +495,75 @@ static int grow_vit(Py_ssize_t n) {
     if (n > vit_cap) {
         Py_ssize_t cap = vit_cap ? vit_cap : 64;
         while (cap < n) cap *= 2;
-        double *v = realloc(vit, 4 * cap * sizeof(double));
-        if (v) vit = v;
-        int8_t *pr = realloc(vprev, 4 * cap);
-        if (pr) vprev = pr;
-        int8_t *pa = realloc(vpath, cap);
-        if (pa) vpath = pa;
-        if (!v || !pr || !pa) return -1;
+        uint8_t *m = realloc(vmask, cap);
+        if (!m) return -1;
+        vmask = m;
         vit_cap = cap;
     }
     return 0;
 }
 
-/* Viterbi over s[0..n) (n >= 2, all in U+4E00-U+9FD5); pushes the words' lengths. */
-static int viterbi(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+static inline int in_hmm(Py_UCS4 c) { return c - HMM_LO <= (Py_UCS4)(HMM_HI - HMM_LO); }
+
+/* Viterbi over the run of U+4E00-U+9FD5 characters that starts s[0..n) (s[0] is one); appends the words'
+ * lengths to out, which has room for n more, and returns the run's length (one character: a word). A state
+ * takes its first predecessor only when that one's sum is strictly greater (ties: the later), as jieba-rs. */
+static Py_ssize_t viterbi(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow_vit(n) < 0) return -1;
     const double *em = emit_p[s[0] - HMM_LO];
-    for (int y = 0; y < 4; y++) vit[y] = start_p[y] + em[y];
-    for (Py_ssize_t t = 1; t < n; t++) {
-        em = emit_p[s[t] - HMM_LO];
-        const double *pv = vit + 4 * (t - 1);
-        double *cv = vit + 4 * t;
-        for (int y = 0; y < 4; y++) {
-            int y0 = PREV[y][0], y1 = PREV[y][1];
-            double p0 = pv[y0] + trans_p[y0][y] + em[y];
-            double p1 = pv[y1] + trans_p[y1][y] + em[y];
-            if (p0 > p1) {
-                cv[y] = p0;
-                vprev[4 * t + y] = (int8_t)y0;
-            } else {
-                cv[y] = p1;
-                vprev[4 * t + y] = (int8_t)y1;
-            }
-        }
+    pair be = (pair){start_p[B], start_p[E]} + load_pair(em);
+    pair ms = (pair){start_p[M], start_p[S]} + load_pair(em + 2);
+    Py_ssize_t m = 1;
+    for (; m < n && in_hmm(s[m]); m++) {
+        em = emit_p[s[m] - HMM_LO];
+        pair em_be = load_pair(em), em_ms = load_pair(em + 2);
+        pair be_swapped = SWAP(be), ms_swapped = SWAP(ms);
+        pair a0 = be_swapped + tr0_be + em_be, a1 = ms_swapped + tr1_be + em_be; /* into B: from E, S; E: B, M */
+        pair b0 = be + tr0_ms + em_ms, b1 = ms + tr1_ms + em_ms;                 /* into M: from B, M; S: E, S */
+        vmask[m] = (uint8_t)(PAIR_GT_BITS(a0, a1) | PAIR_GT_BITS(b0, b1) << 2);
+        be = PAIR_MAX(a0, a1);
+        ms = PAIR_MAX(b0, b1);
     }
-    const double *last = vit + 4 * (n - 1);
-    int state = last[E] > last[S] ? E : S;
-    for (Py_ssize_t t = n - 1;; t--) {
-        vpath[t] = (int8_t)state;
-        if (!t) break;
-        state = vprev[4 * t + state];
+    if (m == 1) {
+        put(out, 1);
+        return 1;
     }
-    Py_ssize_t begin = 0, next = 0;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        switch (vpath[i]) {
-        case B: begin = i; break;
-        case E:
-            if (push(out, i + 1 - begin) < 0) return -1;
-            next = i + 1;
-            break;
-        case S:
-            if (push(out, 1) < 0) return -1;
-            next = i + 1;
-            break;
-        default: break;
-        }
+    /* Backwards from the last state (E only when it beats S strictly): a word starts after every E or S
+     * (B follows only E or S), so each state whose predecessor is E or S closes the word [t, end). The
+     * lengths are written last first, down from the top of out's room, then moved to its start; each store
+     * is made whether or not a word closes, and only kept (top moves) when one does. */
+    int state = be[1] > ms[1] ? E : S;
+    int32_t *base = out->data + out->len, *top = base + m;
+    Py_ssize_t end = m;
+    for (Py_ssize_t t = m - 1; t > 0; t--) {
+        int prev = BACK[vmask[t]][state], closes = prev & 1; /* E = 1, S = 3 */
+        top[-1] = (int32_t)(end - t);
+        top -= closes;
+        end = closes ? t : end;
+        state = prev;
     }
-    if (next < n && push(out, n - next) < 0) return -1;
-    return 0;
+    *--top = (int32_t)end;
+    Py_ssize_t k = base + m - top;
+    for (Py_ssize_t i = 0; i < k; i++) base[i] = top[i];
+    out->len += k;
+    return m;
 }
 
-/* The HMM's cut of a gathered run s[0..n) of single characters that is not a dictionary word. */
+/* The HMM's cut of a gathered run s[0..n) of single characters that is not a dictionary word (out has
+ * room for n more): Viterbi over each run of U+4E00-U+9FD5, every stretch of other characters one word. */
 static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     Py_ssize_t i = 0;
     while (i < n) {
-        int han = s[i] >= HMM_LO && s[i] <= HMM_HI;
-        Py_ssize_t e = i + 1;
-        while (e < n && (s[e] >= HMM_LO && s[e] <= HMM_HI) == han) e++;
-        if (han && e - i > 1) {
-            if (viterbi(s + i, e - i, out) < 0) return -1;
-        } else if (push(out, e - i) < 0) { /* one character, or a stretch of others (no ASCII here) */
-            return -1;
+        if (in_hmm(s[i])) {
+            Py_ssize_t m = viterbi(s + i, n - i, out);
+            if (m < 0) return -1;
+            i += m;
+        } else {
+            Py_ssize_t e = i + 1;
+            while (e < n && !in_hmm(s[e])) e++;
+            put(out, e - i); /* no ASCII here */
+            i = e;
         }
-        i = e;
     }
     return 0;
 }
@@ -511,45 +572,74 @@ static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
     int32_t node = 0;
     for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
         ;
-    return node && nodes[node].logp != INFINITY;
+    return node && !isnan(nodes[node].logp);
 }
 
 static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
-    if (n == 1) return push(out, 1);
     if (!is_dict_word(s, n)) return hmm_cut(s, n, out);
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (push(out, 1) < 0) return -1;
+    for (Py_ssize_t i = 0; i < n; i++) put(out, 1);
     return 0;
 }
 
-/* jieba's cut of a block s[0..n) of is_cjk characters. */
+/* The route's choice at a position i where s[i..k) is a prefix of a dictionary word and its child for s[k]
+ * passed the filter (node: s[i..k)'s): walks on over the longer words, each scored log(freq) - log(total) +
+ * route[end], keeping the first found (*best NaN: none yet; a score is never NaN, so !(v < b) is v >= b
+ * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
+ * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
+static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
+                                      double *best, Py_ssize_t best_end) {
+    double b = *best;
+    node = find_child(node, s[k]);
+    while (node) { /* node: s[i..k] */
+        double logp = nodes[node].logp;
+        if (!isnan(logp)) {
+            double v = logp + rp[k + 1];
+            if (!(v < b)) {
+                b = v;
+                best_end = k + 1;
+            }
+        }
+        if (++k >= n) break;
+        node = step(node, s[k]);
+    }
+    *best = b;
+    return best_end;
+}
+
+/* The route at position i: the best word starting there (the first word found, then any longer one
+ * scoring at least as much; the character alone when no word starts there), its score and end into rp, re.
+ * has_next: i + 1 < n, a constant where this is inlined (the last position is done apart, so the loop over
+ * the others does not test it). */
+static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_ssize_t i, Py_ssize_t n, double *rp,
+                                                           int32_t *re, double single, int has_next) {
+    Py_UCS4 c = s[i];
+    int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
+    double next = rp[i + 1], best;
+    Py_ssize_t best_end = i + 1;
+    if (node) {
+        best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
+        if (has_next && may_have_child(node, s[i + 1]))
+            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+        if (isnan(best)) { /* no word starts here: the character alone */
+            best = single + next;
+            best_end = i + 1;
+        }
+    } else {
+        best = single + next;
+    }
+    rp[i] = best;
+    re[i] = (int32_t)best_end;
+}
+
+/* jieba's cut of a block s[0..n) (n >= 1) of is_cjk characters (out has room for n more). */
 static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow(n) < 0) return -1;
     double *rp = route_p;
     int32_t *re = route_end;
+    const double single = log1p_;
     rp[n] = 0.0;
-    for (Py_ssize_t i = n - 1; i >= 0; i--) {
-        int32_t node = child(0, s[i]);
-        double best = 0.0;
-        Py_ssize_t best_end = -1;
-        for (Py_ssize_t k = i; node;) { /* node: s[i..k] */
-            if (nodes[node].logp != INFINITY) {
-                double v = nodes[node].logp + rp[k + 1];
-                if (best_end < 0 || v >= best) { /* ties: the longer word */
-                    best = v;
-                    best_end = k + 1;
-                }
-            }
-            if (++k >= n) break;
-            node = child(node, s[k]);
-        }
-        if (best_end < 0) {
-            best = log1p_ + rp[i + 1];
-            best_end = i + 1;
-        }
-        rp[i] = best;
-        re[i] = (int32_t)best_end;
-    }
+    route_at(s, n - 1, n, rp, re, single, 0);
+    for (Py_ssize_t i = n - 2; i >= 0; i--) route_at(s, i, n, rp, re, single, 1);
     Py_ssize_t x = 0, left = -1;
     while (x < n) {
         Py_ssize_t y = re[x];
@@ -557,14 +647,18 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
             if (left < 0) left = x;
         } else {
             if (left >= 0) {
-                if (flush(s + left, x - left, out) < 0) return -1;
+                if (x - left == 1) put(out, 1);
+                else if (flush(s + left, x - left, out) < 0) return -1;
                 left = -1;
             }
-            if (push(out, y - x) < 0) return -1;
+            put(out, y - x);
         }
         x = y;
     }
-    if (left >= 0 && flush(s + left, n - left, out) < 0) return -1;
+    if (left >= 0) {
+        if (n - left == 1) put(out, 1);
+        else if (flush(s + left, n - left, out) < 0) return -1;
+    }
     return 0;
 }
 
@@ -574,11 +668,12 @@ static Py_ssize_t text_cap;
 /* The words of s[0..n) (Han characters and others): blocks of is_cjk cut, any other character a word
  * ("\r\n" one). */
 static int cut_text(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    if (reserve(out, n) < 0) return -1;
     Py_ssize_t i = 0;
     while (i < n) {
         if (!is_cjk(s[i])) {
             Py_ssize_t len = s[i] == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
-            if (push(out, len) < 0) return -1;
+            put(out, len);
             i += len;
             continue;
         }
@@ -651,6 +746,65 @@ static PyObject *cut(PyObject *self, PyObject *arg) {
     return words;
 }
 
+/* Widens the 8 UCS-2 code units at d to out[0..8) and returns how many of them, from the first, are in
+ * U+4E00-U+9FFF (8 when all are). SSE2: the offsets from U+4E00 compared unsigned, via the sign bit. */
+static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
+#ifdef __SSE2__
+    __m128i v = _mm_loadu_si128((const __m128i *)d), zero = _mm_setzero_si128();
+    __m128i offset = _mm_xor_si128(_mm_sub_epi16(v, _mm_set1_epi16(0x4E00)), _mm_set1_epi16((short)0x8000));
+    unsigned in = (unsigned)_mm_movemask_epi8(_mm_cmplt_epi16(offset, _mm_set1_epi16((short)(0x5200 ^ 0x8000))));
+    _mm_storeu_si128((__m128i *)out, _mm_unpacklo_epi16(v, zero));
+    _mm_storeu_si128((__m128i *)(out + 4), _mm_unpackhi_epi16(v, zero));
+    return in == 0xFFFF ? 8 : __builtin_ctz(~in) / 2;
+#else
+    int k = 0;
+    for (int i = 0; i < 8; i++) out[i] = d[i];
+    while (k < 8 && d[k] - 0x4E00u < 0x5200u) k++;
+    return k;
+#endif
+}
+
+/* Cuts every maximal Han run of d[0..n) (a chunk's code units, Py_UCS2 or Py_UCS4), reading each character
+ * once: a run is copied to text_buf as it is found (UCS-2 eight units at a time while they are U+4E00-U+9FFF),
+ * and when all its characters are jieba-rs ideographs (the common case: U+4E00-U+9FFF, both classes, is
+ * tested first) it is one block, cut without cut_text's scan. */
+#define CUT_HAN_RUNS(NAME, UNIT)                                                                              \
+    static int NAME(const UNIT *d, Py_ssize_t n, Lens *out) {                                                 \
+        Py_ssize_t j = 0;                                                                                     \
+        while (j < n) {                                                                                       \
+            if (!is_han(d[j])) {                                                                              \
+                j++;                                                                                          \
+                continue;                                                                                     \
+            }                                                                                                 \
+            if (n - j > text_cap && ensure_text(n - j) < 0) return -1;                                        \
+            Py_UCS4 *buf = text_buf;                                                                          \
+            Py_ssize_t m = 0;                                                                                 \
+            int others = 0; /* a Han character that is no jieba-rs ideograph: 々〆〇, extension G */          \
+            for (; j < n; j++) {                                                                              \
+                if (sizeof(UNIT) == 2) { /* buf has room for n - (the run's start) >= m + 8 */                 \
+                    int k;                                                                                    \
+                    while (j + 8 <= n && (k = ideographs_of_8((const Py_UCS2 *)d + j, buf + m)) > 0) {        \
+                        j += k;                                                                               \
+                        m += k;                                                                               \
+                        if (k < 8) break;                                                                     \
+                    }                                                                                         \
+                    if (j >= n) break;                                                                        \
+                }                                                                                             \
+                Py_UCS4 c = d[j];                                                                             \
+                if (c - 0x4E00u >= 0x5200u) {                                                                 \
+                    if (!is_han(c)) break;                                                                    \
+                    others |= !is_cjk(c);                                                                     \
+                }                                                                                             \
+                buf[m++] = c;                                                                                 \
+            }                                                                                                 \
+            if (others ? cut_text(buf, m, out) < 0 : reserve(out, m) < 0 || cut_block(buf, m, out) < 0)       \
+                return -1;                                                                                    \
+        }                                                                                                     \
+        return 0;                                                                                             \
+    }
+CUT_HAN_RUNS(cut_han_runs_2, Py_UCS2)
+CUT_HAN_RUNS(cut_han_runs_4, Py_UCS4)
+
 /* cut_runs(chunks) -> bytes of int32: the lengths of jieba's words of every maximal Han run (segment.HAN)
  * of every chunk, in order; each run cut on its own (as rjieba cuts runs joined by newlines). */
 static PyObject *cut_runs(PyObject *self, PyObject *arg) {
@@ -667,22 +821,12 @@ static PyObject *cut_runs(PyObject *self, PyObject *arg) {
             PyErr_Format(PyExc_TypeError, "cut_runs: chunk %zd is not a str", i);
             return NULL;
         }
-        int kind = PyUnicode_KIND(chunk);
-        if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han below U+0100 */
-        const void *data = PyUnicode_DATA(chunk);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk), j = 0;
-        while (j < n) {
-            if (!is_han(PyUnicode_READ(kind, data, j))) {
-                j++;
-                continue;
-            }
-            Py_ssize_t e = j + 1;
-            while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
-            if (ensure_text(e - j) < 0) goto nomem;
-            for (Py_ssize_t k = j; k < e; k++) text_buf[k - j] = PyUnicode_READ(kind, data, k);
-            if (cut_text(text_buf, e - j, &lens) < 0) goto nomem;
-            j = e;
-        }
+        int kind = PyUnicode_KIND(chunk), rc = 0;
+        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
+        if (kind == PyUnicode_2BYTE_KIND) rc = cut_han_runs_2(PyUnicode_2BYTE_DATA(chunk), n, &lens);
+        else if (kind == PyUnicode_4BYTE_KIND) rc = cut_han_runs_4(PyUnicode_4BYTE_DATA(chunk), n, &lens);
+        /* else Latin-1: no Han below U+0100 */
+        if (rc < 0) goto nomem;
     }
     PyObject *out = PyBytes_FromStringAndSize((const char *)lens.data, lens.len * (Py_ssize_t)sizeof(int32_t));
     free(lens.data);
@@ -705,18 +849,16 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     free(filter);
     free(route_p);
     free(route_end);
-    free(vit);
-    free(vprev);
-    free(vpath);
+    free(vmask);
     free(text_buf);
     root_child = NULL;
     nodes = NULL;
     emit_p = NULL;
     edges = NULL;
     filter = NULL;
-    route_p = vit = NULL;
+    route_p = NULL;
     route_end = NULL;
-    vprev = vpath = NULL;
+    vmask = NULL;
     text_buf = NULL;
     route_cap = vit_cap = text_cap = 0;
     edge_mask = 0;

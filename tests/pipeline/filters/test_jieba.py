@@ -190,3 +190,53 @@ def test_a_near_tie_is_decided_as_pure_python_jieba_decides_it():
     # hypothesis's find: rjieba's route differs by a rounding, jieba's own code on the same tables agrees with us
     assert _cut()("个归隔若命") == _jieba("个归隔若命") == ["个", "归", "隔", "若命"]
     _same_on_runs(["个归隔若命", "小明硕士毕业于中国科学院计算所"])
+
+
+def test_cut_runs_reads_chunks_at_every_offset_and_width():
+    # cut_runs copies UCS-2 text eight code units at a time while they are U+4E00-U+9FFF and one at a time
+    # otherwise, and cuts a run without cut_text's scan when it holds only jieba-rs ideographs: runs starting at
+    # every offset, broken by a non-Han character (also just outside that block: U+4DFF, U+A000) or holding a
+    # Han character outside it (々〆〇, extension A, compatibility, astral: a 4-byte chunk; 〆 and 〇 beside
+    # extension A, where a block boundary splits words) at every position, give rjieba's words
+    segmenter = compiled_jieba()
+    require_compiled(segmenter, "_jieba", "rjieba")
+    base = "小明硕士毕业于中国科学院计算所后在日本京都大学深造"
+    chunks = [lead * "，" + base[:at] + odd + base[at:] for lead in range(9) for at in range(len(base) + 1)
+              for odd in ("々", "〆", "〇〇", "㐀〆", "〇㐀", "㐀", "豈", "𠀀", "𰀀㐀", "，", "é", "䷿", "ꀀ", "")]
+    words = [len(w) for c in chunks for run in re.findall(f"[{HAN}]+", c) for w in _rjieba(run)]
+    assert list(memoryview(segmenter.cut_runs(chunks)).cast("i")) == words
+    one = "".join(chunks)  # one long chunk: text_buf grown within it
+    assert list(memoryview(segmenter.cut_runs([one])).cast("i")) == [
+        len(w) for run in re.findall(f"[{HAN}]+", one) for w in _rjieba(run)]
+
+
+def test_hmm_runs_end_at_every_character_outside_its_range():
+    # Viterbi runs over U+4E00-U+9FD5 only and stops at the first other character of a gathered run (U+9FD6-U+9FFF,
+    # extension A, compatibility: each stretch of them one word); runs of 1-12 unseen-as-words characters
+    # (transliterations the HMM cuts) broken at every position by such a character
+    seen = "".join(ch for ch in "犸犴犷犹狁狃狄狈狍狎狒狨狯狩狲狴" if _cut()(ch) == [ch])
+    others = ["鿖", "鿿", "㐀䶵", "豈"]
+    runs = [seen[:i] + o + seen[i:j] for j in range(1, 13) for i in range(j + 1) for o in others]
+    _same_on_runs(runs)
+    _same_on_runs([seen * 40, ("鿖" + seen) * 20])
+
+
+def test_characters_that_only_begin_words_are_cut_as_rjieba_cuts_them():
+    # a first character that is no word on its own (its trie node has no probability: NaN) takes the first
+    # longer word found, else stands alone, scored as a character outside the dictionary: each such character
+    # alone, before a word it begins, before a character that continues none of its words, the three run
+    # together, and after seven dictionary words (whose route depends on that score)
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    words = [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    han = [w for w in words if re.fullmatch(f"[{HAN}]+", w)]
+    singles = {w for w in han if len(w) == 1}
+    begun: dict[str, str] = {}
+    for w in han:
+        if len(w) > 1 and w[0] not in singles:
+            begun.setdefault(w[0], w)
+    assert len(begun) > 100
+    runs = [r for c, w in begun.items() for r in (c, w, c + "的", w + c + "的" + c, "的" + c)]
+    runs += ["".join(han[7 * j:7 * j + 7]) + c + "的" for j, c in enumerate(begun)]
+    _same_on_runs(runs)
