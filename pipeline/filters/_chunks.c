@@ -159,7 +159,7 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
     return 0;
 }
 
-static inline int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
+static inline __attribute__((always_inline)) int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
                              Py_ssize_t len) {
     if (entry_length(t, id) != len) return 0;
     const unsigned char *stored = t->arena + t->offset[id];
@@ -180,7 +180,7 @@ static inline int same_chunk(const ChunkTable *t, int64_t id, int kind, const vo
 }
 
 /* The slot where ``h`` (FNV-1a over the code points) is or would be, its id in *id (-1: not there). */
-static inline size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
+static inline __attribute__((always_inline)) size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
                                Py_ssize_t end, uint64_t *h, int64_t *id) {
     uint64_t x = *h;
     x ^= x >> 29;
@@ -201,7 +201,7 @@ static inline size_t find_slot(const ChunkTable *t, int kind, const void *data, 
 /* The id of text[start:end], adding it (and a new str to ``fresh``, unless ``fresh`` is NULL) when never seen;
  * -1 on error. ``top``: its largest code point where the caller found it, else 0. The str is made from the entry's stored copy at the width its largest code point needs (what
  * PyUnicode_Substring gives, without its second scan for that code point). */
-static int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h,
+static inline __attribute__((always_inline)) int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h,
                         PyObject *fresh, Py_UCS4 top) {
     int64_t found;
     size_t s = find_slot(t, kind, data, start, end, &h, &found);
@@ -971,7 +971,7 @@ static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
  * table over code points and not the dict alone: a token from rjieba or a piece of a chunk is a new str
  * object, so a dict lookup hashes it with SipHash first; most tokens were seen before, and here they cost
  * an FNV pass over a few code points and no str at all. */
-static int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
+static inline __attribute__((always_inline)) int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
                         Py_ssize_t end, PyObject *fresh, Buf *out) {
     Py_UCS4 top;
     uint64_t h = fnv_top(kind, data, start, end, &top);

@@ -19,7 +19,7 @@ import numpy as np
 import regex
 
 from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_entry_token_ids,
-                                      jieba_split, jieba_split_many, jieba_token_ids, sudachi_split)
+                                      jieba_split, jieba_split_many, sudachi_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -320,14 +320,9 @@ class _Vocabulary:
         token_ids = self.token_ids
         first_new = self.key.size  # tokens held before this flush: the new ones get the next ids
         new: list[str] = []  # the new tokens as str: only where no compiled token table holds them
-        if self.token_table is not None:  # one table probe per token, in C
-            if self.segmenter in _COMPILED_INTERNING:  # segmented and interned without a tuple per chunk (Chinese),
-                # and without a str per new token: the table holds their code points (``columns`` below)
-                flat_ids, per_chunk, _ = _COMPILED_INTERNING[self.segmenter](chunks, self.token_table, token_ids)
-            else:
-                flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
+        if self.token_table is not None:  # one table probe per token, in C (Chinese: ``_flush_entries``)
+            flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
             self._add_interned(flat_ids, per_chunk, first_new)
-            return
         else:
             split = self.split_many(chunks)
             counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
@@ -377,12 +372,10 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
               GERMAN: partial(german_split, fallback=_split_chunk)}
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
-# Segmenters that split and intern a batch of chunks in compiled code (where ``_chunks`` is built), ids from
-# a compiled token table: the token ids, tokens per chunk and new tokens that ``_chunks.intern_split`` of
-# their split would give.
-_COMPILED_INTERNING = {JIEBA: partial(jieba_token_ids, fallback=_split_chunk, fast=True)}
-# The same from the chunk table's new entries (``_Vocabulary._flush_entries``): the token ids, tokens per chunk and
-# number of new tokens of the chunks ``chunk_table[first:]``, which never became str.
+# Segmenters that split and intern a batch of new chunks in compiled code (where ``_chunks`` is built), read
+# from the chunk table's entries (``_Vocabulary._flush_entries``), ids from a compiled token table: the token
+# ids, tokens per chunk and number of new tokens that ``_chunks.intern_split`` of their split would give, for
+# the chunks ``chunk_table[first:]``, which never became str.
 _ENTRY_INTERNING = {JIEBA: partial(jieba_entry_token_ids, fallback=_split_chunk)}
 _ARRAYS = ("key", "length", "flags", "ids", "line")  # what a deferred Tokens makes on first use
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
