@@ -905,6 +905,9 @@ static Py_ssize_t ascii_token_end(const unsigned char *t, Py_ssize_t i, Py_ssize
     return i + 1; /* [^\w\s] */
 }
 
+/* str.isalpha() of one character, ASCII without a call into the Unicode database. */
+static inline int is_alpha(Py_UCS4 c) { return c < 0x80 ? a_letter((unsigned char)c) : Py_UNICODE_ISALPHA(c); }
+
 /* The ends of ``words._split_chunk``'s tokens of data[0:n] in ``out``: 1, or 0 where it declines (the chunk
  * then goes to ``words._split_chunk``), -1 when out of memory. */
 static int split_ends(int kind, const void *data, Py_ssize_t n, Ends *out) {
@@ -912,8 +915,8 @@ static int split_ends(int kind, const void *data, Py_ssize_t n, Ends *out) {
     if (n == 0) return 0;
     Py_UCS4 first = PyUnicode_READ(kind, data, 0), last = PyUnicode_READ(kind, data, n - 1);
     int head_alpha = n >= 2; /* chunk[:-1].isalpha() */
-    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, j));
-    int alpha = n == 1 ? Py_UNICODE_ISALPHA(first) : head_alpha && Py_UNICODE_ISALPHA(last);
+    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(PyUnicode_READ(kind, data, j));
+    int alpha = n == 1 ? is_alpha(first) : head_alpha && is_alpha(last);
     if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return ends_push(out, n) < 0 ? -1 : 1;
     if (head_alpha && !in_words(SPLIT_WORDS, kind, data, n - 1) &&
         ((last < 0x80 && strchr(",;:!?)\"", (int)last) && last) ||
@@ -1101,6 +1104,22 @@ static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n,
             st->w++;
         }
         Py_ssize_t got = 0;
+        if (st->lengths) { /* the compiled cut's lengths: no word str to check, the loop without its branches */
+            const int32_t *lengths = st->lengths;
+            Py_ssize_t w = st->w;
+            while (got < e - j) {
+                if (w >= st->n_words) break; /* reported below */
+                Py_ssize_t len = lengths[w];
+                if (len <= 0 || got + len > e - j) break;
+                w++;
+                if (intern_range(st->tt, st->ids, kind, data, j + got, j + got + len, st->fresh, &st->flat) < 0) {
+                    st->w = w;
+                    return -1;
+                }
+                got += len;
+            }
+            st->w = w;
+        }
         while (got < e - j) {
             if (st->w >= st->n_words) {
                 PyErr_Format(PyExc_ValueError, "jieba_tokens: the words end inside Han run %zd (chunk %zd)",

@@ -319,19 +319,18 @@ class _Vocabulary:
         self.chars += sum(map(len, chunks))
         token_ids = self.token_ids
         first_new = self.key.size  # tokens held before this flush: the new ones get the next ids
-        new: list[str] = []  # the new tokens as str: only where no compiled token table holds them
         if self.token_table is not None:  # one table probe per token, in C (Chinese: ``_flush_entries``)
             flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
             self._add_interned(flat_ids, per_chunk, first_new)
-        else:
-            split = self.split_many(chunks)
-            counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-            flat = list(chain.from_iterable(split))
-            self._check_int32(len(flat))
-            # the tokens not seen before, in first-seen order, get the next ids in one update
-            new = [t for t in dict.fromkeys(flat) if t not in token_ids]
-            token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
-            self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
+            return
+        split = self.split_many(chunks)
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        flat = list(chain.from_iterable(split))
+        self._check_int32(len(flat))
+        # the tokens not seen before, in first-seen order, get the next ids in one update
+        new = [t for t in dict.fromkeys(flat) if t not in token_ids]
+        token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
+        self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
         self._add_chunks(counts, first_new, new)
 
     def _add_chunks(self, counts: np.ndarray, first_new: int, new: list[str]) -> None:
