@@ -824,20 +824,19 @@ static Py_ssize_t ascii_token_end(const unsigned char *t, Py_ssize_t i, Py_ssize
     Py_ssize_t k = 0;
     while (p + 1 < n && a_letter(t[p]) && t[p + 1] == '.') p += 2, k++;
     if (k >= 2 && (p >= n || !a_letter(t[p]))) return p;
-    /* (?:ABBREVIATIONS)\.(?!\w) */
+    /* (?:ABBREVIATIONS)\.(?!\w) : an abbreviation is letters, so it is the whole letter run before the "." */
     if (a_letter(c)) {
-        for (const char *const *a = ABBREVIATIONS; *a; a++) {
-            Py_ssize_t len = (Py_ssize_t)strlen(*a);
-            if (i + len < n && t[i + len] == '.' && !memcmp(t + i, *a, (size_t)len) && no_word_at(t, i + len + 1, n))
-                return i + len + 1;
-        }
+        p = i + 1;
+        while (p < n && a_letter(t[p])) p++;
+        if (p < n && t[p] == '.' && no_word_at(t, p + 1, n) && in_words(ABBREVIATIONS, PyUnicode_1BYTE_KIND, t + i, p - i))
+            return p + 1;
     }
     /* [A-HJ-Z]\.(?!\w) */
     if (a_upper(c) && c != 'I' && i + 1 < n && t[i + 1] == '.' && no_word_at(t, i + 2, n)) return i + 2;
     Py_ssize_t digits_end = i;
     while (digits_end < n && a_digit(t[digits_end])) digits_end++;
     /* \d+(?=(?:am|pm|AM|PM|[kKMGT]B?|km|kg|cm|mm|m)\b) : a shorter run is followed by a digit, never a unit */
-    if (digits_end > i) {
+    if (digits_end > i && digits_end < n && a_letter(t[digits_end])) {
         for (const char *const *u = UNITS; *u; u++) {
             Py_ssize_t len = (Py_ssize_t)strlen(*u);
             if (digits_end + len <= n && !memcmp(t + digits_end, *u, (size_t)len) && no_word_at(t, digits_end + len, n))
