@@ -38,7 +38,16 @@ typedef struct {
     Py_ssize_t id_cap;    /* capacity of ``shift``; ``offset`` holds one more */
     unsigned char *arena; /* every distinct chunk's code points, concatenated */
     Py_ssize_t arena_cap;
+    uint32_t *single;     /* code point - SINGLE_LO -> id + 1 of that one-character entry (0: not known yet), for
+                           * the interning of jieba's words (intern_range); NULL until it meets such a token */
 } ChunkTable;
+
+/* Why a direct table for one-character tokens: jieba cuts about two in five Chinese words as one character,
+ * and they are nearly always seen before; an array index replaces their hash, probe and compare. From
+ * U+3000 (CJK punctuation, then kana, ideographs, full-width forms) to the end of the BMP: 208 KiB, only in
+ * a token table that segments CJK text. */
+#define SINGLE_LO 0x3000
+#define SINGLE_HI 0x10000
 
 /* A growable int64 buffer for the per-call outputs. */
 typedef struct {
@@ -353,6 +362,7 @@ static void ChunkTable_dealloc(ChunkTable *t) {
     free(t->offset);
     free(t->shift);
     free(t->arena);
+    free(t->single);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -447,7 +457,8 @@ static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
 /* nbytes -> the bytes the table has allocated (slots, per-entry offsets and widths, text arena). */
 static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
     size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
-               (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap;
+               (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap +
+               (t->single ? (SINGLE_HI - SINGLE_LO) * sizeof(uint32_t) : 0);
     return PyLong_FromSize_t(t->slots ? n : 0);
 }
 
@@ -975,11 +986,27 @@ static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
  * an FNV pass over a few code points and no str at all. */
 static inline __attribute__((always_inline)) int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
                         Py_ssize_t end, PyObject *fresh, Buf *out) {
+    Py_UCS4 c = end - start == 1 ? PyUnicode_READ(kind, data, start) : 0;
+    int single = c >= SINGLE_LO && c < SINGLE_HI; /* a one-character token the direct table covers */
+    if (single && t->single && t->single[c - SINGLE_LO]) {
+        if (buf_push(out, (int64_t)t->single[c - SINGLE_LO] - 1) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        return 0;
+    }
     Py_UCS4 top;
     uint64_t h = fnv_top(kind, data, start, end, &top);
     Py_ssize_t before = t->count;
     int64_t id = chunk_id(t, kind, data, start, end, h, fresh, top);
     if (id < 0) return -1;
+    if (single) {
+        if (!t->single && !(t->single = calloc(SINGLE_HI - SINGLE_LO, sizeof(uint32_t)))) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->single[c - SINGLE_LO] = (uint32_t)(id + 1); /* ids fit 32 bits (table_add_chunk) */
+    }
     if (ids && t->count > before) { /* new: mirror it in the dict (when one is kept) */
         PyObject *py_id = PyLong_FromLongLong(id);
         if (!py_id) return -1;

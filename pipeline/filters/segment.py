@@ -215,7 +215,8 @@ def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
     ``_chunks.han_runs`` joins the runs for one rjieba call instead (the same words, a str each). Needs the
     ``_chunks`` extension; ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese
     texts. ``fast``: ``fallback`` is ``words._split_chunk``, for which the compiled splitter stands in where it
-    can (``_chunks.whitespace_split``)."""
+    can (``_chunks.whitespace_split``). The vocabulary calls ``jieba_entry_token_ids`` instead (its new chunks
+    are no str since issue 13's eighth pass); this list form is what the tests compare that one with."""
     from pipeline.filters import _chunks
 
     compiled = compiled_jieba()
