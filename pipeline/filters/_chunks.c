@@ -7,11 +7,14 @@
  * ``str.split()`` does (``Py_UNICODE_ISSPACE``), hashes each one in place and looks it up in an
  * open-addressing table; only chunks never seen before become str objects (handed back to Python, which
  * splits them into tokens once). The same scan counts the chunks of every line of ``str.splitlines()``
- * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need.
+ * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need. Chinese chunks, nearly all new,
+ * need not become str at all: ``lookup(text, lines, False)`` only counts them, and ``jieba_entry_tokens``
+ * segments and interns them from the table's stored code points.
  *
  *   table = ChunkTable()
  *   ids, new, per_line = table.lookup(text, lines)   # ids: bytes of int64, one per chunk;
- *                                                     # new: the chunks seen for the first time, in id order;
+ *                                                     # new: the chunks seen for the first time, in id order
+ *                                                     # (their number with lookup(text, lines, False));
  *                                                     # per_line: bytes of int64 per splitlines() line,
  *                                                     # or None unless ``lines``
  *   len(table)                                        # distinct chunks so far
