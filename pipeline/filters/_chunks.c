@@ -31,6 +31,10 @@
  * also pick its home slot, so the table grows without rehashing any text) beside its id + 1 (0: empty).
  * Each entry's code points are stored at the narrowest width that holds them (1, 2 or 4 bytes, as CPython's
  * str does), so an ASCII word costs its length in bytes, not four times it. */
+/* The probe, compare and interning of a token: inlined into their loops (a call per token was ~30 instructions
+ * of a Chinese character). */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
 typedef struct {
     PyObject_HEAD
     uint64_t *slots;      /* tag << 32 | (id + 1), tag = hash >> 32; 0: empty */
@@ -171,8 +175,8 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
     return 0;
 }
 
-static inline __attribute__((always_inline)) int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
-                             Py_ssize_t len) {
+ALWAYS_INLINE int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
+                            Py_ssize_t len) {
     if (entry_length(t, id) != len) return 0;
     const unsigned char *stored = t->arena + t->offset[id];
     int skind = 1 << t->shift[id]; /* PyUnicode_1BYTE_KIND is 1, 2BYTE 2, 4BYTE 4 */
@@ -192,7 +196,7 @@ static inline __attribute__((always_inline)) int same_chunk(const ChunkTable *t,
 }
 
 /* The slot where ``h`` (FNV-1a over the code points) is or would be, its id in *id (-1: not there). */
-static inline __attribute__((always_inline)) size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
+ALWAYS_INLINE size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
                                Py_ssize_t end, uint64_t *h, int64_t *id) {
     uint64_t x = *h;
     x ^= x >> 29;
@@ -211,10 +215,11 @@ static inline __attribute__((always_inline)) size_t find_slot(const ChunkTable *
 }
 
 /* The id of text[start:end], adding it (and a new str to ``fresh``, unless ``fresh`` is NULL) when never seen;
- * -1 on error. ``top``: its largest code point where the caller found it, else 0. The str is made from the entry's stored copy at the width its largest code point needs (what
- * PyUnicode_Substring gives, without its second scan for that code point). */
-static inline __attribute__((always_inline)) int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h,
-                        PyObject *fresh, Py_UCS4 top) {
+ * -1 on error. ``top``: its largest code point where the caller found it, else 0. The str is made from the
+ * entry's stored copy at the width its largest code point needs (what PyUnicode_Substring gives, without its
+ * second scan for that code point). */
+ALWAYS_INLINE int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+                               uint64_t h, PyObject *fresh, Py_UCS4 top) {
     int64_t found;
     size_t s = find_slot(t, kind, data, start, end, &h, &found);
     if (found >= 0) return found;
@@ -842,7 +847,8 @@ static Py_ssize_t ascii_token_end(const unsigned char *t, Py_ssize_t i, Py_ssize
     if (a_letter(c)) {
         p = i + 1;
         while (p < n && a_letter(t[p])) p++;
-        if (p < n && t[p] == '.' && no_word_at(t, p + 1, n) && in_words(ABBREVIATIONS, PyUnicode_1BYTE_KIND, t + i, p - i))
+        if (p < n && t[p] == '.' && no_word_at(t, p + 1, n) &&
+            in_words(ABBREVIATIONS, PyUnicode_1BYTE_KIND, t + i, p - i))
             return p + 1;
     }
     /* [A-HJ-Z]\.(?!\w) */
@@ -987,8 +993,8 @@ static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
  * table over code points and not the dict alone: a token from rjieba or a piece of a chunk is a new str
  * object, so a dict lookup hashes it with SipHash first; most tokens were seen before, and here they cost
  * an FNV pass over a few code points and no str at all. */
-static inline __attribute__((always_inline)) int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
-                        Py_ssize_t end, PyObject *fresh, Buf *out) {
+ALWAYS_INLINE int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
+                              Py_ssize_t end, PyObject *fresh, Buf *out) {
     Py_UCS4 c = end - start == 1 ? PyUnicode_READ(kind, data, start) : 0;
     int single = c >= SINGLE_LO && c < SINGLE_HI; /* a one-character token the direct table covers */
     if (single && t->single && t->single[c - SINGLE_LO]) {

@@ -771,7 +771,7 @@ static PyMethodDef methods[] = {
     {"unload", unload, METH_NOARGS, "unload(): free the dictionary and buffers (load may run again)"},
     {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
     {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
-    {"cut_ucs4", cut_ucs4, METH_VARARGS, "cut_ucs4(text, runs) -> int32 bytes: cut_runs of runs given as UCS4 code points"},
+    {"cut_ucs4", cut_ucs4, METH_VARARGS, "cut_ucs4(text, runs) -> int32 bytes: cut_runs of UCS4 runs"},
     {NULL, NULL, 0, NULL},
 };
 
