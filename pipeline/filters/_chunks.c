@@ -7,11 +7,14 @@
  * ``str.split()`` does (``Py_UNICODE_ISSPACE``), hashes each one in place and looks it up in an
  * open-addressing table; only chunks never seen before become str objects (handed back to Python, which
  * splits them into tokens once). The same scan counts the chunks of every line of ``str.splitlines()``
- * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need.
+ * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need. Chinese chunks, nearly all new,
+ * need not become str at all: ``lookup(text, lines, False)`` only counts them, and ``jieba_entry_tokens``
+ * segments and interns them from the table's stored code points.
  *
  *   table = ChunkTable()
  *   ids, new, per_line = table.lookup(text, lines)   # ids: bytes of int64, one per chunk;
- *                                                     # new: the chunks seen for the first time, in id order;
+ *                                                     # new: the chunks seen for the first time, in id order
+ *                                                     # (their number with lookup(text, lines, False));
  *                                                     # per_line: bytes of int64 per splitlines() line,
  *                                                     # or None unless ``lines``
  *   len(table)                                        # distinct chunks so far
@@ -28,6 +31,10 @@
  * also pick its home slot, so the table grows without rehashing any text) beside its id + 1 (0: empty).
  * Each entry's code points are stored at the narrowest width that holds them (1, 2 or 4 bytes, as CPython's
  * str does), so an ASCII word costs its length in bytes, not four times it. */
+/* The probe, compare and interning of a token: inlined into their loops (a call per token was ~30 instructions
+ * of a Chinese character). */
+#define ALWAYS_INLINE static inline __attribute__((always_inline))
+
 typedef struct {
     PyObject_HEAD
     uint64_t *slots;      /* tag << 32 | (id + 1), tag = hash >> 32; 0: empty */
@@ -38,7 +45,16 @@ typedef struct {
     Py_ssize_t id_cap;    /* capacity of ``shift``; ``offset`` holds one more */
     unsigned char *arena; /* every distinct chunk's code points, concatenated */
     Py_ssize_t arena_cap;
+    uint32_t *single;     /* code point - SINGLE_LO -> id + 1 of that one-character entry (0: not known yet), for
+                           * the interning of jieba's words (intern_range); NULL until it meets such a token */
 } ChunkTable;
+
+/* Why a direct table for one-character tokens: jieba cuts about two in five Chinese words as one character,
+ * and they are nearly always seen before; an array index replaces their hash, probe and compare. From
+ * U+3000 (CJK punctuation, then kana, ideographs, full-width forms) to the end of the BMP: 208 KiB, only in
+ * a token table that segments CJK text. */
+#define SINGLE_LO 0x3000
+#define SINGLE_HI 0x10000
 
 /* A growable int64 buffer for the per-call outputs. */
 typedef struct {
@@ -123,7 +139,8 @@ static void copy_range(unsigned char *dst, int shift, int kind, const void *data
     }
 }
 
-/* Adds text[start:start + len] as entry ``count`` (the caller then counts it); its largest code point in *top. */
+/* Adds text[start:start + len] as entry ``count`` (the caller then counts it); its largest code point in *top
+ * (found here unless the caller knows it: *top > 0). */
 static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t len,
                            Py_UCS4 *top) {
     if (t->count >= 0xfffffffeLL) { /* ids must fit the slot's 32 bits */
@@ -140,7 +157,7 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
         t->shift = sh;
         t->id_cap = cap;
     }
-    *top = range_top(kind, data, start, len);
+    if (!*top) *top = range_top(kind, data, start, len);
     int shift = *top < 0x100 ? 0 : *top < 0x10000 ? 1 : 2;
     Py_ssize_t used = t->count ? t->offset[t->count] : 0, need = len << shift;
     if (used + need > t->arena_cap) {
@@ -158,19 +175,28 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
     return 0;
 }
 
-static inline int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
-                             Py_ssize_t len) {
+ALWAYS_INLINE int same_chunk(const ChunkTable *t, int64_t id, int kind, const void *data, Py_ssize_t start,
+                            Py_ssize_t len) {
     if (entry_length(t, id) != len) return 0;
     const unsigned char *stored = t->arena + t->offset[id];
     int skind = 1 << t->shift[id]; /* PyUnicode_1BYTE_KIND is 1, 2BYTE 2, 4BYTE 4 */
-    if (skind == kind) return memcmp(stored, (const unsigned char *)data + start * kind, (size_t)(len * kind)) == 0;
+    if (skind == kind) {
+        /* a word of a few characters: compared in place (a memcmp call cost more than the compare) */
+        if (kind == PyUnicode_2BYTE_KIND && len <= 4) {
+            const Py_UCS2 *a = (const Py_UCS2 *)stored, *b = (const Py_UCS2 *)data + start;
+            for (Py_ssize_t i = 0; i < len; i++)
+                if (a[i] != b[i]) return 0;
+            return 1;
+        }
+        return memcmp(stored, (const unsigned char *)data + start * kind, (size_t)(len * kind)) == 0;
+    }
     for (Py_ssize_t i = 0; i < len; i++)
         if (PyUnicode_READ(skind, stored, i) != PyUnicode_READ(kind, data, start + i)) return 0;
     return 1;
 }
 
 /* The slot where ``h`` (FNV-1a over the code points) is or would be, its id in *id (-1: not there). */
-static inline size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
+ALWAYS_INLINE size_t find_slot(const ChunkTable *t, int kind, const void *data, Py_ssize_t start,
                                Py_ssize_t end, uint64_t *h, int64_t *id) {
     uint64_t x = *h;
     x ^= x >> 29;
@@ -189,14 +215,14 @@ static inline size_t find_slot(const ChunkTable *t, int kind, const void *data, 
 }
 
 /* The id of text[start:end], adding it (and a new str to ``fresh``, unless ``fresh`` is NULL) when never seen;
- * -1 on error. The str is made from the entry's stored copy at the width its largest code point needs (what
- * PyUnicode_Substring gives, without its second scan for that code point). */
-static int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end, uint64_t h,
-                        PyObject *fresh) {
+ * -1 on error. ``top``: its largest code point where the caller found it, else 0. The str is made from the
+ * entry's stored copy at the width its largest code point needs (what PyUnicode_Substring gives, without its
+ * second scan for that code point). */
+ALWAYS_INLINE int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssize_t start, Py_ssize_t end,
+                               uint64_t h, PyObject *fresh, Py_UCS4 top) {
     int64_t found;
     size_t s = find_slot(t, kind, data, start, end, &h, &found);
     if (found >= 0) return found;
-    Py_UCS4 top;
     if (table_add_chunk(t, kind, data, start, end - start, &top) < 0) return -1;
     if (fresh) {
         PyObject *chunk = PyUnicode_New(end - start, top);
@@ -223,6 +249,34 @@ static inline uint64_t fnv_range(int kind, const void *data, Py_ssize_t start, P
     return h;
 }
 
+/* fnv_range and the range's largest code point in one pass, one loop per kind (a token is hashed once, and
+ * when new its width comes from *top without a second scan). */
+static inline uint64_t fnv_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *top) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    Py_UCS4 m = 0;
+    if (kind == PyUnicode_2BYTE_KIND) {
+        const Py_UCS2 *p = (const Py_UCS2 *)data;
+        for (Py_ssize_t i = start; i < end; i++) {
+            h = (h ^ p[i]) * 0x100000001b3ULL;
+            m = p[i] > m ? p[i] : m;
+        }
+    } else if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = (const Py_UCS1 *)data;
+        for (Py_ssize_t i = start; i < end; i++) {
+            h = (h ^ p[i]) * 0x100000001b3ULL;
+            m = p[i] > m ? p[i] : m;
+        }
+    } else {
+        const Py_UCS4 *p = (const Py_UCS4 *)data;
+        for (Py_ssize_t i = start; i < end; i++) {
+            h = (h ^ p[i]) * 0x100000001b3ULL;
+            m = p[i] > m ? p[i] : m;
+        }
+    }
+    *top = m;
+    return h;
+}
+
 static PyObject *as_bytes(Buf *b) {
     return PyBytes_FromStringAndSize((const char *)b->data, b->len * (Py_ssize_t)sizeof(int64_t));
 }
@@ -242,17 +296,20 @@ static inline int is_linebreak(Py_UCS4 c) {
     return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
+/* lookup(text, lines=False, strings=True): with ``strings`` false the new chunks are not made into str: their
+ * number comes back instead of their list (they hold the table's last ids; ``jieba_entry_tokens`` reads them
+ * from the table). */
 static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     PyObject *text;
-    int want_lines = 0;
-    if (!PyArg_ParseTuple(args, "U|p", &text, &want_lines)) return NULL;
+    int want_lines = 0, strings = 1;
+    if (!PyArg_ParseTuple(args, "U|pp", &text, &want_lines, &strings)) return NULL;
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    PyObject *fresh = PyList_New(0);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), held = t->count;
+    PyObject *fresh = strings ? PyList_New(0) : NULL;
     Buf ids = {0}, lines = {0};
     PyObject *result = NULL;
-    if (!fresh) return NULL;
+    if (strings && !fresh) return NULL;
     Py_ssize_t start = -1, line_chunks = 0, line_len = 0;
     uint64_t h = 0;
     for (Py_ssize_t i = 0; i <= n; i++) {
@@ -267,7 +324,7 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
             continue;
         }
         if (start >= 0) { /* a chunk ends at i */
-            int64_t id = chunk_id(t, kind, data, start, i, h, fresh);
+            int64_t id = chunk_id(t, kind, data, start, i, h, fresh, 0);
             if (id < 0 || buf_push(&ids, id) < 0) goto fail;
             line_chunks++;
             start = -1;
@@ -283,14 +340,16 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     if (want_lines && line_len > 0 && buf_push(&lines, line_chunks) < 0) goto fail; /* unterminated last line */
     PyObject *ids_bytes = as_bytes(&ids);
     PyObject *lines_obj = want_lines ? as_bytes(&lines) : (Py_INCREF(Py_None), Py_None);
-    if (ids_bytes && lines_obj) result = PyTuple_Pack(3, ids_bytes, fresh, lines_obj);
+    PyObject *new_obj = fresh ? (Py_INCREF(fresh), fresh) : PyLong_FromSsize_t(t->count - held);
+    if (ids_bytes && lines_obj && new_obj) result = PyTuple_Pack(3, ids_bytes, new_obj, lines_obj);
     Py_XDECREF(ids_bytes);
     Py_XDECREF(lines_obj);
+    Py_XDECREF(new_obj);
 fail:
     if (!result && !PyErr_Occurred()) PyErr_NoMemory();
     free(ids.data);
     free(lines.data);
-    Py_DECREF(fresh);
+    Py_XDECREF(fresh);
     return result;
 }
 
@@ -311,6 +370,7 @@ static void ChunkTable_dealloc(ChunkTable *t) {
     free(t->offset);
     free(t->shift);
     free(t->arena);
+    free(t->single);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -405,17 +465,40 @@ static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
 /* nbytes -> the bytes the table has allocated (slots, per-entry offsets and widths, text arena). */
 static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
     size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
-               (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap;
+               (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap +
+               (t->single ? (SINGLE_HI - SINGLE_LO) * sizeof(uint32_t) : 0);
     return PyLong_FromSize_t(t->slots ? n : 0);
+}
+
+static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg);
+static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg);
+
+/* chars(first) -> the code points of the entries first, first + 1, ... together. */
+static PyObject *ChunkTable_chars(ChunkTable *t, PyObject *arg) {
+    Py_ssize_t first = PyLong_AsSsize_t(arg);
+    if (first == -1 && PyErr_Occurred()) return NULL;
+    if (first < 0 || first > t->count) {
+        PyErr_Format(PyExc_IndexError, "chars: first id %zd out of range (0..%zd)", first, t->count);
+        return NULL;
+    }
+    Py_ssize_t total = 0;
+    for (Py_ssize_t id = first; id < t->count; id++) total += entry_length(t, id);
+    return PyLong_FromSsize_t(total);
 }
 
 static PyMethodDef ChunkTable_methods[] = {
     {"lookup", (PyCFunction)ChunkTable_lookup, METH_VARARGS,
-     "lookup(text, lines=False) -> (ids: bytes of int64, new chunks: list[str], chunks per line: bytes | None)"},
+     "lookup(text, lines=False, strings=True) -> (ids: bytes of int64, new chunks: list[str] (their number "
+     "without strings), chunks per line: bytes | None)"},
     {"find", (PyCFunction)ChunkTable_find, METH_O, "find(s) -> id of s, or -1 when not held (adds nothing)"},
     {"strings", (PyCFunction)ChunkTable_strings, METH_O, "strings(int64 ids) -> list of the entries' str"},
     {"columns", (PyCFunction)ChunkTable_columns, METH_O,
      "columns(first) -> (length int64 bytes, isalpha uint8 bytes) of the entries from id first on"},
+    {"han_runs", (PyCFunction)ChunkTable_han_runs, METH_O,
+     "han_runs(first) -> the Han runs of the entries from id first on, joined by newlines"},
+    {"han_ucs4", (PyCFunction)ChunkTable_han_ucs4, METH_O,
+     "han_ucs4(first) -> (UCS4 bytes, int32 bytes): the Han runs of the entries from id first on and their lengths"},
+    {"chars", (PyCFunction)ChunkTable_chars, METH_O, "chars(first) -> code points of the entries from id first on"},
     {NULL, NULL, 0, NULL},
 };
 
@@ -481,7 +564,9 @@ static PyObject *intern_split(PyObject *self, PyObject *args) {
             int kind = PyUnicode_KIND(w);
             const void *data = PyUnicode_DATA(w);
             Py_ssize_t len = PyUnicode_GET_LENGTH(w);
-            int64_t id = chunk_id(tt, kind, data, 0, len, fnv_range(kind, data, 0, len), fresh);
+            Py_UCS4 top;
+            uint64_t h = fnv_top(kind, data, 0, len, &top);
+            int64_t id = chunk_id(tt, kind, data, 0, len, h, fresh, top);
             if (id < 0) goto fail;
             o[k++] = id;
         }
@@ -520,56 +605,384 @@ static int check_str_list(PyObject *list, const char *fn, const char *what) {
     return 0;
 }
 
+/* Where the chunks of a batch come from: a list of str, or the entries ``first``, ``first + 1``, ... of a
+ * ChunkTable (the new chunks of ``lookup(text, lines, False)``, which never became str). */
+typedef struct {
+    PyObject *list;
+    ChunkTable *table;
+    Py_ssize_t first, count;
+} Source;
+
+static inline void source_get(const Source *src, Py_ssize_t i, int *kind, const void **data, Py_ssize_t *n) {
+    if (src->list) {
+        PyObject *chunk = PyList_GET_ITEM(src->list, i);
+        *kind = PyUnicode_KIND(chunk);
+        *data = PyUnicode_DATA(chunk);
+        *n = PyUnicode_GET_LENGTH(chunk);
+    } else {
+        int64_t id = src->first + i;
+        *kind = 1 << src->table->shift[id];
+        *data = src->table->arena + src->table->offset[id];
+        *n = entry_length(src->table, id);
+    }
+}
+
+/* Every maximal Han run of the source's chunks, in order, joined by "\n" ("" when none). */
+static PyObject *source_han_runs(const Source *src) {
+    Py_ssize_t total = 0, n_runs = 0;
+    Py_UCS4 top = '\n';
+    for (int pass = 0; pass < 2; pass++) {
+        PyObject *out = NULL;
+        int okind = 0;
+        void *odata = NULL;
+        Py_ssize_t k = 0;
+        if (pass) {
+            if (!n_runs) return PyUnicode_New(0, 0);
+            out = PyUnicode_New(total + n_runs - 1, top); /* top: the largest character written */
+            if (!out) return NULL;
+            okind = PyUnicode_KIND(out);
+            odata = PyUnicode_DATA(out);
+        }
+        for (Py_ssize_t i = 0; i < src->count; i++) {
+            int kind;
+            const void *data;
+            Py_ssize_t n;
+            source_get(src, i, &kind, &data, &n);
+            if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han character below U+0100 */
+            int in_run = 0;
+            for (Py_ssize_t j = 0; j < n; j++) {
+                Py_UCS4 c = PyUnicode_READ(kind, data, j);
+                if (!is_han(c)) {
+                    in_run = 0;
+                } else if (pass) {
+                    if (!in_run && k) PyUnicode_WRITE(okind, odata, k++, '\n');
+                    in_run = 1;
+                    PyUnicode_WRITE(okind, odata, k++, c);
+                } else {
+                    n_runs += !in_run;
+                    in_run = 1;
+                    total++;
+                    if (c > top) top = c;
+                }
+            }
+        }
+        if (pass) return out;
+    }
+    return NULL; /* not reached */
+}
+
 /* han_runs(chunks) -> str: every maximal Han run of every chunk, in order, joined by "\n" ("" when none). */
 static PyObject *han_runs(PyObject *self, PyObject *args) {
     PyObject *chunks;
     if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &chunks)) return NULL;
     if (check_str_list(chunks, "han_runs", "chunk") < 0) return NULL;
-    Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), total = 0, n_runs = 0;
-    Py_UCS4 top = '\n';
-    for (Py_ssize_t i = 0; i < n_chunks; i++) {
-        PyObject *chunk = PyList_GET_ITEM(chunks, i);
-        int kind = PyUnicode_KIND(chunk);
-        const void *data = PyUnicode_DATA(chunk);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
-        if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han character below U+0100 */
-        int in_run = 0;
-        for (Py_ssize_t j = 0; j < n; j++) {
-            Py_UCS4 c = PyUnicode_READ(kind, data, j);
-            if (is_han(c)) {
-                n_runs += !in_run;
-                in_run = 1;
-                total++;
-                if (c > top) top = c;
-            } else {
-                in_run = 0;
-            }
-        }
+    Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
+    return source_han_runs(&src);
+}
+
+/* Checks ``first`` against the table: the entries first, first + 1, ... are a batch of chunks. */
+static int table_first(ChunkTable *t, PyObject *arg, const char *fn, Py_ssize_t *first) {
+    *first = PyLong_AsSsize_t(arg);
+    if (*first == -1 && PyErr_Occurred()) return -1;
+    if (*first < 0 || *first > t->count) {
+        PyErr_Format(PyExc_IndexError, "%s: first id %zd out of range (0..%zd)", fn, *first, t->count);
+        return -1;
     }
-    if (!n_runs) return PyUnicode_New(0, 0);
-    PyObject *out = PyUnicode_New(total + n_runs - 1, top); /* top: the largest character written */
-    if (!out) return NULL;
-    int okind = PyUnicode_KIND(out);
-    void *odata = PyUnicode_DATA(out);
+    return 0;
+}
+
+/* ChunkTable.han_runs(first) -> str: han_runs of the entries from id ``first`` on, without a str per entry. */
+static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
+    Py_ssize_t first;
+    if (table_first(t, arg, "han_runs", &first) < 0) return NULL;
+    Source src = {NULL, t, first, t->count - first};
+    return source_han_runs(&src);
+}
+
+/* ChunkTable.han_ucs4(first) -> (UCS4 bytes, int32 bytes): the code points of every maximal Han run of the
+ * entries from id ``first`` on, concatenated, and the runs' lengths: what ``_jieba.cut_ucs4`` cuts, as
+ * ``_jieba.cut_runs`` cuts the chunks (one pass, one loop per width; no str of the runs). */
+static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
+    Py_ssize_t first, bound = 0;
+    if (table_first(t, arg, "han_ucs4", &first) < 0) return NULL;
+    for (Py_ssize_t id = first; id < t->count; id++)
+        if (t->shift[id]) bound += entry_length(t, id); /* no Han character below U+0100 */
+    PyObject *text = PyBytes_FromStringAndSize(NULL, bound * (Py_ssize_t)sizeof(Py_UCS4));
+    Buf runs = {0};
+    if (!text) return NULL;
+    Py_UCS4 *out = (Py_UCS4 *)PyBytes_AS_STRING(text);
     Py_ssize_t k = 0;
-    for (Py_ssize_t i = 0; i < n_chunks; i++) {
-        PyObject *chunk = PyList_GET_ITEM(chunks, i);
-        int kind = PyUnicode_KIND(chunk);
-        const void *data = PyUnicode_DATA(chunk);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
-        if (kind == PyUnicode_1BYTE_KIND) continue;
-        int in_run = 0;
-        for (Py_ssize_t j = 0; j < n; j++) {
-            Py_UCS4 c = PyUnicode_READ(kind, data, j);
-            if (is_han(c)) {
-                if (!in_run && k) PyUnicode_WRITE(okind, odata, k++, '\n');
-                in_run = 1;
-                PyUnicode_WRITE(okind, odata, k++, c);
-            } else {
-                in_run = 0;
+    for (Py_ssize_t id = first; id < t->count; id++) {
+        Py_ssize_t n = entry_length(t, id), at = k;
+        const unsigned char *data = t->arena + t->offset[id];
+        if (t->shift[id] == 1) {
+            const Py_UCS2 *p = (const Py_UCS2 *)data;
+            for (Py_ssize_t j = 0; j <= n; j++) {
+                if (j < n && is_han(p[j])) {
+                    out[k++] = p[j];
+                } else if (k > at) {
+                    if (buf_push(&runs, k - at) < 0) goto nomem;
+                    at = k;
+                }
+            }
+        } else if (t->shift[id] == 2) {
+            const Py_UCS4 *p = (const Py_UCS4 *)data;
+            for (Py_ssize_t j = 0; j <= n; j++) {
+                if (j < n && is_han(p[j])) {
+                    out[k++] = p[j];
+                } else if (k > at) {
+                    if (buf_push(&runs, k - at) < 0) goto nomem;
+                    at = k;
+                }
             }
         }
     }
+    if (_PyBytes_Resize(&text, k * (Py_ssize_t)sizeof(Py_UCS4)) < 0) {
+        free(runs.data);
+        return NULL;
+    }
+    PyObject *lengths = PyBytes_FromStringAndSize(NULL, runs.len * (Py_ssize_t)sizeof(int32_t));
+    if (lengths) {
+        int32_t *l = (int32_t *)PyBytes_AS_STRING(lengths);
+        for (Py_ssize_t r = 0; r < runs.len; r++) l[r] = (int32_t)runs.data[r];
+    }
+    free(runs.data);
+    if (!lengths) {
+        Py_DECREF(text);
+        return NULL;
+    }
+    return Py_BuildValue("NN", text, lengths);
+nomem:
+    free(runs.data);
+    Py_DECREF(text);
+    return PyErr_NoMemory();
+}
+
+/* ---- The whitespace splitter (``words._split_chunk``) for chunks without a Han character ----
+ *
+ * Why: a Chinese document's chunks without a Han character (English titles, numbers, ISBNs, punctuated
+ * references) went one by one to ``words._split_chunk`` in Python from ``jieba_tokens``, ~7,500
+ * instructions per chunk with its tuple and str objects (~46 per Chinese character of zhwiki). Here the
+ * same tokens come as end positions within the chunk (its tokens are consecutive pieces of it), for the
+ * chunks its first rules decide (letters only; letters and one trailing mark; CJK or full-width
+ * punctuation) and for ASCII chunks without "@" or a control character (the ``_TOKEN`` regex, whose
+ * alternatives are followed below in their order, with re's ASCII \w, \d and \b). Any other chunk is
+ * declined and goes to ``words._split_chunk`` (tests/pipeline/filters/test_words.py compares the two on
+ * generated chunks). */
+
+typedef struct {
+    Py_ssize_t *data;
+    Py_ssize_t len, cap;
+} Ends;
+
+static int ends_push(Ends *e, Py_ssize_t v) {
+    if (e->len == e->cap) {
+        Py_ssize_t cap = e->cap ? 2 * e->cap : 64;
+        Py_ssize_t *grown = realloc(e->data, cap * sizeof(Py_ssize_t));
+        if (!grown) return -1;
+        e->data = grown;
+        e->cap = cap;
+    }
+    e->data[e->len++] = v;
+    return 0;
+}
+
+/* words.ABBREVIATIONS (they keep their period), and words._SPLIT_WORDS (letters only, still two tokens). */
+static const char *const ABBREVIATIONS[] = {
+    "Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp", "vs", "Jan", "Feb", "Mar", "Apr", "Jun",
+    "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Mt", "Prof", "Gov", "Gen", "Sen", "Rep", "Rev", "Ave", "Blvd",
+    "Dept", "Univ", "Fig", "Vol", NULL};
+static const char *const SPLIT_WORDS[] = {"cannot", "Cannot", NULL};
+
+/* Whether data[0:len] is one of ``words`` (ASCII). */
+static int in_words(const char *const *words, int kind, const void *data, Py_ssize_t len) {
+    for (; *words; words++) {
+        const char *w = *words;
+        Py_ssize_t j = 0;
+        while (j < len && w[j] && (Py_UCS4)(unsigned char)w[j] == PyUnicode_READ(kind, data, j)) j++;
+        if (j == len && !w[j]) return 1;
+    }
+    return 0;
+}
+
+static inline int a_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+static inline int a_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
+static inline int a_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
+static inline int a_letter(unsigned char c) { return a_upper(c) || a_lower(c); }
+static inline int a_word(unsigned char c) { return a_letter(c) || a_digit(c) || c == '_'; } /* re's \w */
+
+/* (?!\w) at q: the end, or no word character there. */
+static inline int no_word_at(const unsigned char *t, Py_ssize_t q, Py_ssize_t n) { return q >= n || !a_word(t[q]); }
+
+/* [nN]['’][tT]\b at q (ASCII: only '). */
+static inline int nt_at(const unsigned char *t, Py_ssize_t q, Py_ssize_t n) {
+    return q + 2 < n && (t[q] == 'n' || t[q] == 'N') && t[q + 1] == '\'' && (t[q + 2] == 't' || t[q + 2] == 'T') &&
+           no_word_at(t, q + 3, n);
+}
+
+static const char *const UNITS[] = {"am", "pm", "AM", "PM", "k", "kB", "K", "KB", "M", "MB", "G", "GB",
+                                    "T", "TB", "km", "kg", "cm", "mm", "m", NULL};
+
+/* The end of the token ``words._TOKEN`` matches at i of the ASCII chunk t[0:n] (no whitespace, no "@", no
+ * control character): its alternatives in order, the first that matches wins. */
+static Py_ssize_t ascii_token_end(const unsigned char *t, Py_ssize_t i, Py_ssize_t n) {
+    unsigned char c = t[i];
+    Py_ssize_t p = -1;
+    /* (?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]] : the longest run, backed off to its last allowed end */
+    if (n - i >= 7 && !memcmp(t + i, "http://", 7)) p = i + 7;
+    else if (n - i >= 8 && !memcmp(t + i, "https://", 8)) p = i + 8;
+    else if (n - i >= 4 && !memcmp(t + i, "www.", 4)) p = i + 4;
+    if (p >= 0) {
+        Py_ssize_t r = p;
+        while (r < n && !strchr("<>\"'", t[r])) r++;
+        for (Py_ssize_t q = r - 1; q >= p; q--)
+            if (!strchr(".,;:!?)]", t[q])) return q + 1;
+    }
+    /* (?:[^\W\d_]\.){2,}(?![^\W\d_]) : with fewer pairs a letter always follows, so only the most can match */
+    p = i;
+    Py_ssize_t k = 0;
+    while (p + 1 < n && a_letter(t[p]) && t[p + 1] == '.') p += 2, k++;
+    if (k >= 2 && (p >= n || !a_letter(t[p]))) return p;
+    /* (?:ABBREVIATIONS)\.(?!\w) : an abbreviation is letters, so it is the whole letter run before the "." */
+    if (a_letter(c)) {
+        p = i + 1;
+        while (p < n && a_letter(t[p])) p++;
+        if (p < n && t[p] == '.' && no_word_at(t, p + 1, n) &&
+            in_words(ABBREVIATIONS, PyUnicode_1BYTE_KIND, t + i, p - i))
+            return p + 1;
+    }
+    /* [A-HJ-Z]\.(?!\w) */
+    if (a_upper(c) && c != 'I' && i + 1 < n && t[i + 1] == '.' && no_word_at(t, i + 2, n)) return i + 2;
+    Py_ssize_t digits_end = i;
+    while (digits_end < n && a_digit(t[digits_end])) digits_end++;
+    /* \d+(?=(?:am|pm|AM|PM|[kKMGT]B?|km|kg|cm|mm|m)\b) : a shorter run is followed by a digit, never a unit */
+    if (digits_end > i && digits_end < n && a_letter(t[digits_end])) {
+        for (const char *const *u = UNITS; *u; u++) {
+            Py_ssize_t len = (Py_ssize_t)strlen(*u);
+            if (digits_end + len <= n && !memcmp(t + digits_end, *u, (size_t)len) && no_word_at(t, digits_end + len, n))
+                return digits_end;
+        }
+    }
+    /* \.[A-Z]{2,}\b */
+    if (c == '.') {
+        p = i + 1;
+        while (p < n && a_upper(t[p])) p++;
+        if (p - i - 1 >= 2 && no_word_at(t, p, n)) return p;
+    }
+    /* \d+(?:[.,:/–]\d+)+[^\W\d_]* : runs taken whole (what follows may be empty, so no backing off) */
+    if (digits_end > i) {
+        p = digits_end;
+        int groups = 0;
+        while (p + 1 < n && strchr(".,:/", t[p]) && a_digit(t[p + 1])) {
+            p++;
+            while (p < n && a_digit(t[p])) p++;
+            groups++;
+        }
+        if (groups) {
+            while (p < n && a_letter(t[p])) p++;
+            return p;
+        }
+    }
+    /* [cC]an(?=not\b) */
+    if ((c == 'c' || c == 'C') && n - i >= 6 && !memcmp(t + i + 1, "annot", 5) && no_word_at(t, i + 6, n)) return i + 3;
+    /* \w+?(?=[nN]['’][tT]\b) : the shortest run of word characters followed by n't */
+    if (a_word(c)) {
+        for (Py_ssize_t q = i + 1;; q++) {
+            if (nt_at(t, q, n)) return q;
+            if (q >= n || !a_word(t[q])) break;
+        }
+    }
+    /* [nN]['’][tT]\b */
+    if (nt_at(t, i, n)) return i + 3;
+    /* ['’](?:[sSdDmM]|re|RE|ve|VE|ll|LL)\b(?!['’]\w) */
+    if (c == '\'' && i + 1 < n) {
+        unsigned char u = t[i + 1], v = i + 2 < n ? t[i + 2] : 0;
+        Py_ssize_t len = strchr("sSdDmM", u) ? 1
+                         : ((u == 'r' && v == 'e') || (u == 'R' && v == 'E') || (u == 'v' && v == 'e') ||
+                            (u == 'V' && v == 'E') || (u == 'l' && v == 'l') || (u == 'L' && v == 'L'))
+                             ? 2
+                             : 0;
+        Py_ssize_t q = i + 1 + len;
+        if (len && no_word_at(t, q, n) && !(q + 1 < n && t[q] == '\'' && a_word(t[q + 1]))) return q;
+    }
+    /* WORD+(?:\.(?=[a-z0-9])WORD+)* */
+    if (a_word(c)) {
+        p = i;
+        while (p < n && a_word(t[p])) p++;
+        while (p + 1 < n && t[p] == '.' && (a_lower(t[p + 1]) || a_digit(t[p + 1]))) {
+            p++;
+            while (p < n && a_word(t[p])) p++;
+        }
+        return p;
+    }
+    /* \.{2,} | -{2,} */
+    if ((c == '.' || c == '-') && i + 1 < n && t[i + 1] == c) {
+        p = i + 2;
+        while (p < n && t[p] == c) p++;
+        return p;
+    }
+    return i + 1; /* [^\w\s] */
+}
+
+/* str.isalpha() of one character, ASCII without a call into the Unicode database. */
+static inline int is_alpha(Py_UCS4 c) { return c < 0x80 ? a_letter((unsigned char)c) : Py_UNICODE_ISALPHA(c); }
+
+/* The ends of ``words._split_chunk``'s tokens of data[0:n] in ``out``: 1, or 0 where it declines (the chunk
+ * then goes to ``words._split_chunk``), -1 when out of memory. */
+static int split_ends(int kind, const void *data, Py_ssize_t n, Ends *out) {
+    out->len = 0;
+    if (n == 0) return 0;
+    Py_UCS4 first = PyUnicode_READ(kind, data, 0), last = PyUnicode_READ(kind, data, n - 1);
+    int head_alpha = n >= 2; /* chunk[:-1].isalpha() */
+    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(PyUnicode_READ(kind, data, j));
+    int alpha = n == 1 ? is_alpha(first) : head_alpha && is_alpha(last);
+    if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return ends_push(out, n) < 0 ? -1 : 1;
+    if (head_alpha && !in_words(SPLIT_WORDS, kind, data, n - 1) &&
+        ((last < 0x80 && strchr(",;:!?)\"", (int)last) && last) ||
+         (last == '.' && !in_words(ABBREVIATIONS, kind, data, n - 1) &&
+          !(n == 2 && Py_UNICODE_ISUPPER(first) && first != 'I'))))
+        return ends_push(out, n - 1) < 0 || ends_push(out, n) < 0 ? -1 : 1; /* "world,"  "end." */
+    int ascii = kind == PyUnicode_1BYTE_KIND;
+    for (Py_ssize_t j = 0; j < n; j++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef)) /* _CJK_PUNCT: the chunk whole */
+            return ends_push(out, n) < 0 ? -1 : 1;
+        if (c >= 0x7f || c < 0x20 || c == '@') ascii = 0; /* beyond ASCII, or one of _RARE's: declined */
+    }
+    if (!ascii) return 0;
+    const unsigned char *t = (const unsigned char *)data;
+    for (Py_ssize_t i = 0; i < n;) {
+        i = ascii_token_end(t, i, n);
+        if (ends_push(out, i) < 0) return -1;
+    }
+    return 1;
+}
+
+/* whitespace_split(chunk) -> tuple of str, or None where the compiled splitter declines the chunk: the test
+ * hook of ``split_ends`` (``words._split_chunk`` is its reference). */
+static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
+    if (!PyUnicode_Check(arg)) {
+        PyErr_Format(PyExc_TypeError, "whitespace_split: a str is needed, not %.100s", Py_TYPE(arg)->tp_name);
+        return NULL;
+    }
+    Ends ends = {0};
+    int got = split_ends(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg), &ends);
+    PyObject *out = NULL;
+    if (got < 0) {
+        PyErr_NoMemory();
+    } else if (!got) {
+        out = Py_NewRef(Py_None);
+    } else if ((out = PyTuple_New(ends.len))) {
+        for (Py_ssize_t k = 0, start = 0; k < ends.len; start = ends.data[k++]) {
+            PyObject *token = PyUnicode_Substring(arg, start, ends.data[k]);
+            if (!token) {
+                Py_CLEAR(out);
+                break;
+            }
+            PyTuple_SET_ITEM(out, k, token);
+        }
+    }
+    free(ends.data);
     return out;
 }
 
@@ -580,13 +993,29 @@ static PyObject *han_runs(PyObject *self, PyObject *args) {
  * table over code points and not the dict alone: a token from rjieba or a piece of a chunk is a new str
  * object, so a dict lookup hashes it with SipHash first; most tokens were seen before, and here they cost
  * an FNV pass over a few code points and no str at all. */
-static int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
-                        Py_ssize_t end, PyObject *fresh, Buf *out) {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, as ChunkTable_lookup */
-    for (Py_ssize_t i = start; i < end; i++) h = (h ^ PyUnicode_READ(kind, data, i)) * 0x100000001b3ULL;
+ALWAYS_INLINE int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
+                              Py_ssize_t end, PyObject *fresh, Buf *out) {
+    Py_UCS4 c = end - start == 1 ? PyUnicode_READ(kind, data, start) : 0;
+    int single = c >= SINGLE_LO && c < SINGLE_HI; /* a one-character token the direct table covers */
+    if (single && t->single && t->single[c - SINGLE_LO]) {
+        if (buf_push(out, (int64_t)t->single[c - SINGLE_LO] - 1) < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        return 0;
+    }
+    Py_UCS4 top;
+    uint64_t h = fnv_top(kind, data, start, end, &top);
     Py_ssize_t before = t->count;
-    int64_t id = chunk_id(t, kind, data, start, end, h, fresh);
+    int64_t id = chunk_id(t, kind, data, start, end, h, fresh, top);
     if (id < 0) return -1;
+    if (single) {
+        if (!t->single && !(t->single = calloc(SINGLE_HI - SINGLE_LO, sizeof(uint32_t)))) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        t->single[c - SINGLE_LO] = (uint32_t)(id + 1); /* ids fit 32 bits (table_add_chunk) */
+    }
     if (ids && t->count > before) { /* new: mirror it in the dict (when one is kept) */
         PyObject *py_id = PyLong_FromLongLong(id);
         if (!py_id) return -1;
@@ -627,9 +1056,188 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
     return e;
 }
 
-/* jieba_tokens(chunks, words, table, ids, fallback) -> (token ids int64 bytes, tokens per chunk int64
- * bytes, new tokens): as intern_split over ``segment.jieba_split_many(chunks, fallback)``, with ``table``
- * (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
+/* The state of one interning of jieba's words over a batch of chunks. */
+typedef struct {
+    ChunkTable *tt;           /* the token table */
+    PyObject *ids, *fresh;    /* the dict kept in step and its new tokens' str, or both NULL */
+    PyObject *words;          /* rjieba's words (a list of str), or NULL where ``lengths`` */
+    const int32_t *lengths;   /* the compiled cut's word lengths */
+    Py_ssize_t n_words, w, runs;
+    PyObject *fallback;       /* words._split_chunk (or any splitter: a tuple of str per chunk) */
+    Ends *fast;               /* where ``fallback`` is words._split_chunk: split_ends stands in for it */
+    Buf flat;
+} JiebaState;
+
+/* The tokens of a chunk without a Han character, the ``fallback``'s (or the compiled splitter's) into the
+ * state's ids; ``chunk`` is the chunk's str, or NULL (made here when the fallback needs it). */
+static int fallback_tokens(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
+    if (st->fast) {
+        int got = split_ends(kind, data, n, st->fast);
+        if (got < 0) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        if (got) {
+            for (Py_ssize_t k = 0, start = 0; k < st->fast->len; start = st->fast->data[k++])
+                if (intern_range(st->tt, st->ids, kind, data, start, st->fast->data[k], st->fresh, &st->flat) < 0)
+                    return -1;
+            return 0;
+        }
+    }
+    PyObject *own = chunk ? NULL : PyUnicode_FromKindAndData(kind, data, n);
+    if (!chunk && !(chunk = own)) return -1;
+    PyObject *t = PyObject_CallOneArg(st->fallback, chunk);
+    Py_XDECREF(own);
+    if (!t) return -1;
+    if (!PyTuple_Check(t)) {
+        PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd gave a %.100s, not a tuple", i,
+                     Py_TYPE(t)->tp_name);
+        Py_DECREF(t);
+        return -1;
+    }
+    for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(t); m++) {
+        PyObject *tok = PyTuple_GET_ITEM(t, m);
+        if (!PyUnicode_CheckExact(tok)) {
+            PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd: token %zd is not a str", i, m);
+            Py_DECREF(t);
+            return -1;
+        }
+        if (intern_range(st->tt, st->ids, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
+                         st->fresh, &st->flat) < 0) {
+            Py_DECREF(t);
+            return -1;
+        }
+    }
+    Py_DECREF(t);
+    return 0;
+}
+
+/* The tokens of chunk ``i`` (data[0:n]; ``chunk`` its str or NULL) into the state's ids. */
+static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
+    Py_ssize_t j = 0;
+    if (kind != PyUnicode_1BYTE_KIND)
+        while (j < n && !is_han(PyUnicode_READ(kind, data, j))) j++;
+    if (kind == PyUnicode_1BYTE_KIND || j == n) return fallback_tokens(st, kind, data, n, chunk, i); /* no Han */
+    j = 0;
+    while (j < n) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        if (!is_han(c)) {
+            Py_ssize_t e = piece_end(kind, data, j, n);
+            if (intern_range(st->tt, st->ids, kind, data, j, e, st->fresh, &st->flat) < 0) return -1;
+            j = e;
+            continue;
+        }
+        Py_ssize_t e = j + 1;
+        while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
+        if (st->runs++ && !st->lengths) { /* the separator rjieba returns between two runs */
+            PyObject *sep = st->w < st->n_words ? PyList_GET_ITEM(st->words, st->w) : NULL;
+            if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
+                PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd should be the run separator \"\\n\" "
+                             "(are the words rjieba's cut of han_runs(chunks)?)", st->w);
+                return -1;
+            }
+            st->w++;
+        }
+        Py_ssize_t got = 0;
+        if (st->lengths) { /* the compiled cut's lengths: no word str to check, the loop without its branches */
+            const int32_t *lengths = st->lengths;
+            Py_ssize_t w = st->w;
+            while (got < e - j) {
+                if (w >= st->n_words) break; /* reported below */
+                Py_ssize_t len = lengths[w];
+                if (len <= 0 || got + len > e - j) break;
+                w++;
+                if (intern_range(st->tt, st->ids, kind, data, j + got, j + got + len, st->fresh, &st->flat) < 0) {
+                    st->w = w;
+                    return -1;
+                }
+                got += len;
+            }
+            st->w = w;
+        }
+        while (got < e - j) {
+            if (st->w >= st->n_words) {
+                PyErr_Format(PyExc_ValueError, "jieba_tokens: the words end inside Han run %zd (chunk %zd)",
+                             st->runs - 1, i);
+                return -1;
+            }
+            PyObject *word = st->lengths ? NULL : PyList_GET_ITEM(st->words, st->w);
+            Py_ssize_t len = st->lengths ? st->lengths[st->w] : PyUnicode_GET_LENGTH(word);
+            st->w++;
+            if (len <= 0 || got + len > e - j ||
+                (word && PyUnicode_READ_CHAR(word, 0) != PyUnicode_READ(kind, data, j + got))) {
+                PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
+                             "(are the words rjieba's cut of han_runs(chunks)?)", st->w - 1, i, j + got);
+                return -1;
+            }
+            if (intern_range(st->tt, st->ids, kind, data, j + got, j + got + len, st->fresh, &st->flat) < 0) return -1;
+            got += len;
+        }
+        j = e;
+    }
+    return 0;
+}
+
+/* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their
+ * str where a dict is kept, else their number). */
+static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
+                              int fast) {
+    JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
+    Ends ends = {0};
+    if (fast) st.fast = &ends;
+    if (PyBytes_Check(words)) {
+        if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
+            PyErr_SetString(PyExc_ValueError, "jieba_tokens: word lengths must be int32 bytes");
+            return NULL;
+        }
+        st.lengths = (const int32_t *)PyBytes_AS_STRING(words);
+        st.n_words = PyBytes_GET_SIZE(words) / (Py_ssize_t)sizeof(int32_t);
+    } else if (PyList_Check(words)) {
+        if (check_str_list(words, "jieba_tokens", "word") < 0) return NULL;
+        st.words = words;
+        st.n_words = PyList_GET_SIZE(words);
+    } else {
+        PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
+                     Py_TYPE(words)->tp_name);
+        return NULL;
+    }
+    if (ids && tt->count != PyDict_GET_SIZE(ids)) {
+        PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
+                     "they must be filled together", tt->count, PyDict_GET_SIZE(ids));
+        return NULL;
+    }
+    PyObject *counts = PyBytes_FromStringAndSize(NULL, src->count * (Py_ssize_t)sizeof(int64_t));
+    st.fresh = ids ? PyList_New(0) : NULL; /* without a dict: no str per new token */
+    Py_ssize_t held = tt->count;
+    PyObject *result = NULL;
+    if (!counts || (ids && !st.fresh)) goto done;
+    int64_t *per_chunk = (int64_t *)PyBytes_AS_STRING(counts);
+    for (Py_ssize_t i = 0; i < src->count; i++) {
+        int kind;
+        const void *data;
+        Py_ssize_t n, before = st.flat.len;
+        source_get(src, i, &kind, &data, &n); /* again for every chunk: a fallback call may run any code */
+        if (jieba_chunk(&st, kind, data, n, src->list ? PyList_GET_ITEM(src->list, i) : NULL, i) < 0) goto done;
+        per_chunk[i] = st.flat.len - before;
+    }
+    if (st.w != st.n_words) {
+        PyErr_Format(PyExc_ValueError, "jieba_tokens: %zd words left over after the last Han run", st.n_words - st.w);
+        goto done;
+    }
+    PyObject *flat_bytes = as_bytes(&st.flat);
+    if (flat_bytes && st.fresh) result = Py_BuildValue("NOO", flat_bytes, counts, st.fresh);
+    else if (flat_bytes) result = Py_BuildValue("NOn", flat_bytes, counts, tt->count - held);
+done:
+    free(st.flat.data);
+    free(ends.data);
+    Py_XDECREF(counts);
+    Py_XDECREF(st.fresh);
+    return result;
+}
+
+/* jieba_tokens(chunks, words, table, ids, fallback, fast=False) -> (token ids int64 bytes, tokens per chunk
+ * int64 bytes, new tokens): as intern_split over ``segment.jieba_split_many(chunks, fallback)``, with
+ * ``table`` (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
  * tokens, or None (no dict: the vocabulary finds its tokens in the table; a dict entry per new token was
  * about 3 % of the Chinese word chain). With None, "new tokens" is their number (they hold the table's last
  * ids; ``ChunkTable.columns`` and ``strings`` read them): no str per new token (issue 13, ~30 instructions
@@ -637,10 +1245,13 @@ static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t
  * between two; only their lengths are read (a word is the run's next characters), after a check of its
  * first character. Or ``words`` is bytes of int32, the word lengths of every run in order, no separator
  * (``_jieba.cut_runs(chunks)``: no str per word at all). A chunk without a Han character is
- * ``fallback(chunk)`` (a tuple of str). */
+ * ``fallback(chunk)`` (a tuple of str); with ``fast`` (only where ``fallback`` is ``words._split_chunk``) the
+ * compiled splitter gives its tokens where it can. */
 static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     PyObject *chunks, *words, *table, *ids, *fallback;
-    if (!PyArg_ParseTuple(args, "O!OO!OO", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids, &fallback))
+    int fast = 0;
+    if (!PyArg_ParseTuple(args, "O!OO!OO|p", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids, &fallback,
+                          &fast))
         return NULL;
     if (ids == Py_None) {
         ids = NULL; /* no dict: the table alone holds the tokens */
@@ -648,124 +1259,37 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_TypeError, "jieba_tokens: ids must be a dict or None, not %.100s", Py_TYPE(ids)->tp_name);
         return NULL;
     }
-    const int32_t *lengths = NULL; /* words given as lengths */
-    if (PyBytes_Check(words)) {
-        if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
-            PyErr_SetString(PyExc_ValueError, "jieba_tokens: word lengths must be int32 bytes");
-            return NULL;
-        }
-        lengths = (const int32_t *)PyBytes_AS_STRING(words);
-    } else if (!PyList_Check(words)) {
+    if (!PyBytes_Check(words) && !PyList_Check(words)) {
         PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
                      Py_TYPE(words)->tp_name);
         return NULL;
     }
-    ChunkTable *tt = (ChunkTable *)table;
-    if (ids && tt->count != PyDict_GET_SIZE(ids)) {
-        PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
-                     "they must be filled together", tt->count, PyDict_GET_SIZE(ids));
+    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
+    Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
+    return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast);
+}
+
+/* jieba_entry_tokens(chunk_table, first, words, table, fallback) -> (token ids int64 bytes, tokens per chunk
+ * int64 bytes, number of new tokens): ``jieba_tokens(chunks, words, table, None, fallback, True)`` of the
+ * chunks ``chunk_table[first:]``, read from the chunk table's stored code points: the vocabulary's new chunks
+ * of ``lookup(text, lines, False)``, which never became str (issue 13: a str per new chunk, ~36 instructions
+ * per Chinese character with the list). ``words``: the cut of ``chunk_table.han_runs(first)`` (its rjieba
+ * words, or the compiled cut's lengths). ``fallback`` must be ``words._split_chunk``: the compiled splitter
+ * gives its tokens where it can. */
+static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
+    PyObject *chunk_table, *first_obj, *words, *table, *fallback;
+    if (!PyArg_ParseTuple(args, "O!OOO!O", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType, &table,
+                          &fallback))
+        return NULL;
+    if (chunk_table == table) { /* adding tokens would move the arena the chunks are read from */
+        PyErr_SetString(PyExc_ValueError, "jieba_entry_tokens: the chunk table and the token table must differ");
         return NULL;
     }
-    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0 ||
-        (!lengths && check_str_list(words, "jieba_tokens", "word") < 0))
-        return NULL;
-    Py_ssize_t n_chunks = PyList_GET_SIZE(chunks), w = 0, runs = 0;
-    Py_ssize_t n_words = lengths ? PyBytes_GET_SIZE(words) / (Py_ssize_t)sizeof(int32_t) : PyList_GET_SIZE(words);
-    Buf flat = {0};
-    PyObject *counts = PyBytes_FromStringAndSize(NULL, n_chunks * (Py_ssize_t)sizeof(int64_t));
-    PyObject *fresh = ids ? PyList_New(0) : NULL; /* without a dict: no str per new token */
-    Py_ssize_t held = tt->count;
-    PyObject *result = NULL;
-    if (!counts || (ids && !fresh)) goto done;
-    int64_t *per_chunk = (int64_t *)PyBytes_AS_STRING(counts);
-    for (Py_ssize_t i = 0; i < n_chunks; i++) {
-        PyObject *chunk = PyList_GET_ITEM(chunks, i);
-        int kind = PyUnicode_KIND(chunk);
-        const void *data = PyUnicode_DATA(chunk);
-        Py_ssize_t n = PyUnicode_GET_LENGTH(chunk), before = flat.len, j = 0;
-        if (kind != PyUnicode_1BYTE_KIND)
-            while (j < n && !is_han(PyUnicode_READ(kind, data, j))) j++;
-        if (kind == PyUnicode_1BYTE_KIND || j == n) { /* no Han: the whitespace splitter's tokens */
-            PyObject *t = PyObject_CallOneArg(fallback, chunk);
-            if (!t) goto done;
-            if (!PyTuple_Check(t)) {
-                PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd gave a %.100s, not a tuple", i,
-                             Py_TYPE(t)->tp_name);
-                Py_DECREF(t);
-                goto done;
-            }
-            for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(t); m++) {
-                PyObject *tok = PyTuple_GET_ITEM(t, m);
-                if (!PyUnicode_CheckExact(tok)) {
-                    PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd: token %zd is not a str", i, m);
-                    Py_DECREF(t);
-                    goto done;
-                }
-                if (intern_range(tt, ids, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
-                                 fresh, &flat) < 0) {
-                    Py_DECREF(t);
-                    goto done;
-                }
-            }
-            Py_DECREF(t);
-            per_chunk[i] = flat.len - before;
-            continue;
-        }
-        j = 0;
-        while (j < n) {
-            Py_UCS4 c = PyUnicode_READ(kind, data, j);
-            if (!is_han(c)) {
-                Py_ssize_t e = piece_end(kind, data, j, n);
-                if (intern_range(tt, ids, kind, data, j, e, fresh, &flat) < 0) goto done;
-                j = e;
-                continue;
-            }
-            Py_ssize_t e = j + 1;
-            while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
-            if (runs++ && !lengths) { /* the separator rjieba returns between two runs */
-                PyObject *sep = w < n_words ? PyList_GET_ITEM(words, w) : NULL;
-                if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
-                    PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd should be the run separator \"\\n\" "
-                                 "(are the words rjieba's cut of han_runs(chunks)?)", w);
-                    goto done;
-                }
-                w++;
-            }
-            Py_ssize_t got = 0;
-            while (got < e - j) {
-                if (w >= n_words) {
-                    PyErr_Format(PyExc_ValueError, "jieba_tokens: the words end inside Han run %zd (chunk %zd)",
-                                 runs - 1, i);
-                    goto done;
-                }
-                PyObject *word = lengths ? NULL : PyList_GET_ITEM(words, w);
-                Py_ssize_t len = lengths ? lengths[w] : PyUnicode_GET_LENGTH(word);
-                w++;
-                if (len <= 0 || got + len > e - j ||
-                    (word && PyUnicode_READ_CHAR(word, 0) != PyUnicode_READ(kind, data, j + got))) {
-                    PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
-                                 "(are the words rjieba's cut of han_runs(chunks)?)", w - 1, i, j + got);
-                    goto done;
-                }
-                if (intern_range(tt, ids, kind, data, j + got, j + got + len, fresh, &flat) < 0) goto done;
-                got += len;
-            }
-            j = e;
-        }
-        per_chunk[i] = flat.len - before;
-    }
-    if (w != n_words) {
-        PyErr_Format(PyExc_ValueError, "jieba_tokens: %zd words left over after the last Han run", n_words - w);
-        goto done;
-    }
-    PyObject *flat_bytes = as_bytes(&flat);
-    if (flat_bytes && fresh) result = Py_BuildValue("NOO", flat_bytes, counts, fresh);
-    else if (flat_bytes) result = Py_BuildValue("NOn", flat_bytes, counts, tt->count - held);
-done:
-    free(flat.data);
-    Py_XDECREF(counts);
-    Py_XDECREF(fresh);
-    return result;
+    ChunkTable *ct = (ChunkTable *)chunk_table;
+    Py_ssize_t first;
+    if (table_first(ct, first_obj, "jieba_entry_tokens", &first) < 0) return NULL;
+    Source src = {NULL, ct, first, ct->count - first};
+    return jieba_intern(&src, words, (ChunkTable *)table, NULL, fallback, 1);
 }
 
 /* letter_runs(lines) -> int64 bytes: per line, its maximal Han runs that hold an ideograph assigned since
@@ -808,6 +1332,11 @@ static PyMethodDef module_methods[] = {
      "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
      "newly split chunks from the ChunkTable table (new tokens added to it with the next ids)"},
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
+    {"whitespace_split", whitespace_split, METH_O,
+     "whitespace_split(chunk) -> words._split_chunk's tokens by the compiled splitter, or None where it declines"},
+    {"jieba_entry_tokens", jieba_entry_tokens, METH_VARARGS,
+     "jieba_entry_tokens(chunk_table, first, words, table, fallback) -> jieba_tokens of chunk_table[first:] (no "
+     "dict, the compiled splitter for fallback's chunks where it can), read from the chunk table"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
      "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_split over jieba's words of the chunks, "
      "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},

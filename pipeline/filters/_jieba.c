@@ -866,12 +866,54 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     Py_RETURN_NONE;
 }
 
+/* cut_ucs4(text, runs) -> bytes of int32: cut_runs of Han runs handed over as code points: ``text`` the runs'
+ * UCS4 code points concatenated, ``runs`` their lengths (int32 bytes), each run cut on its own. Why: the
+ * vocabulary's new chunks are no str (``_chunks.ChunkTable.han_ucs4`` gathers their runs from its stored
+ * code points), and cut_runs copies every run into a UCS4 buffer anyway; here the runs are cut in place
+ * (issue 13, eighth pass; added by branch zhspan25, the functions above are unchanged). */
+static PyObject *cut_ucs4(PyObject *self, PyObject *args) {
+    Py_buffer text, runs;
+    if (!check_loaded("cut_ucs4")) return NULL;
+    if (!PyArg_ParseTuple(args, "y*y*", &text, &runs)) return NULL;
+    PyObject *out = NULL;
+    Lens lens = {0};
+    if (text.len % (Py_ssize_t)sizeof(Py_UCS4) || runs.len % (Py_ssize_t)sizeof(int32_t)) {
+        PyErr_SetString(PyExc_ValueError, "cut_ucs4: text must be UCS4 and runs int32 bytes");
+        goto done;
+    }
+    const Py_UCS4 *s = (const Py_UCS4 *)text.buf;
+    const int32_t *len = (const int32_t *)runs.buf;
+    Py_ssize_t n = text.len / (Py_ssize_t)sizeof(Py_UCS4), n_runs = runs.len / (Py_ssize_t)sizeof(int32_t), at = 0;
+    for (Py_ssize_t r = 0; r < n_runs; r++) {
+        if (len[r] < 0 || len[r] > n - at) {
+            PyErr_Format(PyExc_ValueError, "cut_ucs4: run %zd goes past the text's end", r);
+            goto done;
+        }
+        if (cut_text(s + at, len[r], &lens) < 0) {
+            PyErr_NoMemory();
+            goto done;
+        }
+        at += len[r];
+    }
+    if (at != n) {
+        PyErr_Format(PyExc_ValueError, "cut_ucs4: the runs hold %zd code points, the text %zd", at, n);
+        goto done;
+    }
+    out = PyBytes_FromStringAndSize((const char *)lens.data, lens.len * (Py_ssize_t)sizeof(int32_t));
+done:
+    free(lens.data);
+    PyBuffer_Release(&text);
+    PyBuffer_Release(&runs);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS, "load(dict_bytes, start, trans, emit): jieba's dictionary and HMM, once"},
     {"loaded", is_loaded, METH_NOARGS, "loaded() -> whether load has run"},
     {"unload", unload, METH_NOARGS, "unload(): free the dictionary and buffers (load may run again)"},
     {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
     {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
+    {"cut_ucs4", cut_ucs4, METH_VARARGS, "cut_ucs4(text, runs) -> int32 bytes: cut_runs of UCS4 runs"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -230,7 +230,7 @@ def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...
 
 
 def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
-                    fallback: Callable[[str], tuple[str, ...]]) -> tuple[bytes, bytes, list[str]]:
+                    fallback: Callable[[str], tuple[str, ...]], fast: bool = False) -> tuple[bytes, bytes, list[str]]:
     """``_chunks.intern_split(jieba_split_many(chunks, fallback), table)`` in two compiled passes:
     ``_jieba.cut_runs`` gives the lengths of jieba's words of every Han run of the chunks, and
     ``_chunks.jieba_tokens`` interns each chunk's tokens in place (the runs' words, the pieces between
@@ -239,17 +239,39 @@ def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
     vocabulary keeps none). Without the ``_jieba`` extension
     ``_chunks.han_runs`` joins the runs for one rjieba call instead (the same words, a str each). Needs the
     ``_chunks`` extension; ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese
-    texts."""
+    texts. ``fast``: ``fallback`` is ``words._split_chunk``, for which the compiled splitter stands in where it
+    can (``_chunks.whitespace_split``). The vocabulary calls ``jieba_entry_token_ids`` instead (its new chunks
+    are no str since issue 13's eighth pass); this list form is what the tests compare that one with."""
     from pipeline.filters import _chunks
 
     _jieba_use["cut"] = True
     compiled = compiled_jieba()
     if compiled is not None:
-        return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids, fallback)
+        return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids, fallback, fast)
     runs = _chunks.han_runs(chunks)
     # hmm=True: jieba's default mode; rjieba returns the "\n" between two runs as a word of its own
     words = _rjieba_cut()(runs, True) if runs else []
-    return _chunks.jieba_tokens(chunks, words, table, ids, fallback)
+    return _chunks.jieba_tokens(chunks, words, table, ids, fallback, fast)
+
+
+def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any,
+                          fallback: Callable[[str], tuple[str, ...]]) -> tuple[bytes, bytes, int]:
+    """``jieba_token_ids(chunks, table, None, fallback, fast=True)`` of the chunks ``chunk_table[first:]`` (a
+    ``_chunks.ChunkTable``'s entries from id ``first`` on), read from the chunk table without a str per chunk:
+    the vocabulary's new chunks, which its ``lookup`` no longer makes into str (issue 13, eighth pass). Their Han
+    runs go to the compiled cut as code points (``ChunkTable.han_ucs4``, ``_jieba.cut_ucs4``), or to rjieba
+    joined into one str (``ChunkTable.han_runs``; it returns the "\n" between two runs as a word). ``fallback`` must be
+    ``words._split_chunk`` (the compiled splitter stands in for it where it can). Returns the token ids, tokens
+    per chunk (int64 bytes) and the number of new tokens (the token table's last ids)."""
+    from pipeline.filters import _chunks
+
+    compiled = compiled_jieba()
+    if compiled is not None:  # the runs' code points cut in place (``_jieba.cut_ucs4``: ``cut_runs``' words)
+        words = compiled.cut_ucs4(*chunk_table.han_ucs4(first))
+    else:
+        runs = chunk_table.han_runs(first)
+        words = _rjieba_cut()(runs, True) if runs else []
+    return _chunks.jieba_entry_tokens(chunk_table, first, words, table, fallback)
 
 
 def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:

@@ -18,8 +18,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import regex
 
-from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_split,
-                                      jieba_split_many, jieba_token_ids, sudachi_split)
+from pipeline.filters.segment import (GERMAN, JIEBA, SUDACHI, WHITESPACE, german_split, jieba_entry_token_ids,
+                                      jieba_split, jieba_split_many, sudachi_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -273,9 +273,14 @@ class _Vocabulary:
         and with ``lines`` and the chunk table also the number of chunks on each line of
         ``text.splitlines()`` (else None)."""
         if self.table is not None:
-            ids, new, per_line = self.table.lookup(text, lines)
-            self.chunk_ids.new = new
-            self.flush()
+            # where the segmenter interns from the chunk table's stored code points, new chunks never become str
+            entries = self.token_table is not None and self.segmenter in _ENTRY_INTERNING
+            ids, new, per_line = self.table.lookup(text, lines, not entries)
+            if entries:
+                self._flush_entries(len(self.table) - new)
+            else:
+                self.chunk_ids.new = new
+                self.flush()
             return (np.frombuffer(ids, dtype=np.int64),
                     None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
         chunks = text.split()
@@ -287,6 +292,24 @@ class _Vocabulary:
         if self.flat.size + more_tokens >= 2**31:  # a single text of over 2**31 tokens: not met in practice
             raise OverflowError(f"the word vocabulary would hold {self.flat.size + more_tokens:,} token ids")
 
+    def _flush_entries(self, first: int) -> None:
+        """Segment and intern the chunks the chunk table added from id ``first`` on, read from its stored code
+        points (``_ENTRY_INTERNING``): no str per new chunk, none per new token (issue 13, eighth pass)."""
+        if first == len(self.table):
+            return
+        self.chars += self.table.chars(first)
+        first_new = self.key.size  # tokens held before: the new ones get the next ids
+        flat_ids, per_chunk, _ = _ENTRY_INTERNING[self.segmenter](self.table, first, self.token_table)
+        self._add_interned(flat_ids, per_chunk, first_new)
+
+    def _add_interned(self, flat_ids: bytes, per_chunk: bytes, first_new: int) -> None:
+        """Add the compiled interning's token ids and tokens per chunk (int64 bytes) of a batch of new chunks,
+        and the columns of the tokens the token table added from id ``first_new`` on."""
+        counts = np.frombuffer(per_chunk, dtype=np.int64)
+        self._check_int32(len(flat_ids) // 8)
+        self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
+        self._add_chunks(counts, first_new, [])
+
     def flush(self) -> None:
         """Split the chunks queued since the last flush and add them and their new tokens to the tables."""
         chunks = self.chunk_ids.new
@@ -296,25 +319,23 @@ class _Vocabulary:
         self.chars += sum(map(len, chunks))
         token_ids = self.token_ids
         first_new = self.key.size  # tokens held before this flush: the new ones get the next ids
-        new: list[str] = []  # the new tokens as str: only where no compiled token table holds them
-        if self.token_table is not None:  # one table probe per token, in C
-            if self.segmenter in _COMPILED_INTERNING:  # segmented and interned without a tuple per chunk (Chinese),
-                # and without a str per new token: the table holds their code points (``columns`` below)
-                flat_ids, per_chunk, _ = _COMPILED_INTERNING[self.segmenter](chunks, self.token_table, token_ids)
-            else:
-                flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
-            counts = np.frombuffer(per_chunk, dtype=np.int64)
-            self._check_int32(len(flat_ids) // 8)
-            self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
-        else:
-            split = self.split_many(chunks)
-            counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
-            flat = list(chain.from_iterable(split))
-            self._check_int32(len(flat))
-            # the tokens not seen before, in first-seen order, get the next ids in one update
-            new = [t for t in dict.fromkeys(flat) if t not in token_ids]
-            token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
-            self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
+        if self.token_table is not None:  # one table probe per token, in C (Chinese: ``_flush_entries``)
+            flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
+            self._add_interned(flat_ids, per_chunk, first_new)
+            return
+        split = self.split_many(chunks)
+        counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
+        flat = list(chain.from_iterable(split))
+        self._check_int32(len(flat))
+        # the tokens not seen before, in first-seen order, get the next ids in one update
+        new = [t for t in dict.fromkeys(flat) if t not in token_ids]
+        token_ids.update(zip(new, range(len(token_ids), len(token_ids) + len(new))))
+        self.flat.extend(np.fromiter(map(token_ids.__getitem__, flat), dtype=np.int64, count=len(flat)))
+        self._add_chunks(counts, first_new, new)
+
+    def _add_chunks(self, counts: np.ndarray, first_new: int, new: list[str]) -> None:
+        """Add the new chunks' places in ``flat`` (their tokens per chunk, ``counts``: the last ones there) and the
+        columns of the new tokens (ids from ``first_new`` on; ``new``: their str, where no token table holds them)."""
         self.chunk_first.extend(self.flat.size - counts.sum() + np.cumsum(counts) - counts)
         self.chunk_count.extend(counts)
         n = len(self.token_table) - first_new if self.token_table is not None else len(new)
@@ -350,10 +371,11 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
               GERMAN: partial(german_split, fallback=_split_chunk)}
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
-# Segmenters that split and intern a batch of chunks in compiled code (where ``_chunks`` is built), ids from
-# a compiled token table: the token ids, tokens per chunk and new tokens that ``_chunks.intern_split`` of
-# their split would give.
-_COMPILED_INTERNING = {JIEBA: partial(jieba_token_ids, fallback=_split_chunk)}
+# Segmenters that split and intern a batch of new chunks in compiled code (where ``_chunks`` is built), read
+# from the chunk table's entries (``_Vocabulary._flush_entries``), ids from a compiled token table: the token
+# ids, tokens per chunk and number of new tokens that ``_chunks.intern_split`` of their split would give, for
+# the chunks ``chunk_table[first:]``, which never became str.
+_ENTRY_INTERNING = {JIEBA: partial(jieba_entry_token_ids, fallback=_split_chunk)}
 _ARRAYS = ("key", "length", "flags", "ids", "line")  # what a deferred Tokens makes on first use
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}

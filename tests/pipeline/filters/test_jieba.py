@@ -240,3 +240,24 @@ def test_characters_that_only_begin_words_are_cut_as_rjieba_cuts_them():
     runs = [r for c, w in begun.items() for r in (c, w, c + "的", w + c + "的" + c, "的" + c)]
     runs += ["".join(han[7 * j:7 * j + 7]) + c + "的" for j, c in enumerate(begun)]
     _same_on_runs(runs)
+
+
+def test_cut_ucs4_gives_cut_runs_words_of_a_chunk_table_s_runs():
+    from pipeline.filters import _chunks
+
+    segmenter = compiled_jieba()
+    require_compiled(segmenter, "_jieba", "rjieba")
+    chunks = ["《红楼梦》第一回，甄士隐梦幻识通灵", "abc", "中々国𰀀文", "ÿé", "小明硕士毕业于中国科学院计算所", "a中b文c"]
+    table = _chunks.ChunkTable()
+    table.lookup("x " + " ".join(chunks), False, False)
+    text, runs = table.han_ucs4(1)
+    assert list(memoryview(runs).cast("i")) == [len(r) for c in chunks for r in re.findall(f"[{HAN}]+", c)]
+    assert text.decode("utf-32-le") == "".join(re.findall(f"[{HAN}]+", "".join(chunks)))
+    assert segmenter.cut_ucs4(text, runs) == segmenter.cut_runs(chunks)
+    assert table.han_ucs4(len(table)) == (b"", b"") and segmenter.cut_ucs4(b"", b"") == b""
+    with pytest.raises(ValueError, match="UCS4"):
+        segmenter.cut_ucs4(text[:-1], runs)
+    with pytest.raises(ValueError, match="past the text's end"):
+        segmenter.cut_ucs4(text[:8], runs)
+    with pytest.raises(ValueError, match="the runs hold"):
+        segmenter.cut_ucs4(text + text, runs)

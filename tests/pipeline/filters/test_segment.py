@@ -408,3 +408,72 @@ def _malloc_used() -> int:
     """Bytes in use in glibc's heap, its arenas and its mmapped blocks."""
     info = _mallinfo2()()
     return info.uordblks + info.hblkhd
+
+
+def _copy(table, n: int):
+    """A new token table holding the first ``n`` tokens of ``table``, with the same ids."""
+    from pipeline.filters import _chunks
+
+    copy = _chunks.ChunkTable()
+    _chunks.intern_split([tuple(table[i] for i in range(n))], copy)
+    return copy
+
+
+def _entries_against_list(chunks: list[str]) -> None:
+    """``jieba_entry_token_ids`` over a chunk table's entries gives what ``jieba_token_ids`` gives over the same
+    chunks as str (ids, counts, new tokens in the table), with the compiled cut and with rjieba's words, after a
+    first batch already in both tables."""
+    from unittest import mock
+
+    from pipeline.filters import _chunks
+    from pipeline.filters.segment import jieba_entry_token_ids, jieba_token_ids
+    from pipeline.filters.words import _split_chunk
+
+    head, tail = chunks[:len(chunks) // 3], chunks[len(chunks) // 3:]
+    for cut in ([segment.compiled_jieba()] if segment.compiled_jieba() else []) + [None]:
+        with mock.patch.object(segment, "compiled_jieba", lambda: cut):
+            listed, entries, tokens_l, tokens_e = (_chunks.ChunkTable() for _ in range(4))
+            for batch in (head, tail):
+                _, new, _ = listed.lookup(" ".join(batch))
+                first = len(entries)
+                _, n_new, _ = entries.lookup(" ".join(batch), False, False)
+                assert n_new == len(new) and len(entries) == len(listed)
+                assert entries.han_runs(first) == _chunks.han_runs(new)
+                assert entries.chars(first) == sum(map(len, new))
+                # the list path with the Python splitter for every chunk without Han (no ``fast``)
+                expected = jieba_token_ids(new, tokens_l, None, _split_chunk)
+                assert jieba_entry_token_ids(entries, first, tokens_e, _split_chunk) == expected
+                # and with the compiled splitter standing in for ``_split_chunk`` on the list (``fast``)
+                assert jieba_token_ids(new, _copy(tokens_l, len(tokens_l) - expected[2]), None, _split_chunk,
+                                       True) == expected
+                assert [tokens_e[i] for i in range(len(tokens_e))] == [tokens_l[i] for i in range(len(tokens_l))]
+
+
+def test_chinese_interning_from_the_chunk_table_equals_interning_of_the_str(shared_data):
+    from pipeline.filters import words
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
+    _entries_against_list(["数学是研究数量的学科。", "Python3.8", "(中文)", "1.5%的人", "，", "don't", "Mr.",
+                           "𠀀𠀁中文", "々〆〇", "é中é", "foo@bar.com", "μεγεθῶν", "Philosophy（10", "中", "x"] * 2)
+    book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:60_000]
+    wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")
+    _entries_against_list((book + wiki).split())
+
+
+def test_chinese_interning_from_the_chunk_table_refuses_bad_arguments():
+    from pipeline.filters import words
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
+    table = words._chunks.ChunkTable()
+    table.lookup("中文 abc", False, False)
+    with pytest.raises(ValueError, match="must differ"):
+        words._chunks.jieba_entry_tokens(table, 0, b"\x02\x00\x00\x00", table, words._split_chunk)
+    for first in (-1, 3):
+        with pytest.raises(IndexError):
+            words._chunks.jieba_entry_tokens(table, first, b"", words._chunks.ChunkTable(), words._split_chunk)
+        with pytest.raises(IndexError):
+            table.han_ucs4(first)
+    with pytest.raises(ValueError, match="words end inside"):
+        words._chunks.jieba_entry_tokens(table, 0, b"", words._chunks.ChunkTable(), words._split_chunk)
