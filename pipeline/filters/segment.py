@@ -265,6 +265,7 @@ def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any,
     per chunk (int64 bytes) and the number of new tokens (the token table's last ids)."""
     from pipeline.filters import _chunks
 
+    _jieba_use["cut"] = True
     compiled = compiled_jieba()
     if compiled is not None:  # the runs' code points cut in place (``_jieba.cut_ucs4``: ``cut_runs``' words)
         words = compiled.cut_ucs4(*chunk_table.han_ucs4(first))
