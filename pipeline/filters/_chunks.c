@@ -770,22 +770,7 @@ nomem:
  * declined and goes to ``words._split_chunk`` (tests/pipeline/filters/test_words.py compares the two on
  * generated chunks). */
 
-typedef struct {
-    Py_ssize_t *data;
-    Py_ssize_t len, cap;
-} Ends;
-
-static int ends_push(Ends *e, Py_ssize_t v) {
-    if (e->len == e->cap) {
-        Py_ssize_t cap = e->cap ? 2 * e->cap : 64;
-        Py_ssize_t *grown = realloc(e->data, cap * sizeof(Py_ssize_t));
-        if (!grown) return -1;
-        e->data = grown;
-        e->cap = cap;
-    }
-    e->data[e->len++] = v;
-    return 0;
-}
+/* Token end positions go in a Buf (above). */
 
 /* words.ABBREVIATIONS (they keep their period), and words._SPLIT_WORDS (letters only, still two tokens). */
 static const char *const ABBREVIATIONS[] = {
@@ -929,31 +914,31 @@ static inline int is_alpha(Py_UCS4 c) { return c < 0x80 ? a_letter((unsigned cha
 
 /* The ends of ``words._split_chunk``'s tokens of data[0:n] in ``out``: 1, or 0 where it declines (the chunk
  * then goes to ``words._split_chunk``), -1 when out of memory. */
-static int split_ends(int kind, const void *data, Py_ssize_t n, Ends *out) {
+static int split_ends(int kind, const void *data, Py_ssize_t n, Buf *out) {
     out->len = 0;
     if (n == 0) return 0;
     Py_UCS4 first = PyUnicode_READ(kind, data, 0), last = PyUnicode_READ(kind, data, n - 1);
     int head_alpha = n >= 2; /* chunk[:-1].isalpha() */
     for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(PyUnicode_READ(kind, data, j));
     int alpha = n == 1 ? is_alpha(first) : head_alpha && is_alpha(last);
-    if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return ends_push(out, n) < 0 ? -1 : 1;
+    if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return buf_push(out, n) < 0 ? -1 : 1;
     if (head_alpha && !in_words(SPLIT_WORDS, kind, data, n - 1) &&
         ((last < 0x80 && strchr(",;:!?)\"", (int)last) && last) ||
          (last == '.' && !in_words(ABBREVIATIONS, kind, data, n - 1) &&
           !(n == 2 && Py_UNICODE_ISUPPER(first) && first != 'I'))))
-        return ends_push(out, n - 1) < 0 || ends_push(out, n) < 0 ? -1 : 1; /* "world,"  "end." */
+        return buf_push(out, n - 1) < 0 || buf_push(out, n) < 0 ? -1 : 1; /* "world,"  "end." */
     int ascii = kind == PyUnicode_1BYTE_KIND;
     for (Py_ssize_t j = 0; j < n; j++) {
         Py_UCS4 c = PyUnicode_READ(kind, data, j);
         if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef)) /* _CJK_PUNCT: the chunk whole */
-            return ends_push(out, n) < 0 ? -1 : 1;
+            return buf_push(out, n) < 0 ? -1 : 1;
         if (c >= 0x7f || c < 0x20 || c == '@') ascii = 0; /* beyond ASCII, or one of _RARE's: declined */
     }
     if (!ascii) return 0;
     const unsigned char *t = (const unsigned char *)data;
     for (Py_ssize_t i = 0; i < n;) {
         i = ascii_token_end(t, i, n);
-        if (ends_push(out, i) < 0) return -1;
+        if (buf_push(out, i) < 0) return -1;
     }
     return 1;
 }
@@ -965,7 +950,7 @@ static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
         PyErr_Format(PyExc_TypeError, "whitespace_split: a str is needed, not %.100s", Py_TYPE(arg)->tp_name);
         return NULL;
     }
-    Ends ends = {0};
+    Buf ends = {0};
     int got = split_ends(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg), &ends);
     PyObject *out = NULL;
     if (got < 0) {
@@ -1064,7 +1049,7 @@ typedef struct {
     const int32_t *lengths;   /* the compiled cut's word lengths */
     Py_ssize_t n_words, w, runs;
     PyObject *fallback;       /* words._split_chunk (or any splitter: a tuple of str per chunk) */
-    Ends *fast;               /* where ``fallback`` is words._split_chunk: split_ends stands in for it */
+    Buf *fast;               /* where ``fallback`` is words._split_chunk: split_ends stands in for it */
     Buf flat;
 } JiebaState;
 
@@ -1183,7 +1168,7 @@ static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n,
 static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
                               int fast) {
     JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
-    Ends ends = {0};
+    Buf ends = {0};
     if (fast) st.fast = &ends;
     if (PyBytes_Check(words)) {
         if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
