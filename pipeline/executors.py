@@ -185,6 +185,11 @@ class RayExecutor:
         finally:
             for ref in in_flight:
                 ray.cancel(ref, force=True)
+            if in_flight:
+                # Wait until the cancelled calls have ended (force: their workers killed), so that the caller can
+                # remove the temporaries they were writing now (``runner.run_stage``), not only the next run: a
+                # failed run must not leave a half-written shard behind.
+                ray.wait(list(in_flight), num_returns=len(in_flight), timeout=60)
 
 
 def _batch_name(batch: list[Any]) -> str:

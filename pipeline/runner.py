@@ -189,6 +189,15 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
         executor = RayExecutor(max_in_flight, max_retries, num_cpus_per_task)
     try:
         return _run_stage(run_dir, stage, tasks, fn, executor, docs_key, progress_every_s)
+    except BaseException:
+        # The executor has stopped what was still running; the temporaries its killed tasks (or this process)
+        # were writing are listed in the run's journals: remove them now, so that a failed run leaves no
+        # half-written file behind (the next run would remove them too, but a user looks at the folder first).
+        try:
+            remove_temporaries(run_dir)
+        except OSError as exc:
+            print(f"[{stage}] could not remove the run's temporaries after the failure: {exc}", file=sys.stderr)
+        raise
     finally:
         use_temp_journal(None)
 

@@ -162,3 +162,34 @@ def test_executors_tell_the_process_which_step_each_task_belongs_to(monkeypatch,
     executors._execute_batch(write_square, [t.payload for t in tasks_for(tmp_path, range(2, 4))], str(tmp_path),
                              "cube")
     assert steps == ["square", "square", "cube", "cube"]
+
+
+def slow_or_failing(payload: dict) -> TaskResult:
+    """Task 0 holds a temporary output open (until killed); task 1 fails once task 0's temporary exists."""
+    import time
+
+    from contracts.fsio import TMP_PREFIX, atomic_write
+
+    run_dir = Path(payload["run_dir"])
+    if payload["n"] == 0:
+        with atomic_write(run_dir / "out" / "slow.txt", "w") as fh:
+            fh.write("half")
+            fh.flush()
+            time.sleep(120)  # killed by the cancellation long before
+        return TaskResult(["out/slow.txt"], Tally())
+    deadline = time.monotonic() + 60
+    while not list((run_dir / "out").glob(f"{TMP_PREFIX}*")) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    raise ValueError("bad input in shard 1")
+
+
+def test_a_failed_ray_stage_leaves_no_temporary_of_the_tasks_it_killed(ray_local, tmp_path: Path) -> None:
+    """A task fails while another is writing: the stage stops the other (killing its worker) and removes the
+    temporary it was writing before it raises, so a failed run leaves no half-written file behind."""
+    from contracts.fsio import TMP_PREFIX
+
+    tasks = [Task(f"t{n:03d}", {"run_dir": str(tmp_path), "n": n}) for n in range(2)]
+    with pytest.raises(StageError, match="bad input in shard 1"):
+        run_stage(tmp_path, "slow", tasks, slow_or_failing, executor=RayExecutor(max_batch=1, batches_per_slot=1))
+    assert not list(tmp_path.rglob(f"{TMP_PREFIX}*"))
+    assert not (tmp_path / "out" / "slow.txt").exists()
