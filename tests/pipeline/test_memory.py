@@ -23,14 +23,35 @@ def _rss_mib() -> float:
     raise AssertionError("no VmRSS")
 
 
-@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
-                    reason="needs glibc and /proc")
-def test_freed_heap_pages_are_returned():
-    """100 KiB arrays come from the heap (under glibc's mmap threshold); keeping every 50th pins the heap's
-    top, so freeing the rest leaves ~100 MiB resident until ``release_freed_memory``."""
+needs_trim_and_proc = pytest.mark.skipif(
+    memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
+    reason="returning freed heap pages needs glibc's malloc_trim, and the test reads the resident set from "
+           "Linux's /proc/self/status")
+
+
+def _free_pinned_heap() -> list[np.ndarray]:
+    """Leave ~100 MiB of freed heap resident: 100 KiB arrays come from the heap (under glibc's mmap
+    threshold) and keeping every 50th pins the heap's top. Returns the pinned arrays, which stay live."""
     arrays = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(1000)]
     pinned = arrays[::50]
     del arrays
+    return pinned
+
+
+@pytest.fixture
+def counted_releases(monkeypatch) -> list[int]:
+    """Each real ``release_freed_memory`` call appends 1; the process starts with no release mark."""
+    releases: list[int] = []
+    real = memory.release_freed_memory
+    monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1) or real())
+    monkeypatch.setattr(memory, "_released_at", [0])
+    return releases
+
+
+@needs_trim_and_proc
+def test_freed_heap_pages_are_returned():
+    """~100 MiB of freed heap pinned by live blocks stays resident until ``release_freed_memory``."""
+    pinned = _free_pinned_heap()
     before = _rss_mib()
     memory.release_freed_memory()
     after = _rss_mib()
@@ -73,8 +94,7 @@ def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
     assert cleared == ["a", "b"] * 2
 
 
-@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
-                    reason="needs glibc and /proc")
+@needs_trim_and_proc
 def test_a_word_vocabulary_over_its_cap_goes_back_to_the_os_when_the_task_ends():
     """~300,000 distinct chunks (ids, numbers: as web text has) fill the filters' vocabulary with ~40 MiB,
     over ``KEEP_BYTES``; when the task ends it is dropped and the memory returned, by reference counting
@@ -156,24 +176,18 @@ def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkey
     assert language.predictor(None)(["Der Hund schläft im Garten und die Katze auch."], 1000)[0] == ["__label__de"]
 
 
-@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
-                    reason="needs glibc and /proc")
-def test_the_release_after_a_task_runs_only_when_the_worker_grew_by_the_threshold(monkeypatch):
+@needs_trim_and_proc
+def test_the_release_after_a_task_runs_only_when_the_worker_grew_by_the_threshold(counted_releases):
     """A release walks every arena (6-10 % of a small crawl task's CPU); after a task that left little
     behind it is skipped, so a worker keeps at most ``RELEASE_ABOVE_BYTES`` more than its last release left;
     after one that left ~100 MiB of freed heap it runs and the pages go back."""
-    releases: list[int] = []
-    real = memory.release_freed_memory
-    monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1) or real())
-    monkeypatch.setattr(memory, "_released_at", [0])
+    releases = counted_releases
     assert memory.release_after_task() is True and releases == [1]  # a process's first task: no mark yet
     releases.clear()
     small = [np.ones(10 * 1024, dtype=np.uint8) for _ in range(100)]  # ~1 MiB
     del small
     assert memory.release_after_task() is False and releases == []
-    arrays = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(1000)]
-    pinned = arrays[::50]
-    del arrays  # ~100 MiB of free heap pages, pinned by every 50th block
+    pinned = _free_pinned_heap()
     before = _rss_mib()
     assert memory.release_after_task() is True and releases == [1]
     assert before - _rss_mib() > 50
@@ -181,25 +195,19 @@ def test_the_release_after_a_task_runs_only_when_the_worker_grew_by_the_threshol
     assert len(pinned) == 20
 
 
-@pytest.mark.skipif(memory._malloc_trim() is None or not Path("/proc/self/status").exists(),
-                    reason="needs glibc and /proc")
-def test_a_release_within_a_task_leaves_the_mark_for_the_release_after_it(monkeypatch):
+@needs_trim_and_proc
+def test_a_release_within_a_task_leaves_the_mark_for_the_release_after_it(counted_releases):
     """The filter's fused task releases between measuring and deciding (``release_within_task``). It gives
     back the freed heap when the worker grew by the threshold, and keeps the mark where the last release
     between tasks left it: had it moved the mark up to the middle of the task, where the task's live data
     are resident, the release when the task ends would be skipped and the worker would keep the rest."""
-    releases: list[int] = []
-    real = memory.release_freed_memory
-    monkeypatch.setattr(memory, "release_freed_memory", lambda: releases.append(1) or real())
-    monkeypatch.setattr(memory, "_released_at", [0])
+    releases = counted_releases
     assert memory.release_after_task() is True  # the first task of the process sets the mark
     mark = memory._released_at[0]
     releases.clear()
     assert memory.release_within_task() is False and releases == []  # nothing grew
     live = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(400)]  # ~40 MiB the task still holds
-    freed = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(1000)]
-    pinned = freed[::50]
-    del freed  # ~100 MiB of free heap pages, pinned by every 50th block
+    pinned = _free_pinned_heap()
     before = _rss_mib()
     assert memory.release_within_task() is True and releases == [1]
     assert before - _rss_mib() > 50
