@@ -699,6 +699,22 @@ static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
     return source_han_runs(&src);
 }
 
+/* Appends the Han characters of one entry to out[*k...] and the length of each of its maximal Han runs to
+ * ``runs``. -1 when out of memory. */
+ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t *k, Buf *runs) {
+    Py_ssize_t at = *k;
+    for (Py_ssize_t j = 0; j <= n; j++) {
+        Py_UCS4 c = j < n ? PyUnicode_READ(kind, data, j) : 0;
+        if (j < n && is_han(c)) {
+            out[(*k)++] = c;
+        } else if (*k > at) {
+            if (buf_push(runs, *k - at) < 0) return -1;
+            at = *k;
+        }
+    }
+    return 0;
+}
+
 /* ChunkTable.han_ucs4(first) -> (UCS4 bytes, int32 bytes): the code points of every maximal Han run of the
  * entries from id ``first`` on, concatenated, and the runs' lengths: what ``_jieba.cut_ucs4`` cuts, as
  * ``_jieba.cut_runs`` cuts the chunks (one pass, one loop per width; no str of the runs). */
@@ -713,29 +729,12 @@ static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
     Py_UCS4 *out = (Py_UCS4 *)PyBytes_AS_STRING(text);
     Py_ssize_t k = 0;
     for (Py_ssize_t id = first; id < t->count; id++) {
-        Py_ssize_t n = entry_length(t, id), at = k;
+        Py_ssize_t n = entry_length(t, id);
         const unsigned char *data = t->arena + t->offset[id];
-        if (t->shift[id] == 1) {
-            const Py_UCS2 *p = (const Py_UCS2 *)data;
-            for (Py_ssize_t j = 0; j <= n; j++) {
-                if (j < n && is_han(p[j])) {
-                    out[k++] = p[j];
-                } else if (k > at) {
-                    if (buf_push(&runs, k - at) < 0) goto nomem;
-                    at = k;
-                }
-            }
-        } else if (t->shift[id] == 2) {
-            const Py_UCS4 *p = (const Py_UCS4 *)data;
-            for (Py_ssize_t j = 0; j <= n; j++) {
-                if (j < n && is_han(p[j])) {
-                    out[k++] = p[j];
-                } else if (k > at) {
-                    if (buf_push(&runs, k - at) < 0) goto nomem;
-                    at = k;
-                }
-            }
-        }
+        int failed = 0; /* one call per width with a constant kind: each inlines into its own loop */
+        if (t->shift[id] == 1) failed = gather_han(PyUnicode_2BYTE_KIND, data, n, out, &k, &runs);
+        else if (t->shift[id] == 2) failed = gather_han(PyUnicode_4BYTE_KIND, data, n, out, &k, &runs);
+        if (failed) goto nomem;
     }
     if (_PyBytes_Resize(&text, k * (Py_ssize_t)sizeof(Py_UCS4)) < 0) {
         free(runs.data);
