@@ -191,11 +191,9 @@ def safe_join(root: str | Path, *parts: str) -> Path:
     """
     base = _resolved_root(root)
     if base is not None:
-        names: list[str] = []
-        for part in parts:
-            names.extend(part.split("/"))
-        names = [n for n in names if n and n != "."]
-        if ".." not in names and not any(p.startswith("/") for p in parts):
+        texts = [os.fspath(part) for part in parts]  # str or PathLike, as Path.joinpath takes them
+        names = [n for text in texts for n in text.split("/") if n and n != "."]
+        if ".." not in names and not any(text.startswith("/") for text in texts):
             path, checking = base, True
             for name in names:
                 path = f"{path}/{name}" if path != "/" else f"/{name}"
@@ -217,7 +215,7 @@ def _resolved_join(root: str | Path, parts: tuple[str, ...]) -> Path:
     root_path = Path(root).resolve()
     target = root_path.joinpath(*parts).resolve()
     if target != root_path and root_path not in target.parents:
-        raise ValueError(f"path {'/'.join(parts)!r} escapes the output folder {root_path}")
+        raise ValueError(f"path {'/'.join(map(str, parts))!r} escapes the output folder {root_path}")
     return target
 
 

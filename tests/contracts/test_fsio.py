@@ -211,6 +211,11 @@ def test_safe_join_decides_as_full_resolution(run_tree: Path, parts: tuple[str, 
     assert _joined(Path(os.path.relpath(run_tree)), *parts) == _reference_join(run_tree, *parts)
 
 
+def test_safe_join_takes_path_parts(run_tree: Path) -> None:
+    assert safe_join(run_tree, Path("docs/web"), "a.parquet") == _reference_join(run_tree, "docs/web/a.parquet")
+    assert _joined(run_tree, Path("docs/out/secret")) == "refused"
+
+
 def test_safe_join_sees_a_symlink_made_after_an_earlier_join(tmp_path: Path) -> None:
     """Nothing under the root is remembered between calls: a folder swapped for a symlink out of the run
     folder (or a file for one) after a first join of the same path is refused on the next."""
