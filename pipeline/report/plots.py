@@ -12,19 +12,24 @@ import io
 from typing import Mapping, Sequence
 
 import matplotlib
+from matplotlib.axes import Axes
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402  (the backend must be chosen first)
-from matplotlib.figure import Figure  # noqa: E402
+matplotlib.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
+                            "svg.fonttype": "none"})
 
-plt.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                     "svg.fonttype": "none"})
+
+def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
+    """A figure on its own Agg canvas, without pyplot: nothing registers it, so nothing needs closing."""
+    fig = Figure(figsize=figsize)
+    FigureCanvasAgg(fig)
+    return fig, fig.add_subplot()
 
 
 def to_data_uri(fig: Figure) -> str:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
-    plt.close(fig)
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -40,7 +45,7 @@ def length_histograms(histograms: Mapping[str, Mapping[str, int]], measure: str,
     """Documents per power-of-two length bucket, one line per source (``{source: {edge: docs}}``); a
     source keeps its colour (its place in ``sources``) in every plot."""
     edges = sorted({int(e) for h in histograms.values() for e in h})
-    fig, ax = plt.subplots(figsize=(7, 3))
+    fig, ax = _figure(figsize=(7, 3))
     for source, hist in sorted(histograms.items()):
         colour = f"C{list(sources).index(source) % 10}" if source in sources else None
         ax.step(range(len(edges)), [hist.get(str(e), 0) for e in edges], where="mid", label=source, color=colour)
@@ -56,7 +61,7 @@ def horizontal_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]]
     """Grouped horizontal bars: one group per label, one bar per series (e.g. run A and run B)."""
     n = max(len(series), 1)
     height = 0.8 / n
-    fig, ax = plt.subplots(figsize=(7, max(1.6, 0.32 * len(labels) * n + 0.8)))
+    fig, ax = _figure(figsize=(7, max(1.6, 0.32 * len(labels) * n + 0.8)))
     for i, (name, values) in enumerate(series.items()):
         ax.barh([y + i * height for y in range(len(labels))], values, height=height, label=name)
     ax.set_yticks([y + (n - 1) * height / 2 for y in range(len(labels))], labels)
@@ -69,7 +74,7 @@ def horizontal_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]]
 
 
 def vertical_bars(labels: Sequence[str], values: Sequence[float], title: str, xlabel: str, ylabel: str) -> str:
-    fig, ax = plt.subplots(figsize=(7, 2.8))
+    fig, ax = _figure(figsize=(7, 2.8))
     ax.bar(range(len(labels)), values)
     ax.set_xticks(range(len(labels)), labels)
     ax.set_xlabel(xlabel)
@@ -81,7 +86,7 @@ def vertical_bars(labels: Sequence[str], values: Sequence[float], title: str, xl
 def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], title: str, xlabel: str,
            ylabel: str, log_y: bool = False) -> str:
     """Training curves: ``{name: (x, y)}``."""
-    fig, ax = plt.subplots(figsize=(7, 3))
+    fig, ax = _figure(figsize=(7, 3))
     for name, (x, y) in sorted(series.items()):
         ax.plot(x, y, label=name, marker="o" if len(x) < 20 else None, markersize=3)
     if log_y:

@@ -1,4 +1,5 @@
-"""File I/O: the one damaged-archive rule, durable atomic writes, file names of paths and URLs."""
+"""File I/O: the one damaged-archive rule, durable atomic writes, file names of paths and URLs, joins that stay
+in the output folder."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from pathlib import Path
 import pytest
 import zstandard
 
+from contracts import fsio
 from contracts.fsio import (atomic_write, basename, deferred_folder_syncs, is_damaged_archive, open_input,
-                           sync_folders)
+                           safe_join, sync_folders)
 
 TEXT = ("A line of a corpus that compresses well enough to be cut in the middle of its stream.\n" * 400).encode()
 COMPRESSORS = {".gz": gzip.compress, ".bz2": bz2.compress, ".xz": lzma.compress,
@@ -156,3 +158,105 @@ def test_deferred_folder_syncs_leave_the_folders_to_the_caller(tmp_path: Path, m
 def test_sync_folders_names_a_missing_folder(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="gone"):
         sync_folders([tmp_path / "gone"])
+
+
+# ------------------------------------------------------------------------------------- safe_join
+
+def _reference_join(root: Path, *parts: str) -> Path | str:
+    """What ``safe_join`` did with two full resolutions: the resolved path, or "refused"."""
+    root_path = root.resolve()
+    target = root_path.joinpath(*parts).resolve()
+    return target if target == root_path or root_path in target.parents else "refused"
+
+
+def _joined(root: Path, *parts: str) -> Path | str:
+    try:
+        return safe_join(root, *parts)
+    except ValueError as exc:
+        assert "escapes the output folder" in str(exc)
+        return "refused"
+
+
+@pytest.fixture
+def run_tree(tmp_path: Path) -> Path:
+    """A run folder reached through a symlinked parent, with folders, a file, symlinks that stay inside it
+    and symlinks (folder and file) that lead out of it."""
+    (tmp_path / "real" / "run" / "docs" / "web").mkdir(parents=True)
+    (tmp_path / "real" / "run" / "docs" / "web" / "a.parquet").write_bytes(b"x")
+    (tmp_path / "real" / "run" / "stats").mkdir()
+    (tmp_path / "outside").mkdir()
+    (tmp_path / "outside" / "secret").write_text("s")
+    (tmp_path / "via").symlink_to(tmp_path / "real")
+    run = tmp_path / "via" / "run"
+    (run / "docs" / "inside").symlink_to(run / "stats")
+    (run / "docs" / "out").symlink_to(tmp_path / "outside")
+    (run / "docs" / "file-out").symlink_to(tmp_path / "outside" / "secret")
+    (run / "docs" / "file-in").symlink_to(run / "docs" / "web" / "a.parquet")
+    return run
+
+
+@pytest.mark.parametrize("parts", [
+    (), ("docs",), ("docs", "web", "a.parquet"), ("docs/web/a.parquet",), ("docs", "web", "new.parquet"),
+    ("docs", "missing", "deeper", "x.parquet"), ("docs//web/./a.parquet",), (".", "stats", "x.json"),
+    ("docs", "web", "a.parquet", "under-a-file"), ("docs", "inside", "x.json"), ("docs", "file-in"),
+    ("docs", "out"), ("docs", "out", "secret"), ("docs", "out", "new"), ("docs", "file-out"),
+    ("docs", "inside", "..", "..", "x"), ("..",), ("docs/../../x",), ("docs", "..", "stats", "x.json"),
+    ("/etc/passwd",), ("docs", "/tmp/x"), ("..", "run", "stats"), ("docs", "web", "..", "..", "..", "run", "x"),
+])
+def test_safe_join_decides_as_full_resolution(run_tree: Path, parts: tuple[str, ...]) -> None:
+    """Every case, plain or not, gives what resolving root and target in full gives (the same path, or a
+    refusal), with the root cached from an earlier call and without."""
+    assert _joined(run_tree, *parts) == _reference_join(run_tree, *parts)
+    assert _joined(run_tree, *parts) == _reference_join(run_tree, *parts)  # the root is cached now
+    assert _joined(Path(os.path.relpath(run_tree)), *parts) == _reference_join(run_tree, *parts)
+
+
+def test_safe_join_takes_path_parts(run_tree: Path) -> None:
+    assert safe_join(run_tree, Path("docs/web"), "a.parquet") == _reference_join(run_tree, "docs/web/a.parquet")
+    assert _joined(run_tree, Path("docs/out/secret")) == "refused"
+
+
+def test_safe_join_sees_a_symlink_made_after_an_earlier_join(tmp_path: Path) -> None:
+    """Nothing under the root is remembered between calls: a folder swapped for a symlink out of the run
+    folder (or a file for one) after a first join of the same path is refused on the next."""
+    run = tmp_path / "run"
+    (run / "docs" / "web").mkdir(parents=True)
+    (tmp_path / "elsewhere").mkdir()
+    assert safe_join(run, "docs", "web", "s.parquet") == (run / "docs" / "web" / "s.parquet").resolve()
+    (run / "docs" / "web").rmdir()
+    (run / "docs" / "web").symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(ValueError, match="escapes"):
+        safe_join(run, "docs", "web", "s.parquet")
+    (run / "stats").mkdir()
+    assert safe_join(run, "stats", "x.json") == (run / "stats" / "x.json").resolve()
+    (run / "stats" / "x.json").symlink_to(tmp_path / "elsewhere" / "x.json")
+    with pytest.raises(ValueError, match="escapes"):
+        safe_join(run, "stats", "x.json")
+
+
+def test_safe_join_checks_each_component_under_the_root_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Why it is cheaper than two resolutions: once the root is known, a plain join lstat()s the components
+    under the root only (and stops at the first missing one), resolving nothing."""
+    run = tmp_path / "run"
+    (run / "docs" / "web").mkdir(parents=True)
+    safe_join(run, "docs")
+    seen: list[str] = []
+    real_lstat = os.lstat
+    resolved = str(run.resolve())
+    with monkeypatch.context() as patch:
+        patch.setattr(os, "lstat", lambda path, *a, **k: seen.append(str(path)) or real_lstat(path, *a, **k))
+        patch.setattr(fsio, "_resolved_join", lambda *a: pytest.fail("resolved in full"))
+        joined = safe_join(run, "docs", "web", "new", "x.parquet")
+    assert joined == Path(resolved, "docs/web/new/x.parquet")
+    assert seen == [f"{resolved}/docs", f"{resolved}/docs/web", f"{resolved}/docs/web/new"]
+
+
+def test_safe_join_does_not_cache_a_root_that_is_not_a_folder_yet(tmp_path: Path) -> None:
+    """A root joined before it exists is resolved again later: made then as a symlink, it is followed as a
+    resolution follows it."""
+    run, real = tmp_path / "run", tmp_path / "real"
+    assert safe_join(run, "x") == run / "x"
+    real.mkdir()
+    run.symlink_to(real)
+    assert safe_join(run, "x") == real.resolve() / "x"
+    assert fsio._roots[str(run)] == str(real.resolve())
