@@ -732,16 +732,18 @@ static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
 /* Appends the Han characters of one entry to out[*k...] and the length of each of its maximal Han runs to
  * ``runs``. -1 when out of memory. */
 ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t *k, Buf *runs) {
-    Py_ssize_t at = *k;
-    for (Py_ssize_t j = 0; j <= n; j++) {
-        Py_UCS4 c = j < n ? PyUnicode_READ(kind, data, j) : 0;
-        if (j < n && is_han(c)) {
-            out[(*k)++] = c;
-        } else if (*k > at) {
-            if (buf_push(runs, *k - at) < 0) return -1;
-            at = *k;
+    Py_ssize_t at = *k, w = *k; /* a local count: the compiler cannot tell that *k is not out[j] */
+    for (Py_ssize_t j = 0; j < n; j++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        if (is_han(c)) {
+            out[w++] = c;
+        } else if (w > at) {
+            if (buf_push(runs, w - at) < 0) return -1;
+            at = w;
         }
     }
+    if (w > at && buf_push(runs, w - at) < 0) return -1; /* the run that ends the entry */
+    *k = w;
     return 0;
 }
 
