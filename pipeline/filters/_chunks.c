@@ -47,6 +47,8 @@ typedef struct {
     Py_ssize_t arena_cap;
     uint32_t *single;     /* code point - SINGLE_LO -> id + 1 of that one-character entry (0: not known yet), for
                            * the interning of jieba's words (intern_range); NULL until it meets such a token */
+    uint64_t *shorts;     /* SHORT_SLOTS keys, then SHORT_SLOTS uint32 ids: the cache of Han words of 2-4 characters
+                           * (intern_run_ucs2); NULL until it meets such a word */
 } ChunkTable;
 
 /* Why a direct table for one-character tokens: jieba cuts about two in five Chinese words as one character,
@@ -56,20 +58,34 @@ typedef struct {
 #define SINGLE_LO 0x3000
 #define SINGLE_HI 0x10000
 
+/* Why a cache of short Han words: jieba's words of two to four characters (three in five of its words on zhwiki)
+ * cost ~90 instructions each through hash, probe and compare (loads of the slot, the entry's offsets, width and
+ * code points from four arrays); their code points packed into 64 bits (zero above the last: no Han character is
+ * U+0000) index a direct-mapped cache of key and id, and a hit costs ~15. A miss takes the table's path and
+ * overwrites the cached pair: the cache holds no word the table does not. 16,384 slots, 12 bytes each (192 KiB),
+ * only in a token table that interns Han runs of UCS-2 text; counted in ``nbytes``. */
+#define SHORT_BITS 14
+#define SHORT_SLOTS ((size_t)1 << SHORT_BITS)
+
 /* A growable int64 buffer for the per-call outputs. */
 typedef struct {
     int64_t *data;
     Py_ssize_t len, cap;
 } Buf;
 
-static int buf_push(Buf *b, int64_t v) {
-    if (b->len == b->cap) {
-        Py_ssize_t cap = b->cap ? 2 * b->cap : 256;
-        int64_t *grown = realloc(b->data, cap * sizeof(int64_t));
-        if (!grown) return -1;
-        b->data = grown;
-        b->cap = cap;
-    }
+/* The growth out of line and the push inlined: a push per token is then a compare, a store and an increment
+ * (issue 13, tenth pass). */
+static __attribute__((noinline, cold)) int buf_grow(Buf *b) {
+    Py_ssize_t cap = b->cap ? 2 * b->cap : 256;
+    int64_t *grown = realloc(b->data, cap * sizeof(int64_t));
+    if (!grown) return -1;
+    b->data = grown;
+    b->cap = cap;
+    return 0;
+}
+
+static inline int buf_push(Buf *b, int64_t v) {
+    if (__builtin_expect(b->len == b->cap, 0) && buf_grow(b) < 0) return -1;
     b->data[b->len++] = v;
     return 0;
 }
@@ -296,20 +312,11 @@ static inline int is_linebreak(Py_UCS4 c) {
     return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
-/* lookup(text, lines=False, strings=True): with ``strings`` false the new chunks are not made into str: their
- * number comes back instead of their list (they hold the table's last ids; ``jieba_entry_tokens`` reads them
- * from the table). */
-static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
-    PyObject *text;
-    int want_lines = 0, strings = 1;
-    if (!PyArg_ParseTuple(args, "U|pp", &text, &want_lines, &strings)) return NULL;
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text), held = t->count;
-    PyObject *fresh = strings ? PyList_New(0) : NULL;
-    Buf ids = {0}, lines = {0};
-    PyObject *result = NULL;
-    if (strings && !fresh) return NULL;
+/* The scan of ``lookup``: the chunk ids of data[0:n] into ``ids`` and, with ``want_lines``, the chunks per line
+ * into ``lines``; -1 on error. Inlined once per kind with ``kind`` a constant, so that reading a character is a
+ * load, not PyUnicode_READ's switch (issue 13, tenth pass). */
+ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssize_t n, int want_lines,
+                              PyObject *fresh, Buf *ids, Buf *lines) {
     Py_ssize_t start = -1, line_chunks = 0, line_len = 0;
     uint64_t h = 0;
     for (Py_ssize_t i = 0; i <= n; i++) {
@@ -325,7 +332,7 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
         }
         if (start >= 0) { /* a chunk ends at i */
             int64_t id = chunk_id(t, kind, data, start, i, h, fresh, 0);
-            if (id < 0 || buf_push(&ids, id) < 0) goto fail;
+            if (id < 0 || buf_push(ids, id) < 0) return -1;
             line_chunks++;
             start = -1;
         }
@@ -333,11 +340,32 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
         line_len++;
         if (is_linebreak(ch)) { /* str.splitlines(): one line per break, "\r\n" is one */
             if (ch == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
-            if (buf_push(&lines, line_chunks) < 0) goto fail;
+            if (buf_push(lines, line_chunks) < 0) return -1;
             line_chunks = line_len = 0;
         }
     }
-    if (want_lines && line_len > 0 && buf_push(&lines, line_chunks) < 0) goto fail; /* unterminated last line */
+    if (want_lines && line_len > 0 && buf_push(lines, line_chunks) < 0) return -1; /* unterminated last line */
+    return 0;
+}
+
+/* lookup(text, lines=False, strings=True): with ``strings`` false the new chunks are not made into str: their
+ * number comes back instead of their list (they hold the table's last ids; ``jieba_entry_tokens`` reads them
+ * from the table). */
+static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
+    PyObject *text;
+    int want_lines = 0, strings = 1;
+    if (!PyArg_ParseTuple(args, "U|pp", &text, &want_lines, &strings)) return NULL;
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text), held = t->count;
+    PyObject *fresh = strings ? PyList_New(0) : NULL;
+    Buf ids = {0}, lines = {0};
+    PyObject *result = NULL;
+    if (strings && !fresh) return NULL;
+    int failed = kind == PyUnicode_1BYTE_KIND   ? lookup_scan(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
+                 : kind == PyUnicode_2BYTE_KIND ? lookup_scan(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
+                                                : lookup_scan(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines);
+    if (failed) goto fail;
     PyObject *ids_bytes = as_bytes(&ids);
     PyObject *lines_obj = want_lines ? as_bytes(&lines) : (Py_INCREF(Py_None), Py_None);
     PyObject *new_obj = fresh ? (Py_INCREF(fresh), fresh) : PyLong_FromSsize_t(t->count - held);
@@ -371,6 +399,7 @@ static void ChunkTable_dealloc(ChunkTable *t) {
     free(t->shift);
     free(t->arena);
     free(t->single);
+    free(t->shorts);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -466,7 +495,8 @@ static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
 static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
     size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
                (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap +
-               (t->single ? (SINGLE_HI - SINGLE_LO) * sizeof(uint32_t) : 0);
+               (t->single ? (SINGLE_HI - SINGLE_LO) * sizeof(uint32_t) : 0) +
+               (t->shorts ? SHORT_SLOTS * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
     return PyLong_FromSize_t(t->slots ? n : 0);
 }
 
@@ -702,16 +732,18 @@ static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
 /* Appends the Han characters of one entry to out[*k...] and the length of each of its maximal Han runs to
  * ``runs``. -1 when out of memory. */
 ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t *k, Buf *runs) {
-    Py_ssize_t at = *k;
-    for (Py_ssize_t j = 0; j <= n; j++) {
-        Py_UCS4 c = j < n ? PyUnicode_READ(kind, data, j) : 0;
-        if (j < n && is_han(c)) {
-            out[(*k)++] = c;
-        } else if (*k > at) {
-            if (buf_push(runs, *k - at) < 0) return -1;
-            at = *k;
+    Py_ssize_t at = *k, w = *k; /* a local count: the compiler cannot tell that *k is not out[j] */
+    for (Py_ssize_t j = 0; j < n; j++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        if (is_han(c)) {
+            out[w++] = c;
+        } else if (w > at) {
+            if (buf_push(runs, w - at) < 0) return -1;
+            at = w;
         }
     }
+    if (w > at && buf_push(runs, w - at) < 0) return -1; /* the run that ends the entry */
+    *k = w;
     return 0;
 }
 
@@ -1014,6 +1046,76 @@ ALWAYS_INLINE int intern_range(ChunkTable *t, PyObject *ids, int kind, const voi
     return 0;
 }
 
+/* A token the probe did not find (or a one-character one the direct table does not hold yet): intern_range out of
+ * line, so that the loop of intern_run_ucs2 keeps its values in registers. */
+static __attribute__((noinline)) int intern_slow_ucs2(ChunkTable *t, const Py_UCS2 *p, Py_ssize_t len, Buf *out) {
+    return intern_range(t, NULL, PyUnicode_2BYTE_KIND, p, 0, len, NULL, out);
+}
+
+/* The ids of the words of a Han run of a UCS-2 text, p[0:n], where no dict is kept: ``lengths`` holds the next
+ * ``avail`` word lengths of the cut; they are taken while they fit the run (> 0, within it), the number taken is
+ * returned (-1 on error) and the characters they cover go to *got (the caller reports words that do not fit).
+ * Why a loop of its own: inlined into jieba_chunk's loop, a word of two or more characters cost ~100
+ * instructions, ~40 of them loads and stores of values kept on the stack and per-word checks of ``out``'s room,
+ * reserved here once. One-character words come from the direct table, two to four characters from the cache of
+ * short words (SHORT_BITS), others and misses from find_slot, new words from intern_range (issue 13, tenth
+ * pass; kept out of line with ``noinline`` it cost more: 14.3 M instructions on zhwiki against 14.0 M). */
+static Py_ssize_t intern_run_ucs2(ChunkTable *t, const Py_UCS2 *p, Py_ssize_t n, const int32_t *lengths,
+                                  Py_ssize_t avail, Buf *out, Py_ssize_t *got) {
+    if (!t->shorts && !(t->shorts = calloc(SHORT_SLOTS, sizeof(uint64_t) + sizeof(uint32_t))))
+        return PyErr_NoMemory(), -1;
+    Py_ssize_t most = avail < n ? avail : n; /* every word holds a character at least */
+    while (out->cap - out->len < most)
+        if (buf_grow(out) < 0) return PyErr_NoMemory(), -1;
+    uint64_t *keys = t->shorts;
+    uint32_t *short_ids = (uint32_t *)(keys + SHORT_SLOTS);
+    int64_t *dst = out->data + out->len;
+    Py_ssize_t k = 0, at = 0;
+    for (; k < most; k++) {
+        Py_ssize_t len = lengths[k];
+        if (len <= 0 || len > n - at) break;
+        const Py_UCS2 *q = p + at;
+        at += len;
+        size_t s = 0;
+        uint64_t key = 0;
+        if (len == 1) {
+            if (q[0] >= SINGLE_LO && t->single && t->single[q[0] - SINGLE_LO]) {
+                *dst++ = (int64_t)t->single[q[0] - SINGLE_LO] - 1;
+                continue;
+            }
+        } else if (len <= 4) {
+            key = q[0] | (uint64_t)q[1] << 16;
+            if (len > 2) key |= (uint64_t)q[2] << 32;
+            if (len > 3) key |= (uint64_t)q[3] << 48;
+            s = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - SHORT_BITS));
+            if (keys[s] == key) {
+                *dst++ = short_ids[s];
+                continue;
+            }
+            uint64_t h = 0xcbf29ce484222325ULL;
+            for (Py_ssize_t i = 0; i < len; i++) h = (h ^ q[i]) * 0x100000001b3ULL;
+            int64_t id;
+            find_slot(t, PyUnicode_2BYTE_KIND, q, 0, len, &h, &id);
+            if (id >= 0) {
+                keys[s] = key;
+                short_ids[s] = (uint32_t)id; /* ids fit 32 bits (table_add_chunk) */
+                *dst++ = id;
+                continue;
+            }
+        }
+        out->len = dst - out->data; /* new (or longer than four characters): intern_range pushes its id */
+        if (intern_slow_ucs2(t, q, len, out) < 0) return -1;
+        dst = out->data + out->len;
+        if (key) {
+            keys[s] = key;
+            short_ids[s] = (uint32_t)dst[-1];
+        }
+    }
+    out->len = dst - out->data;
+    *got = at;
+    return k;
+}
+
 static inline int ascii_alnum(Py_UCS4 c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
 }
@@ -1096,8 +1198,11 @@ static int fallback_tokens(JiebaState *st, int kind, const void *data, Py_ssize_
     return 0;
 }
 
-/* The tokens of chunk ``i`` (data[0:n]; ``chunk`` its str or NULL) into the state's ids. */
-static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
+/* The tokens of chunk ``i`` (data[0:n]; ``chunk`` its str or NULL) into the state's ids. Inlined once per kind
+ * (``jieba_chunk``) with ``kind`` a constant: the Han scans, the hash, the probe's compare and the one-character
+ * table then read code points without PyUnicode_READ's switch (issue 13, tenth pass). */
+ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk,
+                                 Py_ssize_t i) {
     Py_ssize_t j = 0;
     if (kind != PyUnicode_1BYTE_KIND)
         while (j < n && !is_han(PyUnicode_READ(kind, data, j))) j++;
@@ -1123,6 +1228,12 @@ static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n,
             st->w++;
         }
         Py_ssize_t got = 0;
+        if (st->lengths && kind == PyUnicode_2BYTE_KIND && !st->ids) { /* the run's words in a loop of their own */
+            Py_ssize_t taken = intern_run_ucs2(st->tt, (const Py_UCS2 *)data + j, e - j, st->lengths + st->w,
+                                               st->n_words - st->w, &st->flat, &got);
+            if (taken < 0) return -1;
+            st->w += taken;
+        }
         if (st->lengths) { /* the compiled cut's lengths: no word str to check, the loop without its branches */
             const int32_t *lengths = st->lengths;
             Py_ssize_t w = st->w;
@@ -1160,6 +1271,12 @@ static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n,
         j = e;
     }
     return 0;
+}
+
+static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
+    if (kind == PyUnicode_2BYTE_KIND) return jieba_chunk_of(st, PyUnicode_2BYTE_KIND, data, n, chunk, i);
+    if (kind == PyUnicode_1BYTE_KIND) return jieba_chunk_of(st, PyUnicode_1BYTE_KIND, data, n, chunk, i);
+    return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, chunk, i);
 }
 
 /* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their

@@ -152,7 +152,11 @@ def _flags(token: str) -> int:
         return ALPHA
     if token.isdigit():  # digits (categories Nd, No): no letter, not a symbol, not punctuation
         return 0
-    return (SYMBOL * is_symbol(token) | ALPHA * has_alpha(token) | TERMINAL * (token in _SENTENCE_END)
+    if has_alpha(token):  # a letter (str.isalpha: categories L*) is neither P, S nor C: no per-character categories
+        # (issue 13, tenth pass: is_symbol's and the punctuation test's unicodedata calls were ~22 instructions
+        # per Chinese character of zhwiki, for its new tokens that mix letters and punctuation)
+        return ALPHA | TERMINAL * (token in _SENTENCE_END)
+    return (SYMBOL * is_symbol(token) | TERMINAL * (token in _SENTENCE_END)
             | PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
 
 

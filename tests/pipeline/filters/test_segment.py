@@ -477,3 +477,62 @@ def test_chinese_interning_from_the_chunk_table_refuses_bad_arguments():
             table.han_ucs4(first)
     with pytest.raises(ValueError, match="words end inside"):
         words._chunks.jieba_entry_tokens(table, 0, b"", words._chunks.ChunkTable(), words._split_chunk)
+
+
+def _han_words(rng: random.Random, n: int) -> list[str]:
+    """``n`` distinct Han words of one to seven characters (UCS-2: unified ideographs, extension A, 々〆〇),
+    many of them sharing their first two or three characters, so that words whose packed keys agree in their
+    low bits but not above them meet in the short-word cache."""
+    pool = [chr(c) for c in (*range(0x4E00, 0x4E40), *range(0x3400, 0x3408), 0x3005, 0x3006, 0x3007, 0x9FFF)]
+    found: dict[str, None] = {}
+    while len(found) < n:
+        stem = "".join(rng.choices(pool, k=2))
+        for size in (1, 2, 3, 4, 4, 5, 7):
+            found["".join([stem, *rng.choices(pool, k=size)])[:size]] = None
+    return list(found)[:n]
+
+
+def test_short_word_cache_gives_the_ids_of_plain_interning():
+    """``jieba_tokens`` with word lengths and no dict (the vocabulary's path: one-character table, short-word
+    cache of 2-4 characters, then the table's probe) gives the ids ``intern_split`` gives for the same words as
+    str (a probe per word, no cache), in first-seen order, over 60,000 distinct words in two rounds: 16,384
+    cache slots, so slots are overwritten and words whose first characters agree collide in them."""
+    from pipeline.filters import words
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
+    rng = random.Random(13)
+    vocabulary = _han_words(rng, 60_000)
+    table, reference = words._chunks.ChunkTable(), words._chunks.ChunkTable()
+    for _ in range(2):
+        chunks: list[str] = []
+        split: list[tuple[str, ...]] = []
+        for start in range(0, len(vocabulary), 6):
+            picked = rng.sample(vocabulary, 6) + vocabulary[start:start + 6]
+            chunks.append("".join(picked))
+            split.append(tuple(picked))
+        lengths = array.array("i", [len(w) for s in split for w in s]).tobytes()
+        got = words._chunks.jieba_tokens(chunks, lengths, table, None, words._split_chunk)
+        expected = words._chunks.intern_split(split, reference)
+        assert got[:2] == expected[:2]
+        assert got[2] == len(expected[2])
+    assert len(table) == len(reference) == len(vocabulary)
+    assert [table[i] for i in range(len(table))] == [reference[i] for i in range(len(reference))]
+    assert table.nbytes - reference.nbytes >= 16_384 * 12  # the cache, counted
+
+
+def test_short_word_cache_leaves_words_that_do_not_fit_the_run_to_the_checks():
+    """Word lengths that run past a Han run, or a zero length, raise as they did before the run's own loop
+    (which takes only the words that fit)."""
+    from pipeline.filters import words
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
+    for lengths in ([2, 3], [2, 0, 1], [1, 1]):
+        with pytest.raises(ValueError):
+            words._chunks.jieba_tokens(["中文学科", "，"], array.array("i", lengths).tobytes(),
+                                       words._chunks.ChunkTable(), None, words._split_chunk)
+    ids, per_chunk, new = words._chunks.jieba_tokens(["中文学科，中", "中文"], array.array("i", [2, 2, 1, 2]).tobytes(),
+                                                     words._chunks.ChunkTable(), None, words._split_chunk)
+    assert array.array("q", ids).tolist() == [0, 1, 2, 3, 0] and array.array("q", per_chunk).tolist() == [4, 1]
+    assert new == 4

@@ -368,3 +368,15 @@ def test_compiled_whitespace_splitter_on_real_chunks():
     got = list(map(words._chunks.whitespace_split, chunks))
     assert [g for g, c in zip(got, chunks) if g is not None and g != words._split_chunk(c)] == []
     assert sum(g is not None for g in got) > 0.9 * len(chunks) > 5_000
+
+
+def test_token_flags_equal_the_reference_for_every_bmp_character_alone_and_beside_letters_and_marks():
+    """``_flags`` decides tokens with a letter without the per-character categories (a letter is never P, S
+    or C): equal to the spelled-out reference for every BMP code point alone, before and after a letter,
+    between punctuation marks, before a full stop, three times, and for astral letters, marks and symbols."""
+    words.is_symbol.cache_clear()
+    words.has_alpha.cache_clear()
+    astral = [chr(c) for c in (0x10000, 0x1D400, 0x1F600, 0x20000, 0x2F800, 0xE0001, 0xF0000, 0x10FFFD)]
+    for ch in [chr(c) for c in range(0x10000)] + astral:
+        for token in (ch, "a" + ch, ch + "a", ch + ".", "." + ch + "。", "(" + ch + "a)", ch * 3):
+            assert words._flags(token) == _reference_flags(token), repr(token)
