@@ -102,10 +102,11 @@ def release_within_task(threshold: int = RELEASE_ABOVE_BYTES) -> bool:
     """``release_after_task``'s test and release in the middle of a task, between a phase that freed much of
     the C heap and one that allocates elsewhere; the mark stays where the last release between tasks left it.
     Why: ``release_after_task`` would move the mark up to this point, where the task's live data are still
-    resident, and then skip the release when the task ends. True when it released."""
+    resident, and then skip the release when the task ends. With no mark yet (the process's first task) it
+    stays without one, so the release after that task runs too. True when it released."""
     mark = _released_at[0]
     released = release_after_task(threshold)
-    if released and mark:
+    if released:
         _released_at[0] = mark
     return released
 

@@ -51,6 +51,7 @@ def counted_releases(monkeypatch) -> list[int]:
 @needs_trim_and_proc
 def test_freed_heap_pages_are_returned():
     """~100 MiB of freed heap pinned by live blocks stays resident until ``release_freed_memory``."""
+    memory.release_freed_memory()  # its first call imports pyarrow: ~40 MiB of library pages, not heap
     pinned = _free_pinned_heap()
     before = _rss_mib()
     memory.release_freed_memory()
@@ -215,6 +216,19 @@ def test_a_release_within_a_task_leaves_the_mark_for_the_release_after_it(counte
     del live  # the task ends: its data freed, the release after it still runs
     assert memory.release_after_task() is True and releases == [1, 1]
     assert len(pinned) == 20
+
+
+@needs_trim_and_proc
+def test_a_release_within_the_first_task_of_a_process_leaves_no_mark(counted_releases):
+    """In a worker's first task there is no mark yet; a release in its middle must not set one at the
+    resident set with the task's live data in it, or the release when that task ends would be skipped."""
+    releases = counted_releases
+    live = [np.ones(100 * 1024, dtype=np.uint8) for _ in range(400)]  # ~40 MiB the task still holds
+    assert memory.release_within_task() is True and releases == [1]  # no mark: it always releases
+    assert memory._released_at[0] == 0
+    del live  # the task ends: the ~40 MiB it held are freed heap now
+    assert memory.release_after_task() is True and releases == [1, 1]
+    assert memory._released_at[0] > 0
 
 
 def test_without_proc_every_task_releases(monkeypatch):
