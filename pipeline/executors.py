@@ -9,7 +9,8 @@ records and write the same bytes; only where and in which order the functions ru
 from __future__ import annotations
 
 import pickle
-from dataclasses import dataclass
+import sys
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator, Protocol
 
@@ -17,6 +18,7 @@ from contracts.fsio import io_error_hint, use_temp_journal
 from pipeline.memory import finished_task, release_after_task, starting_step
 
 RETRY_ADVICE = "Fix the cause and rerun the same command: finished shards are kept and skipped."
+CANCEL_WAIT_S = 60.0  # how long a failed stage waits for the calls it cancelled to end
 
 
 class StageError(RuntimeError):
@@ -147,6 +149,8 @@ class RayExecutor:
     batch_bytes: int = 16 << 20
     max_batch: int = 32
     batches_per_slot: int = 4
+    # What the last stopped ``map`` left running (``still_running``): state, not a setting.
+    _stopping: dict[str, int] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def from_settings(cls, ray_settings: Any) -> "RayExecutor":
@@ -183,13 +187,29 @@ class RayExecutor:
                         raise task_failed(stage, _batch_name(batch), cause) from exc
                     yield from zip(batch, results)
         finally:
-            for ref in in_flight:
-                ray.cancel(ref, force=True)
-            if in_flight:
-                # Wait until the cancelled calls have ended (force: their workers killed), so that the caller can
-                # remove the temporaries they were writing now (``runner.run_stage``), not only the next run: a
-                # failed run must not leave a half-written shard behind.
-                ray.wait(list(in_flight), num_returns=len(in_flight), timeout=60)
+            self._stopping["still_running"] = stop_calls(stage, list(in_flight)) if in_flight else 0
+
+    def still_running(self) -> int:
+        """How many calls the last stopped ``map`` cancelled that had not ended when it gave up waiting: while
+        any may still be writing, the caller must leave the run's temporaries to the next run."""
+        return self._stopping.get("still_running", 0)
+
+
+def stop_calls(stage: str, refs: list[Any]) -> int:
+    """Force-cancel ``refs`` (their workers killed) and wait until they have ended, so that the caller can
+    remove the temporaries they were writing now (``runner.run_stage``), not only the next run: a failed run
+    must not leave a half-written shard behind. Returns how many had not ended. It never raises: it runs while
+    the stage's own error propagates, which must reach the user, not an error of the clean-up."""
+    import ray
+
+    try:
+        for ref in refs:
+            ray.cancel(ref, force=True)
+        _, not_ended = ray.wait(refs, num_returns=len(refs), timeout=CANCEL_WAIT_S)
+    except Exception as exc:  # Ray itself failing (its node gone, say): assume every call may still run
+        print(f"[{stage}] could not stop the {len(refs)} running task call(s): {exc!r}", file=sys.stderr)
+        return len(refs)
+    return len(not_ended)
 
 
 def _batch_name(batch: list[Any]) -> str:

@@ -193,8 +193,13 @@ def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], 
         # The executor has stopped what was still running; the temporaries its killed tasks (or this process)
         # were writing are listed in the run's journals: remove them now, so that a failed run leaves no
         # half-written file behind (the next run would remove them too, but a user looks at the folder first).
+        still_running = getattr(executor, "still_running", lambda: 0)()
         try:
-            remove_temporaries(run_dir)
+            if still_running:
+                print(f"[{stage}] {still_running} stopped task call(s) had not ended; the temporaries they may "
+                      "still write are removed when the stage next runs", file=sys.stderr)
+            else:
+                remove_temporaries(run_dir)
         except OSError as exc:
             print(f"[{stage}] could not remove the run's temporaries after the failure: {exc}", file=sys.stderr)
         raise

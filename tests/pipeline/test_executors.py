@@ -193,3 +193,36 @@ def test_a_failed_ray_stage_leaves_no_temporary_of_the_tasks_it_killed(ray_local
         run_stage(tmp_path, "slow", tasks, slow_or_failing, executor=RayExecutor(max_batch=1, batches_per_slot=1))
     assert not list(tmp_path.rglob(f"{TMP_PREFIX}*"))
     assert not (tmp_path / "out" / "slow.txt").exists()
+
+
+@pytest.mark.parametrize("waiting", ["times out", "fails"])
+def test_a_stage_whose_stopped_calls_may_still_run_keeps_its_error_and_leaves_their_temporaries(
+        ray_local, tmp_path: Path, monkeypatch, capsys, waiting: str) -> None:
+    """When the wait for the cancelled calls times out or Ray itself fails in it, the stage's own error
+    still reaches the user (not the wait's), and the temporaries are left to the next run instead of being
+    removed under a writer that may still be running; the next run removes them."""
+    import ray
+
+    from contracts.fsio import TMP_PREFIX
+
+    real_wait = ray.wait
+
+    def wait(refs, *, num_returns=1, timeout=None, **kwargs):
+        if timeout is None:  # the stage's own loop
+            return real_wait(refs, num_returns=num_returns, **kwargs)
+        if waiting == "fails":
+            raise RuntimeError("the Ray node is gone")
+        return [], list(refs)
+
+    monkeypatch.setattr(ray, "wait", wait)
+    tasks = [Task(f"t{n:03d}", {"run_dir": str(tmp_path), "n": n}) for n in range(2)]
+    with pytest.raises(StageError, match="bad input in shard 1"):
+        run_stage(tmp_path, "slow", tasks, slow_or_failing, executor=RayExecutor(max_batch=1, batches_per_slot=1))
+    err = capsys.readouterr().err
+    assert "1 stopped task call(s) had not ended" in err
+    assert ("the Ray node is gone" in err) == (waiting == "fails")
+    assert list((tmp_path / "out").glob(f"{TMP_PREFIX}*"))
+    monkeypatch.setattr(ray, "wait", real_wait)
+    run_stage(tmp_path, "square", tasks_for(tmp_path, range(1)), write_square,
+              executor=RayExecutor(max_batch=1))
+    assert not list(tmp_path.rglob(f"{TMP_PREFIX}*"))
