@@ -577,7 +577,13 @@ def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
 
 
 def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
-    chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
+    try:
+        chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
+    except BaseException:  # the update may have stopped part way, the chunk table ahead of the columns:
+        # dropped, not kept for later documents with wrong ids (a try costs nothing when nothing is raised)
+        if _vocabularies.get(vocabulary.segmenter) is vocabulary:
+            del _vocabularies[vocabulary.segmenter]
+        raise
     if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
         v = vocabulary
         ids, key, length, flags, chunk_count = _tokens.expand(
