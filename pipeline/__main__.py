@@ -1,28 +1,41 @@
+"""``python -m pipeline`` and the ``refinery`` console script: both run ``main`` here, which readies the process
+(Arrow's pool, the imports frozen) before ``pipeline.cli.main``; importing this module changes nothing."""
+
 import gc
 import os
 import sys
 
-# Arrow's memory pool in this process: glibc's malloc unless the user chose one. Arrow reads the variable once,
-# when it first allocates, so it is set before anything allocates and removed again right after, so that the
-# processes this one starts (Ray's workers) still get ``pipeline.memory.worker_env``'s choice. Why: the default,
-# mimalloc, hands freed pages back to the system (madvise) and faults them in again on the next shard: on
-# e2e_bench's 15 copies in process 426,000-466,000 page faults and 1.6-2.0 s of system time, against
-# 206,000-251,000 and 0.9-1.0 s with the system pool (peak RSS 273 against 295 MiB; issue 19). What Arrow
-# computes and writes does not depend on the pool.
-_choose_pool = not os.environ.get("ARROW_DEFAULT_MEMORY_POOL")
-if _choose_pool:
-    os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
-import pyarrow  # noqa: E402  (after the variable)
 
-pyarrow.default_memory_pool()  # Arrow chooses now
-if _choose_pool:
-    del os.environ["ARROW_DEFAULT_MEMORY_POOL"]
+def _choose_arrow_pool() -> None:
+    """Arrow's memory pool in this process: glibc's malloc unless the user chose one. Arrow reads the variable
+    once, when it first allocates, so it is set before anything allocates and removed again right after, so that
+    the processes this one starts (Ray's workers) still get ``pipeline.memory.worker_env``'s choice. Why: the
+    default, mimalloc, hands freed pages back to the system (madvise) and faults them in again on the next shard:
+    on e2e_bench's 15 copies in process 426,000-466,000 page faults and 1.6-2.0 s of system time, against
+    206,000-251,000 and 0.9-1.0 s with the system pool (peak RSS 273 against 295 MiB; issue 19). What Arrow
+    computes and writes does not depend on the pool."""
+    choose = not os.environ.get("ARROW_DEFAULT_MEMORY_POOL")
+    if choose:
+        os.environ["ARROW_DEFAULT_MEMORY_POOL"] = "system"
+    import pyarrow
 
-from pipeline.cli import main  # noqa: E402
+    pyarrow.default_memory_pool()  # Arrow chooses now
+    if choose:
+        del os.environ["ARROW_DEFAULT_MEMORY_POOL"]
 
-# What the imports made lives as long as the process: frozen, the cyclic collector's full passes skip it
-# (issue 19: ~0.045 CPU s of a one-core crawl + filter run of e2e_bench's WARCs, at 3 copies and at 15;
-# the run's gen-2 collections 0.061-0.082 -> 0.016-0.029 CPU s). Here rather than in ``main``: a caller
-# that imports ``main`` (the tests) keeps its own collector as it was.
-gc.freeze()
-sys.exit(main())
+
+def main(argv: list[str] | None = None) -> int:
+    """The command line of a process of its own: the console script's entry point and ``-m pipeline``'s."""
+    _choose_arrow_pool()
+    from pipeline.cli import main as cli_main
+
+    # What the imports made lives as long as the process: frozen, the cyclic collector's full passes skip it
+    # (issue 19: ~0.045 CPU s of a one-core crawl + filter run of e2e_bench's WARCs, at 3 copies and at 15;
+    # the run's gen-2 collections 0.061-0.082 -> 0.016-0.029 CPU s). Here rather than in ``cli.main``: a caller
+    # that imports that (the tests) keeps its own collector as it was.
+    gc.freeze()
+    return cli_main(argv)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
