@@ -146,11 +146,17 @@ def unload_idle_jieba() -> bool:
     return True
 
 
+def _compiled_jieba_to_cut() -> Any | None:
+    """``compiled_jieba()`` for a cut: the task is counted as one that cut Chinese text, so that
+    ``unload_idle_jieba`` keeps the dictionary after it."""
+    _jieba_use["cut"] = True
+    return compiled_jieba()
+
+
 def _cut_joined_runs(text: str) -> list[str]:
     """jieba's words (HMM on: its default mode) of Han runs joined by newlines, each newline a word of its
     own: the compiled cut's, else rjieba's (the same words)."""
-    _jieba_use["cut"] = True
-    compiled = compiled_jieba()
+    compiled = _compiled_jieba_to_cut()
     return compiled.cut(text) if compiled is not None else _rjieba_cut()(text, True)
 
 
@@ -244,8 +250,7 @@ def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
     are no str since issue 13's eighth pass); this list form is what the tests compare that one with."""
     from pipeline.filters import _chunks
 
-    _jieba_use["cut"] = True
-    compiled = compiled_jieba()
+    compiled = _compiled_jieba_to_cut()
     if compiled is not None:
         return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids, fallback, fast)
     runs = _chunks.han_runs(chunks)
@@ -265,8 +270,7 @@ def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any,
     per chunk (int64 bytes) and the number of new tokens (the token table's last ids)."""
     from pipeline.filters import _chunks
 
-    _jieba_use["cut"] = True
-    compiled = compiled_jieba()
+    compiled = _compiled_jieba_to_cut()
     if compiled is not None:  # the runs' code points cut in place (``_jieba.cut_ucs4``: ``cut_runs``' words)
         words = compiled.cut_ucs4(*chunk_table.han_ucs4(first))
     else:

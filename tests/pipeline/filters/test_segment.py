@@ -388,6 +388,29 @@ def test_the_chinese_dictionary_is_freed_after_tasks_in_a_row_that_cut_no_chines
     assert task(chinese[5]) == ((*first[0][:4], "5", "号"), True)  # loaded again, the same words
 
 
+def test_every_jieba_cut_counts_the_task_as_one_that_cut_chinese(monkeypatch):
+    """The three ways to jieba's words (joined runs of str chunks, their compiled interning, and interning from
+    a chunk table's entries) each mark the task, so ``unload_idle_jieba`` keeps the dictionary after it."""
+    from pipeline.filters.words import _chunks, _split_chunk  # _chunks: None where it was not built
+    from tests.pipeline.filters.support import require_compiled
+
+    chunks = ["我们是中国人民", "数学是研究数量的学科。"]
+
+    def entries() -> None:
+        table = _chunks.ChunkTable()
+        table.lookup(" ".join(chunks), False, False)
+        segment.jieba_entry_token_ids(table, 0, _chunks.ChunkTable(), _split_chunk)
+
+    cuts = [lambda: segment.jieba_split_many(chunks, _split_chunk)]
+    if _chunks is not None:
+        cuts += [lambda: segment.jieba_token_ids(chunks, _chunks.ChunkTable(), None, _split_chunk), entries]
+    for cut in cuts:
+        monkeypatch.setattr(segment, "_jieba_use", {"cut": False, "idle": 1})
+        cut()
+        assert segment._jieba_use == {"cut": True, "idle": 1}
+    require_compiled(_chunks, "_chunks", "jieba_split_many alone")
+
+
 def _mallinfo2():
     """glibc's ``mallinfo2`` (None elsewhere)."""
     try:
