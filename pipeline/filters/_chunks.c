@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_unicode.h"
+
 /* Why so compact: a vocabulary holds up to MAX_CHUNKS (500,000) distinct chunks per process, and its
  * tokens in a second table, and every byte per entry is a byte of every filter worker's resident set
  * (issue 19: "peak RSS per worker flat"). A slot is 8 bytes: the top 32 bits of the entry's hash (which
@@ -332,19 +334,15 @@ static PyObject *as_bytes(Buf *b) {
     return PyBytes_FromStringAndSize((const char *)b->data, b->len * (Py_ssize_t)sizeof(int64_t));
 }
 
-/* Py_UNICODE_ISSPACE (str.split()'s whitespace) and Py_UNICODE_ISLINEBREAK (str.splitlines()'s breaks) as
- * inline tests: the CPython functions behind them are a call and a table lookup per character beyond ASCII,
- * about a tenth of this scan's cost on Chinese text. The code points are CPython's (its unicodetype_db);
- * tests/pipeline/filters/test_words.py checks both over every code point. */
+/* Py_UNICODE_ISSPACE (str.split()'s whitespace) and Py_UNICODE_ISLINEBREAK (str.splitlines()'s breaks:
+ * is_linebreak, _unicode.h) as inline tests: the CPython functions behind them are a call and a table lookup
+ * per character beyond ASCII, about a tenth of this scan's cost on Chinese text. The code points are
+ * CPython's (its unicodetype_db); tests/pipeline/filters/test_words.py checks both over every code point. */
 static inline int is_space(Py_UCS4 c) {
     if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
     if (c < 0x85 || c > 0x3000) return 0;
     return c == 0x85 || c == 0xa0 || c == 0x1680 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029 ||
            c == 0x202f || c == 0x205f || c == 0x3000;
-}
-
-static inline int is_linebreak(Py_UCS4 c) {
-    return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
 }
 
 /* The scan of ``lookup``: the chunk ids of data[0:n] into ``ids`` and, with ``want_lines``, the chunks per line
@@ -660,13 +658,8 @@ fail:
  * putting its words back into their chunks with regexes and string joins, building a tuple of str per
  * chunk and interning every token cost more than jieba's own cut. ``jieba_tokens`` walks the chunks once:
  * the pieces between Han runs are found as ``segment._NON_HAN_PIECE`` finds them, each run's words are
- * the next words of rjieba's list, and every token is interned as it is found. */
-
-/* The ``segment.HAN`` class: ideographs (unified, extension A, compatibility, B+) and 々 〆 〇. */
-static inline int is_han(Py_UCS4 c) {
-    return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3005 && c <= 0x3007) ||
-           (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
-}
+ * the next words of rjieba's list, and every token is interned as it is found. Han: is_han (_unicode.h),
+ * the ``segment.HAN`` class. */
 
 static int check_str_list(PyObject *list, const char *fn, const char *what) {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
