@@ -500,16 +500,23 @@ static PyObject *ChunkTable_strings(ChunkTable *t, PyObject *arg) {
     return out;
 }
 
+/* Checks ``first`` against the table: the entries first, first + 1, ... are a batch of chunks. */
+static int table_first(ChunkTable *t, PyObject *arg, const char *fn, Py_ssize_t *first) {
+    *first = PyLong_AsSsize_t(arg);
+    if (*first == -1 && PyErr_Occurred()) return -1;
+    if (*first < 0 || *first > t->count) {
+        PyErr_Format(PyExc_IndexError, "%s: first id %zd out of range (0..%zd)", fn, *first, t->count);
+        return -1;
+    }
+    return 0;
+}
+
 /* columns(first) -> (length int64 bytes, isalpha uint8 bytes) of the entries first, first + 1, ...: the
  * vocabulary's per-token tables for its new tokens, read from the stored code points (``len`` and
  * ``str.isalpha`` of tokens that never became a str: ``jieba_tokens`` without a dict). */
 static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
-    Py_ssize_t first = PyLong_AsSsize_t(arg);
-    if (first == -1 && PyErr_Occurred()) return NULL;
-    if (first < 0 || first > t->count) {
-        PyErr_Format(PyExc_IndexError, "columns: first id %zd out of range (0..%zd)", first, t->count);
-        return NULL;
-    }
+    Py_ssize_t first;
+    if (table_first(t, arg, "columns", &first) < 0) return NULL;
     Py_ssize_t n = t->count - first;
     PyObject *lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
     PyObject *alpha = PyBytes_FromStringAndSize(NULL, n);
@@ -547,12 +554,8 @@ static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg);
 
 /* chars(first) -> the code points of the entries first, first + 1, ... together. */
 static PyObject *ChunkTable_chars(ChunkTable *t, PyObject *arg) {
-    Py_ssize_t first = PyLong_AsSsize_t(arg);
-    if (first == -1 && PyErr_Occurred()) return NULL;
-    if (first < 0 || first > t->count) {
-        PyErr_Format(PyExc_IndexError, "chars: first id %zd out of range (0..%zd)", first, t->count);
-        return NULL;
-    }
+    Py_ssize_t first;
+    if (table_first(t, arg, "chars", &first) < 0) return NULL;
     Py_ssize_t total = 0;
     for (Py_ssize_t id = first; id < t->count; id++) total += entry_length(t, id);
     return PyLong_FromSsize_t(total);
@@ -745,17 +748,6 @@ static PyObject *han_runs(PyObject *self, PyObject *args) {
     if (check_str_list(chunks, "han_runs", "chunk") < 0) return NULL;
     Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
     return source_han_runs(&src);
-}
-
-/* Checks ``first`` against the table: the entries first, first + 1, ... are a batch of chunks. */
-static int table_first(ChunkTable *t, PyObject *arg, const char *fn, Py_ssize_t *first) {
-    *first = PyLong_AsSsize_t(arg);
-    if (*first == -1 && PyErr_Occurred()) return -1;
-    if (*first < 0 || *first > t->count) {
-        PyErr_Format(PyExc_IndexError, "%s: first id %zd out of range (0..%zd)", fn, *first, t->count);
-        return -1;
-    }
-    return 0;
 }
 
 /* ChunkTable.han_runs(first) -> str: han_runs of the entries from id ``first`` on, without a str per entry. */
