@@ -154,25 +154,34 @@ static inline Py_ssize_t entry_length(const ChunkTable *t, int64_t id) {
     return (Py_ssize_t)((t->offset[id + 1] - t->offset[id]) >> t->shift[id]);
 }
 
-/* The largest code point of data[start:start + len], one loop per kind (a test of the kind
- * inside the loop was most of the cost of adding a chunk: nearly every Chinese chunk is new). */
-static Py_UCS4 range_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
-    Py_UCS4 top = 0;
-    if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *p = (const Py_UCS1 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
-    } else if (kind == PyUnicode_2BYTE_KIND) {
-        for (Py_ssize_t i = start; i < start + len; i++) {
+/* FNV-1a over the code points of data[start:end] (lookup_scan's hash of a chunk) and their largest in *top, in
+ * one pass, one loop per kind (a test of the kind inside the loop was most of the cost of adding a chunk:
+ * nearly every Chinese chunk is new). A token is hashed once, and when new its width comes from *top without a
+ * second scan. Inlined everywhere, so that where only one of the two is used the other is not computed. */
+ALWAYS_INLINE uint64_t fnv_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *top) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    Py_UCS4 m = 0;
+    if (kind == PyUnicode_2BYTE_KIND) {
+        for (Py_ssize_t i = start; i < end; i++) {
             Py_UCS4 c = load_cp(PyUnicode_2BYTE_KIND, data, i);
-            top = c > top ? c : top;
+            h = (h ^ c) * 0x100000001b3ULL;
+            m = c > m ? c : m;
+        }
+    } else if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = (const Py_UCS1 *)data;
+        for (Py_ssize_t i = start; i < end; i++) {
+            h = (h ^ p[i]) * 0x100000001b3ULL;
+            m = p[i] > m ? p[i] : m;
         }
     } else {
-        for (Py_ssize_t i = start; i < start + len; i++) {
+        for (Py_ssize_t i = start; i < end; i++) {
             Py_UCS4 c = load_cp(PyUnicode_4BYTE_KIND, data, i);
-            top = c > top ? c : top;
+            h = (h ^ c) * 0x100000001b3ULL;
+            m = c > m ? c : m;
         }
     }
-    return top;
+    *top = m;
+    return h;
 }
 
 /* Copies data[start:start + len] (of ``kind``) to ``dst`` at 1 << ``shift`` bytes per code point, which holds
@@ -210,7 +219,7 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
         t->shift = sh;
         t->id_cap = cap;
     }
-    if (!*top) *top = range_top(kind, data, start, len);
+    if (!*top) fnv_top(kind, data, start, start + len, top); /* the largest code point alone */
     int shift = *top < 0x100 ? 0 : *top < 0x10000 ? 1 : 2;
     Py_ssize_t used = t->count ? t->offset[t->count] : 0, need = len << shift;
     if (used + need > t->arena_cap) {
@@ -294,40 +303,6 @@ ALWAYS_INLINE int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssi
         return -1;
     }
     return id;
-}
-
-static inline uint64_t fnv_range(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, as ChunkTable_lookup */
-    for (Py_ssize_t i = start; i < end; i++) h = (h ^ load_cp(kind, data, i)) * 0x100000001b3ULL;
-    return h;
-}
-
-/* fnv_range and the range's largest code point in one pass, one loop per kind (a token is hashed once, and
- * when new its width comes from *top without a second scan). */
-static inline uint64_t fnv_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *top) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    Py_UCS4 m = 0;
-    if (kind == PyUnicode_2BYTE_KIND) {
-        for (Py_ssize_t i = start; i < end; i++) {
-            Py_UCS4 c = load_cp(PyUnicode_2BYTE_KIND, data, i);
-            h = (h ^ c) * 0x100000001b3ULL;
-            m = c > m ? c : m;
-        }
-    } else if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *p = (const Py_UCS1 *)data;
-        for (Py_ssize_t i = start; i < end; i++) {
-            h = (h ^ p[i]) * 0x100000001b3ULL;
-            m = p[i] > m ? p[i] : m;
-        }
-    } else {
-        for (Py_ssize_t i = start; i < end; i++) {
-            Py_UCS4 c = load_cp(PyUnicode_4BYTE_KIND, data, i);
-            h = (h ^ c) * 0x100000001b3ULL;
-            m = c > m ? c : m;
-        }
-    }
-    *top = m;
-    return h;
 }
 
 static PyObject *as_bytes(Buf *b) {
@@ -468,7 +443,8 @@ static PyObject *ChunkTable_find(ChunkTable *t, PyObject *arg) {
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    uint64_t h = fnv_range(kind, data, 0, n);
+    Py_UCS4 top;
+    uint64_t h = fnv_top(kind, data, 0, n, &top); /* the hash alone */
     int64_t id;
     find_slot(t, kind, data, 0, n, &h, &id);
     return PyLong_FromLongLong(id);
