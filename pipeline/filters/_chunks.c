@@ -1285,6 +1285,16 @@ static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n,
     return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, chunk, i);
 }
 
+/* The two forms of ``words`` (jieba_tokens, jieba_entry_tokens): rjieba's words (a list of str) or the compiled
+ * cut's lengths (int32 bytes); else a TypeError. jieba_tokens checks it before its chunks, jieba_intern for
+ * both callers. */
+static int check_words_type(PyObject *words) {
+    if (PyBytes_Check(words) || PyList_Check(words)) return 0;
+    PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
+                 Py_TYPE(words)->tp_name);
+    return -1;
+}
+
 /* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their
  * str where a dict is kept, else their number). */
 static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
@@ -1292,6 +1302,7 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
     JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
     Buf ends = {0};
     if (fast) st.fast = &ends;
+    if (check_words_type(words) < 0) return NULL;
     if (PyBytes_Check(words)) {
         if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
             PyErr_SetString(PyExc_ValueError, "jieba_tokens: word lengths must be int32 bytes");
@@ -1299,14 +1310,10 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
         }
         st.lengths = (const int32_t *)PyBytes_AS_STRING(words);
         st.n_words = PyBytes_GET_SIZE(words) / (Py_ssize_t)sizeof(int32_t);
-    } else if (PyList_Check(words)) {
+    } else { /* a list */
         if (check_str_list(words, "jieba_tokens", "word") < 0) return NULL;
         st.words = words;
         st.n_words = PyList_GET_SIZE(words);
-    } else {
-        PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
-                     Py_TYPE(words)->tp_name);
-        return NULL;
     }
     if (ids && tt->count != PyDict_GET_SIZE(ids)) {
         PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
@@ -1366,12 +1373,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_TypeError, "jieba_tokens: ids must be a dict or None, not %.100s", Py_TYPE(ids)->tp_name);
         return NULL;
     }
-    if (!PyBytes_Check(words) && !PyList_Check(words)) {
-        PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
-                     Py_TYPE(words)->tp_name);
-        return NULL;
-    }
-    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
+    if (check_words_type(words) < 0 || check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
     Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
     return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast);
 }
