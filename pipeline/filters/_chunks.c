@@ -25,6 +25,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_unicode.h"
+
 /* Why so compact: a vocabulary holds up to MAX_CHUNKS (500,000) distinct chunks per process, and its
  * tokens in a second table, and every byte per entry is a byte of every filter worker's resident set
  * (issue 19: "peak RSS per worker flat"). A slot is 8 bytes: the top 32 bits of the entry's hash (which
@@ -34,6 +36,39 @@
 /* The probe, compare and interning of a token: inlined into their loops (a call per token was ~30 instructions
  * of a Chinese character). */
 #define ALWAYS_INLINE static inline __attribute__((always_inline))
+
+/* Code points are read and written through load_cp and store_cp, never through a Py_UCS2 * or Py_UCS4 *: an entry
+ * of the arena starts where the one before it ends, so a UCS-2 or UCS-4 entry after one of odd length is not
+ * aligned to its width, and an access through such a pointer is undefined behaviour (-fsanitize=alignment traps
+ * it, as do CPUs that fault on misaligned loads; tests/pipeline/filters/test_alignment.py). Why not pad each
+ * entry to its width instead: the padding would be skipped at every read of an entry's length and start, a few
+ * instructions per probe, where a fixed-size memcpy compiles to the same one load or store as the typed access.
+ * Used on a str's data too (the scans read both through one code path): there it is the same load. */
+ALWAYS_INLINE Py_UCS4 load_cp(int kind, const void *data, Py_ssize_t i) {
+    const unsigned char *p = (const unsigned char *)data;
+    if (kind == PyUnicode_1BYTE_KIND) return p[i];
+    if (kind == PyUnicode_2BYTE_KIND) {
+        uint16_t v;
+        memcpy(&v, p + 2 * i, sizeof v);
+        return v;
+    }
+    uint32_t v;
+    memcpy(&v, p + 4 * i, sizeof v);
+    return v;
+}
+
+ALWAYS_INLINE void store_cp(int kind, void *data, Py_ssize_t i, Py_UCS4 c) {
+    unsigned char *p = (unsigned char *)data;
+    if (kind == PyUnicode_1BYTE_KIND) {
+        p[i] = (unsigned char)c;
+    } else if (kind == PyUnicode_2BYTE_KIND) {
+        uint16_t v = (uint16_t)c;
+        memcpy(p + 2 * i, &v, sizeof v);
+    } else {
+        uint32_t v = c;
+        memcpy(p + 4 * i, &v, sizeof v);
+    }
+}
 
 typedef struct {
     PyObject_HEAD
@@ -119,21 +154,34 @@ static inline Py_ssize_t entry_length(const ChunkTable *t, int64_t id) {
     return (Py_ssize_t)((t->offset[id + 1] - t->offset[id]) >> t->shift[id]);
 }
 
-/* The largest code point of data[start:start + len], one loop per kind (PyUnicode_READ's switch on the kind
- * inside the loop was most of the cost of adding a chunk: nearly every Chinese chunk is new). */
-static Py_UCS4 range_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t len) {
-    Py_UCS4 top = 0;
-    if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *p = (const Py_UCS1 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
-    } else if (kind == PyUnicode_2BYTE_KIND) {
-        const Py_UCS2 *p = (const Py_UCS2 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
+/* FNV-1a over the code points of data[start:end] (lookup_scan's hash of a chunk) and their largest in *top, in
+ * one pass, one loop per kind (a test of the kind inside the loop was most of the cost of adding a chunk:
+ * nearly every Chinese chunk is new). A token is hashed once, and when new its width comes from *top without a
+ * second scan. Inlined everywhere, so that where only one of the two is used the other is not computed. */
+ALWAYS_INLINE uint64_t fnv_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *top) {
+    uint64_t h = 0xcbf29ce484222325ULL;
+    Py_UCS4 m = 0;
+    if (kind == PyUnicode_2BYTE_KIND) {
+        for (Py_ssize_t i = start; i < end; i++) {
+            Py_UCS4 c = load_cp(PyUnicode_2BYTE_KIND, data, i);
+            h = (h ^ c) * 0x100000001b3ULL;
+            m = c > m ? c : m;
+        }
+    } else if (kind == PyUnicode_1BYTE_KIND) {
+        const Py_UCS1 *p = (const Py_UCS1 *)data;
+        for (Py_ssize_t i = start; i < end; i++) {
+            h = (h ^ p[i]) * 0x100000001b3ULL;
+            m = p[i] > m ? p[i] : m;
+        }
     } else {
-        const Py_UCS4 *p = (const Py_UCS4 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) top = p[i] > top ? p[i] : top;
+        for (Py_ssize_t i = start; i < end; i++) {
+            Py_UCS4 c = load_cp(PyUnicode_4BYTE_KIND, data, i);
+            h = (h ^ c) * 0x100000001b3ULL;
+            m = c > m ? c : m;
+        }
     }
-    return top;
+    *top = m;
+    return h;
 }
 
 /* Copies data[start:start + len] (of ``kind``) to ``dst`` at 1 << ``shift`` bytes per code point, which holds
@@ -142,16 +190,14 @@ static void copy_range(unsigned char *dst, int shift, int kind, const void *data
     if ((1 << shift) == kind) {
         memcpy(dst, (const unsigned char *)data + start * kind, (size_t)(len * kind));
     } else if (shift == 0 && kind == PyUnicode_2BYTE_KIND) {
-        const Py_UCS2 *p = (const Py_UCS2 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)p[i];
+        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)load_cp(PyUnicode_2BYTE_KIND, data, start + i);
     } else if (shift == 0) {
-        const Py_UCS4 *p = (const Py_UCS4 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)p[i];
+        for (Py_ssize_t i = 0; i < len; i++) dst[i] = (Py_UCS1)load_cp(PyUnicode_4BYTE_KIND, data, start + i);
     } else if (shift == 1) {
-        const Py_UCS4 *p = (const Py_UCS4 *)data + start;
-        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS2 *)dst)[i] = (Py_UCS2)p[i];
+        for (Py_ssize_t i = 0; i < len; i++)
+            store_cp(PyUnicode_2BYTE_KIND, dst, i, load_cp(PyUnicode_4BYTE_KIND, data, start + i));
     } else { /* a narrower text never needs 4 bytes */
-        for (Py_ssize_t i = 0; i < len; i++) ((Py_UCS4 *)dst)[i] = PyUnicode_READ(kind, data, start + i);
+        for (Py_ssize_t i = 0; i < len; i++) store_cp(PyUnicode_4BYTE_KIND, dst, i, load_cp(kind, data, start + i));
     }
 }
 
@@ -173,7 +219,7 @@ static int table_add_chunk(ChunkTable *t, int kind, const void *data, Py_ssize_t
         t->shift = sh;
         t->id_cap = cap;
     }
-    if (!*top) *top = range_top(kind, data, start, len);
+    if (!*top) fnv_top(kind, data, start, start + len, top); /* the largest code point alone */
     int shift = *top < 0x100 ? 0 : *top < 0x10000 ? 1 : 2;
     Py_ssize_t used = t->count ? t->offset[t->count] : 0, need = len << shift;
     if (used + need > t->arena_cap) {
@@ -199,15 +245,15 @@ ALWAYS_INLINE int same_chunk(const ChunkTable *t, int64_t id, int kind, const vo
     if (skind == kind) {
         /* a word of a few characters: compared in place (a memcmp call cost more than the compare) */
         if (kind == PyUnicode_2BYTE_KIND && len <= 4) {
-            const Py_UCS2 *a = (const Py_UCS2 *)stored, *b = (const Py_UCS2 *)data + start;
             for (Py_ssize_t i = 0; i < len; i++)
-                if (a[i] != b[i]) return 0;
+                if (load_cp(PyUnicode_2BYTE_KIND, stored, i) != load_cp(PyUnicode_2BYTE_KIND, data, start + i))
+                    return 0;
             return 1;
         }
         return memcmp(stored, (const unsigned char *)data + start * kind, (size_t)(len * kind)) == 0;
     }
     for (Py_ssize_t i = 0; i < len; i++)
-        if (PyUnicode_READ(skind, stored, i) != PyUnicode_READ(kind, data, start + i)) return 0;
+        if (load_cp(skind, stored, i) != load_cp(kind, data, start + i)) return 0;
     return 1;
 }
 
@@ -259,48 +305,14 @@ ALWAYS_INLINE int64_t chunk_id(ChunkTable *t, int kind, const void *data, Py_ssi
     return id;
 }
 
-static inline uint64_t fnv_range(int kind, const void *data, Py_ssize_t start, Py_ssize_t end) {
-    uint64_t h = 0xcbf29ce484222325ULL; /* FNV-1a over the code points, as ChunkTable_lookup */
-    for (Py_ssize_t i = start; i < end; i++) h = (h ^ PyUnicode_READ(kind, data, i)) * 0x100000001b3ULL;
-    return h;
-}
-
-/* fnv_range and the range's largest code point in one pass, one loop per kind (a token is hashed once, and
- * when new its width comes from *top without a second scan). */
-static inline uint64_t fnv_top(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, Py_UCS4 *top) {
-    uint64_t h = 0xcbf29ce484222325ULL;
-    Py_UCS4 m = 0;
-    if (kind == PyUnicode_2BYTE_KIND) {
-        const Py_UCS2 *p = (const Py_UCS2 *)data;
-        for (Py_ssize_t i = start; i < end; i++) {
-            h = (h ^ p[i]) * 0x100000001b3ULL;
-            m = p[i] > m ? p[i] : m;
-        }
-    } else if (kind == PyUnicode_1BYTE_KIND) {
-        const Py_UCS1 *p = (const Py_UCS1 *)data;
-        for (Py_ssize_t i = start; i < end; i++) {
-            h = (h ^ p[i]) * 0x100000001b3ULL;
-            m = p[i] > m ? p[i] : m;
-        }
-    } else {
-        const Py_UCS4 *p = (const Py_UCS4 *)data;
-        for (Py_ssize_t i = start; i < end; i++) {
-            h = (h ^ p[i]) * 0x100000001b3ULL;
-            m = p[i] > m ? p[i] : m;
-        }
-    }
-    *top = m;
-    return h;
-}
-
 static PyObject *as_bytes(Buf *b) {
     return PyBytes_FromStringAndSize((const char *)b->data, b->len * (Py_ssize_t)sizeof(int64_t));
 }
 
-/* Py_UNICODE_ISSPACE (str.split()'s whitespace) and Py_UNICODE_ISLINEBREAK (str.splitlines()'s breaks) as
- * inline tests: the CPython functions behind them are a call and a table lookup per character beyond ASCII,
- * about a tenth of this scan's cost on Chinese text. The code points are CPython's (its unicodetype_db);
- * tests/pipeline/filters/test_words.py checks both over every code point. */
+/* Py_UNICODE_ISSPACE (str.split()'s whitespace) and Py_UNICODE_ISLINEBREAK (str.splitlines()'s breaks:
+ * is_linebreak, _unicode.h) as inline tests: the CPython functions behind them are a call and a table lookup
+ * per character beyond ASCII, about a tenth of this scan's cost on Chinese text. The code points are
+ * CPython's (its unicodetype_db); tests/pipeline/filters/test_words.py checks both over every code point. */
 static inline int is_space(Py_UCS4 c) {
     if (c <= 0x20) return c == 0x20 || (c >= 0x09 && c <= 0x0d) || (c >= 0x1c && c <= 0x1f);
     if (c < 0x85 || c > 0x3000) return 0;
@@ -308,19 +320,15 @@ static inline int is_space(Py_UCS4 c) {
            c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
-static inline int is_linebreak(Py_UCS4 c) {
-    return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
-}
-
 /* The scan of ``lookup``: the chunk ids of data[0:n] into ``ids`` and, with ``want_lines``, the chunks per line
  * into ``lines``; -1 on error. Inlined once per kind with ``kind`` a constant, so that reading a character is a
- * load, not PyUnicode_READ's switch (issue 13, tenth pass). */
+ * load, not a switch on the kind (issue 13, tenth pass). */
 ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssize_t n, int want_lines,
                               PyObject *fresh, Buf *ids, Buf *lines) {
     Py_ssize_t start = -1, line_chunks = 0, line_len = 0;
     uint64_t h = 0;
     for (Py_ssize_t i = 0; i <= n; i++) {
-        Py_UCS4 ch = i < n ? PyUnicode_READ(kind, data, i) : ' ';
+        Py_UCS4 ch = i < n ? load_cp(kind, data, i) : ' ';
         if (i < n && !is_space(ch)) {
             if (start < 0) {
                 start = i;
@@ -339,7 +347,7 @@ ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssiz
         if (!want_lines || i == n) continue;
         line_len++;
         if (is_linebreak(ch)) { /* str.splitlines(): one line per break, "\r\n" is one */
-            if (ch == '\r' && i + 1 < n && PyUnicode_READ(kind, data, i + 1) == '\n') i++;
+            if (ch == '\r' && i + 1 < n && load_cp(kind, data, i + 1) == '\n') i++;
             if (buf_push(lines, line_chunks) < 0) return -1;
             line_chunks = line_len = 0;
         }
@@ -403,10 +411,19 @@ static void ChunkTable_dealloc(ChunkTable *t) {
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
+/* The str of n code points of ``kind`` at ``data``, the narrowest width that holds them (as every entry is
+ * stored): a copy into a new str of that width, not PyUnicode_FromKindAndData, whose loads assume ``data``
+ * aligned to its width (an entry's code points need not be: load_cp). */
+static PyObject *stored_str(int kind, const void *data, Py_ssize_t n) {
+    if (kind == PyUnicode_1BYTE_KIND) return PyUnicode_FromKindAndData(kind, data, n); /* ASCII or not: it looks */
+    PyObject *s = PyUnicode_New(n, kind == PyUnicode_2BYTE_KIND ? 0xffff : 0x10ffff);
+    if (s) memcpy(PyUnicode_DATA(s), data, (size_t)(n * kind));
+    return s;
+}
+
 /* table[id] -> the entry's str (as it was added). */
 static PyObject *entry_str(const ChunkTable *t, int64_t id) {
-    int kind = 1 << t->shift[id];
-    return PyUnicode_FromKindAndData(kind, t->arena + t->offset[id], entry_length(t, id));
+    return stored_str(1 << t->shift[id], t->arena + t->offset[id], entry_length(t, id));
 }
 
 static PyObject *ChunkTable_item(ChunkTable *t, Py_ssize_t id) {
@@ -426,7 +443,8 @@ static PyObject *ChunkTable_find(ChunkTable *t, PyObject *arg) {
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
     Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    uint64_t h = fnv_range(kind, data, 0, n);
+    Py_UCS4 top;
+    uint64_t h = fnv_top(kind, data, 0, n, &top); /* the hash alone */
     int64_t id;
     find_slot(t, kind, data, 0, n, &h, &id);
     return PyLong_FromLongLong(id);
@@ -458,16 +476,23 @@ static PyObject *ChunkTable_strings(ChunkTable *t, PyObject *arg) {
     return out;
 }
 
+/* Checks ``first`` against the table: the entries first, first + 1, ... are a batch of chunks. */
+static int table_first(ChunkTable *t, PyObject *arg, const char *fn, Py_ssize_t *first) {
+    *first = PyLong_AsSsize_t(arg);
+    if (*first == -1 && PyErr_Occurred()) return -1;
+    if (*first < 0 || *first > t->count) {
+        PyErr_Format(PyExc_IndexError, "%s: first id %zd out of range (0..%zd)", fn, *first, t->count);
+        return -1;
+    }
+    return 0;
+}
+
 /* columns(first) -> (length int64 bytes, isalpha uint8 bytes) of the entries first, first + 1, ...: the
  * vocabulary's per-token tables for its new tokens, read from the stored code points (``len`` and
  * ``str.isalpha`` of tokens that never became a str: ``jieba_tokens`` without a dict). */
 static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
-    Py_ssize_t first = PyLong_AsSsize_t(arg);
-    if (first == -1 && PyErr_Occurred()) return NULL;
-    if (first < 0 || first > t->count) {
-        PyErr_Format(PyExc_IndexError, "columns: first id %zd out of range (0..%zd)", first, t->count);
-        return NULL;
-    }
+    Py_ssize_t first;
+    if (table_first(t, arg, "columns", &first) < 0) return NULL;
     Py_ssize_t n = t->count - first;
     PyObject *lengths = PyBytes_FromStringAndSize(NULL, n * (Py_ssize_t)sizeof(int64_t));
     PyObject *alpha = PyBytes_FromStringAndSize(NULL, n);
@@ -484,7 +509,7 @@ static PyObject *ChunkTable_columns(ChunkTable *t, PyObject *arg) {
         int kind = 1 << t->shift[id];
         const unsigned char *data = t->arena + t->offset[id];
         int is_alpha = len > 0; /* str.isalpha() */
-        for (Py_ssize_t j = 0; j < len && is_alpha; j++) is_alpha = Py_UNICODE_ISALPHA(PyUnicode_READ(kind, data, j));
+        for (Py_ssize_t j = 0; j < len && is_alpha; j++) is_alpha = Py_UNICODE_ISALPHA(load_cp(kind, data, j));
         l[i] = len;
         a[i] = (unsigned char)is_alpha;
     }
@@ -505,12 +530,8 @@ static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg);
 
 /* chars(first) -> the code points of the entries first, first + 1, ... together. */
 static PyObject *ChunkTable_chars(ChunkTable *t, PyObject *arg) {
-    Py_ssize_t first = PyLong_AsSsize_t(arg);
-    if (first == -1 && PyErr_Occurred()) return NULL;
-    if (first < 0 || first > t->count) {
-        PyErr_Format(PyExc_IndexError, "chars: first id %zd out of range (0..%zd)", first, t->count);
-        return NULL;
-    }
+    Py_ssize_t first;
+    if (table_first(t, arg, "chars", &first) < 0) return NULL;
     Py_ssize_t total = 0;
     for (Py_ssize_t id = first; id < t->count; id++) total += entry_length(t, id);
     return PyLong_FromSsize_t(total);
@@ -616,13 +637,8 @@ fail:
  * putting its words back into their chunks with regexes and string joins, building a tuple of str per
  * chunk and interning every token cost more than jieba's own cut. ``jieba_tokens`` walks the chunks once:
  * the pieces between Han runs are found as ``segment._NON_HAN_PIECE`` finds them, each run's words are
- * the next words of rjieba's list, and every token is interned as it is found. */
-
-/* The ``segment.HAN`` class: ideographs (unified, extension A, compatibility, B+) and 々 〆 〇. */
-static inline int is_han(Py_UCS4 c) {
-    return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3005 && c <= 0x3007) ||
-           (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
-}
+ * the next words of rjieba's list, and every token is interned as it is found. Han: is_han (_unicode.h),
+ * the ``segment.HAN`` class. */
 
 static int check_str_list(PyObject *list, const char *fn, const char *what) {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
@@ -681,7 +697,7 @@ static PyObject *source_han_runs(const Source *src) {
             if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han character below U+0100 */
             int in_run = 0;
             for (Py_ssize_t j = 0; j < n; j++) {
-                Py_UCS4 c = PyUnicode_READ(kind, data, j);
+                Py_UCS4 c = load_cp(kind, data, j);
                 if (!is_han(c)) {
                     in_run = 0;
                 } else if (pass) {
@@ -710,17 +726,6 @@ static PyObject *han_runs(PyObject *self, PyObject *args) {
     return source_han_runs(&src);
 }
 
-/* Checks ``first`` against the table: the entries first, first + 1, ... are a batch of chunks. */
-static int table_first(ChunkTable *t, PyObject *arg, const char *fn, Py_ssize_t *first) {
-    *first = PyLong_AsSsize_t(arg);
-    if (*first == -1 && PyErr_Occurred()) return -1;
-    if (*first < 0 || *first > t->count) {
-        PyErr_Format(PyExc_IndexError, "%s: first id %zd out of range (0..%zd)", fn, *first, t->count);
-        return -1;
-    }
-    return 0;
-}
-
 /* ChunkTable.han_runs(first) -> str: han_runs of the entries from id ``first`` on, without a str per entry. */
 static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
     Py_ssize_t first;
@@ -734,7 +739,7 @@ static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
 ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t *k, Buf *runs) {
     Py_ssize_t at = *k, w = *k; /* a local count: the compiler cannot tell that *k is not out[j] */
     for (Py_ssize_t j = 0; j < n; j++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        Py_UCS4 c = load_cp(kind, data, j);
         if (is_han(c)) {
             out[w++] = c;
         } else if (w > at) {
@@ -815,7 +820,7 @@ static int in_words(const char *const *words, int kind, const void *data, Py_ssi
     for (; *words; words++) {
         const char *w = *words;
         Py_ssize_t j = 0;
-        while (j < len && w[j] && (Py_UCS4)(unsigned char)w[j] == PyUnicode_READ(kind, data, j)) j++;
+        while (j < len && w[j] && (Py_UCS4)(unsigned char)w[j] == load_cp(kind, data, j)) j++;
         if (j == len && !w[j]) return 1;
     }
     return 0;
@@ -948,9 +953,9 @@ static inline int is_alpha(Py_UCS4 c) { return c < 0x80 ? a_letter((unsigned cha
 static int split_ends(int kind, const void *data, Py_ssize_t n, Buf *out) {
     out->len = 0;
     if (n == 0) return 0;
-    Py_UCS4 first = PyUnicode_READ(kind, data, 0), last = PyUnicode_READ(kind, data, n - 1);
+    Py_UCS4 first = load_cp(kind, data, 0), last = load_cp(kind, data, n - 1);
     int head_alpha = n >= 2; /* chunk[:-1].isalpha() */
-    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(PyUnicode_READ(kind, data, j));
+    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(load_cp(kind, data, j));
     int alpha = n == 1 ? is_alpha(first) : head_alpha && is_alpha(last);
     if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return buf_push(out, n) < 0 ? -1 : 1;
     if (head_alpha && !in_words(SPLIT_WORDS, kind, data, n - 1) &&
@@ -960,7 +965,7 @@ static int split_ends(int kind, const void *data, Py_ssize_t n, Buf *out) {
         return buf_push(out, n - 1) < 0 || buf_push(out, n) < 0 ? -1 : 1; /* "world,"  "end." */
     int ascii = kind == PyUnicode_1BYTE_KIND;
     for (Py_ssize_t j = 0; j < n; j++) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        Py_UCS4 c = load_cp(kind, data, j);
         if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef)) /* _CJK_PUNCT: the chunk whole */
             return buf_push(out, n) < 0 ? -1 : 1;
         if (c >= 0x7f || c < 0x20 || c == '@') ascii = 0; /* beyond ASCII, or one of _RARE's: declined */
@@ -1011,7 +1016,7 @@ static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
  * an FNV pass over a few code points and no str at all. */
 ALWAYS_INLINE int intern_range(ChunkTable *t, PyObject *ids, int kind, const void *data, Py_ssize_t start,
                               Py_ssize_t end, PyObject *fresh, Buf *out) {
-    Py_UCS4 c = end - start == 1 ? PyUnicode_READ(kind, data, start) : 0;
+    Py_UCS4 c = end - start == 1 ? load_cp(kind, data, start) : 0;
     int single = c >= SINGLE_LO && c < SINGLE_HI; /* a one-character token the direct table covers */
     if (single && t->single && t->single[c - SINGLE_LO]) {
         if (buf_push(out, (int64_t)t->single[c - SINGLE_LO] - 1) < 0) {
@@ -1048,11 +1053,11 @@ ALWAYS_INLINE int intern_range(ChunkTable *t, PyObject *ids, int kind, const voi
 
 /* A token the probe did not find (or a one-character one the direct table does not hold yet): intern_range out of
  * line, so that the loop of intern_run_ucs2 keeps its values in registers. */
-static __attribute__((noinline)) int intern_slow_ucs2(ChunkTable *t, const Py_UCS2 *p, Py_ssize_t len, Buf *out) {
+static __attribute__((noinline)) int intern_slow_ucs2(ChunkTable *t, const unsigned char *p, Py_ssize_t len, Buf *out) {
     return intern_range(t, NULL, PyUnicode_2BYTE_KIND, p, 0, len, NULL, out);
 }
 
-/* The ids of the words of a Han run of a UCS-2 text, p[0:n], where no dict is kept: ``lengths`` holds the next
+/* The ids of the words of a Han run of a UCS-2 text, the n code points at p (load_cp), where no dict is kept: ``lengths`` holds the next
  * ``avail`` word lengths of the cut; they are taken while they fit the run (> 0, within it), the number taken is
  * returned (-1 on error) and the characters they cover go to *got (the caller reports words that do not fit).
  * Why a loop of its own: inlined into jieba_chunk's loop, a word of two or more characters cost ~100
@@ -1060,7 +1065,7 @@ static __attribute__((noinline)) int intern_slow_ucs2(ChunkTable *t, const Py_UC
  * reserved here once. One-character words come from the direct table, two to four characters from the cache of
  * short words (SHORT_BITS), others and misses from find_slot, new words from intern_range (issue 13, tenth
  * pass; kept out of line with ``noinline`` it cost more: 14.3 M instructions on zhwiki against 14.0 M). */
-static Py_ssize_t intern_run_ucs2(ChunkTable *t, const Py_UCS2 *p, Py_ssize_t n, const int32_t *lengths,
+static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssize_t n, const int32_t *lengths,
                                   Py_ssize_t avail, Buf *out, Py_ssize_t *got) {
     if (!t->shorts && !(t->shorts = calloc(SHORT_SLOTS, sizeof(uint64_t) + sizeof(uint32_t))))
         return PyErr_NoMemory(), -1;
@@ -1074,26 +1079,27 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const Py_UCS2 *p, Py_ssize_t n,
     for (; k < most; k++) {
         Py_ssize_t len = lengths[k];
         if (len <= 0 || len > n - at) break;
-        const Py_UCS2 *q = p + at;
+        const unsigned char *q = p + 2 * at;
         at += len;
         size_t s = 0;
         uint64_t key = 0;
+        Py_UCS4 q0 = load_cp(PyUnicode_2BYTE_KIND, q, 0);
         if (len == 1) {
-            if (q[0] >= SINGLE_LO && t->single && t->single[q[0] - SINGLE_LO]) {
-                *dst++ = (int64_t)t->single[q[0] - SINGLE_LO] - 1;
+            if (q0 >= SINGLE_LO && t->single && t->single[q0 - SINGLE_LO]) {
+                *dst++ = (int64_t)t->single[q0 - SINGLE_LO] - 1;
                 continue;
             }
         } else if (len <= 4) {
-            key = q[0] | (uint64_t)q[1] << 16;
-            if (len > 2) key |= (uint64_t)q[2] << 32;
-            if (len > 3) key |= (uint64_t)q[3] << 48;
+            key = q0 | (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 1) << 16;
+            if (len > 2) key |= (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 2) << 32;
+            if (len > 3) key |= (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 3) << 48;
             s = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - SHORT_BITS));
             if (keys[s] == key) {
                 *dst++ = short_ids[s];
                 continue;
             }
             uint64_t h = 0xcbf29ce484222325ULL;
-            for (Py_ssize_t i = 0; i < len; i++) h = (h ^ q[i]) * 0x100000001b3ULL;
+            for (Py_ssize_t i = 0; i < len; i++) h = (h ^ load_cp(PyUnicode_2BYTE_KIND, q, i)) * 0x100000001b3ULL;
             int64_t id;
             find_slot(t, PyUnicode_2BYTE_KIND, q, 0, len, &h, &id);
             if (id >= 0) {
@@ -1127,17 +1133,17 @@ static inline int jieba_symbol(Py_UCS4 c) {
 /* End of the piece of ``segment._NON_HAN_PIECE`` that starts at ``i`` (r"[A-Za-z0-9]+(?:\.\d+)?%?|
  * [+#&._%\-]+|\S", with re's \d: Py_UNICODE_ISDECIMAL; a chunk holds no whitespace). */
 static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
-    Py_UCS4 c = PyUnicode_READ(kind, data, i);
+    Py_UCS4 c = load_cp(kind, data, i);
     Py_ssize_t e = i + 1;
     if (ascii_alnum(c)) {
-        while (e < n && ascii_alnum(PyUnicode_READ(kind, data, e))) e++;
-        if (e + 1 < n && PyUnicode_READ(kind, data, e) == '.' && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, e + 1))) {
+        while (e < n && ascii_alnum(load_cp(kind, data, e))) e++;
+        if (e + 1 < n && load_cp(kind, data, e) == '.' && Py_UNICODE_ISDECIMAL(load_cp(kind, data, e + 1))) {
             e += 2;
-            while (e < n && Py_UNICODE_ISDECIMAL(PyUnicode_READ(kind, data, e))) e++;
+            while (e < n && Py_UNICODE_ISDECIMAL(load_cp(kind, data, e))) e++;
         }
-        if (e < n && PyUnicode_READ(kind, data, e) == '%') e++;
+        if (e < n && load_cp(kind, data, e) == '%') e++;
     } else if (jieba_symbol(c)) {
-        while (e < n && jieba_symbol(PyUnicode_READ(kind, data, e))) e++;
+        while (e < n && jieba_symbol(load_cp(kind, data, e))) e++;
     }
     return e;
 }
@@ -1170,7 +1176,7 @@ static int fallback_tokens(JiebaState *st, int kind, const void *data, Py_ssize_
             return 0;
         }
     }
-    PyObject *own = chunk ? NULL : PyUnicode_FromKindAndData(kind, data, n);
+    PyObject *own = chunk ? NULL : stored_str(kind, data, n);
     if (!chunk && !(chunk = own)) return -1;
     PyObject *t = PyObject_CallOneArg(st->fallback, chunk);
     Py_XDECREF(own);
@@ -1200,16 +1206,16 @@ static int fallback_tokens(JiebaState *st, int kind, const void *data, Py_ssize_
 
 /* The tokens of chunk ``i`` (data[0:n]; ``chunk`` its str or NULL) into the state's ids. Inlined once per kind
  * (``jieba_chunk``) with ``kind`` a constant: the Han scans, the hash, the probe's compare and the one-character
- * table then read code points without PyUnicode_READ's switch (issue 13, tenth pass). */
+ * table then read code points without a switch on the kind (issue 13, tenth pass). */
 ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk,
                                  Py_ssize_t i) {
     Py_ssize_t j = 0;
     if (kind != PyUnicode_1BYTE_KIND)
-        while (j < n && !is_han(PyUnicode_READ(kind, data, j))) j++;
+        while (j < n && !is_han(load_cp(kind, data, j))) j++;
     if (kind == PyUnicode_1BYTE_KIND || j == n) return fallback_tokens(st, kind, data, n, chunk, i); /* no Han */
     j = 0;
     while (j < n) {
-        Py_UCS4 c = PyUnicode_READ(kind, data, j);
+        Py_UCS4 c = load_cp(kind, data, j);
         if (!is_han(c)) {
             Py_ssize_t e = piece_end(kind, data, j, n);
             if (intern_range(st->tt, st->ids, kind, data, j, e, st->fresh, &st->flat) < 0) return -1;
@@ -1217,7 +1223,7 @@ ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_
             continue;
         }
         Py_ssize_t e = j + 1;
-        while (e < n && is_han(PyUnicode_READ(kind, data, e))) e++;
+        while (e < n && is_han(load_cp(kind, data, e))) e++;
         if (st->runs++ && !st->lengths) { /* the separator rjieba returns between two runs */
             PyObject *sep = st->w < st->n_words ? PyList_GET_ITEM(st->words, st->w) : NULL;
             if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
@@ -1229,7 +1235,7 @@ ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_
         }
         Py_ssize_t got = 0;
         if (st->lengths && kind == PyUnicode_2BYTE_KIND && !st->ids) { /* the run's words in a loop of their own */
-            Py_ssize_t taken = intern_run_ucs2(st->tt, (const Py_UCS2 *)data + j, e - j, st->lengths + st->w,
+            Py_ssize_t taken = intern_run_ucs2(st->tt, (const unsigned char *)data + 2 * j, e - j, st->lengths + st->w,
                                                st->n_words - st->w, &st->flat, &got);
             if (taken < 0) return -1;
             st->w += taken;
@@ -1260,7 +1266,7 @@ ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_
             Py_ssize_t len = st->lengths ? st->lengths[st->w] : PyUnicode_GET_LENGTH(word);
             st->w++;
             if (len <= 0 || got + len > e - j ||
-                (word && PyUnicode_READ_CHAR(word, 0) != PyUnicode_READ(kind, data, j + got))) {
+                (word && PyUnicode_READ_CHAR(word, 0) != load_cp(kind, data, j + got))) {
                 PyErr_Format(PyExc_ValueError, "jieba_tokens: word %zd is not the text of chunk %zd at %zd "
                              "(are the words rjieba's cut of han_runs(chunks)?)", st->w - 1, i, j + got);
                 return -1;
@@ -1279,6 +1285,16 @@ static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n,
     return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, chunk, i);
 }
 
+/* The two forms of ``words`` (jieba_tokens, jieba_entry_tokens): rjieba's words (a list of str) or the compiled
+ * cut's lengths (int32 bytes); else a TypeError. jieba_tokens checks it before its chunks, jieba_intern for
+ * both callers. */
+static int check_words_type(PyObject *words) {
+    if (PyBytes_Check(words) || PyList_Check(words)) return 0;
+    PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
+                 Py_TYPE(words)->tp_name);
+    return -1;
+}
+
 /* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their
  * str where a dict is kept, else their number). */
 static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
@@ -1286,6 +1302,7 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
     JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
     Buf ends = {0};
     if (fast) st.fast = &ends;
+    if (check_words_type(words) < 0) return NULL;
     if (PyBytes_Check(words)) {
         if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
             PyErr_SetString(PyExc_ValueError, "jieba_tokens: word lengths must be int32 bytes");
@@ -1293,14 +1310,10 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
         }
         st.lengths = (const int32_t *)PyBytes_AS_STRING(words);
         st.n_words = PyBytes_GET_SIZE(words) / (Py_ssize_t)sizeof(int32_t);
-    } else if (PyList_Check(words)) {
+    } else { /* a list */
         if (check_str_list(words, "jieba_tokens", "word") < 0) return NULL;
         st.words = words;
         st.n_words = PyList_GET_SIZE(words);
-    } else {
-        PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
-                     Py_TYPE(words)->tp_name);
-        return NULL;
     }
     if (ids && tt->count != PyDict_GET_SIZE(ids)) {
         PyErr_Format(PyExc_ValueError, "jieba_tokens: the token table holds %zd tokens and the dict %zd: "
@@ -1360,12 +1373,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
         PyErr_Format(PyExc_TypeError, "jieba_tokens: ids must be a dict or None, not %.100s", Py_TYPE(ids)->tp_name);
         return NULL;
     }
-    if (!PyBytes_Check(words) && !PyList_Check(words)) {
-        PyErr_Format(PyExc_TypeError, "jieba_tokens: words must be a list or int32 bytes, not %.100s",
-                     Py_TYPE(words)->tp_name);
-        return NULL;
-    }
-    if (check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
+    if (check_words_type(words) < 0 || check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
     Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
     return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast);
 }
@@ -1413,7 +1421,7 @@ static PyObject *letter_runs(PyObject *self, PyObject *args) {
         int in_run = 0, lettered = 0;
         if (kind != PyUnicode_1BYTE_KIND) {
             for (Py_ssize_t j = 0; j <= n; j++) {
-                Py_UCS4 c = j < n ? PyUnicode_READ(kind, data, j) : 0;
+                Py_UCS4 c = j < n ? load_cp(kind, data, j) : 0;
                 if (j < n && is_han(c)) {
                     in_run = 1;
                     lettered |= (c >= 0x4e00 && c <= 0x9fa5) || (c >= 0x3400 && c <= 0x4db5);

@@ -38,6 +38,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "_unicode.h"
+
 #define ROOT_SPAN 0x30000 /* first characters below this are found by a direct table */
 #define HMM_LO 0x4E00
 #define HMM_HI 0x9FD5
@@ -119,12 +121,6 @@ static inline pair load_pair(const double *p) {
 static inline int is_cjk(Py_UCS4 c) {
     return (c >= 0x4E00 && c <= 0x9FFF) || (c >= 0x3400 && c <= 0x4DBF) || (c >= 0xF900 && c <= 0xFAFF) ||
            (c >= 0x20000 && c <= 0x2A6DF) || (c >= 0x2A700 && c <= 0x2EBEF) || (c >= 0x2F800 && c <= 0x2FA1F);
-}
-
-/* The ``segment.HAN`` class (as _chunks.c's is_han): ideographs (unified, A, compatibility, B+), 々 〆 〇. */
-static inline int is_han(Py_UCS4 c) {
-    return (c >= 0x4e00 && c <= 0x9fff) || (c >= 0x3400 && c <= 0x4dbf) || (c >= 0x3005 && c <= 0x3007) ||
-           (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
 }
 
 /* The children of nodes with many (a first character starts hundreds of words) are also in an

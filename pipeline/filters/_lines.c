@@ -32,11 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* str.splitlines()'s breaks (CPython's _PyUnicode_IsLinebreak: the only code points it accepts), tested
- * against Py_UNICODE_ISLINEBREAK over every code point. */
-static inline int is_linebreak(Py_UCS4 c) {
-    return (c >= 0x0a && c <= 0x0d) || (c >= 0x1c && c <= 0x1e) || c == 0x85 || c == 0x2028 || c == 0x2029;
-}
+#include "_unicode.h"
 
 /* Whether any of the four 16-bit lanes of w is below c (c <= 0x8000): a lane below c borrows into its top
  * bit, which its complement has set; a borrow only spreads upwards from such a lane, so "any" is exact. Used
