@@ -135,14 +135,43 @@ class _Column:
 
     def __init__(self, dtype: type) -> None:
         self.data, self.size = np.zeros(4096, dtype), 0
+        self._memory = memoryview(self.data)
 
-    def extend(self, values: np.ndarray) -> None:
-        end = self.size + len(values)
+    def reserve(self, more: int) -> None:
+        """Make room for ``more`` items after the filled ones (what the compiled ``_tokens.add_*`` write into)."""
+        end = self.size + more
         if end > len(self.data):
             grown = np.zeros(max(end, 2 * len(self.data)), self.data.dtype)
             grown[:self.size] = self.data[:self.size]
-            self.data = grown
+            self.data, self._memory = grown, memoryview(grown)
+
+    def extend(self, values: np.ndarray) -> None:
+        self.reserve(len(values))
+        end = self.size + len(values)
         self.data[self.size:end] = values
+        self.size = end
+
+    def filled(self) -> memoryview:
+        """The filled items as a buffer for the compiled passes: a memoryview slice costs a few hundred
+        instructions, a numpy slice a few thousand (issue 13, eleventh pass: seven per document)."""
+        return self._memory[:self.size]
+
+
+class _KeyColumn(_Column):
+    """``token_keys`` of the ids 0, 1, 2, ... up to its capacity: a token's key depends on its id alone, so the
+    keys are computed when the capacity grows and adding tokens only advances ``size``. Why: ``token_keys`` of
+    each document's new ids was a dozen numpy calls on a few hundred ids, ~14 instructions per Chinese
+    character (issue 13, eleventh pass). The same capacity as a ``_Column``, so the same bytes."""
+
+    def __init__(self) -> None:
+        super().__init__(np.int64)
+        self.data[:] = token_keys(np.arange(len(self.data), dtype=np.int64))
+
+    def add(self, more: int) -> None:
+        end = self.size + more
+        if end > len(self.data):
+            self.data = token_keys(np.arange(max(end, 2 * len(self.data)), dtype=np.int64))
+            self._memory = memoryview(self.data)
         self.size = end
 
 
@@ -213,7 +242,7 @@ class _Vocabulary:
         self.chunk_first, self.chunk_count = _Column(np.int32), _Column(np.int32)  # into ``flat``
         self.flat = _Column(np.int32)  # token ids of every chunk, concatenated
         self.chars = 0  # characters of the distinct chunks held (the chunk table keeps 4 bytes each)
-        self.key = _Column(np.int64)  # token_keys of the ids: identifies a token of this vocabulary
+        self.key = _KeyColumn()  # token_keys of the ids: identifies a token of this vocabulary
         self.length, self.flags = _Column(np.int64), _Column(np.uint8)
         # per word list (Gopher's stop words): [tokens seen when last looked up, words found -> id, words not
         # yet seen, id -> position among the found (-1 elsewhere), for ids up to the largest found]
@@ -276,6 +305,13 @@ class _Vocabulary:
         """Ids of ``text``'s whitespace chunks (``str.split()``), with the tables updated for new ones,
         and with ``lines`` and the chunk table also the number of chunks on each line of
         ``text.splitlines()`` (else None)."""
+        ids, per_line = self._chunk_ids(text, lines)
+        return (np.frombuffer(ids, dtype=np.int64) if isinstance(ids, bytes) else ids,
+                None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+
+    def _chunk_ids(self, text: str, lines: bool) -> tuple[bytes | np.ndarray, bytes | None]:
+        """``chunk_ids_of`` with the chunk table's int64 bytes as they come (``_tokenize`` hands them to
+        ``_tokens.expand`` without a numpy array)."""
         if self.table is not None:
             # where the segmenter interns from the chunk table's stored code points, new chunks never become str
             entries = self.token_table is not None and self.segmenter in _ENTRY_INTERNING
@@ -285,8 +321,7 @@ class _Vocabulary:
             else:
                 self.chunk_ids.new = new
                 self.flush()
-            return (np.frombuffer(ids, dtype=np.int64),
-                    None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+            return ids, per_line
         chunks = text.split()
         ids = np.fromiter(map(self.chunk_ids.__getitem__, chunks), np.int64, len(chunks))
         self.flush()
@@ -309,10 +344,37 @@ class _Vocabulary:
     def _add_interned(self, flat_ids: bytes, per_chunk: bytes, first_new: int) -> None:
         """Add the compiled interning's token ids and tokens per chunk (int64 bytes) of a batch of new chunks,
         and the columns of the tokens the token table added from id ``first_new`` on."""
-        counts = np.frombuffer(per_chunk, dtype=np.int64)
         self._check_int32(len(flat_ids) // 8)
-        self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
-        self._add_chunks(counts, first_new, [])
+        if _tokens is None:
+            self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
+            self._add_chunks(np.frombuffer(per_chunk, dtype=np.int64), first_new, [])
+            return
+        # the same in two compiled calls (issue 13, eleventh pass: the numpy steps here were ~25 calls per
+        # document, ~10,000 instructions each on arrays of a few hundred items)
+        n_ids, n_chunks = len(flat_ids) // 8, len(per_chunk) // 8
+        for column, more in ((self.flat, n_ids), (self.chunk_first, n_chunks), (self.chunk_count, n_chunks)):
+            column.reserve(more)
+        _tokens.add_chunks(self.flat.data, self.chunk_first.data, self.chunk_count.data, self.flat.size,
+                           self.chunk_first.size, flat_ids, per_chunk)
+        self.flat.size += n_ids
+        self.chunk_first.size += n_chunks
+        self.chunk_count.size += n_chunks
+        n = len(self.token_table) - first_new
+        if not n:
+            return
+        if self.length.size != first_new:
+            raise AssertionError(f"token columns hold {self.length.size} tokens, the table {first_new}")
+        self.key.add(n)
+        lengths, is_alpha = self.token_table.columns(first_new)
+        self.length.reserve(n)
+        self.flags.reserve(n)
+        others = _tokens.add_tokens(self.length.data, self.flags.data, first_new, lengths, is_alpha, ALPHA)
+        self.length.size += n
+        self.flags.size += n
+        if others:  # the tokens that are not letters only, classified one by one as str (``_add_chunks``)
+            flags = self.flags._memory
+            for i, token in zip(memoryview(others).cast("q"), self.token_table.strings(others)):
+                flags[i] = _flags(token)
 
     def flush(self) -> None:
         """Split the chunks queued since the last flush and add them and their new tokens to the tables."""
@@ -346,7 +408,7 @@ class _Vocabulary:
         if n:
             if self.tokens is not None:
                 self.tokens += new
-            self.key.extend(token_keys(np.arange(first_new, first_new + n, dtype=np.int64)))
+            self.key.add(n)
             if self.token_table is not None:  # length and str.isalpha of each new token from the table's copy
                 lengths, is_alpha = self.token_table.columns(first_new)
                 self.length.extend(np.frombuffer(lengths, dtype=np.int64))
@@ -577,17 +639,17 @@ def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
 
 
 def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
-    chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
     if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
         v = vocabulary
+        chunk_ids, per_line = v._chunk_ids(text, True)
         ids, key, length, flags, chunk_count = _tokens.expand(
-            chunk_ids, v.chunk_first.data[:v.chunk_first.size], v.chunk_count.data[:v.chunk_count.size],
-            v.flat.data[:v.flat.size], v.key.data[:v.key.size], v.length.data[:v.length.size],
-            v.flags.data[:v.flags.size])
+            chunk_ids, v.chunk_first.filled(), v.chunk_count.filled(), v.flat.filled(), v.key.filled(),
+            v.length.filled(), v.flags.filled())
         return Tokens(np.frombuffer(key, dtype=np.uint64), np.frombuffer(length, dtype=np.int64),
                       np.frombuffer(flags, dtype=np.uint8), np.frombuffer(ids, dtype=np.int64), v.generation,
                       None if chunk_count is None else np.frombuffer(chunk_count, dtype=np.int64),
-                      chunks_per_line=chunks_per_line)
+                      chunks_per_line=None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+    chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
     # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
     counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
     first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)

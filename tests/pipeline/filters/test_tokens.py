@@ -137,6 +137,78 @@ def test_expand_refuses_ids_outside_the_columns():
         words._tokens.expand(np.array([0], np.int64), first, count[:1], flat, key, length, flags)
 
 
+def _columns(segmenter: str) -> dict[str, list[int]]:
+    vocabulary = words._vocabularies[segmenter]
+    return {name: getattr(vocabulary, name).data[:getattr(vocabulary, name).size].tolist()
+            for name in ("flat", "chunk_first", "chunk_count", "key", "length", "flags")}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compiled_bookkeeping_fills_the_vocabulary_columns_as_numpy(monkeypatch, lang):
+    """``_tokens.add_chunks`` / ``add_tokens`` (and the precomputed keys) leave the vocabulary's columns as the
+    numpy path does, document after document, past the columns' first growth (4,096 items)."""
+    from pipeline.filters.lang_params import segmenter_of
+    from tests.pipeline.filters.support import real_documents
+    from tests.pipeline.filters.test_multilingual import documents
+
+    _compiled()
+    segmenter = segmenter_of(lang)
+    docs = real_documents("commoncrawl")[:40] if lang == "en" else documents(f"{lang}wiki")[:12]
+    texts = EDGE_TEXTS + [d.text for d in docs]
+    words.clear_cache()
+    for t in texts:
+        tokenize(t, segmenter)
+    compiled = _columns(segmenter)
+    _numpy_tokens(monkeypatch, texts, segmenter)
+    assert _columns(segmenter) == compiled
+    assert len(compiled["key"]) > 4096 and len(compiled["flat"]) > 4096
+    assert compiled["key"] == words.token_keys(np.arange(len(compiled["key"]))).tolist()
+    assert set(compiled["flags"]) - {ALPHA} and ALPHA in compiled["flags"]  # both kinds of new token were met
+    words.clear_cache()
+
+
+def test_add_chunks_and_add_tokens_write_after_the_filled_items():
+    _compiled()
+    flat, first, count = np.full(6, -1, np.int32), np.full(4, -1, np.int32), np.full(4, -1, np.int32)
+    ids, per_chunk = np.array([4, 2, 9], np.int64).tobytes(), np.array([2, 0, 1], np.int64).tobytes()
+    assert words._tokens.add_chunks(flat, first, count, 2, 1, ids, per_chunk) is None
+    assert flat.tolist() == [-1, -1, 4, 2, 9, -1]
+    assert first.tolist() == [-1, 2, 4, 4] and count.tolist() == [-1, 2, 0, 1]
+    length, flags = np.full(5, -1, np.int64), np.full(5, 99, np.uint8)
+    others = words._tokens.add_tokens(length, flags, 1, np.array([3, 1, 2], np.int64).tobytes(),
+                                      bytes([1, 0, 0]), ALPHA)
+    assert np.frombuffer(others, np.int64).tolist() == [2, 3]  # ids of the tokens not all letters
+    assert length.tolist() == [-1, 3, 1, 2, -1] and flags.tolist() == [99, ALPHA, 0, 0, 99]
+
+
+def test_add_chunks_and_add_tokens_refuse_what_does_not_fit():
+    _compiled()
+    flat, first, count = np.zeros(4, np.int32), np.zeros(2, np.int32), np.zeros(2, np.int32)
+    one = np.array([1], np.int64).tobytes()
+    add = words._tokens.add_chunks
+    with pytest.raises(ValueError):  # no room after the filled items
+        add(flat, first, count, 4, 0, one, one)
+    with pytest.raises(ValueError):
+        add(flat, first, count, 0, 2, one, one)
+    with pytest.raises(ValueError):  # tokens per chunk that do not add up to the ids
+        add(flat, first, count, 0, 0, one, np.array([2], np.int64).tobytes())
+    with pytest.raises(ValueError):
+        add(flat, first, count, 0, 0, np.array([1, 2], np.int64).tobytes(), np.array([3, -1], np.int64).tobytes())
+    with pytest.raises(ValueError):  # an id beyond int32
+        add(flat, first, count, 0, 0, np.array([2**31], np.int64).tobytes(), one)
+    with pytest.raises(ValueError):  # places beyond int32
+        add(flat, first, count, 2**31 - 1, 0, one, one)
+    with pytest.raises(BufferError):  # a read-only column
+        add(bytes(16), first, count, 0, 0, one, one)
+    with pytest.raises(ValueError):  # an int32 column of the wrong item size
+        add(np.zeros(3, np.int16), first, count, 0, 0, one, one)
+    assert flat.tolist() == [0] * 4 and first.tolist() == [0] * 2  # nothing written by a refused call
+    with pytest.raises(ValueError):
+        words._tokens.add_tokens(np.zeros(1, np.int64), np.zeros(1, np.uint8), 1, one, bytes(1), ALPHA)
+    with pytest.raises(ValueError):
+        words._tokens.add_tokens(np.zeros(2, np.int64), np.zeros(2, np.uint8), 0, one, bytes(2), ALPHA)
+
+
 @settings(max_examples=200, deadline=None)
 @given(_TEXTS, st.sampled_from([WHITESPACE, JIEBA]), st.data())
 def test_deferred_tokens_equal_the_eager_selection(text, segmenter, data):
