@@ -131,17 +131,19 @@ def token_keys(ids: np.ndarray) -> np.ndarray:
 
 
 class _Column:
-    """A numpy array that grows by doubling its capacity, appended to in batches."""
+    """A numpy array that grows by doubling its capacity, appended to in batches. Only the first ``size`` items
+    are ever read: the room after them is left unset (``np.empty``; zeroing it was ~9 instructions per
+    Chinese character of a cold vocabulary, counted by callgrind, issue 13, eleventh pass)."""
 
     def __init__(self, dtype: type) -> None:
-        self.data, self.size = np.zeros(4096, dtype), 0
+        self.data, self.size = np.empty(4096, dtype), 0
         self._memory = memoryview(self.data)
 
     def reserve(self, more: int) -> None:
         """Make room for ``more`` items after the filled ones (what the compiled ``_tokens.add_*`` write into)."""
         end = self.size + more
         if end > len(self.data):
-            grown = np.zeros(max(end, 2 * len(self.data)), self.data.dtype)
+            grown = np.empty(max(end, 2 * len(self.data)), self.data.dtype)
             grown[:self.size] = self.data[:self.size]
             self.data, self._memory = grown, memoryview(grown)
 
@@ -164,8 +166,8 @@ class _KeyColumn(_Column):
     character (issue 13, eleventh pass). The same capacity as a ``_Column``, so the same bytes."""
 
     def __init__(self) -> None:
-        super().__init__(np.int64)
-        self.data[:] = token_keys(np.arange(len(self.data), dtype=np.int64))
+        self.data, self.size = token_keys(np.arange(4096, dtype=np.int64)), 0
+        self._memory = memoryview(self.data)
 
     def add(self, more: int) -> None:
         end = self.size + more
@@ -175,18 +177,26 @@ class _KeyColumn(_Column):
         self.size = end
 
 
+# General categories whose characters make a token a symbol (``is_symbol``: P*, S*, C*) and punctuation (P*)
+_SYMBOL_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".split())
+_PUNCT_CATEGORIES = frozenset(c for c in _SYMBOL_CATEGORIES if c[0] == "P")
+
+
 def _flags(token: str) -> int:
     """Class bits of one token (``_reference_flags`` in tests/pipeline/filters/test_words.py)."""
     if token.isalpha():  # most tokens: a word of letters only
         return ALPHA
     if token.isdigit():  # digits (categories Nd, No): no letter, not a symbol, not punctuation
         return 0
-    if has_alpha(token):  # a letter (str.isalpha: categories L*) is neither P, S nor C: no per-character categories
+    if any(map(str.isalpha, token)):  # a letter (str.isalpha: categories L*) is neither P, S nor C: no per-character categories
         # (issue 13, tenth pass: is_symbol's and the punctuation test's unicodedata calls were ~22 instructions
         # per Chinese character of zhwiki, for its new tokens that mix letters and punctuation)
         return ALPHA | TERMINAL * (token in _SENTENCE_END)
-    return (SYMBOL * is_symbol(token) | TERMINAL * (token in _SENTENCE_END)
-            | PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
+    # the set of the characters' categories once, for both tests (``is_symbol`` and the punctuation test
+    # were a generator each, and their lru_caches a miss for nearly every new token; issue 13, eleventh pass)
+    categories = set(map(unicodedata.category, token))
+    return (SYMBOL * (categories <= _SYMBOL_CATEGORIES) | TERMINAL * (token in _SENTENCE_END)
+            | PUNCT * (categories <= _PUNCT_CATEGORIES))
 
 
 class _Ids(dict):
