@@ -14,7 +14,7 @@
  *   line_stats(flags, chunk_count or None, chunks_per_line, symbol_bit, terminal_bit, punct_bit)
  *       -> (words, tokens, sentences) per line, each int64 bytes
  *   add_chunks(flat, first, count, n_flat, n_chunks, flat_ids, per_chunk) -> None      (columns written in place)
- *   add_tokens(length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: the new non-letter tokens
+ *   add_tokens(key, length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: the new non-letter tokens
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -285,15 +285,25 @@ done:
     return result;
 }
 
-/* add_tokens: the new tokens' columns (words._Vocabulary._add_tokens): length[n_tokens:] from ``lengths``
- * (int64 bytes), flags[n_tokens:] alpha_bit where ``alpha`` (one byte per token: str.isalpha) is set, else 0;
- * returns the places (= token ids) of the others as int64 bytes, whose flags the caller sets (words._flags). */
+/* words.token_keys of one id: splitmix64's finalizer of id + 1. */
+static inline int64_t token_key(int64_t id) {
+    uint64_t z = ((uint64_t)id + 1) * 0x9E3779B97F4A7C15ULL;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    return (int64_t)(z ^ (z >> 31));
+}
+
+/* add_tokens: the new tokens' columns (words._Vocabulary._add_interned), whose ids are n_tokens, n_tokens + 1,
+ * ...: key[n_tokens:] their token_keys, length[n_tokens:] from ``lengths`` (int64 bytes), flags[n_tokens:]
+ * alpha_bit where ``alpha`` (one byte per token: str.isalpha) is set, else 0; returns the places (= token ids)
+ * of the others as int64 bytes, whose flags the caller sets (words._flags). */
 static PyObject *add_tokens(PyObject *self, PyObject *args) {
-    PyObject *length_obj, *flags_obj;
+    PyObject *key_obj, *length_obj, *flags_obj;
     Py_ssize_t n_tokens;
     unsigned int alpha_bit;
-    Py_buffer bl, ba, blength = {0}, bflags = {0};
-    if (!PyArg_ParseTuple(args, "OOny*y*I", &length_obj, &flags_obj, &n_tokens, &bl, &ba, &alpha_bit)) return NULL;
+    Py_buffer bl, ba, bkey = {0}, blength = {0}, bflags = {0};
+    if (!PyArg_ParseTuple(args, "OOOny*y*I", &key_obj, &length_obj, &flags_obj, &n_tokens, &bl, &ba, &alpha_bit))
+        return NULL;
     PyObject *result = NULL;
     Py_ssize_t n = items(&bl, 8, "add_tokens", "lengths");
     if (n < 0) goto done;
@@ -301,14 +311,16 @@ static PyObject *add_tokens(PyObject *self, PyObject *args) {
         PyErr_SetString(PyExc_ValueError, "add_tokens: one alpha byte per length, n_tokens >= 0, a uint8 bit");
         goto done;
     }
+    if (room(key_obj, &bkey, 8, n_tokens + n, "add_tokens", "key") < 0) goto done;
     if (room(length_obj, &blength, 8, n_tokens + n, "add_tokens", "length") < 0) goto done;
     if (room(flags_obj, &bflags, 1, n_tokens + n, "add_tokens", "flags") < 0) goto done;
     const int64_t *lengths = bl.buf;
     const uint8_t *alpha = ba.buf;
-    int64_t *length = (int64_t *)blength.buf + n_tokens;
+    int64_t *key = (int64_t *)bkey.buf + n_tokens, *length = (int64_t *)blength.buf + n_tokens;
     uint8_t *flags = (uint8_t *)bflags.buf + n_tokens;
     Py_ssize_t others = 0;
     for (Py_ssize_t i = 0; i < n; i++) {
+        key[i] = token_key(n_tokens + i);
         length[i] = lengths[i];
         flags[i] = alpha[i] ? (uint8_t)alpha_bit : 0;
         others += !alpha[i];
@@ -320,6 +332,7 @@ static PyObject *add_tokens(PyObject *self, PyObject *args) {
             if (!alpha[i]) out[k++] = n_tokens + i;
     }
 done:
+    if (bkey.obj) PyBuffer_Release(&bkey);
     if (blength.obj) PyBuffer_Release(&blength);
     if (bflags.obj) PyBuffer_Release(&bflags);
     PyBuffer_Release(&bl);
@@ -339,7 +352,8 @@ static PyMethodDef methods[] = {
      "add_chunks(flat, first, count, n_flat, n_chunks, flat_ids, per_chunk): a batch of new chunks into the "
      "int32 columns, in place"},
     {"add_tokens", add_tokens, METH_VARARGS,
-     "add_tokens(length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: new tokens' columns in place; "
+     "add_tokens(key, length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: new tokens' columns in "
+     "place; "
      "the ids of those not all letters"},
     {NULL, NULL, 0, NULL},
 };

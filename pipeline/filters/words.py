@@ -159,24 +159,6 @@ class _Column:
         return self._memory[:self.size]
 
 
-class _KeyColumn(_Column):
-    """``token_keys`` of the ids 0, 1, 2, ... up to its capacity: a token's key depends on its id alone, so the
-    keys are computed when the capacity grows and adding tokens only advances ``size``. Why: ``token_keys`` of
-    each document's new ids was a dozen numpy calls on a few hundred ids, ~14 instructions per Chinese
-    character (issue 13, eleventh pass). The same capacity as a ``_Column``, so the same bytes."""
-
-    def __init__(self) -> None:
-        self.data, self.size = token_keys(np.arange(4096, dtype=np.int64)), 0
-        self._memory = memoryview(self.data)
-
-    def add(self, more: int) -> None:
-        end = self.size + more
-        if end > len(self.data):
-            self.data = token_keys(np.arange(max(end, 2 * len(self.data)), dtype=np.int64))
-            self._memory = memoryview(self.data)
-        self.size = end
-
-
 # General categories whose characters make a token a symbol (``is_symbol``: P*, S*, C*) and punctuation (P*)
 _SYMBOL_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".split())
 _PUNCT_CATEGORIES = frozenset(c for c in _SYMBOL_CATEGORIES if c[0] == "P")
@@ -252,7 +234,7 @@ class _Vocabulary:
         self.chunk_first, self.chunk_count = _Column(np.int32), _Column(np.int32)  # into ``flat``
         self.flat = _Column(np.int32)  # token ids of every chunk, concatenated
         self.chars = 0  # characters of the distinct chunks held (the chunk table keeps 4 bytes each)
-        self.key = _KeyColumn()  # token_keys of the ids: identifies a token of this vocabulary
+        self.key = _Column(np.int64)  # token_keys of the ids: identifies a token of this vocabulary
         self.length, self.flags = _Column(np.int64), _Column(np.uint8)
         # per word list (Gopher's stop words): [tokens seen when last looked up, words found -> id, words not
         # yet seen, id -> position among the found (-1 elsewhere), for ids up to the largest found]
@@ -374,13 +356,15 @@ class _Vocabulary:
             return
         if self.length.size != first_new:
             raise AssertionError(f"token columns hold {self.length.size} tokens, the table {first_new}")
-        self.key.add(n)
         lengths, is_alpha = self.token_table.columns(first_new)
-        self.length.reserve(n)
-        self.flags.reserve(n)
-        others = _tokens.add_tokens(self.length.data, self.flags.data, first_new, lengths, is_alpha, ALPHA)
-        self.length.size += n
-        self.flags.size += n
+        for column in (self.key, self.length, self.flags):
+            column.reserve(n)
+        # keys, lengths and letter bits in one call (``token_keys`` of each document's new ids was a dozen numpy
+        # calls, ~95,000 instructions per zhwiki article)
+        others = _tokens.add_tokens(self.key.data, self.length.data, self.flags.data, first_new, lengths, is_alpha,
+                                    ALPHA)
+        for column in (self.key, self.length, self.flags):
+            column.size += n
         if others:  # the tokens that are not letters only, classified one by one as str (``_add_chunks``)
             flags = self.flags._memory
             for i, token in zip(memoryview(others).cast("q"), self.token_table.strings(others)):
@@ -418,7 +402,7 @@ class _Vocabulary:
         if n:
             if self.tokens is not None:
                 self.tokens += new
-            self.key.add(n)
+            self.key.extend(token_keys(np.arange(first_new, first_new + n, dtype=np.int64)))
             if self.token_table is not None:  # length and str.isalpha of each new token from the table's copy
                 lengths, is_alpha = self.token_table.columns(first_new)
                 self.length.extend(np.frombuffer(lengths, dtype=np.int64))

@@ -145,7 +145,7 @@ def _columns(segmenter: str) -> dict[str, list[int]]:
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
 def test_compiled_bookkeeping_fills_the_vocabulary_columns_as_numpy(monkeypatch, lang):
-    """``_tokens.add_chunks`` / ``add_tokens`` (and the precomputed keys) leave the vocabulary's columns as the
+    """``_tokens.add_chunks`` and ``add_tokens`` (with the keys they compute) leave the vocabulary's columns as the
     numpy path does, document after document, past the columns' first growth (4,096 items)."""
     from pipeline.filters.lang_params import segmenter_of
     from tests.pipeline.filters.support import real_documents
@@ -175,10 +175,18 @@ def test_add_chunks_and_add_tokens_write_after_the_filled_items():
     assert flat.tolist() == [-1, -1, 4, 2, 9, -1]
     assert first.tolist() == [-1, 2, 4, 4] and count.tolist() == [-1, 2, 0, 1]
     length, flags = np.full(5, -1, np.int64), np.full(5, 99, np.uint8)
-    others = words._tokens.add_tokens(length, flags, 1, np.array([3, 1, 2], np.int64).tobytes(),
+    key = np.full(5, -1, np.int64)
+    others = words._tokens.add_tokens(key, length, flags, 1, np.array([3, 1, 2], np.int64).tobytes(),
                                       bytes([1, 0, 0]), ALPHA)
     assert np.frombuffer(others, np.int64).tolist() == [2, 3]  # ids of the tokens not all letters
     assert length.tolist() == [-1, 3, 1, 2, -1] and flags.tolist() == [99, ALPHA, 0, 0, 99]
+    assert key.tolist() == [-1, *words.token_keys(np.arange(1, 4)).tolist(), -1]
+    ids = np.array([0, 1, 2**20 + 12345], np.int64)  # the compiled keys are token_keys, also far from 0
+    keys = [np.empty(int(i) + 1, np.int64) for i in ids]
+    for i, k in zip(ids, keys):
+        words._tokens.add_tokens(k, np.empty(int(i) + 1, np.int64), np.empty(int(i) + 1, np.uint8), int(i),
+                                 np.zeros(1, np.int64).tobytes(), bytes(1), ALPHA)
+    assert [int(k[-1]) for k in keys] == words.token_keys(ids).tolist()
 
 
 def test_add_chunks_and_add_tokens_refuse_what_does_not_fit():
@@ -203,10 +211,13 @@ def test_add_chunks_and_add_tokens_refuse_what_does_not_fit():
     with pytest.raises(ValueError):  # an int32 column of the wrong item size
         add(np.zeros(3, np.int16), first, count, 0, 0, one, one)
     assert flat.tolist() == [0] * 4 and first.tolist() == [0] * 2  # nothing written by a refused call
+    add = words._tokens.add_tokens
+    with pytest.raises(ValueError):  # no room
+        add(np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(2, np.uint8), 1, one, bytes(1), ALPHA)
     with pytest.raises(ValueError):
-        words._tokens.add_tokens(np.zeros(1, np.int64), np.zeros(1, np.uint8), 1, one, bytes(1), ALPHA)
-    with pytest.raises(ValueError):
-        words._tokens.add_tokens(np.zeros(2, np.int64), np.zeros(2, np.uint8), 0, one, bytes(2), ALPHA)
+        add(np.zeros(1, np.int64), np.zeros(2, np.int64), np.zeros(2, np.uint8), 1, one, bytes(1), ALPHA)
+    with pytest.raises(ValueError):  # not one letter byte per length
+        add(np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(2, np.uint8), 0, one, bytes(2), ALPHA)
 
 
 @settings(max_examples=200, deadline=None)
