@@ -15,7 +15,9 @@
  *       -> (words, tokens, sentences) per line, each int64 bytes
  *   add_chunks(flat, first, count, n_flat, n_chunks, flat_ids, per_chunk) -> None      (columns written in place)
  *   add_tokens(key, length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: the new non-letter tokens
+ *   count_present(ids, positions) -> how many distinct positions >= 0 the ids (below len(positions)) reach
  */
+#include <stdlib.h>
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <stdint.h>
@@ -340,6 +342,44 @@ done:
     return result;
 }
 
+/* count_present: words.Tokens.count_present's count, how many of a word list's words occur among a text's token
+ * ids: ``positions`` (int32, from _Vocabulary.wanted_positions) maps an id to its word's position among the
+ * found words, or -1; ids at or beyond its length are no word of the list. The distinct positions reached are
+ * counted with a bitmap, in one pass, where numpy took seven calls per document (~7 instructions per Chinese
+ * character, issue 13, eleventh pass). */
+static PyObject *count_present(PyObject *self, PyObject *args) {
+    Py_buffer bi, bp;
+    if (!PyArg_ParseTuple(args, "y*y*", &bi, &bp)) return NULL;
+    PyObject *result = NULL;
+    Py_ssize_t n_ids = items(&bi, 8, "count_present", "ids"), n = items(&bp, 4, "count_present", "positions");
+    if (n_ids < 0 || n < 0) goto done;
+    const int64_t *ids = bi.buf;
+    const int32_t *positions = bp.buf;
+    uint8_t *seen = calloc((size_t)n / 8 + 1, 1); /* a position is below the number of found words, <= n */
+    if (!seen) {
+        PyErr_NoMemory();
+        goto done;
+    }
+    Py_ssize_t count = 0;
+    for (Py_ssize_t i = 0; i < n_ids; i++) {
+        int64_t id = ids[i];
+        if (id < 0 || id >= n || positions[id] < 0) continue;
+        int32_t p = positions[id];
+        if (p >= n) {
+            PyErr_Format(PyExc_ValueError, "count_present: position %d beyond the %zd ids", (int)p, n);
+            break;
+        }
+        count += !(seen[p >> 3] >> (p & 7) & 1);
+        seen[p >> 3] |= (uint8_t)(1u << (p & 7));
+    }
+    free(seen);
+    if (!PyErr_Occurred()) result = PyLong_FromSsize_t(count);
+done:
+    PyBuffer_Release(&bi);
+    PyBuffer_Release(&bp);
+    return result;
+}
+
 static PyMethodDef methods[] = {
     {"expand", expand, METH_VARARGS,
      "expand(chunk_ids, first, count, flat, key, length, flags) -> (ids, key, length, flags, chunk_count|None)"},
@@ -355,6 +395,8 @@ static PyMethodDef methods[] = {
      "add_tokens(key, length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: new tokens' columns in "
      "place; "
      "the ids of those not all letters"},
+    {"count_present", count_present, METH_VARARGS,
+     "count_present(ids, positions) -> distinct positions >= 0 that the int64 ids reach in the int32 positions"},
     {NULL, NULL, 0, NULL},
 };
 

@@ -170,7 +170,7 @@ def _flags(token: str) -> int:
         return ALPHA
     if token.isdigit():  # digits (categories Nd, No): no letter, not a symbol, not punctuation
         return 0
-    if any(map(str.isalpha, token)):  # a letter (str.isalpha: categories L*) is neither P, S nor C: no per-character categories
+    if any(map(str.isalpha, token)):  # a letter (str.isalpha: L*) is neither P, S nor C: no per-character categories
         # (issue 13, tenth pass: is_symbol's and the punctuation test's unicodedata calls were ~22 instructions
         # per Chinese character of zhwiki, for its new tokens that mix letters and punctuation)
         return ALPHA | TERMINAL * (token in _SENTENCE_END)
@@ -623,6 +623,8 @@ class Tokens:
         if not len(positions) or not len(self.ids):  # no word of the list seen yet, or no tokens
             return 0
         ids = self.ids
+        if _tokens is not None and ids.dtype == np.int64 and ids.flags.c_contiguous:  # the numpy below in one pass
+            return _tokens.count_present(ids, positions)
         hit = positions[ids[ids < len(positions)]]
         return int(np.count_nonzero(np.bincount(hit[hit >= 0], minlength=1)))
 

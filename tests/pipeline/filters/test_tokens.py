@@ -220,6 +220,56 @@ def test_add_chunks_and_add_tokens_refuse_what_does_not_fit():
         add(np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(2, np.uint8), 0, one, bytes(2), ALPHA)
 
 
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compiled_count_present_equals_numpy_and_the_string_count(lang):
+    """``Tokens.count_present`` through ``_tokens.count_present`` gives the numpy path's count and the count of
+    the listed words among the text's token strings, for lists of frequent, rare and absent words, on deferred
+    (C4's) and eager tokens, document after document in one vocabulary."""
+    from collections import Counter
+
+    from pipeline.filters.lang_params import segmenter_of
+    from tests.pipeline.filters.support import real_documents
+    from tests.pipeline.filters.test_multilingual import documents
+
+    _compiled()
+    segmenter = segmenter_of(lang)
+    docs = real_documents("commoncrawl")[:30] if lang == "en" else documents(f"{lang}wiki")[:12]
+    texts = EDGE_TEXTS + [d.text for d in docs]
+    counts = Counter(w for t in texts for w in split_words(t, segmenter))
+    ranked = [w for w, _ in counts.most_common()]
+    lists = [tuple(ranked[:50]), tuple(ranked[::7][:300]) + ("absent-word", "不存在的词"), tuple(ranked[-40:]),
+             ("none",)]
+    words.clear_cache()
+    checked = 0
+    for text in texts:
+        tokens = tokenize(text, segmenter)
+        strings = set(split_words(text, segmenter))
+        line = np.zeros(len(tokens), np.int64)
+        for stop in lists:
+            expected = len(set(stop) & strings)
+            got = tokens.count_present(stop)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(words, "_tokens", None)
+                assert tokens.count_present(stop) == got == expected
+            assert tokens.select(np.ones(len(tokens), bool), line).count_present(stop) == expected
+            checked += expected > 0
+    assert checked > len(texts)  # most lists met words of most texts
+    words.clear_cache()
+
+
+def test_count_present_counts_distinct_positions_of_ids_within_the_table():
+    _compiled()
+    positions = np.array([-1, 0, 1, -1, 2, 1], np.int32)  # ids 1, 2, 4, 5 are words 0, 1, 2, 1
+    count = words._tokens.count_present
+    assert count(np.array([0, 5, 2, 2, 99, 3, -1], np.int64), positions) == 1  # word 1 twice; 99 is beyond
+    assert count(np.array([4, 1, 5, 2, 4], np.int64), positions) == 3
+    assert count(np.array([], np.int64), positions) == 0 == count(np.array([1], np.int64), positions[:0])
+    with pytest.raises(ValueError):  # a position beyond the table: not one of wanted_positions
+        count(np.array([1], np.int64), np.array([-1, 9], np.int32))
+    with pytest.raises(ValueError):
+        count(np.array([1], np.int32), positions)
+
 @settings(max_examples=200, deadline=None)
 @given(_TEXTS, st.sampled_from([WHITESPACE, JIEBA]), st.data())
 def test_deferred_tokens_equal_the_eager_selection(text, segmenter, data):
