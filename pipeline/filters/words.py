@@ -131,19 +131,37 @@ def token_keys(ids: np.ndarray) -> np.ndarray:
 
 
 class _Column:
-    """A numpy array that grows by doubling its capacity, appended to in batches."""
+    """A numpy array that grows by doubling its capacity, appended to in batches. Only the first ``size`` items
+    are ever read: the room after them is left unset (``np.empty``; zeroing it was ~9 instructions per
+    Chinese character of a cold vocabulary, counted by callgrind, issue 13, eleventh pass)."""
 
     def __init__(self, dtype: type) -> None:
-        self.data, self.size = np.zeros(4096, dtype), 0
+        self.data, self.size = np.empty(4096, dtype), 0
+        self._memory = memoryview(self.data)
+
+    def reserve(self, more: int) -> None:
+        """Make room for ``more`` items after the filled ones (what the compiled ``_tokens.add_*`` write into)."""
+        end = self.size + more
+        if end > len(self.data):
+            grown = np.empty(max(end, 2 * len(self.data)), self.data.dtype)
+            grown[:self.size] = self.data[:self.size]
+            self.data, self._memory = grown, memoryview(grown)
 
     def extend(self, values: np.ndarray) -> None:
+        self.reserve(len(values))
         end = self.size + len(values)
-        if end > len(self.data):
-            grown = np.zeros(max(end, 2 * len(self.data)), self.data.dtype)
-            grown[:self.size] = self.data[:self.size]
-            self.data = grown
         self.data[self.size:end] = values
         self.size = end
+
+    def filled(self) -> memoryview:
+        """The filled items as a buffer for the compiled passes: a memoryview slice costs a few hundred
+        instructions, a numpy slice a few thousand (issue 13, eleventh pass: seven per document)."""
+        return self._memory[:self.size]
+
+
+# General categories whose characters make a token a symbol (``is_symbol``: P*, S*, C*) and punctuation (P*)
+_SYMBOL_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".split())
+_PUNCT_CATEGORIES = frozenset(c for c in _SYMBOL_CATEGORIES if c[0] == "P")
 
 
 def _flags(token: str) -> int:
@@ -152,12 +170,15 @@ def _flags(token: str) -> int:
         return ALPHA
     if token.isdigit():  # digits (categories Nd, No): no letter, not a symbol, not punctuation
         return 0
-    if has_alpha(token):  # a letter (str.isalpha: categories L*) is neither P, S nor C: no per-character categories
+    if any(map(str.isalpha, token)):  # a letter (str.isalpha: L*) is neither P, S nor C: no per-character categories
         # (issue 13, tenth pass: is_symbol's and the punctuation test's unicodedata calls were ~22 instructions
         # per Chinese character of zhwiki, for its new tokens that mix letters and punctuation)
         return ALPHA | TERMINAL * (token in _SENTENCE_END)
-    return (SYMBOL * is_symbol(token) | TERMINAL * (token in _SENTENCE_END)
-            | PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
+    # the set of the characters' categories once, for both tests (``is_symbol`` and the punctuation test
+    # were a generator each, and their lru_caches a miss for nearly every new token; issue 13, eleventh pass)
+    categories = set(map(unicodedata.category, token))
+    return (SYMBOL * (categories <= _SYMBOL_CATEGORIES) | TERMINAL * (token in _SENTENCE_END)
+            | PUNCT * (categories <= _PUNCT_CATEGORIES))
 
 
 class _Ids(dict):
@@ -276,6 +297,13 @@ class _Vocabulary:
         """Ids of ``text``'s whitespace chunks (``str.split()``), with the tables updated for new ones,
         and with ``lines`` and the chunk table also the number of chunks on each line of
         ``text.splitlines()`` (else None)."""
+        ids, per_line = self._chunk_ids(text, lines)
+        return (np.frombuffer(ids, dtype=np.int64) if isinstance(ids, bytes) else ids,
+                None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+
+    def _chunk_ids(self, text: str, lines: bool) -> tuple[bytes | np.ndarray, bytes | None]:
+        """``chunk_ids_of`` with the chunk table's int64 bytes as they come (``_tokenize`` hands them to
+        ``_tokens.expand`` without a numpy array)."""
         if self.table is not None:
             # where the segmenter interns from the chunk table's stored code points, new chunks never become str
             entries = self.token_table is not None and self.segmenter in _ENTRY_INTERNING
@@ -285,8 +313,7 @@ class _Vocabulary:
             else:
                 self.chunk_ids.new = new
                 self.flush()
-            return (np.frombuffer(ids, dtype=np.int64),
-                    None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+            return ids, per_line
         chunks = text.split()
         ids = np.fromiter(map(self.chunk_ids.__getitem__, chunks), np.int64, len(chunks))
         self.flush()
@@ -309,10 +336,39 @@ class _Vocabulary:
     def _add_interned(self, flat_ids: bytes, per_chunk: bytes, first_new: int) -> None:
         """Add the compiled interning's token ids and tokens per chunk (int64 bytes) of a batch of new chunks,
         and the columns of the tokens the token table added from id ``first_new`` on."""
-        counts = np.frombuffer(per_chunk, dtype=np.int64)
         self._check_int32(len(flat_ids) // 8)
-        self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
-        self._add_chunks(counts, first_new, [])
+        if _tokens is None:
+            self.flat.extend(np.frombuffer(flat_ids, dtype=np.int64))
+            self._add_chunks(np.frombuffer(per_chunk, dtype=np.int64), first_new, [])
+            return
+        # the same in two compiled calls (issue 13, eleventh pass: the numpy steps here were ~25 calls per
+        # document, ~10,000 instructions each on arrays of a few hundred items)
+        n_ids, n_chunks = len(flat_ids) // 8, len(per_chunk) // 8
+        for column, more in ((self.flat, n_ids), (self.chunk_first, n_chunks), (self.chunk_count, n_chunks)):
+            column.reserve(more)
+        _tokens.add_chunks(self.flat.data, self.chunk_first.data, self.chunk_count.data, self.flat.size,
+                           self.chunk_first.size, flat_ids, per_chunk)
+        self.flat.size += n_ids
+        self.chunk_first.size += n_chunks
+        self.chunk_count.size += n_chunks
+        n = len(self.token_table) - first_new
+        if not n:
+            return
+        if self.length.size != first_new:
+            raise AssertionError(f"token columns hold {self.length.size} tokens, the table {first_new}")
+        lengths, is_alpha = self.token_table.columns(first_new)
+        for column in (self.key, self.length, self.flags):
+            column.reserve(n)
+        # keys, lengths and letter bits in one call (``token_keys`` of each document's new ids was a dozen numpy
+        # calls, ~95,000 instructions per zhwiki article)
+        others = _tokens.add_tokens(self.key.data, self.length.data, self.flags.data, first_new, lengths, is_alpha,
+                                    ALPHA)
+        for column in (self.key, self.length, self.flags):
+            column.size += n
+        if others:  # the tokens that are not letters only, classified one by one as str (``_add_chunks``)
+            flags = self.flags._memory
+            for i, token in zip(memoryview(others).cast("q"), self.token_table.strings(others)):
+                flags[i] = _flags(token)
 
     def flush(self) -> None:
         """Split the chunks queued since the last flush and add them and their new tokens to the tables."""
@@ -567,6 +623,8 @@ class Tokens:
         if not len(positions) or not len(self.ids):  # no word of the list seen yet, or no tokens
             return 0
         ids = self.ids
+        if _tokens is not None and ids.dtype == np.int64 and ids.flags.c_contiguous:  # the numpy below in one pass
+            return _tokens.count_present(ids, positions)
         hit = positions[ids[ids < len(positions)]]
         return int(np.count_nonzero(np.bincount(hit[hit >= 0], minlength=1)))
 
@@ -578,7 +636,10 @@ def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
 
 def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
     try:
-        chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
+        if _tokens is not None:  # the chunk table's int64 bytes as they come, handed to ``_tokens.expand``
+            chunk_ids, per_line = vocabulary._chunk_ids(text, True)
+        else:
+            chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
     except BaseException:  # the update may have stopped part way, the chunk table ahead of the columns:
         # dropped, not kept for later documents with wrong ids (a try costs nothing when nothing is raised)
         if _vocabularies.get(vocabulary.segmenter) is vocabulary:
@@ -587,13 +648,12 @@ def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
     if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
         v = vocabulary
         ids, key, length, flags, chunk_count = _tokens.expand(
-            chunk_ids, v.chunk_first.data[:v.chunk_first.size], v.chunk_count.data[:v.chunk_count.size],
-            v.flat.data[:v.flat.size], v.key.data[:v.key.size], v.length.data[:v.length.size],
-            v.flags.data[:v.flags.size])
+            chunk_ids, v.chunk_first.filled(), v.chunk_count.filled(), v.flat.filled(), v.key.filled(),
+            v.length.filled(), v.flags.filled())
         return Tokens(np.frombuffer(key, dtype=np.uint64), np.frombuffer(length, dtype=np.int64),
                       np.frombuffer(flags, dtype=np.uint8), np.frombuffer(ids, dtype=np.int64), v.generation,
                       None if chunk_count is None else np.frombuffer(chunk_count, dtype=np.int64),
-                      chunks_per_line=chunks_per_line)
+                      chunks_per_line=None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
     # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
     counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
     first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)

@@ -137,6 +137,139 @@ def test_expand_refuses_ids_outside_the_columns():
         words._tokens.expand(np.array([0], np.int64), first, count[:1], flat, key, length, flags)
 
 
+def _columns(segmenter: str) -> dict[str, list[int]]:
+    vocabulary = words._vocabularies[segmenter]
+    return {name: getattr(vocabulary, name).data[:getattr(vocabulary, name).size].tolist()
+            for name in ("flat", "chunk_first", "chunk_count", "key", "length", "flags")}
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compiled_bookkeeping_fills_the_vocabulary_columns_as_numpy(monkeypatch, lang):
+    """``_tokens.add_chunks`` and ``add_tokens`` (with the keys they compute) leave the vocabulary's columns as the
+    numpy path does, document after document, past the columns' first growth (4,096 items)."""
+    from pipeline.filters.lang_params import segmenter_of
+    from tests.pipeline.filters.support import real_documents
+    from tests.pipeline.filters.test_multilingual import documents
+
+    _compiled()
+    segmenter = segmenter_of(lang)
+    docs = real_documents("commoncrawl")[:40] if lang == "en" else documents(f"{lang}wiki")[:12]
+    texts = EDGE_TEXTS + [d.text for d in docs]
+    words.clear_cache()
+    for t in texts:
+        tokenize(t, segmenter)
+    compiled = _columns(segmenter)
+    _numpy_tokens(monkeypatch, texts, segmenter)
+    assert _columns(segmenter) == compiled
+    assert len(compiled["key"]) > 4096 and len(compiled["flat"]) > 4096
+    assert compiled["key"] == words.token_keys(np.arange(len(compiled["key"]))).tolist()
+    assert set(compiled["flags"]) - {ALPHA} and ALPHA in compiled["flags"]  # both kinds of new token were met
+    words.clear_cache()
+
+
+def test_add_chunks_and_add_tokens_write_after_the_filled_items():
+    _compiled()
+    flat, first, count = np.full(6, -1, np.int32), np.full(4, -1, np.int32), np.full(4, -1, np.int32)
+    ids, per_chunk = np.array([4, 2, 9], np.int64).tobytes(), np.array([2, 0, 1], np.int64).tobytes()
+    assert words._tokens.add_chunks(flat, first, count, 2, 1, ids, per_chunk) is None
+    assert flat.tolist() == [-1, -1, 4, 2, 9, -1]
+    assert first.tolist() == [-1, 2, 4, 4] and count.tolist() == [-1, 2, 0, 1]
+    length, flags = np.full(5, -1, np.int64), np.full(5, 99, np.uint8)
+    key = np.full(5, -1, np.int64)
+    others = words._tokens.add_tokens(key, length, flags, 1, np.array([3, 1, 2], np.int64).tobytes(),
+                                      bytes([1, 0, 0]), ALPHA)
+    assert np.frombuffer(others, np.int64).tolist() == [2, 3]  # ids of the tokens not all letters
+    assert length.tolist() == [-1, 3, 1, 2, -1] and flags.tolist() == [99, ALPHA, 0, 0, 99]
+    assert key.tolist() == [-1, *words.token_keys(np.arange(1, 4)).tolist(), -1]
+    ids = np.array([0, 1, 2**20 + 12345], np.int64)  # the compiled keys are token_keys, also far from 0
+    keys = [np.empty(int(i) + 1, np.int64) for i in ids]
+    for i, k in zip(ids, keys):
+        words._tokens.add_tokens(k, np.empty(int(i) + 1, np.int64), np.empty(int(i) + 1, np.uint8), int(i),
+                                 np.zeros(1, np.int64).tobytes(), bytes(1), ALPHA)
+    assert [int(k[-1]) for k in keys] == words.token_keys(ids).tolist()
+
+
+def test_add_chunks_and_add_tokens_refuse_what_does_not_fit():
+    _compiled()
+    flat, first, count = np.zeros(4, np.int32), np.zeros(2, np.int32), np.zeros(2, np.int32)
+    one = np.array([1], np.int64).tobytes()
+    add = words._tokens.add_chunks
+    with pytest.raises(ValueError):  # no room after the filled items
+        add(flat, first, count, 4, 0, one, one)
+    with pytest.raises(ValueError):
+        add(flat, first, count, 0, 2, one, one)
+    with pytest.raises(ValueError):  # tokens per chunk that do not add up to the ids
+        add(flat, first, count, 0, 0, one, np.array([2], np.int64).tobytes())
+    with pytest.raises(ValueError):
+        add(flat, first, count, 0, 0, np.array([1, 2], np.int64).tobytes(), np.array([3, -1], np.int64).tobytes())
+    with pytest.raises(ValueError):  # an id beyond int32
+        add(flat, first, count, 0, 0, np.array([2**31], np.int64).tobytes(), one)
+    with pytest.raises(ValueError):  # places beyond int32
+        add(flat, first, count, 2**31 - 1, 0, one, one)
+    with pytest.raises(BufferError):  # a read-only column
+        add(bytes(16), first, count, 0, 0, one, one)
+    with pytest.raises(ValueError):  # an int32 column of the wrong item size
+        add(np.zeros(3, np.int16), first, count, 0, 0, one, one)
+    assert flat.tolist() == [0] * 4 and first.tolist() == [0] * 2  # nothing written by a refused call
+    add = words._tokens.add_tokens
+    with pytest.raises(ValueError):  # no room
+        add(np.zeros(2, np.int64), np.zeros(1, np.int64), np.zeros(2, np.uint8), 1, one, bytes(1), ALPHA)
+    with pytest.raises(ValueError):
+        add(np.zeros(1, np.int64), np.zeros(2, np.int64), np.zeros(2, np.uint8), 1, one, bytes(1), ALPHA)
+    with pytest.raises(ValueError):  # not one letter byte per length
+        add(np.zeros(2, np.int64), np.zeros(2, np.int64), np.zeros(2, np.uint8), 0, one, bytes(2), ALPHA)
+
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_compiled_count_present_equals_numpy_and_the_string_count(lang):
+    """``Tokens.count_present`` through ``_tokens.count_present`` gives the numpy path's count and the count of
+    the listed words among the text's token strings, for lists of frequent, rare and absent words, on deferred
+    (C4's) and eager tokens, document after document in one vocabulary."""
+    from collections import Counter
+
+    from pipeline.filters.lang_params import segmenter_of
+    from tests.pipeline.filters.support import real_documents
+    from tests.pipeline.filters.test_multilingual import documents
+
+    _compiled()
+    segmenter = segmenter_of(lang)
+    docs = real_documents("commoncrawl")[:30] if lang == "en" else documents(f"{lang}wiki")[:12]
+    texts = EDGE_TEXTS + [d.text for d in docs]
+    counts = Counter(w for t in texts for w in split_words(t, segmenter))
+    ranked = [w for w, _ in counts.most_common()]
+    lists = [tuple(ranked[:50]), tuple(ranked[::7][:300]) + ("absent-word", "不存在的词"), tuple(ranked[-40:]),
+             ("none",)]
+    words.clear_cache()
+    checked = 0
+    for text in texts:
+        tokens = tokenize(text, segmenter)
+        strings = set(split_words(text, segmenter))
+        line = np.zeros(len(tokens), np.int64)
+        for stop in lists:
+            expected = len(set(stop) & strings)
+            got = tokens.count_present(stop)
+            with pytest.MonkeyPatch.context() as patch:
+                patch.setattr(words, "_tokens", None)
+                assert tokens.count_present(stop) == got == expected
+            assert tokens.select(np.ones(len(tokens), bool), line).count_present(stop) == expected
+            checked += expected > 0
+    assert checked > len(texts)  # most lists met words of most texts
+    words.clear_cache()
+
+
+def test_count_present_counts_distinct_positions_of_ids_within_the_table():
+    _compiled()
+    positions = np.array([-1, 0, 1, -1, 2, 1], np.int32)  # ids 1, 2, 4, 5 are words 0, 1, 2, 1
+    count = words._tokens.count_present
+    assert count(np.array([0, 5, 2, 2, 99, 3, -1], np.int64), positions) == 1  # word 1 twice; 99 is beyond
+    assert count(np.array([4, 1, 5, 2, 4], np.int64), positions) == 3
+    assert count(np.array([], np.int64), positions) == 0 == count(np.array([1], np.int64), positions[:0])
+    with pytest.raises(ValueError):  # a position beyond the table: not one of wanted_positions
+        count(np.array([1], np.int64), np.array([-1, 9], np.int32))
+    with pytest.raises(ValueError):
+        count(np.array([1], np.int32), positions)
+
 @settings(max_examples=200, deadline=None)
 @given(_TEXTS, st.sampled_from([WHITESPACE, JIEBA]), st.data())
 def test_deferred_tokens_equal_the_eager_selection(text, segmenter, data):

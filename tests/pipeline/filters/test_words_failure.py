@@ -95,6 +95,8 @@ def test_a_failed_update_leaves_no_vocabulary_out_of_step(monkeypatch, segmenter
             if len(calls) == 1:
                 raise OverflowError("forced")
         monkeypatch.setattr(words._Vocabulary, "_check_int32", overflow)
+    elif where == "columns" and compiled and words._tokens is not None:  # the token columns in one C call
+        monkeypatch.setattr(words._tokens, "add_tokens", _fail_once(words._tokens.add_tokens, before=True))
     elif where == "columns":
         monkeypatch.setattr(words, "token_keys", _fail_once(words.token_keys, before=True))
     else:
