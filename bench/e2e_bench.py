@@ -22,10 +22,19 @@ the load average during each run, and two agreements on which pages survive:
   (its crawl output) through datatrove's filter chain (bench/datatrove_decisions.py: language, Gopher
   repetition, Gopher quality, C4, FineWeb, as in bench/datatrove_e2e.py), against refinery's own decisions.
 
+Bytecode: the refinery runs read their modules' ``.pyc`` files, as an installed refinery and datatrove's
+virtualenv do. Without this a checkout in an environment with ``PYTHONDONTWRITEBYTECODE=1`` (these sessions)
+compiles its ~80 modules from source on every run, ~0.1 CPU s that neither an installed refinery nor datatrove
+pays. Before timing, each refinery variant is run once, untimed, on one copy of the input with
+``PYTHONPYCACHEPREFIX`` set to a folder of this bench (after ``compileall`` of the checkout's packages into
+it), so every module it imports (the checkout's, the standard library's, the site-packages') has its ``.pyc``
+there; the timed runs read them (``PYTHONDONTWRITEBYTECODE=1``: they write nothing). The checkouts are not
+written to. ``--source-bytecode`` skips this (every run compiles the checkout, as before 5 December 2026).
+
 Medians of ``--runs`` runs.
 
     .venv/bin/python bench/e2e_bench.py [--copies 15] [--runs 3] [--core 0] [--peer ../main]
-        [--peer-modes ray,in-process] [--json out.json]
+        [--peer-modes ray,in-process] [--json out.json] [--source-bytecode]
 """
 
 from __future__ import annotations
@@ -101,10 +110,32 @@ def build_input(folder: Path, copies: int) -> list[Path]:
     return warcs
 
 
+def bytecode_env(prefix: Path | None, write: bool) -> dict[str, str]:
+    """The environment of a refinery run: with ``prefix``, its ``.pyc`` files are read from (and, with
+    ``write``, written to) that folder; without, the caller's environment as it is."""
+    env = dict(os.environ)
+    if prefix is None:
+        return env
+    env["PYTHONPYCACHEPREFIX"] = str(prefix)
+    if write:
+        env.pop("PYTHONDONTWRITEBYTECODE", None)
+    else:
+        env["PYTHONDONTWRITEBYTECODE"] = "1"
+    return env
+
+
+def compile_checkout(repo: Path, prefix: Path) -> None:
+    """Byte-compile the checkout's top-level packages into ``prefix`` (not into the checkout)."""
+    packages = sorted(str(p) for p in repo.iterdir() if (p / "__init__.py").is_file())
+    subprocess.run([sys.executable, "-m", "compileall", "-q", *packages], check=True, stdout=subprocess.DEVNULL,
+                   env=bytecode_env(prefix, write=True))
+
+
 def run_refinery(folder: Path, work: Path, core: int, lid_model: str, repo: Path = REPO,
-                 in_process: bool = False) -> dict:
+                 in_process: bool = False, env: dict[str, str] | None = None) -> dict:
     """``python -m pipeline run`` of the checkout at ``repo`` (another one: a before/after peer in the same
-    run), on an embedded Ray with one CPU or, with ``in_process``, with every task in the driver process."""
+    run), on an embedded Ray with one CPU or, with ``in_process``, with every task in the driver process;
+    ``env``: its environment (``bytecode_env``)."""
     no = None
     manifest = {
         "run": {"name": "e2e", "output_dir": str(work), "seed": 1},
@@ -118,7 +149,8 @@ def run_refinery(folder: Path, work: Path, core: int, lid_model: str, repo: Path
     path = work / "e2e.yaml"
     path.write_text(yaml.safe_dump(manifest))
     cpu = TreeCPU()
-    done, wall = cpu.run(["taskset", "-c", str(core), sys.executable, "-m", "pipeline", "run", str(path)], cwd=repo)
+    done, wall = cpu.run(["taskset", "-c", str(core), sys.executable, "-m", "pipeline", "run", str(path)], cwd=repo,
+                         env=env)
     if done.returncode:
         raise SystemExit(f"refinery failed:\n{done.stderr[-3000:]}")
     stages: dict[str, float] = {}
@@ -202,6 +234,8 @@ def main() -> None:
     parser.add_argument("--peer-modes", default="ray", help="how the peer runs: 'ray', 'in-process' or both "
                         "('ray,in-process'); in process is the before/after of the one-core configuration")
     parser.add_argument("--json", type=Path, help="also write the report here")
+    parser.add_argument("--source-bytecode", action="store_true", help="no untimed first run filling a "
+                        "bytecode folder: every refinery run compiles the checkout's modules (see above)")
     args = parser.parse_args()
     if not DT_PYTHON.exists():
         raise SystemExit("datatrove's virtualenv is missing: run bash bench/make_datatrove_venv.sh first")
@@ -221,12 +255,22 @@ def main() -> None:
     root = Path(tempfile.mkdtemp(prefix="e2e-bench-"))
     try:
         warcs = build_input(root / "input", args.copies)
+        prefix = None if args.source_bytecode else root / "pycache"
+        if prefix is not None:  # each variant's modules compiled once, before any timing
+            build_input(root / "warm-input", 1)
+            for j, how in enumerate(variants.values()):
+                if how["repo"] not in {v["repo"] for v in list(variants.values())[:j]}:
+                    compile_checkout(how["repo"], prefix)
+                run_refinery(root / "warm-input", root / f"warm-{j}", args.core, lid_model,
+                             env=bytecode_env(prefix, write=True), **how)
+        timed_env = bytecode_env(prefix, write=False)
         ours: dict[str, list[dict]] = {name: [] for name in variants}
         theirs = []
         for i in range(args.runs):
             line = []
             for j, (name, how) in enumerate(variants.items()):
-                ours[name].append(run_refinery(root / "input", root / f"ours-{j}-{i}", args.core, lid_model, **how))
+                ours[name].append(run_refinery(root / "input", root / f"ours-{j}-{i}", args.core, lid_model,
+                                               env=timed_env, **how))
                 line.append(f"{name} {ours[name][-1]['wall_seconds']:.1f} s ({ours[name][-1]['cpu_seconds']:.1f} CPU s, "
                             f"load {ours[name][-1]['load']:.1f})")
             theirs.append(run_datatrove(root / "input", root / f"datatrove-{i}", args.core, lid_model))
@@ -260,6 +304,9 @@ def main() -> None:
             "only_refinery": len(ours_kept - their_kept), "only_datatrove": len(their_kept - ours_kept),
             "filters_on_the_same_text": filters,
             "runs": args.runs,
+            "bytecode": ("compiled from source in every run" if prefix is None else
+                         f"read from PYTHONPYCACHEPREFIX ({sum(1 for _ in prefix.rglob('*.pyc'))} .pyc files, "
+                         "written by an untimed first run of each variant)"),
         }
         print(json.dumps(report, indent=1, ensure_ascii=False))
         if args.json:

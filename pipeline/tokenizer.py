@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Annotated, Any, Literal, Union
 
 import numpy as np
-import tiktoken
 from pydantic import BaseModel, ConfigDict, Discriminator, Field, Tag, model_validator
 
 # GPT2_PATTERN and CL100K_PATTERN live in contracts (the HF interop needs them too); re-exported here.
@@ -193,6 +192,8 @@ class Tokenizer:
     """A tiktoken encoding plus its identity; encodes documents with end-of-text appended."""
 
     def __init__(self, info: TokenizerInfo, ranks: dict[bytes, int]):
+        import tiktoken  # here: every run's manifest imports this module (the tokenize stage's options)
+
         self.info = info
         self.encoding = tiktoken.Encoding(info.name, pat_str=info.pattern, mergeable_ranks=ranks,
                                           special_tokens=dict(info.special_tokens))

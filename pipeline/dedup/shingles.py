@@ -19,17 +19,38 @@ so their shingles are character n-grams, with the same hashes, MinHash, LSH and 
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import numpy as np
 
 from pipeline.dedup.normalize import NormalizedBatch
 
 MASK64 = (1 << 64) - 1
-_RNG = np.random.Generator(np.random.PCG64(0x5EED_D0C5))
-BYTE_TABLE = _RNG.integers(0, 1 << 64, size=256, dtype=np.uint64, endpoint=False)
-POSITION_MULTIPLIERS = _RNG.integers(0, 1 << 63, size=64, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
 Q = 0x9E3779B97F4A7C15  # odd: invertible modulo 2**64
 Q_INVERSE = pow(Q, -1, 1 << 64)
-MAX_NGRAM = len(POSITION_MULTIPLIERS)
+MAX_NGRAM = 64  # one position multiplier per word of a shingle
+
+
+@functools.cache
+def _tables() -> tuple[np.ndarray, np.ndarray]:
+    """``BYTE_TABLE`` (T) and ``POSITION_MULTIPLIERS`` (odd), drawn in this order from a fixed seed, so every
+    process has the same values. Drawn on first use: every run imports this module (the manifest validates
+    the dedup stage's options), and numpy.random's import, ~8 ms of each run's start, is then paid only by
+    the runs that hash."""
+    rng = np.random.Generator(np.random.PCG64(0x5EED_D0C5))
+    byte_table = rng.integers(0, 1 << 64, size=256, dtype=np.uint64, endpoint=False)
+    multipliers = rng.integers(0, 1 << 63, size=MAX_NGRAM, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    return byte_table, multipliers
+
+
+def __getattr__(name: str) -> Any:
+    """``BYTE_TABLE`` and ``POSITION_MULTIPLIERS`` as module attributes, made on first access."""
+    if name == "BYTE_TABLE":
+        return _tables()[0]
+    if name == "POSITION_MULTIPLIERS":
+        return _tables()[1]
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def fmix64(h: np.ndarray) -> np.ndarray:
@@ -53,17 +74,18 @@ def _fmix64_int(h: int) -> int:
 def word_hash(word: bytes) -> int:
     """Reference hash of one word (bytes)."""
     total, power = 0, 1
+    byte_table = _tables()[0]
     for byte in word:
-        total = (total + int(BYTE_TABLE[byte]) * power) & MASK64
+        total = (total + int(byte_table[byte]) * power) & MASK64
         power = (power * Q) & MASK64
     return _fmix64_int((total + len(word)) & MASK64)
 
 
 def shingle_hash(shingle: bytes) -> int:
     """Reference hash of one shingle: its words separated by single spaces; usable as datasketch hashfunc."""
-    total = 0
+    total, multipliers = 0, _tables()[1]
     for k, word in enumerate(shingle.split(b" ")):
-        total = (total + word_hash(word) * int(POSITION_MULTIPLIERS[k])) & MASK64
+        total = (total + word_hash(word) * int(multipliers[k])) & MASK64
     return _fmix64_int(total)
 
 
@@ -111,7 +133,7 @@ def _hash_words(data: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> np.nd
     """Hashes of the words ``data[starts[k]:ends[k]]`` (positions relative to ``data``)."""
     forward, inverse = _POWERS.get(len(data) + 1)
     prefix = np.zeros(len(data) + 1, dtype=np.uint64)
-    np.cumsum(BYTE_TABLE[data] * forward[:len(data)], out=prefix[1:])
+    np.cumsum(_tables()[0][data] * forward[:len(data)], out=prefix[1:])
     sums = (prefix[ends] - prefix[starts]) * inverse[starts]
     return fmix64(sums + (ends - starts).astype(np.uint64))
 
@@ -144,8 +166,9 @@ def shingle_hashes(batch: NormalizedBatch, n: int) -> tuple[np.ndarray, np.ndarr
     index = np.arange(num_words)
     padded = np.concatenate([words, np.zeros(n, dtype=np.uint64)])
     total = np.zeros(num_words, dtype=np.uint64)
+    multipliers = _tables()[1]
     for k in range(n):
-        term = padded[k:k + num_words] * POSITION_MULTIPLIERS[k]
+        term = padded[k:k + num_words] * multipliers[k]
         term[index + k >= end_of_word] = 0  # words past the document's end do not count
         total += term
     start_of_word = doc_words[:-1][doc_of_word]

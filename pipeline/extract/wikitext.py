@@ -32,8 +32,6 @@ import re
 from dataclasses import dataclass
 from typing import Callable
 
-import mwparserfromhell
-
 DROP_SECTIONS = frozenset(
     {
         "references", "notes", "footnotes", "citations", "sources", "notes and references",
@@ -164,6 +162,9 @@ def _args(inner: str) -> tuple[list[str], dict[str, str]]:
             else:
                 positional.append(part.strip())
         return positional, named
+    import mwparserfromhell  # here: ~9 ms to import, and only nested templates need it (every run's manifest
+    # imports this module through the wikipedia reader's options)
+
     code = mwparserfromhell.parse("{{" + inner + "}}", skip_style_tags=True)
     templates = code.filter_templates(recursive=False)
     if not templates:

@@ -19,8 +19,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.accounting import Tally
 from contracts.fsio import basename, compression_of, is_damaged_archive, open_input
 from pipeline.documents import Document
-from pipeline.extract.aozora import is_aozora, split_aozora
-from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
 from pipeline.filters.lang_params import book_language
 from pipeline.readers.base import Reader, Split, whole_file
 from pipeline.readers.source_kind import SourceKind
@@ -47,6 +45,8 @@ def decode(data: bytes) -> tuple[str, str]:
     except UnicodeDecodeError:
         pass
     data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM on a file that is not UTF-8 after all
+    from pipeline.extract.aozora import is_aozora  # here and in read: see read
+
     try:  # only where the result is Aozora's format: cp932 also "decodes" much cp1252 text, wrongly
         text = data.decode("cp932")
         if is_aozora(text):
@@ -89,6 +89,11 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     if not data.strip():
         tally.skip("empty_file", path, detail=f"{len(data)} bytes")
         return
+    # Imported here, not with the module: every run imports this module (the manifest validates this kind's
+    # options), and only a books source needs the two formats' patterns (~5 ms to import)
+    from pipeline.extract.aozora import is_aozora, split_aozora
+    from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
+
     text, charset = decode(data)
     if charset != "utf-8":
         tally.add("decoded_fallback")

@@ -30,9 +30,9 @@ from __future__ import annotations
 import bz2
 import codecs
 import re
-import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
-from typing import IO, Iterator
+from types import ModuleType
+from typing import IO, TYPE_CHECKING, Iterator
 from urllib.parse import quote
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -40,11 +40,15 @@ from pydantic import BaseModel, ConfigDict, Field
 from contracts.accounting import Tally
 from contracts.fsio import compression_of, file_size, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
-from pipeline.extract.wikitext import (CATEGORY_NAMESPACES, DROP_SECTIONS, FILE_NAMESPACES, WikitextOptions,
-                                       to_prose)
 from pipeline.filters.lang_params import wiki_language
 from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 from pipeline.readers.source_kind import SourceKind
+
+# pipeline.extract.wikitext (and mwparserfromhell, xml.etree) are imported where a page is read: every run
+# imports this module, because the manifest validates every source kind's options, and only a wikipedia
+# source needs them (~0.02 CPU s of each run's start, e2e_bench's manifest; issue 19)
+if TYPE_CHECKING:
+    from pipeline.extract.wikitext import WikitextOptions
 
 try:  # fsspec's zstd codec raises this on corrupt input
     from zstandard import ZstdError
@@ -81,6 +85,13 @@ _PAGE_TITLE = re.compile(r"<title>([^<]*)</title>")
 _URL_SAFE = ";@$!*(),/~:"
 
 
+def _wikitext() -> ModuleType:
+    """The wikitext module, imported on first use (see above)."""
+    from pipeline.extract import wikitext
+
+    return wikitext
+
+
 class Options(BaseModel):
     """Per-source options of the ``wikipedia`` reader (validated with the manifest)."""
 
@@ -89,7 +100,7 @@ class Options(BaseModel):
     namespaces: list[int] = Field(default_factory=lambda: [0], description="namespaces to keep; 0 = articles")
     keep_headings: bool = True
     drop_sections: list[str] = Field(
-        default_factory=lambda: sorted(DROP_SECTIONS),
+        default_factory=lambda: sorted(_wikitext().DROP_SECTIONS),
         description="section titles (case-insensitive) dropped with their sub-sections",
     )
     skip_disambiguation: bool = True
@@ -133,6 +144,8 @@ def parse_header(header: str) -> SiteInfo | None:
     match = _SITEINFO.search(header)
     if match is None:
         return site
+    import xml.etree.ElementTree as ET  # here and in _document (see the imports above)
+
     try:
         info = ET.fromstring(match.group())
     except ET.ParseError:
@@ -371,11 +384,12 @@ class _Context:
 
 def _context(path: str, options: Options, site: SiteInfo) -> _Context:
     base_url = options.base_url or site.base_url or f"https://{site.lang}.wikipedia.org/wiki/"
-    wikitext = WikitextOptions(
+    module = _wikitext()
+    wikitext = module.WikitextOptions(
         keep_headings=options.keep_headings,
         drop_sections=frozenset(s.strip().lower() for s in options.drop_sections),
-        file_namespaces=FILE_NAMESPACES | site.names_of(6) | site.names_of(-2),
-        category_namespaces=CATEGORY_NAMESPACES | site.names_of(14),
+        file_namespaces=module.FILE_NAMESPACES | site.names_of(6) | site.names_of(-2),
+        category_namespaces=module.CATEGORY_NAMESPACES | site.names_of(14),
     )
     return _Context(path, options, site, base_url, wikitext)
 
@@ -390,6 +404,8 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
     if BAD_BYTES_MARK in piece:
         tally.skip("invalid_utf8", path, _record_of(piece), "bytes that are not UTF-8 inside the page")
         return None
+    import xml.etree.ElementTree as ET  # a dictionary look-up once imported (see parse_header)
+
     try:
         page = ET.fromstring(piece)
     except ET.ParseError as exc:
@@ -430,7 +446,7 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
         return None
     tally.add("chars_held", len(wikitext))  # what extraction had to work with (pipeline.file_accounting)
     try:
-        text = to_prose(wikitext, ctx.wikitext)
+        text = _wikitext().to_prose(wikitext, ctx.wikitext)
     except Exception as exc:  # an extractor bug on one odd page must not lose the dump
         tally.skip("extract_error", path, page_id, f"{title}: {type(exc).__name__}: {exc}")
         return None
