@@ -148,3 +148,16 @@ def test_header_finds_the_content_length_line_the_regex_search_finds() -> None:
             assert commoncrawl._header(bytearray(buf), len(prefix)) == _header_by_search(buf, len(prefix)), buf
             found += commoncrawl._header(buf, len(prefix)) is not None
     assert found > len(cases)
+
+
+def test_a_member_larger_than_one_inflate_call(shared_data: Path) -> None:
+    """The largest member of the 2008 file inflates to 1.2 MB, several calls of at most ``_CHUNK`` bytes each: the
+    fast path takes it whole when its bytes are at hand, with the record and the compressed length gzip gives."""
+    parts = members((shared_data / "web" / BIG).read_bytes())
+    big = max(range(len(parts)), key=lambda k: len(gzip.decompress(parts[k])))
+    record = gzip.decompress(parts[big])
+    assert len(record) > 4 * commoncrawl._CHUNK
+    whole = commoncrawl._whole_member(parts[big] + parts[big + 1], Options().max_record_bytes)
+    assert whole is not None
+    assert whole[1] == len(parts[big]) and record.endswith(b"\r\n\r\n") and whole[0] == [record[:-4]]
+    assert commoncrawl._whole_member(parts[big][:-10], Options().max_record_bytes) is None  # not all there
