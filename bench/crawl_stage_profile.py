@@ -86,9 +86,9 @@ def pages_and_texts(run_dir: str) -> tuple[list[str], list[str]]:
     pages: list[str] = []
     real = commoncrawl.extract
 
-    def spy(page: str) -> extract_html.Extraction:
+    def spy(page: str, **kwargs: Any) -> extract_html.Extraction:
         pages.append(page)
-        return real(page)
+        return real(page, **kwargs)
 
     commoncrawl.extract = spy
     try:
@@ -154,9 +154,9 @@ def e2e_parts(copies: int, reps: int, profile: int) -> None:
             responses.append((body, declared))
             return real_decode(body, declared)
 
-        def spy_extract(page: str) -> extract_html.Extraction:
+        def spy_extract(page: str, **kwargs: Any) -> extract_html.Extraction:
             pages.append(page)
-            return real_extract(page)
+            return real_extract(page, **kwargs)
 
         commoncrawl.decode_html, commoncrawl.extract = spy_decode, spy_extract
         try:
@@ -285,7 +285,8 @@ def compare(repos: list[Path], copies: int, reps: int) -> None:
         for rep in range(reps):
             for repo in (repos if rep % 2 == 0 else repos[::-1]):
                 run_dir = root / f"run-{rep}-{repos.index(repo)}"
-                done = subprocess.run([str(repo / ".venv" / "bin" / "python"), "-c", _RUN_STAGE, str(inputs),
+                python = repo / ".venv" / "bin" / "python"  # the checkout's own, else this one (a worktree has none)
+                done = subprocess.run([str(python if python.exists() else sys.executable), "-c", _RUN_STAGE, str(inputs),
                                        str(run_dir)], cwd=repo, check=True, capture_output=True, text=True)
                 cpu[repo].append(json.loads(done.stdout.strip().splitlines()[-1]))
                 print(f"run {rep + 1} {repo}: {cpu[repo][-1]['cpu']:.3f} CPU s", flush=True)

@@ -43,6 +43,10 @@ try:  # the class/id scan compiled (see _attrs.c); without a C compiler the rege
     from pipeline.extract import _attrs
 except ImportError:
     _attrs = None
+try:  # the line trimming compiled (see _lines.c); without it ``_trimmed_text`` below does the same job
+    from pipeline.extract import _lines as _compiled_lines
+except ImportError:
+    _compiled_lines = None
 
 _SKIP_TAGS = ["h1", "header", "figcaption", "figure", "aside", "nav", "footer"]
 # MediaWiki's own markup (core and the Cite extension), the same on every wiki and every rendered page:
@@ -322,7 +326,7 @@ def extract(html: str | bytes, declared_charset: str | None = None,
     if mediawiki:
         furniture += _MEDIAWIKI
     main_content = max_tags is None or len(html) < MAIN_CONTENT_COUNT_CHARS or html.count("<") < max_tags
-    main_raw = _lines(extract_plain_text(
+    main, main_chars = _trimmed_text(extract_plain_text(
         tree,
         main_content=main_content,
         comments=False,  # reader comments are not the page's text
@@ -330,22 +334,34 @@ def extract(html: str | bytes, declared_charset: str | None = None,
         alt_texts=False,  # image alt texts repeat captions and are mostly noise
         list_bullets=False,
         skip_elements=SKIP_SELECTORS + furniture,
-    ))
-    flags = _boilerplate_flags(main_raw)
-    main = _trim(main_raw, flags)
-    raw_chars = sum(map(len, main_raw))
-    if raw_chars >= TRIM_MIN_RAW and sum(map(len, main)) < TRIM_KEEP_RATIO * raw_chars:
-        main = _drop_boilerplate_lines(main_raw, flags)
-    main_chars = sum(map(len, main))
+    ), keep_whole=True)
     if main_content and main_chars < FALLBACK_CHECK_CHARS:
-        full = _trim(_lines(extract_plain_text(
+        full, full_chars = _trimmed_text(extract_plain_text(
             tree, main_content=False, comments=False, alt_texts=False, list_bullets=False,
             skip_elements=_FALLBACK_SKIP + furniture,
-        )))
-        full_chars = sum(map(len, full))
+        ), keep_whole=False)
         if full_chars >= FALLBACK_MIN_CHARS and main_chars < FALLBACK_RATIO * full_chars:
-            return Extraction("\n\n".join(full), fallback=True)
-    return Extraction("\n\n".join(main), main_content=main_content)
+            return Extraction(full, fallback=True)
+    return Extraction(main, main_content=main_content)
+
+
+def _trimmed_text(raw: str, keep_whole: bool) -> tuple[str, int]:
+    """resiliparse's text after ``_trim`` (and, with ``keep_whole``, the rule that keeps the whole text when the
+    span keeps under ``TRIM_KEEP_RATIO`` of ``TRIM_MIN_RAW`` characters or more): the kept lines joined by
+    blank lines, and the sum of their lengths. ``_lines.c`` does the same in one pass over ``raw``, making a str
+    only for the lines the boilerplate regex looks at and the lines kept (15 -> ~3 ms for one copy of issue 19's
+    corpus: bench/README.md, "Whole chain, eighth pass")."""
+    if _compiled_lines is not None:
+        return _compiled_lines.trim(raw, _BOILERPLATE_BY_FIRST, LINE_CAP, LINE_THRESHOLD, BOILERPLATE_PENALTY,
+                                    _BOILERPLATE_MAX_LEN, TRIM_MIN_RAW if keep_whole else -1, TRIM_KEEP_RATIO)
+    lines = _lines(raw)
+    flags = _boilerplate_flags(lines)
+    kept = _trim(lines, flags)
+    if keep_whole:
+        raw_chars = sum(map(len, lines))
+        if raw_chars >= TRIM_MIN_RAW and sum(map(len, kept)) < TRIM_KEEP_RATIO * raw_chars:
+            kept = _drop_boilerplate_lines(lines, flags)
+    return "\n\n".join(kept), sum(map(len, kept))
 
 
 def extract_text(html: str | bytes, declared_charset: str | None = None) -> str:
