@@ -6,7 +6,7 @@ articles, enwiki's first articles up to as many characters) and the chain the wi
 Each part of ``run_signals`` and ``run_decisions`` is timed alone on the same shard (``process_time``,
 median of ``--reps``), then both steps whole: Parquet reads and writes (``write_parquet``: encode, file
 write, fsync), the UTF-8 -> str conversion of the texts and back, each filter's signals (the kernels, a
-cold vocabulary), the decisions, the kept-text rewrite and the statistics. A part of main's decision path
+cold vocabulary; their CPU time split as compute_signals' wall-clock seconds split), the decisions, the kept-text rewrite and the statistics. A part of main's decision path
 that a checkout skips still shows (it is timed directly); the steps' own figures show what they run.
 """
 
@@ -63,9 +63,9 @@ def parts(run_dir: Path, task: ShardTask, spec, reps: int) -> dict[str, float]:
         compute_signals(chain, texts, urls, 1_000_000, seconds, declared)
     measure()
     seconds.clear()
-    timed(measure, reps)
+    total = timed(measure, reps)  # CPU time; each filter's share from compute_signals' wall-clock split
     for name, s in seconds.items():
-        out[f"signals: kernel {name}"] = s / reps
+        out[f"signals: kernel {name}"] = total * s / sum(seconds.values())
     out["signals: write the signals"] = timed(lambda: write_parquet(run_dir / "x.parquet", signals), reps)
     out["decisions: read the shard"] = timed(lambda: _read(run_dir, task.shard), reps)
     out["decisions: read the signals"] = timed(lambda: _read(run_dir, task.signals), reps)
