@@ -83,10 +83,16 @@ class Document:
 def write_parquet(path: Path, table: pa.Table) -> None:
     """Write ``table`` atomically as one zstd-compressed row group (a shard is read whole; one group keeps
     its metadata small and its bytes the same however the table was built)."""
+    data = parquet_bytes(table)
+    with atomic_write(path) as fh:
+        fh.write(data)
+
+
+def parquet_bytes(table: pa.Table) -> bytes:
+    """The bytes ``write_parquet`` writes for ``table``."""
     buffer = io.BytesIO()
     pq.write_table(table, buffer, compression="zstd", row_group_size=max(table.num_rows, 1))
-    with atomic_write(path) as fh:
-        fh.write(buffer.getvalue())
+    return buffer.getvalue()
 
 
 def shard_source(run_dir: Path, shard: str) -> str:

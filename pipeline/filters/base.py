@@ -134,6 +134,12 @@ class Filter(ABC):
     def rewrite(self, text: str, counts: Counter) -> str:
         return text
 
+    def unchanged(self, s: dict[str, np.ndarray]) -> np.ndarray | None:
+        """For a rewriting filter: True per document whose signals ``s`` show that ``rewrite`` returns its
+        text as it is and counts nothing, so the decision step need not decode and re-encode it (None:
+        not known from the signals, every kept document is rewritten)."""
+        return None
+
 
 def analysis_languages(detected: Sequence[str | None] | None, declared: Sequence[str | None] | None,
                        n: int) -> list[str | None]:
@@ -269,6 +275,29 @@ def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: 
         key = f"{source}.{decisions.filter[i]}.{decisions.rule[i]}"
         counts[f"removed.{key}"] += 1
         counts[f"removed_chars.{key}"] += int(n_chars[i])
+
+
+def rewrite_rows(filters: list[Filter], signals: pa.Table,
+                 languages: Sequence[str | None] | None = None) -> np.ndarray:
+    """True per document whose text a rewriting filter of the chain may change (``Filter.unchanged``, each
+    document with the options of its language); ``rewrite_kept`` gives the others back as they are.
+
+    A filter's signals were measured on the text its ``rewrite`` receives: with no rewriting filter before
+    it, the document's own text; after one that cannot tell from its signals (C4, ``unchanged`` None),
+    every document is a candidate anyway."""
+    n = signals.num_rows
+    out = np.zeros(n, dtype=bool)
+    groups = _groups(languages if languages is not None else [None] * n)
+    for flt in filters:
+        if not flt.rewrites:
+            continue
+        s = {key: _as_array(signals[flt.column(key)]) for key in flt.SIGNALS}
+        for lang, rows in groups.items():
+            same = flt.for_language(lang).unchanged({key: v[rows] for key, v in s.items()})
+            if same is None:
+                return np.ones(n, dtype=bool)
+            out[rows] |= ~np.asarray(same, dtype=bool)
+    return out
 
 
 def rewrite_kept(filters: list[Filter], texts: list[str], counts: Counter, source: str,
