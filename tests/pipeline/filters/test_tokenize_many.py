@@ -94,20 +94,26 @@ def _compiled():
     words.clear_cache()
 
 
+@pytest.mark.parametrize("flush", [None, 1])  # whitespace: interned every 4,096 new chunks, or after each text
 @pytest.mark.parametrize("name", sorted(SETS))
-def test_together_equals_one_at_a_time(name):
+def test_together_equals_one_at_a_time(monkeypatch, name, flush):
     segmenter, texts = SETS[name][0], SETS[name][1]()
+    if flush is not None:
+        monkeypatch.setattr(words, "_FLUSH_CHUNKS", flush)
     warm, texts = texts[:3], texts[3:]  # a vocabulary in use: its chunks keep their ids, the others follow
     one, together = _both(segmenter, warm, texts)
     assert len(together[0]) == len(texts) and {t[0] for t in together[0]} == {0}  # no renewal
     assert together == one
 
 
+@pytest.mark.parametrize("flush", [None, 100])
 @pytest.mark.parametrize("cap", ["chunks", "chars"])
 @pytest.mark.parametrize("name", ["mixed-jieba", "enwiki"])
-def test_the_vocabulary_is_renewed_before_the_same_text(monkeypatch, name, cap):
+def test_the_vocabulary_is_renewed_before_the_same_text(monkeypatch, name, cap, flush):
     """With a cap hit twice in the batch, the renewals come before the same texts as one at a time."""
     segmenter, texts = SETS[name][0], SETS[name][1]()
+    if flush is not None:
+        monkeypatch.setattr(words, "_FLUSH_CHUNKS", flush)
     words.clear_cache()
     for text in texts:
         words.tokenize(text, segmenter)
