@@ -642,8 +642,8 @@ def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
 
 def tokenize_many(texts: list[str], segmenter: str = WHITESPACE) -> list[Tokens]:
     """``[tokenize(text, segmenter) for text in texts]``, the same tokens and ids, made together: every text's
-    chunks looked up first, then the new chunks of all of them segmented and interned in one call, then each
-    text's tokens expanded. Why: between documents the rest of the filter chain (n-grams, interning, other
+    chunks looked up first, then the new chunks of all of them segmented and interned in one call (jieba; the
+    whitespace segmenters every ``_FLUSH_CHUNKS`` new chunks), then each text's tokens expanded. Why: between documents the rest of the filter chain (n-grams, interning, other
     filters) evicted jieba's dictionary from the core's L2, and the cut cost ~37 ns per Chinese character in
     the chain against ~8 with warm caches (bench/README.md, issue 13, zh28); one cut over a batch's new chunks
     keeps it hot. The new chunks get their ids in the same order as one text at a time, and the vocabulary is
