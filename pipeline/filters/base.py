@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
 from pipeline.filters.lang_params import localize, segmenter_of
-from pipeline.filters.words import Tokens, split_words, tokenize
+from pipeline.filters.words import Tokens, split_words, tokenize, tokenize_many
 
 # Bump when the definition of any signal changes: stored signals of older versions are then recomputed.
 SIGNAL_VERSION = 2  # 2: words segmented by the document's language (pipeline.filters.lang_params)
@@ -160,6 +160,15 @@ def _groups(languages: Sequence[str | None]) -> dict[str | None, np.ndarray]:
     return {lang: np.array(r, dtype=np.int64) for lang, r in rows.items()}
 
 
+def _tokenize_together(docs: list[Doc]) -> None:
+    """The tokens of the documents (of one language) that have none, made in one batch
+    (``words.tokenize_many``: jieba's cut of all their new chunks at once, its dictionary kept in cache)."""
+    todo = [doc for doc in docs if doc._tokens is None]
+    if todo:
+        for doc, tokens in zip(todo, tokenize_many([doc.text for doc in todo], todo[0].segmenter)):
+            doc._tokens = tokens
+
+
 def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | None],
                     analysis_max_chars: int, seconds: Counter | None = None,
                     declared: Sequence[str | None] | None = None) -> dict[str, list[Any]]:
@@ -171,6 +180,7 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
     docs = [Doc(text, url, language=lang) for text, url, lang in zip(texts, urls, languages)]
     columns: dict[str, list[Any]] = {N_CHARS: [len(t) for t in texts]}
     analysable = [i for i, t in enumerate(texts) if len(t) <= analysis_max_chars]
+    first_words = next((flt for flt in filters if flt.uses_words), None)
     for position, flt in enumerate(filters):
         started = time.perf_counter()
         index = analysable if flt.uses_words else range(len(docs))
@@ -180,6 +190,8 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
             local = flt.for_language(lang)
             part = [index[r] for r in rows.tolist()]
             batch = [docs[i] for i in part]
+            if flt is first_words:
+                _tokenize_together(batch)
             if flt.rewrites and position < len(filters) - 1:
                 values, batch = local.measure(batch)
                 for i, doc in zip(part, batch):

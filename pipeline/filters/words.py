@@ -441,10 +441,16 @@ _generations = count(1)  # unique over all vocabularies, so tokens name the one 
 _vocabularies: dict[str, _Vocabulary] = {}
 
 
+def _full(vocabulary: _Vocabulary, pending_chars: int = 0) -> bool:
+    """True when ``vocabulary`` (with ``pending_chars`` characters of looked-up chunks not yet flushed) is
+    renewed before the next document."""
+    return len(vocabulary) > MAX_CHUNKS or vocabulary.chars + pending_chars > MAX_CHUNK_CHARS
+
+
 def _current(segmenter: str = WHITESPACE) -> _Vocabulary:
     """The segmenter's vocabulary, started afresh when full; only called between documents."""
     vocabulary = _vocabularies.get(segmenter)
-    if vocabulary is None or len(vocabulary) > MAX_CHUNKS or vocabulary.chars > MAX_CHUNK_CHARS:
+    if vocabulary is None or _full(vocabulary):
         if segmenter not in _SPLITTERS:
             raise ValueError(f"unknown segmenter {segmenter!r}; known: {sorted(_SPLITTERS)}")
         vocabulary = _vocabularies[segmenter] = _Vocabulary(next(_generations), segmenter)
@@ -634,6 +640,70 @@ def tokenize(text: str, segmenter: str = WHITESPACE) -> Tokens:
     return _tokenize(_current(segmenter), text)
 
 
+def tokenize_many(texts: list[str], segmenter: str = WHITESPACE) -> list[Tokens]:
+    """``[tokenize(text, segmenter) for text in texts]``, the same tokens and ids, made together: every text's
+    chunks looked up first, then the new chunks of all of them segmented and interned in one call (jieba; the
+    whitespace segmenters every ``_FLUSH_CHUNKS`` new chunks), then each text's tokens expanded. Why: between documents the rest of the filter chain (n-grams, interning, other
+    filters) evicted jieba's dictionary from the core's L2, and the cut cost ~37 ns per Chinese character in
+    the chain against ~8 with warm caches (bench/README.md, issue 13, zh28); one cut over a batch's new chunks
+    keeps it hot. The new chunks get their ids in the same order as one text at a time, and the vocabulary is
+    renewed before the same text (``_full``)."""
+    if _chunks is None or _tokens is None:  # the fallbacks split and intern one text at a time
+        return [tokenize(text, segmenter) for text in texts]
+    out: list[Tokens] = []
+    while len(out) < len(texts):
+        out += _tokenize_run(_current(segmenter), texts, len(out))
+    return out
+
+
+# Where new chunks come as str (the whitespace segmenters: no compiled cut to keep hot), they are split and
+# interned every this many: all of a megacharacter batch's at once kept ~10^5 str and tuples alive, which the
+# cycle collector traversed (+4 % of English's tokenizing instructions, callgrind).
+_FLUSH_CHUNKS = 4096
+
+
+def _tokenize_run(vocabulary: _Vocabulary, texts: list[str], start: int) -> list[Tokens]:
+    """The tokens of ``texts[start:]`` up to the text before which ``vocabulary`` is full (at least one)."""
+    v, looked = vocabulary, []
+    entries = v.token_table is not None and v.segmenter in _ENTRY_INTERNING
+    first, pending_chars, new_chunks = len(v.table), 0, []
+    try:
+        for text in texts[start:]:
+            if looked and _full(v, pending_chars):  # one text at a time would renew it before this one
+                break
+            held = len(v.table)
+            chunk_ids, new, per_line = v.table.lookup(text, True, not entries)
+            looked.append((chunk_ids, per_line))
+            if new:  # a count (entries) or a list of str
+                pending_chars += v.table.chars(held)
+                if not entries:
+                    new_chunks += new
+                    if len(new_chunks) >= _FLUSH_CHUNKS:
+                        v.chunk_ids.new, new_chunks, pending_chars = new_chunks, [], 0
+                        v.flush()
+        if entries:
+            v._flush_entries(first)
+        else:
+            v.chunk_ids.new = new_chunks
+            v.flush()
+    except BaseException:  # as in ``_tokenize``: a vocabulary updated part way is not used again
+        if _vocabularies.get(v.segmenter) is v:
+            del _vocabularies[v.segmenter]
+        raise
+    return [_expand(v, chunk_ids, per_line) for chunk_ids, per_line in looked]
+
+
+def _expand(v: _Vocabulary, chunk_ids: bytes, per_line: bytes | None) -> Tokens:
+    """The Tokens of a text's chunk ids (the chunk table's int64 bytes) in one compiled pass (``_tokens``)."""
+    ids, key, length, flags, chunk_count = _tokens.expand(
+        chunk_ids, v.chunk_first.filled(), v.chunk_count.filled(), v.flat.filled(), v.key.filled(),
+        v.length.filled(), v.flags.filled())
+    return Tokens(np.frombuffer(key, dtype=np.uint64), np.frombuffer(length, dtype=np.int64),
+                  np.frombuffer(flags, dtype=np.uint8), np.frombuffer(ids, dtype=np.int64), v.generation,
+                  None if chunk_count is None else np.frombuffer(chunk_count, dtype=np.int64),
+                  chunks_per_line=None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+
+
 def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
     try:
         if _tokens is not None:  # the chunk table's int64 bytes as they come, handed to ``_tokens.expand``
@@ -646,14 +716,7 @@ def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
             del _vocabularies[vocabulary.segmenter]
         raise
     if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
-        v = vocabulary
-        ids, key, length, flags, chunk_count = _tokens.expand(
-            chunk_ids, v.chunk_first.filled(), v.chunk_count.filled(), v.flat.filled(), v.key.filled(),
-            v.length.filled(), v.flags.filled())
-        return Tokens(np.frombuffer(key, dtype=np.uint64), np.frombuffer(length, dtype=np.int64),
-                      np.frombuffer(flags, dtype=np.uint8), np.frombuffer(ids, dtype=np.int64), v.generation,
-                      None if chunk_count is None else np.frombuffer(chunk_count, dtype=np.int64),
-                      chunks_per_line=None if per_line is None else np.frombuffer(per_line, dtype=np.int64))
+        return _expand(vocabulary, chunk_ids, per_line)
     # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
     counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
     first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)
