@@ -13,7 +13,7 @@ TORCH ?= torch==2.13.0
 
 install: $(STAMP)
 
-$(STAMP): pyproject.toml Makefile $(wildcard pipeline/filters/*.c pipeline/extract/*.c)
+$(STAMP): pyproject.toml Makefile $(wildcard pipeline/*.c pipeline/filters/*.c pipeline/extract/*.c)
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
