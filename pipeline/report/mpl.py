@@ -9,6 +9,11 @@ imports ``mpl_toolkits.mplot3d`` to register the "3d" projection. Together ~0.12
 signatures and every figure are unchanged) and mplot3d's import is held back; the "3d" projection is then
 registered as a stand-in that imports the real ``Axes3D`` on its first use, so other code in the process still
 gets 3-D axes. Where ``matplotlib.figure`` is already imported, nothing is patched.
+
+The lean import changes matplotlib's own docstrings for the rest of the process, so only a process of its own
+asks for it: ``python -m pipeline`` and the ``refinery`` script call ``lean_import_in_this_process`` (as they
+freeze the collector and choose Arrow's pool); a caller that imports the report (a notebook, the tests) gets
+matplotlib imported plainly, on the first figure.
 """
 
 from __future__ import annotations
@@ -27,13 +32,20 @@ KWDOC_NOTE = "(property list not built: matplotlib was imported by pipeline.repo
 _MPLOT3D = "mpl_toolkits.mplot3d"
 
 _classes: tuple[type[Figure], type[FigureCanvasAgg]] | None = None
+_lean = False
+
+
+def lean_import_in_this_process() -> None:
+    """Import matplotlib without the docstring listings and mplot3d when the first figure needs it (see above)."""
+    global _lean
+    _lean = True
 
 
 def figure_classes() -> tuple[type[Figure], type[FigureCanvasAgg]]:
     """``Figure`` and the Agg canvas, importing matplotlib on the first call (with the report's rc settings)."""
     global _classes
     if _classes is None:
-        if "matplotlib.figure" not in sys.modules:
+        if _lean and "matplotlib.figure" not in sys.modules:
             with _lean_import():
                 import matplotlib.figure  # noqa: F401
         import matplotlib

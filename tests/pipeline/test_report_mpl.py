@@ -29,13 +29,16 @@ print(json.dumps([hashlib.sha256(u.encode()).hexdigest() for u in uris]))
 """
 
 
+LEAN = "from pipeline.report.mpl import lean_import_in_this_process\nlean_import_in_this_process()\n"
+
+
 def _run(code: str) -> str:
     return subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True,
                           text=True).stdout
 
 
 def test_matplotlib_is_imported_by_the_first_figure_without_pyplot_or_mplot3d() -> None:
-    code = ("import sys\nimport pipeline.report.html, pipeline.report.plots, pipeline.report.compare\n"
+    code = (LEAN + "import sys\nimport pipeline.report.html, pipeline.report.plots, pipeline.report.compare\n"
             "print('matplotlib' in sys.modules)\n" + FIGURES
             + "print(sorted(m for m in ('matplotlib.pyplot', 'mpl_toolkits.mplot3d') if m in sys.modules))\n")
     before, _, after = _run(code).splitlines()
@@ -45,13 +48,13 @@ def test_matplotlib_is_imported_by_the_first_figure_without_pyplot_or_mplot3d() 
 
 def test_the_figures_are_the_bytes_of_a_plain_matplotlib_import() -> None:
     """The docstrings and the held-back mplot3d change no pixel: the same PNGs as after a plain import."""
-    lean = json.loads(_run(FIGURES))
+    lean = json.loads(_run(LEAN + FIGURES))
     plain = json.loads(_run("import matplotlib.figure, mpl_toolkits.mplot3d\n" + FIGURES))
     assert lean == plain and len(set(lean)) == 4
 
 
 def test_the_rest_of_the_process_keeps_3d_axes_and_full_docstrings() -> None:
-    code = ("from pipeline.report.mpl import KWDOC_NOTE, figure_classes\n"
+    code = (LEAN + "from pipeline.report.mpl import KWDOC_NOTE, figure_classes\n"
             "import sys\nfigure, canvas = figure_classes()\nfrom matplotlib.lines import Line2D\n"
             "print(KWDOC_NOTE in Line2D.set.__doc__, 'mpl_toolkits.mplot3d' in sys.modules)\n"
             "import matplotlib.artist\nprint('linewidth' in matplotlib.artist.kwdoc(Line2D))\n"
@@ -65,7 +68,7 @@ def test_the_rest_of_the_process_keeps_3d_axes_and_full_docstrings() -> None:
 
 
 def test_an_earlier_matplotlib_import_is_left_alone() -> None:
-    code = ("import matplotlib.figure\nfrom matplotlib.lines import Line2D\n"
+    code = (LEAN + "import matplotlib.figure\nfrom matplotlib.lines import Line2D\n"
             "from pipeline.report.mpl import KWDOC_NOTE, figure_classes\nfigure_classes()\n"
             "from matplotlib import projections\nprint(KWDOC_NOTE in Line2D.set.__doc__, "
             "projections.get_projection_class('3d').__module__)\n")
@@ -73,4 +76,19 @@ def test_an_earlier_matplotlib_import_is_left_alone() -> None:
 
 
 def test_a_figure_is_deterministic() -> None:
-    assert hashlib.sha256(_run(FIGURES).encode()).digest() == hashlib.sha256(_run(FIGURES).encode()).digest()
+    first, second = (hashlib.sha256(_run(LEAN + FIGURES).encode()).digest() for _ in range(2))
+    assert first == second
+
+
+def test_a_library_caller_gets_matplotlib_imported_plainly() -> None:
+    """Importing the report (a notebook, the tests) never patches matplotlib: full docstrings, mplot3d as usual."""
+    code = ("import sys\nfrom pipeline.report.mpl import KWDOC_NOTE, figure_classes\nfigure_classes()\n"
+            "from matplotlib.lines import Line2D\n"
+            "print(KWDOC_NOTE in Line2D.set.__doc__, 'mpl_toolkits.mplot3d' in sys.modules)\n")
+    assert _run(code).split() == ["False", "True"]
+
+
+def test_the_command_line_asks_for_the_lean_import() -> None:
+    code = ("import pipeline.__main__ as m, pipeline.report.mpl as mpl\nprint(mpl._lean)\n"
+            "try:\n    m.main(['--help'])\nexcept SystemExit:\n    pass\nprint(mpl._lean)\n")
+    assert _run(code).split()[0] == "False" and _run(code).split()[-1] == "True"
