@@ -34,6 +34,11 @@ def main(argv: list[str] | None = None) -> int:
     # the run's gen-2 collections 0.061-0.082 -> 0.016-0.029 CPU s). Here rather than in ``cli.main``: a caller
     # that imports that (the tests) keeps its own collector as it was.
     gc.freeze()
+    # The report's matplotlib without its class docstring listings and mplot3d (~0.12 CPU s a run; issue 19):
+    # it changes matplotlib's docstrings for the process, so only here, in a process of its own.
+    from pipeline.report.mpl import lean_import_in_this_process
+
+    lean_import_in_this_process()
     return cli_main(argv)
 
 

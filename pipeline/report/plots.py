@@ -2,28 +2,28 @@
 
 PNG rather than SVG keeps the page small for many-point curves and lets the page be checked simply
 (every ``<img>`` decoded). Each function takes plain data from stats.json, so the figures show exactly
-the numbers the tables show.
+the numbers the tables show. matplotlib is imported by the first figure (``pipeline.report.mpl``), never
+through pyplot.
 """
 
 from __future__ import annotations
 
 import base64
 import io
-from typing import Mapping, Sequence
+from typing import TYPE_CHECKING, Mapping, Sequence
 
-import matplotlib
-from matplotlib.axes import Axes
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+from pipeline.report.mpl import figure_classes
 
-matplotlib.rcParams.update({"font.size": 9, "axes.spines.top": False, "axes.spines.right": False,
-                            "svg.fonttype": "none"})
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
+    from matplotlib.figure import Figure
 
 
 def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
     """A figure on its own Agg canvas, without pyplot: nothing registers it, so nothing needs closing."""
-    fig = Figure(figsize=figsize)
-    FigureCanvasAgg(fig)
+    figure, canvas = figure_classes()
+    fig = figure(figsize=figsize)
+    canvas(fig)
     return fig, fig.add_subplot()
 
 
