@@ -65,6 +65,7 @@ typedef struct {
     int exact; /* cache row ids (bit-identical to fastText) instead of row sums */
     int32_t nwords, size;
     uint32_t bucket;
+    uint64_t bucket_m; /* 2^64 / bucket rounded up: bucket_of's multiplier */
     int64_t prune_size; /* -1: not pruned (ids used as they are), 0: no n-grams at all, > 0: prune_keys */
     int64_t in_rows;
     /* vocabulary: fastText's word2int, open addressing on its FNV hash */
@@ -152,8 +153,8 @@ static int32_t vocab_find(const Model *m, const unsigned char *w, size_t n, uint
 
 static inline uint32_t int_hash(uint32_t k) { return k * 2654435761u; }
 
-static int32_t prune_find(const Model *m, int32_t key) {
-    if (m->prune_bits && !(m->prune_bits[(uint32_t)key >> 6] >> (key & 63) & 1)) return -1;
+/* The prune table's value for key, -1 when it has none. */
+static inline int32_t prune_probe(const Model *m, int32_t key) {
     uint32_t i = int_hash((uint32_t)key) & m->prune_mask;
     for (;;) {
         int32_t k = m->prune_tab[2 * i];
@@ -163,16 +164,37 @@ static int32_t prune_find(const Model *m, int32_t key) {
     }
 }
 
+static int32_t prune_find(const Model *m, int32_t key) {
+    if (m->prune_bits && !(m->prune_bits[(uint32_t)key >> 6] >> (key & 63) & 1)) return -1;
+    return prune_probe(m, key);
+}
+
 /* Vector::addRow of a dense row: dst[k] += row[k] */
 static inline void add_row(const Model *m, float *dst, int32_t row) {
     const float *r = m->in + (int64_t)row * m->dim;
     for (int k = 0; k < m->dim; k++) dst[k] += r[k];
 }
 
-/* Dictionary::computeSubwords on w = "<" + token + ">" with Dictionary::pushHash: appends the input row of
- * each kept n-gram to ids. */
+/* h % d for a 32-bit h and a fixed d, by a multiplication (Lemire, Kaser and Kurz 2019, "Faster remainder
+ * by direct computation": exact for every 32-bit h and d >= 1); m->bucket_m = 2^64 / d rounded up. fastText
+ * takes this remainder for each character n-gram, and a division costs ~20-40 cycles. */
+static inline uint32_t bucket_of(const Model *m, uint32_t h) {
+#ifdef __SIZEOF_INT128__
+    return (uint32_t)(((unsigned __int128)(m->bucket_m * h) * m->bucket) >> 64);
+#else
+    return h % m->bucket;
+#endif
+}
+
+/* Dictionary::computeSubwords on w = "<" + token + ">" with Dictionary::pushHash: writes the input row of
+ * each kept n-gram to ids (room for n * maxn), in fastText's order. Three passes over the n-grams instead of
+ * one so that their loads are independent: every bucket id first, then the kept ones (prune bits) compacted
+ * without a branch, then their rows from the prune table. A Chinese token is long and seldom repeated, so
+ * its n-grams are not cached and each one's bit and table slot is a likely cache miss; in one loop each
+ * mispredicted "kept?" branch stopped the core from running ahead to the next misses. */
 static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t *ids) {
-    size_t rows = 0;
+    if (m->prune_size == 0) return 0; /* no n-gram rows at all */
+    size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         if ((w[i] & 0xC0) == 0x80) continue;
         uint32_t h = 2166136261u;
@@ -180,13 +202,26 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
         for (int len = 1; j < n && len <= m->maxn; len++) {
             h = fnv_step(h, w[j++]);
             while (j < n && (w[j] & 0xC0) == 0x80) h = fnv_step(h, w[j++]);
-            if (len >= m->minn && !(len == 1 && (i == 0 || j == n))) {
-                int32_t id = (int32_t)(h % m->bucket);
-                if (m->prune_size == 0) continue;
-                if (m->prune_size > 0 && (id = prune_find(m, id)) < 0) continue;
-                ids[rows++] = m->nwords + id;
-            }
+            if (len >= m->minn && !(len == 1 && (i == 0 || j == n))) ids[k++] = (int32_t)bucket_of(m, h);
         }
+    }
+    if (m->prune_size < 0) { /* not pruned: the id is the row after the words */
+        for (size_t q = 0; q < k; q++) ids[q] += m->nwords;
+        return k;
+    }
+    size_t rows = 0;
+    if (m->prune_bits) { /* keys >= bucket never occur: every id here is < bucket */
+        for (size_t q = 0; q < k; q++) {
+            uint32_t key = (uint32_t)ids[q];
+            ids[rows] = (int32_t)key;
+            rows += m->prune_bits[key >> 6] >> (key & 63) & 1;
+        }
+        for (size_t q = 0; q < rows; q++) ids[q] = m->nwords + prune_probe(m, ids[q]); /* found: its bit is set */
+        return rows;
+    }
+    for (size_t q = 0; q < k; q++) {
+        int32_t id = prune_find(m, ids[q]);
+        if (id >= 0) ids[rows++] = m->nwords + id;
     }
     return rows;
 }
@@ -556,6 +591,7 @@ static int Model_init(Model *m, PyObject *args, PyObject *kw) {
     m->minn = minn;
     m->maxn = maxn;
     m->bucket = (uint32_t)bucket;
+    m->bucket_m = bucket ? UINT64_MAX / (uint64_t)bucket + 1 : 0;
     m->prune_size = prune_size < 0 ? -1 : prune_size;
     m->loss = loss;
     m->exact = exact;
