@@ -178,11 +178,12 @@ static inline void add_row(const Model *m, float *dst, int32_t row) {
 /* h % d for a 32-bit h and a fixed d, by a multiplication (Lemire, Kaser and Kurz 2019, "Faster remainder
  * by direct computation": exact for every 32-bit h and d >= 1); m->bucket_m = 2^64 / d rounded up. fastText
  * takes this remainder for each character n-gram, and a division costs ~20-40 cycles. */
-static inline uint32_t bucket_of(const Model *m, uint32_t h) {
+static inline uint32_t bucket_of(uint64_t bucket_m, uint32_t bucket, uint32_t h) {
 #ifdef __SIZEOF_INT128__
-    return (uint32_t)(((unsigned __int128)(m->bucket_m * h) * m->bucket) >> 64);
+    return (uint32_t)(((unsigned __int128)(bucket_m * h) * bucket) >> 64);
 #else
-    return h % m->bucket;
+    (void)bucket_m;
+    return h % bucket;
 #endif
 }
 
@@ -191,37 +192,63 @@ static inline uint32_t bucket_of(const Model *m, uint32_t h) {
  * one so that their loads are independent: every bucket id first, then the kept ones (prune bits) compacted
  * without a branch, then their rows from the prune table. A Chinese token is long and seldom repeated, so
  * its n-grams are not cached and each one's bit and table slot is a likely cache miss; in one loop each
- * mispredicted "kept?" branch stopped the core from running ahead to the next misses. */
+ * mispredicted "kept?" branch stopped the core from running ahead to the next misses. With lid.176's n-gram
+ * lengths (2 to 4) the characters' starts are found once per token (stored past the room the ids need) and each
+ * n-gram hashes its characters' bytes without testing every byte for a continuation: -9 % instructions. */
 static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t *ids) {
     if (m->prune_size == 0) return 0; /* no n-gram rows at all */
+    /* the model's fields in locals: the stores to ids (int32) could alias them, so the compiler would reload
+     * them for every n-gram */
+    const int minn = m->minn, maxn = m->maxn;
+    const int32_t nwords = m->nwords;
+    const uint32_t bucket = m->bucket;
+    const uint64_t bucket_m = m->bucket_m;
+    const uint64_t *bits = m->prune_bits;
     size_t k = 0;
-    for (size_t i = 0; i < n; i++) {
-        if ((w[i] & 0xC0) == 0x80) continue;
-        uint32_t h = 2166136261u;
-        size_t j = i;
-        for (int len = 1; j < n && len <= m->maxn; len++) {
-            h = fnv_step(h, w[j++]);
-            while (j < n && (w[j] & 0xC0) == 0x80) h = fnv_step(h, w[j++]);
-            if (len >= m->minn && !(len == 1 && (i == 0 || j == n))) ids[k++] = (int32_t)bucket_of(m, h);
+    if (maxn == 4 && minn == 2) { /* lid.176's n-grams: the characters' starts once, then each n-gram's bytes */
+        uint32_t *st = (uint32_t *)(ids + n * 3); /* the ids of the first c characters' n-grams end below st */
+        size_t c = 0;
+        for (size_t i = 0; i < n; i++)
+            if ((w[i] & 0xC0) != 0x80) st[c++] = (uint32_t)i;
+        st[c] = (uint32_t)n;
+        for (size_t a = 0; a < c; a++) {
+            uint32_t h = 2166136261u;
+            size_t e = a + 4 <= c ? a + 4 : c;
+            for (size_t b = st[a]; b < st[a + 1]; b++) h = fnv_step(h, w[b]);
+            for (size_t z = a + 1; z < e; z++) {
+                for (size_t b = st[z]; b < st[z + 1]; b++) h = fnv_step(h, w[b]);
+                ids[k++] = (int32_t)bucket_of(bucket_m, bucket, h);
+            }
+        }
+    } else {
+        for (size_t i = 0; i < n; i++) {
+            if ((w[i] & 0xC0) == 0x80) continue;
+            uint32_t h = 2166136261u;
+            size_t j = i;
+            for (int len = 1; j < n && len <= maxn; len++) {
+                h = fnv_step(h, w[j++]);
+                while (j < n && (w[j] & 0xC0) == 0x80) h = fnv_step(h, w[j++]);
+                if (len >= minn && !(len == 1 && (i == 0 || j == n))) ids[k++] = (int32_t)bucket_of(bucket_m, bucket, h);
+            }
         }
     }
     if (m->prune_size < 0) { /* not pruned: the id is the row after the words */
-        for (size_t q = 0; q < k; q++) ids[q] += m->nwords;
+        for (size_t q = 0; q < k; q++) ids[q] += nwords;
         return k;
     }
     size_t rows = 0;
-    if (m->prune_bits) { /* keys >= bucket never occur: every id here is < bucket */
+    if (bits) { /* keys >= bucket never occur: every id here is < bucket */
         for (size_t q = 0; q < k; q++) {
             uint32_t key = (uint32_t)ids[q];
             ids[rows] = (int32_t)key;
-            rows += m->prune_bits[key >> 6] >> (key & 63) & 1;
+            rows += bits[key >> 6] >> (key & 63) & 1;
         }
-        for (size_t q = 0; q < rows; q++) ids[q] = m->nwords + prune_probe(m, ids[q]); /* found: its bit is set */
+        for (size_t q = 0; q < rows; q++) ids[q] = nwords + prune_probe(m, ids[q]); /* found: its bit is set */
         return rows;
     }
     for (size_t q = 0; q < k; q++) {
         int32_t id = prune_find(m, ids[q]);
-        if (id >= 0) ids[rows++] = m->nwords + id;
+        if (id >= 0) ids[rows++] = nwords + id;
     }
     return rows;
 }
@@ -229,7 +256,7 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
 /* The input rows one token contributes in Dictionary::getLine (+ addSubwords), in fastText's order, into
  * m->ids. Returns their count, or -1 when out of memory. */
 static int64_t token_ids(Model *m, const unsigned char *tok, size_t n) {
-    size_t need = 1 + (m->maxn > 0 ? (n + 2) * (size_t)m->maxn : 0);
+    size_t need = 2 + (m->maxn > 0 ? (n + 2) * (size_t)m->maxn : 0); /* subwords' character starts: one more */
     if (need > m->ids_cap) {
         int32_t *b = realloc(m->ids, need * sizeof(int32_t));
         if (!b) return -1;
