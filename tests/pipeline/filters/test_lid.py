@@ -213,8 +213,10 @@ def test_the_bundled_model_file_is_parsed_as_documented():
 
 def write_model(path: Path, *, loss: int = 1, version: int = 12, dim: int = 8, bucket: int = 997,
                 minn: int = 2, maxn: int = 4, word_ngrams: int = 1, quant: bool = False, qnorm: bool = True,
-                qout: bool = False, prune: bool = False, seed: int = 0, labels: int = 7) -> None:
-    """A small fastText supervised model file in the layout FastText::saveModel writes."""
+                qout: bool = False, prune: bool = False, seed: int = 0, labels: int = 7,
+                kept: list[int] | None = None) -> None:
+    """A small fastText supervised model file in the layout FastText::saveModel writes (``kept``: the
+    buckets a pruned model keeps, a random third by default)."""
     rng = np.random.default_rng(seed)
     words = ["</s>", "the", "and", "le", "la", "der", "die", "und", "chat", "hund", "日本", "é", "naïve", "😀"]
     label_names = [f"__label__l{i}" for i in range(labels)]
@@ -223,7 +225,8 @@ def write_model(path: Path, *, loss: int = 1, version: int = 12, dim: int = 8, b
     out += struct.pack("<12id", dim, 5, 5, 1, 5, word_ngrams, loss, 3, bucket, minn, maxn, 100, 1e-4)
     prune_pairs = []
     if prune:
-        kept = rng.choice(bucket, size=bucket // 3, replace=False)
+        if kept is None:
+            kept = rng.choice(bucket, size=bucket // 3, replace=False)
         prune_pairs = [(int(b), i) for i, b in enumerate(kept)]
     n_ngram_rows = len(prune_pairs) if prune else bucket
     out += struct.pack("<iiiqq", len(words) + labels, len(words), labels, 123456, len(prune_pairs) if prune else -1)

@@ -1,0 +1,107 @@
+"""Our fastText inference on long, unrepeated whitespace tokens (Chinese and Japanese text) against
+fasttext-predict, the reference, bit for bit.
+
+Why: `_lid.c` computes a token's character n-gram rows in three passes (every bucket id by a multiplication
+instead of fastText's `%`, then the pruned model's kept ones compacted, then their rows from the prune
+table). Chinese and Japanese whitespace tokens are whole clauses, mostly longer than the cache's 256-byte
+limit or seen once, so every prediction there goes through that code; the real dumps and books exercise it
+on the bundled model, and synthetic pruned models whose kept n-grams are those of the texts exercise it with
+large buckets (the table without its bit index, ids near 2^31).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.filters.fasttext_lid import FastTextLID
+from pipeline.filters.language import bundled_model_path, fasttext_predict_batch, load_model
+from tests.pipeline.filters.test_lid import CAP, EDGE_CASES, needs_lid, write_model
+
+SOURCES = {"zhwiki": ("wikipedia", "wiki/zhwiki-test-pages.xml"),
+           "jawiki": ("wikipedia", "wiki/jawiki-2023-truncated-100k-lines.xml.xz"),
+           "dewiki": ("wikipedia", "wiki/dewiki-20170701-sample.xml"),
+           "ruwiki": ("wikipedia", "wiki/ruwiki-sample-pages-articles.xml.bz2"),
+           "zh-book": ("books", "books/zh-hongloumeng-pg24264.txt"),
+           "de-book": ("books", "books/de-goethe-faust1-pg2229.txt")}
+
+
+def read_texts(shared_data: Path, kind: str, rel: str) -> list[str]:
+    from contracts.accounting import Tally
+    from pipeline.readers import get_reader, reader_module
+    from pipeline.readers.base import Split
+
+    docs = get_reader(kind).read(Split(str(shared_data / rel)), reader_module(kind).Options(), Tally())
+    texts = [d.text for d in docs]
+    if kind == "books":  # one long text: pieces of 20,000 characters, as many documents
+        texts = [t[i:i + 20_000] for t in texts for i in range(0, len(t), 20_000)]
+    return texts
+
+
+@pytest.fixture(scope="module")
+def corpora(shared_data: Path) -> dict[str, list[str]]:
+    out = {name: read_texts(shared_data, kind, rel) for name, (kind, rel) in SOURCES.items()}
+    assert all(len(texts) > 0 for texts in out.values())
+    return out
+
+
+def long_tokens(texts: list[str], limit: int = 256) -> int:
+    return sum(len(tok.encode()) > limit for t in texts for tok in t[:CAP].split())
+
+
+@needs_lid
+@pytest.mark.parametrize("name", sorted(SOURCES))
+def test_shared_texts_match_fasttext_bit_for_bit(corpora, name):
+    texts = corpora[name]
+    theirs = fasttext_predict_batch(load_model(bundled_model_path()), texts, CAP)
+    model = FastTextLID(bundled_model_path())
+    assert model.predict_batch(texts, CAP) == theirs
+    assert model.predict_batch(texts, CAP) == theirs  # warm cache
+    tiny = FastTextLID(bundled_model_path(), cache_entries=1)  # nearly every token computed afresh
+    assert tiny.predict_batch(texts, CAP) == theirs
+    if name in ("zhwiki", "jawiki"):
+        assert long_tokens(texts) > 100  # tokens the cache never holds
+        labels = {label for label in theirs[0]}
+        assert {"__label__zh", "__label__ja"} & labels
+
+
+def fnv(data: bytes) -> int:
+    """fastText's Dictionary::hash (FNV-1a over sign-extended bytes)."""
+    h = 2166136261
+    for b in data:
+        h = ((h ^ (b - 256 if b > 127 else b)) & 0xFFFFFFFF) * 16777619 & 0xFFFFFFFF
+    return h
+
+
+def ngram_hashes(token: str, minn: int, maxn: int) -> list[int]:
+    """The FNV hashes of the character n-grams of "<token>", as Dictionary::computeSubwords takes them."""
+    chars = ["<", *token, ">"]
+    out = []
+    for i in range(len(chars)):
+        for n in range(minn, maxn + 1):
+            if i + n <= len(chars) and not (n == 1 and (i == 0 or i + n == len(chars))):
+                out.append(fnv("".join(chars[i:i + n]).encode(errors="replace")))
+    return out
+
+
+@needs_lid
+@pytest.mark.parametrize("bucket", [2_000_003, 200_000_033, 2_147_483_647])
+def test_pruned_models_with_large_buckets_match_fasttext(tmp_path, corpora, bucket):
+    """Kept n-grams: a third of the texts' own (so many rows are found), the rest of the buckets dropped;
+    buckets above 2^27 have no bit index, and 2^31 - 1 gives ids whose remainder needs all 32 bits."""
+    import fasttext
+
+    texts = [t[:3_000] for t in corpora["zhwiki"][:8] + corpora["jawiki"][:8] + corpora["dewiki"][:4]]
+    texts += EDGE_CASES
+    ids = sorted({h % bucket for t in texts for tok in t.split() for h in ngram_hashes(tok, 2, 4)})
+    rng = np.random.default_rng(bucket % 1000)
+    kept = rng.choice(ids, size=len(ids) // 3, replace=False).tolist()
+    path = tmp_path / "pruned.bin"
+    write_model(path, quant=True, prune=True, bucket=bucket, seed=bucket % 97, kept=kept)
+    theirs = fasttext_predict_batch(fasttext.load_model(str(path)), texts, CAP)
+    assert len(set(theirs[0])) > 1
+    for cache_entries in (1, 1 << 18):
+        model = FastTextLID(path, cache_entries=cache_entries)
+        assert model.predict_batch(texts, CAP) == theirs
