@@ -49,3 +49,18 @@ def test_write_parquet_writes_one_zstd_row_group_and_the_same_bytes_each_time(tm
     assert pq.read_table(tmp_path / "a.parquet").equals(table)
     write_parquet(tmp_path / "empty.parquet", table.slice(0, 0))
     assert pq.read_table(tmp_path / "empty.parquet").num_rows == 0
+
+
+def test_write_parquet_writes_no_dictionary_pages(tmp_path: Path) -> None:
+    """Every column plain-encoded: a dictionary page is one more zstd context to set up on write and read
+    (Arrow's codec makes one per page), and on small shards it made the files larger, not smaller."""
+    rows = [Document(key=str(i), text="same text", url="https://a.example/", meta={"charset": "utf-8",
+                                                                                 "offset": i % 3}).to_row("web")
+            for i in range(200)]
+    table = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
+    write_parquet(tmp_path / "a.parquet", table)
+    meta = pq.ParquetFile(tmp_path / "a.parquet").metadata
+    chunks = [meta.row_group(0).column(c) for c in range(meta.num_columns)]
+    assert len(chunks) == 13 and not any(chunk.has_dictionary_page for chunk in chunks)
+    assert all("DICTIONARY" not in "".join(chunk.encodings) for chunk in chunks)
+    assert pq.read_table(tmp_path / "a.parquet").equals(table)
