@@ -98,8 +98,7 @@ _PIECES = st.one_of(
 @settings(max_examples=400, deadline=None)
 @given(st.lists(_PIECES, max_size=40), st.booleans())
 def test_compiled_trimming_equals_python_on_generated_texts(pieces: list[str], keep_whole: bool) -> None:
-    if html_module._compiled_lines is None:
-        pytest.skip("pipeline.extract._lines not built")
+    _require_lines()
     raw = "".join(pieces)
     compiled = html_module._trimmed_text(raw, keep_whole)
     saved = html_module._compiled_lines
