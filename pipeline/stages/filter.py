@@ -273,10 +273,8 @@ def _kept_text(chain: list[Any], column: pa.ChunkedArray, rewrite: np.ndarray, n
         return text, int(n_chars.sum())
     new = rewrite_kept(chain, text.take(pa.array(rows)).to_pylist(), counts, source,
                        [languages[i] for i in rows.tolist()])
-    unchanged = np.ones(len(text), dtype=bool)
-    unchanged[rows] = False
     return (pc.replace_with_mask(text, pa.array(rewrite), pa.array(new, pa.string())),
-            int(n_chars[unchanged].sum()) + sum(map(len, new)))
+            int(n_chars[~rewrite].sum()) + sum(map(len, new)))
 
 
 def _stem(shard: str) -> str:
