@@ -56,11 +56,19 @@ _current_step: list[str] = []  # the step of this process's last task (a list: n
 
 
 @functools.cache
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once (``find_library`` runs ``ldconfig``)."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
+        return None
+
+
+@functools.cache
 def _libc_function(name: str, argtypes: tuple[Any, ...]) -> Callable[..., int] | None:
     """A function of glibc's malloc (returning int), or None where the C library has none (musl, macOS)."""
-    try:
-        function = getattr(ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6"), name)
-    except (OSError, AttributeError):
+    function = getattr(_libc(), name, None)
+    if function is None:
         return None
     function.argtypes, function.restype = list(argtypes), ctypes.c_int
     return function
