@@ -1,5 +1,6 @@
 """``python -m pipeline`` and the ``refinery`` console script: both run ``main`` here, which readies the process
-(Arrow's pool, the imports frozen) before ``pipeline.cli.main``; importing this module changes nothing."""
+(glibc's malloc thresholds, Arrow's pool, the imports frozen) before ``pipeline.cli.main``; importing this module
+changes nothing."""
 
 import gc
 import os
@@ -26,6 +27,11 @@ def _choose_arrow_pool() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """The command line of a process of its own: the console script's entry point and ``-m pipeline``'s."""
+    # First, so that every later allocation follows them (issue 19: the crawl's page faults no longer switch
+    # between two levels from run to run); ``pipeline.memory`` imports nothing heavy.
+    from pipeline.memory import fix_malloc_thresholds
+
+    fix_malloc_thresholds()
     _choose_arrow_pool()
     from pipeline.cli import main as cli_main
 

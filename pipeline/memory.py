@@ -56,15 +56,53 @@ _current_step: list[str] = []  # the step of this process's last task (a list: n
 
 
 @functools.cache
-def _malloc_trim() -> Callable[[int], int] | None:
-    """glibc's ``malloc_trim``, or None where the C library has none (musl, macOS)."""
+def _libc() -> ctypes.CDLL | None:
+    """The C library, found once (``find_library`` runs ``ldconfig``)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        trim = libc.malloc_trim
-    except (OSError, AttributeError):
+        return ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+    except OSError:
         return None
-    trim.argtypes, trim.restype = [ctypes.c_size_t], ctypes.c_int
-    return trim
+
+
+@functools.cache
+def _libc_function(name: str, argtypes: tuple[Any, ...]) -> Callable[..., int] | None:
+    """A function of glibc's malloc (returning int), or None where the C library has none (musl, macOS)."""
+    function = getattr(_libc(), name, None)
+    if function is None:
+        return None
+    function.argtypes, function.restype = list(argtypes), ctypes.c_int
+    return function
+
+
+def _malloc_trim() -> Callable[[int], int] | None:
+    """glibc's ``malloc_trim``, or None where the C library has none."""
+    return _libc_function("malloc_trim", (ctypes.c_size_t,))
+
+
+# glibc's malloc in a process of its own (``fix_malloc_thresholds``, called by ``python -m pipeline``): blocks
+# under the first size come from the heap, not from a mapping of their own, and the heap's free top is handed
+# back only above the second. These are where glibc's own dynamic thresholds stop (its largest mmap threshold,
+# and twice it for the trim), fixed from the start instead of moving with what the process freed before.
+MALLOC_MMAP_THRESHOLD_BYTES = 32 << 20
+MALLOC_TRIM_THRESHOLD_BYTES = 64 << 20
+_M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameter numbers (malloc.h)
+
+
+def fix_malloc_thresholds() -> bool:
+    """Fix glibc's mmap and trim thresholds (``MALLOC_*_THRESHOLD_BYTES``) for the rest of the process; False
+    where the C library has no ``mallopt`` or refused. Why: by default both move with the process's history
+    (freeing a mapped block of n bytes raises the mmap threshold to n and the trim threshold to 2n), so the same
+    run's buffers were mapped and faulted in afresh in some runs and reused from the heap in others: e2e_bench's
+    15 copies in one process took ~134,000 or 188,000-275,000 minor page faults in its crawl stage, from run to
+    run (issue 19). Fixed, every run took ~134,000 (0.3 CPU s less system time than the high level, peak RSS
+    unchanged). What the heap keeps stays bounded by the executors' gated release (``release_after_task``),
+    which now runs more often (23-24 times a run instead of 9-10). Not for a library caller's process (a
+    notebook, Ray's workers): it changes how the whole process allocates."""
+    mallopt = _libc_function("mallopt", (ctypes.c_int, ctypes.c_int))
+    if mallopt is None:
+        return False
+    return bool(mallopt(_M_TRIM_THRESHOLD, MALLOC_TRIM_THRESHOLD_BYTES)
+                and mallopt(_M_MMAP_THRESHOLD, MALLOC_MMAP_THRESHOLD_BYTES))
 
 
 # ``release_after_task`` gives memory back only once the worker's resident set is this much above where the

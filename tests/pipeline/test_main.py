@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 import subprocess
 import sys
 import tomllib
@@ -30,9 +31,14 @@ try:
         sys.exit(EntryPoint(name="refinery", value=entry, group="console_scripts").load()())
 except SystemExit:
     pass
-import pyarrow
+import ctypes, pyarrow
+libc = ctypes.CDLL(None)  # a 24 MiB block: from the heap once glibc's mmap threshold is fixed at 32 MiB
+libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
+block = libc.malloc(24 << 20)
+heap = [line.split()[0] for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")]
+lo, hi = (int(x, 16) for x in heap[0].split("-")) if heap else (0, 0)
 print(json.dumps({"pool": pyarrow.default_memory_pool().backend_name, "frozen": gc.get_freeze_count(),
-                  "variable": os.environ.get("ARROW_DEFAULT_MEMORY_POOL")}))
+                  "variable": os.environ.get("ARROW_DEFAULT_MEMORY_POOL"), "heap_block": lo <= block < hi}))
 """
 ENTRY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["refinery"]
 
@@ -51,6 +57,15 @@ def test_entry_uses_the_system_pool_and_freezes_the_imported_objects(tmp_path: P
     found = _probe(tmp_path, how)
     assert found["pool"] == "system" and found["variable"] is None  # children choose for themselves
     assert found["frozen"] > 10_000  # the imports' objects (pydantic, pyarrow, ...)
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or not Path("/proc/self/maps").exists(),
+                    reason="glibc's malloc, Linux's /proc/self/maps")
+@pytest.mark.parametrize("how", ["module", "console script"])
+def test_entry_fixes_mallocs_thresholds(tmp_path: Path, how: str) -> None:
+    """``pipeline.memory.fix_malloc_thresholds`` ran: a 24 MiB block comes from the heap (glibc's default
+    threshold, 128 KiB at the start, would map it; ``test_memory.py`` checks that the probe tells them apart)."""
+    assert _probe(tmp_path, how)["heap_block"]
 
 
 @pytest.mark.parametrize("how", ["module", "console script"])
