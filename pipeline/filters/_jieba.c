@@ -156,45 +156,10 @@ static inline int may_have_child(int32_t node, Py_UCS4 c) {
     return filter[bit >> 6] >> (bit & 63) & 1;
 }
 
-/* The route's first two steps from two lines (issue 13, twelfth pass): for a first character in
- * U+4E00-U+9FFF, a 32-byte record holding its depth-1 node, that node's log probability and children, and
- * the place of a filter of its children's characters. At nearly every position the route reads the first
- * character's node and asks whether the second character continues a word: through root_child, the node
- * and the global filter that is three lines, the filter's a different one for every distinct pair of
- * characters (cachegrind, zhwiki: 2.1 first-level misses per character). Here the record's line and one
- * word of the node's own filter (ROOT_FILTER_BITS bits a child, rounded up to a power of two of 64-bit words;
- * two bits a child in one word), so that the pairs of one first character share the few lines of its filter.
- * No false negatives: a pass goes on to the same lookup as before, and the route is unchanged. Other first
- * characters use root_child and the global filter. */
-#define ROOTS_LO 0x4E00
-#define ROOTS_N 0x5200
-#define ROOT_FILTER_BITS 8
-typedef struct {
-    double logp;     /* the depth-1 node's: NaN when no word is the character alone */
-    int32_t node;    /* the depth-1 node, 0 when no word starts with the character */
-    int32_t first;   /* its first child */
-    uint32_t count;  /* its children */
-    uint32_t fword;  /* its filter's first word in root_filter */
-    uint32_t fmask;  /* its filter's words - 1 */
-    uint32_t unused;
-} Root;
-static Root *roots;
-static uint64_t *root_filter;
-
-static inline uint64_t second_hash(Py_UCS4 c) { return (uint64_t)c * 0x9E3779B97F4A7C15ULL; }
-
-/* The word of r's filter for the hash h and the two bits in it. */
-static inline uint64_t root_word_bits(uint64_t h) { return 1ULL << (h >> 58) | 1ULL << (h >> 52 & 63); }
-static inline size_t root_word(const Root *r, uint64_t h) { return r->fword + ((uint32_t)(h >> 20) & r->fmask); }
-
-static inline int root_may_have(const Root *r, Py_UCS4 c) {
-    uint64_t h = second_hash(c), bits = root_word_bits(h);
-    return (root_filter[root_word(r, h)] & bits) == bits;
-}
-
 /* The child of a node below the root for character c, 0 when there is none, without the filter. */
-static inline int32_t find_child_of(int32_t node, int32_t first, uint32_t count, Py_UCS4 c) {
+static inline int32_t find_child(int32_t node, Py_UCS4 c) {
     uint64_t key = ((uint64_t)node << 21) | c;
+    uint32_t count = COUNT(node);
     if (count > MANY) {
         for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
             uint64_t e = edges[i];
@@ -202,13 +167,9 @@ static inline int32_t find_child_of(int32_t node, int32_t first, uint32_t count,
             if (!e) return 0;
         }
     }
-    for (int32_t k = first, end = k + (int32_t)count; k < end; k++)
+    for (int32_t k = nodes[node].first, end = k + (int32_t)count; k < end; k++)
         if (LABEL(k) == c) return k;
     return 0;
-}
-
-static inline int32_t find_child(int32_t node, Py_UCS4 c) {
-    return find_child_of(node, nodes[node].first, COUNT(node), c);
 }
 
 /* The child of a node below the root for character c, 0 when there is none. */
@@ -261,43 +222,6 @@ static inline int ascii_space(unsigned char c) {
 }
 
 /* Parses dict.txt ("word freq [tag]" per line) and builds the trie. */
-/* The records of the first characters in U+4E00-U+9FFF and their children's filters (the trie built;
- * counts[v]: v's children, uncapped). */
-static int build_roots(const int32_t *counts) {
-    roots = aligned_alloc(64, ROOTS_N * sizeof(Root)); /* two records a line, none across two */
-    if (!roots) return -1;
-    memset(roots, 0, ROOTS_N * sizeof(Root));
-    uint64_t words = 0;
-    for (int32_t v = nodes[0].first, end = v + counts[0]; v < end; v++) {
-        uint32_t off = LABEL(v) - ROOTS_LO;
-        if (off >= ROOTS_N) continue;
-        Root *r = &roots[off];
-        r->node = v;
-        r->logp = nodes[v].logp;
-        r->first = nodes[v].first;
-        r->count = COUNT(v);
-        uint32_t n = 1;
-        while ((uint64_t)n * 64 < (uint64_t)counts[v] * ROOT_FILTER_BITS) n *= 2;
-        r->fword = (uint32_t)words;
-        r->fmask = n - 1;
-        words += n;
-    }
-    if (words > UINT32_MAX) return -1;
-    words = (words + 7) & ~7ULL;
-    root_filter = aligned_alloc(64, (words ? words : 8) * sizeof(uint64_t));
-    if (!root_filter) return -1;
-    memset(root_filter, 0, (words ? words : 8) * sizeof(uint64_t));
-    for (uint32_t off = 0; off < ROOTS_N; off++) {
-        Root *r = &roots[off];
-        if (!r->node) continue;
-        for (int32_t k = r->first, end = k + counts[r->node]; k < end; k++) {
-            uint64_t h = second_hash(LABEL(k));
-            root_filter[root_word(r, h)] |= root_word_bits(h);
-        }
-    }
-    return 0;
-}
-
 static int build_dict(const unsigned char *text, Py_ssize_t size) {
     Py_ssize_t cap = 1 << 19, n = 0, cps_len = 0, cps_cap = 1 << 21;
     Entry *entries = malloc(cap * sizeof(Entry));
@@ -426,7 +350,6 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             edges[i] = (uint64_t)k << EDGE_KEY_BITS | key;
         }
     }
-    if (build_roots(counts) < 0) goto fail;
     Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
     if (fit) nodes = fit;
     rc = 0;
@@ -641,19 +564,9 @@ static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     return 0;
 }
 
-/* Whether s[0..n) (n >= 2, a gathered run) is a dictionary word; its first two steps from the record that
- * the route has just read. */
 static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
-    uint32_t off = s[0] - ROOTS_LO;
-    int32_t node;
-    if (off < ROOTS_N) {
-        const Root *r = &roots[off];
-        if (!r->node || !root_may_have(r, s[1])) return 0;
-        node = find_child_of(r->node, r->first, r->count, s[1]);
-    } else if (!(node = child(0, s[0])) || !(node = child(node, s[1]))) {
-        return 0;
-    }
-    for (Py_ssize_t i = 2; i < n && node && (node = child(node, s[i])); i++)
+    int32_t node = 0;
+    for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
         ;
     return node && !isnan(nodes[node].logp);
 }
@@ -669,9 +582,10 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
  * route[end], keeping the first found (*best NaN: none yet; a score is never NaN, so !(v < b) is v >= b
  * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
  * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
-static inline Py_ssize_t longer_words_from(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node,
-                                           const double *rp, double *best, Py_ssize_t best_end) {
+static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
+                                      double *best, Py_ssize_t best_end) {
     double b = *best;
+    node = find_child(node, s[k]);
     while (node) { /* node: s[i..k] */
         double logp = nodes[node].logp;
         if (!isnan(logp)) {
@@ -688,11 +602,6 @@ static inline Py_ssize_t longer_words_from(const Py_UCS4 *s, Py_ssize_t k, Py_ss
     return best_end;
 }
 
-static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
-                                      double *best, Py_ssize_t best_end) {
-    return longer_words_from(s, k, n, find_child(node, s[k]), rp, best, best_end);
-}
-
 /* The route at position i: the best word starting there (the first word found, then any longer one
  * scoring at least as much; the character alone when no word starts there), its score and end into rp, re.
  * has_next: i + 1 < n, a constant where this is inlined (the last position is done apart, so the loop over
@@ -700,31 +609,19 @@ static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t
 static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_ssize_t i, Py_ssize_t n, double *rp,
                                                            int32_t *re, double single, int has_next) {
     Py_UCS4 c = s[i];
-    double next = rp[i + 1], best = 0.0;
+    int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
+    double next = rp[i + 1], best;
     Py_ssize_t best_end = i + 1;
-    int32_t node;
-    uint32_t off = c - ROOTS_LO;
-    if (off < ROOTS_N) { /* nearly always: the record's line, then its filter's */
-        const Root *r = &roots[off];
-        node = r->node;
-        if (node) {
-            best = r->logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
-            if (has_next && root_may_have(r, s[i + 1])) {
-                int32_t second = find_child_of(node, r->first, r->count, s[i + 1]);
-                best_end = longer_words_from(s, i + 1, n, second, rp, &best, best_end);
-            }
+    if (node) {
+        best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
+        if (has_next && may_have_child(node, s[i + 1]))
+            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+        if (isnan(best)) { /* no word starts here: the character alone */
+            best = single + next;
+            best_end = i + 1;
         }
     } else {
-        node = c < ROOT_SPAN ? root_child[c] : 0;
-        if (node) {
-            best = nodes[node].logp + next;
-            if (has_next && may_have_child(node, s[i + 1]))
-                best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
-        }
-    }
-    if (!node || isnan(best)) { /* no word starts here: the character alone */
         best = single + next;
-        best_end = i + 1;
     }
     rp[i] = best;
     re[i] = (int32_t)best_end;
@@ -946,8 +843,6 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     free(emit_p);
     free(edges);
     free(filter);
-    free(roots);
-    free(root_filter);
     free(route_p);
     free(route_end);
     free(vmask);
@@ -957,8 +852,6 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     emit_p = NULL;
     edges = NULL;
     filter = NULL;
-    roots = NULL;
-    root_filter = NULL;
     route_p = NULL;
     route_end = NULL;
     vmask = NULL;

@@ -264,12 +264,14 @@ def test_cut_ucs4_gives_cut_runs_words_of_a_chunk_table_s_runs():
 
 
 def test_the_route_s_first_two_steps_are_cut_as_rjieba_cuts_them():
-    # the route's first two steps read a record per first character in U+4E00-U+9FFF (its node, probability,
-    # children and a filter of its children's characters), root_child and the trie otherwise (dict.txt has no
-    # Han word starting outside that range): characters of the other ranges around words and the range's
-    # edges; every two-character word of the most prolific first characters (whose filters are largest)
-    # between common characters; and the words that rjieba cuts into single characters (a gathered run that
-    # is itself a dictionary word: is_dict_word's first steps come from the record too), alone and in context
+    # the route's first two steps (the first character's node, then the filter and lookup of the second; a
+    # denser layout of them was tried on branch zh30, commit 66d1c4d, and kept only in history): characters
+    # of the other ideograph ranges and the range edges around words (dict.txt has no Han word starting
+    # outside U+4E00-U+9FFF); every two-character word of the 40 most prolific first characters between
+    # common characters; and the words that rjieba cuts into single characters (a gathered run that is itself
+    # a dictionary word: is_dict_word walks the trie again), alone and in context. Three mutations of the
+    # tried layout (is_dict_word's first step, a child missing from the filter, the record's probability)
+    # each failed this test.
     import importlib.util
 
     import rjieba
