@@ -261,3 +261,35 @@ def test_cut_ucs4_gives_cut_runs_words_of_a_chunk_table_s_runs():
         segmenter.cut_ucs4(text[:8], runs)
     with pytest.raises(ValueError, match="the runs hold"):
         segmenter.cut_ucs4(text + text, runs)
+
+
+def test_the_route_s_first_two_steps_are_cut_as_rjieba_cuts_them():
+    # the route's first two steps (the first character's node, then the filter and lookup of the second; a
+    # denser layout of them was tried on branch zh30, commit 66d1c4d, and kept only in history): characters
+    # of the other ideograph ranges and the range edges around words (dict.txt has no Han word starting
+    # outside U+4E00-U+9FFF); every two-character word of the 40 most prolific first characters between
+    # common characters; and the words that rjieba cuts into single characters (a gathered run that is itself
+    # a dictionary word: is_dict_word walks the trie again), alone and in context. Three mutations of the
+    # tried layout (is_dict_word's first step, a child missing from the filter, the record's probability)
+    # each failed this test.
+    import importlib.util
+
+    import rjieba
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    words = [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()]
+    han = [w for w in words if re.fullmatch(f"[{HAN}]+", w)]
+    assert all("\u4e00" <= w[0] <= "\u9fff" for w in han)
+    edges = ["\u3400", "\u4dbf", "\u4dff", "\u4e00", "\u9fff", "\uf900", "\U00020000", "\U0002a700", "\u9fd5"]
+    runs = [r for c in edges for w in han[:2000:7] for r in (c + w, w + c, c + c + w[0], w[0] + c + w)]
+    children: dict[str, list[str]] = {}
+    for w in han:
+        if len(w) == 2:
+            children.setdefault(w[0], []).append(w)
+    prolific = sorted(children, key=lambda c: -len(children[c]))[:40]
+    assert len(children[prolific[-1]]) > 100
+    runs += ["是" + w + "了" for c in prolific for w in children[c]]
+    gathered = [w for w in han if 2 <= len(w) <= 4 and len(rjieba.cut(w, True)) == len(w)]
+    assert len(gathered) > 50
+    runs += [r for w in gathered for r in (w, "的" + w, w + "的", "㐀" + w)]
+    _same_on_runs(runs)
