@@ -130,8 +130,7 @@ def _measure(run_dir: Path, task: ShardTask, docs: pa.Table) -> tuple[TaskResult
     seconds: Counter = Counter()
     declared = declared_languages(docs)
     columns: dict[str, list[Any]] = {}
-    lengths = pc.utf8_length(docs["text"]).to_numpy(zero_copy_only=False)
-    for part in signal_batches(lengths, SIGNAL_BATCH_CHARS):
+    for part in _measured_batches(docs["text"], SIGNAL_BATCH_CHARS):
         batch = docs.slice(part.start, part.stop - part.start)
         measured = compute_signals(chain, batch["text"].to_pylist(), batch["url"].to_pylist(),
                                    task.analysis_max_chars, seconds, declared[part])
@@ -160,6 +159,15 @@ def signal_batches(lengths: np.ndarray, limit: int) -> Iterator[slice]:
             start, total = i, 0
         total += n
     yield slice(start, len(lengths))
+
+
+def _measured_batches(text: pa.ChunkedArray, limit: int) -> Iterator[slice]:
+    """``signal_batches`` of the texts' characters. A text has no more characters than UTF-8 bytes, so a
+    column of at most ``limit`` bytes is one batch, and its characters are not counted (a pass over every
+    byte: ~0.5 ns a Chinese character, 3 bytes each)."""
+    if (pc.sum(pc.binary_length(text)).as_py() or 0) <= limit:  # from the offsets, not the bytes
+        return signal_batches(np.zeros(len(text), np.int64), limit)
+    return signal_batches(pc.utf8_length(text).to_numpy(zero_copy_only=False), limit)
 
 
 def declared_languages(docs: pa.Table) -> list[str | None]:
