@@ -142,27 +142,32 @@ def _by_source(table: pa.Table) -> Iterable[tuple[str, pa.Table | None, np.ndarr
         yield source, table.filter(mask), np.asarray(mask)
 
 
-def record_table(counts: Counter, table: pa.Table, side: str, languages: pa.Array | None = None) -> None:
+def record_table(counts: Counter, table: pa.Table, side: str, languages: pa.Array | None = None,
+                 lengths: np.ndarray | None = None) -> None:
     """``record_in``/``record_out`` for a document table (DOC_SCHEMA columns), per source it holds.
 
     ``side`` is ``in`` or ``out``; a ``language`` column of the table, or ``languages`` (one per row), is
-    counted too.
+    counted too. ``lengths``: each row's text characters where the caller knows them (the filter stage has
+    them from the signals), else counted here (a pass over every UTF-8 byte: ~0.5 ns a Chinese character).
     """
     if side not in ("in", "out"):
         raise ValueError(f"side must be 'in' or 'out', got {side!r}")
     if languages is None and "language" in table.column_names:
         languages = table.column("language")
     for source, part, mask in _by_source(table):
-        lengths = pc.utf8_length(part.column("text")).to_numpy(zero_copy_only=False)
+        if lengths is None:
+            part_lengths = pc.utf8_length(part.column("text")).to_numpy(zero_copy_only=False)
+        else:
+            part_lengths = np.asarray(lengths) if mask is None else np.asarray(lengths)[mask]
         langs = None
         if languages is not None:
             values = languages.to_pylist() if hasattr(languages, "to_pylist") else list(languages)
             langs = values if mask is None else [v for v, m in zip(values, mask) if m]
         if side == "in":
-            record_in(counts, source, len(lengths), int(lengths.sum()), langs)
+            record_in(counts, source, len(part_lengths), int(part_lengths.sum()), langs)
         else:
             urls = part.column("url").to_pylist() if "url" in part.column_names else None
-            record_out(counts, source, lengths, urls=urls, languages=langs)
+            record_out(counts, source, part_lengths, urls=urls, languages=langs)
 
 
 def split_source(rest: str, sources: Sequence[str]) -> tuple[str, str] | None:

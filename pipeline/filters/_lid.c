@@ -74,6 +74,7 @@ typedef struct {
     int8_t *word_type;    /* 0 word, 1 label */
     int32_t *vocab_slots; /* -1 empty, else word id */
     uint32_t vocab_mask;
+    size_t max_word_len; /* the longest entry's bytes: a longer token is in no entry, so it is not hashed */
     /* prune index: n-gram bucket -> row offset after the words */
     int32_t *prune_tab;    /* (key, value) pairs, key -1: empty */
     uint64_t *prune_bits;  /* one bit per bucket: is it kept? (most n-grams of a pruned model are not) */
@@ -263,7 +264,10 @@ static int64_t token_ids(Model *m, const unsigned char *tok, size_t n) {
         m->ids = b;
         m->ids_cap = need;
     }
-    int32_t wid = vocab_find(m, tok, n, fnv(tok, n));
+    /* A token longer than every entry is none of them: its hash is not computed. Chinese whitespace tokens are
+     * whole clauses (zhwiki: ~120 bytes on average, lid.176's longest entry 42), and the hash is one serial
+     * multiply per byte. */
+    int32_t wid = n > m->max_word_len ? -1 : vocab_find(m, tok, n, fnv(tok, n));
     int type = wid >= 0 ? m->word_type[wid]
                         : n >= sizeof(LABEL_PREFIX) - 1 && !memcmp(tok, LABEL_PREFIX, sizeof(LABEL_PREFIX) - 1);
     if (type != 0) return 0; /* labels are not features */
@@ -671,9 +675,11 @@ static int Model_init(Model *m, PyObject *args, PyObject *kw) {
             goto fail;
         }
         memset(m->vocab_slots, 0xff, sizeof(int32_t) * cap);
+        m->max_word_len = 0;
         for (int32_t id = 0; id < m->size; id++) { /* a repeated word maps to its last entry, as in fastText */
             const unsigned char *w = (const unsigned char *)m->words + m->word_off[id];
             size_t n = (size_t)(m->word_off[id + 1] - m->word_off[id]);
+            if (n > m->max_word_len) m->max_word_len = n;
             uint32_t i = fnv(w, n) & m->vocab_mask;
             for (;;) {
                 int32_t o = m->vocab_slots[i];

@@ -25,6 +25,10 @@
  *   special_lines(text, marks, phrases, longest) -> list of int: C4's lines that a rule other than the word
  *       count may remove (see c4._special_lines), in one pass without the lowered copy, the phrase searches,
  *       the line ends and their binary searches (the Kelvin sign and "İ" included)
+ *   class_counts(text, table, limit, n) -> list of n ints: how many of the first ``limit`` code points c of
+ *       text have table[c] == k, for each k < n (``table``: a bytes-like of 0x110000 uint8 classes, each < n);
+ *       segment.script_counts without the UTF-32 copy, the index array and the bincount (issue 13: ~2.5 ns
+ *       a character on zhwiki, whose articles are shorter than the 20,000 characters looked at)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -660,6 +664,65 @@ static PyObject *length_counts(PyObject *self, PyObject *args) {
     return Py_BuildValue("nn", n - spaces, words);
 }
 
+/* Four tables of counts taken in turn: one table's increments of the same class (a text of one script) would
+ * each wait for the one before through memory. */
+#define CLASS_COUNTS(T)                                                      \
+    do {                                                                     \
+        const T *d = (const T *)data;                                        \
+        Py_ssize_t i = 0;                                                    \
+        for (; i + 4 <= n; i += 4) {                                         \
+            counts[classes[d[i]]]++;                                         \
+            counts[256 + classes[d[i + 1]]]++;                               \
+            counts[512 + classes[d[i + 2]]]++;                               \
+            counts[768 + classes[d[i + 3]]]++;                               \
+        }                                                                    \
+        for (; i < n; i++) counts[classes[d[i]]]++;                          \
+    } while (0)
+
+static PyObject *class_counts(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_buffer table;
+    Py_ssize_t limit, n_classes;
+    if (!PyArg_ParseTuple(args, "Uy*nn", &text, &table, &limit, &n_classes)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t *counts = NULL;
+    if (table.len != 0x110000 || limit < 0 || n_classes < 1 || n_classes > 256) {
+        PyErr_SetString(PyExc_ValueError, "class_counts: a table of 0x110000 bytes, limit >= 0, 1 <= n <= 256");
+        goto done;
+    }
+    const unsigned char *classes = table.buf;
+    if (!(counts = PyMem_Calloc(4 * 256, sizeof(Py_ssize_t)))) { /* every byte value: no bound check per character */
+        PyErr_NoMemory();
+        goto done;
+    }
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    if (n > limit) n = limit;
+    if (kind == PyUnicode_1BYTE_KIND) CLASS_COUNTS(Py_UCS1);
+    else if (kind == PyUnicode_2BYTE_KIND) CLASS_COUNTS(Py_UCS2);
+    else CLASS_COUNTS(Py_UCS4);
+    for (int k = 0; k < 256; k++) counts[k] += counts[256 + k] + counts[512 + k] + counts[768 + k];
+    for (Py_ssize_t k = n_classes; k < 256; k++)
+        if (counts[k]) {
+            PyErr_Format(PyExc_ValueError, "class_counts: the table holds class %zd, not below %zd", k, n_classes);
+            goto done;
+        }
+    if (!(out = PyList_New(n_classes))) goto done;
+    for (Py_ssize_t k = 0; k < n_classes; k++) {
+        PyObject *v = PyLong_FromSsize_t(counts[k]);
+        if (!v) {
+            Py_CLEAR(out);
+            goto done;
+        }
+        PyList_SET_ITEM(out, k, v);
+    }
+done:
+    PyMem_Free(counts);
+    PyBuffer_Release(&table);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"repetition", repetition, METH_O,
      "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
@@ -676,6 +739,8 @@ static PyMethodDef methods[] = {
     {"special_lines", special_lines, METH_VARARGS,
      "special_lines(text, marks, phrases, longest) -> C4's lines with a mark, a phrase of text.lower() or a "
      "longer stripped line (numbers, in order)"},
+    {"class_counts", class_counts, METH_VARARGS,
+     "class_counts(text, table, limit, n) -> [how many of text[:limit]'s code points c have table[c] == k, for k < n]"},
     {NULL, NULL, 0, NULL},
 };
 

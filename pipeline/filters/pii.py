@@ -95,9 +95,12 @@ def find(text: str, kind: str) -> list[re.Match]:
     if kind == "ipv4":
         return [m for m in _seeded(IPV4, _IPV4_SEED, _digit, 3, text) if _public_ip(m.group())] \
             if "." in text else []
-    # a full form has seven colons, or six before an IPv4 tail (2a00:1450:0:0:0:0:8.8.8.8)
+    # a full form has seven colons, or six before an IPv4 tail (2a00:1450:0:0:0:0:8.8.8.8); a shorter one
+    # holds "::", so two colons at least: the count first, a search for "::" only then (~0.9 ns a character,
+    # the costliest of the three kinds' scans on text with no address)
+    colons = text.count(":")
     return [m for m in _seeded(IPV6, _IPV6_SEED, _HEX.__contains__, 4, text) if _public_ip(m.group())] \
-        if "::" in text or text.count(":") >= 6 else []
+        if colons >= 6 or (colons >= 2 and "::" in text) else []
 
 
 # IPv6 before IPv4: an IPv4 tail inside an IPv6 address would otherwise be redacted alone, leaving the

@@ -52,6 +52,11 @@ import numpy as np
 
 from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
 
+try:
+    from pipeline.filters import _lines
+except ImportError:  # not built: the scripts are counted in numpy (python_script_counts, the same counts)
+    _lines = None
+
 WHITESPACE, JIEBA, SUDACHI, GERMAN = "whitespace", "jieba", "sudachi", "german"
 SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN)
 UNSPACED = (JIEBA, SUDACHI)  # segmenters of scripts written without spaces (C4 counts their words per line)
@@ -410,7 +415,17 @@ def _script_table() -> np.ndarray:
 
 
 def script_counts(text: str) -> dict[str, int]:
-    """Letters of each script of ``_SCRIPT_RANGES`` among the first ``SCRIPT_SAMPLE`` characters of ``text``."""
+    """Letters of each script of ``_SCRIPT_RANGES`` among the first ``SCRIPT_SAMPLE`` characters of ``text``:
+    one compiled pass over the str's code points where ``_lines`` is built (``python_script_counts``
+    otherwise; the tests compare them)."""
+    if _lines is None:
+        return python_script_counts(text)
+    counts = _lines.class_counts(text, _script_table(), SCRIPT_SAMPLE, len(_SCRIPT_RANGES) + 1)
+    return {name: counts[index] for index, (name, _) in enumerate(_SCRIPT_RANGES, start=1)}
+
+
+def python_script_counts(text: str) -> dict[str, int]:
+    """``script_counts`` in numpy: a table look-up per code point and a ``bincount``."""
     # UTF-32 gives one code point per 4 bytes; surrogatepass keeps a lone surrogate (a code point that no
     # script claims) instead of failing on it.
     points = np.frombuffer(text[:SCRIPT_SAMPLE].encode("utf-32-le", "surrogatepass"), dtype="<u4")

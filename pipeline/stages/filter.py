@@ -130,8 +130,7 @@ def _measure(run_dir: Path, task: ShardTask, docs: pa.Table) -> tuple[TaskResult
     seconds: Counter = Counter()
     declared = declared_languages(docs)
     columns: dict[str, list[Any]] = {}
-    lengths = pc.utf8_length(docs["text"]).to_numpy(zero_copy_only=False)
-    for part in signal_batches(lengths, SIGNAL_BATCH_CHARS):
+    for part in _measured_batches(docs["text"], SIGNAL_BATCH_CHARS):
         batch = docs.slice(part.start, part.stop - part.start)
         measured = compute_signals(chain, batch["text"].to_pylist(), batch["url"].to_pylist(),
                                    task.analysis_max_chars, seconds, declared[part])
@@ -160,6 +159,15 @@ def signal_batches(lengths: np.ndarray, limit: int) -> Iterator[slice]:
             start, total = i, 0
         total += n
     yield slice(start, len(lengths))
+
+
+def _measured_batches(text: pa.ChunkedArray, limit: int) -> Iterator[slice]:
+    """``signal_batches`` of the texts' characters. A text has no more characters than UTF-8 bytes, so a
+    column of at most ``limit`` bytes is one batch, and its characters are not counted (a pass over every
+    byte: ~0.5 ns a Chinese character, 3 bytes each)."""
+    if (pc.sum(pc.binary_length(text)).as_py() or 0) <= limit:  # from the offsets, not the bytes
+        return signal_batches(np.zeros(len(text), np.int64), limit)
+    return signal_batches(pc.utf8_length(text).to_numpy(zero_copy_only=False), limit)
 
 
 def declared_languages(docs: pa.Table) -> list[str | None]:
@@ -203,7 +211,9 @@ def run_fused(task: ShardTask) -> FusedResult:
 
 def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.Table) -> TaskResult:
     """Decide one shard (``shard``: its table as read, ``signals``: its signals) and write kept and removed."""
-    docs = shard.select(DOC_SCHEMA.names).cast(DOC_SCHEMA)
+    docs = shard.select(DOC_SCHEMA.names)
+    if not docs.schema.equals(DOC_SCHEMA, check_metadata=True):
+        docs = docs.cast(DOC_SCHEMA)
     if not signals["id"].equals(docs["id"]):
         raise ValueError(f"signals {task.signals} do not match the documents of {task.shard}; delete "
                          f"{SIGNALS_DIR}/ and _done/{SIGNALS_STAGE}/ of this run and rerun")
@@ -229,17 +239,17 @@ def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.T
     counts["docs_removed"] += int((~kept).sum())
 
     keep_mask = pa.array(kept)
-    kept_docs = docs.filter(keep_mask)
-    text, chars_out = _kept_text(chain, kept_docs["text"], rewrite_rows(chain, signals, analysed)[kept],
-                                 n_chars[kept], counts, task.source, [lang for lang, k in zip(analysed, kept) if k])
+    # Every document kept (a Wikipedia shard, as a rule): the columns as they are; a filter copies them all.
+    keep: Callable[[Any], Any] = (lambda column: column) if kept.all() else (lambda column: column.filter(keep_mask))
+    kept_docs = keep(docs)
+    text, lengths = _kept_text(chain, kept_docs["text"], rewrite_rows(chain, signals, analysed)[kept],
+                               n_chars[kept], counts, task.source, [lang for lang, k in zip(analysed, kept) if k])
     kept_docs = kept_docs.set_column(DOC_SCHEMA.get_field_index("text"), DOC_SCHEMA.field("text"), text)
-    kept_table = pa.Table.from_arrays(
-        kept_docs.columns + [pc.filter(language, keep_mask), pc.filter(score, keep_mask),
-                             pc.filter(script, keep_mask)],
-        schema=KEPT_SCHEMA)
+    kept_table = pa.Table.from_arrays(kept_docs.columns + [keep(language), keep(score), keep(script)],
+                                      schema=KEPT_SCHEMA)
     counts["docs_out"] += kept_table.num_rows
-    counts["chars_out"] += chars_out
-    record_table(counts, kept_table, "out")
+    counts["chars_out"] += int(lengths.sum())
+    record_table(counts, kept_table, "out", lengths=lengths)
 
     drop = ~kept
     ledger = pa.Table.from_arrays(
@@ -258,23 +268,24 @@ def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.T
 
 
 def _kept_text(chain: list[Any], column: pa.ChunkedArray, rewrite: np.ndarray, n_chars: np.ndarray,
-               counts: Counter, source: str, languages: list[str | None]) -> tuple[pa.Array, int]:
-    """The kept documents' text column after ``rewrite_kept``, and its characters. Only the documents a
+               counts: Counter, source: str, languages: list[str | None]) -> tuple[pa.Array, np.ndarray]:
+    """The kept documents' text column after ``rewrite_kept``, and each one's characters. Only the documents a
     rewriting filter may change (``rewrite``, from ``rewrite_rows``) are decoded to Python strings and
     rewritten; the others stay the Arrow strings as read (the same values, so the same Parquet bytes).
     Why: decoding every kept text and encoding it back, with a PII scan of each, cost ~0.004 us a character
     on zhwiki (~2 % of the stage; its texts are 3 UTF-8 bytes a character, and no article holds an address)."""
     if rewrite.all() or column.num_chunks != 1:  # every text rewritten (C4), or a column split in chunks
         texts = rewrite_kept(chain, column.to_pylist(), counts, source, languages)
-        return pa.array(texts, pa.string()), sum(map(len, texts))
+        return pa.array(texts, pa.string()), np.fromiter(map(len, texts), np.int64, len(texts))
     text = column.chunk(0)
     rows = np.flatnonzero(rewrite)
     if not rows.size:
-        return text, int(n_chars.sum())
+        return text, n_chars
     new = rewrite_kept(chain, text.take(pa.array(rows)).to_pylist(), counts, source,
                        [languages[i] for i in rows.tolist()])
-    return (pc.replace_with_mask(text, pa.array(rewrite), pa.array(new, pa.string())),
-            int(n_chars[~rewrite].sum()) + sum(map(len, new)))
+    lengths = n_chars.astype(np.int64)  # a copy: n_chars is the caller's
+    lengths[rows] = np.fromiter(map(len, new), np.int64, len(new))
+    return pc.replace_with_mask(text, pa.array(rewrite), pa.array(new, pa.string())), lengths
 
 
 def _stem(shard: str) -> str:

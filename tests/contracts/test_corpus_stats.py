@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 
 from contracts.corpus_stats import (add_domains, bucket_edges, host_of, record_out, record_table, split_source)
@@ -48,3 +49,21 @@ def test_record_table_splits_by_source_and_counts_languages():
 def test_split_source_prefers_the_longest_name():
     assert split_source("b.c.h.org", ["b", "b.c"]) == ("b.c", "h.org")
     assert split_source("zz.h", ["b"]) is None
+
+
+def test_record_table_takes_the_lengths_it_is_given_per_source():
+    """``lengths`` (the filter stage's, from its signals) stand for the texts' characters, row by row, also
+    when the table holds several sources (each source's rows picked out of them)."""
+    texts = ["中文維基百科", "xy", "", "ü" * 700, "日本"]
+    table = pa.table({"source": ["a", "b", "a", "b", "a"], "text": texts, "url": [None] * 5,
+                      "language": ["zh", "en", None, "de", "ja"]})
+    counted, given = Counter(), Counter()
+    record_table(counted, table, "out")
+    record_table(given, table, "out", lengths=np.array([len(t) for t in texts]))
+    assert given == counted and given["source.b.chars_out"] == 702 and given["hist.chars.b.512"] == 1
+    other = Counter()  # the lengths are used, not counted again: other lengths, other statistics
+    record_table(other, table, "out", lengths=np.array([1, 2, 3, 4, 5]))
+    assert other["source.a.chars_out"] == 9 and other["source.b.chars_out"] == 6
+    one = Counter()  # one source: the lengths as they are
+    record_table(one, table.filter(pa.array([True, False, True, False, True])), "in", lengths=np.array([6, 0, 2]))
+    assert one["source.a.chars_in"] == 8 and one["source.a.docs_in"] == 3

@@ -214,11 +214,12 @@ def test_the_bundled_model_file_is_parsed_as_documented():
 def write_model(path: Path, *, loss: int = 1, version: int = 12, dim: int = 8, bucket: int = 997,
                 minn: int = 2, maxn: int = 4, word_ngrams: int = 1, quant: bool = False, qnorm: bool = True,
                 qout: bool = False, prune: bool = False, seed: int = 0, labels: int = 7,
-                kept: list[int] | None = None) -> None:
+                kept: list[int] | None = None, extra_words: tuple[str, ...] = ()) -> None:
     """A small fastText supervised model file in the layout FastText::saveModel writes (``kept``: the
-    buckets a pruned model keeps, a random third by default)."""
+    buckets a pruned model keeps, a random third by default; ``extra_words``: vocabulary words added)."""
     rng = np.random.default_rng(seed)
-    words = ["</s>", "the", "and", "le", "la", "der", "die", "und", "chat", "hund", "日本", "é", "naïve", "😀"]
+    words = ["</s>", "the", "and", "le", "la", "der", "die", "und", "chat", "hund", "日本", "é", "naïve", "😀",
+             *extra_words]
     label_names = [f"__label__l{i}" for i in range(labels)]
     counts = sorted(rng.integers(1, 10_000, labels).tolist(), reverse=True)  # fastText sorts by count
     out = bytearray(struct.pack("<ii", 793712314, version))
@@ -296,6 +297,28 @@ def test_synthetic_models_match_fasttext(tmp_path, name):
         assert_same(model.predict_batch(texts, CAP), theirs, exact, texts)
         assert_same(model.predict_batch(texts, CAP), theirs, exact, texts)
     assert language.predictor(str(path)).__self__.path == str(path)  # type: ignore[attr-defined]
+
+
+LONGEST = "中华人民共和国国务院新闻办公室"  # 45 UTF-8 bytes: longer than every label and other word
+
+
+@needs_lid
+@pytest.mark.parametrize("options", [{}, {"quant": True, "prune": True}])
+def test_the_longest_vocabulary_word_is_found_and_longer_tokens_are_not(tmp_path, options):
+    """Tokens longer than the vocabulary's longest entry skip its lookup (``_lid.c``'s ``max_word_len``):
+    the longest word itself, as a whole token, must still get its word row, and the tokens around it in
+    length (a character less or more, the same bytes plus one) none; bit for bit as fastText."""
+    import fasttext
+
+    path = tmp_path / "long_word.bin"
+    write_model(path, seed=5, extra_words=("一二三", LONGEST), **options)
+    reference = fasttext.load_model(str(path))
+    assert max(map(len, fasttext_lid.read_model(path).words)) == len(LONGEST.encode())  # labels included
+    tokens = [LONGEST, LONGEST[:-1], LONGEST + "a", LONGEST + "室", "x" + LONGEST, "一二三", "一二三四"]
+    texts = tokens + [" ".join(tokens), f"le {LONGEST} chat", LONGEST * 2]
+    theirs = fasttext_predict_batch(reference, texts, CAP)
+    for exact in (True, False):
+        assert_same(FastTextLID(path, exact=exact).predict_batch(texts, CAP), theirs, exact, texts)
 
 
 @pytest.mark.parametrize("options, reason", [

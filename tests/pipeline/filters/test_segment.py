@@ -282,6 +282,43 @@ def test_script_counts_are_the_regex_classes_counts(shared_data):
         assert segment.script_counts(text) == _regex_counts(text)
 
 
+def test_script_counts_compiled_and_in_numpy_are_the_regex_classes_counts(shared_data):
+    """``_lines.class_counts`` (the compiled pass) and ``python_script_counts`` (numpy, where it is not built)
+    against the regex reference: real pages of one byte, two and four bytes a character, texts longer than the
+    sample and lengths around the four-way unrolling, lone surrogates, every range's edges."""
+    from tests.pipeline.filters.support import real_documents, require_compiled
+
+    require_compiled(segment._lines, "_lines", "python_script_counts")
+    texts = [doc.text for kind in ("commoncrawl", "wikipedia") for doc in real_documents(kind)][:300]
+    zh = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")
+    edges = "".join(chr(point) for _, chars in segment._SCRIPT_RANGES for low, high in segment._class_ranges(chars)
+                    for point in (low - 1, low, high, high + 1))
+    rng = random.Random(11)
+    texts += [zh[i:i + n] for i, n in ((0, 25_000), (40_000, 20_001), (90_000, 19_999), (150_000, 7))]
+    texts += [edges[:n] for n in range(9)] + ["\ud800\udfff" * 3, "é" * 20_003, "\U0002a6d6" * 5 + "ア" * 5]
+    texts += ["".join(chr(rng.randrange(0x110000)) for _ in range(rng.randrange(1, 40))) for _ in range(200)]
+    assert {max(map(ord, t), default=0) > 0xffff for t in texts} == {True, False}
+    for text in texts:
+        want = _regex_counts(text)
+        assert segment.script_counts(text) == want, text[:40]
+        assert segment.python_script_counts(text) == want, text[:40]
+
+
+def test_class_counts_refuses_a_bad_table():
+    from tests.pipeline.filters.support import require_compiled
+
+    require_compiled(segment._lines, "_lines", "python_script_counts")
+    table = segment._script_table()
+    n = len(segment._SCRIPT_RANGES) + 1
+    latin, han = (1 + [name for name, _ in segment._SCRIPT_RANGES].index(s) for s in ("Latn", "Hani"))
+    assert han == n - 1 and segment._lines.class_counts("ab\u4e00", table, 2, n)[latin] == 2
+    with pytest.raises(ValueError, match="0x110000"):
+        segment._lines.class_counts("ab", table[:-1], 10, n)
+    with pytest.raises(ValueError, match=f"class {han}, not below {han}"):
+        segment._lines.class_counts("a\u4e00", table, 10, n - 1)  # Han, the last class, not counted
+    assert segment._lines.class_counts("a\u4e00", table, 1, n - 1)[latin] == 1  # beyond the limit: not seen
+
+
 def test_chinese_words_are_jiebas_on_real_text(shared_data):
     # rjieba (jieba-rs) stands in for pure-Python jieba: on Han runs the words must be jieba's own, and on
     # whole chunks (Han mixed with digits, Latin and symbols) nearly always (bench/README.md, Languages).

@@ -237,6 +237,29 @@ def test_signal_batches_cover_every_document_once_within_the_limit(lengths, limi
     assert [(s.start, s.stop) for s in got] == expected
 
 
+def test_measured_batches_count_characters_only_beyond_the_limit_in_bytes(monkeypatch):
+    """``_measured_batches`` gives ``signal_batches`` of the characters, and counts them only when the column
+    holds more UTF-8 bytes than the limit: Chinese texts of more bytes but fewer characters than the limit,
+    texts over it, sliced chunks (offsets not from 0), one chunk and several, no rows."""
+    texts = ["中文" * 5, "ab", "", "é" * 7, "日本語" * 3, "x" * 12, "中"]
+    chars = np.array([len(t) for t in texts], dtype=np.int64)
+    whole = pa.chunked_array([pa.array(texts, pa.string())])
+    columns = [whole, pa.chunked_array([pa.array(texts[:3]), pa.array(texts[3:])]),
+               pa.chunked_array([pa.array(["pad"] + texts).slice(1)]), pa.chunked_array([], pa.string())]
+    counted = []
+    real = filter_stage.pc.utf8_length
+    monkeypatch.setattr(filter_stage.pc, "utf8_length", lambda column: counted.append(1) or real(column))
+    n_bytes = sum(len(t.encode()) for t in texts)
+    assert n_bytes > chars.sum()
+    for limit in (5, 12, 20, int(chars.sum()), n_bytes - 1, n_bytes, 10_000):
+        for column in columns:
+            counted.clear()
+            lengths = chars if len(column) else np.zeros(0, np.int64)
+            got = [(s.start, s.stop) for s in filter_stage._measured_batches(column, limit)]
+            assert got == [(s.start, s.stop) for s in filter_stage.signal_batches(lengths, limit)], (limit, column)
+            assert bool(counted) == (len(column) > 0 and limit < n_bytes), (limit, column)
+
+
 def test_signals_measured_in_small_batches_are_the_signals_of_one_batch(tmp_path, monkeypatch):
     """Batching bounds memory only if it changes nothing: every file and statistic is the same when the
     shard is measured ~20,000 characters at a time (dozens of batches, documents of every language of
