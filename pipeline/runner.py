@@ -129,15 +129,18 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
     if ray.is_initialized():
         return False
     env = worker_env()
+    as_runtime_env = {"runtime_env": {"env_vars": env}} if env else {}
     common: dict[str, Any] = dict(log_to_driver=True, configure_logging=False)
-    if address or os.environ.get("RAY_ADDRESS"):  # ray.init joins RAY_ADDRESS's cluster when given no address
-        ray.init(address=address, **common, **({"runtime_env": {"env_vars": env}} if env else {}))
+    if address:
+        ray.init(address=address, **common, **as_runtime_env)
         return True
+    # Given no address, ray.init joins the cluster RAY_ADDRESS names, if any: its workers need the runtime_env.
+    joins = os.environ.get("RAY_ADDRESS", "local") not in ("", "local")
     for attempt in range(1, LOCAL_RAY_START_ATTEMPTS + 1):
         try:
-            with _node_environment(env):
+            with contextlib.nullcontext() if joins else _node_environment(env):
                 ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
-                         **common)
+                         **common, **(as_runtime_env if joins else {}))
             return True
         except Exception as exc:  # Ray raises a bare Exception when its raylet misses its 30 s start window
             if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_START_ATTEMPTS:

@@ -355,5 +355,15 @@ def test_a_cluster_gets_the_worker_env_as_a_runtime_env(fake_ray: _FakeRay, monk
         monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
     assert connect_ray("10.0.0.1:6379" if how == "address" else None, 4, None) is True
     (kwargs, during), = fake_ray.calls
-    assert kwargs["runtime_env"] == {"env_vars": WORKER_ENV} and "num_cpus" not in kwargs
+    assert kwargs["runtime_env"] == {"env_vars": WORKER_ENV}
+    assert ("num_cpus" in kwargs) == (how == "RAY_ADDRESS")  # the call as it was before: only the env moved
     assert during == {name: None for name in WORKER_ENV}
+
+
+def test_ray_address_local_starts_the_embedded_ray(fake_ray: _FakeRay, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.runner import connect_ray
+
+    monkeypatch.setenv("RAY_ADDRESS", "local")
+    assert connect_ray(None, 1, None) is True
+    (kwargs, during), = fake_ray.calls
+    assert "runtime_env" not in kwargs and during == WORKER_ENV
