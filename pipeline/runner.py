@@ -157,10 +157,11 @@ def _node_environment(env: dict[str, str]) -> Iterator[None]:
 
     The raylet inherits it and starts every worker with it, so the workers get it without a ``runtime_env``.
     Why not the ``runtime_env`` (issue 19): a job with one runs its tasks only in workers made for that
-    environment, so the worker the raylet starts ahead of the job (one per CPU) is never used and another
-    one is started through the runtime-env agent: on a one-CPU run ~0.6 CPU s of the ~6 of Ray's fixed
-    cost (`ray.init`, one task and `ray.shutdown`: 10 processes against 9). On a cluster the workers are
-    started by other machines' raylets, which never see this environment: there it stays the runtime_env.
+    environment, so the worker the raylet starts ahead of the job (one per CPU) is never used, and the one
+    that runs the tasks starts through Ray's ``setup_worker.py`` (two interpreter starts): `ray.init`, one
+    task and `ray.shutdown` on one CPU cost the process tree 6.6 CPU s with it, 5.4 without (bench/README.md,
+    "Embedded Ray's fixed cost"). On a cluster the workers are started by other machines' raylets, which
+    never see this environment: there it stays the runtime_env.
     """
     saved = {name: os.environ.get(name) for name in env}
     os.environ.update(env)
