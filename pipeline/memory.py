@@ -183,7 +183,8 @@ ARROW_POOL_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc",
 
 
 def worker_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
-    """Environment variables for the processes that run tasks (Ray's ``runtime_env``): ``ARROW_POOL_ENV``
+    """Environment variables for the processes that run tasks (``pipeline.runner.connect_ray``: inherited by an
+    embedded Ray's workers, a cluster's through the job's ``runtime_env``): ``ARROW_POOL_ENV``
     when this pyarrow build has jemalloc and the user has not chosen a pool (``ARROW_DEFAULT_MEMORY_POOL``
     in ``environ``, default ``os.environ``: kept as it is), else nothing. Read once, when Arrow first
     allocates, so it must be there when the process starts; what Arrow computes does not depend on it."""

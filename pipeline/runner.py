@@ -118,7 +118,9 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
     """Join the cluster at ``address``, or start an embedded local Ray when there is none.
 
     Returns whether this call started or joined Ray (False: it was already initialised by the caller).
-    The workers get ``pipeline.memory.worker_env`` (Arrow's pool: one that gives freed memory back).
+    The workers get ``pipeline.memory.worker_env`` (Arrow's pool: one that gives freed memory back): on a
+    cluster through the job's ``runtime_env``; on the embedded Ray through the environment its processes
+    inherit (``_node_environment``), which costs no worker of its own.
     """
     import ray
 
@@ -127,14 +129,18 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
     if ray.is_initialized():
         return False
     env = worker_env()
-    common = dict(log_to_driver=True, configure_logging=False, **({"runtime_env": {"env_vars": env}} if env else {}))
+    as_runtime_env = {"runtime_env": {"env_vars": env}} if env else {}
+    common: dict[str, Any] = dict(log_to_driver=True, configure_logging=False)
     if address:
-        ray.init(address=address, **common)
+        ray.init(address=address, **common, **as_runtime_env)
         return True
+    # Given no address, ray.init joins the cluster RAY_ADDRESS names, if any: its workers need the runtime_env.
+    joins = os.environ.get("RAY_ADDRESS", "local") not in ("", "local")
     for attempt in range(1, LOCAL_RAY_START_ATTEMPTS + 1):
         try:
-            ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
-                     **common)
+            with contextlib.nullcontext() if joins else _node_environment(env):
+                ray.init(num_cpus=num_cpus, object_store_memory=object_store_memory, include_dashboard=False,
+                         **common, **(as_runtime_env if joins else {}))
             return True
         except Exception as exc:  # Ray raises a bare Exception when its raylet misses its 30 s start window
             if "timed out during startup" not in str(exc) or attempt == LOCAL_RAY_START_ATTEMPTS:
@@ -143,6 +149,30 @@ def connect_ray(address: str | None = None, num_cpus: int | None = None,
             print(f"local Ray did not start within Ray's 30 s (machine overloaded?); attempt {attempt + 1} of "
                   f"{LOCAL_RAY_START_ATTEMPTS}", file=sys.stderr, flush=True)
     return True
+
+
+@contextlib.contextmanager
+def _node_environment(env: dict[str, str]) -> Iterator[None]:
+    """``env`` in this process's environment while ``ray.init`` starts the local node, as it was after.
+
+    The raylet inherits it and starts every worker with it, so the workers get it without a ``runtime_env``.
+    Why not the ``runtime_env`` (issue 19): a job with one runs its tasks only in workers made for that
+    environment, so the worker the raylet starts ahead of the job (one per CPU) is never used, and the one
+    that runs the tasks starts through Ray's ``setup_worker.py`` (two interpreter starts): `ray.init`, one
+    task and `ray.shutdown` on one CPU cost the process tree 6.6 CPU s with it, 5.4 without (bench/README.md,
+    "Embedded Ray's fixed cost"). On a cluster the workers are started by other machines' raylets, which
+    never see this environment: there it stays the runtime_env.
+    """
+    saved = {name: os.environ.get(name) for name in env}
+    os.environ.update(env)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 # The embedded Ray's raylet must register within a fixed 30 s; on a saturated machine (a load of 10x the

@@ -88,3 +88,30 @@ def test_a_finished_run_leaves_no_ray_process(shared_data: Path, tmp_path: Path)
     finally:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait()
+
+
+def test_one_scan_finds_children_and_grandchildren_with_their_start_times() -> None:
+    """``_scan`` reads every /proc/PID/stat once (``_processes``): parents and start times as ``_start_time``
+    reads them, so a tracked process's descendants are found, and a PID reused by a newer process is not."""
+    from pipeline.ray_watchdog import _processes, _scan
+
+    child = subprocess.Popen([sys.executable, "-c", "import subprocess, sys, time; "
+                              "p = subprocess.Popen(['sleep', '30']); print(p.pid, flush=True); time.sleep(30)"],
+                             stdout=subprocess.PIPE, text=True)
+    grandchild = 0
+    try:
+        grandchild = int(child.stdout.readline())
+        processes = _processes()
+        assert processes[child.pid] == (os.getpid(), _start_time(child.pid))
+        assert processes[grandchild] == (child.pid, _start_time(grandchild))
+        tracked = {child.pid: _start_time(child.pid)}
+        _scan(tracked)
+        assert tracked == {child.pid: _start_time(child.pid), grandchild: _start_time(grandchild)}
+        stale = {child.pid: "1"}  # the same PID with another start time: not ours, so nothing below it is
+        _scan(stale)
+        assert stale == {child.pid: "1"}
+    finally:
+        child.kill()
+        child.wait()
+        if grandchild and _start_time(grandchild) is not None:
+            os.kill(grandchild, signal.SIGKILL)

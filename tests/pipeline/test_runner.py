@@ -262,7 +262,8 @@ def test_a_failed_task_keeps_the_records_of_those_before_it_and_their_folders_sy
 def test_ray_workers_get_the_arrow_pool_that_gives_memory_back() -> None:
     """``connect_ray`` starts the workers with ``pipeline.memory.worker_env``: their Arrow allocates from
     jemalloc at 0 ms decay (set in a worker's own code it would come too late for Arrow's C++ default pool,
-    chosen once per process)."""
+    chosen once per process). On the embedded Ray they get it from the node's inherited environment, not a
+    ``runtime_env`` (which costs a worker start of its own), and the driver's environment is left as it was."""
     import subprocess
     import sys
 
@@ -277,16 +278,92 @@ def test_ray_workers_get_the_arrow_pool_that_gives_memory_back() -> None:
 import os, ray
 from pipeline import runner
 assert runner.connect_ray(None, 1, 100 * 1024 * 1024) is True
+assert "JE_ARROW_MALLOC_CONF" not in os.environ and "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
 
 @ray.remote
 def pool():
     import pyarrow as pa
-    return pa.default_memory_pool().backend_name, os.environ.get("JE_ARROW_MALLOC_CONF")
+    return (pa.default_memory_pool().backend_name, os.environ.get("JE_ARROW_MALLOC_CONF"),
+            ray.get_runtime_context().get_runtime_env_string())
 
-print(ray.get(pool.remote()))
+*backend, runtime_env = ray.get(pool.remote())
+assert runtime_env == "{}", runtime_env
+print(tuple(backend))
 ray.shutdown()
 '''
     env = {k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"}
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240, env=env,
                           cwd=Path(__file__).resolve().parents[2])
     assert done.stdout.strip().endswith("('jemalloc', 'dirty_decay_ms:0,muzzy_decay_ms:0')"), done.stderr[-2000:]
+
+
+class _FakeRay:
+    """``ray.init`` and ``ray.is_initialized`` as ``connect_ray`` calls them: each call's arguments and the
+    worker variables in this process's environment during the call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[dict, dict]] = []
+
+    def is_initialized(self) -> bool:
+        return False
+
+    def init(self, **kwargs) -> None:
+        self.calls.append((kwargs, {k: os.environ.get(k) for k in WORKER_ENV}))
+
+
+WORKER_ENV = {"ARROW_DEFAULT_MEMORY_POOL": "jemalloc", "JE_ARROW_MALLOC_CONF": "dirty_decay_ms:0"}
+
+
+@pytest.fixture
+def fake_ray(monkeypatch: pytest.MonkeyPatch) -> _FakeRay:
+    import ray
+
+    from pipeline import memory
+
+    fake = _FakeRay()
+    monkeypatch.setattr(ray, "init", fake.init)
+    monkeypatch.setattr(ray, "is_initialized", fake.is_initialized)
+    monkeypatch.setattr(memory, "worker_env", lambda: dict(WORKER_ENV))
+    monkeypatch.delenv("RAY_ADDRESS", raising=False)
+    for name in WORKER_ENV:
+        monkeypatch.delenv(name, raising=False)
+    return fake
+
+
+def test_the_embedded_ray_gets_the_worker_env_through_its_environment_not_a_runtime_env(
+        fake_ray: _FakeRay, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The local node's processes inherit the variables while ``ray.init`` starts them; afterwards the
+    driver's environment is as it was (a variable the caller had keeps its value)."""
+    from pipeline.runner import connect_ray
+
+    monkeypatch.setenv("JE_ARROW_MALLOC_CONF", "the caller's")
+    assert connect_ray(None, 1, None) is True
+    (kwargs, during), = fake_ray.calls
+    assert "runtime_env" not in kwargs and kwargs["num_cpus"] == 1 and kwargs["include_dashboard"] is False
+    assert during == WORKER_ENV
+    assert os.environ["JE_ARROW_MALLOC_CONF"] == "the caller's" and "ARROW_DEFAULT_MEMORY_POOL" not in os.environ
+
+
+@pytest.mark.parametrize("how", ["address", "RAY_ADDRESS"])
+def test_a_cluster_gets_the_worker_env_as_a_runtime_env(fake_ray: _FakeRay, monkeypatch: pytest.MonkeyPatch,
+                                                        how: str) -> None:
+    """Other machines' raylets never see this process's environment: joining a cluster (an address, or
+    ``RAY_ADDRESS``, which ``ray.init`` joins when given none) keeps the job's ``runtime_env``."""
+    from pipeline.runner import connect_ray
+
+    if how == "RAY_ADDRESS":
+        monkeypatch.setenv("RAY_ADDRESS", "10.0.0.1:6379")
+    assert connect_ray("10.0.0.1:6379" if how == "address" else None, 4, None) is True
+    (kwargs, during), = fake_ray.calls
+    assert kwargs["runtime_env"] == {"env_vars": WORKER_ENV}
+    assert ("num_cpus" in kwargs) == (how == "RAY_ADDRESS")  # the call as it was before: only the env moved
+    assert during == {name: None for name in WORKER_ENV}
+
+
+def test_ray_address_local_starts_the_embedded_ray(fake_ray: _FakeRay, monkeypatch: pytest.MonkeyPatch) -> None:
+    from pipeline.runner import connect_ray
+
+    monkeypatch.setenv("RAY_ADDRESS", "local")
+    assert connect_ray(None, 1, None) is True
+    (kwargs, during), = fake_ray.calls
+    assert "runtime_env" not in kwargs and during == WORKER_ENV
