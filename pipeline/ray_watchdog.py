@@ -34,17 +34,11 @@ def _start_time(pid: int) -> str | None:
     return stat.rsplit(")", 1)[1].split()[19]
 
 
-def _children() -> dict[int, list[int]]:
+def _children(processes: dict[int, tuple[int, str]] | None = None) -> dict[int, list[int]]:
+    """Every process's children, by parent PID (of ``processes``, default a fresh ``_processes()``)."""
     tree: dict[int, list[int]] = {}
-    for entry in os.scandir("/proc"):
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = Path(f"/proc/{entry.name}/stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        tree.setdefault(ppid, []).append(int(entry.name))
+    for pid, (ppid, _) in (_processes() if processes is None else processes).items():
+        tree.setdefault(ppid, []).append(pid)
     return tree
 
 
@@ -52,7 +46,7 @@ def _processes() -> dict[int, tuple[int, str]]:
     """Every process's parent and start time (as ``_start_time``), from one raw read of each /proc/PID/stat.
 
     Why one pass of ``os.read``s: the watchdog scans every ``SCAN_EVERY_S`` for the whole run, and reading each
-    file twice through ``Path.read_text`` (``_children``, then ``_start_time``) cost ~2.5 ms a scan on this
+    file twice through ``Path.read_text`` (for the parent, then ``_start_time``) cost ~2.5 ms a scan on this
     machine's ~95 processes, ~0.4 CPU s of a 77 s run (issue 19); this costs ~1 ms."""
     found: dict[int, tuple[int, str]] = {}
     for entry in os.scandir("/proc"):
@@ -74,9 +68,7 @@ def _processes() -> dict[int, tuple[int, str]]:
 def _scan(tracked: dict[int, str]) -> None:
     """Add every live descendant of a tracked process (with its start time) to ``tracked``."""
     processes = _processes()
-    tree: dict[int, list[int]] = {}
-    for pid, (ppid, _) in processes.items():
-        tree.setdefault(ppid, []).append(pid)
+    tree = _children(processes)
     stack = [pid for pid, started in tracked.items() if pid in processes and processes[pid][1] == started]
     me = os.getpid()
     while stack:
