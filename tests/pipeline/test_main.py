@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import json
 import os
-import platform
 import subprocess
 import sys
 import tomllib
 from pathlib import Path
 
 import pytest
+
+from tests.process_helpers import HEAP_BLOCK_PROBE, needs_glibc_heap
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -31,14 +32,10 @@ try:
         sys.exit(EntryPoint(name="refinery", value=entry, group="console_scripts").load()())
 except SystemExit:
     pass
-import ctypes, pyarrow
-libc = ctypes.CDLL(None)  # a 24 MiB block: from the heap once glibc's mmap threshold is fixed at 32 MiB
-libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-block = libc.malloc(24 << 20)
-heap = [line.split()[0] for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")]
-lo, hi = (int(x, 16) for x in heap[0].split("-")) if heap else (0, 0)
+import pyarrow
+""" + HEAP_BLOCK_PROBE + """
 print(json.dumps({"pool": pyarrow.default_memory_pool().backend_name, "frozen": gc.get_freeze_count(),
-                  "variable": os.environ.get("ARROW_DEFAULT_MEMORY_POOL"), "heap_block": lo <= block < hi}))
+                  "variable": os.environ.get("ARROW_DEFAULT_MEMORY_POOL"), "heap_block": heap_block}))
 """
 ENTRY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["refinery"]
 
@@ -59,8 +56,7 @@ def test_entry_uses_the_system_pool_and_freezes_the_imported_objects(tmp_path: P
     assert found["frozen"] > 10_000  # the imports' objects (pydantic, pyarrow, ...)
 
 
-@pytest.mark.skipif(platform.libc_ver()[0] != "glibc" or not Path("/proc/self/maps").exists(),
-                    reason="glibc's malloc, Linux's /proc/self/maps")
+@needs_glibc_heap
 @pytest.mark.parametrize("how", ["module", "console script"])
 def test_entry_fixes_mallocs_thresholds(tmp_path: Path, how: str) -> None:
     """``pipeline.memory.fix_malloc_thresholds`` ran: a 24 MiB block comes from the heap (glibc's default

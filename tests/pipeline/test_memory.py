@@ -6,7 +6,6 @@ from __future__ import annotations
 import gc
 import os
 import pickle
-import platform
 from pathlib import Path
 
 import numpy as np
@@ -15,6 +14,7 @@ import pytest
 from pipeline import memory
 from pipeline.executors import InProcessExecutor
 from pipeline.stage import Task, TaskResult
+from tests.process_helpers import HEAP_BLOCK_PROBE, needs_glibc_heap
 
 
 def _rss_mib() -> float:
@@ -306,36 +306,19 @@ def test_a_worker_env_process_gives_arrow_memory_back_as_it_is_freed():
     assert max(result["kept"]) < 24, result  # and went back when freed, every round
 
 
-# In a fresh interpreter: whether a 24 MiB block (under ``MALLOC_MMAP_THRESHOLD_BYTES``, over glibc's default
-# mmap threshold) comes from the main heap, after SETUP; one block per process, because freeing a mapped block
-# would itself raise glibc's dynamic threshold.
-_HEAP_PROBE = """
-import ctypes, sys
-{setup}
-libc = ctypes.CDLL(None)
-libc.malloc.restype, libc.malloc.argtypes = ctypes.c_void_p, [ctypes.c_size_t]
-block = libc.malloc(24 << 20)
-heap = [line.split()[0] for line in open("/proc/self/maps") if line.rstrip().endswith("[heap]")]
-lo, hi = (int(x, 16) for x in heap[0].split("-")) if heap else (0, 0)
-print(lo <= block < hi)
-"""
-needs_mallopt_and_proc = pytest.mark.skipif(
-    platform.libc_ver()[0] != "glibc" or not Path("/proc/self/maps").exists(),
-    reason="glibc's mallopt, and Linux's /proc/self/maps to find the heap")
-
-
 def heap_serves_24_mib(setup: str) -> bool:
-    """Run ``_HEAP_PROBE`` after ``setup`` in a fresh interpreter in the repository's root."""
+    """Run ``HEAP_BLOCK_PROBE`` after ``setup`` in a fresh interpreter in the repository's root."""
     import subprocess
     import sys
 
-    done = subprocess.run([sys.executable, "-c", _HEAP_PROBE.format(setup=setup)], capture_output=True,
+    probe = f"{setup}\n{HEAP_BLOCK_PROBE}\nprint(heap_block)"
+    done = subprocess.run([sys.executable, "-c", probe], capture_output=True,
                           text=True, timeout=120, cwd=Path(__file__).resolve().parents[2])
     assert done.returncode == 0, done.stderr
     return done.stdout.split() == ["True"]
 
 
-@needs_mallopt_and_proc
+@needs_glibc_heap
 def test_fixed_malloc_thresholds_serve_large_blocks_from_the_heap():
     """After ``fix_malloc_thresholds`` a block under 32 MiB comes from the heap, whatever the process freed
     before; without it glibc maps it (its threshold starts at 128 KiB): the probe tells the two apart."""
@@ -344,7 +327,7 @@ def test_fixed_malloc_thresholds_serve_large_blocks_from_the_heap():
     assert not heap_serves_24_mib("import pipeline.memory")
 
 
-@needs_mallopt_and_proc
+@needs_glibc_heap
 def test_importing_the_library_leaves_malloc_alone():
     """Only the command line's process fixes the thresholds (``pipeline.__main__.main``): a library caller
     that imports the chain (a notebook, Ray's workers) allocates as glibc decides."""
