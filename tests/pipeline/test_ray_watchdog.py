@@ -21,8 +21,17 @@ pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="th
 
 
 def alive(processes: dict[int, str]) -> dict[int, str]:
-    return {pid: Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80].decode(errors="replace")
-            for pid, started in processes.items() if _start_time(pid) == started}
+    """The processes still running (same PID and start time), with their command lines; one that exits while
+    it is being read is not running."""
+    found = {}
+    for pid, started in processes.items():
+        if _start_time(pid) != started:
+            continue
+        try:
+            found[pid] = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")[:80].decode(errors="replace")
+        except (FileNotFoundError, ProcessLookupError):  # exited between the two reads
+            continue
+    return found
 
 
 def manifest(tmp_path: Path, shared_data: Path) -> Path:
