@@ -29,6 +29,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 /* fastText's own build contracts nothing into FMAs (generic x86-64 wheels); neither may we, or -march=native
  * builds would round differently. */
@@ -78,6 +81,8 @@ typedef struct {
     /* prune index: n-gram bucket -> row offset after the words */
     int32_t *prune_tab;    /* (key, value) pairs, key -1: empty */
     uint64_t *prune_bits;  /* one bit per bucket: is it kept? (most n-grams of a pruned model are not) */
+    uint32_t *prune_rank;  /* with prune_bits: the kept buckets in the words before each word of prune_bits */
+    int32_t *prune_rows;   /* with prune_bits: the row offset of the r-th kept bucket (in bucket order) */
     uint32_t prune_mask;
     /* matrices (read-only views, kept alive by the buffers) */
     Py_buffer input_buf, output_buf;
@@ -165,6 +170,14 @@ static inline int32_t prune_probe(const Model *m, int32_t key) {
     }
 }
 
+/* set bits of x (SWAR: the generic x86-64 build has no popcnt instruction, and libgcc's is a call) */
+static inline uint32_t popcount64(uint64_t x) {
+    x -= (x >> 1) & 0x5555555555555555ull;
+    x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+    x = (x + (x >> 4)) & 0x0f0f0f0f0f0f0f0full;
+    return (uint32_t)((x * 0x0101010101010101ull) >> 56);
+}
+
 static int32_t prune_find(const Model *m, int32_t key) {
     if (m->prune_bits && !(m->prune_bits[(uint32_t)key >> 6] >> (key & 63) & 1)) return -1;
     return prune_probe(m, key);
@@ -174,6 +187,31 @@ static int32_t prune_find(const Model *m, int32_t key) {
 static inline void add_row(const Model *m, float *dst, int32_t row) {
     const float *r = m->in + (int64_t)row * m->dim;
     for (int k = 0; k < m->dim; k++) dst[k] += r[k];
+}
+
+/* add_row of rows ids[0..n) in order. With 16 dimensions (lid.176's) the sum stays in four SSE registers across
+ * the rows instead of going through dst: each add_row loaded what the one before had just stored, so the rows
+ * of a token were added one after the other at the store-to-load forwarding latency (a Chinese whitespace
+ * token contributes ~100 rows). Every element still adds the same floats in the same order. */
+static void add_rows(const Model *m, float *dst, const int32_t *ids, int64_t n) {
+#ifdef __SSE2__
+    if (m->dim == 16) {
+        __m128 a = _mm_loadu_ps(dst), b = _mm_loadu_ps(dst + 4), c = _mm_loadu_ps(dst + 8), d = _mm_loadu_ps(dst + 12);
+        for (int64_t q = 0; q < n; q++) {
+            const float *r = m->in + (int64_t)ids[q] * 16;
+            a = _mm_add_ps(a, _mm_loadu_ps(r));
+            b = _mm_add_ps(b, _mm_loadu_ps(r + 4));
+            c = _mm_add_ps(c, _mm_loadu_ps(r + 8));
+            d = _mm_add_ps(d, _mm_loadu_ps(r + 12));
+        }
+        _mm_storeu_ps(dst, a);
+        _mm_storeu_ps(dst + 4, b);
+        _mm_storeu_ps(dst + 8, c);
+        _mm_storeu_ps(dst + 12, d);
+        return;
+    }
+#endif
+    for (int64_t q = 0; q < n; q++) add_row(m, dst, ids[q]);
 }
 
 /* h % d for a 32-bit h and a fixed d, by a multiplication (Lemire, Kaser and Kurz 2019, "Faster remainder
@@ -188,14 +226,32 @@ static inline uint32_t bucket_of(uint64_t bucket_m, uint32_t bucket, uint32_t h)
 #endif
 }
 
+/* Bytes p[0..12] are four 3-byte UTF-8 characters (lead 1110xxxx, two 10xxxxxx each) and then no continuation
+ * byte: the four characters from p, exactly as fastText reads them, are twelve bytes. Two loads and masks
+ * instead of finding every character's start (the bytes' order is the same on both sides of the compare). */
+static inline int four_3byte_chars(const unsigned char *p) {
+    static const unsigned char mask[12] = {0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0, 0xF0, 0xC0, 0xC0};
+    static const unsigned char want[12] = {0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80, 0xE0, 0x80, 0x80};
+    uint64_t x, mx, wx;
+    uint32_t y, my, wy;
+    memcpy(&x, p, 8);
+    memcpy(&y, p + 8, 4);
+    memcpy(&mx, mask, 8);
+    memcpy(&my, mask + 8, 4);
+    memcpy(&wx, want, 8);
+    memcpy(&wy, want + 8, 4);
+    return ((x & mx) == wx) & ((y & my) == wy) & ((p[12] & 0xC0) != 0x80);
+}
+
 /* Dictionary::computeSubwords on w = "<" + token + ">" with Dictionary::pushHash: writes the input row of
  * each kept n-gram to ids (room for n * maxn), in fastText's order. Three passes over the n-grams instead of
  * one so that their loads are independent: every bucket id first, then the kept ones (prune bits) compacted
- * without a branch, then their rows from the prune table. A Chinese token is long and seldom repeated, so
- * its n-grams are not cached and each one's bit and table slot is a likely cache miss; in one loop each
+ * without a branch, then their rows by the kept ones' rank. A Chinese token is long and seldom repeated, so
+ * its n-grams are not cached and each one's bit and row offset is a likely cache miss; in one loop each
  * mispredicted "kept?" branch stopped the core from running ahead to the next misses. With lid.176's n-gram
- * lengths (2 to 4) the characters' starts are found once per token (stored past the room the ids need) and each
- * n-gram hashes its characters' bytes without testing every byte for a continuation: -9 % instructions. */
+ * lengths (2 to 4), where the next four characters are 3-byte ones (CJK) their twelve bytes are hashed in
+ * straight code (three n-grams, one per added character); elsewhere each n-gram's characters are walked byte
+ * by byte as fastText does. On zhwiki's texts LID went 258 -> 173 instructions a character (callgrind). */
 static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t *ids) {
     if (m->prune_size == 0) return 0; /* no n-gram rows at all */
     /* the model's fields in locals: the stores to ids (int32) could alias them, so the compiler would reload
@@ -206,20 +262,32 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
     const uint64_t bucket_m = m->bucket_m;
     const uint64_t *bits = m->prune_bits;
     size_t k = 0;
-    if (maxn == 4 && minn == 2) { /* lid.176's n-grams: the characters' starts once, then each n-gram's bytes */
-        uint32_t *st = (uint32_t *)(ids + n * 3); /* the ids of the first c characters' n-grams end below st */
-        size_t c = 0;
-        for (size_t i = 0; i < n; i++)
-            if ((w[i] & 0xC0) != 0x80) st[c++] = (uint32_t)i;
-        st[c] = (uint32_t)n;
-        for (size_t a = 0; a < c; a++) {
+    if (maxn == 4 && minn == 2) { /* lid.176's n-grams: 2 to 4 characters from each character's start */
+        size_t i = 0;
+        while (i < n) {
+            if (i + 13 <= n && four_3byte_chars(w + i)) { /* CJK text: twelve bytes, no loop, no branch */
+                const unsigned char *p = w + i;
+                uint32_t h = 2166136261u;
+                h = fnv_step(fnv_step(fnv_step(h, p[0]), p[1]), p[2]);
+                h = fnv_step(fnv_step(fnv_step(h, p[3]), p[4]), p[5]);
+                ids[k] = (int32_t)bucket_of(bucket_m, bucket, h);
+                h = fnv_step(fnv_step(fnv_step(h, p[6]), p[7]), p[8]);
+                ids[k + 1] = (int32_t)bucket_of(bucket_m, bucket, h);
+                h = fnv_step(fnv_step(fnv_step(h, p[9]), p[10]), p[11]);
+                ids[k + 2] = (int32_t)bucket_of(bucket_m, bucket, h);
+                k += 3;
+                i += 3;
+                continue;
+            }
             uint32_t h = 2166136261u;
-            size_t e = a + 4 <= c ? a + 4 : c;
-            for (size_t b = st[a]; b < st[a + 1]; b++) h = fnv_step(h, w[b]);
-            for (size_t z = a + 1; z < e; z++) {
-                for (size_t b = st[z]; b < st[z + 1]; b++) h = fnv_step(h, w[b]);
+            size_t j = i;
+            do h = fnv_step(h, w[j++]); while (j < n && (w[j] & 0xC0) == 0x80); /* the first character */
+            const size_t next = j;
+            for (int len = 2; len <= 4 && j < n; len++) {
+                do h = fnv_step(h, w[j++]); while (j < n && (w[j] & 0xC0) == 0x80);
                 ids[k++] = (int32_t)bucket_of(bucket_m, bucket, h);
             }
+            i = next;
         }
     } else {
         for (size_t i = 0; i < n; i++) {
@@ -244,7 +312,14 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
             ids[rows] = (int32_t)key;
             rows += bits[key >> 6] >> (key & 63) & 1;
         }
-        for (size_t q = 0; q < rows; q++) ids[q] = nwords + prune_probe(m, ids[q]); /* found: its bit is set */
+        /* a kept bucket's rank among the kept ones (the kept buckets in the words before its word, then the bits
+         * below it in its own) indexes its row offset: no hash probe into a table four times as large */
+        const uint32_t *rank = m->prune_rank;
+        const int32_t *prow = m->prune_rows;
+        for (size_t q = 0; q < rows; q++) {
+            uint32_t key = (uint32_t)ids[q];
+            ids[q] = nwords + prow[rank[key >> 6] + popcount64(bits[key >> 6] & (((uint64_t)1 << (key & 63)) - 1))];
+        }
         return rows;
     }
     for (size_t q = 0; q < k; q++) {
@@ -290,7 +365,7 @@ static int64_t token_ids(Model *m, const unsigned char *tok, size_t n) {
 /* The sum of rows ids[0..n) in order, from zero */
 static void sum_rows(const Model *m, const int32_t *ids, int64_t n, float *dst) {
     memset(dst, 0, sizeof(float) * (size_t)m->dim);
-    for (int64_t q = 0; q < n; q++) add_row(m, dst, ids[q]);
+    add_rows(m, dst, ids, n);
 }
 
 /* ---------------------------------------------------------------- token cache */
@@ -468,8 +543,7 @@ static int32_t predict_line(Model *m, const unsigned char *s, size_t n, float *p
             }
         }
         if (m->exact) {
-            const int32_t *ids = value;
-            for (int64_t q = 0; q < rows; q++) add_row(m, hidden, ids[q]);
+            add_rows(m, hidden, value, rows);
         } else {
             const float *v = value;
             for (int k = 0; k < dim; k++) hidden[k] += v[k];
@@ -563,6 +637,8 @@ static void Model_release(Model *m) {
     PyMem_RawFree(m->vocab_slots);
     PyMem_RawFree(m->prune_tab);
     PyMem_RawFree(m->prune_bits);
+    PyMem_RawFree(m->prune_rank);
+    PyMem_RawFree(m->prune_rows);
     PyMem_RawFree(m->left);
     PyMem_RawFree(m->right);
     PyMem_RawFree(m->tmp);
@@ -577,6 +653,8 @@ static void Model_release(Model *m) {
     m->vocab_slots = NULL;
     m->prune_tab = m->left = m->right = NULL;
     m->prune_bits = NULL;
+    m->prune_rank = NULL;
+    m->prune_rows = NULL;
     m->tmp = m->outv = NULL;
     m->wbuf = NULL;
     m->wbuf_cap = 0;
@@ -721,30 +799,55 @@ static int Model_init(Model *m, PyObject *args, PyObject *kw) {
             PyMem_RawFree(keys);
             goto fail;
         }
-        uint32_t cap = pow2_at_least((uint64_t)np_ * 2 + 1);
-        m->prune_mask = cap - 1;
-        m->prune_tab = PyMem_RawMalloc(sizeof(int32_t) * 2 * cap);
         size_t nbits = m->bucket <= (1u << 27) ? ((size_t)m->bucket + 63) / 64 : 0; /* <= 16 MB */
-        if (nbits) m->prune_bits = PyMem_RawCalloc(nbits, sizeof(uint64_t));
-        int bad = 0;
-        if (m->prune_tab && (m->prune_bits || !nbits)) {
-            memset(m->prune_tab, 0xff, sizeof(int32_t) * 2 * cap);
-            for (Py_ssize_t j = 0; j < np_; j++) { /* a repeated key keeps its last value, as in fastText */
-                if (keys[j] < 0 || vals[j] < 0 || (int64_t)nwords + vals[j] >= m->in_rows) {
-                    bad = 1;
-                    break;
-                }
-                if (m->prune_bits && (uint32_t)keys[j] < m->bucket)
-                    m->prune_bits[(uint32_t)keys[j] >> 6] |= (uint64_t)1 << (keys[j] & 63);
-                uint32_t i = int_hash((uint32_t)keys[j]) & m->prune_mask;
-                while (m->prune_tab[2 * i] >= 0 && m->prune_tab[2 * i] != keys[j]) i = (i + 1) & m->prune_mask;
-                m->prune_tab[2 * i] = keys[j];
-                m->prune_tab[2 * i + 1] = vals[j];
+        int bad = 0, nomem = 0;
+        for (Py_ssize_t j = 0; j < np_; j++) {
+            if (keys[j] < 0 || vals[j] < 0 || (int64_t)nwords + vals[j] >= m->in_rows) {
+                bad = 1;
+                break;
             }
+        }
+        if (!bad && nbits) { /* the kept buckets' bits, their ranks, and their row offsets in bucket order */
+            m->prune_bits = PyMem_RawCalloc(nbits, sizeof(uint64_t));
+            m->prune_rank = PyMem_RawMalloc(sizeof(uint32_t) * nbits);
+            if (m->prune_bits && m->prune_rank) {
+                for (Py_ssize_t j = 0; j < np_; j++)
+                    if ((uint32_t)keys[j] < m->bucket) /* larger keys are no n-gram's bucket */
+                        m->prune_bits[(uint32_t)keys[j] >> 6] |= (uint64_t)1 << (keys[j] & 63);
+                uint32_t kept = 0;
+                for (size_t w = 0; w < nbits; w++) {
+                    m->prune_rank[w] = kept;
+                    kept += popcount64(m->prune_bits[w]);
+                }
+                m->prune_rows = PyMem_RawMalloc(sizeof(int32_t) * (kept ? kept : 1));
+                if (m->prune_rows) {
+                    for (Py_ssize_t j = 0; j < np_; j++) { /* a repeated key keeps its last value, as in fastText */
+                        uint32_t key = (uint32_t)keys[j];
+                        if (key >= m->bucket) continue;
+                        uint64_t below = m->prune_bits[key >> 6] & (((uint64_t)1 << (key & 63)) - 1);
+                        m->prune_rows[m->prune_rank[key >> 6] + popcount64(below)] = vals[j];
+                    }
+                }
+            }
+            nomem = !m->prune_bits || !m->prune_rank || !m->prune_rows;
+        } else if (!bad) { /* a bucket count too large for the bits: a hash table of the kept buckets */
+            uint32_t cap = pow2_at_least((uint64_t)np_ * 2 + 1);
+            m->prune_mask = cap - 1;
+            m->prune_tab = PyMem_RawMalloc(sizeof(int32_t) * 2 * cap);
+            if (m->prune_tab) {
+                memset(m->prune_tab, 0xff, sizeof(int32_t) * 2 * cap);
+                for (Py_ssize_t j = 0; j < np_; j++) { /* a repeated key keeps its last value, as in fastText */
+                    uint32_t i = int_hash((uint32_t)keys[j]) & m->prune_mask;
+                    while (m->prune_tab[2 * i] >= 0 && m->prune_tab[2 * i] != keys[j]) i = (i + 1) & m->prune_mask;
+                    m->prune_tab[2 * i] = keys[j];
+                    m->prune_tab[2 * i + 1] = vals[j];
+                }
+            }
+            nomem = !m->prune_tab;
         }
         PyMem_RawFree(keys);
         PyMem_RawFree(vals);
-        if (!m->prune_tab || (nbits && !m->prune_bits)) {
+        if (nomem) {
             PyErr_NoMemory();
             goto fail;
         }

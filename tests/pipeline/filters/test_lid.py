@@ -375,3 +375,55 @@ def test_the_default_token_cache_stays_under_24_megabytes():
     info = model.cache_info()
     assert info["clears"] >= 1 and info["entries"] <= 1 << 18 and info["record_bytes"] <= 16 << 20
     assert info["allocated_bytes"] <= 24 << 20, info
+
+
+def _cjk_run_texts() -> list[str]:
+    """Runs of 3-byte characters (CJK, Hangul, U+0800 and U+FFFF, the first and last of 3 bytes) of 1 to 13
+    characters, each also broken at every position by a character of 1, 2 or 4 bytes, a separator or another
+    3-byte one, plus random mixes mostly of 3-byte characters."""
+    three = "中文字測試日本語한국\u0800\uffff。"
+    texts = []
+    for length in range(1, 14):
+        run = "".join(three[(i * 5) % len(three)] for i in range(length))
+        texts.append(run)
+        for at in range(length + 1):
+            texts += [run[:at] + other + run[at:] for other in ("a", "é", "😀", " ", "\n", "語")]
+    rng = np.random.default_rng(13)
+    pool = list(three * 4) + ["a", "é", "😀", " ", "ab"]
+    texts += ["".join(rng.choice(pool, int(rng.integers(1, 60)))) for _ in range(500)]
+    return texts
+
+
+@needs_lid
+@pytest.mark.parametrize("model", ["bundled", "quant_pruned", "dense"])
+def test_runs_of_3_byte_characters_match_fasttext(tmp_path, reference, model):
+    """``_lid.c`` hashes the n-grams of four 3-byte characters in a row without a loop (``four_3byte_chars``);
+    every way in and out of such a run gives fastText's rows, bit for bit (pruned models: through the kept
+    buckets' rank)."""
+    import fasttext
+
+    path = bundled_model_path()
+    if model != "bundled":
+        path = tmp_path / f"{model}.bin"
+        write_model(path, seed=21, **({"quant": True, "prune": True} if model == "quant_pruned" else {}))
+        reference = fasttext.load_model(str(path))
+    texts = _cjk_run_texts()
+    theirs = fasttext_predict_batch(reference, texts, CAP)
+    for exact in (True, False):
+        assert_same(FastTextLID(path, exact=exact).predict_batch(texts, CAP), theirs, exact, texts)
+
+
+@needs_lid
+def test_a_repeated_prune_key_keeps_its_last_row(tmp_path):
+    """A pruned model whose index names a bucket twice: fastText keeps the later row (its map is assigned
+    in file order); the rank table built from the kept buckets must too."""
+    import fasttext
+
+    rng = np.random.default_rng(4)
+    kept = rng.choice(997, size=300, replace=False).tolist()
+    kept += kept[:40]  # the first 40 buckets again, with the rows 300..339
+    path = tmp_path / "repeated.bin"
+    write_model(path, seed=8, quant=True, prune=True, kept=kept)
+    texts = synthetic_texts(8) + _cjk_run_texts()[:200]
+    theirs = fasttext_predict_batch(fasttext.load_model(str(path)), texts, CAP)
+    assert_same(FastTextLID(path).predict_batch(texts, CAP), theirs, True, texts)

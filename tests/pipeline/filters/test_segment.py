@@ -350,8 +350,14 @@ def test_script_counts_equal_one_regex_per_script(shared_data):
 
     patterns = [(name, re.compile(f"[{chars}]")) for name, chars in segment._SCRIPT_RANGES]
     seen: list[Counter] = []
-    real_counter = segment.Counter
-    with mock.patch.object(segment, "Counter", side_effect=lambda c: seen.append(real_counter(c)) or real_counter(c)):
+    real_count_list = segment._count_list
+
+    def counted(text: str) -> list[int]:
+        counts = real_count_list(text)
+        seen.append(Counter({name: counts[i] for i, (name, _) in enumerate(segment._SCRIPT_RANGES, start=1)}))
+        return counts
+
+    with mock.patch.object(segment, "_count_list", side_effect=counted):
         rng = random.Random(13)
         texts = ["".join(chr(rng.choice([rng.randrange(0x3000), rng.randrange(0x3000, 0x10000),
                                          rng.randrange(0x10000, 0x40000)])) for _ in range(rng.randrange(300)))
@@ -361,7 +367,7 @@ def test_script_counts_equal_one_regex_per_script(shared_data):
         for text in texts:
             segment.script_of(text)
             sample = text[:segment.SCRIPT_SAMPLE]
-            assert seen[-1] == real_counter({name: len(p.findall(sample)) for name, p in patterns}), text[:50]
+            assert seen[-1] == Counter({name: len(p.findall(sample)) for name, p in patterns}), text[:50]
 
 
 def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeypatch):
@@ -596,3 +602,46 @@ def test_short_word_cache_leaves_words_that_do_not_fit_the_run_to_the_checks():
                                                      words._chunks.ChunkTable(), None, words._split_chunk)
     assert array.array("q", ids).tolist() == [0, 1, 2, 3, 0] and array.array("q", per_chunk).tolist() == [4, 1]
     assert new == 4
+
+
+def _reference_script_of(text: str) -> str:
+    """``script_of`` as first written: the counts as a dict, kana and Hangul renamed, ``max`` of the sorted
+    items (the first name of the largest count)."""
+    from collections import Counter
+
+    counts = Counter(segment.script_counts(text))
+    kana, han = counts.pop("Kana"), counts["Hani"]
+    if kana and kana * 10 >= han + kana:
+        counts["Jpan"] = han + kana
+        del counts["Hani"]
+    else:
+        counts["Hani"] += kana
+    if "Hang" in counts:
+        counts["Kore"] = counts.pop("Hang")
+    name, n = max(sorted(counts.items()), key=lambda kv: kv[1])
+    return name if n else "Zyyy"
+
+
+def test_script_of_is_the_dict_reference_on_ties_and_the_kana_threshold():
+    """Every pair of scripts at equal counts (the alphabetically first wins; "Jpan" sorts after "Hebr", "Hani"
+    before it), kana around a tenth of Han and kana, Hangul as "Kore", no letters, and random mixes."""
+    one = {"Latn": "a", "Cyrl": "ж", "Grek": "λ", "Arab": "ب", "Hebr": "א", "Deva": "क", "Thai": "ก", "Hang": "한",
+           "Kana": "ア", "Hani": "中"}
+    assert set(one) == {name for name, _ in segment._SCRIPT_RANGES}
+    texts = ["", "123 !?", "\ud800"]
+    for a in one:
+        for b in one:
+            for n, m in ((3, 3), (3, 2), (2, 3), (1, 0)):
+                texts.append(one[a] * n + " " + one[b] * m)
+    for han in range(0, 30):
+        for kana in range(0, 5):
+            texts.append("中" * han + "ア" * kana)
+            texts += ["中" * han + "ア" * kana + x * (han + kana) for x in ("א", "ж", "한", "a")]
+    rng = random.Random(5)
+    pool = list(one.values()) + [" ", "1"]
+    texts += ["".join(rng.choice(pool) for _ in range(rng.randrange(0, 30))) for _ in range(3000)]
+    got = [script_of(t) for t in texts]
+    assert got == [_reference_script_of(t) for t in texts]
+    assert {"Jpan", "Hani", "Kore", "Hebr", "Arab", "Zyyy"} <= set(got)
+    assert script_of("אאא" + "中中ア") == "Hebr" and script_of("中中ア" + "אא") == "Jpan"  # "Hebr" < "Jpan"
+    assert script_of("אאא" + "中中中") == "Hani"  # "Hani" < "Hebr"
