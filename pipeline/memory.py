@@ -45,12 +45,13 @@ import ctypes.util
 import functools
 import gc
 import os
-from typing import Any, Callable, Mapping, TypeVar
+from typing import Any, Callable, Iterable, Mapping, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 C = TypeVar("C", bound=Callable[[], Any])
 
-_step_caches: list[Callable[[], Any]] = []  # what ``clear_between_steps`` registered in this process
+# what ``clear_between_steps`` registered in this process: each clear function and the steps that keep it
+_step_caches: list[tuple[Callable[[], Any], frozenset[str]]] = []
 _task_caches: list[Callable[[], Any]] = []  # what ``clear_after_each_task`` registered in this process
 _current_step: list[str] = []  # the step of this process's last task (a list: no global statement)
 
@@ -196,10 +197,14 @@ def worker_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     return dict(ARROW_POOL_ENV) if "jemalloc" in pa.supported_memory_backends() else {}
 
 
-def clear_between_steps(clear: C) -> C:
+def clear_between_steps(clear: C, kept_for: Iterable[str] = ()) -> C:
     """Register ``clear`` (a cache's clear function) to run when this process starts a task of another step
-    than its last one. Returns ``clear``, so a module can register and keep its function in one line."""
-    _step_caches.append(clear)
+    than its last one, unless that step is one of ``kept_for``: the steps whose tasks fill the cache, which
+    would load it again at once. Why: the driver's preflight loads the language model before the first step;
+    cleared when the filter's signal step began, it was loaded again by that step's first task (~0.02-0.03 CPU s
+    a run in process; issue 19). Returns ``clear``, so a module can register and keep its function in one
+    line."""
+    _step_caches.append((clear, frozenset(kept_for)))
     return clear
 
 
@@ -226,8 +231,9 @@ def starting_step(step: str) -> None:
     """Called by the executors before each task: a worker moving on to another step drops the caches its
     earlier steps filled (``clear_between_steps``); the same step's tasks keep them warm."""
     if _current_step and _current_step[0] != step and _step_caches:
-        for clear in _step_caches:
-            clear()
+        for clear, kept_for in _step_caches:
+            if step not in kept_for:
+                clear()
         gc.collect()  # a cache's objects may hold cycles (bound methods in closures): freed only by the collector
         release_freed_memory()
     _current_step[:] = [step]

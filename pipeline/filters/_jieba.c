@@ -201,6 +201,34 @@ static int entry_cmp(const void *a, const void *b) {
     return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* Sorts entries[0..n) by entry_cmp (see build_dict); replaces *entries with the sorted copy. -1: no memory. */
+static int sort_entries(Entry **entries, Py_ssize_t n) {
+    Py_ssize_t *start = calloc(ROOT_SPAN + 2, sizeof(Py_ssize_t)); /* bucket b's first slot: start[b] */
+    Entry *out = malloc((n ? n : 1) * sizeof(Entry));
+    if (!start || !out) {
+        free(start);
+        free(out);
+        return -1;
+    }
+    const Entry *in = *entries;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = cps[in[i].off];
+        start[(c < ROOT_SPAN ? c : ROOT_SPAN) + 1]++;
+    }
+    for (Py_ssize_t b = 1; b <= ROOT_SPAN + 1; b++) start[b] += start[b - 1];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = cps[in[i].off];
+        out[start[c < ROOT_SPAN ? c : ROOT_SPAN]++] = in[i];
+    }
+    /* start[b] is now bucket b's end, and bucket b begins where bucket b - 1 ends */
+    for (Py_ssize_t b = 0, from = 0; b <= ROOT_SPAN; from = start[b], b++)
+        if (start[b] - from > 1) qsort(out + from, start[b] - from, sizeof(Entry), entry_cmp);
+    free(start);
+    free(*entries);
+    *entries = out;
+    return 0;
+}
+
 /* Decodes one UTF-8 character at p (< end); 0 on a malformed sequence. */
 static int utf8_next(const unsigned char **p, const unsigned char *end, Py_UCS4 *out) {
     const unsigned char *s = *p;
@@ -226,7 +254,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     Py_ssize_t cap = 1 << 19, n = 0, cps_len = 0, cps_cap = 1 << 21;
     Entry *entries = malloc(cap * sizeof(Entry));
     cps = malloc(cps_cap * sizeof(Py_UCS4));
-    int32_t *cur = NULL;
+    int32_t *cur = NULL, *active = NULL;
     int rc = -1;
     if (!entries || !cps) goto fail;
     const unsigned char *p = text, *end = text + size;
@@ -273,7 +301,11 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
         }
         p = eol + 1;
     }
-    qsort(entries, n, sizeof(Entry), entry_cmp);
+    /* Sorted by first character with a counting pass, then each first character's words with qsort: the
+     * same order as one qsort of them all (entry_cmp compares the first character first, and every first
+     * character from ROOT_SPAN up shares the last bucket, which qsort orders), with ~4x fewer comparisons
+     * (349,046 words, ~30 per first character; one qsort was ~40 % of load's ~65 ms; issue 19). */
+    if (sort_entries(&entries, n) < 0) goto fail;
     /* total: each distinct word once, with its last frequency */
     uint64_t total = 0;
     uint32_t max_len = 0;
@@ -294,12 +326,20 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     if (!nodes || !counts || !root_child || !cur) goto fail;
     nodes[0].logp = NAN;
     int32_t next = 1;
+    /* The entries that reach depth d, in sorted order: a pass at depth d reads only those (most words are
+     * 2-4 characters; every depth's pass over all entries read each of them max_len times). */
+    active = malloc((n ? n : 1) * sizeof(int32_t));
+    if (!active) goto fail;
+    Py_ssize_t n_active = n;
+    for (Py_ssize_t i = 0; i < n; i++) active[i] = (int32_t)i;
     for (uint32_t d = 1; d <= max_len; d++) {
         int32_t prev_parent = -1, prev_node = 0;
         Py_UCS4 prev_c = 0;
-        for (Py_ssize_t i = 0; i < n; i++) {
+        Py_ssize_t kept = 0;
+        for (Py_ssize_t a = 0; a < n_active; a++) {
+            Py_ssize_t i = active[a];
             Entry *e = &entries[i];
-            if (e->len < d) continue;
+            if (e->len > d) active[kept++] = (int32_t)i; /* read again at depth d + 1 */
             int32_t parent = cur[i];
             Py_UCS4 c = cps[e->off + d - 1];
             int32_t node;
@@ -325,6 +365,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
                 nodes[node].logp = log((double)e->freq) - logtotal;
             }
         }
+        n_active = kept;
     }
     Py_ssize_t n_edges = 0;
     for (int32_t v = 0; v < next; v++) {
@@ -358,6 +399,7 @@ fail:
     free(entries);
     free(cps);
     free(cur);
+    free(active);
     free(counts);
     cps = NULL;
     counts = NULL;

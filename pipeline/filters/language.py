@@ -39,9 +39,13 @@ from pipeline.memory import clear_after_each_task, clear_between_steps
 _MODELS: dict[str, Any] = {}  # one loaded fasttext-predict model per worker process and path
 Predictor = Callable[[Sequence[str], int], tuple[list[str | None], list[float]]]
 _PREDICTORS: dict[str, Predictor] = {}  # one per worker process and path (ours keeps its token cache)
-# A worker that moves on to another step drops the models (reloading lid.176.ftz takes ~0.04 s).
-clear_between_steps(_PREDICTORS.clear)
-clear_between_steps(_MODELS.clear)
+# The step whose tasks predict: ``pipeline.stages.filter.SIGNALS_STAGE`` (not imported: that module imports
+# this one; a test checks they agree).
+PREDICTING_STEP = "filter-signals"
+# A worker that moves on to another step drops the models (reloading lid.176.ftz takes ~0.02-0.04 s), except
+# when it moves on to the step that predicts (the models the driver's preflight loaded stay for it).
+clear_between_steps(_PREDICTORS.clear, kept_for=(PREDICTING_STEP,))
+clear_between_steps(_MODELS.clear, kept_for=(PREDICTING_STEP,))
 # What a worker keeps of our predictor's token cache between tasks: at most this many bytes (records and
 # slots, ``cache_info()["allocated_bytes"]``). Its own cap (16 MB of records, ~24 MiB with the slots) bounds
 # it too, but a worker reaches that only after many shards, so kept to it a worker's memory grew with the

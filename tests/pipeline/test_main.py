@@ -35,7 +35,8 @@ except SystemExit:
 import pyarrow
 """ + HEAP_BLOCK_PROBE + """
 print(json.dumps({"pool": pyarrow.default_memory_pool().backend_name, "frozen": gc.get_freeze_count(),
-                  "variable": os.environ.get("ARROW_DEFAULT_MEMORY_POOL"), "heap_block": heap_block}))
+                  "thresholds": gc.get_threshold(), "variable": os.environ.get("ARROW_DEFAULT_MEMORY_POOL"),
+                  "heap_block": heap_block}))
 """
 ENTRY = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["scripts"]["refinery"]
 
@@ -56,6 +57,14 @@ def test_entry_uses_the_system_pool_and_freezes_the_imported_objects(tmp_path: P
     assert found["frozen"] > 10_000  # the imports' objects (pydantic, pyarrow, ...)
 
 
+@pytest.mark.parametrize("how", ["module", "console script"])
+def test_entry_sets_the_collectors_thresholds(tmp_path: Path, how: str) -> None:
+    from pipeline.__main__ import GC_THRESHOLDS
+
+    assert GC_THRESHOLDS != (700, 10, 10)  # Python's default: a probe that could not tell
+    assert tuple(_probe(tmp_path, how)["thresholds"]) == GC_THRESHOLDS
+
+
 @needs_glibc_heap
 @pytest.mark.parametrize("how", ["module", "console script"])
 def test_entry_fixes_mallocs_thresholds(tmp_path: Path, how: str) -> None:
@@ -74,8 +83,9 @@ def test_importing_the_entry_module_changes_nothing() -> None:
     """Only running ``main`` readies the process: an import (a tool listing entry points) leaves the collector
     and the environment alone."""
     code = ("import gc, os, sys, pipeline.__main__; "
-            "print(gc.get_freeze_count(), os.environ.get('ARROW_DEFAULT_MEMORY_POOL'), 'pyarrow' in sys.modules)")
+            "print(gc.get_freeze_count(), os.environ.get('ARROW_DEFAULT_MEMORY_POOL'), 'pyarrow' in sys.modules, "
+            "*gc.get_threshold())")
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120,
                           env={k: v for k, v in os.environ.items() if k != "ARROW_DEFAULT_MEMORY_POOL"})
     assert done.returncode == 0, done.stderr
-    assert done.stdout.split() == ["0", "None", "False"]
+    assert done.stdout.split() == ["0", "None", "False", "700", "10", "10"]

@@ -84,7 +84,8 @@ def _decorated(task: int) -> int:
 
 def test_caches_are_dropped_when_the_process_starts_another_step(monkeypatch):
     cleared: list[str] = []
-    monkeypatch.setattr(memory, "_step_caches", [lambda: cleared.append("a"), lambda: cleared.append("b")])
+    monkeypatch.setattr(memory, "_step_caches", [(lambda: cleared.append("a"), frozenset()),
+                                                 (lambda: cleared.append("b"), frozenset())])
     monkeypatch.setattr(memory, "_current_step", [])
     for step in ("filter-signals", "filter-signals", "filter-signals"):
         memory.starting_step(step)
@@ -161,6 +162,37 @@ def test_what_the_filters_caches_keep_between_tasks_is_capped_however_many_tasks
     assert max(chunks) >= 40_000, chunks  # kept across tasks while under the cap (not emptied per task)
     assert any(later < earlier for earlier, later in zip(chunks, chunks[1:])), chunks  # and trimmed over it
     assert max(token_cache_bytes) > 0, token_cache_bytes
+
+
+def test_a_cache_is_kept_when_the_process_moves_on_to_a_step_that_fills_it(monkeypatch):
+    cleared: list[str] = []
+    monkeypatch.setattr(memory, "_step_caches", [])
+    monkeypatch.setattr(memory, "_current_step", [])
+    memory.clear_between_steps(lambda: cleared.append("lid"), kept_for=("filter-signals",))
+    memory.clear_between_steps(lambda: cleared.append("other"))
+    memory.starting_step("crawl")
+    memory.starting_step("filter-signals")
+    assert cleared == ["other"]  # the step that would load it again keeps it
+    memory.starting_step("filter")
+    assert cleared == ["other", "lid", "other"]
+    memory.starting_step("filter-signals")
+    assert cleared == ["other", "lid", "other", "other"]
+
+
+def test_the_preflights_language_model_serves_the_signal_step(monkeypatch):
+    """The driver's preflight loads the model before the first step (crawl); moving on to the filter's signal
+    step keeps it, so it is not loaded twice in a run in process."""
+    from pipeline.filters import language
+    from pipeline.stages.filter import SIGNALS_STAGE
+
+    assert language.PREDICTING_STEP == SIGNALS_STAGE
+    monkeypatch.setattr(memory, "_current_step", [])  # a process that has run no step yet
+    predict = language.predictor(None)  # as preflight loads it
+    memory.starting_step("crawl")
+    memory.starting_step(SIGNALS_STAGE)
+    assert language.predictor(None) is predict
+    memory.starting_step("filter")
+    assert not language._PREDICTORS and not language._MODELS
 
 
 def test_the_language_model_and_its_token_cache_are_dropped_between_steps(monkeypatch):
