@@ -21,6 +21,7 @@ import json
 import os
 import sys
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Iterator
@@ -72,6 +73,9 @@ class TaskResult:
 
 
 UNSYNCED_KEY = "unsynced_folders"
+# Set by an executor on a result it did not compute in this step but was handed by another (the step's name):
+# the progress line counts it as done but leaves it out of the rates.
+COMPUTED_BY_KEY = "computed_by"
 # A batch of finished tasks whose folders one fsync each covers: records wait at most this many tasks or
 # seconds (a kill loses at most these records; their tasks are redone, writing the same bytes).
 RECORD_BATCH_TASKS, RECORD_BATCH_S = 32, 2.0
@@ -181,7 +185,12 @@ LOCAL_RAY_START_ATTEMPTS = 3
 
 
 class Progress:
-    """One line per update on stderr: tasks done/total, docs/s and MB/s since the stage started."""
+    """One line per update on stderr: tasks done/total, docs/s and MB/s since the stage started.
+
+    The rates count only the tasks this step ran. A result another step computed and handed back (the
+    filter stage's fused tasks: the signal step decides the shard too) is counted as done and named, not
+    put in the rates: its documents took no time here, and the rate came out at hundreds of thousands of
+    docs/s."""
 
     def __init__(self, stage: str, total: int, already_done: int, every_s: float = 2.0):
         self.stage, self.total, self.done = stage, total, already_done
@@ -190,11 +199,17 @@ class Progress:
         self.every_s = every_s
         self.docs = 0
         self.bytes = 0
+        self.handed_back: Counter[str] = Counter()  # step that computed them -> results handed back
 
-    def update(self, docs: int, nbytes: int, force: bool = False) -> None:
+    def update(self, docs: int, nbytes: int, force: bool = False, computed_by: str | None = None) -> None:
+        """A task of this step finished with ``docs`` documents and ``nbytes`` input bytes, or, with
+        ``computed_by``, its result came from that step."""
         self.done += 1
-        self.docs += docs
-        self.bytes += nbytes
+        if computed_by is None:
+            self.docs += docs
+            self.bytes += nbytes
+        else:
+            self.handed_back[computed_by] += 1
         now = time.monotonic()
         if force or now - self.last >= self.every_s or self.done == self.total:
             self.last = now
@@ -202,8 +217,12 @@ class Progress:
 
     def print(self) -> None:
         elapsed = max(time.monotonic() - self.start, 1e-9)
-        print(f"[{self.stage}] {self.done}/{self.total} shards | {self.docs / elapsed:,.0f} docs/s | "
-              f"{self.bytes / elapsed / 1e6:,.2f} MB/s | {elapsed:,.1f} s", file=sys.stderr, flush=True)
+        parts = [f"[{self.stage}] {self.done}/{self.total} shards"]
+        parts += [f"{count} computed by {step}" for step, count in sorted(self.handed_back.items())]
+        if self.docs or self.bytes or not self.handed_back:
+            parts += [f"{self.docs / elapsed:,.0f} docs/s", f"{self.bytes / elapsed / 1e6:,.2f} MB/s"]
+        parts.append(f"{elapsed:,.1f} s")
+        print(" | ".join(parts), file=sys.stderr, flush=True)
 
 
 def run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any], TaskResult], *,
@@ -291,11 +310,12 @@ def _run_stage(run_dir: Path, stage: str, tasks: list[Task], fn: Callable[[Any],
                          "syncing its output folders"):
                 sync_folders(folders)  # before any record that vouches for files in them
         for task, data in batch:
+            computed_by = data.pop(COMPUTED_BY_KEY, None)
             result = TaskResult.from_dict(data)
             with _naming(stage, task.id, "writing its completion record"):
                 ledger.append(task.id, {**data, "task_digest": digests[task.id]})
             results[task.id] = result
-            progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes)
+            progress.update(result.tally.counts.get(docs_key, 0), task.size_bytes, computed_by=computed_by)
 
     try:
         if pending:

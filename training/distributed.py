@@ -3,13 +3,27 @@
 torchrun sets RANK / WORLD_SIZE / LOCAL_RANK; a plain ``python -m training.train`` sets none of them and
 runs as rank 0 of 1 without a process group, so the CPU and GPU, single and multi-process paths share the
 training loop. The backend follows the device: NCCL for CUDA, gloo for CPU.
+
+Why the CPU collectives here wait for their tensors to come back (``_settled``): gloo runs each collective on
+a worker thread of its own, which drops its reference to the tensors only after the caller's ``wait`` has
+returned. A tensor that Python also holds needs the GIL for that (torch 2.13 hands the Python object's
+reference back), so when the rank's last collective is followed quickly by the end of the process, the
+worker asks for the GIL while the interpreter finalizes, CPython ends the thread (``pthread_exit``), the
+unwind meets a ``noexcept`` C++ frame and the rank aborts: "terminate called without an active exception"
+(SIGABRT; the 2-process DDP tests, now and then, on a loaded machine). ``destroy_process_group`` cannot
+join those threads: a DDP-wrapped model keeps the process group alive inside torch for the life of the
+process. So each CPU collective returns only once gloo has let go of its tensors; the object collectives
+are built on such tensor collectives rather than on torch's, whose tensors are out of reach.
 """
 
 from __future__ import annotations
 
 import os
+import pickle
+import sys
+import time
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Callable
 
 import torch
 import torch.distributed as torch_dist
@@ -85,12 +99,40 @@ def teardown() -> None:
         torch_dist.destroy_process_group()
 
 
+SETTLE_TIMEOUT_S = 10.0
+
+
+def _settled(collective: Callable[[], object], *tensors: torch.Tensor) -> None:
+    """Run ``collective`` (a blocking collective on ``tensors``), then wait, without the GIL, until the
+    backend's worker thread holds none of them (module docstring): their Python reference counts are back
+    to what they were before. Bounded, so a backend that never lets go only costs the timeout."""
+    # indexing, not a loop variable or zip (whose reused result tuple holds a reference of its own), so
+    # both counts see the same references: the ``tensors`` tuple's and getrefcount's argument
+    before = [sys.getrefcount(tensors[i]) for i in range(len(tensors))]
+    collective()
+    deadline = time.monotonic() + SETTLE_TIMEOUT_S
+    for i, count in enumerate(before):
+        while sys.getrefcount(tensors[i]) > count and time.monotonic() < deadline:
+            time.sleep(0.0002)  # releases the GIL, which the worker needs to drop its reference
+
+
+def _bytes_tensor(value: Any) -> torch.Tensor:
+    return torch.frombuffer(bytearray(pickle.dumps(value)), dtype=torch.uint8)
+
+
+def _unpickle(tensor: torch.Tensor, size: int) -> Any:
+    return pickle.loads(tensor[:size].numpy().tobytes())
+
+
 def all_reduce_sum(values: list[float], dist: Dist) -> list[float]:
     """Element-wise sum over ranks of a few float64 numbers (losses, counts); identity when alone."""
     if not dist.distributed:
         return list(values)
     tensor = torch.tensor(values, dtype=torch.float64, device=dist.device)
-    torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.SUM)
+    if dist.device_type == "cpu":
+        _settled(lambda: torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.SUM), tensor)
+    else:
+        torch_dist.all_reduce(tensor, op=torch_dist.ReduceOp.SUM)
     return tensor.tolist()
 
 
@@ -98,18 +140,36 @@ def all_gather_objects(value: Any, dist: Dist) -> list[Any]:
     """Every rank's ``value`` (picklable), in rank order; ``[value]`` when alone."""
     if not dist.distributed:
         return [value]
-    gathered: list[Any] = [None] * dist.world_size
-    torch_dist.all_gather_object(gathered, value)
-    return gathered
+    if dist.device_type != "cpu":
+        gathered: list[Any] = [None] * dist.world_size
+        torch_dist.all_gather_object(gathered, value)
+        return gathered
+    payload = _bytes_tensor(value)
+    size = torch.tensor([payload.numel()], dtype=torch.int64)
+    sizes = [torch.zeros(1, dtype=torch.int64) for _ in range(dist.world_size)]
+    _settled(lambda: torch_dist.all_gather(sizes, size), size, *sizes)
+    longest = max(int(s) for s in sizes)
+    padded = torch.zeros(longest, dtype=torch.uint8)
+    padded[:payload.numel()] = payload
+    parts = [torch.empty(longest, dtype=torch.uint8) for _ in range(dist.world_size)]
+    _settled(lambda: torch_dist.all_gather(parts, padded), padded, *parts)
+    return [_unpickle(part, int(s)) for part, s in zip(parts, sizes)]
 
 
 def broadcast_object(value: Any, dist: Dist) -> Any:
     """Rank 0's ``value`` (picklable) on every rank; ``value`` itself when alone."""
     if not dist.distributed:
         return value
-    box = [value if dist.is_main else None]
-    torch_dist.broadcast_object_list(box, src=0)
-    return box[0]
+    if dist.device_type != "cpu":
+        box = [value if dist.is_main else None]
+        torch_dist.broadcast_object_list(box, src=0)
+        return box[0]
+    payload = _bytes_tensor(value) if dist.is_main else None
+    size = torch.tensor([payload.numel() if payload is not None else 0], dtype=torch.int64)
+    _settled(lambda: torch_dist.broadcast(size, src=0), size)
+    buffer = payload if payload is not None else torch.empty(int(size), dtype=torch.uint8)
+    _settled(lambda: torch_dist.broadcast(buffer, src=0), buffer)
+    return value if dist.is_main else _unpickle(buffer, int(size))
 
 
 def any_rank(flag: bool, dist: Dist) -> bool:

@@ -49,7 +49,7 @@ from model.lora import LoraLinear, merge_lora
 from model.gpt import GPT, adamw
 from model.tokenizer import END_OF_TEXT, build_tokenizer, end_of_text_id
 from training.config import ConfigError, load_options
-from training.distributed import Dist, all_reduce_sum, setup, teardown
+from training.distributed import Dist, all_gather_objects, all_reduce_sum, setup, teardown
 from training.metrics import MetricsLog
 from training.optim import lr_at, set_lr
 
@@ -370,10 +370,8 @@ class Checkpoints:
         data order continues (the caller's epoch, next batch start and sampling generator state)."""
         cuda = loop.dist.device_type == "cuda"
         rng = {"torch": torch.get_rng_state(), "cuda": torch.cuda.get_rng_state(loop.dist.device) if cuda else None}
-        ranks = [rng]
-        if loop.dist.distributed:  # every rank calls save; rank 0 keeps all ranks' random states
-            ranks = [None] * loop.dist.world_size
-            torch.distributed.all_gather_object(ranks, rng)
+        # every rank calls save; rank 0 keeps all ranks' random states
+        ranks = all_gather_objects(rng, loop.dist)
         if not loop.is_main:
             return
         score = self.score(record)

@@ -52,7 +52,7 @@ from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, sig
 from pipeline.executors import Executor
 from pipeline.memory import release_within_task
 from pipeline.readers import KINDS
-from pipeline.runner import STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
+from pipeline.runner import COMPUTED_BY_KEY, STATS_DIR, StageResult, Task, TaskResult, defers_folder_syncs
 from pipeline.stage import DOCUMENTS, RunContext, Stage
 
 STAGE = "filter"
@@ -367,8 +367,8 @@ class _Stash:
             data = self.held.pop(task.id, None)
             if data is None:
                 rest.append(task)
-            else:
-                yield task, data
+            else:  # the progress line counts it as the signal step's work, not this step's
+                yield task, {**data, COMPUTED_BY_KEY: SIGNALS_STAGE}
         if rest:
             yield from self.executor.map(stage, run_dir, rest, fn)
 

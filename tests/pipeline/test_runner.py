@@ -367,3 +367,20 @@ def test_ray_address_local_starts_the_embedded_ray(fake_ray: _FakeRay, monkeypat
     assert connect_ray(None, 1, None) is True
     (kwargs, during), = fake_ray.calls
     assert "runtime_env" not in kwargs and during == WORKER_ENV
+
+
+def test_progress_rates_count_only_the_tasks_this_step_ran(monkeypatch, capsys) -> None:
+    """A result another step computed and handed back (the filter stage's fused tasks) is counted as done and
+    named, not put in the rates: the filter step printed ~400,000 docs/s for documents it never touched."""
+    from pipeline import runner
+
+    clock = iter([100.0, 102.0, 104.0, 106.0, 108.0, 110.0, 112.0])
+    monkeypatch.setattr(runner.time, "monotonic", lambda: next(clock))
+    progress = runner.Progress("filter", 3, 0, every_s=0.0)  # starts at 100 s
+    progress.update(5_000_000, 10_000_000, computed_by="filter-signals")  # printed at 104 s
+    progress.update(5_000_000, 10_000_000, computed_by="filter-signals")  # 108 s
+    progress.update(400, 4_000_000)  # 112 s: 400 docs and 4 MB in the 12 s since the start
+    lines = capsys.readouterr().err.splitlines()
+    assert lines[0] == "[filter] 1/3 shards | 1 computed by filter-signals | 4.0 s"
+    assert lines[1] == "[filter] 2/3 shards | 2 computed by filter-signals | 8.0 s"
+    assert lines[2] == "[filter] 3/3 shards | 2 computed by filter-signals | 33 docs/s | 0.33 MB/s | 12.0 s"

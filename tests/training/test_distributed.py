@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import weakref
 from pathlib import Path
 
 import pytest
@@ -17,7 +18,7 @@ import torch.multiprocessing as mp
 
 from tests.training.trainer_helpers import bpe_dataset, config_dict, train_losses, write_config
 from training.config import parse_config
-from training.distributed import Dist, cuda_index, pick_device, setup
+from training.distributed import Dist, cuda_index, pick_device, setup, teardown
 from training.metrics import read_metrics
 from training import checkpoint as ckpt
 from training.train import train
@@ -169,3 +170,53 @@ def test_rank_0_decides_the_resume_for_ranks_that_cannot_see_the_checkpoint(
                for m in (cut, whole)]
     assert records[0] == records[1] and len(records[0]) == 10 + 3
     assert [s["resumed"] for s in read_metrics(cut, "start")] == [False, True]
+
+
+def _rank_collectives(rank: int, port: int, out: str) -> None:
+    """One rank of a 2-process gloo group: each collective helper, many times, counting the tensors it handed
+    gloo that were still alive once it had returned (weak references: only gloo's worker thread, which hands
+    the Python object back when it lets go of the tensor, keeps them alive then)."""
+    from training import distributed
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), RANK=str(rank), WORLD_SIZE="2",
+                      LOCAL_RANK=str(rank))
+    torch.set_num_threads(1)
+    handed: list[weakref.ref] = []
+    for name in ("all_reduce", "all_gather", "broadcast"):
+        real = getattr(distributed.torch_dist, name)
+
+        def spy(first, *args, _real=real, **kwargs):  # noqa: ANN001, ANN002, ANN003, ANN202 - a pass-through
+            tensors = [*(first if isinstance(first, list) else [first]), *(a for a in args if torch.is_tensor(a))]
+            handed.extend(weakref.ref(t) for t in tensors)
+            del tensors
+            return _real(first, *args, **kwargs)
+
+        setattr(distributed.torch_dist, name, spy)
+    dist = setup("cpu")
+    held, results = 0, []
+    try:
+        for step in range(300):  # the helpers return in a millisecond or two: many calls, a few seconds
+            results.append([distributed.all_reduce_sum([float(rank), 1.0], dist)])
+            if step % 10 == 0:
+                results[-1] += [distributed.all_gather_objects({"rank": rank, "step": step}, dist),
+                                distributed.broadcast_object({"from": rank, "step": step}, dist)]
+            held += sum(ref() is not None for ref in handed)
+            handed.clear()
+    finally:
+        teardown()
+    Path(out, f"rank{rank}.json").write_text(json.dumps({"held": held, "results": results}))
+
+
+def test_collectives_return_only_once_gloo_has_let_go_of_their_tensors(tmp_path: Path) -> None:
+    """A gloo worker thread drops a collective's tensors after the caller's wait has returned, and needs the
+    GIL to do it; a rank whose interpreter was finalizing by then aborted ("terminate called without an active
+    exception", the 2-process DDP tests now and then under load). Without the wait for the tensors to come
+    back, calls returned with the worker still holding one now and then (a few in 300 here)."""
+    mp.spawn(_rank_collectives, args=(free_ports(1)[0], str(tmp_path)), nprocs=2, join=True)
+    for rank in (0, 1):
+        outcome = json.loads((tmp_path / f"rank{rank}.json").read_text())
+        assert outcome["held"] == 0
+        assert len(outcome["results"]) == 300
+        for step, (sums, *objects) in enumerate(outcome["results"]):
+            assert sums == [1.0, 2.0]
+            if step % 10 == 0:
+                assert objects == [[{"rank": 0, "step": step}, {"rank": 1, "step": step}], {"from": 0, "step": step}]

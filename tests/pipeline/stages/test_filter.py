@@ -294,3 +294,19 @@ def test_the_fused_task_gives_back_the_measured_heap_before_deciding(tmp_path, m
               write_shard(manifest.run_dir, "docs/web/p1.parquet", "web", web[20:40])]
     filter_stage.run(RunContext(manifest), inputs)
     assert events == ["_measure", "release_within_task", "_decide_shard"] * 2
+
+
+def test_the_decision_step_names_the_results_the_fused_tasks_handed_it(tmp_path, capsys):
+    """Every decision of a first run was made by the fused tasks of the signal step: the filter step's progress
+    line says so instead of a rate over documents it never read (it printed ~400,000 docs/s)."""
+    manifest = parse_manifest(manifest_text(tmp_path))
+    web = list(real_documents("commoncrawl"))[:20]
+    inputs = [write_shard(manifest.run_dir, f"docs/web/p{i}.parquet", "web", web[i * 10:(i + 1) * 10])
+              for i in range(2)]
+    filter_stage.run(RunContext(manifest), inputs)
+    err = capsys.readouterr().err.splitlines()
+    measured = [line for line in err if line.startswith("[filter-signals] 2/2 shards")]
+    decided = [line for line in err if line.startswith("[filter] 2/2 shards")]
+    assert len(measured) == 1 and " docs/s | " in measured[0]
+    assert len(decided) == 1 and re.fullmatch(r"\[filter\] 2/2 shards \| 2 computed by filter-signals \| [\d.,]+ s",
+                                              decided[0]), decided
