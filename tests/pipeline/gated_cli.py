@@ -21,8 +21,10 @@ from pipeline.cli import main
 def gate(stage: str, count: int, flag: Path) -> None:
     update = runner.Progress.update
 
-    def halting_update(self: runner.Progress, docs: int, nbytes: int, force: bool = False) -> None:
-        update(self, docs, nbytes, force)  # called right after each completion record is written
+    def halting_update(self: runner.Progress, docs: int, nbytes: int, force: bool = False,
+                       computed_by: str | None = None) -> None:
+        # called right after each completion record is written
+        update(self, docs, nbytes, force, computed_by=computed_by)
         if self.stage == stage and self.done >= count:
             flag.write_text(str(self.done))
             while True:
