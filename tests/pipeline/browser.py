@@ -11,7 +11,9 @@ from __future__ import annotations
 import base64
 import itertools
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -76,6 +78,38 @@ def _devtools_port(profile: Path, proc: subprocess.Popen, timeout: float = 30) -
     raise TimeoutError("chromium did not open its DevTools port")
 
 
+def session_pids(session: int) -> list[int]:
+    """Live (not zombie) processes of a session, from /proc."""
+    pids = []
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = Path(entry.path, "stat").read_text()
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()
+        if fields[0] != "Z" and int(fields[3]) == session:
+            pids.append(int(entry.name))
+    return pids
+
+
+def stop_session(proc: subprocess.Popen, timeout: float = 10) -> None:
+    """SIGTERM the browser's session, SIGKILL what is left after ``timeout``; return once none is alive."""
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        for pid in session_pids(proc.pid):
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if proc.poll() is not None and not session_pids(proc.pid):
+                return
+            time.sleep(0.02)
+    raise RuntimeError(f"chromium's processes {session_pids(proc.pid)} survived SIGKILL for {timeout} s")
+
+
 def check_page(page: Path, screenshot: Path | None = None, expressions: dict[str, str] | None = None,
                width: int = 1200) -> PageCheck:
     """Load ``page`` (a local file), wait for its load event, and report what the browser saw."""
@@ -83,11 +117,14 @@ def check_page(page: Path, screenshot: Path | None = None, expressions: dict[str
     if binary is None:
         raise RuntimeError("chromium not found: run scripts/ensure-chromium.sh")
     result = PageCheck()
-    with tempfile.TemporaryDirectory(prefix="report-chromium-") as tmp:
-        profile = Path(tmp)
+    profile = Path(tempfile.mkdtemp(prefix="report-chromium-"))
+    try:
+        # Its own session, so that teardown can stop every process Chromium started (renderer, GPU,
+        # utility, crashpad), not only the browser: a child still writing to the profile made
+        # removing it fail with "Directory not empty" (CI, 6 December).
         proc = subprocess.Popen([binary, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-port=0",
                                  f"--window-size={width},900", "about:blank"],
-                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
         try:
             port = _devtools_port(profile, proc)
             targets = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10).read())
@@ -114,12 +151,9 @@ def check_page(page: Path, screenshot: Path | None = None, expressions: dict[str
                 screenshot.write_bytes(base64.b64decode(shot["data"]))
             session.ws.close()
         finally:
-            proc.terminate()
-            try:
-                proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.wait()
+            stop_session(proc)
+    finally:
+        shutil.rmtree(profile)
     for event in session.events:
         method, params = event.get("method"), event.get("params", {})
         if method == "Runtime.consoleAPICalled" and params.get("type") in ("error", "assert"):
