@@ -84,10 +84,6 @@ typedef struct {
                            * the interning of jieba's words (intern_range); NULL until it meets such a token */
     uint64_t *shorts;     /* SHORT_SLOTS keys, then SHORT_SLOTS uint32 ids: the cache of Han words of 2-4 characters
                            * (intern_run_ucs2); NULL until it meets such a word */
-    uint32_t *node_ids;   /* jieba trie node -> id + 1 of that dictionary word (0: not met yet), for the words the
-                           * compiled cut names by node (NODE_IDS); NULL until it is handed nodes */
-    Py_ssize_t node_cap;  /* the trie's nodes: node_ids' length */
-    uint64_t node_gen;    /* the jieba load whose node ids node_ids holds */
 } ChunkTable;
 
 /* Why a direct table for one-character tokens: jieba cuts about two in five Chinese words as one character,
@@ -105,17 +101,6 @@ typedef struct {
  * only in a token table that interns Han runs of UCS-2 text; counted in ``nbytes``. */
 #define SHORT_BITS 14
 #define SHORT_SLOTS ((size_t)1 << SHORT_BITS)
-
-/* NODE_IDS: why a table from jieba's trie nodes to token ids. The compiled cut knows, for each dictionary word of
- * two or more characters its route chooses, the trie node where the word ends: a dense id of the word
- * (``_jieba.cut_ucs4(text, runs, True)``). Such a word (nine in ten of the cut's words of two or more characters
- * on zhwiki) is then interned by an array index instead of packing its code points, the short-word cache's
- * probe and, on the cache's misses, the table's hash, probe and compare. The entry is filled when the word is
- * first interned through the table (so ids, their order and every output are the ones without it); it holds
- * only ids of this table, and the trie's load (generation) is checked on every call: another load's nodes
- * drop the entries. One uint32 per trie node (498,113 for jieba's dictionary: 1.9 MiB, allocated zeroed so that
- * only the pages of words met become resident), counted in ``nbytes``; it goes with the token table, so a
- * renewed vocabulary starts with none. */
 
 /* A growable int64 buffer for the per-call outputs. */
 typedef struct {
@@ -423,7 +408,6 @@ static void ChunkTable_dealloc(ChunkTable *t) {
     free(t->arena);
     free(t->single);
     free(t->shorts);
-    free(t->node_ids);
     Py_TYPE(t)->tp_free((PyObject *)t);
 }
 
@@ -537,8 +521,7 @@ static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
     size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
                (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap +
                (t->single ? (SINGLE_HI - SINGLE_LO) * sizeof(uint32_t) : 0) +
-               (t->shorts ? SHORT_SLOTS * (sizeof(uint64_t) + sizeof(uint32_t)) : 0) +
-               (t->node_ids ? (size_t)t->node_cap * sizeof(uint32_t) : 0);
+               (t->shorts ? SHORT_SLOTS * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
     return PyLong_FromSize_t(t->slots ? n : 0);
 }
 
@@ -1083,14 +1066,14 @@ static __attribute__((noinline)) int intern_slow_ucs2(ChunkTable *t, const unsig
  * short words (SHORT_BITS), others and misses from find_slot, new words from intern_range (issue 13, tenth
  * pass; kept out of line with ``noinline`` it cost more: 14.3 M instructions on zhwiki against 14.0 M). */
 static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssize_t n, const int32_t *lengths,
-                                  const int32_t *nodes, Py_ssize_t avail, Buf *out, Py_ssize_t *got) {
+                                  Py_ssize_t avail, Buf *out, Py_ssize_t *got) {
     if (!t->shorts && !(t->shorts = calloc(SHORT_SLOTS, sizeof(uint64_t) + sizeof(uint32_t))))
         return PyErr_NoMemory(), -1;
     Py_ssize_t most = avail < n ? avail : n; /* every word holds a character at least */
     while (out->cap - out->len < most)
         if (buf_grow(out) < 0) return PyErr_NoMemory(), -1;
     uint64_t *keys = t->shorts;
-    uint32_t *short_ids = (uint32_t *)(keys + SHORT_SLOTS), *node_ids = t->node_ids;
+    uint32_t *short_ids = (uint32_t *)(keys + SHORT_SLOTS);
     int64_t *dst = out->data + out->len;
     Py_ssize_t k = 0, at = 0;
     for (; k < most; k++) {
@@ -1100,23 +1083,18 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssiz
         at += len;
         size_t s = 0;
         uint64_t key = 0;
-        uint32_t node = 0;
         Py_UCS4 q0 = load_cp(PyUnicode_2BYTE_KIND, q, 0);
         if (len == 1) {
             if (q0 >= SINGLE_LO && t->single && t->single[q0 - SINGLE_LO]) {
                 *dst++ = (int64_t)t->single[q0 - SINGLE_LO] - 1;
                 continue;
             }
-        } else if (nodes && (node = (uint32_t)nodes[k]) && node_ids[node]) { /* below node_cap (node_ids_for) */
-            *dst++ = (int64_t)node_ids[node] - 1;
-            continue;
         } else if (len <= 4) {
             key = q0 | (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 1) << 16;
             if (len > 2) key |= (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 2) << 32;
             if (len > 3) key |= (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 3) << 48;
             s = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - SHORT_BITS));
             if (keys[s] == key) {
-                if (node) node_ids[node] = short_ids[s] + 1;
                 *dst++ = short_ids[s];
                 continue;
             }
@@ -1127,7 +1105,6 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssiz
             if (id >= 0) {
                 keys[s] = key;
                 short_ids[s] = (uint32_t)id; /* ids fit 32 bits (table_add_chunk) */
-                if (node) node_ids[node] = (uint32_t)id + 1;
                 *dst++ = id;
                 continue;
             }
@@ -1139,7 +1116,6 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssiz
             keys[s] = key;
             short_ids[s] = (uint32_t)dst[-1];
         }
-        if (node) node_ids[node] = (uint32_t)dst[-1] + 1;
     }
     out->len = dst - out->data;
     *got = at;
@@ -1178,7 +1154,6 @@ typedef struct {
     PyObject *ids, *fresh;    /* the dict kept in step and its new tokens' str, or both NULL */
     PyObject *words;          /* rjieba's words (a list of str), or NULL where ``lengths`` */
     const int32_t *lengths;   /* the compiled cut's word lengths */
-    const int32_t *nodes;     /* beside them, each word's trie node or 0 (NODE_IDS), or NULL */
     Py_ssize_t n_words, w, runs;
     PyObject *fallback;       /* words._split_chunk (or any splitter: a tuple of str per chunk) */
     Buf *fast;               /* where ``fallback`` is words._split_chunk: split_ends stands in for it */
@@ -1261,8 +1236,7 @@ ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_
         Py_ssize_t got = 0;
         if (st->lengths && kind == PyUnicode_2BYTE_KIND && !st->ids) { /* the run's words in a loop of their own */
             Py_ssize_t taken = intern_run_ucs2(st->tt, (const unsigned char *)data + 2 * j, e - j, st->lengths + st->w,
-                                               st->nodes ? st->nodes + st->w : NULL, st->n_words - st->w, &st->flat,
-                                               &got);
+                                               st->n_words - st->w, &st->flat, &got);
             if (taken < 0) return -1;
             st->w += taken;
         }
@@ -1324,8 +1298,8 @@ static int check_words_type(PyObject *words) {
 /* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their
  * str where a dict is kept, else their number). */
 static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
-                              int fast, const int32_t *nodes) {
-    JiebaState st = {tt, ids, NULL, NULL, NULL, nodes, 0, 0, 0, fallback, NULL, {0}};
+                              int fast) {
+    JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
     Buf ends = {0};
     if (fast) st.fast = &ends;
     if (check_words_type(words) < 0) return NULL;
@@ -1401,39 +1375,7 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     }
     if (check_words_type(words) < 0 || check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
     Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
-    return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast, NULL);
-}
-
-/* The nodes (int32 bytes) beside the cut's lengths ``words`` for jieba_entry_tokens, checked (one per word, each
- * below n_nodes), with the token table's node table (NODE_IDS) made ready for them: allocated on first use,
- * dropped and made again zeroed when the nodes come from another load of the dictionary (generation) or a trie
- * of another size. NULL with an exception when they do not fit. */
-static const int32_t *node_ids_for(ChunkTable *t, PyObject *words, PyObject *nodes_obj, unsigned long long generation,
-                                   Py_ssize_t n_nodes) {
-    if (!PyBytes_Check(words) || !PyBytes_Check(nodes_obj) || PyBytes_GET_SIZE(nodes_obj) != PyBytes_GET_SIZE(words)) {
-        PyErr_SetString(PyExc_ValueError, "jieba_entry_tokens: nodes must be int32 bytes, one per word of the lengths");
-        return NULL;
-    }
-    if (n_nodes <= 0 || n_nodes > ((Py_ssize_t)1 << 24)) {
-        PyErr_Format(PyExc_ValueError, "jieba_entry_tokens: %zd trie nodes", n_nodes);
-        return NULL;
-    }
-    const int32_t *nodes = (const int32_t *)PyBytes_AS_STRING(nodes_obj);
-    Py_ssize_t n = PyBytes_GET_SIZE(nodes_obj) / (Py_ssize_t)sizeof(int32_t);
-    uint32_t bad = 0; /* a node outside the trie, or negative: any bit at or above n_nodes's */
-    for (Py_ssize_t k = 0; k < n; k++) bad |= (uint32_t)nodes[k] >= (uint32_t)n_nodes;
-    if (bad) {
-        PyErr_Format(PyExc_ValueError, "jieba_entry_tokens: a node outside the trie's %zd", n_nodes);
-        return NULL;
-    }
-    if (!t->node_ids || t->node_gen != generation || t->node_cap != n_nodes) {
-        free(t->node_ids);
-        t->node_ids = calloc((size_t)n_nodes, sizeof(uint32_t));
-        t->node_cap = t->node_ids ? n_nodes : 0;
-        t->node_gen = generation;
-        if (!t->node_ids) return PyErr_NoMemory(), NULL;
-    }
-    return nodes;
+    return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast);
 }
 
 /* jieba_entry_tokens(chunk_table, first, words, table, fallback) -> (token ids int64 bytes, tokens per chunk
@@ -1442,15 +1384,11 @@ static const int32_t *node_ids_for(ChunkTable *t, PyObject *words, PyObject *nod
  * of ``lookup(text, lines, False)``, which never became str (issue 13: a str per new chunk, ~36 instructions
  * per Chinese character with the list). ``words``: the cut of ``chunk_table.han_runs(first)`` (its rjieba
  * words, or the compiled cut's lengths). ``fallback`` must be ``words._split_chunk``: the compiled splitter
- * gives its tokens where it can. With ``nodes, generation, n_nodes`` (what ``_jieba.cut_ucs4(text, runs, True)``
- * gives beside ``words``, its lengths) the dictionary words it names are interned through the node table
- * (NODE_IDS); the same outputs. */
+ * gives its tokens where it can. */
 static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
-    PyObject *chunk_table, *first_obj, *words, *table, *fallback, *nodes_obj = Py_None;
-    unsigned long long generation = 0;
-    Py_ssize_t n_nodes = 0;
-    if (!PyArg_ParseTuple(args, "O!OOO!O|OKn", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType,
-                          &table, &fallback, &nodes_obj, &generation, &n_nodes))
+    PyObject *chunk_table, *first_obj, *words, *table, *fallback;
+    if (!PyArg_ParseTuple(args, "O!OOO!O", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType, &table,
+                          &fallback))
         return NULL;
     if (chunk_table == table) { /* adding tokens would move the arena the chunks are read from */
         PyErr_SetString(PyExc_ValueError, "jieba_entry_tokens: the chunk table and the token table must differ");
@@ -1460,10 +1398,7 @@ static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
     Py_ssize_t first;
     if (table_first(ct, first_obj, "jieba_entry_tokens", &first) < 0) return NULL;
     Source src = {NULL, ct, first, ct->count - first};
-    const int32_t *nodes = NULL;
-    if (nodes_obj != Py_None && !(nodes = node_ids_for((ChunkTable *)table, words, nodes_obj, generation, n_nodes)))
-        return NULL;
-    return jieba_intern(&src, words, (ChunkTable *)table, NULL, fallback, 1, nodes);
+    return jieba_intern(&src, words, (ChunkTable *)table, NULL, fallback, 1);
 }
 
 /* letter_runs(lines) -> int64 bytes: per line, its maximal Han runs that hold an ideograph assigned since
@@ -1509,9 +1444,8 @@ static PyMethodDef module_methods[] = {
     {"whitespace_split", whitespace_split, METH_O,
      "whitespace_split(chunk) -> words._split_chunk's tokens by the compiled splitter, or None where it declines"},
     {"jieba_entry_tokens", jieba_entry_tokens, METH_VARARGS,
-     "jieba_entry_tokens(chunk_table, first, words, table, fallback, nodes=None, generation=0, n_nodes=0) -> "
-     "jieba_tokens of chunk_table[first:] (no dict, the compiled splitter for fallback's chunks where it can), read "
-     "from the chunk table; with nodes (_jieba.cut_ucs4's), dictionary words interned by trie node"},
+     "jieba_entry_tokens(chunk_table, first, words, table, fallback) -> jieba_tokens of chunk_table[first:] (no "
+     "dict, the compiled splitter for fallback's chunks where it can), read from the chunk table"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
      "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_split over jieba's words of the chunks, "
      "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},

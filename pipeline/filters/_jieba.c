@@ -66,8 +66,6 @@ typedef struct {
 #define COUNT(v) (nodes[v].lc >> 21)
 static Node *nodes;
 static double log1p_;        /* log(1) - log(total): a single character that is no word */
-static int32_t n_nodes;       /* the trie's nodes (ids 0..n_nodes), for cut_ucs4's node output */
-static uint64_t generation;   /* loads so far: a node id means something only within one load */
 static double start_p[4], trans_p[4][4];
 static double (*emit_p)[4];  /* character - HMM_LO -> per state */
 
@@ -395,7 +393,6 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     }
     Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
     if (fit) nodes = fit;
-    n_nodes = next;
     rc = 0;
 fail:
     if (rc < 0 && !PyErr_Occurred()) PyErr_NoMemory();
@@ -483,7 +480,6 @@ static PyObject *load(PyObject *self, PyObject *args) {
     if (build_dict(dict.buf, dict.len) < 0) goto fail;
     PyBuffer_Release(&dict);
     loaded = 1;
-    generation++;
     Py_RETURN_NONE;
 fail:
     PyBuffer_Release(&dict);
@@ -516,8 +512,6 @@ static inline void put(Lens *b, Py_ssize_t v) { b->data[b->len++] = (int32_t)v; 
 /* Scratch space, grown as needed and kept (the GIL serialises calls). */
 static double *route_p;
 static int32_t *route_end;
-static int32_t *route_node; /* per position: the trie node of route_end's word when it is longer than one */
-static int32_t *word_nodes; /* cut_ucs4's node output while it runs (else NULL): per word, its node or 0 */
 static uint8_t *vmask; /* Viterbi: per character, which predecessor each state took (4 bits) */
 static Py_ssize_t route_cap, vit_cap;
 
@@ -529,9 +523,7 @@ static int grow(Py_ssize_t n) {
         if (rp) route_p = rp;
         int32_t *re = realloc(route_end, cap * sizeof(int32_t));
         if (re) route_end = re;
-        int32_t *rn = realloc(route_node, cap * sizeof(int32_t));
-        if (rn) route_node = rn;
-        if (!rp || !re || !rn) return -1;
+        if (!rp || !re) return -1;
         route_cap = cap;
     }
     return 0;
@@ -633,9 +625,8 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
  * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
  * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
 static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
-                                      double *best, Py_ssize_t best_end, int32_t *best_node) {
+                                      double *best, Py_ssize_t best_end) {
     double b = *best;
-    int32_t bn = *best_node;
     node = find_child(node, s[k]);
     while (node) { /* node: s[i..k] */
         double logp = nodes[node].logp;
@@ -644,14 +635,12 @@ static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t
             if (!(v < b)) {
                 b = v;
                 best_end = k + 1;
-                bn = node;
             }
         }
         if (++k >= n) break;
         node = step(node, s[k]);
     }
     *best = b;
-    *best_node = bn;
     return best_end;
 }
 
@@ -665,11 +654,10 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
     double next = rp[i + 1], best;
     Py_ssize_t best_end = i + 1;
-    int32_t best_node = 0; /* only read where best_end > i + 1 */
     if (node) {
         best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
         if (has_next && may_have_child(node, s[i + 1]))
-            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end, &best_node);
+            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
         if (isnan(best)) { /* no word starts here: the character alone */
             best = single + next;
             best_end = i + 1;
@@ -679,7 +667,6 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     }
     rp[i] = best;
     re[i] = (int32_t)best_end;
-    route_node[i] = best_node;
 }
 
 /* jieba's cut of a block s[0..n) (n >= 1) of is_cjk characters (out has room for n more). */
@@ -702,7 +689,6 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
                 else if (flush(s + left, x - left, out) < 0) return -1;
                 left = -1;
             }
-            if (word_nodes) word_nodes[out->len] = route_node[x]; /* a dictionary word: its node */
             put(out, y - x);
         }
         x = y;
@@ -901,7 +887,6 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     free(filter);
     free(route_p);
     free(route_end);
-    free(route_node);
     free(vmask);
     free(text_buf);
     root_child = NULL;
@@ -911,7 +896,6 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     filter = NULL;
     route_p = NULL;
     route_end = NULL;
-    route_node = NULL;
     vmask = NULL;
     text_buf = NULL;
     route_cap = vit_cap = text_cap = 0;
@@ -924,22 +908,13 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
  * UCS4 code points concatenated, ``runs`` their lengths (int32 bytes), each run cut on its own. Why: the
  * vocabulary's new chunks are no str (``_chunks.ChunkTable.han_ucs4`` gathers their runs from its stored
  * code points), and cut_runs copies every run into a UCS4 buffer anyway; here the runs are cut in place
- * (issue 13, eighth pass; added by branch zhspan25, the functions above are unchanged).
- * cut_ucs4(text, runs, True) -> (lengths, nodes, generation, n_nodes): also, per word, the trie node where a
- * dictionary word of two or more characters that the route chose ends (a dense id of that word: ``route_node``,
- * recorded beside ``route_end``), else 0; the load it belongs to (node ids of another load mean nothing) and the
- * number of nodes. Why: ``_chunks.jieba_entry_tokens`` then interns such a word by an array index from node to
- * token id instead of packing, hashing and comparing its code points (issue 13, branch zhint32). Words from the
- * HMM, single characters and the characters between blocks have 0 (a HMM word may be a dictionary word too:
- * it is interned by its code points, to the same id). */
+ * (issue 13, eighth pass; added by branch zhspan25, the functions above are unchanged). */
 static PyObject *cut_ucs4(PyObject *self, PyObject *args) {
     Py_buffer text, runs;
-    int want_nodes = 0;
     if (!check_loaded("cut_ucs4")) return NULL;
-    if (!PyArg_ParseTuple(args, "y*y*|p", &text, &runs, &want_nodes)) return NULL;
+    if (!PyArg_ParseTuple(args, "y*y*", &text, &runs)) return NULL;
     PyObject *out = NULL;
     Lens lens = {0};
-    int32_t *found = NULL;
     if (text.len % (Py_ssize_t)sizeof(Py_UCS4) || runs.len % (Py_ssize_t)sizeof(int32_t)) {
         PyErr_SetString(PyExc_ValueError, "cut_ucs4: text must be UCS4 and runs int32 bytes");
         goto done;
@@ -947,11 +922,6 @@ static PyObject *cut_ucs4(PyObject *self, PyObject *args) {
     const Py_UCS4 *s = (const Py_UCS4 *)text.buf;
     const int32_t *len = (const int32_t *)runs.buf;
     Py_ssize_t n = text.len / (Py_ssize_t)sizeof(Py_UCS4), n_runs = runs.len / (Py_ssize_t)sizeof(int32_t), at = 0;
-    if (want_nodes && !(found = calloc(n ? n : 1, sizeof(int32_t)))) { /* no more words than code points */
-        PyErr_NoMemory();
-        goto done;
-    }
-    word_nodes = found;
     for (Py_ssize_t r = 0; r < n_runs; r++) {
         if (len[r] < 0 || len[r] > n - at) {
             PyErr_Format(PyExc_ValueError, "cut_ucs4: run %zd goes past the text's end", r);
@@ -968,12 +938,7 @@ static PyObject *cut_ucs4(PyObject *self, PyObject *args) {
         goto done;
     }
     out = PyBytes_FromStringAndSize((const char *)lens.data, lens.len * (Py_ssize_t)sizeof(int32_t));
-    if (out && want_nodes)
-        out = Py_BuildValue("NNKi", out, PyBytes_FromStringAndSize((const char *)found, lens.len * (Py_ssize_t)sizeof(int32_t)),
-                            (unsigned long long)generation, (int)n_nodes);
 done:
-    word_nodes = NULL;
-    free(found);
     free(lens.data);
     PyBuffer_Release(&text);
     PyBuffer_Release(&runs);
@@ -986,9 +951,7 @@ static PyMethodDef methods[] = {
     {"unload", unload, METH_NOARGS, "unload(): free the dictionary and buffers (load may run again)"},
     {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
     {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
-    {"cut_ucs4", cut_ucs4, METH_VARARGS,
-     "cut_ucs4(text, runs, nodes=False) -> int32 bytes: cut_runs of UCS4 runs; with nodes (lengths, each word's "
-     "trie node or 0 as int32 bytes, the load's generation, the trie's nodes)"},
+    {"cut_ucs4", cut_ucs4, METH_VARARGS, "cut_ucs4(text, runs) -> int32 bytes: cut_runs of UCS4 runs"},
     {NULL, NULL, 0, NULL},
 };
 

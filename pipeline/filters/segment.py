@@ -276,9 +276,7 @@ def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any,
 
     compiled = _compiled_jieba_to_cut()
     if compiled is not None:  # the runs' code points cut in place (``_jieba.cut_ucs4``: ``cut_runs``' words)
-        # with each dictionary word's trie node beside its length: interned by the node (``_chunks.c``'s NODE_IDS)
-        words, *nodes = compiled.cut_ucs4(*chunk_table.han_ucs4(first), True)
-        return _chunks.jieba_entry_tokens(chunk_table, first, words, table, fallback, *nodes)
+        words = compiled.cut_ucs4(*chunk_table.han_ucs4(first))
     else:
         runs = chunk_table.han_runs(first)
         words = _rjieba_cut()(runs, True) if runs else []
