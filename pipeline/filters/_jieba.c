@@ -324,7 +324,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
     if (!nodes || !counts || !root_child || !cur) goto fail;
-    nodes[0].logp = log1p_; /* the root's: a character that starts no word (the route's first_steps) */
+    nodes[0].logp = log1p_; /* the root's: the score of a character that starts no word (route_at) */
     int32_t next = 1;
     /* The entries that reach depth d, in sorted order: a pass at depth d reads only those (most words are
      * 2-4 characters; every depth's pass over all entries read each of them max_len times). */
@@ -619,130 +619,77 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     return 0;
 }
 
-/* The route of a block, in three passes, so that no branch depends on the dictionary's answer at every
- * position (issue 13, branch zhcut32: the filter's answer, whether a word starts here and the comparison
- * of the route's sums were ~0.4 mispredictions per character, each stopping the core from running ahead
- * to the next cache misses):
- *
- * 1. every position's first step, with no data-dependent branch (the loads of many positions in flight):
- *    its one-character word's score (log p, NaN when s[i] only begins words, single when no word starts
- *    with it) into rp[i], and the position into a list (in re) when its second step passes the filter;
- * 2. the walks of the listed positions only, from the last: each word longer than one character found
- *    becomes a record (start, end, log p), records ordered by start descending, end ascending;
- * 3. the maximum, one loop over the positions and records merged, each iteration branch-free: a record of
- *    the current position is compared with its best (ties: the later, i.e. longer, word: jieba's rule),
- *    otherwise the next position's one-character word starts its best. */
-typedef struct {
-    double logp;
-    int32_t start, end;
-} Word;
-
-static Word *words;
-static Py_ssize_t words_cap;
-
-static int grow_words(Py_ssize_t n) {
-    if (n > words_cap) {
-        Py_ssize_t cap = words_cap ? words_cap : 256;
-        while (cap < n) cap *= 2;
-        Word *w = realloc(words, cap * sizeof(Word));
-        if (!w) return -1;
-        words = w;
-        words_cap = cap;
+/* The route's choice at a position i where s[i..k) is a prefix of a dictionary word and its child for s[k]
+ * passed the filter (node: s[i..k)'s): walks on over the longer words, each scored log(freq) - log(total) +
+ * route[end], keeping the first found (*best NaN: none yet; a score is never NaN, so !(v < b) is v >= b
+ * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
+ * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
+static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
+                                      double *best, Py_ssize_t best_end) {
+    double b = *best;
+    node = find_child(node, s[k]);
+    while (node) { /* node: s[i..k] */
+        double logp = nodes[node].logp;
+        if (!isnan(logp)) {
+            double v = logp + rp[k + 1];
+            if (!(v < b)) {
+                b = v;
+                best_end = k + 1;
+            }
+        }
+        if (++k >= n) break;
+        node = step(node, s[k]);
     }
-    return 0;
+    *best = b;
+    return best_end;
 }
 
-/* Pass 1 (s[0..n), n >= 1: is_cjk characters, all below ROOT_SPAN): the one-character scores into rp, the
- * positions whose second step passes the filter into listed; returns how many. */
-static inline Py_ssize_t first_steps(const Py_UCS4 *s, Py_ssize_t n, double *rp, int32_t *listed) {
-    Py_ssize_t k = 0;
+#define PASSES (1 << 30) /* in route_end during the route: the position's second step passed the filter */
+
+/* The route's first steps, all positions before the route (issue 13, branch zhcut32): each position's
+ * depth-1 node, its one-character score and the filter's answer for its second step, in a loop without a
+ * data-dependent branch, so that the lines of many positions are fetched at once; the route then branches
+ * on answers already in L1 (a mispredicted answer costs the pipeline's refill, not a wait for a miss).
+ * rp[i]: the score of s[i] alone (NaN: only a prefix; the root's: single, no word starts with it);
+ * re[i]: the node, | PASSES when s[i..i+2) may begin a word. */
+static inline void first_steps(const Py_UCS4 *s, Py_ssize_t n, double *rp, int32_t *re) {
     for (Py_ssize_t i = 0; i + 1 < n; i++) {
-        int32_t node = root_child[s[i]];
-        rp[i] = nodes[node].logp; /* the root's: single */
-        uint64_t bit = filter_bit(((uint64_t)node << 21) | s[i + 1]);
-        listed[k] = (int32_t)i;
-        k += (Py_ssize_t)((node != 0) & (int)(filter[bit >> 6] >> (bit & 63) & 1));
+        int32_t node = root_child[s[i]]; /* is_cjk: below ROOT_SPAN */
+        rp[i] = nodes[node].logp;
+        re[i] = node | (int32_t)((node != 0) & may_have_child(node, s[i + 1])) * PASSES;
     }
-    rp[n - 1] = nodes[root_child[s[n - 1]]].logp;
-    return k;
+    int32_t node = root_child[s[n - 1]];
+    rp[n - 1] = nodes[node].logp;
+    re[n - 1] = node;
 }
 
-/* Pass 2: the words longer than one character that start at the listed positions (ascending), as records
- * from the last position's; returns how many, or -1 without memory. */
-static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t n, const int32_t *listed, Py_ssize_t k) {
-    Py_ssize_t w = 0;
-    for (Py_ssize_t p = k - 1; p >= 0; p--) {
-        Py_ssize_t i = listed[p];
-        if (w + (n - i) > words_cap && grow_words(w + (n - i)) < 0) return -1; /* a walk finds < n - i words */
-        Word *out = words;
-        int32_t node = find_child(root_child[s[i]], s[i + 1]);
-        for (Py_ssize_t e = i + 2; node;) { /* node: s[i..e) */
-            double logp = nodes[node].logp;
-            out[w] = (Word){logp, (int32_t)i, (int32_t)e};
-            w += !isnan(logp);
-            if (e >= n) break;
-            node = step(node, s[e++]);
-        }
+/* The route at position i (from the last): the best word starting there (the first word found, then any
+ * longer one scoring at least as much; the character alone when no word starts there), its score and end
+ * into rp, re, over first_steps' values there. */
+static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_ssize_t i, Py_ssize_t n, double *rp,
+                                                           int32_t *re, double single) {
+    double next = rp[i + 1];
+    double best = rp[i] + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
+    Py_ssize_t best_end = i + 1;
+    int32_t first = re[i];
+    if (first & PASSES) best_end = longer_words(s, i + 1, n, first & ~PASSES, rp, &best, best_end);
+    if (isnan(best)) { /* no word starts here: the character alone */
+        best = single + next;
+        best_end = i + 1;
     }
-    words[w] = (Word){0.0, -1, 0}; /* the records' end: starts at no position */
-    return w;
-}
-
-/* -inf for a position's first candidate (its best so far is not compared), 0 for its later ones */
-static const double BEST_BIAS[2] = {-INFINITY, 0.0};
-
-/* max(b, v) as SSE2's maxsd takes it: b > v ? b : v, so v on a tie or when b is NaN (jieba's rule: ties go
- * to the later, longer word; a NaN best, a prefix only so far, takes any word). */
-static inline double later_max(double b, double v) {
-#ifdef __SSE2__
-    return _mm_cvtsd_f64(_mm_max_sd(_mm_set_sd(b), _mm_set_sd(v)));
-#else
-    return b > v ? b : v;
-#endif
-}
-
-/* Pass 3: rp[i], re[i] for every position, from the one-character scores in rp and the w records; each
- * iteration either adds a record to the current position's best or starts the next position's with its
- * one-character word, the choices made with conditional moves (a load through a chosen pointer, maxsd). */
-static inline void best_routes(Py_ssize_t n, double *rp, int32_t *re, const Word *word, Py_ssize_t w, double single) {
-    Py_ssize_t cur = n, j = 0;
-    double best = 0.0;
-    int32_t best_end = 0;
-    rp[n] = 0.0;
-    for (Py_ssize_t left = n + w; left > 0; left--) {
-        const Word *r = &word[j];
-        int is_word = r->start == cur; /* word[w] starts at no position */
-        Py_ssize_t start = cur - !is_word;
-        /* the choices as masks: with a ternary GCC jumps over the record's loads (mispredicted ~0.2 a character) */
-        Py_ssize_t mask = -(Py_ssize_t)is_word;
-        Py_ssize_t end = cur + ((r->end - cur) & mask);
-        const double *logp = (const double *)((uintptr_t)&rp[start] ^ (((uintptr_t)&r->logp ^ (uintptr_t)&rp[start]) & (uintptr_t)mask));
-        double v = *logp + rp[end];
-        int take = !is_word | !(v < best);
-        best = later_max(best + BEST_BIAS[is_word], v);
-        best_end = take ? (int32_t)end : best_end;
-        j += is_word;
-        cur = start;
-        double d = best;
-        int32_t e = best_end;
-        if (__builtin_expect(isnan(best), 0)) { /* no word starts here (yet): the character alone */
-            d = single + rp[cur + 1];
-            e = (int32_t)cur + 1;
-        }
-        rp[cur] = d;
-        re[cur] = e;
-    }
+    rp[i] = best;
+    re[i] = (int32_t)best_end;
 }
 
 /* jieba's cut of a block s[0..n) (n >= 1) of is_cjk characters (out has room for n more). */
 static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
-    if (grow(n) < 0 || (!words && grow_words(1) < 0)) return -1; /* best_routes reads word[0] */
+    if (grow(n) < 0) return -1;
     double *rp = route_p;
     int32_t *re = route_end;
     const double single = log1p_;
-    Py_ssize_t w = longer_words(s, n, re, first_steps(s, n, rp, re));
-    if (w < 0) return -1;
-    best_routes(n, rp, re, words, w, single);
+    first_steps(s, n, rp, re);
+    rp[n] = 0.0;
+    for (Py_ssize_t i = n - 1; i >= 0; i--) route_at(s, i, n, rp, re, single);
     Py_ssize_t x = 0, left = -1;
     while (x < n) {
         Py_ssize_t y = re[x];
@@ -953,7 +900,6 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     free(route_p);
     free(route_end);
     free(vmask);
-    free(words);
     free(text_buf);
     root_child = NULL;
     nodes = NULL;
@@ -963,9 +909,8 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     route_p = NULL;
     route_end = NULL;
     vmask = NULL;
-    words = NULL;
     text_buf = NULL;
-    route_cap = vit_cap = text_cap = words_cap = 0;
+    route_cap = vit_cap = text_cap = 0;
     edge_mask = 0;
     loaded = 0;
     Py_RETURN_NONE;
