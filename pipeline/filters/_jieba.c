@@ -324,7 +324,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
     if (!nodes || !counts || !root_child || !cur) goto fail;
-    nodes[0].logp = log1p_;
+    nodes[0].logp = NAN;
     int32_t next = 1;
     /* The entries that reach depth d, in sorted order: a pass at depth d reads only those (most words are
      * 2-4 characters; every depth's pass over all entries read each of them max_len times). */
@@ -650,15 +650,20 @@ static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t
  * the others does not test it). */
 static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_ssize_t i, Py_ssize_t n, double *rp,
                                                            int32_t *re, double single, int has_next) {
-    int32_t node = root_child[s[i]]; /* is_cjk: below ROOT_SPAN */
-    double next = rp[i + 1];
-    double best = nodes[node].logp + next;
+    Py_UCS4 c = s[i];
+    int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
+    double next = rp[i + 1], best;
     Py_ssize_t best_end = i + 1;
-    if (has_next && ((node != 0) & may_have_child(node, s[i + 1])))
-        best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
-    if (isnan(best)) { /* no word starts here: the character alone */
+    if (node) {
+        best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
+        if (has_next && may_have_child(node, s[i + 1]))
+            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+        if (isnan(best)) { /* no word starts here: the character alone */
+            best = single + next;
+            best_end = i + 1;
+        }
+    } else {
         best = single + next;
-        best_end = i + 1;
     }
     rp[i] = best;
     re[i] = (int32_t)best_end;
@@ -673,26 +678,24 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     rp[n] = 0.0;
     route_at(s, n - 1, n, rp, re, single, 0);
     for (Py_ssize_t i = n - 2; i >= 0; i--) route_at(s, i, n, rp, re, single, 1);
-    /* The words in order, each stored as it comes; the single characters just before x, run of them, are
-     * gathered by a count, and a run of two or more is replaced by flush's words when a longer word (or the
-     * end) closes it: one rarely taken branch per word where testing each word's length was ~0.14
-     * mispredictions a character. */
-    Py_ssize_t x = 0, run = 0, len = out->len;
+    Py_ssize_t x = 0, left = -1;
     while (x < n) {
-        Py_ssize_t y = re[x], w = y - x;
-        if (__builtin_expect(w != 1 && run > 1, 0)) {
-            out->len = len - run;
-            if (flush(s + x - run, run, out) < 0) return -1;
-            len = out->len;
+        Py_ssize_t y = re[x];
+        if (y - x == 1) {
+            if (left < 0) left = x;
+        } else {
+            if (left >= 0) {
+                if (x - left == 1) put(out, 1);
+                else if (flush(s + left, x - left, out) < 0) return -1;
+                left = -1;
+            }
+            put(out, y - x);
         }
-        out->data[len++] = (int32_t)w;
-        run = (run + 1) & -(Py_ssize_t)(w == 1);
         x = y;
     }
-    out->len = len;
-    if (run > 1) {
-        out->len = len - run;
-        if (flush(s + n - run, run, out) < 0) return -1;
+    if (left >= 0) {
+        if (n - left == 1) put(out, 1);
+        else if (flush(s + left, n - left, out) < 0) return -1;
     }
     return 0;
 }
