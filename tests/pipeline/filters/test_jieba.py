@@ -297,11 +297,12 @@ def test_the_route_s_first_two_steps_are_cut_as_rjieba_cuts_them():
 
 
 def test_a_run_s_last_character_never_joins_the_next_run_s_first():
-    # cut_ucs4 cuts runs that lie side by side in one buffer, each on its own: the route's first steps
-    # (computed for a whole block before the route, branch zhcut32) must stop at a block's last character, not
-    # look up its second step in the next run's first. Every dictionary word of two to four characters among
-    # dict.txt's first 40,000, split at each point into two runs (and with a one-character run between them),
-    # is cut as the two runs are cut apart, and as rjieba cuts each.
+    # cut_ucs4 cuts runs that lie side by side in one buffer, each on its own: no step of the route may look
+    # past a block's last character into the next run's first (main's route given has_next at the last
+    # position did, and so did a first pass over a block's positions tried on branch zhcut32, 8f2ac55, when
+    # run to the block's end; each failed only this test). Every dictionary word of two to four characters
+    # among dict.txt's first 40,000, split at each point into two runs (and with a one-character run between
+    # them), is cut as rjieba cuts each run.
     import importlib.util
 
     path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
