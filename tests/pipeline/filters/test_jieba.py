@@ -5,6 +5,7 @@ difference is a rounding near-tie, decided as pure-Python jieba decides it (``_s
 from __future__ import annotations
 
 import math
+import struct
 import re
 from functools import cache
 from pathlib import Path
@@ -293,3 +294,25 @@ def test_the_route_s_first_two_steps_are_cut_as_rjieba_cuts_them():
     assert len(gathered) > 50
     runs += [r for w in gathered for r in (w, "的" + w, w + "的", "㐀" + w)]
     _same_on_runs(runs)
+
+
+def test_a_run_s_last_character_never_joins_the_next_run_s_first():
+    # cut_ucs4 cuts runs that lie side by side in one buffer, each on its own: no step of the route may look
+    # past a block's last character into the next run's first (main's route given has_next at the last
+    # position did, and so did a first pass over a block's positions tried on branch zhcut32, 8f2ac55, when
+    # run to the block's end; each failed only this test). Every dictionary word of two to four characters
+    # among dict.txt's first 40,000, split at each point into two runs (and with a one-character run between
+    # them), is cut as rjieba cuts each run.
+    import importlib.util
+
+    path = Path(importlib.util.find_spec("jieba").origin).parent / "dict.txt"
+    words = [line.split()[0] for line in path.read_text(encoding="utf-8").splitlines()[:40000]]
+    han = [w for w in words if re.fullmatch(f"[{HAN}]+", w) and 2 <= len(w) <= 4]
+    assert len(han) > 20000
+    segmenter = compiled_jieba()
+    require_compiled(segmenter, "_jieba", "rjieba")
+    runs = [r for w in han for k in range(1, len(w)) for r in (w[:k], w[k:], w[:k], "的", w[k:])]
+    text = "".join(runs).encode("utf-32-le")
+    lengths = struct.pack(f"{len(runs)}i", *map(len, runs))
+    got = list(memoryview(segmenter.cut_ucs4(text, lengths)).cast("i"))
+    assert got == [len(word) for r in runs for word in _rjieba(r)]
