@@ -994,13 +994,16 @@ static PyObject *Model_predict(Model *m, PyObject *args, PyObject *kw) {
     PyObject *seq = PySequence_Tuple(texts);
     if (!seq) return NULL;
     Py_ssize_t n = PyTuple_GET_SIZE(seq);
+    /* per-chunk arrays for at most the batch's texts (CHUNK_TEXTS of them came to ~0.4 MB, allocated and
+     * zeroed by every call); text_bytes sets each entry before it is read, so none needs zeroing */
+    const Py_ssize_t cap = n < 1 ? 1 : n < CHUNK_TEXTS ? n : CHUNK_TEXTS;
     PyObject *labels = PyList_New(n), *probs = PyList_New(n);
-    const char **bufs = PyMem_Malloc(sizeof(char *) * CHUNK_TEXTS);
-    Py_ssize_t *lens = PyMem_Malloc(sizeof(Py_ssize_t) * CHUNK_TEXTS);
-    PyObject **owners = PyMem_Calloc(CHUNK_TEXTS, sizeof(PyObject *));
-    Py_buffer *views = PyMem_Calloc(CHUNK_TEXTS, sizeof(Py_buffer));
-    int32_t *ids = PyMem_Malloc(sizeof(int32_t) * CHUNK_TEXTS);
-    float *ps = PyMem_Malloc(sizeof(float) * CHUNK_TEXTS);
+    const char **bufs = PyMem_Malloc(sizeof(char *) * (size_t)cap);
+    Py_ssize_t *lens = PyMem_Malloc(sizeof(Py_ssize_t) * (size_t)cap);
+    PyObject **owners = PyMem_Malloc(sizeof(PyObject *) * (size_t)cap);
+    Py_buffer *views = PyMem_Malloc(sizeof(Py_buffer) * (size_t)cap);
+    int32_t *ids = PyMem_Malloc(sizeof(int32_t) * (size_t)cap);
+    float *ps = PyMem_Malloc(sizeof(float) * (size_t)cap);
     PyObject *res = NULL;
     int locked = 0;
     if (!labels || !probs || !bufs || !lens || !owners || !views || !ids || !ps) {
@@ -1016,7 +1019,7 @@ static PyObject *Model_predict(Model *m, PyObject *args, PyObject *kw) {
     for (Py_ssize_t start = 0; start < n;) {
         Py_ssize_t c = 0;
         size_t bytes = 0;
-        while (start + c < n && c < CHUNK_TEXTS && bytes < CHUNK_BYTES) {
+        while (start + c < n && c < cap && bytes < CHUNK_BYTES) {
             if (text_bytes(PyTuple_GET_ITEM(seq, start + c), max_chars, &bufs[c], &lens[c], &owners[c],
                            &views[c]) < 0)
                 goto fail_chunk;
