@@ -29,13 +29,6 @@
  *       text have table[c] == k, for each k < n (``table``: a bytes-like of 0x110000 uint8 classes, each < n);
  *       segment.script_counts without the UTF-32 copy, the index array and the bincount (issue 13: ~2.5 ns
  *       a character on zhwiki, whose articles are shorter than the 20,000 characters looked at)
- *   decode_utf8(data, offsets) -> list of str: value i is data[offsets[i]:offsets[i + 1]] decoded as UTF-8
- *       (``offsets``: n + 1 int64), as bytes.decode("utf-8") gives it; what is not strict UTF-8 goes to
- *       CPython's decoder, which raises its UnicodeDecodeError. Why: the filter stage's texts came to str
- *       through Arrow's to_pylist and CPython's decoder, ~30 instructions per Chinese character (its writer
- *       starts as Latin-1, widens to UCS-2 at the first ideograph, allocates a unit per byte and shrinks at
- *       the end); here a validating pass finds each text's length and widest character, then a second
- *       decodes into a str of exactly that size (issue 13)
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -730,129 +723,6 @@ done:
     return out;
 }
 
-/* Pass 1 of decode_utf8: whether s[0:n] is strict UTF-8 (no overlong forms, surrogates or code points
- * above U+10FFFF: what CPython's decoder accepts), its characters and its widest one's class (0 ASCII,
- * 1 Latin-1, 2 BMP, 3 beyond). */
-static int utf8_scan(const unsigned char *s, Py_ssize_t n, Py_ssize_t *chars, int *width) {
-    Py_ssize_t i = 0, c = 0;
-    int w = 0;
-    while (i < n) {
-        if (i + 8 <= n) {
-            uint64_t v;
-            memcpy(&v, s + i, 8);
-            if (!(v & 0x8080808080808080ULL)) {
-                i += 8;
-                c += 8;
-                continue;
-            }
-        }
-        unsigned b = s[i];
-        if (b < 0x80) {
-            i++;
-        } else if (b < 0xC2) {
-            return 0;
-        } else if (b < 0xE0) {
-            if (i + 1 >= n || (s[i + 1] & 0xC0) != 0x80) return 0;
-            if (b > 0xC3 && w < 2) w = 2;
-            else if (w < 1) w = 1;
-            i += 2;
-        } else if (b < 0xF0) {
-            if (i + 2 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80) return 0;
-            if ((b == 0xE0 && s[i + 1] < 0xA0) || (b == 0xED && s[i + 1] > 0x9F)) return 0;
-            if (w < 2) w = 2;
-            i += 3;
-        } else if (b < 0xF5) {
-            if (i + 3 >= n || (s[i + 1] & 0xC0) != 0x80 || (s[i + 2] & 0xC0) != 0x80 || (s[i + 3] & 0xC0) != 0x80)
-                return 0;
-            if ((b == 0xF0 && s[i + 1] < 0x90) || (b == 0xF4 && s[i + 1] > 0x8F)) return 0;
-            w = 3;
-            i += 4;
-        } else {
-            return 0;
-        }
-        c++;
-    }
-    *chars = c;
-    *width = w;
-    return 1;
-}
-
-/* Pass 2: the characters of strict UTF-8 s[0:n] into out (units of type T, wide enough). */
-#define UTF8_DECODE(T)                                                                                       \
-    do {                                                                                                     \
-        T *o = (T *)out;                                                                                     \
-        Py_ssize_t i = 0;                                                                                    \
-        while (i < n) {                                                                                      \
-            unsigned b = s[i];                                                                               \
-            if (b < 0x80) {                                                                                  \
-                *o++ = (T)b;                                                                                 \
-                i++;                                                                                         \
-            } else if (b < 0xE0) {                                                                           \
-                *o++ = (T)(((b & 0x1F) << 6) | (s[i + 1] & 0x3F));                                           \
-                i += 2;                                                                                      \
-            } else if (b < 0xF0) {                                                                           \
-                *o++ = (T)(((b & 0x0F) << 12) | ((s[i + 1] & 0x3F) << 6) | (s[i + 2] & 0x3F));               \
-                i += 3;                                                                                      \
-            } else {                                                                                         \
-                *o++ = (T)(((b & 0x07) << 18) | ((s[i + 1] & 0x3F) << 12) | ((s[i + 2] & 0x3F) << 6) |       \
-                           (s[i + 3] & 0x3F));                                                               \
-                i += 4;                                                                                      \
-            }                                                                                                \
-        }                                                                                                    \
-    } while (0)
-
-static PyObject *decode_one(const unsigned char *s, Py_ssize_t n) {
-    Py_ssize_t chars;
-    int width;
-    if (!utf8_scan(s, n, &chars, &width)) return PyUnicode_DecodeUTF8((const char *)s, n, NULL);
-    static const Py_UCS4 widest[4] = {0x7F, 0xFF, 0xFFFF, 0x10FFFF};
-    PyObject *str = PyUnicode_New(chars, widest[width]);
-    if (!str) return NULL;
-    void *out = PyUnicode_DATA(str);
-    if (width == 0) memcpy(out, s, (size_t)n);
-    else if (width == 1) UTF8_DECODE(Py_UCS1);
-    else if (width == 2) UTF8_DECODE(Py_UCS2);
-    else UTF8_DECODE(Py_UCS4);
-    return str;
-}
-
-static PyObject *decode_utf8(PyObject *self, PyObject *args) {
-    PyObject *data_obj, *offsets_obj, *out = NULL;
-    if (!PyArg_ParseTuple(args, "OO", &data_obj, &offsets_obj)) return NULL;
-    Py_buffer data, offsets;
-    if (PyObject_GetBuffer(data_obj, &data, PyBUF_SIMPLE) < 0) return NULL;
-    if (PyObject_GetBuffer(offsets_obj, &offsets, PyBUF_C_CONTIGUOUS | PyBUF_FORMAT) < 0) {
-        PyBuffer_Release(&data);
-        return NULL;
-    }
-    const char *f = offsets.format ? offsets.format : "B";
-    if (f[0] == '<' || f[0] == '=' || f[0] == '@') f++;
-    if (offsets.itemsize != 8 || !strchr("lq", f[0]) || f[1] || offsets.len < 8) {
-        PyErr_SetString(PyExc_ValueError, "decode_utf8: offsets must be n + 1 >= 1 int64");
-        goto done;
-    }
-    const int64_t *off = offsets.buf;
-    Py_ssize_t n = offsets.len / 8 - 1;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (off[i] < 0 || off[i] > off[i + 1] || off[i + 1] > data.len) {
-            PyErr_SetString(PyExc_ValueError, "decode_utf8: offsets out of order or beyond the data");
-            goto done;
-        }
-    if (!(out = PyList_New(n))) goto done;
-    for (Py_ssize_t i = 0; i < n; i++) {
-        PyObject *str = decode_one((const unsigned char *)data.buf + off[i], (Py_ssize_t)(off[i + 1] - off[i]));
-        if (!str) {
-            Py_CLEAR(out);
-            goto done;
-        }
-        PyList_SET_ITEM(out, i, str);
-    }
-done:
-    PyBuffer_Release(&offsets);
-    PyBuffer_Release(&data);
-    return out;
-}
-
 static PyMethodDef methods[] = {
     {"repetition", repetition, METH_O,
      "repetition(text) -> (paragraphs, repeated, their chars, lines, repeated, their chars) of Gopher repetition"},
@@ -871,8 +741,6 @@ static PyMethodDef methods[] = {
      "longer stripped line (numbers, in order)"},
     {"class_counts", class_counts, METH_VARARGS,
      "class_counts(text, table, limit, n) -> [how many of text[:limit]'s code points c have table[c] == k, for k < n]"},
-    {"decode_utf8", decode_utf8, METH_VARARGS,
-     "decode_utf8(data, offsets) -> [data[offsets[i]:offsets[i + 1]].decode('utf-8') for each i]"},
     {NULL, NULL, 0, NULL},
 };
 

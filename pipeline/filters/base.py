@@ -15,7 +15,7 @@ from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass
 from operator import itemgetter
-from typing import Any, ClassVar, Iterator, Sequence
+from typing import Any, ClassVar, Sequence
 
 import numpy as np
 import pyarrow as pa
@@ -24,11 +24,6 @@ from pydantic import BaseModel, ConfigDict
 
 from pipeline.filters.lang_params import localize, segmenter_of
 from pipeline.filters.words import Tokens, split_words, tokenize, tokenize_many
-
-try:
-    from pipeline.filters import _lines
-except ImportError:  # not built (no C compiler): Arrow's to_pylist decodes the texts
-    _lines = None
 
 # Bump when the definition of any signal changes: stored signals of older versions are then recomputed.
 SIGNAL_VERSION = 2  # 2: words segmented by the document's language (pipeline.filters.lang_params)
@@ -177,49 +172,26 @@ def _tokenize_together(docs: list[Doc]) -> None:
             doc._tokens = tokens
 
 
-def _string_chunks(column: pa.ChunkedArray | pa.Array) -> Iterator[tuple[pa.Array, np.ndarray | None,
-                                                                         memoryview]]:
-    """Each chunk of the column with, for a ``string`` or ``large_string`` chunk, its values' int64 offsets
-    into its data buffer (n + 1 of them) and a view of that buffer (offsets None for another type)."""
-    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
-        n = len(chunk)
-        large = pa.types.is_large_string(chunk.type)
-        if not n or not (large or pa.types.is_string(chunk.type)):
-            yield chunk, None, memoryview(b"")
-            continue
-        _, offsets, data = chunk.buffers()
-        ends = np.frombuffer(offsets, np.int64 if large else np.int32, n + 1, chunk.offset * (8 if large else 4))
-        yield chunk, ends.astype(np.int64), memoryview(data if data is not None else b"")
-
-
 def utf8_views(column: pa.ChunkedArray | pa.Array) -> list[memoryview | None]:
     """Each value's UTF-8 bytes as a view of the column's own data buffer (no copy; None for a null, and
     for every value of a column that is not ``string`` or ``large_string``). Why: language ID read the
     texts' bytes by encoding their ``str`` again, ~25 instructions per Chinese character (3 bytes each),
     though the stage decoded them from these very bytes."""
     out: list[memoryview | None] = []
-    for chunk, ends, view in _string_chunks(column):
-        if ends is None:
-            out += [None] * len(chunk)
+    for chunk in column.chunks if isinstance(column, pa.ChunkedArray) else [column]:
+        n = len(chunk)
+        large = pa.types.is_large_string(chunk.type)
+        if not n or not (large or pa.types.is_string(chunk.type)):
+            out += [None] * n
             continue
-        bounds = ends.tolist()
-        views: list[memoryview | None] = [view[start:end] for start, end in zip(bounds, bounds[1:])]
+        _, offsets, data = chunk.buffers()
+        width = 8 if large else 4
+        ends = np.frombuffer(offsets, np.int64 if large else np.int32, n + 1, chunk.offset * width).tolist()
+        view = memoryview(data if data is not None else b"")
+        views = [view[start:end] for start, end in zip(ends, ends[1:])]
         if chunk.null_count:
             views = [v if ok else None for v, ok in zip(views, chunk.is_valid().to_pylist())]
         out += views
-    return out
-
-
-def decode_texts(column: pa.ChunkedArray | pa.Array) -> list[Any]:
-    """``column.to_pylist()`` for a string column: the same str values (and the same UnicodeDecodeError
-    for bytes that are not UTF-8), decoded by ``_lines.decode_utf8`` where it is built. Why: Arrow's
-    ``to_pylist`` goes through CPython's UTF-8 decoder, ~30 instructions per Chinese character against ~5
-    per English one; the compiled decoder sizes each str first, ~10 (issue 13)."""
-    if _lines is None:
-        return column.to_pylist()
-    out: list[Any] = []
-    for chunk, ends, view in _string_chunks(column):
-        out += chunk.to_pylist() if ends is None or chunk.null_count else _lines.decode_utf8(view, ends)
     return out
 
 
