@@ -21,8 +21,9 @@ from pipeline.filters import language
 from pipeline.filters.base import Doc, compute_signals, utf8_views
 from pipeline.filters.chain import ChainSpec, build
 from pipeline.filters.fasttext_lid import FastTextLID
-from pipeline.filters.language import LanguageFilter, LanguageOptions, bundled_model_path, fasttext_predict_batch
-from tests.pipeline.filters.test_lid import CAP, EDGE_CASES, needs_lid, reference  # noqa: F401 (fixture)
+from pipeline.filters.language import (LanguageFilter, LanguageOptions, bundled_model_path, fasttext_predict_batch,
+                                       load_model)
+from tests.pipeline.filters.test_lid import CAP, EDGE_CASES, needs_lid
 from tests.pipeline.filters.test_lid_subwords import read_texts
 
 REAL = {"zhwiki": ("wikipedia", "wiki/zhwiki-test-pages.xml"),
@@ -40,6 +41,11 @@ def real(shared_data: Path) -> dict[str, list[str]]:
     out = {name: read_texts(shared_data, kind, rel) for name, (kind, rel) in REAL.items()}
     assert all(len(texts) > 2 for texts in out.values())
     return out
+
+
+@pytest.fixture(scope="module")
+def reference():
+    return load_model(bundled_model_path())
 
 
 @pytest.fixture(scope="module")
