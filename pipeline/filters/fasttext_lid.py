@@ -293,11 +293,16 @@ class FastTextLID:
             tree_left=left, tree_right=right, labels=self.labels, exact=exact, cache_entries=cache_entries,
             cache_bytes=cache_bytes)
 
-    def predict_batch(self, texts: Sequence[str], max_chars: int | None = None
+    def predict_batch(self, texts: Sequence[str | bytes | memoryview], max_chars: int | None = None
                       ) -> tuple[list[str | None], list[float]]:
         """Top label (e.g. "__label__en"; None when the text has no features, where fastText returns no
         prediction) and its probability for each of ``texts``, as fastText's
-        ``predict(text[:max_chars].replace("\\n", " "), k=1)``. Releases the GIL while it computes."""
+        ``predict(text[:max_chars].replace("\\n", " "), k=1)``. Releases the GIL while it computes.
+
+        A text may be a str or its UTF-8 bytes (any bytes-like object, e.g. a view of an Arrow column's
+        data): bytes are read in place, their first ``max_chars`` characters counted as lead bytes, so
+        valid UTF-8 gives the str's result without the str's encoding copy; other bytes are read as
+        fastText reads a file's bytes (no "?" for what is not UTF-8)."""
         return self._model.predict(texts, max_chars)
 
     def cache_info(self) -> dict[str, int]:

@@ -37,7 +37,8 @@ from pipeline.filters.segment import script_of
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 _MODELS: dict[str, Any] = {}  # one loaded fasttext-predict model per worker process and path
-Predictor = Callable[[Sequence[str], int], tuple[list[str | None], list[float]]]
+# predict(texts, max_chars): each text a str or its UTF-8 bytes (bytes-like, as ``Doc.utf8``)
+Predictor = Callable[[Sequence[Any], int], tuple[list[str | None], list[float]]]
 _PREDICTORS: dict[str, Predictor] = {}  # one per worker process and path (ours keeps its token cache)
 # The step whose tasks predict: ``pipeline.stages.filter.SIGNALS_STAGE`` (not imported: that module imports
 # this one; a test checks they agree).
@@ -90,15 +91,18 @@ def load_model(path: str | None) -> Any:
     return _MODELS[path]
 
 
-def fasttext_predict_batch(model: Any, texts: Sequence[str], max_chars: int) -> tuple[list[str | None],
+def fasttext_predict_batch(model: Any, texts: Sequence[Any], max_chars: int) -> tuple[list[str | None],
                                                                                     list[float]]:
     """The reference: fasttext-predict's top label (None when it returns none) and probability for each
-    ``text[:max_chars]`` with newlines as spaces, one call per text (its batch call drops scores)."""
+    ``text[:max_chars]`` with newlines as spaces, one call per text (its batch call drops scores). A text
+    given as UTF-8 bytes is decoded first (its binding takes str)."""
     from pipeline.filters.fasttext_lid import clean_surrogates
 
     labels: list[str | None] = []
     probs: list[float] = []
     for text in texts:
+        if not isinstance(text, str):
+            text = str(text, "utf-8")
         line = text[:max_chars].replace("\n", " ")
         try:
             label, prob = model.predict(line, k=1)
@@ -142,8 +146,10 @@ class LanguageFilter(Filter):
     PREFIX = False
 
     def compute(self, docs: list[Doc]) -> dict[str, list[Any]]:
-        """One batch call for the documents (see ``predictor``)."""
-        labels, probs = predictor(self.options.model_path)([doc.text for doc in docs], self.options.max_chars)
+        """One batch call for the documents (see ``predictor``), on their UTF-8 bytes where they came with
+        them (``Doc.utf8``: read in place, not encoded again from the str)."""
+        texts = [doc.text if doc.utf8 is None else doc.utf8 for doc in docs]
+        labels, probs = predictor(self.options.model_path)(texts, self.options.max_chars)
         languages, scores = [], []
         for label, prob in zip(labels, probs):
             if label is not None:

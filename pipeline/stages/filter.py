@@ -47,7 +47,7 @@ from contracts.corpus_stats import record_in, record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.documents import DOC_SCHEMA, parquet_bytes, shard_source, write_parquet
 from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
-                                   rewrite_kept, rewrite_rows, signal_schema)
+                                   rewrite_kept, rewrite_rows, signal_schema, utf8_views)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
 from pipeline.memory import release_within_task
@@ -133,7 +133,7 @@ def _measure(run_dir: Path, task: ShardTask, docs: pa.Table) -> tuple[TaskResult
     for part in _measured_batches(docs["text"], SIGNAL_BATCH_CHARS):
         batch = docs.slice(part.start, part.stop - part.start)
         measured = compute_signals(chain, batch["text"].to_pylist(), batch["url"].to_pylist(),
-                                   task.analysis_max_chars, seconds, declared[part])
+                                   task.analysis_max_chars, seconds, declared[part], utf8_views(batch["text"]))
         for key, values in measured.items():
             columns.setdefault(key, []).extend(values)
     table = pa.table({"id": docs["id"], **columns}, schema=signal_schema(chain))

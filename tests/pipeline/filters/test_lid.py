@@ -136,8 +136,8 @@ def test_max_chars_and_newlines_as_in_the_language_filter(reference):
     for cap in (0, 1, 10, 44, 45, 100, 2000, 10**6):
         ours = model.predict_batch([text, text.replace("\n", " ")], cap)
         assert ours == fasttext_predict_batch(reference, [text, text], cap), cap
-    with pytest.raises(TypeError):
-        model.predict_batch([b"bytes"])
+    with pytest.raises(TypeError):  # bytes are UTF-8 texts (test_lid_utf8.py); None is no text
+        model.predict_batch([None])
     with pytest.raises(TypeError):
         model.predict_batch("one str")
     with pytest.raises(ValueError):
