@@ -279,13 +279,15 @@ def test_the_temporaries_journal_is_opened_once_for_many_writes(tmp_path: Path, 
     journal_opens = []
     real_os_open, real_open = os.open, open
 
+    journals = tmp_path / fsio.TEMP_JOURNAL_DIR
+
     def os_open(path, *args, **kwargs):
-        if "_tmp" in os.fspath(path):
+        if isinstance(path, (str, os.PathLike)) and Path(path).parent == journals:
             journal_opens.append(path)
         return real_os_open(path, *args, **kwargs)
 
     def builtin_open(path, *args, **kwargs):
-        if isinstance(path, (str, os.PathLike)) and "_tmp" in os.fspath(path):
+        if isinstance(path, (str, os.PathLike)) and Path(path).parent == journals:
             journal_opens.append(path)
         return real_open(path, *args, **kwargs)
 
