@@ -260,3 +260,109 @@ def test_safe_join_does_not_cache_a_root_that_is_not_a_folder_yet(tmp_path: Path
     run.symlink_to(real)
     assert safe_join(run, "x") == real.resolve() / "x"
     assert fsio._roots[str(run)] == str(real.resolve())
+
+
+def _leave_temporary(final: Path) -> Path:
+    """An atomic write killed after its temporary was made: the temporary stays, as a kill leaves it."""
+    with pytest.raises(RuntimeError):
+        with atomic_write(final, "w") as fh:
+            fh.write("half")
+            stale = Path(fh.name)
+            os.link(stale, final.parent / f"kept-{stale.name}")
+            raise RuntimeError("killed")
+    os.link(final.parent / f"kept-{stale.name}", stale)
+    return stale
+
+
+def test_the_temporaries_journal_is_opened_once_for_many_writes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """One descriptor for a process's journal, not an open and a close per temporary (issue 19)."""
+    journal_opens = []
+    real_os_open, real_open = os.open, open
+
+    journals = tmp_path / fsio.TEMP_JOURNAL_DIR
+
+    def os_open(path, *args, **kwargs):
+        if isinstance(path, (str, os.PathLike)) and Path(path).parent == journals:
+            journal_opens.append(path)
+        return real_os_open(path, *args, **kwargs)
+
+    def builtin_open(path, *args, **kwargs):
+        if isinstance(path, (str, os.PathLike)) and Path(path).parent == journals:
+            journal_opens.append(path)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(os, "open", os_open)
+    monkeypatch.setattr("builtins.open", builtin_open)
+    fsio.use_temp_journal(tmp_path)
+    try:
+        for i in range(20):
+            with atomic_write(tmp_path / "out" / f"{i}.txt", "w") as fh:
+                fh.write(str(i))
+    finally:
+        fsio.use_temp_journal(None)
+    assert len(journal_opens) == 1
+    (journal,) = (tmp_path / "_tmp").iterdir()
+    lines = journal.read_text().splitlines()
+    assert len(lines) == 20 and all(Path(line).parent == tmp_path / "out" for line in lines)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(f"{i}.txt" for i in range(20))
+
+
+def test_removing_temporaries_closes_this_process_s_journal(tmp_path: Path) -> None:
+    """The journal removed by ``remove_temporaries`` while this process still writes temporaries: the next one
+    goes to a new journal file (not to the removed file's descriptor), so a later cleanup still finds it."""
+    fsio.use_temp_journal(tmp_path)
+    try:
+        first = _leave_temporary(tmp_path / "out" / "a.txt")
+        assert fsio.remove_temporaries(tmp_path) == 1 and not first.exists()
+        second = _leave_temporary(tmp_path / "out" / "b.txt")
+    finally:
+        fsio.use_temp_journal(None)
+    assert second.exists()
+    assert fsio.remove_temporaries(tmp_path) == 1 and not second.exists()
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == sorted(["kept-" + first.name,
+                                                                          "kept-" + second.name])
+
+
+def test_a_temporary_written_through_a_symlinked_run_folder_is_removed(tmp_path: Path) -> None:
+    """The journal names a temporary as it was written (through a symlink here); cleanup resolves it, from the
+    run folder's real path or the link, and still touches nothing outside the run folder."""
+    real = tmp_path / "real"
+    real.mkdir()
+    link = tmp_path / "link"
+    link.symlink_to(real)
+    outside = tmp_path / "elsewhere"
+    outside.mkdir()
+    fsio.use_temp_journal(link)
+    try:
+        stale = _leave_temporary(link / "out" / "a.txt")
+        foreign = _leave_temporary(outside / "b.txt")  # journalled in this run's journal, but not in the run
+    finally:
+        fsio.use_temp_journal(None)
+    assert str(stale).startswith(str(link))
+    (journal,) = (real / "_tmp").iterdir()
+    assert str(stale) in journal.read_text().splitlines()
+    assert fsio.remove_temporaries(real) == 1
+    assert not (real / "out" / stale.name).exists() and foreign.exists()
+
+
+def test_threads_share_the_journal_without_losing_a_line(tmp_path: Path) -> None:
+    import threading
+
+    fsio.use_temp_journal(tmp_path)
+
+    def write(k: int) -> None:
+        for i in range(25):
+            with atomic_write(tmp_path / "out" / f"{k}-{i}.txt", "w") as fh:
+                fh.write("x")
+
+    try:
+        threads = [threading.Thread(target=write, args=(k,)) for k in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    finally:
+        fsio.use_temp_journal(None)
+    (journal,) = (tmp_path / "_tmp").iterdir()
+    names = [Path(line).name.split("-", 2)[2] for line in journal.read_text().splitlines()]
+    assert sorted(names) == sorted(f"{k}-{i}.txt" for k in range(4) for i in range(25))
