@@ -47,6 +47,17 @@ class GopherQualityFilter(Filter):
     SIGNALS.update(words=pa.int32(), stop_words=pa.int16())
 
     def signal(self, doc: Doc) -> dict[str, Any]:
+        return dict(zip(self.SIGNALS, self._values(doc)))
+
+    def compute(self, docs: list[Doc]) -> dict[str, list[Any]]:
+        """The signals as columns of the per-document tuples (``_values``). Why: a dict per document and a
+        look-up per signal and document (``Filter.compute``) cost ~0.8 us a document, this ~0.3 (issue 13,
+        doc33: zhwiki's equal-size shard has 23 documents where enwiki's has 5)."""
+        columns = zip(*map(self._values, docs))
+        return {key: list(next(columns, ())) for key in self.SIGNALS}
+
+    def _values(self, doc: Doc) -> tuple[Any, ...]:
+        """The document's signals in ``SIGNALS`` order."""
         text, tokens = doc.text, doc.tokens
         n_tokens = len(tokens) or 1
         n_words, word_chars, with_letter = tokens.word_stats()
@@ -55,16 +66,14 @@ class GopherQualityFilter(Filter):
             present = set(doc.words)
             stop_words = sum(1 for w in set(self.options.stop_words) if w in present)
         n_lines, bullets, ellipsis_lines, hashes, dots, ellipses = quality_counts(text)
-        return {
-            "words": n_words,
-            "mean_word_length": word_chars / n_words if n_words else 0.0,
-            "hash_ratio": hashes / n_tokens,
-            "ellipsis_ratio": (dots + ellipses) / n_tokens,
-            "bullet_lines": bullets / n_lines,
-            "ellipsis_lines": ellipsis_lines / n_lines,
-            "alpha_words": with_letter / n_tokens,
-            "stop_words": stop_words,
-        }
+        return (word_chars / n_words if n_words else 0.0,  # mean_word_length
+                hashes / n_tokens,  # hash_ratio
+                (dots + ellipses) / n_tokens,  # ellipsis_ratio
+                bullets / n_lines,  # bullet_lines
+                ellipsis_lines / n_lines,  # ellipsis_lines
+                with_letter / n_tokens,  # alpha_words
+                n_words,  # words
+                stop_words)
 
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         o, out = self.options, []

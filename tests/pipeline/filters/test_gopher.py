@@ -330,27 +330,44 @@ def test_line_and_paragraph_splits_equal_the_regex_splits():
         assert duplicates(lines) == _reference_duplicates(lines)
 
 
+def _quality_reference(text: str) -> dict[str, float | int]:
+    """Gopher quality's signals from their definitions over the word strings."""
+    tokens = Counter(split_words(text))
+    n_tokens = sum(tokens.values()) or 1
+    words = {w: c for w, c in tokens.items() if not is_symbol(w)}
+    n_words = sum(words.values())
+    lines = text.splitlines() or [""]
+    return {
+        "words": n_words,
+        "mean_word_length": sum(len(w) * c for w, c in words.items()) / n_words if n_words else 0.0,
+        "hash_ratio": text.count("#") / n_tokens,
+        "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
+        "bullet_lines": sum(ln.lstrip().startswith(("•", "-")) for ln in lines) / len(lines),
+        "ellipsis_lines": sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / len(lines),
+        "alpha_words": sum(c for w, c in tokens.items() if has_alpha(w)) / n_tokens,
+        "stop_words": sum(1 for w in set(STOP_WORDS) if w in tokens),
+    }
+
+
 def test_quality_signals_equal_a_counter_of_the_words_on_real_pages():
     """The array version of the quality signals against the definitions over the word strings."""
     flt = GopherQualityFilter(GopherQualityOptions())
     for doc in real_documents("commoncrawl"):
-        text = doc.text
-        tokens = Counter(split_words(text))
-        n_tokens = sum(tokens.values()) or 1
-        words = {w: c for w, c in tokens.items() if not is_symbol(w)}
-        n_words = sum(words.values())
-        lines = text.splitlines() or [""]
-        expected = {
-            "words": n_words,
-            "mean_word_length": sum(len(w) * c for w, c in words.items()) / n_words if n_words else 0.0,
-            "hash_ratio": text.count("#") / n_tokens,
-            "ellipsis_ratio": (text.count("...") + text.count("…")) / n_tokens,
-            "bullet_lines": sum(ln.lstrip().startswith(("•", "-")) for ln in lines) / len(lines),
-            "ellipsis_lines": sum(ln.rstrip().endswith(("...", "…")) for ln in lines) / len(lines),
-            "alpha_words": sum(c for w, c in tokens.items() if has_alpha(w)) / n_tokens,
-            "stop_words": sum(1 for w in set(STOP_WORDS) if w in tokens),
-        }
-        assert flt.signal(Doc(text)) == expected, doc.key
+        assert flt.signal(Doc(doc.text)) == _quality_reference(doc.text), doc.key
+
+
+def test_quality_columns_of_a_batch_equal_the_definitions():
+    """``compute`` (columns from per-document tuples, issue 13 doc33) gives each signal's column in document
+    order, every column its own signal's values, and empty columns for no documents."""
+    flt = GopherQualityFilter(GopherQualityOptions())
+    texts = [d.text for d in real_documents("commoncrawl")] + ["", "# a ... b\n- c…", "the be to of"]
+    got = flt.compute([Doc(t) for t in texts])
+    expected = [_quality_reference(t) for t in texts]
+    assert list(got) == list(GopherQualityFilter.SIGNALS)
+    for key in GopherQualityFilter.SIGNALS:
+        assert got[key] == [e[key] for e in expected], key
+    assert len({tuple(column) for column in got.values()}) == len(got)  # no column repeated under two names
+    assert flt.compute([]) == {key: [] for key in GopherQualityFilter.SIGNALS}
 
 
 def test_stop_words_counted_from_strings_after_the_vocabulary_was_renewed():

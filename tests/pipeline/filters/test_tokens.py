@@ -116,6 +116,26 @@ def test_line_stats_refuse_counts_that_do_not_add_up():
     assert [np.frombuffer(o, np.int64).tolist() for o in out] == [[0, 3, 0], [0, 3, 0], [1, 1, 1]]
 
 
+@pytest.mark.parametrize("segmenter", [WHITESPACE, JIEBA])
+def test_batch_token_arrays_have_the_numpy_paths_types_and_values(monkeypatch, segmenter):
+    """``tokenize_many``'s arrays (``_expand``: ``np.frombuffer`` with dtype objects made once) are the numpy
+    path's, type and values, the tokens per chunk and chunks per line included (issue 13, doc33)."""
+    _compiled()
+    texts = EDGE_TEXTS + ["北京大学的数学研究。\n中文 词语，学科！", "The end. Really?\nYes...\n\nno"]
+    words.clear_cache()
+    compiled = words.tokenize_many(texts, segmenter)
+    reference = _numpy_tokens(monkeypatch, texts, segmenter)
+    for a, b in zip(compiled, reference):
+        _same_tokens(a, b)
+        assert a.key.dtype == np.uint64 and a.length.dtype == a.ids.dtype == np.int64 and a.flags.dtype == np.uint8
+        assert a.chunks_per_line.dtype == np.int64
+        assert a.chunks_per_line.tolist() == np.asarray(b.chunks_per_line).tolist()
+        if a.chunk_count is not None:
+            assert a.chunk_count.dtype == np.int64
+    assert any(t.chunk_count is not None for t in compiled)  # a chunk of several tokens: its counts compared
+    words.clear_cache()
+
+
 def test_expand_refuses_ids_outside_the_columns():
     _compiled()
     first, count, flat = (np.array(v, np.int32) for v in ([0, 1], [1, 2], [0, 1, 0]))
