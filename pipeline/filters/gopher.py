@@ -46,18 +46,8 @@ class GopherQualityFilter(Filter):
                                          "bullet_lines", "ellipsis_lines", "alpha_words")}
     SIGNALS.update(words=pa.int32(), stop_words=pa.int16())
 
-    def signal(self, doc: Doc) -> dict[str, Any]:
-        return dict(zip(self.SIGNALS, self._values(doc)))
-
-    def compute(self, docs: list[Doc]) -> dict[str, list[Any]]:
-        """The signals as columns of the per-document tuples (``_values``). Why: a dict per document and a
-        look-up per signal and document (``Filter.compute``) cost ~0.8 us a document, this ~0.3 (issue 13,
-        doc33: zhwiki's equal-size shard has 23 documents where enwiki's has 5)."""
-        columns = zip(*map(self._values, docs))
-        return {key: list(next(columns, ())) for key in self.SIGNALS}
-
-    def _values(self, doc: Doc) -> tuple[Any, ...]:
-        """The document's signals in ``SIGNALS`` order."""
+    def values(self, doc: Doc) -> tuple[Any, ...]:
+        """The document's signals in ``SIGNALS`` order (``Filter.values``: a tuple, not a dict)."""
         text, tokens = doc.text, doc.tokens
         n_tokens = len(tokens) or 1
         n_words, word_chars, with_letter = tokens.word_stats()

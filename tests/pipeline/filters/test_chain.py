@@ -107,3 +107,37 @@ def test_web_chain_misfires_on_real_books_and_the_books_default_keeps_them():
 def test_signal_columns_are_stored_per_filter():
     table, _ = evaluate({"gopher_quality": {}, "language": {}}, ["some text"])
     assert {"n_chars", "language", "language_score", "gopher_quality.words"} <= set(table.column_names)
+
+
+def test_a_filter_defines_its_signals_as_a_dict_or_as_a_tuple_and_compute_gives_the_same_columns():
+    """``Filter.compute`` builds columns from ``values``; a filter that defines only ``signal`` (a dict) gets
+    its values in ``SIGNALS`` order from it, one that defines only ``values`` gets ``signal`` from it, and one
+    that defines neither is told so."""
+    from pipeline.filters.base import Doc, Filter, FilterOptions
+
+    class ByName(Filter):
+        name, Options, SIGNALS = "by_name", FilterOptions, {"chars": pa.int32(), "lines": pa.int32()}
+
+        def signal(self, doc):
+            return {"lines": doc.text.count("\n") + 1, "chars": len(doc.text)}  # not in SIGNALS order
+
+        def rules(self, s):
+            return []
+
+    class ByPosition(ByName):
+        name, signal = "by_position", Filter.signal
+
+        def values(self, doc):
+            return len(doc.text), doc.text.count("\n") + 1
+
+    class Neither(ByName):
+        name, signal = "neither", Filter.signal
+
+    docs = [Doc(t) for t in ("a\nbc", "", "xyz")]
+    expected = {"chars": [4, 0, 3], "lines": [2, 1, 1]}
+    for flt in (ByName(FilterOptions()), ByPosition(FilterOptions())):
+        assert flt.compute(docs) == expected
+        assert flt.compute([]) == {"chars": [], "lines": []}
+        assert flt.signal(docs[0]) == {"chars": 4, "lines": 2} and flt.values(docs[0]) == (4, 2)
+    with pytest.raises(NotImplementedError, match="Neither defines neither signal nor values"):
+        Neither(FilterOptions()).compute(docs)
