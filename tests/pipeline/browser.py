@@ -22,6 +22,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
          "--disable-background-networking", "--disable-component-update", "--disable-sync",
          "--disable-default-apps", "--mute-audio", "--hide-scrollbars"]
@@ -29,6 +31,12 @@ FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-
 
 def chromium_path() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
+
+
+# `make test` installs Chromium first (scripts/ensure-chromium.sh), so under CI a missing browser is a
+# failure, never a silent skip; a developer running pytest by hand without it is told how to get it.
+needs_chromium = pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"),
+                                    reason="chromium not installed: run scripts/ensure-chromium.sh (make test does)")
 
 
 @dataclass

@@ -10,12 +10,8 @@ import tempfile
 import time
 from pathlib import Path
 
-import pytest
 
-from tests.pipeline.browser import check_page, chromium_path, session_pids, stop_session
-
-needs_chromium = pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"),
-                                    reason="chromium not installed: scripts/ensure-chromium.sh")
+from tests.pipeline.browser import check_page, needs_chromium, session_pids, stop_session
 
 # A child that ignores SIGTERM and keeps writing files into a folder, as a Chromium helper process may
 # still write to the profile after the browser itself has gone; its parent exits on SIGTERM.

@@ -10,7 +10,6 @@ runs with different thresholds compare.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections import Counter
@@ -28,7 +27,7 @@ from pipeline.manifest import load_manifest
 from pipeline.report import write_report
 from pipeline.report.html import fmt
 from pipeline.run import run_manifest
-from tests.pipeline.browser import check_page, chromium_path
+from tests.pipeline.browser import check_page, chromium_path, needs_chromium
 from tests.pipeline.helpers import book_paragraphs_jsonl, write_manifest
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -262,10 +261,7 @@ def test_corpus_text_is_escaped(report):
     assert "http://evil.example/&quot;&gt;&lt;script&gt;" in html_text
 
 
-# `make test` installs Chromium first, so under CI a missing browser is a failure, never a silent skip; a
-# developer running pytest by hand without it is told how to get it.
-@pytest.mark.skipif(chromium_path() is None and not os.environ.get("CI"),
-                    reason="chromium not installed: run scripts/ensure-chromium.sh (make test does)")
+@needs_chromium
 def test_page_opens_in_headless_chromium(report):
     check = check_page(report["page"], ARTIFACTS / "report.png",
                        {"pwned": "typeof window.__pwned", "scripts": "document.scripts.length",
