@@ -1,7 +1,7 @@
 """CPU time per character of the whole filter stage on Chinese and English shards (issue 13).
 
-Usage: ``python bench/multilingual_stage.py [--runs 5] [--chain default|words] [--equal-size]`` from the
-repository root.
+Usage: ``python bench/multilingual_stage.py [--runs 5] [--chain default|words] [--equal-size | --exact-size]
+[--modes split,fused,later] [--slope]`` from the repository root.
 
 What the stage does per shard, in this process: the zhwiki and enwiki documents (wikipedia reader), each
 dump written as one Parquet shard of the extract stage's schema, then ``filter-signals``
@@ -10,12 +10,33 @@ dump written as one Parquet shard of the extract stage's schema, then ``filter-s
 documents and the removal ledger). The chain is the wikipedia kind's default chain (``--chain default``)
 or the full web word chain (``--chain words``) in the documents' declared language. CPU time
 (``time.process_time``, the machine is shared), medians of ``--runs`` runs, Chinese and English alternated
-within each run. A shard costs a fixed part (Parquet reads and writes, an fsync per file written, the
-chain built) that is spread over its characters; zhwiki's 23 articles are 17x fewer characters than
-enwiki's 98, so ``--equal-size`` also cuts the English shard to its first articles up to as many
-characters as the Chinese one. The decision step runs twice: with the vocabulary the signal step left (``warm``: both
-steps in one worker process, as a Ray worker that ran the shard's signal task) and with an empty one
-(``cold``: a fresh worker process). The vocabulary is emptied before each signal step.
+within each run.
+
+Shard sizes. A shard costs a fixed part (Parquet reads and writes, an fsync per file written, the chain
+built; ~7-8 ms) that is spread over its characters; zhwiki's 23 articles are 17x fewer characters than
+enwiki's 98. ``--equal-size`` cuts the English shard to its first *whole* articles up to as many characters
+as the Chinese one (215,688 against 162,910: the figures of every section before 6 December's third
+session); ``--exact-size`` cuts the last of them short so both shards hold exactly the same number of
+characters, so that the fixed part weighs the same on both.
+
+Modes (``--modes``, each one row group of the table):
+
+* ``split``: the two steps as separate tasks, as a rerun with changed thresholds runs them (the decision
+  step reads the shard again). The decision step runs twice: with the vocabulary the signal step left
+  (``decisions warm``, ``stage warm``) and with an empty one (``cold``: a fresh worker process).
+* ``fused``: ``run_fused``, the one task per shard a fresh run makes (the shard read once, the decisions
+  taken on the signals in memory), vocabulary emptied first: a worker's first shard.
+* ``later``: the shard cut in two halves at the same characters in both languages; each half runs fused
+  after the other half ran in the same process with the vocabulary it left (a worker's later shards of
+  a source: the vocabulary and the token caches persist between a step's tasks), the two timed halves
+  summed; beside it the same halves each with an empty vocabulary (``halves cold``), so the difference is
+  the vocabulary alone.
+
+The vocabulary is emptied before each signal step unless a mode says otherwise.
+
+``--slope`` also runs ``fused`` on shards of 1/4, 1/2 and 3/4 of the size (``--exact-size`` cuts) and fits
+CPU = fixed + marginal x characters per language: the marginal cost per character is what a shard of the
+default 4 M characters (``stages.crawl.shard_chars``) pays beside a fixed part spread 25x thinner.
 """
 
 from __future__ import annotations
@@ -26,7 +47,9 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any, Callable
 
+import numpy as np
 import pyarrow as pa
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -36,58 +59,135 @@ sys.path.insert(0, str(ROOT / "bench"))
 from pipeline.documents import DOC_SCHEMA, write_parquet  # noqa: E402
 from pipeline.filters import words  # noqa: E402
 from pipeline.filters.chain import ChainSpec, resolve  # noqa: E402
-from pipeline.stages.filter import ShardTask, run_decisions, run_signals  # noqa: E402
+from pipeline.stages.filter import ShardTask, run_decisions, run_fused, run_signals  # noqa: E402
 
 FILES = {"zh": "zhwiki", "en": "enwiki"}
 WORD_CHAIN = {"gopher_repetition": {}, "gopher_quality": {}, "c4": {}, "fineweb": {}}
+MODES = ("split", "fused", "later")
+DEFAULT_SHARD_CHARS = 4_000_000
+
+
+def cut(rows: list[dict], start: int, stop: int) -> list[dict]:
+    """The documents' texts between character ``start`` and ``stop`` of their concatenation, as documents:
+    a document crossing a bound is cut there (ids kept unique by a suffix)."""
+    out, offset = [], 0
+    for row in rows:
+        lo, hi = max(start - offset, 0), min(stop - offset, len(row["text"]))
+        if lo < hi:
+            piece = dict(row, text=row["text"][lo:hi])
+            if (lo, hi) != (0, len(row["text"])):
+                piece["id"] = f"{row['id']}#{lo}"
+            out.append(piece)
+        offset += len(row["text"])
+    return out
+
+
+class Shards:
+    """Shards written once in ``run_dir``, each a task of the chosen chain."""
+
+    def __init__(self, run_dir: Path, spec: ChainSpec):
+        self.run_dir, self.spec, self.chars = run_dir, spec, {}
+
+    def task(self, name: str, rows: list[dict]) -> ShardTask:
+        write_parquet(self.run_dir / "extracted" / name / "0.parquet", pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
+        self.chars[name] = sum(len(r["text"]) for r in rows)
+        return ShardTask(str(self.run_dir), name, f"extracted/{name}/0.parquet", self.spec, 1_000_000,
+                         f"signals/{name}/0.parquet", f"filtered/{name}/0.parquet", f"removed/{name}/0.parquet")
+
+
+def timed(step: Callable[[ShardTask], Any], task: ShardTask, cold: bool = True) -> float:
+    if cold:
+        words.clear_cache()
+    started = time.process_time()
+    step(task)
+    return time.process_time() - started
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--chain", choices=("default", "words"), default="default")
-    parser.add_argument("--equal-size", action="store_true", help="English shard cut to the Chinese one's size")
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--equal-size", action="store_true", help="English shard: whole articles up to the Chinese one's size")
+    size.add_argument("--exact-size", action="store_true", help="English shard cut to exactly the Chinese one's characters")
+    parser.add_argument("--modes", default="split", help=f"comma-separated, of {', '.join(MODES)}")
+    parser.add_argument("--slope", action="store_true", help="fit fixed + marginal cost over four shard sizes (fused)")
     args = parser.parse_args()
+    modes = [m for m in args.modes.split(",") if m]
+    if unknown := set(modes) - set(MODES):
+        parser.error(f"unknown modes {sorted(unknown)}")
     import multilingual_bench as mb
 
     spec = resolve("wikipedia", {}, None) if args.chain == "default" else ChainSpec.model_validate(WORD_CHAIN)
     figures: dict[str, dict[str, list[float]]] = {lang: {} for lang in FILES}
+    rows = {lang: [d.to_row(name) for d in mb.documents(name)] for lang, name in FILES.items()}
+    zh_chars = sum(len(r["text"]) for r in rows["zh"])
+    if args.equal_size:  # the first whole articles up to the Chinese shard's characters
+        ends = np.cumsum([len(r["text"]) for r in rows["en"]])
+        rows["en"] = rows["en"][:int(np.searchsorted(ends, zh_chars)) + 1]
+    elif args.exact_size:
+        rows["en"] = cut(rows["en"], 0, zh_chars)
     with tempfile.TemporaryDirectory() as tmp:
-        run_dir = Path(tmp)
-        tasks, n_chars = {}, {}
-        for lang, name in FILES.items():
-            rows = [d.to_row(name) for d in mb.documents(name)]
-            if args.equal_size and lang == "en":  # the first articles up to the Chinese shard's characters
-                ends = [sum(len(r["text"]) for r in rows[:i + 1]) for i in range(len(rows))]
-                rows = rows[:next((i + 1 for i, end in enumerate(ends) if end >= n_chars["zh"]), len(rows))]
-            write_parquet(run_dir / "extracted" / name / "0.parquet", pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
-            n_chars[lang] = sum(len(r["text"]) for r in rows)
-            tasks[lang] = ShardTask(str(run_dir), name, f"extracted/{name}/0.parquet", spec, 1_000_000,
-                                    f"signals/{name}/0.parquet", f"filtered/{name}/0.parquet",
-                                    f"removed/{name}/0.parquet")
+        shards = Shards(Path(tmp), spec)
+        whole = {lang: shards.task(name, rows[lang]) for lang, name in FILES.items()}
+        n_chars = {lang: shards.chars[name] for lang, name in FILES.items()}
+        half = zh_chars // 2
+        halves = {lang: [shards.task(f"{name}-a", cut(rows[lang], 0, half)),
+                         shards.task(f"{name}-b", cut(rows[lang], half, n_chars[lang]))]
+                  for lang, name in FILES.items()} if "later" in modes else {}
+        fractions = (0.25, 0.5, 0.75)
+        parts = {lang: [shards.task(f"{name}-{f}", cut(rows[lang], 0, int(n_chars[lang] * f))) for f in fractions]
+                 for lang, name in FILES.items()} if args.slope else {}
+        slope_times: dict[str, list[list[float]]] = {lang: [[] for _ in range(len(fractions) + 1)] for lang in FILES}
+
+        def add(lang: str, key: str, seconds: float) -> None:
+            figures[lang].setdefault(key, []).append(seconds / n_chars[lang] * 1e6)
+
         for _ in range(args.runs):
-            for lang, task in tasks.items():
-                words.clear_cache()
-                started = time.process_time()
-                run_signals(task)
-                signals = time.process_time() - started
-                started = time.process_time()
-                run_decisions(task)
-                warm = time.process_time() - started
-                words.clear_cache()
-                started = time.process_time()
-                run_decisions(task)
-                cold = time.process_time() - started
-                for key, seconds in (("signals", signals), ("decisions warm", warm), ("decisions cold", cold),
-                                     ("stage warm", signals + warm), ("stage cold", signals + cold)):
-                    figures[lang].setdefault(key, []).append(seconds / n_chars[lang] * 1e6)
+            for lang, task in whole.items():
+                if "split" in modes:
+                    signals = timed(run_signals, task)
+                    warm = timed(run_decisions, task, cold=False)
+                    cold = timed(run_decisions, task)
+                    for key, seconds in (("signals", signals), ("decisions warm", warm), ("decisions cold", cold),
+                                         ("stage warm", signals + warm), ("stage cold", signals + cold)):
+                        add(lang, key, seconds)
+                if "fused" in modes or args.slope:
+                    fused = timed(run_fused, task)
+                    add(lang, "stage fused", fused)
+                    slope_times[lang][-1].append(fused)
+                if "later" in modes:
+                    a, b = halves[lang]
+                    add(lang, "halves cold", timed(run_fused, a) + timed(run_fused, b))
+                    words.clear_cache()
+                    run_fused(a)
+                    later_b = timed(run_fused, b, cold=False)
+                    words.clear_cache()
+                    run_fused(b)
+                    add(lang, "halves later", later_b + timed(run_fused, a, cold=False))
+                for i, part in enumerate(parts.get(lang, [])):
+                    slope_times[lang][i].append(timed(run_fused, part))
     print(f"filter stage, {args.chain} chain, CPU us per character, median of {args.runs} "
-          f"(zhwiki {n_chars['zh']:,} chars, enwiki {n_chars['en']:,}{' (its first articles)' if args.equal_size else ''}):")
+          f"(zhwiki {n_chars['zh']:,} chars, enwiki {n_chars['en']:,}"
+          f"{' (its first articles)' if args.equal_size else ' (cut to the same characters)' if args.exact_size else ''}):")
     print("| step | zh | en | zh / en |")
     print("|---|---|---|---|")
     for key in figures["zh"]:
         zh, en = (statistics.median(figures[lang][key]) for lang in FILES)
-        print(f"| {key} | {zh:.3f} | {en:.3f} | {zh / en:.2f} |")
+        print(f"| {key} | {zh:.4f} | {en:.4f} | {zh / en:.3f} |")
+    if args.slope:
+        fit = {}
+        for lang in FILES:
+            xs = [n_chars[lang] * f for f in fractions] + [n_chars[lang]]
+            ys = [statistics.median(t) for t in slope_times[lang]]
+            marginal, fixed = np.polyfit(xs, ys, 1)
+            fit[lang] = (fixed, marginal)
+        print("| fused, fit over 4 sizes | fixed ms | marginal ns/char | at 4 M chars us/char |")
+        print("|---|---|---|---|")
+        for lang, (fixed, marginal) in fit.items():
+            print(f"| {lang} | {fixed * 1e3:.2f} | {marginal * 1e9:.1f} | {(fixed / DEFAULT_SHARD_CHARS + marginal) * 1e6:.4f} |")
+        (zf, zm), (ef, em) = fit["zh"], fit["en"]
+        print(f"| zh / en | | {zm / em:.3f} | {(zf / DEFAULT_SHARD_CHARS + zm) / (ef / DEFAULT_SHARD_CHARS + em):.3f} |")
 
 
 if __name__ == "__main__":
