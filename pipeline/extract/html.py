@@ -39,6 +39,8 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
+from pipeline.extract.charsets import decode_strict, decoders
+
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
 except ImportError:
@@ -121,23 +123,18 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     Valid UTF-8 wins first: servers often declare latin-1 for UTF-8 pages, and bytes that happen to be
     valid UTF-8 are almost never another encoding. Then the HTTP-declared charset if it decodes
     cleanly, then ``<meta charset>`` / uchardet detection, decoding with replacement characters so a
-    lying or broken charset never raises.
+    lying or broken charset never raises. Each label is read as browsers read it, with its vendor
+    supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
     """
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
-    if declared:
-        try:
-            return body.decode(declared), declared.lower()
-        except (UnicodeDecodeError, LookupError):
-            pass
+    if declared and (found := decode_strict(body, decoders(declared))):
+        return found[0], declared.lower()
     detected = detect_encoding(body, from_html_meta=True)
-    for charset in dict.fromkeys((detected, "cp1252")):  # a <meta charset> can lie as well: name what decoded
-        try:
-            return body.decode(charset), charset
-        except (UnicodeDecodeError, LookupError):
-            continue
+    if found := decode_strict(body, [*decoders(detected), "cp1252"]):  # a <meta charset> can lie as well
+        return found  # named by the codec that decoded
     try:
         return bytes_to_str(body, detected, errors="replace"), detected
     except (LookupError, UnicodeError):

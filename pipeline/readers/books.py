@@ -10,9 +10,10 @@ option.
 
 from __future__ import annotations
 
+import codecs
 import posixpath
 import re
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -37,28 +38,79 @@ class Options(BaseModel):
         "language of books whose header names none (lid.176 code, e.g. zh); a Gutenberg 'Language:' line wins"))
 
 
-def decode(data: bytes) -> tuple[str, str]:
-    """UTF-8 (BOM tolerated) first, then Shift_JIS (cp932) for an Aozora Bunko file, then cp1252, then
-    latin-1; returns the text and the charset used."""
+_DECLARED = re.compile(rb"Character set encoding:[ \t]*([A-Za-z0-9][A-Za-z0-9_.:()/ -]*?)[ \t]*\r?$", re.M)
+_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+         (codecs.BOM_UTF16_BE, "utf-16"))
+MAX_REPLACED_SHARE = 1 / 1000  # bytes replaced per byte, at most, for a damaged text to keep its charset
+
+
+class Decoded(NamedTuple):
+    text: str
+    charset: str
+    replaced: int = 0  # bytes that no character came from, each run of them one U+FFFD
+
+
+def decode(data: bytes) -> Decoded:
+    """The text of a book file, and the charset it was read in. Why this order:
+
+    1. What the bytes themselves say: ISO-2022-JP's escape sequences (7-bit, so valid UTF-8 too), UTF-8
+       (BOM tolerated), a UTF-16/32 byte-order mark.
+    2. Nearly UTF-8: a UTF-8 file with a few damaged bytes (at most one in a thousand) and more valid
+       multi-byte characters than damaged bytes is UTF-8 with those bytes replaced and counted; a text in a
+       single-byte charset almost never forms valid UTF-8 sequences, so this never takes one of those.
+    3. The charset a Project Gutenberg header declares ("Character set encoding: GB2312", old e-texts).
+    4. Shift_JIS (cp932) for an Aozora Bunko file.
+    5. uchardet's guess (resiliparse's ``detect_encoding``): GBK/GB18030, Big5, Shift_JIS, EUC-JP, KOI8-R,
+       windows-1251 ... each with its vendor supersets (``pipeline.extract.charsets``); then that guess with
+       its few undecodable bytes replaced and counted.
+    6. windows-1252, then latin-1, which decodes anything.
+    Before the guess (5.) a Chinese, Japanese or Russian book in a legacy charset fell to 6: mojibake that
+    the language filter then removed."""
+    if b"\x1b$" in data and data.isascii():  # ISO-2022-JP's escapes: 7-bit text, so valid UTF-8 as well
+        try:
+            return Decoded(data.decode("iso2022_jp"), "iso2022_jp")
+        except UnicodeDecodeError:
+            pass
     try:
-        return data.decode("utf-8-sig"), "utf-8"
+        return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
         pass
-    data = data.removeprefix(b"\xef\xbb\xbf")  # a BOM on a file that is not UTF-8 after all
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data.decode(codec), codec)
+            except UnicodeDecodeError:
+                break
+    from pipeline.extract.charsets import decode_replacing, decode_strict, decoders, widest
+
+    text, replaced = decode_replacing(data.removeprefix(codecs.BOM_UTF8), "utf-8")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # the U+FFFDs included
+    if replaced <= len(data) * MAX_REPLACED_SHARE and non_ascii - replaced > replaced:
+        return Decoded(text, "utf-8", replaced)
+    data = data.removeprefix(codecs.BOM_UTF8)  # a BOM on a file that is not UTF-8 after all
+    declared = _DECLARED.search(data[:16384])
+    if declared and (found := decode_strict(data, decoders(declared.group(1).decode("ascii")))):
+        return Decoded(*found)
     from pipeline.extract.aozora import is_aozora  # here and in read: see read
 
     try:  # only where the result is Aozora's format: cp932 also "decodes" much cp1252 text, wrongly
         text = data.decode("cp932")
         if is_aozora(text):
-            return text, "shift_jis"
+            return Decoded(text, "shift_jis")
     except UnicodeDecodeError:
         pass
-    for charset in FALLBACK_CHARSETS:
-        try:
-            return data.decode(charset), charset
-        except UnicodeDecodeError:
-            continue
-    raise AssertionError("latin-1 decodes every byte string")  # pragma: no cover
+    from resiliparse.parse.encoding import detect_encoding
+
+    guess = detect_encoding(data, html5_compatible=False)
+    if found := decode_strict(data, decoders(guess)):
+        return Decoded(*found)
+    if (codec := widest(guess)) and codec not in FALLBACK_CHARSETS and codec != "cp1252":
+        text, replaced = decode_replacing(data, codec)
+        if replaced <= len(data) * MAX_REPLACED_SHARE:
+            return Decoded(text, codec, replaced)
+    found = decode_strict(data, list(FALLBACK_CHARSETS))
+    assert found is not None, "latin-1 decodes every byte string"
+    return Decoded(*found)
 
 
 def title_from_name(name: str) -> str:
@@ -94,9 +146,11 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     from pipeline.extract.aozora import is_aozora, split_aozora
     from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
 
-    text, charset = decode(data)
+    text, charset, replaced = decode(data)
     if charset != "utf-8":
         tally.add("decoded_fallback")
+    if replaced:
+        tally.add("decode_replaced_bytes", replaced)
     text = normalize_newlines(text)
     tally.add("chars_held", len(text))  # the whole book, boilerplate included (pipeline.file_accounting)
     if options.aozora and is_aozora(text):

@@ -75,6 +75,34 @@ def test_decode_declared_and_meta_and_broken() -> None:
     assert text.startswith("ok") and text.endswith("still ok")
 
 
+
+@pytest.mark.parametrize("label,codec,special", [
+    ("Shift_JIS", "cp932", "№ ①②③ Ⅳ ㈱"),  # NEC and IBM extensions: in every Windows-made Shift_JIS page
+    ("x-sjis", "cp932", "№ ①②③"),
+    ("GB2312", "gbk", "丂丄 镕 啰"),  # GBK characters under the old label, as Chinese sites serve them
+    ("gbk", "gb18030", "𠮷 € ·"),
+    ("big5", "cp950", "€ ‧ ╒"),
+    ("euc-kr", "cp949", "똠방각하 쌰"),
+    ("iso-8859-1", "cp1252", "“quoted” – dash"),  # windows-1252's printable 0x80-0x9F, as browsers read them
+])
+def test_a_label_reads_as_browsers_read_it(label: str, codec: str, special: str) -> None:
+    words = "東京 北京 서울 Köln" if codec != "cp1252" else "Köln café"
+    for text in (special, f"{words} {special}"):
+        try:
+            body = f"<html><body><p>{text}</p></body></html>".encode(codec)
+        except UnicodeEncodeError:
+            body = f"<html><body><p>{special}</p></body></html>".encode(codec)
+        decoded, charset = decode_html(body, label)
+        assert special in decoded and charset == label.lower(), (label, decoded)
+        decoded, _ = decode_html(body.replace(b"<html>", f'<html><head><meta charset="{label}"></head>'.encode()), None)
+        assert special in decoded, (label, "meta", decoded)
+
+
+def test_a_latin1_label_still_decodes_windows_1252_s_undefined_bytes() -> None:
+    body = b"<p>abc \x81\x8d caf\xe9</p>"  # five bytes windows-1252 leaves undefined
+    decoded, charset = decode_html(body, "iso-8859-1")
+    assert decoded == body.decode("latin-1") and charset == "iso-8859-1"
+
 # --- mechanisms that lost whole pages on sets the extractor was not tuned on (issue 12) -------------------
 
 PROSE = ("This paragraph is the page's own text, and it is long enough to count as prose for any "

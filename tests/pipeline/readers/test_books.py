@@ -227,3 +227,97 @@ def test_a_bom_on_a_cp1252_file_is_not_read_as_text(tmp_path: Path) -> None:
     path.write_bytes(b"\xef\xbb\xbf" + "Caf\u00e9 \u201cquoted\u201d".encode("cp1252"))
     (doc,), _ = read_one(path)
     assert doc.text == "Caf\u00e9 \u201cquoted\u201d" and doc.meta["charset"] == "cp1252"
+
+
+# --- legacy charsets (issue 13): real texts of four languages written in the charsets their books circulate in
+
+
+def _real_texts(shared_data: Path) -> dict[str, str]:
+    """Real text per language: the Chinese and German Gutenberg books, jawiki's and ruwiki's articles."""
+    from pipeline.readers.base import Split
+    from pipeline.readers.wikipedia import Options as WikiOptions, read as read_wiki
+
+    def wiki(name: str) -> str:
+        return "\n\n".join(d.text for d in read_wiki(Split(str(shared_data / "wiki" / name)), WikiOptions(), Tally()))
+
+    books = shared_data / "books"
+    return {"zh": (books / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8")[:300_000],
+            "de": (books / "de-goethe-faust1-pg2229.txt").read_text(encoding="utf-8"),
+            "ja": wiki("jawiki-2023-truncated-100k-lines.xml.xz")[:200_000],
+            "ru": wiki("ruwiki-sample-pages-articles.xml.bz2")[:200_000]}
+
+LEGACY = [("zh", "gb18030"), ("zh", "gbk"), ("zh", "big5"), ("zh", "cp950"), ("ja", "cp932"), ("ja", "shift_jis"),
+          ("ja", "euc_jp"), ("ja", "iso2022_jp"), ("ru", "cp1251"), ("ru", "koi8_r"), ("de", "cp1252"),
+          ("de", "latin-1")]
+
+
+@pytest.fixture(scope="module")
+def real_texts(shared_data: Path) -> dict[str, str]:
+    return _real_texts(shared_data)
+
+
+@pytest.mark.parametrize("language,charset", LEGACY)
+def test_a_book_in_a_legacy_charset_reads_as_its_utf8_twin(real_texts: dict[str, str], tmp_path: Path,
+                                                          language: str, charset: str) -> None:
+    text = real_texts[language].encode(charset, errors="ignore").decode(charset)  # what the charset can hold
+    (tmp_path / "utf8").mkdir()
+    (tmp_path / "utf8" / "book.txt").write_bytes(text.encode("utf-8"))
+    (tmp_path / "book.txt").write_bytes(text.encode(charset))
+    (twin,), _ = read_one(tmp_path / "utf8" / "book.txt")
+    (doc,), tally = read_one(tmp_path / "book.txt")
+    assert doc.text == twin.text, (language, charset, doc.meta["charset"])
+    assert tally.counts["decoded_fallback"] == 1 and "decode_replaced_bytes" not in tally.counts
+
+
+def test_a_damaged_utf8_book_stays_utf8_with_its_bad_bytes_counted(shared_data: Path, tmp_path: Path) -> None:
+    raw = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_bytes()
+    cut = raw.index("。".encode(), 100_000) + len("。".encode())  # a character boundary
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(raw[:cut] + b"\xff\xfe" + raw[cut:])
+    (doc,), tally = read_one(path)
+    (whole,), _ = read_one(shared_data / "books" / "zh-hongloumeng-pg24264.txt")
+    assert doc.meta["charset"] == "utf-8" and tally.counts["decode_replaced_bytes"] == 2
+    assert doc.text.count("\ufffd") == 1 and doc.text.replace("\ufffd", "") == whole.text
+    assert "decoded_fallback" not in tally.counts
+
+
+def test_a_damaged_gb18030_book_keeps_its_charset(real_texts: dict[str, str], tmp_path: Path) -> None:
+    data = real_texts["zh"].encode("gb18030")
+    path = tmp_path / "damaged.txt"
+    path.write_bytes(data[:5001] + b"\xff" + data[5001:])  # 0xFF is no GB18030 byte
+    (doc,), tally = read_one(path)
+    assert doc.meta["charset"] == "gb18030" and 1 <= tally.counts["decode_replaced_bytes"] <= 3
+    assert doc.text.count("\ufffd") == 1 and doc.text.count("賈寶玉") == real_texts["zh"].count("賈寶玉")
+
+
+def test_the_gutenberg_header_names_the_charset(tmp_path: Path) -> None:
+    # Polish and Czech in ISO-8859-2: uchardet takes such text for windows-1250, where these letters differ
+    body = "Zażółć gęślą jaźń. Příliš žluťoučký kůň úpěl ďábelské ódy. Świerszcz, źdźbło, łódź.\n" * 3
+    head = "The Project Gutenberg EBook of Pan Tadeusz\n\nCharacter set encoding: ISO-8859-2\n\n"
+    path = tmp_path / "pl.txt"
+    path.write_bytes((head + body).encode("iso8859_2"))
+    (doc,), _ = read_one(path, Options(strip_gutenberg=False, unwrap=False))
+    assert doc.meta["charset"] == "iso8859-2" and doc.text == (head + body).strip("\n")
+
+
+def test_a_utf16_book_with_its_bom(real_texts: dict[str, str], tmp_path: Path) -> None:
+    text = real_texts["ja"][:5000]
+    for codec in ("utf-16-le", "utf-16-be"):
+        path = tmp_path / f"{codec}.txt"
+        bom = "\ufeff".encode(codec)
+        path.write_bytes(bom + text.encode(codec))
+        (doc,), _ = read_one(path, Options(unwrap=False))
+        assert doc.meta["charset"] == "utf-16" and doc.text == text.replace("\r\n", "\n").strip("\n"), codec
+
+
+@pytest.mark.parametrize("charset", ["cp1252", "latin-1"])
+def test_western_european_books_keep_windows_1252(tmp_path: Path, charset: str) -> None:
+    # è, à, ê, ò, ã differ between windows-1252 and the Central European charsets a guess could pick
+    text = ("Il était évêque de Digne; à côté, l'église où il prêchait. Vivía un hidalgo de los de lanza en "
+            "astillero, rocín flaco y galgo corredor. Nel mezzo del cammin di nostra vita, ché la diritta via "
+            "era smarrita. Não sei se o leitor já reparou que a vida é uma ópera.\n")
+    for n in (1, 20):
+        path = tmp_path / f"w{n}.txt"
+        path.write_bytes((text * n).encode(charset))
+        (doc,), _ = read_one(path, Options(unwrap=False))
+        assert doc.text == (text * n).strip("\n") and doc.meta["charset"] == "cp1252"

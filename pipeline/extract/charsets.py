@@ -1,0 +1,79 @@
+"""Charset labels -> the Python codecs to try, in order, for text that claims or seems to be in them.
+
+Why not the label's own Python codec alone: Python's ``shift_jis``, ``gbk``, ``big5`` and ``euc_kr`` are the
+strict standards, while nearly every file or page so labelled was written by software using the vendor
+superset (Windows code pages 932, 950 and 949; GB18030 contains GBK; Big5-HKSCS). One NEC numeral, one
+GBK-only character or one Hong Kong character then fails the strict codec for the whole text, and the
+text fell through to a Latin fallback: mojibake. Browsers decode these labels with the supersets (the
+WHATWG Encoding Standard), and resiliparse's ``map_encoding_to_html5`` already folds the labels' aliases
+onto the WHATWG names (``x-sjis``, ``windows-31j`` -> Shift_JIS, ``gb2312`` -> GBK, ``iso-8859-1`` and
+``us-ascii`` -> windows-1252, ...). So each label's own codec is tried first (a text that decodes with it
+decodes exactly as before) and its supersets after it.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+# The strict Python codec (as resiliparse's mapping names it) -> supersets to try after it, in order.
+SUPERSETS: dict[str, tuple[str, ...]] = {
+    "shift_jis": ("cp932",),
+    "euc_jp": ("euc_jis_2004",),
+    "gbk": ("gb18030",),
+    "gb2312": ("gbk", "gb18030"),
+    "big5": ("cp950", "big5hkscs"),
+    "euc_kr": ("cp949",),
+}
+
+_ESCAPED = re.compile("[\udc80-\udcff]+")
+
+
+def decoders(label: str | None) -> list[str]:
+    """The Python codecs to try for ``label`` (an HTTP/meta/header charset label or a detector's answer), the
+    WHATWG reading of the label first, its supersets next, Python's own codec of that name last (where the
+    WHATWG reading differs: ``iso-8859-1`` is windows-1252 first, and latin-1 where that fails on one of its
+    five undefined bytes); [] for no label. Unknown labels map to UTF-8 (resiliparse's choice)."""
+    if not label:
+        return []
+    from resiliparse.parse.encoding import map_encoding_to_html5  # a C module, imported where first needed
+
+    names = []
+    for name in (map_encoding_to_html5(label.strip()), label.strip()):
+        try:
+            name = codecs.lookup(name).name
+        except LookupError:
+            continue
+        names += [name, *SUPERSETS.get(name, ())]
+    return list(dict.fromkeys(names))
+
+
+def widest(label: str | None) -> str | None:
+    """The codec that decodes the most of what ``label`` may hold (its last superset), for a text that no
+    codec of ``decoders(label)`` decodes whole: its few bad bytes are then replaced (``decode_replacing``)."""
+    names = decoders(label)
+    return (SUPERSETS.get(names[0], ())[-1:] or names[:1])[0] if names else None
+
+
+def decode_strict(data: bytes, labels: list[str]) -> tuple[str, str] | None:
+    """The first of ``labels``' codecs that decodes all of ``data``: (text, codec), else None."""
+    for codec in dict.fromkeys(labels):
+        try:
+            return data.decode(codec), codec
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return None
+
+
+def decode_replacing(data: bytes, codec: str) -> tuple[str, int]:
+    """``data`` decoded with ``codec``, each run of bytes it cannot decode replaced by one U+FFFD; returns the
+    text and the number of bytes replaced (what a caller counts: nothing is replaced silently)."""
+    text = data.decode(codec, errors="surrogateescape")
+    replaced = 0
+
+    def one(match: re.Match[str]) -> str:
+        nonlocal replaced
+        replaced += len(match.group())
+        return "\ufffd"
+
+    return _ESCAPED.sub(one, text), replaced

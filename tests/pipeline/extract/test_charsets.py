@@ -1,0 +1,41 @@
+"""Charset labels read as browsers read them, and decoding that counts what it replaces."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.extract.charsets import decode_replacing, decode_strict, decoders, widest
+
+
+@pytest.mark.parametrize("label,expected", [
+    ("Shift_JIS", ["shift_jis", "cp932"]), ("windows-31j", ["shift_jis", "cp932"]),
+    ("GB2312", ["gbk", "gb18030", "gb2312"]), ("big5", ["big5", "cp950", "big5hkscs"]),
+    ("ISO-8859-1", ["cp1252", "iso8859-1"]), ("us-ascii", ["cp1252", "ascii"]), ("koi8-r", ["koi8-r"]),
+    ("utf-8", ["utf-8"]), (None, []), ("", []),
+])
+def test_decoders_put_the_label_s_browser_reading_first(label: str | None, expected: list[str]) -> None:
+    assert decoders(label) == expected
+
+
+def test_decode_strict_takes_the_first_codec_that_decodes_all() -> None:
+    data = "① 東京".encode("cp932")
+    assert decode_strict(data, ["shift_jis", "cp932"]) == ("① 東京", "cp932")
+    assert decode_strict(data, ["utf-8", "shift_jis"]) is None
+    assert decode_strict(b"x", ["no-such-codec", "ascii"]) == ("x", "ascii")
+
+
+@pytest.mark.parametrize("data,codec,text,replaced", [
+    ("é".encode() + b"\xff\xfe" + b"x", "utf-8", "é\ufffdx", 2),  # a run of bad bytes: one U+FFFD
+    (b"a\xffb\xfec", "utf-8", "a\ufffdb\ufffdc", 2),
+    ("紅樓".encode("gb18030") + b"\xff", "gb18030", "紅樓\ufffd", 1),
+    ("\ufffd ok".encode(), "utf-8", "\ufffd ok", 0),  # a U+FFFD in the text is no replacement
+])
+def test_decode_replacing_counts_the_bytes_it_replaces(data: bytes, codec: str, text: str, replaced: int) -> None:
+    assert decode_replacing(data, codec) == (text, replaced)
+
+
+@pytest.mark.parametrize("label,codec", [("GB2312", "gb18030"), ("gbk", "gb18030"), ("big5", "big5hkscs"),
+                                         ("Shift_JIS", "cp932"), ("euc-kr", "cp949"), ("koi8-r", "koi8-r"),
+                                         ("windows-1251", "cp1251"), (None, None)])
+def test_widest_is_the_last_superset(label: str | None, codec: str | None) -> None:
+    assert widest(label) == codec
