@@ -13,12 +13,13 @@ from __future__ import annotations
 import codecs
 import posixpath
 import re
+import zlib
 from typing import Iterator, NamedTuple
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.accounting import Tally
-from contracts.fsio import basename, compression_of, is_damaged_archive, open_input
+from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
 from pipeline.filters.lang_params import book_language
 from pipeline.readers.base import Reader, Split, whole_file
@@ -124,7 +125,9 @@ def title_from_name(name: str) -> str:
 
 def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     path = split.path
-    name = basename(path)
+    if basename(path).lower().endswith(".zip"):
+        yield from _read_zip(path, options, tally)
+        return
     try:
         with open_input(path) as fh:
             data = fh.read(options.max_document_bytes + 1)  # never more: a .gz bomb costs this much at most
@@ -135,11 +138,48 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
             raise
         tally.skip("corrupt_file", path, detail=f"{type(exc).__name__}: {exc}")
         return
+    yield from _book(path, basename(path), basename(path), data, options, tally)
+
+
+def _read_zip(path: str, options: Options, tally: Tally) -> Iterator[Document]:
+    """The text files of a zip archive, each a book (Aozora Bunko hands out every text as a zip of one
+    Shift_JIS ``.txt``, sometimes with its illustrations). A member's key is ``archive.zip/member.txt``;
+    members that are not ``.txt`` are counted (``books.zip_members_skipped``), never read."""
+    import zipfile  # only a books source with zips needs it
+
+    try:
+        with open_raw(path) as raw, zipfile.ZipFile(raw) as archive:
+            members = [m for m in archive.infolist() if not m.is_dir()]
+            texts = sorted((m for m in members if m.filename.lower().endswith(".txt")), key=lambda m: m.filename)
+            if len(members) > len(texts):
+                tally.add("books.zip_members_skipped", len(members) - len(texts))
+            if not texts:
+                tally.skip("no_text_member", path, detail=f"{len(members)} members, none a .txt file")
+                return
+            for member in texts:
+                where = f"{path}!{member.filename}"
+                if member.file_size > options.max_document_bytes:  # from the archive's directory: nothing inflated
+                    tally.skip("too_large", where, detail=f"over max_document_bytes={options.max_document_bytes:,} bytes")
+                    continue
+                with archive.open(member) as fh:
+                    data = fh.read(options.max_document_bytes + 1)
+                yield from _book(where, f"{basename(path)}/{member.filename}", posixpath.basename(member.filename),
+                                 data, options, tally)
+    except FileNotFoundError as exc:
+        raise FileNotFoundError(f"book file {path!r} not found") from exc
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, NotImplementedError, EOFError, zlib.error) as exc:
+        # a damaged or truncated archive, or a compression method Python cannot read
+        tally.skip("corrupt_file", path, detail=f"{type(exc).__name__}: {exc}")
+
+
+def _book(origin: str, key: str, name: str, data: bytes, options: Options, tally: Tally) -> Iterator[Document]:
+    """One book from its file's bytes: decoded, boilerplate removed, unwrapped (``origin`` names it in the
+    statistics, ``key`` is its document key, ``name`` its file name for a title of last resort)."""
     if len(data) > options.max_document_bytes:
-        tally.skip("too_large", path, detail=f"over max_document_bytes={options.max_document_bytes:,} bytes")
+        tally.skip("too_large", origin, detail=f"over max_document_bytes={options.max_document_bytes:,} bytes")
         return
     if not data.strip():
-        tally.skip("empty_file", path, detail=f"{len(data)} bytes")
+        tally.skip("empty_file", origin, detail=f"{len(data)} bytes")
         return
     # Imported here, not with the module: every run imports this module (the manifest validates this kind's
     # options), and only a books source needs the two formats' patterns (~5 ms to import)
@@ -165,14 +205,14 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
         body = unwrap_paragraphs(body)
     body = body.strip("\n")
     if not body.strip():
-        tally.skip("empty_text", path, detail="nothing left after removing the Gutenberg boilerplate")
+        tally.skip("empty_text", origin, detail="nothing left after removing the Gutenberg boilerplate")
         return
     yield Document(
-        key=name,
+        key=key,
         text=body,
         title=(book.title if book else None) or title_from_name(name),
         meta={
-            "origin": path,
+            "origin": origin,
             "author": book.author if book else None,
             "date": book.date if book else None,
             "content_type": "text/plain",

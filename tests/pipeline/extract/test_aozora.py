@@ -66,3 +66,19 @@ def test_the_books_reader_reads_a_shift_jis_aozora_file(tmp_path):
         "吾輩は猫である", "夏目漱石", "ja", "shift_jis")
     assert "《" not in doc.text and doc.text.count("吾輩は猫である。") == 1
     assert tally.counts["books.aozora_stripped"] == 1
+
+
+def test_the_books_reader_reads_an_aozora_zip(tmp_path):
+    # Aozora Bunko hands out each text as a zip: the Shift_JIS .txt, sometimes with its illustrations
+    import zipfile
+
+    path = tmp_path / "789_ruby_5639.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("wagahaiwa_nekodearu.txt", AOZORA.replace("\n", "\r\n").encode("cp932"))
+        archive.writestr("fig01.png", b"\x89PNG\r\n\x1a\n not a text")
+    tally = Tally()
+    (doc,) = get_reader("books").read(Split(str(path)), reader_module("books").Options(), tally)
+    assert doc.key == "789_ruby_5639.zip/wagahaiwa_nekodearu.txt" and doc.meta["charset"] == "shift_jis"
+    assert (doc.title, doc.meta["author"], doc.meta["language"]) == ("吾輩は猫である", "夏目漱石", "ja")
+    assert "《" not in doc.text and "名前はまだ無い" in doc.text
+    assert tally.counts["books.zip_members_skipped"] == 1 and tally.counts["books.aozora_stripped"] == 1

@@ -321,3 +321,39 @@ def test_western_european_books_keep_windows_1252(tmp_path: Path, charset: str) 
         path.write_bytes((text * n).encode(charset))
         (doc,), _ = read_one(path, Options(unwrap=False))
         assert doc.text == (text * n).strip("\n") and doc.meta["charset"] == "cp1252"
+
+
+def test_zip_archives_of_books(shared_data: Path, tmp_path: Path) -> None:
+    import zipfile
+
+    raw = (shared_data / "books" / "the-verdict.txt").read_bytes()
+    path = tmp_path / "two.zip"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("b/second.txt", raw)
+        archive.writestr("a/the-verdict.txt", raw)
+        archive.writestr("cover.jpg", b"\xff\xd8 not text")
+        archive.writestr("empty.txt", b"")
+    docs, tally = read_one(path)
+    (single,), _ = read_one(shared_data / "books" / "the-verdict.txt")
+    assert [d.key for d in docs] == ["two.zip/a/the-verdict.txt", "two.zip/b/second.txt"]
+    assert all(d.text == single.text for d in docs) and docs[0].title == "the verdict"
+    assert docs[0].meta["origin"] == f"{path}!a/the-verdict.txt"
+    assert tally.counts["books.zip_members_skipped"] == 1 and tally.counts["skipped.empty_file"] == 1
+    assert tally.examples["empty_file"][0]["file"] == f"{path}!empty.txt"
+
+    big = tmp_path / "big.zip"
+    with zipfile.ZipFile(big, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("bomb.txt", b"a" * (2 << 20))  # 2 MiB that deflate to a few KB
+    docs, tally = read_one(big, Options(max_document_bytes=1 << 20))
+    assert docs == [] and tally.counts["skipped.too_large"] == 1
+
+    images = tmp_path / "images.zip"
+    with zipfile.ZipFile(images, "w") as archive:
+        archive.writestr("cover.jpg", b"\xff\xd8")
+    docs, tally = read_one(images)
+    assert docs == [] and tally.counts["skipped.no_text_member"] == 1
+
+    broken = tmp_path / "broken.zip"
+    broken.write_bytes(path.read_bytes()[:-200])  # the central directory cut off
+    docs, tally = read_one(broken)
+    assert docs == [] and tally.counts["skipped.corrupt_file"] == 1
