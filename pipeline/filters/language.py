@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import importlib.util
 from collections.abc import Callable, Sequence
-from functools import partial
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Any
 
@@ -166,15 +166,41 @@ class LanguageFilter(Filter):
         score = s["language_score"]
         out = []
         declared = s.get(DECLARED)
+        # A declared language the model has no label for (a Classical Chinese, Min Nan or Zulu Wikipedia
+        # under lid.176) is never predicted, and the score is another language's: both rules would remove
+        # every document of the source, so they are skipped for it (``model_languages``).
+        unknown = np.zeros(len(score), dtype=bool)
         if o.source_language and declared is not None:
+            known = model_languages(o.model_path)
+            if known is not None:
+                unknown = np.array([own is not None and own not in known for own in declared], dtype=bool)
             keep = set(o.languages) if o.languages is not None else None
             fired = [lang != own if own else keep is not None and lang not in keep
                      for lang, own in zip(s["language"], declared)]
-            out.append(Rule("not_in_keep_list", np.array(fired, dtype=bool), score, None, s["language"]))
+            out.append(Rule("not_in_keep_list", np.array(fired, dtype=bool) & ~unknown, score, None, s["language"]))
         elif o.languages is not None:
             keep = set(o.languages)
             out.append(Rule("not_in_keep_list", np.array([lang not in keep for lang in s["language"]]),
                             score, None, s["language"]))
         if o.min_score is not None:
-            out.append(Rule("low_score", score < o.min_score, score, o.min_score, s["language"]))
+            out.append(Rule("low_score", (score < o.min_score) & ~unknown, score, o.min_score, s["language"]))
         return out
+
+
+@lru_cache(maxsize=8)
+def model_languages(path: str | None) -> frozenset[str] | None:
+    """The language codes the model at ``path`` (None: the bundled one) can predict, its labels without
+    ``__label__``; None for a file our reader does not parse (every declared language then counts as known).
+    From the loaded predictor where this process has one, else read from the file (~0.01 s, once)."""
+    path = path or bundled_model_path()
+    owner = getattr(_PREDICTORS.get(path), "__self__", None)
+    labels = getattr(owner, "labels", None)
+    if labels is None:
+        from pipeline.filters.fasttext_lid import read_model
+
+        try:
+            model = read_model(path)
+        except (ValueError, OSError):
+            return None
+        labels = tuple(w.decode("utf-8", "replace") for w in model.words[model.nwords:])
+    return frozenset(label.removeprefix("__label__") for label in labels)

@@ -55,3 +55,21 @@ def test_huge_document_reads_only_the_prefix():
     text = FRENCH + " " + ENGLISH * 2000
     assert signal("language", "language", text, max_chars=len(FRENCH)) == "fr"
     assert signal("language", "language", text) == "en"
+
+
+def test_the_language_rules_skip_a_declared_language_the_model_has_no_label_for() -> None:
+    import numpy as np
+
+    from pipeline.filters.base import DECLARED
+    from pipeline.filters.language import LanguageFilter, model_languages
+
+    known = model_languages(None)
+    assert known is not None and len(known) == 176 and {"zh", "yue", "wuu", "en"} <= known
+    assert not {"lzh", "nan", "zu", "und"} & known
+    rule = LanguageFilter(LanguageFilter.Options(source_language=True, languages=["en"]))
+    signals = {"language": np.array(["zh", "zh", "en", "zh", "fr"], dtype=object),
+               "language_score": np.array([0.3, 0.3, 0.9, 0.9, 0.9]),
+               DECLARED: np.array(["lzh", "zh", None, "ja", "zu"], dtype=object)}
+    fired = {r.name: r.fired.tolist() for r in rule.rules(signals)}
+    assert fired == {"not_in_keep_list": [False, False, False, True, False],
+                     "low_score": [False, True, False, False, False]}
