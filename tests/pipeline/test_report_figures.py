@@ -53,6 +53,10 @@ def test_a_figure_is_an_svg_with_every_text(kind: str) -> None:
     shown = {"".join(t.itertext()).strip() for t in root.iter(f"{SVG}text")}
     assert set(texts) <= shown, set(texts) - shown
     x, y, width, height = _box(root)
+    for text in root.iter(f"{SVG}text"):  # each text's anchor (x, y, or a rotated text's translate) in the crop
+        moved = re.match(r"translate\(([-\d.]+) ([-\d.]+)\)", text.get("transform", ""))
+        at_x, at_y = map(float, moved.groups() if moved else (text.get("x", "nan"), text.get("y", "nan")))
+        assert x <= at_x <= x + width and y <= at_y <= y + height
     # shown at the size the PNGs had (dpi 90): 90 CSS px per figure inch, the viewBox in points
     assert float(root.get("width", 0)) == pytest.approx(width * PX_PER_INCH / PT_PER_INCH, abs=0.1)
     assert float(root.get("height", 0)) == pytest.approx(height * PX_PER_INCH / PT_PER_INCH, abs=0.1)
