@@ -1,4 +1,4 @@
-"""One self-contained HTML page from the report data: inline CSS, PNG plots as data URIs, no script.
+"""One self-contained HTML page from the report data: inline CSS, SVG figures as data URIs, no script.
 
 Every piece of text from the corpus (documents, URLs, file names, rule details) goes through ``esc``, so a
 removed document holding ``<script>`` shows as text. Every number shown from stats.json carries a

@@ -18,20 +18,28 @@ matplotlib imported plainly, on the first figure.
 
 from __future__ import annotations
 
+import io
+import re
 import sys
 import warnings
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, Iterator
 
 if TYPE_CHECKING:
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
-RC = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none"}
+# svg.hashsalt: the SVG backend names clip paths by a hash salted with a fresh uuid unless this is set
+RC = {"font.size": 9, "axes.spines.top": False, "axes.spines.right": False, "svg.fonttype": "none",
+      "svg.hashsalt": "refinery-report"}
 KWDOC_NOTE = "(property list not built: matplotlib was imported by pipeline.report.mpl)"
 _MPLOT3D = "mpl_toolkits.mplot3d"
 
-_classes: tuple[type[Figure], type[FigureCanvasAgg]] | None = None
+PX_PER_INCH = 90  # the size a figure is shown at (CSS px per figure inch), as the PNGs were at dpi 90
+PT_PER_INCH = 72  # SVG user units are points
+SVG_METADATA = {"Date": None}  # no timestamp: the same run gives the same bytes
+_ROOT_SIZE = re.compile(r'width="[^"]*" height="[^"]*" viewBox="[^"]*"')
+
+_figure: type[Figure] | None = None
 _lean = False
 
 
@@ -41,20 +49,48 @@ def lean_import_in_this_process() -> None:
     _lean = True
 
 
-def figure_classes() -> tuple[type[Figure], type[FigureCanvasAgg]]:
-    """``Figure`` and the Agg canvas, importing matplotlib on the first call (with the report's rc settings)."""
-    global _classes
-    if _classes is None:
+def figure_class() -> type[Figure]:
+    """``Figure``, importing matplotlib on the first call (with the report's rc settings)."""
+    global _figure
+    if _figure is None:
         if _lean and "matplotlib.figure" not in sys.modules:
             with _lean_import():
                 import matplotlib.figure  # noqa: F401
         import matplotlib
-        from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
 
         matplotlib.rcParams.update(RC)
-        _classes = Figure, FigureCanvasAgg
-    return _classes
+        _figure = Figure
+    return _figure
+
+
+def svg_document(fig: Figure) -> str:
+    """The figure as an SVG document cropped to what it draws (as ``bbox_inches="tight"`` crops), from one
+    draw: the tight box is read from the renderer that drew the figure, then set as the root's viewBox
+    (which may start left of or above the figure, where long tick labels reach). ``savefig`` with
+    ``bbox_inches="tight"`` draws twice, the second time on a new renderer that lays out every text again
+    (the report's three figures, drawn to SVG: 0.20 -> 0.12 CPU s; issue 19). Shown at ``PX_PER_INCH`` CSS
+    px per inch."""
+    import matplotlib
+    from matplotlib.backends.backend_mixed import MixedModeRenderer
+    from matplotlib.backends.backend_svg import RendererSVG
+
+    fig.set_dpi(PT_PER_INCH)
+    width, height = fig.get_size_inches()
+    buffer = io.StringIO()
+    renderer = MixedModeRenderer(fig, width, height, PT_PER_INCH,
+                                 RendererSVG(width * PT_PER_INCH, height * PT_PER_INCH, buffer,
+                                             metadata=SVG_METADATA))
+    fig.draw(renderer)
+    renderer.finalize()
+    box = fig.get_tightbbox(renderer).padded(matplotlib.rcParams["savefig.pad_inches"])
+    x0, top = box.x0 * PT_PER_INCH, (height - box.y1) * PT_PER_INCH  # SVG's y axis points down
+    size = (f'width="{box.width * PX_PER_INCH:.1f}" height="{box.height * PX_PER_INCH:.1f}" '
+            f'viewBox="{x0:.2f} {top:.2f} {box.width * PT_PER_INCH:.2f} {box.height * PT_PER_INCH:.2f}"')
+    svg, found = _ROOT_SIZE.subn(size, buffer.getvalue(), count=1)
+    if not found:
+        raise RuntimeError("matplotlib's SVG root has no width/height/viewBox to crop")
+    return svg
 
 
 @contextmanager

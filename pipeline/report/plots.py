@@ -1,9 +1,12 @@
-"""The report's figures: matplotlib on the Agg backend, returned as PNG data URIs to embed in the page.
+"""The report's figures: matplotlib's SVG backend, returned as SVG data URIs for the page's ``<img>``s.
 
-PNG rather than SVG keeps the page small for many-point curves and lets the page be checked simply
-(every ``<img>`` decoded). Each function takes plain data from stats.json, so the figures show exactly
-the numbers the tables show. matplotlib is imported by the first figure (``pipeline.report.mpl``), never
-through pyplot.
+SVG rather than Agg PNG: one draw per figure instead of two (``pipeline.report.mpl.svg_document``), no
+rasterising nor PNG encoding, ~0.15 CPU s less per report of three figures (issue 19); the page is smaller
+for the report's bar and step charts and the figures stay sharp when zoomed (long training curves stay PNG:
+``SVG_MAX_POINTS``). Text stays text (``svg.fonttype`` "none"): the browser draws it in DejaVu Sans,
+matplotlib's font, or the first of matplotlib's fallbacks it has. Each function takes plain data
+from stats.json, so the figures show exactly the numbers the tables show. matplotlib is imported by the
+first figure (``pipeline.report.mpl``), never through pyplot.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import base64
 import io
 from typing import TYPE_CHECKING, Mapping, Sequence
 
-from pipeline.report.mpl import figure_classes
+from pipeline.report.mpl import PX_PER_INCH, figure_class, svg_document
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
@@ -20,16 +23,24 @@ if TYPE_CHECKING:
 
 
 def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
-    """A figure on its own Agg canvas, without pyplot: nothing registers it, so nothing needs closing."""
-    figure, canvas = figure_classes()
-    fig = figure(figsize=figsize)
-    canvas(fig)
+    """A figure without pyplot: nothing registers it, so nothing needs closing."""
+    fig = figure_class()(figsize=figsize)
     return fig, fig.add_subplot()
 
 
+# Curves of more points than this (all series together) are embedded as a PNG: an SVG path spends ~30 bytes
+# of the page a point (1,000 points: 48 kB against a PNG's 20 kB; 5,000: 158 kB against 19 kB), a PNG's
+# size hardly grows with the points. The report's bar and step charts have tens of points.
+SVG_MAX_POINTS = 1000
+
+
 def to_data_uri(fig: Figure) -> str:
+    return "data:image/svg+xml;base64," + base64.b64encode(svg_document(fig).encode()).decode("ascii")
+
+
+def png_data_uri(fig: Figure) -> str:
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=90, bbox_inches="tight")
+    fig.savefig(buffer, format="png", dpi=PX_PER_INCH, bbox_inches="tight")
     return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
 
 
@@ -95,4 +106,6 @@ def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], title:
     ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.legend(fontsize=8)
+    if sum(len(x) for x, _ in series.values()) > SVG_MAX_POINTS:
+        return png_data_uri(fig)
     return to_data_uri(fig)

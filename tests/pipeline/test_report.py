@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 import time
 from collections import Counter
 from html.parser import HTMLParser
@@ -30,7 +32,8 @@ from pipeline.run import run_manifest
 from tests.pipeline.browser import check_page, chromium_path, needs_chromium
 from tests.pipeline.helpers import book_paragraphs_jsonl, write_manifest
 
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
+REPO = Path(__file__).resolve().parents[2]
+ARTIFACTS = REPO / "test-artifacts"
 PLANTED = "<script>window.__pwned = 1</script> click <b>here</b> & win"
 
 
@@ -310,6 +313,21 @@ def test_training_metrics_become_curves(report, tmp_path):
     _metrics(run / "train", sources)  # found in the run folder without --train-dir
     _, _, found = write_report(run, out_dir=tmp_path / "found")
     assert found["training"]["files"] == ["train/metrics.jsonl"]
+
+
+def test_the_page_is_the_same_bytes_in_every_process(report, tmp_path):
+    """Two command-line processes (lean matplotlib import) and this one (plain import) write the same bytes:
+    the SVG figures' clip-path ids are hashed with a fixed salt, never a fresh uuid, and carry no date."""
+    run = report["run"]
+    for name in ("one", "two"):
+        subprocess.run([sys.executable, "-m", "pipeline", "report", str(run), "--out", str(tmp_path / name)],
+                       cwd=REPO, check=True, capture_output=True)
+    write_report(run, out_dir=tmp_path / "here")
+    for file in ("report.html", "stats.json"):
+        ours = (tmp_path / "here" / file).read_bytes()
+        assert (tmp_path / "one" / file).read_bytes() == ours == (tmp_path / "two" / file).read_bytes(), file
+    page = (tmp_path / "here" / "report.html").read_text()
+    assert page.count("data:image/svg+xml;base64,") == page.count("<img") >= 3
 
 
 def test_report_takes_seconds(report):

@@ -54,11 +54,11 @@ def test_the_figures_are_the_bytes_of_a_plain_matplotlib_import() -> None:
 
 
 def test_the_rest_of_the_process_keeps_3d_axes_and_full_docstrings() -> None:
-    code = (LEAN + "from pipeline.report.mpl import KWDOC_NOTE, figure_classes\n"
-            "import sys\nfigure, canvas = figure_classes()\nfrom matplotlib.lines import Line2D\n"
+    code = (LEAN + "from pipeline.report.mpl import KWDOC_NOTE, figure_class\n"
+            "import sys\nfigure = figure_class()\nfrom matplotlib.lines import Line2D\n"
             "print(KWDOC_NOTE in Line2D.set.__doc__, 'mpl_toolkits.mplot3d' in sys.modules)\n"
             "import matplotlib.artist\nprint('linewidth' in matplotlib.artist.kwdoc(Line2D))\n"
-            "fig = figure()\ncanvas(fig)\nax = fig.add_subplot(projection='3d')\n"
+            "fig = figure()\nax = fig.add_subplot(projection='3d')\n"
             "from mpl_toolkits.mplot3d import Axes3D\nprint(type(ax) is Axes3D, fig.add_subplot(projection='3d').name)\n"
             "ax.plot([0, 1], [0, 1], [0, 1])\nfig.savefig(__import__('io').BytesIO(), format='png')\n")
     lean_docs, kwdoc_restored, axes3d = _run(code).splitlines()
@@ -69,7 +69,7 @@ def test_the_rest_of_the_process_keeps_3d_axes_and_full_docstrings() -> None:
 
 def test_an_earlier_matplotlib_import_is_left_alone() -> None:
     code = (LEAN + "import matplotlib.figure\nfrom matplotlib.lines import Line2D\n"
-            "from pipeline.report.mpl import KWDOC_NOTE, figure_classes\nfigure_classes()\n"
+            "from pipeline.report.mpl import KWDOC_NOTE, figure_class\nfigure_class()\n"
             "from matplotlib import projections\nprint(KWDOC_NOTE in Line2D.set.__doc__, "
             "projections.get_projection_class('3d').__module__)\n")
     assert _run(code).split() == ["False", "mpl_toolkits.mplot3d.axes3d"]
@@ -82,7 +82,7 @@ def test_a_figure_is_deterministic() -> None:
 
 def test_a_library_caller_gets_matplotlib_imported_plainly() -> None:
     """Importing the report (a notebook, the tests) never patches matplotlib: full docstrings, mplot3d as usual."""
-    code = ("import sys\nfrom pipeline.report.mpl import KWDOC_NOTE, figure_classes\nfigure_classes()\n"
+    code = ("import sys\nfrom pipeline.report.mpl import KWDOC_NOTE, figure_class\nfigure_class()\n"
             "from matplotlib.lines import Line2D\n"
             "print(KWDOC_NOTE in Line2D.set.__doc__, 'mpl_toolkits.mplot3d' in sys.modules)\n")
     assert _run(code).split() == ["False", "True"]
