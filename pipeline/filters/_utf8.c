@@ -41,6 +41,7 @@ static unsigned CTZ(unsigned x) { unsigned n = 0; while (!(x & 1)) { x >>= 1; n+
 #endif
 
 static int have_ssse3 = 0;
+static Py_ssize_t fallbacks = 0;  /* values handed to CPython after the decoding pass failed */
 
 /* Continuation bytes counted and the largest byte of s[0:n]. */
 static void scan(const uint8_t *s, Py_ssize_t n, Py_ssize_t *conts, unsigned *maxbyte) {
@@ -245,10 +246,16 @@ ALWAYS_INLINE Py_ssize_t decode_loop(const uint8_t *s, const uint8_t *end, void 
     return pos;
 }
 
-static Py_ssize_t decode_1(const uint8_t *s, const uint8_t *e, void *d, Py_ssize_t n) { return decode_loop(s, e, d, n, 1, 0); }
+static Py_ssize_t decode_1(const uint8_t *s, const uint8_t *e, void *d, Py_ssize_t n) {
+    return decode_loop(s, e, d, n, 1, 0);
+}
 #ifdef HAVE_SSSE3
-__attribute__((target("ssse3"))) static Py_ssize_t decode_2_ssse3(const uint8_t *s, const uint8_t *e, void *d, Py_ssize_t n) { return decode_loop(s, e, d, n, 2, 1); }
-__attribute__((target("ssse3"))) static Py_ssize_t decode_4_ssse3(const uint8_t *s, const uint8_t *e, void *d, Py_ssize_t n) { return decode_loop(s, e, d, n, 4, 1); }
+SSSE3 static Py_ssize_t decode_2_ssse3(const uint8_t *s, const uint8_t *e, void *d, Py_ssize_t n) {
+    return decode_loop(s, e, d, n, 2, 1);
+}
+SSSE3 static Py_ssize_t decode_4_ssse3(const uint8_t *s, const uint8_t *e, void *d, Py_ssize_t n) {
+    return decode_loop(s, e, d, n, 4, 1);
+}
 #endif
 
 /* One value's str; NULL with CPython's exception where its bytes are not UTF-8. */
@@ -276,6 +283,7 @@ static PyObject *decode_value(const uint8_t *s, Py_ssize_t n) {
     else got = maxchar == 0xFFFF ? decode_2_ssse3(s, s + n, data, size) : decode_4_ssse3(s, s + n, data, size);
 #endif
     if (got != size) {  /* not UTF-8: CPython's decoder says why */
+        fallbacks++;
         Py_DECREF(u);
         return PyUnicode_DecodeUTF8((const char *)s, n, NULL);
     }
@@ -356,6 +364,8 @@ done:
 
 static PyObject *simd(PyObject *self, PyObject *arg) { return PyBool_FromLong(have_ssse3); }
 
+static PyObject *fallback_count(PyObject *self, PyObject *arg) { return PyLong_FromSsize_t(fallbacks); }
+
 static PyObject *set_simd(PyObject *self, PyObject *arg) {
     int on = PyObject_IsTrue(arg);
     if (on < 0) return NULL;
@@ -373,6 +383,9 @@ static PyMethodDef methods[] = {
      "decode(data, offsets, validity, offset, length, large) -> list of str/None: an Arrow (large_)string "
      "array's values from its buffers, as to_pylist() gives them"},
     {"simd", simd, METH_NOARGS, "simd() -> whether the SSSE3 path is in use"},
+    {"fallbacks", fallback_count, METH_NOARGS,
+     "fallbacks() -> how many values CPython decoded after this module's pass found them not UTF-8 (tests: "
+     "valid texts never take it, so a decoding slip cannot hide behind the fallback)"},
     {"set_simd", set_simd, METH_O,
      "set_simd(on) -> whether the SSSE3 path is now in use (tests turn it off to check the other path)"},
     {NULL, NULL, 0, NULL}};
