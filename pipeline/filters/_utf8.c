@@ -54,10 +54,18 @@ static void scan(const uint8_t *s, Py_ssize_t n, Py_ssize_t *conts, unsigned *ma
         Py_ssize_t blocks = (n - i) / 16;
         if (blocks > 255) blocks = 255;  /* the byte counters hold at most 255 */
         __m128i acc = _mm_setzero_si128();
-        for (Py_ssize_t b = 0; b < blocks; b++, i += 16) {
+        Py_ssize_t b = 0;
+        for (; b + 1 < blocks; b += 2, i += 32) {  /* two at a time: fewer loop instructions per byte */
+            __m128i v = _mm_loadu_si128((const __m128i *)(s + i)), w = _mm_loadu_si128((const __m128i *)(s + i + 16));
+            best = _mm_max_epu8(best, _mm_max_epu8(v, w));
+            /* signed: 0x80-0xBF are below 0xC0 = -64 */
+            acc = _mm_sub_epi8(_mm_sub_epi8(acc, _mm_cmplt_epi8(v, lim)), _mm_cmplt_epi8(w, lim));
+        }
+        if (b < blocks) {
             __m128i v = _mm_loadu_si128((const __m128i *)(s + i));
             best = _mm_max_epu8(best, v);
-            acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(v, lim));  /* signed: 0x80-0xBF are below 0xC0 = -64 */
+            acc = _mm_sub_epi8(acc, _mm_cmplt_epi8(v, lim));
+            i += 16;
         }
         __m128i sums = _mm_sad_epu8(acc, _mm_setzero_si128());
         count += _mm_cvtsi128_si32(sums) + _mm_cvtsi128_si32(_mm_srli_si128(sums, 8));
@@ -150,7 +158,10 @@ SSSE3 static inline Py_ssize_t run3(const uint8_t **sp, const uint8_t *end, void
     const uint8_t *s = *sp;
     Py_ssize_t p = *pos;
     __m128i bad = _mm_setzero_si128();
-    while (end - s >= 28 && size - p >= 8) {
+    /* blocks that fit: 28 bytes readable (24 decoded, two 16-byte loads 12 apart), 8 characters of room */
+    Py_ssize_t blocks = end - s >= 28 ? (end - s - 4) / 24 : 0;
+    if (blocks > (size - p) / 8) blocks = (size - p) / 8;
+    for (; blocks > 0; blocks--) {
         __m128i v0 = _mm_loadu_si128((const __m128i *)s), v1 = _mm_loadu_si128((const __m128i *)(s + 12));
         if ((triple_bits(v0) & triple_bits(v1)) != 0xFFFF) break;
         __m128i x = _mm_or_si128(_mm_shuffle_epi8(v0, lo_x), _mm_shuffle_epi8(v1, hi_x));
