@@ -212,8 +212,9 @@ def utf8_views(column: pa.ChunkedArray | pa.Array) -> list[memoryview | None]:
 
 def decode_texts(column: pa.ChunkedArray | pa.Array) -> list[str | None]:
     """``column.to_pylist()``: the same strs (values and kinds) and None for nulls. Why: CPython's UTF-8
-    decoder, which ``to_pylist`` uses, takes ~30 instructions per Chinese character (~8 per English one);
-    ``_utf8.decode`` sizes each str in a vector pass and decodes 3-byte runs four characters at a time.
+    decoder, which ``to_pylist`` uses, takes ~30 instructions per Chinese character (~5 per English one);
+    ``_utf8.decode`` sizes each str in a vector pass and decodes 3-byte runs eight characters at a time
+    (~10 per Chinese character, ~2.7 per English one; bench/README.md, utf8dec34's section).
     Columns of other types, and every column where the extension is not built, go through ``to_pylist``."""
     chunks = column.chunks if isinstance(column, pa.ChunkedArray) else [column]
     if _utf8 is None:
