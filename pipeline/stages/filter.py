@@ -46,7 +46,7 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.documents import DOC_SCHEMA, parquet_bytes, shard_source, write_parquet
-from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
+from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide, decode_texts,
                                    rewrite_kept, rewrite_rows, signal_schema, utf8_views)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
@@ -132,7 +132,7 @@ def _measure(run_dir: Path, task: ShardTask, docs: pa.Table) -> tuple[TaskResult
     columns: dict[str, list[Any]] = {}
     for part in _measured_batches(docs["text"], SIGNAL_BATCH_CHARS):
         batch = docs.slice(part.start, part.stop - part.start)
-        measured = compute_signals(chain, batch["text"].to_pylist(), batch["url"].to_pylist(),
+        measured = compute_signals(chain, decode_texts(batch["text"]), batch["url"].to_pylist(),
                                    task.analysis_max_chars, seconds, declared[part], utf8_views(batch["text"]))
         for key, values in measured.items():
             columns.setdefault(key, []).extend(values)
@@ -275,13 +275,13 @@ def _kept_text(chain: list[Any], column: pa.ChunkedArray, rewrite: np.ndarray, n
     Why: decoding every kept text and encoding it back, with a PII scan of each, cost ~0.004 us a character
     on zhwiki (~2 % of the stage; its texts are 3 UTF-8 bytes a character, and no article holds an address)."""
     if rewrite.all() or column.num_chunks != 1:  # every text rewritten (C4), or a column split in chunks
-        texts = rewrite_kept(chain, column.to_pylist(), counts, source, languages)
+        texts = rewrite_kept(chain, decode_texts(column), counts, source, languages)
         return pa.array(texts, pa.string()), np.fromiter(map(len, texts), np.int64, len(texts))
     text = column.chunk(0)
     rows = np.flatnonzero(rewrite)
     if not rows.size:
         return text, n_chars
-    new = rewrite_kept(chain, text.take(pa.array(rows)).to_pylist(), counts, source,
+    new = rewrite_kept(chain, decode_texts(text.take(pa.array(rows))), counts, source,
                        [languages[i] for i in rows.tolist()])
     lengths = n_chars.astype(np.int64)  # a copy: n_chars is the caller's
     lengths[rows] = np.fromiter(map(len, new), np.int64, len(new))
