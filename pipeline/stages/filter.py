@@ -46,8 +46,8 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.documents import DOC_SCHEMA, parquet_bytes, shard_source, write_parquet
-from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide, decode_texts,
-                                   rewrite_kept, rewrite_rows, signal_schema, utf8_views)
+from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
+                                   decode_texts, rewrite_kept, rewrite_rows, signal_schema, utf8_views)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
 from pipeline.memory import release_within_task
