@@ -77,3 +77,30 @@ def decode_replacing(data: bytes, codec: str) -> tuple[str, int]:
         return "\ufffd"
 
     return _ESCAPED.sub(one, text), replaced
+
+
+MAX_REPLACED_SHARE = 1 / 1000  # bad bytes per byte, at most, for a damaged text to keep its charset
+
+
+def iso2022_jp(data: bytes) -> str | None:
+    """``data`` as ISO-2022-JP where its escape sequences say so (7-bit text, so it is valid UTF-8 too and a
+    UTF-8-first decoder would keep the escapes as text), else None."""
+    if b"\x1b$" not in data or not data.isascii():
+        return None
+    try:
+        return data.decode("iso2022_jp")
+    except UnicodeDecodeError:
+        return None
+
+
+def nearly_utf8(data: bytes) -> tuple[str, int] | None:
+    """A UTF-8 text with a few damaged bytes (at most ``MAX_REPLACED_SHARE`` of them, and fewer than its valid
+    multi-byte characters) as UTF-8 with those bytes replaced, and their count; else None. A text in a
+    single-byte charset almost never forms valid UTF-8 multi-byte sequences, so this never takes one of
+    those, while a guess from its bytes may call such a file windows-1252 and turn every accent into two
+    characters."""
+    text, replaced = decode_replacing(data, "utf-8")
+    non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # the U+FFFDs included
+    if replaced <= len(data) * MAX_REPLACED_SHARE and non_ascii - replaced > replaced:
+        return text, replaced
+    return None

@@ -39,7 +39,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-from pipeline.extract.charsets import decode_strict, decoders
+from pipeline.extract.charsets import decode_strict, decoders, iso2022_jp, nearly_utf8
 
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
@@ -120,16 +120,21 @@ _BOILERPLATE_BY_FIRST = _by_first_letter()
 def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     """Decode HTML bytes; returns (text, charset used).
 
-    Valid UTF-8 wins first: servers often declare latin-1 for UTF-8 pages, and bytes that happen to be
-    valid UTF-8 are almost never another encoding. Then the HTTP-declared charset if it decodes
-    cleanly, then ``<meta charset>`` / uchardet detection, decoding with replacement characters so a
+    ISO-2022-JP's escapes first (7-bit, so valid UTF-8 too), then valid UTF-8: servers often declare latin-1
+    for UTF-8 pages, and bytes that happen to be valid UTF-8 are almost never another encoding; nearly valid
+    UTF-8 as well, its few damaged bytes replaced (``charsets.nearly_utf8``). Then the HTTP-declared charset
+    if it decodes cleanly, then ``<meta charset>`` / uchardet detection, decoding with replacement characters so a
     lying or broken charset never raises. Each label is read as browsers read it, with its vendor
     supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
     """
+    if (text := iso2022_jp(body)) is not None:
+        return text, "iso-2022-jp"
     try:
         return body.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    if damaged := nearly_utf8(body):
+        return damaged[0], "utf-8"
     if declared and (found := decode_strict(body, decoders(declared))):
         return found[0], declared.lower()
     detected = detect_encoding(body, from_html_meta=True)

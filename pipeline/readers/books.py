@@ -42,7 +42,6 @@ class Options(BaseModel):
 _DECLARED = re.compile(rb"Character set encoding:[ \t]*([A-Za-z0-9][A-Za-z0-9_.:()/ -]*?)[ \t]*\r?$", re.M)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
-MAX_REPLACED_SHARE = 1 / 1000  # bytes replaced per byte, at most, for a damaged text to keep its charset
 
 
 class Decoded(NamedTuple):
@@ -67,11 +66,11 @@ def decode(data: bytes) -> Decoded:
     6. windows-1252, then latin-1, which decodes anything.
     Before the guess (5.) a Chinese, Japanese or Russian book in a legacy charset fell to 6: mojibake that
     the language filter then removed."""
-    if b"\x1b$" in data and data.isascii():  # ISO-2022-JP's escapes: 7-bit text, so valid UTF-8 as well
-        try:
-            return Decoded(data.decode("iso2022_jp"), "iso2022_jp")
-        except UnicodeDecodeError:
-            pass
+    from pipeline.extract.charsets import (MAX_REPLACED_SHARE, decode_replacing, decode_strict, decoders,
+                                           iso2022_jp, nearly_utf8, widest)
+
+    if (text := iso2022_jp(data)) is not None:
+        return Decoded(text, "iso2022_jp")
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
@@ -82,13 +81,9 @@ def decode(data: bytes) -> Decoded:
                 return Decoded(data.decode(codec), codec)
             except UnicodeDecodeError:
                 break
-    from pipeline.extract.charsets import decode_replacing, decode_strict, decoders, widest
-
-    text, replaced = decode_replacing(data.removeprefix(codecs.BOM_UTF8), "utf-8")
-    non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # the U+FFFDs included
-    if replaced <= len(data) * MAX_REPLACED_SHARE and non_ascii - replaced > replaced:
-        return Decoded(text, "utf-8", replaced)
     data = data.removeprefix(codecs.BOM_UTF8)  # a BOM on a file that is not UTF-8 after all
+    if damaged := nearly_utf8(data):
+        return Decoded(damaged[0], "utf-8", damaged[1])
     declared = _DECLARED.search(data[:16384])
     if declared and (found := decode_strict(data, decoders(declared.group(1).decode("ascii")))):
         return Decoded(*found)

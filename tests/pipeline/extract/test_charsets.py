@@ -39,3 +39,16 @@ def test_decode_replacing_counts_the_bytes_it_replaces(data: bytes, codec: str, 
                                          ("windows-1251", "cp1251"), (None, None)])
 def test_widest_is_the_last_superset(label: str | None, codec: str | None) -> None:
     assert widest(label) == codec
+
+
+def test_nearly_utf8_takes_damaged_utf8_and_never_a_single_byte_charset() -> None:
+    from pipeline.extract.charsets import nearly_utf8
+
+    text = "Grüße aus Köln, 东京. " * 100
+    cut = text.encode().index(b",") + 1  # a character boundary
+    damaged = text.encode()[:cut] + b"\xff" + text.encode()[cut:]
+    head = text.encode()[:cut].decode()
+    assert nearly_utf8(damaged) == (head + "\ufffd" + text[len(head):], 1)
+    assert nearly_utf8(("Café crème " * 300).encode("cp1252")) is None  # every accent a bad byte
+    assert nearly_utf8(("x" * 3000 + "é").encode("cp1252")) is None  # one bad byte, no valid multi-byte one
+    assert nearly_utf8(b"\xff" * 10 + text.encode()) is None  # more damage than one byte in a thousand

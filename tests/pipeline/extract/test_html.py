@@ -103,6 +103,22 @@ def test_a_latin1_label_still_decodes_windows_1252_s_undefined_bytes() -> None:
     decoded, charset = decode_html(body, "iso-8859-1")
     assert decoded == body.decode("latin-1") and charset == "iso-8859-1"
 
+
+def test_a_utf8_page_with_a_damaged_byte_stays_utf8() -> None:
+    # a guess from the bytes would call it windows-1252 (which decodes 0xFF) and turn each accent into two characters
+    text = "<p>Grüße aus Köln, café crème, naïve façade. Ça va très bien, merci.</p>" * 20
+    body = text.encode("utf-8")
+    body = body[:300] + b"\xff" + body[300:]
+    for declared in (None, "windows-1252", "iso-8859-1"):
+        decoded, charset = decode_html(body, declared)
+        assert charset == "utf-8" and decoded.replace("\ufffd", "") == text, declared
+
+
+def test_an_iso_2022_jp_page() -> None:
+    text = "<p>吾輩は猫である。名前はまだ無い。</p>"
+    for declared in (None, "iso-2022-jp", "utf-8"):
+        assert decode_html(text.encode("iso2022_jp"), declared) == (text, "iso-2022-jp"), declared
+
 # --- mechanisms that lost whole pages on sets the extractor was not tuned on (issue 12) -------------------
 
 PROSE = ("This paragraph is the page's own text, and it is long enough to count as prose for any "
