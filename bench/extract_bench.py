@@ -81,7 +81,7 @@ def warcio_trafilatura_crawl() -> int:
                     ctype = (rec.http_headers.get_header("Content-Type") or "").split(";")[0].strip().lower()
                     if ctype not in ("text/html", "application/xhtml+xml"):
                         continue
-                    page, _ = decode_html(rec.content_stream().read())
+                    page = decode_html(rec.content_stream().read()).text
                     if trafilatura.extract(page, favor_precision=True):
                         pages += 1
             except Exception:  # warcio stops at damage (the clipped file); count what it read
@@ -174,7 +174,7 @@ def load_cleaning_sets() -> tuple[dict[str, tuple[dict[str, str], dict[str, str]
     for name, kinds in raw.items():
         keys = sorted(k for k in kinds["input"] if k in kinds["GoldStandard"])
         missing[name] = len(kinds["input"]) - len(keys)
-        out[name] = ({k: decode_html(kinds["input"][k])[0] for k in keys},
+        out[name] = ({k: decode_html(kinds["input"][k]).text for k in keys},
                      {k: gold_text(kinds["GoldStandard"][k]) for k in keys})
     return out, missing
 

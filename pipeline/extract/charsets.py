@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import codecs
 import re
+from typing import NamedTuple
 
 # The strict Python codec (as resiliparse's mapping names it) -> supersets to try after it, in order.
 SUPERSETS: dict[str, tuple[str, ...]] = {
@@ -25,6 +26,17 @@ SUPERSETS: dict[str, tuple[str, ...]] = {
     "big5": ("cp950", "big5hkscs"),
     "euc_kr": ("cp949",),
 }
+
+
+
+class Decoded(NamedTuple):
+    """A text decoded from bytes, the codec it was read with, and the bytes no character came from (each run
+    of them one U+FFFD in ``text``; counted by the readers as ``decode_replaced_bytes``)."""
+
+    text: str
+    charset: str
+    replaced: int = 0
+
 
 _ESCAPED = re.compile("[\udc80-\udcff]+")
 

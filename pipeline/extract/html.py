@@ -39,7 +39,7 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding
 
-from pipeline.extract.charsets import decode_strict, decoders, iso2022_jp, nearly_utf8
+from pipeline.extract.charsets import Decoded, decode_replacing, decode_strict, decoders, iso2022_jp, nearly_utf8
 
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
@@ -117,8 +117,8 @@ def _by_first_letter() -> dict[str, Callable[[str], re.Match[str] | None]]:
 _BOILERPLATE_BY_FIRST = _by_first_letter()
 
 
-def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
-    """Decode HTML bytes; returns (text, charset used).
+def decode_html(body: bytes, declared: str | None = None) -> Decoded:
+    """Decode HTML bytes; returns the text, the charset used and the bytes replaced (``charsets.Decoded``).
 
     ISO-2022-JP's escapes first (7-bit, so valid UTF-8 too), then valid UTF-8: servers often declare latin-1
     for UTF-8 pages, and bytes that happen to be valid UTF-8 are almost never another encoding; nearly valid
@@ -128,22 +128,22 @@ def decode_html(body: bytes, declared: str | None = None) -> tuple[str, str]:
     supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
     """
     if (text := iso2022_jp(body)) is not None:
-        return text, "iso-2022-jp"
+        return Decoded(text, "iso-2022-jp")
     try:
-        return body.decode("utf-8"), "utf-8"
+        return Decoded(body.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
     if damaged := nearly_utf8(body):
-        return damaged[0], "utf-8"
+        return Decoded(damaged[0], "utf-8", damaged[1])
     if declared and (found := decode_strict(body, decoders(declared))):
-        return found[0], declared.lower()
+        return Decoded(found[0], declared.lower())
     detected = detect_encoding(body, from_html_meta=True)
     if found := decode_strict(body, [*decoders(detected), "cp1252"]):  # a <meta charset> can lie as well
-        return found  # named by the codec that decoded
-    try:
-        return bytes_to_str(body, detected, errors="replace"), detected
+        return Decoded(*found)  # named by the codec that decoded
+    try:  # the guess with replacement characters; the bytes it could not decode counted
+        return Decoded(bytes_to_str(body, detected, errors="replace"), detected, decode_replacing(body, detected)[1])
     except (LookupError, UnicodeError):
-        return body.decode("utf-8", errors="replace"), "utf-8"
+        return Decoded(body.decode("utf-8", errors="replace"), "utf-8", decode_replacing(body, "utf-8")[1])
 
 
 def _boilerplate_flags(lines: list[str]) -> list[bool]:
@@ -320,7 +320,7 @@ def extract(html: str | bytes, declared_charset: str | None = None,
     the full-page fallback produced it. ``max_tags``: pages of ``MAIN_CONTENT_COUNT_CHARS`` characters or
     more with this many "<" skip main-content detection (None: it always runs)."""
     if isinstance(html, bytes):
-        html, _ = decode_html(html, declared_charset)
+        html = decode_html(html, declared_charset).text
     tree = HTMLTree.parse(html)  # parsed once, extracted once or twice
     furniture, mediawiki = _page_furniture(html)
     # MediaWiki's markup on pages whose classes or ids carry its "mw-" prefix (looked up in the scanned values:

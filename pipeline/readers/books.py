@@ -14,13 +14,14 @@ import codecs
 import posixpath
 import re
 import zlib
-from typing import Iterator, NamedTuple
+from typing import Iterator
 
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.accounting import Tally
 from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
 from pipeline.documents import Document
+from pipeline.extract.charsets import Decoded
 from pipeline.filters.lang_params import book_language
 from pipeline.readers.base import Reader, Split, whole_file
 from pipeline.readers.source_kind import SourceKind
@@ -42,12 +43,6 @@ class Options(BaseModel):
 _DECLARED = re.compile(rb"Character set encoding:[ \t]*([A-Za-z0-9][A-Za-z0-9_.:()/ -]*?)[ \t]*\r?$", re.M)
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
          (codecs.BOM_UTF16_BE, "utf-16"))
-
-
-class Decoded(NamedTuple):
-    text: str
-    charset: str
-    replaced: int = 0  # bytes that no character came from, each run of them one U+FFFD
 
 
 def decode(data: bytes) -> Decoded:

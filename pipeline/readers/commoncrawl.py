@@ -562,7 +562,9 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         url = url[1:-1]
     meta = {"origin": path, "record": record_id, "offset": offset, "date": headers.get("WARC-Date")}
     if rtype == WarcRecordType.conversion and options.format != "warc":
-        text, charset = decode_html(record.reader.read())
+        text, charset, replaced = decode_html(record.reader.read())
+        if replaced:
+            tally.add("decode_replaced_bytes", replaced)
         text = text.strip()
         tally.add("chars_held", len(text))
         if len(text) < options.min_text_chars:
@@ -599,7 +601,9 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     if len(body) > options.max_html_bytes:
         tally.skip("too_large", path, record_id, f"{len(body)} bytes")
         return None
-    page, charset = decode_html(body, declared)
+    page, charset, replaced = decode_html(body, declared)
+    if replaced:
+        tally.add("decode_replaced_bytes", replaced)  # bytes no character came from, each run one U+FFFD
     tally.add("chars_held", len(page))  # what extraction had to work with (pipeline.file_accounting)
     if declared and charset != declared.lower():
         tally.add("charset_mismatch")  # declared charset did not decode; counted, the page is kept

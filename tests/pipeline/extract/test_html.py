@@ -61,17 +61,17 @@ def test_bytes_input_and_empty_page() -> None:
 
 
 def test_decode_prefers_valid_utf8_over_declared() -> None:
-    text, charset = decode_html("Grüße aus Köln".encode("utf-8"), "iso-8859-1")
+    text, charset, _ = decode_html("Grüße aus Köln".encode("utf-8"), "iso-8859-1")
     assert text == "Grüße aus Köln" and charset == "utf-8"
 
 
 def test_decode_declared_and_meta_and_broken() -> None:
     latin = "café crème".encode("cp1252")
-    assert decode_html(latin, "windows-1252") == ("café crème", "windows-1252")
+    assert decode_html(latin, "windows-1252") == ("café crème", "windows-1252", 0)
     cyr = '<meta charset="windows-1251"><p>Привет, мир</p>'.encode("cp1251")
-    text, charset = decode_html(cyr, None)
+    text, charset, _ = decode_html(cyr, None)
     assert "Привет" in text and charset == "cp1251"
-    text, _ = decode_html(b"ok \xff\xfe\x80 still ok", "no-such-charset")  # never raises
+    text, _, replaced = decode_html(b"ok \xff\xfe\x80 still ok", "no-such-charset")  # never raises
     assert text.startswith("ok") and text.endswith("still ok")
 
 
@@ -92,15 +92,15 @@ def test_a_label_reads_as_browsers_read_it(label: str, codec: str, special: str)
             body = f"<html><body><p>{text}</p></body></html>".encode(codec)
         except UnicodeEncodeError:
             body = f"<html><body><p>{special}</p></body></html>".encode(codec)
-        decoded, charset = decode_html(body, label)
+        decoded, charset, _ = decode_html(body, label)
         assert special in decoded and charset == label.lower(), (label, decoded)
-        decoded, _ = decode_html(body.replace(b"<html>", f'<html><head><meta charset="{label}"></head>'.encode()), None)
+        decoded, _, _ = decode_html(body.replace(b"<html>", f'<html><head><meta charset="{label}"></head>'.encode()), None)
         assert special in decoded, (label, "meta", decoded)
 
 
 def test_a_latin1_label_still_decodes_windows_1252_s_undefined_bytes() -> None:
     body = b"<p>abc \x81\x8d caf\xe9</p>"  # five bytes windows-1252 leaves undefined
-    decoded, charset = decode_html(body, "iso-8859-1")
+    decoded, charset, _ = decode_html(body, "iso-8859-1")
     assert decoded == body.decode("latin-1") and charset == "iso-8859-1"
 
 
@@ -110,14 +110,14 @@ def test_a_utf8_page_with_a_damaged_byte_stays_utf8() -> None:
     body = text.encode("utf-8")
     body = body[:300] + b"\xff" + body[300:]
     for declared in (None, "windows-1252", "iso-8859-1"):
-        decoded, charset = decode_html(body, declared)
-        assert charset == "utf-8" and decoded.replace("\ufffd", "") == text, declared
+        decoded, charset, replaced = decode_html(body, declared)
+        assert charset == "utf-8" and replaced == 1 and decoded.replace("\ufffd", "") == text, declared
 
 
 def test_an_iso_2022_jp_page() -> None:
     text = "<p>吾輩は猫である。名前はまだ無い。</p>"
     for declared in (None, "iso-2022-jp", "utf-8"):
-        assert decode_html(text.encode("iso2022_jp"), declared) == (text, "iso-2022-jp"), declared
+        assert decode_html(text.encode("iso2022_jp"), declared) == (text, "iso-2022-jp", 0), declared
 
 # --- mechanisms that lost whole pages on sets the extractor was not tuned on (issue 12) -------------------
 
@@ -295,7 +295,7 @@ def test_cjk_and_cyrillic_charsets_decode_however_they_are_named(charset: str, n
     text = CHARSET_PAGES[charset]
     meta = f'<meta http-equiv="Content-Type" content="text/html; charset={charset}">' if named_by == "meta" else ""
     body = f"<html><head>{meta}<title>t</title></head><body><p>{text}</p></body></html>".encode(charset)
-    page, used = decode_html(body, charset if named_by == "header" else None)
+    page, used, _ = decode_html(body, charset if named_by == "header" else None)
     assert text in page, (charset, named_by, used)
     assert codecs.lookup(used).name == codecs.lookup(charset).name or named_by == "neither"
 

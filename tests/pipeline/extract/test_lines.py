@@ -52,7 +52,7 @@ def pages(shared_data: Path) -> list[str]:
         with open(shared_data / "web" / name, "rb") as fh:
             for record in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=True):
                 if "html" in (record.http_content_type or ""):
-                    out.append(decode_html(record.reader.read(), record.http_charset)[0])
+                    out.append(decode_html(record.reader.read(), record.http_charset).text)
     return out
 
 

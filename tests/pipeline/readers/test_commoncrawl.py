@@ -446,3 +446,14 @@ def test_real_chinese_and_russian_homepages_decode_to_text(web: Path) -> None:
         for doc in docs:  # no document is decompression garbage
             bad = sum(ch == "\ufffd" or (ord(ch) < 32 and ch not in "\n\t") for ch in doc.text)
             assert bad <= len(doc.text) // 100, (name, doc.url, doc.text[:80])
+
+
+def test_a_damaged_utf8_page_keeps_utf8_and_counts_its_bad_bytes(tmp_path: Path) -> None:
+    page = PAGE.replace("charset='gbk'", "charset='utf-8'").encode("utf-8")
+    cut = page.index("，".encode())  # a character boundary inside the article
+    body = page[:cut] + b"\xff" + page[cut:]
+    docs, tally = read_all(_response_warc(tmp_path / "damaged.warc.gz",
+                                          b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=windows-1252", body))
+    (doc,) = docs
+    assert doc.meta["charset"] == "utf-8" and "高贵妃的下线" in doc.text and "\ufffd" in doc.text
+    assert tally.counts["decode_replaced_bytes"] == 1 and "charset_mismatch" in tally.counts
