@@ -26,7 +26,7 @@ SUPERSETS: dict[str, tuple[str, ...]] = {
     "big5": ("cp950", "big5hkscs"),
     "euc_kr": ("cp949",),
 }
-
+MAX_REPLACED_SHARE = 1 / 1000  # bad bytes per byte, at most, for a damaged text to keep its charset
 
 
 class Decoded(NamedTuple):
@@ -89,9 +89,6 @@ def decode_replacing(data: bytes, codec: str) -> tuple[str, int]:
         return "\ufffd"
 
     return _ESCAPED.sub(one, text), replaced
-
-
-MAX_REPLACED_SHARE = 1 / 1000  # bad bytes per byte, at most, for a damaged text to keep its charset
 
 
 def iso2022_jp(data: bytes) -> str | None:
