@@ -13,7 +13,7 @@ import copy
 import time
 from abc import ABC, abstractmethod
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, ClassVar, Sequence
 
 import numpy as np
@@ -148,6 +148,11 @@ class Filter(ABC):
     @abstractmethod
     def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
         """The rules in the order they are tested; ``s`` maps signal names to per-document arrays."""
+
+    def skipped(self, s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        """Why -> True per document whose rules this filter left out although it is enabled (counted in the
+        stage statistics as ``rules_skipped``, so a document kept unjudged is never kept silently)."""
+        return {}
 
     def rewrite(self, text: str, counts: Counter) -> str:
         return text
@@ -306,6 +311,8 @@ class Decisions:
     value: np.ndarray
     threshold: np.ndarray
     detail: np.ndarray
+    # "<filter>.<why>" -> True per document whose rules that filter skipped (``Filter.skipped``), kept or not
+    skipped: dict[str, np.ndarray] = field(default_factory=dict)
 
     @property
     def kept(self) -> np.ndarray:
@@ -335,6 +342,8 @@ def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
                 rules.append(Rule("not_analysed", n_chars[rows] > analysis_max_chars, n_chars[rows],
                                   analysis_max_chars))
             rules += local.rules(part)
+            for why, mask in local.skipped(part).items():
+                out.skipped.setdefault(f"{flt.name}.{why}", np.zeros(n, dtype=bool))[rows] |= mask
             for rule in rules:
                 new = np.zeros(n, dtype=bool)
                 new[rows] = np.asarray(rule.fired, dtype=bool)
@@ -352,11 +361,15 @@ def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
 
 
 def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: np.ndarray) -> None:
-    """Stage statistics: ``removed.<source>.<filter>.<rule>`` documents and ``removed_chars.…`` chars."""
+    """Stage statistics: ``removed.<source>.<filter>.<rule>`` documents and ``removed_chars.…`` chars, and
+    ``rules_skipped.<source>.<filter>.<why>`` documents a filter did not judge (``Filter.skipped``)."""
     for i in np.flatnonzero(~decisions.kept):
         key = f"{source}.{decisions.filter[i]}.{decisions.rule[i]}"
         counts[f"removed.{key}"] += 1
         counts[f"removed_chars.{key}"] += int(n_chars[i])
+    for key, mask in decisions.skipped.items():
+        if mask.any():
+            counts[f"rules_skipped.{source}.{key}"] += int(mask.sum())
 
 
 def rewrite_rows(filters: list[Filter], signals: pa.Table,

@@ -166,14 +166,8 @@ class LanguageFilter(Filter):
         score = s["language_score"]
         out = []
         declared = s.get(DECLARED)
-        # A declared language the model has no label for (a Classical Chinese, Min Nan or Zulu Wikipedia
-        # under lid.176) is never predicted, and the score is another language's: both rules would remove
-        # every document of the source, so they are skipped for it (``model_languages``).
-        unknown = np.zeros(len(score), dtype=bool)
+        unknown = self._unlabelled(s)
         if o.source_language and declared is not None:
-            known = model_languages(o.model_path)
-            if known is not None:
-                unknown = np.array([own is not None and own not in known for own in declared], dtype=bool)
             keep = set(o.languages) if o.languages is not None else None
             fired = [lang != own if own else keep is not None and lang not in keep
                      for lang, own in zip(s["language"], declared)]
@@ -185,6 +179,24 @@ class LanguageFilter(Filter):
         if o.min_score is not None:
             out.append(Rule("low_score", (score < o.min_score) & ~unknown, score, o.min_score, s["language"]))
         return out
+
+    def skipped(self, s: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+        unknown = self._unlabelled(s)
+        return {"no_model_label": unknown} if unknown.any() else {}
+
+    def _unlabelled(self, s: dict[str, np.ndarray]) -> np.ndarray:
+        """True per document whose source declares a language the model has no label for (a Classical
+        Chinese, Min Nan or Zulu Wikipedia under lid.176): it is never predicted and the score is another
+        language's, so the keep-list and score rules, which would remove every document of the source, are
+        skipped for it (``model_languages``)."""
+        declared = s.get(DECLARED)
+        n = len(s["language_score"])
+        if not self.options.source_language or declared is None:
+            return np.zeros(n, dtype=bool)
+        known = model_languages(self.options.model_path)
+        if known is None:
+            return np.zeros(n, dtype=bool)
+        return np.array([own is not None and own not in known for own in declared], dtype=bool)
 
 
 @lru_cache(maxsize=8)

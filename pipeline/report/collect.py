@@ -163,16 +163,17 @@ def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> 
     order = {name: i for i, name in enumerate(filter_order())}
     rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
     rewritten: dict[str, dict[str, int]] = defaultdict(dict)
+    skipped: dict[str, dict[str, int]] = defaultdict(dict)
     for key, value in counts.items():
         head, _, rest = key.partition(".")
-        if head not in ("removed", "rewritten"):
+        if head not in ("removed", "rewritten", "rules_skipped"):
             continue
         parts = split_source(rest, sources)
         if not parts or parts[1].count(".") != 1:
             continue
         source, tail = parts
-        if head == "rewritten":
-            rewritten[source][tail] = value
+        if head != "removed":
+            (rewritten if head == "rewritten" else skipped)[source][tail] = value
             continue
         name, rule = tail.split(".")
         rules[source].append({"filter": name, "rule": rule, "docs": value,
@@ -192,7 +193,8 @@ def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> 
                 entry["remaining"] = remaining
         funnel[source] = {"docs_in": totals.get("docs_in"), "docs_out": totals.get("docs_out"),
                           "removed": sum(r["docs"] for r in entries), "rules": entries}
-    return {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())}}
+    return {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())},
+            "rules_skipped": {s: dict(sorted(v.items())) for s, v in sorted(skipped.items())}}
 
 
 # ------------------------------------------------------------------------------------------------- dedup

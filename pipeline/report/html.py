@@ -161,6 +161,11 @@ def _filter(stats: dict[str, Any]) -> str:
         rows = [text_cell(s) + text_cell(k) + num(v, "filter", "rewritten", s, k)
                 for s, c in rewritten.items() for k, v in c.items()]
         parts.append("<h3>Rewrites of kept documents</h3>" + table(["source", "filter.what", "count"], rows))
+    skipped = section.get("rules_skipped")
+    if skipped:
+        rows = [text_cell(s) + text_cell(k) + num(v, "filter", "rules_skipped", s, k)
+                for s, c in skipped.items() for k, v in c.items()]
+        parts.append("<h3>Documents a filter did not judge</h3>" + table(["source", "filter.why", "docs"], rows))
     return "".join(parts)
 
 

@@ -386,3 +386,19 @@ def test_in_training_benchmark_scores_get_their_own_plot(tmp_path):
     groups = {name: classify(name, ["books"])[0] for name in series}
     assert groups == {"benchmark/core": "benchmark", "benchmark/tasks.core.copa.value": "benchmark",
                       "benchmark/tasks.core.copa.items": "other", "benchmark/tasks.core.copa.random_baseline": "other"}
+
+
+def test_documents_a_filter_did_not_judge_are_reported(tmp_path) -> None:
+    from pipeline.report.collect import filter_section
+    from pipeline.report.html import _filter
+
+    counts = {"removed.lzhwiki.length.too_short": 1, "removed_chars.lzhwiki.length.too_short": 10,
+              "rules_skipped.lzhwiki.language.no_model_label": 22}
+    (tmp_path / "stats").mkdir()
+    (tmp_path / "stats" / "filter.json").write_text(json.dumps({"outputs": []}))  # a run with no ledgers
+    section = filter_section(tmp_path, {"counts": counts, "per_source": {"lzhwiki": {"docs_in": 23, "docs_out": 22}}},
+                             ["lzhwiki"])
+    assert section["rules_skipped"] == {"lzhwiki": {"language.no_model_label": 22}}
+    page = _filter({"filter": section})
+    assert "Documents a filter did not judge" in page and "language.no_model_label" in page
+    assert 'data-key="/filter/rules_skipped/lzhwiki/language.no_model_label"' in page

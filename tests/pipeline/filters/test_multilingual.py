@@ -10,10 +10,11 @@ from __future__ import annotations
 import functools
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 import pytest
 
-from pipeline.filters.base import compute_signals, decide, signal_schema
+from pipeline.filters.base import compute_signals, count_removals, decide, signal_schema
 from pipeline.filters.chain import ChainSpec, build, resolve
 from tests.pipeline.filters.support import SHARED_DATA
 
@@ -148,3 +149,9 @@ def test_a_wiki_in_a_language_the_model_cannot_name_is_not_removed_for_it(tmp_pa
     table = pa.table({"id": [str(i) for i in range(len(docs))], **columns}, schema=signal_schema(chain))
     decisions = decide(chain, table, 1_000_000, languages)
     assert int(decisions.kept.sum()) == kept, Counter(zip(decisions.filter, decisions.rule))
+    counts: Counter = Counter()
+    count_removals(counts, "wiki", decisions, np.asarray(columns["n_chars"]))
+    unjudged = 23 if declared in ("lzh", "nan") else 0  # kept, and counted as kept unjudged, never silently
+    assert {k: v for k, v in counts.items() if k.startswith("rules_skipped.")} == (
+        {"rules_skipped.wiki.language.no_model_label": 23} if unjudged else {})
+    assert sum(int(m.sum()) for m in decisions.skipped.values()) == unjudged
