@@ -95,7 +95,7 @@ def decode(data: bytes) -> Decoded:
     guess = detect_encoding(data, html5_compatible=False)
     if found := decode_strict(data, decoders(guess)):
         return Decoded(*found)
-    if (codec := widest(guess)) and codec not in FALLBACK_CHARSETS and codec != "cp1252":
+    if (codec := widest(guess)) and codec not in FALLBACK_CHARSETS:  # those come last anyway
         text, replaced = decode_replacing(data, codec)
         if replaced <= len(data) * MAX_REPLACED_SHARE:
             return Decoded(text, codec, replaced)
