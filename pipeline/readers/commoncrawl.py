@@ -43,12 +43,16 @@ try:  # ISA-L's inflate (python-isal, Intel's ISA-L behind zlib's API): see _Gzi
 except ImportError:
     _fast_zlib = None
 _FAST_ERRORS: tuple[type[Exception], ...] = (_fast_zlib.error,) if _fast_zlib is not None else ()
+try:  # Google's brotli, installed as FastWARC's own dependency (its br decoding): see _content_decoded
+    import brotli
+except ImportError:
+    brotli = None
 
 _CHUNK = 1 << 18
 _FEED = 1 << 15  # compressed bytes handed to one inflate call (~160 kB out on these files, under a read's size)
 _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-_PLAIN_BOUNDARY = b"\r\n\r\nWARC/"  # end of one record's block, start of the next record's header
+_BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header: see _boundary
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
@@ -93,20 +97,39 @@ def _header(buf: bytes | bytearray, at: int = 0) -> tuple[int, int] | None:
     if buf[at : at + 5] != b"WARC/":
         return None
     end = buf.find(b"\r\n\r\n", at, at + _MAX_HEADER)
-    if end < 0:
+    # Some writers end header lines with a bare LF (the spec says CRLF): the first blank line ends the header
+    # whichever it is. Searched only up to the CRLF one, a few hundred bytes, so CRLF headers pay little.
+    lf = buf.find(b"\n\n", at, end if end >= 0 else at + _MAX_HEADER)
+    if lf >= 0:
+        head = buf[at:lf + 1]
+        blank = lf + 2
+    elif end < 0:
         return None
+    else:
+        head = buf[at:end + 2]
+        blank = end + 4
     # The first line that _CONTENT_LENGTH matches, as its search over the header finds it; but the search tries
     # the pattern at every byte (a "^" in multi-line mode has no literal to skip to), so the lines that start
     # with "content-length:" in any case are found with find() on the lower-cased header and tried in turn.
-    head = buf[at:end + 2]
     low = head.lower()
     i = low.find(b"\ncontent-length:")
     while i >= 0:
         match = _CONTENT_LENGTH.match(head, i + 1)
         if match:
-            return end + 4 - at, int(match.group(1))
+            return blank - at, int(match.group(1))
         i = low.find(b"\ncontent-length:", i + 1)
     return None
+
+
+def _boundary(buf: bytes | bytearray, at: int) -> int:
+    """Where the next record header that follows a blank line (CRLF or bare LF) starts, at or after ``at``
+    (the header's "WARC/" may start no earlier than ``at`` + 1), or -1."""
+    i = buf.find(_BOUNDARY, at)
+    while i >= 0:
+        if i >= 1 and (buf[i - 1] == 0x0A or (i >= 2 and buf[i - 1] == 0x0D and buf[i - 2] == 0x0A)):
+            return i + 1
+        i = buf.find(_BOUNDARY, i + 1)
+    return -1
 
 
 def _record_id(buf: bytes | bytearray, at: int = 0) -> str | None:
@@ -142,21 +165,21 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
     def resync(after: int) -> bool:
         """Drop bytes up to the next valid record header after ``after``; False at end of stream."""
         while True:
-            fill(after + len(_PLAIN_BOUNDARY) + _MAX_HEADER)
-            i = buf.find(_PLAIN_BOUNDARY, after)
+            fill(after + len(_BOUNDARY) + 3 + _MAX_HEADER)
+            i = _boundary(buf, after)
             if i < 0:
                 if eof:
                     drop(len(buf))
                     return False
-                keep = max(after, len(buf) - len(_PLAIN_BOUNDARY))
+                keep = max(after, len(buf) - len(_BOUNDARY) - 3)
                 drop(keep)
-                after = 0
+                after = 0  # the bytes kept could end a boundary cut at the buffer's end
                 continue
-            fill(i + 4 + _MAX_HEADER)
-            if _header(buf, i + 4):
-                drop(i + 4)
+            fill(i + _MAX_HEADER)
+            if _header(buf, i):
+                drop(i)
                 return True
-            after = i + 1
+            after = i
 
     while True:
         fill(_MAX_HEADER)
@@ -359,11 +382,11 @@ def _find_plain(raw: IO[bytes], start: int) -> int | None:
     while True:
         raw.seek(pos)
         chunk = raw.read(_CHUNK + _MAX_HEADER)
-        i = chunk.find(_PLAIN_BOUNDARY)
+        i = _boundary(chunk, max(start - pos - 1, 0))  # a header at ``start`` or after
         while i >= 0:
-            if _header(chunk, i + 4):
-                return pos + i + 4
-            i = chunk.find(_PLAIN_BOUNDARY, i + 1)
+            if _header(chunk, i):
+                return pos + i
+            i = _boundary(chunk, i)
         if len(chunk) < _CHUNK + _MAX_HEADER:
             return None
         pos += _CHUNK
@@ -529,11 +552,23 @@ def _inflate(wbits: int, body: bytes, limit: int) -> bytes:
     return zlib.decompressobj(wbits).decompress(body, limit + 1)
 
 
+def _looks_like_text(body: bytes) -> bool:
+    """Whether ``body`` starts as text rather than compressed bytes: under 1% C0 control bytes (other than
+    tab, LF, FF, CR, ESC) in its first 4 kB. Compressed data has ~11% of them, text (any charset) none."""
+    head = body[:4096]
+    return len(head.translate(None, _TEXT_BYTES)) * 100 < len(head) + 1
+
+
+_TEXT_BYTES = bytes(range(32, 256)) + b"\t\n\x0c\r\x1b"
+
+
 def _content_decoded(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """``body`` without its gzip/deflate Content-Encoding, if it still has it; at most ``limit`` + 1 bytes.
+    """``body`` without its gzip/deflate/br Content-Encoding, if it still has it; at most ``limit`` + 1 bytes.
 
     Bounded so that a compressed bomb costs ``limit`` bytes, not its expanded size: a longer result is
-    cut at ``limit`` + 1 and then skipped as ``too_large`` like any other oversized page."""
+    cut at ``limit`` + 1 and then skipped as ``too_large`` like any other oversized page. A body that does
+    not inflate but is plainly text is one an archive stored decoded under the original header (the header
+    is kept, the body is not what it says): it is taken as it is, as a gzip body without gzip's magic is."""
     encoding = (encoding or "").strip().lower()
     if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":
         return _inflate(16 + zlib.MAX_WBITS, body, limit)
@@ -541,13 +576,96 @@ def _content_decoded(body: bytes, encoding: str | None, limit: int) -> bytes:
         try:  # RFC 9110's deflate is zlib-wrapped; some servers send raw deflate
             return _inflate(zlib.MAX_WBITS, body, limit)
         except zlib.error:
-            return _inflate(-zlib.MAX_WBITS, body, limit)
+            try:
+                return _inflate(-zlib.MAX_WBITS, body, limit)
+            except zlib.error:
+                if _looks_like_text(body):  # e.g. a page starting with a UTF-8 BOM or a doctype-less text
+                    return body
+                raise
+    if encoding == "br" and body and not _looks_like_text(body):
+        # brotli has no magic bytes, so a plain body is told apart by the text test above
+        if brotli is None:
+            raise ValueError("Content-Encoding br and the brotli module is not installed")
+        try:
+            return brotli.Decompressor().process(body, output_buffer_limit=limit + 1)[: limit + 1]
+        except brotli.error as exc:
+            raise ValueError(f"brotli: {exc}") from exc
     return body
+
+
+# The WARC 1.1 named fields (ISO 28500:2017 §5), by their lower-cased names: see _parsed
+_WARC_FIELDS = {name.lower().encode(): name.encode() for name in (
+    "WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type", "Content-Type", "WARC-Concurrent-To",
+    "WARC-Block-Digest", "WARC-Payload-Digest", "WARC-IP-Address", "WARC-Refers-To", "WARC-Refers-To-Target-URI",
+    "WARC-Refers-To-Date", "WARC-Target-URI", "WARC-Truncated", "WARC-Warcinfo-ID", "WARC-Filename",
+    "WARC-Profile", "WARC-Identified-Payload-Type", "WARC-Segment-Number", "WARC-Segment-Origin-ID",
+    "WARC-Segment-Total-Length")}
+
+
+def _canonical_header(raw: bytes) -> bytes | None:
+    """``raw`` with its WARC header in CRLF lines and the spec's spelling of field names, or None if it
+    already is (or has no header ``_header`` accepts)."""
+    parsed = _header(raw)
+    if parsed is None:
+        return None
+    head_len = parsed[0]
+    lines = []
+    for line in raw[:head_len].split(b"\n"):
+        line = line.rstrip(b"\r")
+        if not line:
+            continue
+        name, colon, value = line.partition(b":")
+        if colon:
+            line = _WARC_FIELDS.get(name.strip().lower(), name) + b":" + value
+        lines.append(line)
+    head = b"\r\n".join(lines) + b"\r\n\r\n"
+    return None if head == raw[:head_len] else head + raw[head_len:]
+
+
+def _parsed(raw: bytes) -> WarcRecord:
+    """FastWARC's record of ``raw``.
+
+    FastWARC reads only CRLF header lines and matches ``WARC-Type`` and ``Content-Length`` case-sensitively
+    (the spec says field names are case-insensitive): a header with bare-LF lines or other spellings
+    parsed as an ``unknown`` record with no content. Such headers are rewritten to the canonical form and
+    parsed again; only records that parsed that way pay for it."""
+    record = WarcRecord.from_bytes(raw)
+    if record.record_type == WarcRecordType.unknown or not record.content_length:
+        canonical = _canonical_header(raw)
+        if canonical is not None:
+            record = WarcRecord.from_bytes(canonical)
+    return record
+
+
+_HTTP_LF_END = re.compile(rb"\n\r?\n")
+
+
+def _crlf_http_head(raw: bytes) -> bytes | None:
+    """``raw`` (a response record) with the bare-LF lines of its HTTP header turned into CRLF lines and its
+    Content-Length adjusted, or None when the HTTP header has no bare-LF line ends.
+
+    Old servers sent bare-LF HTTP headers and 2000s crawls stored them as sent; FastWARC finds no end to
+    such a header ("Maximum header length exceeded") and the page was lost as corrupt."""
+    canonical = _canonical_header(raw) or raw
+    parsed = _header(canonical)
+    if parsed is None:
+        return None
+    head_len = parsed[0]
+    match = _HTTP_LF_END.search(canonical, head_len, head_len + _MAX_HEADER)
+    if canonical[head_len:head_len + 5] != b"HTTP/" or match is None:
+        return None
+    http = canonical[head_len:match.start()]
+    if b"\n" not in http.replace(b"\r\n", b""):
+        return None  # CRLF lines throughout: not this quirk
+    http = http.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n\r\n"
+    block = http + canonical[match.end():]
+    head = _CONTENT_LENGTH.sub(b"Content-Length: " + str(len(block)).encode() + b"\r", canonical[:head_len], count=1)
+    return head + block
 
 
 def _document(raw: bytes, offset: int | None, path: str, options: Options, tally: Tally) -> Document | None:
     try:
-        record = WarcRecord.from_bytes(raw)
+        record = _parsed(raw)
     except OSError as exc:
         tally.skip("corrupt_record", path, _record_id(raw), f"offset {offset}: {exc}")
         return None
@@ -581,8 +699,12 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         # Archives often store an already de-chunked payload but keep the original Transfer-Encoding
         # header (then FastWARC's decoding fails); the payload as stored may still be gzip or deflate
         # compressed, or already decompressed despite its Content-Encoding header.
+        crlf = _crlf_http_head(raw)
+        if crlf is not None:
+            raw = crlf
+            tally.add("http_lf_headers")
         try:
-            fallback = WarcRecord.from_bytes(raw)
+            fallback = _parsed(raw)
             status, content_type, declared, body = _http(fallback, decode="none")
             body = _content_decoded(body, fallback.http_headers.get("Content-Encoding"), options.max_html_bytes)
             tally.add("http_decode_fallback")
@@ -590,7 +712,9 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
             tally.skip("corrupt_record", path, record_id, f"HTTP part: {exc}")
             return None
     if status != 200:
-        tally.skip("http_status", path, record_id, f"status {status}")
+        detail = f"status {status}" if status is not None else \
+            f"no HTTP status line (record Content-Type {headers.get('Content-Type')})"
+        tally.skip("http_status", path, record_id, detail)
         return None
     if content_type not in options.content_types:
         tally.skip("not_html", path, record_id, f"Content-Type {content_type}")

@@ -1,0 +1,161 @@
+"""commoncrawl reader on real-world WARC quirks, each built around a real page from the shared crawls.
+
+Each case is a quirk other archives hold (old Internet Archive and Heritrix WARCs, wget, other Common
+Crawl years): the page either reads as the plain page does, or is a counted skip with a reason."""
+
+from __future__ import annotations
+
+import gzip
+import zlib
+from pathlib import Path
+
+import brotli
+import pytest
+from fastwarc.warc import ArchiveIterator, WarcRecordType
+
+from contracts.accounting import Tally
+from pipeline.readers.base import Split
+from pipeline.readers.commoncrawl import READER, Options
+
+URL = b"https://an.wikipedia.org/wiki/Escopete"
+FIRST_WORDS = "Escopete ye un municipio"
+CRLF = b"\r\n"
+
+
+@pytest.fixture(scope="module")
+def page(shared_data: Path) -> bytes:
+    """The HTML body of the real CC-MAIN-2024-22 response in cc-whirlwind.warc.gz (72 kB, UTF-8)."""
+    with open(shared_data / "web" / "cc-whirlwind.warc.gz", "rb") as fh:
+        (raw,) = [r.reader.read() for r in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=False)]
+    return raw.split(b"\r\n\r\n", 1)[1]
+
+
+def record(payload: bytes, *, version: bytes = b"WARC/1.0", eol: bytes = CRLF, rtype: bytes = b"response",
+           content_type: bytes = b"application/http; msgtype=response", names=lambda n: n, extra: list | None = None,
+           record_id: bytes = b"<urn:uuid:0c1ebc3f-1b61-4b1a-9a3c-1f2d3e4f5a6b>") -> bytes:
+    """One WARC record; ``names`` respells the field names, ``eol`` ends the header lines."""
+    fields = [(b"WARC-Type", rtype), (b"WARC-Record-ID", record_id), (b"WARC-Date", b"2008-04-30T20:48:25Z"),
+              (b"WARC-Target-URI", URL), (b"Content-Type", content_type), *(extra or []),
+              (b"Content-Length", str(len(payload)).encode())]
+    head = version + eol + b"".join(names(k) + b": " + v + eol for k, v in fields) + eol
+    return head + payload + CRLF + CRLF
+
+
+def http(head: bytes, body: bytes, eol: bytes = CRLF) -> bytes:
+    return eol.join(head.split(CRLF)) + eol + eol + body
+
+
+def read(tmp_path: Path, *records: bytes, gz: bool = True, options: Options | None = None) -> tuple[list, Tally]:
+    path = tmp_path / ("in.warc.gz" if gz else "in.warc")
+    path.write_bytes(b"".join(gzip.compress(r) for r in records) if gz else b"".join(records))
+    options, tally = options or Options(), Tally()
+    docs = [d for s in READER.plan(str(path), path.stat().st_size, options) for d in READER.read(s, options, tally)]
+    counts = tally.counts
+    assert counts["records"] == counts["documents"] + sum(
+        v for k, v in counts.items() if k.startswith(("ignored.", "skipped."))), counts
+    return docs, tally
+
+
+OK = b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=UTF-8"
+
+
+# --- 1. Content-Encoding ---------------------------------------------------------------------------------
+
+def _raw_deflate(data: bytes) -> bytes:
+    return zlib.compress(data)[2:-4]
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("encoding, pack", [
+    ("gzip", gzip.compress), ("x-gzip", gzip.compress), ("GZIP", gzip.compress), ("deflate", zlib.compress),
+    ("deflate", _raw_deflate), ("br", brotli.compress), ("identity", lambda b: b),
+])
+def test_content_encodings_are_decoded(tmp_path: Path, page: bytes, encoding: str, pack, chunked: bool) -> None:
+    # chunked: the payload stored de-chunked under its original Transfer-Encoding header (FastWARC's own
+    # decoding fails and the reader decodes the Content-Encoding itself). A br body there read as a
+    # binary-garbage document before.
+    head = OK + (b"\r\nTransfer-Encoding: chunked" if chunked else b"") + b"\r\nContent-Encoding: " + encoding.encode()
+    (doc,), tally = read(tmp_path, record(http(head, pack(page))))
+    assert doc.text.startswith("Escopete") and FIRST_WORDS in doc.text and "decode_replaced_bytes" not in tally.counts
+
+
+@pytest.mark.parametrize("chunked", [False, True])
+@pytest.mark.parametrize("encoding", ["gzip", "deflate", "br"])
+@pytest.mark.parametrize("bom", [b"", b"\xef\xbb\xbf"])
+def test_a_plain_body_mislabelled_as_encoded_is_read_as_it_is(tmp_path: Path, page: bytes, encoding: str,
+                                                             chunked: bool, bom: bytes) -> None:
+    # An archive that stored the decoded body under the original header. deflate with a body starting
+    # with a BOM (neither "<" nor space) was a corrupt_record before: both inflates failed.
+    head = OK + (b"\r\nTransfer-Encoding: chunked" if chunked else b"") + b"\r\nContent-Encoding: " + encoding.encode()
+    (doc,), _ = read(tmp_path, record(http(head, bom + page)))
+    assert FIRST_WORDS in doc.text
+
+
+@pytest.mark.parametrize("encoding, pack", [("gzip", gzip.compress), ("deflate", zlib.compress), ("br", brotli.compress)])
+def test_a_corrupt_encoded_body_is_a_counted_skip_not_garbage(tmp_path: Path, page: bytes, encoding: str, pack) -> None:
+    packed = pack(page)
+    broken = packed[:40] + bytes(range(256)) * 8 + packed[2000:]
+    head = OK + b"\r\nTransfer-Encoding: chunked\r\nContent-Encoding: " + encoding.encode()
+    docs, tally = read(tmp_path, record(http(head, broken)))
+    assert docs == [] and tally.counts["skipped.corrupt_record"] == 1
+    (example,) = tally.examples["corrupt_record"]
+    assert example["record"].startswith("<urn:uuid:") and example["detail"].startswith("HTTP part: ")
+
+
+def test_a_brotli_bomb_costs_at_most_the_size_limit(tmp_path: Path) -> None:
+    head = OK + b"\r\nTransfer-Encoding: chunked\r\nContent-Encoding: br"
+    bomb = brotli.compress(b"<p>" + b"a" * (64 << 20))
+    docs, tally = read(tmp_path, record(http(head, bomb)), options=Options(max_html_bytes=1 << 20))
+    assert docs == [] and tally.examples["too_large"][0]["detail"] == f"{(1 << 20) + 1} bytes"
+
+
+# --- 2. WARC versions, header spelling, line ends, HTTP status lines ------------------------------------
+
+@pytest.mark.parametrize("version", [b"WARC/0.17", b"WARC/0.18", b"WARC/1.0", b"WARC/1.1"])
+def test_warc_versions(tmp_path: Path, page: bytes, version: bytes) -> None:
+    (doc,), _ = read(tmp_path, record(http(OK, page), version=version))
+    assert FIRST_WORDS in doc.text and doc.url == URL.decode()
+
+
+@pytest.mark.parametrize("names", [bytes.lower, bytes.upper, bytes.swapcase])
+def test_header_names_in_any_case(tmp_path: Path, page: bytes, names) -> None:
+    # FastWARC matches WARC-Type and Content-Length case-sensitively: such records were not_response before.
+    (doc,), _ = read(tmp_path, record(http(OK, page), names=names))
+    assert FIRST_WORDS in doc.text and doc.url == URL.decode() and doc.key.startswith("<urn:uuid:0c1ebc3f")
+
+
+@pytest.mark.parametrize("gz", [True, False])
+def test_bare_lf_warc_headers(tmp_path: Path, page: bytes, gz: bool) -> None:
+    # Bare-LF header lines: framing found no end of header (truncated/corrupt record) before.
+    ids = [b"<urn:uuid:%08d-0000-0000-0000-000000000000>" % i for i in range(3)]
+    records = [record(http(OK, page), eol=b"\n", record_id=ids[0]), record(http(OK, page), record_id=ids[1]),
+               record(http(OK, page), eol=b"\n", record_id=ids[2])]
+    docs, _ = read(tmp_path, *records, gz=gz)
+    assert [d.key for d in docs] == [i.decode() for i in ids] and all(FIRST_WORDS in d.text for d in docs)
+
+
+def test_bare_lf_plain_warc_in_byte_range_splits(tmp_path: Path, page: bytes) -> None:
+    # A split after the first must find the next bare-LF record boundary, or its records are lost.
+    records = [record(http(OK, page), eol=b"\n", record_id=b"<urn:uuid:%d>" % i) for i in range(6)]
+    whole, _ = read(tmp_path, *records, gz=False)
+    split, _ = read(tmp_path, *records, gz=False, options=Options(split_bytes=100_000))
+    assert len(whole) == 6 and [d.key for d in split] == [d.key for d in whole]
+
+
+@pytest.mark.parametrize("status_line", [b"HTTP/1.1 200 OK", b"HTTP/1.0 200 OK", b"HTTP/1.1 200", b"HTTP/1.1 200 "])
+@pytest.mark.parametrize("eol", [CRLF, b"\n"])
+def test_http_status_lines_and_bare_lf_http_headers(tmp_path: Path, page: bytes, status_line: bytes, eol: bytes) -> None:
+    # Bare-LF HTTP headers (old servers, kept as sent by 2000s crawls) were corrupt_record before.
+    head = status_line + b"\r\nContent-Type: text/html; charset=UTF-8\r\nServer: Apache/1.3.27"
+    (doc,), tally = read(tmp_path, record(http(head, page, eol=eol)))
+    assert FIRST_WORDS in doc.text
+    assert ("http_lf_headers" in tally.counts) == (eol == b"\n")
+
+
+def test_a_missing_status_line_is_a_counted_skip_saying_so(tmp_path: Path, page: bytes) -> None:
+    docs, tally = read(tmp_path, record(http(b"Content-Type: text/html", page)),
+                       record(page, content_type=b"text/html"))
+    assert docs == [] and tally.counts["skipped.http_status"] == 2
+    details = [e["detail"] for e in tally.examples["http_status"]]
+    assert details == ["no HTTP status line (record Content-Type application/http; msgtype=response)",
+                       "no HTTP status line (record Content-Type text/html)"]
