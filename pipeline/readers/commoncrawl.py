@@ -9,8 +9,9 @@ HTTP status, headers, chunked/gzip transfer decoding and the charset. FastWARC o
 several times faster (bench/README.md).
 
 Accounting: every unit the reader looks at adds to ``records``; each then either becomes a document
-(``documents``), is ``ignored.<warc-type>`` (warcinfo, request, metadata, resource: never text), or is
-a ``skipped.<reason>`` with examples. So ``records == documents + ignored.* + skipped.*``.
+(``documents``), is ``ignored.<warc-type>`` (warcinfo, request, metadata, revisit, continuation and
+resources that are not web pages: never page text), or is a ``skipped.<reason>`` with examples. So
+``records == documents + ignored.* + skipped.*``.
 
 Splits: a record belongs to the split in which it starts. A split with ``start > 0`` begins at the first
 gzip member at or after ``start`` whose decompressed bytes begin with ``WARC/`` (``.warc.gz``), or at
@@ -56,7 +57,11 @@ _BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_IGNORED_TYPES = {"warcinfo", "request", "metadata", "resource"}  # never page text; counted, not skipped
+# Never page text; counted, not skipped. A revisit holds no payload (it points at an earlier capture of the
+# same content, read where that capture is); a continuation is the rest of a segmented record (see
+# _document). A resource is read only when it is an archived web page (see _page_resource).
+_IGNORED_TYPES = {"warcinfo", "request", "metadata", "resource", "revisit", "continuation"}
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
 
 
 class Options(BaseModel):
@@ -663,6 +668,42 @@ def _crlf_http_head(raw: bytes) -> bytes | None:
     return head + block
 
 
+def _page_resource(headers: Any, options: Options) -> bool:
+    """Whether a resource record is an archived web page: an http(s) target and a page Content-Type.
+
+    Capture tools (warcit, Webrecorder, browser-based crawlers) store pages fetched without an HTTP envelope
+    this way, and a user reading their WARCs expects those pages. wget's resource records are its own log
+    and arguments (``metadata://`` targets, text/plain) and browser crawlers' derived text ``urn:`` targets:
+    not pages, still ignored."""
+    url = (headers.get("WARC-Target-URI") or "").strip("<>").lower()
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    return url.startswith(("http://", "https://")) and content_type in options.content_types
+
+
+def _response(record: WarcRecord, raw: bytes, path: str, record_id: str, options: Options,
+              tally: Tally) -> tuple[int | None, str | None, str | None, bytes] | None:
+    """(status, content type, declared charset, payload) of a response record, or None once it is skipped."""
+    try:
+        return _http(record)
+    except (OSError, ValueError):
+        # Archives often store an already de-chunked payload but keep the original Transfer-Encoding
+        # header (then FastWARC's decoding fails); the payload as stored may still be gzip, deflate or br
+        # compressed, or already decompressed despite its Content-Encoding header.
+        crlf = _crlf_http_head(raw)
+        if crlf is not None:
+            raw = crlf
+            tally.add("http_lf_headers")
+        try:
+            fallback = _parsed(raw)
+            status, content_type, declared, body = _http(fallback, decode="none")
+            body = _content_decoded(body, fallback.http_headers.get("Content-Encoding"), options.max_html_bytes)
+            tally.add("http_decode_fallback")
+            return status, content_type, declared, body
+        except (OSError, ValueError, zlib.error) as exc:
+            tally.skip("corrupt_record", path, record_id, f"HTTP part: {exc}")
+            return None
+
+
 def _document(raw: bytes, offset: int | None, path: str, options: Options, tally: Tally) -> Document | None:
     try:
         record = _parsed(raw)
@@ -671,10 +712,11 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         return None
     rtype = record.record_type
     record_id = record.record_id or f"{path}@{offset}"
-    if str(rtype) in _IGNORED_TYPES:
+    headers = record.headers
+    page_resource = rtype == WarcRecordType.resource and _page_resource(headers, options)
+    if str(rtype) in _IGNORED_TYPES and not page_resource:
         tally.add(f"ignored.{rtype}")
         return None
-    headers = record.headers
     url = headers.get("WARC-Target-URI")
     if url and url.startswith("<") and url.endswith(">"):  # WARC/1.1 drafts (wget) wrap the URI in <>
         url = url[1:-1]
@@ -690,27 +732,26 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
             return None
         meta.update(content_type=(headers.get("Content-Type") or "text/plain").split(";")[0].strip(), charset=charset)
         return Document(key=record_id, text=text, url=url, meta=meta)
-    if rtype != WarcRecordType.response or options.format == "wet":
+    if options.format == "wet" or rtype not in (WarcRecordType.response, WarcRecordType.resource):
         tally.skip("not_response", path, record_id, f"WARC-Type {headers.get('WARC-Type')}")
         return None
-    try:
-        status, content_type, declared, body = _http(record)
-    except (OSError, ValueError):
-        # Archives often store an already de-chunked payload but keep the original Transfer-Encoding
-        # header (then FastWARC's decoding fails); the payload as stored may still be gzip or deflate
-        # compressed, or already decompressed despite its Content-Encoding header.
-        crlf = _crlf_http_head(raw)
-        if crlf is not None:
-            raw = crlf
-            tally.add("http_lf_headers")
-        try:
-            fallback = _parsed(raw)
-            status, content_type, declared, body = _http(fallback, decode="none")
-            body = _content_decoded(body, fallback.http_headers.get("Content-Encoding"), options.max_html_bytes)
-            tally.add("http_decode_fallback")
-        except (OSError, ValueError, zlib.error) as exc:
-            tally.skip("corrupt_record", path, record_id, f"HTTP part: {exc}")
+    if headers.get("WARC-Segment-Number"):
+        # The first segment of a record split over several (its continuation records follow, maybe in other
+        # files): its payload is a cut page. Segments are not reassembled; the page is counted here.
+        tally.skip("segmented_record", path, record_id, f"segment {headers.get('WARC-Segment-Number')} of a "
+                   "segmented record; segments are not reassembled")
+        return None
+    if page_resource:
+        # An archived page without an HTTP envelope (a capture tool's resource record): taken as fetched.
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        charset = _CHARSET.search(headers.get("Content-Type") or "")
+        status, declared, body = 200, charset.group(1) if charset else None, record.reader.read()
+        tally.add("resource_pages")
+    else:
+        http = _response(record, raw, path, record_id, options, tally)
+        if http is None:
             return None
+        status, content_type, declared, body = http
     if status != 200:
         detail = f"status {status}" if status is not None else \
             f"no HTTP status line (record Content-Type {headers.get('Content-Type')})"
@@ -774,6 +815,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
 
     Raises only for I/O errors (e.g. a missing file), naming the file.
     """
+    keys: set[str] = set()  # record ids of the documents yielded so far
     try:
         for unit in _units(split, options, tally):
             tally.add("records")
@@ -783,6 +825,13 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
                 continue
             doc = _document(unit[1], unit[0], split.path, options, tally)
             if doc is not None:
+                if doc.key in keys:
+                    # A WARC-Record-ID repeated in the file (a writer's bug, or a record copied twice): the same
+                    # key would give two documents one id. The later one is keyed by its offset too and counted;
+                    # its text is kept, and exact dedup removes it if it is a true copy.
+                    tally.add("duplicate_record_id")
+                    doc.key = doc.meta["record"] = f"{doc.key}@{unit[0]}"
+                keys.add(doc.key)
                 tally.add("documents")
                 yield doc
     except FileNotFoundError as exc:

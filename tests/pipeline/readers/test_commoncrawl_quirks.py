@@ -23,6 +23,11 @@ CRLF = b"\r\n"
 
 
 @pytest.fixture(scope="module")
+def web_dir(shared_data: Path) -> Path:
+    return shared_data / "web"
+
+
+@pytest.fixture(scope="module")
 def page(shared_data: Path) -> bytes:
     """The HTML body of the real CC-MAIN-2024-22 response in cc-whirlwind.warc.gz (72 kB, UTF-8)."""
     with open(shared_data / "web" / "cc-whirlwind.warc.gz", "rb") as fh:
@@ -159,3 +164,53 @@ def test_a_missing_status_line_is_a_counted_skip_saying_so(tmp_path: Path, page:
     details = [e["detail"] for e in tally.examples["http_status"]]
     assert details == ["no HTTP status line (record Content-Type application/http; msgtype=response)",
                        "no HTTP status line (record Content-Type text/html)"]
+
+
+# --- 3. revisit, segmented, resource records; repeated record ids ----------------------------------------
+
+def test_revisits_are_ignored_by_type_not_damage(web_dir: Path) -> None:
+    # pywb-iana: 123 real revisit records (archive.org dedup). They were skipped.not_response before.
+    options, tally = Options(), Tally()
+    path = web_dir / "pywb-iana.warc.gz"
+    for split in READER.plan(str(path), path.stat().st_size, options):
+        list(READER.read(split, options, tally))
+    assert tally.counts["ignored.revisit"] == 123 and "skipped.not_response" not in tally.counts
+
+
+def test_segmented_records_are_counted_not_read_as_cut_pages(tmp_path: Path, page: bytes) -> None:
+    payload = http(OK, page)
+    cut = len(payload) // 2
+    first = record(payload[:cut], extra=[(b"WARC-Segment-Number", b"1")])
+    rest = record(payload[cut:], rtype=b"continuation", record_id=b"<urn:uuid:2>",
+                  extra=[(b"WARC-Segment-Number", b"2"), (b"WARC-Segment-Origin-ID", b"<urn:uuid:0c1ebc3f>"),
+                         (b"WARC-Segment-Total-Length", str(len(payload)).encode())])
+    docs, tally = read(tmp_path, first, rest)
+    assert docs == [] and tally.counts["skipped.segmented_record"] == 1 and tally.counts["ignored.continuation"] == 1
+    assert tally.examples["segmented_record"][0]["detail"].startswith("segment 1 of a segmented record")
+
+
+def test_resource_records_holding_web_pages_are_read(tmp_path: Path, page: bytes, web_dir: Path) -> None:
+    # A page archived without an HTTP envelope (warcit, Webrecorder): the page a user wants; it was
+    # ignored.resource before. wget's own resource records (metadata:// log and arguments) stay ignored.
+    wget_log = [r.reader.read() for r in ArchiveIterator(open(web_dir / "dolma-sample-0000.warc.gz", "rb"),
+                                                        record_types=WarcRecordType.resource, parse_http=False)]
+    records = [record(page, rtype=b"resource", content_type=b"text/html; charset=utf-8"),
+               record(page, rtype=b"resource", content_type=b"text/html", record_id=b"<urn:uuid:9>"),
+               *(record(body, rtype=b"resource", content_type=b"text/plain", record_id=b"<urn:uuid:wget-%d>" % i)
+                 for i, body in enumerate(wget_log))]
+    records[2] = records[2].replace(URL, b"<metadata://gnu.org/software/wget/warc/wget.log>")
+    records[3] = records[3].replace(URL, b"<metadata://gnu.org/software/wget/warc/wget_arguments.txt>")
+    docs, tally = read(tmp_path, *records)
+    assert [d.meta["charset"] for d in docs] == ["utf-8", "utf-8"] and all(FIRST_WORDS in d.text for d in docs)
+    assert docs[0].url == URL.decode() and docs[0].title.startswith("Escopete")
+    assert tally.counts["resource_pages"] == 2 and tally.counts["ignored.resource"] == 2
+
+
+def test_a_repeated_record_id_keeps_both_documents_apart(tmp_path: Path, page: bytes) -> None:
+    # Two documents with one WARC-Record-ID got one document id before.
+    docs, tally = read(tmp_path, record(http(OK, page)), record(http(OK, page.replace(b"Escopete", b"Escopeta"))))
+    assert len(docs) == 2 and tally.counts["duplicate_record_id"] == 1
+    assert docs[0].key == "<urn:uuid:0c1ebc3f-1b61-4b1a-9a3c-1f2d3e4f5a6b>"
+    first_size = len(gzip.compress(record(http(OK, page))))
+    assert docs[1].key == f"{docs[0].key}@{first_size}" == docs[1].meta["record"]
+    assert len({d.to_row("web")["id"] for d in docs}) == 2
