@@ -61,6 +61,8 @@ _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 # same content, read where that capture is); a continuation is the rest of a segmented record (see
 # _document). A resource is read only when it is an archived web page (see _page_resource).
 _IGNORED_TYPES = {"warcinfo", "request", "metadata", "resource", "revisit", "continuation"}
+_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+_MEDIA_TYPES = {"application", "audio", "font", "image", "message", "model", "multipart", "text", "video", "none"}
 _CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
 
 
@@ -74,6 +76,7 @@ class Options(BaseModel):
     min_html_bytes: int = Field(0, ge=0)  # smaller HTML payloads are skipped as too_small
     max_html_bytes: int = Field(8 << 20, gt=0)  # larger ones as too_large (extraction time grows with size)
     max_record_bytes: int = Field(256 << 20, gt=0)  # a record claiming more is treated as corrupt
+    # text/plain may be added: such pages are taken as text, without HTML extraction
     content_types: list[str] = ["text/html", "application/xhtml+xml"]
     main_content: bool = True  # False: all visible text of the page instead of its main content
     # pages of 250,000+ characters with this many "<" (huge listings: forum threads, registries) skip the
@@ -725,7 +728,7 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         text, charset, replaced = decode_html(record.reader.read())
         if replaced:
             tally.add("decode_replaced_bytes", replaced)
-        text = text.strip()
+        text = text.lstrip("\ufeff").strip()  # a byte-order mark is no text (and str.strip keeps it)
         tally.add("chars_held", len(text))
         if len(text) < options.min_text_chars:
             tally.skip("empty_text", path, record_id, url)
@@ -757,8 +760,13 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
             f"no HTTP status line (record Content-Type {headers.get('Content-Type')})"
         tally.skip("http_status", path, record_id, detail)
         return None
+    if content_type is None and "text/html" in options.content_types and _HTML_START.match(body, 0, 1024):
+        content_type = "text/html"  # no Content-Type, an HTML document: what a browser sniffs it to be
+        tally.add("content_type_sniffed")
     if content_type not in options.content_types:
         tally.skip("not_html", path, record_id, f"Content-Type {content_type}")
+        major = content_type.split("/", 1)[0] if content_type else "none"
+        tally.add(f"not_html_type.{major if major in _MEDIA_TYPES else 'other'}")  # images, applications, ...
         return None
     if len(body) < options.min_html_bytes:
         tally.skip("too_small", path, record_id, f"{len(body)} bytes")
@@ -772,6 +780,13 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     tally.add("chars_held", len(page))  # what extraction had to work with (pipeline.file_accounting)
     if declared and charset != declared.lower():
         tally.add("charset_mismatch")  # declared charset did not decode; counted, the page is kept
+    if content_type == "text/plain":  # when a source asks for it: the text is the document, not markup
+        text = page.lstrip("\ufeff").strip()
+        if len(text) < options.min_text_chars:
+            tally.skip("empty_text", path, record_id, url)
+            return None
+        meta.update(content_type=content_type, charset=charset)
+        return Document(key=record_id, text=text, url=url, meta=meta)
     try:
         if options.main_content:
             extraction = extract(page, max_tags=options.main_content_max_tags)

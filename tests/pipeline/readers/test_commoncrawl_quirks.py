@@ -214,3 +214,94 @@ def test_a_repeated_record_id_keeps_both_documents_apart(tmp_path: Path, page: b
     first_size = len(gzip.compress(record(http(OK, page))))
     assert docs[1].key == f"{docs[0].key}@{first_size}" == docs[1].meta["record"]
     assert len({d.to_row("web")["id"] for d in docs}) == 2
+
+
+# --- 4. WET files of other years --------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def wet_text(web_dir: Path) -> bytes:
+    """The text of the real CC-MAIN-2024-22 conversion record in cc-whirlwind.warc.wet.gz."""
+    with open(web_dir / "cc-whirlwind.warc.wet.gz", "rb") as fh:
+        (text,) = [r.reader.read() for r in ArchiveIterator(fh, record_types=WarcRecordType.conversion)]
+    return text
+
+
+@pytest.mark.parametrize("extra", [
+    [],  # 2013-2017 WETs: no identified language
+    [(b"WARC-Identified-Content-Language", b"spa")],
+    [(b"WARC-Identified-Content-Language", b"spa,eng,cat")],  # several languages, 2018 on
+    [(b"WARC-Identified-Content-Language", b"")],
+    [(b"WARC-Refers-To", b"<urn:uuid:2aabeff2-67f5-4608-8466-e87c6296e2b6>"),
+     (b"WARC-Block-Digest", b"sha1:RDTSR52RUHWDA7QK4BK7OUHU3EXTXYUL")],
+])
+@pytest.mark.parametrize("content_type", [b"text/plain", b"text/plain; charset=utf-8"])
+def test_wet_header_variants(tmp_path: Path, wet_text: bytes, extra: list, content_type: bytes) -> None:
+    info = record(b"Software-Info: ia-web-commons.1.1.9-SNAPSHOT\r\nisPartOf: CC-MAIN-2016-07\r\n", rtype=b"warcinfo",
+                  content_type=b"application/warc-fields", record_id=b"<urn:uuid:info>")
+    (doc,), tally = read(tmp_path, info, record(wet_text, rtype=b"conversion", content_type=content_type, extra=extra))
+    assert doc.text == wet_text.decode("utf-8").strip() and doc.url == URL.decode()
+    assert doc.meta["content_type"] == "text/plain" and tally.counts["ignored.warcinfo"] == 1
+
+
+@pytest.mark.parametrize("text", [b"", b"\r\n \n\t", b"\xef\xbb\xbf"])
+def test_wet_conversions_with_no_text_are_counted(tmp_path: Path, wet_text: bytes, text: bytes) -> None:
+    # CC writes a conversion record for every page, also for the ones it extracted nothing from.
+    docs, tally = read(tmp_path, record(text, rtype=b"conversion", content_type=b"text/plain"),
+                       record(wet_text, rtype=b"conversion", content_type=b"text/plain", record_id=b"<urn:uuid:2>"))
+    assert [d.key for d in docs] == ["<urn:uuid:2>"] and tally.counts["skipped.empty_text"] == 1
+    assert tally.examples["empty_text"][0]["record"] == "<urn:uuid:0c1ebc3f-1b61-4b1a-9a3c-1f2d3e4f5a6b>"
+
+
+def test_a_bom_before_wet_text_is_no_text(tmp_path: Path, wet_text: bytes) -> None:
+    (doc,), _ = read(tmp_path, record(b"\xef\xbb\xbf" + wet_text, rtype=b"conversion", content_type=b"text/plain"))
+    assert doc.text == wet_text.decode("utf-8").strip()
+
+
+# --- 5. Content types other than HTML ---------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def book(shared_data: Path) -> bytes:
+    """The start of a real Project Gutenberg plain-text book (CRLF), as gutenberg.org serves it: text/plain."""
+    return (shared_data / "books" / "gutenberg-972-the-devils-dictionary.txt").read_bytes()[:20_000]
+
+
+def test_text_plain_is_skipped_by_default_and_read_as_text_when_asked(tmp_path: Path, book: bytes) -> None:
+    # Real crawls' text/plain responses are mostly robots.txt (36 of the 2008 Heritrix crawl's 37): skipped
+    # unless a source lists it. Listed, it went through HTML extraction, which ran all its lines into one.
+    rec = record(http(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain; charset=utf-8", book))
+    docs, tally = read(tmp_path, rec)
+    assert docs == [] and tally.counts["skipped.not_html"] == 1 and tally.counts["not_html_type.text"] == 1
+    (doc,), _ = read(tmp_path, rec, options=Options(content_types=["text/html", "text/plain"]))
+    assert doc.text == book.decode("utf-8").strip() and doc.meta["content_type"] == "text/plain"
+    assert len(doc.text.splitlines()) > 300  # lines kept as lines
+
+
+def test_xhtml_with_an_xml_declaration(tmp_path: Path, page: bytes) -> None:
+    xhtml = page.replace(b"<!DOCTYPE html>", b'<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE html PUBLIC '
+                         b'"-//W3C//DTD XHTML 1.0 Strict//EN" "http://www.w3.org/TR/xhtml1/DTD/xhtml1-strict.dtd">')
+    assert xhtml != page
+    (doc,), _ = read(tmp_path, record(http(b"HTTP/1.1 200 OK\r\nContent-Type: application/xhtml+xml", xhtml)))
+    assert doc.text.startswith("Escopete") and FIRST_WORDS in doc.text and doc.meta["content_type"] == "application/xhtml+xml"
+
+
+@pytest.mark.parametrize("prefix", [b"", b"\xef\xbb\xbf", b"\r\n  <!-- served by a 1990s CMS -->\n"])
+def test_an_html_page_without_content_type_is_sniffed(tmp_path: Path, page: bytes, prefix: bytes) -> None:
+    # A browser shows such a page; it was skipped as not_html "Content-Type None" before.
+    (doc,), tally = read(tmp_path, record(http(b"HTTP/1.1 200 OK\r\nServer: Apache", prefix + page)))
+    assert FIRST_WORDS in doc.text and doc.meta["content_type"] == "text/html" and tally.counts["content_type_sniffed"] == 1
+
+
+def test_binaries_and_non_pages_are_counted_by_type(tmp_path: Path, web_dir: Path) -> None:
+    # Real images, scripts, a Flash file, XML and empty tracking responses from the shared crawls.
+    records = []
+    for name in ("IAH-20080430204825-00000-blackbook.warc.gz", "servo-zh-sina-homepage-2018.warc.gz"):
+        with open(web_dir / name, "rb") as fh:
+            for r in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=False):
+                head = r.reader.read(1 << 20)
+                if b"text/html" not in head.split(b"\r\n\r\n", 1)[0] and head.startswith(b"HTTP/1.1 200"):
+                    records.append(record(head, record_id=b"<urn:uuid:%d>" % len(records)))
+    docs, tally = read(tmp_path, *records)
+    c = tally.counts
+    assert docs == [] and c["skipped.not_html"] == len(records) > 100
+    assert c["not_html_type.image"] > 50 and c["not_html_type.application"] > 20 and c["not_html_type.none"] == 22
+    assert sum(v for k, v in c.items() if k.startswith("not_html_type.")) == len(records)
