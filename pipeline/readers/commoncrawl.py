@@ -515,11 +515,30 @@ def _compressed_units(path: str, max_record: int) -> Iterator[tuple[int | None, 
         yield _Damage("corrupt_compression", None, None, damage[0])
 
 
+def _is_arc(raw: IO[bytes], compression: str | None) -> bool:
+    """Whether the file starts with an ARC file's version block (``filedesc://...``)."""
+    raw.seek(0)
+    head = raw.read(1 << 12)
+    raw.seek(0)
+    if compression == "gzip":
+        try:
+            head = zlib.decompressobj(31).decompress(head, 16)
+        except zlib.error:
+            return False
+    return head.startswith(b"filedesc://")
+
+
 def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int | None, bytes] | _Damage]:
     compression = compression_of(split.path)
     with open_raw(split.path) as raw:
         if split.start == 0 and not raw.read(1):
             tally.skip("empty_file", split.path, None, "the file is empty")
+            return
+        if split.start == 0 and compression in (None, "gzip") and _is_arc(raw, compression):
+            # The Internet Archive's format before WARC (1996-2008 crawls): no WARC record in it to read, so
+            # the file is one counted skip that says what it is, not a run of corrupt records.
+            tally.skip("arc_file", split.path, None, "an ARC file (the pre-WARC Internet Archive format), not "
+                       "WARC: convert it first (e.g. warcio's 'warcio recompress' writes WARC from ARC)")
             return
         if compression in (None, "gzip"):
             units = _gzip_units if compression == "gzip" else _plain_units
