@@ -565,7 +565,9 @@ def _http(record: WarcRecord, decode: str = "all") -> tuple[int | None, str | No
     record.parse_http(auto_decode=decode)
     status = record.http_headers.status_code if record.http_headers else None
     content_type = (record.http_content_type or "").lower() or None
-    return status, content_type, record.http_charset, record.reader.read()
+    # a quoted label (charset="GB2312", legal in HTTP) comes with its quotes from FastWARC
+    charset = (record.http_charset or "").strip().strip("\"'").strip() or None
+    return status, content_type, charset, record.reader.read()
 
 
 def _inflate(wbits: int, body: bytes, limit: int) -> bytes:

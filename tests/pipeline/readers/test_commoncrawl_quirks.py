@@ -332,3 +332,13 @@ def test_binaries_and_non_pages_are_counted_by_type(tmp_path: Path, web_dir: Pat
     assert docs == [] and c["skipped.not_html"] == len(records) > 100
     assert c["not_html_type.image"] > 50 and c["not_html_type.application"] > 20 and c["not_html_type.none"] == 22
     assert sum(v for k, v in c.items() if k.startswith("not_html_type.")) == len(records)
+
+
+@pytest.mark.parametrize("label", [b"GB2312", b'"GB2312"', b"'gb2312'", b' "gb2312" '])
+def test_a_quoted_charset_label_is_read_without_its_quotes(tmp_path: Path, label: bytes) -> None:
+    # HTTP allows charset="..."; the quotes went into meta.charset before ("'gb2312'").
+    from tests.pipeline.readers.test_commoncrawl import PAGE  # test_commoncrawl's Chinese page, sent as GBK
+
+    body = PAGE.replace("<meta charset='gbk'>", "").encode("gbk")
+    (doc,), tally = read(tmp_path, record(http(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=" + label, body)))
+    assert doc.meta["charset"] == "gb2312" and "高贵妃的下线" in doc.text and "charset_mismatch" not in tally.counts
