@@ -737,7 +737,7 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     rtype = record.record_type
     record_id = record.record_id or f"{path}@{offset}"
     headers = record.headers
-    page_resource = rtype == WarcRecordType.resource and _page_resource(headers, options)
+    page_resource = rtype == WarcRecordType.resource and options.format != "wet" and _page_resource(headers, options)
     if str(rtype) in _IGNORED_TYPES and not page_resource:
         tally.add(f"ignored.{rtype}")
         return None

@@ -6,7 +6,6 @@ out whole and no line of the header or licence may leak into the text."""
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import pytest

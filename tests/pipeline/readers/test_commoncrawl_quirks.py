@@ -14,8 +14,8 @@ import pytest
 from fastwarc.warc import ArchiveIterator, WarcRecordType
 
 from contracts.accounting import Tally
-from pipeline.readers.base import Split
 from pipeline.readers.commoncrawl import READER, Options
+from tests.pipeline.readers.test_commoncrawl import PAGE  # a Chinese page, sent as GBK below
 
 URL = b"https://an.wikipedia.org/wiki/Escopete"
 FIRST_WORDS = "Escopete ye un municipio"
@@ -231,6 +231,8 @@ def test_resource_records_holding_web_pages_are_read(tmp_path: Path, page: bytes
     assert [d.meta["charset"] for d in docs] == ["utf-8", "utf-8"] and all(FIRST_WORDS in d.text for d in docs)
     assert docs[0].url == URL.decode() and docs[0].title.startswith("Escopete")
     assert tally.counts["resource_pages"] == 2 and tally.counts["ignored.resource"] == 2
+    docs, tally = read(tmp_path, *records, options=Options(format="wet"))  # WET sources read conversions only
+    assert docs == [] and tally.counts["ignored.resource"] == 4
 
 
 def test_a_repeated_record_id_keeps_both_documents_apart(tmp_path: Path, page: bytes) -> None:
@@ -337,8 +339,6 @@ def test_binaries_and_non_pages_are_counted_by_type(tmp_path: Path, web_dir: Pat
 @pytest.mark.parametrize("label", [b"GB2312", b'"GB2312"', b"'gb2312'", b' "gb2312" '])
 def test_a_quoted_charset_label_is_read_without_its_quotes(tmp_path: Path, label: bytes) -> None:
     # HTTP allows charset="..."; the quotes went into meta.charset before ("'gb2312'").
-    from tests.pipeline.readers.test_commoncrawl import PAGE  # test_commoncrawl's Chinese page, sent as GBK
-
     body = PAGE.replace("<meta charset='gbk'>", "").encode("gbk")
     (doc,), tally = read(tmp_path, record(http(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=" + label, body)))
     assert doc.meta["charset"] == "gb2312" and "高贵妃的下线" in doc.text and "charset_mismatch" not in tally.counts

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.readers.wikipedia import Options
-from tests.pipeline.readers.test_wikipedia import READER, SLICE, assert_accounted, multistream_bz2, read_all
+from tests.pipeline.readers.test_wikipedia import SLICE, assert_accounted, multistream_bz2, read_all
 
 DEWIKI = "wiki/dewiki-20170701-sample.xml"
 
