@@ -68,7 +68,16 @@ _BZ2_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
 _ROOT = re.compile(r"<mediawiki\b([^>]*)>")
 _ATTR = re.compile(r"([\w:.-]+)\s*=\s*\"([^\"]*)\"")
 _SITEINFO = re.compile(r"<siteinfo>.*?</siteinfo>", re.S)
-_REDIRECT = re.compile(r"\s*#redirect", re.I)
+# A redirect is a <redirect/> element in every export since 0.4; older exports and some mirrors have only the
+# wikitext, whose magic word is localised: "#WEITERLEITUNG [[Ziel]]" read as a one-line article before.
+# English works on every wiki; the large Wikipedias' own words (MediaWiki's Messages*.php) need their [[link]].
+_REDIRECT = re.compile(
+    r"\s*#(?:redirect|(?:weiterleitung|redirection|redirección|redireccion|rinvia|rinvio|redirecionamento|"
+    r"doorverwijzing|перенаправление|перенапр|перенаправлення|転送|リダイレクト|重定向|patrz|przekieruj|"
+    r"omdirigering|ohjaus|uudelleenohjaus|přesměruj|átirányítás|넘겨주기|تحويل|yönlendirme|yönlendir|đổi|הפניה|"
+    r"alih)\s*:?\s*\[\[)",
+    re.I,
+)
 # Disambiguation templates: English ones, then the names large Wikipedias use (de, fr, es, it, pt, zh, ja,
 # ru, pl). Only whole names match: de's hatnote {{Begriffsklärungshinweis}} sits on real articles.
 _DISAMBIG = re.compile(

@@ -106,3 +106,21 @@ def test_a_multistream_dump_cut_mid_page_keeps_the_pages_before(tmp_path: Path, 
     assert tally.counts["skipped.truncated_xml"] == 1 and tally.counts["pages"] > 28
     assert docs and docs[0].title == "Anarchism"
     assert_accounted(docs, tally)
+
+
+@pytest.mark.parametrize("name", [DEWIKI, "wiki/jawiki-2023-truncated-100k-lines.xml.xz"])
+def test_redirects_without_a_redirect_element_are_known_by_their_localised_magic_word(
+        tmp_path: Path, shared_data: Path, name: str) -> None:
+    # Exports before 0.4 (and some mirrors) have no <redirect/>: "#WEITERLEITUNG [[Ziel]]" and "#転送 [[霊歌]]"
+    # came out as one-line articles ("WEITERLEITUNG Gunnel Vallquist") before.
+    import lzma
+
+    path = shared_data / name
+    data = lzma.open(path).read() if name.endswith(".xz") else path.read_bytes()
+    with_element, tally = read_all(path)
+    stripped = re.sub(rb"\s*<redirect[^>]*/>", b"", data)
+    assert stripped != data
+    docs, tally_stripped = read_all(_write(tmp_path, "no-redirect-element.xml", stripped))
+    assert [(d.key, d.text) for d in docs] == [(d.key, d.text) for d in with_element]
+    assert tally_stripped.counts["skipped.redirect"] == tally.counts["skipped.redirect"] > 0
+    assert_accounted(docs, tally_stripped)
