@@ -6,6 +6,7 @@ Crawl years): the page either reads as the plain page does, or is a counted skip
 from __future__ import annotations
 
 import gzip
+import io
 import zlib
 from pathlib import Path
 
@@ -147,6 +148,43 @@ def test_an_arc_file_is_one_skip_that_says_so(tmp_path: Path, web_dir: Path, gz:
         assert list(READER.read(split, Options(), tally)) == []
     assert dict(tally.counts) == {"skipped.arc_file": 1}
     assert "warcio recompress" in tally.examples["arc_file"][0]["detail"]
+
+
+def _regzip(data: bytes, filename: str | None) -> bytes:
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename=filename or "", mode="wb", fileobj=buf, mtime=1) as out:
+        out.write(data)
+    return buf.getvalue()
+
+
+@pytest.mark.parametrize("layout", ["named_members", "one_member"])
+def test_gzip_layouts_other_writers_use(tmp_path: Path, web_dir: Path, layout: str) -> None:
+    # Members whose gzip header names a file (gzip(1), some writers), and a whole WARC gzipped as one member
+    # (``gzip file.warc``): the same documents as the real per-record file, whole and in byte-range splits.
+    real = web_dir / "dolma-sample-0000.warc.gz"
+    expected, expected_tally = read_files(real)
+    data = real.read_bytes()
+    if layout == "named_members":
+        parts, pos = [], 0
+        while pos < len(data):
+            inflate = zlib.decompressobj(31)
+            parts.append(_regzip(inflate.decompress(data[pos:]), "record.warc"))
+            pos = len(data) - len(inflate.unused_data)
+        out = b"".join(parts)
+    else:
+        out = _regzip(gzip.decompress(data), None)
+    path = tmp_path / "other.warc.gz"
+    path.write_bytes(out)
+    for options in (Options(), Options(split_bytes=30_000)):
+        docs, tally = read_files(path, options)
+        assert [(d.key, d.text) for d in docs] == [(d.key, d.text) for d in expected]
+        assert {k: v for k, v in tally.counts.items()} == dict(expected_tally.counts)
+
+
+def read_files(path: Path, options: Options | None = None) -> tuple[list, Tally]:
+    options, tally = options or Options(), Tally()
+    docs = [d for s in READER.plan(str(path), path.stat().st_size, options) for d in READER.read(s, options, tally)]
+    return docs, tally
 
 
 @pytest.mark.parametrize("names", [bytes.lower, bytes.upper, bytes.swapcase])
