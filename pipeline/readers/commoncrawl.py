@@ -611,15 +611,39 @@ def _content_decoded(body: bytes, encoding: str | None, limit: int) -> bytes:
                 if _looks_like_text(body):  # e.g. a page starting with a UTF-8 BOM or a doctype-less text
                     return body
                 raise
-    if encoding == "br" and body and not _looks_like_text(body):
-        # brotli has no magic bytes, so a plain body is told apart by the text test above
-        if brotli is None:
-            raise ValueError("Content-Encoding br and the brotli module is not installed")
-        try:
-            return brotli.Decompressor().process(body, output_buffer_limit=limit + 1)[: limit + 1]
-        except brotli.error as exc:
-            raise ValueError(f"brotli: {exc}") from exc
+    if encoding == "br" and body:
+        return _unbrotli(body, limit)
     return body
+
+
+def _unbrotli(body: bytes, limit: int) -> bytes:
+    """``body`` decoded from brotli (at most ``limit`` + 1 bytes), or as it is when it is plain text.
+
+    Brotli has no magic bytes, so a body that does not decode to a whole stream but reads as text is one
+    stored decoded under its header; one that decodes only in part (a record truncated by the crawler) keeps
+    its part, as a truncated gzip body does."""
+    if brotli is None:
+        if _looks_like_text(body):
+            return body
+        raise ValueError("Content-Encoding br, and the brotli module (a FastWARC dependency) is not installed")
+    decoder = brotli.Decompressor()
+    try:
+        out = decoder.process(body, output_buffer_limit=limit + 1)
+        # on a stream that ends early, one call returns at most one 32 kB buffer: the rest comes with more calls
+        while not decoder.is_finished() and len(out) <= limit:
+            more = decoder.process(b"", output_buffer_limit=limit + 1 - len(out))
+            if not more:
+                break
+            out += more
+    except brotli.error as exc:
+        if _looks_like_text(body):
+            return body
+        raise ValueError(f"brotli: {exc}") from exc
+    if decoder.is_finished() or len(out) > limit or (out and not _looks_like_text(body)):
+        return out[: limit + 1]
+    if _looks_like_text(body):
+        return body
+    raise ValueError("brotli: no output")
 
 
 # The WARC 1.1 named fields (ISO 28500:2017 §5), by their lower-cased names: see _parsed

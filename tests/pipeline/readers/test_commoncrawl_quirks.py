@@ -380,3 +380,14 @@ def test_a_quoted_charset_label_is_read_without_its_quotes(tmp_path: Path, label
     body = PAGE.replace("<meta charset='gbk'>", "").encode("gbk")
     (doc,), tally = read(tmp_path, record(http(b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=" + label, body)))
     assert doc.meta["charset"] == "gb2312" and "高贵妃的下线" in doc.text and "charset_mismatch" not in tally.counts
+
+
+@pytest.mark.parametrize("encoding, pack", [("gzip", gzip.compress), ("br", brotli.compress)])
+def test_an_encoded_body_cut_by_the_crawler_keeps_its_decoded_part(tmp_path: Path, page: bytes, encoding: str,
+                                                                   pack) -> None:
+    # Crawlers cut payloads at a size limit (WARC-Truncated: length): what decodes is the page's start.
+    packed = pack(page)
+    head = OK + b"\r\nTransfer-Encoding: chunked\r\nContent-Encoding: " + encoding.encode()
+    (doc,), _ = read(tmp_path, record(http(head, packed[: len(packed) * 3 // 4]),
+                                      extra=[(b"WARC-Truncated", b"length")]))
+    assert FIRST_WORDS in doc.text
