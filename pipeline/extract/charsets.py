@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import NamedTuple
+import threading
+from typing import Callable, NamedTuple
 
 # The strict Python codec (as resiliparse's mapping names it) -> supersets to try after it, in order.
 SUPERSETS: dict[str, tuple[str, ...]] = {
@@ -91,15 +92,46 @@ def decode_replacing(data: bytes, codec: str) -> tuple[str, int]:
     return _ESCAPED.sub(one, text), replaced
 
 
-def iso2022_jp(data: bytes) -> str | None:
+def iso2022_jp(data: bytes) -> tuple[str, int] | None:
     """``data`` as ISO-2022-JP where its escape sequences say so (7-bit text, so it is valid UTF-8 too and a
-    UTF-8-first decoder would keep the escapes as text), else None."""
+    UTF-8-first decoder would keep the escapes as text): (text, bytes replaced), else None.
+
+    A file or page cut inside a two-byte character or an escape sequence (a truncated download) and a
+    few damaged sequences (at most ``MAX_REPLACED_SHARE`` of the bytes, or one) keep the charset: the
+    complete characters are decoded, each bad sequence and the cut tail become one U+FFFD, counted.
+    Before, one cut byte made the strict decoder fail and the text fell to UTF-8 with its escapes."""
     if b"\x1b$" not in data or not data.isascii():
         return None
     try:
-        return data.decode("iso2022_jp")
+        return data.decode("iso2022_jp"), 0
     except UnicodeDecodeError:
+        pass
+    bad: list[int] = []
+
+    def replace(error: UnicodeDecodeError) -> tuple[str, int]:
+        bad.append(error.end - error.start)
+        return "\ufffd", error.end
+
+    decoder = codecs.getincrementaldecoder("iso2022_jp")(_ERRORS)
+    _counted.replace = replace
+    try:
+        text = decoder.decode(data, final=False)  # an unfinished last character stays pending, not an error
+    finally:
+        _counted.replace = None
+    if len(bad) > max(1, len(data) * MAX_REPLACED_SHARE):
         return None
+    cut = len(decoder.getstate()[0])
+    return text + ("\ufffd" if cut else ""), sum(bad) + cut
+
+
+class _Counted(threading.local):
+    replace: Callable[[UnicodeDecodeError], tuple[str, int]] | None = None
+
+
+# codecs' error handlers are global and named; this one hands each error to the calling thread's counter.
+_counted = _Counted()
+_ERRORS = "refinery.charsets.counted"
+codecs.register_error(_ERRORS, lambda error: _counted.replace(error))  # type: ignore[misc]
 
 
 def nearly_utf8(data: bytes) -> tuple[str, int] | None:

@@ -64,8 +64,8 @@ def decode(data: bytes) -> Decoded:
     from pipeline.extract.charsets import (MAX_REPLACED_SHARE, decode_replacing, decode_strict, decoders,
                                            iso2022_jp, nearly_utf8, widest)
 
-    if (text := iso2022_jp(data)) is not None:
-        return Decoded(text, "iso2022_jp")
+    if jis := iso2022_jp(data):
+        return Decoded(jis[0], "iso2022_jp", jis[1])
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
