@@ -108,3 +108,19 @@ def test_html_and_books_read_a_cut_iso2022_jp_stream_as_japanese() -> None:
     for decoded in (decode_html(data), decode(data)):
         assert decoded.text.startswith(text[:200]) and "\x1b" not in decoded.text
         assert decoded.charset.replace("-", "").replace("_", "") == "iso2022jp" and decoded.replaced >= 1
+
+
+@pytest.mark.parametrize("text,latin9", [
+    ("Le cœur de l'œuvre coûte 12 € ; sa sœur aussi.", True),  # œ inside words, the euro sign
+    ("Preis: 30 € pro Person, inkl. Führung.", True),  # the euro sign alone
+    ("Slavoj Žižek und Robert Šimko trafen sich in Lemberg.", True),  # ž inside a word
+    ("Man nehme 1½ Tassen Mehl und ¼ Liter Milch; geht´s so?", False),  # latin-1's own ½ ¼ ´
+    ("Grüße aus München, schöne Straße.", False),  # no byte where the two differ
+])
+def test_latin9_only_where_its_letters_or_euro_sign_say_so(text: str, latin9: bool) -> None:
+    from pipeline.extract.charsets import latin9 as pick
+
+    data = text.encode("iso8859_15" if latin9 else "latin-1")
+    assert pick(data, "cp1252") == ("iso8859_15" if latin9 else "cp1252")
+    assert pick(data, "iso8859-2") == "iso8859-2"  # only a Western guess is reconsidered
+    assert pick(data + "“quoted”".encode("cp1252"), "cp1252") == "cp1252"  # windows-1252's own bytes: it is that
