@@ -184,7 +184,7 @@ def _languages(stats: dict[str, Any]) -> str:
                 spans = ", ".join(f"{esc(code)} <span data-key=\"{esc(pointer('stages', i, 'languages', side, source, code))}"
                                   f"\">{fmt(n)}</span>" for code, n in shown)
                 more = f" <span class=muted>+{len(codes) - len(shown)} more</span>" if len(codes) > len(shown) else ""
-                cells.append(f"<td>{spans}{more}</td>")
+                cells.append(f"<td>{spans}{more}</td>" if codes else "<td class=muted>none</td>")
             rows.append(text_cell(source) + "".join(cells))
         parts.append(f"<p class=muted>Detected by the {esc(stage['stage'])} stage: languages of the documents it "
                      f"read and of those it kept.</p>" + table(["source", "documents in", "documents kept"], rows))
