@@ -422,3 +422,14 @@ def test_a_source_a_stage_wrote_nothing_of_shows_zero_not_unknown() -> None:
     assert "<td class=muted>none</td>" in page  # web-wet kept no document: said, not left blank
     row = _overview({"stages": [{**stage, "totals": {}}]})
     assert '<td class="n" data-key="/stages/0/per_source/web-wet/docs_out">0</td>' in row
+
+
+def test_length_buckets_without_documents_keep_their_place() -> None:
+    from pipeline.report.html import _lengths
+
+    hist = {"books": {"262144": 3, "1048576": 1}, "web": {"512": 4}}  # nothing in 1k .. 128k, 512k
+    stage = {"stage": "crawl", "histograms": {"chars": hist}}
+    page = _lengths({"stages": [stage], "sources": [{"name": "books"}, {"name": "web"}]})
+    header = [f"<th>≥{512 << k:,}</th>" for k in range(12)]  # 512 .. 1M, every power of two
+    assert "".join(header) in page
+    assert page.count('<td class="n">0</td>') == 2 * 12 - 3  # the empty buckets shown as 0
