@@ -34,7 +34,7 @@ from fastwarc.warc import WarcRecord, WarcRecordType
 from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.accounting import Tally
-from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
+from contracts.fsio import basename, compression_of, is_damaged_archive, is_remote, open_input, open_raw
 from pipeline.documents import Document
 from pipeline.extract.html import decode_html, extract
 from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
@@ -552,16 +552,23 @@ def _is_arc(content: bytes, path: str) -> bool:
     return _ARC_NAME.search(basename(path)) is not None
 
 
-def _sniff_arc(raw: IO[bytes], path: str, gz: bool) -> bool:
-    """``_is_arc`` on the file's start: decided once per split, so WARC records pay nothing for it."""
-    raw.seek(0)
-    head = raw.read(1 << 16)
+def _sniff_arc(raw: IO[bytes], split: Split, gz: bool) -> bool:
+    """``_is_arc`` on the file's start: decided once per split, so WARC records pay nothing for it.
+
+    A split of a remote file past its start asks for these bytes alone: through ``raw`` they would fill
+    its read-ahead cache with a block (5-50 MB) at the file's start that the split never reads."""
+    if split.start and is_remote(split.path):
+        fs, path = fsspec.core.url_to_fs(split.path)
+        head = fs.cat_file(path, 0, 1 << 16)
+    else:
+        raw.seek(0)
+        head = raw.read(1 << 16)
     if gz and head.startswith(_GZIP_MAGIC):
         try:
             head = zlib.decompressobj(31).decompress(head, _MAX_HEADER + 1)
         except zlib.error:
             head = b""
-    return _is_arc(head, path)
+    return _is_arc(head, split.path)
 
 
 def _arc_to_warc(record: bytes) -> bytes:
@@ -733,7 +740,7 @@ def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int |
             tally.skip("empty_file", split.path, None, "the file is empty")
             return
         if compression in (None, "gzip"):
-            arc = _sniff_arc(raw, split.path, compression == "gzip")  # once per split: WARC records pay nothing
+            arc = _sniff_arc(raw, split, compression == "gzip")  # once per split: WARC records pay nothing
             units = (_gzip_units if compression == "gzip" else _plain_units)(raw, split, options.max_record_bytes, arc)
             yield from _as_warc(units) if arc else units
             return

@@ -19,6 +19,7 @@ from pipeline.file_accounting import file_entry, verdict
 from pipeline.readers import commoncrawl
 from pipeline.readers.commoncrawl import READER, Options
 from tests.pipeline.readers.test_commoncrawl import IAH, assert_accounted, members, read_all
+from tests.pipeline.readers.test_commoncrawl import s3  # noqa: F401 - the fixture: a real S3-compatible server
 
 FILES = [IAH, "pywb-iana.warc.gz", "dolma-sample-0000.warc.gz", "resiliparse-CC-MAIN-2020-34-excerpt.warc.gz",
          "servo-zh-sohu-homepage-2018.warc.gz", "warcio-example-iana.org-chunked.warc"]
@@ -278,3 +279,21 @@ def test_warc_files_are_not_sniffed_per_record(web: Path, monkeypatch: pytest.Mo
     docs = [d for s in splits for d in READER.read(s, options, Tally())]
     assert len(docs) == 93
     assert calls["_sniff_arc"] == len(splits) and calls["_arc_line"] <= len(splits)
+
+
+def test_s3_arc_in_byte_ranges(web: Path, tmp_path: Path, s3) -> None:
+    """Splits of a remote ARC past its start tell the format from the file's first bytes alone (a ranged
+    read, not the read-ahead block of the split's stream) and give the documents of the local file."""
+    from contracts.fsio import file_size
+
+    local = arc_file(tmp_path / "remote.arc.gz", responses(web / IAH))
+    s3.put(str(local), "crawl/old/remote.arc.gz")
+    url = "s3://crawl/old/remote.arc.gz"
+    options = Options(split_bytes=400_000)
+    splits = READER.plan(url, file_size(url), options)
+    assert len(splits) > 3
+    tally = Tally()
+    remote = [d for split in splits for d in READER.read(split, options, tally)]
+    docs, local_tally = read_all(local)
+    assert keyed(remote) == keyed(docs)
+    assert tally.counts == local_tally.counts
