@@ -16,6 +16,15 @@ Splits: a record belongs to the split in which it starts. A split with ``start >
 gzip member at or after ``start`` whose decompressed bytes begin with ``WARC/`` (``.warc.gz``), or at
 the first ``WARC/`` header that follows a blank line (plain ``.warc``), and reads every record starting
 before ``end``, even past ``end``. ``.bz2``/``.zst`` files cannot be cut and are one split.
+
+ARC (the Internet Archive's format before WARC, v1 and v2: Common Crawl 2008-2012, old IA holdings) is told
+from the file's first bytes (else its name), once per split, so WARC records never pay for it. Its records
+(a header line ``URL IP date type length``, then the block) are framed by the same rules, a member or a
+plain record starting a split when its header line parses and its length ends at the next one, and each is
+turned into the WARC record Heritrix writes for the same capture (``_arc_to_warc``): documents, counts and
+skips are then those of that WARC. The ``filedesc://`` block counts as ``ignored.warcinfo``; ids, which ARC
+lacks, are the SHA-1 of the record's bytes (``<urn:arc:sha1:...>``), the same in any file, split or
+compression. fastwarc cannot read ARC; warcio can, and the tests check our counts against it.
 """
 
 from __future__ import annotations
@@ -63,7 +72,7 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["auto", "warc", "wet"] = "auto"  # auto: responses -> HTML extraction, conversions -> text
-    split_bytes: int = Field(64 << 20, gt=0)  # size of a byte-range split of a .warc.gz / .warc file
+    split_bytes: int = Field(64 << 20, gt=0)  # size of a byte-range split of a .warc(.gz) / .arc(.gz) file
     min_html_bytes: int = Field(0, ge=0)  # smaller HTML payloads are skipped as too_small
     max_html_bytes: int = Field(8 << 20, gt=0)  # larger ones as too_large (extraction time grows with size)
     max_record_bytes: int = Field(256 << 20, gt=0)  # a record claiming more is treated as corrupt
@@ -564,10 +573,14 @@ def _sniff_arc(raw: IO[bytes], split: Split, gz: bool) -> bool:
         raw.seek(0)
         head = raw.read(1 << 16)
     if gz and head.startswith(_GZIP_MAGIC):
+        inflate = zlib.decompressobj(31)
         try:
-            head = zlib.decompressobj(31).decompress(head, _MAX_HEADER + 1)
+            out = inflate.decompress(head, 256)  # "WARC/" settles it; an ARC header line may need more
+            if not out.startswith(b"WARC/") and not inflate.eof:
+                out += inflate.decompress(inflate.unconsumed_tail, _MAX_HEADER + 1 - len(out))
         except zlib.error:
-            head = b""
+            out = b""
+        head = out
     return _is_arc(head, split.path)
 
 
@@ -889,7 +902,7 @@ def _full_text(page: str) -> str:
 
 
 def plan(path: str, size: int | None, options: Options) -> list[Split]:
-    """Byte ranges for .warc.gz and plain .warc files; one split for .bz2/.zst (not seekable)."""
+    """Byte ranges for gzip and plain WARC/ARC files; one split for .bz2/.zst (not seekable)."""
     if compression_of(path) in (None, "gzip"):
         return byte_ranges(path, size, options.split_bytes)
     return whole_file(path, size, options)
@@ -960,7 +973,7 @@ def resolve_inputs(source: Any) -> list[str]:
     return paths
 
 
-# Web pages get the full FineWeb chain (pipeline.filters.chain). Ids are WARC-Record-IDs.
+# Web pages get the full FineWeb chain (pipeline.filters.chain). Ids are WARC-Record-IDs (ARC: digests).
 KIND = SourceKind("commoncrawl", Options, READER, identity="record", default_filters=ALL_FILTERS, web=True,
                   resolve_inputs=resolve_inputs, source_fields={"crawl": (CrawlSpec | None, None)},
                   input_hint=" or a crawl: {id, files}")
