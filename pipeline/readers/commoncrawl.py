@@ -389,7 +389,7 @@ def _find_plain(raw: IO[bytes], start: int) -> int | None:
 # the length (tried first: a v1 line never has ten fields unless its URL holds spaces). The URL may hold spaces
 # (old crawlers wrote them), so it takes what the fixed fields to its right leave; the file's first record is
 # its ``filedesc://`` version block.
-_ARC_URL = rb"([A-Za-z][A-Za-z0-9+.\-]*:.*)"
+_ARC_URL = rb"([A-Za-z][A-Za-z0-9+.\-]*:\S.*)"
 _ARC_V1 = re.compile(_ARC_URL + rb" (\S+) (\d{12,17}) (\S*) (\d+)\r?")
 _ARC_V2 = re.compile(_ARC_URL + rb" (\S+) (\d{12,17}) (\S*) \S+ \S+ \S+ \S+ \S+ (\d+)\r?")
 _ARC_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:")
@@ -413,18 +413,17 @@ def _arc_header(buf: bytes | bytearray, at: int = 0) -> tuple[int, int] | None:
 
 
 def _arc_ends(buf: bytes | bytearray, end: int, eof: bool) -> bool:
-    """Whether a block ending at ``end`` is followed by its "\n" and the next header line, or the stream's end.
+    """Whether a block ending at ``end`` is followed by the next header line, or the stream's end.
 
-    ``buf`` holds at least ``_ARC_RUN + _MAX_HEADER`` bytes past ``end`` unless ``eof``. A next header cut by
-    the stream's end is taken as a start (it is counted as truncated in its turn)."""
+    Between them a "\n" as a rule, none in some writers' files (warcio allows both), at most ``_ARC_RUN``
+    CR/LF bytes. ``buf`` holds at least ``_ARC_RUN + _MAX_HEADER`` bytes past ``end`` unless ``eof``. A next
+    header cut by the stream's end is taken as a start (it is counted as truncated in its turn)."""
     after = _CRLF_RUN.match(buf, end, end + _ARC_RUN).end()
     if after >= len(buf):
         return eof
-    if buf.find(b"\n", end, after) < 0:
-        return False
     if _arc_line(buf, after) is not None:
         return True
-    return eof and buf.find(b"\n", after) < 0 and _ARC_SCHEME.match(buf, after) is not None
+    return eof and after > end and buf.find(b"\n", after) < 0 and _ARC_SCHEME.match(buf, after) is not None
 
 
 def _arc_url(buf: bytes | bytearray, at: int = 0) -> str:
@@ -436,12 +435,14 @@ def _arc_frame(read: Callable[[int], bytes], limit: int | None,
                max_record: int) -> Iterator[tuple[int, bytes] | _Damage]:
     """``_frame`` for ARC: cut a decompressed ARC stream into records (header line + block).
 
-    A record is good when its ``Archive-length`` ends at a "\n" followed by the next header line or the end
-    of the stream. With a ``limit`` it stops at the first good record starting at or after it: the record
-    ``_find_plain_arc`` starts the next split with, by the same rule (``_arc_ends``)."""
+    A record is good when its ``Archive-length`` ends at the next header line or the end of the stream
+    (``_arc_ends``). With a ``limit`` it stops at the first good record starting at or after it behind a run
+    of CR/LF bytes holding a "\n" (so behind a line end): the record ``_find_plain_arc`` starts the next
+    split with, by the same rules."""
     buf = bytearray()
     base = 0  # stream offset of buf[0]
     eof = False
+    line_end = True  # whether the CR/LF run just before buf[0] holds a "\n" (a stream starts at a line end)
 
     def fill(n: int) -> None:
         nonlocal eof
@@ -453,7 +454,12 @@ def _arc_frame(read: Callable[[int], bytes], limit: int | None,
                 eof = True
 
     def drop(n: int) -> None:
-        nonlocal base
+        nonlocal base, line_end
+        if n:
+            k = n
+            while k and buf[k - 1] in b"\r\n":  # the CR/LF bytes the dropped stretch ends with
+                k -= 1
+            line_end = buf.find(b"\n", k, n) >= 0 or (k == 0 and line_end)
         del buf[:n]
         base += n
 
@@ -506,7 +512,7 @@ def _arc_frame(read: Callable[[int], bytes], limit: int | None,
             if not resync(head_len - 1):
                 return
             continue
-        if limit is not None and base >= limit:
+        if limit is not None and base >= limit and line_end:
             return  # the next split starts here
         yield base, bytes(memoryview(buf)[:total])
         drop(total)
@@ -561,17 +567,24 @@ def _is_arc(content: bytes, path: str) -> bool:
     return _ARC_NAME.search(basename(path)) is not None
 
 
-def _sniff_arc(raw: IO[bytes], split: Split, gz: bool) -> bool:
-    """``_is_arc`` on the file's start: decided once per split, so WARC records pay nothing for it.
+def _sniff_arc(raw: IO[bytes], split: Split, gz: bool) -> tuple[bool, bool]:
+    """(``_is_arc`` on the file's start, whether a plain ARC's records are glued), once per split, so WARC
+    records pay nothing for it.
 
-    A split of a remote file past its start asks for these bytes alone: through ``raw`` they would fill
-    its read-ahead cache with a block (5-50 MB) at the file's start that the split never reads."""
-    if split.start and is_remote(split.path):
-        fs, path = fsspec.core.url_to_fs(split.path)
-        head = fs.cat_file(path, 0, 1 << 16)
-    else:
-        raw.seek(0)
-        head = raw.read(1 << 16)
+    Glued: the first record is not followed by a "\n" (some writers left it out). Such a file is read in one
+    split: a block's last line glued to the next header line can read as a header line of its own, with the
+    same length and block, so a split could not tell where records start. A split of a remote file past its
+    start asks for these bytes alone: through ``raw`` they would fill its read-ahead cache with a block
+    (5-50 MB) at the file's start that the split never reads."""
+
+    def bytes_at(offset: int, size: int) -> bytes:
+        if split.start and is_remote(split.path):
+            fs, path = fsspec.core.url_to_fs(split.path)
+            return fs.cat_file(path, offset, offset + size)
+        raw.seek(offset)
+        return raw.read(size)
+
+    head = bytes_at(0, 1 << 16)
     if gz and head.startswith(_GZIP_MAGIC):
         inflate = zlib.decompressobj(31)
         try:
@@ -580,8 +593,15 @@ def _sniff_arc(raw: IO[bytes], split: Split, gz: bool) -> bool:
                 out += inflate.decompress(inflate.unconsumed_tail, _MAX_HEADER + 1 - len(out))
         except zlib.error:
             out = b""
-        head = out
-    return _is_arc(head, split.path)
+        return _is_arc(out, split.path), False
+    if not _is_arc(head, split.path):
+        return False, False
+    at = _CRLF_RUN.match(head).end()
+    parsed = _arc_header(head, at)
+    if parsed is None:
+        return True, False
+    end = at + parsed[0] + parsed[1]
+    return True, (head[end:end + 1] if end < len(head) else bytes_at(end, 1)) not in (b"\n", b"\r", b"")
 
 
 def _arc_to_warc(record: bytes) -> bytes:
@@ -693,8 +713,11 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
                 raw.seek(pos)
 
 
-def _plain_units(raw: IO[bytes], split: Split, max_record: int,
-                 arc: bool = False) -> Iterator[tuple[int, bytes] | _Damage]:
+def _plain_units(raw: IO[bytes], split: Split, max_record: int, arc: bool = False,
+                 glued: bool = False) -> Iterator[tuple[int, bytes] | _Damage]:
+    """Records starting in ``split`` of a plain file; a glued ARC (``_sniff_arc``) is read whole by its first."""
+    if glued and split.start:
+        return
     if split.start == 0:
         start: int | None = 0
     else:
@@ -702,7 +725,7 @@ def _plain_units(raw: IO[bytes], split: Split, max_record: int,
     if start is None:
         return
     raw.seek(start)  # also rewinds the emptiness probe of _units
-    limit = None if split.end is None else split.end - start
+    limit = None if split.end is None or glued else split.end - start
     for item in (_arc_frame if arc else _frame)(raw.read, limit, max_record):
         if isinstance(item, _Damage):
             item.offset = None if item.offset is None else item.offset + start
@@ -753,8 +776,11 @@ def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int |
             tally.skip("empty_file", split.path, None, "the file is empty")
             return
         if compression in (None, "gzip"):
-            arc = _sniff_arc(raw, split, compression == "gzip")  # once per split: WARC records pay nothing
-            units = (_gzip_units if compression == "gzip" else _plain_units)(raw, split, options.max_record_bytes, arc)
+            arc, glued = _sniff_arc(raw, split, compression == "gzip")  # once per split: WARC records pay nothing
+            if compression == "gzip":
+                units = _gzip_units(raw, split, options.max_record_bytes, arc)
+            else:
+                units = _plain_units(raw, split, options.max_record_bytes, arc, glued)
             yield from _as_warc(units) if arc else units
             return
     yield from _compressed_units(split.path, options.max_record_bytes)
