@@ -5,7 +5,7 @@ pay for it. This frames every shared WARC (``_units``: gzip members or plain rec
 extraction, the part the format check touches) whole and in small byte-range splits, with both modules
 alternating, and prints the medians of several runs.
 
-    taskset -c 0 python bench/warc_framing_ab.py [--ref main] [--runs 9]
+    taskset -c 0 python bench/warc_framing_ab.py [--ref main] [--runs 9] [--arc]
 """
 
 from __future__ import annotations
@@ -53,6 +53,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--ref", default="main")
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--arc", action="store_true", help="also ARC against WARC of the same responses")
     args = parser.parse_args()
     ref = load_ref(args.ref)
     files = sorted(p for p in WEB.iterdir() if p.name.endswith((".warc.gz", ".warc")))
@@ -72,6 +73,36 @@ def main() -> None:
         a, b = statistics.median(times["ref"]), statistics.median(times["this"])
         print(f"split_bytes {split_bytes:>9}: {splits:4d} splits, {counts.pop()} units; {args.ref} {a * 1e3:7.1f} ms, "
               f"this {b * 1e3:7.1f} ms, ratio {b / a:.3f}")
+    if args.arc:
+        arc_against_warc(max(args.runs // 2, 3))
+
+
+def arc_against_warc(runs: int) -> None:
+    """The same HTTP responses as ARC (made as the tests make them) and as the WARC they came from: framing
+    (``_units``, ARC records turned into WARC ones included) and the whole read (parsing, extraction)."""
+    from tests.pipeline.readers.test_commoncrawl_arc import arc_file, read_all, responses
+
+    names = ["IAH-20080430204825-00000-blackbook.warc.gz", "dolma-sample-0000.warc.gz", "dolma-sample-0001.warc.gz",
+             "pywb-iana.warc.gz"]
+    folder = Path(tempfile.mkdtemp())
+    warcs = [WEB / name for name in names]
+    arcs = [arc_file(folder / (name.split(".")[0] + ".arc.gz"), responses(WEB / name)) for name in names]
+
+    def whole(files: list[Path]) -> tuple[float, int]:
+        start = time.perf_counter()
+        docs = sum(len(read_all(path)[0]) for path in files)
+        return time.perf_counter() - start, docs
+
+    print(f"ARC made from the responses of {len(names)} WARCs ({sum(p.stat().st_size for p in arcs) / 1e6:.1f} MB; "
+          f"the WARCs {sum(p.stat().st_size for p in warcs) / 1e6:.1f} MB with their other records)")
+    for label, fn in (("framing", lambda files: frame_all(commoncrawl, files, 64 << 20)), ("whole read", whole)):
+        times: dict[str, list[float]] = {"arc": [], "warc": []}
+        for _ in range(runs):
+            a, b = fn(arcs), fn(warcs)
+            times["arc"].append(a[0])
+            times["warc"].append(b[0])
+        print(f"{label:>10}: ARC {statistics.median(times['arc']) * 1e3:7.1f} ms ({a[1]} units/docs), "
+              f"WARC {statistics.median(times['warc']) * 1e3:7.1f} ms ({b[1]})")
 
 
 if __name__ == "__main__":
