@@ -384,17 +384,17 @@ def _find_plain(raw: IO[bytes], start: int) -> int | None:
 # ARC (the Internet Archive's format before WARC): framing, and the WARC record each ARC record stands for
 # ---------------------------------------------------------------------------------------------------
 
-# An ARC record is one header line, ``Archive-length`` bytes and a "\n". v1's line is ``URL IP-address
-# Archive-date Content-type Archive-length``; v2 puts ``Result-code Checksum Location Offset Filename`` before
-# the length (tried first: a v1 line never has ten fields unless its URL holds spaces). The URL may hold spaces
-# (old crawlers wrote them), so it takes what the fixed fields to its right leave; the file's first record is
-# its ``filedesc://`` version block.
+# An ARC record is one header line, ``Archive-length`` bytes and a "\n" (left out by some writers). v1's line
+# is ``URL IP-address Archive-date Content-type Archive-length``; v2 puts ``Result-code Checksum Location Offset
+# Filename`` before the length (tried first: a v1 line never has ten fields unless its URL holds spaces). The
+# URL may hold spaces (Common Crawl's 2012 crawler wrote them), so it takes what the fixed fields to its right
+# leave, but starts with a scheme and no blank; the file's first record is its ``filedesc://`` version block.
 _ARC_URL = rb"([A-Za-z][A-Za-z0-9+.\-]*:\S.*)"
-_ARC_V1 = re.compile(_ARC_URL + rb" (\S+) (\d{12,17}) (\S*) (\d+)\r?")
-_ARC_V2 = re.compile(_ARC_URL + rb" (\S+) (\d{12,17}) (\S*) \S+ \S+ \S+ \S+ \S+ (\d+)\r?")
+_ARC_V1 = re.compile(_ARC_URL + rb" (\S+) (\d{12,17}) (\S*) (\d+)[ \t]*\r?")  # (trailing blanks: as warcio)
+_ARC_V2 = re.compile(_ARC_URL + rb" (\S+) (\d{12,17}) (\S*) \S+ \S+ \S+ \S+ \S+ (\d+)[ \t]*\r?")
 _ARC_SCHEME = re.compile(rb"[A-Za-z][A-Za-z0-9+.\-]*:")
 _ARC_HTTP = re.compile(rb"(?i)https?:")
-_ARC_RUN = 4  # CR/LF bytes looked at after a record's block for its "\n"
+_ARC_RUN = 4  # CR/LF bytes allowed between a record's block and the next header line
 _ARC_NAME = re.compile(r"(?i)\.arc(\.(gz|bz2|zst|zstd|xz))?$")
 
 

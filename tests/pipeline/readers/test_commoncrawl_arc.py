@@ -305,3 +305,26 @@ def test_s3_arc_in_byte_ranges(web: Path, tmp_path: Path, s3) -> None:
     docs, local_tally = read_all(local)
     assert keyed(remote) == keyed(docs)
     assert tally.counts == local_tally.counts
+
+
+def test_compressed_arc_cut_short_and_odd_header_lines(web: Path, tmp_path: Path) -> None:
+    """A .arc.zst cut short keeps the records before the cut and counts the damage; header lines with blanks
+    after the length, a URL holding spaces (Common Crawl's 2012 crawler) and a 12-digit date are read."""
+    records = responses(web / "dolma-sample-0000.warc.gz")
+    plain = arc_file(tmp_path / "whole.arc", records, gz=False).read_bytes()
+    whole, _ = read_all(tmp_path / "whole.arc")
+    cut = tmp_path / "cut.arc.zst"
+    packed = zstandard.ZstdCompressor().compress(plain)
+    cut.write_bytes(packed[: len(packed) // 3])
+    docs, tally = read_all(cut)
+    assert_accounted(tally)
+    assert 0 < len(docs) < len(whole)
+    assert [(d.key, d.text) for d in docs] == [(d.key, d.text) for d in whole[: len(docs)]]
+    assert tally.counts["skipped.corrupt_compression"] == 1
+    odd = [(url + b" x y", ip, date[:12], mime, block) for url, ip, date, mime, block in records]
+    path = arc_file(tmp_path / "odd.arc.gz", odd)
+    members_ = members(path.read_bytes())
+    path.write_bytes(b"".join(gzip.compress(gzip.decompress(m).replace(b"\n", b" \r\n", 1)) for m in members_))
+    docs, tally = read_all(path)
+    assert [d.text for d in docs] == [d.text for d in whole] and tally.counts["ignored.warcinfo"] == 1
+    assert all(d.url.endswith(" x y") and d.meta["date"].endswith(":00Z") for d in docs)
