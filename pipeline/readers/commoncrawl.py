@@ -20,11 +20,12 @@ before ``end``, even past ``end``. ``.bz2``/``.zst`` files cannot be cut and are
 ARC (the Internet Archive's format before WARC, v1 and v2: Common Crawl 2008-2012, old IA holdings) is told
 from the file's first bytes (else its name), once per split, so WARC records never pay for it. Its records
 (a header line ``URL IP date type length``, then the block) are framed by the same rules, a member or a
-plain record starting a split when its header line parses and its length ends at the next one, and each is
-turned into the WARC record Heritrix writes for the same capture (``_arc_to_warc``): documents, counts and
-skips are then those of that WARC. The ``filedesc://`` block counts as ``ignored.warcinfo``; ids, which ARC
-lacks, are the SHA-1 of the record's bytes (``<urn:arc:sha1:...>``), the same in any file, split or
-compression. fastwarc cannot read ARC; warcio can, and the tests check our counts against it.
+plain record starting a split when its header line parses and its length ends at the next one (a plain file
+whose records have no "\n" between them is one split: ``_sniff_arc``), and each is turned into the WARC
+record Heritrix writes for the same capture (``_arc_to_warc``): documents, counts and skips are then those
+of that WARC. The ``filedesc://`` block counts as ``ignored.warcinfo``; ids, which ARC lacks, are the SHA-1
+of the record's bytes (``<urn:arc:sha1:...>``), the same in any file, split or compression. FastWARC cannot
+read ARC; warcio can, and the tests check our counts against it.
 """
 
 from __future__ import annotations
