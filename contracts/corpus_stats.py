@@ -44,6 +44,19 @@ def bucket_edges(lengths: Sequence[int] | np.ndarray) -> np.ndarray:
     return np.where(n == 0, 0, edges)
 
 
+def edge_range(edges: Iterable[int]) -> list[int]:
+    """Every bucket edge from the smallest of ``edges`` to the largest (``0`` first when present): the buckets
+    a plot or table shows, so that one step is always one power of two, also where no document fell."""
+    present = set(edges)
+    positive = sorted(e for e in present if e > 0)
+    out = [0] if 0 in present else []
+    edge = positive[0] if positive else 1
+    while positive and edge <= positive[-1]:
+        out.append(edge)
+        edge <<= 1
+    return out
+
+
 def add_histogram(counts: Counter, measure: str, source: str, lengths: Sequence[int] | np.ndarray) -> None:
     edges, per_edge = np.unique(bucket_edges(lengths), return_counts=True)
     for edge, k in zip(edges.tolist(), per_edge.tolist()):

@@ -15,7 +15,8 @@ from __future__ import annotations
 
 import codecs
 import re
-from typing import NamedTuple
+import threading
+from typing import Callable, NamedTuple
 
 # The strict Python codec (as resiliparse's mapping names it) -> supersets to try after it, in order.
 SUPERSETS: dict[str, tuple[str, ...]] = {
@@ -91,15 +92,46 @@ def decode_replacing(data: bytes, codec: str) -> tuple[str, int]:
     return _ESCAPED.sub(one, text), replaced
 
 
-def iso2022_jp(data: bytes) -> str | None:
+def iso2022_jp(data: bytes) -> tuple[str, int] | None:
     """``data`` as ISO-2022-JP where its escape sequences say so (7-bit text, so it is valid UTF-8 too and a
-    UTF-8-first decoder would keep the escapes as text), else None."""
+    UTF-8-first decoder would keep the escapes as text): (text, bytes replaced), else None.
+
+    A file or page cut inside a two-byte character or an escape sequence (a truncated download) and a
+    few damaged sequences (at most ``MAX_REPLACED_SHARE`` of the bytes, or one) keep the charset: the
+    complete characters are decoded, each bad sequence and the cut tail become one U+FFFD, counted.
+    Before, one cut byte made the strict decoder fail and the text fell to UTF-8 with its escapes."""
     if b"\x1b$" not in data or not data.isascii():
         return None
     try:
-        return data.decode("iso2022_jp")
+        return data.decode("iso2022_jp"), 0
     except UnicodeDecodeError:
+        pass
+    bad: list[int] = []
+
+    def replace(error: UnicodeDecodeError) -> tuple[str, int]:
+        bad.append(error.end - error.start)
+        return "\ufffd", error.end
+
+    decoder = codecs.getincrementaldecoder("iso2022_jp")(_ERRORS)
+    _counted.replace = replace
+    try:
+        text = decoder.decode(data, final=False)  # an unfinished last character stays pending, not an error
+    finally:
+        _counted.replace = None
+    if len(bad) > max(1, len(data) * MAX_REPLACED_SHARE):
         return None
+    cut = len(decoder.getstate()[0])
+    return text + ("\ufffd" if cut else ""), sum(bad) + cut
+
+
+class _Counted(threading.local):
+    replace: Callable[[UnicodeDecodeError], tuple[str, int]] | None = None
+
+
+# codecs' error handlers are global and named; this one hands each error to the calling thread's counter.
+_counted = _Counted()
+_ERRORS = "refinery.charsets.counted"
+codecs.register_error(_ERRORS, lambda error: _counted.replace(error))  # type: ignore[misc]
 
 
 def nearly_utf8(data: bytes) -> tuple[str, int] | None:
@@ -113,3 +145,26 @@ def nearly_utf8(data: bytes) -> tuple[str, int] | None:
     if replaced <= len(data) * MAX_REPLACED_SHARE and non_ascii - replaced > replaced:
         return text, replaced
     return None
+
+
+_WESTERN = ("cp1252", "latin-1", "iso8859-1")
+_C1 = re.compile(rb"[\x80-\x9f]")
+# Latin-9's letters where latin-1 has symbols (š ž Œ œ Ÿ at 0xA8 0xB8 0xBC 0xBD 0xBE; Š at 0xA6), inside a word
+_LATIN9_LETTER = re.compile(rb"(?<=[A-Za-z\xc0-\xff])[\xa6\xa8\xb8\xbc\xbd\xbe](?=[A-Za-z\xc0-\xff])")
+# latin-1's own reading: ¼ ½ ¾ after a digit ("1½"), ´ as an apostrophe inside a word ("geht´s")
+_LATIN1_SYMBOL = re.compile(rb"(?<=[0-9])[\xbc\xbd\xbe]|(?<=[a-z])\xb4(?=[a-z])")
+
+
+def latin9(data: bytes, codec: str) -> str:
+    """ISO-8859-15 (Latin-9) for a Western single-byte text whose bytes say so, else ``codec``.
+
+    Latin-9 is latin-1 with the euro sign at 0xA4 and seven letters (Š š Ž ž Œ œ Ÿ) where latin-1 has
+    symbols. Detectors name such a text windows-1252 or latin-1, which reads "cœur" as "c½ur" and 0xA4 as the
+    generic currency sign ¤, which prose does not use. So a text with none of windows-1252's own bytes
+    0x80-0x9F (its quotes, dashes and its euro sign at 0x80) is read as Latin-9 when its euro signs and
+    in-word Latin-9 letters outnumber the bytes that read naturally as latin-1 symbols (½ after a digit, ´ as
+    an apostrophe inside a word). Only for undeclared text: a declared label is honoured as browsers do."""
+    if codec not in _WESTERN or _C1.search(data):
+        return codec
+    votes = data.count(b"\xa4") + len(_LATIN9_LETTER.findall(data))
+    return "iso8859_15" if votes > len(_LATIN1_SYMBOL.findall(data)) else codec

@@ -127,8 +127,8 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
     lying or broken charset never raises. Each label is read as browsers read it, with its vendor
     supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
     """
-    if (text := iso2022_jp(body)) is not None:
-        return Decoded(text, "iso-2022-jp")
+    if jis := iso2022_jp(body):
+        return Decoded(jis[0], "iso-2022-jp", jis[1])
     try:
         return Decoded(body.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:

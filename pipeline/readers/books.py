@@ -59,13 +59,15 @@ def decode(data: bytes) -> Decoded:
        windows-1251 ... each with its vendor supersets (``pipeline.extract.charsets``); then that guess with
        its few undecodable bytes replaced and counted.
     6. windows-1252, then latin-1, which decodes anything.
+    A Western guess (5. or 6.) is read as ISO-8859-15 where the bytes say so (``charsets.latin9``: the euro
+    sign at 0xA4).
     Before the guess (5.) a Chinese, Japanese or Russian book in a legacy charset fell to 6: mojibake that
     the language filter then removed."""
     from pipeline.extract.charsets import (MAX_REPLACED_SHARE, decode_replacing, decode_strict, decoders,
-                                           iso2022_jp, nearly_utf8, widest)
+                                           iso2022_jp, latin9, nearly_utf8, widest)
 
-    if (text := iso2022_jp(data)) is not None:
-        return Decoded(text, "iso2022_jp")
+    if jis := iso2022_jp(data):
+        return Decoded(jis[0], "iso2022_jp", jis[1])
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
@@ -94,6 +96,8 @@ def decode(data: bytes) -> Decoded:
 
     guess = detect_encoding(data, html5_compatible=False)
     if found := decode_strict(data, decoders(guess)):
+        if (codec := latin9(data, found[1])) != found[1]:
+            return Decoded(data.decode(codec), codec)
         return Decoded(*found)
     if (codec := widest(guess)) and codec not in FALLBACK_CHARSETS:  # those come last anyway
         text, replaced = decode_replacing(data, codec)
@@ -101,6 +105,8 @@ def decode(data: bytes) -> Decoded:
             return Decoded(text, codec, replaced)
     found = decode_strict(data, list(FALLBACK_CHARSETS))
     assert found is not None, "latin-1 decodes every byte string"
+    if (codec := latin9(data, found[1])) != found[1]:
+        return Decoded(data.decode(codec), codec)
     return Decoded(*found)
 
 

@@ -79,6 +79,13 @@ def parse_stage_counts(counts: dict[str, int], sources: list[str]) -> dict[str, 
                 domains[parts[0]][parts[1]] = value
         elif head == "domains_other":
             domains_other[rest] = value
+    # A source the stage read but wrote nothing of has no ``*_out`` counter (nothing was added to it); its
+    # outputs are 0, not unknown, wherever the stage writes that measure for any source.
+    out_fields = {f for c in per_source.values() for f in c if f.endswith("_out")}
+    for c in per_source.values():
+        if "docs_in" in c:
+            for f in out_fields:
+                c.setdefault(f, 0)
     for hist in histograms.values():  # numeric order of bucket edges
         for source in hist:
             hist[source] = dict(sorted(hist[source].items(), key=lambda kv: int(kv[0])))

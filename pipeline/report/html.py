@@ -11,6 +11,7 @@ from __future__ import annotations
 import html
 from typing import Any, Iterable, Sequence
 
+from contracts.corpus_stats import edge_range
 from pipeline.report import plots
 
 CSS = """
@@ -184,7 +185,7 @@ def _languages(stats: dict[str, Any]) -> str:
                 spans = ", ".join(f"{esc(code)} <span data-key=\"{esc(pointer('stages', i, 'languages', side, source, code))}"
                                   f"\">{fmt(n)}</span>" for code, n in shown)
                 more = f" <span class=muted>+{len(codes) - len(shown)} more</span>" if len(codes) > len(shown) else ""
-                cells.append(f"<td>{spans}{more}</td>")
+                cells.append(f"<td>{spans}{more}</td>" if codes else "<td class=muted>none</td>")
             rows.append(text_cell(source) + "".join(cells))
         parts.append(f"<p class=muted>Detected by the {esc(stage['stage'])} stage: languages of the documents it "
                      f"read and of those it kept.</p>" + table(["source", "documents in", "documents kept"], rows))
@@ -220,7 +221,7 @@ def _lengths(stats: dict[str, Any]) -> str:
             parts.append(image(plots.length_histograms(hist, measure, f"{stage['stage']} output: {measure} "
                                                                       f"per document", names),
                                f"{measure} histogram of {stage['stage']}"))
-            edges = sorted({int(e) for h in hist.values() for e in h})
+            edges = edge_range(int(e) for h in hist.values() for e in h)
             rows = [text_cell(source) + "".join(
                 num(h[str(e)], "stages", i, "histograms", measure, source, str(e)) if str(e) in h
                 else '<td class="n">0</td>' for e in edges) for source, h in hist.items()]

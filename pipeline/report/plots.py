@@ -15,6 +15,7 @@ import base64
 import io
 from typing import TYPE_CHECKING, Mapping, Sequence
 
+from contracts.corpus_stats import edge_range
 from pipeline.report.mpl import PX_PER_INCH, figure_class, svg_document
 
 if TYPE_CHECKING:
@@ -55,7 +56,7 @@ def length_histograms(histograms: Mapping[str, Mapping[str, int]], measure: str,
                       sources: Sequence[str] = ()) -> str:
     """Documents per power-of-two length bucket, one line per source (``{source: {edge: docs}}``); a
     source keeps its colour (its place in ``sources``) in every plot."""
-    edges = sorted({int(e) for h in histograms.values() for e in h})
+    edges = edge_range(int(e) for h in histograms.values() for e in h)
     fig, ax = _figure(figsize=(7, 3))
     for source, hist in sorted(histograms.items()):
         colour = f"C{list(sources).index(source) % 10}" if source in sources else None
@@ -101,7 +102,12 @@ def curves(series: Mapping[str, tuple[Sequence[float], Sequence[float]]], title:
     for name, (x, y) in sorted(series.items()):
         ax.plot(x, y, label=name, marker="o" if len(x) < 20 else None, markersize=3)
     if log_y:
+        from matplotlib.ticker import LogFormatter  # loaded with matplotlib by the figure above
+
         ax.set_yscale("log")
+        # plain numbers ("6", "8") where the default writes "8 x 10^0" on a loss range under a decade
+        ax.yaxis.set_major_formatter(LogFormatter())
+        ax.yaxis.set_minor_formatter(LogFormatter(labelOnlyBase=False, minor_thresholds=(2, 0.5)))
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

@@ -7,7 +7,8 @@ from collections import Counter
 import numpy as np
 import pyarrow as pa
 
-from contracts.corpus_stats import (add_domains, bucket_edges, host_of, record_out, record_table, split_source)
+from contracts.corpus_stats import (add_domains, bucket_edges, edge_range, host_of, record_out, record_table,
+                                    split_source)
 
 
 def test_buckets_are_powers_of_two_with_zero_apart():
@@ -67,3 +68,10 @@ def test_record_table_takes_the_lengths_it_is_given_per_source():
     one = Counter()  # one source: the lengths as they are
     record_table(one, table.filter(pa.array([True, False, True, False, True])), "in", lengths=np.array([6, 0, 2]))
     assert one["source.a.chars_in"] == 8 and one["source.a.docs_in"] == 3
+
+
+def test_edge_range_keeps_the_empty_buckets_between_the_ends() -> None:
+    assert edge_range([65536, 32, 1 << 20]) == [32 << k for k in range(16)]  # 128k, 256k, 512k ... kept
+    assert edge_range([0, 4, 16]) == [0, 4, 8, 16]
+    assert edge_range([0]) == [0] and edge_range([]) == []
+    assert edge_range(bucket_edges([700, 5000]).tolist()) == [512, 1024, 2048, 4096]

@@ -2,7 +2,7 @@
 (web WARCs, wiki dumps, books) through the real crawl stage on local Ray; a file that yields nothing or
 little is named in the stage statistics and at the top of the report; skip examples cover every source.
 
-Records are counted independently of our readers: warcio's ``ArchiveIterator`` for WARC/WET files,
+Records are counted independently of our readers: warcio's ``ArchiveIterator`` for WARC/WET/ARC files,
 ``<page>`` elements of the decompressed XML for dumps, one record per book file.
 """
 
@@ -29,9 +29,12 @@ MARKERS_ONLY = ("*** START OF THE PROJECT GUTENBERG EBOOK NOTHING ***\n\n"
                 "*** END OF THE PROJECT GUTENBERG EBOOK NOTHING ***\n")
 
 
-def _synthetic(folder: Path) -> dict[str, Path]:
+def _synthetic(folder: Path, shared_data: Path) -> dict[str, Path]:
     """A book that is only Gutenberg markers (nothing), a book whose body is a sliver of a long header
-    (little), and a WARC holding only a warcinfo record (nothing)."""
+    (little), a WARC holding only a warcinfo record (nothing), and two ARC files made of the 2008 WARC's
+    responses: all of them (pages), and its images and dns: records alone (nothing)."""
+    from tests.pipeline.readers.test_commoncrawl_arc import arc_file, responses
+
     folder.mkdir(parents=True, exist_ok=True)
     nothing = folder / "markers-only.txt"
     nothing.write_text(MARKERS_ONLY)
@@ -46,14 +49,19 @@ def _synthetic(folder: Path) -> dict[str, Path]:
               + str(len(payload)).encode() + b"\r\n\r\n" + payload + b"\r\n\r\n")
     warc = folder / "info-only.warc.gz"
     warc.write_bytes(gzip.compress(record, mtime=0))
-    return {"nothing_book": nothing, "little_book": little, "nothing_warc": warc}
+    captures = responses(shared_data / "web" / "IAH-20080430204825-00000-blackbook.warc.gz")
+    pages = arc_file(folder / "iah-2008.arc.gz", captures)
+    images = arc_file(folder / "images.arc.gz", [c for c in captures if c[0].startswith(b"dns:")
+                                                 or c[3].startswith(b"image/")])
+    return {"nothing_book": nothing, "little_book": little, "nothing_warc": warc, "arc": pages, "nothing_arc": images}
 
 
 def _shared_sources(shared_data: Path, synthetic: dict[str, Path]) -> list[dict]:
     web = sorted(str(p) for p in (shared_data / "web").glob("*.warc*") if ".wat" not in p.name)
     return [
         {"name": "web", "kind": "commoncrawl",
-         "paths": [p for p in web if not p.endswith(".wet.gz")] + [str(synthetic["nothing_warc"])]},
+         "paths": [p for p in web if not p.endswith(".wet.gz")]
+         + [str(synthetic[key]) for key in ("nothing_warc", "arc", "nothing_arc")]},
         {"name": "wet", "kind": "commoncrawl", "paths": [str(shared_data / "web/cc-whirlwind.warc.wet.gz")],
          "options": {"format": "wet"}},
         {"name": "wiki", "kind": "wikipedia", "paths": sorted(str(p) for p in (shared_data / "wiki").iterdir())},
@@ -66,7 +74,7 @@ def _shared_sources(shared_data: Path, synthetic: dict[str, Path]) -> list[dict]
 @pytest.fixture(scope="module")
 def crawled(shared_data: Path, tmp_path_factory: pytest.TempPathFactory):
     folder = tmp_path_factory.mktemp("accounting")
-    synthetic = _synthetic(folder / "synthetic")
+    synthetic = _synthetic(folder / "synthetic", shared_data)
     manifest = load_manifest(write_manifest(folder, _shared_sources(shared_data, synthetic)))
     crawl.run(RunContext(manifest), [])
     stats = json.loads((manifest.run_dir / "stats" / "crawl.json").read_text())
@@ -113,7 +121,8 @@ def test_files_that_yield_nothing_or_little_are_named_in_stats_and_report(crawle
     found = stats["files_flagged"]
     nothing = {f["file"] for f in found["nothing"]}
     little = {f["file"] for f in found["little"]}
-    assert {str(synthetic["nothing_book"]), str(synthetic["nothing_warc"])} <= nothing
+    assert {str(synthetic["nothing_book"]), str(synthetic["nothing_warc"]), str(synthetic["nothing_arc"])} <= nothing
+    assert str(synthetic["arc"]) not in nothing | little  # an ARC file's pages are read, not one corrupt stretch
     assert str(shared_data / "web/resiliparse-clipped.warc.gz") in nothing  # one truncated record
     assert str(synthetic["little_book"]) in little
     entry = next(f for f in found["little"] if f["file"] == str(synthetic["little_book"]))

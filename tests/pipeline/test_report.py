@@ -402,3 +402,34 @@ def test_documents_a_filter_did_not_judge_are_reported(tmp_path) -> None:
     page = _filter({"filter": section})
     assert "Documents a filter did not judge" in page and "language.no_model_label" in page
     assert 'data-key="/filter/rules_skipped/lzhwiki/language.no_model_label"' in page
+
+
+def test_a_source_a_stage_wrote_nothing_of_shows_zero_not_unknown() -> None:
+    from pipeline.report.collect import parse_stage_counts
+    from pipeline.report.html import _languages, _overview
+
+    counts = {"source.web.docs_in": 54, "source.web.chars_in": 227372, "source.web.docs_out": 29,
+              "source.web.chars_out": 150398, "source.web-wet.docs_in": 1, "source.web-wet.chars_in": 4302,
+              "language_in.web.en": 54, "language_out.web.en": 29, "language_in.web-wet.es": 1}
+    parsed = parse_stage_counts(counts, ["web", "web-wet"])
+    assert parsed["per_source"]["web-wet"] == {"docs_in": 1, "chars_in": 4302, "docs_out": 0, "chars_out": 0}
+    assert "tokens_out" not in parsed["per_source"]["web"]  # only measures the stage writes
+    tokenize = parse_stage_counts({"source.a.docs_in": 2, "source.a.docs_out": 2, "source.a.tokens_out": 9,
+                                   "source.b.docs_in": 0}, ["a", "b"])
+    assert tokenize["per_source"]["b"] == {"docs_in": 0, "docs_out": 0, "tokens_out": 0}
+    stage = {"stage": "filter", **parsed}
+    page = _languages({"stages": [stage]})
+    assert "<td class=muted>none</td>" in page  # web-wet kept no document: said, not left blank
+    row = _overview({"stages": [{**stage, "totals": {}}]})
+    assert '<td class="n" data-key="/stages/0/per_source/web-wet/docs_out">0</td>' in row
+
+
+def test_length_buckets_without_documents_keep_their_place() -> None:
+    from pipeline.report.html import _lengths
+
+    hist = {"books": {"262144": 3, "1048576": 1}, "web": {"512": 4}}  # nothing in 1k .. 128k, 512k
+    stage = {"stage": "crawl", "histograms": {"chars": hist}}
+    page = _lengths({"stages": [stage], "sources": [{"name": "books"}, {"name": "web"}]})
+    header = [f"<th>≥{512 << k:,}</th>" for k in range(12)]  # 512 .. 1M, every power of two
+    assert "".join(header) in page
+    assert page.count('<td class="n">0</td>') == 2 * 12 - 3  # the empty buckets shown as 0

@@ -52,3 +52,75 @@ def test_nearly_utf8_takes_damaged_utf8_and_never_a_single_byte_charset() -> Non
     assert nearly_utf8(("Café crème " * 300).encode("cp1252")) is None  # every accent a bad byte
     assert nearly_utf8(("x" * 3000 + "é").encode("cp1252")) is None  # one bad byte, no valid multi-byte one
     assert nearly_utf8(b"\xff" * 10 + text.encode()) is None  # more damage than one byte in a thousand
+
+
+def _jawiki_lines(n: int = 60) -> list[str]:
+    """Japanese lines of the shared jawiki dump that ISO-2022-JP can hold (JIS X 0208 has no rare kanji)."""
+    import lzma
+    from pathlib import Path
+
+    dump = Path(__file__).resolve().parents[3] / "../shared/data/wiki/jawiki-2023-truncated-100k-lines.xml.xz"
+    if not dump.exists():
+        pytest.skip(f"{dump} missing (../shared/data)")
+    with lzma.open(dump, "rt", encoding="utf-8") as fh:
+        head = fh.read(400_000)
+    lines = []
+    for line in head.splitlines():
+        if len(line) > 20 and sum(ord(c) > 0x3000 for c in line) > len(line) // 2:
+            try:
+                line.encode("iso2022_jp")
+            except UnicodeEncodeError:
+                continue
+            lines.append(line)
+    assert len(lines) >= n
+    return lines[:n]
+
+
+def test_iso2022_jp_cut_inside_a_character_or_an_escape_keeps_its_charset() -> None:
+    from pipeline.extract.charsets import iso2022_jp
+
+    text = "\n".join(_jawiki_lines())
+    data = text.encode("iso2022_jp")
+    assert iso2022_jp(data) == (text, 0)
+    # a cut at every byte of the last 40: inside a two-byte character, inside ESC ( B, or between characters
+    for cut in range(len(data) - 40, len(data)):
+        decoded, replaced = iso2022_jp(data[:cut])
+        whole = data[:cut].decode("iso2022_jp", errors="ignore")
+        assert decoded.rstrip("\ufffd") == whole, cut  # every complete character kept
+        # a cut tail is one U+FFFD counted as its bytes: one of a character, one or two of an escape
+        assert (replaced, decoded.endswith("\ufffd")) in ((0, False), (1, True), (2, True)), cut
+        assert "\x1b" not in decoded
+    # a few bad bytes: each replaced and counted
+    jis = data.index(b"\x1b$B", len(data) // 2) + 3  # a two-byte run starts here
+    damaged = data[:jis] + b"/~" + data[jis:]  # a pair JIS X 0208 leaves unassigned (row 15)
+    decoded, replaced = iso2022_jp(damaged)
+    assert replaced == 2 and decoded.count("\ufffd") == 1 and decoded.replace("\ufffd", "") == text
+    # damage everywhere is not ISO-2022-JP
+    assert iso2022_jp(b"\x1b$B" + b"/~" * 50 + data) is None
+
+
+def test_html_and_books_read_a_cut_iso2022_jp_stream_as_japanese() -> None:
+    from pipeline.extract.html import decode_html
+    from pipeline.readers.books import decode
+
+    text = "\n".join(_jawiki_lines())
+    data = text.encode("iso2022_jp")[:-4]  # cut inside the last character
+    for decoded in (decode_html(data), decode(data)):
+        assert decoded.text.startswith(text[:200]) and "\x1b" not in decoded.text
+        assert decoded.charset.replace("-", "").replace("_", "") == "iso2022jp" and decoded.replaced >= 1
+
+
+@pytest.mark.parametrize("text,latin9", [
+    ("Le cœur de l'œuvre coûte 12 € ; sa sœur aussi.", True),  # œ inside words, the euro sign
+    ("Preis: 30 € pro Person, inkl. Führung.", True),  # the euro sign alone
+    ("Slavoj Žižek und Robert Šimko trafen sich in Lemberg.", True),  # ž inside a word
+    ("Man nehme 1½ Tassen Mehl und ¼ Liter Milch; geht´s so?", False),  # latin-1's own ½ ¼ ´
+    ("Grüße aus München, schöne Straße.", False),  # no byte where the two differ
+])
+def test_latin9_only_where_its_letters_or_euro_sign_say_so(text: str, latin9: bool) -> None:
+    from pipeline.extract.charsets import latin9 as pick
+
+    data = text.encode("iso8859_15" if latin9 else "latin-1")
+    assert pick(data, "cp1252") == ("iso8859_15" if latin9 else "cp1252")
+    assert pick(data, "iso8859-2") == "iso8859-2"  # only a Western guess is reconsidered
+    assert pick(data + "“quoted”".encode("cp1252"), "cp1252") == "cp1252"  # windows-1252's own bytes: it is that

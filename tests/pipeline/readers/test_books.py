@@ -323,6 +323,22 @@ def test_western_european_books_keep_windows_1252(tmp_path: Path, charset: str) 
         assert doc.text == (text * n).strip("\n") and doc.meta["charset"] == "cp1252"
 
 
+def test_a_latin9_book_reads_its_letters_and_euro_sign(shared_data: Path, tmp_path: Path) -> None:
+    # dewiki's sample names people with š; in ISO-8859-15 that is 0xA8, which windows-1252 reads as ¨
+    from pipeline.readers.base import Split
+    from pipeline.readers.wikipedia import Options as WikiOptions, read as read_wiki
+
+    dewiki = "\n\n".join(d.text for d in read_wiki(Split(str(shared_data / "wiki" / "dewiki-20170701-sample.xml")),
+                                                  WikiOptions(), Tally()))
+    text = dewiki.encode("iso8859_15", errors="ignore").decode("iso8859_15")
+    assert "š" in text
+    for body in (text, text[:3000] + " Eintritt 5 €.", "Eintritt 5 €, Kinder frei.\n" * 3):
+        path = tmp_path / "latin9.txt"
+        path.write_bytes(body.encode("iso8859_15"))
+        (doc,), _ = read_one(path, Options(unwrap=False, strip_gutenberg=False))
+        assert doc.meta["charset"] == "iso8859_15" and doc.text == body.replace("\r\n", "\n").strip("\n")
+
+
 def test_zip_archives_of_books(shared_data: Path, tmp_path: Path) -> None:
     import zipfile
 

@@ -321,7 +321,7 @@ def s3(monkeypatch: pytest.MonkeyPatch):
         monkeypatch.setenv(key, value)
     s3fs.S3FileSystem.clear_instance_cache()
     fs = s3fs.S3FileSystem(endpoint_url=endpoint)
-    fs.mkdir("crawl")
+    fs.makedirs("crawl", exist_ok=True)  # moto's store outlives one server: a second test finds the bucket
     try:
         yield fs
     finally:

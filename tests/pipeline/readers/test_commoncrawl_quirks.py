@@ -123,33 +123,6 @@ def test_warc_versions(tmp_path: Path, page: bytes, version: bytes) -> None:
     assert FIRST_WORDS in doc.text and doc.url == URL.decode()
 
 
-def _arc(web_dir: Path) -> list[bytes]:
-    """An ARC file's records (the version block, then five responses of the real 2008 Heritrix crawl)."""
-    responses = []
-    with open(web_dir / "IAH-20080430204825-00000-blackbook.warc.gz", "rb") as fh:
-        for r in ArchiveIterator(fh, record_types=WarcRecordType.response, parse_http=False):
-            if len(responses) < 5 and r.headers.get("WARC-Target-URI", "").startswith("http"):
-                responses.append((r.headers["WARC-Target-URI"].encode(), r.reader.read()))
-    version = b"1 0 InternetArchive\nURL IP-address Archive-date Content-type Archive-length\n"
-    return [b"filedesc://IAH-20080430204825-00000-blackbook.arc 0.0.0.0 20080430204825 text/plain %d\n" % len(version)
-            + version + b"\n"] + [b"%s 207.241.229.39 20080430204825 text/html %d\n" % (url, len(block)) + block + b"\n"
-                                  for url, block in responses]
-
-
-@pytest.mark.parametrize("gz", [True, False])
-def test_an_arc_file_is_one_skip_that_says_so(tmp_path: Path, web_dir: Path, gz: bool) -> None:
-    # The pre-WARC format (1996-2008 Internet Archive crawls): one corrupt_record ("no valid WARC header",
-    # "not a gzip member holding a WARC record") before, which did not say what the file was.
-    records = _arc(web_dir)
-    path = tmp_path / ("old.arc.gz" if gz else "old.arc")
-    path.write_bytes(b"".join(gzip.compress(r) for r in records) if gz else b"".join(records))
-    tally = Tally()
-    for split in READER.plan(str(path), path.stat().st_size, Options()):
-        assert list(READER.read(split, Options(), tally)) == []
-    assert dict(tally.counts) == {"skipped.arc_file": 1}
-    assert "warcio recompress" in tally.examples["arc_file"][0]["detail"]
-
-
 def _regzip(data: bytes, filename: str | None) -> bytes:
     buf = io.BytesIO()
     with gzip.GzipFile(filename=filename or "", mode="wb", fileobj=buf, mtime=1) as out:
