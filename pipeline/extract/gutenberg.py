@@ -6,8 +6,9 @@ strings. The marker grammar is the one seen across PG's eras:
 * ``*** START OF THIS PROJECT GUTENBERG EBOOK X ***`` (2000s), ``***START OF THE PROJECT GUTENBERG EBOOK
   X***`` (no spaces), and the post-2020 ``*** START OF THE PROJECT GUTENBERG EBOOK X ***``; the END markers
   mirror them;
-* the 1990s ``*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*...*END*`` line closing a licence that sits
-  *before* the book, with ``End of (the) Project Gutenberg Etext of X`` after it.
+* the 1990s ``*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*...*END*`` line (``*END THE SMALL PRINT! FOR
+  PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*`` in the early 2000s) closing a licence that sits *before* the
+  book, with ``End of (the) Project Gutenberg Etext of X`` after it.
 
 Everything before the start marker (title page, licence summary) and from the end of the book on (the
 "End of Project Gutenberg's X" line right before the END marker, the marker, the full licence) is
@@ -25,7 +26,7 @@ from datetime import datetime
 _EBOOK = r"(?:E-?BOOK|E-?TEXT)"
 START_RE = re.compile(
     r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
-    r"|\*END\*THE SMALL PRINT!.*)$",
+    r"|\*END\*?[ \t]*THE SMALL PRINT!.*)$",  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
     re.IGNORECASE | re.MULTILINE,
 )
 END_RE = re.compile(
@@ -215,6 +216,17 @@ def _book_end(text: str, body_from: int) -> re.Match[str] | None:
         return END_RE.search(text, body_from)
     near = END_RE.search(text, max(body_from, marker.start() - END_LINE_REACH), marker.start())
     return near or marker
+
+
+_GUTENBERG_NAME = re.compile(r"project\s+gutenberg", re.IGNORECASE)
+NAME_REACH = 5000  # PG names itself in its header and in its licence: the first and last characters of a file
+
+
+def names_gutenberg(text: str) -> bool:
+    """Whether ``text`` names Project Gutenberg near its start or end, as every PG file's header or licence
+    does: a file that does and has no marker ``split_gutenberg`` knows is worth counting."""
+    return bool(_GUTENBERG_NAME.search(text, 0, NAME_REACH)
+                or _GUTENBERG_NAME.search(text, max(0, len(text) - NAME_REACH)))
 
 
 def split_gutenberg(text: str) -> Book:

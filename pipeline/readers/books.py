@@ -180,7 +180,7 @@ def _book(origin: str, key: str, name: str, data: bytes, options: Options, tally
     # Imported here, not with the module: every run imports this module (the manifest validates this kind's
     # options), and only a books source needs the two formats' patterns (~5 ms to import)
     from pipeline.extract.aozora import is_aozora, split_aozora
-    from pipeline.extract.gutenberg import normalize_newlines, split_gutenberg, unwrap_paragraphs
+    from pipeline.extract.gutenberg import names_gutenberg, normalize_newlines, split_gutenberg, unwrap_paragraphs
 
     text, charset, replaced = decode(data)
     if charset != "utf-8":
@@ -196,6 +196,10 @@ def _book(origin: str, key: str, name: str, data: bytes, options: Options, tally
         book = split_gutenberg(text) if options.strip_gutenberg else None
         if book and book.has_markers:
             tally.add("books.gutenberg_stripped")
+        elif book and names_gutenberg(text):
+            # Kept whole (nothing says where its book starts), but counted: a PG file in a marker variant
+            # split_gutenberg does not know would otherwise pass its licence into the corpus unnoticed.
+            tally.add("books.gutenberg_unmarked")
     body = book.body if book else text
     if options.unwrap:
         body = unwrap_paragraphs(body)

@@ -9,8 +9,9 @@ HTTP status, headers, chunked/gzip transfer decoding and the charset. FastWARC o
 several times faster (bench/README.md).
 
 Accounting: every unit the reader looks at adds to ``records``; each then either becomes a document
-(``documents``), is ``ignored.<warc-type>`` (warcinfo, request, metadata, resource: never text), or is
-a ``skipped.<reason>`` with examples. So ``records == documents + ignored.* + skipped.*``.
+(``documents``), is ``ignored.<warc-type>`` (warcinfo, request, metadata, revisit, continuation and
+resources that are not web pages: never page text), or is a ``skipped.<reason>`` with examples. So
+``records == documents + ignored.* + skipped.*``.
 
 Splits: a record belongs to the split in which it starts. A split with ``start > 0`` begins at the first
 gzip member at or after ``start`` whose decompressed bytes begin with ``WARC/`` (``.warc.gz``), or at
@@ -55,16 +56,26 @@ try:  # ISA-L's inflate (python-isal, Intel's ISA-L behind zlib's API): see _Gzi
 except ImportError:
     _fast_zlib = None
 _FAST_ERRORS: tuple[type[Exception], ...] = (_fast_zlib.error,) if _fast_zlib is not None else ()
+try:  # Google's brotli, installed as FastWARC's own dependency (its br decoding): see _content_decoded
+    import brotli
+except ImportError:
+    brotli = None
 
 _CHUNK = 1 << 18
 _FEED = 1 << 15  # compressed bytes handed to one inflate call (~160 kB out on these files, under a read's size)
 _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
-_PLAIN_BOUNDARY = b"\r\n\r\nWARC/"  # end of one record's block, start of the next record's header
+_BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header: see _boundary
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
-_IGNORED_TYPES = {"warcinfo", "request", "metadata", "resource"}  # never page text; counted, not skipped
+# Never page text; counted, not skipped. A revisit holds no payload (it points at an earlier capture of the
+# same content, read where that capture is); a continuation is the rest of a segmented record (see
+# _document). A resource is read only when it is an archived web page (see _page_resource).
+_IGNORED_TYPES = {"warcinfo", "request", "metadata", "resource", "revisit", "continuation"}
+_HTML_START = re.compile(rb"(?:\xef\xbb\xbf)?\s*(?:<!--.*?-->\s*)*<(?:!doctype\s+html|html[\s>])", re.I | re.S)
+_MEDIA_TYPES = {"application", "audio", "font", "image", "message", "model", "multipart", "text", "video", "none"}
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([^\s;\"']+)", re.IGNORECASE)
 
 
 class Options(BaseModel):
@@ -77,6 +88,7 @@ class Options(BaseModel):
     min_html_bytes: int = Field(0, ge=0)  # smaller HTML payloads are skipped as too_small
     max_html_bytes: int = Field(8 << 20, gt=0)  # larger ones as too_large (extraction time grows with size)
     max_record_bytes: int = Field(256 << 20, gt=0)  # a record claiming more is treated as corrupt
+    # text/plain may be added: such pages are taken as text, without HTML extraction
     content_types: list[str] = ["text/html", "application/xhtml+xml"]
     main_content: bool = True  # False: all visible text of the page instead of its main content
     # pages of 250,000+ characters with this many "<" (huge listings: forum threads, registries) skip the
@@ -105,20 +117,39 @@ def _header(buf: bytes | bytearray, at: int = 0) -> tuple[int, int] | None:
     if buf[at : at + 5] != b"WARC/":
         return None
     end = buf.find(b"\r\n\r\n", at, at + _MAX_HEADER)
-    if end < 0:
+    # Some writers end header lines with a bare LF (the spec says CRLF): the first blank line ends the header
+    # whichever it is. Searched only up to the CRLF one, a few hundred bytes, so CRLF headers pay little.
+    lf = buf.find(b"\n\n", at, end if end >= 0 else at + _MAX_HEADER)
+    if lf >= 0:
+        head = buf[at:lf + 1]
+        blank = lf + 2
+    elif end < 0:
         return None
+    else:
+        head = buf[at:end + 2]
+        blank = end + 4
     # The first line that _CONTENT_LENGTH matches, as its search over the header finds it; but the search tries
     # the pattern at every byte (a "^" in multi-line mode has no literal to skip to), so the lines that start
     # with "content-length:" in any case are found with find() on the lower-cased header and tried in turn.
-    head = buf[at:end + 2]
     low = head.lower()
     i = low.find(b"\ncontent-length:")
     while i >= 0:
         match = _CONTENT_LENGTH.match(head, i + 1)
         if match:
-            return end + 4 - at, int(match.group(1))
+            return blank - at, int(match.group(1))
         i = low.find(b"\ncontent-length:", i + 1)
     return None
+
+
+def _boundary(buf: bytes | bytearray, at: int) -> int:
+    """Where the next record header that follows a blank line (CRLF or bare LF) starts, at or after ``at``
+    (the header's "WARC/" may start no earlier than ``at`` + 1), or -1."""
+    i = buf.find(_BOUNDARY, at)
+    while i >= 0:
+        if i >= 1 and (buf[i - 1] == 0x0A or (i >= 2 and buf[i - 1] == 0x0D and buf[i - 2] == 0x0A)):
+            return i + 1
+        i = buf.find(_BOUNDARY, i + 1)
+    return -1
 
 
 def _record_id(buf: bytes | bytearray, at: int = 0) -> str | None:
@@ -154,21 +185,21 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
     def resync(after: int) -> bool:
         """Drop bytes up to the next valid record header after ``after``; False at end of stream."""
         while True:
-            fill(after + len(_PLAIN_BOUNDARY) + _MAX_HEADER)
-            i = buf.find(_PLAIN_BOUNDARY, after)
+            fill(after + len(_BOUNDARY) + 3 + _MAX_HEADER)
+            i = _boundary(buf, after)
             if i < 0:
                 if eof:
                     drop(len(buf))
                     return False
-                keep = max(after, len(buf) - len(_PLAIN_BOUNDARY))
+                keep = max(after, len(buf) - len(_BOUNDARY) - 3)
                 drop(keep)
-                after = 0
+                after = 0  # the bytes kept could end a boundary cut at the buffer's end
                 continue
-            fill(i + 4 + _MAX_HEADER)
-            if _header(buf, i + 4):
-                drop(i + 4)
+            fill(i + _MAX_HEADER)
+            if _header(buf, i):
+                drop(i)
                 return True
-            after = i + 1
+            after = i
 
     while True:
         fill(_MAX_HEADER)
@@ -371,11 +402,11 @@ def _find_plain(raw: IO[bytes], start: int) -> int | None:
     while True:
         raw.seek(pos)
         chunk = raw.read(_CHUNK + _MAX_HEADER)
-        i = chunk.find(_PLAIN_BOUNDARY)
+        i = _boundary(chunk, max(start - pos - 1, 0))  # a header at ``start`` or after
         while i >= 0:
-            if _header(chunk, i + 4):
-                return pos + i + 4
-            i = chunk.find(_PLAIN_BOUNDARY, i + 1)
+            if _header(chunk, i):
+                return pos + i
+            i = _boundary(chunk, i)
         if len(chunk) < _CHUNK + _MAX_HEADER:
             return None
         pos += _CHUNK
@@ -805,7 +836,9 @@ def _http(record: WarcRecord, decode: str = "all") -> tuple[int | None, str | No
     record.parse_http(auto_decode=decode)
     status = record.http_headers.status_code if record.http_headers else None
     content_type = (record.http_content_type or "").lower() or None
-    return status, content_type, record.http_charset, record.reader.read()
+    # a quoted label (charset="GB2312", legal in HTTP) comes with its quotes from FastWARC
+    charset = (record.http_charset or "").strip().strip("\"'").strip() or None
+    return status, content_type, charset, record.reader.read()
 
 
 def _inflate(wbits: int, body: bytes, limit: int) -> bytes:
@@ -819,11 +852,23 @@ def _inflate(wbits: int, body: bytes, limit: int) -> bytes:
     return zlib.decompressobj(wbits).decompress(body, limit + 1)
 
 
+def _looks_like_text(body: bytes) -> bool:
+    """Whether ``body`` starts as text rather than compressed bytes: under 1% C0 control bytes (other than
+    tab, LF, FF, CR, ESC) in its first 4 kB. Compressed data has ~11% of them, text (any charset) none."""
+    head = body[:4096]
+    return len(head.translate(None, _TEXT_BYTES)) * 100 < len(head) + 1
+
+
+_TEXT_BYTES = bytes(range(32, 256)) + b"\t\n\x0c\r\x1b"
+
+
 def _content_decoded(body: bytes, encoding: str | None, limit: int) -> bytes:
-    """``body`` without its gzip/deflate Content-Encoding, if it still has it; at most ``limit`` + 1 bytes.
+    """``body`` without its gzip/deflate/br Content-Encoding, if it still has it; at most ``limit`` + 1 bytes.
 
     Bounded so that a compressed bomb costs ``limit`` bytes, not its expanded size: a longer result is
-    cut at ``limit`` + 1 and then skipped as ``too_large`` like any other oversized page."""
+    cut at ``limit`` + 1 and then skipped as ``too_large`` like any other oversized page. A body that does
+    not inflate but is plainly text is one an archive stored decoded under the original header (the header
+    is kept, the body is not what it says): it is taken as it is, as a gzip body without gzip's magic is."""
     encoding = (encoding or "").strip().lower()
     if encoding in ("gzip", "x-gzip") and body[:2] == b"\x1f\x8b":
         return _inflate(16 + zlib.MAX_WBITS, body, limit)
@@ -831,22 +876,166 @@ def _content_decoded(body: bytes, encoding: str | None, limit: int) -> bytes:
         try:  # RFC 9110's deflate is zlib-wrapped; some servers send raw deflate
             return _inflate(zlib.MAX_WBITS, body, limit)
         except zlib.error:
-            return _inflate(-zlib.MAX_WBITS, body, limit)
+            try:
+                return _inflate(-zlib.MAX_WBITS, body, limit)
+            except zlib.error:
+                if _looks_like_text(body):  # e.g. a page starting with a UTF-8 BOM or a doctype-less text
+                    return body
+                raise
+    if encoding == "br" and body:
+        return _unbrotli(body, limit)
     return body
+
+
+def _unbrotli(body: bytes, limit: int) -> bytes:
+    """``body`` decoded from brotli (at most ``limit`` + 1 bytes), or as it is when it is plain text.
+
+    Brotli has no magic bytes, so a body that does not decode to a whole stream but reads as text is one
+    stored decoded under its header; one that decodes only in part (a record truncated by the crawler) keeps
+    its part, as a truncated gzip body does."""
+    if brotli is None:
+        if _looks_like_text(body):
+            return body
+        raise ValueError("Content-Encoding br, and the brotli module (a FastWARC dependency) is not installed")
+    decoder = brotli.Decompressor()
+    try:
+        out = decoder.process(body, output_buffer_limit=limit + 1)
+        # on a stream that ends early, one call returns at most one 32 kB buffer: the rest comes with more calls
+        while not decoder.is_finished() and len(out) <= limit:
+            more = decoder.process(b"", output_buffer_limit=limit + 1 - len(out))
+            if not more:
+                break
+            out += more
+    except brotli.error as exc:
+        if _looks_like_text(body):
+            return body
+        raise ValueError(f"brotli: {exc}") from exc
+    if decoder.is_finished() or len(out) > limit or (out and not _looks_like_text(body)):
+        return out[: limit + 1]
+    if _looks_like_text(body):
+        return body
+    raise ValueError("brotli: no output")
+
+
+# The WARC 1.1 named fields (ISO 28500:2017 §5), by their lower-cased names: see _parsed
+_WARC_FIELDS = {name.lower().encode(): name.encode() for name in (
+    "WARC-Record-ID", "Content-Length", "WARC-Date", "WARC-Type", "Content-Type", "WARC-Concurrent-To",
+    "WARC-Block-Digest", "WARC-Payload-Digest", "WARC-IP-Address", "WARC-Refers-To", "WARC-Refers-To-Target-URI",
+    "WARC-Refers-To-Date", "WARC-Target-URI", "WARC-Truncated", "WARC-Warcinfo-ID", "WARC-Filename",
+    "WARC-Profile", "WARC-Identified-Payload-Type", "WARC-Segment-Number", "WARC-Segment-Origin-ID",
+    "WARC-Segment-Total-Length")}
+
+
+def _canonical_header(raw: bytes) -> bytes | None:
+    """``raw`` with its WARC header in CRLF lines and the spec's spelling of field names, or None if it
+    already is (or has no header ``_header`` accepts)."""
+    parsed = _header(raw)
+    if parsed is None:
+        return None
+    head_len = parsed[0]
+    lines = []
+    for line in raw[:head_len].split(b"\n"):
+        line = line.rstrip(b"\r")
+        if not line:
+            continue
+        name, colon, value = line.partition(b":")
+        if colon:
+            line = _WARC_FIELDS.get(name.strip().lower(), name) + b":" + value
+        lines.append(line)
+    head = b"\r\n".join(lines) + b"\r\n\r\n"
+    return None if head == raw[:head_len] else head + raw[head_len:]
+
+
+def _parsed(raw: bytes) -> WarcRecord:
+    """FastWARC's record of ``raw``.
+
+    FastWARC reads only CRLF header lines and matches ``WARC-Type`` and ``Content-Length`` case-sensitively
+    (the spec says field names are case-insensitive): a header with bare-LF lines or other spellings
+    parsed as an ``unknown`` record with no content. Such headers are rewritten to the canonical form and
+    parsed again; only records that parsed that way pay for it."""
+    record = WarcRecord.from_bytes(raw)
+    if record.record_type == WarcRecordType.unknown or not record.content_length:
+        canonical = _canonical_header(raw)
+        if canonical is not None:
+            record = WarcRecord.from_bytes(canonical)
+    return record
+
+
+_HTTP_LF_END = re.compile(rb"\n\r?\n")
+
+
+def _crlf_http_head(raw: bytes) -> bytes | None:
+    """``raw`` (a response record) with the bare-LF lines of its HTTP header turned into CRLF lines and its
+    Content-Length adjusted, or None when the HTTP header has no bare-LF line ends.
+
+    Old servers sent bare-LF HTTP headers and 2000s crawls stored them as sent; FastWARC finds no end to
+    such a header ("Maximum header length exceeded") and the page was lost as corrupt."""
+    canonical = _canonical_header(raw) or raw
+    parsed = _header(canonical)
+    if parsed is None:
+        return None
+    head_len = parsed[0]
+    match = _HTTP_LF_END.search(canonical, head_len, head_len + _MAX_HEADER)
+    if canonical[head_len:head_len + 5] != b"HTTP/" or match is None:
+        return None
+    http = canonical[head_len:match.start()]
+    if b"\n" not in http.replace(b"\r\n", b""):
+        return None  # CRLF lines throughout: not this quirk
+    http = http.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n") + b"\r\n\r\n"
+    block = http + canonical[match.end():]
+    head = _CONTENT_LENGTH.sub(b"Content-Length: " + str(len(block)).encode() + b"\r", canonical[:head_len], count=1)
+    return head + block
+
+
+def _page_resource(headers: Any, options: Options) -> bool:
+    """Whether a resource record is an archived web page: an http(s) target and a page Content-Type.
+
+    Capture tools (warcit, Webrecorder, browser-based crawlers) store pages fetched without an HTTP envelope
+    this way, and a user reading their WARCs expects those pages. wget's resource records are its own log
+    and arguments (``metadata://`` targets, text/plain) and browser crawlers' derived text ``urn:`` targets:
+    not pages, still ignored."""
+    url = (headers.get("WARC-Target-URI") or "").strip("<>").lower()
+    content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    return url.startswith(("http://", "https://")) and content_type in options.content_types
+
+
+def _response(record: WarcRecord, raw: bytes, path: str, record_id: str, options: Options,
+              tally: Tally) -> tuple[int | None, str | None, str | None, bytes] | None:
+    """(status, content type, declared charset, payload) of a response record, or None once it is skipped."""
+    try:
+        return _http(record)
+    except (OSError, ValueError):
+        # Archives often store an already de-chunked payload but keep the original Transfer-Encoding
+        # header (then FastWARC's decoding fails); the payload as stored may still be gzip, deflate or br
+        # compressed, or already decompressed despite its Content-Encoding header.
+        crlf = _crlf_http_head(raw)
+        if crlf is not None:
+            raw = crlf
+            tally.add("http_lf_headers")
+        try:
+            fallback = _parsed(raw)
+            status, content_type, declared, body = _http(fallback, decode="none")
+            body = _content_decoded(body, fallback.http_headers.get("Content-Encoding"), options.max_html_bytes)
+            tally.add("http_decode_fallback")
+            return status, content_type, declared, body
+        except (OSError, ValueError, zlib.error) as exc:
+            tally.skip("corrupt_record", path, record_id, f"HTTP part: {exc}")
+            return None
 
 
 def _document(raw: bytes, offset: int | None, path: str, options: Options, tally: Tally) -> Document | None:
     try:
-        record = WarcRecord.from_bytes(raw)
+        record = _parsed(raw)
     except OSError as exc:
         tally.skip("corrupt_record", path, _record_id(raw), f"offset {offset}: {exc}")
         return None
     rtype = record.record_type
     record_id = record.record_id or f"{path}@{offset}"
-    if str(rtype) in _IGNORED_TYPES:
+    headers = record.headers
+    page_resource = rtype == WarcRecordType.resource and options.format != "wet" and _page_resource(headers, options)
+    if str(rtype) in _IGNORED_TYPES and not page_resource:
         tally.add(f"ignored.{rtype}")
         return None
-    headers = record.headers
     url = headers.get("WARC-Target-URI")
     if url and url.startswith("<") and url.endswith(">"):  # WARC/1.1 drafts (wget) wrap the URI in <>
         url = url[1:-1]
@@ -855,35 +1044,45 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         text, charset, replaced = decode_html(record.reader.read())
         if replaced:
             tally.add("decode_replaced_bytes", replaced)
-        text = text.strip()
+        text = text.lstrip("\ufeff").strip()  # a byte-order mark is no text (and str.strip keeps it)
         tally.add("chars_held", len(text))
         if len(text) < options.min_text_chars:
             tally.skip("empty_text", path, record_id, url)
             return None
         meta.update(content_type=(headers.get("Content-Type") or "text/plain").split(";")[0].strip(), charset=charset)
         return Document(key=record_id, text=text, url=url, meta=meta)
-    if rtype != WarcRecordType.response or options.format == "wet":
+    if options.format == "wet" or rtype not in (WarcRecordType.response, WarcRecordType.resource):
         tally.skip("not_response", path, record_id, f"WARC-Type {headers.get('WARC-Type')}")
         return None
-    try:
-        status, content_type, declared, body = _http(record)
-    except (OSError, ValueError):
-        # Archives often store an already de-chunked payload but keep the original Transfer-Encoding
-        # header (then FastWARC's decoding fails); the payload as stored may still be gzip or deflate
-        # compressed, or already decompressed despite its Content-Encoding header.
-        try:
-            fallback = WarcRecord.from_bytes(raw)
-            status, content_type, declared, body = _http(fallback, decode="none")
-            body = _content_decoded(body, fallback.http_headers.get("Content-Encoding"), options.max_html_bytes)
-            tally.add("http_decode_fallback")
-        except (OSError, ValueError, zlib.error) as exc:
-            tally.skip("corrupt_record", path, record_id, f"HTTP part: {exc}")
-            return None
-    if status != 200:
-        tally.skip("http_status", path, record_id, f"status {status}")
+    if headers.get("WARC-Segment-Number"):
+        # The first segment of a record split over several (its continuation records follow, maybe in other
+        # files): its payload is a cut page. Segments are not reassembled; the page is counted here.
+        tally.skip("segmented_record", path, record_id, f"segment {headers.get('WARC-Segment-Number')} of a "
+                   "segmented record; segments are not reassembled")
         return None
+    if page_resource:
+        # An archived page without an HTTP envelope (a capture tool's resource record): taken as fetched.
+        content_type = (headers.get("Content-Type") or "").split(";")[0].strip().lower()
+        charset = _CHARSET.search(headers.get("Content-Type") or "")
+        status, declared, body = 200, charset.group(1) if charset else None, record.reader.read()
+        tally.add("resource_pages")
+    else:
+        http = _response(record, raw, path, record_id, options, tally)
+        if http is None:
+            return None
+        status, content_type, declared, body = http
+    if status != 200:
+        detail = f"status {status}" if status is not None else \
+            f"no HTTP status line (record Content-Type {headers.get('Content-Type')})"
+        tally.skip("http_status", path, record_id, detail)
+        return None
+    if content_type is None and "text/html" in options.content_types and _HTML_START.match(body, 0, 1024):
+        content_type = "text/html"  # no Content-Type, an HTML document: what a browser sniffs it to be
+        tally.add("content_type_sniffed")
     if content_type not in options.content_types:
         tally.skip("not_html", path, record_id, f"Content-Type {content_type}")
+        major = content_type.split("/", 1)[0] if content_type else "none"
+        tally.add(f"not_html_type.{major if major in _MEDIA_TYPES else 'other'}")  # images, applications, ...
         return None
     if len(body) < options.min_html_bytes:
         tally.skip("too_small", path, record_id, f"{len(body)} bytes")
@@ -897,6 +1096,13 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
     tally.add("chars_held", len(page))  # what extraction had to work with (pipeline.file_accounting)
     if declared and charset != declared.lower():
         tally.add("charset_mismatch")  # declared charset did not decode; counted, the page is kept
+    if content_type == "text/plain":  # when a source asks for it: the text is the document, not markup
+        text = page.lstrip("\ufeff").strip()
+        if len(text) < options.min_text_chars:
+            tally.skip("empty_text", path, record_id, url)
+            return None
+        meta.update(content_type=content_type, charset=charset)
+        return Document(key=record_id, text=text, url=url, meta=meta)
     try:
         if options.main_content:
             extraction = extract(page, max_tags=options.main_content_max_tags)
@@ -940,6 +1146,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
 
     Raises only for I/O errors (e.g. a missing file), naming the file.
     """
+    keys: set[str] = set()  # record ids of the documents yielded so far
     try:
         for unit in _units(split, options, tally):
             tally.add("records")
@@ -949,6 +1156,13 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
                 continue
             doc = _document(unit[1], unit[0], split.path, options, tally)
             if doc is not None:
+                if doc.key in keys:
+                    # A WARC-Record-ID repeated in the file (a writer's bug, or a record copied twice): the same
+                    # key would give two documents one id. The later one is keyed by its offset too and counted;
+                    # its text is kept, and exact dedup removes it if it is a true copy.
+                    tally.add("duplicate_record_id")
+                    doc.key = doc.meta["record"] = f"{doc.key}@{unit[0]}"
+                keys.add(doc.key)
                 tally.add("documents")
                 yield doc
     except FileNotFoundError as exc:

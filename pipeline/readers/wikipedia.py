@@ -68,7 +68,16 @@ _BZ2_MAGIC = re.compile(rb"BZh[1-9]1AY&SY")
 _ROOT = re.compile(r"<mediawiki\b([^>]*)>")
 _ATTR = re.compile(r"([\w:.-]+)\s*=\s*\"([^\"]*)\"")
 _SITEINFO = re.compile(r"<siteinfo>.*?</siteinfo>", re.S)
-_REDIRECT = re.compile(r"\s*#redirect", re.I)
+# A redirect is a <redirect/> element in every export since 0.4; older exports and some mirrors have only the
+# wikitext, whose magic word is localised: "#WEITERLEITUNG [[Ziel]]" read as a one-line article before.
+# English works on every wiki; the large Wikipedias' own words (MediaWiki's Messages*.php) need their [[link]].
+_REDIRECT = re.compile(
+    r"\s*#(?:redirect|(?:weiterleitung|redirection|redirección|redireccion|rinvia|rinvio|redirecionamento|"
+    r"doorverwijzing|перенаправление|перенапр|перенаправлення|転送|リダイレクト|重定向|patrz|przekieruj|"
+    r"omdirigering|ohjaus|uudelleenohjaus|přesměruj|átirányítás|넘겨주기|تحويل|yönlendirme|yönlendir|đổi|הפניה|"
+    r"alih)\s*:?\s*\[\[)",
+    re.I,
+)
 # Disambiguation templates: English ones, then the names large Wikipedias use (de, fr, es, it, pt, zh, ja,
 # ru, pl). Only whole names match: de's hatnote {{Begriffsklärungshinweis}} sits on real articles.
 _DISAMBIG = re.compile(
@@ -119,7 +128,7 @@ class SiteInfo:
     """What the dump header says about its wiki."""
 
     namespace_uri: str | None = None
-    lang: str = "en"
+    lang: str | None = None  # xml:lang, else what <base> or <dbname> say (see _site_language); None: unknown
     dbname: str | None = None
     base_url: str | None = None
     namespaces: dict[str, int] = field(default_factory=dict)  # lower-cased localised name -> key
@@ -134,13 +143,32 @@ class SiteInfo:
         return self.namespaces.get(title.split(":", 1)[0].strip().lower(), 0)
 
 
+_PROJECT_HOST = re.compile(r"^[a-z]+://([a-z][a-z0-9-]*)\.(?:m\.)?(?:wikipedia|wiktionary|wikibooks|wikisource|"
+                           r"wikiquote|wikinews|wikiversity|wikivoyage)\.org/", re.I)
+_PROJECT_DBNAME = re.compile(r"^([a-z][a-z0-9_]*?)(?:wiki|wiktionary|wikibooks|wikisource|wikiquote|wikinews|"
+                             r"wikiversity|wikivoyage)$")
+
+
+def _site_language(base: str | None, dbname: str | None) -> str | None:
+    """A Wikimedia wiki's language code from its main page URL (de.wikipedia.org) or its database name
+    (dewiki, zh_yuewiki), for dumps whose root has no ``xml:lang`` (older exports, some mirrors): without
+    it a German dump was declared English. None for other wikis: their language is not in their name."""
+    match = _PROJECT_HOST.match(base or "")
+    if match and match.group(1).lower() not in ("www", "commons", "meta", "species"):
+        return match.group(1).lower()
+    match = _PROJECT_DBNAME.match(dbname or "")
+    if match and match.group(1) not in ("commons", "meta", "species", "test"):
+        return match.group(1).replace("_", "-")
+    return None
+
+
 def parse_header(header: str) -> SiteInfo | None:
     """``SiteInfo`` from the text before the first page; ``None`` if this is not a MediaWiki export."""
     root = _ROOT.search(header)
     if root is None:
         return None
     attrs = dict(_ATTR.findall(root.group(1)))
-    site = SiteInfo(namespace_uri=attrs.get("xmlns"), lang=attrs.get("xml:lang") or "en")
+    site = SiteInfo(namespace_uri=attrs.get("xmlns"), lang=attrs.get("xml:lang") or None)
     match = _SITEINFO.search(header)
     if match is None:
         return site
@@ -154,6 +182,7 @@ def parse_header(header: str) -> SiteInfo | None:
     base = info.findtext("base")
     if base and "/" in base:
         site.base_url = base.rsplit("/", 1)[0] + "/"
+    site.lang = site.lang or _site_language(base, site.dbname)
     for ns in info.iter("namespace"):
         try:
             key = int(ns.get("key", ""))
@@ -383,7 +412,7 @@ class _Context:
 
 
 def _context(path: str, options: Options, site: SiteInfo) -> _Context:
-    base_url = options.base_url or site.base_url or f"https://{site.lang}.wikipedia.org/wiki/"
+    base_url = options.base_url or site.base_url or f"https://{site.lang or 'en'}.wikipedia.org/wiki/"
     module = _wikitext()
     wikitext = module.WikitextOptions(
         keep_headings=options.keep_headings,
@@ -439,7 +468,9 @@ def _document(piece: str, ctx: _Context, tally: Tally) -> Document | None:
         tally.skip("content_model", path, page_id, f"{title}: {model}")
         return None
     if not wikitext.strip():
-        tally.skip("empty_text", path, page_id, f"{title}: no wikitext")
+        deleted = (revision.find("text") is not None and revision.find("text").get("deleted") is not None)
+        tally.skip("empty_text", path, page_id, f"{title}: " + ("text deleted (revision suppressed)" if deleted
+                                                                else "no wikitext"))
         return None
     if options.skip_disambiguation and _DISAMBIG.search(wikitext):
         tally.skip("disambiguation", path, page_id, title)
