@@ -46,13 +46,18 @@ class InputError(ValueError):
     """An input path that cannot be used; the message names it and says what to do."""
 
 
+def _without_query(path: str) -> str:
+    """``path`` without an http(s) URL's query string; a "?" in any other path is part of the name."""
+    return path.split("?", 1)[0] if path.startswith(("http://", "https://")) else path
+
+
 def compression_of(path: str) -> str | None:
-    return COMPRESSIONS.get(posixpath.splitext(path.split("?", 1)[0])[1].lower())
+    return COMPRESSIONS.get(posixpath.splitext(_without_query(path))[1].lower())
 
 
 def basename(path: str) -> str:
-    """The file name of a local path or URL, without query string or trailing slash."""
-    return posixpath.basename(path.split("?", 1)[0].rstrip("/"))
+    """The file name of a local path or URL, without an http(s) query string or trailing slash."""
+    return posixpath.basename(_without_query(path).rstrip("/"))
 
 
 def is_remote(path: str) -> bool:

@@ -110,9 +110,19 @@ def test_a_failed_write_leaves_the_old_file_and_no_temporary(tmp_path: Path) -> 
     ("https://host/dump/a.jsonl?version=2", "a.jsonl"),
     ("s3://bucket/folder/", "folder"),
     ("relative.parquet", "relative.parquet"),
+    ("/data/web/what?.warc.gz", "what?.warc.gz"),  # a "?" in a local name is part of it
 ])
 def test_basename_of_paths_and_urls(path: str, name: str) -> None:
     assert basename(path) == name
+
+
+def test_a_question_mark_in_a_local_file_name_keeps_its_compression(tmp_path: Path) -> None:
+    path = tmp_path / "page?id=3.txt.gz"
+    path.write_bytes(gzip.compress(b"hello"))
+    assert fsio.compression_of(str(path)) == "gzip"
+    assert fsio.compression_of("https://host/a.warc.gz?x=1.txt") == "gzip"  # a URL's query is not its name
+    with open_input(str(path)) as fh:
+        assert fh.read() == b"hello"
 
 
 def test_zstd_input_reads_every_frame_and_refuses_one_cut_inside_a_frame(tmp_path: Path) -> None:
