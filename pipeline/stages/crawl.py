@@ -62,7 +62,7 @@ class CrawlTask:
 
 
 def _safe_stem(path: str) -> str:
-    base = path.rstrip("/").rsplit("/", 1)[-1].split("?", 1)[0]
+    base = basename(path)
     return re.sub(r"[^A-Za-z0-9_.-]+", "_", base)[:80] or "input"
 
 
