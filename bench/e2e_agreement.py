@@ -135,8 +135,10 @@ def main() -> None:
         pages: dict[tuple[str, str], dict] = {}
         if with_trafilatura:  # the pages our default run gives text: read by refinery, whatever trafilatura says
             base = e2e_bench.run_refinery(root / "input", root / "base", 0, lid_model, in_process=True)
-            for key in base["pages"]:
-                pages[key] = {"url": None, "our_text": "", "A": "no text"}
+            for path in sorted((base["run_dir"] / "docs").rglob("*.parquet")):
+                for row in pq.read_table(path, columns=["url", "meta"]).to_pylist():
+                    key = (Path(row["meta"]["origin"]).name, row["meta"]["record"])
+                    pages[key] = {"url": row["url"], "our_text": "", "A": "no text"}
         for path in sorted((run / "docs").rglob("*.parquet")):
             for row in pq.read_table(path, columns=["text", "url", "meta"]).to_pylist():
                 key = (Path(row["meta"]["origin"]).name, row["meta"]["record"])
