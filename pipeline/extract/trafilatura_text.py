@@ -82,6 +82,6 @@ class TrafilaturaText:
         if self.max_tags is not None:
             tags = page.count("<")
             if tags > self.max_tags:
-                raise TooManyTags(f"{tags} tags, over max_tags {self.max_tags}")
+                raise TooManyTags(f"{tags} tags, over trafilatura_max_tags {self.max_tags}")
         text = self._extract(page, favor_precision=True, include_comments=False, deduplicate=self._dedup)
         return text or ""
