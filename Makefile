@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml Makefile $(wildcard pipeline/*.c pipeline/filters/*.c p
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test,bench]"
+	$(PY) -m pip install -q -e ".[test,bench,trafilatura]"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -5,9 +5,11 @@ the filters: for every record datatrove's WarcReader keeps (its ``process_record
 HTML payload type, decoded as UTF-8 or by cchardet), the file name, WARC-Record-ID, URL, the HTML's length,
 trafilatura's text (as datatrove's extractor calls it, but in this process and without its 1 s timeout) and
 the CPU seconds the extraction took (over 1 s, datatrove's sandbox would have dropped the page as a timeout).
-bench/e2e_agreement.py uses it to tell extraction differences from filter differences.
+bench/e2e_agreement.py uses it to tell extraction differences from filter differences. With ``--html`` each
+line also holds the decoded HTML datatrove handed to trafilatura (``html``), so the same input can be given to
+another trafilatura version (e2e_agreement's ``--extractor trafilatura``: version against input differences).
 
-    .bench-venv-datatrove/bin/python bench/datatrove_extract.py INPUT_DIR OUT.jsonl
+    .bench-venv-datatrove/bin/python bench/datatrove_extract.py INPUT_DIR OUT.jsonl [--html]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("input_dir")
     parser.add_argument("out")
+    parser.add_argument("--html", action="store_true", help="also write the decoded HTML of each page")
     args = parser.parse_args()
 
     from datatrove.pipeline.extractors import Trafilatura
@@ -39,9 +42,11 @@ def main() -> None:
                     started = time.process_time()
                     text = extractor.extract(page["text"])
                     seconds = time.process_time() - started
-                    out.write(json.dumps({"file": path.name, "id": page["id"], "url": page["url"],
-                                          "html_chars": len(page["text"]), "text": text or "",
-                                          "seconds": round(seconds, 4)}, ensure_ascii=False) + "\n")
+                    row = {"file": path.name, "id": page["id"], "url": page["url"], "html_chars": len(page["text"]),
+                           "text": text or "", "seconds": round(seconds, 4)}
+                    if args.html:
+                        row["html"] = page["text"]
+                    out.write(json.dumps(row, ensure_ascii=False) + "\n")
 
 
 if __name__ == "__main__":

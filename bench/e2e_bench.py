@@ -6,7 +6,9 @@ The input is ``--copies`` copies (symlinks with distinct names) of the shared HT
 LocalPipelineExecutor(tasks=1, workers=1) through bench/datatrove_e2e.py; refinery runs
 ``python -m pipeline run`` on a manifest with the stages crawl and filter and only those five filters, twice:
 on an embedded Ray with one CPU, and with ``ray.in_process`` (every task in the driver, no Ray: the one-core
-configuration); with ``--peer`` also another checkout (the main branch: before/after in the same
+configuration); with ``--extractors resiliparse,trafilatura`` each of the two once per extractor (the
+commoncrawl source option ``extractor``: trafilatura is FineWeb's extractor with datatrove's settings, so the
+end-to-end agreement then compares the filters and readers, not the extractors); with ``--peer`` also another checkout (the main branch: before/after in the same
 conditions), on Ray, in process or both (``--peer-modes``). All processes are pinned to one core with ``taskset`` and given the same lid.176
 model file. Printed: wall seconds and pages/s end to end (refinery's includes starting Ray and writing the
 report), the CPU seconds of each tool's whole process tree (sampled from /proc: Ray's GCS, raylet, agents
@@ -34,7 +36,8 @@ written to. ``--source-bytecode`` skips this (every run compiles the checkout, a
 Medians of ``--runs`` runs.
 
     .venv/bin/python bench/e2e_bench.py [--copies 15] [--runs 3] [--core 0] [--peer ../main]
-        [--peer-modes ray,in-process] [--json out.json] [--source-bytecode]
+        [--peer-modes ray,in-process] [--extractors resiliparse,trafilatura] [--modes ray,in-process]
+        [--json out.json] [--source-bytecode]
 """
 
 from __future__ import annotations
@@ -132,15 +135,19 @@ def compile_checkout(repo: Path, prefix: Path) -> None:
 
 
 def run_refinery(folder: Path, work: Path, core: int, lid_model: str, repo: Path = REPO,
-                 in_process: bool = False, env: dict[str, str] | None = None) -> dict:
+                 in_process: bool = False, env: dict[str, str] | None = None, extractor: str = "resiliparse") -> dict:
     """``python -m pipeline run`` of the checkout at ``repo`` (another one: a before/after peer in the same
     run), on an embedded Ray with one CPU or, with ``in_process``, with every task in the driver process;
-    ``env``: its environment (``bytecode_env``)."""
+    ``env``: its environment (``bytecode_env``); ``extractor``: the commoncrawl source option (left out of the
+    manifest for the default, so a peer checkout that predates the option runs too)."""
     no = None
+    source = {"name": "web", "kind": "commoncrawl", "paths": [str(folder / "*.warc.gz")]}
+    if extractor != "resiliparse":
+        source["options"] = {"extractor": extractor}
     manifest = {
         "run": {"name": "e2e", "output_dir": str(work), "seed": 1},
         "ray": {"num_cpus": 1, **({"in_process": True} if in_process else {})},
-        "sources": [{"name": "web", "kind": "commoncrawl", "paths": [str(folder / "*.warc.gz")]}],
+        "sources": [source],
         "stages": {"order": ["crawl", "filter"],
                    "filter": {"per_source": {"web": {"url": no, "length": no, "pii": no,
                                                       "language": {"model_path": lid_model}}}}},
@@ -233,6 +240,11 @@ def main() -> None:
                         "way in each run: a before/after in the same conditions")
     parser.add_argument("--peer-modes", default="ray", help="how the peer runs: 'ray', 'in-process' or both "
                         "('ray,in-process'); in process is the before/after of the one-core configuration")
+    parser.add_argument("--extractors", default="resiliparse", help="the commoncrawl extractor(s) this checkout "
+                        "runs with, comma-separated: 'resiliparse' (ours, the default), 'trafilatura' (FineWeb's) "
+                        "or both; each gets its own variants, agreement and ratios against the same datatrove runs")
+    parser.add_argument("--modes", default="ray,in-process", help="how this checkout runs: 'ray', 'in-process' or "
+                        "both")
     parser.add_argument("--json", type=Path, help="also write the report here")
     parser.add_argument("--source-bytecode", action="store_true", help="no untimed first run filling a "
                         "bytecode folder: every refinery run compiles the checkout's modules (see above)")
@@ -244,7 +256,19 @@ def main() -> None:
     from pipeline.filters.language import bundled_model_path
 
     lid_model = bundled_model_path()
-    variants = {"refinery (Ray, 1 CPU)": dict(repo=REPO), "refinery (in process)": dict(repo=REPO, in_process=True)}
+    extractors = [e.strip() for e in args.extractors.split(",") if e.strip()]
+    if set(extractors) - {"resiliparse", "trafilatura"} or not extractors:
+        raise SystemExit(f"--extractors: resiliparse and/or trafilatura, got {args.extractors!r}")
+    own_modes = {m.strip() for m in args.modes.split(",") if m.strip()}
+    if own_modes - {"ray", "in-process"} or not own_modes:
+        raise SystemExit(f"--modes: 'ray' and/or 'in-process', got {args.modes!r}")
+    variants: dict[str, dict] = {}
+    for extractor in extractors:
+        suffix = "" if extractor == "resiliparse" else f", {extractor}"
+        if "ray" in own_modes:
+            variants[f"refinery (Ray, 1 CPU{suffix})"] = dict(repo=REPO, extractor=extractor)
+        if "in-process" in own_modes:
+            variants[f"refinery (in process{suffix})"] = dict(repo=REPO, in_process=True, extractor=extractor)
     modes = {m.strip() for m in args.peer_modes.split(",") if m.strip()}
     if modes - {"ray", "in-process"}:
         raise SystemExit(f"--peer-modes: unknown {sorted(modes - {'ray', 'in-process'})}")
@@ -277,16 +301,35 @@ def main() -> None:
             line.append(f"datatrove {theirs[-1]['wall_seconds']:.1f} s ({theirs[-1]['cpu_seconds']:.1f} CPU s, "
                         f"load {theirs[-1]['load']:.1f})")
             print(f"run {i + 1}: " + "; ".join(line), file=sys.stderr)
-        first = ours[next(iter(variants))][0]
+        # every variant of one extractor decides the same (same outputs, whatever runs them)
+        firsts: dict[str, tuple[str, dict]] = {}
+        for name, runs in ours.items():
+            extractor = variants[name].get("extractor", "resiliparse")
+            first_name, first_run = firsts.setdefault(extractor, (name, runs[0]))
+            if set(runs[0]["kept"]) != set(first_run["kept"]):
+                raise SystemExit(f"{name} kept other pages than {first_name}: outputs differ")
+        first = next(iter(firsts.values()))[1]
         pages = len(first["pages"])
-        for name, runs in ours.items():  # every variant decides the same (same outputs, whatever runs them)
-            if set(runs[0]["kept"]) != set(first["kept"]):
-                raise SystemExit(f"{name} kept other pages than {next(iter(variants))}: outputs differ")
         t_wall = statistics.median(r["wall_seconds"] for r in theirs)
         t_cpu = statistics.median(r["cpu_seconds"] for r in theirs)
-        ours_kept, their_kept, seen = set(first["kept"]), set(theirs[0]["kept"]), set(first["pages"])
-        agree = sum((p in ours_kept) == (p in their_kept) for p in seen) / max(1, len(seen))
-        filters = filter_agreement(first["run_dir"], ours_kept, lid_model, root / "filter-agreement")
+        their_kept = set(theirs[0]["kept"])
+        # over the pages any extractor of this bench gave text: a page trafilatura returns nothing for is one
+        # refinery read and did not keep, so both extractors are measured over the same pages
+        seen = set().union(*(set(run["pages"]) for _, run in firsts.values()))
+        by_extractor = {}
+        for extractor, (_, run) in firsts.items():
+            kept = set(run["kept"])
+            by_extractor[extractor] = {
+                "pages": len(seen), "pages_with_text": len(set(run["pages"])), "kept_refinery": len(kept),
+                "agreement_end_to_end": sum((p in kept) == (p in their_kept) for p in seen) / max(1, len(seen)),
+                "kept_by_both": len(kept & their_kept), "only_refinery": len(kept - their_kept),
+                "only_datatrove": len(their_kept - kept),
+                "filters_on_the_same_text": filter_agreement(run["run_dir"], kept, lid_model,
+                                                             root / f"filter-agreement-{extractor}")}
+        main_extractor = next(iter(firsts))
+        ours_kept = set(first["kept"])
+        agree = by_extractor[main_extractor]["agreement_end_to_end"]
+        filters = by_extractor[main_extractor]["filters_on_the_same_text"]
         report = {
             "input": {"warcs": [w.name for w in warcs], "copies": args.copies, "pages_refinery": pages,
                       "pages_datatrove": theirs[0]["pages_read"]},
@@ -303,6 +346,8 @@ def main() -> None:
             "kept_by_both": len(ours_kept & their_kept),
             "only_refinery": len(ours_kept - their_kept), "only_datatrove": len(their_kept - ours_kept),
             "filters_on_the_same_text": filters,
+            "extractor_of_the_agreement_above": main_extractor,
+            "by_extractor": by_extractor,
             "runs": args.runs,
             "bytecode": ("compiled from source in every run" if prefix is None else
                          f"read from PYTHONPYCACHEPREFIX ({sum(1 for _ in prefix.rglob('*.pyc'))} .pyc files, "

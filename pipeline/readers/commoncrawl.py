@@ -42,11 +42,12 @@ from typing import IO, Any, Callable, Iterator, Literal
 
 import fsspec
 from fastwarc.warc import WarcRecord, WarcRecordType
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from contracts.accounting import Tally
 from contracts.fsio import basename, compression_of, is_damaged_archive, is_remote, open_input, open_raw
 from pipeline.documents import Document
+from pipeline.extract import trafilatura_text
 from pipeline.extract.html import decode_html, extract
 from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 from pipeline.readers.source_kind import ALL_FILTERS, SourceKind, listed_paths
@@ -95,6 +96,30 @@ class Options(BaseModel):
     # main-content detection, two thirds of their extraction cost; counted as extract_huge_page. None: never
     main_content_max_tags: int | None = Field(20_000, ge=1)
     min_text_chars: int = Field(1, ge=1)  # shorter extractions are skipped as empty_text
+    # resiliparse: ours (pipeline.extract.html). trafilatura: FineWeb's extractor with datatrove's settings, for
+    # reproducing or comparing with FineWeb, about ten times slower (pipeline.extract.trafilatura_text)
+    extractor: Literal["resiliparse", "trafilatura"] = "resiliparse"
+    # extractor trafilatura only (main_content_max_tags is resiliparse's): pages with more "<" are skipped as
+    # extract_too_many_tags; its cost grows faster than the element count on some markup, and a tag count is a
+    # bound that decides alike on any machine (datatrove's 1 s wall-clock timeout depends on the load). None: never
+    trafilatura_max_tags: int | None = Field(trafilatura_text.DEFAULT_MAX_TAGS, ge=1)
+
+    @field_validator("extractor")
+    @classmethod
+    def _installed(cls, value: str) -> str:
+        if value == "trafilatura":
+            try:
+                trafilatura_text.require()
+            except ImportError as exc:  # a ValueError, so the manifest's error names the source and field
+                raise ValueError(str(exc)) from exc
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> "Options":
+        if self.extractor == "trafilatura" and not self.main_content:
+            raise ValueError("extractor: trafilatura extracts main content only; main_content: false (all of a "
+                             "page's visible text) needs extractor: resiliparse")
+        return self
 
 
 @dataclass
@@ -1023,7 +1048,10 @@ def _response(record: WarcRecord, raw: bytes, path: str, record_id: str, options
             return None
 
 
-def _document(raw: bytes, offset: int | None, path: str, options: Options, tally: Tally) -> Document | None:
+def _document(raw: bytes, offset: int | None, path: str, options: Options, tally: Tally,
+              trafilatura: trafilatura_text.TrafilaturaText | None = None) -> Document | None:
+    """The document of one WARC record, or None with the reason counted; ``trafilatura``: the split's
+    extractor when the source chose ``extractor: trafilatura`` (resiliparse's path otherwise)."""
     try:
         record = _parsed(raw)
     except OSError as exc:
@@ -1104,7 +1132,9 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
         meta.update(content_type=content_type, charset=charset)
         return Document(key=record_id, text=text, url=url, meta=meta)
     try:
-        if options.main_content:
+        if trafilatura is not None:
+            text = trafilatura(page)
+        elif options.main_content:
             extraction = extract(page, max_tags=options.main_content_max_tags)
             text = extraction.text
             if extraction.fallback:  # main-content detection kept too little: the full-page text was used
@@ -1113,10 +1143,13 @@ def _document(raw: bytes, offset: int | None, path: str, options: Options, tally
                 tally.add("extract_huge_page")
         else:
             text = _full_text(page)
-    except Exception as exc:  # resiliparse parser errors on pathological markup: one page, not the file
+    except trafilatura_text.TooManyTags as exc:
+        tally.skip("extract_too_many_tags", path, record_id, f"{url}: {exc}")
+        return None
+    except Exception as exc:  # an extractor's error on pathological markup: one page, not the file
         tally.skip("extract_error", path, record_id, f"{type(exc).__name__}: {exc}")
         return None
-    if len(text) < options.min_text_chars:
+    if len(text) < options.min_text_chars:  # trafilatura: also a page it returned nothing for
         tally.skip("empty_text", path, record_id, url)
         return None
     meta.update(content_type=content_type, charset=charset)
@@ -1147,6 +1180,8 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
     Raises only for I/O errors (e.g. a missing file), naming the file.
     """
     keys: set[str] = set()  # record ids of the documents yielded so far
+    trafilatura = (trafilatura_text.TrafilaturaText(options.trafilatura_max_tags)
+                   if options.extractor == "trafilatura" else None)  # one per split: its dedup cache
     try:
         for unit in _units(split, options, tally):
             tally.add("records")
@@ -1154,7 +1189,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
                 detail = unit.detail if unit.offset is None else f"offset {unit.offset}: {unit.detail}"
                 tally.skip(unit.reason, split.path, unit.record, detail)
                 continue
-            doc = _document(unit[1], unit[0], split.path, options, tally)
+            doc = _document(unit[1], unit[0], split.path, options, tally, trafilatura)
             if doc is not None:
                 if doc.key in keys:
                     # A WARC-Record-ID repeated in the file (a writer's bug, or a record copied twice): the same

@@ -11,7 +11,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
 DEFERRED = ("numpy.random", "mwparserfromhell", "tiktoken", "xml.etree.ElementTree", "pipeline.extract.wikitext",
-            "pipeline.extract.aozora", "pipeline.extract.gutenberg")
+            "pipeline.extract.aozora", "pipeline.extract.gutenberg", "trafilatura")
 
 
 def _loaded_after(code: str) -> set[str]:
@@ -33,6 +33,9 @@ def test_what_was_deferred_is_imported_where_it_is_used() -> None:
                          "parse_header('<mediawiki xml:lang=\"en\"><siteinfo><dbname>x</dbname></siteinfo>')"
                          ) == {"xml.etree.ElementTree"}
     assert _loaded_after("from pipeline.readers.wikipedia import Options\nOptions()") == {"pipeline.extract.wikitext"}
+    # the commoncrawl source option extractor: trafilatura (the default, resiliparse, never imports it)
+    assert _loaded_after("from pipeline.readers.commoncrawl import Options\nOptions(extractor='trafilatura')") >= {
+        "trafilatura"}
     assert _loaded_after("from pipeline.extract.wikitext import to_prose\n"
                          "to_prose('{{lang|fr|[[Paris]]}} x')") == {"pipeline.extract.wikitext", "mwparserfromhell"}
     assert _loaded_after("from pipeline.readers.books import decode\ndecode(b'\\x81 x')") == {
