@@ -25,6 +25,7 @@ _CHUNK = 1 << 18
 _FEED = 1 << 15  # compressed bytes handed to one inflate call (~160 kB out on these files, under a read's size)
 _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
+_PROBE = 1 << 16  # raw bytes from a member's start that ``_is_member`` decides on
 _BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header: see _boundary
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
@@ -318,7 +319,7 @@ def _find_member(raw: IO[bytes], start: int, is_member: Callable[[bytes], bool] 
         i = chunk.find(_GZIP_MAGIC)
         while i >= 0:
             raw.seek(pos + i)
-            if is_member(raw.read(1 << 16)):
+            if is_member(raw.read(_PROBE)):
                 return pos + i
             i = chunk.find(_GZIP_MAGIC, i + 1)
         pos += len(chunk) - len(_GZIP_MAGIC) + 1

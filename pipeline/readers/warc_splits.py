@@ -3,7 +3,9 @@
 A record belongs to the split in which it starts. A split with ``start > 0`` begins at the first gzip member
 at or after ``start`` whose decompressed bytes begin with ``WARC/`` (``.warc.gz``; an ARC header line for
 ``.arc.gz``), or at the first ``WARC/`` header that follows a blank line (plain ``.warc``; a good ARC record
-after a line end for plain ``.arc``), and reads every record starting before ``end``, even past ``end``.
+after a line end for plain ``.arc``), and reads every record starting before ``end``, even past ``end``,
+and what lies between its last record and the next split's start (damage, members holding no record:
+``_gzip_units``), so each is counted once.
 ``.bz2``/``.zst`` files cannot be cut and are one split.
 """
 
@@ -16,21 +18,30 @@ from contracts.fsio import compression_of, is_damaged_archive, open_input, open_
 from pipeline.readers.arc import (_arc_frame, _arc_line, _arc_to_warc, _as_warc, _find_plain_arc, _is_arc,
                                   _is_arc_member, _sniff_arc)
 from pipeline.readers.base import Split
-from pipeline.readers.warc_framing import (_CHUNK, _GZIP_MAGIC, _Damage, _find_member, _find_plain, _frame,
-                                           _GzipMember, _is_member, _whole_member)
+from pipeline.readers.warc_framing import (_CHUNK, _GZIP_MAGIC, _PROBE, _Damage, _find_member, _find_plain,
+                                           _frame, _GzipMember, _is_member, _whole_member)
 
 if TYPE_CHECKING:
     from pipeline.readers.commoncrawl import Options
+
 
 def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
                 arc: bool = False) -> Iterator[tuple[int, bytes] | _Damage]:
     """Records of the gzip members starting in ``split``; offsets are the members' file offsets.
 
+    Past ``end`` the split reads on through members that hold no record (``is_member`` refuses them: damage,
+    an unrelated gzip stream glued in) up to the first one that holds a record, where the next split starts:
+    that split's ``_find_member`` skips those members, so they are counted here, once. The split before owns
+    them, not the one whose range they start in, because only the split before reaches them along the chain
+    of members: the later one, scanning from its ``start``, cannot tell a member's start from gzip magic bytes
+    inside the compressed data (or a stored gzip payload) of a member that began before it, and would count
+    such bytes as a member too. Checked once per split, at its end: no cost per member.
+
     ``arc``: the members hold ARC records (``_arc_frame``; no whole-member fast path, which frames WARC)."""
     is_member, frame = (_is_arc_member, _arc_frame) if arc else (_is_member, _frame)
     if split.start == 0:
         raw.seek(0)
-        head = raw.read(1 << 16)
+        head = raw.read(_PROBE)
         if not head:
             return
         pos: int | None = 0
@@ -44,9 +55,14 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
     rest: bytes | memoryview = b""
     if pos is not None:
         raw.seek(pos)
-    while pos is not None and (split.end is None or pos < split.end):
+    while pos is not None:
         if not rest:
             rest = raw.read(_CHUNK)  # what _GzipMember would read first; it takes these bytes as its start
+        if split.end is not None and pos >= split.end:
+            if len(rest) < _PROBE:  # the bytes _find_member tries a member with, so both decide alike
+                rest = bytes(rest) + raw.read(_PROBE - len(rest))
+            if is_member(bytes(rest[:_PROBE])):
+                return  # the next split starts here
         whole = None if arc else _whole_member(rest, max_record)
         if whole is not None:
             for record in whole[0]:
