@@ -59,7 +59,7 @@ from pipeline.manifest import parse_manifest  # noqa: E402
 from pipeline.stage import RunContext  # noqa: E402
 from pipeline.clean import CleanOptions, clean_text  # noqa: E402
 from pipeline.extract import html as extract_html  # noqa: E402
-from pipeline.readers import commoncrawl  # noqa: E402
+from pipeline.readers import commoncrawl, warc_framing, warc_records, warc_splits  # noqa: E402
 from pipeline.stages import crawl  # noqa: E402
 
 os.chdir(REPO)
@@ -144,8 +144,8 @@ def e2e_parts(copies: int, reps: int, profile: int) -> None:
             pstats.Stats(prof).sort_stats(os.environ.get("SORT", "tottime")).print_stats(profile)
             return
         # the kernels' inputs, as the stage hands them over
-        records = [raw for t in payloads for unit in commoncrawl._units(t.split, t.options, Tally())
-                   if not isinstance(unit, commoncrawl._Damage) for raw in [unit[1]]]
+        records = [raw for t in payloads for unit in warc_splits._units(t.split, t.options, Tally())
+                   if not isinstance(unit, warc_framing._Damage) for raw in [unit[1]]]
         responses: list[tuple[bytes, str | None]] = []  # (body, declared charset) of every page decoded
         pages: list[str] = []  # every page extracted, as the reader hands them over
         real_decode, real_extract = commoncrawl.decode_html, commoncrawl.extract
@@ -192,7 +192,7 @@ def e2e_parts(copies: int, reps: int, profile: int) -> None:
                 record = WarcRecord.from_bytes(raw)
                 if record.record_type == WarcRecordType.response:
                     with contextlib.suppress(OSError, ValueError):
-                        commoncrawl._http(record)
+                        warc_records._http(record)
 
         # the extractor's parts: resiliparse's parse and its two passes (main content; the full page where the
         # main text is short), the rest is our Python (furniture scan, line scoring, joins)
@@ -221,7 +221,7 @@ def e2e_parts(copies: int, reps: int, profile: int) -> None:
             "reader alone (framing, records, decoding, extraction)":
                 lambda: [sum(1 for _ in commoncrawl.READER.read(t.split, t.options, Tally())) for t in payloads],
             "WARC framing (gzip members, record boundaries)":
-                lambda: [sum(1 for _ in commoncrawl._units(t.split, t.options, Tally())) for t in payloads],
+                lambda: [sum(1 for _ in warc_splits._units(t.split, t.options, Tally())) for t in payloads],
             "record parsing (FastWARC headers, HTTP of responses)": record_parsing,
             "charset decoding of the HTML bodies": lambda: [commoncrawl.decode_html(b, d) for b, d in responses],
             "HTML extraction": lambda: [extract_html.extract(p) for p in pages],
@@ -342,7 +342,7 @@ def main() -> None:
             "reader alone (framing, records, decoding, extraction)":
                 lambda: [sum(1 for _ in commoncrawl.READER.read(t.split, t.options, Tally())) for t in work],
             "extractor alone on the same pages": lambda: [extract_html.extract(p) for p in pages],
-            "framing alone": lambda: [sum(1 for _ in commoncrawl._units(t.split, t.options, Tally())) for t in work],
+            "framing alone": lambda: [sum(1 for _ in warc_splits._units(t.split, t.options, Tally())) for t in work],
             "cleaning alone on the extracted texts": lambda: [clean_text(x) for x in texts],
         }
         times: dict[str, list[float]] = {k: [] for k in parts}

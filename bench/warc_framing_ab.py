@@ -11,7 +11,7 @@ alternating, and prints the medians of several runs.
 from __future__ import annotations
 
 import argparse
-import importlib.util
+import importlib
 import statistics
 import subprocess
 import sys
@@ -29,15 +29,24 @@ WEB = REPO.parent / "shared" / "data" / "web"
 
 
 def load_ref(ref: str):
-    source = subprocess.run(["git", "-C", str(REPO), "show", f"{ref}:pipeline/readers/commoncrawl.py"],
-                            check=True, capture_output=True).stdout
-    path = Path(tempfile.mkdtemp()) / "commoncrawl_ref.py"
-    path.write_bytes(source)
-    spec = importlib.util.spec_from_file_location("commoncrawl_ref", path)
-    module = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = module  # (its dataclasses look their module up)
-    spec.loader.exec_module(module)
-    return module
+    """The commoncrawl reader of ``ref`` with the reader modules it imports (pipeline/readers, one file or
+    several), loaded under another package name so that both revisions run in one process."""
+    git = ["git", "-C", str(REPO)]
+    names = subprocess.run(git + ["ls-tree", "--name-only", ref, "pipeline/readers/"], check=True,
+                           capture_output=True, text=True).stdout.split()
+    modules = [Path(n).stem for n in names if n.endswith(".py") and not n.endswith("__init__.py")]
+    package = Path(tempfile.mkdtemp()) / "readers_ref"
+    package.mkdir()
+    (package / "__init__.py").write_text("")
+    for name in modules:
+        source = subprocess.run(git + ["show", f"{ref}:pipeline/readers/{name}.py"], check=True,
+                                capture_output=True, text=True).stdout
+        for other in modules:  # the revision's own reader modules, not this checkout's
+            source = source.replace(f"pipeline.readers.{other} ", f"readers_ref.{other} ")
+            source = source.replace(f"pipeline.readers.{other}\n", f"readers_ref.{other}\n")
+        (package / f"{name}.py").write_text(source)
+    sys.path.insert(0, str(package.parent))
+    return importlib.import_module("readers_ref.commoncrawl")  # (registered in sys.modules: its dataclasses)
 
 
 def frame_all(module, files: list[Path], split_bytes: int) -> tuple[float, int]:

@@ -16,7 +16,7 @@ import zstandard
 
 from contracts.accounting import Tally
 from pipeline.file_accounting import file_entry, verdict
-from pipeline.readers import commoncrawl
+from pipeline.readers import arc, warc_splits
 from pipeline.readers.commoncrawl import READER, Options
 from tests.pipeline.readers.test_commoncrawl import IAH, assert_accounted, members, read_all
 from tests.pipeline.readers.test_commoncrawl import s3  # noqa: F401 - the fixture: a real S3-compatible server
@@ -279,8 +279,9 @@ def test_warc_files_are_not_sniffed_per_record(web: Path, monkeypatch: pytest.Mo
     """The format is told once per split: WARC records never reach the ARC code."""
     calls = Counter()
     for fn in ("_arc_line", "_sniff_arc", "_is_arc"):
-        real = getattr(commoncrawl, fn)
-        monkeypatch.setattr(commoncrawl, fn, lambda *a, _real=real, _fn=fn: (calls.update([_fn]), _real(*a))[1])
+        real = getattr(arc, fn)
+        for module in (arc, warc_splits):  # calls within the ARC module and from the split reading
+            monkeypatch.setattr(module, fn, lambda *a, _real=real, _fn=fn: (calls.update([_fn]), _real(*a))[1])
     options = Options(split_bytes=100_000)
     path = web / IAH
     splits = READER.plan(str(path), path.stat().st_size, options)

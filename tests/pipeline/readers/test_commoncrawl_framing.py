@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from contracts.accounting import Tally
-from pipeline.readers import commoncrawl
+from pipeline.readers import arc, warc_framing, warc_splits
 from pipeline.readers.commoncrawl import READER, Options
 from tests.pipeline.readers.test_commoncrawl import members
 from tests.pipeline.readers.test_commoncrawl_inflate import BIG, DOLMA, _damaged
@@ -25,8 +25,8 @@ def _read(path: Path, options: Options) -> tuple[list[tuple], list[tuple], dict,
     """The framed units (offset and record bytes, or the damage's fields), the documents, counts and examples."""
     tally = Tally()
     splits = READER.plan(str(path), path.stat().st_size, options)
-    units = [vars(u).copy() if isinstance(u, commoncrawl._Damage) else u
-             for split in splits for u in commoncrawl._units(split, options, Tally())]
+    units = [vars(u).copy() if isinstance(u, warc_framing._Damage) else u
+             for split in splits for u in warc_splits._units(split, options, Tally())]
     docs = [(d.key, d.text, d.url, d.meta["offset"]) for split in splits for d in READER.read(split, options, tally)]
     return units, docs, dict(tally.counts), {k: list(v) for k, v in tally.examples.items()}
 
@@ -34,7 +34,7 @@ def _read(path: Path, options: Options) -> tuple[list[tuple], list[tuple], dict,
 def _both(path: Path, monkeypatch: pytest.MonkeyPatch, options: Options | None = None) -> tuple[tuple, tuple, list]:
     """The reader's results with the fast path and without it, and what the fast path returned per member."""
     options = options or Options()
-    real = commoncrawl._whole_member
+    real = warc_splits._whole_member
     taken: list[bool] = []
 
     def spy(rest, max_record):
@@ -43,10 +43,10 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch, options: Options | None =
         return result
 
     with monkeypatch.context() as m:
-        m.setattr(commoncrawl, "_whole_member", spy)
+        m.setattr(warc_splits, "_whole_member", spy)
         fast = _read(path, options)
     with monkeypatch.context() as m:
-        m.setattr(commoncrawl, "_whole_member", lambda rest, max_record: None)
+        m.setattr(warc_splits, "_whole_member", lambda rest, max_record: None)
         slow = _read(path, options)
     return fast, slow, taken
 
@@ -63,7 +63,8 @@ def test_real_files_read_alike(shared_data: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_members_cut_by_the_read_size_and_splits(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """With 4 kB reads most members lie across a read's end: the general path reads them, from the same bytes."""
-    monkeypatch.setattr(commoncrawl, "_CHUNK", 4096)
+    for module in (warc_framing, warc_splits, arc):  # each reads by its own copy of the constant
+        monkeypatch.setattr(module, "_CHUNK", 4096)
     fast, slow, taken = _both(shared_data / "web" / BIG, monkeypatch)
     assert fast == slow and True in taken and False in taken
     fast, slow, taken = _both(shared_data / "web" / DOLMA, monkeypatch, Options(split_bytes=7000))
@@ -122,10 +123,10 @@ def _header_by_search(buf: bytes, at: int = 0) -> tuple[int, int] | None:
     """``_header`` as it was: one regex search over the header for the Content-Length line."""
     if buf[at: at + 5] != b"WARC/":
         return None
-    end = buf.find(b"\r\n\r\n", at, at + commoncrawl._MAX_HEADER)
+    end = buf.find(b"\r\n\r\n", at, at + warc_framing._MAX_HEADER)
     if end < 0:
         return None
-    match = commoncrawl._CONTENT_LENGTH.search(buf, at, end + 2)
+    match = warc_framing._CONTENT_LENGTH.search(buf, at, end + 2)
     return (end + 4 - at, int(match.group(1))) if match else None
 
 
@@ -144,9 +145,9 @@ def test_header_finds_the_content_length_line_the_regex_search_finds() -> None:
     for case in cases:
         for prefix in (b"", b"xx\r\n", b"\n"):
             buf = prefix + case
-            assert commoncrawl._header(buf, len(prefix)) == _header_by_search(buf, len(prefix)), buf
-            assert commoncrawl._header(bytearray(buf), len(prefix)) == _header_by_search(buf, len(prefix)), buf
-            found += commoncrawl._header(buf, len(prefix)) is not None
+            assert warc_framing._header(buf, len(prefix)) == _header_by_search(buf, len(prefix)), buf
+            assert warc_framing._header(bytearray(buf), len(prefix)) == _header_by_search(buf, len(prefix)), buf
+            found += warc_framing._header(buf, len(prefix)) is not None
     assert found > len(cases)
 
 
@@ -156,8 +157,8 @@ def test_a_member_larger_than_one_inflate_call(shared_data: Path) -> None:
     parts = members((shared_data / "web" / BIG).read_bytes())
     big = max(range(len(parts)), key=lambda k: len(gzip.decompress(parts[k])))
     record = gzip.decompress(parts[big])
-    assert len(record) > 4 * commoncrawl._CHUNK
-    whole = commoncrawl._whole_member(parts[big] + parts[big + 1], Options().max_record_bytes)
+    assert len(record) > 4 * warc_framing._CHUNK
+    whole = warc_framing._whole_member(parts[big] + parts[big + 1], Options().max_record_bytes)
     assert whole is not None
     assert whole[1] == len(parts[big]) and record.endswith(b"\r\n\r\n") and whole[0] == [record[:-4]]
-    assert commoncrawl._whole_member(parts[big][:-10], Options().max_record_bytes) is None  # not all there
+    assert warc_framing._whole_member(parts[big][:-10], Options().max_record_bytes) is None  # not all there

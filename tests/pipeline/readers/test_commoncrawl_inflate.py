@@ -11,7 +11,7 @@ import pytest
 from isal import isal_zlib  # a dependency (pyproject): the reader's inflate, tested here against zlib
 
 from contracts.accounting import Tally
-from pipeline.readers import commoncrawl
+from pipeline.readers import warc_framing, warc_records
 from pipeline.readers.commoncrawl import READER, Options
 from tests.pipeline.readers.test_commoncrawl import members
 
@@ -39,12 +39,14 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch, options: Options | None =
         return real(*args)
 
     with monkeypatch.context() as m:
-        m.setattr(commoncrawl, "_fast_zlib", type("Isal", (), {"decompressobj": staticmethod(counting),
-                                                               "error": isal_zlib.error}))
+        isal = type("Isal", (), {"decompressobj": staticmethod(counting), "error": isal_zlib.error})
+        for module in (warc_framing, warc_records):  # members' inflate, and payloads' Content-Encoding
+            m.setattr(module, "_fast_zlib", isal)
         fast = _read(path, options)
     assert calls, "ISA-L was not used"
     with monkeypatch.context() as m:
-        m.setattr(commoncrawl, "_fast_zlib", None)
+        for module in (warc_framing, warc_records):
+            m.setattr(module, "_fast_zlib", None)
         plain = _read(path, options)
     return fast, plain
 
@@ -72,8 +74,8 @@ def test_damaged_member_reads_as_zlib_reads_it(shared_data: Path, tmp_path: Path
                                                how: str) -> None:
     path = _damaged(shared_data / "web", tmp_path, how)
     retries = []
-    real_retry = commoncrawl._GzipMember._retry_with_zlib
-    monkeypatch.setattr(commoncrawl._GzipMember, "_retry_with_zlib",
+    real_retry = warc_framing._GzipMember._retry_with_zlib
+    monkeypatch.setattr(warc_framing._GzipMember, "_retry_with_zlib",
                         lambda self: (retries.append(self.handed), real_retry(self))[1])
     fast, plain = _both(path, monkeypatch)
     assert fast == plain
@@ -99,14 +101,14 @@ def test_real_files_read_alike(shared_data: Path, monkeypatch: pytest.MonkeyPatc
 def test_inflate_bounded_and_errors_are_zlibs(wbits: int, pack, monkeypatch: pytest.MonkeyPatch) -> None:
     body = b"<p>" + bytes(range(32, 127)) * 500
     packed = pack(body)
-    assert commoncrawl._inflate(wbits, packed, 1000) == body[:1001]
-    assert commoncrawl._inflate(wbits, packed, 10 ** 6) == body
+    assert warc_records._inflate(wbits, packed, 1000) == body[:1001]
+    assert warc_records._inflate(wbits, packed, 10 ** 6) == body
     broken = packed[:20] + b"\xff" * 40 + packed[60:]
     errors = []
-    for fast in (commoncrawl._fast_zlib, None):
-        monkeypatch.setattr(commoncrawl, "_fast_zlib", fast)
+    for fast in (warc_records._fast_zlib, None):
+        monkeypatch.setattr(warc_records, "_fast_zlib", fast)
         try:
-            errors.append(commoncrawl._inflate(wbits, broken, 10 ** 6))
+            errors.append(warc_records._inflate(wbits, broken, 10 ** 6))
         except zlib.error as exc:
             errors.append(str(exc))
     assert errors[0] == errors[1]

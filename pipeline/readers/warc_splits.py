@@ -1,0 +1,189 @@
+"""The records of one split of a WARC or ARC file: gzip members, plain files, .bz2/.zst streams.
+
+A record belongs to the split in which it starts. A split with ``start > 0`` begins at the first gzip member
+at or after ``start`` whose decompressed bytes begin with ``WARC/`` (``.warc.gz``; an ARC header line for
+``.arc.gz``), or at the first ``WARC/`` header that follows a blank line (plain ``.warc``; a good ARC record
+after a line end for plain ``.arc``), and reads every record starting before ``end``, even past ``end``,
+and what lies between its last record and the next split's start (damage, members holding no record:
+``_gzip_units``), so each is counted once.
+``.bz2``/``.zst`` files cannot be cut and are one split.
+"""
+
+from __future__ import annotations
+
+from typing import IO, TYPE_CHECKING, Iterator
+
+from contracts.accounting import Tally
+from contracts.fsio import compression_of, is_damaged_archive, open_input, open_raw
+from pipeline.readers.arc import (_arc_frame, _arc_line, _arc_to_warc, _as_warc, _find_plain_arc, _is_arc,
+                                  _is_arc_member, _sniff_arc)
+from pipeline.readers.base import Split
+from pipeline.readers.warc_framing import (_CHUNK, _GZIP_MAGIC, _PROBE, _Damage, _find_member, _find_plain,
+                                           _frame, _GzipMember, _is_member, _whole_member)
+
+if TYPE_CHECKING:
+    from pipeline.readers.commoncrawl import Options
+
+
+def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
+                arc: bool = False) -> Iterator[tuple[int, bytes] | _Damage]:
+    """Records of the gzip members starting in ``split``; offsets are the members' file offsets.
+
+    Past ``end`` the split reads on through members that hold no record (``is_member`` refuses them: damage,
+    an unrelated gzip stream glued in) up to the first one that holds a record, where the next split starts:
+    that split's ``_find_member`` skips those members, so they are counted here, once. The split before owns
+    them, not the one whose range they start in, because only the split before reaches them along the chain
+    of members: the later one, scanning from its ``start``, cannot tell a member's start from gzip magic bytes
+    inside the compressed data (or a stored gzip payload) of a member that began before it, and would count
+    such bytes as a member too. Checked once per split, at its end: no cost per member.
+
+    ``arc``: the members hold ARC records (``_arc_frame``; no whole-member fast path, which frames WARC)."""
+    is_member, frame = (_is_arc_member, _arc_frame) if arc else (_is_member, _frame)
+    if split.start == 0:
+        raw.seek(0)
+        head = raw.read(_PROBE)
+        if not head:
+            return
+        pos: int | None = 0
+        if not is_member(head):
+            name = "an ARC" if arc else "a WARC"
+            plain = " (plain file named .gz?)" if head.startswith(b"WARC/") or _arc_line(head) else ""
+            yield _Damage("corrupt_record", 0, None, f"not a gzip member holding {name} record{plain}")
+            pos = _find_member(raw, 1, is_member)
+    else:
+        pos = _find_member(raw, split.start, is_member)
+    rest: bytes | memoryview = b""
+    if pos is not None:
+        raw.seek(pos)
+    while pos is not None:
+        if not rest:
+            rest = raw.read(_CHUNK)  # what _GzipMember would read first; it takes these bytes as its start
+        if split.end is not None and pos >= split.end:
+            if len(rest) < _PROBE:  # the bytes _find_member tries a member with, so both decide alike
+                rest = bytes(rest) + raw.read(_PROBE - len(rest))
+            if is_member(bytes(rest[:_PROBE])):
+                return  # the next split starts here
+        whole = None if arc else _whole_member(rest, max_record)
+        if whole is not None:
+            for record in whole[0]:
+                yield pos, record
+            pos += whole[1]
+            rest = memoryview(rest)[whole[1]:]
+            if len(rest) < len(_GZIP_MAGIC):
+                rest = bytes(rest) + raw.read(_CHUNK)
+                if not rest:
+                    return
+            if bytes(rest[: len(_GZIP_MAGIC)]) != _GZIP_MAGIC:
+                yield _Damage("corrupt_record", pos, None, "bytes after a gzip member are not another gzip member")
+                pos = _find_member(raw, pos + 1, is_member)
+                rest = b""
+                if pos is not None:
+                    raw.seek(pos)
+            continue
+        member = _GzipMember(raw, rest)
+        for item in frame(member.read, None, max_record):
+            if isinstance(item, _Damage):
+                if member.error and item.reason == "truncated_record":
+                    item = _Damage(member.error[0], pos, item.record, member.error[1])
+                    member.error = None
+                else:
+                    item.offset = pos
+            else:
+                item = (pos, item[1])
+            yield item
+        while not member.done:  # framing ends at the member's end; this only guards the invariant
+            member.read(_CHUNK)
+        if member.error or member.length is None:
+            if member.error:
+                yield _Damage(member.error[0], pos, None, member.error[1])
+            pos = _find_member(raw, pos + 1, is_member)
+            rest = b""
+            if pos is not None:
+                raw.seek(pos)
+            continue
+        pos += member.length
+        rest = member.rest
+        if len(rest) < len(_GZIP_MAGIC):
+            rest = bytes(rest) + raw.read(_CHUNK)
+            if not rest:
+                return
+        if bytes(rest[: len(_GZIP_MAGIC)]) != _GZIP_MAGIC:  # trailing garbage or a damaged member header
+            yield _Damage("corrupt_record", pos, None, "bytes after a gzip member are not another gzip member")
+            pos = _find_member(raw, pos + 1, is_member)
+            rest = b""
+            if pos is not None:
+                raw.seek(pos)
+
+
+def _plain_units(raw: IO[bytes], split: Split, max_record: int, arc: bool = False,
+                 glued: bool = False) -> Iterator[tuple[int, bytes] | _Damage]:
+    """Records starting in ``split`` of a plain file; a glued ARC (``_sniff_arc``) is read whole by its first."""
+    if glued and split.start:
+        return
+    if split.start == 0:
+        start: int | None = 0
+    else:
+        start = _find_plain_arc(raw, split.start, max_record) if arc else _find_plain(raw, split.start)
+    if start is None:
+        return
+    raw.seek(start)  # also rewinds the emptiness probe of _units
+    limit = None if split.end is None or glued else split.end - start
+    for item in (_arc_frame if arc else _frame)(raw.read, limit, max_record):
+        if isinstance(item, _Damage):
+            item.offset = None if item.offset is None else item.offset + start
+            yield item
+        else:
+            yield start + item[0], item[1]
+
+
+def _compressed_units(path: str, max_record: int) -> Iterator[tuple[int | None, bytes] | _Damage]:
+    """Records of a .bz2/.zst WARC or ARC; a damaged or cut stream ends it as one ``corrupt_compression``."""
+    damage: list[str] = []
+
+    with open_input(path) as stream:
+        def read(size: int) -> bytes:
+            if damage:
+                return b""
+            try:
+                return stream.read(size)
+            except Exception as exc:  # noqa: BLE001 - only damaged archives are swallowed
+                if not is_damaged_archive(exc):
+                    raise
+                damage.append(f"{type(exc).__name__}: {exc}")
+                return b""
+
+        first = [read(_CHUNK)]  # the format is told from the stream's start, then framing reads it again
+
+        def framed_read(size: int) -> bytes:
+            return first.pop() if first else read(size)
+
+        arc = _is_arc(first[0], path)
+        reported = False
+        for item in (_arc_frame if arc else _frame)(framed_read, None, max_record):
+            if isinstance(item, _Damage):
+                item.offset = None  # an offset in the decompressed stream is no file offset
+                if damage and item.reason == "truncated_record":  # cut by the damage, not by its length
+                    item.reason, item.detail, reported = "corrupt_compression", damage[0], True
+                yield item
+            else:
+                yield None, _arc_to_warc(item[1]) if arc else item[1]
+    if damage and not reported:
+        yield _Damage("corrupt_compression", None, None, damage[0])
+
+
+def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int | None, bytes] | _Damage]:
+    compression = compression_of(split.path)
+    with open_raw(split.path) as raw:
+        if split.start == 0 and not raw.read(1):
+            tally.skip("empty_file", split.path, None, "the file is empty")
+            return
+        if compression in (None, "gzip"):
+            arc, glued = _sniff_arc(raw, split, compression == "gzip")  # once per split: WARC records pay nothing
+            if compression == "gzip":
+                units = _gzip_units(raw, split, options.max_record_bytes, arc)
+            else:
+                units = _plain_units(raw, split, options.max_record_bytes, arc, glued)
+            yield from _as_warc(units) if arc else units
+            return
+    yield from _compressed_units(split.path, options.max_record_bytes)
+
