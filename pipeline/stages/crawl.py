@@ -24,7 +24,7 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_out
 from contracts.fsio import InputError, atomic_write, basename, file_size, is_remote, safe_join
 from pipeline.clean import clean_text
-from pipeline.documents import DOC_SCHEMA, write_parquet
+from pipeline.documents import DOC_SCHEMA, Document, write_parquet
 from pipeline.file_accounting import file_entry, flagged
 from pipeline.readers import get_reader, source_kind
 from pipeline.readers.base import Split
@@ -110,6 +110,21 @@ def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> No
     write_parquet(safe_join(run_dir, relative), pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
 
 
+def _rekeyed(doc: Document, source: str, ids: set[str], tally: Tally) -> dict[str, Any]:
+    """The row of a document whose key an earlier record of the split already used (a JSONL/Parquet id
+    repeated in its input): keyed by its record position too, so two documents never share one id (dedup
+    and the token index key on it). Counted as ``duplicate_record_id``, as the WARC reader counts its own;
+    the text is kept, and exact dedup removes it if it is a true copy."""
+    tally.add("duplicate_record_id")
+    base, n = doc.key, 0
+    while True:  # the position suffix could itself collide with a later record's own id: step past it
+        doc.key = f"{base}@{doc.meta.get('record') or '?'}" + (f"#{n}" if n else "")
+        row = doc.to_row(source)
+        if row["id"] not in ids:
+            return row
+        n += 1
+
+
 @defers_folder_syncs
 def run_task(task: CrawlTask) -> TaskResult:
     """Read one split, clean each document, write shards of at most ``shard_docs`` documents, each closed
@@ -131,6 +146,7 @@ def run_task(task: CrawlTask) -> TaskResult:
         rows.clear()
         chars[0] = 0
 
+    ids: set[str] = set()  # document ids written from this split
     for doc in reader.read(task.split, task.options, tally):
         tally.add("docs_in")
         tally.add("chars_in", len(doc.text))
@@ -139,7 +155,11 @@ def run_task(task: CrawlTask) -> TaskResult:
             tally.skip("empty_after_clean", task.split.path, str(doc.meta.get("record") or doc.key))
             continue
         doc.text = text
-        rows.append(doc.to_row(task.source))
+        row = doc.to_row(task.source)
+        if row["id"] in ids:
+            row = _rekeyed(doc, task.source, ids, tally)
+        ids.add(row["id"])  # type: ignore[arg-type]
+        rows.append(row)
         tally.add("docs_out")
         tally.add("chars_out", len(text))
         chars[0] += len(text)
