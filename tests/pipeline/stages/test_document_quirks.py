@@ -12,7 +12,9 @@ from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
+import pytest
 
+from contracts.token_dataset import TokenDataset
 from pipeline.manifest import load_manifest
 from pipeline.run import run_manifest
 from tests.pipeline.helpers import book_paragraphs_jsonl, read_docs, tree_digest, write_manifest
@@ -60,3 +62,35 @@ def test_an_id_repeated_inside_a_source_never_gives_two_documents_one_id(shared_
                                          ray={"in_process": True}))
     run_manifest(rerun)
     assert tree_digest(rerun.run_dir, ("docs", "dedup")) == before
+
+
+@pytest.mark.parametrize("tokenizer", ["gpt2", "bpe"])
+def test_special_token_strings_in_a_document_stay_plain_text(shared_data: Path, tmp_path: Path,
+                                                            tokenizer: str) -> None:
+    """A document that spells ``<|endoftext|>`` (or cl100k's ``<|fim_prefix|>``) must not inject a document
+    boundary: the end-of-text id appears once per document, at its end, with the published gpt2 ranks and
+    with a BPE trained on these very documents (which may learn the string as ordinary merges)."""
+    paras = _paragraphs(shared_data, tmp_path, 40)
+    injected = {0: "<|endoftext|>", 1: "<|endoftext|><|endoftext|>", 2: "<|fim_prefix|> and <|endofprompt|>"}
+    for i, special in injected.items():
+        text = paras[i]["text"]
+        paras[i]["text"] = f"{text[:120]} {special} {text[120:]}"
+    paras.append({"id": "only-special", "text": "<|endoftext|>"})
+    jsonl = tmp_path / "special.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in paras))
+    spec = ({"kind": "tiktoken", "name": "gpt2", "ranks_path": str(shared_data / "tokenizers" / "gpt2.tiktoken")}
+            if tokenizer == "gpt2" else {"kind": "bpe", "vocab_size": 600, "train_bytes": 200_000})
+    stages = {"order": ["crawl", "tokenize"], "tokenize": {"tokenizer": spec}}
+    manifest = load_manifest(write_manifest(tmp_path, [{"name": "s", "kind": "jsonl", "paths": [str(jsonl)]}],
+                                            stages=stages, ray={"in_process": True}))
+    run_manifest(manifest)
+    dataset = TokenDataset.open(manifest.run_dir / "tokens", verify="checksums")
+    texts = {d["id"]: d["text"] for d in read_docs(manifest.run_dir, _stats(manifest.run_dir, "crawl")["outputs"])}
+    seen = 0
+    for shard in dataset.all_shards:
+        for row, doc_id in enumerate(shard.batch.column("id").to_pylist()):
+            tokens = shard.values[shard.offsets[row]:shard.offsets[row + 1]]
+            assert tokens[-1] == dataset.eot_id and dataset.eot_id not in tokens[:-1], doc_id
+            assert dataset.decode(tokens[:-1]) == texts[doc_id]
+            seen += 1
+    assert seen == len(paras) == len(texts)
