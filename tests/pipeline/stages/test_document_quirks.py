@@ -94,3 +94,30 @@ def test_special_token_strings_in_a_document_stay_plain_text(shared_data: Path, 
             assert dataset.decode(tokens[:-1]) == texts[doc_id]
             seen += 1
     assert seen == len(paras) == len(texts)
+
+
+def test_a_run_whose_documents_are_all_removed_ends_with_an_empty_dataset(shared_data: Path,
+                                                                          tmp_path: Path) -> None:
+    """Documents of only whitespace, only emoji, only punctuation, only a format character: each is skipped
+    or removed with a counted reason. Before, dedup (which writes no shard when it keeps nothing) made the
+    tokenize stage fail with "the previous stage recorded no document shards"; now the run ends, as it does
+    when the filter keeps nothing, with an empty token dataset, a warning in the stats, index and report."""
+    records = [{"id": "ws", "text": " \n\t\u3000 \r\n "}, {"id": "emoji", "text": "😀🎉👍🏽" * 40},
+               {"id": "punct", "text": "!?.,;:…—" * 40}, {"id": "zw", "text": "\u200b\u200d\ufeff"}]
+    jsonl = tmp_path / "odd.jsonl"
+    jsonl.write_text("".join(json.dumps(r) + "\n" for r in records))
+    stages = {"order": ["crawl", "filter", "dedup", "tokenize"], "tokenize": {"tokenizer": {
+        "kind": "tiktoken", "name": "gpt2", "ranks_path": str(shared_data / "tokenizers" / "gpt2.tiktoken")}}}
+    manifest = load_manifest(write_manifest(tmp_path, [{"name": "odd", "kind": "jsonl", "paths": [str(jsonl)]}],
+                                            stages=stages, ray={"in_process": True}))
+    results = run_manifest(manifest)
+    crawl, filtered = _stats(manifest.run_dir, "crawl")["counts"], _stats(manifest.run_dir, "filter")["counts"]
+    skipped = sum(v for k, v in crawl.items() if k.startswith("skipped."))
+    removed = sum(v for k, v in filtered.items() if k.startswith("removed.odd."))
+    assert skipped + removed == len(records) and crawl["docs_out"] == removed
+    assert results["dedup"].outputs == [] and results["tokenize"].outputs == []
+    warnings = _stats(manifest.run_dir, "tokenize")["warnings"]
+    assert len(warnings) == 1 and "no documents reached the tokenize stage" in warnings[0]
+    dataset = TokenDataset.open(manifest.run_dir / "tokens", verify="checksums")
+    assert dataset.all_shards == [] and dataset.index["settings"]["validation"]["warnings"] == warnings
+    assert "no documents reached the tokenize stage" in (manifest.run_dir / "report" / "report.html").read_text()
