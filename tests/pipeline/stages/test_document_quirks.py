@@ -7,6 +7,7 @@ test; each test checks that nothing is lost silently and that ids, stats and out
 from __future__ import annotations
 
 import json
+import re
 from collections import Counter
 from pathlib import Path
 
@@ -121,3 +122,22 @@ def test_a_run_whose_documents_are_all_removed_ends_with_an_empty_dataset(shared
     dataset = TokenDataset.open(manifest.run_dir / "tokens", verify="checksums")
     assert dataset.all_shards == [] and dataset.index["settings"]["validation"]["warnings"] == warnings
     assert "no documents reached the tokenize stage" in (manifest.run_dir / "report" / "report.html").read_text()
+
+
+def test_hostile_record_ids_never_become_paths(shared_data: Path, tmp_path: Path) -> None:
+    """Ids with ``/``, ``..``, an absolute path, a NUL and 100,000 characters: each document gets its own
+    32-hex id (the key is hashed with the source name), and every file the run writes lies in its folder."""
+    paras = _paragraphs(shared_data, tmp_path, 6)
+    hostile = ["../../../../tmp/escape", "/etc/passwd", "a/b/../c", "..", "x" * 100_000, "nul\u0000id"]
+    jsonl = tmp_path / "ids.jsonl"
+    jsonl.write_text("".join(json.dumps({"id": i, "text": p["text"]}) + "\n" for i, p in zip(hostile, paras)))
+    out = tmp_path / "out"
+    manifest = load_manifest(write_manifest(tmp_path, [{"name": "ids", "kind": "jsonl", "paths": [str(jsonl)]}],
+                                            stages={"order": ["crawl", "dedup"]}, ray={"in_process": True}))
+    results = run_manifest(manifest)
+    docs = read_docs(manifest.run_dir, results["crawl"].outputs)
+    assert len(docs) == len(hostile) and all(re.fullmatch(r"[0-9a-f]{32}", d["id"]) for d in docs)
+    assert len({d["id"] for d in docs}) == len(hostile)
+    written = [p for p in tmp_path.rglob("*") if p.is_file()]
+    assert all(p.resolve().is_relative_to(tmp_path.resolve()) for p in written)
+    assert not any(len(p.name) > 255 or "passwd" in str(p) or "escape" in str(p) for p in out.rglob("*"))
