@@ -141,3 +141,34 @@ def test_hostile_record_ids_never_become_paths(shared_data: Path, tmp_path: Path
     written = [p for p in tmp_path.rglob("*") if p.is_file()]
     assert all(p.resolve().is_relative_to(tmp_path.resolve()) for p in written)
     assert not any(len(p.name) > 255 or "passwd" in str(p) or "escape" in str(p) for p in out.rglob("*"))
+
+
+def test_an_id_repeated_across_files_and_splits_is_counted_with_examples(shared_data: Path,
+                                                                         tmp_path: Path) -> None:
+    """A split cannot see another split's ids: an id used in two files of a source (or in two byte-range
+    splits of one file) gave two documents one id with nothing said. Now the crawl statistics count them
+    (``duplicate_id_across_splits.<source>``) with examples naming both shards, and stderr says so; the
+    documents are kept (their texts differ)."""
+    paras = _paragraphs(shared_data, tmp_path, 30)
+    first, second = tmp_path / "one.jsonl", tmp_path / "two.jsonl"
+    first.write_text("".join(json.dumps(r) + "\n" for r in paras[:20]))
+    second.write_text("".join(json.dumps({"id": r["id"], "text": t["text"]}) + "\n"  # ids of one.jsonl again
+                          for r, t in zip(paras[:3], paras[20:23])))
+    split_bytes = first.stat().st_size // 2  # one.jsonl in two splits, its last line reuses its first id
+    with first.open("a") as fh:
+        fh.write(json.dumps({"id": paras[0]["id"], "text": paras[25]["text"]}) + "\n")
+    stages = {"order": ["crawl"]}
+    sources = [{"name": "rep", "kind": "jsonl", "paths": [str(first), str(second)],
+                "options": {"split_bytes": split_bytes}},
+               {"name": "plain", "kind": "jsonl", "paths": [str(second)], "options": {"id_field": None}}]
+    manifest = load_manifest(write_manifest(tmp_path, sources, stages=stages, ray={"in_process": True}))
+    results = run_manifest(manifest)
+    docs = read_docs(manifest.run_dir, results["crawl"].outputs)
+    rep = [d for d in docs if d["source"] == "rep"]
+    assert len(rep) == 24 and len({d["id"] for d in rep}) == 20  # kept: 4 documents reuse 3 ids
+    stats = _stats(manifest.run_dir, "crawl")
+    assert stats["counts"]["duplicate_id_across_splits.rep"] == 4
+    assert "duplicate_id_across_splits.plain" not in stats["counts"]  # keyed by file and offset: unique
+    examples = stats["examples"]["duplicate_id_across_splits.rep"]
+    assert len(examples) == 3 and all("also in docs/rep/" in e["detail"] for e in examples)
+    assert {e["record"] for e in examples} == {d["id"] for d in rep if Counter(x["id"] for x in rep)[d["id"]] > 1}
