@@ -172,3 +172,51 @@ def test_an_id_repeated_across_files_and_splits_is_counted_with_examples(shared_
     examples = stats["examples"]["duplicate_id_across_splits.rep"]
     assert len(examples) == 3 and all("also in docs/rep/" in e["detail"] for e in examples)
     assert {e["record"] for e in examples} == {d["id"] for d in rep if Counter(x["id"] for x in rep)[d["id"]] > 1}
+
+
+def test_text_content_quirks_are_cleaned_counted_and_round_trip_through_tokens(shared_data: Path,
+                                                                               tmp_path: Path) -> None:
+    """C0 controls and NUL, a BOM mid-text, CRLF and lone CR, combining accents (NFC shortens the text), zero
+    width joiners, Arabic/Hebrew and mixed scripts, a U+FFFD run, and a lone surrogate spelled as a JSON
+    escape: the crawl cleans what it must (counted per step), skips the surrogate with a reason, keeps
+    what carries meaning (ZWJ, RTL text, U+FFFD), and every kept text decodes from its tokens unchanged."""
+    base = _paragraphs(shared_data, tmp_path, 1)[0]["text"]
+    head, tail = base[:150], base[150:]
+    quirks = {
+        "controls": f"{head}\x00\x01\x07\x1b{tail}",
+        "bom": f"{head}\ufeff{tail}",
+        "crlf": head.replace(". ", ".\r\n") + tail,
+        "cr": head.replace(". ", ".\r") + tail,
+        "nfd": "Cafe\u0301 na\u0131\u0308ve " + base,
+        "zwj": f"{head} 👩\u200d💻 \u0915\u094d\u200d\u0937 {tail}",
+        "rtl": f"{head} مرحبا بالعالم (שלום עולם) {tail}",
+        "fffd": f"{head}{chr(0xFFFD) * 40}{tail}",
+    }
+    lines = [json.dumps({"id": k, "text": v}) for k, v in quirks.items()]
+    lines.append('{"id": "surrogate", "text": "' + head + '\\ud800 ' + '"}')
+    jsonl = tmp_path / "quirks.jsonl"
+    jsonl.write_text("\n".join(lines) + "\n")
+    stages = {"order": ["crawl", "tokenize"], "tokenize": {"tokenizer": {
+        "kind": "tiktoken", "name": "gpt2", "ranks_path": str(shared_data / "tokenizers" / "gpt2.tiktoken")}}}
+    manifest = load_manifest(write_manifest(tmp_path, [{"name": "q", "kind": "jsonl", "paths": [str(jsonl)]}],
+                                            stages=stages, ray={"in_process": True}))
+    run_manifest(manifest)
+    stats = _stats(manifest.run_dir, "crawl")
+    counts = stats["counts"]
+    assert counts["skipped.invalid_utf8"] == 1 and stats["examples"]["invalid_utf8"][0]["record"] == "line 9"
+    assert counts["docs_out"] == len(quirks) and counts["clean.nfc_changed"] == 1
+    assert counts["clean.control_removed"] == 2  # the C0 controls, the BOM
+    from pipeline.documents import doc_id
+    texts = {k: d["text"] for d in read_docs(manifest.run_dir, stats["outputs"])
+             for k in quirks if d["id"] == doc_id("q", k)}
+    assert texts["controls"] == texts["bom"] == base
+    assert "\r" not in texts["crlf"] + texts["cr"] and texts["crlf"] == texts["cr"]
+    assert texts["nfd"].startswith("Café naı̈ve ") and len(texts["nfd"]) == len(quirks["nfd"]) - 1
+    assert texts["zwj"] == quirks["zwj"] and texts["rtl"] == quirks["rtl"] and texts["fffd"] == quirks["fffd"]
+    dataset = TokenDataset.open(manifest.run_dir / "tokens", verify="checksums")
+    by_id = {v: k for k, v in ((k, doc_id("q", k)) for k in quirks)}
+    decoded = {}
+    for shard in dataset.all_shards:
+        for row, i in enumerate(shard.batch.column("id").to_pylist()):
+            decoded[by_id[i]] = dataset.decode(shard.values[shard.offsets[row]:shard.offsets[row + 1] - 1])
+    assert decoded == texts
