@@ -220,3 +220,36 @@ def test_text_content_quirks_are_cleaned_counted_and_round_trip_through_tokens(s
         for row, i in enumerate(shard.batch.column("id").to_pylist()):
             decoded[by_id[i]] = dataset.decode(shard.values[shard.offsets[row]:shard.offsets[row + 1] - 1])
     assert decoded == texts
+
+
+def test_dedup_of_copies_variants_and_documents_too_short_to_shingle(shared_data: Path, tmp_path: Path) -> None:
+    """2,000 copies of one paragraph under different ids in two sources form one cluster and leave one
+    document; copies differing only in case, spacing, line breaks or NFC go as exact duplicates; two-word
+    and one-word copies (shorter than a shingle) are still matched; documents without a word (only
+    punctuation) cannot be signed and are counted as such, not removed."""
+    paras = _paragraphs(shared_data, tmp_path, 12)
+    base = paras[0]["text"]
+    a = [{"id": f"copy{i}", "text": base} for i in range(1500)]
+    a += [{"id": "upper", "text": base.upper()}, {"id": "spaced", "text": base.replace(" ", "  ")},
+          {"id": "lines", "text": base.replace(". ", ".\n\n")}, {"id": "short1", "text": "Hello there"},
+          {"id": "short2", "text": "hello  there"}, {"id": "word1", "text": "Hi"}, {"id": "word2", "text": "Hi"},
+          {"id": "dots1", "text": "…!?"}, {"id": "dots2", "text": "…!?"}]
+    a += [{"id": r["id"], "text": r["text"]} for r in paras[1:]]
+    b = [{"id": f"copy{i}", "text": base} for i in range(500)]  # the same ids and text in another source
+    files = {}
+    for name, records in (("a", a), ("b", b)):
+        files[name] = tmp_path / f"{name}.jsonl"
+        files[name].write_text("".join(json.dumps(r) + "\n" for r in records))
+    sources = [{"name": n, "kind": "jsonl", "paths": [str(p)]} for n, p in files.items()]
+    manifest = load_manifest(write_manifest(tmp_path, sources, stages={"order": ["crawl", "dedup"]},
+                                            ray={"in_process": True}))
+    results = run_manifest(manifest)
+    kept = read_docs(manifest.run_dir, results["dedup"].outputs)
+    counts = _stats(manifest.run_dir, "dedup")["counts"]
+    assert sum(d["text"].lower().split() == base.lower().split() for d in kept) == 1
+    assert sum(d["text"] in ("Hello there", "hello there") for d in kept) == 1
+    assert sum(d["text"] == "Hi" for d in kept) == 1
+    assert sum(d["text"] == "…!?" for d in kept) == 2 and counts["docs_without_words"] == 2
+    assert len(kept) == 1 + 1 + 1 + 2 + len(paras) - 1
+    assert counts["cluster_size.1024-2047"] == 1  # 2,003: the copies and three variants and counts["removed.across_source"] == 500
+    assert counts["docs_in"] - counts["docs_out"] == sum(v for k, v in counts.items() if k.startswith("skipped."))
