@@ -84,7 +84,7 @@ _NO_WORDS: dict[str, dict[str, Any]] = {
 # is skipped alike. Khmer (U+17D4) and Burmese (U+104B) have sentence marks and keep both rules.
 _NO_SENTENCE_MARKS: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP}, "fineweb": {"min_line_punct": SKIP}}
 _NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get(name, {})}
-                      for name in {**_NO_WORDS, **_NO_SENTENCE_MARKS}}
+                      for name in sorted({**_NO_WORDS, **_NO_SENTENCE_MARKS})}
 # Korean: a whitespace word is an eojeol (a stem with its particles), written in Hangul syllable blocks of
 # two or three letters each, so a normal paragraph's mean "word length" is about 3 characters (2.99 on the
 # test paragraph of tests/pipeline/filters/test_lang_params.py) and Gopher's English lower bound of 3 removes
