@@ -78,6 +78,20 @@ _NO_WORDS: dict[str, dict[str, Any]] = {
     "c4": {"min_words_per_line": SKIP, "max_word_length": SKIP},
     "fineweb": {"max_newline_words": SKIP},
 }
+# Rules that count sentence-ending marks, for scripts that end sentences with a space, not a mark (Thai, Lao):
+# a normal paragraph has no line "ending in punctuation" and no C4 "sentence", so both rules would remove all
+# of it. FineWeb-2 sets line_punct_thr to 0.0 (never removes) for tha_Thai and lao_Laoo; C4's sentence count
+# is skipped alike. Khmer (U+17D4) and Burmese (U+104B) have sentence marks and keep both rules.
+_NO_SENTENCE_MARKS: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP}, "fineweb": {"min_line_punct": SKIP}}
+_NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get(name, {})}
+                      for name in sorted({**_NO_WORDS, **_NO_SENTENCE_MARKS})}
+# Korean: a whitespace word is an eojeol (a stem with its particles), written in Hangul syllable blocks of
+# two or three letters each, so a normal paragraph's mean "word length" is about 3 characters (2.99 on the
+# test paragraph of tests/pipeline/filters/test_lang_params.py) and Gopher's English lower bound of 3 removes
+# it. FineWeb-2's kor_Hang sets 1 (min_avg_word_length); its upper bound (6) and stop words were measured on
+# morphemes from a Korean tokenizer, which whitespace does not give, so the English upper bound stays and
+# the stop-word rule is skipped (no list), as before.
+_KO: dict[str, dict[str, Any]] = {"gopher_quality": {"min_mean_word_length": 1.0}}
 
 # FineWeb-2's published per-language values, keyed by our language codes: huggingface/fineweb-2,
 # configs/<FINEWEB2_CONFIG[code]>.yml, read at commit 05e6729567a5 (cmn_Hani, deu_Latn) and baedee44633
@@ -152,7 +166,9 @@ LANGUAGES: dict[str, LanguageParams] = {
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),
     "ja": LanguageParams(SUDACHI, tuple(FINEWEB2["ja"]["stopwords"]), _JA),
-    **{code: LanguageParams(options=_NO_WORDS) for code in ("th", "lo", "km", "my", "bo", "dz")},
+    "ko": LanguageParams(options=_KO),
+    **{code: LanguageParams(options=_NO_WORDS_NO_MARKS) for code in ("th", "lo")},
+    **{code: LanguageParams(options=_NO_WORDS) for code in ("km", "my", "bo", "dz")},
 }
 
 # Wikipedia's language codes (``<mediawiki xml:lang>``) that lid.176 labels differently.

@@ -153,15 +153,27 @@ def _parse(raw: bytes, offset: int, position: str, name: str, path: str, options
         # JSON can spell lone UTF-16 surrogates ("\\ud800"); no UTF-8 writer downstream would accept them.
         tally.skip("invalid_utf8", path, record=position, detail="lone surrogate escape in the text")
         return None
-    record_id = scalar_str(record.get(options.id_field)) if options.id_field else None
+    record_id = _optional(record, options.id_field, "id", tally)
     return Document(
         key=record_id if record_id is not None else f"{name}:{offset}",
         text=text,
-        url=scalar_str(record.get(options.url_field)) if options.url_field else None,
-        title=scalar_str(record.get(options.title_field)) if options.title_field else None,
+        url=_optional(record, options.url_field, "url", tally),
+        title=_optional(record, options.title_field, "title", tally),
         meta={"origin": path, "record": position,
               "content_type": "application/jsonl", "charset": "utf-8"},
     )
+
+
+def _optional(record: dict, field: str | None, role: str, tally: Tally) -> str | None:
+    """An id/url/title field as text; a value that cannot be one (a list, an object, a string with a lone
+    surrogate) reads as missing and is counted as ``jsonl.unusable_field.<role>``, as the Parquet reader
+    counts an unusable column (an id that falls back to the line's offset must not go unnoticed)."""
+    if not field or record.get(field) is None:
+        return None
+    value = scalar_str(record[field])
+    if value is None:
+        tally.add(f"jsonl.unusable_field.{role}")
+    return value
 
 
 READER = Reader(kind="jsonl", plan=plan, read=read)

@@ -17,14 +17,17 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
 from pydantic import BaseModel, ConfigDict, Field
 
-from contracts.accounting import Tally
+from contracts.accounting import MAX_EXAMPLES_PER_REASON, Tally
 from contracts.corpus_stats import record_in, record_out
 from contracts.fsio import InputError, atomic_write, basename, file_size, is_remote, safe_join
 from pipeline.clean import clean_text
-from pipeline.documents import DOC_SCHEMA, write_parquet
+from pipeline.documents import DOC_SCHEMA, Document, write_parquet
 from pipeline.file_accounting import file_entry, flagged
 from pipeline.readers import get_reader, source_kind
 from pipeline.readers.base import Split
@@ -110,6 +113,21 @@ def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> No
     write_parquet(safe_join(run_dir, relative), pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
 
 
+def _rekeyed(doc: Document, source: str, ids: set[str], tally: Tally) -> dict[str, Any]:
+    """The row of a document whose key an earlier record of the split already used (a JSONL/Parquet id
+    repeated in its input): keyed by its record position too, so two documents never share one id (dedup
+    and the token index key on it). Counted as ``duplicate_record_id``, as the WARC reader counts its own;
+    the text is kept, and exact dedup removes it if it is a true copy."""
+    tally.add("duplicate_record_id")
+    base, n = doc.key, 0
+    while True:  # the position suffix could itself collide with a later record's own id: step past it
+        doc.key = f"{base}@{doc.meta.get('record') or '?'}" + (f"#{n}" if n else "")
+        row = doc.to_row(source)
+        if row["id"] not in ids:
+            return row
+        n += 1
+
+
 @defers_folder_syncs
 def run_task(task: CrawlTask) -> TaskResult:
     """Read one split, clean each document, write shards of at most ``shard_docs`` documents, each closed
@@ -131,6 +149,7 @@ def run_task(task: CrawlTask) -> TaskResult:
         rows.clear()
         chars[0] = 0
 
+    ids: set[str] = set()  # document ids written from this split
     for doc in reader.read(task.split, task.options, tally):
         tally.add("docs_in")
         tally.add("chars_in", len(doc.text))
@@ -139,7 +158,11 @@ def run_task(task: CrawlTask) -> TaskResult:
             tally.skip("empty_after_clean", task.split.path, str(doc.meta.get("record") or doc.key))
             continue
         doc.text = text
-        rows.append(doc.to_row(task.source))
+        row = doc.to_row(task.source)
+        if row["id"] in ids:
+            row = _rekeyed(doc, task.source, ids, tally)
+        ids.add(row["id"])  # type: ignore[arg-type]
+        rows.append(row)
         tally.add("docs_out")
         tally.add("chars_out", len(text))
         chars[0] += len(text)
@@ -159,7 +182,56 @@ def run(context: RunContext, inputs: list[str]) -> StageResult:
     """Crawl every source of the run (``inputs`` is empty: this stage starts the stream)."""
     result = context.run_tasks(STAGE, plan(context), run_task)
     write_flagged_files(context.run_dir, result)
+    with_ids = {s.name for s in context.sources if getattr(s.options, "id_field", None)}
+    write_repeated_ids(context.run_dir, result, with_ids)
     return result
+
+
+def repeated_ids(run_dir: Path, shards: list[str]) -> tuple[int, list[dict[str, Any]]]:
+    """Document ids that occur in more than one of ``shards`` (a source's crawl outputs): (how many
+    documents share an id with an earlier one, a few examples naming the shards). Only the id column is
+    read; arrow groups the ids (about 40 bytes a document of driver memory)."""
+    if len(shards) < 2:
+        return 0, []
+    parts = [pq.read_table(safe_join(run_dir, rel), columns=["id"]).column("id") for rel in shards]
+    table = pa.table({"id": pa.chunked_array([c for part in parts for c in part.chunks], pa.string()),
+                      "shard": pa.array(np.repeat(np.arange(len(shards)), [len(p) for p in parts]))})
+    groups = table.group_by("id").aggregate([("shard", "count"), ("shard", "list")])
+    groups = groups.filter(pc.greater(groups["shard_count"], 1)).sort_by("id")
+    extra = int(pc.sum(groups["shard_count"]).as_py() or 0) - groups.num_rows
+    examples = [{"file": shards[int(min(where))], "record": doc_id,
+                 "detail": f"also in {', '.join(sorted({shards[int(w)] for w in where} - {shards[int(min(where))]}))}"}
+                for doc_id, where in zip(groups["id"].to_pylist()[:MAX_EXAMPLES_PER_REASON],
+                                         groups["shard_list"].to_pylist()[:MAX_EXAMPLES_PER_REASON])]
+    return extra, examples
+
+
+def write_repeated_ids(run_dir: Path, result: StageResult, sources: set[str]) -> None:
+    """Count in ``stats/crawl.json`` the document ids of ``sources`` (those keyed by their records' own id
+    field) that repeat across splits or files: a split re-keys its own repeats (``_rekeyed``), but only the
+    whole source shows an id its input uses in two files. The documents are kept (their texts may differ;
+    exact dedup removes true copies), counted as ``duplicate_id_across_splits`` with examples, and said on
+    stderr: the fix is in the input's ids, or ``id_field: null`` to key records by file and position."""
+    by_source: dict[str, list[str]] = {}
+    for rel in result.outputs:
+        by_source.setdefault(Path(rel).parts[1], []).append(rel)
+    found = {name: repeated_ids(run_dir, sorted(shards)) for name, shards in sorted(by_source.items())
+             if name in sources}
+    found = {name: hit for name, hit in found.items() if hit[0]}
+    if not found:
+        return
+    stats = safe_join(run_dir, STATS_DIR, f"{STAGE}.json")
+    data = json.loads(stats.read_text())
+    for name, (count, examples) in found.items():
+        key = f"duplicate_id_across_splits.{name}"
+        result.tally.counts[key] = data["counts"][key] = count
+        data.setdefault("examples", {})[f"duplicate_id_across_splits.{name}"] = examples
+        print(f"[{STAGE}] warning: source {name!r}: {count} documents have an id an earlier file or split of "
+              f"the source already used (e.g. {examples[0]['record']} in {examples[0]['file']}); they are kept; "
+              f"see duplicate_id_across_splits in {stats}", file=sys.stderr)
+    data["counts"] = dict(sorted(data["counts"].items()))
+    with atomic_write(stats, "w") as fh:
+        json.dump(data, fh, indent=1, sort_keys=True)
 
 
 def write_flagged_files(run_dir: Path, result: StageResult) -> None:

@@ -328,8 +328,10 @@ def run(context: RunContext, inputs: list[str]) -> StageResult:
     if order and order[-1] != STAGE:
         raise ValueError(f"stages.order: tokenize must be the last stage (its outputs are token shards, not "
                          f"documents); got {order}")
-    if not inputs:
-        raise ValueError("tokenize: the previous stage recorded no document shards")
+    if len(order) < 2:
+        raise ValueError(f"stages.order: tokenize needs a stage before it that writes documents; got {order}")
+    # No inputs is not an error: a stage that keeps no document writes no shard (dedup), and an empty token
+    # dataset with a warning is what a run whose documents were all removed makes (as after the filter).
     by_source: dict[str, list[str]] = {s.name: [] for s in context.sources}
     for relative in inputs:
         by_source.setdefault(shard_source(context.run_dir, relative), []).append(relative)
@@ -342,6 +344,10 @@ def run(context: RunContext, inputs: list[str]) -> StageResult:
     tokenizer = ref.load()
     tasks = plan(context, by_source, ref, thresholds)
     result = context.run_tasks(STAGE, tasks, tokenize_task)
+    if not result.tally.counts.get("docs_in"):
+        warnings.append(f"no documents reached the tokenize stage: the stages before it ({', '.join(order[:-1])})"
+                        " removed or skipped every one (their statistics say why); the token dataset is empty")
+        print(f"[{STAGE}] warning: {warnings[-1]}", file=sys.stderr)
     write_dataset_index(context, tasks, tokenizer, thresholds, warnings)
     stats = safe_join(context.run_dir, STATS_DIR, f"{STAGE}.json")
     data = json.loads(stats.read_text())

@@ -433,3 +433,30 @@ def test_length_buckets_without_documents_keep_their_place() -> None:
     header = [f"<th>≥{512 << k:,}</th>" for k in range(12)]  # 512 .. 1M, every power of two
     assert "".join(header) in page
     assert page.count('<td class="n">0</td>') == 2 * 12 - 3  # the empty buckets shown as 0
+
+
+def test_crawl_only_run_with_an_empty_source_and_markup_in_titles_urls_and_skips(shared_data: Path,
+                                                                               tmp_path: Path) -> None:
+    """One stage only; a source whose one file yields no document (its line is markup, an invalid_json skip
+    whose example quotes it); titles and URLs carrying markup. The report is written, names the empty
+    source with 0 documents and its skip reason, and escapes every planted string."""
+    paras = book_paragraphs_jsonl(shared_data, tmp_path / "p.jsonl", limit=12).read_text().splitlines()
+    planted = "<script>alert('t')</script>"
+    rows = [json.dumps({**json.loads(line), "title": f"{planted} & \"title\"",
+                        "url": f"https://example.org/?q=<b>&x=\"{i}\"><img src=x onerror=alert(1)>"})
+            for i, line in enumerate(paras)]
+    good, empty = tmp_path / "good.jsonl", tmp_path / "empty.jsonl"
+    good.write_text("\n".join(rows) + "\n")
+    empty.write_text("<img src=x onerror=alert(2)>\n")
+    sources = [{"name": "good", "kind": "jsonl", "paths": [str(good)],
+                "options": {"title_field": "title", "url_field": "url"}},
+               {"name": "empty", "kind": "jsonl", "paths": [str(empty)]}]
+    manifest = load_manifest(write_manifest(tmp_path, sources, ray={"in_process": True}))
+    run_manifest(manifest)
+    html_text = (manifest.run_dir / "report" / "report.html").read_text()
+    stats = json.loads((manifest.run_dir / "report" / "stats.json").read_text())
+    crawl = _stage(stats, "crawl")
+    assert crawl["per_source"]["empty"]["docs_out"] == 0 and crawl["skipped"]["invalid_json"]["count"] == 1
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html_text
+    lowered = html_text.lower()
+    assert "<script" not in lowered and "<img src=x" not in lowered and "<b>&" not in lowered

@@ -6,10 +6,71 @@ import pyarrow as pa
 import pytest
 
 from pipeline.filters.base import compute_signals, decide, signal_schema
-from pipeline.filters.chain import ChainSpec, build
+from pipeline.filters.c4 import C4Options
+from pipeline.filters.chain import ChainSpec, build, resolve
 from pipeline.filters.fineweb import FineWebOptions
 from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
 from pipeline.filters.lang_params import FINEWEB2, LANGUAGES, book_language, localize, wiki_language
+
+
+# Short paragraphs written for these tests (by the test's author, in the style of an encyclopedia's opening
+# paragraphs): the shared wiki samples hold en/zh/de/ja/ru only.
+PARAGRAPHS = {
+    'ko': (
+        '서울은 대한민국의 수도이자 최대 도시이다. 한강을 사이에 두고 강북과 강남으로 나뉘며, 약 천만 명의 인구가 살고 있다. 조선 왕조가 1394년에 도읍을 한양으로 '
+        '옮긴 이후 600년 넘게 한반도의 정치, 경제, 문화의 중심지 역할을 해 왔다. 도시 곳곳에는 경복궁과 창덕궁 같은 궁궐, 오래된 골목길, 그리고 현대적인 고층 '
+        '건물이 함께 어우러져 있다.\n\n서울의 대중교통은 지하철과 버스를 중심으로 잘 발달되어 있다. 지하철은 1974년에 처음 개통되었으며, 지금은 수도권 전체를 잇는 '
+        '넓은 연결망을 이루고 있다. 많은 시민들이 출퇴근할 때 지하철을 이용하며, 교통카드 하나로 버스와 지하철을 자유롭게 갈아탈 수 있다.'
+    ),
+    'th': (
+        'กรุงเทพมหานครเป็นเมืองหลวงและเมืองที่มีประชากรมากที่สุดของประเทศไทย '
+        'ตั้งอยู่บนที่ราบลุ่มแม่น้ำเจ้าพระยาในภาคกลางของประเทศ '
+        'เมืองนี้ได้รับการสถาปนาขึ้นเป็นราชธานีในปี พ.ศ. 2325 '
+        'โดยพระบาทสมเด็จพระพุทธยอดฟ้าจุฬาโลกมหาราช ปัจจุบันกรุงเทพมหานครเป็นศูนย์กลางทางการเมือง '
+        'เศรษฐกิจ การศึกษา '
+        'และวัฒนธรรมของประเทศ\n\nกรุงเทพมหานครมีสถานที่ท่องเที่ยวที่มีชื่อเสียงมากมาย เช่น '
+        'พระบรมมหาราชวัง วัดพระศรีรัตนศาสดาราม และวัดอรุณราชวราราม '
+        'นักท่องเที่ยวจากทั่วโลกเดินทางมาเยี่ยมชมเมืองนี้ทุกปี '
+        'นอกจากนี้ยังมีตลาดน้ำและอาหารริมทางที่เป็นที่รู้จักอย่างกว้างขวาง'
+    ),
+    'hi': (
+        'भारत दक्षिण एशिया में स्थित एक विशाल देश है। जनसंख्या के हिसाब से यह दुनिया का सबसे बड़ा '
+        'देश है और क्षेत्रफल के हिसाब से सातवाँ सबसे बड़ा देश है। इसकी राजधानी नई दिल्ली है, जबकि '
+        'मुंबई इसका सबसे बड़ा आर्थिक केंद्र माना जाता है। भारत में अनेक भाषाएँ बोली जाती हैं और '
+        'यहाँ की संस्कृति हजारों वर्षों के इतिहास से बनी है।\n\nभारत की अर्थव्यवस्था कृषि, उद्योग और '
+        'सेवा क्षेत्र पर आधारित है। पिछले कुछ दशकों में सूचना प्रौद्योगिकी के क्षेत्र में देश ने '
+        'बहुत तेज़ी से प्रगति की है। गंगा, यमुना और ब्रह्मपुत्र जैसी बड़ी नदियाँ देश के उत्तरी भाग '
+        'से होकर बहती हैं और करोड़ों लोगों के जीवन का आधार हैं।'
+    ),
+    'ar': (
+        'القاهرة هي عاصمة جمهورية مصر العربية وأكبر مدنها من حيث عدد السكان. تقع المدينة على ضفاف '
+        'نهر النيل في شمال البلاد، وقد تأسست في عهد الدولة الفاطمية في القرن العاشر الميلادي. تعد '
+        'القاهرة مركزا سياسيا وثقافيا مهما في العالم العربي، وتضم عددا كبيرا من المساجد التاريخية '
+        'والمتاحف والجامعات.\n\nيعيش في القاهرة الكبرى أكثر من عشرين مليون نسمة، مما يجعلها من أكبر '
+        'المدن في أفريقيا والشرق الأوسط. ويشتهر وسط المدينة بأسواقه القديمة مثل خان الخليلي، كما '
+        'يزور السياح كل عام الأهرامات في الجيزة القريبة من المدينة. هل زرت القاهرة من قبل؟ وتعاني '
+        'المدينة من ازدحام المرور، لذلك أنشأت الحكومة خطوطا جديدة لمترو الأنفاق.'
+    ),
+    'vi': (
+        'Hà Nội là thủ đô của nước Cộng hòa Xã hội chủ nghĩa Việt Nam và là thành phố lớn thứ hai '
+        'của cả nước về dân số. Thành phố nằm ở phía bắc, bên bờ sông Hồng, và có lịch sử hơn một '
+        'nghìn năm. Năm 1010, vua Lý Thái Tổ dời đô về đây và đặt tên là Thăng Long. Ngày nay, Hà '
+        'Nội là trung tâm chính trị, văn hóa và giáo dục quan trọng của đất nước.\n\nHà Nội nổi tiếng '
+        'với nhiều hồ nước, những con phố cổ và các món ăn truyền thống như phở và bún chả. Khu phố '
+        'cổ gồm nhiều con phố nhỏ, mỗi phố trước đây chuyên bán một loại hàng hóa riêng. Mỗi năm, '
+        'thành phố đón hàng triệu khách du lịch trong nước và quốc tế.'
+    ),
+    'el': (
+        'Η Αθήνα είναι η πρωτεύουσα και η μεγαλύτερη πόλη της Ελλάδας. Βρίσκεται στην Αττική και '
+        'είναι μία από τις αρχαιότερες πόλεις του κόσμου, με ιστορία που ξεπερνά τις τρεις χιλιάδες '
+        'χρόνια. Στην κλασική εποχή ήταν σπουδαίο κέντρο των τεχνών, της φιλοσοφίας και της '
+        'δημοκρατίας. Πάνω από την πόλη δεσπόζει η Ακρόπολη με τον Παρθενώνα.\n\nΣήμερα η Αθήνα είναι '
+        'το οικονομικό και πολιτικό κέντρο της χώρας. Ποιος επισκέπτης δεν θέλει να δει τα μουσεία '
+        'της; Το Μουσείο της Ακρόπολης και το Εθνικό Αρχαιολογικό Μουσείο φιλοξενούν σημαντικά '
+        'ευρήματα. Η πόλη διαθέτει μετρό, τραμ και λεωφορεία που εξυπηρετούν εκατομμύρια κατοίκους '
+        'κάθε μέρα.'
+    ),
+}
 
 
 def verdicts(chain_options: dict, texts: list[str], declared: list[str | None]) -> list[tuple[str, str] | None]:
@@ -87,3 +148,36 @@ def test_declared_language_codes():
                                                                                         "yue", None]
     assert [book_language(v) for v in ("Chinese", "German", "English", "Klingon", None)] == ["zh", "de", "en",
                                                                                             None, None]
+
+
+@pytest.mark.parametrize("kind", ["wikipedia", "books", "web"])
+def test_a_normal_paragraph_of_languages_without_own_settings_is_kept(kind: str) -> None:
+    """Korean, Thai, Hindi, Arabic, Vietnamese and Greek paragraphs, each declared in its language, through
+    a default chain (web: the jsonl/commoncrawl chain with every language kept). Before, Korean fell to
+    Gopher's English mean word length (2.99 < 3: an eojeol is a few Hangul syllable blocks) and Thai to C4's
+    sentence count and FineWeb's line punctuation (Thai ends sentences with a space, not a mark)."""
+    if kind == "web":
+        spec = resolve("jsonl", {}, ChainSpec.model_validate({"language": {"languages": None}}))
+    else:
+        spec = resolve(kind, {}, None)
+    languages = list(PARAGRAPHS)
+    chain = build(spec)
+    texts = [PARAGRAPHS[code] for code in languages]
+    columns = compute_signals(chain, texts, [None] * len(texts), 1_000_000, declared=languages)
+    table = pa.table({"id": languages, **columns}, schema=signal_schema(chain))
+    decisions = decide(chain, table, 1_000_000, languages)
+    removed = {code: (f, r) for code, f, r in zip(languages, decisions.filter, decisions.rule) if f is not None}
+    assert removed == {}
+    if "language" in columns:
+        assert list(columns["language"]) == languages  # lid.176 agrees: the paragraphs are what they claim
+
+
+def test_the_skipped_rules_are_the_ones_without_meaning_only():
+    ko = localize(GopherQualityOptions(), "gopher_quality", "ko")
+    assert (ko.min_mean_word_length, ko.max_mean_word_length, ko.min_words, ko.min_stop_words) == (1.0, 10, 50, None)
+    for code in ("th", "lo"):
+        assert localize(FineWebOptions(), "fineweb", code).min_line_punct is None
+        assert localize(C4Options(), "c4", code).min_sentences is None
+    for code in ("km", "my", "hi", "el", "ar", "vi"):  # languages with sentence marks keep both rules
+        assert localize(FineWebOptions(), "fineweb", code).min_line_punct == 0.12
+        assert localize(C4Options(), "c4", code).min_sentences == 5

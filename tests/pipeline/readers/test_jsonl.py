@@ -43,7 +43,7 @@ def test_fields_mapped(tmp_path: Path) -> None:
     assert second.key == f"a.jsonl:{first_len}" and second.url is None  # no id: basename and byte offset
     assert second.meta["record"] == "line 2" and second.meta["offset"] == first_len
     first.to_row("src")
-    assert not tally.counts
+    assert dict(tally.counts) == {"jsonl.unusable_field.url": 1}  # the list-valued link, read as missing
 
 
 def test_registered_and_options_strict() -> None:
@@ -106,6 +106,7 @@ def test_bad_lines_are_counted_skips_with_line_numbers(tmp_path: Path) -> None:
         assert tally.examples[reason][0]["file"] == str(path)
     assert tally.counts["skipped.missing_text"] == 2  # absent and null
     assert tally.counts["jsonl.blank_lines"] == 1
+    assert tally.counts["jsonl.unusable_field.id"] == 1  # the lone-surrogate id: keyed by offset, counted
 
 
 def test_records_in_later_splits_are_named_by_byte_offset(tmp_path: Path) -> None:
