@@ -82,14 +82,18 @@ def decode_replacing(data: bytes, codec: str) -> tuple[str, int]:
     """``data`` decoded with ``codec``, each run of bytes it cannot decode replaced by one U+FFFD; returns the
     text and the number of bytes replaced (what a caller counts: nothing is replaced silently)."""
     text = data.decode(codec, errors="surrogateescape")
-    replaced = 0
+    replaced = _escaped_bytes(text)
+    return (_ESCAPED.sub("\ufffd", text) if replaced else text), replaced
 
-    def one(match: re.Match[str]) -> str:
-        nonlocal replaced
-        replaced += len(match.group())
-        return "\ufffd"
 
-    return _ESCAPED.sub(one, text), replaced
+def _escaped_bytes(text: str) -> int:
+    """How many bytes ``errors="surrogateescape"`` kept in ``text`` as lone surrogates, counted in C: each is
+    one byte under "surrogateescape" and none under "ignore" (a Python call per run cost more, on a page in
+    the wrong charset, than decoding it)."""
+    try:
+        return len(text.encode("utf-8", "surrogateescape")) - len(text.encode("utf-8", "ignore"))
+    except UnicodeEncodeError:  # a surrogate outside the escapes' range (no charset decoder makes one)
+        return sum(map(len, _ESCAPED.findall(text)))
 
 
 def iso2022_jp(data: bytes) -> tuple[str, int] | None:
@@ -100,7 +104,7 @@ def iso2022_jp(data: bytes) -> tuple[str, int] | None:
     few damaged sequences (at most ``MAX_REPLACED_SHARE`` of the bytes, or one) keep the charset: the
     complete characters are decoded, each bad sequence and the cut tail become one U+FFFD, counted.
     Before, one cut byte made the strict decoder fail and the text fell to UTF-8 with its escapes."""
-    if b"\x1b$" not in data or not data.isascii():
+    if data.find(b"\x1b") < 0 or b"\x1b$" not in data or not data.isascii():  # memchr first: most pages have no ESC
         return None
     try:
         return data.decode("iso2022_jp"), 0
@@ -140,7 +144,11 @@ def nearly_utf8(data: bytes) -> tuple[str, int] | None:
     single-byte charset almost never forms valid UTF-8 multi-byte sequences, so this never takes one of
     those, while a guess from its bytes may call such a file windows-1252 and turn every accent into two
     characters."""
-    text, replaced = decode_replacing(data, "utf-8")
+    escaped = data.decode("utf-8", errors="surrogateescape")
+    replaced = _escaped_bytes(escaped)
+    if replaced > len(data) * MAX_REPLACED_SHARE:  # before replacing: a legacy-charset page has thousands
+        return None
+    text = _ESCAPED.sub("\ufffd", escaped) if replaced else escaped
     non_ascii = len(text) - len(text.encode("ascii", "ignore"))  # the U+FFFDs included
     if replaced <= len(data) * MAX_REPLACED_SHARE and non_ascii - replaced > replaced:
         return text, replaced
