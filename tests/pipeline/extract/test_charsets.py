@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from pipeline.extract.charsets import decode_replacing, decode_strict, decoders, widest
@@ -54,14 +56,11 @@ def test_nearly_utf8_takes_damaged_utf8_and_never_a_single_byte_charset() -> Non
     assert nearly_utf8(b"\xff" * 10 + text.encode()) is None  # more damage than one byte in a thousand
 
 
-def _jawiki_lines(n: int = 60) -> list[str]:
+def _jawiki_lines(shared_data: Path, n: int = 60) -> list[str]:
     """Japanese lines of the shared jawiki dump that ISO-2022-JP can hold (JIS X 0208 has no rare kanji)."""
     import lzma
-    from pathlib import Path
 
-    dump = Path(__file__).resolve().parents[3] / "../shared/data/wiki/jawiki-2023-truncated-100k-lines.xml.xz"
-    if not dump.exists():
-        pytest.skip(f"{dump} missing (../shared/data)")
+    dump = shared_data / "wiki" / "jawiki-2023-truncated-100k-lines.xml.xz"
     with lzma.open(dump, "rt", encoding="utf-8") as fh:
         head = fh.read(400_000)
     lines = []
@@ -76,10 +75,10 @@ def _jawiki_lines(n: int = 60) -> list[str]:
     return lines[:n]
 
 
-def test_iso2022_jp_cut_inside_a_character_or_an_escape_keeps_its_charset() -> None:
+def test_iso2022_jp_cut_inside_a_character_or_an_escape_keeps_its_charset(shared_data: Path) -> None:
     from pipeline.extract.charsets import iso2022_jp
 
-    text = "\n".join(_jawiki_lines())
+    text = "\n".join(_jawiki_lines(shared_data))
     data = text.encode("iso2022_jp")
     assert iso2022_jp(data) == (text, 0)
     # a cut at every byte of the last 40: inside a two-byte character, inside ESC ( B, or between characters
@@ -99,11 +98,11 @@ def test_iso2022_jp_cut_inside_a_character_or_an_escape_keeps_its_charset() -> N
     assert iso2022_jp(b"\x1b$B" + b"/~" * 50 + data) is None
 
 
-def test_html_and_books_read_a_cut_iso2022_jp_stream_as_japanese() -> None:
+def test_html_and_books_read_a_cut_iso2022_jp_stream_as_japanese(shared_data: Path) -> None:
     from pipeline.extract.html import decode_html
     from pipeline.readers.books import decode
 
-    text = "\n".join(_jawiki_lines())
+    text = "\n".join(_jawiki_lines(shared_data))
     data = text.encode("iso2022_jp")[:-4]  # cut inside the last character
     for decoded in (decode_html(data), decode(data)):
         assert decoded.text.startswith(text[:200]) and "\x1b" not in decoded.text
