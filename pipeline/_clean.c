@@ -4,6 +4,7 @@
  * is not built; tests compare both on generated and real texts.
  *
  *   mojibake_suspect(text) -> bool      bool(MOJIBAKE_RE.search(text))
+ *   mojibake_at(text, start) -> int     where MOJIBAKE_RE.search(text, start) matches, or -1
  *   space_separators(text) -> str       SPACES_RE.sub(" ", text)   (the same object when nothing changes)
  *   collapse_spaces(text)  -> str       TRAILING_RE.sub("\n", ...) then the inner-run collapse of
  *                                        _collapse_runs (the same object when nothing changes)
@@ -53,6 +54,37 @@ static PyObject *mojibake_suspect(PyObject *self, PyObject *arg) {
     default: SUSPECT_LOOP(Py_UCS4) break;
     }
     Py_RETURN_FALSE;
+}
+
+#define AT_LOOP(TYPE)                                                                           \
+    {                                                                                           \
+        const TYPE *s = (const TYPE *)data;                                                     \
+        for (Py_ssize_t i = start; i < n; i++) {                                                \
+            Py_UCS4 c = s[i];                                                                   \
+            if (c < 0x80 || c > 0xF4) continue;                                                 \
+            if (c <= 0x9F) return PyLong_FromSsize_t(i);                                        \
+            if (c >= 0xC2 && i + 1 < n) {                                                       \
+                Py_UCS4 d = s[i + 1];                                                           \
+                if (is_continuation(d) || (c <= 0xC3 && d == ' ')) return PyLong_FromSsize_t(i); \
+            }                                                                                   \
+        }                                                                                       \
+    }
+
+/* The first position at or after ``start`` where a MOJIBAKE_RE match begins: lets the line-by-line repair
+ * visit only the lines that hold one, instead of splitting a long page into all of its lines. */
+static PyObject *mojibake_at(PyObject *self, PyObject *args) {
+    PyObject *text;
+    Py_ssize_t start;
+    if (!PyArg_ParseTuple(args, "Un:mojibake_at", &text, &start)) return NULL;
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    if (start < 0) start = 0;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: AT_LOOP(Py_UCS1) break;
+    case PyUnicode_2BYTE_KIND: AT_LOOP(Py_UCS2) break;
+    default: AT_LOOP(Py_UCS4) break;
+    }
+    return PyLong_FromLong(-1);
 }
 
 /* SPACES_RE's class: NBSP, OGHAM SPACE MARK, EN QUAD..HAIR SPACE, NNBSP, MMSP, IDEOGRAPHIC SPACE. */
@@ -181,6 +213,7 @@ static PyObject *remove_control(PyObject *self, PyObject *arg) {
 
 static PyMethodDef methods[] = {
     {"mojibake_suspect", mojibake_suspect, METH_O, "bool(pipeline.clean.MOJIBAKE_RE.search(text))"},
+    {"mojibake_at", mojibake_at, METH_VARARGS, "where pipeline.clean.MOJIBAKE_RE.search(text, start) matches, or -1"},
     {"space_separators", space_separators, METH_O, "pipeline.clean.SPACES_RE.sub(' ', text)"},
     {"collapse_spaces", collapse_spaces, METH_O,
      "trailing spaces/tabs of every line removed, inner runs of two or more one space (pipeline.clean)"},

@@ -140,10 +140,28 @@ def _fix_mojibake(text: str) -> str:
     was a fifth of the crawl stage's time. ftfy's own ``fix_text`` also works line by line; on the 52
     suspect texts of every shared extraction set, book and WARC the output is identical to repairing the
     whole text, 25x faster."""
-    if text.isascii() or not _mojibake_suspect(text):
+    if text.isascii():
         return text
-    return "\n".join(ftfy.fix_encoding(line) if not line.isascii() and _mojibake_suspect(line) else line
-                     for line in text.split("\n"))
+    if _clean is None:
+        if not _mojibake_suspect(text):
+            return text
+        return "\n".join(ftfy.fix_encoding(line) if not line.isascii() and _mojibake_suspect(line) else line
+                         for line in text.split("\n"))
+    # The same, visiting only the lines that hold a match (a match never spans a line end): a suspect page
+    # has tens of thousands of lines and a handful of bad ones.
+    at = _clean.mojibake_at(text, 0)
+    if at < 0:
+        return text
+    parts, done = [], 0
+    while at >= 0:
+        start = text.rfind("\n", 0, at) + 1
+        end = text.find("\n", at)
+        end = len(text) if end < 0 else end
+        parts += (text[done:start], ftfy.fix_encoding(text[start:end]))
+        done = end
+        at = _clean.mojibake_at(text, end)
+    parts.append(text[done:])
+    return "".join(parts)
 
 
 def _mojibake_suspect(text: str) -> bool:

@@ -45,6 +45,9 @@ def _regex_whitespace(text: str) -> str:
 def test_scans_equal_the_regexes(text: str) -> None:
     _require_compiled()
     assert clean._clean.mojibake_suspect(text) == bool(clean.MOJIBAKE_RE.search(text))
+    for start in (0, 1, len(text) // 2, len(text)):
+        match = clean.MOJIBAKE_RE.search(text, start)
+        assert clean._clean.mojibake_at(text, start) == (match.start() if match else -1)
     spaced = clean._clean.space_separators(text)
     assert spaced == clean.SPACES_RE.sub(" ", text) and type(spaced) is str
     collapsed = clean._clean.collapse_spaces(text)
