@@ -24,22 +24,31 @@ from dataclasses import dataclass
 from datetime import datetime
 
 _EBOOK = r"(?:E-?BOOK|E-?TEXT)"
+_PG = r"(?:COPYRIGHTED )?PROJECT GUTENBERG"  # "*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK X ***"
 START_RE = re.compile(
-    r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
-    r"|\*END\*?[ \t]*THE SMALL PRINT!.*)$",  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
+    r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*"
+    r"|\*END\*?[ \t]*THE SMALL PRINT!.*"  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
+    r"|\W{0,3}Beginning of (?:this |the )?Project Gutenberg\b.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 END_RE = re.compile(
-    r"^[ \t\ufeff]*(?:\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
-    r"|END OF (?:THE |THIS )?PROJECT GUTENBERG(?:'S)?\b.*)$",
+    r"^[ \t\ufeff]*(?:\*{3}[ \t]*END OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*"
+    r"|END OF (?:THE |THIS )?(?:IS )?" + _PG + r"(?:'S)?\b.*"  # "End of this is COPYRIGHTED Project Gutenberg ..."
+    r"|\**[ \t]*This is a COPYRIGHTED Project Gutenberg " + _EBOOK + r", Details Above\W*"  # "... Below" opens it
+    r"|Ende diese[sr]? (?:Proje[ck]t Gutenberg?|" + _EBOOK + r"(?:E?S)?)\b.*"  # German e-texts, a PG typo included
+    r"|Fin d[eu] (?:Proje[ck]t|Projet) Gutenberg\b.*"  # French e-texts
+    r"|\*{3}[ \t]*START: FULL LICEN[CS]E[ \t]*\*{3})$",  # the full licence, where its END line is missing
     re.IGNORECASE | re.MULTILINE,
 )
 # The "***"-marker alone: when a book has one, only an end line right before it ends the book, so an
 # "End of the Project Gutenberg EBook of ..., Volume I" between two volumes of one file cuts nothing.
 MARKER_END_RE = re.compile(
-    r"^[ \t\ufeff]*\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*$",
+    r"^[ \t\ufeff]*\*{3}[ \t]*END OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# The small print's first line, in the footer of 2000-2002 e-texts: past a start marker only, since in the
+# 1990s the same line opened the small print in the header, before "*END*THE SMALL PRINT!".
+FOOTER_SMALL_PRINT_RE = re.compile(r"^[ \t]*\*{2,}[ \t]*START\*+[ \t]*THE SMALL PRINT!.*$", re.IGNORECASE | re.MULTILINE)
 END_LINE_REACH = 1000  # chars between an "End of Project Gutenberg's X" line and the marker it goes with
 # A marker whose title wraps ("***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE" /
 # "COLUMBIA***") ends on the first of the next lines that closes with "***", if one comes before a blank line.
@@ -49,7 +58,8 @@ MARKER_TAIL_CHARS = 100
 # is a block that starts with one of these phrases and runs on only while its lines read as its
 # continuation (see ``_note_end``), so a book with no blank line after "Produced by A" keeps its text.
 CREDIT_RE = re.compile(
-    r"\W{0,3}(?:Produced by|Transcribed (?:from|by)|This (?:e-?text|e-?book|file) was (?:prepared|produced)|"
+    r"\W{0,3}(?:Produced by|Transcribed (?:from|by)|"
+    r"This (?:Project Gutenberg )?(?:e-?text|e-?book|file) was (?:prepared|produced|created)|"
     r"E-?(?:text|book) prepared by|Prepared by|Images of the original pages are available|Credits?:)",
     re.IGNORECASE,
 )
@@ -73,6 +83,31 @@ FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]
 BANNER_RE = re.compile(r"^\W*The Project Gutenberg E-?(?:book|text),? (?:of )?(.+?), by (.+?)[\s*]*$",
                        re.IGNORECASE | re.MULTILINE)
 HEADER_SCAN = 4000  # without a start marker, look for "Title:" etc. only this far
+# A file with no start marker that opens with PG's banner ("The Project Gutenberg Etext of X, by Y", as
+# the 2000-2002 e-texts with the small print at the bottom do) has a header all the same: the paragraphs
+# that open like PG's boilerplate, or hold only "Field: value" lines and [bracketed] notes. It ends at the
+# first other paragraph; credits after it go as after a marker (``_drop_leading_notes``).
+BANNER_OPEN_RE = re.compile(r"\s*\W{0,5}The Project Gutenberg E-?(?:book|text)\b", re.IGNORECASE)
+HEADER_PARAGRAPH_RE = re.compile(
+    r"\W{0,5}(?:(?:The |This )?Project Gutenberg\b|Copyright laws are changing|This header should be|"
+    r"Please (?:read|take a look at) the|We encourage you to keep|Welcome To The World of Free|"
+    r"E-?(?:texts|books) Readable By|These E-?(?:texts|books) (?:Were )?Prepared By|Information on contacting|"
+    r"We need your donations|This e-?(?:book|text) is for the use of anyone|\W*SMALL PRINT!|#\d+ in our series|"
+    r"Corrected EDITIONS|Versions based on separate sources|\[?E-?(?:text|book) #\d+)",
+    re.IGNORECASE,
+)
+HEADER_FIELD_RE = re.compile(
+    r"\s*(?:(?:Title|Sub-?title|Authors?|Editors?|Translators?|Illustrators?|Contributors?|Commentator|"
+    r"Release Date|Posting Date|First Posted|Last Updated|Most recently updated|Edition|Language|"
+    r"Character set encoding|Original publication|Series|Credits|Produced by):[ \t]*\S|\[[^\]]*\]\s*$|"
+    r"This file was (?:first posted|last updated)\b)",
+    re.IGNORECASE,
+)
+HEADER_MAX_PARAGRAPH_LINES = 40  # longer is never a header paragraph (a book without blank lines)
+HEADER_MAX_CHARS = 12000
+# Copyright notes inside the text of some early e-texts (the Complete Works of Shakespeare repeats one
+# between plays): "<<THIS ELECTRONIC VERSION OF ... SERVICE THAT CHARGES FOR DOWNLOAD TIME OR FOR MEMBERSHIP.>>"
+INLINE_NOTICE_RE = re.compile(r"^<<THIS ELECTRONIC VERSION OF\b[^\n]*(?:\n[^\n]*){0,15}?>>[ \t]*\n?", re.MULTILINE)
 DATE_FORMATS = (("%B %d, %Y", "%Y-%m-%d"), ("%b %d, %Y", "%Y-%m-%d"), ("%B, %Y", "%Y-%m"), ("%B %Y", "%Y-%m"))
 
 
@@ -213,7 +248,8 @@ def _book_end(text: str, body_from: int) -> re.Match[str] | None:
     """
     marker = MARKER_END_RE.search(text, body_from)
     if marker is None:
-        return END_RE.search(text, body_from)
+        ends = [m for m in (END_RE.search(text, body_from), FOOTER_SMALL_PRINT_RE.search(text, body_from)) if m]
+        return min(ends, key=lambda m: m.start()) if ends else None
     near = END_RE.search(text, max(body_from, marker.start() - END_LINE_REACH), marker.start())
     return near or marker
 
@@ -227,6 +263,23 @@ def names_gutenberg(text: str) -> bool:
     does: a file that does and has no marker ``split_gutenberg`` knows is worth counting."""
     return bool(_GUTENBERG_NAME.search(text, 0, NAME_REACH)
                 or _GUTENBERG_NAME.search(text, max(0, len(text) - NAME_REACH)))
+
+
+def _banner_header_end(text: str) -> int | None:
+    """Where the header of a file that opens with PG's banner but has no start marker ends, or None."""
+    if not BANNER_OPEN_RE.match(text):
+        return None
+    pos, end = 0, None
+    for para in re.finditer(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", text[:HEADER_MAX_CHARS]):
+        lines = para.group().split("\n")
+        if text[pos: para.start()].strip() or len(lines) > HEADER_MAX_PARAGRAPH_LINES:
+            break
+        is_header = HEADER_PARAGRAPH_RE.match(lines[0]) or (  # fields, their indented continuations, [notes]
+            HEADER_FIELD_RE.match(lines[0]) and all(HEADER_FIELD_RE.match(x) or x[:1].isspace() for x in lines))
+        if not is_header:
+            break
+        pos = end = para.end()
+    return end
 
 
 def split_gutenberg(text: str) -> Book:
@@ -244,13 +297,16 @@ def split_gutenberg(text: str) -> Book:
     end = END_RE.search(text)
     if start and end and end.start() < start.start():
         start = None  # the only "start" (an old small-print line) sits in the footer
-    if start is None and end is None:
+    opened = _banner_header_end(text[: end.start()] if end else text) if start is None else None
+    if start is None and end is None and opened is None:
         return Book(body=text, **_metadata(text[:HEADER_SCAN]))
     if start is not None:
         end = _book_end(text, start.end())
-    header = text[: start.start()] if start else text[: min(end.start(), HEADER_SCAN)]
-    body_from = _marker_end(text, start) if start else 0
-    body = text[body_from: end.start() if end else len(text)]
+    elif opened is not None:
+        end = _book_end(text, opened)
+    header = text[: start.start()] if start else text[:opened] if opened else text[: min(end.start(), HEADER_SCAN)]
+    body_from = _marker_end(text, start) if start else opened or 0
+    body = INLINE_NOTICE_RE.sub("", text[body_from: end.start() if end else len(text)])
     return Book(body=_drop_leading_notes(body).strip("\n"), has_markers=True, **_metadata(header))
 
 
