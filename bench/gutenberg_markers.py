@@ -372,11 +372,13 @@ def main() -> None:
         n = len(rows)
         a, b, c = (sum(r[k] for r in rows) for k in ("removed", "kept", "counted"))
         allok = sum(r["removed"] and r["kept"] and r["counted"] for r in rows)
-        return f"{a}/{n} | {b}/{n} | {c}/{n} | {allok}/{n}"
+        unmarked = sum(r["unmarked"] for r in rows)
+        return f"{a}/{n} | {b}/{n} | {c}/{n} | {allok}/{n} | {unmarked}/{n}"
 
     print("\n### Our books reader, per list (cases = markers x 7 shared books)\n")
-    print("| list | role | layout | markers | (a) boilerplate gone | (b) body whole | (c) counted stripped | all three |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| list | role | layout | markers | (a) boilerplate gone | (b) body whole | (c) counted stripped | all three "
+          "| kept whole, counted unmarked |")
+    print("|---|---|---|---|---|---|---|---|---|")
     summary: dict[str, Any] = {}
     for pkg in lists:
         for role in ("start", "end"):
@@ -387,8 +389,8 @@ def main() -> None:
                     print(f"| {pkg} | {role} | {layout} | {n_markers} | {figures(rows)} |")
                     summary[f"{pkg}/{role}/{layout}"] = figures(rows)
     print("\n### Our books reader, distinct markers of all lists by kind (layout full and alone)\n")
-    print("| role | kind | markers | layout | (a) | (b) | (c) | all three |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| role | kind | markers | layout | (a) | (b) | (c) | all three | counted unmarked |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for role in ("start", "end"):
         for kind in ("marker", "credit", "header", "other"):
             for layout in ("full", "alone"):

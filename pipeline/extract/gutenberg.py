@@ -36,8 +36,7 @@ END_RE = re.compile(
     r"|END OF (?:THE |THIS )?(?:IS )?" + _PG + r"(?:'S)?\b.*"  # "End of this is COPYRIGHTED Project Gutenberg ..."
     r"|\**[ \t]*This is a COPYRIGHTED Project Gutenberg " + _EBOOK + r", Details Above\W*"  # "... Below" opens it
     r"|Ende diese[sr]? (?:Proje[ck]t Gutenberg?|" + _EBOOK + r"(?:E?S)?)\b.*"  # German e-texts, a PG typo included
-    r"|Fin d[eu] (?:Proje[ck]t|Projet) Gutenberg\b.*"  # French e-texts
-    r"|\*{3}[ \t]*START: FULL LICEN[CS]E[ \t]*\*{3})$",  # the full licence, where its END line is missing
+    r"|Fin d[eu] (?:Proje[ck]t|Projet) Gutenberg\b.*)$",  # French e-texts
     re.IGNORECASE | re.MULTILINE,
 )
 # The "***"-marker alone: when a book has one, only an end line right before it ends the book, so an
@@ -46,9 +45,11 @@ MARKER_END_RE = re.compile(
     r"^[ \t\ufeff]*\*{3}[ \t]*END OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*$",
     re.IGNORECASE | re.MULTILINE,
 )
-# The small print's first line, in the footer of 2000-2002 e-texts: past a start marker only, since in the
-# 1990s the same line opened the small print in the header, before "*END*THE SMALL PRINT!".
+# Where a footer begins when its end line is missing; past the header only: the small print's first line
+# (2000-2002 e-texts; in the 1990s the same line opened the small print in the header, before "*END*THE
+# SMALL PRINT!") and the full licence's (a file's header may quote the licence too).
 FOOTER_SMALL_PRINT_RE = re.compile(r"^[ \t]*\*{2,}[ \t]*START\*+[ \t]*THE SMALL PRINT!.*$", re.IGNORECASE | re.MULTILINE)
+FULL_LICENCE_RE = re.compile(r"^[ \t]*\*{3}[ \t]*START: FULL LICEN[CS]E[ \t]*\*{3}[ \t]*$", re.IGNORECASE | re.MULTILINE)
 END_LINE_REACH = 1000  # chars between an "End of Project Gutenberg's X" line and the marker it goes with
 # A marker whose title wraps ("***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE" /
 # "COLUMBIA***") ends on the first of the next lines that closes with "***", if one comes before a blank line.
@@ -82,6 +83,7 @@ MAX_LEADING_NOTES = 4
 FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$", re.MULTILINE)
 BANNER_RE = re.compile(r"^\W*The Project Gutenberg E-?(?:book|text),? (?:of )?(.+?), by (.+?)[\s*]*$",
                        re.IGNORECASE | re.MULTILINE)
+TRAILER_CHARS = 500  # a small-print end with less than this after it closes the file, not a header
 HEADER_SCAN = 4000  # without a start marker, look for "Title:" etc. only this far
 # A file with no start marker that opens with PG's banner ("The Project Gutenberg Etext of X, by Y", as
 # the 2000-2002 e-texts with the small print at the bottom do) has a header all the same: the paragraphs
@@ -107,7 +109,7 @@ HEADER_MAX_PARAGRAPH_LINES = 40  # longer is never a header paragraph (a book wi
 HEADER_MAX_CHARS = 12000
 # Copyright notes inside the text of some early e-texts (the Complete Works of Shakespeare repeats one
 # between plays): "<<THIS ELECTRONIC VERSION OF ... SERVICE THAT CHARGES FOR DOWNLOAD TIME OR FOR MEMBERSHIP.>>"
-INLINE_NOTICE_RE = re.compile(r"^<<THIS ELECTRONIC VERSION OF\b[^\n]*(?:\n[^\n]*){0,15}?>>[ \t]*\n?", re.MULTILINE)
+INLINE_NOTICE_RE = re.compile(r"^<<THIS ELECTRONIC VERSION OF\b[^\n]*?(?:\n[^\n]*?){0,15}?>>[ \t]*$\n?", re.MULTILINE)
 DATE_FORMATS = (("%B %d, %Y", "%Y-%m-%d"), ("%b %d, %Y", "%Y-%m-%d"), ("%B, %Y", "%Y-%m"), ("%B %Y", "%Y-%m"))
 
 
@@ -248,7 +250,8 @@ def _book_end(text: str, body_from: int) -> re.Match[str] | None:
     """
     marker = MARKER_END_RE.search(text, body_from)
     if marker is None:
-        ends = [m for m in (END_RE.search(text, body_from), FOOTER_SMALL_PRINT_RE.search(text, body_from)) if m]
+        ends = [m for m in (END_RE.search(text, body_from), FOOTER_SMALL_PRINT_RE.search(text, body_from),
+                            FULL_LICENCE_RE.search(text, body_from)) if m]
         return min(ends, key=lambda m: m.start()) if ends else None
     near = END_RE.search(text, max(body_from, marker.start() - END_LINE_REACH), marker.start())
     return near or marker
@@ -297,7 +300,11 @@ def split_gutenberg(text: str) -> Book:
     end = END_RE.search(text)
     if start and end and end.start() < start.start():
         start = None  # the only "start" (an old small-print line) sits in the footer
-    opened = _banner_header_end(text[: end.start()] if end else text) if start is None else None
+    elif start and end is None and len(text[start.end():].strip()) < TRAILER_CHARS and (
+            small_print := FOOTER_SMALL_PRINT_RE.search(text, 0, start.start())):
+        start, end = None, small_print  # the same, in a file with no "End of" line before its small print
+    # a banner-opened header without a start marker counts where an end line shows the file is PG's
+    opened = _banner_header_end(text[: end.start()]) if start is None and end is not None else None
     if start is None and end is None and opened is None:
         return Book(body=text, **_metadata(text[:HEADER_SCAN]))
     if start is not None:
