@@ -80,7 +80,8 @@ CONNECTIVE_END_RE = re.compile(r"(?:\b(?:and|the|of|by|from|at|with|for|in|on|to
 CONTINUATION_START_RE = re.compile(r"\s*(?:[a-z(&]|and\b|or\b)")
 MAX_NOTE_LINES = 8  # a credit or note never takes more lines than this
 MAX_LEADING_NOTES = 4
-FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$", re.MULTILINE)
+FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$",  # "Release date:" since 2021
+                      re.MULTILINE | re.IGNORECASE)
 BANNER_RE = re.compile(r"^\W*The Project Gutenberg E-?(?:book|text),? (?:of )?(.+?), by (.+?)[\s*]*$",
                        re.IGNORECASE | re.MULTILINE)
 TRAILER_CHARS = 500  # a small-print end with less than this after it closes the file, not a header

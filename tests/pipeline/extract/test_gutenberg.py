@@ -316,3 +316,11 @@ def test_a_project_gutenberg_credit_line_goes() -> None:
     text = ("*** START OF THE PROJECT GUTENBERG EBOOK S ***\n\n"
             f"This Project Gutenberg Etext was prepared by A. Volunteer.\n\n{BODY}\n")
     assert split_gutenberg(text).body == BODY
+
+
+def test_field_names_in_any_case() -> None:
+    """Since 2021 PG writes "Release date:"; its older files "Release Date:"."""
+    header = ("Title: Faust\n\nAuthor: Goethe\n\nRelease date: June 1, 2000 [eBook #2229]\n"
+              "                Most recently updated: May 26, 2021\n\nLanguage: German\n\n")
+    book = split_gutenberg(f"{header}*** START OF THE PROJECT GUTENBERG EBOOK FAUST ***\n{BODY}\n")
+    assert (book.title, book.date, book.language, book.body) == ("Faust", "2000-06-01", "German", BODY)
