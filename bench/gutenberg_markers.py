@@ -72,12 +72,13 @@ LAYOUTS = ("full", "alone", "as_listed")
 # What a listed string is in a PG file. Written from PG's files, apart from the extractor's own patterns.
 KINDS = (
     ("marker", re.compile(r"START OF|END OF|\bEnd of\b|END\*? ?THE SMALL PRINT|PROTECTED ETEXTS\*END\*|"
-                          r"^\s*Ende dies|^\s*Fin de|COPYRIGHTED|START: FULL LICEN|Beginning of th", re.I)),
+                          r"^\s*Ende dies|^\s*Fin de|COPYRIGHTED|START: FULL LICEN|Beginning of th|\[\"Small Print\" V\.",
+                          re.I)),
     ("credit", re.compile(r"(?<!Were )prepared by|produced by|Proofread|Distributed Proofreaders|Internet Archive|"
                           r"Google Print|pgdp|archive\.org|Mary Meehan|gallica|ibiblio|edition\.$|"
-                          r"Gutenberg Online Distributed|etext through OCR", re.I)),
+                          r"Gutenberg Online Distributed|etext through OCR|Nous remercions|l'authorization", re.I)),
     ("header", re.compile(r"Project Gutenberg|SMALL PRINT|Small Print|donations|Volunteers|restrictions|"
-                          r"top of this file", re.I)),
+                          r"top of this file|Text encoding is", re.I)),
 )
 
 
@@ -181,6 +182,8 @@ def complete(marker: str, role: str, title: str, author: str) -> str:
     upper = core.upper() == core and any(c.isalpha() for c in core)
     if re.search(r"END\*? ?THE SMALL PRINT!?$", core, re.I):
         tail = ("" if core.endswith("!") else "!") + " FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*"
+    elif core.startswith('["Small Print" V.'):
+        tail = "12.08.93]"
     elif core.startswith("COPYRIGHT PROTECTED ETEXTS"):  # the tail of the copyrighted etexts' small print end
         return "*END*THE SMALL PRINT! FOR " + core
     elif re.search(r"(?:START|END) OF TH\w+ PROJECT GUTENBERG$", core, re.I):

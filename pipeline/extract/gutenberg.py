@@ -27,13 +27,15 @@ _EBOOK = r"(?:E-?BOOK|E-?TEXT)"
 _PG = r"(?:COPYRIGHTED )?PROJECT GUTENBERG"  # "*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK X ***"
 START_RE = re.compile(
     r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*"
-    r"|\*END\*?[ \t]*THE SMALL PRINT!.*"  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
+    r"|\*END\*?[ \t]*THE SMALL PRINT\b.*"  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
+    r"|\[\"Small Print\" V\.[^\]\n]*\]"  # the last line of the 1993-94 small print ("V.12.08.93"), no *END* line
     r"|\W{0,3}Beginning of (?:this |the )?Project Gutenberg\b.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 END_RE = re.compile(
     r"^[ \t\ufeff]*(?:\*{3}[ \t]*END OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*"
     r"|END OF (?:THE |THIS )?(?:IS )?" + _PG + r"(?:'S)?\b.*"  # "End of this is COPYRIGHTED Project Gutenberg ..."
+    r"|END OF (?:THE |THIS )E-?TEXT OF\b.*"  # "End of this Etext of The Complete Works of William Shakespeare"
     r"|\**[ \t]*This is a COPYRIGHTED Project Gutenberg " + _EBOOK + r", Details Above\W*"  # "... Below" opens it
     r"|Ende diese[sr]? (?:Proje[ck]t Gutenberg?|" + _EBOOK + r"(?:E?S)?)\b.*"  # German e-texts, a PG typo included
     r"|Fin d[eu] (?:Proje[ck]t|Projet) Gutenberg\b.*)$",  # French e-texts
@@ -61,7 +63,8 @@ MARKER_TAIL_CHARS = 100
 CREDIT_RE = re.compile(
     r"\W{0,3}(?:Produced by|Transcribed (?:from|by)|"
     r"This (?:Project Gutenberg )?(?:e-?text|e-?book|file) was (?:prepared|produced|created)|"
-    r"E-?(?:text|book) prepared by|Prepared by|Images of the original pages are available|Credits?:)",
+    r"E-?(?:text|book) prepared by|Prepared by|Images of the original pages are available|Credits?:|"
+    r"Nous remercions la Biblioth)",  # French e-texts: "... la Bibliothèque nationale de France qui a mis à"
     re.IGNORECASE,
 )
 HTML_NOTE_RE = re.compile(
@@ -96,7 +99,7 @@ HEADER_PARAGRAPH_RE = re.compile(
     r"Please (?:read|take a look at) the|We encourage you to keep|Welcome To The World of Free|"
     r"E-?(?:texts|books) Readable By|These E-?(?:texts|books) (?:Were )?Prepared By|Information on contacting|"
     r"We need your donations|This e-?(?:book|text) is for the use of anyone|\W*SMALL PRINT!|#\d+ in our series|"
-    r"Corrected EDITIONS|Versions based on separate sources|\[?E-?(?:text|book) #\d+)",
+    r"Corrected EDITIONS|Versions based on separate sources|\[?E-?(?:text|book) #\d+|Text encoding is)",
     re.IGNORECASE,
 )
 HEADER_FIELD_RE = re.compile(

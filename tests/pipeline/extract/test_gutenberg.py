@@ -324,3 +324,31 @@ def test_field_names_in_any_case() -> None:
               "                Most recently updated: May 26, 2021\n\nLanguage: German\n\n")
     book = split_gutenberg(f"{header}*** START OF THE PROJECT GUTENBERG EBOOK FAUST ***\n{BODY}\n")
     assert (book.title, book.date, book.language, book.body) == ("Faust", "2000-06-01", "German", BODY)
+
+
+def test_the_1993_small_print_ends_at_its_version_line() -> None:
+    """The Complete Works of 1993-94: the small print opens with "**** SMALL PRINT!" and ends with its
+    version in brackets; no *END* line follows."""
+    text = ("The Project Gutenberg Etext of The Complete Works of William Shakespeare\n\n"
+            "****     SMALL PRINT!     for     COMPLETE SHAKESPEARE     *****\n\nTHIS ELECTRONIC VERSION ...\n\n"
+            "[\"Small Print\" V.12.08.93]\n\n" + BODY + "\n\nEnd of this Etext of The Complete Works\n")
+    assert split_gutenberg(text).body == BODY
+
+
+@pytest.mark.parametrize("line", ["*END*THE SMALL PRINT FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*",
+                                  "*END THE SMALL PRINT! FOR COPYRIGHT PROTECTED ETEXTS*END*"])
+def test_small_print_ends_with_other_punctuation(line: str) -> None:
+    text = f"**The Project Gutenberg Etext of Old Book**\n\nlegal text\n{line}\n\n{BODY}\n\nEnd of the Project Gutenberg Etext\n"
+    assert split_gutenberg(text).body == BODY
+
+
+def test_french_credits_and_encoding_line() -> None:
+    credit = ("Nous remercions la Bibliothèque Nationale de France qui a mis à\n"
+              "notre disposition les images de cette oeuvre (http://gallica.bnf.fr)\n"
+              "et l'authorization à les utilizer pour preparer ce texte.")
+    body = "CHAPITRE PREMIER\n\nIl faisait nuit."
+    text = ("The Project Gutenberg Etext of Madame Bovary, by Gustave Flaubert\n\nTitle: Madame Bovary\n\n"
+            f"Text encoding is iso-8859-1\n\n{credit}\n\n{body}\n\nFin de Project Gutenberg Etext de Madame Bovary\n")
+    assert split_gutenberg(text).body == body
+    marked = f"*** START OF THE PROJECT GUTENBERG EBOOK MADAME BOVARY ***\n\n{credit}\n\n{body}\n"
+    assert split_gutenberg(marked).body == body
