@@ -419,13 +419,27 @@ def main() -> None:
         print(f"  {role:5} {kind:6} {marker!r}: {len(where)} cases, e.g. {', '.join(sorted(set(where))[:3])}")
 
     print("\n### The packages' own cleaners on the same full-layout books\n")
-    print("| cleaner | books | (a) boilerplate gone | (b) body whole | both |")
-    print("|---|---|---|---|---|")
+    print("| cleaner | books | (a) boilerplate gone | (b) body whole | both | both, kind marker only "
+          "| both, markers not in its own list | body lost in (kind: books) |")
+    print("|---|---|---|---|---|---|---|---|")
     full = [c for c in cases if c["layout"] == "full"]
-    ours = sum(c["removed"] and c["kept"] for c in full)
-    a, b = sum(c["removed"] for c in full), sum(c["kept"] for c in full)
-    print(f"| refinery books reader | {len(full)} | {a} | {b} | {ours} |")
-    summary["cleaner/refinery"] = {"books": len(full), "removed": a, "kept": b, "both": ours}
+
+    def row(name: str, own: str | None, scored: list[dict[str, bool]]) -> None:
+        a, b = sum(s["removed"] for s in scored), sum(s["kept"] for s in scored)
+        both = [s["removed"] and s["kept"] for s in scored]
+        marker = [ok for ok, c in zip(both, full) if c["kind"] == "marker"]
+        other = [ok for ok, c in zip(both, full) if own not in c["lists"]]
+        lost: dict[str, int] = defaultdict(int)
+        for s, c in zip(scored, full):
+            if not s["kept"]:
+                lost[c["kind"]] += 1
+        print(f"| {name} | {len(full)} | {a} | {b} | {sum(both)} | {sum(marker)}/{len(marker)} | "
+              f"{sum(other)}/{len(other)} | {', '.join(f'{k}: {v}' for k, v in sorted(lost.items())) or '-'} |")
+        summary[f"cleaner/{name}"] = {"books": len(full), "removed": a, "kept": b, "both": sum(both),
+                                      "marker_kind_both": sum(marker), "not_own_list_both": sum(other),
+                                      "body_lost_by_kind": dict(lost)}
+
+    row("refinery books reader", None, [{"removed": c["removed"], "kept": c["kept"]} for c in full])
     for pkg in CLEANERS:
         if roots.get(pkg) is None:
             print(f"| {pkg} | - | not downloadable | | |")
@@ -435,11 +449,7 @@ def main() -> None:
             print(f"| {pkg} | - | {outs} | | |")
             summary[f"cleaner/{pkg}"] = outs
             continue
-        scored = [score(out, c["body"], c["gone"]) for out, c in zip(outs, full)]
-        a, b = sum(s["removed"] for s in scored), sum(s["kept"] for s in scored)
-        both = sum(s["removed"] and s["kept"] for s in scored)
-        print(f"| {pkg} | {len(full)} | {a} | {b} | {both} |")
-        summary[f"cleaner/{pkg}"] = {"books": len(full), "removed": a, "kept": b, "both": both}
+        row(pkg, pkg, [score(out, c["body"], c["gone"]) for out, c in zip(outs, full)])
     if args.json:
         args.json.write_text(json.dumps({"summary": summary, "lists": lists, "interior": interiors,
                                          "cases": [{k: v for k, v in c.items() if k not in ("text", "body", "gone")}

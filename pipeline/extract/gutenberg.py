@@ -7,8 +7,14 @@ strings. The marker grammar is the one seen across PG's eras:
   X***`` (no spaces), and the post-2020 ``*** START OF THE PROJECT GUTENBERG EBOOK X ***``; the END markers
   mirror them;
 * the 1990s ``*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*...*END*`` line (``*END THE SMALL PRINT! FOR
-  PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*`` in the early 2000s) closing a licence that sits *before* the
-  book, with ``End of (the) Project Gutenberg Etext of X`` after it.
+  PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*`` in the early 2000s; ``["Small Print" V.12.08.93]`` in 1993)
+  closing a licence that sits *before* the book, with ``End of (the) Project Gutenberg Etext of X`` after it;
+* the 2000-2002 files with the small print at the bottom and no start marker: their header is the banner
+  and the paragraphs after it that read like PG's (``_banner_header_end``);
+* copyrighted texts (``*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK``), German ("Ende dieses
+  Project Gutenberg Etextes") and French ("Fin de Project Gutenberg") end lines.
+
+``bench/gutenberg_markers.py`` checks these against the marker lists other projects collected.
 
 Everything before the start marker (title page, licence summary) and from the end of the book on (the
 "End of Project Gutenberg's X" line right before the END marker, the marker, the full licence) is
