@@ -29,7 +29,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for path in sorted(BOOKS.glob("*.txt")):
             raw = path.read_bytes()
-            layouts = {"as_is": (raw, Options()), "no_blank_lines": (re.sub(rb"(\r?\n)[ \t]*(?:\r?\n[ \t]*)+", rb"\1", raw), Options()),
+            no_blank_lines = re.sub(rb"(\r?\n)[ \t]*(?:\r?\n[ \t]*)+", rb"\1", raw)
+            layouts = {"as_is": (raw, Options()), "no_blank_lines": (no_blank_lines, Options()),
                        "unwrap_off": (raw, Options(unwrap=False))}
             for layout, (data, options) in layouts.items():
                 copy = Path(tmp) / path.name

@@ -72,7 +72,8 @@ LAYOUTS = ("full", "alone", "as_listed")
 # What a listed string is in a PG file. Written from PG's files, apart from the extractor's own patterns.
 KINDS = (
     ("marker", re.compile(r"START OF|END OF|\bEnd of\b|END\*? ?THE SMALL PRINT|PROTECTED ETEXTS\*END\*|"
-                          r"^\s*Ende dies|^\s*Fin de|COPYRIGHTED|START: FULL LICEN|Beginning of th|\[\"Small Print\" V\.",
+                          r"^\s*Ende dies|^\s*Fin de|COPYRIGHTED|START: FULL LICEN|Beginning of th|"
+                          r"\[\"Small Print\" V\.",
                           re.I)),
     ("credit", re.compile(r"(?<!Were )prepared by|produced by|Proofread|Distributed Proofreaders|Internet Archive|"
                           r"Google Print|pgdp|archive\.org|Mary Meehan|gallica|ibiblio|edition\.$|"

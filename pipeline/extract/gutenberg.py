@@ -56,8 +56,10 @@ MARKER_END_RE = re.compile(
 # Where a footer begins when its end line is missing; past the header only: the small print's first line
 # (2000-2002 e-texts; in the 1990s the same line opened the small print in the header, before "*END*THE
 # SMALL PRINT!") and the full licence's (a file's header may quote the licence too).
-FOOTER_SMALL_PRINT_RE = re.compile(r"^[ \t]*\*{2,}[ \t]*START\*+[ \t]*THE SMALL PRINT!.*$", re.IGNORECASE | re.MULTILINE)
-FULL_LICENCE_RE = re.compile(r"^[ \t]*\*{3}[ \t]*START: FULL LICEN[CS]E[ \t]*\*{3}[ \t]*$", re.IGNORECASE | re.MULTILINE)
+FOOTER_SMALL_PRINT_RE = re.compile(r"^[ \t]*\*{2,}[ \t]*START\*+[ \t]*THE SMALL PRINT!.*$",
+                                   re.IGNORECASE | re.MULTILINE)
+FULL_LICENCE_RE = re.compile(r"^[ \t]*\*{3}[ \t]*START: FULL LICEN[CS]E[ \t]*\*{3}[ \t]*$",
+                             re.IGNORECASE | re.MULTILINE)
 END_LINE_REACH = 1000  # chars between an "End of Project Gutenberg's X" line and the marker it goes with
 # A marker whose title wraps ("***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE" /
 # "COLUMBIA***") ends on the first of the next lines that closes with "***", if one comes before a blank line.

@@ -338,7 +338,8 @@ def test_the_1993_small_print_ends_at_its_version_line() -> None:
 @pytest.mark.parametrize("line", ["*END*THE SMALL PRINT FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*",
                                   "*END THE SMALL PRINT! FOR COPYRIGHT PROTECTED ETEXTS*END*"])
 def test_small_print_ends_with_other_punctuation(line: str) -> None:
-    text = f"**The Project Gutenberg Etext of Old Book**\n\nlegal text\n{line}\n\n{BODY}\n\nEnd of the Project Gutenberg Etext\n"
+    text = (f"**The Project Gutenberg Etext of Old Book**\n\nlegal text\n{line}\n\n{BODY}\n\n"
+            "End of the Project Gutenberg Etext\n")
     assert split_gutenberg(text).body == BODY
 
 
