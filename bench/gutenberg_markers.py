@@ -182,12 +182,12 @@ def complete(marker: str, role: str, title: str, author: str) -> str:
     core = marker.rstrip()
     upper = core.upper() == core and any(c.isalpha() for c in core)
     if re.search(r"END\*? ?THE SMALL PRINT!?$", core, re.I):
-        tail = ("" if core.endswith("!") else "!") + " FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*"
+        return core + ("" if core.endswith("!") else "!") + " FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*"
     elif core.startswith('["Small Print" V.'):
         tail = "12.08.93]"
     elif core.startswith("COPYRIGHT PROTECTED ETEXTS"):  # the tail of the copyrighted etexts' small print end
         return "*END*THE SMALL PRINT! FOR " + core
-    elif re.search(r"(?:START|END) OF TH\w+ PROJECT GUTENBERG$", core, re.I):
+    elif re.search(r"^\s*\*{3} ?(?:START|END) OF TH\w+ PROJECT GUTENBERG$", core, re.I):
         tail = f" EBOOK {title.upper()}" + ("***" if re.match(r"\s*\*{3}\S", core) else " ***")
     elif re.search(r"(?:START|END) OF THE COPYRIGHTED$", core):
         tail = f" PROJECT GUTENBERG EBOOK {title.upper()} ***"
