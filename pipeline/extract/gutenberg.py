@@ -103,17 +103,19 @@ HEADER_SCAN = 4000  # without a start marker, look for "Title:" etc. only this f
 # first other paragraph; credits after it go as after a marker (``_drop_leading_notes``).
 BANNER_OPEN_RE = re.compile(r"\s*\W{0,5}The Project Gutenberg E-?(?:book|text)\b", re.IGNORECASE)
 HEADER_PARAGRAPH_RE = re.compile(
-    r"\W{0,5}(?:(?:The |This )?Project Gutenberg\b|Copyright laws are changing|This header should be|"
-    r"Please (?:read|take a look at) the|We encourage you to keep|Welcome To The World of Free|"
-    r"E-?(?:texts|books) Readable By|These E-?(?:texts|books) (?:Were )?Prepared By|Information on contacting|"
+    r"\W{0,5}(?:(?:The |This )?Project Gutenberg\b|Copyright laws are changing|This header should be the first|"
+    r"Please read the \"legal small print|Please take a look at the important information|"
+    r"We encourage you to keep this file|Welcome To The World of Free|E-?(?:texts|books) Readable By|"
+    r"These E-?(?:texts|books) (?:Were )?Prepared By|Information on contacting Project Gutenberg|"
     r"We need your donations|This e-?(?:book|text) is for the use of anyone|\W*SMALL PRINT!|#\d+ in our series|"
-    r"Corrected EDITIONS|Versions based on separate sources|\[?E-?(?:text|book) #\d+|Text encoding is)",
+    r"Corrected EDITIONS of our|Versions based on separate sources|\[?E-?(?:text|book) #\d+|Text encoding is)",
     re.IGNORECASE,
 )
 HEADER_FIELD_RE = re.compile(
     r"\s*(?:(?:Title|Sub-?title|Authors?|Editors?|Translators?|Illustrators?|Contributors?|Commentator|"
     r"Release Date|Posting Date|First Posted|Last Updated|Most recently updated|Edition|Language|"
-    r"Character set encoding|Original publication|Series|Credits|Produced by):[ \t]*\S|\[[^\]]*\]\s*$|"
+    r"Character set encoding|Original publication|Series|Credits|Produced by):[ \t]*\S|"
+    r"\[[^\]]*(?:#\d|updated|posted|schedule)[^\]]*\]\s*$|"  # "[EBook #2701]", "[Most recently updated: ...]"
     r"This file was (?:first posted|last updated)\b)",
     re.IGNORECASE,
 )
@@ -317,7 +319,7 @@ def split_gutenberg(text: str) -> Book:
         start, end = None, small_print  # the same, in a file with no "End of" line before its small print
     # a banner-opened header without a start marker counts where an end line shows the file is PG's
     opened = _banner_header_end(text[: end.start()]) if start is None and end is not None else None
-    if start is None and end is None and opened is None:
+    if start is None and end is None:
         return Book(body=text, **_metadata(text[:HEADER_SCAN]))
     if start is not None:
         end = _book_end(text, start.end())

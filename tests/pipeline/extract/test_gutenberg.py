@@ -288,7 +288,8 @@ def test_a_banner_header_with_nothing_at_the_end_keeps_the_file_whole() -> None:
 
 
 def test_after_a_banner_header_a_body_that_names_gutenberg_stays() -> None:
-    body = ("I first read this story as a Project Gutenberg etext, on a train.\n\n"
+    body = ("[Illustration: THE MILL]\n\nPlease read the letter below.\n\n"
+            "I first read this story as a Project Gutenberg etext, on a train.\n\n"
             "Produced in 1901, the play ran for a year.\n\n" + BODY)
     book = split_gutenberg(HEADER_2001.split("*The Project")[0] + body + "\n\nEnd of the Project Gutenberg Etext\n")
     assert book.body == body
