@@ -7,8 +7,14 @@ strings. The marker grammar is the one seen across PG's eras:
   X***`` (no spaces), and the post-2020 ``*** START OF THE PROJECT GUTENBERG EBOOK X ***``; the END markers
   mirror them;
 * the 1990s ``*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*...*END*`` line (``*END THE SMALL PRINT! FOR
-  PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*`` in the early 2000s) closing a licence that sits *before* the
-  book, with ``End of (the) Project Gutenberg Etext of X`` after it.
+  PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*`` in the early 2000s; ``["Small Print" V.12.08.93]`` in 1993)
+  closing a licence that sits *before* the book, with ``End of (the) Project Gutenberg Etext of X`` after it;
+* the 2000-2002 files with the small print at the bottom and no start marker: their header is the banner
+  and the paragraphs after it that read like PG's (``_banner_header_end``);
+* copyrighted texts (``*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK``), German ("Ende dieses
+  Project Gutenberg Etextes") and French ("Fin de Project Gutenberg") end lines.
+
+``bench/gutenberg_markers.py`` checks these against the marker lists other projects collected.
 
 Everything before the start marker (title page, licence summary) and from the end of the book on (the
 "End of Project Gutenberg's X" line right before the END marker, the marker, the full licence) is
@@ -24,22 +30,36 @@ from dataclasses import dataclass
 from datetime import datetime
 
 _EBOOK = r"(?:E-?BOOK|E-?TEXT)"
+_PG = r"(?:COPYRIGHTED )?PROJECT GUTENBERG"  # "*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK X ***"
 START_RE = re.compile(
-    r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
-    r"|\*END\*?[ \t]*THE SMALL PRINT!.*)$",  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
+    r"^[ \t\ufeff]*(?:\*{3}[ \t]*START OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*"
+    r"|\*END\*?[ \t]*THE SMALL PRINT\b.*"  # "*END*THE SMALL PRINT!" (1990s), "*END THE SMALL PRINT!" (2000s)
+    r"|\[\"Small Print\" V\.[^\]\n]*\]"  # the last line of the 1993-94 small print ("V.12.08.93"), no *END* line
+    r"|\W{0,3}Beginning of (?:this |the )?Project Gutenberg\b.*)$",
     re.IGNORECASE | re.MULTILINE,
 )
 END_RE = re.compile(
-    r"^[ \t\ufeff]*(?:\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*"
-    r"|END OF (?:THE |THIS )?PROJECT GUTENBERG(?:'S)?\b.*)$",
+    r"^[ \t\ufeff]*(?:\*{3}[ \t]*END OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*"
+    r"|END OF (?:THE |THIS )?(?:IS )?" + _PG + r"(?:'S)?\b.*"  # "End of this is COPYRIGHTED Project Gutenberg ..."
+    r"|END OF (?:THE |THIS )E-?TEXT OF\b.*"  # "End of this Etext of The Complete Works of William Shakespeare"
+    r"|\**[ \t]*This is a COPYRIGHTED Project Gutenberg " + _EBOOK + r", Details Above\W*"  # "... Below" opens it
+    r"|Ende diese[sr]? (?:Proje[ck]t Gutenberg?|" + _EBOOK + r"(?:E?S)?)\b.*"  # German e-texts, a PG typo included
+    r"|Fin d[eu] (?:Proje[ck]t|Projet) Gutenberg\b.*)$",  # French e-texts
     re.IGNORECASE | re.MULTILINE,
 )
 # The "***"-marker alone: when a book has one, only an end line right before it ends the book, so an
 # "End of the Project Gutenberg EBook of ..., Volume I" between two volumes of one file cuts nothing.
 MARKER_END_RE = re.compile(
-    r"^[ \t\ufeff]*\*{3}[ \t]*END OF (?:THIS|THE) PROJECT GUTENBERG " + _EBOOK + r"\b.*$",
+    r"^[ \t\ufeff]*\*{3}[ \t]*END OF (?:THIS|THE) " + _PG + " " + _EBOOK + r"\b.*$",
     re.IGNORECASE | re.MULTILINE,
 )
+# Where a footer begins when its end line is missing; past the header only: the small print's first line
+# (2000-2002 e-texts; in the 1990s the same line opened the small print in the header, before "*END*THE
+# SMALL PRINT!") and the full licence's (a file's header may quote the licence too).
+FOOTER_SMALL_PRINT_RE = re.compile(r"^[ \t]*\*{2,}[ \t]*START\*+[ \t]*THE SMALL PRINT!.*$",
+                                   re.IGNORECASE | re.MULTILINE)
+FULL_LICENCE_RE = re.compile(r"^[ \t]*\*{3}[ \t]*START: FULL LICEN[CS]E[ \t]*\*{3}[ \t]*$",
+                             re.IGNORECASE | re.MULTILINE)
 END_LINE_REACH = 1000  # chars between an "End of Project Gutenberg's X" line and the marker it goes with
 # A marker whose title wraps ("***START OF THE PROJECT GUTENBERG EBOOK THE LOG SCHOOL-HOUSE ON THE" /
 # "COLUMBIA***") ends on the first of the next lines that closes with "***", if one comes before a blank line.
@@ -49,8 +69,10 @@ MARKER_TAIL_CHARS = 100
 # is a block that starts with one of these phrases and runs on only while its lines read as its
 # continuation (see ``_note_end``), so a book with no blank line after "Produced by A" keeps its text.
 CREDIT_RE = re.compile(
-    r"\W{0,3}(?:Produced by|Transcribed (?:from|by)|This (?:e-?text|e-?book|file) was (?:prepared|produced)|"
-    r"E-?(?:text|book) prepared by|Prepared by|Images of the original pages are available|Credits?:)",
+    r"\W{0,3}(?:Produced by|Transcribed (?:from|by)|"
+    r"This (?:Project Gutenberg )?(?:e-?text|e-?book|file) was (?:prepared|produced|created)|"
+    r"E-?(?:text|book) prepared by|Prepared by|Images of the original pages are available|Credits?:|"
+    r"Nous remercions la Biblioth)",  # French e-texts: "... la Bibliothèque nationale de France qui a mis à"
     re.IGNORECASE,
 )
 HTML_NOTE_RE = re.compile(
@@ -69,10 +91,39 @@ CONNECTIVE_END_RE = re.compile(r"(?:\b(?:and|the|of|by|from|at|with|for|in|on|to
 CONTINUATION_START_RE = re.compile(r"\s*(?:[a-z(&]|and\b|or\b)")
 MAX_NOTE_LINES = 8  # a credit or note never takes more lines than this
 MAX_LEADING_NOTES = 4
-FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$", re.MULTILINE)
+FIELD_RE = re.compile(r"^(Title|Author|Language|Release Date|Posting Date):[ \t]*(.*)$",  # "Release date:" since 2021
+                      re.MULTILINE | re.IGNORECASE)
 BANNER_RE = re.compile(r"^\W*The Project Gutenberg E-?(?:book|text),? (?:of )?(.+?), by (.+?)[\s*]*$",
                        re.IGNORECASE | re.MULTILINE)
+TRAILER_CHARS = 500  # a small-print end with less than this after it closes the file, not a header
 HEADER_SCAN = 4000  # without a start marker, look for "Title:" etc. only this far
+# A file with no start marker that opens with PG's banner ("The Project Gutenberg Etext of X, by Y", as
+# the 2000-2002 e-texts with the small print at the bottom do) has a header all the same: the paragraphs
+# that open like PG's boilerplate, or hold only "Field: value" lines and [bracketed] notes. It ends at the
+# first other paragraph; credits after it go as after a marker (``_drop_leading_notes``).
+BANNER_OPEN_RE = re.compile(r"\s*\W{0,5}The Project Gutenberg E-?(?:book|text)\b", re.IGNORECASE)
+HEADER_PARAGRAPH_RE = re.compile(
+    r"\W{0,5}(?:(?:The |This )?Project Gutenberg\b|Copyright laws are changing|This header should be the first|"
+    r"Please read the \"legal small print|Please take a look at the important information|"
+    r"We encourage you to keep this file|Welcome To The World of Free|E-?(?:texts|books) Readable By|"
+    r"These E-?(?:texts|books) (?:Were )?Prepared By|Information on contacting Project Gutenberg|"
+    r"We need your donations|This e-?(?:book|text) is for the use of anyone|\W*SMALL PRINT!|#\d+ in our series|"
+    r"Corrected EDITIONS of our|Versions based on separate sources|\[?E-?(?:text|book) #\d+|Text encoding is)",
+    re.IGNORECASE,
+)
+HEADER_FIELD_RE = re.compile(
+    r"\s*(?:(?:Title|Sub-?title|Authors?|Editors?|Translators?|Illustrators?|Contributors?|Commentator|"
+    r"Release Date|Posting Date|First Posted|Last Updated|Most recently updated|Edition|Language|"
+    r"Character set encoding|Original publication|Series|Credits|Produced by):[ \t]*\S|"
+    r"\[[^\]]*(?:#\d|updated|posted|schedule)[^\]]*\]\s*$|"  # "[EBook #2701]", "[Most recently updated: ...]"
+    r"This file was (?:first posted|last updated)\b)",
+    re.IGNORECASE,
+)
+HEADER_MAX_PARAGRAPH_LINES = 40  # longer is never a header paragraph (a book without blank lines)
+HEADER_MAX_CHARS = 12000
+# Copyright notes inside the text of some early e-texts (the Complete Works of Shakespeare repeats one
+# between plays): "<<THIS ELECTRONIC VERSION OF ... SERVICE THAT CHARGES FOR DOWNLOAD TIME OR FOR MEMBERSHIP.>>"
+INLINE_NOTICE_RE = re.compile(r"^<<THIS ELECTRONIC VERSION OF\b[^\n]*?(?:\n[^\n]*?){0,15}?>>[ \t]*$\n?", re.MULTILINE)
 DATE_FORMATS = (("%B %d, %Y", "%Y-%m-%d"), ("%b %d, %Y", "%Y-%m-%d"), ("%B, %Y", "%Y-%m"), ("%B %Y", "%Y-%m"))
 
 
@@ -213,7 +264,9 @@ def _book_end(text: str, body_from: int) -> re.Match[str] | None:
     """
     marker = MARKER_END_RE.search(text, body_from)
     if marker is None:
-        return END_RE.search(text, body_from)
+        ends = [m for m in (END_RE.search(text, body_from), FOOTER_SMALL_PRINT_RE.search(text, body_from),
+                            FULL_LICENCE_RE.search(text, body_from)) if m]
+        return min(ends, key=lambda m: m.start()) if ends else None
     near = END_RE.search(text, max(body_from, marker.start() - END_LINE_REACH), marker.start())
     return near or marker
 
@@ -227,6 +280,23 @@ def names_gutenberg(text: str) -> bool:
     does: a file that does and has no marker ``split_gutenberg`` knows is worth counting."""
     return bool(_GUTENBERG_NAME.search(text, 0, NAME_REACH)
                 or _GUTENBERG_NAME.search(text, max(0, len(text) - NAME_REACH)))
+
+
+def _banner_header_end(text: str) -> int | None:
+    """Where the header of a file that opens with PG's banner but has no start marker ends, or None."""
+    if not BANNER_OPEN_RE.match(text):
+        return None
+    pos, end = 0, None
+    for para in re.finditer(r"[^\n]*\S[^\n]*(?:\n[^\n]*\S[^\n]*)*", text[:HEADER_MAX_CHARS]):
+        lines = para.group().split("\n")
+        if text[pos: para.start()].strip() or len(lines) > HEADER_MAX_PARAGRAPH_LINES:
+            break
+        is_header = HEADER_PARAGRAPH_RE.match(lines[0]) or (  # fields, their indented continuations, [notes]
+            HEADER_FIELD_RE.match(lines[0]) and all(HEADER_FIELD_RE.match(x) or x[:1].isspace() for x in lines))
+        if not is_header:
+            break
+        pos = end = para.end()
+    return end
 
 
 def split_gutenberg(text: str) -> Book:
@@ -244,13 +314,20 @@ def split_gutenberg(text: str) -> Book:
     end = END_RE.search(text)
     if start and end and end.start() < start.start():
         start = None  # the only "start" (an old small-print line) sits in the footer
+    elif start and end is None and len(text[start.end():].strip()) < TRAILER_CHARS and (
+            small_print := FOOTER_SMALL_PRINT_RE.search(text, 0, start.start())):
+        start, end = None, small_print  # the same, in a file with no "End of" line before its small print
+    # a banner-opened header without a start marker counts where an end line shows the file is PG's
+    opened = _banner_header_end(text[: end.start()]) if start is None and end is not None else None
     if start is None and end is None:
         return Book(body=text, **_metadata(text[:HEADER_SCAN]))
     if start is not None:
         end = _book_end(text, start.end())
-    header = text[: start.start()] if start else text[: min(end.start(), HEADER_SCAN)]
-    body_from = _marker_end(text, start) if start else 0
-    body = text[body_from: end.start() if end else len(text)]
+    elif opened is not None:
+        end = _book_end(text, opened)
+    header = text[: start.start()] if start else text[:opened] if opened else text[: min(end.start(), HEADER_SCAN)]
+    body_from = _marker_end(text, start) if start else opened or 0
+    body = INLINE_NOTICE_RE.sub("", text[body_from: end.start() if end else len(text)])
     return Book(body=_drop_leading_notes(body).strip("\n"), has_markers=True, **_metadata(header))
 
 

@@ -186,3 +186,171 @@ def test_an_end_line_between_volumes_does_not_end_the_book() -> None:
     body = split_gutenberg(text).body
     assert body.startswith("VOLUME I\n") and body.endswith("The second volume begins here.")
     assert "Works, by A" not in body and "licence" not in body
+
+
+# --- marker variants from other projects' lists of real PG files (bench/gutenberg_markers.py) ---------------
+
+LICENCE = "\n\nTHE FULL PROJECT GUTENBERG LICENSE\nPlease read this before you distribute or use this work.\n"
+
+
+@pytest.mark.parametrize("start, end", [
+    ("*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK SAMPLE ***",
+     "*** END OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK SAMPLE ***"),
+    ("Beginning of this Project Gutenberg Etext of Sample Book", "End of this Project Gutenberg Etext of Sample Book"),
+])
+def test_copyrighted_and_beginning_of_markers(start: str, end: str) -> None:
+    book = split_gutenberg(f"{HEADER}{start}\n\n{BODY}\n\n{end}{LICENCE}")
+    assert book.body == BODY and book.has_markers and book.title == "Sample Book A Subtitle"
+
+
+@pytest.mark.parametrize("end", [
+    "End of this is COPYRIGHTED Project Gutenberg Etext of Sample Book",
+    "**This is a COPYRIGHTED Project Gutenberg Etext, Details Above**",
+    "Ende dieses Project Gutenberg Etextes Faust",
+    "Ende dieses Projekt Gutenberg Etextes Faust",
+    "Ende diese Project Gutenberg Etextes Faust",
+    "Ende dieses Project Gutenber Etextes Faust",  # PG's own typo
+    "Ende dieses Etextes Faust",
+    "Fin de Project Gutenberg Etext de Madame Bovary",
+])
+def test_end_lines_of_other_eras_and_languages(end: str) -> None:
+    for header in (f"{HEADER}*** START OF THIS PROJECT GUTENBERG EBOOK SAMPLE ***\n\n", ""):
+        book = split_gutenberg(f"{header}{BODY}\n\n{end}{LICENCE}")
+        assert book.body == BODY and book.has_markers, (header[:20], end)
+
+
+def test_the_full_licence_ends_a_book_whose_end_line_is_missing_but_not_one_whose_header_quotes_it() -> None:
+    start = "*** START OF THIS PROJECT GUTENBERG EBOOK SAMPLE ***\n\n"
+    assert split_gutenberg(f"{HEADER}{start}{BODY}\n\n*** START: FULL LICENSE ***{LICENCE}").body == BODY
+    quoted = f"{HEADER}*** START: FULL LICENSE ***{LICENCE}\n{start}{BODY}\n\nEnd of Project Gutenberg's Sample\n"
+    assert split_gutenberg(quoted).body == BODY
+
+
+def test_body_lines_in_other_languages_that_open_like_end_lines_are_kept() -> None:
+    body = ("Ende dieses Jahres zog er fort.\n\nFin de la première partie.\n\nEnd of the chapter, and of the day.\n\n"
+            "This is a COPYRIGHTED work, Details Below.\n\n" + BODY)
+    book = split_gutenberg(f"*** START OF THIS PROJECT GUTENBERG EBOOK S ***\n{body}\n")
+    assert book.body == body
+
+
+def test_a_copyrighted_notice_at_the_top_is_not_an_end() -> None:
+    text = ("**This is a COPYRIGHTED Project Gutenberg Etext, Details Below**\n\n"
+            f"{HEADER}*** START OF THE PROJECT GUTENBERG EBOOK SAMPLE ***\n\n{BODY}\n\n"
+            "**This is a COPYRIGHTED Project Gutenberg Etext, Details Above**\n" + LICENCE)
+    assert split_gutenberg(text).body == BODY
+
+
+SMALL_PRINT_FOOTER = ("\n\n***START**THE SMALL PRINT!**FOR PUBLIC DOMAIN EBOOKS**START***\n"
+                      "Why is this \"Small Print!\" statement here? You know: lawyers.\n"
+                      "*END THE SMALL PRINT! FOR PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*\n")
+
+
+def test_the_small_print_in_the_footer_ends_the_book_without_an_end_line() -> None:
+    text = f"{HEADER}*** START OF THE PROJECT GUTENBERG EBOOK SAMPLE ***\n\n{BODY}{SMALL_PRINT_FOOTER}"
+    assert split_gutenberg(text).body == BODY
+
+
+# The 2000-2002 e-texts: no start marker, the small print at the bottom; the header is the banner, PG's
+# paragraphs and the fields, then the credits and the book.
+HEADER_2001 = (
+    "The Project Gutenberg Etext of Sample Book, by Some One\n\n"
+    "Copyright laws are changing all over the world, be sure to check\nthe laws for your country.\n\n"
+    "Please read the \"legal small print,\" and other information about the\n"
+    "eBook and Project Gutenberg at the bottom of this file.  Included is\n"
+    "important information about your specific rights and restrictions in\nhow the file may be used.\n\n\n"
+    "**Welcome To The World of Free Plain Vanilla Electronic Texts**\n\n"
+    "**eBooks Readable By Both Humans and By Computers, Since 1971**\n\n"
+    "*****These eBooks Were Prepared By Thousands of Volunteers!*****\n\n\n"
+    "Title: Sample Book\n\nAuthor: Some One\n\n"
+    "Release Date: July, 2001  [Etext #2701]\n[Yes, we are more than one year ahead of schedule]\n"
+    "This file was first posted on July 6, 2001\n\nEdition: 10\n\nLanguage: English\n\n"
+    "Character set encoding: ASCII\n\n"
+    "*The Project Gutenberg Etext of Sample Book, by Some One*\n\n"
+    "This etext was prepared by A Volunteer and the\nOnline Distributed Proofreading Team.\n\n\n"
+)
+
+
+@pytest.mark.parametrize("footer", [
+    "\n\nEnd of The Project Gutenberg Etext of Sample Book" + SMALL_PRINT_FOOTER,
+    SMALL_PRINT_FOOTER,
+])
+def test_a_banner_header_without_a_start_marker_goes(footer: str) -> None:
+    for text in (HEADER_2001 + BODY + footer, (HEADER_2001 + BODY + footer).replace("\n", "\r\n")):
+        book = split_gutenberg(text)
+        assert book.body == BODY and book.has_markers
+        assert (book.title, book.author, book.language, book.date) == ("Sample Book", "Some One", "English", "2001-07")
+
+
+def test_a_banner_header_with_nothing_at_the_end_keeps_the_file_whole() -> None:
+    """No end line at all (a truncated file, or markers of an unknown form): all of it stays, to be counted."""
+    book = split_gutenberg(HEADER_2001 + BODY + "\n")
+    assert not book.has_markers and book.body == HEADER_2001 + BODY + "\n"
+
+
+def test_after_a_banner_header_a_body_that_names_gutenberg_stays() -> None:
+    body = ("[Illustration: THE MILL]\n\nPlease read the letter below.\n\n"
+            "I first read this story as a Project Gutenberg etext, on a train.\n\n"
+            "Produced in 1901, the play ran for a year.\n\n" + BODY)
+    book = split_gutenberg(HEADER_2001.split("*The Project")[0] + body + "\n\nEnd of the Project Gutenberg Etext\n")
+    assert book.body == body
+
+
+def test_a_banner_without_a_header_keeps_the_book() -> None:
+    """No blank line after the banner: the only "paragraph" is the whole file, never a header."""
+    lines = ["The Project Gutenberg Etext of Sample Book, by Some One", "Title: Sample Book"]
+    lines += [f"It was the {i}th night of the voyage, and the sea was calm." for i in range(60)]
+    assert split_gutenberg("\n".join(lines)).body == "\n".join(lines)
+
+
+def test_inline_copyright_notices_are_removed_and_the_plays_around_them_stay() -> None:
+    notice = ("<<THIS ELECTRONIC VERSION OF THE COMPLETE WORKS OF WILLIAM\nSHAKESPEARE IS COPYRIGHT 1990-1993 BY "
+              "WORLD LIBRARY, INC., AND IS\nPROVIDED BY PROJECT GUTENBERG ETEXT OF ILLINOIS BENEDICTINE COLLEGE\n"
+              "WITH PERMISSION.\nSERVICE THAT CHARGES FOR DOWNLOAD TIME OR FOR MEMBERSHIP.>>\n")
+    text = (f"*** START OF THIS PROJECT GUTENBERG EBOOK WORKS ***\n\nACT I\n\n{notice}\nSCENE I. Rome.\n\n"
+            f"{notice}\nACT II\n\n*** END OF THIS PROJECT GUTENBERG EBOOK WORKS ***\n")
+    assert split_gutenberg(text).body == "ACT I\n\n\nSCENE I. Rome.\n\n\nACT II"
+    unclosed = "*** START OF THIS PROJECT GUTENBERG EBOOK W ***\n<<THIS ELECTRONIC VERSION OF it, he said\n" + BODY
+    assert split_gutenberg(unclosed).body == unclosed.split("\n", 1)[1]  # no ">>": nothing is cut
+
+
+def test_a_project_gutenberg_credit_line_goes() -> None:
+    text = ("*** START OF THE PROJECT GUTENBERG EBOOK S ***\n\n"
+            f"This Project Gutenberg Etext was prepared by A. Volunteer.\n\n{BODY}\n")
+    assert split_gutenberg(text).body == BODY
+
+
+def test_field_names_in_any_case() -> None:
+    """Since 2021 PG writes "Release date:"; its older files "Release Date:"."""
+    header = ("Title: Faust\n\nAuthor: Goethe\n\nRelease date: June 1, 2000 [eBook #2229]\n"
+              "                Most recently updated: May 26, 2021\n\nLanguage: German\n\n")
+    book = split_gutenberg(f"{header}*** START OF THE PROJECT GUTENBERG EBOOK FAUST ***\n{BODY}\n")
+    assert (book.title, book.date, book.language, book.body) == ("Faust", "2000-06-01", "German", BODY)
+
+
+def test_the_1993_small_print_ends_at_its_version_line() -> None:
+    """The Complete Works of 1993-94: the small print opens with "**** SMALL PRINT!" and ends with its
+    version in brackets; no *END* line follows."""
+    text = ("The Project Gutenberg Etext of The Complete Works of William Shakespeare\n\n"
+            "****     SMALL PRINT!     for     COMPLETE SHAKESPEARE     *****\n\nTHIS ELECTRONIC VERSION ...\n\n"
+            "[\"Small Print\" V.12.08.93]\n\n" + BODY + "\n\nEnd of this Etext of The Complete Works\n")
+    assert split_gutenberg(text).body == BODY
+
+
+@pytest.mark.parametrize("line", ["*END*THE SMALL PRINT FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*",
+                                  "*END THE SMALL PRINT! FOR COPYRIGHT PROTECTED ETEXTS*END*"])
+def test_small_print_ends_with_other_punctuation(line: str) -> None:
+    text = (f"**The Project Gutenberg Etext of Old Book**\n\nlegal text\n{line}\n\n{BODY}\n\n"
+            "End of the Project Gutenberg Etext\n")
+    assert split_gutenberg(text).body == BODY
+
+
+def test_french_credits_and_encoding_line() -> None:
+    credit = ("Nous remercions la Bibliothèque Nationale de France qui a mis à\n"
+              "notre disposition les images de cette oeuvre (http://gallica.bnf.fr)\n"
+              "et l'authorization à les utilizer pour preparer ce texte.")
+    body = "CHAPITRE PREMIER\n\nIl faisait nuit."
+    text = ("The Project Gutenberg Etext of Madame Bovary, by Gustave Flaubert\n\nTitle: Madame Bovary\n\n"
+            f"Text encoding is iso-8859-1\n\n{credit}\n\n{body}\n\nFin de Project Gutenberg Etext de Madame Bovary\n")
+    assert split_gutenberg(text).body == body
+    marked = f"*** START OF THE PROJECT GUTENBERG EBOOK MADAME BOVARY ***\n\n{credit}\n\n{body}\n"
+    assert split_gutenberg(marked).body == body

@@ -134,6 +134,8 @@ def test_every_book_keeps_its_body_whatever_its_layout(shared_data: Path, tmp_pa
 def test_gutenberg_metadata_dates(books: dict[str, Document]) -> None:
     assert books["gutenberg-14263-katrine.txt"].meta["date"] == "2004-12-06"
     assert books["gutenberg-9198-the-complete-angler-1653.txt"].meta["date"] == "2005-10"
+    # the 2020s header: "Release date: June 1, 2000 [eBook #2229]" with "Most recently updated" below it
+    assert books["de-goethe-faust1-pg2229.txt"].meta["date"] == "2000-06-01"
 
 
 def test_prose_is_unwrapped_into_paragraphs(books: dict[str, Document]) -> None:
@@ -373,3 +375,46 @@ def test_zip_archives_of_books(shared_data: Path, tmp_path: Path) -> None:
     broken.write_bytes(path.read_bytes()[:-200])  # the central directory cut off
     docs, tally = read_one(broken)
     assert docs == [] and tally.counts["skipped.corrupt_file"] == 1
+
+
+def test_gutenberg_distribution_files(shared_data: Path, tmp_path: Path) -> None:
+    """The names and shapes PG serves one book in: NNNN-0.txt (UTF-8, BOM), NNNN-8.txt (Latin-1, no BOM, with
+    or without its "Character set encoding" line), NNNN.txt (ASCII), each also as a .zip of that one file,
+    and the old e-text names (2city12.txt, 2CITY12.ZIP holding 2CITY12.TXT). Each is one book, in its
+    charset, with the same text as the UTF-8 file."""
+    import zipfile
+
+    faust = (shared_data / "books" / "de-goethe-faust1-pg2229.txt").read_text(encoding="utf-8").lstrip("\ufeff")
+    # what Latin-1 can hold (the 2020s licence's curly quotes and trade mark sign become "?"), as PG's -8 files
+    faust = faust.encode("latin-1", errors="replace").decode("latin-1")
+    assert "Character set encoding" not in faust  # a 2020s header: PG's -8 files of the 2000s declared it
+    latin1 = faust.replace("Language: German\n", "Language: German\n\nCharacter set encoding: ISO-8859-1\n")
+    assert latin1 != faust
+    ascii_book = (shared_data / "books" / "gutenberg-972-the-devils-dictionary.txt").read_bytes()
+    files = {"2229-0.txt": b"\xef\xbb\xbf" + latin1.encode("utf-8"), "2229-8.txt": latin1.encode("latin-1"),
+             "22290-8.txt": faust.encode("latin-1"),
+             "972.txt": ascii_book, "2city12.txt": ascii_book}
+    for name, data in files.items():
+        (tmp_path / name).write_bytes(data)
+    for name in ("2229-0.txt", "2229-8.txt", "972.txt"):
+        with zipfile.ZipFile(tmp_path / name.replace(".txt", ".zip"), "w", zipfile.ZIP_DEFLATED) as archive:
+            archive.writestr(name, files[name])
+    with zipfile.ZipFile(tmp_path / "2CITY12.ZIP", "w") as archive:
+        archive.writestr("2CITY12.TXT", ascii_book)
+    (reference,), _ = read_one(tmp_path / "2229-0.txt")
+    expected = {"2229-0.txt": "utf-8", "2229-0.zip": "utf-8", "2229-8.txt": "cp1252", "2229-8.zip": "cp1252",
+                "22290-8.txt": "cp1252", "972.txt": "utf-8", "972.zip": "utf-8", "2city12.txt": "utf-8",
+                "2CITY12.ZIP": "utf-8"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(expected)
+    for name, charset in expected.items():
+        (doc,), tally = read_one(tmp_path / name)
+        assert doc.meta["charset"] == charset, name  # cp1252: how browsers and decoders read ISO-8859-1
+        assert tally.counts["books.gutenberg_stripped"] == 1 and "books.gutenberg_unmarked" not in tally.counts
+        if name.startswith("2229"):
+            assert doc.text == reference.text and doc.title == "Faust: Der Tragödie erster Teil", name
+            assert doc.meta["language"] == "de"
+        else:
+            assert doc.title == "The Devil's Dictionary" and doc.text.startswith("THE DEVIL'S DICTIONARY"), name
+        member = {"2229-0.zip": "/2229-0.txt", "2229-8.zip": "/2229-8.txt", "972.zip": "/972.txt",
+                  "2CITY12.ZIP": "/2CITY12.TXT"}.get(name, "")
+        assert doc.key == name + member

@@ -65,6 +65,7 @@ def assert_body_whole_and_clean(doc, parts: dict[str, str]) -> None:
 
 SMALL_PRINT_90S = "*END*THE SMALL PRINT! FOR PUBLIC DOMAIN ETEXTS*Ver.04.29.93*END*"
 SMALL_PRINT_00S = "*END THE SMALL PRINT! FOR PUBLIC DOMAIN EBOOKS*Ver.02/11/02*END*"
+SMALL_PRINT_START_00S = "***START**THE SMALL PRINT!**FOR PUBLIC DOMAIN EBOOKS**START***"
 
 
 def _variants(p: dict[str, str]) -> dict[str, str]:
@@ -97,11 +98,18 @@ def _variants(p: dict[str, str]) -> dict[str, str]:
                       + p["end_line"] + f"*** end of this project gutenberg ebook {title.lower()} ***" + licence,
         "etext": p["header"] + f"*** START OF THIS PROJECT GUTENBERG ETEXT {title} ***" + p["body"] + p["end_line"]
                  + f"*** END OF THIS PROJECT GUTENBERG ETEXT {title} ***" + licence,
+        "copyrighted": p["header"] + f"*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK {title} ***" + p["body"]
+                       + p["end_line"] + f"*** END OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK {title} ***" + licence,
+        # 2000-2002: the banner and fields, no start marker; the small print at the bottom
+        "banner_no_start": p["header"] + p["body"] + p["end_line"] + licence,
+        "banner_small_print_at_bottom": p["header"] + p["body"] + SMALL_PRINT_START_00S + eol + licence + eol
+                                        + SMALL_PRINT_00S + eol,
     }
 
 
 VARIANTS = ["2000s", "no_spaces", "2020s", "end_of_the_ebook", "end_line_only", "1990s_small_print",
-            "2000s_small_print", "small_print_licence_after_end", "lower_case", "etext"]
+            "2000s_small_print", "small_print_licence_after_end", "lower_case", "etext", "copyrighted",
+            "banner_no_start", "banner_small_print_at_bottom"]
 
 
 @pytest.mark.parametrize("variant", VARIANTS)
