@@ -27,9 +27,12 @@ _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _PROBE = 1 << 16  # raw bytes from a member's start that ``_is_member`` decides on
 _BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header: see _boundary
-_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r*$")  # (\r*: see _CR_BLANK)
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
 _CRLF_RUN = re.compile(rb"[\r\n]*")
+# A blank line of CRs (the header's end) in a file whose CRLFs became CR CR LF (a CRLF file put through a
+# LF -> CRLF conversion: pywb ships one); FastWARC reads such a header once it is in CRLF lines (_parsed)
+_CR_BLANK = re.compile(rb"\n\r*\n")
 
 
 @dataclass
@@ -46,11 +49,20 @@ def _header(buf: bytes | bytearray, at: int = 0) -> tuple[int, int] | None:
     """(header length incl. the blank line, Content-Length) of a WARC header at ``at``, or None."""
     if buf[at : at + 5] != b"WARC/":
         return None
-    end = buf.find(b"\r\n\r\n", at, at + _MAX_HEADER)
-    # Some writers end header lines with a bare LF (the spec says CRLF): the first blank line ends the header
-    # whichever it is. Searched only up to the CRLF one, a few hundred bytes, so CRLF headers pay little.
-    lf = buf.find(b"\n\n", at, end if end >= 0 else at + _MAX_HEADER)
-    if lf >= 0:
+    first = buf.find(b"\n", at + 5, at + 16)  # the version line's end
+    if first >= 0 and buf[first - 2 : first] == b"\r\r":  # CR CR LF lines (_CR_BLANK): only such headers pay
+        cr = _CR_BLANK.search(buf, first, at + _MAX_HEADER)
+        end = lf = -1
+    else:
+        cr = None
+        end = buf.find(b"\r\n\r\n", at, at + _MAX_HEADER)
+        # Some writers end header lines with a bare LF (the spec says CRLF): the first blank line ends the header
+        # whichever it is. Searched only up to the CRLF one, a few hundred bytes, so CRLF headers pay little.
+        lf = buf.find(b"\n\n", at, end if end >= 0 else at + _MAX_HEADER)
+    if cr is not None:
+        head = buf[at:cr.start() + 1]
+        blank = cr.end()
+    elif lf >= 0:
         head = buf[at:lf + 1]
         blank = lf + 2
     elif end < 0:
@@ -162,9 +174,12 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
             if not resync(head_len - 4):  # a length too large hides the records after it: look for them
                 return
             continue
-        after = total
-        while after < len(buf) and after < total + 4 and buf[after] in b"\r\n":
-            after += 1
+        # The blank lines after a block are two CRLFs by the spec; writers and hand edits leave more or fewer
+        # (pywb's sample WARCs: five CR/LF bytes after a page): a run of any length, as warcio reads it.
+        after = _CRLF_RUN.match(buf, total).end()
+        while after + 5 > len(buf) and not eof:
+            fill(after + 5)
+            after = _CRLF_RUN.match(buf, after).end()
         if after < len(buf) and buf[after : after + 5] != b"WARC/"[: len(buf) - after]:
             yield _Damage("corrupt_record", base, _record_id(buf),
                           f"Content-Length {length} does not end at a record boundary")
@@ -290,7 +305,7 @@ def _whole_member(rest: bytes | memoryview, max_record: int) -> tuple[list[bytes
         end = at + parsed[0] + parsed[1]
         if end > n:
             return None
-        after = _CRLF_RUN.match(buf, end, end + 4).end()
+        after = _CRLF_RUN.match(buf, end).end()
         if after < n and buf[after:after + 5] != b"WARC/"[:n - after]:
             return None
         records.append(buf[at:end])
