@@ -49,8 +49,9 @@ def main() -> None:
         diffs += [f"only here: {k}" for k in sorted(new_docs.keys() - old_docs.keys())]
         diffs += [f"differs: {k} {old_docs[k]} -> {new_docs[k]}" for k in sorted(old_docs.keys() & new_docs.keys())
                   if old_docs[k] != new_docs[k]]
-        diffs += [f"count {k}: {old_counts.get(k, 0)} -> {new_counts.get(k, 0)}"
-                  for k in sorted(old_counts.keys() | new_counts.keys()) if old_counts.get(k, 0) != new_counts.get(k, 0)]
+        names = sorted(old_counts.keys() | new_counts.keys())
+        diffs += [f"count {k}: {old_counts.get(k, 0)} -> {new_counts.get(k, 0)}" for k in names
+                  if old_counts.get(k, 0) != new_counts.get(k, 0)]
         changed += bool(diffs)
         print(f"{path.name}: {len(new_docs)} documents, {new_counts.get('records', 0)} records, "
               f"{'same' if not diffs else f'{len(diffs)} differences'}")
