@@ -51,12 +51,14 @@ from pipeline.readers.warc_framing import _Damage  # noqa: E402
 from pipeline.readers.warc_splits import _units  # noqa: E402
 
 # (registry, name, version, what it ships). Pinned, so the table can be reproduced. Searched and found holding
-# no archive file: the sdists of warcio 1.8.1, warcprox 2.13.1, warctools 5.0.1, wpull 2.0.1 (HTML samples only),
+# no archive file: the sdists of warcio 1.7.1 to 1.8.1, warcprox 2.13.1, warctools 5.0.1, wpull 2.0.1 (HTML samples only),
 # wacz 0.6.0, cdxj-indexer 1.5.0, har2warc 1.0.4 (HAR files), warc 0.2.1, warc3-wet 0.2.5, metawarc 2.0.3, pywarc
 # 0.1.1, warcit 0.4.0, lockss-warcread 0.4.0; the npm packages warcio 2.4.11, node-warc 3.3.1, @webrecorder/wabac.
 PACKAGES = [
     ("pip", "pywb", "2.10.0", "sample_archive/warcs: ARC, wget 1.14 / wpull WARCs, revisits, resources (GPL-3.0)"),
     ("pip", "Warcat", "2.2.5", "example/: WARCs with chunked and non-UTF-8 HTTP parts (GPL-3.0)"),
+    # (warcio's sdists shipped test/data up to 1.6.3; 1.7 on leave it out)
+    ("pip", "warcio", "1.5.3", "test/data: truncated, non-chunked gzip, resource, chunked WARCs, ARC (Apache-2.0)"),
     ("npm", "warc", "1.0.1", "test/fixtures: a 2014 Common Crawl WARC excerpt with its WAT and WET (BSD-3-Clause)"),
 ]
 # A WARC or ARC file (or a WAT/WET), plain or gzip; pywb's damaged example is ``*.warc.gz.bad`` (read as .warc.gz)

@@ -26,6 +26,7 @@ _FEED = 1 << 15  # compressed bytes handed to one inflate call (~160 kB out on t
 _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _PROBE = 1 << 16  # raw bytes from a member's start that ``_is_member`` decides on
+_SHORT_GAP = 16  # a Content-Length at most this short of its block is read as it says (see _frame)
 _BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header: see _boundary
 _CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r*$")  # (\r*: see _CR_BLANK)
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
@@ -103,8 +104,9 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
     """Cut a decompressed WARC stream into records; offsets are relative to the stream start.
 
     Yields records starting before ``limit``. A record is good when its ``Content-Length`` ends at a
-    blank line followed by the next ``WARC/`` header or the end of the stream; otherwise it is damage,
-    and framing resumes at the next record boundary after its header.
+    blank line (a CR/LF run) followed by the next ``WARC/`` header or the end of the stream, or at most
+    ``_SHORT_GAP`` bytes before one (then those bytes follow it as a ``short_content_length`` stretch);
+    otherwise it is damage, and framing resumes at the next record boundary after its header.
     """
     buf = bytearray()
     base = 0  # stream offset of buf[0]
@@ -123,6 +125,23 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
         nonlocal base
         del buf[:n]
         base += n
+
+    def short_by(end: int) -> int:
+        """How many bytes (1 to ``_SHORT_GAP``) lie between ``end`` and the CR/LF run before the next valid
+        record header or the stream's end, or -1."""
+        fill(end + _SHORT_GAP + 8 + _MAX_HEADER)
+        i = _boundary(buf, end)
+        stop = i if i >= 0 else len(buf) if eof else -1
+        if stop < 0:
+            return -1
+        gap = len(bytes(buf[end:min(stop, end + _SHORT_GAP + 1)]).rstrip(b"\r\n"))
+        if not 0 < gap <= _SHORT_GAP or _CRLF_RUN.match(buf, end + gap).end() != stop:
+            return -1
+        if i >= 0:
+            fill(i + _MAX_HEADER)
+            if not _header(buf, i):
+                return -1
+        return gap
 
     def resync(after: int) -> bool:
         """Drop bytes up to the next valid record header after ``after``; False at end of stream."""
@@ -181,10 +200,21 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
             fill(after + 5)
             after = _CRLF_RUN.match(buf, after).end()
         if after < len(buf) and buf[after : after + 5] != b"WARC/"[: len(buf) - after]:
-            yield _Damage("corrupt_record", base, _record_id(buf),
-                          f"Content-Length {length} does not end at a record boundary")
-            if not resync(head_len - 4):
-                return
+            gap = short_by(total)
+            if gap < 0:
+                yield _Damage("corrupt_record", base, _record_id(buf),
+                              f"Content-Length {length} does not end at a record boundary")
+                if not resync(head_len - 4):
+                    return
+                continue
+            # A Content-Length a few bytes short of the block (a writer's miscount, an edit: warcio's sample of it
+            # is 2 bytes short of a gzip body, pywb's 1 byte of a request): the record is read as long as it
+            # says, as warcio and FastWARC read it, and the bytes left over are a counted stretch of their own.
+            record_id = _record_id(buf)
+            yield base, bytes(memoryview(buf)[:total])
+            yield _Damage("short_content_length", base + total, record_id,
+                          f"{gap} bytes between the end of the record's Content-Length {length} and the next record")
+            drop(total + gap)
             continue
         yield base, bytes(memoryview(buf)[:total])  # one copy (a bytearray slice, then bytes(), made two)
         drop(total)
