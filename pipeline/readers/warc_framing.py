@@ -50,8 +50,10 @@ def _header(buf: bytes | bytearray, at: int = 0) -> tuple[int, int] | None:
     """(header length incl. the blank line, Content-Length) of a WARC header at ``at``, or None."""
     if buf[at : at + 5] != b"WARC/":
         return None
-    first = buf.find(b"\n", at + 5, at + 16)  # the version line's end
-    if first >= 0 and buf[first - 2 : first] == b"\r\r":  # CR CR LF lines (_CR_BLANK): only such headers pay
+    # CR CR LF lines (_CR_BLANK): "WARC/1.0\r\r\n"; a CRLF header pays one byte's look ("WARC/1.0\r\n" has a LF
+    # there; a 9-character version such as WARC/0.17 a CR, and then a look at the version line's end)
+    first = buf.find(b"\n", at + 5, at + 16) if len(buf) > at + 9 and buf[at + 9] == 13 else -1
+    if first >= 0 and buf[first - 2 : first] == b"\r\r":
         cr = _CR_BLANK.search(buf, first, at + _MAX_HEADER)
         end = lf = -1
     else:

@@ -20,11 +20,12 @@ FIRST_WORDS = "Paragraph 0: the harbour tide rises"
 
 
 def response(body: bytes, n: int, *, eol: bytes = b"\r\n", status: bytes = b"200 OK",
-             content_type: bytes = b"text/html; charset=utf-8", http: bytes = b"") -> bytes:
+             content_type: bytes = b"text/html; charset=utf-8", http: bytes = b"",
+             version: bytes = b"WARC/1.0") -> bytes:
     """One WARC response record (header lines ended by ``eol``; ``http``: more HTTP header lines) without the
     blank lines that follow it."""
     block = b"HTTP/1.1 " + status + b"\r\n" + http + b"Content-Type: " + content_type + b"\r\n\r\n" + body
-    fields = [b"WARC/1.0", b"WARC-Type: response", b"WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-%012d>" % n,
+    fields = [version, b"WARC-Type: response", b"WARC-Record-ID: <urn:uuid:00000000-0000-4000-8000-%012d>" % n,
               b"WARC-Date: 2014-01-03T03:03:21Z", b"WARC-Target-URI: http://example.org/tides/%d" % n,
               b"Content-Type: application/http; msgtype=response", b"Content-Length: %d" % len(block)]
     return eol.join(fields) + eol + eol + block
@@ -99,10 +100,11 @@ def test_a_content_length_more_bytes_short_is_still_damage(tmp_path: Path, gz: b
 
 
 @pytest.mark.parametrize("gz", [False, True])
-def test_warc_header_lines_ended_by_cr_cr_lf(tmp_path: Path, gz: bool) -> None:
+@pytest.mark.parametrize("version", [b"WARC/1.0", b"WARC/0.17"])
+def test_warc_header_lines_ended_by_cr_cr_lf(tmp_path: Path, gz: bool, version: bytes) -> None:
     # "\r\n" written through a text-mode stream that adds a CR before each LF (a Windows writer) gives header
     # lines ended by CR CR LF; the blocks, written as bytes, are intact. FastWARC reads them once in CRLF lines.
-    records = [response(PAGE, i, eol=b"\r\r\n") + b"\r\n\r\n" for i in range(5)]
+    records = [response(PAGE, i, eol=b"\r\r\n", version=version) + b"\r\n\r\n" for i in range(5)]
     path = write(tmp_path, records, gz)
     for split_bytes in (64 << 20, 900, 4000):
         docs, tally = read_all(path, Options(split_bytes=split_bytes))
