@@ -323,6 +323,10 @@ def main() -> None:
     parser.add_argument("--rewrite", action="store_true",
                         help="also read every archive as warcio's WARCWriter writes it again (gzip and plain)")
     args = parser.parse_args()
+    try:
+        import warcio  # noqa: F401 - the reference reader (refinery's dev and bench extras)
+    except ImportError:
+        sys.exit("warcio is not installed (pip install 'refinery[bench]'): there is no reference to compare with")
     sdists = download(args.cache)
     rows = []
     for sdist in sdists:

@@ -121,3 +121,21 @@ def test_a_file_whose_crlfs_became_cr_cr_lf(tmp_path: Path) -> None:
     docs, tally = read_all(path, Options())
     assert docs == [] and tally.counts["skipped.http_status"] == 1, tally.counts
     assert tally.examples["http_status"][0]["detail"] == "status 302"
+
+
+@pytest.mark.parametrize("gz", [False, True])
+def test_split_boundaries_anywhere_in_the_runs_and_left_over_bytes(tmp_path: Path, gz: bool) -> None:
+    # Byte-range splits whose boundaries fall everywhere, in long CR/LF runs and in the bytes a short
+    # Content-Length leaves over among them: each record and each stretch is counted once, by one split.
+    records = [response(PAGE, 0) + b"\r\n" * 9, shorten(response(PAGE, 1), 3) + b"\r\n\r\n",
+               response(PAGE, 2, eol=b"\r\r\n") + b"\n\r\n\r\n", shorten(response(PAGE, 3), 16) + b"\r\n\r\n",
+               response(PAGE, 4) + b"\r\n\r\n"]
+    path = write(tmp_path, records, gz)
+    whole, tally = read_all(path, Options())
+    assert [d.url for d in whole] == [f"http://example.org/tides/{i}" for i in range(5)], tally.counts
+    expected = {k: v for k, v in tally.counts.items() if not k.startswith("chars_")}
+    assert expected["skipped.short_content_length"] == 2
+    for split_bytes in range(97, path.stat().st_size, 53):
+        docs, split_tally = read_all(path, Options(split_bytes=split_bytes))
+        assert [(d.key, d.text) for d in docs] == [(d.key, d.text) for d in whole], split_bytes
+        assert {k: v for k, v in split_tally.counts.items() if not k.startswith("chars_")} == expected, split_bytes
