@@ -69,7 +69,7 @@ def shorten(record: bytes, by: int) -> bytes:
 
 
 @pytest.mark.parametrize("gz", [False, True])
-@pytest.mark.parametrize("by", [1, 2, 16])
+@pytest.mark.parametrize("by", [1, 2, 8])
 def test_a_content_length_a_few_bytes_short_is_read_as_it_says(tmp_path: Path, gz: bool, by: int) -> None:
     # warcio's example-trunc.warc: a page's Content-Length 2 bytes short of its gzip-encoded body (the end of the
     # gzip trailer); pywb's example.warc: a request 1 byte short. warcio and FastWARC read such a record as long
@@ -81,8 +81,7 @@ def test_a_content_length_a_few_bytes_short_is_read_as_it_says(tmp_path: Path, g
         docs, tally = read_all(path, Options(split_bytes=split_bytes))
         assert [d.url for d in docs] == [f"http://example.org/tides/{i}" for i in range(3)], (split_bytes, tally.counts)
         assert all(FIRST_WORDS in d.text for d in docs)
-        if by <= 8:  # only the gzip trailer cut (CRC-32, length): the body reads whole
-            assert docs[0].text == docs[1].text
+        assert docs[0].text == docs[1].text  # only the gzip trailer cut (CRC-32, length): the body reads whole
         assert tally.counts["skipped.short_content_length"] == 2, tally.counts
         assert tally.counts["records"] == 5 and not tally.counts["skipped.corrupt_record"]
         detail = tally.examples["short_content_length"][0]["detail"]
@@ -90,7 +89,7 @@ def test_a_content_length_a_few_bytes_short_is_read_as_it_says(tmp_path: Path, g
 
 
 @pytest.mark.parametrize("gz", [False, True])
-@pytest.mark.parametrize("by", [17, 500])
+@pytest.mark.parametrize("by", [9, 10, 500])
 def test_a_content_length_more_bytes_short_is_still_damage(tmp_path: Path, gz: bool, by: int) -> None:
     path = write(tmp_path, [shorten(response(PAGE, 0), by) + b"\r\n\r\n", response(PAGE, 1) + b"\r\n\r\n"], gz)
     docs, tally = read_all(path, Options())
@@ -128,7 +127,7 @@ def test_split_boundaries_anywhere_in_the_runs_and_left_over_bytes(tmp_path: Pat
     # Byte-range splits whose boundaries fall everywhere, in long CR/LF runs and in the bytes a short
     # Content-Length leaves over among them: each record and each stretch is counted once, by one split.
     records = [response(PAGE, 0) + b"\r\n" * 9, shorten(response(PAGE, 1), 3) + b"\r\n\r\n",
-               response(PAGE, 2, eol=b"\r\r\n") + b"\n\r\n\r\n", shorten(response(PAGE, 3), 16) + b"\r\n\r\n",
+               response(PAGE, 2, eol=b"\r\r\n") + b"\n\r\n\r\n", shorten(response(PAGE, 3), 8) + b"\r\n\r\n",
                response(PAGE, 4) + b"\r\n\r\n"]
     path = write(tmp_path, records, gz)
     whole, tally = read_all(path, Options())
