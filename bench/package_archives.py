@@ -1,10 +1,11 @@
 """The commoncrawl reader on real web archives that other tools wrote, against warcio, file by file.
 
 Why: the reader was tuned on the shared WARCs and on ARC files we made; the project is judged on archives
-nobody here has seen. Some packages on the package registry ship real sample archives in their sdists (pywb:
-ARC files, WARCs by wget 1.14 and wpull, revisits, resource records; Warcat: WARCs with chunked and
-non-UTF-8 HTTP headers). This downloads those sdists with pip into a cache folder (never committed), takes
-out every WARC/ARC file, and reads each
+nobody here has seen. Some packages on the registries ship real sample archives (pywb's sdist: ARC files, WARCs
+by wget 1.14 and wpull, revisits, resource records; Warcat's: WARCs with chunked and non-UTF-8 HTTP headers;
+warcio 1.5.3's: a truncated record, one-stream gzip files; npm ``warc``: a Common Crawl 2014 WARC, WAT and WET).
+This downloads them (pip; ``npm pack``) into a cache folder (never committed), takes out every WARC/ARC file
+(WATs and WETs too), and reads each
 
 * with our reader through its public path (``READER.plan`` / ``READER.read``, default options): records,
   documents, skips and ignored records by reason;
@@ -51,9 +52,10 @@ from pipeline.readers.warc_framing import _Damage  # noqa: E402
 from pipeline.readers.warc_splits import _units  # noqa: E402
 
 # (registry, name, version, what it ships). Pinned, so the table can be reproduced. Searched and found holding
-# no archive file: the sdists of warcio 1.7.1 to 1.8.1, warcprox 2.13.1, warctools 5.0.1, wpull 2.0.1 (HTML samples only),
-# wacz 0.6.0, cdxj-indexer 1.5.0, har2warc 1.0.4 (HAR files), warc 0.2.1, warc3-wet 0.2.5, metawarc 2.0.3, pywarc
-# 0.1.1, warcit 0.4.0, lockss-warcread 0.4.0; the npm packages warcio 2.4.11, node-warc 3.3.1, @webrecorder/wabac.
+# no archive file: the sdists of warcio 1.7.1 to 1.8.1, warcprox 2.13.1, warctools 5.0.1, wpull 2.0.1 (HTML
+# samples only), wacz 0.6.0, cdxj-indexer 1.5.0, har2warc 1.0.4 (HAR files), warc 0.2.1, warc3-wet 0.2.5, metawarc
+# 2.0.3, pywarc 0.1.1, warcit 0.4.0, lockss-warcread 0.4.0; the npm packages warcio 2.4.11, node-warc 3.3.1 and
+# @webrecorder/wabac.
 PACKAGES = [
     ("pip", "pywb", "2.10.0", "sample_archive/warcs: ARC, wget 1.14 / wpull WARCs, revisits, resources (GPL-3.0)"),
     ("pip", "Warcat", "2.2.5", "example/: WARCs with chunked and non-UTF-8 HTTP parts (GPL-3.0)"),
