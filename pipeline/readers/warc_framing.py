@@ -26,10 +26,16 @@ _FEED = 1 << 15  # compressed bytes handed to one inflate call (~160 kB out on t
 _MAX_HEADER = 1 << 16
 _GZIP_MAGIC = b"\x1f\x8b\x08"
 _PROBE = 1 << 16  # raw bytes from a member's start that ``_is_member`` decides on
+# A Content-Length at most this short of its block is read as it says (see _frame). The archives seen are 1 and 2
+# bytes short; a miscount by more is not told from a wrong length (the bad-input corpus's 10 bytes): damage.
+_SHORT_GAP = 8
 _BOUNDARY = b"\nWARC/"  # the end of a blank line, then the next record's header: see _boundary
-_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r?$")
+_CONTENT_LENGTH = re.compile(rb"(?im)^content-length:[ \t]*(\d+)[ \t]*\r*$")  # (\r*: see _CR_BLANK)
 _RECORD_ID = re.compile(rb"(?im)^warc-record-id:[ \t]*(\S+)")
 _CRLF_RUN = re.compile(rb"[\r\n]*")
+# A blank line of CRs (the header's end) in a file whose CRLFs became CR CR LF (a CRLF file put through a
+# LF -> CRLF conversion: pywb ships one); FastWARC reads such a header once it is in CRLF lines (_parsed)
+_CR_BLANK = re.compile(rb"\n\r*\n")
 
 
 @dataclass
@@ -46,11 +52,22 @@ def _header(buf: bytes | bytearray, at: int = 0) -> tuple[int, int] | None:
     """(header length incl. the blank line, Content-Length) of a WARC header at ``at``, or None."""
     if buf[at : at + 5] != b"WARC/":
         return None
-    end = buf.find(b"\r\n\r\n", at, at + _MAX_HEADER)
-    # Some writers end header lines with a bare LF (the spec says CRLF): the first blank line ends the header
-    # whichever it is. Searched only up to the CRLF one, a few hundred bytes, so CRLF headers pay little.
-    lf = buf.find(b"\n\n", at, end if end >= 0 else at + _MAX_HEADER)
-    if lf >= 0:
+    # CR CR LF lines (_CR_BLANK): "WARC/1.0\r\r\n"; a CRLF header pays one byte's look ("WARC/1.0\r\n" has a LF
+    # there; a 9-character version such as WARC/0.17 a CR, and then a look at the version line's end)
+    first = buf.find(b"\n", at + 5, at + 16) if len(buf) > at + 9 and buf[at + 9] == 13 else -1
+    if first >= 0 and buf[first - 2 : first] == b"\r\r":
+        cr = _CR_BLANK.search(buf, first, at + _MAX_HEADER)
+        end = lf = -1
+    else:
+        cr = None
+        end = buf.find(b"\r\n\r\n", at, at + _MAX_HEADER)
+        # Some writers end header lines with a bare LF (the spec says CRLF): the first blank line ends the header
+        # whichever it is. Searched only up to the CRLF one, a few hundred bytes, so CRLF headers pay little.
+        lf = buf.find(b"\n\n", at, end if end >= 0 else at + _MAX_HEADER)
+    if cr is not None:
+        head = buf[at:cr.start() + 1]
+        blank = cr.end()
+    elif lf >= 0:
         head = buf[at:lf + 1]
         blank = lf + 2
     elif end < 0:
@@ -91,8 +108,9 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
     """Cut a decompressed WARC stream into records; offsets are relative to the stream start.
 
     Yields records starting before ``limit``. A record is good when its ``Content-Length`` ends at a
-    blank line followed by the next ``WARC/`` header or the end of the stream; otherwise it is damage,
-    and framing resumes at the next record boundary after its header.
+    blank line (a CR/LF run) followed by the next ``WARC/`` header or the end of the stream, or at most
+    ``_SHORT_GAP`` bytes before one (then those bytes follow it as a ``short_content_length`` stretch);
+    otherwise it is damage, and framing resumes at the next record boundary after its header.
     """
     buf = bytearray()
     base = 0  # stream offset of buf[0]
@@ -111,6 +129,23 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
         nonlocal base
         del buf[:n]
         base += n
+
+    def short_by(end: int) -> int:
+        """How many bytes (1 to ``_SHORT_GAP``) lie between ``end`` and the CR/LF run before the next valid
+        record header or the stream's end, or -1."""
+        fill(end + _SHORT_GAP + 8 + _MAX_HEADER)
+        i = _boundary(buf, end)
+        stop = i if i >= 0 else len(buf) if eof else -1
+        if stop < 0:
+            return -1
+        gap = len(bytes(buf[end:min(stop, end + _SHORT_GAP + 1)]).rstrip(b"\r\n"))
+        if not 0 < gap <= _SHORT_GAP or _CRLF_RUN.match(buf, end + gap).end() != stop:
+            return -1
+        if i >= 0:
+            fill(i + _MAX_HEADER)
+            if not _header(buf, i):
+                return -1
+        return gap
 
     def resync(after: int) -> bool:
         """Drop bytes up to the next valid record header after ``after``; False at end of stream."""
@@ -162,14 +197,28 @@ def _frame(read: Callable[[int], bytes], limit: int | None, max_record: int) -> 
             if not resync(head_len - 4):  # a length too large hides the records after it: look for them
                 return
             continue
-        after = total
-        while after < len(buf) and after < total + 4 and buf[after] in b"\r\n":
-            after += 1
+        # The blank lines after a block are two CRLFs by the spec; writers and hand edits leave more or fewer
+        # (pywb's sample WARCs: five CR/LF bytes after a page): a run of any length, as warcio reads it.
+        after = _CRLF_RUN.match(buf, total).end()
+        while after + 5 > len(buf) and not eof:
+            fill(after + 5)
+            after = _CRLF_RUN.match(buf, after).end()
         if after < len(buf) and buf[after : after + 5] != b"WARC/"[: len(buf) - after]:
-            yield _Damage("corrupt_record", base, _record_id(buf),
-                          f"Content-Length {length} does not end at a record boundary")
-            if not resync(head_len - 4):
-                return
+            gap = short_by(total)
+            if gap < 0:
+                yield _Damage("corrupt_record", base, _record_id(buf),
+                              f"Content-Length {length} does not end at a record boundary")
+                if not resync(head_len - 4):
+                    return
+                continue
+            # A Content-Length a few bytes short of the block (a writer's miscount, an edit: warcio's sample of it
+            # is 2 bytes short of a gzip body, pywb's 1 byte of a request): the record is read as long as it
+            # says, as warcio and FastWARC read it, and the bytes left over are a counted stretch of their own.
+            record_id = _record_id(buf)
+            yield base, bytes(memoryview(buf)[:total])
+            yield _Damage("short_content_length", base + total, record_id,
+                          f"{gap} bytes between the end of the record's Content-Length {length} and the next record")
+            drop(total + gap)
             continue
         yield base, bytes(memoryview(buf)[:total])  # one copy (a bytearray slice, then bytes(), made two)
         drop(total)
@@ -290,7 +339,7 @@ def _whole_member(rest: bytes | memoryview, max_record: int) -> tuple[list[bytes
         end = at + parsed[0] + parsed[1]
         if end > n:
             return None
-        after = _CRLF_RUN.match(buf, end, end + 4).end()
+        after = _CRLF_RUN.match(buf, end).end()
         if after < n and buf[after:after + 5] != b"WARC/"[:n - after]:
             return None
         records.append(buf[at:end])

@@ -149,9 +149,11 @@ def _parsed(raw: bytes) -> WarcRecord:
     FastWARC reads only CRLF header lines and matches ``WARC-Type`` and ``Content-Length`` case-sensitively
     (the spec says field names are case-insensitive): a header with bare-LF lines or other spellings
     parsed as an ``unknown`` record with no content. Such headers are rewritten to the canonical form and
-    parsed again; only records that parsed that way pay for it."""
+    parsed again; only records that parsed that way pay for it. So do headers whose lines end in CR CR LF (see
+    warc_framing._CR_BLANK), which FastWARC parses with a wrong end and length: told by the version line's end."""
     record = WarcRecord.from_bytes(raw)
-    if record.record_type == WarcRecordType.unknown or not record.content_length:
+    crcr = len(raw) > 9 and raw[9] == 13 and raw.find(b"\r\r\n", 5, 16) >= 0  # (as _header tells them)
+    if record.record_type == WarcRecordType.unknown or not record.content_length or crcr:
         canonical = _canonical_header(raw)
         if canonical is not None:
             record = WarcRecord.from_bytes(canonical)

@@ -108,7 +108,9 @@ def test_damaged_files_read_alike(shared_data: Path, tmp_path: Path, monkeypatch
         fast, slow, taken = _both(path, monkeypatch)
         assert fast == slow, how
         assert True in taken, how
-        if how in ("two records in one member", "extra blank lines", "empty member"):
+        # blank lines past the boundary: a longer CR/LF run after a block than the spec's two CRLFs is read as
+        # warcio reads it, the record whole (pywb's sample WARCs hold such runs)
+        if how in ("two records in one member", "extra blank lines", "empty member", "blank lines past the boundary"):
             assert all(taken), how  # nothing wrong in these members: all of them are read whole
         elif how != "garbage between members":  # (found after a member, by both paths alike)
             assert False in taken, how
