@@ -33,7 +33,8 @@ if TYPE_CHECKING:
 _VOUCH = (1 << 16) + 64
 
 
-def _member_length(head: bytes, more: Callable[[], bytes], zlib_module: Any) -> tuple[int | None, bytes]:
+def _member_length(head: bytes | memoryview, more: Callable[[], bytes],
+                   zlib_module: Any) -> tuple[int | None, bytes | memoryview]:
     """(compressed length of the gzip member at the start of ``head``, the raw bytes read past its end): inflated
     whole, its CRC and length checked; ``more`` reads on after ``head``. Length -1 when the file ends inside the
     member, None when it is no whole member."""
@@ -54,13 +55,14 @@ def _member_length(head: bytes, more: Callable[[], bytes], zlib_module: Any) -> 
     except zlib.error:
         return None, b""
     unused = len(inflate.unused_data)
-    return fed - unused, pending[at - unused:]
+    return fed - unused, memoryview(pending)[at - unused:]  # a view: no copy of the chunk's rest per member
 
 
 def _chain_holds(raw: IO[bytes], at: int, span: int = _VOUCH) -> tuple[bool, list[int]]:
-    """Whether gzip members follow one another from ``at``, each inflating whole, until one ends ``span`` bytes
-    past ``at`` or the file ends (a last member cut by the file's end counts as holding: nothing follows it);
-    and the offsets of the members walked.
+    """Whether gzip members follow one another from ``at``, each inflating whole (its CRC and length checked),
+    until one ends ``span`` bytes past ``at`` or the file ends after one; and the offsets of the members walked.
+    A member cut by the file's end vouches for nothing: the split before reads up to the next split's start,
+    so refusing a start only moves work to it.
 
     Why: a record's payload may itself be a gzip stream holding WARC records (a crawled ``.warc.gz``), and
     deflate stores such incompressible bytes verbatim, in blocks of at most 65,535 bytes. Its members then show
@@ -74,13 +76,13 @@ def _chain_holds(raw: IO[bytes], at: int, span: int = _VOUCH) -> tuple[bool, lis
         return raw.read(_CHUNK)
 
     raw.seek(at)
-    pos, rest, walked = at, more(), []
+    pos, rest, walked = at, memoryview(more()), []
     while pos < at + span:
         if len(rest) < len(_GZIP_MAGIC):
-            rest += more()
+            rest = bytes(rest) + more()
             if len(rest) < len(_GZIP_MAGIC):
                 return not rest, walked  # the file's end after a whole member (stray bytes are no member)
-        if rest[: len(_GZIP_MAGIC)] != _GZIP_MAGIC:
+        if bytes(rest[: len(_GZIP_MAGIC)]) != _GZIP_MAGIC:
             return False, walked
         walked.append(pos)
         try:
@@ -90,8 +92,8 @@ def _chain_holds(raw: IO[bytes], at: int, span: int = _VOUCH) -> tuple[bool, lis
             length, rest = _member_length(b"", more, zlib)
         if length is None:
             return False, walked
-        if length < 0:
-            return True, walked  # cut by the file's end
+        if length < 0:  # cut by the file's end: a chain of stored members that runs into bytes they do not
+            return False, walked  # frame can inflate garbage without an error up to there (no CRC reached)
         pos += length
     return True, walked
 
@@ -214,7 +216,11 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
 
 def _plain_units(raw: IO[bytes], split: Split, max_record: int, arc: bool = False,
                  glued: bool = False) -> Iterator[tuple[int, bytes] | _Damage]:
-    """Records starting in ``split`` of a plain file; a glued ARC (``_sniff_arc``) is read whole by its first."""
+    """Records starting in ``split`` of a plain file; a glued ARC (``_sniff_arc``) is read whole by its first.
+
+    Not guarded as gzip starts are (``_split_start``): a crawled plain WARC stored as a record's payload frames
+    like the file's own records, up to and into the next one, so a split starting inside it reads its records
+    (one pass does not). Nothing local tells them apart; such files are rare (web archives are gzip)."""
     if glued and split.start:
         return
     if split.start == 0:

@@ -222,7 +222,10 @@ def write_repeated_ids(run_dir: Path, result: StageResult, sources: set[str]) ->
     field) that repeat across splits or files: a split re-keys its own repeats (``_rekeyed``), but only the
     whole source shows an id its input uses in two files. The documents are kept (their texts may differ;
     exact dedup removes true copies), counted as ``duplicate_id_across_splits`` with examples, and said on
-    stderr: the fix is in the input's ids, or ``id_field: null`` to key records by file and position."""
+    stderr: the fix is in the input's ids, or ``id_field: null`` to key records by file and position.
+    Not re-keyed here as a split's repeats are: which occurrence is the first is known only once every split
+    is read, when the shards are the tasks' finished outputs (a re-key would rewrite them after the fact);
+    and a rule a split could apply alone (its name on every id) would make ids depend on split sizes."""
     by_source: dict[str, list[str]] = {}
     for rel in result.outputs:
         by_source.setdefault(Path(rel).parts[1], []).append(rel)

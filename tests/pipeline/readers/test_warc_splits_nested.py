@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import gzip
 from pathlib import Path
+from typing import Callable
 
 import pytest
 
@@ -19,13 +20,14 @@ from contracts.accounting import Tally
 from pipeline.readers.arc import _is_arc_member
 from pipeline.readers.commoncrawl import READER, Options
 from pipeline.readers.warc_framing import _GZIP_MAGIC, _PROBE, _is_member
+from pipeline.readers.warc_splits import _split_start
 from tests.pipeline.readers.test_commoncrawl import IAH, assert_accounted, members, read_all
 from tests.pipeline.readers.test_commoncrawl_arc import arc_file, keyed, responses
 from tests.pipeline.readers.test_commoncrawl_quirks import OK, http, record
 
 GZIP_TYPE = b"HTTP/1.1 200 OK\r\nContent-Type: application/gzip"
 OUTER = "dolma-sample-0000.warc.gz"  # real members around the nested record
-AT = 9  # the nested member goes before this member of OUTER
+AT, UPTO = 9, 21  # the nested member goes before member AT of OUTER; members from UPTO on are left out
 
 
 def _inner_headers(member: bytes) -> list[int]:
@@ -39,12 +41,22 @@ def _inner_headers(member: bytes) -> list[int]:
 
 def _sizes(member: bytes, offset: int) -> list[int]:
     """Split sizes whose first boundary falls at, just before and just after inner gzip headers (a spread of at
-    most 12 of them), at eighths of the member and at its first and last bytes; and small sizes that cut the
+    most 8 of them), at eighths of the member and at its first and last bytes; and small sizes that cut the
     file in many places, several of them inside the member."""
     inner = _inner_headers(member)
-    picks = inner[:: max(1, len(inner) // 12)]
+    picks = inner[:: -(-len(inner) // 8)] if inner else []
     inside = {d for g in picks for d in (g - 1, g, g + 1)} | {len(member) * k // 8 for k in range(1, 8)}
     return sorted(offset + d for d in inside | {1, len(member) - 1}) + [997, 2345, 7000, 20_011]
+
+
+def _assert_no_start_inside(path: Path, offset: int, member: bytes, is_member: Callable[[bytes], bool]) -> None:
+    """From every gzip header inside the member (at ``offset``), and from just before each, the split that would
+    start there starts past the member: on none of the payload's members."""
+    with open(path, "rb") as raw:
+        for g in _inner_headers(member):
+            for at in (offset + g - 1, offset + g):
+                start = _split_start(raw, at, is_member)
+                assert start is None or start >= offset + len(member), (g, start)
 
 
 def _assert_one_pass(path: Path, sizes: list[int]) -> tuple[list, Tally]:
@@ -63,12 +75,14 @@ def _assert_one_pass(path: Path, sizes: list[int]) -> tuple[list, Tally]:
 
 
 def _warc_with(shared_data: Path, tmp_path: Path, nested: bytes) -> tuple[Path, int, list, Tally]:
-    """OUTER with ``nested`` (a gzip member) inserted; its offset, and OUTER's own read (documents, tally)."""
-    source = shared_data / "web" / OUTER
-    parts = members(source.read_bytes())
+    """OUTER's first UPTO members with ``nested`` (a gzip member) inserted; its offset, and the read of those
+    members alone (documents, tally)."""
+    parts = members((shared_data / "web" / OUTER).read_bytes())[:UPTO]
+    own = tmp_path / f"own-{OUTER}"
+    own.write_bytes(b"".join(parts))
     path = tmp_path / f"nested-{OUTER}"
     path.write_bytes(b"".join(parts[:AT] + [nested] + parts[AT:]))
-    return path, sum(len(p) for p in parts[:AT]), *read_all(source)
+    return path, sum(len(p) for p in parts[:AT]), *read_all(own)
 
 
 @pytest.mark.parametrize("inner, level", [("warcio-example.warc.gz", 0), ("dolma-sample-0001.warc.gz", 0),
@@ -83,6 +97,7 @@ def test_a_crawled_warc_gz_payload_never_starts_a_split(shared_data: Path, tmp_p
     looks_like_warc = [g for g in _inner_headers(nested) if _is_member(nested[g:g + _PROBE])]
     assert looks_like_warc  # the hazard is there: members holding WARC records inside the nested member
     path, offset, own_docs, own = _warc_with(shared_data, tmp_path, nested)
+    _assert_no_start_inside(path, offset, nested, _is_member)
     whole, tally = _assert_one_pass(path, _sizes(nested, offset))
     # one pass reads the nested record as one record (a gzip download is no page), never the records inside it
     assert keyed(whole) == [(k, o + len(nested) * (o >= offset), t) for k, o, t in keyed(own_docs)]
@@ -120,6 +135,7 @@ def test_a_crawled_arc_gz_payload_never_starts_a_split(shared_data: Path, tmp_pa
     parts = members(path.read_bytes())
     at = 7  # the filedesc member, six pages, then the nested record
     assert any(_is_arc_member(parts[at][g:g + _PROBE]) for g in _inner_headers(parts[at]))
+    _assert_no_start_inside(path, sum(len(p) for p in parts[:at]), parts[at], _is_arc_member)
     whole, tally = _assert_one_pass(path, _sizes(parts[at], sum(len(p) for p in parts[:at])))
     assert tally.counts["records"] == 1 + 13 and len(whole) == len(read_all(
         arc_file(tmp_path / "plain.arc.gz", pages[30:42]))[0])
