@@ -4,9 +4,9 @@ A record belongs to the split in which it starts. A split with ``start > 0`` beg
 at or after ``start`` whose decompressed bytes begin with ``WARC/`` (``.warc.gz``; an ARC header line for
 ``.arc.gz``) and that the next 64 kB of members follow without a break (not one of a crawled ``.warc.gz``
 stored inside a record: ``_split_start``), or at the first ``WARC/`` header that follows a blank line (plain
-``.warc``; a good ARC record after a line end for plain ``.arc``), and reads every record starting before ``end``, even past ``end``,
-and what lies between its last record and the next split's start (damage, members holding no record:
-``_gzip_units``), so each is counted once.
+``.warc``; a good ARC record after a line end for plain ``.arc``), and reads every record starting before
+``end``, even past ``end``, and what lies between its last record and the next split's start (damage, members
+holding no record: ``_gzip_units``), so each is counted once.
 ``.bz2``/``.zst`` files cannot be cut and are one split.
 """
 
@@ -157,9 +157,9 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
                 looked, here = True, raw.tell()
                 following = _split_start(raw, split.end, is_member)
                 raw.seek(here)
-            # The chain of members reaches that offset exactly: ``following`` is a member start this chain meets,
-            # never one inside a member it reads (what _chain_holds rules out) nor past a resync (_find_member
-            # below stops at or before it, as it stops at any member ``is_member`` takes).
+            # This chain of members meets that offset exactly: a resync (_find_member below) stops at or before
+            # it, as at any member ``is_member`` takes, and it lies inside no member read whole here unless 64 kB
+            # of members held inside that member (what _chain_holds rules out); pos past it would be that case.
             if following is not None and pos >= following:
                 return  # the next split starts here
         whole = None if arc else _whole_member(rest, max_record)
