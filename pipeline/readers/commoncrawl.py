@@ -231,7 +231,6 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
 
     Raises only for I/O errors (e.g. a missing file), naming the file.
     """
-    keys: set[str] = set()  # record ids of the documents yielded so far
     trafilatura = (trafilatura_text.TrafilaturaText(options.trafilatura_max_tags)
                    if options.extractor == "trafilatura" else None)  # one per split: its dedup cache
     try:
@@ -242,14 +241,7 @@ def read(split: Split, options: Options, tally: Tally) -> Iterator[Document]:
                 tally.skip(unit.reason, split.path, unit.record, detail)
                 continue
             doc = _document(unit[1], unit[0], split.path, options, tally, trafilatura)
-            if doc is not None:
-                if doc.key in keys:
-                    # A WARC-Record-ID repeated in the file (a writer's bug, or a record copied twice): the same
-                    # key would give two documents one id. The later one is keyed by its offset too and counted;
-                    # its text is kept, and exact dedup removes it if it is a true copy.
-                    tally.add("duplicate_record_id")
-                    doc.key = doc.meta["record"] = f"{doc.key}@{unit[0]}"
-                keys.add(doc.key)
+            if doc is not None:  # a WARC-Record-ID repeated in the split is re-keyed by the crawl stage
                 tally.add("documents")
                 yield doc
     except FileNotFoundError as exc:

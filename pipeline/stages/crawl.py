@@ -113,15 +113,26 @@ def _write_shard(run_dir: Path, relative: str, rows: list[dict[str, Any]]) -> No
     write_parquet(safe_join(run_dir, relative), pa.Table.from_pylist(rows, schema=DOC_SCHEMA))
 
 
+def _position(doc: Document) -> str:
+    """Where a document's record sits in its input, as a key suffix: the reader's byte offset where it gives
+    one (WARC/ARC: the record's gzip member or header; plain JSONL: the line), else its record position
+    (``meta.record``: a row, a line of a compressed file, ...). Both are fixed by the input alone."""
+    offset = doc.meta.get("offset")
+    if offset is not None:
+        return str(offset)
+    return str(doc.meta.get("record") or "?")
+
+
 def _rekeyed(doc: Document, source: str, ids: set[str], tally: Tally) -> dict[str, Any]:
-    """The row of a document whose key an earlier record of the split already used (a JSONL/Parquet id
-    repeated in its input): keyed by its record position too, so two documents never share one id (dedup
-    and the token index key on it). Counted as ``duplicate_record_id``, as the WARC reader counts its own;
-    the text is kept, and exact dedup removes it if it is a true copy."""
+    """The row of a document whose key an earlier record of the split already used (a WARC-Record-ID, or a
+    JSONL/Parquet id, repeated in its input: a writer's bug, a record copied twice): keyed by its record
+    position too (``_position``), so two documents never share one id (dedup and the token index key on it).
+    The one place every reader's repeats are re-keyed and counted, once each, as ``duplicate_record_id``;
+    ``meta.record`` keeps what the input said, and the text is kept (exact dedup removes a true copy)."""
     tally.add("duplicate_record_id")
-    base, n = doc.key, 0
+    base, position, n = doc.key, _position(doc), 0
     while True:  # the position suffix could itself collide with a later record's own id: step past it
-        doc.key = f"{base}@{doc.meta.get('record') or '?'}" + (f"#{n}" if n else "")
+        doc.key = f"{base}@{position}" + (f"#{n}" if n else "")
         row = doc.to_row(source)
         if row["id"] not in ids:
             return row
@@ -211,7 +222,10 @@ def write_repeated_ids(run_dir: Path, result: StageResult, sources: set[str]) ->
     field) that repeat across splits or files: a split re-keys its own repeats (``_rekeyed``), but only the
     whole source shows an id its input uses in two files. The documents are kept (their texts may differ;
     exact dedup removes true copies), counted as ``duplicate_id_across_splits`` with examples, and said on
-    stderr: the fix is in the input's ids, or ``id_field: null`` to key records by file and position."""
+    stderr: the fix is in the input's ids, or ``id_field: null`` to key records by file and position.
+    Not re-keyed here as a split's repeats are: which occurrence is the first is known only once every split
+    is read, when the shards are the tasks' finished outputs (a re-key would rewrite them after the fact);
+    and a rule a split could apply alone (its name on every id) would make ids depend on split sizes."""
     by_source: dict[str, list[str]] = {}
     for rel in result.outputs:
         by_source.setdefault(Path(rel).parts[1], []).append(rel)

@@ -246,16 +246,6 @@ def test_resource_records_holding_web_pages_are_read(tmp_path: Path, page: bytes
     assert docs == [] and tally.counts["ignored.resource"] == 4
 
 
-def test_a_repeated_record_id_keeps_both_documents_apart(tmp_path: Path, page: bytes) -> None:
-    # Two documents with one WARC-Record-ID got one document id before.
-    docs, tally = read(tmp_path, record(http(OK, page)), record(http(OK, page.replace(b"Escopete", b"Escopeta"))))
-    assert len(docs) == 2 and tally.counts["duplicate_record_id"] == 1
-    assert docs[0].key == "<urn:uuid:0c1ebc3f-1b61-4b1a-9a3c-1f2d3e4f5a6b>"
-    first_size = len(gzip.compress(record(http(OK, page))))
-    assert docs[1].key == f"{docs[0].key}@{first_size}" == docs[1].meta["record"]
-    assert len({d.to_row("web")["id"] for d in docs}) == 2
-
-
 # --- 4. WET files of other years --------------------------------------------------------------------------
 
 @pytest.fixture(scope="module")
