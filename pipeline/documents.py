@@ -103,14 +103,24 @@ BULK_COLUMNS = frozenset({"text"})
 
 
 def _leaf_paths(fields: "pa.Schema | pa.StructType", prefix: str = "") -> list[str]:
-    """Dotted paths of the schema's leaf columns (a struct's children are columns of their own)."""
+    """Dotted paths of the schema's leaf columns as Parquet names them (a struct's children are columns of their
+    own; a list's values are ``<name>.list.element``, a map's ``<name>.key_value.key``/``.value``): a column left
+    out of the codec map would be written uncompressed and without statistics."""
     paths: list[str] = []
     for f in fields:
-        if pa.types.is_struct(f.type):
-            paths += _leaf_paths(f.type, f"{prefix}{f.name}.")
-        else:
-            paths.append(f"{prefix}{f.name}")
+        paths += _leaf_paths_of(f.type, f"{prefix}{f.name}")
     return paths
+
+
+def _leaf_paths_of(kind: pa.DataType, path: str) -> list[str]:
+    if pa.types.is_struct(kind):
+        return _leaf_paths(kind, f"{path}.")
+    if pa.types.is_map(kind):
+        return (_leaf_paths_of(kind.key_type, f"{path}.key_value.key")
+                + _leaf_paths_of(kind.item_type, f"{path}.key_value.value"))
+    if pa.types.is_list(kind) or pa.types.is_large_list(kind) or pa.types.is_fixed_size_list(kind):
+        return _leaf_paths_of(kind.value_type, f"{path}.list.element")
+    return [path]
 
 
 def parquet_bytes(table: pa.Table) -> bytes:

@@ -80,7 +80,12 @@ def test_write_parquet_compresses_the_text_with_zstd_and_the_small_columns_with_
     assert len(others) == 12 and {chunk.compression for chunk in others} == {"SNAPPY"}
     assert chunks["id"].is_stats_set and chunks["meta.offset"].statistics.max == 29
     assert pq.read_table(tmp_path / "a.parquet").equals(table)
-    signals = pa.table({"id": ["a", "b"], "gopher.words": [3, 4]})  # a table without a text column
-    write_parquet(tmp_path / "s.parquet", signals)
-    assert pq.ParquetFile(tmp_path / "s.parquet").metadata.row_group(0).column(1).compression == "SNAPPY"
+    signals = pa.table({"id": ["a", "b"], "gopher.words": [3, 4], "members": [["x", "y"], ["z"]],
+                        "pairs": pa.array([[("k", 1)], []], type=pa.map_(pa.string(), pa.int64()))})
+    write_parquet(tmp_path / "s.parquet", signals)  # no text column; list and map leaves have Parquet names
+    group = pq.ParquetFile(tmp_path / "s.parquet").metadata.row_group(0)
+    leaves = [group.column(c) for c in range(group.num_columns)]
+    assert [leaf.path_in_schema for leaf in leaves] == ["id", "gopher.words", "members.list.element",
+                                                        "pairs.key_value.key", "pairs.key_value.value"]
+    assert all(leaf.compression == "SNAPPY" and leaf.is_stats_set for leaf in leaves)
     assert pq.read_table(tmp_path / "s.parquet").equals(signals)
