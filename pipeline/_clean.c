@@ -27,64 +27,47 @@ static inline int is_continuation(Py_UCS4 c) {
     return 0;
 }
 
-#define SUSPECT_LOOP(TYPE)                                                                      \
+/* The first position at or after ``start`` where a MOJIBAKE_RE match begins, or -1: one scan behind both
+ * mojibake_suspect (any match) and mojibake_at (the line-by-line repair visits only the lines holding one). */
+#define MOJIBAKE_LOOP(TYPE)                                                                     \
     {                                                                                           \
         const TYPE *s = (const TYPE *)data;                                                     \
-        for (Py_ssize_t i = 0; i < n; i++) {                                                    \
+        for (Py_ssize_t i = start; i < n; i++) {                                                \
             Py_UCS4 c = s[i];                                                                   \
             if (c < 0x80 || c > 0xF4) continue;                                                 \
-            if (c <= 0x9F) Py_RETURN_TRUE;                                                      \
+            if (c <= 0x9F) return i;                                                            \
             if (c >= 0xC2 && i + 1 < n) {                                                       \
                 Py_UCS4 d = s[i + 1];                                                           \
-                if (is_continuation(d) || (c <= 0xC3 && d == ' ')) Py_RETURN_TRUE;              \
+                if (is_continuation(d) || (c <= 0xC3 && d == ' ')) return i;                    \
             }                                                                                   \
         }                                                                                       \
     }
+
+static Py_ssize_t find_mojibake(PyObject *text, Py_ssize_t start) {
+    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
+    const void *data = PyUnicode_DATA(text);
+    if (start < 0) start = 0;
+    switch (PyUnicode_KIND(text)) {
+    case PyUnicode_1BYTE_KIND: MOJIBAKE_LOOP(Py_UCS1) break;
+    case PyUnicode_2BYTE_KIND: MOJIBAKE_LOOP(Py_UCS2) break;
+    default: MOJIBAKE_LOOP(Py_UCS4) break;
+    }
+    return -1;
+}
 
 static PyObject *mojibake_suspect(PyObject *self, PyObject *arg) {
     if (!PyUnicode_Check(arg)) {
         PyErr_SetString(PyExc_TypeError, "mojibake_suspect() takes a str");
         return NULL;
     }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(arg);
-    const void *data = PyUnicode_DATA(arg);
-    switch (PyUnicode_KIND(arg)) {
-    case PyUnicode_1BYTE_KIND: SUSPECT_LOOP(Py_UCS1) break;
-    case PyUnicode_2BYTE_KIND: SUSPECT_LOOP(Py_UCS2) break;
-    default: SUSPECT_LOOP(Py_UCS4) break;
-    }
-    Py_RETURN_FALSE;
+    return PyBool_FromLong(find_mojibake(arg, 0) >= 0);
 }
 
-#define AT_LOOP(TYPE)                                                                           \
-    {                                                                                           \
-        const TYPE *s = (const TYPE *)data;                                                     \
-        for (Py_ssize_t i = start; i < n; i++) {                                                \
-            Py_UCS4 c = s[i];                                                                   \
-            if (c < 0x80 || c > 0xF4) continue;                                                 \
-            if (c <= 0x9F) return PyLong_FromSsize_t(i);                                        \
-            if (c >= 0xC2 && i + 1 < n) {                                                       \
-                Py_UCS4 d = s[i + 1];                                                           \
-                if (is_continuation(d) || (c <= 0xC3 && d == ' ')) return PyLong_FromSsize_t(i); \
-            }                                                                                   \
-        }                                                                                       \
-    }
-
-/* The first position at or after ``start`` where a MOJIBAKE_RE match begins: lets the line-by-line repair
- * visit only the lines that hold one, instead of splitting a long page into all of its lines. */
 static PyObject *mojibake_at(PyObject *self, PyObject *args) {
     PyObject *text;
     Py_ssize_t start;
     if (!PyArg_ParseTuple(args, "Un:mojibake_at", &text, &start)) return NULL;
-    Py_ssize_t n = PyUnicode_GET_LENGTH(text);
-    const void *data = PyUnicode_DATA(text);
-    if (start < 0) start = 0;
-    switch (PyUnicode_KIND(text)) {
-    case PyUnicode_1BYTE_KIND: AT_LOOP(Py_UCS1) break;
-    case PyUnicode_2BYTE_KIND: AT_LOOP(Py_UCS2) break;
-    default: AT_LOOP(Py_UCS4) break;
-    }
-    return PyLong_FromLong(-1);
+    return PyLong_FromSsize_t(find_mojibake(text, start));
 }
 
 /* SPACES_RE's class: NBSP, OGHAM SPACE MARK, EN QUAD..HAIR SPACE, NNBSP, MMSP, IDEOGRAPHIC SPACE. */
