@@ -91,5 +91,8 @@ def flagged(files: dict[str, dict[str, Any]]) -> dict[str, Any]:
             out[which].append({"file": path, "source": entry["source"], "kind": entry["kind"],
                                "bytes": entry["bytes"], "records": entry["records"], "docs_out": entry["docs_out"],
                                "chars_held": entry["chars_held"], "chars_out": entry["chars_out"],
-                               "kept_ratio": ratio, "skipped": entry["skipped"]})
+                               "kept_ratio": ratio, "skipped": entry["skipped"],
+                               # records the reader does not turn into text (warcinfo, request, revisit,
+                               # metadata): a file of only these yields nothing, and this says so
+                               "ignored": entry.get("ignored", {})})
     return out

@@ -331,6 +331,10 @@ def _flagged(stats: dict[str, Any]) -> str:
         for j, f in enumerate(files):
             base = ("files_flagged", which, j)
             reasons = ", ".join(f"{reason} {n:,}" for reason, n in sorted(f["skipped"].items(), key=lambda kv: -kv[1]))
+            ignored = ", ".join(f"{kind} {n:,}" for kind, n in sorted((f.get("ignored") or {}).items(),
+                                                                       key=lambda kv: -kv[1]))
+            if ignored:  # e.g. a WAT file (metadata records) or a file of revisits: nothing lost, and said so
+                reasons = "; ".join(filter(None, (reasons, f"not text: {ignored}")))
             rows.append(text_cell(f["file"]) + text_cell(f["source"]) + num(f["records"], *base, "records")
                         + num(f["docs_out"], *base, "docs_out") + num(f["chars_held"], *base, "chars_held")
                         + num(f["chars_out"], *base, "chars_out") + text_cell(reasons or "—"))
@@ -338,7 +342,7 @@ def _flagged(stats: dict[str, Any]) -> str:
         more = f" (the first {len(files):,} of {count:,})" if count > len(files) else ""
         parts.append(f"<h3>{count:,} files {title}{more}</h3>"
                      + table(["file", "source", "records", "docs out", "chars held", "chars out",
-                              "skipped records by reason"], rows))
+                              "records skipped by reason; not text"], rows))
     if not parts:
         return "<p>Every input file yielded documents in proportion to the text it held.</p>"
     ratios = ", ".join(f"{kind} {ratio:g}" for kind, ratio in sorted((found.get("little_ratio") or {}).items()))

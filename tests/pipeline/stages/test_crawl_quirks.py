@@ -14,6 +14,7 @@ from fastwarc.warc import ArchiveIterator, WarcRecordType
 from pipeline.documents import doc_id
 from pipeline.executors import InProcessExecutor
 from pipeline.manifest import load_manifest
+from pipeline.report.html import _flagged
 from pipeline.stage import RunContext
 from pipeline.stages import get_stage
 from tests.pipeline.helpers import read_docs, write_manifest
@@ -52,7 +53,9 @@ def test_a_quirky_warc_through_the_crawl_stage(tmp_path: Path, shared_data: Path
     assert (entry["records"], entry["docs_out"], entry["ignored"], entry["skipped"]) == (5, 4, {"revisit": 1}, {})
     empty = stats["files"][str(only_revisits)]
     assert (empty["records"], empty["docs_out"], empty["ignored"]) == (123, 0, {"revisit": 123})
-    assert str(only_revisits) in {f["file"] for f in stats["files_flagged"]["nothing"]}
+    (flag,) = [f for f in stats["files_flagged"]["nothing"] if f["file"] == str(only_revisits)]
+    assert flag["ignored"] == {"revisit": 123}  # why it yielded nothing, in the statistics...
+    assert "not text: revisit 123" in _flagged(stats)  # ...and in the report's table
 
 
 @pytest.mark.parametrize("gz", [True, False], ids=["warc.gz", "warc"])
