@@ -17,8 +17,10 @@ import io
 import lzma
 import os
 import posixpath
+import shutil
 import socket
 import stat
+import tempfile
 import threading
 import uuid
 import zlib
@@ -26,6 +28,7 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 import fsspec
+import fsspec.compression
 
 try:  # zstandard is a dependency (fsspec's zstd codec); keep this module importable without it
     from zstandard import ZstdError
@@ -91,6 +94,8 @@ def expand_paths(patterns: list[str]) -> list[str]:
 
 
 def file_size(path: str) -> int | None:
+    if path in _HTTP_SIZES:  # random_access asked the server already
+        return _HTTP_SIZES[path]
     fs, _, (p,) = fsspec.get_fs_token_paths(path)
     try:
         return fs.size(p)
@@ -98,8 +103,54 @@ def file_size(path: str) -> int | None:
         return None
 
 
+_RANGES: dict[str, bool] = {}  # http(s) URL -> whether its server answers byte-range requests (per process)
+_HTTP_SIZES: dict[str, int | None] = {}  # http(s) URL -> its size, learnt by the same request
+
+
+def random_access(path: str) -> bool:
+    """Whether ``path`` can be read from any offset. Local files and object stores can; an http(s) server
+    can only when it answers byte-range requests, which many static servers (``python -m http.server``,
+    some mirrors, servers without a Content-Length) do not. fsspec reads http in 5 MB ranges, so on such a
+    server every file over one block, or any split but the first, failed with fsspec's range error. Asked
+    once per URL and process: one request for two bytes at offset 1 (a 1-byte or empty file answers too)."""
+    if not path.startswith(("http://", "https://")):
+        return True
+    known = _RANGES.get(path)
+    if known is None:
+        try:
+            with fsspec.open(path, "rb", block_size=2).open() as fh:
+                _HTTP_SIZES[path] = getattr(fh, "size", None)  # the plan's file_size needs no second request
+                fh.seek(1)
+                fh.read(1)
+            known = True
+        except ValueError as exc:  # fsspec: "...doesn't appear to support range requests", or no
+            # Content-Length ("Cannot seek streaming HTTP file"); anything else (404, network) propagates
+            if "range" not in str(exc) and "seek" not in str(exc):
+                raise
+            known = False
+        _RANGES[path] = known
+    return known
+
+
+def _downloaded(path: str) -> IO[bytes]:
+    """The whole of ``path`` copied, from its start, into an anonymous temporary file (removed by the
+    system when closed, also after a crash; ``TMPDIR`` says where), rewound: how a file whose server cannot
+    serve ranges is read, since the readers seek (format sniffing, split starts, zip directories)."""
+    local = tempfile.TemporaryFile(prefix="refinery-download-")
+    try:
+        with fsspec.open(path, "rb", block_size=0).open() as remote:  # a stream: no range requests
+            shutil.copyfileobj(remote, local, 1 << 20)
+        local.seek(0)
+    except BaseException:
+        local.close()
+        raise
+    return local  # type: ignore[return-value]
+
+
 def open_raw(path: str) -> IO[bytes]:
     """Open ``path`` for binary reading without decompression (for readers that cut byte ranges)."""
+    if not random_access(path):
+        return _downloaded(path)
     return fsspec.open(path, "rb").open()
 
 
@@ -108,7 +159,35 @@ def open_input(path: str) -> IO[bytes]:
     compression = compression_of(path)
     if compression == "zstd":
         return io.BufferedReader(_ZstdFrames(open_raw(path)), buffer_size=1 << 16)
+    if compression and not random_access(path):
+        local = open_raw(path)
+        return io.BufferedReader(_Closing(fsspec.compression.compr[compression](local, mode="rb"), local),
+                                 buffer_size=1 << 16)
     return fsspec.open(path, "rb", compression=compression).open()
+
+
+class _Closing(io.RawIOBase):
+    """A decompressing stream over a file it does not own (``gzip.GzipFile(fileobj=...)`` leaves it open),
+    closing that file with itself."""
+
+    def __init__(self, stream: IO[bytes], owned: IO[bytes]) -> None:
+        self._stream, self._owned = stream, owned
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]
+        data = self._stream.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def close(self) -> None:
+        if not self.closed:
+            try:
+                self._stream.close()
+            finally:
+                self._owned.close()
+        super().close()
 
 
 class _ZstdFrames(io.RawIOBase):

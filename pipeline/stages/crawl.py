@@ -25,7 +25,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from contracts.accounting import MAX_EXAMPLES_PER_REASON, Tally
 from contracts.corpus_stats import record_in, record_out
-from contracts.fsio import InputError, atomic_write, basename, file_size, is_remote, safe_join
+from contracts.fsio import InputError, atomic_write, basename, file_size, is_remote, random_access, safe_join
 from pipeline.clean import clean_text
 from pipeline.documents import DOC_SCHEMA, Document, write_parquet
 from pipeline.file_accounting import file_entry, flagged
@@ -95,8 +95,10 @@ def plan(context: RunContext) -> list[Task]:
         if kind.identity == "file_name":  # ids start from the base name: two equal names would collide
             _refuse_shared_basenames(source.name, paths)
         for file_index, path in enumerate(paths):
+            # a server that cannot serve byte ranges is read once from the start: one split (fsio.random_access)
+            ranged = random_access(path)
             size = file_size(path)
-            splits = reader.plan(path, size, source.options)
+            splits = reader.plan(path, size if ranged else None, source.options)
             for split in splits:
                 name = f"{file_index:05d}-{_safe_stem(path)}-s{split.index:04d}"
                 span = (split.end if split.end is not None else (size or 0)) - split.start

@@ -126,10 +126,33 @@ class _Limited:
         self.fh.close()
 
 
+class PlainHandler(http.server.SimpleHTTPRequestHandler):
+    """The standard library's static server (``python -m http.server``): it ignores Range headers and
+    answers 200 with the whole file."""
+
+    def log_message(self, *args) -> None:
+        pass
+
+
+class NoLengthHandler(PlainHandler):
+    """A server that sends no Content-Length (HTTP/1.0, the body ends when the connection closes), as
+    streaming and dynamic servers do."""
+
+    protocol_version = "HTTP/1.0"
+
+    def send_header(self, keyword: str, value: str) -> None:
+        if keyword.lower() != "content-length":
+            super().send_header(keyword, value)
+
+
+SERVERS = {"ranges": RangeRequestHandler, "no_ranges": PlainHandler, "no_length": NoLengthHandler}
+
+
 @contextmanager
-def http_server(root: Path) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 (a real HTTP server with range support); yields its base URL."""
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(RangeRequestHandler, directory=str(root)))
+def http_server(root: Path, kind: str = "ranges") -> Iterator[str]:
+    """Serve ``root`` on 127.0.0.1 with a real HTTP server (``kind``: a key of ``SERVERS``; by default one
+    with range support, as Common Crawl's); yields its base URL."""
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), partial(SERVERS[kind], directory=str(root)))
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
