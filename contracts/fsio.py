@@ -85,6 +85,10 @@ def expand_paths(patterns: list[str]) -> list[str]:
         else:
             matches = [fs._strip_protocol(pattern)] if fs.exists(pattern) else []
         matches = [m for m in matches if not fs.isdir(m)]
+        if not matches and not any(ch in pattern for ch in "*?[") and fs.isdir(pattern):
+            folder = pattern.rstrip("/")
+            raise InputError(f"input path {pattern!r} is a folder; name its files with a glob, e.g. "
+                             f"'{folder}/*.warc.gz' (or '{folder}/**' for every file below it)")
         if not matches:
             raise InputError(f"input path {pattern!r} matches no file; check the path in the manifest "
                              "(relative paths resolve against the manifest's folder)")

@@ -401,3 +401,11 @@ def test_remote_files_read_whole_whatever_the_server_answers_to_ranges(tmp_path:
         assert random_access(f"{base}/a.bin") is (kind == "ranges")
         with pytest.raises(FileNotFoundError):  # a missing file is not taken for a server without ranges
             random_access(f"{base}/missing.bin")
+
+
+def test_a_folder_as_an_input_path_says_to_use_a_glob(tmp_path: Path) -> None:
+    (tmp_path / "warcs").mkdir()
+    (tmp_path / "warcs" / "a.warc.gz").write_bytes(b"")
+    with pytest.raises(fsio.InputError, match=r"is a folder; .*warcs/\*\.warc\.gz"):
+        fsio.expand_paths([str(tmp_path / "warcs") + "/"])
+    assert fsio.expand_paths([str(tmp_path / "warcs" / "**")]) == [str(tmp_path / "warcs" / "a.warc.gz")]
