@@ -206,10 +206,17 @@ class _ZstdFrames(io.RawIOBase):
     # is fed in slices sized from the last slice's ratio, so one call yields about TARGET bytes, never GiBs.
     TARGET, MIN_FEED, MAX_FEED = 1 << 20, 32, 1 << 16
 
+    # The WARC zstd format (IIPC's "Zstandard Compression for WARC Files", written by ArchiveTeam's wget-at)
+    # may open with a skippable frame of this magic holding the dictionary every record's frame was
+    # compressed with (itself zstd-compressed or not); without it every frame fails to decode.
+    DICT_MAGIC, FRAME_MAGIC, MAX_DICT = b"\x5d\x2a\x4d\x18", b"\x28\xb5\x2f\xfd", 64 << 20
+
     def __init__(self, raw: IO[bytes], chunk: int = 1 << 16) -> None:
         import zstandard  # a dependency; imported here so this module imports without it
 
+        self._zstd = zstandard
         self._raw, self._chunk, self._new = raw, chunk, zstandard.ZstdDecompressor().decompressobj
+        self._started = False  # the file's start looked at for a dictionary frame
         self._frame = self._new()
         self._fed = False  # the current frame has been given input
         self._input = b""  # compressed bytes read but not yet fed
@@ -219,7 +226,48 @@ class _ZstdFrames(io.RawIOBase):
     def readable(self) -> bool:
         return True
 
+    def _read_exactly(self, size: int) -> bytes:
+        parts, left = [], size
+        while left:
+            part = self._raw.read(left)
+            if not part:
+                break
+            parts.append(part)
+            left -= len(part)
+        return b"".join(parts)
+
+    def _dictionary(self) -> None:
+        """Load the file's dictionary frame, if it opens with one, into the decompressor of every frame."""
+        head = self._read_exactly(8)
+        if len(head) < 8 or head[:4] != self.DICT_MAGIC:
+            self._input = head
+            return
+        size = int.from_bytes(head[4:], "little")
+        if size > self.MAX_DICT:
+            raise self._zstd.ZstdError(f"zstd dictionary frame of {size:,} bytes (over {self.MAX_DICT:,})")
+        payload = self._read_exactly(size)
+        if len(payload) < size:
+            raise self._zstd.ZstdError("zstd input ends inside its dictionary frame (the file is cut)")
+        if payload[:4] == self.FRAME_MAGIC:  # a compressed dictionary
+            inflate, parts, total = self._zstd.ZstdDecompressor().decompressobj(), [], 0
+            for at in range(0, len(payload), 1024):  # in slices, so a bomb stops at MAX_DICT
+                parts.append(inflate.decompress(payload[at:at + 1024]))
+                total += len(parts[-1])
+                if total > self.MAX_DICT:
+                    raise self._zstd.ZstdError(f"zstd dictionary inflates over {self.MAX_DICT:,} bytes")
+                if inflate.eof:
+                    break
+            if not inflate.eof:
+                raise self._zstd.ZstdError("zstd dictionary frame holds a cut compressed dictionary")
+            payload = b"".join(parts)
+        dictionary = self._zstd.ZstdCompressionDict(payload)
+        self._new = self._zstd.ZstdDecompressor(dict_data=dictionary).decompressobj
+        self._frame = self._new()
+
     def readinto(self, buffer: "memoryview | bytearray") -> int:  # type: ignore[override]
+        if not self._started:
+            self._started = True
+            self._dictionary()
         while self._offset >= len(self._pending):
             if not self._input:
                 self._input = self._raw.read(self._chunk)

@@ -177,6 +177,43 @@ def test_zstd_is_one_split_and_same_documents(web: Path, tmp_path: Path) -> None
     assert all(d.meta["offset"] is None for d in docs)
 
 
+def _gzip_members(data: bytes) -> list[bytes]:
+    """The decompressed gzip members of a record-per-member .warc.gz, one per WARC record."""
+    out = []
+    while data:
+        inflate = zlib.decompressobj(31)
+        out.append(inflate.decompress(data))
+        data = inflate.unused_data
+    return out
+
+
+@pytest.mark.parametrize("compressed_dict", [False, True], ids=["raw-dict", "zstd-dict"])
+def test_a_warc_zst_with_its_dictionary_frame_reads_every_record(web: Path, tmp_path: Path,
+                                                                 compressed_dict: bool) -> None:
+    """IIPC's WARC zstd format as ArchiveTeam's wget-at writes it: a skippable frame (magic 0x184D2A5D) holding
+    the dictionary, itself zstd-compressed or not, then one frame per record compressed with it. Before, no
+    frame decoded without the dictionary and the whole file was one ``corrupt_compression``. Built here from
+    a real WARC's records (no such file is shared); a file cut inside the dictionary frame is damage."""
+    src = web / IAH
+    records = _gzip_members(src.read_bytes())
+    dictionary = zstandard.train_dictionary(16384, records[:400])
+    raw = dictionary.as_bytes()
+    payload = zstandard.ZstdCompressor().compress(raw) if compressed_dict else raw
+    frame = b"\x5d\x2a\x4d\x18" + len(payload).to_bytes(4, "little") + payload
+    compress = zstandard.ZstdCompressor(level=3, dict_data=dictionary).compress
+    zst = tmp_path / "archiveteam.warc.zst"
+    zst.write_bytes(frame + b"".join(compress(r) for r in records))
+    docs, tally = read_all(zst)
+    want, want_tally = read_all(src)
+    assert len(docs) > 50 and [d.text for d in docs] == [d.text for d in want]
+    assert "skipped.corrupt_compression" not in tally.counts
+    assert tally.counts["records"] == want_tally.counts["records"]
+    cut = tmp_path / "cut.warc.zst"
+    cut.write_bytes(zst.read_bytes()[:len(frame) // 2])
+    docs, tally = read_all(cut)
+    assert docs == [] and tally.counts["skipped.corrupt_compression"] == 1
+
+
 # --- damaged input --------------------------------------------------------------------------------
 
 
