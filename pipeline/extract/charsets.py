@@ -42,23 +42,54 @@ class Decoded(NamedTuple):
 _ESCAPED = re.compile("[\udc80-\udcff]+")
 
 
+# WHATWG labels that neither resiliparse's mapping nor Python's codec registry knows (resiliparse leaves
+# x-mac-cyrillic out; Python calls it mac_cyrillic): a page served with one fell to detection.
+ALIASES = {"x-mac-cyrillic": "mac_cyrillic", "x-mac-ukrainian": "mac_cyrillic"}
+
+
 def decoders(label: str | None) -> list[str]:
     """The Python codecs to try for ``label`` (an HTTP/meta/header charset label or a detector's answer), the
     WHATWG reading of the label first, its supersets next, Python's own codec of that name last (where the
     WHATWG reading differs: ``iso-8859-1`` is windows-1252 first, and latin-1 where that fails on one of its
-    five undefined bytes); [] for no label. Unknown labels map to UTF-8 (resiliparse's choice)."""
+    five undefined bytes); [] for no label or one nobody knows.
+
+    A label that is no WHATWG label but is a Python codec (uchardet's ``UHC``/``CP949``, ``IBM855``,
+    ``MAC-CYRILLIC``, ``IBM852``, ``JOHAB``) is read with Python's codec: resiliparse maps such labels to
+    UTF-8, which decoded every Korean page without a declared charset as windows-1252 mojibake."""
     if not label:
         return []
     from resiliparse.parse.encoding import map_encoding_to_html5  # a C module, imported where first needed
 
+    label = label.strip()
     names = []
-    for name in (map_encoding_to_html5(label.strip()), label.strip()):
+    for name in (map_encoding_to_html5(label, fallback_utf8=False), ALIASES.get(label.lower(), label)):
         try:
-            name = codecs.lookup(name).name
+            name = codecs.lookup(name).name if name else None
         except LookupError:
             continue
-        names += [name, *SUPERSETS.get(name, ())]
+        if name:
+            names += [name, *SUPERSETS.get(name, ())]
     return list(dict.fromkeys(names))
+
+
+# Byte-order marks, UTF-32's first (UTF-32LE's begins with UTF-16LE's)
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def utf16_32(data: bytes) -> Decoded | None:
+    """``data`` as UTF-16 or UTF-32 where it starts with that byte-order mark and decodes whole (the mark
+    dropped), else None. A browser reads a page so marked as UTF-16 whatever its header says (WHATWG "BOM
+    sniffing"); read as UTF-8 or a legacy charset, every other byte is a NUL."""
+    if data[:1] not in (b"\xff", b"\xfe", b"\x00"):
+        return None
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data.decode(codec), codec)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def widest(label: str | None) -> str | None:
