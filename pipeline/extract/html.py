@@ -143,16 +143,35 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
         if not (labelled[0] == "cp1252" and (own := _own_charset(body))):
             return Decoded(found[0], declared.lower())
         return own
-    # uchardet's own name (or the <meta> label): resiliparse's WHATWG renaming turns the names it does not
-    # know (UHC, CP949, IBM855, MAC-CYRILLIC) into UTF-8; ``decoders`` reads every name as browsers would
-    detected = detect_encoding(body, from_html_meta=True, html5_compatible=False)
+    detected = _detected(body)
     if found := decode_strict(body, [*decoders(detected), "cp1252"]):  # a <meta charset> can lie as well
         return Decoded(*found)  # named by the codec that decoded
-    detected = map_encoding_to_html5(detected) if detected else "utf-8"
     try:  # the guess with replacement characters; the bytes it could not decode counted
         return Decoded(bytes_to_str(body, detected, errors="replace"), detected, decode_replacing(body, detected)[1])
     except (LookupError, UnicodeError):
         return Decoded(body.decode("utf-8", errors="replace"), "utf-8", decode_replacing(body, "utf-8")[1])
+
+
+# uchardet answers that are no WHATWG label but right where it gives them: its Korean prober (UHC: EUC-KR's
+# superset, which the WHATWG calls EUC-KR) and its Russian models for the IBM855 and Mac Cyrillic code pages.
+# Its Western and Central European models for DOS/Mac code pages (IBM850, IBM852, IBM865, MAC-CENTRALEUROPE)
+# are not: they named 17 of the shared English pages (a few accented or typographic bytes each) IBM865 or
+# IBM852, where windows-1252 reads them right (bench/README.md, "Charsets of files nobody here has seen").
+_DETECTED_BEYOND_WHATWG = frozenset({"cp949", "johab", "cp855", "mac-cyrillic"})
+
+
+def _detected(body: bytes) -> str:
+    """The page's <meta> charset or uchardet's guess, as resiliparse's WHATWG renaming names it (where it
+    does not know a name it says UTF-8, which cannot decode the page at this point: windows-1252 follows),
+    or uchardet's own name where that is one of ``_DETECTED_BEYOND_WHATWG``. Before, every Korean page
+    without a declared charset was read as windows-1252 mojibake."""
+    raw = detect_encoding(body, from_html_meta=True, html5_compatible=False)
+    if not raw:
+        return "utf-8"
+    renamed = map_encoding_to_html5(raw)
+    if renamed == "utf-8" and raw.lower() != "utf-8" and (codec := decoders(raw)) and codec[0] in _DETECTED_BEYOND_WHATWG:
+        return raw
+    return renamed
 
 
 # A charset the page names itself: <meta charset=...>, <meta http-equiv=... content="...; charset=...">, or
@@ -181,8 +200,7 @@ def _own_charset(body: bytes) -> Decoded | None:
         labelled = decoders((own.group(1) or own.group(2)).decode("ascii"))
         if labelled and labelled[0] not in _WESTERN_READING and (found := decode_strict(body, labelled)):
             return Decoded(*found)
-    detected = detect_encoding(body, html5_compatible=False)
-    labelled = decoders(detected)
+    labelled = decoders(detect_encoding(body, html5_compatible=False))
     if labelled and labelled[0] in _MULTIBYTE and (found := decode_strict(body, labelled)):
         return Decoded(*found)
     return None
