@@ -137,6 +137,8 @@ def iso2022_jp(data: bytes) -> tuple[str, int] | None:
     Before, one cut byte made the strict decoder fail and the text fell to UTF-8 with its escapes."""
     if data.find(b"\x1b") < 0 or b"\x1b$" not in data or not data.isascii():  # memchr first: most pages have no ESC
         return None
+    if b"\x1b$)C" in data:  # ISO-2022-KR's designation (``iso2022_kr``): ISO-2022-JP has no "ESC $ )"
+        return None
     try:
         return data.decode("iso2022_jp"), 0
     except UnicodeDecodeError:
@@ -157,6 +159,21 @@ def iso2022_jp(data: bytes) -> tuple[str, int] | None:
         return None
     cut = len(decoder.getstate()[0])
     return text + ("\ufffd" if cut else ""), sum(bad) + cut
+
+
+def iso2022_kr(data: bytes) -> str | None:
+    """``data`` as ISO-2022-KR where it designates KS X 1001 ("ESC $ ) C") and decodes whole, else None.
+
+    Korean mail and early web text, 7-bit like ISO-2022-JP (so valid UTF-8 too): read as UTF-8 it kept its
+    shift codes and came out as ASCII gibberish ("\x0e?*;g@{\x0f"). Browsers refuse this encoding (the WHATWG
+    maps it to "replacement", against script injection through its escapes); a text extractor has no
+    scripts to protect and gets the Korean text."""
+    if data.find(b"\x1b") < 0 or b"\x1b$)C" not in data or not data.isascii():
+        return None
+    try:
+        return data.decode("iso2022_kr")
+    except UnicodeDecodeError:
+        return None
 
 
 class _Counted(threading.local):

@@ -39,8 +39,8 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 
-from pipeline.extract.charsets import (Decoded, decode_replacing, decode_strict, decoders, iso2022_jp, nearly_utf8,
-                                      utf16_32)
+from pipeline.extract.charsets import (Decoded, decode_replacing, decode_strict, decoders, iso2022_jp, iso2022_kr,
+                                      nearly_utf8, utf16_32)
 
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
@@ -121,8 +121,8 @@ _BOILERPLATE_BY_FIRST = _by_first_letter()
 def decode_html(body: bytes, declared: str | None = None) -> Decoded:
     """Decode HTML bytes; returns the text, the charset used and the bytes replaced (``charsets.Decoded``).
 
-    A UTF-16/32 byte-order mark first (it overrides any label, as in browsers), ISO-2022-JP's escapes
-    (7-bit, so valid UTF-8 too), then valid UTF-8: servers often declare latin-1 for UTF-8 pages, and bytes
+    A UTF-16/32 byte-order mark first (it overrides any label, as in browsers), ISO-2022-JP's or -KR's
+    escapes (7-bit, so valid UTF-8 too), a declared UTF-16/32 where the body has NUL bytes, then valid UTF-8: servers often declare latin-1 for UTF-8 pages, and bytes
     that happen to be valid UTF-8 are almost never another encoding; nearly valid UTF-8 as well, its few
     damaged bytes replaced (``charsets.nearly_utf8``). Then the HTTP-declared charset if it decodes cleanly
     (but see ``_default_label``), then ``<meta charset>`` / uchardet detection, decoding with replacement
@@ -133,6 +133,12 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
         return marked
     if jis := iso2022_jp(body):
         return Decoded(jis[0], "iso-2022-jp", jis[1])
+    if (korean := iso2022_kr(body)) is not None:
+        return Decoded(korean, "iso-2022-kr")
+    if declared and b"\x00" in body and declared.lower().startswith(_UTF16_32):
+        # UTF-16/32 without a byte-order mark, as the header says: its ASCII is valid UTF-8, with a NUL each
+        if found := decode_strict(body, decoders(declared)):
+            return Decoded(found[0], declared.lower())
     try:
         return Decoded(body.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
@@ -152,6 +158,7 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
         return Decoded(body.decode("utf-8", errors="replace"), "utf-8", decode_replacing(body, "utf-8")[1])
 
 
+_UTF16_32 = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")
 # uchardet answers that are no WHATWG label but right where it gives them: its Korean prober (UHC: EUC-KR's
 # superset, which the WHATWG calls EUC-KR) and its Russian models for the IBM855 and Mac Cyrillic code pages.
 # Its Western and Central European models for DOS/Mac code pages (IBM850, IBM852, IBM865, MAC-CENTRALEUROPE)
