@@ -39,8 +39,8 @@ from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
 from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 
-from pipeline.extract.charsets import (Decoded, decode_replacing, decode_strict, decoders, iso2022_jp, iso2022_kr,
-                                      nearly_utf8, utf16_32)
+from pipeline.extract.charsets import (MAX_REPLACED_SHARE, Decoded, decode_replacing, decode_strict, decoders,
+                                      iso2022_jp, iso2022_kr, nearly_utf8, utf16_32, widest)
 
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
@@ -150,8 +150,16 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
             return Decoded(found[0], declared.lower())
         return own
     detected = _detected(body)
-    if found := decode_strict(body, [*decoders(detected), "cp1252"]):  # a <meta charset> can lie as well
+    if found := decode_strict(body, decoders(detected)):
         return Decoded(*found)  # named by the codec that decoded
+    if (codec := widest(detected)) not in (None, "utf-8", "cp1252", "iso8859-1"):
+        # a page in the guessed charset with a few damaged bytes (a cut character, a stray byte): those
+        # replaced and counted, as the books reader does; windows-1252 "decodes" nearly any bytes, mojibake
+        text, replaced = decode_replacing(body, codec)
+        if replaced <= max(1, len(body) * MAX_REPLACED_SHARE):
+            return Decoded(text, codec, replaced)
+    if found := decode_strict(body, ["cp1252"]):  # a <meta charset> can lie as well
+        return Decoded(*found)
     try:  # the guess with replacement characters; the bytes it could not decode counted
         return Decoded(bytes_to_str(body, detected, errors="replace"), detected, decode_replacing(body, detected)[1])
     except (LookupError, UnicodeError):
@@ -176,7 +184,7 @@ def _detected(body: bytes) -> str:
     if not raw:
         return "utf-8"
     renamed = map_encoding_to_html5(raw)
-    if renamed == "utf-8" and raw.lower() != "utf-8" and (codec := decoders(raw)) and codec[0] in _DETECTED_BEYOND_WHATWG:
+    if renamed == "utf-8" and (codecs := decoders(raw)) and codecs[0] in _DETECTED_BEYOND_WHATWG:
         return raw
     return renamed
 

@@ -479,7 +479,7 @@ def test_an_iso_8859_1_header_gives_way_to_the_page_s_own_charset(text: str, cha
         assert text in decode_html(xml, "iso-8859-1").text
 
 
-def test_an_rss_feed_without_header_is_read_by_its_xml_declaration() -> None:
+def test_a_korean_feed_without_header_or_meta_is_read_by_uchardet_s_guess() -> None:
     xml = f'<?xml version="1.0" encoding="euc-kr"?><rss><item><title>{KOREAN}</title></item></rss>'.encode("euc_kr")
     assert KOREAN in decode_html(xml).text
 
@@ -506,3 +506,13 @@ def test_iso_2022_kr_is_not_read_as_iso_2022_jp() -> None:
     assert decode_html(body) == (_page(KOREAN), "iso-2022-kr", 0)
     japanese = _page(CHARSET_PAGES["shift_jis"]).encode("iso2022_jp")
     assert decode_html(japanese) == (_page(CHARSET_PAGES["shift_jis"]), "iso-2022-jp", 0)
+
+
+@pytest.mark.parametrize("text,charset", [(KOREAN, "euc_kr"), (CHARSET_PAGES["gbk"] * 3, "gbk"),
+                                          (CHARSET_PAGES["shift_jis"] * 3, "shift_jis")])
+def test_a_legacy_page_with_a_stray_byte_keeps_its_charset(text: str, charset: str) -> None:
+    # windows-1252 decodes nearly any bytes: a CJK page with one damaged byte came out as mojibake
+    page = _page(text)
+    end = page.index("</p>")  # a lead byte with no trail byte after the text (cp932 maps 0xFF, windows-1252 0x85)
+    page, used, replaced = decode_html(page[:end].encode(charset) + b"\x85" + page[end:].encode(charset))
+    assert replaced == 1 and page.replace("\ufffd", "") == _page(text), (charset, used, page[:60])
