@@ -71,8 +71,9 @@ from pipeline.readers.books import decode as books_decode  # noqa: E402
 from pipeline.readers.commoncrawl import READER, Options  # noqa: E402
 
 # (name, version, how: "sdist" unpacked for its files, "target" installed for its code). Pinned. Searched and
-# found holding no labelled charset files: the sdists of cchardet 2.4.1 (test data left out since 2.2),
-# faust-cchardet 3.2.0 (wheels only, no sdist on the index).
+# found holding no labelled charset files: the sdists of cchardet 2.4.1 (test data left out since 2.2) and
+# faust-cchardet 3.2.0 (wheels only, no sdist on the index); the npm tarballs of chardet 2.1.1, jschardet 3.1.4,
+# encoding-japanese 2.2.0 and detect-file-encoding-and-language 2.4.0 (code only).
 PACKAGES = [("chardet", "5.2.0", "sdist"), ("charset_normalizer", "3.5.3", "sdist"), ("cchardet", "2.1.7", "sdist"),
             ("faust-cchardet", "3.2.0", "target")]
 
@@ -208,7 +209,9 @@ def cases(roots: dict[str, Path], left_out: list[str]) -> list[Case]:
     uchardet = roots["cchardet"] / "src" / "tests"
     for path in sorted([*uchardet.glob("testdata/*/*"), *uchardet.glob("samples/*")]):
         stem = path.stem if path.parent.name != "samples" else path.stem.rsplit("_", 1)[-1]
-        if path.suffix not in (".txt",) or stem.startswith("github_issue") or path.name == "iso8859-2.csv":
+        if expected := re.search(r"_expected_(.+?)_got_", path.stem):  # "..._expected_windows_1252_got_ mac...txt"
+            stem = expected.group(1).replace("_", "-")
+        if path.suffix not in (".txt",) or path.name == "iso8859-2.csv":
             left_out.append(f"cchardet {path.parent.name}/{path.name}: no charset in its name")
             continue
         label = _codec(stem.replace("uhc", "cp949").replace("sjis", "shift_jis").replace("SJIS", "shift_jis"))
