@@ -42,23 +42,54 @@ class Decoded(NamedTuple):
 _ESCAPED = re.compile("[\udc80-\udcff]+")
 
 
+# WHATWG labels that neither resiliparse's mapping nor Python's codec registry knows (resiliparse leaves
+# x-mac-cyrillic out; Python calls it mac_cyrillic): a page served with one fell to detection.
+ALIASES = {"x-mac-cyrillic": "mac_cyrillic", "x-mac-ukrainian": "mac_cyrillic"}
+
+
 def decoders(label: str | None) -> list[str]:
     """The Python codecs to try for ``label`` (an HTTP/meta/header charset label or a detector's answer), the
     WHATWG reading of the label first, its supersets next, Python's own codec of that name last (where the
     WHATWG reading differs: ``iso-8859-1`` is windows-1252 first, and latin-1 where that fails on one of its
-    five undefined bytes); [] for no label. Unknown labels map to UTF-8 (resiliparse's choice)."""
+    five undefined bytes); [] for no label or one nobody knows.
+
+    A label that is no WHATWG label but is a Python codec (uchardet's ``UHC``/``CP949``, ``IBM855``,
+    ``MAC-CYRILLIC``, ``IBM852``, ``JOHAB``) is read with Python's codec: resiliparse maps such labels to
+    UTF-8, which decoded every Korean page without a declared charset as windows-1252 mojibake."""
     if not label:
         return []
     from resiliparse.parse.encoding import map_encoding_to_html5  # a C module, imported where first needed
 
+    label = label.strip()
     names = []
-    for name in (map_encoding_to_html5(label.strip()), label.strip()):
+    for name in (map_encoding_to_html5(label, fallback_utf8=False), ALIASES.get(label.lower(), label)):
         try:
-            name = codecs.lookup(name).name
+            name = codecs.lookup(name).name if name else None
         except LookupError:
             continue
-        names += [name, *SUPERSETS.get(name, ())]
+        if name:
+            names += [name, *SUPERSETS.get(name, ())]
     return list(dict.fromkeys(names))
+
+
+# Byte-order marks, UTF-32's first (UTF-32LE's begins with UTF-16LE's)
+BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
+        (codecs.BOM_UTF16_BE, "utf-16"))
+
+
+def utf16_32(data: bytes) -> Decoded | None:
+    """``data`` as UTF-16 or UTF-32 where it starts with that byte-order mark and decodes whole (the mark
+    dropped), else None. A browser reads a page so marked as UTF-16 whatever its header says (WHATWG "BOM
+    sniffing"); read as UTF-8 or a legacy charset, every other byte is a NUL."""
+    if data[:1] not in (b"\xff", b"\xfe", b"\x00"):
+        return None
+    for bom, codec in BOMS:
+        if data.startswith(bom):
+            try:
+                return Decoded(data.decode(codec), codec)
+            except UnicodeDecodeError:
+                return None
+    return None
 
 
 def widest(label: str | None) -> str | None:
@@ -106,6 +137,8 @@ def iso2022_jp(data: bytes) -> tuple[str, int] | None:
     Before, one cut byte made the strict decoder fail and the text fell to UTF-8 with its escapes."""
     if data.find(b"\x1b") < 0 or b"\x1b$" not in data or not data.isascii():  # memchr first: most pages have no ESC
         return None
+    if b"\x1b$)C" in data:  # ISO-2022-KR's designation (``iso2022_kr``): ISO-2022-JP has no "ESC $ )"
+        return None
     try:
         return data.decode("iso2022_jp"), 0
     except UnicodeDecodeError:
@@ -126,6 +159,21 @@ def iso2022_jp(data: bytes) -> tuple[str, int] | None:
         return None
     cut = len(decoder.getstate()[0])
     return text + ("\ufffd" if cut else ""), sum(bad) + cut
+
+
+def iso2022_kr(data: bytes) -> str | None:
+    """``data`` as ISO-2022-KR where it designates KS X 1001 ("ESC $ ) C") and decodes whole, else None.
+
+    Korean mail and early web text, 7-bit like ISO-2022-JP (so valid UTF-8 too): read as UTF-8 it kept its
+    shift codes and came out as ASCII gibberish ("\x0e?*;g@{\x0f"). Browsers refuse this encoding (the WHATWG
+    maps it to "replacement", against script injection through its escapes); a text extractor has no
+    scripts to protect and gets the Korean text."""
+    if data.find(b"\x1b") < 0 or b"\x1b$)C" not in data or not data.isascii():
+        return None
+    try:
+        return data.decode("iso2022_kr")
+    except UnicodeDecodeError:
+        return None
 
 
 class _Counted(threading.local):
@@ -158,6 +206,7 @@ def nearly_utf8(data: bytes) -> tuple[str, int] | None:
 _WESTERN = ("cp1252", "latin-1", "iso8859-1")
 _C1 = re.compile(rb"[\x80-\x9f]")
 # Latin-9's letters where latin-1 has symbols (š ž Œ œ Ÿ at 0xA8 0xB8 0xBC 0xBD 0xBE; Š at 0xA6), inside a word
+_LATIN9_BYTES = (b"\xa4", b"\xa6", b"\xa8", b"\xb8", b"\xbc", b"\xbd", b"\xbe")
 _LATIN9_LETTER = re.compile(rb"(?<=[A-Za-z\xc0-\xff])[\xa6\xa8\xb8\xbc\xbd\xbe](?=[A-Za-z\xc0-\xff])")
 # latin-1's own reading: ¼ ½ ¾ after a digit ("1½"), ´ as an apostrophe inside a word ("geht´s")
 _LATIN1_SYMBOL = re.compile(rb"(?<=[0-9])[\xbc\xbd\xbe]|(?<=[a-z])\xb4(?=[a-z])")
@@ -172,7 +221,7 @@ def latin9(data: bytes, codec: str) -> str:
     0x80-0x9F (its quotes, dashes and its euro sign at 0x80) is read as Latin-9 when its euro signs and
     in-word Latin-9 letters outnumber the bytes that read naturally as latin-1 symbols (½ after a digit, ´ as
     an apostrophe inside a word). Only for undeclared text: a declared label is honoured as browsers do."""
-    if codec not in _WESTERN or _C1.search(data):
-        return codec
+    if codec not in _WESTERN or not any(byte in data for byte in _LATIN9_BYTES) or _C1.search(data):
+        return codec  # (a memchr per byte first: the lookbehind scans below cost ~1 ms a 50 kB web page)
     votes = data.count(b"\xa4") + len(_LATIN9_LETTER.findall(data))
     return "iso8859_15" if votes > len(_LATIN1_SYMBOL.findall(data)) else codec

@@ -37,9 +37,10 @@ from typing import Callable
 
 from resiliparse.extract.html2text import extract_plain_text
 from resiliparse.parse.html import HTMLTree
-from resiliparse.parse.encoding import bytes_to_str, detect_encoding
+from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encoding_to_html5
 
-from pipeline.extract.charsets import Decoded, decode_replacing, decode_strict, decoders, iso2022_jp, nearly_utf8
+from pipeline.extract.charsets import (MAX_REPLACED_SHARE, Decoded, decode_replacing, decode_strict, decoders,
+                                      iso2022_jp, iso2022_kr, nearly_utf8, utf16_32, widest)
 
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
@@ -120,30 +121,107 @@ _BOILERPLATE_BY_FIRST = _by_first_letter()
 def decode_html(body: bytes, declared: str | None = None) -> Decoded:
     """Decode HTML bytes; returns the text, the charset used and the bytes replaced (``charsets.Decoded``).
 
-    ISO-2022-JP's escapes first (7-bit, so valid UTF-8 too), then valid UTF-8: servers often declare latin-1
-    for UTF-8 pages, and bytes that happen to be valid UTF-8 are almost never another encoding; nearly valid
-    UTF-8 as well, its few damaged bytes replaced (``charsets.nearly_utf8``). Then the HTTP-declared charset
-    if it decodes cleanly, then ``<meta charset>`` / uchardet detection, decoding with replacement characters so a
-    lying or broken charset never raises. Each label is read as browsers read it, with its vendor
-    supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
+    A UTF-16/32 byte-order mark first (it overrides any label, as in browsers), ISO-2022-JP's or -KR's
+    escapes (7-bit, so valid UTF-8 too), a declared UTF-16/32 where the body has NUL bytes, then valid UTF-8: servers often declare latin-1 for UTF-8 pages, and bytes
+    that happen to be valid UTF-8 are almost never another encoding; nearly valid UTF-8 as well, its few
+    damaged bytes replaced (``charsets.nearly_utf8``). Then the HTTP-declared charset if it decodes cleanly
+    (but see ``_default_label``), then ``<meta charset>`` / uchardet detection, decoding with replacement
+    characters so a lying or broken charset never raises. Each label is read as browsers read it, with its
+    vendor supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
     """
+    if marked := utf16_32(body):
+        return marked
     if jis := iso2022_jp(body):
         return Decoded(jis[0], "iso-2022-jp", jis[1])
+    if (korean := iso2022_kr(body)) is not None:
+        return Decoded(korean, "iso-2022-kr")
+    if declared and b"\x00" in body and declared.lower().startswith(_UTF16_32):
+        # UTF-16/32 without a byte-order mark, as the header says: its ASCII is valid UTF-8, with a NUL each
+        if found := decode_strict(body, decoders(declared)):
+            return Decoded(found[0], declared.lower())
     try:
         return Decoded(body.decode("utf-8"), "utf-8")
     except UnicodeDecodeError:
         pass
     if damaged := nearly_utf8(body):
         return Decoded(damaged[0], "utf-8", damaged[1])
-    if declared and (found := decode_strict(body, decoders(declared))):
-        return Decoded(found[0], declared.lower())
-    detected = detect_encoding(body, from_html_meta=True)
-    if found := decode_strict(body, [*decoders(detected), "cp1252"]):  # a <meta charset> can lie as well
+    if declared and (found := decode_strict(body, labelled := decoders(declared))):
+        if not (labelled[0] == "cp1252" and (own := _own_charset(body))):
+            return Decoded(found[0], declared.lower())
+        return own
+    detected = _detected(body)
+    if found := decode_strict(body, decoders(detected)):
         return Decoded(*found)  # named by the codec that decoded
+    if (codec := widest(detected)) not in (None, "utf-8", "cp1252", "iso8859-1"):
+        # a page in the guessed charset with a few damaged bytes (a cut character, a stray byte): those
+        # replaced and counted, as the books reader does; windows-1252 "decodes" nearly any bytes, mojibake
+        text, replaced = decode_replacing(body, codec)
+        if replaced <= max(1, len(body) * MAX_REPLACED_SHARE):
+            return Decoded(text, codec, replaced)
+    if found := decode_strict(body, ["cp1252"]):  # a <meta charset> can lie as well
+        return Decoded(*found)
     try:  # the guess with replacement characters; the bytes it could not decode counted
         return Decoded(bytes_to_str(body, detected, errors="replace"), detected, decode_replacing(body, detected)[1])
     except (LookupError, UnicodeError):
         return Decoded(body.decode("utf-8", errors="replace"), "utf-8", decode_replacing(body, "utf-8")[1])
+
+
+_UTF16_32 = ("utf-16", "utf-32", "utf16", "utf32", "ucs-2", "ucs2")
+# uchardet answers that are no WHATWG label but right where it gives them: its Korean prober (UHC: EUC-KR's
+# superset, which the WHATWG calls EUC-KR) and its Russian models for the IBM855 and Mac Cyrillic code pages.
+# Its Western and Central European models for DOS/Mac code pages (IBM850, IBM852, IBM865, MAC-CENTRALEUROPE)
+# are not: they named 17 of the shared English pages (a few accented or typographic bytes each) IBM865 or
+# IBM852, where windows-1252 reads them right (bench/README.md, "Charsets of files nobody here has seen").
+_DETECTED_BEYOND_WHATWG = frozenset({"cp949", "johab", "cp855", "mac-cyrillic"})
+
+
+def _detected(body: bytes) -> str:
+    """The page's <meta> charset or uchardet's guess, as resiliparse's WHATWG renaming names it (where it
+    does not know a name it says UTF-8, which cannot decode the page at this point: windows-1252 follows),
+    or uchardet's own name where that is one of ``_DETECTED_BEYOND_WHATWG``. Before, every Korean page
+    without a declared charset was read as windows-1252 mojibake."""
+    raw = detect_encoding(body, from_html_meta=True, html5_compatible=False)
+    if not raw:
+        return "utf-8"
+    renamed = map_encoding_to_html5(raw)
+    if renamed == "utf-8" and (codecs := decoders(raw)) and codecs[0] in _DETECTED_BEYOND_WHATWG:
+        return raw
+    return renamed
+
+
+# A charset the page names itself: <meta charset=...>, <meta http-equiv=... content="...; charset=...">, or
+# an XML declaration's encoding (RSS/Atom feeds, XHTML), in the first 1,024 bytes (where the WHATWG prescan
+# and resiliparse look)
+_OWN_LABEL = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.()-]+)"""
+                        rb"""|<\?xml[^>]{0,100}?encoding\s*=\s*["']([A-Za-z0-9_:.()-]+)""", re.IGNORECASE)
+# Legacy multi-byte charsets: a page of such characters that decodes whole in one is not windows-1252 text
+_MULTIBYTE = frozenset({"shift_jis", "cp932", "euc_jp", "euc_jis_2004", "gb2312", "gbk", "gb18030", "big5", "cp950",
+                        "big5hkscs", "euc_kr", "cp949", "johab"})
+
+
+def _own_charset(body: bytes) -> Decoded | None:
+    """Where an HTTP header said ISO-8859-1, US-ASCII or windows-1252 (read alike): the page in another charset
+    when the page says so itself (``<meta>`` or an XML declaration naming a non-Western charset that decodes
+    it whole), or when uchardet names a legacy multi-byte charset (CJK) that decodes it whole; else None and
+    the header is kept.
+
+    Why: ISO-8859-1 is HTTP/1.1's default and the charset web servers were configured to send for every
+    page (Apache's ``AddDefaultCharset``), so it is the label most often wrong; browsers honour it and show
+    mojibake. A Western page never names another charset itself, and a page that decodes whole as
+    Shift_JIS, GBK, Big5 or EUC-KR and that uchardet also reads as such is not windows-1252 text; a
+    single-byte guess (windows-1251 against windows-1250 or -1252) is too weak to override a header."""
+    own = _OWN_LABEL.search(body, 0, 1024)
+    if own:
+        labelled = decoders((own.group(1) or own.group(2)).decode("ascii"))
+        if labelled and labelled[0] not in _WESTERN_READING and (found := decode_strict(body, labelled)):
+            return Decoded(*found)
+    labelled = decoders(detect_encoding(body, html5_compatible=False))
+    if labelled and labelled[0] in _MULTIBYTE and (found := decode_strict(body, labelled)):
+        return Decoded(*found)
+    return None
+
+
+_WESTERN_READING = frozenset({"cp1252", "utf-8", "iso8859-15"})  # utf-8 did not decode: the page says so wrongly
 
 
 def _boilerplate_flags(lines: list[str]) -> list[bool]:

@@ -41,15 +41,13 @@ class Options(BaseModel):
 
 
 _DECLARED = re.compile(rb"Character set encoding:[ \t]*([A-Za-z0-9][A-Za-z0-9_.:()/ -]*?)[ \t]*\r?$", re.M)
-_BOMS = ((codecs.BOM_UTF32_LE, "utf-32"), (codecs.BOM_UTF32_BE, "utf-32"), (codecs.BOM_UTF16_LE, "utf-16"),
-         (codecs.BOM_UTF16_BE, "utf-16"))
 
 
 def decode(data: bytes) -> Decoded:
     """The text of a book file, and the charset it was read in. Why this order:
 
-    1. What the bytes themselves say: ISO-2022-JP's escape sequences (7-bit, so valid UTF-8 too), UTF-8
-       (BOM tolerated), a UTF-16/32 byte-order mark.
+    1. What the bytes themselves say: ISO-2022-JP's or ISO-2022-KR's escape sequences (7-bit, so valid UTF-8
+       too), UTF-8 (BOM tolerated), a UTF-16/32 byte-order mark.
     2. Nearly UTF-8: a UTF-8 file with a few damaged bytes (at most one in a thousand) and more valid
        multi-byte characters than damaged bytes is UTF-8 with those bytes replaced and counted; a text in a
        single-byte charset almost never forms valid UTF-8 sequences, so this never takes one of those.
@@ -64,20 +62,18 @@ def decode(data: bytes) -> Decoded:
     Before the guess (5.) a Chinese, Japanese or Russian book in a legacy charset fell to 6: mojibake that
     the language filter then removed."""
     from pipeline.extract.charsets import (MAX_REPLACED_SHARE, decode_replacing, decode_strict, decoders,
-                                           iso2022_jp, latin9, nearly_utf8, widest)
+                                           iso2022_jp, iso2022_kr, latin9, nearly_utf8, utf16_32, widest)
 
     if jis := iso2022_jp(data):
         return Decoded(jis[0], "iso2022_jp", jis[1])
+    if (korean := iso2022_kr(data)) is not None:
+        return Decoded(korean, "iso2022_kr")
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
         pass
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            try:
-                return Decoded(data.decode(codec), codec)
-            except UnicodeDecodeError:
-                break
+    if marked := utf16_32(data):
+        return marked
     data = data.removeprefix(codecs.BOM_UTF8)  # a BOM on a file that is not UTF-8 after all
     if damaged := nearly_utf8(data):
         return Decoded(damaged[0], "utf-8", damaged[1])

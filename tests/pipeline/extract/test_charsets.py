@@ -123,3 +123,12 @@ def test_latin9_only_where_its_letters_or_euro_sign_say_so(text: str, latin9: bo
     assert pick(data, "cp1252") == ("iso8859_15" if latin9 else "cp1252")
     assert pick(data, "iso8859-2") == "iso8859-2"  # only a Western guess is reconsidered
     assert pick(data + "“quoted”".encode("cp1252"), "cp1252") == "cp1252"  # windows-1252's own bytes: it is that
+
+
+@pytest.mark.parametrize("label,expected", [
+    ("UHC", ["cp949"]), ("CP949", ["cp949"]), ("IBM855", ["cp855"]), ("MAC-CYRILLIC", ["mac-cyrillic"]),
+    ("x-mac-cyrillic", ["mac-cyrillic"]), ("no-such-charset", []),
+])
+def test_decoders_read_names_beyond_whatwg_with_python_s_codec(label: str, expected: list[str]) -> None:
+    # resiliparse's WHATWG mapping turns names it does not know into UTF-8, which cannot read these texts
+    assert decoders(label) == expected

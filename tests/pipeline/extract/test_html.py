@@ -416,3 +416,103 @@ def test_huge_pages_take_one_resiliparse_pass(monkeypatch: pytest.MonkeyPatch) -
     calls.clear()
     extract(f"<html><body>{spans}<p>hi</p></body></html>")  # as many tags, but too short to be counted
     assert calls == [True, False]
+
+
+# Held-out charset cases (bench/charset_heldout.py: chardet's and charset_normalizer's labelled files)
+KOREAN = ("대한민국은 동아시아의 한반도 남부에 있는 민주공화국이다. 수도는 서울특별시이며, 국기는 태극기, 국가는 애국가, "
+          "공용어는 한국어이다. 한국의 역사는 고조선에서 시작되어 삼국 시대와 고려, 조선을 거쳐 오늘에 이른다.")
+RUSSIAN = ("Москва - столица России, город федерального значения, административный центр Центрального федерального "
+           "округа и центр Московской области, в состав которой не входит. Крупнейший по численности населения "
+           "город России и её субъект. Москва является важным туристическим центром страны.")
+
+
+def _page(text: str, head: str = "") -> str:
+    return f"<html><head>{head}<title>t</title></head><body><p>{text}</p></body></html>"
+
+
+@pytest.mark.parametrize("text,charset", [(KOREAN, "euc_kr"), (KOREAN, "cp949"), (RUSSIAN, "cp855"),
+                                          (RUSSIAN, "mac_cyrillic")])
+def test_charsets_uchardet_names_beyond_whatwg_decode_without_a_label(text: str, charset: str) -> None:
+    # uchardet says UHC / IBM855 / MAC-CYRILLIC, which resiliparse's WHATWG renaming turned into UTF-8:
+    # every Korean page without a declared charset came out as windows-1252 mojibake
+    page, used, replaced = decode_html(_page(text).encode(charset))
+    assert text in page and replaced == 0, (charset, used, page[:80])
+
+
+def test_a_header_can_name_mac_cyrillic_as_browsers_do() -> None:
+    page, used, _ = decode_html(_page(RUSSIAN).encode("mac_cyrillic"), "x-mac-cyrillic")
+    assert RUSSIAN in page and used == "x-mac-cyrillic"
+
+
+def test_uchardet_dos_code_page_guesses_do_not_override_windows_1252(shared_data: Path) -> None:
+    """A real archive.org listing (UTF-8 with a few latin-1 names) that uchardet calls IBM852: read as
+    windows-1252 as before, "Kougaï" not "Kouga∩" (17 shared pages were named IBM852 or IBM865 so)."""
+    from warcio.archiveiterator import ArchiveIterator
+
+    with open(shared_data / "web" / "IAH-20080430204825-00000-blackbook.warc.gz", "rb") as fh:
+        body = next(r.content_stream().read() for r in ArchiveIterator(fh, arc2warc=True)
+                    if r.rec_type == "response" and r.rec_headers.get_header("WARC-Target-URI")
+                    == "http://www.archive.org/details/audio")
+    page, used, _ = decode_html(body)
+    assert "Syl Kougaï" in page and used == "cp1252"
+
+
+@pytest.mark.parametrize("text,charset,head", [
+    (KOREAN, "euc_kr", '<meta charset="euc-kr">'),
+    (KOREAN, "euc_kr", ""),  # uchardet names a multi-byte charset that decodes the page whole
+    (CHARSET_PAGES["shift_jis"] * 3, "shift_jis", ""),
+    (CHARSET_PAGES["big5"] * 3, "big5", ""),
+    (RUSSIAN, "cp1251", '<meta http-equiv="Content-Type" content="text/html; charset=windows-1251">'),
+    (RUSSIAN, "koi8_r", ""),  # no statement of its own, a single-byte guess: the header stays
+    ("Grüße aus Köln, café crème, naïve façade.", "cp1252", '<meta charset="windows-1252">'),
+    ("Grüße aus Köln, café crème, naïve façade.", "cp1252", '<meta charset="utf-8">'),  # a lying meta
+])
+def test_an_iso_8859_1_header_gives_way_to_the_page_s_own_charset(text: str, charset: str, head: str) -> None:
+    body = _page(text, head).encode(charset)
+    page, used, _ = decode_html(body, "ISO-8859-1")
+    if charset == "koi8_r" or charset == "cp1252":
+        assert page == body.decode("cp1252") and used == "iso-8859-1"
+    else:
+        assert text in page and codecs.lookup(used).name != "cp1252", (charset, used)
+    xml = f'<?xml version="1.0" encoding="{charset}"?><rss><item><title>{text}</title></item></rss>'.encode(charset)
+    if charset not in ("koi8_r", "cp1252"):  # a feed's XML declaration is its own statement too
+        assert text in decode_html(xml, "iso-8859-1").text
+
+
+def test_a_korean_feed_without_header_or_meta_is_read_by_uchardet_s_guess() -> None:
+    xml = f'<?xml version="1.0" encoding="euc-kr"?><rss><item><title>{KOREAN}</title></item></rss>'.encode("euc_kr")
+    assert KOREAN in decode_html(xml).text
+
+
+@pytest.mark.parametrize("codec,bom", [("utf-16-le", codecs.BOM_UTF16_LE), ("utf-16-be", codecs.BOM_UTF16_BE),
+                                       ("utf-32-le", codecs.BOM_UTF32_LE), ("utf-32-be", codecs.BOM_UTF32_BE)])
+def test_a_byte_order_mark_overrides_any_label(codec: str, bom: bytes) -> None:
+    html = _page(RUSSIAN)
+    for declared in (None, "iso-8859-1", "utf-8"):
+        page, used, _ = decode_html(bom + html.encode(codec), declared)
+        assert page == html, (codec, declared, used)
+
+
+@pytest.mark.parametrize("label,codec", [("UTF-16BE", "utf-16-be"), ("utf-16le", "utf-16-le"),
+                                         ("UTF-32BE", "utf-32-be")])
+def test_a_declared_utf16_without_bom_is_not_read_as_utf8(label: str, codec: str) -> None:
+    html = _page("Plain ASCII text is valid UTF-8 in UTF-16 too, a NUL beside each letter.")
+    page, used, _ = decode_html(html.encode(codec), label)
+    assert page == html and used == label.lower()
+
+
+def test_iso_2022_kr_is_not_read_as_iso_2022_jp() -> None:
+    body = _page(KOREAN).encode("iso2022_kr")
+    assert decode_html(body) == (_page(KOREAN), "iso-2022-kr", 0)
+    japanese = _page(CHARSET_PAGES["shift_jis"]).encode("iso2022_jp")
+    assert decode_html(japanese) == (_page(CHARSET_PAGES["shift_jis"]), "iso-2022-jp", 0)
+
+
+@pytest.mark.parametrize("text,charset", [(KOREAN, "euc_kr"), (CHARSET_PAGES["gbk"] * 3, "gbk"),
+                                          (CHARSET_PAGES["shift_jis"] * 3, "shift_jis")])
+def test_a_legacy_page_with_a_stray_byte_keeps_its_charset(text: str, charset: str) -> None:
+    # windows-1252 decodes nearly any bytes: a CJK page with one damaged byte came out as mojibake
+    page = _page(text)
+    end = page.index("</p>")  # a lead byte with no trail byte after the text (cp932 maps 0xFF, windows-1252 0x85)
+    page, used, replaced = decode_html(page[:end].encode(charset) + b"\x85" + page[end:].encode(charset))
+    assert replaced == 1 and page.replace("\ufffd", "") == _page(text), (charset, used, page[:60])

@@ -418,3 +418,13 @@ def test_gutenberg_distribution_files(shared_data: Path, tmp_path: Path) -> None
         member = {"2229-0.zip": "/2229-0.txt", "2229-8.zip": "/2229-8.txt", "972.zip": "/972.txt",
                   "2CITY12.ZIP": "/2CITY12.TXT"}.get(name, "")
         assert doc.key == name + member
+
+
+def test_an_iso_2022_kr_book_is_read_as_korean(tmp_path: Path) -> None:
+    # 7-bit, so valid UTF-8 too; its "ESC $ )" designation made the ISO-2022-JP repair replace it
+    text = ("대한민국은 동아시아의 한반도 남부에 있는 민주공화국이다. 수도는 서울특별시이며, 공용어는 한국어이다.\n"
+            "한국의 역사는 고조선에서 시작되어 삼국 시대와 고려, 조선을 거쳐 오늘에 이른다.\n") * 20
+    path = tmp_path / "korean.txt"
+    path.write_bytes(text.encode("iso2022_kr"))
+    (doc,), _ = read_one(path, Options(unwrap=False))
+    assert doc.meta["charset"] == "iso2022_kr" and doc.text == text.strip("\n")
