@@ -387,6 +387,35 @@ def comment_strings(gs: GoldSet, decoded: dict[str, str]) -> dict[str, set[str]]
     return out
 
 
+def main_content_pass(page: str) -> str:
+    """Our extractor's first step alone: resiliparse's main-content text with our skip rules, before the line span
+    trims it (``pipeline.extract.html.extract``'s first pass), to tell where ours lost a string."""
+    from resiliparse.extract.html2text import extract_plain_text
+
+    from pipeline.extract import html
+
+    furniture, mediawiki = html._page_furniture(page)
+    return extract_plain_text(page, main_content=True, comments=False, post_meta=html.POST_META, alt_texts=False,
+                              list_bullets=False,
+                              skip_elements=html.SKIP_SELECTORS + furniture + (html._MEDIAWIKI if mediawiki else []))
+
+
+def where_lost(gs: GoldSet, decoded: dict[str, str], ours_text: dict[str, str],
+               comments: dict[str, set[str]]) -> Counter:
+    """Ours' missed must-have strings by where they went: a comment (policy), cut by the line span (in the
+    main-content pass's text), or not in the main-content pass (main-content detection or a skip rule)."""
+    out: Counter = Counter()
+    for k, page in decoded.items():
+        missed = [s for s in gs.must[k] if _flat(s) not in _flat(ours_text[k])]
+        if not missed:
+            continue
+        first = _flat(main_content_pass(page))
+        for s in missed:
+            out["comment" if s in comments[k] else
+                "cut by the line span" if _flat(s) in first else "not in the main-content pass"] += 1
+    return out
+
+
 def score_string_set(gs: GoldSet, texts: dict[str, dict[str, str]], comments: dict[str, set[str]]) -> dict:
     """Per extractor: must-have strings found (and how many of those missed are comments), must-not strings
     present, pages passing every check."""
@@ -429,8 +458,12 @@ def run_set(gs: GoldSet, peers: bool) -> tuple[dict, dict[str, dict[str, str]]]:
                     print(f"{name} failed on {gs.name} {k}: {type(exc).__name__}: {exc}", file=sys.stderr)
                     texts[name][k] = ""
                     failed[name].append(f"{k}: {type(exc).__name__}: {str(exc).splitlines()[0]}")
-    scored = (score_string_set(gs, texts, comment_strings(gs, decoded)) if gs.kind == "strings"
-              else score_text_set(gs, texts))
+    if gs.kind == "strings":
+        comments = comment_strings(gs, decoded)
+        scored = score_string_set(gs, texts, comments)
+        scored["ours_missed_by_cause"] = dict(where_lost(gs, decoded, texts["ours (crawl stage)"], comments))
+    else:
+        scored = score_text_set(gs, texts)
     scored.update(kind=gs.kind, pages_scored=len(gs.pages), left_out=gs.left_out)
     for name, row in scored["extractors"].items():
         row["failed"] = failed[name]
@@ -478,6 +511,9 @@ def _print_string_set(gs: GoldSet, scored: dict, worst: int) -> None:
               f"{row['must_not_present']} / "
               f"{row['must_not_total']} | {row['pages_passed']} / {len(gs.pages)} | "
               f"{row['pages_passed_without_comments']} / {len(gs.pages)} | {row['empty']} |")
+    if scored.get("ours_missed_by_cause"):
+        print("ours' missed must-have strings by cause: " + ", ".join(
+            f"{cause} {n}" for cause, n in sorted(scored["ours_missed_by_cause"].items())))
     if worst:
         first = next(iter(scored["extractors"]))
         failing = [(k, v[first]) for k, v in scored["pages"].items() if v[first]["missing"] or v[first]["unwanted"]]

@@ -100,3 +100,15 @@ def test_comment_strings_and_string_scores() -> None:
     row = scored["extractors"]["ours"]
     assert (row["must_found"], row["must_missed_comments"], row["pages_passed"],
             row["pages_passed_without_comments"]) == (1, 1, 0, 1)
+
+
+def test_missed_strings_are_told_apart_by_where_they_went() -> None:
+    from bench.extract_heldout import where_lost
+
+    page = (ARTICLE + "<p>x Anna</p></article><aside><p>In the sidebar: a note about the bridge and the river "
+            "that is long enough.</p></aside></body></html>")
+    gs = GoldSet("t", "strings", {"p": b""}, must={"p": ["x Anna", "In the sidebar", "old stone bridge"]},
+                 must_not={"p": []})
+    ours_text = {"p": "The river rose over the old stone bridge during the night storm."}
+    assert where_lost(gs, {"p": page}, ours_text, {"p": set()}) == {
+        "cut by the line span": 1, "not in the main-content pass": 1}
