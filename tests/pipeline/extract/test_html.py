@@ -161,6 +161,33 @@ def test_short_page_without_substantial_text_does_not_fall_back() -> None:
     assert not got.fallback
 
 
+def _menu(n: int = 60) -> str:
+    return "<ul>" + "".join(f'<li><a href="/{i}">Section {i}</a></li>' for i in range(n)) + "</ul>"
+
+
+@pytest.mark.parametrize("wrapper", [
+    ('<aside class="story-frame">', "</aside>"),  # a news site's article inside an <aside> (skipped by tag)
+    ('<div class="share-zone">', "</div>"),  # the text's wrapper named by a furniture class ("share")
+])
+def test_article_inside_a_skipped_wrapper_is_rescued(wrapper: tuple[str, str]) -> None:
+    opening, closing = wrapper
+    story = "".join(f"<p>{PROSE}</p>" for _ in range(3))
+    html = page(f"<nav>{_menu()}</nav><main><article>{opening}{story}{closing}</article></main>"
+                f"<footer>{_menu(20)}</footer>")
+    got = extract(html)
+    assert got.fallback and got.text.count("page's own text") == 9 and "Section 3" not in got.text
+
+
+def test_wrapper_rescue_leaves_a_found_article_and_link_sidebars_alone() -> None:
+    # a mega-menu of teaser paragraphs in <nav> holds most <p>s, but the article was found: no rescue
+    teasers = "".join(f"<p>Teaser {i}: {PROSE[:60]}</p>" for i in range(12))
+    got = extract(page(f"<nav>{teasers}</nav><article><p>{PROSE}</p></article>"))
+    assert "page's own text" in got.text and "Teaser 3" not in got.text and not got.fallback
+    # nothing found, and the big <aside> is a list of links without paragraphs: not a wrapper of the text
+    got = extract(page(f"<p>Welcome.</p><p>Hello.</p><p>Bye.</p><aside>{_menu(200)}</aside>"))
+    assert "Section 3" not in got.text and not got.fallback
+
+
 @pytest.mark.parametrize("attrs", [
     'class="post hentry commented"',  # matched [class*=" comment"]
     'id="cookies-policy"',  # matched [id^="cookie"]
