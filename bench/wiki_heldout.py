@@ -27,7 +27,8 @@ checks as a second set, labelled ``shared``: this file's leak checks are broader
 
 The peers run in a throwaway venv made in the cache (``peer-venv``) so their pins never meet ours.
 
-    taskset -c 0 python bench/wiki_heldout.py [--cache DIR] [--json OUT]
+    taskset -c 0 python bench/wiki_heldout.py [--cache DIR] [--json OUT] [--no-shared]
+    taskset -c 0 python bench/wiki_heldout.py --speed /work/main [--runs 7]   # to_prose's cost, both trees
 """
 
 from __future__ import annotations
@@ -439,6 +440,51 @@ def run_peer(cache: Path, files: list[Path], texts: list[tuple[str, str]]) -> di
     return json.loads(done.stdout)
 
 
+def speed(trees: list[Path], runs: int) -> None:
+    """Seconds ``to_prose`` takes over every article's wikitext of the shared dumps (with the dump's
+    namespace options, as the reader calls it), median of ``runs``, for each tree's ``pipeline/extract/wikitext.py``
+    (this checkout's and, say, main's), alternating the trees run by run."""
+    import importlib.util
+    import statistics
+    import time
+
+    jobs = []  # (wikitext, options)
+    for path in sorted((REPO.parent / "shared" / "data" / "wiki").iterdir()):
+        options, tally, texts = Options(), Tally(), []
+        site = wikipedia._read_site(str(path))
+        ctx = wikipedia._context(str(path), options, site)
+        original = wikipedia._wikitext().to_prose
+        wikipedia._wikitext().to_prose = lambda text, opts: texts.append(text) or original(text, opts)
+        try:
+            for split in READER.plan(str(path), path.stat().st_size, options):
+                list(READER.read(split, options, tally))
+        finally:
+            wikipedia._wikitext().to_prose = original
+        jobs += [(text, ctx.wikitext) for text in texts]
+    modules = []
+    for i, tree in enumerate(trees):
+        spec = importlib.util.spec_from_file_location(f"wikitext_{i}", tree / "pipeline" / "extract" / "wikitext.py")
+        assert spec is not None and spec.loader is not None
+        module = importlib.util.module_from_spec(spec)
+        sys.modules[spec.name] = module  # dataclasses look their module up there
+        spec.loader.exec_module(module)
+        modules.append(module)
+    times: list[list[float]] = [[] for _ in trees]
+    for _ in range(runs):
+        for i, module in enumerate(modules):
+            options_type = module.WikitextOptions
+            converted = [(text, options_type(**vars(opts))) for text, opts in jobs]
+            start = time.perf_counter()
+            for text, opts in converted:
+                module.to_prose(text, opts)
+            times[i].append(time.perf_counter() - start)
+    chars = sum(len(text) for text, _ in jobs)
+    for tree, values in zip(trees, times):
+        median = statistics.median(values)
+        print(f"{tree}: {len(jobs)} pages, {chars:,} chars of wikitext: median {median:.3f} s of {runs} "
+              f"({chars / median / 1e6:.2f} M chars/s; runs {', '.join(f'{v:.3f}' for v in values)})")
+
+
 def _fmt(counts: dict[str, Any]) -> str:
     return ", ".join(f"{k} {v}" for k, v in counts.items()) or "-"
 
@@ -448,7 +494,13 @@ def main() -> None:
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "refinery-wiki-heldout")
     parser.add_argument("--json", type=Path, help="write the rows as JSON here")
     parser.add_argument("--no-shared", action="store_true", help="leave out ../shared/data/wiki (tuned on)")
+    parser.add_argument("--speed", type=Path, nargs="*", metavar="TREE",
+                        help="only time to_prose on the shared dumps, this checkout against each TREE (a checkout)")
+    parser.add_argument("--runs", type=int, default=7)
     args = parser.parse_args()
+    if args.speed is not None:
+        speed([REPO, *args.speed], args.runs)
+        return
     packages = download(args.cache)
     dumps, cases = collect(packages, args.cache / "files")
     if not args.no_shared:  # the dumps we tuned on, through the same checks (gensim ships two of them too)

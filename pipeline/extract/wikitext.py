@@ -109,6 +109,20 @@ _DROP_TAG_RE = re.compile(
 )
 _BR = re.compile(r"<br\b[^>]*>|</br\s*>", re.I)
 _TAG = re.compile(rf"</?(?:{_KEEP_TAGS}|{_DROP_TAGS})\b[^>]*>", re.I)
+# Block-level tags (a run of them on one line) break the line where they stand inside it, as a browser shows
+# them: removed without a break, "<li>One</li><li>Two</li>" read "OneTwo", and "South Wales:<blockquote>This"
+# one glued word. At a line's start or end they just go (no blank line, no paragraph break added).
+_BLOCK_TAGS = "p|div|center|blockquote|ol|ul|li|dl|dt|dd|table|tr|td|th|caption|hr"
+# (spelled with the first tag outside the repetition: a pattern that starts with a literal "<" is searched
+# for that character first, about 10x faster than the same run written as one repeated group)
+_BLOCK_RUN = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^>]*>(?:[ \t]*</?(?:{_BLOCK_TAGS})\b[^>]*>)*[ \t]*", re.I)
+
+
+def _block_break(match: re.Match[str]) -> str:
+    text, start, end = match.string, match.start(), match.end()
+    inside = start > 0 and text[start - 1] != "\n" and end < len(text) and text[end] != "\n"
+    return "\n" if inside else ""
+
 _HEADING = re.compile(r"^(={1,6})\s*(.+?)\s*\1[ \t]*$", re.M)
 # A table opens at a line start, also after ":" indentation (":{|"), as MediaWiki's doTableStuff reads it.
 _BRACE_TOKEN = re.compile(r"\{\{|\}\}|^[ \t]*:*[ \t]*\{\||^[ \t]*\|\}", re.M)
@@ -391,6 +405,20 @@ def _strip_braces(text: str) -> str:
     return "".join(out)
 
 
+_PARAM = re.compile(r"\{\{\{([^{}|]*)(?:\|([^{}]*))?\}\}\}")
+
+
+def _params(text: str) -> str:
+    """Template parameters outside a template (pasted template code): ``{{{1|default}}}`` shows its default, as
+    MediaWiki renders it on a page, and ``{{{1}}}`` nothing; the brace pass read "{{{" as a template and left a
+    stray "}" in the text. Innermost first, so a default that is itself a parameter resolves."""
+    for _ in range(4):
+        text, n = _PARAM.subn(lambda m: m.group(2) or "", text)
+        if not n or "{{{" not in text:
+            break
+    return text
+
+
 # ---------------------------------------------------------------- links
 
 
@@ -552,13 +580,15 @@ def to_prose(wikitext: str, options: WikitextOptions = DEFAULT_OPTIONS) -> str:
     if "-{" in text:
         text = _LANG_CONVERTER.sub(_converted, text)
     text = _drop_sections(text, options)
+    if "{{{" in text:
+        text = _params(text)
     text = _strip_braces(text)
     text = _strip_links(text, options)
     text = text.replace("[[", "").replace("]]", "")
     text = _EXT_LINK.sub(lambda m: m.group(1) or "", text)
     if "<" in text:
         text = _BR.sub("\n", text)
-        text = _TAG.sub("", text)
+        text = _TAG.sub("", _BLOCK_RUN.sub(_block_break, text))
     text = _QUOTES.sub("", text)
     text = _MAGIC.sub("", text)
     text = text.replace("{{", "").replace("}}", "")
