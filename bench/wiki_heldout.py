@@ -60,9 +60,11 @@ from pipeline.readers.wikipedia import READER, Options  # noqa: E402
 # (registry, name, version, how: sdist / wheel / npm, what it ships). Pinned, so the table can be reproduced.
 # Searched and found holding no dump and no article wikitext: mwtypes 0.4.0 (tests of its types only),
 # mediawiki_dump 1.4.1, wikitextprocessor 0.4.96 and wiktextract 1.99.7 (no tests in their sdists),
-# wikitextparser 3.0.0 (wheel without tests; its sdist does not build here), wiki-dump-reader 0.0.4, the npm
-# packages wtf_wikipedia 10.4.2 (also 7.2.10, 5.3.1, 2.6.1: tests never published), wikiparser-node 1.40.0
-# (site configs only) and dumpster-dive 5.6.2; wikipedia2vec's sdist does not build its metadata here.
+# wikitextparser 3.0.0 (wheel without tests; its sdist does not build here), wiki-dump-reader 0.0.4,
+# mwpersistence 0.2.4, mwreverts 0.1.5, pywikibot 11.9.0 and 7.7.3 (no tests/data in the sdist), the npm
+# packages wtf_wikipedia 10.4.2 (also 7.2.10, 5.3.1, 2.6.1: its tests are never published), wikiparser-node
+# 1.40.0 (site configs only), dumpster-dive 5.6.2 and infobox-parser 3.6.4. Not fetched: the sdists of
+# wikipedia2vec, wikiteam3 and pywikibot 3.0.20200703 (pip cannot build their metadata here).
 PACKAGES = [
     ("pip", "gensim", "4.4.0", "wheel", "test_data: bgwiki excerpt (UTF-16), testcorpus, the 2 enwiki files we share"),
     ("pip", "mwxml", "0.3.8", "sdist", "tests: inline export-0.8 dumps, suppressed text, page without <ns>"),
@@ -317,6 +319,19 @@ def kept_share(ours_text: str, peer_text: str) -> tuple[int, int]:
 # ---------------------------------------------------------------- comparison
 
 
+def raw_quirks(path: Path) -> dict[str, int]:
+    """What the file itself has of the quirks the reader must handle, counted on its text (mwxml fills a
+    missing ``<ns>`` in from the title, so its pages cannot say)."""
+    with open_input(str(path)) as fh:
+        data = fh.read()
+    text = data.decode(wikipedia.sniff_encoding(data[:2]), errors="replace")
+    pages = re.findall(r"<page>.*?(?:</page>|\Z)", text, re.S)
+    return {"raw_pages_without_ns": sum(1 for p in pages if "<ns>" not in p),
+            "raw_deleted_text": len(re.findall(r"<text\b[^>]*\bdeleted=", text)),
+            "raw_empty_text_elements": len(re.findall(r"<text\b[^>]*/>", text)),
+            "raw_multi_revision_pages": sum(1 for p in pages if p.count("<revision") > 1)}
+
+
 def compare(package: str, path: Path, ref: dict[str, Any]) -> dict[str, Any]:
     row: dict[str, Any] = {"package": package, "file": path.name, "bytes": path.stat().st_size,
                            "disagreements": [], "notes": []}
@@ -343,6 +358,7 @@ def compare(package: str, path: Path, ref: dict[str, Any]) -> dict[str, Any]:
     row["multi_revision_pages"] = sum(1 for p in pages if p["revisions"] > 1)
     row["deleted_text"] = sum(1 for p in pages if p["last"] and p["last"]["text_deleted"])
     row["no_ns"] = sum(1 for p in pages if p["ns"] is None)
+    row.update(raw_quirks(path))
     if ref.get("error") is None:
         if row["our_pages"] != len(pages):
             bad.append(f"we count {row['our_pages']} pages, mwxml reads {len(pages)}")
