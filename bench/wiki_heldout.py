@@ -324,7 +324,7 @@ def raw_quirks(path: Path) -> dict[str, int]:
     missing ``<ns>`` in from the title, so its pages cannot say)."""
     with open_input(str(path)) as fh:
         data = fh.read()
-    text = data.decode(wikipedia.sniff_encoding(data[:2]), errors="replace")
+    text = data.decode(wikipedia.sniff_encoding(data[:256]), errors="replace")
     pages = re.findall(r"<page>.*?(?:</page>|\Z)", text, re.S)
     return {"raw_pages_without_ns": sum(1 for p in pages if "<ns>" not in p),
             "raw_deleted_text": len(re.findall(r"<text\b[^>]*\bdeleted=", text)),

@@ -12,7 +12,7 @@ Choices a user should know about:
 
 * Templates vanish except a small allow-list that renders prose (``PROSE_TEMPLATES``).
 * Tables (``{| ... |}``, also indented ``:{|``) are dropped whole: cell text linearised out of context
-  reads as noise.
+  reads as noise; so are the rows of a table that a template opens.
 * Sections that are only lists of references or links (References, See also, External links, Further
   reading, Notes, Bibliography, ..., and their names on large non-English Wikipedias: Einzelnachweise,
   脚注, 参考文献, Примечания, ...) are dropped with their sub-sections; see ``DROP_SECTIONS``.
@@ -22,7 +22,9 @@ Choices a user should know about:
 * Unit templates keep value and unit (``{{convert|-25|C|F}}`` -> ``-25 °C``), without the conversion.
 * Language-converter markup (``-{zh-hans:A;zh-hant:B}-``) shows its first variant.
 * Headings stay as lines of their own (optional); a heading whose section ends up empty is dropped.
-* List items become plain lines; bold/italic quotes and HTML tags go, their text stays.
+* List items become plain lines; bold/italic quotes and HTML tags go, their text stays; a block-level tag
+  (``<blockquote>``, ``<li>``, ``<div>``, ...) inside a line breaks it there, as a browser shows it.
+* Template parameters outside a template (``{{{1|default}}}``, pasted template code) show their default.
 """
 
 from __future__ import annotations
@@ -131,7 +133,10 @@ _EXT_LINK = re.compile(r"\[(?:https?:|ftp:|//|mailto:|irc:|news:)[^\s\[\]]*(?:[ 
 _QUOTES = re.compile(r"'{2,}")
 _MAGIC = re.compile(r"__[A-Z]+__")
 _LIST = re.compile(r"^[*#:;]+\s*")
-_TABLE_LINE = re.compile(r"^\s*(?::*\s*\{\||\|[-}+]|\|\s|\|$|\|\s*\w+\s*=|!\s|!.*!!)")
+# Table lines left where no "{|" pairs them: a table a template opens ({{Election table}}, {{Fb cl header}})
+# has raw rows after it. Any line that begins with "|" is one (MediaWiki prose cannot: the rendered "|" of
+# {{!}} at a line start is table syntax too); "!" only with a space or "!!", since "!Kung" begins prose.
+_TABLE_LINE = re.compile(r"^\s*(?::*\s*\{\||\||!\s|!.*!!)")
 _INTERLANG = re.compile(r"^[a-z]{2,3}(?:-[a-z0-9]+)*$|^simple$")
 _LANG_CONVERTER = re.compile(r"-\{(.*?)\}-", re.S)
 _CONVERTER_FLAGS = re.compile(r"^\s*([A-Za-z;+\-]+)\s*\|")

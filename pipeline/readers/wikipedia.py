@@ -9,6 +9,10 @@ How a dump is read, and why:
   the largest page, never the dump. Page pieces carry no namespace declaration, so the element names
   are the same for every export version; the root's ``xmlns`` (the schema version) is still read from
   the header and kept in ``SiteInfo``.
+* The bytes are UTF-8 unless the file starts as UTF-16 does (a byte order mark, or ``<`` and a zero byte:
+  XML's own detection), which a dump re-saved by another tool can be (``sniff_encoding``). A UTF-16 bz2
+  file's later byte-range splits decode with the file's codec but assume its streams start at an even byte,
+  as a file compressed in one piece does.
 * The site's base URL and localised namespace names come from ``<siteinfo>``, so URLs and the
   File/Category link removal are right for non-English dumps too.
 * bz2 dumps can be split by byte range: a split decompresses the bz2 streams that *start* in its range.
@@ -287,16 +291,27 @@ def _bz2_range_chunks(path: str, start: int, end: int | None, tally: Tally) -> I
             pos -= len(pending)
 
 
+_XML_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z][\w.:-]*)[\"']")
+
+
 def sniff_encoding(head: bytes) -> str:
     """The codec of a dump from its first bytes, as XML 1.0 (appendix F) detects it: UTF-16 by its byte order
-    mark or by ``<`` followed by a zero byte, else UTF-8. MediaWiki writes UTF-8, but a dump re-saved by another
-    tool can be UTF-16 (gensim ships a bgwiki excerpt so): read as UTF-8 it was ``not_mediawiki_xml``, every
-    page lost. The byte order mark, if any, decodes to U+FEFF before the root element, which the header parse
-    ignores."""
+    mark or by ``<`` followed by a zero byte, else the ``<?xml ... encoding="..."?>`` declaration, else UTF-8.
+    MediaWiki writes UTF-8, but a dump re-saved by another tool can be UTF-16 (gensim ships a bgwiki excerpt
+    so) or declare another charset: read as UTF-8 the UTF-16 one was ``not_mediawiki_xml``, every page lost.
+    The byte order mark, if any, decodes to U+FEFF before the root element, which the header parse ignores."""
     if head.startswith((b"\xff\xfe", b"<\x00")):
         return "utf-16-le"
     if head.startswith((b"\xfe\xff", b"\x00<")):
         return "utf-16-be"
+    declared = _XML_DECLARED.match(head)
+    if declared:
+        try:
+            codec = codecs.lookup(declared.group(1).decode("ascii")).name
+        except LookupError:
+            return "utf-8"  # an unknown name: UTF-8, where bad bytes cost their page (invalid_utf8)
+        if not codec.startswith(("utf-16", "utf-32")):  # those without a mark or zero bytes are not what they say
+            return codec
     return "utf-8"
 
 
@@ -306,7 +321,7 @@ def _text_chunks(chunks: Iterator[bytes], encoding: str | None = None) -> Iterat
     decoder = None
     for chunk in chunks:
         if decoder is None:
-            decoder = codecs.getincrementaldecoder(encoding or sniff_encoding(chunk[:2]))(errors=_ERRORS)
+            decoder = codecs.getincrementaldecoder(encoding or sniff_encoding(chunk[:256]))(errors=_ERRORS)
         text = decoder.decode(chunk)
         if text:
             yield text
@@ -551,7 +566,7 @@ def _read_site(path: str) -> SiteInfo:
 def _file_encoding(path: str) -> str:
     """The codec of the whole dump, from its first decompressed bytes (for a split that starts later)."""
     with _open(path) as stream:
-        return sniff_encoding(stream.read(2))
+        return sniff_encoding(stream.read(256))
 
 
 def read(split: Split, options: Options | None, tally: Tally) -> Iterator[Document]:

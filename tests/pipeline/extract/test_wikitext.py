@@ -242,3 +242,14 @@ def test_template_parameters_pasted_into_an_article_show_their_default() -> None
     assert to_prose("The river flows {{{direction|north}}} to the sea.") == "The river flows north to the sea."
     assert to_prose("A {{{1|{{{2|nested}}}}}} default, {{{3}}} none.") == "A nested default, none."
     assert to_prose("In French: {{lang|fr|{{{word|mot}}}}}.") == "In French: mot."
+
+
+def test_rows_of_a_table_a_template_opens_are_dropped_like_the_table() -> None:
+    # {{Election table}} emits the "{|" itself, so the rows after it are raw wikitext outside any "{|" we can
+    # pair: lines that begin with "|" then a link or a number ("|[[A]] || 1990") were kept as text.
+    wikitext = (
+        "The party won the seat in 1990.\n{{Election table|title=Results}}\n|-\n! Party !! Votes\n|-\n"
+        "|[[Labour Party (UK)|Labour]] || 21,312\n|-\n|'''Conservative''' || 18,004\n|12 || 3\n|}\n"
+        "Turnout rose."
+    )
+    assert to_prose(wikitext) == "The party won the seat in 1990.\n\nTurnout rose."
