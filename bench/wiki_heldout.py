@@ -63,7 +63,10 @@ from pipeline.readers.wikipedia import READER, Options  # noqa: E402
 # wikitextparser 3.0.0 (wheel without tests; its sdist does not build here), wiki-dump-reader 0.0.4,
 # mwpersistence 0.2.4, mwreverts 0.1.5, pywikibot 11.9.0 and 7.7.3 (no tests/data in the sdist), the npm
 # packages wtf_wikipedia 10.4.2 (also 7.2.10, 5.3.1, 2.6.1: its tests are never published), wikiparser-node
-# 1.40.0 (site configs only), dumpster-dive 5.6.2 and infobox-parser 3.6.4. Not fetched: the sdists of
+# 1.40.0 (site configs only), dumpster-dive 5.6.2 and infobox-parser 3.6.4; wiki-dump-extractor 0.1.2,
+# wiki-dump-extractor-json 1.0.5, wiki-dump-parser 2.0.2, wikidump 0.1.3, wikidump-infobox-extractor 1.2.0,
+# paniniwikiparser 0.0.8, wiki-retriever 0.1.0, wikicorpus 0.1.2, django-wikipedia-connector 0.0.1,
+# namu-wiki-extractor 0.3.0 and wikiext 0.0.12 (code only). Not fetched: the sdists of
 # wikipedia2vec, wikiteam3 and pywikibot 3.0.20200703 (pip cannot build their metadata here).
 PACKAGES = [
     ("pip", "gensim", "4.4.0", "wheel", "test_data: bgwiki excerpt (UTF-16), testcorpus, the 2 enwiki files we share"),
