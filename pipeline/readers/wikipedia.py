@@ -10,9 +10,9 @@ How a dump is read, and why:
   are the same for every export version; the root's ``xmlns`` (the schema version) is still read from
   the header and kept in ``SiteInfo``.
 * The bytes are UTF-8 unless the file starts as UTF-16 does (a byte order mark, or ``<`` and a zero byte:
-  XML's own detection), which a dump re-saved by another tool can be (``sniff_encoding``). A UTF-16 bz2
-  file's later byte-range splits decode with the file's codec but assume its streams start at an even byte,
-  as a file compressed in one piece does.
+  XML's own detection) or its XML declaration names another charset, which a dump re-saved by another tool
+  can do (``sniff_encoding``). A split that starts later in a file decodes with the file's codec (a
+  multistream UTF-16 bz2, which no tool is known to write, would also need its streams at even offsets).
 * The site's base URL and localised namespace names come from ``<siteinfo>``, so URLs and the
   File/Category link removal are right for non-English dumps too.
 * bz2 dumps can be split by byte range: a split decompresses the bz2 streams that *start* in its range.
