@@ -54,6 +54,27 @@ DROP_SECTIONS = frozenset(
         "脚注", "出典", "注釈", "参考文献", "外部リンク", "関連項目", "関連文献", "参考資料",  # ja
         "参见", "參見", "参看", "參看", "外部链接", "外部連結", "外部連接", "參考文獻", "参考资料",  # zh
         "延伸阅读", "延伸閱讀", "注释", "註釋", "注釋", "腳註", "来源", "來源", "参考书目", "參考書目",
+        # more Wikipedias, found missing on the held-out bgwiki article (bench/wiki_heldout.py): only names
+        # that cannot head a prose section ("Literatura" is a topic section on eswiki, so it is not here)
+        "вижте също", "външни препратки", "бележки", "източници", "външни връзки",  # bg
+        "див. також", "примітки", "джерела", "посилання",  # uk
+        "související články", "externí odkazy", "poznámky", "odkazy",  # cs
+        "pozri aj", "externé odkazy", "referencie",  # sk
+        "se även", "referenser", "externa länkar", "källor", "noter",  # sv
+        "se også", "referanser", "eksterne lenker", "eksterne henvisninger", "referencer", "kilder",  # no, da
+        "katso myös", "lähteet", "aiheesta muualla", "viitteet",  # fi
+        "jegyzetek", "források", "további információk", "kapcsolódó szócikkek",  # hu
+        "ayrıca bakınız", "kaynakça", "dış bağlantılar", "notlar", "kaynaklar",  # tr
+        "각주", "같이 보기", "외부 링크", "참고 문헌", "참고 자료",  # ko
+        "مراجع", "المراجع", "وصلات خارجية", "انظر أيضا", "انظر أيضًا", "مصادر",  # ar
+        "منابع", "جستارهای وابسته", "پیوند به بیرون", "پانویس",  # fa
+        "ראו גם", "קישורים חיצוניים", "הערות שוליים", "לקריאה נוספת",  # he
+        "lihat pula", "lihat juga", "pranala luar", "referensi", "catatan kaki",  # id
+        "xem thêm", "liên kết ngoài", "tham khảo", "chú thích",  # vi
+        "vegeu també", "enllaços externs", "referències",  # ca
+        "vezi și", "legături externe", "referințe", "note",  # ro
+        "δείτε επίσης", "εξωτερικοί σύνδεσμοι", "παραπομπές", "σημειώσεις",  # el
+        "vidi još", "vanjske poveznice", "spoljašnje veze", "izvori", "види још", "спољашње везе", "извори",  # hr, sr
     }
 )
 

@@ -253,3 +253,17 @@ def test_rows_of_a_table_a_template_opens_are_dropped_like_the_table() -> None:
         "Turnout rose."
     )
     assert to_prose(wikitext) == "The party won the seat in 1990.\n\nTurnout rose."
+
+
+def test_link_list_sections_of_wikipedias_nobody_tuned_on_are_dropped() -> None:
+    # The end of bgwiki "Григориански календар" (gensim's test dump, bench/wiki_heldout.py): its "See also" and
+    # "External links" kept their link lists, as the names were only known for ten other Wikipedias.
+    wikitext = (
+        "Григорианският календар е малко по-дълъг от реалното време.\n\n== Вижте също ==\n"
+        "* [[Високосна година]]\n* [[Юлиански календар]]\n\n== Външни препратки ==\n"
+        "* [http://www.example.org/kalender Kalendergenerator]\n\n== Източници ==\n<references />\n"
+    )
+    assert to_prose(wikitext) == "Григорианският календар е малко по-дълъг от реалното време."
+    # the same in Swedish and Korean; a prose section of the same article stays
+    assert to_prose("Text.\n== Historia ==\nMer text.\n== Se även ==\n* [[Kalender]]") == "Text.\n\nHistoria\nMer text."
+    assert to_prose("본문.\n== 같이 보기 ==\n* [[달력]]\n== 외부 링크 ==\n* [http://x.org x]") == "본문."
