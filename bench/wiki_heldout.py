@@ -3,8 +3,8 @@
 Why: ``pipeline/readers/wikipedia.py`` and ``pipeline/extract/wikitext.py`` were tuned on the shared dumps
 (en, zh, de, ja, ru); the project is judged on data nobody here has seen. Some packages on the registries ship
 real dump files or test dumps (gensim's wheel: a Bulgarian dump excerpt saved as UTF-16 and a small test corpus;
-mwxml's, mediawiki-utilities' and wikiextractor's tests: inline dumps of several export versions, with
-suppressed text, missing ``<ns>``, several revisions per page) and wikitext test cases (mwparserfromhell's
+mwxml's, mediawiki-utilities' and wikiextractor's tests: inline dumps of several export versions, a page
+without ``<ns>``, several revisions per page, empty ``<text/>``) and wikitext test cases (mwparserfromhell's
 tokenizer cases). This downloads them (pip, ``npm pack``) into a cache folder (never committed), takes out
 every MediaWiki XML dump (files in the archives, and dumps written inline in the packages' Python tests), and
 
@@ -70,7 +70,7 @@ from pipeline.readers.wikipedia import READER, Options  # noqa: E402
 # wikipedia2vec, wikiteam3 and pywikibot 3.0.20200703 (pip cannot build their metadata here).
 PACKAGES = [
     ("pip", "gensim", "4.4.0", "wheel", "test_data: bgwiki excerpt (UTF-16), testcorpus, the 2 enwiki files we share"),
-    ("pip", "mwxml", "0.3.8", "sdist", "tests: inline export-0.8 dumps, suppressed text, page without <ns>"),
+    ("pip", "mwxml", "0.3.8", "sdist", "tests: inline export-0.8/0.10 dumps, several revisions, page without <ns>"),
     ("pip", "mediawiki-utilities", "0.4.18", "sdist", "tests: inline dumps (mwxml's predecessor)"),
     ("pip", "wikiextractor", "3.1.0", "sdist", "tests: inline test dumps (synthetic articles, redirects, templates)"),
     ("pip", "mwparserfromhell", "0.7.2", "sdist", "tests/tokenizer/*.mwtest: wikitext edge cases"),
@@ -425,7 +425,8 @@ def wikitext_figures(compared: list[tuple[str, str, dict[str, Any]]]) -> dict[st
     examples: list[str] = []
     for title, text, page in compared:
         peers = page["peers"]
-        for side, value in (("ours", text), ("mwpfh", peers.get("mwpfh")), ("wikiextractor", peers.get("wikiextractor"))):
+        sides = (("ours", text), ("mwpfh", peers.get("mwpfh")), ("wikiextractor", peers.get("wikiextractor")))
+        for side, value in sides:
             if value is None:
                 continue
             found = leaks(value)
