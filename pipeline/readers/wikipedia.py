@@ -9,6 +9,10 @@ How a dump is read, and why:
   the largest page, never the dump. Page pieces carry no namespace declaration, so the element names
   are the same for every export version; the root's ``xmlns`` (the schema version) is still read from
   the header and kept in ``SiteInfo``.
+* The bytes are UTF-8 unless the file starts as UTF-16 does (a byte order mark, or ``<`` and a zero byte:
+  XML's own detection) or its XML declaration names another charset, which a dump re-saved by another tool
+  can do (``sniff_encoding``). A split that starts later in a file decodes with the file's codec (a
+  multistream UTF-16 bz2, which no tool is known to write, would also need its streams at even offsets).
 * The site's base URL and localised namespace names come from ``<siteinfo>``, so URLs and the
   File/Category link removal are right for non-English dumps too.
 * bz2 dumps can be split by byte range: a split decompresses the bz2 streams that *start* in its range.
@@ -287,13 +291,41 @@ def _bz2_range_chunks(path: str, start: int, end: int | None, tally: Tally) -> I
             pos -= len(pending)
 
 
-def _text_chunks(chunks: Iterator[bytes]) -> Iterator[str]:
-    decoder = codecs.getincrementaldecoder("utf-8")(errors=_ERRORS)
+_XML_DECLARED = re.compile(rb"^(?:\xef\xbb\xbf)?<\?xml[^>]*?\bencoding\s*=\s*[\"']([A-Za-z][\w.:-]*)[\"']")
+
+
+def sniff_encoding(head: bytes) -> str:
+    """The codec of a dump from its first bytes, as XML 1.0 (appendix F) detects it: UTF-16 by its byte order
+    mark or by ``<`` followed by a zero byte, else the ``<?xml ... encoding="..."?>`` declaration, else UTF-8.
+    MediaWiki writes UTF-8, but a dump re-saved by another tool can be UTF-16 (gensim ships a bgwiki excerpt
+    so) or declare another charset: read as UTF-8 the UTF-16 one was ``not_mediawiki_xml``, every page lost.
+    The byte order mark, if any, decodes to U+FEFF before the root element, which the header parse ignores."""
+    if head.startswith((b"\xff\xfe", b"<\x00")):
+        return "utf-16-le"
+    if head.startswith((b"\xfe\xff", b"\x00<")):
+        return "utf-16-be"
+    declared = _XML_DECLARED.match(head)
+    if declared:
+        try:
+            codec = codecs.lookup(declared.group(1).decode("ascii")).name
+        except LookupError:
+            return "utf-8"  # an unknown name: UTF-8, where bad bytes cost their page (invalid_utf8)
+        if not codec.startswith(("utf-16", "utf-32")):  # those without a mark or zero bytes are not what they say
+            return codec
+    return "utf-8"
+
+
+def _text_chunks(chunks: Iterator[bytes], encoding: str | None = None) -> Iterator[str]:
+    """Decoded text; ``encoding`` None: sniffed from the first bytes (a split that starts later in the file
+    gets the file's, see ``read``)."""
+    decoder = None
     for chunk in chunks:
+        if decoder is None:
+            decoder = codecs.getincrementaldecoder(encoding or sniff_encoding(chunk[:256]))(errors=_ERRORS)
         text = decoder.decode(chunk)
         if text:
             yield text
-    tail = decoder.decode(b"", final=True)
+    tail = decoder.decode(b"", final=True) if decoder is not None else ""
     if tail:
         yield tail
 
@@ -531,6 +563,12 @@ def _read_site(path: str) -> SiteInfo:
     return scan.site or SiteInfo()
 
 
+def _file_encoding(path: str) -> str:
+    """The codec of the whole dump, from its first decompressed bytes (for a split that starts later)."""
+    with _open(path) as stream:
+        return sniff_encoding(stream.read(256))
+
+
 def read(split: Split, options: Options | None, tally: Tally) -> Iterator[Document]:
     """Documents of one split of a dump; damage is counted in ``tally``, never raised."""
     options = options or Options()
@@ -539,8 +577,9 @@ def read(split: Split, options: Options | None, tally: Tally) -> Iterator[Docume
     chunks = _bz2_range_chunks(path, split.start, split.end, tally) if ranged else _file_chunks(path)
     scan = _Scan()
     site = _read_site(path) if split.start > 0 else None
+    encoding = _file_encoding(path) if split.start > 0 else None
     ctx: _Context | None = None
-    for piece in _cut_pages(_text_chunks(chunks), path, tally, scan, options.max_page_bytes):
+    for piece in _cut_pages(_text_chunks(chunks, encoding), path, tally, scan, options.max_page_bytes):
         if ctx is None:
             ctx = _context(path, options, site or scan.site or SiteInfo())
         document = _document(piece, ctx, tally)

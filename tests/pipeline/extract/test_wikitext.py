@@ -209,3 +209,61 @@ def test_templates_that_show_words_on_other_wikipedias(wikitext: str, prose: str
 
 def test_a_line_left_with_only_punctuation_goes() -> None:
     assert to_prose("本文。\n<ref>出典</ref>。\n{{要出典}}.\n続き。") == "本文。\n続き。"
+
+
+def test_block_level_tags_inside_a_line_break_it_instead_of_gluing_words() -> None:
+    # enwiki "Art" and "Seaweed" (shared slice), and an HTML list: the tags went without a break, so the
+    # quotation was glued to the sentence before it ("utility.\"Imitation", "Wales:This").
+    wikitext = (
+        "Art is an aspect of being human beyond utility.<blockquote>\"Imitation, then, is one instinct of our "
+        "nature.\"</blockquote>\n"
+        "George Owen writing of drift weed in South Wales:<blockquote>This kind of ore they often gather</blockquote>"
+        "\n<ol><li>No animal shall wear clothes.</li><li>No animal shall sleep in a bed.</li></ol>\n"
+        "First issued in 1977</center><center>York, Pennsylvania\n"
+    )
+    assert to_prose(wikitext).split("\n") == [
+        "Art is an aspect of being human beyond utility.", "\"Imitation, then, is one instinct of our nature.\"",
+        "George Owen writing of drift weed in South Wales:", "This kind of ore they often gather",
+        "No animal shall wear clothes.", "No animal shall sleep in a bed.",
+        "First issued in 1977", "York, Pennsylvania",
+    ]
+
+
+def test_block_tags_at_a_line_edge_add_no_blank_line() -> None:
+    # "</li>\n<li>": the list stays one paragraph, as before the break (a guard, not a fix); a <blockquote> on
+    # lines of its own is a paragraph of its own, as before.
+    wikitext = "Commandments:\n<li>One.</li>\n<li>Two.</li>\n<blockquote>\nQuoted.\n</blockquote>\nAfter."
+    assert to_prose(wikitext) == "Commandments:\nOne.\nTwo.\n\nQuoted.\n\nAfter."
+
+
+def test_template_parameters_pasted_into_an_article_show_their_default() -> None:
+    # Template code pasted into an article: MediaWiki shows "{{{1|default}}}" as its default; the brace pass
+    # read "{{{" as a template and left a stray "}" in the sentence.
+    assert to_prose("The river flows {{{direction|north}}} to the sea.") == "The river flows north to the sea."
+    assert to_prose("A {{{1|{{{2|nested}}}}}} default, {{{3}}} none.") == "A nested default, none."
+    assert to_prose("In French: {{lang|fr|{{{word|mot}}}}}.") == "In French: mot."
+
+
+def test_rows_of_a_table_a_template_opens_are_dropped_like_the_table() -> None:
+    # {{Election table}} emits the "{|" itself, so the rows after it are raw wikitext outside any "{|" we can
+    # pair: lines that begin with "|" then a link or a number ("|[[A]] || 1990") were kept as text.
+    wikitext = (
+        "The party won the seat in 1990.\n{{Election table|title=Results}}\n|-\n! Party !! Votes\n|-\n"
+        "|[[Labour Party (UK)|Labour]] || 21,312\n|-\n|'''Conservative''' || 18,004\n|12 || 3\n|}\n"
+        "Turnout rose."
+    )
+    assert to_prose(wikitext) == "The party won the seat in 1990.\n\nTurnout rose."
+
+
+def test_link_list_sections_of_wikipedias_nobody_tuned_on_are_dropped() -> None:
+    # The end of bgwiki "Григориански календар" (gensim's test dump, bench/wiki_heldout.py): its "See also" and
+    # "External links" kept their link lists, as the names were only known for ten other Wikipedias.
+    wikitext = (
+        "Григорианският календар е малко по-дълъг от реалното време.\n\n== Вижте също ==\n"
+        "* [[Високосна година]]\n* [[Юлиански календар]]\n\n== Външни препратки ==\n"
+        "* [http://www.example.org/kalender Kalendergenerator]\n\n== Източници ==\n<references />\n"
+    )
+    assert to_prose(wikitext) == "Григорианският календар е малко по-дълъг от реалното време."
+    # the same in Swedish and Korean; a prose section of the same article stays
+    assert to_prose("Text.\n== Historia ==\nMer text.\n== Se även ==\n* [[Kalender]]") == "Text.\n\nHistoria\nMer text."
+    assert to_prose("본문.\n== 같이 보기 ==\n* [[달력]]\n== 외부 링크 ==\n* [http://x.org x]") == "본문."
