@@ -28,6 +28,7 @@ values here.
 from __future__ import annotations
 
 import argparse
+import html
 import json
 import re
 import subprocess
@@ -102,6 +103,13 @@ def two_letter_codes(index: list[dict[str, Any]]) -> dict[str, str]:
     return out
 
 
+def body_text(page: str) -> str:
+    """Every character of text in the page's body (tags removed, entities decoded, whitespace runs as one
+    space): what extraction's share is measured against (the declarations have no navigation or ads)."""
+    body = re.split(r"<body\b[^>]*>", page, maxsplit=1)[-1]
+    return " ".join(html.unescape(re.sub(r"<[^>]*>", " ", body)).split())
+
+
 def lid_code(entry: dict[str, Any], two_letter: dict[str, str]) -> str | None:
     """The declaration's language as a lid.176 code: the tag's primary subtag (the ISO 639-3 code where the
     tag is "und"), its two-letter code where it has one, lid.176's code for the same language."""
@@ -171,6 +179,7 @@ def run(package: Path, keep: str) -> list[dict[str, Any]]:
             continue
         page = decode_html(path.read_bytes()).text
         text = extract(page, max_tags=options.main_content_max_tags).text
+        row["page_chars"] = len(body_text(page))
         own = lid_code(entry, two_letter)
         row.update(text=text, chars=len(text), script=script_tag(entry["bcp47"], text), declared=own,
                    lid_knows=own in known, fineweb2=own in FINEWEB2, table_entry=own in LANGUAGES)
@@ -215,22 +224,26 @@ def run(package: Path, keep: str) -> list[dict[str, Any]]:
 
 
 def table(rows: list[dict[str, Any]], key: str, title: str) -> list[str]:
+    """Declarations per value of ``key``: kept, removed by first rule, and the median share of the page's text
+    that extraction kept."""
     groups: dict[str, list] = defaultdict(list)
     for r in rows:
         groups[str(r.get(key))].append(r)
-    out = [f"\n{title}", f"| {key} | declarations | kept | removed by (first rule) |", "|---|---:|---:|---|"]
+    out = [f"\n{title}", f"| {key} | declarations | extracted share (median) | kept | removed by (first rule) |",
+           "|---|---:|---:|---:|---|"]
     for name, members in sorted(groups.items(), key=lambda kv: (-len(kv[1]), kv[0])):
         outcomes = Counter(r["outcome"] for r in members)
         kept = outcomes.pop("kept", 0)
         why = ", ".join(f"{k} {v}" for k, v in outcomes.most_common())
-        out.append(f"| {name} | {len(members)} | {kept} | {why} |")
+        share = float(np.median([r["chars"] / max(r["page_chars"], 1) for r in members]))
+        out.append(f"| {name} | {len(members)} | {share:.2f} | {kept} | {why} |")
     return out
 
 
 def summary(rows: list[dict[str, Any]]) -> list[str]:
     lines = [f"declarations: {len(rows)}; outcomes: {dict(Counter(r['outcome'] for r in rows).most_common())}"]
     en = next(r for r in rows if r["bcp47"] == "en")
-    lines.append(f"English (reference): {en['outcome']}, {en['chars']} chars, detected {en['detected']} "
+    lines.append(f"English (reference): {en['outcome']}, {en['chars']} chars of {en['page_chars']}, detected {en['detected']} "
                  f"{en['score']}; fired {en['fired']}; near {[(n['rule'], round(n['value'], 3), n['threshold']) for n in en['near']]}")
     analysed = [r for r in rows if "detected" in r]
     knows = [r for r in analysed if r["lid_knows"]]
@@ -261,7 +274,7 @@ def datatrove_agreement(rows: list[dict[str, Any]]) -> dict[str, Any]:
         for name in ("ours", "fineweb2"):
             chain, order, dt = setting(name, lang)
             ours = our_decisions(chain, order, [d["text"] for d in docs], lang)
-            theirs = run_datatrove(docs, dt, 1)
+            theirs = run_datatrove(docs, dt, 1)["docs"]
             out[lang][name] = compare(lang, name, docs, ours, theirs, order)
     return out
 
