@@ -31,7 +31,7 @@ from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 from pipeline.readers.source_kind import ALL_FILTERS, SourceKind, listed_paths
 from pipeline.readers.warc_framing import _Damage, _record_id
 from pipeline.readers.warc_records import _page_resource, _parsed, _response
-from pipeline.readers.warc_splits import _units
+from pipeline.readers.warc_splits import _units, zstd_splits
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 # Never page text; counted, not skipped. A revisit holds no payload (it points at an earlier capture of the
@@ -220,8 +220,9 @@ def _full_text(page: str) -> str:
 
 
 def plan(path: str, size: int | None, options: Options) -> list[Split]:
-    """Byte ranges for gzip and plain WARC/ARC files; one split for .bz2/.zst (not seekable)."""
-    if compression_of(path) in (None, "gzip"):
+    """Byte ranges for gzip and plain WARC/ARC files and .warc.zst ones (frame-aligned); one split for .bz2 and
+    other .zst files (their records cannot be found from a raw offset)."""
+    if compression_of(path) in (None, "gzip") or zstd_splits(path):
         return byte_ranges(path, size, options.split_bytes)
     return whole_file(path, size, options)
 
