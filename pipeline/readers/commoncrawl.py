@@ -49,7 +49,7 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["auto", "warc", "wet"] = "auto"  # auto: responses -> HTML extraction, conversions -> text
-    split_bytes: int = Field(64 << 20, gt=0)  # size of a byte-range split of a .warc(.gz) / .arc(.gz) file
+    split_bytes: int = Field(64 << 20, gt=0)  # size of a byte-range split of a .warc(.gz/.zst) / .arc(.gz) file
     min_html_bytes: int = Field(0, ge=0)  # smaller HTML payloads are skipped as too_small
     max_html_bytes: int = Field(8 << 20, gt=0)  # larger ones as too_large (extraction time grows with size)
     max_record_bytes: int = Field(256 << 20, gt=0)  # a record claiming more is treated as corrupt

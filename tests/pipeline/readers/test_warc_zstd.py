@@ -137,6 +137,7 @@ def test_one_frame_and_frames_cut_anywhere_give_the_same_documents(web: Path, tm
         assert keyed(whole) == keyed(want), label
         for size in SIZES:
             docs, tally, per_split = read_all(zst, Options(split_bytes=size))
+            assert len(per_split) == -(-len(data) // size)  # planned in byte ranges, as any .warc.zst
             assert keyed(docs) == keyed(want) and tally.counts == whole_tally.counts, (label, size)
             if label != "some-aligned":
                 assert all(not split for split in per_split[1:]), (label, size)
