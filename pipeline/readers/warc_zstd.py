@@ -217,70 +217,121 @@ class _Walk:
         return end is not None and at >= end and at != first and self.is_start(at)
 
 
+class _Frames:
+    """The decompressed bytes of the frames walked from one offset, cut into *units* for framing: a unit starts
+    at a frame whose bytes start with ``WARC/`` and runs on through frames that do not (a record's rest, in a
+    file of frames cut anywhere). So a record frame is framed on its own, as a gzip member is: a record cut
+    short inside its frame (a clipped capture) is counted without hiding the next frame's record. The walk
+    ends at the file's end, where ``_Walk.stops`` says, or at a frame that fails to decode (``damage``)."""
+
+    def __init__(self, raw: IO[bytes], walk: _Walk, pos: int) -> None:
+        self.inp, self.walk, self.first = _Input(raw, pos), walk, pos
+        self.starts: list[int] = []  # the stream offset where each frame walked starts ...
+        self.offsets: list[int] = []  # ... and its file offset
+        self.stream = 0  # decompressed bytes produced so far
+        self.pieces: Iterator[bytes] | None = None
+        self.pending = b""  # produced, not yet handed out
+        self.unit_ends = False  # the next frame starts a unit: the current one ends before it
+        self.done = False
+        self.damage: tuple[int, str] | None = None
+        self.unit_start = 0
+
+    def _open(self) -> None:
+        """Start the next frame, its first bytes into ``pending``; ``done`` at the walk's end."""
+        at = self.inp.pos
+        if not self.inp.peek(1) or self.walk.stops(at, self.first):
+            self.done = True
+            return
+        self.starts.append(self.stream)
+        self.offsets.append(at)
+        self.pieces = _frame_pieces(self.inp, self.walk.new)
+        head = b""
+        while len(head) < 5 and self.pieces is not None:
+            out = self._next()
+            head += out if out is not None else b""
+        if self.damage is not None:
+            return  # what the damaged frame gave before failing is no record: the damage is counted for it
+        if self.starts[-1] > self.unit_start and head.startswith(b"WARC/"):
+            self.unit_ends = True
+        self.pending = head
+
+    def _next(self) -> bytes | None:
+        """The current frame's next piece, None at its end (or at damage, with ``done`` set)."""
+        assert self.pieces is not None
+        try:
+            out = next(self.pieces, None)
+        except (_Cut, *self.walk.errors) as exc:
+            detail = ("zstd input ends inside a frame (the file is cut)" if isinstance(exc, _Cut)
+                      else f"ZstdError: {exc}")
+            self.damage, self.done, self.pieces = (self.offsets[-1], detail), True, None
+            return None
+        if out is None:
+            self.pieces = None
+        else:
+            self.stream += len(out)
+        return out
+
+    def units(self) -> Iterator[int]:
+        """Stream offsets of the units, each handed out by ``read`` until it returns b""."""
+        self.unit_start = self.stream
+        while not self.done or self.pending:
+            self.unit_ends = False
+            yield self.unit_start
+            if not self.unit_ends:
+                return
+            self.unit_start = self.starts[-1]
+
+    def read(self, size: int) -> bytes:
+        while True:
+            if self.pending and not self.unit_ends:
+                out, self.pending = self.pending, b""
+                return out
+            if self.unit_ends or self.done:
+                return b""
+            if self.pieces is None:
+                self._open()
+                continue
+            out = self._next()
+            if out:
+                return out
+
+    def file_offset(self, stream: int) -> int:
+        """The file offset of the frame holding stream byte ``stream``."""
+        return self.offsets[max(bisect_right(self.starts, stream) - 1, 0)] if self.offsets else self.first
+
+
 def _zstd_units(raw: IO[bytes], split: Split, max_record: int) -> Iterator[tuple[int, bytes] | _Damage]:
     """Records of the zstd frames read by ``split`` (see the module's docstring); offsets are frame offsets.
 
     A frame that fails to decode, or that the file's end cuts, ends the stream there: a record it cuts is one
     ``corrupt_compression`` (else one is counted for the frame), and the walk resumes at the next record frame.
     A dictionary frame that fails to load is counted once, by the first split: no frame decodes without it."""
+    import zstandard  # a dependency; imported here as contracts.fsio imports it
+
     try:
         walk = _Walk(raw, split, max_record)
-    except Exception as exc:  # noqa: BLE001 - only a damaged dictionary frame is swallowed
-        import zstandard
-        if not isinstance(exc, zstandard.ZstdError):
-            raise
+    except zstandard.ZstdError as exc:
         if split.start == 0:
             yield _Damage("corrupt_compression", 0, None, f"ZstdError: {exc}")
         return
     pos = walk.start()
     while pos is not None:
-        first = pos
-        starts: list[int] = []  # the stream offset where each frame walked starts ...
-        offsets: list[int] = []  # ... and its file offset
-        inp = _Input(raw, pos)
-        state: dict[str, Any] = {"stream": 0, "pieces": iter(()), "damage": None, "done": False}
-
-        def read(size: int, inp: _Input = inp, state: dict[str, Any] = state,
-                 starts: list[int] = starts, offsets: list[int] = offsets, first: int = first) -> bytes:
-            while not state["done"]:
-                try:
-                    out = next(state["pieces"], None)
-                except (_Cut, *walk.errors) as exc:
-                    detail = ("zstd input ends inside a frame (the file is cut)" if isinstance(exc, _Cut)
-                              else f"ZstdError: {exc}")
-                    state["damage"], state["done"] = (offsets[-1], detail), True
-                    return b""
-                if out is not None:
-                    state["stream"] += len(out)
-                    return out
-                at = inp.pos
-                if not inp.peek(1) or walk.stops(at, first):
-                    state["done"] = True
-                    return b""
-                starts.append(state["stream"])
-                offsets.append(at)
-                state["pieces"] = _frame_pieces(inp, walk.new)
-            return b""
-
-        def file_offset(stream: int | None) -> int | None:
-            if stream is None or not offsets:
-                return offsets[0] if offsets else first
-            return offsets[max(bisect_right(starts, stream) - 1, 0)]
-
+        frames = _Frames(raw, walk, pos)
         reported = False
-        for item in _frame(read, None, max_record):
-            if isinstance(item, _Damage):
-                if state["damage"] and item.reason == "truncated_record" and not reported:
-                    item.reason, item.detail, reported = "corrupt_compression", state["damage"][1], True
-                    item.offset = state["damage"][0]
+        for base in frames.units():
+            for item in _frame(frames.read, None, max_record):
+                if isinstance(item, _Damage):
+                    if frames.damage and item.reason == "truncated_record" and not reported:
+                        item.reason, item.detail, reported = "corrupt_compression", frames.damage[1], True
+                        item.offset = frames.damage[0]
+                    else:
+                        item.offset = frames.file_offset(base + (item.offset or 0))
+                    yield item
                 else:
-                    item.offset = file_offset(item.offset)
-                yield item
-            else:
-                yield file_offset(item[0]), item[1]
-        if state["damage"] is None:
+                    yield frames.file_offset(base + item[0]), item[1]
+        if frames.damage is None:
             return
-        damaged, detail = state["damage"]
+        damaged, detail = frames.damage
         if not reported:
             yield _Damage("corrupt_compression", damaged, None, detail)
         pos = walk.resync(damaged)

@@ -3,7 +3,9 @@ with or without a dictionary frame), as one frame, and in frames cut anywhere (p
 
 from __future__ import annotations
 
+import gzip
 import random
+import tracemalloc
 import zlib
 from pathlib import Path
 
@@ -235,3 +237,40 @@ def test_a_cut_dictionary_frame_is_counted_once(web: Path, tmp_path: Path, dicti
     for size in (1_000, 1 << 26):
         docs, tally, _ = read_all(zst, Options(split_bytes=size))
         assert docs == [] and tally.counts["skipped.corrupt_compression"] == 1
+
+
+def test_every_shared_warc_in_one_file_reads_as_its_warc_gz(web: Path, tmp_path: Path) -> None:
+    """All shared WARCs' records in one file, as record frames and as gzip members: the same documents and counts
+    whole and at every split size. resiliparse-clipped's last record is cut short inside its frame and records
+    follow it: framed on its own (as its gzip member is), it is one ``truncated_record`` and hides no record."""
+    records = [r for name in WARCS for r in records_of((web / name).read_bytes())]
+    zst, gz = tmp_path / "all.warc.zst", tmp_path / "all.warc.gz"
+    zst.write_bytes(per_record_zst(records)[0])
+    gz.write_bytes(b"".join(gzip.compress(r, 6, mtime=0) for r in records))
+    want, want_tally, _ = read_all(gz, Options())
+    assert want_tally.counts["skipped.truncated_record"] == 1
+    for size in (1 << 30, *SIZES):
+        docs, tally, _ = read_all(zst, Options(split_bytes=size))
+        assert keyed(docs) == keyed(want) and tally.counts == want_tally.counts, size
+
+
+def test_a_frame_that_inflates_hugely_is_read_in_bounded_memory(web: Path, tmp_path: Path) -> None:
+    """A frame of 256 MiB of zeros (about 8 kB compressed) between record frames: counted as damage (no WARC
+    header in it), the records around it read, and no piece of it held whole (zstd can expand 32,768-fold)."""
+    records = records_of((web / "dolma-sample-0000.warc.gz").read_bytes())
+    data, _ = per_record_zst(records)
+    bomb = zstandard.ZstdCompressor(level=19).compress(bytes(256 << 20))
+    middle = len(records) // 2
+    head, _ = per_record_zst(records[:middle])
+    zst = tmp_path / "bomb.warc.zst"
+    zst.write_bytes(head + bomb + data[len(head):])
+    want, _, _ = read_all(web / "dolma-sample-0000.warc.gz", Options())
+    tracemalloc.start()
+    try:
+        for size in (1 << 30, 50_000):
+            docs, tally, _ = read_all(zst, Options(split_bytes=size))
+            assert keyed(docs) == keyed(want) and tally.counts["skipped.corrupt_record"] == 1, size
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 64 << 20
