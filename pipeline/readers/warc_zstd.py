@@ -2,15 +2,19 @@
 
 IIPC's "Zstandard Compression for WARC Files" (ArchiveTeam's wget-at writes it) compresses each record as its own
 zstd frame, after an optional dictionary frame at offset 0 (``contracts.fsio.zstd_dictionary``). A split with
-``start > 0`` loads that dictionary, then begins at the first frame at or after ``start`` (and before ``end``) that
-is a *split start* (``_is_start``): it decodes to whole WARC records and nothing else (``_record_frame``), and the
-frames after it do too for ``_ZVOUCH`` bytes (``_chain_holds``). A split reads frame after frame from its start,
-every record in them, past ``end``, and stops at the first frame at or after ``end`` that is a split start: exactly
-where the next non-empty split begins (see ``_stops``). Offsets are the frames' file offsets.
+``start > 0`` loads that dictionary, then begins at the first frame in [``start``, ``end``) that is a *split start*
+(``_Walk.is_start``): it decodes to whole WARC records and nothing else (``_record_frame``), and the frames after it
+do too for ``_ZVOUCH`` bytes (``_chain_holds``: not a frame of a ``.warc.zst`` stored in a record). A split reads
+frame after frame from its start, every record in them, past ``end``, and stops at the first frame at or after
+``end`` that is a split start: exactly where the next non-empty split begins (``_Walk.stops``). Each frame whose
+bytes start with ``WARC/`` is framed on its own, as a gzip member is (``_Frames``). Offsets are frame offsets.
 
 A file of one frame (the ``zstd`` CLI's default) or of frames cut anywhere (``pzstd``) has no split start past its
-first frame (none decodes to a whole record that ends where the frame ends, but for a frame that happens to match
-a record exactly, which is then a real boundary): its first split reads it all, the others read nothing.
+first frame (no frame decodes to whole records ending where it ends, but one that happens to match records exactly,
+which is then a real boundary): its first split reads it all, the others read nothing. One case reads otherwise
+than one stream would: a frame cut anywhere that happens to start at ``WARC/`` inside a record's block (a WARC
+printed in a page) ends that record there (``truncated_record``) and frames the rest as records; whole and split
+reads still agree.
 """
 
 from __future__ import annotations
@@ -176,7 +180,7 @@ class _Walk:
         self.raw, self.split, self.max_record = raw, split, max_record
         self.errors: tuple = (zstandard.ZstdError,)
         raw.seek(0)
-        dictionary, head = zstd_dictionary(raw.read)  # raises ZstdError: see _zstd_units
+        dictionary, _ = zstd_dictionary(raw.read)  # raises ZstdError: see _zstd_units
         self.first = 0 if dictionary is None else raw.tell()  # the offset of the file's first frame
         decompressor = zstandard.ZstdDecompressor(dict_data=dictionary) if dictionary is not None \
             else zstandard.ZstdDecompressor()

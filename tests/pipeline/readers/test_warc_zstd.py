@@ -127,6 +127,7 @@ def test_one_frame_and_frames_cut_anywhere_give_the_same_documents(web: Path, tm
     rng = random.Random(7)
     anywhere = [rng.randrange(len(plain)) for _ in range(len(plain) // 20_000 + 3)]
     anywhere += [e + 1 for e in ends[1:-1:7]] + [e - 1 for e in ends[2:-1:11]]  # frames cut next to a boundary
+    anywhere += ends[3:-1:13]  # and frames starting at a record's start but ending inside another
     half = len(plain) // 2  # then a second half in frames of whole records, as a file appended to by record
     aligned = [c for c in anywhere if c < half] + [e for e in ends if e >= half]
     want, want_tally, _ = read_all(src, Options())
