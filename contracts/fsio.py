@@ -25,7 +25,7 @@ import threading
 import uuid
 import zlib
 from pathlib import Path
-from typing import IO, Iterable, Iterator
+from typing import IO, Any, Callable, Iterable, Iterator
 
 import fsspec
 import fsspec.compression
@@ -194,6 +194,40 @@ class _Closing(io.RawIOBase):
         super().close()
 
 
+def zstd_dictionary(read_exactly: Callable[[int], bytes]) -> tuple[Any, bytes]:
+    """(the dictionary of the skippable frame a WARC zstd file may open with, or None; the bytes read when there
+    is none, to be decoded as frames). ``read_exactly(n)`` reads n bytes from the file's start (fewer at its end).
+
+    IIPC's "Zstandard Compression for WARC Files" (what ArchiveTeam's wget-at writes): a skippable frame of magic
+    0x184D2A5D holds the dictionary every record's frame was compressed with, itself zstd-compressed or not;
+    without it no frame decodes. Raises ``ZstdError`` on a cut, oversized or undecodable dictionary frame."""
+    import zstandard  # a dependency; imported here so this module imports without it
+
+    magic, frame_magic, limit = _ZstdFrames.DICT_MAGIC, _ZstdFrames.FRAME_MAGIC, _ZstdFrames.MAX_DICT
+    head = read_exactly(8)
+    if len(head) < 8 or head[:4] != magic:
+        return None, head
+    size = int.from_bytes(head[4:], "little")
+    if size > limit:
+        raise zstandard.ZstdError(f"zstd dictionary frame of {size:,} bytes (over {limit:,})")
+    payload = read_exactly(size)
+    if len(payload) < size:
+        raise zstandard.ZstdError("zstd input ends inside its dictionary frame (the file is cut)")
+    if payload[:4] == frame_magic:  # a compressed dictionary
+        inflate, parts, total = zstandard.ZstdDecompressor().decompressobj(), [], 0
+        for at in range(0, len(payload), 1024):  # in slices, so a bomb stops at MAX_DICT
+            parts.append(inflate.decompress(payload[at:at + 1024]))
+            total += len(parts[-1])
+            if total > limit:
+                raise zstandard.ZstdError(f"zstd dictionary inflates over {limit:,} bytes")
+            if inflate.eof:
+                break
+        if not inflate.eof:
+            raise zstandard.ZstdError("zstd dictionary frame holds a cut compressed dictionary")
+        payload = b"".join(parts)
+    return zstandard.ZstdCompressionDict(payload), head
+
+
 class _ZstdFrames(io.RawIOBase):
     """zstd decompression, frame after frame, that raises ``ZstdError`` on a stream cut inside a frame.
 
@@ -238,29 +272,10 @@ class _ZstdFrames(io.RawIOBase):
 
     def _dictionary(self) -> None:
         """Load the file's dictionary frame, if it opens with one, into the decompressor of every frame."""
-        head = self._read_exactly(8)
-        if len(head) < 8 or head[:4] != self.DICT_MAGIC:
+        dictionary, head = zstd_dictionary(self._read_exactly)
+        if dictionary is None:
             self._input = head
             return
-        size = int.from_bytes(head[4:], "little")
-        if size > self.MAX_DICT:
-            raise self._zstd.ZstdError(f"zstd dictionary frame of {size:,} bytes (over {self.MAX_DICT:,})")
-        payload = self._read_exactly(size)
-        if len(payload) < size:
-            raise self._zstd.ZstdError("zstd input ends inside its dictionary frame (the file is cut)")
-        if payload[:4] == self.FRAME_MAGIC:  # a compressed dictionary
-            inflate, parts, total = self._zstd.ZstdDecompressor().decompressobj(), [], 0
-            for at in range(0, len(payload), 1024):  # in slices, so a bomb stops at MAX_DICT
-                parts.append(inflate.decompress(payload[at:at + 1024]))
-                total += len(parts[-1])
-                if total > self.MAX_DICT:
-                    raise self._zstd.ZstdError(f"zstd dictionary inflates over {self.MAX_DICT:,} bytes")
-                if inflate.eof:
-                    break
-            if not inflate.eof:
-                raise self._zstd.ZstdError("zstd dictionary frame holds a cut compressed dictionary")
-            payload = b"".join(parts)
-        dictionary = self._zstd.ZstdCompressionDict(payload)
         self._new = self._zstd.ZstdDecompressor(dict_data=dictionary).decompressobj
         self._frame = self._new()
 

@@ -31,7 +31,7 @@ from pipeline.readers.base import Reader, Split, byte_ranges, whole_file
 from pipeline.readers.source_kind import ALL_FILTERS, SourceKind, listed_paths
 from pipeline.readers.warc_framing import _Damage, _record_id
 from pipeline.readers.warc_records import _page_resource, _parsed, _response
-from pipeline.readers.warc_splits import _units
+from pipeline.readers.warc_splits import _units, zstd_splits
 
 _TITLE = re.compile(r"<title[^>]*>(.*?)</title\s*>", re.IGNORECASE | re.DOTALL)
 # Never page text; counted, not skipped. A revisit holds no payload (it points at an earlier capture of the
@@ -49,7 +49,7 @@ class Options(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     format: Literal["auto", "warc", "wet"] = "auto"  # auto: responses -> HTML extraction, conversions -> text
-    split_bytes: int = Field(64 << 20, gt=0)  # size of a byte-range split of a .warc(.gz) / .arc(.gz) file
+    split_bytes: int = Field(64 << 20, gt=0)  # size of a byte-range split of a .warc(.gz/.zst) / .arc(.gz) file
     min_html_bytes: int = Field(0, ge=0)  # smaller HTML payloads are skipped as too_small
     max_html_bytes: int = Field(8 << 20, gt=0)  # larger ones as too_large (extraction time grows with size)
     max_record_bytes: int = Field(256 << 20, gt=0)  # a record claiming more is treated as corrupt
@@ -220,8 +220,9 @@ def _full_text(page: str) -> str:
 
 
 def plan(path: str, size: int | None, options: Options) -> list[Split]:
-    """Byte ranges for gzip and plain WARC/ARC files; one split for .bz2/.zst (not seekable)."""
-    if compression_of(path) in (None, "gzip"):
+    """Byte ranges for gzip and plain WARC/ARC files and .warc.zst ones (frame-aligned); one split for .bz2 and
+    other .zst files (their records cannot be found from a raw offset)."""
+    if compression_of(path) in (None, "gzip") or zstd_splits(path):
         return byte_ranges(path, size, options.split_bytes)
     return whole_file(path, size, options)
 

@@ -7,7 +7,8 @@ stored inside a record: ``_split_start``), or at the first ``WARC/`` header that
 ``.warc``; a good ARC record after a line end for plain ``.arc``), and reads every record starting before
 ``end``, even past ``end``, and what lies between its last record and the next split's start (damage, members
 holding no record: ``_gzip_units``), so each is counted once.
-``.bz2``/``.zst`` files cannot be cut and are one split.
+``.warc.zst`` splits are aligned to zstd frames as these are to gzip members (pipeline.readers.warc_zstd);
+``.bz2`` files, ``.arc.zst`` files and zstd files holding ARC records cannot be cut and are read whole.
 """
 
 from __future__ import annotations
@@ -16,13 +17,14 @@ import zlib
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 from contracts.accounting import Tally
-from contracts.fsio import compression_of, is_damaged_archive, open_input, open_raw
-from pipeline.readers.arc import (_arc_frame, _arc_line, _arc_to_warc, _as_warc, _find_plain_arc, _is_arc,
-                                  _is_arc_member, _sniff_arc)
+from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
+from pipeline.readers.arc import (_ARC_NAME, _arc_frame, _arc_line, _arc_to_warc, _as_warc, _find_plain_arc,
+                                  _is_arc, _is_arc_member, _sniff_arc)
 from pipeline.readers.base import Split
 from pipeline.readers.warc_framing import (_CHUNK, _FAST_ERRORS, _FEED, _GZIP_MAGIC, _PROBE, _Damage, _fast_zlib,
                                            _find_member, _find_plain, _frame, _GzipMember, _is_member,
                                            _whole_member)
+from pipeline.readers.warc_zstd import _zstd_units
 
 if TYPE_CHECKING:
     from pipeline.readers.commoncrawl import Options
@@ -288,5 +290,29 @@ def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int |
                 units = _plain_units(raw, split, options.max_record_bytes, arc, glued)
             yield from _as_warc(units) if arc else units
             return
+        if compression == "zstd" and not _zstd_arc(split):
+            yield from _zstd_units(raw, split, options.max_record_bytes)
+            return
     yield from _compressed_units(split.path, options.max_record_bytes)
+
+
+def _zstd_arc(split: Split) -> bool:
+    """Whether a zstd file holds ARC records (read whole, by its first split: ARC records are not framed by
+    ``_zstd_units``); by its name for the others, whose ranges hold no WARC record frame to start at anyway."""
+    if split.start:
+        return not zstd_splits(split.path)
+    try:
+        with open_input(split.path) as stream:
+            head = stream.read(4096)
+    except Exception as exc:  # noqa: BLE001 - a damaged start is counted by _zstd_units
+        if not is_damaged_archive(exc):
+            raise
+        return False
+    return _is_arc(head, split.path)
+
+
+def zstd_splits(path: str) -> bool:
+    """Whether a zstd file is planned in byte ranges: a WARC one by its name (``.warc.zst``)."""
+    name = basename(path).lower()
+    return compression_of(path) == "zstd" and ".warc." in name and not _ARC_NAME.search(name)
 
