@@ -126,9 +126,10 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
     A UTF-16/32 byte-order mark first (it overrides any label, as in browsers), ISO-2022-JP's or -KR's
     escapes (7-bit, so valid UTF-8 too), a declared UTF-16/32 where the body has NUL bytes, then valid
     UTF-8: servers often declare latin-1 for UTF-8 pages, and bytes that happen to be valid UTF-8 are almost
-    never another encoding; nearly valid UTF-8 as well, its few damaged bytes replaced (``charsets.nearly_utf8``). Then the HTTP-declared charset if it decodes cleanly
-    (but see ``_default_label``), then ``<meta charset>`` / uchardet detection, decoding with replacement
-    characters so a lying or broken charset never raises. Each label is read as browsers read it, with its
+    never another encoding; nearly valid UTF-8 as well, its few damaged bytes replaced
+    (``charsets.nearly_utf8``). Then the HTTP-declared charset if it decodes cleanly (unless a Western
+    label gives way to the page's own charset: ``_own_charset``), then ``<meta charset>`` / uchardet
+    detection, decoding with replacement characters so a lying or broken charset never raises. Each label is read as browsers read it, with its
     vendor supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
     """
     if marked := utf16_32(body):
