@@ -129,8 +129,9 @@ def decode_html(body: bytes, declared: str | None = None) -> Decoded:
     never another encoding; nearly valid UTF-8 as well, its few damaged bytes replaced
     (``charsets.nearly_utf8``). Then the HTTP-declared charset if it decodes cleanly (unless a Western
     label gives way to the page's own charset: ``_own_charset``), then ``<meta charset>`` / uchardet
-    detection, decoding with replacement characters so a lying or broken charset never raises. Each label is read as browsers read it, with its
-    vendor supersets (``pipeline.extract.charsets``: a Shift_JIS page with an NEC numeral is cp932).
+    detection, decoding with replacement characters so a lying or broken charset never raises. Each label is
+    read as browsers read it, with its vendor supersets (``pipeline.extract.charsets``: a Shift_JIS page with
+    an NEC numeral is cp932).
     """
     if marked := utf16_32(body):
         return marked
