@@ -96,14 +96,14 @@ _TRAILING = frozenset(',;:!?)"')  # marks that always split off a word (unlike "
 # (before), every other token was punctuation and the Amharic declaration's repeated wordspaces made its
 # duplicated 5-grams 0.153 (bench/udhr_languages.py). A wordspace after the last word of a chunk ("ስላለው፡ ")
 # stays a token, as in spaCy's Amharic tokenizer.
-_WORDSPACE = "\u1361"
-_WORDSPACE_SPLIT = re.compile("(?<=.)\u1361(?=\\w)")
+WORDSPACE = "\u1361"
+WORDSPACE_SPLIT = re.compile("(?<=.)\u1361(?=\\w)")
 
 
 def _split_chunk(chunk: str) -> tuple[str, ...]:
     """Tokens of one whitespace-free chunk (the reference rules; called once per distinct chunk)."""
-    if _WORDSPACE in chunk and _WORDSPACE_SPLIT.search(chunk):
-        return tuple(chain.from_iterable(_split_chunk(part) for part in _WORDSPACE_SPLIT.split(chunk)))
+    if WORDSPACE in chunk and WORDSPACE_SPLIT.search(chunk):
+        return tuple(chain.from_iterable(_split_chunk(part) for part in WORDSPACE_SPLIT.split(chunk)))
     if chunk.isalpha() and chunk not in _SPLIT_WORDS:
         return (chunk,)
     head, last = chunk[:-1], chunk[-1]
