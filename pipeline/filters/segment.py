@@ -369,8 +369,9 @@ def german_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tupl
 # their kanji with them, Hangul votes for "Kore", as FineWeb-2 names its language-script pairs.
 # Each script's Unicode blocks (with their supplements where text uses them), as Deva and Thai were: before
 # the Indic scripts other than Devanagari, Thaana, Ethiopic, Georgian, Armenian and the Southeast Asian
-# scripts were listed, their documents were "Zyyy", or "Arab" for Maldivian, whose Arabic comma and question
-# mark outvoted no Thaana letters at all (bench/udhr_languages.py).
+# scripts were listed, their documents were "Zyyy", or named after a few borrowed marks: "Arab" for Maldivian
+# (Arabic commas and question marks, no Thaana letter counted), "Deva" for Bengali and Panjabi (the danda
+# U+0964 they share lies in the Devanagari block) (bench/udhr_languages.py).
 _SCRIPT_RANGES: tuple[tuple[str, str], ...] = (
     ("Latn", "A-Za-z\u00c0-\u024f\u1e00-\u1eff"),
     ("Cyrl", "\u0400-\u052f"),
