@@ -30,8 +30,9 @@ except ImportError:  # pragma: no cover - the extension is optional
     _utf8 = None
 
 # Bump when the definition of any signal changes: stored signals of older versions are then recomputed.
-SIGNAL_VERSION = 3  # 2: words segmented by the document's language (pipeline.filters.lang_params); 3: combining
-# marks of every script stay in their word, the Tibetan shad ends a sentence (pipeline.filters.words)
+SIGNAL_VERSION = 4  # 2: words segmented by the document's language (pipeline.filters.lang_params); 3: combining
+# marks of every script stay in their word, the Tibetan shad ends a sentence (pipeline.filters.words); 4: the
+# Ethiopic wordspace between two words separates them as a space does (pipeline.filters.words)
 N_CHARS = "n_chars"  # base column of every signals table: characters of the original text
 DECLARED = "@declared"  # key of the sources' declared languages in the signals handed to ``rules``
 

@@ -25,8 +25,8 @@ from pydantic import Field
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.segment import HAN, JIEBA, SUDACHI, UNSPACED, WHITESPACE
-from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, Tokens, is_symbol, sentences_per_line,
-                                    split_words, tokenize)
+from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, WORDSPACE, WORDSPACE_SPLIT, Tokens, is_symbol,
+                                    sentences_per_line, split_words, tokenize)
 
 try:
     from pipeline.filters import _chunks
@@ -116,6 +116,9 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     else:
         words = list(map(str.split, lines))
         n_words = n_chunks = list(map(len, words))
+    if segmenter not in UNSPACED and WORDSPACE in text:  # Ethiopic words separated by the wordspace, not spaces
+        words = [_whitespace_words(line) for line in lines]
+        n_words = list(map(len, words))
     if chunks_per_line is not None:
         chunks_per_line += n_chunks
     if o.min_words_per_line is None:
@@ -132,7 +135,7 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         if words is not None:
             line_words = words[i]
         else:
-            line_words = _unspaced_words(lines[i], segmenter) if segmenter in UNSPACED else lines[i].split()
+            line_words = _unspaced_words(lines[i], segmenter) if segmenter in UNSPACED else _whitespace_words(lines[i])
         line, cited_i, lorem_i, curly_i = _line_rules(lines[i], line_words, o, counts)
         keep[i] = line is not None
         lines[i] = line
@@ -141,6 +144,18 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         lorem, curly = lorem or lorem_i, curly or curly_i
     numbers = np.flatnonzero(keep).tolist()
     return list(map(lines.__getitem__, numbers)), numbers, cited, lorem, curly
+
+
+def _whitespace_words(line: str) -> list[str]:
+    """C4's words of a line of a language written with spaces: its whitespace-separated chunks, and a chunk
+    split where the Ethiopic wordspace separates two words (``words.WORDSPACE_SPLIT``, as the word splitter
+    does). Why: Ethiopic text written the traditional way has no space in a line ("የሰው፡ልጅ፡ሁሉ፡ሲወለድ፡..."),
+    so every line was one "word" under C4's minimum of 3 and the Amharic declaration lost every line
+    (bench/udhr_languages.py). C4 and datatrove count ``line.split()``; no text without U+1361 changes."""
+    chunks = line.split()
+    if WORDSPACE not in line:
+        return chunks
+    return [part for chunk in chunks for part in WORDSPACE_SPLIT.split(chunk)]
 
 
 _HAN_RUN = re.compile(f"[{HAN}]+")

