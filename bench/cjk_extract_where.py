@@ -143,11 +143,14 @@ def ab(sets: dict[str, tuple[dict[str, str], dict[str, str] | None]]) -> None:
                 for name, (pages, _) in sets.items()}
 
     compiled = run()
-    saved, H._compiled_lines = H._compiled_lines, None
-    after = run()
-    end, H.SENTENCE_END = H.SENTENCE_END, OFF
-    before = run()
-    H.SENTENCE_END, H._compiled_lines = end, saved
+    saved, end = H._compiled_lines, H.SENTENCE_END
+    try:
+        H._compiled_lines = None
+        after = run()
+        H.SENTENCE_END = OFF
+        before = run()
+    finally:
+        H.SENTENCE_END, H._compiled_lines = end, saved
     print(f"\ncompiled path == Python path on every page: {compiled == after} (compiled built: {saved is not None})")
     for name, (pages, gold) in sets.items():
         changed = [k for k in pages if before[name][k] != after[name][k]]

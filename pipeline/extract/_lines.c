@@ -14,8 +14,8 @@
  * (``Py_UNICODE_ISSPACE``), the empty ones left out. The kept lines are the best span's lines without the
  * flagged ones (all of the span's lines when every one is flagged; all lines when no span scores above
  * zero; a line scores min(len, line_cap) - threshold, at least ``sentence_score`` when its last character is the
- * code point ``sentence_end``); when ``min_raw`` >= 0, the lines hold at least ``min_raw`` characters and the kept ones fewer than
- * ``keep_ratio`` times that, all lines are kept instead (flagged ones dropped, as above). ``text`` is the
+ * code point ``sentence_end``); when ``min_raw`` >= 0, the lines hold at least ``min_raw`` characters and the kept
+ * ones fewer than ``keep_ratio`` times that, all lines are kept instead (flagged ones dropped, as above). ``text`` is the
  * kept lines joined by "\n\n", ``chars`` the sum of their lengths. tests/pipeline/extract/test_lines.py
  * compares it with the Python code on every page of the shared sets and on generated texts.
  */

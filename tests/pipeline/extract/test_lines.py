@@ -125,7 +125,8 @@ def test_compiled_trimming_at_the_thresholds(monkeypatch: pytest.MonkeyPatch) ->
         "\n".join(["Menu item"] * 50 + ["y" * 300, "Comments", "z" * 300] + ["Menu item"] * 50),
         " \u3000Related\u2003\n\tnews of the day and more words to make it long enough\u00a0\n",
         # sentences ending in the ideographic full stop (SENTENCE_END), short and at the threshold, after prose
-        "\n".join(["z" * 40, "\u4e2d" * 5 + "\u3002", "\u4e2d" * 5, "\u4e2d" * 29 + "\u3002", "\u3002", "\u4e2d" * 30 + "\u3002"]),
+        "\n".join(["z" * 40, "\u4e2d" * 5 + "\u3002", "\u4e2d" * 5, "\u4e2d" * 29 + "\u3002", "\u3002",
+                   "\u4e2d" * 30 + "\u3002"]),
     ]
     # the keep-whole rule's bounds: lines holding exactly TRIM_MIN_RAW characters (and two fewer) around one
     # long line, the span's share just under and exactly at TRIM_KEEP_RATIO
