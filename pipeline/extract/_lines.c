@@ -7,13 +7,15 @@
  * the boilerplate regex must look at (shorter than ``max_len``, first character a key of ``table``, whose
  * value is that letter's ``re.Pattern.match``: the regex itself still decides) and for the kept lines.
  *
- *   text, chars = trim(raw, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio)
+ *   text, chars = trim(raw, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio, sentence_end,
+ *                      sentence_score)
  *
  * ``raw`` is resiliparse's output. Lines are ``raw.split("\n")`` stripped as ``str.strip()`` strips
  * (``Py_UNICODE_ISSPACE``), the empty ones left out. The kept lines are the best span's lines without the
  * flagged ones (all of the span's lines when every one is flagged; all lines when no span scores above
- * zero); when ``min_raw`` >= 0, the lines hold at least ``min_raw`` characters and the kept ones fewer than
- * ``keep_ratio`` times that, all lines are kept instead (flagged ones dropped, as above). ``text`` is the
+ * zero; a line scores min(len, line_cap) - threshold, at least ``sentence_score`` when its last character is the
+ * code point ``sentence_end``); when ``min_raw`` >= 0, the lines hold at least ``min_raw`` characters and the kept
+ * ones fewer than ``keep_ratio`` times that, all lines are kept instead (flagged ones dropped, as above). ``text`` is the
  * kept lines joined by "\n\n", ``chars`` the sum of their lengths. tests/pipeline/extract/test_lines.py
  * compares it with the Python code on every page of the shared sets and on generated texts.
  */
@@ -116,10 +118,10 @@ static Py_ssize_t keep_unflagged(const Line *lines, Py_ssize_t start, Py_ssize_t
 
 static PyObject *trim(PyObject *self, PyObject *args) {
     PyObject *text, *table;
-    Py_ssize_t line_cap, threshold, penalty, max_len, min_raw;
+    Py_ssize_t line_cap, threshold, penalty, max_len, min_raw, sentence_end, sentence_score;
     double keep_ratio;
-    if (!PyArg_ParseTuple(args, "UO!nnnnnd", &text, &PyDict_Type, &table, &line_cap, &threshold, &penalty,
-                          &max_len, &min_raw, &keep_ratio))
+    if (!PyArg_ParseTuple(args, "UO!nnnnndnn", &text, &PyDict_Type, &table, &line_cap, &threshold, &penalty,
+                          &max_len, &min_raw, &keep_ratio, &sentence_end, &sentence_score))
         return NULL;
     Line *lines = NULL;
     char *keep = NULL;
@@ -133,10 +135,15 @@ static PyObject *trim(PyObject *self, PyObject *args) {
         goto done;
     }
     /* _span: Kadane's maximum-sum run of line scores */
+    int kind = PyUnicode_KIND(text);
+    const void *data = PyUnicode_DATA(text);
     long long best = 0, current = 0;
     Py_ssize_t best_start = 0, best_end = 0, current_start = 0;
     for (Py_ssize_t i = 0; i < count; i++) {
         long long score = (lines[i].len < line_cap ? lines[i].len : line_cap) - threshold;
+        if (score < sentence_score
+            && (Py_ssize_t)PyUnicode_READ(kind, data, lines[i].start + lines[i].len - 1) == sentence_end)
+            score = sentence_score;
         if (lines[i].flag) score -= penalty;
         if (current <= 0) {
             current = score;
@@ -167,8 +174,6 @@ static PyObject *trim(PyObject *self, PyObject *args) {
     /* the kept lines joined by "\n\n", written into one new str of the narrowest kind that holds them */
     Py_ssize_t kept = 0;
     Py_UCS4 maxchar = 127;
-    int kind = PyUnicode_KIND(text);
-    const void *data = PyUnicode_DATA(text);
     int ascii = PyUnicode_IS_ASCII(text);
     for (Py_ssize_t i = 0; i < count; i++) {
         if (!keep[i]) continue;
@@ -213,8 +218,9 @@ done:
 
 static PyMethodDef methods[] = {
     {"trim", trim, METH_VARARGS,
-     "trim(text, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio) -> (kept lines joined by "
-     "\"\\n\\n\", their total length): pipeline.extract.html's line trimming (see the module comment)."},
+     "trim(text, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio, sentence_end, sentence_score) -> "
+     "(kept lines joined by \"\\n\\n\", their total length): pipeline.extract.html's line trimming (see the module "
+     "comment)."},
     {NULL, NULL, 0, NULL},
 };
 

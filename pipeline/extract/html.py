@@ -89,6 +89,14 @@ POST_META = False  # resiliparse drops bylines and post dates; the full-page fal
 # A line this long scores positive; shorter lines (menus, bylines, captions, buttons) score negative.
 LINE_THRESHOLD = 30
 LINE_CAP = 200  # one huge paragraph must not pull a span across a long run of junk lines
+# ...except a line ending in the ideographic full stop (U+3002), which scores SENTENCE_SCORE at least: a Chinese or
+# Japanese sentence of 10-29 characters is prose, not a menu item (a navigation or tag line never ends in one), and
+# at -1 to -20 a few of them cut an article's last paragraphs off its span. Slightly positive, not neutral: a
+# trailing run of such sentences joins the span. Not a wider threshold for CJK lines (their 15-30 character
+# navigation lines then entered the span) and not a larger score (a Japanese paywall notice after the article
+# joined): bench/README.md, "CJK pages: where the text is lost".
+SENTENCE_END = "\u3002"
+SENTENCE_SCORE = 1
 BOILERPLATE_PENALTY = 60
 _BOILERPLATE_ALTERNATIVES = (
     "advertisement", "advertising", "sponsored", "share( this)?( article| story| on)?", "subscribe", "sign up",
@@ -249,8 +257,11 @@ def _span(lines: list[str], flags: list[bool]) -> tuple[int, int] | None:
     """``_main_span``'s bounds, or None when no span scores above zero; ``flags`` from ``_boilerplate_flags``."""
     best = current = 0
     best_start = best_end = current_start = 0
-    for i, (n, boilerplate) in enumerate(zip(map(len, lines), flags)):
+    for i, (line, boilerplate) in enumerate(zip(lines, flags)):
+        n = len(line)
         score = (n if n < LINE_CAP else LINE_CAP) - LINE_THRESHOLD
+        if score < SENTENCE_SCORE and line[-1] == SENTENCE_END:
+            score = SENTENCE_SCORE
         if boilerplate:
             score -= BOILERPLATE_PENALTY
         if current <= 0:
@@ -473,7 +484,8 @@ def _trimmed_text(raw: str, keep_whole: bool) -> tuple[str, int]:
     corpus: bench/README.md, "Whole chain, eighth pass")."""
     if _compiled_lines is not None:
         return _compiled_lines.trim(raw, _BOILERPLATE_BY_FIRST, LINE_CAP, LINE_THRESHOLD, BOILERPLATE_PENALTY,
-                                    _BOILERPLATE_MAX_LEN, TRIM_MIN_RAW if keep_whole else -1, TRIM_KEEP_RATIO)
+                                    _BOILERPLATE_MAX_LEN, TRIM_MIN_RAW if keep_whole else -1, TRIM_KEEP_RATIO,
+                                    ord(SENTENCE_END), SENTENCE_SCORE)
     lines = _lines(raw)
     flags = _boilerplate_flags(lines)
     kept = _trim(lines, flags)

@@ -369,6 +369,8 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
         best = current = best_start = best_end = current_start = 0
         for i, line in enumerate(lines):
             score = min(len(line), html_module.LINE_CAP) - html_module.LINE_THRESHOLD
+            if line.endswith("\u3002"):
+                score = max(score, html_module.SENTENCE_SCORE)
             if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line):
                 score -= html_module.BOILERPLATE_PENALTY
             current, current_start = (score, i) if current <= 0 else (current + score, current_start)
@@ -393,6 +395,21 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
             assert html_module._drop_boilerplate_lines(lines) == plain_drop(lines)
             checked += len(lines)
     assert checked > 1000
+
+
+def test_short_cjk_sentences_stay_in_the_span() -> None:
+    """A Chinese article's closing sentences of under LINE_THRESHOLD characters end in the ideographic full stop and
+    stay in the span (they scored -19 each and were cut off it); the navigation lines around it, which end in no
+    full stop, stay out, as does a short Latin line (the rule is the full stop, not the script)."""
+    prose = ["\u4eca\u5929\u7684\u4f1a\u8bae\u8ba8\u8bba\u4e86\u5f88\u591a\u95ee\u9898\uff0c" * 3
+             + "\u5927\u5bb6\u90fd\u540c\u610f\u4e86\u3002"] * 3  # 46 characters
+    closing = ["\u4ed6\u8bf4\uff0c\u8fd9\u662f\u4e00\u4e2a\u597d\u6d88\u606f\u3002",  # 11 characters each
+               "\u4f1a\u8bae\u5c06\u4e8e\u660e\u5929\u7ee7\u7eed\u4e3e\u884c\u3002"]
+    navigation = ["\u9996\u9875", "\u65b0\u95fb\u4e2d\u5fc3", "\u76f8\u5173\u65b0\u95fb", "\u8fd4\u56de\u9876\u90e8"]
+    lines = navigation[:2] + prose + closing + navigation[2:]
+    assert html_module._trim(lines) == prose + closing
+    assert html_module._trim(navigation[:2] + prose + ["He said so."] + navigation[2:]) == prose
+    assert html_module._trimmed_text("\n".join(lines), keep_whole=True)[0] == "\n\n".join(prose + closing)
 
 
 def _listing(rows: int) -> str:

@@ -89,7 +89,7 @@ _WORDS = ["Advertisement", "SHARE this story", "share on", "sign up", "Log in", 
           "skip to", "\u0130mage 2 of", "\u017fhare", "\u017fponsored", "closed", "printer", "emails", "the", "x"]
 _PIECES = st.one_of(
     st.sampled_from(_WORDS),
-    st.text(st.sampled_from("abcXYZ \t\u00a0\u3000\u2003\x1c\x85\u2028é中ж\U0001F600.,:"), max_size=12),
+    st.text(st.sampled_from("abcXYZ \t\u00a0\u3000\u2003\x1c\x85\u2028é中ж\U0001F600.,:\u3002"), max_size=12),
     st.builds(lambda n: "word " * n, st.integers(0, 60)),
     st.sampled_from([" ", "\t", "\n", "\n\n", "  \n", "\r", "\x0b", "\u00a0", "\u200b"]),
 )
@@ -124,6 +124,9 @@ def test_compiled_trimming_at_the_thresholds(monkeypatch: pytest.MonkeyPatch) ->
         "\n".join(["short line"] * 400 + [long_line] + ["short line"] * 400),
         "\n".join(["Menu item"] * 50 + ["y" * 300, "Comments", "z" * 300] + ["Menu item"] * 50),
         " \u3000Related\u2003\n\tnews of the day and more words to make it long enough\u00a0\n",
+        # sentences ending in the ideographic full stop (SENTENCE_END), short and at the threshold, after prose
+        "\n".join(["z" * 40, "\u4e2d" * 5 + "\u3002", "\u4e2d" * 5, "\u4e2d" * 29 + "\u3002", "\u3002",
+                   "\u4e2d" * 30 + "\u3002"]),
     ]
     # the keep-whole rule's bounds: lines holding exactly TRIM_MIN_RAW characters (and two fewer) around one
     # long line, the span's share just under and exactly at TRIM_KEEP_RATIO
