@@ -284,8 +284,9 @@ class _ZstdFrames(io.RawIOBase):
             self._started = True
             self._dictionary()
         while self._offset >= len(self._pending):
-            if not self._input:
-                self._input = self._raw.read(self._chunk)
+            if len(self._input) < self._feed:  # a whole slice where the file has one (the 8 bytes read
+                more = self._raw.read(self._chunk)  # for the dictionary check are no slice of their own)
+                self._input += more
                 if not self._input:
                     if self._fed and not self._frame.eof:
                         raise ZstdError("zstd input ends inside a frame (the file is cut)")
@@ -293,8 +294,12 @@ class _ZstdFrames(io.RawIOBase):
             piece, self._input = self._input[:self._feed], self._input[self._feed:]
             self._fed = True
             self._pending, self._offset = self._frame.decompress(piece), 0
-            ratio = len(self._pending) / len(piece)
-            self._feed = max(self.MIN_FEED, min(self.MAX_FEED, int(self.TARGET / max(ratio, 1.0))))
+            if self._pending:
+                ratio = len(self._pending) / len(piece)
+                self._feed = max(self.MIN_FEED, min(self.MAX_FEED, int(self.TARGET / max(ratio, 1.0))))
+            else:  # nothing out yet (a frame header, a block not whole): the ratio is unknown, so the slice
+                # grows by halves, not to MAX_FEED at once: a bomb's next slice would expand 32,768-fold
+                self._feed = min(self.MAX_FEED, self._feed * 2)
             if self._frame.eof:  # a frame ended: what follows it starts the next one
                 self._input = self._frame.unused_data + self._input
                 self._frame, self._fed = self._new(), False
