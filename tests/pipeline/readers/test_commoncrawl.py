@@ -17,6 +17,7 @@ import zstandard
 from contracts.accounting import Tally
 from pipeline.readers.base import Split
 from pipeline.readers.commoncrawl import READER, Options, resolve_crawl
+from tests.pipeline.readers.test_warc_zstd import records_of
 
 IAH = "IAH-20080430204825-00000-blackbook.warc.gz"  # WARC 0.17, Heritrix 2008
 
@@ -179,16 +180,6 @@ def test_zstd_one_frame_is_read_by_its_first_split_with_the_same_documents(web: 
     assert all(d.meta["offset"] == 0 for d in docs)
 
 
-def _gzip_members(data: bytes) -> list[bytes]:
-    """The decompressed gzip members of a record-per-member .warc.gz, one per WARC record."""
-    out = []
-    while data:
-        inflate = zlib.decompressobj(31)
-        out.append(inflate.decompress(data))
-        data = inflate.unused_data
-    return out
-
-
 @pytest.mark.parametrize("compressed_dict", [False, True], ids=["raw-dict", "zstd-dict"])
 def test_a_warc_zst_with_its_dictionary_frame_reads_every_record(web: Path, tmp_path: Path,
                                                                  compressed_dict: bool) -> None:
@@ -197,7 +188,7 @@ def test_a_warc_zst_with_its_dictionary_frame_reads_every_record(web: Path, tmp_
     frame decoded without the dictionary and the whole file was one ``corrupt_compression``. Built here from
     a real WARC's records (no such file is shared); a file cut inside the dictionary frame is damage."""
     src = web / IAH
-    records = _gzip_members(src.read_bytes())
+    records = records_of(src.read_bytes())
     dictionary = zstandard.train_dictionary(16384, records[:400])
     raw = dictionary.as_bytes()
     payload = zstandard.ZstdCompressor().compress(raw) if compressed_dict else raw
