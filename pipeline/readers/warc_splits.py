@@ -13,11 +13,12 @@ holding no record: ``_gzip_units``), so each is counted once.
 
 from __future__ import annotations
 
+import io
 import zlib
 from typing import IO, TYPE_CHECKING, Any, Callable, Iterator
 
 from contracts.accounting import Tally
-from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw
+from contracts.fsio import basename, compression_of, is_damaged_archive, open_input, open_raw, zstd_dictionary
 from pipeline.readers.arc import (_ARC_NAME, _arc_frame, _arc_line, _arc_to_warc, _as_warc, _find_plain_arc,
                                   _is_arc, _is_arc_member, _sniff_arc)
 from pipeline.readers.base import Split
@@ -290,25 +291,32 @@ def _units(split: Split, options: Options, tally: Tally) -> Iterator[tuple[int |
                 units = _plain_units(raw, split, options.max_record_bytes, arc, glued)
             yield from _as_warc(units) if arc else units
             return
-        if compression == "zstd" and not _zstd_arc(split):
+        if compression == "zstd" and not _zstd_arc(split, raw):
             yield from _zstd_units(raw, split, options.max_record_bytes)
             return
     yield from _compressed_units(split.path, options.max_record_bytes)
 
 
-def _zstd_arc(split: Split) -> bool:
+def _zstd_arc(split: Split, raw: IO[bytes]) -> bool:
     """Whether a zstd file holds ARC records (read whole, by its first split: ARC records are not framed by
-    ``_zstd_units``); by its name for the others, whose ranges hold no WARC record frame to start at anyway."""
+    ``_zstd_units``); by its name for the others, whose ranges hold no WARC record frame to start at anyway.
+    Read from the split's open ``raw`` (its first frame, with the file's dictionary, at most 4,096 bytes out):
+    opening the file again read a remote file twice, a whole second download on a server without ranges."""
     if split.start:
         return not zstd_splits(split.path)
+    import zstandard  # a dependency; imported here as contracts.fsio imports it
+
     try:
-        with open_input(split.path) as stream:
-            head = stream.read(4096)
-    except Exception as exc:  # noqa: BLE001 - a damaged start is counted by _zstd_units
-        if not is_damaged_archive(exc):
-            raise
+        raw.seek(0)
+        dictionary, head = zstd_dictionary(raw.read)
+        decompressor = zstandard.ZstdDecompressor(dict_data=dictionary) if dictionary else zstandard.ZstdDecompressor()
+        with decompressor.stream_reader(io.BytesIO(head + raw.read(1 << 16))) as stream:
+            text = stream.read(4096)  # bounded output: a bomb's first frame yields no more than this
+    except zstandard.ZstdError:  # a damaged start is counted by _zstd_units
         return False
-    return _is_arc(head, split.path)
+    finally:
+        raw.seek(0)
+    return _is_arc(text, split.path)
 
 
 def zstd_splits(path: str) -> bool:
