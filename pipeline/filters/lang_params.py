@@ -13,7 +13,8 @@ What this table holds, and where each value comes from:
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese and SudachiPy for Japanese, as datatrove's
   multilingual tokenizers use; German keeps hyphenated compounds and ordinals whole, as spaCy's German
   tokenizer does).
-* Chinese (zh, and yue/wuu, which share its thresholds), Japanese and German: FineWeb-2's published values (its
+* Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 13 more languages (fr, it, ru,
+  ar, sv, el, hu, ro, da, sk, sl, et, ca; these 13 since 6 December): FineWeb-2's published values (its
   per-language configs, table ``FINEWEB2`` below, read from huggingface/fineweb-2 at the commits named there):
   stop words and the thresholds our filters have an option for (Gopher quality's mean word length bounds
   and share of words with a letter, Gopher repetition's duplicated-line fraction and top/duplicated n-gram
@@ -42,6 +43,8 @@ What this table holds, and where each value comes from:
   language's most frequent function words (Rae et al. 2021 list 8 for English); the lists below are the
   most frequent function words of each language (our lists, in the spirit of FineWeb-2's).
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
+* word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
+  (``pipeline.filters.segment.SPACED``: elisions, apostrophes, hyphen-joined words), English's for English.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 
