@@ -395,6 +395,9 @@ _COMMON = (r"(?<![\w.,:/-])" + _LETTERS + r"-\d+(?![\w-]|\.\w)|(?<![\w.,:/-])" +
            r"|(?<![\w/.])\.?/[^\W_]+|(?<![\w.,:/-])--?" + _LETTERS)
 
 
+_SPACED_MARKS = re.compile("['’/-]")  # a chunk without them splits as in English
+
+
 @lru_cache(maxsize=None)
 def _spaced_pattern(elision: bool, hyphens: str | None) -> re.Pattern[str]:
     parts = [_ELIDED.pattern if elision else _APOSTROPHE_WORD.pattern]
@@ -407,8 +410,9 @@ def spaced_split(chunk: str, fallback: Callable[[str], tuple[str, ...]], segment
     """Words of a whitespace-free chunk as the language's spaCy rules split them (``SPACED[segmenter]``: elision,
     a final "'s" split off, which hyphen-joined words stay whole); ``fallback`` (the English rules) for the rest
     and for URLs, e-mail addresses and host names."""
-    if chunk.isalpha() or "://" in chunk or "@" in chunk or chunk.startswith("www."):
-        return fallback(chunk)
+    if (chunk.isalpha() or not _SPACED_MARKS.search(chunk) or "://" in chunk or "@" in chunk
+            or chunk.startswith("www.")):
+        return fallback(chunk)  # most chunks: a word, or a word and its punctuation ("monde,")
     elision, split_s, hyphens = SPACED[segmenter]
     words: list[str] = []
     at = 0
