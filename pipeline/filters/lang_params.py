@@ -13,8 +13,8 @@ What this table holds, and where each value comes from:
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese and SudachiPy for Japanese, as datatrove's
   multilingual tokenizers use; German keeps hyphenated compounds and ordinals whole, as spaCy's German
   tokenizer does).
-* Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 13 more languages (fr, it, ru,
-  ar, sv, el, hu, ro, da, sk, sl, et, ca; these 13 since 6 December): FineWeb-2's published values (its
+* Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 17 more languages (fr, it, ru,
+  ar, sv, el, hu, ro, da, sk, sl, et, ca, is, af, eu, hy; these since 6 December): FineWeb-2's published values (its
   per-language configs, table ``FINEWEB2`` below, read from huggingface/fineweb-2 at the commits named there):
   stop words and the thresholds our filters have an option for (Gopher quality's mean word length bounds
   and share of words with a letter, Gopher repetition's duplicated-line fraction and top/duplicated n-gram
@@ -116,7 +116,7 @@ _KO: dict[str, dict[str, Any]] = {"gopher_quality": {"min_mean_word_length": 1.0
 FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "fra_Latn", "it": "ita_Latn",
                    "ru": "rus_Cyrl", "ar": "arb_Arab", "sv": "swe_Latn", "el": "ell_Grek", "hu": "hun_Latn",
                    "ro": "ron_Latn", "da": "dan_Latn", "sk": "slk_Latn", "sl": "slv_Latn", "et": "ekk_Latn",
-                   "ca": "cat_Latn"}
+                   "ca": "cat_Latn", "is": "isl_Latn", "af": "afr_Latn", "eu": "eus_Latn", "hy": "hye_Armn"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -165,6 +165,15 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   0.722, "ja on oli ta aastal eesti ka ning et mis kui aasta ei või see oma tema"),
     "ca": _config(0.294, (0.216, 0.189, 0.168), (0.159, 0.149, 0.137, 0.126, 0.116, 0.105), 0.154, 0.118, (2, 11),
                   0.832, "de el la a i d l' en d' que va els per un les una amb es"),
+    "is": _config(0.292, (0.21, 0.183, 0.163), (0.157, 0.15, 0.143, 0.126, 0.114, 0.104), 0.095, 0.25, (2, 13),
+                  0.8, "og í á að sem er var til við en af um hann með"),
+    "af": _config(0.412, (0.707, 0.557, 0.418), (0.192, 0.162, 0.149, 0.128, 0.113, 0.101), 0.053, 0.209, (3, 11),
+                  0.707, "die van in en is n het wat sy op the word"),
+    "eu": _config(0.298, (0.263, 0.227, 0.192), (0.152, 0.14, 0.129, 0.118, 0.108, 0.096), 0.167, 0.25, (4, 11),
+                  0.788, "eta da ziren zen bat zuen zeuden izan"),
+    "hy": _config(0.285, (0.225, 0.206, 0.184), (0.157, 0.146, 0.133, 0.123, 0.111, 0.099), 0.167, 0.16, (4, 11),
+                  0.778, "է և են էր թվականի թվականին որ իր ծրագիր նա նաև որը այն հետ համար ու նրա այդ առաջին մի էին "
+                  "իսկ որպես"),
 }
 
 
@@ -212,7 +221,7 @@ _SPACED_LANGUAGES = {"fr": ELISION_HYPHENS, "ca": ELISION_HYPHENS, "it": ELISION
                      "sv": HYPHENS, "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": PLAIN_S,
                      "sl": PLAIN, "et": PLAIN_S, "es": HYPHENS, "pt": HYPHENS_S, "nl": HYPHENS, "no": HYPHENS,
                      "fi": HYPHENS, "tr": PLAIN_S, "cs": PLAIN_S, "uk": PLAIN_S, "bg": PLAIN_S, "hr": PLAIN_S,
-                     "lt": PLAIN_S, "lv": PLAIN_S}
+                     "lt": PLAIN_S, "lv": PLAIN_S, "is": PLAIN_S, "af": PLAIN_S, "eu": PLAIN_S, "hy": PLAIN_S}
 
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
