@@ -296,23 +296,10 @@ class _GzipMember:
 
 _FIRST_FEED = 1 << 11  # the first slice of a member: most are short, and the end copies the slice's rest
 _WHOLE_MAX = 1 << 22  # the fast path below takes members that inflate to at most this (4 MiB)
-# A member that goes on past the bytes ``_whole_member`` was given (cut by the read size: ~1 % of the members
-# of the shared WARCs, the larger ones) is read on, up to this many raw bytes in all, and tried again, rather than
-# handed to ``_GzipMember`` and ``_frame``, which cost ~5x the fast path per byte (bench/README.md, "The whole
-# chain's non-kernel CPU").
-_WHOLE_READ_MAX = 1 << 22
 
 
-class _Short:
-    """``_whole_member``'s answer for a member whose bytes go on past ``rest``: nothing was decided yet."""
-
-
-_SHORT = _Short()
-
-
-def _whole_member(rest: bytes | memoryview, max_record: int) -> tuple[list[bytes], int] | _Short | None:
-    """The records of the gzip member at the start of ``rest`` and its compressed length, ``_SHORT`` when the
-    member goes on past ``rest`` (the caller may read on and ask again), or None.
+def _whole_member(rest: bytes | memoryview, max_record: int) -> tuple[list[bytes], int] | None:
+    """The records of the gzip member at the start of ``rest`` and its compressed length, or None.
 
     Why: a member is most often one record, and reading it through ``_GzipMember`` and ``_frame`` (a generator,
     a growing buffer, byte-by-byte CR/LF loops) cost more than inflating it (framing one copy of the ten shared
@@ -332,7 +319,7 @@ def _whole_member(rest: bytes | memoryview, max_record: int) -> tuple[list[bytes
             if not data:
                 data = view[fed:fed + (_FEED if fed else _FIRST_FEED)]  # unused_data copies the slice's rest
                 if not data:
-                    return _SHORT  # the member goes on past ``rest``
+                    return None
                 fed += len(data)
             if size >= _WHOLE_MAX:
                 return None

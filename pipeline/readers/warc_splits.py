@@ -24,7 +24,7 @@ from pipeline.readers.arc import (_ARC_NAME, _arc_frame, _arc_line, _arc_to_warc
 from pipeline.readers.base import Split
 from pipeline.readers.warc_framing import (_CHUNK, _FAST_ERRORS, _FEED, _GZIP_MAGIC, _PROBE, _Damage, _fast_zlib,
                                            _find_member, _find_plain, _frame, _GzipMember, _is_member,
-                                           _SHORT, _WHOLE_READ_MAX, _whole_member)
+                                           _whole_member)
 from pipeline.readers.warc_zstd import _zstd_units
 
 if TYPE_CHECKING:
@@ -166,17 +166,6 @@ def _gzip_units(raw: IO[bytes], split: Split, max_record: int,
             if following is not None and pos >= following:
                 return  # the next split starts here
         whole = None if arc else _whole_member(rest, max_record)
-        # a member cut by the read size: read on (doubling, so re-inflating its start costs at most as much
-        # again) and try the fast path again; the raw bytes read stay in ``rest``, as the general path takes
-        # them (file position = pos + len(rest) either way)
-        while whole is _SHORT and len(rest) < _WHOLE_READ_MAX:
-            more = raw.read(max(_CHUNK, len(rest)))
-            if not more:
-                break
-            rest = bytes(rest) + more
-            whole = _whole_member(rest, max_record)
-        if whole is _SHORT:
-            whole = None
         if whole is not None:
             for record in whole[0]:
                 yield pos, record

@@ -39,7 +39,7 @@ def _both(path: Path, monkeypatch: pytest.MonkeyPatch, options: Options | None =
 
     def spy(rest, max_record):
         result = real(rest, max_record)
-        taken.append(result is not None and result is not warc_framing._SHORT)
+        taken.append(result is not None)
         return result
 
     with monkeypatch.context() as m:
@@ -69,31 +69,6 @@ def test_members_cut_by_the_read_size_and_splits(shared_data: Path, monkeypatch:
     assert fast == slow and True in taken and False in taken
     fast, slow, taken = _both(shared_data / "web" / DOLMA, monkeypatch, Options(split_bytes=7000))
     assert fast == slow and True in taken
-
-
-def test_members_cut_by_the_read_size_are_read_on(shared_data: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """A member that goes on past the bytes read is read on and taken by the fast path (``_SHORT``), not handed to
-    ``_GzipMember``: with 4 kB reads every member of the 2008 file is taken whole, and the reader's units,
-    documents and counts are the general path's. Past ``_WHOLE_READ_MAX`` raw bytes the general path reads it."""
-    for module in (warc_framing, warc_splits, arc):
-        monkeypatch.setattr(module, "_CHUNK", 4096)
-    general: list[int] = []
-    real_member = warc_splits._GzipMember
-
-    def counted(raw, rest):
-        general.append(1)
-        return real_member(raw, rest)
-
-    monkeypatch.setattr(warc_splits, "_GzipMember", counted)
-    n = 2 * len(members((shared_data / "web" / BIG).read_bytes()))  # ``_read`` reads the file twice
-    fast, slow, taken = _both(shared_data / "web" / BIG, monkeypatch)
-    assert fast == slow
-    assert sum(taken) == n and len(taken) > n  # every member whole, some after reading on
-    assert len(general) == n  # only the run with the fast path off used the general path
-    general.clear()
-    monkeypatch.setattr(warc_splits, "_WHOLE_READ_MAX", 16384)  # the larger members now exceed it
-    capped, slow, taken = _both(shared_data / "web" / BIG, monkeypatch)
-    assert capped == slow == fast and len(general) > n
 
 
 def _write(tmp_path: Path, name: str, parts: list[bytes]) -> Path:
@@ -188,4 +163,4 @@ def test_a_member_larger_than_one_inflate_call(shared_data: Path) -> None:
     whole = warc_framing._whole_member(parts[big] + parts[big + 1], Options().max_record_bytes)
     assert whole is not None
     assert whole[1] == len(parts[big]) and record.endswith(b"\r\n\r\n") and whole[0] == [record[:-4]]
-    assert warc_framing._whole_member(parts[big][:-10], Options().max_record_bytes) is warc_framing._SHORT  # not all there
+    assert warc_framing._whole_member(parts[big][:-10], Options().max_record_bytes) is None  # not all there
