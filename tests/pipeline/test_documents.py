@@ -106,8 +106,8 @@ def test_parquet_bytes_reuses_the_codecs_of_a_schema_and_writes_what_an_uncached
         return sink.getvalue().to_pybytes()
 
     documents._codecs.cache_clear()
-    rows = [Document(key=f"id-{i}", text=f"text {i} " * 30, url=f"https://a.example/{i}", meta={"offset": i}).to_row("web")
-            for i in range(5)]
+    rows = [Document(key=f"id-{i}", text=f"text {i} " * 30, url=f"https://a.example/{i}",
+                     meta={"offset": i}).to_row("web") for i in range(5)]
     docs = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
     other = pa.table({"text": [1, 2], "url": ["a", "b"]})  # "text" not a string: still the bulk column
     nested = pa.table({"text": [["a"], ["b", "c"]], "m": pa.array([{"x": 1}, {"x": 2}])})
