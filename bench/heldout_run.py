@@ -12,8 +12,8 @@ embedded local Ray, pinned to core 0, and checks:
   equal documents out + skips with reasons + ignored records; a file that gave no document has a reason (a
   skip or an ignored record) and is named in ``files_flagged`` and in ``report/report.html``; web files'
   records are checked against warcio's own count;
-* no crash: exit status 0, no traceback in the output, no temporary file left in the run folder, the report
-  written;
+* no crash: exit status 0, no traceback in the output (the embedded Ray forwards its workers' output to the
+  driver), no temporary file left in the run folder, the report written;
 * per source: files, records, documents in/out per stage, the top skip reasons and the languages;
 * a rerun of the same manifest into the same folder runs no task and changes no byte, and a second run into a
   fresh folder gives the same bytes (every file of the run folder but the lock, the report's page and the
@@ -366,8 +366,10 @@ def main() -> None:
     args = parser.parse_args()
     inputs = fetch(args.cache.resolve())
     work = (args.work or Path(tempfile.mkdtemp(prefix="refinery-heldout-run-"))).resolve()
+    if (work / "runs").exists():  # a rerun into an old run folder would check nothing a first run does
+        sys.exit(f"{work / 'runs'} exists: give a fresh --work folder")
     work.mkdir(parents=True, exist_ok=True)
-    print(f"inputs: " + ", ".join(f"{k} {len(v)} files" for k, v in inputs.items()) + f"; work folder {work}")
+    print("inputs: " + ", ".join(f"{k} {len(v)} files" for k, v in inputs.items()) + f"; work folder {work}")
 
     manifest = write_manifest(work, inputs, work / "runs", "heldout")
     run_dir = work / "runs" / "heldout"
