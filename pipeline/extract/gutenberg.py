@@ -332,21 +332,45 @@ def split_gutenberg(text: str) -> Book:
 
 
 # --- unwrapping -------------------------------------------------------------------------------------------
-# Rule: a text counts as hard-wrapped when the 95th percentile of its line lengths (its wrap width W) lies
+# Rule: a text counts as hard-wrapped when the 95th percentile of its line widths (its wrap width W) lies
 # in [MIN_WRAP, MAX_WRAP] -- PG prose is wrapped at 60-80 columns, verse and plays (tinyshakespeare: W=50)
 # stay below, and texts with one paragraph per line (the-verdict: W=648) far above. In such a text a line
-# is joined to the next when it ended only because the next word would not fit: len(line) + 1 +
-# len(next word) > WRAP_FILL * W. Short lines (verse inside prose, headings, "THE END") and lines
+# is joined to the next when it ended only because the next word would not fit: width(line) + 1 +
+# width(next word) > WRAP_FILL * W. Short lines (verse inside prose, headings, "THE END") and lines
 # followed by an indented line (quotations, poems, tables) keep their line break.
+# Widths are display columns, as the texts were wrapped: a Chinese or Japanese character (East Asian Wide or
+# Fullwidth) takes two. Counted in characters, Hongloumeng's lines of 36 characters (71 columns) were under
+# MIN_WRAP and kept every break, mid-sentence ("…也\n曾留下話…"); so were other CJK Gutenberg texts
+# (bench/heldout_run.py). Such a text has no spaces: its next "word" is its first character, and lines
+# meeting at a wide character join without a space.
 MIN_WRAP, MAX_WRAP, WRAP_FILL = 60, 100, 0.92
+# East Asian Wide and Fullwidth characters (Unicode's EastAsianWidth W and F): Hangul Jamo, CJK radicals to Yi,
+# Hangul syllables, compatibility ideographs, vertical and fullwidth forms, the ideographs of planes 2 and 3
+_WIDE = re.compile("[\u1100-\u115f\u2e80-\u303e\u3041-\u33ff\u3400-\u4dbf\u4e00-\u9fff\ua000-\ua4cf"
+                   "\uac00-\ud7a3\uf900-\ufaff\ufe30-\ufe4f\uff00-\uff60\uffe0-\uffe6\U00020000-\U0003fffd]")
+
+
+_CJK_SENTENCE_END = "。．！？"
+_LETTER = re.compile(r"[^\W_]")
+_CLOSING = "”’」』）\"')"
+
+
+def columns(line: str) -> int:
+    """Display width of ``line``: two columns for each wide character, one for any other."""
+    return len(line) if line.isascii() else len(line) + len(_WIDE.findall(line))
 
 
 def wrap_width(lines: list[str]) -> int | None:
-    """The text's wrap width (95th percentile of non-blank line lengths), or None for an empty text."""
-    lengths = sorted(len(line) for line in lines if line.strip())
+    """The text's wrap width (95th percentile of non-blank line widths, in columns), or None for an empty text."""
+    lengths = sorted(columns(line) for line in lines if line.strip())
     if not lengths:
         return None
     return lengths[int(0.95 * (len(lengths) - 1))]
+
+
+def _first_word(line: str) -> str:
+    """The next line's first word: its first character where that is wide (unspaced CJK text)."""
+    return line[0] if _WIDE.match(line) else line.split(None, 1)[0]
 
 
 def unwrap_paragraphs(text: str) -> str:
@@ -363,14 +387,20 @@ def unwrap_paragraphs(text: str) -> str:
     out: list[str] = []
     for i, line in enumerate(lines):
         nxt = lines[i + 1] if i + 1 < len(lines) else ""
+        # a word wider than any line (a rule of dashes) is no reason a line ended, nor is a rule a wrapped line
         joins = (
             bool(line.strip()) and bool(nxt.strip()) and not nxt[0].isspace()
-            and len(line) + 1 + len(nxt.split(None, 1)[0]) > limit
+            and columns(line) + 1 + (word := columns(_first_word(nxt))) > limit and word <= limit
+            and _LETTER.search(line) is not None
         )
         if not joins:
             out.append(line + "\n")
         elif line.endswith("--") or (line.endswith("-") and line[-2:-1].isalpha()):
             out.append(line)  # em-dash or a hyphenated compound: no space ("genius--though", "to-day")
+        elif _WIDE.match(line[-1]) or _WIDE.match(nxt):
+            # CJK text: no spaces between its characters; a line that ends a sentence keeps its break, where
+            # the next may be a chapter heading (Hongloumeng: "…下回分解．\n第七十一回　嫌隙人有心生嫌隙…")
+            out.append(line + "\n" if line.rstrip(_CLOSING)[-1:] in _CJK_SENTENCE_END else line)
         else:
             out.append(line + " ")
     # Continuation lines lose their own indentation only when joined; the text keeps blank-line gaps.

@@ -108,6 +108,43 @@ def test_dash_and_hyphen_ends_join_without_space() -> None:
     assert "genius--though" in out and "to-day" in out
 
 
+# Hongloumeng's first lines as the shared Gutenberg file wraps them (36 characters, 71 columns a line), and a
+# paragraph that starts with the ideographic spaces its paragraphs start with
+_CJK_WRAPPED = ("人過去請時，那家人去了回來說：“和尚說，賈爺今日五鼓已進京去了，也\n"
+                "曾留下話与和尚轉達老爺，說`讀書人不在黃道黑道，總以事理為要，不及\n"
+                "面辭了．真是閒處光陰易過，倏忽又是元霄佳節士隱命家人霍啟抱了英蓮去\n"
+                "看社火花燈．\n"
+                "　　不想這日三月十五，葫蘆廟中炸供，那些和尚不加小心，致使油鍋火逸，\n"
+                "便燒著窗紙．\n")
+
+
+def test_hard_wrapped_chinese_is_joined_without_spaces_and_keeps_its_paragraphs() -> None:
+    # measured in characters the lines were 36 wide, under MIN_WRAP: every mid-sentence break stayed
+    out = unwrap_paragraphs(_CJK_WRAPPED * 5)
+    paragraphs = out.rstrip("\n").split("\n")
+    assert paragraphs[0] == ("人過去請時，那家人去了回來說：“和尚說，賈爺今日五鼓已進京去了，也曾留下話与和尚轉達老爺，說`讀書人不在"
+                             "黃道黑道，總以事理為要，不及面辭了．真是閒處光陰易過，倏忽又是元霄佳節士隱命家人霍啟抱了英蓮去看社火花燈．")
+    assert paragraphs[1] == "　　不想這日三月十五，葫蘆廟中炸供，那些和尚不加小心，致使油鍋火逸，便燒著窗紙．"
+    assert " " not in out and len(paragraphs) == 10
+
+
+def test_headings_rules_and_sentence_ends_keep_their_breaks_in_wrapped_chinese() -> None:
+    # Hongloumeng's chapter openings: a heading, a rule of dashes wider than any line, the chapter's title; and
+    # a chapter that ends on a full line right above the next heading
+    opening = "第五回\n" + "-" * 70 + "\n游幻境指迷十二釵　飲仙醪曲演紅樓夢\n\n"
+    ending = "方出來叫人打藥去煎給秦氏吃．不知秦氏服了此藥病勢如何，下回分解．\n第十一回　慶壽辰宁府排家宴\n"
+    out = unwrap_paragraphs((_CJK_WRAPPED + "\n") * 5 + opening + ending)
+    assert "\n第五回\n" + "-" * 70 + "\n游幻境" in out
+    assert "下回分解．\n第十一回" in out
+
+
+def test_mixed_width_lines_are_measured_in_columns() -> None:
+    from pipeline.extract.gutenberg import columns, wrap_width
+
+    assert columns("abc") == 3 and columns("也曾") == 4 and columns("Faust，也") == 9 and columns("") == 0
+    assert wrap_width(["也" * 36] * 20) == 72 and wrap_width(["é" * 70] * 20) == 70
+
+
 # --- no body is ever lost -----------------------------------------------------------------------------------
 
 def test_a_book_without_blank_lines_keeps_its_text() -> None:
