@@ -107,7 +107,7 @@ LINE_CAP = 200  # one huge paragraph must not pull a span across a long run of j
 SENTENCE_END = "\u3002"
 SENTENCE_SCORE = 1
 # ...and a numbered heading of a Chinese, Japanese or Korean document ("第一条" article one, "第三章" chapter three,
-# "제1조") scores 0 at least, not -25: a law's or a declaration's thirty 3-character article headings pulled the span
+# "제1조") scores 0 at least, not -27: a law's or a declaration's thirty 3-character article headings pulled the span
 # of the Chinese UDHR down to 45 % of its text. Neutral, not positive: a list of such headings (a novel's table of
 # contents) does not join a span by itself. Pages ("第2页") are not among the counters, and no page of the four shared
 # sets, newspaper4k's or trafilatura's test pages changed (bench/README.md, "Boilerplate lines beyond English").
@@ -163,14 +163,13 @@ _BOILERPLATE_INTL = (
     # Portuguese
     *_alone("publicidade", "anúncio", "compartilhar", "partilhar", "comentários?", "entrar", "cadastre-se", "assine"),
     "leia (mais|também)", "continue lendo", "artigos relacionados", "notícias relacionadas", "matérias relacionadas",
-    "veja também",
-    "deixe (um|seu) comentário", "todos os direitos reservados", "este site (usa|utiliza) cookies", "fazer login",
+    "veja também", "deixe (um|seu) comentário", "todos os direitos reservados", "este site (usa|utiliza) cookies",
+    "fazer login",
     # Italian
     *_alone("pubblicità", "condividi", "commenti", "commento", "stampa", "accedi", "registrati", "iscriviti"),
     "leggi (anche|tutto|di più)", "continua a leggere", "articoli correlati", "ti potrebbe (anche )?interessare",
-    "potrebbe (anche )?interessarti",
-    "lascia un commento", "condividi (su|questo articolo)", "tutti i diritti riservati",
-    "questo sito (utilizza|usa) (i )?cookie", "utilizziamo (i )?cookie",
+    "potrebbe (anche )?interessarti", "lascia un commento", "condividi (su|questo articolo)",
+    "tutti i diritti riservati", "questo sito (utilizza|usa) (i )?cookie", "utilizziamo (i )?cookie",
     # Dutch
     *_alone("advertentie", "reclame", "delen", "reacties", "reageer", "afdrukken", "inloggen", "aanmelden",
             "abonneren"),
@@ -181,8 +180,7 @@ _BOILERPLATE_INTL = (
     *_alone("reklama", "udostępnij", "komentarze", "komentarz", "drukuj", "zaloguj( się)?", "zarejestruj( się)?",
             "subskrybuj"),
     "czytaj (więcej|także|też|dalej)", "zobacz (też|także|również)", "podobne artykuły", "powiązane artykuły",
-    "dodaj komentarz",
-    "wszelkie prawa zastrzeżone", "ta strona (używa|wykorzystuje) (plików )?cookies",
+    "dodaj komentarz", "wszelkie prawa zastrzeżone", "ta strona (używa|wykorzystuje) (plików )?cookies",
     "serwis (używa|wykorzystuje) (plików )?cookies",
     # Turkish
     *_alone("reklam", "paylaş", "yorumlar", "yorum", "yazdır", "giriş( yap)?", "üye ol", "kayıt ol", "abone ol"),
@@ -197,8 +195,7 @@ _BOILERPLATE_INTL = (
     # Arabic
     *_alone("إعلان", "اعلان", "شارك", "مشاركة", "التعليقات", "تعليقات", "طباعة", "تسجيل الدخول", "اشترك"),
     "اقرأ (أيضا|أيضًا|المزيد)", "إقرأ (أيضا|أيضًا|المزيد)", "مقالات (ذات صلة|مشابهة|متعلقة)",
-    "أخبار (ذات صلة|مشابهة|متعلقة)",
-    "مواضيع (ذات صلة|مشابهة|متعلقة)",
+    "أخبار (ذات صلة|مشابهة|متعلقة)", "مواضيع (ذات صلة|مشابهة|متعلقة)",
     "أضف تعليق", "جميع الحقوق محفوظة", "نستخدم ملفات تعريف الارتباط", "يستخدم هذا الموقع ملفات تعريف الارتباط",
     # Vietnamese
     *_alone("quảng cáo", "chia sẻ", "bình luận", "đăng nhập", "đăng ký"),
@@ -207,8 +204,7 @@ _BOILERPLATE_INTL = (
     # Indonesian
     *_alone("iklan", "bagikan", "komentar", "cetak", "masuk", "daftar", "berlangganan"),
     "baca (juga|selengkapnya)", "berita terkait", "artikel terkait", "tulis komentar", "beri komentar",
-    "tinggalkan komentar",
-    "hak cipta dilindungi", "situs ini menggunakan cookie", "kami menggunakan cookie",
+    "tinggalkan komentar", "hak cipta dilindungi", "situs ini menggunakan cookie", "kami menggunakan cookie",
     # Chinese (simplified and traditional)
     *_alone("广告", "廣告", "分享", "评论", "評論", "打印", "列印", "登录", "登入", "注册", "註冊", "订阅", "訂閱",
             "更多", "返回顶部", "返回頂部"),
