@@ -422,12 +422,12 @@ def test_short_cjk_sentences_stay_in_the_span() -> None:
 def test_numbered_cjk_headings_do_not_cut_the_span() -> None:
     """A law's or declaration's article headings ("第一条", "第二条", 3 characters) score 0, not -27: with short
     sentences between them the span kept a third of the Chinese UDHR. Other short lines still count against the
-    span: a page number ("第2页") and a menu item after the text stay out. On main the span kept only the last
-    article."""
+    span: a page number ("第2页") and a menu item after the text stay out. On main the span kept the introduction
+    alone."""
     articles = [("第一条", "人人生而自由，在尊严和权利上一律平等。"), ("第二条", "人人有资格享有本宣言所载的一切权利和自由。"),
                 ("第三条", "人人有权享有生命、自由和人身安全。")]
     body = [line for pair in articles for line in pair]
-    intro = "联合国大会发布这一世界人权宣言，" * 2  # 30 characters: scores 0
+    intro = "联合国大会发布这一世界人权宣言，" * 2  # 32 characters: scores +2
     lines = ["首页", "新闻", intro] + body + ["第2页", "返回"]
     assert html_module._trim(lines) == [intro] + body
     assert html_module._trimmed_text("\n".join(lines), keep_whole=False)[0] == "\n\n".join([intro] + body)
