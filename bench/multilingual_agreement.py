@@ -1,12 +1,19 @@
-"""Agreement of our word filters with datatrove's multilingual ones (FineWeb-2's setting) on Chinese,
-Japanese and German, and the filters' cost per character in each language (issue 13).
+"""Agreement of our word filters with datatrove's multilingual ones (FineWeb-2's setting) on every language
+with FineWeb-2 values here (``lang_params.FINEWEB2``), and the filters' cost per character in each (issue 13).
 
-    .venv/bin/python bench/multilingual_agreement.py [--language zh ja de] [--runs 3] [--out FILE.json]
+    .venv/bin/python bench/multilingual_agreement.py [--language zh ja de ...] [--runs 3] [--out FILE.json]
+        [--handbook-cache DIR]
 
 Documents, as the pipeline sees them: the shared zhwiki, jawiki and dewiki samples (the wikipedia reader's
 extracted prose), the Chinese pages of the shared WARCs (the commoncrawl reader's extraction; every page
 whose dominant script is Han), and the chapters of the shared Chinese and German books (the books
-reader's text, cut at the chapter headings: Hongloumeng's 120 回, Faust's scenes). Datatrove (0.10.1) runs
+reader's text, cut at the chapter headings: Hongloumeng's 120 回, Faust's scenes). For the other languages
+(nothing of theirs is in the shared data but the Russian pages): the shared WARCs' pages that lid.176 labels
+with the language, and, held out, the sections of the Debian Administrator's Handbook in the language
+(Debian's ``debian-handbook`` package, 11.20220922, CC BY-SA 3.0 / GPL-2+: 129 HTML pages per translation;
+``apt-get download`` into ``--handbook-cache``, never committed), each through ``decode_html`` and
+``extract`` as the crawl stage runs them, a section kept when lid.176 labels its text with the language
+(a translation leaves some sections in English). Datatrove (0.10.1) runs
 in its own virtualenv (``bash bench/make_datatrove_venv.sh``) through bench/datatrove_decisions.py, with
 ``language=`` FineWeb-2's code (cmn_Hani, jpn_Jpan, deu_Latn): its word tokenizer is then spaCy with jieba
 for Chinese, spaCy with SudachiPy for Japanese, spaCy's German rules for German.
@@ -70,6 +77,10 @@ DT_LANGUAGE = FINEWEB2_CONFIG  # FineWeb-2's codes (see README)
 WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
         "de": "wiki/dewiki-20170701-sample.xml"}
 BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1-pg2229.txt"}
+HANDBOOK = ("debian-handbook", "11.20220922")
+# our code -> the handbook's translation folder (the package has no Hungarian, Slovak, Slovene or Estonian one)
+HANDBOOK_LANGUAGES = {"fr": "fr-FR", "it": "it-IT", "ru": "ru-RU", "ar": "ar-MA", "sv": "sv-SE", "el": "el-GR",
+                      "ro": "ro-RO", "da": "da-DK", "ca": "ca-ES", "de": "de-DE", "ja": "ja-JP", "zh": "zh-CN"}
 
 # FineWeb-2's published values (FINEWEB2) and their mapping to our options: pipeline/filters/lang_params.py
 FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")
@@ -121,15 +132,69 @@ def chinese_web_pages() -> list:
     return docs
 
 
-def documents(lang: str) -> list[dict[str, str]]:
+def label(text: str) -> str | None:
+    """lid.176's language of ``text`` as the language filter reads it (the bundled model, its code)."""
+    from pipeline.filters.language import predictor
+
+    found = predictor(None)([text], MAX_CHARS)[0][0]
+    return found.removeprefix("__label__") if found else None
+
+
+def web_pages_in(lang: str) -> list:
+    """The shared WARCs' pages that lid.176 labels ``lang`` (the language filter's own reading)."""
+    docs = []
+    for path in sorted((DATA / "web").glob("*.warc*")):
+        if ".wet" in path.name or ".wat" in path.name:
+            continue
+        docs += [d for d in _read("commoncrawl", f"web/{path.name}") if label(d.text) == lang]
+    return docs
+
+
+def handbook_folder(cache: Path) -> Path:
+    """The handbook's HTML folder, downloaded (``apt-get download``) and unpacked into ``cache`` once."""
+    html = cache / "x" / "usr" / "share" / "doc" / HANDBOOK[0] / "html"
+    if not html.is_dir():
+        cache.mkdir(parents=True, exist_ok=True)
+        deb = cache / f"{HANDBOOK[0]}_{HANDBOOK[1]}_all.deb"
+        if not deb.exists():
+            subprocess.run(["apt-get", "download", f"{HANDBOOK[0]}={HANDBOOK[1]}"], cwd=cache, check=True)
+        subprocess.run(["dpkg-deb", "-x", str(deb), str(cache / "x")], check=True)
+    return html
+
+
+def handbook_sections(lang: str, cache: Path) -> list[tuple[str, str]]:
+    """(page name, text) of each handbook page in ``lang``'s translation whose text lid.176 labels ``lang``."""
+    from pipeline.extract.html import decode_html, extract
+    from pipeline.readers.commoncrawl import Options
+
+    folder = handbook_folder(cache) / HANDBOOK_LANGUAGES[lang]
+    max_tags = Options().main_content_max_tags
+    out = []
+    for page in sorted(folder.glob("*.html")):
+        if page.name == "index.html":
+            continue
+        text = extract(decode_html(page.read_bytes()).text, max_tags=max_tags).text
+        if text and label(text) == lang:
+            out.append((page.name, text))
+    return out
+
+
+def documents(lang: str, handbook_cache: Path | None = None) -> list[dict[str, str]]:
     """{"id", "source", "text"} of every document of ``lang``."""
-    out = [{"id": f"{lang}wiki#{i + 1}:{d.title or d.key}", "source": f"{lang}wiki", "text": d.text}
-           for i, d in enumerate(_read("wikipedia", WIKI[lang]))]
+    out = []
+    if lang in WIKI:
+        out += [{"id": f"{lang}wiki#{i + 1}:{d.title or d.key}", "source": f"{lang}wiki", "text": d.text}
+                for i, d in enumerate(_read("wikipedia", WIKI[lang]))]
     if lang == "zh":
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in chinese_web_pages()]
+    elif lang not in WIKI:
+        out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in web_pages_in(lang)]
     if lang in BOOKS:
         book = _read("books", BOOKS[lang])[0].text
         out += [{"id": f"book#{i + 1}", "source": "book", "text": t} for i, t in enumerate(chapters(lang, book))]
+    if handbook_cache is not None and lang in HANDBOOK_LANGUAGES:
+        out += [{"id": f"handbook#{name}", "source": "handbook", "text": text}
+                for name, text in handbook_sections(lang, handbook_cache)]
     return out
 
 
@@ -308,10 +373,15 @@ def main() -> None:
     parser.add_argument("--language", nargs="+", choices=sorted(DT_LANGUAGE), default=["zh", "ja", "de"])
     parser.add_argument("--runs", type=int, default=3, help="timing runs per side (medians); 0: no timing")
     parser.add_argument("--out", default=None, help="also write the results as JSON")
+    parser.add_argument("--handbook-cache", type=Path, default=None,
+                        help="also the Debian handbook's sections, downloaded into this folder (not committed)")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for lang in args.language:
-        rows = documents(lang)
+        rows = documents(lang, args.handbook_cache)
+        if not rows:
+            print(f"\n=== {lang}: no documents")
+            continue
         texts = [r["text"] for r in rows]
         n_chars = sum(map(len, texts))
         sources = {s: sum(r["source"] == s for r in rows) for s in dict.fromkeys(r["source"] for r in rows)}

@@ -44,8 +44,9 @@ LITTLE_RATIO: dict[str, float] = {"commoncrawl": 0.002, "wikipedia": 0.1, "books
                                   "parquet": 0.5}
 DEFAULT_LITTLE_RATIO = 0.1
 # Skip reasons that describe a file's damage, not one of its records (the records it did hold are counted
-# under their own reasons): a dump cut short, bytes between pages, a file that is not a dump at all.
-FILE_NOTES = frozenset({"truncated_dump", "not_mediawiki_xml", "stray_data"})
+# under their own reasons): a dump cut short, bytes between pages, a file that is not a dump at all, the
+# bytes a WARC record's short Content-Length leaves before the next record (the record itself is read).
+FILE_NOTES = frozenset({"truncated_dump", "not_mediawiki_xml", "stray_data", "short_content_length"})
 MAX_FLAGGED = 200  # files named per flag in the statistics; the count is always exact
 
 

@@ -92,6 +92,46 @@ def utf16_32(data: bytes) -> Decoded | None:
     return None
 
 
+_NUL_SAMPLE = 4096  # bytes looked at for the NUL pattern of a text without a byte-order mark
+
+
+def unmarked_utf16_32(data: bytes) -> Decoded | None:
+    """``data`` as UTF-16 or UTF-32 without a byte-order mark, where its NUL bytes say which and it decodes
+    whole, else None. For plain text only: an HTML page without a mark is left to its label (no WHATWG rule
+    reads one so; ``decode_html``).
+
+    Why: a text of Latin letters, digits and punctuation in UTF-16 is a NUL beside each byte, and NULs are
+    valid UTF-8, so the file "decoded" as UTF-8 with a NUL between letters (the cleaner then dropped them,
+    and a UTF-32 file's CR and LF, split by NULs, became two line breaks); its charset was named utf-8 and
+    its characters held counted twice or four times. In UTF-32LE every fourth byte is NUL (no code point
+    reaches it) and the third nearly always (the BMP); in UTF-16LE the odd bytes are NUL for each character
+    below U+0100 and the even ones almost never; big-endian the other way round. Texts whose characters
+    mostly lie above U+00FF (CJK in UTF-16) have no such NULs and are not told here."""
+    sample = data[:_NUL_SAMPLE]
+    if b"\x00" not in sample:
+        return None
+    n = len(sample) // 4 * 4
+    if n < 16:
+        return None
+    zero = [sample[i:n:4].count(0) / (n // 4) for i in range(4)]
+    odd, even = (zero[1] + zero[3]) / 2, (zero[0] + zero[2]) / 2
+    if zero[3] > 0.99 and zero[2] > 0.9 and zero[0] < 0.1:
+        codec = "utf-32-le"
+    elif zero[0] > 0.99 and zero[1] > 0.9 and zero[3] < 0.1:
+        codec = "utf-32-be"
+    elif odd > 0.3 and even < 0.02:
+        codec = "utf-16-le"
+    elif even > 0.3 and odd < 0.02:
+        codec = "utf-16-be"
+    else:
+        return None
+    try:
+        text = data.decode(codec)
+    except UnicodeDecodeError:
+        return None
+    return None if "\x00" in text else Decoded(text, codec)
+
+
 def widest(label: str | None) -> str | None:
     """The codec that decodes the most of what ``label`` may hold (its last superset), for a text that no
     codec of ``decoders(label)`` decodes whole: its few bad bytes are then replaced (``decode_replacing``)."""

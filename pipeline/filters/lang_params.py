@@ -13,7 +13,8 @@ What this table holds, and where each value comes from:
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese and SudachiPy for Japanese, as datatrove's
   multilingual tokenizers use; German keeps hyphenated compounds and ordinals whole, as spaCy's German
   tokenizer does).
-* Chinese (zh, and yue/wuu, which share its thresholds), Japanese and German: FineWeb-2's published values (its
+* Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 17 more languages (fr, it, ru,
+  ar, sv, el, hu, ro, da, sk, sl, et, ca, is, af, eu, hy; these since 6 December): FineWeb-2's published values (its
   per-language configs, table ``FINEWEB2`` below, read from huggingface/fineweb-2 at the commits named there):
   stop words and the thresholds our filters have an option for (Gopher quality's mean word length bounds
   and share of words with a letter, Gopher repetition's duplicated-line fraction and top/duplicated n-gram
@@ -42,6 +43,8 @@ What this table holds, and where each value comes from:
   language's most frequent function words (Rae et al. 2021 list 8 for English); the lists below are the
   most frequent function words of each language (our lists, in the spirit of FineWeb-2's).
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
+* word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
+  (``pipeline.filters.segment.SPACED``: elisions, apostrophes, hyphen-joined words), English's for English.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 
@@ -56,7 +59,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
+from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN,
+                                      PLAIN_S, SUDACHI, WHITESPACE)
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -97,32 +101,79 @@ _NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get
 _KO: dict[str, dict[str, Any]] = {"gopher_quality": {"min_mean_word_length": 1.0}}
 
 # FineWeb-2's published per-language values, keyed by our language codes: huggingface/fineweb-2,
-# configs/<FINEWEB2_CONFIG[code]>.yml, read at commit 05e6729567a5 (cmn_Hani, deu_Latn) and baedee44633
-# (jpn_Jpan) from the stored copy of that repository (the hub copy
-# cannot be fetched here). That copy also holds cmn_Hani at commits c7004ff99c42 and baedee44633 with other
-# values (dup_line_frac 0.314, line_punct_thr 0.19, new_line_ratio 0.233, top n-grams 0.111/0.122/0.132,
-# dup n-grams 0.221..0.139; the same stop words, word lengths and alpha share); the ones below are what
-# bench/multilingual_agreement.py measured. FineWeb-2's key names: ``fineweb2_options`` maps them to ours.
-# ``language_score`` (the LID threshold) is not copied: the language filter has its own minimum.
-FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn"}
+# configs/<FINEWEB2_CONFIG[code]>.yml, read from the stored copy of that repository (the hub copy cannot be
+# fetched here) at its latest revision there, 05e6729567a5, for every language below but Japanese
+# (baedee44633: jpn_Jpan has no 05e6729567a5 version in the store). The store holds each config in up to three
+# revisions: c7004ff99c42 (no ``language_score``), baedee44633 (the same values and ``language_score``) and
+# 05e6729567a5 (recomputed values; its top 2/3/4-gram limits fall with n, as Gopher's 0.20/0.18/0.16 do,
+# where the earlier revisions' rise: cmn_Hani 0.111/0.122/0.132, spa_Latn 0.077/0.097/0.112). A language whose
+# 05e6729567a5 version is not stored here (spa, por, nld, pol, tur, ukr, ces, fin, nob, bul, heb, hrv, srp,
+# lit, lvs, ind among the large web languages) keeps the English thresholds and our stop-word list rather than
+# values FineWeb-2 has since replaced. Which language's words FineWeb-2 counted with which tokenizer:
+# datatrove's tokenizer assignment (spaCy's rules for every language below but zh, ja: jieba, SudachiPy).
+# FineWeb-2's key names: ``fineweb2_options`` maps them to ours. ``language_score`` (the LID threshold) is not
+# copied: the language filter has its own minimum.
+FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "fra_Latn", "it": "ita_Latn",
+                   "ru": "rus_Cyrl", "ar": "arb_Arab", "sv": "swe_Latn", "el": "ell_Grek", "hu": "hun_Latn",
+                   "ro": "ron_Latn", "da": "dan_Latn", "sk": "slk_Latn", "sl": "slv_Latn", "et": "ekk_Latn",
+                   "ca": "cat_Latn", "is": "isl_Latn", "af": "afr_Latn", "eu": "eus_Latn", "hy": "hye_Armn"}
+
+
+def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
+    return [[first + i, v] for i, v in enumerate(limits)]
+
+
+def _config(dup_line: float, top: tuple[float, float, float], dup: tuple[float, ...], punct: float,
+            newline: float, mean_word: tuple[float, float], alpha: float, stopwords: str) -> dict[str, Any]:
+    """One config in FineWeb-2's key names (``stopwords`` space-separated, in FineWeb-2's order)."""
+    return {"dup_line_frac": dup_line, "top_n_grams": _ngrams(*top), "dup_n_grams": _ngrams(*dup, first=5),
+            "line_punct_thr": punct, "new_line_ratio": newline, "min_avg_word_length": mean_word[0],
+            "max_avg_word_length": mean_word[1], "max_non_alpha_words_ratio": alpha,
+            "stopwords": stopwords.split()}
+
+
 FINEWEB2: dict[str, dict[str, Any]] = {
-    "zh": {"dup_line_frac": 0.287, "top_n_grams": [[2, 0.256], [3, 0.201], [4, 0.171]],
-           "dup_n_grams": [[5, 0.198], [6, 0.182], [7, 0.167], [8, 0.154], [9, 0.14], [10, 0.127]],
-           "line_punct_thr": 0.106, "new_line_ratio": 0.178, "min_avg_word_length": 1,
-           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.735,
-           "stopwords": ["的", "年", "在", "月", "是", "和", "日", "了", "於", "·", "為", "有", "被", "人",
-                         "中", "为", "他", "與", "後", "也", "而", "由"]},
-    "ja": {"dup_line_frac": 0.375, "top_n_grams": [[2, 0.121], [3, 0.129], [4, 0.145]],
-           "dup_n_grams": [[5, 0.307], [6, 0.283], [7, 0.264], [8, 0.248], [9, 0.234], [10, 0.223]],
-           "line_punct_thr": 0.167, "new_line_ratio": 0.162, "min_avg_word_length": 1,
-           "max_avg_word_length": 5, "max_non_alpha_words_ratio": 0.759,
-           "stopwords": ["の", "に", "を", "は", "た", "て", "が", "と", "で", "年", "し", "・", "月", "れ", "さ"]},
-    "de": {"dup_line_frac": 0.263, "top_n_grams": [[2, 0.169], [3, 0.153], [4, 0.137]],
-           "dup_n_grams": [[5, 0.141], [6, 0.134], [7, 0.126], [8, 0.117], [9, 0.108], [10, 0.098]],
-           "line_punct_thr": 0.0, "new_line_ratio": 0.152, "min_avg_word_length": 0,
-           "max_avg_word_length": 15, "max_non_alpha_words_ratio": 0.774,
-           "stopwords": ["der", "und", "die", "in", "von", "im", "den", "des", "mit", "das", "er", "dem",
-                         "als", "wurde", "für"]},
+    "zh": _config(0.287, (0.256, 0.201, 0.171), (0.198, 0.182, 0.167, 0.154, 0.14, 0.127), 0.106, 0.178, (1, 5),
+                  0.735, "的 年 在 月 是 和 日 了 於 · 為 有 被 人 中 为 他 與 後 也 而 由"),
+    "ja": _config(0.375, (0.121, 0.129, 0.145), (0.307, 0.283, 0.264, 0.248, 0.234, 0.223), 0.167, 0.162, (1, 5),
+                  0.759, "の に を は た て が と で 年 し ・ 月 れ さ"),
+    "de": _config(0.263, (0.169, 0.153, 0.137), (0.141, 0.134, 0.126, 0.117, 0.108, 0.098), 0.0, 0.152, (0, 15),
+                  0.774, "der und die in von im den des mit das er dem als wurde für"),
+    "fr": _config(0.264, (0.161, 0.149, 0.134), (0.15, 0.141, 0.131, 0.121, 0.111, 0.1), 0.1, 0.185, (2, 11),
+                  0.812, "de la le et à en l' des du les est d' un une il dans par au"),
+    "it": _config(0.246, (0.198, 0.156, 0.133), (0.144, 0.136, 0.127, 0.118, 0.109, 0.1), 0.025, 0.2, (3, 21),
+                  0.807, "di e il la in a del che è della un per nel l' con da i una"),
+    "ru": _config(0.322, (0.184, 0.164, 0.146), (0.168, 0.156, 0.145, 0.133, 0.121, 0.109), 0.231, 0.139, (3, 11),
+                  0.713, "в и на с года по году из был к не от что за для его как а он также до после"),
+    "ar": _config(0.304, (0.197, 0.172, 0.146), (0.165, 0.153, 0.142, 0.131, 0.12, 0.109), 0.143, 0.189, (2, 9),
+                  0.787, "، في من على إلى عام أن مع أو هو عن التي كان بين ما كانت هي المتحدة بعد"),
+    "sv": _config(0.292, (0.242, 0.195, 0.174), (0.156, 0.147, 0.136, 0.125, 0.116, 0.105), 0.2, 0.135, (3, 12),
+                  0.841, "i och är av en som den med på till att för"),
+    "el": _config(0.31, (0.194, 0.175, 0.156), (0.174, 0.163, 0.153, 0.142, 0.13, 0.119), 0.167, 0.116, (3, 11),
+                  0.809, "του και το της η την από ο με τον να που των στην για στο σε είναι τη τα οι"),
+    "hu": _config(0.322, (0.226, 0.198, 0.172), (0.169, 0.159, 0.148, 0.136, 0.124, 0.112), 0.067, 0.231, (3, 15),
+                  0.766, "a az és is egy volt hogy nem meg de magyar első el között"),
+    "ro": _config(0.289, (0.161, 0.146, 0.131), (0.16, 0.149, 0.138, 0.127, 0.117, 0.106), 0.081, 0.207, (1, 14),
+                  0.779, "de în a și din la o cu este un pe fost care al"),
+    "da": _config(0.305, (0.367, 0.297, 0.232), (0.169, 0.158, 0.147, 0.134, 0.123, 0.112), 0.1, 0.182, (3, 11),
+                  0.798, "i og af en til er den at som på for med det blev var der fra de han et"),
+    "sk": _config(0.319, (0.316, 0.218, 0.171), (0.176, 0.165, 0.152, 0.14, 0.127, 0.115), 0.0, 0.214, (2, 11),
+                  0.752, "v a na sa je z roku s"),
+    "sl": _config(0.317, (0.262, 0.225, 0.189), (0.17, 0.158, 0.146, 0.135, 0.123, 0.111), 0.045, 0.273, (2, 12),
+                  0.781, "je v in na so se ki za leta z"),
+    "et": _config(0.363, (0.345, 0.268, 0.215), (0.172, 0.161, 0.15, 0.139, 0.125, 0.113), 0.143, 0.213, (3, 13),
+                  0.722, "ja on oli ta aastal eesti ka ning et mis kui aasta ei või see oma tema"),
+    "ca": _config(0.294, (0.216, 0.189, 0.168), (0.159, 0.149, 0.137, 0.126, 0.116, 0.105), 0.154, 0.118, (2, 11),
+                  0.832, "de el la a i d l' en d' que va els per un les una amb es"),
+    "is": _config(0.292, (0.21, 0.183, 0.163), (0.157, 0.15, 0.143, 0.126, 0.114, 0.104), 0.095, 0.25, (2, 13),
+                  0.8, "og í á að sem er var til við en af um hann með"),
+    "af": _config(0.412, (0.707, 0.557, 0.418), (0.192, 0.162, 0.149, 0.128, 0.113, 0.101), 0.053, 0.209, (3, 11),
+                  0.707, "die van in en is n het wat sy op the word"),
+    "eu": _config(0.298, (0.263, 0.227, 0.192), (0.152, 0.14, 0.129, 0.118, 0.108, 0.096), 0.167, 0.25, (4, 11),
+                  0.788, "eta da ziren zen bat zuen zeuden izan"),
+    "hy": _config(0.285, (0.225, 0.206, 0.184), (0.157, 0.146, 0.133, 0.123, 0.111, 0.099), 0.167, 0.16, (4, 11),
+                  0.778, "է և են էր թվականի թվականին որ իր ծրագիր նա նաև որը այն հետ համար ու նրա այդ առաջին մի էին "
+                  "իսկ որպես"),
 }
 
 
@@ -156,15 +207,32 @@ _ZH: dict[str, dict[str, Any]] = {**_FW2_ZH, "fineweb": {**_FW2_ZH["fineweb"], "
 _FW2_JA = fineweb2_options("ja")
 _JA: dict[str, dict[str, Any]] = {**_FW2_JA, "fineweb": {**_FW2_JA["fineweb"], "short_line_length": 10}}
 
+def _fineweb2(code: str, segmenter: str) -> LanguageParams:
+    """A whitespace language with FineWeb-2's stop words and thresholds, its words split as spaCy's rules for it
+    split them (``pipeline.filters.segment.SPACED``; datatrove's tokenizer for it)."""
+    return LanguageParams(segmenter, tuple(FINEWEB2[code]["stopwords"]), fineweb2_options(code))
+
+
+# Whitespace languages by how their spaCy tokenizer treats apostrophes and hyphens (checked on the same test
+# string in datatrove's tokenizer for each: bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and
+# German"); English keeps the English rules, German its own (``GERMAN``), Indonesian and Polish the English
+# ones (spaCy splits their hyphens and slashes as English does).
+_SPACED_LANGUAGES = {"fr": ELISION_HYPHENS, "ca": ELISION_HYPHENS, "it": ELISION_S, "ru": PLAIN_S, "ar": PLAIN,
+                     "sv": HYPHENS, "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": PLAIN_S,
+                     "sl": PLAIN, "et": PLAIN_S, "es": HYPHENS, "pt": HYPHENS_S, "nl": HYPHENS, "no": HYPHENS,
+                     "fi": HYPHENS, "tr": PLAIN_S, "cs": PLAIN_S, "uk": PLAIN_S, "bg": PLAIN_S, "hr": PLAIN_S,
+                     "lt": PLAIN_S, "lv": PLAIN_S, "is": PLAIN_S, "af": PLAIN_S, "eu": PLAIN_S, "hy": PLAIN_S}
+
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
     "de": LanguageParams(GERMAN, tuple(FINEWEB2["de"]["stopwords"]), fineweb2_options("de")),
-    "fr": LanguageParams(stop_words=("de", "la", "le", "et", "les", "des", "en", "un", "du", "une")),
-    "es": LanguageParams(stop_words=("de", "la", "que", "el", "en", "y", "a", "los", "se", "del")),
-    "it": LanguageParams(stop_words=("di", "e", "il", "la", "che", "in", "a", "per", "un", "è")),
-    "pt": LanguageParams(stop_words=("de", "a", "o", "que", "e", "do", "da", "em", "um", "para")),
-    "nl": LanguageParams(stop_words=("de", "van", "het", "een", "en", "in", "is", "dat", "op", "te")),
-    "ru": LanguageParams(stop_words=("и", "в", "не", "на", "что", "с", "он", "как", "по", "к")),
+    # whitespace languages without FineWeb-2 values here: spaCy's word rules, our stop words or none
+    **{code: LanguageParams(segmenter) for code, segmenter in _SPACED_LANGUAGES.items()},
+    "es": LanguageParams(HYPHENS, ("de", "la", "que", "el", "en", "y", "a", "los", "se", "del")),
+    "pt": LanguageParams(HYPHENS_S, ("de", "a", "o", "que", "e", "do", "da", "em", "um", "para")),
+    "nl": LanguageParams(HYPHENS, ("de", "van", "het", "een", "en", "in", "is", "dat", "op", "te")),
+    # and with FineWeb-2's
+    **{code: _fineweb2(code, _SPACED_LANGUAGES[code]) for code in FINEWEB2 if code in _SPACED_LANGUAGES},
     "zh": LanguageParams(JIEBA, tuple(FINEWEB2["zh"]["stopwords"]), _ZH),
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),

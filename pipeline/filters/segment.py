@@ -32,6 +32,17 @@ words-per-line rule and every n-gram ratio lose their meaning:
   with, keeps both whole. Split the English way, every such hyphen and period was a "word" without a
   letter, and German prose fell under Gopher's 80 % of words with a letter: 3 of the 18 dewiki articles,
   which datatrove with the same thresholds kept (bench/multilingual_agreement.py).
+* Other whitespace languages (``SPACED``, ``spaced_split``): the whitespace splitter mimics spaCy's *English*
+  tokenizer (``pipeline.filters.words``), and datatrove (FineWeb-2) counts each language's words with that
+  language's spaCy rules, which differ in three ways that move the share of words with a letter: French,
+  Italian and Catalan split an elided article or preposition off with its apostrophe ("l'" + "homme", one
+  word with a letter, where the English rules give "l", "'", "homme"); the other languages keep a word with
+  an inner apostrophe whole ("doesn't"), and split a final "'s" or not, by language; most keep words joined by
+  hyphens whole ("non-free", "2021-07-25"; French and Catalan only letters: "RAID-1" but "2021", "-", "07"),
+  a letters-digits pair ("RAID-1") and a trailing hyphen ("Nord-") everywhere, and a path's leading slash
+  ("/dev"). With the English rules our filters agreed with datatrove's on 69-86 % of the French, Italian,
+  Arabic and Catalan sections of the Debian handbook, all of the difference Gopher's letter share
+  (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German").
 * Languages written without spaces that neither covers (Thai, Lao, Khmer, Burmese, Tibetan): no
   segmenter; ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting
   them remove every document.
@@ -57,7 +68,13 @@ except ImportError:  # not built: the scripts are counted in numpy (python_scrip
     _lines = None
 
 WHITESPACE, JIEBA, SUDACHI, GERMAN = "whitespace", "jieba", "sudachi", "german"
-SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN)
+# spaCy's rules of other whitespace languages than English and German (``spaced_split``), by what they do with
+# apostrophes and hyphens
+ELISION_HYPHENS, ELISION_S, HYPHENS, HYPHENS_S, PLAIN, PLAIN_S = (
+    "elision-hyphens", "elision-s", "hyphens", "hyphens-s", "plain", "plain-s")
+SPACED = {ELISION_HYPHENS: (True, False, "letters"), ELISION_S: (True, True, None), HYPHENS: (False, False, "all"),
+          HYPHENS_S: (False, True, "all"), PLAIN: (False, False, None), PLAIN_S: (False, True, None)}
+SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED)
 UNSPACED = (JIEBA, SUDACHI)  # segmenters of scripts written without spaces (C4 counts their words per line)
 
 # Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
@@ -358,6 +375,57 @@ def german_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tupl
         if match.start() > at:
             words.extend(fallback(chunk[at:match.start()]))
         words.append(match.group(0))
+        at = match.end()
+    if at < len(chunk):
+        words.extend(fallback(chunk[at:]))
+    return tuple(words)
+
+
+_LETTERS = r"[^\W\d_]+"
+_ELIDED = re.compile(_LETTERS + r"['’](?=[^\W\d_])")  # "l'", "dell'", "qu'" before the word they elide into
+_APOSTROPHE_WORD = re.compile(_LETTERS + r"(?:['’]" + _LETTERS + ")+")  # "doesn't", "Debian's"
+_FINAL_S = re.compile(r"['’][sS]$")
+# hyphen-joined words, starting where no word, number separator or hyphen precedes, ending where none follows
+_HYPHENED = {"all": re.compile(r"(?<![\w.,:/-])[^\W_]+(?:-[^\W_]+)+(?![\w-]|\.\w)"),
+             "letters": re.compile(r"(?<![\w.,:/-])" + _LETTERS + r"(?:-" + _LETTERS + r")+(?![\w-]|\.\w)")}
+# a letters-digits pair ("RAID-1"), a trailing hyphen ("Nord-"), a path's first part with its slash ("/dev",
+# "./etc"), a command-line option ("-t", "--detail"): the same in every spaCy tokenizer here (a hyphen, slash or
+# period is no prefix there)
+_COMMON = (r"(?<![\w.,:/-])" + _LETTERS + r"-\d+(?![\w-]|\.\w)|(?<![\w.,:/-])" + _LETTERS + r"-$"
+           r"|(?<![\w/.])\.?/[^\W_]+|(?<![\w.,:/-])--?" + _LETTERS)
+
+
+_SPACED_MARKS = re.compile("['’/-]")  # a chunk without them splits as in English
+
+
+@lru_cache(maxsize=None)
+def _spaced_pattern(elision: bool, hyphens: str | None) -> re.Pattern[str]:
+    parts = [_ELIDED.pattern if elision else _APOSTROPHE_WORD.pattern]
+    if hyphens:
+        parts.append(_HYPHENED[hyphens].pattern)
+    return re.compile("|".join([*parts, _COMMON]))
+
+
+def spaced_split(chunk: str, fallback: Callable[[str], tuple[str, ...]], segmenter: str) -> tuple[str, ...]:
+    """Words of a whitespace-free chunk as the language's spaCy rules split them (``SPACED[segmenter]``: elision,
+    a final "'s" split off, which hyphen-joined words stay whole); ``fallback`` (the English rules) for the rest
+    and for URLs, e-mail addresses and host names."""
+    if (chunk.isalpha() or not _SPACED_MARKS.search(chunk) or "://" in chunk or "@" in chunk
+            or chunk.startswith("www.")):
+        return fallback(chunk)  # most chunks: a word, or a word and its punctuation ("monde,")
+    elision, split_s, hyphens = SPACED[segmenter]
+    words: list[str] = []
+    at = 0
+    if split_s and elision and _FINAL_S.search(chunk) and chunk[:-2].isalpha():
+        return (chunk[:-2], chunk[-2:])  # Italian: "Debian" + "'s" (its suffix rule comes before the elision)
+    for match in _spaced_pattern(elision, hyphens).finditer(chunk):
+        if match.start() > at:
+            words.extend(fallback(chunk[at:match.start()]))
+        word = match.group(0)
+        if split_s and not elision and _FINAL_S.search(word) and word[:-2].isalpha():
+            words += [word[:-2], word[-2:]]
+        else:
+            words.append(word)
         at = match.end()
     if at < len(chunk):
         words.extend(fallback(chunk[at:]))

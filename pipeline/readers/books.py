@@ -47,7 +47,8 @@ def decode(data: bytes) -> Decoded:
     """The text of a book file, and the charset it was read in. Why this order:
 
     1. What the bytes themselves say: ISO-2022-JP's or ISO-2022-KR's escape sequences (7-bit, so valid UTF-8
-       too), UTF-8 (BOM tolerated), a UTF-16/32 byte-order mark.
+       too), a UTF-16/32 byte-order mark, UTF-16/32 without one told by its NUL bytes (valid UTF-8 too:
+       ``charsets.unmarked_utf16_32``), UTF-8 (BOM tolerated).
     2. Nearly UTF-8: a UTF-8 file with a few damaged bytes (at most one in a thousand) and more valid
        multi-byte characters than damaged bytes is UTF-8 with those bytes replaced and counted; a text in a
        single-byte charset almost never forms valid UTF-8 sequences, so this never takes one of those.
@@ -62,18 +63,21 @@ def decode(data: bytes) -> Decoded:
     Before the guess (5.) a Chinese, Japanese or Russian book in a legacy charset fell to 6: mojibake that
     the language filter then removed."""
     from pipeline.extract.charsets import (MAX_REPLACED_SHARE, decode_replacing, decode_strict, decoders,
-                                           iso2022_jp, iso2022_kr, latin9, nearly_utf8, utf16_32, widest)
+                                           iso2022_jp, iso2022_kr, latin9, nearly_utf8, unmarked_utf16_32,
+                                           utf16_32, widest)
 
     if jis := iso2022_jp(data):
         return Decoded(jis[0], "iso2022_jp", jis[1])
     if (korean := iso2022_kr(data)) is not None:
         return Decoded(korean, "iso2022_kr")
+    if marked := utf16_32(data):  # a UTF-16/32 byte-order mark is never valid UTF-8
+        return marked
+    if unmarked := unmarked_utf16_32(data):  # before UTF-8, which NULs pass
+        return unmarked
     try:
         return Decoded(data.decode("utf-8-sig"), "utf-8")
     except UnicodeDecodeError:
         pass
-    if marked := utf16_32(data):
-        return marked
     data = data.removeprefix(codecs.BOM_UTF8)  # a BOM on a file that is not UTF-8 after all
     if damaged := nearly_utf8(data):
         return Decoded(damaged[0], "utf-8", damaged[1])

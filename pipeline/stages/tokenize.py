@@ -337,6 +337,15 @@ def run(context: RunContext, inputs: list[str]) -> StageResult:
         by_source.setdefault(shard_source(context.run_dir, relative), []).append(relative)
     by_source = {k: v for k, v in by_source.items() if v}
     warnings: list[str] = []
+    if by_source:  # none at all: the warning after the tasks says so
+        for source in context.sources:
+            # A source the earlier stages emptied (a WET file whose pages the filter all removed) drops out of
+            # the dataset and the mixture's shares are renormalised over the rest: said, not silent
+            if source.name not in by_source:
+                warnings.append(f"source {source.name!r} (weight {source.weight:g}) has no documents left: the "
+                                f"stages before tokenize ({', '.join(order[:-1])}) removed or skipped every one "
+                                "(their statistics say why); it is not in the token dataset, and the mixture's "
+                                "shares are taken over the other sources")
     thresholds = validation_thresholds(context, by_source, warnings)
     for warning in warnings:
         print(f"[{STAGE}] warning: {warning}", file=sys.stderr)

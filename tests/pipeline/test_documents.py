@@ -89,3 +89,28 @@ def test_write_parquet_compresses_the_text_with_zstd_and_the_small_columns_with_
                                                         "pairs.key_value.key", "pairs.key_value.value"]
     assert all(leaf.compression == "SNAPPY" and leaf.is_stats_set for leaf in leaves)
     assert pq.read_table(tmp_path / "s.parquet").equals(signals)
+
+
+def test_parquet_bytes_reuses_the_codecs_of_a_schema_and_writes_what_an_uncached_call_writes() -> None:
+    """The per-column codecs are worked out once per schema (``_codecs``): tables of one schema, with and without
+    schema metadata, and of another schema with the same names but other types, get the bytes they get with the
+    codecs worked out afresh for each call."""
+    from pipeline import documents
+
+    def uncached(table: pa.Table) -> bytes:
+        leaves = documents._leaf_paths(table.schema)
+        sink = pa.BufferOutputStream()
+        pq.write_table(table, sink, use_dictionary=False, row_group_size=max(table.num_rows, 1),
+                       compression={c: "zstd" if c in documents.BULK_COLUMNS else "snappy" for c in leaves},
+                       write_statistics=[c for c in leaves if c not in documents.BULK_COLUMNS])
+        return sink.getvalue().to_pybytes()
+
+    documents._codecs.cache_clear()
+    rows = [Document(key=f"id-{i}", text=f"text {i} " * 30, url=f"https://a.example/{i}",
+                     meta={"offset": i}).to_row("web") for i in range(5)]
+    docs = pa.Table.from_pylist(rows, schema=DOC_SCHEMA)
+    other = pa.table({"text": [1, 2], "url": ["a", "b"]})  # "text" not a string: still the bulk column
+    nested = pa.table({"text": [["a"], ["b", "c"]], "m": pa.array([{"x": 1}, {"x": 2}])})
+    for table in (docs, docs.slice(1, 2), docs.replace_schema_metadata({"k": "v"}), other, nested, docs):
+        assert documents.parquet_bytes(table) == uncached(table)
+    assert documents._codecs.cache_info().hits >= 2

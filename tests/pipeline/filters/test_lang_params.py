@@ -90,8 +90,8 @@ def test_the_table_replaces_defaults_for_the_language():
     assert localize(GopherQualityOptions(), "gopher_quality", None) == GopherQualityOptions()
 
 
-@pytest.mark.parametrize("language", ["zh", "ja", "de"])
-def test_chinese_japanese_and_german_take_fineweb2s_published_values_under_our_option_names(language):
+@pytest.mark.parametrize("language", sorted(FINEWEB2))
+def test_languages_take_fineweb2s_published_values_under_our_option_names(language):
     fw2 = FINEWEB2[language]
     quality = localize(GopherQualityOptions(), "gopher_quality", language)
     assert quality.stop_words == tuple(fw2["stopwords"]) and quality.min_stop_words == 2
@@ -106,6 +106,34 @@ def test_chinese_japanese_and_german_take_fineweb2s_published_values_under_our_o
     fineweb = localize(FineWebOptions(), "fineweb", language)
     assert (fineweb.min_line_punct, fineweb.max_newline_words) == (fw2["line_punct_thr"], fw2["new_line_ratio"])
     assert fineweb.max_dup_line_chars == FineWebOptions().max_dup_line_chars
+
+
+def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
+    # the revision whose top 2/3/4-gram limits fall with n (as Gopher's 0.20/0.18/0.16); the earlier ones rise
+    for language, config in FINEWEB2.items():
+        top = [limit for _, limit in sorted(config["top_n_grams"])]
+        # Japanese: jpn_Jpan's latest revision is not stored here (lang_params.py says which one it is)
+        assert top == sorted(top, reverse=(language != "ja")), language
+        assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
+        assert config["min_avg_word_length"] < config["max_avg_word_length"]
+        assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
+    assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
+
+
+def _gopher_signals(text: str, language: str) -> dict:
+    chain = build(ChainSpec.model_validate({"gopher_quality": {}}))
+    columns = compute_signals(chain, [text], [None], 1_000_000, declared=[language])
+    return {k.split(".", 1)[1]: v[0] for k, v in columns.items() if k.startswith("gopher_quality.")}
+
+
+def test_french_elisions_are_words_with_a_letter_as_in_spacys_french_rules():
+    # spaCy's French tokenizer (datatrove's for fra_Latn): L'|homme|qu'|il|a|vu|n'|est|pas|là|. -> 10 of 11 words
+    # with a letter; the English rules split each apostrophe off (L|'|homme|...): 10 of 14
+    signals = _gopher_signals("L'homme qu'il a vu n'est pas là.", "fr")
+    assert signals["alpha_words"] == pytest.approx(10 / 11)
+    assert signals["stop_words"] == 2  # "il", "est": "L'" is not FineWeb-2's "l'" (datatrove matches case too)
+    assert _gopher_signals("C'est l'homme d'État.", "fr")["stop_words"] == 3  # "est", "l'", "d'"
+    assert _gopher_signals("L'homme qu'il a vu n'est pas là.", "en")["alpha_words"] == pytest.approx(10 / 14)
 
 
 def test_japanese_short_line_is_ours_and_cantonese_shares_mandarins_thresholds():
@@ -179,7 +207,8 @@ def test_the_skipped_rules_are_the_ones_without_meaning_only():
         assert localize(FineWebOptions(), "fineweb", code).min_line_punct is None
         assert localize(C4Options(), "c4", code).min_sentences is None
     for code in ("km", "my", "hi", "el", "ar", "vi"):  # languages with sentence marks keep both rules
-        assert localize(FineWebOptions(), "fineweb", code).min_line_punct == 0.12
+        expected = FINEWEB2[code]["line_punct_thr"] if code in FINEWEB2 else 0.12  # el, ar: FineWeb-2's
+        assert localize(FineWebOptions(), "fineweb", code).min_line_punct == expected > 0
         assert localize(C4Options(), "c4", code).min_sentences == 5
 
 

@@ -11,7 +11,8 @@ import re
 import pytest
 
 from pipeline.filters import segment
-from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE, script_of
+from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN, PLAIN_S,
+                                      SPACED, SUDACHI, WHITESPACE, script_of)
 from pipeline.filters.words import split_words, tokenize
 from tests.pipeline.filters.support import str_columns
 
@@ -93,6 +94,46 @@ def test_german_compounds_and_ordinals_are_one_token():
 ])
 def test_german_keeps_the_shared_splitting_elsewhere(text):
     assert split_words(text, GERMAN) == split_words(text, WHITESPACE)
+
+
+# One string through each language's spaCy tokenizer in datatrove 0.10.1 (FineWeb-2's word tokenizers), the
+# expected tokens written down from its output (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese
+# and German"); English splits every apostrophe and hyphen of it.
+_SPACY_PROBE = "L'homme dell'Italia doesn't Debian's non-free RAID-1 e-mail 2021-07-25 /dev/sda1 (x-y) Nord- und -t"
+
+
+@pytest.mark.parametrize("segmenter, expected", [
+    (ELISION_HYPHENS, "L'|homme|dell'|Italia|doesn'|t|Debian'|s|non-free|RAID-1|e-mail|2021|-|07|-|25|/dev|/|sda1|(|"
+                      "x-y|)|Nord-|und|-t"),  # fra_Latn, cat_Latn (but "x", "-", "y" in French)
+    (ELISION_S, "L'|homme|dell'|Italia|doesn'|t|Debian|'s|non|-|free|RAID-1|e|-|mail|2021|-|07|-|25|/dev|/|sda1|(|x|"
+                "-|y|)|Nord-|und|-t"),  # ita_Latn (but "e-mail" one token there)
+    (HYPHENS, "L'homme|dell'Italia|doesn't|Debian's|non-free|RAID-1|e-mail|2021-07-25|/dev|/|sda1|(|x-y|)|Nord-|und|"
+              "-t"),  # spa, swe, dan, nld, nob, fin, ell (but "/dev/sda1" one token in nld, hun, ron)
+    (HYPHENS_S, "L'homme|dell'Italia|doesn't|Debian|'s|non-free|RAID-1|e-mail|2021-07-25|/dev|/|sda1|(|x-y|)|Nord-|"
+                "und|-t"),  # por_Latn
+    (PLAIN, "L'homme|dell'Italia|doesn't|Debian's|non|-|free|RAID-1|e|-|mail|2021|-|07|-|25|/dev|/|sda1|(|x|-|y|)|"
+            "Nord-|und|-t"),  # arb_Arab
+    (PLAIN_S, "L'homme|dell'Italia|doesn't|Debian|'s|non|-|free|RAID-1|e|-|mail|2021|-|07|-|25|/dev|/|sda1|(|x|-|y|"
+              ")|Nord-|und|-t"),  # rus, ukr, bul, ces, slk, hrv, lvs, ekk, tur
+])
+def test_other_whitespace_languages_split_as_their_spacy_tokenizer(segmenter, expected):
+    assert "|".join(split_words(_SPACY_PROBE, segmenter)) == expected
+    assert split_words(_SPACY_PROBE, WHITESPACE)[:3] == ["L", "'", "homme"]  # the English rules
+
+
+@pytest.mark.parametrize("segmenter", sorted(SPACED))
+@pytest.mark.parametrize("text", [
+    "https://www.alt-starkenberg.de/x-y?a=b", "mail@l-homme.fr", "www.l-homme.fr", "3.5-4", "Version 1.2.",
+    "a--b", "Le monde.", "(Ceci),", "",
+])
+def test_other_whitespace_languages_keep_the_shared_splitting_elsewhere(segmenter, text):
+    assert split_words(text, segmenter) == split_words(text, WHITESPACE)
+
+
+def test_other_whitespace_languages_lose_no_character():
+    text = "Aujourd'hui l'arc-en-ciel d’État ./etc/apt -- x- -y 's l' 1990-х c'est-à-dire: « Jean-Pierre »"
+    for segmenter in SPACED:
+        assert "".join(split_words(text, segmenter)) == "".join(text.split()), segmenter
 
 
 def _one_call_per_run(chunk: str) -> tuple[str, ...]:

@@ -428,3 +428,28 @@ def test_an_iso_2022_kr_book_is_read_as_korean(tmp_path: Path) -> None:
     path.write_bytes(text.encode("iso2022_kr"))
     (doc,), _ = read_one(path, Options(unwrap=False))
     assert doc.meta["charset"] == "iso2022_kr" and doc.text == text.strip("\n")
+
+
+@pytest.mark.parametrize("codec", ["utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"])
+def test_utf16_and_utf32_books_without_a_bom(real_texts: dict[str, str], tmp_path: Path, codec: str) -> None:
+    # chardet's tests/UTF-16BE/nobom-utf16be.txt and its three siblings (a CSV of prices, CRLF lines): NULs are
+    # valid UTF-8, so they were read as UTF-8 with a NUL beside each letter, named utf-8, the NULs dropped by
+    # the cleaner, every CRLF of the UTF-32 ones split into two line breaks, and the files flagged as
+    # yielding "little" (their NULs counted as characters held). German prose keeps its umlauts (U+00xx:
+    # NUL high bytes too), the Euro sign and a CJK name (not), in proportions the NULs still show.
+    text = ("DateTime,Bid,Ask\r\n07/19/2015 21:00:15.469,1.083,1.08332\r\n"
+            + real_texts["de"][:3000].replace("\r\n", "\n").replace("\n", "\r\n") + "\r\nPreis: 12 € (賈寶玉)\r\n")
+    path = tmp_path / f"{codec}.txt"
+    path.write_bytes(text.encode(codec))
+    (doc,), tally = read_one(path, Options(unwrap=False, strip_gutenberg=False))
+    assert doc.meta["charset"] == codec and doc.text == text.replace("\r\n", "\n").strip("\n"), doc.text[:200]
+    assert tally.counts["chars_held"] == len(text.replace("\r\n", "\n"))
+
+
+def test_utf8_text_with_a_few_nuls_stays_utf8(tmp_path: Path) -> None:
+    # A stray NUL or two in a UTF-8 book is no UTF-16 pattern: the book stays UTF-8 (the cleaner drops them)
+    text = "Ein Buch über Brücken.\x00 Noch ein Satz.\x00\n" * 40
+    path = tmp_path / "nul.txt"
+    path.write_bytes(text.encode("utf-8"))
+    (doc,), _ = read_one(path, Options(unwrap=False))
+    assert doc.meta["charset"] == "utf-8"

@@ -253,3 +253,32 @@ def test_dedup_of_copies_variants_and_documents_too_short_to_shingle(shared_data
     assert len(kept) == 1 + 1 + 1 + 2 + len(paras) - 1
     assert counts["cluster_size.1024-2047"] == 1  # 2,003: the copies and three variants and counts["removed.across_source"] == 500
     assert counts["docs_in"] - counts["docs_out"] == sum(v for k, v in counts.items() if k.startswith("skipped."))
+
+
+def test_a_source_the_earlier_stages_empty_is_named_in_the_dataset_and_report(shared_data: Path,
+                                                                             tmp_path: Path) -> None:
+    """bench/heldout_run.py: npm warc's Common Crawl WET file (weight 0.05) lost its three pages to the filter;
+    the token dataset and the mixture went on without it (shares renormalised over the other sources) and
+    nothing said so: no warning in the statistics, the index or the report. Now each names the source."""
+    from tests.pipeline.helpers import book_paragraphs_jsonl
+
+    prose = book_paragraphs_jsonl(shared_data, tmp_path / "prose.jsonl", limit=30)
+    odd = tmp_path / "odd.jsonl"
+    odd.write_text("".join(json.dumps({"id": k, "text": t}) + "\n" for k, t in
+                           [("emoji", "😀🎉👍🏽" * 40), ("punct", "!?.,;:…—" * 40)]))
+    stages = {"order": ["crawl", "filter", "dedup", "tokenize"], "tokenize": {"tokenizer": {
+        "kind": "tiktoken", "name": "gpt2", "ranks_path": str(shared_data / "tokenizers" / "gpt2.tiktoken")}}}
+    sources = [{"name": "prose", "kind": "jsonl", "paths": [str(prose)], "weight": 0.95},
+               {"name": "odd", "kind": "jsonl", "paths": [str(odd)], "weight": 0.05}]
+    manifest = load_manifest(write_manifest(tmp_path, sources, stages=stages, ray={"in_process": True}))
+    results = run_manifest(manifest)
+    assert results["tokenize"].outputs and all("/odd/" not in r for r in results["tokenize"].outputs)
+    assert _stats(manifest.run_dir, "filter")["counts"].get("source.odd.docs_out", 0) == 0
+    warnings = _stats(manifest.run_dir, "tokenize")["warnings"]
+    assert "source 'odd' (weight 0.05) has no documents left" in warnings[0], warnings
+    assert not any("no documents left" in w for w in warnings[1:])  # 'prose' is in the dataset
+    dataset = TokenDataset.open(manifest.run_dir / "tokens", verify="checksums")
+    assert set(dataset.index["sources"]) == {"prose"}
+    assert dataset.index["settings"]["validation"]["warnings"] == warnings
+    assert "source &#x27;odd&#x27; (weight 0.05) has no documents left" in (
+        manifest.run_dir / "report" / "report.html").read_text()
