@@ -8,13 +8,15 @@
  * value is that letter's ``re.Pattern.match``: the regex itself still decides) and for the kept lines.
  *
  *   text, chars = trim(raw, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio, sentence_end,
- *                      sentence_score)
+ *                      sentence_score, heading_first, heading)
  *
  * ``raw`` is resiliparse's output. Lines are ``raw.split("\n")`` stripped as ``str.strip()`` strips
  * (``Py_UNICODE_ISSPACE``), the empty ones left out. The kept lines are the best span's lines without the
  * flagged ones (all of the span's lines when every one is flagged; all lines when no span scores above
  * zero; a line scores min(len, line_cap) - threshold, at least ``sentence_score`` when its last character is the
- * code point ``sentence_end``); when ``min_raw`` >= 0, the lines hold at least ``min_raw`` characters and the kept
+ * code point ``sentence_end``, and 0 at least when it is shorter than ``threshold``, starts with one of the
+ * characters of the str ``heading_first`` and ``heading`` (a ``re.Pattern.match``) matches it: a numbered heading);
+ * when ``min_raw`` >= 0, the lines hold at least ``min_raw`` characters and the kept
  * ones fewer than ``keep_ratio`` times that, all lines are kept instead (flagged ones dropped, as above). ``text`` is the
  * kept lines joined by "\n\n", ``chars`` the sum of their lengths. tests/pipeline/extract/test_lines.py
  * compares it with the Python code on every page of the shared sets and on generated texts.
@@ -24,7 +26,8 @@
 
 typedef struct {
     Py_ssize_t start, len;
-    int flag;
+    int flag;    /* a short boilerplate line */
+    int heading; /* a numbered heading: its negative score is raised to 0 */
 } Line;
 
 /* The stripped, non-empty lines of ``text``, in order; returns their count or -1 (MemoryError set). */
@@ -62,12 +65,38 @@ static Py_ssize_t find_lines(PyObject *text, Line **out) {
             lines[count].start = s;
             lines[count].len = e - s;
             lines[count].flag = 0;
+            lines[count].heading = 0;
             count++;
         }
         at = end + 1;
     }
     *out = lines;
     return count;
+}
+
+/* The numbered headings: a line shorter than ``threshold`` whose first character is one of ``first``'s (compared
+ * here, so other lines cost no Python call) and whose regex ``heading`` matches it. 0 or -1 (an exception). */
+static int heading_lines(PyObject *text, Line *lines, Py_ssize_t count, PyObject *first, PyObject *heading,
+                         Py_ssize_t threshold) {
+    int kind = PyUnicode_KIND(text), first_kind = PyUnicode_KIND(first);
+    const void *data = PyUnicode_DATA(text), *first_data = PyUnicode_DATA(first);
+    Py_ssize_t firsts = PyUnicode_GET_LENGTH(first);
+    for (Py_ssize_t i = 0; i < count && firsts; i++) {
+        if (lines[i].len >= threshold) continue;
+        Py_UCS4 c = PyUnicode_READ(kind, data, lines[i].start);
+        int candidate = 0;
+        for (Py_ssize_t j = 0; j < firsts && !candidate; j++)
+            candidate = PyUnicode_READ(first_kind, first_data, j) == c;
+        if (!candidate) continue;
+        PyObject *line = PyUnicode_Substring(text, lines[i].start, lines[i].start + lines[i].len);
+        if (!line) return -1;
+        PyObject *found = PyObject_CallOneArg(heading, line);
+        Py_DECREF(line);
+        if (!found) return -1;
+        lines[i].heading = found != Py_None;
+        Py_DECREF(found);
+    }
+    return 0;
 }
 
 /* ``_boilerplate_flags``: a line shorter than max_len whose first character is a key of ``table`` and whose
@@ -117,11 +146,11 @@ static Py_ssize_t keep_unflagged(const Line *lines, Py_ssize_t start, Py_ssize_t
 }
 
 static PyObject *trim(PyObject *self, PyObject *args) {
-    PyObject *text, *table;
+    PyObject *text, *table, *heading_first, *heading;
     Py_ssize_t line_cap, threshold, penalty, max_len, min_raw, sentence_end, sentence_score;
     double keep_ratio;
-    if (!PyArg_ParseTuple(args, "UO!nnnnndnn", &text, &PyDict_Type, &table, &line_cap, &threshold, &penalty,
-                          &max_len, &min_raw, &keep_ratio, &sentence_end, &sentence_score))
+    if (!PyArg_ParseTuple(args, "UO!nnnnndnnUO", &text, &PyDict_Type, &table, &line_cap, &threshold, &penalty,
+                          &max_len, &min_raw, &keep_ratio, &sentence_end, &sentence_score, &heading_first, &heading))
         return NULL;
     Line *lines = NULL;
     char *keep = NULL;
@@ -129,6 +158,7 @@ static PyObject *trim(PyObject *self, PyObject *args) {
     Py_ssize_t count = find_lines(text, &lines);
     if (count < 0) return NULL;
     if (flag_lines(text, lines, count, table, max_len) < 0) goto done;
+    if (heading_lines(text, lines, count, heading_first, heading, threshold) < 0) goto done;
     keep = PyMem_Malloc(count ? count : 1);
     if (!keep) {
         PyErr_NoMemory();
@@ -144,6 +174,7 @@ static PyObject *trim(PyObject *self, PyObject *args) {
         if (score < sentence_score
             && (Py_ssize_t)PyUnicode_READ(kind, data, lines[i].start + lines[i].len - 1) == sentence_end)
             score = sentence_score;
+        if (score < 0 && lines[i].heading) score = 0;
         if (lines[i].flag) score -= penalty;
         if (current <= 0) {
             current = score;
@@ -218,7 +249,8 @@ done:
 
 static PyMethodDef methods[] = {
     {"trim", trim, METH_VARARGS,
-     "trim(text, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio, sentence_end, sentence_score) -> "
+     "trim(text, table, line_cap, threshold, penalty, max_len, min_raw, keep_ratio, sentence_end, sentence_score, "
+     "heading_first, heading) -> "
      "(kept lines joined by \"\\n\\n\", their total length): pipeline.extract.html's line trimming (see the module "
      "comment)."},
     {NULL, NULL, 0, NULL},

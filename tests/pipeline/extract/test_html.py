@@ -333,18 +333,23 @@ def _every_code_point() -> str:
 
 
 def test_boilerplate_table_keys_are_every_first_character_the_regex_can_match() -> None:
-    """The table by first letter must hold every character a line can start with and still match, or a
-    boilerplate line would go unflagged: under IGNORECASE that is each letter, its other case and what re
-    folds onto it; each alternative's first character is a plain letter."""
+    """The table by first character must hold every character a line can start with and still match, or a
+    boilerplate line would go unflagged: under IGNORECASE that is each character, its other case and what re
+    folds onto it (Latin, Cyrillic; Han, kana, Hangul and Arabic have no case); each alternative's first
+    character is a plain character, not regex syntax."""
     letters = {alternative[0] for alternative in html_module._BOILERPLATE_ALTERNATIVES}
-    assert all("a" <= letter <= "z" for letter in letters)
-    can_start = set(re.findall("(?i)[" + "".join(sorted(letters)) + "]", _every_code_point()))
+    assert all(letter.isalpha() or letter in "\u00a9\u24d2" for letter in letters), letters  # © ⓒ
+    assert {"a", "\u00e0", "\u0447", "\u5e7f", "\u30ed", "\uad11", "\u0627", "\u0111"} <= letters  # à ч 广 ロ 광 ا đ
+    can_start = set(re.findall("(?i)[" + "".join(map(re.escape, sorted(letters))) + "]",
+                               _every_code_point()))
     assert can_start == set(html_module._BOILERPLATE_BY_FIRST)
     # ...and the whole regex agrees for those characters and a few that look alike but do not fold
-    for first in sorted(can_start) + ["\u212a", "\u00e0", "\u0441", "\uff41", "1", " "]:
+    for first in sorted(can_start) + ["\u00e0", "\u0441", "\uff41", "\u5e7e", "1", " "]:
         for alternative in ("advertising", "share this", "log in", "read more", "more from", "follow us",
                             "cookies", "we use cookies", "comments", "photo:", "image 3 of", "email", "tweet",
-                            "skip to", "recommended", "subscribe", "print", "caption", "leave a reply"):
+                            "skip to", "recommended", "subscribe", "print", "caption", "leave a reply",
+                            "читать далее", "все права защищены", "торой", "广告", "相关文章", "ähnliche beiträge",
+                            "© 2024", "đọc thêm"):
             line = first + alternative[1:]
             whole = html_module._BOILERPLATE_LINE.match(line) is not None
             assert html_module._boilerplate_flags([line]) == [whole], line
@@ -371,6 +376,8 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
             score = min(len(line), html_module.LINE_CAP) - html_module.LINE_THRESHOLD
             if line.endswith("\u3002"):
                 score = max(score, html_module.SENTENCE_SCORE)
+            if re.match(r"第[〇零一二三四五六七八九十百千两\d]+[条條章节節回篇部卷款]|제 ?\d+ ?[조장]", line):
+                score = max(score, 0)
             if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line):
                 score -= html_module.BOILERPLATE_PENALTY
             current, current_start = (score, i) if current <= 0 else (current + score, current_start)
@@ -410,6 +417,121 @@ def test_short_cjk_sentences_stay_in_the_span() -> None:
     assert html_module._trim(lines) == prose + closing
     assert html_module._trim(navigation[:2] + prose + ["He said so."] + navigation[2:]) == prose
     assert html_module._trimmed_text("\n".join(lines), keep_whole=True)[0] == "\n\n".join(prose + closing)
+
+
+def test_numbered_cjk_headings_do_not_cut_the_span() -> None:
+    """A law's or declaration's article headings ("第一条", "第二条", 3 characters) score 0, not -27: with short
+    sentences between them the span kept a third of the Chinese UDHR. Other short lines still count against the
+    span: a page number ("第2页") and a menu item after the text stay out. On main the span kept the introduction
+    alone."""
+    articles = [("第一条", "人人生而自由，在尊严和权利上一律平等。"), ("第二条", "人人有资格享有本宣言所载的一切权利和自由。"),
+                ("第三条", "人人有权享有生命、自由和人身安全。")]
+    body = [line for pair in articles for line in pair]
+    intro = "联合国大会发布这一世界人权宣言，" * 2  # 32 characters: scores +2
+    lines = ["首页", "新闻", intro] + body + ["第2页", "返回"]
+    assert html_module._trim(lines) == [intro] + body
+    assert html_module._trimmed_text("\n".join(lines), keep_whole=False)[0] == "\n\n".join([intro] + body)
+
+
+ZH_PROSE = ("市政府周二公布了新的交通规划，该规划将于明年年初在全市范围内实施，预计将大幅缓解市中心的交通拥堵问题。"
+            "交通部门还将在主要路口增设智能信号灯，并扩大公共自行车的投放规模。")
+# (language, a prose paragraph, a boilerplate line, a content line starting with the same word as that line)
+BOILERPLATE_PAGES = [
+    ("de", "Die Stadtverwaltung hat am Dienstag die neuen Pläne für den Ausbau des Radwegenetzes vorgestellt, "
+           "die bis zum Jahr 2030 umgesetzt werden sollen.",
+     "Werbung", "Werbung im Internet wird in diesem Jahr deutlich teurer als erwartet."),
+    ("de", "Die Stadtverwaltung hat am Dienstag die neuen Pläne für den Ausbau des Radwegenetzes vorgestellt, "
+           "die bis zum Jahr 2030 umgesetzt werden sollen.",
+     "Ähnliche Beiträge", "Ähnliche Pläne hatte der Stadtrat schon vor zehn Jahren beraten."),
+    ("fr", "Le conseil municipal a présenté mardi son nouveau plan de circulation, qui doit entrer en vigueur au "
+           "début de l'année prochaine.",
+     "Partager", "Partager les données médicales reste un sujet sensible pour les hôpitaux."),
+    ("es", "El ayuntamiento presentó el martes el nuevo plan de movilidad, que entrará en vigor a principios del "
+           "próximo año en todo el municipio.",
+     "Leer más", "Leer en voz alta ayuda a los niños a aprender nuevas palabras."),
+    ("pt", "A prefeitura apresentou na terça-feira o novo plano de mobilidade, que deve entrar em vigor no início "
+           "do próximo ano em toda a cidade.",
+     "Compartilhar", "Compartilhar experiências ajuda os alunos a aprender com os colegas."),
+    ("it", "Il consiglio comunale ha presentato martedì il nuovo piano per la mobilità, che entrerà in vigore "
+           "all'inizio del prossimo anno.",
+     "Leggi anche", "Leggi nuove sul lavoro entreranno in vigore il prossimo mese."),
+    ("nl", "De gemeenteraad heeft dinsdag het nieuwe verkeersplan gepresenteerd, dat begin volgend jaar in de hele "
+           "stad van kracht wordt.",
+     "Lees meer", "Lees voor het slapengaan een boek, raden de onderzoekers aan."),
+    ("pl", "Rada miasta przedstawiła we wtorek nowy plan komunikacyjny, który ma wejść w życie na początku "
+           "przyszłego roku w całym mieście.",
+     "Reklama", "Reklama w internecie zdrożała w tym roku o kilkanaście procent."),
+    ("tr", "Belediye meclisi salı günü yeni ulaşım planını açıkladı; plan gelecek yılın başında tüm şehirde "
+           "yürürlüğe girecek.",
+     "İlgili Haberler", "İlgili bakanlık konuyla ilgili bir açıklama yapmadı."),
+    ("ru", "Городской совет во вторник представил новый план развития транспорта, который вступит в силу в "
+           "начале следующего года.",
+     "Реклама", "Реклама на телевидении теряет зрителей год за годом."),
+    ("ru", "Городской совет во вторник представил новый план развития транспорта, который вступит в силу в "
+           "начале следующего года.",
+     "Читать далее →", "Читать вслух детям полезно с самого раннего возраста."),
+    ("ar", "قدم مجلس المدينة يوم الثلاثاء خطة النقل الجديدة التي ستدخل حيز التنفيذ في بداية العام المقبل في "
+           "جميع أنحاء المدينة.",
+     "اقرأ أيضاً", "اقرأ الكتاب قبل أن تشاهد الفيلم، ينصح النقاد."),
+    ("vi", "Hội đồng thành phố hôm thứ Ba đã công bố kế hoạch giao thông mới, sẽ có hiệu lực từ đầu năm sau "
+           "trên toàn thành phố.",
+     "Tin liên quan", "Tin đồn về việc tăng giá điện đã được bác bỏ."),
+    ("id", "Dewan kota pada hari Selasa mempresentasikan rencana transportasi baru yang akan berlaku mulai awal "
+           "tahun depan di seluruh kota.",
+     "Baca juga", "Baca buku setiap hari membantu anak-anak belajar kata baru."),
+    ("zh", ZH_PROSE,
+     "广告", "广告业的收入在今年第三季度增长了百分之十二。"),
+    ("zh", ZH_PROSE,
+     "相关文章", "相关部门表示将在下周公布具体的实施细则。"),
+    ("zh", ZH_PROSE,
+     "京ICP备12345678号-1", "京津冀地区的空气质量在过去一年明显改善。"),
+    ("zh", ZH_PROSE,
+     "版权所有 © 2024 某某网", "版权法修正案已经通过。"),
+    ("ja", "市議会は火曜日、新しい交通計画を発表した。計画は来年初めから市内全域で実施され、中心部の渋滞が大幅に緩和される見通しだ。",
+     "ログイン", "ログインの仕組みは来月から変わる予定です。"),
+    ("ja", "市議会は火曜日、新しい交通計画を発表した。計画は来年初めから市内全域で実施され、中心部の渋滞が大幅に緩和される見通しだ。",
+     "関連記事", "関連する法案は来週国会に提出される。"),
+    ("ko", "시의회는 화요일 새로운 교통 계획을 발표했으며, 이 계획은 내년 초부터 시 전역에서 시행될 예정이다. 도심의 교통 체증이 크게 줄어들 것으로 보인다.",
+     "관련기사", "관련 부처는 다음 주에 세부 계획을 발표할 예정이다."),
+    ("ko", "시의회는 화요일 새로운 교통 계획을 발표했으며, 이 계획은 내년 초부터 시 전역에서 시행될 예정이다. 도심의 교통 체증이 크게 줄어들 것으로 보인다.",
+     "저작권자 ⓒ 서울신문 무단전재 및 재배포금지", "저작권법 개정안이 국회를 통과했다."),
+]
+
+
+@pytest.mark.parametrize(("language", "prose", "boilerplate", "content"), BOILERPLATE_PAGES,
+                         ids=[f"{row[0]}-{row[2]}" for row in BOILERPLATE_PAGES])
+def test_boilerplate_lines_beyond_english_are_dropped(language: str, prose: str, boilerplate: str,
+                                                      content: str) -> None:
+    """A site's UI label in the page's language inside the article ("Werbung", "Читать далее", "相关文章", an ICP
+    licence line) is dropped like "Advertisement"; a sentence of the text that merely starts with the same word
+    ("Werbung im Internet...", "广告业的收入...", "ログインの仕組み...") stays. On main the label stayed: its words
+    were English only."""
+    prose = prose + " " + prose  # long enough that the span holds all three paragraphs in every script
+    page = (f'<html lang="{language}"><body><article><p>{prose}</p><p>{boilerplate}</p><p>{prose}</p>'
+            f"<p>{content}</p><p>{prose}</p></article></body></html>")
+    lines = extract_text(page).split("\n\n")
+    assert content in lines
+    assert boilerplate not in lines
+    assert lines.count(prose) == 3
+
+
+def test_a_header_holding_the_text_s_opening_paragraphs_is_kept() -> None:
+    """A ``<header>`` is skipped as the site's banner (logo, menu, tagline) and, inside an article, as its dek and
+    byline; one holding HEADER_MIN_P paragraphs or more is the text's own opening (a declaration's preamble, a
+    template wrapping the post in a ``<header>``) and is kept. On main every ``<header>`` was skipped."""
+    whereas = [f"Whereas the {n} recital of this declaration sets out one of the reasons for what follows below."
+               for n in ("first", "second", "third", "fourth")]
+    article = [f"Article {n}. Everyone has the right to take part in the government of the country, directly."
+               for n in range(1, 4)]
+    page = ('<html><body><header class="site"><a href="/">Home</a><nav><a href="/a">About</a></nav>'
+            "<p>The site's tagline, a sentence long enough to count as a line of prose here.</p></header>"
+            "<h1>Declaration</h1><header><h2>Preamble</h2>" + "".join(f"<p>{p}</p>" for p in whereas) + "</header>"
+            "<article><header><h2>Article</h2><p>The article's dek, one sentence that sums up what follows.</p>"
+            "</header>" + "".join(f"<p>{p}</p>" for p in article) + "</article></body></html>")
+    lines = extract_text(page).split("\n\n")
+    assert lines[:4] == whereas
+    assert article == [line for line in lines if line.startswith("Article ")]
+    assert not any("tagline" in line or "dek" in line for line in lines)
 
 
 def _listing(rows: int) -> str:

@@ -86,7 +86,11 @@ def test_compiled_trimming_equals_python_on_real_pages(pages: list[str], monkeyp
 _WORDS = ["Advertisement", "SHARE this story", "share on", "sign up", "Log in", "login", "read more", "Related",
           "more from", "recommended", "Follow us", "cookie", "We use cookies", "click here", "Comments",
           "leave a reply", "Photo:", "image 3 of", "caption", "close", "Loading", "print", "email", "tweet",
-          "skip to", "\u0130mage 2 of", "\u017fhare", "\u017fponsored", "closed", "printer", "emails", "the", "x"]
+          "skip to", "\u0130mage 2 of", "\u017fhare", "\u017fponsored", "closed", "printer", "emails", "the", "x",
+          # other languages' labels, copyright lines and numbered CJK headings (and a page number, which is none)
+          "Werbung", "\u0427\u0438\u0442\u0430\u0442\u044c \u0434\u0430\u043b\u0435\u0435", "\u5e7f\u544a",
+          "\u76f8\u5173\u6587\u7ae0", "\u00a9 2024", "\u4eacICP\u5907", "\u7b2c\u4e00\u6761", "\u7b2c3\u7ae0",
+          "\uc81c1\uc870", "\u7b2c2\u9875"]
 _PIECES = st.one_of(
     st.sampled_from(_WORDS),
     st.text(st.sampled_from("abcXYZ \t\u00a0\u3000\u2003\x1c\x85\u2028é中ж\U0001F600.,:\u3002"), max_size=12),
@@ -127,6 +131,8 @@ def test_compiled_trimming_at_the_thresholds(monkeypatch: pytest.MonkeyPatch) ->
         # sentences ending in the ideographic full stop (SENTENCE_END), short and at the threshold, after prose
         "\n".join(["z" * 40, "\u4e2d" * 5 + "\u3002", "\u4e2d" * 5, "\u4e2d" * 29 + "\u3002", "\u3002",
                    "\u4e2d" * 30 + "\u3002"]),
+        # numbered headings (ORDINAL_HEADING) between short sentences, one at the threshold's length, and a page number
+        "\n".join(["z" * 40, "第一条", "中" * 9 + "。", "제 2 조", "第三章" + "中" * 27, "第2页", "中" * 9 + "。", "z" * 40]),
     ]
     # the keep-whole rule's bounds: lines holding exactly TRIM_MIN_RAW characters (and two fewer) around one
     # long line, the span's share just under and exactly at TRIM_KEEP_RATIO
