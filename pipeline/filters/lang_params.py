@@ -223,16 +223,18 @@ _SPACED_LANGUAGES = {"fr": ELISION_HYPHENS, "ca": ELISION_HYPHENS, "it": ELISION
                      "fi": HYPHENS, "tr": PLAIN_S, "cs": PLAIN_S, "uk": PLAIN_S, "bg": PLAIN_S, "hr": PLAIN_S,
                      "lt": PLAIN_S, "lv": PLAIN_S, "is": PLAIN_S, "af": PLAIN_S, "eu": PLAIN_S, "hy": PLAIN_S}
 
+# Stop words of our own for languages whose latest FineWeb-2 config is not stored here (each language's most
+# frequent function words, in the spirit of FineWeb-2's lists)
+_OUR_STOP_WORDS = {"es": ("de", "la", "que", "el", "en", "y", "a", "los", "se", "del"),
+                   "pt": ("de", "a", "o", "que", "e", "do", "da", "em", "um", "para"),
+                   "nl": ("de", "van", "het", "een", "en", "in", "is", "dat", "op", "te")}
+
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
     "de": LanguageParams(GERMAN, tuple(FINEWEB2["de"]["stopwords"]), fineweb2_options("de")),
-    # whitespace languages without FineWeb-2 values here: spaCy's word rules, our stop words or none
-    **{code: LanguageParams(segmenter) for code, segmenter in _SPACED_LANGUAGES.items()},
-    "es": LanguageParams(HYPHENS, ("de", "la", "que", "el", "en", "y", "a", "los", "se", "del")),
-    "pt": LanguageParams(HYPHENS_S, ("de", "a", "o", "que", "e", "do", "da", "em", "um", "para")),
-    "nl": LanguageParams(HYPHENS, ("de", "van", "het", "een", "en", "in", "is", "dat", "op", "te")),
-    # and with FineWeb-2's
-    **{code: _fineweb2(code, _SPACED_LANGUAGES[code]) for code in FINEWEB2 if code in _SPACED_LANGUAGES},
+    # the other whitespace languages: spaCy's word rules, and FineWeb-2's values, else our stop words or none
+    **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter, _OUR_STOP_WORDS.get(code))
+       for code, segmenter in _SPACED_LANGUAGES.items()},
     "zh": LanguageParams(JIEBA, tuple(FINEWEB2["zh"]["stopwords"]), _ZH),
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),
