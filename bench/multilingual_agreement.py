@@ -49,6 +49,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -123,13 +124,18 @@ def chapters(lang: str, text: str) -> list[str]:
     return ["\n".join(lines[a:b]).strip() for a, b in zip(cuts, cuts[1:] + [len(lines)])]
 
 
-def chinese_web_pages() -> list:
-    docs = []
+@lru_cache(maxsize=1)
+def shared_web_pages() -> tuple:
+    """Every page of the shared WARCs (not WET/WAT), read once per process whatever the languages asked."""
+    docs: list = []
     for path in sorted((DATA / "web").glob("*.warc*")):
-        if ".wet" in path.name or ".wat" in path.name:
-            continue
-        docs += [d for d in _read("commoncrawl", f"web/{path.name}") if script_of(d.text) == "Hani"]
-    return docs
+        if ".wet" not in path.name and ".wat" not in path.name:
+            docs += _read("commoncrawl", f"web/{path.name}")
+    return tuple(docs)
+
+
+def chinese_web_pages() -> list:
+    return [d for d in shared_web_pages() if script_of(d.text) == "Hani"]
 
 
 def label(text: str) -> str | None:
@@ -142,12 +148,7 @@ def label(text: str) -> str | None:
 
 def web_pages_in(lang: str) -> list:
     """The shared WARCs' pages that lid.176 labels ``lang`` (the language filter's own reading)."""
-    docs = []
-    for path in sorted((DATA / "web").glob("*.warc*")):
-        if ".wet" in path.name or ".wat" in path.name:
-            continue
-        docs += [d for d in _read("commoncrawl", f"web/{path.name}") if label(d.text) == lang]
-    return docs
+    return [d for d in shared_web_pages() if label(d.text) == lang]
 
 
 def handbook_folder(cache: Path) -> Path:
