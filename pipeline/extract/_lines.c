@@ -74,6 +74,18 @@ static Py_ssize_t find_lines(PyObject *text, Line **out) {
     return count;
 }
 
+/* Whether ``match`` (a compiled regex's match method) matches the line: 1, 0, or -1 (an exception). */
+static int line_matches(PyObject *text, const Line *line, PyObject *match) {
+    PyObject *str = PyUnicode_Substring(text, line->start, line->start + line->len);
+    if (!str) return -1;
+    PyObject *found = PyObject_CallOneArg(match, str);
+    Py_DECREF(str);
+    if (!found) return -1;
+    int matched = found != Py_None;
+    Py_DECREF(found);
+    return matched;
+}
+
 /* The numbered headings: a line shorter than ``threshold`` whose first character is one of ``first``'s (compared
  * here, so other lines cost no Python call) and whose regex ``heading`` matches it. 0 or -1 (an exception). */
 static int heading_lines(PyObject *text, Line *lines, Py_ssize_t count, PyObject *first, PyObject *heading,
@@ -88,13 +100,7 @@ static int heading_lines(PyObject *text, Line *lines, Py_ssize_t count, PyObject
         for (Py_ssize_t j = 0; j < firsts && !candidate; j++)
             candidate = PyUnicode_READ(first_kind, first_data, j) == c;
         if (!candidate) continue;
-        PyObject *line = PyUnicode_Substring(text, lines[i].start, lines[i].start + lines[i].len);
-        if (!line) return -1;
-        PyObject *found = PyObject_CallOneArg(heading, line);
-        Py_DECREF(line);
-        if (!found) return -1;
-        lines[i].heading = found != Py_None;
-        Py_DECREF(found);
+        if ((lines[i].heading = line_matches(text, &lines[i], heading)) < 0) return -1;
     }
     return 0;
 }
@@ -114,13 +120,7 @@ static int flag_lines(PyObject *text, Line *lines, Py_ssize_t count, PyObject *t
             if (PyErr_Occurred()) return -1;
             continue;
         }
-        PyObject *line = PyUnicode_Substring(text, lines[i].start, lines[i].start + lines[i].len);
-        if (!line) return -1;
-        PyObject *found = PyObject_CallOneArg(match, line);
-        Py_DECREF(line);
-        if (!found) return -1;
-        lines[i].flag = found != Py_None;
-        Py_DECREF(found);
+        if ((lines[i].flag = line_matches(text, &lines[i], match)) < 0) return -1;
     }
     return 0;
 }
