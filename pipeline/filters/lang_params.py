@@ -217,8 +217,8 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 # string in datatrove's tokenizer for each: bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and
 # German"); English keeps the English rules, German its own (``GERMAN``), Indonesian and Polish the English
 # ones (spaCy splits their hyphens and slashes as English does).
-_SPACED_LANGUAGES = {"fr": ELISION_HYPHENS, "ca": ELISION_HYPHENS, "it": ELISION_S, "ru": PLAIN_S, "ar": PLAIN,
-                     "sv": HYPHENS, "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": PLAIN_S,
+_SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru": "spacy-ru", "ar": "spacy-ar",
+                     "sv": "spacy-sv", "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": PLAIN_S,
                      "sl": PLAIN, "et": PLAIN_S, "es": HYPHENS, "pt": HYPHENS_S, "nl": HYPHENS, "no": HYPHENS,
                      "fi": HYPHENS, "tr": PLAIN_S, "cs": PLAIN_S, "uk": PLAIN_S, "bg": PLAIN_S, "hr": PLAIN_S,
                      "lt": PLAIN_S, "lv": PLAIN_S, "is": PLAIN_S, "af": PLAIN_S, "eu": PLAIN_S, "hy": PLAIN_S}

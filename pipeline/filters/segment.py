@@ -60,6 +60,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
 from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
 
 try:
@@ -74,7 +75,10 @@ ELISION_HYPHENS, ELISION_S, HYPHENS, HYPHENS_S, PLAIN, PLAIN_S = (
     "elision-hyphens", "elision-s", "hyphens", "hyphens-s", "plain", "plain-s")
 SPACED = {ELISION_HYPHENS: (True, False, "letters"), ELISION_S: (True, True, None), HYPHENS: (False, False, "all"),
           HYPHENS_S: (False, True, "all"), PLAIN: (False, False, None), PLAIN_S: (False, True, None)}
-SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED)
+# Languages whose spaCy rules are followed by spaCy's own algorithm with tables written for them
+# (``pipeline.filters.affixes``): one segmenter each, named after the language
+AFFIX_SEGMENTERS = {f"spacy-{code}": code for code in LANGUAGE_RULES}
+SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED, *AFFIX_SEGMENTERS)
 UNSPACED = (JIEBA, SUDACHI)  # segmenters of scripts written without spaces (C4 counts their words per line)
 
 # Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
@@ -430,6 +434,16 @@ def spaced_split(chunk: str, fallback: Callable[[str], tuple[str, ...]], segment
     if at < len(chunk):
         words.extend(fallback(chunk[at:]))
     return tuple(words)
+
+
+@lru_cache(maxsize=None)
+def _compiled_rules(segmenter: str) -> Any:
+    return LANGUAGE_RULES[AFFIX_SEGMENTERS[segmenter]].compiled()
+
+
+def affix_segment(chunk: str, segmenter: str) -> tuple[str, ...]:
+    """Words of a whitespace-free chunk by spaCy's algorithm with the language's tables (``AFFIX_SEGMENTERS``)."""
+    return affix_split(chunk, _compiled_rules(segmenter))
 
 
 # Dominant script: the Unicode script of most letters, by code point ranges (letters only; digits,

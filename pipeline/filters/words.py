@@ -18,8 +18,9 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import regex
 
-from pipeline.filters.segment import (GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, german_split, jieba_entry_token_ids,
-                                      jieba_split, jieba_split_many, spaced_split, sudachi_split)
+from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
+                                      german_split, jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
+                                      sudachi_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -472,7 +473,8 @@ MAX_CHUNK_CHARS = 32_000_000
 _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
               SUDACHI: sudachi_split,
               GERMAN: partial(german_split, fallback=_split_chunk),
-              **{name: partial(spaced_split, fallback=_split_chunk, segmenter=name) for name in SPACED}}
+              **{name: partial(spaced_split, fallback=_split_chunk, segmenter=name) for name in SPACED},
+              **{name: partial(affix_segment, segmenter=name) for name in AFFIX_SEGMENTERS}}
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk)}
 # Segmenters that split and intern a batch of new chunks in compiled code (where ``_chunks`` is built), read

@@ -1,0 +1,248 @@
+"""spaCy's tokenizer algorithm (affixes, infixes, URLs, special cases) with per-language rule tables of our own.
+
+Why: datatrove (FineWeb-2) counts a whitespace language's words with ``spacy.blank(lang)``. Its tokenizer does
+not split a chunk at every symbol, as our English-like regex does (``pipeline.filters.words``): it strips
+prefixes (opening punctuation, quotes, currency) and suffixes (closing punctuation, a period after a lower-case
+letter or a digit, a unit after a number) off the ends, then splits the rest only at its language's *infixes*
+(a hyphen between letters, "/" ":" "=" before a letter, ...), and keeps a string whole that looks like a URL or
+host name. So "/etc/apt/sources.list" is "/etc", "/", "apt", "/", "sources.list", "--level=0" is one token,
+"systemd[1]:" is "systemd[1", "]", ":". On the Debian handbook's technical prose these strings were most of the
+tokens we counted differently (bench/README.md, "spaCy's tokenizer algorithm for the whitespace languages").
+
+The algorithm (spaCy 3.8, ``Tokenizer._split_affixes`` / ``_attach_tokens``), per whitespace chunk:
+
+1. a special case (a string the language lists with its tokens) is replaced by its tokens;
+2. repeatedly: stop at a special case; else strip a prefix (the first prefix rule matching at the start)
+   and a suffix (the rule matching at the leftmost position that reaches the end), where a remainder that is
+   a special case stops the loop; until nothing changes;
+3. what is left: a special case, else whole when it looks like a URL or host name, else split at every infix
+   match (an infix at its very start is ignored; an empty match splits without a token).
+
+The tables are written here from spaCy's rules as documented by its source (``spacy/lang/punctuation.py``,
+``char_classes.py``, ``tokenizer_exceptions.py`` and each language's ``punctuation.py``), in Unicode property
+terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\\p{So}`` but the degree sign).
+Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's thousands),
+its emoticons, and the re-merging of special cases across tokens after the split.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import regex
+
+ALPHA = r"\p{L}"
+# spaCy's "lower" and "upper" letter classes both hold the letters of scripts without case (Arabic, Hebrew, CJK)
+LOWER = r"\p{Ll}\p{Lo}\p{Lm}"
+UPPER = r"\p{Lu}\p{Lt}\p{Lo}\p{Lm}"
+# quotation marks and the CJK brackets spaCy treats as quotes (also the comma, which it lists among them)
+QUOTES = "'\"\u201d\u201c`\u2018\u00b4\u2019\u201a,\u201e\u00bb\u00ab\u300c\u300d\u300e\u300f\uff08\uff09\u3014\u3015" \
+         "\u3010\u3011\u300a\u300b\u3008\u3009\u2329\u232a\u27e6\u27e7"
+# punctuation that is a prefix and a suffix wherever it stands at a chunk's end
+PUNCT = "\u2026,:;!?\u00bf\u061f\u00a1()\\[\\]{}<>_#*&\u3002\uff1f\uff01\uff0c\u3001\uff1b\uff1a\uff5e\u00b7\u0964" \
+        "\u060c\u06d4\u061b\u066a"
+ICONS = r"(?:(?!\u00b0)\p{So})"
+# the characters after which a final period is split off (spaCy's class also holds "|", "(", "?", ":", ")")
+PERIOD_AFTER = rf"0-9{LOWER}%\u00b2\-+{PUNCT}{QUOTES}|()?:"
+# a number's unit, split off after its digits (SI and data units, and their Cyrillic and Arabic forms)
+UNITS = ("km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg t lb oz m/s km/h kmh "
+         "mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K % км км² км³ м м² м³ дм дм² дм³ см см² см³ мм мм² мм³ нм "
+         "кг г мг м/с км/ч кПа Па мбар Кб КБ кб Мб МБ мб Гб ГБ гб Тб ТБ тб").split()
+HYPHENS = "(?:---|--|——|-|–|—|~)"
+
+
+def _alternation(words: list[str]) -> str:
+    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
+
+
+_UNIT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)})"  # spaCy's order: the first listed wins
+
+# spaCy's base rules (spacy/lang/punctuation.py), each a list of alternatives in spaCy's order of precedence
+BASE_PREFIXES = ["[§%=—–]", r"\+(?![0-9])", r"\.\.+", f"[{PUNCT}]", f"[{QUOTES}]", r"\p{Sc}", ICONS]
+BASE_SUFFIXES = ["……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, "['’][sS]", "[—–]", r"(?<=[0-9])\+",
+                 r"(?<=°[FfCcKk])\.", r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{PERIOD_AFTER}])\\.",
+                 f"(?<=[{UPPER}][{UPPER}])\\."]
+BASE_INFIXES = [r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])", f"(?<=[{LOWER}{QUOTES}])\\.(?=[{UPPER}{QUOTES}])",
+                f"(?<=[{ALPHA}]),(?=[{ALPHA}])", f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])",
+                f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"]
+
+# A URL or host name (spaCy's URL_MATCH, written here): optional scheme and user, then a public IPv4 address
+# or dot-separated labels ending in a top-level domain of lower-case letters, optional port and path.
+_LABEL = r"(?:[A-Za-z0-9\u00a1-\uffff][A-Za-z0-9\u00a1-\uffff_-]{0,62})?[A-Za-z0-9\u00a1-\uffff]\."
+_PUBLIC_IPV4 = (r"(?!(?:10|127)(?:\.[0-9]{1,3}){3})(?!(?:169\.254|192\.168)(?:\.[0-9]{1,3}){2})"
+                r"(?!172\.(?:1[6-9]|2[0-9]|3[01])(?:\.[0-9]{1,3}){2})"
+                r"(?:22[0-3]|2[01][0-9]|1[0-9][0-9]|[1-9][0-9]?)(?:\.(?:1?[0-9]{1,2}|2[0-4][0-9]|25[0-5])){2}"
+                r"\.(?:25[0-4]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]?)")
+URL = regex.compile(rf"(?:[\w+.-]{{2,}}://)?(?:\S+(?::\S*)?@)?(?:{_PUBLIC_IPV4}|(?:{_LABEL})+[{LOWER}]{{2,63}})"
+                    r"(?::[0-9]{2,5})?(?:[/?#]\S*)?")
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One language's tokenizer rules: prefix, suffix and infix alternatives (in precedence order), special cases
+    (string -> its tokens; a string of one token is kept whole) and an optional whole-token pattern."""
+
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    infixes: tuple[str, ...]
+    special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    token_match: str | None = None
+
+    def compiled(self) -> "_Compiled":
+        return _Compiled(self)
+
+
+class _Compiled:
+    __slots__ = ("prefix", "suffix", "infix", "special", "token_match")
+
+    def __init__(self, rules: Rules) -> None:
+        self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
+        # the leftmost start from which some suffix alternative reaches the end (spaCy's ``re.search``)
+        self.suffix = regex.compile("|".join(f"(?:{s})$" for s in rules.suffixes)).search
+        self.infix = regex.compile("|".join(f"(?:{i})" for i in rules.infixes)).finditer
+        self.special = dict(rules.special)
+        self.token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
+
+
+def _url(string: str) -> bool:
+    return ("." in string) and URL.fullmatch(string) is not None
+
+
+def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
+    """spaCy's tokens of one whitespace-free chunk under ``rules`` (the algorithm in the module docstring)."""
+    special = rules.special
+    if chunk in special:
+        return special[chunk]
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    string = chunk
+    last = -1
+    token_match = rules.token_match
+    while string and len(string) != last:
+        if (token_match and token_match(string)) or string in special:
+            break
+        last = len(string)
+        found = rules.prefix(string)
+        pre = found.end() if found else 0
+        if pre and string[pre:] in special:
+            prefixes.append(string[:pre])
+            string = string[pre:]
+            break
+        rest = string[pre:] if pre else string
+        found = rules.suffix(rest)
+        suf = len(rest) - found.start() if found else 0
+        if suf and string[:-suf] in special:
+            suffixes.append(string[-suf:])
+            string = string[:-suf]
+            break
+        if pre and suf and pre + suf <= len(string):
+            prefixes.append(string[:pre])
+            suffixes.append(string[-suf:])
+            string = string[pre:-suf]
+        elif pre:
+            prefixes.append(string[:pre])
+            string = string[pre:]
+        elif suf:
+            suffixes.append(string[-suf:])
+            string = string[:-suf]
+    middle: tuple[str, ...] | list[str] = ()
+    if string:
+        if string in special:
+            middle = special[string]
+        elif (token_match and token_match(string)) or _url(string):
+            middle = (string,)
+        else:
+            middle, start = [], 0
+            for m in rules.infix(string):
+                if m.start() == 0:
+                    continue
+                if m.start() != start:
+                    middle.append(string[start:m.start()])
+                if m.end() != m.start():
+                    middle.append(m.group())
+                start = m.end()
+            if start < len(string):
+                middle.append(string[start:])
+    return (*prefixes, *middle, *reversed(suffixes))
+
+
+def _without(rules: list[str], *dropped: str) -> list[str]:
+    missing = [d for d in dropped if d not in rules]
+    if missing:
+        raise ValueError(f"not among the rules: {missing}")
+    return [r for r in rules if r not in dropped]
+
+
+# spaCy's base special cases that every language has and that change counts in prose: a lower-case letter with
+# its period ("a." in a list, "q." for "quit"), kept whole where the suffix rule would split the period off.
+_LETTER_PERIODS = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_ELISION = "['’]"
+# an apostrophe ends an elided article or preposition (French l', d', Italian dell', Catalan l') before a word
+_ELISION_INFIX = f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}])"
+_PERIOD_SUFFIX = BASE_SUFFIXES[-2]
+_QUOTE_SUFFIX = f"[{QUOTES}]"
+
+
+def _abbreviations(words: str) -> dict[str, tuple[str, ...]]:
+    """Abbreviations a language's spaCy exceptions keep whole with their period (a few of its most frequent)."""
+    return {w: (w,) for w in words.split()}
+
+
+# French (spacy/lang/fr): the elided articles d', l', n' are prefixes and an apostrophe after a letter an infix;
+# the final period splits after a lower-case letter, a digit or a quote but not other punctuation; a subject
+# pronoun after a hyphen ("dit-il", "peut-on") is a suffix; no "'s" suffix, no symbol or dash suffix.
+_FR_PRONOUNS = "ce clés elle en il ils je là moi nous on t vous"
+_FR_PRONOUN_ALTERNATION = "|".join(_FR_PRONOUNS.split() + _FR_PRONOUNS.upper().split())
+FRENCH = Rules(
+    prefixes=(*BASE_PREFIXES, f"[dlnDLN]{_ELISION}(?=[{ALPHA}])"),
+    suffixes=(*_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", _PERIOD_SUFFIX), r"(?<=[0-9])%",
+              f"(?<=[0-9{LOWER}%\u00b2\\-+{QUOTES}()?:])\\.",
+              f"(?<=[{ALPHA}])[-–—‐‑](?:{_FR_PRONOUN_ALTERNATION})"),
+    infixes=(*BASE_INFIXES, _ELISION_INFIX),
+    special={**_LETTER_PERIODS, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
+                                                  "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")})
+# Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
+# splits only before a lower-case letter ("CD-Rom" whole, "apt-get" split); a year "'68" and "20°" are prefixes.
+ITALIAN = Rules(
+    prefixes=("'[0-9][0-9]", "[0-9]+°", *BASE_PREFIXES),
+    suffixes=tuple(BASE_SUFFIXES),
+    infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
+             f"(?<=[{ALPHA}]){HYPHENS}(?=[{LOWER}])", f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9\"])"),
+    special={**_LETTER_PERIODS, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
+# Russian (spacy/lang/ru): the base rules
+RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
+                special=_LETTER_PERIODS)
+# Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
+# the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
+# symbol or dash suffix
+ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
+               suffixes=tuple(_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX)),
+               infixes=tuple(BASE_INFIXES), special=_LETTER_PERIODS)
+# Swedish (spacy/lang/sv): an apostrophe is a suffix only after a letter other than s, x, z ("Anders'" whole);
+# infixes: no hyphen, no operator between digits; "," "!" "?" "<" ">" "=" and quotes or brackets between letters,
+# "--" between letters, "/" before a letter, ":" between upper-case letters or a digit and an upper-case letter
+_QUOTES_NO_APOSTROPHE = QUOTES.replace("'", "")
+SWEDISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=(*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, "['’][sS]"), f"[{_QUOTES_NO_APOSTROPHE}]", "(?<=[^sSxXzZ])'"),
+    infixes=(r"\.\.+", "…", ICONS, f"(?<=[{ALPHA}]),(?=[{ALPHA}])", f"(?<=[{LOWER}])\\.(?=[{UPPER}])",
+             f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])", f"(?<=[{ALPHA}])[<>=](?=[{ALPHA}])", f"(?<=[{UPPER}]):(?=[{UPPER}])",
+             f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])", f"(?<=[{ALPHA}])--(?=[{ALPHA}])",
+             f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])", f"(?<=[{UPPER}0-9]):(?=[{UPPER}])"),
+    special=_LETTER_PERIODS)
+# Catalan (spacy/lang/ca): a hyphen is a prefix and a suffix but no infix between letters (words joined by hyphens
+# stay whole) except before a clitic pronoun ("dóna-li"); an apostrophe after a letter is an infix; the
+# contractions del, dels, al, als, pel, pels are two tokens each (de + el, a + els, per + el)
+_CA_CLITICS = ("(?:'ls|'l|'ns|'t|'m|'n|-les|-la|-lo|-li|-los|-me|-nos|-te|-vos|-se|-hi|-ne|-ho)(?![A-Za-z])"
+               "|(?:-l'|-m'|-t'|-n')")
+CATALAN = Rules(
+    prefixes=(*BASE_PREFIXES, "-"),
+    suffixes=(*_without(BASE_SUFFIXES, "['’][sS]"), "-"),
+    infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
+             f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9])", _CA_CLITICS),
+    special={**_LETTER_PERIODS, "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
+             "pel": ("p", "el"), "pels": ("p", "els")})
+
+LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
+                                    "ca": CATALAN}
