@@ -194,6 +194,16 @@ def _abbreviations(words: str) -> dict[str, tuple[str, ...]]:
 # pronoun after a hyphen ("dit-il", "peut-on") is a suffix; no "'s" suffix, no symbol or dash suffix.
 _FR_PRONOUNS = "ce clés elle en il ils je là moi nous on t vous"
 _FR_PRONOUN_ALTERNATION = "|".join(_FR_PRONOUNS.split() + _FR_PRONOUNS.upper().split())
+# French words spaCy keeps whole however its hyphens split (its ``token_match``, case-insensitive): a productive
+# prefix joined by a hyphen to a lower-case word ("non-free", "sous-système", "Multi-Arch"), and a compound whose
+# middle part is a linking word ("arc-en-ciel", "pomme-de-terre", "face-à-face"). spaCy lists ~200 prefixes,
+# many of them place names; these are the productive ones of technical and general prose.
+_FR_HYPHEN_PREFIXES = ("a[ée]ro anti archi audio auto avant bio co contre cyber demi ex extra hors hyper infra inter "
+                       "intra m[ai]cro mini? mono multi m[ée]ta neuro non n[ée]o outre post pr[ée] pro pseudo quasi "
+                       "radio r[ée]tro semi sous super sur t[ée]l[ée] trans ultra vid[ée]o")
+_FR_LINKS = "l[èe]s? la en des? d[eu] sur sous aux? à et près saint"
+_FR_TOKEN_MATCH = (f"(?i)(?:{'|'.join(_FR_HYPHEN_PREFIXES.split())})[-‐][{LOWER}][-‐{LOWER}'’]*"
+                   f"|[{ALPHA}]+[-‐](?:{'|'.join(_FR_LINKS.split())})[-‐](?:l{_ELISION})?[{ALPHA}]+")
 FRENCH = Rules(
     prefixes=(*BASE_PREFIXES, f"[dlnDLN]{_ELISION}(?=[{ALPHA}])"),
     suffixes=(*_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", _PERIOD_SUFFIX), r"(?<=[0-9])%",
@@ -201,7 +211,8 @@ FRENCH = Rules(
               f"(?<=[{ALPHA}])[-–—‐‑](?:{_FR_PRONOUN_ALTERNATION})"),
     infixes=(*BASE_INFIXES, _ELISION_INFIX),
     special={**_LETTER_PERIODS, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
-                                                  "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")})
+                                                  "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")},
+    token_match=_FR_TOKEN_MATCH)
 # Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
 # splits only before a lower-case letter ("CD-Rom" whole, "apt-get" split); a year "'68" and "20°" are prefixes.
 ITALIAN = Rules(
@@ -212,7 +223,7 @@ ITALIAN = Rules(
     special={**_LETTER_PERIODS, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
 # Russian (spacy/lang/ru): the base rules
 RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
-                special=_LETTER_PERIODS)
+                special={**_LETTER_PERIODS, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
 # Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
 # the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
 # symbol or dash suffix
@@ -230,7 +241,8 @@ SWEDISH = Rules(
              f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])", f"(?<=[{ALPHA}])[<>=](?=[{ALPHA}])", f"(?<=[{UPPER}]):(?=[{UPPER}])",
              f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])", f"(?<=[{ALPHA}])--(?=[{ALPHA}])",
              f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])", f"(?<=[{UPPER}0-9]):(?=[{UPPER}])"),
-    special=_LETTER_PERIODS)
+    special={**_LETTER_PERIODS, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
+                                                  "p.g.a. resp.")})
 # Catalan (spacy/lang/ca): a hyphen is a prefix and a suffix but no infix between letters (words joined by hyphens
 # stay whole) except before a clitic pronoun ("dóna-li"); an apostrophe after a letter is an infix; the
 # contractions del, dels, al, als, pel, pels are two tokens each (de + el, a + els, per + el)
@@ -241,7 +253,7 @@ CATALAN = Rules(
     suffixes=(*_without(BASE_SUFFIXES, "['’][sS]"), "-"),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9])", _CA_CLITICS),
-    special={**_LETTER_PERIODS, "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
+    special={**_LETTER_PERIODS, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
              "pel": ("p", "el"), "pels": ("p", "els")})
 
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,

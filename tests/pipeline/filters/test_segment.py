@@ -11,8 +11,8 @@ import re
 import pytest
 
 from pipeline.filters import segment
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN, PLAIN_S,
-                                      SPACED, SUDACHI, WHITESPACE, script_of)
+from pipeline.filters.segment import (AFFIX_SEGMENTERS, ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA,
+                                      PLAIN, PLAIN_S, SPACED, SUDACHI, WHITESPACE, script_of)
 from pipeline.filters.words import split_words, tokenize
 from tests.pipeline.filters.support import str_columns
 
@@ -134,6 +134,92 @@ def test_other_whitespace_languages_lose_no_character():
     text = "Aujourd'hui l'arc-en-ciel d’État ./etc/apt -- x- -y 's l' 1990-х c'est-à-dire: « Jean-Pierre »"
     for segmenter in SPACED:
         assert "".join(split_words(text, segmenter)) == "".join(text.split()), segmenter
+
+
+# spaCy's algorithm with our tables (``pipeline.filters.affixes``): the same strings through ``spacy.blank(lang)`` of
+# spaCy 3.8.7 (datatrove 0.10.1's bench venv), the expected tokens written down from its output. The technical
+# string holds what the Debian handbook's pages have on every page: a URL with a port and path, a path, a package
+# file name, options, a prompt, a log prefix, units, key=value, a host name, abbreviations, IP addresses.
+_TECHNICAL = (
+    "Voir http://localhost:9999/security et /etc/apt/sources.list (man-db_2.9.4-2_amd64.deb) "
+    "--level=0 -rw-r--r-- root@testlxc:~# systemd[1]: 4.00g UUID=2dfb7fd5:e09e0527 _dmarc.gmail.com "
+    "changelog.Debian.gz e.g. etc. q. domU. 3.5-4 CD-Rom apt-get ../../sda1 Use% (28-Feb-2021) "
+    "192.168.0.1 8.8.8.8:80 example.com Example.COM foo.Bar ftp://x.y/z")
+_LANGUAGE_PROBES = {
+    "fr": "L'homme d’État dit-il c'est-à-dire jusqu'à l'arc-en-ciel etc.), Dupont. 10%",
+    "it": "Dell'Italia l'uomo Debian's '68 20° e-mail nord-Est apt-get",
+    "ru": "т.е. Debian's 1990-х пакет-менеджер",
+    "ar": "packages. الكلمة. ،الحزمة؟ \"apt\"",
+    "sv": "Anders' don't x:y A:B 1:a apt-get a,b",
+    "ca": "del dels al pel l'home d'una dóna-li 2021-07-25 -t anar-hi",
+}
+
+
+@pytest.mark.parametrize("language, text, expected", [
+    ("fr", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("fr", _LANGUAGE_PROBES["fr"],
+     "L'|homme|d’|État|dit|-il|c'|est|-|à|-|dire|jusqu'|à|l'|arc-en-ciel|etc.|)|,|Dupont|.|10|%"),
+    ("it", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5|-|4|CD-Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("it", _LANGUAGE_PROBES["it"],
+     "Dell'|Italia|l'|uomo|Debian|'s|'68|20°|e-mail|nord-Est|apt|-|get"),
+    ("ru", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("ru", _LANGUAGE_PROBES["ru"],
+     "т.е.|Debian|'s|1990-х|пакет|-|менеджер"),
+    ("ar", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("ar", _LANGUAGE_PROBES["ar"],
+     "packages.|الكلمة|.|،|الحزمة|؟|\"|apt|\""),
+    ("sv", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+     "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("sv", _LANGUAGE_PROBES["sv"],
+     "Anders'|don't|x:y|A|:|B|1:a|apt-get|a|,|b"),
+    ("ca", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|-|"
+     "-|level=0|-|rw-r--r|-|-|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD-Rom|apt-get|..|/|..|/sda1|Use%|"
+     "(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("ca", _LANGUAGE_PROBES["ca"],
+     "d|el|d|els|a|l|p|el|l'|home|d'|una|dóna|-li|2021|-|07|-|25|-|t|anar|-hi"),
+])
+def test_affix_languages_split_as_spacy(language, text, expected):
+    assert "|".join(split_words(text, f"spacy-{language}")) == expected
+
+
+def test_affix_languages_lose_no_character():
+    text = _TECHNICAL + " " + " ".join(_LANGUAGE_PROBES.values()) + " «Jean-Pierre» ... (a) x'' '' -- 'x"
+    for segmenter in AFFIX_SEGMENTERS:
+        assert "".join(split_words(text, segmenter)) == "".join(text.split()), segmenter
+
+
+@pytest.mark.parametrize("chunk, whole", [
+    ("example.com", True), ("8.8.8.8:80", True), ("user@example.org", True), ("sources.list", True),
+    ("http://localhost:9999/a?b=c", False), ("ftp://x.y/z", False), ("192.168.0.1", False), ("10.0.0.1", False),
+    ("Example.COM", False), ("e.g", False), ("foo.Bar", False), ("3.5", False),
+])
+def test_url_match_as_spacy(chunk, whole):
+    # spaCy 3.8.7's URL_MATCH on the same strings: a host name needs a lower-case top-level domain of two letters
+    # or more ("localhost" and "x.y" have none); private and loopback IPv4 addresses are not URLs
+    from pipeline.filters.affixes import _url
+
+    assert _url(chunk) is whole
 
 
 def _one_call_per_run(chunk: str) -> tuple[str, ...]:
