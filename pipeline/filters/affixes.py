@@ -164,7 +164,10 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
                 start = m.end()
             if start < len(string):
                 middle.append(string[start:])
-    return (*prefixes, *middle, *reversed(suffixes))
+    tokens = (*prefixes, *middle, *reversed(suffixes))
+    if len(tokens) > 1 and _EMOTICON_IN(chunk):
+        return _merge_specials(tokens)
+    return tokens
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
@@ -174,9 +177,50 @@ def _without(rules: list[str], *dropped: str) -> list[str]:
     return [r for r in rules if r not in dropped]
 
 
+# The emoticons among spaCy's base special cases (every language has them): one token each, also where the affix
+# rules split them off a word or from each other ("(==)" is "(=", "=)"; "x:)" is "x", ":)"), because spaCy merges
+# special cases found across the tokens of a chunk after splitting it (``_merge_specials``).
+EMOTICONS = frozenset("""(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: )-: ): -_- -__- ._. 0.0 0.o 0_0 0_o 8)
+8-) 8-D :'( :') :'-( :'-) :( :(( :((( :() :) :)) :))) :* :-( :-(( :-((( :-) :-)) :-))) :-* :-/ :-0 :-3 :-> :-D :-O :-P
+:-X :-] :-o :-p :-x :-| :-} :/ :0 :1 :3 :> :D :O :P :X :] :o :o) :p :x :| :} ;) ;-) ;-D ;D ;_; <.< </3 <3 <33 <333 =(
+=) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V [-: [: [= ]= ^_^ ^__^ ^___^ o.0 o.O o.o o_0
+o_O o_o v.v v_v""".split())
+_EMOTICON_IN = regex.compile("|".join(regex.escape(e) for e in sorted(EMOTICONS, key=len, reverse=True))).search
+_EMOTICON_CHARS = max(map(len, EMOTICONS))
+
+
+def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Tokens of a chunk with every run of consecutive tokens that spells an emoticon merged into one: the longest
+    runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases``)."""
+    runs = []
+    for i in range(len(tokens)):
+        text = tokens[i]
+        for j in range(i + 1, len(tokens)):
+            text += tokens[j]
+            if len(text) > _EMOTICON_CHARS:
+                break
+            if text in EMOTICONS:
+                runs.append((i - j, i, j + 1))
+    if not runs:
+        return tokens
+    taken = [False] * len(tokens)
+    chosen = []
+    for _, start, end in sorted(runs):
+        if not any(taken[start:end]):
+            taken[start:end] = [True] * (end - start)
+            chosen.append((start, end))
+    out, at = [], 0
+    for start, end in sorted(chosen):
+        out += tokens[at:start]
+        out.append("".join(tokens[start:end]))
+        at = end
+    return (*out, *tokens[at:])
+
+
 # spaCy's base special cases that every language has and that change counts in prose: a lower-case letter with
 # its period ("a." in a list, "q." for "quit"), kept whole where the suffix rule would split the period off.
-_LETTER_PERIODS = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_BASE_SPECIAL = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_BASE_SPECIAL.update((e, (e,)) for e in EMOTICONS)  # and the emoticons
 _ELISION = "['’]"
 # an apostrophe ends an elided article or preposition (French l', d', Italian dell', Catalan l') before a word
 _ELISION_INFIX = f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}])"
@@ -210,7 +254,7 @@ FRENCH = Rules(
               f"(?<=[0-9{LOWER}%\u00b2\\-+{QUOTES}()?:])\\.",
               f"(?<=[{ALPHA}])[-–—‐‑](?:{_FR_PRONOUN_ALTERNATION})"),
     infixes=(*BASE_INFIXES, _ELISION_INFIX),
-    special={**_LETTER_PERIODS, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
+    special={**_BASE_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
                                                   "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")},
     token_match=_FR_TOKEN_MATCH)
 # Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
@@ -220,16 +264,16 @@ ITALIAN = Rules(
     suffixes=tuple(BASE_SUFFIXES),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]){HYPHENS}(?=[{LOWER}])", f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9\"])"),
-    special={**_LETTER_PERIODS, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
+    special={**_BASE_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
 # Russian (spacy/lang/ru): the base rules
 RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
-                special={**_LETTER_PERIODS, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
+                special={**_BASE_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
 # Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
 # the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
 # symbol or dash suffix
 ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
                suffixes=tuple(_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX)),
-               infixes=tuple(BASE_INFIXES), special=_LETTER_PERIODS)
+               infixes=tuple(BASE_INFIXES), special=_BASE_SPECIAL)
 # Swedish (spacy/lang/sv): an apostrophe is a suffix only after a letter other than s, x, z ("Anders'" whole);
 # infixes: no hyphen, no operator between digits; "," "!" "?" "<" ">" "=" and quotes or brackets between letters,
 # "--" between letters, "/" before a letter, ":" between upper-case letters or a digit and an upper-case letter
@@ -241,7 +285,7 @@ SWEDISH = Rules(
              f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])", f"(?<=[{ALPHA}])[<>=](?=[{ALPHA}])", f"(?<=[{UPPER}]):(?=[{UPPER}])",
              f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])", f"(?<=[{ALPHA}])--(?=[{ALPHA}])",
              f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])", f"(?<=[{UPPER}0-9]):(?=[{UPPER}])"),
-    special={**_LETTER_PERIODS, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
+    special={**_BASE_SPECIAL, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
                                                   "p.g.a. resp.")})
 # Catalan (spacy/lang/ca): a hyphen is a prefix and a suffix but no infix between letters (words joined by hyphens
 # stay whole) except before a clitic pronoun ("dóna-li"); an apostrophe after a letter is an infix; the
@@ -253,7 +297,7 @@ CATALAN = Rules(
     suffixes=(*_without(BASE_SUFFIXES, "['’][sS]"), "-"),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9])", _CA_CLITICS),
-    special={**_LETTER_PERIODS, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
+    special={**_BASE_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
              "pel": ("p", "el"), "pels": ("p", "els")})
 
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,

@@ -222,6 +222,15 @@ def test_url_match_as_spacy(chunk, whole):
     assert _url(chunk) is whole
 
 
+@pytest.mark.parametrize("text, expected", [
+    # spaCy 3.8.7, spacy.blank("it"): emoticons merged across the affix split of a chunk, not across whitespace
+    ("(==)", "(=|=)"), ("x:)", "x|:)"), (":::*", ":|:|:*"), ("f(:)", "f|(:|)"), ("( =x", "(|=|x"),
+    ("a:)b", "a:)b"), ('"(="', '"|(=|"'),
+])
+def test_affix_languages_keep_emoticons_whole(text, expected):
+    assert "|".join(split_words(text, "spacy-it")) == expected
+
+
 def _one_call_per_run(chunk: str) -> tuple[str, ...]:
     """The reference: each Han run of the chunk cut by its own rjieba call, the pieces between by regex."""
     import re
