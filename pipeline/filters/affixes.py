@@ -21,8 +21,13 @@ The algorithm (spaCy 3.8, ``Tokenizer._split_affixes`` / ``_attach_tokens``), pe
 The tables are written here from spaCy's rules as documented by its source (``spacy/lang/punctuation.py``,
 ``char_classes.py``, ``tokenizer_exceptions.py`` and each language's ``punctuation.py``), in Unicode property
 terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\\p{So}`` but the degree sign).
-Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's thousands),
-its emoticons, and the re-merging of special cases across tokens after the split.
+Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's ~15,000; a few
+frequent abbreviations per language are kept, and French's productive hyphen prefixes), and the re-merging of
+special cases across tokens after the split for any special case but the emoticons. Languages without a table
+here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+
+Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
+regex calls each; a chunk of letters only never reaches them (``affix_split``'s first test).
 """
 
 from __future__ import annotations
@@ -52,11 +57,7 @@ UNITS = ("km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm n
 HYPHENS = "(?:---|--|——|-|–|—|~)"
 
 
-def _alternation(words: list[str]) -> str:
-    return "|".join(regex.escape(w) for w in sorted(words, key=len, reverse=True))
-
-
-_UNIT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)})"  # spaCy's order: the first listed wins
+_UNIT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)})"
 
 # spaCy's base rules (spacy/lang/punctuation.py), each a list of alternatives in spaCy's order of precedence
 BASE_PREFIXES = ["[§%=—–]", r"\+(?![0-9])", r"\.\.+", f"[{PUNCT}]", f"[{QUOTES}]", r"\p{Sc}", ICONS]
@@ -114,6 +115,8 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     special = rules.special
     if chunk in special:
         return special[chunk]
+    if chunk.isalpha():  # most chunks: every affix and infix rule needs a character other than a letter
+        return (chunk,)
     prefixes: list[str] = []
     suffixes: list[str] = []
     string = chunk

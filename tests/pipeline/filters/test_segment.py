@@ -811,3 +811,15 @@ def test_script_of_is_the_dict_reference_on_ties_and_the_kana_threshold():
     assert {"Jpan", "Hani", "Kore", "Hebr", "Arab", "Zyyy"} <= set(got)
     assert script_of("אאא" + "中中ア") == "Hebr" and script_of("中中ア" + "אא") == "Jpan"  # "Hebr" < "Jpan"
     assert script_of("אאא" + "中中中") == "Hani"  # "Hani" < "Hebr"
+
+
+@pytest.mark.parametrize("language", sorted(AFFIX_SEGMENTERS.values()))
+def test_affix_rules_never_split_a_word_of_letters(language):
+    # ``affix_split`` returns a chunk of letters whole without running the rules: no rule may match one
+    from pipeline.filters.affixes import LANGUAGE_RULES
+
+    rules = LANGUAGE_RULES[language].compiled()
+    for word in ("word", "Word", "WORD", "été", "Ελλάδα", "слово", "كلمة", "aujourd", "Ǆemal", "ʻokina"):
+        assert word.isalpha()
+        assert not rules.prefix(word) and not rules.suffix(word), word
+        assert not [m for m in rules.infix(word) if m.start() > 0], word
