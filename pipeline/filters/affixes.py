@@ -21,6 +21,10 @@ The algorithm (spaCy 3.8, ``Tokenizer._split_affixes`` / ``_attach_tokens``), pe
 The tables are written here from spaCy's rules as documented by its source (``spacy/lang/punctuation.py``,
 ``char_classes.py``, ``tokenizer_exceptions.py`` and each language's ``punctuation.py``), in Unicode property
 terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\\p{So}`` but the degree sign).
+One known difference: spaCy's letter class covers the scripts of its languages (Latin, Greek, Cyrillic, Arabic,
+Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
+Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
+the Unicode database cost ~0.4 s per process.
 Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's ~15,000; a few
 frequent abbreviations per language are kept, and French's productive hyphen prefixes), and the re-merging of
 special cases across tokens after the split for any special case but the emoticons. Languages without a table
@@ -303,5 +307,11 @@ CATALAN = Rules(
     special={**_BASE_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
              "pel": ("p", "el"), "pels": ("p", "els")})
 
+# spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
+# against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
+BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
+             special=_BASE_SPECIAL)
+
+# The tables by name: a language code, or "base" for the languages that have spaCy's base rules only
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
-                                    "ca": CATALAN}
+                                    "ca": CATALAN, "base": BASE}

@@ -216,12 +216,15 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 # Whitespace languages by how their spaCy tokenizer treats apostrophes and hyphens (checked on the same test
 # string in datatrove's tokenizer for each: bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and
 # German"); English keeps the English rules, German its own (``GERMAN``), Indonesian and Polish the English
-# ones (spaCy splits their hyphens and slashes as English does).
+# ones (spaCy splits their hyphens and slashes as English does). "spacy-<table>": spaCy's algorithm itself with a
+# rule table of ``pipeline.filters.affixes`` (the language's own, or "base" where spaCy has only its base rules),
+# which also keeps URLs, paths and options as spaCy does (bench/README.md, "spaCy's tokenizer algorithm").
 _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru": "spacy-ru", "ar": "spacy-ar",
-                     "sv": "spacy-sv", "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": PLAIN_S,
-                     "sl": PLAIN, "et": PLAIN_S, "es": HYPHENS, "pt": HYPHENS_S, "nl": HYPHENS, "no": HYPHENS,
-                     "fi": HYPHENS, "tr": PLAIN_S, "cs": PLAIN_S, "uk": PLAIN_S, "bg": PLAIN_S, "hr": PLAIN_S,
-                     "lt": PLAIN_S, "lv": PLAIN_S, "is": PLAIN_S, "af": PLAIN_S, "eu": PLAIN_S, "hy": PLAIN_S}
+                     "sv": "spacy-sv", "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": "spacy-base",
+                     "sl": PLAIN, "et": "spacy-base", "es": HYPHENS, "pt": HYPHENS_S, "nl": HYPHENS, "no": HYPHENS,
+                     "fi": HYPHENS, "tr": PLAIN_S, "cs": "spacy-base", "uk": PLAIN_S, "bg": PLAIN_S,
+                     "hr": "spacy-base", "lt": PLAIN_S, "lv": "spacy-base", "is": "spacy-base", "af": "spacy-base",
+                     "eu": "spacy-base", "hy": "spacy-base"}
 
 # Stop words of our own for languages whose latest FineWeb-2 config is not stored here (each language's most
 # frequent function words, in the spirit of FineWeb-2's lists)

@@ -198,6 +198,12 @@ _LANGUAGE_PROBES = {
      "(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
     ("ca", _LANGUAGE_PROBES["ca"],
      "d|el|d|els|a|l|p|el|l'|home|d'|una|dóna|-li|2021|-|07|-|25|-|t|anar|-hi"),
+    ("base", _TECHNICAL,  # spacy.blank("sk"): spaCy's base rules (also cs, hr, lv, et, is, af, eu, hy)
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("base", "Debian's non-free l'homme слово-слово", "Debian|'s|non|-|free|l'homme|слово|-|слово"),
 ])
 def test_affix_languages_split_as_spacy(language, text, expected):
     assert "|".join(split_words(text, f"spacy-{language}")) == expected
