@@ -42,7 +42,10 @@ words-per-line rule and every n-gram ratio lose their meaning:
   a letters-digits pair ("RAID-1") and a trailing hyphen ("Nord-") everywhere, and a path's leading slash
   ("/dev"). With the English rules our filters agreed with datatrove's on 69-86 % of the French, Italian,
   Arabic and Catalan sections of the Debian handbook, all of the difference Gopher's letter share
-  (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German").
+  (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German"). Where a language has a rule table
+  in ``pipeline.filters.affixes`` (``AFFIX_SEGMENTERS``: fr, it, ru, ar, sv, ca, and spaCy's base rules for sk, cs,
+  hr, lv, et, is, af, eu, hy), spaCy's tokenizer algorithm itself runs instead of these regex behaviours: it also
+  keeps URLs, paths, options and version strings as spaCy does, which the behaviours split at every symbol.
 * Languages written without spaces that neither covers (Thai, Lao, Khmer, Burmese, Tibetan): no
   segmenter; ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting
   them remove every document.
