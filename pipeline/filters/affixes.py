@@ -93,21 +93,85 @@ class Rules:
     infixes: tuple[str, ...]
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
+    token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
 
     def compiled(self) -> "_Compiled":
         return _Compiled(self)
 
 
+# Every suffix alternative but a run of periods is at most this long: a suffix is looked for in a chunk's last
+# characters only, then in the whole chunk where what was found starts with a period (a run may start earlier).
+_SUFFIX_WINDOW = 12
+# Words of letters in several scripts and cases, and the characters tried after them, to find the characters that
+# every table splits off any word of letters unconditionally (``_Compiled.plain_suffixes``)
+_SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz", "x", "X", "I", "été", "ÉTÉ",
+                 "слово", "СЛОВО", "كلمة", "λέξη", "Ǆ")
+_SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
+
+
+_BEFORE_ALNUM_SUFFIX = regex.compile("[0-9'’\\-–—‐‑]").search
+_SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
+_INFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+
+
 class _Compiled:
-    __slots__ = ("prefix", "suffix", "infix", "special", "token_match")
+    __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
+                 "_tails")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
-        # the leftmost start from which some suffix alternative reaches the end (spaCy's ``re.search``)
-        self.suffix = regex.compile("|".join(f"(?:{s})$" for s in rules.suffixes)).search
-        self.infix = regex.compile("|".join(f"(?:{i})" for i in rules.infixes)).finditer
+        # Each pattern starts with a test every one of its alternatives passes where it can match (a mark that is
+        # neither letter nor digit there, or for a unit a digit just before; an infix may also follow a mark:
+        # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
+        # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
+        self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
+        self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
         self.special = dict(rules.special)
-        self.token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
+        self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
+        self._token_match_needs = rules.token_match_needs
+        self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
+        # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
+        # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
+        self.plain_suffixes = frozenset(c for c in _SAMPLE_MARKS if all(
+            self.suffix_length(w + c) == 1 and not self.token_match(w + c) for w in _SAMPLE_WORDS))
+
+    def token_match(self, string: str) -> bool:
+        if self._token_match is None:
+            return False
+        if self._token_match_needs and not any(c in string for c in self._token_match_needs):
+            return False
+        return self._token_match(string) is not None
+
+    def suffix_length(self, string: str) -> int:
+        """Length of the suffix at the leftmost start from which some alternative reaches the end (spaCy's
+        ``re.search``), 0 when none."""
+        n = len(string)
+        last = string[-1:]
+        if n >= 2 and not last.isalnum() and string[-2] != last:
+            # Ending in a mark not doubled: the only alternatives that end in such a mark are one character long
+            # (runs of periods and "……" end in a doubled mark, units and "'s" in a letter or digit) and look at
+            # most two characters back, so the last three characters decide (cached: "word." and "x)," are most
+            # of the chunks that reach here)
+            key = string[-3:]
+            length = self._tails.get(key)
+            if length is None:
+                found = self._suffix(key)
+                length = len(key) - found.start() if found else 0
+                if len(self._tails) >= 65536:
+                    self._tails.clear()
+                self._tails[key] = length if length <= 1 else -1  # -1: not so after all, the search below
+            if length >= 0:
+                return length
+        if last.isalnum() and not _BEFORE_ALNUM_SUFFIX(string, max(0, n - _SUFFIX_WINDOW)):
+            return 0  # a suffix ending in a letter or digit follows a digit (a unit), an apostrophe or a hyphen
+        if n > _SUFFIX_WINDOW:
+            found = self._suffix(string, n - _SUFFIX_WINDOW)  # lookbehinds still see the characters before
+            if found is None:
+                return 0
+            if string[found.start()] != ".":
+                return n - found.start()
+        found = self._suffix(string)
+        return n - found.start() if found else 0
 
 
 def _url(string: str) -> bool:
@@ -121,13 +185,16 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
         return special[chunk]
     if chunk.isalpha():  # most chunks: every affix and infix rule needs a character other than a letter
         return (chunk,)
+    head = chunk[:-1]
+    if chunk[-1] in rules.plain_suffixes and head.isalpha() and not rules.token_match(chunk):  # "word,"
+        return (*special.get(head, (head,)), chunk[-1])
     prefixes: list[str] = []
     suffixes: list[str] = []
     string = chunk
     last = -1
     token_match = rules.token_match
     while string and len(string) != last:
-        if (token_match and token_match(string)) or string in special:
+        if string.isalpha() or token_match(string) or string in special:  # no rule splits a word of letters
             break
         last = len(string)
         found = rules.prefix(string)
@@ -136,9 +203,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             prefixes.append(string[:pre])
             string = string[pre:]
             break
-        rest = string[pre:] if pre else string
-        found = rules.suffix(rest)
-        suf = len(rest) - found.start() if found else 0
+        suf = rules.suffix_length(string[pre:] if pre else string)
         if suf and string[:-suf] in special:
             suffixes.append(string[-suf:])
             string = string[:-suf]
@@ -157,7 +222,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     if string:
         if string in special:
             middle = special[string]
-        elif (token_match and token_match(string)) or _url(string):
+        elif string.isalpha() or token_match(string) or _url(string):
             middle = (string,)
         else:
             middle, start = [], 0
@@ -172,9 +237,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             if start < len(string):
                 middle.append(string[start:])
     tokens = (*prefixes, *middle, *reversed(suffixes))
-    if len(tokens) > 1 and _EMOTICON_IN(chunk):
-        return _merge_specials(tokens)
-    return tokens
+    return _merge_specials(tokens) if len(tokens) > 1 else tokens
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
@@ -192,7 +255,6 @@ EMOTICONS = frozenset("""(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: 
 :-X :-] :-o :-p :-x :-| :-} :/ :0 :1 :3 :> :D :O :P :X :] :o :o) :p :x :| :} ;) ;-) ;-D ;D ;_; <.< </3 <3 <33 <333 =(
 =) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V [-: [: [= ]= ^_^ ^__^ ^___^ o.0 o.O o.o o_0
 o_O o_o v.v v_v""".split())
-_EMOTICON_IN = regex.compile("|".join(regex.escape(e) for e in sorted(EMOTICONS, key=len, reverse=True))).search
 _EMOTICON_CHARS = max(map(len, EMOTICONS))
 
 
@@ -200,8 +262,10 @@ def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
     """Tokens of a chunk with every run of consecutive tokens that spells an emoticon merged into one: the longest
     runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases``)."""
     runs = []
-    for i in range(len(tokens)):
+    for i in range(len(tokens) - 1):
         text = tokens[i]
+        if len(text) >= _EMOTICON_CHARS:
+            continue
         for j in range(i + 1, len(tokens)):
             text += tokens[j]
             if len(text) > _EMOTICON_CHARS:
@@ -263,7 +327,7 @@ FRENCH = Rules(
     infixes=(*BASE_INFIXES, _ELISION_INFIX),
     special={**_BASE_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
                                                   "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")},
-    token_match=_FR_TOKEN_MATCH)
+    token_match=_FR_TOKEN_MATCH, token_match_needs="-‐")
 # Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
 # splits only before a lower-case letter ("CD-Rom" whole, "apt-get" split); a year "'68" and "20°" are prefixes.
 ITALIAN = Rules(

@@ -827,5 +827,29 @@ def test_affix_rules_never_split_a_word_of_letters(language):
     rules = LANGUAGE_RULES[language].compiled()
     for word in ("word", "Word", "WORD", "été", "Ελλάδα", "слово", "كلمة", "aujourd", "Ǆemal", "ʻokina"):
         assert word.isalpha()
-        assert not rules.prefix(word) and not rules.suffix(word), word
+        assert not rules.prefix(word) and not rules.suffix_length(word), word
         assert not [m for m in rules.infix(word) if m.start() > 0], word
+
+
+def test_affix_shortcuts_give_the_plain_rules_results():
+    # ``_Compiled`` gates its patterns, looks for a suffix in a chunk's last characters, caches decisions by the
+    # last three characters and skips the rules for letters and "word,": the plain alternations (spaCy's form:
+    # search / finditer over the whole string) must give the same on real and on edge-case chunks
+    import regex
+
+    from pipeline.filters.affixes import LANGUAGE_RULES, _BASE_SPECIAL, affix_split
+
+    chunks = set(_TECHNICAL.split()) | {c for t in _LANGUAGE_PROBES.values() for c in t.split()} | {
+        "a......", "x" * 20 + "...", "mot.", "MOT.", "MoT.", "été.", "ÉTÉ.", "10km", "10km/h", "dit-vous", "x-vous",
+        "Anders'", "Andre'", "l'", "C.", "°C.", "5$", "x+", "3+", "word’s", "a" * 15 + "'s", "x,", "x),", "1990-х.",
+        "foo...bar", "etc.).", "(e.g.", "a--b", "-x-", "x--", "v1.2.3-rc1", "a.b.c.d.e.f.g.h", "x……", "x……y"}
+    for name, rules in LANGUAGE_RULES.items():
+        compiled = rules.compiled()
+        suffix = regex.compile("|".join(f"(?:{s})$" for s in rules.suffixes)).search
+        infix = regex.compile("|".join(f"(?:{i})" for i in rules.infixes)).finditer
+        for chunk in sorted(chunks):
+            found = suffix(chunk)
+            assert compiled.suffix_length(chunk) == (len(chunk) - found.start() if found else 0), (name, chunk)
+            assert [m.span() for m in compiled.infix(chunk)] == [m.span() for m in infix(chunk)], (name, chunk)
+            assert "".join(affix_split(chunk, compiled)) == chunk
+    assert not [e for e in _BASE_SPECIAL if e[:-1].isalpha() and not e[-1].isalpha() and e[-1] != "."]
