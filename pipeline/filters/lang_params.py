@@ -33,6 +33,9 @@ What this table holds, and where each value comes from:
   cmn_Hani, and wuu_Hani's top n-gram limits exceed 1 (the rule is off); Cantonese and Wu keep Mandarin's
   thresholds and, as before, no stop-word list (the rule is skipped: Mandarin's function words are not
   theirs).
+* Korean, Thai and the Indic languages with a stored 05e6729567a5 config (hi, pa, si, as, te, ne; since 6 December):
+  FineWeb-2's values, on the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP,
+  the Indic NLP Library). The other Indic languages get the library's words and the English thresholds.
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
   agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
