@@ -202,8 +202,9 @@ def udhr_declarations(lang: str, cache: Path) -> list[tuple[str, str]]:
 
 
 def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | None = None,
-              shared: bool = True) -> list[dict[str, str]]:
-    """{"id", "source", "text"} of every document of ``lang`` (``shared``: also those of the shared data)."""
+              shared: bool = True, udhr_parts: int = 1) -> list[dict[str, str]]:
+    """{"id", "source", "text"} of every document of ``lang`` (``shared``: also those of the shared data; each UDHR
+    declaration cut into ``udhr_parts`` documents)."""
     out = []
     if not shared:
         pass
@@ -221,8 +222,26 @@ def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | 
         out += [{"id": f"handbook#{name}", "source": "handbook", "text": text}
                 for name, text in handbook_sections(lang, handbook_cache)]
     if udhr_cache is not None:
-        out += [{"id": f"udhr#{code}", "source": "udhr", "text": text} for code, text in udhr_declarations(lang, udhr_cache)]
+        for code, text in udhr_declarations(lang, udhr_cache):
+            parts = cut_in_parts(text, udhr_parts) if udhr_parts > 1 else [text]
+            out += [{"id": f"udhr#{code}" + (f"/{i + 1}" if len(parts) > 1 else ""), "source": "udhr", "text": part}
+                    for i, part in enumerate(parts)]
     return out
+
+
+def cut_in_parts(text: str, n: int) -> list[str]:
+    """``text`` cut at paragraph breaks into ``n`` parts of about equal length (fewer where it has fewer paragraphs):
+    more, shorter documents from one declaration, each a run of whole articles."""
+    paragraphs = text.split("\n\n")
+    target = len(text) / n
+    parts: list[list[str]] = [[]]
+    size = 0
+    for paragraph in paragraphs:
+        if size >= target * len(parts) and len(parts) < n:
+            parts.append([])
+        parts[-1].append(paragraph)
+        size += len(paragraph) + 2
+    return ["\n\n".join(p) for p in parts if p]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -404,12 +423,15 @@ def main() -> None:
                         help="also the Debian handbook's sections, downloaded into this folder (not committed)")
     parser.add_argument("--udhr-cache", type=Path, default=None,
                         help="also the UDHR declarations in the language (bench/udhr_languages.py's cache folder)")
+    parser.add_argument("--udhr-parts", type=int, default=1,
+                        help="cut each declaration into this many documents at paragraph breaks (runs of articles)")
     parser.add_argument("--no-shared", action="store_true",
                         help="only the held-out sets (--handbook-cache, --udhr-cache), not the shared data")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for lang in args.language:
-        rows = documents(lang, args.handbook_cache, args.udhr_cache, shared=not args.no_shared)
+        rows = documents(lang, args.handbook_cache, args.udhr_cache, shared=not args.no_shared,
+                         udhr_parts=args.udhr_parts)
         if not rows:
             print(f"\n=== {lang}: no documents")
             continue
