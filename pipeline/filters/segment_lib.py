@@ -28,7 +28,8 @@ so where a line break is the only whitespace between two words datatrove counts 
 ``bench/multilingual_agreement.py`` measures: bench/README.md, "Korean, Thai and the Indic languages").
 
 Each library is imported on the first chunk of its language, never at import time: an English run does not load
-Kiwi's model (about 2 s and ~400 MB resident) or PyThaiNLP's dictionary.
+Kiwi's model (about 2 s and ~450 MiB resident; freed again after two tasks without Korean) or PyThaiNLP's
+dictionary (about 2 s and ~75 MiB).
 """
 
 from __future__ import annotations
@@ -36,6 +37,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from typing import Any, Callable
+
+from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
 
 KIWI, THAI, INDIC, INDIC_URDU = "kiwi", "thai", "indic", "indic-urdu"
 LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU)
@@ -54,6 +57,33 @@ def _kiwi() -> Any:
     return Kiwi(num_workers=1, model_type="sbg")
 
 
+def unload_kiwi() -> None:
+    """Drop Kiwi (its model: about 450 MiB resident once loaded), so that the next Korean chunk loads it again."""
+    _kiwi.cache_clear()
+
+
+clear_between_steps(unload_kiwi)
+
+# As jieba's dictionary (``segment.unload_idle_jieba``, the same reasoning): a worker frees Kiwi once this many of
+# its tasks in a row split no Korean chunk, so that one Korean page does not leave ~450 MiB in a worker for the
+# rest of its tasks; reloading costs about 2 s, so a worker that meets Korean in every other task keeps it.
+KIWI_IDLE_TASKS = 2
+_kiwi_use = {"used": False, "idle": 0}  # this task split Korean; tasks in a row that did not
+
+
+@clear_after_each_task
+def unload_idle_kiwi() -> bool:
+    """Called when each task ends: count the task as idle unless it split Korean, and free Kiwi (then the freed
+    heap goes back to the OS) once ``KIWI_IDLE_TASKS`` tasks in a row were idle. True when it freed it."""
+    used, _kiwi_use["used"] = _kiwi_use["used"], False
+    _kiwi_use["idle"] = 0 if used else _kiwi_use["idle"] + 1
+    if _kiwi_use["idle"] < KIWI_IDLE_TASKS or not _kiwi.cache_info().currsize:
+        return False
+    unload_kiwi()
+    release_freed_memory()
+    return True
+
+
 _LONG_NUMBER = re.compile("[0-9,]{20,}")  # removed before Kiwi, as datatrove does
 
 
@@ -62,6 +92,7 @@ def kiwi_split_many(chunks: list[str]) -> list[tuple[str, ...]]:
     if not chunks:
         return []
     kiwi = _kiwi()
+    _kiwi_use["used"] = True
     out = []
     for chunk, tokens in zip(chunks, kiwi.tokenize([_LONG_NUMBER.sub("", c) for c in chunks])):
         out.append(tuple(piece for t in tokens if (piece := chunk[t.start:t.end].strip())))

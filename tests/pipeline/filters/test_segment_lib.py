@@ -124,3 +124,18 @@ def test_an_english_run_imports_none_of_the_libraries() -> None:
         "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kiwipiepy', 'pythainlp', 'indicnlp')))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_kiwi_is_freed_after_two_tasks_without_korean() -> None:
+    from pipeline.filters import segment_lib
+
+    segment_lib.unload_kiwi()
+    words.clear_cache()
+    words.split_words("나는 학교에 갔었다.", KIWI)
+    assert segment_lib._kiwi.cache_info().currsize == 1
+    assert segment_lib.unload_idle_kiwi() is False  # the task that split Korean
+    assert segment_lib.unload_idle_kiwi() is False  # one idle task
+    assert segment_lib.unload_idle_kiwi() is True  # two in a row
+    assert segment_lib._kiwi.cache_info().currsize == 0
+    words.clear_cache()
+    assert words.split_words("했다", KIWI) == ["했", "했", "다"]  # loaded again on the next Korean chunk
