@@ -43,9 +43,12 @@ words-per-line rule and every n-gram ratio lose their meaning:
   ("/dev"). With the English rules our filters agreed with datatrove's on 69-86 % of the French, Italian,
   Arabic and Catalan sections of the Debian handbook, all of the difference Gopher's letter share
   (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German").
-* Languages written without spaces that neither covers (Thai, Lao, Khmer, Burmese, Tibetan): no
-  segmenter; ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting
-  them remove every document.
+* Korean, Thai and the Indic languages: the libraries FineWeb-2 counted their words with (Kiwi, PyThaiNLP,
+  the Indic NLP Library), in ``pipeline.filters.segment_lib``, imported only when a chunk of the language is
+  split.
+* Languages written without spaces that none covers (Lao, Khmer, Burmese, Tibetan): no segmenter;
+  ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting them remove
+  every document.
 
 A segmenter splits one whitespace-free chunk; the shared vocabulary of ``pipeline.filters.words`` caches
 each distinct chunk's split, so a chunk is segmented once per process however often the filters ask.
@@ -60,6 +63,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pipeline.filters.segment_lib import LIBRARY_SEGMENTERS, THAI
 from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
 
 try:
@@ -74,8 +78,8 @@ ELISION_HYPHENS, ELISION_S, HYPHENS, HYPHENS_S, PLAIN, PLAIN_S = (
     "elision-hyphens", "elision-s", "hyphens", "hyphens-s", "plain", "plain-s")
 SPACED = {ELISION_HYPHENS: (True, False, "letters"), ELISION_S: (True, True, None), HYPHENS: (False, False, "all"),
           HYPHENS_S: (False, True, "all"), PLAIN: (False, False, None), PLAIN_S: (False, True, None)}
-SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED)
-UNSPACED = (JIEBA, SUDACHI)  # segmenters of scripts written without spaces (C4 counts their words per line)
+SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED, *LIBRARY_SEGMENTERS)
+UNSPACED = (JIEBA, SUDACHI, THAI)  # segmenters of scripts written without spaces (C4 counts their words per line)
 
 # Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
 HAN = "\u3005\u3006\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"
