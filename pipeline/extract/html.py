@@ -45,6 +45,7 @@ from resiliparse.parse.encoding import bytes_to_str, detect_encoding, map_encodi
 
 from pipeline.extract.charsets import (MAX_REPLACED_SHARE, Decoded, decode_replacing, decode_strict, decoders,
                                       iso2022_jp, iso2022_kr, nearly_utf8, utf16_32, widest)
+from pipeline.extract.cjk_headings import HEADING_FIRST as _HEADING_FIRST, ORDINAL_HEADING
 
 try:  # the class/id scan compiled (see _attrs.c); without a C compiler the regex scan below does the same job
     from pipeline.extract import _attrs
@@ -111,8 +112,6 @@ SENTENCE_SCORE = 1
 # of the Chinese UDHR down to 45 % of its text. Neutral, not positive: a list of such headings (a novel's table of
 # contents) does not join a span by itself. Pages ("第2页") are not among the counters, and no page of the four shared
 # sets, newspaper4k's or trafilatura's test pages changed (bench/README.md, "Boilerplate lines beyond English").
-ORDINAL_HEADING = re.compile(r"第[〇零一二三四五六七八九十百千两0-9０-９]+[条條章节節回篇部卷款]|제 ?[0-9]+ ?[조장]")
-_HEADING_FIRST = "第제"
 BOILERPLATE_PENALTY = 60
 # English labels (chosen on the four shared sets): the label, then a word boundary, then anything
 _BOILERPLATE_EN = (

@@ -33,6 +33,9 @@ What this table holds, and where each value comes from:
   cmn_Hani, and wuu_Hani's top n-gram limits exceed 1 (the rule is off); Cantonese and Wu keep Mandarin's
   thresholds and, as before, no stop-word list (the rule is skipped: Mandarin's function words are not
   theirs).
+* Korean, Thai and the Indic languages with a stored 05e6729567a5 config (hi, pa, si, as, te, ne; since 6 December):
+  FineWeb-2's values, on the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP,
+  the Indic NLP Library). The other Indic languages get the library's words and the English thresholds.
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
   agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
@@ -61,6 +64,7 @@ from typing import Any, Mapping
 
 from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN,
                                       PLAIN_S, SUDACHI, WHITESPACE)
+from pipeline.filters.segment_lib import INDIC, INDIC_URDU, KIWI, THAI
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -92,13 +96,6 @@ _NO_WORDS: dict[str, dict[str, Any]] = {
 _NO_SENTENCE_MARKS: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP}, "fineweb": {"min_line_punct": SKIP}}
 _NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get(name, {})}
                       for name in sorted({**_NO_WORDS, **_NO_SENTENCE_MARKS})}
-# Korean: a whitespace word is an eojeol (a stem with its particles), written in Hangul syllable blocks of
-# two or three letters each, so a normal paragraph's mean "word length" is about 3 characters (2.99 on the
-# test paragraph of tests/pipeline/filters/test_lang_params.py) and Gopher's English lower bound of 3 removes
-# it. FineWeb-2's kor_Hang sets 1 (min_avg_word_length); its upper bound (6) and stop words were measured on
-# morphemes from a Korean tokenizer, which whitespace does not give, so the English upper bound stays and
-# the stop-word rule is skipped (no list), as before.
-_KO: dict[str, dict[str, Any]] = {"gopher_quality": {"min_mean_word_length": 1.0}}
 
 # FineWeb-2's published per-language values, keyed by our language codes: huggingface/fineweb-2,
 # configs/<FINEWEB2_CONFIG[code]>.yml, read from the stored copy of that repository (the hub copy cannot be
@@ -116,7 +113,9 @@ _KO: dict[str, dict[str, Any]] = {"gopher_quality": {"min_mean_word_length": 1.0
 FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "fra_Latn", "it": "ita_Latn",
                    "ru": "rus_Cyrl", "ar": "arb_Arab", "sv": "swe_Latn", "el": "ell_Grek", "hu": "hun_Latn",
                    "ro": "ron_Latn", "da": "dan_Latn", "sk": "slk_Latn", "sl": "slv_Latn", "et": "ekk_Latn",
-                   "ca": "cat_Latn", "is": "isl_Latn", "af": "afr_Latn", "eu": "eus_Latn", "hy": "hye_Armn"}
+                   "ca": "cat_Latn", "is": "isl_Latn", "af": "afr_Latn", "eu": "eus_Latn", "hy": "hye_Armn",
+                   "ko": "kor_Hang", "th": "tha_Thai", "hi": "hin_Deva", "pa": "pan_Guru", "si": "sin_Sinh",
+                   "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -174,6 +173,27 @@ FINEWEB2: dict[str, dict[str, Any]] = {
     "hy": _config(0.285, (0.225, 0.206, 0.184), (0.157, 0.146, 0.133, 0.123, 0.111, 0.099), 0.167, 0.16, (4, 11),
                   0.778, "է և են էր թվականի թվականին որ իր ծրագիր նա նաև որը այն հետ համար ու նրա այդ առաջին մի էին "
                   "իսկ որպես"),
+    # Korean, Thai and the Indic languages whose 05e6729567a5 config is stored (since 6 December, issue 13): their
+    # words are those of the libraries FineWeb-2 counted them with (``pipeline.filters.segment_lib``). Not stored
+    # at that revision: mar_Deva, ben_Beng, tam_Taml, urd_Arab, guj_Gujr, kan_Knda, mal_Mlym, ory_Orya, san_Deva.
+    "ko": _config(0.374, (0.282, 0.228, 0.185), (0.201, 0.184, 0.168, 0.154, 0.14, 0.127), 0.062, 0.196, (1, 6),
+                  0.791, "의 다 이 는 에 을 한 년 하 은 를 했 고 에서 가 있 으로 인 월 로 되"),
+    "th": _config(0.349, (0.221, 0.197, 0.162), (0.185, 0.168, 0.152, 0.137, 0.124, 0.111), 0.0, 0.153, (2, 10),
+                  0.9, "ใน ที่ และ ของ เป็น มี การ ได้"),
+    "hi": _config(0.206, (0.208, 0.198, 0.161), (0.135, 0.125, 0.116, 0.108, 0.099, 0.09), 0.091, 0.316, (2, 21),
+                  0.837, "के में है की और से का को एक हैं पर"),
+    "pa": _config(0.328, (0.191, 0.154, 0.133), (0.153, 0.142, 0.129, 0.119, 0.109, 0.098), 0.153, 0.117, (2, 19),
+                  0.83, "ਵਿੱਚ ਦੇ ਹੈ ਅਤੇ ਦੀ ਨੂੰ ਦਾ ਸੀ ਇੱਕ ਤੋਂ ਨੇ ਹਨ ਤੇ ਲਈ ਨਾਲ"),
+    "si": _config(0.274, (0.236, 0.216, 0.194), (0.164, 0.156, 0.146, 0.136, 0.125, 0.114), 0.0, 0.226, (2, 58),
+                  0.833, "සහ අතර හා වන ලෙස මෙම වූ විය ඇති විසින් කරන සඳහා ද වේ ඇත දී එය හෝ කර ඔහු කළ කිරීම "
+                  "ශ්\u200dරී යන නම් බව"),
+    "as": _config(0.211, (0.176, 0.153, 0.133), (0.119, 0.108, 0.101, 0.09, 0.082, 0.074), 0.094, 0.125, (3, 19),
+                  0.812, "আৰু হয় কৰা কৰে এই তেওঁ পৰা বাবে চনত কৰিছিল আছিল হৈছে কৰি হৈছিল তেওঁৰ বা চনৰ ইয়াৰ হিচাপে "
+                  "এক এটা হৈ বুলি লাভ ৰ আছে"),
+    "te": _config(0.256, (0.21, 0.18, 0.162), (0.142, 0.133, 0.122, 0.114, 0.105, 0.096), 0.08, 0.18, (4, 68),
+                  0.739, "నుండి కి ఉన్నాయి మీ గ్రామం ఉంది దూరంలో ఈ కేంద్రం"),
+    "ne": _config(0.155, (0.114, 0.103, 0.091), (0.098, 0.09, 0.083, 0.076, 0.069, 0.062), 0.125, 0.278, (3, 37),
+                  0.824, "र छ थियो हो एक पनि मा थिए यो"),
 }
 
 
@@ -226,6 +246,14 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "hr": "spacy-base", "lt": PLAIN_S, "lv": "spacy-base", "is": "spacy-base", "af": "spacy-base",
                      "eu": "spacy-base", "hy": "spacy-base"}
 
+# The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
+# Urdu's punctuation for those written in Arabic script); those without a stored FineWeb-2 config keep the English
+# thresholds and no stop-word list (the rule is skipped), as before, with the library's words.
+_INDIC_LANGUAGES = {**{code: INDIC for code in ("hi", "mr", "ne", "sa", "mai", "new", "bn", "as", "bpy", "pa", "gu",
+                                                "or", "ta", "te", "kn", "ml", "si")},
+                    **{code: INDIC_URDU for code in ("ur", "sd", "ps")}}
+_NO_SENTENCE_MARKS_C4 = {"c4": _NO_SENTENCE_MARKS["c4"]}
+
 # Stop words of our own for languages whose latest FineWeb-2 config is not stored here (each language's most
 # frequent function words, in the spirit of FineWeb-2's lists)
 _OUR_STOP_WORDS = {"es": ("de", "la", "que", "el", "en", "y", "a", "los", "se", "del"),
@@ -242,8 +270,13 @@ LANGUAGES: dict[str, LanguageParams] = {
     "yue": LanguageParams(JIEBA, None, _ZH),
     "wuu": LanguageParams(JIEBA, None, _ZH),
     "ja": LanguageParams(SUDACHI, tuple(FINEWEB2["ja"]["stopwords"]), _JA),
-    "ko": LanguageParams(options=_KO),
-    **{code: LanguageParams(options=_NO_WORDS_NO_MARKS) for code in ("th", "lo")},
+    # Korean (Kiwi's morphemes), Thai (PyThaiNLP's words) and the Indic languages (the Indic NLP Library's tokens):
+    # FineWeb-2's tokenizers and values; Thai ends sentences with a space, so C4's sentence count stays off
+    "ko": _fineweb2("ko", KIWI),
+    "th": LanguageParams(THAI, tuple(FINEWEB2["th"]["stopwords"]), {**fineweb2_options("th"), **_NO_SENTENCE_MARKS_C4}),
+    **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter)
+       for code, segmenter in _INDIC_LANGUAGES.items()},
+    "lo": LanguageParams(options=_NO_WORDS_NO_MARKS),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("km", "my", "bo", "dz")},
 }
 

@@ -120,10 +120,15 @@ def _skipped(stats: dict[str, Any]) -> str:
                 f"{esc(e.get('record'))}"
                 f"{(' · ' + esc(e['detail'])) if e.get('detail') else ''}</li>" for e in entry["examples"])
             rows.append(text_cell(reason) + num(entry["count"], "stages", i, "skipped", reason, "count")
-                        + f"<td><details><summary>{len(entry['examples'])} examples</summary><ul>{examples}"
+                        + f"<td><details><summary>{_count(len(entry['examples']), 'example')}</summary><ul>{examples}"
                           f"</ul></details></td>")
         parts.append(f"<h3>{esc(stage['stage'])}</h3>" + table(["reason", "records", "examples"], rows))
     return "".join(parts) or "<p>No records were skipped.</p>"
+
+
+def _count(n: int, noun: str) -> str:
+    """``n`` and ``noun``, plural unless ``n`` is 1 ("1 example", "3 examples")."""
+    return f"{n} {noun}" + ("" if n == 1 else "s")
 
 
 def _examples_html(examples: list[dict[str, Any]]) -> str:
@@ -133,7 +138,7 @@ def _examples_html(examples: list[dict[str, Any]]) -> str:
         f"<div><span class=muted>{esc(e.get('url') or e.get('id'))} · value {esc(fmt(e.get('value')))}"
         f" vs threshold {esc(fmt(e.get('threshold')))}{(' · ' + esc(e['detail'])) if e.get('detail') else ''}"
         f" · {esc(fmt(e.get('chars')))} chars</span><pre>{esc(e.get('text'))}</pre></div>" for e in examples)
-    return f"<details><summary>{len(examples)} removed examples</summary>{items}</details>"
+    return f"<details><summary>{_count(len(examples), 'removed example')}</summary>{items}</details>"
 
 
 def _filter(stats: dict[str, Any]) -> str:

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import base64
 import io
-from typing import TYPE_CHECKING, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from contracts.corpus_stats import edge_range
 from pipeline.report.mpl import PX_PER_INCH, figure_class, svg_document
@@ -33,6 +33,14 @@ def _figure(figsize: tuple[float, float]) -> tuple[Figure, Axes]:
 # of the page a point (1,000 points: 48 kB against a PNG's 20 kB; 5,000: 158 kB against 19 kB), a PNG's
 # size hardly grows with the points. The report's bar and step charts have tens of points.
 SVG_MAX_POINTS = 1000
+
+
+def _whole_numbers(axis: Any, values: Sequence[float]) -> None:
+    """Ticks at whole numbers only when the bars are counts (documents, clusters): "1 document" has no 0.2."""
+    if values and all(float(v).is_integer() for v in values):
+        from matplotlib.ticker import MaxNLocator  # loaded with matplotlib by the figure
+
+        axis.set_major_locator(MaxNLocator(integer=True))
 
 
 def to_data_uri(fig: Figure) -> str:
@@ -78,6 +86,7 @@ def horizontal_bars(labels: Sequence[str], series: Mapping[str, Sequence[float]]
         ax.barh([y + i * height for y in range(len(labels))], values, height=height, label=name)
     ax.set_yticks([y + (n - 1) * height / 2 for y in range(len(labels))], labels)
     ax.invert_yaxis()
+    _whole_numbers(ax.xaxis, [v for values in series.values() for v in values])
     ax.set_xlabel(xlabel)
     ax.set_title(title)
     if len(series) > 1:
@@ -89,6 +98,7 @@ def vertical_bars(labels: Sequence[str], values: Sequence[float], title: str, xl
     fig, ax = _figure(figsize=(7, 2.8))
     ax.bar(range(len(labels)), values)
     ax.set_xticks(range(len(labels)), labels)
+    _whole_numbers(ax.yaxis, values)
     ax.set_xlabel(xlabel)
     ax.set_ylabel(ylabel)
     ax.set_title(title)

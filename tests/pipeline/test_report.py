@@ -252,6 +252,9 @@ def test_skipped_records_have_reasons_and_examples(report):
     assert {f"skipped.{k}": v["count"] for k, v in skipped.items()} == {
         k: v for k, v in counts.items() if k.startswith("skipped.")}
     assert all(v["examples"] for v in skipped.values())
+    # each count of examples reads as English: "1 example", "3 examples"
+    summaries = re.findall(r"<summary>(\d+) ((?:removed )?examples?)</summary>", report["html"])
+    assert summaries and all((n == "1") == (noun[-1] != "s") for n, noun in summaries), summaries
 
 
 def test_corpus_text_is_escaped(report):

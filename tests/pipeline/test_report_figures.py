@@ -114,3 +114,18 @@ def test_curves_of_many_points_are_png() -> None:
     many = curve(plots.SVG_MAX_POINTS + 1)
     assert many.startswith("data:image/png;base64,")
     assert base64.b64decode(many.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _texts(uri: str) -> set[str]:
+    return {"".join(t.itertext()).strip() for t in ET.fromstring(_svg(uri)).iter(f"{SVG}text")}
+
+
+def test_count_axes_have_whole_number_ticks_only() -> None:
+    # one document removed by each rule: the axis read 0.0, 0.2, ... 1.0 ("0.4 documents")
+    counts = _texts(plots.horizontal_bars(["language.low_score", LONG_LABEL], {"removed": [1, 1]}, "wiki", "documents"))
+    assert {"0", "1"} <= counts and not any(re.fullmatch(r"\d\.\d", t) for t in counts)
+    clusters = _texts(plots.vertical_bars(["2"], [1], "clusters by size", "documents in cluster", "clusters"))
+    assert not any(re.fullmatch(r"\d\.\d", t) for t in clusters)
+    # shares keep their fractions
+    shares = _texts(plots.horizontal_bars(["web", "wiki"], {"target": [0.3, 0.7]}, "mixture", "share of tokens"))
+    assert any(re.fullmatch(r"0\.\d", t) for t in shares)

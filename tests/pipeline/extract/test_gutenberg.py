@@ -138,6 +138,18 @@ def test_headings_rules_and_sentence_ends_keep_their_breaks_in_wrapped_chinese()
     assert "下回分解．\n第十一回" in out
 
 
+def test_a_numbered_heading_after_an_open_line_starts_its_own_line() -> None:
+    # Hongloumeng's chapter 71 ends mid-sentence on a full line ending in "——" (no sentence end), right above the
+    # next heading: the heading still starts a line; an ordinal in running text ("第一回也") and a round of a fight
+    # ("第三回合") are no headings and join
+    ending = "司棋听了，只得松手讓他去了，又說了許多話，眾人也都听見了，這才罷了——\n第七十二回　王熙鳳恃強羞說病\n"
+    out = unwrap_paragraphs((_CJK_WRAPPED + "\n") * 5 + ending)
+    assert "罷了——\n第七十二回　王熙鳳" in out
+    prose = "此書開卷第一段說的是甄士隱夢幻識通靈，賈雨村風塵怀閨秀，又說了許多話，\n第三回合眾人都听見了，這才罷了．\n"
+    out = unwrap_paragraphs((_CJK_WRAPPED + "\n") * 5 + prose)
+    assert "許多話，第三回合眾人" in out
+
+
 def test_mixed_width_lines_are_measured_in_columns() -> None:
     from pipeline.extract.gutenberg import columns, wrap_width
 

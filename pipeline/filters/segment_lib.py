@@ -1,0 +1,150 @@
+"""Word segmenters that call the libraries FineWeb-2 counted the words of Korean, Thai and the Indic languages with.
+
+Why these libraries and not rules of our own: FineWeb-2 derived each language's thresholds (mean word length, share
+of words with a letter, n-gram fractions, stop words) from the words of datatrove's tokenizer for that language
+(``datatrove/assets/tokenizer_assignment.csv``, ``datatrove.utils.word_tokenizers``), so the same words are what
+make its thresholds mean what they meant there; each is a well-kept library that does the job:
+
+* Korean (``KIWI``): Kiwi's morphemes (kiwipiepy, datatrove's ``KiwiTokenizer``), the span of the text each one
+  covers, with Kiwi's skip-bigram model (``model_type="sbg"``, datatrove's choice). A Korean whitespace word is
+  an eojeol (a stem and its particles and endings), and FineWeb-2's kor_Hang stop words are particles ("의", "는",
+  "에서"): they only exist as words after morphological analysis. kiwipiepy 0.22 dropped the sbg model from its
+  default files, so it is pinned to 0.21 (pyproject.toml's ``korean`` extra, about 100 MB installed: optional).
+  A contracted syllable that holds two morphemes ("했" = 하 + 었) is the span of each, so it counts twice, as in
+  datatrove. Datatrove removes runs of 20 or more digits and commas before Kiwi (Kiwi has trouble with very long
+  numbers) and then slices the unmodified text with the offsets; we do the same within the chunk.
+* Thai (``THAI``): PyThaiNLP's ``word_tokenize`` with the ``newmm-safe`` engine (dictionary maximal matching on
+  Thai character clusters, cut where a text has no break point), whitespace dropped: datatrove's
+  ``ThaiTokenizer``. Thai separates phrases, not words, with spaces, so a whitespace "word" was a clause.
+* Indic languages (``INDIC``, Urdu's script ``INDIC_URDU``): the Indic NLP Library's ``trivial_tokenize``
+  (datatrove's ``IndicNLPTokenizer``): every ASCII punctuation mark and the danda (U+0964, U+0965) and a few
+  other scripts' marks are tokens of their own, digits joined by one separator stay one number ("1,000").
+
+How they meet the word vocabulary (``pipeline.filters.words``): each splits one whitespace-free chunk, and a
+chunk is split once per process. The libraries see the text a chunk at a time where datatrove hands them the
+whole document; the differences this leaves: Kiwi's choice between two analyses of an eojeol can depend on the
+words around it (its language model scores a sentence), and the Indic tokenizer splits only at spaces and tabs,
+so where a line break is the only whitespace between two words datatrove counts them as one word (what
+``bench/multilingual_agreement.py`` measures: bench/README.md, "Korean, Thai and the Indic languages").
+
+Each library is imported on the first chunk of its language, never at import time: an English run does not load
+Kiwi's model (about 2 s and ~450 MiB resident; freed again after two tasks without Korean) or PyThaiNLP's
+dictionary (about 2 s and ~75 MiB).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Any, Callable
+
+from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
+
+KIWI, THAI, INDIC, INDIC_URDU = "kiwi", "thai", "indic", "indic-urdu"
+LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU)
+
+
+@lru_cache(maxsize=1)
+def _kiwi() -> Any:
+    """Kiwi with the skip-bigram model, as datatrove's ``KiwiTokenizer`` builds it (its default
+    ``model_type="sbg"``); one worker thread: the filter workers are one process per core."""
+    try:
+        from kiwipiepy import Kiwi
+    except ImportError:
+        raise ImportError("Korean word segmentation needs kiwipiepy 0.21 and its model (about 100 MB installed), "
+                          "an optional dependency of this project: pip install 'refinery[korean]' "
+                          "(make installs it)") from None
+    return Kiwi(num_workers=1, model_type="sbg")
+
+
+def unload_kiwi() -> None:
+    """Drop Kiwi (its model: about 450 MiB resident once loaded), so that the next Korean chunk loads it again."""
+    _kiwi.cache_clear()
+
+
+clear_between_steps(unload_kiwi)
+
+# As jieba's dictionary (``segment.unload_idle_jieba``, the same reasoning): a worker frees Kiwi once this many of
+# its tasks in a row split no Korean chunk, so that one Korean page does not leave ~450 MiB in a worker for the
+# rest of its tasks; reloading costs about 2 s, so a worker that meets Korean in every other task keeps it.
+KIWI_IDLE_TASKS = 2
+_kiwi_use = {"used": False, "idle": 0}  # this task split Korean; tasks in a row that did not
+
+
+@clear_after_each_task
+def unload_idle_kiwi() -> bool:
+    """Called when each task ends: count the task as idle unless it split Korean, and free Kiwi (then the freed
+    heap goes back to the OS) once ``KIWI_IDLE_TASKS`` tasks in a row were idle. True when it freed it."""
+    used, _kiwi_use["used"] = _kiwi_use["used"], False
+    _kiwi_use["idle"] = 0 if used else _kiwi_use["idle"] + 1
+    if _kiwi_use["idle"] < KIWI_IDLE_TASKS or not _kiwi.cache_info().currsize:
+        return False
+    unload_kiwi()
+    release_freed_memory()
+    return True
+
+
+_LONG_NUMBER = re.compile("[0-9,]{20,}")  # removed before Kiwi, as datatrove does
+
+
+def kiwi_split_many(chunks: list[str]) -> list[tuple[str, ...]]:
+    """Kiwi's morphemes of each whitespace-free chunk, as the spans of the chunk they cover (one batch call)."""
+    if not chunks:
+        return []
+    kiwi = _kiwi()
+    _kiwi_use["used"] = True
+    out = []
+    for chunk, tokens in zip(chunks, kiwi.tokenize([_LONG_NUMBER.sub("", c) for c in chunks])):
+        out.append(tuple(piece for t in tokens if (piece := chunk[t.start:t.end].strip())))
+    return out
+
+
+def kiwi_split(chunk: str) -> tuple[str, ...]:
+    return kiwi_split_many([chunk])[0]
+
+
+@lru_cache(maxsize=1)
+def _thai_tokenize() -> Callable[..., list[str]]:
+    try:
+        from pythainlp.tokenize import word_tokenize
+    except ImportError:
+        raise ImportError("Thai word segmentation needs PyThaiNLP, a dependency of this project "
+                          "(pyproject.toml): pip install pythainlp") from None
+    return word_tokenize
+
+
+def thai_split(chunk: str) -> tuple[str, ...]:
+    """PyThaiNLP's words of a whitespace-free chunk (``newmm-safe``, whitespace dropped: datatrove's call)."""
+    tokens = _thai_tokenize()(chunk, keep_whitespace=False, engine="newmm-safe")
+    return tuple(piece for t in tokens if (piece := t.strip()))
+
+
+@lru_cache(maxsize=1)
+def _indic_tokenize() -> Any:
+    """The Indic NLP Library's ``indic_tokenize`` module (its ``trivial_tokenize`` and punctuation patterns)."""
+    try:
+        from indicnlp.tokenize import indic_tokenize
+    except ImportError:
+        raise ImportError("Indic word segmentation needs the Indic NLP Library, an optional dependency of this "
+                          "project: pip install 'refinery[indic]' (make installs it)") from None
+    return indic_tokenize
+
+
+# A word before the chunk: ``trivial_tokenize`` leaves a number with separators ("1,000") split when it starts
+# its input (its join skips a match at position 0), which a chunk in the middle of a document never does there.
+_LEAD = "a "
+
+
+def indic_split(chunk: str, language: str = "hi") -> tuple[str, ...]:
+    """The Indic NLP Library's tokens of a whitespace-free chunk: ``trivial_tokenize(text, language)``, whose
+    ``language`` only chooses between Urdu's punctuation ("ur") and that of the Brahmi-derived scripts."""
+    module = _indic_tokenize()
+    marks = module.triv_tokenizer_urdu_pat if language == "ur" else module.triv_tokenizer_indic_pat
+    if not marks.search(chunk):  # most chunks: without a mark the library splits at, a chunk is one token
+        return (chunk,)
+    tokens = module.trivial_tokenize(_LEAD + chunk, language)[1:]
+    return tuple(piece for t in tokens if (piece := t.strip()))
+
+
+def urdu_split(chunk: str) -> tuple[str, ...]:
+    return indic_split(chunk, "ur")
