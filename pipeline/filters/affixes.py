@@ -157,7 +157,7 @@ class _Compiled:
             if length is None:
                 found = self._suffix(key)
                 length = len(key) - found.start() if found else 0
-                if len(self._tails) >= 65536:
+                if len(self._tails) >= 8192:  # bounded: ~1 MiB at most
                     self._tails.clear()
                 self._tails[key] = length if length <= 1 else -1  # -1: not so after all, the search below
             if length >= 0:
