@@ -31,7 +31,8 @@ special cases across tokens after the split for any special case but the emotico
 here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
-regex calls each; a chunk of letters only never reaches them (``affix_split``'s first test).
+regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
+them; the patterns are gated and the suffix decided from a chunk's end (``_Compiled``).
 """
 
 from __future__ import annotations
@@ -157,9 +158,11 @@ class _Compiled:
             if length is None:
                 found = self._suffix(key)
                 length = len(key) - found.start() if found else 0
+                if length > 1:
+                    length = -1  # not so after all: the search below decides
                 if len(self._tails) >= 8192:  # bounded: ~1 MiB at most
                     self._tails.clear()
-                self._tails[key] = length if length <= 1 else -1  # -1: not so after all, the search below
+                self._tails[key] = length
             if length >= 0:
                 return length
         if last.isalnum() and not _BEFORE_ALNUM_SUFFIX(string, max(0, n - _SUFFIX_WINDOW)):
