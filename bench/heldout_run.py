@@ -31,7 +31,7 @@ Inputs (what a user would plausibly point each source kind at):
   re-encoded copies that bench makes are left out: no one hands web pages to a book reader) and eight UDHR
   declarations (``bench/udhr_languages.py``) written as UTF-8 plain text, one paragraph a line.
 
-    taskset -c 0 python bench/heldout_run.py [--cache DIR] [--work DIR] [--json OUT] [--no-second-run]
+    taskset -c 0 python bench/heldout_run.py [--cache DIR] [--work DIR] [--json OUT] [--no-second-run] [--core N]
 """
 
 from __future__ import annotations
@@ -172,10 +172,13 @@ def write_manifest(folder: Path, inputs: dict[str, list[Path]], out: Path, name:
 # ---------------------------------------------------------------- running
 
 
+CORE = "0"  # the core the runs are pinned to (``--core``)
+
+
 def run_pipeline(manifest: Path, log: Path) -> dict[str, Any]:
-    """``python -m pipeline run`` pinned to core 0: exit status, seconds, and the output (also in ``log``)."""
+    """``python -m pipeline run`` pinned to ``CORE``: exit status, seconds, and the output (also in ``log``)."""
     began = time.monotonic()
-    proc = subprocess.run(["taskset", "-c", "0", sys.executable, "-m", "pipeline", "run", str(manifest)],
+    proc = subprocess.run(["taskset", "-c", CORE, sys.executable, "-m", "pipeline", "run", str(manifest)],
                           cwd=REPO, capture_output=True, text=True, errors="replace")
     output = proc.stdout + proc.stderr
     log.write_text(output, encoding="utf-8")
@@ -362,8 +365,11 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=None, help="manifests, run folders and logs (default: a "
                         "fresh temporary folder, kept)")
     parser.add_argument("--json", type=Path, default=None)
+    parser.add_argument("--core", default="0", help="the core the runs are pinned to (default 0)")
     parser.add_argument("--no-second-run", action="store_true", help="skip the fresh second run (the rerun stays)")
     args = parser.parse_args()
+    global CORE
+    CORE = args.core
     inputs = fetch(args.cache.resolve())
     work = (args.work or Path(tempfile.mkdtemp(prefix="refinery-heldout-run-"))).resolve()
     if (work / "runs").exists():  # a rerun into an old run folder would check nothing a first run does

@@ -159,6 +159,13 @@ class Filter(ABC):
     def rewrite(self, text: str, counts: Counter) -> str:
         return text
 
+    def leaves_out(self, s: dict[str, Any]) -> np.ndarray | None:
+        """True per document this filter removes whatever the filters after it measure, known from its signals
+        ``s`` and the options among its ``SIGNAL_FIELDS`` (so the signal hash covers the choice); the word
+        filters after it measure none of them (their signals stay null, as for a document over the analysis
+        cap). None: it knows of none (the default; thresholds only decide, they never stop a measurement)."""
+        return None
+
     def unchanged(self, s: dict[str, np.ndarray]) -> np.ndarray | None:
         """For a rewriting filter: True per document whose signals ``s`` show that ``rewrite`` returns its
         text as it is and counts nothing, so the decision step need not decode and re-encode it (None:
@@ -250,7 +257,9 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
     language filter measure each document with the options and segmenter of its language
     (``analysis_languages``); ``declared`` gives the sources' own languages. ``utf8``, where the caller
     has them: each text's UTF-8 bytes (``utf8_views`` of the column ``texts`` were decoded from, which
-    makes them valid UTF-8), read by language ID in place of ``texts``; the signals are the same."""
+    makes them valid UTF-8), read by language ID in place of ``texts``; the signals are the same.
+    A document a filter leaves out (``Filter.leaves_out``: the language filter's keep-list) is measured by no
+    word filter after it; its word signals stay null."""
     languages = analysis_languages(None, declared, len(texts))
     views = utf8 if utf8 is not None else [None] * len(texts)
     docs = [Doc(text, url, language=lang, utf8=view)
@@ -283,6 +292,10 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
                     full[key][i] = v
         for key in flt.SIGNALS:
             columns[flt.column(key)] = full[key]
+        own = {key: full[key] for key in flt.SIGNALS} | ({DECLARED: list(declared)} if declared is not None else {})
+        left_out = flt.leaves_out(own)
+        if left_out is not None and left_out.any():
+            analysable = [i for i in analysable if not left_out[i]]
         if "language" in full:  # the language filter: later filters count words in the detected language
             for doc, lang in zip(docs, analysis_languages(full["language"], [d.language for d in docs],
                                                           len(docs))):

@@ -128,7 +128,9 @@ def predictor(path: str | None) -> Predictor:
 
 
 class LanguageOptions(FilterOptions):
-    SIGNAL_FIELDS = ("model_path", "max_chars")
+    # The keep-list is a signal field too: the word filters after this one measure no document it leaves out
+    # (``LanguageFilter.leaves_out``), so another keep-list measures again; ``min_score`` only decides.
+    SIGNAL_FIELDS = ("model_path", "max_chars", "languages", "source_language")
     model_path: str | None = Field(None, description="fastText LID model file; default: bundled lid.176.ftz")
     max_chars: int = Field(100_000, ge=100, description="characters read for prediction; bounds the cost "
                            "of huge documents (the language of the first 100k characters decides)")
@@ -161,21 +163,33 @@ class LanguageFilter(Filter):
         return {"language": languages, "language_score": scores,
                 "script": [script_of(doc.text) for doc in docs]}
 
-    def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
+    def leaves_out(self, s: dict[str, Any]) -> np.ndarray | None:
+        """True per document the keep-list removes (``not_in_keep_list``), from its ``language`` signal and the
+        sources' declared languages (``DECLARED``); None when the filter keeps every language.
+
+        The signal step asks it too (``Filter.leaves_out``): the word filters after this one measure no such
+        document, as datatrove's pipeline hands them none. An English crawl's other-language pages (most of a
+        Common Crawl segment) were segmented and counted for nothing, and a Korean page loaded Kiwi's model."""
         o = self.options
-        score = s["language_score"]
-        out = []
         declared = s.get(DECLARED)
-        unknown = self._unlabelled(s)
         if o.source_language and declared is not None:
             keep = set(o.languages) if o.languages is not None else None
             fired = [lang != own if own else keep is not None and lang not in keep
                      for lang, own in zip(s["language"], declared)]
-            out.append(Rule("not_in_keep_list", np.array(fired, dtype=bool) & ~unknown, score, None, s["language"]))
-        elif o.languages is not None:
+            return np.array(fired, dtype=bool) & ~self._unlabelled(s)
+        if o.languages is not None:
             keep = set(o.languages)
-            out.append(Rule("not_in_keep_list", np.array([lang not in keep for lang in s["language"]]),
-                            score, None, s["language"]))
+            return np.array([lang not in keep for lang in s["language"]], dtype=bool)
+        return None
+
+    def rules(self, s: dict[str, np.ndarray]) -> list[Rule]:
+        o = self.options
+        score = s["language_score"]
+        out = []
+        outside = self.leaves_out(s)
+        if outside is not None:
+            out.append(Rule("not_in_keep_list", outside, score, None, s["language"]))
+        unknown = self._unlabelled(s)
         if o.min_score is not None:
             out.append(Rule("low_score", (score < o.min_score) & ~unknown, score, o.min_score, s["language"]))
         return out

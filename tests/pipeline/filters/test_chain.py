@@ -76,6 +76,33 @@ def test_thresholds_do_not_change_the_signal_hash():
     assert decision_hash(base, "s") != decision_hash(stricter, "s")
     assert signal_hash(base, 1000) != signal_hash(other_signals, 1000)
     assert signal_hash(base, 1000) != signal_hash(base, 2000)
+    # the keep-list chooses which documents the word filters measure (``Filter.leaves_out``); the score threshold
+    # only decides
+    other_keep_list = build(resolve("commoncrawl", {}, ChainSpec.model_validate({"language": {"languages": ["de"]}})))
+    lower_score = build(resolve("commoncrawl", {}, ChainSpec.model_validate({"language": {"min_score": 0.3}})))
+    assert signal_hash(base, 1000) != signal_hash(other_keep_list, 1000)
+    assert signal_hash(base, 1000) == signal_hash(lower_score, 1000)
+
+
+def test_the_word_filters_measure_no_document_the_keep_list_removes():
+    """As datatrove's pipeline hands later filters no such document: a Korean page in an English crawl loads no
+    Kiwi model and costs no segmentation, and every decision is what measuring it gave (the first rule fired is
+    the keep-list's either way)."""
+    english = "The quick brown fox jumps over the lazy dog, and then it runs back to the barn. " * 20
+    german = "Der schnelle braune Fuchs springt über den faulen Hund und läuft dann zurück in die Scheune. " * 20
+    chain = build(resolve("commoncrawl", {}, None))
+    columns = compute_signals(chain, [english, german], [None, None], 1_000_000)
+    assert columns["language"] == ["en", "de"]
+    assert columns["gopher_quality.words"][0] > 0 and columns["gopher_quality.words"][1] is None
+    assert columns["c4.sentences"][1] is None and columns["fineweb.lines"][1] is None
+    table = pa.table({"id": ["en", "de"], **columns}, schema=signal_schema(chain))
+    decisions = decide(chain, table, 1_000_000)
+    assert (decisions.filter[1], decisions.rule[1]) == ("language", "not_in_keep_list")
+    assert decisions.filter[0] != "language"  # the English page is judged by the rules after (its repetition)
+    # kept by the keep-list, the same page is measured and judged by every rule
+    both = build(resolve("commoncrawl", {}, ChainSpec.model_validate({"language": {"languages": ["en", "de"]}})))
+    measured = compute_signals(both, [german], [None], 1_000_000)
+    assert measured["gopher_quality.words"][0] > 0
 
 
 def _removals(kind: str, chain_kind: str) -> dict[str, tuple[str, str]]:
