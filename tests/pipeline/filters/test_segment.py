@@ -853,3 +853,17 @@ def test_affix_shortcuts_give_the_plain_rules_results():
             assert [m.span() for m in compiled.infix(chunk)] == [m.span() for m in infix(chunk)], (name, chunk)
             assert "".join(affix_split(chunk, compiled)) == chunk
     assert not [e for e in _BASE_SPECIAL if e[:-1].isalpha() and not e[-1].isalpha() and e[-1] != "."]
+
+
+@pytest.mark.parametrize("chunk", ["(" * 200_000 + "x", "a:" * 100_000 + "b.com", "a:" * 100_000 + "@b.com",
+                                   "-" * 200_000, "a-" * 100_000 + "b", "a." * 100_000])
+def test_affix_split_of_huge_chunks_is_bounded(chunk):
+    # spaCy's loop copies the rest of the chunk per affix, and its URL pattern backtracks per colon: quadratic.
+    # Here at most MAX_AFFIXES affixes are stripped and no string over URL_MAX_CHARS is taken for a URL (these took
+    # seconds to minutes before the bounds; the test would hang, not fail)
+    from pipeline.filters.affixes import MAX_AFFIXES, affix_split, LANGUAGE_RULES
+
+    tokens = affix_split(chunk, LANGUAGE_RULES["fr"].compiled())
+    assert "".join(tokens) == chunk
+    if chunk.startswith("(("):
+        assert len(tokens) == MAX_AFFIXES + 1
