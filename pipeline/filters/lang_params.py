@@ -47,7 +47,9 @@ What this table holds, and where each value comes from:
   most frequent function words of each language (our lists, in the spirit of FineWeb-2's).
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
-  (``pipeline.filters.segment.SPACED``: elisions, apostrophes, hyphen-joined words), English's for English.
+  (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca and its base
+  rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
+  elisions, apostrophes and hyphen-joined words, for the others), English's for English.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 
