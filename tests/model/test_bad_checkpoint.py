@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -66,16 +67,19 @@ def test_every_tool_refuses_a_malicious_checkpoint_in_one_line(malicious: Path, 
                               str(instruct), "--out", str(tmp_path / "ins")],
         "classify": ["training.classify", str(malicious), "--text", "hello"],
     }
-    for name, args in commands.items():
-        assert_one_line_exit_2(run_tool(args), malicious)
     # train --resume finds the malicious file as the run's own checkpoint.
     config = write_config(tmp_path / "train.yaml", config_dict(bpe_dataset(tmp_path_factory), malicious.parent))
-    assert_one_line_exit_2(run_tool(["training.train", str(config), "--resume"]), malicious)
+    commands["train --resume"] = ["training.train", str(config), "--resume"]
     # ... and a new run names it as the weights to start from.
     data = config_dict(bpe_dataset(tmp_path_factory), tmp_path / "continued")
     del data["model"]
     config = write_config(tmp_path / "continue.yaml", {**data, "init_from": str(malicious)})
-    assert_one_line_exit_2(run_tool(["training.train", str(config)]), malicious)
+    commands["train init_from"] = ["training.train", str(config)]
+    # The tools are independent processes (each mostly importing torch): two at a time, one per core of the
+    # 2-core CI machine, instead of one after the other.
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        for result in pool.map(run_tool, commands.values()):
+            assert_one_line_exit_2(result, malicious)
     assert not (tmp_path / "pwned").exists(), "the payload never ran"
 
 

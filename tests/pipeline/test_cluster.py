@@ -24,6 +24,8 @@ from typing import Iterator
 import pytest
 import yaml
 
+from pipeline.manifest import load_manifest
+from pipeline.run import run_manifest
 from tests.pipeline.helpers import tree_digest, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -122,28 +124,43 @@ print(*[job["DriverPid"] for job in state.job_table()], flush=True)
 """
 
 
+@pytest.fixture(scope="module")
+def two_node_cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A head and a worker node, both alive, shared by this module's tests (starting a cluster and seeing
+    its nodes alive costs 20-60 s on the loaded machine); yields the head's address."""
+    logs = tmp_path_factory.mktemp("cluster")
+    with head_node(logs) as (address, nodes):
+        nodes.append(_start([f"--address={address}", *COMMON], logs / "worker.log"))
+        deadline = time.monotonic() + 120
+        while _alive_nodes(address) < 2:
+            assert time.monotonic() < deadline, (logs / "worker.log").read_text()
+            time.sleep(1)
+        yield address
+
+
 @pytest.mark.cluster
-def test_the_manifests_ray_address_key_joins_that_cluster(shared_data: Path, tmp_path: Path) -> None:
+def test_the_manifests_ray_address_key_joins_that_cluster(shared_data: Path, tmp_path: Path,
+                                                          two_node_cluster: str) -> None:
     """``ray: {address: ...}`` in the manifest, no ``--ray-address``: the run's driver must be in the
     cluster's job table (an embedded Ray would have its own GCS, and this cluster would never see it)."""
-    with head_node(tmp_path, wait=False) as (address, _):
-        observer = subprocess.Popen([sys.executable, "-c", OBSERVER, address], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=open(tmp_path / "observer.log", "w"),
-                                    text=True, env=ENV)
-        try:
-            assert observer.stdout.readline().strip() == "alive", (tmp_path / "observer.log").read_text()
-            manifest = write_manifest(tmp_path, [{"name": "books", "kind": "books",
-                                                  "paths": [str(shared_data / "books/the-verdict.txt")]}],
-                                      ray={"address": address})
-            run = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
-                                   stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
-            output = run.communicate(timeout=300)[0]
-            assert run.returncode == 0, output[-3000:]
-            drivers = observer.communicate("jobs\n", timeout=60)[0].split()
-        finally:
-            if observer.poll() is None:
-                observer.kill()
-                observer.wait()
+    address = two_node_cluster
+    observer = subprocess.Popen([sys.executable, "-c", OBSERVER, address], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=open(tmp_path / "observer.log", "w"),
+                                text=True, env=ENV)
+    try:
+        assert observer.stdout.readline().strip() == "alive", (tmp_path / "observer.log").read_text()
+        manifest = write_manifest(tmp_path, [{"name": "books", "kind": "books",
+                                              "paths": [str(shared_data / "books/the-verdict.txt")]}],
+                                  ray={"address": address})
+        run = subprocess.Popen([sys.executable, "-m", "pipeline", "run", str(manifest)], cwd=REPO,
+                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=ENV)
+        output = run.communicate(timeout=300)[0]
+        assert run.returncode == 0, output[-3000:]
+        drivers = observer.communicate("jobs\n", timeout=60)[0].split()
+    finally:
+        if observer.poll() is None:
+            observer.kill()
+            observer.wait()
     assert str(run.pid) in drivers, (drivers, output[-2000:])
     stats = json.loads((tmp_path / "out" / "t" / "stats" / "crawl.json").read_text())
     assert stats["outputs"] and (tmp_path / "out" / "t" / stats["outputs"][0]).is_file()
@@ -151,22 +168,14 @@ def test_the_manifests_ray_address_key_joins_that_cluster(shared_data: Path, tmp
 
 @pytest.mark.cluster
 @pytest.mark.slow
-def test_demo_on_a_two_node_cluster(tmp_path: Path) -> None:
-    with head_node(tmp_path) as (address, nodes):
-        nodes.append(_start([f"--address={address}", *COMMON], tmp_path / "worker.log"))
-        deadline = time.monotonic() + 120
-        while _alive_nodes(address) < 2:
-            assert time.monotonic() < deadline, (tmp_path / "worker.log").read_text()
-            time.sleep(1)
+def test_demo_on_a_two_node_cluster(ray_local, tmp_path: Path, two_node_cluster: str) -> None:
+    on_cluster = subprocess.run([sys.executable, "-m", "pipeline", "run", str(demo_copy(tmp_path, "c")),
+                                 "--ray-address", two_node_cluster], cwd=REPO, capture_output=True, text=True,
+                                timeout=900, env=ENV)
+    assert on_cluster.returncode == 0, on_cluster.stderr[-3000:]
 
-        on_cluster = subprocess.run([sys.executable, "-m", "pipeline", "run", str(demo_copy(tmp_path, "c")),
-                                     "--ray-address", address], cwd=REPO, capture_output=True, text=True,
-                                    timeout=900, env=ENV)
-        assert on_cluster.returncode == 0, on_cluster.stderr[-3000:]
-
-    local = subprocess.run([sys.executable, "-m", "pipeline", "run", str(demo_copy(tmp_path, "l"))],
-                           cwd=REPO, capture_output=True, text=True, timeout=900)
-    assert local.returncode == 0, local.stderr[-3000:]
+    # the embedded local run: in this process on the session's Ray (no CLI and Ray start of its own)
+    run_manifest(load_manifest(demo_copy(tmp_path, "l")))
     folders = ("docs", "filtered", "removed", "dedup", "tokens")
     cluster_tree = tree_digest(tmp_path / "c" / "demo", folders)
     assert cluster_tree and cluster_tree == tree_digest(tmp_path / "l" / "demo", folders)

@@ -23,6 +23,8 @@ from typing import Callable
 
 import pytest
 
+from pipeline.manifest import load_manifest
+from pipeline.run import run_manifest
 from tests.pipeline.helpers import book_paragraphs_jsonl, done_records, tree_digest, write_manifest
 from tests.pipeline.invariants import assert_in_equals_kept_plus_removed
 
@@ -119,10 +121,11 @@ def jsonl(shared_data: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def clean_run(shared_data: Path, jsonl: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The reference: the same manifest run once without faults."""
+def clean_run(ray_local, shared_data: Path, jsonl: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The reference: the same manifest run once without faults, in this process on the session's Ray (no
+    CLI and no Ray start of its own; the outputs depend on the manifest alone, not on the Ray they ran on)."""
     folder = tmp_path_factory.mktemp("faults-clean")
-    finish(start(fault_manifest(folder, shared_data, jsonl)))
+    run_manifest(load_manifest(fault_manifest(folder, shared_data, jsonl)))
     run_dir = folder / "out" / "f"
     assert records(run_dir, "crawl") >= 10 and records(run_dir, "filter") >= 10
     return run_dir
@@ -161,21 +164,27 @@ def test_worker_killed_mid_task_is_retried(shared_data: Path, jsonl: Path, clean
     assert_same_as_clean(run_dir, clean_run)
 
 
-@pytest.mark.parametrize("stage_step", ["dedup.signatures", "tokenize"])
 def test_driver_killed_in_a_later_stage_then_rerun(shared_data: Path, jsonl: Path, clean_run: Path,
-                                                   tmp_path: Path, stage_step: str) -> None:
+                                                   tmp_path: Path) -> None:
+    """The driver killed after the first record of dedup's signature step (a stage reading an earlier one's
+    outputs), the rerun killed in turn after tokenize's first record, then a rerun to the end. Each kill
+    leaves exactly the records written before it; the last run skips what is done and ends with the clean
+    run's outputs. One chain of runs instead of two from scratch (one killed in each stage): the last rerun
+    meets what a run killed in tokenize leaves (earlier stages done, one tokenize record), and the dedup
+    outputs the middle run finished after its resume are compared with the clean run's too."""
     run_dir = tmp_path / "out" / "f"
     manifest = fault_manifest(tmp_path, shared_data, jsonl)
-    flag = tmp_path / "halted"
-    proc = start(manifest, halt_at=(stage_step, 1, flag))  # the driver halts after the stage's first record
-    try:
-        wait_for(flag.exists, proc, timeout=600)
-    finally:
-        kill_session(proc)  # the driver and its embedded Ray, mid-stage
-    total = records(clean_run, stage_step)
-    assert total > 1
-    assert records(run_dir, stage_step) == 1  # exactly where the driver halted
-    assert not (run_dir / "stats" / "tokenize.json").exists()
+    for stage_step in ("dedup.signatures", "tokenize"):
+        flag = tmp_path / f"halted-{stage_step}"
+        proc = start(manifest, halt_at=(stage_step, 1, flag))  # the driver halts after the stage's first record
+        try:
+            wait_for(flag.exists, proc, timeout=600)
+        finally:
+            kill_session(proc)  # the driver and its embedded Ray, mid-stage
+        total = records(clean_run, stage_step)
+        assert total > 1
+        assert records(run_dir, stage_step) == 1, stage_step  # exactly where the driver halted
+        assert not (run_dir / "stats" / "tokenize.json").exists()
 
     output = finish(start(manifest))
     assert "already done, skipping them" in output

@@ -17,6 +17,8 @@ from typing import Iterator
 import pyarrow.parquet as pq
 import pytest
 
+from pipeline.manifest import load_manifest
+from pipeline.run import run_manifest
 from tests.pipeline.helpers import book_paragraphs_jsonl, done_records, tree_digest, write_manifest
 
 REPO = Path(__file__).resolve().parents[2]
@@ -63,9 +65,9 @@ def assert_no_partial_shards(root: Path) -> None:
 
 
 @pytest.mark.slow
-def test_disk_full_then_rerun_after_freeing_space(tmpfs: Path, shared_data: Path, tmp_path: Path) -> None:
-    clean = run_cli(books_manifest(tmp_path, shared_data, tmp_path / "clean"))
-    assert clean.returncode == 0, clean.stderr
+def test_disk_full_then_rerun_after_freeing_space(ray_local, tmpfs: Path, shared_data: Path, tmp_path: Path) -> None:
+    # the reference in this process on the session's Ray (no CLI and Ray start of its own)
+    run_manifest(load_manifest(books_manifest(tmp_path, shared_data, tmp_path / "clean")))
 
     manifest = books_manifest(tmp_path, shared_data, tmpfs / "out")
     full = run_cli(manifest)
@@ -94,11 +96,12 @@ def test_read_only_output_folder(tmpfs: Path, shared_data: Path, tmp_path: Path)
 
 
 @pytest.mark.slow
-def test_output_folder_deleted_mid_run(shared_data: Path, tmp_path: Path) -> None:
+def test_output_folder_deleted_mid_run(ray_local, shared_data: Path, tmp_path: Path) -> None:
     jsonl = book_paragraphs_jsonl(shared_data, tmp_path / "paras.jsonl")
     sources = [{"name": "paras", "kind": "jsonl", "paths": [str(jsonl)], "options": {"split_bytes": 8192}}]
-    clean = write_manifest(tmp_path / "c", sources, name="v", ray={"num_cpus": 1, "max_in_flight": 1})
-    assert run_cli(clean).returncode == 0
+    # the reference in this process on the session's Ray (no CLI and Ray start of its own)
+    run_manifest(load_manifest(write_manifest(tmp_path / "c", sources, name="v",
+                                              ray={"num_cpus": 1, "max_in_flight": 1})))
 
     manifest = write_manifest(tmp_path / "d", sources, name="v", ray={"num_cpus": 1, "max_in_flight": 1})
     run_dir = tmp_path / "d" / "out" / "v"

@@ -62,9 +62,19 @@ def same_weights(a: dict[str, torch.Tensor], b: dict[str, torch.Tensor]) -> bool
     return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_classifier_evaluates_every_n_steps_and_keeps_best_and_last(tmp_path, tiny_checkpoint, sms):
-    out = tmp_path / "run"
-    metrics = finetune_classifier(classify(tiny_checkpoint, sms, out), log=lambda _: None)
+@pytest.fixture(scope="module")
+def classifier_whole(tmp_path_factory: pytest.TempPathFactory, tiny_checkpoint: Path,
+                     sms: Path) -> tuple[dict, Path]:
+    """The uninterrupted classifier run with ``classify``'s settings (its metrics and its folder, ``run``):
+    trained once, read by the evaluation test and the reference of both stopped-run tests (the run is
+    deterministic: the same settings give the same weights and records in any folder)."""
+    out = tmp_path_factory.mktemp("classifier-whole") / "run"
+    return finetune_classifier(classify(tiny_checkpoint, sms, out), log=lambda _: None), out
+
+
+def test_classifier_evaluates_every_n_steps_and_keeps_best_and_last(classifier_whole):
+    metrics, out = classifier_whole
+    tmp_path = out.parent
     evals = records(out, "eval")
     assert [r["step"] for r in evals] == [4, 8, 9, 12, 16, 18]  # every 4 steps and at each epoch's end
     assert all({"val_loss", "val_accuracy"} <= set(r) for r in evals)
@@ -90,8 +100,8 @@ def test_classifier_evaluates_every_n_steps_and_keeps_best_and_last(tmp_path, ti
 
 @pytest.mark.parametrize("stop_after", [7, 11])  # last.pt from step 4 (mid-epoch) / step 9 (epoch's end)
 def test_a_stopped_classifier_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, sms,
-                                                                        stop_after):
-    whole = finetune_classifier(classify(tiny_checkpoint, sms, tmp_path / "whole"), log=lambda _: None)
+                                                                        stop_after, classifier_whole):
+    whole, whole_dir = classifier_whole
     out = tmp_path / "stopped"
     assert finetune_classifier(classify(tiny_checkpoint, sms, out, stop_after=stop_after),
                                log=lambda _: None) == {"stopped_after": stop_after}
@@ -99,12 +109,12 @@ def test_a_stopped_classifier_run_resumes_to_the_uninterrupted_weights(tmp_path,
     said: list[str] = []
     resumed = finetune_classifier(classify(tiny_checkpoint, sms, out, resume=True), log=said.append)
     assert any(line.startswith("resuming from") for line in said)
-    assert same_weights(torch.load(tmp_path / "whole" / "classifier.pt", weights_only=True)["model"],
+    assert same_weights(torch.load(whole_dir / "classifier.pt", weights_only=True)["model"],
                         torch.load(out / "classifier.pt", weights_only=True)["model"])
     assert resumed["history"] == whole["history"] and resumed["test"] == whole["test"]
     # metrics.jsonl reads as one run: the stopped launch's records past its checkpoint were dropped
-    assert records(out, "train") == records(tmp_path / "whole", "train")
-    assert records(out, "eval") == records(tmp_path / "whole", "eval")
+    assert records(out, "train") == records(whole_dir, "train")
+    assert records(out, "eval") == records(whole_dir, "eval")
     assert len(records(out, "start")) == 2
 
 

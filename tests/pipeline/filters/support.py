@@ -38,6 +38,18 @@ def evaluate(chain_options: dict[str, dict[str, Any]], texts: list[str], urls: l
     return table, [None if f is None else (f, r) for f, r in zip(decisions.filter, decisions.rule)]
 
 
+def web_chain_verdict(language: str, text: str) -> tuple[dict[str, list[Any]], tuple[str, str] | None]:
+    """Signals and the (filter, rule) decision (None = kept) of the commoncrawl default chain with its keep-list
+    set to ``language``, for one document."""
+    from pipeline.filters.chain import resolve
+
+    chain = build(resolve("commoncrawl", {}, ChainSpec.model_validate({"language": {"languages": [language]}})))
+    columns = compute_signals(chain, [text], [None], 1_000_000)
+    table = pa.table({"id": [language], **columns}, schema=signal_schema(chain))
+    decisions = decide(chain, table, 1_000_000)
+    return columns, None if decisions.filter[0] is None else (decisions.filter[0], decisions.rule[0])
+
+
 def verdict(name: str, text: str, url: str | None = None, **options: Any) -> tuple[str, str] | None:
     """The (filter, rule) that removes ``text`` with filter ``name`` alone, or None when it is kept."""
     return evaluate({name: options}, [text], [url])[1][0]

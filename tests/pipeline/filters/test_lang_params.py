@@ -11,6 +11,7 @@ from pipeline.filters.chain import ChainSpec, build, resolve
 from pipeline.filters.fineweb import FineWebOptions
 from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
 from pipeline.filters.lang_params import FINEWEB2, LANGUAGES, book_language, localize, wiki_language
+from tests.pipeline.filters.support import web_chain_verdict
 
 
 # Short paragraphs written for these tests (by the test's author, in the style of an encyclopedia's opening
@@ -269,11 +270,6 @@ def test_prose_of_a_script_without_words_is_kept_by_the_web_chain(code: str) -> 
     the share counts punctuation per clause; Khmer 0.51 and Tibetan 0.43: their vowel signs and subjoined
     letters split every word into letters and marks), and FineWeb's line punctuation the Tibetan one (its
     lines end in a shad, which Unicode's Sentence_Terminal leaves out)."""
-    text = UDHR_NO_WORDS[code]
-    chain = build(resolve("commoncrawl", {}, ChainSpec.model_validate({"language": {"languages": [code]}})))
-    columns = compute_signals(chain, [text], [None], 1_000_000)
-    table = pa.table({"id": [code], **columns}, schema=signal_schema(chain))
-    decisions = decide(chain, table, 1_000_000)
-    assert columns["language"] == [code]
-    assert (decisions.filter[0], decisions.rule[0]) == (None, None)
+    columns, removed = web_chain_verdict(code, UDHR_NO_WORDS[code])
+    assert columns["language"] == [code] and removed is None
     assert columns["fineweb.line_punct"][0] == 1.0  # every line ends in its script's sentence mark

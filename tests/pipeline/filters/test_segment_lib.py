@@ -6,14 +6,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pyarrow as pa
 import pytest
 
 from pipeline.filters import words
-from pipeline.filters.base import compute_signals, decide, signal_schema
-from pipeline.filters.chain import build, resolve
 from pipeline.filters.lang_params import FINEWEB2, segmenter_of
 from pipeline.filters.segment_lib import INDIC, INDIC_URDU, KIWI, THAI
+from tests.pipeline.filters.support import web_chain_verdict
 
 REPO = Path(__file__).resolve().parents[3]
 
@@ -98,15 +96,8 @@ DOCUMENTS = {
 def test_a_document_is_kept_by_the_default_chain_for_its_language(code: str) -> None:
     """The commoncrawl chain with the keep-list set to the language: every word rule (Gopher's 50 words at least,
     mean word length, stop words, FineWeb-2's values) runs on the library's words and keeps normal prose."""
-    from pipeline.filters.chain import ChainSpec
-
-    text = DOCUMENTS[code]
-    chain = build(resolve("commoncrawl", {}, ChainSpec.model_validate({"language": {"languages": [code]}})))
-    columns = compute_signals(chain, [text], [None], 1_000_000)
-    table = pa.table({"id": [code], **columns}, schema=signal_schema(chain))
-    decisions = decide(chain, table, 1_000_000)
-    assert columns["language"] == [code]
-    assert (decisions.filter[0], decisions.rule[0]) == (None, None)
+    columns, removed = web_chain_verdict(code, DOCUMENTS[code])
+    assert columns["language"] == [code] and removed is None
     assert columns["gopher_quality.words"][0] >= 50
     assert columns["gopher_quality.stop_words"][0] >= 2  # FineWeb-2's stop words, found among the library's words
 
