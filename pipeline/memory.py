@@ -219,6 +219,36 @@ def clear_after_each_task(clear: C) -> C:
     return clear
 
 
+class IdleRelease:
+    """A model or dictionary loaded on demand (jieba's dictionary, Kiwi's model) that a worker frees once
+    ``idle_tasks`` of its tasks in a row ended without using it, then gives the freed heap back to the OS.
+
+    Why: the shards that need it and those that do not reach a worker in runs (web pages, some Chinese or
+    Korean, then an English Wikipedia and books), and a worker carried it through hundreds of tasks that never
+    used it. Why not after one idle task: a worker that alternates kinds of shards would reload it every other
+    task (jieba ~66 ms, Kiwi ~2 s); two in a row cost at most one reload per three tasks. The owner calls
+    ``used`` when a task uses it; ``task_ended`` runs when each task ends (``clear_after_each_task``)."""
+
+    def __init__(self, loaded: Callable[[], bool], unload: Callable[[], None], idle_tasks: int = 2):
+        self.loaded, self.unload, self.idle_tasks = loaded, unload, idle_tasks
+        self.state = {"used": False, "idle": 0}  # this task used it; tasks in a row that did not
+        clear_after_each_task(self.task_ended)
+
+    def used(self) -> None:
+        self.state["used"] = True
+
+    def task_ended(self) -> bool:
+        """Count the task as idle unless it used the model; free it once ``idle_tasks`` tasks in a row were idle.
+        True when it freed it."""
+        used, self.state["used"] = self.state["used"], False
+        self.state["idle"] = 0 if used else self.state["idle"] + 1
+        if self.state["idle"] < self.idle_tasks or not self.loaded():
+            return False
+        self.unload()
+        release_freed_memory()
+        return True
+
+
 def finished_task() -> None:
     """Called by the executors when a task ends, before the release: runs what ``clear_after_each_task``
     registered. Their objects must not hold reference cycles (no collector runs here: it would cost a pass

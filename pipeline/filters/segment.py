@@ -68,7 +68,7 @@ import numpy as np
 
 from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
 from pipeline.filters.segment_lib import LIBRARY_SEGMENTERS, THAI
-from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
+from pipeline.memory import IdleRelease, clear_between_steps
 
 try:
     from pipeline.filters import _lines
@@ -154,34 +154,17 @@ def unload_jieba() -> None:
 clear_between_steps(unload_jieba)
 
 # A worker frees the dictionary once this many of its tasks in a row ended without cutting Chinese text
-# (``unload_idle_jieba``). Why: the shards that need it (web pages, some of them Chinese) and those that do not
-# (an English Wikipedia, books) reach a worker in runs, and at 100x the demo a filter worker carried the
-# dictionary (~12 MiB resident) through its ~300 Wikipedia and book tasks after the web ones, memory a 1x
-# worker never holds. Why two and not one: a worker that alternates web pages and other shards keeps it
-# (reloading costs ~66 ms, a sixth of a web shard's task); two idle tasks in a row cost at most one reload
-# per three tasks.
+# (``pipeline.memory.IdleRelease``): at 100x the demo a filter worker carried it (~12 MiB resident) through its
+# ~300 Wikipedia and book tasks after the web ones, memory a 1x worker never holds.
 JIEBA_IDLE_TASKS = 2
-_jieba_use = {"cut": False, "idle": 0}  # this task cut Chinese text; tasks in a row that did not
-
-
-@clear_after_each_task
-def unload_idle_jieba() -> bool:
-    """Called when each task ends (``pipeline.memory.finished_task``): count the task as idle unless it cut
-    Chinese text, and free the dictionary (``unload_jieba``, then the freed heap goes back to the OS) once
-    ``JIEBA_IDLE_TASKS`` tasks in a row were idle. True when it freed it."""
-    cut, _jieba_use["cut"] = _jieba_use["cut"], False
-    _jieba_use["idle"] = 0 if cut else _jieba_use["idle"] + 1
-    if _jieba_use["idle"] < JIEBA_IDLE_TASKS or not compiled_jieba.cache_info().currsize:
-        return False
-    unload_jieba()
-    release_freed_memory()
-    return True
+_jieba_idle = IdleRelease(lambda: bool(compiled_jieba.cache_info().currsize), unload_jieba, JIEBA_IDLE_TASKS)
+unload_idle_jieba = _jieba_idle.task_ended  # run when each task ends; True when it freed the dictionary
 
 
 def _compiled_jieba_to_cut() -> Any | None:
     """``compiled_jieba()`` for a cut: the task is counted as one that cut Chinese text, so that
     ``unload_idle_jieba`` keeps the dictionary after it."""
-    _jieba_use["cut"] = True
+    _jieba_idle.used()
     return compiled_jieba()
 
 

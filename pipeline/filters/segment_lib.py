@@ -38,7 +38,7 @@ import re
 from functools import lru_cache
 from typing import Any, Callable
 
-from pipeline.memory import clear_after_each_task, clear_between_steps, release_freed_memory
+from pipeline.memory import IdleRelease, clear_between_steps
 
 KIWI, THAI, INDIC, INDIC_URDU = "kiwi", "thai", "indic", "indic-urdu"
 LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU)
@@ -64,24 +64,11 @@ def unload_kiwi() -> None:
 
 clear_between_steps(unload_kiwi)
 
-# As jieba's dictionary (``segment.unload_idle_jieba``, the same reasoning): a worker frees Kiwi once this many of
-# its tasks in a row split no Korean chunk, so that one Korean page does not leave ~450 MiB in a worker for the
-# rest of its tasks; reloading costs about 2 s, so a worker that meets Korean in every other task keeps it.
+# As jieba's dictionary (``pipeline.memory.IdleRelease``): a worker frees Kiwi once this many of its tasks in a row
+# split no Korean chunk, so that one Korean page does not leave ~450 MiB in a worker for the rest of its tasks.
 KIWI_IDLE_TASKS = 2
-_kiwi_use = {"used": False, "idle": 0}  # this task split Korean; tasks in a row that did not
-
-
-@clear_after_each_task
-def unload_idle_kiwi() -> bool:
-    """Called when each task ends: count the task as idle unless it split Korean, and free Kiwi (then the freed
-    heap goes back to the OS) once ``KIWI_IDLE_TASKS`` tasks in a row were idle. True when it freed it."""
-    used, _kiwi_use["used"] = _kiwi_use["used"], False
-    _kiwi_use["idle"] = 0 if used else _kiwi_use["idle"] + 1
-    if _kiwi_use["idle"] < KIWI_IDLE_TASKS or not _kiwi.cache_info().currsize:
-        return False
-    unload_kiwi()
-    release_freed_memory()
-    return True
+_kiwi_idle = IdleRelease(lambda: bool(_kiwi.cache_info().currsize), unload_kiwi, KIWI_IDLE_TASKS)
+unload_idle_kiwi = _kiwi_idle.task_ended  # run when each task ends; True when it freed Kiwi
 
 
 _LONG_NUMBER = re.compile("[0-9,]{20,}")  # removed before Kiwi, as datatrove does
@@ -92,7 +79,7 @@ def kiwi_split_many(chunks: list[str]) -> list[tuple[str, ...]]:
     if not chunks:
         return []
     kiwi = _kiwi()
-    _kiwi_use["used"] = True
+    _kiwi_idle.used()
     out = []
     for chunk, tokens in zip(chunks, kiwi.tokenize([_LONG_NUMBER.sub("", c) for c in chunks])):
         out.append(tuple(piece for t in tokens if (piece := chunk[t.start:t.end].strip())))

@@ -574,7 +574,7 @@ def test_the_chinese_dictionary_is_freed_after_tasks_in_a_row_that_cut_no_chines
     from pipeline import memory
     from pipeline.filters import _jieba
 
-    monkeypatch.setattr(segment, "_jieba_use", {"cut": False, "idle": 0})
+    monkeypatch.setattr(segment._jieba_idle, "state", {"used": False, "idle": 0})
     assert segment.JIEBA_IDLE_TASKS == 2
 
     def task(text: str) -> tuple[tuple[str, ...], bool]:
@@ -618,9 +618,9 @@ def test_every_jieba_cut_counts_the_task_as_one_that_cut_chinese(monkeypatch):
     if _chunks is not None:
         cuts += [lambda: segment.jieba_token_ids(chunks, _chunks.ChunkTable(), None, _split_chunk), entries]
     for cut in cuts:
-        monkeypatch.setattr(segment, "_jieba_use", {"cut": False, "idle": 1})
+        monkeypatch.setattr(segment._jieba_idle, "state", {"used": False, "idle": 1})
         cut()
-        assert segment._jieba_use == {"cut": True, "idle": 1}
+        assert segment._jieba_idle.state == {"used": True, "idle": 1}
     require_compiled(_chunks, "_chunks", "jieba_split_many alone")
 
 
