@@ -42,7 +42,10 @@ words-per-line rule and every n-gram ratio lose their meaning:
   a letters-digits pair ("RAID-1") and a trailing hyphen ("Nord-") everywhere, and a path's leading slash
   ("/dev"). With the English rules our filters agreed with datatrove's on 69-86 % of the French, Italian,
   Arabic and Catalan sections of the Debian handbook, all of the difference Gopher's letter share
-  (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German").
+  (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German"). Where a language has a rule table
+  in ``pipeline.filters.affixes`` (``AFFIX_SEGMENTERS``: fr, it, ru, ar, sv, ca, and spaCy's base rules for sk, cs,
+  hr, lv, et, is, af, eu, hy), spaCy's tokenizer algorithm itself runs instead of these regex behaviours: it also
+  keeps URLs, paths, options and version strings as spaCy does, which the behaviours split at every symbol.
 * Korean, Thai and the Indic languages: the libraries FineWeb-2 counted their words with (Kiwi, PyThaiNLP,
   the Indic NLP Library), in ``pipeline.filters.segment_lib``, imported only when a chunk of the language is
   split.
@@ -63,6 +66,7 @@ from typing import Any, Callable
 
 import numpy as np
 
+from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
 from pipeline.filters.segment_lib import LIBRARY_SEGMENTERS, THAI
 from pipeline.memory import IdleRelease, clear_between_steps
 
@@ -78,7 +82,10 @@ ELISION_HYPHENS, ELISION_S, HYPHENS, HYPHENS_S, PLAIN, PLAIN_S = (
     "elision-hyphens", "elision-s", "hyphens", "hyphens-s", "plain", "plain-s")
 SPACED = {ELISION_HYPHENS: (True, False, "letters"), ELISION_S: (True, True, None), HYPHENS: (False, False, "all"),
           HYPHENS_S: (False, True, "all"), PLAIN: (False, False, None), PLAIN_S: (False, True, None)}
-SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED, *LIBRARY_SEGMENTERS)
+# Languages whose spaCy rules are followed by spaCy's own algorithm with tables written for them
+# (``pipeline.filters.affixes``): one segmenter each, named after the language
+AFFIX_SEGMENTERS = {f"spacy-{code}": code for code in LANGUAGE_RULES}
+SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED, *AFFIX_SEGMENTERS, *LIBRARY_SEGMENTERS)
 UNSPACED = (JIEBA, SUDACHI, THAI)  # segmenters of scripts written without spaces (C4 counts their words per line)
 
 # Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
@@ -417,6 +424,16 @@ def spaced_split(chunk: str, fallback: Callable[[str], tuple[str, ...]], segment
     if at < len(chunk):
         words.extend(fallback(chunk[at:]))
     return tuple(words)
+
+
+@lru_cache(maxsize=None)
+def _compiled_rules(segmenter: str) -> Any:
+    return LANGUAGE_RULES[AFFIX_SEGMENTERS[segmenter]].compiled()
+
+
+def affix_segment(chunk: str, segmenter: str) -> tuple[str, ...]:
+    """Words of a whitespace-free chunk by spaCy's algorithm with the language's tables (``AFFIX_SEGMENTERS``)."""
+    return affix_split(chunk, _compiled_rules(segmenter))
 
 
 # Dominant script: the Unicode script of most letters, by code point ranges (letters only; digits,

@@ -11,8 +11,8 @@ import re
 import pytest
 
 from pipeline.filters import segment
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN, PLAIN_S,
-                                      SPACED, SUDACHI, WHITESPACE, script_of)
+from pipeline.filters.segment import (AFFIX_SEGMENTERS, ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA,
+                                      PLAIN, PLAIN_S, SPACED, SUDACHI, WHITESPACE, script_of)
 from pipeline.filters.words import split_words, tokenize
 from tests.pipeline.filters.support import str_columns
 
@@ -134,6 +134,107 @@ def test_other_whitespace_languages_lose_no_character():
     text = "Aujourd'hui l'arc-en-ciel d’État ./etc/apt -- x- -y 's l' 1990-х c'est-à-dire: « Jean-Pierre »"
     for segmenter in SPACED:
         assert "".join(split_words(text, segmenter)) == "".join(text.split()), segmenter
+
+
+# spaCy's algorithm with our tables (``pipeline.filters.affixes``): the same strings through ``spacy.blank(lang)`` of
+# spaCy 3.8.7 (datatrove 0.10.1's bench venv), the expected tokens written down from its output. The technical
+# string holds what the Debian handbook's pages have on every page: a URL with a port and path, a path, a package
+# file name, options, a prompt, a log prefix, units, key=value, a host name, abbreviations, IP addresses.
+_TECHNICAL = (
+    "Voir http://localhost:9999/security et /etc/apt/sources.list (man-db_2.9.4-2_amd64.deb) "
+    "--level=0 -rw-r--r-- root@testlxc:~# systemd[1]: 4.00g UUID=2dfb7fd5:e09e0527 _dmarc.gmail.com "
+    "changelog.Debian.gz e.g. etc. q. domU. 3.5-4 CD-Rom apt-get ../../sda1 Use% (28-Feb-2021) "
+    "192.168.0.1 8.8.8.8:80 example.com Example.COM foo.Bar ftp://x.y/z")
+_LANGUAGE_PROBES = {
+    "fr": "L'homme d’État dit-il c'est-à-dire jusqu'à l'arc-en-ciel etc.), Dupont. 10%",
+    "it": "Dell'Italia l'uomo Debian's '68 20° e-mail nord-Est apt-get",
+    "ru": "т.е. Debian's 1990-х пакет-менеджер",
+    "ar": "packages. الكلمة. ،الحزمة؟ \"apt\"",
+    "sv": "Anders' don't x:y A:B 1:a apt-get a,b",
+    "ca": "del dels al pel l'home d'una dóna-li 2021-07-25 -t anar-hi",
+}
+
+
+@pytest.mark.parametrize("language, text, expected", [
+    ("fr", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("fr", _LANGUAGE_PROBES["fr"],
+     "L'|homme|d’|État|dit|-il|c'|est|-|à|-|dire|jusqu'|à|l'|arc-en-ciel|etc.|)|,|Dupont|.|10|%"),
+    ("it", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5|-|4|CD-Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("it", _LANGUAGE_PROBES["it"],
+     "Dell'|Italia|l'|uomo|Debian|'s|'68|20°|e-mail|nord-Est|apt|-|get"),
+    ("ru", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("ru", _LANGUAGE_PROBES["ru"],
+     "т.е.|Debian|'s|1990-х|пакет|-|менеджер"),
+    ("ar", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("ar", _LANGUAGE_PROBES["ar"],
+     "packages.|الكلمة|.|،|الحزمة|؟|\"|apt|\""),
+    ("sv", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+     "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("sv", _LANGUAGE_PROBES["sv"],
+     "Anders'|don't|x:y|A|:|B|1:a|apt-get|a|,|b"),
+    ("ca", _TECHNICAL,
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|-|"
+     "-|level=0|-|rw-r--r|-|-|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD-Rom|apt-get|..|/|..|/sda1|Use%|"
+     "(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("ca", _LANGUAGE_PROBES["ca"],
+     "d|el|d|els|a|l|p|el|l'|home|d'|una|dóna|-li|2021|-|07|-|25|-|t|anar|-hi"),
+    ("base", _TECHNICAL,  # spacy.blank("sk"): spaCy's base rules (also cs, hr, lv, et, is, af, eu, hy)
+     "Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+     "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+     "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+     "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    ("base", "Debian's non-free l'homme слово-слово", "Debian|'s|non|-|free|l'homme|слово|-|слово"),
+])
+def test_affix_languages_split_as_spacy(language, text, expected):
+    assert "|".join(split_words(text, f"spacy-{language}")) == expected
+
+
+def test_affix_languages_lose_no_character():
+    text = _TECHNICAL + " " + " ".join(_LANGUAGE_PROBES.values()) + " «Jean-Pierre» ... (a) x'' '' -- 'x"
+    for segmenter in AFFIX_SEGMENTERS:
+        assert "".join(split_words(text, segmenter)) == "".join(text.split()), segmenter
+
+
+@pytest.mark.parametrize("chunk, whole", [
+    ("example.com", True), ("8.8.8.8:80", True), ("user@example.org", True), ("sources.list", True),
+    ("http://localhost:9999/a?b=c", False), ("ftp://x.y/z", False), ("192.168.0.1", False), ("10.0.0.1", False),
+    ("Example.COM", False), ("e.g", False), ("foo.Bar", False), ("3.5", False),
+])
+def test_url_match_as_spacy(chunk, whole):
+    # spaCy 3.8.7's URL_MATCH on the same strings: a host name needs a lower-case top-level domain of two letters
+    # or more ("localhost" and "x.y" have none); private and loopback IPv4 addresses are not URLs
+    from pipeline.filters.affixes import _url
+
+    assert _url(chunk) is whole
+
+
+@pytest.mark.parametrize("text, expected", [
+    # spaCy 3.8.7, spacy.blank("it"): emoticons merged across the affix split of a chunk, not across whitespace
+    ("(==)", "(=|=)"), ("x:)", "x|:)"), (":::*", ":|:|:*"), ("f(:)", "f|(:|)"), ("( =x", "(|=|x"),
+    ("a:)b", "a:)b"), ('"(="', '"|(=|"'),
+])
+def test_affix_languages_keep_emoticons_whole(text, expected):
+    assert "|".join(split_words(text, "spacy-it")) == expected
 
 
 def _one_call_per_run(chunk: str) -> tuple[str, ...]:
@@ -716,3 +817,53 @@ def test_script_of_is_the_dict_reference_on_ties_and_the_kana_threshold():
     assert {"Jpan", "Hani", "Kore", "Hebr", "Arab", "Zyyy"} <= set(got)
     assert script_of("אאא" + "中中ア") == "Hebr" and script_of("中中ア" + "אא") == "Jpan"  # "Hebr" < "Jpan"
     assert script_of("אאא" + "中中中") == "Hani"  # "Hani" < "Hebr"
+
+
+@pytest.mark.parametrize("language", sorted(AFFIX_SEGMENTERS.values()))
+def test_affix_rules_never_split_a_word_of_letters(language):
+    # ``affix_split`` returns a chunk of letters whole without running the rules: no rule may match one
+    from pipeline.filters.affixes import LANGUAGE_RULES
+
+    rules = LANGUAGE_RULES[language].compiled()
+    for word in ("word", "Word", "WORD", "été", "Ελλάδα", "слово", "كلمة", "aujourd", "Ǆemal", "ʻokina"):
+        assert word.isalpha()
+        assert not rules.prefix(word) and not rules.suffix_length(word), word
+        assert not [m for m in rules.infix(word) if m.start() > 0], word
+
+
+def test_affix_shortcuts_give_the_plain_rules_results():
+    # ``_Compiled`` gates its patterns, looks for a suffix in a chunk's last characters, caches decisions by the
+    # last three characters and skips the rules for letters and "word,": the plain alternations (spaCy's form:
+    # search / finditer over the whole string) must give the same on real and on edge-case chunks
+    import regex
+
+    from pipeline.filters.affixes import LANGUAGE_RULES, _BASE_SPECIAL, affix_split
+
+    chunks = set(_TECHNICAL.split()) | {c for t in _LANGUAGE_PROBES.values() for c in t.split()} | {
+        "a......", "x" * 20 + "...", "mot.", "MOT.", "MoT.", "été.", "ÉTÉ.", "10km", "10km/h", "dit-vous", "x-vous",
+        "Anders'", "Andre'", "l'", "C.", "°C.", "5$", "x+", "3+", "word’s", "a" * 15 + "'s", "x,", "x),", "1990-х.",
+        "foo...bar", "etc.).", "(e.g.", "a--b", "-x-", "x--", "v1.2.3-rc1", "a.b.c.d.e.f.g.h", "x……", "x……y"}
+    for name, rules in LANGUAGE_RULES.items():
+        compiled = rules.compiled()
+        suffix = regex.compile("|".join(f"(?:{s})$" for s in rules.suffixes)).search
+        infix = regex.compile("|".join(f"(?:{i})" for i in rules.infixes)).finditer
+        for chunk in sorted(chunks):
+            found = suffix(chunk)
+            assert compiled.suffix_length(chunk) == (len(chunk) - found.start() if found else 0), (name, chunk)
+            assert [m.span() for m in compiled.infix(chunk)] == [m.span() for m in infix(chunk)], (name, chunk)
+            assert "".join(affix_split(chunk, compiled)) == chunk
+    assert not [e for e in _BASE_SPECIAL if e[:-1].isalpha() and not e[-1].isalpha() and e[-1] != "."]
+
+
+@pytest.mark.parametrize("chunk", ["(" * 200_000 + "x", "a:" * 100_000 + "b.com", "a:" * 100_000 + "@b.com",
+                                   "-" * 200_000, "a-" * 100_000 + "b", "a." * 100_000])
+def test_affix_split_of_huge_chunks_is_bounded(chunk):
+    # spaCy's loop copies the rest of the chunk per affix, and its URL pattern backtracks per colon: quadratic.
+    # Here at most MAX_AFFIXES affixes are stripped and no string over URL_MAX_CHARS is taken for a URL (these took
+    # seconds to minutes before the bounds; the test would hang, not fail)
+    from pipeline.filters.affixes import MAX_AFFIXES, affix_split, LANGUAGE_RULES
+
+    tokens = affix_split(chunk, LANGUAGE_RULES["fr"].compiled())
+    assert "".join(tokens) == chunk
+    if chunk.startswith("(("):
+        assert len(tokens) == MAX_AFFIXES + 1

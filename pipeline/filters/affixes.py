@@ -1,0 +1,394 @@
+"""spaCy's tokenizer algorithm (affixes, infixes, URLs, special cases) with per-language rule tables of our own.
+
+Why: datatrove (FineWeb-2) counts a whitespace language's words with ``spacy.blank(lang)``. Its tokenizer does
+not split a chunk at every symbol, as our English-like regex does (``pipeline.filters.words``): it strips
+prefixes (opening punctuation, quotes, currency) and suffixes (closing punctuation, a period after a lower-case
+letter or a digit, a unit after a number) off the ends, then splits the rest only at its language's *infixes*
+(a hyphen between letters, "/" ":" "=" before a letter, ...), and keeps a string whole that looks like a URL or
+host name. So "/etc/apt/sources.list" is "/etc", "/", "apt", "/", "sources.list", "--level=0" is one token,
+"systemd[1]:" is "systemd[1", "]", ":". On the Debian handbook's technical prose these strings were most of the
+tokens we counted differently (bench/README.md, "spaCy's tokenizer algorithm for the whitespace languages").
+
+The algorithm (spaCy 3.8, ``Tokenizer._split_affixes`` / ``_attach_tokens``), per whitespace chunk:
+
+1. a special case (a string the language lists with its tokens) is replaced by its tokens;
+2. repeatedly: stop at a special case; else strip a prefix (the first prefix rule matching at the start)
+   and a suffix (the rule matching at the leftmost position that reaches the end), where a remainder that is
+   a special case stops the loop; until nothing changes;
+3. what is left: a special case, else whole when it looks like a URL or host name, else split at every infix
+   match (an infix at its very start is ignored; an empty match splits without a token).
+
+The tables are written here from spaCy's rules as documented by its source (``spacy/lang/punctuation.py``,
+``char_classes.py``, ``tokenizer_exceptions.py`` and each language's ``punctuation.py``), in Unicode property
+terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\\p{So}`` but the degree sign).
+One known difference: spaCy's letter class covers the scripts of its languages (Latin, Greek, Cyrillic, Arabic,
+Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
+Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
+the Unicode database cost ~0.4 s per process.
+Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's ~15,000; a few
+frequent abbreviations per language are kept, and French's productive hyphen prefixes), and the re-merging of
+special cases across tokens after the split for any special case but the emoticons. Languages without a table
+here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+
+Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
+regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
+them; the patterns are gated and the suffix decided from a chunk's end (``_Compiled``).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import regex
+
+ALPHA = r"\p{L}"
+# spaCy's "lower" and "upper" letter classes both hold the letters of scripts without case (Arabic, Hebrew, CJK)
+LOWER = r"\p{Ll}\p{Lo}\p{Lm}"
+UPPER = r"\p{Lu}\p{Lt}\p{Lo}\p{Lm}"
+# quotation marks and the CJK brackets spaCy treats as quotes (also the comma, which it lists among them)
+QUOTES = "'\"\u201d\u201c`\u2018\u00b4\u2019\u201a,\u201e\u00bb\u00ab\u300c\u300d\u300e\u300f\uff08\uff09\u3014\u3015" \
+         "\u3010\u3011\u300a\u300b\u3008\u3009\u2329\u232a\u27e6\u27e7"
+# punctuation that is a prefix and a suffix wherever it stands at a chunk's end
+PUNCT = "\u2026,:;!?\u00bf\u061f\u00a1()\\[\\]{}<>_#*&\u3002\uff1f\uff01\uff0c\u3001\uff1b\uff1a\uff5e\u00b7\u0964" \
+        "\u060c\u06d4\u061b\u066a"
+ICONS = r"(?:(?!\u00b0)\p{So})"
+# the characters after which a final period is split off (spaCy's class also holds "|", "(", "?", ":", ")")
+PERIOD_AFTER = rf"0-9{LOWER}%\u00b2\-+{PUNCT}{QUOTES}|()?:"
+# a number's unit, split off after its digits (SI and data units, and their Cyrillic and Arabic forms)
+UNITS = ("km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm nm yd in ft kg g mg µg t lb oz m/s km/h kmh "
+         "mph hPa Pa mbar mb MB kb KB gb GB tb TB T G M K % км км² км³ м м² м³ дм дм² дм³ см см² см³ мм мм² мм³ нм "
+         "кг г мг м/с км/ч кПа Па мбар Кб КБ кб Мб МБ мб Гб ГБ гб Тб ТБ тб").split()
+HYPHENS = "(?:---|--|——|-|–|—|~)"
+
+
+_UNIT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)})"
+
+# spaCy's base rules (spacy/lang/punctuation.py), each a list of alternatives in spaCy's order of precedence
+BASE_PREFIXES = ["[§%=—–]", r"\+(?![0-9])", r"\.\.+", f"[{PUNCT}]", f"[{QUOTES}]", r"\p{Sc}", ICONS]
+BASE_SUFFIXES = ["……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, "['’][sS]", "[—–]", r"(?<=[0-9])\+",
+                 r"(?<=°[FfCcKk])\.", r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{PERIOD_AFTER}])\\.",
+                 f"(?<=[{UPPER}][{UPPER}])\\."]
+BASE_INFIXES = [r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])", f"(?<=[{LOWER}{QUOTES}])\\.(?=[{UPPER}{QUOTES}])",
+                f"(?<=[{ALPHA}]),(?=[{ALPHA}])", f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])",
+                f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"]
+
+# A URL or host name (spaCy's URL_MATCH, written here): optional scheme and user, then a public IPv4 address
+# or dot-separated labels ending in a top-level domain of lower-case letters, optional port and path.
+_LABEL = r"(?:[A-Za-z0-9\u00a1-\uffff][A-Za-z0-9\u00a1-\uffff_-]{0,62})?[A-Za-z0-9\u00a1-\uffff]\."
+_PUBLIC_IPV4 = (r"(?!(?:10|127)(?:\.[0-9]{1,3}){3})(?!(?:169\.254|192\.168)(?:\.[0-9]{1,3}){2})"
+                r"(?!172\.(?:1[6-9]|2[0-9]|3[01])(?:\.[0-9]{1,3}){2})"
+                r"(?:22[0-3]|2[01][0-9]|1[0-9][0-9]|[1-9][0-9]?)(?:\.(?:1?[0-9]{1,2}|2[0-4][0-9]|25[0-5])){2}"
+                r"\.(?:25[0-4]|2[0-4][0-9]|1[0-9][0-9]|[1-9][0-9]?)")
+_HOST_AND_PATH = rf"(?:{_PUBLIC_IPV4}|(?:{_LABEL})+[{LOWER}]{{2,63}})(?::[0-9]{{2,5}})?(?:[/?#]\S*)?"
+URL = regex.compile(rf"(?:[\w+.-]{{2,}}://)?(?:\S+(?::\S*)?@)?{_HOST_AND_PATH}")
+_URL_WITHOUT_USER = regex.compile(rf"(?:[\w+.-]{{2,}}://)?{_HOST_AND_PATH}")  # the same where no "@" is
+# Longer strings are not taken for URLs: the user part's backtracking is quadratic in the colons of a string
+# (0.7 s for "a:" x 5,000; spaCy, with the same pattern, would take minutes on a megabyte of minified code)
+URL_MAX_CHARS = 2048
+# At most this many prefixes and suffixes are stripped off one chunk (each strip copies the rest: a chunk of
+# 200,000 "(" took ~20 s); the rest goes to the infix split as it is. spaCy has no such bound.
+MAX_AFFIXES = 100
+
+
+@dataclass(frozen=True)
+class Rules:
+    """One language's tokenizer rules: prefix, suffix and infix alternatives (in precedence order), special cases
+    (string -> its tokens; a string of one token is kept whole) and an optional whole-token pattern."""
+
+    prefixes: tuple[str, ...]
+    suffixes: tuple[str, ...]
+    infixes: tuple[str, ...]
+    special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    token_match: str | None = None
+    token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
+
+    def compiled(self) -> "_Compiled":
+        return _Compiled(self)
+
+
+# Every suffix alternative but a run of periods is at most this long: a suffix is looked for in a chunk's last
+# characters only, then in the whole chunk where what was found starts with a period (a run may start earlier).
+_SUFFIX_WINDOW = 12
+# Words of letters in several scripts and cases, and the characters tried after them, to find the characters that
+# every table splits off any word of letters unconditionally (``_Compiled.plain_suffixes``)
+_SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz", "x", "X", "I", "été", "ÉTÉ",
+                 "слово", "СЛОВО", "كلمة", "λέξη", "Ǆ")
+_SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
+
+
+_BEFORE_ALNUM_SUFFIX = regex.compile("[0-9'’\\-–—‐‑]").search
+_SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
+_INFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+
+
+class _Compiled:
+    __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
+                 "_tails")
+
+    def __init__(self, rules: Rules) -> None:
+        self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
+        # Each pattern starts with a test every one of its alternatives passes where it can match (a mark that is
+        # neither letter nor digit there, or for a unit a digit just before; an infix may also follow a mark:
+        # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
+        # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
+        self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
+        self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self.special = dict(rules.special)
+        self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
+        self._token_match_needs = rules.token_match_needs
+        self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
+        # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
+        # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
+        self.plain_suffixes = frozenset(c for c in _SAMPLE_MARKS if all(
+            self.suffix_length(w + c) == 1 and not self.token_match(w + c) for w in _SAMPLE_WORDS))
+
+    def token_match(self, string: str) -> bool:
+        if self._token_match is None:
+            return False
+        if self._token_match_needs and not any(c in string for c in self._token_match_needs):
+            return False
+        return self._token_match(string) is not None
+
+    def suffix_length(self, string: str) -> int:
+        """Length of the suffix at the leftmost start from which some alternative reaches the end (spaCy's
+        ``re.search``), 0 when none."""
+        n = len(string)
+        last = string[-1:]
+        if n >= 2 and not last.isalnum() and string[-2] != last:
+            # Ending in a mark not doubled: the only alternatives that end in such a mark are one character long
+            # (runs of periods and "……" end in a doubled mark, units and "'s" in a letter or digit) and look at
+            # most two characters back, so the last three characters decide (cached: "word." and "x)," are most
+            # of the chunks that reach here)
+            key = string[-3:]
+            length = self._tails.get(key)
+            if length is None:
+                found = self._suffix(key)
+                length = len(key) - found.start() if found else 0
+                if length > 1:
+                    length = -1  # not so after all: the search below decides
+                if len(self._tails) >= 8192:  # bounded: ~1 MiB at most
+                    self._tails.clear()
+                self._tails[key] = length
+            if length >= 0:
+                return length
+        if last.isalnum() and not _BEFORE_ALNUM_SUFFIX(string, max(0, n - _SUFFIX_WINDOW)):
+            return 0  # a suffix ending in a letter or digit follows a digit (a unit), an apostrophe or a hyphen
+        if n > _SUFFIX_WINDOW:
+            found = self._suffix(string, n - _SUFFIX_WINDOW)  # lookbehinds still see the characters before
+            if found is None:
+                return 0
+            if string[found.start()] != ".":
+                return n - found.start()
+        found = self._suffix(string)
+        return n - found.start() if found else 0
+
+
+def _url(string: str) -> bool:
+    """spaCy's ``URL_MATCH`` of the whole string (a host needs a "."), for strings up to ``URL_MAX_CHARS``."""
+    if "." not in string or len(string) > URL_MAX_CHARS:
+        return False
+    return (URL if "@" in string else _URL_WITHOUT_USER).fullmatch(string) is not None
+
+
+def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
+    """spaCy's tokens of one whitespace-free chunk under ``rules`` (the algorithm in the module docstring)."""
+    special = rules.special
+    if chunk in special:
+        return special[chunk]
+    if chunk.isalpha():  # most chunks: every affix and infix rule needs a character other than a letter
+        return (chunk,)
+    head = chunk[:-1]
+    if chunk[-1] in rules.plain_suffixes and head.isalpha() and not rules.token_match(chunk):  # "word,"
+        return (*special.get(head, (head,)), chunk[-1])
+    prefixes: list[str] = []
+    suffixes: list[str] = []
+    string = chunk
+    last = -1
+    token_match = rules.token_match
+    while string and len(string) != last and len(prefixes) + len(suffixes) < MAX_AFFIXES:
+        if string.isalpha() or token_match(string) or string in special:  # no rule splits a word of letters
+            break
+        last = len(string)
+        found = rules.prefix(string)
+        pre = found.end() if found else 0
+        if pre and string[pre:] in special:
+            prefixes.append(string[:pre])
+            string = string[pre:]
+            break
+        suf = rules.suffix_length(string[pre:] if pre else string)
+        if suf and string[:-suf] in special:
+            suffixes.append(string[-suf:])
+            string = string[:-suf]
+            break
+        if pre and suf and pre + suf <= len(string):
+            prefixes.append(string[:pre])
+            suffixes.append(string[-suf:])
+            string = string[pre:-suf]
+        elif pre:
+            prefixes.append(string[:pre])
+            string = string[pre:]
+        elif suf:
+            suffixes.append(string[-suf:])
+            string = string[:-suf]
+    middle: tuple[str, ...] | list[str] = ()
+    if string:
+        if string in special:
+            middle = special[string]
+        elif string.isalpha() or token_match(string) or _url(string):
+            middle = (string,)
+        else:
+            middle, start = [], 0
+            for m in rules.infix(string):
+                if m.start() == 0:
+                    continue
+                if m.start() != start:
+                    middle.append(string[start:m.start()])
+                if m.end() != m.start():
+                    middle.append(m.group())
+                start = m.end()
+            if start < len(string):
+                middle.append(string[start:])
+    tokens = (*prefixes, *middle, *reversed(suffixes))
+    return _merge_specials(tokens) if len(tokens) > 1 else tokens
+
+
+def _without(rules: list[str], *dropped: str) -> list[str]:
+    missing = [d for d in dropped if d not in rules]
+    if missing:
+        raise ValueError(f"not among the rules: {missing}")
+    return [r for r in rules if r not in dropped]
+
+
+# The emoticons among spaCy's base special cases (every language has them): one token each, also where the affix
+# rules split them off a word or from each other ("(==)" is "(=", "=)"; "x:)" is "x", ":)"), because spaCy merges
+# special cases found across the tokens of a chunk after splitting it (``_merge_specials``).
+EMOTICONS = frozenset("""(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: )-: ): -_- -__- ._. 0.0 0.o 0_0 0_o 8)
+8-) 8-D :'( :') :'-( :'-) :( :(( :((( :() :) :)) :))) :* :-( :-(( :-((( :-) :-)) :-))) :-* :-/ :-0 :-3 :-> :-D :-O :-P
+:-X :-] :-o :-p :-x :-| :-} :/ :0 :1 :3 :> :D :O :P :X :] :o :o) :p :x :| :} ;) ;-) ;-D ;D ;_; <.< </3 <3 <33 <333 =(
+=) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V [-: [: [= ]= ^_^ ^__^ ^___^ o.0 o.O o.o o_0
+o_O o_o v.v v_v""".split())
+_EMOTICON_CHARS = max(map(len, EMOTICONS))
+
+
+def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
+    """Tokens of a chunk with every run of consecutive tokens that spells an emoticon merged into one: the longest
+    runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases``)."""
+    runs = []
+    for i in range(len(tokens) - 1):
+        text = tokens[i]
+        if len(text) >= _EMOTICON_CHARS:
+            continue
+        for j in range(i + 1, len(tokens)):
+            text += tokens[j]
+            if len(text) > _EMOTICON_CHARS:
+                break
+            if text in EMOTICONS:
+                runs.append((i - j, i, j + 1))
+    if not runs:
+        return tokens
+    taken = [False] * len(tokens)
+    chosen = []
+    for _, start, end in sorted(runs):
+        if not any(taken[start:end]):
+            taken[start:end] = [True] * (end - start)
+            chosen.append((start, end))
+    out, at = [], 0
+    for start, end in sorted(chosen):
+        out += tokens[at:start]
+        out.append("".join(tokens[start:end]))
+        at = end
+    return (*out, *tokens[at:])
+
+
+# spaCy's base special cases that every language has and that change counts in prose: a lower-case letter with
+# its period ("a." in a list, "q." for "quit"), kept whole where the suffix rule would split the period off.
+_BASE_SPECIAL = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_BASE_SPECIAL.update((e, (e,)) for e in EMOTICONS)  # and the emoticons
+_ELISION = "['’]"
+# an apostrophe ends an elided article or preposition (French l', d', Italian dell', Catalan l') before a word
+_ELISION_INFIX = f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}])"
+_PERIOD_SUFFIX = BASE_SUFFIXES[-2]
+_QUOTE_SUFFIX = f"[{QUOTES}]"
+
+
+def _abbreviations(words: str) -> dict[str, tuple[str, ...]]:
+    """Abbreviations a language's spaCy exceptions keep whole with their period (a few of its most frequent)."""
+    return {w: (w,) for w in words.split()}
+
+
+# French (spacy/lang/fr): the elided articles d', l', n' are prefixes and an apostrophe after a letter an infix;
+# the final period splits after a lower-case letter, a digit or a quote but not other punctuation; a subject
+# pronoun after a hyphen ("dit-il", "peut-on") is a suffix; no "'s" suffix, no symbol or dash suffix.
+_FR_PRONOUNS = "ce clés elle en il ils je là moi nous on t vous"
+_FR_PRONOUN_ALTERNATION = "|".join(_FR_PRONOUNS.split() + _FR_PRONOUNS.upper().split())
+# French words spaCy keeps whole however its hyphens split (its ``token_match``, case-insensitive): a productive
+# prefix joined by a hyphen to a lower-case word ("non-free", "sous-système", "Multi-Arch"), and a compound whose
+# middle part is a linking word ("arc-en-ciel", "pomme-de-terre", "face-à-face"). spaCy lists ~200 prefixes,
+# many of them place names; these are the productive ones of technical and general prose.
+_FR_HYPHEN_PREFIXES = ("a[ée]ro anti archi audio auto avant bio co contre cyber demi ex extra hors hyper infra inter "
+                       "intra m[ai]cro mini? mono multi m[ée]ta neuro non n[ée]o outre post pr[ée] pro pseudo quasi "
+                       "radio r[ée]tro semi sous super sur t[ée]l[ée] trans ultra vid[ée]o")
+_FR_LINKS = "l[èe]s? la en des? d[eu] sur sous aux? à et près saint"
+_FR_TOKEN_MATCH = (f"(?i)(?:{'|'.join(_FR_HYPHEN_PREFIXES.split())})[-‐][{LOWER}][-‐{LOWER}'’]*"
+                   f"|[{ALPHA}]+[-‐](?:{'|'.join(_FR_LINKS.split())})[-‐](?:l{_ELISION})?[{ALPHA}]+")
+FRENCH = Rules(
+    prefixes=(*BASE_PREFIXES, f"[dlnDLN]{_ELISION}(?=[{ALPHA}])"),
+    suffixes=(*_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", _PERIOD_SUFFIX), r"(?<=[0-9])%",
+              f"(?<=[0-9{LOWER}%\u00b2\\-+{QUOTES}()?:])\\.",
+              f"(?<=[{ALPHA}])[-–—‐‑](?:{_FR_PRONOUN_ALTERNATION})"),
+    infixes=(*BASE_INFIXES, _ELISION_INFIX),
+    special={**_BASE_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
+                                                  "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")},
+    token_match=_FR_TOKEN_MATCH, token_match_needs="-‐")
+# Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
+# splits only before a lower-case letter ("CD-Rom" whole, "apt-get" split); a year "'68" and "20°" are prefixes.
+ITALIAN = Rules(
+    prefixes=("'[0-9][0-9]", "[0-9]+°", *BASE_PREFIXES),
+    suffixes=tuple(BASE_SUFFIXES),
+    infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
+             f"(?<=[{ALPHA}]){HYPHENS}(?=[{LOWER}])", f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9\"])"),
+    special={**_BASE_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
+# Russian (spacy/lang/ru): the base rules
+RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
+                special={**_BASE_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
+# Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
+# the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
+# symbol or dash suffix
+ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
+               suffixes=tuple(_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX)),
+               infixes=tuple(BASE_INFIXES), special=_BASE_SPECIAL)
+# Swedish (spacy/lang/sv): an apostrophe is a suffix only after a letter other than s, x, z ("Anders'" whole);
+# infixes: no hyphen, no operator between digits; "," "!" "?" "<" ">" "=" and quotes or brackets between letters,
+# "--" between letters, "/" before a letter, ":" between upper-case letters or a digit and an upper-case letter
+_QUOTES_NO_APOSTROPHE = QUOTES.replace("'", "")
+SWEDISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=(*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, "['’][sS]"), f"[{_QUOTES_NO_APOSTROPHE}]", "(?<=[^sSxXzZ])'"),
+    infixes=(r"\.\.+", "…", ICONS, f"(?<=[{ALPHA}]),(?=[{ALPHA}])", f"(?<=[{LOWER}])\\.(?=[{UPPER}])",
+             f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])", f"(?<=[{ALPHA}])[<>=](?=[{ALPHA}])", f"(?<=[{UPPER}]):(?=[{UPPER}])",
+             f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])", f"(?<=[{ALPHA}])--(?=[{ALPHA}])",
+             f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])", f"(?<=[{UPPER}0-9]):(?=[{UPPER}])"),
+    special={**_BASE_SPECIAL, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
+                                                  "p.g.a. resp.")})
+# Catalan (spacy/lang/ca): a hyphen is a prefix and a suffix but no infix between letters (words joined by hyphens
+# stay whole) except before a clitic pronoun ("dóna-li"); an apostrophe after a letter is an infix; the
+# contractions del, dels, al, als, pel, pels are two tokens each (de + el, a + els, per + el)
+_CA_CLITICS = ("(?:'ls|'l|'ns|'t|'m|'n|-les|-la|-lo|-li|-los|-me|-nos|-te|-vos|-se|-hi|-ne|-ho)(?![A-Za-z])"
+               "|(?:-l'|-m'|-t'|-n')")
+CATALAN = Rules(
+    prefixes=(*BASE_PREFIXES, "-"),
+    suffixes=(*_without(BASE_SUFFIXES, "['’][sS]"), "-"),
+    infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
+             f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9])", _CA_CLITICS),
+    special={**_BASE_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
+             "pel": ("p", "el"), "pels": ("p", "els")})
+
+# spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
+# against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
+BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
+             special=_BASE_SPECIAL)
+
+# The tables by name: a language code, or "base" for the languages that have spaCy's base rules only
+LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
+                                    "ca": CATALAN, "base": BASE}
