@@ -56,6 +56,11 @@ def _start(args: list[str], log: Path) -> subprocess.Popen:
                             stderr=subprocess.STDOUT, start_new_session=True, env=ENV)
 
 
+# A worker node's `ray start --block` exits within ~1 s of SIGTERM; the head's never did (15 s, then the SIGKILL its
+# process group got anyway, 16 s of every cluster test's teardown in CI), so the grace is short.
+STOP_GRACE_S = 5
+
+
 def _stop(proc: subprocess.Popen) -> None:
     for sig in (signal.SIGTERM, signal.SIGKILL):
         try:
@@ -63,7 +68,7 @@ def _stop(proc: subprocess.Popen) -> None:
         except ProcessLookupError:
             return
         try:
-            proc.wait(timeout=15)
+            proc.wait(timeout=STOP_GRACE_S if sig == signal.SIGTERM else 15)
             return
         except subprocess.TimeoutExpired:
             continue
