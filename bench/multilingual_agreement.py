@@ -320,7 +320,8 @@ def default_config(lang: str) -> dict[str, Any]:
     chain = {f.name: f.options for f in build(ChainSpec.model_validate(
         {f: {} for f in ("gopher_repetition", "gopher_quality", "fineweb")}))}
     rep, qual, fw = chain["gopher_repetition"], chain["gopher_quality"], chain["fineweb"]
-    return {"dup_line_frac": rep.max_dup_line_frac, "top_n_grams": sorted(map(list, rep.max_top_ngram_char_frac.items())),
+    return {"dup_line_frac": rep.max_dup_line_frac,
+            "top_n_grams": sorted(map(list, rep.max_top_ngram_char_frac.items())),
             "dup_n_grams": sorted(map(list, rep.max_dup_ngram_char_frac.items())),
             "line_punct_thr": fw.min_line_punct or 0.0, "new_line_ratio": fw.max_newline_words,
             "min_avg_word_length": qual.min_mean_word_length, "max_avg_word_length": qual.max_mean_word_length,

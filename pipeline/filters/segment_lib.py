@@ -24,9 +24,9 @@ make its thresholds mean what they meant there; each is a well-kept library that
   ``KhmerTokenizer``). Khmer writes no spaces between words (a space separates phrases), so a whitespace "word"
   was a phrase. khmer-nltk declares sklearn-crfsuite, which declares scikit-learn and scipy (about 86 MB new in
   all); its tokenizer only unpickles a ``sklearn_crfsuite.CRF`` (pycrfsuite underneath) and never imports
-  scikit-learn, so ``make`` installs it with ``--no-deps`` (pyproject.toml's ``khmer`` extra; 26 MB).
+  scikit-learn, so ``make`` installs it with ``--no-deps`` (pyproject.toml's ``khmer`` extra; 25 MB).
 * Lao (``LAO``): LaoNLP's ``word_tokenize`` (maximal matching on LaoNLP's dictionary with PyThaiNLP's
-  ``multi_cut``: datatrove's ``LaoTokenizer``); 13 MB besides PyThaiNLP, a dependency. A zero-width space is a
+  ``multi_cut``: datatrove's ``LaoTokenizer``); 12 MB besides PyThaiNLP, a dependency. A zero-width space is a
   word of its own there (``"\u200b"``, not whitespace to ``str.strip``): the first of FineWeb-2's lao_Laoo stop
   words.
 * Burmese (``BURMESE``): pyidaungsu's word segmentation (``pyidaungsu.tokenize(text, form="word")``, a CRF over
@@ -34,7 +34,7 @@ make its thresholds mean what they meant there; each is a well-kept library that
   1.5 MB read); we keep one tagger open and call the library's own ``Tokenize.segment_sentence`` with it, which
   is what ``tokenize`` does after opening it (same tokens). pyidaungsu-numpy2 declares fasttext-numpy2-wheel,
   whose ``fasttext`` module would replace fasttext-predict's (language ID): ``make`` installs it with
-  ``--no-deps`` (pyproject.toml's ``burmese`` extra: it, python-crfsuite and emoji, 29 MB); its Zawgyi detector
+  ``--no-deps`` (pyproject.toml's ``burmese`` extra: it, python-crfsuite and emoji, 28 MB); its Zawgyi detector
   loads through fasttext-predict's ``load_model``.
 * Tibetan has no segmenter here: datatrove's ``TibetanTokenizer`` is botok, whose dictionary (the "general"
   dialect pack) botok downloads from GitHub on first use, into the home folder; a filter worker should not
