@@ -65,6 +65,7 @@ import importlib.util
 import logging
 import os
 import re
+import warnings
 from functools import lru_cache
 from typing import Any, Callable
 
@@ -226,8 +227,12 @@ def _burmese() -> tuple[Any, Any]:
     opens on every call)."""
     try:
         import pycrfsuite
-        pds_tokenize = importlib.import_module("pyidaungsu.tokenize")  # the module (the package's ``tokenize`` is a
-    except ImportError:                                               # function of the same name)
+        with warnings.catch_warnings():  # its regex strings' "\s" warn when its source is compiled (no .pyc yet)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", SyntaxWarning)
+            # the module (the package's ``tokenize`` is a function of the same name)
+            pds_tokenize = importlib.import_module("pyidaungsu.tokenize")
+    except ImportError:
         raise ImportError(f"Burmese word segmentation needs pyidaungsu: {LIBRARY_MODULES[BURMESE][1]}") from None
     tagger = pycrfsuite.Tagger()
     tagger.open(os.path.join(os.path.dirname(pds_tokenize.__file__), "model", "tokenizer.crfsuite"))
