@@ -24,9 +24,13 @@ fi
 # kiwipiepy + its model, pythainlp, indic-nlp-library: datatrove's KiwiTokenizer (kor_Hang), ThaiTokenizer (tha_Thai)
 # and IndicNLPTokenizer (hin_Deva, pan_Guru, ...), pinned as in pyproject.toml (kiwipiepy 0.21: the last release
 # whose default model files hold the "sbg" model KiwiTokenizer loads).
+# khmer-nltk, laonlp, pyidaungsu-numpy2, botok: datatrove's KhmerTokenizer (khm_Khmr), LaoTokenizer (lao_Laoo),
+# BurmeseTokenizer (mya_Mymr) and TibetanTokenizer (bod_Tibt), pinned as in pyproject.toml (botok loads its
+# dictionary, the "general" dialect pack, from GitHub on first use: without it Tibetan cannot be measured).
 "$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy[ja]==$SPACY_VERSION" jieba \
   "sudachipy>=0.7,<0.8" "sudachidict_core==20261015" \
   "kiwipiepy==0.21.0" "kiwipiepy_model==0.21.0" "pythainlp==5.4.0" "indic-nlp-library==0.92" \
+  "khmer-nltk==1.6" "laonlp==1.3.0" "pyidaungsu-numpy2==0.1.4" "botok==1.1.7" \
   resiliparse fastwarc pyarrow faust-cchardet python-magic warcio orjson  # the last four: WarcReader and JsonlWriter (bench/datatrove_e2e.py)
 "$VENV/bin/python" - <<'PY'
 from datatrove.pipeline.filters import GopherQualityFilter
@@ -37,4 +41,7 @@ print("Japanese (Sudachi):", load_word_tokenizer("jpn_Jpan").word_tokenize("吾�
 print("Korean (Kiwi):", load_word_tokenizer("kor_Hang").word_tokenize("나는 학교에 갔었다."))
 print("Thai (PyThaiNLP):", load_word_tokenizer("tha_Thai").word_tokenize("มนุษย์ทั้งหลายเกิดมามีอิสระ"))
 print("Hindi (Indic NLP):", load_word_tokenizer("hin_Deva").word_tokenize("सभी मनुष्यों को गौरव।"))
+print("Khmer (khmer-nltk):", load_word_tokenizer("khm_Khmr").word_tokenize("មនុស្សទាំងអស់កើតមកមានសេរីភាព"))
+print("Lao (LaoNLP):", load_word_tokenizer("lao_Laoo").word_tokenize("ພາສາລາວໃນປັດຈຸບັນ."))
+print("Burmese (pyidaungsu):", load_word_tokenizer("mya_Mymr").word_tokenize("လူတိုင်းသည် တူညီ"))
 PY

@@ -74,7 +74,9 @@ from filter_agreement import DT_PYTHON, same_reason  # noqa: E402
 DATA = REPO.parent / "shared" / "data"
 WORD_FILTERS = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 MAX_CHARS = 100_000_000  # analyse every document (no not_analysed removals)
-DT_LANGUAGE = FINEWEB2_CONFIG  # FineWeb-2's codes (see README)
+# FineWeb-2's codes (see README); Khmer and Burmese have no FineWeb-2 values here (lang_params): both sides run
+# FineWeb-2's pipeline with the English thresholds and no stop-word rule, as our table does (``default_config``)
+DT_LANGUAGE = {**FINEWEB2_CONFIG, "km": "khm_Khmr", "my": "mya_Mymr"}
 WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
         "de": "wiki/dewiki-20170701-sample.xml"}
 BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1-pg2229.txt"}
@@ -289,13 +291,15 @@ def setting(name: str, lang: str) -> tuple[list[Filter], list[str], dict]:
         chain = build(ChainSpec.model_validate({f: {} for f in WORD_FILTERS}))
         dt = [[f.name, datatrove_kwargs(f.for_language(lang))] for f in chain]
         return chain, list(WORD_FILTERS), {"language": DT_LANGUAGE[lang], "chain": dt}
-    c, o = FINEWEB2[lang], fineweb2_options(lang)
+    c = FINEWEB2[lang] if lang in FINEWEB2 else default_config(lang)
+    o = fineweb2_options(lang, c)
     # FineWeb-2's pipeline around its per-language values: no paragraph rules nor duplicated-line characters
     # in Gopher repetition, no short-line rule and 0.1 duplicated-line characters in FineWeb quality
     spec = ChainSpec.model_validate({
         "gopher_repetition": {**o["gopher_repetition"], "max_dup_para_frac": None,
                               "max_dup_para_char_frac": None, "max_dup_line_char_frac": None},
-        "gopher_quality": {**o["gopher_quality"], "stop_words": c["stopwords"], "min_stop_words": 2},
+        "gopher_quality": {**o["gopher_quality"], "stop_words": c["stopwords"],
+                           "min_stop_words": 2 if c["stopwords"] else None},
         "fineweb": {**o["fineweb"], "max_short_lines": None, "max_dup_line_chars": 0.1}})
     dt = [["gopher_repetition", {"dup_para_frac": 0, "dup_line_char_frac": 0, "dup_para_char_frac": 0,
                                  "dup_line_frac": c["dup_line_frac"], "top_n_grams": c["top_n_grams"],
@@ -304,8 +308,24 @@ def setting(name: str, lang: str) -> tuple[list[Filter], list[str], dict]:
                        "line_punct_thr": c["line_punct_thr"], "new_line_ratio": c["new_line_ratio"]}],
           ["gopher_quality", {"max_avg_word_length": c["max_avg_word_length"],
                               "min_avg_word_length": c["min_avg_word_length"], "stop_words": c["stopwords"],
-                              "max_non_alpha_words_ratio": c["max_non_alpha_words_ratio"], "min_stop_words": 2}]]
+                              "max_non_alpha_words_ratio": c["max_non_alpha_words_ratio"],
+                              "min_stop_words": 2 if c["stopwords"] else 0}]]
     return build(spec), list(FINEWEB2_ORDER), {"language": DT_LANGUAGE[lang], "chain": dt}
+
+
+def default_config(lang: str) -> dict[str, Any]:
+    """A FineWeb-2-style config (its key names) for a language without FineWeb-2 values here (Khmer, Burmese):
+    the filters' default (English) thresholds, as our table gives these languages, and no stop words (the rule
+    is skipped)."""
+    chain = {f.name: f.options for f in build(ChainSpec.model_validate(
+        {f: {} for f in ("gopher_repetition", "gopher_quality", "fineweb")}))}
+    rep, qual, fw = chain["gopher_repetition"], chain["gopher_quality"], chain["fineweb"]
+    return {"dup_line_frac": rep.max_dup_line_frac,
+            "top_n_grams": sorted(map(list, rep.max_top_ngram_char_frac.items())),
+            "dup_n_grams": sorted(map(list, rep.max_dup_ngram_char_frac.items())),
+            "line_punct_thr": fw.min_line_punct or 0.0, "new_line_ratio": fw.max_newline_words,
+            "min_avg_word_length": qual.min_mean_word_length, "max_avg_word_length": qual.max_mean_word_length,
+            "max_non_alpha_words_ratio": qual.min_alpha_words, "stopwords": []}
 
 
 # --------------------------------------------------------------------------------------------------

@@ -24,7 +24,8 @@ chain = build(ChainSpec.model_validate({f: {} for f in ("gopher_repetition", "go
 cols = compute_signals(chain, texts, [None] * len(texts), 1_000_000, declared=["en"] * len(texts))
 table = pa.table({"id": [str(i) for i in range(len(texts))], **cols}, schema=signal_schema(chain))
 d = decide(chain, table, 1_000_000, ["en"] * len(texts))
-new = sorted(m for m in sys.modules if m.split(".")[0] in ("kiwipiepy", "pythainlp", "indicnlp", "pandas"))
+new = sorted(m for m in sys.modules if m.split(".")[0] in ("kiwipiepy", "pythainlp", "indicnlp", "pandas", "khmernltk",
+                                                             "laonlp", "pyidaungsu", "pycrfsuite", "sklearn_crfsuite"))
 print(f"{__import__('pipeline').__file__}: docs {len(texts)}, "
       f"kept {sum(r is None for r in d.rule)}, import {t_import:.2f}s, peak RSS "
       f"{resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.1f} MiB, new-library modules {sorted({m.split('.')[0] for m in new})}")

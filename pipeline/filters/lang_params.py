@@ -36,6 +36,13 @@ What this table holds, and where each value comes from:
 * Korean, Thai and the Indic languages with a stored 05e6729567a5 config (hi, pa, si, as, te, ne; since 6 December):
   FineWeb-2's values, on the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP,
   the Indic NLP Library). The other Indic languages get the library's words and the English thresholds.
+* Khmer, Lao and Burmese (since 7 December): the words of khmer-nltk, LaoNLP and pyidaungsu, FineWeb-2's
+  tokenizers (``segment_lib``); Lao with FineWeb-2's lao_Laoo values (05e6729567a5), Khmer and Burmese with the
+  English thresholds and no stop-word rule (their khm_Khmr and mya_Mymr configs are stored only at earlier
+  revisions, c7004ff99c42 and baedee44633, whose values 05e6729567a5 replaced for every language read here).
+  Where the optional library is missing, ``params`` gives the language its no-word entry and warns once per
+  process, naming what to install (``segment_lib.missing_library``). Tibetan and Dzongkha keep their word rules
+  skipped: botok, FineWeb-2's tokenizer, downloads its dictionary on first use (``segment_lib``).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
   agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
@@ -61,12 +68,13 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
 from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN,
                                       PLAIN_S, SUDACHI, WHITESPACE)
-from pipeline.filters.segment_lib import INDIC, INDIC_URDU, KIWI, THAI
+from pipeline.filters.segment_lib import BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, THAI, missing_library
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -117,7 +125,7 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "ro": "ron_Latn", "da": "dan_Latn", "sk": "slk_Latn", "sl": "slv_Latn", "et": "ekk_Latn",
                    "ca": "cat_Latn", "is": "isl_Latn", "af": "afr_Latn", "eu": "eus_Latn", "hy": "hye_Armn",
                    "ko": "kor_Hang", "th": "tha_Thai", "hi": "hin_Deva", "pa": "pan_Guru", "si": "sin_Sinh",
-                   "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva"}
+                   "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva", "lo": "lao_Laoo"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -196,17 +204,22 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   0.739, "నుండి కి ఉన్నాయి మీ గ్రామం ఉంది దూరంలో ఈ కేంద్రం"),
     "ne": _config(0.155, (0.114, 0.103, 0.091), (0.098, 0.09, 0.083, 0.076, 0.069, 0.062), 0.125, 0.278, (3, 37),
                   0.824, "र छ थियो हो एक पनि मा थिए यो"),
+    # Lao (since 7 December): LaoNLP's words. Its first stop word is the zero-width space (U+200B), a word of its
+    # own in LaoNLP's output; str.split does not split at it.
+    "lo": _config(0.327, (0.198, 0.175, 0.143), (0.187, 0.175, 0.163, 0.149, 0.135, 0.123), 0.0, 0.2, (2, 9),
+                  0.85, "\u200b ແລະ ໃນ ຂອງ ເປັນ ທີ່ ໄດ້ ມີ"),
 }
 
 
-def fineweb2_options(language: str) -> dict[str, dict[str, Any]]:
+def fineweb2_options(language: str, config: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
     """FineWeb-2's thresholds for ``language`` as our filters' options. Each pair has the same rule in
     datatrove and here: ``max_non_alpha_words_ratio`` is, despite its name, the least share of words with
     a letter (datatrove removes below it), our ``min_alpha_words``; ``line_punct_thr`` the least share of
     lines ending in terminal punctuation (0 never removes); ``new_line_ratio`` the most newlines per word;
     ``top_n_grams``/``dup_n_grams`` the most characters in the top 2..4-gram and in duplicated 5..10-grams
-    per n; ``dup_line_frac`` the most duplicated lines. Stop words: ``FINEWEB2[language]["stopwords"]``."""
-    c = FINEWEB2[language]
+    per n; ``dup_line_frac`` the most duplicated lines. Stop words: ``FINEWEB2[language]["stopwords"]``.
+    ``config``: another config in FineWeb-2's key names instead of ``FINEWEB2[language]``."""
+    c = FINEWEB2[language] if config is None else config
     return {
         "gopher_repetition": {"max_dup_line_frac": float(c["dup_line_frac"]),
                               "max_top_ngram_char_frac": {int(n): float(v) for n, v in c["top_n_grams"]},
@@ -278,9 +291,18 @@ LANGUAGES: dict[str, LanguageParams] = {
     "th": LanguageParams(THAI, tuple(FINEWEB2["th"]["stopwords"]), {**fineweb2_options("th"), **_NO_SENTENCE_MARKS_C4}),
     **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter)
        for code, segmenter in _INDIC_LANGUAGES.items()},
-    "lo": LanguageParams(options=_NO_WORDS_NO_MARKS),
-    **{code: LanguageParams(options=_NO_WORDS) for code in ("km", "my", "bo", "dz")},
+    # Khmer, Lao and Burmese: the words of FineWeb-2's tokenizers; Lao with FineWeb-2's values (it ends sentences
+    # with a space, as Thai: C4's sentence count stays off), Khmer and Burmese the English thresholds
+    "km": LanguageParams(KHMER),
+    "lo": LanguageParams(LAO, tuple(FINEWEB2["lo"]["stopwords"]), {**fineweb2_options("lo"), **_NO_SENTENCE_MARKS_C4}),
+    "my": LanguageParams(BURMESE),
+    **{code: LanguageParams(options=_NO_WORDS) for code in ("bo", "dz")},
 }
+# What a language falls back to where its segmenter's library is not installed: its word rules skipped, as before
+# the library was used (Lao also without the sentence-mark rules)
+_WITHOUT_LIBRARY = {"km": LanguageParams(options=_NO_WORDS), "lo": LanguageParams(options=_NO_WORDS_NO_MARKS),
+                    "my": LanguageParams(options=_NO_WORDS)}
+_missing_warned: dict[str, str] = {}  # language -> why its word rules are skipped in this process
 
 # Wikipedia's language codes (``<mediawiki xml:lang>``) that lid.176 labels differently.
 WIKI_TO_LID = {"simple": "en", "zh-yue": "yue", "zh-classical": "lzh", "zh-min-nan": "nan", "nb": "no",
@@ -309,7 +331,33 @@ def book_language(value: str | None) -> str | None:
 
 
 def params(language: str | None) -> LanguageParams | None:
-    return LANGUAGES.get(language) if language else None
+    """The table's entry for ``language``; for a language whose segmenter's library is missing (Khmer, Lao,
+    Burmese), its no-word entry, with a warning the first time in the process that names what to install."""
+    if not language:
+        return None
+    p = LANGUAGES.get(language)
+    if language in _WITHOUT_LIBRARY and p is not None and (why := _missing(p.segmenter)):
+        if language not in _missing_warned:
+            _missing_warned[language] = why
+            logging.getLogger(__name__).warning("%s documents: word rules skipped (no word segmenter): %s",
+                                                language, why)
+        return _WITHOUT_LIBRARY[language]
+    return p
+
+
+_missing_cache: dict[str, str | None] = {}
+
+
+def _missing(segmenter: str) -> str | None:
+    """``segment_lib.missing_library``, looked up once per process and segmenter."""
+    if segmenter not in _missing_cache:
+        _missing_cache[segmenter] = missing_library(segmenter)
+    return _missing_cache[segmenter]
+
+
+def skipped_for_missing_library() -> dict[str, str]:
+    """Languages whose word rules this process skipped because their segmenter's library is missing, and why."""
+    return dict(_missing_warned)
 
 
 def segmenter_of(language: str | None) -> str:
@@ -340,5 +388,5 @@ def localize(options: Any, filter_name: str, language: str | None) -> Any:
 
 def signature() -> str:
     """Hash of the table: stored signals depend on it (segmenters, stop words, signal options)."""
-    data = {code: [p.segmenter, p.stop_words, p.options] for code, p in sorted(LANGUAGES.items())}
+    data = {code: [p.segmenter, p.stop_words, p.options] for code in sorted(LANGUAGES) if (p := params(code))}
     return hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:16]

@@ -46,12 +46,12 @@ words-per-line rule and every n-gram ratio lose their meaning:
   in ``pipeline.filters.affixes`` (``AFFIX_SEGMENTERS``: fr, it, ru, ar, sv, ca, and spaCy's base rules for sk, cs,
   hr, lv, et, is, af, eu, hy), spaCy's tokenizer algorithm itself runs instead of these regex behaviours: it also
   keeps URLs, paths, options and version strings as spaCy does, which the behaviours split at every symbol.
-* Korean, Thai and the Indic languages: the libraries FineWeb-2 counted their words with (Kiwi, PyThaiNLP,
-  the Indic NLP Library), in ``pipeline.filters.segment_lib``, imported only when a chunk of the language is
-  split.
-* Languages written without spaces that none covers (Lao, Khmer, Burmese, Tibetan): no segmenter;
-  ``pipeline.filters.lang_params`` skips the word-counting rules for them instead of letting them remove
-  every document.
+* Korean, Thai, the Indic languages, Khmer, Lao and Burmese: the libraries FineWeb-2 counted their words with
+  (Kiwi, PyThaiNLP, the Indic NLP Library, khmer-nltk, LaoNLP, pyidaungsu), in ``pipeline.filters.segment_lib``,
+  imported only when a chunk of the language is split.
+* Languages written without spaces that none covers (Tibetan, Dzongkha; Khmer, Lao or Burmese where its library
+  is not installed): no segmenter; ``pipeline.filters.lang_params`` skips the word-counting rules for them instead
+  of letting them remove every document.
 
 A segmenter splits one whitespace-free chunk; the shared vocabulary of ``pipeline.filters.words`` caches
 each distinct chunk's split, so a chunk is segmented once per process however often the filters ask.
@@ -67,7 +67,7 @@ from typing import Any, Callable
 import numpy as np
 
 from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
-from pipeline.filters.segment_lib import LIBRARY_SEGMENTERS, THAI
+from pipeline.filters.segment_lib import BURMESE, KHMER, LAO, LIBRARY_SEGMENTERS, THAI
 from pipeline.memory import IdleRelease, clear_between_steps
 
 try:
@@ -86,7 +86,8 @@ SPACED = {ELISION_HYPHENS: (True, False, "letters"), ELISION_S: (True, True, Non
 # (``pipeline.filters.affixes``): one segmenter each, named after the language
 AFFIX_SEGMENTERS = {f"spacy-{code}": code for code in LANGUAGE_RULES}
 SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED, *AFFIX_SEGMENTERS, *LIBRARY_SEGMENTERS)
-UNSPACED = (JIEBA, SUDACHI, THAI)  # segmenters of scripts written without spaces (C4 counts their words per line)
+# segmenters of scripts written without spaces (C4 counts their words per line)
+UNSPACED = (JIEBA, SUDACHI, THAI, KHMER, LAO, BURMESE)
 
 # Han ideographs (unified, extension A, compatibility, extensions B+), the CJK iteration marks 々 〆 〇.
 HAN = "\u3005\u3006\u3007\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\U00020000-\U0003134f"

@@ -1,4 +1,5 @@
-"""Word segmenters that call the libraries FineWeb-2 counted the words of Korean, Thai and the Indic languages with.
+"""Word segmenters that call the libraries FineWeb-2 counted the words of Korean, Thai, the Indic languages, Khmer, Lao
+and Burmese with.
 
 Why these libraries and not rules of our own: FineWeb-2 derived each language's thresholds (mean word length, share
 of words with a letter, n-gram fractions, stop words) from the words of datatrove's tokenizer for that language
@@ -19,29 +20,79 @@ make its thresholds mean what they meant there; each is a well-kept library that
 * Indic languages (``INDIC``, Urdu's script ``INDIC_URDU``): the Indic NLP Library's ``trivial_tokenize``
   (datatrove's ``IndicNLPTokenizer``): every ASCII punctuation mark and the danda (U+0964, U+0965) and a few
   other scripts' marks are tokens of their own, digits joined by one separator stay one number ("1,000").
+* Khmer (``KHMER``): khmer-nltk's ``word_tokenize`` (a CRF over Khmer character clusters: datatrove's
+  ``KhmerTokenizer``). Khmer writes no spaces between words (a space separates phrases), so a whitespace "word"
+  was a phrase. khmer-nltk declares sklearn-crfsuite, which declares scikit-learn and scipy (about 86 MB new in
+  all); its tokenizer only unpickles a ``sklearn_crfsuite.CRF`` (pycrfsuite underneath) and never imports
+  scikit-learn, so ``make`` installs it with ``--no-deps`` (pyproject.toml's ``khmer`` extra; 25 MB).
+* Lao (``LAO``): LaoNLP's ``word_tokenize`` (maximal matching on LaoNLP's dictionary with PyThaiNLP's
+  ``multi_cut``: datatrove's ``LaoTokenizer``); 12 MB besides PyThaiNLP, a dependency. A zero-width space is a
+  word of its own there (``"\u200b"``, not whitespace to ``str.strip``): the first of FineWeb-2's lao_Laoo stop
+  words.
+* Burmese (``BURMESE``): pyidaungsu's word segmentation (``pyidaungsu.tokenize(text, form="word")``, a CRF over
+  characters: datatrove's ``BurmeseTokenizer``). The library opens its CRF model file on every call (about
+  1.5 MB read); we keep one tagger open and call the library's own ``Tokenize.segment_sentence`` with it, which
+  is what ``tokenize`` does after opening it (same tokens). pyidaungsu-numpy2 declares fasttext-numpy2-wheel,
+  whose ``fasttext`` module would replace fasttext-predict's (language ID): ``make`` installs it with
+  ``--no-deps`` (pyproject.toml's ``burmese`` extra: it, python-crfsuite and emoji, 28 MB); its Zawgyi detector
+  loads through fasttext-predict's ``load_model``.
+* Tibetan has no segmenter here: datatrove's ``TibetanTokenizer`` is botok, whose dictionary (the "general"
+  dialect pack) botok downloads from GitHub on first use, into the home folder; a filter worker should not
+  fetch data from the network, and it cannot be fetched where this was written, so its words could not be
+  checked. Its word rules stay skipped (``lang_params``).
 
 How they meet the word vocabulary (``pipeline.filters.words``): each splits one whitespace-free chunk, and a
 chunk is split once per process. The libraries see the text a chunk at a time where datatrove hands them the
 whole document; the differences this leaves: Kiwi's choice between two analyses of an eojeol can depend on the
 words around it (its language model scores a sentence), and the Indic tokenizer splits only at spaces and tabs,
 so where a line break is the only whitespace between two words datatrove counts them as one word (what
-``bench/multilingual_agreement.py`` measures: bench/README.md, "Korean, Thai and the Indic languages").
+``bench/multilingual_agreement.py`` measures: bench/README.md, "Korean, Thai and the Indic languages"). The two
+CRFs (Khmer, Burmese) read three characters or clusters either side: at a chunk's ends they see its edge where
+datatrove's call sees the next chunk; khmer-nltk also deletes line breaks before it segments (two lines' words
+can fuse) and pyidaungsu deletes spaces (two chunks' characters can become one word); bench/README.md,
+"Khmer, Lao and Burmese", measures what this changes.
 
 Each library is imported on the first chunk of its language, never at import time: an English run does not load
 Kiwi's model (about 2 s and ~450 MiB resident; freed again after two tasks without Korean) or PyThaiNLP's
-dictionary (about 2 s and ~75 MiB).
+dictionary (about 2 s and ~75 MiB), nor khmer-nltk's, LaoNLP's or pyidaungsu's models (bench/README.md, "Khmer,
+Lao and Burmese": their first call and memory). Where an optional library is missing, ``lang_params`` skips the
+language's word rules and says so (``missing_library``) instead of failing on its first document.
 """
 
 from __future__ import annotations
 
+import importlib.util
+import logging
+import os
 import re
+import warnings
 from functools import lru_cache
 from typing import Any, Callable
 
 from pipeline.memory import IdleRelease, clear_between_steps
 
 KIWI, THAI, INDIC, INDIC_URDU = "kiwi", "thai", "indic", "indic-urdu"
-LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU)
+KHMER, LAO, BURMESE = "khmer", "lao", "burmese"
+LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU, KHMER, LAO, BURMESE)
+# The module each library segmenter imports, and how to install it (named when it is missing)
+LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
+                   THAI: ("pythainlp", "pip install pythainlp"),
+                   INDIC: ("indicnlp", "pip install --no-deps indic-nlp-library==0.92 (the 'indic' extra)"),
+                   INDIC_URDU: ("indicnlp", "pip install --no-deps indic-nlp-library==0.92 (the 'indic' extra)"),
+                   KHMER: ("khmernltk", "pip install --no-deps khmer-nltk==1.6 sklearn-crfsuite==0.5.0 "
+                                        "python-crfsuite tabulate (the 'khmer' extra; make installs it)"),
+                   LAO: ("laonlp", "pip install laonlp"),
+                   BURMESE: ("pyidaungsu", "pip install --no-deps pyidaungsu-numpy2==0.1.4 python-crfsuite emoji "
+                                           "(the 'burmese' extra; make installs it)")}
+
+
+def missing_library(segmenter: str) -> str | None:
+    """None when ``segmenter``'s library can be imported, else what to install (the module is found, not
+    imported: an English run loads none of them)."""
+    if segmenter not in LIBRARY_MODULES:
+        return None
+    module, install = LIBRARY_MODULES[segmenter]
+    return None if importlib.util.find_spec(module) is not None else f"{module} is not installed: {install}"
 
 
 @lru_cache(maxsize=1)
@@ -135,3 +186,61 @@ def indic_split(chunk: str, language: str = "hi") -> tuple[str, ...]:
 
 def urdu_split(chunk: str) -> tuple[str, ...]:
     return indic_split(chunk, "ur")
+
+
+@lru_cache(maxsize=1)
+def _khmer_tokenize() -> Callable[..., list[str]]:
+    try:
+        from khmernltk import word_tokenize
+    except ImportError:
+        raise ImportError(f"Khmer word segmentation needs khmer-nltk: {LIBRARY_MODULES[KHMER][1]}") from None
+    # its logger writes a coloured DEBUG line to stderr on loading the model, in every worker: warnings only
+    logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
+    return word_tokenize
+
+
+def khmer_split(chunk: str) -> tuple[str, ...]:
+    """khmer-nltk's words of a whitespace-free chunk (``word_tokenize(text, return_tokens=True)``, stripped,
+    empty tokens dropped: datatrove's call)."""
+    tokens = _khmer_tokenize()(chunk, return_tokens=True)
+    return tuple(piece for t in tokens if (piece := t.strip()))
+
+
+@lru_cache(maxsize=1)
+def _lao_tokenize() -> Callable[[str], list[str]]:
+    try:
+        from laonlp.tokenize import word_tokenize
+    except ImportError:
+        raise ImportError(f"Lao word segmentation needs LaoNLP: {LIBRARY_MODULES[LAO][1]}") from None
+    return word_tokenize
+
+
+def lao_split(chunk: str) -> tuple[str, ...]:
+    """LaoNLP's words of a whitespace-free chunk (``word_tokenize``, stripped, empty tokens dropped: datatrove's
+    call; a zero-width space stays a word, as there)."""
+    return tuple(piece for t in _lao_tokenize()(chunk) if (piece := t.strip()))
+
+
+@lru_cache(maxsize=1)
+def _burmese() -> tuple[Any, Any]:
+    """pyidaungsu's ``Tokenize`` and a CRF tagger with its word model open (what its ``tokenize(form="word")``
+    opens on every call)."""
+    try:
+        import pycrfsuite
+        with warnings.catch_warnings():  # its regex strings' "\s" warn when its source is compiled (no .pyc yet)
+            warnings.simplefilter("ignore", DeprecationWarning)
+            warnings.simplefilter("ignore", SyntaxWarning)
+            # the module (the package's ``tokenize`` is a function of the same name)
+            pds_tokenize = importlib.import_module("pyidaungsu.tokenize")
+    except ImportError:
+        raise ImportError(f"Burmese word segmentation needs pyidaungsu: {LIBRARY_MODULES[BURMESE][1]}") from None
+    tagger = pycrfsuite.Tagger()
+    tagger.open(os.path.join(os.path.dirname(pds_tokenize.__file__), "model", "tokenizer.crfsuite"))
+    return pds_tokenize.Tokenize(), tagger
+
+
+def burmese_split(chunk: str) -> tuple[str, ...]:
+    """pyidaungsu's words of a whitespace-free chunk (``tokenize(text, form="word")``, stripped, empty tokens
+    dropped: datatrove's call)."""
+    segmenter, tagger = _burmese()
+    return tuple(piece for t in segmenter.segment_sentence(tagger, chunk).split() if (piece := t.strip()))

@@ -21,8 +21,9 @@ import regex
 from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
                                       german_split, jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
-from pipeline.filters.segment_lib import (INDIC, INDIC_URDU, KIWI, THAI, indic_split, kiwi_split, kiwi_split_many,
-                                          thai_split, urdu_split)
+from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, THAI, burmese_split,
+                                          indic_split, khmer_split, kiwi_split, kiwi_split_many, lao_split, thai_split,
+                                          urdu_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -477,8 +478,10 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
               GERMAN: partial(german_split, fallback=_split_chunk),
               **{name: partial(spaced_split, fallback=_split_chunk, segmenter=name) for name in SPACED},
               **{name: partial(affix_segment, segmenter=name) for name in AFFIX_SEGMENTERS}}
-# Korean, Thai and the Indic languages: the libraries FineWeb-2 counted their words with (``segment_lib``)
-_SPLITTERS.update({KIWI: kiwi_split, THAI: thai_split, INDIC: indic_split, INDIC_URDU: urdu_split})
+# Korean, Thai, the Indic languages, Khmer, Lao and Burmese: the libraries FineWeb-2 counted their words with
+# (``segment_lib``)
+_SPLITTERS.update({KIWI: kiwi_split, THAI: thai_split, INDIC: indic_split, INDIC_URDU: urdu_split,
+                   KHMER: khmer_split, LAO: lao_split, BURMESE: burmese_split})
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk), KIWI: kiwi_split_many}
 # Segmenters that split and intern a batch of new chunks in compiled code (where ``_chunks`` is built), read

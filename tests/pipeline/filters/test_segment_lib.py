@@ -47,8 +47,8 @@ def test_the_words_are_the_librarys_as_datatrove_takes_them(text: str, segmenter
 
 
 def test_the_language_codes_choose_the_segmenters() -> None:
-    assert [segmenter_of(c) for c in ("ko", "th", "hi", "bn", "ta", "si", "ur", "ps", "lo")] == [
-        KIWI, THAI, INDIC, INDIC, INDIC, INDIC, INDIC_URDU, INDIC_URDU, "whitespace"]
+    assert [segmenter_of(c) for c in ("ko", "th", "hi", "bn", "ta", "si", "ur", "ps")] == [
+        KIWI, THAI, INDIC, INDIC, INDIC, INDIC, INDIC_URDU, INDIC_URDU]  # Khmer, Lao, Burmese: test_segment_lib_sea
 
 
 def test_kiwi_counts_a_contracted_syllable_once_per_morpheme() -> None:
