@@ -15,6 +15,18 @@ so a mixed Chinese-English document, or the same paragraph in two sources whose 
 gives the same shingles everywhere (deterministic and comparable across sources); Latin, Cyrillic and
 other spaced scripts keep their words, so mixed text is shingled over both kinds of word at once.
 
+The other scripts written without spaces between words (``CLUSTER_SCRIPTS``: Unicode's line-break class SA,
+i.e. Thai, Lao, Myanmar (Burmese, Mon, Shan), Khmer, the Tai scripts and Ahom, plus Javanese, Balinese,
+Buginese and Yi) follow the same rule with the unit a character can't be cut below: every grapheme cluster
+is a word, a base letter with the combining marks after it (Thai vowel and tone marks, Myanmar medials)
+and, tailored like Unicode 15.1's Indic conjunct rule, the consonant after an invisible stacker or virama
+(a Khmer subscript consonant after COENG, a Myanmar stacked one after U+1039), so "ភាសាខ្មែរ" has the
+words "ភា សា ខ្មែ រ". A letter or digit of any other script next to such a cluster starts a new word, so
+mixed Thai-English text keeps its English words. Single code points would cut a tone mark off its letter
+(the same mark then matches on every letter), a dictionary segmenter exists for Thai but not for every
+script and depends on its dictionary's version; bench/dedup_accuracy_scripts.py measures all three.
+Tibetan needs no rule: its syllable mark (tsheg) is punctuation, a separator, so syllables are words.
+
 Why a vectorised version: calling Python per word or per character is the slow part of MinHash dedup.
 ``normalize_batch`` works on the UTF-8 bytes of a whole batch of documents with numpy and classifies
 non-ASCII characters through a table over all code points, so the only Python calls are per document.
@@ -33,11 +45,50 @@ SEP, WORD, DIGIT = 0, 1, 2
 # Han (unified, extension A, compatibility, extensions B+, iteration marks), hiragana, katakana
 _CJK = re.compile("([\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
                   "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f])")
+# Blocks of the scripts written without spaces whose letters and marks form one word per grapheme cluster:
+# the scripts of line-break class SA (UAX #14: breaks need a dictionary, as no spaces mark words), and
+# Javanese, Balinese and Buginese (written in scriptio continua, Unicode Standard ch. 17) and Yi (a syllable
+# per character, line-broken like ideographs). Digits and punctuation of these blocks keep their classes.
+CLUSTER_SCRIPTS: dict[str, tuple[int, int]] = {
+    "Thai": (0x0E00, 0x0E7F), "Lao": (0x0E80, 0x0EFF), "Myanmar": (0x1000, 0x109F),
+    "Khmer": (0x1780, 0x17FF), "Tai Le": (0x1950, 0x197F), "New Tai Lue": (0x1980, 0x19DF),
+    "Buginese": (0x1A00, 0x1A1F), "Tai Tham": (0x1A20, 0x1AAF), "Balinese": (0x1B00, 0x1B7F),
+    "Yi": (0xA000, 0xA4CF), "Javanese": (0xA980, 0xA9DF), "Myanmar Extended-B": (0xA9E0, 0xA9FF),
+    "Myanmar Extended-A": (0xAA60, 0xAA7F), "Tai Viet": (0xAA80, 0xAADF), "Ahom": (0x11700, 0x1174F),
+}
+# Signs after which the next consonant is written below (or in) the cluster, so it belongs to it: Myanmar
+# VIRAMA, Khmer COENG, Tai Tham SAKOT (Indic_Syllabic_Category Invisible_Stacker), Balinese ADEG ADEG and
+# Javanese PANGKON (viramas that form the subjoined gantungan / pasangan forms)
+STACKERS = frozenset("\u1039\u17d2\u1a60\u1b44\ua9c0")
+# flags above the class in ``codepoint_classes``: a letter or mark of a cluster script, a stacker, any mark
+_IN_CLUSTER_SCRIPT, _STACKER, _MARK = 4, 8, 16
+_CLASS_BITS = 3
 
 
 def split_cjk(text: str) -> str:
     """``text`` with a space on both sides of every CJK character: each becomes a word of its own."""
     return _CJK.sub(r" \1 ", text)
+
+
+def in_cluster_script(ch: str) -> bool:
+    """Whether ``ch`` is a letter or mark of a script whose grapheme clusters are words."""
+    cp = ord(ch)
+    if cp < 0x0E00 or cp > 0x1174F:  # the common case, before any table
+        return False
+    return (any(lo <= cp <= hi for lo, hi in CLUSTER_SCRIPTS.values())
+            and unicodedata.category(ch)[0] in "LM")
+
+
+def cluster_break(prev: str, ch: str) -> bool:
+    """Whether a word ends between two adjacent word characters ``prev`` and ``ch`` (letters, marks or
+    digits): before a letter of a cluster script, or after one, unless ``ch`` is a combining mark or a
+    consonant after a stacker (both belong to the cluster of ``prev``)."""
+    if unicodedata.category(ch)[0] == "M":
+        return False
+    here = in_cluster_script(ch)
+    if here and prev in STACKERS:
+        return False
+    return here or in_cluster_script(prev)
 
 
 _DELETE = 3  # continuation byte of a non-ASCII digit, which becomes the single byte "0"
@@ -56,23 +107,37 @@ def char_class(ch: str) -> int:
 
 @functools.cache
 def codepoint_classes() -> np.ndarray:
-    """The class of every code point (1.1 MB, built once per process in about half a second)."""
+    """The class of every code point in the low two bits, with the cluster flags above it (``_MARK`` for
+    every combining mark, ``_IN_CLUSTER_SCRIPT``, ``_STACKER``); 1.1 MB, built once per process in about
+    half a second."""
     table = np.zeros(0x110000, dtype=np.uint8)
     for cp in range(0x110000):
         category = unicodedata.category(chr(cp))
         if category == "Nd":
             table[cp] = DIGIT
-        elif category[0] in "LMN":
+        elif category[0] == "M":
+            table[cp] = WORD | _MARK
+        elif category[0] in "LN":
             table[cp] = WORD
+    for lo, hi in CLUSTER_SCRIPTS.values():
+        for cp in range(lo, hi + 1):
+            if in_cluster_script(chr(cp)):
+                table[cp] |= _IN_CLUSTER_SCRIPT
+    for ch in STACKERS:
+        table[ord(ch)] |= _STACKER
     return table
 
 
 def normalize_text(text: str) -> str:
     """Reference normalisation of one document (readable; ``normalize_batch`` must agree with it)."""
     mapped = []
+    prev, prev_cls = " ", SEP
     for ch in split_cjk(text).lower():
         cls = char_class(ch)
+        if cls != SEP and prev_cls != SEP and cluster_break(prev, ch):
+            mapped.append(" ")
         mapped.append(ch if cls == WORD else "0" if cls == DIGIT else " ")
+        prev, prev_cls = ch, cls
     return " ".join(w for w in "".join(mapped).split(" ") if w)
 
 
@@ -107,14 +172,15 @@ for _cp in range(128):
     _ASCII[_cp] = char_class(chr(_cp))
 
 
-def _byte_classes(raw: np.ndarray) -> np.ndarray:
-    """Class of every byte: SEP, WORD, DIGIT (the byte becomes ``0``) or _DELETE."""
+def _byte_classes(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Class of every byte (SEP, WORD, DIGIT: the byte becomes ``0``, or _DELETE) and the sorted byte
+    positions where ``cluster_break`` puts a word boundary (each before a character's first byte)."""
     classes = np.empty(len(raw), dtype=np.uint8)
     ascii_mask = raw < 0x80
     classes[ascii_mask] = _ASCII[raw[ascii_mask]]
     high = np.flatnonzero(~ascii_mask)
     if len(high) == 0:
-        return classes
+        return classes, _NO_BREAKS
     padded = np.concatenate([raw, np.zeros(3, dtype=np.uint8)]).astype(np.uint32)
     b0 = padded[high]
     lead = b0 >= 0xC0
@@ -124,7 +190,8 @@ def _byte_classes(raw: np.ndarray) -> np.ndarray:
     cp = np.where(two, ((c0 & 0x1F) << 6) | (c1 & 0x3F),
                   np.where(three, ((c0 & 0x0F) << 12) | ((c1 & 0x3F) << 6) | (c2 & 0x3F),
                            ((c0 & 0x07) << 18) | ((c1 & 0x3F) << 12) | ((c2 & 0x3F) << 6) | (c3 & 0x3F)))
-    lead_class = codepoint_classes()[np.minimum(cp, 0x10FFFF)]
+    lead_info = codepoint_classes()[np.minimum(cp, 0x10FFFF)]
+    lead_class = lead_info & _CLASS_BITS
     # every high byte takes the class of the lead byte before it; digit continuations are deleted
     lead_of = np.maximum.accumulate(np.where(lead, np.arange(len(high)), 0))
     cont_class = np.where(lead_class == DIGIT, _DELETE, lead_class).astype(np.uint8)
@@ -133,7 +200,34 @@ def _byte_classes(raw: np.ndarray) -> np.ndarray:
     per_high[:] = cont_class[lead_rank[lead_of]]
     per_high[lead] = lead_class
     classes[high] = per_high
-    return classes
+    if not (lead_info & _IN_CLUSTER_SCRIPT).any():  # no cluster script in the batch: no breaks
+        return classes, _NO_BREAKS
+    return classes, _cluster_breaks(raw, classes, starts, lead_info, np.where(two, 2, np.where(three, 3, 4)))
+
+
+_NO_BREAKS = np.zeros(0, dtype=np.int64)
+
+
+def _cluster_breaks(raw: np.ndarray, classes: np.ndarray, starts: np.ndarray, info: np.ndarray,
+                    lengths: np.ndarray) -> np.ndarray:
+    """``cluster_break`` over a batch: positions of the characters (first bytes) that start a new word.
+    ``starts``: first byte of every non-ASCII character, ``info`` its ``codepoint_classes`` entry,
+    ``lengths`` its UTF-8 length. The character before a non-ASCII one is either ASCII (no flags) or the
+    previous non-ASCII character; the byte before a character carries the previous character's class."""
+    in_script = (info & _IN_CLUSTER_SCRIPT) != 0
+    # non-ASCII characters: the flags of the character before each
+    before = starts - 1
+    prev_class = np.where(before >= 0, classes[np.maximum(before, 0)], SEP)
+    prev_high = (before >= 0) & (raw[np.maximum(before, 0)] >= 0x80)
+    prev_info = np.where(prev_high, np.concatenate([[0], info[:-1]]), 0).astype(np.uint8)
+    prev_in_script = (prev_info & _IN_CLUSTER_SCRIPT) != 0
+    breaks = ((classes[starts] != SEP) & (prev_class != SEP) & ((info & _MARK) == 0)
+              & (in_script | prev_in_script) & ~(in_script & ((prev_info & _STACKER) != 0)))
+    # ASCII letters and digits right after a character of a cluster script
+    after = (starts + lengths)[in_script]
+    after = after[after < len(raw)]
+    after = after[(raw[after] < 0x80) & (classes[after] != SEP)]
+    return np.sort(np.concatenate([starts[breaks], after])).astype(np.int64)
 
 
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
@@ -143,10 +237,14 @@ def normalize_batch(texts: list[str]) -> NormalizedBatch:
     raw = np.frombuffer(b" ".join(parts), dtype=np.uint8)  # a space between documents keeps words apart
     doc_starts = np.concatenate([[0], np.cumsum(lengths[:-1] + 1)]) if len(parts) else np.zeros(0, np.int64)
 
-    classes = _byte_classes(raw)
+    classes, breaks = _byte_classes(raw)
     # uint8 throughout (Python-int fill values made two int64 temporaries, 16 bytes per text byte)
     mapped = np.where(classes == WORD, raw, np.where(classes == SEP, np.uint8(SPACE), np.uint8(ZERO)))
     keep = classes != _DELETE
+    if len(breaks):  # a space before every character that starts a grapheme-cluster word
+        mapped = np.insert(mapped, breaks, np.uint8(SPACE))
+        keep = np.insert(keep, breaks, True)
+        doc_starts = doc_starts + np.searchsorted(breaks, doc_starts, side="right")
     is_word = mapped != SPACE
     # collapse: keep word bytes and the first space after a word
     prev_word = np.concatenate([[False], is_word[:-1]])
