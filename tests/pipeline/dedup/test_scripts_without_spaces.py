@@ -107,6 +107,8 @@ def test_grapheme_clusters_are_words():
     assert normalize_text("ភាសាខ្មែរ") == "ភា សា ខ្មែ រ"
     assert normalize_text("မြန်မာစာ") == "မြ န် မ ာ စ ာ"
     assert normalize_text("ພາສາລາວ") == "ພ າ ສ າ ລ າ ວ"
+    # Thai spaces mark phrases, inconsistently: where one falls no longer changes the normalised text
+    assert normalize_text("ภาษา ไทย") == normalize_text("ภาษาไทย")
     # a digit run stays one number whatever its digits; punctuation of these scripts separates
     assert normalize_text("ปี๒๕๖๐ ปี 2560។") == "ปี 0000 ปี 0000"
     # Tibetan needed no rule: the tsheg is punctuation, so syllables are words
