@@ -14,7 +14,9 @@ be read off one running prefix sum). ``shingle_hash`` below is the same function
 A document with fewer than ``n`` words (but at least one) has one shingle: all its words.
 
 Chinese and Japanese: normalisation makes every Han and kana character a word (``normalize.split_cjk``),
-so their shingles are character n-grams, with the same hashes, MinHash, LSH and ledger as every language.
+so their shingles are character n-grams; Thai, Lao, Khmer, Myanmar and the other scripts written without
+spaces: every grapheme cluster (``normalize.CLUSTER_SCRIPTS``), so theirs are cluster n-grams; all with the
+same hashes, MinHash, LSH and ledger as every language.
 """
 
 from __future__ import annotations
