@@ -30,7 +30,7 @@ from dedup_corpus import documents, windows  # noqa: E402
 from pipeline.dedup import buckets as bk  # noqa: E402
 from pipeline.dedup import components as cc  # noqa: E402
 from pipeline.dedup.minhash import MinHashParams, sketch_texts  # noqa: E402
-from pipeline.dedup.normalize import codepoint_classes  # noqa: E402
+from pipeline.dedup.normalize import codepoint_classes, split_cjk  # noqa: E402
 
 
 def median_time(fn, reps: int) -> float:
@@ -48,9 +48,11 @@ _DIGIT = re.compile(r"\d")
 
 
 def python_shingles(text: str, n: int) -> list[str]:
-    """The competitors' shingling, as fast as plain Python gets it: lowercase, regex punctuation and
-    digits, split, join n-grams (close to our normalisation; per-character Python would be 3x slower)."""
-    words = _DIGIT.sub("0", _NON_WORD.sub(" ", text.lower())).split()
+    """The competitors' shingling, as fast as plain Python gets it: CJK characters spaced apart (as ours
+    does: each a word, one regex pass), lowercase, regex punctuation and digits, split, join n-grams (close to
+    our normalisation; per-character Python would be 3x slower). Without the CJK split the Chinese book's
+    clauses were single words and the competitors made 1.39 M shingles of the corpus to our 1.98 M."""
+    words = _DIGIT.sub("0", _NON_WORD.sub(" ", split_cjk(text).lower())).split()
     if len(words) < n:
         return [" ".join(words)] if words else []
     return [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]
