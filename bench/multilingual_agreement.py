@@ -74,15 +74,22 @@ from filter_agreement import DT_PYTHON, same_reason  # noqa: E402
 DATA = REPO.parent / "shared" / "data"
 WORD_FILTERS = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 MAX_CHARS = 100_000_000  # analyse every document (no not_analysed removals)
-DT_LANGUAGE = FINEWEB2_CONFIG  # FineWeb-2's codes (see README)
+# datatrove's language code of each language: FineWeb-2's where it publishes values, else datatrove's own code of
+# the language (its tokenizer assignment; only our default setting runs for these, FineWeb-2's needs its values)
+DT_LANGUAGE = {**FINEWEB2_CONFIG, "es": "spa_Latn", "pt": "por_Latn", "nl": "nld_Latn", "no": "nob_Latn",
+               "pl": "pol_Latn", "tr": "tur_Latn", "uk": "ukr_Cyrl", "bg": "bul_Cyrl", "fi": "fin_Latn",
+               "cs": "ces_Latn", "hr": "hrv_Latn", "lt": "lit_Latn", "id": "ind_Latn", "fa": "fas_Arab",
+               "en": "eng_Latn"}
 WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
         "de": "wiki/dewiki-20170701-sample.xml"}
 BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1-pg2229.txt"}
 HANDBOOK = ("debian-handbook", "11.20220922")
-# our code -> the handbook's translation folder (the package has no Hungarian, Slovak, Slovene or Estonian one)
+# our code -> the handbook's translation folder (the package has no Hungarian, Slovak, Slovene or Estonian one;
+# lid.176 labels Norwegian Bokmål "no")
 HANDBOOK_LANGUAGES = {"fr": "fr-FR", "it": "it-IT", "ru": "ru-RU", "ar": "ar-MA", "sv": "sv-SE", "el": "el-GR",
                       "ro": "ro-RO", "da": "da-DK", "ca": "ca-ES", "de": "de-DE", "ja": "ja-JP", "zh": "zh-CN",
-                      "ko": "ko-KR"}
+                      "ko": "ko-KR", "es": "es-ES", "pt": "pt-BR", "nl": "nl-NL", "no": "nb-NO", "pl": "pl-PL",
+                      "tr": "tr-TR", "cs": "cs-CZ", "hr": "hr-HR", "id": "id-ID", "fa": "fa-IR", "en": "en-US"}
 
 # FineWeb-2's published values (FINEWEB2) and their mapping to our options: pipeline/filters/lang_params.py
 FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")
@@ -442,7 +449,7 @@ def main() -> None:
               f"{DT_LANGUAGE[lang]}")
         report[lang] = {"documents": sources, "chars": n_chars}
         decisions = {}
-        for name in ("ours", "fineweb2"):
+        for name in ("ours", "fineweb2") if lang in FINEWEB2 else ("ours",):
             chain, order, dt_setting = setting(name, lang)
             theirs = run_datatrove(rows, dt_setting, repeats=1)
             ours = our_decisions(chain, order, texts, lang)
@@ -450,11 +457,14 @@ def main() -> None:
             report[lang][name] = compare(lang, name, rows, ours, theirs["docs"], order)
             if name == "ours":
                 report[lang]["words"] = word_counts(lang, rows, theirs["docs"])
-        ours_default, dt_fw2 = decisions["ours"][0]["chain"], decisions["fineweb2"][1]
-        agree = sum((a is None) == (dt_fw2[r["id"]]["chain"] is None) for a, r in zip(ours_default, rows))
-        report[lang]["default_vs_fineweb2"] = agree
-        print(f"\n[{lang}] our default chain (our thresholds, with C4) against datatrove's FineWeb-2 setting: "
-              f"{agree}/{len(rows)} = {agree / len(rows):.2%} keep/drop agreement")
+        if "fineweb2" in decisions:
+            ours_default, dt_fw2 = decisions["ours"][0]["chain"], decisions["fineweb2"][1]
+            agree = sum((a is None) == (dt_fw2[r["id"]]["chain"] is None) for a, r in zip(ours_default, rows))
+            report[lang]["default_vs_fineweb2"] = agree
+            print(f"\n[{lang}] our default chain (our thresholds, with C4) against datatrove's FineWeb-2 setting: "
+                  f"{agree}/{len(rows)} = {agree / len(rows):.2%} keep/drop agreement")
+        else:
+            print(f"\n[{lang}] no FineWeb-2 values here (lang_params.FINEWEB2): our default setting only")
         if args.runs:
             chain, _, dt_setting = setting("ours", lang)
             ours_s = our_seconds(chain, texts, lang, args.runs)

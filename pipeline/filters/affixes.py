@@ -52,7 +52,10 @@ QUOTES = "'\"\u201d\u201c`\u2018\u00b4\u2019\u201a,\u201e\u00bb\u00ab\u300c\u300
 # punctuation that is a prefix and a suffix wherever it stands at a chunk's end
 PUNCT = "\u2026,:;!?\u00bf\u061f\u00a1()\\[\\]{}<>_#*&\u3002\uff1f\uff01\uff0c\u3001\uff1b\uff1a\uff5e\u00b7\u0964" \
         "\u060c\u06d4\u061b\u066a"
-ICONS = r"(?:(?!\u00b0)\p{So})"
+# spaCy's "icons" (other symbols, the degree sign among them: "20°" is "20", "°"); Norwegian, Romanian and
+# Hungarian leave the degree sign out ("20°" whole)
+ICONS = r"\p{So}"
+ICONS_NO_DEGREE = r"(?:(?!\u00b0)\p{So})"
 # the characters after which a final period is split off (spaCy's class also holds "|", "(", "?", ":", ")")
 PERIOD_AFTER = rf"0-9{LOWER}%\u00b2\-+{PUNCT}{QUOTES}|()?:"
 # a number's unit, split off after its digits (SI and data units, and their Cyrillic and Arabic forms)
@@ -102,6 +105,11 @@ class Rules:
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
     token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
+    # False where the language has none of spaCy's base special cases (Turkish): no emoticon is merged
+    emoticons: bool = True
+    # False where an infix alternative may start inside a run of letters or digits (Portuguese's hyphenated word,
+    # Greek's): the infix pattern is then tried at every position, as spaCy does, not only next to a mark
+    gate_infixes: bool = True
 
     def compiled(self) -> "_Compiled":
         return _Compiled(self)
@@ -124,7 +132,7 @@ _INFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
 
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
-                 "_tails")
+                 "_tails", "emoticons")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -133,7 +141,9 @@ class _Compiled:
         # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
         # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
         self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
-        self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self.infix = regex.compile((_INFIX_GATE if rules.gate_infixes else "") + "(?:" + "|".join(
+            f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self.emoticons = rules.emoticons
         self.special = dict(rules.special)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
@@ -250,7 +260,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             if start < len(string):
                 middle.append(string[start:])
     tokens = (*prefixes, *middle, *reversed(suffixes))
-    return _merge_specials(tokens) if len(tokens) > 1 else tokens
+    return _merge_specials(tokens) if len(tokens) > 1 and rules.emoticons else tokens
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
@@ -273,7 +283,8 @@ _EMOTICON_CHARS = max(map(len, EMOTICONS))
 
 def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
     """Tokens of a chunk with every run of consecutive tokens that spells an emoticon merged into one: the longest
-    runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases``)."""
+    runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases`` and
+    ``_filter_special_spans``)."""
     runs = []
     for i in range(len(tokens) - 1):
         text = tokens[i]
@@ -290,9 +301,11 @@ def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
     taken = [False] * len(tokens)
     chosen = []
     for _, start, end in sorted(runs):
-        if not any(taken[start:end]):
-            taken[start:end] = [True] * (end - start)
+        # spaCy keeps a run whose first and last tokens no longer or earlier run has covered, and a run it drops
+        # still covers its tokens: "0.0.0.0" is "0.0", ".", "0", ".", "0", not "0.0", ".", "0.0"
+        if not taken[start] and not taken[end - 1]:
             chosen.append((start, end))
+        taken[start:end] = [True] * (end - start)
     out, at = [], 0
     for start, end in sorted(chosen):
         out += tokens[at:start]
@@ -303,7 +316,9 @@ def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
 
 # spaCy's base special cases that every language has and that change counts in prose: a lower-case letter with
 # its period ("a." in a list, "q." for "quit"), kept whole where the suffix rule would split the period off.
-_BASE_SPECIAL = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_LETTER_PERIODS = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_LETTER_PERIODS.update((f"°{u}.", (f"°{u}.",)) for u in "CFKcfk")  # and a temperature's unit before a period
+_BASE_SPECIAL = {**_LETTER_PERIODS, "''": ("''",), "C++": ("C++",)}
 _BASE_SPECIAL.update((e, (e,)) for e in EMOTICONS)  # and the emoticons
 _ELISION = "['’]"
 # an apostrophe ends an elided article or preposition (French l', d', Italian dell', Catalan l') before a word
@@ -384,6 +399,132 @@ CATALAN = Rules(
     special={**_BASE_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
              "pel": ("p", "el"), "pels": ("p", "els")})
 
+# The tables below (spaCy 3.8.7's es, pt, nl, pl, tr, da, nb, fi, uk, bg rules, written here in the same terms)
+# differ from the base in the ways each comment names; a language's exception list is data: a few frequent
+# abbreviations each, its rule-generated exceptions (Spanish clock times, Danish day ordinals, Finnish
+# conjunction + negation contractions) in full.
+_UNIT_NO_PERCENT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS if u != '%')})"
+_S_SUFFIX = "['’][sS]"
+_QUOTES_NO_APOSTROPHE = QUOTES.replace("'", "")
+_BRACKET_INFIX = f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])"  # a quote or bracket between letters
+_PUNCT_INFIX = f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])"
+_COMMA_INFIX = f"(?<=[{ALPHA}]),(?=[{ALPHA}])"
+_ALNUM_SYMBOL_INFIX = f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"  # the base's last infix
+_CASE_PERIOD_INFIX = f"(?<=[{LOWER}])\\.(?=[{UPPER}])"  # "word.Word" without the quotes the base allows
+_DOUBLE_HYPHEN_INFIX = f"(?<=[{ALPHA}])--(?=[{ALPHA}])"
+
+# Spanish (spacy/lang/es): a dash is a suffix before anything else; no "'s" suffix, no hyphen infix (words joined by
+# hyphens stay whole) nor "-" between digits; "%" is no unit ("50%" whole); a final period also splits after a dash
+# and the lower-case/upper-case period infix takes dashes as quotes; clock times "10am", "3p.m." are two tokens
+_ES_QUOTES = QUOTES + "—–"
+SPANISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=(*_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT, _PERIOD_SUFFIX), _UNIT_NO_PERCENT,
+              f"(?<=[{PERIOD_AFTER}—–])\\."),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+*^](?=[0-9-])", f"(?<=[{LOWER}{_ES_QUOTES}])\\.(?=[{UPPER}{_ES_QUOTES}])",
+             _COMMA_INFIX, _ALNUM_SYMBOL_INFIX),
+    special={**_BASE_SPECIAL, **_abbreviations("etc. p.ej. pág. ej. aprox. núm. vol. fig. Sr. Sra. Dr. Av. S.A. "
+                                                  "EE.UU. Prof. n° °C"),
+             **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("a.m.", "am", "p.m.", "pm")},
+             "12m.": ("12", "m."), "pal": ("pa", "l")})
+# Portuguese (spacy/lang/pt): up to three word characters before "$" are a prefix ("R$", "US$"); a run of word
+# characters joined by hyphens is an infix token of its own, found before the base infixes ("guarda-chuva",
+# "apt-get", "2021-07-25" whole; "x/apt-get" is "x", "/", "apt-get"); otherwise the base rules
+_WORD = r"[\p{L}\p{N}_]"
+PORTUGUESE = Rules(
+    prefixes=(f"{_WORD}{{1,3}}\\$", *BASE_PREFIXES),
+    suffixes=tuple(BASE_SUFFIXES),
+    infixes=(f"{_WORD}+-{_WORD}+(?:-{_WORD}+)*", *BASE_INFIXES),
+    special={**_BASE_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")},
+    gate_infixes=False)
+# Dutch (spacy/lang/nl): ",," is a prefix and "''" a suffix; no "'s" suffix, "%" no unit; infixes: no hyphen
+# (words joined by hyphens whole), no "/", no operator between digits; ",", "!", "?", a quote or bracket, "--"
+# between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole
+NL_SPECIAL_ELISIONS = "'s 't 'n 'S 'T 'N 'ns 'm"
+DUTCH = Rules(
+    prefixes=(",,", *BASE_PREFIXES),
+    suffixes=("''", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT), _UNIT_NO_PERCENT),
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}\"])[:<>=](?=[{ALPHA}])",
+             _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
+    special={**_BASE_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. nr. "
+                                                  "blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs.")})
+# Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
+# are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
+# an infix at a chunk's start is ignored); a period between a letter or digit and a digit or upper-case letter; a
+# quote or bracket between a letter and a letter or hyphen; "długo-", "trzy-" (a numeral before a hyphen) a prefix
+_PL_NUMERAL_PREFIX = "(?:długo|krótko|jedno|dwu|trzy|cztero)-"
+POLISH = Rules(
+    prefixes=(_PL_NUMERAL_PREFIX, *BASE_PREFIXES),
+    suffixes=("''", "’’", r"\.", "…", f"[{PUNCT}]", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", r"(?<=[0-9])\p{Sc}",
+              _UNIT),
+    infixes=(r"\.\.+", "…", ICONS, "-", "–", "—", "--", "---", "——", "~", f"(?<=[{ALPHA}0-9])\\.(?=[0-9{UPPER}])",
+             _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])", _COMMA_INFIX,
+             f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[\\-{ALPHA}])"),
+    special={k: v for k, v in _BASE_SPECIAL.items() if k not in _LETTER_PERIODS and k != "._."})
+# Turkish (spacy/lang/tr): the base affixes, none of the base special cases (no emoticon merged, "a." split), and a
+# whole-token rule: a number, date, time, ordinal ("3."), fraction ("1/2", "12/a"), Roman numeral or Roman ordinal
+# ("XII."), each with an optional suffix after an apostrophe ("2021'de", "1990'lı"), or an abbreviation with such a
+# suffix at a chunk's start ("Av.'ın...")
+_TR_NUMBER = r"[+-]?\d+(?:[,.]\d+)*"
+_TR_DATE = r"(?:(?:\d{1,2}[./-]){2})?\d{4}|\d{1,2}[./]\d{1,2}\.?"
+_TR_ROMAN = "M{0,3}(?:C[MD]|D?C{0,3})(?:X[CL]|L?X{0,3})(?:I[XV]|V?I{0,3})"
+_TR_TOKEN_MATCH = (f"(?s)[{ALPHA}]+\\.'[{LOWER}]+.*"
+                   f"|(?:{_TR_DATE}|[{ALPHA}\\d]+/\\d+|\\d+/[{ALPHA}]|\\d+(?::\\d+)*|\\d+\\.|{_TR_NUMBER}"
+                   f"|{_TR_ROMAN}\\.|{_TR_ROMAN})(?:'[{LOWER}]+)?")
+TURKISH = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
+                special=_abbreviations("vb. vs. Dr. Prof. Av. yy. Cad. Sok. Mah. Dz. Ltd. Şti. Doç. Alb. Apt."),
+                token_match=_TR_TOKEN_MATCH, emoticons=False)
+# Danish (spacy/lang/da): an apostrophe is a suffix only after a letter other than s, x, z (as Swedish); infixes: no
+# hyphen, no operator between digits; ",", "!", "?", ":", "<", ">", "=", a quote or bracket, "--" between letters,
+# the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token
+_NORDIC_SUFFIXES = (*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, _S_SUFFIX), f"[{_QUOTES_NO_APOSTROPHE}]",
+                    "(?<=[^sSxXzZ])'")
+DANISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=_NORDIC_SUFFIXES,
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
+             _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX, _ALNUM_SYMBOL_INFIX),
+    special={**_BASE_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
+             **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. inkl. ekskl. pga. vha. s. tlf. m.m. "
+                              "o.l. fx. iflg.")})
+# Norwegian Bokmål (spacy/lang/nb): "#" is no prefix; the degree sign no icon ("20°" whole); an apostrophe a suffix
+# only after a letter other than s, x, z; a final period splits after a lower-case letter or mark but not after a
+# digit ("2." whole) nor an apostrophe; infixes as Danish's but "/" between letters only and nothing after a digit
+_PUNCT_NO_HASH = PUNCT.replace("#", "")
+_NB_QUOTES = _QUOTES_NO_APOSTROPHE
+NORWEGIAN = Rules(
+    prefixes=(*_without(BASE_PREFIXES, f"[{PUNCT}]"), f"[{_PUNCT_NO_HASH}]"),
+    suffixes=(*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, _S_SUFFIX, ICONS, _PERIOD_SUFFIX), f"[{_NB_QUOTES}]",
+              ICONS_NO_DEGREE, f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{_NB_QUOTES}|()?:])\\.", "(?<=[^sSxXzZ])'"),
+    infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])",
+             _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
+    special={**_BASE_SPECIAL, **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. inkl. pga. vha. "
+                                                  "s. tlf. m.m. o.l. el. bla. mv. ifm. iht. ev.")})
+# Finnish (spacy/lang/fi): no "'s" suffix; infixes: no hyphen-minus (words joined by "-" whole) but the other dashes
+# and "~"; no ":" nor operator between digits; ",", "!", "?", a quote or bracket between letters; "<" ">" "=" "/"
+# before a letter; a conjunction contracted with the negation verb ("ettei", "jollen") is two tokens
+_FI_CONJUNCTIONS = "ett jott kosk mutt vaikk ehk miks siks joll ell"
+_FI_NEGATIONS = "en et ei emme ette eivat eivät"
+FINNISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=tuple(_without(BASE_SUFFIXES, _S_SUFFIX)),
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, _BRACKET_INFIX,
+             f"(?<=[{ALPHA}])(?:–|—|--|---|——|~)(?=[{ALPHA}])", f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])"),
+    special={**_BASE_SPECIAL, **_abbreviations("esim. ks. mm. jne. ym. ns. n. yms. tms. v. ao. ts."),
+             **{c + n: (c, n) for conj in _FI_CONJUNCTIONS.split() for c in (conj, conj.title())
+                for n in _FI_NEGATIONS.split()}})
+# Ukrainian and Bulgarian (spacy/lang/uk, bg): the base rules, and a period, comma, hyphen or symbol after a letter
+# with a combining stress mark splits as after the letter alone ("сло́во-сло́во", "сло́во.")
+_STRESS = r"\u0300-\u036f"
+_STRESSED_SUFFIXES = (*BASE_SUFFIXES, f"(?<=[{ALPHA}][{_STRESS}])\\.")
+_STRESSED_INFIXES = (*BASE_INFIXES, f"(?<=[{LOWER}][{_STRESS}])\\.(?=[{UPPER}{QUOTES}])",
+                     f"(?<=[{ALPHA}][{_STRESS}]),(?=[{ALPHA}])", f"(?<=[{ALPHA}][{_STRESS}]){HYPHENS}(?=[{ALPHA}])",
+                     f"(?<=[{ALPHA}][{_STRESS}])[:<>=/](?=[{ALPHA}])")
+UKRAINIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
+                  special={**_BASE_SPECIAL, **_abbreviations("м. вул. ст. п. проф. ім. р-н обл. г.")})
+BULGARIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
+                  special={**_BASE_SPECIAL, **_abbreviations("г. т.е. т.нар. напр. др. гр. ул. бул. стр. д-р г-н г-жа")})
+
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
@@ -391,4 +532,6 @@ BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infix
 
 # The tables by name: a language code, or "base" for the languages that have spaCy's base rules only
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
-                                    "ca": CATALAN, "base": BASE}
+                                    "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
+                                    "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
+                                    "bg": BULGARIAN, "base": BASE}

@@ -64,7 +64,7 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA, PLAIN,
+from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, JIEBA, PLAIN,
                                       PLAIN_S, SUDACHI, WHITESPACE)
 from pipeline.filters.segment_lib import INDIC, INDIC_URDU, KIWI, THAI
 
@@ -242,11 +242,11 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 # rule table of ``pipeline.filters.affixes`` (the language's own, or "base" where spaCy has only its base rules),
 # which also keeps URLs, paths and options as spaCy does (bench/README.md, "spaCy's tokenizer algorithm").
 _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru": "spacy-ru", "ar": "spacy-ar",
-                     "sv": "spacy-sv", "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": HYPHENS, "sk": "spacy-base",
-                     "sl": PLAIN, "et": "spacy-base", "es": HYPHENS, "pt": HYPHENS_S, "nl": HYPHENS, "no": HYPHENS,
-                     "fi": HYPHENS, "tr": PLAIN_S, "cs": "spacy-base", "uk": PLAIN_S, "bg": PLAIN_S,
+                     "sv": "spacy-sv", "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": "spacy-da", "sk": "spacy-base",
+                     "sl": PLAIN, "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt", "nl": "spacy-nl", "no": "spacy-nb",
+                     "fi": "spacy-fi", "tr": "spacy-tr", "cs": "spacy-base", "uk": "spacy-uk", "bg": "spacy-bg",
                      "hr": "spacy-base", "lt": PLAIN_S, "lv": "spacy-base", "is": "spacy-base", "af": "spacy-base",
-                     "eu": "spacy-base", "hy": "spacy-base"}
+                     "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl"}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
 # Urdu's punctuation for those written in Arabic script); those without a stored FineWeb-2 config keep the English
