@@ -525,6 +525,62 @@ UKRAINIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, in
 BULGARIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
                   special={**_BASE_SPECIAL, **_abbreviations("г. т.е. т.нар. напр. др. гр. ул. бул. стр. д-р г-н г-жа")})
 
+# Romanian (spacy/lang/ro): a closed-class word before a hyphen is a prefix ("într-", "s-", "dintr-") and after one a
+# suffix ("-l", "-ului", "-mi"), each in lower, upper and title case and with or without its diacritics (ă â as a,
+# î as i, ș ş as s, ț ţ as t); the degree sign no icon after a word; no "'s" suffix, no unit; infixes: no hyphen
+# (words joined by hyphens whole), no "/", no "-" between digits; ordinals "1-a", "2-lea" and a few abbreviations
+_RO_BARE = {"ă": "ăa", "â": "âa", "î": "îi", "ș": "șşs", "ț": "țţt"}
+_RO_PREFIX_WORDS = "a c ce cu d de dintr e făr i l le m mi n ne p pe prim printr s se te v într ș și ți"
+_RO_SUFFIX_WORDS = ("a aceasta ai al ale alta am ar astea atâta au aș ați i ilor l le lea mea meu mi mă n ndărătul ne "
+                    "o oi or s se si te ul ului un uri urile urilor veți vă ăștia și ți")
+
+
+def _ro_variants(words: str) -> list[str]:
+    """Each word in lower, upper and title case, each letter with a diacritic also without it (spaCy's rule)."""
+    out: set[str] = set()
+    for word in words.split():
+        forms = [""]
+        for ch in word:
+            forms = [f + c for f in forms for c in _RO_BARE.get(ch, ch)]
+        out.update(v for f in forms for v in (f, f.upper(), f.title()))
+    return sorted(out)
+
+
+_RO_PREFIXES = "|".join(regex.escape(w + "-") for w in _ro_variants(_RO_PREFIX_WORDS))
+_RO_SUFFIXES = "|".join(regex.escape("-" + w) for w in _ro_variants(_RO_SUFFIX_WORDS))
+ROMANIAN = Rules(
+    prefixes=("[§%=—–]", r"\+(?![0-9])", f"(?:{_RO_PREFIXES})", *_without(BASE_PREFIXES, "[§%=—–]", r"\+(?![0-9])")),
+    suffixes=(f"(?:{_RO_SUFFIXES})", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT, ICONS), ICONS_NO_DEGREE),
+    infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, r"(?<=[0-9])[+*^](?=[0-9-])",
+             f"(?<=[{LOWER}{QUOTES}])\\.(?=[{UPPER}{QUOTES}])", _COMMA_INFIX, f"(?<=[{ALPHA}0-9])[:<>=](?=[{ALPHA}])"),
+    special={**_BASE_SPECIAL, **{v: (v,) for v in _ro_variants(
+        "dvs. ing. dr. str. nr. etc. ex. fig. d-voastră d-lui d-l rom. art. alin. lit.")},
+             **{f"{n}-a": (f"{n}-a",) for n in range(1, 13)}, "1-ul": ("1-ul",),
+             **{f"{n}-lea": (f"{n}-lea",) for n in range(2, 13)}})
+# Hungarian (spacy/lang/hu): no "§ % = — – +" or currency prefix, but ",", "." or ":" before a letter is one; "+" is a
+# suffix anywhere, "-e" (the question particle) after a lower-case letter or ")"; a final period splits after a
+# lower-case letter, "%", "²", "-", "+", a quote or a currency sign, not after a digit or an upper-case letter;
+# the degree sign no icon, "%" no unit, no dash or "'s" suffix; infixes without hyphen (words joined by
+# hyphens whole), "/" or digit operators; a whole-token rule for numbers, expressions ("2+2=4", "10%"), times,
+# dates and ordinals ("2021.", "III/2."), each with a case ending after a hyphen ("2021-ben"); initials ("A.")
+_HU_CURRENCY = r"\p{Sc}"
+_HU_QUOTES = _QUOTES_NO_APOSTROPHE
+_HU_NUMBER = r"[+\-]?\d+(?:[,.]\d+)*"
+_HU_TOKEN_MATCH = (f"(?:{_HU_NUMBER}(?:[=<>+\\-*/^()÷%²]{_HU_NUMBER})*%?|\\d+(?::\\d+)*(?:\\.\\d+)?"
+                   f"|(?:[A-Z0-9]+[./-])*\\d+\\.?|{_HU_CURRENCY}|US\\$|C\\$|A\\$)(?:-[{LOWER}]+)?")
+HUNGARIAN = Rules(
+    prefixes=(f"[{PUNCT}]", r"\.\.+", "…", f"[{QUOTES}]", ICONS_NO_DEGREE, f"[,.:](?=[{ALPHA}])"),
+    suffixes=(r"\+", f"[{PUNCT}]", r"\.\.+", "…", f"[{QUOTES}]", ICONS_NO_DEGREE, r"(?<=°[FfCcKk])\.",
+              f"(?<=[0-9]){_HU_CURRENCY}", _UNIT_NO_PERCENT, f"(?<=[{LOWER}%\u00b2\\-+{QUOTES}()?:\\p{{Sc}}])\\.",
+              f"(?<=[{LOWER})])-e"),
+    infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
+             _DOUBLE_HYPHEN_INFIX, _COMMA_INFIX, f"(?<=[{ALPHA}])[{_HU_QUOTES})\\](\\[](?=[\\-{ALPHA}])"),
+    special={**_BASE_SPECIAL, **{f"°{u}": (f"°{u}",) for u in "CFKcfk"}, **{f"°{u}.": (f"°{u}", ".") for u in "CFKcfk"},
+             **{f"{c}.": (f"{c}.",) for c in "ABCDEFGHIJKLMNOPRSTUVWXYZÁÉ"},
+             **_abbreviations("stb. pl. ill. kb. vö. ún. Dr. dr. u. ld. min. max. ua. uo. évf. sz. ford. kft. Kft. Bt. "
+                              "jan. febr. márc. ápr. jún. júl. aug. szept. okt. nov. dec. -e")},
+    token_match=_HU_TOKEN_MATCH)
+
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
@@ -534,4 +590,4 @@ BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infix
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
                                     "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
                                     "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
-                                    "bg": BULGARIAN, "base": BASE}
+                                    "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "base": BASE}

@@ -242,7 +242,7 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 # rule table of ``pipeline.filters.affixes`` (the language's own, or "base" where spaCy has only its base rules),
 # which also keeps URLs, paths and options as spaCy does (bench/README.md, "spaCy's tokenizer algorithm").
 _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru": "spacy-ru", "ar": "spacy-ar",
-                     "sv": "spacy-sv", "el": HYPHENS, "hu": HYPHENS, "ro": HYPHENS, "da": "spacy-da", "sk": "spacy-base",
+                     "sv": "spacy-sv", "el": HYPHENS, "hu": "spacy-hu", "ro": "spacy-ro", "da": "spacy-da", "sk": "spacy-base",
                      "sl": PLAIN, "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt", "nl": "spacy-nl", "no": "spacy-nb",
                      "fi": "spacy-fi", "tr": "spacy-tr", "cs": "spacy-base", "uk": "spacy-uk", "bg": "spacy-bg",
                      "hr": "spacy-base", "lt": PLAIN_S, "lv": "spacy-base", "is": "spacy-base", "af": "spacy-base",
