@@ -25,10 +25,12 @@ One known difference: spaCy's letter class covers the scripts of its languages (
 Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
 Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
 the Unicode database cost ~0.4 s per process.
-Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's ~15,000; a few
-frequent abbreviations per language are kept, and French's productive hyphen prefixes), and the re-merging of
-special cases across tokens after the split for any special case but the emoticons. Languages without a table
-here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
+(``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). Not reproduced: spaCy's long per-language lists
+of abbreviations and hyphenated words (French's ~15,000, Dutch's ~4,500, Danish's ~1,000; a few frequent
+abbreviations per language are kept, and the exceptions spaCy generates by rule: French's productive hyphen
+prefixes, Spanish clock times, Danish day ordinals, Finnish contractions, Romanian ordinals, Hungarian initials).
+Languages without a table here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
@@ -105,8 +107,6 @@ class Rules:
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
     token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
-    # False where the language has none of spaCy's base special cases (Turkish): no emoticon is merged
-    emoticons: bool = True
     # False where an infix alternative may start inside a run of letters or digits (Portuguese's hyphenated word,
     # Greek's): the infix pattern is then tried at every position, as spaCy does, not only next to a mark
     gate_infixes: bool = True
@@ -132,7 +132,7 @@ _INFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
 
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
-                 "_tails", "emoticons")
+                 "_tails", "_rules", "_patterns", "max_special_chars")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -143,8 +143,11 @@ class _Compiled:
         self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
         self.infix = regex.compile((_INFIX_GATE if rules.gate_infixes else "") + "(?:" + "|".join(
             f"(?:{i})" for i in rules.infixes) + ")").finditer
-        self.emoticons = rules.emoticons
+        self._rules = rules
+        self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
+        # the longest special case that the affix rules split into several tokens (merged back: ``_merge_specials``)
         self.special = dict(rules.special)
+        self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
         self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
@@ -152,6 +155,15 @@ class _Compiled:
         # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
         self.plain_suffixes = frozenset(c for c in _SAMPLE_MARKS if all(
             self.suffix_length(w + c) == 1 and not self.token_match(w + c) for w in _SAMPLE_WORDS))
+
+    def pattern(self, string: str) -> tuple[str, ...]:
+        """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
+        matcher looks for to merge a special case split across tokens (``Tokenizer.add_special_case``)."""
+        if self._patterns is None:
+            self._patterns = _Compiled(Rules(self._rules.prefixes, self._rules.suffixes, self._rules.infixes, {},
+                                             self._rules.token_match, self._rules.token_match_needs,
+                                             self._rules.gate_infixes))
+        return affix_split(string, self._patterns)
 
     def token_match(self, string: str) -> bool:
         if self._token_match is None:
@@ -260,7 +272,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             if start < len(string):
                 middle.append(string[start:])
     tokens = (*prefixes, *middle, *reversed(suffixes))
-    return _merge_specials(tokens) if len(tokens) > 1 and rules.emoticons else tokens
+    return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
@@ -270,31 +282,32 @@ def _without(rules: list[str], *dropped: str) -> list[str]:
     return [r for r in rules if r not in dropped]
 
 
-# The emoticons among spaCy's base special cases (every language has them): one token each, also where the affix
-# rules split them off a word or from each other ("(==)" is "(=", "=)"; "x:)" is "x", ":)"), because spaCy merges
-# special cases found across the tokens of a chunk after splitting it (``_merge_specials``).
+# The emoticons among spaCy's base special cases (every language but Turkish has them): one token each, also where
+# the affix rules split them off a word or from each other ("(==)" is "(=", "=)"; "x:)" is "x", ":)"), because spaCy
+# merges special cases found across the tokens of a chunk after splitting it (``_merge_specials``).
 EMOTICONS = frozenset("""(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: )-: ): -_- -__- ._. 0.0 0.o 0_0 0_o 8)
 8-) 8-D :'( :') :'-( :'-) :( :(( :((( :() :) :)) :))) :* :-( :-(( :-((( :-) :-)) :-))) :-* :-/ :-0 :-3 :-> :-D :-O :-P
 :-X :-] :-o :-p :-x :-| :-} :/ :0 :1 :3 :> :D :O :P :X :] :o :o) :p :x :| :} ;) ;-) ;-D ;D ;_; <.< </3 <3 <33 <333 =(
 =) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V [-: [: [= ]= ^_^ ^__^ ^___^ o.0 o.O o.o o_0
 o_O o_o v.v v_v""".split())
-_EMOTICON_CHARS = max(map(len, EMOTICONS))
 
 
-def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Tokens of a chunk with every run of consecutive tokens that spells an emoticon merged into one: the longest
-    runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases`` and
-    ``_filter_special_spans``)."""
+def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...]:
+    """Tokens of a chunk with every run of consecutive tokens that spells a special case, split as the rules
+    without special cases split it, replaced by the special case's tokens ("a", ".", "B" is "a.", "B" where "a." is
+    one; "'", "'" is "''"): the longest runs first, of equal length the earliest, none overlapping (spaCy's
+    ``_apply_special_cases`` and ``_filter_special_spans``)."""
+    special, longest = rules.special, rules.max_special_chars
     runs = []
     for i in range(len(tokens) - 1):
         text = tokens[i]
-        if len(text) >= _EMOTICON_CHARS:
+        if len(text) >= longest:
             continue
         for j in range(i + 1, len(tokens)):
             text += tokens[j]
-            if len(text) > _EMOTICON_CHARS:
+            if len(text) > longest:
                 break
-            if text in EMOTICONS:
+            if text in special and rules.pattern(text) == tokens[i:j + 1]:
                 runs.append((i - j, i, j + 1))
     if not runs:
         return tokens
@@ -309,7 +322,7 @@ def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
     out, at = [], 0
     for start, end in sorted(chosen):
         out += tokens[at:start]
-        out.append("".join(tokens[start:end]))
+        out += special["".join(tokens[start:end])]
         at = end
     return (*out, *tokens[at:])
 
@@ -446,7 +459,7 @@ DUTCH = Rules(
     suffixes=("''", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT), _UNIT_NO_PERCENT),
     infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}\"])[:<>=](?=[{ALPHA}])",
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
-    special={**_BASE_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. nr. "
+    special={**_BASE_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. i.e. nr. "
                                                   "blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs.")})
 # Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
 # are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
@@ -473,7 +486,7 @@ _TR_TOKEN_MATCH = (f"(?s)[{ALPHA}]+\\.'[{LOWER}]+.*"
                    f"|{_TR_ROMAN}\\.|{_TR_ROMAN})(?:'[{LOWER}]+)?")
 TURKISH = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
                 special=_abbreviations("vb. vs. Dr. Prof. Av. yy. Cad. Sok. Mah. Dz. Ltd. Şti. Doç. Alb. Apt."),
-                token_match=_TR_TOKEN_MATCH, emoticons=False)
+                token_match=_TR_TOKEN_MATCH)
 # Danish (spacy/lang/da): an apostrophe is a suffix only after a letter other than s, x, z (as Swedish); infixes: no
 # hyphen, no operator between digits; ",", "!", "?", ":", "<", ">", "=", a quote or bracket, "--" between letters,
 # the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token
@@ -485,7 +498,7 @@ DANISH = Rules(
     infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX, _ALNUM_SYMBOL_INFIX),
     special={**_BASE_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
-             **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. inkl. ekskl. pga. vha. s. tlf. m.m. "
+             **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. i.e. inkl. ekskl. pga. vha. s. tlf. m.m. "
                               "o.l. fx. iflg.")})
 # Norwegian Bokmål (spacy/lang/nb): "#" is no prefix; the degree sign no icon ("20°" whole); an apostrophe a suffix
 # only after a letter other than s, x, z; a final period splits after a lower-case letter or mark but not after a
@@ -577,7 +590,7 @@ HUNGARIAN = Rules(
              _DOUBLE_HYPHEN_INFIX, _COMMA_INFIX, f"(?<=[{ALPHA}])[{_HU_QUOTES})\\](\\[](?=[\\-{ALPHA}])"),
     special={**_BASE_SPECIAL, **{f"°{u}": (f"°{u}",) for u in "CFKcfk"}, **{f"°{u}.": (f"°{u}", ".") for u in "CFKcfk"},
              **{f"{c}.": (f"{c}.",) for c in "ABCDEFGHIJKLMNOPRSTUVWXYZÁÉ"},
-             **_abbreviations("stb. pl. ill. kb. vö. ún. Dr. dr. u. ld. min. max. ua. uo. évf. sz. ford. kft. Kft. Bt. "
+             **_abbreviations("stb. pl. ill. kb. vö. ún. Dr. dr. u. ld. min. max. ua. uo. évf. sz. ford. kft. Kft. Bt. etc. "
                               "jan. febr. márc. ápr. jún. júl. aug. szept. okt. nov. dec. -e")},
     token_match=_HU_TOKEN_MATCH)
 
