@@ -594,6 +594,13 @@ HUNGARIAN = Rules(
                               "jan. febr. márc. ápr. jún. júl. aug. szept. okt. nov. dec. -e")},
     token_match=_HU_TOKEN_MATCH)
 
+# Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
+# or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
+# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it). Not reproduced: spaCy's
+# ~680 Persian words listed with a clitic split off ("آثارش" as "آثار", "ش")
+PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
+                special=_abbreviations(".م .هـ ب.م ق.م"))
+
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
@@ -603,4 +610,5 @@ BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infix
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
                                     "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
                                     "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
-                                    "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "base": BASE}
+                                    "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "fa": PERSIAN,
+                                    "base": BASE}
