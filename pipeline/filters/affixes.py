@@ -30,7 +30,7 @@ Special cases split across a chunk's tokens are merged back afterwards, as spaCy
 of abbreviations and hyphenated words (French's ~15,000, Dutch's ~4,500, Danish's ~1,000; a few frequent
 abbreviations per language are kept, and the exceptions spaCy generates by rule: French's productive hyphen
 prefixes, Spanish clock times, Danish day ordinals, Finnish contractions, Romanian ordinals, Hungarian initials).
-Languages without a table here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+Languages without a table here (el, sl) keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
@@ -333,6 +333,8 @@ _LETTER_PERIODS = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzä
 _LETTER_PERIODS.update((f"°{u}.", (f"°{u}.",)) for u in "CFKcfk")  # and a temperature's unit before a period
 _BASE_SPECIAL = {**_LETTER_PERIODS, "''": ("''",), "C++": ("C++",)}
 _BASE_SPECIAL.update((e, (e,)) for e in EMOTICONS)  # and the emoticons
+# where a language lists exceptions of its own, spaCy adds their variants with "’" for "'" (``update_exc``)
+_OWN_SPECIAL = {**_BASE_SPECIAL, **{e: (e,) for e in ("’’", ":’(", ":’)", ":’-(", ":’-)")}}
 _ELISION = "['’]"
 # an apostrophe ends an elided article or preposition (French l', d', Italian dell', Catalan l') before a word
 _ELISION_INFIX = f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}])"
@@ -366,7 +368,7 @@ FRENCH = Rules(
               f"(?<=[0-9{LOWER}%\u00b2\\-+{QUOTES}()?:])\\.",
               f"(?<=[{ALPHA}])[-–—‐‑](?:{_FR_PRONOUN_ALTERNATION})"),
     infixes=(*BASE_INFIXES, _ELISION_INFIX),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
+    special={**_OWN_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
                                                   "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")},
     token_match=_FR_TOKEN_MATCH, token_match_needs="-‐")
 # Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
@@ -376,16 +378,16 @@ ITALIAN = Rules(
     suffixes=tuple(BASE_SUFFIXES),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]){HYPHENS}(?=[{LOWER}])", f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9\"])"),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
+    special={**_OWN_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
 # Russian (spacy/lang/ru): the base rules
 RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
-                special={**_BASE_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
+                special={**_OWN_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
 # Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
 # the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
 # symbol or dash suffix
 ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
                suffixes=tuple(_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX)),
-               infixes=tuple(BASE_INFIXES), special=_BASE_SPECIAL)
+               infixes=tuple(BASE_INFIXES), special=_OWN_SPECIAL)
 # Swedish (spacy/lang/sv): an apostrophe is a suffix only after a letter other than s, x, z ("Anders'" whole);
 # infixes: no hyphen, no operator between digits; "," "!" "?" "<" ">" "=" and quotes or brackets between letters,
 # "--" between letters, "/" before a letter, ":" between upper-case letters or a digit and an upper-case letter
@@ -397,7 +399,7 @@ SWEDISH = Rules(
              f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])", f"(?<=[{ALPHA}])[<>=](?=[{ALPHA}])", f"(?<=[{UPPER}]):(?=[{UPPER}])",
              f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])", f"(?<=[{ALPHA}])--(?=[{ALPHA}])",
              f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])", f"(?<=[{UPPER}0-9]):(?=[{UPPER}])"),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
+    special={**_OWN_SPECIAL, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
                                                   "p.g.a. resp.")})
 # Catalan (spacy/lang/ca): a hyphen is a prefix and a suffix but no infix between letters (words joined by hyphens
 # stay whole) except before a clitic pronoun ("dóna-li"); an apostrophe after a letter is an infix; the
@@ -409,7 +411,7 @@ CATALAN = Rules(
     suffixes=(*_without(BASE_SUFFIXES, "['’][sS]"), "-"),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9])", _CA_CLITICS),
-    special={**_BASE_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
+    special={**_OWN_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
              "pel": ("p", "el"), "pels": ("p", "els")})
 
 # The tables below (spaCy 3.8.7's es, pt, nl, pl, tr, da, nb, fi, uk, bg rules, written here in the same terms)
@@ -436,7 +438,7 @@ SPANISH = Rules(
               f"(?<=[{PERIOD_AFTER}—–])\\."),
     infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+*^](?=[0-9-])", f"(?<=[{LOWER}{_ES_QUOTES}])\\.(?=[{UPPER}{_ES_QUOTES}])",
              _COMMA_INFIX, _ALNUM_SYMBOL_INFIX),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. p.ej. pág. ej. aprox. núm. vol. fig. Sr. Sra. Dr. Av. S.A. "
+    special={**_OWN_SPECIAL, **_abbreviations("etc. p.ej. pág. ej. aprox. núm. vol. fig. Sr. Sra. Dr. Av. S.A. "
                                                   "EE.UU. Prof. n° °C"),
              **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("a.m.", "am", "p.m.", "pm")},
              "12m.": ("12", "m."), "pal": ("pa", "l")})
@@ -448,7 +450,7 @@ PORTUGUESE = Rules(
     prefixes=(f"{_WORD}{{1,3}}\\$", *BASE_PREFIXES),
     suffixes=tuple(BASE_SUFFIXES),
     infixes=(f"{_WORD}+-{_WORD}+(?:-{_WORD}+)*", *BASE_INFIXES),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")},
+    special={**_OWN_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")},
     gate_infixes=False)
 # Dutch (spacy/lang/nl): ",," is a prefix and "''" a suffix; no "'s" suffix, "%" no unit; infixes: no hyphen
 # (words joined by hyphens whole), no "/", no operator between digits; ",", "!", "?", a quote or bracket, "--"
@@ -459,8 +461,8 @@ DUTCH = Rules(
     suffixes=("''", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT), _UNIT_NO_PERCENT),
     infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}\"])[:<>=](?=[{ALPHA}])",
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
-    special={**_BASE_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. i.e. nr. "
-                                                  "blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs.")})
+    special={**_OWN_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. "
+                                                 "i.e. nr. blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs.")})
 # Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
 # are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
 # an infix at a chunk's start is ignored); a period between a letter or digit and a digit or upper-case letter; a
@@ -497,7 +499,7 @@ DANISH = Rules(
     suffixes=_NORDIC_SUFFIXES,
     infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX, _ALNUM_SYMBOL_INFIX),
-    special={**_BASE_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
+    special={**_OWN_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
              **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. i.e. inkl. ekskl. pga. vha. s. tlf. m.m. "
                               "o.l. fx. iflg.")})
 # Norwegian Bokmål (spacy/lang/nb): "#" is no prefix; the degree sign no icon ("20°" whole); an apostrophe a suffix
@@ -511,7 +513,7 @@ NORWEGIAN = Rules(
               ICONS_NO_DEGREE, f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{_NB_QUOTES}|()?:])\\.", "(?<=[^sSxXzZ])'"),
     infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])",
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
-    special={**_BASE_SPECIAL, **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. inkl. pga. vha. "
+    special={**_OWN_SPECIAL, **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. inkl. pga. vha. "
                                                   "s. tlf. m.m. o.l. el. bla. mv. ifm. iht. ev.")})
 # Finnish (spacy/lang/fi): no "'s" suffix; infixes: no hyphen-minus (words joined by "-" whole) but the other dashes
 # and "~"; no ":" nor operator between digits; ",", "!", "?", a quote or bracket between letters; "<" ">" "=" "/"
@@ -523,7 +525,7 @@ FINNISH = Rules(
     suffixes=tuple(_without(BASE_SUFFIXES, _S_SUFFIX)),
     infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, _BRACKET_INFIX,
              f"(?<=[{ALPHA}])(?:–|—|--|---|——|~)(?=[{ALPHA}])", f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])"),
-    special={**_BASE_SPECIAL, **_abbreviations("esim. ks. mm. jne. ym. ns. n. yms. tms. v. ao. ts."),
+    special={**_OWN_SPECIAL, **_abbreviations("esim. ks. mm. jne. ym. ns. n. yms. tms. v. ao. ts."),
              **{c + n: (c, n) for conj in _FI_CONJUNCTIONS.split() for c in (conj, conj.title())
                 for n in _FI_NEGATIONS.split()}})
 # Ukrainian and Bulgarian (spacy/lang/uk, bg): the base rules, and a period, comma, hyphen or symbol after a letter
@@ -534,9 +536,9 @@ _STRESSED_INFIXES = (*BASE_INFIXES, f"(?<=[{LOWER}][{_STRESS}])\\.(?=[{UPPER}{QU
                      f"(?<=[{ALPHA}][{_STRESS}]),(?=[{ALPHA}])", f"(?<=[{ALPHA}][{_STRESS}]){HYPHENS}(?=[{ALPHA}])",
                      f"(?<=[{ALPHA}][{_STRESS}])[:<>=/](?=[{ALPHA}])")
 UKRAINIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
-                  special={**_BASE_SPECIAL, **_abbreviations("м. вул. ст. п. проф. ім. р-н обл. г.")})
+                  special={**_OWN_SPECIAL, **_abbreviations("м. вул. ст. п. проф. ім. р-н обл. г.")})
 BULGARIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
-                  special={**_BASE_SPECIAL, **_abbreviations("г. т.е. т.нар. напр. др. гр. ул. бул. стр. д-р г-н г-жа")})
+                  special={**_OWN_SPECIAL, **_abbreviations("г. т.е. т.нар. напр. др. гр. ул. бул. стр. д-р г-н г-жа")})
 
 # Romanian (spacy/lang/ro): a closed-class word before a hyphen is a prefix ("într-", "s-", "dintr-") and after one a
 # suffix ("-l", "-ului", "-mi"), each in lower, upper and title case and with or without its diacritics (ă â as a,
@@ -566,7 +568,7 @@ ROMANIAN = Rules(
     suffixes=(f"(?:{_RO_SUFFIXES})", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT, ICONS), ICONS_NO_DEGREE),
     infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, r"(?<=[0-9])[+*^](?=[0-9-])",
              f"(?<=[{LOWER}{QUOTES}])\\.(?=[{UPPER}{QUOTES}])", _COMMA_INFIX, f"(?<=[{ALPHA}0-9])[:<>=](?=[{ALPHA}])"),
-    special={**_BASE_SPECIAL, **{v: (v,) for v in _ro_variants(
+    special={**_OWN_SPECIAL, **{v: (v,) for v in _ro_variants(
         "dvs. ing. dr. str. nr. etc. ex. fig. d-voastră d-lui d-l rom. art. alin. lit.")},
              **{f"{n}-a": (f"{n}-a",) for n in range(1, 13)}, "1-ul": ("1-ul",),
              **{f"{n}-lea": (f"{n}-lea",) for n in range(2, 13)}})
@@ -588,7 +590,7 @@ HUNGARIAN = Rules(
               f"(?<=[{LOWER})])-e"),
     infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
              _DOUBLE_HYPHEN_INFIX, _COMMA_INFIX, f"(?<=[{ALPHA}])[{_HU_QUOTES})\\](\\[](?=[\\-{ALPHA}])"),
-    special={**_BASE_SPECIAL, **{f"°{u}": (f"°{u}",) for u in "CFKcfk"}, **{f"°{u}.": (f"°{u}", ".") for u in "CFKcfk"},
+    special={**_OWN_SPECIAL, **{f"°{u}": (f"°{u}",) for u in "CFKcfk"}, **{f"°{u}.": (f"°{u}", ".") for u in "CFKcfk"},
              **{f"{c}.": (f"{c}.",) for c in "ABCDEFGHIJKLMNOPRSTUVWXYZÁÉ"},
              **_abbreviations("stb. pl. ill. kb. vö. ún. Dr. dr. u. ld. min. max. ua. uo. évf. sz. ford. kft. Kft. Bt. etc. "
                               "jan. febr. márc. ápr. jún. júl. aug. szept. okt. nov. dec. -e")},
@@ -601,6 +603,14 @@ HUNGARIAN = Rules(
 PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
                 special=_abbreviations(".م .هـ ب.م ق.م"))
 
+# Lithuanian (spacy/lang/lt): every final period is a suffix ("a." split, as none of the base's letter-period special
+# cases is kept), no operator "-" between digits ("3-4" whole); otherwise the base rules
+LITHUANIAN = Rules(
+    prefixes=tuple(BASE_PREFIXES), suffixes=(r"\.", *BASE_SUFFIXES),
+    infixes=(*_without(BASE_INFIXES, r"(?<=[0-9])[+\-*^](?=[0-9-])"), r"(?<=[0-9])[+*^](?=[0-9-])"),
+    special={**{k: v for k, v in _OWN_SPECIAL.items() if k not in _LETTER_PERIODS and k not in ("._.", "8)")},
+             "?!": ("?!",), "n-tosios": ("n-tosios",)})
+
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
@@ -611,4 +621,4 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
                                     "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
                                     "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "fa": PERSIAN,
-                                    "base": BASE}
+                                    "lt": LITHUANIAN, "base": BASE}

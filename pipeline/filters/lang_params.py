@@ -48,7 +48,7 @@ What this table holds, and where each value comes from:
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
-  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
+  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
@@ -64,8 +64,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, JIEBA, PLAIN,
-                                      PLAIN_S, SUDACHI, WHITESPACE)
+from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, JIEBA, PLAIN, SUDACHI,
+                                      WHITESPACE)
 from pipeline.filters.segment_lib import INDIC, INDIC_URDU, KIWI, THAI
 
 SKIP = None  # a threshold of None turns the rule off
@@ -245,7 +245,7 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "sv": "spacy-sv", "el": HYPHENS, "hu": "spacy-hu", "ro": "spacy-ro", "da": "spacy-da",
                      "sk": "spacy-base", "sl": PLAIN, "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt",
                      "nl": "spacy-nl", "no": "spacy-nb", "fi": "spacy-fi", "tr": "spacy-tr", "cs": "spacy-base",
-                     "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": PLAIN_S, "lv": "spacy-base",
+                     "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": "spacy-lt", "lv": "spacy-base",
                      "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl",
                      "fa": "spacy-fa"}
 

@@ -1,5 +1,5 @@
 """spaCy's tokenizer algorithm with the tables of ``pipeline.filters.affixes`` for es, pt, nl, pl, tr, da, nb, fi, uk, bg,
-ro, hu and fa, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
+ro, hu, fa and lt, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
 were written down from spaCy's output on the same strings (the tables of fr, it, ru, ar, sv, ca and the base:
 tests/pipeline/filters/test_segment.py)."""
 
@@ -24,6 +24,7 @@ TECHNICAL = (
 # contractions, Ukrainian and Bulgarian stress marks, Romanian clitics in all their variants, Hungarian numbers,
 # initials and "-e", Persian words joined by a zero-width non-joiner
 PROBES = {
+    "lt": "a. 8) 3-4 x-y Debian's žodis. (a.) ._. 0.0 n-tosios ?! ’’ :’(",
     "fa": "آب\u200cنبات کتاب. a. 4% (کتاب)، «کتاب» 20° x—y Debian's :) ق.م x.Y",
     "es": "10am 3p.m. 12m. pal apt-get 2021-07-25 50% 10km x—. a.B 3-4 3+4 etc. EE.UU. (ej.), 20° °C n°",
     "pt": "R$100 US$5 guarda-chuva x/apt-get 2021-07-25 Debian's Sr. e/ou 50% a_b-c (pré-requisito)",
@@ -42,6 +43,7 @@ PROBES = {
 
 # spacy.blank(lang)(PROBES[lang]), spaCy 3.8.7 ("nb" for Norwegian Bokmål)
 EXPECTED_PROBES = {
+    "lt": "a|.|8|)|3-4|x|-|y|Debian|'s|žodis|.|(|a|.|)|.|_|.|0.0|n-tosios|?!|’’|:’(",
     "fa": "آب\u200cنبات|کتاب|.|a.|4|%|(|کتاب|)|،|«|کتاب|»|20|°|x|—|y|Debian's|:|)|ق.م|x|.|Y",
     "es": ("10|am|3|p.m.|12|m.|pa|l|apt-get|2021-07-25|50%|10|km|x|—|.|a.|B|3-4|3|+|4|etc.|EE.UU.|(|ej.|)|,|20|"
          "°|°C|n°"),
@@ -62,6 +64,10 @@ EXPECTED_PROBES = {
 }
 # spacy.blank(lang)(TECHNICAL), spaCy 3.8.7
 EXPECTED_TECHNICAL = {
+    "lt": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q|.|domU|.|3.5-4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
     "fa": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
            "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
            "changelog.Debian.gz|e.g.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
@@ -138,6 +144,7 @@ def test_tables_lose_no_character(language):
     ("es", "spacy-es"), ("pt", "spacy-pt"), ("nl", "spacy-nl"), ("pl", "spacy-pl"), ("tr", "spacy-tr"),
     ("da", "spacy-da"), ("no", "spacy-nb"), ("fi", "spacy-fi"), ("uk", "spacy-uk"), ("bg", "spacy-bg"),
     ("ro", "spacy-ro"), ("hu", "spacy-hu"), ("fa", "spacy-fa"),
+    ("lt", "spacy-lt"),
 ])
 def test_languages_use_their_table(language, segmenter):
     # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
@@ -149,7 +156,7 @@ def test_languages_use_their_table(language, segmenter):
     # alone give it; of overlapping runs the longest, then the earliest, and a run dropped still covers its tokens
     ("es", "a.B", "a.|B"), ("pl", "''x''", "''|x|''"), ("pl", "0.0.0.0", "0.0|.|0|.|0"), ("it", "(==)", "(=|=)"),
     ("tr", "x:)", "x|:|)"),  # Turkish has none of the base special cases: no emoticon
-    ("es", "(10am", "(|10|am"), ("fi", "(ettei)", "(|ett|ei|)"),
+    ("es", "(10am", "(|10|am"), ("fi", "(ettei)", "(|ett|ei|)"), ("es", "x’’", "x|’’"),
 ])
 def test_special_cases_merged_across_tokens(language, chunk, expected):
     assert "|".join(affix_split(chunk, LANGUAGE_RULES[language].compiled())) == expected
