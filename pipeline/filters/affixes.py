@@ -39,7 +39,7 @@ them; the patterns are gated and the suffix decided from a chunk's end (``_Compi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import regex
@@ -160,9 +160,7 @@ class _Compiled:
         """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
         matcher looks for to merge a special case split across tokens (``Tokenizer.add_special_case``)."""
         if self._patterns is None:
-            self._patterns = _Compiled(Rules(self._rules.prefixes, self._rules.suffixes, self._rules.infixes, {},
-                                             self._rules.token_match, self._rules.token_match_needs,
-                                             self._rules.gate_infixes))
+            self._patterns = _Compiled(replace(self._rules, special={}))
         return affix_split(string, self._patterns)
 
     def token_match(self, string: str) -> bool:
