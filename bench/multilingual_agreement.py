@@ -218,9 +218,9 @@ def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | 
     elif lang in WIKI:
         out += [{"id": f"{lang}wiki#{i + 1}:{d.title or d.key}", "source": f"{lang}wiki", "text": d.text}
                 for i, d in enumerate(_read("wikipedia", WIKI[lang]))]
-    if lang == "zh":
+    if shared and lang == "zh":
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in chinese_web_pages()]
-    elif lang not in WIKI:
+    elif shared and lang not in WIKI:
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in web_pages_in(lang)]
     if shared and lang in BOOKS:
         book = _read("books", BOOKS[lang])[0].text

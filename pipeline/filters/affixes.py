@@ -460,7 +460,9 @@ DUTCH = Rules(
     infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}\"])[:<>=](?=[{ALPHA}])",
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
     special={**_OWN_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. "
-                                                 "i.e. nr. blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs.")})
+                                                 "i.e. nr. blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs. "
+                                                 "a.u.b. z.s.m. n.a.v. i.v.m. t.z.t. s.v.p. c.q. m.n. dhr. mevr. dr. "
+                                                 "prof. ir. drs. mr. fig. art.")})
 # Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
 # are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
 # an infix at a chunk's start is ignored); a period between a letter or digit and a digit or upper-case letter; a

@@ -28,7 +28,7 @@ PROBES = {
     "fa": "آب\u200cنبات کتاب. a. 4% (کتاب)، «کتاب» 20° x—y Debian's :) ق.م x.Y",
     "es": "10am 3p.m. 12m. pal apt-get 2021-07-25 50% 10km x—. a.B 3-4 3+4 etc. EE.UU. (ej.), 20° °C n°",
     "pt": "R$100 US$5 guarda-chuva x/apt-get 2021-07-25 Debian's Sr. e/ou 50% a_b-c (pré-requisito)",
-    "nl": ",,Hallo'' 's avonds 't apt-get 50% 10km x/y a!b a--b bijv. a:b \"a:b 3-4 Debian's word.",
+    "nl": ",,Hallo'' 's avonds 't apt-get 50% 10km x/y a!b a--b bijv. a:b \"a:b 3-4 Debian's word. a.u.b.",
     "pl": "długo-terminowy r. 2021-07-25 -t x~y a.B 3.5 0.0.0.0 np. (a)-b ''x'' a. 5$ C++ 20°",
     "tr": "2021'de 1990'lı 3. XII. 12:30 1/2 12/a Dr. Av.'ın (1990'da) a. :) Debian's -5,5 (:",
     "da": "Anders' Kim's 1. 31. 32. apt-get f.eks. a:b x/y 2:a bl.a. x'. TCP-IP",
@@ -48,7 +48,7 @@ EXPECTED_PROBES = {
     "es": ("10|am|3|p.m.|12|m.|pa|l|apt-get|2021-07-25|50%|10|km|x|—|.|a.|B|3-4|3|+|4|etc.|EE.UU.|(|ej.|)|,|20|"
          "°|°C|n°"),
     "pt": ("R$|100|US$|5|guarda-chuva|x|/|apt-get|2021-07-25|Debian|'s|Sr.|e/ou|50|%|a_b-c|(|pré-requisito|)"),
-    "nl": (",,|Hallo|''|'s|avonds|'t|apt-get|50%|10|km|x/y|a|!|b|a|--|b|bijv.|a|:|b|\"|a|:|b|3-4|Debian's|word|."),
+    "nl": (",,|Hallo|''|'s|avonds|'t|apt-get|50%|10|km|x/y|a|!|b|a|--|b|bijv.|a|:|b|\"|a|:|b|3-4|Debian's|word|.|a.u.b."),
     "pl": ("długo-|terminowy|r|.|2021|-|07|-|25|-t|x|~|y|a|.|B|3|.|5|0.0|.|0|.|0|np|.|(|a|)|-|b|''|x|''|a|.|5|$|"
          "C++|20|°"),
     "tr": ("2021'de|1990'lı|3.|XII.|12:30|1/2|12/a|Dr.|Av.'ın|(|1990'da|)|a|.|:|)|Debian|'s|-5,5|(|:"),
