@@ -107,9 +107,6 @@ class Rules:
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
     token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
-    # False where an infix alternative may start inside a run of letters or digits (Portuguese's hyphenated word,
-    # Greek's): the infix pattern is then tried at every position, as spaCy does, not only next to a mark
-    gate_infixes: bool = True
 
     def compiled(self) -> "_Compiled":
         return _Compiled(self)
@@ -127,7 +124,8 @@ _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 
 _BEFORE_ALNUM_SUFFIX = regex.compile("[0-9'’\\-–—‐‑]").search
 _SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
-_INFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+# (or at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a mark)
+_INFIX_GATE = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
 
 
 class _Compiled:
@@ -141,8 +139,7 @@ class _Compiled:
         # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
         # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
         self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
-        self.infix = regex.compile((_INFIX_GATE if rules.gate_infixes else "") + "(?:" + "|".join(
-            f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
         self._rules = rules
         self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
         # the longest special case that the affix rules split into several tokens (merged back: ``_merge_specials``)
@@ -448,8 +445,7 @@ PORTUGUESE = Rules(
     prefixes=(f"{_WORD}{{1,3}}\\$", *BASE_PREFIXES),
     suffixes=tuple(BASE_SUFFIXES),
     infixes=(f"{_WORD}+-{_WORD}+(?:-{_WORD}+)*", *BASE_INFIXES),
-    special={**_OWN_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")},
-    gate_infixes=False)
+    special={**_OWN_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")})
 # Dutch (spacy/lang/nl): ",," is a prefix and "''" a suffix; no "'s" suffix, "%" no unit; infixes: no hyphen
 # (words joined by hyphens whole), no "/", no operator between digits; ",", "!", "?", a quote or bracket, "--"
 # between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole

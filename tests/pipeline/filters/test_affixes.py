@@ -160,3 +160,21 @@ def test_languages_use_their_table(language, segmenter):
 ])
 def test_special_cases_merged_across_tokens(language, chunk, expected):
     assert "|".join(affix_split(chunk, LANGUAGE_RULES[language].compiled())) == expected
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED_PROBES))
+def test_gated_patterns_find_what_the_plain_alternations_find(language):
+    # ``_Compiled`` tries the infixes only at a chunk's start or next to a mark, and looks for a suffix in a chunk's
+    # last characters: on these chunks the plain alternations (spaCy's search / finditer) must find the same
+    import regex
+
+    rules = LANGUAGE_RULES[language]
+    compiled = rules.compiled()
+    suffix = regex.compile("|".join(f"(?:{s})$" for s in rules.suffixes)).search
+    infix = regex.compile("|".join(f"(?:{i})" for i in rules.infixes)).finditer
+    chunks = set(TECHNICAL.split()) | {c for text in PROBES.values() for c in text.split()} | {
+        "x_apt-get", "_a-b", "a-b_c-d", "x/a-b/c", "1990-х.", "a.u.b.", "(ettei)", "DINTR-UN"}
+    for chunk in sorted(chunks):
+        found = suffix(chunk)
+        assert compiled.suffix_length(chunk) == (len(chunk) - found.start() if found else 0), chunk
+        assert [m.span() for m in compiled.infix(chunk)] == [m.span() for m in infix(chunk)], chunk
