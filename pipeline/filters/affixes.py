@@ -142,8 +142,8 @@ class _Compiled:
         self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
         self._rules = rules
         self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
-        # the longest special case that the affix rules split into several tokens (merged back: ``_merge_specials``)
         self.special = dict(rules.special)
+        # the longest special case that the affix rules may split into several tokens (``_merge_specials``)
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
