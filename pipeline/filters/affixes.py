@@ -91,6 +91,9 @@ _URL_WITHOUT_USER = regex.compile(rf"(?:[\w+.-]{{2,}}://)?{_HOST_AND_PATH}")  # 
 # Longer strings are not taken for URLs: the user part's backtracking is quadratic in the colons of a string
 # (0.7 s for "a:" x 5,000; spaCy, with the same pattern, would take minutes on a megabyte of minified code)
 URL_MAX_CHARS = 2048
+# Nor are longer strings tried against a language's whole-token rule (Turkish and Hungarian numbers, dates and
+# ordinals: their nested repetitions backtrack quadratically, 6 s for "1." x 50,000; no number or date is this long)
+TOKEN_MATCH_MAX_CHARS = 256
 # At most this many prefixes and suffixes are stripped off one chunk (each strip copies the rest: a chunk of
 # 200,000 "(" took ~20 s); the rest goes to the infix split as it is. spaCy has no such bound.
 MAX_AFFIXES = 100
@@ -161,7 +164,7 @@ class _Compiled:
         return affix_split(string, self._patterns)
 
     def token_match(self, string: str) -> bool:
-        if self._token_match is None:
+        if self._token_match is None or len(string) > TOKEN_MATCH_MAX_CHARS:
             return False
         if self._token_match_needs and not any(c in string for c in self._token_match_needs):
             return False

@@ -178,3 +178,15 @@ def test_gated_patterns_find_what_the_plain_alternations_find(language):
         found = suffix(chunk)
         assert compiled.suffix_length(chunk) == (len(chunk) - found.start() if found else 0), chunk
         assert [m.span() for m in compiled.infix(chunk)] == [m.span() for m in infix(chunk)], chunk
+
+
+@pytest.mark.parametrize("language", ["tr", "hu"])
+@pytest.mark.parametrize("chunk", ["1." * 50_000 + "x", "1+" * 50_000 + "x", "A." * 50_000 + "1"])
+def test_whole_token_rules_on_huge_chunks_are_bounded(language, chunk):
+    # the Turkish and Hungarian whole-token rules backtrack quadratically (seconds per call on these, up to 100 calls
+    # per chunk); strings over TOKEN_MATCH_MAX_CHARS are not tried (the test would hang, not fail, without the bound)
+    from pipeline.filters.affixes import TOKEN_MATCH_MAX_CHARS
+
+    compiled = LANGUAGE_RULES[language].compiled()
+    assert not compiled.token_match(chunk) and len(chunk) > TOKEN_MATCH_MAX_CHARS
+    assert "".join(affix_split(chunk, compiled)) == chunk
