@@ -74,17 +74,25 @@ from filter_agreement import DT_PYTHON, same_reason  # noqa: E402
 DATA = REPO.parent / "shared" / "data"
 WORD_FILTERS = ("gopher_repetition", "gopher_quality", "c4", "fineweb")
 MAX_CHARS = 100_000_000  # analyse every document (no not_analysed removals)
-# FineWeb-2's codes (see README); Khmer and Burmese have no FineWeb-2 values here (lang_params): both sides run
-# FineWeb-2's pipeline with the English thresholds and no stop-word rule, as our table does (``default_config``)
-DT_LANGUAGE = {**FINEWEB2_CONFIG, "km": "khm_Khmr", "my": "mya_Mymr"}
+# datatrove's language code of each language: FineWeb-2's where it publishes values, else datatrove's own code of
+# the language (its tokenizer assignment). Khmer and Burmese have no FineWeb-2 values here (lang_params): in
+# FineWeb-2's setting both sides run its pipeline with the English thresholds and no stop-word rule, as our table
+# does (``default_config``); for the spaCy languages below only our default setting runs (FineWeb-2's needs values)
+DT_LANGUAGE = {**FINEWEB2_CONFIG, "km": "khm_Khmr", "my": "mya_Mymr", "es": "spa_Latn", "pt": "por_Latn",
+               "nl": "nld_Latn", "no": "nob_Latn", "pl": "pol_Latn", "tr": "tur_Latn", "uk": "ukr_Cyrl",
+               "bg": "bul_Cyrl", "fi": "fin_Latn", "cs": "ces_Latn", "hr": "hrv_Latn", "lt": "lit_Latn",
+               "id": "ind_Latn", "fa": "fas_Arab", "en": "eng_Latn"}
+FINEWEB2_PIPELINE_DEFAULTS = ("km", "my")  # FineWeb-2's setting with ``default_config`` (segmenter, no values)
 WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
         "de": "wiki/dewiki-20170701-sample.xml"}
 BOOKS = {"zh": "books/zh-hongloumeng-pg24264.txt", "de": "books/de-goethe-faust1-pg2229.txt"}
 HANDBOOK = ("debian-handbook", "11.20220922")
-# our code -> the handbook's translation folder (the package has no Hungarian, Slovak, Slovene or Estonian one)
+# our code -> the handbook's translation folder (the package has no Hungarian, Slovak, Slovene or Estonian one;
+# lid.176 labels Norwegian Bokmål "no")
 HANDBOOK_LANGUAGES = {"fr": "fr-FR", "it": "it-IT", "ru": "ru-RU", "ar": "ar-MA", "sv": "sv-SE", "el": "el-GR",
                       "ro": "ro-RO", "da": "da-DK", "ca": "ca-ES", "de": "de-DE", "ja": "ja-JP", "zh": "zh-CN",
-                      "ko": "ko-KR"}
+                      "ko": "ko-KR", "es": "es-ES", "pt": "pt-BR", "nl": "nl-NL", "no": "nb-NO", "pl": "pl-PL",
+                      "tr": "tr-TR", "cs": "cs-CZ", "hr": "hr-HR", "id": "id-ID", "fa": "fa-IR", "en": "en-US"}
 
 # FineWeb-2's published values (FINEWEB2) and their mapping to our options: pipeline/filters/lang_params.py
 FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")
@@ -213,9 +221,9 @@ def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | 
     elif lang in WIKI:
         out += [{"id": f"{lang}wiki#{i + 1}:{d.title or d.key}", "source": f"{lang}wiki", "text": d.text}
                 for i, d in enumerate(_read("wikipedia", WIKI[lang]))]
-    if lang == "zh":
+    if shared and lang == "zh":
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in chinese_web_pages()]
-    elif lang not in WIKI:
+    elif shared and lang not in WIKI:
         out += [{"id": f"web#{d.url}", "source": "web", "text": d.text} for d in web_pages_in(lang)]
     if shared and lang in BOOKS:
         book = _read("books", BOOKS[lang])[0].text
@@ -462,7 +470,7 @@ def main() -> None:
               f"{DT_LANGUAGE[lang]}")
         report[lang] = {"documents": sources, "chars": n_chars}
         decisions = {}
-        for name in ("ours", "fineweb2"):
+        for name in ("ours", "fineweb2") if lang in FINEWEB2 or lang in FINEWEB2_PIPELINE_DEFAULTS else ("ours",):
             chain, order, dt_setting = setting(name, lang)
             theirs = run_datatrove(rows, dt_setting, repeats=1)
             ours = our_decisions(chain, order, texts, lang)
@@ -470,11 +478,14 @@ def main() -> None:
             report[lang][name] = compare(lang, name, rows, ours, theirs["docs"], order)
             if name == "ours":
                 report[lang]["words"] = word_counts(lang, rows, theirs["docs"])
-        ours_default, dt_fw2 = decisions["ours"][0]["chain"], decisions["fineweb2"][1]
-        agree = sum((a is None) == (dt_fw2[r["id"]]["chain"] is None) for a, r in zip(ours_default, rows))
-        report[lang]["default_vs_fineweb2"] = agree
-        print(f"\n[{lang}] our default chain (our thresholds, with C4) against datatrove's FineWeb-2 setting: "
-              f"{agree}/{len(rows)} = {agree / len(rows):.2%} keep/drop agreement")
+        if "fineweb2" in decisions:
+            ours_default, dt_fw2 = decisions["ours"][0]["chain"], decisions["fineweb2"][1]
+            agree = sum((a is None) == (dt_fw2[r["id"]]["chain"] is None) for a, r in zip(ours_default, rows))
+            report[lang]["default_vs_fineweb2"] = agree
+            print(f"\n[{lang}] our default chain (our thresholds, with C4) against datatrove's FineWeb-2 setting: "
+                  f"{agree}/{len(rows)} = {agree / len(rows):.2%} keep/drop agreement")
+        else:
+            print(f"\n[{lang}] no FineWeb-2 values here (lang_params.FINEWEB2): our default setting only")
         if args.runs:
             chain, _, dt_setting = setting("ours", lang)
             ours_s = our_seconds(chain, texts, lang, args.runs)

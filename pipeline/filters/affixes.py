@@ -25,10 +25,12 @@ One known difference: spaCy's letter class covers the scripts of its languages (
 Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
 Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
 the Unicode database cost ~0.4 s per process.
-Not reproduced: spaCy's long per-language lists of abbreviations and hyphenated words (French's ~15,000; a few
-frequent abbreviations per language are kept, and French's productive hyphen prefixes), and the re-merging of
-special cases across tokens after the split for any special case but the emoticons. Languages without a table
-here keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
+(``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). Not reproduced: spaCy's long per-language lists
+of abbreviations and hyphenated words (French's ~15,000, Dutch's ~4,500, Danish's ~1,000; a few frequent
+abbreviations per language are kept, and the exceptions spaCy generates by rule: French's productive hyphen
+prefixes, Spanish clock times, Danish day ordinals, Finnish contractions, Romanian ordinals, Hungarian initials).
+Languages without a table here (el, sl) keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
@@ -37,7 +39,7 @@ them; the patterns are gated and the suffix decided from a chunk's end (``_Compi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import regex
@@ -52,7 +54,10 @@ QUOTES = "'\"\u201d\u201c`\u2018\u00b4\u2019\u201a,\u201e\u00bb\u00ab\u300c\u300
 # punctuation that is a prefix and a suffix wherever it stands at a chunk's end
 PUNCT = "\u2026,:;!?\u00bf\u061f\u00a1()\\[\\]{}<>_#*&\u3002\uff1f\uff01\uff0c\u3001\uff1b\uff1a\uff5e\u00b7\u0964" \
         "\u060c\u06d4\u061b\u066a"
-ICONS = r"(?:(?!\u00b0)\p{So})"
+# spaCy's "icons" (other symbols, the degree sign among them: "20°" is "20", "°"); Norwegian, Romanian and
+# Hungarian leave the degree sign out ("20°" whole)
+ICONS = r"\p{So}"
+ICONS_NO_DEGREE = r"(?:(?!\u00b0)\p{So})"
 # the characters after which a final period is split off (spaCy's class also holds "|", "(", "?", ":", ")")
 PERIOD_AFTER = rf"0-9{LOWER}%\u00b2\-+{PUNCT}{QUOTES}|()?:"
 # a number's unit, split off after its digits (SI and data units, and their Cyrillic and Arabic forms)
@@ -86,6 +91,9 @@ _URL_WITHOUT_USER = regex.compile(rf"(?:[\w+.-]{{2,}}://)?{_HOST_AND_PATH}")  # 
 # Longer strings are not taken for URLs: the user part's backtracking is quadratic in the colons of a string
 # (0.7 s for "a:" x 5,000; spaCy, with the same pattern, would take minutes on a megabyte of minified code)
 URL_MAX_CHARS = 2048
+# Nor are longer strings tried against a language's whole-token rule (Turkish and Hungarian numbers, dates and
+# ordinals: their nested repetitions backtrack quadratically, 6 s for "1." x 50,000; no number or date is this long)
+TOKEN_MATCH_MAX_CHARS = 256
 # At most this many prefixes and suffixes are stripped off one chunk (each strip copies the rest: a chunk of
 # 200,000 "(" took ~20 s); the rest goes to the infix split as it is. spaCy has no such bound.
 MAX_AFFIXES = 100
@@ -119,12 +127,13 @@ _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 
 _BEFORE_ALNUM_SUFFIX = regex.compile("[0-9'’\\-–—‐‑]").search
 _SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
-_INFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+# (or at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a mark)
+_INFIX_GATE = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
 
 
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
-                 "_tails")
+                 "_tails", "_rules", "_patterns", "max_special_chars")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -134,7 +143,11 @@ class _Compiled:
         # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
         self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
         self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self._rules = rules
+        self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
         self.special = dict(rules.special)
+        # the longest special case that the affix rules may split into several tokens (``_merge_specials``)
+        self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
         self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
@@ -143,8 +156,15 @@ class _Compiled:
         self.plain_suffixes = frozenset(c for c in _SAMPLE_MARKS if all(
             self.suffix_length(w + c) == 1 and not self.token_match(w + c) for w in _SAMPLE_WORDS))
 
+    def pattern(self, string: str) -> tuple[str, ...]:
+        """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
+        matcher looks for to merge a special case split across tokens (``Tokenizer.add_special_case``)."""
+        if self._patterns is None:
+            self._patterns = _Compiled(replace(self._rules, special={}))
+        return affix_split(string, self._patterns)
+
     def token_match(self, string: str) -> bool:
-        if self._token_match is None:
+        if self._token_match is None or len(string) > TOKEN_MATCH_MAX_CHARS:
             return False
         if self._token_match_needs and not any(c in string for c in self._token_match_needs):
             return False
@@ -250,7 +270,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             if start < len(string):
                 middle.append(string[start:])
     tokens = (*prefixes, *middle, *reversed(suffixes))
-    return _merge_specials(tokens) if len(tokens) > 1 else tokens
+    return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
@@ -260,51 +280,59 @@ def _without(rules: list[str], *dropped: str) -> list[str]:
     return [r for r in rules if r not in dropped]
 
 
-# The emoticons among spaCy's base special cases (every language has them): one token each, also where the affix
-# rules split them off a word or from each other ("(==)" is "(=", "=)"; "x:)" is "x", ":)"), because spaCy merges
-# special cases found across the tokens of a chunk after splitting it (``_merge_specials``).
+# The emoticons among spaCy's base special cases (every language but Turkish has them): one token each, also where
+# the affix rules split them off a word or from each other ("(==)" is "(=", "=)"; "x:)" is "x", ":)"), because spaCy
+# merges special cases found across the tokens of a chunk after splitting it (``_merge_specials``).
 EMOTICONS = frozenset("""(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: )-: ): -_- -__- ._. 0.0 0.o 0_0 0_o 8)
 8-) 8-D :'( :') :'-( :'-) :( :(( :((( :() :) :)) :))) :* :-( :-(( :-((( :-) :-)) :-))) :-* :-/ :-0 :-3 :-> :-D :-O :-P
 :-X :-] :-o :-p :-x :-| :-} :/ :0 :1 :3 :> :D :O :P :X :] :o :o) :p :x :| :} ;) ;-) ;-D ;D ;_; <.< </3 <3 <33 <333 =(
 =) =/ =3 =D =[ =] =| >.< >.> >:( >:o ><(((*> @_@ O.O O.o O_O O_o V.V V_V [-: [: [= ]= ^_^ ^__^ ^___^ o.0 o.O o.o o_0
 o_O o_o v.v v_v""".split())
-_EMOTICON_CHARS = max(map(len, EMOTICONS))
 
 
-def _merge_specials(tokens: tuple[str, ...]) -> tuple[str, ...]:
-    """Tokens of a chunk with every run of consecutive tokens that spells an emoticon merged into one: the longest
-    runs first, of equal length the earliest, none overlapping (spaCy's ``_apply_special_cases``)."""
+def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...]:
+    """Tokens of a chunk with every run of consecutive tokens that spells a special case, split as the rules
+    without special cases split it, replaced by the special case's tokens ("a", ".", "B" is "a.", "B" where "a." is
+    one; "'", "'" is "''"): the longest runs first, of equal length the earliest, none overlapping (spaCy's
+    ``_apply_special_cases`` and ``_filter_special_spans``)."""
+    special, longest = rules.special, rules.max_special_chars
     runs = []
     for i in range(len(tokens) - 1):
         text = tokens[i]
-        if len(text) >= _EMOTICON_CHARS:
+        if len(text) >= longest:
             continue
         for j in range(i + 1, len(tokens)):
             text += tokens[j]
-            if len(text) > _EMOTICON_CHARS:
+            if len(text) > longest:
                 break
-            if text in EMOTICONS:
+            if text in special and rules.pattern(text) == tokens[i:j + 1]:
                 runs.append((i - j, i, j + 1))
     if not runs:
         return tokens
     taken = [False] * len(tokens)
     chosen = []
     for _, start, end in sorted(runs):
-        if not any(taken[start:end]):
-            taken[start:end] = [True] * (end - start)
+        # spaCy keeps a run whose first and last tokens no longer or earlier run has covered, and a run it drops
+        # still covers its tokens: "0.0.0.0" is "0.0", ".", "0", ".", "0", not "0.0", ".", "0.0"
+        if not taken[start] and not taken[end - 1]:
             chosen.append((start, end))
+        taken[start:end] = [True] * (end - start)
     out, at = [], 0
     for start, end in sorted(chosen):
         out += tokens[at:start]
-        out.append("".join(tokens[start:end]))
+        out += special["".join(tokens[start:end])]
         at = end
     return (*out, *tokens[at:])
 
 
 # spaCy's base special cases that every language has and that change counts in prose: a lower-case letter with
 # its period ("a." in a list, "q." for "quit"), kept whole where the suffix rule would split the period off.
-_BASE_SPECIAL = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_LETTER_PERIODS = {f"{ch}.": (f"{ch}.",) for ch in "abcdefghijklmnopqrstuvwxyzäöü"}
+_LETTER_PERIODS.update((f"°{u}.", (f"°{u}.",)) for u in "CFKcfk")  # and a temperature's unit before a period
+_BASE_SPECIAL = {**_LETTER_PERIODS, "''": ("''",), "C++": ("C++",)}
 _BASE_SPECIAL.update((e, (e,)) for e in EMOTICONS)  # and the emoticons
+# where a language lists exceptions of its own, spaCy adds their variants with "’" for "'" (``update_exc``)
+_OWN_SPECIAL = {**_BASE_SPECIAL, **{e: (e,) for e in ("’’", ":’(", ":’)", ":’-(", ":’-)")}}
 _ELISION = "['’]"
 # an apostrophe ends an elided article or preposition (French l', d', Italian dell', Catalan l') before a word
 _ELISION_INFIX = f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}])"
@@ -338,7 +366,7 @@ FRENCH = Rules(
               f"(?<=[0-9{LOWER}%\u00b2\\-+{QUOTES}()?:])\\.",
               f"(?<=[{ALPHA}])[-–—‐‑](?:{_FR_PRONOUN_ALTERNATION})"),
     infixes=(*BASE_INFIXES, _ELISION_INFIX),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
+    special={**_OWN_SPECIAL, **_abbreviations("etc. cf. av. apr. janv. févr. avr. juill. sept. oct. nov. déc. "
                                                   "M. MM. Mme. Mlle. Dr. St. Ste. pp. No. Vol.")},
     token_match=_FR_TOKEN_MATCH, token_match_needs="-‐")
 # Italian (spacy/lang/it): an apostrophe after a letter is an infix before a letter, digit or quote; a hyphen
@@ -348,16 +376,16 @@ ITALIAN = Rules(
     suffixes=tuple(BASE_SUFFIXES),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]){HYPHENS}(?=[{LOWER}])", f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9\"])"),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
+    special={**_OWN_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
 # Russian (spacy/lang/ru): the base rules
 RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
-                special={**_BASE_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
+                special={**_OWN_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
 # Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
 # the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
 # symbol or dash suffix
 ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
                suffixes=tuple(_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX)),
-               infixes=tuple(BASE_INFIXES), special=_BASE_SPECIAL)
+               infixes=tuple(BASE_INFIXES), special=_OWN_SPECIAL)
 # Swedish (spacy/lang/sv): an apostrophe is a suffix only after a letter other than s, x, z ("Anders'" whole);
 # infixes: no hyphen, no operator between digits; "," "!" "?" "<" ">" "=" and quotes or brackets between letters,
 # "--" between letters, "/" before a letter, ":" between upper-case letters or a digit and an upper-case letter
@@ -369,7 +397,7 @@ SWEDISH = Rules(
              f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])", f"(?<=[{ALPHA}])[<>=](?=[{ALPHA}])", f"(?<=[{UPPER}]):(?=[{UPPER}])",
              f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])", f"(?<=[{ALPHA}])--(?=[{ALPHA}])",
              f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])", f"(?<=[{UPPER}0-9]):(?=[{UPPER}])"),
-    special={**_BASE_SPECIAL, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
+    special={**_OWN_SPECIAL, **_abbreviations("etc. t.ex. bl.a. d.v.s. dvs. m.m. osv. s.k. jan. feb. kl. fr.o.m. "
                                                   "p.g.a. resp.")})
 # Catalan (spacy/lang/ca): a hyphen is a prefix and a suffix but no infix between letters (words joined by hyphens
 # stay whole) except before a clitic pronoun ("dóna-li"); an apostrophe after a letter is an infix; the
@@ -381,8 +409,206 @@ CATALAN = Rules(
     suffixes=(*_without(BASE_SUFFIXES, "['’][sS]"), "-"),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9])", _CA_CLITICS),
-    special={**_BASE_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
+    special={**_OWN_SPECIAL, **_abbreviations("p.ex. aprox. pàg. Dr. Sr. Sra."), "del": ("d", "el"), "dels": ("d", "els"), "al": ("a", "l"), "als": ("a", "ls"),
              "pel": ("p", "el"), "pels": ("p", "els")})
+
+# The tables below (spaCy 3.8.7's es, pt, nl, pl, tr, da, nb, fi, uk, bg rules, written here in the same terms)
+# differ from the base in the ways each comment names; a language's exception list is data: a few frequent
+# abbreviations each, its rule-generated exceptions (Spanish clock times, Danish day ordinals, Finnish
+# conjunction + negation contractions) in full.
+_UNIT_NO_PERCENT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS if u != '%')})"
+_S_SUFFIX = "['’][sS]"
+_QUOTES_NO_APOSTROPHE = QUOTES.replace("'", "")
+_BRACKET_INFIX = f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])"  # a quote or bracket between letters
+_PUNCT_INFIX = f"(?<=[{ALPHA}])[,!?](?=[{ALPHA}])"
+_COMMA_INFIX = f"(?<=[{ALPHA}]),(?=[{ALPHA}])"
+_ALNUM_SYMBOL_INFIX = f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"  # the base's last infix
+_CASE_PERIOD_INFIX = f"(?<=[{LOWER}])\\.(?=[{UPPER}])"  # "word.Word" without the quotes the base allows
+_DOUBLE_HYPHEN_INFIX = f"(?<=[{ALPHA}])--(?=[{ALPHA}])"
+
+# Spanish (spacy/lang/es): a dash is a suffix before anything else; no "'s" suffix, no hyphen infix (words joined by
+# hyphens stay whole) nor "-" between digits; "%" is no unit ("50%" whole); a final period also splits after a dash
+# and the lower-case/upper-case period infix takes dashes as quotes; clock times "10am", "3p.m." are two tokens
+_ES_QUOTES = QUOTES + "—–"
+SPANISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=(*_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT, _PERIOD_SUFFIX), _UNIT_NO_PERCENT,
+              f"(?<=[{PERIOD_AFTER}—–])\\."),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+*^](?=[0-9-])", f"(?<=[{LOWER}{_ES_QUOTES}])\\.(?=[{UPPER}{_ES_QUOTES}])",
+             _COMMA_INFIX, _ALNUM_SYMBOL_INFIX),
+    special={**_OWN_SPECIAL, **_abbreviations("etc. p.ej. pág. ej. aprox. núm. vol. fig. Sr. Sra. Dr. Av. S.A. "
+                                                  "EE.UU. Prof. n° °C"),
+             **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("a.m.", "am", "p.m.", "pm")},
+             "12m.": ("12", "m."), "pal": ("pa", "l")})
+# Portuguese (spacy/lang/pt): up to three word characters before "$" are a prefix ("R$", "US$"); a run of word
+# characters joined by hyphens is an infix token of its own, found before the base infixes ("guarda-chuva",
+# "apt-get", "2021-07-25" whole; "x/apt-get" is "x", "/", "apt-get"); otherwise the base rules
+_WORD = r"[\p{L}\p{N}_]"
+PORTUGUESE = Rules(
+    prefixes=(f"{_WORD}{{1,3}}\\$", *BASE_PREFIXES),
+    suffixes=tuple(BASE_SUFFIXES),
+    infixes=(f"{_WORD}+-{_WORD}+(?:-{_WORD}+)*", *BASE_INFIXES),
+    special={**_OWN_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")})
+# Dutch (spacy/lang/nl): ",," is a prefix and "''" a suffix; no "'s" suffix, "%" no unit; infixes: no hyphen
+# (words joined by hyphens whole), no "/", no operator between digits; ",", "!", "?", a quote or bracket, "--"
+# between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole
+NL_SPECIAL_ELISIONS = "'s 't 'n 'S 'T 'N 'ns 'm"
+DUTCH = Rules(
+    prefixes=(",,", *BASE_PREFIXES),
+    suffixes=("''", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT), _UNIT_NO_PERCENT),
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}\"])[:<>=](?=[{ALPHA}])",
+             _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
+    special={**_OWN_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. "
+                                                 "i.e. nr. blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs. "
+                                                 "a.u.b. z.s.m. n.a.v. i.v.m. t.z.t. s.v.p. c.q. m.n. dhr. mevr. dr. "
+                                                 "prof. ir. drs. mr. fig. art.")})
+# Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
+# are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
+# an infix at a chunk's start is ignored); a period between a letter or digit and a digit or upper-case letter; a
+# quote or bracket between a letter and a letter or hyphen; "długo-", "trzy-" (a numeral before a hyphen) a prefix
+_PL_NUMERAL_PREFIX = "(?:długo|krótko|jedno|dwu|trzy|cztero)-"
+POLISH = Rules(
+    prefixes=(_PL_NUMERAL_PREFIX, *BASE_PREFIXES),
+    suffixes=("''", "’’", r"\.", "…", f"[{PUNCT}]", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", r"(?<=[0-9])\p{Sc}",
+              _UNIT),
+    infixes=(r"\.\.+", "…", ICONS, "-", "–", "—", "--", "---", "——", "~", f"(?<=[{ALPHA}0-9])\\.(?=[0-9{UPPER}])",
+             _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])", _COMMA_INFIX,
+             f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[\\-{ALPHA}])"),
+    special={k: v for k, v in _BASE_SPECIAL.items() if k not in _LETTER_PERIODS and k != "._."})
+# Turkish (spacy/lang/tr): the base affixes, none of the base special cases (no emoticon merged, "a." split), and a
+# whole-token rule: a number, date, time, ordinal ("3."), fraction ("1/2", "12/a"), Roman numeral or Roman ordinal
+# ("XII."), each with an optional suffix after an apostrophe ("2021'de", "1990'lı"), or an abbreviation with such a
+# suffix at a chunk's start ("Av.'ın...")
+_TR_NUMBER = r"[+-]?\d+(?:[,.]\d+)*"
+_TR_DATE = r"(?:(?:\d{1,2}[./-]){2})?\d{4}|\d{1,2}[./]\d{1,2}\.?"
+_TR_ROMAN = "M{0,3}(?:C[MD]|D?C{0,3})(?:X[CL]|L?X{0,3})(?:I[XV]|V?I{0,3})"
+_TR_TOKEN_MATCH = (f"(?s)[{ALPHA}]+\\.'[{LOWER}]+.*"
+                   f"|(?:{_TR_DATE}|[{ALPHA}\\d]+/\\d+|\\d+/[{ALPHA}]|\\d+(?::\\d+)*|\\d+\\.|{_TR_NUMBER}"
+                   f"|{_TR_ROMAN}\\.|{_TR_ROMAN})(?:'[{LOWER}]+)?")
+TURKISH = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
+                special=_abbreviations("vb. vs. Dr. Prof. Av. yy. Cad. Sok. Mah. Dz. Ltd. Şti. Doç. Alb. Apt."),
+                token_match=_TR_TOKEN_MATCH)
+# Danish (spacy/lang/da): an apostrophe is a suffix only after a letter other than s, x, z (as Swedish); infixes: no
+# hyphen, no operator between digits; ",", "!", "?", ":", "<", ">", "=", a quote or bracket, "--" between letters,
+# the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token
+_NORDIC_SUFFIXES = (*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, _S_SUFFIX), f"[{_QUOTES_NO_APOSTROPHE}]",
+                    "(?<=[^sSxXzZ])'")
+DANISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=_NORDIC_SUFFIXES,
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
+             _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX, _ALNUM_SYMBOL_INFIX),
+    special={**_OWN_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
+             **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. i.e. inkl. ekskl. pga. vha. s. tlf. m.m. "
+                              "o.l. fx. iflg.")})
+# Norwegian Bokmål (spacy/lang/nb): "#" is no prefix; the degree sign no icon ("20°" whole); an apostrophe a suffix
+# only after a letter other than s, x, z; a final period splits after a lower-case letter or mark but not after a
+# digit ("2." whole) nor an apostrophe; infixes as Danish's but "/" between letters only and nothing after a digit
+_PUNCT_NO_HASH = PUNCT.replace("#", "")
+_NB_QUOTES = _QUOTES_NO_APOSTROPHE
+NORWEGIAN = Rules(
+    prefixes=(*_without(BASE_PREFIXES, f"[{PUNCT}]"), f"[{_PUNCT_NO_HASH}]"),
+    suffixes=(*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, _S_SUFFIX, ICONS, _PERIOD_SUFFIX), f"[{_NB_QUOTES}]",
+              ICONS_NO_DEGREE, f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{_NB_QUOTES}|()?:])\\.", "(?<=[^sSxXzZ])'"),
+    infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])",
+             _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX),
+    special={**_OWN_SPECIAL, **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. inkl. pga. vha. "
+                                                  "s. tlf. m.m. o.l. el. bla. mv. ifm. iht. ev.")})
+# Finnish (spacy/lang/fi): no "'s" suffix; infixes: no hyphen-minus (words joined by "-" whole) but the other dashes
+# and "~"; no ":" nor operator between digits; ",", "!", "?", a quote or bracket between letters; "<" ">" "=" "/"
+# before a letter; a conjunction contracted with the negation verb ("ettei", "jollen") is two tokens
+_FI_CONJUNCTIONS = "ett jott kosk mutt vaikk ehk miks siks joll ell"
+_FI_NEGATIONS = "en et ei emme ette eivat eivät"
+FINNISH = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=tuple(_without(BASE_SUFFIXES, _S_SUFFIX)),
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, _BRACKET_INFIX,
+             f"(?<=[{ALPHA}])(?:–|—|--|---|——|~)(?=[{ALPHA}])", f"(?<=[{ALPHA}0-9])[<>=/](?=[{ALPHA}])"),
+    special={**_OWN_SPECIAL, **_abbreviations("esim. ks. mm. jne. ym. ns. n. yms. tms. v. ao. ts."),
+             **{c + n: (c, n) for conj in _FI_CONJUNCTIONS.split() for c in (conj, conj.title())
+                for n in _FI_NEGATIONS.split()}})
+# Ukrainian and Bulgarian (spacy/lang/uk, bg): the base rules, and a period, comma, hyphen or symbol after a letter
+# with a combining stress mark splits as after the letter alone ("сло́во-сло́во", "сло́во.")
+_STRESS = r"\u0300-\u036f"
+_STRESSED_SUFFIXES = (*BASE_SUFFIXES, f"(?<=[{ALPHA}][{_STRESS}])\\.")
+_STRESSED_INFIXES = (*BASE_INFIXES, f"(?<=[{LOWER}][{_STRESS}])\\.(?=[{UPPER}{QUOTES}])",
+                     f"(?<=[{ALPHA}][{_STRESS}]),(?=[{ALPHA}])", f"(?<=[{ALPHA}][{_STRESS}]){HYPHENS}(?=[{ALPHA}])",
+                     f"(?<=[{ALPHA}][{_STRESS}])[:<>=/](?=[{ALPHA}])")
+UKRAINIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
+                  special={**_OWN_SPECIAL, **_abbreviations("м. вул. ст. п. проф. ім. р-н обл. г.")})
+BULGARIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_STRESSED_SUFFIXES, infixes=_STRESSED_INFIXES,
+                  special={**_OWN_SPECIAL, **_abbreviations("г. т.е. т.нар. напр. др. гр. ул. бул. стр. д-р г-н г-жа")})
+
+# Romanian (spacy/lang/ro): a closed-class word before a hyphen is a prefix ("într-", "s-", "dintr-") and after one a
+# suffix ("-l", "-ului", "-mi"), each in lower, upper and title case and with or without its diacritics (ă â as a,
+# î as i, ș ş as s, ț ţ as t); the degree sign no icon after a word; no "'s" suffix, no unit; infixes: no hyphen
+# (words joined by hyphens whole), no "/", no "-" between digits; ordinals "1-a", "2-lea" and a few abbreviations
+_RO_BARE = {"ă": "ăa", "â": "âa", "î": "îi", "ș": "șşs", "ț": "țţt"}
+_RO_PREFIX_WORDS = "a c ce cu d de dintr e făr i l le m mi n ne p pe prim printr s se te v într ș și ți"
+_RO_SUFFIX_WORDS = ("a aceasta ai al ale alta am ar astea atâta au aș ați i ilor l le lea mea meu mi mă n ndărătul ne "
+                    "o oi or s se si te ul ului un uri urile urilor veți vă ăștia și ți")
+
+
+def _ro_variants(words: str) -> list[str]:
+    """Each word in lower, upper and title case, each letter with a diacritic also without it (spaCy's rule)."""
+    out: set[str] = set()
+    for word in words.split():
+        forms = [""]
+        for ch in word:
+            forms = [f + c for f in forms for c in _RO_BARE.get(ch, ch)]
+        out.update(v for f in forms for v in (f, f.upper(), f.title()))
+    return sorted(out)
+
+
+_RO_PREFIXES = "|".join(regex.escape(w + "-") for w in _ro_variants(_RO_PREFIX_WORDS))
+_RO_SUFFIXES = "|".join(regex.escape("-" + w) for w in _ro_variants(_RO_SUFFIX_WORDS))
+ROMANIAN = Rules(
+    prefixes=("[§%=—–]", r"\+(?![0-9])", f"(?:{_RO_PREFIXES})", *_without(BASE_PREFIXES, "[§%=—–]", r"\+(?![0-9])")),
+    suffixes=(f"(?:{_RO_SUFFIXES})", *_without(BASE_SUFFIXES, _S_SUFFIX, _UNIT, ICONS), ICONS_NO_DEGREE),
+    infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, r"(?<=[0-9])[+*^](?=[0-9-])",
+             f"(?<=[{LOWER}{QUOTES}])\\.(?=[{UPPER}{QUOTES}])", _COMMA_INFIX, f"(?<=[{ALPHA}0-9])[:<>=](?=[{ALPHA}])"),
+    special={**_OWN_SPECIAL, **{v: (v,) for v in _ro_variants(
+        "dvs. ing. dr. str. nr. etc. ex. fig. d-voastră d-lui d-l rom. art. alin. lit.")},
+             **{f"{n}-a": (f"{n}-a",) for n in range(1, 13)}, "1-ul": ("1-ul",),
+             **{f"{n}-lea": (f"{n}-lea",) for n in range(2, 13)}})
+# Hungarian (spacy/lang/hu): no "§ % = — – +" or currency prefix, but ",", "." or ":" before a letter is one; "+" is a
+# suffix anywhere, "-e" (the question particle) after a lower-case letter or ")"; a final period splits after a
+# lower-case letter, "%", "²", "-", "+", a quote or a currency sign, not after a digit or an upper-case letter;
+# the degree sign no icon, "%" no unit, no dash or "'s" suffix; infixes without hyphen (words joined by
+# hyphens whole), "/" or digit operators; a whole-token rule for numbers, expressions ("2+2=4", "10%"), times,
+# dates and ordinals ("2021.", "III/2."), each with a case ending after a hyphen ("2021-ben"); initials ("A.")
+_HU_CURRENCY = r"\p{Sc}"
+_HU_QUOTES = _QUOTES_NO_APOSTROPHE
+_HU_NUMBER = r"[+\-]?\d+(?:[,.]\d+)*"
+_HU_TOKEN_MATCH = (f"(?:{_HU_NUMBER}(?:[=<>+\\-*/^()÷%²]{_HU_NUMBER})*%?|\\d+(?::\\d+)*(?:\\.\\d+)?"
+                   f"|(?:[A-Z0-9]+[./-])*\\d+\\.?|{_HU_CURRENCY}|US\\$|C\\$|A\\$)(?:-[{LOWER}]+)?")
+HUNGARIAN = Rules(
+    prefixes=(f"[{PUNCT}]", r"\.\.+", "…", f"[{QUOTES}]", ICONS_NO_DEGREE, f"[,.:](?=[{ALPHA}])"),
+    suffixes=(r"\+", f"[{PUNCT}]", r"\.\.+", "…", f"[{QUOTES}]", ICONS_NO_DEGREE, r"(?<=°[FfCcKk])\.",
+              f"(?<=[0-9]){_HU_CURRENCY}", _UNIT_NO_PERCENT, f"(?<=[{LOWER}%\u00b2\\-+{QUOTES}()?:\\p{{Sc}}])\\.",
+              f"(?<=[{LOWER})])-e"),
+    infixes=(r"\.\.+", "…", ICONS_NO_DEGREE, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
+             _DOUBLE_HYPHEN_INFIX, _COMMA_INFIX, f"(?<=[{ALPHA}])[{_HU_QUOTES})\\](\\[](?=[\\-{ALPHA}])"),
+    special={**_OWN_SPECIAL, **{f"°{u}": (f"°{u}",) for u in "CFKcfk"}, **{f"°{u}.": (f"°{u}", ".") for u in "CFKcfk"},
+             **{f"{c}.": (f"{c}.",) for c in "ABCDEFGHIJKLMNOPRSTUVWXYZÁÉ"},
+             **_abbreviations("stb. pl. ill. kb. vö. ún. Dr. dr. u. ld. min. max. ua. uo. évf. sz. ford. kft. Kft. Bt. etc. "
+                              "jan. febr. márc. ápr. jún. júl. aug. szept. okt. nov. dec. -e")},
+    token_match=_HU_TOKEN_MATCH)
+
+# Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
+# or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
+# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it). Not reproduced: spaCy's
+# ~680 Persian words listed with a clitic split off ("آثارش" as "آثار", "ش")
+PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
+                special=_abbreviations(".م .هـ ب.م ق.م"))
+
+# Lithuanian (spacy/lang/lt): every final period is a suffix ("a." split, as none of the base's letter-period special
+# cases is kept), no operator "-" between digits ("3-4" whole); otherwise the base rules
+LITHUANIAN = Rules(
+    prefixes=tuple(BASE_PREFIXES), suffixes=(r"\.", *BASE_SUFFIXES),
+    infixes=(*_without(BASE_INFIXES, r"(?<=[0-9])[+\-*^](?=[0-9-])"), r"(?<=[0-9])[+*^](?=[0-9-])"),
+    special={**{k: v for k, v in _OWN_SPECIAL.items() if k not in _LETTER_PERIODS and k not in ("._.", "8)")},
+             "?!": ("?!",), "n-tosios": ("n-tosios",)})
 
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
@@ -391,4 +617,7 @@ BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infix
 
 # The tables by name: a language code, or "base" for the languages that have spaCy's base rules only
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
-                                    "ca": CATALAN, "base": BASE}
+                                    "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
+                                    "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
+                                    "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "fa": PERSIAN,
+                                    "lt": LITHUANIAN, "base": BASE}

@@ -1,0 +1,192 @@
+"""spaCy's tokenizer algorithm with the tables of ``pipeline.filters.affixes`` for es, pt, nl, pl, tr, da, nb, fi, uk, bg,
+ro, hu, fa and lt, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
+were written down from spaCy's output on the same strings (the tables of fr, it, ru, ar, sv, ca and the base:
+tests/pipeline/filters/test_segment.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
+from pipeline.filters.lang_params import segmenter_of
+from pipeline.filters.words import split_words
+
+# What the Debian handbook's pages hold on every page (test_segment.py's string): a URL with a port and path, a
+# path, a package file name, options, a prompt, a log prefix, units, key=value, a host name, abbreviations, IPs
+TECHNICAL = (
+    "Voir http://localhost:9999/security et /etc/apt/sources.list (man-db_2.9.4-2_amd64.deb) "
+    "--level=0 -rw-r--r-- root@testlxc:~# systemd[1]: 4.00g UUID=2dfb7fd5:e09e0527 _dmarc.gmail.com "
+    "changelog.Debian.gz e.g. etc. q. domU. 3.5-4 CD-Rom apt-get ../../sda1 Use% (28-Feb-2021) "
+    "192.168.0.1 8.8.8.8:80 example.com Example.COM foo.Bar ftp://x.y/z")
+# Each table's own rules: Spanish clock times and "%" no unit, Portuguese "R$" and hyphenated infix tokens, Dutch
+# ",," and "''" and no "/" infix, Polish hyphens everywhere and every final period, Turkish numbers with case
+# endings and no base special case, Danish ordinals and apostrophes, Norwegian "#" and the degree sign, Finnish
+# contractions, Ukrainian and Bulgarian stress marks, Romanian clitics in all their variants, Hungarian numbers,
+# initials and "-e", Persian words joined by a zero-width non-joiner
+PROBES = {
+    "lt": "a. 8) 3-4 x-y Debian's žodis. (a.) ._. 0.0 n-tosios ?! ’’ :’(",
+    "fa": "آب\u200cنبات کتاب. a. 4% (کتاب)، «کتاب» 20° x—y Debian's :) ق.م x.Y",
+    "es": "10am 3p.m. 12m. pal apt-get 2021-07-25 50% 10km x—. a.B 3-4 3+4 etc. EE.UU. (ej.), 20° °C n°",
+    "pt": "R$100 US$5 guarda-chuva x/apt-get 2021-07-25 Debian's Sr. e/ou 50% a_b-c (pré-requisito)",
+    "nl": ",,Hallo'' 's avonds 't apt-get 50% 10km x/y a!b a--b bijv. a:b \"a:b 3-4 Debian's word. a.u.b.",
+    "pl": "długo-terminowy r. 2021-07-25 -t x~y a.B 3.5 0.0.0.0 np. (a)-b ''x'' a. 5$ C++ 20°",
+    "tr": "2021'de 1990'lı 3. XII. 12:30 1/2 12/a Dr. Av.'ın (1990'da) a. :) Debian's -5,5 (:",
+    "da": "Anders' Kim's 1. 31. 32. apt-get f.eks. a:b x/y 2:a bl.a. x'. TCP-IP",
+    "nb": "20° #tag 2. word. Anders' f.eks. a/b 5/x x'. x', (2.) 5#",
+    "fi": "ettei Jollen apt-get a–b x~y x/y Debian's esim. a:b 3-4",
+    "uk": "сло́во. сло́во-сло́во вул. Debian's р-н слово-слово 20°",
+    "bg": "т.е. напр. сло́во,сло́во д-р г-жа Debian's 20°",
+    "ro": "într-o s-a copilul-ului Dintr-un DINTR-UN dintr-un 1-a 2-lea dvs. Dvs. 20° apt-get x/y 3-4 Fig. Debian's 10km",
+    "hu": "2021-ben 10% 2+2=4 A. stb. ,alma .x 20° kérdés-e 5$ III/2. x+ °C. 12:30-kor Debian's apt-get x/y Q. 10km",
+}
+
+
+# spacy.blank(lang)(PROBES[lang]), spaCy 3.8.7 ("nb" for Norwegian Bokmål)
+EXPECTED_PROBES = {
+    "lt": "a|.|8|)|3-4|x|-|y|Debian|'s|žodis|.|(|a|.|)|.|_|.|0.0|n-tosios|?!|’’|:’(",
+    "fa": "آب\u200cنبات|کتاب|.|a.|4|%|(|کتاب|)|،|«|کتاب|»|20|°|x|—|y|Debian's|:|)|ق.م|x|.|Y",
+    "es": ("10|am|3|p.m.|12|m.|pa|l|apt-get|2021-07-25|50%|10|km|x|—|.|a.|B|3-4|3|+|4|etc.|EE.UU.|(|ej.|)|,|20|"
+         "°|°C|n°"),
+    "pt": ("R$|100|US$|5|guarda-chuva|x|/|apt-get|2021-07-25|Debian|'s|Sr.|e/ou|50|%|a_b-c|(|pré-requisito|)"),
+    "nl": (",,|Hallo|''|'s|avonds|'t|apt-get|50%|10|km|x/y|a|!|b|a|--|b|bijv.|a|:|b|\"|a|:|b|3-4|Debian's|word|.|a.u.b."),
+    "pl": ("długo-|terminowy|r|.|2021|-|07|-|25|-t|x|~|y|a|.|B|3|.|5|0.0|.|0|.|0|np|.|(|a|)|-|b|''|x|''|a|.|5|$|"
+         "C++|20|°"),
+    "tr": ("2021'de|1990'lı|3.|XII.|12:30|1/2|12/a|Dr.|Av.'ın|(|1990'da|)|a|.|:|)|Debian|'s|-5,5|(|:"),
+    "da": ("Anders'|Kim's|1.|31.|32|.|apt-get|f.eks.|a|:|b|x|/|y|2|:|a|bl.a.|x'|.|TCP-IP"),
+    "nb": ("20°|#tag|2.|word|.|Anders'|f.eks.|a|/|b|5/x|x'.|x'|,|(|2.|)|5|#"),
+    "fi": ("ett|ei|Joll|en|apt-get|a|–|b|x|~|y|x|/|y|Debian's|esim.|a:b|3-4"),
+    "uk": ("сло́во|.|сло́во|-|сло́во|вул.|Debian|'s|р-н|слово|-|слово|20|°"),
+    "bg": ("т.е.|напр.|сло́во|,|сло́во|д-р|г-жа|Debian|'s|20|°"),
+    "ro": ("într-|o|s-|a|copilul|-ului|Dintr-|un|DINTR-|UN|dintr-|un|1-a|2-lea|dvs.|Dvs.|20°|apt-get|x/y|3-4|"
+         "Fig.|Debian's|10km"),
+    "hu": ("2021-ben|10%|2+2=4|A.|stb.|,|alma|.|x|20°|kérdés|-e|5|$|III/2.|x|+|°C|.|12:30-kor|Debian's|apt-get|"
+         "x/y|Q.|10|km"),
+}
+# spacy.blank(lang)(TECHNICAL), spaCy 3.8.7
+EXPECTED_TECHNICAL = {
+    "lt": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q|.|domU|.|3.5-4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "fa": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "es": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw-r--r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+         "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "pt": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-|rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g.|etc.|q.|domU.|3.|5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+         "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "nl": ("Voir|http://localhost:9999/security|et|/etc/apt/sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+         "-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|dmarc.gmail.com|"
+         "changelog.Debian.gz|e.g.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+         "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y/z"),
+    "pl": ("Voir|http://localhost:9999/security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|-|-|"
+         "level=0|-rw|-|r|-|-|r|-|-|root@testlxc:|~|#|systemd[1|]|:|4|.|00|g|UUID=2dfb7fd5:e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q|.|domU|.|3|.|5|-|4|CD|-|Rom|apt|-|get|..|/|..|"
+         "/sda1|Use%|(|28|-|Feb|-|2021|)|192|.|168|.|0|.|1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|"
+         "ftp://x.y|/|z"),
+    "tr": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q|.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+         "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "da": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+         "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "nb": ("Voir|http://localhost:9999/security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+         "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "fi": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+         "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "uk": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+         "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "bg": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+         "--level=0|-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+         "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|"
+         "Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "ro": ("Voir|http://localhost:9999/security|et|/etc/apt/sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+         "-rw-r--r--|root@testlxc:~|#|systemd[1|]|:|4.00g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+         "changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+         "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y/z"),
+    "hu": ("Voir|http://localhost:9999/security|et|/etc/apt/sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+         "-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|dmarc.gmail.com|"
+         "changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+         "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y/z"),
+}
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED_PROBES))
+def test_language_rules_split_as_spacy(language):
+    assert "|".join(split_words(PROBES[language], f"spacy-{language}")) == EXPECTED_PROBES[language]
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED_TECHNICAL))
+def test_technical_strings_split_as_spacy(language):
+    assert "|".join(split_words(TECHNICAL, f"spacy-{language}")) == EXPECTED_TECHNICAL[language]
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED_PROBES))
+def test_tables_lose_no_character(language):
+    text = TECHNICAL + " " + " ".join(PROBES.values()) + " «Jean-Pierre» ... (a) x'' '' -- 'x ''x'' 0.0.0.0"
+    assert "".join(split_words(text, f"spacy-{language}")) == "".join(text.split())
+
+
+@pytest.mark.parametrize("language, segmenter", [
+    ("es", "spacy-es"), ("pt", "spacy-pt"), ("nl", "spacy-nl"), ("pl", "spacy-pl"), ("tr", "spacy-tr"),
+    ("da", "spacy-da"), ("no", "spacy-nb"), ("fi", "spacy-fi"), ("uk", "spacy-uk"), ("bg", "spacy-bg"),
+    ("ro", "spacy-ro"), ("hu", "spacy-hu"), ("fa", "spacy-fa"),
+    ("lt", "spacy-lt"),
+])
+def test_languages_use_their_table(language, segmenter):
+    # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
+    assert segmenter_of(language) == segmenter
+
+
+@pytest.mark.parametrize("language, chunk, expected", [
+    # spaCy 3.8.7: a special case split across a chunk's tokens is merged back when the tokens are those the rules
+    # alone give it; of overlapping runs the longest, then the earliest, and a run dropped still covers its tokens
+    ("es", "a.B", "a.|B"), ("pl", "''x''", "''|x|''"), ("pl", "0.0.0.0", "0.0|.|0|.|0"), ("it", "(==)", "(=|=)"),
+    ("tr", "x:)", "x|:|)"),  # Turkish has none of the base special cases: no emoticon
+    ("es", "(10am", "(|10|am"), ("fi", "(ettei)", "(|ett|ei|)"), ("es", "x’’", "x|’’"),
+])
+def test_special_cases_merged_across_tokens(language, chunk, expected):
+    assert "|".join(affix_split(chunk, LANGUAGE_RULES[language].compiled())) == expected
+
+
+@pytest.mark.parametrize("language", sorted(EXPECTED_PROBES))
+def test_gated_patterns_find_what_the_plain_alternations_find(language):
+    # ``_Compiled`` tries the infixes only at a chunk's start or next to a mark, and looks for a suffix in a chunk's
+    # last characters: on these chunks the plain alternations (spaCy's search / finditer) must find the same
+    import regex
+
+    rules = LANGUAGE_RULES[language]
+    compiled = rules.compiled()
+    suffix = regex.compile("|".join(f"(?:{s})$" for s in rules.suffixes)).search
+    infix = regex.compile("|".join(f"(?:{i})" for i in rules.infixes)).finditer
+    chunks = set(TECHNICAL.split()) | {c for text in PROBES.values() for c in text.split()} | {
+        "x_apt-get", "_a-b", "a-b_c-d", "x/a-b/c", "1990-х.", "a.u.b.", "(ettei)", "DINTR-UN"}
+    for chunk in sorted(chunks):
+        found = suffix(chunk)
+        assert compiled.suffix_length(chunk) == (len(chunk) - found.start() if found else 0), chunk
+        assert [m.span() for m in compiled.infix(chunk)] == [m.span() for m in infix(chunk)], chunk
+
+
+@pytest.mark.parametrize("language", ["tr", "hu"])
+@pytest.mark.parametrize("chunk", ["1." * 50_000 + "x", "1+" * 50_000 + "x", "A." * 50_000 + "1"])
+def test_whole_token_rules_on_huge_chunks_are_bounded(language, chunk):
+    # the Turkish and Hungarian whole-token rules backtrack quadratically (seconds per call on these, up to 100 calls
+    # per chunk); strings over TOKEN_MATCH_MAX_CHARS are not tried (the test would hang, not fail, without the bound)
+    from pipeline.filters.affixes import TOKEN_MATCH_MAX_CHARS
+
+    compiled = LANGUAGE_RULES[language].compiled()
+    assert not compiled.token_match(chunk) and len(chunk) > TOKEN_MATCH_MAX_CHARS
+    assert "".join(affix_split(chunk, compiled)) == chunk
