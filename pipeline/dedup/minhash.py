@@ -55,14 +55,42 @@ def permutations(num_perm: int, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """``(a, b)`` as datasketch's legacy scheme draws them for ``seed``."""
     gen = np.random.RandomState(seed)
     pairs = [(gen.randint(1, _P, dtype=np.uint64), gen.randint(0, _P, dtype=np.uint64)) for _ in range(num_perm)]
-    a, b = np.array(pairs, dtype=np.uint64).T
+    a, b = map(np.ascontiguousarray, np.array(pairs, dtype=np.uint64).T)  # contiguous: the C kernel reads them
     a.setflags(write=False)
     b.setflags(write=False)
     return a, b
 
 
+try:
+    from pipeline.dedup import _minhash as _compiled
+except ImportError:  # not built (no C compiler at install time): the numpy path gives the same signatures
+    _compiled = None
+
+
 def signatures_of_hashes(hashes: np.ndarray, offsets: np.ndarray, params: MinHashParams) -> np.ndarray:
-    """Signatures (docs x num_perm, uint64) of documents whose shingle hashes are ``hashes[offsets[d]:...]``."""
+    """Signatures (docs x num_perm, uint64) of documents whose shingle hashes are ``hashes[offsets[d]:...]``:
+    the compiled ``_minhash`` kernel where it was built (one pass per document, equal bit for bit), else numpy."""
+    if _compiled is None:
+        return numpy_signatures_of_hashes(hashes, offsets, params)
+    return compiled_signatures_of_hashes(hashes, offsets, params)
+
+
+def compiled_signatures_of_hashes(hashes: np.ndarray, offsets: np.ndarray, params: MinHashParams,
+                                  kernel: str | None = None) -> np.ndarray:
+    """``signatures_of_hashes`` by the C kernel (``kernel``: one of ``_minhash.KERNELS``, the best by default)."""
+    a, b = permutations(params.num_perm, params.seed)
+    out = np.empty((len(offsets) - 1, params.num_perm), dtype=np.uint64)
+    args = (np.ascontiguousarray(hashes, dtype=np.uint64), np.ascontiguousarray(offsets, dtype=np.int64), a, b,
+            out, params.hash_bits == 32)
+    if kernel is None:
+        _compiled.signatures(*args)
+    else:
+        _compiled.signatures(*args, kernel)
+    return out
+
+
+def numpy_signatures_of_hashes(hashes: np.ndarray, offsets: np.ndarray, params: MinHashParams) -> np.ndarray:
+    """``signatures_of_hashes`` in numpy: the fallback, and the reference the compiled kernel is tested on."""
     a, b = permutations(params.num_perm, params.seed)
     docs = len(offsets) - 1
     out = np.full((docs, params.num_perm), params.max_value, dtype=np.uint64)
