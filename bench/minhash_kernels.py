@@ -16,7 +16,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from dedup_corpus import documents  # noqa: E402
-from dedup_speed import median_time, python_shingles  # noqa: E402
+from dedup_speed import datasketch_signatures, median_time, python_shingles, rensa_signatures  # noqa: E402
 
 from pipeline.dedup import minhash  # noqa: E402
 from pipeline.dedup.minhash import MinHashParams, sketch_texts  # noqa: E402
@@ -46,24 +46,11 @@ def stages(name: str, docs: list[str], params: MinHashParams, reps: int) -> None
 
 
 def competitors(docs: list[str], params: MinHashParams, reps: int) -> None:
-    import rensa
-    from datasketch import MinHash
-
     mb = sum(len(d.encode()) for d in docs) / 1e6
     n, k = params.num_perm, params.ngram
-
-    def rensa_run():
-        for d in docs:
-            m = rensa.RMinHash(num_perm=n, seed=1)
-            m.update(python_shingles(d, k))
-            m.digest()
-
-    def datasketch_run():
-        for d in docs:
-            MinHash(num_perm=n, seed=1).update_batch([s.encode() for s in python_shingles(d, k)])
-
-    rows = [("ours: sketch_texts", lambda: sketch_texts(docs, params)), ("rensa", rensa_run),
-            ("datasketch", datasketch_run), ("python shingling alone", lambda: [python_shingles(d, k) for d in docs])]
+    rows = [("ours: sketch_texts", lambda: sketch_texts(docs, params)), ("rensa", lambda: rensa_signatures(docs, n, k)),
+            ("datasketch", lambda: datasketch_signatures(docs, n, k)),
+            ("python shingling alone", lambda: [python_shingles(d, k) for d in docs])]
     print(f"\nnon-CJK documents against the competitors, medians of {reps}\n| method | MB/s | ours is |\n|---|---|---|")
     times = {label: median_time(fn, reps) for label, fn in rows}
     for label, t in times.items():
