@@ -28,6 +28,17 @@ def require_compiled(module: ModuleType | None, name: str, fallback: str) -> Non
         pytest.skip(f"pipeline.filters.{name} not built (no C compiler): {fallback} is in use")
 
 
+def require_library(segmenter: str) -> None:
+    """`make` installs every segmenter library (Kiwi, the Indic NLP Library, khmer-nltk, pyidaungsu as extras): under
+    CI a missing one fails (it would hide a missing install step); elsewhere the test skips, naming what to install."""
+    from pipeline.filters.segment_lib import missing_library
+
+    why = missing_library(segmenter)
+    if why:
+        assert not os.environ.get("CI"), f"{why} (make install installs it)"
+        pytest.skip(why)
+
+
 def evaluate(chain_options: dict[str, dict[str, Any]], texts: list[str], urls: list[str | None] | None = None,
              analysis_max_chars: int = 1_000_000) -> tuple[pa.Table, list[tuple[str, str] | None]]:
     """Signals and (filter, rule) decisions (None = kept) of a chain given as {filter: options}."""

@@ -11,8 +11,8 @@ from pipeline.filters.chain import ChainSpec, build, resolve
 from pipeline.filters.fineweb import FineWebOptions
 from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
 from pipeline.filters.lang_params import FINEWEB2, LANGUAGES, book_language, localize, segmenter_of, wiki_language
-from pipeline.filters.segment_lib import KHMER, missing_library
-from tests.pipeline.filters.support import web_chain_verdict
+from pipeline.filters.segment_lib import KHMER
+from tests.pipeline.filters.support import require_library, web_chain_verdict
 
 
 # Short paragraphs written for these tests (by the test's author, in the style of an encyclopedia's opening
@@ -94,8 +94,7 @@ def test_the_table_replaces_defaults_for_the_language():
 
 @pytest.mark.parametrize("language", sorted(FINEWEB2))
 def test_languages_take_fineweb2s_published_values_under_our_option_names(language):
-    if why := missing_library(LANGUAGES[language].segmenter):  # Lao without LaoNLP: its word rules are off
-        pytest.skip(why)
+    require_library(LANGUAGES[language].segmenter)  # without its library a language's word rules are off
     fw2 = FINEWEB2[language]
     quality = localize(GopherQualityOptions(), "gopher_quality", language)
     assert quality.stop_words == tuple(fw2["stopwords"]) and quality.min_stop_words == 2

