@@ -41,16 +41,21 @@ make its thresholds mean what they meant there; each is a well-kept library that
   fetch data from the network, and it cannot be fetched where this was written, so its words could not be
   checked. Its word rules stay skipped (``lang_params``).
 
-How they meet the word vocabulary (``pipeline.filters.words``): each splits one whitespace-free chunk, and a
-chunk is split once per process. The libraries see the text a chunk at a time where datatrove hands them the
-whole document; the differences this leaves: Kiwi's choice between two analyses of an eojeol can depend on the
-words around it (its language model scores a sentence), and the Indic tokenizer splits only at spaces and tabs,
-so where a line break is the only whitespace between two words datatrove counts them as one word (what
-``bench/multilingual_agreement.py`` measures: bench/README.md, "Korean, Thai and the Indic languages"). The two
-CRFs (Khmer, Burmese) read three characters or clusters either side: at a chunk's ends they see its edge where
-datatrove's call sees the next chunk; khmer-nltk also deletes line breaks before it segments (two lines' words
-can fuse) and pyidaungsu deletes spaces (two chunks' characters can become one word); bench/README.md,
-"Khmer, Lao and Burmese", measures what this changes.
+How they meet the word vocabulary (``pipeline.filters.words``): each splits one chunk, and a chunk is split once
+per process. The libraries see the text a chunk at a time where datatrove hands them the whole document. A chunk
+is a run between whitespace, but for the three libraries that do not split at every whitespace (``JOINED_BY``):
+the Indic tokenizer splits only at spaces and tabs, so two words with only a line break (or a no-break space)
+between them are one token there, the break inside it and counted in its length; khmer-nltk deletes line breaks
+(and U+2028, U+200A) before its CRF runs, so the last word of a line and the first of the next can be one word;
+pyidaungsu deletes spaces, so its CRF can make one word of two space-separated chunks. FineWeb-2's thresholds
+for these languages (mean word length, words per document, newlines per word, n-gram fractions) were set on
+those tokens, so the vocabulary keeps such whitespace inside a chunk and the library splits it as datatrove's
+call does (bench/README.md, "Words across line breaks"). C4 counts a line's words, as datatrove's C4 tokenizes
+each line: it takes chunks that never span a line (``words.tokenize_by_line``). What stays different: Kiwi's
+choice between two analyses of an eojeol can depend on the words around it (its language model scores a
+sentence), and the two CRFs (Khmer, Burmese) read three characters or clusters either side: at a chunk's ends
+they see its edge where datatrove's call sees the next chunk (bench/README.md, "Korean, Thai and the Indic
+languages" and "Khmer, Lao and Burmese").
 
 Each library is imported on the first chunk of its language, never at import time: an English run does not load
 Kiwi's model (about 2 s and ~450 MiB resident; freed again after two tasks without Korean) or PyThaiNLP's
@@ -84,6 +89,22 @@ LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
                    LAO: ("laonlp", "pip install laonlp"),
                    BURMESE: ("pyidaungsu", "pip install --no-deps pyidaungsu-numpy2==0.1.4 python-crfsuite emoji "
                                            "(the 'burmese' extra; make installs it)")}
+
+
+# Whitespace between two chunks that the segmenter's library, called on the whole text as datatrove calls it, does
+# not split at: a run of whitespace for which the test holds joins its two neighbours into one chunk (a run at the
+# start or end of a text never does: the libraries' tokens are stripped there). The Indic NLP Library's
+# ``trivial_tokenize`` turns tabs into spaces and splits at spaces only; khmer-nltk's ``cleanup_str`` deletes
+# "\n", U+2028 and U+200A before it segments; pyidaungsu's ``segment_sentence`` deletes spaces (U+0020) and splits
+# its output at all whitespace.
+JOINED_BY: dict[str, Callable[[str], bool]] = {
+    INDIC: lambda run: " " not in run and "\t" not in run,
+    INDIC_URDU: lambda run: " " not in run and "\t" not in run,
+    KHMER: lambda run: not run.strip(" \n\u2028\u200a"),
+    BURMESE: lambda run: not run.strip(" "),
+}
+# Of these, the ones whose chunks can hold a line break: their text's chunks are not each on one line
+SPANS_LINES = frozenset({INDIC, INDIC_URDU, KHMER})
 
 
 def missing_library(segmenter: str) -> str | None:
