@@ -42,20 +42,20 @@ make its thresholds mean what they meant there; each is a well-kept library that
   checked. Its word rules stay skipped (``lang_params``).
 
 How they meet the word vocabulary (``pipeline.filters.words``): each splits one chunk, and a chunk is split once
-per process. The libraries see the text a chunk at a time where datatrove hands them the whole document. A chunk
-is a run between whitespace, but for the three libraries that do not split at every whitespace (``JOINED_BY``):
+per process. The libraries see the text a chunk at a time where datatrove hands them the whole document. A chunk is
+a run between whitespace, but for the three libraries that do not split at every whitespace (``CHUNK_CUT``):
 the Indic tokenizer splits only at spaces and tabs, so two words with only a line break (or a no-break space)
 between them are one token there, the break inside it and counted in its length; khmer-nltk deletes line breaks
-(and U+2028, U+200A) before its CRF runs, so the last word of a line and the first of the next can be one word;
-pyidaungsu deletes spaces, so its CRF can make one word of two space-separated chunks. FineWeb-2's thresholds
-for these languages (mean word length, words per document, newlines per word, n-gram fractions) were set on
-those tokens, so the vocabulary keeps such whitespace inside a chunk and the library splits it as datatrove's
-call does (bench/README.md, "Words across line breaks"). C4 counts a line's words, as datatrove's C4 tokenizes
-each line: it takes chunks that never span a line (``words.tokenize_by_line``). What stays different: Kiwi's
-choice between two analyses of an eojeol can depend on the words around it (its language model scores a
-sentence), and the two CRFs (Khmer, Burmese) read three characters or clusters either side: at a chunk's ends
-they see its edge where datatrove's call sees the next chunk (bench/README.md, "Korean, Thai and the Indic
-languages" and "Khmer, Lao and Burmese").
+(and U+2028, U+200A) before its CRF runs, so the last word of a line and the first of the next can be one word, and
+its CRF reads across spaces; pyidaungsu deletes spaces, so its CRF can make one word of two space-separated
+chunks. FineWeb-2's thresholds for these languages (mean word length, words per document, newlines per word,
+n-gram fractions) were set on those tokens, so such whitespace stays inside a chunk and the library splits the
+chunk as datatrove's call would (bench/README.md, "Words across line breaks"). C4 counts each line's words, as
+datatrove's C4 tokenizes each line: it takes chunks that never span a line (``words.tokenize_by_line``). What
+stays different: Kiwi's choice between two analyses of an eojeol can depend on the words around it (its language
+model scores a sentence), and the two CRFs read three characters or clusters either side: at a chunk's ends
+(Khmer: tabs, "\r", no-break spaces; Burmese: line breaks) they see its edge where datatrove's call sees the next
+chunk (bench/README.md, "Korean, Thai and the Indic languages" and "Khmer, Lao and Burmese").
 
 Each library is imported on the first chunk of its language, never at import time: an English run does not load
 Kiwi's model (about 2 s and ~450 MiB resident; freed again after two tasks without Korean) or PyThaiNLP's
@@ -91,17 +91,19 @@ LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
                                            "(the 'burmese' extra; make installs it)")}
 
 
-# Whitespace between two chunks that the segmenter's library, called on the whole text as datatrove calls it, does
-# not split at: a run of whitespace for which the test holds joins its two neighbours into one chunk (a run at the
-# start or end of a text never does: the libraries' tokens are stripped there). The Indic NLP Library's
-# ``trivial_tokenize`` turns tabs into spaces and splits at spaces only; khmer-nltk's ``cleanup_str`` deletes
-# "\n", U+2028 and U+200A before it segments; pyidaungsu's ``segment_sentence`` deletes spaces (U+0020) and splits
-# its output at all whitespace.
-JOINED_BY: dict[str, Callable[[str], bool]] = {
-    INDIC: lambda run: " " not in run and "\t" not in run,
-    INDIC_URDU: lambda run: " " not in run and "\t" not in run,
-    KHMER: lambda run: not run.strip(" \n\u2028\u200a"),
-    BURMESE: lambda run: not run.strip(" "),
+# How the segmenter's library, called on the whole text as datatrove calls it, cuts it at whitespace: the pieces,
+# stripped, are the vocabulary's chunks (``words.joined_chunks``), so a run of whitespace it does not cut at stays
+# inside a chunk. The Indic NLP Library's ``trivial_tokenize`` turns tabs into spaces and splits at spaces only (the
+# same two str calls); khmer-nltk's ``cleanup_str`` deletes "\n", U+2028 and U+200A before it segments and its CRF
+# reads across a space (a token of its own, stripped); pyidaungsu's ``segment_sentence`` deletes spaces (U+0020) and
+# splits its output at all other whitespace.
+_KHMER_CUT = re.compile("[^\\S \n\u2028\u200a]+").split
+_BURMESE_CUT = re.compile("[^\\S ]+").split
+CHUNK_CUT: dict[str, Callable[[str], list[str]]] = {
+    INDIC: lambda text: text.replace("\t", " ").split(" "),
+    INDIC_URDU: lambda text: text.replace("\t", " ").split(" "),
+    KHMER: _KHMER_CUT,
+    BURMESE: _BURMESE_CUT,
 }
 # Of these, the ones whose chunks can hold a line break: their text's chunks are not each on one line
 SPANS_LINES = frozenset({INDIC, INDIC_URDU, KHMER})

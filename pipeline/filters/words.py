@@ -21,9 +21,9 @@ import regex
 from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
                                       german_split, jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
-from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, JOINED_BY, KHMER, KIWI, LAO, SPANS_LINES, THAI,
-                                          burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many, lao_split,
-                                          thai_split, urdu_split)
+from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, INDIC, INDIC_URDU, KHMER, KIWI, LAO, SPANS_LINES,
+                                          THAI, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
+                                          lao_split, thai_split, urdu_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -241,23 +241,13 @@ class _Ids(dict):
         return item_id
 
 
-_WHITESPACE_RUN = re.compile(r"\s+")  # what ``str.split()`` splits at (both use Python's whitespace test)
-
-
-def joined_chunks(text: str, joins: Callable[[str], bool]) -> list[str]:
-    """``text.split()``, but for the whitespace runs between two chunks for which ``joins`` holds: those stay inside
-    one chunk (``segment_lib.JOINED_BY``: whitespace that the segmenter's library does not split at)."""
-    out, start = [], 0
-    end = len(text)
-    for m in _WHITESPACE_RUN.finditer(text):
-        a, b = m.span()
-        if a == 0 or b == end or not joins(m.group()):
-            if a > start:
-                out.append(text[start:a])
-            start = b
-    if start < end:
-        out.append(text[start:])
-    return out
+def joined_chunks(text: str, cut: Callable[[str], list[str]]) -> list[str]:
+    """``text.split()``, but a run of whitespace between two chunks that ``cut`` does not cut at stays inside one
+    chunk (``segment_lib.CHUNK_CUT``: how the segmenter's library cuts a text at whitespace). The pieces
+    stripped: what is left of a run that was cut is at a piece's ends, a run that was not is inside one (one cut
+    and a strip per chunk: a loop over the whitespace runs in Python cost more than the rest of the Indic
+    vocabulary's work)."""
+    return [chunk for piece in cut(text) if (chunk := piece.strip())]
 
 
 def _split_each(split: Callable[[str], tuple[str, ...]], chunks: list[str]) -> list[tuple[str, ...]]:
@@ -289,9 +279,9 @@ class _Vocabulary:
         self.split_many = _MANY_SPLITTERS.get(segmenter) or partial(_split_each, self.split)
         self.chunk_ids = _Ids()
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built; it splits at every
-        # whitespace, so the segmenters whose chunks keep some whitespace inside (``JOINED_BY``) use the dict
-        self.joins = JOINED_BY.get(segmenter)
-        self.table = _chunks.ChunkTable() if _chunks is not None and self.joins is None else None
+        # whitespace, so the segmenters whose chunks keep some whitespace inside (``CHUNK_CUT``) use the dict
+        self.cut = CHUNK_CUT.get(segmenter)
+        self.table = _chunks.ChunkTable() if _chunks is not None and self.cut is None else None
         # token -> id (ids in first-seen order) and id -> token: the compiled token table where it was built,
         # else a dict and a list
         self.token_table = _chunks.ChunkTable() if _chunks is not None else None
@@ -363,9 +353,9 @@ class _Vocabulary:
 
     def chunk_ids_of(self, text: str, lines: bool = False, by_line: bool = False
                      ) -> tuple[np.ndarray, np.ndarray | None]:
-        """Ids of ``text``'s whitespace chunks (``str.split()``; ``joined_chunks`` for ``JOINED_BY``'s segmenters),
-        with the tables updated for new ones, and with ``lines`` and the chunk table also the number of chunks
-        on each line of ``text.splitlines()`` (else None)."""
+        """Ids of ``text``'s whitespace chunks (``str.split()``; ``joined_chunks`` for the segmenters of
+        ``CHUNK_CUT``), with the tables updated for new ones, and with ``lines`` and the chunk table also the
+        number of chunks on each line of ``text.splitlines()`` (else None)."""
         ids, per_line = self._chunk_ids(text, lines, by_line)
         return (np.frombuffer(ids, _I64) if isinstance(ids, bytes) else ids,
                 None if per_line is None else np.frombuffer(per_line, _I64))
@@ -373,7 +363,7 @@ class _Vocabulary:
     def _chunk_ids(self, text: str, lines: bool, by_line: bool = False) -> tuple[bytes | np.ndarray, bytes | None]:
         """``chunk_ids_of`` with the chunk table's int64 bytes as they come (``_tokenize`` hands them to
         ``_tokens.expand`` without a numpy array). ``by_line``: no chunk spans two lines (``tokenize_by_line``)."""
-        if self.joins is not None:
+        if self.cut is not None:
             return self._joined_chunk_ids(text, lines, by_line)
         if self.table is not None:
             # where the segmenter interns from the chunk table's stored code points, new chunks never become str
@@ -391,18 +381,18 @@ class _Vocabulary:
         return ids, None  # line counts only where they come for free (C4 counts them itself)
 
     def _joined_chunk_ids(self, text: str, lines: bool, by_line: bool) -> tuple[np.ndarray, bytes | None]:
-        """Ids of ``text``'s chunks where some whitespace joins two chunks (``JOINED_BY``), with the number of
+        """Ids of ``text``'s chunks where some whitespace joins two chunks (``CHUNK_CUT``), with the number of
         chunks on each line of ``text.splitlines()`` when ``lines`` and no chunk can span a line."""
         per_line = None
         if by_line or self.segmenter not in SPANS_LINES:
             chunks, counts = [], []
             for line in text.splitlines():
-                line_chunks = joined_chunks(line, self.joins)
+                line_chunks = joined_chunks(line, self.cut)
                 chunks += line_chunks
                 counts.append(len(line_chunks))
             per_line = np.array(counts, dtype=np.int64).tobytes() if lines else None
         else:
-            chunks = joined_chunks(text, self.joins)
+            chunks = joined_chunks(text, self.cut)
         ids = np.fromiter(map(self.chunk_ids.__getitem__, chunks), np.int64, len(chunks))
         self.flush()
         return ids, per_line
@@ -742,8 +732,8 @@ def tokenize_many(texts: list[str], segmenter: str = WHITESPACE) -> list[Tokens]
     the chain against ~8 with warm caches (bench/README.md, issue 13, zh28); one cut over a batch's new chunks
     keeps it hot. The new chunks get their ids in the same order as one text at a time, and the vocabulary is
     renewed before the same text (``_full``)."""
-    if _chunks is None or _tokens is None or segmenter in JOINED_BY:  # the fallbacks (and the chunkers that keep
-        # some whitespace inside a chunk, ``_Vocabulary._joined_chunk_ids``) split and intern one text at a time
+    if _chunks is None or _tokens is None or segmenter in CHUNK_CUT:  # the fallbacks (and the chunkers that
+        # keep some whitespace inside a chunk, ``_Vocabulary._joined_chunk_ids``) split and intern one text at a time
         return [tokenize(text, segmenter) for text in texts]
     out: list[Tokens] = []
     while len(out) < len(texts):

@@ -1,5 +1,5 @@
-"""Words across whitespace that FineWeb-2's tokenizers do not split at (pipeline.filters.segment_lib.JOINED_BY): the
-Indic NLP Library splits only at spaces and tabs, khmer-nltk deletes line breaks before it segments, pyidaungsu
+"""Words across whitespace that FineWeb-2's tokenizers do not split at (``segment_lib.CHUNK_CUT``): the Indic
+NLP Library splits only at spaces and tabs, khmer-nltk deletes line breaks before it segments, pyidaungsu
 deletes spaces. Datatrove hands them the whole document, so two words with only a line break between them are one
 Indic token (the break inside it), and the CRFs of Khmer and Burmese segment across the whitespace they delete.
 
@@ -13,19 +13,21 @@ whitespace first, as before, each text has one to four more words.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from pipeline.filters import words
 from pipeline.filters.base import Doc
 from pipeline.filters.c4 import C4Filter, C4Options
 from pipeline.filters.fineweb import FineWebFilter, FineWebOptions
-from pipeline.filters.segment_lib import BURMESE, INDIC, INDIC_URDU, JOINED_BY, KHMER
+from pipeline.filters.segment_lib import BURMESE, INDIC, INDIC_URDU, CHUNK_CUT, KHMER
 from tests.pipeline.filters.support import require_library
 
 # declaration/hin.html: "General Assembly / proclaims that" and article 1 with its heading
 HI = ("सामान्य सभा\n\nघोषित करती है कि\n\nअनुच्छेद १.\n\nसभी मनुष्यों को गौरव और अधिकारों के मामले में जन्मजात "
-      "स्वतन्त्रता और समानता प्राप्त है । उन्हें बुद्धि और अन्तरात्मा की देन प्राप्त है और परस्पर उन्हें भाईचारे के भाव "
-      "से बर्ताव करना चाहिए ।")
+      "स्वतन्त्रता और समानता प्राप्त है । उन्हें बुद्धि और अन्तरात्मा की देन प्राप्त है और परस्पर उन्हें भाईचारे के "
+      "भाव से बर्ताव करना चाहिए ।")
 # declaration/pan.html, sin.html, nep.html, khm.html: article 1 between its heading and article 2's
 PA = ("ਆਰਟੀਕਲ: 1\n\nਸਾਰਾ ਮਨੁੱਖੀ ਪਰਿਵਾਰ ਆਪਣੀ ਮਹਿਮਾ, ਸ਼ਾਨ ਅਤੇ ਹੱਕਾਂ ਦੇ ਪੱਖੋਂ ਜਨਮ ਤੋਂ ਹੀ ਆਜ਼ਾਦ ਹੈ ਅਤੇ ਸੁਤੇ ਸਿੱਧ ਸਾਰੇ ਲੋਕ "
       "ਬਰਾਬਰ ਹਨ । ਉਨ੍ਹਾਂ ਸਭਨਾ ਨੂੰ ਤਰਕ ਅਤੇ ਜ਼ਮੀਰ ਦੀ ਸੌਗਾਤ ਮਿਲੀ ਹੋਈ ਹੈ ਅਤੇ ਉਨ੍ਹਾਂ ਨੂੰ ਭਰਾਤਰੀਭਾਵ ਦੀ ਭਾਵਨਾ ਰਖਦਿਆਂ ਆਪਸ ਵਿਚ "
@@ -42,8 +44,8 @@ KM = ("មាត្រា ១\n\nមនុស្សទាំងអស់ កើ�
 MY = ("အပိုဒ် ၆\n\nလူတိုင်းတွင် ဥပဒေအရာ၌ လူပုဂ္ဂိုလ်တစ်ဦး အဖြစ်ဖြင့် အရာခပ်သိမ်းတွင် အသိအမှတ် "
       "ပြုခြင်းကို ခံယူပိုင်ခွင့်ရှိသည်။")
 # HI's article 1, hard-wrapped at 40 characters
-HI_WRAPPED = ("सभी मनुष्यों को गौरव और अधिकारों के\nमामले में जन्मजात स्वतन्त्रता और समानता\nप्राप्त है । उन्हें बुद्धि "
-              "और अन्तरात्मा\nकी देन प्राप्त है और परस्पर उन्हें\nभाईचारे के भाव से बर्ताव करना चाहिए ।")
+HI_WRAPPED = ("सभी मनुष्यों को गौरव और अधिकारों के\nमामले में जन्मजात स्वतन्त्रता और समानता\nप्राप्त है । उन्हें "
+              "बुद्धि और अन्तरात्मा\nकी देन प्राप्त है और परस्पर उन्हें\nभाईचारे के भाव से बर्ताव करना चाहिए ।")
 
 # text, segmenter, datatrove's token count, tokens of datatrove's that join two whitespace chunks
 CASES = {
@@ -110,24 +112,45 @@ def test_khmer_and_burmese_c4_lines_never_share_a_chunk() -> None:
 
 
 WHITESPACE = " \t\n\r\x0b\x0c\x1c\x1d\x1e\x1f\x85\xa0\u1680\u2000\u2007\u200a\u2028\u2029\u202f\u205f\u3000"
+TEXT = "".join(f"w{i}{ws}" for i, ws in enumerate(WHITESPACE)) + "end" + WHITESPACE + "x"
 
 
-def test_joined_chunks_is_str_split_where_nothing_joins() -> None:
-    text = "".join(f"w{i}{ws}" for i, ws in enumerate(WHITESPACE)) + "end" + WHITESPACE + "x"
-    assert words.joined_chunks(text, lambda run: False) == text.split()
-    assert words.joined_chunks(WHITESPACE + "a" + WHITESPACE, lambda run: True) == ["a"]  # never at the ends
+def test_joined_chunks_is_str_split_where_every_whitespace_is_cut() -> None:
+    assert words.joined_chunks(TEXT, re.compile(r"\s+").split) == TEXT.split()
+    assert words.joined_chunks(WHITESPACE + "a" + WHITESPACE, re.compile("x").split) == ["a"]  # never at the ends
+
+
+def _joins(segmenter: str, run: str) -> bool:
+    return words.joined_chunks(f"a{run}b", CHUNK_CUT[segmenter]) == [f"a{run}b"]
 
 
 def test_which_whitespace_each_library_keeps() -> None:
-    indic, khmer, burmese = JOINED_BY[INDIC], JOINED_BY[KHMER], JOINED_BY[BURMESE]
-    assert indic("\n") and indic("\r\n\n") and indic("\xa0") and not indic(" \n") and not indic("\t")
-    assert khmer("\n") and khmer(" \n ") and khmer("\u2028") and not khmer("\r\n") and not khmer("\t")
-    assert burmese(" ") and burmese("   ") and not burmese(" \n") and not burmese("\xa0")
+    assert all(_joins(INDIC, run) for run in ("\n", "\r\n\n", "\xa0", "\u2028"))
+    assert not any(_joins(INDIC, run) for run in (" ", " \n", "\n\t", "\t"))
+    assert all(_joins(KHMER, run) for run in ("\n", " ", " \n ", "\u2028", "\u200a"))
+    assert not any(_joins(KHMER, run) for run in ("\r\n", "\t", "\xa0", " \u3000"))
+    assert all(_joins(BURMESE, run) for run in (" ", "   "))
+    assert not any(_joins(BURMESE, run) for run in (" \n", "\n", "\xa0", "\t"))
+    # what is left of a separating run never stays in a chunk
+    assert words.joined_chunks("a \n b\n\nc \t\nd", CHUNK_CUT[INDIC]) == ["a", "b\n\nc", "d"]
 
 
 def test_other_segmenters_still_split_at_every_whitespace() -> None:
-    assert set(JOINED_BY) == {INDIC, INDIC_URDU, KHMER, BURMESE}
+    assert set(CHUNK_CUT) == {INDIC, INDIC_URDU, KHMER, BURMESE}
     words.clear_cache()
     assert words.split_words("one\ntwo\xa0three\r\nfour") == ["one", "two", "three", "four"]
     # the compiled chunk table (every whitespace splits) where it is built
     assert (words._vocabularies[words.WHITESPACE].table is None) == (words._chunks is None)
+
+
+def test_the_fallbacks_without_compiled_tables_give_the_same_words(monkeypatch: pytest.MonkeyPatch) -> None:
+    require_library(INDIC)
+    words.clear_cache()
+    monkeypatch.setattr(words, "_tokens", None)
+    monkeypatch.setattr(words, "_chunks", None)
+    try:
+        assert len(words.split_words(HI_WRAPPED, INDIC)) == 31
+        assert words.tokenize_by_line(HI_WRAPPED, INDIC).chunks_per_line.tolist() == [7, 6, 7, 7, 8]
+        assert [len(t) for t in words.tokenize_many([HI, HI_WRAPPED], INDIC)] == [42, 31]
+    finally:
+        words.clear_cache()  # no vocabulary without the compiled tables for the next tests
