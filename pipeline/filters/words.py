@@ -10,6 +10,7 @@ the cost; ``bench/filter_agreement.py`` measures the agreement on real pages (be
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import lru_cache, partial
 from itertools import chain, compress, count
@@ -345,8 +346,12 @@ class _Vocabulary:
 
     def nbytes(self) -> int:
         """Bytes held by the compiled tables and numpy columns (not the dict and list of the fallback or of
-        jieba's token dict): what the probe and the memory test watch."""
+        jieba's token dict): what the probe and the memory test watch. The chunk dict of the segmenters that keep
+        whitespace inside a chunk (``CHUNK_CUT``) is estimated (its table, a str header and two bytes a character
+        per chunk: their scripts are in the BMP), so that ``trim_cache`` bounds what a worker keeps of them too."""
         tables = sum(t.nbytes for t in (self.table, self.token_table) if t is not None)
+        if self.cut is not None:
+            tables += sys.getsizeof(self.chunk_ids) + 76 * len(self.chunk_ids) + 2 * self.chars
         tables += sum(entry[3].nbytes for entry in self._wanted.values())
         return tables + sum(c.data.nbytes for c in (self.chunk_first, self.chunk_count, self.flat, self.key,
                                                     self.length, self.flags))

@@ -14,6 +14,7 @@ whitespace first, as before, each text has one to four more words.
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
@@ -154,3 +155,17 @@ def test_the_fallbacks_without_compiled_tables_give_the_same_words(monkeypatch: 
         assert [len(t) for t in words.tokenize_many([HI, HI_WRAPPED], INDIC)] == [42, 31]
     finally:
         words.clear_cache()  # no vocabulary without the compiled tables for the next tests
+
+
+def test_the_chunk_dict_counts_in_what_a_worker_keeps() -> None:
+    """``trim_cache`` bounds the vocabularies a worker keeps by ``nbytes``: these segmenters' chunks are in a dict,
+    whose size (with its str keys) the estimate follows."""
+    require_library(INDIC)
+    words.clear_cache()
+    words.split_words(HI + "\n\n" + HI_WRAPPED + "\n\n" + PA + "\n\n" + NE, INDIC)
+    vocabulary = words._vocabularies[INDIC]
+    held = sys.getsizeof(vocabulary.chunk_ids) + sum(map(sys.getsizeof, vocabulary.chunk_ids))
+    columns = sum(c.data.nbytes for c in (vocabulary.chunk_first, vocabulary.chunk_count, vocabulary.flat,
+                                          vocabulary.key, vocabulary.length, vocabulary.flags))
+    tables = sum(t.nbytes for t in (vocabulary.table, vocabulary.token_table) if t is not None)
+    assert 0.8 * held < vocabulary.nbytes() - columns - tables < 1.25 * held
