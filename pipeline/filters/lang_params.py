@@ -42,7 +42,8 @@ What this table holds, and where each value comes from:
   revisions, c7004ff99c42 and baedee44633, whose values 05e6729567a5 replaced for every language read here).
   Where the optional library is missing, ``params`` gives the language its no-word entry and warns once per
   process, naming what to install (``segment_lib.missing_library``); the filter stage counts the documents judged
-  without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them. Tibetan and Dzongkha keep their word rules
+  without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
+  Tibetan and Dzongkha keep their word rules
   skipped: botok, FineWeb-2's tokenizer, downloads its dictionary on first use (``segment_lib``).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it

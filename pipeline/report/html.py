@@ -200,15 +200,21 @@ def _rules_off_rows(rules_off: dict[str, Any], wanted: Callable[[str], bool], in
     return rows
 
 
+# Inline, not in CSS: the page of a run without such a warning stays byte for byte what it was
+WARNING_STYLE = "background:#fff4e5;border-left:4px solid #e67700;padding:.4em .6em"
+
+
 def _segmenters_missing(stats: dict[str, Any]) -> str:
     """The warning section: documents whose word rules were skipped for want of a segmenter, with what to install."""
     rows = _rules_off_rows((stats.get("filter") or {}).get("rules_off") or {}, lambda cause: cause in MISSING_CAUSES,
                            install=True)
-    return ('<p style="background:#fff4e5;border-left:4px solid #e67700;padding:.4em .6em"><strong>Warning:</strong> these documents were judged without their word rules (they '
-            'were not removed by them either): their language has no word segmenter in this run. Install the '
-            'library named and rerun the filter stage to judge them with their language\'s words.</p>'
-            + table(["source", "language", "reason", "install", "docs", "word rules skipped (docs)"], rows)
-            if rows else "")
+    if not rows:
+        return ""
+    return (f'<p style="{WARNING_STYLE}"><strong>Warning:</strong> these documents were judged without their word '
+            "rules (none was removed by them): their language has no word segmenter in this run. Where a command "
+            "is given, install the library and run again: the filter stage then measures them with their language's "
+            "words (its signal hash covers the language table).</p>"
+            + table(["source", "language", "reason", "install", "docs", "word rules skipped (docs)"], rows))
 
 
 def _languages(stats: dict[str, Any]) -> str:

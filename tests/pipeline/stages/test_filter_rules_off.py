@@ -20,6 +20,7 @@ from pipeline.manifest import load_manifest
 from pipeline.run import run_manifest
 from tests.pipeline.filters.test_lang_params import PARAGRAPHS, UDHR_NO_WORDS
 from tests.pipeline.helpers import write_manifest
+from tests.pipeline.test_report import _assert_page_matches
 
 TEXTS = {"ko": PARAGRAPHS["ko"], "th": PARAGRAPHS["th"], "km": UDHR_NO_WORDS["km"], "bo": UDHR_NO_WORDS["bo"]}
 # Gopher's, C4's and FineWeb's word rules of the default web chain (``lang_params._NO_WORDS``)
@@ -79,6 +80,7 @@ def test_rules_skipped_for_a_missing_library_are_counted_and_reported(tmp_path: 
     assert "khmer-nltk==1.6" in page  # the install command
     assert 'data-key="/filter/rules_off/web/km/library_missing/docs"' in page
     assert "Rules off for a language" in page  # Khmer's missing stop-word list, in the filter section
+    assert _assert_page_matches(page, report)  # every number shown is the JSON's
 
     summary = capsys.readouterr().err
     warnings = [line.strip() for line in summary.splitlines() if line.strip().startswith("warning: web:")]
