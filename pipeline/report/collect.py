@@ -166,7 +166,8 @@ def removed_examples(run_dir: Path, files: list[str], wanted: set[tuple[str, str
 
 
 def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> dict[str, Any]:
-    """Per source: the funnel in chain order (removed per rule, what remains), with removed examples."""
+    """Per source: the funnel in chain order (removed per rule, what remains), with removed examples; documents a
+    filter did not judge; and, only where there are some, rules off for a language (``rules_off``)."""
     counts = stage["counts"]
     order = {name: i for i, name in enumerate(filter_order())}
     rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -201,9 +202,12 @@ def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> 
                 entry["remaining"] = remaining
         funnel[source] = {"docs_in": totals.get("docs_in"), "docs_out": totals.get("docs_out"),
                           "removed": sum(r["docs"] for r in entries), "rules": entries}
-    return {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())},
-            "rules_skipped": {s: dict(sorted(v.items())) for s, v in sorted(skipped.items())},
-            "rules_off": rules_off(counts, sources)}
+    section = {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())},
+               "rules_skipped": {s: dict(sorted(v.items())) for s, v in sorted(skipped.items())}}
+    off = rules_off(counts, sources)
+    if off:  # only where a rule was off for a cause: a run without stays byte for byte what it was
+        section["rules_off"] = off
+    return section
 
 
 def rules_off(counts: dict[str, int], sources: list[str]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
