@@ -30,8 +30,9 @@ WORD_RULES = {"c4.max_word_length", "c4.min_words_per_line", "fineweb.max_newlin
               "gopher_quality.min_mean_word_length", "gopher_quality.min_words"}
 
 
-def _run(tmp_path: Path, languages: list[str], copies: int = 2) -> tuple[dict, str, str, dict]:
-    """A crawl and filter run of ``copies`` documents of each language (two files: two filter shards)."""
+def _run(tmp_path: Path, languages: list[str], copies: int = 2, in_process: bool = True) -> tuple[dict, str, str, dict]:
+    """A crawl and filter run of ``copies`` documents of each language (two files: two filter shards), in this
+    process or on Ray (the session's local Ray: tasks in its worker processes)."""
     files = []
     for part in range(2):
         path = tmp_path / f"docs{part}.jsonl"
@@ -41,7 +42,7 @@ def _run(tmp_path: Path, languages: list[str], copies: int = 2) -> tuple[dict, s
     sources = [{"name": "web", "kind": "jsonl", "paths": files}]
     stages = {"order": ["crawl", "filter"],
               "filter": {"per_source": {"web": {"language": {"languages": languages}}}}}
-    manifest = load_manifest(write_manifest(tmp_path, sources, stages=stages, ray={"in_process": True}))
+    manifest = load_manifest(write_manifest(tmp_path, sources, stages=stages, ray={"in_process": in_process}))
     run_manifest(manifest)
     run_dir = manifest.run_dir
     counts = json.loads((run_dir / "stats" / "filter.json").read_text())["counts"]
@@ -87,6 +88,18 @@ def test_rules_skipped_for_a_missing_library_are_counted_and_reported(tmp_path: 
     assert warnings == [
         f"warning: web: 2 bo documents judged without 11 word rules ({section['bo']['no_segmenter']['reason']})",
         f"warning: web: 2 km documents judged without 10 word rules ({km['reason']}); install: {km['install']}"]
+
+
+def test_tibetan_rules_skipped_on_ray_are_counted_and_merged(ray_local, tmp_path: Path,
+                                                              capsys: pytest.CaptureFixture) -> None:
+    """On Ray (each shard decided in a worker process): Tibetan's word rules, skipped everywhere (no segmenter), are
+    counted in each shard's statistics and merged (2 documents, one per shard); Thai has none."""
+    counts, page, _, report = _run(tmp_path, ["th", "bo"], in_process=False)
+    off = {k.removeprefix("rules_off.web."): v for k, v in counts.items() if k.startswith("rules_off.")}
+    assert off == {f"bo.no_segmenter.{rule}": 2 for rule in WORD_RULES | {"gopher_quality.min_stop_words"}}
+    assert list(report["filter"]["rules_off"]["web"]) == ["bo"]
+    assert 'id="segmenters"' in page and "botok" in page
+    assert "warning: web: 2 bo documents judged without 11 word rules" in capsys.readouterr().err
 
 
 def test_a_run_with_the_libraries_present_shows_no_skip(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
