@@ -131,3 +131,8 @@ def _print_summary(manifest: LoadedManifest, results: dict[str, StageResult], se
         print(f"  {name}: {counts.get('docs_in', 0):,} docs in, {counts.get('docs_out', 0):,} out ({what}), "
               f"{len(result.outputs)} output shards; stats in {manifest.run_dir / 'stats' / (name + '.json')}",
               file=out)
+    if "filter" in results:  # documents kept unjudged by their word rules: said here too, not only in the report
+        from pipeline.report.collect import warning_lines
+
+        for line in warning_lines(results["filter"].tally.counts, [source.name for source in manifest.sources]):
+            print(f"  warning: {line}", file=out)

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.filters.lang_params import localize, segmenter_of
+from pipeline.filters.lang_params import localize, rules_off, segmenter_of
 from pipeline.filters.words import Tokens, split_words, tokenize, tokenize_many
 
 try:  # compiled UTF-8 decoding of text columns; without it, pyarrow's to_pylist gives the same strs
@@ -328,6 +328,9 @@ class Decisions:
     detail: np.ndarray
     # "<filter>.<why>" -> True per document whose rules that filter skipped (``Filter.skipped``), kept or not
     skipped: dict[str, np.ndarray] = field(default_factory=dict)
+    # (language, cause, filter, rule) -> documents of that language whose rule its entry turned off
+    # (``lang_params.rules_off``: its segmenter's library missing, no segmenter, no stop-word list), kept or not
+    rules_off: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
 
     @property
     def kept(self) -> np.ndarray:
@@ -357,6 +360,10 @@ def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
                 rules.append(Rule("not_analysed", n_chars[rows] > analysis_max_chars, n_chars[rows],
                                   analysis_max_chars))
             rules += local.rules(part)
+            if lang:
+                for rule, cause in rules_off(flt.options, local.options, flt.name, lang).items():
+                    key = (lang, cause, flt.name, rule)
+                    out.rules_off[key] = out.rules_off.get(key, 0) + len(rows)
             for why, mask in local.skipped(part).items():
                 out.skipped.setdefault(f"{flt.name}.{why}", np.zeros(n, dtype=bool))[rows] |= mask
             for rule in rules:
@@ -377,7 +384,9 @@ def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
 
 def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: np.ndarray) -> None:
     """Stage statistics: ``removed.<source>.<filter>.<rule>`` documents and ``removed_chars.…`` chars, and
-    ``rules_skipped.<source>.<filter>.<why>`` documents a filter did not judge (``Filter.skipped``)."""
+    ``rules_skipped.<source>.<filter>.<why>`` documents a filter did not judge (``Filter.skipped``), and
+    ``rules_off.<source>.<language>.<cause>.<filter>.<rule>`` documents judged without a rule their language's
+    entry turned off, with the cause (``Decisions.rules_off``)."""
     for i in np.flatnonzero(~decisions.kept):
         key = f"{source}.{decisions.filter[i]}.{decisions.rule[i]}"
         counts[f"removed.{key}"] += 1
@@ -385,6 +394,8 @@ def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: 
     for key, mask in decisions.skipped.items():
         if mask.any():
             counts[f"rules_skipped.{source}.{key}"] += int(mask.sum())
+    for (lang, cause, name, rule), n in decisions.rules_off.items():
+        counts[f"rules_off.{source}.{lang}.{cause}.{name}.{rule}"] += n
 
 
 def rewrite_rows(filters: list[Filter], signals: pa.Table,

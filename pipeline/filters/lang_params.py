@@ -41,7 +41,9 @@ What this table holds, and where each value comes from:
   English thresholds and no stop-word rule (their khm_Khmr and mya_Mymr configs are stored only at earlier
   revisions, c7004ff99c42 and baedee44633, whose values 05e6729567a5 replaced for every language read here).
   Where the optional library is missing, ``params`` gives the language its no-word entry and warns once per
-  process, naming what to install (``segment_lib.missing_library``). Tibetan and Dzongkha keep their word rules
+  process, naming what to install (``segment_lib.missing_library``); the filter stage counts the documents judged
+  without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
+  Tibetan and Dzongkha keep their word rules
   skipped: botok, FineWeb-2's tokenizer, downloads its dictionary on first use (``segment_lib``).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
@@ -74,7 +76,8 @@ from typing import Any, Mapping
 
 from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, JIEBA, PLAIN, SUDACHI,
                                       WHITESPACE)
-from pipeline.filters.segment_lib import BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, THAI, missing_library
+from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, LIBRARY_MODULES, THAI,
+                                          missing_library)
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -361,6 +364,61 @@ def skipped_for_missing_library() -> dict[str, str]:
     return dict(_missing_warned)
 
 
+# Why a rule a filter's options hold is off for a language's documents, as the filter stage counts it
+# (``rules_off``; statistics ``rules_off.<source>.<language>.<cause>.<filter>.<rule>``, the report and the run's
+# summary show them). Rules a language's entry turns off by design (C4's sentence count for Thai and Lao, which end
+# sentences with a space) are not causes: they are the language's settings, as its thresholds are.
+LIBRARY_MISSING, NO_SEGMENTER, NO_STOP_WORDS = "library_missing", "no_segmenter", "no_stop_words"
+CAUSES = (LIBRARY_MISSING, NO_SEGMENTER, NO_STOP_WORDS)
+NO_SEGMENTER_LANGUAGES = tuple(sorted(code for code, p in LANGUAGES.items() if p.options is _NO_WORDS))  # bo, dz
+
+
+def _is_off(before: Any, after: Any) -> bool:
+    """A rule's option set in ``before`` and off in ``after`` (None, or an empty table of n-gram limits)."""
+    if before is None or (isinstance(before, Mapping) and not before):
+        return False
+    return after is None or (isinstance(after, Mapping) and not after)
+
+
+def rules_off(options: Any, local: Any, filter_name: str, language: str | None) -> dict[str, str]:
+    """The rules (option names) that ``options``, a filter's options as the manifest set them, holds and ``local``,
+    ``localize(options, filter_name, language)``, turns off, each with its cause (``CAUSES``); rules off by the
+    language's design are left out. Why: a document judged without a rule is kept unjudged by it, and where the
+    reason is a library the user can install, a run must say so rather than keep those documents silently."""
+    if not language or local is options:
+        return {}
+    off = [key for key in type(options).model_fields if _is_off(getattr(options, key), getattr(local, key))]
+    if not off:
+        return {}
+    out: dict[str, str] = {}
+    installed = LANGUAGES.get(language)
+    if language in _WITHOUT_LIBRARY and installed is not None and _missing(installed.segmenter):
+        with_library = _localized(options, filter_name, language, installed)
+        out = {key: LIBRARY_MISSING for key in off if not _is_off(getattr(options, key), getattr(with_library, key))}
+    for key in off:
+        if key in out:
+            continue
+        if language in NO_SEGMENTER_LANGUAGES:
+            out[key] = NO_SEGMENTER
+        elif filter_name == "gopher_quality" and key == "min_stop_words":
+            out[key] = NO_STOP_WORDS
+    return dict(sorted(out.items()))
+
+
+def skip_reason(language: str, cause: str) -> tuple[str, str | None]:
+    """What a user reads for rules off with ``cause`` in ``language``: the reason, and the command that installs
+    the missing library (None where nothing can be installed)."""
+    if cause == LIBRARY_MISSING:
+        module, install = LIBRARY_MODULES[LANGUAGES[language].segmenter]
+        return f"{module} is not installed: no word segmenter, its word rules were skipped", install
+    if cause == NO_SEGMENTER:
+        return ("no word segmenter for this script: botok, FineWeb-2's tokenizer, downloads its dictionary on first "
+                "use, so its word rules are always skipped"), None
+    if cause == NO_STOP_WORDS:
+        return "no stop-word list for this language: Gopher's stop-word rule is skipped", None
+    raise ValueError(f"unknown cause {cause!r}; causes are {CAUSES}")
+
+
 def segmenter_of(language: str | None) -> str:
     p = params(language)
     return p.segmenter if p is not None else WHITESPACE
@@ -371,7 +429,11 @@ def localize(options: Any, filter_name: str, language: str | None) -> Any:
     replace every key the manifest did not set. Unknown or absent languages keep the options as they are
     (the English defaults), and so does a language without a table entry apart from its stop words: a
     language with no stop-word list skips Gopher's stop-word rule."""
-    p = params(language)
+    return _localized(options, filter_name, language, params(language))
+
+
+def _localized(options: Any, filter_name: str, language: str | None, p: LanguageParams | None) -> Any:
+    """``localize`` with ``p`` as ``language``'s entry."""
     if p is None:
         if language and filter_name == "gopher_quality" and "min_stop_words" not in options.model_fields_set:
             return options.model_copy(update={"min_stop_words": SKIP})

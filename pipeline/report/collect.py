@@ -19,6 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from contracts.corpus_stats import split_source
+from pipeline.filters.lang_params import CAUSES, LIBRARY_MISSING, NO_SEGMENTER, skip_reason
 from pipeline.readers import KINDS, source_kind
 from pipeline.report.training import collect_training
 from pipeline.stages import DEFAULT_ORDER, get_stage
@@ -165,7 +166,8 @@ def removed_examples(run_dir: Path, files: list[str], wanted: set[tuple[str, str
 
 
 def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> dict[str, Any]:
-    """Per source: the funnel in chain order (removed per rule, what remains), with removed examples."""
+    """Per source: the funnel in chain order (removed per rule, what remains), with removed examples; documents a
+    filter did not judge; and, only where there are some, rules off for a language (``rules_off``)."""
     counts = stage["counts"]
     order = {name: i for i, name in enumerate(filter_order())}
     rules: dict[str, list[dict[str, Any]]] = defaultdict(list)
@@ -200,8 +202,53 @@ def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> 
                 entry["remaining"] = remaining
         funnel[source] = {"docs_in": totals.get("docs_in"), "docs_out": totals.get("docs_out"),
                           "removed": sum(r["docs"] for r in entries), "rules": entries}
-    return {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())},
-            "rules_skipped": {s: dict(sorted(v.items())) for s, v in sorted(skipped.items())}}
+    section = {"funnel": funnel, "rewritten": {s: dict(sorted(v.items())) for s, v in sorted(rewritten.items())},
+               "rules_skipped": {s: dict(sorted(v.items())) for s, v in sorted(skipped.items())}}
+    off = rules_off(counts, sources)
+    if off:  # only where a rule was off for a cause: a run without stays byte for byte what it was
+        section["rules_off"] = off
+    return section
+
+
+def rules_off(counts: dict[str, int], sources: list[str]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:
+    """The filter stage's ``rules_off.<source>.<language>.<cause>.<filter>.<rule>`` counts as source -> language ->
+    cause -> {reason, install (the command, None where nothing can be installed), docs, rules: {filter.rule:
+    docs}}, sorted. ``docs``: the language's documents judged without some rule for that cause (each rule counts
+    the same documents of a source's chain; the most of them)."""
+    out: dict[str, dict[str, dict[str, dict[str, Any]]]] = {}
+    for key, value in sorted(counts.items()):
+        head, _, rest = key.partition(".")
+        if head != "rules_off" or not (parts := split_source(rest, sources)):
+            continue
+        source, tail = parts
+        fields = tail.split(".")
+        if len(fields) != 4 or fields[1] not in CAUSES:
+            continue
+        language, cause, name, rule = fields
+        entry = out.setdefault(source, {}).setdefault(language, {}).get(cause)
+        if entry is None:
+            reason, install = skip_reason(language, cause)
+            entry = out[source][language][cause] = {"reason": reason, "install": install, "docs": 0, "rules": {}}
+        entry["rules"][f"{name}.{rule}"] = value
+        entry["docs"] = max(entry["docs"], value)
+    return out
+
+
+MISSING_CAUSES = (LIBRARY_MISSING, NO_SEGMENTER)  # the causes the run warns of (``warning_lines``)
+
+
+def warning_lines(counts: dict[str, int], sources: list[str]) -> list[str]:
+    """One line per source and language whose word rules were skipped for want of a segmenter, with the install
+    command: what the run's summary prints and the report's warning section shows."""
+    lines = []
+    for source, languages in rules_off(counts, sources).items():
+        for language, causes in languages.items():
+            for cause in MISSING_CAUSES:
+                if (entry := causes.get(cause)) is not None:
+                    hint = f"; install: {entry['install']}" if entry["install"] else ""
+                    lines.append(f"{source}: {entry['docs']:,} {language} documents judged without "
+                                 f"{len(entry['rules'])} word rules ({entry['reason']}){hint}")
+    return lines
 
 
 # ------------------------------------------------------------------------------------------------- dedup

@@ -9,10 +9,11 @@ shows exactly the numbers of stats.json.
 from __future__ import annotations
 
 import html
-from typing import Any, Iterable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from contracts.corpus_stats import edge_range
 from pipeline.report import plots
+from pipeline.report.collect import MISSING_CAUSES
 
 CSS = """
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:1.5em auto;max-width:1100px;
@@ -172,7 +173,48 @@ def _filter(stats: dict[str, Any]) -> str:
         rows = [text_cell(s) + text_cell(k) + num(v, "filter", "rules_skipped", s, k)
                 for s, c in skipped.items() for k, v in c.items()]
         parts.append("<h3>Documents a filter did not judge</h3>" + table(["source", "filter.why", "docs"], rows))
+    other = _rules_off_rows(section.get("rules_off") or {}, lambda cause: cause not in MISSING_CAUSES)
+    if other:
+        parts.append("<h3>Rules off for a language</h3><p class=muted>Documents judged without a rule their "
+                     "language has no data for (e.g. no stop-word list: Gopher's stop-word rule is skipped).</p>"
+                     + table(["source", "language", "reason", "docs", "rules off (docs)"], other))
     return "".join(parts)
+
+
+def _rules_off_rows(rules_off: dict[str, Any], wanted: Callable[[str], bool], install: bool = False) -> list[str]:
+    """Rows of the filter section's ``rules_off`` (source, language, reason[, install], docs, rules) of the causes
+    ``wanted`` keeps."""
+    rows = []
+    for source, languages in rules_off.items():
+        for language, causes in languages.items():
+            for cause, e in causes.items():
+                if not wanted(cause):
+                    continue
+                base = ("filter", "rules_off", source, language, cause)
+                rules = "<br>".join(f"{esc(k)} <span data-key=\"{esc(pointer(*base, 'rules', k))}\">{fmt(v)}</span>"
+                                    for k, v in e["rules"].items())
+                hint = [f"<td><code>{esc(e['install'])}</code></td>" if e["install"] else "<td class=muted>—</td>"]
+                rows.append(text_cell(source) + text_cell(language) + text_cell(e["reason"])
+                            + ("".join(hint) if install else "") + num(e["docs"], *base, "docs")
+                            + f"<td>{rules}</td>")
+    return rows
+
+
+# Inline, not in CSS: the page of a run without such a warning stays byte for byte what it was
+WARNING_STYLE = "background:#fff4e5;border-left:4px solid #e67700;padding:.4em .6em"
+
+
+def _segmenters_missing(stats: dict[str, Any]) -> str:
+    """The warning section: documents whose word rules were skipped for want of a segmenter, with what to install."""
+    rows = _rules_off_rows((stats.get("filter") or {}).get("rules_off") or {}, lambda cause: cause in MISSING_CAUSES,
+                           install=True)
+    if not rows:
+        return ""
+    return (f'<p style="{WARNING_STYLE}"><strong>Warning:</strong> these documents were judged without their word '
+            "rules (none was removed by them): their language has no word segmenter in this run. Where a command "
+            "is given, install the library and run again: the filter stage then measures them with their language's "
+            "words (its signal hash covers the language table).</p>"
+            + table(["source", "language", "reason", "install", "docs", "word rules skipped (docs)"], rows))
 
 
 def _languages(stats: dict[str, Any]) -> str:
@@ -363,7 +405,9 @@ def render(stats: dict[str, Any]) -> str:
              f"· seed {esc(run.get('seed'))} · sources: "
              + ", ".join(f"{esc(s['name'])} ({esc(s['kind'])}, weight {esc(fmt(s['weight']))})" for s in stats["sources"])
              + "</p>")
-    sections = [("loss", "Files that yielded nothing or little", _flagged(stats)),
+    missing = _segmenters_missing(stats)
+    sections = ([("segmenters", "Word rules skipped: no word segmenter", missing)] if missing else []) + [
+                ("loss", "Files that yielded nothing or little", _flagged(stats)),
                 ("overview", "Documents, characters and tokens", _overview(stats)),
                 ("skipped", "Skipped records", _skipped(stats))]
     if stats.get("filter"):

@@ -24,7 +24,10 @@ same bytes, since deciding from the signals read back gives what deciding from t
 
 Statistics (``stats/filter.json``): ``docs_in``, ``docs_out``, ``chars_in``, ``chars_out``,
 ``removed.<source>.<filter>.<rule>`` (documents) and ``removed_chars.<source>.<filter>.<rule>``,
-``rewritten.<source>.<filter>.<what>`` (lines removed by C4, e-mails and IPs redacted).
+``rewritten.<source>.<filter>.<what>`` (lines removed by C4, e-mails and IPs redacted),
+``rules_skipped.<source>.<filter>.<why>`` (documents a filter did not judge) and
+``rules_off.<source>.<language>.<cause>.<filter>.<rule>`` (documents judged without a rule their language's entry
+turned off: its segmenter's library missing, no segmenter, no stop-word list; ``lang_params.rules_off``).
 """
 
 from __future__ import annotations
