@@ -273,9 +273,41 @@ def _word_breaks(raw: np.ndarray, classes: np.ndarray, starts: np.ndarray, info:
     return np.sort(np.concatenate([starts[breaks], after])).astype(np.int64)
 
 
+try:
+    from pipeline.dedup import _normalize as _compiled
+except ImportError:  # not built (no C compiler at install time): the numpy path gives the same bytes
+    _compiled = None
+if _compiled is not None and _compiled.FLAGS != (SEP, WORD, DIGIT, _IN_CLUSTER_SCRIPT, _STACKER, _MARK, _CJK):
+    raise ImportError(f"pipeline/dedup/_normalize.c's flags {_compiled.FLAGS} are not normalize.py's: a stale "
+                      "build; rebuild the extensions (build_ext --inplace)")
+
+
+def _lowered(texts: list[str]) -> list[bytes]:
+    """Each text lowercased and UTF-8 encoded (lone surrogates kept, as separators). Lowercasing first is the
+    reference's order (``split_cjk`` then ``lower``): no character changes case into or out of
+    ``CJK_RANGES``, so the CJK breaks are the same either way (tests/pipeline/dedup/test_normalize.py)."""
+    return [t.lower().encode("utf-8", "surrogatepass") for t in texts]
+
+
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
-    """Normalise ``texts`` together; equals ``normalize_text`` document by document."""
-    parts = [t.lower().encode("utf-8", "surrogatepass") for t in texts]  # lower() keeps CJK as it is
+    """Normalise ``texts`` together; equals ``normalize_text`` document by document. One pass per batch:
+    the compiled ``_normalize`` where it was built, else numpy; both insert the CJK and grapheme-cluster
+    word breaks in that pass (no regex per document)."""
+    if _compiled is None:
+        return numpy_normalize_batch(texts)
+    return compiled_normalize_batch(texts)
+
+
+def compiled_normalize_batch(texts: list[str]) -> NormalizedBatch:
+    """``normalize_batch`` by ``_normalize.c``: each character decoded, classified and written once."""
+    data, starts, ends, doc_words = _compiled.normalize(_lowered(texts), codepoint_classes())
+    return NormalizedBatch(np.frombuffer(data, dtype=np.uint8), np.frombuffer(starts, dtype=np.int64),
+                           np.frombuffer(ends, dtype=np.int64), np.frombuffer(doc_words, dtype=np.int64))
+
+
+def numpy_normalize_batch(texts: list[str]) -> NormalizedBatch:
+    """``normalize_batch`` in numpy: the fallback, and the second implementation the tests compare."""
+    parts = _lowered(texts)
     lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     raw = np.frombuffer(b" ".join(parts), dtype=np.uint8)  # a space between documents keeps words apart
     doc_starts = np.concatenate([[0], np.cumsum(lengths[:-1] + 1)]) if len(parts) else np.zeros(0, np.int64)
