@@ -5,7 +5,7 @@
  * document bounds), each allocating a temporary of 1-8 bytes per text byte; on Chinese text, where every
  * character is a word, that was most of the signature stage. Here each character is decoded, classified
  * through the same code-point table and written out once, so the output is equal byte for byte
- * (tests/pipeline/dedup/test_normalize_compiled.py compares both paths and the pure-Python reference).
+ * (tests/pipeline/dedup/test_normalize.py compares both paths and the pure-Python reference).
  *
  *   normalize(parts: list[bytes], table: uint8 buffer of 0x110000 entries)
  *       -> (data, word_starts, word_ends, doc_words): bytearrays (uint8, int64, int64, int64)

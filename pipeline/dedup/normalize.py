@@ -37,7 +37,7 @@ Why a batch version: calling Python per word or per character is the slow part o
 ``normalize_batch`` works on the UTF-8 bytes of a whole batch of documents and classifies characters through
 one table over all code points (``codepoint_classes``: class and word-break flags, CJK included), so the only
 Python calls are per document (``str.lower``). It runs ``_normalize.c``, which decodes, classifies and writes
-each character once; where the extension was not built, the same pass in numpy (~30 array passes, 4-20x
+each character once; where the extension was not built, the same pass in numpy (~30 array passes, 2.5-12x
 slower: bench/README.md, dedup normalisation in one pass). Both insert the CJK and the grapheme-cluster word
 breaks in that pass; ``split_cjk``'s regex is the reference's only.
 """
