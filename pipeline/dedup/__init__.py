@@ -3,7 +3,8 @@
 The pieces, each a pure function over numpy arrays so the Ray stage (``pipeline.stages.dedup``) only moves
 files around them:
 
-* ``normalize``   text -> normalised UTF-8 words (lowercase, punctuation stripped, digits -> 0), vectorised
+* ``normalize``   text -> normalised UTF-8 words (lowercase, punctuation stripped, digits -> 0, CJK characters
+                  and grapheme clusters of scripts without spaces as words), one compiled pass per batch
 * ``shingles``    words -> 64-bit word hashes -> 64-bit hashes of word n-grams, vectorised
 * ``minhash``     shingle hashes -> signatures, bit-compatible with datasketch's (legacy) MinHash
 * ``lsh_params``  published settings (FineWeb, RedPajama-v2) and bands/rows for a target Jaccard threshold

@@ -33,9 +33,13 @@ through edited copies whose cluster Jaccard is below it. PyThaiNLP's dictionary 
 segmenter covers every script, and the words change with the dictionary) find 33-40 % at a third of the
 speed. Tibetan needs no rule: its syllable mark (tsheg) is punctuation, a separator, so syllables are words.
 
-Why a vectorised version: calling Python per word or per character is the slow part of MinHash dedup.
-``normalize_batch`` works on the UTF-8 bytes of a whole batch of documents with numpy and classifies
-non-ASCII characters through a table over all code points, so the only Python calls are per document.
+Why a batch version: calling Python per word or per character is the slow part of MinHash dedup.
+``normalize_batch`` works on the UTF-8 bytes of a whole batch of documents and classifies characters through
+one table over all code points (``codepoint_classes``: class and word-break flags, CJK included), so the only
+Python calls are per document (``str.lower``). It runs ``_normalize.c``, which decodes, classifies and writes
+each character once; where the extension was not built, the same pass in numpy (~30 array passes, 2.5-12x
+slower: bench/README.md, dedup normalisation in one pass). Both insert the CJK and the grapheme-cluster word
+breaks in that pass; ``split_cjk``'s regex is the reference's only.
 """
 
 from __future__ import annotations
@@ -48,10 +52,12 @@ from dataclasses import dataclass
 import numpy as np
 
 SEP, WORD, DIGIT = 0, 1, 2
-# Han (unified, extension A, compatibility, extensions B+, iteration marks), hiragana, katakana
-_CJK_CLASS = ("[\u3005-\u3007\u3041-\u309f\u30a0-\u30ff\u31f0-\u31ff\u3400-\u4dbf\u4e00-\u9fff"
-              "\uf900-\ufaff\uff66-\uff9f\U00020000-\U0003134f]")
-_CJK_RUN = re.compile(_CJK_CLASS + "+")
+# Han (iteration marks, extension A, unified, compatibility, extensions B+), hiragana, katakana (phonetic
+# extensions, halfwidth forms): each character a word. One list for the reference's regex and the batch's table.
+CJK_RANGES: tuple[tuple[int, int], ...] = (
+    (0x3005, 0x3007), (0x3041, 0x309F), (0x30A0, 0x30FF), (0x31F0, 0x31FF), (0x3400, 0x4DBF), (0x4E00, 0x9FFF),
+    (0xF900, 0xFAFF), (0xFF66, 0xFF9F), (0x20000, 0x3134F))
+_CJK_RUN = re.compile("[" + "".join(f"{chr(lo)}-{chr(hi)}" for lo, hi in CJK_RANGES) + "]+")
 # Blocks of the scripts written without spaces whose letters and marks form one word per grapheme cluster:
 # the scripts of line-break class SA (UAX #14: breaks need a dictionary, as no spaces mark words), and
 # Javanese, Balinese and Buginese (written in scriptio continua, Unicode Standard ch. 17) and Yi (a syllable
@@ -75,8 +81,9 @@ NOT_EXTENDING = frozenset("\u102b\u102c\u1038\u1062\u1063\u1064\u1067\u1068\u106
                           "\u1a61\u1a63\u1a64\uaa7b\uaa7d\U00011720\U00011721")
 EXTENDING_LETTERS = frozenset("\u0e33\u0eb3")
 # flags above the class in ``codepoint_classes``: a letter or mark of a cluster script, a conjunct linker,
-# a character that extends the grapheme cluster before it (a mark, with the exceptions above)
-_IN_CLUSTER_SCRIPT, _STACKER, _MARK = 4, 8, 16
+# a character that extends the grapheme cluster before it (a mark, with the exceptions above), a CJK
+# character (``CJK_RANGES``: a word of its own, marks after it included)
+_IN_CLUSTER_SCRIPT, _STACKER, _MARK, _CJK = 4, 8, 16, 32
 _CLASS_BITS = 3
 
 
@@ -135,9 +142,9 @@ def char_class(ch: str) -> int:
 
 @functools.cache
 def codepoint_classes() -> np.ndarray:
-    """The class of every code point in the low two bits, with the cluster flags above them
-    (``_IN_CLUSTER_SCRIPT``, ``_STACKER``, and ``_MARK``: ``extends_cluster``); 1.1 MB, built once per
-    process in about half a second."""
+    """The class of every code point in the low two bits, with the word-break flags above them
+    (``_IN_CLUSTER_SCRIPT``, ``_STACKER``, ``_MARK``: ``extends_cluster``, and ``_CJK``); 1.1 MB, built
+    once per process in about half a second."""
     table = np.zeros(0x110000, dtype=np.uint8)
     for cp in range(0x110000):
         category = unicodedata.category(chr(cp))
@@ -157,6 +164,8 @@ def codepoint_classes() -> np.ndarray:
         table[ord(ch)] &= ~np.uint8(_MARK)
     for ch in EXTENDING_LETTERS:
         table[ord(ch)] |= _MARK
+    for lo, hi in CJK_RANGES:
+        table[lo:hi + 1] |= _CJK
     return table
 
 
@@ -232,39 +241,77 @@ def _byte_classes(raw: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     per_high[:] = cont_class[lead_rank[lead_of]]
     per_high[lead] = lead_class
     classes[high] = per_high
-    if not (lead_info & _IN_CLUSTER_SCRIPT).any():  # no cluster script in the batch: no breaks
+    if not (lead_info & (_IN_CLUSTER_SCRIPT | _CJK)).any():  # no CJK or cluster script in the batch: no breaks
         return classes, _NO_BREAKS
-    return classes, _cluster_breaks(raw, classes, starts, lead_info, np.where(two, 2, np.where(three, 3, 4)))
+    return classes, _word_breaks(raw, classes, starts, lead_info, np.where(two, 2, np.where(three, 3, 4)))
 
 
 _NO_BREAKS = np.zeros(0, dtype=np.int64)
 
 
-def _cluster_breaks(raw: np.ndarray, classes: np.ndarray, starts: np.ndarray, info: np.ndarray,
-                    lengths: np.ndarray) -> np.ndarray:
-    """``cluster_break`` over a batch: positions of the characters (first bytes) that start a new word.
-    ``starts``: first byte of every non-ASCII character, ``info`` its ``codepoint_classes`` entry,
-    ``lengths`` its UTF-8 length. The character before a non-ASCII one is either ASCII (no flags) or the
-    previous non-ASCII character; the byte before a character carries the previous character's class."""
+def _word_breaks(raw: np.ndarray, classes: np.ndarray, starts: np.ndarray, info: np.ndarray,
+                 lengths: np.ndarray) -> np.ndarray:
+    """Where a word ends between two word characters (first bytes of the characters that start a new word)
+    over a batch: ``split_cjk`` (on both sides of a CJK character) and ``cluster_break`` together, so the
+    batch needs no per-document regex pass. ``starts``: first byte of every non-ASCII character, ``info``
+    its ``codepoint_classes`` entry, ``lengths`` its UTF-8 length. The character before a non-ASCII one is
+    either ASCII (no flags) or the previous non-ASCII character; the byte before a character carries the
+    previous character's class (``_DELETE`` for a digit: a word character too)."""
     in_script = (info & _IN_CLUSTER_SCRIPT) != 0
+    cjk = (info & _CJK) != 0
     # non-ASCII characters: the flags of the character before each
     before = starts - 1
     prev_class = np.where(before >= 0, classes[np.maximum(before, 0)], SEP)
     prev_high = (before >= 0) & (raw[np.maximum(before, 0)] >= 0x80)
     prev_info = np.where(prev_high, np.concatenate([[0], info[:-1]]), 0).astype(np.uint8)
     prev_in_script = (prev_info & _IN_CLUSTER_SCRIPT) != 0
-    breaks = ((classes[starts] != SEP) & (prev_class != SEP) & ((info & _MARK) == 0)
-              & (in_script | prev_in_script) & ~(in_script & ((prev_info & _STACKER) != 0)))
-    # ASCII letters and digits right after a character of a cluster script
-    after = (starts + lengths)[in_script]
+    # a CJK character is a word whatever follows it (a mark too): its rule is outside the mark exception
+    cluster = (((info & _MARK) == 0) & (in_script | prev_in_script)
+               & ~(in_script & ((prev_info & _STACKER) != 0)))
+    word = classes[starts] != SEP
+    breaks = word & (prev_class != SEP) & (cluster | cjk | ((prev_info & _CJK) != 0))
+    # ASCII letters and digits right after a CJK character or a character of a cluster script
+    after = (starts + lengths)[(in_script | cjk) & word]
     after = after[after < len(raw)]
     after = after[(raw[after] < 0x80) & (classes[after] != SEP)]
     return np.sort(np.concatenate([starts[breaks], after])).astype(np.int64)
 
 
+try:
+    from pipeline.dedup import _normalize as _compiled
+except ImportError:  # not built (no C compiler at install time): the numpy path gives the same bytes
+    _compiled = None
+if _compiled is not None and _compiled.FLAGS != (SEP, WORD, DIGIT, _IN_CLUSTER_SCRIPT, _STACKER, _MARK, _CJK):
+    raise ImportError(f"pipeline/dedup/_normalize.c's flags {_compiled.FLAGS} are not normalize.py's: a stale "
+                      "build; rebuild the extensions (build_ext --inplace)")
+
+
+def _lowered(texts: list[str]) -> list[bytes]:
+    """Each text lowercased and UTF-8 encoded (lone surrogates kept, as separators). Lowercasing first is the
+    reference's order (``split_cjk`` then ``lower``): no character changes case into or out of
+    ``CJK_RANGES``, so the CJK breaks are the same either way (tests/pipeline/dedup/test_normalize.py)."""
+    return [t.lower().encode("utf-8", "surrogatepass") for t in texts]
+
+
 def normalize_batch(texts: list[str]) -> NormalizedBatch:
-    """Normalise ``texts`` together; equals ``normalize_text`` document by document."""
-    parts = [split_cjk(t).lower().encode("utf-8", "surrogatepass") for t in texts]
+    """Normalise ``texts`` together; equals ``normalize_text`` document by document. One pass per batch:
+    the compiled ``_normalize`` where it was built, else numpy; both insert the CJK and grapheme-cluster
+    word breaks in that pass (no regex per document)."""
+    if _compiled is None:
+        return numpy_normalize_batch(texts)
+    return compiled_normalize_batch(texts)
+
+
+def compiled_normalize_batch(texts: list[str]) -> NormalizedBatch:
+    """``normalize_batch`` by ``_normalize.c``: each character decoded, classified and written once."""
+    data, starts, ends, doc_words = _compiled.normalize(_lowered(texts), codepoint_classes())
+    return NormalizedBatch(np.frombuffer(data, dtype=np.uint8), np.frombuffer(starts, dtype=np.int64),
+                           np.frombuffer(ends, dtype=np.int64), np.frombuffer(doc_words, dtype=np.int64))
+
+
+def numpy_normalize_batch(texts: list[str]) -> NormalizedBatch:
+    """``normalize_batch`` in numpy: the fallback, and the second implementation the tests compare."""
+    parts = _lowered(texts)
     lengths = np.fromiter((len(p) for p in parts), dtype=np.int64, count=len(parts))
     raw = np.frombuffer(b" ".join(parts), dtype=np.uint8)  # a space between documents keeps words apart
     doc_starts = np.concatenate([[0], np.cumsum(lengths[:-1] + 1)]) if len(parts) else np.zeros(0, np.int64)
@@ -273,7 +320,7 @@ def normalize_batch(texts: list[str]) -> NormalizedBatch:
     # uint8 throughout (Python-int fill values made two int64 temporaries, 16 bytes per text byte)
     mapped = np.where(classes == WORD, raw, np.where(classes == SEP, np.uint8(SPACE), np.uint8(ZERO)))
     keep = classes != _DELETE
-    if len(breaks):  # a space before every character that starts a grapheme-cluster word
+    if len(breaks):  # a space before every character that starts a CJK or grapheme-cluster word
         mapped = np.insert(mapped, breaks, np.uint8(SPACE))
         keep = np.insert(keep, breaks, True)
         doc_starts = doc_starts + np.searchsorted(breaks, doc_starts, side="right")
