@@ -44,6 +44,8 @@ from typing import Mapping
 
 import regex
 
+from pipeline.filters.exceptions import load_exceptions
+
 ALPHA = r"\p{L}"
 # spaCy's "lower" and "upper" letter classes both hold the letters of scripts without case (Arabic, Hebrew, CJK)
 LOWER = r"\p{Ll}\p{Lo}\p{Lm}"
@@ -110,14 +112,32 @@ class Rules:
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
     token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
+    # how far from a chunk's end the suffix search starts (``_Compiled.suffix_length``); None: the whole chunk,
+    # for a table with a suffix alternative of unbounded length other than a run of periods (Greek's hyphenated
+    # words, whose leftmost start may lie anywhere in the chunk)
+    suffix_window: int | None = 12
+    # where in a chunk a suffix or an infix alternative may start (a cheap test the engine runs first): a table
+    # whose alternatives start with a letter or digit without a lookbehind needs a wider one (Greek)
+    suffix_gate: str = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
+    infix_gate: str = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+    # spaCy's exception lists kept as data (``exceptions.py``): the files' names, loaded when the table is
+    # first compiled; the table's own special cases come after them
+    data: tuple[str, ...] = ()
+    # the characters one of which comes before every suffix that ends in a letter or digit (a digit before a
+    # unit, an apostrophe, a hyphen); Slovenian's initials ("J.K") add the period
+    alnum_suffix_after: str = "0-9'’\\-–—‐‑"
+    # how many of a chunk's last characters decide a one-character suffix mark (``_Compiled.suffix_length``):
+    # the mark and the two characters its lookbehinds see, three more for Slovenian's "J.K."
+    tail_chars: int = 3
 
     def compiled(self) -> "_Compiled":
         return _Compiled(self)
 
 
-# Every suffix alternative but a run of periods is at most this long: a suffix is looked for in a chunk's last
-# characters only, then in the whole chunk where what was found starts with a period (a run may start earlier).
-_SUFFIX_WINDOW = 12
+# Every suffix alternative but a run of periods is at most this long in the tables that keep the default window
+# (``Rules.suffix_window``): a suffix is looked for in a chunk's last characters only, then in the whole chunk
+# where what was found starts with a period (a run may start earlier).
+_SUFFIX_WINDOW = Rules.suffix_window
 # Words of letters in several scripts and cases, and the characters tried after them, to find the characters that
 # every table splits off any word of letters unconditionally (``_Compiled.plain_suffixes``)
 _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz", "x", "X", "I", "été", "ÉTÉ",
@@ -125,15 +145,15 @@ _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz
 _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 
 
-_BEFORE_ALNUM_SUFFIX = regex.compile("[0-9'’\\-–—‐‑]").search
-_SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
-# (or at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a mark)
-_INFIX_GATE = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+# (an infix also at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or
+# after a mark)
+_SUFFIX_GATE, _INFIX_GATE = Rules.suffix_gate, Rules.infix_gate
 
 
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
-                 "_tails", "_rules", "_patterns", "max_special_chars")
+                 "_tails", "_rules", "_patterns", "max_special_chars", "_window", "_before_alnum_suffix",
+                 "_tail_chars")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -141,11 +161,16 @@ class _Compiled:
         # neither letter nor digit there, or for a unit a digit just before; an infix may also follow a mark:
         # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
         # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
-        self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
-        self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self._suffix = regex.compile(rules.suffix_gate + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes)
+                                     + ")").search
+        self.infix = regex.compile(rules.infix_gate + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes)
+                                   + ")").finditer
+        self._window = rules.suffix_window
+        self._tail_chars = -rules.tail_chars
+        self._before_alnum_suffix = regex.compile(f"[{rules.alnum_suffix_after}]").search
         self._rules = rules
         self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
-        self.special = dict(rules.special)
+        self.special = {**load_exceptions(rules.data), **rules.special} if rules.data else dict(rules.special)
         # the longest special case that the affix rules may split into several tokens (``_merge_specials``)
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
@@ -160,7 +185,7 @@ class _Compiled:
         """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
         matcher looks for to merge a special case split across tokens (``Tokenizer.add_special_case``)."""
         if self._patterns is None:
-            self._patterns = _Compiled(replace(self._rules, special={}))
+            self._patterns = _Compiled(replace(self._rules, special={}, data=()))
         return affix_split(string, self._patterns)
 
     def token_match(self, string: str) -> bool:
@@ -180,7 +205,7 @@ class _Compiled:
             # (runs of periods and "……" end in a doubled mark, units and "'s" in a letter or digit) and look at
             # most two characters back, so the last three characters decide (cached: "word." and "x)," are most
             # of the chunks that reach here)
-            key = string[-3:]
+            key = string[self._tail_chars:]
             length = self._tails.get(key)
             if length is None:
                 found = self._suffix(key)
@@ -192,10 +217,11 @@ class _Compiled:
                 self._tails[key] = length
             if length >= 0:
                 return length
-        if last.isalnum() and not _BEFORE_ALNUM_SUFFIX(string, max(0, n - _SUFFIX_WINDOW)):
+        window = self._window
+        if last.isalnum() and not self._before_alnum_suffix(string, max(0, n - window) if window is not None else 0):
             return 0  # a suffix ending in a letter or digit follows a digit (a unit), an apostrophe or a hyphen
-        if n > _SUFFIX_WINDOW:
-            found = self._suffix(string, n - _SUFFIX_WINDOW)  # lookbehinds still see the characters before
+        if window is not None and n > window:
+            found = self._suffix(string, n - window)  # lookbehinds still see the characters before
             if found is None:
                 return 0
             if string[found.start()] != ".":
@@ -610,6 +636,103 @@ LITHUANIAN = Rules(
     special={**{k: v for k, v in _OWN_SPECIAL.items() if k not in _LETTER_PERIODS and k not in ("._.", "8)")},
              "?!": ("?!",), "n-tosios": ("n-tosios",)})
 
+# Greek (spacy/lang/el): spaCy's Greek rules name their letters by hand: the capitals Α-Ω and small letters α-ω
+# with the small accented ones (tonos, dialytika); some rules add capitals with tonos. Prefixes: "''", "§", "%",
+# "=", "+90%", a year "'12" (also "'12-'13"), a negative decimal "-12.13", a word in quotes "'αβγ'", up to three
+# Greek letters elided before an apostrophe ("παρ'", "κατ'"), a hyphenated "http://www" host, a Greek word
+# before "*", "$" with a number, then the base's punctuation, quotes, currency and icons (no dash, no "+").
+# Suffixes: the base's punctuation, quotes and icons, "12+", "12'", an apostrophe with at most one Latin letter
+# before it ("abc'" is "ab", "c'"), a whole chunk "12." or "1)" or "Α." (an initial), "12&", currency and units
+# after a digit, a period after a digit, lower-case letter or quote, or two capitals, or a Greek letter; a hyphen
+# after a Greek letter; a whole hyphenated Greek word ("πρώτος-δεύτερος-τρίτος", kept whole as one suffix token:
+# its start may lie anywhere in the chunk, so this table searches suffixes in the whole chunk, not in the last
+# 12 characters), "13mg", "1.2m". Infixes: the base's ellipses and icons, an operator or "/" between digits,
+# Latin words joined by two "/" or by hyphens, numbers joined by hyphens ("10.9-6", "1ης-2"), dates "15/2/17", a
+# Latin e-mail address, each as one infix token; then a period between cases, a comma, a hyphen or ":<>=/"
+# between letters. Rules anchored on a space (" 12.", "12) ") cannot match inside a chunk and are left out.
+_EL_SMALL = "α-ωάέήίόύώϊϋΐΰ"
+_EL = "Α-Ω" + _EL_SMALL  # Greek letters of spaCy's Greek rules
+_EL_COMPOUND = "ΆΈΊΌΎΏ" + _EL  # and in a hyphenated Greek word, the capitals with tonos but Ή
+_EL_STARRED = "ΆΈΊ" + _EL  # and in a word before "*", three of them
+GREEK = Rules(
+    prefixes=("''", "[§%=]", r"\+[0-9]+%", "'[0-9]{2}(?:-'[0-9]{2})*", r"-[0-9]{1,9}\.[0-9]{1,9}", f"'[{_EL}]+'",
+              f"[{_EL}]{{1,3}}'",
+              # spaCy's "www." has an unescaped period: any character
+              r"http://www.[A-Za-z]+-[A-Za-z]+(?:\.[A-Za-z]+)+(?:/[A-Za-z]+)*(?:\.[A-Za-z]+)*",
+              f"[{_EL_STARRED}]+\\*", r"\$[0-9]+(?:[,.][0-9]+)?",
+              f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", r"\p{Sc}", ICONS),
+    suffixes=(f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", "[0-9]+'", "[A-Za-z]?'", r"^[0-9]{1,2}\.",
+              r"^[0-9]\)", r"(?<=°[FfCcKk])\.", "[0-9]+&", r"(?<=[0-9])\p{Sc}", _UNIT,
+              f"(?<=[0-9{LOWER}\u00b2\\-+{QUOTES}()?:])\\.", f"(?<=[{UPPER}][{UPPER}])\\.", f"(?<=[{_EL}])-",
+              f"(?<=[{_EL}])\\.", r"^[Α-Ω]\.", f"[{_EL_COMPOUND}]+(?:-[{_EL_COMPOUND}]+)+", "[0-9]+mg",
+              r"[0-9]+\.[0-9]+m"),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+/\-*^](?=[0-9])", "[a-zA-Z]+/[a-zA-Z]+/[a-zA-Z]+",
+             r"[0-9]+(?:\.[0-9]+)*(?:-[0-9]+)+", "[0-9]+,[0-9]+-[0-9]+,[0-9]+", "[0-9]+[ης]+(?:-[0-9]+)+",
+             "[0-9]{1,4}/[0-9]{1,2}(?:/[0-9]{0,4})?", r"[A-Za-z]+@[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z]+",
+             "[a-zA-Z]+(?:-[a-zA-Z]+)+", f"(?<=[{LOWER}])\\.(?=[{UPPER}])", _COMMA_INFIX,
+             f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])", f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])"),
+    special={**_OWN_SPECIAL, **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("π.μ.", "πμ", "μ.μ.", "μμ")}},
+    suffix_window=None,
+    # a suffix may also start where a run of Greek letters or digits starts, at a Latin letter before an
+    # apostrophe, or at the chunk's start; an infix at the start of a run of Latin letters or digits, or up to
+    # four digits before "/" (a date's day may start inside a run of digits: "12345/123" is "1", "2345/12", "3")
+    suffix_gate=(rf"(?:(?=[^\p{{L}}\p{{N}}])|(?<=[0-9])|^|(?<![{_EL_COMPOUND}])(?=[{_EL_COMPOUND}])"
+                 r"|(?<![0-9])(?=[0-9])|(?=[A-Za-z]'))"),
+    infix_gate=(r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}])|(?<![0-9])(?=[0-9])|(?=[0-9]{1,4}/)"
+                r"|(?<![A-Za-z])(?=[A-Za-z]))"),
+    data=("el",))
+
+# Slovenian (spacy/lang/sl): "+", "/", "•", "¯", "=", "×" and each dash are prefixes and suffixes (a run of up to
+# three hyphens one suffix); a final period splits after a lower-case letter, "%", "²", "-", "+", punctuation or a
+# quote but not after a digit ("1." whole); an initial after an initial is a suffix ("J.K." is "J.", "K."); no
+# "'s" suffix; a hyphen between a letter or digit and a letter is an infix unless what follows it is one of the
+# Slovene endings of a word written after an abbreviation or a number ("BTC-jev", "1-ovi", "SMS-ov": spaCy's
+# list of 171 endings from the Obeliks tokenizer, generated here: possessive adjectives in -ov/-ev/-jev/-jin,
+# adjectives in -ovski/-evski/-jevski, nouns in -ovec/-ovka (each fully declined), case endings, and -ti/-ta/...)
+_SL_ADJ = ("", "a", "e", "i", "o", "ega", "emu", "em", "im", "ih", "ima", "imi")
+_SL_ENDINGS = sorted(
+    {stem + end for stem in ("ov", "ev", "jev", "jin") for end in _SL_ADJ}
+    | {stem + "sk" + end for stem in ("ov", "ev", "jev") for end in _SL_ADJ if end}
+    | {stem + end for stem in ("ov", "ev", "jev")
+       for end in "ec ca cu cem cev cema cih ci ce cimi ka ke ki ko k kama kah kam kami".split()}
+    | set("a e i o u om em ema ih im ima imi ja je ji ju jem jema jih oma ega emu".split())
+    | {"t" + end for end in _SL_ADJ if end}, key=lambda e: (-len(e), e))
+_SL_MARKS = r"[+/•¯=×]"
+SLOVENIAN = Rules(
+    prefixes=(_SL_MARKS, "[-–—~]", *BASE_PREFIXES),
+    suffixes=(_SL_MARKS, HYPHENS, f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=°[FfCcKk])\.",
+              r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{QUOTES}|()?:])\\.",
+              f"(?<=[{UPPER}][{UPPER}])\\.", r"(?<=[A-Z]\.)[A-Z]."),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])",
+             f"(?<=[{LOWER}{_QUOTES_NO_APOSTROPHE}])\\.(?=[{UPPER}{_QUOTES_NO_APOSTROPHE}])", _COMMA_INFIX,
+             f"(?<=[{ALPHA}0-9]){HYPHENS}(?!(?:{'|'.join(_SL_ENDINGS)})$)(?=[{ALPHA}])", _ALNUM_SYMBOL_INFIX),
+    special=dict(_OWN_SPECIAL),
+    suffix_gate=r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9])|(?<=[A-Z]\.))", tail_chars=4,
+    alnum_suffix_after="0-9'’\\-–—‐‑.",
+    data=("sl",))
+
+# Indonesian (spacy/lang/id): no "#" prefix; currency codes ("Rp", "USD", "US$") and "/" are prefixes; "-nya",
+# "-ku", "-mu" and a final hyphen or dash are suffixes, as are data-rate, frequency and number-word units after a
+# digit ("10Mbps", "5juta"), "%" after a digit and a closing HTML tag after a letter or digit; infixes beyond the
+# base: "/" or "\" between digits, "%" between a digit and a letter, digit or "/", a quote or dash after a
+# letter's period or comma, a hyphen between a letter and a digit, and a hyphen or "/" between letters (also
+# before a currency code); spaCy's ~3,900 hyphenated words (reduplications "anak-anak", loans "e-mail") in five
+# case variants each are a dictionary: data (``exceptions.py``)
+_ID_CURRENCY_CODES = r"US\$|C\$|A\$|USD|Rp|IDR|RMB|SGD|S\$"
+_ID_UNITS = (r"s|bit|Gbps|Mbps|mbps|Kbps|kbps|ƒ|ppi|px|Hz|kHz|MHz|GHz|mAh|ratus|rb|ribu|ribuan|juta|jt|jutaan"
+             r"|mill?iar|million|bil[l]?iun|bilyun|billion")
+_ID_HTML_TAGS = "</(?:b|strong|i|em|p|span|div|a)>"
+INDONESIAN = Rules(
+    prefixes=(*_without(BASE_PREFIXES, f"[{PUNCT}]"), f"[{_PUNCT_NO_HASH}]", _ID_CURRENCY_CODES,
+              r"<(?:b|strong|i|em|p|span|div|br)\s?/>|<a[^>]+>", "/"),
+    suffixes=(*BASE_SUFFIXES, "-[Nn]ya", "-[KkMm]u", "[—-]", f"(?<=[0-9])(?:{_ID_UNITS})", "(?<=[0-9])%",
+              f"(?<=[0-9{ALPHA}]){_ID_HTML_TAGS}"),
+    infixes=(*BASE_INFIXES, r"(?<=[0-9])[\\/](?=[0-9%-])", f"(?<=[0-9])%(?=[{ALPHA}0-9/])", '(?<=[0-9)][.,])"(?=[0-9])',
+             f"(?<=[{ALPHA})][.,'])[\"—](?=[{ALPHA}])", f"(?<=[{ALPHA}])-(?=[0-9])", f"(?<=[0-9])-(?=[{ALPHA}])",
+             f"(?<=[{ALPHA}])[/-](?=\\p{{Sc}}|{_ID_CURRENCY_CODES}|[{ALPHA}])"),
+    special=dict(_OWN_SPECIAL),
+    data=("id-words", "id"))
+
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
@@ -620,4 +743,5 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
                                     "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
                                     "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "fa": PERSIAN,
-                                    "lt": LITHUANIAN, "base": BASE}
+                                    "lt": LITHUANIAN, "el": GREEK, "sl": SLOVENIAN, "id": INDONESIAN,
+                                    "base": BASE}

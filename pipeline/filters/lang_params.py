@@ -72,7 +72,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, JIEBA, PLAIN, SUDACHI,
+from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, JIEBA, SUDACHI,
                                       WHITESPACE)
 from pipeline.filters.segment_lib import BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, THAI, missing_library
 
@@ -250,17 +250,16 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 
 # Whitespace languages by how their spaCy tokenizer treats apostrophes and hyphens (checked on the same test
 # string in datatrove's tokenizer for each: bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and
-# German"); English keeps the English rules, German its own (``GERMAN``), Indonesian the English ones (spaCy's
-# Indonesian list of ~15,000 hyphenated words is not written here). "spacy-<table>": spaCy's algorithm itself with a
+# German"); English keeps the English rules, German its own (``GERMAN``). "spacy-<table>": spaCy's algorithm itself with a
 # rule table of ``pipeline.filters.affixes`` (the language's own, or "base" where spaCy has only its base rules),
 # which also keeps URLs, paths and options as spaCy does (bench/README.md, "spaCy's tokenizer algorithm").
 _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru": "spacy-ru", "ar": "spacy-ar",
-                     "sv": "spacy-sv", "el": HYPHENS, "hu": "spacy-hu", "ro": "spacy-ro", "da": "spacy-da",
-                     "sk": "spacy-base", "sl": PLAIN, "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt",
+                     "sv": "spacy-sv", "el": "spacy-el", "hu": "spacy-hu", "ro": "spacy-ro", "da": "spacy-da",
+                     "sk": "spacy-base", "sl": "spacy-sl", "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt",
                      "nl": "spacy-nl", "no": "spacy-nb", "fi": "spacy-fi", "tr": "spacy-tr", "cs": "spacy-base",
                      "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": "spacy-lt", "lv": "spacy-base",
                      "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl",
-                     "fa": "spacy-fa"}
+                     "fa": "spacy-fa", "id": "spacy-id"}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
 # Urdu's punctuation for those written in Arabic script); those without a stored FineWeb-2 config keep the English
