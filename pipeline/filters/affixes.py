@@ -129,6 +129,9 @@ class Rules:
     # how many of a chunk's last characters decide a one-character suffix mark (``_Compiled.suffix_length``):
     # the mark and the two characters its lookbehinds see, three more for Slovenian's "J.K."
     tail_chars: int = 3
+    # prefix alternatives made of letters only (Indonesian's currency codes: "USDA" is "USD", "A"): a word of
+    # letters that starts with one is not taken as one token without the rules
+    letter_prefixes: str | None = None
 
     def compiled(self) -> "_Compiled":
         return _Compiled(self)
@@ -153,7 +156,7 @@ _SUFFIX_GATE, _INFIX_GATE = Rules.suffix_gate, Rules.infix_gate
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
                  "_tails", "_rules", "_patterns", "max_special_chars", "_window", "_before_alnum_suffix",
-                 "_tail_chars")
+                 "_tail_chars", "letter_prefix")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -167,6 +170,7 @@ class _Compiled:
                                    + ")").finditer
         self._window = rules.suffix_window
         self._tail_chars = -rules.tail_chars
+        self.letter_prefix = regex.compile(rules.letter_prefixes).match if rules.letter_prefixes else None
         self._before_alnum_suffix = regex.compile(f"[{rules.alnum_suffix_after}]").search
         self._rules = rules
         self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
@@ -178,8 +182,10 @@ class _Compiled:
         self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
         # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
         # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
+        # (nor a prefix: Greek's "όνομα*" is one prefix token)
         self.plain_suffixes = frozenset(c for c in _SAMPLE_MARKS if all(
-            self.suffix_length(w + c) == 1 and not self.token_match(w + c) for w in _SAMPLE_WORDS))
+            self.suffix_length(w + c) == 1 and not self.token_match(w + c) and not self.prefix(w + c)
+            for w in _SAMPLE_WORDS))
 
     def pattern(self, string: str) -> tuple[str, ...]:
         """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
@@ -242,10 +248,12 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     special = rules.special
     if chunk in special:
         return special[chunk]
-    if chunk.isalpha():  # most chunks: every affix and infix rule needs a character other than a letter
-        return (chunk,)
+    letter_prefix = rules.letter_prefix
+    if chunk.isalpha() and (letter_prefix is None or not letter_prefix(chunk)):
+        return (chunk,)  # most chunks: every affix and infix rule needs a character other than a letter
     head = chunk[:-1]
-    if chunk[-1] in rules.plain_suffixes and head.isalpha() and not rules.token_match(chunk):  # "word,"
+    if (chunk[-1] in rules.plain_suffixes and head.isalpha() and not rules.token_match(chunk)
+            and (letter_prefix is None or not letter_prefix(chunk))):  # "word,"
         return (*special.get(head, (head,)), chunk[-1])
     prefixes: list[str] = []
     suffixes: list[str] = []
@@ -253,7 +261,8 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     last = -1
     token_match = rules.token_match
     while string and len(string) != last and len(prefixes) + len(suffixes) < MAX_AFFIXES:
-        if string.isalpha() or token_match(string) or string in special:  # no rule splits a word of letters
+        if ((string.isalpha() and (letter_prefix is None or not letter_prefix(string))) or token_match(string)
+                or string in special):  # no rule splits a word of letters (but a letter prefix)
             break
         last = len(string)
         found = rules.prefix(string)
@@ -281,7 +290,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     if string:
         if string in special:
             middle = special[string]
-        elif string.isalpha() or token_match(string) or _url(string):
+        elif string.isalpha() or token_match(string) or _url(string):  # (no infix splits a word of letters)
             middle = (string,)
         else:
             middle, start = [], 0
@@ -487,7 +496,7 @@ DUTCH = Rules(
     special={**_OWN_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. "
                                                  "i.e. nr. blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs. "
                                                  "a.u.b. z.s.m. n.a.v. i.v.m. t.z.t. s.v.p. c.q. m.n. dhr. mevr. dr. "
-                                                 "prof. ir. drs. mr. fig. art.")})
+                                                 "prof. ir. drs. mr. fig. art.")}, data=("nl",))
 # Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
 # are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
 # an infix at a chunk's start is ignored); a period between a letter or digit and a digit or upper-case letter; a
@@ -526,7 +535,7 @@ DANISH = Rules(
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX, _ALNUM_SYMBOL_INFIX),
     special={**_OWN_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
              **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. i.e. inkl. ekskl. pga. vha. s. tlf. m.m. "
-                              "o.l. fx. iflg.")})
+                              "o.l. fx. iflg.")}, data=("da",))
 # Norwegian Bokmål (spacy/lang/nb): "#" is no prefix; the degree sign no icon ("20°" whole); an apostrophe a suffix
 # only after a letter other than s, x, z; a final period splits after a lower-case letter or mark but not after a
 # digit ("2." whole) nor an apostrophe; infixes as Danish's but "/" between letters only and nothing after a digit
@@ -626,7 +635,7 @@ HUNGARIAN = Rules(
 # zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it). Not reproduced: spaCy's
 # ~680 Persian words listed with a clitic split off ("آثارش" as "آثار", "ش")
 PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
-                special=_abbreviations(".م .هـ ب.م ق.م"))
+                special=_abbreviations(".م .هـ ب.م ق.م"), data=("fa",))
 
 # Lithuanian (spacy/lang/lt): every final period is a suffix ("a." split, as none of the base's letter-period special
 # cases is kept), no operator "-" between digits ("3-4" whole); otherwise the base rules
@@ -679,8 +688,8 @@ GREEK = Rules(
     suffix_gate=(rf"(?:(?=[^\p{{L}}\p{{N}}])|(?<=[0-9])|^|(?<![{_EL_COMPOUND}])(?=[{_EL_COMPOUND}])"
                  r"|(?<![0-9])(?=[0-9])|(?=[A-Za-z]'))"),
     infix_gate=(r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}])|(?<![0-9])(?=[0-9])|(?=[0-9]{1,4}/)"
-                r"|(?<![A-Za-z])(?=[A-Za-z]))"),
-    data=("el",))
+                r"|(?<![A-Za-z])(?=[A-Za-z]))"))
+
 
 # Slovenian (spacy/lang/sl): "+", "/", "•", "¯", "=", "×" and each dash are prefixes and suffixes (a run of up to
 # three hyphens one suffix); a final period splits after a lower-case letter, "%", "²", "-", "+", punctuation or a
@@ -719,7 +728,8 @@ SLOVENIAN = Rules(
 # before a currency code); spaCy's ~3,900 hyphenated words (reduplications "anak-anak", loans "e-mail") in five
 # case variants each are a dictionary: data (``exceptions.py``)
 _ID_CURRENCY_CODES = r"US\$|C\$|A\$|USD|Rp|IDR|RMB|SGD|S\$"
-_ID_UNITS = (r"s|bit|Gbps|Mbps|mbps|Kbps|kbps|ƒ|ppi|px|Hz|kHz|MHz|GHz|mAh|ratus|rb|ribu|ribuan|juta|jt|jutaan"
+# (spaCy appends "s bit ..." to its base unit string without a space: "s" is no unit, "3s" stays whole)
+_ID_UNITS = (r"bit|Gbps|Mbps|mbps|Kbps|kbps|ƒ|ppi|px|Hz|kHz|MHz|GHz|mAh|ratus|rb|ribu|ribuan|juta|jt|jutaan"
              r"|mill?iar|million|bil[l]?iun|bilyun|billion")
 _ID_HTML_TAGS = "</(?:b|strong|i|em|p|span|div|a)>"
 INDONESIAN = Rules(
@@ -730,7 +740,7 @@ INDONESIAN = Rules(
     infixes=(*BASE_INFIXES, r"(?<=[0-9])[\\/](?=[0-9%-])", f"(?<=[0-9])%(?=[{ALPHA}0-9/])", '(?<=[0-9)][.,])"(?=[0-9])',
              f"(?<=[{ALPHA})][.,'])[\"—](?=[{ALPHA}])", f"(?<=[{ALPHA}])-(?=[0-9])", f"(?<=[0-9])-(?=[{ALPHA}])",
              f"(?<=[{ALPHA}])[/-](?=\\p{{Sc}}|{_ID_CURRENCY_CODES}|[{ALPHA}])"),
-    special=dict(_OWN_SPECIAL),
+    special=dict(_OWN_SPECIAL), letter_prefixes=f"(?:{_ID_CURRENCY_CODES})(?=.)",
     data=("id-words", "id"))
 
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
