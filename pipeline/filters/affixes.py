@@ -26,11 +26,13 @@ Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hy
 Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
 the Unicode database cost ~0.4 s per process.
 Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
-(``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). Not reproduced: spaCy's long per-language lists
-of abbreviations and hyphenated words (French's ~15,000, Dutch's ~4,500, Danish's ~1,000; a few frequent
-abbreviations per language are kept, and the exceptions spaCy generates by rule: French's productive hyphen
-prefixes, Spanish clock times, Danish day ordinals, Finnish contractions, Romanian ordinals, Hungarian initials).
-Languages without a table here (el, sl) keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+(``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). The exceptions spaCy generates by rule are
+generated here (French's productive hyphen prefixes, Spanish and Greek clock times, Danish day ordinals, Finnish
+contractions, Romanian ordinals, Hungarian initials, Indonesian case variants); spaCy's long lists that are
+dictionaries are data (``pipeline.filters.exceptions``, loaded when a table is first compiled) for nl, da, fa, sl
+and id, where they changed the token agreement on held-out text, and otherwise a few frequent abbreviations per
+language (French's ~15,000 hyphenated words and Hungarian's ~630 abbreviations are not loaded; Greek's ~540
+changed no token of the held-out text).
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
@@ -486,7 +488,8 @@ PORTUGUESE = Rules(
     special={**_OWN_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")})
 # Dutch (spacy/lang/nl): ",," is a prefix and "''" a suffix; no "'s" suffix, "%" no unit; infixes: no hyphen
 # (words joined by hyphens whole), no "/", no operator between digits; ",", "!", "?", a quote or bracket, "--"
-# between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole
+# between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole;
+# spaCy's ~4,500 abbreviations are data (the frequent ones below were written before they were)
 NL_SPECIAL_ELISIONS = "'s 't 'n 'S 'T 'N 'ns 'm"
 DUTCH = Rules(
     prefixes=(",,", *BASE_PREFIXES),
@@ -525,7 +528,8 @@ TURKISH = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), in
                 token_match=_TR_TOKEN_MATCH)
 # Danish (spacy/lang/da): an apostrophe is a suffix only after a letter other than s, x, z (as Swedish); infixes: no
 # hyphen, no operator between digits; ",", "!", "?", ":", "<", ">", "=", a quote or bracket, "--" between letters,
-# the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token
+# the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token; spaCy's
+# ~1,000 abbreviations are data
 _NORDIC_SUFFIXES = (*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, _S_SUFFIX), f"[{_QUOTES_NO_APOSTROPHE}]",
                     "(?<=[^sSxXzZ])'")
 DANISH = Rules(
@@ -632,8 +636,8 @@ HUNGARIAN = Rules(
 
 # Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
 # or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
-# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it). Not reproduced: spaCy's
-# ~680 Persian words listed with a clitic split off ("آثارش" as "آثار", "ش")
+# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it); spaCy's ~680 Persian
+# words listed with a clitic split off ("آثارش" as "آثار", "ش") are data
 PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
                 special=_abbreviations(".م .هـ ب.م ق.م"), data=("fa",))
 

@@ -55,7 +55,7 @@ What this table holds, and where each value comes from:
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
-  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
+  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
