@@ -656,34 +656,43 @@ LITHUANIAN = Rules(
 # before "*", "$" with a number, then the base's punctuation, quotes, currency and icons (no dash, no "+").
 # Suffixes: the base's punctuation, quotes and icons, "12+", "12'", an apostrophe with at most one Latin letter
 # before it ("abc'" is "ab", "c'"), a whole chunk "12." or "1)" or "Α." (an initial), "12&", currency and units
-# after a digit, a period after a digit, lower-case letter or quote, or two capitals, or a Greek letter; a hyphen
-# after a Greek letter; a whole hyphenated Greek word ("πρώτος-δεύτερος-τρίτος", kept whole as one suffix token:
+# ("%" none) after a digit, a period after a digit, lower-case letter or quote, or two capitals, or a Greek letter;
+# a hyphen after a Greek letter; a whole hyphenated Greek word ("πρώτος-δεύτερος-τρίτος", kept whole as one suffix token:
 # its start may lie anywhere in the chunk, so this table searches suffixes in the whole chunk, not in the last
 # 12 characters), "13mg", "1.2m". Infixes: the base's ellipses and icons, an operator or "/" between digits,
 # Latin words joined by two "/" or by hyphens, numbers joined by hyphens ("10.9-6", "1ης-2"), dates "15/2/17", a
 # Latin e-mail address, each as one infix token; then a period between cases, a comma, a hyphen or ":<>=/"
 # between letters. Rules anchored on a space (" 12.", "12) ") cannot match inside a chunk and are left out.
+# spaCy's currency list also holds "US$", "C$", "A$" (a prefix each: "C$5"; the base tables take "$" alone)
+_CURRENCY_CODES = r"US\$|C\$|A\$"
 _EL_SMALL = "α-ωάέήίόύώϊϋΐΰ"
 _EL = "Α-Ω" + _EL_SMALL  # Greek letters of spaCy's Greek rules
 _EL_COMPOUND = "ΆΈΊΌΎΏ" + _EL  # and in a hyphenated Greek word, the capitals with tonos but Ή
 _EL_STARRED = "ΆΈΊ" + _EL  # and in a word before "*", three of them
+# spaCy's general letter classes (the base's lookbehinds of Greek's own rules) leave out the small letters with
+# dialytika ϊ ϋ ΐ ΰ and the polytonic letters (Greek Extended): "ταπεινωτική." with U+1F75 keeps its period,
+# "Ευρωπαϊ-x" its hyphen; ``\p{L}`` holds them, so Greek's table takes them out where spaCy's classes apply
+_EL_NOT_LETTERS = "ϊϋΐΰ\u1f00-\u1fff"
+_EL_ALPHA = f"(?![{_EL_NOT_LETTERS}])[{ALPHA}]"
+_EL_LOWER = f"(?![{_EL_NOT_LETTERS}])[{LOWER}]"
+_EL_UPPER = f"(?![{_EL_NOT_LETTERS}])[{UPPER}]"
 GREEK = Rules(
     prefixes=("''", "[§%=]", r"\+[0-9]+%", "'[0-9]{2}(?:-'[0-9]{2})*", r"-[0-9]{1,9}\.[0-9]{1,9}", f"'[{_EL}]+'",
               f"[{_EL}]{{1,3}}'",
               # spaCy's "www." has an unescaped period: any character
               r"http://www.[A-Za-z]+-[A-Za-z]+(?:\.[A-Za-z]+)+(?:/[A-Za-z]+)*(?:\.[A-Za-z]+)*",
               f"[{_EL_STARRED}]+\\*", r"\$[0-9]+(?:[,.][0-9]+)?",
-              f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", r"\p{Sc}", ICONS),
-    suffixes=(f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", "[0-9]+'", "[A-Za-z]?'", r"^[0-9]{1,2}\.",
-              r"^[0-9]\)", r"(?<=°[FfCcKk])\.", "[0-9]+&", r"(?<=[0-9])\p{Sc}", _UNIT,
-              f"(?<=[0-9{LOWER}\u00b2\\-+{QUOTES}()?:])\\.", f"(?<=[{UPPER}][{UPPER}])\\.", f"(?<=[{_EL}])-",
+              f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", r"\p{Sc}", _CURRENCY_CODES, ICONS),
+    suffixes=("……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", "[0-9]+'", "[A-Za-z]?'",
+              r"^[0-9]{1,2}\.", r"^[0-9]\)", r"(?<=°[FfCcKk])\.", "[0-9]+&", r"(?<=[0-9])\p{Sc}", _UNIT_NO_PERCENT,
+              f"(?<=[0-9\u00b2\\-+{QUOTES}()?:]|{_EL_LOWER})\\.", f"(?<={_EL_UPPER}{_EL_UPPER})\\.", f"(?<=[{_EL}])-",
               f"(?<=[{_EL}])\\.", r"^[Α-Ω]\.", f"[{_EL_COMPOUND}]+(?:-[{_EL_COMPOUND}]+)+", "[0-9]+mg",
               r"[0-9]+\.[0-9]+m"),
     infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+/\-*^](?=[0-9])", "[a-zA-Z]+/[a-zA-Z]+/[a-zA-Z]+",
              r"[0-9]+(?:\.[0-9]+)*(?:-[0-9]+)+", "[0-9]+,[0-9]+-[0-9]+,[0-9]+", "[0-9]+[ης]+(?:-[0-9]+)+",
              "[0-9]{1,4}/[0-9]{1,2}(?:/[0-9]{0,4})?", r"[A-Za-z]+@[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z]+",
-             "[a-zA-Z]+(?:-[a-zA-Z]+)+", f"(?<=[{LOWER}])\\.(?=[{UPPER}])", _COMMA_INFIX,
-             f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])", f"(?<=[{ALPHA}])[:<>=/](?=[{ALPHA}])"),
+             "[a-zA-Z]+(?:-[a-zA-Z]+)+", f"(?<={_EL_LOWER})\\.(?={_EL_UPPER})", f"(?<={_EL_ALPHA}),(?={_EL_ALPHA})",
+             f"(?<={_EL_ALPHA}){HYPHENS}(?={_EL_ALPHA})", f"(?<={_EL_ALPHA})[:<>=/](?={_EL_ALPHA})"),
     special={**_OWN_SPECIAL, **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("π.μ.", "πμ", "μ.μ.", "μμ")}},
     suffix_window=None,
     # a suffix may also start where a run of Greek letters or digits starts, at a Latin letter before an
@@ -712,8 +721,8 @@ _SL_ENDINGS = sorted(
     | {"t" + end for end in _SL_ADJ if end}, key=lambda e: (-len(e), e))
 _SL_MARKS = r"[+/•¯=×]"
 SLOVENIAN = Rules(
-    prefixes=(_SL_MARKS, "[-–—~]", *BASE_PREFIXES),
-    suffixes=(_SL_MARKS, HYPHENS, f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=°[FfCcKk])\.",
+    prefixes=(_SL_MARKS, "[-–—~]", *BASE_PREFIXES[:-1], _CURRENCY_CODES, ICONS),
+    suffixes=(_SL_MARKS, HYPHENS, "……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=°[FfCcKk])\.",
               r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{QUOTES}|()?:])\\.",
               f"(?<=[{UPPER}][{UPPER}])\\.", r"(?<=[A-Z]\.)[A-Z]."),
     infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])",

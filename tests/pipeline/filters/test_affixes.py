@@ -275,3 +275,13 @@ def test_indonesian_list_expands_to_spacys_variants():
     words = load_exceptions(["id-words"])
     assert len(words) == 15_592
     assert {"anak-anak", "Anak-anak", "Anak-Anak", "ANAK-ANAK"} <= set(words)
+
+
+@pytest.mark.parametrize("language, text, expected", [
+    # spaCy 3.8.7: its general letter classes leave out Greek's polytonic letters and ϊ ϋ ΐ ΰ (no period split after
+    # "ή" U+1F75, no hyphen split after "ϊ"); "%" is no Greek unit; "C$" a currency prefix; "……" one suffix
+    ("el", "ὑποχρεωτικ\u1f75. Ευρωπαϊ-κή Δ7% C$5 x…… A$ΈΌ", "ὑποχρεωτικ\u1f75.|Ευρωπαϊ-κή|Δ7%|C$|5|x|……|A$|ΈΌ"),
+    ("sl", "C$5 x…… 7%", "C$|5|x|……|7|%"),
+])
+def test_greek_and_slovenian_letter_classes_and_marks(language, text, expected):
+    assert "|".join(split_words(text, f"spacy-{language}")) == expected
