@@ -114,12 +114,15 @@ class Rules:
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
     token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
-    # how far from a chunk's end the suffix search starts (``_Compiled.suffix_length``); None: the whole chunk,
-    # for a table with a suffix alternative of unbounded length other than a run of periods (Greek's hyphenated
-    # words, whose leftmost start may lie anywhere in the chunk)
+    # how far from a chunk's end the suffix search starts (``_Compiled.suffix_length``): every suffix alternative
+    # of the other tables but a run of periods is at most 12 characters long, so a suffix is looked for in a
+    # chunk's last 12 characters, then in the whole chunk where what was found starts with a period (a run may
+    # start earlier); None: the whole chunk, for a table with a longer alternative (Greek's hyphenated words,
+    # whose leftmost start may lie anywhere in the chunk)
     suffix_window: int | None = 12
-    # where in a chunk a suffix or an infix alternative may start (a cheap test the engine runs first): a table
-    # whose alternatives start with a letter or digit without a lookbehind needs a wider one (Greek)
+    # where in a chunk a suffix or an infix alternative may start (a cheap test the engine runs first; an infix
+    # also at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a
+    # mark): a table whose alternatives start with a letter or digit without a lookbehind needs a wider one (Greek)
     suffix_gate: str = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
     infix_gate: str = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
     # spaCy's exception lists kept as data (``exceptions.py``): the files' names, loaded when the table is
@@ -139,20 +142,12 @@ class Rules:
         return _Compiled(self)
 
 
-# Every suffix alternative but a run of periods is at most this long in the tables that keep the default window
-# (``Rules.suffix_window``): a suffix is looked for in a chunk's last characters only, then in the whole chunk
-# where what was found starts with a period (a run may start earlier).
-_SUFFIX_WINDOW = Rules.suffix_window
 # Words of letters in several scripts and cases, and the characters tried after them, to find the characters that
 # every table splits off any word of letters unconditionally (``_Compiled.plain_suffixes``)
 _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz", "x", "X", "I", "été", "ÉTÉ",
                  "слово", "СЛОВО", "كلمة", "λέξη", "Ǆ")
 _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 
-
-# (an infix also at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or
-# after a mark)
-_SUFFIX_GATE, _INFIX_GATE = Rules.suffix_gate, Rules.infix_gate
 
 
 class _Compiled:
