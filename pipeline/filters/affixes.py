@@ -26,11 +26,13 @@ Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hy
 Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
 the Unicode database cost ~0.4 s per process.
 Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
-(``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). Not reproduced: spaCy's long per-language lists
-of abbreviations and hyphenated words (French's ~15,000, Dutch's ~4,500, Danish's ~1,000; a few frequent
-abbreviations per language are kept, and the exceptions spaCy generates by rule: French's productive hyphen
-prefixes, Spanish clock times, Danish day ordinals, Finnish contractions, Romanian ordinals, Hungarian initials).
-Languages without a table here (el, sl) keep the regex behaviours of ``pipeline.filters.segment.SPACED``.
+(``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). The exceptions spaCy generates by rule are
+generated here (French's productive hyphen prefixes, Spanish and Greek clock times, Danish day ordinals, Finnish
+contractions, Romanian ordinals, Hungarian initials, Indonesian case variants); spaCy's long lists that are
+dictionaries are data (``pipeline.filters.exceptions``, loaded when a table is first compiled) for nl, da, fa, sl
+and id, where they changed the token agreement on held-out text, and otherwise a few frequent abbreviations per
+language (French's ~15,000 hyphenated words and Hungarian's ~630 abbreviations are not loaded; Greek's ~540
+changed no token of the held-out text).
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
@@ -43,6 +45,8 @@ from dataclasses import dataclass, field, replace
 from typing import Mapping
 
 import regex
+
+from pipeline.filters.exceptions import load_exceptions
 
 ALPHA = r"\p{L}"
 # spaCy's "lower" and "upper" letter classes both hold the letters of scripts without case (Arabic, Hebrew, CJK)
@@ -110,14 +114,34 @@ class Rules:
     special: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     token_match: str | None = None
     token_match_needs: str = ""  # characters one of which every token_match match holds (a cheap test first)
+    # how far from a chunk's end the suffix search starts (``_Compiled.suffix_length``): every suffix alternative
+    # of the other tables but a run of periods is at most 12 characters long, so a suffix is looked for in a
+    # chunk's last 12 characters, then in the whole chunk where what was found starts with a period (a run may
+    # start earlier); None: the whole chunk, for a table with a longer alternative (Greek's hyphenated words,
+    # whose leftmost start may lie anywhere in the chunk)
+    suffix_window: int | None = 12
+    # where in a chunk a suffix or an infix alternative may start (a cheap test the engine runs first; an infix
+    # also at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a
+    # mark): a table whose alternatives start with a letter or digit without a lookbehind needs a wider one (Greek)
+    suffix_gate: str = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
+    infix_gate: str = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+    # spaCy's exception lists kept as data (``exceptions.py``): the files' names, loaded when the table is
+    # first compiled; the table's own special cases come after them
+    data: tuple[str, ...] = ()
+    # the characters one of which comes before every suffix that ends in a letter or digit (a digit before a
+    # unit, an apostrophe, a hyphen); Slovenian's initials ("J.K") add the period
+    alnum_suffix_after: str = "0-9'’\\-–—‐‑"
+    # how many of a chunk's last characters decide a one-character suffix mark (``_Compiled.suffix_length``):
+    # the mark and the two characters its lookbehinds see, three more for Slovenian's "J.K."
+    tail_chars: int = 3
+    # prefix alternatives made of letters only (Indonesian's currency codes: "USDA" is "USD", "A"): a word of
+    # letters that starts with one is not taken as one token without the rules
+    letter_prefixes: str | None = None
 
     def compiled(self) -> "_Compiled":
         return _Compiled(self)
 
 
-# Every suffix alternative but a run of periods is at most this long: a suffix is looked for in a chunk's last
-# characters only, then in the whole chunk where what was found starts with a period (a run may start earlier).
-_SUFFIX_WINDOW = 12
 # Words of letters in several scripts and cases, and the characters tried after them, to find the characters that
 # every table splits off any word of letters unconditionally (``_Compiled.plain_suffixes``)
 _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz", "x", "X", "I", "été", "ÉTÉ",
@@ -125,15 +149,11 @@ _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz
 _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 
 
-_BEFORE_ALNUM_SUFFIX = regex.compile("[0-9'’\\-–—‐‑]").search
-_SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
-# (or at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a mark)
-_INFIX_GATE = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
-
 
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
-                 "_tails", "_rules", "_patterns", "max_special_chars")
+                 "_tails", "_rules", "_patterns", "max_special_chars", "_window", "_before_alnum_suffix",
+                 "_tail_chars", "letter_prefix")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -141,11 +161,17 @@ class _Compiled:
         # neither letter nor digit there, or for a unit a digit just before; an infix may also follow a mark:
         # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
         # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
-        self._suffix = regex.compile(_SUFFIX_GATE + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")").search
-        self.infix = regex.compile(_INFIX_GATE + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes) + ")").finditer
+        self._suffix = regex.compile(rules.suffix_gate + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes)
+                                     + ")").search
+        self.infix = regex.compile(rules.infix_gate + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes)
+                                   + ")").finditer
+        self._window = rules.suffix_window
+        self._tail_chars = -rules.tail_chars
+        self.letter_prefix = regex.compile(rules.letter_prefixes).match if rules.letter_prefixes else None
+        self._before_alnum_suffix = regex.compile(f"[{rules.alnum_suffix_after}]").search
         self._rules = rules
         self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
-        self.special = dict(rules.special)
+        self.special = {**load_exceptions(rules.data), **rules.special} if rules.data else dict(rules.special)
         # the longest special case that the affix rules may split into several tokens (``_merge_specials``)
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
@@ -153,14 +179,16 @@ class _Compiled:
         self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
         # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
         # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
+        # (nor a prefix: Greek's "όνομα*" is one prefix token)
         self.plain_suffixes = frozenset(c for c in _SAMPLE_MARKS if all(
-            self.suffix_length(w + c) == 1 and not self.token_match(w + c) for w in _SAMPLE_WORDS))
+            self.suffix_length(w + c) == 1 and not self.token_match(w + c) and not self.prefix(w + c)
+            for w in _SAMPLE_WORDS))
 
     def pattern(self, string: str) -> tuple[str, ...]:
         """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
         matcher looks for to merge a special case split across tokens (``Tokenizer.add_special_case``)."""
         if self._patterns is None:
-            self._patterns = _Compiled(replace(self._rules, special={}))
+            self._patterns = _Compiled(replace(self._rules, special={}, data=()))
         return affix_split(string, self._patterns)
 
     def token_match(self, string: str) -> bool:
@@ -180,7 +208,7 @@ class _Compiled:
             # (runs of periods and "……" end in a doubled mark, units and "'s" in a letter or digit) and look at
             # most two characters back, so the last three characters decide (cached: "word." and "x)," are most
             # of the chunks that reach here)
-            key = string[-3:]
+            key = string[self._tail_chars:]
             length = self._tails.get(key)
             if length is None:
                 found = self._suffix(key)
@@ -192,10 +220,11 @@ class _Compiled:
                 self._tails[key] = length
             if length >= 0:
                 return length
-        if last.isalnum() and not _BEFORE_ALNUM_SUFFIX(string, max(0, n - _SUFFIX_WINDOW)):
+        window = self._window
+        if last.isalnum() and not self._before_alnum_suffix(string, max(0, n - window) if window is not None else 0):
             return 0  # a suffix ending in a letter or digit follows a digit (a unit), an apostrophe or a hyphen
-        if n > _SUFFIX_WINDOW:
-            found = self._suffix(string, n - _SUFFIX_WINDOW)  # lookbehinds still see the characters before
+        if window is not None and n > window:
+            found = self._suffix(string, n - window)  # lookbehinds still see the characters before
             if found is None:
                 return 0
             if string[found.start()] != ".":
@@ -216,10 +245,12 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     special = rules.special
     if chunk in special:
         return special[chunk]
-    if chunk.isalpha():  # most chunks: every affix and infix rule needs a character other than a letter
-        return (chunk,)
+    letter_prefix = rules.letter_prefix
+    if chunk.isalpha() and (letter_prefix is None or not letter_prefix(chunk)):
+        return (chunk,)  # most chunks: every affix and infix rule needs a character other than a letter
     head = chunk[:-1]
-    if chunk[-1] in rules.plain_suffixes and head.isalpha() and not rules.token_match(chunk):  # "word,"
+    if (chunk[-1] in rules.plain_suffixes and head.isalpha() and not rules.token_match(chunk)
+            and (letter_prefix is None or not letter_prefix(chunk))):  # "word,"
         return (*special.get(head, (head,)), chunk[-1])
     prefixes: list[str] = []
     suffixes: list[str] = []
@@ -227,7 +258,8 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     last = -1
     token_match = rules.token_match
     while string and len(string) != last and len(prefixes) + len(suffixes) < MAX_AFFIXES:
-        if string.isalpha() or token_match(string) or string in special:  # no rule splits a word of letters
+        if ((string.isalpha() and (letter_prefix is None or not letter_prefix(string))) or token_match(string)
+                or string in special):  # no rule splits a word of letters (but a letter prefix)
             break
         last = len(string)
         found = rules.prefix(string)
@@ -255,7 +287,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     if string:
         if string in special:
             middle = special[string]
-        elif string.isalpha() or token_match(string) or _url(string):
+        elif string.isalpha() or token_match(string) or _url(string):  # (no infix splits a word of letters)
             middle = (string,)
         else:
             middle, start = [], 0
@@ -451,7 +483,8 @@ PORTUGUESE = Rules(
     special={**_OWN_SPECIAL, **_abbreviations("etc. e.g. i.e. Sr. Sra. Dr. pág. pag. art. Art. Av. km/h e/ou")})
 # Dutch (spacy/lang/nl): ",," is a prefix and "''" a suffix; no "'s" suffix, "%" no unit; infixes: no hyphen
 # (words joined by hyphens whole), no "/", no operator between digits; ",", "!", "?", a quote or bracket, "--"
-# between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole
+# between letters, ":" "<" ">" "=" after a letter or '"' before a letter; the elided articles "'s", "'t", "'n" whole;
+# spaCy's ~4,500 abbreviations are data (the frequent ones below were written before they were)
 NL_SPECIAL_ELISIONS = "'s 't 'n 'S 'T 'N 'ns 'm"
 DUTCH = Rules(
     prefixes=(",,", *BASE_PREFIXES),
@@ -461,7 +494,7 @@ DUTCH = Rules(
     special={**_OWN_SPECIAL, **_abbreviations(NL_SPECIAL_ELISIONS + " bijv. o.a. d.w.z. enz. m.b.t. i.p.v. etc. e.g. "
                                                  "i.e. nr. blz. evt. max. min. ca. resp. e.d. m.a.w. t.o.v. vs. "
                                                  "a.u.b. z.s.m. n.a.v. i.v.m. t.z.t. s.v.p. c.q. m.n. dhr. mevr. dr. "
-                                                 "prof. ir. drs. mr. fig. art.")})
+                                                 "prof. ir. drs. mr. fig. art.")}, data=("nl",))
 # Polish (spacy/lang/pl): every final period is a suffix ("r." -> "r", "."; no "a." special case kept whole), as
 # are "''" and "’’"; no "'s" or dash suffix; every hyphen or dash is an infix (also between digits, "-t" whole:
 # an infix at a chunk's start is ignored); a period between a letter or digit and a digit or upper-case letter; a
@@ -490,7 +523,8 @@ TURKISH = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), in
                 token_match=_TR_TOKEN_MATCH)
 # Danish (spacy/lang/da): an apostrophe is a suffix only after a letter other than s, x, z (as Swedish); infixes: no
 # hyphen, no operator between digits; ",", "!", "?", ":", "<", ">", "=", a quote or bracket, "--" between letters,
-# the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token
+# the base's "/" ":" ... before a letter; a day of the month with its period ("1." to "31.") one token; spaCy's
+# ~1,000 abbreviations are data
 _NORDIC_SUFFIXES = (*_without(BASE_SUFFIXES, _QUOTE_SUFFIX, _S_SUFFIX), f"[{_QUOTES_NO_APOSTROPHE}]",
                     "(?<=[^sSxXzZ])'")
 DANISH = Rules(
@@ -500,7 +534,7 @@ DANISH = Rules(
              _COMMA_INFIX, _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX, _ALNUM_SYMBOL_INFIX),
     special={**_OWN_SPECIAL, **{f"{d}.": (f"{d}.",) for d in range(1, 32)},
              **_abbreviations("f.eks. bl.a. dvs. osv. ca. evt. mht. nr. kl. jf. etc. i.e. inkl. ekskl. pga. vha. s. tlf. m.m. "
-                              "o.l. fx. iflg.")})
+                              "o.l. fx. iflg.")}, data=("da",))
 # Norwegian Bokmål (spacy/lang/nb): "#" is no prefix; the degree sign no icon ("20°" whole); an apostrophe a suffix
 # only after a letter other than s, x, z; a final period splits after a lower-case letter or mark but not after a
 # digit ("2." whole) nor an apostrophe; infixes as Danish's but "/" between letters only and nothing after a digit
@@ -597,10 +631,10 @@ HUNGARIAN = Rules(
 
 # Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
 # or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
-# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it). Not reproduced: spaCy's
-# ~680 Persian words listed with a clitic split off ("آثارش" as "آثار", "ش")
+# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it); spaCy's ~680 Persian
+# words listed with a clitic split off ("آثارش" as "آثار", "ش") are data
 PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
-                special=_abbreviations(".م .هـ ب.م ق.م"))
+                special=_abbreviations(".م .هـ ب.م ق.م"), data=("fa",))
 
 # Lithuanian (spacy/lang/lt): every final period is a suffix ("a." split, as none of the base's letter-period special
 # cases is kept), no operator "-" between digits ("3-4" whole); otherwise the base rules
@@ -609,6 +643,113 @@ LITHUANIAN = Rules(
     infixes=(*_without(BASE_INFIXES, r"(?<=[0-9])[+\-*^](?=[0-9-])"), r"(?<=[0-9])[+*^](?=[0-9-])"),
     special={**{k: v for k, v in _OWN_SPECIAL.items() if k not in _LETTER_PERIODS and k not in ("._.", "8)")},
              "?!": ("?!",), "n-tosios": ("n-tosios",)})
+
+# Greek (spacy/lang/el): spaCy's Greek rules name their letters by hand: the capitals Α-Ω and small letters α-ω
+# with the small accented ones (tonos, dialytika); some rules add capitals with tonos. Prefixes: "''", "§", "%",
+# "=", "+90%", a year "'12" (also "'12-'13"), a negative decimal "-12.13", a word in quotes "'αβγ'", up to three
+# Greek letters elided before an apostrophe ("παρ'", "κατ'"), a hyphenated "http://www" host, a Greek word
+# before "*", "$" with a number, then the base's punctuation, quotes, currency and icons (no dash, no "+").
+# Suffixes: the base's punctuation, quotes and icons, "12+", "12'", an apostrophe with at most one Latin letter
+# before it ("abc'" is "ab", "c'"), a whole chunk "12." or "1)" or "Α." (an initial), "12&", currency and units
+# ("%" none) after a digit, a period after a digit, lower-case letter or quote, or two capitals, or a Greek letter;
+# a hyphen after a Greek letter; a whole hyphenated Greek word ("πρώτος-δεύτερος-τρίτος", kept whole as one suffix token:
+# its start may lie anywhere in the chunk, so this table searches suffixes in the whole chunk, not in the last
+# 12 characters), "13mg", "1.2m". Infixes: the base's ellipses and icons, an operator or "/" between digits,
+# Latin words joined by two "/" or by hyphens, numbers joined by hyphens ("10.9-6", "1ης-2"), dates "15/2/17", a
+# Latin e-mail address, each as one infix token; then a period between cases, a comma, a hyphen or ":<>=/"
+# between letters. Rules anchored on a space (" 12.", "12) ") cannot match inside a chunk and are left out.
+# spaCy's currency list also holds "US$", "C$", "A$" (a prefix each: "C$5"; the base tables take "$" alone)
+_CURRENCY_CODES = r"US\$|C\$|A\$"
+_EL_SMALL = "α-ωάέήίόύώϊϋΐΰ"
+_EL = "Α-Ω" + _EL_SMALL  # Greek letters of spaCy's Greek rules
+_EL_COMPOUND = "ΆΈΊΌΎΏ" + _EL  # and in a hyphenated Greek word, the capitals with tonos but Ή
+_EL_STARRED = "ΆΈΊ" + _EL  # and in a word before "*", three of them
+# spaCy's general letter classes (the base's lookbehinds of Greek's own rules) leave out the small letters with
+# dialytika ϊ ϋ ΐ ΰ and the polytonic letters (Greek Extended): "ταπεινωτική." with U+1F75 keeps its period,
+# "Ευρωπαϊ-x" its hyphen; ``\p{L}`` holds them, so Greek's table takes them out where spaCy's classes apply
+_EL_NOT_LETTERS = "ϊϋΐΰ\u1f00-\u1fff"
+_EL_ALPHA = f"(?![{_EL_NOT_LETTERS}])[{ALPHA}]"
+_EL_LOWER = f"(?![{_EL_NOT_LETTERS}])[{LOWER}]"
+_EL_UPPER = f"(?![{_EL_NOT_LETTERS}])[{UPPER}]"
+GREEK = Rules(
+    prefixes=("''", "[§%=]", r"\+[0-9]+%", "'[0-9]{2}(?:-'[0-9]{2})*", r"-[0-9]{1,9}\.[0-9]{1,9}", f"'[{_EL}]+'",
+              f"[{_EL}]{{1,3}}'",
+              # spaCy's "www." has an unescaped period: any character
+              r"http://www.[A-Za-z]+-[A-Za-z]+(?:\.[A-Za-z]+)+(?:/[A-Za-z]+)*(?:\.[A-Za-z]+)*",
+              f"[{_EL_STARRED}]+\\*", r"\$[0-9]+(?:[,.][0-9]+)?",
+              f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", r"\p{Sc}", _CURRENCY_CODES, ICONS),
+    suffixes=("……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", "[0-9]+'", "[A-Za-z]?'",
+              r"^[0-9]{1,2}\.", r"^[0-9]\)", r"(?<=°[FfCcKk])\.", "[0-9]+&", r"(?<=[0-9])\p{Sc}", _UNIT_NO_PERCENT,
+              f"(?<=[0-9\u00b2\\-+{QUOTES}()?:]|{_EL_LOWER})\\.", f"(?<={_EL_UPPER}{_EL_UPPER})\\.", f"(?<=[{_EL}])-",
+              f"(?<=[{_EL}])\\.", r"^[Α-Ω]\.", f"[{_EL_COMPOUND}]+(?:-[{_EL_COMPOUND}]+)+", "[0-9]+mg",
+              r"[0-9]+\.[0-9]+m"),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+/\-*^](?=[0-9])", "[a-zA-Z]+/[a-zA-Z]+/[a-zA-Z]+",
+             r"[0-9]+(?:\.[0-9]+)*(?:-[0-9]+)+", "[0-9]+,[0-9]+-[0-9]+,[0-9]+", "[0-9]+[ης]+(?:-[0-9]+)+",
+             "[0-9]{1,4}/[0-9]{1,2}(?:/[0-9]{0,4})?", r"[A-Za-z]+@[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z]+",
+             "[a-zA-Z]+(?:-[a-zA-Z]+)+", f"(?<={_EL_LOWER})\\.(?={_EL_UPPER})", f"(?<={_EL_ALPHA}),(?={_EL_ALPHA})",
+             f"(?<={_EL_ALPHA}){HYPHENS}(?={_EL_ALPHA})", f"(?<={_EL_ALPHA})[:<>=/](?={_EL_ALPHA})"),
+    special={**_OWN_SPECIAL, **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("π.μ.", "πμ", "μ.μ.", "μμ")}},
+    suffix_window=None,
+    # a suffix may also start where a run of Greek letters or digits starts, at a Latin letter before an
+    # apostrophe, or at the chunk's start; an infix at the start of a run of Latin letters or digits, or up to
+    # four digits before "/" (a date's day may start inside a run of digits: "12345/123" is "1", "2345/12", "3")
+    suffix_gate=(rf"(?:(?=[^\p{{L}}\p{{N}}])|(?<=[0-9])|^|(?<![{_EL_COMPOUND}])(?=[{_EL_COMPOUND}])"
+                 r"|(?<![0-9])(?=[0-9])|(?=[A-Za-z]'))"),
+    infix_gate=(r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}])|(?<![0-9])(?=[0-9])|(?=[0-9]{1,4}/)"
+                r"|(?<![A-Za-z])(?=[A-Za-z]))"))
+
+
+# Slovenian (spacy/lang/sl): "+", "/", "•", "¯", "=", "×" and each dash are prefixes and suffixes (a run of up to
+# three hyphens one suffix); a final period splits after a lower-case letter, "%", "²", "-", "+", punctuation or a
+# quote but not after a digit ("1." whole); an initial after an initial is a suffix ("J.K." is "J.", "K."); no
+# "'s" suffix; a hyphen between a letter or digit and a letter is an infix unless what follows it is one of the
+# Slovene endings of a word written after an abbreviation or a number ("BTC-jev", "1-ovi", "SMS-ov": spaCy's
+# list of 171 endings from the Obeliks tokenizer, generated here: possessive adjectives in -ov/-ev/-jev/-jin,
+# adjectives in -ovski/-evski/-jevski, nouns in -ovec/-ovka (each fully declined), case endings, and -ti/-ta/...)
+_SL_ADJ = ("", "a", "e", "i", "o", "ega", "emu", "em", "im", "ih", "ima", "imi")
+_SL_ENDINGS = sorted(
+    {stem + end for stem in ("ov", "ev", "jev", "jin") for end in _SL_ADJ}
+    | {stem + "sk" + end for stem in ("ov", "ev", "jev") for end in _SL_ADJ if end}
+    | {stem + end for stem in ("ov", "ev", "jev")
+       for end in "ec ca cu cem cev cema cih ci ce cimi ka ke ki ko k kama kah kam kami".split()}
+    | set("a e i o u om em ema ih im ima imi ja je ji ju jem jema jih oma ega emu".split())
+    | {"t" + end for end in _SL_ADJ if end}, key=lambda e: (-len(e), e))
+_SL_MARKS = r"[+/•¯=×]"
+SLOVENIAN = Rules(
+    prefixes=(_SL_MARKS, "[-–—~]", *BASE_PREFIXES[:-1], _CURRENCY_CODES, ICONS),
+    suffixes=(_SL_MARKS, HYPHENS, "……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=°[FfCcKk])\.",
+              r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{QUOTES}|()?:])\\.",
+              f"(?<=[{UPPER}][{UPPER}])\\.", r"(?<=[A-Z]\.)[A-Z]."),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])",
+             f"(?<=[{LOWER}{_QUOTES_NO_APOSTROPHE}])\\.(?=[{UPPER}{_QUOTES_NO_APOSTROPHE}])", _COMMA_INFIX,
+             f"(?<=[{ALPHA}0-9]){HYPHENS}(?!(?:{'|'.join(_SL_ENDINGS)})$)(?=[{ALPHA}])", _ALNUM_SYMBOL_INFIX),
+    special=dict(_OWN_SPECIAL),
+    suffix_gate=r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9])|(?<=[A-Z]\.))", tail_chars=4,
+    alnum_suffix_after="0-9'’\\-–—‐‑.",
+    data=("sl",))
+
+# Indonesian (spacy/lang/id): no "#" prefix; currency codes ("Rp", "USD", "US$") and "/" are prefixes; "-nya",
+# "-ku", "-mu" and a final hyphen or dash are suffixes, as are data-rate, frequency and number-word units after a
+# digit ("10Mbps", "5juta"), "%" after a digit and a closing HTML tag after a letter or digit; infixes beyond the
+# base: "/" or "\" between digits, "%" between a digit and a letter, digit or "/", a quote or dash after a
+# letter's period or comma, a hyphen between a letter and a digit, and a hyphen or "/" between letters (also
+# before a currency code); spaCy's ~3,900 hyphenated words (reduplications "anak-anak", loans "e-mail") in five
+# case variants each are a dictionary: data (``exceptions.py``)
+_ID_CURRENCY_CODES = r"US\$|C\$|A\$|USD|Rp|IDR|RMB|SGD|S\$"
+# (spaCy appends "s bit ..." to its base unit string without a space: "s" is no unit, "3s" stays whole)
+_ID_UNITS = (r"bit|Gbps|Mbps|mbps|Kbps|kbps|ƒ|ppi|px|Hz|kHz|MHz|GHz|mAh|ratus|rb|ribu|ribuan|juta|jt|jutaan"
+             r"|mill?iar|million|bil[l]?iun|bilyun|billion")
+_ID_HTML_TAGS = "</(?:b|strong|i|em|p|span|div|a)>"
+INDONESIAN = Rules(
+    prefixes=(*_without(BASE_PREFIXES, f"[{PUNCT}]"), f"[{_PUNCT_NO_HASH}]", _ID_CURRENCY_CODES,
+              r"<(?:b|strong|i|em|p|span|div|br)\s?/>|<a[^>]+>", "/"),
+    suffixes=(*BASE_SUFFIXES, "-[Nn]ya", "-[KkMm]u", "[—-]", f"(?<=[0-9])(?:{_ID_UNITS})", "(?<=[0-9])%",
+              f"(?<=[0-9{ALPHA}]){_ID_HTML_TAGS}"),
+    infixes=(*BASE_INFIXES, r"(?<=[0-9])[\\/](?=[0-9%-])", f"(?<=[0-9])%(?=[{ALPHA}0-9/])", '(?<=[0-9)][.,])"(?=[0-9])',
+             f"(?<=[{ALPHA})][.,'])[\"—](?=[{ALPHA}])", f"(?<=[{ALPHA}])-(?=[0-9])", f"(?<=[0-9])-(?=[{ALPHA}])",
+             f"(?<=[{ALPHA}])[/-](?=\\p{{Sc}}|{_ID_CURRENCY_CODES}|[{ALPHA}])"),
+    special=dict(_OWN_SPECIAL), letter_prefixes=f"(?:{_ID_CURRENCY_CODES})(?=.)",
+    data=("id-words", "id"))
 
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
@@ -620,4 +761,5 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
                                     "tr": TURKISH, "da": DANISH, "nb": NORWEGIAN, "fi": FINNISH, "uk": UKRAINIAN,
                                     "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "fa": PERSIAN,
-                                    "lt": LITHUANIAN, "base": BASE}
+                                    "lt": LITHUANIAN, "el": GREEK, "sl": SLOVENIAN, "id": INDONESIAN,
+                                    "base": BASE}

@@ -57,7 +57,7 @@ What this table holds, and where each value comes from:
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
-  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
+  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
@@ -74,7 +74,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, JIEBA, PLAIN, SUDACHI,
+from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, JIEBA, SUDACHI,
                                       WHITESPACE)
 from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, LIBRARY_MODULES, THAI,
                                           missing_library)
@@ -253,17 +253,16 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 
 # Whitespace languages by how their spaCy tokenizer treats apostrophes and hyphens (checked on the same test
 # string in datatrove's tokenizer for each: bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and
-# German"); English keeps the English rules, German its own (``GERMAN``), Indonesian the English ones (spaCy's
-# Indonesian list of ~15,000 hyphenated words is not written here). "spacy-<table>": spaCy's algorithm itself with a
+# German"); English keeps the English rules, German its own (``GERMAN``). "spacy-<table>": spaCy's algorithm itself with a
 # rule table of ``pipeline.filters.affixes`` (the language's own, or "base" where spaCy has only its base rules),
 # which also keeps URLs, paths and options as spaCy does (bench/README.md, "spaCy's tokenizer algorithm").
 _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru": "spacy-ru", "ar": "spacy-ar",
-                     "sv": "spacy-sv", "el": HYPHENS, "hu": "spacy-hu", "ro": "spacy-ro", "da": "spacy-da",
-                     "sk": "spacy-base", "sl": PLAIN, "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt",
+                     "sv": "spacy-sv", "el": "spacy-el", "hu": "spacy-hu", "ro": "spacy-ro", "da": "spacy-da",
+                     "sk": "spacy-base", "sl": "spacy-sl", "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt",
                      "nl": "spacy-nl", "no": "spacy-nb", "fi": "spacy-fi", "tr": "spacy-tr", "cs": "spacy-base",
                      "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": "spacy-lt", "lv": "spacy-base",
                      "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl",
-                     "fa": "spacy-fa"}
+                     "fa": "spacy-fa", "id": "spacy-id"}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
 # Urdu's punctuation for those written in Arabic script); those without a stored FineWeb-2 config keep the English

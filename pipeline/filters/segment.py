@@ -44,10 +44,10 @@ words-per-line rule and every n-gram ratio lose their meaning:
   Arabic and Catalan sections of the Debian handbook, all of the difference Gopher's letter share
   (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German"). Where a language has a rule table
   in ``pipeline.filters.affixes`` (``AFFIX_SEGMENTERS``: fr, it, ru, ar, sv, ca, es, pt, nl, pl, tr, da, nb, fi, uk,
-  bg, ro, hu, fa, lt, and spaCy's base rules for sk, cs, hr, lv, et, is, af, eu, hy), spaCy's tokenizer algorithm itself
-  runs instead of these regex behaviours: it also keeps URLs, paths, options and version strings as spaCy does,
-  which the behaviours split at every symbol. The behaviours remain for el and sl (their spaCy rules are not written
-  here yet).
+  bg, ro, hu, fa, lt, el, sl, id, and spaCy's base rules for sk, cs, hr, lv, et, is, af, eu, hy), spaCy's tokenizer
+  algorithm itself runs instead of these regex behaviours: it also keeps URLs, paths, options and version strings as
+  spaCy does, which the behaviours split at every symbol. Every whitespace language of ``lang_params`` but English
+  and German now has a table; the behaviours remain in ``SPACED`` (no language of ``lang_params`` uses them).
 * Korean, Thai, the Indic languages, Khmer, Lao and Burmese: the libraries FineWeb-2 counted their words with
   (Kiwi, PyThaiNLP, the Indic NLP Library, khmer-nltk, LaoNLP, pyidaungsu), in ``pipeline.filters.segment_lib``,
   imported only when a chunk of the language is split.

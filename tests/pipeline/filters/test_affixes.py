@@ -1,5 +1,5 @@
 """spaCy's tokenizer algorithm with the tables of ``pipeline.filters.affixes`` for es, pt, nl, pl, tr, da, nb, fi, uk, bg,
-ro, hu, fa and lt, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
+ro, hu, fa, lt, el, sl and id, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
 were written down from spaCy's output on the same strings (the tables of fr, it, ru, ar, sv, ca and the base:
 tests/pipeline/filters/test_segment.py)."""
 
@@ -38,6 +38,15 @@ PROBES = {
     "bg": "т.е. напр. сло́во,сло́во д-р г-жа Debian's 20°",
     "ro": "într-o s-a copilul-ului Dintr-un DINTR-UN dintr-un 1-a 2-lea dvs. Dvs. 20° apt-get x/y 3-4 Fig. Debian's 10km",
     "hu": "2021-ben 10% 2+2=4 A. stb. ,alma .x 20° kérdés-e 5$ III/2. x+ °C. 12:30-kor Debian's apt-get x/y Q. 10km",
+    # Greek: hyphenated Greek words one suffix token (longer than 12 characters too), elisions as prefixes, clock
+    # times, chunk-anchored "12." "1)" "Α.", the Latin-letter apostrophe, numbers and dates as infix tokens
+    "el": "λέξη-λέξη πρώτος-δεύτερος-τρίτος, (αλληλεπίδραση-ανθρώπου-μηχανής). Παρ'ολ'αυτά, όλ' κατ'αρχήν 10μμ 12. 123. Α. 1) 12' abc' 12345/123 15/2/17 1ης-2 10,11-12,13 x12mg a1.2m όνομα* '12-'13 -12.13 $12,5 +90% abc-def 1abc-def a/b/c x@y-z.com ταπεινωτική. ΑΒΓ. Debian-News.net, 9). 20° Ήλιος-Άρης",
+    # Slovenian: a hyphen before one of its endings kept ("BTC-jev"), initials, no period split after a digit,
+    # the marks that are prefixes and suffixes, runs of hyphens
+    "sl": "BTC-jev SMS-ovi 1-ovi ab-cd x--ovi J.K. J.K.Rowling a+b x= /etc/apt abc. 1. ABC. abc.Def d.o.o. hiša. le-te •x ×5 10km 20° Debian's t.j. A.Bc x---",
+    # Indonesian: listed hyphenated words whole in their case variants, others split, "-nya"/"-ku", currency
+    # codes as prefixes (also of a word of letters: "USDA"), units, "%" and "/" infixes
+    "id": "paket-paket berkas-berkas hak-hak, Paket-Paket xyz-abc foo-bar-baz abc-1 1-abc ab/cd Rp10.000 US$5 bukunya-nya rumah-ku #include 10Mbps 5juta 3s 50% 1/2 3%x e-mail E-Mail Jan. Dr. /etc 2-3 x—y USDA (rumah-Rp",
 }
 
 
@@ -61,6 +70,15 @@ EXPECTED_PROBES = {
          "Fig.|Debian's|10km"),
     "hu": ("2021-ben|10%|2+2=4|A.|stb.|,|alma|.|x|20°|kérdés|-e|5|$|III/2.|x|+|°C|.|12:30-kor|Debian's|apt-get|"
          "x/y|Q.|10|km"),
+    "el": ("λέξη-λέξη|πρώτος-δεύτερος-τρίτος|,|(|αλληλεπίδραση-ανθρώπου-μηχανής|)|.|Παρ'|ολ'|αυτά|,|όλ'|κατ'|"
+           "αρχήν|10|μμ|12.|123|.|Α.|1)|12'|ab|c'|1|2345/12|3|15/2/17|1ης-2|10,11-12,13|x|12mg|a|1.2m|όνομα*|"
+           "'12-'13|-12.13|$12,5|+90%|abc-def|1|abc-def|a/b/c|x@y-z.com|ταπεινωτική|.|ΑΒΓ|.|Debian-News.net|,|"
+           "9)|.|20|°|Ή|λιος-Άρης"),
+    "sl": ("BTC-jev|SMS-ovi|1-ovi|ab|-|cd|x--ovi|J.|K.|J.K.Rowling|a+b|x|=|/|etc|/|apt|abc.|1.|ABC|.|abc.|Def|"
+           "d.|o.|o.|hiša|.|le|-|te|•|x|×|5|10|km|20|°|Debian's|t.|j.|A.|Bc|x|---"),
+    "id": ("paket-paket|berkas|-|berkas|hak-hak|,|Paket-Paket|xyz|-|abc|foo|-|bar|-|baz|abc|-|1|1|-|abc|ab|/|cd|"
+           "Rp|10.000|US$|5|bukunya|-nya|rumah|-ku|#include|10|Mbps|5|juta|3s|50|%|1|/|2|3|%|x|e|-|mail|E|-|"
+           "Mail|Jan.|Dr.|/|etc|2|-|3|x|—|y|USD|A|(|rumah|-|Rp"),
 }
 # spacy.blank(lang)(TECHNICAL), spaCy 3.8.7
 EXPECTED_TECHNICAL = {
@@ -121,6 +139,18 @@ EXPECTED_TECHNICAL = {
          "-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|dmarc.gmail.com|"
          "changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
          "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y/z"),
+    "el": ("Voir|http://localhost:9999/security|et|/|etc/apt/sources|.list|(|man-db_2.9.4-2_amd64.deb|)|"
+           "--level=0|-|rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|"
+           "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5-4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|"
+           "28-Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "sl": ("Voir|http://localhost:9999|/|security|et|/|etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|-|"
+           "-|level=0|-|rw|-|r|--|r|--|root@testlxc|:|~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+           "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/|sda1|"
+           "Use%|(|28|-|Feb-2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "id": ("Voir|http://localhost:9999|/|security|et|/|etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|"
+           "--level=0|-rw|-|r|--|r|-|-|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|"
+           "dmarc.gmail.com|changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/|sda1|"
+           "Use%|(|28|-|Feb|-|2021|)|192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
 }
 
 
@@ -144,7 +174,7 @@ def test_tables_lose_no_character(language):
     ("es", "spacy-es"), ("pt", "spacy-pt"), ("nl", "spacy-nl"), ("pl", "spacy-pl"), ("tr", "spacy-tr"),
     ("da", "spacy-da"), ("no", "spacy-nb"), ("fi", "spacy-fi"), ("uk", "spacy-uk"), ("bg", "spacy-bg"),
     ("ro", "spacy-ro"), ("hu", "spacy-hu"), ("fa", "spacy-fa"),
-    ("lt", "spacy-lt"),
+    ("lt", "spacy-lt"), ("el", "spacy-el"), ("sl", "spacy-sl"), ("id", "spacy-id"),
 ])
 def test_languages_use_their_table(language, segmenter):
     # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
@@ -190,3 +220,68 @@ def test_whole_token_rules_on_huge_chunks_are_bounded(language, chunk):
     compiled = LANGUAGE_RULES[language].compiled()
     assert not compiled.token_match(chunk) and len(chunk) > TOKEN_MATCH_MAX_CHARS
     assert "".join(affix_split(chunk, compiled)) == chunk
+
+
+@pytest.mark.parametrize("chunk, expected", [
+    # spaCy 3.8.7 blank("el"): a hyphenated Greek word is one suffix whose start may lie more than 12 characters
+    # before the chunk's end; searched in the last 12 characters only (the other tables' window), it is split
+    ("(αλληλεπίδραση-ανθρώπου-μηχανής).", "(|αλληλεπίδραση-ανθρώπου-μηχανής|)|."),
+    ("πρώτος-δεύτερος-τρίτος,", "πρώτος-δεύτερος-τρίτος|,"),
+    ("xαλληλεπίδραση-ανθρώπου", "x|αλληλεπίδραση-ανθρώπου"),
+])
+def test_greek_suffixes_are_searched_in_the_whole_chunk(chunk, expected):
+    from dataclasses import replace
+
+    from pipeline.filters.affixes import GREEK
+
+    assert "|".join(affix_split(chunk, GREEK.compiled())) == expected
+    # the same table with the default window splits it: the test above depends on the window's being lifted
+    assert "|".join(affix_split(chunk, replace(GREEK, suffix_window=12).compiled())) != expected
+
+
+@pytest.mark.parametrize("language, text, expected", [
+    # spaCy 3.8.7's exception lists, loaded from pipeline/filters/spacy_exceptions (spacy.blank(lang)(text))
+    ("nl", "it. a.u.b. d.m.v. Jr.", "it.|a.u.b.|d.m.v.|Jr."),
+    ("da", "eks. f.eks.", "eks.|f.eks."),
+    ("fa", "عبارتند خودش خانواده\u200cاش", "عبارت|ند|خود|ش|خانواده\u200c|اش"),
+    ("sl", "je. t.j. d.o.o.", "je.|t.|j.|d.|o.|o."),
+    # Indonesian: the listed words in spaCy's five case variants, an unlisted reduplication split
+    ("id", "berkas-berkas Berkas-berkas satu-satunya Satu-Satunya SATU-SATUNYA Hak-Hak e-mail",
+     "berkas|-|berkas|Berkas|-|berkas|satu-satunya|Satu-Satunya|SATU-SATUNYA|Hak-Hak|e|-|mail"),
+])
+def test_exception_lists_loaded_as_data(language, text, expected):
+    assert "|".join(split_words(text, f"spacy-{language}")) == expected
+
+
+def test_exception_file_with_tokens_that_do_not_spell_the_string_is_an_error(tmp_path, monkeypatch):
+    import gzip
+
+    from pipeline.filters import exceptions
+
+    (tmp_path / "xx.txt.gz").write_bytes(gzip.compress("a.b.\ta.\tb.\nab\ta\tc\n".encode()))
+    monkeypatch.setattr(exceptions, "DATA", tmp_path)
+    exceptions._read.cache_clear()
+    try:
+        with pytest.raises(ValueError, match="xx.txt.gz, line 2"):
+            exceptions.load_exceptions(["xx"])
+    finally:
+        exceptions._read.cache_clear()
+
+
+def test_indonesian_list_expands_to_spacys_variants():
+    # spaCy 3.8.7 keeps 3,898 listed words in up to seven forms each: 15,592 of its 15,787 Indonesian exceptions
+    from pipeline.filters.exceptions import load_exceptions
+
+    words = load_exceptions(["id-words"])
+    assert len(words) == 15_592
+    assert {"anak-anak", "Anak-anak", "Anak-Anak", "ANAK-ANAK"} <= set(words)
+
+
+@pytest.mark.parametrize("language, text, expected", [
+    # spaCy 3.8.7: its general letter classes leave out Greek's polytonic letters and ϊ ϋ ΐ ΰ (no period split after
+    # "ή" U+1F75, no hyphen split after "ϊ"); "%" is no Greek unit; "C$" a currency prefix; "……" one suffix
+    ("el", "ὑποχρεωτικ\u1f75. Ευρωπαϊ-κή Δ7% C$5 x…… A$ΈΌ", "ὑποχρεωτικ\u1f75.|Ευρωπαϊ-κή|Δ7%|C$|5|x|……|A$|ΈΌ"),
+    ("sl", "C$5 x…… 7%", "C$|5|x|……|7|%"),
+])
+def test_greek_and_slovenian_letter_classes_and_marks(language, text, expected):
+    assert "|".join(split_words(text, f"spacy-{language}")) == expected
