@@ -9,7 +9,9 @@
  * splits them into tokens once). The same scan counts the chunks of every line of ``str.splitlines()``
  * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need. Chinese chunks, nearly all new,
  * need not become str at all: ``lookup(text, lines, False)`` only counts them, and ``jieba_entry_tokens``
- * segments and interns them from the table's stored code points.
+ * segments and interns them from the table's stored code points. The segmenters whose libraries do not cut at
+ * every whitespace (the Indic languages, Khmer, Burmese: pipeline.filters.segment_lib.CHUNK_KEEP) name the
+ * whitespace that stays inside a chunk (``keep``), and get the chunks words.joined_chunks gives.
  *
  *   table = ChunkTable()
  *   ids, new, per_line = table.lookup(text, lines)   # ids: bytes of int64, one per chunk;
@@ -17,6 +19,7 @@
  *                                                     # (their number with lookup(text, lines, False));
  *                                                     # per_line: bytes of int64 per splitlines() line,
  *                                                     # or None unless ``lines``
+ *   table.lookup(text, lines, True, keep)             # the same, the whitespace in ``keep`` not a cut
  *   len(table)                                        # distinct chunks so far
  */
 #define PY_SSIZE_T_CLEAN
