@@ -21,7 +21,6 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -78,7 +77,8 @@ def main() -> None:
     finally:
         os.unlink(f.name)
     table = {}
-    print(f"{'language':8} {'checkout':40} {'chars':>6} {'tokens':>6} {'cold ms':>9} {'warm ms':>9} {'warm by line':>12}")
+    print(f"{'language':8} {'checkout':40} {'chars':>6} {'tokens':>6} {'cold ms':>9} {'warm ms':>9} "
+          f"{'warm by line':>12}")
     for lang in args.language:
         for root, runs in results.items():
             row = {key: statistics.median(run[lang][key] for run in runs) for key in runs[0][lang]}

@@ -166,7 +166,6 @@ def test_the_chunk_dict_counts_in_what_a_worker_keeps(monkeypatch: pytest.Monkey
     words.clear_cache()
     monkeypatch.setattr(words, "_tokens", None)
     monkeypatch.setattr(words, "_chunks", None)
-    request_clear = words.clear_cache  # no vocabulary without the compiled tables for the next tests
     words.split_words(HI + "\n\n" + HI_WRAPPED + "\n\n" + PA + "\n\n" + NE, INDIC)
     vocabulary = words._vocabularies[INDIC]
     held = sys.getsizeof(vocabulary.chunk_ids) + sum(map(sys.getsizeof, vocabulary.chunk_ids))
@@ -177,7 +176,7 @@ def test_the_chunk_dict_counts_in_what_a_worker_keeps(monkeypatch: pytest.Monkey
         assert vocabulary.table is None and len(vocabulary.chunk_ids) > 0
         assert 0.8 * held < vocabulary.nbytes() - columns - tables < 1.25 * held
     finally:
-        request_clear()
+        words.clear_cache()  # no vocabulary without the compiled tables for the next tests
 
 
 # The compiled cut (``_chunks.ChunkTable.lookup``'s ``keep``, ``segment_lib.CHUNK_KEEP``) against the dict path's
