@@ -9,7 +9,9 @@
  * splits them into tokens once). The same scan counts the chunks of every line of ``str.splitlines()``
  * (``Py_UNICODE_ISLINEBREAK``, "\r\n" one break), which C4's line rules need. Chinese chunks, nearly all new,
  * need not become str at all: ``lookup(text, lines, False)`` only counts them, and ``jieba_entry_tokens``
- * segments and interns them from the table's stored code points.
+ * segments and interns them from the table's stored code points. The segmenters whose libraries do not cut at
+ * every whitespace (the Indic languages, Khmer, Burmese: pipeline.filters.segment_lib.CHUNK_KEEP) name the
+ * whitespace that stays inside a chunk (``keep``), and get the chunks words.joined_chunks gives.
  *
  *   table = ChunkTable()
  *   ids, new, per_line = table.lookup(text, lines)   # ids: bytes of int64, one per chunk;
@@ -17,6 +19,7 @@
  *                                                     # (their number with lookup(text, lines, False));
  *                                                     # per_line: bytes of int64 per splitlines() line,
  *                                                     # or None unless ``lines``
+ *   table.lookup(text, lines, True, keep)             # the same, the whitespace in ``keep`` not a cut
  *   len(table)                                        # distinct chunks so far
  */
 #define PY_SSIZE_T_CLEAN
@@ -356,13 +359,106 @@ ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssiz
     return 0;
 }
 
-/* lookup(text, lines=False, strings=True): with ``strings`` false the new chunks are not made into str: their
- * number comes back instead of their list (they hold the table's last ids; ``jieba_entry_tokens`` reads them
- * from the table). */
+/* The whitespace that does not end a chunk (``lookup``'s ``keep``): the chunks of the segmenters whose libraries
+ * cut a text at some whitespace only (pipeline.filters.segment_lib.CHUNK_KEEP: the Indic NLP Library at spaces and
+ * tabs, khmer-nltk not at spaces and the line breaks it deletes, pyidaungsu not at spaces). A bit per ASCII code
+ * point; the few others (every whitespace beyond ASCII, 19 code points, at most) in a list, read only at such a
+ * character, which is rare in text. */
+typedef struct {
+    uint64_t ascii[2];
+    Py_UCS4 other[32];
+    int n_other;
+    int has_break; /* some kept whitespace is a line break: a chunk can span lines, no count per line */
+} Keep;
+
+static int keep_parse(PyObject *keep, Keep *k) {
+    memset(k, 0, sizeof *k);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(keep);
+    for (Py_ssize_t i = 0; i < n; i++) {
+        Py_UCS4 c = PyUnicode_READ_CHAR(keep, i);
+        if (!is_space(c)) {
+            PyErr_Format(PyExc_ValueError, "lookup: keep holds U+%04X, which is not whitespace", (unsigned)c);
+            return -1;
+        }
+        if (is_linebreak(c)) k->has_break = 1;
+        if (c < 128) {
+            k->ascii[c >> 6] |= 1ULL << (c & 63);
+        } else {
+            int seen = 0;
+            for (int j = 0; j < k->n_other; j++) seen |= k->other[j] == c;
+            if (!seen) k->other[k->n_other++] = c; /* at most the 19 whitespace code points beyond ASCII */
+        }
+    }
+    return 0;
+}
+
+ALWAYS_INLINE int keeps(const Keep *k, Py_UCS4 c) {
+    if (c < 128) return (int)((k->ascii[c >> 6] >> (c & 63)) & 1);
+    for (int j = 0; j < k->n_other; j++)
+        if (k->other[j] == c) return 1;
+    return 0;
+}
+
+/* ``lookup_scan`` where the whitespace of ``k`` does not end a chunk: a chunk is a piece between the other
+ * whitespace, stripped of all whitespace at its ends (``words.joined_chunks``: ``piece.strip()`` of each piece
+ * the library's cut gives), so kept whitespace is in a chunk only between two of its other characters. The hash
+ * runs over the kept whitespace too and is taken at the chunk's last other character (the same FNV-1a over the
+ * chunk's code points that ``lookup_scan`` computes). The counts per line need no kept line break (``lookup``
+ * checks): a line break then ends a chunk, as there. */
+ALWAYS_INLINE int lookup_scan_keep(ChunkTable *t, int kind, const void *data, Py_ssize_t n, int want_lines,
+                                   PyObject *fresh, Buf *ids, Buf *lines, const Keep *k) {
+    Py_ssize_t start = -1, end = 0, line_chunks = 0, line_len = 0;
+    uint64_t h = 0, h_end = 0;
+    for (Py_ssize_t i = 0; i <= n; i++) {
+        Py_UCS4 ch = i < n ? load_cp(kind, data, i) : ' ';
+        if (i < n && !is_space(ch)) {
+            if (start < 0) {
+                start = i;
+                h = 0xcbf29ce484222325ULL;
+            }
+            h_end = h = (h ^ ch) * 0x100000001b3ULL;
+            end = i + 1;
+            line_len++;
+            continue;
+        }
+        if (i < n && keeps(k, ch)) { /* inside a chunk, or at its ends where the strip drops it */
+            if (start >= 0) h = (h ^ ch) * 0x100000001b3ULL;
+            line_len++;
+            continue;
+        }
+        if (start >= 0) { /* a chunk ends at its last character before i */
+            int64_t id = chunk_id(t, kind, data, start, end, h_end, fresh, 0);
+            if (id < 0 || buf_push(ids, id) < 0) return -1;
+            line_chunks++;
+            start = -1;
+        }
+        if (!want_lines || i == n) continue;
+        line_len++;
+        if (is_linebreak(ch)) {
+            if (ch == '\r' && i + 1 < n && load_cp(kind, data, i + 1) == '\n') i++;
+            if (buf_push(lines, line_chunks) < 0) return -1;
+            line_chunks = line_len = 0;
+        }
+    }
+    if (want_lines && line_len > 0 && buf_push(lines, line_chunks) < 0) return -1;
+    return 0;
+}
+
+/* lookup(text, lines=False, strings=True, keep=""): with ``strings`` false the new chunks are not made into str:
+ * their number comes back instead of their list (they hold the table's last ids; ``jieba_entry_tokens`` reads
+ * them from the table). ``keep``: whitespace that does not end a chunk (``lookup_scan_keep``); with a line break
+ * in it there are no counts per line (``lines`` must be false). */
 static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
-    PyObject *text;
+    PyObject *text, *keep_str = NULL;
     int want_lines = 0, strings = 1;
-    if (!PyArg_ParseTuple(args, "U|pp", &text, &want_lines, &strings)) return NULL;
+    Keep keep;
+    if (!PyArg_ParseTuple(args, "U|ppU", &text, &want_lines, &strings, &keep_str)) return NULL;
+    int with_keep = keep_str != NULL && PyUnicode_GET_LENGTH(keep_str) > 0;
+    if (with_keep && keep_parse(keep_str, &keep) < 0) return NULL;
+    if (with_keep && want_lines && keep.has_break) {
+        PyErr_SetString(PyExc_ValueError, "lookup: no chunks per line where keep holds a line break");
+        return NULL;
+    }
     int kind = PyUnicode_KIND(text);
     const void *data = PyUnicode_DATA(text);
     Py_ssize_t n = PyUnicode_GET_LENGTH(text), held = t->count;
@@ -370,7 +466,12 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     Buf ids = {0}, lines = {0};
     PyObject *result = NULL;
     if (strings && !fresh) return NULL;
-    int failed = kind == PyUnicode_1BYTE_KIND   ? lookup_scan(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
+    int failed =
+        with_keep
+            ? (kind == PyUnicode_1BYTE_KIND   ? lookup_scan_keep(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep)
+               : kind == PyUnicode_2BYTE_KIND ? lookup_scan_keep(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep)
+                                              : lookup_scan_keep(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep))
+        : kind == PyUnicode_1BYTE_KIND ? lookup_scan(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
                  : kind == PyUnicode_2BYTE_KIND ? lookup_scan(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
                                                 : lookup_scan(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines);
     if (failed) goto fail;
@@ -539,8 +640,8 @@ static PyObject *ChunkTable_chars(ChunkTable *t, PyObject *arg) {
 
 static PyMethodDef ChunkTable_methods[] = {
     {"lookup", (PyCFunction)ChunkTable_lookup, METH_VARARGS,
-     "lookup(text, lines=False, strings=True) -> (ids: bytes of int64, new chunks: list[str] (their number "
-     "without strings), chunks per line: bytes | None)"},
+     "lookup(text, lines=False, strings=True, keep='') -> (ids: bytes of int64, new chunks: list[str] (their "
+     "number without strings), chunks per line: bytes | None); keep: whitespace that does not end a chunk"},
     {"find", (PyCFunction)ChunkTable_find, METH_O, "find(s) -> id of s, or -1 when not held (adds nothing)"},
     {"strings", (PyCFunction)ChunkTable_strings, METH_O, "strings(int64 ids) -> list of the entries' str"},
     {"columns", (PyCFunction)ChunkTable_columns, METH_O,

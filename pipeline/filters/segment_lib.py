@@ -107,6 +107,18 @@ CHUNK_CUT: dict[str, Callable[[str], list[str]]] = {
 }
 # Of these, the ones whose chunks can hold a line break: their text's chunks are not each on one line
 SPANS_LINES = frozenset({INDIC, INDIC_URDU, KHMER})
+# str.split()'s whitespace (none beyond U+3000) and, of it, str.splitlines()'s line breaks
+WHITESPACE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
+LINE_BREAKS = "".join(c for c in WHITESPACE_CHARS if len(f"a{c}b".splitlines()) == 2)
+# The same cut for the compiled chunk table (``_chunks.ChunkTable.lookup``'s ``keep``): the whitespace each
+# ``CHUNK_CUT`` does not cut at, which stays inside a chunk (tests/pipeline/filters/test_segment_lib_lines.py
+# checks both give the same chunks)
+CHUNK_KEEP: dict[str, str] = {
+    INDIC: "".join(c for c in WHITESPACE_CHARS if c not in " \t"),
+    INDIC_URDU: "".join(c for c in WHITESPACE_CHARS if c not in " \t"),
+    KHMER: " \n\u2028\u200a",
+    BURMESE: " ",
+}
 
 
 def missing_library(segmenter: str) -> str | None:

@@ -22,7 +22,8 @@ import regex
 from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
                                       german_split, jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
-from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, INDIC, INDIC_URDU, KHMER, KIWI, LAO, SPANS_LINES,
+from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, KIWI, LAO,
+                                          LINE_BREAKS, SPANS_LINES,
                                           THAI, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
                                           lao_split, thai_split, urdu_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
@@ -280,9 +281,12 @@ class _Vocabulary:
         self.split_many = _MANY_SPLITTERS.get(segmenter) or partial(_split_each, self.split)
         self.chunk_ids = _Ids()
         # the compiled chunk table (``_chunks.c``) replaces ``chunk_ids`` where it was built; it splits at every
-        # whitespace, so the segmenters whose chunks keep some whitespace inside (``CHUNK_CUT``) use the dict
+        # whitespace but, for the segmenters whose chunks keep some whitespace inside (``CHUNK_CUT``), the
+        # whitespace of ``CHUNK_KEEP`` (``keep``; ``keep_in_line`` without the line breaks, for ``tokenize_by_line``)
         self.cut = CHUNK_CUT.get(segmenter)
-        self.table = _chunks.ChunkTable() if _chunks is not None and self.cut is None else None
+        self.keep = CHUNK_KEEP.get(segmenter, "")
+        self.keep_in_line = "".join(c for c in self.keep if c not in LINE_BREAKS)
+        self.table = _chunks.ChunkTable() if _chunks is not None else None
         # token -> id (ids in first-seen order) and id -> token: the compiled token table where it was built,
         # else a dict and a list
         self.token_table = _chunks.ChunkTable() if _chunks is not None else None
@@ -347,10 +351,11 @@ class _Vocabulary:
     def nbytes(self) -> int:
         """Bytes held by the compiled tables and numpy columns (not the dict and list of the fallback or of
         jieba's token dict): what the probe and the memory test watch. The chunk dict of the segmenters that keep
-        whitespace inside a chunk (``CHUNK_CUT``) is estimated (its table, a str header and two bytes a character
-        per chunk: their scripts are in the BMP), so that ``trim_cache`` bounds what a worker keeps of them too."""
+        whitespace inside a chunk (``CHUNK_CUT``), where no compiled table holds them, is estimated (its table, a
+        str header and two bytes a character per chunk: their scripts are in the BMP), so that ``trim_cache`` bounds
+        what a worker keeps of them too."""
         tables = sum(t.nbytes for t in (self.table, self.token_table) if t is not None)
-        if self.cut is not None:
+        if self.cut is not None and self.table is None:
             tables += sys.getsizeof(self.chunk_ids) + 76 * len(self.chunk_ids) + 2 * self.chars
         tables += sum(entry[3].nbytes for entry in self._wanted.values())
         return tables + sum(c.data.nbytes for c in (self.chunk_first, self.chunk_count, self.flat, self.key,
@@ -369,7 +374,15 @@ class _Vocabulary:
         """``chunk_ids_of`` with the chunk table's int64 bytes as they come (``_tokenize`` hands them to
         ``_tokens.expand`` without a numpy array). ``by_line``: no chunk spans two lines (``tokenize_by_line``)."""
         if self.cut is not None:
-            return self._joined_chunk_ids(text, lines, by_line)
+            if self.table is None:
+                return self._joined_chunk_ids(text, lines, by_line)
+            # the same chunks in one compiled scan (issue 13: the dict path cost Hindi ~4x its warm time); counts
+            # per line where no chunk can span a line, as ``_joined_chunk_ids`` gives them
+            ids, new, per_line = self.table.lookup(text, lines and (by_line or self.segmenter not in SPANS_LINES),
+                                                   True, self.keep_in_line if by_line else self.keep)
+            self.chunk_ids.new = new
+            self.flush()
+            return ids, per_line
         if self.table is not None:
             # where the segmenter interns from the chunk table's stored code points, new chunks never become str
             entries = self.token_table is not None and self.segmenter in _ENTRY_INTERNING
@@ -387,7 +400,8 @@ class _Vocabulary:
 
     def _joined_chunk_ids(self, text: str, lines: bool, by_line: bool) -> tuple[np.ndarray, bytes | None]:
         """Ids of ``text``'s chunks where some whitespace joins two chunks (``CHUNK_CUT``), with the number of
-        chunks on each line of ``text.splitlines()`` when ``lines`` and no chunk can span a line."""
+        chunks on each line of ``text.splitlines()`` when ``lines`` and no chunk can span a line: the fallback
+        where ``_chunks`` is not built, and the reference the compiled cut (``CHUNK_KEEP``) is tested against."""
         per_line = None
         if by_line or self.segmenter not in SPANS_LINES:
             chunks, counts = [], []
@@ -737,8 +751,7 @@ def tokenize_many(texts: list[str], segmenter: str = WHITESPACE) -> list[Tokens]
     the chain against ~8 with warm caches (bench/README.md, issue 13, zh28); one cut over a batch's new chunks
     keeps it hot. The new chunks get their ids in the same order as one text at a time, and the vocabulary is
     renewed before the same text (``_full``)."""
-    if _chunks is None or _tokens is None or segmenter in CHUNK_CUT:  # the fallbacks (and the chunkers that
-        # keep some whitespace inside a chunk, ``_Vocabulary._joined_chunk_ids``) split and intern one text at a time
+    if _chunks is None or _tokens is None:  # the fallbacks split and intern one text at a time
         return [tokenize(text, segmenter) for text in texts]
     out: list[Tokens] = []
     while len(out) < len(texts):
@@ -757,12 +770,13 @@ def _tokenize_run(vocabulary: _Vocabulary, texts: list[str], start: int) -> list
     v, looked = vocabulary, []
     entries = v.token_table is not None and v.segmenter in _ENTRY_INTERNING
     first, pending_chars, new_chunks = len(v.table), 0, []
+    lines = v.segmenter not in SPANS_LINES  # counts per line where no chunk can span two (``_Vocabulary._chunk_ids``)
     try:
         for text in texts[start:]:
             if looked and _full(v, pending_chars):  # one text at a time would renew it before this one
                 break
             held = len(v.table)
-            chunk_ids, new, per_line = v.table.lookup(text, True, not entries)
+            chunk_ids, new, per_line = v.table.lookup(text, lines, not entries, v.keep)
             looked.append((chunk_ids, per_line))
             if new:  # a count (entries) or a list of str
                 pending_chars += v.table.chars(held)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import sys
+import textwrap
 
 import pytest
 
@@ -22,7 +23,8 @@ from pipeline.filters import words
 from pipeline.filters.base import Doc
 from pipeline.filters.c4 import C4Filter, C4Options
 from pipeline.filters.fineweb import FineWebFilter, FineWebOptions
-from pipeline.filters.segment_lib import BURMESE, INDIC, INDIC_URDU, CHUNK_CUT, KHMER
+from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, LINE_BREAKS,
+                                          SPANS_LINES, WHITESPACE_CHARS)
 from tests.pipeline.filters.support import require_library
 
 # declaration/hin.html: "General Assembly / proclaims that" and article 1 with its heading
@@ -157,15 +159,99 @@ def test_the_fallbacks_without_compiled_tables_give_the_same_words(monkeypatch: 
         words.clear_cache()  # no vocabulary without the compiled tables for the next tests
 
 
-def test_the_chunk_dict_counts_in_what_a_worker_keeps() -> None:
-    """``trim_cache`` bounds the vocabularies a worker keeps by ``nbytes``: these segmenters' chunks are in a dict,
-    whose size (with its str keys) the estimate follows."""
+def test_the_chunk_dict_counts_in_what_a_worker_keeps(monkeypatch: pytest.MonkeyPatch) -> None:
+    """``trim_cache`` bounds the vocabularies a worker keeps by ``nbytes``: where the compiled tables are not built,
+    these segmenters' chunks are in a dict, whose size (with its str keys) the estimate follows."""
     require_library(INDIC)
     words.clear_cache()
+    monkeypatch.setattr(words, "_tokens", None)
+    monkeypatch.setattr(words, "_chunks", None)
     words.split_words(HI + "\n\n" + HI_WRAPPED + "\n\n" + PA + "\n\n" + NE, INDIC)
     vocabulary = words._vocabularies[INDIC]
     held = sys.getsizeof(vocabulary.chunk_ids) + sum(map(sys.getsizeof, vocabulary.chunk_ids))
     columns = sum(c.data.nbytes for c in (vocabulary.chunk_first, vocabulary.chunk_count, vocabulary.flat,
                                           vocabulary.key, vocabulary.length, vocabulary.flags))
     tables = sum(t.nbytes for t in (vocabulary.table, vocabulary.token_table) if t is not None)
-    assert 0.8 * held < vocabulary.nbytes() - columns - tables < 1.25 * held
+    try:
+        assert vocabulary.table is None and len(vocabulary.chunk_ids) > 0
+        assert 0.8 * held < vocabulary.nbytes() - columns - tables < 1.25 * held
+    finally:
+        words.clear_cache()  # no vocabulary without the compiled tables for the next tests
+
+
+# The compiled cut (``_chunks.ChunkTable.lookup``'s ``keep``, ``segment_lib.CHUNK_KEEP``) against the dict path's
+# (``words.joined_chunks`` of ``CHUNK_CUT``, the fallback where ``_chunks`` is not built): the real paragraphs above,
+# each hard-wrapped as web pages and books are (at 30 and 60 characters, at spaces only), with "\r\n" line ends,
+# and every whitespace character between words, at the ends and in runs
+REAL = [HI, PA, SI, NE, KM, MY, HI_WRAPPED]
+WRAPPED = ["\n".join(textwrap.fill(line, width, break_long_words=False) for line in text.splitlines())
+           for text in REAL for width in (30, 60)]
+ODD = [TEXT, WHITESPACE + TEXT + WHITESPACE, "".join(f"{w}{ws}{ws}x" for w, ws in zip(HI.split(), WHITESPACE)),
+       HI_WRAPPED.replace("\n", "\r\n"), KM.replace("\n", "\u2028").replace(" ", " \u200a"), "", " \n\t ",
+       "a", "a\n", "\na\n\n"]
+CUT_TEXTS = REAL + WRAPPED + ODD
+
+
+def _table_chunks(text: str, keep: str, lines: bool = False) -> tuple[list[str], list[int] | None]:
+    table = _chunks.ChunkTable()
+    ids, new, per_line = table.lookup(text, lines, True, keep)
+    chunks = [new[i] for i in memoryview(ids).cast("q")]
+    assert len(new) == len(set(chunks))  # one id per distinct chunk
+    return (chunks,
+            None if per_line is None else list(memoryview(per_line).cast("q")))
+
+
+def test_keep_is_the_whitespace_each_cut_does_not_cut_at() -> None:
+    assert WHITESPACE_CHARS == "".join(c for c in map(chr, range(sys.maxunicode + 1)) if c.isspace())
+    assert set(CHUNK_KEEP) == set(CHUNK_CUT)
+    for segmenter, cut in CHUNK_CUT.items():
+        assert sorted(CHUNK_KEEP[segmenter]) == [c for c in WHITESPACE_CHARS if _joins(segmenter, c)]
+        assert (segmenter in SPANS_LINES) == any(c in LINE_BREAKS for c in CHUNK_KEEP[segmenter])
+
+
+_chunks = words._chunks
+
+
+@pytest.mark.skipif(_chunks is None, reason="the compiled chunk table is not built")
+@pytest.mark.parametrize("segmenter", sorted(CHUNK_CUT))
+def test_the_compiled_cut_gives_the_dict_paths_chunks(segmenter: str) -> None:
+    cut, keep = CHUNK_CUT[segmenter], CHUNK_KEEP[segmenter]
+    in_line = "".join(c for c in keep if c not in LINE_BREAKS)
+    for text in CUT_TEXTS:
+        assert _table_chunks(text, keep)[0] == words.joined_chunks(text, cut), text
+        # C4's cut: each line on its own, the chunks per line of str.splitlines()
+        lines = [words.joined_chunks(line, cut) for line in text.splitlines()]
+        assert _table_chunks(text, in_line, True) == ([c for line in lines for c in line], list(map(len, lines)))
+    if segmenter in SPANS_LINES:
+        with pytest.raises(ValueError, match="per line"):
+            _chunks.ChunkTable().lookup("a\nb", True, True, keep)
+    with pytest.raises(ValueError, match="not whitespace"):
+        _chunks.ChunkTable().lookup("a b", False, True, " x")
+
+
+def _words(text: str, segmenter: str) -> tuple:
+    tokens, by_line = words.tokenize(text, segmenter), words.tokenize_by_line(text, segmenter)
+    return (words.split_words(text, segmenter), tokens.length.tolist(), tokens.flags.tolist(),
+            None if tokens.chunks_per_line is None else tokens.chunks_per_line.tolist(),
+            by_line.length.tolist(), by_line.chunks_per_line.tolist(),
+            [t.length.tolist() for t in words.tokenize_many(CUT_TEXTS[:4] + [text], segmenter)])
+
+
+@pytest.mark.skipif(_chunks is None or words._tokens is None, reason="the compiled tables are not built")
+@pytest.mark.parametrize("segmenter", [INDIC, KHMER, BURMESE])
+def test_the_compiled_cut_and_the_dict_path_give_the_same_tokens(segmenter: str,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    require_library(segmenter)
+    texts = REAL + WRAPPED[::3] + ODD[:4] if segmenter == INDIC else REAL[4:6] + WRAPPED[8:12] + ODD[:2]
+    words.clear_cache()
+    compiled = [_words(text, segmenter) for text in texts]
+    assert words._vocabularies[segmenter].table is not None
+    words.clear_cache()
+    monkeypatch.setattr(words, "_tokens", None)
+    monkeypatch.setattr(words, "_chunks", None)
+    try:
+        for text, got in zip(texts, compiled):
+            assert _words(text, segmenter) == got, text
+        assert words._vocabularies[segmenter].table is None
+    finally:
+        words.clear_cache()
