@@ -323,6 +323,20 @@ static inline int is_space(Py_UCS4 c) {
            c == 0x202f || c == 0x205f || c == 0x3000;
 }
 
+/* The per-line bookkeeping of both scans at a whitespace character ``ch`` at ``*i`` that ends no kept run: the
+ * line grows by it, and a line break (``str.splitlines()``: one line per break, "\r\n" is one) records the
+ * line's chunk count and starts the next line. -1 on error. */
+ALWAYS_INLINE int line_step(int kind, const void *data, Py_ssize_t n, Py_UCS4 ch, Py_ssize_t *i, Buf *lines,
+                            Py_ssize_t *line_chunks, Py_ssize_t *line_len) {
+    (*line_len)++;
+    if (is_linebreak(ch)) {
+        if (ch == '\r' && *i + 1 < n && load_cp(kind, data, *i + 1) == '\n') (*i)++;
+        if (buf_push(lines, *line_chunks) < 0) return -1;
+        *line_chunks = *line_len = 0;
+    }
+    return 0;
+}
+
 /* The scan of ``lookup``: the chunk ids of data[0:n] into ``ids`` and, with ``want_lines``, the chunks per line
  * into ``lines``; -1 on error. Inlined once per kind with ``kind`` a constant, so that reading a character is a
  * load, not a switch on the kind (issue 13, tenth pass). */
@@ -348,12 +362,7 @@ ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssiz
             start = -1;
         }
         if (!want_lines || i == n) continue;
-        line_len++;
-        if (is_linebreak(ch)) { /* str.splitlines(): one line per break, "\r\n" is one */
-            if (ch == '\r' && i + 1 < n && load_cp(kind, data, i + 1) == '\n') i++;
-            if (buf_push(lines, line_chunks) < 0) return -1;
-            line_chunks = line_len = 0;
-        }
+        if (line_step(kind, data, n, ch, &i, lines, &line_chunks, &line_len) < 0) return -1;
     }
     if (want_lines && line_len > 0 && buf_push(lines, line_chunks) < 0) return -1; /* unterminated last line */
     return 0;
@@ -433,12 +442,7 @@ ALWAYS_INLINE int lookup_scan_keep(ChunkTable *t, int kind, const void *data, Py
             start = -1;
         }
         if (!want_lines || i == n) continue;
-        line_len++;
-        if (is_linebreak(ch)) {
-            if (ch == '\r' && i + 1 < n && load_cp(kind, data, i + 1) == '\n') i++;
-            if (buf_push(lines, line_chunks) < 0) return -1;
-            line_chunks = line_len = 0;
-        }
+        if (line_step(kind, data, n, ch, &i, lines, &line_chunks, &line_len) < 0) return -1;
     }
     if (want_lines && line_len > 0 && buf_push(lines, line_chunks) < 0) return -1;
     return 0;
