@@ -337,37 +337,6 @@ ALWAYS_INLINE int line_step(int kind, const void *data, Py_ssize_t n, Py_UCS4 ch
     return 0;
 }
 
-/* The scan of ``lookup``: the chunk ids of data[0:n] into ``ids`` and, with ``want_lines``, the chunks per line
- * into ``lines``; -1 on error. Inlined once per kind with ``kind`` a constant, so that reading a character is a
- * load, not a switch on the kind (issue 13, tenth pass). */
-ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssize_t n, int want_lines,
-                              PyObject *fresh, Buf *ids, Buf *lines) {
-    Py_ssize_t start = -1, line_chunks = 0, line_len = 0;
-    uint64_t h = 0;
-    for (Py_ssize_t i = 0; i <= n; i++) {
-        Py_UCS4 ch = i < n ? load_cp(kind, data, i) : ' ';
-        if (i < n && !is_space(ch)) {
-            if (start < 0) {
-                start = i;
-                h = 0xcbf29ce484222325ULL;
-            }
-            h = (h ^ ch) * 0x100000001b3ULL;
-            line_len++;
-            continue;
-        }
-        if (start >= 0) { /* a chunk ends at i */
-            int64_t id = chunk_id(t, kind, data, start, i, h, fresh, 0);
-            if (id < 0 || buf_push(ids, id) < 0) return -1;
-            line_chunks++;
-            start = -1;
-        }
-        if (!want_lines || i == n) continue;
-        if (line_step(kind, data, n, ch, &i, lines, &line_chunks, &line_len) < 0) return -1;
-    }
-    if (want_lines && line_len > 0 && buf_push(lines, line_chunks) < 0) return -1; /* unterminated last line */
-    return 0;
-}
-
 /* The whitespace that does not end a chunk (``lookup``'s ``keep``): the chunks of the segmenters whose libraries
  * cut a text at some whitespace only (pipeline.filters.segment_lib.CHUNK_KEEP: the Indic NLP Library at spaces and
  * tabs, khmer-nltk not at spaces and the line breaks it deletes, pyidaungsu not at spaces). A bit per ASCII code
@@ -408,14 +377,17 @@ ALWAYS_INLINE int keeps(const Keep *k, Py_UCS4 c) {
     return 0;
 }
 
-/* ``lookup_scan`` where the whitespace of ``k`` does not end a chunk: a chunk is a piece between the other
- * whitespace, stripped of all whitespace at its ends (``words.joined_chunks``: ``piece.strip()`` of each piece
- * the library's cut gives), so kept whitespace is in a chunk only between two of its other characters. The hash
- * runs over the kept whitespace too and is taken at the chunk's last other character (the same FNV-1a over the
- * chunk's code points that ``lookup_scan`` computes). The counts per line need no kept line break (``lookup``
- * checks): a line break then ends a chunk, as there. */
-ALWAYS_INLINE int lookup_scan_keep(ChunkTable *t, int kind, const void *data, Py_ssize_t n, int want_lines,
-                                   PyObject *fresh, Buf *ids, Buf *lines, const Keep *k) {
+/* The scan of ``lookup``: the chunk ids of data[0:n] into ``ids`` and, with ``want_lines``, the chunks per line
+ * into ``lines``; -1 on error. Inlined once per kind with ``kind`` a constant, so that reading a character is a
+ * load, not a switch on the kind (issue 13, tenth pass), and once with ``k`` NULL: every whitespace then ends a
+ * chunk (``str.split()``) and the kept-whitespace test is compiled out. With ``k``, its whitespace does not end a
+ * chunk: a chunk is a piece between the other whitespace, stripped of all whitespace at its ends
+ * (``words.joined_chunks``: ``piece.strip()`` of each piece the library's cut gives), so kept whitespace is in a
+ * chunk only between two of its other characters. The hash (FNV-1a over the chunk's code points) runs over the
+ * kept whitespace too and is taken at the chunk's last other character. The counts per line need no kept line
+ * break (``lookup`` checks): a line break then ends a chunk. */
+ALWAYS_INLINE int lookup_scan(ChunkTable *t, int kind, const void *data, Py_ssize_t n, int want_lines,
+                              PyObject *fresh, Buf *ids, Buf *lines, const Keep *k) {
     Py_ssize_t start = -1, end = 0, line_chunks = 0, line_len = 0;
     uint64_t h = 0, h_end = 0;
     for (Py_ssize_t i = 0; i <= n; i++) {
@@ -430,7 +402,7 @@ ALWAYS_INLINE int lookup_scan_keep(ChunkTable *t, int kind, const void *data, Py
             line_len++;
             continue;
         }
-        if (i < n && keeps(k, ch)) { /* inside a chunk, or at its ends where the strip drops it */
+        if (k != NULL && i < n && keeps(k, ch)) { /* inside a chunk, or at its ends where the strip drops it */
             if (start >= 0) h = (h ^ ch) * 0x100000001b3ULL;
             line_len++;
             continue;
@@ -450,7 +422,7 @@ ALWAYS_INLINE int lookup_scan_keep(ChunkTable *t, int kind, const void *data, Py
 
 /* lookup(text, lines=False, strings=True, keep=""): with ``strings`` false the new chunks are not made into str:
  * their number comes back instead of their list (they hold the table's last ids; ``jieba_entry_tokens`` reads
- * them from the table). ``keep``: whitespace that does not end a chunk (``lookup_scan_keep``); with a line break
+ * them from the table). ``keep``: whitespace that does not end a chunk (``lookup_scan``); with a line break
  * in it there are no counts per line (``lines`` must be false). */
 static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     PyObject *text, *keep_str = NULL;
@@ -472,12 +444,12 @@ static PyObject *ChunkTable_lookup(ChunkTable *t, PyObject *args) {
     if (strings && !fresh) return NULL;
     int failed =
         with_keep
-            ? (kind == PyUnicode_1BYTE_KIND   ? lookup_scan_keep(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep)
-               : kind == PyUnicode_2BYTE_KIND ? lookup_scan_keep(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep)
-                                              : lookup_scan_keep(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep))
-        : kind == PyUnicode_1BYTE_KIND ? lookup_scan(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
-                 : kind == PyUnicode_2BYTE_KIND ? lookup_scan(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines)
-                                                : lookup_scan(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines);
+            ? (kind == PyUnicode_1BYTE_KIND   ? lookup_scan(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep)
+               : kind == PyUnicode_2BYTE_KIND ? lookup_scan(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep)
+                                              : lookup_scan(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, &keep))
+        : kind == PyUnicode_1BYTE_KIND ? lookup_scan(t, PyUnicode_1BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, NULL)
+                 : kind == PyUnicode_2BYTE_KIND ? lookup_scan(t, PyUnicode_2BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, NULL)
+                                                : lookup_scan(t, PyUnicode_4BYTE_KIND, data, n, want_lines, fresh, &ids, &lines, NULL);
     if (failed) goto fail;
     PyObject *ids_bytes = as_bytes(&ids);
     PyObject *lines_obj = want_lines ? as_bytes(&lines) : (Py_INCREF(Py_None), Py_None);
