@@ -25,7 +25,7 @@ from pipeline.filters.c4 import C4Filter, C4Options
 from pipeline.filters.fineweb import FineWebFilter, FineWebOptions
 from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, LINE_BREAKS,
                                           SPANS_LINES, WHITESPACE_CHARS)
-from tests.pipeline.filters.support import require_library
+from tests.pipeline.filters.support import require_compiled, require_library
 
 # declaration/hin.html: "General Assembly / proclaims that" and article 1 with its heading
 HI = ("सामान्य सभा\n\nघोषित करती है कि\n\nअनुच्छेद १.\n\nसभी मनुष्यों को गौरव और अधिकारों के मामले में जन्मजात "
@@ -212,9 +212,9 @@ def test_keep_is_the_whitespace_each_cut_does_not_cut_at() -> None:
 _chunks = words._chunks
 
 
-@pytest.mark.skipif(_chunks is None, reason="the compiled chunk table is not built")
 @pytest.mark.parametrize("segmenter", sorted(CHUNK_CUT))
 def test_the_compiled_cut_gives_the_dict_paths_chunks(segmenter: str) -> None:
+    require_compiled(_chunks, "_chunks", "the dict path (words.joined_chunks)")
     cut, keep = CHUNK_CUT[segmenter], CHUNK_KEEP[segmenter]
     in_line = "".join(c for c in keep if c not in LINE_BREAKS)
     for text in CUT_TEXTS:
@@ -237,10 +237,11 @@ def _words(text: str, segmenter: str) -> tuple:
             [t.length.tolist() for t in words.tokenize_many(CUT_TEXTS[:4] + [text], segmenter)])
 
 
-@pytest.mark.skipif(_chunks is None or words._tokens is None, reason="the compiled tables are not built")
 @pytest.mark.parametrize("segmenter", [INDIC, KHMER, BURMESE])
 def test_the_compiled_cut_and_the_dict_path_give_the_same_tokens(segmenter: str,
                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    require_compiled(_chunks, "_chunks", "the dict path (words.joined_chunks)")
+    require_compiled(words._tokens, "_tokens", "the Python token path")
     require_library(segmenter)
     texts = REAL + WRAPPED[::3] + ODD[:4] if segmenter == INDIC else REAL[4:6] + WRAPPED[8:12] + ODD[:2]
     words.clear_cache()
