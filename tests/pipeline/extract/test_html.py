@@ -351,7 +351,7 @@ def test_boilerplate_table_keys_are_every_first_character_the_regex_can_match() 
                             "читать далее", "все права защищены", "торой", "广告", "相关文章", "ähnliche beiträge",
                             "© 2024", "đọc thêm"):
             line = first + alternative[1:]
-            whole = html_module._BOILERPLATE_LINE.match(line) is not None
+            whole = html_module.boilerplate_line().match(line) is not None
             assert html_module._boilerplate_flags([line]) == [whole], line
             assert not whole or first in can_start
 
@@ -362,7 +362,7 @@ def test_boilerplate_table_keys_are_every_first_character_the_regex_can_match() 
      "Photo: AP", "photos", "Comments (3)", "x" * 99 + " advertisement", "Advertisement" + " x" * 50, "\u00c0 la"],
 ])
 def test_boilerplate_flags_equal_the_whole_regex(lines: list[str]) -> None:
-    expected = [len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line) is not None
+    expected = [len(line) < html_module._BOILERPLATE_MAX_LEN and html_module.boilerplate_line().match(line) is not None
                 for line in lines]
     assert html_module._boilerplate_flags(lines) == expected
     assert any(expected) and not all(expected)
@@ -378,7 +378,7 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
                 score = max(score, html_module.SENTENCE_SCORE)
             if re.match(r"第[〇零一二三四五六七八九十百千两\d]+[条條章节節回篇部卷款]|제 ?\d+ ?[조장]", line):
                 score = max(score, 0)
-            if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line):
+            if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module.boilerplate_line().match(line):
                 score -= html_module.BOILERPLATE_PENALTY
             current, current_start = (score, i) if current <= 0 else (current + score, current_start)
             if current > best:
@@ -387,7 +387,7 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
 
     def plain_drop(lines: list[str]) -> list[str]:
         kept = [line for line in lines if not (len(line) < html_module._BOILERPLATE_MAX_LEN
-                                               and html_module._BOILERPLATE_LINE.match(line))]
+                                               and html_module.boilerplate_line().match(line))]
         return kept or lines
 
     from resiliparse.extract.html2text import extract_plain_text
