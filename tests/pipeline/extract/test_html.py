@@ -368,6 +368,33 @@ def test_boilerplate_flags_equal_the_whole_regex(lines: list[str]) -> None:
     assert any(expected) and not all(expected)
 
 
+def test_boilerplate_groups_compile_on_first_use_with_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh table holds uncompiled groups; a line starting with one of a group's keys compiles that group
+    only, every key of it then maps to the compiled ``match``, and the answers equal the whole regex's before
+    and after, through the Python flags and through ``_lines.c``'s trim (which calls the table's entries)."""
+    table = html_module._by_first_letter()
+    assert all(isinstance(m, html_module._FirstLetterMatch) for m in table.values())
+    monkeypatch.setattr(html_module, "_BOILERPLATE_BY_FIRST", table)
+    lines = ["Advertisement", "\u0130mage 2 of 5", "Log in now", "Logging", "\u00a9 2024 Example", "广告：",
+             "Read more", "readmore", "A long line of article text that says nothing about ads at all."]
+    whole = [html_module.boilerplate_line().match(line) is not None for line in lines]
+    assert html_module._boilerplate_flags(lines) == whole  # compiles the groups these lines start with
+    compiled = {key for key, m in table.items() if not isinstance(m, html_module._FirstLetterMatch)}
+    assert {"a", "A", "i", "I", "\u0130", "\u0131", "l", "L", "r", "R", "\u00a9", "广"} <= compiled
+    assert "w" not in compiled and "\u0436" not in compiled  # groups no line started with stay uncompiled
+    assert html_module._boilerplate_flags(lines) == whole  # and the compiled entries answer alike
+    if html_module._compiled_lines is not None:
+        raw = "\n".join(["Share this", "Weiterlesen", "Word " * 30] + lines * 3)
+        fresh = html_module._by_first_letter()
+        monkeypatch.setattr(html_module, "_BOILERPLATE_BY_FIRST", fresh)
+        lazy = html_module._trimmed_text(raw, True)
+        assert any(not isinstance(m, html_module._FirstLetterMatch) for m in fresh.values())
+        assert html_module._trimmed_text(raw, True) == lazy  # the same table, its groups now compiled
+        whole_table = {key: html_module.boilerplate_line().match for key in fresh}
+        monkeypatch.setattr(html_module, "_BOILERPLATE_BY_FIRST", whole_table)
+        assert html_module._trimmed_text(raw, True) == lazy
+
+
 def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: list[tuple[str, str]]) -> None:
     """The span and the dropped lines, computed from flags once, are those of the plain per-line regex."""
     def plain_span(lines: list[str]) -> list[str]:
