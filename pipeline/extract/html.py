@@ -227,7 +227,7 @@ _BOILERPLATE_ALTERNATIVES = _BOILERPLATE_EN + _BOILERPLATE_INTL
 def boilerplate_line() -> re.Pattern[str]:
     """All boilerplate alternatives as one regex: the reference ``_BOILERPLATE_BY_FIRST`` must agree with (the
     tests compare them). Compiled on request: extraction uses the table, and this pattern cost ~14 ms of every
-    process's start-up (bench/README.md, "Whole chain, the crawl stage's glue")."""
+    process's start-up (bench/README.md, "The crawl stage's glue and the start-up's regexes")."""
     return re.compile(r"^(" + "|".join(_BOILERPLATE_ALTERNATIVES) + r")\b", re.IGNORECASE)  # re caches it
 
 _BOILERPLATE_MAX_LEN = 100
