@@ -15,7 +15,9 @@ test pages of bench/extract_heldout.py (newspaper4k 0.9.6, html_text 0.7.1, traf
 
 These pages are files, not WARC records, so neither side's reader runs: both extractors are given the same
 string, our ``decode_html`` of the file's bytes (as extract_bench and extract_heldout give every extractor),
-and datatrove's own decoding (UTF-8, else cchardet's guess) is skipped. A disagreement (A != D) is put down
+and datatrove's own decoding (UTF-8, else cchardet's guess) is skipped. Datatrove's extractor deduplicates
+(trafilatura's ``deduplicate=True``: a segment seen in earlier pages of the same process is dropped), so each set
+is extracted in a process of its own, its pages in the set's order, as one datatrove worker would read them. A disagreement (A != D) is put down
 to extraction or the filters by e2e_agreement's ``cause`` (there is no reader or timeout cause here: the
 extraction runs without datatrove's 1 s sandbox). Printed per set: pages, kept by each, the agreements A vs D,
 A vs B and C vs D, the disagreements by cause and by the rule that decided (the dropping side's first rule),
@@ -96,13 +98,15 @@ def summarise(rows: list[dict]) -> dict:
 def run(sets: list[GoldSet], lid_model: str, work: Path) -> dict[str, list[dict]]:
     """Per set, one row per page with the four decisions, both texts' word counts and (where gold) F1s."""
     decoded = {(gs.name, k): decode_html(raw).text for gs in sets for k, raw in gs.pages.items()}
-    pages_file, dt_out = work / "pages.jsonl", work / "dt_texts.jsonl"
-    pages_file.write_text("".join(json.dumps({"id": f"{s}\t{k}", "html": h}, ensure_ascii=False) + "\n"
-                                  for (s, k), h in decoded.items()), encoding="utf-8")
-    subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_extract.py"), str(pages_file), str(dt_out),
-                    "--pages"], check=True)
-    theirs = {tuple(r["id"].split("\t", 1)): r["text"]
-              for r in map(json.loads, dt_out.read_text(encoding="utf-8").splitlines())}
+    theirs: dict[tuple[str, str], str] = {}
+    for i, gs in enumerate(sets):  # one datatrove process per set: its deduplication cache sees that set only
+        pages_file, dt_out = work / f"pages-{i}.jsonl", work / f"dt_texts-{i}.jsonl"
+        pages_file.write_text("".join(json.dumps({"id": k, "html": decoded[(gs.name, k)]}, ensure_ascii=False)
+                                      + "\n" for k in gs.pages), encoding="utf-8")
+        subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_extract.py"), str(pages_file), str(dt_out),
+                        "--pages"], check=True)
+        theirs.update(((gs.name, r["id"]), r["text"])
+                      for r in map(json.loads, dt_out.read_text(encoding="utf-8").splitlines()))
     ours_raw = {}
     for key, page in decoded.items():
         with warnings.catch_warnings():
