@@ -21,6 +21,7 @@ is extracted in a process of its own, its pages in the set's order, as one datat
 to extraction or the filters by e2e_agreement's ``cause`` (there is no reader or timeout cause here: the
 extraction runs without datatrove's 1 s sandbox). Printed per set: pages, kept by each, the agreements A vs D,
 A vs B and C vs D, the disagreements by cause and by the rule that decided (the dropping side's first rule),
+whose text is nearer the gold on the disagreeing pages (mean page F1 of each side, by the side that dropped),
 and, where the set has text gold, the shingle F1 (extract_bench's scoring, extract_heldout's ``_score``) of
 A's extracted text (before cleaning, as extract_bench scores it) and of D's.
 
@@ -92,7 +93,19 @@ def summarise(rows: list[dict]) -> dict:
     return {"pages": n, "kept_A": sum(kept(r["A"]) for r in rows), "kept_D": sum(kept(r["D"]) for r in rows),
             "A_vs_D": agree("A", "D"), "A_vs_B": agree("A", "B"), "C_vs_D": agree("C", "D"),
             "disagreements": len(disagree), "by_cause": dict(Counter(cause(r) for r in disagree)),
-            "by_rule": dict(Counter(dropping_rule(r) for r in disagree).most_common())}
+            "by_rule": dict(Counter(dropping_rule(r) for r in disagree).most_common()),
+            "disagreement_f1": {side: disagreement_f1([r for r in disagree if not kept(r[side])])
+                                for side in ("A", "D")}}
+
+
+def disagreement_f1(rows: list[dict]) -> dict | None:
+    """On the disagreeing pages one side dropped (rows with gold): how many, and the mean page F1 of each side's
+    text against the gold, i.e. whose extraction the disagreement comes from being worse."""
+    scored = [r for r in rows if "f1_A" in r]
+    if not scored:
+        return None
+    return {"pages": len(scored), "f1_A": sum(r["f1_A"] for r in scored) / len(scored),
+            "f1_D": sum(r["f1_D"] for r in scored) / len(scored)}
 
 
 def run(sets: list[GoldSet], lid_model: str, work: Path) -> dict[str, list[dict]]:
@@ -198,6 +211,12 @@ def main() -> None:
         print(f"- {gs.name}: " + (", ".join(f"{rule} {n}" for rule, n in report[gs.name]["by_rule"].items())
                                   or "none"))
     print(f"- all sets: " + ", ".join(f"{rule} {n}" for rule, n in total["by_rule"].items()))
+    print("\nmean page F1 against the gold on the disagreeing pages, by the side that dropped (pages: A's / D's F1):")
+    for name in [gs.name for gs in sets] + ["all sets"]:
+        cells = [f"{side} dropped {v['pages']}: {v['f1_A']:.3f} / {v['f1_D']:.3f}"
+                 for side, v in report[name]["disagreement_f1"].items() if v]
+        if cells:
+            print(f"- {name}: " + "; ".join(cells))
     if args.list:
         for gs in sets:
             rows = [r for r in table[gs.name] if "page" in r and cause(r) is not None]

@@ -39,3 +39,12 @@ def test_page_f1_of_an_empty_extraction_is_zero_and_of_the_gold_is_one() -> None
     gold = "one two three four five six seven eight nine ten"
     assert page_f1(gold, gold) == 1.0
     assert page_f1(gold, "") == 0.0
+
+
+def test_disagreement_f1_by_the_side_that_dropped() -> None:
+    rows = [dict(_row("kept", "no text"), f1_A=0.9, f1_D=0.0), dict(_row("kept", "kept"), f1_A=1.0, f1_D=1.0),
+            dict(_row("c4:min_sentences", "kept", b="c4:x"), f1_A=0.5, f1_D=0.7)]
+    s = summarise(rows)["disagreement_f1"]
+    assert s["D"] == {"pages": 1, "f1_A": 0.9, "f1_D": 0.0}
+    assert s["A"] == {"pages": 1, "f1_A": 0.5, "f1_D": 0.7}
+    assert summarise(rows[1:2])["disagreement_f1"] == {"A": None, "D": None}
