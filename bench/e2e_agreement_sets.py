@@ -210,7 +210,7 @@ def main() -> None:
     for gs in sets:
         print(f"- {gs.name}: " + (", ".join(f"{rule} {n}" for rule, n in report[gs.name]["by_rule"].items())
                                   or "none"))
-    print(f"- all sets: " + ", ".join(f"{rule} {n}" for rule, n in total["by_rule"].items()))
+    print("- all sets: " + ", ".join(f"{rule} {n}" for rule, n in total["by_rule"].items()))
     print("\nmean page F1 against the gold on the disagreeing pages, by the side that dropped (pages: A's / D's F1):")
     for name in [gs.name for gs in sets] + ["all sets"]:
         cells = [f"{side} dropped {v['pages']}: {v['f1_A']:.3f} / {v['f1_D']:.3f}"
