@@ -16,10 +16,11 @@ test pages of bench/extract_heldout.py (newspaper4k 0.9.6, html_text 0.7.1, traf
 These pages are files, not WARC records, so neither side's reader runs: both extractors are given the same
 string, our ``decode_html`` of the file's bytes (as extract_bench and extract_heldout give every extractor),
 and datatrove's own decoding (UTF-8, else cchardet's guess) is skipped. Datatrove's extractor deduplicates
-(trafilatura's ``deduplicate=True``: a segment seen in earlier pages of the same process is dropped), so each set
-is extracted in a process of its own, its pages in the set's order, as one datatrove worker would read them. A disagreement (A != D) is put down
-to extraction or the filters by e2e_agreement's ``cause`` (there is no reader or timeout cause here: the
-extraction runs without datatrove's 1 s sandbox). Printed per set: pages, kept by each, the agreements A vs D,
+(trafilatura's ``deduplicate=True``: a segment of over 100 characters already seen more than twice in the same
+process is dropped), so each set is extracted in a process of its own, its pages in the set's order, as one
+datatrove worker would read them. A disagreement (A != D) is put down to extraction or the filters by
+e2e_agreement's ``cause`` (there is no reader or timeout cause here: the extraction runs without datatrove's
+1 s sandbox). Printed per set: pages, kept by each, the agreements A vs D,
 A vs B and C vs D, the disagreements by cause and by the rule that decided (the dropping side's first rule),
 whose text is nearer the gold on the disagreeing pages (mean page F1 of each side, by the side that dropped),
 and, where the set has text gold, the shingle F1 (extract_bench's scoring, extract_heldout's ``_score``) of
@@ -145,7 +146,8 @@ def run(sets: list[GoldSet], lid_model: str, work: Path) -> dict[str, list[dict]
                    "B": "no text" if key not in a else (b.get(name(key)) or "kept"),
                    "C": "no text" if key not in c else (c[key] or "kept"),
                    "D": "no text" if key not in c else (d.get(name(key)) or "kept"),
-                   "datatrove_reads": True, "our_words": len(ours[key].split()), "their_words": len(theirs[key].split()),
+                   "datatrove_reads": True, "our_words": len(ours[key].split()),
+                   "their_words": len(theirs[key].split()),
                    "our_text": ours[key], "their_text": theirs[key]}
             row["D_simulated"] = row["D"]
             if gs.kind in ("main", "whole"):
