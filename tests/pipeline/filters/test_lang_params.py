@@ -118,9 +118,77 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
         # Japanese: jpn_Jpan's latest revision is not stored here (lang_params.py says which one it is)
         assert top == sorted(top, reverse=(language != "ja")), language
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
+        dup = [limit for _, limit in config["dup_n_grams"]]
+        assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # every revision: they fall with n
         assert config["min_avg_word_length"] < config["max_avg_word_length"]
         assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
+        fractions = [config["dup_line_frac"], config["line_punct_thr"], config["new_line_ratio"], *top, *dup]
+        assert all(0 <= f < 1 for f in fractions) and config["new_line_ratio"] > 0, language
+        assert len(set(config["stopwords"])) == len(config["stopwords"]), language
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
+
+
+# Four of FineWeb-2's config files as stored (huggingface/fineweb-2, configs/<name>.yml at 05e6729567a5), verbatim
+# but for the key order: the table must hold every value of each, "language_score" aside (not copied)
+FINEWEB2_FILES = {
+    "zh": r"""dup_line_frac: 0.287
+dup_n_grams: [[5, 0.198], [6, 0.182], [7, 0.167], [8, 0.154], [9, 0.14], [10, 0.127]]
+language_score: 0.692
+line_punct_thr: 0.106
+max_avg_word_length: 5
+max_non_alpha_words_ratio: 0.735
+min_avg_word_length: 1
+new_line_ratio: 0.178
+stopwords: ["\u7684", "\u5E74", "\u5728", "\u6708", "\u662F", "\u548C", "\u65E5", "\u4E86", "\u65BC", "\xB7",
+  "\u70BA", "\u6709", "\u88AB", "\u4EBA", "\u4E2D", "\u4E3A", "\u4ED6", "\u8207", "\u5F8C", "\u4E5F", "\u800C",
+  "\u7531"]
+top_n_grams: [[2, 0.256], [3, 0.201], [4, 0.171]]
+""",
+    "hu": r"""dup_line_frac: 0.322
+dup_n_grams: [[5, 0.169], [6, 0.159], [7, 0.148], [8, 0.136], [9, 0.124], [10, 0.112]]
+language_score: 0.744
+line_punct_thr: 0.067
+max_avg_word_length: 15
+max_non_alpha_words_ratio: 0.766
+min_avg_word_length: 3
+new_line_ratio: 0.231
+stopwords: [a, az, "\xE9s", is, egy, volt, hogy, nem, meg, de, magyar, "els\u0151", el, "k\xF6z\xF6tt"]
+top_n_grams: [[2, 0.226], [3, 0.198], [4, 0.172]]
+""",
+    "hi": r"""dup_line_frac: 0.206
+dup_n_grams: [[5, 0.135], [6, 0.125], [7, 0.116], [8, 0.108], [9, 0.099], [10, 0.09]]
+language_score: 0.692
+line_punct_thr: 0.091
+max_avg_word_length: 21
+max_non_alpha_words_ratio: 0.837
+min_avg_word_length: 2
+new_line_ratio: 0.316
+stopwords: ["\u0915\u0947", "\u092E\u0947\u0902", "\u0939\u0948", "\u0915\u0940", "\u0914\u0930", "\u0938\u0947",
+  "\u0915\u093E", "\u0915\u094B", "\u090F\u0915", "\u0939\u0948\u0902", "\u092A\u0930"]
+top_n_grams: [[2, 0.208], [3, 0.198], [4, 0.161]]
+""",
+    "lo": r"""dup_line_frac: 0.327
+dup_n_grams: [[5, 0.187], [6, 0.175], [7, 0.163], [8, 0.149], [9, 0.135], [10, 0.123]]
+language_score: 0.691
+line_punct_thr: 0.0
+max_avg_word_length: 9
+max_non_alpha_words_ratio: 0.85
+min_avg_word_length: 2
+new_line_ratio: 0.2
+stopwords: ["\u200B", "\u0EC1\u0EA5\u0EB0", "\u0EC3\u0E99", "\u0E82\u0EAD\u0E87", "\u0EC0\u0E9B\u0EB1\u0E99",
+  "\u0E97\u0EB5\u0EC8", "\u0EC4\u0E94\u0EC9", "\u0EA1\u0EB5"]
+top_n_grams: [[2, 0.198], [3, 0.175], [4, 0.143]]
+""",
+}
+
+
+@pytest.mark.parametrize("language", sorted(FINEWEB2_FILES))
+def test_fineweb2s_values_are_those_of_its_config_files(language):
+    import yaml
+
+    config = yaml.safe_load(FINEWEB2_FILES[language])
+    del config["language_score"]
+    assert FINEWEB2[language] == config
 
 
 def _gopher_signals(text: str, language: str) -> dict:
