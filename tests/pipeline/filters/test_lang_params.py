@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -10,9 +12,12 @@ from pipeline.filters.c4 import C4Options
 from pipeline.filters.chain import ChainSpec, build, resolve
 from pipeline.filters.fineweb import FineWebOptions
 from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
-from pipeline.filters.lang_params import FINEWEB2, LANGUAGES, book_language, localize, segmenter_of, wiki_language
+from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, LANGUAGES, book_language, localize, segmenter_of,
+                                          wiki_language)
 from pipeline.filters.segment_lib import KHMER
 from tests.pipeline.filters.support import require_library, web_chain_verdict
+
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 # Short paragraphs written for these tests (by the test's author, in the style of an encyclopedia's opening
@@ -128,65 +133,13 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
 
 
-# Four of FineWeb-2's config files as stored (huggingface/fineweb-2, configs/<name>.yml at 05e6729567a5), verbatim
-# but for the key order: the table must hold every value of each, "language_score" aside (not copied)
-FINEWEB2_FILES = {
-    "zh": r"""dup_line_frac: 0.287
-dup_n_grams: [[5, 0.198], [6, 0.182], [7, 0.167], [8, 0.154], [9, 0.14], [10, 0.127]]
-language_score: 0.692
-line_punct_thr: 0.106
-max_avg_word_length: 5
-max_non_alpha_words_ratio: 0.735
-min_avg_word_length: 1
-new_line_ratio: 0.178
-stopwords: ["\u7684", "\u5E74", "\u5728", "\u6708", "\u662F", "\u548C", "\u65E5", "\u4E86", "\u65BC", "\xB7",
-  "\u70BA", "\u6709", "\u88AB", "\u4EBA", "\u4E2D", "\u4E3A", "\u4ED6", "\u8207", "\u5F8C", "\u4E5F", "\u800C",
-  "\u7531"]
-top_n_grams: [[2, 0.256], [3, 0.201], [4, 0.171]]
-""",
-    "hu": r"""dup_line_frac: 0.322
-dup_n_grams: [[5, 0.169], [6, 0.159], [7, 0.148], [8, 0.136], [9, 0.124], [10, 0.112]]
-language_score: 0.744
-line_punct_thr: 0.067
-max_avg_word_length: 15
-max_non_alpha_words_ratio: 0.766
-min_avg_word_length: 3
-new_line_ratio: 0.231
-stopwords: [a, az, "\xE9s", is, egy, volt, hogy, nem, meg, de, magyar, "els\u0151", el, "k\xF6z\xF6tt"]
-top_n_grams: [[2, 0.226], [3, 0.198], [4, 0.172]]
-""",
-    "hi": r"""dup_line_frac: 0.206
-dup_n_grams: [[5, 0.135], [6, 0.125], [7, 0.116], [8, 0.108], [9, 0.099], [10, 0.09]]
-language_score: 0.692
-line_punct_thr: 0.091
-max_avg_word_length: 21
-max_non_alpha_words_ratio: 0.837
-min_avg_word_length: 2
-new_line_ratio: 0.316
-stopwords: ["\u0915\u0947", "\u092E\u0947\u0902", "\u0939\u0948", "\u0915\u0940", "\u0914\u0930", "\u0938\u0947",
-  "\u0915\u093E", "\u0915\u094B", "\u090F\u0915", "\u0939\u0948\u0902", "\u092A\u0930"]
-top_n_grams: [[2, 0.208], [3, 0.198], [4, 0.161]]
-""",
-    "lo": r"""dup_line_frac: 0.327
-dup_n_grams: [[5, 0.187], [6, 0.175], [7, 0.163], [8, 0.149], [9, 0.135], [10, 0.123]]
-language_score: 0.691
-line_punct_thr: 0.0
-max_avg_word_length: 9
-max_non_alpha_words_ratio: 0.85
-min_avg_word_length: 2
-new_line_ratio: 0.2
-stopwords: ["\u200B", "\u0EC1\u0EA5\u0EB0", "\u0EC3\u0E99", "\u0E82\u0EAD\u0E87", "\u0EC0\u0E9B\u0EB1\u0E99",
-  "\u0E97\u0EB5\u0EC8", "\u0EC4\u0E94\u0EC9", "\u0EA1\u0EB5"]
-top_n_grams: [[2, 0.198], [3, 0.175], [4, 0.143]]
-""",
-}
-
-
-@pytest.mark.parametrize("language", sorted(FINEWEB2_FILES))
+@pytest.mark.parametrize("language", sorted(FINEWEB2))
 def test_fineweb2s_values_are_those_of_its_config_files(language):
+    # the table holds every value of FineWeb-2's config file for the language (tests/data/fineweb2: the files as
+    # stored, at the revisions lang_params.py names), "language_score" aside (not copied)
     import yaml
 
-    config = yaml.safe_load(FINEWEB2_FILES[language])
+    config = yaml.safe_load((DATA / "fineweb2" / f"{FINEWEB2_CONFIG[language]}.yml").read_text(encoding="utf-8"))
     del config["language_score"]
     assert FINEWEB2[language] == config
 
