@@ -200,9 +200,21 @@ def test_special_cases_merged_across_tokens(language, chunk, expected):
     ("base", "international's", "international|'s"), ("it", "1234567890123km", "1234567890123|km"),
     ("es", "1234567890123km", "1234567890123|km"), ("base", "Internationals))", "Internationals|)|)"),
     ("es", "international's", "international's"),  # Spanish has no "'s" suffix
+    # a run of periods longer than the window: the whole run is one suffix, found by searching the whole chunk
+    ("base", "word...............", "word|..............."), ("it", "a" + "." * 20, "a|" + "." * 20),
 ])
 def test_suffixes_of_chunks_longer_than_the_window(language, chunk, expected):
     assert "|".join(affix_split(chunk, LANGUAGE_RULES[language].compiled())) == expected
+
+
+@pytest.mark.parametrize("language, chunks, expected", [
+    # spaCy 3.8.7: Romanian's ordinals are special cases from "1-a" to "12-a" and "2-lea" to "12-lea" only; past
+    # them the clitic suffix splits ("13-a" is "13", "-a")
+    ("ro", ["1-a", "12-a", "13-a", "12-lea", "13-lea"], "1-a|12-a|13|-a|12-lea|13|-lea"),
+])
+def test_generated_special_cases_end_where_spacys_do(language, chunks, expected):
+    compiled = LANGUAGE_RULES[language].compiled()
+    assert "|".join(t for chunk in chunks for t in affix_split(chunk, compiled)) == expected
 
 
 @pytest.mark.parametrize("language", sorted(EXPECTED_PROBES))
