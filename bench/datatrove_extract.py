@@ -10,6 +10,10 @@ line also holds the decoded HTML datatrove handed to trafilatura (``html``), so 
 another trafilatura version (e2e_agreement's ``--extractor trafilatura``: version against input differences).
 
     .bench-venv-datatrove/bin/python bench/datatrove_extract.py INPUT_DIR OUT.jsonl [--html]
+
+``--pages``: INPUT is a JSONL file of already decoded pages ({"id", "html"}) instead of a folder of WARCs (pages
+that come as files, with no WARC record: bench/e2e_agreement_sets.py); its reader is skipped and each line out
+holds the id, trafilatura's text and the CPU seconds.
 """
 
 from __future__ import annotations
@@ -20,12 +24,31 @@ import time
 from pathlib import Path
 
 
+def extract_pages(pages: str, out_path: str) -> None:
+    """Datatrove's extractor (as above) on each decoded page of the JSONL file ``pages``."""
+    from datatrove.pipeline.extractors import Trafilatura
+
+    extractor = Trafilatura(favour_precision=True)
+    with open(pages, encoding="utf-8") as fh, open(out_path, "w", encoding="utf-8") as out:
+        for line in fh:
+            page = json.loads(line)
+            started = time.process_time()
+            text = extractor.extract(page["html"])
+            seconds = time.process_time() - started
+            out.write(json.dumps({"id": page["id"], "text": text or "", "seconds": round(seconds, 4)},
+                                 ensure_ascii=False) + "\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("input_dir")
     parser.add_argument("out")
     parser.add_argument("--html", action="store_true", help="also write the decoded HTML of each page")
+    parser.add_argument("--pages", action="store_true", help="INPUT is a JSONL file of {id, html} (no reader)")
     args = parser.parse_args()
+    if args.pages:
+        extract_pages(args.input_dir, args.out)
+        return
 
     from datatrove.pipeline.extractors import Trafilatura
     from datatrove.pipeline.readers.warc import process_record

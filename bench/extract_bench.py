@@ -130,13 +130,18 @@ def recalls(truth: dict[str, str], pred: dict[str, str]) -> dict[str, float]:
     return out
 
 
-def load_articles() -> tuple[dict[str, str], dict[str, str]]:
+def load_article_bytes() -> tuple[dict[str, bytes], dict[str, str]]:
+    """The article benchmark's pages as the files' bytes (gunzipped), and their gold article bodies."""
     prefix = "article-extraction-benchmark/"
     with tarfile.open(TAR) as tar:
         gt = json.load(tar.extractfile(prefix + "ground-truth.json"))
-        pages = {k: gzip.decompress(tar.extractfile(f"{prefix}html/{k}.html.gz").read()).decode("utf-8")
-                 for k in sorted(gt)}
+        pages = {k: gzip.decompress(tar.extractfile(f"{prefix}html/{k}.html.gz").read()) for k in sorted(gt)}
     return pages, {k: gt[k]["articleBody"] for k in pages}
+
+
+def load_articles() -> tuple[dict[str, str], dict[str, str]]:
+    pages, gold = load_article_bytes()
+    return {k: raw.decode("utf-8") for k, raw in pages.items()}, gold
 
 
 _GOLD_TAG = re.compile(r"<(p|h|l)>", re.IGNORECASE)
@@ -157,6 +162,14 @@ def gold_text(raw: bytes) -> str:
 def load_cleaning_sets() -> tuple[dict[str, tuple[dict[str, str], dict[str, str]]], dict[str, int]]:
     """{set: (pages, gold)} from the zstd tar, read in memory; pages are decoded with our decode_html so
     every extractor sees the same text. Returns also, per set, how many inputs have no gold file."""
+    raw, missing = load_cleaning_bytes()
+    return {name: ({k: decode_html(b).text for k, b in pages.items()}, gold)
+            for name, (pages, gold) in raw.items()}, missing
+
+
+def load_cleaning_bytes() -> tuple[dict[str, tuple[dict[str, bytes], dict[str, str]]], dict[str, int]]:
+    """{set: (the input files' bytes, gold text)} from the zstd tar, read in memory, inputs without a gold file
+    left out (and counted per set)."""
     import zstandard
 
     raw: dict[str, dict[str, dict[str, bytes]]] = {name: {"input": {}, "GoldStandard": {}} for name in CLEANING_SETS}
@@ -174,8 +187,7 @@ def load_cleaning_sets() -> tuple[dict[str, tuple[dict[str, str], dict[str, str]
     for name, kinds in raw.items():
         keys = sorted(k for k in kinds["input"] if k in kinds["GoldStandard"])
         missing[name] = len(kinds["input"]) - len(keys)
-        out[name] = ({k: decode_html(kinds["input"][k]).text for k in keys},
-                     {k: gold_text(kinds["GoldStandard"][k]) for k in keys})
+        out[name] = ({k: kinds["input"][k] for k in keys}, {k: gold_text(kinds["GoldStandard"][k]) for k in keys})
     return out, missing
 
 

@@ -51,6 +51,15 @@ def scratch_copy(root: Path) -> Path:
     return copy
 
 
+def ordered_jobs(db: sqlite3.Connection) -> list[str]:
+    """The session's job ids in the order of their mutations (position, then operator), so that a seed draws the
+    same mutants in every session: cosmic-ray names each job with a random uuid4, so an order by id (as before 7
+    December 2026) drew a different sample each time, whatever the seed."""
+    return [j for (j,) in db.execute(
+        "select job_id from mutation_specs order by module_path, start_pos_row, start_pos_col, end_pos_row, "
+        "end_pos_col, operator_name, cast(operator_args as text), occurrence")]
+
+
 def wilson(k: int, n: int, z: float = 1.96) -> tuple[float, float]:
     if n == 0:
         return 0.0, 1.0
@@ -87,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         session = copy / "session.sqlite"
         subprocess.run([str(COSMIC_RAY), "init", str(config), str(session)], cwd=copy, check=True)
         db = sqlite3.connect(session)
-        jobs = sorted(j for (j,) in db.execute("select job_id from work_items"))
+        jobs = ordered_jobs(db)
         chosen = set(random.Random(args.seed).sample(jobs, min(args.sample, len(jobs))))
         dropped = [(j,) for j in jobs if j not in chosen]
         db.executemany("delete from mutation_specs where job_id = ?", dropped)

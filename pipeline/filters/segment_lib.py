@@ -225,13 +225,35 @@ def urdu_split(chunk: str) -> tuple[str, ...]:
 
 @lru_cache(maxsize=1)
 def _khmer_tokenize() -> Callable[..., list[str]]:
+    """khmer-nltk's ``word_tokenize``, its model loaded and its temporary file gone.
+
+    Why the model is loaded here: khmer-nltk unpickles a ``sklearn_crfsuite.CRF``, whose unpickling writes the
+    17.7 MB CRF model to a new ``/tmp/model*.crfsuite`` file that only the object's finalizer deletes. A Ray
+    worker is stopped without running finalizers, so every worker that met Khmer left one such file behind, on
+    every run. pycrfsuite's tagger reads the model when it opens it, so the file is deleted as soon as the tagger
+    is open (``_drop_crf_tempfile``); the words are the same."""
     try:
         from khmernltk import word_tokenize
+        module = importlib.import_module("khmernltk.word_tokenize")  # the module (the package exports the function)
     except ImportError:
         raise ImportError(f"Khmer word segmentation needs khmer-nltk: {LIBRARY_MODULES[KHMER][1]}") from None
     # its logger writes a coloured DEBUG line to stderr on loading the model, in every worker: warnings only
     logging.getLogger("khmer-nltk").setLevel(logging.WARNING)
+    if getattr(module, "crf_model", None) is None and hasattr(module, "load_model"):
+        module.crf_model = module.load_model(module.model_path)  # what its first call would do
+    _drop_crf_tempfile(getattr(module, "crf_model", None))
     return word_tokenize
+
+
+def _drop_crf_tempfile(model: Any) -> None:
+    """Open a ``sklearn_crfsuite.CRF``'s tagger and delete the temporary model file its unpickling wrote (a
+    ``FileResource`` it owns; a CRF trained to a named file, or another object, is left alone)."""
+    resource = getattr(model, "modelfile", None)
+    if resource is None or not getattr(resource, "auto", False) or getattr(resource, "name", None) is None:
+        return
+    if model.tagger_ is None:  # opens pycrfsuite's tagger on the file, which reads the model into memory
+        return
+    resource.cleanup()  # closes its descriptor and unlinks the file
 
 
 def khmer_split(chunk: str) -> tuple[str, ...]:

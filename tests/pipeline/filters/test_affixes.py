@@ -187,9 +187,34 @@ def test_languages_use_their_table(language, segmenter):
     ("es", "a.B", "a.|B"), ("pl", "''x''", "''|x|''"), ("pl", "0.0.0.0", "0.0|.|0|.|0"), ("it", "(==)", "(=|=)"),
     ("tr", "x:)", "x|:|)"),  # Turkish has none of the base special cases: no emoticon
     ("es", "(10am", "(|10|am"), ("fi", "(ettei)", "(|ett|ei|)"), ("es", "x’’", "x|’’"),
+    # a run as long as the table's longest special case (7 characters: the emoticon "><(((*>") is still merged
+    ("it", "x><(((*>", "x|><(((*>"), ("base", "x><(((*>", "x|><(((*>"),
 ])
 def test_special_cases_merged_across_tokens(language, chunk, expected):
     assert "|".join(affix_split(chunk, LANGUAGE_RULES[language].compiled())) == expected
+
+
+@pytest.mark.parametrize("language, chunk, expected", [
+    # spaCy 3.8.7: chunks longer than the 12 characters ``suffix_length`` searches first, with a suffix that ends in
+    # a letter ("'s", a unit) or a doubled mark: the suffix found in the window is the suffix of the whole chunk
+    ("base", "international's", "international|'s"), ("it", "1234567890123km", "1234567890123|km"),
+    ("es", "1234567890123km", "1234567890123|km"), ("base", "Internationals))", "Internationals|)|)"),
+    ("es", "international's", "international's"),  # Spanish has no "'s" suffix
+    # a run of periods longer than the window: the whole run is one suffix, found by searching the whole chunk
+    ("base", "word...............", "word|..............."), ("it", "a" + "." * 20, "a|" + "." * 20),
+])
+def test_suffixes_of_chunks_longer_than_the_window(language, chunk, expected):
+    assert "|".join(affix_split(chunk, LANGUAGE_RULES[language].compiled())) == expected
+
+
+@pytest.mark.parametrize("language, chunks, expected", [
+    # spaCy 3.8.7: Romanian's ordinals are special cases from "1-a" to "12-a" and "2-lea" to "12-lea" only; past
+    # them the clitic suffix splits ("13-a" is "13", "-a")
+    ("ro", ["1-a", "12-a", "13-a", "12-lea", "13-lea"], "1-a|12-a|13|-a|12-lea|13|-lea"),
+])
+def test_generated_special_cases_end_where_spacys_do(language, chunks, expected):
+    compiled = LANGUAGE_RULES[language].compiled()
+    assert "|".join(t for chunk in chunks for t in affix_split(chunk, compiled)) == expected
 
 
 @pytest.mark.parametrize("language", sorted(EXPECTED_PROBES))
@@ -262,8 +287,10 @@ def test_exception_file_with_tokens_that_do_not_spell_the_string_is_an_error(tmp
     monkeypatch.setattr(exceptions, "DATA", tmp_path)
     exceptions._read.cache_clear()
     try:
-        with pytest.raises(ValueError, match="xx.txt.gz, line 2"):
+        with pytest.raises(ValueError) as raised:
             exceptions.load_exceptions(["xx"])
+        # the message names the file, the line, the tokens and the string they should spell
+        assert str(raised.value) == f"{tmp_path / 'xx.txt.gz'}, line 2: tokens ['a', 'c'] do not spell 'ab'"
     finally:
         exceptions._read.cache_clear()
 

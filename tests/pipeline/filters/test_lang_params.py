@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pyarrow as pa
 import pytest
 
@@ -10,9 +12,12 @@ from pipeline.filters.c4 import C4Options
 from pipeline.filters.chain import ChainSpec, build, resolve
 from pipeline.filters.fineweb import FineWebOptions
 from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
-from pipeline.filters.lang_params import FINEWEB2, LANGUAGES, book_language, localize, segmenter_of, wiki_language
+from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, LANGUAGES, book_language, localize, segmenter_of,
+                                          wiki_language)
 from pipeline.filters.segment_lib import KHMER
 from tests.pipeline.filters.support import require_library, web_chain_verdict
+
+DATA = Path(__file__).resolve().parents[2] / "data"
 
 
 # Short paragraphs written for these tests (by the test's author, in the style of an encyclopedia's opening
@@ -118,9 +123,25 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
         # Japanese: jpn_Jpan's latest revision is not stored here (lang_params.py says which one it is)
         assert top == sorted(top, reverse=(language != "ja")), language
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
+        dup = [limit for _, limit in config["dup_n_grams"]]
+        assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # every revision: they fall with n
         assert config["min_avg_word_length"] < config["max_avg_word_length"]
         assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
+        fractions = [config["dup_line_frac"], config["line_punct_thr"], config["new_line_ratio"], *top, *dup]
+        assert all(0 <= f < 1 for f in fractions) and config["new_line_ratio"] > 0, language
+        assert len(set(config["stopwords"])) == len(config["stopwords"]), language
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
+
+
+@pytest.mark.parametrize("language", sorted(FINEWEB2))
+def test_fineweb2s_values_are_those_of_its_config_files(language):
+    # the table holds every value of FineWeb-2's config file for the language (tests/data/fineweb2: the files as
+    # stored, at the revisions lang_params.py names), "language_score" aside (not copied)
+    import yaml
+
+    config = yaml.safe_load((DATA / "fineweb2" / f"{FINEWEB2_CONFIG[language]}.yml").read_text(encoding="utf-8"))
+    del config["language_score"]
+    assert FINEWEB2[language] == config
 
 
 def _gopher_signals(text: str, language: str) -> dict:

@@ -132,3 +132,43 @@ def test_kiwi_is_freed_after_two_tasks_without_korean() -> None:
     assert segment_lib._kiwi.cache_info().currsize == 0
     words.clear_cache()
     assert words.split_words("했다", KIWI) == ["했", "했", "다"]  # loaded again on the next Korean chunk
+
+
+def test_missing_library_looks_the_module_up(monkeypatch: pytest.MonkeyPatch) -> None:
+    """None for a segmenter that needs no library and for one whose module is found; else the module and the
+    command that installs it."""
+    from pipeline.filters import segment_lib
+
+    assert segment_lib.missing_library("whitespace") is None
+    assert segment_lib.missing_library("spacy-fr") is None
+    monkeypatch.setitem(segment_lib.LIBRARY_MODULES, segment_lib.LAO, ("json", "pip install laonlp"))  # found
+    assert segment_lib.missing_library(segment_lib.LAO) is None
+    monkeypatch.setitem(segment_lib.LIBRARY_MODULES, segment_lib.LAO, ("refinery_no_such_module", "pip install laonlp"))
+    assert segment_lib.missing_library(segment_lib.LAO) == "refinery_no_such_module is not installed: pip install laonlp"
+
+
+@pytest.mark.parametrize("loader, module, install", [
+    ("_kiwi", "kiwipiepy", "pip install 'refinery[korean]'"),
+    ("_thai_tokenize", "pythainlp.tokenize", "pip install pythainlp"),
+    ("_indic_tokenize", "indicnlp.tokenize", "pip install 'refinery[indic]'"),
+    ("_khmer_tokenize", "khmernltk", "khmer"),
+    ("_lao_tokenize", "laonlp.tokenize", "lao"),
+    ("_burmese", "pyidaungsu.tokenize", "burmese"),
+])
+def test_a_library_that_cannot_be_imported_names_what_to_install(monkeypatch: pytest.MonkeyPatch, loader: str,
+                                                                 module: str, install: str) -> None:
+    """Where a segmenter's library is missing, its first chunk fails with the command that installs it (for khmer,
+    lao and burmese the ``LIBRARY_MODULES`` command, named here by the segmenter)."""
+    from pipeline.filters import segment_lib
+
+    if install in segment_lib.LIBRARY_MODULES:
+        install = segment_lib.LIBRARY_MODULES[install][1]
+    load = getattr(segment_lib, loader)
+    monkeypatch.setitem(sys.modules, module, None)  # an import of it raises ImportError
+    load.cache_clear()  # (the library is loaded again by the next test that uses it)
+    try:
+        with pytest.raises(ImportError) as raised:
+            load()
+    finally:
+        load.cache_clear()
+    assert install in str(raised.value)

@@ -6,6 +6,10 @@ naming what to install (``support.require_library``)."""
 from __future__ import annotations
 
 import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -117,3 +121,26 @@ def test_a_document_is_kept_by_the_default_chain_for_its_language(code: str) -> 
     assert columns["gopher_quality.words"][0] >= 140  # the library's words: a whitespace "word" was a phrase
     if code == "lo":
         assert columns["gopher_quality.stop_words"][0] >= 2  # FineWeb-2's stop words, among LaoNLP's words
+
+
+def test_khmer_leaves_no_model_file_behind_even_when_its_worker_is_killed(tmp_path) -> None:
+    """khmer-nltk's CRF model is unpickled into a 17.7 MB temporary file that only the object's finalizer
+    deletes; a Ray worker is stopped without finalizers, so each worker that met Khmer left one in the temporary
+    folder per run. Now the file is gone once the model is loaded: none while the process lives, none after a
+    SIGKILL. The words are those of the test above."""
+    require_library(KHMER)
+    code = ("import sys, time\n"
+            "from pipeline.filters import segment_lib\n"
+            f"print(segment_lib.khmer_split({KM.split()[0]!r}) == {tuple(KM_TOKENS[:3])!r}, flush=True)\n"
+            "time.sleep(120)\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=Path(__file__).resolve().parents[3], env=env,
+                            stdout=subprocess.PIPE, text=True)
+    try:
+        assert proc.stdout.readline().strip() == "True"  # the model is loaded and has cut the words
+        assert sorted(p.name for p in tmp_path.iterdir()) == []
+    finally:
+        proc.kill()
+        proc.wait()
+        proc.stdout.close()
+    assert sorted(p.name for p in tmp_path.iterdir()) == []
