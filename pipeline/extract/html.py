@@ -230,6 +230,7 @@ def boilerplate_line() -> re.Pattern[str]:
     process's start-up (bench/README.md, "The crawl stage's glue and the start-up's regexes")."""
     return re.compile(r"^(" + "|".join(_BOILERPLATE_ALTERNATIVES) + r")\b", re.IGNORECASE)  # re caches it
 
+
 _BOILERPLATE_MAX_LEN = 100
 # What re's IGNORECASE matches with a letter besides its upper and lower case (re's own table of such cases):
 # the dotted and dotless i, the long s, the Kelvin and Angstrom signs, and the Cyrillic letters' old variants
