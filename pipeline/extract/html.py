@@ -222,7 +222,15 @@ _BOILERPLATE_INTL = (
     "© ?\\w+", "ⓒ ?\\w+", "copyright ?(©|\\(c\\)|\\d{4})", "all rights reserved",
 )
 _BOILERPLATE_ALTERNATIVES = _BOILERPLATE_EN + _BOILERPLATE_INTL
-_BOILERPLATE_LINE = re.compile(r"^(" + "|".join(_BOILERPLATE_ALTERNATIVES) + r")\b", re.IGNORECASE)
+
+
+def boilerplate_line() -> re.Pattern[str]:
+    """All boilerplate alternatives as one regex: the reference ``_BOILERPLATE_BY_FIRST`` must agree with (the
+    tests compare them). Compiled on request: extraction uses the table, and this pattern cost ~14 ms of every
+    process's start-up (bench/README.md, "The crawl stage's glue and the start-up's regexes")."""
+    return re.compile(r"^(" + "|".join(_BOILERPLATE_ALTERNATIVES) + r")\b", re.IGNORECASE)  # re caches it
+
+
 _BOILERPLATE_MAX_LEN = 100
 # What re's IGNORECASE matches with a letter besides its upper and lower case (re's own table of such cases):
 # the dotted and dotless i, the long s, the Kelvin and Angstrom signs, and the Cyrillic letters' old variants
@@ -232,22 +240,43 @@ _FOLDED = {"i": "\u0130\u0131", "s": "\u017f", "k": "\u212a", "å": "\u212b", "�
            "о": "\u1c82", "с": "\u1c83", "т": "\u1c84\u1c85", "ъ": "\u1c86"}
 
 
+class _FirstLetterMatch:
+    """One first letter's alternatives, compiled on the first line that starts with one of its keys, which then
+    map to the compiled ``match`` itself (so later lines pay nothing more). Why: compiling all 137 groups cost
+    ~15 ms of every process's start-up, and a run's pages start lines with a fraction of those letters."""
+
+    __slots__ = ("pattern", "keys", "table")
+
+    def __init__(self, pattern: str, keys: str, table: dict[str, Callable[[str], re.Match[str] | None]]) -> None:
+        self.pattern, self.keys, self.table = pattern, keys, table
+
+    def __call__(self, line: str) -> re.Match[str] | None:
+        match = re.compile(self.pattern, re.IGNORECASE).match
+        for key in self.keys:
+            self.table[key] = match  # same keys: the dict is not resized while a caller (C's trim) reads it
+        return match(line)
+
+
 def _by_first_letter() -> dict[str, Callable[[str], re.Match[str] | None]]:
-    """``_BOILERPLATE_LINE`` split by the first character of its alternatives, keyed by every character a line
+    """``boilerplate_line()`` split by the first character of its alternatives, keyed by every character a line
     can start with to match one of them: the character in either case and what IGNORECASE folds onto it
     (``_FOLDED``); Han, kana, Hangul and Arabic letters have no case and key themselves. A line starting with any
     other character cannot match, and one that does is tried against its character's few alternatives, not all
     of them (~2,000 instructions a call for thirty English ones: 3 % of the crawl stage in callgrind). Whether a
-    line matches does not depend on the alternatives' order."""
+    line matches does not depend on the alternatives' order. Each group is compiled on its first use
+    (``_FirstLetterMatch``)."""
     table: dict[str, Callable[[str], re.Match[str] | None]] = {}
     for letter in sorted({alternative[0] for alternative in _BOILERPLATE_ALTERNATIVES}):
         group = [a for a in _BOILERPLATE_ALTERNATIVES if a[0] == letter]
-        match = re.compile(r"^(" + "|".join(group) + r")\b", re.IGNORECASE).match
-        for key in letter + letter.upper() + _FOLDED.get(letter, ""):
+        keys = letter + letter.upper() + _FOLDED.get(letter, "")
+        match = _FirstLetterMatch(r"^(" + "|".join(group) + r")\b", keys, table)
+        _LAZY_MATCHES.append(match)  # held here too: C's trim calls a borrowed reference the call replaces
+        for key in keys:
             table[key] = match
     return table
 
 
+_LAZY_MATCHES: list[_FirstLetterMatch] = []
 _BOILERPLATE_BY_FIRST = _by_first_letter()
 
 

@@ -47,3 +47,16 @@ def test_the_hash_tables_are_made_once_and_shared() -> None:
 
     assert shingles.BYTE_TABLE is shingles.BYTE_TABLE and shingles.POSITION_MULTIPLIERS is shingles._tables()[1]
     assert len(shingles.BYTE_TABLE) == 256 and len(shingles.POSITION_MULTIPLIERS) == shingles.MAX_NGRAM
+
+
+def test_the_boilerplate_regexes_are_compiled_when_lines_need_them() -> None:
+    """Importing the extractor compiles none of the boilerplate groups (~30 ms of every run's start-up); a
+    line compiles its first letter's group only."""
+    code = ("import re\nfrom pipeline.extract import html\nt = html._BOILERPLATE_BY_FIRST\n"
+            "lazy = lambda: sum(isinstance(m, html._FirstLetterMatch) for m in t.values())\n"
+            "before = lazy()\nhtml._boilerplate_flags(['Share this'])\n"
+            "print(before == len(t), before - lazy(), t['s'] is t['S'] and not isinstance(t['s'], html._FirstLetterMatch))")
+    out = subprocess.run([sys.executable, "-c", code], cwd=REPO, check=True, capture_output=True, text=True).stdout
+    all_lazy, compiled_keys, shared = out.split()
+    assert all_lazy == "True" and shared == "True"
+    assert int(compiled_keys) == len("sS\u017f")  # s, S and the long s that IGNORECASE folds onto them

@@ -351,7 +351,7 @@ def test_boilerplate_table_keys_are_every_first_character_the_regex_can_match() 
                             "читать далее", "все права защищены", "торой", "广告", "相关文章", "ähnliche beiträge",
                             "© 2024", "đọc thêm"):
             line = first + alternative[1:]
-            whole = html_module._BOILERPLATE_LINE.match(line) is not None
+            whole = html_module.boilerplate_line().match(line) is not None
             assert html_module._boilerplate_flags([line]) == [whole], line
             assert not whole or first in can_start
 
@@ -362,10 +362,37 @@ def test_boilerplate_table_keys_are_every_first_character_the_regex_can_match() 
      "Photo: AP", "photos", "Comments (3)", "x" * 99 + " advertisement", "Advertisement" + " x" * 50, "\u00c0 la"],
 ])
 def test_boilerplate_flags_equal_the_whole_regex(lines: list[str]) -> None:
-    expected = [len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line) is not None
+    expected = [len(line) < html_module._BOILERPLATE_MAX_LEN and html_module.boilerplate_line().match(line) is not None
                 for line in lines]
     assert html_module._boilerplate_flags(lines) == expected
     assert any(expected) and not all(expected)
+
+
+def test_boilerplate_groups_compile_on_first_use_with_the_same_answers(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A fresh table holds uncompiled groups; a line starting with one of a group's keys compiles that group
+    only, every key of it then maps to the compiled ``match``, and the answers equal the whole regex's before
+    and after, through the Python flags and through ``_lines.c``'s trim (which calls the table's entries)."""
+    table = html_module._by_first_letter()
+    assert all(isinstance(m, html_module._FirstLetterMatch) for m in table.values())
+    monkeypatch.setattr(html_module, "_BOILERPLATE_BY_FIRST", table)
+    lines = ["Advertisement", "\u0130mage 2 of 5", "Log in now", "Logging", "\u00a9 2024 Example", "广告：",
+             "Read more", "readmore", "A long line of article text that says nothing about ads at all."]
+    whole = [html_module.boilerplate_line().match(line) is not None for line in lines]
+    assert html_module._boilerplate_flags(lines) == whole  # compiles the groups these lines start with
+    compiled = {key for key, m in table.items() if not isinstance(m, html_module._FirstLetterMatch)}
+    assert {"a", "A", "i", "I", "\u0130", "\u0131", "l", "L", "r", "R", "\u00a9", "广"} <= compiled
+    assert "w" not in compiled and "\u0436" not in compiled  # groups no line started with stay uncompiled
+    assert html_module._boilerplate_flags(lines) == whole  # and the compiled entries answer alike
+    if html_module._compiled_lines is not None:
+        raw = "\n".join(["Share this", "Weiterlesen", "Word " * 30] + lines * 3)
+        fresh = html_module._by_first_letter()
+        monkeypatch.setattr(html_module, "_BOILERPLATE_BY_FIRST", fresh)
+        lazy = html_module._trimmed_text(raw, True)
+        assert any(not isinstance(m, html_module._FirstLetterMatch) for m in fresh.values())
+        assert html_module._trimmed_text(raw, True) == lazy  # the same table, its groups now compiled
+        whole_table = {key: html_module.boilerplate_line().match for key in fresh}
+        monkeypatch.setattr(html_module, "_BOILERPLATE_BY_FIRST", whole_table)
+        assert html_module._trimmed_text(raw, True) == lazy
 
 
 def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: list[tuple[str, str]]) -> None:
@@ -378,7 +405,7 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
                 score = max(score, html_module.SENTENCE_SCORE)
             if re.match(r"第[〇零一二三四五六七八九十百千两\d]+[条條章节節回篇部卷款]|제 ?\d+ ?[조장]", line):
                 score = max(score, 0)
-            if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module._BOILERPLATE_LINE.match(line):
+            if len(line) < html_module._BOILERPLATE_MAX_LEN and html_module.boilerplate_line().match(line):
                 score -= html_module.BOILERPLATE_PENALTY
             current, current_start = (score, i) if current <= 0 else (current + score, current_start)
             if current > best:
@@ -387,7 +414,7 @@ def test_line_post_processing_equals_the_plain_python_on_real_pages(articles: li
 
     def plain_drop(lines: list[str]) -> list[str]:
         kept = [line for line in lines if not (len(line) < html_module._BOILERPLATE_MAX_LEN
-                                               and html_module._BOILERPLATE_LINE.match(line))]
+                                               and html_module.boilerplate_line().match(line))]
         return kept or lines
 
     from resiliparse.extract.html2text import extract_plain_text
