@@ -120,8 +120,7 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
     # the revision whose top 2/3/4-gram limits fall with n (as Gopher's 0.20/0.18/0.16); the earlier ones rise
     for language, config in FINEWEB2.items():
         top = [limit for _, limit in sorted(config["top_n_grams"])]
-        # Japanese: jpn_Jpan's latest revision is not stored here (lang_params.py says which one it is)
-        assert top == sorted(top, reverse=(language != "ja")), language
+        assert top == sorted(top, reverse=True), language  # Japanese too since 7 December (its d331bee version)
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
         dup = [limit for _, limit in config["dup_n_grams"]]
         assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # every revision: they fall with n
