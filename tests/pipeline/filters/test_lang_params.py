@@ -120,7 +120,7 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
     # the revision whose top 2/3/4-gram limits fall with n (as Gopher's 0.20/0.18/0.16); the earlier ones rise
     for language, config in FINEWEB2.items():
         top = [limit for _, limit in sorted(config["top_n_grams"])]
-        # Japanese: jpn_Jpan's latest revision is not stored here (lang_params.py says which one it is)
+        # Japanese: jpn_Jpan keeps baedee44633's values (its recomputed version is not taken: lang_params.py says why)
         assert top == sorted(top, reverse=(language != "ja")), language
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
         dup = [limit for _, limit in config["dup_n_grams"]]
