@@ -78,11 +78,8 @@ MAX_CHARS = 100_000_000  # analyse every document (no not_analysed removals)
 # datatrove's language code of each language: FineWeb-2's where it publishes values, else datatrove's own code of
 # the language (its tokenizer assignment). Khmer and Burmese have no FineWeb-2 values here (lang_params): in
 # FineWeb-2's setting both sides run its pipeline with the English thresholds and no stop-word rule, as our table
-# does (``default_config``); for the spaCy languages below only our default setting runs (FineWeb-2's needs values)
-DT_LANGUAGE = {**FINEWEB2_CONFIG, "km": "khm_Khmr", "my": "mya_Mymr", "es": "spa_Latn", "pt": "por_Latn",
-               "nl": "nld_Latn", "no": "nob_Latn", "pl": "pol_Latn", "tr": "tur_Latn", "uk": "ukr_Cyrl",
-               "bg": "bul_Cyrl", "fi": "fin_Latn", "cs": "ces_Latn", "hr": "hrv_Latn", "lt": "lit_Latn",
-               "id": "ind_Latn", "fa": "fas_Arab", "en": "eng_Latn"}
+# does (``default_config``); for Turkish and English only our default setting runs (FineWeb-2's needs values)
+DT_LANGUAGE = {**FINEWEB2_CONFIG, "km": "khm_Khmr", "my": "mya_Mymr", "tr": "tur_Latn", "en": "eng_Latn"}
 FINEWEB2_PIPELINE_DEFAULTS = ("km", "my")  # FineWeb-2's setting with ``default_config`` (segmenter, no values)
 WIKI = {"zh": "wiki/zhwiki-test-pages.xml", "ja": "wiki/jawiki-2023-truncated-100k-lines.xml.xz",
         "de": "wiki/dewiki-20170701-sample.xml"}

@@ -13,8 +13,10 @@ What this table holds, and where each value comes from:
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese and SudachiPy for Japanese, as datatrove's
   multilingual tokenizers use; German keeps hyphenated compounds and ordinals whole, as spaCy's German
   tokenizer does).
-* Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 17 more languages (fr, it, ru,
-  ar, sv, el, hu, ro, da, sk, sl, et, ca, is, af, eu, hy; these since 6 December): FineWeb-2's published values (its
+* Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 31 more languages (fr, it, ru,
+  ar, sv, el, hu, ro, da, sk, sl, et, ca, is, af, eu, hy since 6 December; es, pt, nl, no, pl, fi, cs, uk, bg,
+  hr, lt, lv, fa, id since 7 December, whose recomputed configs are stored at another commit, d331bee82ee2,
+  than the others'): FineWeb-2's published values (its
   per-language configs, table ``FINEWEB2`` below, read from huggingface/fineweb-2 at the commits named there):
   stop words and the thresholds our filters have an option for (Gopher quality's mean word length bounds
   and share of words with a letter, Gopher repetition's duplicated-line fraction and top/duplicated n-gram
@@ -35,11 +37,13 @@ What this table holds, and where each value comes from:
   theirs).
 * Korean, Thai and the Indic languages with a stored 05e6729567a5 config (hi, pa, si, as, te, ne; since 6 December):
   FineWeb-2's values, on the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP,
-  the Indic NLP Library). The other Indic languages get the library's words and the English thresholds.
+  the Indic NLP Library). The other Indic languages get the library's words and the English thresholds (their
+  recomputed configs, mar_Deva, ben_Beng, tam_Taml, urd_Arab, guj_Gujr, kan_Knda, mal_Mlym, ory_Orya and
+  san_Deva, are stored at d331bee82ee2 and not taken yet: issue 13).
 * Khmer, Lao and Burmese (since 7 December): the words of khmer-nltk, LaoNLP and pyidaungsu, FineWeb-2's
   tokenizers (``segment_lib``); Lao with FineWeb-2's lao_Laoo values (05e6729567a5), Khmer and Burmese with the
-  English thresholds and no stop-word rule (their khm_Khmr and mya_Mymr configs are stored only at earlier
-  revisions, c7004ff99c42 and baedee44633, whose values 05e6729567a5 replaced for every language read here).
+  English thresholds and no stop-word rule (their recomputed khm_Khmr and mya_Mymr configs are stored at
+  d331bee82ee2, found after these languages were measured, and not taken yet: issue 13).
   Where the optional library is missing, ``params`` gives the language its no-word entry and warns once per
   process, naming what to install (``segment_lib.missing_library``); the filter stage counts the documents judged
   without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
@@ -53,8 +57,8 @@ What this table holds, and where each value comes from:
   setting in datatrove keeps 139 (bench/README.md, Languages). The values are jpn_Jpan.yml's recomputed
   version (stored at d331bee82ee2; since 7 December, before that its earlier baedee44633 values).
 * stop words of the other languages: Gopher's rule asks for 2 distinct words of a short list of the
-  language's most frequent function words (Rae et al. 2021 list 8 for English); the lists below are the
-  most frequent function words of each language (our lists, in the spirit of FineWeb-2's).
+  language's most frequent function words (Rae et al. 2021 list 8 for English); a language without FineWeb-2's
+  list here (Turkish: its recomputed config is not stored) skips the rule.
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
@@ -75,8 +79,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import (ELISION_HYPHENS, ELISION_S, GERMAN, JIEBA, SUDACHI,
-                                      WHITESPACE)
+from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
 from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, LIBRARY_MODULES, THAI,
                                           missing_library)
 
@@ -113,23 +116,30 @@ _NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get
 
 # FineWeb-2's published per-language values, keyed by our language codes: huggingface/fineweb-2,
 # configs/<FINEWEB2_CONFIG[code]>.yml, read from the stored copy of that repository (the hub copy cannot be
-# fetched here) at its latest revision there, 05e6729567a5, for every language below but Japanese
-# (baedee44633: jpn_Jpan has no 05e6729567a5 version in the store). The store holds each config in up to three
-# revisions: c7004ff99c42 (no ``language_score``), baedee44633 (the same values and ``language_score``) and
-# 05e6729567a5 (recomputed values; its top 2/3/4-gram limits fall with n, as Gopher's 0.20/0.18/0.16 do,
-# where the earlier revisions' rise: cmn_Hani 0.111/0.122/0.132, spa_Latn 0.077/0.097/0.112). A language whose
-# 05e6729567a5 version is not stored here (spa, por, nld, pol, tur, ukr, ces, fin, nob, bul, heb, hrv, srp,
-# lit, lvs, ind among the large web languages) keeps the English thresholds and our stop-word list rather than
-# values FineWeb-2 has since replaced. Which language's words FineWeb-2 counted with which tokenizer:
-# datatrove's tokenizer assignment (spaCy's rules for every language below but zh, ja: jieba, SudachiPy).
-# FineWeb-2's key names: ``fineweb2_options`` maps them to ours. ``language_score`` (the LID threshold) is not
-# copied: the language filter has its own minimum.
+# fetched here), each at its latest revision there. The store holds each config in three versions, of three
+# generations: c7004ff99c42 (no ``language_score``), baedee44633 (the same values and ``language_score``) and the
+# recomputed values (their top 2/3/4-gram limits fall with n, as Gopher's 0.20/0.18/0.16 do, where the earlier
+# generations' rise: cmn_Hani 0.111/0.122/0.132, spa_Latn 0.077/0.097/0.112). The recomputed generation of a file
+# is stored at one of two commits, 05e6729567a5 (cmn_Hani, fra_Latn, fas_Arab and most of those read before
+# 7 December) or d331bee82ee2 (spa_Latn, por_Latn, nld_Latn, pol_Latn and the other languages added on 7 December),
+# never both; tests/data/fineweb2/README.md names each file's. Japanese takes its recomputed version (d331bee82ee2)
+# since 7 December (baedee44633's values before; bench/README.md, "Japanese on FineWeb-2's recomputed jpn_Jpan
+# values").
+# Not stored in its recomputed generation: tur_Latn (only c7004ff99c42 and baedee44633 are stored): Turkish
+# keeps the English thresholds and no stop-word list rather than values FineWeb-2 has since replaced. Which
+# language's words FineWeb-2 counted with which tokenizer: datatrove's tokenizer assignment (spaCy's rules for
+# every whitespace language below; jieba, SudachiPy, Kiwi, PyThaiNLP, the Indic NLP Library and LaoNLP for the
+# others). FineWeb-2's key names: ``fineweb2_options`` maps them to ours. ``language_score`` (the LID threshold)
+# is not copied: the language filter has its own minimum.
 FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "fra_Latn", "it": "ita_Latn",
                    "ru": "rus_Cyrl", "ar": "arb_Arab", "sv": "swe_Latn", "el": "ell_Grek", "hu": "hun_Latn",
                    "ro": "ron_Latn", "da": "dan_Latn", "sk": "slk_Latn", "sl": "slv_Latn", "et": "ekk_Latn",
                    "ca": "cat_Latn", "is": "isl_Latn", "af": "afr_Latn", "eu": "eus_Latn", "hy": "hye_Armn",
                    "ko": "kor_Hang", "th": "tha_Thai", "hi": "hin_Deva", "pa": "pan_Guru", "si": "sin_Sinh",
-                   "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva", "lo": "lao_Laoo"}
+                   "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva", "lo": "lao_Laoo", "es": "spa_Latn",
+                   "pt": "por_Latn", "nl": "nld_Latn", "no": "nob_Latn", "pl": "pol_Latn", "fi": "fin_Latn",
+                   "cs": "ces_Latn", "uk": "ukr_Cyrl", "bg": "bul_Cyrl", "hr": "hrv_Latn", "lt": "lit_Latn",
+                   "lv": "lvs_Latn", "fa": "fas_Arab", "id": "ind_Latn"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -187,9 +197,41 @@ FINEWEB2: dict[str, dict[str, Any]] = {
     "hy": _config(0.285, (0.225, 0.206, 0.184), (0.157, 0.146, 0.133, 0.123, 0.111, 0.099), 0.167, 0.16, (4, 11),
                   0.778, "է և են էր թվականի թվականին որ իր ծրագիր նա նաև որը այն հետ համար ու նրա այդ առաջին մի էին "
                   "իսկ որպես"),
+    # The large web languages whose third-generation config is stored at d331bee82ee2 (fas_Arab: 05e6729567a5), since
+    # 7 December (issue 13); their words are spaCy's (``pipeline.filters.affixes``), as datatrove counts them.
+    "es": _config(0.252, (0.156, 0.14, 0.125), (0.145, 0.136, 0.127, 0.117, 0.108, 0.099), 0.182, 0.138, (3, 14),
+                  0.825, "de la en el y a que del los se por un con una las su"),
+    "pt": _config(0.287, (0.371, 0.191, 0.163), (0.163, 0.153, 0.141, 0.13, 0.119, 0.108), 0.077, 0.186, (3, 13),
+                  0.814, "de a e o em do da que um no uma com para na é foi"),
+    "nl": _config(0.296, (0.213, 0.182, 0.158), (0.156, 0.146, 0.136, 0.126, 0.115, 0.104), 0.102, 0.154, (3, 17),
+                  0.828, "de van in het een en is op voor met door zijn werd hij uit"),
+    "no": _config(0.283, (0.204, 0.175, 0.15), (0.146, 0.139, 0.128, 0.119, 0.11, 0.099), 0.107, 0.167, (3, 12),
+                  0.783, "i og av som en er til på for ble med den det var han de å fra"),
+    "pl": _config(0.32, (0.222, 0.198, 0.176), (0.172, 0.16, 0.148, 0.136, 0.123, 0.111), 0.087, 0.158, (3, 12),
+                  0.726, "w i na z do się roku od a jest przez po jako oraz o został był nie"),
+    "fi": _config(0.293, (0.253, 0.202, 0.179), (0.153, 0.143, 0.133, 0.122, 0.112, 0.101), 0.114, 0.161, (3, 14),
+                  0.755, "ja on oli hän vuonna myös joka se ei sen ovat sekä mutta että tai vuoden kanssa hänen s. "
+                  "jälkeen the"),
+    "cs": _config(0.311, (0.206, 0.183, 0.165), (0.168, 0.157, 0.145, 0.133, 0.121, 0.109), 0.06, 0.182, (3, 11),
+                  0.781, "v a se na je z s do"),
+    "uk": _config(0.3, (0.189, 0.172, 0.153), (0.16, 0.148, 0.136, 0.124, 0.113, 0.102), 0.167, 0.175, (3, 11),
+                  0.694, "у в на і з та до року за що"),
+    "bg": _config(0.317, (0.173, 0.157, 0.139), (0.17, 0.158, 0.144, 0.131, 0.12, 0.108), 0.154, 0.142, (3, 10),
+                  0.756, "на и в е от за се г. с през да по"),
+    "hr": _config(0.312, (0.215, 0.19, 0.165), (0.173, 0.162, 0.15, 0.138, 0.126, 0.113), 0.099, 0.198, (2, 11),
+                  0.751, "je u i se na su za od s a"),
+    "lt": _config(0.32, (0.247, 0.21, 0.174), (0.175, 0.163, 0.15, 0.137, 0.126, 0.114), 0.167, 0.19, (3, 12),
+                  0.688, "m ir buvo į nuo iš d su yra lietuvos a iki o kaip kad apie po km"),
+    "lv": _config(0.329, (0.526, 0.337, 0.242), (0.173, 0.16, 0.148, 0.135, 0.122, 0.109), 0.125, 0.169, (2, 13),
+                  0.727, "un ir no ar gadā gada par bija arī"),
+    "fa": _config(0.246, (0.189, 0.164, 0.143), (0.157, 0.147, 0.137, 0.127, 0.117, 0.107), 0.2, 0.15, (2, 9),
+                  0.812, "در و ، به از که است این را با یک"),
+    "id": _config(0.241, (0.194, 0.166, 0.145), (0.166, 0.155, 0.144, 0.133, 0.122, 0.111), 0.111, 0.157, (3, 12),
+                  0.805, "dan yang di pada dari ini dengan adalah untuk dalam"),
     # Korean, Thai and the Indic languages whose 05e6729567a5 config is stored (since 6 December, issue 13): their
-    # words are those of the libraries FineWeb-2 counted them with (``pipeline.filters.segment_lib``). Not stored
-    # at that revision: mar_Deva, ben_Beng, tam_Taml, urd_Arab, guj_Gujr, kan_Knda, mal_Mlym, ory_Orya, san_Deva.
+    # words are those of the libraries FineWeb-2 counted them with (``pipeline.filters.segment_lib``). Stored at
+    # d331bee82ee2 and not taken yet: mar_Deva, ben_Beng, tam_Taml, urd_Arab, guj_Gujr, kan_Knda, mal_Mlym, ory_Orya,
+    # san_Deva.
     "ko": _config(0.374, (0.282, 0.228, 0.185), (0.201, 0.184, 0.168, 0.154, 0.14, 0.127), 0.062, 0.196, (1, 6),
                   0.791, "의 다 이 는 에 을 한 년 하 은 를 했 고 에서 가 있 으로 인 월 로 되"),
     "th": _config(0.349, (0.221, 0.197, 0.162), (0.185, 0.168, 0.152, 0.137, 0.124, 0.111), 0.0, 0.153, (2, 10),
@@ -266,24 +308,19 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "fa": "spacy-fa", "id": "spacy-id"}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
-# Urdu's punctuation for those written in Arabic script); those without a stored FineWeb-2 config keep the English
+# Urdu's punctuation for those written in Arabic script); those without FineWeb-2's values here keep the English
 # thresholds and no stop-word list (the rule is skipped), as before, with the library's words.
 _INDIC_LANGUAGES = {**{code: INDIC for code in ("hi", "mr", "ne", "sa", "mai", "new", "bn", "as", "bpy", "pa", "gu",
                                                 "or", "ta", "te", "kn", "ml", "si")},
                     **{code: INDIC_URDU for code in ("ur", "sd", "ps")}}
 _NO_SENTENCE_MARKS_C4 = {"c4": _NO_SENTENCE_MARKS["c4"]}
 
-# Stop words of our own for languages whose latest FineWeb-2 config is not stored here (each language's most
-# frequent function words, in the spirit of FineWeb-2's lists)
-_OUR_STOP_WORDS = {"es": ("de", "la", "que", "el", "en", "y", "a", "los", "se", "del"),
-                   "pt": ("de", "a", "o", "que", "e", "do", "da", "em", "um", "para"),
-                   "nl": ("de", "van", "het", "een", "en", "in", "is", "dat", "op", "te")}
-
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
     "de": LanguageParams(GERMAN, tuple(FINEWEB2["de"]["stopwords"]), fineweb2_options("de")),
-    # the other whitespace languages: spaCy's word rules, and FineWeb-2's values, else our stop words or none
-    **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter, _OUR_STOP_WORDS.get(code))
+    # the other whitespace languages: spaCy's word rules, and FineWeb-2's values, else (Turkish: its third-generation
+    # config is not stored) the English thresholds and no stop-word list (the rule is skipped)
+    **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter)
        for code, segmenter in _SPACED_LANGUAGES.items()},
     "zh": LanguageParams(JIEBA, tuple(FINEWEB2["zh"]["stopwords"]), _ZH),
     "yue": LanguageParams(JIEBA, None, _ZH),

@@ -130,6 +130,7 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
         assert all(0 <= f < 1 for f in fractions) and config["new_line_ratio"] > 0, language
         assert len(set(config["stopwords"])) == len(config["stopwords"]), language
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
+    assert set("es pt nl no pl fi cs uk bg hr lt lv fa id".split()) <= set(FINEWEB2)  # d331bee82ee2's (fa: 05e67)
 
 
 @pytest.mark.parametrize("language", sorted(FINEWEB2))
@@ -304,3 +305,32 @@ def test_prose_of_a_script_without_words_is_kept_by_the_web_chain(code: str) -> 
     else:
         assert columns["language"] == [code] and removed is None
     assert columns["fineweb.line_punct"][0] == 1.0  # every line ends in its script's sentence mark
+
+
+# Twenty lines of a Spanish listing (written for this test): ten words each, three of the twenty ending in a full stop
+_SPANISH_LINES = [f"Capítulo {i} de la guía del usuario con las notas para {tema}" + ("." if i % 7 == 0 else "")
+                  for i, tema in enumerate(["la red", "el disco", "los paquetes", "el correo", "la copia",
+                                            "el núcleo", "las cuentas", "el servidor", "la impresora", "los registros",
+                                            "el cortafuegos", "la consola", "el arranque", "los usuarios", "la memoria",
+                                            "el proxy", "la base de datos", "el escritorio", "las tareas",
+                                            "la seguridad"])]
+
+
+def test_a_spanish_document_is_judged_with_fineweb2s_spa_latn_values():
+    # spa_Latn's recomputed config (d331bee82ee2): line_punct_thr 0.182, where the English default is 0.12; a listing
+    # with 3 of its 20 lines (0.15) ending in terminal punctuation is kept in English and removed in Spanish
+    text = "\n".join(_SPANISH_LINES)
+    assert sum(line.endswith(".") for line in _SPANISH_LINES) == 3
+    assert localize(FineWebOptions(), "fineweb", "es").min_line_punct == 0.182 > FineWebOptions().min_line_punct
+    assert verdicts({"fineweb": {}}, [text, text], [None, "es"]) == [None, ("fineweb", "min_line_punct")]
+    # and with FineWeb-2's stop words: "por", "con" are in spa_Latn's list, not in the English one
+    quality = localize(GopherQualityOptions(), "gopher_quality", "es")
+    assert {"por", "con", "una", "las", "su"} <= set(quality.stop_words)
+
+
+def test_turkish_keeps_the_english_thresholds_its_recomputed_config_not_being_stored():
+    # tur_Latn is stored only at c7004ff99c42 and baedee44633 (top 2/3/4-gram limits rising: 0.094/0.114/0.136)
+    assert "tr" not in FINEWEB2 and LANGUAGES["tr"].segmenter == "spacy-tr"
+    assert localize(FineWebOptions(), "fineweb", "tr") == FineWebOptions()
+    assert localize(GopherRepetitionOptions(), "gopher_repetition", "tr") == GopherRepetitionOptions()
+    assert localize(GopherQualityOptions(), "gopher_quality", "tr").min_stop_words is None
