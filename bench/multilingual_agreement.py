@@ -465,15 +465,17 @@ def main() -> None:
         decisions = {}
         for name in ("ours", "fineweb2") if lang in FINEWEB2 else ("ours",):
             chain, order, dt_setting = setting(name, lang)
+            ours = our_decisions(chain, order, texts, lang)
             try:
                 theirs = run_datatrove(rows, dt_setting, repeats=1)
             except subprocess.CalledProcessError as e:
                 # e.g. datatrove's C4 sentence splitter for urd_Arab imports urduhack, which the bench venv lacks:
                 # the setting is reported as not compared rather than ending the run (its traceback is above)
-                report[lang][name] = {"error": f"datatrove exited {e.returncode}"}
-                print(f"\n[{lang} / {name}] datatrove exited {e.returncode} (its traceback above): not compared")
+                kept = sum(a is None for a in ours["chain"])
+                report[lang][name] = {"error": f"datatrove exited {e.returncode}", "kept_ours": kept}
+                print(f"\n[{lang} / {name}] datatrove exited {e.returncode} (its traceback above): not compared; "
+                      f"kept by ours {kept}/{len(rows)}")
                 continue
-            ours = our_decisions(chain, order, texts, lang)
             decisions[name] = (ours, theirs["docs"])
             report[lang][name] = compare(lang, name, rows, ours, theirs["docs"], order)
             if name == "ours":
