@@ -139,9 +139,9 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva", "lo": "lao_Laoo", "es": "spa_Latn",
                    "pt": "por_Latn", "nl": "nld_Latn", "no": "nob_Latn", "pl": "pol_Latn", "fi": "fin_Latn",
                    "cs": "ces_Latn", "uk": "ukr_Cyrl", "bg": "bul_Cyrl", "hr": "hrv_Latn", "lt": "lit_Latn",
-                   "lv": "lvs_Latn", "fa": "fas_Arab", "id": "ind_Latn", "mr": "mar_Deva", "bn": "ben_Beng", "ta": "tam_Taml",
-                   "ur": "urd_Arab", "gu": "guj_Gujr", "kn": "kan_Knda", "ml": "mal_Mlym", "or": "ory_Orya",
-                   "sa": "san_Deva", "km": "khm_Khmr", "my": "mya_Mymr"}
+                   "lv": "lvs_Latn", "fa": "fas_Arab", "id": "ind_Latn", "mr": "mar_Deva", "bn": "ben_Beng",
+                   "ta": "tam_Taml", "ur": "urd_Arab", "gu": "guj_Gujr", "kn": "kan_Knda", "ml": "mal_Mlym",
+                   "or": "ory_Orya", "sa": "san_Deva", "km": "khm_Khmr", "my": "mya_Mymr"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -285,8 +285,9 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   0.85, "\u200b ແລະ ໃນ ຂອງ ເປັນ ທີ່ ໄດ້ ມີ"),
     # Khmer and Burmese (since 7 December; their recomputed configs are stored at d331bee82ee2): khmer-nltk's and
     # pyidaungsu's words. Both set line_punct_thr 0.0 (the rule never removes), as Thai and Lao; Burmese's stop words
-    # include its genitive and locative symbols U+104F and U+104C, tokens of their own in pyidaungsu's output. khm_Khmr's limits are
-    # loose (duplicated lines 0.917, top 2-gram 0.594): FineWeb-2 derived them from its Khmer reference text.
+    # include its genitive and locative symbols U+104F and U+104C, tokens of their own in pyidaungsu's output.
+    # khm_Khmr's limits are loose (duplicated lines 0.917, top 2-gram 0.594): FineWeb-2 derived them from its Khmer
+    # reference text.
     "km": _config(0.917, (0.594, 0.523, 0.438), (0.175, 0.16, 0.148, 0.135, 0.121, 0.109), 0.0, 0.361, (2, 13),
                   0.905, "មាន បាន ដែល ជា និង នៅ របស់ ក្នុង ថា នេះ នៃ ហើយ ទៅ ដោយ"),
     "my": _config(0.278, (0.161, 0.152, 0.133), (0.167, 0.155, 0.145, 0.134, 0.124, 0.113), 0.0, 0.07, (2, 21),
@@ -326,8 +327,9 @@ _FW2_JA = fineweb2_options("ja")
 _JA: dict[str, dict[str, Any]] = {**_FW2_JA, "fineweb": {**_FW2_JA["fineweb"], "short_line_length": 10}}
 
 def _fineweb2(code: str, segmenter: str) -> LanguageParams:
-    """A whitespace language with FineWeb-2's stop words and thresholds, its words split as spaCy's rules for it
-    split them (``pipeline.filters.segment.SPACED``; datatrove's tokenizer for it)."""
+    """A language with FineWeb-2's stop words and thresholds, its words split by ``segmenter``: spaCy's rules for a
+    whitespace language (``pipeline.filters.segment.SPACED``), else the library FineWeb-2 counted them with
+    (``segment_lib``); datatrove's tokenizer for it either way."""
     return LanguageParams(segmenter, tuple(FINEWEB2[code]["stopwords"]), fineweb2_options(code))
 
 
