@@ -488,7 +488,7 @@ def main() -> None:
                   f"{agree}/{len(rows)} = {agree / len(rows):.2%} keep/drop agreement")
         elif lang not in FINEWEB2:
             print(f"\n[{lang}] no FineWeb-2 values here (lang_params.FINEWEB2): our default setting only")
-        if args.runs:
+        if args.runs and "ours" in decisions:  # timing runs our default setting on both sides
             chain, _, dt_setting = setting("ours", lang)
             ours_s = our_seconds(chain, texts, lang, args.runs)
             dt_s = run_datatrove(rows, dt_setting, repeats=args.runs, timing_only=True)["chain_seconds"]
