@@ -35,15 +35,14 @@ What this table holds, and where each value comes from:
   cmn_Hani, and wuu_Hani's top n-gram limits exceed 1 (the rule is off); Cantonese and Wu keep Mandarin's
   thresholds and, as before, no stop-word list (the rule is skipped: Mandarin's function words are not
   theirs).
-* Korean, Thai and the Indic languages with a stored 05e6729567a5 config (hi, pa, si, as, te, ne; since 6 December):
-  FineWeb-2's values, on the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP,
-  the Indic NLP Library). The other Indic languages get the library's words and the English thresholds (their
-  recomputed configs, mar_Deva, ben_Beng, tam_Taml, urd_Arab, guj_Gujr, kan_Knda, mal_Mlym, ory_Orya and
-  san_Deva, are stored at d331bee82ee2 and not taken yet: issue 13).
+* Korean, Thai and the Indic languages with a stored recomputed config (hi, pa, si, as, te, ne at 05e6729567a5,
+  since 6 December; mr, bn, ta, ur, gu, kn, ml, or, sa at d331bee82ee2, since 7 December): FineWeb-2's values, on
+  the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP, the Indic NLP Library).
+  The other Indic languages (mai, new, bpy, sd, ps) get the library's words and the English thresholds.
 * Khmer, Lao and Burmese (since 7 December): the words of khmer-nltk, LaoNLP and pyidaungsu, FineWeb-2's
-  tokenizers (``segment_lib``); Lao with FineWeb-2's lao_Laoo values (05e6729567a5), Khmer and Burmese with the
-  English thresholds and no stop-word rule (their recomputed khm_Khmr and mya_Mymr configs are stored at
-  d331bee82ee2, found after these languages were measured, and not taken yet: issue 13).
+  tokenizers (``segment_lib``), and FineWeb-2's values: lao_Laoo's (05e6729567a5), khm_Khmr's and mya_Mymr's
+  (d331bee82ee2; before these were taken, Khmer and Burmese had the English thresholds and no stop-word
+  rule).
   Where the optional library is missing, ``params`` gives the language its no-word entry and warns once per
   process, naming what to install (``segment_lib.missing_library``); the filter stage counts the documents judged
   without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
@@ -109,7 +108,8 @@ _NO_WORDS: dict[str, dict[str, Any]] = {
 # Rules that count sentence-ending marks, for scripts that end sentences with a space, not a mark (Thai, Lao):
 # a normal paragraph has no line "ending in punctuation" and no C4 "sentence", so both rules would remove all
 # of it. FineWeb-2 sets line_punct_thr to 0.0 (never removes) for tha_Thai and lao_Laoo; C4's sentence count
-# is skipped alike. Khmer (U+17D4) and Burmese (U+104B) have sentence marks and keep both rules.
+# is skipped alike. Khmer (U+17D4) and Burmese (U+104B) have sentence marks and keep C4's count (FineWeb-2 sets
+# their line_punct_thr to 0.0 as well, ``FINEWEB2``).
 _NO_SENTENCE_MARKS: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP}, "fineweb": {"min_line_punct": SKIP}}
 _NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get(name, {})}
                       for name in sorted({**_NO_WORDS, **_NO_SENTENCE_MARKS})}
@@ -139,7 +139,9 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "as": "asm_Beng", "te": "tel_Telu", "ne": "npi_Deva", "lo": "lao_Laoo", "es": "spa_Latn",
                    "pt": "por_Latn", "nl": "nld_Latn", "no": "nob_Latn", "pl": "pol_Latn", "fi": "fin_Latn",
                    "cs": "ces_Latn", "uk": "ukr_Cyrl", "bg": "bul_Cyrl", "hr": "hrv_Latn", "lt": "lit_Latn",
-                   "lv": "lvs_Latn", "fa": "fas_Arab", "id": "ind_Latn"}
+                   "lv": "lvs_Latn", "fa": "fas_Arab", "id": "ind_Latn", "mr": "mar_Deva", "bn": "ben_Beng",
+                   "ta": "tam_Taml", "ur": "urd_Arab", "gu": "guj_Gujr", "kn": "kan_Knda", "ml": "mal_Mlym",
+                   "or": "ory_Orya", "sa": "san_Deva", "km": "khm_Khmr", "my": "mya_Mymr"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -229,9 +231,7 @@ FINEWEB2: dict[str, dict[str, Any]] = {
     "id": _config(0.241, (0.194, 0.166, 0.145), (0.166, 0.155, 0.144, 0.133, 0.122, 0.111), 0.111, 0.157, (3, 12),
                   0.805, "dan yang di pada dari ini dengan adalah untuk dalam"),
     # Korean, Thai and the Indic languages whose 05e6729567a5 config is stored (since 6 December, issue 13): their
-    # words are those of the libraries FineWeb-2 counted them with (``pipeline.filters.segment_lib``). Stored at
-    # d331bee82ee2 and not taken yet: mar_Deva, ben_Beng, tam_Taml, urd_Arab, guj_Gujr, kan_Knda, mal_Mlym, ory_Orya,
-    # san_Deva.
+    # words are those of the libraries FineWeb-2 counted them with (``pipeline.filters.segment_lib``).
     "ko": _config(0.374, (0.282, 0.228, 0.185), (0.201, 0.184, 0.168, 0.154, 0.14, 0.127), 0.062, 0.196, (1, 6),
                   0.791, "의 다 이 는 에 을 한 년 하 은 를 했 고 에서 가 있 으로 인 월 로 되"),
     "th": _config(0.349, (0.221, 0.197, 0.162), (0.185, 0.168, 0.152, 0.137, 0.124, 0.111), 0.0, 0.153, (2, 10),
@@ -250,10 +250,48 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   0.739, "నుండి కి ఉన్నాయి మీ గ్రామం ఉంది దూరంలో ఈ కేంద్రం"),
     "ne": _config(0.155, (0.114, 0.103, 0.091), (0.098, 0.09, 0.083, 0.076, 0.069, 0.062), 0.125, 0.278, (3, 37),
                   0.824, "र छ थियो हो एक पनि मा थिए यो"),
+    # The Indic languages whose recomputed config is stored at d331bee82ee2 (since 7 December, issue 13): the Indic NLP
+    # Library's words, as for hi/pa/si/as/te/ne (Urdu: its Urdu punctuation, datatrove's assignment). Urdu's third stop
+    # word is the Arabic comma (U+060C), a token of its own in the library's output.
+    "mr": _config(0.233, (0.156, 0.15, 0.137), (0.145, 0.138, 0.131, 0.122, 0.114, 0.105), 0.008, 0.351, (2, 35),
+                  0.798, "आहे आणि हे व या एक ते हा आहेत स असते होते ही येथे मध्ये केले असतो "
+                  "महाराष्ट्र हवामान इ गाव राज्यातील जाते केली जिल्ह्यातील म्हणून पर्यंत"),
+    "bn": _config(0.203, (0.177, 0.158, 0.147), (0.118, 0.108, 0.099, 0.09, 0.082, 0.073), 0.125, 0.171, (3, 24),
+                  0.8, "এবং ও হয় করে একটি তিনি করা থেকে"),
+    "ta": _config(0.276, (0.23, 0.212, 0.19), (0.149, 0.14, 0.132, 0.123, 0.114, 0.104), 0.125, 0.195, (4, 37),
+                  0.779, "மற்றும் ஒரு இந்த ஆம் இது என்ற இவர் உள்ள ஆகும் ஆண்டு அல்லது என்பது முதல் "
+                  "உள்ளது என்று இந்திய மக்கள் ஊராட்சி இல் இருந்து மேலும் பல"),
+    "ur": _config(0.204, (0.139, 0.123, 0.107), (0.125, 0.115, 0.107, 0.098, 0.089, 0.081), 0.1, 0.222, (2, 31),
+                  0.839, "کے میں ، کی اور ہے سے کا نے اس پر کو ایک"),
+    "gu": _config(0.299, (0.204, 0.178, 0.151), (0.132, 0.122, 0.113, 0.102, 0.094, 0.084), 0.2, 0.097, (3, 22),
+                  0.812, "છે અને આ જ એક આવેલા તેમ કે ગામમાં પણ માટે ખેતી આવે કરવામાં ભાગમાં તે હતી "
+                  "હતા પર મુખ્ય હતો જે ભારત હતું આવેલું ગામ સાથે ગુજરાત કરી રાજ્યના પશ્ચિમ "
+                  "દેશના તરીકે દ્વારા મુખ્યત્વે જેવી પ્રાથમિક અન્ય શાળા હોય એ પશુપાલન ગામના "
+                  "ખેતમજૂરી આંગણવાડી વ્યવસાય પંચાયતઘર ડેરી કરે પ્રાપ્ય દૂધની સવલતો લોકોનો "
+                  "તાલુકામાં જિલ્લામાં"),
+    "kn": _config(0.25, (0.214, 0.183, 0.165), (0.135, 0.126, 0.118, 0.11, 0.101, 0.093), 0.095, 0.193, (3, 67),
+                  0.783, "ಮತ್ತು ಈ ಒಂದು ಎಂದು ಅಥವಾ ಅವರು ಇದು ಹಾಗೂ ಅವರ ಎಂಬ ಮೇಲೆ ನಂತರ ತನ್ನ ಆದರೆ ತಮ್ಮ ರಲ್ಲಿ "
+                  "ಮೂಲಕ ಹೆಚ್ಚು"),
+    "ml": _config(0.239, (0.191, 0.18, 0.164), (0.138, 0.132, 0.125, 0.116, 0.108, 0.099), 0.111, 0.174, (4, 37),
+                  0.774, "ഒരു ഈ ൽ എന്ന ഇത് അദ്ദേഹം നിന്ന് ചെയ്തു ആണ് അവർ ഓഫ് ഏറ്റവും മുതൽ പ്രധാന"),
+    "or": _config(0.225, (0.227, 0.201, 0.184), (0.155, 0.15, 0.137, 0.13, 0.116, 0.106), 0.0, 0.889, (3, 30),
+                  0.786, "ଓ ଏହି ସେ ଏକ ଏବଂ କରିଥିଲେ ଏହା ପାଇଁ ମଧ୍ୟ ଭାବରେ ମସିହାରେ ପରେ ଜଣେ ହୁଏ କରି ବା "
+                  "ତାଙ୍କ ଥିଲେ ଭାରତୀୟ ଏହାର ଅଟେ ଓଡ଼ିଶା କରିବା"),
+    "sa": _config(0.234, (0.367, 0.318, 0.258), (0.133, 0.122, 0.109, 0.102, 0.095, 0.082), 0.034, 0.961, (4, 52),
+                  0.732, "च इति अस्ति भवति न आसीत् एव अपि"),
     # Lao (since 7 December): LaoNLP's words. Its first stop word is the zero-width space (U+200B), a word of its
     # own in LaoNLP's output; str.split does not split at it.
     "lo": _config(0.327, (0.198, 0.175, 0.143), (0.187, 0.175, 0.163, 0.149, 0.135, 0.123), 0.0, 0.2, (2, 9),
                   0.85, "\u200b ແລະ ໃນ ຂອງ ເປັນ ທີ່ ໄດ້ ມີ"),
+    # Khmer and Burmese (since 7 December; their recomputed configs are stored at d331bee82ee2): khmer-nltk's and
+    # pyidaungsu's words. Both set line_punct_thr 0.0 (the rule never removes), as Thai and Lao; Burmese's stop words
+    # include its genitive and locative symbols U+104F and U+104C, tokens of their own in pyidaungsu's output.
+    # khm_Khmr's limits are loose (duplicated lines 0.917, top 2-gram 0.594): FineWeb-2 derived them from its Khmer
+    # reference text.
+    "km": _config(0.917, (0.594, 0.523, 0.438), (0.175, 0.16, 0.148, 0.135, 0.121, 0.109), 0.0, 0.361, (2, 13),
+                  0.905, "មាន បាន ដែល ជា និង នៅ របស់ ក្នុង ថា នេះ នៃ ហើយ ទៅ ដោយ"),
+    "my": _config(0.278, (0.161, 0.152, 0.133), (0.167, 0.155, 0.145, 0.134, 0.124, 0.113), 0.0, 0.07, (2, 21),
+                  0.75, "သည် များ ကို တွင် ဖြစ် ၏ သော ခဲ့ နှင့် ရှိ တို့ မှာ ဦး ၌ က မ မှ"),
 }
 
 
@@ -289,8 +327,9 @@ _FW2_JA = fineweb2_options("ja")
 _JA: dict[str, dict[str, Any]] = {**_FW2_JA, "fineweb": {**_FW2_JA["fineweb"], "short_line_length": 10}}
 
 def _fineweb2(code: str, segmenter: str) -> LanguageParams:
-    """A whitespace language with FineWeb-2's stop words and thresholds, its words split as spaCy's rules for it
-    split them (``pipeline.filters.segment.SPACED``; datatrove's tokenizer for it)."""
+    """A language with FineWeb-2's stop words and thresholds, its words split by ``segmenter``: spaCy's rules for a
+    whitespace language (``pipeline.filters.segment.SPACED``), else the library FineWeb-2 counted them with
+    (``segment_lib``); datatrove's tokenizer for it either way."""
     return LanguageParams(segmenter, tuple(FINEWEB2[code]["stopwords"]), fineweb2_options(code))
 
 
@@ -332,11 +371,11 @@ LANGUAGES: dict[str, LanguageParams] = {
     "th": LanguageParams(THAI, tuple(FINEWEB2["th"]["stopwords"]), {**fineweb2_options("th"), **_NO_SENTENCE_MARKS_C4}),
     **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter)
        for code, segmenter in _INDIC_LANGUAGES.items()},
-    # Khmer, Lao and Burmese: the words of FineWeb-2's tokenizers; Lao with FineWeb-2's values (it ends sentences
-    # with a space, as Thai: C4's sentence count stays off), Khmer and Burmese the English thresholds
-    "km": LanguageParams(KHMER),
+    # Khmer, Lao and Burmese: the words of FineWeb-2's tokenizers and FineWeb-2's values; Lao ends sentences with a
+    # space, as Thai (C4's sentence count stays off); Khmer (U+17D4) and Burmese (U+104B) have sentence marks
+    "km": _fineweb2("km", KHMER),
     "lo": LanguageParams(LAO, tuple(FINEWEB2["lo"]["stopwords"]), {**fineweb2_options("lo"), **_NO_SENTENCE_MARKS_C4}),
-    "my": LanguageParams(BURMESE),
+    "my": _fineweb2("my", BURMESE),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("bo", "dz")},
 }
 # What a language falls back to where its segmenter's library is not installed: its word rules skipped, as before

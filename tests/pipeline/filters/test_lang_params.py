@@ -131,6 +131,7 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
         assert len(set(config["stopwords"])) == len(config["stopwords"]), language
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
     assert set("es pt nl no pl fi cs uk bg hr lt lv fa id".split()) <= set(FINEWEB2)  # d331bee82ee2's (fa: 05e67)
+    assert set("km my mr bn ta ur gu kn ml or sa".split()) <= set(FINEWEB2)  # d331bee82ee2's
 
 
 @pytest.mark.parametrize("language", sorted(FINEWEB2))
@@ -232,9 +233,12 @@ def test_the_skipped_rules_are_the_ones_without_meaning_only():
     for code in ("th", "lo"):
         assert localize(FineWebOptions(), "fineweb", code).min_line_punct in (None, 0.0)  # th: FineWeb-2's 0 (never)
         assert localize(C4Options(), "c4", code).min_sentences is None
-    for code in ("km", "my", "hi", "el", "ar", "vi"):  # languages with sentence marks keep both rules
+    for code in ("hi", "el", "ar", "vi"):  # languages with sentence marks keep both rules
         expected = FINEWEB2[code]["line_punct_thr"] if code in FINEWEB2 else 0.12  # el, ar: FineWeb-2's
         assert localize(FineWebOptions(), "fineweb", code).min_line_punct == expected > 0
+        assert localize(C4Options(), "c4", code).min_sentences == 5
+    for code in ("km", "my"):  # sentence marks (U+17D4, U+104B): C4's count stays; line punctuation FineWeb-2's 0.0
+        assert localize(FineWebOptions(), "fineweb", code).min_line_punct == FINEWEB2[code]["line_punct_thr"] == 0.0
         assert localize(C4Options(), "c4", code).min_sentences == 5
 
 
@@ -326,6 +330,25 @@ def test_a_spanish_document_is_judged_with_fineweb2s_spa_latn_values():
     # and with FineWeb-2's stop words: "por", "con" are in spa_Latn's list, not in the English one
     quality = localize(GopherQualityOptions(), "gopher_quality", "es")
     assert {"por", "con", "una", "las", "su"} <= set(quality.stop_words)
+
+
+def test_a_burmese_document_is_judged_with_fineweb2s_mya_mymr_values():
+    # mya_Mymr's recomputed config (d331bee82ee2): new_line_ratio 0.07 newlines per word, where the English default
+    # is 0.3. The Burmese UDHR articles cut into a line per clause (at U+104A, its comma): 22 lines, 224 of
+    # pyidaungsu's words (0.094), kept with the English value and removed with Burmese's
+    require_library(LANGUAGES["my"].segmenter)
+    text = UDHR_NO_WORDS["my"].replace("\n\n", "\n").replace("\u104a", "\u104a\n")
+    text = "\n".join(line.strip() for line in text.split("\n") if line.strip())
+    assert localize(FineWebOptions(), "fineweb", "my").max_newline_words == 0.07 < FineWebOptions().max_newline_words
+    assert verdicts({"fineweb": {}}, [text, text], [None, "my"]) == [None, ("fineweb", "max_newline_words")]
+    english = FineWebOptions().max_newline_words  # a manifest value wins over the table: kept again
+    assert verdicts({"fineweb": {"max_newline_words": english}}, [text], ["my"]) == [None]
+    # and FineWeb-2's stop words for Khmer and Burmese (before: none, the rule skipped)
+    assert {"\u101e\u100a\u103a", "\u1000\u102d\u102f"} <= set(localize(GopherQualityOptions(), "gopher_quality",
+                                                                          "my").stop_words)  # သည် ကို
+    khmer = localize(GopherQualityOptions(), "gopher_quality", "km")
+    assert khmer.min_stop_words == 2 and "\u1798\u17b6\u1793" in khmer.stop_words  # មាន
+    assert (khmer.min_mean_word_length, khmer.max_mean_word_length, khmer.min_alpha_words) == (2, 13, 0.905)
 
 
 def test_turkish_keeps_the_english_thresholds_its_recomputed_config_not_being_stored():

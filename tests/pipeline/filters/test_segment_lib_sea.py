@@ -71,18 +71,20 @@ def test_the_language_codes_choose_the_segmenters() -> None:
     assert segmenter_of("bo") == segmenter_of("dz") == "whitespace"  # botok's dictionary is not available
 
 
-def test_lao_takes_fineweb2s_values_khmer_and_burmese_the_defaults() -> None:
+def test_lao_khmer_and_burmese_take_fineweb2s_values() -> None:
     lo = FINEWEB2["lo"]  # configs/lao_Laoo.yml at 05e6729567a5
     assert (lo["dup_line_frac"], lo["line_punct_thr"], lo["new_line_ratio"]) == (0.327, 0.0, 0.2)
     assert (lo["min_avg_word_length"], lo["max_avg_word_length"], lo["max_non_alpha_words_ratio"]) == (2, 9, 0.85)
     assert lo["top_n_grams"] == [[2, 0.198], [3, 0.175], [4, 0.143]] and lo["dup_n_grams"][-1] == [10, 0.123]
     assert lo["stopwords"] == ["\u200b", "ແລະ", "ໃນ", "ຂອງ", "ເປັນ", "ທີ່", "ໄດ້", "ມີ"]
-    assert "km" not in FINEWEB2 and "my" not in FINEWEB2  # stored only at earlier revisions
-    for code in ("km", "my"):
+    # khm_Khmr and mya_Mymr at d331bee82ee2 (since 7 December; before, the English values and no stop-word rule)
+    expected = {"km": (2, 13, 0.905, 14), "my": (2, 21, 0.75, 17)}  # mean word length bounds, letter share, stop words
+    for code, (low, high, alpha, n_stop) in expected.items():
         require_library(KHMER if code == "km" else BURMESE)
         quality = localize(GopherQualityOptions(), "gopher_quality", code)
-        assert (quality.min_words, quality.min_mean_word_length, quality.max_mean_word_length) == (50, 3, 10)
-        assert quality.min_stop_words is None  # no stop-word list of FineWeb-2's: the rule is skipped
+        assert (quality.min_words, quality.min_mean_word_length, quality.max_mean_word_length) == (50, low, high)
+        assert quality.min_alpha_words == alpha and quality.min_stop_words == 2 and len(quality.stop_words) == n_stop
+        assert quality.stop_words == tuple(FINEWEB2[code]["stopwords"])
 
 
 def test_a_missing_library_skips_the_word_rules_with_a_warning(monkeypatch: pytest.MonkeyPatch,
