@@ -25,7 +25,8 @@ def require_compiled(module: ModuleType | None, name: str, fallback: str) -> Non
     silently test only the fallback); elsewhere the test skips, saying which fallback is in use."""
     if module is None:
         assert not os.environ.get("CI"), f"pipeline.filters.{name} was not built: is a C compiler installed?"
-        pytest.skip(f"pipeline.filters.{name} not built (no C compiler): {fallback} is in use")
+        pytest.skip(f"pipeline.filters.{name} not built (no C compiler): {fallback} is in use; install a C compiler "
+                    "and rerun `make test` to test the compiled path (under CI this fails)")
 
 
 def require_library(segmenter: str) -> None:
