@@ -107,12 +107,10 @@ _NO_WORDS: dict[str, dict[str, Any]] = {
 }
 # Rules that count sentence-ending marks, for scripts that end sentences with a space, not a mark (Thai, Lao):
 # a normal paragraph has no line "ending in punctuation" and no C4 "sentence", so both rules would remove all
-# of it. FineWeb-2 sets line_punct_thr to 0.0 (never removes) for tha_Thai and lao_Laoo; C4's sentence count
-# is skipped alike. Khmer (U+17D4) and Burmese (U+104B) have sentence marks and keep C4's count (FineWeb-2 sets
-# their line_punct_thr to 0.0 as well, ``FINEWEB2``).
-_NO_SENTENCE_MARKS: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP}, "fineweb": {"min_line_punct": SKIP}}
-_NO_WORDS_NO_MARKS = {name: {**_NO_WORDS.get(name, {}), **_NO_SENTENCE_MARKS.get(name, {})}
-                      for name in sorted({**_NO_WORDS, **_NO_SENTENCE_MARKS})}
+# of it. FineWeb-2 sets line_punct_thr to 0.0 (never removes) for tha_Thai and lao_Laoo (their ``FINEWEB2``
+# values); C4's sentence count is skipped alike. Khmer (U+17D4) and Burmese (U+104B) have sentence marks and keep
+# C4's count (FineWeb-2 sets their line_punct_thr to 0.0 as well).
+_NO_SENTENCE_MARKS_C4: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP}}
 
 # FineWeb-2's published per-language values, keyed by our language codes: huggingface/fineweb-2,
 # configs/<FINEWEB2_CONFIG[code]>.yml, read from the stored copy of that repository (the hub copy cannot be
@@ -352,7 +350,6 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
 _INDIC_LANGUAGES = {**{code: INDIC for code in ("hi", "mr", "ne", "sa", "mai", "new", "bn", "as", "bpy", "pa", "gu",
                                                 "or", "ta", "te", "kn", "ml", "si")},
                     **{code: INDIC_URDU for code in ("ur", "sd", "ps")}}
-_NO_SENTENCE_MARKS_C4 = {"c4": _NO_SENTENCE_MARKS["c4"]}
 
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
@@ -378,10 +375,23 @@ LANGUAGES: dict[str, LanguageParams] = {
     "my": _fineweb2("my", BURMESE),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("bo", "dz")},
 }
+
+
+def _without_words(code: str, skipped: Mapping[str, Mapping[str, Any]]) -> LanguageParams:
+    """``code``'s entry where its segmenter's library is not installed: the rules ``skipped`` names (those that
+    count words) off, FineWeb-2's values for the rest (the duplicated lines' share, line punctuation), which need
+    no words: without them a Khmer page would meet English's line punctuation, which FineWeb-2 turns off."""
+    fw2 = fineweb2_options(code)
+    return LanguageParams(options={name: {**fw2.get(name, {}), **skipped.get(name, {})}
+                                   for name in sorted({*fw2, *skipped})})
+
+
 # What a language falls back to where its segmenter's library is not installed: its word rules skipped, as before
-# the library was used (Lao also without the sentence-mark rules)
-_WITHOUT_LIBRARY = {"km": LanguageParams(options=_NO_WORDS), "lo": LanguageParams(options=_NO_WORDS_NO_MARKS),
-                    "my": LanguageParams(options=_NO_WORDS)}
+# the library was used, its other FineWeb-2 values kept (Lao's line punctuation FineWeb-2's 0.0, never removing, and
+# C4's sentence count off, as with the library)
+_NO_WORDS_NO_C4_MARKS = {**_NO_WORDS, "c4": {**_NO_WORDS["c4"], **_NO_SENTENCE_MARKS_C4["c4"]}}
+_WITHOUT_LIBRARY = {"km": _without_words("km", _NO_WORDS), "lo": _without_words("lo", _NO_WORDS_NO_C4_MARKS),
+                    "my": _without_words("my", _NO_WORDS)}
 _missing_warned: dict[str, str] = {}  # language -> why its word rules are skipped in this process
 
 # Wikipedia's language codes (``<mediawiki xml:lang>``) that lid.176 labels differently.

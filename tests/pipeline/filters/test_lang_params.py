@@ -12,8 +12,9 @@ from pipeline.filters.c4 import C4Options
 from pipeline.filters.chain import ChainSpec, build, resolve
 from pipeline.filters.fineweb import FineWebOptions
 from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepetitionOptions
-from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, LANGUAGES, book_language, localize, segmenter_of,
-                                          wiki_language)
+from pipeline.filters import lang_params
+from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, LANGUAGES, book_language, localize, params,
+                                          segmenter_of, wiki_language)
 from pipeline.filters.segment_lib import KHMER
 from tests.pipeline.filters.support import require_library, web_chain_verdict
 
@@ -357,3 +358,26 @@ def test_turkish_keeps_the_english_thresholds_its_recomputed_config_not_being_st
     assert localize(FineWebOptions(), "fineweb", "tr") == FineWebOptions()
     assert localize(GopherRepetitionOptions(), "gopher_repetition", "tr") == GopherRepetitionOptions()
     assert localize(GopherQualityOptions(), "gopher_quality", "tr").min_stop_words is None
+
+
+@pytest.mark.parametrize("code", ["km", "lo", "my"])
+def test_a_missing_library_turns_off_only_the_word_rules(code: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without its segmenter's library a language loses the rules that count words, not FineWeb-2's other values:
+    its share of duplicated lines and its line punctuation (0.0: never removes) stay, where before this fallback
+    gave English's (0.3 and 0.12), so a Khmer page whose lines end without a mark was removed only when the
+    library was missing."""
+    segmenter = LANGUAGES[code].segmenter
+    monkeypatch.setitem(lang_params._missing_cache, segmenter, "not installed (test)")
+    monkeypatch.setattr(lang_params, "_missing_warned", {})
+    assert params(code) is lang_params._WITHOUT_LIBRARY[code]
+    repetition = localize(GopherRepetitionOptions(), "gopher_repetition", code)
+    assert repetition.max_dup_line_frac == FINEWEB2[code]["dup_line_frac"] != GopherRepetitionOptions().max_dup_line_frac
+    assert repetition.max_top_ngram_char_frac == {} and repetition.max_dup_ngram_char_frac == {}
+    fineweb = localize(FineWebOptions(), "fineweb", code)
+    assert fineweb.min_line_punct == FINEWEB2[code]["line_punct_thr"] == 0.0 and fineweb.max_newline_words is None
+    quality = localize(GopherQualityOptions(), "gopher_quality", code)
+    assert quality.min_words is None and quality.min_stop_words is None and quality.min_alpha_words is None
+    assert localize(C4Options(), "c4", code).min_sentences == (None if code == "lo" else 5)  # as with the library
+    # the rules counted as off for the missing library are the word rules only: line punctuation is a value
+    off = lang_params.rules_off(FineWebOptions(), fineweb, "fineweb", code)
+    assert off == {"max_newline_words": lang_params.LIBRARY_MISSING}
