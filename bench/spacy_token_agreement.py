@@ -29,7 +29,12 @@ from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 # spaCy's code of a language where lid.176's differs (datatrove's tokenizer assignment: nor/nob -> spaCy "nb")
-SPACY_CODE = {"no": "nb"}
+SPACY_CODE = {"no": "nb",
+              # non-Latin lid.176 languages (fw2cyr45): datatrove's spaCy language for each (Bashkir: Tatar; its
+              # WhitespaceTokenizer, spaCy's xx, for Georgian, Yiddish, Dhivehi; xx for Tajik, Chuvash, Yakut,
+              # Ossetian, Chechen)
+              "ba": "tt", "arz": "ar", "azb": "fa", **{code: "xx" for code in ("ka", "yi", "dv", "tg", "cv", "sah", "os",
+                                                                             "ce")}}
 _CHUNK = re.compile(r"\S+")
 
 

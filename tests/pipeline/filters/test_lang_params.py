@@ -123,15 +123,21 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
         assert top == sorted(top, reverse=True), language  # Japanese too since 7 December (its d331bee version)
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
         dup = [limit for _, limit in config["dup_n_grams"]]
-        assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # every revision: they fall with n
+        if language != "new":  # new_Deva's 8- and 9-gram limits rise (0.155, 0.162), as published
+            assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # they fall with n
         assert config["min_avg_word_length"] < config["max_avg_word_length"]
         assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
-        fractions = [config["dup_line_frac"], config["line_punct_thr"], config["new_line_ratio"], *top, *dup]
-        assert all(0 <= f < 1 for f in fractions) and config["new_line_ratio"] > 0, language
+        fractions = [config["dup_line_frac"], config["line_punct_thr"], *top, *dup]
+        # snd_Arab's newline limit is 7.25 newlines per word (the rule never removes prose), as published
+        assert all(0 <= f < 1 for f in fractions) and 0 < config["new_line_ratio"] < (8 if language == "sd" else 1)
         assert len(set(config["stopwords"])) == len(config["stopwords"]), language
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
     assert set("es pt nl no pl fi cs uk bg hr lt lv fa id".split()) <= set(FINEWEB2)  # d331bee82ee2's (fa: 05e67)
     assert set("km my mr bn ta ur gu kn ml or sa".split()) <= set(FINEWEB2)  # d331bee82ee2's
+    # non-Latin lid.176 languages (fw2cyr45); not be, kk, ug, mn: datatrove counts their words with Stanza
+    assert set("sr he mk ka am ky tg tt ba yi dv arz azb cv sah os ce ckb ps sd pnb mzn mai new bpy".split()) <= set(
+        FINEWEB2)
+    assert not {"be", "kk", "ug", "mn"} & set(FINEWEB2)
 
 
 @pytest.mark.parametrize("language", sorted(FINEWEB2))
