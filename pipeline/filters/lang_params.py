@@ -38,7 +38,7 @@ What this table holds, and where each value comes from:
 * Korean, Thai and the Indic languages with a stored recomputed config (hi, pa, si, as, te, ne at 05e6729567a5,
   since 6 December; mr, bn, ta, ur, gu, kn, ml, or, sa at d331bee82ee2, since 7 December): FineWeb-2's values, on
   the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP, the Indic NLP Library).
-  The other Indic languages (mai, new, bpy, sd, ps) get the library's words and the English thresholds.
+  mai, new, bpy, sd, ps, and ckb, pnb, mzn (Urdu's punctuation) have FineWeb-2's values since 7 December (fw2cyr45).
 * Khmer, Lao and Burmese (since 7 December): the words of khmer-nltk, LaoNLP and pyidaungsu, FineWeb-2's
   tokenizers (``segment_lib``), and FineWeb-2's values: lao_Laoo's (05e6729567a5), khm_Khmr's and mya_Mymr's
   (d331bee82ee2; before these were taken, Khmer and Burmese had the English thresholds and no stop-word
@@ -63,6 +63,10 @@ What this table holds, and where each value comes from:
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
   tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English.
+* non-Latin lid.176 languages (since 7 December, fw2cyr45): FineWeb-2's values for sr, he, mk, ka, am, ky, tg, tt, ba,
+  yi, dv, arz, azb, cv, sah, os, ce (spaCy's rules with spaCy's own letter classes, as datatrove counts them: the
+  tables sr, mk, am, ky, tt, xx; arz and azb on Arabic's and Persian's) and for the Indic-library languages above.
+  Not taken: be, kk, ug, mn, whose words datatrove counts with Stanza, which downloads its models on first use.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 

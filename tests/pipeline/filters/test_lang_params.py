@@ -15,6 +15,7 @@ from pipeline.filters.gopher import STOP_WORDS, GopherQualityOptions, GopherRepe
 from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, LANGUAGES, book_language, localize, segmenter_of,
                                           wiki_language)
 from pipeline.filters.segment_lib import KHMER
+from pipeline.filters.words import split_words
 from tests.pipeline.filters.support import require_library, web_chain_verdict
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -363,3 +364,67 @@ def test_turkish_keeps_the_english_thresholds_its_recomputed_config_not_being_st
     assert localize(FineWebOptions(), "fineweb", "tr") == FineWebOptions()
     assert localize(GopherRepetitionOptions(), "gopher_repetition", "tr") == GopherRepetitionOptions()
     assert localize(GopherQualityOptions(), "gopher_quality", "tr").min_stop_words is None
+
+
+# non-Latin lid.176 languages (fw2cyr45)
+_HEBREW_LINES = [f"פרק {i} במדריך למשתמש עם ההערות וההסברים המלאים על {topic}" + ("." if i % 7 == 0 else "")
+                 for i, topic in enumerate(["הרשת", "הדיסק", "החבילות", "הדואר", "הגיבוי", "הליבה", "החשבונות",
+                                            "השרת", "המדפסת", "היומנים", "חומת האש", "המסוף", "האתחול",
+                                            "המשתמשים", "הזיכרון", "השרת המתווך", "מסד הנתונים", "שולחן העבודה",
+                                            "המשימות", "האבטחה"])]
+
+
+def test_a_hebrew_listing_is_judged_with_fineweb2s_heb_hebr_values():
+    # heb_Hebr's recomputed config (d331bee82ee2): line_punct_thr 0.2, where the English default is 0.12; a listing
+    # with 3 of its 20 lines (0.15) ending in terminal punctuation is kept in English and removed in Hebrew (before,
+    # Hebrew had the English values)
+    text = "\n".join(_HEBREW_LINES)
+    assert sum(line.endswith(".") for line in _HEBREW_LINES) == 3
+    assert localize(FineWebOptions(), "fineweb", "he").min_line_punct == 0.2 > FineWebOptions().min_line_punct
+    assert verdicts({"fineweb": {}}, [text, text], [None, "he"]) == [None, ("fineweb", "min_line_punct")]
+
+
+# A table of contents of an Amharic grammar, written with spaces between words (modern Amharic): no line ends in the
+# full stop (U+1362)
+_AMHARIC_LINES = [f"ምዕራፍ {i}፦ {topic} ትምህርቶችና መልመጃዎች ከምሳሌዎች ጋር" for i, topic in enumerate(
+    ["የአማርኛ ፊደላት", "የግስ አረባብ", "የስም ዓይነቶች", "ቅጽልና ተውሳከ ግስ", "የዓረፍተ ነገር አወቃቀር", "ተውላጠ ስሞች", "መስተዋድዶች",
+     "የቁጥር አጻጻፍ", "የጊዜ አገላለጽ", "አያያዥ ቃላት", "ጥያቄያዊ ዓረፍተ ነገሮች", "ትእዛዝ ሰጪ ግሶች", "የአነጋገር ዘይቤዎች",
+     "ምሳሌያዊ አነጋገሮች", "የቃላት ምስረታ", "ድምጸ ቅላጼ", "ሥርዓተ ነጥብ", "የደብዳቤ አጻጻፍ", "ቃላዊ ግጥሞች", "መዝገበ ቃላት"], 1)]
+
+
+def test_an_amharic_table_of_contents_is_kept_with_fineweb2s_amh_ethi_values():
+    # amh_Ethi's recomputed config (05e6729567a5): line_punct_thr 0.0 (the rule never removes), where the English
+    # default is 0.12: 20 lines with no sentence mark are removed in English (before, Amharic had the English values)
+    # and kept in Amharic
+    text = "\n".join(_AMHARIC_LINES)
+    assert localize(FineWebOptions(), "fineweb", "am").min_line_punct == 0.0
+    assert verdicts({"fineweb": {}}, [text, text], [None, "am"]) == [("fineweb", "min_line_punct"), None]
+
+
+# Georgian: prose (articles 1 and 2 of the Universal Declaration of Human Rights) and a travel site's list of places
+# (no function word)
+_GEORGIAN_PROSE = (
+    "ყველა ადამიანი იბადება თავისუფალი და თანასწორი თავისი ღირსებითა და უფლებებით. მათ მინიჭებული აქვთ გონება და "
+    "სინდისი და ერთმანეთის მიმართ უნდა იქცეოდნენ ძმობის სულისკვეთებით.\n"
+    "ყოველ ადამიანს უნდა ჰქონდეს ამ დეკლარაციით გამოცხადებული ყველა უფლება და ყველა თავისუფლება, განურჩევლად "
+    "რასისა, კანის ფერისა, სქესისა, ენისა, რელიგიისა, პოლიტიკური თუ სხვა მრწამსისა, ეროვნული თუ სოციალური "
+    "წარმოშობისა, ქონებრივი, წოდებრივი თუ სხვა მდგომარეობისა. არ შეიძლება არავითარი განსხვავების დაშვება იმ "
+    "ქვეყნის ან ტერიტორიის პოლიტიკური, სამართლებრივი ან საერთაშორისო სტატუსის საფუძველზე, რომელსაც ადამიანი "
+    "ეკუთვნის.")
+_GEORGIAN_PLACES = (
+    "ტურები და სასტუმროები: თბილისი ბათუმი ქუთაისი რუსთავი გორი ზუგდიდი ფოთი ხაშური სამტრედია სენაკი ზესტაფონი "
+    "მარნეული თელავი ახალციხე ქობულეთი ოზურგეთი კასპი ჭიათურა წყალტუბო საგარეჯო გარდაბანი ბორჯომი ახალქალაქი "
+    "ბოლნისი მცხეთა სიღნაღი ლაგოდეხი ყვარელი გურჯაანი ახმეტა დუშეთი ყაზბეგი სტეფანწმინდა მესტია ლენტეხი ამბროლაური "
+    "ონი ცაგერი ტყიბული თერჯოლა ხონი ვანი ბაღდათი საჩხერე ხარაგაული ადიგენი ასპინძა ნინოწმინდა წალკა დმანისი "
+    "თეთრიწყარო ხელვაჩაური ქედა შუახევი ხულო")
+
+
+def test_georgian_words_and_stop_words_are_fineweb2s_kat_geor():
+    # datatrove counts Georgian words with spaCy's xx rules, whose letter classes leave Georgian out: a final period
+    # stays on its word ("თანასწორი." one token, as "სიტყვა-სიტყვა" is); before, a whitespace splitter split it off
+    words = split_words("ყველა ადამიანი იბადება თავისუფალი და თანასწორი. სიტყვა-სიტყვა", segmenter_of("ka"))
+    assert words == ["ყველა", "ადამიანი", "იბადება", "თავისუფალი", "და", "თანასწორი.", "სიტყვა-სიტყვა"]
+    # kat_Geor's stop words (05e6729567a5): the prose has them ("და", "არ"), the list of places one ("და"), so
+    # Gopher's stop-word rule, skipped for Georgian before (no list), removes the list and keeps the prose
+    assert verdicts({"gopher_quality": {}}, [_GEORGIAN_PROSE, _GEORGIAN_PLACES], ["ka", "ka"]) == [
+        None, ("gopher_quality", "min_stop_words")]
