@@ -64,8 +64,9 @@ What this table holds, and where each value comes from:
   tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English.
 * non-Latin lid.176 languages (since 7 December, fw2cyr45): FineWeb-2's values for sr, he, mk, ka, am, ky, tg, tt, ba,
-  yi, dv, arz, azb, cv, sah, os, ce (spaCy's rules with spaCy's own letter classes, as datatrove counts them: the
-  tables sr, mk, am, ky, tt, xx; arz and azb on Arabic's and Persian's) and for the Indic-library languages above.
+  yi, dv, arz, azb, cv, sah, os, ce, av, kv, lez, mhr, mrj, tyv, xmf, rue (spaCy's rules with spaCy's own letter
+  classes, as datatrove counts them: the tables sr, mk, am, ky, tt, xx; arz, azb, rue on Arabic's, Persian's and
+  Russian's) and for the Indic-library languages above and dty, lrc.
   Not taken: be, kk, ug, mn, whose words datatrove counts with Stanza, which downloads its models on first use.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
@@ -151,7 +152,9 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "ky": "kir_Cyrl", "tg": "tgk_Cyrl", "tt": "tat_Cyrl", "ba": "bak_Cyrl", "yi": "ydd_Hebr",
                    "dv": "div_Thaa", "arz": "arz_Arab", "azb": "azb_Arab", "cv": "chv_Cyrl", "sah": "sah_Cyrl",
                    "os": "oss_Cyrl", "ce": "che_Cyrl", "ckb": "ckb_Arab", "ps": "pbt_Arab", "sd": "snd_Arab",
-                   "pnb": "pnb_Arab", "mzn": "mzn_Arab", "mai": "mai_Deva", "new": "new_Deva", "bpy": "bpy_Beng"}
+                   "pnb": "pnb_Arab", "mzn": "mzn_Arab", "mai": "mai_Deva", "new": "new_Deva", "bpy": "bpy_Beng",
+                   "av": "ava_Cyrl", "kv": "kpv_Cyrl", "lez": "lez_Cyrl", "mhr": "mhr_Cyrl", "mrj": "mrj_Cyrl",
+                   "tyv": "tyv_Cyrl", "rue": "rue_Cyrl", "xmf": "xmf_Geor", "dty": "dty_Deva", "lrc": "lrc_Arab"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -373,6 +376,37 @@ FINEWEB2: dict[str, dict[str, Any]] = {
     "bpy": _config(0.217, (0.173, 0.162, 0.141), (0.099, 0.087, 0.082, 0.077, 0.047, 0.041), 0.111, 0.353, (4, 14),
                   0.612, "বারো ইউনিয়ন হারহান মা গ সাক্ষরতার অতার মানু জনসংখ্যার হান বর্গ ইলাতাই মারির জনসংখ্যা "
                   "বেয়াপা মানুলেহা লোক গননা আসে ভৌগলিক মুনি ইলতাই হারি এহার এগত"),
+    # and the smaller ones (Avar, Komi, Lezgian, Meadow and Hill Mari, Tuvan: spaCy's xx; Rusyn: Russian's rules;
+    # Mingrelian: xx, as Georgian; Doteli: the Indic NLP Library; Northern Luri: with Urdu's punctuation). As published:
+    # dty_Deva's top 2/3/4-gram limits do not fall (0.516, 0.546, 0.529; its first generation's, 0.093/0.201/0.287,
+    # differ), lrc_Arab's line_punct_thr is -1 (never removes, as 0.0) and rue_Cyrl's newline limit 1.429 per word.
+    "av": _config(0.617, (0.727, 0.71, 0.655), (0.309, 0.289, 0.277, 0.26, 0.238, 0.21), 0.0, 0.4, (3, 13),
+                  0.718, "ва буго ккола бугеб гьеб росу соналъ мухъалъул цо дагъистаналъул росдал къо рекъон руго "
+                  "авар росаби соналъул"),
+    "kv": _config(0.317, (0.378, 0.362, 0.311), (0.208, 0.206, 0.193, 0.167, 0.156, 0.144), 0.097, 0.323, (2, 12),
+                  0.64, "коми да сыктывкар тӧлысь лун во воын и тайӧ история с вося кыв на сикт республика км "
+                  "республики гижысь ӧшмӧсъяс медводдза вӧлі"),
+    "lez": _config(0.15, (0.204, 0.192, 0.17), (0.09, 0.083, 0.08, 0.072, 0.061, 0.052), 0.175, 0.193, (1, 13),
+                  0.725, "ва я тир авай йисан йисуз хуьр агьалияр райондин вири са лезги йис пата чӏехи галаз кас и "
+                  "хуьруьн хьана тӏвар дагъустан республикадин виш алай хуьре адан юкь ава ам"),
+    "mhr": _config(0.239, (0.55, 0.413, 0.253), (0.144, 0.138, 0.121, 0.11, 0.094, 0.083), 0.2, 0.533, (2, 12),
+                  0.646, "марий влак ола эл йошкар ял с. ий да республики"),
+    "mrj": _config(0.403, (0.994, 0.922, 0.825), (0.267, 0.248, 0.238, 0.219, 0.2, 0.186), 0.0, 0.207, (3, 24),
+                  0.685, "дӓ ин пырышы и эдем гӹц вӓшлиӓлтшӹ ӹлен тӹштӹ йишвлӓ якте курымын йыхыш см ижӹ. курымивлӓ "
+                  "улы дон доно группыш кого йиш лин кытшы мары попугай кырык ирвел цилӓжӹ йишвлӓн орхидейвлӓ тӹрлӹ "
+                  "шоэш сек ти вадывел км² ӹдӹрӓмӓш пӱэргӹ сола турокла ылын турцин кӓдӹ"),
+    "tyv": _config(0.285, (0.327, 0.296, 0.263), (0.178, 0.17, 0.15, 0.137, 0.126, 0.115), 0.167, 0.189, (2, 11),
+                  0.682, "биле чылда турган деп база болгаш ол турар"),
+    "rue": _config(0.658, (0.84, 0.763, 0.698), (0.381, 0.36, 0.326, 0.288, 0.261, 0.231), 0.0, 1.429, (3, 15),
+                  0.739, "в и ся на з і року до є"),
+    "xmf": _config(0.266, (0.219, 0.216, 0.178), (0.124, 0.123, 0.111, 0.096, 0.091, 0.075), 0.091, 0.333, (2, 16),
+                  0.762, "დო რე რესურსეფი ინტერნეტის წანაშ წანას the of რდჷ ნამუთ თაშნეშე ნოღა თე რე. დუნაბადი "
+                  "წყარმალუ დ."),
+    "dty": _config(0.333, (0.516, 0.546, 0.529), (0.19, 0.175, 0.159, 0.14, 0.126, 0.112), 0.029, 0.455, (2, 25),
+                  0.837, "रे हो छ एक मी यो माइ को का यै थ्यो लै र तथा जिल्ला पनि विकास सन् छन् हुन् यक हुन्छ हुन "
+                  "नेपाल बठेइ रयाको गाउँ ले"),
+    "lrc": _config(0.631, (0.655, 0.437, 0.385), (0.448, 0.436, 0.422, 0.402, 0.386, 0.364), -1, 0.062, (2, 5),
+                  0.868, "، و که تو د یه مه بی وا چی سی دل تا در ای اری به مو دلم نه دو او با"),
 }
 
 
@@ -432,7 +466,8 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "sr": "spacy-sr", "mk": "spacy-mk", "am": "spacy-am", "ky": "spacy-ky", "tt": "spacy-tt",
                      "ba": "spacy-tt", "arz": "spacy-ar", "azb": "spacy-fa", "he": "spacy-xx", "ka": "spacy-xx",
                      "yi": "spacy-xx", "dv": "spacy-xx", "tg": "spacy-xx", "cv": "spacy-xx", "sah": "spacy-xx",
-                     "os": "spacy-xx", "ce": "spacy-xx"}
+                     "os": "spacy-xx", "ce": "spacy-xx", "av": "spacy-xx", "kv": "spacy-xx", "lez": "spacy-xx",
+                     "mhr": "spacy-xx", "mrj": "spacy-xx", "tyv": "spacy-xx", "xmf": "spacy-xx", "rue": "spacy-ru"}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
 # Urdu's punctuation for those written in Arabic script); those without FineWeb-2's values here keep the English
@@ -440,8 +475,9 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
 _INDIC_LANGUAGES = {**{code: INDIC for code in ("hi", "mr", "ne", "sa", "mai", "new", "bn", "as", "bpy", "pa", "gu",
                                                 "or", "ta", "te", "kn", "ml", "si")},
                     **{code: INDIC_URDU for code in ("ur", "sd", "ps")},
-                    # non-Latin lid.176 languages (fw2cyr45): Central Kurdish, Western Panjabi, Mazanderani
-                    **{code: INDIC_URDU for code in ("ckb", "pnb", "mzn")}}
+                    # non-Latin lid.176 languages (fw2cyr45): Central Kurdish, Western Panjabi, Mazanderani, Northern
+                    # Luri; Doteli (datatrove: Nepali's, the same tokenizer as Hindi's)
+                    **{code: INDIC_URDU for code in ("ckb", "pnb", "mzn", "lrc")}, "dty": INDIC}
 _NO_SENTENCE_MARKS_C4 = {"c4": _NO_SENTENCE_MARKS["c4"]}
 
 LANGUAGES: dict[str, LanguageParams] = {

@@ -224,7 +224,8 @@ def test_tables_lose_no_character(language):
     ("sr", "spacy-sr"), ("mk", "spacy-mk"), ("am", "spacy-am"), ("ky", "spacy-ky"), ("tt", "spacy-tt"),
     ("ba", "spacy-tt"), ("arz", "spacy-ar"), ("azb", "spacy-fa"), ("he", "spacy-xx"), ("ka", "spacy-xx"),
     ("yi", "spacy-xx"), ("dv", "spacy-xx"), ("tg", "spacy-xx"), ("cv", "spacy-xx"), ("sah", "spacy-xx"),
-    ("os", "spacy-xx"), ("ce", "spacy-xx"),
+    ("os", "spacy-xx"), ("ce", "spacy-xx"), ("av", "spacy-xx"), ("kv", "spacy-xx"), ("lez", "spacy-xx"),
+    ("mhr", "spacy-xx"), ("mrj", "spacy-xx"), ("tyv", "spacy-xx"), ("xmf", "spacy-xx"), ("rue", "spacy-ru"),
 ])
 def test_languages_use_their_table(language, segmenter):
     # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
