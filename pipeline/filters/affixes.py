@@ -24,7 +24,8 @@ terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\
 One known difference: spaCy's letter class covers the scripts of its languages (Latin, Greek, Cyrillic, Arabic,
 Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
 Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
-the Unicode database cost ~0.4 s per process.
+the Unicode database cost ~0.4 s per process. The tables of the non-Latin languages where it decides most tokens
+(``XX`` and those after it: Georgian, Thaana, Serbian, Tajik, Yiddish, ...) take spaCy's classes themselves.
 Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
 (``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). The exceptions spaCy generates by rule are
 generated here (French's productive hyphen prefixes, Spanish and Greek clock times, Danish day ordinals, Finnish
