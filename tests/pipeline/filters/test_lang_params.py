@@ -120,16 +120,15 @@ def test_languages_take_fineweb2s_published_values_under_our_option_names(langua
 
 def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
     # the revision whose top 2/3/4-gram limits fall with n (as Gopher's 0.20/0.18/0.16); the earlier ones rise
-    # per-script entries (script45), as published: azj_Cyrl's and snd_Deva's top 2/3/4-gram limits do not fall, nor do
-    # snd_Deva's duplicated 7-gram and zsm_Arab's 9-gram limits; tuk_Cyrl's top limits exceed 1 (never remove); every
-    # one's line_punct_thr is -1 (never removes)
+    # per-script entries (script45), as published: azj_Cyrl's top 2/3/4-gram limits do not fall, zsm_Arab's duplicated
+    # 9-gram limit rises, tuk_Cyrl's top limits exceed 1 (never remove); every one's line_punct_thr is -1 (never removes)
     for language, config in FINEWEB2.items():
         top = [limit for _, limit in sorted(config["top_n_grams"])]
-        if language not in ("dty", "az-Cyrl", "sd-Deva"):  # dty_Deva's (05e6729567a5): 0.516, 0.546, 0.529
+        if language not in ("dty", "az-Cyrl"):  # dty_Deva's (05e6729567a5): 0.516, 0.546, 0.529
             assert top == sorted(top, reverse=True), language  # Japanese too since 7 December (its d331bee version)
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
         dup = [limit for _, limit in config["dup_n_grams"]]
-        if language not in ("new", "sd-Deva", "ms-Arab"):  # new_Deva's 8- and 9-gram limits rise (0.155, 0.162)
+        if language not in ("new", "ms-Arab"):  # new_Deva's 8- and 9-gram limits rise (0.155, 0.162)
             assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # they fall with n
         assert config["min_avg_word_length"] < config["max_avg_word_length"]
         assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
