@@ -15,12 +15,13 @@ import pyarrow.parquet as pq
 
 from pipeline.documents import Document
 from pipeline.manifest import parse_manifest
-from pipeline.report import collect
+from pipeline.report import collect, html
 from pipeline.stage import RunContext
 from pipeline.stages import filter as filter_stage
 from tests.pipeline.filters.support import SHARED_DATA
 from tests.pipeline.filters.test_script_entries import SR_CYRL, SR_LATN, SR_LATN_LID
 from tests.pipeline.stages.test_filter import write_shard
+from tests.pipeline.test_report import _assert_page_matches
 
 
 def _run(root: Path) -> Path:
@@ -59,6 +60,10 @@ def test_latin_and_cyrillic_serbian_are_each_judged_with_their_scripts_entry(tmp
     # the statistics and the report name the entry each Latin page was judged with; the Cyrillic ones keep "sr"'s
     assert {k: v for k, v in counts.items() if k.startswith("script_entries.")} == {
         "script_entries.web.sr-Latn": 1, "script_entries.books.sr-Latn": 1}
-    assert collect.script_entries(counts, ["web", "books"]) == {"books": {"sr-Latn": 1}, "web": {"sr-Latn": 1}}
+    sources = ["web", "books"]
+    section = collect.filter_section(run_dir, collect.stage_entry(run_dir, "filter", sources), sources)
+    assert section["script_entries"] == {"books": {"sr-Latn": 1}, "web": {"sr-Latn": 1}} and "rules_off" not in section
+    page = html._filter({"filter": section})
+    assert "Languages judged by script" in page and _assert_page_matches(page, {"filter": section}) > 2
     outputs = _outputs(run_dir)
     assert outputs and _outputs(_run(tmp_path / "b")) == outputs  # a rerun writes the same bytes
