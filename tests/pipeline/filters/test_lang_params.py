@@ -117,22 +117,35 @@ def test_languages_take_fineweb2s_published_values_under_our_option_names(langua
     assert fineweb.max_dup_line_chars == FineWebOptions().max_dup_line_chars
 
 
+# FineWeb-2's recomputed values of a few small Latin-script languages (their reference text is small) break the
+# pattern of the others: top 2/3/4-gram limits that do not fall with n (so, wa, lmo, dsb) or exceed 1 (ast, sc, dsb:
+# the rule never removes, in datatrove as here), duplicated n-gram limits that do not fall (wa) or repeat (ga), a
+# newline ratio of 1 or more (tk, nap). They are the files' values all the same (the test below).
+IRREGULAR_RECOMPUTED = {"so", "wa", "lmo", "dsb", "ast", "sc", "ga", "tk", "nap"}
+
+
 def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
     # the revision whose top 2/3/4-gram limits fall with n (as Gopher's 0.20/0.18/0.16); the earlier ones rise
+    irregular = set()
     for language, config in FINEWEB2.items():
         top = [limit for _, limit in sorted(config["top_n_grams"])]
-        assert top == sorted(top, reverse=True), language  # Japanese too since 7 December (its d331bee version)
         assert [n for n, _ in config["dup_n_grams"]] == [5, 6, 7, 8, 9, 10]
         dup = [limit for _, limit in config["dup_n_grams"]]
-        assert dup == sorted(dup, reverse=True) and len(set(dup)) == 6, language  # every revision: they fall with n
         assert config["min_avg_word_length"] < config["max_avg_word_length"]
         assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
         fractions = [config["dup_line_frac"], config["line_punct_thr"], config["new_line_ratio"], *top, *dup]
-        assert all(0 <= f < 1 for f in fractions) and config["new_line_ratio"] > 0, language
+        assert all(f >= 0 for f in fractions) and config["new_line_ratio"] > 0, language
         assert len(set(config["stopwords"])) == len(config["stopwords"]), language
+        if (top != sorted(top, reverse=True)  # Japanese falls too since 7 December (its d331bee version)
+                or dup != sorted(dup, reverse=True) or len(set(dup)) != 6  # every revision: they fall with n
+                or not all(f < 1 for f in fractions)):
+            irregular.add(language)
+    assert irregular == IRREGULAR_RECOMPUTED
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
     assert set("es pt nl no pl fi cs uk bg hr lt lv fa id".split()) <= set(FINEWEB2)  # d331bee82ee2's (fa: 05e67)
     assert set("km my mr bn ta ur gu kn ml or sa".split()) <= set(FINEWEB2)  # d331bee82ee2's
+    assert set("ms sw tl az uz sq ga la eo bs jv su lb so tk yo mg ht ceb war nn oc fy ast an io ia wa li nds scn vec "
+               "lmo pms min ilo pam sco gn rm co sc nap vls bar hsb dsb".split()) <= set(FINEWEB2)  # Latin script
 
 
 @pytest.mark.parametrize("language", sorted(FINEWEB2))
@@ -180,11 +193,12 @@ def test_keys_the_manifest_sets_win_over_the_table():
 
 
 def test_a_language_without_stop_words_skips_that_rule_only():
-    sw = localize(GopherQualityOptions(), "gopher_quality", "sw")
-    assert sw.min_stop_words is None and sw.min_words == 50
-    text = "\n".join(" ".join(f"neno{i}{j} kwa" if j % 2 else f"habari{i}{j}" for j in range(12)) for i in range(8))
+    # Turkish: no stop-word list (its recomputed config is not stored); Swahili was the example until it took FineWeb-2's
+    tr = localize(GopherQualityOptions(), "gopher_quality", "tr")
+    assert tr.min_stop_words is None and tr.min_words == 50
+    text = "\n".join(" ".join(f"kelime{i}{j} bir" if j % 2 else f"haber{i}{j}" for j in range(12)) for i in range(8))
     assert verdicts({"gopher_quality": {}}, [text], [None]) == [("gopher_quality", "min_stop_words")]
-    assert verdicts({"gopher_quality": {}}, [text], ["sw"]) == [None]
+    assert verdicts({"gopher_quality": {}}, [text], ["tr"]) == [None]
 
 
 def test_word_rules_are_skipped_for_a_script_without_a_segmenter():
