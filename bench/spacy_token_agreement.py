@@ -28,8 +28,15 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-# spaCy's code of a language where lid.176's differs (datatrove's tokenizer assignment: nor/nob -> spaCy "nb")
-SPACY_CODE = {"no": "nb"}
+# spaCy's code of a language where lid.176's differs (datatrove's tokenizer assignment for FineWeb-2's code of the
+# language: nor/nob -> spaCy "nb"; the Latin-script languages of fw2lat45: a related language's rules, or "xx",
+# spaCy's multilingual base rules)
+SPACY_CODE = {"no": "nb",
+              **{code: "ms" for code in ("jv", "su", "mg", "min", "ilo", "pam")}, "sw": "tn", "ceb": "tl", "war": "tl",
+              **{code: "xx" for code in ("uz", "eo", "so", "ht", "io", "ia", "gn")}, "bs": "sr", "tk": "tr", "nn": "nb",
+              **{code: "es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "fr", "rm": "fr", "li": "nl", "nds": "nl",
+              "vls": "nl", "scn": "it", "nap": "it", "vec": "lij", "lmo": "lij", "pms": "lij", "bar": "de", "fy": "en",
+              "sco": "en"}
 _CHUNK = re.compile(r"\S+")
 
 

@@ -456,18 +456,22 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": "spacy-lt", "lv": "spacy-base",
                      "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl",
                      "fa": "spacy-fa", "id": "spacy-id",
-                     # Latin-script lid.176 languages (fw2lat45)
-                     "ms": "spacy-id", "jv": "spacy-id", "su": "spacy-id", "mg": "spacy-id", "min": "spacy-id",
-                     "ilo": "spacy-id", "pam": "spacy-id",
-                     "sw": "spacy-base", "tl": "spacy-base", "ceb": "spacy-base", "war": "spacy-base",
-                     "az": "spacy-base", "uz": "spacy-base", "sq": "spacy-base", "eo": "spacy-base", "so": "spacy-base",
-                     "yo": "spacy-base", "ht": "spacy-base", "io": "spacy-base", "ia": "spacy-base", "gn": "spacy-base",
-                     "dsb": "spacy-base", "ga": "spacy-base", "la": "spacy-base", "hsb": "spacy-base",
-                     "bs": "spacy-base", "lb": "spacy-base", "vec": "spacy-base", "lmo": "spacy-base", "pms": "spacy-base",
-                     "tk": "spacy-tr", "nn": "spacy-nb", "oc": "spacy-es", "ast": "spacy-es", "an": "spacy-es",
-                     "co": "spacy-es", "sc": "spacy-es", "wa": "spacy-fr", "rm": "spacy-fr", "li": "spacy-nl",
-                     "nds": "spacy-nl", "vls": "spacy-nl", "scn": "spacy-it", "nap": "spacy-it", "bar": GERMAN,
-                     "fy": WHITESPACE, "sco": WHITESPACE}
+                     # Latin-script lid.176 languages (fw2lat45): the table of the spaCy language datatrove assigns
+                     # to FineWeb-2's code (Javanese, Sundanese, Malagasy, Minangkabau, Iloko, Pampanga: Malay's;
+                     # Swahili: Setswana's; Cebuano, Waray: Tagalog's; Bosnian: Serbian's; Venetian, Lombard,
+                     # Piedmontese: Ligurian's; Turkmen: Turkish's; Nynorsk: Bokmål's; Occitan, Asturian, Aragonese,
+                     # Corsican, Sardinian: Spanish's; Walloon, Romansh: French's; Limburgish, Low German, West Flemish:
+                     # Dutch's; Sicilian, Neapolitan: Italian's; Bavarian: German's; West Frisian, Scots: English's)
+                     **{code: "spacy-ms" for code in ("ms", "jv", "su", "mg", "min", "ilo", "pam")},
+                     "sw": "spacy-tn", "tl": "spacy-tl", "ceb": "spacy-tl", "war": "spacy-tl", "ga": "spacy-ga",
+                     "la": "spacy-la", "hsb": "spacy-hsb", "bs": "spacy-sr", "lb": "spacy-lb", "vec": "spacy-lij",
+                     "lmo": "spacy-lij", "pms": "spacy-lij", "tk": "spacy-tr", "nn": "spacy-nb",
+                     **{code: "spacy-es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "spacy-fr", "rm": "spacy-fr",
+                     "li": "spacy-nl", "nds": "spacy-nl", "vls": "spacy-nl", "scn": "spacy-it", "nap": "spacy-it",
+                     "bar": GERMAN, "fy": WHITESPACE, "sco": WHITESPACE,
+                     # spaCy's base rules (datatrove's "xx", or a spaCy language without rules of its own)
+                     **{code: "spacy-base" for code in ("az", "uz", "sq", "eo", "so", "yo", "ht", "io", "ia", "gn",
+                                                        "dsb")}}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
 # Urdu's punctuation for those written in Arabic script); those without FineWeb-2's values here keep the English
