@@ -48,6 +48,17 @@ What this table holds, and where each value comes from:
   without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
   Tibetan and Dzongkha keep their word rules
   skipped: botok, FineWeb-2's tokenizer, downloads its dictionary on first use (``segment_lib``).
+* 47 Latin-script lid.176 languages that had no entry (since 7 December, fw2lat45): ms, sw, tl, az, uz, sq, ga, la,
+  eo, bs, jv, su, lb, so, tk, yo, mg, ht, ceb, war, nn, oc, fy, ast, an, io, ia, wa, li, nds, scn, vec, lmo, pms, min,
+  ilo, pam, sco, gn, rm, co, sc, nap, vls, bar, hsb, dsb: FineWeb-2's recomputed values (``FINEWEB2``, stored at
+  05e6729567a5 or d331bee82ee2) on the words of the spaCy rules datatrove assigns to FineWeb-2's code of each
+  (``_SPACED_LANGUAGES``: often a related language's, Malay's for Javanese, Spanish's for Occitan). Before, they had
+  the English thresholds and no stop-word rule. A few small languages' recomputed limits exceed 1 (top n-grams of
+  ast, sc, dsb; newlines per word of nap): the rule never removes there, in datatrove as here. Left out: vi
+  (datatrove's spaCy Vietnamese tokenizer needs pyvi, a CRF whose words span the spaces between syllables: a
+  segmenter of its own, not written yet), gl, cy, mt, br, gd, hif and ku (datatrove's Stanza tokenizer for
+  FineWeb-2's code downloads its models at run time), sh (no hbs_Latn config stored), qu (lid.176's one code for
+  FineWeb-2's several Quechua configs, quh_Latn, quz_Latn, ..., whose values differ).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
   agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
@@ -61,8 +72,11 @@ What this table holds, and where each value comes from:
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
-  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
-  elisions, apostrophes and hyphen-joined words, for the others), English's for English.
+  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy,
+  and for the Latin-script languages of fw2lat45 the table of the spaCy language datatrove assigns them (ms, sr, lb,
+  lij, tn, tl, ga, la, hsb, or one of the above); ``pipeline.filters.segment.SPACED``, regex behaviours for
+  elisions, apostrophes and hyphen-joined words, for the others), English's for English (and for West Frisian and
+  Scots, which datatrove counts with spaCy's English rules).
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 
@@ -124,7 +138,10 @@ _NO_SENTENCE_MARKS_C4: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP
 # since 7 December (baedee44633's values before; bench/README.md, "Japanese on FineWeb-2's recomputed jpn_Jpan
 # values").
 # Not stored in its recomputed generation: tur_Latn (only c7004ff99c42 and baedee44633 are stored): Turkish
-# keeps the English thresholds and no stop-word list rather than values FineWeb-2 has since replaced. Which
+# keeps the English thresholds and no stop-word list rather than values FineWeb-2 has since replaced. The
+# Latin-script languages of fw2lat45 take FineWeb-2's code for lid.176's where the two differ as datatrove's
+# tokenizer assignment marks it the language's default (Malay zsm_Latn, Swahili swh_Latn, Tagalog fil_Latn,
+# Azerbaijani azj_Latn, Uzbek uzn_Latn, Albanian als_Latn, Malagasy plt_Latn, Guarani gug_Latn, Sardinian srd_Latn). Which
 # language's words FineWeb-2 counted with which tokenizer: datatrove's tokenizer assignment (spaCy's rules for
 # every whitespace language below; jieba, SudachiPy, Kiwi, PyThaiNLP, the Indic NLP Library and LaoNLP for the
 # others). FineWeb-2's key names: ``fineweb2_options`` maps them to ours. ``language_score`` (the LID threshold)
