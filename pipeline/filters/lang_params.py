@@ -48,16 +48,16 @@ What this table holds, and where each value comes from:
   without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
   Tibetan and Dzongkha keep their word rules
   skipped: botok, FineWeb-2's tokenizer, downloads its dictionary on first use (``segment_lib``).
-* 47 Latin-script lid.176 languages that had no entry (since 7 December, fw2lat45): ms, sw, tl, az, uz, sq, ga, la,
-  eo, bs, jv, su, lb, so, tk, yo, mg, ht, ceb, war, nn, oc, fy, ast, an, io, ia, wa, li, nds, scn, vec, lmo, pms, min,
-  ilo, pam, sco, gn, rm, co, sc, nap, vls, bar, hsb, dsb: FineWeb-2's recomputed values (``FINEWEB2``, stored at
-  05e6729567a5 or d331bee82ee2) on the words of the spaCy rules datatrove assigns to FineWeb-2's code of each
-  (``_SPACED_LANGUAGES``: often a related language's, Malay's for Javanese, Spanish's for Occitan). Before, they had
-  the English thresholds and no stop-word rule. A few small languages' recomputed limits exceed 1 (top n-grams of
-  ast, sc, dsb; newlines per word of nap): the rule never removes there, in datatrove as here. Left out: vi
-  (datatrove's spaCy Vietnamese tokenizer needs pyvi, a CRF whose words span the spaces between syllables: a
-  segmenter of its own, not written yet), gl, cy, mt, br, gd, hif and ku (datatrove's Stanza tokenizer for
-  FineWeb-2's code downloads its models at run time), sh (no hbs_Latn config stored), qu (lid.176's one code for
+* 48 Latin-script lid.176 languages that had no entry (since 7 December, fw2lat45): vi, ms, sw, tl, az, uz, sq, ga,
+  la, eo, bs, jv, su, lb, so, tk, yo, mg, ht, ceb, war, nn, oc, fy, ast, an, io, ia, wa, li, nds, scn, vec, lmo, pms,
+  min, ilo, pam, sco, gn, rm, co, sc, nap, vls, bar, hsb, dsb: FineWeb-2's recomputed values (``FINEWEB2``, stored at
+  05e6729567a5 or d331bee82ee2) on the words of the tokenizer datatrove assigns to FineWeb-2's code of each: spaCy's
+  rules (``_SPACED_LANGUAGES``: often a related language's, Malay's for Javanese, Spanish's for Occitan), and for
+  Vietnamese spaCy's pyvi tokenizer, whose words join syllables (``segment_lib``; without pyvi, Vietnamese's word
+  rules are skipped, as Khmer's, Lao's and Burmese's without their libraries). Before, they had the English thresholds and no stop-word
+  rule. A few small languages' recomputed limits exceed 1 (top n-grams of ast, sc, dsb; newlines per word of nap):
+  the rule never removes there, in datatrove as here. Left out: gl, cy, mt, br, gd, hif and ku (datatrove's Stanza
+  tokenizer for FineWeb-2's code downloads its models at run time), sh (no hbs_Latn config stored), qu (lid.176's one code for
   FineWeb-2's several Quechua configs, quh_Latn, quz_Latn, ..., whose values differ).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
@@ -94,7 +94,7 @@ from typing import Any, Mapping
 
 from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
 from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, LIBRARY_MODULES, THAI,
-                                          missing_library)
+                                          VIETNAMESE, missing_library)
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -158,7 +158,7 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "ta": "tam_Taml", "ur": "urd_Arab", "gu": "guj_Gujr", "kn": "kan_Knda", "ml": "mal_Mlym",
                    "or": "ory_Orya", "sa": "san_Deva", "km": "khm_Khmr", "my": "mya_Mymr",
                    # Latin-script lid.176 languages (fw2lat45)
-                   "ms": "zsm_Latn", "sw": "swh_Latn", "tl": "fil_Latn", "az": "azj_Latn", "uz": "uzn_Latn",
+                   "vi": "vie_Latn", "ms": "zsm_Latn", "sw": "swh_Latn", "tl": "fil_Latn", "az": "azj_Latn", "uz": "uzn_Latn",
                    "sq": "als_Latn", "ga": "gle_Latn", "la": "lat_Latn", "eo": "epo_Latn", "bs": "bos_Latn",
                    "jv": "jav_Latn", "su": "sun_Latn", "lb": "ltz_Latn", "so": "som_Latn", "tk": "tuk_Latn",
                    "yo": "yor_Latn", "mg": "plt_Latn", "ht": "hat_Latn", "ceb": "ceb_Latn", "war": "war_Latn",
@@ -318,7 +318,9 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   0.905, "មាន បាន ដែល ជា និង នៅ របស់ ក្នុង ថា នេះ នៃ ហើយ ទៅ ដោយ"),
     "my": _config(0.278, (0.161, 0.152, 0.133), (0.167, 0.155, 0.145, 0.134, 0.124, 0.113), 0.0, 0.07, (2, 21),
                   0.75, "သည် များ ကို တွင် ဖြစ် ၏ သော ခဲ့ နှင့် ရှိ တို့ မှာ ဦး ၌ က မ မှ"),
-    # Latin-script lid.176 languages (fw2lat45)
+    # Latin-script lid.176 languages (fw2lat45); Vietnamese on the words of spaCy's pyvi tokenizer (``segment_lib``)
+    "vi": _config(0.293, (0.223, 0.197, 0.171), (0.178, 0.163, 0.15, 0.136, 0.124, 0.111), 0.333, 0.103, (3, 11),
+                  0.803, "là và của một được trong năm các có loài này đã người"),
     "ms": _config(0.331, (0.264, 0.252, 0.225), (0.185, 0.176, 0.166, 0.156, 0.145, 0.134), 0.125, 0.214, (3, 11),
                   0.808, "dan di yang pada dalam dengan untuk ini"),
     "sw": _config(0.302, (0.396, 0.282, 0.231), (0.193, 0.17, 0.155, 0.14, 0.126, 0.113), 0.143, 0.167, (3, 9),
@@ -519,6 +521,8 @@ LANGUAGES: dict[str, LanguageParams] = {
     "km": _fineweb2("km", KHMER),
     "lo": LanguageParams(LAO, tuple(FINEWEB2["lo"]["stopwords"]), {**fineweb2_options("lo"), **_NO_SENTENCE_MARKS_C4}),
     "my": _fineweb2("my", BURMESE),
+    # Vietnamese: the words of spaCy's pyvi tokenizer, datatrove's for vie_Latn (syllables joined into words)
+    "vi": _fineweb2("vi", VIETNAMESE),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("bo", "dz")},
 }
 
@@ -537,7 +541,7 @@ def _without_words(code: str, skipped: Mapping[str, Mapping[str, Any]]) -> Langu
 # C4's sentence count off, as with the library)
 _NO_WORDS_NO_C4_MARKS = {**_NO_WORDS, "c4": {**_NO_WORDS["c4"], **_NO_SENTENCE_MARKS_C4["c4"]}}
 _WITHOUT_LIBRARY = {"km": _without_words("km", _NO_WORDS), "lo": _without_words("lo", _NO_WORDS_NO_C4_MARKS),
-                    "my": _without_words("my", _NO_WORDS)}
+                    "my": _without_words("my", _NO_WORDS), "vi": _without_words("vi", _NO_WORDS)}
 _missing_warned: dict[str, str] = {}  # language -> why its word rules are skipped in this process
 
 # Wikipedia's language codes (``<mediawiki xml:lang>``) that lid.176 labels differently.
