@@ -54,11 +54,12 @@ What this table holds, and where each value comes from:
   05e6729567a5 or d331bee82ee2) on the words of the tokenizer datatrove assigns to FineWeb-2's code of each: spaCy's
   rules (``_SPACED_LANGUAGES``: often a related language's, Malay's for Javanese, Spanish's for Occitan), and for
   Vietnamese spaCy's pyvi tokenizer, whose words join syllables (``segment_lib``; without pyvi, Vietnamese's word
-  rules are skipped, as Khmer's, Lao's and Burmese's without their libraries). Before, they had the English thresholds and no stop-word
-  rule. A few small languages' recomputed limits exceed 1 (top n-grams of ast, sc, dsb; newlines per word of nap):
-  the rule never removes there, in datatrove as here. Left out: gl, cy, mt, br, gd, hif and ku (datatrove's Stanza
-  tokenizer for FineWeb-2's code downloads its models at run time), sh (no hbs_Latn config stored), qu (lid.176's one code for
-  FineWeb-2's several Quechua configs, quh_Latn, quz_Latn, ..., whose values differ).
+  rules are skipped, as Khmer's, Lao's and Burmese's without their libraries). Before, they had the English thresholds
+  and no stop-word rule. A few small languages' recomputed limits exceed 1 (top n-grams of ast, sc, dsb; newlines per
+  word of nap): the rule never removes there, in datatrove as here. Left out: gl, cy, mt, br, gd, hif and ku
+  (datatrove's Stanza tokenizer for FineWeb-2's code downloads its models at run time), sh (no hbs_Latn config
+  stored), qu (lid.176's one code for FineWeb-2's several Quechua configs, quh_Latn, quz_Latn, ..., whose values
+  differ).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
   agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
@@ -141,8 +142,8 @@ _NO_SENTENCE_MARKS_C4: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP
 # keeps the English thresholds and no stop-word list rather than values FineWeb-2 has since replaced. The
 # Latin-script languages of fw2lat45 take FineWeb-2's code for lid.176's where the two differ as datatrove's
 # tokenizer assignment marks it the language's default (Malay zsm_Latn, Swahili swh_Latn, Tagalog fil_Latn,
-# Azerbaijani azj_Latn, Uzbek uzn_Latn, Albanian als_Latn, Malagasy plt_Latn, Guarani gug_Latn, Sardinian srd_Latn). Which
-# language's words FineWeb-2 counted with which tokenizer: datatrove's tokenizer assignment (spaCy's rules for
+# Azerbaijani azj_Latn, Uzbek uzn_Latn, Albanian als_Latn, Malagasy plt_Latn, Guarani gug_Latn, Sardinian
+# srd_Latn). Which language's words FineWeb-2 counted with which tokenizer: datatrove's tokenizer assignment (spaCy's rules for
 # every whitespace language below; jieba, SudachiPy, Kiwi, PyThaiNLP, the Indic NLP Library and LaoNLP for the
 # others). FineWeb-2's key names: ``fineweb2_options`` maps them to ours. ``language_score`` (the LID threshold)
 # is not copied: the language filter has its own minimum.
@@ -158,8 +159,8 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "ta": "tam_Taml", "ur": "urd_Arab", "gu": "guj_Gujr", "kn": "kan_Knda", "ml": "mal_Mlym",
                    "or": "ory_Orya", "sa": "san_Deva", "km": "khm_Khmr", "my": "mya_Mymr",
                    # Latin-script lid.176 languages (fw2lat45)
-                   "vi": "vie_Latn", "ms": "zsm_Latn", "sw": "swh_Latn", "tl": "fil_Latn", "az": "azj_Latn", "uz": "uzn_Latn",
-                   "sq": "als_Latn", "ga": "gle_Latn", "la": "lat_Latn", "eo": "epo_Latn", "bs": "bos_Latn",
+                   "vi": "vie_Latn", "ms": "zsm_Latn", "sw": "swh_Latn", "tl": "fil_Latn", "az": "azj_Latn",
+                   "uz": "uzn_Latn", "sq": "als_Latn", "ga": "gle_Latn", "la": "lat_Latn", "eo": "epo_Latn", "bs": "bos_Latn",
                    "jv": "jav_Latn", "su": "sun_Latn", "lb": "ltz_Latn", "so": "som_Latn", "tk": "tuk_Latn",
                    "yo": "yor_Latn", "mg": "plt_Latn", "ht": "hat_Latn", "ceb": "ceb_Latn", "war": "war_Latn",
                    "nn": "nno_Latn", "oc": "oci_Latn", "fy": "fry_Latn", "ast": "ast_Latn", "an": "arg_Latn",
@@ -572,7 +573,7 @@ def book_language(value: str | None) -> str | None:
 
 def params(language: str | None) -> LanguageParams | None:
     """The table's entry for ``language``; for a language whose segmenter's library is missing (Khmer, Lao,
-    Burmese), its no-word entry, with a warning the first time in the process that names what to install."""
+    Burmese, Vietnamese), its no-word entry, with a warning the first time in the process that names what to install."""
     if not language:
         return None
     p = LANGUAGES.get(language)
