@@ -28,10 +28,14 @@ from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
-# spaCy's code of a language where lid.176's differs (datatrove's tokenizer assignment for FineWeb-2's code of the
-# language: nor/nob -> spaCy "nb"; the Latin-script languages of fw2lat45: a related language's rules, or "xx",
-# spaCy's multilingual base rules)
+# spaCy's code of a language where lid.176's differs (datatrove's tokenizer assignment: nor/nob -> spaCy "nb")
 SPACY_CODE = {"no": "nb",
+              # non-Latin lid.176 languages (fw2cyr45): datatrove's spaCy language for each (Bashkir: Tatar; its
+              # WhitespaceTokenizer, spaCy's xx, for Georgian, Mingrelian, Yiddish, Dhivehi; xx for Tajik, Chuvash,
+              # Yakut, Ossetian, Chechen, Avar, Komi, Lezgian, the Mari languages, Tuvan; Russian's for Rusyn)
+              "ba": "tt", "arz": "ar", "azb": "fa", "rue": "ru",
+              **{code: "xx" for code in "ka xmf yi dv tg cv sah os ce av kv lez mhr mrj tyv".split()},
+              # Latin-script lid.176 languages (fw2lat45): a related language's rules, or spaCy's xx
               **{code: "ms" for code in ("jv", "su", "mg", "min", "ilo", "pam")}, "sw": "tn", "ceb": "tl", "war": "tl",
               **{code: "xx" for code in ("uz", "eo", "so", "ht", "io", "ia", "gn")}, "bs": "sr", "tk": "tr", "nn": "nb",
               **{code: "es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "fr", "rm": "fr", "li": "nl", "nds": "nl",
@@ -208,11 +212,15 @@ def main() -> None:
                         "vocabulary, this many alternating runs (medians; CPU time)")
     parser.add_argument("--against", default=None, help="with --timing: the segmenter timed against the "
                         "language's (e.g. elision-hyphens, a regex behaviour of pipeline.filters.segment.SPACED)")
+    parser.add_argument("--texts-of", default=None, metavar="CODE",
+                        help="the documents of language CODE instead of each language's own (a table on text in its "
+                             "script where the language has none held out, e.g. ru's handbook for Cyrillic tables)")
     args = parser.parse_args()
     report: dict[str, Any] = {}
     for lang in args.language:
         segmenter = segmenter_of(lang)
-        for source, texts in documents_by_source(lang, args.handbook_cache, args.udhr_cache).items():
+        for source, texts in documents_by_source(args.texts_of or lang, args.handbook_cache, args.udhr_cache).items():
+            source = f"{args.texts_of}'s {source}" if args.texts_of else source
             version, theirs = spacy_tokens(texts, SPACY_CODE.get(lang, lang))
             r = (compare_documents if segmenter == VIETNAMESE else compare)(texts, theirs, segmenter)
             share = r["agree"] / max(r["spacy"], 1)

@@ -59,7 +59,9 @@ ANALYSIS_MAX_CHARS = 1_000_000  # the filter stage's default
 # BCP-47 primary subtags whose lid.176 label is another code for the same language (its macrolanguage or
 # the older code): Norwegian Bokmål is lid.176's "no", Standard Malay "ms", Serbo-Croatian variants keep theirs
 LID_ALIASES = {"nb": "no", "zlm": "ms", "pes": "fa", "prs": "fa", "arb": "ar", "ekk": "et", "lvs": "lv",
-               "khk": "mn", "cmn": "zh", "uzn": "uz", "azj": "az", "plt": "mg", "ydd": "yi", "swh": "sw"}
+               "khk": "mn", "cmn": "zh", "uzn": "uz", "azj": "az", "plt": "mg", "ydd": "yi", "swh": "sw",
+               # non-Latin lid.176 languages (fw2cyr45): the Western Panjabi declaration (pnb) is tagged "lah", Lahnda
+               "lah": "pnb"}
 NEAR = 0.15  # a passed rule within 15 % of its threshold is "near"
 
 

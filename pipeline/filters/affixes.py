@@ -24,7 +24,8 @@ terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\
 One known difference: spaCy's letter class covers the scripts of its languages (Latin, Greek, Cyrillic, Arabic,
 Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
 Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
-the Unicode database cost ~0.4 s per process.
+the Unicode database cost ~0.4 s per process. The tables of the non-Latin languages where it decides most tokens
+(``XX`` and those after it: Georgian, Thaana, Serbian, Tajik, Yiddish, ...) take spaCy's classes themselves.
 Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
 (``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). The exceptions spaCy generates by rule are
 generated here (French's productive hyphen prefixes, Spanish and Greek clock times, Danish day ordinals, Finnish
@@ -145,7 +146,9 @@ class Rules:
 # Words of letters in several scripts and cases, and the characters tried after them, to find the characters that
 # every table splits off any word of letters unconditionally (``_Compiled.plain_suffixes``)
 _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz", "x", "X", "I", "été", "ÉTÉ",
-                 "слово", "СЛОВО", "كلمة", "λέξη", "Ǆ")
+                 "слово", "СЛОВО", "كلمة", "λέξη", "Ǆ",
+                 # letters outside spaCy's own letter classes (``XX``'s tables): a period after them stays on
+                 "помоћ", "სიტყვა")
 _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 
 
@@ -761,22 +764,87 @@ INDONESIAN = _malay_family(_ID_CURRENCY_CODES, ("id-words", "id"))
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
              special=_BASE_SPECIAL)
 
+# non-Latin lid.176 languages (fw2cyr45)
+# spaCy's own letter classes (spacy/lang/char_classes.py ALPHA, ALPHA_LOWER, ALPHA_UPPER), for the tables of the
+# languages whose letters they leave out or hold beyond ``\p{L}``. Why: the base tables' ``\p{L}`` splits a final
+# period or an inner hyphen after any letter, spaCy only after the letters it lists: Latin, the Russian, Ukrainian,
+# Macedonian and Tatar Cyrillic letters, basic Greek, and whole blocks of the scripts it treats as caseless
+# (Ethiopic, Hebrew, the Arabic letters, Devanagari, Bengali, Tamil, Telugu, Kannada, Sinhala, Hangul, kana, CJK)
+# with their marks and punctuation. So datatrove keeps "სიტყვა." (Georgian), "ވަނީ." (Thaana), "помоћ." (Serbian ћ),
+# "миллӣ." (Tajik ӣ) whole, and splits the period off "פֿרײַ." (Yiddish, after a vowel point) and "ג׳." (Hebrew, after
+# a geresh), where ``\p{L}`` does the opposite. Latin is taken as ``\p{Latin}`` (spaCy lists its blocks by hand).
+_SP_CYRILLIC_GREEK_LOWER = "ёа-яіїєґѓѕјљњќѐѝәөүҗңһα-ωάέίόώήύ"
+_SP_CYRILLIC_GREEK_UPPER = "ЁА-ЯІЇЄҐЃЅЈЉЊЌЀЍӘӨҮҖҢҺΑ-ΩΆΈΊΌΏΉΎ"
+_SP_UNCASED = ("\u1200-\u137f\u0980-\u09ff\u0591-\u05f4\ufb1d-\ufb4f"  # Ethiopic, Bengali, Hebrew
+               "\u0620-\u064a\u066e-\u06d5\u06e5-\u06ff\u0750-\u077f\u08a0-\u08bd\ufb50-\ufbb1\ufbd3-\ufd3d"
+               "\ufd50-\ufdc7\ufdf0-\ufdfb\ufe70-\ufefc\U0001ee00-\U0001eebb"  # Arabic (letters, not harakat)
+               "\u0d80-\u0dff\u0900-\u097f\u0c80-\u0cff\u0b80-\u0bff\u0c00-\u0c7f"  # Sinhala, Devanagari, Dravidian
+               "\uac00-\ud7af\u1100-\u11ff\u3040-\u30ff"  # Hangul, kana
+               "\u2e80-\u2fdf\u2ff0-\u303f\u31c0-\u31ef\u3200-\u4dbf\u4e00-\u9fff\uf900-\ufaff\ufe30-\ufe4f"
+               "\U0001f200-\U0001f2ff\U00020000-\U0002a6df\U0002a700-\U0002ebef\U0002f800-\U0002fa1f")  # CJK
+_SP_ALPHA = (f"(?:[{_SP_CYRILLIC_GREEK_LOWER}{_SP_CYRILLIC_GREEK_UPPER}{_SP_UNCASED}]"
+             r"|(?=\p{Latin})\p{L})")
+_SP_LOWER = f"(?:[{_SP_CYRILLIC_GREEK_LOWER}{_SP_UNCASED}]|(?=\\p{{Latin}})\\p{{Ll}})"
+_SP_UPPER = f"(?:[{_SP_CYRILLIC_GREEK_UPPER}{_SP_UNCASED}]|(?=\\p{{Latin}})[\\p{{Lu}}\\p{{Lt}}])"
+_SP_PERIOD_AFTER_MARKS = f"%\u00b2\\-+{PUNCT}{QUOTES}|()?:"  # the base's final-period lookbehind but its letters
+_SP_PERIOD_SUFFIX = f"(?<=[0-9{_SP_PERIOD_AFTER_MARKS}]|{_SP_LOWER})\\."
+_SP_UPPERS_PERIOD_SUFFIX = f"(?<={_SP_UPPER}{_SP_UPPER})\\."
+_SP_BASE_SUFFIXES = (*_without(BASE_SUFFIXES, _PERIOD_SUFFIX, f"(?<=[{UPPER}][{UPPER}])\\."), _SP_PERIOD_SUFFIX,
+                     _SP_UPPERS_PERIOD_SUFFIX)
+_SP_CASE_PERIOD_INFIX = f"(?<={_SP_LOWER}|[{QUOTES}])\\.(?={_SP_UPPER}|[{QUOTES}])"
+_SP_COMMA_INFIX = f"(?<={_SP_ALPHA}),(?={_SP_ALPHA})"
+_SP_SYMBOL_INFIX = f"(?<={_SP_ALPHA}|[0-9])[:<>=/](?={_SP_ALPHA})"
+_SP_BASE_INFIXES = (r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])", _SP_CASE_PERIOD_INFIX, _SP_COMMA_INFIX,
+                    f"(?<={_SP_ALPHA}){HYPHENS}(?={_SP_ALPHA})", _SP_SYMBOL_INFIX)
+# spaCy's base rules and base special cases with its own letter classes: spacy.blank("xx"), which datatrove runs
+# for the languages it gives no tokenizer of their own (its WhitespaceTokenizer: ka, yi, dv) and for tg, cv, sah,
+# os, ce; spacy.blank("he") is the same (checked: prefixes, suffixes, infixes and special cases equal xx's)
+XX = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=_SP_BASE_INFIXES, special=_BASE_SPECIAL)
+# Macedonian (spacy/lang/mk): the base rules and its ~70 abbreviations (data)
+MACEDONIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=_SP_BASE_INFIXES,
+                   special=dict(_OWN_SPECIAL), data=("mk",))
+# Serbian (spacy/lang/sr): a final period splits after any letter (of spaCy's) or mark, not after a digit ("2020."
+# whole) nor by the two-capitals rule; no "'s" or dash suffix; infixes: no hyphen (words joined by hyphens whole),
+# the base's period between cases, comma between letters, ":<>=/" before a letter and operators between digits;
+# its ~160 abbreviations (data)
+SERBIAN = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=("……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", r"(?<=°[FfCcKk])\.",
+              r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{_SP_PERIOD_AFTER_MARKS}]|{_SP_ALPHA})\\."),
+    infixes=(r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])", _SP_CASE_PERIOD_INFIX, _SP_COMMA_INFIX,
+             _SP_SYMBOL_INFIX),
+    special=dict(_OWN_SPECIAL), data=("sr",))
+# Amharic (spacy/lang/am): Ethiopic punctuation U+1360-U+1368 (wordspace ፡, full stop ።, comma ፣, ...) is a suffix
+# (not a prefix, not an infix: words joined by the wordspace "ሰው፡ልጅ" are one token, as in old-style text written
+# without spaces); no icon, "'s", dash, degree or lower-case-period suffix: a final period splits only after two
+# letters of spaCy's upper class, which holds every (caseless) Ethiopic letter ("ሰላም." is "ሰላም", "."); base infixes
+AMHARIC = Rules(
+    prefixes=tuple(BASE_PREFIXES),
+    suffixes=("……", f"[{PUNCT}\u1360-\u1368]", r"\.\.+", f"[{QUOTES}]", r"(?<=[0-9])\+", r"(?<=[0-9])\p{Sc}", _UNIT,
+              _SP_UPPERS_PERIOD_SUFFIX),
+    infixes=_SP_BASE_INFIXES, special=dict(_OWN_SPECIAL), data=("am",))
+# Kyrgyz and Tatar (spacy/lang/ky, tt; datatrove gives Bashkir Tatar's): base affixes; infixes: a period between
+# cases, runs of ",!?/()" between letters, ":<>=" after a letter or quote, "--" and the other dashes (not "-": words
+# joined by hyphens whole) between letters, a quote or bracket after a letter, "-" between digits, and (Kyrgyz only)
+# "-" between a digit and a letter ("1-класс"); their abbreviations of months and units (data)
+_SP_HYPHENS_NO_DASH = "(?:–|—|——|~)"
+_KY_TT_INFIXES = (r"\.\.+", "…", ICONS, f"(?<={_SP_LOWER})\\.(?={_SP_UPPER})", f"(?<={_SP_ALPHA})[,!?/()]+(?={_SP_ALPHA})",
+                  f"(?<={_SP_ALPHA}|[{QUOTES}])[:<>=](?={_SP_ALPHA})", f"(?<={_SP_ALPHA})--(?={_SP_ALPHA})",
+                  _SP_COMMA_INFIX, f"(?<={_SP_ALPHA})[{QUOTES})\\](\\[](?=-|{_SP_ALPHA})",
+                  f"(?<={_SP_ALPHA}){_SP_HYPHENS_NO_DASH}(?={_SP_ALPHA})")
+KYRGYZ = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES,
+               infixes=(*_KY_TT_INFIXES, f"(?<=[0-9])-(?={_SP_ALPHA})", "(?<=[0-9])-(?=[0-9])"),
+               special=dict(_OWN_SPECIAL), data=("ky",))
+TATAR = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=(*_KY_TT_INFIXES, "(?<=[0-9])-(?=[0-9])"),
+              special=dict(_OWN_SPECIAL), data=("tt",))
 # Latin-script lid.176 languages (fw2lat45): the tables of the spaCy languages datatrove's tokenizer assignment gives
-# FineWeb-2's codes of them (bench/README.md, "FineWeb-2's values for the Latin-script lid.176 languages")
+# FineWeb-2's codes of them (bench/README.md, "FineWeb-2's values for the Latin-script lid.176 languages"); Bosnian
+# takes Serbian's table above
 # Malay (spacy/lang/ms: zsm_Latn's, and jav, sun, plt, min, ilo and pam's): Indonesian's rules with "RM" and "MYR"
 # among the currency codes; its ~1,900 words kept whole (reduplications "hak-hak" among them, in five case variants
 # each) and ~1,500 abbreviations and acronyms are data
 _MS_CURRENCY_CODES = r"US\$|C\$|A\$|USD|RM|MYR|Rp|IDR|RMB|SGD|S\$"
 MALAY = _malay_family(_MS_CURRENCY_CODES, ("ms-words", "ms"))
-# Serbian (spacy/lang/sr: bos_Latn's): no hyphen infix (words joined by hyphens whole); a final period splits after
-# a letter, "%", "²", "-", "+", punctuation or a quote, not after a digit ("1." whole); no "'s" or dash suffix; its
-# abbreviations (Cyrillic) are data
-SERBIAN = Rules(
-    prefixes=tuple(BASE_PREFIXES),
-    suffixes=("……", f"[{PUNCT}]", r"\.\.+", f"[{QUOTES}]", ICONS, r"(?<=[0-9])\+", r"(?<=°[FfCcKk])\.",
-              r"(?<=[0-9])\p{Sc}", _UNIT, f"(?<=[{ALPHA}%\u00b2\\-+{PUNCT}(?:{QUOTES}])\\."),
-    infixes=tuple(_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])")),
-    special=dict(_OWN_SPECIAL), data=("sr",))
 # Luxembourgish (spacy/lang/lb: ltz_Latn's): an apostrophe after "d" or "D" at a chunk's start (after its prefixes)
 # ends a word ("d'Recht"; spaCy's class, written from a Python tuple, also holds "(", ",", " " and the quote); no
 # hyphen infix between letters (words joined by hyphens whole) but one between digits; "," "!" "?" ":" "<" ">" "="
@@ -807,6 +875,9 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "bg": BULGARIAN, "ro": ROMANIAN, "hu": HUNGARIAN, "fa": PERSIAN,
                                     "lt": LITHUANIAN, "el": GREEK, "sl": SLOVENIAN, "id": INDONESIAN,
                                     "base": BASE,
+                                    # non-Latin lid.176 languages (fw2cyr45)
+                                    "xx": XX, "mk": MACEDONIAN, "sr": SERBIAN, "am": AMHARIC, "ky": KYRGYZ,
+                                    "tt": TATAR,
                                     # Latin-script lid.176 languages (fw2lat45)
-                                    "ms": MALAY, "sr": SERBIAN, "lb": LUXEMBOURGISH, "lij": LIGURIAN, "tn": SETSWANA,
+                                    "ms": MALAY, "lb": LUXEMBOURGISH, "lij": LIGURIAN, "tn": SETSWANA,
                                     "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN}

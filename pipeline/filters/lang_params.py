@@ -38,7 +38,7 @@ What this table holds, and where each value comes from:
 * Korean, Thai and the Indic languages with a stored recomputed config (hi, pa, si, as, te, ne at 05e6729567a5,
   since 6 December; mr, bn, ta, ur, gu, kn, ml, or, sa at d331bee82ee2, since 7 December): FineWeb-2's values, on
   the words of the libraries FineWeb-2 counted them with (``segment_lib``: Kiwi, PyThaiNLP, the Indic NLP Library).
-  The other Indic languages (mai, new, bpy, sd, ps) get the library's words and the English thresholds.
+  mai, new, bpy, sd, ps, and ckb, pnb, mzn (Urdu's punctuation) have FineWeb-2's values since 7 December (fw2cyr45).
 * Khmer, Lao and Burmese (since 7 December): the words of khmer-nltk, LaoNLP and pyidaungsu, FineWeb-2's
   tokenizers (``segment_lib``), and FineWeb-2's values: lao_Laoo's (05e6729567a5), khm_Khmr's and mya_Mymr's
   (d331bee82ee2; before these were taken, Khmer and Burmese had the English thresholds and no stop-word
@@ -74,10 +74,15 @@ What this table holds, and where each value comes from:
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
   tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy,
-  and for the Latin-script languages of fw2lat45 the table of the spaCy language datatrove assigns them (ms, sr, lb,
-  lij, tn, tl, ga, la, hsb, or one of the above); ``pipeline.filters.segment.SPACED``, regex behaviours for
+  and for the Latin-script languages of fw2lat45 the table of the spaCy language datatrove assigns them (ms, lb, lij,
+  tn, tl, ga, la, hsb, fw2cyr45's sr and xx, or one of the above); ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English (and for West Frisian and
   Scots, which datatrove counts with spaCy's English rules).
+* non-Latin lid.176 languages (since 7 December, fw2cyr45): FineWeb-2's values for sr, he, mk, ka, am, ky, tg, tt, ba,
+  yi, dv, arz, azb, cv, sah, os, ce, av, kv, lez, mhr, mrj, tyv, xmf, rue (spaCy's rules with spaCy's own letter
+  classes, as datatrove counts them: the tables sr, mk, am, ky, tt, xx; arz, azb, rue on Arabic's, Persian's and
+  Russian's) and for the Indic-library languages above and dty, lrc.
+  Not taken: be, kk, ug, mn, whose words datatrove counts with Stanza, which downloads its models on first use.
 * ``SKIP`` marks a rule that has no meaning for the language: it is turned off for that language's
   documents instead of removing them (e.g. the word rules for a script without a segmenter).
 
@@ -158,6 +163,14 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "lv": "lvs_Latn", "fa": "fas_Arab", "id": "ind_Latn", "mr": "mar_Deva", "bn": "ben_Beng",
                    "ta": "tam_Taml", "ur": "urd_Arab", "gu": "guj_Gujr", "kn": "kan_Knda", "ml": "mal_Mlym",
                    "or": "ory_Orya", "sa": "san_Deva", "km": "khm_Khmr", "my": "mya_Mymr",
+                   # non-Latin lid.176 languages (fw2cyr45)
+                   "sr": "srp_Cyrl", "he": "heb_Hebr", "mk": "mkd_Cyrl", "ka": "kat_Geor", "am": "amh_Ethi",
+                   "ky": "kir_Cyrl", "tg": "tgk_Cyrl", "tt": "tat_Cyrl", "ba": "bak_Cyrl", "yi": "ydd_Hebr",
+                   "dv": "div_Thaa", "arz": "arz_Arab", "azb": "azb_Arab", "cv": "chv_Cyrl", "sah": "sah_Cyrl",
+                   "os": "oss_Cyrl", "ce": "che_Cyrl", "ckb": "ckb_Arab", "ps": "pbt_Arab", "sd": "snd_Arab",
+                   "pnb": "pnb_Arab", "mzn": "mzn_Arab", "mai": "mai_Deva", "new": "new_Deva", "bpy": "bpy_Beng",
+                   "av": "ava_Cyrl", "kv": "kpv_Cyrl", "lez": "lez_Cyrl", "mhr": "mhr_Cyrl", "mrj": "mrj_Cyrl",
+                   "tyv": "tyv_Cyrl", "rue": "rue_Cyrl", "xmf": "xmf_Geor", "dty": "dty_Deva", "lrc": "lrc_Arab",
                    # Latin-script lid.176 languages (fw2lat45)
                    "vi": "vie_Latn", "ms": "zsm_Latn", "sw": "swh_Latn", "tl": "fil_Latn", "az": "azj_Latn",
                    "uz": "uzn_Latn", "sq": "als_Latn", "ga": "gle_Latn", "la": "lat_Latn", "eo": "epo_Latn", "bs": "bos_Latn",
@@ -319,6 +332,108 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   0.905, "មាន បាន ដែល ជា និង នៅ របស់ ក្នុង ថា នេះ នៃ ហើយ ទៅ ដោយ"),
     "my": _config(0.278, (0.161, 0.152, 0.133), (0.167, 0.155, 0.145, 0.134, 0.124, 0.113), 0.0, 0.07, (2, 21),
                   0.75, "သည် များ ကို တွင် ဖြစ် ၏ သော ခဲ့ နှင့် ရှိ တို့ မှာ ဦး ၌ က မ မှ"),
+    # non-Latin lid.176 languages (fw2cyr45; since 7 December, issue 13): the recomputed configs (05e6729567a5 or
+    # d331bee82ee2, tests/data/fineweb2/README.md). Words: spaCy's rules, as datatrove counts them (sr, mk, am, ky, tt
+    # and Bashkir with Tatar's, arz with Arabic's, azb with Persian's; xx's base rules for he, ka, yi, dv, tg, cv, sah,
+    # os, ce), the Indic NLP Library's for ckb, ps, sd, pnb, mzn (Urdu's punctuation), mai, new (Hindi's) and bpy
+    # (Bengali's). Amharic's stop words hold the Ethiopic comma, wordspace, semicolon and preface colon (U+1363,
+    # U+1361, U+1364, U+1366), tokens of their own where spaCy's Amharic suffix rule splits them off; Punjabi's (pnb)
+    # right-to-left marks (U+200F) and Newar's zero-width non-joiner (U+200C) inside words are FineWeb-2's as published.
+    "sr": _config(0.257, (0.176, 0.158, 0.141), (0.147, 0.137, 0.126, 0.116, 0.106, 0.096), 0.156, 0.239, (3, 10),
+                  0.8, "у је и на се од су године да за из са насеље"),
+    "he": _config(0.34, (0.239, 0.202, 0.173), (0.16, 0.151, 0.14, 0.129, 0.118, 0.108), 0.2, 0.126, (2, 9),
+                  0.799, "של את על הוא עם בשנת גם היה היא לאחר לא ידי בין או כי"),
+    "mk": _config(0.248, (0.199, 0.189, 0.172), (0.138, 0.128, 0.119, 0.109, 0.099, 0.09), 0.133, 0.172, (2, 10),
+                  0.781, "на во и од се за со е година да како"),
+    "ka": _config(0.332, (0.225, 0.189, 0.167), (0.157, 0.146, 0.134, 0.122, 0.111, 0.1), 0.111, 0.222, (3, 13),
+                  0.754, "და წლის წელს იყო რომელიც რომ მისი შემდეგ რესურსები ინტერნეტში ამ იგი არ the როგორც "
+                  "საქართველოს"),
+    "am": _config(0.672, (0.535, 0.433, 0.388), (0.273, 0.242, 0.228, 0.205, 0.183, 0.157), 0.0, 0.417, (1, 24),
+                  0.824, "፣ ነው እና ፡ ምሳሌ ላይ ፤ ነበር ውስጥ ግን ወደ ልጆች እንደ የአማርኛ ወይም ነገር በኋላ ጊዜ ቀን ሲሆን ጋር ዘመን ዓ.ም. እስከ ይህ "
+                  "ትርጉሙ የኢትዮጵያ ፦"),
+    "ky": _config(0.311, (0.247, 0.189, 0.161), (0.167, 0.16, 0.136, 0.125, 0.119, 0.111), 0.133, 0.17, (4, 12),
+                  0.623, "жана менен боюнча кыргыз суу ж. бир мамлекеттик колдонулган адабияттар жылы ал коду isbn "
+                  "башкы болгон б шилтемелер б. да болуп энциклопедия үчүн бул же борбору анын а. калкы эле тил"),
+    "tg": _config(0.291, (0.217, 0.183, 0.151), (0.151, 0.142, 0.133, 0.122, 0.113, 0.103), 0.111, 0.316, (3, 11),
+                  0.71, "дар ва аз ба ки аст соли бо деҳа дорад"),
+    "tt": _config(0.356, (0.26, 0.259, 0.243), (0.197, 0.187, 0.168, 0.16, 0.149, 0.136), 0.333, 0.308, (3, 11),
+                  0.692, "урнашкан һәм ° климаты географиясе c уртача халык"),
+    "ba": _config(0.217, (0.221, 0.171, 0.133), (0.128, 0.12, 0.103, 0.092, 0.084, 0.077), 0.222, 0.134, (3, 11),
+                  0.72, "һәм буйынса һыу менән йылға йылда бассейны йылдың рәсәй дәүләт тиклем була коды өсөн бер гө "
+                  "км был ул уҡ йыл уның урынлашҡан халыҡ тип"),
+    "yi": _config(0.355, (0.321, 0.319, 0.281), (0.189, 0.174, 0.162, 0.15, 0.137, 0.126), 0.083, 0.222, (2, 14),
+                  0.83, "די פון אין און איז א דער האט ער צו וואס דעם רבי"),
+    "dv": _config(0.281, (0.179, 0.161, 0.146), (0.157, 0.145, 0.135, 0.125, 0.113, 0.104), 0.1, 0.25, (4, 70),
+                  0.898, "، އަދި އެވެ. އަކީ ވަނަ އެންމެ ނުވަތަ ވެސް ގެ އާއި ތެރޭގައި މި ވަރަށް މިއީ މީހުން އަށް "
+                  "ހުންނަ އަހަރު ފުރަތަމަ ވެއެވެ. ދިވެހި މަހުގެ ގައި ހުރެއެވެ. ގޮތުގައި އެއީ ބައެއް"),
+    "arz": _config(0.368, (0.269, 0.249, 0.225), (0.223, 0.207, 0.19, 0.174, 0.158, 0.143), 0.188, 0.308, (3, 8),
+                  0.83, "فى و من لينكات هيا اللى برانيه يوم مواليد حياته كان"),
+    "azb": _config(0.379, (0.403, 0.33, 0.245), (0.225, 0.2, 0.179, 0.16, 0.144, 0.129), 0.111, 0.25, (3, 14),
+                  0.719, "، و اینگیلیسجه بیر قایناق\u200cلار تاریخینده طرفیندن ایشلدنلری مقاله\u200cسیندن "
+                  "گؤتورولوبدور ویکی\u200cپدیاسی\u200cنین یوْخلانیلیبدیر). دیر بۇ"),
+    "cv": _config(0.243, (0.205, 0.186, 0.169), (0.109, 0.102, 0.091, 0.084, 0.076, 0.062), 0.116, 0.269, (3, 11),
+                  0.68, "шыв юханшыв кочĕ кĕрет раççей тата бассейн бассейнĕ патшалăх км хыпарĕпе реестрĕн гт "
+                  "юханшывăн юхса чăваш территоринчи и çулта тăршшĕ юхать обь кĕçĕн территорипе çулхи м. хуçалăх в рф "
+                  "хатĕрленĕ том федераци номерĕ кăларăм хыпарĕсем системин гидрологи территорин агентстви районĕсен "
+                  "ресурсĕсен объекчĕн реестрĕнчи тĕпчевленӳ геоинформаци совет те с а. ял"),
+    "sah": _config(0.401, (0.547, 0.521, 0.439), (0.24, 0.228, 0.202, 0.172, 0.157, 0.136), 0.143, 0.299, (1, 13),
+                  0.711, "уонна диэн киһи саха бу ол с сыллаахха да сыл дьон буолар улахан суох биир баар эрэ оҕо аан "
+                  "сөп"),
+    "os": _config(0.266, (0.262, 0.243, 0.225), (0.118, 0.111, 0.097, 0.089, 0.08, 0.072), 0.0, 0.769, (3, 10),
+                  0.667, "у æмæ йæ азы сахар ис сты ирыстоны уый сæ иу ирон дæр районы цæгат уыцы административон "
+                  "хуссар центр хъæу кодта дзы цаутæ кæнæ амардысты райгуырдысты гæсгæ та уæрæсейы мыггаг чи нæ уыдис "
+                  "тыххæй облæсты уыд сæйраг фыццаг"),
+    "ce": _config(0.244, (0.262, 0.228, 0.203), (0.101, 0.09, 0.081, 0.073, 0.069, 0.06), 0.333, 0.294, (4, 10),
+                  0.679, "а климат йу кхузахь эвла хуьлу шийла аса бахархой сахьтан барамехь географи йовха кӏоштара "
+                  "ду уггаре ӏа бахархойн сахьт континенталан"),
+    "ckb": _config(0.242, (0.176, 0.164, 0.151), (0.14, 0.133, 0.122, 0.115, 0.103, 0.097), 0.0, 0.246, (3, 36),
+                  0.81, "لە ، و بە کە بۆ ساڵی لەگەڵ بوو ئەم ئەو وەک بووە یان کرد دوای لەسەر گوندی"),
+    "ps": _config(0.236, (0.167, 0.154, 0.136), (0.119, 0.108, 0.098, 0.088, 0.081, 0.072), 0.029, 0.222, (2, 21),
+                  0.867, "د په ، او کې چې له ته سره"),
+    "sd": _config(0.248, (0.211, 0.171, 0.127), (0.129, 0.118, 0.107, 0.099, 0.09, 0.08), 0.0, 7.25, (2, 50),
+                  0.799, "جي ، ۾ ۽ جو آهي کي تي کان سان"),
+    "pnb": _config(0.178, (0.228, 0.151, 0.136), (0.089, 0.082, 0.076, 0.07, 0.064, 0.059), 0.0, 0.333, (2, 21),
+                  0.883, "دے ، وچ تے د\u200f\u200fی دا اے نے تو\u200fں اس نو\u200f\u200fں سی اک اُتے"),
+    "mzn": _config(0.349, (0.451, 0.387, 0.301), (0.294, 0.268, 0.247, 0.217, 0.195, 0.173), 0.167, 0.182, (2, 12),
+                  0.787, "، و دله که ره هسته اتا ونه جه سال این شهر"),
+    "mai": _config(0.335, (0.33, 0.295, 0.261), (0.214, 0.207, 0.191, 0.174, 0.144, 0.129), 0.059, 0.481, (3, 28),
+                  0.793, "अछि आ छी एक छल ई के मे विकास ओ"),
+    "new": _config(0.335, (0.324, 0.273, 0.177), (0.196, 0.189, 0.169, 0.155, 0.162, 0.126), 0.083, 0.655, (2, 43),
+                  0.769, "थ्व दु व भाषा थाय्\u200c ख खः कथं भारतया छगू नं खने"),
+    "bpy": _config(0.217, (0.173, 0.162, 0.141), (0.099, 0.087, 0.082, 0.077, 0.047, 0.041), 0.111, 0.353, (4, 14),
+                  0.612, "বারো ইউনিয়ন হারহান মা গ সাক্ষরতার অতার মানু জনসংখ্যার হান বর্গ ইলাতাই মারির জনসংখ্যা "
+                  "বেয়াপা মানুলেহা লোক গননা আসে ভৌগলিক মুনি ইলতাই হারি এহার এগত"),
+    # and the smaller ones (Avar, Komi, Lezgian, Meadow and Hill Mari, Tuvan: spaCy's xx; Rusyn: Russian's rules;
+    # Mingrelian: xx, as Georgian; Doteli: the Indic NLP Library; Northern Luri: with Urdu's punctuation). As published:
+    # dty_Deva's top 2/3/4-gram limits do not fall (0.516, 0.546, 0.529; its first generation's, 0.093/0.201/0.287,
+    # differ), lrc_Arab's line_punct_thr is -1 (never removes, as 0.0) and rue_Cyrl's newline limit 1.429 per word.
+    "av": _config(0.617, (0.727, 0.71, 0.655), (0.309, 0.289, 0.277, 0.26, 0.238, 0.21), 0.0, 0.4, (3, 13),
+                  0.718, "ва буго ккола бугеб гьеб росу соналъ мухъалъул цо дагъистаналъул росдал къо рекъон руго "
+                  "авар росаби соналъул"),
+    "kv": _config(0.317, (0.378, 0.362, 0.311), (0.208, 0.206, 0.193, 0.167, 0.156, 0.144), 0.097, 0.323, (2, 12),
+                  0.64, "коми да сыктывкар тӧлысь лун во воын и тайӧ история с вося кыв на сикт республика км "
+                  "республики гижысь ӧшмӧсъяс медводдза вӧлі"),
+    "lez": _config(0.15, (0.204, 0.192, 0.17), (0.09, 0.083, 0.08, 0.072, 0.061, 0.052), 0.175, 0.193, (1, 13),
+                  0.725, "ва я тир авай йисан йисуз хуьр агьалияр райондин вири са лезги йис пата чӏехи галаз кас и "
+                  "хуьруьн хьана тӏвар дагъустан республикадин виш алай хуьре адан юкь ава ам"),
+    "mhr": _config(0.239, (0.55, 0.413, 0.253), (0.144, 0.138, 0.121, 0.11, 0.094, 0.083), 0.2, 0.533, (2, 12),
+                  0.646, "марий влак ола эл йошкар ял с. ий да республики"),
+    "mrj": _config(0.403, (0.994, 0.922, 0.825), (0.267, 0.248, 0.238, 0.219, 0.2, 0.186), 0.0, 0.207, (3, 24),
+                  0.685, "дӓ ин пырышы и эдем гӹц вӓшлиӓлтшӹ ӹлен тӹштӹ йишвлӓ якте курымын йыхыш см ижӹ. курымивлӓ "
+                  "улы дон доно группыш кого йиш лин кытшы мары попугай кырык ирвел цилӓжӹ йишвлӓн орхидейвлӓ тӹрлӹ "
+                  "шоэш сек ти вадывел км² ӹдӹрӓмӓш пӱэргӹ сола турокла ылын турцин кӓдӹ"),
+    "tyv": _config(0.285, (0.327, 0.296, 0.263), (0.178, 0.17, 0.15, 0.137, 0.126, 0.115), 0.167, 0.189, (2, 11),
+                  0.682, "биле чылда турган деп база болгаш ол турар"),
+    "rue": _config(0.658, (0.84, 0.763, 0.698), (0.381, 0.36, 0.326, 0.288, 0.261, 0.231), 0.0, 1.429, (3, 15),
+                  0.739, "в и ся на з і року до є"),
+    "xmf": _config(0.266, (0.219, 0.216, 0.178), (0.124, 0.123, 0.111, 0.096, 0.091, 0.075), 0.091, 0.333, (2, 16),
+                  0.762, "დო რე რესურსეფი ინტერნეტის წანაშ წანას the of რდჷ ნამუთ თაშნეშე ნოღა თე რე. დუნაბადი "
+                  "წყარმალუ დ."),
+    "dty": _config(0.333, (0.516, 0.546, 0.529), (0.19, 0.175, 0.159, 0.14, 0.126, 0.112), 0.029, 0.455, (2, 25),
+                  0.837, "रे हो छ एक मी यो माइ को का यै थ्यो लै र तथा जिल्ला पनि विकास सन् छन् हुन् यक हुन्छ हुन "
+                  "नेपाल बठेइ रयाको गाउँ ले"),
+    "lrc": _config(0.631, (0.655, 0.437, 0.385), (0.448, 0.436, 0.422, 0.402, 0.386, 0.364), -1, 0.062, (2, 5),
+                  0.868, "، و که تو د یه مه بی وا چی سی دل تا در ای اری به مو دلم نه دو او با"),
     # Latin-script lid.176 languages (fw2lat45); Vietnamese on the words of spaCy's pyvi tokenizer (``segment_lib``)
     "vi": _config(0.293, (0.223, 0.197, 0.171), (0.178, 0.163, 0.15, 0.136, 0.124, 0.111), 0.333, 0.103, (3, 11),
                   0.803, "là và của một được trong năm các có loài này đã người"),
@@ -476,6 +591,14 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": "spacy-lt", "lv": "spacy-base",
                      "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl",
                      "fa": "spacy-fa", "id": "spacy-id",
+                     # non-Latin lid.176 languages (fw2cyr45): datatrove's spaCy language for each (Bashkir: Tatar's;
+                     # Egyptian Arabic: Arabic's; South Azerbaijani: Persian's; its WhitespaceTokenizer for Georgian,
+                     # Yiddish and Dhivehi, and Tajik, Chuvash, Yakut, Ossetian, Chechen: spaCy's xx, as Hebrew's is)
+                     "sr": "spacy-sr", "mk": "spacy-mk", "am": "spacy-am", "ky": "spacy-ky", "tt": "spacy-tt",
+                     "ba": "spacy-tt", "arz": "spacy-ar", "azb": "spacy-fa", "he": "spacy-xx", "ka": "spacy-xx",
+                     "yi": "spacy-xx", "dv": "spacy-xx", "tg": "spacy-xx", "cv": "spacy-xx", "sah": "spacy-xx",
+                     "os": "spacy-xx", "ce": "spacy-xx", "av": "spacy-xx", "kv": "spacy-xx", "lez": "spacy-xx",
+                     "mhr": "spacy-xx", "mrj": "spacy-xx", "tyv": "spacy-xx", "xmf": "spacy-xx", "rue": "spacy-ru",
                      # Latin-script lid.176 languages (fw2lat45): the table of the spaCy language datatrove assigns
                      # to FineWeb-2's code (Javanese, Sundanese, Malagasy, Minangkabau, Iloko, Pampanga: Malay's;
                      # Swahili: Setswana's; Cebuano, Waray: Tagalog's; Bosnian: Serbian's; Venetian, Lombard,
@@ -489,8 +612,8 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      **{code: "spacy-es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "spacy-fr", "rm": "spacy-fr",
                      "li": "spacy-nl", "nds": "spacy-nl", "vls": "spacy-nl", "scn": "spacy-it", "nap": "spacy-it",
                      "bar": GERMAN, "fy": WHITESPACE, "sco": WHITESPACE,
-                     # spaCy's base rules (datatrove's "xx", or a spaCy language without rules of its own)
-                     **{code: "spacy-base" for code in ("az", "uz", "sq", "eo", "so", "yo", "ht", "io", "ia", "gn",
+                     # spaCy's xx (datatrove's "xx", or a spaCy language without rules of its own: the same)
+                     **{code: "spacy-xx" for code in ("az", "uz", "sq", "eo", "so", "yo", "ht", "io", "ia", "gn",
                                                         "dsb")}}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
@@ -498,7 +621,10 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
 # thresholds and no stop-word list (the rule is skipped), as before, with the library's words.
 _INDIC_LANGUAGES = {**{code: INDIC for code in ("hi", "mr", "ne", "sa", "mai", "new", "bn", "as", "bpy", "pa", "gu",
                                                 "or", "ta", "te", "kn", "ml", "si")},
-                    **{code: INDIC_URDU for code in ("ur", "sd", "ps")}}
+                    **{code: INDIC_URDU for code in ("ur", "sd", "ps")},
+                    # non-Latin lid.176 languages (fw2cyr45): Central Kurdish, Western Panjabi, Mazanderani, Northern
+                    # Luri; Doteli (datatrove: Nepali's, the same tokenizer as Hindi's)
+                    **{code: INDIC_URDU for code in ("ckb", "pnb", "mzn", "lrc")}, "dty": INDIC}
 
 LANGUAGES: dict[str, LanguageParams] = {
     "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1

@@ -123,7 +123,11 @@ def test_languages_take_fineweb2s_published_values_under_our_option_names(langua
 # pattern of the others: top 2/3/4-gram limits that do not fall with n (so, wa, lmo, dsb) or exceed 1 (ast, sc, dsb:
 # the rule never removes, in datatrove as here), duplicated n-gram limits that do not fall (wa) or repeat (ga), a
 # newline ratio of 1 or more (tk, nap). They are the files' values all the same (the test below).
-IRREGULAR_RECOMPUTED = {"so", "wa", "lmo", "dsb", "ast", "sc", "ga", "tk", "nap"}
+IRREGULAR_RECOMPUTED = {"so", "wa", "lmo", "dsb", "ast", "sc", "ga", "tk", "nap",
+                        # and (fw2cyr45) dty_Deva's top limits (0.516, 0.546, 0.529), new_Deva's 8- and 9-gram limits
+                        # (0.155, 0.162), snd_Arab's and rue_Cyrl's newline limits (7.25, 1.429: the rule never removes
+                        # prose), lrc_Arab's line_punct_thr -1 (never removes, as 0.0 does)
+                        "dty", "new", "sd", "rue", "lrc"}
 
 
 def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
@@ -135,17 +139,24 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
         dup = [limit for _, limit in config["dup_n_grams"]]
         assert config["min_avg_word_length"] < config["max_avg_word_length"]
         assert 0 < config["max_non_alpha_words_ratio"] < 1 and len(config["stopwords"]) >= 8
-        fractions = [config["dup_line_frac"], config["line_punct_thr"], config["new_line_ratio"], *top, *dup]
+        fractions = [config["dup_line_frac"], config["new_line_ratio"], *top, *dup]
         assert all(f >= 0 for f in fractions) and config["new_line_ratio"] > 0, language
+        # as published: lrc_Arab's line_punct_thr is -1 (never removes, as 0.0 does)
+        assert 0 <= config["line_punct_thr"] < 1 or (language, config["line_punct_thr"]) == ("lrc", -1)
         assert len(set(config["stopwords"])) == len(config["stopwords"]), language
         if (top != sorted(top, reverse=True)  # Japanese falls too since 7 December (its d331bee version)
                 or dup != sorted(dup, reverse=True) or len(set(dup)) != 6  # every revision: they fall with n
-                or not all(f < 1 for f in fractions)):
+                or not all(f < 1 for f in fractions) or config["line_punct_thr"] < 0):
             irregular.add(language)
     assert irregular == IRREGULAR_RECOMPUTED
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
     assert set("es pt nl no pl fi cs uk bg hr lt lv fa id".split()) <= set(FINEWEB2)  # d331bee82ee2's (fa: 05e67)
     assert set("km my mr bn ta ur gu kn ml or sa".split()) <= set(FINEWEB2)  # d331bee82ee2's
+    # non-Latin lid.176 languages (fw2cyr45); not be, kk, ug, mn: datatrove counts their words with Stanza
+    assert set("sr he mk ka am ky tg tt ba yi dv arz azb cv sah os ce ckb ps sd pnb mzn mai new bpy".split()) <= set(
+        FINEWEB2)
+    assert set("av kv lez mhr mrj tyv rue xmf dty lrc".split()) <= set(FINEWEB2)
+    assert not {"be", "kk", "ug", "mn"} & set(FINEWEB2)
     assert set("vi ms sw tl az uz sq ga la eo bs jv su lb so tk yo mg ht ceb war nn oc fy ast an io ia wa li nds scn vec "
                "lmo pms min ilo pam sco gn rm co sc nap vls bar hsb dsb".split()) <= set(FINEWEB2)  # Latin script
 
@@ -477,3 +488,67 @@ def test_a_missing_library_turns_off_only_the_word_rules(code: str, monkeypatch:
     # the rules counted as off for the missing library are the word rules only: line punctuation is a value
     off = lang_params.rules_off(FineWebOptions(), fineweb, "fineweb", code)
     assert off == {"max_newline_words": lang_params.LIBRARY_MISSING}
+
+
+# non-Latin lid.176 languages (fw2cyr45)
+_HEBREW_LINES = [f"פרק {i} במדריך למשתמש עם ההערות וההסברים המלאים על {topic}" + ("." if i % 7 == 0 else "")
+                 for i, topic in enumerate(["הרשת", "הדיסק", "החבילות", "הדואר", "הגיבוי", "הליבה", "החשבונות",
+                                            "השרת", "המדפסת", "היומנים", "חומת האש", "המסוף", "האתחול",
+                                            "המשתמשים", "הזיכרון", "השרת המתווך", "מסד הנתונים", "שולחן העבודה",
+                                            "המשימות", "האבטחה"])]
+
+
+def test_a_hebrew_listing_is_judged_with_fineweb2s_heb_hebr_values():
+    # heb_Hebr's recomputed config (d331bee82ee2): line_punct_thr 0.2, where the English default is 0.12; a listing
+    # with 3 of its 20 lines (0.15) ending in terminal punctuation is kept in English and removed in Hebrew (before,
+    # Hebrew had the English values)
+    text = "\n".join(_HEBREW_LINES)
+    assert sum(line.endswith(".") for line in _HEBREW_LINES) == 3
+    assert localize(FineWebOptions(), "fineweb", "he").min_line_punct == 0.2 > FineWebOptions().min_line_punct
+    assert verdicts({"fineweb": {}}, [text, text], [None, "he"]) == [None, ("fineweb", "min_line_punct")]
+
+
+# A table of contents of an Amharic grammar, written with spaces between words (modern Amharic): no line ends in the
+# full stop (U+1362)
+_AMHARIC_LINES = [f"ምዕራፍ {i}፦ {topic} ትምህርቶችና መልመጃዎች ከምሳሌዎች ጋር" for i, topic in enumerate(
+    ["የአማርኛ ፊደላት", "የግስ አረባብ", "የስም ዓይነቶች", "ቅጽልና ተውሳከ ግስ", "የዓረፍተ ነገር አወቃቀር", "ተውላጠ ስሞች", "መስተዋድዶች",
+     "የቁጥር አጻጻፍ", "የጊዜ አገላለጽ", "አያያዥ ቃላት", "ጥያቄያዊ ዓረፍተ ነገሮች", "ትእዛዝ ሰጪ ግሶች", "የአነጋገር ዘይቤዎች",
+     "ምሳሌያዊ አነጋገሮች", "የቃላት ምስረታ", "ድምጸ ቅላጼ", "ሥርዓተ ነጥብ", "የደብዳቤ አጻጻፍ", "ቃላዊ ግጥሞች", "መዝገበ ቃላት"], 1)]
+
+
+def test_an_amharic_table_of_contents_is_kept_with_fineweb2s_amh_ethi_values():
+    # amh_Ethi's recomputed config (05e6729567a5): line_punct_thr 0.0 (the rule never removes), where the English
+    # default is 0.12: 20 lines with no sentence mark are removed in English (before, Amharic had the English values)
+    # and kept in Amharic
+    text = "\n".join(_AMHARIC_LINES)
+    assert localize(FineWebOptions(), "fineweb", "am").min_line_punct == 0.0
+    assert verdicts({"fineweb": {}}, [text, text], [None, "am"]) == [("fineweb", "min_line_punct"), None]
+
+
+# Georgian: prose (articles 1 and 2 of the Universal Declaration of Human Rights) and a travel site's list of places
+# (no function word)
+_GEORGIAN_PROSE = (
+    "ყველა ადამიანი იბადება თავისუფალი და თანასწორი თავისი ღირსებითა და უფლებებით. მათ მინიჭებული აქვთ გონება და "
+    "სინდისი და ერთმანეთის მიმართ უნდა იქცეოდნენ ძმობის სულისკვეთებით.\n"
+    "ყოველ ადამიანს უნდა ჰქონდეს ამ დეკლარაციით გამოცხადებული ყველა უფლება და ყველა თავისუფლება, განურჩევლად "
+    "რასისა, კანის ფერისა, სქესისა, ენისა, რელიგიისა, პოლიტიკური თუ სხვა მრწამსისა, ეროვნული თუ სოციალური "
+    "წარმოშობისა, ქონებრივი, წოდებრივი თუ სხვა მდგომარეობისა. არ შეიძლება არავითარი განსხვავების დაშვება იმ "
+    "ქვეყნის ან ტერიტორიის პოლიტიკური, სამართლებრივი ან საერთაშორისო სტატუსის საფუძველზე, რომელსაც ადამიანი "
+    "ეკუთვნის.")
+_GEORGIAN_PLACES = (
+    "ტურები და სასტუმროები: თბილისი ბათუმი ქუთაისი რუსთავი გორი ზუგდიდი ფოთი ხაშური სამტრედია სენაკი ზესტაფონი "
+    "მარნეული თელავი ახალციხე ქობულეთი ოზურგეთი კასპი ჭიათურა წყალტუბო საგარეჯო გარდაბანი ბორჯომი ახალქალაქი "
+    "ბოლნისი მცხეთა სიღნაღი ლაგოდეხი ყვარელი გურჯაანი ახმეტა დუშეთი ყაზბეგი სტეფანწმინდა მესტია ლენტეხი ამბროლაური "
+    "ონი ცაგერი ტყიბული თერჯოლა ხონი ვანი ბაღდათი საჩხერე ხარაგაული ადიგენი ასპინძა ნინოწმინდა წალკა დმანისი "
+    "თეთრიწყარო ხელვაჩაური ქედა შუახევი ხულო")
+
+
+def test_georgian_words_and_stop_words_are_fineweb2s_kat_geor():
+    # datatrove counts Georgian words with spaCy's xx rules, whose letter classes leave Georgian out: a final period
+    # stays on its word ("თანასწორი." one token, as "სიტყვა-სიტყვა" is); before, a whitespace splitter split it off
+    words = split_words("ყველა ადამიანი იბადება თავისუფალი და თანასწორი. სიტყვა-სიტყვა", segmenter_of("ka"))
+    assert words == ["ყველა", "ადამიანი", "იბადება", "თავისუფალი", "და", "თანასწორი.", "სიტყვა-სიტყვა"]
+    # kat_Geor's stop words (05e6729567a5): the prose has them ("და", "არ"), the list of places one ("და"), so
+    # Gopher's stop-word rule, skipped for Georgian before (no list), removes the list and keeps the prose
+    assert verdicts({"gopher_quality": {}}, [_GEORGIAN_PROSE, _GEORGIAN_PLACES], ["ka", "ka"]) == [
+        None, ("gopher_quality", "min_stop_words")]
