@@ -862,6 +862,11 @@ LIGURIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), i
 SETSWANA = replace(BASE, infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])",
                                            f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"),
                                   f"(?<=[{ALPHA}0-9]){HYPHENS}(?=[{ALPHA}])", f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"))
+# English (spacy/lang/en: fry_Latn's and sco_Latn's; English itself keeps its own segmenter): Setswana's infixes (a
+# hyphen also after a digit), and its ~1,200 exceptions as data: contractions with and without their apostrophe
+# ("don't" is "do", "n't"; "hes" is "he", "s"), a few abbreviations; an apostrophe inside another word splits nothing
+# ("dy't" whole in a Frisian text, which the English word rules split)
+ENGLISH = replace(SETSWANA, special=dict(_OWN_SPECIAL), data=("en",))
 # The base rules and a few exceptions of the language's own, as data: Tagalog (fil_Latn's, and ceb, war's: its
 # contractions "siya'y" as "siya", "'y"), Irish (gle_Latn's: "'acha'n" as "'ach", "a'n", abbreviations "M.F."),
 # Latin (lat_Latn's: abbreviations "A.D.", "mecum" as "me", "cum") and Upper Sorbian (hsb_Latn's: a few abbreviations)
@@ -880,4 +885,4 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "tt": TATAR,
                                     # Latin-script lid.176 languages (fw2lat45)
                                     "ms": MALAY, "lb": LUXEMBOURGISH, "lij": LIGURIAN, "tn": SETSWANA,
-                                    "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN}
+                                    "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN, "en": ENGLISH}

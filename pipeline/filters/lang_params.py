@@ -76,8 +76,8 @@ What this table holds, and where each value comes from:
   tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy,
   and for the Latin-script languages of fw2lat45 the table of the spaCy language datatrove assigns them (ms, lb, lij,
   tn, tl, ga, la, hsb, fw2cyr45's sr and xx, or one of the above); ``pipeline.filters.segment.SPACED``, regex behaviours for
-  elisions, apostrophes and hyphen-joined words, for the others), English's for English (and for West Frisian and
-  Scots, which datatrove counts with spaCy's English rules).
+  elisions, apostrophes and hyphen-joined words, for the others), English's for English (West Frisian and Scots,
+  which datatrove counts with spaCy's English rules, on spaCy's English table ``spacy-en``).
 * non-Latin lid.176 languages (since 7 December, fw2cyr45): FineWeb-2's values for sr, he, mk, ka, am, ky, tg, tt, ba,
   yi, dv, arz, azb, cv, sah, os, ce, av, kv, lez, mhr, mrj, tyv, xmf, rue (spaCy's rules with spaCy's own letter
   classes, as datatrove counts them: the tables sr, mk, am, ky, tt, xx; arz, azb, rue on Arabic's, Persian's and
@@ -611,7 +611,7 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "lmo": "spacy-lij", "pms": "spacy-lij", "tk": "spacy-tr", "nn": "spacy-nb",
                      **{code: "spacy-es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "spacy-fr", "rm": "spacy-fr",
                      "li": "spacy-nl", "nds": "spacy-nl", "vls": "spacy-nl", "scn": "spacy-it", "nap": "spacy-it",
-                     "bar": GERMAN, "fy": WHITESPACE, "sco": WHITESPACE,
+                     "bar": GERMAN, "fy": "spacy-en", "sco": "spacy-en",
                      # spaCy's xx (datatrove's "xx", or a spaCy language without rules of its own: the same)
                      **{code: "spacy-xx" for code in ("az", "uz", "sq", "eo", "so", "yo", "ht", "io", "ia", "gn",
                                                         "dsb")}}

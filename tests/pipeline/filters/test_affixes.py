@@ -69,6 +69,8 @@ PROBES = {
     "ga": "'acha'n D'fhág d'fhág B'fhéidir M.F. .i. 'gus x-y Debian's Co.",
     "la": "A.D. mecum Tecum tecum. populusque x-y Debian's Kal.",
     "hsb": "resp. mil. wob. x-y Debian's ’ a.",
+    # English (fy, sco): contractions with and without their apostrophe, an apostrophe inside another word kept
+    "en": "Hy dy't hes don't Can't Debian's 3-x x-y e-mail l'homme (Dr. Smith) U.S.A. gonna 10km a. 'Cause y'all",
 }
 
 
@@ -120,6 +122,8 @@ EXPECTED_PROBES = {
     "ga": "'ach|a'n|D'fhág|d'fhág|B'fhéidir|M.F.|.i.|'gus|x|-|y|Debian|'s|Co.",
     "la": "A.D.|me|cum|Tecum|te|cum|.|populusque|x|-|y|Debian|'s|Kal.",
     "hsb": "resp.|mil.|wob.|x|-|y|Debian|'s|’|a.",
+    "en": ("Hy|dy't|he|s|do|n't|Ca|n't|Debian|'s|3|-|x|x|-|y|e|-|mail|l'homme|(|Dr.|Smith|)|U.S.A.|gon|na|10|km|a.|"
+           "'Cause|y'|all"),
 }
 # spacy.blank(lang)(TECHNICAL), spaCy 3.8.7
 EXPECTED_TECHNICAL = {
@@ -250,6 +254,10 @@ EXPECTED_TECHNICAL = {
             "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
             "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
             "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "en": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28|-|Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
 }
 
 
@@ -288,6 +296,7 @@ def test_tables_lose_no_character(language):
     ("pms", "spacy-lij"), ("ga", "spacy-ga"), ("la", "spacy-la"), ("hsb", "spacy-hsb"), ("tk", "spacy-tr"),
     ("nn", "spacy-nb"), ("oc", "spacy-es"), ("sc", "spacy-es"), ("wa", "spacy-fr"), ("li", "spacy-nl"),
     ("scn", "spacy-it"), ("eo", "spacy-xx"), ("az", "spacy-xx"), ("dsb", "spacy-xx"),
+    ("fy", "spacy-en"), ("sco", "spacy-en"), ("en", "whitespace"),
 ])
 def test_languages_use_their_table(language, segmenter):
     # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
