@@ -552,3 +552,19 @@ def test_georgian_words_and_stop_words_are_fineweb2s_kat_geor():
     # Gopher's stop-word rule, skipped for Georgian before (no list), removes the list and keeps the prose
     assert verdicts({"gopher_quality": {}}, [_GEORGIAN_PROSE, _GEORGIAN_PLACES], ["ka", "ka"]) == [
         None, ("gopher_quality", "min_stop_words")]
+
+
+def test_vietnamese_without_pyvi_turns_off_only_its_word_rules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without pyvi Vietnamese has no words (its syllables are not FineWeb-2's vie_Latn words), as Khmer, Lao and
+    Burmese without their libraries: the word rules go off, counted as the missing library's, and FineWeb-2's other
+    values stay (duplicated lines 0.293, line punctuation 0.333)."""
+    monkeypatch.setitem(lang_params._missing_cache, LANGUAGES["vi"].segmenter, "not installed (test)")
+    monkeypatch.setattr(lang_params, "_missing_warned", {})
+    assert params("vi") is lang_params._WITHOUT_LIBRARY["vi"]
+    assert localize(GopherRepetitionOptions(), "gopher_repetition", "vi").max_dup_line_frac == 0.293
+    fineweb = localize(FineWebOptions(), "fineweb", "vi")
+    assert fineweb.min_line_punct == FINEWEB2["vi"]["line_punct_thr"] == 0.333 and fineweb.max_newline_words is None
+    quality = localize(GopherQualityOptions(), "gopher_quality", "vi")
+    assert quality.min_words is None and quality.min_stop_words is None and quality.min_mean_word_length is None
+    assert lang_params.rules_off(FineWebOptions(), fineweb, "fineweb", "vi") == {
+        "max_newline_words": lang_params.LIBRARY_MISSING}
