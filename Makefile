@@ -21,11 +21,11 @@ $(STAMP): pyproject.toml Makefile $(wildcard pipeline/*.c pipeline/filters/*.c p
 	# the Indic NLP Library without its declared dependencies (pandas, sphinx: ~155 MB its tokenizer never imports;
 	# installed, pyarrow imports pandas in every process, +22 MiB resident): pyproject.toml's `indic` extra
 	$(PY) -m pip install -q --no-deps "indic-nlp-library==0.92"
-	# Khmer and Burmese word segmentation, likewise without declared dependencies their segmenters never import
-	# (scikit-learn; fasttext-numpy2-wheel, which would replace fasttext-predict's module): the `khmer` and
-	# `burmese` extras
+	# Khmer, Burmese and Vietnamese word segmentation, likewise without declared dependencies their segmenters never
+	# import (scikit-learn; fasttext-numpy2-wheel, which would replace fasttext-predict's module): the `khmer`,
+	# `burmese` and `vietnamese` extras
 	$(PY) -m pip install -q --no-deps "khmer-nltk==1.6" "sklearn-crfsuite==0.5.0" "python-crfsuite==0.9.12" \
-		"tabulate==0.10.0" "pyidaungsu-numpy2==0.1.4" "emoji==2.16.0"
+		"tabulate==0.10.0" "pyidaungsu-numpy2==0.1.4" "emoji==2.16.0" "pyvi==0.1.1"
 	touch $(STAMP)
 
 demo: $(STAMP)

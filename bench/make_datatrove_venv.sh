@@ -27,11 +27,14 @@ fi
 # khmer-nltk, laonlp, pyidaungsu-numpy2, botok: datatrove's KhmerTokenizer (khm_Khmr), LaoTokenizer (lao_Laoo),
 # BurmeseTokenizer (mya_Mymr) and TibetanTokenizer (bod_Tibt), pinned as in pyproject.toml (botok loads its
 # dictionary, the "general" dialect pack, from GitHub on first use: without it Tibetan cannot be measured).
+# pyvi: spaCy's Vietnamese tokenizer (vie_Latn) calls its CRF; installed without its declared scikit-learn, which its
+# tokenizer never imports (sklearn-crfsuite and python-crfsuite come with khmer-nltk).
 "$VENV/bin/pip" install --quiet "datatrove[processing]==$DATATROVE_VERSION" "spacy[ja]==$SPACY_VERSION" jieba \
   "sudachipy>=0.7,<0.8" "sudachidict_core==20261015" \
   "kiwipiepy==0.21.0" "kiwipiepy_model==0.21.0" "pythainlp==5.4.0" "indic-nlp-library==0.92" \
   "khmer-nltk==1.6" "laonlp==1.3.0" "pyidaungsu-numpy2==0.1.4" "botok==1.1.7" \
   resiliparse fastwarc pyarrow faust-cchardet python-magic warcio orjson  # the last four: WarcReader and JsonlWriter (bench/datatrove_e2e.py)
+"$VENV/bin/pip" install --quiet --no-deps "pyvi==0.1.1"
 "$VENV/bin/python" - <<'PY'
 from datatrove.pipeline.filters import GopherQualityFilter
 from datatrove.utils.word_tokenizers import load_word_tokenizer
@@ -44,4 +47,5 @@ print("Hindi (Indic NLP):", load_word_tokenizer("hin_Deva").word_tokenize("स�
 print("Khmer (khmer-nltk):", load_word_tokenizer("khm_Khmr").word_tokenize("មនុស្សទាំងអស់កើតមកមានសេរីភាព"))
 print("Lao (LaoNLP):", load_word_tokenizer("lao_Laoo").word_tokenize("ພາສາລາວໃນປັດຈຸບັນ."))
 print("Burmese (pyidaungsu):", load_word_tokenizer("mya_Mymr").word_tokenize("လူတိုင်းသည် တူညီ"))
+print("Vietnamese (spaCy + pyvi):", load_word_tokenizer("vie_Latn").word_tokenize("Hà Nội là thủ đô của Việt Nam."))
 PY

@@ -89,7 +89,8 @@ HANDBOOK = ("debian-handbook", "11.20220922")
 HANDBOOK_LANGUAGES = {"fr": "fr-FR", "it": "it-IT", "ru": "ru-RU", "ar": "ar-MA", "sv": "sv-SE", "el": "el-GR",
                       "ro": "ro-RO", "da": "da-DK", "ca": "ca-ES", "de": "de-DE", "ja": "ja-JP", "zh": "zh-CN",
                       "ko": "ko-KR", "es": "es-ES", "pt": "pt-BR", "nl": "nl-NL", "no": "nb-NO", "pl": "pl-PL",
-                      "tr": "tr-TR", "cs": "cs-CZ", "hr": "hr-HR", "id": "id-ID", "fa": "fa-IR", "en": "en-US"}
+                      "tr": "tr-TR", "cs": "cs-CZ", "hr": "hr-HR", "id": "id-ID", "fa": "fa-IR", "en": "en-US",
+                      "vi": "vi-VN"}
 
 # FineWeb-2's published values (FINEWEB2) and their mapping to our options: pipeline/filters/lang_params.py
 FINEWEB2_ORDER = ("gopher_repetition", "fineweb", "gopher_quality")

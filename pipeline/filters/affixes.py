@@ -743,16 +743,21 @@ _ID_CURRENCY_CODES = r"US\$|C\$|A\$|USD|Rp|IDR|RMB|SGD|S\$"
 _ID_UNITS = (r"bit|Gbps|Mbps|mbps|Kbps|kbps|ƒ|ppi|px|Hz|kHz|MHz|GHz|mAh|ratus|rb|ribu|ribuan|juta|jt|jutaan"
              r"|mill?iar|million|bil[l]?iun|bilyun|billion")
 _ID_HTML_TAGS = "</(?:b|strong|i|em|p|span|div|a)>"
-INDONESIAN = Rules(
-    prefixes=(*_without(BASE_PREFIXES, f"[{PUNCT}]"), f"[{_PUNCT_NO_HASH}]", _ID_CURRENCY_CODES,
-              r"<(?:b|strong|i|em|p|span|div|br)\s?/>|<a[^>]+>", "/"),
-    suffixes=(*BASE_SUFFIXES, "-[Nn]ya", "-[KkMm]u", "[—-]", f"(?<=[0-9])(?:{_ID_UNITS})", "(?<=[0-9])%",
-              f"(?<=[0-9{ALPHA}]){_ID_HTML_TAGS}"),
-    infixes=(*BASE_INFIXES, r"(?<=[0-9])[\\/](?=[0-9%-])", f"(?<=[0-9])%(?=[{ALPHA}0-9/])", '(?<=[0-9)][.,])"(?=[0-9])',
-             f"(?<=[{ALPHA})][.,'])[\"—](?=[{ALPHA}])", f"(?<=[{ALPHA}])-(?=[0-9])", f"(?<=[0-9])-(?=[{ALPHA}])",
-             f"(?<=[{ALPHA}])[/-](?=\\p{{Sc}}|{_ID_CURRENCY_CODES}|[{ALPHA}])"),
-    special=dict(_OWN_SPECIAL), letter_prefixes=f"(?:{_ID_CURRENCY_CODES})(?=.)",
-    data=("id-words", "id"))
+def _malay_family(currency_codes: str, data: tuple[str, ...]) -> Rules:
+    """Indonesian's rules with ``currency_codes`` (spaCy's Malay rules are Indonesian's with "RM" and "MYR" among the
+    currency codes, and its own list of hyphenated words)."""
+    return Rules(
+        prefixes=(*_without(BASE_PREFIXES, f"[{PUNCT}]"), f"[{_PUNCT_NO_HASH}]", currency_codes,
+                  r"<(?:b|strong|i|em|p|span|div|br)\s?/>|<a[^>]+>", "/"),
+        suffixes=(*BASE_SUFFIXES, "-[Nn]ya", "-[KkMm]u", "[—-]", f"(?<=[0-9])(?:{_ID_UNITS})", "(?<=[0-9])%",
+                  f"(?<=[0-9{ALPHA}]){_ID_HTML_TAGS}"),
+        infixes=(*BASE_INFIXES, r"(?<=[0-9])[\\/](?=[0-9%-])", f"(?<=[0-9])%(?=[{ALPHA}0-9/])",
+                 '(?<=[0-9)][.,])"(?=[0-9])', f"(?<=[{ALPHA})][.,'])[\"—](?=[{ALPHA}])", f"(?<=[{ALPHA}])-(?=[0-9])",
+                 f"(?<=[0-9])-(?=[{ALPHA}])", f"(?<=[{ALPHA}])[/-](?=\\p{{Sc}}|{currency_codes}|[{ALPHA}])"),
+        special=dict(_OWN_SPECIAL), letter_prefixes=f"(?:{currency_codes})(?=.)", data=data)
+
+
+INDONESIAN = _malay_family(_ID_CURRENCY_CODES, ("id-words", "id"))
 
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
 # against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
@@ -832,6 +837,41 @@ KYRGYZ = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES,
                special=dict(_OWN_SPECIAL), data=("ky",))
 TATAR = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=(*_KY_TT_INFIXES, "(?<=[0-9])-(?=[0-9])"),
               special=dict(_OWN_SPECIAL), data=("tt",))
+# Latin-script lid.176 languages (fw2lat45): the tables of the spaCy languages datatrove's tokenizer assignment gives
+# FineWeb-2's codes of them (bench/README.md, "FineWeb-2's values for the Latin-script lid.176 languages"); Bosnian
+# takes Serbian's table above
+# Malay (spacy/lang/ms: zsm_Latn's, and jav, sun, plt, min, ilo and pam's): Indonesian's rules with "RM" and "MYR"
+# among the currency codes; its ~1,900 words kept whole (reduplications "hak-hak" among them, in five case variants
+# each) and ~1,500 abbreviations and acronyms are data
+_MS_CURRENCY_CODES = r"US\$|C\$|A\$|USD|RM|MYR|Rp|IDR|RMB|SGD|S\$"
+MALAY = _malay_family(_MS_CURRENCY_CODES, ("ms-words", "ms"))
+# Luxembourgish (spacy/lang/lb: ltz_Latn's): an apostrophe after "d" or "D" at a chunk's start (after its prefixes)
+# ends a word ("d'Recht"; spaCy's class, written from a Python tuple, also holds "(", ",", " " and the quote); no
+# hyphen infix between letters (words joined by hyphens whole) but one between digits; "," "!" "?" ":" "<" ">" "="
+# and "--" between letters, a period between a lower-case and an upper-case letter; its abbreviations are data
+LUXEMBOURGISH = Rules(
+    prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES),
+    infixes=(r"\.\.+", "…", ICONS, f"(?<=^[('d, D)]{_ELISION})(?=[{ALPHA}])", _CASE_PERIOD_INFIX, _PUNCT_INFIX,
+             f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])", _COMMA_INFIX, _DOUBLE_HYPHEN_INFIX, r"(?<=[0-9])-(?=[0-9])"),
+    special=dict(_OWN_SPECIAL), data=("lb",))
+# Ligurian (spacy/lang/lij: vec_Latn's, lmo_Latn's and pms_Latn's): the base rules and an apostrophe between
+# letters ends a word ("de’l" is "de’", "l"); its articled prepositions ("a-o", "co-a", "sott'a-o") are data
+LIGURIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=(*BASE_INFIXES, _ELISION_INFIX),
+                 special=dict(_OWN_SPECIAL), data=("lij",))
+# Setswana (spacy/lang/tn: swh_Latn's): the base rules, and a hyphen also after a digit before a letter ("2019-nji")
+SETSWANA = replace(BASE, infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])",
+                                           f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"),
+                                  f"(?<=[{ALPHA}0-9]){HYPHENS}(?=[{ALPHA}])", f"(?<=[{ALPHA}0-9])[:<>=/](?=[{ALPHA}])"))
+# English (spacy/lang/en: fry_Latn's and sco_Latn's; English itself keeps its own segmenter): Setswana's infixes (a
+# hyphen also after a digit), and its ~1,200 exceptions as data: contractions with and without their apostrophe
+# ("don't" is "do", "n't"; "hes" is "he", "s"), a few abbreviations; an apostrophe inside another word splits nothing
+# ("dy't" whole in a Frisian text, which the English word rules split)
+ENGLISH = replace(SETSWANA, special=dict(_OWN_SPECIAL), data=("en",))
+# The base rules and a few exceptions of the language's own, as data: Tagalog (fil_Latn's, and ceb, war's: its
+# contractions "siya'y" as "siya", "'y"), Irish (gle_Latn's: "'acha'n" as "'ach", "a'n", abbreviations "M.F."),
+# Latin (lat_Latn's: abbreviations "A.D.", "mecum" as "me", "cum") and Upper Sorbian (hsb_Latn's: a few abbreviations)
+TAGALOG, IRISH, LATIN, UPPER_SORBIAN = (replace(BASE, special=dict(_OWN_SPECIAL), data=(name,))
+                                        for name in ("tl", "ga", "la", "hsb"))
 
 # The tables by name: a language code, or "base" for the languages that have spaCy's base rules only
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
@@ -842,4 +882,7 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "base": BASE,
                                     # non-Latin lid.176 languages (fw2cyr45)
                                     "xx": XX, "mk": MACEDONIAN, "sr": SERBIAN, "am": AMHARIC, "ky": KYRGYZ,
-                                    "tt": TATAR}
+                                    "tt": TATAR,
+                                    # Latin-script lid.176 languages (fw2lat45)
+                                    "ms": MALAY, "lb": LUXEMBOURGISH, "lij": LIGURIAN, "tn": SETSWANA,
+                                    "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN, "en": ENGLISH}

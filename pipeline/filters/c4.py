@@ -25,7 +25,7 @@ from pydantic import Field
 from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.segment import HAN, JIEBA, SUDACHI, UNSPACED, WHITESPACE
-from pipeline.filters.segment_lib import SPANS_LINES
+from pipeline.filters.segment_lib import CHUNK_HOLDS_WORDS, SPANS_LINES
 from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, WORDSPACE, WORDSPACE_SPLIT, Tokens, is_symbol,
                                     sentences_per_line, split_words, tokenize, tokenize_by_line)
 
@@ -112,6 +112,9 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         else:
             words = [_unspaced_words(line, segmenter) for line in lines]
             n_words = list(map(len, words))
+    elif known and segmenter in CHUNK_HOLDS_WORDS:  # a line's chunks are not its whitespace words
+        words = list(map(str.split, lines))
+        n_chunks, n_words = known_chunks_per_line.tolist(), list(map(len, words))
     elif known:
         n_chunks, n_words = known_chunks_per_line.tolist(), known_chunks_per_line
     else:

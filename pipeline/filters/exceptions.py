@@ -1,15 +1,15 @@
 """spaCy's long tokenizer exception lists, kept as data and read when a language's table is first compiled.
 
 Why: some of spaCy's languages list thousands of strings their tokenizer keeps whole or splits in a fixed way
-(Indonesian's ~3,900 hyphenated words, reduplications among them, with their case variants; Dutch and Danish
-abbreviations; Persian words with a clitic split off). They are dictionaries, not rules: ``Rules.special`` in
+(Indonesian's ~3,900 and Malay's ~1,900 hyphenated words, reduplications among them, with their case variants;
+Dutch and Danish abbreviations; Persian words with a clitic split off). They are dictionaries, not rules: ``Rules.special`` in
 ``pipeline.filters.affixes`` keeps the few entries a rule generates, and the lists are loaded from the files
 under ``spacy_exceptions/`` only for a table that names them (``Rules.data``), only where the token figures
 showed they change agreement with spaCy (bench/README.md, "spaCy's Greek, Slovenian and Indonesian rules").
 
 Format: one entry a line, UTF-8, gzip: the string, then a tab and its tokens separated by tabs where spaCy
 splits it (a line without a tab is one token). ``bench/spacy_exception_data.py`` writes the files from
-``spacy.blank(lang).tokenizer.rules`` (spaCy 3.8.7), leaving out spaCy's base exceptions and, for Indonesian,
+``spacy.blank(lang).tokenizer.rules`` (spaCy 3.8.7), leaving out spaCy's base exceptions and, for Indonesian and Malay,
 the case variants that ``_indonesian_variants`` generates.
 """
 
@@ -34,7 +34,8 @@ def _indonesian_variants(word: str) -> Iterable[str]:
 
 
 # files whose every line is a word to be expanded into its variants (one token each)
-VARIANTS: dict[str, Callable[[str], Iterable[str]]] = {"id-words": _indonesian_variants}
+VARIANTS: dict[str, Callable[[str], Iterable[str]]] = {"id-words": _indonesian_variants,
+                                                        "ms-words": _indonesian_variants}  # Malay's are built alike
 
 
 @lru_cache(maxsize=None)

@@ -48,6 +48,18 @@ What this table holds, and where each value comes from:
   without those rules per language, rule and cause (``rules_off``), and the report and the run's summary show them.
   Tibetan and Dzongkha keep their word rules
   skipped: botok, FineWeb-2's tokenizer, downloads its dictionary on first use (``segment_lib``).
+* 48 Latin-script lid.176 languages that had no entry (since 7 December, fw2lat45): vi, ms, sw, tl, az, uz, sq, ga,
+  la, eo, bs, jv, su, lb, so, tk, yo, mg, ht, ceb, war, nn, oc, fy, ast, an, io, ia, wa, li, nds, scn, vec, lmo, pms,
+  min, ilo, pam, sco, gn, rm, co, sc, nap, vls, bar, hsb, dsb: FineWeb-2's recomputed values (``FINEWEB2``, stored at
+  05e6729567a5 or d331bee82ee2) on the words of the tokenizer datatrove assigns to FineWeb-2's code of each: spaCy's
+  rules (``_SPACED_LANGUAGES``: often a related language's, Malay's for Javanese, Spanish's for Occitan), and for
+  Vietnamese spaCy's pyvi tokenizer, whose words join syllables (``segment_lib``; without pyvi, Vietnamese's word
+  rules are skipped, as Khmer's, Lao's and Burmese's without their libraries). Before, they had the English thresholds
+  and no stop-word rule. A few small languages' recomputed limits exceed 1 (top n-grams of ast, sc, dsb; newlines per
+  word of nap): the rule never removes there, in datatrove as here. Left out: gl, cy, mt, br, gd, hif and ku
+  (datatrove's Stanza tokenizer for FineWeb-2's code downloads its models at run time), sh (no hbs_Latn config
+  stored), qu (lid.176's one code for FineWeb-2's several Quechua configs, quh_Latn, quz_Latn, ..., whose values
+  differ).
 * Japanese took FineWeb-2's jpn_Jpan values once its words came from SudachiPy as FineWeb-2's did
   (before, a character-class segmenter gave 0.76x Sudachi's words, and our own thresholds fitted to it
   agreed with datatrove on 77 % of the jawiki sample in FineWeb-2's setting; now 183/183). The wikipedia
@@ -61,8 +73,11 @@ What this table holds, and where each value comes from:
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
-  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy; ``pipeline.filters.segment.SPACED``, regex behaviours for
-  elisions, apostrophes and hyphen-joined words, for the others), English's for English.
+  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy,
+  and for the Latin-script languages of fw2lat45 the table of the spaCy language datatrove assigns them (ms, lb, lij,
+  tn, tl, ga, la, hsb, fw2cyr45's sr and xx, or one of the above); ``pipeline.filters.segment.SPACED``, regex behaviours for
+  elisions, apostrophes and hyphen-joined words, for the others), English's for English (West Frisian and Scots,
+  which datatrove counts with spaCy's English rules, on spaCy's English table ``spacy-en``).
 * non-Latin lid.176 languages (since 7 December, fw2cyr45): FineWeb-2's values for sr, he, mk, ka, am, ky, tg, tt, ba,
   yi, dv, arz, azb, cv, sah, os, ce, av, kv, lez, mhr, mrj, tyv, xmf, rue (spaCy's rules with spaCy's own letter
   classes, as datatrove counts them: the tables sr, mk, am, ky, tt, xx; arz, azb, rue on Arabic's, Persian's and
@@ -96,7 +111,7 @@ from typing import Any, Mapping
 
 from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
 from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, LIBRARY_MODULES, THAI,
-                                          missing_library)
+                                          VIETNAMESE, missing_library)
 
 SKIP = None  # a threshold of None turns the rule off
 
@@ -140,8 +155,11 @@ _NO_SENTENCE_MARKS_C4: dict[str, dict[str, Any]] = {"c4": {"min_sentences": SKIP
 # since 7 December (baedee44633's values before; bench/README.md, "Japanese on FineWeb-2's recomputed jpn_Jpan
 # values").
 # Not stored in its recomputed generation: tur_Latn (only c7004ff99c42 and baedee44633 are stored): Turkish
-# keeps the English thresholds and no stop-word list rather than values FineWeb-2 has since replaced. Which
-# language's words FineWeb-2 counted with which tokenizer: datatrove's tokenizer assignment (spaCy's rules for
+# keeps the English thresholds and no stop-word list rather than values FineWeb-2 has since replaced. The
+# Latin-script languages of fw2lat45 take FineWeb-2's code for lid.176's where the two differ as datatrove's
+# tokenizer assignment marks it the language's default (Malay zsm_Latn, Swahili swh_Latn, Tagalog fil_Latn,
+# Azerbaijani azj_Latn, Uzbek uzn_Latn, Albanian als_Latn, Malagasy plt_Latn, Guarani gug_Latn, Sardinian
+# srd_Latn). Which language's words FineWeb-2 counted with which tokenizer: datatrove's tokenizer assignment (spaCy's rules for
 # every whitespace language below; jieba, SudachiPy, Kiwi, PyThaiNLP, the Indic NLP Library and LaoNLP for the
 # others). FineWeb-2's key names: ``fineweb2_options`` maps them to ours. ``language_score`` (the LID threshold)
 # is not copied: the language filter has its own minimum.
@@ -163,7 +181,18 @@ FINEWEB2_CONFIG = {"zh": "cmn_Hani", "ja": "jpn_Jpan", "de": "deu_Latn", "fr": "
                    "os": "oss_Cyrl", "ce": "che_Cyrl", "ckb": "ckb_Arab", "ps": "pbt_Arab", "sd": "snd_Arab",
                    "pnb": "pnb_Arab", "mzn": "mzn_Arab", "mai": "mai_Deva", "new": "new_Deva", "bpy": "bpy_Beng",
                    "av": "ava_Cyrl", "kv": "kpv_Cyrl", "lez": "lez_Cyrl", "mhr": "mhr_Cyrl", "mrj": "mrj_Cyrl",
-                   "tyv": "tyv_Cyrl", "rue": "rue_Cyrl", "xmf": "xmf_Geor", "dty": "dty_Deva", "lrc": "lrc_Arab"}
+                   "tyv": "tyv_Cyrl", "rue": "rue_Cyrl", "xmf": "xmf_Geor", "dty": "dty_Deva", "lrc": "lrc_Arab",
+                   # Latin-script lid.176 languages (fw2lat45)
+                   "vi": "vie_Latn", "ms": "zsm_Latn", "sw": "swh_Latn", "tl": "fil_Latn", "az": "azj_Latn",
+                   "uz": "uzn_Latn", "sq": "als_Latn", "ga": "gle_Latn", "la": "lat_Latn", "eo": "epo_Latn", "bs": "bos_Latn",
+                   "jv": "jav_Latn", "su": "sun_Latn", "lb": "ltz_Latn", "so": "som_Latn", "tk": "tuk_Latn",
+                   "yo": "yor_Latn", "mg": "plt_Latn", "ht": "hat_Latn", "ceb": "ceb_Latn", "war": "war_Latn",
+                   "nn": "nno_Latn", "oc": "oci_Latn", "fy": "fry_Latn", "ast": "ast_Latn", "an": "arg_Latn",
+                   "io": "ido_Latn", "ia": "ina_Latn", "wa": "wln_Latn", "li": "lim_Latn", "nds": "nds_Latn",
+                   "scn": "scn_Latn", "vec": "vec_Latn", "lmo": "lmo_Latn", "pms": "pms_Latn", "min": "min_Latn",
+                   "ilo": "ilo_Latn", "pam": "pam_Latn", "sco": "sco_Latn", "gn": "gug_Latn", "rm": "roh_Latn",
+                   "co": "cos_Latn", "sc": "srd_Latn", "nap": "nap_Latn", "vls": "vls_Latn", "bar": "bar_Latn",
+                   "hsb": "hsb_Latn", "dsb": "dsb_Latn"}
 
 
 def _ngrams(*limits: float, first: int = 2) -> list[list[float]]:
@@ -416,6 +445,110 @@ FINEWEB2: dict[str, dict[str, Any]] = {
                   "नेपाल बठेइ रयाको गाउँ ले"),
     "lrc": _config(0.631, (0.655, 0.437, 0.385), (0.448, 0.436, 0.422, 0.402, 0.386, 0.364), -1, 0.062, (2, 5),
                   0.868, "، و که تو د یه مه بی وا چی سی دل تا در ای اری به مو دلم نه دو او با"),
+    # Latin-script lid.176 languages (fw2lat45); Vietnamese on the words of spaCy's pyvi tokenizer (``segment_lib``)
+    "vi": _config(0.293, (0.223, 0.197, 0.171), (0.178, 0.163, 0.15, 0.136, 0.124, 0.111), 0.333, 0.103, (3, 11),
+                  0.803, "là và của một được trong năm các có loài này đã người"),
+    "ms": _config(0.331, (0.264, 0.252, 0.225), (0.185, 0.176, 0.166, 0.156, 0.145, 0.134), 0.125, 0.214, (3, 11),
+                  0.808, "dan di yang pada dalam dengan untuk ini"),
+    "sw": _config(0.302, (0.396, 0.282, 0.231), (0.193, 0.17, 0.155, 0.14, 0.126, 0.113), 0.143, 0.167, (3, 9),
+                  0.802, "ya na wa katika kwa ni la za mwaka"),
+    "tl": _config(0.263, (0.286, 0.228, 0.179), (0.15, 0.141, 0.129, 0.119, 0.11, 0.1), 0.091, 0.159, (3, 12),
+                  0.821, "ng sa ang na mga ay at isang noong"),
+    "az": _config(0.879, (0.514, 0.475, 0.405), (0.3, 0.271, 0.252, 0.227, 0.202, 0.179), 0.188, 0.179, (3, 13),
+                  0.725, "və ilə ildə bir bu azərbaycan olan üçün sonra də kimi il isə o görə da tərəfindən çox ki "
+                  "onun edir idi"),
+    "uz": _config(0.254, (0.871, 0.543, 0.357), (0.15, 0.139, 0.128, 0.12, 0.109, 0.093), 0.25, 0.159, (3, 13),
+                  0.691, "va bilan u uchun joylashgan bir bu boʻlgan ham uning aholi birinchi edi eng tomonidan "
+                  "boʻlib nafar qiladi km2 yoki sifatida"),
+    "sq": _config(0.241, (0.152, 0.136, 0.116), (0.131, 0.122, 0.113, 0.105, 0.096, 0.087), 0.066, 0.273, (1, 14),
+                  0.788, "të e në dhe i një me nga për është që më u si"),
+    "ga": _config(0.395, (0.533, 0.421, 0.379), (0.203, 0.181, 0.181, 0.155, 0.145, 0.132), 0.0, 0.214, (2, 11),
+                  0.816, "an a na agus ar i is le sa go é ag sé bhí de"),
+    "la": _config(0.452, (0.15, 0.147, 0.14), (0.457, 0.449, 0.436, 0.42, 0.4, 0.378), 0.1, 0.281, (3, 11),
+                  0.762, "et in est anno praefecturae de a ad"),
+    "eo": _config(0.218, (0.42, 0.285, 0.207), (0.088, 0.08, 0.071, 0.065, 0.06, 0.052), 0.125, 0.207, (3, 12),
+                  0.78, "la de en kaj estas al estis li"),
+    "bs": _config(0.262, (0.157, 0.142, 0.128), (0.144, 0.136, 0.127, 0.117, 0.108, 0.098), 0.1, 0.196, (1, 16),
+                  0.764, "je i u se na su od za da godine"),
+    "jv": _config(0.369, (0.639, 0.506, 0.445), (0.256, 0.236, 0.221, 0.203, 0.176, 0.158), 0.094, 0.222, (1, 12),
+                  0.777, "ing lan kang iku sing saka ingkang iki"),
+    "su": _config(0.411, (0.604, 0.483, 0.416), (0.271, 0.251, 0.228, 0.206, 0.181, 0.162), 0.25, 0.149, (2, 9),
+                  0.789, "di nu astéroid jeung nyaéta anu ieu dina tina jadi kabupatén pikeun indonésia"),
+    "lb": _config(0.409, (0.616, 0.509, 0.445), (0.24, 0.218, 0.197, 0.177, 0.161, 0.143), 0.048, 0.26, (1, 16),
+                  0.783, "de an der d' vun a vum den am ass déi regie huet eng"),
+    "so": _config(0.405, (0.812, 0.846, 0.811), (0.285, 0.27, 0.251, 0.232, 0.211, 0.191), 0.0, 0.29, (2, 74),
+                  0.831, "oo iyo ka ah ee ku u waa la waxaa ay soo uu waxay"),
+    "tk": _config(0.276, (0.406, 0.337, 0.274), (0.17, 0.151, 0.138, 0.125, 0.117, 0.104), 0.0, 1.0, (1, 24),
+                  0.769, "we bilen hem bu üçin bir ol boýunça ýylda da bolsa onuň de bolup bolan öz uly dünýä şol "
+                  "ýaly iň ýylyň"),
+    "yo": _config(0.433, (0.516, 0.446, 0.387), (0.232, 0.215, 0.19, 0.189, 0.153, 0.14), 0.139, 0.069, (1, 12),
+                  0.86, "ní ni ti tí ó jẹ́ àwọn o ibi àti kékeré ástẹ́rọ́ìdì ìgbàjá plánẹ́tì"),
+    "mg": _config(0.332, (0.33, 0.293, 0.264), (0.151, 0.137, 0.129, 0.119, 0.109, 0.099), 0.0, 0.317, (2, 10),
+                  0.769, "ny dia amin'ny ao ary i taona tanàna kaominina ara koa tamin'ny"),
+    "ht": _config(0.476, (0.691, 0.603, 0.529), (0.267, 0.242, 0.221, 0.197, 0.176, 0.159), 0.028, 0.605, (2, 20),
+                  0.825, "nan de se li yo vil sa yon ak ayisyen kòm istwa relasyon la te ayiti jewografi kiba"),
+    "ceb": _config(0.248, (0.674, 0.553, 0.445), (0.14, 0.124, 0.112, 0.098, 0.088, 0.078), 0.008, 0.194, (3, 11),
+                  0.829, "sa ang nga mga ug ni c ° niini palibot nasod km milimetro gi basihan kasarangang bulan"),
+    "war": _config(0.394, (0.495, 0.439, 0.364), (0.281, 0.234, 0.222, 0.193, 0.174, 0.155), 0.5, 0.077, (3, 12),
+                  0.865, "nga an in ha han ngan nahilalakip uska familia species genus ni hini subspecies ginhulagway "
+                  "waray nakalista hadton"),
+    "nn": _config(0.281, (0.899, 0.705, 0.375), (0.16, 0.149, 0.135, 0.125, 0.114, 0.102), 0.125, 0.195, (3, 11),
+                  0.815, "i og av er som til på ein det med for den han vart frå var dei"),
+    "oc": _config(0.521, (0.651, 0.526, 0.411), (0.283, 0.253, 0.222, 0.202, 0.186, 0.164), 0.091, 0.471, (2, 12),
+                  0.833, "de la e lo en a es per que un una del dins las"),
+    "fy": _config(0.248, (0.243, 0.213, 0.176), (0.12, 0.113, 0.102, 0.093, 0.083, 0.075), 0.056, 0.181, (2, 11),
+                  0.811, "de fan yn it en in e op is mei dat"),
+    "ast": _config(0.679, (1.597, 1.59, 1.469), (0.412, 0.379, 0.328, 0.313, 0.306, 0.287), 0.195, 0.167, (3, 10),
+                  0.824, "de la y a del en los que el les so una un"),
+    "an": _config(0.449, (0.527, 0.476, 0.415), (0.272, 0.255, 0.233, 0.209, 0.185, 0.163), 0.167, 0.184, (3, 13),
+                  0.811, "de en a y o que ye d'o d'a una la con un se os"),
+    "io": _config(0.165, (0.238, 0.217, 0.188), (0.082, 0.075, 0.068, 0.062, 0.056, 0.051), 0.25, 0.143, (2, 10),
+                  0.727, "la di e esis en de yari esas por o evante mezvalora per segun"),
+    "ia": _config(0.472, (0.924, 0.763, 0.644), (0.301, 0.284, 0.261, 0.24, 0.22, 0.199), 0.0, 0.171, (2, 14),
+                  0.858, "le de in un del e es que se provincia"),
+    "wa": _config(0.641, (0.457, 0.508, 0.474), (0.485, 0.489, 0.539, 0.292, 0.21, 0.135), 0.05, 0.202, (2, 14),
+                  0.73, "l a di li d les des on est e et do c ene ki k del dins i"),
+    "li": _config(0.673, (0.546, 0.51, 0.432), (0.261, 0.239, 0.218, 0.196, 0.169, 0.149), 0.136, 0.154, (3, 12),
+                  0.803, "de 't in en van vaan is 'n op"),
+    "nds": _config(0.568, (0.611, 0.542, 0.472), (0.351, 0.328, 0.292, 0.267, 0.245, 0.218), 0.12, 0.162, (3, 12),
+                  0.59, "de in un vun dat is ’n en von to den an hett he"),
+    "scn": _config(0.608, (0.447, 0.39, 0.321), (0.24, 0.22, 0.197, 0.177, 0.157, 0.136), 0.0, 0.278, (2, 11),
+                  0.833, "di e lu a la l' dâ è li ca na dû nu n pruvincia"),
+    "vec": _config(0.706, (0.614, 0.61, 0.531), (0.299, 0.267, 0.237, 0.212, 0.191, 0.167), 0.0, 0.276, (2, 9),
+                  0.876, "de el ła del xe che in e departemento altri i a parte on comun fa projeti la evołusion inte "
+                  "comuni rejon demogràfega l' abitanti"),
+    "lmo": _config(0.735, (0.805, 0.761, 0.802), (0.432, 0.407, 0.376, 0.35, 0.323, 0.296), 0.167, 0.263, (2, 9),
+                  0.827, "de la l' del è a el e in che i di na ha l al"),
+    "pms": _config(0.455, (0.311, 0.274, 0.266), (0.223, 0.176, 0.168, 0.158, 0.145, 0.134), 0.091, 0.208, (2, 12),
+                  0.769, "a ëd l' dël na é e ël la ant comun con dipartiment km² an lenghe abitant për dla region"),
+    "min": _config(0.483, (0.616, 0.548, 0.481), (0.361, 0.336, 0.308, 0.28, 0.251, 0.222), 0.667, 0.061, (3, 9),
+                  0.818, "dari nan ko adolah dan asteroid langau di spesies marupokan bagian juo famili iko ordo "
+                  "filum animalia kingdom arthropoda insecta kelas kumbang kayu untuak matoari diptera biasonyo "
+                  "nebula"),
+    "ilo": _config(0.304, (0.989, 0.82, 0.699), (0.176, 0.159, 0.144, 0.126, 0.111, 0.097), 0.077, 0.184, (3, 10),
+                  0.842, "ti a iti ket nga ken dagiti kadagiti idi maysa daytoy"),
+    "pam": _config(0.694, (0.794, 0.702, 0.645), (0.412, 0.39, 0.369, 0.346, 0.307, 0.278), 0.05, 0.295, (1, 23),
+                  0.809, "ning ing a king yang ya at metung of deng kareng keng"),
+    "sco": _config(0.598, (0.509, 0.446, 0.4), (0.328, 0.302, 0.281, 0.259, 0.232, 0.211), 0.059, 0.164, (3, 10),
+                  0.792, "the o an in a is tae wis as"),
+    "gn": _config(0.407, (0.887, 0.778, 0.644), (0.252, 0.239, 0.217, 0.203, 0.188, 0.17), 0.083, 0.343, (3, 25),
+                  0.74, "ha ary pegua de pe peteĩ umi ha'e"),
+    "rm": _config(0.274, (0.408, 0.347, 0.278), (0.177, 0.163, 0.156, 0.132, 0.128, 0.123), 0.1, 0.2, (1, 10),
+                  0.857, "da la il en l’ e dal a è ils las che ha per cun ina in d’"),
+    "co": _config(0.454, (0.759, 0.742, 0.675), (0.255, 0.242, 0.227, 0.217, 0.201, 0.184), 0.091, 0.441, (2, 11),
+                  0.833, "di u a in à è i hè da una chì so un si sò e"),
+    "sc": _config(0.271, (1.214, 0.971, 0.813), (0.16, 0.146, 0.13, 0.115, 0.104, 0.093), 0.1, 0.16, (3, 32),
+                  0.833, "de su in sa a e est chi sos is dae unu cun pro una"),
+    "nap": _config(0.711, (0.497, 0.436, 0.391), (0.405, 0.381, 0.357, 0.322, 0.299, 0.279), 0.0, 1.143, (2, 15),
+                  0.781, "e comune a d''a o pruvincia è nu l' italia giugrafia reggione ll' ca"),
+    "vls": _config(0.481, (0.756, 0.708, 0.64), (0.278, 0.262, 0.241, 0.22, 0.203, 0.185), 0.027, 0.222, (3, 13),
+                  0.792, "de van in en 't e is zyn die"),
+    "bar": _config(0.591, (0.681, 0.635, 0.529), (0.38, 0.356, 0.326, 0.301, 0.274, 0.247), 0.0, 0.25, (2, 17),
+                  0.772, "da de und in vo a is im des hod"),
+    "hsb": _config(0.434, (0.485, 0.432, 0.376), (0.277, 0.259, 0.224, 0.198, 0.174, 0.159), 0.058, 0.381, (2, 11),
+                  0.735, "a w je na wot so z do"),
+    "dsb": _config(0.61, (1.422, 1.448, 1.351), (0.412, 0.394, 0.375, 0.346, 0.323, 0.298), 0.071, 0.25, (2, 22),
+                  0.705, "a jo w na z se wót su"),
 }
 
 
@@ -476,7 +609,23 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "ba": "spacy-tt", "arz": "spacy-ar", "azb": "spacy-fa", "he": "spacy-xx", "ka": "spacy-xx",
                      "yi": "spacy-xx", "dv": "spacy-xx", "tg": "spacy-xx", "cv": "spacy-xx", "sah": "spacy-xx",
                      "os": "spacy-xx", "ce": "spacy-xx", "av": "spacy-xx", "kv": "spacy-xx", "lez": "spacy-xx",
-                     "mhr": "spacy-xx", "mrj": "spacy-xx", "tyv": "spacy-xx", "xmf": "spacy-xx", "rue": "spacy-ru"}
+                     "mhr": "spacy-xx", "mrj": "spacy-xx", "tyv": "spacy-xx", "xmf": "spacy-xx", "rue": "spacy-ru",
+                     # Latin-script lid.176 languages (fw2lat45): the table of the spaCy language datatrove assigns
+                     # to FineWeb-2's code (Javanese, Sundanese, Malagasy, Minangkabau, Iloko, Pampanga: Malay's;
+                     # Swahili: Setswana's; Cebuano, Waray: Tagalog's; Bosnian: Serbian's; Venetian, Lombard,
+                     # Piedmontese: Ligurian's; Turkmen: Turkish's; Nynorsk: Bokmål's; Occitan, Asturian, Aragonese,
+                     # Corsican, Sardinian: Spanish's; Walloon, Romansh: French's; Limburgish, Low German, West Flemish:
+                     # Dutch's; Sicilian, Neapolitan: Italian's; Bavarian: German's; West Frisian, Scots: English's)
+                     **{code: "spacy-ms" for code in ("ms", "jv", "su", "mg", "min", "ilo", "pam")},
+                     "sw": "spacy-tn", "tl": "spacy-tl", "ceb": "spacy-tl", "war": "spacy-tl", "ga": "spacy-ga",
+                     "la": "spacy-la", "hsb": "spacy-hsb", "bs": "spacy-sr", "lb": "spacy-lb", "vec": "spacy-lij",
+                     "lmo": "spacy-lij", "pms": "spacy-lij", "tk": "spacy-tr", "nn": "spacy-nb",
+                     **{code: "spacy-es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "spacy-fr", "rm": "spacy-fr",
+                     "li": "spacy-nl", "nds": "spacy-nl", "vls": "spacy-nl", "scn": "spacy-it", "nap": "spacy-it",
+                     "bar": GERMAN, "fy": "spacy-en", "sco": "spacy-en",
+                     # spaCy's xx (datatrove's "xx", or a spaCy language without rules of its own: the same)
+                     **{code: "spacy-xx" for code in ("az", "uz", "sq", "eo", "so", "yo", "ht", "io", "ia", "gn",
+                                                        "dsb")}}
 
 # The Indic languages datatrove splits with the Indic NLP Library's trivial tokenizer (its tokenizer assignment:
 # Urdu's punctuation for those written in Arabic script); those without FineWeb-2's values here keep the English
@@ -510,6 +659,8 @@ LANGUAGES: dict[str, LanguageParams] = {
     "km": _fineweb2("km", KHMER),
     "lo": LanguageParams(LAO, tuple(FINEWEB2["lo"]["stopwords"]), {**fineweb2_options("lo"), **_NO_SENTENCE_MARKS_C4}),
     "my": _fineweb2("my", BURMESE),
+    # Vietnamese: the words of spaCy's pyvi tokenizer, datatrove's for vie_Latn (syllables joined into words)
+    "vi": _fineweb2("vi", VIETNAMESE),
     **{code: LanguageParams(options=_NO_WORDS) for code in ("bo", "dz")},
 }
 
@@ -558,7 +709,7 @@ def _without_words(code: str, skipped: Mapping[str, Mapping[str, Any]]) -> Langu
 # C4's sentence count off, as with the library)
 _NO_WORDS_NO_C4_MARKS = {**_NO_WORDS, "c4": {**_NO_WORDS["c4"], **_NO_SENTENCE_MARKS_C4["c4"]}}
 _WITHOUT_LIBRARY = {"km": _without_words("km", _NO_WORDS), "lo": _without_words("lo", _NO_WORDS_NO_C4_MARKS),
-                    "my": _without_words("my", _NO_WORDS)}
+                    "my": _without_words("my", _NO_WORDS), "vi": _without_words("vi", _NO_WORDS)}
 _missing_warned: dict[str, str] = {}  # language -> why its word rules are skipped in this process
 
 # Wikipedia's language codes (``<mediawiki xml:lang>``) that lid.176 labels differently.
@@ -623,7 +774,7 @@ def analysis_key(language: str | None, script: str | None) -> str | None:
 
 def params(language: str | None) -> LanguageParams | None:
     """The table's entry for ``language``; for a language whose segmenter's library is missing (Khmer, Lao,
-    Burmese), its no-word entry, with a warning the first time in the process that names what to install."""
+    Burmese, Vietnamese), its no-word entry, with a warning the first time in the process that names what to install."""
     if not language:
         return None
     p = LANGUAGES.get(language)

@@ -1,5 +1,5 @@
-"""Word segmenters that call the libraries FineWeb-2 counted the words of Korean, Thai, the Indic languages, Khmer, Lao
-and Burmese with.
+"""Word segmenters that call the libraries FineWeb-2 counted the words of Korean, Thai, the Indic languages, Khmer, Lao,
+Burmese and Vietnamese with.
 
 Why these libraries and not rules of our own: FineWeb-2 derived each language's thresholds (mean word length, share
 of words with a letter, n-gram fractions, stop words) from the words of datatrove's tokenizer for that language
@@ -36,6 +36,13 @@ make its thresholds mean what they meant there; each is a well-kept library that
   whose ``fasttext`` module would replace fasttext-predict's (language ID): ``make`` installs it with
   ``--no-deps`` (pyproject.toml's ``burmese`` extra: it, python-crfsuite and emoji, 28 MB); its Zawgyi detector
   loads through fasttext-predict's ``load_model``.
+* Vietnamese (``VIETNAMESE``): spaCy's Vietnamese tokenizer with pyvi (datatrove's tokenizer of vie_Latn,
+  ``spacy.blank("vi")``): the text cut into syllables and marks by spaCy's patterns, pyvi's CRF labels each one as
+  beginning or inside a word, and the syllables of a word are joined with the whitespace between them ("Hà Nội"
+  is one word). FineWeb-2's vie_Latn values (stop words "người", "loài"; a mean word length of 3 to 11) were set
+  on those words; a syllable is not one. The CRF labels a whole text as one sequence, so a Vietnamese text is one
+  chunk. pyvi declares scikit-learn, which its tokenizer never imports: ``make`` installs it with ``--no-deps``
+  (pyproject.toml's ``vietnamese`` extra; 8 MB, sklearn-crfsuite and python-crfsuite come with khmer-nltk).
 * Tibetan has no segmenter here: datatrove's ``TibetanTokenizer`` is botok, whose dictionary (the "general"
   dialect pack) botok downloads from GitHub on first use, into the home folder; a filter worker should not
   fetch data from the network, and it cannot be fetched where this was written, so its words could not be
@@ -70,6 +77,7 @@ import importlib.util
 import logging
 import os
 import re
+import string
 import warnings
 from functools import lru_cache
 from typing import Any, Callable
@@ -78,7 +86,8 @@ from pipeline.memory import IdleRelease, clear_between_steps
 
 KIWI, THAI, INDIC, INDIC_URDU = "kiwi", "thai", "indic", "indic-urdu"
 KHMER, LAO, BURMESE = "khmer", "lao", "burmese"
-LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU, KHMER, LAO, BURMESE)
+VIETNAMESE = "vietnamese"
+LIBRARY_SEGMENTERS = (KIWI, THAI, INDIC, INDIC_URDU, KHMER, LAO, BURMESE, VIETNAMESE)
 # The module each library segmenter imports, and how to install it (named when it is missing)
 LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
                    THAI: ("pythainlp", "pip install pythainlp"),
@@ -88,7 +97,9 @@ LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
                                         "python-crfsuite tabulate (the 'khmer' extra; make installs it)"),
                    LAO: ("laonlp", "pip install laonlp"),
                    BURMESE: ("pyidaungsu", "pip install --no-deps pyidaungsu-numpy2==0.1.4 python-crfsuite emoji "
-                                           "(the 'burmese' extra; make installs it)")}
+                                           "(the 'burmese' extra; make installs it)"),
+                   VIETNAMESE: ("pyvi", "pip install --no-deps pyvi==0.1.1 sklearn-crfsuite==0.5.0 python-crfsuite "
+                                        "(the 'vietnamese' extra; make installs it)")}
 
 
 # How the segmenter's library, called on the whole text as datatrove calls it, cuts it at whitespace: the pieces,
@@ -96,7 +107,10 @@ LIBRARY_MODULES = {KIWI: ("kiwipiepy", "pip install 'refinery[korean]'"),
 # inside a chunk. The Indic NLP Library's ``trivial_tokenize`` turns tabs into spaces and splits at spaces only (the
 # same two str calls); khmer-nltk's ``cleanup_str`` deletes "\n", U+2028 and U+200A before it segments and its CRF
 # reads across a space (a token of its own, stripped); pyidaungsu's ``segment_sentence`` deletes spaces (U+0020) and
-# splits its output at all other whitespace.
+# splits its output at all other whitespace. A Vietnamese text is one chunk: spaCy's pyvi tokenizer labels the
+# syllables of the whole text as one sequence, so a line's first words depend on the line before (their labels, cut
+# at lines, differed from datatrove's on 16 of the handbook's 36 pages, 99.68 % of its tokens alike; 100 % whole),
+# and it joins syllables across any whitespace, a line break too.
 _KHMER_CUT = re.compile("[^\\S \n\u2028\u200a]+").split
 _BURMESE_CUT = re.compile("[^\\S ]+").split
 CHUNK_CUT: dict[str, Callable[[str], list[str]]] = {
@@ -104,9 +118,13 @@ CHUNK_CUT: dict[str, Callable[[str], list[str]]] = {
     INDIC_URDU: lambda text: text.replace("\t", " ").split(" "),
     KHMER: _KHMER_CUT,
     BURMESE: _BURMESE_CUT,
+    VIETNAMESE: lambda text: [text],
 }
 # Of these, the ones whose chunks can hold a line break: their text's chunks are not each on one line
-SPANS_LINES = frozenset({INDIC, INDIC_URDU, KHMER})
+SPANS_LINES = frozenset({INDIC, INDIC_URDU, KHMER, VIETNAMESE})
+# Of these, the ones whose chunk holds several whitespace words (Vietnamese: a line, by line): C4, which counts a
+# line's whitespace words as datatrove's C4 does (``line.split()``), cannot count its chunks instead
+CHUNK_HOLDS_WORDS = frozenset({VIETNAMESE})
 # str.split()'s whitespace (none beyond U+3000) and, of it, str.splitlines()'s line breaks
 WHITESPACE_CHARS = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 LINE_BREAKS = "".join(c for c in WHITESPACE_CHARS if len(f"a{c}b".splitlines()) == 2)
@@ -118,6 +136,7 @@ CHUNK_KEEP: dict[str, str] = {
     INDIC_URDU: "".join(c for c in WHITESPACE_CHARS if c not in " \t"),
     KHMER: " \n\u2028\u200a",
     BURMESE: " ",
+    VIETNAMESE: WHITESPACE_CHARS,
 }
 
 
@@ -301,3 +320,58 @@ def burmese_split(chunk: str) -> tuple[str, ...]:
     dropped: datatrove's call)."""
     segmenter, tagger = _burmese()
     return tuple(piece for t in segmenter.segment_sentence(tagger, chunk).split() if (piece := t.strip()))
+
+
+# spaCy's Vietnamese tokenizer with pyvi (datatrove's tokenizer of vie_Latn, ``spacy.blank("vi")``): the text cut into
+# syllables and marks (written here from spaCy's rules: whitespace runs; an abbreviation of capitals or a few titles
+# with their period; "==>", "->", "...", ">>"; a URL; an e-mail address; a number with "." "," or "_" groups; one
+# mark; a run of word characters), then pyvi's CRF labels each one as beginning or inside a word, over the whole
+# sequence as one sentence; a syllable labelled inside joins the one before, with the whitespace between them,
+# unless either is one ASCII punctuation mark, either starts with a digit, or it starts with a capital after a
+# syllable that does not
+_VI_SYLLABLE = re.compile(
+    r"\s+|[A-ZĐ]+\.|Tp\.|Mr\.|Mrs\.|Ms\.|Dr\.|ThS\.|==>|->|\.\.\.|>>|\w+://\S+"
+    r"|[a-zA-Z0-9_.+-]+@(?:[a-zA-Z0-9-]+\.)+[a-zA-Z0-9-]+|\d+(?:[.,_]\d+)+|[^\w\s]|\w+")
+_ASCII_PUNCTUATION = frozenset(string.punctuation)
+
+
+@lru_cache(maxsize=1)
+def _vietnamese() -> Any:
+    """pyvi's ``ViTokenizer`` class (its CRF unpickled on import), the CRF's temporary model file gone (as
+    Khmer's, ``_drop_crf_tempfile``)."""
+    try:
+        from pyvi import ViTokenizer
+    except ImportError:
+        raise ImportError(f"Vietnamese word segmentation needs pyvi: {LIBRARY_MODULES[VIETNAMESE][1]}") from None
+    _drop_crf_tempfile(ViTokenizer.ViTokenizer.model)
+    return ViTokenizer.ViTokenizer
+
+
+def vietnamese_split(chunk: str) -> tuple[str, ...]:
+    """The words of a chunk (syllables joined by spaces) as spaCy's pyvi tokenizer gives them, stripped (datatrove's
+    call): a word of several syllables keeps the spaces between them ("Hà Nội")."""
+    pieces = [m.group() for m in _VI_SYLLABLE.finditer(chunk)]
+    syllables: list[str] = []
+    gaps: list[str] = []  # the whitespace before each syllable
+    gap = ""
+    for piece in pieces:
+        if piece.isspace():
+            gap = piece
+        else:
+            syllables.append(piece)
+            gaps.append(gap)
+            gap = ""
+    if not syllables:
+        return ()
+    tokenizer = _vietnamese()
+    labels = tokenizer.model.predict([tokenizer.sent2features(syllables, False)])[0]
+    words = [syllables[0]]
+    for i in range(1, len(syllables)):
+        here, before = syllables[i], syllables[i - 1]
+        if (labels[i] == "I_W" and here not in _ASCII_PUNCTUATION and before not in _ASCII_PUNCTUATION
+                and not here[0].isdigit() and not before[0].isdigit()
+                and not (here[0].istitle() and not before[0].istitle())):
+            words[-1] += gaps[i] + here
+        else:
+            words.append(here)
+    return tuple(piece for w in words if (piece := w.strip()))

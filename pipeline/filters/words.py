@@ -24,8 +24,8 @@ from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, S
                                       sudachi_split)
 from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, KIWI, LAO,
                                           LINE_BREAKS, SPANS_LINES,
-                                          THAI, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
-                                          lao_split, thai_split, urdu_split)
+                                          THAI, VIETNAMESE, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
+                                          lao_split, thai_split, urdu_split, vietnamese_split)
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -531,7 +531,7 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
 # Korean, Thai, the Indic languages, Khmer, Lao and Burmese: the libraries FineWeb-2 counted their words with
 # (``segment_lib``)
 _SPLITTERS.update({KIWI: kiwi_split, THAI: thai_split, INDIC: indic_split, INDIC_URDU: urdu_split,
-                   KHMER: khmer_split, LAO: lao_split, BURMESE: burmese_split})
+                   KHMER: khmer_split, LAO: lao_split, BURMESE: burmese_split, VIETNAMESE: vietnamese_split})
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
 _MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk), KIWI: kiwi_split_many}
 # Segmenters that split and intern a batch of new chunks in compiled code (where ``_chunks`` is built), read

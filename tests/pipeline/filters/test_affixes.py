@@ -1,5 +1,5 @@
 """spaCy's tokenizer algorithm with the tables of ``pipeline.filters.affixes`` for es, pt, nl, pl, tr, da, nb, fi, uk, bg,
-ro, hu, fa, lt, el, sl and id, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
+ro, hu, fa, lt, el, sl, id, ms, sr, lb, lij, tn, tl, ga, la and hsb, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
 were written down from spaCy's output on the same strings (the tables of fr, it, ru, ar, sv, ca and the base:
 tests/pipeline/filters/test_segment.py)."""
 
@@ -58,6 +58,19 @@ PROBES = {
     "am": "የሰው፡ልጅ ነው። ሰላም. ሰላም፣ ዓ.ም. ት/ቤት (ሀ) ነው፡ 20° x-y a. x. Debian's ሀ.ለ ሀ-ለ ነው፤",
     "ky": "1-класс 2-3 ж. б. x-y x–y a,b x(y) кыргыз. өлкө/шаар ай--күн 20° Debian's ҳ-ҳ",
     "tt": "1-сыйныф 2-3 x-y x–y a,b x(y) татар. ай--көн 20° Debian's млн. ҙур-ҙур",
+    # the tables of the Latin-script languages of fw2lat45 (spaCy's ms, lb, lij, tn, tl, ga, la, hsb): Malay's
+    # listed words whole in their case variants, others split, and its currency codes; Luxembourgish "d'" at a chunk's start; Ligurian elisions and articled prepositions;
+    # Setswana's hyphen after a digit; the exceptions of Tagalog, Irish, Latin and Upper Sorbian
+    "ms": ("kucar-kacir Kucar-Kacir KUCAR-KACIR Meniru-niru hak-hak xyz-abc RM10 MYR5 Rp100 rumahnya-nya rumah-ku 10Mbps 50% Jan. Mac. do'a Jum’at 1/2 e-mail RMB5 (RM5 Dr. /etc x—y a.s.f."),
+    "lb": ("d'Recht D'Fräiheet (d'Recht) ''Recht vis-à-vis 3-4 a,b a!b a--b a.B z.B. wgl. 't ’T x:y x/y Debian's 20° Dr."),
+    "lij": "de’l a’l inte’l a-o A-o sott'a-o Sott’a-e co-a x-y l'ommo 3-4 Debian's ch'a-i",
+    "tn": "2019-nji 3-x a-b a/b 1:x x-1 Debian's 3-4 x—y",
+    "tl": "siya'y Siya'y ano'ng ano’ng papa'no 'di ’di isa'y x-y Debian's sa'yo",
+    "ga": "'acha'n D'fhág d'fhág B'fhéidir M.F. .i. 'gus x-y Debian's Co.",
+    "la": "A.D. mecum Tecum tecum. populusque x-y Debian's Kal.",
+    "hsb": "resp. mil. wob. x-y Debian's ’ a.",
+    # English (fy, sco): contractions with and without their apostrophe, an apostrophe inside another word kept
+    "en": "Hy dy't hes don't Can't Debian's 3-x x-y e-mail l'homme (Dr. Smith) U.S.A. gonna 10km a. 'Cause y'all",
 }
 
 
@@ -98,6 +111,19 @@ EXPECTED_PROBES = {
     "am": "የሰው፡ልጅ|ነው|።|ሰላም|.|ሰላም|፣|ዓ.ም.|ት/ቤት|(|ሀ|)|ነው|፡|20|°|x|-|y|a.|x.|Debian's|ሀ|.|ለ|ሀ|-|ለ|ነው|፤",
     "ky": "1|-|класс|2|-|3|ж.|б|.|x-y|x|–|y|a|,|b|x|(|y|)|кыргыз|.|өлкө|/|шаар|ай|--|күн|20|°|Debian|'s|ҳ-ҳ",
     "tt": "1-сыйныф|2|-|3|x-y|x|–|y|a|,|b|x|(|y|)|татар|.|ай|--|көн|20|°|Debian|'s|млн.|ҙур-ҙур",
+    # Latin-script lid.176 languages (fw2lat45)
+    "ms": ("kucar-kacir|Kucar-Kacir|KUCAR-KACIR|Meniru-niru|hak|-|hak|xyz|-|abc|RM|10|MYR|5|Rp|100|rumahnya|-nya|rumah|"
+           "-ku|10|Mbps|50|%|Jan.|Mac.|do'a|Jum’at|1|/|2|e|-|mail|RM|B5|(|RM|5|Dr.|/|etc|x|—|y|a.s.f."),
+    "lb": ("d'|Recht|D'|Fräiheet|(|d'|Recht|)|''|Recht|vis-à-vis|3|-|4|a|,|b|a|!|b|a|--|b|a.|B|z.B.|wgl.|'t|’T|x|:|y|"
+           "x/y|Debian|'s|20|°|Dr."),
+    "lij": "de’|l|a’|l|inte’|l|a-o|A-o|sott'|a-o|Sott’|a-e|co-a|x|-|y|l'|ommo|3|-|4|Debian|'s|ch'|a-i",
+    "tn": "2019|-|nji|3|-|x|a|-|b|a|/|b|1|:x|x-1|Debian|'s|3|-|4|x|—|y",
+    "tl": "siya|'y|Siya'y|ano|'ng|ano|’ng|papa'no|'di|’di|isa|'y|x|-|y|Debian|'s|sa|'yo",
+    "ga": "'ach|a'n|D'fhág|d'fhág|B'fhéidir|M.F.|.i.|'gus|x|-|y|Debian|'s|Co.",
+    "la": "A.D.|me|cum|Tecum|te|cum|.|populusque|x|-|y|Debian|'s|Kal.",
+    "hsb": "resp.|mil.|wob.|x|-|y|Debian|'s|’|a.",
+    "en": ("Hy|dy't|he|s|do|n't|Ca|n't|Debian|'s|3|-|x|x|-|y|e|-|mail|l'homme|(|Dr.|Smith|)|U.S.A.|gon|na|10|km|a.|"
+           "'Cause|y'|all"),
 }
 # spacy.blank(lang)(TECHNICAL), spaCy 3.8.7
 EXPECTED_TECHNICAL = {
@@ -195,6 +221,43 @@ EXPECTED_TECHNICAL = {
            "-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|dmarc.gmail.com|"
            "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
            "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    # Latin-script lid.176 languages (fw2lat45)
+    "ms": ("Voir|http://localhost:9999|/|security|et|/|etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r|-|-|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/|sda1|Use%|(|28|-|Feb|-|2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "lb": ("Voir|http://localhost:9999/security|et|/etc/apt/sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|-rw-r|"
+           "--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|dmarc.gmail.com|changelog.Debian.gz|"
+           "e.g|.|etc.|q.|domU.|3.5|-|4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|192.168.0.1|8.8.8.8:80|"
+           "example.com|Example|.|COM|foo|.|Bar|ftp://x.y/z"),
+    "lij": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+            "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+            "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+            "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "tn": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28|-|Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "tl": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "ga": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "la": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "hsb": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+            "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+            "changelog.Debian.gz|e.g|.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+            "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "en": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28|-|Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
 }
 
 
@@ -226,6 +289,14 @@ def test_tables_lose_no_character(language):
     ("yi", "spacy-xx"), ("dv", "spacy-xx"), ("tg", "spacy-xx"), ("cv", "spacy-xx"), ("sah", "spacy-xx"),
     ("os", "spacy-xx"), ("ce", "spacy-xx"), ("av", "spacy-xx"), ("kv", "spacy-xx"), ("lez", "spacy-xx"),
     ("mhr", "spacy-xx"), ("mrj", "spacy-xx"), ("tyv", "spacy-xx"), ("xmf", "spacy-xx"), ("rue", "spacy-ru"),
+    # Latin-script lid.176 languages (fw2lat45): the table of datatrove's spaCy language for FineWeb-2's code
+    ("ms", "spacy-ms"), ("jv", "spacy-ms"), ("su", "spacy-ms"), ("mg", "spacy-ms"), ("min", "spacy-ms"),
+    ("ilo", "spacy-ms"), ("pam", "spacy-ms"), ("sw", "spacy-tn"), ("tl", "spacy-tl"), ("ceb", "spacy-tl"),
+    ("war", "spacy-tl"), ("bs", "spacy-sr"), ("lb", "spacy-lb"), ("vec", "spacy-lij"), ("lmo", "spacy-lij"),
+    ("pms", "spacy-lij"), ("ga", "spacy-ga"), ("la", "spacy-la"), ("hsb", "spacy-hsb"), ("tk", "spacy-tr"),
+    ("nn", "spacy-nb"), ("oc", "spacy-es"), ("sc", "spacy-es"), ("wa", "spacy-fr"), ("li", "spacy-nl"),
+    ("scn", "spacy-it"), ("eo", "spacy-xx"), ("az", "spacy-xx"), ("dsb", "spacy-xx"),
+    ("fy", "spacy-en"), ("sco", "spacy-en"), ("en", "whitespace"),
 ])
 def test_languages_use_their_table(language, segmenter):
     # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
@@ -344,6 +415,15 @@ def test_exception_file_with_tokens_that_do_not_spell_the_string_is_an_error(tmp
         assert str(raised.value) == f"{tmp_path / 'xx.txt.gz'}, line 2: tokens ['a', 'c'] do not spell 'ab'"
     finally:
         exceptions._read.cache_clear()
+
+
+def test_malay_list_expands_to_spacys_variants():
+    # spaCy 3.8.7's Malay list is built as Indonesian's: 1,937 words in up to seven forms: 7,748 of its 9,245 own exceptions
+    from pipeline.filters.exceptions import load_exceptions
+
+    words = load_exceptions(["ms-words"])
+    assert len(words) == 7_748
+    assert {"kucar-kacir", "Kucar-kacir", "Kucar-Kacir", "KUCAR-KACIR"} <= set(words) and "hak-hak" not in words
 
 
 def test_indonesian_list_expands_to_spacys_variants():

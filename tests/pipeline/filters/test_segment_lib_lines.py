@@ -24,7 +24,7 @@ from pipeline.filters.base import Doc
 from pipeline.filters.c4 import C4Filter, C4Options
 from pipeline.filters.fineweb import FineWebFilter, FineWebOptions
 from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, LINE_BREAKS,
-                                          SPANS_LINES, WHITESPACE_CHARS)
+                                          SPANS_LINES, VIETNAMESE, WHITESPACE_CHARS)
 from tests.pipeline.filters.support import require_compiled, require_library
 
 # declaration/hin.html: "General Assembly / proclaims that" and article 1 with its heading
@@ -139,7 +139,7 @@ def test_which_whitespace_each_library_keeps() -> None:
 
 
 def test_other_segmenters_still_split_at_every_whitespace() -> None:
-    assert set(CHUNK_CUT) == {INDIC, INDIC_URDU, KHMER, BURMESE}
+    assert set(CHUNK_CUT) == {INDIC, INDIC_URDU, KHMER, BURMESE, VIETNAMESE}
     words.clear_cache()
     assert words.split_words("one\ntwo\xa0three\r\nfour") == ["one", "two", "three", "four"]
     # the compiled chunk table (every whitespace splits) where it is built
