@@ -62,9 +62,10 @@ sys.path.insert(0, str(REPO))
 
 from contracts.accounting import Tally  # noqa: E402
 from pipeline.filters import words  # noqa: E402
-from pipeline.filters.base import Filter, compute_signals, decide, signal_schema  # noqa: E402
+from pipeline.filters.base import Filter, compute_signals, decide, declared_scripts, signal_schema  # noqa: E402
 from pipeline.filters.chain import ChainSpec, build  # noqa: E402
-from pipeline.filters.lang_params import FINEWEB2, FINEWEB2_CONFIG, fineweb2_options, segmenter_of  # noqa: E402
+from pipeline.filters.lang_params import (FINEWEB2, FINEWEB2_CONFIG, analysis_key, fineweb2_options,  # noqa: E402
+                                          has_script_entries, segmenter_of)
 from pipeline.filters.segment import script_of  # noqa: E402
 from pipeline.readers import get_reader, reader_module  # noqa: E402
 from pipeline.readers.base import Split  # noqa: E402
@@ -211,7 +212,17 @@ def udhr_declarations(lang: str, cache: Path) -> list[tuple[str, str]]:
 def documents(lang: str, handbook_cache: Path | None = None, udhr_cache: Path | None = None,
               shared: bool = True, udhr_parts: int = 1) -> list[dict[str, str]]:
     """{"id", "source", "text"} of every document of ``lang`` (``shared``: also those of the shared data; each UDHR
-    declaration cut into ``udhr_parts`` documents)."""
+    declaration cut into ``udhr_parts`` documents). A per-script key ("sr-Latn", ``lang_params.analysis_key``): the
+    language's documents in that script; a language with such entries: its documents in the other scripts."""
+    base, _, script = lang.partition("-")
+    if script or has_script_entries(lang):
+        rows = _documents(base, handbook_cache, udhr_cache, shared, udhr_parts)
+        return [r for r in rows if analysis_key(base, script_of(r["text"])) == lang]
+    return _documents(lang, handbook_cache, udhr_cache, shared, udhr_parts)
+
+
+def _documents(lang: str, handbook_cache: Path | None, udhr_cache: Path | None, shared: bool,
+               udhr_parts: int) -> list[dict[str, str]]:
     out = []
     if not shared:
         pass
@@ -343,15 +354,22 @@ def run_datatrove(rows: list[dict], dt_setting: dict, repeats: int, timing_only:
         return json.loads(out.read_text())
 
 
+def _declared(lang: str, texts: list[str]) -> tuple[list[str], list[str | None] | None]:
+    """The documents' declared language (a per-script key's language: "sr" for "sr-Latn", whose documents the
+    pipeline gives that key by their script) and their scripts for ``decide`` (``base.declared_scripts``)."""
+    declared = [lang.partition("-")[0]] * len(texts)
+    return declared, declared_scripts(declared, lambda rows: [texts[i] for i in rows])
+
+
 def our_decisions(chain: list[Filter], order: list[str], texts: list[str], lang: str) -> dict[str, Any]:
     """Signals, the first reason in ``order`` (each filter on the text it sees in our chain) and each
     filter's own reason (None = kept), per document."""
-    declared = [lang] * len(texts)
+    declared, scripts = _declared(lang, texts)
     columns = compute_signals(chain, texts, [None] * len(texts), MAX_CHARS, declared=declared)
     table = pa.table({"id": [str(i) for i in range(len(texts))], **columns}, schema=signal_schema(chain))
     out: dict[str, Any] = {"table": table.to_pylist()}
     for flt in chain:
-        alone = decide([flt], table, MAX_CHARS, declared)
+        alone = decide([flt], table, MAX_CHARS, declared, scripts)
         out[flt.name] = [None if r is None else f"{flt.name}:{r}" for r in alone.rule]
     out["chain"] = [next((out[name][i] for name in order if out[name][i]), None) for i in range(len(texts))]
     return out
@@ -359,14 +377,14 @@ def our_decisions(chain: list[Filter], order: list[str], texts: list[str], lang:
 
 def our_seconds(chain: list[Filter], texts: list[str], lang: str, runs: int) -> float:
     """Median seconds of our chain's signals and decisions on ``texts``, cold word vocabulary."""
-    declared = [lang] * len(texts)
+    declared, scripts = _declared(lang, texts)
     times = []
     for _ in range(runs):
         words.clear_cache()
         started = time.perf_counter()
         columns = compute_signals(chain, texts, [None] * len(texts), MAX_CHARS, declared=declared)
         table = pa.table({"id": [str(i) for i in range(len(texts))], **columns}, schema=signal_schema(chain))
-        decide(chain, table, MAX_CHARS, declared)
+        decide(chain, table, MAX_CHARS, declared, scripts)
         times.append(time.perf_counter() - started)
     return statistics.median(times)
 

@@ -197,7 +197,7 @@ def run(package: Path, keep: str) -> list[dict[str, Any]]:
     urls = [f"https://www.unicode.org/udhr/d/udhr_{r['code']}.html" for r in docs]
     columns = compute_signals(chain, texts, urls, ANALYSIS_MAX_CHARS)
     table = pa.table({"id": [r["code"] for r in docs], **columns}, schema=signal_schema(chain))
-    languages = analysis_languages(columns["language"], None, len(docs))
+    languages = analysis_languages(columns["language"], None, len(docs), columns["script"])  # "sr-Latn" where so
     chains: dict[tuple, list] = {}
     for i, r in enumerate(docs):
         if keep == "none":

@@ -14,14 +14,16 @@ import time
 from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, ClassVar, Sequence
+from typing import Any, Callable, ClassVar, Sequence
 
 import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 from pydantic import BaseModel, ConfigDict
 
-from pipeline.filters.lang_params import localize, rules_off, segmenter_of
+from pipeline.filters.lang_params import (SCRIPT_SEPARATOR, analysis_key, has_script_entries, localize, rules_off,
+                                          segmenter_of)
+from pipeline.filters.segment import script_of
 from pipeline.filters.words import Tokens, split_words, tokenize, tokenize_many
 
 try:  # compiled UTF-8 decoding of text columns; without it, pyarrow's to_pylist gives the same strs
@@ -174,13 +176,32 @@ class Filter(ABC):
 
 
 def analysis_languages(detected: Sequence[str | None] | None, declared: Sequence[str | None] | None,
-                       n: int) -> list[str | None]:
+                       n: int, scripts: Sequence[str | None] | None = None) -> list[str | None]:
     """The language each document's words are counted in: the detected one (language filter), else the
-    one its source declares (a Wikipedia dump's xml:lang, a book's header), else unknown (English rules).
+    one its source declares (a Wikipedia dump's xml:lang, a book's header), else unknown (English rules);
+    with ``scripts`` (each document's dominant script, or None), the table key of that language in that script
+    where the table has one (``lang_params.analysis_key``: "sr-Latn" for a Latin-script "sr" document).
     The signal and the decision step both call this, so they always agree."""
     out: list[str | None] = list(declared) if declared is not None else [None] * n
     if detected is not None:
         out = [d if d and d != "und" else o for d, o in zip(detected, out)]
+    if scripts is not None:
+        out = [analysis_key(lang, script) for lang, script in zip(out, scripts)]
+    return out
+
+
+def declared_scripts(declared: Sequence[str | None] | None, texts_at: Callable[[list[int]], Sequence[str]]
+                     ) -> list[str | None] | None:
+    """The dominant script (``segment.script_of``) of each document whose declared language has entries per script
+    (``lang_params.has_script_entries``), None for the others; None when no document's has (nothing is computed).
+    For a chain without the language filter, whose ``script`` signal covers every document. ``texts_at(rows)``: the
+    texts of those rows (the decision step decodes only them)."""
+    rows = [i for i, lang in enumerate(declared or ()) if has_script_entries(lang)]
+    if not rows:
+        return None
+    out: list[str | None] = [None] * len(declared or ())
+    for i, text in zip(rows, texts_at(rows)):
+        out[i] = script_of(text)
     return out
 
 
@@ -260,7 +281,8 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
     makes them valid UTF-8), read by language ID in place of ``texts``; the signals are the same.
     A document a filter leaves out (``Filter.leaves_out``: the language filter's keep-list) is measured by no
     word filter after it; its word signals stay null."""
-    languages = analysis_languages(None, declared, len(texts))
+    scripts = declared_scripts(declared, lambda rows: [texts[i] for i in rows])
+    languages = analysis_languages(None, declared, len(texts), scripts)
     views = utf8 if utf8 is not None else [None] * len(texts)
     docs = [Doc(text, url, language=lang, utf8=view)
             for text, url, lang, view in zip(texts, urls, languages, views)]
@@ -296,9 +318,9 @@ def compute_signals(filters: list[Filter], texts: list[str], urls: list[str | No
         left_out = flt.leaves_out(own)
         if left_out is not None and left_out.any():
             analysable = [i for i in analysable if not left_out[i]]
-        if "language" in full:  # the language filter: later filters count words in the detected language
-            for doc, lang in zip(docs, analysis_languages(full["language"], [d.language for d in docs],
-                                                          len(docs))):
+        if "language" in full:  # the language filter: later filters count words in the detected language, in
+            # the entry of the document's script (its ``script`` signal) where the language has several
+            for doc, lang in zip(docs, analysis_languages(full["language"], declared, len(docs), full["script"])):
                 doc.language = lang
         if seconds is not None:
             seconds[flt.name] += time.perf_counter() - started
@@ -331,23 +353,42 @@ class Decisions:
     # (language, cause, filter, rule) -> documents of that language whose rule its entry turned off
     # (``lang_params.rules_off``: its segmenter's library missing, no segmenter, no stop-word list), kept or not
     rules_off: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
+    # per-script entry ("sr-Latn", ``lang_params.analysis_key``) -> documents judged with it
+    script_entries: dict[str, int] = field(default_factory=dict)
 
     @property
     def kept(self) -> np.ndarray:
         return np.array([f is None for f in self.filter], dtype=bool)
 
 
+def signal_scripts(signals: pa.Table, declared: Sequence[str | None] | None,
+                   scripts: Sequence[str | None] | None) -> Sequence[str | None] | None:
+    """Each document's script for ``analysis_languages`` in the decision step: the language filter's ``script``
+    signal where the chain has one, else ``scripts`` (``declared_scripts`` of the texts), which a caller must give
+    where a declared language has entries per script, so that documents are judged with the entry they were
+    measured with."""
+    if "script" in signals.column_names:
+        return signals["script"].to_pylist()
+    if scripts is None and any(has_script_entries(lang) for lang in declared or ()):
+        raise ValueError("a declared language has entries per script (lang_params.script_entries): pass "
+                         "scripts=declared_scripts(declared, ...) of the texts to decide the signals were measured on")
+    return scripts
+
+
 def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
-           declared: Sequence[str | None] | None = None) -> Decisions:
+           declared: Sequence[str | None] | None = None, scripts: Sequence[str | None] | None = None) -> Decisions:
     """Apply every enabled filter's rules to stored signals; the first rule that fires removes. Each
-    document is judged with the thresholds of its language (``analysis_languages``, ``Filter.for_language``)."""
+    document is judged with the thresholds of its language (``analysis_languages``, ``Filter.for_language``), in
+    the entry of its script (``signal_scripts``; ``scripts``: ``declared_scripts`` for a chain without the
+    language filter)."""
     n = signals.num_rows
     out = Decisions(*(np.full(n, None, dtype=object) for _ in range(2)), np.full(n, np.nan),
                     np.full(n, np.nan), np.full(n, None, dtype=object))
     removed = np.zeros(n, dtype=bool)
     n_chars = _as_array(signals[N_CHARS])
     detected = signals["language"].to_pylist() if "language" in signals.column_names else None
-    groups = _groups(analysis_languages(detected, declared, n))
+    groups = _groups(analysis_languages(detected, declared, n, signal_scripts(signals, declared, scripts)))
+    out.script_entries = {lang: len(rows) for lang, rows in groups.items() if lang and SCRIPT_SEPARATOR in lang}
     for flt in filters:
         s = {key: _as_array(signals[flt.column(key)]) for key in flt.SIGNALS}
         for lang, rows in groups.items():
@@ -386,7 +427,8 @@ def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: 
     """Stage statistics: ``removed.<source>.<filter>.<rule>`` documents and ``removed_chars.…`` chars, and
     ``rules_skipped.<source>.<filter>.<why>`` documents a filter did not judge (``Filter.skipped``), and
     ``rules_off.<source>.<language>.<cause>.<filter>.<rule>`` documents judged without a rule their language's
-    entry turned off, with the cause (``Decisions.rules_off``)."""
+    entry turned off, with the cause (``Decisions.rules_off``), and ``script_entries.<source>.<key>`` documents judged
+    with a language's entry for their script ("sr-Latn", ``Decisions.script_entries``)."""
     for i in np.flatnonzero(~decisions.kept):
         key = f"{source}.{decisions.filter[i]}.{decisions.rule[i]}"
         counts[f"removed.{key}"] += 1
@@ -396,6 +438,8 @@ def count_removals(counts: Counter, source: str, decisions: Decisions, n_chars: 
             counts[f"rules_skipped.{source}.{key}"] += int(mask.sum())
     for (lang, cause, name, rule), n in decisions.rules_off.items():
         counts[f"rules_off.{source}.{lang}.{cause}.{name}.{rule}"] += n
+    for key, n in decisions.script_entries.items():
+        counts[f"script_entries.{source}.{key}"] += n
 
 
 def rewrite_rows(filters: list[Filter], signals: pa.Table,

@@ -15,7 +15,9 @@ instead, one call per document: the reference that the tests compare with.
 Defaults are FineWeb's (Penedo et al. 2024, "Base filtering": English, score >= 0.65). With
 ``source_language`` (the wikipedia kind's default) a document keeps the language its source declares, so a
 Chinese dump keeps Chinese articles. The dominant script (``pipeline.filters.segment.script_of``) is
-stored beside the language as ``script``. The detected language
+stored beside the language as ``script``; for a language written in several scripts it picks the table entry later
+filters judge the document with (``lang_params.analysis_key``: "sr-Latn" for Latin-script Serbian, which lid.176
+labels "sr"), while the ``language`` column keeps the model's label. The detected language
 and its score are stored as the ``language`` and ``language_score`` columns of the signals, and of the
 kept documents, so later stages and the report can use them.
 """

@@ -207,7 +207,21 @@ def filter_section(run_dir: Path, stage: dict[str, Any], sources: list[str]) -> 
     off = rules_off(counts, sources)
     if off:  # only where a rule was off for a cause: a run without stays byte for byte what it was
         section["rules_off"] = off
+    entries = script_entries(counts, sources)
+    if entries:  # only where a language's entry for a script judged some documents, as rules_off
+        section["script_entries"] = entries
     return section
+
+
+def script_entries(counts: dict[str, int], sources: list[str]) -> dict[str, dict[str, int]]:
+    """The filter stage's ``script_entries.<source>.<key>`` counts as source -> key ("sr-Latn": a language's entry
+    for one script, ``lang_params.analysis_key``) -> documents judged with it, sorted."""
+    out: dict[str, dict[str, int]] = {}
+    for key, value in sorted(counts.items()):
+        head, _, rest = key.partition(".")
+        if head == "script_entries" and (parts := split_source(rest, sources)) and "." not in parts[1]:
+            out.setdefault(parts[0], {})[parts[1]] = value
+    return out
 
 
 def rules_off(counts: dict[str, int], sources: list[str]) -> dict[str, dict[str, dict[str, dict[str, Any]]]]:

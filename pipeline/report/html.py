@@ -178,6 +178,14 @@ def _filter(stats: dict[str, Any]) -> str:
         parts.append("<h3>Rules off for a language</h3><p class=muted>Documents judged without a rule their "
                      "language has no data for (e.g. no stop-word list: Gopher's stop-word rule is skipped).</p>"
                      + table(["source", "language", "reason", "docs", "rules off (docs)"], other))
+    entries = section.get("script_entries")
+    if entries:  # only where some documents were judged with a language's entry for their script
+        rows = [text_cell(s) + text_cell(k) + num(v, "filter", "script_entries", s, k)
+                for s, c in entries.items() for k, v in c.items()]
+        parts.append("<h3>Languages judged by script</h3><p class=muted>Documents of a language written in several "
+                     "scripts judged with the entry of their script (e.g. sr-Latn: FineWeb-2's srp_Latn values for "
+                     "Latin-script Serbian, which lid.176 labels sr).</p>"
+                     + table(["source", "language-script", "docs"], rows))
     return "".join(parts)
 
 

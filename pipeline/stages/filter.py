@@ -50,7 +50,8 @@ from contracts.corpus_stats import record_in, record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.documents import DOC_SCHEMA, parquet_bytes, shard_source, write_parquet
 from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
-                                   decode_texts, rewrite_kept, rewrite_rows, signal_schema, utf8_views)
+                                   declared_scripts, decode_texts, rewrite_kept, rewrite_rows, signal_schema,
+                                   signal_scripts, utf8_views)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
 from pipeline.memory import release_within_task
@@ -222,10 +223,14 @@ def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.T
                          f"{SIGNALS_DIR}/ and _done/{SIGNALS_STAGE}/ of this run and rerun")
     chain = build(task.spec)
     declared = declared_languages(docs)
-    decisions = decide(chain, signals, task.analysis_max_chars, declared)
+    # the script of each document whose declared language has entries per script, where the chain has no language
+    # filter (its ``script`` signal covers every document): decoded and computed for those documents only
+    scripts = None if "script" in signals.column_names else declared_scripts(
+        declared, lambda rows: decode_texts(docs["text"].take(pa.array(rows, pa.int64()))))
+    decisions = decide(chain, signals, task.analysis_max_chars, declared, scripts)
     kept = decisions.kept
     detected = signals["language"].to_pylist() if "language" in signals.column_names else None
-    analysed = analysis_languages(detected, declared, docs.num_rows)
+    analysed = analysis_languages(detected, declared, docs.num_rows, signal_scripts(signals, declared, scripts))
     n_chars = signals[N_CHARS].to_numpy()
     language = signals["language"] if "language" in signals.column_names else pa.nulls(docs.num_rows,
                                                                                        pa.string())
