@@ -873,6 +873,21 @@ ENGLISH = replace(SETSWANA, special=dict(_OWN_SPECIAL), data=("en",))
 TAGALOG, IRISH, LATIN, UPPER_SORBIAN = (replace(BASE, special=dict(_OWN_SPECIAL), data=(name,))
                                         for name in ("tl", "ga", "la", "hsb"))
 
+# Stanza-counted languages (stanza45)
+# Maltese (mlt_Latn; datatrove counts it with Stanza's Maltese model, which could not be run here): spaCy has no
+# Maltese, and its base rules split the definite article from its noun at the hyphen ("il-kelb" is "il", "-",
+# "kelb"), so a third of the UDHR's words were hyphens without a letter and FineWeb-2's least share of words with a
+# letter (0.823) removed every part (bench/README.md, "The Stanza-counted languages"). FineWeb-2's published Maltese
+# stop words are Stanza's tokens: "il-", "l-", "tal-", "fil-", "fl-", "mill-" (the article, alone or joined to a
+# preposition, with its hyphen) and "ta'". So xx's rules, and the article with its hyphen a token of its own before a
+# word: "l" or a consonant it assimilates to (ċ d n r s t x ż z), after "i" or a preposition (ta, fi, f, mi, bi, b,
+# sa, ma, għa, għ, bħa, li, lil; "ll" after "mi", "għa", "li": "mill-", "għall-", "lill-"), as Maltese grammar writes
+# it; and "ta'" (the preposition's short form; also with the typographic apostrophe, as the UDHR writes it) whole.
+_MT_ARTICLE = ("(?:(?:[Ii]|[Tt]a|[Ff]i|[Ff]|[Mm]i|[Bb]i|[Bb]|[Ss]a|[Mm]a|[Gg]ħa|[Gg]ħ|[Bb]ħa|[Ll]i|[Ll]il)?"
+               "(?:[Ll][Ll]?|[ĊċDdNnRrSsTtXxŻżZz]))-(?=\\p{L})")
+MALTESE = replace(XX, prefixes=(_MT_ARTICLE, *XX.prefixes),
+                  special={**XX.special, **{w: (w,) for w in ("ta'", "Ta'", "ta’", "Ta’")}})
+
 # The tables by name: a language code, or "base" for the languages that have spaCy's base rules only
 LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, "ar": ARABIC, "sv": SWEDISH,
                                     "ca": CATALAN, "es": SPANISH, "pt": PORTUGUESE, "nl": DUTCH, "pl": POLISH,
@@ -885,4 +900,6 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     "tt": TATAR,
                                     # Latin-script lid.176 languages (fw2lat45)
                                     "ms": MALAY, "lb": LUXEMBOURGISH, "lij": LIGURIAN, "tn": SETSWANA,
-                                    "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN, "en": ENGLISH}
+                                    "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN, "en": ENGLISH,
+                                    # Stanza-counted languages (stanza45)
+                                    "mt": MALTESE}

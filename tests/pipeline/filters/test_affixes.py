@@ -297,6 +297,10 @@ def test_tables_lose_no_character(language):
     ("nn", "spacy-nb"), ("oc", "spacy-es"), ("sc", "spacy-es"), ("wa", "spacy-fr"), ("li", "spacy-nl"),
     ("scn", "spacy-it"), ("eo", "spacy-xx"), ("az", "spacy-xx"), ("dsb", "spacy-xx"),
     ("fy", "spacy-en"), ("sco", "spacy-en"), ("en", "whitespace"),
+    # Stanza-counted languages (stanza45): datatrove counts them with Stanza (not run here); the closest spaCy table
+    ("be", "spacy-uk"), ("kk", "spacy-ky"), ("krc", "spacy-ky"), ("gl", "spacy-pt"), ("gd", "spacy-en"),
+    ("mt", "spacy-mt"), ("cy", "spacy-xx"), ("br", "spacy-xx"), ("ug", "spacy-xx"), ("mn", "spacy-xx"),
+    ("ku", "spacy-xx"),
 ])
 def test_languages_use_their_table(language, segmenter):
     # lid.176's code -> the table datatrove's tokenizer assignment gives it (nor/nob -> spaCy's "nb")
@@ -443,3 +447,21 @@ def test_indonesian_list_expands_to_spacys_variants():
 ])
 def test_greek_and_slovenian_letter_classes_and_marks(language, text, expected):
     assert "|".join(split_words(text, f"spacy-{language}")) == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    # Maltese (stanza45): the article with its hyphen is a token of its own, as in FineWeb-2's mlt_Latn stop words
+    # (Stanza's tokens "il-", "l-", "tal-", "fil-", "fl-", "mill-"); spaCy's xx splits it into "il", "-"
+    ("il-kelb", "il-|kelb"), ("Għall-ħajja,", "Għall-|ħajja|,"), ("fl-Ewropa", "fl-|Ewropa"),
+    ("is-sigurtà tal-persuna.", "is-|sigurtà|tal-|persuna|."), ("It-tfal", "It-|tfal"), ("mill-Istat", "mill-|Istat"),
+    ("ta' kull", "ta'|kull"), ("ta’ kull", "ta’|kull"),
+    # a hyphen between other letters splits as in xx; "il-" before a space is whole in both
+    ("ko-operazzjoni", "ko|-|operazzjoni"), ("il- ", "il-"), ("2-il", "2-il"),
+])
+def test_maltese_article_is_a_token_with_its_hyphen(text, expected):
+    assert "|".join(split_words(text, "spacy-mt")) == expected
+
+
+def test_maltese_table_loses_no_character():
+    text = TECHNICAL + " " + " ".join(PROBES.values()) + " il-kelb għall-ħajja ta' ta’ l-- -il- ll-x"
+    assert "".join(split_words(text, "spacy-mt")) == "".join(text.split())

@@ -131,7 +131,10 @@ IRREGULAR_RECOMPUTED = {"so", "wa", "lmo", "dsb", "ast", "sc", "ga", "tk", "nap"
                         # and (script45) the per-script entries: all five set line_punct_thr -1; azj_Cyrl's top limits do
                         # not fall (0.257, 0.266, 0.231), zsm_Arab's duplicated 9-gram limit rises (0.197 after 0.196),
                         # tuk_Cyrl's top limits exceed 1 (1.365, 1.325, 1.197: the rule never removes)
-                        "sr-Latn", "uz-Cyrl", "az-Cyrl", "tk-Cyrl", "ms-Arab"}
+                        "sr-Latn", "uz-Cyrl", "az-Cyrl", "tk-Cyrl", "ms-Arab",
+                        # and (stanza45) myv_Cyrl's and glv_Latn's top limits above 1 (glv's rising), xal_Cyrl's 3-gram
+                        # limit above its 2-gram one (0.577, 0.599), krc_Cyrl's newline limit 1.6 per word
+                        "myv", "gv", "xal", "krc"}
 
 
 def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
@@ -157,11 +160,12 @@ def test_fineweb2s_values_are_its_latest_revision_for_every_language_here():
     assert set("fr it ru ar sv el hu ro da sk sl et ca is af eu hy".split()) <= set(FINEWEB2)
     assert set("es pt nl no pl fi cs uk bg hr lt lv fa id".split()) <= set(FINEWEB2)  # d331bee82ee2's (fa: 05e67)
     assert set("km my mr bn ta ur gu kn ml or sa".split()) <= set(FINEWEB2)  # d331bee82ee2's
-    # non-Latin lid.176 languages (fw2cyr45); not be, kk, ug, mn: datatrove counts their words with Stanza
+    # non-Latin lid.176 languages (fw2cyr45)
     assert set("sr he mk ka am ky tg tt ba yi dv arz azb cv sah os ce ckb ps sd pnb mzn mai new bpy".split()) <= set(
         FINEWEB2)
     assert set("av kv lez mhr mrj tyv rue xmf dty lrc".split()) <= set(FINEWEB2)
-    assert not {"be", "kk", "ug", "mn"} & set(FINEWEB2)
+    # the languages datatrove counts with Stanza (stanza45; our words: the closest spaCy table's)
+    assert set("be kk krc mn bxr xal myv ug gl cy br kw gd gv mt ku diq hif".split()) <= set(FINEWEB2)
     assert set("vi ms sw tl az uz sq ga la eo bs jv su lb so tk yo mg ht ceb war nn oc fy ast an io ia wa li nds scn vec "
                "lmo pms min ilo pam sco gn rm co sc nap vls bar hsb dsb".split()) <= set(FINEWEB2)  # Latin script
 
@@ -573,3 +577,67 @@ def test_vietnamese_without_pyvi_turns_off_only_its_word_rules(monkeypatch: pyte
     assert quality.min_words is None and quality.min_stop_words is None and quality.min_mean_word_length is None
     assert lang_params.rules_off(FineWebOptions(), fineweb, "fineweb", "vi") == {
         "max_newline_words": lang_params.LIBRARY_MISSING}
+
+
+# Twelve lines of a Welsh table of contents (written for this test), two of them ending in a full stop
+_WELSH_CONTENTS = ["Pennod un: hanes y dref a'i phobl gynnar", "Pennod dau: y capel a'r ysgol Sul ar y sgwâr",
+                   "Pennod tri: y chwarel a'r gweithwyr ar y llethrau.", "Pennod pedwar: y fferm ar ben y mynydd",
+                   "Pennod pump: yr afon a'r bont newydd dros y dŵr", "Pennod chwech: y rheilffordd a'r orsaf fach",
+                   "Pennod saith: y siopau ar hyd y stryd fawr", "Pennod wyth: yr eisteddfod gyntaf yn y dref.",
+                   "Pennod naw: y rhyfel a'r blynyddoedd wedyn", "Pennod deg: y tîm pêl-droed a'r cae chwarae",
+                   "Pennod un ar ddeg: y llyfrgell a'r neuadd", "Pennod deuddeg: y dref heddiw a'i dyfodol"]
+
+
+def test_a_welsh_table_of_contents_is_judged_with_fineweb2s_cym_latn_values():
+    # cym_Latn's recomputed config (05e6729567a5): line_punct_thr 0.25, above the English 0.12: 2 of 12 lines (0.167)
+    # ending in terminal punctuation keep the list in English and remove it in Welsh (datatrove counts Welsh with
+    # Stanza, not run here; the line rule needs no words)
+    text = "\n".join(_WELSH_CONTENTS)
+    assert localize(FineWebOptions(), "fineweb", "cy").min_line_punct == 0.25
+    assert verdicts({"fineweb": {}}, [text, text], [None, "cy"]) == [None, ("fineweb", "min_line_punct")]
+
+
+# Fourteen lines of a Breton list of songs (written for this test), one of them ending in a full stop
+_BRETON_SONGS = ["Kan an hini kozh war an aod gant ar vartoloded", "Son ar c'hafe e ti ar vamm-gozh da noz",
+                 "Gwerz ar vugale o vont d'ar skol e-kreiz ar goañv", "Kan ar bleuñv er jardin a-raok an hañv",
+                 "Son an arat er parkeier bras war ar maez", "Gwerz ar martolod a yeas kuit d'an inizi pell",
+                 "Kan ar c'hoadoù e miz Here pa gouezh an delioù.", "Son ar vugale o c'hoari e-tal ar vered",
+                 "Kan an noz hir e-pad ar goañv yen ha glebik", "Gwerz ar vagerezed o tistreiñ eus ar mor",
+                 "Son ar c'harr-tan kozh war an hent bras", "Kan ar stered er bloavezh nevez e Kemper",
+                 "Gwerz ar plac'h yaouank e kêr an Oriant", "Son an drouz hag ar c'hoarzh er fest-noz"]
+
+
+def test_a_breton_song_list_is_judged_with_fineweb2s_bre_latn_values():
+    # bre_Latn's recomputed config (d331bee82ee2): line_punct_thr 0.062, below the English 0.12: 1 of 14 lines (0.071)
+    # ending in terminal punctuation removes the list in English and keeps it in Breton
+    text = "\n".join(_BRETON_SONGS)
+    assert localize(FineWebOptions(), "fineweb", "br").min_line_punct == 0.062
+    assert verdicts({"fineweb": {}}, [text, text], [None, "br"]) == [("fineweb", "min_line_punct"), None]
+
+
+# Article 3 of the Maltese UDHR, as the declaration writes it
+_MALTESE = "Kull wieħed għandu d-dritt għall-ħajja, għal-libertà u għas-sigurtà tal-persuna tiegħu."
+
+
+def test_maltese_articles_are_fineweb2s_mlt_latn_stop_words_with_their_hyphen():
+    # mlt_Latn's stop words are Stanza's tokens "il-", "tal-", ... (the article with its hyphen); with spaCy's xx the
+    # hyphen is a word without a letter of its own and "tal-" never a word: the share of words with a letter falls
+    # under mlt_Latn's 0.823 (every part of the Maltese UDHR removed, bench/README.md) and the stop words are not found
+    words = split_words(_MALTESE, segmenter_of("mt"))
+    assert segmenter_of("mt") == "spacy-mt" and {"tal-", "u"} <= set(words) & set(FINEWEB2["mt"]["stopwords"])
+    assert sum(any(c.isalpha() for c in w) for w in words) / len(words) > 0.823
+    xx = split_words(_MALTESE, "spacy-xx")
+    assert sum(any(c.isalpha() for c in w) for w in xx) / len(xx) < 0.823
+    assert verdicts({"gopher_quality": {"min_words": 5}}, [_MALTESE], ["mt"]) == [None]
+
+
+def test_the_arabic_comma_is_a_word_as_datatroves_gopher_quality_counts_it():
+    # datatrove's Gopher quality counts as a word every token with a character outside its punctuation list, which
+    # leaves out the Arabic comma (U+060C): 9 words here (the two commas among them, the full stop not), mean length
+    # 29/9; counted as a symbol they were 7 words of mean 27/7 (UDHR in 30 parts, fas_Arab: 147 -> 151 of 151 parts
+    # decided as datatrove does, dv 28 -> 30 of 30)
+    from pipeline.filters.words import is_symbol
+
+    signals = _gopher_signals("این متن، برای آزمایش، نوشته شده است.", "fa")
+    assert signals["words"] == 9 and signals["mean_word_length"] == pytest.approx(29 / 9)
+    assert is_symbol(",") and is_symbol(".") and not is_symbol("\u060c")
