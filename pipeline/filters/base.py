@@ -355,6 +355,9 @@ class Decisions:
     rules_off: dict[tuple[str, str, str, str], int] = field(default_factory=dict)
     # per-script entry ("sr-Latn", ``lang_params.analysis_key``) -> documents judged with it
     script_entries: dict[str, int] = field(default_factory=dict)
+    # per document, the language (table key) it was judged in (``analysis_languages``), for the steps after the
+    # decisions (rewriting the kept texts), which must use the same ones
+    languages: list[str | None] = field(default_factory=list)
 
     @property
     def kept(self) -> np.ndarray:
@@ -387,7 +390,8 @@ def decide(filters: list[Filter], signals: pa.Table, analysis_max_chars: int,
     removed = np.zeros(n, dtype=bool)
     n_chars = _as_array(signals[N_CHARS])
     detected = signals["language"].to_pylist() if "language" in signals.column_names else None
-    groups = _groups(analysis_languages(detected, declared, n, signal_scripts(signals, declared, scripts)))
+    out.languages = analysis_languages(detected, declared, n, signal_scripts(signals, declared, scripts))
+    groups = _groups(out.languages)
     out.script_entries = {lang: len(rows) for lang, rows in groups.items() if lang and SCRIPT_SEPARATOR in lang}
     for flt in filters:
         s = {key: _as_array(signals[flt.column(key)]) for key in flt.SIGNALS}

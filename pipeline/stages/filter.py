@@ -49,9 +49,8 @@ from contracts.accounting import Tally
 from contracts.corpus_stats import record_in, record_table
 from contracts.fsio import atomic_write, safe_join
 from pipeline.documents import DOC_SCHEMA, parquet_bytes, shard_source, write_parquet
-from pipeline.filters.base import (N_CHARS, analysis_languages, compute_signals, count_removals, decide,
-                                   declared_scripts, decode_texts, rewrite_kept, rewrite_rows, signal_schema,
-                                   signal_scripts, utf8_views)
+from pipeline.filters.base import (N_CHARS, compute_signals, count_removals, decide, declared_scripts,
+                                   decode_texts, rewrite_kept, rewrite_rows, signal_schema, utf8_views)
 from pipeline.filters.chain import ChainSpec, build, decision_hash, resolve, signal_hash
 from pipeline.executors import Executor
 from pipeline.memory import release_within_task
@@ -229,8 +228,7 @@ def _decide_shard(run_dir: Path, task: ShardTask, shard: pa.Table, signals: pa.T
         declared, lambda rows: decode_texts(docs["text"].take(pa.array(rows, pa.int64()))))
     decisions = decide(chain, signals, task.analysis_max_chars, declared, scripts)
     kept = decisions.kept
-    detected = signals["language"].to_pylist() if "language" in signals.column_names else None
-    analysed = analysis_languages(detected, declared, docs.num_rows, signal_scripts(signals, declared, scripts))
+    analysed = decisions.languages  # the languages (per-script keys) the decisions were taken in
     n_chars = signals[N_CHARS].to_numpy()
     language = signals["language"] if "language" in signals.column_names else pa.nulls(docs.num_rows,
                                                                                        pa.string())
