@@ -588,15 +588,6 @@ _WELSH_CONTENTS = ["Pennod un: hanes y dref a'i phobl gynnar", "Pennod dau: y ca
                    "Pennod un ar ddeg: y llyfrgell a'r neuadd", "Pennod deuddeg: y dref heddiw a'i dyfodol"]
 
 
-def test_a_welsh_table_of_contents_is_judged_with_fineweb2s_cym_latn_values():
-    # cym_Latn's recomputed config (05e6729567a5): line_punct_thr 0.25, above the English 0.12: 2 of 12 lines (0.167)
-    # ending in terminal punctuation keep the list in English and remove it in Welsh (datatrove counts Welsh with
-    # Stanza, not run here; the line rule needs no words)
-    text = "\n".join(_WELSH_CONTENTS)
-    assert localize(FineWebOptions(), "fineweb", "cy").min_line_punct == 0.25
-    assert verdicts({"fineweb": {}}, [text, text], [None, "cy"]) == [None, ("fineweb", "min_line_punct")]
-
-
 # Fourteen lines of a Breton list of songs (written for this test), one of them ending in a full stop
 _BRETON_SONGS = ["Kan an hini kozh war an aod gant ar vartoloded", "Son ar c'hafe e ti ar vamm-gozh da noz",
                  "Gwerz ar vugale o vont d'ar skol e-kreiz ar goañv", "Kan ar bleuñv er jardin a-raok an hañv",
@@ -607,12 +598,19 @@ _BRETON_SONGS = ["Kan an hini kozh war an aod gant ar vartoloded", "Son ar c'haf
                  "Gwerz ar plac'h yaouank e kêr an Oriant", "Son an drouz hag ar c'hoarzh er fest-noz"]
 
 
-def test_a_breton_song_list_is_judged_with_fineweb2s_bre_latn_values():
-    # bre_Latn's recomputed config (d331bee82ee2): line_punct_thr 0.062, below the English 0.12: 1 of 14 lines (0.071)
-    # ending in terminal punctuation removes the list in English and keeps it in Breton
-    text = "\n".join(_BRETON_SONGS)
-    assert localize(FineWebOptions(), "fineweb", "br").min_line_punct == 0.062
-    assert verdicts({"fineweb": {}}, [text, text], [None, "br"]) == [("fineweb", "min_line_punct"), None]
+# cym_Latn's recomputed config (05e6729567a5): line_punct_thr 0.25, above the English 0.12: 2 of 12 lines (0.167) ending
+# in terminal punctuation keep the Welsh list in English and remove it in Welsh (datatrove counts Welsh with Stanza, not
+# run here; the line rule needs no words). bre_Latn's (d331bee82ee2): 0.062, below the English 0.12: 1 of 14 lines
+# (0.071) removes the Breton list in English and keeps it in Breton.
+@pytest.mark.parametrize(("code", "lines", "threshold", "verdicts_en_then_own"), [
+    ("cy", _WELSH_CONTENTS, 0.25, [None, ("fineweb", "min_line_punct")]),
+    ("br", _BRETON_SONGS, 0.062, [("fineweb", "min_line_punct"), None]),
+])
+def test_a_list_is_judged_with_the_languages_fineweb2_line_punctuation(code: str, lines: list[str], threshold: float,
+                                                                       verdicts_en_then_own: list) -> None:
+    text = "\n".join(lines)
+    assert localize(FineWebOptions(), "fineweb", code).min_line_punct == threshold
+    assert verdicts({"fineweb": {}}, [text, text], [None, code]) == verdicts_en_then_own
 
 
 # Article 3 of the Maltese UDHR, as the declaration writes it
