@@ -720,7 +720,9 @@ _INDIC_LANGUAGES = {**{code: INDIC for code in ("hi", "mr", "ne", "sa", "mai", "
                     **{code: INDIC_URDU for code in ("ckb", "pnb", "mzn", "lrc")}, "dty": INDIC}
 
 LANGUAGES: dict[str, LanguageParams] = {
-    "en": LanguageParams(stop_words=("the", "be", "to", "of", "and", "that", "have", "with")),  # Gopher A.1.1
+    # English: spaCy's English rules, as datatrove counts English words (``pipeline.filters.segment``), Gopher's stop
+    # words (A.1.1)
+    "en": LanguageParams("spacy-en", ("the", "be", "to", "of", "and", "that", "have", "with")),
     "de": LanguageParams(GERMAN, tuple(FINEWEB2["de"]["stopwords"]), fineweb2_options("de")),
     # the other whitespace languages: spaCy's word rules, and FineWeb-2's values, else (Turkish: its third-generation
     # config is not stored) the English thresholds and no stop-word list (the rule is skipped)

@@ -296,7 +296,7 @@ def test_tables_lose_no_character(language):
     ("pms", "spacy-lij"), ("ga", "spacy-ga"), ("la", "spacy-la"), ("hsb", "spacy-hsb"), ("tk", "spacy-tr"),
     ("nn", "spacy-nb"), ("oc", "spacy-es"), ("sc", "spacy-es"), ("wa", "spacy-fr"), ("li", "spacy-nl"),
     ("scn", "spacy-it"), ("eo", "spacy-xx"), ("az", "spacy-xx"), ("dsb", "spacy-xx"),
-    ("fy", "spacy-en"), ("sco", "spacy-en"), ("en", "whitespace"),
+    ("fy", "spacy-en"), ("sco", "spacy-en"), ("en", "spacy-en"),
     # Stanza-counted languages (stanza45): datatrove counts them with Stanza (not run here); the closest spaCy table
     ("be", "spacy-uk"), ("kk", "spacy-ky"), ("krc", "spacy-ky"), ("gl", "spacy-pt"), ("gd", "spacy-en"),
     ("mt", "spacy-mt"), ("cy", "spacy-xx"), ("br", "spacy-xx"), ("ug", "spacy-xx"), ("mn", "spacy-xx"),
@@ -465,3 +465,31 @@ def test_maltese_article_is_a_token_with_its_hyphen(text, expected):
 def test_maltese_table_loses_no_character():
     text = TECHNICAL + " " + " ".join(PROBES.values()) + " il-kelb għall-ħajja ta' ta’ l-- -il- ll-x"
     assert "".join(split_words(text, "spacy-mt")) == "".join(text.split())
+
+
+# Words of letters (several scripts and cases, special-case heads among them: Catalan "al", English "can") and the
+# marks tried before and after them by the fast paths of ``affix_split`` ("word,", "word.", "(word")
+_FAST_WORDS = ("word", "Word", "WORD", "x", "X", "I", "al", "can", "etc", "vs", "Mr", "USDA", "été", "слово", "λέξη",
+               "كلمة", "სიტყვა", "ab", "e", "s", "ll", "Jan", "nov")
+_FAST_MARKS = ".,;:!?)(\"'’“”«»[]{}-–—%*+/&#…"
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_RULES))
+def test_word_and_mark_fast_paths_split_as_the_whole_algorithm(language):
+    # every table: a chunk the fast paths take ("word," "word." '"word') splits as spaCy's loop splits it
+    fast, slow = LANGUAGE_RULES[language].compiled(), LANGUAGE_RULES[language].compiled()
+    slow.plain_suffixes = slow.lower_suffixes = slow.plain_prefixes = frozenset()
+    chunks = [w + m for w in _FAST_WORDS for m in _FAST_MARKS] + [m + w for w in _FAST_WORDS for m in _FAST_MARKS]
+    assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
+    if language == "en":
+        assert affix_split("word.", fast) == ("word", ".") and affix_split("Word.", fast) == ("Word", ".")
+        assert affix_split("U.S.", fast) == ("U.S.",) and affix_split('"word', fast) == ('"', "word")
+
+
+def test_english_words_are_spacys_english_tokens():
+    # spaCy's English tokenizer (datatrove's for English; tokens checked with spacy.blank("en") 3.8.7): what the
+    # whitespace splitter split apart ("L'homme", ".int", "/dev/md1", "and/or", "-t", "RAID-1") stays whole
+    text = "L'homme uses the .int domain, /dev/md1 and/or -t on RAID-1 (F)inish doesn't U.S. e.g. co-operation."
+    assert list(split_words(text, segmenter_of("en"))) == [
+        "L'homme", "uses", "the", ".int", "domain", ",", "/dev", "/", "md1", "and/or", "-t", "on", "RAID-1", "(",
+        "F)inish", "does", "n't", "U.S.", "e.g.", "co", "-", "operation", "."]

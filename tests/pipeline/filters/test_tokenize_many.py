@@ -16,6 +16,7 @@ import pytest
 from pipeline.filters import base, segment, words
 from pipeline.filters.base import compute_signals
 from pipeline.filters.chain import ChainSpec, build
+from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.segment import JIEBA, WHITESPACE
 from tests.pipeline.filters.support import SHARED_DATA, real_documents, require_compiled
 
@@ -201,7 +202,7 @@ def _signals_and_vocabularies(texts: list[str], languages: list[str]) -> tuple[A
     words.clear_cache()
     chain = build(ChainSpec.model_validate(CHAIN))
     signals = compute_signals(chain, texts, [None] * len(texts), 1_000_000, None, languages)
-    return signals, _vocabulary(JIEBA), _vocabulary(WHITESPACE)
+    return signals, _vocabulary(JIEBA), _vocabulary(segmenter_of("en"))
 
 
 def test_compute_signals_leaves_vocabulary_and_signals_as_the_lazy_path(monkeypatch):
@@ -231,4 +232,4 @@ def test_compute_signals_makes_the_tokens_together(monkeypatch):
     texts.append("短" * (cap + 1))  # Chinese, over the cap: not split
     chain = build(ChainSpec.model_validate(CHAIN))
     compute_signals(chain, texts, [None] * len(texts), cap, None, ["zh"] * 4 + ["en"] * 3 + ["zh"])
-    assert calls == [(4, JIEBA), (3, WHITESPACE)]
+    assert calls == [(4, JIEBA), (3, segmenter_of("en"))]
