@@ -126,16 +126,18 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
 
 # What Gopher quality counts as a symbol, not a word: a token whose every character is in datatrove's punctuation list
 # (``PUNCTUATION_SET`` of datatrove 0.10.1's ``datatrove/utils/text.py``: its ``PUNCTUATION`` string, i.e. ASCII
-# punctuation, the C0 and C1 controls, a few CJK, fullwidth and typographic marks, and its ``TERMINAL_PUNCTUATION``,
-# sentence ends of many scripts), copied here as data, code point ranges; ``bench/word_marks.py`` prints the difference
-# from datatrove's venv (empty). FineWeb-2 counted its words with it, so every other character makes a token a word
-# there: "؛", "¿", "‐", "™", "●", "→", "°", "×", Myanmar's "၏", Ethiopic's "፤", emoji. Until issue 13's punct46 this was
-# the general categories P, S and C (Unicode's punctuation, symbols, controls), which differ from the list on 9,500
-# assigned characters (and the unassigned and private ones; "１" the other way): the Arabic comma (U+060C) first (UDHR
-# in 30 parts, FineWeb-2's setting fa 147 -> 151/151, dv 28 -> 30/30), then the rest, where held-out text writes them
-# as tokens of their own (bench/README.md, "Which characters are words"): the Arabic semicolon (ar, fa, dv, ug),
-# Spanish's "¿" and "¡", Myanmar's "၏", "၍", "၌", Ethiopic's "፤" and "፡", the hyphen U+2010, and the handbook's "™",
-# "●", "→", "�" and box drawings in every translation.
+# punctuation, the C0 and C1 controls, a few CJK, fullwidth and typographic marks and "１", and its
+# ``TERMINAL_PUNCTUATION``, sentence ends of many scripts), copied here as data, code point ranges (281 characters);
+# ``bench/word_marks.py`` prints the difference from datatrove's own (none). FineWeb-2 counted its words with it, so
+# any other character makes a token a word there: "؛", "¿", "‐", "™", "●", "→", "°", "×", "·", Myanmar's "၏", Ethiopic's
+# "፤", Tibetan's shad, emoji, unassigned code points. Until issue 13's punct46 a symbol here was a token of Unicode's
+# categories P, S and C, which differ from the list on 8,508 assigned characters (punctuation, symbols, format
+# characters; 969,348 unassigned, private and surrogate code points; and "１" the other way): first the Arabic comma
+# (U+060C) was made a word (UDHR in 30 parts, FineWeb-2's setting fa 147 -> 151/151, dv 28 -> 30/30), then the list
+# replaced the categories: held-out text writes many of the others as tokens of their own (the Arabic semicolon in ar,
+# fa, dv, ug; Spanish's "¿" and "¡"; Myanmar's "၏", "၍", "၌"; Ethiopic's "፤", "፡"; U+2010; the handbook's "™", "●",
+# "→", "�" and box drawings in every translation), and no subset of the categories separates them (bench/README.md,
+# "Which characters are words").
 GOPHER_PUNCTUATION_RANGES = (
     (0x0000, 0x0008), (0x000B, 0x001F), (0x0021, 0x002F), (0x003A, 0x0040), (0x005B, 0x0060), (0x007B, 0x009F),
     (0x00AB, 0x00AB), (0x00B4, 0x00B4), (0x00BB, 0x00BB), (0x0589, 0x0589), (0x061D, 0x061F), (0x06D4, 0x06D4),
@@ -169,6 +171,11 @@ def is_symbol(token: str) -> bool:
     return GOPHER_PUNCTUATION.issuperset(token)
 
 
+def is_mark(token: str) -> bool:
+    """True when every character is Unicode punctuation, a symbol or a control character (``MARK``)."""
+    return all(unicodedata.category(ch)[0] in "PSC" for ch in token)
+
+
 @lru_cache(maxsize=4096)
 def has_alpha(token: str) -> bool:
     return any(ch.isalpha() for ch in token)
@@ -192,10 +199,15 @@ TERMINAL_PUNCTUATION: tuple[str, ...] = tuple(sorted(_sentence_terminals() + CLA
 _SENTENCE_END = frozenset(TERMINAL_PUNCTUATION)
 
 # Token classes, one bit each, computed once per distinct token when it enters the vocabulary.
-SYMBOL = 1  # is_symbol: not a "word" for Gopher's counts (C4 also counts the words of an unspaced line without them)
+SYMBOL = 1  # is_symbol: not a "word" for Gopher quality's counts (every character in datatrove's list)
 ALPHA = 2  # has_alpha
 TERMINAL = 4  # a sentence-terminal mark on its own ("." "!" "?" "。")
 PUNCT = 8  # every character is punctuation (does not start a sentence)
+# is_mark: every character is Unicode punctuation, a symbol or a control (P*, S*, C*), not a word of an unspaced
+# line for C4's words per line. Why not SYMBOL: datatrove's C4 counts whitespace words, so C4's words of a Chinese or
+# Japanese line are ours to define, and datatrove's list would make "・", "『", "』" words there (a line "・項目" of
+# three; jawiki: 67 of 183 articles rewritten otherwise), which SYMBOL was before punct46 and MARK still is
+MARK = 16
 
 
 def token_keys(ids: np.ndarray) -> np.ndarray:
@@ -244,8 +256,9 @@ class _Column:
         return self._memory[:self.size]
 
 
-# General categories whose characters make a token punctuation (P*)
-_PUNCT_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po".split())
+# General categories whose characters make a token a mark (``is_mark``: P*, S*, C*) and punctuation (P*)
+_MARK_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".split())
+_PUNCT_CATEGORIES = frozenset(c for c in _MARK_CATEGORIES if c[0] == "P")
 
 
 def _flags(token: str) -> int:
@@ -262,7 +275,7 @@ def _flags(token: str) -> int:
     # and their lru_caches a miss for nearly every new token; issue 13, eleventh pass)
     categories = set(map(unicodedata.category, token))
     return (SYMBOL * GOPHER_PUNCTUATION.issuperset(token) | TERMINAL * (token in _SENTENCE_END)
-            | PUNCT * (categories <= _PUNCT_CATEGORIES))
+            | MARK * (categories <= _MARK_CATEGORIES) | PUNCT * (categories <= _PUNCT_CATEGORIES))
 
 
 class _Ids(dict):
@@ -644,7 +657,7 @@ class Tokens:
     """The tokens of one text as parallel numpy arrays: what the word filters count, without strings.
 
     ``key`` identifies the token in its vocabulary (``token_keys`` of its id: equal tokens, equal keys;
-    n-grams hash these), ``length`` its characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT); ``ids`` index the vocabulary of
+    n-grams hash these), ``length`` its characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT, MARK); ``ids`` index the vocabulary of
     ``generation``. Line numbers are made only for the filter that needs them (C4), from the tokens per
     whitespace chunk (``chunk_count``) and the chunks per line, unless ``line`` is already known.
 
@@ -711,7 +724,8 @@ class Tokens:
         return self._word_stats
 
     def line_stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(words, tokens, sentences) of each line of the text's splitlines(), counted from the tokens in
+        """(words (tokens without MARK: C4's words of an unspaced line), tokens, sentences) of each line of the text's
+        splitlines(), counted from the tokens in
         one compiled pass (``sentences_per_line`` and a ``bincount`` of words, without each token's line
         number); None where that cannot be done (no ``_tokens``, chunks per line unknown, or line numbers
         already given, as for tokens C4 handed on): the caller then counts with numpy."""
@@ -720,7 +734,7 @@ class Tokens:
                 return None
             chunk_count = None if self.chunk_count is None else np.ascontiguousarray(self.chunk_count, np.int64)
             raw = _tokens.line_stats(np.ascontiguousarray(self.flags, np.uint8), chunk_count,
-                                     np.ascontiguousarray(self.chunks_per_line, np.int64), SYMBOL, TERMINAL, PUNCT)
+                                     np.ascontiguousarray(self.chunks_per_line, np.int64), MARK, TERMINAL, PUNCT)
             self._line_stats = tuple(np.frombuffer(r, _I64) for r in raw)
         return self._line_stats
 

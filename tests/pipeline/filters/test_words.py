@@ -159,7 +159,8 @@ def _reference_flags(token: str) -> int:
     """The class bits of one token, spelled out with the string predicates."""
     return (words.SYMBOL * is_symbol(token) | words.ALPHA * has_alpha(token)
             | words.TERMINAL * (token in TERMINAL_PUNCTUATION)
-            | words.PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
+            | words.PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token)
+            | words.MARK * all(unicodedata.category(ch)[0] in "PSC" for ch in token))
 
 
 def _reference_tokens(text: str) -> list[str]:
