@@ -430,6 +430,17 @@ def compare(lang: str, name: str, rows: list[dict], ours: dict, theirs: dict, or
     print(f"\n[{lang} / {name}] documents {n}: kept by ours {result['kept_ours']}, by datatrove "
           f"{result['kept_datatrove']}; chain keep/drop agreement {keep}/{n} = {keep / n:.2%}; "
           f"first reason {reason}/{n}")
+    # Gopher quality's words and mean word length against datatrove's own values of each document (its words are
+    # the tokens with a character outside its punctuation list; bench/word_marks.py), where it gave them
+    measured = [(r, d["signals"]) for r, d in zip(ours["table"], dt)
+                if name == "fineweb2" and "signals" in d and "gopher_quality.words" in r]  # no C4 rewrite before it
+    if measured:
+        words_equal = sum(r["gopher_quality.words"] == s["words"] for r, s in measured)
+        mean_equal = sum(round(r["gopher_quality.mean_word_length"], 4) == s["mean_word_length"] for r, s in measured)
+        result["gopher_words_equal"], result["gopher_mean_equal"] = [words_equal, len(measured)], [mean_equal,
+                                                                                                  len(measured)]
+        print(f"  Gopher quality's words as datatrove's in {words_equal}/{len(measured)} documents, mean word length "
+              f"in {mean_equal}/{len(measured)}")
     result["kept_by_source"] = {}
     for source in dict.fromkeys(r["source"] for r in rows):
         at = [i for i, r in enumerate(rows) if r["source"] == source]
