@@ -8,9 +8,9 @@ datatrove (0.10.1, ``GopherQualityFilter.filter``) keeps as words the tokens wit
 ``datatrove.utils.text.PUNCTUATION_SET`` (its ``PUNCTUATION`` string, control characters included, and its
 ``TERMINAL_PUNCTUATION`` set): its word count and mean word length are over those. Its letter share and stop words
 count every token, its FineWeb quality and C4 filters count no symbols. Ours: ``words._flags``' SYMBOL bit (what
-Gopher quality and C4's unspaced lines count by); until punct46 a token whose every character is of general category P*,
-S* or C* but the Arabic comma, since then one whose every character is in ``words.GOPHER_PUNCTUATION``, a copy of
-datatrove's list (run this on main's tree for the former difference).
+Gopher quality counts by); until punct46 a token whose every character is of general category P*, S* or C* but the
+Arabic comma (C4's unspaced lines still count by that, the MARK bit), since then one whose every character is in
+``words.GOPHER_PUNCTUATION``, a copy of datatrove's list (run this on main's tree for the former difference).
 Per character both are decided on a one-character token, so a token's class differs exactly when its characters fall
 in the difference (a token is a symbol on a side when all its characters are). The set is read from datatrove's venv
 (``.bench-venv-datatrove``) and compared on every code point, with the Unicode database of our Python.
@@ -18,7 +18,7 @@ in the difference (a token is a symbol on a side when all its characters are). T
 With ``--language``: the documents of ``multilingual_agreement.documents`` (held-out UDHR parts and handbook sections),
 split with the language's segmenter, and per language the tokens whose class differs (ours symbol / datatrove's word
 and the reverse), the documents that hold one, and Gopher quality's word count and mean word length under each
-definition on our words (what a change of ``WORD_MARKS`` would move).
+definition on our words (what a change of the definition moves).
 """
 
 from __future__ import annotations
@@ -57,6 +57,7 @@ def datatrove_punctuation() -> frozenset[str]:
 
 
 def ours_symbol(token: str) -> bool:
+    """Gopher quality's class of ``token`` in the checkout this runs from (the SYMBOL bit, as the vocabulary sets it)."""
     return bool(words._flags(token) & words.SYMBOL)
 
 
