@@ -42,6 +42,7 @@ of ``--runs`` runs, one process each, on the same documents.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import re
 import statistics
@@ -341,9 +342,23 @@ def setting(name: str, lang: str) -> tuple[list[Filter], list[str], dict]:
 # --------------------------------------------------------------------------------------------------
 
 
+DATATROVE_CACHE: Path | None = None  # --datatrove-cache: datatrove's decisions kept by their input's hash
+
+
 def run_datatrove(rows: list[dict], dt_setting: dict, repeats: int, timing_only: bool = False) -> dict:
+    """datatrove's decisions (or timings) of ``rows`` in ``dt_setting``. With ``DATATROVE_CACHE`` set, decisions
+    are read from and written to it, keyed by the documents, the setting and the datatrove script: a before/after
+    comparison of our code then runs datatrove once (its side does not change)."""
     if not DT_PYTHON.exists():
         sys.exit(f"{DT_PYTHON} not found: run `bash bench/make_datatrove_venv.sh` first")
+    cached = None
+    if DATATROVE_CACHE is not None and not timing_only:
+        key = hashlib.sha256(json.dumps([[(r["id"], r["text"]) for r in rows], dt_setting, repeats,
+                                         (REPO / "bench" / "datatrove_decisions.py").read_text()],
+                                        sort_keys=True).encode()).hexdigest()
+        cached = DATATROVE_CACHE / f"{key}.json"
+        if cached.exists():
+            return json.loads(cached.read_text())
     with tempfile.TemporaryDirectory() as tmp:
         texts, out, spec = Path(tmp) / "texts.jsonl", Path(tmp) / "dt.json", Path(tmp) / "setting.json"
         texts.write_text("".join(json.dumps({"id": r["id"], "text": r["text"]}) + "\n" for r in rows))
@@ -351,6 +366,9 @@ def run_datatrove(rows: list[dict], dt_setting: dict, repeats: int, timing_only:
         subprocess.run([str(DT_PYTHON), str(REPO / "bench" / "datatrove_decisions.py"), str(texts), str(out),
                         "--repeats", str(repeats), "--setting", str(spec)]
                        + (["--timing-only"] if timing_only else []), check=True)
+        if cached is not None:
+            DATATROVE_CACHE.mkdir(parents=True, exist_ok=True)
+            cached.write_text(out.read_text())
         return json.loads(out.read_text())
 
 
@@ -412,6 +430,17 @@ def compare(lang: str, name: str, rows: list[dict], ours: dict, theirs: dict, or
     print(f"\n[{lang} / {name}] documents {n}: kept by ours {result['kept_ours']}, by datatrove "
           f"{result['kept_datatrove']}; chain keep/drop agreement {keep}/{n} = {keep / n:.2%}; "
           f"first reason {reason}/{n}")
+    # Gopher quality's words and mean word length against datatrove's own values of each document (its words are
+    # the tokens with a character outside its punctuation list; bench/word_marks.py), where it gave them
+    measured = [(r, d["signals"]) for r, d in zip(ours["table"], dt)
+                if name == "fineweb2" and "signals" in d and "gopher_quality.words" in r]  # no C4 rewrite before it
+    if measured:
+        words_equal = sum(r["gopher_quality.words"] == s["words"] for r, s in measured)
+        mean_equal = sum(round(r["gopher_quality.mean_word_length"], 4) == s["mean_word_length"] for r, s in measured)
+        result["gopher_words_equal"], result["gopher_mean_equal"] = [words_equal, len(measured)], [mean_equal,
+                                                                                                  len(measured)]
+        print(f"  Gopher quality's words as datatrove's in {words_equal}/{len(measured)} documents, mean word length "
+              f"in {mean_equal}/{len(measured)}")
     result["kept_by_source"] = {}
     for source in dict.fromkeys(r["source"] for r in rows):
         at = [i for i, r in enumerate(rows) if r["source"] == source]
@@ -465,7 +494,11 @@ def main() -> None:
                              "some web pages are; textwrap.fill), to measure words across line breaks")
     parser.add_argument("--no-shared", action="store_true",
                         help="only the held-out sets (--handbook-cache, --udhr-cache), not the shared data")
+    parser.add_argument("--datatrove-cache", type=Path, default=None,
+                        help="keep datatrove's decisions in this folder, by input, and reuse them (before/after runs)")
     args = parser.parse_args()
+    global DATATROVE_CACHE
+    DATATROVE_CACHE = args.datatrove_cache
     report: dict[str, Any] = {}
     for lang in args.language:
         rows = documents(lang, args.handbook_cache, args.udhr_cache, shared=not args.no_shared,

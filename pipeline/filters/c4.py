@@ -26,7 +26,7 @@ from pipeline.filters.base import Doc, Filter, FilterOptions, Rule
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.segment import HAN, JIEBA, SUDACHI, UNSPACED, WHITESPACE
 from pipeline.filters.segment_lib import CHUNK_HOLDS_WORDS, SPANS_LINES
-from pipeline.filters.words import (SYMBOL, TERMINAL_PUNCTUATION, WORDSPACE, WORDSPACE_SPLIT, Tokens, is_symbol,
+from pipeline.filters.words import (MARK, TERMINAL_PUNCTUATION, WORDSPACE, WORDSPACE_SPLIT, Tokens, is_mark,
                                     sentences_per_line, split_words, tokenize, tokenize_by_line)
 
 try:
@@ -80,8 +80,8 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
     ``chunks_per_line`` receives the number of whitespace-separated chunks of every line;
     ``known_chunks_per_line`` gives them when the word splitter already counted them (the compiled
     chunk scan does), which spares splitting every line again. With the ``segmenter`` of a script
-    written without spaces (Chinese, Japanese) a line's words are its segmented non-symbol tokens, so the
-    words-per-line and word-length rules count words, not whole unspaced clauses; with the text's
+    written without spaces (Chinese, Japanese) a line's words are its segmented tokens that are not marks
+    (``words.MARK``), so the words-per-line and word-length rules count words, not whole unspaced clauses; with the text's
     ``tokens`` (``words.tokenize``) and its chunks per line they are counted per line from the tokens'
     line numbers and classes instead of segmenting every line again.
 
@@ -98,7 +98,7 @@ def scan(text: str, o: C4Options, counts: Counter, chunks_per_line: list[int] | 
         if stats is not None:  # counted per line in one compiled pass (the same words)
             n_words = stats[0]
         elif known and tokens is not None:  # one bincount over the tokens' line numbers (same words)
-            is_word = (tokens.flags & SYMBOL) == 0
+            is_word = (tokens.flags & MARK) == 0
             n_words = np.bincount(tokens.lines(n_chunks)[is_word], minlength=len(lines))
         elif segmenter == JIEBA and o.min_words_per_line is not None:
             # jieba cuts each Han run on its own into words of letters, so a line has at least as many
@@ -163,14 +163,14 @@ def _whitespace_words(line: str) -> list[str]:
 
 
 _HAN_RUN = re.compile(f"[{HAN}]+")
-# Ideographs assigned since Unicode 3.0 (letters, category Lo): a word that holds one is not a symbol. The
-# HAN class also spans unassigned code points (category Cn, "symbols" to ``is_symbol``).
+# Ideographs assigned since Unicode 3.0 (letters, category Lo): a word that holds one is not a mark. The
+# HAN class also spans unassigned code points (category Cn, marks to ``is_mark``).
 _ASSIGNED_HAN = re.compile("[\u3400-\u4db5\u4e00-\u9fa5]")
 
 
 def _letter_runs(line: str) -> int:
     """Han runs of ``line`` with an assigned ideograph: a lower bound of its jieba words that are not
-    symbols (jieba cuts each run on its own, and the word holding that ideograph is a word)."""
+    marks (jieba cuts each run on its own, and the word holding that ideograph is a word)."""
     return sum(1 for run in _HAN_RUN.findall(line) if _ASSIGNED_HAN.search(run))
 
 
@@ -182,20 +182,20 @@ def _letter_runs_per_line(lines: list[str]) -> list[int]:
 
 
 def _words_per_line(lines: list[str], segmenter: str) -> list[int]:
-    """Non-symbol words of each of ``lines`` (no line breaks inside), segmented in one call."""
+    """Words (tokens that are not marks) of each of ``lines`` (no line breaks inside), segmented in one call."""
     if not lines:
         return []
     text = "\n".join(lines) + "\n"  # each line ends with its break, also an empty last one
     tokens = tokenize(text, segmenter)
     if tokens.chunks_per_line is None or len(tokens.chunks_per_line) != len(lines):
         return [len(_unspaced_words(line, segmenter)) for line in lines]  # without the compiled scan
-    is_word = (tokens.flags & SYMBOL) == 0
+    is_word = (tokens.flags & MARK) == 0
     return np.bincount(tokens.lines(tokens.chunks_per_line.tolist())[is_word], minlength=len(lines)).tolist()
 
 
 def _unspaced_words(line: str, segmenter: str) -> list[str]:
-    """The words of one line of an unspaced script: its segmented tokens that are not symbols."""
-    return [w for w in split_words(line, segmenter) if not is_symbol(w)]
+    """The words of one line of an unspaced script: its segmented tokens that are not marks (``words.MARK``)."""
+    return [w for w in split_words(line, segmenter) if not is_mark(w)]
 
 
 _PHRASES = ("lorem ipsum", "javascript") + POLICY

@@ -124,13 +124,44 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
     return tuple((_TOKEN_RARE if _RARE.search(chunk) else _TOKEN).findall(chunk))
 
 
-# Punctuation that is a word all the same: datatrove's Gopher quality counts as a word every token with a character
-# outside its punctuation list, which leaves out the Arabic comma (U+060C); the Arabic-script languages and Thaana
-# write it as a token of its own, and FineWeb-2's stop words of ar, fa, ur, ug, ckb, ps, sd, ... hold it. Counted as a
-# symbol, it made Gopher's word count and mean word length differ from datatrove's: UDHR in 30 parts, FineWeb-2's
-# setting fa 147 -> 151/151, dv 28 -> 30/30 with it counted as a word, every other measured set unchanged at 100 %
-# (bench/README.md, "The Stanza-counted languages", the Arabic comma).
-WORD_MARKS = frozenset("\u060c")
+# What Gopher quality counts as a symbol, not a word: a token whose every character is in datatrove's punctuation list
+# (``PUNCTUATION_SET`` of datatrove 0.10.1's ``datatrove/utils/text.py``: its ``PUNCTUATION`` string, i.e. ASCII
+# punctuation, the C0 and C1 controls, a few CJK, fullwidth and typographic marks and "１", and its
+# ``TERMINAL_PUNCTUATION``, sentence ends of many scripts), copied here as data, code point ranges (281 characters);
+# ``bench/word_marks.py`` prints the difference from datatrove's own (none). FineWeb-2 counted its words with it, so
+# any other character makes a token a word there: "؛", "¿", "‐", "™", "●", "→", "°", "×", "·", Myanmar's "၏", Ethiopic's
+# "፤", Tibetan's shad, emoji, unassigned code points. Until issue 13's punct46 a symbol here was a token of Unicode's
+# categories P, S and C, which differ from the list on 8,508 assigned characters (punctuation, symbols, format
+# characters; 969,348 unassigned, private and surrogate code points; and "１" the other way): first the Arabic comma
+# (U+060C) was made a word (UDHR in 30 parts, FineWeb-2's setting fa 147 -> 151/151, dv 28 -> 30/30), then the list
+# replaced the categories: held-out text writes many of the others as tokens of their own (the Arabic semicolon in ar,
+# fa, dv, ug; Spanish's "¿" and "¡"; Myanmar's "၏", "၍", "၌"; Ethiopic's "፤", "፡"; U+2010; the handbook's "™", "●",
+# "→", "�" and box drawings in every translation), and no subset of the categories separates them. With the list,
+# Gopher's words equal datatrove's own values in 2,443 of 2,728 held-out documents (2,219 before; UDHR in 8 parts and
+# the handbook, every FineWeb-2 language here; in 30 parts 905 -> 964 of 990) and no keep/drop decision moved
+# (bench/README.md, "Which characters are words").
+GOPHER_PUNCTUATION_RANGES = (
+    (0x0000, 0x0008), (0x000B, 0x001F), (0x0021, 0x002F), (0x003A, 0x0040), (0x005B, 0x0060), (0x007B, 0x009F),
+    (0x00AB, 0x00AB), (0x00B4, 0x00B4), (0x00BB, 0x00BB), (0x0589, 0x0589), (0x061D, 0x061F), (0x06D4, 0x06D4),
+    (0x0700, 0x0702), (0x07F9, 0x07F9), (0x0837, 0x0837), (0x0839, 0x0839), (0x083D, 0x083E), (0x0964, 0x0965),
+    (0x104A, 0x104B), (0x1362, 0x1362), (0x1367, 0x1368), (0x166E, 0x166E), (0x1735, 0x1736), (0x17D4, 0x17D6),
+    (0x17D9, 0x17DA), (0x1803, 0x1803), (0x1809, 0x1809), (0x1944, 0x1945), (0x1AA8, 0x1AAB), (0x1B5A, 0x1B5B),
+    (0x1B5E, 0x1B5F), (0x1B7D, 0x1B7E), (0x1C3B, 0x1C3C), (0x1C7E, 0x1C7F), (0x2013, 0x2014), (0x2019, 0x2019),
+    (0x201C, 0x201E), (0x2026, 0x2026), (0x203C, 0x203D), (0x2047, 0x2049), (0x2236, 0x2236), (0x2501, 0x2501),
+    (0x25BA, 0x25BA), (0x2E2E, 0x2E2E), (0x2E3C, 0x2E3C), (0x2E53, 0x2E54), (0x3001, 0x3002), (0x3008, 0x300D),
+    (0x3010, 0x3011), (0xA4FF, 0xA4FF), (0xA60E, 0xA60F), (0xA6F3, 0xA6F3), (0xA6F7, 0xA6F7), (0xA876, 0xA877),
+    (0xA8CE, 0xA8CF), (0xA92F, 0xA92F), (0xA9C8, 0xA9C9), (0xAA5D, 0xAA5F), (0xAAF0, 0xAAF1), (0xABEB, 0xABEB),
+    (0xFE52, 0xFE52), (0xFE56, 0xFE57), (0xFF01, 0xFF01), (0xFF05, 0xFF05), (0xFF08, 0xFF09), (0xFF0C, 0xFF0C),
+    (0xFF0E, 0xFF0E), (0xFF11, 0xFF11), (0xFF1A, 0xFF1B), (0xFF1F, 0xFF1F), (0xFF5E, 0xFF5E), (0xFF61, 0xFF61),
+    (0x10A56, 0x10A57), (0x10F55, 0x10F59), (0x10F86, 0x10F89), (0x11047, 0x11048), (0x110BE, 0x110C1),
+    (0x11141, 0x11143), (0x111C5, 0x111C6), (0x111CD, 0x111CD), (0x111DE, 0x111DF), (0x11238, 0x11239),
+    (0x1123B, 0x1123C), (0x112A9, 0x112A9), (0x1144B, 0x1144C), (0x115C2, 0x115C3), (0x115C9, 0x115D7),
+    (0x11641, 0x11642), (0x1173C, 0x1173E), (0x11944, 0x11944), (0x11946, 0x11946), (0x11A42, 0x11A43),
+    (0x11A9B, 0x11A9C), (0x11C41, 0x11C42), (0x11EF7, 0x11EF8), (0x11F43, 0x11F44), (0x16A6E, 0x16A6F),
+    (0x16AF5, 0x16AF5), (0x16B37, 0x16B38), (0x16B44, 0x16B44), (0x16E98, 0x16E98), (0x1BC9F, 0x1BC9F),
+    (0x1DA88, 0x1DA88)
+)
+GOPHER_PUNCTUATION = frozenset(chr(cp) for first, last in GOPHER_PUNCTUATION_RANGES for cp in range(first, last + 1))
 
 
 # Small caches: the vocabulary classifies each distinct token once, so these only save work for tokens met
@@ -138,9 +169,13 @@ WORD_MARKS = frozenset("\u060c")
 # MiB of tokens that were never asked for again.
 @lru_cache(maxsize=4096)
 def is_symbol(token: str) -> bool:
-    """True when every character is punctuation, a symbol or a control character (not a "word"), the Arabic comma
-    (``WORD_MARKS``) aside."""
-    return all(unicodedata.category(ch)[0] in "PSC" and ch not in WORD_MARKS for ch in token)
+    """True when every character is in ``GOPHER_PUNCTUATION`` (not a "word" for Gopher's counts)."""
+    return GOPHER_PUNCTUATION.issuperset(token)
+
+
+def is_mark(token: str) -> bool:
+    """True when every character is Unicode punctuation, a symbol or a control character (``MARK``)."""
+    return all(unicodedata.category(ch)[0] in "PSC" for ch in token)
 
 
 @lru_cache(maxsize=4096)
@@ -166,10 +201,15 @@ TERMINAL_PUNCTUATION: tuple[str, ...] = tuple(sorted(_sentence_terminals() + CLA
 _SENTENCE_END = frozenset(TERMINAL_PUNCTUATION)
 
 # Token classes, one bit each, computed once per distinct token when it enters the vocabulary.
-SYMBOL = 1  # is_symbol: not a "word" for Gopher's counts
+SYMBOL = 1  # is_symbol: not a "word" for Gopher quality's counts (every character in datatrove's list)
 ALPHA = 2  # has_alpha
 TERMINAL = 4  # a sentence-terminal mark on its own ("." "!" "?" "。")
 PUNCT = 8  # every character is punctuation (does not start a sentence)
+# is_mark: every character is Unicode punctuation, a symbol or a control (P*, S*, C*), not a word of an unspaced
+# line for C4's words per line. Why not SYMBOL: datatrove's C4 counts whitespace words, so C4's words of a Chinese or
+# Japanese line are ours to define, and datatrove's list would make "・", "『", "』" words there (a line "・項目" of
+# three; jawiki: 67 of 183 articles rewritten otherwise), which SYMBOL was before punct46 and MARK still is
+MARK = 16
 
 
 def token_keys(ids: np.ndarray) -> np.ndarray:
@@ -218,27 +258,26 @@ class _Column:
         return self._memory[:self.size]
 
 
-# General categories whose characters make a token a symbol (``is_symbol``: P*, S*, C*) and punctuation (P*)
-_SYMBOL_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".split())
-_PUNCT_CATEGORIES = frozenset(c for c in _SYMBOL_CATEGORIES if c[0] == "P")
+# General categories whose characters make a token a mark (``is_mark``: P*, S*, C*) and punctuation (P*)
+_MARK_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".split())
+_PUNCT_CATEGORIES = frozenset(c for c in _MARK_CATEGORIES if c[0] == "P")
 
 
 def _flags(token: str) -> int:
     """Class bits of one token (``_reference_flags`` in tests/pipeline/filters/test_words.py)."""
     if token.isalpha():  # most tokens: a word of letters only
         return ALPHA
-    if token.isdigit():  # digits (categories Nd, No): no letter, not a symbol, not punctuation
-        return 0
-    if any(map(str.isalpha, token)):  # a letter (str.isalpha: L*) is neither P, S nor C: no per-character categories
+    if token.isdigit():  # digits (categories Nd, No): no letter, not punctuation, a symbol only as datatrove's "１"
+        return SYMBOL * GOPHER_PUNCTUATION.issuperset(token)
+    if any(map(str.isalpha, token)):  # a letter (str.isalpha: L*) is not punctuation (datatrove's list has none)
         # (issue 13, tenth pass: is_symbol's and the punctuation test's unicodedata calls were ~22 instructions
         # per Chinese character of zhwiki, for its new tokens that mix letters and punctuation)
         return ALPHA | TERMINAL * (token in _SENTENCE_END)
-    # the set of the characters' categories once, for both tests (``is_symbol`` and the punctuation test
-    # were a generator each, and their lru_caches a miss for nearly every new token; issue 13, eleventh pass)
+    # the set of the characters' categories once (``is_symbol`` and the punctuation test were a generator each,
+    # and their lru_caches a miss for nearly every new token; issue 13, eleventh pass)
     categories = set(map(unicodedata.category, token))
-    symbol = categories <= _SYMBOL_CATEGORIES and WORD_MARKS.isdisjoint(token)
-    return (SYMBOL * symbol | TERMINAL * (token in _SENTENCE_END)
-            | PUNCT * (categories <= _PUNCT_CATEGORIES))
+    return (SYMBOL * GOPHER_PUNCTUATION.issuperset(token) | TERMINAL * (token in _SENTENCE_END)
+            | MARK * (categories <= _MARK_CATEGORIES) | PUNCT * (categories <= _PUNCT_CATEGORIES))
 
 
 class _Ids(dict):
@@ -620,7 +659,7 @@ class Tokens:
     """The tokens of one text as parallel numpy arrays: what the word filters count, without strings.
 
     ``key`` identifies the token in its vocabulary (``token_keys`` of its id: equal tokens, equal keys;
-    n-grams hash these), ``length`` its characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT); ``ids`` index the vocabulary of
+    n-grams hash these), ``length`` its characters, ``flags`` its class bits (SYMBOL, ALPHA, TERMINAL, PUNCT, MARK); ``ids`` index the vocabulary of
     ``generation``. Line numbers are made only for the filter that needs them (C4), from the tokens per
     whitespace chunk (``chunk_count``) and the chunks per line, unless ``line`` is already known.
 
@@ -687,7 +726,8 @@ class Tokens:
         return self._word_stats
 
     def line_stats(self) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-        """(words, tokens, sentences) of each line of the text's splitlines(), counted from the tokens in
+        """(words (tokens without MARK: C4's words of an unspaced line), tokens, sentences) of each line of the text's
+        splitlines(), counted from the tokens in
         one compiled pass (``sentences_per_line`` and a ``bincount`` of words, without each token's line
         number); None where that cannot be done (no ``_tokens``, chunks per line unknown, or line numbers
         already given, as for tokens C4 handed on): the caller then counts with numpy."""
@@ -696,7 +736,7 @@ class Tokens:
                 return None
             chunk_count = None if self.chunk_count is None else np.ascontiguousarray(self.chunk_count, np.int64)
             raw = _tokens.line_stats(np.ascontiguousarray(self.flags, np.uint8), chunk_count,
-                                     np.ascontiguousarray(self.chunks_per_line, np.int64), SYMBOL, TERMINAL, PUNCT)
+                                     np.ascontiguousarray(self.chunks_per_line, np.int64), MARK, TERMINAL, PUNCT)
             self._line_stats = tuple(np.frombuffer(r, _I64) for r in raw)
         return self._line_stats
 

@@ -232,7 +232,7 @@ def test_tokens_handed_on_equal_splitting_the_rewritten_text(lang, options):
 def test_chinese_rewrite_counting_han_runs_keeps_the_lines_segmenting_keeps(options):
     # the decision step's rewrite counts a Chinese line's Han runs (each at least one word) and segments
     # only lines with fewer runs than the minimum: the same lines as counting every line's words, also
-    # for runs of unassigned Han code points (symbols to is_symbol) and very short lines
+    # for runs of unassigned Han code points (marks to is_mark) and very short lines
     from pipeline.filters import c4
     from pipeline.filters.words import tokenize
 

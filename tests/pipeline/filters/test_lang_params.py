@@ -640,3 +640,27 @@ def test_the_arabic_comma_is_a_word_as_datatroves_gopher_quality_counts_it():
     signals = _gopher_signals("این متن، برای آزمایش، نوشته شده است.", "fa")
     assert signals["words"] == 9 and signals["mean_word_length"] == pytest.approx(29 / 9)
     assert is_symbol(",") and is_symbol(".") and not is_symbol("\u060c")
+
+
+def test_the_arabic_semicolon_is_a_word_as_datatroves_gopher_quality_counts_it():
+    # the UDHR's article 26 in Arabic: datatrove (arb_Arab, spaCy's Arabic rules) gives these 18 tokens, 17 of them
+    # words of 67 characters: the semicolon (U+061B) and the comma are words, the full stop is not. With Unicode's
+    # categories (before punct46) the semicolon was a symbol: 16 words of 66 characters
+    signals = _gopher_signals("لكل شخص الحق في التعليم؛ ويجب أن يكون التعليم مجانياً، على الأقل في مراحله الأولى.", "ar")
+    assert signals["words"] == 17 and signals["mean_word_length"] == pytest.approx(67 / 17)
+
+
+# A short Spanish FAQ (written for this test): 49 words of letters, three questions opened with "¿"
+_SPANISH_FAQ = ("Preguntas frecuentes\n"
+                "¿Cómo se instala el programa? Descargue el paquete desde la página oficial y ejecute el instalador.\n"
+                "¿Dónde se guardan los archivos del usuario? Se guardan en la carpeta de documentos de su cuenta.\n"
+                "¿Puedo usarlo sin conexión a la red? Sí pero las actualizaciones necesitan la red.")
+
+
+def test_a_spanish_faq_counts_its_inverted_question_marks_as_datatrove_does():
+    # datatrove's Gopher quality (spa_Latn, spaCy's Spanish rules) counts 52 words here: the 49 of letters and the
+    # three "¿" (outside its punctuation list), so the page has Gopher's 50 words and is kept; with Unicode's
+    # categories (before punct46) "¿" was a symbol, 49 words, and the page was removed by min_words
+    signals = _gopher_signals(_SPANISH_FAQ, "es")
+    assert signals["words"] == 52 and signals["mean_word_length"] == pytest.approx(246 / 52)
+    assert verdicts({"gopher_quality": {}}, [_SPANISH_FAQ], ["es"]) == [None]

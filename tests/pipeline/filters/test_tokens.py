@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from pipeline.filters import c4, fineweb, words
 from pipeline.filters.c4 import count_sentences
 from pipeline.filters.segment import JIEBA, WHITESPACE
-from pipeline.filters.words import (ALPHA, PUNCT, SYMBOL, TERMINAL, TERMINAL_PUNCTUATION, sentences_per_line,
+from pipeline.filters.words import (ALPHA, MARK, PUNCT, SYMBOL, TERMINAL, TERMINAL_PUNCTUATION, sentences_per_line,
                                     split_words, tokenize)
 from tests.pipeline.filters.support import require_compiled
 from tests.pipeline.filters.test_words import EDGE_TEXTS
@@ -77,7 +77,7 @@ def _numpy_line_stats(tokens: words.Tokens) -> tuple[list[int], list[int], list[
     line = np.repeat(np.arange(n_lines), tokens.chunks_per_line)
     if tokens.chunk_count is not None:
         line = np.repeat(line, tokens.chunk_count)
-    is_word = (tokens.flags & SYMBOL) == 0
+    is_word = (tokens.flags & MARK) == 0  # C4's words of a line: not marks
     return (np.bincount(line[is_word], minlength=n_lines).tolist(), np.bincount(line, minlength=n_lines).tolist(),
             sentences_per_line(tokens, line, n_lines).tolist())
 

@@ -96,6 +96,55 @@ def test_token_classes():
     assert {".", "!", "?", "。", "؟"} <= set(TERMINAL_PUNCTUATION)
 
 
+# Tokens of one character that datatrove's Gopher quality counts as words (a character outside its punctuation
+# list) though Unicode calls them punctuation or symbols, and the reverse: "１" (a digit) is in its list. Each first
+# line is a mark held-out text writes as a token of its own (bench/word_marks.py, bench/README.md "Which characters are
+# words"): the Arabic comma and semicolon, Spanish's inverted marks, Myanmar's "၏" (genitive), Ethiopic's comma and
+# semicolon, the hyphen U+2010, the handbook's trade mark, bullets, arrows and replacement character.
+DATATROVE_WORDS = ["\u060c", "\u061b", "\u00bf", "\u00a1", "\u104f", "\u104d", "\u1363", "\u1364", "\u2010", "\u2122",
+                   "\u25cf", "\u2192", "\ufffd", "\u2500", "\u00b0", "\u00d7", "\u00b7", "\u2116", "\u2018", "\u00a7",
+                   "\u0f0d", "\u055d", "\u30fb", "\U0001f600", "\u200b", "\ue000", "\U000e0001", "\u00bf?", "(\u00a9)"]
+DATATROVE_SYMBOLS = [".", ",", "?", "(", "\u00ab", "\u00bb", "\u2019", "\u201c", "\u2014", "\u2013", "\u2026", "\u3001",
+                     "\u3002", "\uff0c", "\u061f", "\u06d4", "\u0964", "\u0965", "\u104a", "\u104b", "\u1362", "\u17d4",
+                     "\u0589", "\x85", "\uff11", "\uff11\uff11", "?!", "\u061f!"]
+
+
+@pytest.mark.parametrize("token", DATATROVE_WORDS)
+def test_a_token_with_a_mark_outside_datatroves_list_is_a_gopher_word(token):
+    assert not is_symbol(token) and not words._flags(token) & words.SYMBOL
+
+
+@pytest.mark.parametrize("token", DATATROVE_SYMBOLS)
+def test_a_token_of_datatroves_punctuation_is_a_gopher_symbol(token):
+    assert is_symbol(token) and words._flags(token) & words.SYMBOL
+
+
+def test_every_character_is_a_symbol_exactly_when_datatroves_list_holds_it():
+    """Over all of Unicode: ``_flags``' fast paths (letters, digits) and ``is_symbol`` class a one-character token as
+    the copied list does (a token's class follows from its characters': a symbol when all are)."""
+    listed = words.GOPHER_PUNCTUATION
+    assert len(listed) == 281 and sum(1 for first, last in words.GOPHER_PUNCTUATION_RANGES for _ in
+                                      range(first, last + 1)) == 281  # no range overlaps another
+    for ch in map(chr, range(0x110000)):
+        assert bool(words._flags(ch) & words.SYMBOL) == is_symbol(ch) == (ch in listed), f"U+{ord(ch):04X}"
+
+
+def test_the_copied_list_is_datatroves_own():
+    """``GOPHER_PUNCTUATION`` equals ``datatrove.utils.text.PUNCTUATION_SET`` of the bench's datatrove venv (made by
+    bench/make_datatrove_venv.sh; skipped where it is not built)."""
+    import json
+    import subprocess
+    from pathlib import Path
+
+    python = Path(__file__).resolve().parents[3] / ".bench-venv-datatrove" / "bin" / "python"
+    if not python.exists():
+        pytest.skip("no datatrove venv (bash bench/make_datatrove_venv.sh)")
+    out = subprocess.run([str(python), "-c", "import json, sys; from datatrove.utils.text import PUNCTUATION_SET; "
+                          "json.dump(sorted(map(ord, PUNCTUATION_SET)), sys.stdout)"],
+                         check=True, capture_output=True, text=True).stdout
+    assert words.GOPHER_PUNCTUATION == frozenset(map(chr, json.loads(out)))
+
+
 def test_sentence_terminals_match_a_per_character_scan():
     """The one-findall table is exactly the characters the property matches one by one, in code point order
     (surrogates and astral planes included in the scan)."""
@@ -110,7 +159,8 @@ def _reference_flags(token: str) -> int:
     """The class bits of one token, spelled out with the string predicates."""
     return (words.SYMBOL * is_symbol(token) | words.ALPHA * has_alpha(token)
             | words.TERMINAL * (token in TERMINAL_PUNCTUATION)
-            | words.PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token))
+            | words.PUNCT * all(unicodedata.category(ch)[0] == "P" for ch in token)
+            | words.MARK * all(unicodedata.category(ch)[0] in "PSC" for ch in token))
 
 
 def _reference_tokens(text: str) -> list[str]:
