@@ -151,7 +151,9 @@ def test_a_resume_with_other_settings_or_data_is_refused(tmp_path, tiny_checkpoi
 
 
 def instruct(checkpoint: Path, data: Path, out: Path, **overrides) -> InstructConfig:
-    settings = {"limit": 60, "epochs": 2, "batch_size": 8, "eval_every": 3, "lr": 1e-3, "min_lr": 1e-4,
+    """26 training records in batches of 4: 7 steps an epoch, the last one short (as 51 in batches of 8 were,
+    at half the compute); 2 validation and 3 test records."""
+    settings = {"limit": 31, "epochs": 2, "batch_size": 4, "eval_every": 3, "lr": 1e-3, "min_lr": 1e-4,
                 "generate_examples": 1, "max_new_tokens": 4, "threads": 1, **overrides}
     return InstructConfig(checkpoint=str(checkpoint), data=str(data), out=str(out), **settings)
 
@@ -173,9 +175,12 @@ def test_a_stopped_instruction_run_resumes_to_the_uninterrupted_weights(tmp_path
 
 
 def test_a_killed_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkpoint, instructions):
-    """A real kill -9 once the first last.pt exists (the run is far from done then), then --resume."""
-    args = ["--checkpoint", str(tiny_checkpoint), "--data", str(instructions), "--limit", "160", "--epochs", "1",
-            "--batch-size", "8", "--eval-every", "2", "--lr", "1e-3", "--generate-examples", "0", "--threads", "1"]
+    """A real kill -9 once the first last.pt exists (the run is far from done then), then --resume.
+
+    68 training records in batches of 4: 17 steps, the kill after step 2 leaves 15 to redo (as 136 records
+    in batches of 8 did, at half the compute: what is checked does not depend on the batch's size)."""
+    args = ["--checkpoint", str(tiny_checkpoint), "--data", str(instructions), "--limit", "80", "--epochs", "1",
+            "--batch-size", "4", "--eval-every", "2", "--lr", "1e-3", "--generate-examples", "0", "--threads", "1"]
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "training.finetune_instruct"]
     killed = tmp_path / "killed"
@@ -189,8 +194,8 @@ def test_a_killed_run_resumes_to_the_uninterrupted_weights(tmp_path, tiny_checkp
     assert process.returncode == -signal.SIGKILL and not (killed / "checkpoint.pt").exists()
     subprocess.run([*command, *args, "--out", str(killed), "--resume"], cwd=ROOT, env=env, check=True,
                    stdout=subprocess.DEVNULL)
-    finetune_instructions(instruct(tiny_checkpoint, instructions, tmp_path / "whole", limit=160, epochs=1,
-                                   eval_every=2, min_lr=None, generate_examples=0), log=lambda _: None)
+    finetune_instructions(instruct(tiny_checkpoint, instructions, tmp_path / "whole", limit=80, epochs=1,
+                                   batch_size=4, eval_every=2, min_lr=None, generate_examples=0), log=lambda _: None)
     assert same_weights(load_checkpoint(tmp_path / "whole" / "checkpoint.pt")[0].state_dict(),
                         load_checkpoint(killed / "checkpoint.pt")[0].state_dict())
 
