@@ -412,6 +412,10 @@ def test_greek_suffixes_are_searched_in_the_whole_chunk(chunk, expected):
     # Indonesian: the listed words in spaCy's five case variants, an unlisted reduplication split
     ("id", "berkas-berkas Berkas-berkas satu-satunya Satu-Satunya SATU-SATUNYA Hak-Hak e-mail",
      "berkas|-|berkas|Berkas|-|berkas|satu-satunya|Satu-Satunya|SATU-SATUNYA|Hak-Hak|e|-|mail"),
+    # German (de46): abbreviations with inner periods, contractions split after their apostrophe (both apostrophes),
+    # words with a slash that its "/" infix would split
+    ("de", "z.Zt. Hbf. vllt. hinter’m über'm G.m.b.H. v.l.n.r. CDU/CSU c/o",
+     "z.Zt.|Hbf.|vllt.|hinter|’m|über|'m|G.m.b.H.|v.l.n.r.|CDU/CSU|c/o"),
 ])
 def test_exception_lists_loaded_as_data(language, text, expected):
     assert "|".join(split_words(text, f"spacy-{language}")) == expected
