@@ -10,6 +10,7 @@ stored, checked to give spaCy's 15,700 and 9,200 entries).
 
     .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language el sl id nl da fa
     .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language ms sr lb lij tl ga la hsb en  # fw2lat45
+    .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language de  # de46
 """
 
 from __future__ import annotations

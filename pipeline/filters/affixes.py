@@ -892,6 +892,21 @@ ENGLISH = replace(SETSWANA, special=dict(_OWN_SPECIAL), data=("en",))
 TAGALOG, IRISH, LATIN, UPPER_SORBIAN = (replace(BASE, special=dict(_OWN_SPECIAL), data=(name,))
                                         for name in ("tl", "ga", "la", "hsb"))
 
+# German (spacy/lang/de: deu_Latn's, and bar_Latn's): "``" is a prefix, "''" and "/" suffixes; no "'s" or dash
+# suffix; a final period splits after a lower-case letter or a mark but not after a digit (the ordinal "3." whole)
+# nor a single capital; infixes: no hyphen between letters (compounds "Debian-Server", "Rede‐" and suspended
+# "Gedanken-" whole), "-" between digits only; a period between cases, ",!?" ":<>=" and "--" between letters, "/"
+# between letters or digits, a quote (not "'") or bracket between letters; its ~240 abbreviations and contractions
+# ("z.B.", "usw.", "Nr.", "auf'm" as "auf", "'m") are data
+GERMAN = Rules(
+    prefixes=("``", *BASE_PREFIXES),
+    suffixes=("''", "/", *_without(BASE_SUFFIXES, _S_SUFFIX, "[—–]", _PERIOD_SUFFIX),
+              f"(?<=[{LOWER}%\u00b2\\-+{PUNCT}{QUOTES}|()?:])\\."),
+    infixes=(r"\.\.+", "…", ICONS, _CASE_PERIOD_INFIX, _PUNCT_INFIX, f"(?<=[{ALPHA}])[:<>=](?=[{ALPHA}])",
+             _COMMA_INFIX, f"(?<=[0-9{ALPHA}])/(?=[0-9{ALPHA}])", _BRACKET_INFIX, _DOUBLE_HYPHEN_INFIX,
+             "(?<=[0-9])-(?=[0-9])"),
+    special=dict(_OWN_SPECIAL), data=("de",))
+
 # Stanza-counted languages (stanza45)
 # Maltese (mlt_Latn; datatrove counts it with Stanza's Maltese model, which could not be run here): spaCy has no
 # Maltese, and its base rules split the definite article from its noun at the hyphen ("il-kelb" is "il", "-",
@@ -920,5 +935,6 @@ LANGUAGE_RULES: dict[str, Rules] = {"fr": FRENCH, "it": ITALIAN, "ru": RUSSIAN, 
                                     # Latin-script lid.176 languages (fw2lat45)
                                     "ms": MALAY, "lb": LUXEMBOURGISH, "lij": LIGURIAN, "tn": SETSWANA,
                                     "tl": TAGALOG, "ga": IRISH, "la": LATIN, "hsb": UPPER_SORBIAN, "en": ENGLISH,
+                                    "de": GERMAN,
                                     # Stanza-counted languages (stanza45)
                                     "mt": MALTESE}

@@ -11,8 +11,8 @@ share it removes in English.
 What this table holds, and where each value comes from:
 
 * segmenter: ``pipeline.filters.segment`` (jieba for Chinese and SudachiPy for Japanese, as datatrove's
-  multilingual tokenizers use; German keeps hyphenated compounds and ordinals whole, as spaCy's German
-  tokenizer does).
+  multilingual tokenizers use; the whitespace languages but English: spaCy's tokenizer algorithm with the
+  language's rule table from ``pipeline.filters.affixes``, German's among them since de46).
 * Chinese (zh, and yue/wuu, which share its thresholds), Japanese, German and 31 more languages (fr, it, ru,
   ar, sv, el, hu, ro, da, sk, sl, et, ca, is, af, eu, hy since 6 December; es, pt, nl, no, pl, fi, cs, uk, bg,
   hr, lt, lv, fa, id since 7 December, whose recomputed configs are stored at another commit, d331bee82ee2,
@@ -113,7 +113,7 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any, Mapping
 
-from pipeline.filters.segment import GERMAN, JIEBA, SUDACHI, WHITESPACE
+from pipeline.filters.segment import JIEBA, SUDACHI, WHITESPACE
 from pipeline.filters.segment_lib import (BURMESE, INDIC, INDIC_URDU, KHMER, KIWI, LAO, LIBRARY_MODULES, THAI,
                                           VIETNAMESE, missing_library)
 
@@ -653,7 +653,7 @@ def _fineweb2(code: str, segmenter: str) -> LanguageParams:
 
 # Whitespace languages by how their spaCy tokenizer treats apostrophes and hyphens (checked on the same test
 # string in datatrove's tokenizer for each: bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and
-# German"); English keeps the English rules, German its own (``GERMAN``). "spacy-<table>": spaCy's algorithm itself with a
+# German"); English keeps the English rules. "spacy-<table>": spaCy's algorithm itself with a
 # rule table of ``pipeline.filters.affixes`` (the language's own, or "base" where spaCy has only its base rules),
 # which also keeps URLs, paths and options as spaCy does (bench/README.md, "spaCy's tokenizer algorithm").
 # Stanza-counted languages (stanza45): datatrove's tokenizer assignment gives FineWeb-2's codes of these Stanza's
@@ -700,7 +700,7 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "lmo": "spacy-lij", "pms": "spacy-lij", "tk": "spacy-tr", "nn": "spacy-nb",
                      **{code: "spacy-es" for code in ("oc", "ast", "an", "co", "sc")}, "wa": "spacy-fr", "rm": "spacy-fr",
                      "li": "spacy-nl", "nds": "spacy-nl", "vls": "spacy-nl", "scn": "spacy-it", "nap": "spacy-it",
-                     "bar": GERMAN, "fy": "spacy-en", "sco": "spacy-en",
+                     "bar": "spacy-de", "fy": "spacy-en", "sco": "spacy-en",
                      # spaCy's xx (datatrove's "xx", or a spaCy language without rules of its own: the same)
                      **{code: "spacy-xx" for code in ("az", "uz", "sq", "eo", "so", "yo", "ht", "io", "ia", "gn",
                                                         "dsb")},
@@ -723,7 +723,7 @@ LANGUAGES: dict[str, LanguageParams] = {
     # English: spaCy's English rules, as datatrove counts English words (``pipeline.filters.segment``), Gopher's stop
     # words (A.1.1)
     "en": LanguageParams("spacy-en", ("the", "be", "to", "of", "and", "that", "have", "with")),
-    "de": LanguageParams(GERMAN, tuple(FINEWEB2["de"]["stopwords"]), fineweb2_options("de")),
+    "de": _fineweb2("de", "spacy-de"),  # spaCy's German table (de46; it was a compound rule of our own)
     # the other whitespace languages: spaCy's word rules, and FineWeb-2's values, else (Turkish: its third-generation
     # config is not stored) the English thresholds and no stop-word list (the rule is skipped)
     **{code: _fineweb2(code, segmenter) if code in FINEWEB2 else LanguageParams(segmenter)

@@ -26,13 +26,6 @@ words-per-line rule and every n-gram ratio lose their meaning:
   77 % of the jawiki sample (bench/README.md, Languages); a segmenter of our own would have to reproduce a
   dictionary. Cost: about 200 MB of dictionary (memory-mapped, so shared by the workers of a machine) and
   about 2 us per new character. Every chunk, also an ASCII one, goes through Sudachi, as in datatrove.
-* German (``de``): the whitespace splitter, except that a hyphenated compound ("Alt-Starkenberg",
-  "25-jährigen", "E-Mail-Adresse"), a word with a suspended hyphen ("Nord-" in "Nord- und Südamerika") and
-  a number with its ordinal period ("am 13. Mai") are one token each. German writes compounds with hyphens
-  and dates with ordinals, and spaCy's German tokenizer, which datatrove (FineWeb-2) counts German words
-  with, keeps both whole. Split the English way, every such hyphen and period was a "word" without a
-  letter, and German prose fell under Gopher's 80 % of words with a letter: 3 of the 18 dewiki articles,
-  which datatrove with the same thresholds kept (bench/multilingual_agreement.py).
 * Other whitespace languages (``SPACED``, ``spaced_split``): the whitespace splitter mimics spaCy's *English*
   tokenizer (``pipeline.filters.words``), and datatrove (FineWeb-2) counts each language's words with that
   language's spaCy rules, which differ in three ways that move the share of words with a letter: French,
@@ -45,10 +38,10 @@ words-per-line rule and every n-gram ratio lose their meaning:
   Arabic and Catalan sections of the Debian handbook, all of the difference Gopher's letter share
   (bench/README.md, "FineWeb-2's values beyond Chinese, Japanese and German"). Where a language has a rule table
   in ``pipeline.filters.affixes`` (``AFFIX_SEGMENTERS``: fr, it, ru, ar, sv, ca, es, pt, nl, pl, tr, da, nb, fi, uk,
-  bg, ro, hu, fa, lt, el, sl, id, and spaCy's base rules for sk, cs, hr, lv, et, is, af, eu, hy), spaCy's tokenizer
-  algorithm itself runs instead of these regex behaviours: it also keeps URLs, paths, options and version strings as
-  spaCy does, which the behaviours split at every symbol. Every whitespace language of ``lang_params`` but German
-  now has a table; the behaviours remain in ``SPACED`` (no language of ``lang_params`` uses them).
+  bg, ro, hu, fa, lt, el, sl, id, de, and spaCy's base rules for sk, cs, hr, lv, et, is, af, eu, hy), spaCy's
+  tokenizer algorithm itself runs instead of these regex behaviours: it also keeps URLs, paths, options and version
+  strings as spaCy does, which the behaviours split at every symbol. Every whitespace language of ``lang_params`` now has a
+  table (German's since de46); the behaviours remain in ``SPACED`` (no language of ``lang_params`` uses them).
 * English (``en``): spaCy's algorithm with English's table (``spacy-en``), as datatrove counts English words. The
   regex splitter (``WHITESPACE``), which approximates spaCy's English, split what spaCy keeps whole ("L'homme",
   ".int", "/dev/md1", "and/or", "-t", "RAID-1": tokens as spaCy's on 98.65 % of the shared web pages, 93.67 % of the
@@ -85,8 +78,8 @@ try:
 except ImportError:  # not built: the scripts are counted in numpy (python_script_counts, the same counts)
     _lines = None
 
-WHITESPACE, JIEBA, SUDACHI, GERMAN = "whitespace", "jieba", "sudachi", "german"
-# spaCy's rules of other whitespace languages than English and German (``spaced_split``), by what they do with
+WHITESPACE, JIEBA, SUDACHI = "whitespace", "jieba", "sudachi"
+# spaCy's rules of other whitespace languages than English (``spaced_split``), by what they do with
 # apostrophes and hyphens
 ELISION_HYPHENS, ELISION_S, HYPHENS, HYPHENS_S, PLAIN, PLAIN_S = (
     "elision-hyphens", "elision-s", "hyphens", "hyphens-s", "plain", "plain-s")
@@ -95,7 +88,7 @@ SPACED = {ELISION_HYPHENS: (True, False, "letters"), ELISION_S: (True, True, Non
 # Languages whose spaCy rules are followed by spaCy's own algorithm with tables written for them
 # (``pipeline.filters.affixes``): one segmenter each, named after the language
 AFFIX_SEGMENTERS = {f"spacy-{code}": code for code in LANGUAGE_RULES}
-SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, GERMAN, *SPACED, *AFFIX_SEGMENTERS, *LIBRARY_SEGMENTERS)
+SEGMENTERS = (WHITESPACE, JIEBA, SUDACHI, *SPACED, *AFFIX_SEGMENTERS, *LIBRARY_SEGMENTERS)
 # segmenters of scripts written without spaces (C4 counts their words per line)
 UNSPACED = (JIEBA, SUDACHI, THAI, KHMER, LAO, BURMESE)
 
@@ -359,30 +352,6 @@ def sudachi_split(chunk: str) -> tuple[str, ...]:
             words.append(part)
         elif part:
             words += [surface for piece in _sudachi_pieces(part) for m in tokenize(piece) if (surface := m.surface())]
-    return tuple(words)
-
-
-# A compound starts where no word character or number separator precedes (so "3.5-4" stays a number) and
-# does not run into a host name ("Kremer-Test.de"); an ordinal is a whole chunk of up to four digits and ".".
-_GERMAN_WHOLE = re.compile(r"(?<![\w.,:/])[^\W_]+(?:(?:(?<!\d)-|-(?!\d))[^\W_]+)+(?!\w|\.\w|-\w)|(?<![\w.,:/-])[^\W_]+-$")
-_ORDINAL = re.compile(r"\d{1,4}\.")
-
-
-def german_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
-    """Words of a whitespace-free chunk: ``fallback``'s, with compounds and ordinals whole (see above)."""
-    if _ORDINAL.fullmatch(chunk):
-        return (chunk,)
-    if "-" not in chunk or "://" in chunk or "@" in chunk or chunk.startswith("www."):
-        return fallback(chunk)
-    words: list[str] = []
-    at = 0
-    for match in _GERMAN_WHOLE.finditer(chunk):
-        if match.start() > at:
-            words.extend(fallback(chunk[at:match.start()]))
-        words.append(match.group(0))
-        at = match.end()
-    if at < len(chunk):
-        words.extend(fallback(chunk[at:]))
     return tuple(words)
 
 

@@ -19,8 +19,8 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import regex
 
-from pipeline.filters.segment import (AFFIX_SEGMENTERS, GERMAN, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
-                                      german_split, jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
+from pipeline.filters.segment import (AFFIX_SEGMENTERS, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
+                                      jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
 from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, KIWI, LAO,
                                           LINE_BREAKS, SPANS_LINES,
@@ -575,7 +575,6 @@ MAX_CHUNK_CHARS = 32_000_000
 # segmenter, because the same chunk has different tokens in a whitespace language and in Chinese.
 _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
               SUDACHI: sudachi_split,
-              GERMAN: partial(german_split, fallback=_split_chunk),
               **{name: partial(spaced_split, fallback=_split_chunk, segmenter=name) for name in SPACED},
               **{name: partial(affix_segment, segmenter=name) for name in AFFIX_SEGMENTERS}}
 # Korean, Thai, the Indic languages, Khmer, Lao and Burmese: the libraries FineWeb-2 counted their words with

@@ -1,5 +1,5 @@
 """spaCy's tokenizer algorithm with the tables of ``pipeline.filters.affixes`` for es, pt, nl, pl, tr, da, nb, fi, uk, bg,
-ro, hu, fa, lt, el, sl, id, ms, sr, lb, lij, tn, tl, ga, la and hsb, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
+ro, hu, fa, lt, el, sl, id, ms, sr, lb, lij, tn, tl, ga, la, hsb, en and de, against spaCy 3.8.7's ``spacy.blank(lang)`` (datatrove 0.10.1's bench venv): the expected tokens below
 were written down from spaCy's output on the same strings (the tables of fr, it, ru, ar, sv, ca and the base:
 tests/pipeline/filters/test_segment.py)."""
 
@@ -71,6 +71,10 @@ PROBES = {
     "hsb": "resp. mil. wob. x-y Debian's ’ a.",
     # English (fy, sco): contractions with and without their apostrophe, an apostrophe inside another word kept
     "en": "Hy dy't hes don't Can't Debian's 3-x x-y e-mail l'homme (Dr. Smith) U.S.A. gonna 10km a. 'Cause y'all",
+    # German (de, bar; de46): "``" a prefix and "''" "/" suffixes, compounds and suspended hyphens (also U+2010) whole,
+    # an ordinal's period kept on a number but split off an upper-case word, its listed abbreviations and contractions
+    "de": ("``Zitat'' auf'm Tisch, geht's? Rede\u2010 und Gedanken-, Nord- und Südamerika. z.B. usw. Nr. 3 Dipl.-Ing. "
+           "i.d.R. 5€ 20° 1/2 a/b x/ 3-4 a.B 12.05.2021 II. ABC. A. kenn’s—das (Hrsg.): d’Este"),
 }
 
 
@@ -124,6 +128,9 @@ EXPECTED_PROBES = {
     "hsb": "resp.|mil.|wob.|x|-|y|Debian|'s|’|a.",
     "en": ("Hy|dy't|he|s|do|n't|Ca|n't|Debian|'s|3|-|x|x|-|y|e|-|mail|l'homme|(|Dr.|Smith|)|U.S.A.|gon|na|10|km|a.|"
            "'Cause|y'|all"),
+    "de": ("``|Zitat|''|auf|'m|Tisch|,|geht's|?|Rede\u2010|und|Gedanken-|,|Nord-|und|Südamerika|.|z.B.|usw.|Nr.|3|"
+           "Dipl.-Ing.|i.d.R.|5|€|20|°|1|/|2|a|/|b|x|/|3|-|4|a.|B|12.05.2021|II.|ABC|.|A.|kenn|’|s—das|(|Hrsg.|):|d’|"
+           "Este"),
 }
 # spacy.blank(lang)(TECHNICAL), spaCy 3.8.7
 EXPECTED_TECHNICAL = {
@@ -258,6 +265,10 @@ EXPECTED_TECHNICAL = {
            "-rw|-|r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5|:|e09e0527|_|dmarc.gmail.com|"
            "changelog.Debian.gz|e.g.|etc|.|q.|domU.|3.5|-|4|CD|-|Rom|apt|-|get|..|/|..|/sda1|Use%|(|28|-|Feb-2021|)|"
            "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
+    "de": ("Voir|http://localhost:9999|/|security|et|/etc|/|apt|/|sources.list|(|man-db_2.9.4-2_amd64.deb|)|--level=0|"
+           "-rw-r|--|r--|root@testlxc:~|#|systemd[1|]|:|4.00|g|UUID=2dfb7fd5:e09e0527|_|dmarc.gmail.com|"
+           "changelog.Debian.gz|e.g.|etc.|q.|domU.|3.5|-|4|CD-Rom|apt-get|..|/|..|/sda1|Use%|(|28-Feb-2021|)|"
+           "192.168.0.1|8.8.8.8:80|example.com|Example|.|COM|foo|.|Bar|ftp://x.y|/|z"),
 }
 
 
@@ -297,6 +308,8 @@ def test_tables_lose_no_character(language):
     ("nn", "spacy-nb"), ("oc", "spacy-es"), ("sc", "spacy-es"), ("wa", "spacy-fr"), ("li", "spacy-nl"),
     ("scn", "spacy-it"), ("eo", "spacy-xx"), ("az", "spacy-xx"), ("dsb", "spacy-xx"),
     ("fy", "spacy-en"), ("sco", "spacy-en"), ("en", "spacy-en"),
+    # German and Bavarian (de46): spaCy's German table (before: a compound rule of our own)
+    ("de", "spacy-de"), ("bar", "spacy-de"),
     # Stanza-counted languages (stanza45): datatrove counts them with Stanza (not run here); the closest spaCy table
     ("be", "spacy-uk"), ("kk", "spacy-ky"), ("krc", "spacy-ky"), ("gl", "spacy-pt"), ("gd", "spacy-en"),
     ("mt", "spacy-mt"), ("cy", "spacy-xx"), ("br", "spacy-xx"), ("ug", "spacy-xx"), ("mn", "spacy-xx"),
@@ -399,6 +412,10 @@ def test_greek_suffixes_are_searched_in_the_whole_chunk(chunk, expected):
     # Indonesian: the listed words in spaCy's five case variants, an unlisted reduplication split
     ("id", "berkas-berkas Berkas-berkas satu-satunya Satu-Satunya SATU-SATUNYA Hak-Hak e-mail",
      "berkas|-|berkas|Berkas|-|berkas|satu-satunya|Satu-Satunya|SATU-SATUNYA|Hak-Hak|e|-|mail"),
+    # German (de46): abbreviations with inner periods, contractions split after their apostrophe (both apostrophes),
+    # words with a slash that its "/" infix would split
+    ("de", "z.Zt. Hbf. vllt. hinter’m über'm G.m.b.H. v.l.n.r. CDU/CSU c/o",
+     "z.Zt.|Hbf.|vllt.|hinter|’m|über|'m|G.m.b.H.|v.l.n.r.|CDU/CSU|c/o"),
 ])
 def test_exception_lists_loaded_as_data(language, text, expected):
     assert "|".join(split_words(text, f"spacy-{language}")) == expected

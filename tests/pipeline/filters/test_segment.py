@@ -11,7 +11,8 @@ import re
 import pytest
 
 from pipeline.filters import segment
-from pipeline.filters.segment import (AFFIX_SEGMENTERS, ELISION_HYPHENS, ELISION_S, GERMAN, HYPHENS, HYPHENS_S, JIEBA,
+from pipeline.filters.lang_params import segmenter_of
+from pipeline.filters.segment import (AFFIX_SEGMENTERS, ELISION_HYPHENS, ELISION_S, HYPHENS, HYPHENS_S, JIEBA,
                                       PLAIN, PLAIN_S, SPACED, SUDACHI, WHITESPACE, script_of)
 from pipeline.filters.words import split_words, tokenize
 from tests.pipeline.filters.support import str_columns
@@ -79,21 +80,31 @@ def test_japanese_words_on_the_shared_jawiki_are_sudachis_on_each_chunk(shared_d
     assert abs(ours / whole - 1) < 0.001, (ours, whole)
 
 
-def test_german_compounds_and_ordinals_are_one_token():
-    # as spaCy's German tokenizer (datatrove's for deu_Latn) counts them; English splits every hyphen
-    text = "Am 13. Mai 1900 kam die Alt-Starkenberg-Linie mit 25-jährigen E-Mail-Nutzern aus Nord- und Südamerika."
-    assert split_words(text, GERMAN) == ["Am", "13.", "Mai", "1900", "kam", "die", "Alt-Starkenberg-Linie", "mit",
-                                         "25-jährigen", "E-Mail-Nutzern", "aus", "Nord-", "und", "Südamerika", "."]
+def test_german_compounds_ordinals_and_abbreviations_are_spacys_german_tokens():
+    # spaCy 3.8.7's spacy.blank("de") (datatrove's tokenizer for deu_Latn) on the same sentence: compounds, a
+    # suspended hyphen (also U+2010, and before a comma), an ordinal's period and its listed abbreviations stay on
+    # the word; our compound rule before de46 split "Rede\u2010", "Gedanken-,", "u." and "a." (and English splits
+    # every hyphen)
+    text = ("Am 13. Mai 1900 kam die Alt-Starkenberg-Linie mit 25-jährigen E-Mail-Nutzern aus Nord- und Südamerika, "
+            "z.B. über Rede\u2010 und Gedanken-, Prof. Dr. Müller u. a.")
+    assert segmenter_of("de") == "spacy-de"
+    assert split_words(text, "spacy-de") == [
+        "Am", "13.", "Mai", "1900", "kam", "die", "Alt-Starkenberg-Linie", "mit", "25-jährigen", "E-Mail-Nutzern",
+        "aus", "Nord-", "und", "Südamerika", ",", "z.B.", "über", "Rede\u2010", "und", "Gedanken-", ",", "Prof.", "Dr.",
+        "Müller", "u.", "a."]
     assert split_words(text, WHITESPACE)[:9] == ["Am", "13", ".", "Mai", "1900", "kam", "die", "Alt", "-"]
 
 
-@pytest.mark.parametrize("text", [
-    "ISBN 978-3-540-00674-9",  # digits on both sides of a hyphen split, as in spaCy's German rules
-    "3.5-4 Prozent", "siehe Kremer-Test.de oder https://www.alt-starkenberg.de/x-y", "a--b", "(Neu-)Bau",
-    "Version 1.2.", "Seite 12345.",
+@pytest.mark.parametrize("text, expected", [
+    # spaCy 3.8.7's spacy.blank("de") tokens: a hyphen between digits splits, one between letters does not
+    ("ISBN 978-3-540-00674-9", "ISBN|978|-|3|-|540|-|00674|-|9"), ("3.5-4 Prozent", "3.5|-|4|Prozent"),
+    ("siehe Kremer-Test.de oder https://www.alt-starkenberg.de/x-y",
+     "siehe|Kremer-Test.de|oder|https://www.alt-starkenberg.de/x-y"),
+    ("a--b", "a|--|b"), ("(Neu-)Bau", "(|Neu-)Bau"), ("Version 1.2.", "Version|1.2."), ("Seite 12345.", "Seite|12345."),
+    ("94/56/EG (1979/80).", "94|/|56|/|EG|(|1979|/|80|)|."), ("d’Este, O'Casey", "d’|Este|,|O'Casey"),
 ])
-def test_german_keeps_the_shared_splitting_elsewhere(text):
-    assert split_words(text, GERMAN) == split_words(text, WHITESPACE)
+def test_german_splits_numbers_paths_and_marks_as_spacy(text, expected):
+    assert "|".join(split_words(text, "spacy-de")) == expected
 
 
 # One string through each language's spaCy tokenizer in datatrove 0.10.1 (FineWeb-2's word tokenizers), the
