@@ -713,9 +713,12 @@ fail:
  * goes through the segmenter. rjieba cuts all Han runs of a batch in one call (``han_runs`` joins them);
  * putting its words back into their chunks with regexes and string joins, building a tuple of str per
  * chunk and interning every token cost more than jieba's own cut. ``jieba_tokens`` walks the chunks once:
- * the pieces between Han runs are found as ``segment._NON_HAN_PIECE`` finds them, each run's words are
- * the next words of rjieba's list, and every token is interned as it is found. Han: is_han (_unicode.h),
- * the ``segment.HAN`` class. */
+ * each run's words are the next words of the cut, every character between runs is a word of its own, and
+ * every token is interned as it is found. A run: a maximal run of is_jieba_run characters (_unicode.h: Han,
+ * ASCII letters, digits and +#&._%-, the ``segment.JIEBA_RUN`` class), so that jieba's dictionary words across
+ * ASCII and Han ("T恤", "C++") and its cut of ASCII ("/dev/md1": "/", "dev", "/", "md1") are found as
+ * datatrove's jieba finds them on the whole text (branch zhmix47; before, a run held Han only and a chunk
+ * without Han went to the whitespace splitter). */
 
 static int check_str_list(PyObject *list, const char *fn, const char *what) {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
@@ -771,11 +774,10 @@ static PyObject *source_han_runs(const Source *src) {
             const void *data;
             Py_ssize_t n;
             source_get(src, i, &kind, &data, &n);
-            if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han character below U+0100 */
             int in_run = 0;
             for (Py_ssize_t j = 0; j < n; j++) {
                 Py_UCS4 c = load_cp(kind, data, j);
-                if (!is_han(c)) {
+                if (!is_jieba_run(c)) {
                     in_run = 0;
                 } else if (pass) {
                     if (!in_run && k) PyUnicode_WRITE(okind, odata, k++, '\n');
@@ -817,7 +819,7 @@ ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *
     Py_ssize_t at = *k, w = *k; /* a local count: the compiler cannot tell that *k is not out[j] */
     for (Py_ssize_t j = 0; j < n; j++) {
         Py_UCS4 c = load_cp(kind, data, j);
-        if (is_han(c)) {
+        if (is_jieba_run(c)) {
             out[w++] = c;
         } else if (w > at) {
             if (buf_push(runs, w - at) < 0) return -1;
@@ -835,8 +837,7 @@ ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *
 static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
     Py_ssize_t first, bound = 0;
     if (table_first(t, arg, "han_ucs4", &first) < 0) return NULL;
-    for (Py_ssize_t id = first; id < t->count; id++)
-        if (t->shift[id]) bound += entry_length(t, id); /* no Han character below U+0100 */
+    for (Py_ssize_t id = first; id < t->count; id++) bound += entry_length(t, id);
     PyObject *text = PyBytes_FromStringAndSize(NULL, bound * (Py_ssize_t)sizeof(Py_UCS4));
     Buf runs = {0};
     if (!text) return NULL;
@@ -848,6 +849,7 @@ static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
         int failed = 0; /* one call per width with a constant kind: each inlines into its own loop */
         if (t->shift[id] == 1) failed = gather_han(PyUnicode_2BYTE_KIND, data, n, out, &k, &runs);
         else if (t->shift[id] == 2) failed = gather_han(PyUnicode_4BYTE_KIND, data, n, out, &k, &runs);
+        else failed = gather_han(PyUnicode_1BYTE_KIND, data, n, out, &k, &runs);
         if (failed) goto nomem;
     }
     if (_PyBytes_Resize(&text, k * (Py_ssize_t)sizeof(Py_UCS4)) < 0) {
@@ -1207,24 +1209,6 @@ static inline int jieba_symbol(Py_UCS4 c) {
     return c == '+' || c == '#' || c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
 }
 
-/* End of the piece of ``segment._NON_HAN_PIECE`` that starts at ``i`` (r"[A-Za-z0-9]+(?:\.\d+)?%?|
- * [+#&._%\-]+|\S", with re's \d: Py_UNICODE_ISDECIMAL; a chunk holds no whitespace). */
-static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
-    Py_UCS4 c = load_cp(kind, data, i);
-    Py_ssize_t e = i + 1;
-    if (ascii_alnum(c)) {
-        while (e < n && ascii_alnum(load_cp(kind, data, e))) e++;
-        if (e + 1 < n && load_cp(kind, data, e) == '.' && Py_UNICODE_ISDECIMAL(load_cp(kind, data, e + 1))) {
-            e += 2;
-            while (e < n && Py_UNICODE_ISDECIMAL(load_cp(kind, data, e))) e++;
-        }
-        if (e < n && load_cp(kind, data, e) == '%') e++;
-    } else if (jieba_symbol(c)) {
-        while (e < n && jieba_symbol(load_cp(kind, data, e))) e++;
-    }
-    return e;
-}
-
 /* The state of one interning of jieba's words over a batch of chunks. */
 typedef struct {
     ChunkTable *tt;           /* the token table */
@@ -1232,75 +1216,23 @@ typedef struct {
     PyObject *words;          /* rjieba's words (a list of str), or NULL where ``lengths`` */
     const int32_t *lengths;   /* the compiled cut's word lengths */
     Py_ssize_t n_words, w, runs;
-    PyObject *fallback;       /* words._split_chunk (or any splitter: a tuple of str per chunk) */
-    Buf *fast;               /* where ``fallback`` is words._split_chunk: split_ends stands in for it */
     Buf flat;
 } JiebaState;
 
-/* The tokens of a chunk without a Han character, the ``fallback``'s (or the compiled splitter's) into the
- * state's ids; ``chunk`` is the chunk's str, or NULL (made here when the fallback needs it). */
-static int fallback_tokens(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
-    if (st->fast) {
-        int got = split_ends(kind, data, n, st->fast);
-        if (got < 0) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        if (got) {
-            for (Py_ssize_t k = 0, start = 0; k < st->fast->len; start = st->fast->data[k++])
-                if (intern_range(st->tt, st->ids, kind, data, start, st->fast->data[k], st->fresh, &st->flat) < 0)
-                    return -1;
-            return 0;
-        }
-    }
-    PyObject *own = chunk ? NULL : stored_str(kind, data, n);
-    if (!chunk && !(chunk = own)) return -1;
-    PyObject *t = PyObject_CallOneArg(st->fallback, chunk);
-    Py_XDECREF(own);
-    if (!t) return -1;
-    if (!PyTuple_Check(t)) {
-        PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd gave a %.100s, not a tuple", i,
-                     Py_TYPE(t)->tp_name);
-        Py_DECREF(t);
-        return -1;
-    }
-    for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(t); m++) {
-        PyObject *tok = PyTuple_GET_ITEM(t, m);
-        if (!PyUnicode_CheckExact(tok)) {
-            PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd: token %zd is not a str", i, m);
-            Py_DECREF(t);
-            return -1;
-        }
-        if (intern_range(st->tt, st->ids, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
-                         st->fresh, &st->flat) < 0) {
-            Py_DECREF(t);
-            return -1;
-        }
-    }
-    Py_DECREF(t);
-    return 0;
-}
-
-/* The tokens of chunk ``i`` (data[0:n]; ``chunk`` its str or NULL) into the state's ids. Inlined once per kind
+/* The tokens of chunk ``i`` (data[0:n]) into the state's ids. Inlined once per kind
  * (``jieba_chunk``) with ``kind`` a constant: the Han scans, the hash, the probe's compare and the one-character
  * table then read code points without a switch on the kind (issue 13, tenth pass). */
-ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk,
-                                 Py_ssize_t i) {
+ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = 0;
-    if (kind != PyUnicode_1BYTE_KIND)
-        while (j < n && !is_han(load_cp(kind, data, j))) j++;
-    if (kind == PyUnicode_1BYTE_KIND || j == n) return fallback_tokens(st, kind, data, n, chunk, i); /* no Han */
-    j = 0;
     while (j < n) {
         Py_UCS4 c = load_cp(kind, data, j);
-        if (!is_han(c)) {
-            Py_ssize_t e = piece_end(kind, data, j, n);
-            if (intern_range(st->tt, st->ids, kind, data, j, e, st->fresh, &st->flat) < 0) return -1;
-            j = e;
+        if (!is_jieba_run(c)) { /* a word of its own, as in jieba */
+            if (intern_range(st->tt, st->ids, kind, data, j, j + 1, st->fresh, &st->flat) < 0) return -1;
+            j++;
             continue;
         }
         Py_ssize_t e = j + 1;
-        while (e < n && is_han(load_cp(kind, data, e))) e++;
+        while (e < n && is_jieba_run(load_cp(kind, data, e))) e++;
         if (st->runs++ && !st->lengths) { /* the separator rjieba returns between two runs */
             PyObject *sep = st->w < st->n_words ? PyList_GET_ITEM(st->words, st->w) : NULL;
             if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
@@ -1356,10 +1288,10 @@ ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_
     return 0;
 }
 
-static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
-    if (kind == PyUnicode_2BYTE_KIND) return jieba_chunk_of(st, PyUnicode_2BYTE_KIND, data, n, chunk, i);
-    if (kind == PyUnicode_1BYTE_KIND) return jieba_chunk_of(st, PyUnicode_1BYTE_KIND, data, n, chunk, i);
-    return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, chunk, i);
+static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    if (kind == PyUnicode_2BYTE_KIND) return jieba_chunk_of(st, PyUnicode_2BYTE_KIND, data, n, i);
+    if (kind == PyUnicode_1BYTE_KIND) return jieba_chunk_of(st, PyUnicode_1BYTE_KIND, data, n, i);
+    return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, i);
 }
 
 /* The two forms of ``words`` (jieba_tokens, jieba_entry_tokens): rjieba's words (a list of str) or the compiled
@@ -1374,11 +1306,8 @@ static int check_words_type(PyObject *words) {
 
 /* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their
  * str where a dict is kept, else their number). */
-static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
-                              int fast) {
-    JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
-    Buf ends = {0};
-    if (fast) st.fast = &ends;
+static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids) {
+    JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, {0}};
     if (check_words_type(words) < 0) return NULL;
     if (PyBytes_Check(words)) {
         if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
@@ -1407,8 +1336,8 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
         int kind;
         const void *data;
         Py_ssize_t n, before = st.flat.len;
-        source_get(src, i, &kind, &data, &n); /* again for every chunk: a fallback call may run any code */
-        if (jieba_chunk(&st, kind, data, n, src->list ? PyList_GET_ITEM(src->list, i) : NULL, i) < 0) goto done;
+        source_get(src, i, &kind, &data, &n);
+        if (jieba_chunk(&st, kind, data, n, i) < 0) goto done;
         per_chunk[i] = st.flat.len - before;
     }
     if (st.w != st.n_words) {
@@ -1420,30 +1349,24 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
     else if (flat_bytes) result = Py_BuildValue("NOn", flat_bytes, counts, tt->count - held);
 done:
     free(st.flat.data);
-    free(ends.data);
     Py_XDECREF(counts);
     Py_XDECREF(st.fresh);
     return result;
 }
 
-/* jieba_tokens(chunks, words, table, ids, fallback, fast=False) -> (token ids int64 bytes, tokens per chunk
- * int64 bytes, new tokens): as intern_split over ``segment.jieba_split_many(chunks, fallback)``, with
- * ``table`` (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
- * tokens, or None (no dict: the vocabulary finds its tokens in the table; a dict entry per new token was
- * about 3 % of the Chinese word chain). With None, "new tokens" is their number (they hold the table's last
- * ids; ``ChunkTable.columns`` and ``strings`` read them): no str per new token (issue 13, ~30 instructions
- * per Chinese character). ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
- * between two; only their lengths are read (a word is the run's next characters), after a check of its
- * first character. Or ``words`` is bytes of int32, the word lengths of every run in order, no separator
- * (``_jieba.cut_runs(chunks)``: no str per word at all). A chunk without a Han character is
- * ``fallback(chunk)`` (a tuple of str); with ``fast`` (only where ``fallback`` is ``words._split_chunk``) the
- * compiled splitter gives its tokens where it can. */
+/* jieba_tokens(chunks, words, table, ids) -> (token ids int64 bytes, tokens per chunk int64 bytes, new tokens):
+ * as intern_split over ``segment.jieba_split_many(chunks)``, with ``table`` (a ChunkTable of tokens) assigning the
+ * ids and ``ids`` (a dict, in step with it) receiving the new tokens, or None (no dict: the vocabulary finds its
+ * tokens in the table; a dict entry per new token was about 3 % of the Chinese word chain). With None, "new
+ * tokens" is their number (they hold the table's last ids; ``ChunkTable.columns`` and ``strings`` read them): no
+ * str per new token (issue 13, ~30 instructions per Chinese character). ``words``: rjieba's cut of
+ * ``han_runs(chunks)``, whose runs it must give back in order, "\n" between two; only their lengths are read (a
+ * word is the run's next characters), after a check of its first character. Or ``words`` is bytes of int32, the
+ * word lengths of every run in order, no separator (``_jieba.cut_runs(chunks)``: no str per word at all). Every
+ * character outside the runs is a token of its own. */
 static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
-    PyObject *chunks, *words, *table, *ids, *fallback;
-    int fast = 0;
-    if (!PyArg_ParseTuple(args, "O!OO!OO|p", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids, &fallback,
-                          &fast))
-        return NULL;
+    PyObject *chunks, *words, *table, *ids;
+    if (!PyArg_ParseTuple(args, "O!OO!O", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids)) return NULL;
     if (ids == Py_None) {
         ids = NULL; /* no dict: the table alone holds the tokens */
     } else if (!PyDict_Check(ids)) {
@@ -1452,20 +1375,17 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     }
     if (check_words_type(words) < 0 || check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
     Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
-    return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast);
+    return jieba_intern(&src, words, (ChunkTable *)table, ids);
 }
 
-/* jieba_entry_tokens(chunk_table, first, words, table, fallback) -> (token ids int64 bytes, tokens per chunk
- * int64 bytes, number of new tokens): ``jieba_tokens(chunks, words, table, None, fallback, True)`` of the
- * chunks ``chunk_table[first:]``, read from the chunk table's stored code points: the vocabulary's new chunks
- * of ``lookup(text, lines, False)``, which never became str (issue 13: a str per new chunk, ~36 instructions
- * per Chinese character with the list). ``words``: the cut of ``chunk_table.han_runs(first)`` (its rjieba
- * words, or the compiled cut's lengths). ``fallback`` must be ``words._split_chunk``: the compiled splitter
- * gives its tokens where it can. */
+/* jieba_entry_tokens(chunk_table, first, words, table) -> (token ids int64 bytes, tokens per chunk int64 bytes,
+ * number of new tokens): ``jieba_tokens(chunks, words, table, None)`` of the chunks ``chunk_table[first:]``, read
+ * from the chunk table's stored code points: the vocabulary's new chunks of ``lookup(text, lines, False)``, which
+ * never became str (issue 13: a str per new chunk, ~36 instructions per Chinese character with the list).
+ * ``words``: the cut of ``chunk_table.han_runs(first)`` (its rjieba words, or the compiled cut's lengths). */
 static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
-    PyObject *chunk_table, *first_obj, *words, *table, *fallback;
-    if (!PyArg_ParseTuple(args, "O!OOO!O", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType, &table,
-                          &fallback))
+    PyObject *chunk_table, *first_obj, *words, *table;
+    if (!PyArg_ParseTuple(args, "O!OOO!", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType, &table))
         return NULL;
     if (chunk_table == table) { /* adding tokens would move the arena the chunks are read from */
         PyErr_SetString(PyExc_ValueError, "jieba_entry_tokens: the chunk table and the token table must differ");
@@ -1475,7 +1395,7 @@ static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
     Py_ssize_t first;
     if (table_first(ct, first_obj, "jieba_entry_tokens", &first) < 0) return NULL;
     Source src = {NULL, ct, first, ct->count - first};
-    return jieba_intern(&src, words, (ChunkTable *)table, NULL, fallback, 1);
+    return jieba_intern(&src, words, (ChunkTable *)table, NULL);
 }
 
 /* letter_runs(lines) -> int64 bytes: per line, its maximal Han runs that hold an ideograph assigned since
@@ -1521,10 +1441,10 @@ static PyMethodDef module_methods[] = {
     {"whitespace_split", whitespace_split, METH_O,
      "whitespace_split(chunk) -> words._split_chunk's tokens by the compiled splitter, or None where it declines"},
     {"jieba_entry_tokens", jieba_entry_tokens, METH_VARARGS,
-     "jieba_entry_tokens(chunk_table, first, words, table, fallback) -> jieba_tokens of chunk_table[first:] (no "
-     "dict, the compiled splitter for fallback's chunks where it can), read from the chunk table"},
+     "jieba_entry_tokens(chunk_table, first, words, table) -> jieba_tokens of chunk_table[first:] (no dict), read "
+     "from the chunk table"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
-     "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_split over jieba's words of the chunks, "
+     "jieba_tokens(chunks, words, table, ids) -> as intern_split over jieba's words of the chunks, "
      "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},
     {"letter_runs", letter_runs, METH_VARARGS,
      "letter_runs(lines) -> int64 bytes: Han runs with an assigned ideograph, per line"},
