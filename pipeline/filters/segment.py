@@ -172,11 +172,52 @@ def _compiled_jieba_to_cut() -> Any | None:
     return compiled_jieba()
 
 
+_ASCII_RUN = re.compile(r"[A-Za-z0-9+#&._%\-]+")
+_SKIP = re.compile(r"([A-Za-z0-9]+(?:\.[0-9]+)?%?)")  # jieba's finalseg.re_skip (a block's digits are ASCII)
+
+
+@lru_cache(maxsize=1)
+def _ascii_dictionary_words() -> frozenset[str]:
+    """jieba's dictionary words of ASCII characters alone ("C++", "AT&T"): words of its route, not of its HMM."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ImportError("Chinese word segmentation reads jieba's dictionary from the jieba package, a dependency "
+                          "of this project (pyproject.toml): pip install jieba")
+    lines = (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if (w := line.split(" ", 1)[0]) and _ASCII_RUN.fullmatch(w))
+
+
+def rjieba_words(text: str) -> list[str]:
+    """rjieba's cut (HMM on) with its ASCII words as Python jieba gives them: jieba-rs keeps a stretch of ASCII
+    that the route left to the HMM whole ("RAID-1", "1.2.3", "www.debian.org") where Python jieba's ``finalseg``
+    splits it (``re_skip``: "RAID", "-", "1"). Such stretches are the consecutive ASCII words that are no
+    dictionary word; they are joined and split again as ``finalseg`` does. The words where ``_jieba`` is not
+    built (``test_segment.py`` compares them with the compiled cut's)."""
+    words = _rjieba_cut()(text, True)
+    dictionary = _ascii_dictionary_words()
+    out: list[str] = []
+    stretch: list[str] = []
+    for word in words:
+        if _ASCII_RUN.fullmatch(word) and word not in dictionary:
+            stretch.append(word)
+            continue
+        if stretch:
+            out += [piece for piece in _SKIP.split("".join(stretch)) if piece]
+            stretch = []
+        out.append(word)
+    if stretch:
+        out += [piece for piece in _SKIP.split("".join(stretch)) if piece]
+    return out
+
+
 def _cut_joined_runs(text: str) -> list[str]:
-    """jieba's words (HMM on: its default mode) of Han runs joined by newlines, each newline a word of its
-    own: the compiled cut's, else rjieba's (the same words)."""
+    """jieba's words (HMM on: its default mode) of runs joined by newlines, each newline a word of its own: the
+    compiled cut's, else rjieba's (``rjieba_words``: the same words)."""
     compiled = _compiled_jieba_to_cut()
-    return compiled.cut(text) if compiled is not None else _rjieba_cut()(text, True)
+    return compiled.cut(text) if compiled is not None else rjieba_words(text)
 
 
 # What the Chinese segmenter cuts as one run: jieba's blocks (``re_han_default``) hold Han characters and
@@ -266,8 +307,8 @@ def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None) -
     if compiled is not None:
         return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids)
     runs = _chunks.han_runs(chunks)
-    # hmm=True: jieba's default mode; rjieba returns the "\n" between two runs as a word of its own
-    words = _rjieba_cut()(runs, True) if runs else []
+    # rjieba returns the "\n" between two runs as a word of its own
+    words = rjieba_words(runs) if runs else []
     return _chunks.jieba_tokens(chunks, words, table, ids)
 
 
@@ -285,7 +326,7 @@ def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any) -> tuple[byt
         words = compiled.cut_ucs4(*chunk_table.han_ucs4(first))
     else:
         runs = chunk_table.han_runs(first)
-        words = _rjieba_cut()(runs, True) if runs else []
+        words = rjieba_words(runs) if runs else []
     return _chunks.jieba_entry_tokens(chunk_table, first, words, table)
 
 
