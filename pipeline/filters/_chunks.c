@@ -753,7 +753,8 @@ static inline void source_get(const Source *src, Py_ssize_t i, int *kind, const 
     }
 }
 
-/* Every maximal Han run of the source's chunks, in order, joined by "\n" ("" when none). */
+/* Every maximal run (is_jieba_run: Han and jieba's ASCII) of the source's chunks, in order, joined by "\n" ("" when
+ * none). */
 static PyObject *source_han_runs(const Source *src) {
     Py_ssize_t total = 0, n_runs = 0;
     Py_UCS4 top = '\n';
@@ -796,7 +797,7 @@ static PyObject *source_han_runs(const Source *src) {
     return NULL; /* not reached */
 }
 
-/* han_runs(chunks) -> str: every maximal Han run of every chunk, in order, joined by "\n" ("" when none). */
+/* han_runs(chunks) -> str: every maximal run (is_jieba_run) of every chunk, in order, joined by "\n" ("" when none). */
 static PyObject *han_runs(PyObject *self, PyObject *args) {
     PyObject *chunks;
     if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &chunks)) return NULL;
@@ -813,7 +814,7 @@ static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
     return source_han_runs(&src);
 }
 
-/* Appends the Han characters of one entry to out[*k...] and the length of each of its maximal Han runs to
+/* Appends the run characters (is_jieba_run) of one entry to out[*k...] and the length of each of its maximal runs to
  * ``runs``. -1 when out of memory. */
 ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t *k, Buf *runs) {
     Py_ssize_t at = *k, w = *k; /* a local count: the compiler cannot tell that *k is not out[j] */
@@ -831,7 +832,7 @@ ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *
     return 0;
 }
 
-/* ChunkTable.han_ucs4(first) -> (UCS4 bytes, int32 bytes): the code points of every maximal Han run of the
+/* ChunkTable.han_ucs4(first) -> (UCS4 bytes, int32 bytes): the code points of every maximal run (is_jieba_run) of the
  * entries from id ``first`` on, concatenated, and the runs' lengths: what ``_jieba.cut_ucs4`` cuts, as
  * ``_jieba.cut_runs`` cuts the chunks (one pass, one loop per width; no str of the runs). */
 static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
@@ -871,219 +872,6 @@ nomem:
     free(runs.data);
     Py_DECREF(text);
     return PyErr_NoMemory();
-}
-
-/* ---- The whitespace splitter (``words._split_chunk``) for chunks without a Han character ----
- *
- * Why: a Chinese document's chunks without a Han character (English titles, numbers, ISBNs, punctuated
- * references) went one by one to ``words._split_chunk`` in Python from ``jieba_tokens``, ~7,500
- * instructions per chunk with its tuple and str objects (~46 per Chinese character of zhwiki). Here the
- * same tokens come as end positions within the chunk (its tokens are consecutive pieces of it), for the
- * chunks its first rules decide (letters only; letters and one trailing mark; CJK or full-width
- * punctuation) and for ASCII chunks without "@" or a control character (the ``_TOKEN`` regex, whose
- * alternatives are followed below in their order, with re's ASCII \w, \d and \b). Any other chunk is
- * declined and goes to ``words._split_chunk`` (tests/pipeline/filters/test_words.py compares the two on
- * generated chunks). */
-
-/* Token end positions go in a Buf (above). */
-
-/* words.ABBREVIATIONS (they keep their period), and words._SPLIT_WORDS (letters only, still two tokens). */
-static const char *const ABBREVIATIONS[] = {
-    "Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp", "vs", "Jan", "Feb", "Mar", "Apr", "Jun",
-    "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Mt", "Prof", "Gov", "Gen", "Sen", "Rep", "Rev", "Ave", "Blvd",
-    "Dept", "Univ", "Fig", "Vol", NULL};
-static const char *const SPLIT_WORDS[] = {"cannot", "Cannot", NULL};
-
-/* Whether data[0:len] is one of ``words`` (ASCII). */
-static int in_words(const char *const *words, int kind, const void *data, Py_ssize_t len) {
-    for (; *words; words++) {
-        const char *w = *words;
-        Py_ssize_t j = 0;
-        while (j < len && w[j] && (Py_UCS4)(unsigned char)w[j] == load_cp(kind, data, j)) j++;
-        if (j == len && !w[j]) return 1;
-    }
-    return 0;
-}
-
-static inline int a_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static inline int a_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
-static inline int a_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
-static inline int a_letter(unsigned char c) { return a_upper(c) || a_lower(c); }
-static inline int a_word(unsigned char c) { return a_letter(c) || a_digit(c) || c == '_'; } /* re's \w */
-
-/* (?!\w) at q: the end, or no word character there. */
-static inline int no_word_at(const unsigned char *t, Py_ssize_t q, Py_ssize_t n) { return q >= n || !a_word(t[q]); }
-
-/* [nN]['’][tT]\b at q (ASCII: only '). */
-static inline int nt_at(const unsigned char *t, Py_ssize_t q, Py_ssize_t n) {
-    return q + 2 < n && (t[q] == 'n' || t[q] == 'N') && t[q + 1] == '\'' && (t[q + 2] == 't' || t[q + 2] == 'T') &&
-           no_word_at(t, q + 3, n);
-}
-
-static const char *const UNITS[] = {"am", "pm", "AM", "PM", "k", "kB", "K", "KB", "M", "MB", "G", "GB",
-                                    "T", "TB", "km", "kg", "cm", "mm", "m", NULL};
-
-/* The end of the token ``words._TOKEN`` matches at i of the ASCII chunk t[0:n] (no whitespace, no "@", no
- * control character): its alternatives in order, the first that matches wins. */
-static Py_ssize_t ascii_token_end(const unsigned char *t, Py_ssize_t i, Py_ssize_t n) {
-    unsigned char c = t[i];
-    Py_ssize_t p = -1;
-    /* (?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]] : the longest run, backed off to its last allowed end */
-    if (n - i >= 7 && !memcmp(t + i, "http://", 7)) p = i + 7;
-    else if (n - i >= 8 && !memcmp(t + i, "https://", 8)) p = i + 8;
-    else if (n - i >= 4 && !memcmp(t + i, "www.", 4)) p = i + 4;
-    if (p >= 0) {
-        Py_ssize_t r = p;
-        while (r < n && !strchr("<>\"'", t[r])) r++;
-        for (Py_ssize_t q = r - 1; q >= p; q--)
-            if (!strchr(".,;:!?)]", t[q])) return q + 1;
-    }
-    /* (?:[^\W\d_]\.){2,}(?![^\W\d_]) : with fewer pairs a letter always follows, so only the most can match */
-    p = i;
-    Py_ssize_t k = 0;
-    while (p + 1 < n && a_letter(t[p]) && t[p + 1] == '.') p += 2, k++;
-    if (k >= 2 && (p >= n || !a_letter(t[p]))) return p;
-    /* (?:ABBREVIATIONS)\.(?!\w) : an abbreviation is letters, so it is the whole letter run before the "." */
-    if (a_letter(c)) {
-        p = i + 1;
-        while (p < n && a_letter(t[p])) p++;
-        if (p < n && t[p] == '.' && no_word_at(t, p + 1, n) &&
-            in_words(ABBREVIATIONS, PyUnicode_1BYTE_KIND, t + i, p - i))
-            return p + 1;
-    }
-    /* [A-HJ-Z]\.(?!\w) */
-    if (a_upper(c) && c != 'I' && i + 1 < n && t[i + 1] == '.' && no_word_at(t, i + 2, n)) return i + 2;
-    Py_ssize_t digits_end = i;
-    while (digits_end < n && a_digit(t[digits_end])) digits_end++;
-    /* \d+(?=(?:am|pm|AM|PM|[kKMGT]B?|km|kg|cm|mm|m)\b) : a shorter run is followed by a digit, never a unit */
-    if (digits_end > i && digits_end < n && a_letter(t[digits_end])) {
-        for (const char *const *u = UNITS; *u; u++) {
-            Py_ssize_t len = (Py_ssize_t)strlen(*u);
-            if (digits_end + len <= n && !memcmp(t + digits_end, *u, (size_t)len) && no_word_at(t, digits_end + len, n))
-                return digits_end;
-        }
-    }
-    /* \.[A-Z]{2,}\b */
-    if (c == '.') {
-        p = i + 1;
-        while (p < n && a_upper(t[p])) p++;
-        if (p - i - 1 >= 2 && no_word_at(t, p, n)) return p;
-    }
-    /* \d+(?:[.,:/–]\d+)+[^\W\d_]* : runs taken whole (what follows may be empty, so no backing off) */
-    if (digits_end > i) {
-        p = digits_end;
-        int groups = 0;
-        while (p + 1 < n && strchr(".,:/", t[p]) && a_digit(t[p + 1])) {
-            p++;
-            while (p < n && a_digit(t[p])) p++;
-            groups++;
-        }
-        if (groups) {
-            while (p < n && a_letter(t[p])) p++;
-            return p;
-        }
-    }
-    /* [cC]an(?=not\b) */
-    if ((c == 'c' || c == 'C') && n - i >= 6 && !memcmp(t + i + 1, "annot", 5) && no_word_at(t, i + 6, n)) return i + 3;
-    /* \w+?(?=[nN]['’][tT]\b) : the shortest run of word characters followed by n't */
-    if (a_word(c)) {
-        for (Py_ssize_t q = i + 1;; q++) {
-            if (nt_at(t, q, n)) return q;
-            if (q >= n || !a_word(t[q])) break;
-        }
-    }
-    /* [nN]['’][tT]\b */
-    if (nt_at(t, i, n)) return i + 3;
-    /* ['’](?:[sSdDmM]|re|RE|ve|VE|ll|LL)\b(?!['’]\w) */
-    if (c == '\'' && i + 1 < n) {
-        unsigned char u = t[i + 1], v = i + 2 < n ? t[i + 2] : 0;
-        Py_ssize_t len = strchr("sSdDmM", u) ? 1
-                         : ((u == 'r' && v == 'e') || (u == 'R' && v == 'E') || (u == 'v' && v == 'e') ||
-                            (u == 'V' && v == 'E') || (u == 'l' && v == 'l') || (u == 'L' && v == 'L'))
-                             ? 2
-                             : 0;
-        Py_ssize_t q = i + 1 + len;
-        if (len && no_word_at(t, q, n) && !(q + 1 < n && t[q] == '\'' && a_word(t[q + 1]))) return q;
-    }
-    /* WORD+(?:\.(?=[a-z0-9])WORD+)* */
-    if (a_word(c)) {
-        p = i;
-        while (p < n && a_word(t[p])) p++;
-        while (p + 1 < n && t[p] == '.' && (a_lower(t[p + 1]) || a_digit(t[p + 1]))) {
-            p++;
-            while (p < n && a_word(t[p])) p++;
-        }
-        return p;
-    }
-    /* \.{2,} | -{2,} */
-    if ((c == '.' || c == '-') && i + 1 < n && t[i + 1] == c) {
-        p = i + 2;
-        while (p < n && t[p] == c) p++;
-        return p;
-    }
-    return i + 1; /* [^\w\s] */
-}
-
-/* str.isalpha() of one character, ASCII without a call into the Unicode database. */
-static inline int is_alpha(Py_UCS4 c) { return c < 0x80 ? a_letter((unsigned char)c) : Py_UNICODE_ISALPHA(c); }
-
-/* The ends of ``words._split_chunk``'s tokens of data[0:n] in ``out``: 1, or 0 where it declines (the chunk
- * then goes to ``words._split_chunk``), -1 when out of memory. */
-static int split_ends(int kind, const void *data, Py_ssize_t n, Buf *out) {
-    out->len = 0;
-    if (n == 0) return 0;
-    Py_UCS4 first = load_cp(kind, data, 0), last = load_cp(kind, data, n - 1);
-    int head_alpha = n >= 2; /* chunk[:-1].isalpha() */
-    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(load_cp(kind, data, j));
-    int alpha = n == 1 ? is_alpha(first) : head_alpha && is_alpha(last);
-    if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return buf_push(out, n) < 0 ? -1 : 1;
-    if (head_alpha && !in_words(SPLIT_WORDS, kind, data, n - 1) &&
-        ((last < 0x80 && strchr(",;:!?)\"", (int)last) && last) ||
-         (last == '.' && !in_words(ABBREVIATIONS, kind, data, n - 1) &&
-          !(n == 2 && Py_UNICODE_ISUPPER(first) && first != 'I'))))
-        return buf_push(out, n - 1) < 0 || buf_push(out, n) < 0 ? -1 : 1; /* "world,"  "end." */
-    int ascii = kind == PyUnicode_1BYTE_KIND;
-    for (Py_ssize_t j = 0; j < n; j++) {
-        Py_UCS4 c = load_cp(kind, data, j);
-        if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef)) /* _CJK_PUNCT: the chunk whole */
-            return buf_push(out, n) < 0 ? -1 : 1;
-        if (c >= 0x7f || c < 0x20 || c == '@') ascii = 0; /* beyond ASCII, or one of _RARE's: declined */
-    }
-    if (!ascii) return 0;
-    const unsigned char *t = (const unsigned char *)data;
-    for (Py_ssize_t i = 0; i < n;) {
-        i = ascii_token_end(t, i, n);
-        if (buf_push(out, i) < 0) return -1;
-    }
-    return 1;
-}
-
-/* whitespace_split(chunk) -> tuple of str, or None where the compiled splitter declines the chunk: the test
- * hook of ``split_ends`` (``words._split_chunk`` is its reference). */
-static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_Format(PyExc_TypeError, "whitespace_split: a str is needed, not %.100s", Py_TYPE(arg)->tp_name);
-        return NULL;
-    }
-    Buf ends = {0};
-    int got = split_ends(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg), &ends);
-    PyObject *out = NULL;
-    if (got < 0) {
-        PyErr_NoMemory();
-    } else if (!got) {
-        out = Py_NewRef(Py_None);
-    } else if ((out = PyTuple_New(ends.len))) {
-        for (Py_ssize_t k = 0, start = 0; k < ends.len; start = ends.data[k++]) {
-            PyObject *token = PyUnicode_Substring(arg, start, ends.data[k]);
-            if (!token) {
-                Py_CLEAR(out);
-                break;
-            }
-            PyTuple_SET_ITEM(out, k, token);
-        }
-    }
-    free(ends.data);
-    return out;
 }
 
 /* The id of the token text[start:end] in the token table ``t`` (a ChunkTable: consecutive ids in
@@ -1438,8 +1226,6 @@ static PyMethodDef module_methods[] = {
      "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
      "newly split chunks from the ChunkTable table (new tokens added to it with the next ids)"},
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
-    {"whitespace_split", whitespace_split, METH_O,
-     "whitespace_split(chunk) -> words._split_chunk's tokens by the compiled splitter, or None where it declines"},
     {"jieba_entry_tokens", jieba_entry_tokens, METH_VARARGS,
      "jieba_entry_tokens(chunk_table, first, words, table) -> jieba_tokens of chunk_table[first:] (no dict), read "
      "from the chunk table"},

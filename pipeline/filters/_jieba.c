@@ -8,9 +8,9 @@
  * the same rules where jieba-rs and pure-Python jieba differ (tests/pipeline/filters/test_jieba.py
  * compares it with rjieba on every Han run of the shared Chinese texts and on generated strings):
  *
- * * Blocks: jieba cuts each maximal run of CJK ideographs on its own. jieba-rs's ideographs (``is_cjk``
- *   below: unified, extensions A-F, compatibility and its supplement) are wider than Python jieba's
- *   U+4E00-U+9FD5; any other character is a word of its own.
+ * * Blocks: jieba cuts each maximal run of CJK ideographs and ASCII letters, digits and +#&._%- on its own.
+ *   jieba-rs's ideographs (``is_cjk`` below: unified, extensions A-F, compatibility and its supplement) are
+ *   wider than Python jieba's U+4E00-U+9FD5; any other character is a word of its own.
  * * Route: for each position from the end, the word starting there (a dictionary word, or the single
  *   character when no word starts there) that maximises log(freq) - log(total) + route[end], the sums
  *   done in that order in doubles; ties go to the longer word. total is the sum of the frequencies of
@@ -20,16 +20,18 @@
  *   dictionary word goes to the HMM, one that is becomes single characters.
  * * HMM: the run is split into runs of U+4E00-U+9FD5 (two or more: Viterbi over B/E/M/S with jieba's
  *   start, transition and emission log probabilities, -3.14e100 for an unseen character; one: a word)
- *   and the characters between them (each such stretch one word). Viterbi's ties go to the later
+ *   and the characters between them, split as Python jieba's ``finalseg`` splits them (``skip_cut``: "1.2.3"
+ *   is "1.2", ".", "3", where jieba-rs keeps it whole; the one place this cut follows Python jieba, datatrove's
+ *   segmenter, and not rjieba: rjieba's words are split again the same way, ``segment.rjieba_words``). Viterbi's
+ *   ties go to the later
  *   predecessor of (B: E, S), (E: B, M), (M: B, M), (S: E, S), and the last state is E only when it
  *   beats S strictly (jieba-rs's rule; Python jieba compares the paths on a tie).
  *
  *   _jieba.load(dict_bytes, start, trans, emit)  # once per process: dict.txt's bytes, the HMM tables
  *   _jieba.unload()                               # free them (a worker leaving the filter); load may follow
- *   _jieba.cut(text) -> list of words             # rjieba.cut(text, True), for text without ASCII letters,
- *                                                 # digits or +#&._%- (jieba joins those to Han blocks)
- *   _jieba.cut_runs(chunks) -> int32 bytes        # the word lengths of every Han run (segment.HAN) of
- *                                                 # every chunk, in order
+ *   _jieba.cut(text) -> list of words             # jieba's words of text (segment.rjieba_words(text))
+ *   _jieba.cut_runs(chunks) -> int32 bytes        # the word lengths of every run (segment.JIEBA_RUN: Han
+ *                                                 # and ASCII letters, digits, +#&._%-) of every chunk
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -822,7 +824,7 @@ static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
 #endif
 }
 
-/* Cuts every maximal Han run of d[0..n) (a chunk's code units, Py_UCS2 or Py_UCS4), reading each character
+/* Cuts every maximal run (is_jieba_run) of d[0..n) (a chunk's code units), reading each character
  * once: a run is copied to text_buf as it is found (UCS-2 eight units at a time while they are U+4E00-U+9FFF),
  * and when all its characters are jieba-rs ideographs (the common case: U+4E00-U+9FFF, both classes, is
  * tested first) it is one block, cut without cut_text's scan. */
@@ -864,8 +866,8 @@ CUT_HAN_RUNS(cut_han_runs_1, Py_UCS1)
 CUT_HAN_RUNS(cut_han_runs_2, Py_UCS2)
 CUT_HAN_RUNS(cut_han_runs_4, Py_UCS4)
 
-/* cut_runs(chunks) -> bytes of int32: the lengths of jieba's words of every maximal Han run (segment.HAN)
- * of every chunk, in order; each run cut on its own (as rjieba cuts runs joined by newlines). */
+/* cut_runs(chunks) -> bytes of int32: the lengths of jieba's words of every maximal run (segment.JIEBA_RUN:
+ * is_jieba_run) of every chunk, in order; each run cut on its own (as rjieba cuts runs joined by newlines). */
 static PyObject *cut_runs(PyObject *self, PyObject *arg) {
     if (!check_loaded("cut_runs")) return NULL;
     if (!PyList_Check(arg)) {
@@ -970,8 +972,8 @@ static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS, "load(dict_bytes, start, trans, emit): jieba's dictionary and HMM, once"},
     {"loaded", is_loaded, METH_NOARGS, "loaded() -> whether load has run"},
     {"unload", unload, METH_NOARGS, "unload(): free the dictionary and buffers (load may run again)"},
-    {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
-    {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
+    {"cut", cut, METH_O, "cut(text) -> jieba's words of text (default mode)"},
+    {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every run of the chunks"},
     {"cut_ucs4", cut_ucs4, METH_VARARGS, "cut_ucs4(text, runs) -> int32 bytes: cut_runs of UCS4 runs"},
     {NULL, NULL, 0, NULL},
 };

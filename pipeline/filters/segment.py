@@ -14,8 +14,16 @@ words-per-line rule and every n-gram ratio lose their meaning:
   Python str per word, and rjieba's words are what it reproduces exactly (tests/pipeline/filters/
   test_jieba.py). rjieba cuts where the extension is not built. On every run of Han characters of the
   shared Chinese texts (Hongloumeng, zhwiki, BELLE: 105,482 runs) rjieba gives pure-Python jieba's words,
-  20x faster; pure-Python jieba was 95 % of the Chinese filter time. Between Han runs, a chunk splits as
-  jieba does: ASCII letter-digit runs are one word, every other character is one.
+  20x faster; pure-Python jieba was 95 % of the Chinese filter time. Every chunk, also one without Han, is cut
+  as jieba cuts the whole text (datatrove hands it the whole text): a run of Han characters and ASCII letters,
+  digits and ``+#&._%-`` (``JIEBA_RUN``, jieba's blocks) is cut together, so that its dictionary words across
+  ASCII and Han ("C++", "T恤", "IP地址") are found and the ASCII the route leaves single is split as Python
+  jieba's HMM step splits it ("/dev/md1": "/", "dev", "/", "md1"; "RAID-1": "RAID", "-", "1"); every other
+  character is a word of its own ("１２", "é", "Москва" one word a letter). Before (branch zhmix47) a chunk
+  without Han went to the English regex splitter and only Han runs were cut, which kept "/dev/md1" whole: our
+  words were jieba's in 10 of 55 Debian handbook sections and 10 of 23 zhwiki articles, now in all of them, and
+  FineWeb-2's keep/drop agreed on 264/267 Chinese documents, now 267/267 (bench/README.md, "Chinese documents'
+  ASCII cut as jieba cuts it").
 * Japanese (``ja``): SudachiPy, the morphological analyser datatrove's multilingual word tokenizers use
   for Japanese (spaCy's Japanese tokenizer, which FineWeb-2 ran for jpn_Jpan), with the same dictionary
   (SudachiDict core) and split mode (A, the shortest units: spaCy's default). Why a dictionary analyser and
