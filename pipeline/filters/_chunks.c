@@ -713,9 +713,12 @@ fail:
  * goes through the segmenter. rjieba cuts all Han runs of a batch in one call (``han_runs`` joins them);
  * putting its words back into their chunks with regexes and string joins, building a tuple of str per
  * chunk and interning every token cost more than jieba's own cut. ``jieba_tokens`` walks the chunks once:
- * the pieces between Han runs are found as ``segment._NON_HAN_PIECE`` finds them, each run's words are
- * the next words of rjieba's list, and every token is interned as it is found. Han: is_han (_unicode.h),
- * the ``segment.HAN`` class. */
+ * each run's words are the next words of the cut, every character between runs is a word of its own, and
+ * every token is interned as it is found. A run: a maximal run of is_jieba_run characters (_unicode.h: Han,
+ * ASCII letters, digits and +#&._%-, the ``segment.JIEBA_RUN`` class), so that jieba's dictionary words across
+ * ASCII and Han ("T恤", "C++") and its cut of ASCII ("/dev/md1": "/", "dev", "/", "md1") are found as
+ * datatrove's jieba finds them on the whole text (branch zhmix47; before, a run held Han only and a chunk
+ * without Han went to the whitespace splitter). */
 
 static int check_str_list(PyObject *list, const char *fn, const char *what) {
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(list); i++) {
@@ -750,7 +753,8 @@ static inline void source_get(const Source *src, Py_ssize_t i, int *kind, const 
     }
 }
 
-/* Every maximal Han run of the source's chunks, in order, joined by "\n" ("" when none). */
+/* Every maximal run (is_jieba_run: Han and jieba's ASCII) of the source's chunks, in order, joined by "\n" ("" when
+ * none). */
 static PyObject *source_han_runs(const Source *src) {
     Py_ssize_t total = 0, n_runs = 0;
     Py_UCS4 top = '\n';
@@ -771,11 +775,10 @@ static PyObject *source_han_runs(const Source *src) {
             const void *data;
             Py_ssize_t n;
             source_get(src, i, &kind, &data, &n);
-            if (kind == PyUnicode_1BYTE_KIND) continue; /* no Han character below U+0100 */
             int in_run = 0;
             for (Py_ssize_t j = 0; j < n; j++) {
                 Py_UCS4 c = load_cp(kind, data, j);
-                if (!is_han(c)) {
+                if (!is_jieba_run(c)) {
                     in_run = 0;
                 } else if (pass) {
                     if (!in_run && k) PyUnicode_WRITE(okind, odata, k++, '\n');
@@ -794,7 +797,7 @@ static PyObject *source_han_runs(const Source *src) {
     return NULL; /* not reached */
 }
 
-/* han_runs(chunks) -> str: every maximal Han run of every chunk, in order, joined by "\n" ("" when none). */
+/* han_runs(chunks) -> str: every maximal run (is_jieba_run) of every chunk, in order, joined by "\n" ("" when none). */
 static PyObject *han_runs(PyObject *self, PyObject *args) {
     PyObject *chunks;
     if (!PyArg_ParseTuple(args, "O!", &PyList_Type, &chunks)) return NULL;
@@ -811,13 +814,13 @@ static PyObject *ChunkTable_han_runs(ChunkTable *t, PyObject *arg) {
     return source_han_runs(&src);
 }
 
-/* Appends the Han characters of one entry to out[*k...] and the length of each of its maximal Han runs to
+/* Appends the run characters (is_jieba_run) of one entry to out[*k...] and the length of each of its maximal runs to
  * ``runs``. -1 when out of memory. */
 ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *out, Py_ssize_t *k, Buf *runs) {
     Py_ssize_t at = *k, w = *k; /* a local count: the compiler cannot tell that *k is not out[j] */
     for (Py_ssize_t j = 0; j < n; j++) {
         Py_UCS4 c = load_cp(kind, data, j);
-        if (is_han(c)) {
+        if (is_jieba_run(c)) {
             out[w++] = c;
         } else if (w > at) {
             if (buf_push(runs, w - at) < 0) return -1;
@@ -829,14 +832,13 @@ ALWAYS_INLINE int gather_han(int kind, const void *data, Py_ssize_t n, Py_UCS4 *
     return 0;
 }
 
-/* ChunkTable.han_ucs4(first) -> (UCS4 bytes, int32 bytes): the code points of every maximal Han run of the
+/* ChunkTable.han_ucs4(first) -> (UCS4 bytes, int32 bytes): the code points of every maximal run (is_jieba_run) of the
  * entries from id ``first`` on, concatenated, and the runs' lengths: what ``_jieba.cut_ucs4`` cuts, as
  * ``_jieba.cut_runs`` cuts the chunks (one pass, one loop per width; no str of the runs). */
 static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
     Py_ssize_t first, bound = 0;
     if (table_first(t, arg, "han_ucs4", &first) < 0) return NULL;
-    for (Py_ssize_t id = first; id < t->count; id++)
-        if (t->shift[id]) bound += entry_length(t, id); /* no Han character below U+0100 */
+    for (Py_ssize_t id = first; id < t->count; id++) bound += entry_length(t, id);
     PyObject *text = PyBytes_FromStringAndSize(NULL, bound * (Py_ssize_t)sizeof(Py_UCS4));
     Buf runs = {0};
     if (!text) return NULL;
@@ -848,6 +850,7 @@ static PyObject *ChunkTable_han_ucs4(ChunkTable *t, PyObject *arg) {
         int failed = 0; /* one call per width with a constant kind: each inlines into its own loop */
         if (t->shift[id] == 1) failed = gather_han(PyUnicode_2BYTE_KIND, data, n, out, &k, &runs);
         else if (t->shift[id] == 2) failed = gather_han(PyUnicode_4BYTE_KIND, data, n, out, &k, &runs);
+        else failed = gather_han(PyUnicode_1BYTE_KIND, data, n, out, &k, &runs);
         if (failed) goto nomem;
     }
     if (_PyBytes_Resize(&text, k * (Py_ssize_t)sizeof(Py_UCS4)) < 0) {
@@ -869,219 +872,6 @@ nomem:
     free(runs.data);
     Py_DECREF(text);
     return PyErr_NoMemory();
-}
-
-/* ---- The whitespace splitter (``words._split_chunk``) for chunks without a Han character ----
- *
- * Why: a Chinese document's chunks without a Han character (English titles, numbers, ISBNs, punctuated
- * references) went one by one to ``words._split_chunk`` in Python from ``jieba_tokens``, ~7,500
- * instructions per chunk with its tuple and str objects (~46 per Chinese character of zhwiki). Here the
- * same tokens come as end positions within the chunk (its tokens are consecutive pieces of it), for the
- * chunks its first rules decide (letters only; letters and one trailing mark; CJK or full-width
- * punctuation) and for ASCII chunks without "@" or a control character (the ``_TOKEN`` regex, whose
- * alternatives are followed below in their order, with re's ASCII \w, \d and \b). Any other chunk is
- * declined and goes to ``words._split_chunk`` (tests/pipeline/filters/test_words.py compares the two on
- * generated chunks). */
-
-/* Token end positions go in a Buf (above). */
-
-/* words.ABBREVIATIONS (they keep their period), and words._SPLIT_WORDS (letters only, still two tokens). */
-static const char *const ABBREVIATIONS[] = {
-    "Mr", "Mrs", "Ms", "Dr", "St", "Jr", "Sr", "Inc", "Ltd", "Co", "Corp", "vs", "Jan", "Feb", "Mar", "Apr", "Jun",
-    "Jul", "Aug", "Sep", "Sept", "Oct", "Nov", "Dec", "Mt", "Prof", "Gov", "Gen", "Sen", "Rep", "Rev", "Ave", "Blvd",
-    "Dept", "Univ", "Fig", "Vol", NULL};
-static const char *const SPLIT_WORDS[] = {"cannot", "Cannot", NULL};
-
-/* Whether data[0:len] is one of ``words`` (ASCII). */
-static int in_words(const char *const *words, int kind, const void *data, Py_ssize_t len) {
-    for (; *words; words++) {
-        const char *w = *words;
-        Py_ssize_t j = 0;
-        while (j < len && w[j] && (Py_UCS4)(unsigned char)w[j] == load_cp(kind, data, j)) j++;
-        if (j == len && !w[j]) return 1;
-    }
-    return 0;
-}
-
-static inline int a_digit(unsigned char c) { return c >= '0' && c <= '9'; }
-static inline int a_upper(unsigned char c) { return c >= 'A' && c <= 'Z'; }
-static inline int a_lower(unsigned char c) { return c >= 'a' && c <= 'z'; }
-static inline int a_letter(unsigned char c) { return a_upper(c) || a_lower(c); }
-static inline int a_word(unsigned char c) { return a_letter(c) || a_digit(c) || c == '_'; } /* re's \w */
-
-/* (?!\w) at q: the end, or no word character there. */
-static inline int no_word_at(const unsigned char *t, Py_ssize_t q, Py_ssize_t n) { return q >= n || !a_word(t[q]); }
-
-/* [nN]['’][tT]\b at q (ASCII: only '). */
-static inline int nt_at(const unsigned char *t, Py_ssize_t q, Py_ssize_t n) {
-    return q + 2 < n && (t[q] == 'n' || t[q] == 'N') && t[q + 1] == '\'' && (t[q + 2] == 't' || t[q + 2] == 'T') &&
-           no_word_at(t, q + 3, n);
-}
-
-static const char *const UNITS[] = {"am", "pm", "AM", "PM", "k", "kB", "K", "KB", "M", "MB", "G", "GB",
-                                    "T", "TB", "km", "kg", "cm", "mm", "m", NULL};
-
-/* The end of the token ``words._TOKEN`` matches at i of the ASCII chunk t[0:n] (no whitespace, no "@", no
- * control character): its alternatives in order, the first that matches wins. */
-static Py_ssize_t ascii_token_end(const unsigned char *t, Py_ssize_t i, Py_ssize_t n) {
-    unsigned char c = t[i];
-    Py_ssize_t p = -1;
-    /* (?:https?://|www\.)[^\s<>"']*[^\s<>"'.,;:!?)\]] : the longest run, backed off to its last allowed end */
-    if (n - i >= 7 && !memcmp(t + i, "http://", 7)) p = i + 7;
-    else if (n - i >= 8 && !memcmp(t + i, "https://", 8)) p = i + 8;
-    else if (n - i >= 4 && !memcmp(t + i, "www.", 4)) p = i + 4;
-    if (p >= 0) {
-        Py_ssize_t r = p;
-        while (r < n && !strchr("<>\"'", t[r])) r++;
-        for (Py_ssize_t q = r - 1; q >= p; q--)
-            if (!strchr(".,;:!?)]", t[q])) return q + 1;
-    }
-    /* (?:[^\W\d_]\.){2,}(?![^\W\d_]) : with fewer pairs a letter always follows, so only the most can match */
-    p = i;
-    Py_ssize_t k = 0;
-    while (p + 1 < n && a_letter(t[p]) && t[p + 1] == '.') p += 2, k++;
-    if (k >= 2 && (p >= n || !a_letter(t[p]))) return p;
-    /* (?:ABBREVIATIONS)\.(?!\w) : an abbreviation is letters, so it is the whole letter run before the "." */
-    if (a_letter(c)) {
-        p = i + 1;
-        while (p < n && a_letter(t[p])) p++;
-        if (p < n && t[p] == '.' && no_word_at(t, p + 1, n) &&
-            in_words(ABBREVIATIONS, PyUnicode_1BYTE_KIND, t + i, p - i))
-            return p + 1;
-    }
-    /* [A-HJ-Z]\.(?!\w) */
-    if (a_upper(c) && c != 'I' && i + 1 < n && t[i + 1] == '.' && no_word_at(t, i + 2, n)) return i + 2;
-    Py_ssize_t digits_end = i;
-    while (digits_end < n && a_digit(t[digits_end])) digits_end++;
-    /* \d+(?=(?:am|pm|AM|PM|[kKMGT]B?|km|kg|cm|mm|m)\b) : a shorter run is followed by a digit, never a unit */
-    if (digits_end > i && digits_end < n && a_letter(t[digits_end])) {
-        for (const char *const *u = UNITS; *u; u++) {
-            Py_ssize_t len = (Py_ssize_t)strlen(*u);
-            if (digits_end + len <= n && !memcmp(t + digits_end, *u, (size_t)len) && no_word_at(t, digits_end + len, n))
-                return digits_end;
-        }
-    }
-    /* \.[A-Z]{2,}\b */
-    if (c == '.') {
-        p = i + 1;
-        while (p < n && a_upper(t[p])) p++;
-        if (p - i - 1 >= 2 && no_word_at(t, p, n)) return p;
-    }
-    /* \d+(?:[.,:/–]\d+)+[^\W\d_]* : runs taken whole (what follows may be empty, so no backing off) */
-    if (digits_end > i) {
-        p = digits_end;
-        int groups = 0;
-        while (p + 1 < n && strchr(".,:/", t[p]) && a_digit(t[p + 1])) {
-            p++;
-            while (p < n && a_digit(t[p])) p++;
-            groups++;
-        }
-        if (groups) {
-            while (p < n && a_letter(t[p])) p++;
-            return p;
-        }
-    }
-    /* [cC]an(?=not\b) */
-    if ((c == 'c' || c == 'C') && n - i >= 6 && !memcmp(t + i + 1, "annot", 5) && no_word_at(t, i + 6, n)) return i + 3;
-    /* \w+?(?=[nN]['’][tT]\b) : the shortest run of word characters followed by n't */
-    if (a_word(c)) {
-        for (Py_ssize_t q = i + 1;; q++) {
-            if (nt_at(t, q, n)) return q;
-            if (q >= n || !a_word(t[q])) break;
-        }
-    }
-    /* [nN]['’][tT]\b */
-    if (nt_at(t, i, n)) return i + 3;
-    /* ['’](?:[sSdDmM]|re|RE|ve|VE|ll|LL)\b(?!['’]\w) */
-    if (c == '\'' && i + 1 < n) {
-        unsigned char u = t[i + 1], v = i + 2 < n ? t[i + 2] : 0;
-        Py_ssize_t len = strchr("sSdDmM", u) ? 1
-                         : ((u == 'r' && v == 'e') || (u == 'R' && v == 'E') || (u == 'v' && v == 'e') ||
-                            (u == 'V' && v == 'E') || (u == 'l' && v == 'l') || (u == 'L' && v == 'L'))
-                             ? 2
-                             : 0;
-        Py_ssize_t q = i + 1 + len;
-        if (len && no_word_at(t, q, n) && !(q + 1 < n && t[q] == '\'' && a_word(t[q + 1]))) return q;
-    }
-    /* WORD+(?:\.(?=[a-z0-9])WORD+)* */
-    if (a_word(c)) {
-        p = i;
-        while (p < n && a_word(t[p])) p++;
-        while (p + 1 < n && t[p] == '.' && (a_lower(t[p + 1]) || a_digit(t[p + 1]))) {
-            p++;
-            while (p < n && a_word(t[p])) p++;
-        }
-        return p;
-    }
-    /* \.{2,} | -{2,} */
-    if ((c == '.' || c == '-') && i + 1 < n && t[i + 1] == c) {
-        p = i + 2;
-        while (p < n && t[p] == c) p++;
-        return p;
-    }
-    return i + 1; /* [^\w\s] */
-}
-
-/* str.isalpha() of one character, ASCII without a call into the Unicode database. */
-static inline int is_alpha(Py_UCS4 c) { return c < 0x80 ? a_letter((unsigned char)c) : Py_UNICODE_ISALPHA(c); }
-
-/* The ends of ``words._split_chunk``'s tokens of data[0:n] in ``out``: 1, or 0 where it declines (the chunk
- * then goes to ``words._split_chunk``), -1 when out of memory. */
-static int split_ends(int kind, const void *data, Py_ssize_t n, Buf *out) {
-    out->len = 0;
-    if (n == 0) return 0;
-    Py_UCS4 first = load_cp(kind, data, 0), last = load_cp(kind, data, n - 1);
-    int head_alpha = n >= 2; /* chunk[:-1].isalpha() */
-    for (Py_ssize_t j = 0; j < n - 1 && head_alpha; j++) head_alpha = is_alpha(load_cp(kind, data, j));
-    int alpha = n == 1 ? is_alpha(first) : head_alpha && is_alpha(last);
-    if (alpha && !in_words(SPLIT_WORDS, kind, data, n)) return buf_push(out, n) < 0 ? -1 : 1;
-    if (head_alpha && !in_words(SPLIT_WORDS, kind, data, n - 1) &&
-        ((last < 0x80 && strchr(",;:!?)\"", (int)last) && last) ||
-         (last == '.' && !in_words(ABBREVIATIONS, kind, data, n - 1) &&
-          !(n == 2 && Py_UNICODE_ISUPPER(first) && first != 'I'))))
-        return buf_push(out, n - 1) < 0 || buf_push(out, n) < 0 ? -1 : 1; /* "world,"  "end." */
-    int ascii = kind == PyUnicode_1BYTE_KIND;
-    for (Py_ssize_t j = 0; j < n; j++) {
-        Py_UCS4 c = load_cp(kind, data, j);
-        if ((c >= 0x3000 && c <= 0x303f) || (c >= 0xff00 && c <= 0xffef)) /* _CJK_PUNCT: the chunk whole */
-            return buf_push(out, n) < 0 ? -1 : 1;
-        if (c >= 0x7f || c < 0x20 || c == '@') ascii = 0; /* beyond ASCII, or one of _RARE's: declined */
-    }
-    if (!ascii) return 0;
-    const unsigned char *t = (const unsigned char *)data;
-    for (Py_ssize_t i = 0; i < n;) {
-        i = ascii_token_end(t, i, n);
-        if (buf_push(out, i) < 0) return -1;
-    }
-    return 1;
-}
-
-/* whitespace_split(chunk) -> tuple of str, or None where the compiled splitter declines the chunk: the test
- * hook of ``split_ends`` (``words._split_chunk`` is its reference). */
-static PyObject *whitespace_split(PyObject *self, PyObject *arg) {
-    if (!PyUnicode_Check(arg)) {
-        PyErr_Format(PyExc_TypeError, "whitespace_split: a str is needed, not %.100s", Py_TYPE(arg)->tp_name);
-        return NULL;
-    }
-    Buf ends = {0};
-    int got = split_ends(PyUnicode_KIND(arg), PyUnicode_DATA(arg), PyUnicode_GET_LENGTH(arg), &ends);
-    PyObject *out = NULL;
-    if (got < 0) {
-        PyErr_NoMemory();
-    } else if (!got) {
-        out = Py_NewRef(Py_None);
-    } else if ((out = PyTuple_New(ends.len))) {
-        for (Py_ssize_t k = 0, start = 0; k < ends.len; start = ends.data[k++]) {
-            PyObject *token = PyUnicode_Substring(arg, start, ends.data[k]);
-            if (!token) {
-                Py_CLEAR(out);
-                break;
-            }
-            PyTuple_SET_ITEM(out, k, token);
-        }
-    }
-    free(ends.data);
-    return out;
 }
 
 /* The id of the token text[start:end] in the token table ``t`` (a ChunkTable: consecutive ids in
@@ -1207,24 +997,6 @@ static inline int jieba_symbol(Py_UCS4 c) {
     return c == '+' || c == '#' || c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
 }
 
-/* End of the piece of ``segment._NON_HAN_PIECE`` that starts at ``i`` (r"[A-Za-z0-9]+(?:\.\d+)?%?|
- * [+#&._%\-]+|\S", with re's \d: Py_UNICODE_ISDECIMAL; a chunk holds no whitespace). */
-static Py_ssize_t piece_end(int kind, const void *data, Py_ssize_t i, Py_ssize_t n) {
-    Py_UCS4 c = load_cp(kind, data, i);
-    Py_ssize_t e = i + 1;
-    if (ascii_alnum(c)) {
-        while (e < n && ascii_alnum(load_cp(kind, data, e))) e++;
-        if (e + 1 < n && load_cp(kind, data, e) == '.' && Py_UNICODE_ISDECIMAL(load_cp(kind, data, e + 1))) {
-            e += 2;
-            while (e < n && Py_UNICODE_ISDECIMAL(load_cp(kind, data, e))) e++;
-        }
-        if (e < n && load_cp(kind, data, e) == '%') e++;
-    } else if (jieba_symbol(c)) {
-        while (e < n && jieba_symbol(load_cp(kind, data, e))) e++;
-    }
-    return e;
-}
-
 /* The state of one interning of jieba's words over a batch of chunks. */
 typedef struct {
     ChunkTable *tt;           /* the token table */
@@ -1232,75 +1004,23 @@ typedef struct {
     PyObject *words;          /* rjieba's words (a list of str), or NULL where ``lengths`` */
     const int32_t *lengths;   /* the compiled cut's word lengths */
     Py_ssize_t n_words, w, runs;
-    PyObject *fallback;       /* words._split_chunk (or any splitter: a tuple of str per chunk) */
-    Buf *fast;               /* where ``fallback`` is words._split_chunk: split_ends stands in for it */
     Buf flat;
 } JiebaState;
 
-/* The tokens of a chunk without a Han character, the ``fallback``'s (or the compiled splitter's) into the
- * state's ids; ``chunk`` is the chunk's str, or NULL (made here when the fallback needs it). */
-static int fallback_tokens(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
-    if (st->fast) {
-        int got = split_ends(kind, data, n, st->fast);
-        if (got < 0) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        if (got) {
-            for (Py_ssize_t k = 0, start = 0; k < st->fast->len; start = st->fast->data[k++])
-                if (intern_range(st->tt, st->ids, kind, data, start, st->fast->data[k], st->fresh, &st->flat) < 0)
-                    return -1;
-            return 0;
-        }
-    }
-    PyObject *own = chunk ? NULL : stored_str(kind, data, n);
-    if (!chunk && !(chunk = own)) return -1;
-    PyObject *t = PyObject_CallOneArg(st->fallback, chunk);
-    Py_XDECREF(own);
-    if (!t) return -1;
-    if (!PyTuple_Check(t)) {
-        PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd gave a %.100s, not a tuple", i,
-                     Py_TYPE(t)->tp_name);
-        Py_DECREF(t);
-        return -1;
-    }
-    for (Py_ssize_t m = 0; m < PyTuple_GET_SIZE(t); m++) {
-        PyObject *tok = PyTuple_GET_ITEM(t, m);
-        if (!PyUnicode_CheckExact(tok)) {
-            PyErr_Format(PyExc_TypeError, "jieba_tokens: fallback of chunk %zd: token %zd is not a str", i, m);
-            Py_DECREF(t);
-            return -1;
-        }
-        if (intern_range(st->tt, st->ids, PyUnicode_KIND(tok), PyUnicode_DATA(tok), 0, PyUnicode_GET_LENGTH(tok),
-                         st->fresh, &st->flat) < 0) {
-            Py_DECREF(t);
-            return -1;
-        }
-    }
-    Py_DECREF(t);
-    return 0;
-}
-
-/* The tokens of chunk ``i`` (data[0:n]; ``chunk`` its str or NULL) into the state's ids. Inlined once per kind
+/* The tokens of chunk ``i`` (data[0:n]) into the state's ids. Inlined once per kind
  * (``jieba_chunk``) with ``kind`` a constant: the Han scans, the hash, the probe's compare and the one-character
  * table then read code points without a switch on the kind (issue 13, tenth pass). */
-ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk,
-                                 Py_ssize_t i) {
+ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
     Py_ssize_t j = 0;
-    if (kind != PyUnicode_1BYTE_KIND)
-        while (j < n && !is_han(load_cp(kind, data, j))) j++;
-    if (kind == PyUnicode_1BYTE_KIND || j == n) return fallback_tokens(st, kind, data, n, chunk, i); /* no Han */
-    j = 0;
     while (j < n) {
         Py_UCS4 c = load_cp(kind, data, j);
-        if (!is_han(c)) {
-            Py_ssize_t e = piece_end(kind, data, j, n);
-            if (intern_range(st->tt, st->ids, kind, data, j, e, st->fresh, &st->flat) < 0) return -1;
-            j = e;
+        if (!is_jieba_run(c)) { /* a word of its own, as in jieba */
+            if (intern_range(st->tt, st->ids, kind, data, j, j + 1, st->fresh, &st->flat) < 0) return -1;
+            j++;
             continue;
         }
         Py_ssize_t e = j + 1;
-        while (e < n && is_han(load_cp(kind, data, e))) e++;
+        while (e < n && is_jieba_run(load_cp(kind, data, e))) e++;
         if (st->runs++ && !st->lengths) { /* the separator rjieba returns between two runs */
             PyObject *sep = st->w < st->n_words ? PyList_GET_ITEM(st->words, st->w) : NULL;
             if (!sep || PyUnicode_GET_LENGTH(sep) != 1 || PyUnicode_READ_CHAR(sep, 0) != '\n') {
@@ -1356,10 +1076,10 @@ ALWAYS_INLINE int jieba_chunk_of(JiebaState *st, int kind, const void *data, Py_
     return 0;
 }
 
-static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, PyObject *chunk, Py_ssize_t i) {
-    if (kind == PyUnicode_2BYTE_KIND) return jieba_chunk_of(st, PyUnicode_2BYTE_KIND, data, n, chunk, i);
-    if (kind == PyUnicode_1BYTE_KIND) return jieba_chunk_of(st, PyUnicode_1BYTE_KIND, data, n, chunk, i);
-    return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, chunk, i);
+static int jieba_chunk(JiebaState *st, int kind, const void *data, Py_ssize_t n, Py_ssize_t i) {
+    if (kind == PyUnicode_2BYTE_KIND) return jieba_chunk_of(st, PyUnicode_2BYTE_KIND, data, n, i);
+    if (kind == PyUnicode_1BYTE_KIND) return jieba_chunk_of(st, PyUnicode_1BYTE_KIND, data, n, i);
+    return jieba_chunk_of(st, PyUnicode_4BYTE_KIND, data, n, i);
 }
 
 /* The two forms of ``words`` (jieba_tokens, jieba_entry_tokens): rjieba's words (a list of str) or the compiled
@@ -1374,11 +1094,8 @@ static int check_words_type(PyObject *words) {
 
 /* The interning of jieba's words over the source's chunks: (token ids, tokens per chunk, new tokens: their
  * str where a dict is kept, else their number). */
-static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids, PyObject *fallback,
-                              int fast) {
-    JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, fallback, NULL, {0}};
-    Buf ends = {0};
-    if (fast) st.fast = &ends;
+static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt, PyObject *ids) {
+    JiebaState st = {tt, ids, NULL, NULL, NULL, 0, 0, 0, {0}};
     if (check_words_type(words) < 0) return NULL;
     if (PyBytes_Check(words)) {
         if (PyBytes_GET_SIZE(words) % sizeof(int32_t)) {
@@ -1407,8 +1124,8 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
         int kind;
         const void *data;
         Py_ssize_t n, before = st.flat.len;
-        source_get(src, i, &kind, &data, &n); /* again for every chunk: a fallback call may run any code */
-        if (jieba_chunk(&st, kind, data, n, src->list ? PyList_GET_ITEM(src->list, i) : NULL, i) < 0) goto done;
+        source_get(src, i, &kind, &data, &n);
+        if (jieba_chunk(&st, kind, data, n, i) < 0) goto done;
         per_chunk[i] = st.flat.len - before;
     }
     if (st.w != st.n_words) {
@@ -1420,30 +1137,24 @@ static PyObject *jieba_intern(const Source *src, PyObject *words, ChunkTable *tt
     else if (flat_bytes) result = Py_BuildValue("NOn", flat_bytes, counts, tt->count - held);
 done:
     free(st.flat.data);
-    free(ends.data);
     Py_XDECREF(counts);
     Py_XDECREF(st.fresh);
     return result;
 }
 
-/* jieba_tokens(chunks, words, table, ids, fallback, fast=False) -> (token ids int64 bytes, tokens per chunk
- * int64 bytes, new tokens): as intern_split over ``segment.jieba_split_many(chunks, fallback)``, with
- * ``table`` (a ChunkTable of tokens) assigning the ids and ``ids`` (a dict, in step with it) receiving the new
- * tokens, or None (no dict: the vocabulary finds its tokens in the table; a dict entry per new token was
- * about 3 % of the Chinese word chain). With None, "new tokens" is their number (they hold the table's last
- * ids; ``ChunkTable.columns`` and ``strings`` read them): no str per new token (issue 13, ~30 instructions
- * per Chinese character). ``words``: rjieba's cut of ``han_runs(chunks)``, whose runs it must give back in order, "\n"
- * between two; only their lengths are read (a word is the run's next characters), after a check of its
- * first character. Or ``words`` is bytes of int32, the word lengths of every run in order, no separator
- * (``_jieba.cut_runs(chunks)``: no str per word at all). A chunk without a Han character is
- * ``fallback(chunk)`` (a tuple of str); with ``fast`` (only where ``fallback`` is ``words._split_chunk``) the
- * compiled splitter gives its tokens where it can. */
+/* jieba_tokens(chunks, words, table, ids) -> (token ids int64 bytes, tokens per chunk int64 bytes, new tokens):
+ * as intern_split over ``segment.jieba_split_many(chunks)``, with ``table`` (a ChunkTable of tokens) assigning the
+ * ids and ``ids`` (a dict, in step with it) receiving the new tokens, or None (no dict: the vocabulary finds its
+ * tokens in the table; a dict entry per new token was about 3 % of the Chinese word chain). With None, "new
+ * tokens" is their number (they hold the table's last ids; ``ChunkTable.columns`` and ``strings`` read them): no
+ * str per new token (issue 13, ~30 instructions per Chinese character). ``words``: rjieba's cut of
+ * ``han_runs(chunks)``, whose runs it must give back in order, "\n" between two; only their lengths are read (a
+ * word is the run's next characters), after a check of its first character. Or ``words`` is bytes of int32, the
+ * word lengths of every run in order, no separator (``_jieba.cut_runs(chunks)``: no str per word at all). Every
+ * character outside the runs is a token of its own. */
 static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
-    PyObject *chunks, *words, *table, *ids, *fallback;
-    int fast = 0;
-    if (!PyArg_ParseTuple(args, "O!OO!OO|p", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids, &fallback,
-                          &fast))
-        return NULL;
+    PyObject *chunks, *words, *table, *ids;
+    if (!PyArg_ParseTuple(args, "O!OO!O", &PyList_Type, &chunks, &words, &ChunkTableType, &table, &ids)) return NULL;
     if (ids == Py_None) {
         ids = NULL; /* no dict: the table alone holds the tokens */
     } else if (!PyDict_Check(ids)) {
@@ -1452,20 +1163,17 @@ static PyObject *jieba_tokens(PyObject *self, PyObject *args) {
     }
     if (check_words_type(words) < 0 || check_str_list(chunks, "jieba_tokens", "chunk") < 0) return NULL;
     Source src = {chunks, NULL, 0, PyList_GET_SIZE(chunks)};
-    return jieba_intern(&src, words, (ChunkTable *)table, ids, fallback, fast);
+    return jieba_intern(&src, words, (ChunkTable *)table, ids);
 }
 
-/* jieba_entry_tokens(chunk_table, first, words, table, fallback) -> (token ids int64 bytes, tokens per chunk
- * int64 bytes, number of new tokens): ``jieba_tokens(chunks, words, table, None, fallback, True)`` of the
- * chunks ``chunk_table[first:]``, read from the chunk table's stored code points: the vocabulary's new chunks
- * of ``lookup(text, lines, False)``, which never became str (issue 13: a str per new chunk, ~36 instructions
- * per Chinese character with the list). ``words``: the cut of ``chunk_table.han_runs(first)`` (its rjieba
- * words, or the compiled cut's lengths). ``fallback`` must be ``words._split_chunk``: the compiled splitter
- * gives its tokens where it can. */
+/* jieba_entry_tokens(chunk_table, first, words, table) -> (token ids int64 bytes, tokens per chunk int64 bytes,
+ * number of new tokens): ``jieba_tokens(chunks, words, table, None)`` of the chunks ``chunk_table[first:]``, read
+ * from the chunk table's stored code points: the vocabulary's new chunks of ``lookup(text, lines, False)``, which
+ * never became str (issue 13: a str per new chunk, ~36 instructions per Chinese character with the list).
+ * ``words``: the cut of ``chunk_table.han_runs(first)`` (its rjieba words, or the compiled cut's lengths). */
 static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
-    PyObject *chunk_table, *first_obj, *words, *table, *fallback;
-    if (!PyArg_ParseTuple(args, "O!OOO!O", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType, &table,
-                          &fallback))
+    PyObject *chunk_table, *first_obj, *words, *table;
+    if (!PyArg_ParseTuple(args, "O!OOO!", &ChunkTableType, &chunk_table, &first_obj, &words, &ChunkTableType, &table))
         return NULL;
     if (chunk_table == table) { /* adding tokens would move the arena the chunks are read from */
         PyErr_SetString(PyExc_ValueError, "jieba_entry_tokens: the chunk table and the token table must differ");
@@ -1475,7 +1183,7 @@ static PyObject *jieba_entry_tokens(PyObject *self, PyObject *args) {
     Py_ssize_t first;
     if (table_first(ct, first_obj, "jieba_entry_tokens", &first) < 0) return NULL;
     Source src = {NULL, ct, first, ct->count - first};
-    return jieba_intern(&src, words, (ChunkTable *)table, NULL, fallback, 1);
+    return jieba_intern(&src, words, (ChunkTable *)table, NULL);
 }
 
 /* letter_runs(lines) -> int64 bytes: per line, its maximal Han runs that hold an ideograph assigned since
@@ -1518,13 +1226,11 @@ static PyMethodDef module_methods[] = {
      "intern_split(split, table) -> (ids int64 bytes, tokens per chunk int64 bytes, new tokens): token ids of "
      "newly split chunks from the ChunkTable table (new tokens added to it with the next ids)"},
     {"han_runs", han_runs, METH_VARARGS, "han_runs(chunks) -> the Han runs of the chunks joined by newlines"},
-    {"whitespace_split", whitespace_split, METH_O,
-     "whitespace_split(chunk) -> words._split_chunk's tokens by the compiled splitter, or None where it declines"},
     {"jieba_entry_tokens", jieba_entry_tokens, METH_VARARGS,
-     "jieba_entry_tokens(chunk_table, first, words, table, fallback) -> jieba_tokens of chunk_table[first:] (no "
-     "dict, the compiled splitter for fallback's chunks where it can), read from the chunk table"},
+     "jieba_entry_tokens(chunk_table, first, words, table) -> jieba_tokens of chunk_table[first:] (no dict), read "
+     "from the chunk table"},
     {"jieba_tokens", jieba_tokens, METH_VARARGS,
-     "jieba_tokens(chunks, words, table, ids, fallback) -> as intern_split over jieba's words of the chunks, "
+     "jieba_tokens(chunks, words, table, ids) -> as intern_split over jieba's words of the chunks, "
      "``words`` being rjieba's cut of han_runs(chunks) or _jieba.cut_runs(chunks), ids from the ChunkTable ``table``"},
     {"letter_runs", letter_runs, METH_VARARGS,
      "letter_runs(lines) -> int64 bytes: Han runs with an assigned ideograph, per line"},

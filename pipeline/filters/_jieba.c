@@ -8,9 +8,9 @@
  * the same rules where jieba-rs and pure-Python jieba differ (tests/pipeline/filters/test_jieba.py
  * compares it with rjieba on every Han run of the shared Chinese texts and on generated strings):
  *
- * * Blocks: jieba cuts each maximal run of CJK ideographs on its own. jieba-rs's ideographs (``is_cjk``
- *   below: unified, extensions A-F, compatibility and its supplement) are wider than Python jieba's
- *   U+4E00-U+9FD5; any other character is a word of its own.
+ * * Blocks: jieba cuts each maximal run of CJK ideographs and ASCII letters, digits and +#&._%- on its own.
+ *   jieba-rs's ideographs (``is_cjk`` below: unified, extensions A-F, compatibility and its supplement) are
+ *   wider than Python jieba's U+4E00-U+9FD5; any other character is a word of its own.
  * * Route: for each position from the end, the word starting there (a dictionary word, or the single
  *   character when no word starts there) that maximises log(freq) - log(total) + route[end], the sums
  *   done in that order in doubles; ties go to the longer word. total is the sum of the frequencies of
@@ -20,16 +20,18 @@
  *   dictionary word goes to the HMM, one that is becomes single characters.
  * * HMM: the run is split into runs of U+4E00-U+9FD5 (two or more: Viterbi over B/E/M/S with jieba's
  *   start, transition and emission log probabilities, -3.14e100 for an unseen character; one: a word)
- *   and the characters between them (each such stretch one word). Viterbi's ties go to the later
+ *   and the characters between them, split as Python jieba's ``finalseg`` splits them (``skip_cut``: "1.2.3"
+ *   is "1.2", ".", "3", where jieba-rs keeps it whole; the one place this cut follows Python jieba, datatrove's
+ *   segmenter, and not rjieba: rjieba's words are split again the same way, ``segment.rjieba_words``). Viterbi's
+ *   ties go to the later
  *   predecessor of (B: E, S), (E: B, M), (M: B, M), (S: E, S), and the last state is E only when it
  *   beats S strictly (jieba-rs's rule; Python jieba compares the paths on a tie).
  *
  *   _jieba.load(dict_bytes, start, trans, emit)  # once per process: dict.txt's bytes, the HMM tables
  *   _jieba.unload()                               # free them (a worker leaving the filter); load may follow
- *   _jieba.cut(text) -> list of words             # rjieba.cut(text, True), for text without ASCII letters,
- *                                                 # digits or +#&._%- (jieba joins those to Han blocks)
- *   _jieba.cut_runs(chunks) -> int32 bytes        # the word lengths of every Han run (segment.HAN) of
- *                                                 # every chunk, in order
+ *   _jieba.cut(text) -> list of words             # jieba's words of text (segment.rjieba_words(text))
+ *   _jieba.cut_runs(chunks) -> int32 bytes        # the word lengths of every run (segment.JIEBA_RUN: Han
+ *                                                 # and ASCII letters, digits, +#&._%-) of every chunk
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
@@ -587,8 +589,37 @@ static Py_ssize_t viterbi(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     return m;
 }
 
+static inline int ascii_alnum(Py_UCS4 c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+/* The words of a stretch s[0..n) of the gathered run that holds no U+4E00-U+9FD5 character, as Python jieba's
+ * ``finalseg`` cuts it (``re_skip.split``, r"([a-zA-Z0-9]+(?:\.\d+)?%?)"): a letter-digit run with a decimal
+ * part and a percent sign is a word, and so is each stretch between two such runs ("ab.cd%x_": "ab", ".",
+ * "cd%", "x", "_"). jieba-rs keeps the stretch whole ("1.2.3"), so this is where the segmenter follows Python
+ * jieba (datatrove's) and not rjieba. A block holds no other decimal digit than ASCII's. */
+static void skip_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
+    Py_ssize_t i = 0;
+    while (i < n) {
+        Py_ssize_t e = i + 1;
+        if (ascii_alnum(s[i])) {
+            while (e < n && ascii_alnum(s[e])) e++;
+            if (e + 1 < n && s[e] == '.' && s[e + 1] >= '0' && s[e + 1] <= '9') {
+                e += 2;
+                while (e < n && s[e] >= '0' && s[e] <= '9') e++;
+            }
+            if (e < n && s[e] == '%') e++;
+        } else {
+            while (e < n && !ascii_alnum(s[e])) e++;
+        }
+        put(out, e - i);
+        i = e;
+    }
+}
+
 /* The HMM's cut of a gathered run s[0..n) of single characters that is not a dictionary word (out has
- * room for n more): Viterbi over each run of U+4E00-U+9FD5, every stretch of other characters one word. */
+ * room for n more): Viterbi over each run of U+4E00-U+9FD5, every stretch of other characters cut by
+ * ``skip_cut``. */
 static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     Py_ssize_t i = 0;
     while (i < n) {
@@ -599,7 +630,7 @@ static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
         } else {
             Py_ssize_t e = i + 1;
             while (e < n && !in_hmm(s[e])) e++;
-            put(out, e - i); /* no ASCII here */
+            skip_cut(s + i, e - i, out);
             i = e;
         }
     }
@@ -669,7 +700,7 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     re[i] = (int32_t)best_end;
 }
 
-/* jieba's cut of a block s[0..n) (n >= 1) of is_cjk characters (out has room for n more). */
+/* jieba's cut of a block s[0..n) (n >= 1) of is_cjk and jieba_ascii characters (out has room for n more). */
 static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow(n) < 0) return -1;
     double *rp = route_p;
@@ -703,20 +734,22 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
 static Py_UCS4 *text_buf;
 static Py_ssize_t text_cap;
 
-/* The words of s[0..n) (Han characters and others): blocks of is_cjk cut, any other character a word
- * ("\r\n" one). */
+/* The words of s[0..n) (Han characters and others): blocks of is_cjk and jieba_ascii characters cut, any other
+ * character a word ("\r\n" one). */
+static inline int in_block(Py_UCS4 c) { return is_cjk(c) || jieba_ascii(c); }
+
 static int cut_text(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (reserve(out, n) < 0) return -1;
     Py_ssize_t i = 0;
     while (i < n) {
-        if (!is_cjk(s[i])) {
+        if (!in_block(s[i])) {
             Py_ssize_t len = s[i] == '\r' && i + 1 < n && s[i + 1] == '\n' ? 2 : 1;
             put(out, len);
             i += len;
             continue;
         }
         Py_ssize_t e = i + 1;
-        while (e < n && is_cjk(s[e])) e++;
+        while (e < n && in_block(s[e])) e++;
         if (cut_block(s + i, e - i, out) < 0) return -1;
         i = e;
     }
@@ -740,12 +773,8 @@ static int check_loaded(const char *fn) {
     return loaded;
 }
 
-static inline int joins_blocks(Py_UCS4 c) { /* characters jieba puts in a block with Han */
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '#' ||
-           c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
-}
-
-/* cut(text) -> list of str: rjieba.cut(text, True) for a text without ASCII letters, digits or +#&._%-. */
+/* cut(text) -> list of str: jieba's words of text (rjieba.cut(text, True) where it has no ASCII letter, digit or
+ * +#&._%-; with them, Python jieba's, skip_cut). */
 static PyObject *cut(PyObject *self, PyObject *arg) {
     if (!check_loaded("cut")) return NULL;
     if (!PyUnicode_Check(arg)) {
@@ -756,14 +785,7 @@ static PyObject *cut(PyObject *self, PyObject *arg) {
     int kind = PyUnicode_KIND(arg);
     const void *data = PyUnicode_DATA(arg);
     if (ensure_text(n) < 0) return PyErr_NoMemory();
-    for (Py_ssize_t i = 0; i < n; i++) {
-        text_buf[i] = PyUnicode_READ(kind, data, i);
-        if (joins_blocks(text_buf[i])) {
-            PyErr_Format(PyExc_ValueError, "cut: character %zd (U+%04X) would join a Han block: not supported", i,
-                         (unsigned)text_buf[i]);
-            return NULL;
-        }
-    }
+    for (Py_ssize_t i = 0; i < n; i++) text_buf[i] = PyUnicode_READ(kind, data, i);
     Lens lens = {0};
     if (cut_text(text_buf, n, &lens) < 0) {
         free(lens.data);
@@ -802,7 +824,7 @@ static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
 #endif
 }
 
-/* Cuts every maximal Han run of d[0..n) (a chunk's code units, Py_UCS2 or Py_UCS4), reading each character
+/* Cuts every maximal run (is_jieba_run) of d[0..n) (a chunk's code units), reading each character
  * once: a run is copied to text_buf as it is found (UCS-2 eight units at a time while they are U+4E00-U+9FFF),
  * and when all its characters are jieba-rs ideographs (the common case: U+4E00-U+9FFF, both classes, is
  * tested first) it is one block, cut without cut_text's scan. */
@@ -810,14 +832,14 @@ static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
     static int NAME(const UNIT *d, Py_ssize_t n, Lens *out) {                                                 \
         Py_ssize_t j = 0;                                                                                     \
         while (j < n) {                                                                                       \
-            if (!is_han(d[j])) {                                                                              \
+            if (!is_jieba_run(d[j])) {                                                                        \
                 j++;                                                                                          \
                 continue;                                                                                     \
             }                                                                                                 \
             if (n - j > text_cap && ensure_text(n - j) < 0) return -1;                                        \
             Py_UCS4 *buf = text_buf;                                                                          \
             Py_ssize_t m = 0;                                                                                 \
-            int others = 0; /* a Han character that is no jieba-rs ideograph: 々〆〇, extension G */          \
+            int others = 0; /* no jieba-rs ideograph: ASCII, 々〆〇, extension G */                          \
             for (; j < n; j++) {                                                                              \
                 if (sizeof(UNIT) == 2) { /* buf has room for n - (the run's start) >= m + 8 */                 \
                     int k;                                                                                    \
@@ -830,7 +852,7 @@ static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
                 }                                                                                             \
                 Py_UCS4 c = d[j];                                                                             \
                 if (c - 0x4E00u >= 0x5200u) {                                                                 \
-                    if (!is_han(c)) break;                                                                    \
+                    if (!is_jieba_run(c)) break;                                                              \
                     others |= !is_cjk(c);                                                                     \
                 }                                                                                             \
                 buf[m++] = c;                                                                                 \
@@ -840,11 +862,12 @@ static inline int ideographs_of_8(const Py_UCS2 *d, Py_UCS4 *out) {
         }                                                                                                     \
         return 0;                                                                                             \
     }
+CUT_HAN_RUNS(cut_han_runs_1, Py_UCS1)
 CUT_HAN_RUNS(cut_han_runs_2, Py_UCS2)
 CUT_HAN_RUNS(cut_han_runs_4, Py_UCS4)
 
-/* cut_runs(chunks) -> bytes of int32: the lengths of jieba's words of every maximal Han run (segment.HAN)
- * of every chunk, in order; each run cut on its own (as rjieba cuts runs joined by newlines). */
+/* cut_runs(chunks) -> bytes of int32: the lengths of jieba's words of every maximal run (segment.JIEBA_RUN:
+ * is_jieba_run) of every chunk, in order; each run cut on its own (as rjieba cuts runs joined by newlines). */
 static PyObject *cut_runs(PyObject *self, PyObject *arg) {
     if (!check_loaded("cut_runs")) return NULL;
     if (!PyList_Check(arg)) {
@@ -863,7 +886,7 @@ static PyObject *cut_runs(PyObject *self, PyObject *arg) {
         Py_ssize_t n = PyUnicode_GET_LENGTH(chunk);
         if (kind == PyUnicode_2BYTE_KIND) rc = cut_han_runs_2(PyUnicode_2BYTE_DATA(chunk), n, &lens);
         else if (kind == PyUnicode_4BYTE_KIND) rc = cut_han_runs_4(PyUnicode_4BYTE_DATA(chunk), n, &lens);
-        /* else Latin-1: no Han below U+0100 */
+        else rc = cut_han_runs_1(PyUnicode_1BYTE_DATA(chunk), n, &lens); /* Latin-1: ASCII runs */
         if (rc < 0) goto nomem;
     }
     PyObject *out = PyBytes_FromStringAndSize((const char *)lens.data, lens.len * (Py_ssize_t)sizeof(int32_t));
@@ -949,8 +972,8 @@ static PyMethodDef methods[] = {
     {"load", load, METH_VARARGS, "load(dict_bytes, start, trans, emit): jieba's dictionary and HMM, once"},
     {"loaded", is_loaded, METH_NOARGS, "loaded() -> whether load has run"},
     {"unload", unload, METH_NOARGS, "unload(): free the dictionary and buffers (load may run again)"},
-    {"cut", cut, METH_O, "cut(text) -> jieba's words (rjieba.cut(text, True)) of a text of Han characters"},
-    {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every Han run of the chunks"},
+    {"cut", cut, METH_O, "cut(text) -> jieba's words of text (default mode)"},
+    {"cut_runs", cut_runs, METH_O, "cut_runs(chunks) -> int32 bytes: word lengths of every run of the chunks"},
     {"cut_ucs4", cut_ucs4, METH_VARARGS, "cut_ucs4(text, runs) -> int32 bytes: cut_runs of UCS4 runs"},
     {NULL, NULL, 0, NULL},
 };

@@ -12,6 +12,17 @@ static inline int is_han(Py_UCS4 c) {
            (c >= 0xf900 && c <= 0xfaff) || (c >= 0x20000 && c <= 0x3134f);
 }
 
+/* The ASCII characters jieba's blocks hold besides Han (``re_han_default``: letters, digits, ``+#&._%-``): its
+ * dictionary has words across them ("C++", "T恤", "IP地址"), so jieba cuts them with the Han around them. */
+static inline int jieba_ascii(Py_UCS4 c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '+' || c == '#' ||
+           c == '&' || c == '.' || c == '_' || c == '%' || c == '-';
+}
+
+/* A character of what the Chinese segmenter cuts as one run (``segment.JIEBA_RUN``): Han or ``jieba_ascii``; any
+ * other character is a word of its own, as in jieba. */
+static inline int is_jieba_run(Py_UCS4 c) { return c < 0x80 ? jieba_ascii(c) : is_han(c); }
+
 /* str.splitlines()'s breaks, Py_UNICODE_ISLINEBREAK without its call and table lookup (CPython's
  * _PyUnicode_IsLinebreak: the only code points it accepts); tests/pipeline/filters/test_words.py and
  * test_lines.py check it against Py_UNICODE_ISLINEBREAK over every code point. */

@@ -14,8 +14,16 @@ words-per-line rule and every n-gram ratio lose their meaning:
   Python str per word, and rjieba's words are what it reproduces exactly (tests/pipeline/filters/
   test_jieba.py). rjieba cuts where the extension is not built. On every run of Han characters of the
   shared Chinese texts (Hongloumeng, zhwiki, BELLE: 105,482 runs) rjieba gives pure-Python jieba's words,
-  20x faster; pure-Python jieba was 95 % of the Chinese filter time. Between Han runs, a chunk splits as
-  jieba does: ASCII letter-digit runs are one word, every other character is one.
+  20x faster; pure-Python jieba was 95 % of the Chinese filter time. Every chunk, also one without Han, is cut
+  as jieba cuts the whole text (datatrove hands it the whole text): a run of Han characters and ASCII letters,
+  digits and ``+#&._%-`` (``JIEBA_RUN``, jieba's blocks) is cut together, so that its dictionary words across
+  ASCII and Han ("C++", "T恤", "IP地址") are found and the ASCII the route leaves single is split as Python
+  jieba's HMM step splits it ("/dev/md1": "/", "dev", "/", "md1"; "RAID-1": "RAID", "-", "1"); every other
+  character is a word of its own ("１２", "é", "Москва" one word a letter). Before (branch zhmix47) a chunk
+  without Han went to the English regex splitter and only Han runs were cut, which kept "/dev/md1" whole: our
+  words were jieba's in 10 of 55 Debian handbook sections and 10 of 23 zhwiki articles, now in all of them, and
+  FineWeb-2's keep/drop agreed on 264/267 Chinese documents, now 267/267 (bench/README.md, "Chinese documents'
+  ASCII cut as jieba cuts it").
 * Japanese (``ja``): SudachiPy, the morphological analyser datatrove's multilingual word tokenizers use
   for Japanese (spaCy's Japanese tokenizer, which FineWeb-2 ran for jpn_Jpan), with the same dictionary
   (SudachiDict core) and split mode (A, the shortest units: spaCy's default). Why a dictionary analyser and
@@ -172,50 +180,91 @@ def _compiled_jieba_to_cut() -> Any | None:
     return compiled_jieba()
 
 
+_ASCII_RUN = re.compile(r"[A-Za-z0-9+#&._%\-]+")
+_SKIP = re.compile(r"([A-Za-z0-9]+(?:\.[0-9]+)?%?)")  # jieba's finalseg.re_skip (a block's digits are ASCII)
+
+
+@lru_cache(maxsize=1)
+def _ascii_dictionary_words() -> frozenset[str]:
+    """jieba's dictionary words of ASCII characters alone ("C++", "AT&T"): words of its route, not of its HMM."""
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.find_spec("jieba")
+    if spec is None or spec.origin is None:
+        raise ImportError("Chinese word segmentation reads jieba's dictionary from the jieba package, a dependency "
+                          "of this project (pyproject.toml): pip install jieba")
+    lines = (Path(spec.origin).parent / "dict.txt").read_text(encoding="utf-8").splitlines()
+    return frozenset(w for line in lines if (w := line.split(" ", 1)[0]) and _ASCII_RUN.fullmatch(w))
+
+
+def rjieba_words(text: str) -> list[str]:
+    """rjieba's cut (HMM on) with its ASCII words as Python jieba gives them: jieba-rs keeps a stretch of ASCII
+    that the route left to the HMM whole ("RAID-1", "1.2.3", "www.debian.org") where Python jieba's ``finalseg``
+    splits it (``re_skip``: "RAID", "-", "1"). Such stretches are the consecutive ASCII words that are no
+    dictionary word; they are joined and split again as ``finalseg`` does. The words where ``_jieba`` is not
+    built (``test_segment.py`` compares them with the compiled cut's)."""
+    words = _rjieba_cut()(text, True)
+    dictionary = _ascii_dictionary_words()
+    out: list[str] = []
+    stretch: list[str] = []
+    for word in words:
+        if _ASCII_RUN.fullmatch(word) and word not in dictionary:
+            stretch.append(word)
+            continue
+        if stretch:
+            out += [piece for piece in _SKIP.split("".join(stretch)) if piece]
+            stretch = []
+        out.append(word)
+    if stretch:
+        out += [piece for piece in _SKIP.split("".join(stretch)) if piece]
+    return out
+
+
 def _cut_joined_runs(text: str) -> list[str]:
-    """jieba's words (HMM on: its default mode) of Han runs joined by newlines, each newline a word of its
-    own: the compiled cut's, else rjieba's (the same words)."""
+    """jieba's words (HMM on: its default mode) of runs joined by newlines, each newline a word of its own: the
+    compiled cut's, else rjieba's (``rjieba_words``: the same words)."""
     compiled = _compiled_jieba_to_cut()
-    return compiled.cut(text) if compiled is not None else _rjieba_cut()(text, True)
+    return compiled.cut(text) if compiled is not None else rjieba_words(text)
 
 
-# What jieba does around Han runs (its ``re_han_default`` blocks, then ``finalseg``'s ``re_skip``): an ASCII
-# letter-digit run (with a decimal part and a percent sign) is one word, so is a run of the symbols its
-# blocks hold (``+#&._%-``), and any other non-space character is one. No alternative matches a Han
-# character, so a chunk is its maximal Han runs (``_HAN_RUNS``) with these pieces between them.
-_HAN_RUNS = re.compile(f"([{HAN}]+)")
-_NON_HAN_PIECE = re.compile(r"[A-Za-z0-9]+(?:\.\d+)?%?|[+#&._%\-]+|\S")
-_RUN_SEPARATOR = "\n"  # between Han runs handed to rjieba at once: never inside a run, a word of its own
+# What the Chinese segmenter cuts as one run: jieba's blocks (``re_han_default``) hold Han characters and
+# ASCII letters, digits and ``+#&._%-`` together, and its dictionary holds words across them ("C++", "AT&T",
+# "T恤", "IP地址", "U盘"), so a run of these is cut whole as jieba cuts it (its DAG, then ``finalseg`` for the
+# characters the route leaves single: Han by the HMM, ASCII as ``re_skip`` splits it: "/dev/md1" is "/", "dev",
+# "/", "md1"; "1.2.3" is "1.2", ".", "3"). Any other character is a word of its own, as in jieba (full-width
+# "１２" two words, "é", "Москва" one a letter, an emoji one). Why whole chunks and not only Han runs: datatrove
+# (FineWeb-2) hands jieba the whole text, and with the old whitespace splitter for a chunk without Han and a
+# regex between Han runs our words differed from its words on ASCII (bench/README.md, "Chinese documents' ASCII
+# cut as jieba cuts it").
+JIEBA_RUN = HAN + r"A-Za-z0-9+#&._%\-"
+_HAN_RUNS = re.compile(f"([{JIEBA_RUN}]+)")
+_RUN_SEPARATOR = "\n"  # between runs handed to the cut at once: never inside a run, a word of its own
 
 
-def _jieba_split_loop(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """``jieba_split_many`` read part by part in Python: for a batch whose text holds one of its markers."""
-    parts = _HAN_RUNS.split("\n".join(chunks))  # [other, run, other, run, ..., other]; no run holds "\n"
-    runs = parts[1::2]
+def _cut_runs(runs: list[str]) -> list[list[str]]:
+    """jieba's words of each run, cut in one call (``_cut_joined_runs``)."""
     if not runs:
-        return list(map(fallback, chunks))
-    # each run's words joined by NUL (no Han run holds one)
-    words_of_runs = _cut_joined_runs(_RUN_SEPARATOR.join(runs))
-    per_run = iter("\0".join(words_of_runs).split(f"\0{_RUN_SEPARATOR}\0"))
+        return []
+    out: list[list[str]] = [[]]
+    for word in _cut_joined_runs(_RUN_SEPARATOR.join(runs)):
+        if word == _RUN_SEPARATOR:
+            out.append([])
+        else:
+            out[-1].append(word)
+    return out
+
+
+def _jieba_split_loop(chunks: list[str]) -> list[tuple[str, ...]]:
+    """``jieba_split_many`` read part by part in Python: for a batch whose text holds one of its markers."""
+    parts_of = [_HAN_RUNS.split(chunk) for chunk in chunks]  # [other, run, other, run, ..., other]
+    per_run = iter(_cut_runs([run for parts in parts_of for run in parts[1::2]]))
     out: list[tuple[str, ...]] = []
-    words: list[str] = []  # of the chunk being read
-    has_han = False
-    for i, part in enumerate(parts):
-        if i % 2:
-            words += next(per_run).split("\0")
-            has_han = True
-        elif "\n" not in part:  # between two runs of one chunk
-            if part:
-                words += (part,) if len(part) == 1 else _NON_HAN_PIECE.findall(part)
-        else:  # the end of a chunk, chunks without Han, the start of the next chunk
-            head, *whole, tail = part.split("\n")
-            if head:
-                words += _NON_HAN_PIECE.findall(head)
-            out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
-            out += map(fallback, whole)
-            words = _NON_HAN_PIECE.findall(tail) if tail else []
-            has_han = False
-    out.append(tuple(words) if has_han else fallback(chunks[len(out)]))
+    for parts in parts_of:
+        words: list[str] = []
+        for i, part in enumerate(parts):
+            words += next(per_run) if i % 2 else part  # between runs: each character alone
+        out.append(tuple(words))
     return out
 
 
@@ -224,69 +273,60 @@ def _jieba_split_loop(chunks: list[str], fallback: Callable[[str], tuple[str, ..
 _CHUNK_END, _RUN, _WORD = "\ufdd0", "\ufdd1", "\ufdd2"
 
 
-def jieba_split_many(chunks: list[str], fallback: Callable[[str], tuple[str, ...]]) -> list[tuple[str, ...]]:
-    """Words of each whitespace-free chunk: jieba's for its Han runs, the pieces above between them, and
-    ``fallback``'s for a chunk without Han characters.
+def jieba_split_many(chunks: list[str]) -> list[tuple[str, ...]]:
+    """Words of each whitespace-free chunk as jieba cuts it: jieba's words of its runs (``JIEBA_RUN``), every
+    other character alone.
 
     Why in one batch: a call into the segmenter and a regex split per chunk, and a Python step per piece,
-    cost more than jieba's own work on zhwiki. Here the chunks are joined, each Han run is replaced by a
-    marker (one regex call) and the pieces between runs are found by one more; all the runs are cut in one
-    call (``_cut_joined_runs``), joined by ``_RUN_SEPARATOR`` (jieba cuts each block of Han characters on
-    its own and returns the separator as a word of its own, so the words are those of one call per run);
-    the runs' words are put
-    in place of their markers by string joins and splits, without a Python step per word or piece
-    (``test_segment.py`` compares it with one rjieba call per run on the shared Chinese texts).
+    cost more than jieba's own work on zhwiki. Here the chunks are joined, each run is replaced by a
+    marker (one regex call); all the runs are cut in one call (``_cut_joined_runs``), joined by
+    ``_RUN_SEPARATOR`` (jieba cuts each block on its own and returns the separator as a word of its own, so
+    the words are those of one call per run); the runs' words are put in place of their markers by string
+    joins and splits, without a Python step per word (``test_segment.py`` compares it with jieba itself).
     """
     joined = _CHUNK_END.join(chunks)
     if _RUN in joined or _WORD in joined or joined.count(_CHUNK_END) != len(chunks) - 1:
-        return _jieba_split_loop(chunks, fallback)
+        return _jieba_split_loop(chunks)
     runs = _HAN_RUNS.findall(joined)
     if not runs:
-        return list(map(fallback, chunks))
-    template = _HAN_RUNS.sub(_RUN, joined)  # no piece pattern matches a marker but ``\S``, alone
+        return [tuple(chunk) for chunk in chunks]
+    template = _HAN_RUNS.sub(_RUN, joined)
     # then each run's words joined by _WORD, one string per run
     words_of_runs = _cut_joined_runs(_RUN_SEPARATOR.join(runs))
     run_words = _WORD.join(words_of_runs).split(f"{_WORD}{_RUN_SEPARATOR}{_WORD}")
-    around = _WORD.join(_NON_HAN_PIECE.findall(template)).split(_RUN)  # the pieces between run markers
+    around = _WORD.join(template).split(_RUN)  # the characters between run markers, each a word
     words = "".join(chain.from_iterable(zip(around, run_words))) + around[-1]
-    per_chunk = words.split(f"{_WORD}{_CHUNK_END}{_WORD}")
-    with_han = [_RUN in t for t in template.split(_CHUNK_END)]
-    return [tuple(w.split(_WORD)) if han else fallback(chunk) for w, han, chunk in zip(per_chunk, with_han, chunks)]
+    return [tuple(w.split(_WORD)) for w in words.split(f"{_WORD}{_CHUNK_END}{_WORD}")]
 
 
-def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None,
-                    fallback: Callable[[str], tuple[str, ...]], fast: bool = False) -> tuple[bytes, bytes, list[str]]:
-    """``_chunks.intern_split(jieba_split_many(chunks, fallback), table)`` in two compiled passes:
-    ``_jieba.cut_runs`` gives the lengths of jieba's words of every Han run of the chunks, and
-    ``_chunks.jieba_tokens`` interns each chunk's tokens in place (the runs' words, the pieces between
-    them) with no tuple or string built per chunk and none per word seen before, ids from the compiled
-    token ``table`` (a ``_chunks.ChunkTable``; ``ids``, a dict kept in step with it, or None: the
-    vocabulary keeps none). Without the ``_jieba`` extension
-    ``_chunks.han_runs`` joins the runs for one rjieba call instead (the same words, a str each). Needs the
-    ``_chunks`` extension; ``test_segment.py`` compares it with ``jieba_split_many`` on the shared Chinese
-    texts. ``fast``: ``fallback`` is ``words._split_chunk``, for which the compiled splitter stands in where it
-    can (``_chunks.whitespace_split``). The vocabulary calls ``jieba_entry_token_ids`` instead (its new chunks
-    are no str since issue 13's eighth pass); this list form is what the tests compare that one with."""
+def jieba_token_ids(chunks: list[str], table: Any, ids: dict[str, int] | None) -> tuple[bytes, bytes, list[str]]:
+    """``_chunks.intern_split(jieba_split_many(chunks), table)`` in two compiled passes: ``_jieba.cut_runs``
+    gives the lengths of jieba's words of every run (``JIEBA_RUN``) of the chunks, and ``_chunks.jieba_tokens``
+    interns each chunk's tokens in place (the runs' words, every other character alone) with no tuple or
+    string built per chunk and none per word seen before, ids from the compiled token ``table`` (a
+    ``_chunks.ChunkTable``; ``ids``, a dict kept in step with it, or None: the vocabulary keeps none). Without
+    the ``_jieba`` extension ``_chunks.han_runs`` joins the runs for one rjieba call instead. Needs the
+    ``_chunks`` extension; ``test_segment.py`` compares it with ``jieba_split_many``. The vocabulary calls
+    ``jieba_entry_token_ids`` instead (its new chunks are no str since issue 13's eighth pass); this list form is
+    what the tests compare that one with."""
     from pipeline.filters import _chunks
 
     compiled = _compiled_jieba_to_cut()
     if compiled is not None:
-        return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids, fallback, fast)
+        return _chunks.jieba_tokens(chunks, compiled.cut_runs(chunks), table, ids)
     runs = _chunks.han_runs(chunks)
-    # hmm=True: jieba's default mode; rjieba returns the "\n" between two runs as a word of its own
-    words = _rjieba_cut()(runs, True) if runs else []
-    return _chunks.jieba_tokens(chunks, words, table, ids, fallback, fast)
+    # rjieba returns the "\n" between two runs as a word of its own
+    words = rjieba_words(runs) if runs else []
+    return _chunks.jieba_tokens(chunks, words, table, ids)
 
 
-def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any,
-                          fallback: Callable[[str], tuple[str, ...]]) -> tuple[bytes, bytes, int]:
-    """``jieba_token_ids(chunks, table, None, fallback, fast=True)`` of the chunks ``chunk_table[first:]`` (a
-    ``_chunks.ChunkTable``'s entries from id ``first`` on), read from the chunk table without a str per chunk:
-    the vocabulary's new chunks, which its ``lookup`` no longer makes into str (issue 13, eighth pass). Their Han
-    runs go to the compiled cut as code points (``ChunkTable.han_ucs4``, ``_jieba.cut_ucs4``), or to rjieba
-    joined into one str (``ChunkTable.han_runs``; it returns the "\n" between two runs as a word). ``fallback`` must be
-    ``words._split_chunk`` (the compiled splitter stands in for it where it can). Returns the token ids, tokens
-    per chunk (int64 bytes) and the number of new tokens (the token table's last ids)."""
+def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any) -> tuple[bytes, bytes, int]:
+    """``jieba_token_ids(chunks, table, None)`` of the chunks ``chunk_table[first:]`` (a ``_chunks.ChunkTable``'s
+    entries from id ``first`` on), read from the chunk table without a str per chunk: the vocabulary's new
+    chunks, which its ``lookup`` no longer makes into str (issue 13, eighth pass). Their runs go to the compiled
+    cut as code points (``ChunkTable.han_ucs4``, ``_jieba.cut_ucs4``), or to rjieba joined into one str
+    (``ChunkTable.han_runs``; it returns the "\n" between two runs as a word). Returns the token ids, tokens per
+    chunk (int64 bytes) and the number of new tokens (the token table's last ids)."""
     from pipeline.filters import _chunks
 
     compiled = _compiled_jieba_to_cut()
@@ -294,13 +334,13 @@ def jieba_entry_token_ids(chunk_table: Any, first: int, table: Any,
         words = compiled.cut_ucs4(*chunk_table.han_ucs4(first))
     else:
         runs = chunk_table.han_runs(first)
-        words = _rjieba_cut()(runs, True) if runs else []
-    return _chunks.jieba_entry_tokens(chunk_table, first, words, table, fallback)
+        words = rjieba_words(runs) if runs else []
+    return _chunks.jieba_entry_tokens(chunk_table, first, words, table)
 
 
-def jieba_split(chunk: str, fallback: Callable[[str], tuple[str, ...]]) -> tuple[str, ...]:
+def jieba_split(chunk: str) -> tuple[str, ...]:
     """``jieba_split_many`` of one chunk."""
-    return jieba_split_many([chunk], fallback)[0]
+    return jieba_split_many([chunk])[0]
 
 
 @lru_cache(maxsize=1)

@@ -573,7 +573,7 @@ MAX_CHUNKS = 500_000
 MAX_CHUNK_CHARS = 32_000_000
 # How each segmenter splits one whitespace-free chunk (``pipeline.filters.segment``): one vocabulary per
 # segmenter, because the same chunk has different tokens in a whitespace language and in Chinese.
-_SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_split_chunk),
+_SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: jieba_split,
               SUDACHI: sudachi_split,
               **{name: partial(spaced_split, fallback=_split_chunk, segmenter=name) for name in SPACED},
               **{name: partial(affix_segment, segmenter=name) for name in AFFIX_SEGMENTERS}}
@@ -582,12 +582,12 @@ _SPLITTERS = {WHITESPACE: _split_chunk, JIEBA: partial(jieba_split, fallback=_sp
 _SPLITTERS.update({KIWI: kiwi_split, THAI: thai_split, INDIC: indic_split, INDIC_URDU: urdu_split,
                    KHMER: khmer_split, LAO: lao_split, BURMESE: burmese_split, VIETNAMESE: vietnamese_split})
 # Segmenters that split a batch of chunks faster than one by one (one call into rjieba for all of them).
-_MANY_SPLITTERS = {JIEBA: partial(jieba_split_many, fallback=_split_chunk), KIWI: kiwi_split_many}
+_MANY_SPLITTERS = {JIEBA: jieba_split_many, KIWI: kiwi_split_many}
 # Segmenters that split and intern a batch of new chunks in compiled code (where ``_chunks`` is built), read
 # from the chunk table's entries (``_Vocabulary._flush_entries``), ids from a compiled token table: the token
 # ids, tokens per chunk and number of new tokens that ``_chunks.intern_split`` of their split would give, for
 # the chunks ``chunk_table[first:]``, which never became str.
-_ENTRY_INTERNING = {JIEBA: partial(jieba_entry_token_ids, fallback=_split_chunk)}
+_ENTRY_INTERNING = {JIEBA: jieba_entry_token_ids}
 _ARRAYS = ("key", "length", "flags", "ids", "line")  # what a deferred Tokens makes on first use
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}

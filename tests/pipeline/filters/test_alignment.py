@@ -54,8 +54,8 @@ for n in struct.unpack(f"{len(lengths) // 4}i", lengths):
 cut = struct.pack(f"{len(words)}i", *words)
 for rounds in range(2):  # the second round finds every token in the token table
     tokens = _chunks.ChunkTable()
-    got = _chunks.jieba_entry_tokens(table, 0, cut, tokens, lambda chunk: (chunk,))
-    got = _chunks.jieba_entry_tokens(table, 0, cut, tokens, lambda chunk: (chunk,))
+    got = _chunks.jieba_entry_tokens(table, 0, cut, tokens)
+    got = _chunks.jieba_entry_tokens(table, 0, cut, tokens)
     out[f"jieba_{rounds}"] = repr(got) + repr(tokens.strings(struct.pack(f"{len(tokens)}q", *range(len(tokens)))))
 out["columns_tokens"] = repr(tokens.columns(0))
 out["split"] = repr(_chunks.intern_split([tuple(table.strings(ids))], tokens))

@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pipeline.filters.segment import HAN, compiled_jieba
+from pipeline.filters.segment import HAN, JIEBA_RUN, compiled_jieba, rjieba_words
 from tests.pipeline.filters.support import require_compiled
 
 
@@ -176,11 +176,13 @@ def test_cut_runs_gives_the_word_lengths_of_every_han_run():
     segmenter = compiled_jieba()
     require_compiled(segmenter, "_jieba", "rjieba")
     chunks = ["《红楼梦》第一回，甄士隐梦幻识通灵", "abc", "", "中々国𰀀文", "ÿé", "小明硕士毕业于中国科学院计算所"]
-    words = [w for c in chunks for run in re.findall(f"[{HAN}]+", c) for w in _rjieba(run)]
+    # a run: Han and the ASCII jieba puts in a block with it (segment.JIEBA_RUN)
+    words = [w for c in chunks for run in re.findall(f"[{JIEBA_RUN}]+", c) for w in rjieba_words(run)]
     assert list(memoryview(segmenter.cut_runs(chunks)).cast("i")) == [len(w) for w in words]
-    assert segmenter.cut_runs([]) == b"" and segmenter.cut_runs(["abc", "！"]) == b""
-    with pytest.raises(ValueError, match="would join a Han block"):
-        segmenter.cut("中文abc")  # jieba cuts ASCII with the Han around it: not what this cut is for
+    assert segmenter.cut_runs([]) == b"" and list(memoryview(segmenter.cut_runs(["abc", "！"])).cast("i")) == [3]
+    # ASCII with the Han around it, as pure-Python jieba cuts it (its finalseg splits what the route leaves)
+    for text in ("中文abc", "使用C++编写", "T恤和U盘", "/dev/md1上的RAID-1", "版本1.2.3", "ab.cd%x_", "AT&T的c#"):
+        assert segmenter.cut(text) == _jieba(text), text
     with pytest.raises(TypeError):
         segmenter.cut_runs(["中", 1])
     with pytest.raises(RuntimeError, match="already loaded"):
@@ -203,12 +205,13 @@ def test_cut_runs_reads_chunks_at_every_offset_and_width():
     require_compiled(segmenter, "_jieba", "rjieba")
     base = "小明硕士毕业于中国科学院计算所后在日本京都大学深造"
     chunks = [lead * "，" + base[:at] + odd + base[at:] for lead in range(9) for at in range(len(base) + 1)
-              for odd in ("々", "〆", "〇〇", "㐀〆", "〇㐀", "㐀", "豈", "𠀀", "𰀀㐀", "，", "é", "䷿", "ꀀ", "")]
-    words = [len(w) for c in chunks for run in re.findall(f"[{HAN}]+", c) for w in _rjieba(run)]
+              for odd in ("々", "〆", "〇〇", "㐀〆", "〇㐀", "㐀", "豈", "𠀀", "𰀀㐀", "，", "é", "䷿", "ꀀ", "", "a", "C++", "x.9")]
+    # (ASCII letters, digits and +#&._%- join a run: segment.JIEBA_RUN; rjieba_words splits them as jieba does)
+    words = [len(w) for c in chunks for run in re.findall(f"[{JIEBA_RUN}]+", c) for w in rjieba_words(run)]
     assert list(memoryview(segmenter.cut_runs(chunks)).cast("i")) == words
     one = "".join(chunks)  # one long chunk: text_buf grown within it
     assert list(memoryview(segmenter.cut_runs([one])).cast("i")) == [
-        len(w) for run in re.findall(f"[{HAN}]+", one) for w in _rjieba(run)]
+        len(w) for run in re.findall(f"[{JIEBA_RUN}]+", one) for w in rjieba_words(run)]
 
 
 def test_hmm_runs_end_at_every_character_outside_its_range():
@@ -252,8 +255,8 @@ def test_cut_ucs4_gives_cut_runs_words_of_a_chunk_table_s_runs():
     table = _chunks.ChunkTable()
     table.lookup("x " + " ".join(chunks), False, False)
     text, runs = table.han_ucs4(1)
-    assert list(memoryview(runs).cast("i")) == [len(r) for c in chunks for r in re.findall(f"[{HAN}]+", c)]
-    assert text.decode("utf-32-le") == "".join(re.findall(f"[{HAN}]+", "".join(chunks)))
+    assert list(memoryview(runs).cast("i")) == [len(r) for c in chunks for r in re.findall(f"[{JIEBA_RUN}]+", c)]
+    assert text.decode("utf-32-le") == "".join(re.findall(f"[{JIEBA_RUN}]+", "".join(chunks)))
     assert segmenter.cut_ucs4(text, runs) == segmenter.cut_runs(chunks)
     assert table.han_ucs4(len(table)) == (b"", b"") and segmenter.cut_ucs4(b"", b"") == b""
     with pytest.raises(ValueError, match="UCS4"):

@@ -27,8 +27,11 @@ def test_chinese_is_split_into_words_not_one_chunk():
                      "等", "概念", "的", "一门", "学科", "。"]  # jieba 0.42.1, default mode
 
 
-def test_chinese_chunks_without_han_keep_the_regex_splitter():
-    assert split_words("Python 3.8 is fine, isn't it?", JIEBA) == split_words("Python 3.8 is fine, isn't it?")
+def test_chinese_chunks_without_han_are_cut_as_jieba_cuts_them():
+    # datatrove hands jieba the whole text: English in a Chinese document is cut by jieba too (before branch
+    # zhmix47 such a chunk kept the English regex splitter: "isn't", "it?" -> "is", "n't", "it", "?")
+    assert split_words("Python 3.8 is fine, isn't it?", JIEBA) == ["Python", "3.8", "is", "fine", ",", "isn", "'",
+                                                                   "t", "it", "?"]
 
 
 def test_japanese_words_are_sudachis_shortest_units():
@@ -249,53 +252,48 @@ def test_affix_languages_keep_emoticons_whole(text, expected):
 
 
 def _one_call_per_run(chunk: str) -> tuple[str, ...]:
-    """The reference: each Han run of the chunk cut by its own rjieba call, the pieces between by regex."""
+    """The reference: each run of the chunk (``segment.JIEBA_RUN``: Han and the ASCII jieba joins to it) cut by
+    its own rjieba call (``rjieba_words``), every other character alone."""
     import re
 
-    import rjieba
+    from pipeline.filters.segment import JIEBA_RUN, rjieba_words
 
-    from pipeline.filters.segment import HAN
-    from pipeline.filters.words import _split_chunk
-
-    if not re.search(f"[{HAN}]", chunk):
-        return _split_chunk(chunk)
     words: list[str] = []
-    for match in re.finditer(f"([{HAN}]+)|[A-Za-z0-9]+(?:\\.\\d+)?%?|[+#&._%\\-]+|\\S", chunk):
-        words += rjieba.cut(match.group(1), True) if match.group(1) else [match.group(0)]
+    for match in re.finditer(f"([{JIEBA_RUN}]+)|.", chunk, re.S):
+        words += rjieba_words(match.group(1)) if match.group(1) else [match.group(0)]
     return tuple(words)
 
 
 def test_chinese_chunks_in_one_batch_split_as_one_by_one():
-    # the batch joins chunks by newlines and runs by the separator: chunks without Han (the fallback),
-    # Han at either end, symbols and digits between runs, a chunk of one character
+    # the batch joins chunks by newlines and runs by the separator: chunks without Han, Han at either end,
+    # symbols and digits in runs and between them, a chunk of one character
     from pipeline.filters.segment import jieba_split_many
-    from pipeline.filters.words import _split_chunk
 
     chunks = ["数学是研究数量的学科。", "Python3.8", "(中文)", "分到8个", "1.5%的人", "，", "中", "a-b.c#中文&x",
               "《红楼梦》第一回", "don't", "100%", "中文・英文"]
-    batch = jieba_split_many(chunks, _split_chunk)
+    batch = jieba_split_many(chunks)
     assert batch == [_one_call_per_run(c) for c in chunks]
-    assert batch[1] == _split_chunk("Python3.8") and batch[9] == _split_chunk("don't")
-    assert batch[3] == ("分", "到", "8", "个")  # "分到" is a Han run of its own, "8" an ASCII piece
-    assert [jieba_split_many(chunks[i:i + 1], _split_chunk)[0] for i in range(len(chunks))] == batch
-    assert jieba_split_many([], _split_chunk) == [] and jieba_split_many(["abc"], tuple) == [("a", "b", "c")]
+    # jieba 0.42.1's words of each chunk (the ASCII in a block with the Han: "c#" a dictionary word)
+    assert batch[1] == ("Python3.8",) and batch[9] == ("don", "'", "t") and batch[3] == ("分到", "8", "个")
+    assert batch[7] == ("a", "-", "b", ".", "c#", "中文", "&", "x")
+    assert [jieba_split_many(chunks[i:i + 1])[0] for i in range(len(chunks))] == batch
+    assert jieba_split_many([]) == [] and jieba_split_many(["é«"]) == [("é", "«")]
     # a text holding one of the batch's markers (Unicode noncharacters) is read part by part, same words
     odd = chunks + ["中\ufdd0文", "\ufdd1", "a\ufdd2中"]
-    assert jieba_split_many(odd, _split_chunk) == [_one_call_per_run(c) for c in odd]
+    assert jieba_split_many(odd) == [_one_call_per_run(c) for c in odd]
 
 
 def test_chinese_batches_equal_one_chunk_at_a_time_on_real_text(shared_data):
     import random
 
     from pipeline.filters.segment import jieba_split_many
-    from pipeline.filters.words import _split_chunk
 
     book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:90_000]
     wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")[:60_000]
     chunks = list(dict.fromkeys((book + wiki).split()))
     random.Random(13).shuffle(chunks)
     assert len(chunks) > 2_000
-    assert jieba_split_many(chunks, _split_chunk) == [_one_call_per_run(c) for c in chunks]
+    assert jieba_split_many(chunks) == [_one_call_per_run(c) for c in chunks]
 
 
 def _compiled_against_batch(chunks: list[str]) -> None:
@@ -304,7 +302,6 @@ def _compiled_against_batch(chunks: list[str]) -> None:
     from pipeline.filters import _chunks
     from pipeline.filters.segment import jieba_split_many, jieba_token_ids
     from tests.pipeline.filters.support import intern_reference
-    from pipeline.filters.words import _split_chunk
 
     from unittest import mock
 
@@ -312,20 +309,20 @@ def _compiled_against_batch(chunks: list[str]) -> None:
 
     seen = {"的": 0, "，": 1, "the": 2}
     ids_py = dict(seen)
-    reference = intern_reference(jieba_split_many(chunks, _split_chunk), ids_py)
+    reference = intern_reference(jieba_split_many(chunks), ids_py)
     # with the compiled cut's word lengths (when built) and with rjieba's words (its fallback)
     for cut in ([segment.compiled_jieba()] if segment.compiled_jieba() else []) + [None]:
         ids_c = dict(seen)
         table = _chunks.ChunkTable()
         table.lookup(" ".join(seen))  # the compiled token table holds what the dict holds, same ids
         with mock.patch.object(segment, "compiled_jieba", lambda: cut):
-            compiled = jieba_token_ids(chunks, table, ids_c, _split_chunk)
+            compiled = jieba_token_ids(chunks, table, ids_c)
         assert compiled[0] == reference[0] and compiled[1] == reference[1] and compiled[2] == reference[2]
         assert list(ids_c.items()) == list(ids_py.items()) and len(table) == len(ids_c)
         table = _chunks.ChunkTable()  # and without a dict (what the vocabulary passes): the same ids and
         table.lookup(" ".join(seen))  # counts, the number of new tokens, which the table holds in order
         with mock.patch.object(segment, "compiled_jieba", lambda: cut):
-            flat, counts, n_new = jieba_token_ids(chunks, table, None, _split_chunk)
+            flat, counts, n_new = jieba_token_ids(chunks, table, None)
         assert (flat, counts, n_new) == (compiled[0], compiled[1], len(compiled[2]))
         assert len(table) == len(ids_c) and [table[i] for i in range(len(table))] == list(ids_c)
         # the new tokens' columns, read from the table's code points, are those of their str
@@ -337,11 +334,12 @@ def test_compiled_chinese_interning_equals_the_batched_split(shared_data):
     from pipeline.filters import words
 
     require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
-    # pieces between runs: ASCII runs with a decimal part and a percent sign (also non-ASCII digits after
-    # the point, as re's \d), symbol runs, single characters, astral Han, a chunk of one run, no Han
+    # ASCII in runs (a decimal part and a percent sign; non-ASCII digits after the point are no part of a run),
+    # symbol runs, single characters, astral Han, a chunk of one run, no Han, paths and options
     _compiled_against_batch(["数学是研究数量的学科。", "Python3.8", "(中文)", "分到8个", "1.5%的人", "，", "中",
                              "a-b.c#中文&x", "《红楼梦》第一回", "don't", "100%", "中文・英文", "3.٣中", "x.中",
-                             "ab..%%中", "𠀀𠀁中文", "中\ufdd0文", "々〆〇", "é中é"])
+                             "ab..%%中", "𠀀𠀁中文", "中\ufdd0文", "々〆〇", "é中é", "/dev/md1上的RAID-1", "--force",
+                             "C++和T恤", "Москва", "１２个"])
     _compiled_against_batch([])
     book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:90_000]
     wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")
@@ -351,47 +349,44 @@ def test_compiled_chinese_interning_equals_the_batched_split(shared_data):
 def test_compiled_chinese_interning_refuses_words_that_are_not_the_cut():
     from tests.pipeline.filters.support import require_compiled
     from pipeline.filters import words
-    from pipeline.filters.words import _split_chunk
 
     require_compiled(words._chunks, "_chunks", "jieba_split_many with plain interning")
     table = words._chunks.ChunkTable
 
-    def jieba_tokens(chunks, words_, fallback, ids=None):
-        return words._chunks.jieba_tokens(chunks, words_, table(), {} if ids is None else ids, fallback)
+    def jieba_tokens(chunks, words_, ids=None):
+        return words._chunks.jieba_tokens(chunks, words_, table(), {} if ids is None else ids)
 
     chunks = ["中文，数学", "学科"]
-    assert words._chunks.han_runs(chunks) == "中文\n数学\n学科" and words._chunks.han_runs(["abc"]) == ""
-    flat, counts, new = jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], _split_chunk)
+    assert words._chunks.han_runs(chunks) == "中文\n数学\n学科" and words._chunks.han_runs(["a/b", "é"]) == "a\nb"
+    flat, counts, new = jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"])
     assert new == ["中文", "，", "数学", "学科"] and list(memoryview(counts).cast("q")) == [3, 1]
     assert list(memoryview(flat).cast("q")) == [0, 1, 2, 3]
     with pytest.raises(ValueError, match="the token table holds 0 tokens and the dict 1"):
-        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], _split_chunk, {"x": 0})
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科"], {"x": 0})
     with pytest.raises(ValueError, match="run separator"):
-        jieba_tokens(chunks, ["中文", "数学", "\n", "学科"], _split_chunk)
+        jieba_tokens(chunks, ["中文", "数学", "\n", "学科"])
     with pytest.raises(ValueError, match="not the text of chunk 0"):
-        jieba_tokens(chunks, ["中", "X", "\n", "数学", "\n", "学科"], _split_chunk)
+        jieba_tokens(chunks, ["中", "X", "\n", "数学", "\n", "学科"])
     with pytest.raises(ValueError, match="words end inside"):
-        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学"], _split_chunk)
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学"])
     with pytest.raises(ValueError, match="1 words left over"):
-        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科", "!"], _split_chunk)
-    with pytest.raises(TypeError, match="fallback of chunk 0 gave a list"):
-        jieba_tokens(["abc"], [], list)
+        jieba_tokens(chunks, ["中文", "\n", "数学", "\n", "学科", "!"])
     # the words as int32 lengths (``_jieba.cut_runs``): no separator between runs, none may cross a run's end
     lengths = lambda *n: bytes(memoryview(array.array("i", n)).cast("B"))
-    flat, counts, new = jieba_tokens(chunks, lengths(2, 2, 2), _split_chunk)
+    flat, counts, new = jieba_tokens(chunks, lengths(2, 2, 2))
     assert new == ["中文", "，", "数学", "学科"] and list(memoryview(counts).cast("q")) == [3, 1]
     with pytest.raises(ValueError, match="word 2 is not the text of chunk 0 at 3"):
-        jieba_tokens(chunks, lengths(1, 1, 0, 2, 2), _split_chunk)
+        jieba_tokens(chunks, lengths(1, 1, 0, 2, 2))
     with pytest.raises(ValueError, match="not the text of chunk 0 at 0"):
-        jieba_tokens(chunks, lengths(3, 1, 2, 2), _split_chunk)
+        jieba_tokens(chunks, lengths(3, 1, 2, 2))
     with pytest.raises(ValueError, match="words end inside"):
-        jieba_tokens(chunks, lengths(2, 2), _split_chunk)
+        jieba_tokens(chunks, lengths(2, 2))
     with pytest.raises(ValueError, match="1 words left over"):
-        jieba_tokens(chunks, lengths(2, 2, 2, 1), _split_chunk)
+        jieba_tokens(chunks, lengths(2, 2, 2, 1))
     with pytest.raises(ValueError, match="int32 bytes"):
-        jieba_tokens(chunks, b"\x02\x00\x00", _split_chunk)
+        jieba_tokens(chunks, b"\x02\x00\x00")
     with pytest.raises(TypeError, match="a list or int32 bytes"):
-        jieba_tokens(chunks, (2, 2, 2), _split_chunk)
+        jieba_tokens(chunks, (2, 2, 2))
 
 
 def test_tokens_of_a_segmented_text_match_its_words():
@@ -500,24 +495,73 @@ def test_class_counts_refuses_a_bad_table():
     assert segment._lines.class_counts("a\u4e00", table, 1, n - 1)[latin] == 1  # beyond the limit: not seen
 
 
-def test_chinese_words_are_jiebas_on_real_text(shared_data):
-    # rjieba (jieba-rs) stands in for pure-Python jieba: on Han runs the words must be jieba's own, and on
-    # whole chunks (Han mixed with digits, Latin and symbols) nearly always (bench/README.md, Languages).
+def _python_jieba(text: str) -> list[str]:
+    """datatrove's Chinese words (FineWeb-2's cmn_Hani): pure-Python jieba's default cut of the whole text, as
+    spaCy's Chinese tokenizer (``segmenter: jieba``) hands it over, whitespace tokens dropped."""
     import logging
-    import re
 
     import jieba  # test extra: the reference segmenter
 
+    jieba.setLogLevel(logging.WARNING)
+    return [w for w in jieba.cut(text, cut_all=False) if w.strip()]
+
+
+def test_chinese_words_are_jiebas_on_real_text(shared_data):
+    # every word of the whole text as pure-Python jieba's: Han runs, and Han mixed with digits, Latin, Greek and
+    # symbols (before branch zhmix47 the ASCII and the chunks without Han were split otherwise: 10 of zhwiki's
+    # 23 articles had jieba's words)
+    import re
+
     from pipeline.filters.segment import HAN, jieba_split
 
-    jieba.setLogLevel(logging.WARNING)
     book = (shared_data / "books" / "zh-hongloumeng-pg24264.txt").read_text(encoding="utf-8-sig")[30_000:130_000]
     runs = re.findall(f"[{HAN}]+", book)
     assert len(runs) > 5_000
-    assert [jieba_split(r, tuple) for r in runs] == [tuple(jieba.cut(r)) for r in runs]
-    chunks = [c for c in book.split() if re.search(f"[{HAN}]", c)]
-    same = sum(jieba_split(c, tuple) == tuple(w for w in jieba.cut(c) if not w.isspace()) for c in chunks)
-    assert same >= 0.99 * len(chunks)
+    assert [jieba_split(r) for r in runs] == [tuple(_python_jieba(r)) for r in runs]
+    wiki = (shared_data / "wiki" / "zhwiki-test-pages.xml").read_text(encoding="utf-8")[:200_000]
+    for text in (book, wiki):
+        assert split_words(text, JIEBA) == _python_jieba(text)
+
+
+# Chinese technical prose as the Debian handbook's and web pages write it: paths, options, URLs, versions,
+# e-mail addresses, English words, dictionary words across ASCII and Han (C++, T恤, IP地址, U盘, 阿Q), full-width
+# digits, Latin letters with accents, Cyrillic, emoji, CRLF line ends
+_MIXED_CHINESE = (
+    "用 mdadm --create /dev/md0 --level=1 --raid-devices=2 /dev/sdb1 /dev/sdc1 创建RAID-1阵列，"
+    "然后在/etc/fstab里加上UUID=4a5b-77c1。\r\n"
+    "详见https://www.debian.org/releases/stable/或者联系debian-user@lists.debian.org（邮件列表）。\n"
+    "内核版本2.6.32-5-amd64，Python3.11和C++11都支持；CPU占用率达到99.5%，e.g.更新apt-get update&&upgrade。\n"
+    "买了一件T恤和一个U盘，IP地址是192.168.1.1，阿Q正传，C语言和c#，AT&T公司。\n"
+    "全角数字１２３、Café和Москва😀都算；版本号v1.2.3-rc1。"
+)
+
+
+@pytest.mark.parametrize("segmenter", ["compiled", "rjieba"])
+def test_chinese_words_with_ascii_are_jiebas_on_the_whole_text(segmenter):
+    """A Chinese document's words are those of pure-Python jieba on the whole text (datatrove's, FineWeb-2's):
+    ASCII in a block with Han or alone cut by jieba's dictionary and ``finalseg`` ("/dev/md0" is "/", "dev", "/",
+    "md0"; "C++" and "T恤" dictionary words), every other character alone. Through the vocabulary (the compiled
+    interning of the chunk table's entries), the batched split, and rjieba's words where ``_jieba`` is not
+    built."""
+    from unittest import mock
+
+    from pipeline.filters import words
+    from pipeline.filters.segment import jieba_split_many
+
+    cut = segment.compiled_jieba() if segmenter == "compiled" else None
+    if segmenter == "compiled":
+        from tests.pipeline.filters.support import require_compiled
+
+        require_compiled(cut, "_jieba", "rjieba")
+    expected = _python_jieba(_MIXED_CHINESE)
+    assert {"/", "dev", "md0", "--", "create", "RAID", "-", "1", "C++", "T恤", "IP地址", "c#", "AT&T", "99.5%",
+            "2.6", ".", "32", "１", "é", "М", "😀"} <= set(expected)
+    words.clear_cache()  # the vocabulary's chunks split again, by this cut
+    with mock.patch.object(segment, "compiled_jieba", lambda: cut):
+        assert [w for ws in jieba_split_many(_MIXED_CHINESE.split()) for w in ws] == expected
+        for language in ("zh", "yue", "wuu"):  # every language on jieba
+            assert split_words(_MIXED_CHINESE, segmenter_of(language)) == expected
+    words.clear_cache()
 
 
 def test_script_counts_equal_one_regex_per_script(shared_data):
@@ -562,7 +606,7 @@ def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeyp
 
     monkeypatch.setattr(memory, "_current_step", [])
     memory.starting_step("filter-signals")
-    words = segment.jieba_split("我们是中国人民", lambda chunk: (chunk,))
+    words = segment.jieba_split("我们是中国人民")
     assert words == ("我们", "是", "中国", "人民") and segment.compiled_jieba().loaded()
     freed = _malloc_used() if _mallinfo2() else None
     memory.starting_step("dedup.signatures")
@@ -571,7 +615,7 @@ def test_the_chinese_dictionary_is_freed_when_a_worker_leaves_the_filter(monkeyp
     assert not _jieba.loaded()
     if freed is not None:
         assert freed - _malloc_used() > 10 << 20, (freed, _malloc_used())
-    assert segment.jieba_split("我们是中国人民", lambda chunk: (chunk,)) == words  # loaded again on use
+    assert segment.jieba_split("我们是中国人民") == words  # loaded again on use
 
 
 def test_the_chinese_dictionary_is_freed_after_tasks_in_a_row_that_cut_no_chinese(monkeypatch):
@@ -615,7 +659,7 @@ def test_the_chinese_dictionary_is_freed_after_tasks_in_a_row_that_cut_no_chines
 def test_every_jieba_cut_counts_the_task_as_one_that_cut_chinese(monkeypatch):
     """The three ways to jieba's words (joined runs of str chunks, their compiled interning, and interning from
     a chunk table's entries) each mark the task, so ``unload_idle_jieba`` keeps the dictionary after it."""
-    from pipeline.filters.words import _chunks, _split_chunk  # _chunks: None where it was not built
+    from pipeline.filters.words import _chunks  # _chunks: None where it was not built
     from tests.pipeline.filters.support import require_compiled
 
     chunks = ["我们是中国人民", "数学是研究数量的学科。"]
@@ -623,11 +667,11 @@ def test_every_jieba_cut_counts_the_task_as_one_that_cut_chinese(monkeypatch):
     def entries() -> None:
         table = _chunks.ChunkTable()
         table.lookup(" ".join(chunks), False, False)
-        segment.jieba_entry_token_ids(table, 0, _chunks.ChunkTable(), _split_chunk)
+        segment.jieba_entry_token_ids(table, 0, _chunks.ChunkTable())
 
-    cuts = [lambda: segment.jieba_split_many(chunks, _split_chunk)]
+    cuts = [lambda: segment.jieba_split_many(chunks)]
     if _chunks is not None:
-        cuts += [lambda: segment.jieba_token_ids(chunks, _chunks.ChunkTable(), None, _split_chunk), entries]
+        cuts += [lambda: segment.jieba_token_ids(chunks, _chunks.ChunkTable(), None), entries]
     for cut in cuts:
         monkeypatch.setattr(segment._jieba_idle, "state", {"used": False, "idle": 1})
         cut()
@@ -657,15 +701,6 @@ def _malloc_used() -> int:
     return info.uordblks + info.hblkhd
 
 
-def _copy(table, n: int):
-    """A new token table holding the first ``n`` tokens of ``table``, with the same ids."""
-    from pipeline.filters import _chunks
-
-    copy = _chunks.ChunkTable()
-    _chunks.intern_split([tuple(table[i] for i in range(n))], copy)
-    return copy
-
-
 def _entries_against_list(chunks: list[str]) -> None:
     """``jieba_entry_token_ids`` over a chunk table's entries gives what ``jieba_token_ids`` gives over the same
     chunks as str (ids, counts, new tokens in the table), with the compiled cut and with rjieba's words, after a
@@ -674,7 +709,6 @@ def _entries_against_list(chunks: list[str]) -> None:
 
     from pipeline.filters import _chunks
     from pipeline.filters.segment import jieba_entry_token_ids, jieba_token_ids
-    from pipeline.filters.words import _split_chunk
 
     head, tail = chunks[:len(chunks) // 3], chunks[len(chunks) // 3:]
     for cut in ([segment.compiled_jieba()] if segment.compiled_jieba() else []) + [None]:
@@ -687,12 +721,8 @@ def _entries_against_list(chunks: list[str]) -> None:
                 assert n_new == len(new) and len(entries) == len(listed)
                 assert entries.han_runs(first) == _chunks.han_runs(new)
                 assert entries.chars(first) == sum(map(len, new))
-                # the list path with the Python splitter for every chunk without Han (no ``fast``)
-                expected = jieba_token_ids(new, tokens_l, None, _split_chunk)
-                assert jieba_entry_token_ids(entries, first, tokens_e, _split_chunk) == expected
-                # and with the compiled splitter standing in for ``_split_chunk`` on the list (``fast``)
-                assert jieba_token_ids(new, _copy(tokens_l, len(tokens_l) - expected[2]), None, _split_chunk,
-                                       True) == expected
+                expected = jieba_token_ids(new, tokens_l, None)
+                assert jieba_entry_token_ids(entries, first, tokens_e) == expected
                 assert [tokens_e[i] for i in range(len(tokens_e))] == [tokens_l[i] for i in range(len(tokens_l))]
 
 
@@ -716,14 +746,14 @@ def test_chinese_interning_from_the_chunk_table_refuses_bad_arguments():
     table = words._chunks.ChunkTable()
     table.lookup("中文 abc", False, False)
     with pytest.raises(ValueError, match="must differ"):
-        words._chunks.jieba_entry_tokens(table, 0, b"\x02\x00\x00\x00", table, words._split_chunk)
+        words._chunks.jieba_entry_tokens(table, 0, b"\x02\x00\x00\x00", table)
     for first in (-1, 3):
         with pytest.raises(IndexError):
-            words._chunks.jieba_entry_tokens(table, first, b"", words._chunks.ChunkTable(), words._split_chunk)
+            words._chunks.jieba_entry_tokens(table, first, b"", words._chunks.ChunkTable())
         with pytest.raises(IndexError):
             table.han_ucs4(first)
     with pytest.raises(ValueError, match="words end inside"):
-        words._chunks.jieba_entry_tokens(table, 0, b"", words._chunks.ChunkTable(), words._split_chunk)
+        words._chunks.jieba_entry_tokens(table, 0, b"", words._chunks.ChunkTable())
 
 
 def _han_words(rng: random.Random, n: int) -> list[str]:
@@ -759,7 +789,7 @@ def test_short_word_cache_gives_the_ids_of_plain_interning():
             chunks.append("".join(picked))
             split.append(tuple(picked))
         lengths = array.array("i", [len(w) for s in split for w in s]).tobytes()
-        got = words._chunks.jieba_tokens(chunks, lengths, table, None, words._split_chunk)
+        got = words._chunks.jieba_tokens(chunks, lengths, table, None)
         expected = words._chunks.intern_split(split, reference)
         assert got[:2] == expected[:2]
         assert got[2] == len(expected[2])
@@ -778,9 +808,9 @@ def test_short_word_cache_leaves_words_that_do_not_fit_the_run_to_the_checks():
     for lengths in ([2, 3], [2, 0, 1], [1, 1]):
         with pytest.raises(ValueError):
             words._chunks.jieba_tokens(["中文学科", "，"], array.array("i", lengths).tobytes(),
-                                       words._chunks.ChunkTable(), None, words._split_chunk)
+                                       words._chunks.ChunkTable(), None)
     ids, per_chunk, new = words._chunks.jieba_tokens(["中文学科，中", "中文"], array.array("i", [2, 2, 1, 2]).tobytes(),
-                                                     words._chunks.ChunkTable(), None, words._split_chunk)
+                                                     words._chunks.ChunkTable(), None)
     assert array.array("q", ids).tolist() == [0, 1, 2, 3, 0] and array.array("q", per_chunk).tolist() == [4, 1]
     assert new == 4
 

@@ -12,8 +12,6 @@ import unicodedata
 import numpy as np
 import pytest
 import regex
-from hypothesis import given, settings
-from hypothesis import strategies as st
 
 from pipeline.filters import words
 from pipeline.filters.c4 import count_sentences
@@ -416,56 +414,6 @@ def test_distinct_chunks_cost_a_bounded_number_of_bytes_each():
     assert len(words._vocabularies["whitespace"]) > 199_000
     words.clear_cache()
     assert held / 200_000 < 180, f"{held / 200_000:.0f} bytes per distinct chunk"
-
-
-# The compiled splitter of chunks without a Han character (``_chunks.whitespace_split``, used by the Chinese
-# interning) against ``words._split_chunk``, its reference: pieces that exercise each alternative of the
-# ``_TOKEN`` regex and each early rule, glued into chunks with ASCII and non-ASCII characters around them.
-_PIECES = (["http://", "https://", "www.", "n't", "N'T", "'s", "'S", "'re", "'ve", "'ll", "'d", "'m", "'x",
-            "cannot", "Cannot", "can", "not", "am", "pm", "PM", "k", "kB", "KB", "km", "kg", "cm", "mm", "m", "GB",
-            "TB", "T", "...", "..", "--", "-", "U.S.", "e.g.", "i.e.", "I.", "J.", "3.5", "1,000", "10:30", "2/3",
-            ".COM", ".Co", "_", "a.b", "v1.2", "x.Y", "<", ">", '"', "'", ")", "]", "(", "@", "…", "–", "’", "é",
-            "ß", "Σ", "中", "（", "。", "ｱ", "\x01", "\x7f", "\x85", "́", "٣", "²"]
-           + sorted(words.ABBREVIATIONS) + list(",;:!?.\"#$%&*+/=\\^`{|}~0123456789aZ"))
-
-
-def _glued(pieces: list[str]) -> str:
-    return "".join(pieces)
-
-
-@settings(max_examples=3000, deadline=None)
-@given(st.lists(st.one_of(st.sampled_from(_PIECES), st.text(min_size=1, max_size=3)), min_size=1, max_size=7)
-       .map(_glued).filter(lambda chunk: chunk and not any(c.isspace() for c in chunk)))
-def test_compiled_whitespace_splitter_gives_split_chunk_s_tokens(chunk):
-    require_compiled(words._chunks, "_chunks", "words._split_chunk")
-    got = words._chunks.whitespace_split(chunk)
-    assert got is None or got == words._split_chunk(chunk)
-    # declined only beyond what it follows: non-ASCII chunks its first rules do not decide, "@" and controls
-    if chunk.isascii() and "@" not in chunk and all(" " <= c < "\x7f" for c in chunk):
-        assert got is not None
-
-
-@pytest.mark.parametrize("chunk", [
-    "Mr.", "Sept.", "Sep.", "Corp.", "Co.", "Corp.,", "A.", "I.", "U.S.", "U.S.A", "e.g.,", "5pm", "5pmx", "10kB.",
-    "3.5%", "1,000.5kg", "2/3rds", "don't", "DON'T", "n't", "can't", "cannot.", "Cannot", "cannots", "John's",
-    "'s'x", "'re", "rock'n'roll", "http://a.b/c).", "www.x.org]", "https://'", "...", "a--b", ".COM", ".COMs",
-    "archive.org.", "v1.2.x", "a_b.c_d", "x.Y", "end.Next", "world,", "(Archive;", "978-0-19-285421-6",
-    "[1]", "N.B.:", "Original[s].", "éditorial,", "für", "μεγεθῶν", "Harold’s", "Philosophy（10", "。", "ǅ.",
-    "É.", "ß.", "a\x01", "foo@bar.com", "x", ".", "-", "_"])
-def test_compiled_whitespace_splitter_on_chosen_chunks(chunk):
-    require_compiled(words._chunks, "_chunks", "words._split_chunk")
-    got = words._chunks.whitespace_split(chunk)
-    assert got is None or got == words._split_chunk(chunk)
-
-
-def test_compiled_whitespace_splitter_on_real_chunks():
-    """Every distinct chunk of the shared web pages: the same tokens wherever the compiled splitter splits, and
-    it splits nearly all of them."""
-    require_compiled(words._chunks, "_chunks", "words._split_chunk")
-    chunks = list(dict.fromkeys(c for doc in real_documents("commoncrawl") for c in doc.text.split()))
-    got = list(map(words._chunks.whitespace_split, chunks))
-    assert [g for g, c in zip(got, chunks) if g is not None and g != words._split_chunk(c)] == []
-    assert sum(g is not None for g in got) > 0.9 * len(chunks) > 5_000
 
 
 def test_token_flags_equal_the_reference_for_every_bmp_character_alone_and_beside_letters_and_marks():
