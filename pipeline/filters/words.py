@@ -183,21 +183,42 @@ def has_alpha(token: str) -> bool:
     return any(ch.isalpha() for ch in token)
 
 
-def _sentence_terminals() -> str:
-    """Characters with the Unicode Sentence_Terminal property (plus the fullwidth and CJK forms), in code point
-    order. Why one ``findall`` over a string of every code point (built from a numpy range in one decode):
-    matching each of the 1,114,112 one-character strings from Python took ~0.3 CPU s of every run's imports,
-    this ~6 ms, with the same characters (tested against the per-character scan)."""
-    every = np.arange(0x110000, dtype="<u4").tobytes().decode("utf-32-le", "surrogatepass")
-    return "".join(regex.findall(r"\p{Sentence_Terminal}", every))
+# What ends a sentence for FineWeb's line-punctuation rule, C4's sentence count and the TERMINAL class: datatrove's
+# ``TERMINAL_PUNCTUATION`` (datatrove 0.10.1, ``datatrove/utils/text.py``; its FineWeb quality filter's default
+# ``stop_chars``), copied here as data, code point ranges (159 characters; ``tests/data/datatrove/
+# terminal_punctuation.json`` is the stored copy a test compares with), and the Tibetan shads below. Until issue 13's
+# term47 it was Unicode's Sentence_Terminal property as the ``regex`` package read it: 16 characters more (U+2024 ONE DOT
+# LEADER, which Armenian text types for its full stop "։", the vertical CJK forms, Coptic Old Nubian, Balinese and
+# newer scripts' marks) and 3 Khmer signs fewer (៖ ៙ ៚), and it moved with the ``regex`` release installed. FineWeb-2's
+# thresholds were set on datatrove's list: with Unicode's, an Armenian UDHR part whose lines end in U+2024 passed
+# FineWeb's line-punctuation rule that datatrove's FineWeb-2 setting drops it by (bench/README.md, "Sentence ends as
+# datatrove counts them").
+DATATROVE_TERMINAL_RANGES = (
+    (0x0021, 0x0021), (0x002E, 0x002E), (0x003F, 0x003F), (0x0589, 0x0589), (0x061D, 0x061F), (0x06D4, 0x06D4),
+    (0x0700, 0x0702), (0x07F9, 0x07F9), (0x0837, 0x0837), (0x0839, 0x0839), (0x083D, 0x083E), (0x0964, 0x0965),
+    (0x104A, 0x104B), (0x1362, 0x1362), (0x1367, 0x1368), (0x166E, 0x166E), (0x1735, 0x1736), (0x17D4, 0x17D6),
+    (0x17D9, 0x17DA), (0x1803, 0x1803), (0x1809, 0x1809), (0x1944, 0x1945), (0x1AA8, 0x1AAB), (0x1B5A, 0x1B5B),
+    (0x1B5E, 0x1B5F), (0x1B7D, 0x1B7E), (0x1C3B, 0x1C3C), (0x1C7E, 0x1C7F), (0x203C, 0x203D), (0x2047, 0x2049),
+    (0x2E2E, 0x2E2E), (0x2E3C, 0x2E3C), (0x2E53, 0x2E54), (0x3002, 0x3002), (0xA4FF, 0xA4FF), (0xA60E, 0xA60F),
+    (0xA6F3, 0xA6F3), (0xA6F7, 0xA6F7), (0xA876, 0xA877), (0xA8CE, 0xA8CF), (0xA92F, 0xA92F), (0xA9C8, 0xA9C9),
+    (0xAA5D, 0xAA5F), (0xAAF0, 0xAAF1), (0xABEB, 0xABEB), (0xFE52, 0xFE52), (0xFE56, 0xFE57), (0xFF01, 0xFF01),
+    (0xFF0E, 0xFF0E), (0xFF1F, 0xFF1F), (0xFF61, 0xFF61), (0x10A56, 0x10A57), (0x10F55, 0x10F59), (0x10F86, 0x10F89),
+    (0x11047, 0x11048), (0x110BE, 0x110C1), (0x11141, 0x11143), (0x111C5, 0x111C6), (0x111CD, 0x111CD),
+    (0x111DE, 0x111DF), (0x11238, 0x11239), (0x1123B, 0x1123C), (0x112A9, 0x112A9), (0x1144B, 0x1144C),
+    (0x115C2, 0x115C3), (0x115C9, 0x115D7), (0x11641, 0x11642), (0x1173C, 0x1173E), (0x11944, 0x11944),
+    (0x11946, 0x11946), (0x11A42, 0x11A43), (0x11A9B, 0x11A9C), (0x11C41, 0x11C42), (0x11EF7, 0x11EF8),
+    (0x11F43, 0x11F44), (0x16A6E, 0x16A6F), (0x16AF5, 0x16AF5), (0x16B37, 0x16B38), (0x16B44, 0x16B44),
+    (0x16E98, 0x16E98), (0x1BC9F, 0x1BC9F), (0x1DA88, 0x1DA88)
+)
+DATATROVE_TERMINALS = "".join(chr(cp) for first, last in DATATROVE_TERMINAL_RANGES for cp in range(first, last + 1))
 
-
-# Sentence ends that Unicode's Sentence_Terminal leaves out because they end a clause as well: the Tibetan
-# shad family (U+0F0D-U+0F12, Terminal_Punctuation in Unicode). Tibetan ends its sentences with a shad and
-# has no other mark, so without them FineWeb's line-punctuation rule and C4's sentence count found no sentence
-# in Tibetan or Dzongkha prose (bench/udhr_languages.py: 0 of the Tibetan declaration's lines "ended" one).
+# Sentence ends that datatrove's list (and Unicode's Sentence_Terminal) leave out because they end a clause as well:
+# the Tibetan shad family (U+0F0D-U+0F12, Terminal_Punctuation in Unicode). Tibetan ends its sentences with a shad
+# and has no other mark, so without them FineWeb's line-punctuation rule and C4's sentence count found no sentence
+# in Tibetan or Dzongkha prose (bench/udhr_languages.py: 0 of the Tibetan declaration's lines "ended" one). No
+# FineWeb-2 setting is compared on them: datatrove's Tibetan words need botok's dictionary, not available here.
 CLAUSE_TERMINALS = "\u0f0d\u0f0e\u0f0f\u0f10\u0f11\u0f12"
-TERMINAL_PUNCTUATION: tuple[str, ...] = tuple(sorted(_sentence_terminals() + CLAUSE_TERMINALS))
+TERMINAL_PUNCTUATION: tuple[str, ...] = tuple(sorted(DATATROVE_TERMINALS + CLAUSE_TERMINALS))
 _SENTENCE_END = frozenset(TERMINAL_PUNCTUATION)
 
 # Token classes, one bit each, computed once per distinct token when it enters the vocabulary.
