@@ -72,7 +72,17 @@ UNITS = ("km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm n
 HYPHENS = "(?:---|--|——|-|–|—|~)"
 
 
-_UNIT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)})"
+
+
+def _units(units: list[str] | tuple[str, ...]) -> str:
+    """A suffix alternative: one of ``units`` after a digit. The lookahead of the units' first characters matches
+    what the alternation alone matches, but the engine tries the ~100 alternatives only where one can start (after
+    most digits of a number it would try them all: 40 % of the suffix search of "1,000" or "10:30:00Z")."""
+    first = "".join(sorted({u[0] for u in units}))
+    return f"(?<=[0-9])(?=[{regex.escape(first)}])(?:{'|'.join(regex.escape(u) for u in units)})"
+
+
+_UNIT = _units(UNITS)
 
 # spaCy's base rules (spacy/lang/punctuation.py), each a list of alternatives in spaCy's order of precedence
 BASE_PREFIXES = ["[§%=—–]", r"\+(?![0-9])", r"\.\.+", f"[{PUNCT}]", f"[{QUOTES}]", r"\p{Sc}", ICONS]
@@ -104,6 +114,15 @@ TOKEN_MATCH_MAX_CHARS = 256
 MAX_AFFIXES = 100
 
 
+# The default gates of ``Rules``: no infix or suffix alternative can start between two letters or digits, but a suffix
+# after an ASCII digit (a unit). In a chunk of letters and digits alone they let the engine try an infix at its very
+# start only (which ``affix_split`` ignores) and a suffix only after an ASCII digit: ``_Compiled`` skips the search
+# there (str.isalnum's letters and digits are all ``\p{L}`` or ``\p{N}`` to the regex module, whose Unicode is newer:
+# a test checks every code point)
+_SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
+_INFIX_GATE = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+
+
 @dataclass(frozen=True)
 class Rules:
     """One language's tokenizer rules: prefix, suffix and infix alternatives (in precedence order), special cases
@@ -124,8 +143,8 @@ class Rules:
     # where in a chunk a suffix or an infix alternative may start (a cheap test the engine runs first; an infix
     # also at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a
     # mark): a table whose alternatives start with a letter or digit without a lookbehind needs a wider one (Greek)
-    suffix_gate: str = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
-    infix_gate: str = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+    suffix_gate: str = _SUFFIX_GATE
+    infix_gate: str = _INFIX_GATE
     # spaCy's exception lists kept as data (``exceptions.py``): the files' names, loaded when the table is
     # first compiled; the table's own special cases come after them
     data: tuple[str, ...] = ()
@@ -156,7 +175,8 @@ _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
-                 "_before_alnum_suffix", "_tail_chars", "letter_prefix")
+                 "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
+                 "_special_heads")
 
     def __init__(self, rules: Rules) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
@@ -179,6 +199,10 @@ class _Compiled:
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
+        # the default gates: a string of letters and digits has no infix, one of letters no suffix (``_SUFFIX_GATE``)
+        self.alnum_whole = rules.infix_gate == _INFIX_GATE
+        self._letters_no_suffix = rules.suffix_gate == _SUFFIX_GATE
+        self._special_heads: frozenset[str] | None = None  # built on first use (``special_heads``)
         self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
         # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
         # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
@@ -206,6 +230,15 @@ class _Compiled:
             self._patterns = _Compiled(replace(self._rules, special={}, data=()))
         return affix_split(string, self._patterns)
 
+    def special_heads(self) -> frozenset[str]:
+        """Every start of a special case up to ``max_special_chars`` long: a run of tokens whose text is none
+        cannot grow into a special case (``_merge_specials`` stops there)."""
+        if self._special_heads is None:
+            longest = self.max_special_chars
+            self._special_heads = frozenset(key[:i] for key in self.special if len(key) <= longest
+                                            for i in range(1, len(key) + 1))
+        return self._special_heads
+
     def token_match(self, string: str) -> bool:
         if self._token_match is None or len(string) > TOKEN_MATCH_MAX_CHARS:
             return False
@@ -216,6 +249,8 @@ class _Compiled:
     def suffix_length(self, string: str) -> int:
         """Length of the suffix at the leftmost start from which some alternative reaches the end (spaCy's
         ``re.search``), 0 when none."""
+        if string.isalpha() and self._letters_no_suffix:
+            return 0  # the gate lets no alternative start between two letters (a prefix is stripped: "(word")
         n = len(string)
         last = string[-1:]
         if n >= 2 and not last.isalnum() and string[-2] != last:
@@ -309,7 +344,8 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     if string:
         if string in special:
             middle = special[string]
-        elif string.isalpha() or token_match(string) or _url(string):  # (no infix splits a word of letters)
+        elif (string.isalpha() or (rules.alnum_whole and string.isalnum()) or token_match(string)
+              or _url(string)):  # (no infix splits a word of letters, nor of letters and digits: the gate)
             middle = (string,)
         else:
             middle, start = [], 0
@@ -349,15 +385,15 @@ def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...
     without special cases split it, replaced by the special case's tokens ("a", ".", "B" is "a.", "B" where "a." is
     one; "'", "'" is "''"): the longest runs first, of equal length the earliest, none overlapping (spaCy's
     ``_apply_special_cases`` and ``_filter_special_spans``)."""
-    special, longest = rules.special, rules.max_special_chars
+    special, longest, heads = rules.special, rules.max_special_chars, rules.special_heads()
     runs = []
     for i in range(len(tokens) - 1):
         text = tokens[i]
-        if len(text) >= longest:
+        if len(text) >= longest or text not in heads:
             continue
         for j in range(i + 1, len(tokens)):
             text += tokens[j]
-            if len(text) > longest:
+            if len(text) > longest or text not in heads:
                 break
             if text in special and rules.pattern(text) == tokens[i:j + 1]:
                 runs.append((i - j, i, j + 1))
@@ -470,7 +506,7 @@ CATALAN = Rules(
 # differ from the base in the ways each comment names; a language's exception list is data: a few frequent
 # abbreviations each, its rule-generated exceptions (Spanish clock times, Danish day ordinals, Finnish
 # conjunction + negation contractions) in full.
-_UNIT_NO_PERCENT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS if u != '%')})"
+_UNIT_NO_PERCENT = _units([u for u in UNITS if u != "%"])
 _S_SUFFIX = "['’][sS]"
 _QUOTES_NO_APOSTROPHE = QUOTES.replace("'", "")
 _BRACKET_INFIX = f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])"  # a quote or bracket between letters
