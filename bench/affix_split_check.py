@@ -63,6 +63,7 @@ def load_revision(revision: str, into: Path):
     path.write_text(source, encoding="utf-8")
     spec = importlib.util.spec_from_file_location("affixes_revision", path)
     module = importlib.util.module_from_spec(spec)
+    sys.modules["affixes_revision"] = module  # (dataclasses look their module up)
     spec.loader.exec_module(module)
     return module
 

@@ -510,3 +510,57 @@ def test_english_words_are_spacys_english_tokens():
     assert list(split_words(text, segmenter_of("en"))) == [
         "L'homme", "uses", "the", ".int", "domain", ",", "/dev", "/", "md1", "and/or", "-t", "on", "RAID-1", "(",
         "F)inish", "does", "n't", "U.S.", "e.g.", "co", "-", "operation", "."]
+
+
+def test_letters_and_digits_are_letters_and_digits_to_the_regex_module():
+    # ``_Compiled`` skips the infix search in a string where str.isalnum holds, and the suffix search where str.isalpha
+    # does, because the default gates let no alternative start between two \p{L} or \p{N} characters: every code
+    # point Python's (older) Unicode calls a letter or digit must be one to the regex module's
+    import regex
+
+    letter, alnum = regex.compile(r"\p{L}").match, regex.compile(r"[\p{L}\p{N}]").match
+    chars = [chr(c) for c in range(0x110000)]
+    assert [c for c in chars if c.isalpha() and not letter(c)] == []
+    assert [c for c in chars if c.isalnum() and not alnum(c)] == []
+
+
+class _Everything(frozenset):
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+# Chunks of letters and digits (ASCII and not, with units and ordinals), and the shapes that reach the loop most
+# on English and German text: numbers with marks, hyphenated and quoted words, brackets, emoticon tails
+_LOOP_CHUNKS = ("2019", "10km", "5kg", "3m", "x2", "abc123", "H2O", "km2", "١٢٣", "٣كم", "2019年", "10%", "20°",
+                "1,000", "1.5", "10:30:00Z", "2019-2020", "3.", "12.", "1990s", "1990's", "word-word", "Word-Word",
+                "e-mail", "don't", "Can't", "word's", "(word)", "word),", "word).", "word):", "word);", "(a)", "a)",
+                "(1)", "1)", '"word"', 'word".', "“word”", "'word'", "U.S.", "U.S.A.", "e.g.", "z.B.", "Nr.", "x:)",
+                "(==)", "''x''", "0.0.0.0", "a.B", "A.", "II.", "9)", "USDA", "hak-hak", "il-kelb", "BTC-jev", "12:30",
+                "#tag", "C++", "$5", "5$", "€5", "-5", "+90%", "a/b", "1/2", "x/y/z", "www.example.com", "auf'm")
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_RULES))
+def test_letters_digits_and_special_runs_shortcuts_split_as_the_searches(language):
+    # every table: without the shortcuts (the infix and suffix searches run on letters and digits too, every run of
+    # tokens is tried against the special cases) the loop gives the same tokens, on the probes and the loop's shapes
+    fast, slow = LANGUAGE_RULES[language].compiled(), LANGUAGE_RULES[language].compiled()
+    slow.alnum_whole = slow._letters_no_suffix = False
+    slow._special_heads = _Everything()
+    chunks = sorted(set(_LOOP_CHUNKS) | set(TECHNICAL.split()) | {c for t in PROBES.values() for c in t.split()})
+    assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
+    assert [fast.suffix_length(c) for c in chunks] == [slow.suffix_length(c) for c in chunks]
+
+
+def test_units_gated_by_their_first_characters_match_as_the_alternation():
+    # the unit suffix's lookahead of first characters changes no match: every unit after a number, and the strings
+    # around them, against the plain alternation spaCy writes
+    import regex
+
+    from pipeline.filters.affixes import UNITS, _units
+
+    gated = regex.compile(f"(?:{_units(UNITS)})$").search
+    plain = regex.compile(f"(?:(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)}))$").search
+    strings = [f"{n}{u}" for n in ("1", "10", "3.5", "x") for u in UNITS] + [
+        "1,000", "10:30:00Z", "2019", "km", "10kmh", "5m/s", "10 km", "1MBx", "3µm", "20км²", "5%", "x%"]
+    assert [m.span() if (m := gated(s)) else None for s in strings] == [
+        m.span() if (m := plain(s)) else None for s in strings]
