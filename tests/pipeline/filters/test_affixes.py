@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
+from pipeline.filters.affixes import BASE_PREFIXES, LANGUAGE_RULES, affix_split
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.words import split_words
 
@@ -539,13 +539,35 @@ _LOOP_CHUNKS = ("2019", "10km", "5kg", "3m", "x2", "abc123", "H2O", "km2", "١٢
                 "#tag", "C++", "$5", "5$", "€5", "-5", "+90%", "a/b", "1/2", "x/y/z", "www.example.com", "auf'm")
 
 
+# the numbers tried by the digit paths ("2019", "2019,"), special cases among them (Danish "1." to "31.")
+_FAST_NUMBERS = ("1", "3", "12", "31", "32", "2019", "1990", "00", "0123", "31415926535", "٣", "١٩٩٠")
+_FAST_PAIRS = tuple(a + b for a in ')"”’]\'.,!?;:' for b in ',.;:"”’)\'(!?')
+_FAST_ENCLOSURES = tuple(a + b for a in '([{"“‘\'«»„' for b in ')]}"”’\'»«“,.:')
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_RULES))
+def test_number_pair_and_enclosure_fast_paths_split_as_the_loop(language):
+    # every table: the chunks the fast paths of numbers ("2019", "2019,"), of two marks after a word ("word),")
+    # and of a mark on either side ("(word)") take split as the loop alone splits them (special cases among the
+    # words and their pieces: "al", "can", "etc", "Dr", "a"; emoticons among the marks: "word):" ends in "):")
+    from pipeline.filters.affixes import _Compiled
+
+    rules = LANGUAGE_RULES[language]
+    fast, slow = rules.compiled(), _Compiled(rules, fast_paths=False)
+    words = _FAST_WORDS + ("a", "q", "Dr", "Jr", "Co", "Nr", "z", "o", "D", "d")
+    chunks = ([n for n in _FAST_NUMBERS] + [n + m for n in _FAST_NUMBERS for m in _FAST_MARKS]
+              + [w + m for w in words for m in _FAST_PAIRS] + [m[0] + w + m[1] for w in words for m in _FAST_ENCLOSURES])
+    assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
+    assert fast.digits_whole and fast.suffix_pairs and fast.enclosures  # (the paths are on for this table)
+
+
 @pytest.mark.parametrize("language", sorted(LANGUAGE_RULES))
 def test_letters_digits_and_special_runs_shortcuts_split_as_the_searches(language):
     # every table: without the shortcuts (the infix and suffix searches run on letters and digits too, every run of
     # tokens is tried against the special cases) the loop gives the same tokens, on the probes and the loop's shapes
     fast, slow = LANGUAGE_RULES[language].compiled(), LANGUAGE_RULES[language].compiled()
     slow.alnum_whole = slow._letters_no_suffix = False
-    slow._special_heads = _Everything()
+    slow._special_heads, slow._suffix_at_marks = _Everything(), None
     chunks = sorted(set(_LOOP_CHUNKS) | set(TECHNICAL.split()) | {c for t in PROBES.values() for c in t.split()})
     assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
     assert [fast.suffix_length(c) for c in chunks] == [slow.suffix_length(c) for c in chunks]
@@ -564,3 +586,21 @@ def test_units_gated_by_their_first_characters_match_as_the_alternation():
         "1,000", "10:30:00Z", "2019", "km", "10kmh", "5m/s", "10 km", "1MBx", "3µm", "20км²", "5%", "x%"]
     assert [m.span() if (m := gated(s)) else None for s in strings] == [
         m.span() if (m := plain(s)) else None for s in strings]
+
+
+@pytest.mark.parametrize("change, chunk", [
+    # a table's own rules turn the fast paths off where they split otherwise: a whole-token rule keeping a number and
+    # its mark, a number that is a special case, a prefix inside numbers, special cases among a word's pieces
+    ({"token_match": "1990,"}, "1990,"), ({"special": {"42": ("4", "2")}}, "42,"),
+    ({"prefixes": ("19(?=[0-9]{2})", *BASE_PREFIXES)}, "1990"), ({"special": {"word": ("wo", "rd")}}, "(word)"),
+    ({"special": {"word)": ("wor", "d)")}}, "(word)"), ({"special": {"(word": ("(w", "ord")}}, "(word)"),
+    ({"special": {"word": ("wo", "rd")}}, "word),"), ({"special": {"word)": ("wor", "d)")}}, "word),"),
+    ({"token_match": "[(]word[)]"}, "(word)"), ({"token_match": "word[)],"}, "word),"),
+])
+def test_fast_paths_follow_a_tables_own_rules(change, chunk):
+    from dataclasses import replace
+
+    from pipeline.filters.affixes import BASE, _Compiled
+
+    rules = replace(BASE, **change)
+    assert affix_split(chunk, rules.compiled()) == affix_split(chunk, _Compiled(rules, fast_paths=False))
