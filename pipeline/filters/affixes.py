@@ -180,11 +180,21 @@ _SAMPLE_NUMBER_MARKS = ",.;:)%!?\"”’'"
 
 
 
+class _AnyString(frozenset):
+    """Holds every string (``_Compiled(fast_paths=False)``: special-case runs never pruned)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY_STRING = _AnyString()
+
+
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
                  "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
-                 "_special_heads", "_suffix_at_marks", "suffix_pairs", "enclosures", "digits_whole",
+                 "_special_heads", "_suffix_at_marks", "_suffix_match", "suffix_pairs", "enclosures", "digits_whole",
                  "digit_suffixes")
 
     def __init__(self, rules: Rules, fast_paths: bool = True) -> None:
@@ -199,6 +209,7 @@ class _Compiled:
         # makes the engine test every position, so the search gated by the lookahead alone is 2-4x faster there
         self._suffix_at_marks = (regex.compile(r"(?=[^\p{L}\p{N}])" + suffixes).search
                                  if rules.suffix_gate == _SUFFIX_GATE else None)
+        self._suffix_match = regex.compile(suffixes).match  # (``suffix_at_mark``)
         self.infix = regex.compile(rules.infix_gate + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes)
                                    + ")").finditer
         self._window = rules.suffix_window
@@ -220,7 +231,9 @@ class _Compiled:
         self.plain_suffixes = self.lower_suffixes = self.plain_prefixes = frozenset()
         self.suffix_pairs = self.enclosures = self.digit_suffixes = frozenset()
         self.digits_whole = False
-        if not fast_paths:  # (the loop alone: spaCy's algorithm as written)
+        if not fast_paths:  # the loop alone, every search run (spaCy's algorithm as written; the tests' reference)
+            self.alnum_whole = self._letters_no_suffix = False
+            self._suffix_at_marks, self._special_heads = None, _ANY_STRING
             return
         # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
         # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
@@ -258,6 +271,15 @@ class _Compiled:
         if self._patterns is None:
             self._patterns = _Compiled(replace(self._rules, special={}, data=()), fast_paths=False)
         return affix_split(string, self._patterns)
+
+    def suffix_at_mark(self, string: str, at: int) -> int:
+        """``suffix_length`` of a string whose one character other than a letter is the mark at ``at`` (not a
+        period, no digit; the default suffix gate): the search's steps, its one gated position tried alone."""
+        n = len(string)
+        start = max(0, n - self._window) if self._window is not None else 0
+        if at < start or not self._before_alnum_suffix(string, start):
+            return 0  # (the mark before the window: nothing found in it; see ``suffix_length``)
+        return n - at if self._suffix_match(string, at) else 0
 
     def special_heads(self) -> frozenset[str]:
         """Every start of a special case up to ``max_special_chars`` long: a run of tokens whose text is none
@@ -313,7 +335,9 @@ class _Compiled:
         return n - found.start() if found else 0
 
 
-_ascii_digit = re.compile("[0-9]").search  # (the standard library's engine: a third of the regex module's call cost)
+_ascii_digit = re.compile("[0-9]").search
+# letters (to the regex module), one mark that is neither a letter, a digit nor a period, letters
+_one_mark = regex.compile(r"\p{L}+([^\p{L}\p{N}.])\p{L}+").fullmatch  # (the standard library's engine: a third of the regex module's call cost)
 
 
 def _url(string: str) -> bool:
@@ -361,6 +385,19 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
                 and tail not in special and not rules.token_match(chunk)
                 and (letter_prefix is None or not letter_prefix(core))):  # "(word)"
             return (chunk[0], core, last)
+    if rules._suffix_at_marks is not None and letter_prefix is None and (found := _one_mark(chunk)) is not None:
+        # "word-word" "don't" "word's": letters, one mark that is not a period, letters (the commonest chunks left
+        # for the loop: a fifth of them on enwiki). The loop's own steps, but the suffix search: with the default
+        # gate and no digit, a suffix can start at the mark alone, so one match there decides it
+        at = found.start(1)
+        head = chunk[:at]
+        if (last.isalpha() and head.isalpha() and not rules.token_match(chunk)  # (Python's letters: the loop's tests)
+                and rules.prefix(chunk) is None):
+            if rules.suffix_at_mark(chunk, at):  # "word's": the suffix, then the word (or its special case)
+                tokens = (*special.get(head, (head,)), chunk[at:])
+            else:  # the infixes split the rest (not special, nor a URL: no period)
+                tokens = tuple(_infix_split(chunk, rules))
+            return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
     prefixes: list[str] = []
     suffixes: list[str] = []
     string = chunk
@@ -400,19 +437,26 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
               or _url(string)):  # (no infix splits a word of letters, nor of letters and digits: the gate)
             middle = (string,)
         else:
-            middle, start = [], 0
-            for m in rules.infix(string):
-                if m.start() == 0:
-                    continue
-                if m.start() != start:
-                    middle.append(string[start:m.start()])
-                if m.end() != m.start():
-                    middle.append(m.group())
-                start = m.end()
-            if start < len(string):
-                middle.append(string[start:])
+            middle = _infix_split(string, rules)
     tokens = (*prefixes, *middle, *reversed(suffixes))
     return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+
+
+def _infix_split(string: str, rules: _Compiled) -> list[str]:
+    """``string`` split at every infix match (one at its very start ignored, an empty one splitting without a
+    token)."""
+    middle, start = [], 0
+    for m in rules.infix(string):
+        if m.start() == 0:
+            continue
+        if m.start() != start:
+            middle.append(string[start:m.start()])
+        if m.end() != m.start():
+            middle.append(m.group())
+        start = m.end()
+    if start < len(string):
+        middle.append(string[start:])
+    return middle
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
