@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.filters.affixes import BASE_PREFIXES, LANGUAGE_RULES, affix_split
+from pipeline.filters.affixes import BASE_PREFIXES, BASE_SUFFIXES, LANGUAGE_RULES, affix_split
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.words import split_words
 
@@ -537,7 +537,8 @@ _LOOP_CHUNKS = ("2019", "10km", "5kg", "3m", "x2", "abc123", "H2O", "km2", "١٢
                 "a@b", "a~b", "a°b", "a€b", "a…b", "a·b", "a,b", "a!b", "l'homme", "d'Recht", "de’l", "sa'yo", "siya'y",
                 "copilul-ului", "dintr-un", "Dintr-un", "Ευρωπαϊ-κή", "λέξη-λέξη", "rumah-nya", "rumah-ku", "kérdés-e",
                 "x-jev", "il-kelb", "mill-Istat", "ta'x", "vis-à-vis", "dit-il", "non-free", "ab-\u0558", "\u0558-ab",
-                "e-mail", "E-Mail", "co-operation", "RAID-1", "hak-hak", "don’t", "y'all", "gon-na", "x-y", "ж-ж")
+                "e-mail", "E-Mail", "co-operation", "RAID-1", "hak-hak", "don’t", "y'all", "gon-na", "x-y", "ж-ж",
+                "gonna's", "Cannot's")
 
 
 # the numbers tried by the digit paths ("2019", "2019,"), special cases among them (Danish "1." to "31.")
@@ -598,6 +599,11 @@ def test_units_gated_by_their_first_characters_match_as_the_alternation():
     ({"special": {"word)": ("wor", "d)")}}, "(word)"), ({"special": {"(word": ("(w", "ord")}}, "(word)"),
     ({"special": {"word": ("wo", "rd")}}, "word),"), ({"special": {"word)": ("wor", "d)")}}, "word),"),
     ({"token_match": "[(]word[)]"}, "(word)"), ({"token_match": "word[)],"}, "word),"),
+    # the one-mark path: a special word before its suffix; a suffix longer than the window or after a character
+    # the table does not list before a suffix ending in a letter (the loop finds neither: nor may the path)
+    ({"special": {"word": ("wo", "rd")}}, "word's"), ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9a-z"},
+     "ab-cdefghijklmnopq"),
+    ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9'"}, "ab-cd"),
 ])
 def test_fast_paths_follow_a_tables_own_rules(change, chunk):
     from dataclasses import replace
