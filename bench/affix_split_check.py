@@ -36,8 +36,8 @@ def chunk_sets(handbook: Path | None, udhr: Path | None) -> dict[str, list[str]]
     texts: dict[str, list[str]] = {}
     for name in mb.FILES:
         texts[name] = [d.text for d in mb.documents(name)]
-    texts["enwiki"] = [d.text for d in ma._read("wikipedia",
-                                                 "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2")]
+    enwiki = "wiki/enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+    texts["enwiki"] = [d.text for d in ma._read("wikipedia", enwiki)]
     texts["web"] = [d.text for d in ma.shared_web_pages()]
     for path in sorted((ma.DATA / "books").glob("*.txt")):
         texts[f"book/{path.stem}"] = [path.read_text(encoding="utf-8", errors="replace")]
@@ -90,7 +90,8 @@ def main() -> None:
 
     sets = chunk_sets(args.handbook_cache, args.udhr_cache)
     every = list(dict.fromkeys(c for chunks in sets.values() for c in chunks))
-    print(f"{len(every):,} distinct chunks in {len(sets)} sets: " + ", ".join(f"{k} {len(v):,}" for k, v in sets.items()))
+    print(f"{len(every):,} distinct chunks in {len(sets)} sets: "
+          + ", ".join(f"{k} {len(v):,}" for k, v in sets.items()))
     with tempfile.TemporaryDirectory() as tmp:
         reference = load_revision(args.against, Path(tmp))
         tables = args.tables or sorted(affixes.LANGUAGE_RULES)
@@ -100,7 +101,8 @@ def main() -> None:
             diffs = [(c, a, b) for c in every
                      if (a := affixes.affix_split(c, ours)) != (b := reference.affix_split(c, theirs))]
             differing += len(diffs)
-            print(f"  {table}: {len(diffs)} chunks differ" + "".join(f"\n    {c!r}: {a} != {b}" for c, a, b in diffs[:5]))
+            print(f"  {table}: {len(diffs)} chunks differ"
+                  + "".join(f"\n    {c!r}: {a} != {b}" for c, a, b in diffs[:5]))
         print(f"differences in all {len(tables)} tables: {differing}")
         if args.runs:
             for table, names in (("en", ("enwiki", "web", "handbook/en", "book/gutenberg-3261-news-from-nowhere")),

@@ -335,9 +335,9 @@ class _Compiled:
         return n - found.start() if found else 0
 
 
-_ascii_digit = re.compile("[0-9]").search
+_ascii_digit = re.compile("[0-9]").search  # (the standard library's engine: a third of the regex module's call cost)
 # letters (to the regex module), one mark that is neither a letter, a digit nor a period, letters
-_one_mark = regex.compile(r"\p{L}+([^\p{L}\p{N}.])\p{L}+").fullmatch  # (the standard library's engine: a third of the regex module's call cost)
+_one_mark = regex.compile(r"\p{L}+([^\p{L}\p{N}.])\p{L}+").fullmatch
 
 
 def _url(string: str) -> bool:
@@ -355,22 +355,24 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     letter_prefix = rules.letter_prefix
     if chunk.isalpha() and (letter_prefix is None or not letter_prefix(chunk)):
         return (chunk,)  # most chunks: every affix and infix rule needs a character other than a letter
+    whole = rules.token_match if rules._token_match is not None else None  # (most tables have no such rule)
     head, last = chunk[:-1], chunk[-1]
     if ((last in rules.plain_suffixes or (last in rules.lower_suffixes and "a" <= head[-1:] <= "z"))
-            and head.isalpha() and head not in special and not rules.token_match(chunk)
+            and head.isalpha() and head not in special and (whole is None or not whole(chunk))
             and (letter_prefix is None or not letter_prefix(chunk))):  # "word,"  "word."
         # (a special head goes through the loop: its last token and the mark may spell another special case,
         # Catalan "al." is "a", "l.")
         return (head, last)
     tail = chunk[1:]
-    if (chunk[0] in rules.plain_prefixes and tail.isalpha() and tail not in special and not rules.token_match(chunk)
+    if (chunk[0] in rules.plain_prefixes and tail.isalpha() and tail not in special
+            and (whole is None or not whole(chunk))
             and (letter_prefix is None or not letter_prefix(tail))):  # '"word'  "(word"
         return (chunk[0], tail)
     if head.isdigit() and head.isascii():  # (every character 0-9)
         if last.isdigit() and last.isascii():  # "2019"
             if rules.digits_whole:
                 return (chunk,)
-        elif last in rules.digit_suffixes and head not in special and not rules.token_match(chunk):  # "2019,"
+        elif last in rules.digit_suffixes and head not in special and (whole is None or not whole(chunk)):  # "2019,"
             return (head, last)
     elif len(chunk) > 2:
         # A special case among the strings the loop's steps leave goes through the loop (it stops there). Nor can
@@ -378,11 +380,12 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
         # and the two marks, whose merging no word changes (it is the samples'; "):" is no pair but in Turkish)
         core = chunk[:-2]
         if (chunk[-2:] in rules.suffix_pairs and core.isalpha() and core not in special and head not in special
-                and not rules.token_match(chunk) and (letter_prefix is None or not letter_prefix(core))):  # "word),"
+                and (whole is None or not whole(chunk))
+                and (letter_prefix is None or not letter_prefix(core))):  # "word),"
             return (core, chunk[-2], last)
         core = chunk[1:-1]
         if (chunk[0] + last in rules.enclosures and core.isalpha() and core not in special and head not in special
-                and tail not in special and not rules.token_match(chunk)
+                and tail not in special and (whole is None or not whole(chunk))
                 and (letter_prefix is None or not letter_prefix(core))):  # "(word)"
             return (chunk[0], core, last)
     if rules._suffix_at_marks is not None and letter_prefix is None and (found := _one_mark(chunk)) is not None:
@@ -391,7 +394,8 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
         # gate and no digit, a suffix can start at the mark alone, so one match there decides it
         at = found.start(1)
         head = chunk[:at]
-        if (last.isalpha() and head.isalpha() and not rules.token_match(chunk)  # (Python's letters: the loop's tests)
+        # (Python's letters at both ends: the loop's own tests)
+        if (last.isalpha() and head.isalpha() and (whole is None or not whole(chunk))
                 and rules.prefix(chunk) is None):
             if rules.suffix_at_mark(chunk, at):  # "word's": the suffix, then the word (or its special case)
                 tokens = (*special.get(head, (head,)), chunk[at:])

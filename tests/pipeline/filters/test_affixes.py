@@ -534,8 +534,9 @@ _LOOP_CHUNKS = ("2019", "10km", "5kg", "3m", "x2", "abc123", "H2O", "km2", "١٢
                 "#tag", "C++", "$5", "5$", "€5", "-5", "+90%", "a/b", "1/2", "x/y/z", "www.example.com", "auf'm",
                 # letters, one mark, letters (the one-mark path): tables' own hyphen and apostrophe rules among them
                 "and/or", "Word's", "WORD'S", "x_y", "a—b", "a–b", "a:b", "a=b", "a<b", "a&b", "a*b", "a#b", "a+b",
-                "a@b", "a~b", "a°b", "a€b", "a…b", "a·b", "a,b", "a!b", "l'homme", "d'Recht", "de’l", "sa'yo", "siya'y",
-                "copilul-ului", "dintr-un", "Dintr-un", "Ευρωπαϊ-κή", "λέξη-λέξη", "rumah-nya", "rumah-ku", "kérdés-e",
+                "a@b", "a~b", "a°b", "a€b", "a…b", "a·b", "a,b", "a!b", "l'homme", "d'Recht", "de’l", "sa'yo",
+                "siya'y", "copilul-ului", "dintr-un", "Dintr-un", "Ευρωπαϊ-κή", "λέξη-λέξη", "rumah-nya", "rumah-ku",
+                "kérdés-e",
                 "x-jev", "il-kelb", "mill-Istat", "ta'x", "vis-à-vis", "dit-il", "non-free", "ab-\u0558", "\u0558-ab",
                 "e-mail", "E-Mail", "co-operation", "RAID-1", "hak-hak", "don’t", "y'all", "gon-na", "x-y", "ж-ж",
                 "gonna's", "Cannot's")
@@ -558,7 +559,8 @@ def test_number_pair_and_enclosure_fast_paths_split_as_the_loop(language):
     fast, slow = rules.compiled(), _Compiled(rules, fast_paths=False)
     words = _FAST_WORDS + ("a", "q", "Dr", "Jr", "Co", "Nr", "z", "o", "D", "d")
     chunks = ([n for n in _FAST_NUMBERS] + [n + m for n in _FAST_NUMBERS for m in _FAST_MARKS]
-              + [w + m for w in words for m in _FAST_PAIRS] + [m[0] + w + m[1] for w in words for m in _FAST_ENCLOSURES])
+              + [w + m for w in words for m in _FAST_PAIRS]
+              + [m[0] + w + m[1] for w in words for m in _FAST_ENCLOSURES])
     assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
     assert fast.digits_whole and fast.suffix_pairs and fast.enclosures  # (the paths are on for this table)
 
@@ -601,8 +603,8 @@ def test_units_gated_by_their_first_characters_match_as_the_alternation():
     ({"token_match": "[(]word[)]"}, "(word)"), ({"token_match": "word[)],"}, "word),"),
     # the one-mark path: a special word before its suffix; a suffix longer than the window or after a character
     # the table does not list before a suffix ending in a letter (the loop finds neither: nor may the path)
-    ({"special": {"word": ("wo", "rd")}}, "word's"), ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9a-z"},
-     "ab-cdefghijklmnopq"),
+    ({"special": {"word": ("wo", "rd")}}, "word's"),
+    ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9a-z"}, "ab-cdefghijklmnopq"),
     ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9'"}, "ab-cd"),
 ])
 def test_fast_paths_follow_a_tables_own_rules(change, chunk):
