@@ -37,7 +37,11 @@ changed no token of the held-out text).
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
-them; the patterns are gated and the suffix decided from a chunk's end (``_Compiled``).
+them; the patterns are gated and the suffix decided from a chunk's end (``_Compiled``). The next commonest shapes
+take fast paths derived per table by running the loop on samples ("2019", "2019,", "word),", "(word)") or the
+loop's own steps with one regex call each in place of a search ("word-word", "word's"); ``_Compiled(rules,
+fast_paths=False)`` is the loop alone, and bench/affix_split_check.py compares the module with a git revision's on
+every real chunk here (bench/README.md, "English's cold word split cheaper").
 """
 
 from __future__ import annotations
@@ -401,6 +405,8 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
                 tokens = (*special.get(head, (head,)), chunk[at:])
             else:  # the infixes split the rest (not special, nor a URL: no period)
                 tokens = tuple(_infix_split(chunk, rules))
+                if len(tokens) == 3 and tokens[0] + tokens[1] not in special and tokens[1] + tokens[2] not in special:
+                    return tokens  # (no run of them spells a special case: the merge would keep them)
             return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
     prefixes: list[str] = []
     suffixes: list[str] = []
