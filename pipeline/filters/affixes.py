@@ -392,22 +392,22 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
                 and tail not in special and (whole is None or not whole(chunk))
                 and (letter_prefix is None or not letter_prefix(core))):  # "(word)"
             return (chunk[0], core, last)
-    if rules._suffix_at_marks is not None and letter_prefix is None and (found := _one_mark(chunk)) is not None:
+    if rules._suffix_at_marks is not None and letter_prefix is None:
         # "word-word" "don't" "word's": letters, one mark that is not a period, letters (the commonest chunks left
-        # for the loop: a fifth of them on enwiki). The loop's own steps, but the suffix search: with the default
-        # gate and no digit, a suffix can start at the mark alone, so one match there decides it
-        at = found.start(1)
-        head = chunk[:at]
-        # (Python's letters at both ends: the loop's own tests)
-        if (last.isalpha() and head.isalpha() and (whole is None or not whole(chunk))
-                and rules.prefix(chunk) is None):
-            if rules.suffix_at_mark(chunk, at):  # "word's": the suffix, then the word (or its special case)
-                tokens = (*special.get(head, (head,)), chunk[at:])
-            else:  # the infixes split the rest (not special, nor a URL: no period)
-                tokens = tuple(_infix_split(chunk, rules))
+        # for the loop: a fifth of them on enwiki), and those with one suffix mark after them ("word-word,")
+        if (found := _one_mark(chunk)) is not None:
+            tokens = _one_mark_split(chunk, found.start(1), rules, whole)
+            if tokens is not None:
                 if len(tokens) == 3 and tokens[0] + tokens[1] not in special and tokens[1] + tokens[2] not in special:
                     return tokens  # (no run of them spells a special case: the merge would keep them)
-            return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+                return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+        elif ((found := _one_mark(head)) is not None and head not in special and (whole is None or not whole(chunk))
+              and rules.prefix(chunk) is None and rules.suffix_length(chunk) == 1):
+            # the loop's first step strips the mark (not leaving a special case), its next ones split the rest
+            tokens = _one_mark_split(head, found.start(1), rules, whole)
+            if tokens is not None:
+                tokens = (*tokens, last)
+                return _merge_specials(tokens, rules) if rules.max_special_chars else tokens
     prefixes: list[str] = []
     suffixes: list[str] = []
     string = chunk
@@ -450,6 +450,20 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             middle = _infix_split(string, rules)
     tokens = (*prefixes, *middle, *reversed(suffixes))
     return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+
+
+def _one_mark_split(string: str, at: int, rules: _Compiled, whole) -> tuple[str, ...] | None:
+    """The loop's tokens, before the merge, of letters, the mark at ``at`` and letters (``_one_mark``; not a
+    special case), or None where the loop must decide: its own steps, but the suffix search (with the default gate
+    and no digit, a suffix can start at the mark alone, so one match there decides it)."""
+    head = string[:at]
+    # (Python's letters at both ends: the loop's own tests)
+    if (not string[-1].isalpha() or not head.isalpha() or (whole is not None and whole(string))
+            or rules.prefix(string) is not None):
+        return None
+    if rules.suffix_at_mark(string, at):  # "word's": the suffix, then the word (or its special case)
+        return (*rules.special.get(head, (head,)), string[at:])
+    return tuple(_infix_split(string, rules))  # the infixes split the rest (not special, nor a URL: no period)
 
 
 def _infix_split(string: str, rules: _Compiled) -> list[str]:

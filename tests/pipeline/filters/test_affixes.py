@@ -539,7 +539,11 @@ _LOOP_CHUNKS = ("2019", "10km", "5kg", "3m", "x2", "abc123", "H2O", "km2", "١٢
                 "kérdés-e",
                 "x-jev", "il-kelb", "mill-Istat", "ta'x", "vis-à-vis", "dit-il", "non-free", "ab-\u0558", "\u0558-ab",
                 "e-mail", "E-Mail", "co-operation", "RAID-1", "hak-hak", "don’t", "y'all", "gon-na", "x-y", "ж-ж",
-                "gonna's", "Cannot's")
+                "gonna's", "Cannot's",
+                # ...and one mark after them (the loop strips it first)
+                "word-word,", "word-word.", "word-word-", "word-word)", "word's,", "don't.", "gonna's,", "il-kelb,",
+                "x-jev.", "e-mail.", "and/or;", "copilul-ului.", "dintr-un,", "hak-hak,", "d'Recht.", "l'homme,",
+                "a'b's", "a-b:)", "a-b’", "Ευρωπαϊ-κή.", "a-b…")
 
 
 # the numbers tried by the digit paths ("2019", "2019,"), special cases among them (Danish "1." to "31.")
@@ -603,7 +607,7 @@ def test_units_gated_by_their_first_characters_match_as_the_alternation():
     ({"token_match": "[(]word[)]"}, "(word)"), ({"token_match": "word[)],"}, "word),"),
     # the one-mark path: a special word before its suffix; a suffix longer than the window or after a character
     # the table does not list before a suffix ending in a letter (the loop finds neither: nor may the path)
-    ({"special": {"word": ("wo", "rd")}}, "word's"),
+    ({"special": {"word": ("wo", "rd")}}, "word's"), ({"special": {"word-word": ("wo", "rd-word")}}, "word-word,"),
     ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9a-z"}, "ab-cdefghijklmnopq"),
     ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9'"}, "ab-cd"),
 ])
