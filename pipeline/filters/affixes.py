@@ -37,11 +37,16 @@ changed no token of the held-out text).
 
 Cost: Python per *distinct* chunk (the vocabulary of ``pipeline.filters.words`` splits each chunk once), a few
 regex calls each; a chunk of letters, or of letters and one mark that always splits off ("monde,"), never reaches
-them; the patterns are gated and the suffix decided from a chunk's end (``_Compiled``).
+them; the patterns are gated and the suffix decided from a chunk's end (``_Compiled``). The next commonest shapes
+take fast paths derived per table by running the loop on samples ("2019", "2019,", "word),", "(word)") or the
+loop's own steps with one regex call each in place of a search ("word-word", "word's"); ``_Compiled(rules,
+fast_paths=False)`` is the loop alone, and bench/affix_split_check.py compares the module with a git revision's on
+every real chunk here (bench/README.md, "English's cold word split cheaper").
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field, replace
 from typing import Mapping
 
@@ -72,7 +77,17 @@ UNITS = ("km km² km³ m m² m³ dm dm² dm³ cm cm² cm³ mm mm² mm³ ha µm n
 HYPHENS = "(?:---|--|——|-|–|—|~)"
 
 
-_UNIT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)})"
+
+
+def _units(units: list[str] | tuple[str, ...]) -> str:
+    """A suffix alternative: one of ``units`` after a digit. The lookahead of the units' first characters matches
+    what the alternation alone matches, but the engine tries the ~100 alternatives only where one can start (after
+    most digits of a number it would try them all: 40 % of the suffix search of "1,000" or "10:30:00Z")."""
+    first = "".join(sorted({u[0] for u in units}))
+    return f"(?<=[0-9])(?=[{regex.escape(first)}])(?:{'|'.join(regex.escape(u) for u in units)})"
+
+
+_UNIT = _units(UNITS)
 
 # spaCy's base rules (spacy/lang/punctuation.py), each a list of alternatives in spaCy's order of precedence
 BASE_PREFIXES = ["[§%=—–]", r"\+(?![0-9])", r"\.\.+", f"[{PUNCT}]", f"[{QUOTES}]", r"\p{Sc}", ICONS]
@@ -104,6 +119,15 @@ TOKEN_MATCH_MAX_CHARS = 256
 MAX_AFFIXES = 100
 
 
+# The default gates of ``Rules``: no infix or suffix alternative can start between two letters or digits, but a suffix
+# after an ASCII digit (a unit). In a chunk of letters and digits alone they let the engine try an infix at its very
+# start only (which ``affix_split`` ignores) and a suffix only after an ASCII digit: ``_Compiled`` skips the search
+# there (str.isalnum's letters and digits are all ``\p{L}`` or ``\p{N}`` to the regex module, whose Unicode is newer:
+# a test checks every code point)
+_SUFFIX_GATE = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
+_INFIX_GATE = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+
+
 @dataclass(frozen=True)
 class Rules:
     """One language's tokenizer rules: prefix, suffix and infix alternatives (in precedence order), special cases
@@ -124,8 +148,8 @@ class Rules:
     # where in a chunk a suffix or an infix alternative may start (a cheap test the engine runs first; an infix
     # also at a chunk's start: Portuguese's hyphenated-word infix starts with a letter, at the start or after a
     # mark): a table whose alternatives start with a letter or digit without a lookbehind needs a wider one (Greek)
-    suffix_gate: str = r"(?:(?=[^\p{L}\p{N}])|(?<=[0-9]))"
-    infix_gate: str = r"(?:^|(?=[^\p{L}\p{N}])|(?<=[^\p{L}\p{N}]))"
+    suffix_gate: str = _SUFFIX_GATE
+    infix_gate: str = _INFIX_GATE
     # spaCy's exception lists kept as data (``exceptions.py``): the files' names, loaded when the table is
     # first compiled; the table's own special cases come after them
     data: tuple[str, ...] = ()
@@ -150,22 +174,46 @@ _SAMPLE_WORDS = ("word", "Word", "WORD", "WorD", "words", "Anders", "box", "buzz
                  # letters outside spaCy's own letter classes (``XX``'s tables): a period after them stays on
                  "помоћ", "სიტყვა")
 _SAMPLE_MARKS = PUNCT.replace("\\", "") + QUOTES + ".-–—%'’+"
+# The shapes tried by the loop itself to derive the other fast paths (``_Compiled``): two marks after a word of
+# letters ("word),", 'word."'), a mark on either side of one ("(word)", '"word",'), a number and a mark after it
+# ("2019,", "1990."), each kept for a table only where the loop splits every sample so
+_SAMPLE_SUFFIX_PAIRS = tuple(a + b for a in ')"”’]' for b in ",.;:") + tuple(a + b for a in ".,!?" for b in '"”’)')
+_SAMPLE_ENCLOSURES = ("()", "[]", '""', "“”", "‘’", "''", "«»", "„“", "»«", "(,", '",')
+_SAMPLE_NUMBERS = ("0", "7", "10", "42", "99", "100", "365", "2019", "1990", "0123", "123456")
+_SAMPLE_NUMBER_MARKS = ",.;:)%!?\"”’'"
 
+
+
+class _AnyString(frozenset):
+    """Holds every string (``_Compiled(fast_paths=False)``: special-case runs never pruned)."""
+
+    def __contains__(self, item: object) -> bool:
+        return True
+
+
+_ANY_STRING = _AnyString()
 
 
 class _Compiled:
     __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
-                 "_before_alnum_suffix", "_tail_chars", "letter_prefix")
+                 "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
+                 "_special_heads", "_suffix_at_marks", "_suffix_match", "suffix_pairs", "enclosures", "digits_whole",
+                 "digit_suffixes")
 
-    def __init__(self, rules: Rules) -> None:
+    def __init__(self, rules: Rules, fast_paths: bool = True) -> None:
         self.prefix = regex.compile("|".join(f"(?:{p})" for p in rules.prefixes)).match
         # Each pattern starts with a test every one of its alternatives passes where it can match (a mark that is
         # neither letter nor digit there, or for a unit a digit just before; an infix may also follow a mark:
         # the empty match after an elided "l'"): the engine then tries the alternatives at those positions only
         # (about 5x faster on the handbook's chunks; the tests compare with the plain alternations).
-        self._suffix = regex.compile(rules.suffix_gate + "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes)
-                                     + ")").search
+        suffixes = "(?:" + "|".join(f"(?:{s})$" for s in rules.suffixes) + ")"
+        self._suffix = regex.compile(rules.suffix_gate + suffixes).search
+        # ...and in a string without an ASCII digit the default gate passes at a mark only: its lookbehind branch
+        # makes the engine test every position, so the search gated by the lookahead alone is 2-4x faster there
+        self._suffix_at_marks = (regex.compile(r"(?=[^\p{L}\p{N}])" + suffixes).search
+                                 if rules.suffix_gate == _SUFFIX_GATE else None)
+        self._suffix_match = regex.compile(suffixes).match  # (``suffix_at_mark``)
         self.infix = regex.compile(rules.infix_gate + "(?:" + "|".join(f"(?:{i})" for i in rules.infixes)
                                    + ")").finditer
         self._window = rules.suffix_window
@@ -179,7 +227,18 @@ class _Compiled:
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
+        # the default gates: a string of letters and digits has no infix, one of letters no suffix (``_SUFFIX_GATE``)
+        self.alnum_whole = rules.infix_gate == _INFIX_GATE
+        self._letters_no_suffix = rules.suffix_gate == _SUFFIX_GATE
+        self._special_heads: frozenset[str] | None = None  # built on first use (``special_heads``)
         self._tails: dict[str, int] = {}  # suffix length of a chunk's last three characters (``suffix_length``)
+        self.plain_suffixes = self.lower_suffixes = self.plain_prefixes = frozenset()
+        self.suffix_pairs = self.enclosures = self.digit_suffixes = frozenset()
+        self.digits_whole = False
+        if not fast_paths:  # the loop alone, every search run (spaCy's algorithm as written; the tests' reference)
+            self.alnum_whole = self._letters_no_suffix = False
+            self._suffix_at_marks, self._special_heads = None, _ANY_STRING
+            return
         # marks that are one suffix token after any word of letters, whatever its last letters (not "." after
         # an upper-case letter, not Swedish "'" after an s): "word," is ("word", ",") without running the loop
         # (nor a prefix: Greek's "όνομα*" is one prefix token)
@@ -195,16 +254,45 @@ class _Compiled:
             for w in _SAMPLE_WORDS if "a" <= w[-1] <= "z"))
         # marks that are one prefix token before any word of letters: '"word' and "(word" are ('"', "word") and
         # ("(", "word"), the next most frequent such chunks
-        self.plain_prefixes = frozenset(c for c in _SAMPLE_MARKS if all(
+        plain_prefixes = frozenset(c for c in _SAMPLE_MARKS if all(
             (found := self.prefix(c + w)) is not None and found.end() == 1 and not self.token_match(c + w)
             and not self.suffix_length(c + w) for w in _SAMPLE_WORDS))
+        # The next most frequent shapes that took the loop (a fifth of its chunks on enwiki, and numbers: "2019" is
+        # most chunks of digits), each where the loop itself, the fast paths still off, splits every sample as the
+        # path does (so not "):", which the loop merges into an emoticon after any word)
+        self.suffix_pairs = frozenset(m for m in _SAMPLE_SUFFIX_PAIRS if all(
+            affix_split(w + m, self) == (w, m[0], m[1]) for w in _SAMPLE_WORDS))
+        self.enclosures = frozenset(m for m in _SAMPLE_ENCLOSURES if all(
+            affix_split(m[0] + w + m[1], self) == (m[0], w, m[1]) for w in _SAMPLE_WORDS))
+        self.digits_whole = all(affix_split(n, self) == (n,) for n in _SAMPLE_NUMBERS)
+        self.digit_suffixes = frozenset(c for c in _SAMPLE_NUMBER_MARKS if all(
+            affix_split(n + c, self) == (n, c) for n in _SAMPLE_NUMBERS))
+        self.plain_prefixes = plain_prefixes
 
     def pattern(self, string: str) -> tuple[str, ...]:
         """The tokens of ``string`` by the rules without special cases: the token sequence spaCy's special-case
         matcher looks for to merge a special case split across tokens (``Tokenizer.add_special_case``)."""
         if self._patterns is None:
-            self._patterns = _Compiled(replace(self._rules, special={}, data=()))
+            self._patterns = _Compiled(replace(self._rules, special={}, data=()), fast_paths=False)
         return affix_split(string, self._patterns)
+
+    def suffix_at_mark(self, string: str, at: int) -> int:
+        """``suffix_length`` of a string whose one character other than a letter is the mark at ``at`` (not a
+        period, no digit; the default suffix gate): the search's steps, its one gated position tried alone."""
+        n = len(string)
+        start = max(0, n - self._window) if self._window is not None else 0
+        if at < start or not self._before_alnum_suffix(string, start):
+            return 0  # (the mark before the window: nothing found in it; see ``suffix_length``)
+        return n - at if self._suffix_match(string, at) else 0
+
+    def special_heads(self) -> frozenset[str]:
+        """Every start of a special case up to ``max_special_chars`` long: a run of tokens whose text is none
+        cannot grow into a special case (``_merge_specials`` stops there)."""
+        if self._special_heads is None:
+            longest = self.max_special_chars
+            self._special_heads = frozenset(key[:i] for key in self.special if len(key) <= longest
+                                            for i in range(1, len(key) + 1))
+        return self._special_heads
 
     def token_match(self, string: str) -> bool:
         if self._token_match is None or len(string) > TOKEN_MATCH_MAX_CHARS:
@@ -216,6 +304,8 @@ class _Compiled:
     def suffix_length(self, string: str) -> int:
         """Length of the suffix at the leftmost start from which some alternative reaches the end (spaCy's
         ``re.search``), 0 when none."""
+        if string.isalpha() and self._letters_no_suffix:
+            return 0  # the gate lets no alternative start between two letters (a prefix is stripped: "(word")
         n = len(string)
         last = string[-1:]
         if n >= 2 and not last.isalnum() and string[-2] != last:
@@ -238,14 +328,20 @@ class _Compiled:
         window = self._window
         if last.isalnum() and not self._before_alnum_suffix(string, max(0, n - window) if window is not None else 0):
             return 0  # a suffix ending in a letter or digit follows a digit (a unit), an apostrophe or a hyphen
+        search = self._suffix if self._suffix_at_marks is None or _ascii_digit(string) else self._suffix_at_marks
         if window is not None and n > window:
-            found = self._suffix(string, n - window)  # lookbehinds still see the characters before
+            found = search(string, n - window)  # lookbehinds still see the characters before
             if found is None:
                 return 0
             if string[found.start()] != ".":
                 return n - found.start()
-        found = self._suffix(string)
+        found = search(string)
         return n - found.start() if found else 0
+
+
+_ascii_digit = re.compile("[0-9]").search  # (the standard library's engine: a third of the regex module's call cost)
+# letters (to the regex module), one mark that is neither a letter, a digit nor a period, letters
+_one_mark = regex.compile(r"\p{L}+([^\p{L}\p{N}.])\p{L}+").fullmatch
 
 
 def _url(string: str) -> bool:
@@ -263,17 +359,55 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     letter_prefix = rules.letter_prefix
     if chunk.isalpha() and (letter_prefix is None or not letter_prefix(chunk)):
         return (chunk,)  # most chunks: every affix and infix rule needs a character other than a letter
+    whole = rules.token_match if rules._token_match is not None else None  # (most tables have no such rule)
     head, last = chunk[:-1], chunk[-1]
     if ((last in rules.plain_suffixes or (last in rules.lower_suffixes and "a" <= head[-1:] <= "z"))
-            and head.isalpha() and head not in special and not rules.token_match(chunk)
+            and head.isalpha() and head not in special and (whole is None or not whole(chunk))
             and (letter_prefix is None or not letter_prefix(chunk))):  # "word,"  "word."
         # (a special head goes through the loop: its last token and the mark may spell another special case,
         # Catalan "al." is "a", "l.")
         return (head, last)
     tail = chunk[1:]
-    if (chunk[0] in rules.plain_prefixes and tail.isalpha() and tail not in special and not rules.token_match(chunk)
+    if (chunk[0] in rules.plain_prefixes and tail.isalpha() and tail not in special
+            and (whole is None or not whole(chunk))
             and (letter_prefix is None or not letter_prefix(tail))):  # '"word'  "(word"
         return (chunk[0], tail)
+    if head.isdigit() and head.isascii():  # (every character 0-9)
+        if last.isdigit() and last.isascii():  # "2019"
+            if rules.digits_whole:
+                return (chunk,)
+        elif last in rules.digit_suffixes and head not in special and (whole is None or not whole(chunk)):  # "2019,"
+            return (head, last)
+    elif len(chunk) > 2:
+        # A special case among the strings the loop's steps leave goes through the loop (it stops there). Nor can
+        # the tokens merge into one (``_merge_specials``): their runs spell the chunk and the strings checked here,
+        # and the two marks, whose merging no word changes (it is the samples'; "):" is no pair but in Turkish)
+        core = chunk[:-2]
+        if (chunk[-2:] in rules.suffix_pairs and core.isalpha() and core not in special and head not in special
+                and (whole is None or not whole(chunk))
+                and (letter_prefix is None or not letter_prefix(core))):  # "word),"
+            return (core, chunk[-2], last)
+        core = chunk[1:-1]
+        if (chunk[0] + last in rules.enclosures and core.isalpha() and core not in special and head not in special
+                and tail not in special and (whole is None or not whole(chunk))
+                and (letter_prefix is None or not letter_prefix(core))):  # "(word)"
+            return (chunk[0], core, last)
+    if rules._suffix_at_marks is not None and letter_prefix is None:
+        # "word-word" "don't" "word's": letters, one mark that is not a period, letters (the commonest chunks left
+        # for the loop: a fifth of them on enwiki), and those with one suffix mark after them ("word-word,")
+        if (found := _one_mark(chunk)) is not None:
+            tokens = _one_mark_split(chunk, found.start(1), rules, whole)
+            if tokens is not None:
+                if len(tokens) == 3 and tokens[0] + tokens[1] not in special and tokens[1] + tokens[2] not in special:
+                    return tokens  # (no run of them spells a special case: the merge would keep them)
+                return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+        elif ((found := _one_mark(head)) is not None and head not in special and (whole is None or not whole(chunk))
+              and rules.prefix(chunk) is None and rules.suffix_length(chunk) == 1):
+            # the loop's first step strips the mark (not leaving a special case), its next ones split the rest
+            tokens = _one_mark_split(head, found.start(1), rules, whole)
+            if tokens is not None:
+                tokens = (*tokens, last)
+                return _merge_specials(tokens, rules) if rules.max_special_chars else tokens
     prefixes: list[str] = []
     suffixes: list[str] = []
     string = chunk
@@ -309,22 +443,44 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
     if string:
         if string in special:
             middle = special[string]
-        elif string.isalpha() or token_match(string) or _url(string):  # (no infix splits a word of letters)
+        elif (string.isalpha() or (rules.alnum_whole and string.isalnum()) or token_match(string)
+              or _url(string)):  # (no infix splits a word of letters, nor of letters and digits: the gate)
             middle = (string,)
         else:
-            middle, start = [], 0
-            for m in rules.infix(string):
-                if m.start() == 0:
-                    continue
-                if m.start() != start:
-                    middle.append(string[start:m.start()])
-                if m.end() != m.start():
-                    middle.append(m.group())
-                start = m.end()
-            if start < len(string):
-                middle.append(string[start:])
+            middle = _infix_split(string, rules)
     tokens = (*prefixes, *middle, *reversed(suffixes))
     return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+
+
+def _one_mark_split(string: str, at: int, rules: _Compiled, whole) -> tuple[str, ...] | None:
+    """The loop's tokens, before the merge, of letters, the mark at ``at`` and letters (``_one_mark``; not a
+    special case), or None where the loop must decide: its own steps, but the suffix search (with the default gate
+    and no digit, a suffix can start at the mark alone, so one match there decides it)."""
+    head = string[:at]
+    # (Python's letters at both ends: the loop's own tests)
+    if (not string[-1].isalpha() or not head.isalpha() or (whole is not None and whole(string))
+            or rules.prefix(string) is not None):
+        return None
+    if rules.suffix_at_mark(string, at):  # "word's": the suffix, then the word (or its special case)
+        return (*rules.special.get(head, (head,)), string[at:])
+    return tuple(_infix_split(string, rules))  # the infixes split the rest (not special, nor a URL: no period)
+
+
+def _infix_split(string: str, rules: _Compiled) -> list[str]:
+    """``string`` split at every infix match (one at its very start ignored, an empty one splitting without a
+    token)."""
+    middle, start = [], 0
+    for m in rules.infix(string):
+        if m.start() == 0:
+            continue
+        if m.start() != start:
+            middle.append(string[start:m.start()])
+        if m.end() != m.start():
+            middle.append(m.group())
+        start = m.end()
+    if start < len(string):
+        middle.append(string[start:])
+    return middle
 
 
 def _without(rules: list[str], *dropped: str) -> list[str]:
@@ -349,15 +505,15 @@ def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...
     without special cases split it, replaced by the special case's tokens ("a", ".", "B" is "a.", "B" where "a." is
     one; "'", "'" is "''"): the longest runs first, of equal length the earliest, none overlapping (spaCy's
     ``_apply_special_cases`` and ``_filter_special_spans``)."""
-    special, longest = rules.special, rules.max_special_chars
+    special, longest, heads = rules.special, rules.max_special_chars, rules.special_heads()
     runs = []
     for i in range(len(tokens) - 1):
         text = tokens[i]
-        if len(text) >= longest:
+        if len(text) >= longest or text not in heads:
             continue
         for j in range(i + 1, len(tokens)):
             text += tokens[j]
-            if len(text) > longest:
+            if len(text) > longest or text not in heads:
                 break
             if text in special and rules.pattern(text) == tokens[i:j + 1]:
                 runs.append((i - j, i, j + 1))
@@ -470,7 +626,7 @@ CATALAN = Rules(
 # differ from the base in the ways each comment names; a language's exception list is data: a few frequent
 # abbreviations each, its rule-generated exceptions (Spanish clock times, Danish day ordinals, Finnish
 # conjunction + negation contractions) in full.
-_UNIT_NO_PERCENT = f"(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS if u != '%')})"
+_UNIT_NO_PERCENT = _units([u for u in UNITS if u != "%"])
 _S_SUFFIX = "['’][sS]"
 _QUOTES_NO_APOSTROPHE = QUOTES.replace("'", "")
 _BRACKET_INFIX = f"(?<=[{ALPHA}])[{_QUOTES_NO_APOSTROPHE})\\](\\[](?=[{ALPHA}])"  # a quote or bracket between letters

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
+from pipeline.filters.affixes import BASE_PREFIXES, BASE_SUFFIXES, LANGUAGE_RULES, affix_split
 from pipeline.filters.lang_params import segmenter_of
 from pipeline.filters.words import split_words
 
@@ -510,3 +510,111 @@ def test_english_words_are_spacys_english_tokens():
     assert list(split_words(text, segmenter_of("en"))) == [
         "L'homme", "uses", "the", ".int", "domain", ",", "/dev", "/", "md1", "and/or", "-t", "on", "RAID-1", "(",
         "F)inish", "does", "n't", "U.S.", "e.g.", "co", "-", "operation", "."]
+
+
+def test_letters_and_digits_are_letters_and_digits_to_the_regex_module():
+    # ``_Compiled`` skips the infix search in a string where str.isalnum holds, and the suffix search where str.isalpha
+    # does, because the default gates let no alternative start between two \p{L} or \p{N} characters: every code
+    # point Python's (older) Unicode calls a letter or digit must be one to the regex module's
+    import regex
+
+    letter, alnum = regex.compile(r"\p{L}").match, regex.compile(r"[\p{L}\p{N}]").match
+    chars = [chr(c) for c in range(0x110000)]
+    assert [c for c in chars if c.isalpha() and not letter(c)] == []
+    assert [c for c in chars if c.isalnum() and not alnum(c)] == []
+
+
+# Chunks of letters and digits (ASCII and not, with units and ordinals), and the shapes that reach the loop most
+# on English and German text: numbers with marks, hyphenated and quoted words, brackets, emoticon tails
+_LOOP_CHUNKS = ("2019", "10km", "5kg", "3m", "x2", "abc123", "H2O", "km2", "١٢٣", "٣كم", "2019年", "10%", "20°",
+                "1,000", "1.5", "10:30:00Z", "2019-2020", "3.", "12.", "1990s", "1990's", "word-word", "Word-Word",
+                "e-mail", "don't", "Can't", "word's", "(word)", "word),", "word).", "word):", "word);", "(a)", "a)",
+                "(1)", "1)", '"word"', 'word".', "“word”", "'word'", "U.S.", "U.S.A.", "e.g.", "z.B.", "Nr.", "x:)",
+                "(==)", "''x''", "0.0.0.0", "a.B", "A.", "II.", "9)", "USDA", "hak-hak", "il-kelb", "BTC-jev", "12:30",
+                "#tag", "C++", "$5", "5$", "€5", "-5", "+90%", "a/b", "1/2", "x/y/z", "www.example.com", "auf'm",
+                # letters, one mark, letters (the one-mark path): tables' own hyphen and apostrophe rules among them
+                "and/or", "Word's", "WORD'S", "x_y", "a—b", "a–b", "a:b", "a=b", "a<b", "a&b", "a*b", "a#b", "a+b",
+                "a@b", "a~b", "a°b", "a€b", "a…b", "a·b", "a,b", "a!b", "l'homme", "d'Recht", "de’l", "sa'yo",
+                "siya'y", "copilul-ului", "dintr-un", "Dintr-un", "Ευρωπαϊ-κή", "λέξη-λέξη", "rumah-nya", "rumah-ku",
+                "kérdés-e",
+                "x-jev", "il-kelb", "mill-Istat", "ta'x", "vis-à-vis", "dit-il", "non-free", "ab-\u0558", "\u0558-ab",
+                "e-mail", "E-Mail", "co-operation", "RAID-1", "hak-hak", "don’t", "y'all", "gon-na", "x-y", "ж-ж",
+                "gonna's", "Cannot's",
+                # ...and one mark after them (the loop strips it first)
+                "word-word,", "word-word.", "word-word-", "word-word)", "word's,", "don't.", "gonna's,", "il-kelb,",
+                "x-jev.", "e-mail.", "and/or;", "copilul-ului.", "dintr-un,", "hak-hak,", "d'Recht.", "l'homme,",
+                "a'b's", "a-b:)", "a-b’", "Ευρωπαϊ-κή.", "a-b…")
+
+
+# the numbers tried by the digit paths ("2019", "2019,"), special cases among them (Danish "1." to "31.")
+_FAST_NUMBERS = ("1", "3", "12", "31", "32", "2019", "1990", "00", "0123", "31415926535", "٣", "١٩٩٠")
+_FAST_PAIRS = tuple(a + b for a in ')"”’]\'.,!?;:' for b in ',.;:"”’)\'(!?')
+_FAST_ENCLOSURES = tuple(a + b for a in '([{"“‘\'«»„' for b in ')]}"”’\'»«“,.:')
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_RULES))
+def test_number_pair_and_enclosure_fast_paths_split_as_the_loop(language):
+    # every table: the chunks the fast paths of numbers ("2019", "2019,"), of two marks after a word ("word),")
+    # and of a mark on either side ("(word)") take split as the loop alone splits them (special cases among the
+    # words and their pieces: "al", "can", "etc", "Dr", "a"; emoticons among the marks: "word):" ends in "):")
+    from pipeline.filters.affixes import _Compiled
+
+    rules = LANGUAGE_RULES[language]
+    fast, slow = rules.compiled(), _Compiled(rules, fast_paths=False)
+    words = _FAST_WORDS + ("a", "q", "Dr", "Jr", "Co", "Nr", "z", "o", "D", "d")
+    chunks = ([n for n in _FAST_NUMBERS] + [n + m for n in _FAST_NUMBERS for m in _FAST_MARKS]
+              + [w + m for w in words for m in _FAST_PAIRS]
+              + [m[0] + w + m[1] for w in words for m in _FAST_ENCLOSURES])
+    assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
+    assert fast.digits_whole and fast.suffix_pairs and fast.enclosures  # (the paths are on for this table)
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGE_RULES))
+def test_letters_digits_one_mark_and_special_runs_shortcuts_split_as_the_searches(language):
+    # every table: without the shortcuts (the infix and suffix searches run on letters and digits too, a suffix
+    # searched in a word with one mark, every run of tokens tried against the special cases) the loop gives the same
+    # tokens, on the probes and the loop's shapes
+    from pipeline.filters.affixes import _Compiled
+
+    fast, slow = LANGUAGE_RULES[language].compiled(), _Compiled(LANGUAGE_RULES[language], fast_paths=False)
+    chunks = sorted(set(_LOOP_CHUNKS) | set(TECHNICAL.split()) | {c for t in PROBES.values() for c in t.split()})
+    assert [affix_split(c, fast) for c in chunks] == [affix_split(c, slow) for c in chunks]
+    assert [fast.suffix_length(c) for c in chunks] == [slow.suffix_length(c) for c in chunks]
+
+
+def test_units_gated_by_their_first_characters_match_as_the_alternation():
+    # the unit suffix's lookahead of first characters changes no match: every unit after a number, and the strings
+    # around them, against the plain alternation spaCy writes
+    import regex
+
+    from pipeline.filters.affixes import UNITS, _units
+
+    gated = regex.compile(f"(?:{_units(UNITS)})$").search
+    plain = regex.compile(f"(?:(?<=[0-9])(?:{'|'.join(regex.escape(u) for u in UNITS)}))$").search
+    strings = [f"{n}{u}" for n in ("1", "10", "3.5", "x") for u in UNITS] + [
+        "1,000", "10:30:00Z", "2019", "km", "10kmh", "5m/s", "10 km", "1MBx", "3µm", "20км²", "5%", "x%"]
+    assert [m.span() if (m := gated(s)) else None for s in strings] == [
+        m.span() if (m := plain(s)) else None for s in strings]
+
+
+@pytest.mark.parametrize("change, chunk", [
+    # a table's own rules turn the fast paths off where they split otherwise: a whole-token rule keeping a number and
+    # its mark, a number that is a special case, a prefix inside numbers, special cases among a word's pieces
+    ({"token_match": "1991,"}, "1991,"), ({"special": {"43": ("4", "3")}}, "43,"),
+    ({"prefixes": ("19(?=[0-9]{2})", *BASE_PREFIXES)}, "1990"), ({"special": {"word": ("wo", "rd")}}, "(word)"),
+    ({"special": {"word)": ("wor", "d)")}}, "(word)"), ({"special": {"(word": ("(w", "ord")}}, "(word)"),
+    ({"special": {"word": ("wo", "rd")}}, "word),"), ({"special": {"word)": ("wor", "d)")}}, "word),"),
+    ({"token_match": "[(]word[)]"}, "(word)"), ({"token_match": "word[)],"}, "word),"),
+    # the one-mark path: a special word before its suffix; a suffix longer than the window or after a character
+    # the table does not list before a suffix ending in a letter (the loop finds neither: nor may the path)
+    ({"special": {"word": ("wo", "rd")}}, "word's"), ({"special": {"word-word": ("wo", "rd-word")}}, "word-word,"),
+    ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9a-z"}, "ab-cdefghijklmnopq"),
+    ({"suffixes": (*BASE_SUFFIXES, "-[a-z]+"), "alnum_suffix_after": "0-9'"}, "ab-cd"),
+])
+def test_fast_paths_follow_a_tables_own_rules(change, chunk):
+    from dataclasses import replace
+
+    from pipeline.filters.affixes import BASE, _Compiled
+
+    rules = replace(BASE, **change)
+    assert affix_split(chunk, rules.compiled()) == affix_split(chunk, _Compiled(rules, fast_paths=False))
