@@ -618,10 +618,13 @@ ITALIAN = Rules(
     suffixes=tuple(BASE_SUFFIXES),
     infixes=(*_without(BASE_INFIXES, f"(?<=[{ALPHA}]){HYPHENS}(?=[{ALPHA}])"),
              f"(?<=[{ALPHA}]){HYPHENS}(?=[{LOWER}])", f"(?<=[{ALPHA}]{_ELISION})(?=[{ALPHA}0-9\"])"),
-    special={**_OWN_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")})
+    special={**_OWN_SPECIAL, **_abbreviations("etc. ecc. art. Art. pag. tel. prof. e-mail e/o")},
+    data=("it",))  # its 66 own exceptions ("po'", "E'", "n°"), words47
 # Russian (spacy/lang/ru): the base rules
 RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
-                special={**_OWN_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")})
+                special={**_OWN_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")},
+                data=("ru",))  # its 480 own exceptions ("п.", "к.", "им.", "др."), words47; the 91 that hold a
+# space ("и др.", "в т.ч.") spaCy merges after splitting, across chunks: not here (a chunk holds no space)
 # Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
 # the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
 # symbol or dash suffix
@@ -681,7 +684,8 @@ SPANISH = Rules(
     special={**_OWN_SPECIAL, **_abbreviations("etc. p.ej. pág. ej. aprox. núm. vol. fig. Sr. Sra. Dr. Av. S.A. "
                                                   "EE.UU. Prof. n° °C"),
              **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("a.m.", "am", "p.m.", "pm")},
-             "12m.": ("12", "m."), "pal": ("pa", "l")})
+             "12m.": ("12", "m."), "pal": ("pa", "l")},
+    data=("es",))  # its 106 own exceptions, words47 (not "EE. UU.", which holds a space)
 # Portuguese (spacy/lang/pt): up to three word characters before "$" are a prefix ("R$", "US$"); a run of word
 # characters joined by hyphens is an infix token of its own, found before the base infixes ("guarda-chuva",
 # "apt-get", "2021-07-25" whole; "x/apt-get" is "x", "/", "apt-get"); otherwise the base rules
