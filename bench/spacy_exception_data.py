@@ -11,6 +11,13 @@ stored, checked to give spaCy's 15,700 and 9,200 entries).
     .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language el sl id nl da fa
     .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language ms sr lb lij tl ga la hsb en  # fw2lat45
     .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language de  # de46
+    .bench-venv-datatrove/bin/python bench/spacy_exception_data.py --language fr \
+        --fr-token-match tests/data/spacy/fr_token_match.json  # words47
+
+``--fr-token-match`` writes the lists French's ``token_match`` is built from (spacy/lang/fr/tokenizer_exceptions.py:
+its hyphen and elision characters, ``_hyphen_prefix``, ``_elision_prefix``, ``_hyphen_combination`` and the listed
+words of ``_regular_exp`` with ``{h}``, ``{e}``, ``{a}`` for its hyphen, elision and lower-case letter classes), the
+stored copy ``pipeline.filters.affixes``' French table is checked against ("-": to stdout).
 """
 
 from __future__ import annotations
@@ -44,11 +51,37 @@ def _line(key: str, tokens: tuple[str, ...]) -> str:
     return key if tokens == (key,) else "\t".join((key, *tokens))
 
 
+def fr_token_match() -> dict:
+    """The data of spaCy's French ``token_match`` (see the module docstring)."""
+    import spacy.lang.fr.tokenizer_exceptions as fr
+    from spacy.lang.char_classes import ALPHA_LOWER
+    from spacy.lang.fr.punctuation import ELISION, HYPHENS
+
+    n_words = len(fr._regular_exp) - len(fr._hyphen_prefix) - len(fr._elision_prefix) - len(fr._hyphen_combination)
+    words = [w.replace(f"[{HYPHENS}]", "{h}").replace(f"[{ELISION}]", "{e}").replace(f"[{ALPHA_LOWER}]", "{a}")
+             for w in fr._regular_exp[:n_words]]
+    if not all(w.startswith("^") and w.endswith("$") and "{a}" in w for w in words):
+        raise SystemExit("spaCy's French _regular_exp is not built as it was in 3.8.7: check the table by hand")
+    return {"hyphens": HYPHENS, "elision": ELISION, "words": [w[1:-1] for w in words],
+            "hyphen_prefixes": fr._hyphen_prefix, "elision_prefixes": fr._elision_prefix,
+            "hyphen_combinations": fr._hyphen_combination}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--language", nargs="+", required=True)
+    parser.add_argument("--language", nargs="*", default=[])
+    parser.add_argument("--fr-token-match", help="write the data of French's token_match here (JSON; -: stdout)")
     args = parser.parse_args()
     import spacy
+
+    if args.fr_token_match:
+        import json
+
+        text = json.dumps(fr_token_match(), ensure_ascii=False, indent=1) + "\n"
+        if args.fr_token_match == "-":
+            sys.stdout.write(text)
+        else:
+            Path(args.fr_token_match).write_text(text, encoding="utf-8")
 
     sys.path.insert(0, str(REPO))
     from pipeline.filters.exceptions import _indonesian_variants

@@ -512,6 +512,43 @@ def test_english_words_are_spacys_english_tokens():
         "F)inish", "does", "n't", "U.S.", "e.g.", "co", "-", "operation", "."]
 
 
+def test_french_hyphenated_words_are_spacys_french_tokens():
+    # datatrove 0.10.1's words for fra_Latn (spaCy 3.8.7's spacy.blank("fr")) of this sentence: its exceptions
+    # ("peut-être", "lui-même", "a-t-il", "n°") and its token_match's 201 prefixes ("pare-", "e-", "saint-",
+    # "arrière-", "sous-") keep words whole that our table split before words47; "pre-" and "ca-" are not among them
+    text = ("Celui-ci est peut-être un co-auteur : lui-même, au-delà du pare-feu, envoie un e-mail depuis Saint-Étienne "
+            "en arrière-plan, a-t-il dit ; voir ci-dessous le n° 3 et les sous-projects (pre-versions, ca-certificates).")
+    assert split_words(text, segmenter_of("fr")) == [
+        "Celui", "-", "ci", "est", "peut-être", "un", "co-auteur", ":", "lui-même", ",", "au-delà", "du", "pare-feu",
+        ",", "envoie", "un", "e-mail", "depuis", "Saint-Étienne", "en", "arrière-plan", ",", "a", "-t", "-il", "dit",
+        ";", "voir", "ci-dessous", "le", "n°", "3", "et", "les", "sous-projects", "(", "pre", "-", "versions", ",",
+        "ca", "-", "certificates", ")", "."]
+    # Walloon's words are counted with French's rules (datatrove's tokenizer_assignment.csv: wln -> fr)
+    assert segmenter_of("wa") == segmenter_of("fr")
+
+
+def test_french_token_match_is_spacys_data():
+    # the table's lists equal the stored copy of spaCy 3.8.7's (tests/data/spacy/README.md) on every run, and the copy
+    # equals spaCy's own where the bench's datatrove venv is built
+    import json
+    import subprocess
+    from pathlib import Path
+
+    from pipeline.filters import affixes
+
+    root = Path(__file__).resolve().parents[3]
+    stored = json.loads((root / "tests" / "data" / "spacy" / "fr_token_match.json").read_text(encoding="utf-8"))
+    assert stored == {"hyphens": affixes._FR_HYPHENS, "elision": affixes._FR_ELISIONS,
+                      "words": list(affixes._FR_WORDS), "hyphen_prefixes": list(affixes._FR_HYPHEN_PREFIXES),
+                      "elision_prefixes": list(affixes._FR_ELISION_PREFIXES),
+                      "hyphen_combinations": list(affixes._FR_LINKS)}
+    python = root / ".bench-venv-datatrove" / "bin" / "python"
+    if python.exists():
+        out = subprocess.run([str(python), str(root / "bench" / "spacy_exception_data.py"), "--fr-token-match", "-"],
+                             check=True, capture_output=True, text=True, encoding="utf-8").stdout
+        assert json.loads(out) == stored
+
+
 def test_letters_and_digits_are_letters_and_digits_to_the_regex_module():
     # ``_Compiled`` skips the infix search in a string where str.isalnum holds, and the suffix search where str.isalpha
     # does, because the default gates let no alternative start between two \p{L} or \p{N} characters: every code
