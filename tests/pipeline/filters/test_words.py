@@ -126,23 +126,31 @@ def test_every_character_is_a_symbol_exactly_when_datatroves_list_holds_it():
         assert bool(words._flags(ch) & words.SYMBOL) == is_symbol(ch) == (ch in listed), f"U+{ord(ch):04X}"
 
 
-def test_the_copied_list_is_datatroves_own():
-    """``GOPHER_PUNCTUATION`` equals datatrove 0.10.1's ``PUNCTUATION_SET``: its stored copy
-    (``tests/data/datatrove/punctuation_set.json``) on every run, and the bench's datatrove venv itself where it is
-    built (bench/make_datatrove_venv.sh), so a newer datatrove with another list is noticed there."""
+def _datatroves_own(name: str, stored_file: str) -> list[int]:
+    """The code points of datatrove 0.10.1's ``datatrove.utils.text.<name>`` as stored in ``tests/data/datatrove/``
+    (CI has no datatrove venv); where the bench's venv is built (bench/make_datatrove_venv.sh), the venv's own list
+    must equal the stored copy, so a newer datatrove with another list is noticed there."""
     import json
     import subprocess
     from pathlib import Path
 
     root = Path(__file__).resolve().parents[3]
-    stored = json.loads((root / "tests" / "data" / "datatrove" / "punctuation_set.json").read_text())
-    assert words.GOPHER_PUNCTUATION == frozenset(map(chr, stored))
+    stored = json.loads((root / "tests" / "data" / "datatrove" / stored_file).read_text())
     python = root / ".bench-venv-datatrove" / "bin" / "python"
     if python.exists():
-        out = subprocess.run([str(python), "-c", "import json, sys; from datatrove.utils.text import PUNCTUATION_SET; "
-                              "json.dump(sorted(map(ord, PUNCTUATION_SET)), sys.stdout)"],
+        out = subprocess.run([str(python), "-c", f"import json, sys; from datatrove.utils.text import {name}; "
+                              f"json.dump(sorted(map(ord, {name})), sys.stdout)"],
                              check=True, capture_output=True, text=True).stdout
         assert json.loads(out) == stored
+    return stored
+
+
+def test_the_copied_list_is_datatroves_own():
+    """``GOPHER_PUNCTUATION`` equals datatrove 0.10.1's ``PUNCTUATION_SET``: its stored copy
+    (``tests/data/datatrove/punctuation_set.json``) on every run, and the bench's datatrove venv itself where it is
+    built (bench/make_datatrove_venv.sh), so a newer datatrove with another list is noticed there."""
+    stored = _datatroves_own("PUNCTUATION_SET", "punctuation_set.json")
+    assert words.GOPHER_PUNCTUATION == frozenset(map(chr, stored))
 
 
 def test_sentence_ends_are_datatroves_list_and_the_shads():
@@ -150,21 +158,10 @@ def test_sentence_ends_are_datatroves_list_and_the_shads():
     ``tests/data/datatrove/terminal_punctuation.json``, on every run; the bench's datatrove venv itself where it is
     built) plus the Tibetan shads, in code point order; so FineWeb's line punctuation and C4's sentences do not move
     with the ``regex`` release's Unicode version."""
-    import json
-    import subprocess
-    from pathlib import Path
-
-    root = Path(__file__).resolve().parents[3]
-    stored = json.loads((root / "tests" / "data" / "datatrove" / "terminal_punctuation.json").read_text())
+    stored = _datatroves_own("TERMINAL_PUNCTUATION", "terminal_punctuation.json")
     assert words.DATATROVE_TERMINALS == "".join(map(chr, stored))
     assert TERMINAL_PUNCTUATION == tuple(sorted(map(chr, stored + [0xF0D, 0xF0E, 0xF0F, 0xF10, 0xF11, 0xF12])))
     assert set(map(chr, stored)) <= words.GOPHER_PUNCTUATION  # datatrove's PUNCTUATION_SET holds its ends
-    python = root / ".bench-venv-datatrove" / "bin" / "python"
-    if python.exists():
-        out = subprocess.run([str(python), "-c", "import json, sys; from datatrove.utils.text import TERMINAL_PUNCTUATION; "
-                              "json.dump(sorted(map(ord, TERMINAL_PUNCTUATION)), sys.stdout)"],
-                             check=True, capture_output=True, text=True).stdout
-        assert json.loads(out) == stored
 
 
 def test_ends_unicode_counts_and_datatrove_does_not():
