@@ -139,48 +139,16 @@ def _split_chunk(chunk: str) -> tuple[str, ...]:
 # "→", "�" and box drawings in every translation), and no subset of the categories separates them. With the list,
 # Gopher's words equal datatrove's own values in 2,443 of 2,728 held-out documents (2,219 before; UDHR in 8 parts and
 # the handbook, every FineWeb-2 language here; in 30 parts 905 -> 964 of 990) and no keep/drop decision moved
-# (bench/README.md, "Which characters are words").
-GOPHER_PUNCTUATION_RANGES = (
-    (0x0000, 0x0008), (0x000B, 0x001F), (0x0021, 0x002F), (0x003A, 0x0040), (0x005B, 0x0060), (0x007B, 0x009F),
-    (0x00AB, 0x00AB), (0x00B4, 0x00B4), (0x00BB, 0x00BB), (0x0589, 0x0589), (0x061D, 0x061F), (0x06D4, 0x06D4),
-    (0x0700, 0x0702), (0x07F9, 0x07F9), (0x0837, 0x0837), (0x0839, 0x0839), (0x083D, 0x083E), (0x0964, 0x0965),
-    (0x104A, 0x104B), (0x1362, 0x1362), (0x1367, 0x1368), (0x166E, 0x166E), (0x1735, 0x1736), (0x17D4, 0x17D6),
-    (0x17D9, 0x17DA), (0x1803, 0x1803), (0x1809, 0x1809), (0x1944, 0x1945), (0x1AA8, 0x1AAB), (0x1B5A, 0x1B5B),
-    (0x1B5E, 0x1B5F), (0x1B7D, 0x1B7E), (0x1C3B, 0x1C3C), (0x1C7E, 0x1C7F), (0x2013, 0x2014), (0x2019, 0x2019),
-    (0x201C, 0x201E), (0x2026, 0x2026), (0x203C, 0x203D), (0x2047, 0x2049), (0x2236, 0x2236), (0x2501, 0x2501),
-    (0x25BA, 0x25BA), (0x2E2E, 0x2E2E), (0x2E3C, 0x2E3C), (0x2E53, 0x2E54), (0x3001, 0x3002), (0x3008, 0x300D),
-    (0x3010, 0x3011), (0xA4FF, 0xA4FF), (0xA60E, 0xA60F), (0xA6F3, 0xA6F3), (0xA6F7, 0xA6F7), (0xA876, 0xA877),
-    (0xA8CE, 0xA8CF), (0xA92F, 0xA92F), (0xA9C8, 0xA9C9), (0xAA5D, 0xAA5F), (0xAAF0, 0xAAF1), (0xABEB, 0xABEB),
-    (0xFE52, 0xFE52), (0xFE56, 0xFE57), (0xFF01, 0xFF01), (0xFF05, 0xFF05), (0xFF08, 0xFF09), (0xFF0C, 0xFF0C),
-    (0xFF0E, 0xFF0E), (0xFF11, 0xFF11), (0xFF1A, 0xFF1B), (0xFF1F, 0xFF1F), (0xFF5E, 0xFF5E), (0xFF61, 0xFF61),
-    (0x10A56, 0x10A57), (0x10F55, 0x10F59), (0x10F86, 0x10F89), (0x11047, 0x11048), (0x110BE, 0x110C1),
-    (0x11141, 0x11143), (0x111C5, 0x111C6), (0x111CD, 0x111CD), (0x111DE, 0x111DF), (0x11238, 0x11239),
-    (0x1123B, 0x1123C), (0x112A9, 0x112A9), (0x1144B, 0x1144C), (0x115C2, 0x115C3), (0x115C9, 0x115D7),
-    (0x11641, 0x11642), (0x1173C, 0x1173E), (0x11944, 0x11944), (0x11946, 0x11946), (0x11A42, 0x11A43),
-    (0x11A9B, 0x11A9C), (0x11C41, 0x11C42), (0x11EF7, 0x11EF8), (0x11F43, 0x11F44), (0x16A6E, 0x16A6F),
-    (0x16AF5, 0x16AF5), (0x16B37, 0x16B38), (0x16B44, 0x16B44), (0x16E98, 0x16E98), (0x1BC9F, 0x1BC9F),
-    (0x1DA88, 0x1DA88)
+# (bench/README.md, "Which characters are words"). Stored as datatrove's ``PUNCTUATION`` beyond its sentence ends (the
+# ranges here) and its sentence ends (``DATATROVE_TERMINAL_RANGES`` below, which FineWeb and C4 read too), so no
+# character is written twice; ``GOPHER_PUNCTUATION``, after them, is the union.
+DATATROVE_PUNCTUATION_RANGES = (
+    (0x0000, 0x0008), (0x000B, 0x001F), (0x0022, 0x002D), (0x002F, 0x002F), (0x003A, 0x003E), (0x0040, 0x0040),
+    (0x005B, 0x0060), (0x007B, 0x009F), (0x00AB, 0x00AB), (0x00B4, 0x00B4), (0x00BB, 0x00BB), (0x2013, 0x2014),
+    (0x2019, 0x2019), (0x201C, 0x201E), (0x2026, 0x2026), (0x2236, 0x2236), (0x2501, 0x2501), (0x25BA, 0x25BA),
+    (0x3001, 0x3001), (0x3008, 0x300D), (0x3010, 0x3011), (0xFF05, 0xFF05), (0xFF08, 0xFF09), (0xFF0C, 0xFF0C),
+    (0xFF11, 0xFF11), (0xFF1A, 0xFF1B), (0xFF5E, 0xFF5E)
 )
-GOPHER_PUNCTUATION = frozenset(chr(cp) for first, last in GOPHER_PUNCTUATION_RANGES for cp in range(first, last + 1))
-
-
-# Small caches: the vocabulary classifies each distinct token once, so these only save work for tokens met
-# again after it was renewed (and for the punctuation every text has); at 65,536 entries each they held ~20
-# MiB of tokens that were never asked for again.
-@lru_cache(maxsize=4096)
-def is_symbol(token: str) -> bool:
-    """True when every character is in ``GOPHER_PUNCTUATION`` (not a "word" for Gopher's counts)."""
-    return GOPHER_PUNCTUATION.issuperset(token)
-
-
-def is_mark(token: str) -> bool:
-    """True when every character is Unicode punctuation, a symbol or a control character (``MARK``)."""
-    return all(unicodedata.category(ch)[0] in "PSC" for ch in token)
-
-
-@lru_cache(maxsize=4096)
-def has_alpha(token: str) -> bool:
-    return any(ch.isalpha() for ch in token)
 
 
 # What ends a sentence for FineWeb's line-punctuation rule, C4's sentence count and the TERMINAL class: datatrove's
@@ -211,6 +179,29 @@ DATATROVE_TERMINAL_RANGES = (
     (0x16E98, 0x16E98), (0x1BC9F, 0x1BC9F), (0x1DA88, 0x1DA88)
 )
 DATATROVE_TERMINALS = "".join(chr(cp) for first, last in DATATROVE_TERMINAL_RANGES for cp in range(first, last + 1))
+
+GOPHER_PUNCTUATION = frozenset(chr(cp) for first, last in DATATROVE_PUNCTUATION_RANGES
+                               for cp in range(first, last + 1)) | frozenset(DATATROVE_TERMINALS)
+
+
+# Small caches: the vocabulary classifies each distinct token once, so these only save work for tokens met
+# again after it was renewed (and for the punctuation every text has); at 65,536 entries each they held ~20
+# MiB of tokens that were never asked for again.
+@lru_cache(maxsize=4096)
+def is_symbol(token: str) -> bool:
+    """True when every character is in ``GOPHER_PUNCTUATION`` (not a "word" for Gopher's counts)."""
+    return GOPHER_PUNCTUATION.issuperset(token)
+
+
+def is_mark(token: str) -> bool:
+    """True when every character is Unicode punctuation, a symbol or a control character (``MARK``)."""
+    return all(unicodedata.category(ch)[0] in "PSC" for ch in token)
+
+
+@lru_cache(maxsize=4096)
+def has_alpha(token: str) -> bool:
+    return any(ch.isalpha() for ch in token)
+
 
 # Sentence ends that datatrove's list (and Unicode's Sentence_Terminal) leave out because they end a clause as well:
 # the Tibetan shad family (U+0F0D-U+0F12, Terminal_Punctuation in Unicode). Tibetan ends its sentences with a shad

@@ -120,7 +120,8 @@ def test_every_character_is_a_symbol_exactly_when_datatroves_list_holds_it():
     """Over all of Unicode: ``_flags``' fast paths (letters, digits) and ``is_symbol`` class a one-character token as
     the copied list does (a token's class follows from its characters': a symbol when all are)."""
     listed = words.GOPHER_PUNCTUATION
-    assert len(listed) == 281 and sum(1 for first, last in words.GOPHER_PUNCTUATION_RANGES for _ in
+    assert len(listed) == 281 and sum(1 for first, last in words.DATATROVE_PUNCTUATION_RANGES
+                                      + words.DATATROVE_TERMINAL_RANGES for _ in
                                       range(first, last + 1)) == 281  # no range overlaps another
     for ch in map(chr, range(0x110000)):
         assert bool(words._flags(ch) & words.SYMBOL) == is_symbol(ch) == (ch in listed), f"U+{ord(ch):04X}"
