@@ -1,7 +1,7 @@
 """CPU time per character of the whole filter stage on Chinese and English shards (issue 13).
 
 Usage: ``python bench/multilingual_stage.py [--runs 5] [--chain default|words] [--equal-size | --exact-size]
-[--modes split,fused,later] [--slope]`` from the repository root.
+[--modes split,fused,later] [--slope] [--processes N [--compare REPO ...]]`` from the repository root.
 
 What the stage does per shard, in this process: the zhwiki and enwiki documents (wikipedia reader), each
 dump written as one Parquet shard of the extract stage's schema, then ``filter-signals``
@@ -37,12 +37,22 @@ The vocabulary is emptied before each signal step unless a mode says otherwise.
 ``--slope`` also runs ``fused`` on shards of 1/4, 1/2 and 3/4 of the size (``--exact-size`` cuts) and fits
 CPU = fixed + marginal x characters per language: the marginal cost per character is what a shard of the
 default 4 M characters (``stages.crawl.shard_chars``) pays beside a fixed part spread 25x thinner.
+
+``--processes N`` (implies ``--slope``) runs the measurement above in N fresh processes one after the other and
+prints each one's zh / en marginal ratio, then their median, low and high: one process's ratio moves by
++-8 % with the load on a shared 2-core machine (0.87-1.06 in seven processes of one afternoon), so one
+process is no figure. ``--compare REPO ...`` adds other checkouts (each its own ``.venv/bin/python`` and its
+own copy of this script): the checkouts take turns, this one first, N processes each, so a before/after
+runs under the same load; each checkout's medians and the ratio of its zh and en marginal costs to this
+checkout's follow.
 """
 
 from __future__ import annotations
 
 import argparse
+import re
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
@@ -103,6 +113,39 @@ def timed(step: Callable[[ShardTask], Any], task: ShardTask, cold: bool = True) 
     return time.process_time() - started
 
 
+_FIT_ROW = re.compile(r"^\| (zh|en) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$", re.M)
+
+
+def repeat(args: argparse.Namespace) -> None:
+    """``--processes``: the fused slope measured in fresh processes of each checkout, taking turns."""
+    checkouts = [ROOT] + [Path(r).resolve() for r in args.compare]
+    command = ["bench/multilingual_stage.py", "--runs", str(args.runs), "--chain", args.chain, "--modes", "fused",
+               "--slope", "--exact-size" if args.exact_size else "--equal-size" if args.equal_size else ""]
+    marginal: list[dict[str, list[float]]] = [{"zh": [], "en": []} for _ in checkouts]  # by position: a repo twice
+                                                                                          # is an A/A check
+    for n in range(args.processes):
+        for k, checkout in enumerate(checkouts):
+            python = checkout / ".venv" / "bin" / "python"
+            done = subprocess.run([str(python if python.exists() else sys.executable)] + [c for c in command if c],
+                                  cwd=checkout, capture_output=True, text=True)
+            fits = {lang: float(m) for lang, _, m, _ in _FIT_ROW.findall(done.stdout)}
+            if done.returncode or set(fits) != {"zh", "en"}:
+                raise SystemExit(f"{checkout}: the measurement failed (exit {done.returncode}); its output:\n"
+                                 f"{done.stdout[-2000:]}{done.stderr[-2000:]}")
+            for lang, ns in fits.items():
+                marginal[k][lang].append(ns)
+            print(f"process {n + 1}/{args.processes} {checkout}: zh {fits['zh']:.1f}, en {fits['en']:.1f} ns/char "
+                  f"marginal, zh / en {fits['zh'] / fits['en']:.3f}", flush=True)
+    print(f"| checkout | zh ns/char | en ns/char | zh / en median | low | high | zh vs {ROOT.name} | en vs {ROOT.name} |")
+    print("|---|---|---|---|---|---|---|---|")
+    base = {lang: statistics.median(marginal[0][lang]) for lang in ("zh", "en")}
+    for checkout, fits in zip(checkouts, marginal):
+        ratios = [z / e for z, e in zip(fits["zh"], fits["en"])]
+        zh, en = statistics.median(fits["zh"]), statistics.median(fits["en"])
+        print(f"| {checkout} | {zh:.1f} | {en:.1f} | {statistics.median(ratios):.3f} | {min(ratios):.3f} | "
+              f"{max(ratios):.3f} | {zh / base['zh']:.3f} | {en / base['en']:.3f} |")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--runs", type=int, default=5)
@@ -112,7 +155,15 @@ def main() -> None:
     size.add_argument("--exact-size", action="store_true", help="English shard cut to exactly the Chinese one's characters")
     parser.add_argument("--modes", default="split", help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--slope", action="store_true", help="fit fixed + marginal cost over four shard sizes (fused)")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="the fused slope in this many fresh processes (per checkout), with medians")
+    parser.add_argument("--compare", nargs="*", default=[], metavar="REPO",
+                        help="with --processes: other checkouts measured in turn with this one")
     args = parser.parse_args()
+    if args.compare and not args.processes:
+        parser.error("--compare needs --processes")
+    if args.processes:
+        return repeat(args)
     modes = [m for m in args.modes.split(",") if m]
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes {sorted(unknown)}")
