@@ -22,10 +22,11 @@ The tables are written here from spaCy's rules as documented by its source (``sp
 ``char_classes.py``, ``tokenizer_exceptions.py`` and each language's ``punctuation.py``), in Unicode property
 terms where spaCy lists code point ranges (letters: ``\\p{L}``; its "icons": ``\\p{So}`` but the degree sign).
 One known difference: spaCy's letter class covers the scripts of its languages (Latin, Greek, Cyrillic, Arabic,
-Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul), so it splits no hyphen between two Armenian or
-Georgian letters, which ``\\p{L}`` here does (one token of the Armenian UDHR); deriving spaCy's exact class from
-the Unicode database cost ~0.4 s per process. The tables of the non-Latin languages where it decides most tokens
-(``XX`` and those after it: Georgian, Thaana, Serbian, Tajik, Yiddish, ...) take spaCy's classes themselves.
+Hebrew, Ethiopic, the main Indic scripts, CJK, kana, Hangul) by whole blocks, so it splits no hyphen between two
+Armenian or Georgian letters, which ``\\p{L}`` here does, and counts the Persian digits and the CJK punctuation
+block as letters, which ``\\p{L}`` does not; deriving spaCy's exact class from the Unicode database cost ~0.4 s per
+process. The tables of the languages where it decides tokens (``XX`` and those after it: Armenian, Georgian,
+Thaana, Serbian, Tajik, Yiddish, ..., and Arabic and Persian) take spaCy's classes themselves, written as data.
 Special cases split across a chunk's tokens are merged back afterwards, as spaCy's special-case matcher does
 (``_merge_specials``: "a", ".", "B" is "a.", "B"; "'", "'" is "''"). The exceptions spaCy generates by rule are
 generated here (French's productive hyphen prefixes, Spanish and Greek clock times, Danish day ordinals, Finnish
@@ -625,12 +626,6 @@ RUSSIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), in
                 special={**_OWN_SPECIAL, **_abbreviations("т.е. т.к. т.д. т.п. см. стр. г. гг. ул. тыс. руб.")},
                 data=("ru",))  # its 480 own exceptions ("п.", "к.", "им.", "др."), words47; the 91 that hold a
 # space ("и др.", "в т.ч.") spaCy merges after splitting, across chunks: not here (a chunk holds no space)
-# Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
-# the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
-# symbol or dash suffix
-ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
-               suffixes=tuple(_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX)),
-               infixes=tuple(BASE_INFIXES), special=_OWN_SPECIAL)
 # Swedish (spacy/lang/sv): an apostrophe is a suffix only after a letter other than s, x, z ("Anders'" whole);
 # infixes: no hyphen, no operator between digits; "," "!" "?" "<" ">" "=" and quotes or brackets between letters,
 # "--" between letters, "/" before a letter, ":" between upper-case letters or a digit and an upper-case letter
@@ -843,12 +838,6 @@ HUNGARIAN = Rules(
                               "jan. febr. márc. ápr. jún. júl. aug. szept. okt. nov. dec. -e")},
     token_match=_HU_TOKEN_MATCH)
 
-# Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
-# or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
-# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it); spaCy's ~680 Persian
-# words listed with a clitic split off ("آثارش" as "آثار", "ش") are data
-PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
-                special=_abbreviations(".م .هـ ب.م ق.م"), data=("fa",))
 
 # Lithuanian (spacy/lang/lt): every final period is a suffix ("a." split, as none of the base's letter-period special
 # cases is kept), no operator "-" between digits ("3-4" whole); otherwise the base rules
@@ -971,7 +960,8 @@ def _malay_family(currency_codes: str, data: tuple[str, ...]) -> Rules:
 INDONESIAN = _malay_family(_ID_CURRENCY_CODES, ("id-words", "id"))
 
 # spaCy's base rules and special cases alone: what spacy.blank gives for sk, cs, hr, lv, et, is, af, eu, hy (checked
-# against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base)
+# against spaCy 3.8.7: the same prefixes, suffixes, infixes, URL match and special cases as its base), with ``\p{L}``
+# for its letters; Armenian takes ``XX`` below, the same rules with spaCy's own letter classes, which leave Armenian out
 BASE = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=tuple(BASE_SUFFIXES), infixes=tuple(BASE_INFIXES),
              special=_BASE_SPECIAL)
 
@@ -1011,6 +1001,22 @@ _SP_BASE_INFIXES = (r"\.\.+", "…", ICONS, r"(?<=[0-9])[+\-*^](?=[0-9-])", _SP_
 # for the languages it gives no tokenizer of their own (its WhitespaceTokenizer: ka, yi, dv) and for tg, cv, sah,
 # os, ce; spacy.blank("he") is the same (checked: prefixes, suffixes, infixes and special cases equal xx's)
 XX = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=_SP_BASE_INFIXES, special=_BASE_SPECIAL)
+# Arabic (spacy/lang/ar): no period suffix after a lower-case letter or digit (Arabic letters have no case, so
+# the "two upper-case letters" rule still splits an Arabic word's period off, not a Latin one's), no "'s",
+# symbol or dash suffix. With spaCy's own letter classes (above): its Arabic block U+06E5-U+06FF holds the Persian
+# digits ۰-۹ (and Quranic marks), which it counts as letters of both cases, so it splits "۱۳." and "۱.۰" at the
+# period where ``\p{L}`` keeps them whole (4 tokens of the Debian handbook's Persian sections, 3 of its sections'
+# Gopher words; lead48)
+ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
+               suffixes=(*_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX,
+                                   f"(?<=[{UPPER}][{UPPER}])\\."), _SP_UPPERS_PERIOD_SUFFIX),
+               infixes=_SP_BASE_INFIXES, special=_OWN_SPECIAL)
+# Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
+# or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
+# zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it); spaCy's ~680 Persian
+# words listed with a clitic split off ("آثارش" as "آثار", "ش") are data
+PERSIAN = Rules(prefixes=ARABIC.prefixes, suffixes=ARABIC.suffixes, infixes=ARABIC.infixes,
+                special=_abbreviations(".م .هـ ب.م ق.م"), data=("fa",))
 # Macedonian (spacy/lang/mk): the base rules and its ~70 abbreviations (data)
 MACEDONIAN = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=_SP_BASE_INFIXES,
                    special=dict(_OWN_SPECIAL), data=("mk",))

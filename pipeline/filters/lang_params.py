@@ -72,7 +72,8 @@ What this table holds, and where each value comes from:
 * thresholds of the other languages: the Gopher/C4/FineWeb defaults (what FineWeb-2 starts from).
 * word rules of the other whitespace languages: spaCy's for that language, as datatrove counts them
   (``pipeline.filters.affixes``: spaCy's algorithm with our rule table for fr, it, ru, ar, sv, ca, es, pt, nl, pl,
-  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu, hy,
+  tr, da, no (spaCy's nb), fi, uk, bg, ro, hu, fa, lt, el, sl, id and its base rules for sk, cs, hr, lv, et, is, af, eu
+  (hy: its base rules with spaCy's own letter classes, the xx table, which leave Armenian's letters out),
   and for the Latin-script languages of fw2lat45 the table of the spaCy language datatrove assigns them (ms, lb, lij,
   tn, tl, ga, la, hsb, fw2cyr45's sr and xx, or one of the above); ``pipeline.filters.segment.SPACED``, regex behaviours for
   elisions, apostrophes and hyphen-joined words, for the others), English's for English (West Frisian and Scots,
@@ -678,7 +679,7 @@ _SPACED_LANGUAGES = {"fr": "spacy-fr", "ca": "spacy-ca", "it": "spacy-it", "ru":
                      "sk": "spacy-base", "sl": "spacy-sl", "et": "spacy-base", "es": "spacy-es", "pt": "spacy-pt",
                      "nl": "spacy-nl", "no": "spacy-nb", "fi": "spacy-fi", "tr": "spacy-tr", "cs": "spacy-base",
                      "uk": "spacy-uk", "bg": "spacy-bg", "hr": "spacy-base", "lt": "spacy-lt", "lv": "spacy-base",
-                     "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-base", "pl": "spacy-pl",
+                     "is": "spacy-base", "af": "spacy-base", "eu": "spacy-base", "hy": "spacy-xx", "pl": "spacy-pl",
                      "fa": "spacy-fa", "id": "spacy-id",
                      # non-Latin lid.176 languages (fw2cyr45): datatrove's spaCy language for each (Bashkir: Tatar's;
                      # Egyptian Arabic: Arabic's; South Azerbaijani: Persian's; its WhitespaceTokenizer for Georgian,

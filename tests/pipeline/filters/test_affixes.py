@@ -25,7 +25,7 @@ TECHNICAL = (
 # initials and "-e", Persian words joined by a zero-width non-joiner
 PROBES = {
     "lt": "a. 8) 3-4 x-y Debian's žodis. (a.) ._. 0.0 n-tosios ?! ’’ :’(",
-    "fa": "آب\u200cنبات کتاب. a. 4% (کتاب)، «کتاب» 20° x—y Debian's :) ق.م x.Y",
+    "fa": "آب\u200cنبات کتاب. a. 4% (کتاب)، «کتاب» 20° x—y Debian's :) ق.م x.Y ۱۳. ۱.۰ ۲۰۲۱-۰۷ الف.ب",
     "es": "10am 3p.m. 12m. pal apt-get 2021-07-25 50% 10km x—. a.B 3-4 3+4 etc. EE.UU. (ej.), 20° °C n°",
     "pt": "R$100 US$5 guarda-chuva x/apt-get 2021-07-25 Debian's Sr. e/ou 50% a_b-c (pré-requisito)",
     "nl": ",,Hallo'' 's avonds 't apt-get 50% 10km x/y a!b a--b bijv. a:b \"a:b 3-4 Debian's word. a.u.b.",
@@ -81,7 +81,8 @@ PROBES = {
 # spacy.blank(lang)(PROBES[lang]), spaCy 3.8.7 ("nb" for Norwegian Bokmål)
 EXPECTED_PROBES = {
     "lt": "a|.|8|)|3-4|x|-|y|Debian|'s|žodis|.|(|a|.|)|.|_|.|0.0|n-tosios|?!|’’|:’(",
-    "fa": "آب\u200cنبات|کتاب|.|a.|4|%|(|کتاب|)|،|«|کتاب|»|20|°|x|—|y|Debian's|:|)|ق.م|x|.|Y",
+    # spaCy's Arabic letter block holds the Persian digits: a period after them splits off, a hyphen between them too
+    "fa": "آب\u200cنبات|کتاب|.|a.|4|%|(|کتاب|)|،|«|کتاب|»|20|°|x|—|y|Debian's|:|)|ق.م|x|.|Y|۱۳|.|۱|.|۰|۲۰۲۱|-|۰۷|الف|.|ب",
     "es": ("10|am|3|p.m.|12|m.|pa|l|apt-get|2021-07-25|50%|10|km|x|—|.|a.|B|3-4|3|+|4|etc.|EE.UU.|(|ej.|)|,|20|"
          "°|°C|n°"),
     "pt": ("R$|100|US$|5|guarda-chuva|x|/|apt-get|2021-07-25|Debian|'s|Sr.|e/ou|50|%|a_b-c|(|pré-requisito|)"),
@@ -292,6 +293,8 @@ def test_tables_lose_no_character(language):
     ("es", "spacy-es"), ("pt", "spacy-pt"), ("nl", "spacy-nl"), ("pl", "spacy-pl"), ("tr", "spacy-tr"),
     ("da", "spacy-da"), ("no", "spacy-nb"), ("fi", "spacy-fi"), ("uk", "spacy-uk"), ("bg", "spacy-bg"),
     ("ro", "spacy-ro"), ("hu", "spacy-hu"), ("fa", "spacy-fa"),
+    # Armenian: spaCy's base rules with its own letter classes, which leave Armenian out ("ոչ-քաղաքական" whole)
+    ("hy", "spacy-xx"),
     ("lt", "spacy-lt"), ("el", "spacy-el"), ("sl", "spacy-sl"), ("id", "spacy-id"),
     # non-Latin lid.176 languages (fw2cyr45): datatrove's spaCy language (Bashkir: Tatar's; Egyptian Arabic: Arabic's;
     # South Azerbaijani: Persian's; xx for Hebrew and for those datatrove gives xx or its WhitespaceTokenizer)
@@ -461,6 +464,9 @@ def test_indonesian_list_expands_to_spacys_variants():
     # "ή" U+1F75, no hyphen split after "ϊ"); "%" is no Greek unit; "C$" a currency prefix; "……" one suffix
     ("el", "ὑποχρεωτικ\u1f75. Ευρωπαϊ-κή Δ7% C$5 x…… A$ΈΌ", "ὑποχρεωτικ\u1f75.|Ευρωπαϊ-κή|Δ7%|C$|5|x|……|A$|ΈΌ"),
     ("sl", "C$5 x…… 7%", "C$|5|x|……|7|%"),
+    # Armenian's table (spacy.blank("hy") is the base rules, with spaCy's letter classes, which leave Armenian out):
+    # no hyphen split between Armenian letters and no period split after them, as in datatrove's words
+    ("xx", "ոչ-քաղաքական Հայաստան. ՀՀ. 3-4 x-y", "ոչ-քաղաքական|Հայաստան.|ՀՀ.|3|-|4|x|-|y"),
 ])
 def test_greek_and_slovenian_letter_classes_and_marks(language, text, expected):
     assert "|".join(split_words(text, f"spacy-{language}")) == expected
