@@ -38,6 +38,14 @@ The vocabulary is emptied before each signal step unless a mode says otherwise.
 CPU = fixed + marginal x characters per language: the marginal cost per character is what a shard of the
 default 4 M characters (``stages.crawl.shard_chars``) pays beside a fixed part spread 25x thinner.
 
+``--pair`` picks the texts: ``wiki`` (the default: the zhwiki and enwiki samples above), ``book`` (the shared
+Chinese book, Hongloumeng, against the shared English Gutenberg books, both cut to the same characters, as
+documents of the wikipedia kind's chain in their declared language), ``handbook`` (the Debian Administrator's
+Handbook's zh-CN and en-US pages, extracted as the crawl stage does: technical prose, Chinese mixed with
+commands, paths and English names; needs ``--handbook-cache``, bench/multilingual_agreement.py downloads it).
+One pair is one kind of text: the goal (Chinese no slower per character than English) is a claim about text in
+general, so each pair is measured and reported on its own.
+
 ``--processes N`` (implies ``--slope``) runs the measurement above in N fresh processes one after the other and
 prints each one's zh / en marginal ratio, then their median, low and high: one process's ratio moves by
 +-8 % with the load on a shared 2-core machine (0.87-1.06 in seven processes of one afternoon), so one
@@ -71,7 +79,12 @@ from pipeline.filters import words  # noqa: E402
 from pipeline.filters.chain import ChainSpec, resolve  # noqa: E402
 from pipeline.stages.filter import ShardTask, run_decisions, run_fused, run_signals  # noqa: E402
 
-FILES = {"zh": "zhwiki", "en": "enwiki"}
+FILES = {"zh": "zhwiki", "en": "enwiki"}  # shard names (one per language; the pair's texts are in them)
+PAIRS = ("wiki", "book", "handbook")
+EN_BOOKS = ("gutenberg-3261-news-from-nowhere.txt", "gutenberg-972-the-devils-dictionary.txt",
+            "gutenberg-9198-the-complete-angler-1653.txt", "gutenberg-14263-katrine.txt",
+            "gutenberg-16215-jack-sheppard.txt")
+BOOK_PIECE_CHARS = 8_000  # about a Hongloumeng chapter (120 chapters, 7,400 characters on average)
 WORD_CHAIN = {"gopher_repetition": {}, "gopher_quality": {}, "c4": {}, "fineweb": {}}
 MODES = ("split", "fused", "later")
 DEFAULT_SHARD_CHARS = 4_000_000
@@ -116,11 +129,56 @@ def timed(step: Callable[[ShardTask], Any], task: ShardTask, cold: bool = True) 
 _FIT_ROW = re.compile(r"^\| (zh|en) \| ([0-9.]+) \| ([0-9.]+) \| ([0-9.]+) \|$", re.M)
 
 
+def pair_rows(pair: str, handbook_cache: Path | None) -> dict[str, list[dict]]:
+    """The documents of ``pair`` as extract-stage rows, per language, each with its declared language."""
+    import multilingual_bench as mb
+
+    if pair == "wiki":
+        return {lang: [d.to_row(name) for d in mb.documents(name)] for lang, name in FILES.items()}
+    from pipeline.readers import get_reader, reader_module
+    from pipeline.readers.base import Split
+    from contracts.accounting import Tally
+
+    def book(path: str) -> list[dict]:
+        """The book as documents of about ``BOOK_PIECE_CHARS`` (whole paragraphs), so that both languages have
+        about as many documents per character (a document's own costs, its LID read capped at 100,000
+        characters among them, would otherwise weigh differently: Hongloumeng is one 890,000-character text)."""
+        read = get_reader("books").read(Split(str(mb.DATA / "books" / path)), reader_module("books").Options(), Tally())
+        out = []
+        for d in read:
+            row, piece = d.to_row("book"), []
+            for paragraph in row["text"].split("\n\n"):
+                piece.append(paragraph)
+                if sum(map(len, piece)) >= BOOK_PIECE_CHARS:
+                    out.append(dict(row, id=f"{row['id']}#{len(out)}", text="\n\n".join(piece)))
+                    piece = []
+            if piece:
+                out.append(dict(row, id=f"{row['id']}#{len(out)}", text="\n\n".join(piece)))
+        return out
+
+    if pair == "book":
+        rows = {"zh": book("zh-hongloumeng-pg24264.txt"), "en": [r for path in EN_BOOKS for r in book(path)]}
+    else:
+        if handbook_cache is None:
+            raise SystemExit("--pair handbook needs --handbook-cache DIR (bench/multilingual_agreement.py's)")
+        from multilingual_agreement import handbook_sections
+
+        template = mb.documents("zhwiki")[0].to_row("handbook")
+        rows = {lang: [dict(template, id=f"handbook#{lang}#{name}", url=name, title=name, text=text)
+                       for name, text in handbook_sections(lang, handbook_cache)] for lang in FILES}
+    for lang, docs in rows.items():  # the declared language, as a wiki dump's siteinfo gives it
+        for r in docs:
+            r["meta"] = {**(r.get("meta") or {}), "language": lang}
+    return rows
+
+
 def repeat(args: argparse.Namespace) -> None:
     """``--processes``: the fused slope measured in fresh processes of each checkout, taking turns."""
     checkouts = [ROOT] + [Path(r).resolve() for r in args.compare]
     command = ["bench/multilingual_stage.py", "--runs", str(args.runs), "--chain", args.chain, "--modes", "fused",
                "--slope", "--exact-size" if args.exact_size else "--equal-size" if args.equal_size else ""]
+    if args.pair != "wiki":  # a checkout older than --pair measures the wiki pair only
+        command += ["--pair", args.pair] + (["--handbook-cache", str(args.handbook_cache)] if args.handbook_cache else [])
     marginal: list[dict[str, list[float]]] = [{"zh": [], "en": []} for _ in checkouts]  # by position: a repo twice
                                                                                           # is an A/A check
     for n in range(args.processes):
@@ -155,6 +213,8 @@ def main() -> None:
     size.add_argument("--exact-size", action="store_true", help="English shard cut to exactly the Chinese one's characters")
     parser.add_argument("--modes", default="split", help=f"comma-separated, of {', '.join(MODES)}")
     parser.add_argument("--slope", action="store_true", help="fit fixed + marginal cost over four shard sizes (fused)")
+    parser.add_argument("--pair", choices=PAIRS, default="wiki", help="which Chinese and English texts (see above)")
+    parser.add_argument("--handbook-cache", type=Path, help="with --pair handbook: the handbook's download folder")
     parser.add_argument("--processes", type=int, default=0,
                         help="the fused slope in this many fresh processes (per checkout), with medians")
     parser.add_argument("--compare", nargs="*", default=[], metavar="REPO",
@@ -167,12 +227,14 @@ def main() -> None:
     modes = [m for m in args.modes.split(",") if m]
     if unknown := set(modes) - set(MODES):
         parser.error(f"unknown modes {sorted(unknown)}")
-    import multilingual_bench as mb
 
     spec = resolve("wikipedia", {}, None) if args.chain == "default" else ChainSpec.model_validate(WORD_CHAIN)
     figures: dict[str, dict[str, list[float]]] = {lang: {} for lang in FILES}
-    rows = {lang: [d.to_row(name) for d in mb.documents(name)] for lang, name in FILES.items()}
+    rows = pair_rows(args.pair, args.handbook_cache)
     zh_chars = sum(len(r["text"]) for r in rows["zh"])
+    if args.pair != "wiki":  # the shorter side sets the size: the Chinese book is longer than the English ones
+        zh_chars = min(zh_chars, sum(len(r["text"]) for r in rows["en"]))
+        rows["zh"] = cut(rows["zh"], 0, zh_chars)
     if args.equal_size:  # the first whole articles up to the Chinese shard's characters
         ends = np.cumsum([len(r["text"]) for r in rows["en"]])
         rows["en"] = rows["en"][:int(np.searchsorted(ends, zh_chars)) + 1]
@@ -218,8 +280,8 @@ def main() -> None:
                     add(lang, "halves later", later_b + timed(run_fused, a, cold=False))
                 for i, part in enumerate(parts.get(lang, [])):
                     slope_times[lang][i].append(timed(run_fused, part))
-    print(f"filter stage, {args.chain} chain, CPU us per character, median of {args.runs} "
-          f"(zhwiki {n_chars['zh']:,} chars, enwiki {n_chars['en']:,}"
+    print(f"filter stage, {args.chain} chain, {args.pair} pair, CPU us per character, median of {args.runs} "
+          f"(zh {n_chars['zh']:,} chars, en {n_chars['en']:,}"
           f"{' (its first articles)' if args.equal_size else ' (cut to the same characters)' if args.exact_size else ''}):")
     print("| step | zh | en | zh / en |")
     print("|---|---|---|---|")
