@@ -243,6 +243,40 @@ static inline int four_3byte_chars(const unsigned char *p) {
     return ((x & mx) == wx) & ((y & my) == wy) & ((p[12] & 0xC0) != 0x80);
 }
 
+/* The n-gram hashes of `starts` (a multiple of 8, at most CJK_BLOCK) consecutive character starts p, p + 3, ...
+ * where four_3byte_chars holds at each: h2[t], h3[t], h4[t] get the FNV hashes of start t's 2-, 3- and
+ * 4-character n-grams, as the scalar path computes them. Why: each hash is a chain of serial multiplies (twelve
+ * a start in Chinese text) and one scalar multiplier ran every chain of a token; here eight starts go side by
+ * side in AVX2 lanes, one vector multiply per byte for all eight. The characters' bytes are first spread,
+ * sign-extended as fastText's hash takes them, into one array per byte position (lead, second, third), so a
+ * step's eight operands are one unaligned load. Integer arithmetic: the same hashes, bit for bit. */
+#define CJK_BLOCK 64
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_AVX2_HASH 1
+#include <immintrin.h>
+static int use_avx2; /* set at import where the CPU has AVX2; set_simd(False) turns it off (tests) */
+
+__attribute__((target("avx2"))) static void cjk_hashes_avx2(const unsigned char *p, size_t starts, uint32_t *h2,
+                                                            uint32_t *h3, uint32_t *h4) {
+    int32_t b[3][CJK_BLOCK + 3];
+    for (size_t c = 0; c < starts + 3; c++) { /* the characters the starts' 4-grams cover */
+        b[0][c] = (int8_t)p[3 * c];
+        b[1][c] = (int8_t)p[3 * c + 1];
+        b[2][c] = (int8_t)p[3 * c + 2];
+    }
+    const __m256i prime = _mm256_set1_epi32(16777619), basis = _mm256_set1_epi32((int32_t)2166136261u);
+    uint32_t *const outs[3] = {h2, h3, h4};
+    for (size_t t = 0; t < starts; t += 8) {
+        __m256i h = basis;
+        for (int c = 0; c < 4; c++) {
+            for (int j = 0; j < 3; j++)
+                h = _mm256_mullo_epi32(_mm256_xor_si256(h, _mm256_loadu_si256((const __m256i *)&b[j][t + c])), prime);
+            if (c) _mm256_storeu_si256((__m256i *)(outs[c - 1] + t), h);
+        }
+    }
+}
+#endif
+
 /* Dictionary::computeSubwords on w = "<" + token + ">" with Dictionary::pushHash: writes the input row of
  * each kept n-gram to ids (room for n * maxn), in fastText's order. Three passes over the n-grams instead of
  * one so that their loads are independent: every bucket id first, then the kept ones (prune bits) compacted
@@ -264,7 +298,30 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
     size_t k = 0;
     if (maxn == 4 && minn == 2) { /* lid.176's n-grams: 2 to 4 characters from each character's start */
         size_t i = 0;
+#ifdef HAVE_AVX2_HASH
+        size_t short_run_end = 0; /* starts before it are in a run of CJK starts too short for the vector path */
+#endif
         while (i < n) {
+#ifdef HAVE_AVX2_HASH
+            if (use_avx2 && i >= short_run_end && i + 13 <= n && four_3byte_chars(w + i)) {
+                size_t q = 1; /* CJK starts from i, up to a block */
+                while (q < CJK_BLOCK && i + 3 * q + 13 <= n && four_3byte_chars(w + i + 3 * q)) q++;
+                if (q < 8) {
+                    short_run_end = i + 3 * q;
+                } else {
+                    uint32_t h[3][CJK_BLOCK];
+                    q &= ~(size_t)7;
+                    cjk_hashes_avx2(w + i, q, h[0], h[1], h[2]);
+                    for (size_t t = 0; t < q; t++, k += 3) {
+                        ids[k] = (int32_t)bucket_of(bucket_m, bucket, h[0][t]);
+                        ids[k + 1] = (int32_t)bucket_of(bucket_m, bucket, h[1][t]);
+                        ids[k + 2] = (int32_t)bucket_of(bucket_m, bucket, h[2][t]);
+                    }
+                    i += 3 * q;
+                    continue;
+                }
+            }
+#endif
             if (i + 13 <= n && four_3byte_chars(w + i)) { /* CJK text: twelve bytes, no loop, no branch */
                 const unsigned char *p = w + i;
                 uint32_t h = 2166136261u;
@@ -1117,15 +1174,46 @@ static PyTypeObject ModelType = {
     .tp_methods = Model_methods,
 };
 
+static PyObject *lid_simd(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+#ifdef HAVE_AVX2_HASH
+    return PyBool_FromLong(use_avx2);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyObject *lid_set_simd(PyObject *self, PyObject *arg) {
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+#ifdef HAVE_AVX2_HASH
+    use_avx2 = on && __builtin_cpu_supports("avx2");
+    return PyBool_FromLong(use_avx2);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyMethodDef lid_functions[] = {
+    {"simd", lid_simd, METH_NOARGS, "simd() -> whether CJK n-grams are hashed eight starts at a time (AVX2)"},
+    {"set_simd", lid_set_simd, METH_O,
+     "set_simd(on) -> whether the AVX2 hashing is now in use (tests turn it off to check the scalar path; a "
+     "Model in another thread's predict may see the change mid-call: both paths give the same rows)"},
+    {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef lid_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_lid",
     .m_doc = "fastText predict with a per-token cache (see pipeline/filters/fasttext_lid.py)",
     .m_size = -1,
+    .m_methods = lid_functions,
 };
 
 PyMODINIT_FUNC PyInit__lid(void) {
     if (PyType_Ready(&ModelType) < 0) return NULL;
+#ifdef HAVE_AVX2_HASH
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
     PyObject *mod = PyModule_Create(&lid_module);
     if (!mod) return NULL;
     Py_INCREF(&ModelType);
