@@ -243,35 +243,58 @@ static inline int four_3byte_chars(const unsigned char *p) {
     return ((x & mx) == wx) & ((y & my) == wy) & ((p[12] & 0xC0) != 0x80);
 }
 
-/* The n-gram hashes of `starts` (a multiple of 8, at most CJK_BLOCK) consecutive character starts p, p + 3, ...
- * where four_3byte_chars holds at each: h2[t], h3[t], h4[t] get the FNV hashes of start t's 2-, 3- and
- * 4-character n-grams, as the scalar path computes them. Why: each hash is a chain of serial multiplies (twelve
- * a start in Chinese text) and one scalar multiplier ran every chain of a token; here eight starts go side by
- * side in AVX2 lanes, one vector multiply per byte for all eight. The characters' bytes are first spread,
- * sign-extended as fastText's hash takes them, into one array per byte position (lead, second, third), so a
- * step's eight operands are one unaligned load. Integer arithmetic: the same hashes, bit for bit. */
+/* The n-gram bucket ids of `starts` (a multiple of 8, at most CJK_BLOCK) consecutive character starts p, p + 3,
+ * ... where four_3byte_chars holds at each: ids[3t], ids[3t + 1], ids[3t + 2] get start t's 2-, 3- and
+ * 4-character n-grams' buckets (FNV hash % bucket), as the scalar path computes them. Why: each hash is a chain
+ * of serial multiplies (twelve a start in Chinese text) and one scalar multiplier ran every chain of a token,
+ * then two more multiplies for each remainder; here eight starts go side by side in AVX2 lanes, one vector
+ * multiply per byte for all eight. The characters' bytes are first spread, sign-extended as fastText's hash
+ * takes them, into one array per byte position (lead, second, third), so a step's eight operands are one
+ * unaligned load. The remainder is taken in doubles: h < 2^32, and q * bucket and h - q * bucket are integers
+ * under 2^53, so exact. q = floor(h * (1 / bucket)) is never one too many (the product's error, under
+ * 2^-20 / bucket, is less than h / bucket's distance 1 / bucket to the next integer up when below it) and one
+ * short only when h is an exact multiple of bucket and the product rounds down: then r = bucket, corrected to
+ * 0 (tests/pipeline/filters/test_lid_subwords.py builds such a bucket count). The same ids, bit for bit. */
 #define CJK_BLOCK 64
 #if defined(__GNUC__) && defined(__x86_64__)
 #define HAVE_AVX2_HASH 1
 #include <immintrin.h>
 static int use_avx2; /* set at import where the CPU has AVX2; set_simd(False) turns it off (tests) */
 
-__attribute__((target("avx2"))) static void cjk_hashes_avx2(const unsigned char *p, size_t starts, uint32_t *h2,
-                                                            uint32_t *h3, uint32_t *h4) {
-    int32_t b[3][CJK_BLOCK + 3];
+__attribute__((target("avx2"))) static inline __m128i remainder4(__m128i h, __m256d b, __m256d inv) {
+    /* four unsigned 32-bit h % b: h as signed (top bit flipped) plus 2^31 is h as a double */
+    __m256d d = _mm256_add_pd(_mm256_cvtepi32_pd(_mm_xor_si128(h, _mm_set1_epi32(INT32_MIN))),
+                              _mm256_set1_pd(2147483648.0));
+    __m256d q = _mm256_floor_pd(_mm256_mul_pd(d, inv));
+    __m256d r = _mm256_sub_pd(d, _mm256_mul_pd(q, b));
+    r = _mm256_sub_pd(r, _mm256_and_pd(_mm256_cmp_pd(r, b, _CMP_GE_OQ), b)); /* q one short: h a multiple of b */
+    return _mm256_cvttpd_epi32(r); /* r < bucket <= 2^31 - 1: fits */
+}
+
+__attribute__((target("avx2"))) static void cjk_ids_avx2(const unsigned char *p, size_t starts, uint32_t bucket,
+                                                         int32_t *ids) {
+    int32_t b[3][CJK_BLOCK + 3], out[3][8];
     for (size_t c = 0; c < starts + 3; c++) { /* the characters the starts' 4-grams cover */
         b[0][c] = (int8_t)p[3 * c];
         b[1][c] = (int8_t)p[3 * c + 1];
         b[2][c] = (int8_t)p[3 * c + 2];
     }
     const __m256i prime = _mm256_set1_epi32(16777619), basis = _mm256_set1_epi32((int32_t)2166136261u);
-    uint32_t *const outs[3] = {h2, h3, h4};
+    const __m256d bd = _mm256_set1_pd((double)bucket), inv = _mm256_set1_pd(1.0 / (double)bucket);
     for (size_t t = 0; t < starts; t += 8) {
         __m256i h = basis;
         for (int c = 0; c < 4; c++) {
             for (int j = 0; j < 3; j++)
                 h = _mm256_mullo_epi32(_mm256_xor_si256(h, _mm256_loadu_si256((const __m256i *)&b[j][t + c])), prime);
-            if (c) _mm256_storeu_si256((__m256i *)(outs[c - 1] + t), h);
+            if (c) {
+                _mm_storeu_si128((__m128i *)out[c - 1], remainder4(_mm256_castsi256_si128(h), bd, inv));
+                _mm_storeu_si128((__m128i *)(out[c - 1] + 4), remainder4(_mm256_extracti128_si256(h, 1), bd, inv));
+            }
+        }
+        for (int l = 0; l < 8; l++) { /* fastText's order: each start's 2-, 3-, 4-gram */
+            ids[3 * (t + l)] = out[0][l];
+            ids[3 * (t + l) + 1] = out[1][l];
+            ids[3 * (t + l) + 2] = out[2][l];
         }
     }
 }
@@ -309,14 +332,9 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
                 if (q < 8) {
                     short_run_end = i + 3 * q;
                 } else {
-                    uint32_t h[3][CJK_BLOCK];
                     q &= ~(size_t)7;
-                    cjk_hashes_avx2(w + i, q, h[0], h[1], h[2]);
-                    for (size_t t = 0; t < q; t++, k += 3) {
-                        ids[k] = (int32_t)bucket_of(bucket_m, bucket, h[0][t]);
-                        ids[k + 1] = (int32_t)bucket_of(bucket_m, bucket, h[1][t]);
-                        ids[k + 2] = (int32_t)bucket_of(bucket_m, bucket, h[2][t]);
-                    }
+                    cjk_ids_avx2(w + i, q, bucket, ids + k);
+                    k += 3 * q;
                     i += 3 * q;
                     continue;
                 }
