@@ -578,6 +578,25 @@ static void dfs(const Model *m, const float *hidden, int32_t node, float score, 
     dfs(m, hidden, m->right[node], score + std_log(f), thr, best, best_node);
 }
 
+/* The first separator (sep) at or after p in s[0..n), or n. Sixteen bytes a step where SSE2 is (every x86-64):
+ * a Chinese whitespace token is a whole clause, ~120 bytes, and the byte loop's table lookup and branch per byte
+ * took ~40 % of Model_predict's own time on zhwiki. The separators: NUL, 9-13 (\t \n \v \f \r) and space. */
+static inline size_t token_end(const unsigned char *s, size_t p, size_t n) {
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4);
+    for (; p + 16 <= n; p += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + p));
+        __m128i c = _mm_sub_epi8(b, nine); /* 0..4 (unsigned) for 9..13 */
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, space), _mm_cmpeq_epi8(b, _mm_setzero_si128())),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(c, four), c));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask) return p + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (p < n && !sep[s[p]]) p++;
+    return p;
+}
+
 /* One line: `s` is the text without fastText's implicit trailing "\n" ('\n' inside reads as a space, as
  * the caller's replace("\n", " ") makes it). Returns the label index (-1: no features, where fastText
  * returns no prediction) and sets *prob = exp(score) in float, as FastText::predictLine; -2: no memory. */
@@ -594,7 +613,7 @@ static int32_t predict_line(Model *m, const unsigned char *s, size_t n, float *p
         size_t len;
         if (p < n) {
             size_t start = p;
-            while (p < n && !sep[s[p]]) p++;
+            p = token_end(s, p, n);
             tok = s + start;
             len = p - start;
             eos = len == sizeof(EOS) - 1 && memcmp(tok, EOS, len) == 0; /* getLine stops after "</s>" */

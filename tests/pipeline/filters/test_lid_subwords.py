@@ -185,3 +185,22 @@ def test_an_ngram_hash_that_is_a_multiple_of_the_bucket_count_gets_bucket_zero(t
     write_model(path, quant=True, prune=True, bucket=bucket, seed=5, kept=kept)
     theirs = fasttext_predict_batch(fasttext.load_model(str(path)), texts, CAP)
     assert FastTextLID(path, cache_entries=1).predict_batch(texts, CAP) == theirs
+
+
+@needs_lid
+def test_tokens_of_every_length_between_every_separator_match_fasttext():
+    """Tokens are found sixteen bytes at a time (SSE2): tokens of 1 to 70 characters (1- and 3-byte), so a
+    separator falls at every place in a 16-byte step and in the byte loop's tail, each of fastText's separators."""
+    rng = np.random.default_rng(7)
+    texts = []
+    for _ in range(200):
+        parts = []
+        for _ in range(int(rng.integers(1, 12))):
+            size = int(rng.integers(1, 71))
+            parts.append("".join(chr(int(c)) for c in (rng.integers(0x4E00, 0x9FFF, size) if rng.random() < 0.5
+                                                        else rng.integers(0x61, 0x7B, size))))
+            parts.append("".join(rng.choice(list(" \t\v\f\r\n"), int(rng.integers(1, 3)))))
+        texts.append("".join(parts[:-1] if rng.random() < 0.5 else parts))
+    theirs = fasttext_predict_batch(load_model(bundled_model_path()), texts, CAP)
+    assert FastTextLID(bundled_model_path(), cache_entries=1).predict_batch(texts, CAP) == theirs
+    assert FastTextLID(bundled_model_path()).predict_batch(texts, CAP) == theirs
