@@ -243,6 +243,63 @@ static inline int four_3byte_chars(const unsigned char *p) {
     return ((x & mx) == wx) & ((y & my) == wy) & ((p[12] & 0xC0) != 0x80);
 }
 
+/* The n-gram bucket ids of `starts` (a multiple of 8, at most CJK_BLOCK) consecutive character starts p, p + 3,
+ * ... where four_3byte_chars holds at each: ids[3t], ids[3t + 1], ids[3t + 2] get start t's 2-, 3- and
+ * 4-character n-grams' buckets (FNV hash % bucket), as the scalar path computes them. Why: each hash is a chain
+ * of serial multiplies (twelve a start in Chinese text) and one scalar multiplier ran every chain of a token,
+ * then two more multiplies for each remainder; here eight starts go side by side in AVX2 lanes, one vector
+ * multiply per byte for all eight. The characters' bytes are first spread, sign-extended as fastText's hash
+ * takes them, into one array per byte position (lead, second, third), so a step's eight operands are one
+ * unaligned load. The remainder is taken in doubles: h < 2^32, and q * bucket and h - q * bucket are integers
+ * under 2^53, so exact. q = floor(h * (1 / bucket)) is never one too many (the product's error, under
+ * 2^-20 / bucket, is less than h / bucket's distance 1 / bucket to the next integer up when below it) and one
+ * short only when h is an exact multiple of bucket and the product rounds down: then r = bucket, corrected to
+ * 0 (tests/pipeline/filters/test_lid_subwords.py builds such a bucket count). The same ids, bit for bit. */
+#define CJK_BLOCK 64
+#if defined(__GNUC__) && defined(__x86_64__)
+#define HAVE_AVX2_HASH 1
+#include <immintrin.h>
+static int use_avx2; /* set at import where the CPU has AVX2; set_simd(False) turns it off (tests) */
+
+__attribute__((target("avx2"))) static inline __m128i remainder4(__m128i h, __m256d b, __m256d inv) {
+    /* four unsigned 32-bit h % b: h as signed (top bit flipped) plus 2^31 is h as a double */
+    __m256d d = _mm256_add_pd(_mm256_cvtepi32_pd(_mm_xor_si128(h, _mm_set1_epi32(INT32_MIN))),
+                              _mm256_set1_pd(2147483648.0));
+    __m256d q = _mm256_floor_pd(_mm256_mul_pd(d, inv));
+    __m256d r = _mm256_sub_pd(d, _mm256_mul_pd(q, b));
+    r = _mm256_sub_pd(r, _mm256_and_pd(_mm256_cmp_pd(r, b, _CMP_GE_OQ), b)); /* q one short: h a multiple of b */
+    return _mm256_cvttpd_epi32(r); /* r < bucket <= 2^31 - 1: fits */
+}
+
+__attribute__((target("avx2"))) static void cjk_ids_avx2(const unsigned char *p, size_t starts, uint32_t bucket,
+                                                         int32_t *ids) {
+    int32_t b[3][CJK_BLOCK + 3], out[3][8];
+    for (size_t c = 0; c < starts + 3; c++) { /* the characters the starts' 4-grams cover */
+        b[0][c] = (int8_t)p[3 * c];
+        b[1][c] = (int8_t)p[3 * c + 1];
+        b[2][c] = (int8_t)p[3 * c + 2];
+    }
+    const __m256i prime = _mm256_set1_epi32(16777619), basis = _mm256_set1_epi32((int32_t)2166136261u);
+    const __m256d bd = _mm256_set1_pd((double)bucket), inv = _mm256_set1_pd(1.0 / (double)bucket);
+    for (size_t t = 0; t < starts; t += 8) {
+        __m256i h = basis;
+        for (int c = 0; c < 4; c++) {
+            for (int j = 0; j < 3; j++)
+                h = _mm256_mullo_epi32(_mm256_xor_si256(h, _mm256_loadu_si256((const __m256i *)&b[j][t + c])), prime);
+            if (c) {
+                _mm_storeu_si128((__m128i *)out[c - 1], remainder4(_mm256_castsi256_si128(h), bd, inv));
+                _mm_storeu_si128((__m128i *)(out[c - 1] + 4), remainder4(_mm256_extracti128_si256(h, 1), bd, inv));
+            }
+        }
+        for (int l = 0; l < 8; l++) { /* fastText's order: each start's 2-, 3-, 4-gram */
+            ids[3 * (t + l)] = out[0][l];
+            ids[3 * (t + l) + 1] = out[1][l];
+            ids[3 * (t + l) + 2] = out[2][l];
+        }
+    }
+}
+#endif
+
 /* Dictionary::computeSubwords on w = "<" + token + ">" with Dictionary::pushHash: writes the input row of
  * each kept n-gram to ids (room for n * maxn), in fastText's order. Three passes over the n-grams instead of
  * one so that their loads are independent: every bucket id first, then the kept ones (prune bits) compacted
@@ -264,7 +321,25 @@ static size_t subwords(const Model *m, const unsigned char *w, size_t n, int32_t
     size_t k = 0;
     if (maxn == 4 && minn == 2) { /* lid.176's n-grams: 2 to 4 characters from each character's start */
         size_t i = 0;
+#ifdef HAVE_AVX2_HASH
+        size_t short_run_end = 0; /* starts before it are in a run of CJK starts too short for the vector path */
+#endif
         while (i < n) {
+#ifdef HAVE_AVX2_HASH
+            if (use_avx2 && i >= short_run_end && i + 13 <= n && four_3byte_chars(w + i)) {
+                size_t q = 1; /* CJK starts from i, up to a block */
+                while (q < CJK_BLOCK && i + 3 * q + 13 <= n && four_3byte_chars(w + i + 3 * q)) q++;
+                if (q < 8) {
+                    short_run_end = i + 3 * q;
+                } else {
+                    q &= ~(size_t)7;
+                    cjk_ids_avx2(w + i, q, bucket, ids + k);
+                    k += 3 * q;
+                    i += 3 * q;
+                    continue;
+                }
+            }
+#endif
             if (i + 13 <= n && four_3byte_chars(w + i)) { /* CJK text: twelve bytes, no loop, no branch */
                 const unsigned char *p = w + i;
                 uint32_t h = 2166136261u;
@@ -503,6 +578,25 @@ static void dfs(const Model *m, const float *hidden, int32_t node, float score, 
     dfs(m, hidden, m->right[node], score + std_log(f), thr, best, best_node);
 }
 
+/* The first separator (sep) at or after p in s[0..n), or n. Sixteen bytes a step where SSE2 is (every x86-64):
+ * a Chinese whitespace token is a whole clause, ~120 bytes, and the byte loop's table lookup and branch per byte
+ * took ~40 % of Model_predict's own time on zhwiki. The separators: NUL, 9-13 (\t \n \v \f \r) and space. */
+static inline size_t token_end(const unsigned char *s, size_t p, size_t n) {
+#ifdef __SSE2__
+    const __m128i space = _mm_set1_epi8(' '), nine = _mm_set1_epi8(9), four = _mm_set1_epi8(4);
+    for (; p + 16 <= n; p += 16) {
+        __m128i b = _mm_loadu_si128((const __m128i *)(s + p));
+        __m128i c = _mm_sub_epi8(b, nine); /* 0..4 (unsigned) for 9..13 */
+        __m128i hit = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(b, space), _mm_cmpeq_epi8(b, _mm_setzero_si128())),
+                                   _mm_cmpeq_epi8(_mm_min_epu8(c, four), c));
+        int mask = _mm_movemask_epi8(hit);
+        if (mask) return p + (size_t)__builtin_ctz((unsigned)mask);
+    }
+#endif
+    while (p < n && !sep[s[p]]) p++;
+    return p;
+}
+
 /* One line: `s` is the text without fastText's implicit trailing "\n" ('\n' inside reads as a space, as
  * the caller's replace("\n", " ") makes it). Returns the label index (-1: no features, where fastText
  * returns no prediction) and sets *prob = exp(score) in float, as FastText::predictLine; -2: no memory. */
@@ -519,7 +613,7 @@ static int32_t predict_line(Model *m, const unsigned char *s, size_t n, float *p
         size_t len;
         if (p < n) {
             size_t start = p;
-            while (p < n && !sep[s[p]]) p++;
+            p = token_end(s, p, n);
             tok = s + start;
             len = p - start;
             eos = len == sizeof(EOS) - 1 && memcmp(tok, EOS, len) == 0; /* getLine stops after "</s>" */
@@ -1117,15 +1211,46 @@ static PyTypeObject ModelType = {
     .tp_methods = Model_methods,
 };
 
+static PyObject *lid_simd(PyObject *self, PyObject *Py_UNUSED(ignored)) {
+#ifdef HAVE_AVX2_HASH
+    return PyBool_FromLong(use_avx2);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyObject *lid_set_simd(PyObject *self, PyObject *arg) {
+    int on = PyObject_IsTrue(arg);
+    if (on < 0) return NULL;
+#ifdef HAVE_AVX2_HASH
+    use_avx2 = on && __builtin_cpu_supports("avx2");
+    return PyBool_FromLong(use_avx2);
+#else
+    Py_RETURN_FALSE;
+#endif
+}
+
+static PyMethodDef lid_functions[] = {
+    {"simd", lid_simd, METH_NOARGS, "simd() -> whether CJK n-grams are hashed eight starts at a time (AVX2)"},
+    {"set_simd", lid_set_simd, METH_O,
+     "set_simd(on) -> whether the AVX2 hashing is now in use (tests turn it off to check the scalar path; a "
+     "Model in another thread's predict may see the change mid-call: both paths give the same rows)"},
+    {NULL, NULL, 0, NULL}};
+
 static struct PyModuleDef lid_module = {
     PyModuleDef_HEAD_INIT,
     .m_name = "_lid",
     .m_doc = "fastText predict with a per-token cache (see pipeline/filters/fasttext_lid.py)",
     .m_size = -1,
+    .m_methods = lid_functions,
 };
 
 PyMODINIT_FUNC PyInit__lid(void) {
     if (PyType_Ready(&ModelType) < 0) return NULL;
+#ifdef HAVE_AVX2_HASH
+    __builtin_cpu_init();
+    use_avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+#endif
     PyObject *mod = PyModule_Create(&lid_module);
     if (!mod) return NULL;
     Py_INCREF(&ModelType);

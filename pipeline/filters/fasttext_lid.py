@@ -32,6 +32,12 @@ fasttext-predict's loop 226-256 ms; exact 26 ms with a cold cache (9-10x), 14-16
 24 ms cold (9-10x), 10 ms warm (22-26x). In the whole filter chain's signals (5 filters) language ID went
 from 273 of 475 ms to 21 of 217 ms.
 
+Chinese and Japanese gain nothing from the cache (a whitespace token is a whole clause, seldom repeated), so
+there every character's 2-, 3- and 4-gram hashes are computed: where the CPU has AVX2 they are computed for
+eight character starts at a time (``_lid.simd()``; ``_lid.set_simd(False)`` takes the scalar path, which the
+tests compare), and tokens are found sixteen bytes at a time; the same rows either way. Cold, zhwiki's LID went
+~21 -> ~17 ns per character, English's unchanged (``bench/lid_languages.py``; bench/README.md, zhrest48).
+
 What it reproduces: ``fasttext.load_model(path).predict(text[:max_chars].replace("\\n", " "), k=1)`` of
 fasttext-predict 0.9.2.4 (fastText 0.9.2's C++): the Python binding appends "\\n" to the line, so every
 text ends with the end-of-sentence token "</s>" (word 0, whose only row is its own; hence even an empty

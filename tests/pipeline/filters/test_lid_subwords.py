@@ -6,7 +6,8 @@ instead of fastText's `%`, then the pruned model's kept ones compacted, then the
 table). Chinese and Japanese whitespace tokens are whole clauses, mostly longer than the cache's 256-byte
 limit or seen once, so every prediction there goes through that code; the real dumps and books exercise it
 on the bundled model, and synthetic pruned models whose kept n-grams are those of the texts exercise it with
-large buckets (the table without its bit index, ids near 2^31).
+large buckets (the table without its bit index, ids near 2^31). Each runs with the AVX2 hashing of CJK
+n-grams (eight character starts at a time, where the CPU has AVX2) and without it (the scalar path).
 """
 
 from __future__ import annotations
@@ -47,13 +48,35 @@ def corpora(shared_data: Path) -> dict[str, list[str]]:
     return out
 
 
+@pytest.fixture(params=[True, False], ids=["simd", "scalar"])
+def simd(request):
+    """Both ways of hashing CJK n-grams; where the CPU has no AVX2 the "simd" run takes the scalar path too."""
+    from pipeline.filters import _lid
+
+    was = _lid.simd()
+    _lid.set_simd(request.param)
+    yield _lid.simd()
+    _lid.set_simd(was)
+
+
+def test_set_simd_reports_the_path_in_use():
+    from pipeline.filters import _lid
+
+    was = _lid.simd()
+    try:
+        assert _lid.set_simd(False) is False and _lid.simd() is False
+        assert _lid.set_simd(True) is _lid.simd()
+    finally:
+        _lid.set_simd(was)
+
+
 def long_tokens(texts: list[str], limit: int = 256) -> int:
     return sum(len(tok.encode()) > limit for t in texts for tok in t[:CAP].split())
 
 
 @needs_lid
 @pytest.mark.parametrize("name", sorted(SOURCES))
-def test_shared_texts_match_fasttext_bit_for_bit(corpora, name):
+def test_shared_texts_match_fasttext_bit_for_bit(corpora, name, simd):
     texts = corpora[name]
     theirs = fasttext_predict_batch(load_model(bundled_model_path()), texts, CAP)
     model = FastTextLID(bundled_model_path())
@@ -88,7 +111,7 @@ def ngram_hashes(token: str, minn: int, maxn: int) -> list[int]:
 
 @needs_lid
 @pytest.mark.parametrize("bucket", [2_000_003, 200_000_033, 2_147_483_647])
-def test_pruned_models_with_large_buckets_match_fasttext(tmp_path, corpora, bucket):
+def test_pruned_models_with_large_buckets_match_fasttext(tmp_path, corpora, bucket, simd):
     """Kept n-grams: a third of the texts' own (so many rows are found), the rest of the buckets dropped;
     buckets above 2^27 have no bit index, and 2^31 - 1 gives ids whose remainder needs all 32 bits."""
     import fasttext
@@ -105,3 +128,79 @@ def test_pruned_models_with_large_buckets_match_fasttext(tmp_path, corpora, buck
     for cache_entries in (1, 1 << 18):
         model = FastTextLID(path, cache_entries=cache_entries)
         assert model.predict_batch(texts, CAP) == theirs
+
+
+def cjk_noise(rng: np.random.Generator, n: int) -> bytes:
+    """Runs of 3-byte characters of every length around the vector path's blocks (8, 64), cut by ASCII, 2- and
+    4-byte characters, spaces and malformed bytes (a stray continuation or lead byte inside or after a run)."""
+    out = bytearray()
+    while len(out) < n:
+        run = int(rng.choice([1, 3, 4, 7, 8, 9, 11, 12, 15, 16, 63, 64, 65, 67, 72, 130]))
+        out += "".join(chr(int(c)) for c in rng.integers(0x4E00, 0x9FFF, run)).encode()
+        out += [b" ", b"a", b"\xc3\xa9", b"\xf0\x9f\x98\x80", b"\x80", b"\xe4", b"\xe4\xb8", b"<>", b"\n"][
+            int(rng.integers(0, 9))]
+    return bytes(out)
+
+
+@needs_lid
+def test_vector_and_scalar_hashing_agree_on_malformed_and_edge_runs():
+    """Bytes read as they are (no UTF-8 check), so malformed runs reach the n-gram code: the AVX2 path must
+    give the scalar path's rows (checked against fastText on valid text above) bit for bit."""
+    from pipeline.filters import _lid
+
+    rng = np.random.default_rng(48)
+    texts = [cjk_noise(rng, int(rng.integers(1, 3_000))) for _ in range(300)]
+    was = _lid.simd()
+    try:
+        results = []
+        for on in (True, False):
+            _lid.set_simd(on)
+            results.append(FastTextLID(bundled_model_path(), cache_entries=1).predict_batch(texts, CAP))
+    finally:
+        _lid.set_simd(was)
+    assert results[0] == results[1]
+    assert len(set(results[0][0])) > 1
+
+
+@needs_lid
+def test_an_ngram_hash_that_is_a_multiple_of_the_bucket_count_gets_bucket_zero(tmp_path, simd):
+    """The vector path's remainder floor(h * (1 / bucket)) falls one short where h is an exact multiple of the
+    bucket count and the product rounds down; its correction must give bucket 0, as h % bucket does. The bucket
+    count is chosen as such an n-gram's own hash, and the pruned model keeps bucket 0."""
+    import fasttext
+
+    rng = np.random.default_rng(13)
+    found = None
+    while found is None:
+        token = "".join(chr(int(c)) for c in rng.integers(0x4E00, 0x9FFF, 40))
+        for i in range(1, 30):  # starts inside the vector path's first block of eight-start groups
+            for n in (2, 3, 4):
+                h = fnv(token[i:i + n].encode())
+                if 1 << 16 < h < 1 << 27 and h * (1.0 / h) < 1.0:
+                    found = token, h
+    token, bucket = found
+    texts = [token, f"{token} {token[::-1]}", f"abc {token[5:]} def"]
+    kept = [0] + sorted({h % bucket for t in texts for tok in t.split() for h in ngram_hashes(tok, 2, 4)} - {0})[:50]
+    path = tmp_path / "multiple.bin"
+    write_model(path, quant=True, prune=True, bucket=bucket, seed=5, kept=kept)
+    theirs = fasttext_predict_batch(fasttext.load_model(str(path)), texts, CAP)
+    assert FastTextLID(path, cache_entries=1).predict_batch(texts, CAP) == theirs
+
+
+@needs_lid
+def test_tokens_of_every_length_between_every_separator_match_fasttext():
+    """Tokens are found sixteen bytes at a time (SSE2): tokens of 1 to 70 characters (1- and 3-byte), so a
+    separator falls at every place in a 16-byte step and in the byte loop's tail, each of fastText's separators."""
+    rng = np.random.default_rng(7)
+    texts = []
+    for _ in range(200):
+        parts = []
+        for _ in range(int(rng.integers(1, 12))):
+            size = int(rng.integers(1, 71))
+            parts.append("".join(chr(int(c)) for c in (rng.integers(0x4E00, 0x9FFF, size) if rng.random() < 0.5
+                                                        else rng.integers(0x61, 0x7B, size))))
+            parts.append("".join(rng.choice(list(" \t\v\f\r\n"), int(rng.integers(1, 3)))))
+        texts.append("".join(parts[:-1] if rng.random() < 0.5 else parts))
+    theirs = fasttext_predict_batch(load_model(bundled_model_path()), texts, CAP)
+    assert FastTextLID(bundled_model_path(), cache_entries=1).predict_batch(texts, CAP) == theirs
+    assert FastTextLID(bundled_model_path()).predict_batch(texts, CAP) == theirs
