@@ -134,11 +134,17 @@ static inline int is_cjk(Py_UCS4 c) {
  * 8-byte edges, 0.36 with the filter below.*/
 #define MANY 16
 /* An edge: child << EDGE_KEY_BITS | parent << 21 | character (0: empty; the root's children are not
- * here), the key and its child in 8 bytes, so that a probe reads one line. */
+ * here), the key and its child in 8 bytes, then the child's log probability (its node's ``logp``), so that a
+ * probe reads one line and a walk's step through the table reads no node unless it goes on from the child
+ * (issue 13, branch zhjieba48: the load of the child's node after a probe was the cut's largest stall). */
 #define EDGE_KEY_BITS 41
 #define EDGE_KEY_MASK ((1ULL << EDGE_KEY_BITS) - 1)
 #define MAX_NODES (1 << 20) /* a parent id fits the 20 bits of a key above its character */
-static uint64_t *edges;
+typedef struct {
+    uint64_t kc;  /* child << EDGE_KEY_BITS | key; 0: empty */
+    double logp;  /* nodes[child].logp */
+} Edge;
+static Edge *edges;
 static uint64_t edge_mask;
 
 static inline uint64_t edge_slot(uint64_t key) { return (key * 0x9E3779B97F4A7C15ULL) >> 20; }
@@ -158,20 +164,32 @@ static inline int may_have_child(int32_t node, Py_UCS4 c) {
     return filter[bit >> 6] >> (bit & 63) & 1;
 }
 
-/* The child of a node below the root for character c, 0 when there is none, without the filter. */
-static inline int32_t find_child(int32_t node, Py_UCS4 c) {
+/* The child of a node below the root for character c, 0 when there is none, without the filter; its
+ * ``logp`` into *logp (from the edge, or from the child's node, whose line the scan has just read). */
+static inline int32_t find_child_logp(int32_t node, Py_UCS4 c, double *logp) {
     uint64_t key = ((uint64_t)node << 21) | c;
     uint32_t count = COUNT(node);
     if (count > MANY) {
         for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
-            uint64_t e = edges[i];
-            if ((e & EDGE_KEY_MASK) == key) return (int32_t)(e >> EDGE_KEY_BITS);
+            uint64_t e = edges[i].kc;
+            if ((e & EDGE_KEY_MASK) == key) {
+                *logp = edges[i].logp;
+                return (int32_t)(e >> EDGE_KEY_BITS);
+            }
             if (!e) return 0;
         }
     }
     for (int32_t k = nodes[node].first, end = k + (int32_t)count; k < end; k++)
-        if (LABEL(k) == c) return k;
+        if (LABEL(k) == c) {
+            *logp = nodes[k].logp;
+            return k;
+        }
     return 0;
+}
+
+static inline int32_t find_child(int32_t node, Py_UCS4 c) {
+    double unused;
+    return find_child_logp(node, c, &unused);
 }
 
 /* The child of a node below the root for character c, 0 when there is none. */
@@ -376,7 +394,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     }
     uint64_t ecap = 64;
     while (ecap < 2 * (uint64_t)n_edges) ecap *= 2;
-    edges = calloc(ecap, sizeof(uint64_t));
+    edges = calloc(ecap, sizeof(Edge));
     filter = calloc((1u << FILTER_LOG2) / 64, sizeof(uint64_t));
     if (!edges || !filter) goto fail;
     edge_mask = ecap - 1;
@@ -389,8 +407,9 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
         if (counts[v] <= MANY) continue;
         for (int32_t k = nodes[v].first; k < nodes[v].first + counts[v]; k++) {
             uint64_t key = ((uint64_t)v << 21) | LABEL(k), i = edge_slot(key) & edge_mask;
-            while (edges[i]) i = (i + 1) & edge_mask;
-            edges[i] = (uint64_t)k << EDGE_KEY_BITS | key;
+            while (edges[i].kc) i = (i + 1) & edge_mask;
+            edges[i].kc = (uint64_t)k << EDGE_KEY_BITS | key;
+            edges[i].logp = nodes[k].logp;
         }
     }
     Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
@@ -657,10 +676,9 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
  * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
 static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
                                       double *best, Py_ssize_t best_end) {
-    double b = *best;
-    node = find_child(node, s[k]);
-    while (node) { /* node: s[i..k] */
-        double logp = nodes[node].logp;
+    double b = *best, logp = NAN;
+    node = find_child_logp(node, s[k], &logp);
+    while (node) { /* node: s[i..k], logp its word's */
         if (!isnan(logp)) {
             double v = logp + rp[k + 1];
             if (!(v < b)) {
@@ -669,7 +687,7 @@ static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t
             }
         }
         if (++k >= n) break;
-        node = step(node, s[k]);
+        node = may_have_child(node, s[k]) ? find_child_logp(node, s[k], &logp) : 0;
     }
     *best = b;
     return best_end;
