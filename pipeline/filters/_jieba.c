@@ -54,19 +54,26 @@ enum { B = 0, E = 1, M = 2, S = 3 };
  * line per step of a walk where a label array beside the nodes cost two). */
 static int loaded;
 static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
-/* What a walk reads of a node, together (four nodes a cache line): the character leading to it, the log
- * probability of the word ending there (NaN: no word ends there; a word of frequency 0 has -inf) and
- * its children. */
-typedef struct {
-    double logp;   /* log(freq) - log(total) */
-    int32_t first; /* its first child */
-    uint32_t lc;   /* the character (21 bits) | min(children, COUNT_MAX) << 21 */
-} Node;
+/* What a walk reads of a node, together in 8 bytes (eight nodes a cache line): the character leading to it
+ * (21 bits), its children (how many, 5 bits, min(children, COUNT_MAX); the first one's id, 20 bits) and the
+ * log probability of the word ending there as an index into ``logps`` (18 bits; 0: NaN, no word ends there;
+ * a word of frequency 0 has -inf). Why an index and not the double: the probability is a function of the
+ * word's frequency, and dict.txt's 349,046 words have 5,087 distinct frequencies, so the table (40 KiB) holds
+ * every value exactly and stays in the core's cache, and the trie's nodes take half the memory (issue 13,
+ * branch zhjieba48: the walks are bound by cache misses; 16-byte nodes with the double were 8 MiB). */
+typedef uint64_t Node;
 #define LABEL_MASK 0x1FFFFFu
-#define COUNT_MAX 2047u
-#define LABEL(v) (nodes[v].lc & LABEL_MASK)
-#define COUNT(v) (nodes[v].lc >> 21)
+#define COUNT_MAX 31u
+#define FIRST_SHIFT 26
+#define LOGP_SHIFT 46
+#define N_LABEL(w) ((Py_UCS4)((w) & LABEL_MASK))
+#define N_COUNT(w) ((uint32_t)((w) >> 21) & COUNT_MAX)
+#define N_FIRST(w) ((int32_t)((w) >> FIRST_SHIFT) & (MAX_NODES - 1))
+#define N_HAS_WORD(w) ((w) >> LOGP_SHIFT)
+#define N_LOGP(w) (logps[(w) >> LOGP_SHIFT])
+#define MAX_NODES (1 << 20) /* a node id fits the 20 bits of a key above its character, and of a node's first */
 static Node *nodes;
+static double *logps; /* a node's log probability index -> log(freq) - log(total); [0]: NaN */
 static double log1p_;        /* log(1) - log(total): a single character that is no word */
 static double start_p[4], trans_p[4][4];
 static double (*emit_p)[4];  /* character - HMM_LO -> per state */
@@ -134,15 +141,14 @@ static inline int is_cjk(Py_UCS4 c) {
  * 8-byte edges, 0.36 with the filter below.*/
 #define MANY 16
 /* An edge: child << EDGE_KEY_BITS | parent << 21 | character (0: empty; the root's children are not
- * here), the key and its child in 8 bytes, then the child's log probability (its node's ``logp``), so that a
- * probe reads one line and a walk's step through the table reads no node unless it goes on from the child
- * (issue 13, branch zhjieba48: the load of the child's node after a probe was the cut's largest stall). */
+ * here), the key and its child in 8 bytes, then the child's node itself, so that a probe reads one line and a
+ * walk's step through the table reads no node (issue 13, branch zhjieba48: the load of the child's node after
+ * a probe was the cut's largest stall). */
 #define EDGE_KEY_BITS 41
 #define EDGE_KEY_MASK ((1ULL << EDGE_KEY_BITS) - 1)
-#define MAX_NODES (1 << 20) /* a parent id fits the 20 bits of a key above its character */
 typedef struct {
-    uint64_t kc;  /* child << EDGE_KEY_BITS | key; 0: empty */
-    double logp;  /* nodes[child].logp */
+    uint64_t kc; /* child << EDGE_KEY_BITS | key; 0: empty */
+    Node child;  /* nodes[child] */
 } Edge;
 static Edge *edges;
 static uint64_t edge_mask;
@@ -164,40 +170,39 @@ static inline int may_have_child(int32_t node, Py_UCS4 c) {
     return filter[bit >> 6] >> (bit & 63) & 1;
 }
 
-/* The child of a node below the root for character c, 0 when there is none, without the filter; its
- * ``logp`` into *logp (from the edge, or from the child's node, whose line the scan has just read). */
-static inline int32_t find_child_logp(int32_t node, Py_UCS4 c, double *logp) {
+/* The child of a node below the root (id ``node``, its node ``w``) for character c, 0 when there is none,
+ * without the filter; the child's node into *cw (from the edge, or from the scan's read). */
+static inline int32_t find_child(int32_t node, Node w, Py_UCS4 c, Node *cw) {
     uint64_t key = ((uint64_t)node << 21) | c;
-    uint32_t count = COUNT(node);
+    uint32_t count = N_COUNT(w);
     if (count > MANY) {
         for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
             uint64_t e = edges[i].kc;
             if ((e & EDGE_KEY_MASK) == key) {
-                *logp = edges[i].logp;
+                *cw = edges[i].child;
                 return (int32_t)(e >> EDGE_KEY_BITS);
             }
             if (!e) return 0;
         }
     }
-    for (int32_t k = nodes[node].first, end = k + (int32_t)count; k < end; k++)
-        if (LABEL(k) == c) {
-            *logp = nodes[k].logp;
+    for (int32_t k = N_FIRST(w), end = k + (int32_t)count; k < end; k++) {
+        Node x = nodes[k];
+        if (N_LABEL(x) == c) {
+            *cw = x;
             return k;
         }
+    }
     return 0;
 }
 
-static inline int32_t find_child(int32_t node, Py_UCS4 c) {
-    double unused;
-    return find_child_logp(node, c, &unused);
-}
-
-/* The child of a node below the root for character c, 0 when there is none. */
-static inline int32_t step(int32_t node, Py_UCS4 c) { return may_have_child(node, c) ? find_child(node, c) : 0; }
-
-static inline int32_t child(int32_t node, Py_UCS4 c) {
-    if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
-    return step(node, c);
+/* The child of a node (the root included) for character c, 0 when there is none; its node into *w. */
+static inline int32_t child(int32_t node, Py_UCS4 c, Node *w) {
+    if (node == 0) {
+        int32_t k = c < ROOT_SPAN ? root_child[c] : 0;
+        *w = nodes[k];
+        return k;
+    }
+    return may_have_child(node, c) ? find_child(node, *w, c, w) : 0;
 }
 
 /* ---- loading ---- */
@@ -208,7 +213,12 @@ typedef struct {
 } Entry;
 
 static Py_UCS4 *cps; /* code points of every dictionary word, during the build */
-static int32_t *counts;
+static int32_t *counts, *firsts;
+
+static int freq_cmp(const void *a, const void *b) {
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
 
 static int entry_cmp(const void *a, const void *b) {
     const Entry *x = a, *y = b;
@@ -338,13 +348,36 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     }
     double logtotal = log((double)total);
     log1p_ = 0.0 - logtotal;
+    /* each distinct frequency's log probability, ascending by frequency, from logps[1] on */
+    uint64_t *freqs = malloc((n ? n : 1) * sizeof(uint64_t));
+    if (!freqs) goto fail;
+    for (Py_ssize_t i = 0; i < n; i++) freqs[i] = entries[i].freq;
+    qsort(freqs, n, sizeof(uint64_t), freq_cmp);
+    Py_ssize_t n_freqs = 0;
+    for (Py_ssize_t i = 0; i < n; i++)
+        if (!n_freqs || freqs[n_freqs - 1] != freqs[i]) freqs[n_freqs++] = freqs[i];
+    if (n_freqs + 1 > (Py_ssize_t)1 << (64 - LOGP_SHIFT)) {
+        free(freqs);
+        PyErr_SetString(PyExc_ValueError, "jieba dictionary: more than 2**18 distinct frequencies");
+        goto fail;
+    }
+    logps = malloc((n_freqs + 1) * sizeof(double));
+    if (!logps) {
+        free(freqs);
+        goto fail;
+    }
+    logps[0] = NAN;
+    for (Py_ssize_t f = 0; f < n_freqs; f++) logps[f + 1] = log((double)freqs[f]) - logtotal;
     Py_ssize_t node_cap = cps_len + 1; /* at most one node per character, plus the root */
     nodes = calloc(node_cap, sizeof(Node));
+    firsts = calloc(node_cap, sizeof(int32_t)); /* each node's first child, during the build */
     counts = calloc(node_cap, sizeof(int32_t)); /* each node's children, during the build */
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
-    if (!nodes || !counts || !root_child || !cur) goto fail;
-    nodes[0].logp = NAN;
+    if (!nodes || !firsts || !counts || !root_child || !cur) {
+        free(freqs);
+        goto fail;
+    }
     int32_t next = 1;
     /* The entries that reach depth d, in sorted order: a pass at depth d reads only those (most words are
      * 2-4 characters; every depth's pass over all entries read each of them max_len times). */
@@ -371,9 +404,8 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
                     goto fail;
                 }
                 node = next++;
-                nodes[node].lc = c;
-                nodes[node].logp = NAN;
-                if (!counts[parent]) nodes[parent].first = node;
+                nodes[node] = c; /* no word yet: index 0 */
+                if (!counts[parent]) firsts[parent] = node;
                 counts[parent]++;
                 if (parent == 0 && c < ROOT_SPAN) root_child[c] = node;
             }
@@ -382,14 +414,17 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             prev_node = node;
             cur[i] = node;
             if (e->len == d) { /* sorted by line within a word: the last line wins */
-                nodes[node].logp = log((double)e->freq) - logtotal;
+                uint64_t *at = bsearch(&e->freq, freqs, n_freqs, sizeof(uint64_t), freq_cmp);
+                nodes[node] = (nodes[node] & ~(~0ULL << LOGP_SHIFT)) | (uint64_t)(at - freqs + 1) << LOGP_SHIFT;
             }
         }
         n_active = kept;
     }
+    free(freqs);
     Py_ssize_t n_edges = 0;
     for (int32_t v = 0; v < next; v++) {
-        nodes[v].lc |= (counts[v] < (int32_t)COUNT_MAX ? (uint32_t)counts[v] : COUNT_MAX) << 21;
+        nodes[v] |= (uint64_t)(counts[v] < (int32_t)COUNT_MAX ? (uint32_t)counts[v] : COUNT_MAX) << 21 |
+                    (uint64_t)firsts[v] << FIRST_SHIFT;
         if (v && counts[v] > MANY) n_edges += counts[v];
     }
     uint64_t ecap = 64;
@@ -399,17 +434,17 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     if (!edges || !filter) goto fail;
     edge_mask = ecap - 1;
     for (int32_t v = 1; v < next; v++)
-        for (int32_t k = nodes[v].first; k < nodes[v].first + counts[v]; k++) {
-            uint64_t bit = filter_bit(((uint64_t)v << 21) | LABEL(k));
+        for (int32_t k = firsts[v]; k < firsts[v] + counts[v]; k++) {
+            uint64_t bit = filter_bit(((uint64_t)v << 21) | N_LABEL(nodes[k]));
             filter[bit >> 6] |= 1ULL << (bit & 63);
         }
     for (int32_t v = 1; v < next; v++) {
         if (counts[v] <= MANY) continue;
-        for (int32_t k = nodes[v].first; k < nodes[v].first + counts[v]; k++) {
-            uint64_t key = ((uint64_t)v << 21) | LABEL(k), i = edge_slot(key) & edge_mask;
+        for (int32_t k = firsts[v]; k < firsts[v] + counts[v]; k++) {
+            uint64_t key = ((uint64_t)v << 21) | N_LABEL(nodes[k]), i = edge_slot(key) & edge_mask;
             while (edges[i].kc) i = (i + 1) & edge_mask;
             edges[i].kc = (uint64_t)k << EDGE_KEY_BITS | key;
-            edges[i].logp = nodes[k].logp;
+            edges[i].child = nodes[k];
         }
     }
     Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
@@ -422,8 +457,10 @@ fail:
     free(cur);
     free(active);
     free(counts);
+    free(firsts);
     cps = NULL;
     counts = NULL;
+    firsts = NULL;
     return rc;
 }
 
@@ -658,9 +695,10 @@ static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
 
 static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
     int32_t node = 0;
-    for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
+    Node w = nodes[0];
+    for (Py_ssize_t i = 0; i < n && (node = child(node, s[i], &w)); i++)
         ;
-    return node && !isnan(nodes[node].logp);
+    return node && N_HAS_WORD(w);
 }
 
 static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
@@ -674,20 +712,20 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
  * route[end], keeping the first found (*best NaN: none yet; a score is never NaN, so !(v < b) is v >= b
  * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
  * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
-static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
-                                      double *best, Py_ssize_t best_end) {
-    double b = *best, logp = NAN;
-    node = find_child_logp(node, s[k], &logp);
-    while (node) { /* node: s[i..k], logp its word's */
-        if (!isnan(logp)) {
-            double v = logp + rp[k + 1];
+static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, Node w,
+                                      const double *rp, double *best, Py_ssize_t best_end) {
+    double b = *best;
+    node = find_child(node, w, s[k], &w);
+    while (node) { /* node: s[i..k], w its node */
+        if (N_HAS_WORD(w)) {
+            double v = N_LOGP(w) + rp[k + 1];
             if (!(v < b)) {
                 b = v;
                 best_end = k + 1;
             }
         }
         if (++k >= n) break;
-        node = may_have_child(node, s[k]) ? find_child_logp(node, s[k], &logp) : 0;
+        node = may_have_child(node, s[k]) ? find_child(node, w, s[k], &w) : 0;
     }
     *best = b;
     return best_end;
@@ -704,9 +742,10 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     double next = rp[i + 1], best;
     Py_ssize_t best_end = i + 1;
     if (node) {
-        best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
+        Node w = nodes[node];
+        best = N_LOGP(w) + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
         if (has_next && may_have_child(node, s[i + 1]))
-            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+            best_end = longer_words(s, i + 1, n, node, w, rp, &best, best_end);
         if (isnan(best)) { /* no word starts here: the character alone */
             best = single + next;
             best_end = i + 1;
@@ -923,6 +962,7 @@ static PyObject *is_loaded(PyObject *self, PyObject *unused) { return PyBool_Fro
 static PyObject *unload(PyObject *self, PyObject *unused) {
     free(root_child);
     free(nodes);
+    free(logps);
     free(emit_p);
     free(edges);
     free(filter);
@@ -932,6 +972,7 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     free(text_buf);
     root_child = NULL;
     nodes = NULL;
+    logps = NULL;
     emit_p = NULL;
     edges = NULL;
     filter = NULL;
