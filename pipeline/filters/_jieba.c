@@ -71,6 +71,7 @@ typedef uint64_t Node;
 #define N_FIRST(w) ((int32_t)((w) >> FIRST_SHIFT) & (MAX_NODES - 1))
 #define N_HAS_WORD(w) ((w) >> LOGP_SHIFT)
 #define N_LOGP(w) (logps[(w) >> LOGP_SHIFT])
+#define FREQ_SLOTS ((Py_ssize_t)1 << 17) /* load's table of distinct frequencies: 2**16 - 1 of them at most */
 #define MAX_NODES (1 << 20) /* a node id fits the 20 bits of a key above its character, and of a node's first */
 static Node *nodes;
 static double *logps; /* a node's log probability index -> log(freq) - log(total); [0]: NaN */
@@ -215,11 +216,6 @@ typedef struct {
 static Py_UCS4 *cps; /* code points of every dictionary word, during the build */
 static int32_t *counts, *firsts;
 
-static int freq_cmp(const void *a, const void *b) {
-    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-    return x < y ? -1 : x > y;
-}
-
 static int entry_cmp(const void *a, const void *b) {
     const Entry *x = a, *y = b;
     uint32_t n = x->len < y->len ? x->len : y->len;
@@ -285,6 +281,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     Entry *entries = malloc(cap * sizeof(Entry));
     cps = malloc(cps_cap * sizeof(Py_UCS4));
     int32_t *cur = NULL, *active = NULL;
+    uint32_t *freq_index = NULL; /* each entry's frequency's index in logps */
     int rc = -1;
     if (!entries || !cps) goto fail;
     const unsigned char *p = text, *end = text + size;
@@ -348,18 +345,29 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     }
     double logtotal = log((double)total);
     log1p_ = 0.0 - logtotal;
-    /* each distinct frequency's log probability, ascending by frequency, from logps[1] on */
-    uint64_t *freqs = malloc((n ? n : 1) * sizeof(uint64_t));
-    if (!freqs) goto fail;
-    for (Py_ssize_t i = 0; i < n; i++) freqs[i] = entries[i].freq;
-    qsort(freqs, n, sizeof(uint64_t), freq_cmp);
+    /* each entry's frequency's index in logps (1, 2, ... in order of first appearance; an open-addressing
+     * table of the distinct frequencies, at most half full), then each index's log probability */
+    uint64_t *freqs = calloc(FREQ_SLOTS * 2, sizeof(uint64_t)); /* per slot: freq + 1 (0: empty), its index */
+    freq_index = malloc((n ? n : 1) * sizeof(uint32_t));
     Py_ssize_t n_freqs = 0;
-    for (Py_ssize_t i = 0; i < n; i++)
-        if (!n_freqs || freqs[n_freqs - 1] != freqs[i]) freqs[n_freqs++] = freqs[i];
-    if (n_freqs + 1 > (Py_ssize_t)1 << (64 - LOGP_SHIFT)) {
+    if (!freqs || !freq_index) {
         free(freqs);
-        PyErr_SetString(PyExc_ValueError, "jieba dictionary: more than 2**18 distinct frequencies");
         goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key = entries[i].freq + 1, slot = (key * 0x9E3779B97F4A7C15ULL) >> 40;
+        for (slot &= FREQ_SLOTS - 1; freqs[2 * slot] && freqs[2 * slot] != key; slot = (slot + 1) & (FREQ_SLOTS - 1))
+            ;
+        if (!freqs[2 * slot]) {
+            if (2 * (n_freqs + 1) == FREQ_SLOTS) {
+                free(freqs);
+                PyErr_SetString(PyExc_ValueError, "jieba dictionary: more than 2**16 - 1 distinct frequencies");
+                goto fail;
+            }
+            freqs[2 * slot] = key;
+            freqs[2 * slot + 1] = (uint64_t)++n_freqs;
+        }
+        freq_index[i] = (uint32_t)freqs[2 * slot + 1];
     }
     logps = malloc((n_freqs + 1) * sizeof(double));
     if (!logps) {
@@ -367,17 +375,16 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
         goto fail;
     }
     logps[0] = NAN;
-    for (Py_ssize_t f = 0; f < n_freqs; f++) logps[f + 1] = log((double)freqs[f]) - logtotal;
+    for (Py_ssize_t slot = 0; slot < FREQ_SLOTS; slot++)
+        if (freqs[2 * slot]) logps[freqs[2 * slot + 1]] = log((double)(freqs[2 * slot] - 1)) - logtotal;
+    free(freqs);
     Py_ssize_t node_cap = cps_len + 1; /* at most one node per character, plus the root */
     nodes = calloc(node_cap, sizeof(Node));
     firsts = calloc(node_cap, sizeof(int32_t)); /* each node's first child, during the build */
     counts = calloc(node_cap, sizeof(int32_t)); /* each node's children, during the build */
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
-    if (!nodes || !firsts || !counts || !root_child || !cur) {
-        free(freqs);
-        goto fail;
-    }
+    if (!nodes || !firsts || !counts || !root_child || !cur) goto fail;
     int32_t next = 1;
     /* The entries that reach depth d, in sorted order: a pass at depth d reads only those (most words are
      * 2-4 characters; every depth's pass over all entries read each of them max_len times). */
@@ -414,13 +421,11 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             prev_node = node;
             cur[i] = node;
             if (e->len == d) { /* sorted by line within a word: the last line wins */
-                uint64_t *at = bsearch(&e->freq, freqs, n_freqs, sizeof(uint64_t), freq_cmp);
-                nodes[node] = (nodes[node] & ~(~0ULL << LOGP_SHIFT)) | (uint64_t)(at - freqs + 1) << LOGP_SHIFT;
+                nodes[node] = (nodes[node] & ~(~0ULL << LOGP_SHIFT)) | (uint64_t)freq_index[i] << LOGP_SHIFT;
             }
         }
         n_active = kept;
     }
-    free(freqs);
     Py_ssize_t n_edges = 0;
     for (int32_t v = 0; v < next; v++) {
         nodes[v] |= (uint64_t)(counts[v] < (int32_t)COUNT_MAX ? (uint32_t)counts[v] : COUNT_MAX) << 21 |
@@ -458,6 +463,7 @@ fail:
     free(active);
     free(counts);
     free(firsts);
+    free(freq_index);
     cps = NULL;
     counts = NULL;
     firsts = NULL;
