@@ -85,8 +85,8 @@ typedef struct {
     Py_ssize_t arena_cap;
     uint32_t *single;     /* code point - SINGLE_LO -> id + 1 of that one-character entry (0: not known yet), for
                            * the interning of jieba's words (intern_range); NULL until it meets such a token */
-    struct ShortSlot *shorts; /* SHORT_SLOTS (key, id): the cache of Han words of 2-4 characters (intern_run_ucs2);
-                               * NULL until it meets such a word */
+    uint64_t *shorts;     /* SHORT_SLOTS keys, then SHORT_SLOTS uint32 ids: the cache of Han words of 2-4 characters
+                           * (intern_run_ucs2); NULL until it meets such a word */
 } ChunkTable;
 
 /* Why a direct table for one-character tokens: jieba cuts about two in five Chinese words as one character,
@@ -100,17 +100,10 @@ typedef struct {
  * cost ~90 instructions each through hash, probe and compare (loads of the slot, the entry's offsets, width and
  * code points from four arrays); their code points packed into 64 bits (zero above the last: no Han character is
  * U+0000) index a direct-mapped cache of key and id, and a hit costs ~15. A miss takes the table's path and
- * overwrites the cached pair: the cache holds no word the table does not. 16,384 slots, 16 bytes each (256 KiB),
+ * overwrites the cached pair: the cache holds no word the table does not. 16,384 slots, 12 bytes each (192 KiB),
  * only in a token table that interns Han runs of UCS-2 text; counted in ``nbytes``. */
 #define SHORT_BITS 14
 #define SHORT_SLOTS ((size_t)1 << SHORT_BITS)
-/* A slot's key and id side by side (16 bytes, 256 KiB in all): a hit reads one line, where separate arrays of
- * keys and ids (12 bytes a slot) read two (issue 13, branch zhjieba48: the key's load was the interning's
- * largest stall). */
-struct ShortSlot {
-    uint64_t key;
-    uint32_t id, unused;
-};
 
 /* A growable int64 buffer for the per-call outputs. */
 typedef struct {
@@ -605,7 +598,7 @@ static PyObject *ChunkTable_nbytes(ChunkTable *t, void *closure) {
     size_t n = (t->mask + 1) * sizeof(uint64_t) + (size_t)t->id_cap * (sizeof(int64_t) + 1) +
                (t->offset ? sizeof(int64_t) : 0) + (size_t)t->arena_cap +
                (t->single ? (SINGLE_HI - SINGLE_LO) * sizeof(uint32_t) : 0) +
-               (t->shorts ? SHORT_SLOTS * sizeof(struct ShortSlot) : 0);
+               (t->shorts ? SHORT_SLOTS * (sizeof(uint64_t) + sizeof(uint32_t)) : 0);
     return PyLong_FromSize_t(t->slots ? n : 0);
 }
 
@@ -941,12 +934,13 @@ static __attribute__((noinline)) int intern_slow_ucs2(ChunkTable *t, const unsig
  * pass; kept out of line with ``noinline`` it cost more: 14.3 M instructions on zhwiki against 14.0 M). */
 static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssize_t n, const int32_t *lengths,
                                   Py_ssize_t avail, Buf *out, Py_ssize_t *got) {
-    if (!t->shorts && !(t->shorts = calloc(SHORT_SLOTS, sizeof(struct ShortSlot))))
+    if (!t->shorts && !(t->shorts = calloc(SHORT_SLOTS, sizeof(uint64_t) + sizeof(uint32_t))))
         return PyErr_NoMemory(), -1;
     Py_ssize_t most = avail < n ? avail : n; /* every word holds a character at least */
     while (out->cap - out->len < most)
         if (buf_grow(out) < 0) return PyErr_NoMemory(), -1;
-    struct ShortSlot *shorts = t->shorts;
+    uint64_t *keys = t->shorts;
+    uint32_t *short_ids = (uint32_t *)(keys + SHORT_SLOTS);
     int64_t *dst = out->data + out->len;
     Py_ssize_t k = 0, at = 0;
     for (; k < most; k++) {
@@ -967,8 +961,8 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssiz
             if (len > 2) key |= (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 2) << 32;
             if (len > 3) key |= (uint64_t)load_cp(PyUnicode_2BYTE_KIND, q, 3) << 48;
             s = (size_t)((key * 0x9e3779b97f4a7c15ULL) >> (64 - SHORT_BITS));
-            if (shorts[s].key == key) {
-                *dst++ = shorts[s].id;
+            if (keys[s] == key) {
+                *dst++ = short_ids[s];
                 continue;
             }
             uint64_t h = 0xcbf29ce484222325ULL;
@@ -976,8 +970,8 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssiz
             int64_t id;
             find_slot(t, PyUnicode_2BYTE_KIND, q, 0, len, &h, &id);
             if (id >= 0) {
-                shorts[s].key = key;
-                shorts[s].id = (uint32_t)id; /* ids fit 32 bits (table_add_chunk) */
+                keys[s] = key;
+                short_ids[s] = (uint32_t)id; /* ids fit 32 bits (table_add_chunk) */
                 *dst++ = id;
                 continue;
             }
@@ -986,8 +980,8 @@ static Py_ssize_t intern_run_ucs2(ChunkTable *t, const unsigned char *p, Py_ssiz
         if (intern_slow_ucs2(t, q, len, out) < 0) return -1;
         dst = out->data + out->len;
         if (key) {
-            shorts[s].key = key;
-            shorts[s].id = (uint32_t)dst[-1];
+            keys[s] = key;
+            short_ids[s] = (uint32_t)dst[-1];
         }
     }
     out->len = dst - out->data;
