@@ -49,9 +49,9 @@
 enum { B = 0, E = 1, M = 2, S = 3 };
 
 /* The dictionary as a trie in breadth-first order: the children of a node are consecutive ids, sorted by
- * character, so a lookup is a scan of a short array whose entries are the children themselves (the line
- * that holds a child's character holds its word's probability and its children's place too: one cache
- * line per step of a walk where a label array beside the nodes cost two). */
+ * character, so a lookup is a scan of a short array whose entries are the children themselves (the 8 bytes
+ * that hold a child's character hold its word's probability and its children's place too: one cache line
+ * per step of a walk where a label array beside the nodes cost two). */
 static int loaded;
 static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
 /* What a walk reads of a node, together in 8 bytes (eight nodes a cache line): the character leading to it
@@ -156,10 +156,11 @@ static uint64_t edge_mask;
 
 static inline uint64_t edge_slot(uint64_t key) { return (key * 0x9E3779B97F4A7C15ULL) >> 20; }
 
-/* A one-hash Bloom filter of every edge below the root: a walk ends with a lookup that fails at nearly
- * every position, and the filter (2**FILTER_LOG2 bits, a quarter MiB: stays in the core's cache; about
- * one lookup in five of an absent edge passes it) answers most of those without reading the table or the
- * children, whose lines a text's failed lookups would otherwise spread over megabytes. */
+/* A Bloom filter of every edge below the root: a walk ends with a lookup that fails at nearly every
+ * position, and the filter (2**FILTER_LOG2 bits, a quarter MiB: stays in the core's cache; with one bit per
+ * edge about one lookup in five of an absent edge passed it, with two bits in one word about one in seven,
+ * from the filter's load) answers most of those without reading the table or the children, whose lines a
+ * text's failed lookups would otherwise spread over megabytes. */
 #define FILTER_LOG2 21
 static uint64_t *filter;
 
