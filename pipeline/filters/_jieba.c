@@ -49,24 +49,32 @@
 enum { B = 0, E = 1, M = 2, S = 3 };
 
 /* The dictionary as a trie in breadth-first order: the children of a node are consecutive ids, sorted by
- * character, so a lookup is a scan of a short array whose entries are the children themselves (the line
- * that holds a child's character holds its word's probability and its children's place too: one cache
- * line per step of a walk where a label array beside the nodes cost two). */
+ * character, so a lookup is a scan of a short array whose entries are the children themselves (the 8 bytes
+ * that hold a child's character hold its word's probability and its children's place too: one cache line
+ * per step of a walk where a label array beside the nodes cost two). */
 static int loaded;
 static int32_t *root_child;  /* character -> depth-1 node, 0 when no word starts with it */
-/* What a walk reads of a node, together (four nodes a cache line): the character leading to it, the log
- * probability of the word ending there (NaN: no word ends there; a word of frequency 0 has -inf) and
- * its children. */
-typedef struct {
-    double logp;   /* log(freq) - log(total) */
-    int32_t first; /* its first child */
-    uint32_t lc;   /* the character (21 bits) | min(children, COUNT_MAX) << 21 */
-} Node;
+/* What a walk reads of a node, together in 8 bytes (eight nodes a cache line): the character leading to it
+ * (21 bits), its children (how many, 5 bits, min(children, COUNT_MAX); the first one's id, 20 bits) and the
+ * log probability of the word ending there as an index into ``logps`` (18 bits; 0: NaN, no word ends there;
+ * a word of frequency 0 has -inf). Why an index and not the double: the probability is a function of the
+ * word's frequency, and dict.txt's 349,046 words have 5,087 distinct frequencies, so the table (40 KiB) holds
+ * every value exactly and stays in the core's cache, and the trie's nodes take half the memory (issue 13,
+ * branch zhjieba48: the walks are bound by cache misses; 16-byte nodes with the double were 8 MiB). */
+typedef uint64_t Node;
 #define LABEL_MASK 0x1FFFFFu
-#define COUNT_MAX 2047u
-#define LABEL(v) (nodes[v].lc & LABEL_MASK)
-#define COUNT(v) (nodes[v].lc >> 21)
+#define COUNT_MAX 31u
+#define FIRST_SHIFT 26
+#define LOGP_SHIFT 46
+#define N_LABEL(w) ((Py_UCS4)((w) & LABEL_MASK))
+#define N_COUNT(w) ((uint32_t)((w) >> 21) & COUNT_MAX)
+#define N_FIRST(w) ((int32_t)((w) >> FIRST_SHIFT) & (MAX_NODES - 1))
+#define N_HAS_WORD(w) ((w) >> LOGP_SHIFT)
+#define N_LOGP(w) (logps[(w) >> LOGP_SHIFT])
+#define FREQ_SLOTS ((Py_ssize_t)1 << 17) /* load's table of distinct frequencies: 2**16 - 1 of them at most */
+#define MAX_NODES (1 << 20) /* a node id fits the 20 bits of a key above its character, and of a node's first */
 static Node *nodes;
+static double *logps; /* a node's log probability index -> log(freq) - log(total); [0]: NaN */
 static double log1p_;        /* log(1) - log(total): a single character that is no word */
 static double start_p[4], trans_p[4][4];
 static double (*emit_p)[4];  /* character - HMM_LO -> per state */
@@ -134,52 +142,81 @@ static inline int is_cjk(Py_UCS4 c) {
  * 8-byte edges, 0.36 with the filter below.*/
 #define MANY 16
 /* An edge: child << EDGE_KEY_BITS | parent << 21 | character (0: empty; the root's children are not
- * here), the key and its child in 8 bytes, so that a probe reads one line. */
+ * here), the key and its child in 8 bytes, then the child's node itself, so that a probe reads one line and a
+ * walk's step through the table reads no node (issue 13, branch zhjieba48: the load of the child's node after
+ * a probe was the cut's largest stall). */
 #define EDGE_KEY_BITS 41
 #define EDGE_KEY_MASK ((1ULL << EDGE_KEY_BITS) - 1)
-#define MAX_NODES (1 << 20) /* a parent id fits the 20 bits of a key above its character */
-static uint64_t *edges;
+typedef struct {
+    uint64_t kc; /* child << EDGE_KEY_BITS | key; 0: empty */
+    Node child;  /* nodes[child] */
+} Edge;
+static Edge *edges;
 static uint64_t edge_mask;
 
 static inline uint64_t edge_slot(uint64_t key) { return (key * 0x9E3779B97F4A7C15ULL) >> 20; }
 
-/* A one-hash Bloom filter of every edge below the root: a walk ends with a lookup that fails at nearly
- * every position, and the filter (2**FILTER_LOG2 bits, a quarter MiB: stays in the core's cache; about
- * one lookup in five of an absent edge passes it) answers most of those without reading the table or the
- * children, whose lines a text's failed lookups would otherwise spread over megabytes. */
+/* A Bloom filter of every edge below the root: a walk ends with a lookup that fails at nearly every
+ * position, and the filter (2**FILTER_LOG2 bits, a quarter MiB: stays in the core's cache; with one bit per
+ * edge about one lookup in five of an absent edge passed it, with two bits in one word about one in seven,
+ * from the filter's load) answers most of those without reading the table or the children, whose lines a
+ * text's failed lookups would otherwise spread over megabytes. */
 #define FILTER_LOG2 21
 static uint64_t *filter;
 
-static inline uint64_t filter_bit(uint64_t key) { return (key * 0xC2B2AE3D27D4EB4FULL) >> (64 - FILTER_LOG2); }
+#ifndef FILTER_BITS
+#define FILTER_BITS 2
+#endif
+/* An edge's word of the filter and its FILTER_BITS bits in that word, from one product: one load per
+ * question. Two bits (a blocked Bloom filter) let fewer absent edges pass than one (issue 13, branch
+ * zhjieba48: each that passes costs a probe of the edge table, a cache miss). */
+static inline uint64_t filter_hash(uint64_t key) { return key * 0xC2B2AE3D27D4EB4FULL; }
+static inline uint64_t filter_word(uint64_t h) { return h >> (64 - FILTER_LOG2 + 6); }
+static inline uint64_t filter_mask(uint64_t h) {
+    uint64_t m = 1ULL << (h >> 43 & 63);
+    if (FILTER_BITS > 1) m |= 1ULL << (h >> 37 & 63);
+    return m;
+}
 
 /* Whether the edge (node below the root, c) may exist: the filter's answer (no false negatives). */
 static inline int may_have_child(int32_t node, Py_UCS4 c) {
-    uint64_t bit = filter_bit(((uint64_t)node << 21) | c);
-    return filter[bit >> 6] >> (bit & 63) & 1;
+    uint64_t h = filter_hash(((uint64_t)node << 21) | c), m = filter_mask(h);
+    return (filter[filter_word(h)] & m) == m;
 }
 
-/* The child of a node below the root for character c, 0 when there is none, without the filter. */
-static inline int32_t find_child(int32_t node, Py_UCS4 c) {
+/* The child of a node below the root (id ``node``, its node ``w``) for character c, 0 when there is none,
+ * without the filter; the child's node into *cw (from the edge, or from the scan's read). */
+static inline int32_t find_child(int32_t node, Node w, Py_UCS4 c, Node *cw) {
     uint64_t key = ((uint64_t)node << 21) | c;
-    uint32_t count = COUNT(node);
+    uint32_t count = N_COUNT(w);
     if (count > MANY) {
         for (uint64_t i = edge_slot(key) & edge_mask;; i = (i + 1) & edge_mask) {
-            uint64_t e = edges[i];
-            if ((e & EDGE_KEY_MASK) == key) return (int32_t)(e >> EDGE_KEY_BITS);
+            uint64_t e = edges[i].kc;
+            if ((e & EDGE_KEY_MASK) == key) {
+                *cw = edges[i].child;
+                return (int32_t)(e >> EDGE_KEY_BITS);
+            }
             if (!e) return 0;
         }
     }
-    for (int32_t k = nodes[node].first, end = k + (int32_t)count; k < end; k++)
-        if (LABEL(k) == c) return k;
+    for (int32_t k = N_FIRST(w), end = k + (int32_t)count; k < end; k++) {
+        Node x = nodes[k];
+        if (N_LABEL(x) == c) {
+            *cw = x;
+            return k;
+        }
+    }
     return 0;
 }
 
-/* The child of a node below the root for character c, 0 when there is none. */
-static inline int32_t step(int32_t node, Py_UCS4 c) { return may_have_child(node, c) ? find_child(node, c) : 0; }
-
-static inline int32_t child(int32_t node, Py_UCS4 c) {
-    if (node == 0) return c < ROOT_SPAN ? root_child[c] : 0;
-    return step(node, c);
+/* The child of a node (the root included) for character c, 0 when there is none; its node into *w. */
+static inline int32_t child(int32_t node, Py_UCS4 c, Node *w) {
+    if (node == 0) {
+        int32_t k = c < ROOT_SPAN ? root_child[c] : 0;
+        *w = nodes[k];
+        return k;
+    }
+    return may_have_child(node, c) ? find_child(node, *w, c, w) : 0;
 }
 
 /* ---- loading ---- */
@@ -190,7 +227,7 @@ typedef struct {
 } Entry;
 
 static Py_UCS4 *cps; /* code points of every dictionary word, during the build */
-static int32_t *counts;
+static int32_t *counts, *firsts;
 
 static int entry_cmp(const void *a, const void *b) {
     const Entry *x = a, *y = b;
@@ -257,6 +294,7 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     Entry *entries = malloc(cap * sizeof(Entry));
     cps = malloc(cps_cap * sizeof(Py_UCS4));
     int32_t *cur = NULL, *active = NULL;
+    uint32_t *freq_index = NULL; /* each entry's frequency's index in logps */
     int rc = -1;
     if (!entries || !cps) goto fail;
     const unsigned char *p = text, *end = text + size;
@@ -320,13 +358,46 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
     }
     double logtotal = log((double)total);
     log1p_ = 0.0 - logtotal;
+    /* each entry's frequency's index in logps (1, 2, ... in order of first appearance; an open-addressing
+     * table of the distinct frequencies, at most half full), then each index's log probability */
+    uint64_t *freqs = calloc(FREQ_SLOTS * 2, sizeof(uint64_t)); /* per slot: freq + 1 (0: empty), its index */
+    freq_index = malloc((n ? n : 1) * sizeof(uint32_t));
+    Py_ssize_t n_freqs = 0;
+    if (!freqs || !freq_index) {
+        free(freqs);
+        goto fail;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        uint64_t key = entries[i].freq + 1, slot = (key * 0x9E3779B97F4A7C15ULL) >> 40;
+        for (slot &= FREQ_SLOTS - 1; freqs[2 * slot] && freqs[2 * slot] != key; slot = (slot + 1) & (FREQ_SLOTS - 1))
+            ;
+        if (!freqs[2 * slot]) {
+            if (2 * (n_freqs + 1) == FREQ_SLOTS) {
+                free(freqs);
+                PyErr_SetString(PyExc_ValueError, "jieba dictionary: more than 2**16 - 1 distinct frequencies");
+                goto fail;
+            }
+            freqs[2 * slot] = key;
+            freqs[2 * slot + 1] = (uint64_t)++n_freqs;
+        }
+        freq_index[i] = (uint32_t)freqs[2 * slot + 1];
+    }
+    logps = malloc((n_freqs + 1) * sizeof(double));
+    if (!logps) {
+        free(freqs);
+        goto fail;
+    }
+    logps[0] = NAN;
+    for (Py_ssize_t slot = 0; slot < FREQ_SLOTS; slot++)
+        if (freqs[2 * slot]) logps[freqs[2 * slot + 1]] = log((double)(freqs[2 * slot] - 1)) - logtotal;
+    free(freqs);
     Py_ssize_t node_cap = cps_len + 1; /* at most one node per character, plus the root */
     nodes = calloc(node_cap, sizeof(Node));
+    firsts = calloc(node_cap, sizeof(int32_t)); /* each node's first child, during the build */
     counts = calloc(node_cap, sizeof(int32_t)); /* each node's children, during the build */
     root_child = calloc(ROOT_SPAN, sizeof(int32_t));
     cur = calloc(n ? n : 1, sizeof(int32_t)); /* each entry's node at the previous depth (root: 0) */
-    if (!nodes || !counts || !root_child || !cur) goto fail;
-    nodes[0].logp = NAN;
+    if (!nodes || !firsts || !counts || !root_child || !cur) goto fail;
     int32_t next = 1;
     /* The entries that reach depth d, in sorted order: a pass at depth d reads only those (most words are
      * 2-4 characters; every depth's pass over all entries read each of them max_len times). */
@@ -353,9 +424,8 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
                     goto fail;
                 }
                 node = next++;
-                nodes[node].lc = c;
-                nodes[node].logp = NAN;
-                if (!counts[parent]) nodes[parent].first = node;
+                nodes[node] = c; /* no word yet: index 0 */
+                if (!counts[parent]) firsts[parent] = node;
                 counts[parent]++;
                 if (parent == 0 && c < ROOT_SPAN) root_child[c] = node;
             }
@@ -364,33 +434,35 @@ static int build_dict(const unsigned char *text, Py_ssize_t size) {
             prev_node = node;
             cur[i] = node;
             if (e->len == d) { /* sorted by line within a word: the last line wins */
-                nodes[node].logp = log((double)e->freq) - logtotal;
+                nodes[node] = (nodes[node] & ~(~0ULL << LOGP_SHIFT)) | (uint64_t)freq_index[i] << LOGP_SHIFT;
             }
         }
         n_active = kept;
     }
     Py_ssize_t n_edges = 0;
     for (int32_t v = 0; v < next; v++) {
-        nodes[v].lc |= (counts[v] < (int32_t)COUNT_MAX ? (uint32_t)counts[v] : COUNT_MAX) << 21;
+        nodes[v] |= (uint64_t)(counts[v] < (int32_t)COUNT_MAX ? (uint32_t)counts[v] : COUNT_MAX) << 21 |
+                    (uint64_t)firsts[v] << FIRST_SHIFT;
         if (v && counts[v] > MANY) n_edges += counts[v];
     }
     uint64_t ecap = 64;
     while (ecap < 2 * (uint64_t)n_edges) ecap *= 2;
-    edges = calloc(ecap, sizeof(uint64_t));
+    edges = calloc(ecap, sizeof(Edge));
     filter = calloc((1u << FILTER_LOG2) / 64, sizeof(uint64_t));
     if (!edges || !filter) goto fail;
     edge_mask = ecap - 1;
     for (int32_t v = 1; v < next; v++)
-        for (int32_t k = nodes[v].first; k < nodes[v].first + counts[v]; k++) {
-            uint64_t bit = filter_bit(((uint64_t)v << 21) | LABEL(k));
-            filter[bit >> 6] |= 1ULL << (bit & 63);
+        for (int32_t k = firsts[v]; k < firsts[v] + counts[v]; k++) {
+            uint64_t h = filter_hash(((uint64_t)v << 21) | N_LABEL(nodes[k]));
+            filter[filter_word(h)] |= filter_mask(h);
         }
     for (int32_t v = 1; v < next; v++) {
         if (counts[v] <= MANY) continue;
-        for (int32_t k = nodes[v].first; k < nodes[v].first + counts[v]; k++) {
-            uint64_t key = ((uint64_t)v << 21) | LABEL(k), i = edge_slot(key) & edge_mask;
-            while (edges[i]) i = (i + 1) & edge_mask;
-            edges[i] = (uint64_t)k << EDGE_KEY_BITS | key;
+        for (int32_t k = firsts[v]; k < firsts[v] + counts[v]; k++) {
+            uint64_t key = ((uint64_t)v << 21) | N_LABEL(nodes[k]), i = edge_slot(key) & edge_mask;
+            while (edges[i].kc) i = (i + 1) & edge_mask;
+            edges[i].kc = (uint64_t)k << EDGE_KEY_BITS | key;
+            edges[i].child = nodes[k];
         }
     }
     Node *fit = realloc(nodes, next * sizeof(Node)); /* one node per distinct prefix: about half the cap */
@@ -403,8 +475,11 @@ fail:
     free(cur);
     free(active);
     free(counts);
+    free(firsts);
+    free(freq_index);
     cps = NULL;
     counts = NULL;
+    firsts = NULL;
     return rc;
 }
 
@@ -639,9 +714,10 @@ static int hmm_cut(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
 
 static int is_dict_word(const Py_UCS4 *s, Py_ssize_t n) {
     int32_t node = 0;
-    for (Py_ssize_t i = 0; i < n && (node = child(node, s[i])); i++)
+    Node w = nodes[0];
+    for (Py_ssize_t i = 0; i < n && (node = child(node, s[i], &w)); i++)
         ;
-    return node && !isnan(nodes[node].logp);
+    return node && N_HAS_WORD(w);
 }
 
 static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
@@ -655,21 +731,20 @@ static int flush(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
  * route[end], keeping the first found (*best NaN: none yet; a score is never NaN, so !(v < b) is v >= b
  * but for that) or a later one scoring at least as much (ties: the longer word). Returns the best word's
  * end. About 40 % of zhwiki's positions come here; the others' second step fails the filter. */
-static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, const double *rp,
-                                      double *best, Py_ssize_t best_end) {
+static inline Py_ssize_t longer_words(const Py_UCS4 *s, Py_ssize_t k, Py_ssize_t n, int32_t node, Node w,
+                                      const double *rp, double *best, Py_ssize_t best_end) {
     double b = *best;
-    node = find_child(node, s[k]);
-    while (node) { /* node: s[i..k] */
-        double logp = nodes[node].logp;
-        if (!isnan(logp)) {
-            double v = logp + rp[k + 1];
+    node = find_child(node, w, s[k], &w);
+    while (node) { /* node: s[i..k], w its node */
+        if (N_HAS_WORD(w)) {
+            double v = N_LOGP(w) + rp[k + 1];
             if (!(v < b)) {
                 b = v;
                 best_end = k + 1;
             }
         }
         if (++k >= n) break;
-        node = step(node, s[k]);
+        node = may_have_child(node, s[k]) ? find_child(node, w, s[k], &w) : 0;
     }
     *best = b;
     return best_end;
@@ -686,9 +761,10 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     double next = rp[i + 1], best;
     Py_ssize_t best_end = i + 1;
     if (node) {
-        best = nodes[node].logp + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
+        Node w = nodes[node];
+        best = N_LOGP(w) + next; /* NaN when s[i] is only a prefix (rare): then the first word found */
         if (has_next && may_have_child(node, s[i + 1]))
-            best_end = longer_words(s, i + 1, n, node, rp, &best, best_end);
+            best_end = longer_words(s, i + 1, n, node, w, rp, &best, best_end);
         if (isnan(best)) { /* no word starts here: the character alone */
             best = single + next;
             best_end = i + 1;
@@ -700,6 +776,34 @@ static inline __attribute__((always_inline)) void route_at(const Py_UCS4 *s, Py_
     re[i] = (int32_t)best_end;
 }
 
+#ifndef PF_FAR
+#define PF_FAR 16
+#endif
+#ifndef PF_NEAR
+#define PF_NEAR 8
+#endif
+/* The route's positions are independent walks until their scores are summed, so the lines a walk will read
+ * can be asked for a few positions ahead: the depth-1 node of position j (PF_FAR ahead), then (PF_NEAR ahead,
+ * that node read) the edge slot or the children its second step reads. Prefetches change no result. Both
+ * always inlined: GCC 12 took a prefetch_step left out of line for a function without effects (it only reads
+ * memory and prefetches) and dropped its call, prefetch and all. */
+static inline __attribute__((always_inline)) void prefetch_node(const Py_UCS4 *s, Py_ssize_t j) {
+    Py_UCS4 c = s[j];
+    __builtin_prefetch(&nodes[c < ROOT_SPAN ? root_child[c] : 0]);
+}
+static inline __attribute__((always_inline)) void prefetch_step(const Py_UCS4 *s, Py_ssize_t j) {
+    Py_UCS4 c = s[j], d = s[j + 1];
+    int32_t node = c < ROOT_SPAN ? root_child[c] : 0;
+    Node w = nodes[node];
+    uint64_t h = filter_hash(((uint64_t)node << 21) | d), m = filter_mask(h);
+    int pass = node && (filter[filter_word(h)] & m) == m;
+    /* without a branch on the data: selects, and the root's line (always cached) where nothing is wanted */
+    uintptr_t edge = (uintptr_t)&edges[edge_slot(((uint64_t)node << 21) | d) & edge_mask];
+    uintptr_t kids = (uintptr_t)&nodes[N_FIRST(w)];
+    uintptr_t at = N_COUNT(w) > MANY ? edge : kids;
+    __builtin_prefetch((const void *)(pass ? at : (uintptr_t)nodes));
+}
+
 /* jieba's cut of a block s[0..n) (n >= 1) of is_cjk and jieba_ascii characters (out has room for n more). */
 static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     if (grow(n) < 0) return -1;
@@ -708,7 +812,11 @@ static int cut_block(const Py_UCS4 *s, Py_ssize_t n, Lens *out) {
     const double single = log1p_;
     rp[n] = 0.0;
     route_at(s, n - 1, n, rp, re, single, 0);
-    for (Py_ssize_t i = n - 2; i >= 0; i--) route_at(s, i, n, rp, re, single, 1);
+    for (Py_ssize_t i = n - 2; i >= 0; i--) {
+        if (PF_FAR && i >= PF_FAR) prefetch_node(s, i - PF_FAR);
+        if (PF_NEAR && i >= PF_NEAR) prefetch_step(s, i - PF_NEAR);
+        route_at(s, i, n, rp, re, single, 1);
+    }
     Py_ssize_t x = 0, left = -1;
     while (x < n) {
         Py_ssize_t y = re[x];
@@ -905,6 +1013,7 @@ static PyObject *is_loaded(PyObject *self, PyObject *unused) { return PyBool_Fro
 static PyObject *unload(PyObject *self, PyObject *unused) {
     free(root_child);
     free(nodes);
+    free(logps);
     free(emit_p);
     free(edges);
     free(filter);
@@ -914,6 +1023,7 @@ static PyObject *unload(PyObject *self, PyObject *unused) {
     free(text_buf);
     root_child = NULL;
     nodes = NULL;
+    logps = NULL;
     emit_p = NULL;
     edges = NULL;
     filter = NULL;
