@@ -29,6 +29,22 @@ def require_compiled(module: ModuleType | None, name: str, fallback: str) -> Non
                     "and rerun `make test` to test the compiled path (under CI this fails)")
 
 
+def both_simd_paths(module_name: str, ids: tuple[str, str]) -> Any:
+    """A fixture that runs each test twice: with ``module_name``'s vector path on (where the CPU has it; else its
+    scalar path runs both times) and off, through the module's ``simd()``/``set_simd()``; it yields the path in use
+    and restores the module's setting after."""
+    @pytest.fixture(params=[True, False], ids=list(ids))
+    def simd(request: pytest.FixtureRequest) -> Any:
+        import importlib
+
+        module = importlib.import_module(module_name)
+        before = module.simd()
+        module.set_simd(request.param)
+        yield module.simd()
+        module.set_simd(before)
+    return simd
+
+
 def require_library(segmenter: str) -> None:
     """`make` installs every segmenter library (Kiwi, the Indic NLP Library, khmer-nltk, pyidaungsu as extras): under
     CI a missing one fails (it would hide a missing install step); elsewhere the test skips, naming what to install."""

@@ -19,6 +19,7 @@ import pytest
 
 from pipeline.filters.fasttext_lid import FastTextLID
 from pipeline.filters.language import bundled_model_path, fasttext_predict_batch, load_model
+from tests.pipeline.filters.support import both_simd_paths
 from tests.pipeline.filters.test_lid import CAP, EDGE_CASES, needs_lid, write_model
 
 SOURCES = {"zhwiki": ("wikipedia", "wiki/zhwiki-test-pages.xml"),
@@ -48,15 +49,8 @@ def corpora(shared_data: Path) -> dict[str, list[str]]:
     return out
 
 
-@pytest.fixture(params=[True, False], ids=["simd", "scalar"])
-def simd(request):
-    """Both ways of hashing CJK n-grams; where the CPU has no AVX2 the "simd" run takes the scalar path too."""
-    from pipeline.filters import _lid
-
-    was = _lid.simd()
-    _lid.set_simd(request.param)
-    yield _lid.simd()
-    _lid.set_simd(was)
+# both ways of hashing CJK n-grams; where the CPU has no AVX2 the "simd" run takes the scalar path too
+simd = both_simd_paths("pipeline.filters._lid", ("simd", "scalar"))
 
 
 def test_set_simd_reports_the_path_in_use():

@@ -24,6 +24,7 @@ from hypothesis import strategies as st
 from pipeline.filters import base
 from pipeline.filters.base import decode_texts
 from tests.pipeline.filters.test_lid_subwords import read_texts
+from tests.pipeline.filters.support import both_simd_paths
 from tests.pipeline.filters.test_lid_utf8 import REAL
 
 _utf8 = pytest.importorskip("pipeline.filters._utf8")
@@ -36,13 +37,8 @@ def kind(text: str) -> tuple[int, int]:
     return (state >> 2) & 7, (state >> 6) & 1
 
 
-@pytest.fixture(params=[True, False], ids=["vector", "scalar"])
-def simd(request):
-    """Each test with the SSSE3 path (where the CPU has it) and without."""
-    before = _utf8.simd()
-    _utf8.set_simd(request.param)
-    yield _utf8.simd()
-    _utf8.set_simd(before)
+# each test with the SSSE3 path (where the CPU has it) and without
+simd = both_simd_paths("pipeline.filters._utf8", ("vector", "scalar"))
 
 
 def check(column: pa.Array | pa.ChunkedArray) -> list[str | None]:
