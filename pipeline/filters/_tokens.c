@@ -16,6 +16,7 @@
  *   add_chunks(flat, first, count, n_flat, n_chunks, flat_ids, per_chunk) -> None      (columns written in place)
  *   add_tokens(key, length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: the new non-letter tokens
  *   count_present(ids, positions) -> how many distinct positions >= 0 the ids (below len(positions)) reach
+ *   pair_starts(ids, first, second, table) -> int64 bytes: where table[first[ids[i]], second[ids[i + 1]]] holds
  */
 #include <stdlib.h>
 #define PY_SSIZE_T_CLEAN
@@ -380,6 +381,65 @@ done:
     return result;
 }
 
+/* pair_starts: the positions i of a text's token ids where ids[i] and ids[i + 1] are the first two tokens of
+ * one of spaCy's special cases that hold a space (words._SpacedPairs): ``first`` and ``second`` (int32) map an
+ * id to its index among the cases' first (second) tokens, 0 for none, ids at or beyond their length being none;
+ * ``table`` (uint8, row-major, len(table) == rows * width with width = the largest second index + 1) is
+ * nonzero where a pair of indices starts a case. One pass, where numpy took six calls per document (~3 ns per
+ * character of Spanish text). */
+static PyObject *pair_starts(PyObject *self, PyObject *args) {
+    Py_buffer bi, bf, bs, bt;
+    Py_ssize_t width;
+    if (!PyArg_ParseTuple(args, "y*y*y*y*n", &bi, &bf, &bs, &bt, &width)) return NULL;
+    PyObject *out = NULL;
+    Py_ssize_t n_ids = items(&bi, 8, "pair_starts", "ids"), n_first = items(&bf, 4, "pair_starts", "first");
+    Py_ssize_t n_second = items(&bs, 4, "pair_starts", "second");
+    if (n_ids < 0 || n_first < 0 || n_second < 0) goto done;
+    if (width <= 0 || bt.len % width) {
+        PyErr_Format(PyExc_ValueError, "pair_starts: table of %zd bytes is not rows of width %zd", bt.len, width);
+        goto done;
+    }
+    const int64_t *ids = bi.buf;
+    const int32_t *first = bf.buf, *second = bs.buf;
+    const uint8_t *table = bt.buf;
+    Py_ssize_t rows = bt.len / width, found = 0;
+    int64_t *positions = NULL;
+    Py_ssize_t cap = 0;
+    for (Py_ssize_t i = 0; i + 1 < n_ids; i++) {
+        int64_t a = ids[i];
+        if (a < 0 || a >= n_first || !first[a]) continue;
+        int64_t b = ids[i + 1];
+        if (b < 0 || b >= n_second || !second[b]) continue;
+        int32_t r = first[a], c = second[b];
+        if (r < 0 || r >= rows || c < 0 || c >= width) {
+            PyErr_Format(PyExc_ValueError, "pair_starts: index (%d, %d) outside the %zd x %zd table", (int)r, (int)c,
+                         rows, width);
+            free(positions);
+            goto done;
+        }
+        if (!table[(Py_ssize_t)r * width + c]) continue;
+        if (found == cap) {
+            cap = cap ? 2 * cap : 16;
+            int64_t *grown = realloc(positions, (size_t)cap * sizeof(int64_t));
+            if (!grown) {
+                free(positions);
+                PyErr_NoMemory();
+                goto done;
+            }
+            positions = grown;
+        }
+        positions[found++] = i;
+    }
+    out = PyBytes_FromStringAndSize((const char *)positions, found * (Py_ssize_t)sizeof(int64_t));
+    free(positions);
+done:
+    PyBuffer_Release(&bi);
+    PyBuffer_Release(&bf);
+    PyBuffer_Release(&bs);
+    PyBuffer_Release(&bt);
+    return out;
+}
+
 static PyMethodDef methods[] = {
     {"expand", expand, METH_VARARGS,
      "expand(chunk_ids, first, count, flat, key, length, flags) -> (ids, key, length, flags, chunk_count|None)"},
@@ -395,6 +455,9 @@ static PyMethodDef methods[] = {
      "add_tokens(key, length, flags, n_tokens, lengths, alpha, alpha_bit) -> int64 bytes: new tokens' columns in "
      "place; "
      "the ids of those not all letters"},
+    {"pair_starts", pair_starts, METH_VARARGS,
+     "pair_starts(ids, first, second, table, width) -> int64 bytes: the i where the int64 ids[i], ids[i + 1] start a "
+     "pair the uint8 table marks"},
     {"count_present", count_present, METH_VARARGS,
      "count_present(ids, positions) -> distinct positions >= 0 that the int64 ids reach in the int32 positions"},
     {NULL, NULL, 0, NULL},

@@ -54,6 +54,7 @@ from typing import Mapping
 import regex
 
 from pipeline.filters.exceptions import load_exceptions
+from pipeline.filters.spaced_specials import SpacedSpecial, spaced_specials
 
 ALPHA = r"\p{L}"
 # spaCy's "lower" and "upper" letter classes both hold the letters of scripts without case (Arabic, Hebrew, CJK)
@@ -196,7 +197,7 @@ _ANY_STRING = _AnyString()
 
 
 class _Compiled:
-    __slots__ = ("prefix", "_suffix", "infix", "special", "_token_match", "_token_match_needs", "plain_suffixes",
+    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
                  "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
                  "_special_heads", "_suffix_at_marks", "_suffix_match", "suffix_pairs", "enclosures", "digits_whole",
@@ -224,8 +225,10 @@ class _Compiled:
         self._rules = rules
         self._patterns: _Compiled | None = None  # the same rules without special cases (``pattern``)
         self.special = {**load_exceptions(rules.data), **rules.special} if rules.data else dict(rules.special)
-        # the longest special case that the affix rules may split into several tokens (``_merge_specials``)
-        self.max_special_chars = max((len(k) for k in self.special if not k.isalpha()), default=0)
+        # the longest special case that the affix rules may split into several tokens of one chunk
+        # (``_merge_specials``; the cases that hold a space span chunks: ``spaced_specials``)
+        self.max_special_chars = max((len(k) for k in self.special if not k.isalpha() and not _spaced(k)), default=0)
+        self._spaced: tuple[SpacedSpecial, ...] | None = None  # built on first use (``spaced_specials``)
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
         # the default gates: a string of letters and digits has no infix, one of letters no suffix (``_SUFFIX_GATE``)
@@ -286,13 +289,20 @@ class _Compiled:
             return 0  # (the mark before the window: nothing found in it; see ``suffix_length``)
         return n - at if self._suffix_match(string, at) else 0
 
+    def spaced_specials(self) -> tuple[SpacedSpecial, ...]:
+        """The special cases that hold a space, which spaCy merges across chunks after splitting them
+        (``pipeline.filters.spaced_specials``); empty for most tables."""
+        if self._spaced is None:
+            self._spaced = spaced_specials(self.special, self.pattern)
+        return self._spaced
+
     def special_heads(self) -> frozenset[str]:
         """Every start of a special case up to ``max_special_chars`` long: a run of tokens whose text is none
         cannot grow into a special case (``_merge_specials`` stops there)."""
         if self._special_heads is None:
             longest = self.max_special_chars
             self._special_heads = frozenset(key[:i] for key in self.special if len(key) <= longest
-                                            for i in range(1, len(key) + 1))
+                                            and not _spaced(key) for i in range(1, len(key) + 1))
         return self._special_heads
 
     def token_match(self, string: str) -> bool:
@@ -338,6 +348,11 @@ class _Compiled:
                 return n - found.start()
         found = search(string)
         return n - found.start() if found else 0
+
+
+def _spaced(key: str) -> bool:
+    """True for a special case holding whitespace: never one chunk's tokens (``spaced_specials``)."""
+    return not key.isalpha() and any(c.isspace() for c in key)
 
 
 _ascii_digit = re.compile("[0-9]").search  # (the standard library's engine: a third of the regex module's call cost)
@@ -518,6 +533,14 @@ def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...
                 break
             if text in special and rules.pattern(text) == tokens[i:j + 1]:
                 runs.append((i - j, i, j + 1))
+    # a case that holds a space is looked for here too, its tokens run together ("тер.СНП" is "тер", ".", "СНП",
+    # the tokens of "тер. СНП"): spaCy's matcher finds it, keeps it as the longest, and leaves its tokens as they
+    # are (its text is no special case), so "тер." is not merged in it
+    for case in rules.spaced_specials():
+        length = len(case.pattern)
+        for i in range(len(tokens) - length + 1):
+            if tokens[i] == case.pattern[0] and tokens[i:i + length] == case.pattern:
+                runs.append((1 - length, i, i + length))
     if not runs:
         return tokens
     taken = [False] * len(tokens)
@@ -531,7 +554,7 @@ def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...
     out, at = [], 0
     for start, end in sorted(chosen):
         out += tokens[at:start]
-        out += special["".join(tokens[start:end])]
+        out += special.get("".join(tokens[start:end]), tokens[start:end])
         at = end
     return (*out, *tokens[at:])
 

@@ -73,11 +73,12 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 from itertools import chain
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 import numpy as np
 
 from pipeline.filters.affixes import LANGUAGE_RULES, affix_split
+from pipeline.filters.spaced_specials import SpacedSpecial
 from pipeline.filters.segment_lib import BURMESE, KHMER, LAO, LIBRARY_SEGMENTERS, THAI
 from pipeline.memory import IdleRelease, clear_between_steps
 
@@ -449,6 +450,17 @@ def spaced_split(chunk: str, fallback: Callable[[str], tuple[str, ...]], segment
 @lru_cache(maxsize=None)
 def _compiled_rules(segmenter: str) -> Any:
     return LANGUAGE_RULES[AFFIX_SEGMENTERS[segmenter]].compiled()
+
+
+def affix_spaced_specials(segmenter: str) -> tuple[SpacedSpecial, ...]:
+    """The special cases of the segmenter's spaCy table that hold a space (merged across chunks by
+    ``words._spaced_merged``); empty for the other segmenters and most tables."""
+    return _compiled_rules(segmenter).spaced_specials() if segmenter in AFFIX_SEGMENTERS else ()
+
+
+def affix_specials(segmenter: str) -> Mapping[str, tuple[str, ...]]:
+    """Every special case of the segmenter's spaCy table, with its tokens."""
+    return _compiled_rules(segmenter).special
 
 
 def affix_segment(chunk: str, segmenter: str) -> tuple[str, ...]:

@@ -20,12 +20,14 @@ import numpy as np
 import regex
 
 from pipeline.filters.segment import (AFFIX_SEGMENTERS, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
+                                      affix_spaced_specials, affix_specials,
                                       jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
 from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, KIWI, LAO,
                                           LINE_BREAKS, SPANS_LINES,
                                           THAI, VIETNAMESE, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
                                           lao_split, thai_split, urdu_split, vietnamese_split)
+from pipeline.filters.spaced_specials import ONE_SPACE, SpacedSpecial, merges, one_space_gaps
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -319,6 +321,64 @@ def _split_each(split: Callable[[str], tuple[str, ...]], chunks: list[str]) -> l
     return list(map(split, chunks))
 
 
+class _SpacedPairs:
+    """Which two token ids side by side start a spaced special case (``spaced_specials``), as index tables: a
+    text is looked at in Python only where some case's first two tokens follow each other, and then only if the
+    text holds such a case's text (a merge replaces a run by the case whose text the run spells)."""
+
+    def __init__(self, cases: tuple[SpacedSpecial, ...]) -> None:
+        self.cases: dict[tuple[str, str], list[SpacedSpecial]] = {}
+        for case in cases:
+            self.cases.setdefault(case.pattern[:2], []).append(case)
+        firsts = sorted({first for first, _ in self.cases})
+        seconds = sorted({second for _, second in self.cases})
+        # token -> its index among the first (second) tokens, from 1; 0 in the tables means "neither"
+        self.missing = {("first", t): i for i, t in enumerate(firsts, 1)}
+        self.missing.update({("second", t): i for i, t in enumerate(seconds, 1)})
+        self._index = {("first", t): i for i, t in enumerate(firsts, 1)}
+        self._index.update({("second", t): i for i, t in enumerate(seconds, 1)})
+        self.found: dict[str, dict[int, int]] = {"first": {}, "second": {}}
+        self.seen = -1
+        self.first = self.second = self.table = None
+        self.by_index: dict[tuple[int, int], list[SpacedSpecial]] = {
+            (self._index[("first", f)], self._index[("second", s)]): c for (f, s), c in self.cases.items()}
+
+    def look_up(self, token_id: Callable[[str], int], n_tokens: int) -> None:
+        for (role, token), index in list(self.missing.items()):
+            i = token_id(token)
+            if i >= 0:
+                self.found[role][i] = index
+                del self.missing[(role, token)]
+        self.seen = n_tokens
+        if not self.found["first"] or not self.found["second"]:
+            return
+        self.first, self.second = (np.zeros(max(self.found[r]) + 2, dtype=np.int32) for r in ("first", "second"))
+        for role, column in (("first", self.first), ("second", self.second)):
+            for i, index in self.found[role].items():
+                column[i] = index
+        size = (max(self._index.values()) + 1,) * 2
+        self.table = np.zeros(size, dtype=np.uint8)
+        for first, second in self.by_index:
+            self.table[first, second] = 1
+
+    def starts(self, ids: np.ndarray) -> np.ndarray:
+        """Positions in ``ids`` where some case's first two tokens follow each other."""
+        assert self.first is not None and self.second is not None and self.table is not None
+        if _tokens is not None and ids.dtype == np.int64 and ids.flags.c_contiguous:  # the numpy below in one pass
+            return np.frombuffer(_tokens.pair_starts(ids, self.first, self.second, self.table, self.table.shape[1]),
+                                 dtype=np.int64)
+        first = self.first[np.minimum(ids[:-1], len(self.first) - 1)]
+        second = self.second[np.minimum(ids[1:], len(self.second) - 1)]
+        return np.flatnonzero(self.table[first, second])
+
+    def cases_at(self, ids: np.ndarray, starts: np.ndarray) -> list[SpacedSpecial]:
+        """The cases whose first two tokens stand at ``starts``."""
+        assert self.first is not None and self.second is not None
+        firsts = self.first[np.minimum(ids[starts], len(self.first) - 1)].tolist()
+        seconds = self.second[np.minimum(ids[starts + 1], len(self.second) - 1)].tolist()
+        return [case for pair in set(zip(firsts, seconds)) for case in self.by_index[pair]]
+
+
 class _Vocabulary:
     """Whitespace chunk -> chunk id, with each distinct chunk split once and its tokens interned.
 
@@ -364,6 +424,11 @@ class _Vocabulary:
         # per word list (Gopher's stop words): [tokens seen when last looked up, words found -> id, words not
         # yet seen, id -> position among the found (-1 elsewhere), for ids up to the largest found]
         self._wanted: dict[tuple[str, ...], list[Any]] = {}
+        # spaCy's special cases that hold a space, merged across chunks per text (``_spaced_merged``): the tables
+        # of the spaCy languages that have them, else empty; [tokens seen when last looked up, found id -> bits,
+        # unseen token -> bits, the lookup table] (``spaced_starts``)
+        self.spaced = affix_spaced_specials(segmenter)
+        self._spaced_ids: _SpacedPairs | None = None
 
     def wanted_positions(self, words: tuple[str, ...]) -> np.ndarray:
         """For each token id below the largest id of a word of ``words``: that word's position among the
@@ -388,6 +453,35 @@ class _Vocabulary:
                 positions[ids] = np.arange(len(ids), dtype=np.int32)
             entry[:] = [self.n_tokens, found, still, positions]
         return positions
+
+    def intern(self, tokens: tuple[str, ...]) -> np.ndarray:
+        """The ids of ``tokens``, those not seen before added to the token columns (tokens no chunk split into:
+        spaCy's special cases that hold a space, ``_spaced_merged``)."""
+        first_new = self.key.size
+        new: list[str] = []
+        if self.token_table is not None:
+            flat_ids, _, _ = _chunks.intern_split([tokens], self.token_table)
+            ids = np.frombuffer(flat_ids, dtype=np.int64)
+        else:
+            assert self.token_ids is not None
+            new = [t for t in dict.fromkeys(tokens) if t not in self.token_ids]
+            self.token_ids.update(zip(new, range(len(self.token_ids), len(self.token_ids) + len(new))))
+            ids = np.fromiter(map(self.token_ids.__getitem__, tokens), dtype=np.int64, count=len(tokens))
+        if self.token_table is not None and len(self.token_table) == first_new:
+            return ids
+        self._add_token_columns(first_new, new)
+        return ids
+
+    def spaced_pairs(self) -> _SpacedPairs | None:
+        """The lookup of the spaced special cases' first two tokens (``self.spaced``) by token id, None while no
+        case has both seen. Built again only while some of those tokens are unseen and the vocabulary has grown
+        (a text holding them has added them to it before this is asked)."""
+        if self._spaced_ids is None:
+            self._spaced_ids = _SpacedPairs(self.spaced)
+        pairs = self._spaced_ids
+        if pairs.missing and pairs.seen != self.n_tokens:
+            pairs.look_up(self.token_id, self.n_tokens)
+        return pairs if pairs.table is not None else None
 
     def __len__(self) -> int:
         """Distinct chunks seen."""
@@ -557,6 +651,11 @@ class _Vocabulary:
         columns of the new tokens (ids from ``first_new`` on; ``new``: their str, where no token table holds them)."""
         self.chunk_first.extend(self.flat.size - counts.sum() + np.cumsum(counts) - counts)
         self.chunk_count.extend(counts)
+        self._add_token_columns(first_new, new)
+
+    def _add_token_columns(self, first_new: int, new: list[str]) -> None:
+        """The key, length and class columns of the tokens added from id ``first_new`` on (``new``: their str,
+        where no token table holds them)."""
         n = len(self.token_table) - first_new if self.token_table is not None else len(new)
         if n:
             if self.tokens is not None:
@@ -856,7 +955,10 @@ def _tokenize_run(vocabulary: _Vocabulary, texts: list[str], start: int) -> list
         if _vocabularies.get(v.segmenter) is v:
             del _vocabularies[v.segmenter]
         raise
-    return [_expand(v, chunk_ids, per_line) for chunk_ids, per_line in looked]
+    out = [_expand(v, chunk_ids, per_line) for chunk_ids, per_line in looked]
+    if v.spaced:
+        out = [_spaced_merged(v, text, tokens) for text, tokens in zip(texts[start:], out)]
+    return out
 
 
 def _expand(v: _Vocabulary, chunk_ids: bytes, per_line: bytes | None) -> Tokens:
@@ -889,7 +991,8 @@ def _tokenize(vocabulary: _Vocabulary, text: str, by_line: bool = False) -> Toke
             del _vocabularies[vocabulary.segmenter]
         raise
     if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
-        return _expand(vocabulary, chunk_ids, per_line)
+        tokens = _expand(vocabulary, chunk_ids, per_line)
+        return _spaced_merged(vocabulary, text, tokens) if vocabulary.spaced else tokens
     # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
     counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
     first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)
@@ -900,9 +1003,60 @@ def _tokenize(vocabulary: _Vocabulary, text: str, by_line: bool = False) -> Toke
         total = int(ends[-1]) if len(chunk_ids) else 0
         ids = vocabulary.flat.data[np.repeat(first - ends + counts, counts) + np.arange(total)].astype(np.int64)
         chunk_count = counts
-    return Tokens(vocabulary.key.data[ids].view(np.uint64), vocabulary.length.data[ids],
-                  vocabulary.flags.data[ids], ids, vocabulary.generation, chunk_count,
-                  chunks_per_line=chunks_per_line)
+    tokens = Tokens(vocabulary.key.data[ids].view(np.uint64), vocabulary.length.data[ids],
+                    vocabulary.flags.data[ids], ids, vocabulary.generation, chunk_count,
+                    chunks_per_line=chunks_per_line)
+    return _spaced_merged(vocabulary, text, tokens) if vocabulary.spaced else tokens
+
+
+def _spaced_merged(v: _Vocabulary, text: str, tokens: Tokens) -> Tokens:
+    """``tokens`` with spaCy's special cases that hold a space merged across chunks ("и", "др", "." is "и др.",
+    ``pipeline.filters.spaced_specials``). Most texts pass one numpy test of their token ids (no case's first two
+    tokens side by side); the others are looked at in Python at those places. A merged token counts as its first
+    chunk's (the chunks after it that it took whole hold no token), so chunks per line stay as they are."""
+    ids = tokens.ids
+    pairs = v.spaced_pairs() if len(ids) > 1 else None
+    if pairs is None:
+        return tokens
+    starts = pairs.starts(ids)
+    if not len(starts) or not any(case.key in text for case in pairs.cases_at(ids, starts)):
+        return tokens
+    n_chunks = len(ids) if tokens.chunk_count is None else len(tokens.chunk_count)
+    chunk_count = (np.ones(len(ids), dtype=np.int64) if tokens.chunk_count is None
+                   else np.array(tokens.chunk_count, dtype=np.int64))
+    one_space = one_space_gaps(text)
+    if len(one_space) + 1 != n_chunks or int(chunk_count.sum()) != len(ids):
+        return tokens  # not ``str.split()``'s chunks (no affix segmenter cuts otherwise)
+    chunk_of = np.repeat(np.arange(n_chunks), chunk_count)
+    # a match lies within its start's longest pattern: overlapping such windows are looked at together, the others
+    # apart (their strings only, not the whole text's)
+    longest = max(len(case.pattern) for case in v.spaced)
+    windows: list[list[int]] = []
+    for start in starts.tolist():
+        if windows and start < windows[-1][1]:
+            windows[-1][1] = min(start + longest, len(ids))
+            windows[-1].append(start)
+        else:
+            windows.append([start, min(start + longest, len(ids)), start])
+    special, found = affix_specials(v.segmenter), []
+    for first, end, *at in windows:
+        glue: list[str | None] = []
+        for k in range(first, end - 1):
+            c = chunk_of[k]
+            glue.append("" if chunk_of[k + 1] == c else ONE_SPACE if one_space[c] else None)
+        found += [(first + i, first + j, new) for i, j, new in merges(
+            v.token_strings(ids[first:end]), glue, v.spaced, special, [k - first for k in at])]
+    if not found:
+        return tokens
+    pieces, at = [], 0
+    for start, end, new in found:
+        pieces += [ids[at:start], v.intern(new)]
+        np.subtract.at(chunk_count, chunk_of[start:end], 1)
+        chunk_count[chunk_of[start]] += len(new)
+        at = end
+    merged = np.concatenate(pieces + [ids[at:]])
+    return Tokens(v.key.data[merged].view(np.uint64), v.length.data[merged], v.flags.data[merged], merged,
+                  v.generation, chunk_count, chunks_per_line=tokens.chunks_per_line)
 
 
 def sentences_per_line(tokens: Tokens, line: np.ndarray, n_lines: int) -> np.ndarray:
