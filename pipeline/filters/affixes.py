@@ -49,7 +49,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field, replace
-from typing import Mapping
+from typing import Mapping, Sequence
 
 import regex
 
@@ -197,7 +197,7 @@ _ANY_STRING = _AnyString()
 
 
 class _Compiled:
-    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_token_match", "_token_match_needs", "plain_suffixes",
+    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_spaced_by_first", "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
                  "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
                  "_special_heads", "_suffix_at_marks", "_suffix_match", "suffix_pairs", "enclosures", "digits_whole",
@@ -229,6 +229,7 @@ class _Compiled:
         # (``_merge_specials``; the cases that hold a space span chunks: ``spaced_specials``)
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha() and not _spaced(k)), default=0)
         self._spaced: tuple[SpacedSpecial, ...] | None = None  # built on first use (``spaced_specials``)
+        self._spaced_by_first: dict[str, tuple[SpacedSpecial, ...]] | None = None
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
         # the default gates: a string of letters and digits has no infix, one of letters no suffix (``_SUFFIX_GATE``)
@@ -288,6 +289,15 @@ class _Compiled:
         if at < start or not self._before_alnum_suffix(string, start):
             return 0  # (the mark before the window: nothing found in it; see ``suffix_length``)
         return n - at if self._suffix_match(string, at) else 0
+
+    def spaced_by_first(self) -> dict[str, tuple[SpacedSpecial, ...]]:
+        """``spaced_specials`` by their first token (what ``special_runs`` looks them up by)."""
+        if self._spaced_by_first is None:
+            by_first: dict[str, list[SpacedSpecial]] = {}
+            for case in self.spaced_specials():
+                by_first.setdefault(case.pattern[0], []).append(case)
+            self._spaced_by_first = {k: tuple(v) for k, v in by_first.items()}
+        return self._spaced_by_first
 
     def spaced_specials(self) -> tuple[SpacedSpecial, ...]:
         """The special cases that hold a space, which spaCy merges across chunks after splitting them
@@ -367,8 +377,9 @@ def _url(string: str) -> bool:
     return (URL if "@" in string else _URL_WITHOUT_USER).fullmatch(string) is not None
 
 
-def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
-    """spaCy's tokens of one whitespace-free chunk under ``rules`` (the algorithm in the module docstring)."""
+def affix_split(chunk: str, rules: _Compiled, merge: bool = True) -> tuple[str, ...]:
+    """spaCy's tokens of one whitespace-free chunk under ``rules`` (the algorithm in the module docstring);
+    ``merge=False``: before its special-case matcher merges runs of them (what the matcher sees)."""
     special = rules.special
     if chunk in special:
         return special[chunk]
@@ -416,14 +427,14 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
             if tokens is not None:
                 if len(tokens) == 3 and tokens[0] + tokens[1] not in special and tokens[1] + tokens[2] not in special:
                     return tokens  # (no run of them spells a special case: the merge would keep them)
-                return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+                return _merge_specials(tokens, rules) if merge and len(tokens) > 1 and rules.max_special_chars else tokens
         elif ((found := _one_mark(head)) is not None and head not in special and (whole is None or not whole(chunk))
               and rules.prefix(chunk) is None and rules.suffix_length(chunk) == 1):
             # the loop's first step strips the mark (not leaving a special case), its next ones split the rest
             tokens = _one_mark_split(head, found.start(1), rules, whole)
             if tokens is not None:
                 tokens = (*tokens, last)
-                return _merge_specials(tokens, rules) if rules.max_special_chars else tokens
+                return _merge_specials(tokens, rules) if merge and rules.max_special_chars else tokens
     prefixes: list[str] = []
     suffixes: list[str] = []
     string = chunk
@@ -465,7 +476,7 @@ def affix_split(chunk: str, rules: _Compiled) -> tuple[str, ...]:
         else:
             middle = _infix_split(string, rules)
     tokens = (*prefixes, *middle, *reversed(suffixes))
-    return _merge_specials(tokens, rules) if len(tokens) > 1 and rules.max_special_chars else tokens
+    return _merge_specials(tokens, rules) if merge and len(tokens) > 1 and rules.max_special_chars else tokens
 
 
 def _one_mark_split(string: str, at: int, rules: _Compiled, whole) -> tuple[str, ...] | None:
@@ -516,47 +527,80 @@ EMOTICONS = frozenset("""(*_*) (-8 (-: (-; (-_-) (._.) (: (; (= (>_<) (^_^) (o: 
 o_O o_o v.v v_v""".split())
 
 
+class MatchedTokens(tuple):
+    """A chunk's tokens in which spaCy's special-case matcher found some run (merged or not): the cases that hold a
+    space are matched across such a chunk's tokens as they were before (``words._spaced_merged``)."""
+
+    __slots__ = ()
+
+
 def _merge_specials(tokens: tuple[str, ...], rules: _Compiled) -> tuple[str, ...]:
     """Tokens of a chunk with every run of consecutive tokens that spells a special case, split as the rules
     without special cases split it, replaced by the special case's tokens ("a", ".", "B" is "a.", "B" where "a." is
-    one; "'", "'" is "''"): the longest runs first, of equal length the earliest, none overlapping (spaCy's
-    ``_apply_special_cases`` and ``_filter_special_spans``)."""
+    one; "'", "'" is "''"), as ``special_runs`` finds them; a ``MatchedTokens`` where it found any run."""
+    runs, matched = special_runs(tokens, rules)
+    if not matched:
+        return tokens
+    out: list[str] = []
+    at = 0
+    for start, end, new in runs:
+        out += tokens[at:start]
+        out += new
+        at = end
+    return MatchedTokens((*out, *tokens[at:]))
+
+
+def special_runs(tokens: Sequence[str], rules: _Compiled, glue: Sequence[str | None] | None = None
+                 ) -> tuple[list[tuple[int, int, tuple[str, ...]]], bool]:
+    """spaCy's special-case matcher over ``tokens`` (``_apply_special_cases``, ``_filter_special_spans``): the runs
+    it replaces, ``(start, end, new tokens)`` in order, and whether it matched any run at all.
+
+    A run matches a case when its tokens are the case's split by the rules without special cases; of overlapping
+    runs the longest wins, of equal length the earliest, a run whose first or last token an earlier-chosen one
+    covers is dropped, and a dropped run still covers its tokens ("0.0.0.0" is "0.0", ".", "0", ".", "0"). A chosen
+    run is replaced only where its text is a case. ``glue[i]`` is what lies between ``tokens[i]`` and
+    ``tokens[i + 1]``: "" inside a chunk, " " between chunks one space apart, None between chunks otherwise apart
+    (a whitespace token in spaCy: no run crosses it); None for the tokens of one chunk. The cases that hold a space
+    are looked for by their tokens (``spaced_specials``), also run together inside one chunk ("тер.СНП" is the
+    tokens of "тер. СНП": matched, kept as the longest, left as it is)."""
     special, longest, heads = rules.special, rules.max_special_chars, rules.special_heads()
+    n = len(tokens)
     runs = []
-    for i in range(len(tokens) - 1):
+    for i in range(n - 1):
         text = tokens[i]
         if len(text) >= longest or text not in heads:
             continue
-        for j in range(i + 1, len(tokens)):
+        for j in range(i + 1, n):
+            if glue is not None and glue[j - 1] is None:
+                break
             text += tokens[j]
             if len(text) > longest or text not in heads:
                 break
-            if text in special and rules.pattern(text) == tokens[i:j + 1]:
+            if text in special and rules.pattern(text) == tuple(tokens[i:j + 1]):
                 runs.append((i - j, i, j + 1))
-    # a case that holds a space is looked for here too, its tokens run together ("тер.СНП" is "тер", ".", "СНП",
-    # the tokens of "тер. СНП"): spaCy's matcher finds it, keeps it as the longest, and leaves its tokens as they
-    # are (its text is no special case), so "тер." is not merged in it
-    for case in rules.spaced_specials():
-        length = len(case.pattern)
-        for i in range(len(tokens) - length + 1):
-            if tokens[i] == case.pattern[0] and tokens[i:i + length] == case.pattern:
-                runs.append((1 - length, i, i + length))
+    by_first = rules.spaced_by_first()
+    if by_first:
+        for i in range(n):
+            for case in by_first.get(tokens[i], ()):
+                end = i + len(case.pattern)
+                if end <= n and tuple(tokens[i:end]) == case.pattern and (
+                        glue is None or all(glue[k] is not None for k in range(i, end - 1))):
+                    runs.append((i + 1 - end, i, end))
     if not runs:
-        return tokens
-    taken = [False] * len(tokens)
+        return [], False
+    taken = [False] * n
     chosen = []
     for _, start, end in sorted(runs):
-        # spaCy keeps a run whose first and last tokens no longer or earlier run has covered, and a run it drops
-        # still covers its tokens: "0.0.0.0" is "0.0", ".", "0", ".", "0", not "0.0", ".", "0.0"
         if not taken[start] and not taken[end - 1]:
             chosen.append((start, end))
         taken[start:end] = [True] * (end - start)
-    out, at = [], 0
+    out = []
     for start, end in sorted(chosen):
-        out += tokens[at:start]
-        out += special.get("".join(tokens[start:end]), tokens[start:end])
-        at = end
-    return (*out, *tokens[at:])
+        text = "".join(tokens[k] + (glue[k] or "" if glue is not None else "") for k in range(start, end - 1))
+        new = special.get(text + tokens[end - 1])
+        if new is not None:
+            out.append((start, end, tuple(new)))
+    return out, True
 
 
 # spaCy's base special cases that every language has and that change counts in prose: a lower-case letter with

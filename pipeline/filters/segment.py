@@ -463,6 +463,11 @@ def affix_specials(segmenter: str) -> Mapping[str, tuple[str, ...]]:
     return _compiled_rules(segmenter).special
 
 
+def affix_rules(segmenter: str) -> Any:
+    """The segmenter's compiled spaCy table (``affixes._Compiled``)."""
+    return _compiled_rules(segmenter)
+
+
 def affix_segment(chunk: str, segmenter: str) -> tuple[str, ...]:
     """Words of a whitespace-free chunk by spaCy's algorithm with the language's tables (``AFFIX_SEGMENTERS``)."""
     return affix_split(chunk, _compiled_rules(segmenter))

@@ -6,11 +6,11 @@ tokens whose text, the single spaces between them included, is a special case. R
 Macedonian 4, Serbian 5, Spanish 2, Indonesian 6, Malay 24, Bulgarian, Arabic and Greek a few: "Пушкин и др.
 писатели" is four words to datatrove's Gopher and FineWeb filters ("и др." one) and six to a split chunk by chunk.
 Our vocabulary (``pipeline.filters.words``) splits each distinct chunk once and never sees two chunks together,
-so the merge runs per text, afterwards: a numpy test of the token ids for some case's first two tokens side by
-side (rare), and only for the texts that pass, Python over the candidate positions.
-
-The rules, as spaCy 3.8's ``Tokenizer`` applies them (``add_special_case``, ``_apply_special_cases``,
-``_filter_special_spans``, ``_retokenize_special_spans``):
+so the matcher runs again per text where it matters (``words._spaced_merged``): where some case's first two
+tokens stand side by side and the text holds its text, and around the chunks in which the matcher, run on the
+chunk alone, found a run (``affixes.MatchedTokens``). Its rules are ``affixes.special_runs``, spaCy 3.8's
+``Tokenizer`` (``add_special_case``, ``_apply_special_cases``, ``_filter_special_spans``,
+``_retokenize_special_spans``):
 
 * a case is looked for as the tokens its text splits into *without* special cases ("и др." is "и", "др", ".");
 * the tokens must be consecutive in spaCy's token sequence, where any whitespace between two chunks other than
@@ -20,17 +20,16 @@ The rules, as spaCy 3.8's ``Tokenizer`` applies them (``add_special_case``, ``_a
 * a chosen match is replaced only if its text (tokens joined, " " where they were separate chunks) is a special
   case, by that case's tokens.
 
-What is left out: spaCy's matcher also holds the cases without a space, and one of those matched inside a chunk
-could in principle compete with a case that holds a space for the same tokens (``affixes._merge_specials``
-handles those inside each chunk, first); no such overlap is known on real text. A case whose text starts or
-ends with whitespace or holds any other than single spaces (Persian's ".ق ") can never equal a span's text, in
-spaCy as here, so it is not looked for.
+This module holds the cases and the whitespace between chunks. A case whose text starts or ends with whitespace or
+holds any other than single spaces (Persian's ".ق ") can never equal a span's text, in spaCy as here, so it is not
+looked for. Left out: a chain of overlapping matches longer than the window the matcher runs again over (a run's
+most tokens on each side of the place), which spaCy resolves over the whole text.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import numpy as np
 
@@ -86,41 +85,3 @@ def one_space_gaps(text: str) -> np.ndarray:
     inside = (run_start > 0) & (run_end < len(points))  # between two chunks, not before the first or after the last
     run_start, run_end = run_start[inside], run_end[inside]
     return (run_end - run_start == 1) & (points[np.minimum(run_start, max(len(points) - 1, 0))] == ord(ONE_SPACE))
-
-
-def merges(tokens: Sequence[str], glue: Sequence[str | None], cases: Sequence[SpacedSpecial],
-           special: Mapping[str, tuple[str, ...]], starts: Sequence[int] | None = None
-           ) -> list[tuple[int, int, tuple[str, ...]]]:
-    """The runs ``(start, end, new tokens)`` that spaCy's matcher replaces in ``tokens``, in order.
-
-    ``glue[i]``: what lies between ``tokens[i]`` and ``tokens[i + 1]``: "" inside a chunk, ``ONE_SPACE`` between
-    two chunks one space apart, None between chunks otherwise apart (spaCy puts a whitespace token there, so no
-    case matches across). ``starts``: the only positions a match can begin at (all when None)."""
-    by_first: dict[str, list[SpacedSpecial]] = {}
-    for case in cases:
-        by_first.setdefault(case.pattern[0], []).append(case)
-    n = len(tokens)
-    found = []
-    for i in range(n) if starts is None else starts:
-        for case in by_first.get(tokens[i], ()):
-            length = len(case.pattern)
-            if i + length <= n and all(tokens[i + k] == case.pattern[k] and glue[i + k - 1] is not None
-                                       for k in range(1, length)):
-                found.append((i, i + length))
-    if not found:
-        return []
-    # longest first, of equal length the earliest; endpoints of a chosen run are never shared, and every match
-    # looked at covers its tokens whether chosen or not (``_filter_special_spans``)
-    covered: set[int] = set()
-    chosen = []
-    for start, end in sorted(set(found), key=lambda span: (span[0] - span[1], span[0])):
-        if start not in covered and end - 1 not in covered:
-            chosen.append((start, end))
-        covered.update(range(start, end))
-    out = []
-    for start, end in sorted(chosen):
-        text = "".join(tokens[k] + (glue[k] or "") for k in range(start, end - 1)) + tokens[end - 1]
-        new = special.get(text)
-        if new is not None:
-            out.append((start, end, new))
-    return out

@@ -19,15 +19,16 @@ from typing import Any, Callable, Iterable
 import numpy as np
 import regex
 
+from pipeline.filters.affixes import MatchedTokens, affix_split, special_runs
 from pipeline.filters.segment import (AFFIX_SEGMENTERS, JIEBA, SPACED, SUDACHI, WHITESPACE, affix_segment,
-                                      affix_spaced_specials, affix_specials,
+                                      affix_rules, affix_spaced_specials,
                                       jieba_entry_token_ids, jieba_split, jieba_split_many, spaced_split,
                                       sudachi_split)
 from pipeline.filters.segment_lib import (BURMESE, CHUNK_CUT, CHUNK_KEEP, INDIC, INDIC_URDU, KHMER, KIWI, LAO,
                                           LINE_BREAKS, SPANS_LINES,
                                           THAI, VIETNAMESE, burmese_split, indic_split, khmer_split, kiwi_split, kiwi_split_many,
                                           lao_split, thai_split, urdu_split, vietnamese_split)
-from pipeline.filters.spaced_specials import ONE_SPACE, SpacedSpecial, merges, one_space_gaps
+from pipeline.filters.spaced_specials import ONE_SPACE, SpacedSpecial, one_space_gaps
 from pipeline.memory import clear_after_each_task, clear_between_steps
 
 try:
@@ -277,6 +278,10 @@ _MARK_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".s
 _PUNCT_CATEGORIES = frozenset(c for c in _MARK_CATEGORIES if c[0] == "P")
 
 
+def _matched(tokens: tuple[str, ...]) -> bool:
+    return type(tokens) is MatchedTokens
+
+
 def _flags(token: str) -> int:
     """Class bits of one token (``_reference_flags`` in tests/pipeline/filters/test_words.py)."""
     if token.isalpha():  # most tokens: a word of letters only
@@ -429,6 +434,7 @@ class _Vocabulary:
         # unseen token -> bits, the lookup table] (``spaced_starts``)
         self.spaced = affix_spaced_specials(segmenter)
         self._spaced_ids: _SpacedPairs | None = None
+        self.chunk_matched = _Column(np.bool_)  # per chunk id, where ``spaced``: its split is a ``MatchedTokens``
 
     def wanted_positions(self, words: tuple[str, ...]) -> np.ndarray:
         """For each token id below the largest id of a word of ``words``: that word's position among the
@@ -632,11 +638,13 @@ class _Vocabulary:
         self.chars += sum(map(len, chunks))
         token_ids = self.token_ids
         first_new = self.key.size  # tokens held before this flush: the new ones get the next ids
+        split = self.split_many(chunks)
+        if self.spaced:  # which new chunks the special-case matcher found runs in (``_spaced_merged``)
+            self.chunk_matched.extend(np.fromiter(map(_matched, split), dtype=bool, count=len(split)))
         if self.token_table is not None:  # one table probe per token, in C (Chinese: ``_flush_entries``)
-            flat_ids, per_chunk, _ = _chunks.intern_split(self.split_many(chunks), self.token_table)
+            flat_ids, per_chunk, _ = _chunks.intern_split(split, self.token_table)
             self._add_interned(flat_ids, per_chunk, first_new)
             return
-        split = self.split_many(chunks)
         counts = np.fromiter(map(len, split), dtype=np.int64, count=len(split))
         flat = list(chain.from_iterable(split))
         self._check_int32(len(flat))
@@ -957,7 +965,8 @@ def _tokenize_run(vocabulary: _Vocabulary, texts: list[str], start: int) -> list
         raise
     out = [_expand(v, chunk_ids, per_line) for chunk_ids, per_line in looked]
     if v.spaced:
-        out = [_spaced_merged(v, text, tokens) for text, tokens in zip(texts[start:], out)]
+        out = [_spaced_merged(v, text, tokens, chunk_ids)
+               for text, tokens, (chunk_ids, _) in zip(texts[start:], out, looked)]
     return out
 
 
@@ -992,7 +1001,7 @@ def _tokenize(vocabulary: _Vocabulary, text: str, by_line: bool = False) -> Toke
         raise
     if _tokens is not None:  # the numpy path below in one compiled pass, without its temporary arrays
         tokens = _expand(vocabulary, chunk_ids, per_line)
-        return _spaced_merged(vocabulary, text, tokens) if vocabulary.spaced else tokens
+        return _spaced_merged(vocabulary, text, tokens, chunk_ids) if vocabulary.spaced else tokens
     # the columns are int32 (``_Vocabulary``): the arrays handed on are int64, as they always were
     counts = vocabulary.chunk_count.data[chunk_ids].astype(np.int64)
     first = vocabulary.chunk_first.data[chunk_ids].astype(np.int64)
@@ -1006,54 +1015,86 @@ def _tokenize(vocabulary: _Vocabulary, text: str, by_line: bool = False) -> Toke
     tokens = Tokens(vocabulary.key.data[ids].view(np.uint64), vocabulary.length.data[ids],
                     vocabulary.flags.data[ids], ids, vocabulary.generation, chunk_count,
                     chunks_per_line=chunks_per_line)
-    return _spaced_merged(vocabulary, text, tokens) if vocabulary.spaced else tokens
+    return _spaced_merged(vocabulary, text, tokens, chunk_ids) if vocabulary.spaced else tokens
 
 
-def _spaced_merged(v: _Vocabulary, text: str, tokens: Tokens) -> Tokens:
+def _spaced_merged(v: _Vocabulary, text: str, tokens: Tokens, chunk_ids: bytes | np.ndarray) -> Tokens:
     """``tokens`` with spaCy's special cases that hold a space merged across chunks ("и", "др", "." is "и др.",
-    ``pipeline.filters.spaced_specials``). Most texts pass one numpy test of their token ids (no case's first two
-    tokens side by side); the others are looked at in Python at those places. A merged token counts as its first
-    chunk's (the chunks after it that it took whole hold no token), so chunks per line stay as they are."""
+    ``pipeline.filters.spaced_specials``), and spaCy's matcher run across the chunks where it matters.
+
+    spaCy's matcher runs once over the whole text's tokens as the affix rules left them; the vocabulary keeps each
+    chunk's tokens after the matcher ran on that chunk alone. The two differ only near a case that holds a space
+    (whose first two tokens stand side by side, the text holding its text) or near a chunk in which the matcher
+    found a run (``affixes.MatchedTokens``: its tokens before the merge are what spaCy's matcher sees). Most texts
+    have neither (one compiled pass over the ids, one look-up of the chunks); at each such place the matcher runs
+    again over a window of whole chunks (``affixes.special_runs``), the marked chunks split afresh without their
+    merge, and the window's tokens are replaced where the result differs. A merged token counts as its first
+    chunk's, so the chunks per line stay the text's."""
     ids = tokens.ids
-    pairs = v.spaced_pairs() if len(ids) > 1 else None
-    if pairs is None:
+    if len(ids) < 2:
         return tokens
-    starts = pairs.starts(ids)
-    if not len(starts) or not any(case.key in text for case in pairs.cases_at(ids, starts)):
+    chunk_ids = np.frombuffer(chunk_ids, dtype=np.int64) if isinstance(chunk_ids, bytes) else chunk_ids
+    marked = np.flatnonzero(v.chunk_matched.data[chunk_ids])
+    pairs = v.spaced_pairs()
+    starts = pairs.starts(ids) if pairs is not None else ids[:0]
+    if len(starts) and not any(case.key in text for case in pairs.cases_at(ids, starts)):  # type: ignore[union-attr]
+        starts = ids[:0]  # (a merge across chunks spells a case: its text is in the text)
+    if not len(starts) and not len(marked):
         return tokens
-    n_chunks = len(ids) if tokens.chunk_count is None else len(tokens.chunk_count)
+    n_chunks = len(chunk_ids)
     chunk_count = (np.ones(len(ids), dtype=np.int64) if tokens.chunk_count is None
                    else np.array(tokens.chunk_count, dtype=np.int64))
     one_space = one_space_gaps(text)
-    if len(one_space) + 1 != n_chunks or int(chunk_count.sum()) != len(ids):
+    if len(one_space) + 1 != n_chunks or len(chunk_count) != n_chunks or int(chunk_count.sum()) != len(ids):
         return tokens  # not ``str.split()``'s chunks (no affix segmenter cuts otherwise)
+    first = np.zeros(n_chunks + 1, dtype=np.int64)
+    np.cumsum(chunk_count, out=first[1:])  # first[c]: chunk c's first token
     chunk_of = np.repeat(np.arange(n_chunks), chunk_count)
-    # a match lies within its start's longest pattern: overlapping such windows are looked at together, the others
-    # apart (their strings only, not the whole text's)
-    longest = max(len(case.pattern) for case in v.spaced)
+    rules = affix_rules(v.segmenter)
+    reach = max(max(len(case.pattern) for case in v.spaced), rules.max_special_chars)  # a run's most tokens
+    # windows of whole chunks around each place, overlapping ones joined
+    spans = sorted([(int(s), int(s) + reach) for s in starts.tolist()]
+                   + [(int(first[c]) - reach, int(first[c + 1]) + reach) for c in marked.tolist()])
     windows: list[list[int]] = []
-    for start in starts.tolist():
-        if windows and start < windows[-1][1]:
-            windows[-1][1] = min(start + longest, len(ids))
-            windows[-1].append(start)
+    for a, b in spans:
+        lo, hi = int(chunk_of[max(a, 0)]), int(chunk_of[min(b, len(ids)) - 1])
+        if windows and lo <= windows[-1][1]:
+            windows[-1][1] = max(windows[-1][1], hi)
         else:
-            windows.append([start, min(start + longest, len(ids)), start])
-    special, found = affix_specials(v.segmenter), []
-    for first, end, *at in windows:
-        glue: list[str | None] = []
-        for k in range(first, end - 1):
-            c = chunk_of[k]
-            glue.append("" if chunk_of[k + 1] == c else ONE_SPACE if one_space[c] else None)
-        found += [(first + i, first + j, new) for i, j, new in merges(
-            v.token_strings(ids[first:end]), glue, v.spaced, special, [k - first for k in at])]
-    if not found:
+            windows.append([lo, hi])
+    chunks = text.split() if len(marked) else []
+    marked_set = set(marked.tolist())
+    changes = []  # (first token, end token, new token strings, their chunks)
+    for lo, hi in windows:  # chunks lo..hi
+        a, b = int(first[lo]), int(first[hi + 1])
+        seen = v.token_strings(ids[a:b])
+        before, owner, glue = [], [], []
+        for c in range(lo, hi + 1):
+            split = (affix_split(chunks[c], rules, merge=False) if c in marked_set
+                     else seen[first[c] - a:first[c + 1] - a])
+            if before:
+                glue.append(ONE_SPACE if one_space[c - 1] else None)
+            glue += [""] * (len(split) - 1)
+            before += split
+            owner += [c] * len(split)
+        runs, _ = special_runs(before, rules, glue)
+        after, after_owner, at = [], [], 0
+        for start, end, new in runs:
+            after += before[at:start] + list(new)
+            after_owner += owner[at:start] + [owner[start]] * len(new)
+            at = end
+        after += before[at:]
+        after_owner += owner[at:]
+        if after != seen or after_owner != chunk_of[a:b].tolist():
+            changes.append((a, b, after, after_owner))
+    if not changes:
         return tokens
     pieces, at = [], 0
-    for start, end, new in found:
-        pieces += [ids[at:start], v.intern(new)]
-        np.subtract.at(chunk_count, chunk_of[start:end], 1)
-        chunk_count[chunk_of[start]] += len(new)
-        at = end
+    for a, b, after, after_owner in changes:
+        pieces += [ids[at:a], v.intern(tuple(after))]
+        np.subtract.at(chunk_count, chunk_of[a:b], 1)
+        np.add.at(chunk_count, after_owner, 1)
+        at = b
     merged = np.concatenate(pieces + [ids[at:]])
     return Tokens(v.key.data[merged].view(np.uint64), v.length.data[merged], v.flags.data[merged], merged,
                   v.generation, chunk_count, chunks_per_line=tokens.chunks_per_line)
