@@ -197,7 +197,7 @@ _ANY_STRING = _AnyString()
 
 
 class _Compiled:
-    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_spaced_by_first", "_token_match", "_token_match_needs", "plain_suffixes",
+    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_spaced_by_first", "_spaced_edges", "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
                  "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
                  "_special_heads", "_suffix_at_marks", "_suffix_match", "suffix_pairs", "enclosures", "digits_whole",
@@ -230,6 +230,7 @@ class _Compiled:
         self.max_special_chars = max((len(k) for k in self.special if not k.isalpha() and not _spaced(k)), default=0)
         self._spaced: tuple[SpacedSpecial, ...] | None = None  # built on first use (``spaced_specials``)
         self._spaced_by_first: dict[str, tuple[SpacedSpecial, ...]] | None = None
+        self._spaced_edges: tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]], int] | None = None
         self._token_match = regex.compile(rules.token_match).fullmatch if rules.token_match else None
         self._token_match_needs = rules.token_match_needs
         # the default gates: a string of letters and digits has no infix, one of letters no suffix (``_SUFFIX_GATE``)
@@ -298,6 +299,24 @@ class _Compiled:
                 by_first.setdefault(case.pattern[0], []).append(case)
             self._spaced_by_first = {k: tuple(v) for k, v in by_first.items()}
         return self._spaced_by_first
+
+    def spaced_edges(self, tokens: tuple[str, ...]) -> int:
+        """For a chunk's tokens before the matcher merged any (``affix_split(merge=False)``): bit 1 where they start
+        with the end of a spaced case's tokens (a case can reach into them from the chunk before), bit 2 where they
+        end with a start of one (from them into the next chunk); 0 where no case that holds a space can cross them."""
+        if self._spaced_edges is None:
+            starts, ends = set(), set()
+            for case in self.spaced_specials():
+                for k in range(1, len(case.pattern)):
+                    starts.add(case.pattern[:k])
+                    ends.add(case.pattern[k:])
+            self._spaced_edges = (frozenset(starts), frozenset(ends),
+                                  max((len(c.pattern) for c in self.spaced_specials()), default=0))
+        starts, ends, longest = self._spaced_edges
+        reach = min(len(tokens), longest - 1)
+        left = any(tokens[:k] in ends for k in range(1, reach + 1))
+        right = any(tokens[-k:] in starts for k in range(1, reach + 1))
+        return left | right << 1
 
     def spaced_specials(self) -> tuple[SpacedSpecial, ...]:
         """The special cases that hold a space, which spaCy merges across chunks after splitting them
@@ -579,7 +598,7 @@ def special_runs(tokens: Sequence[str], rules: _Compiled, glue: Sequence[str | N
             if text in special and rules.pattern(text) == tuple(tokens[i:j + 1]):
                 runs.append((i - j, i, j + 1))
     by_first = rules.spaced_by_first()
-    if by_first:
+    if by_first and not by_first.keys().isdisjoint(tokens):
         for i in range(n):
             for case in by_first.get(tokens[i], ()):
                 end = i + len(case.pattern)

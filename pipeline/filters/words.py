@@ -9,6 +9,7 @@ the cost; ``bench/filter_agreement.py`` measures the agreement on real pages (be
 
 from __future__ import annotations
 
+import operator
 import re
 import sys
 import unicodedata
@@ -278,10 +279,6 @@ _MARK_CATEGORIES = frozenset("Pc Pd Ps Pe Pi Pf Po Sm Sc Sk So Cc Cf Cs Co Cn".s
 _PUNCT_CATEGORIES = frozenset(c for c in _MARK_CATEGORIES if c[0] == "P")
 
 
-def _matched(tokens: tuple[str, ...]) -> bool:
-    return type(tokens) is MatchedTokens
-
-
 def _flags(token: str) -> int:
     """Class bits of one token (``_reference_flags`` in tests/pipeline/filters/test_words.py)."""
     if token.isalpha():  # most tokens: a word of letters only
@@ -434,7 +431,8 @@ class _Vocabulary:
         # unseen token -> bits, the lookup table] (``spaced_starts``)
         self.spaced = affix_spaced_specials(segmenter)
         self._spaced_ids: _SpacedPairs | None = None
-        self.chunk_matched = _Column(np.bool_)  # per chunk id, where ``spaced``: its split is a ``MatchedTokens``
+        self.chunk_matched = _Column(np.uint8)  # per chunk id, where ``spaced``: ``_spaced_edges``
+        self.open_chunks = 0  # chunks a spaced case can cross (``_spaced_edges`` bits 1, 2)
 
     def wanted_positions(self, words: tuple[str, ...]) -> np.ndarray:
         """For each token id below the largest id of a word of ``words``: that word's position among the
@@ -477,6 +475,19 @@ class _Vocabulary:
             return ids
         self._add_token_columns(first_new, new)
         return ids
+
+    def _spaced_edges(self, chunks: list[str], split: list[tuple[str, ...]]) -> np.ndarray:
+        """Per new chunk: where the matcher found a run in it (``affixes.MatchedTokens``), ``MATCHED`` and the
+        ``_Compiled.spaced_edges`` of its tokens before the merge; else 0 (its tokens are those spaCy's matcher sees,
+        and the ids test of ``_spaced_merged`` finds any case that crosses it)."""
+        matched = np.fromiter(map(_is_matched, map(type, split)), dtype=bool, count=len(split))
+        edges = matched.astype(np.uint8) * np.uint8(MATCHED)
+        if matched.any():
+            rules = affix_rules(self.segmenter)
+            for i in np.flatnonzero(matched).tolist():
+                edges[i] |= rules.spaced_edges(affix_split(chunks[i], rules, merge=False))
+            self.open_chunks += int(np.count_nonzero(edges & 3))
+        return edges
 
     def spaced_pairs(self) -> _SpacedPairs | None:
         """The lookup of the spaced special cases' first two tokens (``self.spaced``) by token id, None while no
@@ -639,8 +650,8 @@ class _Vocabulary:
         token_ids = self.token_ids
         first_new = self.key.size  # tokens held before this flush: the new ones get the next ids
         split = self.split_many(chunks)
-        if self.spaced:  # which new chunks the special-case matcher found runs in (``_spaced_merged``)
-            self.chunk_matched.extend(np.fromiter(map(_matched, split), dtype=bool, count=len(split)))
+        if self.spaced:  # the new chunks a spaced case may cross, hidden by the matcher's merge inside them
+            self.chunk_matched.extend(self._spaced_edges(chunks, split))
         if self.token_table is not None:  # one table probe per token, in C (Chinese: ``_flush_entries``)
             flat_ids, per_chunk, _ = _chunks.intern_split(split, self.token_table)
             self._add_interned(flat_ids, per_chunk, first_new)
@@ -707,6 +718,8 @@ _MANY_SPLITTERS = {JIEBA: jieba_split_many, KIWI: kiwi_split_many}
 # ids, tokens per chunk and number of new tokens that ``_chunks.intern_split`` of their split would give, for
 # the chunks ``chunk_table[first:]``, which never became str.
 _ENTRY_INTERNING = {JIEBA: jieba_entry_token_ids}
+_is_matched = partial(operator.is_, MatchedTokens)  # of a split's type: the matcher found a run in the chunk
+MATCHED = 4  # ``_Vocabulary.chunk_matched``: the matcher found a run in the chunk (bits 1, 2: ``spaced_edges``)
 _ARRAYS = ("key", "length", "flags", "ids", "line")  # what a deferred Tokens makes on first use
 _generations = count(1)  # unique over all vocabularies, so tokens name the one they index
 _vocabularies: dict[str, _Vocabulary] = {}
@@ -1034,7 +1047,9 @@ def _spaced_merged(v: _Vocabulary, text: str, tokens: Tokens, chunk_ids: bytes |
     if len(ids) < 2:
         return tokens
     chunk_ids = np.frombuffer(chunk_ids, dtype=np.int64) if isinstance(chunk_ids, bytes) else chunk_ids
-    marked = np.flatnonzero(v.chunk_matched.data[chunk_ids])
+    edges = v.chunk_matched.data[chunk_ids] if v.open_chunks else None
+    # (a chunk a case can cross holds MATCHED and an edge bit: above MATCHED)
+    marked = np.flatnonzero(edges & 3) if edges is not None and len(edges) and edges.max() > MATCHED else ids[:0]
     pairs = v.spaced_pairs()
     starts = pairs.starts(ids) if pairs is not None else ids[:0]
     if len(starts) and not any(case.key in text for case in pairs.cases_at(ids, starts)):  # type: ignore[union-attr]
@@ -1047,6 +1062,14 @@ def _spaced_merged(v: _Vocabulary, text: str, tokens: Tokens, chunk_ids: bytes |
     one_space = one_space_gaps(text)
     if len(one_space) + 1 != n_chunks or len(chunk_count) != n_chunks or int(chunk_count.sum()) != len(ids):
         return tokens  # not ``str.split()``'s chunks (no affix segmenter cuts otherwise)
+    if len(marked):  # a marked chunk matters where a case can cross into its neighbour, one space away
+        left = (edges[marked] & 1).astype(bool) & (marked > 0)
+        left[left] = one_space[marked[left] - 1]
+        right = (edges[marked] & 2).astype(bool) & (marked < n_chunks - 1)
+        right[right] = one_space[marked[right]]
+        marked = marked[left | right]
+        if not len(starts) and not len(marked):
+            return tokens
     first = np.zeros(n_chunks + 1, dtype=np.int64)
     np.cumsum(chunk_count, out=first[1:])  # first[c]: chunk c's first token
     chunk_of = np.repeat(np.arange(n_chunks), chunk_count)
@@ -1062,16 +1085,18 @@ def _spaced_merged(v: _Vocabulary, text: str, tokens: Tokens, chunk_ids: bytes |
             windows[-1][1] = max(windows[-1][1], hi)
         else:
             windows.append([lo, hi])
-    chunks = text.split() if len(marked) else []
-    marked_set = set(marked.tolist())
+    chunks: list[str] | None = None  # the text's, for the chunks the matcher found runs in (split again)
     changes = []  # (first token, end token, new token strings, their chunks)
     for lo, hi in windows:  # chunks lo..hi
         a, b = int(first[lo]), int(first[hi + 1])
         seen = v.token_strings(ids[a:b])
         before, owner, glue = [], [], []
         for c in range(lo, hi + 1):
-            split = (affix_split(chunks[c], rules, merge=False) if c in marked_set
-                     else seen[first[c] - a:first[c + 1] - a])
+            if edges is not None and edges[c] & MATCHED:  # what spaCy's matcher sees of it: its tokens before the merge
+                chunks = text.split() if chunks is None else chunks
+                split = affix_split(chunks[c], rules, merge=False)
+            else:
+                split = seen[first[c] - a:first[c + 1] - a]
             if before:
                 glue.append(ONE_SPACE if one_space[c - 1] else None)
             glue += [""] * (len(split) - 1)
