@@ -304,6 +304,20 @@ class _Compiled:
         """For a chunk's tokens before the matcher merged any (``affix_split(merge=False)``): bit 1 where they start
         with the end of a spaced case's tokens (a case can reach into them from the chunk before), bit 2 where they
         end with a start of one (from them into the next chunk); 0 where no case that holds a space can cross them."""
+        starts, ends, longest = self._edges()
+        reach = min(len(tokens), longest - 1)
+        left = any(tokens[:k] in ends for k in range(1, reach + 1))
+        right = any(tokens[-k:] in starts for k in range(1, reach + 1))
+        return left | right << 1
+
+    def spaced_edge_texts(self) -> tuple[tuple[str, ...], tuple[str, ...]]:
+        """The texts of the token runs ``spaced_edges`` looks for: a chunk can only end with a case's first tokens
+        if its text ends with one of the first, only start with a case's last tokens if it starts with one of the
+        second (a test of the chunk's str before splitting it again)."""
+        starts, ends, _ = self._edges()
+        return tuple(sorted({"".join(t) for t in starts})), tuple(sorted({"".join(t) for t in ends}))
+
+    def _edges(self) -> tuple[frozenset[tuple[str, ...]], frozenset[tuple[str, ...]], int]:
         if self._spaced_edges is None:
             starts, ends = set(), set()
             for case in self.spaced_specials():
@@ -312,11 +326,7 @@ class _Compiled:
                     ends.add(case.pattern[k:])
             self._spaced_edges = (frozenset(starts), frozenset(ends),
                                   max((len(c.pattern) for c in self.spaced_specials()), default=0))
-        starts, ends, longest = self._spaced_edges
-        reach = min(len(tokens), longest - 1)
-        left = any(tokens[:k] in ends for k in range(1, reach + 1))
-        right = any(tokens[-k:] in starts for k in range(1, reach + 1))
-        return left | right << 1
+        return self._spaced_edges
 
     def spaced_specials(self) -> tuple[SpacedSpecial, ...]:
         """The special cases that hold a space, which spaCy merges across chunks after splitting them

@@ -484,8 +484,10 @@ class _Vocabulary:
         edges = matched.astype(np.uint8) * np.uint8(MATCHED)
         if matched.any():
             rules = affix_rules(self.segmenter)
+            starts, ends = rules.spaced_edge_texts()
             for i in np.flatnonzero(matched).tolist():
-                edges[i] |= rules.spaced_edges(affix_split(chunks[i], rules, merge=False))
+                if chunks[i].endswith(starts) or chunks[i].startswith(ends):  # (else no case's tokens can cross it)
+                    edges[i] |= rules.spaced_edges(affix_split(chunks[i], rules, merge=False))
             self.open_chunks += int(np.count_nonzero(edges & 3))
         return edges
 
