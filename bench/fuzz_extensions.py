@@ -882,7 +882,16 @@ def make_utf8(m: Mutator) -> tuple[list[bytes | None], int, bool]:
     values: list[bytes | None] = []
     for _ in range(m.rng.choice((1, 1, 2, 3, 8, 20))):
         r = m.rng.random()
-        values.append(None if r < 0.1 else b"" if r < 0.15 else m.raw(0.75))
+        if r < 0.1:
+            values.append(None)
+        elif r < 0.15:
+            values.append(b"")
+        elif r < 0.75:  # a value sized around the 16-byte blocks and the 24/28-byte three-byte runs
+            size = m.rng.choice(SIZES) + m.rng.choice((0, 0, 12, 24, 28, 48))
+            values.append(m.raw(0.75)[:size] if m.rng.random() < 0.3 else
+                          m.window(m.rng.choice(m.texts), size).encode("utf-8", "replace"))
+        else:
+            values.append(m.raw(0.75))
     return values, m.rng.choice((0, 0, 1, 2, 3, 7)), m.rng.random() < 0.3
 
 
