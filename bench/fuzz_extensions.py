@@ -120,7 +120,7 @@ def drive(args: argparse.Namespace) -> int:
         with open(log, "wb") as out:
             proc = subprocess.run([sys.executable, str(tree / "bench" / "fuzz_extensions.py"), "--worker", module,
                                    "--seconds", str(args.seconds), "--seed", str(args.seed), "--scratch", str(scratch),
-                                   "--corpus", str(corpus)], cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
+                                   "--corpus", str(corpus), "--leak-inputs", str(args.leak_inputs)], cwd=tree, env=env, stdout=out, stderr=subprocess.STDOUT)
         took = time.monotonic() - start
         stats = json.loads(report.read_text()) if report.exists() else {}
         tried = stats.get("inputs", 0)
@@ -129,17 +129,19 @@ def drive(args: argparse.Namespace) -> int:
             tried = int(progress.read_text() or 0) if progress.exists() else 0
         faults = 0 if proc.returncode == 0 and stats else 1
         mismatches = stats.get("mismatches", 0)
+        leaks = stats.get("leaks", 0)
         rows.append((module, tried, stats.get("crash_only", 0), mismatches, faults, stats.get("reference_wrong", 0),
-                     took))
-        bad |= bool(faults or mismatches)
+                     f"{leaks}/{stats.get('leak_probes', 0)}", took))
+        bad |= bool(faults or mismatches or leaks)
         if faults:
             print(f"{module}: worker exited {proc.returncode}; its input is {scratch / (module + '.last')}, the "
                   f"sanitizer's report in {log}:", file=sys.stderr)
             print(_tail(log), file=sys.stderr)
     print(f"{'extension':28} {'inputs':>9} {'crash-only':>10} {'mismatches':>10} {'faults':>6} {'ref wrong':>9} "
-          f"{'seconds':>8}")
-    for module, tried, crash_only, mismatches, faults, wrong, took in rows:
-        print(f"{module:28} {tried:9d} {crash_only:10d} {mismatches:10d} {faults:6d} {wrong:9d} {took:8.0f}")
+          f"{'leaks':>7} {'seconds':>8}")
+    for module, tried, crash_only, mismatches, faults, wrong, leaks, took in rows:
+        print(f"{module:28} {tried:9d} {crash_only:10d} {mismatches:10d} {faults:6d} {wrong:9d} {leaks:>7} "
+              f"{took:8.0f}")
     return 1 if bad else 0
 
 
@@ -1049,11 +1051,58 @@ def worker(args: argparse.Namespace) -> int:
         except Mismatch:
             pass
     stats["seconds"] = round(time.monotonic() - start, 1)
+    if args.leak_inputs:
+        stats["leak_probes"], stats["leaks"] = leak_probes(make, check, Mutator(corpus, random.Random(
+            f"{args.seed}:{module}:leaks")), args.leak_inputs, scratch, module)
     (scratch / f"{module}.json").write_text(json.dumps(stats))
     print(json.dumps(stats))
     for path in saved:
         print("saved", path)
     return 0
+
+
+def leak_probes(make: Callable[[Mutator], Any], check: Callable[[Any], Any], mutator: Mutator, count: int,
+                scratch: Path, module: str) -> tuple[int, int]:
+    """References the extension keeps by mistake: each of ``count`` small inputs checked twice (caches warm),
+    then twice 32 times more; Python objects (those the C code makes with the CPython API included) traced by
+    tracemalloc. A leak grows the traced memory in both rounds (by 512 bytes or more: one leaked float a call
+    is 1,024); a cache fills in the first calls.
+    Returns (inputs probed, inputs that leaked); a leak is saved with the allocation sites that grew."""
+    import gc
+    import tracemalloc
+
+    probed = leaked = 0
+    tracemalloc.start(8)
+    try:
+        while probed < count:
+            value = make(mutator)
+            if len(pickle.dumps(value)) > 20_000:  # 66 calls each: small inputs only
+                continue
+            try:
+                check(value)
+                check(value)
+            except (Mismatch, ReferenceWrong):
+                continue
+            probed += 1
+            gc.collect()
+            first = tracemalloc.take_snapshot()
+            base = tracemalloc.get_traced_memory()[0]
+            grown = []
+            for _ in range(2):
+                for _ in range(32):
+                    check(value)
+                gc.collect()
+                grown.append(tracemalloc.get_traced_memory()[0] - base - sum(grown))
+            if min(grown) >= 512:  # 16 bytes a call in both rounds: one leaked int or float is 32
+                leaked += 1
+                top = tracemalloc.take_snapshot().compare_to(first, "traceback")[:5]
+                why = f"traced memory grew {grown} bytes over two rounds of 32 calls\n" + "\n\n".join(
+                    f"{stat.size_diff} bytes in {stat.count_diff} blocks:\n" + "\n".join(stat.traceback.format())
+                    for stat in top)
+                _save(scratch, module, "leak", leaked, value, why)
+    finally:
+        tracemalloc.stop()
+    return probed, leaked
 
 
 def _save(scratch: Path, module: str, kind: str, n: int, value: Any, why: str) -> str:
@@ -1081,6 +1130,8 @@ def main() -> int:
     parser.add_argument("--only", nargs="*", help="extensions by name (_utf8, filters._lines, ...)")
     parser.add_argument("--scratch", default="/tmp/refinery-fuzz", help="the sanitizer build and the saved inputs")
     parser.add_argument("--no-build", action="store_true", help="reuse SCRATCH/tree's build")
+    parser.add_argument("--leak-inputs", type=int, default=0,
+                        help="after the time, probe this many inputs for references kept by mistake (tracemalloc)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     parser.add_argument("--corpus", help=argparse.SUPPRESS)
     parser.add_argument("--make-corpus", help=argparse.SUPPRESS)
