@@ -37,9 +37,14 @@ demo: $(STAMP)
 	done
 	@echo "trained model: runs/demo/train/checkpoint.pt   metrics: runs/demo/train/metrics.jsonl"
 
+# The suite on two pytest-xdist workers (the CI machine's two cores; its time is mostly process and Ray start-ups,
+# which overlap), each test file whole on one worker (--dist loadfile), so a module's fixtures (a cluster, a
+# reference run) are built once. PYTEST_WORKERS=0 runs it in one process.
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	sh scripts/ensure-chromium.sh
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS) --dist loadfile
 
 clean-demo:
 	rm -rf runs/demo
