@@ -37,9 +37,16 @@ demo: $(STAMP)
 	done
 	@echo "trained model: runs/demo/train/checkpoint.pt   metrics: runs/demo/train/metrics.jsonl"
 
+# The suite on two pytest-xdist workers (the CI machine's two cores), each test file whole on one worker
+# (--dist loadfile), so a module's fixtures (a cluster, a reference run) are built once; files are dealt in
+# collection order (--no-loadscope-reorder: xdist's default deals the files with most tests first, which left
+# the few-test slow files for last), and tests/conftest.py puts the files with slow tests first.
+# PYTEST_WORKERS=0 runs the suite in one process (bench/README.md, "Test-suite time (CI)").
+PYTEST_WORKERS ?= 2
+
 test: $(STAMP)
 	sh scripts/ensure-chromium.sh
-	$(PY) -m pytest -q -p no:cacheprovider --durations=15
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15 -n $(PYTEST_WORKERS) --dist loadfile --no-loadscope-reorder
 
 clean-demo:
 	rm -rf runs/demo

@@ -125,15 +125,35 @@ def losses(metrics: Path) -> dict[int, float]:
     return {r["step"]: r["loss"] for r in records(metrics, "train")}
 
 
+# ``python -m training.train CONFIG`` that halts for good (its background checkpoint write goes on) right after
+# logging the first step past a checkpoint (step % EVERY != 0), so the SIGKILL lands there every time. Killing a
+# free-running run raced it: on CPU a step takes ~8 ms, and when the background write of the first checkpoint
+# took longer than EVERY steps (fsync on a loaded disk) the kill came a checkpoint late.
+HALT_PAST_CHECKPOINT = """
+import sys, threading
+from training import metrics
+from training.train import main
+every = int(sys.argv[1])
+write = metrics.MetricsLog.write
+def halting_write(self, record):
+    write(self, record)
+    if record.get("kind") == "train" and record["step"] > every and record["step"] % every:
+        threading.Event().wait()
+metrics.MetricsLog.write = halting_write
+sys.exit(main(sys.argv[2:]))
+"""
+
+
 def killed_and_resumed(out: Path, config: dict[str, Any], every: int) -> tuple[dict[int, float], dict[int, float], int]:
-    """Start the run, SIGKILL it once it has logged a step past a checkpoint, resume it; returns (losses the
-    killed run logged, losses after the resume, the checkpoint's step)."""
+    """Start the run (halting after the first step it logs past a checkpoint: ``HALT_PAST_CHECKPOINT``), SIGKILL
+    it once that checkpoint is written, resume it; returns (losses the killed run logged, losses after the
+    resume, the checkpoint's step)."""
     name = "resume"
     path = write_config(out, name, config)
     metrics, checkpoint = out / "runs" / name / "metrics.jsonl", out / "runs" / name / "checkpoint.pt"
     with open(out / "logs" / f"{name}.log", "w", encoding="utf-8") as log_file:
-        process = subprocess.Popen([sys.executable, "-m", "training.train", str(path)], cwd=REPO, stdout=log_file,
-                                   stderr=subprocess.STDOUT)
+        process = subprocess.Popen([sys.executable, "-c", HALT_PAST_CHECKPOINT, str(every), str(path)], cwd=REPO,
+                                   stdout=log_file, stderr=subprocess.STDOUT)
         while process.poll() is None:
             steps = sorted(losses(metrics))
             if checkpoint.exists() and steps and steps[-1] > every and steps[-1] % every:
