@@ -197,7 +197,8 @@ _ANY_STRING = _AnyString()
 
 
 class _Compiled:
-    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_spaced_by_first", "_spaced_edges", "_token_match", "_token_match_needs", "plain_suffixes",
+    __slots__ = ("prefix", "_suffix", "infix", "special", "_spaced", "_spaced_by_first", "_spaced_edges",
+                 "_token_match", "_token_match_needs", "plain_suffixes",
                  "lower_suffixes", "plain_prefixes", "_tails", "_rules", "_patterns", "max_special_chars", "_window",
                  "_before_alnum_suffix", "_tail_chars", "letter_prefix", "alnum_whole", "_letters_no_suffix",
                  "_special_heads", "_suffix_at_marks", "_suffix_match", "suffix_pairs", "enclosures", "digits_whole",
@@ -456,7 +457,9 @@ def affix_split(chunk: str, rules: _Compiled, merge: bool = True) -> tuple[str, 
             if tokens is not None:
                 if len(tokens) == 3 and tokens[0] + tokens[1] not in special and tokens[1] + tokens[2] not in special:
                     return tokens  # (no run of them spells a special case: the merge would keep them)
-                return _merge_specials(tokens, rules) if merge and len(tokens) > 1 and rules.max_special_chars else tokens
+                if merge and len(tokens) > 1 and rules.max_special_chars:
+                    return _merge_specials(tokens, rules)
+                return tokens
         elif ((found := _one_mark(head)) is not None and head not in special and (whole is None or not whole(chunk))
               and rules.prefix(chunk) is None and rules.suffix_length(chunk) == 1):
             # the loop's first step strips the mark (not leaving a special case), its next ones split the rest
@@ -987,7 +990,10 @@ GREEK = Rules(
              "[0-9]{1,4}/[0-9]{1,2}(?:/[0-9]{0,4})?", r"[A-Za-z]+@[A-Za-z]+(?:-[A-Za-z]+)*\.[A-Za-z]+",
              "[a-zA-Z]+(?:-[a-zA-Z]+)+", f"(?<={_EL_LOWER})\\.(?={_EL_UPPER})", f"(?<={_EL_ALPHA}),(?={_EL_ALPHA})",
              f"(?<={_EL_ALPHA}){HYPHENS}(?={_EL_ALPHA})", f"(?<={_EL_ALPHA})[:<>=/](?={_EL_ALPHA})"),
-    special={**_OWN_SPECIAL, **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("π.μ.", "πμ", "μ.μ.", "μμ")}},
+    special={**_OWN_SPECIAL, **{f"{h}{m}": (str(h), m) for h in range(1, 13) for m in ("π.μ.", "πμ", "μ.μ.", "μμ")},
+             # spaCy's case that holds a space, merged across chunks (``spaced_specials``); its other, "Αγ. Γρ.", never
+             # merges in spaCy, whose exceptions keep "Αγ." whole (a list not loaded here, see the module docstring)
+             "Μ. Ασία": ("Μ. Ασία",)},
     suffix_window=None,
     # a suffix may also start where a run of Greek letters or digits starts, at a Latin letter before an
     # apostrophe, or at the chunk's start; an infix at the start of a run of Latin letters or digits, or up to
@@ -1106,7 +1112,9 @@ XX = Rules(prefixes=tuple(BASE_PREFIXES), suffixes=_SP_BASE_SUFFIXES, infixes=_S
 ARABIC = Rules(prefixes=tuple(BASE_PREFIXES),
                suffixes=(*_without(BASE_SUFFIXES, ICONS, "['’][sS]", "[—–]", r"(?<=°[FfCcKk])\.", _PERIOD_SUFFIX,
                                    f"(?<=[{UPPER}][{UPPER}])\\."), _SP_UPPERS_PERIOD_SUFFIX),
-               infixes=_SP_BASE_INFIXES, special=_OWN_SPECIAL)
+               infixes=_SP_BASE_INFIXES,
+               # and spaCy's three cases that hold a space, merged across chunks (``spaced_specials``)
+               special={**_OWN_SPECIAL, **{k: (k,) for k in ("ب. م", "م. س", "م. ن")}})
 # Persian (spacy/lang/fa): Arabic's affixes (no final-period split after a lower-case letter or digit, no "'s", icon
 # or dash suffix) and none of the base special cases (no emoticon merged, "a." whole anyway); a word joined by a
 # zero-width non-joiner ("آب‌نبات") is one token, as in every table (no rule splits at it); spaCy's ~680 Persian

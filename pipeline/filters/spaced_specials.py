@@ -3,8 +3,8 @@
 Why: datatrove counts the words of these languages with spaCy's tokenizer, which splits the text at whitespace,
 splits each chunk by its affix rules, and then runs a matcher over the whole token sequence that merges a run of
 tokens whose text, the single spaces between them included, is a special case. Russian lists 91 such cases,
-Macedonian 4, Serbian 5, Spanish 2, Indonesian 6, Malay 24, Bulgarian, Arabic and Greek a few: "Пушкин и др.
-писатели" is four words to datatrove's Gopher and FineWeb filters ("и др." one) and six to a split chunk by chunk.
+Macedonian 4, Serbian 5, Spanish 2, Indonesian 6, Malay 24, Arabic 3, Greek 1 that spaCy can merge: "Пушкин и
+др. писатели" is three tokens to datatrove's Gopher and FineWeb filters ("и др." one) and five split chunk by chunk.
 Our vocabulary (``pipeline.filters.words``) splits each distinct chunk once and never sees two chunks together,
 so the matcher runs again per text where it matters (``words._spaced_merged``): where some case's first two
 tokens stand side by side and the text holds its text, and around the chunks in which the matcher, run on the

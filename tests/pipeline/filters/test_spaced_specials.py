@@ -46,6 +46,10 @@ CASES = [
     ("spacy-es", "EE.UU.", ["EE.UU."]),
     ("spacy-mk", "(и др.)", ["(", "и", "др.", ")"]),  # Macedonian's "др." is a case of its own
     ("spacy-ms", "lihat 1 Kor. 3", ["lihat", "1 Kor.", "3"]),
+    ("spacy-el", "Μ. Ασία και", ["Μ. Ασία", "και"]),
+    ("spacy-ar", "ب. م نص (م. س)", ["ب. م", "نص", "(", "م. س", ")"]),
+    ("spacy-ar", "ب.م", ["ب", ".", "م"]),
+    ("spacy-bg", "Иван и др. хора", ["Иван", "и", "др.", "хора"]),  # Bulgarian's "др." is a case of its own
 ]
 
 
