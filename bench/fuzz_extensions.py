@@ -443,13 +443,7 @@ def check_clean(text: str) -> None:
         same(f"mojibake_at {start}", ext.mojibake_at(text, start), match.start() if match else -1)
     spaced = ext.space_separators(text)
     same("space_separators", (spaced, type(spaced).__name__), (clean.SPACES_RE.sub(" ", text), "str"))
-    want = text
-    if " \n" in want or "\t\n" in want:
-        want = clean.TRAILING_RE.sub("\n", want)
-    if "\t" in want:
-        want = clean._collapse_runs(clean.TAB_SPACE_RUN_RE, want)
-    elif "  " in want:
-        want = clean._collapse_runs(clean.SPACE_RUN_RE, want)
+    want = clean.regex_collapse_spaces(text)
     collapsed = ext.collapse_spaces(text)
     same("collapse_spaces", (collapsed, hash(collapsed)), (want, hash(want)))
     removed, want = ext.remove_control(text), clean.CONTROL_RE.sub("", text)

@@ -106,18 +106,22 @@ def _whitespace(text: str) -> str:
     # character-class patterns run ~5x slower, so they only run on the texts that need them. The compiled
     # scan does the trailing spaces and the inner runs in one pass (tables extracted with tab-separated cells
     # gave the regex path tens of thousands of Python callbacks on one page).
-    if _clean is not None:
-        text = _clean.collapse_spaces(text)
-    else:
-        if " \n" in text or "\t\n" in text:
-            text = TRAILING_RE.sub("\n", text)
-        if "\t" in text:
-            text = _collapse_runs(TAB_SPACE_RUN_RE, text)
-        elif "  " in text:
-            text = _collapse_runs(SPACE_RUN_RE, text)
+    text = _clean.collapse_spaces(text) if _clean is not None else regex_collapse_spaces(text)
     if "\n\n\n" in text:
         text = BLANK_LINES_RE.sub("\n\n", text)
     return text.strip(" \t\n")
+
+
+def regex_collapse_spaces(text: str) -> str:
+    """Trailing spaces and tabs removed, inner runs collapsed: ``_clean.collapse_spaces`` in regexes (the fallback
+    where the extension was not built, and the reference its tests and fuzzing compare it with)."""
+    if " \n" in text or "\t\n" in text:
+        text = TRAILING_RE.sub("\n", text)
+    if "\t" in text:
+        text = _collapse_runs(TAB_SPACE_RUN_RE, text)
+    elif "  " in text:
+        text = _collapse_runs(SPACE_RUN_RE, text)
+    return text
 
 
 def _collapse_runs(runs: re.Pattern[str], text: str) -> str:

@@ -30,14 +30,7 @@ ALPHABET = (" \t\n\r\x0b\x0c\xa0\x7f\x80\x9f\xa0\xbf\xc0\xc1\xc2\xc3\xe9\xf4\xf5
 texts = st.text(alphabet=ALPHABET, max_size=60)
 
 
-def _regex_whitespace(text: str) -> str:
-    if " \n" in text or "\t\n" in text:
-        text = clean.TRAILING_RE.sub("\n", text)
-    if "\t" in text:
-        text = clean._collapse_runs(clean.TAB_SPACE_RUN_RE, text)
-    elif "  " in text:
-        text = clean._collapse_runs(clean.SPACE_RUN_RE, text)
-    return text
+_regex_whitespace = clean.regex_collapse_spaces
 
 
 @settings(max_examples=3000, deadline=None)
