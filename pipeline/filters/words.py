@@ -335,10 +335,9 @@ class _SpacedPairs:
         firsts = sorted({first for first, _ in self.cases})
         seconds = sorted({second for _, second in self.cases})
         # token -> its index among the first (second) tokens, from 1; 0 in the tables means "neither"
-        self.missing = {("first", t): i for i, t in enumerate(firsts, 1)}
-        self.missing.update({("second", t): i for i, t in enumerate(seconds, 1)})
         self._index = {("first", t): i for i, t in enumerate(firsts, 1)}
         self._index.update({("second", t): i for i, t in enumerate(seconds, 1)})
+        self.missing = dict(self._index)  # those not in the vocabulary yet (``look_up``)
         self.found: dict[str, dict[int, int]] = {"first": {}, "second": {}}
         self.seen = -1
         self.first = self.second = self.table = None
@@ -427,8 +426,7 @@ class _Vocabulary:
         # yet seen, id -> position among the found (-1 elsewhere), for ids up to the largest found]
         self._wanted: dict[tuple[str, ...], list[Any]] = {}
         # spaCy's special cases that hold a space, merged across chunks per text (``_spaced_merged``): the tables
-        # of the spaCy languages that have them, else empty; [tokens seen when last looked up, found id -> bits,
-        # unseen token -> bits, the lookup table] (``spaced_starts``)
+        # of the spaCy languages that have them, else empty; their first two tokens' lookup (``spaced_pairs``)
         self.spaced = affix_spaced_specials(segmenter)
         self._spaced_ids: _SpacedPairs | None = None
         self.chunk_matched = _Column(np.uint8)  # per chunk id, where ``spaced``: ``_spaced_edges``
